@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_interp.h - the SIMT interpreter of the vgpu-sim reference GPU.
+ *
+ * One launch is a grid of blocks of threads running the same code.  The
+ * interpreter runs the blocks one after the other; inside a block it runs
+ * each thread until the thread reaches a barrier or exits, then the next
+ * thread, and releases the barrier when every thread that has not exited
+ * has reached it.  All state lives in struct vgpu_launch, so a launch can
+ * stop after any instruction (budget exhausted: preemption, watchdog) and
+ * resume later exactly where it stopped.
+ *
+ * The interpreter only touches memory through a struct vgpu_pt; it sleeps
+ * nowhere and allocates only in vgpu_launch_init().
+ */
+#ifndef VGPU_INTERP_H
+#define VGPU_INTERP_H
+
+#include "vgpu_compat.h"
+#include "vgpu_isa.h"
+#include "vgpu_pt.h"
+
+struct vgpu_launch_desc {
+	u64 code_va;		/* entry point, 8-byte aligned */
+	u32 grid[3];
+	u32 block[3];
+	u32 shared_size;	/* bytes of shared memory per block */
+	u64 params[VGPU_NUM_PARAMS];
+};
+
+enum vgpu_thread_state {
+	VGPU_T_READY,
+	VGPU_T_BARRIER,
+	VGPU_T_EXITED,
+};
+
+struct vgpu_thread {
+	u64 pc;
+	u32 state;
+	u32 pad;
+	u64 r[VGPU_NUM_REGS];
+};
+
+#define VGPU_TLB_ENTRIES 64
+
+struct vgpu_tlb_entry {
+	u64 tag;		/* page number + 1; 0 is an empty entry */
+	unsigned long pte;
+};
+
+struct vgpu_launch {
+	struct vgpu_launch_desc d;
+	u32 nthreads;		/* threads per block */
+	u64 nblocks;
+	u64 block;		/* linear index of the running block */
+	u32 cur;		/* thread running in that block */
+	u32 exited;		/* threads of the block that have exited */
+	bool block_live;	/* threads of @block are initialised */
+	bool done;
+	struct vgpu_thread *t;
+	u8 *shared;
+	u32 sr[VGPU_SR_COUNT];	/* special registers of @cur */
+	/* Result of the last fault (VGPU_FAULT_*) */
+	u32 fault_kind;
+	u64 fault_addr;
+	u64 fault_pc;
+	struct vgpu_tlb_entry tlb[VGPU_TLB_ENTRIES];
+};
+
+enum vgpu_run_result {
+	VGPU_RUN_DONE,		/* every thread of every block exited */
+	VGPU_RUN_BUDGET,	/* ran out of budget, can resume */
+	VGPU_RUN_FAULT,		/* stopped by a fault; see fault_* */
+};
+
+int vgpu_launch_check(const struct vgpu_launch_desc *d);
+int vgpu_launch_init(struct vgpu_launch *l, const struct vgpu_launch_desc *d);
+void vgpu_launch_fini(struct vgpu_launch *l);
+enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,
+				     const struct vgpu_pt *pt, u64 budget,
+				     u64 *executed);
+
+/* GPU-side memory copy and fill through page tables, with checks. */
+enum vgpu_run_result vgpu_mem_copy(const struct vgpu_pt *pt, u64 dst, u64 src,
+				   u64 size, u64 *fault_addr, u32 *fault_kind);
+enum vgpu_run_result vgpu_mem_fill(const struct vgpu_pt *pt, u64 dst,
+				   u64 size, u32 value, u64 *fault_addr,
+				   u32 *fault_kind);
+
+#endif /* VGPU_INTERP_H */

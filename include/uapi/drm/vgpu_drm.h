@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_drm.h - uAPI of the GPUvm render node (driver name "vgpu").
+ *
+ * dom0's native node (vgpu-back) and a guest's node (vgpu-front) expose
+ * exactly this interface.  Every structure has a fixed size, is 64-bit
+ * aligned, carries no kernel pointer and has explicit padding; padding,
+ * reserved fields and flags not defined here must be zero or the ioctl
+ * fails with -EINVAL.  Fields that carry user pointers (__u64) are only
+ * read by the kernel that receives the ioctl; the guest frontend copies
+ * the arrays they point to before forwarding anything.
+ *
+ * See Documentation/uapi.rst.
+ */
+#ifndef _UAPI_VGPU_DRM_H_
+#define _UAPI_VGPU_DRM_H_
+
+#ifdef __KERNEL__
+#include <drm/drm.h>
+#else
+#include "drm.h"	/* libdrm's include directory, as Mesa does */
+#endif
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+#define DRM_VGPU_UAPI_VERSION		1
+
+#define DRM_VGPU_GET_INFO		0x00
+#define DRM_VGPU_CTX_CREATE		0x01
+#define DRM_VGPU_CTX_DESTROY		0x02
+#define DRM_VGPU_CTX_STATUS		0x03
+#define DRM_VGPU_BO_CREATE		0x04
+#define DRM_VGPU_BO_DESTROY		0x05
+#define DRM_VGPU_BO_MMAP_OFFSET		0x06
+#define DRM_VGPU_VM_BIND		0x07
+#define DRM_VGPU_SUBMIT			0x08
+
+/* How the node reaches the engine. */
+#define DRM_VGPU_MODE_NATIVE		0	/* dom0, local node      */
+#define DRM_VGPU_MODE_NAIVE		1	/* guest, naive PV       */
+#define DRM_VGPU_MODE_HP		2	/* guest, high-perf. PV  */
+
+/* Features (drm_vgpu_info.features). */
+#define DRM_VGPU_FEATURE_HOST_MEMORY	(1ULL << 0)
+#define DRM_VGPU_FEATURE_PREEMPTION	(1ULL << 1)
+#define DRM_VGPU_FEATURE_ATOMICS	(1ULL << 2)
+
+/* Limits. */
+#define DRM_VGPU_MAX_BIND_OPS		256
+#define DRM_VGPU_MAX_CMDS		4096
+#define DRM_VGPU_MAX_IN_SYNCS		32
+#define DRM_VGPU_NUM_PARAMS		8
+#define DRM_VGPU_ENGINE_NAME_LEN	32
+
+/**
+ * struct drm_vgpu_info - DRM_IOCTL_VGPU_GET_INFO, all fields out
+ * @uapi_version: DRM_VGPU_UAPI_VERSION of the kernel
+ * @mode: DRM_VGPU_MODE_*
+ * @engine: NUL-terminated engine name ("vgpu-sim")
+ * @isa_version: version of the engine's instruction set
+ * @page_size: GPU page size; VM_BIND and BO sizes are multiples of it
+ * @features: DRM_VGPU_FEATURE_*
+ * @va_start: lowest GPU virtual address a context may map
+ * @va_end: one past the highest
+ * @device_memory_size: device memory of the engine, bytes
+ * @device_memory_quota: device memory this client may allocate, bytes
+ * @max_contexts: contexts this client may hold
+ * @max_objects: buffer objects this client may hold
+ * @max_block_threads: threads per block of a launch
+ * @max_shared_size: shared memory per block of a launch, bytes
+ * @reserved: zero
+ */
+struct drm_vgpu_info {
+	__u32 uapi_version;
+	__u32 mode;
+	char engine[DRM_VGPU_ENGINE_NAME_LEN];
+	__u32 isa_version;
+	__u32 page_size;
+	__u64 features;
+	__u64 va_start;
+	__u64 va_end;
+	__u64 device_memory_size;
+	__u64 device_memory_quota;
+	__u32 max_contexts;
+	__u32 max_objects;
+	__u32 max_block_threads;
+	__u32 max_shared_size;
+	__u64 reserved[4];
+};
+
+#define DRM_VGPU_PRIO_LOW		0
+#define DRM_VGPU_PRIO_NORMAL		1
+#define DRM_VGPU_PRIO_HIGH		2
+
+/**
+ * struct drm_vgpu_ctx_create - DRM_IOCTL_VGPU_CTX_CREATE
+ * @flags: zero
+ * @priority: DRM_VGPU_PRIO_*
+ * @ctx_id: out, non-zero id of the new context (its own GPU address space)
+ * @pad: zero
+ */
+struct drm_vgpu_ctx_create {
+	__u32 flags;
+	__u32 priority;
+	__u32 ctx_id;
+	__u32 pad;
+};
+
+/**
+ * struct drm_vgpu_ctx_destroy - DRM_IOCTL_VGPU_CTX_DESTROY
+ * @ctx_id: context to destroy; its queued work is cancelled and its
+ *	mappings removed
+ * @pad: zero
+ */
+struct drm_vgpu_ctx_destroy {
+	__u32 ctx_id;
+	__u32 pad;
+};
+
+#define DRM_VGPU_CTX_OK			0
+#define DRM_VGPU_CTX_FAULTED		1
+#define DRM_VGPU_CTX_HUNG		2
+#define DRM_VGPU_CTX_BANNED		3
+
+/* drm_vgpu_ctx_status.fault_kind */
+#define DRM_VGPU_FAULT_NONE		0
+#define DRM_VGPU_FAULT_UNMAPPED		1
+#define DRM_VGPU_FAULT_PERM		2
+#define DRM_VGPU_FAULT_MISALIGNED	3
+#define DRM_VGPU_FAULT_SHARED		4
+#define DRM_VGPU_FAULT_ILLEGAL		5
+
+/**
+ * struct drm_vgpu_ctx_status - DRM_IOCTL_VGPU_CTX_STATUS
+ * @ctx_id: in
+ * @status: out, DRM_VGPU_CTX_*
+ * @fault_addr: out, GPU address of the fault (status FAULTED)
+ * @fault_kind: out, DRM_VGPU_FAULT_*
+ * @pad: zero
+ * @submitted: out, submissions accepted on this context
+ * @completed: out, submissions finished (successfully or not)
+ * @reserved: zero
+ */
+struct drm_vgpu_ctx_status {
+	__u32 ctx_id;
+	__u32 status;
+	__u64 fault_addr;
+	__u32 fault_kind;
+	__u32 pad;
+	__u64 submitted;
+	__u64 completed;
+	__u64 reserved[2];
+};
+
+#define DRM_VGPU_DOMAIN_DEVICE		1	/* device memory, no CPU map */
+#define DRM_VGPU_DOMAIN_HOST		2	/* host pages, mmap-able     */
+
+/**
+ * struct drm_vgpu_bo_create - DRM_IOCTL_VGPU_BO_CREATE
+ * @size: bytes, non-zero; rounded up to the page size
+ * @domain: DRM_VGPU_DOMAIN_*
+ * @flags: zero
+ * @handle: out, non-zero handle, private to the file
+ * @pad: zero
+ */
+struct drm_vgpu_bo_create {
+	__u64 size;
+	__u32 domain;
+	__u32 flags;
+	__u32 handle;
+	__u32 pad;
+};
+
+/**
+ * struct drm_vgpu_bo_destroy - DRM_IOCTL_VGPU_BO_DESTROY
+ * @handle: object to release; its memory is freed once no mapping and no
+ *	CPU mapping use it any more
+ * @pad: zero
+ */
+struct drm_vgpu_bo_destroy {
+	__u32 handle;
+	__u32 pad;
+};
+
+/**
+ * struct drm_vgpu_bo_mmap_offset - DRM_IOCTL_VGPU_BO_MMAP_OFFSET
+ * @handle: a DRM_VGPU_DOMAIN_HOST object
+ * @pad: zero
+ * @offset: out, offset to pass to mmap(2) on the node
+ */
+struct drm_vgpu_bo_mmap_offset {
+	__u32 handle;
+	__u32 pad;
+	__u64 offset;
+};
+
+#define DRM_VGPU_BIND_MAP		1
+#define DRM_VGPU_BIND_UNMAP		2
+
+#define DRM_VGPU_BIND_READ		(1U << 0)
+#define DRM_VGPU_BIND_WRITE		(1U << 1)
+#define DRM_VGPU_BIND_EXEC		(1U << 2)
+
+/**
+ * struct drm_vgpu_vm_bind_op - one operation of DRM_IOCTL_VGPU_VM_BIND
+ * @op: DRM_VGPU_BIND_MAP or DRM_VGPU_BIND_UNMAP
+ * @flags: MAP: DRM_VGPU_BIND_READ/WRITE/EXEC, at least one; UNMAP: zero
+ * @handle: MAP: object to map; UNMAP: zero
+ * @pad: zero
+ * @bo_offset: MAP: page-aligned offset in the object; UNMAP: zero
+ * @va: page-aligned GPU virtual address
+ * @size: page-aligned, non-zero; UNMAP names a whole existing mapping
+ */
+struct drm_vgpu_vm_bind_op {
+	__u32 op;
+	__u32 flags;
+	__u32 handle;
+	__u32 pad;
+	__u64 bo_offset;
+	__u64 va;
+	__u64 size;
+};
+
+/**
+ * struct drm_vgpu_vm_bind - DRM_IOCTL_VGPU_VM_BIND
+ * @ctx_id: context whose address space changes
+ * @num_ops: 1..DRM_VGPU_MAX_BIND_OPS
+ * @ops: user pointer to an array of struct drm_vgpu_vm_bind_op
+ * @flags: zero
+ * @num_done: out, operations applied; they are applied in order and
+ *	the first failing one stops the call, so on error @num_done tells
+ *	exactly which operations took effect
+ */
+struct drm_vgpu_vm_bind {
+	__u32 ctx_id;
+	__u32 num_ops;
+	__u64 ops;
+	__u32 flags;
+	__u32 num_done;
+};
+
+#define DRM_VGPU_CMD_COPY		1
+#define DRM_VGPU_CMD_FILL		2
+#define DRM_VGPU_CMD_LAUNCH		3
+
+/**
+ * struct drm_vgpu_cmd - one command of a submission (128 bytes)
+ * @op: DRM_VGPU_CMD_*
+ * @flags: zero
+ * @dst: COPY, FILL: destination GPU address (FILL: 4-byte aligned)
+ * @src: COPY: source GPU address; LAUNCH: GPU address of the code
+ * @size: COPY, FILL: bytes, non-zero (FILL: a multiple of 4)
+ * @value: FILL: 32-bit pattern
+ * @shared_size: LAUNCH: shared memory per block, bytes
+ * @grid: LAUNCH: blocks in x, y, z (each >= 1)
+ * @block: LAUNCH: threads per block in x, y, z (each >= 1)
+ * @params: LAUNCH: parameters the kernel reads with ldp
+ *
+ * Fields an operation does not use must be zero.
+ */
+struct drm_vgpu_cmd {
+	__u32 op;
+	__u32 flags;
+	__u64 dst;
+	__u64 src;
+	__u64 size;
+	__u32 value;
+	__u32 shared_size;
+	__u32 grid[3];
+	__u32 block[3];
+	__u64 params[DRM_VGPU_NUM_PARAMS];
+};
+
+/**
+ * struct drm_vgpu_submit - DRM_IOCTL_VGPU_SUBMIT
+ * @ctx_id: context to run on
+ * @num_cmds: 1..DRM_VGPU_MAX_CMDS
+ * @cmds: user pointer to an array of struct drm_vgpu_cmd, run in order
+ * @in_syncs: user pointer to @num_in_syncs syncobj handles to wait for
+ * @num_in_syncs: 0..DRM_VGPU_MAX_IN_SYNCS
+ * @out_sync: syncobj handle that receives the completion fence, or 0
+ * @flags: zero
+ * @pad: zero
+ * @seqno: out, number of this submission on the context (from 1)
+ *
+ * The fence signals when every command has run, or with an error when
+ * the context faulted (-EFAULT), hung (-ETIMEDOUT) or was destroyed or
+ * banned (-ECANCELED).
+ */
+struct drm_vgpu_submit {
+	__u32 ctx_id;
+	__u32 num_cmds;
+	__u64 cmds;
+	__u64 in_syncs;
+	__u32 num_in_syncs;
+	__u32 out_sync;
+	__u32 flags;
+	__u32 pad;
+	__u64 seqno;
+};
+
+#define DRM_IOCTL_VGPU_GET_INFO \
+	DRM_IOR(DRM_COMMAND_BASE + DRM_VGPU_GET_INFO, struct drm_vgpu_info)
+#define DRM_IOCTL_VGPU_CTX_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_CTX_CREATE, struct drm_vgpu_ctx_create)
+#define DRM_IOCTL_VGPU_CTX_DESTROY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VGPU_CTX_DESTROY, struct drm_vgpu_ctx_destroy)
+#define DRM_IOCTL_VGPU_CTX_STATUS \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_CTX_STATUS, struct drm_vgpu_ctx_status)
+#define DRM_IOCTL_VGPU_BO_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_BO_CREATE, struct drm_vgpu_bo_create)
+#define DRM_IOCTL_VGPU_BO_DESTROY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VGPU_BO_DESTROY, struct drm_vgpu_bo_destroy)
+#define DRM_IOCTL_VGPU_BO_MMAP_OFFSET \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_BO_MMAP_OFFSET, struct drm_vgpu_bo_mmap_offset)
+#define DRM_IOCTL_VGPU_VM_BIND \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_VM_BIND, struct drm_vgpu_vm_bind)
+#define DRM_IOCTL_VGPU_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_SUBMIT, struct drm_vgpu_submit)
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* _UAPI_VGPU_DRM_H_ */

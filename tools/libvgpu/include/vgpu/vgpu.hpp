@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// libvgpu: the application runtime of GPUvm, in the spirit of the CUDA
+// driver API.  Every kernel handle is owned by an RAII object; errors are
+// exceptions that carry the errno and, for GPU-side failures, the
+// context's status.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "vgpu/asm.hpp"
+
+struct drm_vgpu_cmd;
+
+namespace vgpu {
+
+// A failed call into the driver: errno and what was being done.
+class Error : public std::runtime_error {
+public:
+    Error(int err, const std::string& what);
+    int code() const noexcept { return err_; }
+
+private:
+    int err_;
+};
+
+enum class ContextState : uint32_t { Ok = 0, Faulted = 1, Hung = 2, Banned = 3 };
+const char* to_string(ContextState s);
+
+struct ContextStatus {
+    ContextState state = ContextState::Ok;
+    uint64_t fault_addr = 0;
+    uint32_t fault_kind = 0;
+    uint64_t submitted = 0;
+    uint64_t completed = 0;
+};
+
+// The GPU stopped this context's work: fault, hang or ban.
+class ContextError : public Error {
+public:
+    ContextError(const ContextStatus& st);
+    const ContextStatus& status() const noexcept { return st_; }
+
+private:
+    ContextStatus st_;
+};
+
+// A file descriptor, closed on destruction.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    Fd& operator=(Fd&& o) noexcept;
+    ~Fd();
+    int get() const noexcept { return fd_; }
+
+private:
+    int fd_ = -1;
+};
+
+struct DeviceInfo {
+    uint32_t uapi_version;
+    uint32_t mode;
+    std::string engine;
+    uint32_t isa_version;
+    uint32_t page_size;
+    uint64_t features;
+    uint64_t va_start, va_end;
+    uint64_t device_memory_size, device_memory_quota;
+    uint32_t max_contexts, max_objects, max_block_threads, max_shared_size;
+};
+const char* mode_name(uint32_t mode);
+
+class Device {
+public:
+    // The first render node whose DRM driver is "vgpu" (or @path).
+    static std::shared_ptr<Device> open(const std::string& path = {});
+    explicit Device(Fd fd, std::string path);
+    int fd() const noexcept { return fd_.get(); }
+    const std::string& path() const noexcept { return path_; }
+    const DeviceInfo& info() const noexcept { return info_; }
+    // ioctl with EINTR/EAGAIN retry; throws Error on failure.
+    void ioctl(unsigned long req, void* arg, const char* what) const;
+
+private:
+    Fd fd_;
+    std::string path_;
+    DeviceInfo info_{};
+};
+
+// A drm_syncobj, signalled when a submission completes.
+class Fence {
+public:
+    explicit Fence(std::shared_ptr<Device> dev);
+    Fence(Fence&& o) noexcept;
+    Fence& operator=(Fence&&) = delete;
+    ~Fence();
+    uint32_t handle() const noexcept { return handle_; }
+    // false on timeout.
+    bool wait(std::chrono::nanoseconds timeout = std::chrono::seconds(60)) const;
+
+private:
+    std::shared_ptr<Device> dev_;
+    uint32_t handle_ = 0;
+};
+
+enum class Domain : uint32_t { Device = 1, Host = 2 };
+
+class Context;
+
+// A buffer object mapped into one context's GPU address space.
+class Buffer {
+public:
+    Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms = 3);
+    Buffer(Buffer&& o) noexcept;
+    Buffer& operator=(Buffer&&) = delete;
+    ~Buffer();
+    uint64_t gpu_addr() const noexcept { return va_; }
+    size_t size() const noexcept { return size_; }
+    Domain domain() const noexcept { return domain_; }
+    // CPU view of a host-memory buffer (nullptr for device memory).
+    void* data() const noexcept { return cpu_; }
+    // Copy in or out through a host staging buffer and the GPU's copy engine.
+    void write(std::span<const std::byte> src, size_t offset = 0);
+    void read(std::span<std::byte> dst, size_t offset = 0) const;
+    // Change the GPU permissions (DRM_VGPU_BIND_*) of the mapping.
+    void protect(uint32_t perms);
+    template <typename T> void upload(const std::vector<T>& v) { write(std::as_bytes(std::span(v))); }
+    template <typename T> std::vector<T> download(size_t n) const {
+        std::vector<T> v(n);
+        read(std::as_writable_bytes(std::span(v)));
+        return v;
+    }
+
+private:
+    Context* ctx_;
+    uint32_t handle_ = 0;
+    uint64_t va_ = 0;
+    size_t size_ = 0;
+    Domain domain_;
+    void* cpu_ = nullptr;
+};
+
+struct Dim3 {
+    uint32_t x = 1, y = 1, z = 1;
+};
+
+class Kernel {
+public:
+    uint64_t entry = 0;
+    uint32_t shared_size = 0;
+    uint32_t num_params = 0;
+    std::string name;
+};
+
+// Code loaded into GPU memory, mapped read+execute.
+class Module {
+public:
+    Module(Context& ctx, const ModuleImage& img);
+    static ModuleImage load_file(const std::string& path);
+    Kernel kernel(const std::string& name) const;
+
+private:
+    std::unique_ptr<Buffer> code_;
+    ModuleImage img_;
+};
+
+// One launch argument: a buffer's GPU address, an integer or a float.
+struct Arg {
+    uint64_t bits;
+    Arg(const Buffer& b) : bits(b.gpu_addr()) {}
+    Arg(float f) { uint32_t u; std::memcpy(&u, &f, 4); bits = u; }
+    template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
+    Arg(T v) : bits(static_cast<uint64_t>(v)) {}
+};
+
+class Context {
+public:
+    explicit Context(std::shared_ptr<Device> dev, uint32_t priority = 1);
+    Context(const Context&) = delete;
+    Context& operator=(const Context&) = delete;
+    ~Context();
+    Device& device() const noexcept { return *dev_; }
+    const std::shared_ptr<Device>& device_ptr() const noexcept { return dev_; }
+    uint32_t id() const noexcept { return id_; }
+
+    // Queue commands; each call submits and returns its completion fence.
+    std::shared_ptr<Fence> launch(const Kernel& k, Dim3 grid, Dim3 block, std::initializer_list<Arg> args);
+    std::shared_ptr<Fence> copy(uint64_t dst, uint64_t src, uint64_t size);
+    std::shared_ptr<Fence> fill(uint64_t dst, uint64_t size, uint32_t value);
+    std::shared_ptr<Fence> submit(std::span<const drm_vgpu_cmd> cmds);
+    // Wait for everything submitted; throws ContextError if the GPU
+    // stopped the context.
+    void synchronize(std::chrono::nanoseconds timeout = std::chrono::seconds(60));
+    ContextStatus status() const;
+    // Throws ContextError unless the context is ok.
+    void check() const;
+
+    // GPU virtual address allocation (bump allocator with free list).
+    uint64_t reserve_va(uint64_t size);
+    void bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms);
+    void unbind(uint64_t va, uint64_t size);
+
+private:
+    std::shared_ptr<Device> dev_;
+    uint32_t id_ = 0;
+    uint64_t next_va_;
+    std::shared_ptr<Fence> last_;
+};
+
+}  // namespace vgpu

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// libvgpu runtime over the vgpu render node.
+#include "vgpu/vgpu.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <xf86drm.h>
+
+#include <cerrno>
+#include <fstream>
+#include <iterator>
+
+extern "C" {
+#include "vgpu_drm.h"
+}
+
+namespace vgpu {
+
+namespace {
+std::string errtext(int err, const std::string& what) {
+    return what + ": " + std::strerror(err) + " (errno " + std::to_string(err) + ")";
+}
+constexpr uint64_t kPage = 4096;
+uint64_t page_align(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+}  // namespace
+
+Error::Error(int err, const std::string& what) : std::runtime_error(errtext(err, what)), err_(err) {}
+
+const char* to_string(ContextState s) {
+    switch (s) {
+    case ContextState::Ok: return "ok";
+    case ContextState::Faulted: return "faulted";
+    case ContextState::Hung: return "hung";
+    case ContextState::Banned: return "banned";
+    }
+    return "unknown";
+}
+
+const char* mode_name(uint32_t mode) {
+    switch (mode) {
+    case DRM_VGPU_MODE_NATIVE: return "native";
+    case DRM_VGPU_MODE_NAIVE: return "naive";
+    case DRM_VGPU_MODE_HP: return "hp";
+    }
+    return "unknown";
+}
+
+static std::string status_text(const ContextStatus& st) {
+    std::string s = std::string("GPU context ") + to_string(st.state);
+    if (st.state == ContextState::Faulted) {
+        char buf[64];
+        std::snprintf(buf, sizeof(buf), " at GPU address 0x%llx (kind %u)",
+                      static_cast<unsigned long long>(st.fault_addr), st.fault_kind);
+        s += buf;
+    }
+    return s;
+}
+
+ContextError::ContextError(const ContextStatus& st)
+    : Error(st.state == ContextState::Faulted ? EFAULT : st.state == ContextState::Hung ? ETIMEDOUT : ECANCELED,
+            status_text(st)),
+      st_(st) {}
+
+Fd& Fd::operator=(Fd&& o) noexcept {
+    if (this != &o) {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+}
+
+Fd::~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+void Device::ioctl(unsigned long req, void* arg, const char* what) const {
+    if (drmIoctl(fd_.get(), req, arg) != 0) throw Error(errno, what);
+}
+
+Device::Device(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {
+    drm_vgpu_info in{};
+    ioctl(DRM_IOCTL_VGPU_GET_INFO, &in, "VGPU_GET_INFO");
+    if (in.uapi_version != DRM_VGPU_UAPI_VERSION)
+        throw Error(EPROTO, "kernel speaks vgpu uAPI " + std::to_string(in.uapi_version) + ", libvgpu " +
+                                std::to_string(DRM_VGPU_UAPI_VERSION));
+    info_ = DeviceInfo{in.uapi_version, in.mode, std::string(in.engine, strnlen(in.engine, sizeof(in.engine))),
+                       in.isa_version, in.page_size, in.features, in.va_start, in.va_end, in.device_memory_size,
+                       in.device_memory_quota, in.max_contexts, in.max_objects, in.max_block_threads,
+                       in.max_shared_size};
+}
+
+std::shared_ptr<Device> Device::open(const std::string& path) {
+    if (!path.empty()) {
+        int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) throw Error(errno, "open " + path);
+        return std::make_shared<Device>(Fd(fd), path);
+    }
+    drmDevicePtr devs[64];
+    int n = drmGetDevices2(0, devs, 64);
+    if (n < 0) throw Error(-n, "drmGetDevices2");
+    std::string found;
+    int last_err = ENODEV;
+    for (int i = 0; i < n && found.empty(); i++) {
+        if (!(devs[i]->available_nodes & (1 << DRM_NODE_RENDER))) continue;
+        const char* node = devs[i]->nodes[DRM_NODE_RENDER];
+        int fd = ::open(node, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            last_err = errno;
+            continue;
+        }
+        drmVersionPtr v = drmGetVersion(fd);
+        bool ours = v && std::string(v->name, v->name_len) == "vgpu";
+        drmFreeVersion(v);
+        ::close(fd);
+        if (ours) found = node;
+    }
+    drmFreeDevices(devs, n);
+    if (found.empty()) throw Error(last_err, "no render node with DRM driver 'vgpu' (is vgpu-back loaded?)");
+    int fd = ::open(found.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) throw Error(errno, "open " + found);
+    return std::make_shared<Device>(Fd(fd), found);
+}
+
+Fence::Fence(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {
+    if (drmSyncobjCreate(dev_->fd(), 0, &handle_) != 0) throw Error(errno, "drmSyncobjCreate");
+}
+
+Fence::Fence(Fence&& o) noexcept : dev_(std::move(o.dev_)), handle_(std::exchange(o.handle_, 0)) {}
+
+Fence::~Fence() {
+    if (handle_) drmSyncobjDestroy(dev_->fd(), handle_);
+}
+
+bool Fence::wait(std::chrono::nanoseconds timeout) const {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t abs = now.tv_sec * 1000000000LL + now.tv_nsec + timeout.count();
+    uint32_t h = handle_;
+    int ret = drmSyncobjWait(dev_->fd(), &h, 1, abs, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, nullptr);
+    if (ret == 0) return true;
+    if (errno == ETIME || errno == ETIMEDOUT) return false;
+    throw Error(errno, "drmSyncobjWait");
+}
+
+Context::Context(std::shared_ptr<Device> dev, uint32_t priority) : dev_(std::move(dev)) {
+    drm_vgpu_ctx_create a{};
+    a.priority = priority;
+    dev_->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &a, "VGPU_CTX_CREATE");
+    id_ = a.ctx_id;
+    next_va_ = std::max<uint64_t>(dev_->info().va_start, 0x100000);
+}
+
+Context::~Context() {
+    drm_vgpu_ctx_destroy a{id_, 0};
+    drmIoctl(dev_->fd(), DRM_IOCTL_VGPU_CTX_DESTROY, &a);
+}
+
+uint64_t Context::reserve_va(uint64_t size) {
+    // Leave an unmapped guard page between allocations, so overruns fault.
+    uint64_t va = next_va_;
+    uint64_t end = va + page_align(size) + kPage;
+    if (end > dev_->info().va_end) throw Error(ENOSPC, "GPU virtual address space exhausted");
+    next_va_ = end;
+    return va;
+}
+
+void Context::bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms) {
+    drm_vgpu_vm_bind_op op{DRM_VGPU_BIND_MAP, perms, handle, 0, 0, va, page_align(size)};
+    drm_vgpu_vm_bind b{id_, 1, reinterpret_cast<uintptr_t>(&op), 0, 0};
+    dev_->ioctl(DRM_IOCTL_VGPU_VM_BIND, &b, "VGPU_VM_BIND map");
+}
+
+void Context::unbind(uint64_t va, uint64_t size) {
+    drm_vgpu_vm_bind_op op{DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va, page_align(size)};
+    drm_vgpu_vm_bind b{id_, 1, reinterpret_cast<uintptr_t>(&op), 0, 0};
+    dev_->ioctl(DRM_IOCTL_VGPU_VM_BIND, &b, "VGPU_VM_BIND unmap");
+}
+
+std::shared_ptr<Fence> Context::submit(std::span<const drm_vgpu_cmd> cmds) {
+    auto f = std::make_shared<Fence>(dev_);
+    drm_vgpu_submit s{};
+    s.ctx_id = id_;
+    s.num_cmds = static_cast<uint32_t>(cmds.size());
+    s.cmds = reinterpret_cast<uintptr_t>(cmds.data());
+    s.out_sync = f->handle();
+    dev_->ioctl(DRM_IOCTL_VGPU_SUBMIT, &s, "VGPU_SUBMIT");
+    last_ = f;
+    return f;
+}
+
+std::shared_ptr<Fence> Context::launch(const Kernel& k, Dim3 grid, Dim3 block, std::initializer_list<Arg> args) {
+    if (args.size() > DRM_VGPU_NUM_PARAMS) throw Error(EINVAL, "more than 8 kernel arguments");
+    drm_vgpu_cmd c{};
+    c.op = DRM_VGPU_CMD_LAUNCH;
+    c.src = k.entry;
+    c.shared_size = k.shared_size;
+    c.grid[0] = grid.x;
+    c.grid[1] = grid.y;
+    c.grid[2] = grid.z;
+    c.block[0] = block.x;
+    c.block[1] = block.y;
+    c.block[2] = block.z;
+    size_t i = 0;
+    for (const Arg& a : args) c.params[i++] = a.bits;
+    return submit(std::span(&c, 1));
+}
+
+std::shared_ptr<Fence> Context::copy(uint64_t dst, uint64_t src, uint64_t size) {
+    drm_vgpu_cmd c{};
+    c.op = DRM_VGPU_CMD_COPY;
+    c.dst = dst;
+    c.src = src;
+    c.size = size;
+    return submit(std::span(&c, 1));
+}
+
+std::shared_ptr<Fence> Context::fill(uint64_t dst, uint64_t size, uint32_t value) {
+    drm_vgpu_cmd c{};
+    c.op = DRM_VGPU_CMD_FILL;
+    c.dst = dst;
+    c.size = size;
+    c.value = value;
+    return submit(std::span(&c, 1));
+}
+
+ContextStatus Context::status() const {
+    drm_vgpu_ctx_status a{};
+    a.ctx_id = id_;
+    dev_->ioctl(DRM_IOCTL_VGPU_CTX_STATUS, &a, "VGPU_CTX_STATUS");
+    return ContextStatus{static_cast<ContextState>(a.status), a.fault_addr, a.fault_kind, a.submitted, a.completed};
+}
+
+void Context::check() const {
+    auto st = status();
+    if (st.state != ContextState::Ok) throw ContextError(st);
+}
+
+void Context::synchronize(std::chrono::nanoseconds timeout) {
+    if (last_ && !last_->wait(timeout)) throw Error(ETIME, "timed out waiting for the GPU");
+    check();
+}
+
+Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
+    : ctx_(&ctx), size_(size), domain_(domain) {
+    Device& dev = ctx.device();
+    drm_vgpu_bo_create c{page_align(size), static_cast<uint32_t>(domain), 0, 0, 0};
+    dev.ioctl(DRM_IOCTL_VGPU_BO_CREATE, &c, "VGPU_BO_CREATE");
+    handle_ = c.handle;
+    try {
+        if (domain == Domain::Host) {
+            drm_vgpu_bo_mmap_offset m{handle_, 0, 0};
+            dev.ioctl(DRM_IOCTL_VGPU_BO_MMAP_OFFSET, &m, "VGPU_BO_MMAP_OFFSET");
+            void* p = ::mmap(nullptr, page_align(size), PROT_READ | PROT_WRITE, MAP_SHARED, dev.fd(),
+                             static_cast<off_t>(m.offset));
+            if (p == MAP_FAILED) throw Error(errno, "mmap of a host buffer");
+            cpu_ = p;
+        }
+        va_ = ctx.reserve_va(size);
+        ctx.bind(handle_, va_, size, perms);
+    } catch (...) {
+        if (cpu_) ::munmap(cpu_, page_align(size_));
+        drm_vgpu_bo_destroy d{handle_, 0};
+        drmIoctl(dev.fd(), DRM_IOCTL_VGPU_BO_DESTROY, &d);
+        throw;
+    }
+}
+
+Buffer::Buffer(Buffer&& o) noexcept
+    : ctx_(o.ctx_), handle_(std::exchange(o.handle_, 0)), va_(o.va_), size_(o.size_), domain_(o.domain_),
+      cpu_(std::exchange(o.cpu_, nullptr)) {}
+
+Buffer::~Buffer() {
+    if (!handle_) return;
+    drm_vgpu_vm_bind_op op{DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va_, page_align(size_)};
+    drm_vgpu_vm_bind b{ctx_->id(), 1, reinterpret_cast<uintptr_t>(&op), 0, 0};
+    drmIoctl(ctx_->device().fd(), DRM_IOCTL_VGPU_VM_BIND, &b);
+    if (cpu_) ::munmap(cpu_, page_align(size_));
+    drm_vgpu_bo_destroy d{handle_, 0};
+    drmIoctl(ctx_->device().fd(), DRM_IOCTL_VGPU_BO_DESTROY, &d);
+}
+
+void Buffer::write(std::span<const std::byte> src, size_t offset) {
+    if (offset > size_ || src.size() > size_ - offset) throw Error(EINVAL, "Buffer::write out of range");
+    if (cpu_) {
+        std::memcpy(static_cast<std::byte*>(cpu_) + offset, src.data(), src.size());
+        return;
+    }
+    Buffer staging(*ctx_, src.size(), Domain::Host, DRM_VGPU_BIND_READ);
+    std::memcpy(staging.data(), src.data(), src.size());
+    ctx_->copy(va_ + offset, staging.gpu_addr(), src.size());
+    ctx_->synchronize();
+}
+
+void Buffer::read(std::span<std::byte> dst, size_t offset) const {
+    if (offset > size_ || dst.size() > size_ - offset) throw Error(EINVAL, "Buffer::read out of range");
+    if (cpu_) {
+        ctx_->synchronize();
+        std::memcpy(dst.data(), static_cast<const std::byte*>(cpu_) + offset, dst.size());
+        return;
+    }
+    Buffer staging(*ctx_, dst.size(), Domain::Host, DRM_VGPU_BIND_WRITE);
+    ctx_->copy(staging.gpu_addr(), va_ + offset, dst.size());
+    ctx_->synchronize();
+    std::memcpy(dst.data(), staging.data(), dst.size());
+}
+
+void Buffer::protect(uint32_t perms) {
+    ctx_->synchronize();
+    ctx_->unbind(va_, size_);
+    ctx_->bind(handle_, va_, size_, perms);
+}
+
+Module::Module(Context& ctx, const ModuleImage& img) : img_(img) {
+    // Upload through a writable mapping, then run from a read+execute one.
+    size_t bytes = img.code.size() * sizeof(uint64_t);
+    code_ = std::make_unique<Buffer>(ctx, bytes, Domain::Device, DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE);
+    code_->write(std::as_bytes(std::span(img.code)));
+    code_->protect(DRM_VGPU_BIND_READ | DRM_VGPU_BIND_EXEC);
+}
+
+ModuleImage Module::load_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw Error(errno ? errno : ENOENT, "open module " + path);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    return ModuleImage::parse(bytes);
+}
+
+Kernel Module::kernel(const std::string& name) const {
+    const KernelInfo& k = img_.kernel(name);
+    return Kernel{code_->gpu_addr() + k.offset, k.shared_size, k.num_params, k.name};
+}
+
+}  // namespace vgpu
