@@ -9,33 +9,6 @@
 #include "vgpu_softfloat.h"
 
 /**
- * vgpu_launch_check() - validate the geometry of a launch
- * @d: launch description
- *
- * Return: 0 or -EINVAL.
- */
-int vgpu_launch_check(const struct vgpu_launch_desc *d)
-{
-	u64 threads = 1;
-	int i;
-
-	if (d->code_va & (VGPU_INSN_SIZE - 1) || d->code_va >= VGPU_VA_SIZE)
-		return -EINVAL;
-	for (i = 0; i < 3; i++) {
-		if (!d->grid[i] || d->grid[i] > VGPU_MAX_GRID_DIM)
-			return -EINVAL;
-		if (!d->block[i] || d->block[i] > VGPU_MAX_BLOCK_THREADS)
-			return -EINVAL;
-		threads *= d->block[i];
-	}
-	if (threads > VGPU_MAX_BLOCK_THREADS)
-		return -EINVAL;
-	if (d->shared_size > VGPU_MAX_SHARED)
-		return -EINVAL;
-	return 0;
-}
-
-/**
  * vgpu_launch_init() - prepare a launch to run from its first instruction
  * @l: state to fill
  * @d: validated launch description

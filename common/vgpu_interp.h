@@ -75,7 +75,31 @@ enum vgpu_run_result {
 	VGPU_RUN_FAULT,		/* stopped by a fault; see fault_* */
 };
 
-int vgpu_launch_check(const struct vgpu_launch_desc *d);
+/**
+ * vgpu_launch_check() - validate the geometry of a launch
+ * @d: launch description
+ *
+ * Return: 0 or -EINVAL.
+ */
+static inline int vgpu_launch_check(const struct vgpu_launch_desc *d)
+{
+	u64 threads = 1;
+	int i;
+
+	if (d->code_va & (VGPU_INSN_SIZE - 1) || d->code_va >= VGPU_VA_SIZE)
+		return -EINVAL;
+	for (i = 0; i < 3; i++) {
+		if (!d->grid[i] || d->grid[i] > VGPU_MAX_GRID_DIM)
+			return -EINVAL;
+		if (!d->block[i] || d->block[i] > VGPU_MAX_BLOCK_THREADS)
+			return -EINVAL;
+		threads *= d->block[i];
+	}
+	if (threads > VGPU_MAX_BLOCK_THREADS || d->shared_size > VGPU_MAX_SHARED)
+		return -EINVAL;
+	return 0;
+}
+
 int vgpu_launch_init(struct vgpu_launch *l, const struct vgpu_launch_desc *d);
 void vgpu_launch_fini(struct vgpu_launch *l);
 enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,

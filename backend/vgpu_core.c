@@ -1,0 +1,701 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_core.c - clients, objects, contexts, address spaces and quotas:
+ * the dispatcher every transport calls (see vgpu_core.h).
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "vgpu_core.h"
+#include "../common/vgpu_isa.h"
+#include "../common/vgpu_pt.h"
+#include "../common/vgpu_uapi.h"
+
+unsigned int vgpu_quota_devmem_mb = 64;
+module_param_named(quota_devmem_mb, vgpu_quota_devmem_mb, uint, 0644);
+MODULE_PARM_DESC(quota_devmem_mb, "Device memory per client, MiB (default 64)");
+
+unsigned int vgpu_quota_hostmem_mb = 256;
+module_param_named(quota_hostmem_mb, vgpu_quota_hostmem_mb, uint, 0644);
+MODULE_PARM_DESC(quota_hostmem_mb, "Host-memory objects per client, MiB (default 256)");
+
+unsigned int vgpu_quota_contexts = 16;
+module_param_named(quota_contexts, vgpu_quota_contexts, uint, 0644);
+MODULE_PARM_DESC(quota_contexts, "Contexts per client (default 16)");
+
+unsigned int vgpu_quota_objects = 1024;
+module_param_named(quota_objects, vgpu_quota_objects, uint, 0644);
+MODULE_PARM_DESC(quota_objects, "Buffer objects per client (default 1024)");
+
+unsigned int vgpu_max_mappings = 1024;
+module_param_named(max_mappings, vgpu_max_mappings, uint, 0644);
+MODULE_PARM_DESC(max_mappings, "Mappings per context (default 1024)");
+
+struct vgpu_stats vgpu_global_stats;
+
+/* Protects vgpu_engine and vgpu_clients. */
+static DEFINE_MUTEX(vgpu_dev_lock);
+static struct vgpu_engine *vgpu_engine;
+static LIST_HEAD(vgpu_clients);
+static u32 vgpu_next_client_id;
+
+/**
+ * vgpu_engine_register() - make an engine execute the work of all clients
+ * @e: the engine; must stay valid until vgpu_engine_unregister()
+ *
+ * Return: 0, or -EBUSY if an engine is already registered.
+ */
+int vgpu_engine_register(struct vgpu_engine *e)
+{
+	int ret = 0;
+
+	mutex_lock(&vgpu_dev_lock);
+	if (vgpu_engine)
+		ret = -EBUSY;
+	else
+		vgpu_engine = e;
+	mutex_unlock(&vgpu_dev_lock);
+	if (!ret)
+		pr_info("vgpu: engine %s registered, %llu MiB device memory\n",
+			e->name, e->mem_size >> 20);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vgpu_engine_register);
+
+/**
+ * vgpu_engine_unregister() - detach an engine
+ * @e: the registered engine
+ *
+ * Clients pin the engine's module, so this runs only once none is left.
+ */
+void vgpu_engine_unregister(struct vgpu_engine *e)
+{
+	mutex_lock(&vgpu_dev_lock);
+	if (vgpu_engine == e)
+		vgpu_engine = NULL;
+	mutex_unlock(&vgpu_dev_lock);
+	pr_info("vgpu: engine %s unregistered\n", e->name);
+}
+EXPORT_SYMBOL_GPL(vgpu_engine_unregister);
+
+struct vgpu_engine *vgpu_engine_get(void)
+{
+	struct vgpu_engine *e;
+
+	mutex_lock(&vgpu_dev_lock);
+	e = vgpu_engine;
+	if (e && !try_module_get(e->owner))
+		e = NULL;
+	mutex_unlock(&vgpu_dev_lock);
+	return e;
+}
+
+void vgpu_engine_put(struct vgpu_engine *e)
+{
+	module_put(e->owner);
+}
+
+/**
+ * vgpu_client_create() - a new client bound to the registered engine
+ * @name: for debugfs
+ *
+ * Return: the client, ERR_PTR(-ENODEV) without an engine, or -ENOMEM.
+ */
+struct vgpu_client *vgpu_client_create(const char *name)
+{
+	struct vgpu_client *c = kzalloc(sizeof(*c), GFP_KERNEL);
+
+	if (!c)
+		return ERR_PTR(-ENOMEM);
+	c->engine = vgpu_engine_get();
+	if (!c->engine) {
+		kfree(c);
+		pr_info_ratelimited("vgpu: no engine registered: load vgpu-sim (or another engine) first\n");
+		return ERR_PTR(-ENODEV);
+	}
+	kref_init(&c->ref);
+	mutex_init(&c->lock);
+	xa_init_flags(&c->bos, XA_FLAGS_ALLOC1);
+	xa_init_flags(&c->ctxs, XA_FLAGS_ALLOC1);
+	strscpy(c->name, name, sizeof(c->name));
+	mutex_lock(&vgpu_dev_lock);
+	c->id = ++vgpu_next_client_id;
+	list_add_tail(&c->node, &vgpu_clients);
+	mutex_unlock(&vgpu_dev_lock);
+	return c;
+}
+
+static void vgpu_client_release(struct kref *ref)
+{
+	struct vgpu_client *c = container_of(ref, struct vgpu_client, ref);
+
+	mutex_lock(&vgpu_dev_lock);
+	list_del(&c->node);
+	mutex_unlock(&vgpu_dev_lock);
+	xa_destroy(&c->bos);
+	xa_destroy(&c->ctxs);
+	mutex_destroy(&c->lock);
+	vgpu_engine_put(c->engine);
+	kfree(c);
+}
+
+void vgpu_client_put(struct vgpu_client *c)
+{
+	kref_put(&c->ref, vgpu_client_release);
+}
+
+static void vgpu_bo_release(struct kref *ref)
+{
+	struct vgpu_bo *bo = container_of(ref, struct vgpu_bo, ref);
+	struct vgpu_client *c = bo->client;
+	struct vgpu_engine *e = c->engine;
+
+	if (bo->domain == DRM_VGPU_DOMAIN_DEVICE) {
+		e->ops->mem_free(e, bo->backing.dev_mem);
+		VGPU_STAT(c, device_bytes, -(s64)bo->size);
+	} else {
+		bo->host_ops->release(bo->host_priv);
+		VGPU_STAT(c, host_bytes, -(s64)bo->size);
+	}
+	mutex_lock(&c->lock);
+	if (bo->domain == DRM_VGPU_DOMAIN_DEVICE)
+		c->device_bytes -= bo->size;
+	else
+		c->host_bytes -= bo->size;
+	c->num_bos--;
+	mutex_unlock(&c->lock);
+	VGPU_STAT(c, objects, -1);
+	kfree(bo);
+	vgpu_client_put(c);
+}
+
+void vgpu_bo_put(struct vgpu_bo *bo)
+{
+	kref_put(&bo->ref, vgpu_bo_release);
+}
+
+/**
+ * vgpu_bo_lookup() - find an object of a client by handle
+ * @c: client
+ * @handle: handle
+ *
+ * Return: the object with a reference (vgpu_bo_put()), or NULL.
+ */
+struct vgpu_bo *vgpu_bo_lookup(struct vgpu_client *c, u32 handle)
+{
+	struct vgpu_bo *bo;
+
+	mutex_lock(&c->lock);
+	bo = xa_load(&c->bos, handle);
+	if (bo)
+		kref_get(&bo->ref);
+	mutex_unlock(&c->lock);
+	return bo;
+}
+
+static void vgpu_ctx_release(struct kref *ref)
+{
+	struct vgpu_ctx *ctx = container_of(ref, struct vgpu_ctx, ref);
+	struct vgpu_client *c = ctx->client;
+
+	c->engine->ops->ctx_destroy(c->engine, ctx->ectx);
+	vgpu_vm_fini(&ctx->vm);
+	mutex_destroy(&ctx->vm_lock);
+	VGPU_STAT(c, contexts, -1);
+	kfree(ctx);
+	vgpu_client_put(c);
+}
+
+void vgpu_ctx_put(struct vgpu_ctx *ctx)
+{
+	kref_put(&ctx->ref, vgpu_ctx_release);
+}
+
+/* Looks up a context and takes a reference. */
+static struct vgpu_ctx *vgpu_ctx_get(struct vgpu_client *c, u32 id)
+{
+	struct vgpu_ctx *ctx;
+
+	mutex_lock(&c->lock);
+	ctx = xa_load(&c->ctxs, id);
+	if (ctx)
+		kref_get(&ctx->ref);
+	mutex_unlock(&c->lock);
+	return ctx;
+}
+
+void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
+{
+	struct vgpu_engine *e = c->engine;
+
+	memset(out, 0, sizeof(*out));
+	out->uapi_version = DRM_VGPU_UAPI_VERSION;
+	out->mode = mode;
+	strscpy(out->engine, e->name, sizeof(out->engine));
+	out->isa_version = e->isa_version;
+	out->page_size = VGPU_PAGE_SIZE;
+	out->features = e->features;
+	out->va_start = VGPU_CTX_VA_START;
+	out->va_end = VGPU_VA_SIZE;
+	out->device_memory_size = e->mem_size;
+	out->device_memory_quota = (u64)vgpu_quota_devmem_mb << 20;
+	out->max_contexts = vgpu_quota_contexts;
+	out->max_objects = vgpu_quota_objects;
+	out->max_block_threads = VGPU_MAX_BLOCK_THREADS;
+	out->max_shared_size = VGPU_MAX_SHARED;
+}
+
+int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
+{
+	struct vgpu_ctx *ctx;
+	u32 id;
+	int ret = vgpu_check_ctx_create(a);
+
+	if (ret)
+		return ret;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	kref_init(&ctx->ref);
+	mutex_init(&ctx->vm_lock);
+	INIT_LIST_HEAD(&ctx->queue);
+	INIT_LIST_HEAD(&ctx->sched_node);
+	vgpu_vm_init(&ctx->vm, VGPU_CTX_VA_START, VGPU_VA_SIZE,
+		     vgpu_max_mappings);
+	ctx->client = c;
+	ctx->priority = a->priority;
+	ctx->fence_ctx = dma_fence_context_alloc(1);
+	ret = c->engine->ops->ctx_create(c->engine, &ctx->ectx);
+	if (ret)
+		goto err_free;
+
+	mutex_lock(&c->lock);
+	if (c->banned) {
+		ret = -EIO;
+	} else if (c->num_ctxs >= vgpu_quota_contexts) {
+		pr_info_ratelimited("vgpu: client %s: context quota (%u) reached\n",
+				    c->name, vgpu_quota_contexts);
+		ret = -EDQUOT;
+	} else {
+		ret = xa_alloc(&c->ctxs, &id, ctx, xa_limit_31b, GFP_KERNEL);
+	}
+	if (ret) {
+		mutex_unlock(&c->lock);
+		goto err_engine;
+	}
+	c->num_ctxs++;
+	ctx->id = id;
+	kref_get(&c->ref);
+	mutex_unlock(&c->lock);
+	VGPU_STAT(c, contexts, 1);
+	a->ctx_id = id;
+	return 0;
+
+err_engine:
+	c->engine->ops->ctx_destroy(c->engine, ctx->ectx);
+err_free:
+	vgpu_vm_fini(&ctx->vm);
+	mutex_destroy(&ctx->vm_lock);
+	kfree(ctx);
+	return ret;
+}
+
+/* Removes every mapping of a dead context and releases its objects. */
+static void vgpu_ctx_unmap_all(struct vgpu_ctx *ctx)
+{
+	struct vgpu_engine *e = ctx->client->engine;
+	struct vgpu_mapping m;
+
+	mutex_lock(&ctx->vm_lock);
+	while (ctx->vm.count) {
+		vgpu_vm_remove(&ctx->vm, ctx->vm.count - 1, &m);
+		e->ops->unmap(e, ctx->ectx, m.va, m.size);
+		VGPU_STAT(ctx->client, mappings, -1);
+		vgpu_bo_put(m.bo);
+	}
+	mutex_unlock(&ctx->vm_lock);
+}
+
+static void vgpu_ctx_teardown(struct vgpu_ctx *ctx)
+{
+	/* Cancels queued jobs; waits for none: the scheduler drops its own. */
+	vgpu_sched_ctx_kill(ctx, 0);
+	/* Taking vm_lock waits for a running slice to end. */
+	vgpu_ctx_unmap_all(ctx);
+	vgpu_ctx_put(ctx);
+}
+
+int vgpu_op_ctx_destroy(struct vgpu_client *c,
+			const struct drm_vgpu_ctx_destroy *a)
+{
+	struct vgpu_ctx *ctx;
+	int ret = vgpu_check_ctx_destroy(a);
+
+	if (ret)
+		return ret;
+	mutex_lock(&c->lock);
+	ctx = xa_erase(&c->ctxs, a->ctx_id);
+	if (ctx)
+		c->num_ctxs--;
+	mutex_unlock(&c->lock);
+	if (!ctx)
+		return -ENOENT;
+	vgpu_ctx_teardown(ctx);
+	return 0;
+}
+
+int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a)
+{
+	struct vgpu_ctx *ctx;
+	int ret = vgpu_check_ctx_status(a);
+
+	if (ret)
+		return ret;
+	ctx = vgpu_ctx_get(c, a->ctx_id);
+	if (!ctx)
+		return -ENOENT;
+	vgpu_sched_ctx_status(ctx, a);
+	vgpu_ctx_put(ctx);
+	return 0;
+}
+
+/* Charges an object to the client's quotas and gives it a handle. */
+static int vgpu_bo_install(struct vgpu_client *c, struct vgpu_bo *bo,
+			   u32 *handle)
+{
+	u64 *used = bo->domain == DRM_VGPU_DOMAIN_DEVICE ? &c->device_bytes :
+							 &c->host_bytes;
+	u64 limit = (u64)(bo->domain == DRM_VGPU_DOMAIN_DEVICE ?
+			  vgpu_quota_devmem_mb : vgpu_quota_hostmem_mb) << 20;
+	int ret;
+
+	mutex_lock(&c->lock);
+	if (c->num_bos >= vgpu_quota_objects) {
+		pr_info_ratelimited("vgpu: client %s: object quota (%u) reached\n",
+				    c->name, vgpu_quota_objects);
+		ret = -EDQUOT;
+	} else if (bo->size > limit || *used > limit - bo->size) {
+		pr_info_ratelimited("vgpu: client %s: %s memory quota (%llu MiB) reached\n",
+				    c->name,
+				    bo->domain == DRM_VGPU_DOMAIN_DEVICE ?
+				    "device" : "host", limit >> 20);
+		ret = -EDQUOT;
+	} else {
+		ret = xa_alloc(&c->bos, handle, bo, xa_limit_31b, GFP_KERNEL);
+	}
+	if (!ret) {
+		*used += bo->size;
+		c->num_bos++;
+		kref_get(&c->ref);
+		bo->client = c;
+	}
+	mutex_unlock(&c->lock);
+	if (ret)
+		return ret;
+	VGPU_STAT(c, objects, 1);
+	if (bo->domain == DRM_VGPU_DOMAIN_DEVICE)
+		VGPU_STAT(c, device_bytes, bo->size);
+	else
+		VGPU_STAT(c, host_bytes, bo->size);
+	return 0;
+}
+
+static u64 vgpu_max_bo_size(void)
+{
+	return (u64)max(vgpu_quota_devmem_mb, vgpu_quota_hostmem_mb) << 20;
+}
+
+/**
+ * vgpu_op_bo_create_device() - allocate device memory
+ * @c: client
+ * @size: bytes, non-zero
+ * @handle: out, handle of the object
+ *
+ * Return: 0, -EINVAL, -EDQUOT (quota), -ENOSPC (device memory full) or
+ * -ENOMEM.
+ */
+int vgpu_op_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle)
+{
+	struct vgpu_engine *e = c->engine;
+	struct vgpu_bo *bo;
+	int ret;
+
+	if (!size || size > vgpu_max_bo_size())
+		return -EINVAL;
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return -ENOMEM;
+	kref_init(&bo->ref);
+	bo->domain = DRM_VGPU_DOMAIN_DEVICE;
+	bo->size = PAGE_ALIGN(size);
+	ret = e->ops->mem_alloc(e, bo->size, &bo->backing.dev_mem);
+	if (ret)
+		goto err_free;
+	ret = vgpu_bo_install(c, bo, handle);
+	if (ret)
+		goto err_mem;
+	return 0;
+
+err_mem:
+	e->ops->mem_free(e, bo->backing.dev_mem);
+err_free:
+	kfree(bo);
+	return ret;
+}
+
+/**
+ * vgpu_op_bo_create_host() - wrap host memory of the transport in an object
+ * @c: client
+ * @size: bytes, page aligned
+ * @vaddr: kernel mapping of the memory
+ * @pages: its pages
+ * @ops: releases the memory when the object dies (also on failure here)
+ * @priv: argument of @ops
+ * @handle: out, handle of the object
+ *
+ * Return: 0, -EDQUOT or -ENOMEM.
+ */
+int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
+			   struct page **pages,
+			   const struct vgpu_host_mem_ops *ops, void *priv,
+			   u32 *handle)
+{
+	struct vgpu_bo *bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	int ret;
+
+	if (!bo) {
+		ops->release(priv);
+		return -ENOMEM;
+	}
+	kref_init(&bo->ref);
+	bo->domain = DRM_VGPU_DOMAIN_HOST;
+	bo->size = size;
+	bo->backing.vaddr = vaddr;
+	bo->backing.pages = pages;
+	bo->backing.npages = size >> PAGE_SHIFT;
+	bo->host_ops = ops;
+	bo->host_priv = priv;
+	ret = vgpu_bo_install(c, bo, handle);
+	if (ret) {
+		ops->release(priv);
+		kfree(bo);
+	}
+	return ret;
+}
+
+int vgpu_op_bo_destroy(struct vgpu_client *c, u32 handle)
+{
+	struct vgpu_bo *bo;
+
+	if (!handle)
+		return -EINVAL;
+	mutex_lock(&c->lock);
+	bo = xa_erase(&c->bos, handle);
+	mutex_unlock(&c->lock);
+	if (!bo)
+		return -ENOENT;
+	vgpu_bo_put(bo);
+	return 0;
+}
+
+static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
+			 const struct drm_vgpu_vm_bind_op *op)
+{
+	struct vgpu_engine *e = c->engine;
+	struct vgpu_mapping m = {};
+	struct vgpu_bo *bo;
+	u64 end;
+	int ret = vgpu_check_bind_op(op);
+
+	if (ret)
+		return ret;
+	if (op->op == DRM_VGPU_BIND_UNMAP) {
+		int i = vgpu_vm_find(&ctx->vm, op->va, op->size);
+
+		if (i < 0)
+			return -ENOENT;
+		vgpu_vm_remove(&ctx->vm, i, &m);
+		e->ops->unmap(e, ctx->ectx, m.va, m.size);
+		VGPU_STAT(c, mappings, -1);
+		vgpu_bo_put(m.bo);
+		return 0;
+	}
+
+	bo = vgpu_bo_lookup(c, op->handle);
+	if (!bo)
+		return -ENOENT;
+	if (check_add_overflow(op->bo_offset, op->size, &end) || end > bo->size) {
+		ret = -EINVAL;
+		goto err_put;
+	}
+	m.va = op->va;
+	m.size = op->size;
+	m.bo_offset = op->bo_offset;
+	m.bo = bo;
+	m.perms = (op->flags & DRM_VGPU_BIND_READ ? VGPU_PTE_R : 0) |
+		  (op->flags & DRM_VGPU_BIND_WRITE ? VGPU_PTE_W : 0) |
+		  (op->flags & DRM_VGPU_BIND_EXEC ? VGPU_PTE_X : 0);
+	ret = vgpu_vm_check_map(&ctx->vm, m.va, m.size);
+	if (ret)
+		goto err_put;
+	ret = e->ops->map(e, ctx->ectx, m.va, &bo->backing, m.bo_offset, m.size,
+			  m.perms);
+	if (ret)
+		goto err_put;
+	ret = vgpu_vm_insert(&ctx->vm, &m);
+	if (ret) {
+		e->ops->unmap(e, ctx->ectx, m.va, m.size);
+		goto err_put;
+	}
+	VGPU_STAT(c, mappings, 1);
+	return 0;	/* the mapping keeps the reference */
+
+err_put:
+	vgpu_bo_put(bo);
+	return ret;
+}
+
+/**
+ * vgpu_op_vm_bind() - apply map/unmap operations to a context's space
+ * @c: client
+ * @ctx_id: context
+ * @ops: operations, in kernel memory
+ * @n: number of @ops
+ * @done: out, operations applied (all before the first failing one)
+ *
+ * Return: 0 or the error of the first failing operation.
+ */
+int vgpu_op_vm_bind(struct vgpu_client *c, u32 ctx_id,
+		    const struct drm_vgpu_vm_bind_op *ops, u32 n, u32 *done)
+{
+	struct vgpu_ctx *ctx = vgpu_ctx_get(c, ctx_id);
+	int ret = 0;
+	u32 i;
+
+	*done = 0;
+	if (!ctx)
+		return -ENOENT;
+	mutex_lock(&ctx->vm_lock);
+	for (i = 0; i < n; i++) {
+		ret = vgpu_bind_one(c, ctx, &ops[i]);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&ctx->vm_lock);
+	*done = i;
+	vgpu_ctx_put(ctx);
+	return ret;
+}
+
+/**
+ * vgpu_op_submit() - queue commands on a context
+ * @c: client
+ * @ctx_id: context
+ * @cmds: commands in kernel memory; ownership passes to the job on success
+ * @num_cmds: number of @cmds
+ * @in: fences to wait for (references are taken by the job)
+ * @num_in: number of @in
+ * @out: out, a reference to the job's completion fence
+ * @seqno: out, sequence number of the job on its context
+ *
+ * Return: 0; -EINVAL for a bad command; -ENOENT for an unknown context;
+ * -EIO if the context has faulted, hung or been banned; -ENOMEM.
+ */
+int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
+		   struct drm_vgpu_cmd *cmds, u32 num_cmds,
+		   struct dma_fence **in, u32 num_in,
+		   struct dma_fence **out, u64 *seqno)
+{
+	struct vgpu_ctx *ctx;
+	struct vgpu_job *job;
+	u32 i;
+	int ret;
+
+	if (!num_cmds || num_cmds > DRM_VGPU_MAX_CMDS ||
+	    num_in > DRM_VGPU_MAX_IN_SYNCS)
+		return -EINVAL;
+	for (i = 0; i < num_cmds; i++) {
+		ret = vgpu_check_cmd(&cmds[i]);
+		if (ret)
+			return ret;
+	}
+	ctx = vgpu_ctx_get(c, ctx_id);
+	if (!ctx)
+		return -ENOENT;
+	job = vgpu_job_alloc(ctx, cmds, num_cmds, in, num_in);
+	if (IS_ERR(job)) {
+		vgpu_ctx_put(ctx);
+		return PTR_ERR(job);
+	}
+	ret = vgpu_sched_submit(job, seqno);
+	if (ret) {
+		vgpu_job_abort(job);
+		return ret;
+	}
+	VGPU_STAT(c, submissions, 1);
+	VGPU_STAT(c, commands, num_cmds);
+	*out = dma_fence_get(&job->fence);
+	vgpu_sched_queue(job);
+	return 0;
+}
+
+/**
+ * vgpu_client_destroy() - release everything a client holds
+ * @c: client; the caller's reference is dropped
+ *
+ * Cancels queued work, waits for running work, removes every mapping and
+ * frees every object (objects mapped by the CPU stay until unmapped).
+ */
+void vgpu_client_destroy(struct vgpu_client *c)
+{
+	struct vgpu_ctx *ctx;
+	struct vgpu_bo *bo;
+	unsigned long id;
+
+	mutex_lock(&c->lock);
+	c->banned = true;	/* no new contexts while we tear down */
+	mutex_unlock(&c->lock);
+	xa_for_each(&c->ctxs, id, ctx) {
+		mutex_lock(&c->lock);
+		ctx = xa_erase(&c->ctxs, id);
+		if (ctx)
+			c->num_ctxs--;
+		mutex_unlock(&c->lock);
+		if (ctx)
+			vgpu_ctx_teardown(ctx);
+	}
+	xa_for_each(&c->bos, id, bo) {
+		mutex_lock(&c->lock);
+		bo = xa_erase(&c->bos, id);
+		mutex_unlock(&c->lock);
+		if (bo)
+			vgpu_bo_put(bo);
+	}
+	vgpu_client_put(c);
+}
+
+int vgpu_clients_show(struct seq_file *m, void *unused)
+{
+	struct vgpu_client *c;
+
+	seq_puts(m, "id name objects device_bytes host_bytes contexts submissions busy_ns faults hangs\n");
+	mutex_lock(&vgpu_dev_lock);
+	list_for_each_entry(c, &vgpu_clients, node)
+		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld\n",
+			   c->id, c->name,
+			   atomic64_read(&c->stats.objects),
+			   atomic64_read(&c->stats.device_bytes),
+			   atomic64_read(&c->stats.host_bytes),
+			   atomic64_read(&c->stats.contexts),
+			   atomic64_read(&c->stats.submissions),
+			   atomic64_read(&c->stats.busy_ns),
+			   atomic64_read(&c->stats.faults),
+			   atomic64_read(&c->stats.hangs));
+	mutex_unlock(&vgpu_dev_lock);
+	return 0;
+}

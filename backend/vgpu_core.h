@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_core.h - the vGPU core of vgpu-back: clients, buffer objects,
+ * contexts and their GPU address spaces, quotas, jobs and the scheduler.
+ *
+ * Every transport (the local render node of dom0; the Xen ring of a
+ * guest) turns its requests into calls of the vgpu_op_*() functions
+ * below, with arguments it has already copied into kernel memory.  Those
+ * functions are the one dispatcher: they check every value, every handle
+ * and every quota, whoever the caller is.
+ */
+#ifndef VGPU_CORE_H
+#define VGPU_CORE_H
+
+#include <linux/dma-fence.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "vgpu_engine.h"
+#include "../common/vgpu_vm.h"
+
+struct vgpu_client;
+
+/* Memory behind a host-domain object, provided by the transport. */
+struct vgpu_host_mem_ops {
+	void (*release)(void *priv);
+};
+
+/**
+ * struct vgpu_bo - a buffer object
+ * @ref: references: the handle table, each mapping
+ * @client: owner, for quota accounting (holds a reference)
+ * @domain: DRM_VGPU_DOMAIN_*
+ * @size: bytes, page aligned
+ * @backing: what engines map
+ * @host_ops: host domain: releases the transport's memory
+ * @host_priv: argument of @host_ops
+ */
+struct vgpu_bo {
+	struct kref ref;
+	struct vgpu_client *client;
+	u32 domain;
+	u64 size;
+	struct vgpu_backing backing;
+	const struct vgpu_host_mem_ops *host_ops;
+	void *host_priv;
+};
+
+/**
+ * struct vgpu_stats - counters, global and per client
+ */
+struct vgpu_stats {
+	atomic64_t objects;
+	atomic64_t device_bytes;
+	atomic64_t host_bytes;
+	atomic64_t contexts;
+	atomic64_t mappings;
+	atomic64_t submissions;
+	atomic64_t commands;
+	atomic64_t completed;
+	atomic64_t busy_ns;
+	atomic64_t faults;
+	atomic64_t hangs;
+	atomic64_t cancelled;
+};
+
+/**
+ * struct vgpu_client - one user of the vGPU: a DRM file or a guest
+ * @ref: references: the transport, each object
+ * @id: number in debugfs
+ * @name: who it is ("pid 123 vecadd", "domain 5")
+ * @engine: the engine, pinned for the client's life
+ * @lock: protects @bos, @ctxs, @next_* and the usage counts below
+ * @bos: handle -> struct vgpu_bo
+ * @ctxs: id -> struct vgpu_ctx
+ * @device_bytes: device memory held, bytes
+ * @host_bytes: host memory held, bytes
+ * @num_bos: objects held
+ * @num_ctxs: contexts held
+ * @hangs: contexts of this client that hung
+ * @banned: too many hangs: no new work accepted
+ * @stats: counters of this client
+ * @node: entry in the device's client list
+ */
+struct vgpu_client {
+	struct kref ref;
+	u32 id;
+	char name[48];
+	struct vgpu_engine *engine;
+	struct mutex lock;
+	struct xarray bos;
+	struct xarray ctxs;
+	u64 device_bytes;
+	u64 host_bytes;
+	u32 num_bos;
+	u32 num_ctxs;
+	u32 hangs;
+	bool banned;
+	struct vgpu_stats stats;
+	struct list_head node;
+};
+
+/**
+ * struct vgpu_ctx - a context: a GPU address space and a queue of jobs
+ * @ref: references: the client's table, each job
+ * @client: owner (not a reference: the client outlives its table)
+ * @id: id in the client's table
+ * @priority: DRM_VGPU_PRIO_*
+ * @vm_lock: protects @vm and the engine's page tables of @ectx; held
+ *	by the scheduler while a job of this context runs
+ * @vm: mappings
+ * @ectx: engine state
+ * @fence_ctx: dma_fence context of the jobs
+ * @queue: jobs not yet completed, in order (protected by vgpu_sched.lock)
+ * @sched_node: entry in the scheduler's list of contexts with work
+ *	(protected by vgpu_sched.lock)
+ * @status: DRM_VGPU_CTX_* (protected by vgpu_sched.lock)
+ * @fault_kind: fault of status FAULTED (protected by vgpu_sched.lock)
+ * @fault_addr: its GPU address (protected by vgpu_sched.lock)
+ * @dead: destroyed: queued jobs are cancelled (protected by vgpu_sched.lock)
+ * @submitted: jobs accepted (protected by vgpu_sched.lock)
+ * @completed: jobs finished (protected by vgpu_sched.lock)
+ */
+struct vgpu_ctx {
+	struct kref ref;
+	struct vgpu_client *client;
+	u32 id;
+	u32 priority;
+	struct mutex vm_lock;
+	struct vgpu_vm vm;
+	struct vgpu_engine_ctx *ectx;
+	u64 fence_ctx;
+	struct list_head queue;
+	struct list_head sched_node;
+	u32 status;
+	u32 fault_kind;
+	u64 fault_addr;
+	bool dead;
+	u64 submitted;
+	u64 completed;
+};
+
+struct vgpu_job_dep {
+	struct dma_fence *fence;
+	struct dma_fence_cb cb;
+	struct vgpu_job *job;
+};
+
+/**
+ * struct vgpu_job - one submission
+ * @fence: signalled when the job completes (error set on failure)
+ * @ctx: context (a reference)
+ * @node: entry in @ctx->queue
+ * @ej: what the engine sees
+ * @deps: fences to wait for before running
+ * @num_deps: number of @deps
+ * @deps_pending: unsignalled @deps
+ */
+struct vgpu_job {
+	struct dma_fence fence;
+	struct vgpu_ctx *ctx;
+	struct list_head node;
+	struct vgpu_engine_job ej;
+	struct vgpu_job_dep *deps;
+	u32 num_deps;
+	atomic_t deps_pending;
+};
+
+/* Module parameters (vgpu_core.c). */
+extern unsigned int vgpu_quota_devmem_mb;
+extern unsigned int vgpu_quota_hostmem_mb;
+extern unsigned int vgpu_quota_contexts;
+extern unsigned int vgpu_quota_objects;
+extern unsigned int vgpu_max_mappings;
+extern unsigned int vgpu_timeslice_ms;
+extern unsigned int vgpu_hang_limit;
+
+extern struct vgpu_stats vgpu_global_stats;
+
+/* Engine binding. */
+struct vgpu_engine *vgpu_engine_get(void);
+void vgpu_engine_put(struct vgpu_engine *e);
+
+/* Clients. */
+struct vgpu_client *vgpu_client_create(const char *name);
+void vgpu_client_destroy(struct vgpu_client *c);
+void vgpu_client_put(struct vgpu_client *c);
+int vgpu_clients_show(struct seq_file *m, void *unused);
+
+/* The dispatcher: one function per operation. */
+void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out);
+int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a);
+int vgpu_op_ctx_destroy(struct vgpu_client *c,
+			const struct drm_vgpu_ctx_destroy *a);
+int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a);
+int vgpu_op_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle);
+int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
+			   struct page **pages,
+			   const struct vgpu_host_mem_ops *ops, void *priv,
+			   u32 *handle);
+int vgpu_op_bo_destroy(struct vgpu_client *c, u32 handle);
+struct vgpu_bo *vgpu_bo_lookup(struct vgpu_client *c, u32 handle);
+void vgpu_bo_put(struct vgpu_bo *bo);
+int vgpu_op_vm_bind(struct vgpu_client *c, u32 ctx_id,
+		    const struct drm_vgpu_vm_bind_op *ops, u32 n, u32 *done);
+int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
+		   struct drm_vgpu_cmd *cmds, u32 num_cmds,
+		   struct dma_fence **in, u32 num_in,
+		   struct dma_fence **out, u64 *seqno);
+
+/* Scheduler (vgpu_sched.c). */
+int vgpu_sched_init(void);
+void vgpu_sched_fini(void);
+struct vgpu_job *vgpu_job_alloc(struct vgpu_ctx *ctx, struct drm_vgpu_cmd *cmds,
+				u32 num_cmds, struct dma_fence **in, u32 num_in);
+void vgpu_job_abort(struct vgpu_job *job);
+int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno);
+void vgpu_sched_queue(struct vgpu_job *job);
+void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status);
+void vgpu_sched_ctx_status(struct vgpu_ctx *ctx, struct drm_vgpu_ctx_status *a);
+void vgpu_ctx_put(struct vgpu_ctx *ctx);
+void vgpu_client_ban(struct vgpu_client *c);
+
+/* debugfs (vgpu_debugfs.c). */
+void vgpu_debugfs_init(void);
+void vgpu_debugfs_fini(void);
+
+static inline void vgpu_stat_add(struct vgpu_client *c, size_t off, s64 v)
+{
+	atomic64_add(v, (atomic64_t *)((char *)&c->stats + off));
+	atomic64_add(v, (atomic64_t *)((char *)&vgpu_global_stats + off));
+}
+
+#define VGPU_STAT(c, field, v) \
+	vgpu_stat_add((c), offsetof(struct vgpu_stats, field), (v))
+
+#endif /* VGPU_CORE_H */

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_drv.c - vgpu-back's local render node: the "native" transport.
+ *
+ * dom0 programs reach the vGPU core through a DRM render node whose driver
+ * is "vgpu".  Each open file is one client of the core.  The ioctls copy
+ * their arguments into kernel memory and call the dispatcher
+ * (vgpu_op_*()), exactly as the Xen transport does for guests; only
+ * host-memory objects (GEM shmem, mmap-able) and syncobjs are specific to
+ * this transport.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/iosys-map.h>
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_syncobj.h>
+
+#include "vgpu_core.h"
+#include "../common/vgpu_uapi.h"
+
+struct vgpu_device {
+	struct drm_device drm;
+	struct platform_device *pdev;
+};
+
+static struct vgpu_device *vgpu_dev;
+
+/* A host-memory object of the native node: a GEM shmem object. */
+struct vgpu_native_host {
+	struct drm_gem_shmem_object *shmem;
+	struct iosys_map map;
+	struct drm_file *file;
+	atomic_t mmap_allowed;
+};
+
+static void vgpu_native_host_release(void *priv)
+{
+	struct vgpu_native_host *h = priv;
+
+	if (atomic_read(&h->mmap_allowed))
+		drm_vma_node_revoke(&h->shmem->base.vma_node, h->file);
+	drm_gem_shmem_vunmap(h->shmem, &h->map);
+	drm_gem_object_put(&h->shmem->base);
+	kfree(h);
+}
+
+static const struct vgpu_host_mem_ops vgpu_native_host_ops = {
+	.release = vgpu_native_host_release,
+};
+
+static struct vgpu_client *vgpu_file_client(struct drm_file *file)
+{
+	return file->driver_priv;
+}
+
+static int vgpu_ioctl_info(struct drm_device *dev, void *data,
+			   struct drm_file *file)
+{
+	vgpu_op_info(vgpu_file_client(file), DRM_VGPU_MODE_NATIVE, data);
+	return 0;
+}
+
+static int vgpu_ioctl_ctx_create(struct drm_device *dev, void *data,
+				 struct drm_file *file)
+{
+	return vgpu_op_ctx_create(vgpu_file_client(file), data);
+}
+
+static int vgpu_ioctl_ctx_destroy(struct drm_device *dev, void *data,
+				  struct drm_file *file)
+{
+	return vgpu_op_ctx_destroy(vgpu_file_client(file), data);
+}
+
+static int vgpu_ioctl_ctx_status(struct drm_device *dev, void *data,
+				 struct drm_file *file)
+{
+	return vgpu_op_ctx_status(vgpu_file_client(file), data);
+}
+
+static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
+				struct drm_file *file)
+{
+	struct vgpu_client *c = vgpu_file_client(file);
+	struct drm_vgpu_bo_create *a = data;
+	struct vgpu_native_host *h;
+	int ret = vgpu_check_bo_create(a, (u64)max(vgpu_quota_devmem_mb,
+						   vgpu_quota_hostmem_mb) << 20);
+
+	if (ret)
+		return ret;
+	if (a->domain == DRM_VGPU_DOMAIN_DEVICE)
+		return vgpu_op_bo_create_device(c, a->size, &a->handle);
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	h->file = file;
+	h->shmem = drm_gem_shmem_create(dev, PAGE_ALIGN(a->size));
+	if (IS_ERR(h->shmem)) {
+		ret = PTR_ERR(h->shmem);
+		kfree(h);
+		return ret;
+	}
+	ret = drm_gem_shmem_vmap(h->shmem, &h->map);
+	if (ret) {
+		drm_gem_object_put(&h->shmem->base);
+		kfree(h);
+		return ret;
+	}
+	/* On failure the core calls the release op, which frees @h. */
+	return vgpu_op_bo_create_host(c, PAGE_ALIGN(a->size), h->map.vaddr,
+				      h->shmem->pages, &vgpu_native_host_ops,
+				      h, &a->handle);
+}
+
+static int vgpu_ioctl_bo_destroy(struct drm_device *dev, void *data,
+				 struct drm_file *file)
+{
+	struct drm_vgpu_bo_destroy *a = data;
+	int ret = vgpu_check_bo_destroy(a);
+
+	return ret ? ret : vgpu_op_bo_destroy(vgpu_file_client(file), a->handle);
+}
+
+static int vgpu_ioctl_bo_mmap_offset(struct drm_device *dev, void *data,
+				     struct drm_file *file)
+{
+	struct drm_vgpu_bo_mmap_offset *a = data;
+	struct vgpu_native_host *h;
+	struct vgpu_bo *bo;
+	int ret = vgpu_check_bo_mmap_offset(a);
+
+	if (ret)
+		return ret;
+	bo = vgpu_bo_lookup(vgpu_file_client(file), a->handle);
+	if (!bo)
+		return -ENOENT;
+	if (bo->domain != DRM_VGPU_DOMAIN_HOST) {
+		ret = -EINVAL;	/* device memory is not CPU-mappable */
+		goto out;
+	}
+	h = bo->host_priv;
+	ret = drm_gem_create_mmap_offset(&h->shmem->base);
+	if (ret)
+		goto out;
+	ret = drm_vma_node_allow_once(&h->shmem->base.vma_node, file);
+	if (ret)
+		goto out;
+	atomic_set(&h->mmap_allowed, 1);
+	a->offset = drm_vma_node_offset_addr(&h->shmem->base.vma_node);
+out:
+	vgpu_bo_put(bo);
+	return ret;
+}
+
+static int vgpu_ioctl_vm_bind(struct drm_device *dev, void *data,
+			      struct drm_file *file)
+{
+	struct drm_vgpu_vm_bind *a = data;
+	struct drm_vgpu_vm_bind_op *ops;
+	int ret = vgpu_check_vm_bind(a);
+
+	if (ret)
+		return ret;
+	ops = memdup_user(u64_to_user_ptr(a->ops),
+			  array_size(a->num_ops, sizeof(*ops)));
+	if (IS_ERR(ops))
+		return PTR_ERR(ops);
+	ret = vgpu_op_vm_bind(vgpu_file_client(file), a->ctx_id, ops,
+			      a->num_ops, &a->num_done);
+	kfree(ops);
+	return ret;
+}
+
+static int vgpu_ioctl_submit(struct drm_device *dev, void *data,
+			     struct drm_file *file)
+{
+	struct drm_vgpu_submit *a = data;
+	struct dma_fence *in[DRM_VGPU_MAX_IN_SYNCS] = {};
+	u32 handles[DRM_VGPU_MAX_IN_SYNCS];
+	struct drm_syncobj *out_sync = NULL;
+	struct dma_fence *done = NULL;
+	struct drm_vgpu_cmd *cmds;
+	u32 i, nin = 0;
+	int ret = vgpu_check_submit(a);
+
+	if (ret)
+		return ret;
+	cmds = kvmalloc_array(a->num_cmds, sizeof(*cmds), GFP_KERNEL);
+	if (!cmds)
+		return -ENOMEM;
+	if (copy_from_user(cmds, u64_to_user_ptr(a->cmds),
+			   array_size(a->num_cmds, sizeof(*cmds)))) {
+		ret = -EFAULT;
+		goto out_cmds;
+	}
+	if (a->num_in_syncs &&
+	    copy_from_user(handles, u64_to_user_ptr(a->in_syncs),
+			   a->num_in_syncs * sizeof(u32))) {
+		ret = -EFAULT;
+		goto out_cmds;
+	}
+	for (nin = 0; nin < a->num_in_syncs; nin++) {
+		ret = drm_syncobj_find_fence(file, handles[nin], 0, 0, &in[nin]);
+		if (ret)
+			goto out_fences;
+	}
+	if (a->out_sync) {
+		out_sync = drm_syncobj_find(file, a->out_sync);
+		if (!out_sync) {
+			ret = -ENOENT;
+			goto out_fences;
+		}
+	}
+	ret = vgpu_op_submit(vgpu_file_client(file), a->ctx_id, cmds,
+			     a->num_cmds, in, nin, &done, &a->seqno);
+	if (ret)
+		goto out_sync;
+	cmds = NULL;	/* owned by the job now */
+	if (out_sync)
+		drm_syncobj_replace_fence(out_sync, done);
+	dma_fence_put(done);
+out_sync:
+	if (out_sync)
+		drm_syncobj_put(out_sync);
+out_fences:
+	for (i = 0; i < nin; i++)
+		dma_fence_put(in[i]);
+out_cmds:
+	kvfree(cmds);
+	return ret;
+}
+
+static int vgpu_drm_open(struct drm_device *dev, struct drm_file *file)
+{
+	struct vgpu_client *c;
+	char name[48];
+
+	snprintf(name, sizeof(name), "pid%d/%s", task_tgid_nr(current),
+		 current->comm);
+	c = vgpu_client_create(name);
+	if (IS_ERR(c))
+		return PTR_ERR(c);
+	file->driver_priv = c;
+	return 0;
+}
+
+static void vgpu_drm_postclose(struct drm_device *dev, struct drm_file *file)
+{
+	vgpu_client_destroy(vgpu_file_client(file));
+}
+
+static const struct drm_ioctl_desc vgpu_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(VGPU_GET_INFO, vgpu_ioctl_info, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_CTX_CREATE, vgpu_ioctl_ctx_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_CTX_DESTROY, vgpu_ioctl_ctx_destroy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_CTX_STATUS, vgpu_ioctl_ctx_status, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_BO_CREATE, vgpu_ioctl_bo_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_BO_DESTROY, vgpu_ioctl_bo_destroy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_BO_MMAP_OFFSET, vgpu_ioctl_bo_mmap_offset, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_VM_BIND, vgpu_ioctl_vm_bind, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_SUBMIT, vgpu_ioctl_submit, DRM_RENDER_ALLOW),
+};
+
+DEFINE_DRM_GEM_FOPS(vgpu_fops);
+
+static const struct drm_driver vgpu_drm_driver = {
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ,
+	.open = vgpu_drm_open,
+	.postclose = vgpu_drm_postclose,
+	.ioctls = vgpu_ioctls,
+	.num_ioctls = ARRAY_SIZE(vgpu_ioctls),
+	.fops = &vgpu_fops,
+	.name = "vgpu",
+	.desc = "GPUvm virtual GPU",
+	.date = "20261123",
+	.major = 1,
+	.minor = 0,
+};
+
+static int __init vgpu_back_init(void)
+{
+	struct platform_device *pdev;
+	int ret;
+
+	ret = vgpu_sched_init();
+	if (ret)
+		return ret;
+	vgpu_debugfs_init();
+
+	pdev = platform_device_register_simple("vgpu", -1, NULL, 0);
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
+		goto err_sched;
+	}
+	if (!devres_open_group(&pdev->dev, NULL, GFP_KERNEL)) {
+		ret = -ENOMEM;
+		goto err_pdev;
+	}
+	dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	vgpu_dev = devm_drm_dev_alloc(&pdev->dev, &vgpu_drm_driver,
+				      struct vgpu_device, drm);
+	if (IS_ERR(vgpu_dev)) {
+		ret = PTR_ERR(vgpu_dev);
+		goto err_devres;
+	}
+	vgpu_dev->pdev = pdev;
+	ret = drm_dev_register(&vgpu_dev->drm, 0);
+	if (ret)
+		goto err_devres;
+	pr_info("vgpu: render node ready (uAPI %d)\n", DRM_VGPU_UAPI_VERSION);
+	return 0;
+
+err_devres:
+	devres_release_group(&pdev->dev, NULL);
+err_pdev:
+	platform_device_unregister(pdev);
+err_sched:
+	vgpu_debugfs_fini();
+	vgpu_sched_fini();
+	return ret;
+}
+
+static void __exit vgpu_back_exit(void)
+{
+	struct platform_device *pdev = vgpu_dev->pdev;
+
+	drm_dev_unregister(&vgpu_dev->drm);
+	devres_release_group(&pdev->dev, NULL);
+	platform_device_unregister(pdev);
+	vgpu_debugfs_fini();
+	vgpu_sched_fini();
+}
+
+module_init(vgpu_back_init);
+module_exit(vgpu_back_exit);
+MODULE_DESCRIPTION("GPUvm backend: vGPU core and dom0 render node");
+MODULE_AUTHOR("GPUvm developers");
+MODULE_LICENSE("Dual MIT/GPL");

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_engine.h - the interface between the vGPU core (vgpu-back) and
+ * the engines that execute GPU work (vgpu-sim; later real GPUs).
+ *
+ * An engine module fills a struct vgpu_engine and calls
+ * vgpu_engine_register() when it loads.  The core calls the ops from
+ * process context (ioctls, its scheduler thread), never from atomic
+ * context, and serialises them per engine context: map/unmap and run for
+ * one context never overlap.  An engine module is pinned (try_module_get)
+ * for as long as any client uses it.
+ */
+#ifndef VGPU_ENGINE_H
+#define VGPU_ENGINE_H
+
+#include <linux/types.h>
+#include <linux/module.h>
+#include "../include/uapi/drm/vgpu_drm.h"
+
+struct vgpu_engine;
+struct vgpu_engine_ctx;		/* engine state of a context: its address space */
+struct vgpu_engine_mem;		/* engine device memory */
+
+/**
+ * struct vgpu_backing - memory behind a GPU mapping
+ * @dev_mem: device memory of the engine, or NULL for host memory
+ * @vaddr: host memory: kernel virtual address of the whole object
+ * @pages: host memory: the pages (for engines that DMA)
+ * @npages: number of @pages
+ */
+struct vgpu_backing {
+	struct vgpu_engine_mem *dev_mem;
+	void *vaddr;
+	struct page **pages;
+	u64 npages;
+};
+
+/**
+ * struct vgpu_engine_job - a submission as the engine sees it
+ * @cmds: validated commands (kernel memory)
+ * @num_cmds: number of @cmds
+ * @next_cmd: progress: index of the next command to run (engine updates)
+ * @engine_priv: engine state of a command in progress (engine owns)
+ * @busy_ns: engine time this job has consumed (engine updates)
+ * @fault_kind: DRM_VGPU_FAULT_* when run() returned VGPU_JOB_FAULTED
+ * @fault_addr: GPU address of that fault
+ */
+struct vgpu_engine_job {
+	const struct drm_vgpu_cmd *cmds;
+	u32 num_cmds;
+	u32 next_cmd;
+	void *engine_priv;
+	u64 busy_ns;
+	u32 fault_kind;
+	u64 fault_addr;
+};
+
+enum vgpu_job_status {
+	VGPU_JOB_DONE,		/* every command has run */
+	VGPU_JOB_PREEMPTED,	/* budget used up; call run() again */
+	VGPU_JOB_FAULTED,	/* see fault_kind, fault_addr */
+	VGPU_JOB_TIMEDOUT,	/* the engine's watchdog fired */
+};
+
+struct vgpu_engine_ops {
+	int (*ctx_create)(struct vgpu_engine *e, struct vgpu_engine_ctx **out);
+	void (*ctx_destroy)(struct vgpu_engine *e, struct vgpu_engine_ctx *c);
+	int (*mem_alloc)(struct vgpu_engine *e, u64 size,
+			 struct vgpu_engine_mem **out);
+	void (*mem_free)(struct vgpu_engine *e, struct vgpu_engine_mem *m);
+	int (*map)(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
+		   const struct vgpu_backing *b, u64 offset, u64 size,
+		   u32 perms);
+	void (*unmap)(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
+		      u64 size);
+	enum vgpu_job_status (*run)(struct vgpu_engine *e,
+				    struct vgpu_engine_ctx *c,
+				    struct vgpu_engine_job *job, u64 budget_ns);
+	/* Frees engine_priv of a job that will not run again. */
+	void (*job_release)(struct vgpu_engine *e, struct vgpu_engine_job *job);
+};
+
+/**
+ * struct vgpu_engine - an engine, registered by its module
+ * @name: short name reported to userspace ("vgpu-sim")
+ * @owner: THIS_MODULE
+ * @ops: operations
+ * @mem_size: device memory in bytes
+ * @isa_version: version of the instruction set kernels are written in
+ * @features: DRM_VGPU_FEATURE_*
+ */
+struct vgpu_engine {
+	const char *name;
+	struct module *owner;
+	const struct vgpu_engine_ops *ops;
+	u64 mem_size;
+	u32 isa_version;
+	u64 features;
+};
+
+int vgpu_engine_register(struct vgpu_engine *e);
+void vgpu_engine_unregister(struct vgpu_engine *e);
+
+#endif /* VGPU_ENGINE_H */
