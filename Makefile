@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# GPUvm: top-level build.  `make help` lists the targets.
+
+TOP := $(abspath .)
+BUILD ?= $(TOP)/build
+JOBS ?= $(shell nproc)
+
+# Kernel to build the modules for: the running one where its build tree
+# exists, else the test bed's (Debian's default kernel, headers installed
+# on demand).
+kabi = $(shell bash -c '. $(TOP)/tests/testbed/common.sh; kernel_abi')
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(kabi)-amd64)
+
+.PHONY: all modules userspace test-user kunit e2e check demo clean help deps
+
+all: modules userspace
+
+help:
+	@echo "make            modules + userspace"
+	@echo "make modules    vgpu-back.ko, vgpu-sim.ko (KDIR=$(KDIR))"
+	@echo "make userspace  libvgpu, vgpu-as, vgpu-bench, samples, tests (CMake)"
+	@echo "make test-user  GoogleTest suites (ctest)"
+	@echo "make kunit      KUnit suites under User Mode Linux"
+	@echo "make e2e        every test-bed scenario (SCENARIO=name for one)"
+	@echo "make check      test-user + kunit + e2e"
+	@echo "make demo       boot the test bed and compare the modes"
+	@echo "make deps       install the Debian packages the build needs"
+
+deps:
+	bash tests/deps.sh
+
+modules:
+	@if [ ! -f "$(KDIR)/Makefile" ]; then \
+		echo "kernel headers missing at $(KDIR): installing"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-headers-$(kabi)-amd64 >/dev/null; \
+	fi
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+userspace:
+	cmake -S tools -B $(BUILD)/user -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD)/user -j $(JOBS)
+
+test-user: userspace
+	ctest --test-dir $(BUILD)/user --output-on-failure -j $(JOBS)
+
+kunit:
+	bash kunit/run.sh
+
+SCENARIOS ?= native
+SCENARIO ?=
+e2e:
+	bash tests/testbed/prepare.sh
+	bash tests/e2e.sh $(or $(SCENARIO),$(SCENARIOS))
+
+check: test-user kunit e2e
+
+demo:
+	bash tests/testbed/prepare.sh
+	bash tests/testbed/run.sh demo
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	rm -rf $(BUILD)

@@ -1,0 +1,43 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# Scenario "native", run in dom0 under Xen: dom0's own programs use the
+# GPU through vgpu-back's render node.
+N=native
+fail() { echo "E2E $N: FAIL $*"; exit 1; }
+stat() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vgpu/stats; }
+
+# Without an engine the node exists but refuses to open, with a reason.
+modprobe vgpu-back || fail "modprobe vgpu-back"
+ls /dev/dri/renderD* >/dev/null 2>&1 || fail "no render node after loading vgpu-back"
+if vecadd 1000 > /tmp/noengine.txt 2>&1; then
+	fail "a program ran with no engine registered"
+fi
+grep -q "No such device" /tmp/noengine.txt || fail "unclear error without an engine: $(cat /tmp/noengine.txt)"
+echo "  ok  : without an engine: $(cat /tmp/noengine.txt)"
+
+modprobe vgpu-sim watchdog_ms=1000 || fail "modprobe vgpu-sim"
+echo "  modules: $(lsmod | awk '/^vgpu/ { printf "%s ", $1 }')"
+
+vecadd 200000 || fail "vecadd"
+saxpy 200000 || fail "saxpy"
+matmul 64 || fail "matmul"
+reduction 200000 || fail "reduction"
+vgpu-selftest fault || fail "fault isolation"
+vgpu-selftest watchdog || fail "watchdog"
+
+echo "  counters after the programs exited:"
+sed 's/^/    /' /sys/kernel/debug/vgpu/stats
+for k in objects device_bytes host_bytes contexts mappings; do
+	v=$(stat $k)
+	[ "$v" = 0 ] || fail "counter $k is $v after every program exited"
+done
+[ "$(stat faults)" -ge 1 ] || fail "the fault was not counted"
+[ "$(stat hangs)" -ge 1 ] || fail "the hang was not counted"
+[ "$(stat submissions)" -ge 10 ] || fail "submissions were not counted"
+
+rmmod vgpu-sim || fail "rmmod vgpu-sim"
+rmmod vgpu-back || fail "rmmod vgpu-back"
+lsmod | grep -q '^vgpu' && fail "modules still loaded"
+dmesg | grep -E "BUG|WARNING|Oops|general protection" && fail "kernel warnings in dmesg"
+echo "E2E $N: PASS"

@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# run.sh SCENARIO: boots Xen + dom0 under QEMU (TCG), runs the scenario
+# in dom0 and reads its result from the serial console.  The scenario's
+# last line is "E2E <name>: PASS" or "E2E <name>: FAIL <reason>"; the exit
+# status follows it.  A boot or a scenario that hangs is killed after
+# $E2E_TIMEOUT seconds and fails.
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+name=${1:?usage: run.sh SCENARIO}
+timeout_s=${E2E_TIMEOUT:-600}
+[ -f "$TB/xen.elf" ] && [ -f "$TB/dom0-initrd.gz" ] || die "run prepare.sh first"
+out=$TB/console-$name.log
+
+log "booting Xen + dom0 for scenario '$name' (timeout ${timeout_s}s)"
+start=$(date +%s)
+timeout --foreground -k 10 "$timeout_s" \
+	qemu-system-x86_64 -accel tcg -cpu qemu64 -m 3072 -smp 2 -nographic \
+	-no-reboot -monitor none -serial stdio \
+	-kernel "$TB/xen.elf" \
+	-append "console=com1 com1=115200,8n1 dom0_mem=1024M loglvl=warning" \
+	-initrd "$TB/vmlinuz console=hvc0 panic=-1 quiet gpuvm.scenario=$name,$TB/dom0-initrd.gz" \
+	</dev/null 2>&1 | tr -d '\r' | tee "$out"
+rc=${PIPESTATUS[0]}
+log "QEMU finished after $(( $(date +%s) - start ))s (status $rc); console in $out"
+
+result=$(grep -E "^E2E $name: (PASS|FAIL)" "$out" | tail -n1)
+if [ -z "$result" ]; then
+	if [ "$rc" = 124 ]; then
+		echo "E2E $name: FAIL timed out after ${timeout_s}s"
+	else
+		echo "E2E $name: FAIL no result on the console"
+	fi
+	exit 1
+fi
+echo "$result"
+case "$result" in *": PASS") exit 0 ;; *) exit 1 ;; esac
