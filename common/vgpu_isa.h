@@ -172,10 +172,15 @@ enum vgpu_fault_kind {
 	VGPU_FAULT_ILLEGAL = 5,		/* undefined opcode or operand   */
 };
 
+/* Encodes an instruction; a constant expression for constant operands. */
+#define VGPU_INSN(op, rd, ra, rb, imm)					\
+	((__u64)(__u8)(op) | ((__u64)(__u8)(rd) << 8) |		\
+	 ((__u64)(__u8)(ra) << 16) | ((__u64)(__u8)(rb) << 24) |	\
+	 ((__u64)(__u32)(__s32)(imm) << 32))
+
 static inline __u64 vgpu_insn(__u8 op, __u8 rd, __u8 ra, __u8 rb, __s32 imm)
 {
-	return (__u64)op | ((__u64)rd << 8) | ((__u64)ra << 16) |
-	       ((__u64)rb << 24) | ((__u64)(__u32)imm << 32);
+	return VGPU_INSN(op, rd, ra, rb, imm);
 }
 
 static inline __u8 vgpu_insn_op(__u64 w) { return w & 0xff; }

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * KUnit tests of the vGPU core with a fake engine: per-client object and
+ * context tables, quotas, VM_BIND checks, jobs, fences, faults, hangs,
+ * bans and teardown.
+ */
+#include <kunit/test.h>
+#include <linux/dma-fence.h>
+#include <linux/slab.h>
+
+#include "../backend/vgpu_core.h"
+#include "../common/vgpu_uapi.h"
+
+/* FILL values the fake engine understands. */
+#define FAKE_FAULT	0xfa017
+#define FAKE_HANG	0x4a46
+
+struct vgpu_engine_ctx {
+	int mappings;
+};
+
+struct vgpu_engine_mem {
+	u64 size;
+};
+
+static int fake_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
+{
+	*out = kzalloc(sizeof(**out), GFP_KERNEL);
+	return *out ? 0 : -ENOMEM;
+}
+
+static void fake_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
+{
+	WARN_ON(c->mappings);
+	kfree(c);
+}
+
+static int fake_mem_alloc(struct vgpu_engine *e, u64 size,
+			  struct vgpu_engine_mem **out)
+{
+	*out = kzalloc(sizeof(**out), GFP_KERNEL);
+	if (!*out)
+		return -ENOMEM;
+	(*out)->size = size;
+	return 0;
+}
+
+static void fake_mem_free(struct vgpu_engine *e, struct vgpu_engine_mem *m)
+{
+	kfree(m);
+}
+
+static int fake_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
+		    const struct vgpu_backing *b, u64 offset, u64 size,
+		    u32 perms)
+{
+	c->mappings++;
+	return 0;
+}
+
+static void fake_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c,
+		       u64 va, u64 size)
+{
+	c->mappings--;
+}
+
+static enum vgpu_job_status fake_run(struct vgpu_engine *e,
+				     struct vgpu_engine_ctx *c,
+				     struct vgpu_engine_job *job, u64 budget)
+{
+	for (; job->next_cmd < job->num_cmds; job->next_cmd++) {
+		const struct drm_vgpu_cmd *cmd = &job->cmds[job->next_cmd];
+
+		if (cmd->op == DRM_VGPU_CMD_FILL && cmd->value == FAKE_FAULT) {
+			job->fault_kind = DRM_VGPU_FAULT_UNMAPPED;
+			job->fault_addr = cmd->dst;
+			return VGPU_JOB_FAULTED;
+		}
+		if (cmd->op == DRM_VGPU_CMD_FILL && cmd->value == FAKE_HANG)
+			return VGPU_JOB_TIMEDOUT;
+	}
+	return VGPU_JOB_DONE;
+}
+
+static void fake_job_release(struct vgpu_engine *e, struct vgpu_engine_job *j)
+{
+}
+
+static const struct vgpu_engine_ops fake_ops = {
+	.ctx_create = fake_ctx_create,
+	.ctx_destroy = fake_ctx_destroy,
+	.mem_alloc = fake_mem_alloc,
+	.mem_free = fake_mem_free,
+	.map = fake_map,
+	.unmap = fake_unmap,
+	.run = fake_run,
+	.job_release = fake_job_release,
+};
+
+static struct vgpu_engine fake_engine = {
+	.name = "fake",
+	.ops = &fake_ops,
+	.mem_size = 1 << 30,
+	.isa_version = 1,
+};
+
+static int core_suite_init(struct kunit_suite *suite)
+{
+	int ret = vgpu_sched_init();
+
+	return ret ? ret : vgpu_engine_register(&fake_engine);
+}
+
+static void core_suite_exit(struct kunit_suite *suite)
+{
+	vgpu_engine_unregister(&fake_engine);
+	vgpu_sched_fini();
+}
+
+static u32 new_ctx(struct kunit *test, struct vgpu_client *c)
+{
+	struct drm_vgpu_ctx_create a = {};
+
+	KUNIT_ASSERT_EQ(test, vgpu_op_ctx_create(c, &a), 0);
+	KUNIT_ASSERT_NE(test, a.ctx_id, 0U);
+	return a.ctx_id;
+}
+
+static u32 new_bo(struct kunit *test, struct vgpu_client *c, u64 size)
+{
+	u32 h = 0;
+
+	KUNIT_ASSERT_EQ(test, vgpu_op_bo_create_device(c, size, &h), 0);
+	return h;
+}
+
+static int bind(struct vgpu_client *c, u32 ctx, u32 op, u32 handle, u64 off,
+		u64 va, u64 size)
+{
+	struct drm_vgpu_vm_bind_op o = {
+		.op = op, .handle = handle, .bo_offset = off, .va = va,
+		.size = size,
+		.flags = op == DRM_VGPU_BIND_MAP ? DRM_VGPU_BIND_READ : 0,
+	};
+	u32 done;
+
+	return vgpu_op_vm_bind(c, ctx, &o, 1, &done);
+}
+
+/* Submits one FILL with @value; returns the error and the fence. */
+static int submit_fill(struct vgpu_client *c, u32 ctx, u32 value,
+		       struct dma_fence **f)
+{
+	struct drm_vgpu_cmd *cmd = kvzalloc(sizeof(*cmd), GFP_KERNEL);
+	u64 seqno;
+	int ret;
+
+	if (!cmd)
+		return -ENOMEM;
+	cmd->op = DRM_VGPU_CMD_FILL;
+	cmd->dst = 0x100000;
+	cmd->size = 4;
+	cmd->value = value;
+	ret = vgpu_op_submit(c, ctx, cmd, 1, NULL, 0, f, &seqno);
+	if (ret)
+		kvfree(cmd);
+	return ret;
+}
+
+static void core_quotas(struct kunit *test)
+{
+	unsigned int old_ctx = vgpu_quota_contexts, old_obj = vgpu_quota_objects;
+	unsigned int old_mem = vgpu_quota_devmem_mb;
+	struct vgpu_client *c = vgpu_client_create("quota");
+	u32 h, big;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	vgpu_quota_contexts = 2;
+	vgpu_quota_objects = 3;
+	vgpu_quota_devmem_mb = 1;
+	new_ctx(test, c);
+	new_ctx(test, c);
+	{
+		struct drm_vgpu_ctx_create a = {};
+
+		KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c, &a), -EDQUOT);
+	}
+	big = new_bo(test, c, 1 << 20);
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 4096, &h), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(c, big), 0);
+	new_bo(test, c, 4096);
+	new_bo(test, c, 4096);
+	new_bo(test, c, 4096);
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 4096, &h), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, c->num_bos, 3U);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 3ULL * 4096);
+	vgpu_quota_contexts = old_ctx;
+	vgpu_quota_objects = old_obj;
+	vgpu_quota_devmem_mb = old_mem;
+	vgpu_client_destroy(c);
+}
+
+static void core_handles_are_per_client(struct kunit *test)
+{
+	struct vgpu_client *a = vgpu_client_create("a");
+	struct vgpu_client *b = vgpu_client_create("b");
+	struct drm_vgpu_ctx_destroy d = {};
+	u32 actx, bctx, abo;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a) || IS_ERR(b));
+	actx = new_ctx(test, a);
+	bctx = new_ctx(test, b);
+	abo = new_bo(test, a, 8192);
+	/* b names a's object and a's context: both unknown to b */
+	KUNIT_EXPECT_EQ(test, bind(b, bctx, DRM_VGPU_BIND_MAP, abo + 1, 0,
+				   0x100000, 4096), -ENOENT);
+	KUNIT_EXPECT_EQ(test, bind(b, actx + 1, DRM_VGPU_BIND_MAP, abo, 0,
+				   0x100000, 4096), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(b, abo), -ENOENT);
+	d.ctx_id = actx + 7;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(b, &d), -ENOENT);
+	KUNIT_EXPECT_EQ(test, bind(a, actx, DRM_VGPU_BIND_MAP, abo, 0,
+				   0x100000, 8192), 0);
+	vgpu_client_destroy(a);
+	vgpu_client_destroy(b);
+}
+
+static void core_vm_bind(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("bind");
+	struct drm_vgpu_vm_bind_op ops[3] = {};
+	u32 ctx, bo, done = 99;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	ctx = new_ctx(test, c);
+	bo = new_bo(test, c, 4 * 4096);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0, 0x100000,
+				   4 * 4096), 0);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0, 0x102000,
+				   4096), -EEXIST);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 4096,
+				   0x200000, 4 * 4096), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo,
+				   0xfffffffffffff000ULL, 0x200000, 4096), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x100000,
+				   4096), -ENOENT);
+	/* A batch stops at its first bad operation and says how far it got */
+	ops[0] = (struct drm_vgpu_vm_bind_op){ .op = DRM_VGPU_BIND_MAP,
+		.flags = DRM_VGPU_BIND_WRITE, .handle = bo, .va = 0x300000,
+		.size = 4096 };
+	ops[1] = ops[0];
+	ops[1].va = 0x300000;	/* overlaps ops[0] */
+	ops[2] = ops[0];
+	ops[2].va = 0x400000;
+	KUNIT_EXPECT_EQ(test, vgpu_op_vm_bind(c, ctx, ops, 3, &done), -EEXIST);
+	KUNIT_EXPECT_EQ(test, done, 1U);
+	/* The object outlives its handle while mapped */
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(c, bo), 0);
+	KUNIT_EXPECT_EQ(test, c->num_bos, 1U);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x100000,
+				   4 * 4096), 0);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x300000,
+				   4096), 0);
+	KUNIT_EXPECT_EQ(test, c->num_bos, 0U);
+	vgpu_client_destroy(c);
+}
+
+static void core_jobs_faults_hangs(struct kunit *test)
+{
+	unsigned int old_limit = vgpu_hang_limit;
+	struct vgpu_client *c = vgpu_client_create("jobs");
+	struct drm_vgpu_ctx_status st = {};
+	struct drm_vgpu_ctx_create cc = {};
+	struct dma_fence *f;
+	u32 ok, bad, hung1, hung2;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	vgpu_hang_limit = 2;
+	ok = new_ctx(test, c);
+	bad = new_ctx(test, c);
+
+	KUNIT_ASSERT_EQ(test, submit_fill(c, ok, 1, &f), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	KUNIT_EXPECT_EQ(test, f->error, 0);
+	dma_fence_put(f);
+
+	KUNIT_ASSERT_EQ(test, submit_fill(c, bad, FAKE_FAULT, &f), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	KUNIT_EXPECT_EQ(test, f->error, -EFAULT);
+	dma_fence_put(f);
+	st.ctx_id = bad;
+	KUNIT_ASSERT_EQ(test, vgpu_op_ctx_status(c, &st), 0);
+	KUNIT_EXPECT_EQ(test, st.status, (u32)DRM_VGPU_CTX_FAULTED);
+	KUNIT_EXPECT_EQ(test, st.fault_addr, 0x100000ULL);
+	KUNIT_EXPECT_EQ(test, st.fault_kind, (u32)DRM_VGPU_FAULT_UNMAPPED);
+	KUNIT_EXPECT_EQ(test, submit_fill(c, bad, 1, &f), -EIO);
+
+	/* The other context is unaffected */
+	KUNIT_ASSERT_EQ(test, submit_fill(c, ok, 2, &f), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	KUNIT_EXPECT_EQ(test, f->error, 0);
+	dma_fence_put(f);
+
+	/* Two hangs reach the limit: the client is banned */
+	hung1 = new_ctx(test, c);
+	KUNIT_ASSERT_EQ(test, submit_fill(c, hung1, FAKE_HANG, &f), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	KUNIT_EXPECT_EQ(test, f->error, -ETIMEDOUT);
+	dma_fence_put(f);
+	hung2 = new_ctx(test, c);
+	KUNIT_ASSERT_EQ(test, submit_fill(c, hung2, FAKE_HANG, &f), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	dma_fence_put(f);
+	st.ctx_id = ok;
+	KUNIT_ASSERT_EQ(test, vgpu_op_ctx_status(c, &st), 0);
+	KUNIT_EXPECT_EQ(test, st.status, (u32)DRM_VGPU_CTX_BANNED);
+	KUNIT_EXPECT_EQ(test, st.completed, 2ULL);
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c, &cc), -EIO);
+	KUNIT_EXPECT_EQ(test, submit_fill(c, ok, 1, &f), -EIO);
+	vgpu_hang_limit = old_limit;
+	vgpu_client_destroy(c);
+}
+
+static void core_teardown_releases_everything(struct kunit *test)
+{
+	s64 objects = atomic64_read(&vgpu_global_stats.objects);
+	s64 mappings = atomic64_read(&vgpu_global_stats.mappings);
+	s64 contexts = atomic64_read(&vgpu_global_stats.contexts);
+	struct vgpu_client *c = vgpu_client_create("teardown");
+	struct dma_fence *f;
+	u32 ctx, bo;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	ctx = new_ctx(test, c);
+	for (i = 0; i < 8; i++) {
+		bo = new_bo(test, c, 4096);
+		KUNIT_ASSERT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0,
+					   0x100000 + i * 0x10000, 4096), 0);
+	}
+	KUNIT_ASSERT_EQ(test, submit_fill(c, ctx, 3, &f), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.objects),
+			objects + 8);
+	vgpu_client_destroy(c);
+	/* A job still queued is either done or cancelled, never lost */
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	dma_fence_put(f);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.objects), objects);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.mappings), mappings);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.contexts), contexts);
+}
+
+static struct kunit_case core_cases[] = {
+	KUNIT_CASE(core_quotas),
+	KUNIT_CASE(core_handles_are_per_client),
+	KUNIT_CASE(core_vm_bind),
+	KUNIT_CASE(core_jobs_faults_hangs),
+	KUNIT_CASE(core_teardown_releases_everything),
+	{}
+};
+
+static struct kunit_suite core_suite = {
+	.name = "vgpu-core",
+	.suite_init = core_suite_init,
+	.suite_exit = core_suite_exit,
+	.test_cases = core_cases,
+};
+
+kunit_test_suite(core_suite);
+MODULE_LICENSE("Dual MIT/GPL");

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * KUnit tests of the vgpu-sim interpreter: every instruction class,
+ * barriers, shared memory, atomics, faults, budgets and preemption.
+ */
+#include <kunit/test.h>
+#include <linux/vmalloc.h>
+
+#include "../common/vgpu_interp.h"
+
+#define CODE_VA	0x100000ULL
+#define DATA_VA	0x200000ULL
+#define RO_VA	0x300000ULL
+#define I(op, rd, ra, rb, imm) VGPU_INSN(VGPU_OP_##op, rd, ra, rb, imm)
+
+struct interp_env {
+	struct vgpu_pt pt;
+	u64 *code;
+	u8 *data;
+	u8 *ro;
+	struct vgpu_launch l;
+};
+
+static int interp_init(struct kunit *test)
+{
+	struct interp_env *e = vzalloc(sizeof(*e));
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	e->code = vzalloc(2 * PAGE_SIZE);
+	e->data = vzalloc(4 * PAGE_SIZE);
+	e->ro = vzalloc(PAGE_SIZE);
+	KUNIT_ASSERT_TRUE(test, e->code && e->data && e->ro);
+	vgpu_pt_init(&e->pt);
+	KUNIT_ASSERT_EQ(test, vgpu_pt_map(&e->pt, CODE_VA, (u8 *)e->code,
+					  2 * PAGE_SIZE, VGPU_PTE_R | VGPU_PTE_X), 0);
+	KUNIT_ASSERT_EQ(test, vgpu_pt_map(&e->pt, DATA_VA, e->data, 4 * PAGE_SIZE,
+					  VGPU_PTE_R | VGPU_PTE_W), 0);
+	KUNIT_ASSERT_EQ(test, vgpu_pt_map(&e->pt, RO_VA, e->ro, PAGE_SIZE,
+					  VGPU_PTE_R), 0);
+	test->priv = e;
+	return 0;
+}
+
+static void interp_exit(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+
+	vgpu_pt_fini(&e->pt);
+	vfree(e->code);
+	vfree(e->data);
+	vfree(e->ro);
+	vfree(e);
+}
+
+/* Loads @prog and runs it in slices of @slice; returns the last result. */
+static enum vgpu_run_result run(struct kunit *test, const u64 *prog, size_t n,
+				u32 grid, u32 block, u32 shared, u64 slice,
+				u64 limit)
+{
+	struct interp_env *e = test->priv;
+	struct vgpu_launch_desc d = {
+		.code_va = CODE_VA,
+		.grid = { grid, 1, 1 },
+		.block = { block, 1, 1 },
+		.shared_size = shared,
+		.params = { DATA_VA },
+	};
+	enum vgpu_run_result r = VGPU_RUN_BUDGET;
+	u64 total = 0, ran;
+
+	memcpy(e->code, prog, n * sizeof(*prog));
+	KUNIT_ASSERT_EQ(test, vgpu_launch_init(&e->l, &d), 0);
+	while (r == VGPU_RUN_BUDGET && total < limit) {
+		r = vgpu_launch_run(&e->l, &e->pt, min(slice, limit - total), &ran);
+		total += ran;
+	}
+	vgpu_launch_fini(&e->l);
+	return r;
+}
+
+static void interp_integer(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(LDP, 10, 0, 0, 0), I(LI, 1, 0, 0, 7), I(LI, 2, 0, 0, -3),
+		I(ADD, 3, 1, 2, 0), I(ST_U64, 0, 10, 3, 0),
+		I(MUL, 3, 1, 2, 0), I(ST_U64, 0, 10, 3, 8),
+		I(DIV, 3, 1, 2, 0), I(ST_U64, 0, 10, 3, 16),
+		I(LI, 4, 0, 0, 0), I(DIVU, 3, 1, 4, 0), I(ST_U64, 0, 10, 3, 24),
+		I(REMU, 3, 1, 4, 0), I(ST_U64, 0, 10, 3, 32),
+		I(SARI, 3, 2, 0, 1), I(ST_U64, 0, 10, 3, 40),
+		I(SLT, 3, 2, 1, 0), I(SLTU, 5, 2, 1, 0), I(SHLI, 5, 5, 0, 1),
+		I(OR, 3, 3, 5, 0), I(ST_U64, 0, 10, 3, 48),
+		I(LI, 6, 0, 0, 1), I(LIH, 6, 0, 0, 2), I(ST_U64, 0, 10, 6, 56),
+		I(EXIT, 0, 0, 0, 0),
+	};
+	u64 *o = (u64 *)e->data;
+
+	KUNIT_ASSERT_EQ(test, run(test, prog, ARRAY_SIZE(prog), 1, 1, 0, ~0ULL,
+				  ~0ULL), VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, (s64)o[0], 4);
+	KUNIT_EXPECT_EQ(test, (s64)o[1], -21);
+	KUNIT_EXPECT_EQ(test, (s64)o[2], -2);
+	KUNIT_EXPECT_EQ(test, o[3], U64_MAX);
+	KUNIT_EXPECT_EQ(test, o[4], 7ULL);
+	KUNIT_EXPECT_EQ(test, (s64)o[5], -2);
+	KUNIT_EXPECT_EQ(test, o[6], 1ULL);
+	KUNIT_EXPECT_EQ(test, o[7], 0x200000001ULL);
+}
+
+static void interp_float(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(LDP, 10, 0, 0, 0),
+		I(LI, 1, 0, 0, 0x3fc00000),		/* 1.5 */
+		I(LI, 2, 0, 0, (s32)0xc0100000),	/* -2.25 */
+		I(FADD, 3, 1, 2, 0), I(ST_U32, 0, 10, 3, 0),
+		I(FMUL, 3, 1, 2, 0), I(ST_U32, 0, 10, 3, 4),
+		I(FDIV, 3, 2, 1, 0), I(ST_U32, 0, 10, 3, 8),
+		I(LI, 4, 0, 0, -7), I(I2F, 3, 4, 0, 0), I(ST_U32, 0, 10, 3, 12),
+		I(LI, 4, 0, 0, (s32)0xc0700000),	/* -3.75 */
+		I(F2I, 3, 4, 0, 0), I(ST_U64, 0, 10, 3, 16),
+		I(FSLT, 3, 2, 1, 0), I(ST_U64, 0, 10, 3, 24),
+		I(EXIT, 0, 0, 0, 0),
+	};
+	u32 *o = (u32 *)e->data;
+
+	KUNIT_ASSERT_EQ(test, run(test, prog, ARRAY_SIZE(prog), 1, 1, 0, ~0ULL,
+				  ~0ULL), VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, o[0], 0xbf400000u);	/* -0.75 */
+	KUNIT_EXPECT_EQ(test, o[1], 0xc0580000u);	/* -3.375 */
+	KUNIT_EXPECT_EQ(test, o[2], 0xbfc00000u);	/* -1.5 */
+	KUNIT_EXPECT_EQ(test, o[3], 0xc0e00000u);	/* -7.0 */
+	KUNIT_EXPECT_EQ(test, (s64)((u64 *)o)[2], -3);
+	KUNIT_EXPECT_EQ(test, ((u64 *)o)[3], 1ULL);
+}
+
+static void interp_branch_and_sregs(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(LDP, 10, 0, 0, 0), I(LI, 1, 0, 0, 0), I(LI, 2, 0, 0, 10),
+		I(ADD, 1, 1, 2, 0), I(ADDI, 2, 2, 0, -1), I(BNZ, 0, 2, 0, -2),
+		I(S2R, 3, 0, 0, VGPU_SR_TID_X), I(S2R, 4, 0, 0, VGPU_SR_CTAID_X),
+		I(MULI, 4, 4, 0, 4), I(ADD, 3, 3, 4, 0),
+		I(SHLI, 3, 3, 0, 3), I(ADD, 3, 3, 10, 0),
+		I(ST_U64, 0, 3, 1, 0), I(EXIT, 0, 0, 0, 0),
+	};
+	u64 *o = (u64 *)e->data;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, run(test, prog, ARRAY_SIZE(prog), 3, 4, 0, ~0ULL,
+				  ~0ULL), VGPU_RUN_DONE);
+	for (i = 0; i < 12; i++)
+		KUNIT_EXPECT_EQ(test, o[i], 55ULL);
+	KUNIT_EXPECT_EQ(test, o[12], 0ULL);
+}
+
+static const u64 reverse_prog[] = {
+	I(S2R, 1, 0, 0, VGPU_SR_TID_X), I(S2R, 2, 0, 0, VGPU_SR_NTID_X),
+	I(SHLI, 3, 1, 0, 2), I(LDP, 4, 0, 0, 0), I(ADD, 5, 4, 3, 0),
+	I(LD_U32, 6, 5, 0, 0), I(STS_U32, 0, 3, 6, 0), I(BAR, 0, 0, 0, 0),
+	I(SUB, 7, 2, 1, 0), I(ADDI, 7, 7, 0, -1), I(SHLI, 7, 7, 0, 2),
+	I(LDS_U32, 8, 7, 0, 0), I(ST_U32, 0, 5, 8, 0), I(EXIT, 0, 0, 0, 0),
+};
+
+static void interp_shared_barrier(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	u32 *o = (u32 *)e->data;
+	int i;
+
+	for (i = 0; i < 64; i++)
+		o[i] = i * 5 + 1;
+	KUNIT_ASSERT_EQ(test, run(test, reverse_prog, ARRAY_SIZE(reverse_prog),
+				  1, 64, 256, ~0ULL, ~0ULL), VGPU_RUN_DONE);
+	for (i = 0; i < 64; i++)
+		KUNIT_EXPECT_EQ(test, o[i], (u32)((63 - i) * 5 + 1));
+}
+
+static void interp_preemption_is_transparent(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	u32 *o = (u32 *)e->data;
+	int i;
+
+	for (i = 0; i < 64; i++)
+		o[i] = i * 5 + 1;
+	/* Stop and resume after every 3 thread-instructions. */
+	KUNIT_ASSERT_EQ(test, run(test, reverse_prog, ARRAY_SIZE(reverse_prog),
+				  1, 64, 256, 3, ~0ULL), VGPU_RUN_DONE);
+	for (i = 0; i < 64; i++)
+		KUNIT_EXPECT_EQ(test, o[i], (u32)((63 - i) * 5 + 1));
+}
+
+static void interp_atomics(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(LDP, 1, 0, 0, 0), I(LI, 2, 0, 0, 1), I(ATOM_ADD, 3, 1, 2, 0),
+		I(LI, 4, 0, 0, 5), I(LI, 5, 0, 0, 77), I(ATOM_CAS, 4, 1, 5, 4),
+		I(S2R, 6, 0, 0, VGPU_SR_TID_X), I(ATOM_MAX, 7, 1, 6, 8),
+		I(LI, 8, 0, 0, 0x3f800000), I(ATOM_FADD, 9, 1, 8, 12),
+		I(EXIT, 0, 0, 0, 0),
+	};
+	u32 *o = (u32 *)e->data;
+
+	o[1] = 5;
+	KUNIT_ASSERT_EQ(test, run(test, prog, ARRAY_SIZE(prog), 4, 32, 0, ~0ULL,
+				  ~0ULL), VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, o[0], 128u);
+	KUNIT_EXPECT_EQ(test, o[1], 77u);
+	KUNIT_EXPECT_EQ(test, o[2], 31u);
+	KUNIT_EXPECT_EQ(test, o[3], 0x43000000u);	/* 128.0f */
+}
+
+static void interp_budget_stops_endless_loop(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = { I(ADDI, 1, 1, 0, 1), I(BRA, 0, 0, 0, -1) };
+	struct vgpu_launch_desc d = {
+		.code_va = CODE_VA, .grid = { 1, 1, 1 }, .block = { 8, 1, 1 },
+	};
+	u64 ran;
+
+	memcpy(e->code, prog, sizeof(prog));
+	KUNIT_ASSERT_EQ(test, vgpu_launch_init(&e->l, &d), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_launch_run(&e->l, &e->pt, 10000, &ran),
+			VGPU_RUN_BUDGET);
+	KUNIT_EXPECT_EQ(test, ran, 10000ULL);
+	KUNIT_EXPECT_EQ(test, vgpu_launch_run(&e->l, &e->pt, 500, &ran),
+			VGPU_RUN_BUDGET);
+	KUNIT_EXPECT_EQ(test, ran, 500ULL);
+	KUNIT_EXPECT_EQ(test, e->l.t[0].r[1], 5250ULL);
+	vgpu_launch_fini(&e->l);
+}
+
+struct fault_case {
+	const char *name;
+	u64 insn;
+	u32 kind;
+	u64 addr;
+};
+
+static const struct fault_case fault_cases[] = {
+	{ "unmapped load", I(LD_U32, 2, 1, 0, 0x4000), VGPU_FAULT_UNMAPPED, DATA_VA + 0x4000 },
+	{ "store to read-only", I(ST_U32, 0, 1, 1, 0x100000), VGPU_FAULT_PERM, RO_VA },
+	{ "atomic on read-only", I(ATOM_ADD, 2, 1, 1, 0x100004), VGPU_FAULT_PERM, RO_VA + 4 },
+	{ "misaligned", I(LD_U64, 2, 1, 0, 4), VGPU_FAULT_MISALIGNED, DATA_VA + 4 },
+	{ "shared out of bounds", I(LDS_U32, 2, 0, 0, 64), VGPU_FAULT_SHARED, 64 },
+	{ "execute without X", I(BRA, 0, 0, 0, 0x1ffff), VGPU_FAULT_PERM, DATA_VA },
+	{ "undefined opcode", 0xff, VGPU_FAULT_ILLEGAL, CODE_VA + 8 },
+	{ "register out of range", I(ADD, 32, 0, 0, 0), VGPU_FAULT_ILLEGAL, CODE_VA + 8 },
+	{ "parameter out of range", I(LDP, 2, 0, 0, 8), VGPU_FAULT_ILLEGAL, CODE_VA + 8 },
+};
+
+static void fault_case_desc(const struct fault_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(fault, fault_cases, fault_case_desc);
+
+static void interp_faults(struct kunit *test)
+{
+	const struct fault_case *c = test->param_value;
+	struct interp_env *e = test->priv;
+	const u64 prog[] = { I(LDP, 1, 0, 0, 0), c->insn, I(EXIT, 0, 0, 0, 0) };
+	struct vgpu_launch_desc d = {
+		.code_va = CODE_VA, .grid = { 2, 1, 1 }, .block = { 4, 1, 1 },
+		.shared_size = 64, .params = { DATA_VA },
+	};
+	u64 ran;
+
+	memcpy(e->code, prog, sizeof(prog));
+	KUNIT_ASSERT_EQ(test, vgpu_launch_init(&e->l, &d), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_launch_run(&e->l, &e->pt, ~0ULL, &ran),
+			VGPU_RUN_FAULT);
+	KUNIT_EXPECT_EQ(test, e->l.fault_kind, c->kind);
+	KUNIT_EXPECT_EQ(test, e->l.fault_addr, c->addr);
+	vgpu_launch_fini(&e->l);
+}
+
+static void interp_copy_fill(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	u64 addr = 0;
+	u32 kind = 0;
+	u32 *o = (u32 *)e->data;
+
+	KUNIT_EXPECT_EQ(test, vgpu_mem_fill(&e->pt, DATA_VA + 4092, 8, 0xabcd,
+					    &addr, &kind), VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, o[1023], 0xabcdu);
+	KUNIT_EXPECT_EQ(test, o[1024], 0xabcdu);
+	KUNIT_EXPECT_EQ(test, vgpu_mem_copy(&e->pt, DATA_VA, DATA_VA + 4092, 8,
+					    &addr, &kind), VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, o[0], 0xabcdu);
+	KUNIT_EXPECT_EQ(test, vgpu_mem_copy(&e->pt, RO_VA, DATA_VA, 4, &addr,
+					    &kind), VGPU_RUN_FAULT);
+	KUNIT_EXPECT_EQ(test, kind, (u32)VGPU_FAULT_PERM);
+	KUNIT_EXPECT_EQ(test, addr, RO_VA);
+	KUNIT_EXPECT_EQ(test, vgpu_mem_fill(&e->pt, DATA_VA + 2, 4, 0, &addr,
+					    &kind), VGPU_RUN_FAULT);
+	KUNIT_EXPECT_EQ(test, kind, (u32)VGPU_FAULT_MISALIGNED);
+}
+
+static struct kunit_case interp_cases[] = {
+	KUNIT_CASE(interp_integer),
+	KUNIT_CASE(interp_float),
+	KUNIT_CASE(interp_branch_and_sregs),
+	KUNIT_CASE(interp_shared_barrier),
+	KUNIT_CASE(interp_preemption_is_transparent),
+	KUNIT_CASE(interp_atomics),
+	KUNIT_CASE(interp_budget_stops_endless_loop),
+	KUNIT_CASE_PARAM(interp_faults, fault_gen_params),
+	KUNIT_CASE(interp_copy_fill),
+	{}
+};
+
+static struct kunit_suite interp_suite = {
+	.name = "vgpu-interp",
+	.init = interp_init,
+	.exit = interp_exit,
+	.test_cases = interp_cases,
+};
+
+kunit_test_suite(interp_suite);
