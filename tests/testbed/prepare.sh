@@ -83,7 +83,7 @@ copy_bin() {
 copy_bin "$(command -v kmod)" sbin/kmod
 for t in modprobe insmod rmmod lsmod modinfo; do ln -sf kmod "$ROOT/sbin/$t"; done
 U=$BUILD/user
-for p in vecadd saxpy matmul reduction vgpu-selftest vgpu-as; do
+for p in vecadd saxpy matmul reduction vgpu-selftest vgpu-as vgpu-bench; do
 	copy_bin "$U/$p" "opt/gpuvm/bin/$p"
 done
 cp "$U"/kernels/*.vgpu "$ROOT/opt/gpuvm/bin/kernels/"

@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# Installs every Debian package GPUvm's build, tests and test bed need, on
+# a fresh Debian 12 machine.  Safe to rerun.
+set -euo pipefail
+pkgs=(
+	build-essential cmake pkg-config libdrm-dev libgtest-dev	# userspace
+	linux-headers-amd64 kmod					# modules
+	linux-source-6.1 bc flex bison python3 xz-utils			# KUnit on UML
+	qemu-system-x86 busybox-static cpio gzip			# test bed
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
