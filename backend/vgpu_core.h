@@ -93,7 +93,7 @@ struct vgpu_client {
 	u32 id;
 	char name[48];
 	struct vgpu_engine *engine;
-	struct mutex lock;
+	struct mutex lock;	/* protects bos, ctxs, usage counts, banned */
 	struct xarray bos;
 	struct xarray ctxs;
 	u64 device_bytes;
@@ -132,7 +132,7 @@ struct vgpu_ctx {
 	struct vgpu_client *client;
 	u32 id;
 	u32 priority;
-	struct mutex vm_lock;
+	struct mutex vm_lock;	/* protects vm and the engine's page tables */
 	struct vgpu_vm vm;
 	struct vgpu_engine_ctx *ectx;
 	u64 fence_ctx;

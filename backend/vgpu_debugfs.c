@@ -13,24 +13,35 @@
 
 static struct dentry *vgpu_debugfs_dir;
 
+#define VGPU_STAT_FIELD(f) { #f, offsetof(struct vgpu_stats, f) }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} vgpu_stat_fields[] = {
+	VGPU_STAT_FIELD(objects),
+	VGPU_STAT_FIELD(device_bytes),
+	VGPU_STAT_FIELD(host_bytes),
+	VGPU_STAT_FIELD(contexts),
+	VGPU_STAT_FIELD(mappings),
+	VGPU_STAT_FIELD(submissions),
+	VGPU_STAT_FIELD(commands),
+	VGPU_STAT_FIELD(completed),
+	VGPU_STAT_FIELD(cancelled),
+	VGPU_STAT_FIELD(busy_ns),
+	VGPU_STAT_FIELD(faults),
+	VGPU_STAT_FIELD(hangs),
+};
+
 static int vgpu_stats_show(struct seq_file *m, void *unused)
 {
-	const struct vgpu_stats *s = &vgpu_global_stats;
+	const char *base = (const char *)&vgpu_global_stats;
+	unsigned int i;
 
-#define SHOW(f) seq_printf(m, "%s %lld\n", #f, atomic64_read(&s->f))
-	SHOW(objects);
-	SHOW(device_bytes);
-	SHOW(host_bytes);
-	SHOW(contexts);
-	SHOW(mappings);
-	SHOW(submissions);
-	SHOW(commands);
-	SHOW(completed);
-	SHOW(cancelled);
-	SHOW(busy_ns);
-	SHOW(faults);
-	SHOW(hangs);
-#undef SHOW
+	for (i = 0; i < ARRAY_SIZE(vgpu_stat_fields); i++)
+		seq_printf(m, "%s %lld\n", vgpu_stat_fields[i].name,
+			   atomic64_read((const atomic64_t *)
+					 (base + vgpu_stat_fields[i].offset)));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vgpu_stats);

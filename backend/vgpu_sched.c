@@ -232,8 +232,8 @@ void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
 	spin_lock(&vgpu_sched.lock);
 	if (!status)
 		ctx->dead = true;
-	else if (ctx->status == DRM_VGPU_CTX_OK || status == DRM_VGPU_CTX_BANNED)
-		ctx->status = ctx->status == DRM_VGPU_CTX_OK ? status : ctx->status;
+	else if (ctx->status == DRM_VGPU_CTX_OK)
+		ctx->status = status;
 	list_for_each_entry_safe(job, tmp, &ctx->queue, node) {
 		if (job == vgpu_sched.running)
 			continue;

@@ -31,14 +31,17 @@
 #include <string.h>
 #include <linux/types.h>
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int8_t s8;
-typedef int16_t s16;
-typedef int32_t s32;
-typedef int64_t s64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s8 s8;
+typedef __s16 s16;
+typedef __s32 s32;
+typedef __s64 s64;
+
+#define BIT(n) (1UL << (n))
+#define BIT_ULL(n) (1ULL << (n))
 
 #define GFP_KERNEL 0
 #define kzalloc(n, gfp) calloc(1, (n))
@@ -63,10 +66,31 @@ typedef int64_t s64;
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "userspace builds of the GPUvm logic assume a little-endian host"
 #endif
-#define le64_to_cpu(x) ((u64)(x))
-#define cpu_to_le64(x) ((u64)(x))
-#define le32_to_cpu(x) ((u32)(x))
-#define cpu_to_le32(x) ((u32)(x))
+#define le64_to_cpup(p) (*(const u64 *)(p))
+#define le32_to_cpup(p) (*(const u32 *)(p))
+#define cpu_to_le64(x) ((__le64)(x))
+#define cpu_to_le32(x) ((__le32)(x))
 #endif /* __KERNEL__ */
+
+/* GPU memory is little-endian. */
+static inline u32 vgpu_load32(const void *p)
+{
+	return le32_to_cpup((const __le32 *)p);
+}
+
+static inline u64 vgpu_load64(const void *p)
+{
+	return le64_to_cpup((const __le64 *)p);
+}
+
+static inline void vgpu_store32(void *p, u32 v)
+{
+	*(__le32 *)p = cpu_to_le32(v);
+}
+
+static inline void vgpu_store64(void *p, u64 v)
+{
+	*(__le64 *)p = cpu_to_le64(v);
+}
 
 #endif /* VGPU_COMPAT_H */

@@ -187,7 +187,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			cpage = (const u8 *)(pte & ~(unsigned long)VGPU_PAGE_MASK);
 			cpage_pn = pc >> VGPU_PAGE_SHIFT;
 		}
-		w = le64_to_cpu(*(const u64 *)(cpage + (pc & VGPU_PAGE_MASK)));
+		w = vgpu_load64(cpage + (pc & VGPU_PAGE_MASK));
 		left--;
 		if (unlikely(w & VGPU_INSN_MBZ_MASK))
 			goto illegal;
@@ -393,19 +393,19 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			p = vgpu_access(l, pt, r[ra] + (u64)imm, 4, VGPU_PTE_R);
 			if (!p)
 				goto fault;
-			r[rd] = le32_to_cpu(*(u32 *)p);
+			r[rd] = vgpu_load32(p);
 			break;
 		case VGPU_OP_LD_S32:
 			p = vgpu_access(l, pt, r[ra] + (u64)imm, 4, VGPU_PTE_R);
 			if (!p)
 				goto fault;
-			r[rd] = (u64)(s64)(s32)le32_to_cpu(*(u32 *)p);
+			r[rd] = (u64)(s64)(s32)vgpu_load32(p);
 			break;
 		case VGPU_OP_LD_U64:
 			p = vgpu_access(l, pt, r[ra] + (u64)imm, 8, VGPU_PTE_R);
 			if (!p)
 				goto fault;
-			r[rd] = le64_to_cpu(*(u64 *)p);
+			r[rd] = vgpu_load64(p);
 			break;
 		case VGPU_OP_ST_U8:
 			p = vgpu_access(l, pt, r[ra] + (u64)imm, 1, VGPU_PTE_W);
@@ -417,13 +417,13 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			p = vgpu_access(l, pt, r[ra] + (u64)imm, 4, VGPU_PTE_W);
 			if (!p)
 				goto fault;
-			*(u32 *)p = cpu_to_le32((u32)r[rb]);
+			vgpu_store32(p, (u32)r[rb]);
 			break;
 		case VGPU_OP_ST_U64:
 			p = vgpu_access(l, pt, r[ra] + (u64)imm, 8, VGPU_PTE_W);
 			if (!p)
 				goto fault;
-			*(u64 *)p = cpu_to_le64(r[rb]);
+			vgpu_store64(p, r[rb]);
 			break;
 		case VGPU_OP_LDS_U32:
 			p = vgpu_shared(l, r[ra] + (u64)imm, 4);
@@ -454,8 +454,8 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 					VGPU_PTE_R | VGPU_PTE_W);
 			if (!p)
 				goto fault;
-			va = le64_to_cpu(*(u64 *)p);
-			*(u64 *)p = cpu_to_le64(va + r[rb]);
+			va = vgpu_load64(p);
+			vgpu_store64(p, va + r[rb]);
 			r[rd] = va;
 			break;
 		case VGPU_OP_ATOM_ADD:
@@ -472,7 +472,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 					VGPU_PTE_R | VGPU_PTE_W);
 			if (!p)
 				goto fault;
-			old = le32_to_cpu(*(u32 *)p);
+			old = vgpu_load32(p);
 			nv = (u32)r[rb];
 			if (op == VGPU_OP_ATOM_ADD)
 				nv = old + nv;
@@ -484,7 +484,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 				nv = old == (u32)r[rd] ? nv : old;
 			else if (op == VGPU_OP_ATOM_FADD)
 				nv = vgpu_f32_add(old, nv);
-			*(u32 *)p = cpu_to_le32(nv);
+			vgpu_store32(p, nv);
 			r[rd] = old;
 			break;
 		default:
@@ -646,7 +646,7 @@ enum vgpu_run_result vgpu_mem_fill(const struct vgpu_pt *pt, u64 dst,
 		if (n > size)
 			n = size;
 		for (i = 0; i < n; i += 4)
-			*(u32 *)(d + i) = cpu_to_le32(value);
+			vgpu_store32(d + i, value);
 		dst += n;
 		size -= n;
 	}

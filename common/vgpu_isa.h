@@ -6,8 +6,9 @@
  *
  * This header is the binary contract between code generators (vgpu-as,
  * applications) and the interpreter.  Documentation/sim-isa.rst explains
- * it in prose; the tables here are the single source both the interpreter
- * and the assembler use.
+ * it in prose.  Mnemonics and operand formats are in vgpu_isa_table.h,
+ * used by the assembler; a test checks that it names exactly the opcodes
+ * the interpreter executes.
  *
  * Every instruction is one 64-bit little-endian word:
  *
@@ -51,114 +52,101 @@ enum vgpu_fmt {
 	VGPU_FMT_BRC,	/* op ra, label             */
 };
 
-/*
- * VGPU_OPS(X): X(enum suffix, mnemonic, opcode, format).
- * Opcode values are ABI: never renumber, only add.
- */
-#define VGPU_OPS(X)						\
-	X(NOP,       "nop",         0x01, VGPU_FMT_NONE)	\
-	X(EXIT,      "exit",        0x02, VGPU_FMT_NONE)	\
-	X(BAR,       "bar",         0x03, VGPU_FMT_NONE)	\
-	X(BRA,       "bra",         0x04, VGPU_FMT_BR)		\
-	X(BZ,        "bz",          0x05, VGPU_FMT_BRC)		\
-	X(BNZ,       "bnz",         0x06, VGPU_FMT_BRC)		\
-	X(MOV,       "mov",         0x10, VGPU_FMT_RR)		\
-	X(LI,        "li",          0x11, VGPU_FMT_RI)		\
-	X(LIH,       "lih",         0x12, VGPU_FMT_RI)		\
-	X(S2R,       "s2r",         0x13, VGPU_FMT_RS)		\
-	X(LDP,       "ldp",         0x14, VGPU_FMT_RI)		\
-	X(ADD,       "add",         0x20, VGPU_FMT_RRR)		\
-	X(SUB,       "sub",         0x21, VGPU_FMT_RRR)		\
-	X(MUL,       "mul",         0x22, VGPU_FMT_RRR)		\
-	X(DIVU,      "divu",        0x23, VGPU_FMT_RRR)		\
-	X(REMU,      "remu",        0x24, VGPU_FMT_RRR)		\
-	X(DIV,       "div",         0x25, VGPU_FMT_RRR)		\
-	X(REM,       "rem",         0x26, VGPU_FMT_RRR)		\
-	X(AND,       "and",         0x27, VGPU_FMT_RRR)		\
-	X(OR,        "or",          0x28, VGPU_FMT_RRR)		\
-	X(XOR,       "xor",         0x29, VGPU_FMT_RRR)		\
-	X(SHL,       "shl",         0x2a, VGPU_FMT_RRR)		\
-	X(SHR,       "shr",         0x2b, VGPU_FMT_RRR)		\
-	X(SAR,       "sar",         0x2c, VGPU_FMT_RRR)		\
-	X(MIN,       "min",         0x2d, VGPU_FMT_RRR)		\
-	X(MAX,       "max",         0x2e, VGPU_FMT_RRR)		\
-	X(MINU,      "minu",        0x2f, VGPU_FMT_RRR)		\
-	X(MAXU,      "maxu",        0x30, VGPU_FMT_RRR)		\
-	X(ADDI,      "addi",        0x38, VGPU_FMT_RRI)		\
-	X(MULI,      "muli",        0x39, VGPU_FMT_RRI)		\
-	X(ANDI,      "andi",        0x3a, VGPU_FMT_RRI)		\
-	X(ORI,       "ori",         0x3b, VGPU_FMT_RRI)		\
-	X(XORI,      "xori",        0x3c, VGPU_FMT_RRI)		\
-	X(SHLI,      "shli",        0x3d, VGPU_FMT_RRI)		\
-	X(SHRI,      "shri",        0x3e, VGPU_FMT_RRI)		\
-	X(SARI,      "sari",        0x3f, VGPU_FMT_RRI)		\
-	X(SEQ,       "seq",         0x40, VGPU_FMT_RRR)		\
-	X(SNE,       "sne",         0x41, VGPU_FMT_RRR)		\
-	X(SLT,       "slt",         0x42, VGPU_FMT_RRR)		\
-	X(SLE,       "sle",         0x43, VGPU_FMT_RRR)		\
-	X(SLTU,      "sltu",        0x44, VGPU_FMT_RRR)		\
-	X(SLEU,      "sleu",        0x45, VGPU_FMT_RRR)		\
-	X(SLTI,      "slti",        0x46, VGPU_FMT_RRI)		\
-	X(SLTUI,     "sltui",       0x47, VGPU_FMT_RRI)		\
-	X(FADD,      "fadd",        0x50, VGPU_FMT_RRR)		\
-	X(FSUB,      "fsub",        0x51, VGPU_FMT_RRR)		\
-	X(FMUL,      "fmul",        0x52, VGPU_FMT_RRR)		\
-	X(FDIV,      "fdiv",        0x53, VGPU_FMT_RRR)		\
-	X(FMIN,      "fmin",        0x54, VGPU_FMT_RRR)		\
-	X(FMAX,      "fmax",        0x55, VGPU_FMT_RRR)		\
-	X(FMAD,      "fmad",        0x56, VGPU_FMT_RRR)		\
-	X(FNEG,      "fneg",        0x57, VGPU_FMT_RR)		\
-	X(FABS,      "fabs",        0x58, VGPU_FMT_RR)		\
-	X(I2F,       "i2f",         0x59, VGPU_FMT_RR)		\
-	X(U2F,       "u2f",         0x5a, VGPU_FMT_RR)		\
-	X(F2I,       "f2i",         0x5b, VGPU_FMT_RR)		\
-	X(FSEQ,      "fseq",        0x5c, VGPU_FMT_RRR)		\
-	X(FSLT,      "fslt",        0x5d, VGPU_FMT_RRR)		\
-	X(FSLE,      "fsle",        0x5e, VGPU_FMT_RRR)		\
-	X(LD_U8,     "ld.u8",       0x60, VGPU_FMT_LD)		\
-	X(LD_U32,    "ld.u32",      0x61, VGPU_FMT_LD)		\
-	X(LD_S32,    "ld.s32",      0x62, VGPU_FMT_LD)		\
-	X(LD_U64,    "ld.u64",      0x63, VGPU_FMT_LD)		\
-	X(ST_U8,     "st.u8",       0x64, VGPU_FMT_ST)		\
-	X(ST_U32,    "st.u32",      0x65, VGPU_FMT_ST)		\
-	X(ST_U64,    "st.u64",      0x66, VGPU_FMT_ST)		\
-	X(LDS_U32,   "lds.u32",     0x68, VGPU_FMT_LD)		\
-	X(LDS_U64,   "lds.u64",     0x69, VGPU_FMT_LD)		\
-	X(STS_U32,   "sts.u32",     0x6a, VGPU_FMT_ST)		\
-	X(STS_U64,   "sts.u64",     0x6b, VGPU_FMT_ST)		\
-	X(ATOM_ADD,  "atom.add.u32", 0x70, VGPU_FMT_ATOM)	\
-	X(ATOM_MIN,  "atom.min.u32", 0x71, VGPU_FMT_ATOM)	\
-	X(ATOM_MAX,  "atom.max.u32", 0x72, VGPU_FMT_ATOM)	\
-	X(ATOM_XCHG, "atom.xchg.u32", 0x73, VGPU_FMT_ATOM)	\
-	X(ATOM_CAS,  "atom.cas.u32", 0x74, VGPU_FMT_ATOM)	\
-	X(ATOM_ADD64, "atom.add.u64", 0x75, VGPU_FMT_ATOM)	\
-	X(ATOM_FADD, "atom.add.f32", 0x76, VGPU_FMT_ATOM)
-
+/* Opcode values are ABI: never renumber, only add. */
 enum vgpu_opcode {
-#define VGPU_OP_ENUM(e, m, v, f) VGPU_OP_##e = (v),
-	VGPU_OPS(VGPU_OP_ENUM)
-#undef VGPU_OP_ENUM
+	VGPU_OP_NOP = 0x01,
+	VGPU_OP_EXIT = 0x02,
+	VGPU_OP_BAR = 0x03,
+	VGPU_OP_BRA = 0x04,
+	VGPU_OP_BZ = 0x05,
+	VGPU_OP_BNZ = 0x06,
+	VGPU_OP_MOV = 0x10,
+	VGPU_OP_LI = 0x11,
+	VGPU_OP_LIH = 0x12,
+	VGPU_OP_S2R = 0x13,
+	VGPU_OP_LDP = 0x14,
+	VGPU_OP_ADD = 0x20,
+	VGPU_OP_SUB = 0x21,
+	VGPU_OP_MUL = 0x22,
+	VGPU_OP_DIVU = 0x23,
+	VGPU_OP_REMU = 0x24,
+	VGPU_OP_DIV = 0x25,
+	VGPU_OP_REM = 0x26,
+	VGPU_OP_AND = 0x27,
+	VGPU_OP_OR = 0x28,
+	VGPU_OP_XOR = 0x29,
+	VGPU_OP_SHL = 0x2a,
+	VGPU_OP_SHR = 0x2b,
+	VGPU_OP_SAR = 0x2c,
+	VGPU_OP_MIN = 0x2d,
+	VGPU_OP_MAX = 0x2e,
+	VGPU_OP_MINU = 0x2f,
+	VGPU_OP_MAXU = 0x30,
+	VGPU_OP_ADDI = 0x38,
+	VGPU_OP_MULI = 0x39,
+	VGPU_OP_ANDI = 0x3a,
+	VGPU_OP_ORI = 0x3b,
+	VGPU_OP_XORI = 0x3c,
+	VGPU_OP_SHLI = 0x3d,
+	VGPU_OP_SHRI = 0x3e,
+	VGPU_OP_SARI = 0x3f,
+	VGPU_OP_SEQ = 0x40,
+	VGPU_OP_SNE = 0x41,
+	VGPU_OP_SLT = 0x42,
+	VGPU_OP_SLE = 0x43,
+	VGPU_OP_SLTU = 0x44,
+	VGPU_OP_SLEU = 0x45,
+	VGPU_OP_SLTI = 0x46,
+	VGPU_OP_SLTUI = 0x47,
+	VGPU_OP_FADD = 0x50,
+	VGPU_OP_FSUB = 0x51,
+	VGPU_OP_FMUL = 0x52,
+	VGPU_OP_FDIV = 0x53,
+	VGPU_OP_FMIN = 0x54,
+	VGPU_OP_FMAX = 0x55,
+	VGPU_OP_FMAD = 0x56,
+	VGPU_OP_FNEG = 0x57,
+	VGPU_OP_FABS = 0x58,
+	VGPU_OP_I2F = 0x59,
+	VGPU_OP_U2F = 0x5a,
+	VGPU_OP_F2I = 0x5b,
+	VGPU_OP_FSEQ = 0x5c,
+	VGPU_OP_FSLT = 0x5d,
+	VGPU_OP_FSLE = 0x5e,
+	VGPU_OP_LD_U8 = 0x60,
+	VGPU_OP_LD_U32 = 0x61,
+	VGPU_OP_LD_S32 = 0x62,
+	VGPU_OP_LD_U64 = 0x63,
+	VGPU_OP_ST_U8 = 0x64,
+	VGPU_OP_ST_U32 = 0x65,
+	VGPU_OP_ST_U64 = 0x66,
+	VGPU_OP_LDS_U32 = 0x68,
+	VGPU_OP_LDS_U64 = 0x69,
+	VGPU_OP_STS_U32 = 0x6a,
+	VGPU_OP_STS_U64 = 0x6b,
+	VGPU_OP_ATOM_ADD = 0x70,
+	VGPU_OP_ATOM_MIN = 0x71,
+	VGPU_OP_ATOM_MAX = 0x72,
+	VGPU_OP_ATOM_XCHG = 0x73,
+	VGPU_OP_ATOM_CAS = 0x74,
+	VGPU_OP_ATOM_ADD64 = 0x75,
+	VGPU_OP_ATOM_FADD = 0x76,
 };
 
 /* Special registers read by s2r. */
-#define VGPU_SREGS(X)			\
-	X(TID_X,    "tid.x",    0)	\
-	X(TID_Y,    "tid.y",    1)	\
-	X(TID_Z,    "tid.z",    2)	\
-	X(NTID_X,   "ntid.x",   3)	\
-	X(NTID_Y,   "ntid.y",   4)	\
-	X(NTID_Z,   "ntid.z",   5)	\
-	X(CTAID_X,  "ctaid.x",  6)	\
-	X(CTAID_Y,  "ctaid.y",  7)	\
-	X(CTAID_Z,  "ctaid.z",  8)	\
-	X(NCTAID_X, "nctaid.x", 9)	\
-	X(NCTAID_Y, "nctaid.y", 10)	\
-	X(NCTAID_Z, "nctaid.z", 11)
-
 enum vgpu_sreg {
-#define VGPU_SREG_ENUM(e, m, v) VGPU_SR_##e = (v),
-	VGPU_SREGS(VGPU_SREG_ENUM)
-#undef VGPU_SREG_ENUM
+	VGPU_SR_TID_X = 0,
+	VGPU_SR_TID_Y = 1,
+	VGPU_SR_TID_Z = 2,
+	VGPU_SR_NTID_X = 3,
+	VGPU_SR_NTID_Y = 4,
+	VGPU_SR_NTID_Z = 5,
+	VGPU_SR_CTAID_X = 6,
+	VGPU_SR_CTAID_Y = 7,
+	VGPU_SR_CTAID_Z = 8,
+	VGPU_SR_NCTAID_X = 9,
+	VGPU_SR_NCTAID_Y = 10,
+	VGPU_SR_NCTAID_Z = 11,
 	VGPU_SR_COUNT
 };
 

@@ -21,10 +21,10 @@
 #include "vgpu_compat.h"
 
 #define VGPU_PAGE_SHIFT		12
-#define VGPU_PAGE_SIZE		(1ULL << VGPU_PAGE_SHIFT)
+#define VGPU_PAGE_SIZE		BIT_ULL(VGPU_PAGE_SHIFT)
 #define VGPU_PAGE_MASK		(VGPU_PAGE_SIZE - 1)
 #define VGPU_VA_BITS		40
-#define VGPU_VA_SIZE		(1ULL << VGPU_VA_BITS)
+#define VGPU_VA_SIZE		BIT_ULL(VGPU_VA_BITS)
 
 #define VGPU_PTE_R		0x1UL
 #define VGPU_PTE_W		0x2UL
@@ -34,9 +34,9 @@
 #define VGPU_PT_L0_BITS		10
 #define VGPU_PT_L1_BITS		9
 #define VGPU_PT_L2_BITS		9
-#define VGPU_PT_L0_ENTRIES	(1U << VGPU_PT_L0_BITS)
-#define VGPU_PT_L1_ENTRIES	(1U << VGPU_PT_L1_BITS)
-#define VGPU_PT_L2_ENTRIES	(1U << VGPU_PT_L2_BITS)
+#define VGPU_PT_L0_ENTRIES	BIT(VGPU_PT_L0_BITS)
+#define VGPU_PT_L1_ENTRIES	BIT(VGPU_PT_L1_BITS)
+#define VGPU_PT_L2_ENTRIES	BIT(VGPU_PT_L2_BITS)
 
 struct vgpu_pt_l2 {
 	unsigned long pte[VGPU_PT_L2_ENTRIES];

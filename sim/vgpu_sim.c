@@ -32,7 +32,7 @@ module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (default 2000)");
 
 /* Thread-instructions between two looks at the clock. */
-#define VGPU_SIM_CHUNK	(1U << 16)
+#define VGPU_SIM_CHUNK	BIT(16)
 
 struct vgpu_sim {
 	struct vgpu_engine engine;

@@ -16,6 +16,7 @@
 
 extern "C" {
 #include "vgpu_interp.h"
+#include "vgpu_isa_table.h"
 }
 
 namespace vgpu::test {
@@ -67,7 +68,7 @@ public:
         if (ret) throw std::runtime_error("vgpu_launch_init failed: " + std::to_string(ret));
         Result r{VGPU_RUN_BUDGET, 0, 0, 0, 0};
         while (r.executed < limit) {
-            uint64_t n = 0;
+            u64 n = 0;
             uint64_t b = std::min(slice, limit - r.executed);
             r.status = vgpu_launch_run(&l, pt_.get(), b, &n);
             r.executed += n;

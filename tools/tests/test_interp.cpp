@@ -299,6 +299,26 @@ TEST(Interp, EndlessLoopRunsOutOfBudgetAndResumes) {
     EXPECT_EQ(r.slices, 50);
 }
 
+// The assembler's table (vgpu_isa_table.h) names exactly the opcodes the
+// interpreter executes: every other opcode is an illegal instruction.
+TEST(Interp, OpcodeTableMatchesTheInterpreter) {
+    int known = 0;
+    for (unsigned op = 0; op < 256; op++) {
+        bool in_table = false;
+        for (const auto& e : vgpu_op_table) in_table |= e.opcode == op;
+        known += in_table;
+        Gpu g;
+        g.map(Gpu::kCodeVa, 4096, VGPU_PTE_R | VGPU_PTE_X);
+        auto* code = reinterpret_cast<uint64_t*>(vgpu_pt_lookup(g.pt(), Gpu::kCodeVa) & ~0xfffUL);
+        code[0] = vgpu_insn(static_cast<uint8_t>(op), 0, 0, 0, 0);
+        code[1] = vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0);
+        auto r = g.run(Gpu::desc(Gpu::kCodeVa, 1, 1), 1, 1);
+        bool illegal = r.status == VGPU_RUN_FAULT && r.fault_kind == VGPU_FAULT_ILLEGAL;
+        EXPECT_EQ(illegal, !in_table) << "opcode 0x" << std::hex << op;
+    }
+    EXPECT_EQ(known, static_cast<int>(std::size(vgpu_op_table)));
+}
+
 struct FaultCase {
     const char* name;
     const char* body;

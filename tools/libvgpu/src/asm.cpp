@@ -15,7 +15,7 @@
 #include <sstream>
 
 extern "C" {
-#include "vgpu_isa.h"
+#include "vgpu_isa_table.h"
 }
 
 namespace vgpu {
@@ -25,23 +25,9 @@ AsmError::AsmError(std::string file, int line, const std::string& msg)
 
 namespace {
 
-struct OpInfo {
-    const char* name;
-    uint8_t code;
-    vgpu_fmt fmt;
-};
-
-constexpr OpInfo kOps[] = {
-#define VGPU_OP_ROW(e, m, v, f) {m, v, f},
-    VGPU_OPS(VGPU_OP_ROW)
-#undef VGPU_OP_ROW
-};
-
-constexpr const char* kSregs[] = {
-#define VGPU_SREG_ROW(e, m, v) m,
-    VGPU_SREGS(VGPU_SREG_ROW)
-#undef VGPU_SREG_ROW
-};
+using OpInfo = vgpu_op_info;
+constexpr std::span<const OpInfo> kOps(vgpu_op_table);
+constexpr std::span<const char* const> kSregs(vgpu_sreg_names);
 
 const OpInfo* find_op(std::string_view name) {
     for (const auto& op : kOps)
@@ -51,7 +37,7 @@ const OpInfo* find_op(std::string_view name) {
 
 const OpInfo* find_op(uint8_t code) {
     for (const auto& op : kOps)
-        if (op.code == code) return &op;
+        if (op.opcode == code) return &op;
     return nullptr;
 }
 
@@ -256,7 +242,7 @@ private:
         };
         uint8_t rd = 0, ra = 0, rb = 0;
         int32_t imm = 0;
-        switch (op.fmt) {
+        switch (static_cast<vgpu_fmt>(op.fmt)) {
         case VGPU_FMT_NONE: want(0); break;
         case VGPU_FMT_RRR: want(3); rd = reg(lineno, ops[0]); ra = reg(lineno, ops[1]); rb = reg(lineno, ops[2]); break;
         case VGPU_FMT_RRI: want(3); rd = reg(lineno, ops[0]); ra = reg(lineno, ops[1]); imm = imm32(lineno, ops[2]); break;
@@ -268,9 +254,9 @@ private:
             std::string_view s = trim(ops[1]);
             if (s.empty() || s[0] != '%') fail(lineno, "expected a special register like %tid.x");
             s.remove_prefix(1);
-            auto it = std::find_if(std::begin(kSregs), std::end(kSregs), [&](const char* n) { return s == n; });
-            if (it == std::end(kSregs)) fail(lineno, "unknown special register '%" + std::string(s) + "'");
-            imm = static_cast<int32_t>(it - std::begin(kSregs));
+            auto it = std::find_if(kSregs.begin(), kSregs.end(), [&](const char* n) { return s == n; });
+            if (it == kSregs.end()) fail(lineno, "unknown special register '%" + std::string(s) + "'");
+            imm = static_cast<int32_t>(it - kSregs.begin());
             break;
         }
         case VGPU_FMT_LD: want(2); rd = reg(lineno, ops[0]); std::tie(ra, imm) = mem(lineno, ops[1]); break;
@@ -279,7 +265,7 @@ private:
         case VGPU_FMT_BR: want(1); imm = target(lineno, ops[0], pc); break;
         case VGPU_FMT_BRC: want(2); ra = reg(lineno, ops[0]); imm = target(lineno, ops[1], pc); break;
         }
-        return vgpu_insn(op.code, rd, ra, rb, imm);
+        return vgpu_insn(op.opcode, rd, ra, rb, imm);
     }
 
     std::string_view src_;
@@ -299,6 +285,28 @@ std::string mem_text(uint8_t ra, int32_t imm) {
     return s + "]";
 }
 
+struct Fields {
+    bool rd, ra, rb, imm;
+};
+
+// Which fields of the instruction word a format uses.
+Fields fields_of(vgpu_fmt f) {
+    switch (f) {
+    case VGPU_FMT_NONE: return {false, false, false, false};
+    case VGPU_FMT_RRR: return {true, true, true, false};
+    case VGPU_FMT_RRI: return {true, true, false, true};
+    case VGPU_FMT_RR: return {true, true, false, false};
+    case VGPU_FMT_RI: return {true, false, false, true};
+    case VGPU_FMT_RS: return {true, false, false, true};
+    case VGPU_FMT_LD: return {true, true, false, true};
+    case VGPU_FMT_ST: return {false, true, true, true};
+    case VGPU_FMT_ATOM: return {true, true, true, true};
+    case VGPU_FMT_BR: return {false, false, false, true};
+    case VGPU_FMT_BRC: return {false, true, false, true};
+    }
+    return {true, true, true, true};
+}
+
 std::string insn_text(uint64_t w, const std::string& target) {
     const OpInfo* op = find_op(vgpu_insn_op(w));
     if (!op || (w & VGPU_INSN_MBZ_MASK)) {
@@ -310,14 +318,14 @@ std::string insn_text(uint64_t w, const std::string& target) {
     uint8_t rd = vgpu_insn_rd(w), ra = vgpu_insn_ra(w), rb = vgpu_insn_rb(w);
     int32_t imm = vgpu_insn_imm(w);
     std::string s = op->name;
-    switch (op->fmt) {
+    switch (static_cast<vgpu_fmt>(op->fmt)) {
     case VGPU_FMT_NONE: break;
     case VGPU_FMT_RRR: s += " " + R(rd) + ", " + R(ra) + ", " + R(rb); break;
     case VGPU_FMT_RRI: s += " " + R(rd) + ", " + R(ra) + ", " + imm_text(imm); break;
     case VGPU_FMT_RR: s += " " + R(rd) + ", " + R(ra); break;
     case VGPU_FMT_RI: s += " " + R(rd) + ", " + imm_text(imm); break;
     case VGPU_FMT_RS:
-        if (static_cast<uint32_t>(imm) < std::size(kSregs))
+        if (static_cast<uint32_t>(imm) < kSregs.size())
             s += " " + R(rd) + ", %" + kSregs[imm];
         else
             return ".word 0x" + [&] { std::ostringstream o; o << std::hex << w; return o.str(); }();
@@ -329,11 +337,8 @@ std::string insn_text(uint64_t w, const std::string& target) {
     case VGPU_FMT_BRC: s += " " + R(ra) + ", " + target; break;
     }
     // Fields the format does not use must be zero to round-trip.
-    if (vgpu_insn(op->code, (op->fmt == VGPU_FMT_ST || op->fmt == VGPU_FMT_NONE || op->fmt == VGPU_FMT_BR || op->fmt == VGPU_FMT_BRC) ? 0 : rd,
-                  (op->fmt == VGPU_FMT_RRR || op->fmt == VGPU_FMT_RRI || op->fmt == VGPU_FMT_RR || op->fmt == VGPU_FMT_LD ||
-                   op->fmt == VGPU_FMT_ST || op->fmt == VGPU_FMT_ATOM || op->fmt == VGPU_FMT_BRC) ? ra : 0,
-                  (op->fmt == VGPU_FMT_RRR || op->fmt == VGPU_FMT_ST || op->fmt == VGPU_FMT_ATOM) ? rb : 0,
-                  (op->fmt == VGPU_FMT_RRR || op->fmt == VGPU_FMT_RR || op->fmt == VGPU_FMT_NONE) ? 0 : imm) != w) {
+    Fields f = fields_of(static_cast<vgpu_fmt>(op->fmt));
+    if (vgpu_insn(op->opcode, f.rd ? rd : 0, f.ra ? ra : 0, f.rb ? rb : 0, f.imm ? imm : 0) != w) {
         std::ostringstream o;
         o << ".word 0x" << std::hex << w;
         return o.str();
