@@ -632,14 +632,13 @@ int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
 		vgpu_ctx_put(ctx);
 		return PTR_ERR(job);
 	}
-	ret = vgpu_sched_submit(job, seqno);
+	ret = vgpu_sched_submit(job, seqno, out);
 	if (ret) {
 		vgpu_job_abort(job);
 		return ret;
 	}
 	VGPU_STAT(c, submissions, 1);
 	VGPU_STAT(c, commands, num_cmds);
-	*out = dma_fence_get(&job->fence);
 	vgpu_sched_queue(job);
 	return 0;
 }

@@ -220,7 +220,8 @@ void vgpu_sched_fini(void);
 struct vgpu_job *vgpu_job_alloc(struct vgpu_ctx *ctx, struct drm_vgpu_cmd *cmds,
 				u32 num_cmds, struct dma_fence **in, u32 num_in);
 void vgpu_job_abort(struct vgpu_job *job);
-int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno);
+int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno,
+		      struct dma_fence **fence);
 void vgpu_sched_queue(struct vgpu_job *job);
 void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status);
 void vgpu_sched_ctx_status(struct vgpu_ctx *ctx, struct drm_vgpu_ctx_status *a);

@@ -96,17 +96,24 @@ struct vgpu_job *vgpu_job_alloc(struct vgpu_ctx *ctx, struct drm_vgpu_cmd *cmds,
 			return ERR_PTR(-ENOMEM);
 		}
 	}
-	for (i = 0; i < num_in; i++) {
-		job->deps[i].fence = dma_fence_get(in[i]);
-		job->deps[i].job = job;
-	}
 	job->num_deps = num_in;
 	job->ctx = ctx;
 	job->ej.cmds = cmds;
 	job->ej.num_cmds = num_cmds;
 	INIT_LIST_HEAD(&job->node);
-	/* One extra count, dropped by vgpu_sched_queue() */
+	/*
+	 * Arm the dependencies before the job is visible to anyone else.  One
+	 * extra count keeps it from running until vgpu_sched_queue().
+	 */
 	atomic_set(&job->deps_pending, num_in + 1);
+	for (i = 0; i < num_in; i++) {
+		struct vgpu_job_dep *dep = &job->deps[i];
+
+		dep->fence = dma_fence_get(in[i]);
+		dep->job = job;
+		if (dma_fence_add_callback(dep->fence, &dep->cb, vgpu_dep_cb))
+			atomic_dec(&job->deps_pending);	/* already signalled */
+	}
 	return job;
 }
 
@@ -138,11 +145,14 @@ void vgpu_job_abort(struct vgpu_job *job)
  * vgpu_sched_submit() - append a job to its context's queue
  * @job: from vgpu_job_alloc()
  * @seqno: out, the job's number on its context
+ * @fence: out, a reference to the job's fence, which also keeps the job
+ *	alive for vgpu_sched_queue()
  *
  * Return: 0, -ENOENT if the context is being destroyed, -EIO if it has
  * faulted, hung or been banned.
  */
-int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno)
+int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno,
+		      struct dma_fence **fence)
 {
 	struct vgpu_ctx *ctx = job->ctx;
 	int ret = 0;
@@ -156,6 +166,7 @@ int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno)
 		*seqno = ++ctx->submitted;
 		dma_fence_init(&job->fence, &vgpu_fence_ops, &vgpu_fence_lock,
 			       ctx->fence_ctx, *seqno);
+		*fence = dma_fence_get(&job->fence);
 		list_add_tail(&job->node, &ctx->queue);
 		if (list_empty(&ctx->sched_node))
 			list_add_tail(&ctx->sched_node, &vgpu_sched.ctxs);
@@ -166,18 +177,11 @@ int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno)
 
 /**
  * vgpu_sched_queue() - let a submitted job run once its fences signal
- * @job: a job accepted by vgpu_sched_submit()
+ * @job: a job accepted by vgpu_sched_submit(); the caller still holds the
+ *	fence reference vgpu_sched_submit() gave it
  */
 void vgpu_sched_queue(struct vgpu_job *job)
 {
-	u32 i;
-
-	for (i = 0; i < job->num_deps; i++) {
-		struct vgpu_job_dep *dep = &job->deps[i];
-
-		if (dma_fence_add_callback(dep->fence, &dep->cb, vgpu_dep_cb))
-			atomic_dec(&job->deps_pending);	/* already signalled */
-	}
 	if (atomic_dec_and_test(&job->deps_pending))
 		wake_up(&vgpu_sched.wq);
 }

@@ -169,6 +169,86 @@ static int submit_fill(struct vgpu_client *c, u32 ctx, u32 value,
 	return ret;
 }
 
+static const char *test_fence_name(struct dma_fence *f)
+{
+	return "vgpu-test";
+}
+
+static const struct dma_fence_ops test_fence_ops = {
+	.get_driver_name = test_fence_name,
+	.get_timeline_name = test_fence_name,
+};
+
+static DEFINE_SPINLOCK(test_fence_lock);
+
+static void core_dependencies_and_order(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("deps");
+	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
+	struct drm_vgpu_cmd *cmd;
+	struct dma_fence *a, *b;
+	u64 seqno;
+	u32 ctx;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_ASSERT_NOT_NULL(test, gate);
+	dma_fence_init(gate, &test_fence_ops, &test_fence_lock,
+		       dma_fence_context_alloc(1), 1);
+	ctx = new_ctx(test, c);
+	cmd = kvzalloc(sizeof(*cmd), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	cmd->op = DRM_VGPU_CMD_FILL;
+	cmd->dst = 0x100000;
+	cmd->size = 4;
+	KUNIT_ASSERT_EQ(test, vgpu_op_submit(c, ctx, cmd, 1, &gate, 1, &a,
+					     &seqno), 0);
+	KUNIT_EXPECT_EQ(test, seqno, 1ULL);
+	/* b has no dependency but must not overtake a on the same context */
+	KUNIT_ASSERT_EQ(test, submit_fill(c, ctx, 1, &b), 0);
+	KUNIT_EXPECT_EQ(test, dma_fence_wait_timeout(b, false, HZ / 5), 0L);
+	KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(a));
+	dma_fence_signal(gate);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(a, false, 5 * HZ), 0L);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(b, false, 5 * HZ), 0L);
+	KUNIT_EXPECT_EQ(test, a->error, 0);
+	KUNIT_EXPECT_EQ(test, b->error, 0);
+	dma_fence_put(a);
+	dma_fence_put(b);
+	dma_fence_put(gate);
+	vgpu_client_destroy(c);
+}
+
+static void core_destroy_cancels_waiting_jobs(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("cancel");
+	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
+	struct drm_vgpu_ctx_destroy d = {};
+	struct drm_vgpu_cmd *cmd;
+	struct dma_fence *a;
+	u64 seqno;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_ASSERT_NOT_NULL(test, gate);
+	dma_fence_init(gate, &test_fence_ops, &test_fence_lock,
+		       dma_fence_context_alloc(1), 1);
+	d.ctx_id = new_ctx(test, c);
+	cmd = kvzalloc(sizeof(*cmd), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cmd);
+	cmd->op = DRM_VGPU_CMD_FILL;
+	cmd->dst = 0x100000;
+	cmd->size = 4;
+	KUNIT_ASSERT_EQ(test, vgpu_op_submit(c, d.ctx_id, cmd, 1, &gate, 1, &a,
+					     &seqno), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+	KUNIT_EXPECT_TRUE(test, dma_fence_is_signaled(a));
+	KUNIT_EXPECT_EQ(test, a->error, -ECANCELED);
+	/* The gate signalling later must not touch the cancelled job */
+	dma_fence_signal(gate);
+	dma_fence_put(a);
+	dma_fence_put(gate);
+	vgpu_client_destroy(c);
+}
+
 static void core_quotas(struct kunit *test)
 {
 	unsigned int old_ctx = vgpu_quota_contexts, old_obj = vgpu_quota_objects;
@@ -357,6 +437,8 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_handles_are_per_client),
 	KUNIT_CASE(core_vm_bind),
 	KUNIT_CASE(core_jobs_faults_hangs),
+	KUNIT_CASE(core_dependencies_and_order),
+	KUNIT_CASE(core_destroy_cancels_waiting_jobs),
 	KUNIT_CASE(core_teardown_releases_everything),
 	{}
 };
