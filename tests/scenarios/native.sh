@@ -13,7 +13,7 @@ ls /dev/dri/renderD* >/dev/null 2>&1 || fail "no render node after loading vgpu-
 if vecadd 1000 > /tmp/noengine.txt 2>&1; then
 	fail "a program ran with no engine registered"
 fi
-grep -q "No such device" /tmp/noengine.txt || fail "unclear error without an engine: $(cat /tmp/noengine.txt)"
+grep -q "no engine" /tmp/noengine.txt || fail "unclear error without an engine: $(cat /tmp/noengine.txt)"
 echo "  ok  : without an engine: $(cat /tmp/noengine.txt)"
 
 modprobe vgpu-sim watchdog_ms=1000 || fail "modprobe vgpu-sim"

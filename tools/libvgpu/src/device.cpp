@@ -102,7 +102,7 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
     drmDevicePtr devs[64];
     int n = drmGetDevices2(0, devs, 64);
     if (n < 0) throw Error(-n, "drmGetDevices2");
-    std::string found;
+    std::string found, refused;
     int last_err = ENODEV;
     for (int i = 0; i < n && found.empty(); i++) {
         if (!(devs[i]->available_nodes & (1 << DRM_NODE_RENDER))) continue;
@@ -110,6 +110,7 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
         int fd = ::open(node, O_RDWR | O_CLOEXEC);
         if (fd < 0) {
             last_err = errno;
+            refused = node;
             continue;
         }
         drmVersionPtr v = drmGetVersion(fd);
@@ -119,6 +120,8 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
         if (ours) found = node;
     }
     drmFreeDevices(devs, n);
+    if (found.empty() && !refused.empty() && last_err == ENODEV)
+        throw Error(last_err, "render node " + refused + " refused to open: vgpu-back has no engine (load vgpu-sim)");
     if (found.empty()) throw Error(last_err, "no render node with DRM driver 'vgpu' (is vgpu-back loaded?)");
     int fd = ::open(found.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) throw Error(errno, "open " + found);
