@@ -171,16 +171,19 @@ uint64_t Context::reserve_va(uint64_t size) {
     return va;
 }
 
-void Context::bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms) {
-    drm_vgpu_vm_bind_op op{DRM_VGPU_BIND_MAP, perms, handle, 0, 0, va, page_align(size)};
+int Context::vm_bind(const drm_vgpu_vm_bind_op& op) noexcept {
     drm_vgpu_vm_bind b{id_, 1, reinterpret_cast<uintptr_t>(&op), 0, 0};
-    dev_->ioctl(DRM_IOCTL_VGPU_VM_BIND, &b, "VGPU_VM_BIND map");
+    return drmIoctl(dev_->fd(), DRM_IOCTL_VGPU_VM_BIND, &b) ? errno : 0;
+}
+
+void Context::bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms) {
+    if (int err = vm_bind({DRM_VGPU_BIND_MAP, perms, handle, 0, 0, va, page_align(size)}))
+        throw Error(err, "VGPU_VM_BIND map");
 }
 
 void Context::unbind(uint64_t va, uint64_t size) {
-    drm_vgpu_vm_bind_op op{DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va, page_align(size)};
-    drm_vgpu_vm_bind b{id_, 1, reinterpret_cast<uintptr_t>(&op), 0, 0};
-    dev_->ioctl(DRM_IOCTL_VGPU_VM_BIND, &b, "VGPU_VM_BIND unmap");
+    if (int err = vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va, page_align(size)}))
+        throw Error(err, "VGPU_VM_BIND unmap");
 }
 
 std::shared_ptr<Fence> Context::submit(std::span<const drm_vgpu_cmd> cmds) {
@@ -278,9 +281,7 @@ Buffer::Buffer(Buffer&& o) noexcept
 
 Buffer::~Buffer() {
     if (!handle_) return;
-    drm_vgpu_vm_bind_op op{DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va_, page_align(size_)};
-    drm_vgpu_vm_bind b{ctx_->id(), 1, reinterpret_cast<uintptr_t>(&op), 0, 0};
-    drmIoctl(ctx_->device().fd(), DRM_IOCTL_VGPU_VM_BIND, &b);
+    ctx_->vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va_, page_align(size_)});
     if (cpu_) ::munmap(cpu_, page_align(size_));
     drm_vgpu_bo_destroy d{handle_, 0};
     drmIoctl(ctx_->device().fd(), DRM_IOCTL_VGPU_BO_DESTROY, &d);

@@ -23,6 +23,7 @@
 #include "vgpu/asm.hpp"
 
 struct drm_vgpu_cmd;
+struct drm_vgpu_vm_bind_op;
 
 namespace vgpu {
 
@@ -213,6 +214,8 @@ public:
     uint64_t reserve_va(uint64_t size);
     void bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms);
     void unbind(uint64_t va, uint64_t size);
+    // One VM_BIND operation; returns 0 or the errno, never throws.
+    int vm_bind(const drm_vgpu_vm_bind_op& op) noexcept;
 
 private:
     std::shared_ptr<Device> dev_;
