@@ -22,7 +22,7 @@ help:
 	@echo "make userspace  libvgpu, vgpu-as, vgpu-bench, samples, tests (CMake)"
 	@echo "make test-user  GoogleTest suites (ctest)"
 	@echo "make kunit      KUnit suites under User Mode Linux"
-	@echo "make e2e        every test-bed scenario (SCENARIO=name for one)"
+	@echo "make e2e        every test-bed scenario on each kernel (SCENARIO=, KERNELS=)"
 	@echo "make check      test-user + kunit + e2e"
 	@echo "make demo       boot the test bed and compare the modes"
 	@echo "make deps       install the Debian packages the build needs"
@@ -49,9 +49,10 @@ kunit:
 
 SCENARIOS ?= native
 SCENARIO ?=
+# Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12.
+KERNELS ?= default 6.12
 e2e:
-	bash tests/testbed/prepare.sh
-	bash tests/e2e.sh $(or $(SCENARIO),$(SCENARIOS))
+	KERNELS="$(KERNELS)" bash tests/e2e.sh $(or $(SCENARIO),$(SCENARIOS))
 
 check: test-user kunit e2e
 

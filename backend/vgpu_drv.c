@@ -18,6 +18,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <linux/vmalloc.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -44,13 +45,38 @@ struct vgpu_native_host {
 	atomic_t mmap_allowed;
 };
 
+/*
+ * Kernel mapping of a shmem object.  6.1's helper locks internally; from
+ * 6.5 it wants the reservation lock held, which the _unlocked GEM
+ * wrappers (6.2+) take.
+ */
+static int vgpu_shmem_vmap(struct drm_gem_shmem_object *shmem,
+			   struct iosys_map *map)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return drm_gem_vmap_unlocked(&shmem->base, map);
+#else
+	return drm_gem_shmem_vmap(shmem, map);
+#endif
+}
+
+static void vgpu_shmem_vunmap(struct drm_gem_shmem_object *shmem,
+			      struct iosys_map *map)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	drm_gem_vunmap_unlocked(&shmem->base, map);
+#else
+	drm_gem_shmem_vunmap(shmem, map);
+#endif
+}
+
 static void vgpu_native_host_release(void *priv)
 {
 	struct vgpu_native_host *h = priv;
 
 	if (atomic_read(&h->mmap_allowed))
 		drm_vma_node_revoke(&h->shmem->base.vma_node, h->file);
-	drm_gem_shmem_vunmap(h->shmem, &h->map);
+	vgpu_shmem_vunmap(h->shmem, &h->map);
 	drm_gem_object_put(&h->shmem->base);
 	kfree(h);
 }
@@ -113,7 +139,7 @@ static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
 		kfree(h);
 		return ret;
 	}
-	ret = drm_gem_shmem_vmap(h->shmem, &h->map);
+	ret = vgpu_shmem_vmap(h->shmem, &h->map);
 	if (ret) {
 		drm_gem_object_put(&h->shmem->base);
 		kfree(h);

@@ -3,15 +3,24 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$TOP/build}
-TB=$BUILD/testbed
+# KSERIES empty: Debian's default kernel (linux-image-amd64); else a series
+# such as 6.12, whose newest amd64 image in the archive is used.
+KSERIES=${KSERIES:-}
+TB=$BUILD/testbed${KSERIES:+-$KSERIES}
 
 log() { echo "testbed: $*" >&2; }
 die() { echo "testbed: error: $*" >&2; exit 1; }
 
-# The ABI of Debian's current default kernel (e.g. 6.1.0-56), resolved from
-# the dependencies of linux-image-amd64: the archive moves on.
+# The ABI of the kernel to test (e.g. 6.1.0-56 or 6.12.115+deb12), resolved
+# from the archive at run time: the archive moves on.
 kernel_abi() {
 	if [ -n "${KABI:-}" ]; then echo "$KABI"; return; fi
-	apt-cache depends linux-image-amd64 2>/dev/null |
-		sed -n 's/.*Depends: linux-image-\(.*\)-amd64$/\1/p' | head -n1
+	if [ -z "$KSERIES" ]; then
+		apt-cache depends linux-image-amd64 2>/dev/null |
+			sed -n 's/.*Depends: linux-image-\(.*\)-amd64$/\1/p' | head -n1
+	else
+		apt-cache pkgnames "linux-image-$KSERIES." 2>/dev/null |
+			sed -n "s/^linux-image-\($KSERIES\.[0-9]*+deb[0-9]*\)-amd64\$/\1/p" |
+			sort -V | tail -n1
+	fi
 }

@@ -68,6 +68,9 @@ for m in $(modprobe -d "$TB/kimage" -S "$KVER" --show-depends vgpu-sim vgpu-back
 	cp "$m" "$ROOT/$rel"
 done
 cp "$KM"/modules.order "$KM"/modules.builtin* "$ROOT/lib/modules/$KVER/"
+# Newer kernels ship .ko.xz; load them uncompressed, as the kernel may not
+# decompress by itself.
+find "$ROOT/lib/modules" -name '*.ko.xz' -exec xz -d {} +
 depmod -b "$ROOT" "$KVER"
 
 # Programs, with the libraries they load.
@@ -101,4 +104,5 @@ echo "$ABI" > "$ROOT/etc/kernel-abi"
 
 (cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$TB/dom0-initrd.gz"
 cp "$TB/kimage/boot/vmlinuz-$ABI-amd64" "$TB/vmlinuz"
+echo "$ABI" > "$TB/kernel-abi"
 log "ready: $(du -h "$TB/dom0-initrd.gz" | cut -f1) initramfs, kernel $ABI, Xen 4.17"

@@ -26,14 +26,15 @@ timeout --foreground -k 10 "$timeout_s" \
 rc=${PIPESTATUS[0]}
 log "QEMU finished after $(( $(date +%s) - start ))s (status $rc); console in $out"
 
+kernel=$(cat "$TB/kernel-abi")
 result=$(grep -E "^E2E $name: (PASS|FAIL)" "$out" | tail -n1)
 if [ -z "$result" ]; then
 	if [ "$rc" = 124 ]; then
-		echo "E2E $name: FAIL timed out after ${timeout_s}s"
+		echo "E2E $name: FAIL timed out after ${timeout_s}s (kernel $kernel)"
 	else
-		echo "E2E $name: FAIL no result on the console"
+		echo "E2E $name: FAIL no result on the console (kernel $kernel)"
 	fi
 	exit 1
 fi
-echo "$result"
+echo "$result (kernel $kernel)"
 case "$result" in *": PASS") exit 0 ;; *) exit 1 ;; esac
