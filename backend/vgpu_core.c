@@ -162,13 +162,7 @@ static void vgpu_bo_release(struct kref *ref)
 		bo->host_ops->release(bo->host_priv);
 		VGPU_STAT(c, host_bytes, -(s64)bo->size);
 	}
-	mutex_lock(&c->lock);
-	if (bo->domain == DRM_VGPU_DOMAIN_DEVICE)
-		c->device_bytes -= bo->size;
-	else
-		c->host_bytes -= bo->size;
-	c->num_bos--;
-	mutex_unlock(&c->lock);
+	vgpu_quota_unreserve(c, bo->domain, bo->size);
 	VGPU_STAT(c, objects, -1);
 	kfree(bo);
 	vgpu_client_put(c);
@@ -364,33 +358,69 @@ int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a)
 	return 0;
 }
 
-/* Charges an object to the client's quotas and gives it a handle. */
-static int vgpu_bo_install(struct vgpu_client *c, struct vgpu_bo *bo,
-			   u32 *handle)
+/**
+ * vgpu_quota_reserve() - charge a future object to a client's quotas
+ * @c: client
+ * @domain: DRM_VGPU_DOMAIN_*
+ * @size: bytes, page aligned
+ *
+ * Called before any memory is allocated, so a client over its quota
+ * cannot make the host allocate even for a moment.
+ *
+ * Return: 0 or -EDQUOT.
+ */
+int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 size)
 {
-	u64 *used = bo->domain == DRM_VGPU_DOMAIN_DEVICE ? &c->device_bytes :
-							 &c->host_bytes;
-	u64 limit = (u64)(bo->domain == DRM_VGPU_DOMAIN_DEVICE ?
-			  vgpu_quota_devmem_mb : vgpu_quota_hostmem_mb) << 20;
-	int ret;
+	bool dev = domain == DRM_VGPU_DOMAIN_DEVICE;
+	u64 *used = dev ? &c->device_bytes : &c->host_bytes;
+	u64 limit = (u64)(dev ? vgpu_quota_devmem_mb :
+				vgpu_quota_hostmem_mb) << 20;
+	int ret = 0;
 
 	mutex_lock(&c->lock);
 	if (c->num_bos >= vgpu_quota_objects) {
 		pr_info_ratelimited("vgpu: client %s: object quota (%u) reached\n",
 				    c->name, vgpu_quota_objects);
 		ret = -EDQUOT;
-	} else if (bo->size > limit || *used > limit - bo->size) {
+	} else if (size > limit || *used > limit - size) {
 		pr_info_ratelimited("vgpu: client %s: %s memory quota (%llu MiB) reached\n",
-				    c->name,
-				    bo->domain == DRM_VGPU_DOMAIN_DEVICE ?
-				    "device" : "host", limit >> 20);
+				    c->name, dev ? "device" : "host",
+				    limit >> 20);
 		ret = -EDQUOT;
 	} else {
-		ret = xa_alloc(&c->bos, handle, bo, xa_limit_31b, GFP_KERNEL);
-	}
-	if (!ret) {
-		*used += bo->size;
+		*used += size;
 		c->num_bos++;
+	}
+	mutex_unlock(&c->lock);
+	return ret;
+}
+
+/**
+ * vgpu_quota_unreserve() - return what vgpu_quota_reserve() charged
+ * @c: client
+ * @domain: as reserved
+ * @size: as reserved
+ */
+void vgpu_quota_unreserve(struct vgpu_client *c, u32 domain, u64 size)
+{
+	mutex_lock(&c->lock);
+	if (domain == DRM_VGPU_DOMAIN_DEVICE)
+		c->device_bytes -= size;
+	else
+		c->host_bytes -= size;
+	c->num_bos--;
+	mutex_unlock(&c->lock);
+}
+
+/* Gives a reserved object a handle; the object now holds the client. */
+static int vgpu_bo_install(struct vgpu_client *c, struct vgpu_bo *bo,
+			   u32 *handle)
+{
+	int ret;
+
+	mutex_lock(&c->lock);
+	ret = xa_alloc(&c->bos, handle, bo, xa_limit_31b, GFP_KERNEL);
+	if (!ret) {
 		kref_get(&c->ref);
 		bo->client = c;
 	}
@@ -427,12 +457,18 @@ int vgpu_op_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle)
 
 	if (!size || size > vgpu_max_bo_size())
 		return -EINVAL;
+	size = PAGE_ALIGN(size);
+	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_DEVICE, size);
+	if (ret)
+		return ret;
 	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
-	if (!bo)
-		return -ENOMEM;
+	if (!bo) {
+		ret = -ENOMEM;
+		goto err_quota;
+	}
 	kref_init(&bo->ref);
 	bo->domain = DRM_VGPU_DOMAIN_DEVICE;
-	bo->size = PAGE_ALIGN(size);
+	bo->size = size;
 	ret = e->ops->mem_alloc(e, bo->size, &bo->backing.dev_mem);
 	if (ret)
 		goto err_free;
@@ -445,20 +481,24 @@ err_mem:
 	e->ops->mem_free(e, bo->backing.dev_mem);
 err_free:
 	kfree(bo);
+err_quota:
+	vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_DEVICE, size);
 	return ret;
 }
 
 /**
  * vgpu_op_bo_create_host() - wrap host memory of the transport in an object
  * @c: client
- * @size: bytes, page aligned
+ * @size: bytes, page aligned, reserved by the caller with
+ *	vgpu_quota_reserve() before it allocated the memory; on failure
+ *	here the reservation is returned
  * @vaddr: kernel mapping of the memory
  * @pages: its pages
  * @ops: releases the memory when the object dies (also on failure here)
  * @priv: argument of @ops
  * @handle: out, handle of the object
  *
- * Return: 0, -EDQUOT or -ENOMEM.
+ * Return: 0 or -ENOMEM.
  */
 int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
 			   struct page **pages,
@@ -469,8 +509,8 @@ int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
 	int ret;
 
 	if (!bo) {
-		ops->release(priv);
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto err_release;
 	}
 	kref_init(&bo->ref);
 	bo->domain = DRM_VGPU_DOMAIN_HOST;
@@ -481,10 +521,12 @@ int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
 	bo->host_ops = ops;
 	bo->host_priv = priv;
 	ret = vgpu_bo_install(c, bo, handle);
-	if (ret) {
-		ops->release(priv);
-		kfree(bo);
-	}
+	if (!ret)
+		return 0;
+	kfree(bo);
+err_release:
+	ops->release(priv);
+	vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, size);
 	return ret;
 }
 

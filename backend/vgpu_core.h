@@ -199,6 +199,8 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a);
 int vgpu_op_ctx_destroy(struct vgpu_client *c,
 			const struct drm_vgpu_ctx_destroy *a);
 int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a);
+int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 size);
+void vgpu_quota_unreserve(struct vgpu_client *c, u32 domain, u64 size);
 int vgpu_op_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle);
 int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
 			   struct page **pages,

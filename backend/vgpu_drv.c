@@ -18,7 +18,6 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <linux/vmalloc.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -48,12 +47,12 @@ struct vgpu_native_host {
 /*
  * Kernel mapping of a shmem object.  6.1's helper locks internally; from
  * 6.5 it wants the reservation lock held, which the _unlocked GEM
- * wrappers (6.2+) take.
+ * wrappers (6.2+, probed by Kbuild) take.
  */
 static int vgpu_shmem_vmap(struct drm_gem_shmem_object *shmem,
 			   struct iosys_map *map)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef VGPU_HAVE_GEM_VMAP_UNLOCKED
 	return drm_gem_vmap_unlocked(&shmem->base, map);
 #else
 	return drm_gem_shmem_vmap(shmem, map);
@@ -63,7 +62,7 @@ static int vgpu_shmem_vmap(struct drm_gem_shmem_object *shmem,
 static void vgpu_shmem_vunmap(struct drm_gem_shmem_object *shmem,
 			      struct iosys_map *map)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef VGPU_HAVE_GEM_VMAP_UNLOCKED
 	drm_gem_vunmap_unlocked(&shmem->base, map);
 #else
 	drm_gem_shmem_vunmap(shmem, map);
@@ -121,6 +120,7 @@ static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
 	struct vgpu_client *c = vgpu_file_client(file);
 	struct drm_vgpu_bo_create *a = data;
 	struct vgpu_native_host *h;
+	u64 size;
 	int ret = vgpu_check_bo_create(a, (u64)max(vgpu_quota_devmem_mb,
 						   vgpu_quota_hostmem_mb) << 20);
 
@@ -129,26 +129,35 @@ static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
 	if (a->domain == DRM_VGPU_DOMAIN_DEVICE)
 		return vgpu_op_bo_create_device(c, a->size, &a->handle);
 
+	size = PAGE_ALIGN(a->size);
+	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, size);
+	if (ret)
+		return ret;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
-	if (!h)
-		return -ENOMEM;
+	if (!h) {
+		ret = -ENOMEM;
+		goto err_quota;
+	}
 	h->file = file;
-	h->shmem = drm_gem_shmem_create(dev, PAGE_ALIGN(a->size));
+	h->shmem = drm_gem_shmem_create(dev, size);
 	if (IS_ERR(h->shmem)) {
 		ret = PTR_ERR(h->shmem);
-		kfree(h);
-		return ret;
+		goto err_free;
 	}
 	ret = vgpu_shmem_vmap(h->shmem, &h->map);
-	if (ret) {
-		drm_gem_object_put(&h->shmem->base);
-		kfree(h);
-		return ret;
-	}
-	/* On failure the core calls the release op, which frees @h. */
-	return vgpu_op_bo_create_host(c, PAGE_ALIGN(a->size), h->map.vaddr,
-				      h->shmem->pages, &vgpu_native_host_ops,
-				      h, &a->handle);
+	if (ret)
+		goto err_put;
+	/* From here the core owns @h and the reservation, also on failure. */
+	return vgpu_op_bo_create_host(c, size, h->map.vaddr, h->shmem->pages,
+				      &vgpu_native_host_ops, h, &a->handle);
+
+err_put:
+	drm_gem_object_put(&h->shmem->base);
+err_free:
+	kfree(h);
+err_quota:
+	vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, size);
+	return ret;
 }
 
 static int vgpu_ioctl_bo_destroy(struct drm_device *dev, void *data,
