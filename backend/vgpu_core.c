@@ -552,19 +552,23 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 	struct vgpu_mapping m = {};
 	struct vgpu_bo *bo;
 	u64 end;
+	int merge;
 	int ret = vgpu_check_bind_op(op);
 
 	if (ret)
 		return ret;
 	if (op->op == DRM_VGPU_BIND_UNMAP) {
-		int i = vgpu_vm_find(&ctx->vm, op->va, op->size);
-
-		if (i < 0)
-			return -ENOENT;
-		vgpu_vm_remove(&ctx->vm, i, &m);
-		e->ops->unmap(e, ctx->ectx, m.va, m.size);
-		VGPU_STAT(c, mappings, -1);
-		vgpu_bo_put(m.bo);
+		ret = vgpu_vm_cut(&ctx->vm, op->va, op->size, &m);
+		if (ret < 0)
+			return ret;
+		e->ops->unmap(e, ctx->ectx, op->va, op->size);
+		if (ret == VGPU_VM_CUT_REMOVED) {
+			VGPU_STAT(c, mappings, -1);
+			vgpu_bo_put(m.bo);
+		} else if (ret == VGPU_VM_CUT_SPLIT) {
+			VGPU_STAT(c, mappings, 1);
+			kref_get(&((struct vgpu_bo *)m.bo)->ref);
+		}
 		return 0;
 	}
 
@@ -582,13 +586,22 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 	m.perms = (op->flags & DRM_VGPU_BIND_READ ? VGPU_PTE_R : 0) |
 		  (op->flags & DRM_VGPU_BIND_WRITE ? VGPU_PTE_W : 0) |
 		  (op->flags & DRM_VGPU_BIND_EXEC ? VGPU_PTE_X : 0);
+	merge = vgpu_vm_mergeable(&ctx->vm, &m);
 	ret = vgpu_vm_check_map(&ctx->vm, m.va, m.size);
+	if (ret == -ENOSPC && merge >= 0)
+		ret = 0;	/* extending a mapping takes no new slot */
 	if (ret)
 		goto err_put;
 	ret = e->ops->map(e, ctx->ectx, m.va, &bo->backing, m.bo_offset, m.size,
 			  m.perms);
 	if (ret)
 		goto err_put;
+	if (merge >= 0) {
+		/* The neighbour already holds a reference to @bo. */
+		vgpu_vm_extend(&ctx->vm, merge, m.size);
+		vgpu_bo_put(bo);
+		return 0;
+	}
 	ret = vgpu_vm_insert(&ctx->vm, &m);
 	if (ret) {
 		e->ops->unmap(e, ctx->ectx, m.va, m.size);

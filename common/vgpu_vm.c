@@ -110,23 +110,6 @@ int vgpu_vm_insert(struct vgpu_vm *vm, const struct vgpu_mapping *m)
 }
 
 /**
- * vgpu_vm_find() - index of the mapping that is exactly [@va, @va + @size)
- * @vm: address space
- * @va: start
- * @size: size
- *
- * Return: the index, or -ENOENT.
- */
-int vgpu_vm_find(const struct vgpu_vm *vm, u64 va, u64 size)
-{
-	int i = vgpu_vm_find_addr(vm, va);
-
-	if (i < 0 || vm->maps[i].va != va || vm->maps[i].size != size)
-		return -ENOENT;
-	return i;
-}
-
-/**
  * vgpu_vm_find_addr() - index of the mapping that contains @va
  * @vm: address space
  * @va: any GPU address
@@ -157,4 +140,108 @@ void vgpu_vm_remove(struct vgpu_vm *vm, u32 index, struct vgpu_mapping *out)
 		(vm->count - index - 1) * sizeof(*vm->maps));
 	vm->count--;
 	vm->mapped_bytes -= out->size;
+}
+
+/**
+ * vgpu_vm_mergeable() - does @m continue the mapping just below it?
+ * @vm: address space
+ * @m: a mapping accepted by vgpu_vm_check_map()
+ *
+ * A mapping continues its left neighbour when it starts where the
+ * neighbour ends, maps the same object with the same permissions, and
+ * its object offset continues the neighbour's.  Mapping a buffer page by
+ * page then makes one mapping, not one per page.
+ *
+ * Return: the neighbour's index, or -ENOENT.
+ */
+int vgpu_vm_mergeable(const struct vgpu_vm *vm, const struct vgpu_mapping *m)
+{
+	const struct vgpu_mapping *l;
+	int i;
+
+	if (m->va <= vm->va_start)
+		return -ENOENT;
+	i = vgpu_vm_find_addr(vm, m->va - 1);
+	if (i < 0)
+		return -ENOENT;
+	l = &vm->maps[i];
+	if (l->va + l->size != m->va || l->bo != m->bo ||
+	    l->perms != m->perms || l->bo_offset + l->size != m->bo_offset)
+		return -ENOENT;
+	return i;
+}
+
+/**
+ * vgpu_vm_extend() - grow a mapping found by vgpu_vm_mergeable()
+ * @vm: address space
+ * @index: the mapping
+ * @size: bytes added at its end (checked with vgpu_vm_check_map())
+ */
+void vgpu_vm_extend(struct vgpu_vm *vm, u32 index, u64 size)
+{
+	if (WARN_ON(index >= vm->count))
+		return;
+	vm->maps[index].size += size;
+	vm->mapped_bytes += size;
+}
+
+/**
+ * vgpu_vm_cut() - unmap a range that lies inside one mapping
+ * @vm: address space
+ * @va: page-aligned start
+ * @size: page-aligned, non-zero size
+ * @removed: out: the mapping before the cut (same object either way)
+ *
+ * Return: a VGPU_VM_CUT_* value; -EINVAL for a bad range; -ENOENT if no
+ * single mapping covers the range; -ENOSPC if splitting would exceed the
+ * mapping limit; -ENOMEM.  On error nothing changes.
+ */
+int vgpu_vm_cut(struct vgpu_vm *vm, u64 va, u64 size,
+		struct vgpu_mapping *removed)
+{
+	struct vgpu_mapping *m, tail;
+	u64 end, mend;
+	int i, ret;
+
+	if ((va | size) & VGPU_PAGE_MASK || !size ||
+	    check_add_overflow(va, size, &end))
+		return -EINVAL;
+	i = vgpu_vm_find_addr(vm, va);
+	if (i < 0)
+		return -ENOENT;
+	m = &vm->maps[i];
+	mend = m->va + m->size;
+	if (end > mend)
+		return -ENOENT;
+	*removed = *m;
+	if (va == m->va && end == mend) {
+		vgpu_vm_remove(vm, i, removed);
+		return VGPU_VM_CUT_REMOVED;
+	}
+	if (va == m->va || end == mend) {
+		if (va == m->va) {
+			m->va += size;
+			m->bo_offset += size;
+		}
+		m->size -= size;
+		vm->mapped_bytes -= size;
+		return VGPU_VM_CUT_SHRUNK;
+	}
+	/* A hole in the middle: the tail becomes a mapping of its own. */
+	if (vm->count >= vm->max_mappings)
+		return -ENOSPC;
+	tail = *m;
+	tail.va = end;
+	tail.size = mend - end;
+	tail.bo_offset = m->bo_offset + (end - m->va);
+	m->size = va - m->va;
+	vm->mapped_bytes -= size + tail.size;
+	ret = vgpu_vm_insert(vm, &tail);
+	if (ret) {
+		m = &vm->maps[i];
+		m->size = mend - m->va;
+		vm->mapped_bytes += size + tail.size;
+		return ret;
+	}
+	return VGPU_VM_CUT_SPLIT;
 }

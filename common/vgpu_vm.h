@@ -8,7 +8,9 @@
  * range of which buffer object is mapped where, with which permissions.
  * It decides whether a map request is acceptable (alignment, bounds,
  * overlap, mapping count) before anything is programmed into an engine,
- * and finds the mapping an unmap request names.  Mappings are kept in an
+ * and finds the mapping an unmap request cuts.  A map that continues its
+ * left neighbour extends it, and an unmap may remove any range inside one
+ * mapping, so binding page by page stays cheap.  Mappings are kept in an
  * array sorted by address: lookups are binary searches, and the count is
  * bounded by a per-context limit.
  *
@@ -43,8 +45,18 @@ void vgpu_vm_init(struct vgpu_vm *vm, u64 va_start, u64 va_end,
 void vgpu_vm_fini(struct vgpu_vm *vm);
 int vgpu_vm_check_map(const struct vgpu_vm *vm, u64 va, u64 size);
 int vgpu_vm_insert(struct vgpu_vm *vm, const struct vgpu_mapping *m);
-int vgpu_vm_find(const struct vgpu_vm *vm, u64 va, u64 size);
 int vgpu_vm_find_addr(const struct vgpu_vm *vm, u64 va);
 void vgpu_vm_remove(struct vgpu_vm *vm, u32 index, struct vgpu_mapping *out);
+int vgpu_vm_mergeable(const struct vgpu_vm *vm, const struct vgpu_mapping *m);
+void vgpu_vm_extend(struct vgpu_vm *vm, u32 index, u64 size);
+
+enum vgpu_vm_cut {
+	VGPU_VM_CUT_REMOVED,	/* the whole mapping went: release its object */
+	VGPU_VM_CUT_SHRUNK,	/* a head or tail went: nothing to release */
+	VGPU_VM_CUT_SPLIT,	/* a middle went: two mappings share the object */
+};
+
+int vgpu_vm_cut(struct vgpu_vm *vm, u64 va, u64 size,
+		struct vgpu_mapping *removed);
 
 #endif /* VGPU_VM_H */

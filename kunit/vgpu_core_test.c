@@ -324,8 +324,10 @@ static void core_vm_bind(struct kunit *test)
 				   0x200000, 4 * 4096), -EINVAL);
 	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo,
 				   0xfffffffffffff000ULL, 0x200000, 4096), -EINVAL);
-	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x100000,
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x500000,
 				   4096), -ENOENT);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x103000,
+				   2 * 4096), -ENOENT);	/* runs past the mapping */
 	/* A batch stops at its first bad operation and says how far it got */
 	ops[0] = (struct drm_vgpu_vm_bind_op){ .op = DRM_VGPU_BIND_MAP,
 		.flags = DRM_VGPU_BIND_WRITE, .handle = bo, .va = 0x300000,
@@ -344,6 +346,43 @@ static void core_vm_bind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x300000,
 				   4096), 0);
 	KUNIT_EXPECT_EQ(test, c->num_bos, 0U);
+	vgpu_client_destroy(c);
+}
+
+static void core_page_by_page_binds(struct kunit *test)
+{
+	s64 mappings = atomic64_read(&vgpu_global_stats.mappings);
+	struct vgpu_client *c = vgpu_client_create("pages");
+	struct vgpu_ctx *ctx;
+	u32 id, bo, p;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	id = new_ctx(test, c);
+	bo = new_bo(test, c, 8 * 4096);
+	for (p = 0; p < 8; p++)
+		KUNIT_ASSERT_EQ(test, bind(c, id, DRM_VGPU_BIND_MAP, bo, p * 4096,
+					   0x100000 + p * 4096, 4096), 0);
+	ctx = xa_load(&c->ctxs, id);
+	KUNIT_EXPECT_EQ(test, ctx->vm.count, 1U);
+	KUNIT_EXPECT_EQ(test, ctx->ectx->mappings, 8);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.mappings),
+			mappings + 1);
+	/* A hole in the middle splits; the object is referenced twice */
+	KUNIT_EXPECT_EQ(test, bind(c, id, DRM_VGPU_BIND_UNMAP, 0, 0, 0x103000,
+				   4096), 0);
+	KUNIT_EXPECT_EQ(test, ctx->vm.count, 2U);
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(c, bo), 0);
+	KUNIT_EXPECT_EQ(test, c->num_bos, 1U);
+	for (p = 0; p < 8; p++) {
+		if (p == 3)
+			continue;
+		KUNIT_EXPECT_EQ(test, bind(c, id, DRM_VGPU_BIND_UNMAP, 0, 0,
+					   0x100000 + p * 4096, 4096), 0);
+	}
+	KUNIT_EXPECT_EQ(test, ctx->vm.count, 0U);
+	KUNIT_EXPECT_EQ_MSG(test, c->num_bos, 0U, "the last unmap frees it");
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.mappings),
+			mappings);
 	vgpu_client_destroy(c);
 }
 
@@ -436,6 +475,7 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_quotas),
 	KUNIT_CASE(core_handles_are_per_client),
 	KUNIT_CASE(core_vm_bind),
+	KUNIT_CASE(core_page_by_page_binds),
 	KUNIT_CASE(core_jobs_faults_hangs),
 	KUNIT_CASE(core_dependencies_and_order),
 	KUNIT_CASE(core_destroy_cancels_waiting_jobs),

@@ -89,8 +89,7 @@ static void vm_bounds_overlap_limit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vm_map(&vm, 0x50000, 0x1000), -ENOSPC);
 	for (i = 1; i < vm.count; i++)
 		KUNIT_EXPECT_LT(test, vm.maps[i - 1].va, vm.maps[i].va);
-	KUNIT_EXPECT_EQ(test, vgpu_vm_find(&vm, 0x20000, 0x1000), -ENOENT);
-	i = vgpu_vm_find(&vm, 0x20000, 0x4000);
+	i = vgpu_vm_find_addr(&vm, 0x20000);
 	KUNIT_ASSERT_GE(test, i, 0);
 	KUNIT_EXPECT_EQ(test, vgpu_vm_find_addr(&vm, 0x23fff), i);
 	vgpu_vm_remove(&vm, i, &out);
@@ -100,7 +99,39 @@ static void vm_bounds_overlap_limit(struct kunit *test)
 	vgpu_vm_fini(&vm);
 }
 
+static void vm_cut_and_merge(struct kunit *test)
+{
+	struct vgpu_vm vm;
+	struct vgpu_mapping m = { .va = 0x100000, .size = 0x1000, .perms = 1,
+				  .bo = &vm }, out;
+	u64 p;
+
+	vgpu_vm_init(&vm, 0x10000, VGPU_VA_SIZE, 2);
+	KUNIT_ASSERT_EQ(test, vgpu_vm_insert(&vm, &m), 0);
+	for (p = 1; p < 8; p++) {
+		m.va = 0x100000 + p * 0x1000;
+		m.bo_offset = p * 0x1000;
+		KUNIT_ASSERT_EQ(test, vgpu_vm_mergeable(&vm, &m), 0);
+		vgpu_vm_extend(&vm, 0, m.size);
+	}
+	KUNIT_EXPECT_EQ(test, vm.count, 1U);
+	KUNIT_EXPECT_EQ(test, vm.maps[0].size, 0x8000ULL);
+	KUNIT_EXPECT_EQ(test, vgpu_vm_cut(&vm, 0x100000, 0x1000, &out),
+			VGPU_VM_CUT_SHRUNK);
+	KUNIT_EXPECT_EQ(test, vgpu_vm_cut(&vm, 0x103000, 0x1000, &out),
+			VGPU_VM_CUT_SPLIT);
+	KUNIT_EXPECT_EQ(test, vm.count, 2U);
+	KUNIT_EXPECT_EQ(test, vm.maps[1].bo_offset, 0x4000ULL);
+	KUNIT_EXPECT_EQ(test, vgpu_vm_cut(&vm, 0x105000, 0x1000, &out), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vgpu_vm_cut(&vm, 0x102000, 0x2000, &out), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vgpu_vm_cut(&vm, 0x101000, 0x2000, &out),
+			VGPU_VM_CUT_REMOVED);
+	KUNIT_EXPECT_EQ(test, vm.mapped_bytes, 0x4000ULL);
+	vgpu_vm_fini(&vm);
+}
+
 static struct kunit_case vm_cases[] = {
+	KUNIT_CASE(vm_cut_and_merge),
 	KUNIT_CASE(pt_map_lookup_unmap),
 	KUNIT_CASE(pt_failed_map_leaves_nothing),
 	KUNIT_CASE(vm_bounds_overlap_limit),

@@ -94,8 +94,7 @@ TEST(AddressSpace, FindRemoveAndLimit) {
     for (uint64_t i = 0; i < 4; i++) ASSERT_EQ(v.map(0x100000 - i * 0x10000, 0x2000), 0);
     EXPECT_EQ(v.map(0x200000, 0x1000), -ENOSPC);
     for (uint32_t i = 1; i < v.vm.count; i++) EXPECT_LT(v.vm.maps[i - 1].va, v.vm.maps[i].va) << "sorted";
-    EXPECT_EQ(vgpu_vm_find(&v.vm, 0xe0000, 0x1000), -ENOENT) << "UNMAP must name the whole mapping";
-    int i = vgpu_vm_find(&v.vm, 0xe0000, 0x2000);
+    int i = vgpu_vm_find_addr(&v.vm, 0xe0000);
     ASSERT_GE(i, 0);
     EXPECT_EQ(vgpu_vm_find_addr(&v.vm, 0xe1fff), i);
     EXPECT_EQ(vgpu_vm_find_addr(&v.vm, 0xe2000), -ENOENT);
@@ -104,6 +103,60 @@ TEST(AddressSpace, FindRemoveAndLimit) {
     EXPECT_EQ(out.va, 0xe0000u);
     EXPECT_EQ(v.vm.count, 3u);
     EXPECT_EQ(v.map(0x200000, 0x1000), 0);
+}
+
+TEST(AddressSpace, PageByPageMapsMergeIntoOneMapping) {
+    Vm v(2);
+    int token = 0;
+    for (uint64_t p = 0; p < 16; p++) {
+        vgpu_mapping m{0x100000 + p * 0x1000, 0x1000, p * 0x1000, &token, VGPU_PTE_R, 0};
+        int i = vgpu_vm_mergeable(&v.vm, &m);
+        if (p == 0) {
+            EXPECT_EQ(i, -ENOENT);
+            ASSERT_EQ(vgpu_vm_insert(&v.vm, &m), 0);
+        } else {
+            ASSERT_EQ(i, 0) << p;
+            vgpu_vm_extend(&v.vm, static_cast<uint32_t>(i), m.size);
+        }
+    }
+    EXPECT_EQ(v.vm.count, 1u);
+    EXPECT_EQ(v.vm.maps[0].size, 0x10000u);
+    int other = 0;
+    vgpu_mapping gap{0x110000, 0x1000, 0x10000, &other, VGPU_PTE_R, 0};
+    EXPECT_EQ(vgpu_vm_mergeable(&v.vm, &gap), -ENOENT) << "another object";
+    gap.bo = &token;
+    gap.perms = VGPU_PTE_W;
+    EXPECT_EQ(vgpu_vm_mergeable(&v.vm, &gap), -ENOENT) << "other permissions";
+    gap.perms = VGPU_PTE_R;
+    gap.bo_offset = 0x20000;
+    EXPECT_EQ(vgpu_vm_mergeable(&v.vm, &gap), -ENOENT) << "offset does not continue";
+}
+
+TEST(AddressSpace, CutShrinksSplitsAndRemoves) {
+    Vm v(2);
+    int token = 0;
+    vgpu_mapping m{0x100000, 0x8000, 0x2000, &token, VGPU_PTE_R, 0}, out;
+    ASSERT_EQ(vgpu_vm_insert(&v.vm, &m), 0);
+    EXPECT_EQ(vgpu_vm_cut(&v.vm, 0x100000, 0x1000, &out), VGPU_VM_CUT_SHRUNK);
+    EXPECT_EQ(v.vm.maps[0].va, 0x101000u);
+    EXPECT_EQ(v.vm.maps[0].bo_offset, 0x3000u);
+    EXPECT_EQ(vgpu_vm_cut(&v.vm, 0x107000, 0x1000, &out), VGPU_VM_CUT_SHRUNK);
+    EXPECT_EQ(v.vm.maps[0].size, 0x6000u);
+    EXPECT_EQ(vgpu_vm_cut(&v.vm, 0x103000, 0x1000, &out), VGPU_VM_CUT_SPLIT);
+    ASSERT_EQ(v.vm.count, 2u);
+    EXPECT_EQ(v.vm.maps[0].size, 0x2000u);
+    EXPECT_EQ(v.vm.maps[1].va, 0x104000u);
+    EXPECT_EQ(v.vm.maps[1].size, 0x3000u);
+    EXPECT_EQ(v.vm.maps[1].bo_offset, 0x6000u);
+    EXPECT_EQ(v.vm.mapped_bytes, 0x5000u);
+    EXPECT_EQ(vgpu_vm_cut(&v.vm, 0x105000, 0x1000, &out), -ENOSPC) << "a third mapping is over the limit";
+    EXPECT_EQ(v.vm.mapped_bytes, 0x5000u) << "a refused cut changes nothing";
+    EXPECT_EQ(vgpu_vm_cut(&v.vm, 0x102000, 0x3000, &out), -ENOENT) << "spans two mappings";
+    EXPECT_EQ(vgpu_vm_cut(&v.vm, 0x103000, 0x1000, &out), -ENOENT) << "the hole";
+    EXPECT_EQ(vgpu_vm_cut(&v.vm, 0x101000, 0x2000, &out), VGPU_VM_CUT_REMOVED);
+    EXPECT_EQ(out.va, 0x101000u);
+    EXPECT_EQ(v.vm.count, 1u);
+    EXPECT_EQ(vgpu_vm_cut(&v.vm, 0x104800, 0x1000, &out), -EINVAL);
 }
 
 }  // namespace

@@ -213,7 +213,8 @@ struct drm_vgpu_bo_mmap_offset {
  * @pad: zero
  * @bo_offset: MAP: page-aligned offset in the object; UNMAP: zero
  * @va: page-aligned GPU virtual address
- * @size: page-aligned, non-zero; UNMAP names a whole existing mapping
+ * @size: page-aligned, non-zero; UNMAP removes a range that lies inside
+ *	one existing mapping (the rest of it stays mapped)
  */
 struct drm_vgpu_vm_bind_op {
 	__u32 op;
