@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vgpuif.h - the GPUvm paravirtual GPU protocol between a guest's
+ * vgpu-front and dom0's vgpu-back, over a Xen shared ring.
+ *
+ * Copyright (C) 2026 GPUvm developers
+ *
+ ******************************************************************************
+ *                           Protocol version
+ ******************************************************************************
+ *
+ * VGPUIF_PROTOCOL_VERSION is 1.  The backend lists the versions it speaks
+ * in "protocol-versions"; the frontend writes the one it chose in
+ * "protocol-version".  Later features (the high-performance mode) are
+ * added through "feature-*" keys and new operations, never by changing
+ * the layout of an existing one.
+ *
+ ******************************************************************************
+ *                           XenStore layout
+ ******************************************************************************
+ *
+ * Written by the toolstack (vgpuctl attach), for guest domid D, device 0:
+ *
+ *   /local/domain/0/backend/vgpu/D/0/
+ *     frontend          = "/local/domain/D/device/vgpu/0"
+ *     frontend-id       = "D"
+ *     online            = "1"
+ *     state             = "1"                 (XenbusStateInitialising)
+ *     mode              = "naive" | "hp"      most the guest may use
+ *     quota-devmem-mb   = "64"                optional, per guest
+ *     quota-contexts    = "16"                optional
+ *     quota-objects     = "1024"              optional
+ *   /local/domain/D/device/vgpu/0/
+ *     backend           = "/local/domain/0/backend/vgpu/D/0"
+ *     backend-id        = "0"
+ *     state             = "1"
+ *
+ * Written by the backend driver:
+ *   .../backend/vgpu/D/0/protocol-versions = "1"
+ *   .../backend/vgpu/D/0/max-ring-page-order = "0"   (hp mode: larger)
+ *
+ * Written by the frontend, in one transaction:
+ *   .../device/vgpu/0/ring-ref          = "<grant reference of the ring>"
+ *   .../device/vgpu/0/event-channel     = "<port>"
+ *   .../device/vgpu/0/protocol-version  = "1"
+ *   .../device/vgpu/0/mode              = "naive"
+ *
+ * Worked example, domain 5 in naive mode:
+ *   /local/domain/0/backend/vgpu/5/0/frontend = "/local/domain/5/device/vgpu/0"
+ *   /local/domain/0/backend/vgpu/5/0/mode = "naive"
+ *   /local/domain/5/device/vgpu/0/ring-ref = "8"
+ *   /local/domain/5/device/vgpu/0/event-channel = "19"
+ *
+ ******************************************************************************
+ *                           State diagrams
+ ******************************************************************************
+ *
+ * Connection:
+ *
+ *   frontend                              backend
+ *   Initialising                          Initialising
+ *                                         (probe: writes protocol-versions)
+ *                                         InitWait
+ *   (sees InitWait: grants the ring,
+ *    allocates the event channel,
+ *    writes ring-ref, event-channel,
+ *    protocol-version, mode)
+ *   Initialised
+ *                                         (maps the ring, binds the event
+ *                                          channel, creates the client)
+ *                                         Connected
+ *   (registers the render node)
+ *   Connected
+ *
+ * Close, either side first:
+ *
+ *   frontend Closing  -> backend frees everything of the guest (objects,
+ *                        contexts, grant mappings) -> backend Closed
+ *   backend Closing or removed (vgpuctl detach) -> frontend fails every
+ *                        waiter with -ENODEV at once, unplugs the render
+ *                        node -> frontend Closed
+ *
+ * Recovery after a backend restart (rmmod/modprobe vgpu-back): the
+ * toolstack nodes stay; the new backend probes again and goes to InitWait;
+ * a frontend in Closed that sees InitWait reconnects from the top, with
+ * a new ring.  Objects of the old connection are gone: programs that held
+ * them get -ENODEV and must start again.
+ *
+ ******************************************************************************
+ *                           Requests and responses
+ ******************************************************************************
+ *
+ * Every request and response is 192 octets, little-endian:
+ *
+ *  0                   8    9           16                               191
+ * +--------------------+----+------------+--------------------------------+
+ * | id                 | op | reserved   | payload (176 octets)           |
+ * +--------------------+----+------------+--------------------------------+
+ *
+ *  0                   8    9     12     16                               191
+ * +--------------------+----+-----+------+--------------------------------+
+ * | id                 | op | rsv |status| payload (176 octets)           |
+ * +--------------------+----+-----+------+--------------------------------+
+ *
+ * id: chosen by the frontend, echoed in the response.
+ * op: VGPUIF_OP_*; the response repeats it.
+ * status: 0 or a negative VGPUIF_E* code.
+ * Reserved octets and every payload octet an operation does not define
+ * must be zero; otherwise the response is VGPUIF_EINVAL.
+ *
+ * The payloads embed the uAPI structures of include/uapi/drm/vgpu_drm.h
+ * unchanged: they are fixed-size and carry no pointer.
+ *
+ * VGPUIF_OP_GET_INFO         request: -
+ *                            response: struct drm_vgpu_info (mode is the
+ *                            connection's)
+ * VGPUIF_OP_CTX_CREATE       request and response: drm_vgpu_ctx_create
+ * VGPUIF_OP_CTX_DESTROY      request: drm_vgpu_ctx_destroy
+ * VGPUIF_OP_CTX_STATUS       request and response: drm_vgpu_ctx_status
+ * VGPUIF_OP_BO_CREATE        request and response: drm_vgpu_bo_create
+ * VGPUIF_OP_BO_DESTROY       request: drm_vgpu_bo_destroy
+ * VGPUIF_OP_BO_WRITE         request: struct vgpuif_bo_io: the backend
+ *                            maps gref read-only, copies length octets
+ *                            into the host-domain object at offset,
+ *                            unmaps
+ * VGPUIF_OP_BO_READ          request: struct vgpuif_bo_io: the same,
+ *                            the other way, gref mapped writable
+ * VGPUIF_OP_VM_BIND          request: struct vgpuif_vm_bind (one
+ *                            drm_vgpu_vm_bind_op; naive mode: one page)
+ * VGPUIF_OP_SUBMIT           request: struct vgpuif_submit (one command);
+ *                            response, once the command has run:
+ *                            struct vgpuif_submit_rsp; status is the
+ *                            job's error (VGPUIF_EFAULT after a fault,
+ *                            VGPUIF_ETIMEDOUT after a hang)
+ *
+ * Host-domain objects in naive mode live in dom0; the guest's pages are
+ * copied in with BO_WRITE and out with BO_READ, one page per request.
+ *
+ * A frontend that overflows the ring (a producer index more than a ring
+ * ahead) is disconnected: the backend switches to Closing after
+ * xenbus_dev_fatal().
+ */
+#ifndef __XEN_PUBLIC_IO_VGPUIF_H__
+#define __XEN_PUBLIC_IO_VGPUIF_H__
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#endif
+#include "../include/uapi/drm/vgpu_drm.h"
+
+#define VGPUIF_PROTOCOL_VERSION		1
+#define XENBUS_DEVICE_TYPE_VGPU		"vgpu"
+
+#define VGPUIF_OP_GET_INFO		1
+#define VGPUIF_OP_CTX_CREATE		2
+#define VGPUIF_OP_CTX_DESTROY		3
+#define VGPUIF_OP_CTX_STATUS		4
+#define VGPUIF_OP_BO_CREATE		5
+#define VGPUIF_OP_BO_DESTROY		6
+#define VGPUIF_OP_BO_WRITE		7
+#define VGPUIF_OP_BO_READ		8
+#define VGPUIF_OP_VM_BIND		9
+#define VGPUIF_OP_SUBMIT		10
+#define VGPUIF_OP_MAX			VGPUIF_OP_SUBMIT
+
+/* Status codes: negative Linux errno values, fixed here for other OSes. */
+#define VGPUIF_OK			0
+#define VGPUIF_ENOENT			(-2)
+#define VGPUIF_EIO			(-5)
+#define VGPUIF_ENOMEM			(-12)
+#define VGPUIF_EFAULT			(-14)
+#define VGPUIF_EINVAL			(-22)
+#define VGPUIF_ENOSPC			(-28)
+#define VGPUIF_EOPNOTSUPP		(-95)
+#define VGPUIF_ETIMEDOUT		(-110)
+#define VGPUIF_EDQUOT			(-122)
+#define VGPUIF_ECANCELED		(-125)
+
+#define VGPUIF_MODE_NAIVE		"naive"
+#define VGPUIF_MODE_HP			"hp"
+
+#define VGPUIF_PAYLOAD_SIZE		176
+#define VGPUIF_PAGE_SIZE		4096
+
+/* VGPUIF_OP_BO_WRITE / VGPUIF_OP_BO_READ */
+struct vgpuif_bo_io {
+	uint32_t handle;	/* host-domain object */
+	uint32_t gref;		/* one guest page granted to the backend */
+	uint64_t offset;	/* in the object, page aligned */
+	uint32_t length;	/* 1..VGPUIF_PAGE_SIZE octets */
+	uint32_t reserved;
+};
+
+/* VGPUIF_OP_VM_BIND */
+struct vgpuif_vm_bind {
+	uint32_t ctx_id;
+	uint32_t reserved;
+	struct drm_vgpu_vm_bind_op op;
+};
+
+/* VGPUIF_OP_SUBMIT */
+struct vgpuif_submit {
+	uint32_t ctx_id;
+	uint32_t reserved;
+	struct drm_vgpu_cmd cmd;
+};
+
+struct vgpuif_submit_rsp {
+	uint64_t seqno;
+};
+
+struct vgpuif_request {
+	uint64_t id;
+	uint8_t operation;
+	uint8_t reserved[7];
+	union {
+		uint8_t raw[VGPUIF_PAYLOAD_SIZE];
+		struct drm_vgpu_ctx_create ctx_create;
+		struct drm_vgpu_ctx_destroy ctx_destroy;
+		struct drm_vgpu_ctx_status ctx_status;
+		struct drm_vgpu_bo_create bo_create;
+		struct drm_vgpu_bo_destroy bo_destroy;
+		struct vgpuif_bo_io bo_io;
+		struct vgpuif_vm_bind vm_bind;
+		struct vgpuif_submit submit;
+	} u;
+};
+
+struct vgpuif_response {
+	uint64_t id;
+	uint8_t operation;
+	uint8_t reserved[3];
+	int32_t status;
+	union {
+		uint8_t raw[VGPUIF_PAYLOAD_SIZE];
+		struct drm_vgpu_info info;
+		struct drm_vgpu_ctx_create ctx_create;
+		struct drm_vgpu_ctx_status ctx_status;
+		struct drm_vgpu_bo_create bo_create;
+		struct vgpuif_submit_rsp submit;
+	} u;
+};
+
+#ifdef __KERNEL__
+#include <xen/interface/io/ring.h>
+DEFINE_RING_TYPES(vgpuif, struct vgpuif_request, struct vgpuif_response);
+#endif
+
+/* Validation of a request copied off the ring (common/vgpuif.c). */
+int vgpuif_check_request(const struct vgpuif_request *req);
+const char *vgpuif_op_name(unsigned int op);
+
+#endif /* __XEN_PUBLIC_IO_VGPUIF_H__ */

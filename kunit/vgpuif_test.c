@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * KUnit tests of the vgpuif protocol checks: every operation's valid
+ * form, unknown operations, reserved octets, bad arguments.
+ */
+#include <kunit/test.h>
+
+#include "../common/vgpuif.h"
+
+static void vgpuif_good(struct vgpuif_request *r, u8 op)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = 7;
+	r->operation = op;
+	switch (op) {
+	case VGPUIF_OP_CTX_DESTROY:
+		r->u.ctx_destroy.ctx_id = 1;
+		break;
+	case VGPUIF_OP_CTX_STATUS:
+		r->u.ctx_status.ctx_id = 1;
+		break;
+	case VGPUIF_OP_BO_CREATE:
+		r->u.bo_create.size = 4096;
+		r->u.bo_create.domain = DRM_VGPU_DOMAIN_DEVICE;
+		break;
+	case VGPUIF_OP_BO_DESTROY:
+		r->u.bo_destroy.handle = 1;
+		break;
+	case VGPUIF_OP_BO_WRITE:
+	case VGPUIF_OP_BO_READ:
+		r->u.bo_io.handle = 1;
+		r->u.bo_io.gref = 8;
+		r->u.bo_io.length = 4096;
+		break;
+	case VGPUIF_OP_VM_BIND:
+		r->u.vm_bind.ctx_id = 1;
+		r->u.vm_bind.op.op = DRM_VGPU_BIND_UNMAP;
+		r->u.vm_bind.op.va = 0x100000;
+		r->u.vm_bind.op.size = 4096;
+		break;
+	case VGPUIF_OP_SUBMIT:
+		r->u.submit.ctx_id = 1;
+		r->u.submit.cmd.op = DRM_VGPU_CMD_COPY;
+		r->u.submit.cmd.src = 0x100000;
+		r->u.submit.cmd.dst = 0x200000;
+		r->u.submit.cmd.size = 8;
+		break;
+	}
+}
+
+static void vgpuif_valid_and_reserved(struct kunit *test)
+{
+	struct vgpuif_request r;
+	u8 op;
+
+	for (op = 1; op <= VGPUIF_OP_MAX; op++) {
+		vgpuif_good(&r, op);
+		KUNIT_EXPECT_EQ_MSG(test, vgpuif_check_request(&r), 0, "%s",
+				    vgpuif_op_name(op));
+		r.reserved[6] = 1;
+		KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+		vgpuif_good(&r, op);
+		r.u.raw[VGPUIF_PAYLOAD_SIZE - 1] = 0x80;
+		KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	}
+	vgpuif_good(&r, 0);
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EOPNOTSUPP);
+	vgpuif_good(&r, VGPUIF_OP_MAX + 1);
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EOPNOTSUPP);
+	KUNIT_EXPECT_STREQ(test, vgpuif_op_name(250), "unknown");
+}
+
+static void vgpuif_bad_arguments(struct kunit *test)
+{
+	struct vgpuif_request r;
+
+	vgpuif_good(&r, VGPUIF_OP_BO_WRITE);
+	r.u.bo_io.length = 4097;
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_BO_READ);
+	r.u.bo_io.offset = 100;
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_VM_BIND);
+	r.u.vm_bind.op.size = 0xfffffffffffff000ULL;
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_VM_BIND);
+	r.u.vm_bind.op.handle = 3;	/* unmap with a handle */
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_SUBMIT);
+	r.u.submit.cmd.src = ~0ULL - 4;	/* source range wraps */
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_SUBMIT);
+	r.u.submit.ctx_id = 0;
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_BO_CREATE);
+	r.u.bo_create.handle = 5;	/* an output field */
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+}
+
+static struct kunit_case vgpuif_cases[] = {
+	KUNIT_CASE(vgpuif_valid_and_reserved),
+	KUNIT_CASE(vgpuif_bad_arguments),
+	{}
+};
+
+static struct kunit_suite vgpuif_suite = {
+	.name = "vgpuif",
+	.test_cases = vgpuif_cases,
+};
+
+kunit_test_suite(vgpuif_suite);
