@@ -20,8 +20,10 @@
 #include <linux/bug.h>
 #include <linux/bitops.h>
 #include <linux/overflow.h>
+#include <linux/build_bug.h>
 #include <asm/byteorder.h>
 #else
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
