@@ -119,6 +119,10 @@ struct vgpu_client *vgpu_client_create(const char *name)
 		return ERR_PTR(-ENODEV);
 	}
 	kref_init(&c->ref);
+	c->quota.devmem = (u64)vgpu_quota_devmem_mb << 20;
+	c->quota.hostmem = (u64)vgpu_quota_hostmem_mb << 20;
+	c->quota.contexts = vgpu_quota_contexts;
+	c->quota.objects = vgpu_quota_objects;
 	mutex_init(&c->lock);
 	xa_init_flags(&c->bos, XA_FLAGS_ALLOC1);
 	xa_init_flags(&c->ctxs, XA_FLAGS_ALLOC1);
@@ -237,9 +241,9 @@ void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 	out->va_start = VGPU_CTX_VA_START;
 	out->va_end = VGPU_VA_SIZE;
 	out->device_memory_size = e->mem_size;
-	out->device_memory_quota = (u64)vgpu_quota_devmem_mb << 20;
-	out->max_contexts = vgpu_quota_contexts;
-	out->max_objects = vgpu_quota_objects;
+	out->device_memory_quota = c->quota.devmem;
+	out->max_contexts = c->quota.contexts;
+	out->max_objects = c->quota.objects;
 	out->max_block_threads = VGPU_MAX_BLOCK_THREADS;
 	out->max_shared_size = VGPU_MAX_SHARED;
 }
@@ -271,9 +275,9 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 	mutex_lock(&c->lock);
 	if (c->banned) {
 		ret = -EIO;
-	} else if (c->num_ctxs >= vgpu_quota_contexts) {
+	} else if (c->num_ctxs >= c->quota.contexts) {
 		pr_info_ratelimited("vgpu: client %s: context quota (%u) reached\n",
-				    c->name, vgpu_quota_contexts);
+				    c->name, c->quota.contexts);
 		ret = -EDQUOT;
 	} else {
 		ret = xa_alloc(&c->ctxs, &id, ctx, xa_limit_31b, GFP_KERNEL);
@@ -373,14 +377,15 @@ int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 size)
 {
 	bool dev = domain == DRM_VGPU_DOMAIN_DEVICE;
 	u64 *used = dev ? &c->device_bytes : &c->host_bytes;
-	u64 limit = (u64)(dev ? vgpu_quota_devmem_mb :
-				vgpu_quota_hostmem_mb) << 20;
+	u64 limit = dev ? c->quota.devmem : c->quota.hostmem;
 	int ret = 0;
 
+	if (size & ~PAGE_MASK)
+		return -EINVAL;
 	mutex_lock(&c->lock);
-	if (c->num_bos >= vgpu_quota_objects) {
+	if (c->num_bos >= c->quota.objects) {
 		pr_info_ratelimited("vgpu: client %s: object quota (%u) reached\n",
-				    c->name, vgpu_quota_objects);
+				    c->name, c->quota.objects);
 		ret = -EDQUOT;
 	} else if (size > limit || *used > limit - size) {
 		pr_info_ratelimited("vgpu: client %s: %s memory quota (%llu MiB) reached\n",
@@ -435,10 +440,6 @@ static int vgpu_bo_install(struct vgpu_client *c, struct vgpu_bo *bo,
 	return 0;
 }
 
-static u64 vgpu_max_bo_size(void)
-{
-	return (u64)max(vgpu_quota_devmem_mb, vgpu_quota_hostmem_mb) << 20;
-}
 
 /**
  * vgpu_op_bo_create_device() - allocate device memory
@@ -455,8 +456,8 @@ int vgpu_op_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle)
 	struct vgpu_bo *bo;
 	int ret;
 
-	if (!size || size > vgpu_max_bo_size())
-		return -EINVAL;
+	if (!size || size > c->quota.devmem)
+		return size ? -EDQUOT : -EINVAL;
 	size = PAGE_ALIGN(size);
 	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_DEVICE, size);
 	if (ret)

@@ -71,11 +71,27 @@ struct vgpu_stats {
 };
 
 /**
+ * struct vgpu_quota - what one client may hold
+ * @devmem: device memory, bytes
+ * @hostmem: host-memory objects, bytes
+ * @contexts: contexts
+ * @objects: buffer objects
+ */
+struct vgpu_quota {
+	u64 devmem;
+	u64 hostmem;
+	u32 contexts;
+	u32 objects;
+};
+
+/**
  * struct vgpu_client - one user of the vGPU: a DRM file or a guest
  * @ref: references: the transport, each object
  * @id: number in debugfs
  * @name: who it is ("pid 123 vecadd", "domain 5")
  * @engine: the engine, pinned for the client's life
+ * @quota: limits, from the module parameters at creation; a transport
+ *	may lower or raise them before first use (per-guest quotas)
  * @lock: protects @bos, @ctxs, @next_* and the usage counts below
  * @bos: handle -> struct vgpu_bo
  * @ctxs: id -> struct vgpu_ctx
@@ -93,6 +109,7 @@ struct vgpu_client {
 	u32 id;
 	char name[48];
 	struct vgpu_engine *engine;
+	struct vgpu_quota quota;
 	struct mutex lock;	/* protects bos, ctxs, usage counts, banned */
 	struct xarray bos;
 	struct xarray ctxs;

@@ -121,14 +121,15 @@ static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
 	struct drm_vgpu_bo_create *a = data;
 	struct vgpu_native_host *h;
 	u64 size;
-	int ret = vgpu_check_bo_create(a, (u64)max(vgpu_quota_devmem_mb,
-						   vgpu_quota_hostmem_mb) << 20);
+	int ret = vgpu_check_bo_create(a, U64_MAX);
 
 	if (ret)
 		return ret;
 	if (a->domain == DRM_VGPU_DOMAIN_DEVICE)
 		return vgpu_op_bo_create_device(c, a->size, &a->handle);
 
+	if (a->size > c->quota.hostmem)
+		return -EDQUOT;	/* and PAGE_ALIGN() below cannot wrap */
 	size = PAGE_ALIGN(a->size);
 	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, size);
 	if (ret)

@@ -251,15 +251,20 @@ static void core_destroy_cancels_waiting_jobs(struct kunit *test)
 
 static void core_quotas(struct kunit *test)
 {
-	unsigned int old_ctx = vgpu_quota_contexts, old_obj = vgpu_quota_objects;
-	unsigned int old_mem = vgpu_quota_devmem_mb;
-	struct vgpu_client *c = vgpu_client_create("quota");
+	unsigned int old_ctx = vgpu_quota_contexts;
+	struct vgpu_client *c, *d;
 	u32 h, big;
 
+	/* Clients take the module parameters when they are created... */
+	vgpu_quota_contexts = 5;
+	c = vgpu_client_create("quota");
+	vgpu_quota_contexts = old_ctx;
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
-	vgpu_quota_contexts = 2;
-	vgpu_quota_objects = 3;
-	vgpu_quota_devmem_mb = 1;
+	KUNIT_EXPECT_EQ(test, c->quota.contexts, 5U);
+	/* ... and a transport may set its own per client */
+	c->quota.contexts = 2;
+	c->quota.objects = 3;
+	c->quota.devmem = 1 << 20;
 	new_ctx(test, c);
 	new_ctx(test, c);
 	{
@@ -276,9 +281,12 @@ static void core_quotas(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 4096, &h), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, c->num_bos, 3U);
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 3ULL * 4096);
-	vgpu_quota_contexts = old_ctx;
-	vgpu_quota_objects = old_obj;
-	vgpu_quota_devmem_mb = old_mem;
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 2 << 20, &h), -EDQUOT);
+	/* Another client is not limited by the first one's quota */
+	d = vgpu_client_create("quota2");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(d));
+	new_bo(test, d, 1 << 20);
+	vgpu_client_destroy(d);
 	vgpu_client_destroy(c);
 }
 
