@@ -440,7 +440,6 @@ static int vgpu_bo_install(struct vgpu_client *c, struct vgpu_bo *bo,
 	return 0;
 }
 
-
 /**
  * vgpu_op_bo_create_device() - allocate device memory
  * @c: client

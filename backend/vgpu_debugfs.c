@@ -10,6 +10,7 @@
 #include <linux/seq_file.h>
 
 #include "vgpu_core.h"
+#include "vgpu_xen.h"
 
 static struct dentry *vgpu_debugfs_dir;
 
@@ -59,6 +60,19 @@ static const struct file_operations vgpu_clients_fops = {
 	.release = single_release,
 };
 
+static int vgpu_xen_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vgpu_xen_show, NULL);
+}
+
+static const struct file_operations vgpu_xen_fops = {
+	.owner = THIS_MODULE,
+	.open = vgpu_xen_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 void vgpu_debugfs_init(void)
 {
 	vgpu_debugfs_dir = debugfs_create_dir("vgpu", NULL);
@@ -66,6 +80,9 @@ void vgpu_debugfs_init(void)
 			    &vgpu_stats_fops);
 	debugfs_create_file("clients", 0444, vgpu_debugfs_dir, NULL,
 			    &vgpu_clients_fops);
+	if (IS_ENABLED(CONFIG_XEN_BACKEND))
+		debugfs_create_file("xen", 0444, vgpu_debugfs_dir, NULL,
+				    &vgpu_xen_fops);
 }
 
 void vgpu_debugfs_fini(void)

@@ -27,6 +27,7 @@
 #include <drm/drm_syncobj.h>
 
 #include "vgpu_core.h"
+#include "vgpu_xen.h"
 #include "../common/vgpu_uapi.h"
 
 struct vgpu_device {
@@ -356,9 +357,14 @@ static int __init vgpu_back_init(void)
 	ret = drm_dev_register(&vgpu_dev->drm, 0);
 	if (ret)
 		goto err_devres;
+	ret = vgpu_xen_init();
+	if (ret)
+		goto err_drm;
 	pr_info("vgpu: render node ready (uAPI %d)\n", DRM_VGPU_UAPI_VERSION);
 	return 0;
 
+err_drm:
+	drm_dev_unregister(&vgpu_dev->drm);
 err_devres:
 	devres_release_group(&pdev->dev, NULL);
 err_pdev:
@@ -373,6 +379,7 @@ static void __exit vgpu_back_exit(void)
 {
 	struct platform_device *pdev = vgpu_dev->pdev;
 
+	vgpu_xen_fini();
 	drm_dev_unregister(&vgpu_dev->drm);
 	devres_release_group(&pdev->dev, NULL);
 	platform_device_unregister(pdev);
