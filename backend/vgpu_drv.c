@@ -28,6 +28,7 @@
 
 #include "vgpu_core.h"
 #include "vgpu_xen.h"
+#include "../common/vgpu_gem_compat.h"
 #include "../common/vgpu_uapi.h"
 
 struct vgpu_device {
@@ -44,31 +45,6 @@ struct vgpu_native_host {
 	struct drm_file *file;
 	atomic_t mmap_allowed;
 };
-
-/*
- * Kernel mapping of a shmem object.  6.1's helper locks internally; from
- * 6.5 it wants the reservation lock held, which the _unlocked GEM
- * wrappers (6.2+, probed by Kbuild) take.
- */
-static int vgpu_shmem_vmap(struct drm_gem_shmem_object *shmem,
-			   struct iosys_map *map)
-{
-#ifdef VGPU_HAVE_GEM_VMAP_UNLOCKED
-	return drm_gem_vmap_unlocked(&shmem->base, map);
-#else
-	return drm_gem_shmem_vmap(shmem, map);
-#endif
-}
-
-static void vgpu_shmem_vunmap(struct drm_gem_shmem_object *shmem,
-			      struct iosys_map *map)
-{
-#ifdef VGPU_HAVE_GEM_VMAP_UNLOCKED
-	drm_gem_vunmap_unlocked(&shmem->base, map);
-#else
-	drm_gem_shmem_vunmap(shmem, map);
-#endif
-}
 
 static void vgpu_native_host_release(void *priv)
 {

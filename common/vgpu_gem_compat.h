@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_gem_compat.h - kernel mappings of GEM shmem objects on every
+ * kernel GPUvm supports.  6.1's helper locks internally; from 6.5 it
+ * wants the reservation lock held, which the _unlocked GEM wrappers
+ * (6.2+, probed by Kbuild: VGPU_HAVE_GEM_VMAP_UNLOCKED) take.
+ */
+#ifndef VGPU_GEM_COMPAT_H
+#define VGPU_GEM_COMPAT_H
+
+#include <linux/iosys-map.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
+
+static inline int vgpu_shmem_vmap(struct drm_gem_shmem_object *shmem,
+				  struct iosys_map *map)
+{
+#ifdef VGPU_HAVE_GEM_VMAP_UNLOCKED
+	return drm_gem_vmap_unlocked(&shmem->base, map);
+#else
+	return drm_gem_shmem_vmap(shmem, map);
+#endif
+}
+
+static inline void vgpu_shmem_vunmap(struct drm_gem_shmem_object *shmem,
+				     struct iosys_map *map)
+{
+#ifdef VGPU_HAVE_GEM_VMAP_UNLOCKED
+	drm_gem_vunmap_unlocked(&shmem->base, map);
+#else
+	drm_gem_shmem_vunmap(shmem, map);
+#endif
+}
+
+#endif /* VGPU_GEM_COMPAT_H */

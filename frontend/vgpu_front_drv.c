@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_front_drv.c - the guest's render node "vgpu": the uAPI of
+ * include/uapi/drm/vgpu_drm.h, in naive mode.
+ *
+ * Every guest process shares the guest's one connection, so this file
+ * keeps, per open file, which contexts and objects it created, and
+ * refuses the others' (-ENOENT), as dom0's node does between clients.
+ *
+ * Naive mode turns each operation into fine-grained requests, each
+ * answered before the next is sent: one per page of a VM_BIND, one per
+ * command of a submission, and one per page of host memory moved.
+ * Host-memory objects are GEM shmem objects in the guest backed by an
+ * object of the same size in dom0: a submission copies the file's host
+ * objects to dom0 first and back afterwards, page by page.
+ */
+#include <linux/dma-fence.h>
+#include <linux/iosys-map.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+#include <drm/drm_drv.h>
+#include <drm/drm_file.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_syncobj.h>
+
+#include "vgpu_front.h"
+#include "../common/vgpu_gem_compat.h"
+#include "../common/vgpu_uapi.h"
+
+struct vgpu_front_bo {
+	u32 handle;
+	u32 domain;
+	u64 size;
+	struct drm_gem_shmem_object *shmem;	/* host domain */
+	struct iosys_map map;
+	bool mmap_allowed;
+};
+
+struct vgpu_front_file {
+	struct mutex lock;	/* protects bos and ctxs */
+	struct xarray bos;	/* handle -> struct vgpu_front_bo */
+	struct xarray ctxs;	/* context id -> xa_mk_value(1) */
+};
+
+/* Completion fences of naive submissions, signalled when created. */
+static DEFINE_SPINLOCK(vgpu_front_fence_lock);
+static atomic64_t vgpu_front_fence_seqno;
+static u64 vgpu_front_fence_ctx;
+
+static const char *vgpu_front_fence_name(struct dma_fence *f)
+{
+	return "vgpu-front";
+}
+
+static const struct dma_fence_ops vgpu_front_fence_ops = {
+	.get_driver_name = vgpu_front_fence_name,
+	.get_timeline_name = vgpu_front_fence_name,
+};
+
+static struct dma_fence *vgpu_front_done_fence(int err)
+{
+	struct dma_fence *fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+
+	if (!fence)
+		return NULL;
+	if (!vgpu_front_fence_ctx)
+		vgpu_front_fence_ctx = dma_fence_context_alloc(1);
+	dma_fence_init(fence, &vgpu_front_fence_ops, &vgpu_front_fence_lock,
+		       vgpu_front_fence_ctx,
+		       atomic64_inc_return(&vgpu_front_fence_seqno));
+	if (err)
+		dma_fence_set_error(fence, err);
+	dma_fence_signal(fence);
+	return fence;
+}
+
+static bool vgpu_front_owns_ctx(struct vgpu_front_file *ff, u32 id)
+{
+	bool owned;
+
+	mutex_lock(&ff->lock);
+	owned = xa_load(&ff->ctxs, id);
+	mutex_unlock(&ff->lock);
+	return owned;
+}
+
+static struct vgpu_front_bo *vgpu_front_bo_get(struct vgpu_front_file *ff,
+					       u32 handle)
+{
+	struct vgpu_front_bo *bo;
+
+	mutex_lock(&ff->lock);
+	bo = xa_load(&ff->bos, handle);
+	mutex_unlock(&ff->lock);
+	return bo;
+}
+
+static void vgpu_front_bo_free(struct vgpu_front_bo *bo)
+{
+	if (bo->shmem) {
+		vgpu_shmem_vunmap(bo->shmem, &bo->map);
+		drm_gem_object_put(&bo->shmem->base);
+	}
+	kfree(bo);
+}
+
+static int vgpu_front_info(struct vgpu_front *f, struct vgpu_front_file *ff,
+			   void *data)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_GET_INFO };
+	struct vgpuif_response rsp;
+	int ret = vgpu_front_do(f, &req, &rsp);
+
+	if (ret)
+		return ret;
+	memcpy(data, &rsp.u.info, sizeof(rsp.u.info));
+	((struct drm_vgpu_info *)data)->mode = DRM_VGPU_MODE_NAIVE;
+	return 0;
+}
+
+static int vgpu_front_ctx_create(struct vgpu_front *f,
+				 struct vgpu_front_file *ff, void *data)
+{
+	struct drm_vgpu_ctx_create *a = data;
+	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_CREATE };
+	struct vgpuif_response rsp;
+	int ret = vgpu_check_ctx_create(a);
+
+	if (ret)
+		return ret;
+	req.u.ctx_create = *a;
+	ret = vgpu_front_do(f, &req, &rsp);
+	if (ret)
+		return ret;
+	a->ctx_id = rsp.u.ctx_create.ctx_id;
+	mutex_lock(&ff->lock);
+	ret = xa_err(xa_store(&ff->ctxs, a->ctx_id, xa_mk_value(1), GFP_KERNEL));
+	mutex_unlock(&ff->lock);
+	return ret;
+}
+
+static int vgpu_front_ctx_destroy(struct vgpu_front *f,
+				  struct vgpu_front_file *ff, void *data)
+{
+	struct drm_vgpu_ctx_destroy *a = data;
+	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_DESTROY };
+	struct vgpuif_response rsp;
+	int ret = vgpu_check_ctx_destroy(a);
+
+	if (ret)
+		return ret;
+	mutex_lock(&ff->lock);
+	if (!xa_erase(&ff->ctxs, a->ctx_id))
+		ret = -ENOENT;
+	mutex_unlock(&ff->lock);
+	if (ret)
+		return ret;
+	req.u.ctx_destroy = *a;
+	return vgpu_front_do(f, &req, &rsp);
+}
+
+static int vgpu_front_ctx_status(struct vgpu_front *f,
+				 struct vgpu_front_file *ff, void *data)
+{
+	struct drm_vgpu_ctx_status *a = data;
+	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_STATUS };
+	struct vgpuif_response rsp;
+	int ret = vgpu_check_ctx_status(a);
+
+	if (ret)
+		return ret;
+	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
+		return -ENOENT;
+	req.u.ctx_status = *a;
+	ret = vgpu_front_do(f, &req, &rsp);
+	if (!ret)
+		*a = rsp.u.ctx_status;
+	return ret;
+}
+
+static int vgpu_front_bo_create(struct vgpu_front *f,
+				struct vgpu_front_file *ff, void *data)
+{
+	struct drm_vgpu_bo_create *a = data;
+	struct vgpuif_request req = { .operation = VGPUIF_OP_BO_CREATE };
+	struct vgpuif_request del = { .operation = VGPUIF_OP_BO_DESTROY };
+	struct vgpuif_response rsp;
+	struct vgpu_front_bo *bo;
+	int ret = vgpu_check_bo_create(a, U64_MAX);
+
+	if (ret)
+		return ret;
+	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	if (!bo)
+		return -ENOMEM;
+	bo->domain = a->domain;
+	/* The backend checks the guest's quota before anything is allocated. */
+	req.u.bo_create = *a;
+	ret = vgpu_front_do(f, &req, &rsp);
+	if (ret)
+		goto err_free;
+	bo->handle = rsp.u.bo_create.handle;
+	bo->size = PAGE_ALIGN(a->size);
+	if (bo->domain == DRM_VGPU_DOMAIN_HOST) {
+		bo->shmem = drm_gem_shmem_create(f->drm, bo->size);
+		if (IS_ERR(bo->shmem)) {
+			ret = PTR_ERR(bo->shmem);
+			bo->shmem = NULL;
+			goto err_backend;
+		}
+		ret = vgpu_shmem_vmap(bo->shmem, &bo->map);
+		if (ret) {
+			drm_gem_object_put(&bo->shmem->base);
+			bo->shmem = NULL;
+			goto err_backend;
+		}
+	}
+	mutex_lock(&ff->lock);
+	ret = xa_err(xa_store(&ff->bos, bo->handle, bo, GFP_KERNEL));
+	mutex_unlock(&ff->lock);
+	if (ret)
+		goto err_backend;
+	a->handle = bo->handle;
+	return 0;
+
+err_backend:
+	del.u.bo_destroy.handle = bo->handle;
+	vgpu_front_do(f, &del, &rsp);
+err_free:
+	vgpu_front_bo_free(bo);
+	return ret;
+}
+
+static int vgpu_front_bo_destroy(struct vgpu_front *f,
+				 struct vgpu_front_file *ff, void *data)
+{
+	struct drm_vgpu_bo_destroy *a = data;
+	struct vgpuif_request req = { .operation = VGPUIF_OP_BO_DESTROY };
+	struct vgpuif_response rsp;
+	struct vgpu_front_bo *bo;
+	int ret = vgpu_check_bo_destroy(a);
+
+	if (ret)
+		return ret;
+	mutex_lock(&ff->lock);
+	bo = xa_erase(&ff->bos, a->handle);
+	mutex_unlock(&ff->lock);
+	if (!bo)
+		return -ENOENT;
+	req.u.bo_destroy = *a;
+	ret = vgpu_front_do(f, &req, &rsp);
+	vgpu_front_bo_free(bo);
+	return ret;
+}
+
+static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
+				     struct vgpu_front_file *ff, void *data,
+				     struct drm_file *file)
+{
+	struct drm_vgpu_bo_mmap_offset *a = data;
+	struct vgpu_front_bo *bo;
+	int ret = vgpu_check_bo_mmap_offset(a);
+
+	if (ret)
+		return ret;
+	mutex_lock(&ff->lock);
+	bo = xa_load(&ff->bos, a->handle);
+	if (!bo)
+		ret = -ENOENT;
+	else if (!bo->shmem)
+		ret = -EINVAL;	/* device memory is not CPU-mappable */
+	else
+		ret = drm_gem_create_mmap_offset(&bo->shmem->base);
+	if (!ret && !bo->mmap_allowed) {
+		ret = drm_vma_node_allow(&bo->shmem->base.vma_node, file);
+		bo->mmap_allowed = !ret;
+	}
+	if (!ret)
+		a->offset = drm_vma_node_offset_addr(&bo->shmem->base.vma_node);
+	mutex_unlock(&ff->lock);
+	return ret;
+}
+
+/* Naive mode: one request per page of every operation. */
+static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
+			      void *data)
+{
+	struct drm_vgpu_vm_bind *a = data;
+	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
+	struct vgpuif_response rsp;
+	struct drm_vgpu_vm_bind_op *ops;
+	u32 i;
+	u64 p;
+	int ret = vgpu_check_vm_bind(a);
+
+	if (ret)
+		return ret;
+	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
+		return -ENOENT;
+	ops = memdup_user(u64_to_user_ptr(a->ops),
+			  array_size(a->num_ops, sizeof(*ops)));
+	if (IS_ERR(ops))
+		return PTR_ERR(ops);
+	req.u.vm_bind.ctx_id = a->ctx_id;
+	for (i = 0; i < a->num_ops && !ret; i++) {
+		struct drm_vgpu_vm_bind_op op = ops[i];
+
+		ret = vgpu_check_bind_op(&op);
+		if (!ret && op.op == DRM_VGPU_BIND_MAP &&
+		    !vgpu_front_bo_get(ff, op.handle))
+			ret = -ENOENT;
+		for (p = 0; !ret && p < op.size; p += PAGE_SIZE) {
+			req.u.vm_bind.op = op;
+			req.u.vm_bind.op.va = op.va + p;
+			req.u.vm_bind.op.size = PAGE_SIZE;
+			if (op.op == DRM_VGPU_BIND_MAP)
+				req.u.vm_bind.op.bo_offset = op.bo_offset + p;
+			ret = vgpu_front_do(f, &req, &rsp);
+		}
+		if (!ret)
+			a->num_done = i + 1;
+	}
+	kfree(ops);
+	return ret;
+}
+
+/* Copies every host-memory object of the file to (or from) dom0. */
+static int vgpu_front_sync_host(struct vgpu_front *f,
+				struct vgpu_front_file *ff, bool to_backend)
+{
+	struct vgpu_front_bo *bo;
+	unsigned long handle;
+	u64 p;
+	int ret = 0;
+
+	mutex_lock(&ff->lock);
+	xa_for_each(&ff->bos, handle, bo) {
+		if (!bo->shmem)
+			continue;
+		for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
+			ret = vgpu_front_page_io(f, bo->handle, p,
+						 bo->shmem->pages[p >> PAGE_SHIFT],
+						 to_backend);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&ff->lock);
+	return ret;
+}
+
+static bool vgpu_front_gpu_error(int status)
+{
+	return status == -EFAULT || status == -ETIMEDOUT ||
+	       status == -ECANCELED;
+}
+
+static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
+			     void *data, struct drm_file *file)
+{
+	struct drm_vgpu_submit *a = data;
+	struct vgpuif_request req = { .operation = VGPUIF_OP_SUBMIT };
+	struct vgpuif_response rsp;
+	struct drm_syncobj *out = NULL;
+	struct drm_vgpu_cmd *cmds;
+	struct dma_fence *fence;
+	u32 handles[DRM_VGPU_MAX_IN_SYNCS];
+	int gpu_err = 0;
+	u32 i;
+	int ret = vgpu_check_submit(a);
+
+	if (ret)
+		return ret;
+	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
+		return -ENOENT;
+	cmds = vmemdup_user(u64_to_user_ptr(a->cmds),
+			    array_size(a->num_cmds, sizeof(*cmds)));
+	if (IS_ERR(cmds))
+		return PTR_ERR(cmds);
+	for (i = 0; i < a->num_cmds && !ret; i++)
+		ret = vgpu_check_cmd(&cmds[i]);
+	if (!ret && a->num_in_syncs &&
+	    copy_from_user(handles, u64_to_user_ptr(a->in_syncs),
+			   a->num_in_syncs * sizeof(u32)))
+		ret = -EFAULT;
+	/* Naive mode is synchronous: wait for the inputs first. */
+	for (i = 0; !ret && i < a->num_in_syncs; i++) {
+		ret = drm_syncobj_find_fence(file, handles[i], 0, 0, &fence);
+		if (ret)
+			break;
+		ret = dma_fence_wait(fence, true);
+		dma_fence_put(fence);
+	}
+	if (!ret && a->out_sync) {
+		out = drm_syncobj_find(file, a->out_sync);
+		if (!out)
+			ret = -ENOENT;
+	}
+	if (!ret)
+		ret = vgpu_front_sync_host(f, ff, true);
+	req.u.submit.ctx_id = a->ctx_id;
+	for (i = 0; !ret && i < a->num_cmds; i++) {
+		req.u.submit.cmd = cmds[i];
+		ret = vgpu_front_call(f, &req, &rsp);
+		if (ret)
+			break;
+		a->seqno = rsp.u.submit.seqno;
+		if (vgpu_front_gpu_error(rsp.status)) {
+			gpu_err = rsp.status;	/* the fence carries it */
+			break;
+		}
+		ret = rsp.status;
+	}
+	if (!ret)
+		ret = vgpu_front_sync_host(f, ff, false);
+	if (!ret && out) {
+		fence = vgpu_front_done_fence(gpu_err);
+		if (fence) {
+			drm_syncobj_replace_fence(out, fence);
+			dma_fence_put(fence);
+		} else {
+			ret = -ENOMEM;
+		}
+	}
+	if (out)
+		drm_syncobj_put(out);
+	kvfree(cmds);
+	return ret;
+}
+
+#define VGPU_FRONT_IOCTL(name, call)					\
+static int vgpu_front_ioctl_##name(struct drm_device *dev, void *data,	\
+				   struct drm_file *file)		\
+{									\
+	struct vgpu_front *f = dev->dev_private;			\
+	struct vgpu_front_file *ff = file->driver_priv;			\
+	int idx, ret;							\
+									\
+	if (!drm_dev_enter(dev, &idx))					\
+		return -ENODEV;						\
+	ret = call;							\
+	drm_dev_exit(idx);						\
+	return ret;							\
+}
+
+VGPU_FRONT_IOCTL(info, vgpu_front_info(f, ff, data))
+VGPU_FRONT_IOCTL(ctx_create, vgpu_front_ctx_create(f, ff, data))
+VGPU_FRONT_IOCTL(ctx_destroy, vgpu_front_ctx_destroy(f, ff, data))
+VGPU_FRONT_IOCTL(ctx_status, vgpu_front_ctx_status(f, ff, data))
+VGPU_FRONT_IOCTL(bo_create, vgpu_front_bo_create(f, ff, data))
+VGPU_FRONT_IOCTL(bo_destroy, vgpu_front_bo_destroy(f, ff, data))
+VGPU_FRONT_IOCTL(bo_mmap_offset, vgpu_front_bo_mmap_offset(f, ff, data, file))
+VGPU_FRONT_IOCTL(vm_bind, vgpu_front_vm_bind(f, ff, data))
+VGPU_FRONT_IOCTL(submit, vgpu_front_submit(f, ff, data, file))
+
+static const struct drm_ioctl_desc vgpu_front_ioctls[] = {
+	DRM_IOCTL_DEF_DRV(VGPU_GET_INFO, vgpu_front_ioctl_info, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_CTX_CREATE, vgpu_front_ioctl_ctx_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_CTX_DESTROY, vgpu_front_ioctl_ctx_destroy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_CTX_STATUS, vgpu_front_ioctl_ctx_status, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_BO_CREATE, vgpu_front_ioctl_bo_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_BO_DESTROY, vgpu_front_ioctl_bo_destroy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_BO_MMAP_OFFSET, vgpu_front_ioctl_bo_mmap_offset, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_VM_BIND, vgpu_front_ioctl_vm_bind, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_SUBMIT, vgpu_front_ioctl_submit, DRM_RENDER_ALLOW),
+};
+
+static int vgpu_front_open(struct drm_device *dev, struct drm_file *file)
+{
+	struct vgpu_front_file *ff = kzalloc(sizeof(*ff), GFP_KERNEL);
+
+	if (!ff)
+		return -ENOMEM;
+	mutex_init(&ff->lock);
+	xa_init(&ff->bos);
+	xa_init(&ff->ctxs);
+	file->driver_priv = ff;
+	return 0;
+}
+
+/* Frees what the file created, in dom0 too while the backend is there. */
+static void vgpu_front_postclose(struct drm_device *dev, struct drm_file *file)
+{
+	struct vgpu_front *f = dev->dev_private;
+	struct vgpu_front_file *ff = file->driver_priv;
+	struct vgpuif_request req = {};
+	struct vgpuif_response rsp;
+	struct vgpu_front_bo *bo;
+	unsigned long id;
+	void *entry;
+
+	xa_for_each(&ff->ctxs, id, entry) {
+		req.operation = VGPUIF_OP_CTX_DESTROY;
+		memset(&req.u, 0, sizeof(req.u));
+		req.u.ctx_destroy.ctx_id = id;
+		vgpu_front_call(f, &req, &rsp);
+	}
+	xa_for_each(&ff->bos, id, bo) {
+		req.operation = VGPUIF_OP_BO_DESTROY;
+		memset(&req.u, 0, sizeof(req.u));
+		req.u.bo_destroy.handle = bo->handle;
+		vgpu_front_call(f, &req, &rsp);
+		vgpu_front_bo_free(bo);
+	}
+	xa_destroy(&ff->ctxs);
+	xa_destroy(&ff->bos);
+	mutex_destroy(&ff->lock);
+	kfree(ff);
+}
+
+DEFINE_DRM_GEM_FOPS(vgpu_front_fops);
+
+static const struct drm_driver vgpu_front_drm_driver = {
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ,
+	.open = vgpu_front_open,
+	.postclose = vgpu_front_postclose,
+	.ioctls = vgpu_front_ioctls,
+	.num_ioctls = ARRAY_SIZE(vgpu_front_ioctls),
+	.fops = &vgpu_front_fops,
+	.name = "vgpu",
+	.desc = "GPUvm virtual GPU (Xen guest)",
+	.date = "20261123",
+	.major = 1,
+	.minor = 0,
+};
+
+static void vgpu_front_drm_release(struct drm_device *drm, void *arg)
+{
+	vgpu_front_put(arg);
+}
+
+/**
+ * vgpu_front_drm_create() - the render node of a new connection
+ * @f: the vGPU, connected
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_front_drm_create(struct vgpu_front *f)
+{
+	struct drm_device *drm;
+	int ret;
+
+	drm = drm_dev_alloc(&vgpu_front_drm_driver, &f->xbdev->dev);
+	if (IS_ERR(drm))
+		return PTR_ERR(drm);
+	drm->dev_private = f;
+	kref_get(&f->ref);
+	ret = drmm_add_action_or_reset(drm, vgpu_front_drm_release, f);
+	if (ret)
+		goto err_put;
+	ret = drm_dev_register(drm, 0);
+	if (ret)
+		goto err_put;
+	f->drm = drm;
+	return 0;
+
+err_put:
+	drm_dev_put(drm);
+	return ret;
+}
+
+/**
+ * vgpu_front_drm_unplug() - remove the render node; open files get -ENODEV
+ * @f: the vGPU
+ */
+void vgpu_front_drm_unplug(struct vgpu_front *f)
+{
+	if (!f->drm)
+		return;
+	drm_dev_unplug(f->drm);
+	drm_dev_put(f->drm);
+	f->drm = NULL;
+}

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_front_xen.c - vgpu-front's xenbus frontend and ring client.
+ *
+ * Naive mode: each call puts one request on the ring, notifies the
+ * backend, and sleeps until its own response arrives (or a timeout, or
+ * the backend leaves: then every caller gets -ENODEV at once).
+ */
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <xen/events.h>
+#include <xen/page.h>
+#include <xen/xen.h>
+
+#include "vgpu_front.h"
+
+unsigned int vgpu_front_timeout_ms = 30000;
+module_param_named(timeout_ms, vgpu_front_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(timeout_ms, "How long a request waits for its response, ms (default 30000)");
+
+static struct dentry *vgpu_front_debugfs;
+
+static void vgpu_front_release(struct kref *ref)
+{
+	struct vgpu_front *f = container_of(ref, struct vgpu_front, ref);
+
+	kfree(f);
+}
+
+void vgpu_front_put(struct vgpu_front *f)
+{
+	kref_put(&f->ref, vgpu_front_release);
+}
+
+/**
+ * vgpu_front_call() - one request, one response
+ * @f: the vGPU
+ * @req: request; its id is set here
+ * @rsp: out, the response; its status is the backend's answer
+ *
+ * Return: 0 when a response arrived; -ENODEV when the backend is gone,
+ * -ETIMEDOUT when no response came within timeout_ms.
+ */
+int vgpu_front_call(struct vgpu_front *f, struct vgpuif_request *req,
+		    struct vgpuif_response *rsp)
+{
+	long left;
+	int ret;
+
+	mutex_lock(&f->call_lock);
+	spin_lock_irq(&f->ring_lock);
+	if (f->gone || !f->connected) {
+		spin_unlock_irq(&f->ring_lock);
+		mutex_unlock(&f->call_lock);
+		return -ENODEV;
+	}
+	req->id = ++f->next_id;
+	*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = *req;
+	f->ring.req_prod_pvt++;
+	RING_PUSH_REQUESTS(&f->ring);
+	f->wait_id = req->id;
+	f->done = false;
+	spin_unlock_irq(&f->ring_lock);
+	atomic64_inc(&f->stats.requests);
+	/* Naive mode notifies every request. */
+	notify_remote_via_irq(f->irq);
+	atomic64_inc(&f->stats.notify_out);
+
+	left = wait_event_timeout(f->wq, READ_ONCE(f->done) || READ_ONCE(f->gone),
+				  msecs_to_jiffies(vgpu_front_timeout_ms));
+	spin_lock_irq(&f->ring_lock);
+	if (f->done) {
+		*rsp = f->rsp;
+		ret = 0;
+	} else {
+		ret = f->gone ? -ENODEV : -ETIMEDOUT;
+	}
+	f->wait_id = 0;
+	spin_unlock_irq(&f->ring_lock);
+	mutex_unlock(&f->call_lock);
+	if (!left && ret == -ETIMEDOUT)
+		dev_warn_ratelimited(&f->xbdev->dev, "%s: no response in %u ms\n",
+				     vgpuif_op_name(req->operation),
+				     vgpu_front_timeout_ms);
+	if (ret || rsp->status)
+		atomic64_inc(&f->stats.errors);
+	return ret;
+}
+
+/**
+ * vgpu_front_do() - vgpu_front_call() for operations whose only result is
+ *	their status
+ * @f: the vGPU
+ * @req: request
+ * @rsp: out, the response
+ *
+ * Return: a transport error, else the backend's status.
+ */
+int vgpu_front_do(struct vgpu_front *f, struct vgpuif_request *req,
+		  struct vgpuif_response *rsp)
+{
+	int ret = vgpu_front_call(f, req, rsp);
+
+	return ret ? ret : rsp->status;
+}
+
+/**
+ * vgpu_front_page_io() - copy one guest page into or out of a backend
+ *	host-memory object (naive mode: granted for this request only)
+ * @f: the vGPU
+ * @handle: backend object
+ * @offset: page-aligned offset in the object
+ * @page: guest page
+ * @to_backend: true: BO_WRITE (granted read-only); false: BO_READ
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_front_page_io(struct vgpu_front *f, u32 handle, u64 offset,
+		       struct page *page, bool to_backend)
+{
+	struct vgpuif_request req = {};
+	struct vgpuif_response rsp;
+	int gref, ret;
+
+	gref = gnttab_grant_foreign_access(f->backend_id,
+					   xen_page_to_gfn(page), to_backend);
+	if (gref < 0)
+		return gref;
+	atomic64_inc(&f->stats.grants);
+	req.operation = to_backend ? VGPUIF_OP_BO_WRITE : VGPUIF_OP_BO_READ;
+	req.u.bo_io.handle = handle;
+	req.u.bo_io.gref = gref;
+	req.u.bo_io.offset = offset;
+	req.u.bo_io.length = PAGE_SIZE;
+	ret = vgpu_front_do(f, &req, &rsp);
+	if (!gnttab_try_end_foreign_access(gref))
+		dev_warn_ratelimited(&f->xbdev->dev,
+				     "backend still maps grant %d\n", gref);
+	if (!ret)
+		atomic64_add(PAGE_SIZE, &f->stats.bytes);
+	return ret;
+}
+
+static irqreturn_t vgpu_front_irq(int irq, void *arg)
+{
+	struct vgpu_front *f = arg;
+	unsigned long flags;
+	RING_IDX i, rp;
+	int more;
+
+	atomic64_inc(&f->stats.notify_in);
+	spin_lock_irqsave(&f->ring_lock, flags);
+	if (!f->connected) {
+		spin_unlock_irqrestore(&f->ring_lock, flags);
+		return IRQ_HANDLED;
+	}
+	do {
+		rp = READ_ONCE(f->ring.sring->rsp_prod);
+		virt_rmb();	/* see responses up to rp */
+		if (rp - f->ring.rsp_cons > RING_SIZE(&f->ring)) {
+			dev_err(&f->xbdev->dev, "backend corrupted the ring\n");
+			f->gone = true;
+			break;
+		}
+		for (i = f->ring.rsp_cons; i != rp; i++) {
+			struct vgpuif_response rsp;
+
+			RING_COPY_RESPONSE(&f->ring, i, &rsp);
+			atomic64_inc(&f->stats.responses);
+			if (f->wait_id && rsp.id == f->wait_id) {
+				f->rsp = rsp;
+				f->done = true;
+			}
+		}
+		f->ring.rsp_cons = i;
+		RING_FINAL_CHECK_FOR_RESPONSES(&f->ring, more);
+	} while (more);
+	spin_unlock_irqrestore(&f->ring_lock, flags);
+	wake_up(&f->wq);
+	return IRQ_HANDLED;
+}
+
+static void vgpu_front_free_ring(struct vgpu_front *f)
+{
+	spin_lock_irq(&f->ring_lock);
+	f->connected = false;
+	spin_unlock_irq(&f->ring_lock);
+	if (f->irq) {
+		unbind_from_irqhandler(f->irq, f);
+		f->irq = 0;
+	}
+	if (f->ring_va)
+		xenbus_teardown_ring(&f->ring_va, 1, &f->ring_ref);
+}
+
+static int vgpu_front_setup_ring(struct vgpu_front *f)
+{
+	struct xenbus_device *dev = f->xbdev;
+	struct xenbus_transaction xbt;
+	evtchn_port_t evtchn;
+	int ret;
+
+	ret = xenbus_setup_ring(dev, GFP_KERNEL, &f->ring_va, 1, &f->ring_ref);
+	if (ret)
+		return ret;
+	SHARED_RING_INIT((struct vgpuif_sring *)f->ring_va);
+	FRONT_RING_INIT(&f->ring, (struct vgpuif_sring *)f->ring_va,
+			XEN_PAGE_SIZE);
+	ret = xenbus_alloc_evtchn(dev, &evtchn);
+	if (ret)
+		goto err;
+	ret = bind_evtchn_to_irqhandler(evtchn, vgpu_front_irq, 0,
+					"vgpu-front", f);
+	if (ret < 0) {
+		xenbus_free_evtchn(dev, evtchn);
+		goto err;
+	}
+	f->irq = ret;
+
+again:
+	ret = xenbus_transaction_start(&xbt);
+	if (ret)
+		goto err;
+	ret = xenbus_printf(xbt, dev->nodename, "ring-ref", "%u", f->ring_ref);
+	if (!ret)
+		ret = xenbus_printf(xbt, dev->nodename, "event-channel", "%u",
+				    evtchn);
+	if (!ret)
+		ret = xenbus_printf(xbt, dev->nodename, "protocol-version",
+				    "%u", VGPUIF_PROTOCOL_VERSION);
+	if (!ret)
+		ret = xenbus_printf(xbt, dev->nodename, "mode", "%s",
+				    VGPUIF_MODE_NAIVE);
+	if (ret) {
+		xenbus_transaction_end(xbt, 1);
+		goto err;
+	}
+	ret = xenbus_transaction_end(xbt, 0);
+	if (ret == -EAGAIN)
+		goto again;
+	if (ret)
+		goto err;
+	spin_lock_irq(&f->ring_lock);
+	f->gone = false;
+	f->connected = true;
+	spin_unlock_irq(&f->ring_lock);
+	return 0;
+
+err:
+	xenbus_dev_fatal(dev, ret, "setting up the ring");
+	vgpu_front_free_ring(f);
+	return ret;
+}
+
+/* The backend left: release every waiter now, then drop the ring. */
+static void vgpu_front_backend_gone(struct vgpu_front *f)
+{
+	spin_lock_irq(&f->ring_lock);
+	f->gone = true;
+	spin_unlock_irq(&f->ring_lock);
+	wake_up_all(&f->wq);
+	vgpu_front_drm_unplug(f);
+	mutex_lock(&f->call_lock);	/* no caller left on the ring */
+	vgpu_front_free_ring(f);
+	mutex_unlock(&f->call_lock);
+}
+
+static void vgpu_front_backend_changed(struct xenbus_device *dev,
+				       enum xenbus_state state)
+{
+	struct vgpu_front *f = dev_get_drvdata(&dev->dev);
+
+	switch (state) {
+	case XenbusStateInitWait:
+		if (dev->state != XenbusStateInitialising &&
+		    dev->state != XenbusStateClosed)
+			break;
+		if (dev->state == XenbusStateClosed)
+			xenbus_switch_state(dev, XenbusStateInitialising);
+		if (!vgpu_front_setup_ring(f))
+			xenbus_switch_state(dev, XenbusStateInitialised);
+		break;
+	case XenbusStateConnected:
+		if (dev->state != XenbusStateInitialised)
+			break;
+		if (vgpu_front_drm_create(f)) {
+			xenbus_dev_fatal(dev, -ENOMEM, "creating the render node");
+			break;
+		}
+		xenbus_switch_state(dev, XenbusStateConnected);
+		dev_info(&dev->dev, "connected to domain %u, naive mode\n",
+			 f->backend_id);
+		break;
+	case XenbusStateClosing:
+	case XenbusStateClosed:
+	case XenbusStateUnknown:
+		if (dev->state == XenbusStateClosed)
+			break;
+		vgpu_front_backend_gone(f);
+		xenbus_frontend_closed(dev);
+		break;
+	default:
+		break;
+	}
+}
+
+static int vgpu_front_stats_show(struct seq_file *m, void *unused)
+{
+	struct vgpu_front *f = m->private;
+	const struct vgpu_front_stats *s = &f->stats;
+
+	seq_printf(m, "requests %lld\nresponses %lld\nerrors %lld\n",
+		   atomic64_read(&s->requests), atomic64_read(&s->responses),
+		   atomic64_read(&s->errors));
+	seq_printf(m, "notify_out %lld\nnotify_in %lld\ngrants %lld\nbytes_copied %lld\n",
+		   atomic64_read(&s->notify_out), atomic64_read(&s->notify_in),
+		   atomic64_read(&s->grants), atomic64_read(&s->bytes));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vgpu_front_stats);
+
+static int vgpu_front_probe(struct xenbus_device *dev,
+			    const struct xenbus_device_id *id)
+{
+	struct vgpu_front *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	if (!f)
+		return -ENOMEM;
+	kref_init(&f->ref);
+	f->xbdev = dev;
+	f->backend_id = dev->otherend_id;
+	mutex_init(&f->call_lock);
+	spin_lock_init(&f->ring_lock);
+	init_waitqueue_head(&f->wq);
+	dev_set_drvdata(&dev->dev, f);
+	f->debugfs = debugfs_create_file(dev_name(&dev->dev), 0444,
+					 vgpu_front_debugfs, f,
+					 &vgpu_front_stats_fops);
+	return 0;
+}
+
+static void vgpu_front_remove(struct xenbus_device *dev)
+{
+	struct vgpu_front *f = dev_get_drvdata(&dev->dev);
+
+	debugfs_remove(f->debugfs);
+	vgpu_front_backend_gone(f);
+	f->xbdev = NULL;
+	dev_set_drvdata(&dev->dev, NULL);
+	vgpu_front_put(f);
+}
+
+static const struct xenbus_device_id vgpu_front_ids[] = {
+	{ XENBUS_DEVICE_TYPE_VGPU },
+	{ "" }
+};
+
+static struct xenbus_driver vgpu_front_driver = {
+	.ids = vgpu_front_ids,
+	.probe = vgpu_front_probe,
+	.otherend_changed = vgpu_front_backend_changed,
+	.remove = vgpu_front_remove,
+	.not_essential = true,
+};
+
+static int __init vgpu_front_init(void)
+{
+	int ret;
+
+	if (!xen_domain())
+		return -ENODEV;
+	vgpu_front_debugfs = debugfs_create_dir("vgpu-front", NULL);
+	ret = xenbus_register_frontend(&vgpu_front_driver);
+	if (ret)
+		debugfs_remove_recursive(vgpu_front_debugfs);
+	return ret;
+}
+
+static void __exit vgpu_front_exit(void)
+{
+	xenbus_unregister_driver(&vgpu_front_driver);
+	debugfs_remove_recursive(vgpu_front_debugfs);
+}
+
+module_init(vgpu_front_init);
+module_exit(vgpu_front_exit);
+MODULE_DESCRIPTION("GPUvm frontend: paravirtual GPU for Xen guests");
+MODULE_AUTHOR("GPUvm developers");
+MODULE_LICENSE("Dual MIT/GPL");
+MODULE_ALIAS("xen:vgpu");
