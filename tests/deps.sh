@@ -6,6 +6,7 @@
 set -euo pipefail
 pkgs=(
 	build-essential cmake pkg-config libdrm-dev libgtest-dev	# userspace
+	libxen-dev xen-utils-4.17 xenstore-utils			# vgpuctl, test bed guests
 	linux-headers-amd64 kmod					# modules
 	linux-source-6.1 bc flex bison python3 xz-utils			# KUnit on UML
 	qemu-system-x86 busybox-static cpio gzip			# test bed
