@@ -15,7 +15,7 @@ mkdir -p "$TB/debs"
 
 # Packages the test bed needs on this machine.
 need=()
-for p in qemu-system-x86 busybox-static cpio kmod "linux-headers-$ABI-amd64"; do
+for p in qemu-system-x86 busybox-static cpio kmod xen-utils-4.17 "linux-headers-$ABI-amd64"; do
 	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -43,66 +43,89 @@ fi
 make -C "$TOP" modules KDIR="/usr/src/linux-headers-$ABI-amd64" >/dev/null
 make -C "$TOP" userspace >/dev/null
 
-# dom0's initramfs.
-ROOT=$TB/dom0-root
-rm -rf "$ROOT"
-mkdir -p "$ROOT"/{bin,sbin,etc,proc,sys,dev,run,tmp,var/log,lib/modules,opt/gpuvm/bin/kernels}
-cp /bin/busybox "$ROOT/bin/busybox"
-for t in sh mount umount mkdir cat echo sleep poweroff grep sed awk ls dmesg \
-	 test true false timeout date head tail wc cut tr uname ps kill seq sync; do
-	ln -sf busybox "$ROOT/bin/$t"
-done
-
-# Our modules, placed with the kernel's, and the closure of their
-# dependencies according to modprobe.
 KVER=$ABI-amd64
 KM=$TB/kimage/lib/modules/$KVER
 rm -rf "$TB/kimage/lib/modules/$ABI"
 mkdir -p "$KM/extra"
-cp "$TOP"/vgpu-back.ko "$TOP"/vgpu-sim.ko "$KM/extra/"
+cp "$TOP"/vgpu-back.ko "$TOP"/vgpu-sim.ko "$TOP"/vgpu-front.ko "$KM/extra/"
 depmod -b "$TB/kimage" "$KVER"
-for m in $(modprobe -d "$TB/kimage" -S "$KVER" --show-depends vgpu-sim vgpu-back |
-	   awk '$1 == "insmod" { print $2 }' | sort -u); do
-	rel=${m#"$TB/kimage"}
-	mkdir -p "$ROOT/$(dirname "$rel")"
-	cp "$m" "$ROOT/$rel"
-done
-cp "$KM"/modules.order "$KM"/modules.builtin* "$ROOT/lib/modules/$KVER/"
-# Newer kernels ship .ko.xz; load them uncompressed, as the kernel may not
-# decompress by itself.
-find "$ROOT/lib/modules" -name '*.ko.xz' -exec xz -d {} +
-depmod -b "$ROOT" "$KVER"
+U=$BUILD/user
 
-# Programs, with the libraries they load.
+# Copies a program and the libraries it loads into root $1 at path $3.
 copy_bin() {
-	local src=$1 dst=$2 lib
-	cp "$src" "$ROOT/$dst"
+	local root=$1 src=$2 dst=$3 lib
+	mkdir -p "$root/$(dirname "$dst")"
+	cp "$src" "$root/$dst"
 	for lib in $(ldd "$src" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
-		[ -f "$ROOT/$lib" ] && continue
-		mkdir -p "$ROOT/$(dirname "$lib")"
-		cp -L "$lib" "$ROOT/$lib"
+		[ -f "$root/$lib" ] && continue
+		mkdir -p "$root/$(dirname "$lib")"
+		cp -L "$lib" "$root/$lib"
 	done
 }
-copy_bin "$(command -v kmod)" sbin/kmod
-for t in modprobe insmod rmmod lsmod modinfo; do ln -sf kmod "$ROOT/sbin/$t"; done
-U=$BUILD/user
-for p in vecadd saxpy matmul reduction vgpu-selftest vgpu-as vgpu-bench; do
-	copy_bin "$U/$p" "opt/gpuvm/bin/$p"
+
+# A root with busybox, kmod, the named kernel modules with the closure of
+# their dependencies (uncompressed: the kernel may not decompress), the
+# GPUvm programs and kernels, and the scenarios.
+stage_root() {
+	local root=$1 m rel t
+	shift
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,run,tmp,var/log,lib/modules/"$KVER",opt/gpuvm/bin/kernels}
+	cp /bin/busybox "$root/bin/busybox"
+	for t in sh mount umount mkdir cat echo sleep poweroff grep sed awk ls dmesg \
+		 test true false timeout date head tail wc cut tr uname ps kill seq sync \
+		 rm cp ln expr basename; do
+		ln -sf busybox "$root/bin/$t"
+	done
+	for m in $(modprobe -a -d "$TB/kimage" -S "$KVER" --show-depends "$@" |
+		   awk '$1 == "insmod" { print $2 }' | sort -u); do
+		rel=${m#"$TB/kimage"}
+		mkdir -p "$root/$(dirname "$rel")"
+		cp "$m" "$root/$rel"
+	done
+	cp "$KM"/modules.order "$KM"/modules.builtin* "$root/lib/modules/$KVER/"
+	find "$root/lib/modules" -name '*.ko.xz' -exec xz -d {} +
+	depmod -b "$root" "$KVER"
+	copy_bin "$root" "$(command -v kmod)" sbin/kmod
+	for t in modprobe insmod rmmod lsmod modinfo; do ln -sf kmod "$root/sbin/$t"; done
+	for t in vecadd saxpy matmul reduction vgpu-selftest vgpu-as vgpu-bench; do
+		copy_bin "$root" "$U/$t" "opt/gpuvm/bin/$t"
+	done
+	cp "$U"/kernels/*.vgpu "$root/opt/gpuvm/bin/kernels/"
+	mkdir -p "$root/lib/x86_64-linux-gnu"
+	cp -L "$(gcc -print-file-name=libgcc_s.so.1)" "$root/lib/x86_64-linux-gnu/"
+	cp "$TOP"/tests/scenarios/*.sh "$root/opt/gpuvm/"
+	chmod +x "$root"/opt/gpuvm/*.sh
+	echo "$ABI" > "$root/etc/kernel-abi"
+}
+
+pack() {
+	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) > "$2"
+}
+
+# The guest: vgpu-front and the programs.
+stage_root "$TB/domu-root" vgpu-front
+cp "$TOP/tests/testbed/domu-init" "$TB/domu-root/init"
+chmod +x "$TB/domu-root/init"
+pack "$TB/domu-root" "$TB/domu-initrd.gz"
+
+# dom0: vgpu-back, vgpu-sim, Xen's toolstack, the guest's kernel and root.
+ROOT=$TB/dom0-root
+stage_root "$ROOT" vgpu-sim vgpu-back xen-evtchn xen-gntdev xen-gntalloc \
+	xen-privcmd xenfs
+XB=/usr/lib/xen-4.17/bin
+for t in xenstored xenconsoled xen-init-dom0 xl; do
+	copy_bin "$ROOT" "$XB/$t" "$XB/$t"
 done
-cp "$U"/kernels/*.vgpu "$ROOT/opt/gpuvm/bin/kernels/"
-gcc_s=$(gcc -print-file-name=libgcc_s.so.1)
-mkdir -p "$ROOT/lib/x86_64-linux-gnu"
-cp -L "$gcc_s" "$ROOT/lib/x86_64-linux-gnu/"
-[ -e "$ROOT/lib64" ] || ln -s lib "$ROOT/lib64" 2>/dev/null || true
-mkdir -p "$ROOT/lib64"
-cp -L /lib64/ld-linux-x86-64.so.2 "$ROOT/lib64/" 2>/dev/null || true
-
-cp "$TOP"/tests/scenarios/*.sh "$ROOT/opt/gpuvm/"
+copy_bin "$ROOT" "$U/vgpuctl" opt/gpuvm/bin/vgpuctl
+mkdir -p "$ROOT"/etc/xen "$ROOT"/var/lib/xen "$ROOT"/var/log/xen/console \
+	"$ROOT"/var/lock "$ROOT"/var/run/xen "$ROOT"/boot "$ROOT"/proc/xen
+: > "$ROOT/etc/xen/xl.conf"
+cp "$TB/kimage/boot/vmlinuz-$ABI-amd64" "$ROOT/boot/vmlinuz"
+cp "$TB/domu-initrd.gz" "$ROOT/boot/domu-initrd.gz"
 cp "$TOP/tests/testbed/dom0-init" "$ROOT/init"
-chmod +x "$ROOT/init" "$ROOT"/opt/gpuvm/*.sh
-echo "$ABI" > "$ROOT/etc/kernel-abi"
-
-(cd "$ROOT" && find . | cpio -o -H newc --quiet | gzip -1) > "$TB/dom0-initrd.gz"
+chmod +x "$ROOT/init"
+pack "$ROOT" "$TB/dom0-initrd.gz"
 cp "$TB/kimage/boot/vmlinuz-$ABI-amd64" "$TB/vmlinuz"
 echo "$ABI" > "$TB/kernel-abi"
 log "ready: $(du -h "$TB/dom0-initrd.gz" | cut -f1) initramfs, kernel $ABI, Xen 4.17"

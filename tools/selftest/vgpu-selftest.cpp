@@ -5,12 +5,23 @@
 //   vgpu-selftest fault      a kernel stores outside its mappings: its
 //                            context reports FAULTED at the exact address,
 //                            a second context still computes correctly
-//   vgpu-selftest watchdog   an endless kernel: its context reports HUNG
-//                            within the watchdog limit, others still run
+//   vgpu-selftest watchdog [LIMIT_MS]
+//                            an endless kernel: its context reports HUNG
+//                            within the watchdog limit (read from vgpu-sim
+//                            in dom0; given in a guest), others still run
+//   vgpu-selftest longrun SECONDS
+//                            launches work until the device goes away; passes
+//                            when that ends in a clear ENODEV error
+//   vgpu-selftest hold       allocates and maps objects, then sleeps: for
+//                            tests that destroy the guest under it
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <vector>
+
+#include <unistd.h>
 
 #include "../samples/common.hpp"
 
@@ -65,11 +76,12 @@ int fault() {
     return fails;
 }
 
-int watchdog() {
+int watchdog(unsigned limit_ms) {
     auto dev = vgpu::Device::open();
-    unsigned limit_ms = 0;
-    std::ifstream p("/sys/module/vgpu_sim/parameters/watchdog_ms");
-    p >> limit_ms;
+    if (!limit_ms) {
+        std::ifstream p("/sys/module/vgpu_sim/parameters/watchdog_ms");
+        p >> limit_ms;
+    }
     expect(limit_ms > 0, "watchdog_ms is readable: " + std::to_string(limit_ms) + " ms");
     vgpu::Context ctx(dev);
     vgpu::Module mod(ctx, vgpu::Module::load_file(sample::kernel_path("selftest")));
@@ -92,15 +104,61 @@ int watchdog() {
     return fails;
 }
 
+int longrun(unsigned seconds) {
+    auto dev = vgpu::Device::open();
+    vgpu::Context ctx(dev);
+    vgpu::Module mod(ctx, vgpu::Module::load_file(sample::kernel_path("selftest")));
+    constexpr uint32_t n = 4096;
+    vgpu::Buffer out(ctx, n * 4, vgpu::Domain::Device);
+    auto t0 = std::chrono::steady_clock::now();
+    unsigned long launches = 0;
+    std::printf("longrun: started\n");
+    std::fflush(stdout);
+    try {
+        while (sample::ms_since(t0) < seconds * 1000.0) {
+            ctx.launch(mod.kernel("iota"), {n / 128}, {128}, {out, n});
+            ctx.synchronize();
+            launches++;
+        }
+    } catch (const vgpu::Error& e) {
+        std::printf("longrun: stopped after %lu launches, %.0f ms: %s\n", launches, sample::ms_since(t0), e.what());
+        expect(e.code() == ENODEV, "the error says the device is gone (ENODEV)");
+        return fails;
+    }
+    expect(false, "the device never went away");
+    return fails;
+}
+
+int hold() {
+    auto dev = vgpu::Device::open();
+    vgpu::Context ctx(dev);
+    vgpu::Module mod(ctx, vgpu::Module::load_file(sample::kernel_path("selftest")));
+    std::vector<std::unique_ptr<vgpu::Buffer>> bufs;
+    for (int i = 0; i < 4; i++) bufs.push_back(std::make_unique<vgpu::Buffer>(ctx, 64 * 1024, vgpu::Domain::Device));
+    for (int i = 0; i < 2; i++) bufs.push_back(std::make_unique<vgpu::Buffer>(ctx, 16 * 1024, vgpu::Domain::Host));
+    ctx.launch(mod.kernel("iota"), {8}, {128}, {*bufs[0], 1024});
+    ctx.synchronize();
+    std::printf("hold: holding %zu buffers and a context\n", bufs.size());
+    std::fflush(stdout);
+    for (;;) pause();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 2 || (std::strcmp(argv[1], "fault") && std::strcmp(argv[1], "watchdog"))) {
-        std::fprintf(stderr, "usage: vgpu-selftest fault|watchdog\n");
+    const char* cmd = argc >= 2 ? argv[1] : "";
+    unsigned arg = argc >= 3 ? static_cast<unsigned>(std::strtoul(argv[2], nullptr, 0)) : 0;
+    bool known = !std::strcmp(cmd, "fault") || !std::strcmp(cmd, "watchdog") || !std::strcmp(cmd, "longrun") ||
+                 !std::strcmp(cmd, "hold");
+    if (!known || argc > 3) {
+        std::fprintf(stderr, "usage: vgpu-selftest fault | watchdog [LIMIT_MS] | longrun SECONDS | hold\n");
         return 2;
     }
     try {
-        int f = std::strcmp(argv[1], "fault") == 0 ? fault() : watchdog();
+        int f = !std::strcmp(cmd, "fault")      ? fault()
+                : !std::strcmp(cmd, "watchdog") ? watchdog(arg)
+                : !std::strcmp(cmd, "longrun")  ? longrun(arg ? arg : 60)
+                                                : hold();
         std::printf("selftest %s: %s\n", argv[1], f ? "FAIL" : "PASS");
         return f ? 1 : 0;
     } catch (const std::exception& e) {

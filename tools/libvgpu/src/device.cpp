@@ -10,7 +10,9 @@
 #include <unistd.h>
 #include <xf86drm.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -99,15 +101,20 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
         if (fd < 0) throw Error(errno, "open " + path);
         return std::make_shared<Device>(Fd(fd), path);
     }
-    drmDevicePtr devs[64];
-    int n = drmGetDevices2(0, devs, 64);
-    if (n < 0) throw Error(-n, "drmGetDevices2");
+    std::error_code ec;
+    // Render nodes are enumerated directly: libdrm's drmGetDevices2()
+    // skips devices on buses it does not know, such as a guest's xenbus.
+    std::vector<std::string> nodes;
+    for (const auto& e : std::filesystem::directory_iterator("/dev/dri", std::filesystem::directory_options::skip_permission_denied,
+                                                             ec)) {
+        std::string name = e.path().filename().string();
+        if (name.rfind("renderD", 0) == 0) nodes.push_back(e.path().string());
+    }
+    std::sort(nodes.begin(), nodes.end());
     std::string found, refused;
     int last_err = ENODEV;
-    for (int i = 0; i < n && found.empty(); i++) {
-        if (!(devs[i]->available_nodes & (1 << DRM_NODE_RENDER))) continue;
-        const char* node = devs[i]->nodes[DRM_NODE_RENDER];
-        int fd = ::open(node, O_RDWR | O_CLOEXEC);
+    for (const auto& node : nodes) {
+        int fd = ::open(node.c_str(), O_RDWR | O_CLOEXEC);
         if (fd < 0) {
             last_err = errno;
             refused = node;
@@ -117,12 +124,14 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
         bool ours = v && std::string(v->name, v->name_len) == "vgpu";
         drmFreeVersion(v);
         ::close(fd);
-        if (ours) found = node;
+        if (ours) {
+            found = node;
+            break;
+        }
     }
-    drmFreeDevices(devs, n);
     if (found.empty() && !refused.empty() && last_err == ENODEV)
         throw Error(last_err, "render node " + refused + " refused to open: vgpu-back has no engine (load vgpu-sim)");
-    if (found.empty()) throw Error(last_err, "no render node with DRM driver 'vgpu' (is vgpu-back loaded?)");
+    if (found.empty()) throw Error(last_err, "no render node with DRM driver 'vgpu' (is vgpu-back, or vgpu-front in a guest, loaded?)");
     int fd = ::open(found.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) throw Error(errno, "open " + found);
     return std::make_shared<Device>(Fd(fd), found);

@@ -1,0 +1,61 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# Helpers of the dom0 halves of the scenarios (sourced).
+
+fail() { echo "E2E $N: FAIL $*"; exit 1; }
+
+# Xen's toolstack in dom0, as the test bed's TESTBED notes describe.
+start_xen() {
+	for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs; do
+		modprobe $m || return 1
+	done
+	mount -t xenfs xenfs /proc/xen || return 1
+	/usr/lib/xen-4.17/bin/xenstored --pid-file /var/run/xenstored.pid || return 1
+	/usr/lib/xen-4.17/bin/xenconsoled --log=guest --log-dir=/var/log/xen/console || return 1
+	/usr/lib/xen-4.17/bin/xen-init-dom0 >/dev/null || return 1
+}
+
+XL=/usr/lib/xen-4.17/bin/xl
+
+# Starts guest "guest" running the guest half of scenario $1.
+start_guest() {
+	cat > /etc/xen/guest.cfg <<CFG
+name = "guest"
+type = "pv"
+kernel = "/boot/vmlinuz"
+ramdisk = "/boot/domu-initrd.gz"
+extra = "console=hvc0 quiet gpuvm.scenario=$1"
+memory = 320
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "destroy"
+CFG
+	$XL create /etc/xen/guest.cfg >/tmp/xl-create.log 2>&1 ||
+		{ cat /tmp/xl-create.log; return 1; }
+}
+
+GUEST_LOG=/var/log/xen/console/guest-guest.log
+
+# wait_guest PATTERN SECONDS: waits for a line of the guest's console
+# starting with PATTERN; prints it.  Fails on timeout.
+wait_guest() {
+	i=0
+	while [ $i -lt $(($2 * 5)) ]; do
+		line=$(grep -a "^$1" $GUEST_LOG 2>/dev/null | tail -n1 | tr -d '\r')
+		if [ -n "$line" ]; then
+			echo "$line"
+			return 0
+		fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	echo "(no '$1' from the guest in $2 s)"
+	return 1
+}
+
+show_guest_log() {
+	echo "  --- guest console ---"
+	tr -d '\r' < $GUEST_LOG | sed 's/^/  | /'
+	echo "  ---"
+}
+
+stat_of() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vgpu/stats; }

@@ -1,0 +1,61 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# Scenario "naive", dom0's half: a PV guest gets a vGPU in naive mode and
+# runs the samples and the isolation tests (guest-naive.sh); then the
+# vGPU is detached while the guest is idle, attached again and detached
+# while a program runs, attached again and the guest destroyed while it
+# holds objects.  Nothing may leak.
+N=naive
+. /opt/gpuvm/lib.sh
+
+start_xen || fail "starting xenstored, xenconsoled"
+modprobe vgpu-sim watchdog_ms=1000 || fail "modprobe vgpu-sim"
+start_guest naive || fail "xl create"
+vgpuctl attach guest --mode naive || fail "vgpuctl attach"
+vgpuctl list
+
+r=$(wait_guest "GUEST phase1: " 900) || { show_guest_log; fail "phase 1: $r"; }
+echo "  $r"
+case "$r" in *PASS) ;; *) show_guest_log; fail "$r" ;; esac
+echo "  backend counters after phase 1:"
+vgpuctl stats guest | sed 's/^/  /'
+
+vgpuctl detach guest || fail "detach (idle)"
+r=$(wait_guest "GUEST detached-idle: " 120) || { show_guest_log; fail "$r"; }
+echo "  $r"
+case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
+[ "$(stat_of objects)" = 0 ] || fail "objects left after detach: $(stat_of objects)"
+
+vgpuctl attach guest --mode naive || fail "attach again"
+r=$(wait_guest "longrun: started" 120) || { show_guest_log; fail "longrun did not start"; }
+sleep 3
+vgpuctl detach guest || fail "detach (busy)"
+r=$(wait_guest "GUEST longrun: " 120) || { show_guest_log; fail "$r"; }
+echo "  $r"
+case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
+[ "$(stat_of objects)" = 0 ] || fail "objects left after busy detach: $(stat_of objects)"
+
+vgpuctl attach guest --mode naive || fail "attach a third time"
+r=$(wait_guest "hold: holding" 120) || { show_guest_log; fail "hold did not start"; }
+echo "  guest: $r"
+held=$(stat_of objects)
+[ "$held" -gt 0 ] || fail "no objects while the guest holds some"
+echo "  backend holds $held objects; destroying the guest"
+$XL destroy guest || fail "xl destroy"
+i=0
+while [ $i -lt 100 ] && [ "$(stat_of objects)" != 0 ]; do sleep 0.2; i=$((i + 1)); done
+echo "  counters after the guest was destroyed:"
+sed 's/^/    /' /sys/kernel/debug/vgpu/stats
+sed 's/^/    /' /sys/kernel/debug/vgpu/xen
+for k in objects contexts mappings device_bytes host_bytes; do
+	[ "$(stat_of $k)" = 0 ] || fail "$k left after destroying the guest: $(stat_of $k)"
+done
+mapped=$(awk 'NR > 1 { s += $10 } END { print s + 0 }' /sys/kernel/debug/vgpu/xen)
+[ "$mapped" = 0 ] || fail "$mapped grants still mapped"
+
+show_guest_log
+rmmod vgpu-sim || fail "rmmod vgpu-sim"
+rmmod vgpu-back || fail "rmmod vgpu-back"
+dmesg | grep -E "BUG|WARNING|Oops|general protection" && fail "kernel warnings in dom0"
+echo "E2E $N: PASS"
