@@ -18,6 +18,7 @@ vgpuctl list
 r=$(wait_guest "GUEST phase1: " 900) || { show_guest_log; fail "phase 1: $r"; }
 echo "  $r"
 case "$r" in *PASS) ;; *) show_guest_log; fail "$r" ;; esac
+grep -a "^GUEST cost" $GUEST_LOG | tr -d '\r' | sed 's/^GUEST /  naive /'
 echo "  backend counters after phase 1:"
 vgpuctl stats guest | sed 's/^/  /'
 
