@@ -3,35 +3,14 @@
 #
 # Scenario "naive", the guest's half (see naive.sh).  Lines starting with
 # "GUEST " are read by dom0 from this guest's console.
-node=/dev/dri/renderD128
-
-wait_node() {	# wait_node present|absent SECONDS
-	i=0
-	while [ $i -lt $(($2 * 5)) ]; do
-		if [ "$1" = present ] && [ -e $node ]; then return 0; fi
-		if [ "$1" = absent ] && [ ! -e $node ]; then return 0; fi
-		sleep 0.2
-		i=$((i + 1))
-	done
-	return 1
-}
+. /opt/gpuvm/guest-lib.sh
 
 modprobe vgpu-front || { echo "GUEST phase1: FAIL modprobe vgpu-front"; exit 1; }
 wait_node present 120 || { echo "GUEST phase1: FAIL no render node"; exit 1; }
 
-# counter NAME: one of vgpu-front's counters
-counter() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vgpu-front/*; }
-
 r=PASS
 for s in "vecadd 20000" "saxpy 20000" "matmul 32" "reduction 20000"; do
-	set -- $s
-	q0=$(counter requests); n0=$(( $(counter notify_out) + $(counter notify_in) ))
-	g0=$(counter grants); b0=$(counter bytes_copied)
-	$1 $2 || r="FAIL $1"
-	echo "GUEST cost $1 $2: requests=$(( $(counter requests) - q0 ))" \
-	     "notifications=$(( $(counter notify_out) + $(counter notify_in) - n0 ))" \
-	     "grant_ops=$(( ($(counter grants) - g0) * 2 ))" \
-	     "bytes_copied=$(( $(counter bytes_copied) - b0 ))"
+	measure $s || r="FAIL $s"
 done
 vgpu-selftest fault || r="FAIL fault isolation"
 vgpu-selftest watchdog 1000 || r="FAIL watchdog"

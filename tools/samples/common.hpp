@@ -29,14 +29,18 @@ inline double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Runs @body, prints "NAME: <detail> time=... ms PASS|FAIL" and returns the
-// exit status.  @body returns the number of wrong results.
+// Runs @body, prints "NAME: <detail> gpu_ms=... total_ms=... PASS|FAIL"
+// and returns the exit status.  @body returns the number of wrong results
+// and sets the GPU time (launch to completion); the total time includes
+// opening the device, allocations, uploads and downloads.
 inline int run(const char* name, const std::function<size_t(std::string&, double&)>& body) {
     try {
         std::string detail;
         double ms = 0;
+        auto t0 = std::chrono::steady_clock::now();
         size_t bad = body(detail, ms);
-        std::printf("%s: %s gpu_ms=%.2f %s\n", name, detail.c_str(), ms, bad ? "FAIL" : "PASS");
+        std::printf("%s: %s gpu_ms=%.2f total_ms=%.2f %s\n", name, detail.c_str(), ms, ms_since(t0),
+                    bad ? "FAIL" : "PASS");
         if (bad) std::printf("%s: %zu results differ from the CPU reference\n", name, bad);
         return bad ? 1 : 0;
     } catch (const std::exception& e) {

@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# Helpers of the guests' halves of the scenarios (sourced).
+node=/dev/dri/renderD128
+
+wait_node() {	# wait_node present|absent SECONDS
+	i=0
+	while [ $i -lt $(($2 * 5)) ]; do
+		if [ "$1" = present ] && [ -e $node ]; then return 0; fi
+		if [ "$1" = absent ] && [ ! -e $node ]; then return 0; fi
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# counter NAME: one of vgpu-front's counters
+counter() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vgpu-front/*; }
+
+# measure PROGRAM ARG: runs a sample and prints, on a "GUEST cost" line,
+# its GPU time and what it cost on the ring.  Fails if the sample fails.
+measure() {
+	q0=$(counter requests); n0=$(( $(counter notify_out) + $(counter notify_in) ))
+	g0=$(counter grants); b0=$(counter bytes_copied)
+	out=$("$1" "$2")
+	rc=$?
+	echo "$out"
+	ms=$(echo "$out" | sed -n 's/.*gpu_ms=\([0-9.]*\).*/\1/p')
+	total=$(echo "$out" | sed -n 's/.*total_ms=\([0-9.]*\).*/\1/p')
+	echo "GUEST cost $1 $2: gpu_ms=${ms:-?} total_ms=${total:-?} requests=$(( $(counter requests) - q0 ))" \
+	     "notifications=$(( $(counter notify_out) + $(counter notify_in) - n0 ))" \
+	     "grant_ops=$(( ($(counter grants) - g0) * 2 ))" \
+	     "bytes_copied=$(( $(counter bytes_copied) - b0 ))"
+	return $rc
+}
