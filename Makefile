@@ -47,7 +47,7 @@ test-user: userspace
 kunit:
 	bash kunit/run.sh
 
-SCENARIOS ?= native naive
+SCENARIOS ?= native naive hostile
 SCENARIO ?=
 # Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12.
 KERNELS ?= default 6.12

@@ -80,6 +80,7 @@ static int vgpu_xen_status(int err)
 	case -EIO:
 	case -ENOMEM:
 	case -EFAULT:
+	case -EEXIST:
 	case -EINVAL:
 	case -ENOSPC:
 	case -EOPNOTSUPP:
@@ -140,13 +141,13 @@ static int vgpu_xen_bo_io(struct vgpu_xen_be *be,
 
 	gnttab_set_map_op(&map, va, flags, io->gref, be->domid);
 	ret = gnttab_map_refs(&map, NULL, &be->io_page, 1);
-	atomic64_inc(&be->stats.grant_maps);
 	if (ret || map.status != GNTST_okay) {
 		dev_dbg_ratelimited(&be->dev->dev, "grant %u: map status %d\n",
 				    io->gref, map.status);
 		ret = -EFAULT;
 		goto out;
 	}
+	atomic64_inc(&be->stats.grant_maps);
 	if (write)
 		memcpy((u8 *)bo->backing.vaddr + io->offset, (void *)va,
 		       io->length);

@@ -103,8 +103,11 @@ pack() {
 	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) > "$2"
 }
 
-# The guest: vgpu-front and the programs.
+# The guest: vgpu-front and the programs, and the test-only hostile
+# frontend (tests/hostile, never installed).
+make -C "/usr/src/linux-headers-$ABI-amd64" M="$TOP/tests/hostile" modules >/dev/null
 stage_root "$TB/domu-root" vgpu-front
+cp "$TOP/tests/hostile/vgpu-hostile.ko" "$TB/domu-root/opt/gpuvm/"
 cp "$TOP/tests/testbed/domu-init" "$TB/domu-root/init"
 chmod +x "$TB/domu-root/init"
 pack "$TB/domu-root" "$TB/domu-initrd.gz"
