@@ -61,7 +61,7 @@ static int hostile_send_n(struct hostile *h, struct vgpuif_request *req,
 					h->ring.rsp_cons, 10 * HZ))
 			return -ETIMEDOUT;
 		rp = READ_ONCE(h->ring.sring->rsp_prod);
-		virt_rmb();
+		virt_rmb();	/* see responses up to rp */
 		for (; h->ring.rsp_cons != rp; h->ring.rsp_cons++, got++)
 			*status = RING_GET_RESPONSE(&h->ring,
 						    h->ring.rsp_cons)->status;
