@@ -40,7 +40,7 @@ struct vgpu_front_bo {
 	u64 size;
 	struct drm_gem_shmem_object *shmem;	/* host domain */
 	struct iosys_map map;
-	bool mmap_allowed;
+	struct drm_file *mmap_file;	/* granted mmap access, or NULL */
 };
 
 struct vgpu_front_file {
@@ -104,6 +104,8 @@ static struct vgpu_front_bo *vgpu_front_bo_get(struct vgpu_front_file *ff,
 
 static void vgpu_front_bo_free(struct vgpu_front_bo *bo)
 {
+	if (bo->mmap_file)
+		drm_vma_node_revoke(&bo->shmem->base.vma_node, bo->mmap_file);
 	if (bo->shmem) {
 		vgpu_shmem_vunmap(bo->shmem, &bo->map);
 		drm_gem_object_put(&bo->shmem->base);
@@ -278,9 +280,10 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
 		ret = -EINVAL;	/* device memory is not CPU-mappable */
 	else
 		ret = drm_gem_create_mmap_offset(&bo->shmem->base);
-	if (!ret && !bo->mmap_allowed) {
+	if (!ret && !bo->mmap_file) {
 		ret = drm_vma_node_allow(&bo->shmem->base.vma_node, file);
-		bo->mmap_allowed = !ret;
+		if (!ret)
+			bo->mmap_file = file;
 	}
 	if (!ret)
 		a->offset = drm_vma_node_offset_addr(&bo->shmem->base.vma_node);

@@ -9,6 +9,7 @@
  * the backend leaves: then every caller gets -ENODEV at once).
  */
 #include <linux/debugfs.h>
+#include <linux/err.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -76,6 +77,9 @@ int vgpu_front_call(struct vgpu_front *f, struct vgpuif_request *req,
 	if (f->done) {
 		*rsp = f->rsp;
 		ret = 0;
+		/* The status becomes an errno: only a real one may pass. */
+		if (rsp->status > 0 || rsp->status < -MAX_ERRNO)
+			rsp->status = -EIO;
 	} else {
 		ret = f->gone ? -ENODEV : -ETIMEDOUT;
 	}
