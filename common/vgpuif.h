@@ -80,11 +80,12 @@
  *                        waiter with -ENODEV at once, unplugs the render
  *                        node -> frontend Closed
  *
- * Recovery after a backend restart (rmmod/modprobe vgpu-back): the
- * toolstack nodes stay; the new backend probes again and goes to InitWait;
- * a frontend in Closed that sees InitWait reconnects from the top, with
- * a new ring.  Objects of the old connection are gone: programs that held
- * them get -ENODEV and must start again.
+ * Recovery after a backend restart: a connected guest pins the engine
+ * module, so vgpu-back can be unloaded only once no guest is connected
+ * (frontends closed, or detached).  Backend nodes left in XenStore are
+ * probed again by the reloaded backend, which goes to InitWait; a
+ * frontend that is (or becomes) Initialising or Closed then connects from
+ * the top with a new ring.  Objects of an old connection never survive.
  *
  ******************************************************************************
  *                           Requests and responses
