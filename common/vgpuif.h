@@ -80,12 +80,12 @@
  *                        waiter with -ENODEV at once, unplugs the render
  *                        node -> frontend Closed
  *
- * Recovery after a backend restart: a connected guest pins the engine
- * module, so vgpu-back can be unloaded only once no guest is connected
- * (frontends closed, or detached).  Backend nodes left in XenStore are
- * probed again by the reloaded backend, which goes to InitWait; a
- * frontend that is (or becomes) Initialising or Closed then connects from
- * the top with a new ring.  Objects of an old connection never survive.
+ * Recovery after a backend restart: as every xenbus driver, vgpu-back is
+ * pinned while one of its devices is bound.  To restart it with guests
+ * attached, unbind the backend devices (sysfs), reload the modules: the
+ * reloaded backend probes the devices again and goes to InitWait, and a
+ * frontend that the unbind left Closed connects again from the top, with
+ * a new ring.  Objects of the old connection are gone.
  *
  ******************************************************************************
  *                           Requests and responses

@@ -34,6 +34,12 @@ else
 	echo "GUEST longrun: FAIL"
 fi
 
+# Backend restart: dom0 unbinds its backend device and reloads vgpu-back
+# and vgpu-sim; this guest's frontend must reconnect by itself.
+wait_node present 120 || { echo "GUEST restart: FAIL no node"; exit 1; }
+echo "GUEST ready-for-restart"
+wait_node absent 120 && wait_node present 120 && vecadd 5000 &&
+	echo "GUEST restart: PASS" || echo "GUEST restart: FAIL no working node after the backend restart"
+
 # Hold objects until dom0 destroys this guest.
-wait_node present 120 || { echo "GUEST hold: FAIL no node"; exit 1; }
 vgpu-selftest hold

@@ -4,8 +4,9 @@
 # Scenario "naive", dom0's half: a PV guest gets a vGPU in naive mode and
 # runs the samples and the isolation tests (guest-naive.sh); then the
 # vGPU is detached while the guest is idle, attached again and detached
-# while a program runs, attached again and the guest destroyed while it
-# holds objects.  Nothing may leak.
+# while a program runs, attached again; dom0 restarts vgpu-back (unbind,
+# reload) and the guest must reconnect by itself; last, the guest is
+# destroyed while it holds objects.  Nothing may leak.
 N=naive
 . /opt/gpuvm/lib.sh
 
@@ -38,6 +39,17 @@ case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
 [ "$(stat_of objects)" = 0 ] || fail "objects left after busy detach: $(stat_of objects)"
 
 vgpuctl attach guest --mode naive || fail "attach a third time"
+r=$(wait_guest "GUEST ready-for-restart" 120) || { show_guest_log; fail "$r"; }
+# A bound xenbus device pins its driver: unbind, reload, and the reloaded
+# backend probes the device again.
+bedev=/sys/bus/xen-backend/devices/vgpu-$($XL domid guest)-0
+echo "$(basename $bedev)" > $bedev/driver/unbind || fail "unbinding the backend device"
+rmmod vgpu-sim || fail "rmmod vgpu-sim after the unbind"
+rmmod vgpu-back || fail "rmmod vgpu-back after the unbind"
+modprobe vgpu-sim watchdog_ms=1000 || fail "modprobe vgpu-sim again"
+r=$(wait_guest "GUEST restart: " 120) || { show_guest_log; fail "$r"; }
+echo "  $r"
+case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
 r=$(wait_guest "hold: holding" 120) || { show_guest_log; fail "hold did not start"; }
 echo "  guest: $r"
 held=$(stat_of objects)
