@@ -13,9 +13,9 @@
 static_assert(sizeof(struct vgpuif_request) == 192, "request layout");
 static_assert(sizeof(struct vgpuif_response) == 192, "response layout");
 static_assert(sizeof(struct vgpuif_submit) <= VGPUIF_PAYLOAD_SIZE,
-	       "submit payload");
+	      "submit payload");
 static_assert(sizeof(struct drm_vgpu_info) <= VGPUIF_PAYLOAD_SIZE,
-	       "info payload");
+	      "info payload");
 
 static bool vgpuif_all_zero(const u8 *p, size_t n)
 {
