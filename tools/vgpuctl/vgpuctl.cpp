@@ -108,11 +108,12 @@ unsigned int parse_uint(const std::string& s, const char* what) {
     return static_cast<unsigned int>(v);
 }
 
-// A domain given by id or by name, as xl accepts.
-unsigned int domid_of(const XenStore& xs, const std::string& dom) {
+// A domain given by id or by name, as xl accepts.  With @gone_ok, an id
+// of a domain that no longer exists is accepted too (to clean up).
+unsigned int domid_of(const XenStore& xs, const std::string& dom, bool gone_ok = false) {
     if (!dom.empty() && std::isdigit(static_cast<unsigned char>(dom[0]))) {
         unsigned int id = parse_uint(dom, "domain id");
-        if (!xs.read("/local/domain/" + std::to_string(id) + "/name"))
+        if (!gone_ok && !xs.read("/local/domain/" + std::to_string(id) + "/name"))
             throw std::runtime_error("domain " + dom + " does not exist");
         return id;
     }
@@ -196,7 +197,7 @@ int attach(const Options& o) {
 int detach(const Options& o) {
     if (o.args.size() != 1) throw UsageError("detach takes one domain");
     XenStore xs;
-    unsigned int domid = domid_of(xs, o.args[0]);
+    unsigned int domid = domid_of(xs, o.args[0], true);
     std::string be = backend_path(domid, o.devid), fe = frontend_path(domid, o.devid);
     if (!xs.read(be + "/state")) throw std::runtime_error("domain " + o.args[0] + " has no vgpu " +
                                                           std::to_string(o.devid));
