@@ -55,6 +55,7 @@ echo "  guest: $r"
 held=$(stat_of objects)
 [ "$held" -gt 0 ] || fail "no objects while the guest holds some"
 echo "  backend holds $held objects; destroying the guest"
+domid=$($XL domid guest)
 $XL destroy guest || fail "xl destroy"
 i=0
 while [ $i -lt 100 ] && [ "$(stat_of objects)" != 0 ]; do sleep 0.2; i=$((i + 1)); done
@@ -66,6 +67,8 @@ for k in objects contexts mappings device_bytes host_bytes; do
 done
 mapped=$(awk 'NR > 1 { s += $10 } END { print s + 0 }' /sys/kernel/debug/vgpu/xen)
 [ "$mapped" = 0 ] || fail "$mapped grants still mapped"
+vgpuctl detach "$domid" --timeout 1 || fail "removing the destroyed guest's nodes"
+[ "$(vgpuctl list | wc -l)" = 1 ] || fail "nodes left: $(vgpuctl list)"
 
 show_guest_log
 rmmod vgpu-sim || fail "rmmod vgpu-sim"
