@@ -54,9 +54,10 @@ KERNELS ?= default 6.12
 e2e:
 	KERNELS="$(KERNELS)" bash tests/e2e.sh $(or $(SCENARIO),$(SCENARIOS))
 
-check: test-user kunit e2e
+check: deps
+	$(MAKE) test-user kunit e2e
 
-demo:
+demo: deps
 	bash tests/testbed/prepare.sh
 	bash tests/testbed/run.sh demo
 
