@@ -167,7 +167,8 @@ static const u64 reverse_prog[] = {
 	I(LDS_U32, 8, 7, 0, 0), I(ST_U32, 0, 5, 8, 0), I(EXIT, 0, 0, 0, 0),
 };
 
-static void interp_shared_barrier(struct kunit *test)
+/* Reverses 64 values through shared memory, stopping every @slice. */
+static void interp_reverse(struct kunit *test, u64 slice)
 {
 	struct interp_env *e = test->priv;
 	u32 *o = (u32 *)e->data;
@@ -176,24 +177,20 @@ static void interp_shared_barrier(struct kunit *test)
 	for (i = 0; i < 64; i++)
 		o[i] = i * 5 + 1;
 	KUNIT_ASSERT_EQ(test, run(test, reverse_prog, ARRAY_SIZE(reverse_prog),
-				  1, 64, 256, ~0ULL, ~0ULL), VGPU_RUN_DONE);
+				  1, 64, 256, slice, ~0ULL), VGPU_RUN_DONE);
 	for (i = 0; i < 64; i++)
 		KUNIT_EXPECT_EQ(test, o[i], (u32)((63 - i) * 5 + 1));
 }
 
+static void interp_shared_barrier(struct kunit *test)
+{
+	interp_reverse(test, ~0ULL);
+}
+
+/* Stopping and resuming after every 3 thread-instructions changes nothing. */
 static void interp_preemption_is_transparent(struct kunit *test)
 {
-	struct interp_env *e = test->priv;
-	u32 *o = (u32 *)e->data;
-	int i;
-
-	for (i = 0; i < 64; i++)
-		o[i] = i * 5 + 1;
-	/* Stop and resume after every 3 thread-instructions. */
-	KUNIT_ASSERT_EQ(test, run(test, reverse_prog, ARRAY_SIZE(reverse_prog),
-				  1, 64, 256, 3, ~0ULL), VGPU_RUN_DONE);
-	for (i = 0; i < 64; i++)
-		KUNIT_EXPECT_EQ(test, o[i], (u32)((63 - i) * 5 + 1));
+	interp_reverse(test, 3);
 }
 
 static void interp_atomics(struct kunit *test)

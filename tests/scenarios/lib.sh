@@ -59,3 +59,11 @@ show_guest_log() {
 }
 
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vgpu/stats; }
+
+# guest_pass PATTERN SECONDS: waits for the guest's PATTERN line, prints it
+# and fails the scenario (with the guest's console) unless it says PASS.
+guest_pass() {
+	r=$(wait_guest "$1" "$2") || { show_guest_log; fail "$r"; }
+	echo "  $r"
+	case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
+}

@@ -16,26 +16,20 @@ start_guest naive || fail "xl create"
 vgpuctl attach guest --mode naive || fail "vgpuctl attach"
 vgpuctl list
 
-r=$(wait_guest "GUEST phase1: " 900) || { show_guest_log; fail "phase 1: $r"; }
-echo "  $r"
-case "$r" in *PASS) ;; *) show_guest_log; fail "$r" ;; esac
+guest_pass "GUEST phase1: " 900
 grep -a "^GUEST cost" $GUEST_LOG | tr -d '\r' | sed 's/^GUEST /  naive /'
 echo "  backend counters after phase 1:"
 vgpuctl stats guest | sed 's/^/  /'
 
 vgpuctl detach guest || fail "detach (idle)"
-r=$(wait_guest "GUEST detached-idle: " 120) || { show_guest_log; fail "$r"; }
-echo "  $r"
-case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
+guest_pass "GUEST detached-idle: " 120
 [ "$(stat_of objects)" = 0 ] || fail "objects left after detach: $(stat_of objects)"
 
 vgpuctl attach guest --mode naive || fail "attach again"
 r=$(wait_guest "longrun: started" 120) || { show_guest_log; fail "longrun did not start"; }
 sleep 3
 vgpuctl detach guest || fail "detach (busy)"
-r=$(wait_guest "GUEST longrun: " 120) || { show_guest_log; fail "$r"; }
-echo "  $r"
-case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
+guest_pass "GUEST longrun: " 120
 [ "$(stat_of objects)" = 0 ] || fail "objects left after busy detach: $(stat_of objects)"
 
 vgpuctl attach guest --mode naive || fail "attach a third time"
@@ -47,9 +41,7 @@ echo "$(basename $bedev)" > $bedev/driver/unbind || fail "unbinding the backend 
 rmmod vgpu-sim || fail "rmmod vgpu-sim after the unbind"
 rmmod vgpu-back || fail "rmmod vgpu-back after the unbind"
 modprobe vgpu-sim watchdog_ms=1000 || fail "modprobe vgpu-sim again"
-r=$(wait_guest "GUEST restart: " 120) || { show_guest_log; fail "$r"; }
-echo "  $r"
-case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
+guest_pass "GUEST restart: " 120
 r=$(wait_guest "hold: holding" 120) || { show_guest_log; fail "hold did not start"; }
 echo "  guest: $r"
 held=$(stat_of objects)
