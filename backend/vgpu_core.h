@@ -92,7 +92,7 @@ struct vgpu_quota {
  * @engine: the engine, pinned for the client's life
  * @quota: limits, from the module parameters at creation; a transport
  *	may lower or raise them before first use (per-guest quotas)
- * @lock: protects @bos, @ctxs, @next_* and the usage counts below
+ * @lock: protects @bos, @ctxs, @banned and the usage counts below
  * @bos: handle -> struct vgpu_bo
  * @ctxs: id -> struct vgpu_ctx
  * @device_bytes: device memory held, bytes
@@ -126,7 +126,7 @@ struct vgpu_client {
 /**
  * struct vgpu_ctx - a context: a GPU address space and a queue of jobs
  * @ref: references: the client's table, each job
- * @client: owner (not a reference: the client outlives its table)
+ * @client: owner (a reference, dropped when the context is freed)
  * @id: id in the client's table
  * @priority: DRM_VGPU_PRIO_*
  * @vm_lock: protects @vm and the engine's page tables of @ectx; held

@@ -91,15 +91,14 @@ static bool vgpu_front_owns_ctx(struct vgpu_front_file *ff, u32 id)
 	return owned;
 }
 
-static struct vgpu_front_bo *vgpu_front_bo_get(struct vgpu_front_file *ff,
-					       u32 handle)
+static bool vgpu_front_owns_bo(struct vgpu_front_file *ff, u32 handle)
 {
-	struct vgpu_front_bo *bo;
+	bool owned;
 
 	mutex_lock(&ff->lock);
-	bo = xa_load(&ff->bos, handle);
+	owned = xa_load(&ff->bos, handle);
 	mutex_unlock(&ff->lock);
-	return bo;
+	return owned;
 }
 
 static void vgpu_front_bo_free(struct vgpu_front_bo *bo)
@@ -317,7 +316,7 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 
 		ret = vgpu_check_bind_op(&op);
 		if (!ret && op.op == DRM_VGPU_BIND_MAP &&
-		    !vgpu_front_bo_get(ff, op.handle))
+		    !vgpu_front_owns_bo(ff, op.handle))
 			ret = -ENOENT;
 		for (p = 0; !ret && p < op.size; p += PAGE_SIZE) {
 			req.u.vm_bind.op = op;
