@@ -16,9 +16,9 @@
 #include "../common/vgpu_pt.h"
 #include "../common/vgpu_uapi.h"
 
-unsigned int vgpu_quota_devmem_mb = 64;
+unsigned int vgpu_quota_devmem_mb = 16;
 module_param_named(quota_devmem_mb, vgpu_quota_devmem_mb, uint, 0644);
-MODULE_PARM_DESC(quota_devmem_mb, "Device memory per client, MiB (default 64)");
+MODULE_PARM_DESC(quota_devmem_mb, "Device memory promised to each client, MiB (default 16)");
 
 unsigned int vgpu_quota_hostmem_mb = 256;
 module_param_named(quota_hostmem_mb, vgpu_quota_hostmem_mb, uint, 0644);
@@ -32,17 +32,35 @@ unsigned int vgpu_quota_objects = 1024;
 module_param_named(quota_objects, vgpu_quota_objects, uint, 0644);
 MODULE_PARM_DESC(quota_objects, "Buffer objects per client (default 1024)");
 
+unsigned int vgpu_quota_mapped_mb = 1024;
+module_param_named(quota_mapped_mb, vgpu_quota_mapped_mb, uint, 0644);
+MODULE_PARM_DESC(quota_mapped_mb, "GPU mappings per client over all its contexts, MiB (default 1024)");
+
+unsigned int vgpu_quota_jobs = 256;
+module_param_named(quota_jobs, vgpu_quota_jobs, uint, 0644);
+MODULE_PARM_DESC(quota_jobs, "Submissions queued or running per client (default 256)");
+
+unsigned int vgpu_quota_cmds = 16384;
+module_param_named(quota_cmds, vgpu_quota_cmds, uint, 0644);
+MODULE_PARM_DESC(quota_cmds, "Commands of those submissions per client (default 16384)");
+
+unsigned int vgpu_max_clients = 64;
+module_param_named(max_clients, vgpu_max_clients, uint, 0644);
+MODULE_PARM_DESC(max_clients, "Clients (open render-node files and guests) at once (default 64)");
+
 unsigned int vgpu_max_mappings = 1024;
 module_param_named(max_mappings, vgpu_max_mappings, uint, 0644);
 MODULE_PARM_DESC(max_mappings, "Mappings per context (default 1024)");
 
 struct vgpu_stats vgpu_global_stats;
 
-/* Protects vgpu_engine and vgpu_clients. */
+/* Protects the five variables below. */
 static DEFINE_MUTEX(vgpu_dev_lock);
 static struct vgpu_engine *vgpu_engine;
 static LIST_HEAD(vgpu_clients);
 static u32 vgpu_next_client_id;
+static u32 vgpu_num_clients;
+static u64 vgpu_devmem_promised;	/* sum of the clients' devmem quotas */
 
 /**
  * vgpu_engine_register() - make an engine execute the work of all clients
@@ -100,15 +118,44 @@ void vgpu_engine_put(struct vgpu_engine *e)
 	module_put(e->owner);
 }
 
+/*
+ * Admits a client: counts it and promises it @devmem bytes of the
+ * engine's memory.  Caller holds vgpu_dev_lock.
+ */
+static int vgpu_client_admit(struct vgpu_engine *e, u64 devmem)
+{
+	if (vgpu_num_clients >= vgpu_max_clients) {
+		pr_info_ratelimited("vgpu: %u clients already (max_clients)\n",
+				    vgpu_num_clients);
+		return -EMFILE;
+	}
+	if (devmem > e->mem_size - vgpu_devmem_promised) {
+		pr_info_ratelimited("vgpu: device memory fully promised (%llu of %llu MiB): no room for a client with %llu MiB\n",
+				    vgpu_devmem_promised >> 20,
+				    e->mem_size >> 20, devmem >> 20);
+		return -ENOSPC;
+	}
+	vgpu_num_clients++;
+	vgpu_devmem_promised += devmem;
+	return 0;
+}
+
 /**
  * vgpu_client_create() - a new client bound to the registered engine
  * @name: for debugfs
  *
- * Return: the client, ERR_PTR(-ENODEV) without an engine, or -ENOMEM.
+ * The client is promised its device-memory quota: the quotas of all
+ * clients together never exceed the engine's memory, so a client within
+ * its quota never finds the device full because of others.
+ *
+ * Return: the client, ERR_PTR(-ENODEV) without an engine, -EMFILE past
+ * max_clients, -ENOSPC when the engine's memory is fully promised, or
+ * -ENOMEM.
  */
 struct vgpu_client *vgpu_client_create(const char *name)
 {
 	struct vgpu_client *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	int ret;
 
 	if (!c)
 		return ERR_PTR(-ENOMEM);
@@ -123,15 +170,58 @@ struct vgpu_client *vgpu_client_create(const char *name)
 	c->quota.hostmem = (u64)vgpu_quota_hostmem_mb << 20;
 	c->quota.contexts = vgpu_quota_contexts;
 	c->quota.objects = vgpu_quota_objects;
+	c->quota.mapped = (u64)vgpu_quota_mapped_mb << 20;
+	c->quota.jobs = vgpu_quota_jobs;
+	c->quota.cmds = vgpu_quota_cmds;
 	mutex_init(&c->lock);
 	xa_init_flags(&c->bos, XA_FLAGS_ALLOC1);
 	xa_init_flags(&c->ctxs, XA_FLAGS_ALLOC1);
 	strscpy(c->name, name, sizeof(c->name));
 	mutex_lock(&vgpu_dev_lock);
-	c->id = ++vgpu_next_client_id;
-	list_add_tail(&c->node, &vgpu_clients);
+	ret = vgpu_client_admit(c->engine, c->quota.devmem);
+	if (!ret) {
+		c->id = ++vgpu_next_client_id;
+		list_add_tail(&c->node, &vgpu_clients);
+	}
 	mutex_unlock(&vgpu_dev_lock);
+	if (ret) {
+		vgpu_engine_put(c->engine);
+		mutex_destroy(&c->lock);
+		kfree(c);
+		return ERR_PTR(ret);
+	}
 	return c;
+}
+
+/**
+ * vgpu_client_set_quota() - give a new client other quotas
+ * @c: client, before it holds anything
+ * @q: the quotas
+ *
+ * Return: 0, or -ENOSPC if the engine cannot promise @q->devmem (the
+ * client keeps its quotas).
+ */
+int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
+{
+	int ret = 0;
+
+	mutex_lock(&vgpu_dev_lock);
+	if (q->devmem > c->quota.devmem &&
+	    q->devmem - c->quota.devmem >
+	    c->engine->mem_size - vgpu_devmem_promised) {
+		pr_info_ratelimited("vgpu: client %s: cannot promise %llu MiB of device memory (%llu of %llu MiB promised)\n",
+				    c->name, q->devmem >> 20,
+				    vgpu_devmem_promised >> 20,
+				    c->engine->mem_size >> 20);
+		ret = -ENOSPC;
+	} else {
+		vgpu_devmem_promised += q->devmem - c->quota.devmem;
+		mutex_lock(&c->lock);
+		c->quota = *q;
+		mutex_unlock(&c->lock);
+	}
+	mutex_unlock(&vgpu_dev_lock);
+	return ret;
 }
 
 static void vgpu_client_release(struct kref *ref)
@@ -140,6 +230,8 @@ static void vgpu_client_release(struct kref *ref)
 
 	mutex_lock(&vgpu_dev_lock);
 	list_del(&c->node);
+	vgpu_num_clients--;
+	vgpu_devmem_promised -= c->quota.devmem;
 	mutex_unlock(&vgpu_dev_lock);
 	xa_destroy(&c->bos);
 	xa_destroy(&c->ctxs);
@@ -151,6 +243,56 @@ static void vgpu_client_release(struct kref *ref)
 void vgpu_client_put(struct vgpu_client *c)
 {
 	kref_put(&c->ref, vgpu_client_release);
+}
+
+/**
+ * vgpu_client_hang() - count a hung context of a client
+ * @c: client
+ *
+ * Return: true if the client has now reached hang_limit and must be
+ * banned (once: the caller calls vgpu_client_ban()).
+ */
+bool vgpu_client_hang(struct vgpu_client *c)
+{
+	bool ban;
+
+	mutex_lock(&c->lock);
+	c->hangs++;
+	ban = vgpu_hang_limit && c->hangs >= vgpu_hang_limit && !c->banned;
+	mutex_unlock(&c->lock);
+	return ban;
+}
+
+/**
+ * vgpu_client_jobs_done() - return what a finished job charged
+ * @c: client
+ * @cmds: its number of commands
+ */
+void vgpu_client_jobs_done(struct vgpu_client *c, u32 cmds)
+{
+	mutex_lock(&c->lock);
+	c->num_jobs--;
+	c->num_cmds -= cmds;
+	mutex_unlock(&c->lock);
+}
+
+/* Charges a job of @cmds commands to the client's job quotas. */
+static int vgpu_client_jobs_reserve(struct vgpu_client *c, u32 cmds)
+{
+	int ret = 0;
+
+	mutex_lock(&c->lock);
+	if (c->num_jobs >= c->quota.jobs || cmds > c->quota.cmds ||
+	    c->num_cmds > c->quota.cmds - cmds) {
+		pr_info_ratelimited("vgpu: client %s: queued work quota (%u jobs, %u commands) reached\n",
+				    c->name, c->quota.jobs, c->quota.cmds);
+		ret = -EDQUOT;
+	} else {
+		c->num_jobs++;
+		c->num_cmds += cmds;
+	}
+	mutex_unlock(&c->lock);
+	return ret;
 }
 
 static void vgpu_bo_release(struct kref *ref)
@@ -196,11 +338,15 @@ struct vgpu_bo *vgpu_bo_lookup(struct vgpu_client *c, u32 handle)
 	return bo;
 }
 
+static void vgpu_ctx_unmap_all(struct vgpu_ctx *ctx);
+
 static void vgpu_ctx_release(struct kref *ref)
 {
 	struct vgpu_ctx *ctx = container_of(ref, struct vgpu_ctx, ref);
 	struct vgpu_client *c = ctx->client;
 
+	/* Every mapping holds its object: release them all here too. */
+	vgpu_ctx_unmap_all(ctx);
 	c->engine->ops->ctx_destroy(c->engine, ctx->ectx);
 	vgpu_vm_fini(&ctx->vm);
 	mutex_destroy(&ctx->vm_lock);
@@ -273,7 +419,7 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 		goto err_free;
 
 	mutex_lock(&c->lock);
-	if (c->banned) {
+	if (c->banned || c->closing) {
 		ret = -EIO;
 	} else if (c->num_ctxs >= c->quota.contexts) {
 		pr_info_ratelimited("vgpu: client %s: context quota (%u) reached\n",
@@ -303,16 +449,39 @@ err_free:
 	return ret;
 }
 
-/* Removes every mapping of a dead context and releases its objects. */
+/* Charges @size bytes of mappings to the client (negative: returns). */
+static int vgpu_client_map_charge(struct vgpu_client *c, s64 size)
+{
+	int ret = 0;
+
+	mutex_lock(&c->lock);
+	if (size > 0 && (size > c->quota.mapped ||
+			 c->mapped_bytes > c->quota.mapped - size)) {
+		pr_info_ratelimited("vgpu: client %s: mapping quota (%llu MiB) reached\n",
+				    c->name, c->quota.mapped >> 20);
+		ret = -EDQUOT;
+	} else {
+		c->mapped_bytes += size;
+	}
+	mutex_unlock(&c->lock);
+	return ret;
+}
+
+/*
+ * Removes every mapping of a dead context, releases its objects and
+ * refuses further VM_BINDs on it.
+ */
 static void vgpu_ctx_unmap_all(struct vgpu_ctx *ctx)
 {
 	struct vgpu_engine *e = ctx->client->engine;
 	struct vgpu_mapping m;
 
 	mutex_lock(&ctx->vm_lock);
+	ctx->unbound = true;
 	while (ctx->vm.count) {
 		vgpu_vm_remove(&ctx->vm, ctx->vm.count - 1, &m);
 		e->ops->unmap(e, ctx->ectx, m.va, m.size);
+		vgpu_client_map_charge(ctx->client, -(s64)m.size);
 		VGPU_STAT(ctx->client, mappings, -1);
 		vgpu_bo_put(m.bo);
 	}
@@ -562,6 +731,7 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 		if (ret < 0)
 			return ret;
 		e->ops->unmap(e, ctx->ectx, op->va, op->size);
+		vgpu_client_map_charge(c, -(s64)op->size);
 		if (ret == VGPU_VM_CUT_REMOVED) {
 			VGPU_STAT(c, mappings, -1);
 			vgpu_bo_put(m.bo);
@@ -592,10 +762,13 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 		ret = 0;	/* extending a mapping takes no new slot */
 	if (ret)
 		goto err_put;
+	ret = vgpu_client_map_charge(c, m.size);
+	if (ret)
+		goto err_put;
 	ret = e->ops->map(e, ctx->ectx, m.va, &bo->backing, m.bo_offset, m.size,
 			  m.perms);
 	if (ret)
-		goto err_put;
+		goto err_charge;
 	if (merge >= 0) {
 		/* The neighbour already holds a reference to @bo. */
 		vgpu_vm_extend(&ctx->vm, merge, m.size);
@@ -605,11 +778,13 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 	ret = vgpu_vm_insert(&ctx->vm, &m);
 	if (ret) {
 		e->ops->unmap(e, ctx->ectx, m.va, m.size);
-		goto err_put;
+		goto err_charge;
 	}
 	VGPU_STAT(c, mappings, 1);
 	return 0;	/* the mapping keeps the reference */
 
+err_charge:
+	vgpu_client_map_charge(c, -(s64)m.size);
 err_put:
 	vgpu_bo_put(bo);
 	return ret;
@@ -623,7 +798,8 @@ err_put:
  * @n: number of @ops
  * @done: out, operations applied (all before the first failing one)
  *
- * Return: 0 or the error of the first failing operation.
+ * Return: 0 or the error of the first failing operation; -ENOENT for a
+ * context unknown or being destroyed; -EDQUOT past the mapping quota.
  */
 int vgpu_op_vm_bind(struct vgpu_client *c, u32 ctx_id,
 		    const struct drm_vgpu_vm_bind_op *ops, u32 n, u32 *done)
@@ -636,11 +812,14 @@ int vgpu_op_vm_bind(struct vgpu_client *c, u32 ctx_id,
 	if (!ctx)
 		return -ENOENT;
 	mutex_lock(&ctx->vm_lock);
-	for (i = 0; i < n; i++) {
+	/* A context being destroyed has dropped its mappings for good. */
+	for (i = 0; i < n && !ctx->unbound; i++) {
 		ret = vgpu_bind_one(c, ctx, &ops[i]);
 		if (ret)
 			break;
 	}
+	if (ctx->unbound && !ret)
+		ret = -ENOENT;
 	mutex_unlock(&ctx->vm_lock);
 	*done = i;
 	vgpu_ctx_put(ctx);
@@ -659,7 +838,8 @@ int vgpu_op_vm_bind(struct vgpu_client *c, u32 ctx_id,
  * @seqno: out, sequence number of the job on its context
  *
  * Return: 0; -EINVAL for a bad command; -ENOENT for an unknown context;
- * -EIO if the context has faulted, hung or been banned; -ENOMEM.
+ * -EIO if the context has faulted, hung or been banned; -EDQUOT past the
+ * client's queued-work quotas; -ENOMEM.
  */
 int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
 		   struct drm_vgpu_cmd *cmds, u32 num_cmds,
@@ -682,13 +862,20 @@ int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
 	ctx = vgpu_ctx_get(c, ctx_id);
 	if (!ctx)
 		return -ENOENT;
+	ret = vgpu_client_jobs_reserve(c, num_cmds);
+	if (ret) {
+		vgpu_ctx_put(ctx);
+		return ret;
+	}
 	job = vgpu_job_alloc(ctx, cmds, num_cmds, in, num_in);
 	if (IS_ERR(job)) {
+		vgpu_client_jobs_done(c, num_cmds);
 		vgpu_ctx_put(ctx);
 		return PTR_ERR(job);
 	}
 	ret = vgpu_sched_submit(job, seqno, out);
 	if (ret) {
+		vgpu_client_jobs_done(c, num_cmds);
 		vgpu_job_abort(job);
 		return ret;
 	}
@@ -712,7 +899,7 @@ void vgpu_client_destroy(struct vgpu_client *c)
 	unsigned long id;
 
 	mutex_lock(&c->lock);
-	c->banned = true;	/* no new contexts while we tear down */
+	c->closing = true;	/* no new contexts while we tear down */
 	mutex_unlock(&c->lock);
 	xa_for_each(&c->ctxs, id, ctx) {
 		mutex_lock(&c->lock);

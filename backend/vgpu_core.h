@@ -71,17 +71,25 @@ struct vgpu_stats {
 };
 
 /**
- * struct vgpu_quota - what one client may hold
- * @devmem: device memory, bytes
+ * struct vgpu_quota - what one client may hold, and so make dom0 hold
+ * @devmem: device memory, bytes; promised to the client when it is
+ *	created (the sum over all clients never exceeds the engine's)
  * @hostmem: host-memory objects, bytes
  * @contexts: contexts
  * @objects: buffer objects
+ * @mapped: GPU mappings over all its contexts, bytes; bounds the engine's
+ *	page tables (vgpu-sim: one 4 KiB table per 2 MiB mapped)
+ * @jobs: submissions queued or running
+ * @cmds: commands of those submissions (each held in dom0 memory)
  */
 struct vgpu_quota {
 	u64 devmem;
 	u64 hostmem;
 	u32 contexts;
 	u32 objects;
+	u64 mapped;
+	u32 jobs;
+	u32 cmds;
 };
 
 /**
@@ -91,18 +99,25 @@ struct vgpu_quota {
  * @name: who it is ("pid 123 vecadd", "domain 5")
  * @engine: the engine, pinned for the client's life
  * @quota: limits, from the module parameters at creation; a transport
- *	may lower or raise them before first use (per-guest quotas)
- * @lock: protects @bos, @ctxs, @banned and the usage counts below
+ *	may change them with vgpu_client_set_quota() before first use
+ *	(per-guest quotas)
+ * @lock: protects @bos, @ctxs, @hangs, @banned, @closing and the usage
+ *	counts below; taken inside a context's vm_lock, never around it
  * @bos: handle -> struct vgpu_bo
  * @ctxs: id -> struct vgpu_ctx
  * @device_bytes: device memory held, bytes
  * @host_bytes: host memory held, bytes
  * @num_bos: objects held
  * @num_ctxs: contexts held
- * @hangs: contexts of this client that hung
+ * @mapped_bytes: GPU mappings held over all contexts, bytes
+ * @num_jobs: submissions queued or running
+ * @num_cmds: their commands
+ * @hangs: contexts of this client that hung (a transport may carry the
+ *	count over from an earlier client of the same guest)
  * @banned: too many hangs: no new work accepted
+ * @closing: being destroyed: no new contexts
  * @stats: counters of this client
- * @node: entry in the device's client list
+ * @node: entry in the device's client list (vgpu_dev_lock)
  */
 struct vgpu_client {
 	struct kref ref;
@@ -110,15 +125,19 @@ struct vgpu_client {
 	char name[48];
 	struct vgpu_engine *engine;
 	struct vgpu_quota quota;
-	struct mutex lock;	/* protects bos, ctxs, usage counts, banned */
+	struct mutex lock;	/* bos, ctxs, usage counts, hangs, banned, closing */
 	struct xarray bos;
 	struct xarray ctxs;
 	u64 device_bytes;
 	u64 host_bytes;
 	u32 num_bos;
 	u32 num_ctxs;
+	u64 mapped_bytes;
+	u32 num_jobs;
+	u32 num_cmds;
 	u32 hangs;
 	bool banned;
+	bool closing;
 	struct vgpu_stats stats;
 	struct list_head node;
 };
@@ -129,9 +148,11 @@ struct vgpu_client {
  * @client: owner (a reference, dropped when the context is freed)
  * @id: id in the client's table
  * @priority: DRM_VGPU_PRIO_*
- * @vm_lock: protects @vm and the engine's page tables of @ectx; held
- *	by the scheduler while a job of this context runs
+ * @vm_lock: protects @vm, @unbound and the engine's page tables of
+ *	@ectx; held by the scheduler while a job of this context runs
  * @vm: mappings
+ * @unbound: the context is being destroyed and its mappings are gone:
+ *	VM_BIND is refused
  * @ectx: engine state
  * @fence_ctx: dma_fence context of the jobs
  * @queue: jobs not yet completed, in order (protected by vgpu_sched.lock)
@@ -149,8 +170,9 @@ struct vgpu_ctx {
 	struct vgpu_client *client;
 	u32 id;
 	u32 priority;
-	struct mutex vm_lock;	/* protects vm and the engine's page tables */
+	struct mutex vm_lock;	/* vm, unbound, the engine's page tables */
 	struct vgpu_vm vm;
+	bool unbound;
 	struct vgpu_engine_ctx *ectx;
 	u64 fence_ctx;
 	struct list_head queue;
@@ -194,6 +216,10 @@ extern unsigned int vgpu_quota_devmem_mb;
 extern unsigned int vgpu_quota_hostmem_mb;
 extern unsigned int vgpu_quota_contexts;
 extern unsigned int vgpu_quota_objects;
+extern unsigned int vgpu_quota_mapped_mb;
+extern unsigned int vgpu_quota_jobs;
+extern unsigned int vgpu_quota_cmds;
+extern unsigned int vgpu_max_clients;
 extern unsigned int vgpu_max_mappings;
 extern unsigned int vgpu_timeslice_ms;
 extern unsigned int vgpu_hang_limit;
@@ -206,7 +232,10 @@ void vgpu_engine_put(struct vgpu_engine *e);
 
 /* Clients. */
 struct vgpu_client *vgpu_client_create(const char *name);
+int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q);
 void vgpu_client_destroy(struct vgpu_client *c);
+bool vgpu_client_hang(struct vgpu_client *c);
+void vgpu_client_jobs_done(struct vgpu_client *c, u32 cmds);
 void vgpu_client_put(struct vgpu_client *c);
 int vgpu_clients_show(struct seq_file *m, void *unused);
 

@@ -11,6 +11,12 @@
  * context, and serialises them per engine context: map/unmap and run for
  * one context never overlap.  An engine module is pinned (try_module_get)
  * for as long as any client uses it.
+ *
+ * run() is the engine's time contract: it returns within its budget plus
+ * one bounded unit of work that the engine documents (vgpu-sim: one
+ * chunk of a copy or fill, or one interpreter chunk), whatever the
+ * commands ask, and ends a command that has used the engine's watchdog
+ * time with VGPU_JOB_TIMEDOUT.  It waits for nothing but the CPU.
  */
 #ifndef VGPU_ENGINE_H
 #define VGPU_ENGINE_H
@@ -42,6 +48,10 @@ struct vgpu_backing {
  * @cmds: validated commands (kernel memory)
  * @num_cmds: number of @cmds
  * @next_cmd: progress: index of the next command to run (engine updates)
+ * @cmd_done: progress inside command @next_cmd, e.g. bytes copied (engine
+ *	updates; zero when a command starts)
+ * @cmd_busy_ns: engine time command @next_cmd has used so far, for the
+ *	engine's watchdog (engine updates; zero when a command starts)
  * @engine_priv: engine state of a command in progress (engine owns)
  * @busy_ns: engine time this job has consumed (engine updates)
  * @fault_kind: DRM_VGPU_FAULT_* when run() returned VGPU_JOB_FAULTED
@@ -51,6 +61,8 @@ struct vgpu_engine_job {
 	const struct drm_vgpu_cmd *cmds;
 	u32 num_cmds;
 	u32 next_cmd;
+	u64 cmd_done;
+	u64 cmd_busy_ns;
 	void *engine_priv;
 	u64 busy_ns;
 	u32 fault_kind;

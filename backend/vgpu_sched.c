@@ -200,6 +200,7 @@ static void vgpu_job_finish(struct vgpu_job *job, int err)
 	if (err == -ECANCELED)
 		VGPU_STAT(c, cancelled, 1);
 	VGPU_STAT(c, completed, 1);
+	vgpu_client_jobs_done(c, job->ej.num_cmds);
 	vgpu_job_put_deps(job);
 	kvfree(job->ej.cmds);
 	job->ej.cmds = NULL;
@@ -266,19 +267,33 @@ void vgpu_sched_ctx_status(struct vgpu_ctx *ctx, struct drm_vgpu_ctx_status *a)
 /**
  * vgpu_client_ban() - refuse all further work of a client
  * @c: client whose contexts hung too often
+ *
+ * Kills the client's contexts one at a time, each held by a reference
+ * and with no lock of the client held: cancelling a job takes c->lock.
  */
 void vgpu_client_ban(struct vgpu_client *c)
 {
+	unsigned long id = 0;
 	struct vgpu_ctx *ctx;
-	unsigned long id;
+	u32 hangs;
 
 	mutex_lock(&c->lock);
-	c->banned = true;
-	xa_for_each(&c->ctxs, id, ctx)
-		vgpu_sched_ctx_kill(ctx, DRM_VGPU_CTX_BANNED);
+	c->banned = true;	/* from here no new context */
+	hangs = c->hangs;
 	mutex_unlock(&c->lock);
+	for (;; id++) {
+		mutex_lock(&c->lock);
+		ctx = xa_find(&c->ctxs, &id, ULONG_MAX, XA_PRESENT);
+		if (ctx)
+			kref_get(&ctx->ref);
+		mutex_unlock(&c->lock);
+		if (!ctx)
+			break;
+		vgpu_sched_ctx_kill(ctx, DRM_VGPU_CTX_BANNED);
+		vgpu_ctx_put(ctx);
+	}
 	pr_warn_ratelimited("vgpu: client %s banned after %u hung contexts\n",
-			    c->name, c->hangs);
+			    c->name, hangs);
 }
 
 /* Next runnable job, round-robin over contexts; marks it running. */
@@ -345,8 +360,6 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	case VGPU_JOB_TIMEDOUT:
 		if (ctx->status == DRM_VGPU_CTX_OK)
 			ctx->status = DRM_VGPU_CTX_HUNG;
-		c->hangs++;
-		ban = vgpu_hang_limit && c->hangs >= vgpu_hang_limit;
 		err = -ETIMEDOUT;
 		break;
 	}
@@ -360,6 +373,7 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 				    job->ej.fault_kind);
 	} else if (st == VGPU_JOB_TIMEDOUT) {
 		VGPU_STAT(c, hangs, 1);
+		ban = vgpu_client_hang(c);
 		pr_info_ratelimited("vgpu: client %s context %u hung: watchdog expired\n",
 				    c->name, ctx->id);
 	}

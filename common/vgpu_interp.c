@@ -47,7 +47,8 @@ void vgpu_launch_fini(struct vgpu_launch *l)
 	l->shared = NULL;
 }
 
-static void vgpu_block_start(struct vgpu_launch *l)
+/* Returns the work units it cost (see VGPU_BLOCK_START_COST). */
+static u64 vgpu_block_start(struct vgpu_launch *l)
 {
 	u32 i;
 
@@ -63,6 +64,7 @@ static void vgpu_block_start(struct vgpu_launch *l)
 	l->cur = 0;
 	l->exited = 0;
 	l->block_live = true;
+	return VGPU_BLOCK_START_COST(l->nthreads, l->d.shared_size);
 }
 
 static void vgpu_thread_sregs(struct vgpu_launch *l)
@@ -506,12 +508,30 @@ fault:
 	return VGPU_RUN_FAULT;
 }
 
+/* Takes @cost work units from *@left; what is not there goes to *@over. */
+static inline void vgpu_charge(u64 *left, u64 *over, u64 cost)
+{
+	if (*left >= cost) {
+		*left -= cost;
+	} else {
+		*over += cost - *left;
+		*left = 0;
+	}
+}
+
 /**
- * vgpu_launch_run() - run a launch for at most @budget thread-instructions
+ * vgpu_launch_run() - run a launch for at most @budget work units
  * @l: launch state from vgpu_launch_init()
  * @pt: the context's page tables; must not change during the call
- * @budget: maximum number of thread-instructions to execute
- * @executed: out, thread-instructions executed
+ * @budget: work units: one per thread-instruction, plus the cost of
+ *	starting a block (VGPU_BLOCK_START_COST) and of releasing a barrier
+ *	(VGPU_BARRIER_COST); the run stops before the first instruction it
+ *	can no longer pay for
+ * @executed: out, work units used
+ *
+ * A block start or a barrier release goes ahead when any budget is left
+ * and is charged in full, so one call overruns @budget by at most one
+ * VGPU_BLOCK_START_COST, and *@executed counts that overrun too.
  *
  * Return: VGPU_RUN_DONE when the grid has completed, VGPU_RUN_BUDGET when
  * the budget ran out first (call again to resume), VGPU_RUN_FAULT when a
@@ -521,7 +541,7 @@ enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,
 				     const struct vgpu_pt *pt, u64 budget,
 				     u64 *executed)
 {
-	u64 left = budget;
+	u64 left = budget, over = 0;
 
 	/* Mappings may have changed since the last slice. */
 	memset(l->tlb, 0, sizeof(l->tlb));
@@ -529,8 +549,11 @@ enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,
 		struct vgpu_thread *t;
 		u32 i;
 
-		if (!l->block_live)
-			vgpu_block_start(l);
+		if (!l->block_live) {
+			if (!left)
+				break;
+			vgpu_charge(&left, &over, vgpu_block_start(l));
+		}
 		if (l->cur == l->nthreads) {
 			if (l->exited == l->nthreads) {
 				l->block_live = false;
@@ -538,9 +561,13 @@ enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,
 					l->done = true;
 				continue;
 			}
+			if (!left)
+				break;
 			for (i = 0; i < l->nthreads; i++)
 				if (l->t[i].state == VGPU_T_BARRIER)
 					l->t[i].state = VGPU_T_READY;
+			vgpu_charge(&left, &over,
+				    VGPU_BARRIER_COST(l->nthreads));
 			l->cur = 0;
 			continue;
 		}
@@ -553,13 +580,13 @@ enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,
 			break;
 		vgpu_thread_sregs(l);
 		if (vgpu_run_thread(l, pt, t, &left) == VGPU_RUN_FAULT) {
-			*executed = budget - left;
+			*executed = budget - left + over;
 			return VGPU_RUN_FAULT;
 		}
 		if (t->state != VGPU_T_READY)
 			l->cur++;
 	}
-	*executed = budget - left;
+	*executed = budget - left + over;
 	return l->done ? VGPU_RUN_DONE : VGPU_RUN_BUDGET;
 }
 
@@ -577,78 +604,95 @@ static u8 *vgpu_mem_page(const struct vgpu_pt *pt, u64 va, unsigned long need,
 }
 
 /**
- * vgpu_mem_copy() - copy between GPU addresses, page by page
+ * vgpu_mem_copy() - copy between GPU addresses, page by page, resumable
  * @pt: page tables
  * @dst: destination GPU address (needs W)
  * @src: source GPU address (needs R)
  * @size: bytes
+ * @done: in/out, bytes already copied; the copy resumes there
+ * @max: bytes to copy in this call at most (a chunk; not 0)
  * @fault_addr: out, the address that faulted
  * @fault_kind: out, VGPU_FAULT_*
  *
  * Ranges may overlap only if @dst <= @src or they do not overlap (copies
- * go forward, chunk by chunk, like a DMA engine).  A fault stops the copy
- * with the bytes before the faulting page already copied.
+ * go forward, page piece by page piece, like a DMA engine).  A fault
+ * stops the copy with the bytes before the faulting page already copied.
+ * Bounding each call by @max lets the engine check its clock between
+ * chunks whatever the size and however the pages alias.
  *
- * Return: VGPU_RUN_DONE or VGPU_RUN_FAULT.
+ * Return: VGPU_RUN_DONE, VGPU_RUN_BUDGET (@max bytes copied, more to go:
+ * call again) or VGPU_RUN_FAULT.
  */
 enum vgpu_run_result vgpu_mem_copy(const struct vgpu_pt *pt, u64 dst, u64 src,
-				   u64 size, u64 *fault_addr, u32 *fault_kind)
+				   u64 size, u64 *done, u64 max,
+				   u64 *fault_addr, u32 *fault_kind)
 {
-	while (size) {
-		u64 n = size;
+	u64 moved = 0;
+
+	while (*done < size) {
+		u64 s_va = src + *done, d_va = dst + *done;
+		u64 n = size - *done;
 		u8 *s, *d;
 
-		s = vgpu_mem_page(pt, src, VGPU_PTE_R, fault_addr, fault_kind);
+		if (moved >= max)
+			return VGPU_RUN_BUDGET;
+		s = vgpu_mem_page(pt, s_va, VGPU_PTE_R, fault_addr, fault_kind);
 		if (!s)
 			return VGPU_RUN_FAULT;
-		d = vgpu_mem_page(pt, dst, VGPU_PTE_W, fault_addr, fault_kind);
+		d = vgpu_mem_page(pt, d_va, VGPU_PTE_W, fault_addr, fault_kind);
 		if (!d)
 			return VGPU_RUN_FAULT;
-		if (n > VGPU_PAGE_SIZE - (src & VGPU_PAGE_MASK))
-			n = VGPU_PAGE_SIZE - (src & VGPU_PAGE_MASK);
-		if (n > VGPU_PAGE_SIZE - (dst & VGPU_PAGE_MASK))
-			n = VGPU_PAGE_SIZE - (dst & VGPU_PAGE_MASK);
+		if (n > VGPU_PAGE_SIZE - (s_va & VGPU_PAGE_MASK))
+			n = VGPU_PAGE_SIZE - (s_va & VGPU_PAGE_MASK);
+		if (n > VGPU_PAGE_SIZE - (d_va & VGPU_PAGE_MASK))
+			n = VGPU_PAGE_SIZE - (d_va & VGPU_PAGE_MASK);
 		memmove(d, s, n);
-		src += n;
-		dst += n;
-		size -= n;
+		*done += n;
+		moved += n;
 	}
 	return VGPU_RUN_DONE;
 }
 
 /**
- * vgpu_mem_fill() - fill GPU memory with a 32-bit pattern
+ * vgpu_mem_fill() - fill GPU memory with a 32-bit pattern, resumable
  * @pt: page tables
  * @dst: destination GPU address, 4-byte aligned (needs W)
  * @size: bytes, a multiple of 4
  * @value: pattern
+ * @done: in/out, bytes already filled; the fill resumes there
+ * @max: bytes to fill in this call at most (a chunk; not 0)
  * @fault_addr: out, the address that faulted
  * @fault_kind: out, VGPU_FAULT_*
  *
- * Return: VGPU_RUN_DONE or VGPU_RUN_FAULT.
+ * Return: VGPU_RUN_DONE, VGPU_RUN_BUDGET (call again) or VGPU_RUN_FAULT.
  */
 enum vgpu_run_result vgpu_mem_fill(const struct vgpu_pt *pt, u64 dst,
-				   u64 size, u32 value, u64 *fault_addr,
-				   u32 *fault_kind)
+				   u64 size, u32 value, u64 *done, u64 max,
+				   u64 *fault_addr, u32 *fault_kind)
 {
+	u64 moved = 0;
+
 	if ((dst | size) & 3) {
 		*fault_addr = dst;
 		*fault_kind = VGPU_FAULT_MISALIGNED;
 		return VGPU_RUN_FAULT;
 	}
-	while (size) {
-		u64 n = VGPU_PAGE_SIZE - (dst & VGPU_PAGE_MASK), i;
-		u8 *d = vgpu_mem_page(pt, dst, VGPU_PTE_W, fault_addr,
-				      fault_kind);
+	while (*done < size) {
+		u64 va = dst + *done;
+		u64 n = VGPU_PAGE_SIZE - (va & VGPU_PAGE_MASK), i;
+		u8 *d;
 
+		if (moved >= max)
+			return VGPU_RUN_BUDGET;
+		d = vgpu_mem_page(pt, va, VGPU_PTE_W, fault_addr, fault_kind);
 		if (!d)
 			return VGPU_RUN_FAULT;
-		if (n > size)
-			n = size;
+		if (n > size - *done)
+			n = size - *done;
 		for (i = 0; i < n; i += 4)
 			vgpu_store32(d + i, value);
-		dst += n;
-		size -= n;
+		*done += n;
+		moved += n;
 	}
 	return VGPU_RUN_DONE;
 }

@@ -69,6 +69,17 @@ struct vgpu_launch {
 	struct vgpu_tlb_entry tlb[VGPU_TLB_ENTRIES];
 };
 
+/*
+ * Work units: the interpreter's budget.  One thread-instruction costs one
+ * unit; starting a block (clearing every thread's registers and the
+ * block's shared memory) and releasing a barrier (a pass over the block's
+ * threads) cost what that work takes in time, at one unit per 32 bytes
+ * cleared (about one instruction's time) and per thread released.
+ */
+#define VGPU_BLOCK_START_COST(nthreads, shared)				\
+	((u64)(nthreads) * (sizeof(struct vgpu_thread) / 32) + (shared) / 32 + 1)
+#define VGPU_BARRIER_COST(nthreads)	((u64)(nthreads))
+
 enum vgpu_run_result {
 	VGPU_RUN_DONE,		/* every thread of every block exited */
 	VGPU_RUN_BUDGET,	/* ran out of budget, can resume */
@@ -106,11 +117,15 @@ enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,
 				     const struct vgpu_pt *pt, u64 budget,
 				     u64 *executed);
 
-/* GPU-side memory copy and fill through page tables, with checks. */
+/*
+ * GPU-side memory copy and fill through page tables, with checks, in
+ * chunks of at most @max bytes per call (resumable at *@done).
+ */
 enum vgpu_run_result vgpu_mem_copy(const struct vgpu_pt *pt, u64 dst, u64 src,
-				   u64 size, u64 *fault_addr, u32 *fault_kind);
+				   u64 size, u64 *done, u64 max,
+				   u64 *fault_addr, u32 *fault_kind);
 enum vgpu_run_result vgpu_mem_fill(const struct vgpu_pt *pt, u64 dst,
-				   u64 size, u32 value, u64 *fault_addr,
-				   u32 *fault_kind);
+				   u64 size, u32 value, u64 *done, u64 max,
+				   u64 *fault_addr, u32 *fault_kind);
 
 #endif /* VGPU_INTERP_H */

@@ -231,7 +231,9 @@ static void interp_budget_stops_endless_loop(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpu_launch_run(&e->l, &e->pt, 500, &ran),
 			VGPU_RUN_BUDGET);
 	KUNIT_EXPECT_EQ(test, ran, 500ULL);
-	KUNIT_EXPECT_EQ(test, e->l.t[0].r[1], 5250ULL);
+	/* Thread 0 ran everything but the block's start, two per add. */
+	KUNIT_EXPECT_EQ(test, e->l.t[0].r[1],
+			(10500 - VGPU_BLOCK_START_COST(8, 0)) / 2);
 	vgpu_launch_fini(&e->l);
 }
 
@@ -284,24 +286,129 @@ static void interp_faults(struct kunit *test)
 static void interp_copy_fill(struct kunit *test)
 {
 	struct interp_env *e = test->priv;
-	u64 addr = 0;
+	u64 addr = 0, done = 0;
 	u32 kind = 0;
 	u32 *o = (u32 *)e->data;
 
 	KUNIT_EXPECT_EQ(test, vgpu_mem_fill(&e->pt, DATA_VA + 4092, 8, 0xabcd,
-					    &addr, &kind), VGPU_RUN_DONE);
+					    &done, ~0ULL, &addr, &kind),
+			VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, done, 8ULL);
 	KUNIT_EXPECT_EQ(test, o[1023], 0xabcdu);
 	KUNIT_EXPECT_EQ(test, o[1024], 0xabcdu);
+	done = 0;
 	KUNIT_EXPECT_EQ(test, vgpu_mem_copy(&e->pt, DATA_VA, DATA_VA + 4092, 8,
-					    &addr, &kind), VGPU_RUN_DONE);
+					    &done, ~0ULL, &addr, &kind),
+			VGPU_RUN_DONE);
 	KUNIT_EXPECT_EQ(test, o[0], 0xabcdu);
-	KUNIT_EXPECT_EQ(test, vgpu_mem_copy(&e->pt, RO_VA, DATA_VA, 4, &addr,
-					    &kind), VGPU_RUN_FAULT);
+	done = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_mem_copy(&e->pt, RO_VA, DATA_VA, 4, &done,
+					    ~0ULL, &addr, &kind),
+			VGPU_RUN_FAULT);
 	KUNIT_EXPECT_EQ(test, kind, (u32)VGPU_FAULT_PERM);
 	KUNIT_EXPECT_EQ(test, addr, RO_VA);
-	KUNIT_EXPECT_EQ(test, vgpu_mem_fill(&e->pt, DATA_VA + 2, 4, 0, &addr,
-					    &kind), VGPU_RUN_FAULT);
+	done = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_mem_fill(&e->pt, DATA_VA + 2, 4, 0, &done,
+					    ~0ULL, &addr, &kind),
+			VGPU_RUN_FAULT);
 	KUNIT_EXPECT_EQ(test, kind, (u32)VGPU_FAULT_MISALIGNED);
+}
+
+/*
+ * A copy or fill stops after each chunk however large it is, and resumes
+ * where it stopped: the engine can look at its clock in between.  Here
+ * the same pages are mapped at every 16 KiB of a 1 MiB range (aliases),
+ * the worst case for a copy without chunks.
+ */
+static void interp_copy_fill_chunks(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 alias = 0x1000000, span = 0x100000, chunk = 8192;
+	u64 addr = 0, done = 0, va, calls = 0;
+	enum vgpu_run_result r;
+	u32 kind = 0;
+	u32 *o = (u32 *)e->data;
+
+	for (va = alias; va < alias + span; va += 4 * PAGE_SIZE)
+		KUNIT_ASSERT_EQ(test, vgpu_pt_map(&e->pt, va, e->data,
+						  4 * PAGE_SIZE,
+						  VGPU_PTE_R | VGPU_PTE_W), 0);
+	do {
+		u64 before = done;
+
+		r = vgpu_mem_fill(&e->pt, alias, span, 0x5a5a, &done, chunk,
+				  &addr, &kind);
+		KUNIT_EXPECT_LE(test, done - before, chunk);
+		calls++;
+	} while (r == VGPU_RUN_BUDGET && calls < 1000);
+	KUNIT_EXPECT_EQ(test, r, VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, done, span);
+	KUNIT_EXPECT_EQ(test, calls, span / chunk);
+	KUNIT_EXPECT_EQ(test, o[4095], 0x5a5au);
+	o[0] = 7;
+	done = 0;
+	calls = 0;
+	do {
+		r = vgpu_mem_copy(&e->pt, alias + span - 4 * PAGE_SIZE, alias,
+				  span - 4 * PAGE_SIZE, &done, chunk, &addr,
+				  &kind);
+		calls++;
+	} while (r == VGPU_RUN_BUDGET && calls < 1000);
+	KUNIT_EXPECT_EQ(test, r, VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, calls, (span - 4 * PAGE_SIZE) / chunk);
+	KUNIT_EXPECT_EQ(test, o[0], 7u);
+}
+
+/*
+ * Starting a block costs budget: a grid of 65535 one-thread blocks that
+ * clear 48 KiB of shared memory each and run one instruction must not
+ * fit in a budget of 65536 units (it did when only instructions counted).
+ */
+static void interp_block_start_is_charged(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = { I(EXIT, 0, 0, 0, 0) };
+	const u64 cost = VGPU_BLOCK_START_COST(1, VGPU_MAX_SHARED);
+	struct vgpu_launch_desc d = {
+		.code_va = CODE_VA, .grid = { 65535, 1, 1 },
+		.block = { 1, 1, 1 }, .shared_size = VGPU_MAX_SHARED,
+	};
+	u64 ran;
+
+	memcpy(e->code, prog, sizeof(prog));
+	KUNIT_ASSERT_EQ(test, vgpu_launch_init(&e->l, &d), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_launch_run(&e->l, &e->pt, 65536, &ran),
+			VGPU_RUN_BUDGET);
+	KUNIT_EXPECT_LE(test, e->l.block, 65536 / (cost + 1) + 1);
+	KUNIT_EXPECT_LE(test, ran, 65536 + cost);
+	vgpu_launch_fini(&e->l);
+}
+
+/* Barrier rounds cost budget too: 1024 threads, 64 barriers each. */
+static void interp_barrier_is_charged(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(LI, 1, 0, 0, 64), I(BAR, 0, 0, 0, 0), I(ADDI, 1, 1, 0, -1),
+		I(BNZ, 0, 1, 0, -2), I(EXIT, 0, 0, 0, 0),
+	};
+	struct vgpu_launch_desc d = {
+		.code_va = CODE_VA, .grid = { 1, 1, 1 }, .block = { 1024, 1, 1 },
+	};
+	u64 ran, total = 0;
+	enum vgpu_run_result r;
+
+	memcpy(e->code, prog, sizeof(prog));
+	KUNIT_ASSERT_EQ(test, vgpu_launch_init(&e->l, &d), 0);
+	do {
+		r = vgpu_launch_run(&e->l, &e->pt, 4096, &ran);
+		total += ran;
+	} while (r == VGPU_RUN_BUDGET);
+	KUNIT_EXPECT_EQ(test, r, VGPU_RUN_DONE);
+	/* 1 + 64 * 3 + 1 instructions a thread, 64 releases, one start */
+	KUNIT_EXPECT_EQ(test, total, 1024ULL * 194 + 64 * 1024 +
+			VGPU_BLOCK_START_COST(1024, 0));
+	vgpu_launch_fini(&e->l);
 }
 
 static struct kunit_case interp_cases[] = {
@@ -314,6 +421,9 @@ static struct kunit_case interp_cases[] = {
 	KUNIT_CASE(interp_budget_stops_endless_loop),
 	KUNIT_CASE_PARAM(interp_faults, fault_gen_params),
 	KUNIT_CASE(interp_copy_fill),
+	KUNIT_CASE(interp_copy_fill_chunks),
+	KUNIT_CASE(interp_block_start_is_charged),
+	KUNIT_CASE(interp_barrier_is_charged),
 	{}
 };
 

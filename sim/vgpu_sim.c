@@ -8,9 +8,9 @@
  * drm_mm.  Each context has its own page tables (common/vgpu_pt.c) that
  * map GPU virtual pages to VRAM or to host pages.  Jobs run on the
  * caller's thread (vgpu-back's scheduler) through the interpreter
- * (common/vgpu_interp.c), in chunks of instructions between which the
- * engine checks its time budget (preemption) and the watchdog, and gives
- * the CPU away.  See Documentation/sim-isa.rst.
+ * (common/vgpu_interp.c), and copies and fills page by page, both in
+ * bounded steps between which the engine checks its time budget
+ * (preemption) and the watchdog, and gives the CPU away.  See Documentation/sim-isa.rst.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -31,8 +31,15 @@ static unsigned int watchdog_ms = 2000;
 module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (default 2000)");
 
-/* Thread-instructions between two looks at the clock. */
-#define VGPU_SIM_CHUNK	BIT(16)
+/*
+ * One step of the engine, between two looks at the clock: interpreter
+ * work units (thread-instructions and their costs, see vgpu_interp.h) of
+ * a launch, or bytes of a copy or fill.  A slice overruns its budget by
+ * at most one step: about 0.1 ms on an idle core, a few ms under QEMU's
+ * emulation (Documentation/admin-guide.rst).
+ */
+#define VGPU_SIM_CHUNK		BIT(16)
+#define VGPU_SIM_MEM_CHUNK	(64 * 1024)
 
 struct vgpu_sim {
 	struct vgpu_engine engine;
@@ -51,7 +58,6 @@ struct vgpu_engine_ctx {
 
 struct vgpu_sim_launch {
 	struct vgpu_launch l;
-	u64 busy_ns;		/* engine time of this launch: the watchdog */
 };
 
 static struct vgpu_sim *sim;
@@ -140,105 +146,112 @@ static enum vgpu_job_status sim_fault(struct vgpu_engine *e,
 	return VGPU_JOB_FAULTED;
 }
 
-/* Runs the launch of @cmd until done, fault, watchdog or end of budget. */
-static enum vgpu_job_status sim_run_launch(struct vgpu_engine *e,
-					   struct vgpu_engine_ctx *c,
-					   struct vgpu_engine_job *job,
-					   const struct drm_vgpu_cmd *cmd,
-					   u64 start, u64 budget_ns)
+/* One interpreter chunk of the launch @cmd; starts the launch if needed. */
+static enum vgpu_run_result sim_launch_step(struct vgpu_engine_ctx *c,
+					    struct vgpu_engine_job *job,
+					    const struct drm_vgpu_cmd *cmd,
+					    u64 *addr, u32 *kind)
 {
 	struct vgpu_sim_launch *sl = job->engine_priv;
-	u64 last = ktime_get_ns();
+	enum vgpu_run_result r;
+	u64 n;
 
 	if (!sl) {
 		struct vgpu_launch_desc d = {
 			.code_va = cmd->src,
 			.shared_size = cmd->shared_size,
 		};
-		int ret;
 
 		memcpy(d.grid, cmd->grid, sizeof(d.grid));
 		memcpy(d.block, cmd->block, sizeof(d.block));
 		memcpy(d.params, cmd->params, sizeof(d.params));
+		*kind = DRM_VGPU_FAULT_ILLEGAL;
+		*addr = cmd->src;
 		sl = kvzalloc(sizeof(*sl), GFP_KERNEL);
 		if (!sl)
-			return sim_fault(e, job, DRM_VGPU_FAULT_ILLEGAL, cmd->src);
-		ret = vgpu_launch_init(&sl->l, &d);
-		if (ret) {
+			return VGPU_RUN_FAULT;
+		if (vgpu_launch_init(&sl->l, &d)) {
 			kvfree(sl);
-			return sim_fault(e, job, DRM_VGPU_FAULT_ILLEGAL, cmd->src);
+			return VGPU_RUN_FAULT;
 		}
 		job->engine_priv = sl;
 	}
-	for (;;) {
-		u64 n, now;
-		enum vgpu_run_result r = vgpu_launch_run(&sl->l, &c->pt,
-							 VGPU_SIM_CHUNK, &n);
+	r = vgpu_launch_run(&sl->l, &c->pt, VGPU_SIM_CHUNK, &n);
+	if (r == VGPU_RUN_FAULT) {
+		*kind = sl->l.fault_kind;
+		*addr = sl->l.fault_addr;
+	}
+	return r;
+}
 
-		now = ktime_get_ns();
-		sl->busy_ns += now - last;
-		last = now;
-		if (r == VGPU_RUN_DONE) {
-			sim_job_release(e, job);
-			return VGPU_JOB_DONE;
-		}
-		if (r == VGPU_RUN_FAULT)
-			return sim_fault(e, job, sl->l.fault_kind,
-					 sl->l.fault_addr);
-		if (sl->busy_ns >= (u64)watchdog_ms * NSEC_PER_MSEC) {
-			sim_job_release(e, job);
-			return VGPU_JOB_TIMEDOUT;
-		}
-		if (now - start >= budget_ns)
-			return VGPU_JOB_PREEMPTED;
-		cond_resched();
+/* One bounded step of command @cmd: a chunk of work, then the clock. */
+static enum vgpu_run_result sim_step(struct vgpu_engine_ctx *c,
+				     struct vgpu_engine_job *job,
+				     const struct drm_vgpu_cmd *cmd,
+				     u64 *addr, u32 *kind)
+{
+	switch (cmd->op) {
+	case DRM_VGPU_CMD_COPY:
+		return vgpu_mem_copy(&c->pt, cmd->dst, cmd->src, cmd->size,
+				     &job->cmd_done, VGPU_SIM_MEM_CHUNK, addr,
+				     kind);
+	case DRM_VGPU_CMD_FILL:
+		return vgpu_mem_fill(&c->pt, cmd->dst, cmd->size, cmd->value,
+				     &job->cmd_done, VGPU_SIM_MEM_CHUNK, addr,
+				     kind);
+	case DRM_VGPU_CMD_LAUNCH:
+		return sim_launch_step(c, job, cmd, addr, kind);
+	default:	/* the core validated every command */
+		*kind = DRM_VGPU_FAULT_ILLEGAL;
+		*addr = 0;
+		return VGPU_RUN_FAULT;
 	}
 }
 
+/*
+ * Runs the job's commands in steps until it is done, faults, uses the
+ * watchdog's time on one command, or uses its budget.  One step is at
+ * most VGPU_SIM_MEM_CHUNK bytes of a copy or fill or VGPU_SIM_CHUNK work
+ * units of a launch, so the engine overruns @budget_ns by one step.
+ */
 static enum vgpu_job_status sim_run(struct vgpu_engine *e,
 				    struct vgpu_engine_ctx *c,
 				    struct vgpu_engine_job *job, u64 budget_ns)
 {
-	u64 start = ktime_get_ns();
+	u64 start = ktime_get_ns(), last = start;
+	u64 watchdog = (u64)watchdog_ms * NSEC_PER_MSEC;
 	enum vgpu_job_status st = VGPU_JOB_DONE;
 
 	while (job->next_cmd < job->num_cmds) {
 		const struct drm_vgpu_cmd *cmd = &job->cmds[job->next_cmd];
-		enum vgpu_run_result r = VGPU_RUN_DONE;
+		enum vgpu_run_result r;
 		u32 kind = 0;
-		u64 addr = 0;
+		u64 addr = 0, now;
 
-		switch (cmd->op) {
-		case DRM_VGPU_CMD_COPY:
-			r = vgpu_mem_copy(&c->pt, cmd->dst, cmd->src, cmd->size,
-					  &addr, &kind);
-			break;
-		case DRM_VGPU_CMD_FILL:
-			r = vgpu_mem_fill(&c->pt, cmd->dst, cmd->size,
-					  cmd->value, &addr, &kind);
-			break;
-		case DRM_VGPU_CMD_LAUNCH:
-			st = sim_run_launch(e, c, job, cmd, start, budget_ns);
-			if (st != VGPU_JOB_DONE)
-				goto out;
-			break;
-		default:	/* the core validated every command */
-			r = VGPU_RUN_FAULT;
-			kind = DRM_VGPU_FAULT_ILLEGAL;
-			break;
-		}
+		r = sim_step(c, job, cmd, &addr, &kind);
+		now = ktime_get_ns();
+		job->cmd_busy_ns += now - last;
+		last = now;
 		if (r == VGPU_RUN_FAULT) {
 			st = sim_fault(e, job, kind, addr);
-			goto out;
+			break;
 		}
-		job->next_cmd++;
-		if (job->next_cmd < job->num_cmds &&
-		    ktime_get_ns() - start >= budget_ns) {
+		if (r == VGPU_RUN_DONE) {
+			sim_job_release(e, job);
+			job->next_cmd++;
+			job->cmd_done = 0;
+			job->cmd_busy_ns = 0;
+		} else if (job->cmd_busy_ns >= watchdog) {
+			sim_job_release(e, job);
+			st = VGPU_JOB_TIMEDOUT;
+			break;
+		}
+		if (job->next_cmd < job->num_cmds && now - start >= budget_ns) {
 			st = VGPU_JOB_PREEMPTED;
-			goto out;
+			break;
 		}
+		cond_resched();
 	}
-out:
 	job->busy_ns += ktime_get_ns() - start;
 	return st;
 }
