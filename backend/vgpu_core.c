@@ -180,6 +180,7 @@ struct vgpu_client *vgpu_client_create(const char *name)
 	mutex_lock(&vgpu_dev_lock);
 	ret = vgpu_client_admit(c->engine, c->quota.devmem);
 	if (!ret) {
+		c->promised = c->quota.devmem;
 		c->id = ++vgpu_next_client_id;
 		list_add_tail(&c->node, &vgpu_clients);
 	}
@@ -206,8 +207,8 @@ int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
 	int ret = 0;
 
 	mutex_lock(&vgpu_dev_lock);
-	if (q->devmem > c->quota.devmem &&
-	    q->devmem - c->quota.devmem >
+	if (q->devmem > c->promised &&
+	    q->devmem - c->promised >
 	    c->engine->mem_size - vgpu_devmem_promised) {
 		pr_info_ratelimited("vgpu: client %s: cannot promise %llu MiB of device memory (%llu of %llu MiB promised)\n",
 				    c->name, q->devmem >> 20,
@@ -215,7 +216,8 @@ int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
 				    c->engine->mem_size >> 20);
 		ret = -ENOSPC;
 	} else {
-		vgpu_devmem_promised += q->devmem - c->quota.devmem;
+		vgpu_devmem_promised += q->devmem - c->promised;
+		c->promised = q->devmem;
 		mutex_lock(&c->lock);
 		c->quota = *q;
 		mutex_unlock(&c->lock);
@@ -231,7 +233,7 @@ static void vgpu_client_release(struct kref *ref)
 	mutex_lock(&vgpu_dev_lock);
 	list_del(&c->node);
 	vgpu_num_clients--;
-	vgpu_devmem_promised -= c->quota.devmem;
+	vgpu_devmem_promised -= c->promised;
 	mutex_unlock(&vgpu_dev_lock);
 	xa_destroy(&c->bos);
 	xa_destroy(&c->ctxs);
@@ -360,8 +362,14 @@ void vgpu_ctx_put(struct vgpu_ctx *ctx)
 	kref_put(&ctx->ref, vgpu_ctx_release);
 }
 
-/* Looks up a context and takes a reference. */
-static struct vgpu_ctx *vgpu_ctx_get(struct vgpu_client *c, u32 id)
+/**
+ * vgpu_ctx_lookup() - find a context of a client by id
+ * @c: client
+ * @id: context id
+ *
+ * Return: the context with a reference (vgpu_ctx_put()), or NULL.
+ */
+struct vgpu_ctx *vgpu_ctx_lookup(struct vgpu_client *c, u32 id)
 {
 	struct vgpu_ctx *ctx;
 
@@ -523,7 +531,7 @@ int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a)
 
 	if (ret)
 		return ret;
-	ctx = vgpu_ctx_get(c, a->ctx_id);
+	ctx = vgpu_ctx_lookup(c, a->ctx_id);
 	if (!ctx)
 		return -ENOENT;
 	vgpu_sched_ctx_status(ctx, a);
@@ -791,37 +799,52 @@ err_put:
 }
 
 /**
- * vgpu_op_vm_bind() - apply map/unmap operations to a context's space
+ * vgpu_ctx_vm_bind() - apply map/unmap operations to a context's space
+ * @ctx: context, held by the caller
+ * @ops: operations, in kernel memory
+ * @n: number of @ops
+ * @done: out, operations applied (all before the first failing one)
+ *
+ * Return: 0 or the error of the first failing operation; -ENOENT once
+ * the context is being destroyed; -EDQUOT past the mapping quota.
+ */
+int vgpu_ctx_vm_bind(struct vgpu_ctx *ctx,
+		     const struct drm_vgpu_vm_bind_op *ops, u32 n, u32 *done)
+{
+	int ret = 0;
+	u32 i;
+
+	mutex_lock(&ctx->vm_lock);
+	/* A context being destroyed has dropped its mappings for good. */
+	if (ctx->unbound)
+		ret = -ENOENT;
+	for (i = 0; i < n && !ret; i++)
+		ret = vgpu_bind_one(ctx->client, ctx, &ops[i]);
+	mutex_unlock(&ctx->vm_lock);
+	*done = ret ? (i ? i - 1 : 0) : n;
+	return ret;
+}
+
+/**
+ * vgpu_op_vm_bind() - VM_BIND on a context of a client
  * @c: client
  * @ctx_id: context
  * @ops: operations, in kernel memory
  * @n: number of @ops
  * @done: out, operations applied (all before the first failing one)
  *
- * Return: 0 or the error of the first failing operation; -ENOENT for a
- * context unknown or being destroyed; -EDQUOT past the mapping quota.
+ * Return: as vgpu_ctx_vm_bind(); -ENOENT for an unknown context.
  */
 int vgpu_op_vm_bind(struct vgpu_client *c, u32 ctx_id,
 		    const struct drm_vgpu_vm_bind_op *ops, u32 n, u32 *done)
 {
-	struct vgpu_ctx *ctx = vgpu_ctx_get(c, ctx_id);
-	int ret = 0;
-	u32 i;
+	struct vgpu_ctx *ctx = vgpu_ctx_lookup(c, ctx_id);
+	int ret;
 
 	*done = 0;
 	if (!ctx)
 		return -ENOENT;
-	mutex_lock(&ctx->vm_lock);
-	/* A context being destroyed has dropped its mappings for good. */
-	for (i = 0; i < n && !ctx->unbound; i++) {
-		ret = vgpu_bind_one(c, ctx, &ops[i]);
-		if (ret)
-			break;
-	}
-	if (ctx->unbound && !ret)
-		ret = -ENOENT;
-	mutex_unlock(&ctx->vm_lock);
-	*done = i;
+	ret = vgpu_ctx_vm_bind(ctx, ops, n, done);
 	vgpu_ctx_put(ctx);
 	return ret;
 }
@@ -859,7 +882,7 @@ int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
 		if (ret)
 			return ret;
 	}
-	ctx = vgpu_ctx_get(c, ctx_id);
+	ctx = vgpu_ctx_lookup(c, ctx_id);
 	if (!ctx)
 		return -ENOENT;
 	ret = vgpu_client_jobs_reserve(c, num_cmds);

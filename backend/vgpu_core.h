@@ -116,6 +116,7 @@ struct vgpu_quota {
  *	count over from an earlier client of the same guest)
  * @banned: too many hangs: no new work accepted
  * @closing: being destroyed: no new contexts
+ * @promised: device memory promised to it (vgpu_dev_lock)
  * @stats: counters of this client
  * @node: entry in the device's client list (vgpu_dev_lock)
  */
@@ -138,6 +139,7 @@ struct vgpu_client {
 	u32 hangs;
 	bool banned;
 	bool closing;
+	u64 promised;
 	struct vgpu_stats stats;
 	struct list_head node;
 };
@@ -257,6 +259,9 @@ struct vgpu_bo *vgpu_bo_lookup(struct vgpu_client *c, u32 handle);
 void vgpu_bo_put(struct vgpu_bo *bo);
 int vgpu_op_vm_bind(struct vgpu_client *c, u32 ctx_id,
 		    const struct drm_vgpu_vm_bind_op *ops, u32 n, u32 *done);
+struct vgpu_ctx *vgpu_ctx_lookup(struct vgpu_client *c, u32 id);
+int vgpu_ctx_vm_bind(struct vgpu_ctx *ctx,
+		     const struct drm_vgpu_vm_bind_op *ops, u32 n, u32 *done);
 int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
 		   struct drm_vgpu_cmd *cmds, u32 num_cmds,
 		   struct dma_fence **in, u32 num_in,

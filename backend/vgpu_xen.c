@@ -2,23 +2,24 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_xen.c - vgpu-back's Xen transport: a xenbus backend for device
- * type "vgpu" that serves one guest's ring (protocol: common/vgpuif.h).
+ * vgpu_xen.c - vgpu-back's Xen transport, xenbus side: a backend for
+ * device type "vgpu" (protocol: common/vgpuif.h).  The ring server is in
+ * vgpu_xen_ring.c.
  *
- * Each connection is one client of the vGPU core, with its own kernel
- * thread.  The request path is xen-blkback's: the producer index is read
- * once, an index more than a ring ahead disconnects the guest, each
- * request is copied off the shared page before anything looks at it, and
- * only the private copy is checked and used.  Naive mode maps a guest
- * page for exactly one request and unmaps it before answering.
+ * The xenwatch thread only notes what changed and queues the device's
+ * work: every connection, teardown (which waits for the ring thread and
+ * for a running slice of the guest's job) and state switch runs on
+ * vgpu_xen_wq, so one guest's teardown never holds up the state changes
+ * of other devices.  Each connection is one client of the vGPU core.
+ * What must outlive a connection (hangs, the ban, protocol violations,
+ * the message rate limit) lives in a per-domain record.
  */
 #include <linux/debugfs.h>
-#include <linux/dma-fence.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
+#include <linux/xarray.h>
 #include <xen/events.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
@@ -27,310 +28,99 @@
 
 #include "vgpu_core.h"
 #include "vgpu_xen.h"
-#include "../common/vgpuif.h"
 
-/* Per-connection counters, read by vgpuctl through debugfs. */
-struct vgpu_xen_stats {
-	atomic64_t requests;
-	atomic64_t responses;
-	atomic64_t errors;
-	atomic64_t notify_in;
-	atomic64_t notify_out;
-	atomic64_t grant_maps;
-	atomic64_t grant_unmaps;
-	atomic64_t bytes_copied;
-};
-
-struct vgpu_xen_be {
-	struct xenbus_device *dev;
-	domid_t domid;
-	struct vgpu_client *client;
-	struct vgpuif_back_ring ring;
-	void *ring_va;
-	int irq;
-	struct task_struct *thread;
-	wait_queue_head_t wq;		/* the thread waits for events here */
-	bool pending;			/* event received, not yet served */
-	bool broken;			/* ring corrupted: serve nothing more */
-	struct page *io_page;		/* where guest pages are mapped */
-	struct vgpu_xen_stats stats;
-	struct list_head node;		/* in vgpu_xen_conns */
-};
-
-/* Protects vgpu_xen_conns and the connection state of every backend. */
+/* Protects vgpu_xen_conns; taken before a device's lock, never inside. */
 static DEFINE_MUTEX(vgpu_xen_lock);
 static LIST_HEAD(vgpu_xen_conns);
 
-/* Host-domain objects of a guest in naive mode: dom0 memory. */
-static void vgpu_xen_host_release(void *priv)
-{
-	vfree(priv);
-}
+/* Protects vgpu_xen_doms and the fields of every record; innermost lock. */
+static DEFINE_MUTEX(vgpu_xen_dom_lock);
+static DEFINE_XARRAY(vgpu_xen_doms);
 
-static const struct vgpu_host_mem_ops vgpu_xen_host_ops = {
-	.release = vgpu_xen_host_release,
-};
+static struct workqueue_struct *vgpu_xen_wq;
 
-/* Only codes the protocol defines cross the ring. */
-static int vgpu_xen_status(int err)
+/* The record of @domid, created on first use.  Caller holds dom_lock. */
+static struct vgpu_xen_dom *vgpu_xen_dom_get(domid_t domid)
 {
-	switch (err) {
-	case 0:
-	case -ENOENT:
-	case -EIO:
-	case -ENOMEM:
-	case -EFAULT:
-	case -EEXIST:
-	case -EINVAL:
-	case -ENOSPC:
-	case -EOPNOTSUPP:
-	case -ETIMEDOUT:
-	case -EDQUOT:
-	case -ECANCELED:
-		return err;
-	default:
-		return -EIO;
+	struct vgpu_xen_dom *dom = xa_load(&vgpu_xen_doms, domid);
+
+	if (dom)
+		return dom;
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
+	if (!dom)
+		return NULL;
+	dom->domid = domid;
+	ratelimit_state_init(&dom->rs, 5 * HZ, 10);
+	if (xa_err(xa_store(&vgpu_xen_doms, domid, dom, GFP_KERNEL))) {
+		kfree(dom);
+		return NULL;
 	}
+	return dom;
 }
 
-static int vgpu_xen_bo_create(struct vgpu_xen_be *be,
-			      struct drm_vgpu_bo_create *a)
+/* Drops the record of a domain that no longer exists. */
+static void vgpu_xen_dom_reap(domid_t domid)
+{
+	struct vgpu_xen_dom *dom;
+	struct vgpu_xen_be *be;
+	char path[32];
+
+	snprintf(path, sizeof(path), "/local/domain/%u", domid);
+	if (xenbus_exists(XBT_NIL, path, ""))
+		return;
+	mutex_lock(&vgpu_xen_lock);
+	list_for_each_entry(be, &vgpu_xen_conns, node)
+		if (be->domid == domid)
+			goto out;	/* another device of the domain */
+	mutex_lock(&vgpu_xen_dom_lock);
+	dom = xa_erase(&vgpu_xen_doms, domid);
+	mutex_unlock(&vgpu_xen_dom_lock);
+	kfree(dom);
+out:
+	mutex_unlock(&vgpu_xen_lock);
+}
+
+/**
+ * vgpu_xen_violation() - the guest broke the protocol
+ * @be: its device
+ * @err: the error for XenStore
+ * @what: what it did
+ *
+ * May run on the ring thread: notes the violation and lets the device's
+ * work disconnect (the work waits for the ring thread, so this must not).
+ */
+void vgpu_xen_violation(struct vgpu_xen_be *be, int err, const char *what)
+{
+	u32 n;
+
+	mutex_lock(&vgpu_xen_dom_lock);
+	n = ++be->dom->violations;
+	mutex_unlock(&vgpu_xen_dom_lock);
+	if (__ratelimit(&be->dom->rs))
+		xenbus_dev_error(be->dev, err, "%s: protocol violation %u of %u",
+				 what, n, VGPU_XEN_MAX_VIOLATIONS);
+	WRITE_ONCE(be->violated, true);
+	mod_delayed_work(vgpu_xen_wq, &be->work, 0);
+}
+
+/* Keeps what the domain's next connection must inherit. */
+static void vgpu_xen_save_record(struct vgpu_xen_be *be)
 {
 	struct vgpu_client *c = be->client;
-	void *mem;
-	u64 size;
-	int ret;
+	u32 hangs;
+	bool banned;
 
-	if (a->domain == DRM_VGPU_DOMAIN_DEVICE)
-		return vgpu_op_bo_create_device(c, a->size, &a->handle);
-	if (a->size > c->quota.hostmem)
-		return -EDQUOT;
-	size = PAGE_ALIGN(a->size);
-	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, size);
-	if (ret)
-		return ret;
-	mem = vzalloc(size);
-	if (!mem) {
-		vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, size);
-		return -ENOMEM;
-	}
-	return vgpu_op_bo_create_host(c, size, mem, NULL, &vgpu_xen_host_ops,
-				      mem, &a->handle);
+	mutex_lock(&c->lock);
+	hangs = c->hangs;
+	banned = c->banned;
+	mutex_unlock(&c->lock);
+	mutex_lock(&vgpu_xen_dom_lock);
+	be->dom->hangs = hangs;
+	be->dom->banned = banned;
+	mutex_unlock(&vgpu_xen_dom_lock);
 }
 
-/* Copies one guest page into (@write) or out of a host-domain object. */
-static int vgpu_xen_bo_io(struct vgpu_xen_be *be,
-			  const struct vgpuif_bo_io *io, bool write)
-{
-	unsigned long va = (unsigned long)pfn_to_kaddr(page_to_pfn(be->io_page));
-	u32 flags = GNTMAP_host_map | (write ? GNTMAP_readonly : 0);
-	struct gnttab_unmap_grant_ref unmap;
-	struct gnttab_map_grant_ref map;
-	struct vgpu_bo *bo;
-	u64 end;
-	int ret;
-
-	bo = vgpu_bo_lookup(be->client, io->handle);
-	if (!bo)
-		return -ENOENT;
-	ret = -EINVAL;
-	if (bo->domain != DRM_VGPU_DOMAIN_HOST ||
-	    check_add_overflow(io->offset, (u64)io->length, &end) ||
-	    end > bo->size)
-		goto out;
-
-	gnttab_set_map_op(&map, va, flags, io->gref, be->domid);
-	ret = gnttab_map_refs(&map, NULL, &be->io_page, 1);
-	if (ret || map.status != GNTST_okay) {
-		dev_dbg_ratelimited(&be->dev->dev, "grant %u: map status %d\n",
-				    io->gref, map.status);
-		ret = -EFAULT;
-		goto out;
-	}
-	atomic64_inc(&be->stats.grant_maps);
-	if (write)
-		memcpy((u8 *)bo->backing.vaddr + io->offset, (void *)va,
-		       io->length);
-	else
-		memcpy((void *)va, (u8 *)bo->backing.vaddr + io->offset,
-		       io->length);
-	atomic64_add(io->length, &be->stats.bytes_copied);
-	gnttab_set_unmap_op(&unmap, va, flags, map.handle);
-	WARN_ON(gnttab_unmap_refs(&unmap, NULL, &be->io_page, 1));
-	atomic64_inc(&be->stats.grant_unmaps);
-	ret = 0;
-out:
-	vgpu_bo_put(bo);
-	return ret;
-}
-
-/* Naive mode: one command, answered once it has run. */
-static int vgpu_xen_submit(struct vgpu_xen_be *be,
-			   const struct vgpuif_submit *s,
-			   struct vgpuif_submit_rsp *rsp)
-{
-	struct drm_vgpu_cmd *cmd = kvmalloc(sizeof(*cmd), GFP_KERNEL);
-	struct dma_fence *fence;
-	u64 seqno;
-	int ret;
-
-	if (!cmd)
-		return -ENOMEM;
-	*cmd = s->cmd;
-	ret = vgpu_op_submit(be->client, s->ctx_id, cmd, 1, NULL, 0, &fence,
-			     &seqno);
-	if (ret) {
-		kvfree(cmd);
-		return ret;
-	}
-	rsp->seqno = seqno;
-	while (dma_fence_wait_timeout(fence, false, HZ) == 0) {
-		if (kthread_should_stop()) {
-			dma_fence_put(fence);
-			return -ECANCELED;
-		}
-	}
-	ret = dma_fence_get_status(fence);
-	dma_fence_put(fence);
-	return ret < 0 ? ret : 0;
-}
-
-static void vgpu_xen_handle(struct vgpu_xen_be *be,
-			    const struct vgpuif_request *req,
-			    struct vgpuif_response *rsp)
-{
-	struct vgpu_client *c = be->client;
-	u32 done;
-	int ret;
-
-	memset(rsp, 0, sizeof(*rsp));
-	rsp->id = req->id;
-	rsp->operation = req->operation;
-	ret = vgpuif_check_request(req);
-	if (ret)
-		goto out;
-
-	switch (req->operation) {
-	case VGPUIF_OP_GET_INFO:
-		vgpu_op_info(c, DRM_VGPU_MODE_NAIVE, &rsp->u.info);
-		break;
-	case VGPUIF_OP_CTX_CREATE:
-		rsp->u.ctx_create = req->u.ctx_create;
-		ret = vgpu_op_ctx_create(c, &rsp->u.ctx_create);
-		break;
-	case VGPUIF_OP_CTX_DESTROY:
-		ret = vgpu_op_ctx_destroy(c, &req->u.ctx_destroy);
-		break;
-	case VGPUIF_OP_CTX_STATUS:
-		rsp->u.ctx_status = req->u.ctx_status;
-		ret = vgpu_op_ctx_status(c, &rsp->u.ctx_status);
-		break;
-	case VGPUIF_OP_BO_CREATE:
-		rsp->u.bo_create = req->u.bo_create;
-		ret = vgpu_xen_bo_create(be, &rsp->u.bo_create);
-		break;
-	case VGPUIF_OP_BO_DESTROY:
-		ret = vgpu_op_bo_destroy(c, req->u.bo_destroy.handle);
-		break;
-	case VGPUIF_OP_BO_WRITE:
-	case VGPUIF_OP_BO_READ:
-		ret = vgpu_xen_bo_io(be, &req->u.bo_io,
-				     req->operation == VGPUIF_OP_BO_WRITE);
-		break;
-	case VGPUIF_OP_VM_BIND:
-		ret = vgpu_op_vm_bind(c, req->u.vm_bind.ctx_id,
-				      &req->u.vm_bind.op, 1, &done);
-		break;
-	case VGPUIF_OP_SUBMIT:
-		ret = vgpu_xen_submit(be, &req->u.submit, &rsp->u.submit);
-		break;
-	}
-out:
-	rsp->status = vgpu_xen_status(ret);
-	if (ret) {
-		atomic64_inc(&be->stats.errors);
-		dev_dbg_ratelimited(&be->dev->dev, "%s: %d\n",
-				    vgpuif_op_name(req->operation), ret);
-	}
-}
-
-static void vgpu_xen_respond(struct vgpu_xen_be *be,
-			     const struct vgpuif_response *rsp)
-{
-	*RING_GET_RESPONSE(&be->ring, be->ring.rsp_prod_pvt) = *rsp;
-	be->ring.rsp_prod_pvt++;
-	RING_PUSH_RESPONSES(&be->ring);
-	atomic64_inc(&be->stats.responses);
-	/* Naive mode notifies every response, whatever rsp_event says. */
-	notify_remote_via_irq(be->irq);
-	atomic64_inc(&be->stats.notify_out);
-}
-
-/* Serves every request on the ring; returns how many. */
-static unsigned int vgpu_xen_serve(struct vgpu_xen_be *be)
-{
-	struct vgpuif_request req;
-	struct vgpuif_response rsp;
-	unsigned int served = 0;
-	RING_IDX rc, rp;
-	int more;
-
-	do {
-		rc = be->ring.req_cons;
-		rp = READ_ONCE(be->ring.sring->req_prod);
-		virt_rmb();	/* see requests up to rp */
-		if (RING_REQUEST_PROD_OVERFLOW(&be->ring, rp)) {
-			be->broken = true;
-			xenbus_dev_fatal(be->dev, -EACCES,
-					 "ring overflow: req_prod %u, req_cons %u, size %u",
-					 rp, rc, RING_SIZE(&be->ring));
-			return served;
-		}
-		while (rc != rp && !kthread_should_stop()) {
-			if (RING_REQUEST_CONS_OVERFLOW(&be->ring, rc))
-				break;
-			RING_COPY_REQUEST(&be->ring, rc, &req);
-			be->ring.req_cons = ++rc;
-			atomic64_inc(&be->stats.requests);
-			vgpu_xen_handle(be, &req, &rsp);
-			vgpu_xen_respond(be, &rsp);
-			served++;
-		}
-		RING_FINAL_CHECK_FOR_REQUESTS(&be->ring, more);
-	} while (more && !kthread_should_stop());
-	return served;
-}
-
-static irqreturn_t vgpu_xen_irq(int irq, void *arg)
-{
-	struct vgpu_xen_be *be = arg;
-
-	atomic64_inc(&be->stats.notify_in);
-	WRITE_ONCE(be->pending, true);
-	wake_up(&be->wq);
-	return IRQ_HANDLED;
-}
-
-static int vgpu_xen_thread(void *arg)
-{
-	struct vgpu_xen_be *be = arg;
-
-	while (!kthread_should_stop()) {
-		unsigned int eoi = XEN_EOI_FLAG_SPURIOUS;
-
-		wait_event_interruptible(be->wq, READ_ONCE(be->pending) ||
-					 kthread_should_stop());
-		if (kthread_should_stop())
-			break;
-		WRITE_ONCE(be->pending, false);
-		if (!be->broken && vgpu_xen_serve(be))
-			eoi = 0;
-		xen_irq_lateeoi(be->irq, eoi);
-	}
-	return 0;
-}
-
-/* Tears down a connection; the backend device itself stays. */
+/* Tears down a connection; the device stays.  Caller holds be->lock. */
 static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 {
 	if (be->thread) {
@@ -342,8 +132,13 @@ static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 		be->irq = 0;
 	}
 	if (be->client) {
-		vgpu_client_destroy(be->client);
+		struct vgpu_client *c = be->client;
+
+		vgpu_xen_save_record(be);
+		spin_lock(&be->client_lock);
 		be->client = NULL;
+		spin_unlock(&be->client_lock);
+		vgpu_client_destroy(c);
 	}
 	if (be->ring_va) {
 		xenbus_unmap_ring_vfree(be->dev, be->ring_va);
@@ -354,89 +149,314 @@ static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 		be->io_page = NULL;
 	}
 	be->broken = false;
-	be->pending = false;
+	WRITE_ONCE(be->pending, false);
 }
 
-static void vgpu_xen_read_quotas(struct vgpu_xen_be *be)
+/*
+ * Reads an unsigned decimal key strictly (no sign, no junk, no
+ * overflow).  Return: 0, -ENOENT when absent, -EINVAL or -ERANGE.
+ */
+static int vgpu_xen_read_uint(const char *dir, const char *key,
+			      unsigned int *val)
 {
-	struct vgpu_quota *q = &be->client->quota;
-	const char *dir = be->dev->nodename;
-
-	q->devmem = (u64)xenbus_read_unsigned(dir, "quota-devmem-mb",
-					      q->devmem >> 20) << 20;
-	q->hostmem = (u64)xenbus_read_unsigned(dir, "quota-hostmem-mb",
-					       q->hostmem >> 20) << 20;
-	q->contexts = xenbus_read_unsigned(dir, "quota-contexts", q->contexts);
-	q->objects = xenbus_read_unsigned(dir, "quota-objects", q->objects);
-}
-
-static int vgpu_xen_connect(struct vgpu_xen_be *be)
-{
-	struct xenbus_device *dev = be->dev;
-	unsigned int ring_ref, evtchn, version;
-	char name[48], *mode;
+	char *s = xenbus_read(XBT_NIL, dir, key, NULL);
 	int ret;
 
-	version = xenbus_read_unsigned(dev->otherend, "protocol-version", 0);
-	if (version != VGPUIF_PROTOCOL_VERSION) {
-		xenbus_dev_fatal(dev, -EPROTO, "protocol-version %u unsupported",
-				 version);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	ret = kstrtouint(s, 10, val);
+	kfree(s);
+	return ret;
+}
+
+/* The toolstack's per-guest quotas (backend keys quota-*). */
+static int vgpu_xen_set_quotas(struct vgpu_xen_be *be)
+{
+	static const char *const keys[] = {
+		"quota-devmem-mb", "quota-hostmem-mb", "quota-contexts",
+		"quota-objects",
+	};
+	struct vgpu_client *c = be->client;
+	struct vgpu_quota q = c->quota;
+	unsigned int v[ARRAY_SIZE(keys)] = {
+		q.devmem >> 20, q.hostmem >> 20, q.contexts, q.objects,
+	};
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		ret = vgpu_xen_read_uint(be->dev->nodename, keys[i], &v[i]);
+		if (ret && ret != -ENOENT) {
+			xenbus_dev_fatal(be->dev, ret, "%s: not a number", keys[i]);
+			return ret;
+		}
+	}
+	q.devmem = (u64)v[0] << 20;
+	q.hostmem = (u64)v[1] << 20;
+	q.contexts = v[2];
+	q.objects = v[3];
+	ret = vgpu_client_set_quota(c, &q);
+	if (ret)
+		xenbus_dev_fatal(be->dev, ret,
+				 "quota-devmem-mb %u: more than the device has left",
+				 v[0]);
+	return ret;
+}
+
+/* 0: naive, 1: hp, -EINVAL otherwise. */
+static int vgpu_xen_mode_rank(const char *mode)
+{
+	if (!strcmp(mode, VGPUIF_MODE_NAIVE))
+		return 0;
+	if (!strcmp(mode, VGPUIF_MODE_HP))
+		return 1;
+	return -EINVAL;
+}
+
+/*
+ * Checks what the frontend asks for against what this backend speaks
+ * and what the toolstack allows the guest.  A malformed value is a
+ * protocol violation; a mode the backend lacks or the toolstack did not
+ * allow is a clean refusal.
+ */
+static int vgpu_xen_check_frontend(struct vgpu_xen_be *be, bool *violation)
+{
+	struct xenbus_device *dev = be->dev;
+	int allowed = 0, asked = -EINVAL;
+	unsigned int version;
+	char *mode;
+	int ret;
+
+	*violation = true;
+	ret = vgpu_xen_read_uint(dev->otherend, "protocol-version", &version);
+	if (ret || version != VGPUIF_PROTOCOL_VERSION) {
+		xenbus_dev_fatal(dev, -EPROTO, "protocol-version unsupported");
 		return -EPROTO;
 	}
+	mode = xenbus_read(XBT_NIL, dev->nodename, "mode", NULL);
+	if (!IS_ERR(mode)) {
+		allowed = vgpu_xen_mode_rank(mode);
+		kfree(mode);
+	}
 	mode = xenbus_read(XBT_NIL, dev->otherend, "mode", NULL);
-	if (IS_ERR(mode) || strcmp(mode, VGPUIF_MODE_NAIVE)) {
-		xenbus_dev_fatal(dev, -EOPNOTSUPP, "mode %s unsupported",
-				 IS_ERR(mode) ? "(none)" : mode);
-		if (!IS_ERR(mode))
-			kfree(mode);
+	if (!IS_ERR(mode)) {
+		asked = vgpu_xen_mode_rank(mode);
+		kfree(mode);
+	}
+	if (asked < 0) {
+		xenbus_dev_fatal(dev, -EINVAL, "mode: not naive or hp");
+		return -EINVAL;
+	}
+	*violation = false;
+	if (allowed < 0) {
+		xenbus_dev_fatal(dev, -EINVAL, "backend mode: not naive or hp");
+		return -EINVAL;
+	}
+	/* This backend speaks naive mode only, and never more than allowed. */
+	if (asked > 0 || asked > allowed) {
+		xenbus_dev_fatal(dev, -EOPNOTSUPP, "mode %s not offered",
+				 asked ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
 		return -EOPNOTSUPP;
 	}
-	kfree(mode);
-	ret = xenbus_gather(XBT_NIL, dev->otherend, "ring-ref", "%u", &ring_ref,
-			    "event-channel", "%u", &evtchn, NULL);
+	return 0;
+}
+
+/* The client of a new connection inherits the domain's hangs and ban. */
+static int vgpu_xen_new_client(struct vgpu_xen_be *be)
+{
+	struct vgpu_client *c;
+	char name[48];
+	u32 hangs;
+	bool banned;
+
+	snprintf(name, sizeof(name), "dom%u", be->domid);
+	c = vgpu_client_create(name);
+	if (IS_ERR(c)) {
+		xenbus_dev_fatal(be->dev, PTR_ERR(c), "no vGPU client: %s",
+				 PTR_ERR(c) == -ENODEV ? "no engine" :
+				 "the device is fully used");
+		return PTR_ERR(c);
+	}
+	mutex_lock(&vgpu_xen_dom_lock);
+	hangs = be->dom->hangs;
+	banned = be->dom->banned;
+	mutex_unlock(&vgpu_xen_dom_lock);
+	mutex_lock(&c->lock);
+	c->hangs = hangs;
+	c->banned = banned;
+	mutex_unlock(&c->lock);
+	if (banned)
+		vgpu_xen_warn(be, "domain %u is banned (%u hung contexts): it gets no GPU work\n",
+			      be->domid, hangs);
+	spin_lock(&be->client_lock);
+	be->client = c;
+	spin_unlock(&be->client_lock);
+	return 0;
+}
+
+/* Maps the ring, binds the event channel, starts the ring thread. */
+static int vgpu_xen_start_ring(struct vgpu_xen_be *be, bool *violation)
+{
+	struct xenbus_device *dev = be->dev;
+	unsigned int ring_ref, evtchn;
+	int ret;
+
+	*violation = true;
+	ret = vgpu_xen_read_uint(dev->otherend, "ring-ref", &ring_ref);
+	if (!ret)
+		ret = vgpu_xen_read_uint(dev->otherend, "event-channel", &evtchn);
 	if (ret) {
 		xenbus_dev_fatal(dev, ret, "reading ring-ref and event-channel");
 		return ret;
 	}
-
-	snprintf(name, sizeof(name), "dom%u", be->domid);
-	be->client = vgpu_client_create(name);
-	if (IS_ERR(be->client)) {
-		ret = PTR_ERR(be->client);
-		be->client = NULL;
-		xenbus_dev_fatal(dev, ret, "no vGPU engine");
-		return ret;
-	}
-	vgpu_xen_read_quotas(be);
-	ret = gnttab_alloc_pages(1, &be->io_page);
-	if (ret) {
-		be->io_page = NULL;
-		goto err;
-	}
 	ret = xenbus_map_ring_valloc(dev, &ring_ref, 1, &be->ring_va);
 	if (ret)
-		goto err;
+		return ret;	/* a bad grant: reported by xenbus */
 	BACK_RING_INIT(&be->ring, (struct vgpuif_sring *)be->ring_va,
 		       XEN_PAGE_SIZE);
 	ret = bind_interdomain_evtchn_to_irqhandler_lateeoi(dev, evtchn,
 							    vgpu_xen_irq, 0,
 							    "vgpu-back", be);
-	if (ret < 0)
-		goto err;
+	if (ret < 0) {
+		xenbus_dev_fatal(dev, ret, "binding event channel %u", evtchn);
+		return ret;
+	}
 	be->irq = ret;
-	be->thread = kthread_run(vgpu_xen_thread, be, "vgpu-dom%u", be->domid);
+	*violation = false;
+	ret = gnttab_alloc_pages(1, &be->io_page);
+	if (ret) {
+		be->io_page = NULL;
+		return ret;
+	}
+	be->thread = kthread_run(vgpu_xen_ring_thread, be, "vgpu-dom%u",
+				 be->domid);
 	if (IS_ERR(be->thread)) {
 		ret = PTR_ERR(be->thread);
 		be->thread = NULL;
-		goto err;
 	}
-	dev_info(&dev->dev, "domain %u connected, naive mode\n", be->domid);
-	return 0;
-
-err:
-	xenbus_dev_fatal(dev, ret, "connecting the ring");
-	vgpu_xen_disconnect(be);
 	return ret;
+}
+
+/* Connects the frontend's ring.  Caller holds be->lock. */
+static int vgpu_xen_connect(struct vgpu_xen_be *be)
+{
+	bool violation = false;
+	int ret;
+
+	ret = vgpu_xen_check_frontend(be, &violation);
+	if (!ret)
+		ret = vgpu_xen_new_client(be);
+	if (!ret)
+		ret = vgpu_xen_set_quotas(be);
+	if (!ret)
+		ret = vgpu_xen_start_ring(be, &violation);
+	if (ret) {
+		vgpu_xen_disconnect(be);
+		if (violation)
+			vgpu_xen_violation(be, ret, "bad connection details");
+		return ret;
+	}
+	memset(&be->stats, 0, sizeof(be->stats));
+	if (__ratelimit(&be->dom->rs))
+		dev_info(&be->dev->dev, "domain %u connected, naive mode\n",
+			 be->domid);
+	return 0;
+}
+
+/* Back-off after violations: 100 ms, doubling, at most 12.8 s. */
+static void vgpu_xen_backoff(struct vgpu_xen_be *be)
+{
+	u32 n;
+
+	mutex_lock(&vgpu_xen_dom_lock);
+	n = be->dom->violations;
+	mutex_unlock(&vgpu_xen_dom_lock);
+	if (!n)
+		return;
+	be->retry_at = jiffies + msecs_to_jiffies(100U << min(n - 1, 7U));
+	if (n >= VGPU_XEN_MAX_VIOLATIONS && !be->locked_out) {
+		be->locked_out = true;
+		dev_warn(&be->dev->dev,
+			 "domain %u: %u protocol violations: the device stays Closed until the toolstack attaches it again\n",
+			 be->domid, n);
+	}
+}
+
+/* Acts on a violation, then on the frontend's latest state. */
+static void vgpu_xen_step(struct vgpu_xen_be *be, enum xenbus_state fe)
+{
+	struct xenbus_device *dev = be->dev;
+
+	if (READ_ONCE(be->violated)) {
+		WRITE_ONCE(be->violated, false);
+		fe = XenbusStateClosing;
+	}
+	switch (fe) {
+	case XenbusStateInitialised:
+	case XenbusStateConnected:
+		if (be->client || be->locked_out ||
+		    dev->state != XenbusStateInitWait)
+			break;
+		if (time_before(jiffies, be->retry_at)) {
+			queue_delayed_work(vgpu_xen_wq, &be->work,
+					   be->retry_at - jiffies);
+			break;
+		}
+		if (!vgpu_xen_connect(be))
+			xenbus_switch_state(dev, XenbusStateConnected);
+		break;
+	case XenbusStateClosing:
+		vgpu_xen_disconnect(be);
+		vgpu_xen_backoff(be);
+		xenbus_switch_state(dev, be->locked_out ? XenbusStateClosed :
+				    XenbusStateClosing);
+		break;
+	case XenbusStateClosed:
+		vgpu_xen_disconnect(be);
+		vgpu_xen_backoff(be);
+		xenbus_switch_state(dev, XenbusStateClosed);
+		/* Ready for the frontend again, unless the toolstack is
+		 * detaching the device or the guest is locked out.
+		 */
+		if (!be->locked_out && xenbus_dev_is_online(dev))
+			xenbus_switch_state(dev, XenbusStateInitWait);
+		break;
+	case XenbusStateUnknown:	/* the frontend's nodes are gone */
+		vgpu_xen_disconnect(be);
+		break;
+	default:
+		break;
+	}
+}
+
+static void vgpu_xen_free(struct vgpu_xen_be *be)
+{
+	domid_t domid = be->domid;
+
+	mutex_lock(&be->lock);
+	vgpu_xen_disconnect(be);
+	mutex_unlock(&be->lock);
+	mutex_lock(&vgpu_xen_lock);
+	list_del(&be->node);
+	mutex_unlock(&vgpu_xen_lock);
+	put_device(&be->dev->dev);
+	mutex_destroy(&be->lock);
+	kfree(be);
+	vgpu_xen_dom_reap(domid);
+}
+
+static void vgpu_xen_work(struct work_struct *work)
+{
+	struct vgpu_xen_be *be = container_of(to_delayed_work(work),
+					      struct vgpu_xen_be, work);
+
+	if (READ_ONCE(be->removed)) {
+		vgpu_xen_free(be);
+		return;
+	}
+	mutex_lock(&be->lock);
+	vgpu_xen_step(be, READ_ONCE(be->fe_state));
+	mutex_unlock(&be->lock);
 }
 
 static int vgpu_xen_probe(struct xenbus_device *dev,
@@ -449,8 +469,20 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 		return -ENOMEM;
 	be->dev = dev;
 	be->domid = dev->otherend_id;
+	be->fe_state = XenbusStateInitialising;
+	mutex_init(&be->lock);
+	spin_lock_init(&be->client_lock);
 	init_waitqueue_head(&be->wq);
-	dev_set_drvdata(&dev->dev, be);
+	INIT_DELAYED_WORK(&be->work, vgpu_xen_work);
+	mutex_lock(&vgpu_xen_dom_lock);
+	be->dom = vgpu_xen_dom_get(be->domid);
+	if (be->dom)
+		be->dom->violations = 0;	/* the toolstack attached anew */
+	mutex_unlock(&vgpu_xen_dom_lock);
+	if (!be->dom) {
+		kfree(be);
+		return -ENOMEM;
+	}
 	ret = xenbus_printf(XBT_NIL, dev->nodename, "protocol-versions", "%u",
 			    VGPUIF_PROTOCOL_VERSION);
 	if (!ret)
@@ -462,62 +494,34 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 		kfree(be);
 		return ret;
 	}
+	get_device(&dev->dev);
+	dev_set_drvdata(&dev->dev, be);
 	mutex_lock(&vgpu_xen_lock);
 	list_add_tail(&be->node, &vgpu_xen_conns);
 	mutex_unlock(&vgpu_xen_lock);
 	return 0;
 }
 
+/* On the xenwatch thread: notes the state and queues the work, no wait. */
 static void vgpu_xen_frontend_changed(struct xenbus_device *dev,
 				      enum xenbus_state state)
 {
 	struct vgpu_xen_be *be = dev_get_drvdata(&dev->dev);
 
-	mutex_lock(&vgpu_xen_lock);
-	switch (state) {
-	case XenbusStateInitialised:
-	case XenbusStateConnected:
-		if (be->client || dev->state == XenbusStateConnected)
-			break;
-		if (!vgpu_xen_connect(be))
-			xenbus_switch_state(dev, XenbusStateConnected);
-		break;
-	case XenbusStateClosing:
-		vgpu_xen_disconnect(be);
-		xenbus_switch_state(dev, XenbusStateClosing);
-		break;
-	case XenbusStateClosed:
-		vgpu_xen_disconnect(be);
-		xenbus_switch_state(dev, XenbusStateClosed);
-		if (xenbus_dev_is_online(dev)) {
-			/* Ready for the frontend to connect again. */
-			xenbus_switch_state(dev, XenbusStateInitWait);
-			break;
-		}
-		fallthrough;
-	case XenbusStateUnknown:
-		vgpu_xen_disconnect(be);
-		mutex_unlock(&vgpu_xen_lock);
-		device_unregister(&dev->dev);
-		return;
-	default:
-		break;
-	}
-	mutex_unlock(&vgpu_xen_lock);
+	WRITE_ONCE(be->fe_state, state);
+	queue_delayed_work(vgpu_xen_wq, &be->work, 0);
 }
 
+/* The device is going: the work disconnects and frees, no wait here. */
 static void vgpu_xen_remove(struct xenbus_device *dev)
 {
 	struct vgpu_xen_be *be = dev_get_drvdata(&dev->dev);
 
-	mutex_lock(&vgpu_xen_lock);
-	vgpu_xen_disconnect(be);
-	list_del(&be->node);
-	mutex_unlock(&vgpu_xen_lock);
 	/* Tell a frontend that is still there (backend unload). */
 	xenbus_switch_state(dev, XenbusStateClosed);
 	dev_set_drvdata(&dev->dev, NULL);
-	kfree(be);
+	WRITE_ONCE(be->removed, true);
+	mod_delayed_work(vgpu_xen_wq, &be->work, 0);
 }
 
 static const struct xenbus_device_id vgpu_xen_ids[] = {
@@ -533,7 +537,7 @@ static struct xenbus_driver vgpu_xen_driver = {
 };
 
 /**
- * vgpu_xen_show() - one line per guest connection, for debugfs
+ * vgpu_xen_show() - one line per guest device, for debugfs
  * @m: seq_file
  * @unused: unused
  *
@@ -543,14 +547,38 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 {
 	struct vgpu_xen_be *be;
 
-	seq_puts(m, "domid state requests responses errors notify_in notify_out grant_maps grant_unmaps grants_mapped bytes_copied objects busy_ns\n");
+	seq_puts(m, "domid state requests responses errors notify_in notify_out grant_maps grant_unmaps grants_mapped bytes_copied objects busy_ns hangs banned violations\n");
 	mutex_lock(&vgpu_xen_lock);
 	list_for_each_entry(be, &vgpu_xen_conns, node) {
 		const struct vgpu_xen_stats *s = &be->stats;
 		s64 maps = atomic64_read(&s->grant_maps);
 		s64 unmaps = atomic64_read(&s->grant_unmaps);
+		s64 objects = 0, busy = 0;
+		struct vgpu_client *c;
+		u32 hangs, violations;
+		bool banned;
 
-		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld\n",
+		mutex_lock(&vgpu_xen_dom_lock);
+		hangs = be->dom->hangs;
+		banned = be->dom->banned;
+		violations = be->dom->violations;
+		mutex_unlock(&vgpu_xen_dom_lock);
+		/* Never waits for a teardown: xenwatch may want vgpu_xen_lock. */
+		spin_lock(&be->client_lock);
+		c = be->client;
+		if (c)
+			kref_get(&c->ref);
+		spin_unlock(&be->client_lock);
+		if (c) {
+			objects = atomic64_read(&c->stats.objects);
+			busy = atomic64_read(&c->stats.busy_ns);
+			mutex_lock(&c->lock);
+			hangs = c->hangs;
+			banned = c->banned;
+			mutex_unlock(&c->lock);
+			vgpu_client_put(c);
+		}
+		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %u %u %u\n",
 			   be->domid, xenbus_strstate(be->dev->state),
 			   atomic64_read(&s->requests),
 			   atomic64_read(&s->responses),
@@ -558,8 +586,7 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 			   atomic64_read(&s->notify_in),
 			   atomic64_read(&s->notify_out), maps, unmaps,
 			   maps - unmaps, atomic64_read(&s->bytes_copied),
-			   be->client ? atomic64_read(&be->client->stats.objects) : 0,
-			   be->client ? atomic64_read(&be->client->stats.busy_ns) : 0);
+			   objects, busy, hangs, banned, violations);
 	}
 	mutex_unlock(&vgpu_xen_lock);
 	return 0;
@@ -567,13 +594,28 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 
 int vgpu_xen_init(void)
 {
+	int ret;
+
 	if (!xen_domain())
 		return 0;
-	return xenbus_register_backend(&vgpu_xen_driver);
+	vgpu_xen_wq = alloc_workqueue("vgpu-xen", WQ_UNBOUND, 0);
+	if (!vgpu_xen_wq)
+		return -ENOMEM;
+	ret = xenbus_register_backend(&vgpu_xen_driver);
+	if (ret)
+		destroy_workqueue(vgpu_xen_wq);
+	return ret;
 }
 
 void vgpu_xen_fini(void)
 {
-	if (xen_domain())
-		xenbus_unregister_driver(&vgpu_xen_driver);
+	struct vgpu_xen_dom *dom;
+	unsigned long id;
+
+	if (!xen_domain())
+		return;
+	xenbus_unregister_driver(&vgpu_xen_driver);
+	destroy_workqueue(vgpu_xen_wq);	/* runs every queued teardown */
+	xa_for_each(&vgpu_xen_doms, id, dom)
+		kfree(xa_erase(&vgpu_xen_doms, id));
 }

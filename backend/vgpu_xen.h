@@ -2,7 +2,10 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_xen.h - vgpu-back's Xen transport (backend/vgpu_xen.c).
+ * vgpu_xen.h - vgpu-back's Xen transport: the xenbus side (vgpu_xen.c:
+ * states, connection set-up and teardown, per-domain records) and the
+ * ring server (vgpu_xen_ring.c: requests off the shared ring, decoded
+ * and passed to the core's vgpu_op_*()).
  */
 #ifndef VGPU_XEN_H
 #define VGPU_XEN_H
@@ -10,6 +13,120 @@
 struct seq_file;
 
 #if IS_ENABLED(CONFIG_XEN_BACKEND)
+#include <linux/interrupt.h>
+#include <linux/ratelimit.h>
+#include <linux/workqueue.h>
+#include <xen/xenbus.h>
+
+#include "../common/vgpuif.h"
+
+/* Requests served in one pass before the ring thread yields the CPU. */
+#define VGPU_XEN_BATCH			32
+/* Protocol violations after which a device stays Closed (see below). */
+#define VGPU_XEN_MAX_VIOLATIONS		8
+
+/* Per-connection counters, read by vgpuctl through debugfs. */
+struct vgpu_xen_stats {
+	atomic64_t requests;
+	atomic64_t responses;
+	atomic64_t errors;
+	atomic64_t notify_in;
+	atomic64_t notify_out;
+	atomic64_t grant_maps;
+	atomic64_t grant_unmaps;
+	atomic64_t bytes_copied;
+};
+
+/**
+ * struct vgpu_xen_dom - what vgpu-back remembers of a guest domain across
+ *	its connections, for the domain's life
+ * @domid: the domain
+ * @hangs: its contexts that hung, over every connection
+ * @banned: it reached hang_limit: no new work, whatever the connection
+ * @violations: protocol violations (ring overflow, bad XenStore values)
+ *	since the toolstack last attached a vGPU
+ * @rs: rate limit of every message the guest can cause
+ *
+ * Records live in an xarray indexed by domid (protected by
+ * vgpu_xen_lock) and are dropped once the domain is gone from XenStore,
+ * so closing the ring, reconnecting or forcing the device away resets
+ * none of it.
+ */
+struct vgpu_xen_dom {
+	domid_t domid;
+	u32 hangs;
+	bool banned;
+	u32 violations;
+	struct ratelimit_state rs;
+};
+
+/**
+ * struct vgpu_xen_be - one backend device: a guest's vGPU
+ * @dev: the xenbus device (a reference is held until @work frees this)
+ * @domid: the guest
+ * @dom: its record (lives at least as long as this device)
+ * @work: runs every state change, connection and teardown, off the
+ *	xenwatch thread; delayed while a misbehaving guest backs off
+ * @fe_state: latest frontend state seen by xenwatch (READ_ONCE/WRITE_ONCE)
+ * @removed: the device is gone: @work tears down and frees (WRITE_ONCE)
+ * @violated: the ring thread saw a violation: @work disconnects
+ *	(READ_ONCE/WRITE_ONCE)
+ * @client_lock: protects @client for readers that must not wait for a
+ *	teardown (debugfs); writers also hold @lock
+ * @lock: protects every field below it; taken by @work only, never on
+ *	the xenwatch thread and never under vgpu_xen_lock
+ * @client: the core's client of the current connection, or NULL
+ * @ring: back ring of the connection
+ * @ring_va: the mapped shared page
+ * @irq: event channel's irq, or 0
+ * @thread: ring server thread, or NULL
+ * @io_page: where naive mode maps a guest page for one request
+ * @locked_out: VGPU_XEN_MAX_VIOLATIONS reached: the device stays Closed
+ * @retry_at: jiffies before which no new connection is made (back-off)
+ * @wq: the ring thread waits for events here
+ * @pending: an event arrived and is not yet served (READ_ONCE/WRITE_ONCE)
+ * @broken: the ring is corrupted: the thread serves nothing more
+ * @stats: counters of the current connection
+ * @node: in vgpu_xen_conns (vgpu_xen_lock)
+ */
+struct vgpu_xen_be {
+	struct xenbus_device *dev;
+	domid_t domid;
+	struct vgpu_xen_dom *dom;
+	struct delayed_work work;
+	enum xenbus_state fe_state;
+	bool removed;
+	bool violated;
+	spinlock_t client_lock;	/* client, for readers that must not wait */
+	struct mutex lock;	/* the connection: fields below */
+	struct vgpu_client *client;
+	struct vgpuif_back_ring ring;
+	void *ring_va;
+	int irq;
+	struct task_struct *thread;
+	struct page *io_page;
+	bool locked_out;
+	unsigned long retry_at;
+	wait_queue_head_t wq;
+	bool pending;
+	bool broken;
+	struct vgpu_xen_stats stats;
+	struct list_head node;
+};
+
+/* vgpu_xen.c */
+void vgpu_xen_violation(struct vgpu_xen_be *be, int err, const char *what);
+
+/* vgpu_xen_ring.c */
+irqreturn_t vgpu_xen_irq(int irq, void *arg);
+int vgpu_xen_ring_thread(void *arg);
+
+#define vgpu_xen_warn(be, fmt, ...)					\
+	do {								\
+		if (__ratelimit(&(be)->dom->rs))			\
+			dev_warn(&(be)->dev->dev, fmt, ##__VA_ARGS__);	\
+	} while (0)
+
 int vgpu_xen_init(void);
 void vgpu_xen_fini(void);
 int vgpu_xen_show(struct seq_file *m, void *unused);

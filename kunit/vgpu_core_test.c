@@ -479,6 +479,134 @@ static void core_teardown_releases_everything(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.contexts), contexts);
 }
 
+/*
+ * A VM_BIND that looked its context up before a concurrent destroy must
+ * not map into the dead context: its mapping would hold the object (and
+ * its quota) forever.
+ */
+static void core_bind_races_destroy(struct kunit *test)
+{
+	s64 objects = atomic64_read(&vgpu_global_stats.objects);
+	struct vgpu_client *c = vgpu_client_create("bind-race");
+	struct drm_vgpu_ctx_destroy d = {};
+	struct drm_vgpu_vm_bind_op o = {
+		.op = DRM_VGPU_BIND_MAP, .flags = DRM_VGPU_BIND_READ,
+		.va = 0x100000, .size = 4096,
+	};
+	struct vgpu_ctx *ctx;
+	u32 done = 1;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	d.ctx_id = new_ctx(test, c);
+	o.handle = new_bo(test, c, 4096);
+	ctx = vgpu_ctx_lookup(c, d.ctx_id);	/* the racing bind's reference */
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_ctx_vm_bind(ctx, &o, 1, &done), -ENOENT);
+	KUNIT_EXPECT_EQ(test, done, 0U);
+	vgpu_ctx_put(ctx);
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(c, o.handle), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.objects), objects);
+	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 0ULL);
+	vgpu_client_destroy(c);
+}
+
+/* One object mapped again and again is charged for every mapping. */
+static void core_mapping_quota(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("mapped");
+	struct vgpu_quota q;
+	u32 ctx, bo;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	q = c->quota;
+	q.mapped = 4 * 16384;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	ctx = new_ctx(test, c);
+	bo = new_bo(test, c, 16384);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0,
+					   0x100000 + i * 0x100000, 16384), 0);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0, 0x900000,
+				   16384), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x100000,
+				   4096), 0);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0, 0x900000,
+				   4096), 0);
+	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 4ULL * 16384);
+	vgpu_client_destroy(c);
+}
+
+/* Queued jobs and their commands are bounded per client. */
+static void core_job_quota(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("jobs");
+	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
+	struct dma_fence *f[3];
+	struct vgpu_quota q;
+	u64 seqno;
+	u32 ctx;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_ASSERT_NOT_NULL(test, gate);
+	dma_fence_init(gate, &test_fence_ops, &test_fence_lock,
+		       dma_fence_context_alloc(1), 1);
+	q = c->quota;
+	q.jobs = 2;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	ctx = new_ctx(test, c);
+	for (i = 0; i < 2; i++) {
+		struct drm_vgpu_cmd *cmd = kvzalloc(sizeof(*cmd), GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, cmd);
+		cmd->op = DRM_VGPU_CMD_FILL;
+		cmd->dst = 0x100000;
+		cmd->size = 4;
+		KUNIT_ASSERT_EQ(test, vgpu_op_submit(c, ctx, cmd, 1, &gate, 1,
+						     &f[i], &seqno), 0);
+	}
+	KUNIT_EXPECT_EQ(test, submit_fill(c, ctx, 0, &f[2]), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, c->num_jobs, 2U);
+	dma_fence_signal(gate);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f[i], false, 5 * HZ),
+				0L);
+		dma_fence_put(f[i]);
+	}
+	KUNIT_EXPECT_EQ(test, c->num_jobs, 0U);
+	KUNIT_EXPECT_EQ(test, c->num_cmds, 0U);
+	KUNIT_ASSERT_EQ(test, submit_fill(c, ctx, 0, &f[2]), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f[2], false, 5 * HZ), 0L);
+	dma_fence_put(f[2]);
+	dma_fence_put(gate);
+	vgpu_client_destroy(c);
+}
+
+/* Device memory is never promised twice: quotas are admission control. */
+static void core_devmem_promise(struct kunit *test)
+{
+	struct vgpu_client *a = vgpu_client_create("promise-a"), *b;
+	struct vgpu_quota q;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	q = a->quota;
+	q.devmem = fake_engine.mem_size * 2;
+	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(a, &q), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, a->quota.devmem, (u64)vgpu_quota_devmem_mb << 20);
+	q.devmem = fake_engine.mem_size;
+	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(a, &q), 0);
+	b = vgpu_client_create("promise-b");
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(b), -ENOSPC);
+	if (!IS_ERR(b))
+		vgpu_client_destroy(b);
+	vgpu_client_destroy(a);
+	b = vgpu_client_create("promise-b");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	vgpu_client_destroy(b);
+}
+
 static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_quotas),
 	KUNIT_CASE(core_handles_are_per_client),
@@ -488,6 +616,10 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_dependencies_and_order),
 	KUNIT_CASE(core_destroy_cancels_waiting_jobs),
 	KUNIT_CASE(core_teardown_releases_everything),
+	KUNIT_CASE(core_bind_races_destroy),
+	KUNIT_CASE(core_mapping_quota),
+	KUNIT_CASE(core_job_quota),
+	KUNIT_CASE(core_devmem_promise),
 	{}
 };
 
