@@ -177,6 +177,8 @@ struct vgpu_client *vgpu_client_create(const char *name)
 	xa_init_flags(&c->bos, XA_FLAGS_ALLOC1);
 	xa_init_flags(&c->ctxs, XA_FLAGS_ALLOC1);
 	strscpy(c->name, name, sizeof(c->name));
+	ratelimit_state_init(&c->own_rs, 5 * HZ, 10);
+	c->rs = &c->own_rs;
 	mutex_lock(&vgpu_dev_lock);
 	ret = vgpu_client_admit(c->engine, c->quota.devmem);
 	if (!ret) {
@@ -210,10 +212,10 @@ int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
 	if (q->devmem > c->promised &&
 	    q->devmem - c->promised >
 	    c->engine->mem_size - vgpu_devmem_promised) {
-		pr_info_ratelimited("vgpu: client %s: cannot promise %llu MiB of device memory (%llu of %llu MiB promised)\n",
-				    c->name, q->devmem >> 20,
-				    vgpu_devmem_promised >> 20,
-				    c->engine->mem_size >> 20);
+		vgpu_client_msg(c, false,
+				"cannot promise %llu MiB of device memory (%llu of %llu MiB promised)\n",
+				q->devmem >> 20, vgpu_devmem_promised >> 20,
+				c->engine->mem_size >> 20);
 		ret = -ENOSPC;
 	} else {
 		vgpu_devmem_promised += q->devmem - c->promised;
@@ -245,6 +247,32 @@ static void vgpu_client_release(struct kref *ref)
 void vgpu_client_put(struct vgpu_client *c)
 {
 	kref_put(&c->ref, vgpu_client_release);
+}
+
+/**
+ * vgpu_client_msg() - log a message a client caused
+ * @c: client
+ * @warn: a warning, else information
+ * @fmt: printf format
+ *
+ * Rate-limited by the client's @rs: per guest for guests, whatever the
+ * connection, so no client can flood dom0's log.
+ */
+void vgpu_client_msg(struct vgpu_client *c, bool warn, const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	if (!__ratelimit(c->rs))
+		return;
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	if (warn)
+		pr_warn("vgpu: client %s: %pV", c->name, &vaf);
+	else
+		pr_info("vgpu: client %s: %pV", c->name, &vaf);
+	va_end(args);
 }
 
 /**
@@ -286,8 +314,9 @@ static int vgpu_client_jobs_reserve(struct vgpu_client *c, u32 cmds)
 	mutex_lock(&c->lock);
 	if (c->num_jobs >= c->quota.jobs || cmds > c->quota.cmds ||
 	    c->num_cmds > c->quota.cmds - cmds) {
-		pr_info_ratelimited("vgpu: client %s: queued work quota (%u jobs, %u commands) reached\n",
-				    c->name, c->quota.jobs, c->quota.cmds);
+		vgpu_client_msg(c, false,
+				"queued work quota (%u jobs, %u commands) reached\n",
+				c->quota.jobs, c->quota.cmds);
 		ret = -EDQUOT;
 	} else {
 		c->num_jobs++;
@@ -430,8 +459,9 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 	if (c->banned || c->closing) {
 		ret = -EIO;
 	} else if (c->num_ctxs >= c->quota.contexts) {
-		pr_info_ratelimited("vgpu: client %s: context quota (%u) reached\n",
-				    c->name, c->quota.contexts);
+		vgpu_client_msg(c, false,
+				"context quota (%u) reached\n",
+				c->quota.contexts);
 		ret = -EDQUOT;
 	} else {
 		ret = xa_alloc(&c->ctxs, &id, ctx, xa_limit_31b, GFP_KERNEL);
@@ -465,8 +495,9 @@ static int vgpu_client_map_charge(struct vgpu_client *c, s64 size)
 	mutex_lock(&c->lock);
 	if (size > 0 && (size > c->quota.mapped ||
 			 c->mapped_bytes > c->quota.mapped - size)) {
-		pr_info_ratelimited("vgpu: client %s: mapping quota (%llu MiB) reached\n",
-				    c->name, c->quota.mapped >> 20);
+		vgpu_client_msg(c, false,
+				"mapping quota (%llu MiB) reached\n",
+				c->quota.mapped >> 20);
 		ret = -EDQUOT;
 	} else {
 		c->mapped_bytes += size;
@@ -561,13 +592,14 @@ int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 size)
 		return -EINVAL;
 	mutex_lock(&c->lock);
 	if (c->num_bos >= c->quota.objects) {
-		pr_info_ratelimited("vgpu: client %s: object quota (%u) reached\n",
-				    c->name, c->quota.objects);
+		vgpu_client_msg(c, false,
+				"object quota (%u) reached\n",
+				c->quota.objects);
 		ret = -EDQUOT;
 	} else if (size > limit || *used > limit - size) {
-		pr_info_ratelimited("vgpu: client %s: %s memory quota (%llu MiB) reached\n",
-				    c->name, dev ? "device" : "host",
-				    limit >> 20);
+		vgpu_client_msg(c, false,
+				"%s memory quota (%llu MiB) reached\n",
+				dev ? "device" : "host", limit >> 20);
 		ret = -EDQUOT;
 	} else {
 		*used += size;

@@ -18,6 +18,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -117,6 +118,9 @@ struct vgpu_quota {
  * @banned: too many hangs: no new work accepted
  * @closing: being destroyed: no new contexts
  * @promised: device memory promised to it (vgpu_dev_lock)
+ * @rs: rate limit of the messages this client causes: @own_rs, or one
+ *	the transport keeps per guest across connections (set before use)
+ * @own_rs: the client's own rate limit
  * @stats: counters of this client
  * @node: entry in the device's client list (vgpu_dev_lock)
  */
@@ -140,6 +144,8 @@ struct vgpu_client {
 	bool banned;
 	bool closing;
 	u64 promised;
+	struct ratelimit_state *rs;
+	struct ratelimit_state own_rs;
 	struct vgpu_stats stats;
 	struct list_head node;
 };
@@ -237,6 +243,8 @@ struct vgpu_client *vgpu_client_create(const char *name);
 int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q);
 void vgpu_client_destroy(struct vgpu_client *c);
 bool vgpu_client_hang(struct vgpu_client *c);
+__printf(3, 4)
+void vgpu_client_msg(struct vgpu_client *c, bool warn, const char *fmt, ...);
 void vgpu_client_jobs_done(struct vgpu_client *c, u32 cmds);
 void vgpu_client_put(struct vgpu_client *c);
 int vgpu_clients_show(struct seq_file *m, void *unused);

@@ -292,8 +292,9 @@ void vgpu_client_ban(struct vgpu_client *c)
 		vgpu_sched_ctx_kill(ctx, DRM_VGPU_CTX_BANNED);
 		vgpu_ctx_put(ctx);
 	}
-	pr_warn_ratelimited("vgpu: client %s banned after %u hung contexts\n",
-			    c->name, hangs);
+	vgpu_client_msg(c, true,
+			"banned after %u hung contexts\n",
+			hangs);
 }
 
 /* Next runnable job, round-robin over contexts; marks it running. */
@@ -368,14 +369,15 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 
 	if (st == VGPU_JOB_FAULTED) {
 		VGPU_STAT(c, faults, 1);
-		pr_info_ratelimited("vgpu: client %s context %u faulted at GPU address 0x%llx (kind %u)\n",
-				    c->name, ctx->id, job->ej.fault_addr,
-				    job->ej.fault_kind);
+		vgpu_client_msg(c, false,
+				"context %u faulted at GPU address 0x%llx (kind %u)\n",
+				ctx->id, job->ej.fault_addr, job->ej.fault_kind);
 	} else if (st == VGPU_JOB_TIMEDOUT) {
 		VGPU_STAT(c, hangs, 1);
 		ban = vgpu_client_hang(c);
-		pr_info_ratelimited("vgpu: client %s context %u hung: watchdog expired\n",
-				    c->name, ctx->id);
+		vgpu_client_msg(c, false,
+				"context %u hung: watchdog expired\n",
+				ctx->id);
 	}
 	/* Keep the context alive across the kill below. */
 	kref_get(&ctx->ref);

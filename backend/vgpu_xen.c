@@ -285,9 +285,11 @@ static int vgpu_xen_new_client(struct vgpu_xen_be *be)
 	c->hangs = hangs;
 	c->banned = banned;
 	mutex_unlock(&c->lock);
-	if (banned)
-		vgpu_xen_warn(be, "domain %u is banned (%u hung contexts): it gets no GPU work\n",
-			      be->domid, hangs);
+	c->rs = &be->dom->rs;	/* the guest's messages, whatever the connection */
+	if (banned && __ratelimit(&be->dom->rs))
+		dev_warn(&be->dev->dev,
+			 "domain %u is banned (%u hung contexts): it gets no GPU work\n",
+			 be->domid, hangs);
 	spin_lock(&be->client_lock);
 	be->client = c;
 	spin_unlock(&be->client_lock);

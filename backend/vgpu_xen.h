@@ -121,12 +121,6 @@ void vgpu_xen_violation(struct vgpu_xen_be *be, int err, const char *what);
 irqreturn_t vgpu_xen_irq(int irq, void *arg);
 int vgpu_xen_ring_thread(void *arg);
 
-#define vgpu_xen_warn(be, fmt, ...)					\
-	do {								\
-		if (__ratelimit(&(be)->dom->rs))			\
-			dev_warn(&(be)->dev->dev, fmt, ##__VA_ARGS__);	\
-	} while (0)
-
 int vgpu_xen_init(void);
 void vgpu_xen_fini(void);
 int vgpu_xen_show(struct seq_file *m, void *unused);

@@ -35,8 +35,8 @@ struct vgpu_front_stats {
  * @xbdev: xenbus device (NULL once removed)
  * @drm: render node of the current connection, or NULL
  * @call_lock: serialises calls: naive mode has one request in flight
- * @ring_lock: protects @ring, @wait_id, @rsp, @done, @gone, @connected
- *	(taken in the event handler)
+ * @ring_lock: protects @ring, @wait_id, @rsp, @done, @gone, @connected,
+ *	@stalled and @gen (taken in the event handler)
  * @ring: front ring
  * @ring_va: shared page
  * @ring_ref: its grant
@@ -48,6 +48,10 @@ struct vgpu_front_stats {
  * @done: @rsp is valid
  * @gone: the backend left: every call fails with -ENODEV
  * @connected: the ring is up
+ * @stalled: a call timed out and no response has come since: calls fail
+ *	at once with -ETIMEDOUT instead of each waiting timeout_ms
+ * @gen: generation of the connection, bumped by each new ring: a file
+ *	opened on an earlier connection may not touch the current one
  * @backend_id: backend domain
  * @stats: counters
  * @debugfs: counters file
@@ -69,6 +73,8 @@ struct vgpu_front {
 	bool done;
 	bool gone;
 	bool connected;
+	bool stalled;
+	u64 gen;
 	domid_t backend_id;
 	struct vgpu_front_stats stats;
 	struct dentry *debugfs;
@@ -76,12 +82,20 @@ struct vgpu_front {
 
 extern unsigned int vgpu_front_timeout_ms;
 
-int vgpu_front_call(struct vgpu_front *f, struct vgpuif_request *req,
-		    struct vgpuif_response *rsp);
-int vgpu_front_do(struct vgpu_front *f, struct vgpuif_request *req,
+/* How a call waits: killable for ioctls, not for a closing file. */
+enum vgpu_front_wait {
+	VGPU_FRONT_KILLABLE,
+	VGPU_FRONT_UNKILLABLE,
+};
+
+int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
+		    struct vgpuif_request *req, struct vgpuif_response *rsp);
+int vgpu_front_do(struct vgpu_front *f, u64 gen, struct vgpuif_request *req,
 		  struct vgpuif_response *rsp);
-int vgpu_front_page_io(struct vgpu_front *f, u32 handle, u64 offset,
+int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle, u64 offset,
 		       struct page *page, bool to_backend);
+u64 vgpu_front_gen(struct vgpu_front *f);
+void vgpu_front_fences_init(void);
 void vgpu_front_put(struct vgpu_front *f);
 
 int vgpu_front_drm_create(struct vgpu_front *f);

@@ -44,6 +44,7 @@ struct vgpu_front_bo {
 };
 
 struct vgpu_front_file {
+	u64 gen;		/* connection the file was opened on */
 	struct mutex lock;	/* protects bos and ctxs */
 	struct xarray bos;	/* handle -> struct vgpu_front_bo */
 	struct xarray ctxs;	/* context id -> xa_mk_value(1) */
@@ -64,14 +65,18 @@ static const struct dma_fence_ops vgpu_front_fence_ops = {
 	.get_timeline_name = vgpu_front_fence_name,
 };
 
+/* Called once, at module load, before any render node exists. */
+void vgpu_front_fences_init(void)
+{
+	vgpu_front_fence_ctx = dma_fence_context_alloc(1);
+}
+
 static struct dma_fence *vgpu_front_done_fence(int err)
 {
 	struct dma_fence *fence = kzalloc(sizeof(*fence), GFP_KERNEL);
 
 	if (!fence)
 		return NULL;
-	if (!vgpu_front_fence_ctx)
-		vgpu_front_fence_ctx = dma_fence_context_alloc(1);
 	dma_fence_init(fence, &vgpu_front_fence_ops, &vgpu_front_fence_lock,
 		       vgpu_front_fence_ctx,
 		       atomic64_inc_return(&vgpu_front_fence_seqno));
@@ -117,7 +122,7 @@ static int vgpu_front_info(struct vgpu_front *f, struct vgpu_front_file *ff,
 {
 	struct vgpuif_request req = { .operation = VGPUIF_OP_GET_INFO };
 	struct vgpuif_response rsp;
-	int ret = vgpu_front_do(f, &req, &rsp);
+	int ret = vgpu_front_do(f, ff->gen, &req, &rsp);
 
 	if (ret)
 		return ret;
@@ -137,7 +142,7 @@ static int vgpu_front_ctx_create(struct vgpu_front *f,
 	if (ret)
 		return ret;
 	req.u.ctx_create = *a;
-	ret = vgpu_front_do(f, &req, &rsp);
+	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
 	if (ret)
 		return ret;
 	a->ctx_id = rsp.u.ctx_create.ctx_id;
@@ -164,7 +169,7 @@ static int vgpu_front_ctx_destroy(struct vgpu_front *f,
 	if (ret)
 		return ret;
 	req.u.ctx_destroy = *a;
-	return vgpu_front_do(f, &req, &rsp);
+	return vgpu_front_do(f, ff->gen, &req, &rsp);
 }
 
 static int vgpu_front_ctx_status(struct vgpu_front *f,
@@ -180,7 +185,7 @@ static int vgpu_front_ctx_status(struct vgpu_front *f,
 	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
 		return -ENOENT;
 	req.u.ctx_status = *a;
-	ret = vgpu_front_do(f, &req, &rsp);
+	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
 	if (!ret)
 		*a = rsp.u.ctx_status;
 	return ret;
@@ -204,7 +209,7 @@ static int vgpu_front_bo_create(struct vgpu_front *f,
 	bo->domain = a->domain;
 	/* The backend checks the guest's quota before anything is allocated. */
 	req.u.bo_create = *a;
-	ret = vgpu_front_do(f, &req, &rsp);
+	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
 	if (ret)
 		goto err_free;
 	bo->handle = rsp.u.bo_create.handle;
@@ -233,7 +238,7 @@ static int vgpu_front_bo_create(struct vgpu_front *f,
 
 err_backend:
 	del.u.bo_destroy.handle = bo->handle;
-	vgpu_front_do(f, &del, &rsp);
+	vgpu_front_do(f, ff->gen, &del, &rsp);
 err_free:
 	vgpu_front_bo_free(bo);
 	return ret;
@@ -256,7 +261,7 @@ static int vgpu_front_bo_destroy(struct vgpu_front *f,
 	if (!bo)
 		return -ENOENT;
 	req.u.bo_destroy = *a;
-	ret = vgpu_front_do(f, &req, &rsp);
+	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
 	vgpu_front_bo_free(bo);
 	return ret;
 }
@@ -324,7 +329,7 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 			req.u.vm_bind.op.size = PAGE_SIZE;
 			if (op.op == DRM_VGPU_BIND_MAP)
 				req.u.vm_bind.op.bo_offset = op.bo_offset + p;
-			ret = vgpu_front_do(f, &req, &rsp);
+			ret = vgpu_front_do(f, ff->gen, &req, &rsp);
 		}
 		if (!ret)
 			a->num_done = i + 1;
@@ -347,7 +352,7 @@ static int vgpu_front_sync_host(struct vgpu_front *f,
 		if (!bo->shmem)
 			continue;
 		for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
-			ret = vgpu_front_page_io(f, bo->handle, p,
+			ret = vgpu_front_page_io(f, ff->gen, bo->handle, p,
 						 bo->shmem->pages[p >> PAGE_SHIFT],
 						 to_backend);
 		if (ret)
@@ -409,7 +414,8 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 	req.u.submit.ctx_id = a->ctx_id;
 	for (i = 0; !ret && i < a->num_cmds; i++) {
 		req.u.submit.cmd = cmds[i];
-		ret = vgpu_front_call(f, &req, &rsp);
+		ret = vgpu_front_call(f, ff->gen, VGPU_FRONT_KILLABLE, &req,
+				      &rsp);
 		if (ret)
 			break;
 		a->seqno = rsp.u.submit.seqno;
@@ -479,6 +485,7 @@ static int vgpu_front_open(struct drm_device *dev, struct drm_file *file)
 
 	if (!ff)
 		return -ENOMEM;
+	ff->gen = vgpu_front_gen(dev->dev_private);
 	mutex_init(&ff->lock);
 	xa_init(&ff->bos);
 	xa_init(&ff->ctxs);
@@ -486,7 +493,11 @@ static int vgpu_front_open(struct drm_device *dev, struct drm_file *file)
 	return 0;
 }
 
-/* Frees what the file created, in dom0 too while the backend is there. */
+/*
+ * Frees what the file created, in dom0 too while its connection lasts:
+ * a file of an earlier connection sends nothing (its handles would name
+ * the new connection's objects).  Not killable: the process is exiting.
+ */
 static void vgpu_front_postclose(struct drm_device *dev, struct drm_file *file)
 {
 	struct vgpu_front *f = dev->dev_private;
@@ -501,13 +512,13 @@ static void vgpu_front_postclose(struct drm_device *dev, struct drm_file *file)
 		req.operation = VGPUIF_OP_CTX_DESTROY;
 		memset(&req.u, 0, sizeof(req.u));
 		req.u.ctx_destroy.ctx_id = id;
-		vgpu_front_call(f, &req, &rsp);
+		vgpu_front_call(f, ff->gen, VGPU_FRONT_UNKILLABLE, &req, &rsp);
 	}
 	xa_for_each(&ff->bos, id, bo) {
 		req.operation = VGPUIF_OP_BO_DESTROY;
 		memset(&req.u, 0, sizeof(req.u));
 		req.u.bo_destroy.handle = bo->handle;
-		vgpu_front_call(f, &req, &rsp);
+		vgpu_front_call(f, ff->gen, VGPU_FRONT_UNKILLABLE, &req, &rsp);
 		vgpu_front_bo_free(bo);
 	}
 	xa_destroy(&ff->ctxs);

@@ -38,41 +38,94 @@ void vgpu_front_put(struct vgpu_front *f)
 }
 
 /**
+ * vgpu_front_gen() - the generation of the current connection
+ * @f: the vGPU
+ *
+ * Return: what a file records when it opens; its calls fail with -ENODEV
+ * once the connection it was opened on has gone.
+ */
+u64 vgpu_front_gen(struct vgpu_front *f)
+{
+	u64 gen;
+
+	spin_lock_irq(&f->ring_lock);
+	gen = f->gen;
+	spin_unlock_irq(&f->ring_lock);
+	return gen;
+}
+
+/* Puts @req on the ring.  Caller holds call_lock. */
+static int vgpu_front_post(struct vgpu_front *f, u64 gen,
+			   struct vgpuif_request *req)
+{
+	int ret = 0;
+
+	spin_lock_irq(&f->ring_lock);
+	if (f->gone || !f->connected || f->gen != gen) {
+		ret = -ENODEV;
+	} else if (f->stalled) {
+		ret = -ETIMEDOUT;
+	} else if (RING_FULL(&f->ring)) {
+		/* Requests of calls that timed out are still unanswered. */
+		ret = -EBUSY;
+	} else {
+		req->id = ++f->next_id;
+		*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = *req;
+		f->ring.req_prod_pvt++;
+		RING_PUSH_REQUESTS(&f->ring);
+		f->wait_id = req->id;
+		f->done = false;
+	}
+	spin_unlock_irq(&f->ring_lock);
+	return ret;
+}
+
+/**
  * vgpu_front_call() - one request, one response
  * @f: the vGPU
+ * @gen: generation of the connection the caller belongs to
+ * @how: VGPU_FRONT_KILLABLE: a fatal signal ends the wait (-EINTR)
  * @req: request; its id is set here
  * @rsp: out, the response; its status is the backend's answer
  *
- * Return: 0 when a response arrived; -ENODEV when the backend is gone,
- * -ETIMEDOUT when no response came within timeout_ms.
+ * Every wait is bounded by timeout_ms.  After a timeout the connection
+ * counts as stalled: later calls fail at once with -ETIMEDOUT until the
+ * backend answers anything again.
+ *
+ * Return: 0 when a response arrived; -ENODEV when the backend is gone or
+ * @gen is an earlier connection's; -ETIMEDOUT; -EBUSY when the ring is
+ * full of unanswered requests; -EINTR when killed.
  */
-int vgpu_front_call(struct vgpu_front *f, struct vgpuif_request *req,
-		    struct vgpuif_response *rsp)
+int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
+		    struct vgpuif_request *req, struct vgpuif_response *rsp)
 {
+	unsigned long timeout = msecs_to_jiffies(vgpu_front_timeout_ms);
 	long left;
 	int ret;
 
-	mutex_lock(&f->call_lock);
-	spin_lock_irq(&f->ring_lock);
-	if (f->gone || !f->connected) {
-		spin_unlock_irq(&f->ring_lock);
-		mutex_unlock(&f->call_lock);
-		return -ENODEV;
+	if (how == VGPU_FRONT_KILLABLE) {
+		if (mutex_lock_killable(&f->call_lock))
+			return -EINTR;
+	} else {
+		mutex_lock(&f->call_lock);
 	}
-	req->id = ++f->next_id;
-	*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = *req;
-	f->ring.req_prod_pvt++;
-	RING_PUSH_REQUESTS(&f->ring);
-	f->wait_id = req->id;
-	f->done = false;
-	spin_unlock_irq(&f->ring_lock);
+	ret = vgpu_front_post(f, gen, req);
+	if (ret) {
+		mutex_unlock(&f->call_lock);
+		atomic64_inc(&f->stats.errors);
+		return ret;
+	}
 	atomic64_inc(&f->stats.requests);
 	/* Naive mode notifies every request. */
 	notify_remote_via_irq(f->irq);
 	atomic64_inc(&f->stats.notify_out);
 
-	left = wait_event_timeout(f->wq, READ_ONCE(f->done) || READ_ONCE(f->gone),
-				  msecs_to_jiffies(vgpu_front_timeout_ms));
+	if (how == VGPU_FRONT_KILLABLE)
+		left = wait_event_killable_timeout(f->wq, READ_ONCE(f->done) ||
+						   READ_ONCE(f->gone), timeout);
+	else
+		left = wait_event_timeout(f->wq, READ_ONCE(f->done) ||
+					  READ_ONCE(f->gone), timeout);
 	spin_lock_irq(&f->ring_lock);
 	if (f->done) {
 		*rsp = f->rsp;
@@ -80,14 +133,20 @@ int vgpu_front_call(struct vgpu_front *f, struct vgpuif_request *req,
 		/* The status becomes an errno: only a real one may pass. */
 		if (rsp->status > 0 || rsp->status < -MAX_ERRNO)
 			rsp->status = -EIO;
+	} else if (f->gone) {
+		ret = -ENODEV;
+	} else if (left < 0) {
+		ret = -EINTR;
 	} else {
-		ret = f->gone ? -ENODEV : -ETIMEDOUT;
+		ret = -ETIMEDOUT;
+		f->stalled = true;
 	}
 	f->wait_id = 0;
 	spin_unlock_irq(&f->ring_lock);
 	mutex_unlock(&f->call_lock);
-	if (!left && ret == -ETIMEDOUT)
-		dev_warn_ratelimited(&f->xbdev->dev, "%s: no response in %u ms\n",
+	if (ret == -ETIMEDOUT)
+		dev_warn_ratelimited(&f->xbdev->dev,
+				     "%s: no response in %u ms: backend stalled, calls fail until it answers\n",
 				     vgpuif_op_name(req->operation),
 				     vgpu_front_timeout_ms);
 	if (ret || rsp->status)
@@ -96,18 +155,19 @@ int vgpu_front_call(struct vgpu_front *f, struct vgpuif_request *req,
 }
 
 /**
- * vgpu_front_do() - vgpu_front_call() for operations whose only result is
- *	their status
+ * vgpu_front_do() - a killable vgpu_front_call() for operations whose
+ *	only result is their status
  * @f: the vGPU
+ * @gen: generation of the caller's connection
  * @req: request
  * @rsp: out, the response
  *
  * Return: a transport error, else the backend's status.
  */
-int vgpu_front_do(struct vgpu_front *f, struct vgpuif_request *req,
+int vgpu_front_do(struct vgpu_front *f, u64 gen, struct vgpuif_request *req,
 		  struct vgpuif_response *rsp)
 {
-	int ret = vgpu_front_call(f, req, rsp);
+	int ret = vgpu_front_call(f, gen, VGPU_FRONT_KILLABLE, req, rsp);
 
 	return ret ? ret : rsp->status;
 }
@@ -116,14 +176,19 @@ int vgpu_front_do(struct vgpu_front *f, struct vgpuif_request *req,
  * vgpu_front_page_io() - copy one guest page into or out of a backend
  *	host-memory object (naive mode: granted for this request only)
  * @f: the vGPU
+ * @gen: generation of the caller's connection
  * @handle: backend object
  * @offset: page-aligned offset in the object
  * @page: guest page
  * @to_backend: true: BO_WRITE (granted read-only); false: BO_READ
  *
+ * The grant is ended with gnttab_end_foreign_access(), which keeps a
+ * reference to @page until the backend has unmapped it (a call that
+ * timed out or was killed leaves the request in the backend's hands).
+ *
  * Return: 0 or a negative errno.
  */
-int vgpu_front_page_io(struct vgpu_front *f, u32 handle, u64 offset,
+int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle, u64 offset,
 		       struct page *page, bool to_backend)
 {
 	struct vgpuif_request req = {};
@@ -140,10 +205,9 @@ int vgpu_front_page_io(struct vgpu_front *f, u32 handle, u64 offset,
 	req.u.bo_io.gref = gref;
 	req.u.bo_io.offset = offset;
 	req.u.bo_io.length = PAGE_SIZE;
-	ret = vgpu_front_do(f, &req, &rsp);
-	if (!gnttab_try_end_foreign_access(gref))
-		dev_warn_ratelimited(&f->xbdev->dev,
-				     "backend still maps grant %d\n", gref);
+	ret = vgpu_front_do(f, gen, &req, &rsp);
+	get_page(page);		/* dropped once the grant has ended */
+	gnttab_end_foreign_access(gref, page);
 	if (!ret)
 		atomic64_add(PAGE_SIZE, &f->stats.bytes);
 	return ret;
@@ -179,6 +243,7 @@ static irqreturn_t vgpu_front_irq(int irq, void *arg)
 				f->rsp = rsp;
 				f->done = true;
 			}
+			f->stalled = false;	/* the backend is alive */
 		}
 		f->ring.rsp_cons = i;
 		RING_FINAL_CHECK_FOR_RESPONSES(&f->ring, more);
@@ -201,6 +266,24 @@ static void vgpu_front_free_ring(struct vgpu_front *f)
 		xenbus_teardown_ring(&f->ring_va, 1, &f->ring_ref);
 }
 
+/* Does the backend list our protocol version in "protocol-versions"? */
+static bool vgpu_front_backend_speaks(struct xenbus_device *dev)
+{
+	char *list = xenbus_read(XBT_NIL, dev->otherend, "protocol-versions",
+				 NULL);
+	char *p, *tok;
+	bool found = false;
+	unsigned int v;
+
+	if (IS_ERR(list))
+		return false;
+	p = list;
+	while (!found && (tok = strsep(&p, " ,")))
+		found = !kstrtouint(tok, 10, &v) && v == VGPUIF_PROTOCOL_VERSION;
+	kfree(list);
+	return found;
+}
+
 static int vgpu_front_setup_ring(struct vgpu_front *f)
 {
 	struct xenbus_device *dev = f->xbdev;
@@ -208,6 +291,12 @@ static int vgpu_front_setup_ring(struct vgpu_front *f)
 	evtchn_port_t evtchn;
 	int ret;
 
+	if (!vgpu_front_backend_speaks(dev)) {
+		xenbus_dev_fatal(dev, -EPROTO,
+				 "backend's protocol-versions lack version %u",
+				 VGPUIF_PROTOCOL_VERSION);
+		return -EPROTO;
+	}
 	ret = xenbus_setup_ring(dev, GFP_KERNEL, &f->ring_va, 1, &f->ring_ref);
 	if (ret)
 		return ret;
@@ -250,7 +339,9 @@ again:
 		goto err;
 	spin_lock_irq(&f->ring_lock);
 	f->gone = false;
+	f->stalled = false;
 	f->connected = true;
+	f->gen++;
 	spin_unlock_irq(&f->ring_lock);
 	return 0;
 
@@ -377,6 +468,7 @@ static int __init vgpu_front_init(void)
 
 	if (!xen_domain())
 		return -ENODEV;
+	vgpu_front_fences_init();
 	vgpu_front_debugfs = debugfs_create_dir("vgpu-front", NULL);
 	ret = xenbus_register_frontend(&vgpu_front_driver);
 	if (ret)
