@@ -2,6 +2,7 @@
 # GPUvm: top-level build.  `make help` lists the targets.
 
 TOP := $(abspath .)
+SHELL := /bin/bash
 BUILD ?= $(TOP)/build
 JOBS ?= $(shell nproc)
 
@@ -12,7 +13,7 @@ kabi = $(shell bash -c '. $(TOP)/tests/testbed/common.sh; kernel_abi')
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(kabi)-amd64)
 
-.PHONY: all modules userspace test-user kunit e2e check demo clean help deps
+.PHONY: all modules userspace test-user kunit fuzz e2e check demo clean help deps
 
 all: modules userspace
 
@@ -22,6 +23,7 @@ help:
 	@echo "make userspace  libvgpu, vgpu-as, vgpu-bench, samples, tests (CMake)"
 	@echo "make test-user  GoogleTest suites (ctest)"
 	@echo "make kunit      KUnit suites under User Mode Linux"
+	@echo "make fuzz       the dispatcher fuzzer for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make e2e        every test-bed scenario on each kernel (SCENARIO=, KERNELS=)"
 	@echo "make check      test-user + kunit + e2e"
 	@echo "make demo       boot the test bed and compare the modes"
@@ -47,6 +49,18 @@ test-user: userspace
 kunit:
 	bash kunit/run.sh
 
+# The fuzzer (clang's libFuzzer): the request checks and the dispatcher
+# with the core and a fake engine in userspace, from the seed corpus in
+# fuzz/corpus (copied: the tree is not written to).
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) -f fuzz/Makefile OUT=$(BUILD)/fuzz
+	rm -rf $(BUILD)/fuzz/corpus && cp -r fuzz/corpus $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz-dispatch -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 | \
+		grep -E "^(stat::|==|SUMMARY|INFO: Seed|Done)|ERROR|WARNING"; \
+		exit $${PIPESTATUS[0]}
+
 SCENARIOS ?= native naive hostile
 SCENARIO ?=
 # Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12.
@@ -55,7 +69,7 @@ e2e:
 	KERNELS="$(KERNELS)" bash tests/e2e.sh $(or $(SCENARIO),$(SCENARIOS))
 
 check: deps
-	$(MAKE) test-user kunit e2e
+	$(MAKE) test-user kunit fuzz e2e
 
 demo: deps
 	bash tests/testbed/prepare.sh

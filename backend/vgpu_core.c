@@ -739,6 +739,36 @@ err_release:
 	return ret;
 }
 
+/**
+ * vgpu_op_bo_host_range() - check a transport's copy into or out of a
+ *	host-memory object
+ * @c: client
+ * @handle: object
+ * @offset: first byte
+ * @length: bytes
+ * @out: on success, the object with a reference (vgpu_bo_put()); the
+ *	range lies inside its kernel mapping
+ *
+ * Return: 0; -ENOENT for an unknown handle; -EINVAL for device memory or
+ * a range outside the object.
+ */
+int vgpu_op_bo_host_range(struct vgpu_client *c, u32 handle, u64 offset,
+			  u64 length, struct vgpu_bo **out)
+{
+	struct vgpu_bo *bo = vgpu_bo_lookup(c, handle);
+	u64 end;
+
+	if (!bo)
+		return -ENOENT;
+	if (bo->domain != DRM_VGPU_DOMAIN_HOST || !bo->backing.vaddr ||
+	    check_add_overflow(offset, length, &end) || end > bo->size) {
+		vgpu_bo_put(bo);
+		return -EINVAL;
+	}
+	*out = bo;
+	return 0;
+}
+
 int vgpu_op_bo_destroy(struct vgpu_client *c, u32 handle)
 {
 	struct vgpu_bo *bo;

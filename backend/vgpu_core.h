@@ -263,6 +263,8 @@ int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
 			   const struct vgpu_host_mem_ops *ops, void *priv,
 			   u32 *handle);
 int vgpu_op_bo_destroy(struct vgpu_client *c, u32 handle);
+int vgpu_op_bo_host_range(struct vgpu_client *c, u32 handle, u64 offset,
+			  u64 length, struct vgpu_bo **out);
 struct vgpu_bo *vgpu_bo_lookup(struct vgpu_client *c, u32 handle);
 void vgpu_bo_put(struct vgpu_bo *bo);
 int vgpu_op_vm_bind(struct vgpu_client *c, u32 ctx_id,
@@ -278,6 +280,7 @@ int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
 /* Scheduler (vgpu_sched.c). */
 int vgpu_sched_init(void);
 void vgpu_sched_fini(void);
+bool vgpu_sched_run_once(void);
 struct vgpu_job *vgpu_job_alloc(struct vgpu_ctx *ctx, struct drm_vgpu_cmd *cmds,
 				u32 num_cmds, struct dma_fence **in, u32 num_in);
 void vgpu_job_abort(struct vgpu_job *job);

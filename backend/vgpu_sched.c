@@ -390,6 +390,24 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	vgpu_ctx_put(ctx);
 }
 
+/**
+ * vgpu_sched_run_once() - run one slice of the next runnable job, on the
+ *	caller's thread
+ *
+ * For the userspace fuzzer, which has no scheduler thread.
+ *
+ * Return: true if a slice ran, false if no job was runnable.
+ */
+bool vgpu_sched_run_once(void)
+{
+	struct vgpu_job *job = vgpu_sched_pick();
+
+	if (!job)
+		return false;
+	vgpu_sched_run_slice(job);
+	return true;
+}
+
 static int vgpu_sched_thread(void *unused)
 {
 	while (!kthread_should_stop()) {

@@ -504,7 +504,13 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 	return 0;
 }
 
-/* On the xenwatch thread: notes the state and queues the work, no wait. */
+/*
+ * On the xenwatch thread: notes the state and queues the work, no wait.
+ * A frontend that is gone (its nodes removed with its domain), or closed
+ * while the toolstack detaches, takes the device away as in blkback;
+ * remove() only queues the teardown.  Unregistering here, on xenwatch,
+ * cannot race with the bus removing the device, which also runs here.
+ */
 static void vgpu_xen_frontend_changed(struct xenbus_device *dev,
 				      enum xenbus_state state)
 {
@@ -512,6 +518,9 @@ static void vgpu_xen_frontend_changed(struct xenbus_device *dev,
 
 	WRITE_ONCE(be->fe_state, state);
 	queue_delayed_work(vgpu_xen_wq, &be->work, 0);
+	if (state == XenbusStateUnknown ||
+	    (state == XenbusStateClosed && !xenbus_dev_is_online(dev)))
+		device_unregister(&dev->dev);
 }
 
 /* The device is going: the work disconnects and frees, no wait here. */

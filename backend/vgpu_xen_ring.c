@@ -95,18 +95,12 @@ static int vgpu_xen_bo_io(struct vgpu_xen_be *be,
 	struct gnttab_unmap_grant_ref unmap;
 	struct gnttab_map_grant_ref map;
 	struct vgpu_bo *bo;
-	u64 end;
 	int ret;
 
-	bo = vgpu_bo_lookup(be->client, io->handle);
-	if (!bo)
-		return -ENOENT;
-	ret = -EINVAL;
-	if (bo->domain != DRM_VGPU_DOMAIN_HOST ||
-	    check_add_overflow(io->offset, (u64)io->length, &end) ||
-	    end > bo->size)
-		goto out;
-
+	ret = vgpu_op_bo_host_range(be->client, io->handle, io->offset,
+				    io->length, &bo);
+	if (ret)
+		return ret;
 	gnttab_set_map_op(&map, va, flags, io->gref, be->domid);
 	ret = gnttab_map_refs(&map, NULL, &be->io_page, 1);
 	if (ret || map.status != GNTST_okay) {

@@ -27,9 +27,16 @@
  *     online            = "1"
  *     state             = "1"                 (XenbusStateInitialising)
  *     mode              = "naive" | "hp"      most the guest may use
- *     quota-devmem-mb   = "64"                optional, per guest
+ *                                             (absent: "naive")
+ *     quota-devmem-mb   = "16"                optional, per guest: device
+ *                                             memory promised to it
+ *     quota-hostmem-mb  = "256"               optional: host-memory objects
  *     quota-contexts    = "16"                optional
  *     quota-objects     = "1024"              optional
+ *   Numbers are unsigned decimal, nothing else; a key that is present but
+ *   malformed makes the backend refuse the connection (xenbus error node)
+ *   instead of using a default.  Absent quota keys take vgpu-back's
+ *   module parameters.
  *   /local/domain/D/device/vgpu/0/
  *     backend           = "/local/domain/0/backend/vgpu/D/0"
  *     backend-id        = "0"
@@ -39,11 +46,21 @@
  *   .../backend/vgpu/D/0/protocol-versions = "1"
  *   .../backend/vgpu/D/0/max-ring-page-order = "0"   (hp mode: larger)
  *
- * Written by the frontend, in one transaction:
+ * Written by the frontend, in one transaction, once it has found its
+ * version in the backend's "protocol-versions" (a list of decimal
+ * versions separated by spaces or commas; without its version the
+ * frontend refuses the backend with a xenbus error):
  *   .../device/vgpu/0/ring-ref          = "<grant reference of the ring>"
  *   .../device/vgpu/0/event-channel     = "<port>"
  *   .../device/vgpu/0/protocol-version  = "1"
  *   .../device/vgpu/0/mode              = "naive"
+ *
+ * The backend reads exactly these frontend keys, as strict unsigned
+ * decimals.  A malformed value is a protocol violation (below).  A
+ * "mode" the toolstack did not allow (a frontend asking for "hp" where
+ * the backend's "mode" is "naive"), or that this backend does not speak,
+ * is refused cleanly: the backend reports -EOPNOTSUPP on the error node
+ * and stays where it is.
  *
  * Worked example, domain 5 in naive mode:
  *   /local/domain/0/backend/vgpu/5/0/frontend = "/local/domain/5/device/vgpu/0"
@@ -137,9 +154,32 @@
  * Host-domain objects in naive mode live in dom0; the guest's pages are
  * copied in with BO_WRITE and out with BO_READ, one page per request.
  *
- * A frontend that overflows the ring (a producer index more than a ring
- * ahead) is disconnected: the backend switches to Closing after
- * xenbus_dev_fatal().
+ * Naive mode: a VM_BIND request maps or unmaps exactly one page
+ * (op.size = 4096); anything else is VGPUIF_EINVAL.
+ *
+ ******************************************************************************
+ *                  Misbehaving frontends (backend side)
+ ******************************************************************************
+ *
+ * Protocol violations: a producer index more than a ring ahead (one ring
+ * ahead exactly is a full ring and is served), malformed frontend keys,
+ * a ring-ref or event-channel the backend cannot map or bind.  On each,
+ * the backend writes the error node (rate-limited), stops serving the
+ * ring and goes Closing; the frontend must go Closed, after which the
+ * backend goes InitWait again.  It waits before the next connection:
+ * 100 ms after the first violation, doubling, at most 12.8 s.  After
+ * VGPU_XEN_MAX_VIOLATIONS (8) violations the backend goes Closed and
+ * stays Closed until the toolstack attaches the device again (vgpuctl
+ * detach, then attach).
+ *
+ * The backend serves at most 32 requests between two yields of its CPU,
+ * acknowledges notifications late (a notification that brought nothing
+ * is spurious, and Xen throttles a storm of them), and never logs more
+ * than 10 messages per 5 s for one guest.
+ *
+ * A guest's hung contexts and its ban (vgpu-back's hang_limit) belong to
+ * the domain, not to a connection: closing the ring and connecting again
+ * keeps them, until the domain is destroyed.
  */
 #ifndef __XEN_PUBLIC_IO_VGPUIF_H__
 #define __XEN_PUBLIC_IO_VGPUIF_H__

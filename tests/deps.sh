@@ -9,6 +9,7 @@ pkgs=(
 	libxen-dev xen-utils-4.17 xenstore-utils			# vgpuctl, test bed guests
 	linux-headers-amd64 kmod					# modules
 	linux-source-6.1 bc flex bison python3 xz-utils			# KUnit on UML
+	clang libclang-rt-14-dev					# the fuzzer
 	qemu-system-x86 busybox-static cpio gzip			# test bed
 )
 missing=()
