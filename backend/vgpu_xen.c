@@ -358,7 +358,6 @@ static int vgpu_xen_connect(struct vgpu_xen_be *be)
 			vgpu_xen_violation(be, ret, "bad connection details");
 		return ret;
 	}
-	memset(&be->stats, 0, sizeof(be->stats));
 	if (__ratelimit(&be->dom->rs))
 		dev_info(&be->dev->dev, "domain %u connected, naive mode\n",
 			 be->domid);
@@ -558,7 +557,7 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 {
 	struct vgpu_xen_be *be;
 
-	seq_puts(m, "domid state requests responses errors notify_in notify_out grant_maps grant_unmaps grants_mapped bytes_copied objects busy_ns hangs banned violations\n");
+	seq_puts(m, "domid state requests responses errors notify_in notify_out grant_maps grant_unmaps grants_mapped bytes_copied objects busy_ns hangs banned violations devid\n");
 	mutex_lock(&vgpu_xen_lock);
 	list_for_each_entry(be, &vgpu_xen_conns, node) {
 		const struct vgpu_xen_stats *s = &be->stats;
@@ -589,7 +588,7 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 			mutex_unlock(&c->lock);
 			vgpu_client_put(c);
 		}
-		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %u %u %u\n",
+		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %u %u %u %s\n",
 			   be->domid, xenbus_strstate(be->dev->state),
 			   atomic64_read(&s->requests),
 			   atomic64_read(&s->responses),
@@ -597,7 +596,8 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 			   atomic64_read(&s->notify_in),
 			   atomic64_read(&s->notify_out), maps, unmaps,
 			   maps - unmaps, atomic64_read(&s->bytes_copied),
-			   objects, busy, hangs, banned, violations);
+			   objects, busy, hangs, banned, violations,
+			   strrchr(be->dev->nodename, '/') + 1);
 	}
 	mutex_unlock(&vgpu_xen_lock);
 	return 0;

@@ -86,7 +86,7 @@ struct vgpu_xen_dom {
  * @wq: the ring thread waits for events here
  * @pending: an event arrived and is not yet served (READ_ONCE/WRITE_ONCE)
  * @broken: the ring is corrupted: the thread serves nothing more
- * @stats: counters of the current connection
+ * @stats: counters of every connection of the device
  * @node: in vgpu_xen_conns (vgpu_xen_lock)
  */
 struct vgpu_xen_be {
