@@ -121,7 +121,7 @@ for t in xenstored xenconsoled xen-init-dom0 xl; do
 	copy_bin "$ROOT" "$XB/$t" "$XB/$t"
 done
 copy_bin "$ROOT" "$U/vgpuctl" opt/gpuvm/bin/vgpuctl
-copy_bin "$ROOT" "$(command -v xenstore-read)" usr/bin/xenstore-read
+copy_bin "$ROOT" "$(command -v xenstore-read)" opt/gpuvm/bin/xenstore-read
 mkdir -p "$ROOT"/etc/xen "$ROOT"/var/lib/xen "$ROOT"/var/log/xen/console \
 	"$ROOT"/var/lock "$ROOT"/var/run/xen "$ROOT"/boot "$ROOT"/proc/xen
 : > "$ROOT/etc/xen/xl.conf"
