@@ -67,3 +67,18 @@ guest_pass() {
 	echo "  $r"
 	case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
 }
+
+# Unloads vgpu-sim and vgpu-back.  A guest's teardown runs on vgpu-back's
+# workqueue after its device goes, and its client pins the engine until
+# then: retry for up to 10 s.
+unload_vgpu() {
+	i=0
+	while [ $i -lt 50 ]; do
+		lsmod | grep -q '^vgpu_sim ' && rmmod vgpu-sim 2>/dev/null
+		lsmod | grep -q '^vgpu_sim ' || rmmod vgpu-back 2>/dev/null
+		lsmod | grep -q '^vgpu_' || return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}

@@ -36,8 +36,7 @@ done
 [ "$(stat hangs)" -ge 1 ] || fail "the hang was not counted"
 [ "$(stat submissions)" -ge 10 ] || fail "submissions were not counted"
 
-rmmod vgpu-sim || fail "rmmod vgpu-sim"
-rmmod vgpu-back || fail "rmmod vgpu-back"
+unload_vgpu || fail "rmmod vgpu-sim vgpu-back"
 lsmod | grep -q '^vgpu' && fail "modules still loaded"
 dmesg | grep -E "BUG|WARNING|Oops|general protection" && fail "kernel warnings in dmesg"
 echo "E2E $N: PASS"
