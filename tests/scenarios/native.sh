@@ -4,8 +4,8 @@
 # Scenario "native", run in dom0 under Xen: dom0's own programs use the
 # GPU through vgpu-back's render node.
 N=native
-fail() { echo "E2E $N: FAIL $*"; exit 1; }
-stat() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vgpu/stats; }
+. /opt/gpuvm/lib.sh
+stat() { stat_of "$1"; }
 
 # Without an engine the node exists but refuses to open, with a reason.
 modprobe vgpu-back || fail "modprobe vgpu-back"
@@ -25,6 +25,10 @@ matmul 64 || fail "matmul"
 reduction 200000 || fail "reduction"
 vgpu-selftest fault || fail "fault isolation"
 vgpu-selftest watchdog || fail "watchdog"
+# The render node's own hostile cases.
+vgpu-selftest bind-race || fail "VM_BIND racing context destruction"
+vgpu-selftest job-flood || fail "a flood of queued jobs"
+vgpu-selftest clients || fail "clients beyond the device's memory"
 
 echo "  counters after the programs exited:"
 sed 's/^/    /' /sys/kernel/debug/vgpu/stats

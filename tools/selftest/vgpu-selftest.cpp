@@ -14,14 +14,29 @@
 //                            when that ends in a clear ENODEV error
 //   vgpu-selftest hold       allocates and maps objects, then sleeps: for
 //                            tests that destroy the guest under it
+//   vgpu-selftest bind-race  threads bind and unbind on a context while it
+//                            is destroyed: binds end with ENOENT, nothing
+//                            stays mapped
+//   vgpu-selftest job-flood  queues jobs behind an endless kernel until
+//                            the client's job quota refuses (EDQUOT)
+//   vgpu-selftest clients    opens the node until the device's memory is
+//                            fully promised (ENOSPC) or max_clients (EMFILE)
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <vector>
 
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
+#include <xf86drm.h>
+
+#include "vgpu_drm.h"
 
 #include "../samples/common.hpp"
 
@@ -143,22 +158,153 @@ int hold() {
     for (;;) pause();
 }
 
+uint64_t debugfs_stat(const char* key) {
+    std::ifstream f("/sys/kernel/debug/vgpu/stats");
+    std::string k;
+    uint64_t v = 0;
+    while (f >> k >> v)
+        if (k == key) return v;
+    return ~0ULL;
+}
+
+unsigned module_param(const char* path) {
+    std::ifstream f(path);
+    unsigned v = 0;
+    f >> v;
+    return v;
+}
+
+// One VM_BIND on a context id (raw: the context may be gone).
+int raw_bind(int fd, uint32_t ctx, uint32_t op, uint32_t handle, uint64_t va) {
+    drm_vgpu_vm_bind_op o{};
+    o.op = op;
+    o.flags = op == DRM_VGPU_BIND_MAP ? DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE : 0;
+    o.handle = op == DRM_VGPU_BIND_MAP ? handle : 0;
+    o.va = va;
+    o.size = 4096;
+    drm_vgpu_vm_bind b{};
+    b.ctx_id = ctx;
+    b.num_ops = 1;
+    b.ops = reinterpret_cast<uintptr_t>(&o);
+    return drmIoctl(fd, DRM_IOCTL_VGPU_VM_BIND, &b) ? errno : 0;
+}
+
+// Contexts destroyed while two threads bind and unbind on them.
+int bind_race() {
+    auto dev = vgpu::Device::open();
+    const int fd = dev->fd();
+    drm_vgpu_bo_create bo{};
+    bo.size = 65536;
+    bo.domain = DRM_VGPU_DOMAIN_DEVICE;
+    dev->ioctl(DRM_IOCTL_VGPU_BO_CREATE, &bo, "BO_CREATE");
+    int odd = 0, rounds = 200;
+    for (int r = 0; r < rounds; r++) {
+        drm_vgpu_ctx_create c{};
+        c.priority = 1;
+        dev->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &c, "CTX_CREATE");
+        std::atomic<int> errs[2] = {0, 0};
+        auto binder = [&](int t) {
+            const uint64_t va = 0x100000 + t * 0x100000;
+            for (int e = 0; e != ENOENT;) {
+                e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_MAP, bo.handle, va);
+                if (!e) e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_UNMAP, 0, va);
+                if (e && e != ENOENT) errs[t]++;
+            }
+        };
+        std::thread a(binder, 0), b(binder, 1);
+        std::this_thread::sleep_for(std::chrono::microseconds(200 * (r % 10)));
+        drm_vgpu_ctx_destroy d{};
+        d.ctx_id = c.ctx_id;
+        dev->ioctl(DRM_IOCTL_VGPU_CTX_DESTROY, &d, "CTX_DESTROY");
+        a.join();
+        b.join();
+        odd += errs[0] + errs[1];
+    }
+    expect(odd == 0, std::to_string(rounds) + " contexts destroyed under two binding threads: binds end with "
+                     "ENOENT (" + std::to_string(odd) + " other errors)");
+    uint64_t m = debugfs_stat("mappings");
+    expect(m == 0, "nothing left mapped: " + std::to_string(m) + " mappings");
+    drm_vgpu_bo_destroy d{};
+    d.handle = bo.handle;
+    dev->ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &d, "BO_DESTROY");
+    expect(debugfs_stat("objects") == 0, "the object is freed (no mapping kept a reference)");
+    return fails;
+}
+
+// Jobs queued behind an endless kernel until the quota refuses.
+int job_flood() {
+    auto dev = vgpu::Device::open();
+    const unsigned quota = module_param("/sys/module/vgpu_back/parameters/quota_jobs");
+    expect(quota > 0, "quota_jobs is readable: " + std::to_string(quota));
+    {
+        vgpu::Context ctx(dev);
+        vgpu::Module mod(ctx, vgpu::Module::load_file(sample::kernel_path("selftest")));
+        vgpu::Buffer buf(ctx, 4096, vgpu::Domain::Device);
+        ctx.launch(mod.kernel("spin"), {1}, {1}, {});
+        unsigned queued = 1;
+        int err = 0;
+        while (!err && queued < quota + 10) {
+            try {
+                ctx.fill(buf.gpu_addr(), 4096, queued);
+                queued++;
+            } catch (const vgpu::Error& e) {
+                err = e.code();
+            }
+        }
+        expect(err == EDQUOT && queued == quota, "the client's job quota refused job " + std::to_string(queued + 1) +
+                                                     " with " + std::strerror(err));
+        try {
+            ctx.synchronize();
+            expect(false, "the endless kernel was stopped");
+        } catch (const vgpu::ContextError& e) {
+            expect(e.status().state == vgpu::ContextState::Hung, std::string("the flood ended: ") + e.what());
+        }
+    }
+    honest_context_works(dev);
+    return fails;
+}
+
+// Opens the node until the device's memory is fully promised.
+int clients() {
+    auto dev = vgpu::Device::open();
+    std::vector<vgpu::Fd> fds;
+    int err = 0;
+    while (!err && fds.size() < 1000) {
+        int fd = ::open(dev->path().c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+            err = errno;
+        else
+            fds.emplace_back(fd);
+    }
+    const unsigned max = module_param("/sys/module/vgpu_back/parameters/max_clients");
+    expect((err == ENOSPC || err == EMFILE) && fds.size() + 1 <= max,
+           "open number " + std::to_string(fds.size() + 2) + " refused: " + std::strerror(err));
+    fds.clear();
+    honest_context_works(dev);
+    return fails;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const char* cmd = argc >= 2 ? argv[1] : "";
     unsigned arg = argc >= 3 ? static_cast<unsigned>(std::strtoul(argv[2], nullptr, 0)) : 0;
     bool known = !std::strcmp(cmd, "fault") || !std::strcmp(cmd, "watchdog") || !std::strcmp(cmd, "longrun") ||
-                 !std::strcmp(cmd, "hold");
+                 !std::strcmp(cmd, "hold") || !std::strcmp(cmd, "bind-race") || !std::strcmp(cmd, "job-flood") ||
+                 !std::strcmp(cmd, "clients");
     if (!known || argc > 3) {
-        std::fprintf(stderr, "usage: vgpu-selftest fault | watchdog [LIMIT_MS] | longrun SECONDS | hold\n");
+        std::fprintf(stderr, "usage: vgpu-selftest fault | watchdog [LIMIT_MS] | longrun SECONDS | hold |\n"
+                             "                     bind-race | job-flood | clients\n");
         return 2;
     }
     try {
-        int f = !std::strcmp(cmd, "fault")      ? fault()
-                : !std::strcmp(cmd, "watchdog") ? watchdog(arg)
-                : !std::strcmp(cmd, "longrun")  ? longrun(arg ? arg : 60)
-                                                : hold();
+        int f = !std::strcmp(cmd, "fault")       ? fault()
+                : !std::strcmp(cmd, "watchdog")  ? watchdog(arg)
+                : !std::strcmp(cmd, "longrun")   ? longrun(arg ? arg : 60)
+                : !std::strcmp(cmd, "bind-race") ? bind_race()
+                : !std::strcmp(cmd, "job-flood") ? job_flood()
+                : !std::strcmp(cmd, "clients")   ? clients()
+                                                 : hold();
         std::printf("selftest %s: %s\n", argv[1], f ? "FAIL" : "PASS");
         return f ? 1 : 0;
     } catch (const std::exception& e) {
