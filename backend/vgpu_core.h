@@ -55,6 +55,10 @@ struct vgpu_bo {
 
 /**
  * struct vgpu_stats - counters, global and per client
+ *
+ * All are sums except @slice_max_ns, the longest time slice the engine
+ * has run (written by the scheduler thread only): how far the engine
+ * overruns timeslice_ms, measured.
  */
 struct vgpu_stats {
 	atomic64_t objects;
@@ -69,6 +73,7 @@ struct vgpu_stats {
 	atomic64_t faults;
 	atomic64_t hangs;
 	atomic64_t cancelled;
+	atomic64_t slice_max_ns;
 };
 
 /**

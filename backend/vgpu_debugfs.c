@@ -32,6 +32,7 @@ static const struct {
 	VGPU_STAT_FIELD(busy_ns),
 	VGPU_STAT_FIELD(faults),
 	VGPU_STAT_FIELD(hangs),
+	VGPU_STAT_FIELD(slice_max_ns),
 };
 
 static int vgpu_stats_show(struct seq_file *m, void *unused)

@@ -336,6 +336,11 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	busy = ktime_get_ns() - t0;
 	mutex_unlock(&ctx->vm_lock);
 	VGPU_STAT(c, busy_ns, busy);
+	/* Only this thread writes the maxima. */
+	if (busy > atomic64_read(&c->stats.slice_max_ns))
+		atomic64_set(&c->stats.slice_max_ns, busy);
+	if (busy > atomic64_read(&vgpu_global_stats.slice_max_ns))
+		atomic64_set(&vgpu_global_stats.slice_max_ns, busy);
 
 	spin_lock(&vgpu_sched.lock);
 	vgpu_sched.running = NULL;

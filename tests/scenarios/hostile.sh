@@ -15,6 +15,7 @@ N=hostile
 # takes 0.2-0.6 s under the test bed's emulation.
 HONEST_MAX_MS=${HONEST_MAX_MS:-6000}
 PROBE_MAX_MS=${PROBE_MAX_MS:-2000}
+SLICE_MAX_MS=${SLICE_MAX_MS:-100}	# timeslice_ms is 10
 SLAB_MAX_KB=${SLAB_MAX_KB:-4096}
 
 start_xen || fail "starting Xen's toolstack"
@@ -80,6 +81,8 @@ echo "  honest client meanwhile: $good correct runs, $bad failed, median $median
 loglines=$(dmesg | grep -c -E "vgpu.*(dom$domid|vgpu-$domid-)")
 LOG_MAX_LINES=$(( ($(now_ms) - guest_t0) / 5000 * 10 + 10 ))
 echo "  dom0 log lines about the guest: $loglines (bound $LOG_MAX_LINES: 10 per 5 s)"
+slice_ms=$(( $(stat_of slice_max_ns) / 1000000 ))
+echo "  longest engine time slice: $slice_ms ms (timeslice_ms 10, bound $SLICE_MAX_MS)"
 
 tried=$(echo "$r" | sed -n 's/.*tried \([0-9]*\),.*/\1/p')
 ok=$(echo "$r" | sed -n 's/.*documented \([0-9]*\).*/\1/p')
@@ -92,6 +95,7 @@ ok=$(echo "$r" | sed -n 's/.*documented \([0-9]*\).*/\1/p')
 [ "$cyc_maps" = "$cyc_unmaps" ] || fail "grant maps $cyc_maps but unmaps $cyc_unmaps"
 [ $((slab1 - slab0)) -le "$SLAB_MAX_KB" ] || fail "slab grew by $((slab1 - slab0)) kB over the cycles"
 [ "$loglines" -le "$LOG_MAX_LINES" ] || fail "the guest caused $loglines log lines"
+[ "$slice_ms" -le "$SLICE_MAX_MS" ] || fail "a time slice ran $slice_ms ms"
 [ "$(xen_col violations 0)" = 8 ] || fail "violations: $(xen_col violations 0), not 8"
 [ "$(xen_col state 0)" = Closed ] || fail "the locked-out device is $(xen_col state 0)"
 [ "$(xen_col banned 0)" = 1 ] && [ "$(xen_col hangs 0)" = 3 ] ||
