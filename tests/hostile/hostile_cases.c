@@ -250,13 +250,14 @@ static int hostile_scribbler(void *arg)
  */
 static void hostile_rewrites(struct hostile *h)
 {
-	struct task_struct *t = kthread_run(hostile_scribbler, h, "scribbler");
+	REQ(r, VGPUIF_OP_GET_INFO);
 	struct vgpuif_response rsp;
+	struct task_struct *t;
 	unsigned int i, n = 2000;
 	int ret = 0, after;
 	char d[64];
-	REQ(r, VGPUIF_OP_GET_INFO);
 
+	t = kthread_run(hostile_scribbler, h, "scribbler");
 	if (IS_ERR(t))
 		return;
 	for (i = 0; i < n && !ret; i++)
@@ -371,8 +372,8 @@ void hostile_gpu(struct hostile *h)
 	int got;
 
 	for (i = 0; i < ARRAY_SIZE(hostile_kernels); i++) {
-		const struct hostile_kernel *k = &hostile_kernels[i];
 		REQ(s, VGPUIF_OP_CTX_STATUS);
+		const struct hostile_kernel *k = &hostile_kernels[i];
 
 		c = hostile_code_ctx(h, k->code, ARRAY_SIZE(k->code));
 		hostile_launch_req(&r, c, 2, 32, k->shared);
@@ -505,8 +506,8 @@ void hostile_cycles(struct hostile *h)
 /* Phase B: hangs until the ban; the ban outlives the connection. */
 void hostile_ban(struct hostile *h)
 {
-	static const u64 endless[] = { I(0x04, 0, 0, 0, 0) };
 	REQ(c, VGPUIF_OP_CTX_CREATE);
+	static const u64 endless[] = { I(0x04, 0, 0, 0, 0) };
 	struct vgpuif_request r;
 	unsigned int hangs = 0;
 	char d[64];

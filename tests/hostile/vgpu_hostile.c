@@ -48,7 +48,7 @@ irqreturn_t hostile_irq(int irq, void *arg)
 }
 
 void hostile_result(struct hostile *h, const char *name, bool ok,
-			   const char *detail)
+		    const char *detail)
 {
 	h->tried++;
 	if (ok)
@@ -58,7 +58,7 @@ void hostile_result(struct hostile *h, const char *name, bool ok,
 
 /* Puts @n copies of @req on the ring, then collects the @n answers. */
 int hostile_send_n(struct hostile *h, struct vgpuif_request *req,
-			  unsigned int n, struct vgpuif_response *last)
+		   unsigned int n, struct vgpuif_response *last)
 {
 	unsigned int i, got = 0;
 
@@ -84,7 +84,7 @@ int hostile_send_n(struct hostile *h, struct vgpuif_request *req,
 }
 
 int hostile_call(struct hostile *h, struct vgpuif_request *req,
-			struct vgpuif_response *rsp)
+		 struct vgpuif_response *rsp)
 {
 	return hostile_send_n(h, req, 1, rsp);
 }
@@ -108,7 +108,7 @@ void hostile_post(struct hostile *h, struct vgpuif_request *req)
 }
 
 void hostile_expect(struct hostile *h, const char *name,
-			   struct vgpuif_request *req, int want)
+		    struct vgpuif_request *req, int want)
 {
 	int got = hostile_send(h, req);
 	char d[48];
@@ -154,7 +154,7 @@ u32 hostile_bo(struct hostile *h, u32 domain, u64 size)
 }
 
 int hostile_bind(struct hostile *h, u32 ctx, u32 bo, u64 off, u64 va,
-			u32 flags)
+		 u32 flags)
 {
 	REQ(r, VGPUIF_OP_VM_BIND);
 
@@ -205,7 +205,7 @@ u32 hostile_code_ctx(struct hostile *h, const u64 *code, size_t n)
 }
 
 void hostile_launch_req(struct vgpuif_request *r, u32 ctx, u32 grid,
-			       u32 block, u32 shared)
+			u32 block, u32 shared)
 {
 	memset(r, 0, sizeof(*r));
 	r->operation = VGPUIF_OP_SUBMIT;
