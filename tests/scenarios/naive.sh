@@ -56,8 +56,15 @@ modprobe vgpu-sim watchdog_ms=1000 || fail "modprobe vgpu-sim again"
 guest_pass "GUEST restart: " 120
 r=$(wait_guest "hold: holding" 120) || { show_guest_log; fail "hold did not start"; }
 echo "  guest: $r"
+wait_guest "GUEST old-holder: exiting" 60 >/dev/null || { show_guest_log; fail "no old holder"; }
 held=$(stat_of objects)
+wait_guest "GUEST old-holder: gone" 60 >/dev/null || { show_guest_log; fail "the old holder hangs"; }
+sleep 1
 [ "$held" -gt 0 ] || fail "no objects while the guest holds some"
+# A file of the connection before the restart sent nothing on this one.
+[ "$(stat_of objects)" = "$held" ] ||
+	fail "the old connection's file destroyed objects of the new one ($held -> $(stat_of objects))"
+echo "  the old connection's file exited: the new holder keeps its $held objects"
 echo "  backend holds $held objects; destroying the guest"
 domid=$($XL domid guest)
 $XL destroy guest || fail "xl destroy"
