@@ -19,12 +19,13 @@
  * After each input every guest is torn down and nothing may be left: no
  * object, context, mapping, device or host memory, queued job, fence
  * reference or engine memory (AddressSanitizer and LeakSanitizer watch
- * the memory itself).  Any status outside the protocol's set aborts.
+ * the memory itself).  Any error of the core outside the protocol's set
+ * aborts (the ring would have turned it into EIO).
  */
 #include <linux/slab.h>
 
 #include "../backend/vgpu_core.h"
-#include "../common/vgpuif.h"
+#include "../backend/vgpuif_back.h"
 #include "fuzz.h"
 
 u64 fuzz_engine_mem_used;
@@ -34,15 +35,6 @@ u64 fuzz_units = 64;
 
 static struct vgpu_client *guest[FUZZ_GUESTS];
 static u8 guest_page[VGPUIF_PAGE_SIZE];
-
-static void fuzz_host_release(void *priv)
-{
-	free(priv);
-}
-
-static const struct vgpu_host_mem_ops fuzz_host_ops = {
-	.release = fuzz_host_release,
-};
 
 static void fuzz_check_status(int ret)
 {
@@ -63,114 +55,31 @@ static void fuzz_drain(void)
 		;
 }
 
-static int fuzz_bo_create(struct vgpu_client *c, struct drm_vgpu_bo_create *a)
+/* The "grant": a copy from or to the fuzzer's guest page. */
+static int fuzz_bo_io(void *priv, struct vgpu_bo *bo,
+		      const struct vgpuif_bo_io *io, bool write)
 {
-	void *mem;
-	u64 size;
-	int ret;
-
-	if (a->domain == DRM_VGPU_DOMAIN_DEVICE)
-		return vgpu_op_bo_create_device(c, a->size, &a->handle);
-	if (a->size > c->quota.hostmem)
-		return -EDQUOT;
-	size = PAGE_ALIGN(a->size);
-	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, size);
-	if (ret)
-		return ret;
-	mem = aligned_alloc(PAGE_SIZE, size);	/* as vzalloc: whole pages */
-	if (!mem) {
-		vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, size);
-		return -ENOMEM;
-	}
-	memset(mem, 0, size);
-	return vgpu_op_bo_create_host(c, size, mem, NULL, &fuzz_host_ops, mem,
-				      &a->handle);
-}
-
-static int fuzz_bo_io(struct vgpu_client *c, const struct vgpuif_bo_io *io,
-		      bool write)
-{
-	struct vgpu_bo *bo;
-	int ret = vgpu_op_bo_host_range(c, io->handle, io->offset, io->length,
-					&bo);
-
-	if (ret)
-		return ret;
 	if (write)
 		memcpy((u8 *)bo->backing.vaddr + io->offset, guest_page,
 		       io->length);
 	else
 		memcpy(guest_page, (u8 *)bo->backing.vaddr + io->offset,
 		       io->length);
-	vgpu_bo_put(bo);
 	return 0;
 }
 
-static int fuzz_submit(struct vgpu_client *c, const struct vgpuif_submit *s,
-		       bool wait)
+/* A waiting SUBMIT runs the scheduler dry; others leave the job queued. */
+static int fuzz_wait(void *priv, struct dma_fence *fence)
 {
-	struct drm_vgpu_cmd *cmd = kvmalloc(sizeof(*cmd), GFP_KERNEL);
-	struct dma_fence *fence;
-	u64 seqno;
-	int ret;
-
-	if (!cmd)
-		return -ENOMEM;
-	*cmd = s->cmd;
-	ret = vgpu_op_submit(c, s->ctx_id, cmd, 1, NULL, 0, &fence, &seqno);
-	if (ret) {
-		kvfree(cmd);
-		return ret;
-	}
-	if (wait)
+	if (*(bool *)priv)
 		fuzz_drain();
-	ret = dma_fence_get_status(fence);
-	dma_fence_put(fence);
-	return ret < 0 ? ret : 0;
+	return 0;
 }
 
-/* What vgpu_xen_handle() does, on a client of the fuzzer. */
-static int fuzz_handle(struct vgpu_client *c, const struct vgpuif_request *req,
-		       bool wait)
-{
-	struct vgpuif_response rsp;
-	u32 done;
-	int ret = vgpuif_check_request(req);
-
-	if (ret)
-		return ret;
-	memset(&rsp, 0, sizeof(rsp));
-	switch (req->operation) {
-	case VGPUIF_OP_GET_INFO:
-		vgpu_op_info(c, DRM_VGPU_MODE_NAIVE, &rsp.u.info);
-		return 0;
-	case VGPUIF_OP_CTX_CREATE:
-		rsp.u.ctx_create = req->u.ctx_create;
-		return vgpu_op_ctx_create(c, &rsp.u.ctx_create);
-	case VGPUIF_OP_CTX_DESTROY:
-		return vgpu_op_ctx_destroy(c, &req->u.ctx_destroy);
-	case VGPUIF_OP_CTX_STATUS:
-		rsp.u.ctx_status = req->u.ctx_status;
-		return vgpu_op_ctx_status(c, &rsp.u.ctx_status);
-	case VGPUIF_OP_BO_CREATE:
-		rsp.u.bo_create = req->u.bo_create;
-		return fuzz_bo_create(c, &rsp.u.bo_create);
-	case VGPUIF_OP_BO_DESTROY:
-		return vgpu_op_bo_destroy(c, req->u.bo_destroy.handle);
-	case VGPUIF_OP_BO_WRITE:
-	case VGPUIF_OP_BO_READ:
-		return fuzz_bo_io(c, &req->u.bo_io,
-				  req->operation == VGPUIF_OP_BO_WRITE);
-	case VGPUIF_OP_VM_BIND:
-		if (req->u.vm_bind.op.size != VGPUIF_PAGE_SIZE)
-			return -EINVAL;
-		return vgpu_op_vm_bind(c, req->u.vm_bind.ctx_id,
-				       &req->u.vm_bind.op, 1, &done);
-	case VGPUIF_OP_SUBMIT:
-		return fuzz_submit(c, &req->u.submit, wait);
-	}
-	abort();	/* vgpuif_check_request() passed an unknown operation */
-}
+static const struct vgpuif_back_ops fuzz_back_ops = {
+	.bo_io = fuzz_bo_io,
+	.wait = fuzz_wait,
+};
 
 static struct vgpu_client *fuzz_connect(int i)
 {
@@ -234,7 +143,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 {
 	static int trace = -1;
+	struct vgpuif_response rsp;
 	size_t pos = 0;
+	bool wait;
 	int i, ret;
 
 	if (trace < 0)
@@ -269,7 +180,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 			*c = fuzz_connect(sel & 1);
 		}
 		fuzz_units = 1 + (sel >> 4) * 97;
-		ret = fuzz_handle(*c, &req, sel & 2);
+		wait = sel & 2;
+		ret = vgpuif_back_handle(*c, &fuzz_back_ops, &wait, &req, &rsp);
 		if (trace)
 			fprintf(stderr, "guest %d %s: %d\n", sel & 1,
 				vgpuif_op_name(op), ret);

@@ -39,6 +39,16 @@ void ukernel_printk(const char *fmt, ...)
 	va_end(ap);
 }
 
+void *ukernel_vzalloc(size_t n)
+{
+	size_t size = (n + PAGE_SIZE - 1) & PAGE_MASK;
+	void *p = size ? aligned_alloc(PAGE_SIZE, size) : NULL;
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
 static struct task_struct ukernel_task;
 
 struct task_struct *ukernel_kthread_run(int (*fn)(void *), void *arg)

@@ -89,7 +89,8 @@ void ukernel_warn(const char *file, int line);
 #define kvmalloc_array(n, s, gfp) calloc((n), (s))
 #define kfree(p) free((void *)(p))
 #define kvfree(p) free((void *)(p))
-#define vzalloc(n) calloc(1, (n))
+void *ukernel_vzalloc(size_t n);	/* whole pages, as vmalloc's */
+#define vzalloc(n) ukernel_vzalloc(n)
 #define vfree(p) free(p)
 struct page;
 
