@@ -271,10 +271,15 @@ static int vgpu_xen_new_client(struct vgpu_xen_be *be)
 
 	snprintf(name, sizeof(name), "dom%u", be->domid);
 	c = vgpu_client_create(name);
+	if (PTR_ERR(c) == -ENODEV) {
+		/* No engine yet (vgpu-sim loads after vgpu-back): wait. */
+		if (__ratelimit(&be->dom->rs))
+			dev_info(&be->dev->dev, "waiting for a vGPU engine\n");
+		return -ENODEV;
+	}
 	if (IS_ERR(c)) {
-		xenbus_dev_fatal(be->dev, PTR_ERR(c), "no vGPU client: %s",
-				 PTR_ERR(c) == -ENODEV ? "no engine" :
-				 "the device is fully used");
+		xenbus_dev_fatal(be->dev, PTR_ERR(c),
+				 "no vGPU client: the device is fully used");
 		return PTR_ERR(c);
 	}
 	mutex_lock(&vgpu_xen_dom_lock);
@@ -339,7 +344,11 @@ static int vgpu_xen_start_ring(struct vgpu_xen_be *be, bool *violation)
 	return ret;
 }
 
-/* Connects the frontend's ring.  Caller holds be->lock. */
+/*
+ * Connects the frontend's ring.  Caller holds be->lock.  Return: 0;
+ * -ENODEV while no engine is registered (the caller retries); else the
+ * connection is refused.
+ */
 static int vgpu_xen_connect(struct vgpu_xen_be *be)
 {
 	bool violation = false;
@@ -387,6 +396,7 @@ static void vgpu_xen_backoff(struct vgpu_xen_be *be)
 static void vgpu_xen_step(struct vgpu_xen_be *be, enum xenbus_state fe)
 {
 	struct xenbus_device *dev = be->dev;
+	int ret;
 
 	if (READ_ONCE(be->violated)) {
 		WRITE_ONCE(be->violated, false);
@@ -403,8 +413,11 @@ static void vgpu_xen_step(struct vgpu_xen_be *be, enum xenbus_state fe)
 					   be->retry_at - jiffies);
 			break;
 		}
-		if (!vgpu_xen_connect(be))
+		ret = vgpu_xen_connect(be);
+		if (!ret)
 			xenbus_switch_state(dev, XenbusStateConnected);
+		else if (ret == -ENODEV)	/* look for an engine again */
+			queue_delayed_work(vgpu_xen_wq, &be->work, HZ / 2);
 		break;
 	case XenbusStateClosing:
 		vgpu_xen_disconnect(be);
