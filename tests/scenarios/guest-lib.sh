@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # Helpers of the guests' halves of the scenarios (sourced).
-node=/dev/dri/renderD128
+# The guest's render node: renderD128, or the next minor while a file of
+# an earlier connection keeps its old device alive.
+has_node() { ls /dev/dri/renderD* >/dev/null 2>&1; }
 
 wait_node() {	# wait_node present|absent SECONDS
 	i=0
 	while [ $i -lt $(($2 * 5)) ]; do
-		if [ "$1" = present ] && [ -e $node ]; then return 0; fi
-		if [ "$1" = absent ] && [ ! -e $node ]; then return 0; fi
+		if [ "$1" = present ] && has_node; then return 0; fi
+		if [ "$1" = absent ] && ! has_node; then return 0; fi
 		sleep 0.2
 		i=$((i + 1))
 	done
