@@ -312,7 +312,8 @@ TEST(Interp, OpcodeTableMatchesTheInterpreter) {
         auto* code = reinterpret_cast<uint64_t*>(vgpu_pt_lookup(g.pt(), Gpu::kCodeVa) & ~0xfffUL);
         code[0] = vgpu_insn(static_cast<uint8_t>(op), 0, 0, 0, 0);
         code[1] = vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0);
-        auto r = g.run(Gpu::desc(Gpu::kCodeVa, 1, 1), 1, 1);
+        // The block's start, then exactly one instruction.
+        auto r = g.run(Gpu::desc(Gpu::kCodeVa, 1, 1), ~0ULL, VGPU_BLOCK_START_COST(1, 0) + 1);
         bool illegal = r.status == VGPU_RUN_FAULT && r.fault_kind == VGPU_FAULT_ILLEGAL;
         EXPECT_EQ(illegal, !in_table) << "opcode 0x" << std::hex << op;
     }
