@@ -32,7 +32,10 @@ struct vgpu_engine_mem;		/* engine device memory */
 /**
  * struct vgpu_backing - memory behind a GPU mapping
  * @dev_mem: device memory of the engine, or NULL for host memory
- * @vaddr: host memory: kernel virtual address of the whole object
+ * @vaddr: host memory: kernel virtual address of the whole object, or
+ *	NULL where the object has no single kernel mapping (a guest's
+ *	pages mapped by vgpu-back in hp mode): then each page is at
+ *	page_address() of its entry in @pages
  * @pages: host memory: the pages (for engines that DMA)
  * @npages: number of @pages
  */

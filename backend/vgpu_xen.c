@@ -39,6 +39,21 @@ static DEFINE_XARRAY(vgpu_xen_doms);
 
 static struct workqueue_struct *vgpu_xen_wq;
 
+static bool vgpu_xen_hp = true;
+module_param_named(hp, vgpu_xen_hp, bool, 0644);
+MODULE_PARM_DESC(hp, "Offer the high-performance mode to guests the toolstack allows it (default on; read when a device is probed)");
+
+static unsigned int vgpu_xen_max_grant_pages = 65536;
+module_param_named(max_grant_pages, vgpu_xen_max_grant_pages, uint, 0644);
+MODULE_PARM_DESC(max_grant_pages, "Guest pages one guest may have mapped persistently in hp mode, unless its quota-grant-pages says otherwise (default 65536: 256 MiB)");
+
+unsigned int vgpu_xen_poll_us;
+module_param_named(poll_us, vgpu_xen_poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us, "hp mode: how long a ring thread polls for requests before it sleeps, us (default 0: never)");
+
+/* Ring pages offered in hp mode: 2^2 = 4 pages, 64 requests. */
+#define VGPU_XEN_RING_ORDER	2
+
 /* The record of @domid, created on first use.  Caller holds dom_lock. */
 static struct vgpu_xen_dom *vgpu_xen_dom_get(domid_t domid)
 {
@@ -131,6 +146,7 @@ static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 		unbind_from_irqhandler(be->irq, be);
 		be->irq = 0;
 	}
+	vgpu_xen_async_cancel(be);
 	if (be->client) {
 		struct vgpu_client *c = be->client;
 
@@ -149,7 +165,9 @@ static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 		be->io_page = NULL;
 	}
 	be->broken = false;
+	be->hp = false;
 	WRITE_ONCE(be->pending, false);
+	WRITE_ONCE(be->eoi_owed, false);
 }
 
 /*
@@ -174,12 +192,13 @@ static int vgpu_xen_set_quotas(struct vgpu_xen_be *be)
 {
 	static const char *const keys[] = {
 		"quota-devmem-mb", "quota-hostmem-mb", "quota-contexts",
-		"quota-objects",
+		"quota-objects", "quota-grant-pages",
 	};
 	struct vgpu_client *c = be->client;
 	struct vgpu_quota q = c->quota;
 	unsigned int v[ARRAY_SIZE(keys)] = {
 		q.devmem >> 20, q.hostmem >> 20, q.contexts, q.objects,
+		READ_ONCE(vgpu_xen_max_grant_pages),
 	};
 	unsigned int i;
 	int ret;
@@ -195,12 +214,25 @@ static int vgpu_xen_set_quotas(struct vgpu_xen_be *be)
 	q.hostmem = (u64)v[1] << 20;
 	q.contexts = v[2];
 	q.objects = v[3];
+	be->grant_quota = min_t(unsigned int, v[4], INT_MAX);
 	ret = vgpu_client_set_quota(c, &q);
 	if (ret)
 		xenbus_dev_fatal(be->dev, ret,
 				 "quota-devmem-mb %u: more than the device has left",
 				 v[0]);
 	return ret;
+}
+
+/*
+ * Is hp offered on @dev?  What probe wrote in feature-hp, which the
+ * frontend read: a later change of the hp parameter applies to devices
+ * probed after it.
+ */
+static bool vgpu_xen_hp_offered(struct xenbus_device *dev)
+{
+	unsigned int v;
+
+	return !vgpu_xen_read_uint(dev->nodename, "feature-hp", &v) && v == 1;
 }
 
 /* 0: naive, 1: hp, -EINVAL otherwise. */
@@ -221,6 +253,7 @@ static int vgpu_xen_mode_rank(const char *mode)
  */
 static int vgpu_xen_check_frontend(struct vgpu_xen_be *be, bool *violation)
 {
+	bool offered = vgpu_xen_hp_offered(be->dev);
 	struct xenbus_device *dev = be->dev;
 	int allowed = 0, asked = -EINVAL;
 	unsigned int version;
@@ -252,12 +285,13 @@ static int vgpu_xen_check_frontend(struct vgpu_xen_be *be, bool *violation)
 		xenbus_dev_fatal(dev, -EINVAL, "backend mode: not naive or hp");
 		return -EINVAL;
 	}
-	/* This backend speaks naive mode only, and never more than allowed. */
-	if (asked > 0 || asked > allowed) {
+	/* Never more than the toolstack allows, nor hp where not offered. */
+	if (asked > allowed || (asked > 0 && !offered)) {
 		xenbus_dev_fatal(dev, -EOPNOTSUPP, "mode %s not offered",
 				 asked ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
 		return -EOPNOTSUPP;
 	}
+	be->hp = asked > 0;
 	return 0;
 }
 
@@ -301,26 +335,59 @@ static int vgpu_xen_new_client(struct vgpu_xen_be *be)
 	return 0;
 }
 
+/*
+ * The ring's grant references: "ring-ref", or in hp mode with
+ * "ring-page-order" N > 0, "ring-ref0".."ring-ref<2^N - 1>" (blkif's
+ * keys).  An order above what the backend offers is malformed.
+ */
+static int vgpu_xen_read_ring_refs(struct vgpu_xen_be *be, grant_ref_t *refs,
+				   unsigned int *order)
+{
+	const char *fe = be->dev->otherend;
+	unsigned int i, v;
+	char key[16];
+	int ret;
+
+	ret = vgpu_xen_read_uint(fe, "ring-page-order", order);
+	if (ret == -ENOENT || (!ret && *order == 0)) {
+		*order = 0;
+		ret = vgpu_xen_read_uint(fe, "ring-ref", &v);
+		refs[0] = v;
+		return ret;
+	}
+	if (ret)
+		return ret;
+	if (!be->hp || *order > VGPU_XEN_RING_ORDER)
+		return -EINVAL;
+	for (i = 0; i < 1U << *order && !ret; i++) {
+		snprintf(key, sizeof(key), "ring-ref%u", i);
+		ret = vgpu_xen_read_uint(fe, key, &v);
+		refs[i] = v;
+	}
+	return ret;
+}
+
 /* Maps the ring, binds the event channel, starts the ring thread. */
 static int vgpu_xen_start_ring(struct vgpu_xen_be *be, bool *violation)
 {
 	struct xenbus_device *dev = be->dev;
-	unsigned int ring_ref, evtchn;
+	grant_ref_t ring_refs[1U << VGPU_XEN_RING_ORDER];
+	unsigned int order, evtchn;
 	int ret;
 
 	*violation = true;
-	ret = vgpu_xen_read_uint(dev->otherend, "ring-ref", &ring_ref);
+	ret = vgpu_xen_read_ring_refs(be, ring_refs, &order);
 	if (!ret)
 		ret = vgpu_xen_read_uint(dev->otherend, "event-channel", &evtchn);
 	if (ret) {
-		xenbus_dev_fatal(dev, ret, "reading ring-ref and event-channel");
+		xenbus_dev_fatal(dev, ret, "reading the ring's references and event-channel");
 		return ret;
 	}
-	ret = xenbus_map_ring_valloc(dev, &ring_ref, 1, &be->ring_va);
+	ret = xenbus_map_ring_valloc(dev, ring_refs, 1U << order, &be->ring_va);
 	if (ret)
 		return ret;	/* a bad grant: reported by xenbus */
 	BACK_RING_INIT(&be->ring, (struct vgpuif_sring *)be->ring_va,
-		       XEN_PAGE_SIZE);
+		       XEN_PAGE_SIZE << order);
 	ret = bind_interdomain_evtchn_to_irqhandler_lateeoi(dev, evtchn,
 							    vgpu_xen_irq, 0,
 							    "vgpu-back", be);
@@ -368,8 +435,8 @@ static int vgpu_xen_connect(struct vgpu_xen_be *be)
 		return ret;
 	}
 	if (__ratelimit(&be->dom->rs))
-		dev_info(&be->dev->dev, "domain %u connected, naive mode\n",
-			 be->domid);
+		dev_info(&be->dev->dev, "domain %u connected, %s mode\n",
+			 be->domid, be->hp ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
 	return 0;
 }
 
@@ -473,10 +540,24 @@ static void vgpu_xen_work(struct work_struct *work)
 	mutex_unlock(&be->lock);
 }
 
+/* The toolstack's "mode" of the device is "hp". */
+static bool vgpu_xen_toolstack_allows_hp(struct xenbus_device *dev)
+{
+	char *mode = xenbus_read(XBT_NIL, dev->nodename, "mode", NULL);
+	bool hp;
+
+	if (IS_ERR(mode))
+		return false;
+	hp = vgpu_xen_mode_rank(mode) == 1;
+	kfree(mode);
+	return hp;
+}
+
 static int vgpu_xen_probe(struct xenbus_device *dev,
 			  const struct xenbus_device_id *id)
 {
 	struct vgpu_xen_be *be = kzalloc(sizeof(*be), GFP_KERNEL);
+	bool hp;
 	int ret;
 
 	if (!be)
@@ -486,6 +567,9 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 	be->fe_state = XenbusStateInitialising;
 	mutex_init(&be->lock);
 	spin_lock_init(&be->client_lock);
+	spin_lock_init(&be->async_lock);
+	INIT_LIST_HEAD(&be->async_wait);
+	INIT_LIST_HEAD(&be->async_done);
 	init_waitqueue_head(&be->wq);
 	INIT_DELAYED_WORK(&be->work, vgpu_xen_work);
 	mutex_lock(&vgpu_xen_dom_lock);
@@ -499,9 +583,14 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 	}
 	ret = xenbus_printf(XBT_NIL, dev->nodename, "protocol-versions", "%u",
 			    VGPUIF_PROTOCOL_VERSION);
+	hp = vgpu_xen_toolstack_allows_hp(dev) && READ_ONCE(vgpu_xen_hp);
+	if (!ret)
+		ret = xenbus_printf(XBT_NIL, dev->nodename, "feature-hp", "%u",
+				    hp);
 	if (!ret)
 		ret = xenbus_printf(XBT_NIL, dev->nodename,
-				    "max-ring-page-order", "%u", 0);
+				    "max-ring-page-order", "%u",
+				    hp ? VGPU_XEN_RING_ORDER : 0);
 	if (!ret)
 		ret = xenbus_switch_state(dev, XenbusStateInitWait);
 	if (ret) {
@@ -570,7 +659,7 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 {
 	struct vgpu_xen_be *be;
 
-	seq_puts(m, "domid state requests responses errors notify_in notify_out grant_maps grant_unmaps grants_mapped bytes_copied objects busy_ns hangs banned violations devid\n");
+	seq_puts(m, "domid state requests responses errors notify_in notify_out grant_maps grant_unmaps grants_mapped bytes_copied objects busy_ns hangs banned violations devid mode\n");
 	mutex_lock(&vgpu_xen_lock);
 	list_for_each_entry(be, &vgpu_xen_conns, node) {
 		const struct vgpu_xen_stats *s = &be->stats;
@@ -601,7 +690,7 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 			mutex_unlock(&c->lock);
 			vgpu_client_put(c);
 		}
-		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %u %u %u %s\n",
+		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %u %u %u %s %s\n",
 			   be->domid, xenbus_strstate(be->dev->state),
 			   atomic64_read(&s->requests),
 			   atomic64_read(&s->responses),
@@ -610,7 +699,8 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 			   atomic64_read(&s->notify_out), maps, unmaps,
 			   maps - unmaps, atomic64_read(&s->bytes_copied),
 			   objects, busy, hangs, banned, violations,
-			   strrchr(be->dev->nodename, '/') + 1);
+			   strrchr(be->dev->nodename, '/') + 1,
+			   be->hp ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
 	}
 	mutex_unlock(&vgpu_xen_lock);
 	return 0;

@@ -35,7 +35,11 @@ struct vgpu_xen_stats {
 	atomic64_t grant_maps;
 	atomic64_t grant_unmaps;
 	atomic64_t bytes_copied;
+	atomic64_t persistent;
 };
+
+/* hp mode: a SUBMIT_ASYNC waiting for its job (vgpu_xen_ring.c). */
+struct vgpu_xen_async;
 
 /**
  * struct vgpu_xen_dom - what vgpu-back remembers of a guest domain across
@@ -84,8 +88,17 @@ struct vgpu_xen_dom {
  * @locked_out: VGPU_XEN_MAX_VIOLATIONS reached: the device stays Closed
  * @retry_at: jiffies before which no new connection is made (back-off)
  * @wq: the ring thread waits for events here
- * @pending: an event arrived and is not yet served (READ_ONCE/WRITE_ONCE)
+ * @pending: an event or a job's end arrived and is not yet served
+ *	(READ_ONCE/WRITE_ONCE)
+ * @eoi_owed: an event arrived and is not yet acknowledged (xchg)
  * @broken: the ring is corrupted: the thread serves nothing more
+ * @hp: the connection is in hp mode
+ * @async_lock: protects @async_wait and @async_done (taken in fence
+ *	callbacks, so with interrupts off)
+ * @async_wait: SUBMIT_ASYNC requests whose job runs
+ * @async_done: those whose job has finished: the ring thread answers
+ * @grant_pages: guest pages mapped persistently (vgpu_xen_grant.c)
+ * @grant_quota: the most @grant_pages may reach
  * @stats: counters of every connection of the device
  * @node: in vgpu_xen_conns (vgpu_xen_lock)
  */
@@ -109,7 +122,14 @@ struct vgpu_xen_be {
 	unsigned long retry_at;
 	wait_queue_head_t wq;
 	bool pending;
+	bool eoi_owed;
 	bool broken;
+	bool hp;
+	spinlock_t async_lock;	/* async_wait, async_done */
+	struct list_head async_wait;
+	struct list_head async_done;
+	atomic_t grant_pages;
+	u32 grant_quota;
 	struct vgpu_xen_stats stats;
 	struct list_head node;
 };
@@ -120,6 +140,15 @@ void vgpu_xen_violation(struct vgpu_xen_be *be, int err, const char *what);
 /* vgpu_xen_ring.c */
 irqreturn_t vgpu_xen_irq(int irq, void *arg);
 int vgpu_xen_ring_thread(void *arg);
+void vgpu_xen_async_cancel(struct vgpu_xen_be *be);
+
+/* vgpu_xen_grant.c */
+struct page;
+int vgpu_xen_copy_in(void *priv, u32 gref, void *dst, u32 len);
+int vgpu_xen_map_pages(void *priv, const u32 *grefs, u32 n,
+		       struct page ***pages, void **mem);
+extern const struct vgpu_host_mem_ops vgpu_xen_granted_ops;
+extern unsigned int vgpu_xen_poll_us;
 
 int vgpu_xen_init(void);
 void vgpu_xen_fini(void);

@@ -16,9 +16,16 @@
  * nothing as spurious so that Xen throttles an event storm.  Naive mode
  * maps a guest page for exactly one request and unmaps it before
  * answering.
+ *
+ * hp mode: a SUBMIT_ASYNC is answered when its job's fence signals: the
+ * fence callback moves it to a list and wakes this thread, the only
+ * writer of responses.  Responses and requests notify only when the
+ * other side asked for it (the ring's event indices), and with poll_us
+ * set the thread looks at the ring for that long before it sleeps.
  */
 #include <linux/dma-fence.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -73,35 +80,175 @@ static int vgpu_xen_wait(void *priv, struct dma_fence *fence)
 	return 0;
 }
 
+/**
+ * struct vgpu_xen_async - a SUBMIT_ASYNC waiting for its job
+ * @node: in be->async_wait, then be->async_done (be->async_lock)
+ * @cb: on the job's fence
+ * @be: the device
+ * @fence: the job's fence (a reference)
+ * @id: the request's id
+ * @seqno: the job's number
+ */
+struct vgpu_xen_async {
+	struct list_head node;
+	struct dma_fence_cb cb;
+	struct vgpu_xen_be *be;
+	struct dma_fence *fence;
+	u64 id;
+	u64 seqno;
+};
+
+static void vgpu_xen_async_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
+{
+	struct vgpu_xen_async *a = container_of(cb, struct vgpu_xen_async, cb);
+	struct vgpu_xen_be *be = a->be;
+	unsigned long flags;
+
+	spin_lock_irqsave(&be->async_lock, flags);
+	list_move_tail(&a->node, &be->async_done);
+	spin_unlock_irqrestore(&be->async_lock, flags);
+	WRITE_ONCE(be->pending, true);
+	wake_up(&be->wq);
+}
+
+/*
+ * At most one ring of these exists per connection: each stands for a
+ * request consumed and not yet answered, and the ring server consumes no
+ * request without a free response slot.
+ */
+static int vgpu_xen_complete_later(void *priv, u64 id, struct dma_fence *fence,
+				   u64 seqno)
+{
+	struct vgpu_xen_be *be = priv;
+	struct vgpu_xen_async *a = kmalloc(sizeof(*a), GFP_KERNEL);
+
+	if (!a) {
+		dma_fence_put(fence);
+		return -ENOMEM;
+	}
+	a->be = be;
+	a->fence = fence;
+	a->id = id;
+	a->seqno = seqno;
+	spin_lock_irq(&be->async_lock);
+	list_add_tail(&a->node, &be->async_wait);
+	spin_unlock_irq(&be->async_lock);
+	if (dma_fence_add_callback(fence, &a->cb, vgpu_xen_async_cb))
+		vgpu_xen_async_cb(fence, &a->cb);	/* already signalled */
+	return 0;
+}
+
+static void vgpu_xen_async_free(struct vgpu_xen_async *a)
+{
+	dma_fence_put(a->fence);
+	kfree(a);
+}
+
+/**
+ * vgpu_xen_async_cancel() - forget every SUBMIT_ASYNC of a connection
+ * @be: the device, its ring thread stopped
+ *
+ * Their jobs are the client's, cancelled with it; no answer is sent.
+ */
+void vgpu_xen_async_cancel(struct vgpu_xen_be *be)
+{
+	struct vgpu_xen_async *a, *tmp;
+	LIST_HEAD(done);
+
+	spin_lock_irq(&be->async_lock);
+	while ((a = list_first_entry_or_null(&be->async_wait,
+					     struct vgpu_xen_async, node))) {
+		list_del_init(&a->node);
+		spin_unlock_irq(&be->async_lock);
+		/* False: the callback ran (and moved it to async_done). */
+		if (dma_fence_remove_callback(a->fence, &a->cb))
+			vgpu_xen_async_free(a);
+		spin_lock_irq(&be->async_lock);
+	}
+	list_splice_init(&be->async_done, &done);
+	spin_unlock_irq(&be->async_lock);
+	list_for_each_entry_safe(a, tmp, &done, node)
+		vgpu_xen_async_free(a);
+}
+
 static const struct vgpuif_back_ops vgpu_xen_back_ops = {
 	.bo_io = vgpu_xen_bo_io,
 	.wait = vgpu_xen_wait,
+	.copy_in = vgpu_xen_copy_in,
+	.map_pages = vgpu_xen_map_pages,
+	.granted_ops = &vgpu_xen_granted_ops,
+	.complete_later = vgpu_xen_complete_later,
 };
 
-static void vgpu_xen_handle(struct vgpu_xen_be *be,
+/* Return: true when @rsp is to be sent now. */
+static bool vgpu_xen_handle(struct vgpu_xen_be *be,
 			    const struct vgpuif_request *req,
 			    struct vgpuif_response *rsp)
 {
-	int ret = vgpuif_back_handle(be->client, &vgpu_xen_back_ops, be, req,
-				     rsp);
+	int ret = vgpuif_back_handle(be->client, be->hp, &vgpu_xen_back_ops,
+				     be, req, rsp);
 
+	if (ret == VGPUIF_BACK_LATER)
+		return false;
 	if (ret) {
 		atomic64_inc(&be->stats.errors);
 		dev_dbg_ratelimited(&be->dev->dev, "%s: %d\n",
 				    vgpuif_op_name(req->operation), ret);
 	}
+	return true;
 }
 
+static void vgpu_xen_notify(struct vgpu_xen_be *be)
+{
+	notify_remote_via_irq(be->irq);
+	atomic64_inc(&be->stats.notify_out);
+}
+
+/* Puts @rsp on the ring; naive mode notifies every response. */
 static void vgpu_xen_respond(struct vgpu_xen_be *be,
 			     const struct vgpuif_response *rsp)
 {
 	*RING_GET_RESPONSE(&be->ring, be->ring.rsp_prod_pvt) = *rsp;
 	be->ring.rsp_prod_pvt++;
-	RING_PUSH_RESPONSES(&be->ring);
 	atomic64_inc(&be->stats.responses);
-	/* Naive mode notifies every response, whatever rsp_event says. */
-	notify_remote_via_irq(be->irq);
-	atomic64_inc(&be->stats.notify_out);
+	if (be->hp)
+		return;		/* pushed by vgpu_xen_push() */
+	RING_PUSH_RESPONSES(&be->ring);
+	vgpu_xen_notify(be);
+}
+
+/* hp mode: publishes the responses, notifying only if asked to. */
+static void vgpu_xen_push(struct vgpu_xen_be *be)
+{
+	int notify;
+
+	if (!be->hp)
+		return;
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&be->ring, notify);
+	if (notify)
+		vgpu_xen_notify(be);
+}
+
+/* Answers the SUBMIT_ASYNC requests whose jobs have finished. */
+static int vgpu_xen_answer_done(struct vgpu_xen_be *be)
+{
+	struct vgpu_xen_async *a, *tmp;
+	struct vgpuif_response rsp;
+	LIST_HEAD(done);
+	int n = 0;
+
+	spin_lock_irq(&be->async_lock);
+	list_splice_init(&be->async_done, &done);
+	spin_unlock_irq(&be->async_lock);
+	list_for_each_entry_safe(a, tmp, &done, node) {
+		vgpuif_back_async_response(a->id, a->fence, a->seqno, &rsp);
+		if (rsp.status)
+			atomic64_inc(&be->stats.errors);
+		vgpu_xen_respond(be, &rsp);
+		vgpu_xen_async_free(a);
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -127,10 +274,11 @@ static int vgpu_xen_serve_batch(struct vgpu_xen_be *be, bool *more)
 		RING_COPY_REQUEST(&be->ring, rc, &req);
 		be->ring.req_cons = ++rc;
 		atomic64_inc(&be->stats.requests);
-		vgpu_xen_handle(be, &req, &rsp);
-		vgpu_xen_respond(be, &rsp);
+		if (vgpu_xen_handle(be, &req, &rsp))
+			vgpu_xen_respond(be, &rsp);
 		served++;
 	}
+	vgpu_xen_push(be);
 	RING_FINAL_CHECK_FOR_REQUESTS(&be->ring, left);
 	*more = left;
 	return served;
@@ -141,9 +289,32 @@ irqreturn_t vgpu_xen_irq(int irq, void *arg)
 	struct vgpu_xen_be *be = arg;
 
 	atomic64_inc(&be->stats.notify_in);
+	WRITE_ONCE(be->eoi_owed, true);
 	WRITE_ONCE(be->pending, true);
 	wake_up(&be->wq);
 	return IRQ_HANDLED;
+}
+
+/*
+ * hp mode with poll_us: looks at the ring for that long before sleeping,
+ * to catch the next request without a notification.
+ */
+static void vgpu_xen_poll(struct vgpu_xen_be *be)
+{
+	u64 end;
+
+	if (!be->hp || !vgpu_xen_poll_us || be->broken)
+		return;
+	end = ktime_get_ns() + (u64)vgpu_xen_poll_us * NSEC_PER_USEC;
+	while (!READ_ONCE(be->pending) && !kthread_should_stop() &&
+	       ktime_get_ns() < end) {
+		if (RING_HAS_UNCONSUMED_REQUESTS(&be->ring)) {
+			WRITE_ONCE(be->pending, true);
+			break;
+		}
+		cond_resched();
+		cpu_relax();
+	}
 }
 
 /**
@@ -161,6 +332,7 @@ int vgpu_xen_ring_thread(void *arg)
 		bool more = false;
 		int n;
 
+		vgpu_xen_poll(be);
 		wait_event_interruptible(be->wq, READ_ONCE(be->pending) ||
 					 kthread_should_stop());
 		if (kthread_should_stop())
@@ -169,6 +341,8 @@ int vgpu_xen_ring_thread(void *arg)
 		do {
 			if (be->broken)
 				break;
+			if (vgpu_xen_answer_done(be))
+				vgpu_xen_push(be);
 			n = vgpu_xen_serve_batch(be, &more);
 			if (n < 0) {
 				be->broken = true;
@@ -179,7 +353,9 @@ int vgpu_xen_ring_thread(void *arg)
 				eoi = 0;
 			cond_resched();
 		} while (more && !kthread_should_stop());
-		xen_irq_lateeoi(be->irq, eoi);
+		/* Only an event that came is acknowledged (not a job's end). */
+		if (xchg(&be->eoi_owed, false))
+			xen_irq_lateeoi(be->irq, eoi);
 	}
 	return 0;
 }

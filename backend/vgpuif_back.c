@@ -3,7 +3,7 @@
  * Copyright (C) 2026 GPUvm developers
  *
  * vgpuif_back.c - decoding of vgpuif requests into the core's
- * dispatcher, in naive mode (see vgpuif_back.h).  Builds without Xen: in
+ * dispatcher, in naive and hp mode (see vgpuif_back.h).  Builds without Xen: in
  * vgpu-back and in the fuzzer.
  */
 #include <linux/dma-fence.h>
@@ -111,18 +111,210 @@ static int vgpuif_back_submit(struct vgpu_client *c,
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * hp mode: the @n grant references of a page directory starting at
+ * @dir_gref, read with grant copies into @grefs.
+ */
+static int vgpuif_back_read_dir(const struct vgpuif_back_ops *ops, void *priv,
+				u32 dir_gref, u32 n, u32 *grefs)
+{
+	struct vgpuif_page_dir *dir = kmalloc(sizeof(*dir), GFP_KERNEL);
+	u32 done = 0, take;
+	int ret = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	while (done < n) {
+		if (!dir_gref) {	/* the chain ends too early */
+			ret = -EINVAL;
+			break;
+		}
+		ret = ops->copy_in(priv, dir_gref, dir, sizeof(*dir));
+		if (ret)
+			break;
+		take = min_t(u32, n - done, VGPUIF_DIR_GREFS);
+		memcpy(grefs + done, dir->gref, take * sizeof(u32));
+		done += take;
+		dir_gref = dir->next_gref;
+		cond_resched();
+	}
+	kfree(dir);
+	return ret;
+}
+
+/*
+ * hp mode: @len octets in the guest pages of the directory @dir_gref,
+ * copied into a new kvmalloc()ed buffer (the caller frees it).
+ */
+static void *vgpuif_back_gather(const struct vgpuif_back_ops *ops, void *priv,
+				u32 dir_gref, size_t len, int *err)
+{
+	u32 n = DIV_ROUND_UP(len, VGPUIF_PAGE_SIZE), i;
+	u32 *grefs = kvmalloc_array(n, sizeof(u32), GFP_KERNEL);
+	u8 *buf = kvmalloc(len, GFP_KERNEL);
+	int ret = -ENOMEM;
+
+	if (!grefs || !buf)
+		goto err;
+	ret = vgpuif_back_read_dir(ops, priv, dir_gref, n, grefs);
+	for (i = 0; !ret && i < n; i++)
+		ret = ops->copy_in(priv, grefs[i], buf + (size_t)i * VGPUIF_PAGE_SIZE,
+				   min_t(size_t, len - (size_t)i * VGPUIF_PAGE_SIZE,
+					 VGPUIF_PAGE_SIZE));
+	if (ret)
+		goto err;
+	kvfree(grefs);
+	return buf;
+err:
+	kvfree(grefs);
+	kvfree(buf);
+	*err = ret;
+	return NULL;
+}
+
+/* hp: a host-memory object made of the guest's pages, mapped for life. */
+static int vgpuif_back_bo_granted(struct vgpu_client *c,
+				  const struct vgpuif_back_ops *ops, void *priv,
+				  struct vgpuif_bo_granted *b)
+{
+	u32 n, *grefs;
+	struct page **pages;
+	void *mem;
+	int ret;
+
+	if (b->size > c->quota.hostmem)
+		return -EDQUOT;
+	n = b->size >> PAGE_SHIFT;
+	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, b->size);
+	if (ret)
+		return ret;
+	grefs = kvmalloc_array(n, sizeof(u32), GFP_KERNEL);
+	ret = grefs ? vgpuif_back_read_dir(ops, priv, b->dir_gref, n, grefs) :
+		      -ENOMEM;
+	if (!ret)
+		ret = ops->map_pages(priv, grefs, n, &pages, &mem);
+	kvfree(grefs);
+	if (ret) {
+		vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, b->size);
+		return ret;
+	}
+	return vgpu_op_bo_create_host(c, b->size, NULL, pages, ops->granted_ops,
+				      mem, &b->handle);
+}
+
+/* hp: many bind operations of any size, applied in order. */
+static int vgpuif_back_bind_batch(struct vgpu_client *c,
+				  const struct vgpuif_back_ops *ops, void *priv,
+				  const struct vgpuif_vm_bind_batch *b,
+				  u32 *done)
+{
+	struct drm_vgpu_vm_bind_op *bops;
+	int ret = 0;
+
+	if (b->num_ops == 1)
+		return vgpu_op_vm_bind(c, b->ctx_id, &b->op, 1, done);
+	bops = vgpuif_back_gather(ops, priv, b->dir_gref,
+				  array_size(b->num_ops, sizeof(*bops)), &ret);
+	if (!bops)
+		return ret;
+	ret = vgpu_op_vm_bind(c, b->ctx_id, bops, b->num_ops, done);
+	kvfree(bops);
+	return ret;
+}
+
+/* hp: the whole submission in one request, answered when it has run. */
+static int vgpuif_back_submit_async(struct vgpu_client *c,
+				    const struct vgpuif_back_ops *ops,
+				    void *priv, u64 id,
+				    const struct vgpuif_submit_async *s,
+				    struct vgpuif_submit_rsp *rsp)
+{
+	struct drm_vgpu_cmd *cmds;
+	struct dma_fence *fence;
+	u64 seqno;
+	int ret = 0;
+
+	if (s->num_cmds == 1) {
+		cmds = kvmalloc(sizeof(*cmds), GFP_KERNEL);
+		if (cmds)
+			*cmds = s->cmd;
+	} else {
+		cmds = vgpuif_back_gather(ops, priv, s->dir_gref,
+					  array_size(s->num_cmds, sizeof(*cmds)),
+					  &ret);
+	}
+	if (!cmds)
+		return ret ?: -ENOMEM;
+	/* The core checks every command and owns @cmds on success. */
+	ret = vgpu_op_submit(c, s->ctx_id, cmds, s->num_cmds, NULL, 0, &fence,
+			     &seqno);
+	if (ret) {
+		kvfree(cmds);
+		return ret;
+	}
+	rsp->seqno = seqno;
+	ret = ops->complete_later(priv, id, fence, seqno);
+	if (ret)
+		return ret;	/* the job runs; its answer is this error */
+	return VGPUIF_BACK_LATER;
+}
+
+/* Requests of the hp mode; @ret is -EOPNOTSUPP for a naive connection. */
+static int vgpuif_back_handle_hp(struct vgpu_client *c,
+				 const struct vgpuif_back_ops *ops, void *priv,
+				 const struct vgpuif_request *req,
+				 struct vgpuif_response *rsp)
+{
+	switch (req->operation) {
+	case VGPUIF_OP_BO_CREATE_GRANTED:
+		rsp->u.bo_granted = req->u.bo_granted;
+		return vgpuif_back_bo_granted(c, ops, priv, &rsp->u.bo_granted);
+	case VGPUIF_OP_VM_BIND_BATCH:
+		rsp->u.vm_bind_batch = req->u.vm_bind_batch;
+		return vgpuif_back_bind_batch(c, ops, priv, &req->u.vm_bind_batch,
+					      &rsp->u.vm_bind_batch.num_done);
+	case VGPUIF_OP_SUBMIT_ASYNC:
+		return vgpuif_back_submit_async(c, ops, priv, req->id,
+						&req->u.submit_async,
+						&rsp->u.submit);
+	}
+	return -EOPNOTSUPP;
+}
+
+/**
+ * vgpuif_back_async_response() - the answer to a SUBMIT_ASYNC whose job
+ *	has finished
+ * @id: the request's id
+ * @fence: the job's fence, signalled
+ * @seqno: the job's number on its context
+ * @rsp: out, the response
+ */
+void vgpuif_back_async_response(u64 id, struct dma_fence *fence, u64 seqno,
+				struct vgpuif_response *rsp)
+{
+	int err = dma_fence_get_status(fence);
+
+	memset(rsp, 0, sizeof(*rsp));
+	rsp->id = id;
+	rsp->operation = VGPUIF_OP_SUBMIT_ASYNC;
+	rsp->u.submit.seqno = seqno;
+	rsp->status = vgpuif_back_status(err < 0 ? err : 0);
+}
+
 /**
  * vgpuif_back_handle() - answer one request of a guest
  * @c: the guest's client
+ * @hp: the connection is in hp mode: its operations are accepted
  * @ops: what the transport does
  * @priv: argument of @ops
  * @req: the request, copied off the ring
  * @rsp: out, the response, with a status the protocol defines
  *
  * Return: the error as the core gave it (@rsp has it mapped to the
- * protocol's codes), for the transport's own accounting.
+ * protocol's codes), for the transport's own accounting; or
+ * VGPUIF_BACK_LATER: the transport answers once the job has run.
  */
-int vgpuif_back_handle(struct vgpu_client *c,
+int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 		       const struct vgpuif_back_ops *ops, void *priv,
 		       const struct vgpuif_request *req,
 		       struct vgpuif_response *rsp)
@@ -139,7 +331,8 @@ int vgpuif_back_handle(struct vgpu_client *c,
 
 	switch (req->operation) {
 	case VGPUIF_OP_GET_INFO:
-		vgpu_op_info(c, DRM_VGPU_MODE_NAIVE, &rsp->u.info);
+		vgpu_op_info(c, hp ? DRM_VGPU_MODE_HP : DRM_VGPU_MODE_NAIVE,
+			     &rsp->u.info);
 		break;
 	case VGPUIF_OP_CTX_CREATE:
 		rsp->u.ctx_create = req->u.ctx_create;
@@ -166,7 +359,7 @@ int vgpuif_back_handle(struct vgpu_client *c,
 		break;
 	case VGPUIF_OP_VM_BIND:
 		/* Naive mode: one page per request, as the protocol says. */
-		if (req->u.vm_bind.op.size != VGPUIF_PAGE_SIZE) {
+		if (!hp && req->u.vm_bind.op.size != VGPUIF_PAGE_SIZE) {
 			ret = -EINVAL;
 			break;
 		}
@@ -176,6 +369,12 @@ int vgpuif_back_handle(struct vgpu_client *c,
 	case VGPUIF_OP_SUBMIT:
 		ret = vgpuif_back_submit(c, ops, priv, &req->u.submit,
 					 &rsp->u.submit);
+		break;
+	default:
+		ret = hp ? vgpuif_back_handle_hp(c, ops, priv, req, rsp) :
+			   -EOPNOTSUPP;
+		if (ret == VGPUIF_BACK_LATER)
+			return ret;
 		break;
 	}
 out:

@@ -16,6 +16,10 @@ static_assert(sizeof(struct vgpuif_submit) <= VGPUIF_PAYLOAD_SIZE,
 	      "submit payload");
 static_assert(sizeof(struct drm_vgpu_info) <= VGPUIF_PAYLOAD_SIZE,
 	      "info payload");
+static_assert(sizeof(struct vgpuif_submit_async) <= VGPUIF_PAYLOAD_SIZE,
+	      "asynchronous submit payload");
+static_assert(sizeof(struct vgpuif_page_dir) == VGPUIF_PAGE_SIZE,
+	      "page directory");
 
 static bool vgpuif_all_zero(const u8 *p, size_t n)
 {
@@ -32,6 +36,53 @@ static int vgpuif_check_bo_io(const struct vgpuif_bo_io *io)
 	if (!io->length || io->length > VGPUIF_PAGE_SIZE)
 		return -EINVAL;
 	return 0;
+}
+
+/* One item inline, or several in pages of a directory: never both. */
+static int vgpuif_check_batch(u32 n, u32 max, u32 dir_gref,
+			      const void *inline_item, size_t item_size)
+{
+	if (!n || n > max)
+		return -EINVAL;
+	if (n == 1)
+		return dir_gref ? -EINVAL : 0;
+	if (!dir_gref || !vgpuif_all_zero(inline_item, item_size))
+		return -EINVAL;
+	return 0;
+}
+
+static int vgpuif_check_bo_granted(const struct vgpuif_bo_granted *b)
+{
+	if (!b->size || b->size & (VGPUIF_PAGE_SIZE - 1) || b->handle)
+		return -EINVAL;
+	/* A directory reference is needed whatever the size. */
+	return b->dir_gref ? 0 : -EINVAL;
+}
+
+static int vgpuif_check_bind_batch(const struct vgpuif_vm_bind_batch *b)
+{
+	int ret;
+
+	if (!b->ctx_id || b->num_done)
+		return -EINVAL;
+	ret = vgpuif_check_batch(b->num_ops, DRM_VGPU_MAX_BIND_OPS,
+				 b->dir_gref, &b->op, sizeof(b->op));
+	if (!ret && b->num_ops == 1)
+		ret = vgpu_check_bind_op(&b->op);
+	return ret;
+}
+
+static int vgpuif_check_submit_async(const struct vgpuif_submit_async *s)
+{
+	int ret;
+
+	if (!s->ctx_id || s->reserved)
+		return -EINVAL;
+	ret = vgpuif_check_batch(s->num_cmds, DRM_VGPU_MAX_CMDS, s->dir_gref,
+				 &s->cmd, sizeof(s->cmd));
+	if (!ret && s->num_cmds == 1)
+		ret = vgpu_check_cmd(&s->cmd);
+	return ret;
 }
 
 /**
@@ -90,6 +141,18 @@ int vgpuif_check_request(const struct vgpuif_request *req)
 		ret = vgpu_check_cmd(&req->u.submit.cmd);
 		used = sizeof(req->u.submit);
 		break;
+	case VGPUIF_OP_BO_CREATE_GRANTED:
+		ret = vgpuif_check_bo_granted(&req->u.bo_granted);
+		used = sizeof(req->u.bo_granted);
+		break;
+	case VGPUIF_OP_VM_BIND_BATCH:
+		ret = vgpuif_check_bind_batch(&req->u.vm_bind_batch);
+		used = sizeof(req->u.vm_bind_batch);
+		break;
+	case VGPUIF_OP_SUBMIT_ASYNC:
+		ret = vgpuif_check_submit_async(&req->u.submit_async);
+		used = sizeof(req->u.submit_async);
+		break;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -119,6 +182,9 @@ const char *vgpuif_op_name(unsigned int op)
 		[VGPUIF_OP_BO_READ] = "bo-read",
 		[VGPUIF_OP_VM_BIND] = "vm-bind",
 		[VGPUIF_OP_SUBMIT] = "submit",
+		[VGPUIF_OP_BO_CREATE_GRANTED] = "bo-create-granted",
+		[VGPUIF_OP_VM_BIND_BATCH] = "vm-bind-batch",
+		[VGPUIF_OP_SUBMIT_ASYNC] = "submit-async",
 	};
 
 	return op <= VGPUIF_OP_MAX && names[op] ? names[op] : "unknown";

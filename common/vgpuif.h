@@ -44,7 +44,13 @@
  *
  * Written by the backend driver:
  *   .../backend/vgpu/D/0/protocol-versions = "1"
- *   .../backend/vgpu/D/0/max-ring-page-order = "0"   (hp mode: larger)
+ *   .../backend/vgpu/D/0/feature-hp = "1"            hp mode offered: the
+ *                                             toolstack's mode is "hp" and
+ *                                             vgpu-back's hp parameter is
+ *                                             on; absent or "0": naive only
+ *   .../backend/vgpu/D/0/max-ring-page-order = "2"   log2 of the most ring
+ *                                             pages the backend maps ("0"
+ *                                             without hp)
  *
  * Written by the frontend, in one transaction, once it has found its
  * version in the backend's "protocol-versions" (a list of decimal
@@ -53,7 +59,14 @@
  *   .../device/vgpu/0/ring-ref          = "<grant reference of the ring>"
  *   .../device/vgpu/0/event-channel     = "<port>"
  *   .../device/vgpu/0/protocol-version  = "1"
- *   .../device/vgpu/0/mode              = "naive"
+ *   .../device/vgpu/0/mode              = "naive" | "hp"
+ * and, in hp mode with a ring of 2^N pages (0 < N <= the backend's
+ * max-ring-page-order), as blkif does, instead of ring-ref:
+ *   .../device/vgpu/0/ring-page-order   = "N"
+ *   .../device/vgpu/0/ring-ref0 .. ring-ref<2^N - 1>
+ *
+ * A frontend asks for "hp" only where the backend writes feature-hp =
+ * "1"; otherwise it uses naive mode and logs why, once.
  *
  * The backend reads exactly these frontend keys, as strict unsigned
  * decimals.  A malformed value is a protocol violation (below).  A
@@ -154,6 +167,46 @@
  * Host-domain objects in naive mode live in dom0; the guest's pages are
  * copied in with BO_WRITE and out with BO_READ, one page per request.
  *
+ * High-performance (hp) mode only; in naive mode these are
+ * VGPUIF_EOPNOTSUPP:
+ *
+ * VGPUIF_OP_BO_CREATE_GRANTED request: struct vgpuif_bo_granted: a
+ *                            host-domain object made of the guest's own
+ *                            pages, listed in a page directory (below),
+ *                            granted writable.  The backend maps every
+ *                            page once, for the object's life: the engine
+ *                            reads and writes them directly.  response:
+ *                            struct vgpuif_bo_granted with the handle.
+ *                            VGPUIF_EDQUOT when the guest's persistent
+ *                            grant quota (quota-grant-pages) or host
+ *                            memory quota is reached: the frontend then
+ *                            falls back to a BO_CREATE object (copies).
+ * VGPUIF_OP_VM_BIND_BATCH    request: struct vgpuif_vm_bind_batch: 1 to
+ *                            DRM_VGPU_MAX_BIND_OPS operations of any
+ *                            size, applied in order; one inline, more in
+ *                            pages of a directory.  response: num_done.
+ * VGPUIF_OP_SUBMIT_ASYNC     request: struct vgpuif_submit_async: 1 to
+ *                            DRM_VGPU_MAX_CMDS commands, one inline, more
+ *                            in pages of a directory.  The response comes
+ *                            when the job has finished (responses of
+ *                            different requests may come in any order):
+ *                            struct vgpuif_submit_rsp, status the job's
+ *                            error or the reason it was refused.  At most
+ *                            one ring of requests is outstanding.
+ *
+ * Page directory: a chain of granted pages, each a struct vgpuif_page_dir
+ * holding up to VGPUIF_DIR_GREFS grant references in order, and the
+ * reference of the next directory page (0 on the last).  A request
+ * naming n pages has exactly n references over ceil(n /
+ * VGPUIF_DIR_GREFS) directory pages.  The backend reads directory pages
+ * and command or bind pages with grant copies (never maps them) while it
+ * serves the request; the frontend may end those grants once it has the
+ * response.
+ *
+ * Notifications in hp mode are suppressed both ways with the ring's
+ * event indices (RING_PUSH_*_AND_CHECK_NOTIFY, RING_FINAL_CHECK_FOR_*);
+ * naive mode notifies every request and every response.
+ *
  * Naive mode: a VM_BIND request maps or unmaps exactly one page
  * (op.size = 4096); anything else is VGPUIF_EINVAL.
  *
@@ -204,7 +257,10 @@
 #define VGPUIF_OP_BO_READ		8
 #define VGPUIF_OP_VM_BIND		9
 #define VGPUIF_OP_SUBMIT		10
-#define VGPUIF_OP_MAX			VGPUIF_OP_SUBMIT
+#define VGPUIF_OP_BO_CREATE_GRANTED	11	/* hp */
+#define VGPUIF_OP_VM_BIND_BATCH		12	/* hp */
+#define VGPUIF_OP_SUBMIT_ASYNC		13	/* hp */
+#define VGPUIF_OP_MAX			VGPUIF_OP_SUBMIT_ASYNC
 
 /* Status codes: negative Linux errno values, fixed here for other OSes. */
 #define VGPUIF_OK			0
@@ -225,6 +281,15 @@
 
 #define VGPUIF_PAYLOAD_SIZE		176
 #define VGPUIF_PAGE_SIZE		4096
+/* The largest ring-page-order a frontend may ask for (blkif's limit). */
+#define VGPUIF_MAX_RING_PAGE_ORDER	4
+
+/* A page of a page directory. */
+#define VGPUIF_DIR_GREFS		1023
+struct vgpuif_page_dir {
+	uint32_t next_gref;		/* next directory page, 0: last */
+	uint32_t gref[VGPUIF_DIR_GREFS];
+};
 
 /* VGPUIF_OP_BO_WRITE / VGPUIF_OP_BO_READ */
 struct vgpuif_bo_io {
@@ -253,6 +318,31 @@ struct vgpuif_submit_rsp {
 	uint64_t seqno;
 };
 
+/* VGPUIF_OP_BO_CREATE_GRANTED (hp) */
+struct vgpuif_bo_granted {
+	uint64_t size;		/* bytes, a multiple of VGPUIF_PAGE_SIZE */
+	uint32_t dir_gref;	/* first page of the directory of its pages */
+	uint32_t handle;	/* response: the object; zero in the request */
+};
+
+/* VGPUIF_OP_VM_BIND_BATCH (hp) */
+struct vgpuif_vm_bind_batch {
+	uint32_t ctx_id;
+	uint32_t num_ops;	/* 1..DRM_VGPU_MAX_BIND_OPS */
+	uint32_t dir_gref;	/* num_ops > 1: directory of the ops' pages */
+	uint32_t num_done;	/* response: operations applied */
+	struct drm_vgpu_vm_bind_op op;	/* num_ops == 1: the operation */
+};
+
+/* VGPUIF_OP_SUBMIT_ASYNC (hp) */
+struct vgpuif_submit_async {
+	uint32_t ctx_id;
+	uint32_t num_cmds;	/* 1..DRM_VGPU_MAX_CMDS */
+	uint32_t dir_gref;	/* num_cmds > 1: directory of the cmds' pages */
+	uint32_t reserved;
+	struct drm_vgpu_cmd cmd;	/* num_cmds == 1: the command */
+};
+
 struct vgpuif_request {
 	uint64_t id;
 	uint8_t operation;
@@ -267,6 +357,9 @@ struct vgpuif_request {
 		struct vgpuif_bo_io bo_io;
 		struct vgpuif_vm_bind vm_bind;
 		struct vgpuif_submit submit;
+		struct vgpuif_bo_granted bo_granted;
+		struct vgpuif_vm_bind_batch vm_bind_batch;
+		struct vgpuif_submit_async submit_async;
 	} u;
 };
 
@@ -282,6 +375,8 @@ struct vgpuif_response {
 		struct drm_vgpu_ctx_status ctx_status;
 		struct drm_vgpu_bo_create bo_create;
 		struct vgpuif_submit_rsp submit;
+		struct vgpuif_bo_granted bo_granted;
+		struct vgpuif_vm_bind_batch vm_bind_batch;
 	} u;
 };
 
@@ -292,6 +387,8 @@ DEFINE_RING_TYPES(vgpuif, struct vgpuif_request, struct vgpuif_response);
 
 /* Validation of a request copied off the ring (common/vgpuif.c). */
 int vgpuif_check_request(const struct vgpuif_request *req);
+/* Pages of a directory that holds @n references. */
+#define VGPUIF_DIR_PAGES(n)	(((n) + VGPUIF_DIR_GREFS - 1) / VGPUIF_DIR_GREFS)
 const char *vgpuif_op_name(unsigned int op);
 
 #endif /* __XEN_PUBLIC_IO_VGPUIF_H__ */

@@ -17,6 +17,8 @@
 #include "../common/vgpuif.h"
 
 struct drm_device;
+struct dma_fence;
+struct page;
 
 /* Counters of one connection, in <debugfs>/vgpu-front/<device>. */
 struct vgpu_front_stats {
@@ -36,10 +38,13 @@ struct vgpu_front_stats {
  * @drm: render node of the current connection, or NULL
  * @call_lock: serialises calls: naive mode has one request in flight
  * @ring_lock: protects @ring, @wait_id, @rsp, @done, @gone, @connected,
- *	@stalled and @gen (taken in the event handler)
+ *	@stalled, @gen and @async (taken in the event handler)
  * @ring: front ring
- * @ring_va: shared page
- * @ring_ref: its grant
+ * @ring_va: shared pages
+ * @ring_refs: their grants
+ * @ring_order: log2 of the number of ring pages
+ * @hp: the connection is in hp mode (set before it is connected)
+ * @async: SUBMIT_ASYNC requests waiting for their response
  * @irq: event channel's irq, or 0
  * @wq: callers wait for their response here
  * @next_id: id of the next request
@@ -64,7 +69,10 @@ struct vgpu_front {
 	spinlock_t ring_lock;		/* see @ring_lock above */
 	struct vgpuif_front_ring ring;
 	void *ring_va;
-	grant_ref_t ring_ref;
+	grant_ref_t ring_refs[1U << VGPUIF_MAX_RING_PAGE_ORDER];
+	unsigned int ring_order;
+	bool hp;
+	struct list_head async;
 	int irq;
 	wait_queue_head_t wq;
 	u64 next_id;
@@ -95,6 +103,63 @@ int vgpu_front_do(struct vgpu_front *f, u64 gen, struct vgpuif_request *req,
 int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle, u64 offset,
 		       struct page *page, bool to_backend);
 u64 vgpu_front_gen(struct vgpu_front *f);
+
+/**
+ * struct vgpu_front_grants - guest pages granted to the backend, listed
+ *	in a page directory (common/vgpuif.h)
+ * @n: data pages
+ * @pages: the data pages
+ * @grefs: their grants
+ * @owned: the data pages were allocated here and go with their grants
+ * @ndir: directory pages
+ * @dir: the directory pages (allocated here)
+ * @dir_grefs: their grants; @dir_grefs[0] goes in the request
+ */
+struct vgpu_front_grants {
+	u32 n;
+	struct page **pages;
+	grant_ref_t *grefs;
+	bool owned;
+	u32 ndir;
+	struct page **dir;
+	grant_ref_t *dir_grefs;
+};
+
+/**
+ * struct vgpu_front_ctx - a context of a file, as the guest keeps it
+ * @ref: references: the file's table, each submission in flight
+ * @fence_ctx: timeline of its submissions' fences
+ * @seqno: its submissions (hp mode numbers them here; the file's lock)
+ * @dead: a response reported a GPU error (fault, hang, cancellation):
+ *	the backend refuses every later submission with -EIO, and in hp
+ *	mode the guest refuses it at once (READ_ONCE/WRITE_ONCE)
+ */
+struct vgpu_front_ctx {
+	struct kref ref;
+	u64 fence_ctx;
+	u64 seqno;
+	bool dead;
+};
+
+void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
+
+/* vgpu_front_hp.c */
+int vgpu_front_grant_pages(struct vgpu_front *f, struct page **pages, u32 n,
+			   bool readonly, struct vgpu_front_grants *g);
+int vgpu_front_grant_data(struct vgpu_front *f, const void *data, size_t len,
+			  struct vgpu_front_grants *g);
+void vgpu_front_end_dir(struct vgpu_front_grants *g);
+void vgpu_front_ungrant(struct vgpu_front_grants *g);
+int vgpu_front_submit_async(struct vgpu_front *f, u64 gen,
+			    struct vgpuif_request *req,
+			    struct vgpu_front_grants *cmds,
+			    struct dma_fence *fence, struct vgpu_front_ctx *ctx);
+void vgpu_front_async_complete(struct vgpu_front *f, struct list_head *done);
+void vgpu_front_async_fail(struct vgpu_front *f);
+bool vgpu_front_take_async(struct vgpu_front *f,
+			   const struct vgpuif_response *rsp,
+			   struct list_head *done);
+
 void vgpu_front_fences_init(void);
 void vgpu_front_put(struct vgpu_front *f);
 

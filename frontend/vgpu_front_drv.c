@@ -3,7 +3,7 @@
  * Copyright (C) 2026 GPUvm developers
  *
  * vgpu_front_drv.c - the guest's render node "vgpu": the uAPI of
- * include/uapi/drm/vgpu_drm.h, in naive mode.
+ * include/uapi/drm/vgpu_drm.h, in naive or hp mode.
  *
  * Every guest process shares the guest's one connection, so this file
  * keeps, per open file, which contexts and objects it created, and
@@ -15,6 +15,14 @@
  * Host-memory objects are GEM shmem objects in the guest backed by an
  * object of the same size in dom0: a submission copies the file's host
  * objects to dom0 first and back afterwards, page by page.
+ *
+ * hp mode sends each operation whole: a VM_BIND or a SUBMIT is one
+ * request, its operations or commands in granted pages when more than
+ * one; a submission returns once posted and its fence signals with the
+ * response.  A host-memory object is its own pages, granted to the
+ * backend for the object's life: nothing is copied.  Past the backend's
+ * persistent grant quota an object falls back to copies, and a file
+ * that holds such an object waits for its submissions.
  */
 #include <linux/dma-fence.h>
 #include <linux/iosys-map.h>
@@ -41,13 +49,17 @@ struct vgpu_front_bo {
 	struct drm_gem_shmem_object *shmem;	/* host domain */
 	struct iosys_map map;
 	struct drm_file *mmap_file;	/* granted mmap access, or NULL */
+	/* hp: its pages, granted to the backend for the object's life */
+	struct vgpu_front_grants grants;
 };
 
 struct vgpu_front_file {
 	u64 gen;		/* connection the file was opened on */
-	struct mutex lock;	/* protects bos and ctxs */
+	struct mutex lock;	/* protects bos, ctxs, copied, ctx seqnos */
 	struct xarray bos;	/* handle -> struct vgpu_front_bo */
-	struct xarray ctxs;	/* context id -> xa_mk_value(1) */
+	struct xarray ctxs;	/* context id -> struct vgpu_front_ctx */
+	/* host objects kept by copies: naive, or hp past the grant quota */
+	u32 copied;
 };
 
 /* Completion fences of naive submissions, signalled when created. */
@@ -108,6 +120,8 @@ static bool vgpu_front_owns_bo(struct vgpu_front_file *ff, u32 handle)
 
 static void vgpu_front_bo_free(struct vgpu_front_bo *bo)
 {
+	/* The backend may still map them: the grants keep their pages. */
+	vgpu_front_ungrant(&bo->grants);
 	if (bo->mmap_file)
 		drm_vma_node_revoke(&bo->shmem->base.vma_node, bo->mmap_file);
 	if (bo->shmem) {
@@ -127,7 +141,8 @@ static int vgpu_front_info(struct vgpu_front *f, struct vgpu_front_file *ff,
 	if (ret)
 		return ret;
 	memcpy(data, &rsp.u.info, sizeof(rsp.u.info));
-	((struct drm_vgpu_info *)data)->mode = DRM_VGPU_MODE_NAIVE;
+	((struct drm_vgpu_info *)data)->mode = f->hp ? DRM_VGPU_MODE_HP :
+						       DRM_VGPU_MODE_NAIVE;
 	return 0;
 }
 
@@ -136,19 +151,33 @@ static int vgpu_front_ctx_create(struct vgpu_front *f,
 {
 	struct drm_vgpu_ctx_create *a = data;
 	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_CREATE };
+	struct vgpuif_request del = { .operation = VGPUIF_OP_CTX_DESTROY };
 	struct vgpuif_response rsp;
+	struct vgpu_front_ctx *ctx;
 	int ret = vgpu_check_ctx_create(a);
 
 	if (ret)
 		return ret;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	kref_init(&ctx->ref);
+	ctx->fence_ctx = dma_fence_context_alloc(1);
 	req.u.ctx_create = *a;
 	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
-	if (ret)
+	if (ret) {
+		kfree(ctx);
 		return ret;
+	}
 	a->ctx_id = rsp.u.ctx_create.ctx_id;
 	mutex_lock(&ff->lock);
-	ret = xa_err(xa_store(&ff->ctxs, a->ctx_id, xa_mk_value(1), GFP_KERNEL));
+	ret = xa_err(xa_store(&ff->ctxs, a->ctx_id, ctx, GFP_KERNEL));
 	mutex_unlock(&ff->lock);
+	if (ret) {
+		kfree(ctx);
+		del.u.ctx_destroy.ctx_id = a->ctx_id;
+		vgpu_front_do(f, ff->gen, &del, &rsp);
+	}
 	return ret;
 }
 
@@ -158,16 +187,17 @@ static int vgpu_front_ctx_destroy(struct vgpu_front *f,
 	struct drm_vgpu_ctx_destroy *a = data;
 	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_DESTROY };
 	struct vgpuif_response rsp;
+	struct vgpu_front_ctx *ctx;
 	int ret = vgpu_check_ctx_destroy(a);
 
 	if (ret)
 		return ret;
 	mutex_lock(&ff->lock);
-	if (!xa_erase(&ff->ctxs, a->ctx_id))
-		ret = -ENOENT;
+	ctx = xa_erase(&ff->ctxs, a->ctx_id);
 	mutex_unlock(&ff->lock);
-	if (ret)
-		return ret;
+	if (!ctx)
+		return -ENOENT;
+	vgpu_front_ctx_put(ctx);
 	req.u.ctx_destroy = *a;
 	return vgpu_front_do(f, ff->gen, &req, &rsp);
 }
@@ -191,6 +221,54 @@ static int vgpu_front_ctx_status(struct vgpu_front *f,
 	return ret;
 }
 
+/* The guest-side pages of a host-memory object, mapped in the guest. */
+static int vgpu_front_bo_shmem(struct vgpu_front *f, struct vgpu_front_bo *bo)
+{
+	int ret;
+
+	bo->shmem = drm_gem_shmem_create(f->drm, bo->size);
+	if (IS_ERR(bo->shmem)) {
+		ret = PTR_ERR(bo->shmem);
+		bo->shmem = NULL;
+		return ret;
+	}
+	ret = vgpu_shmem_vmap(bo->shmem, &bo->map);	/* pins the pages */
+	if (ret) {
+		drm_gem_object_put(&bo->shmem->base);
+		bo->shmem = NULL;
+	}
+	return ret;
+}
+
+/*
+ * hp: the object's own pages, granted for its life.  -EDQUOT (the
+ * backend's persistent grant quota) or -ENOSPC (the guest's grant table
+ * is full) make the caller fall back to an object kept by copies.
+ */
+static int vgpu_front_bo_create_granted(struct vgpu_front *f,
+					struct vgpu_front_file *ff,
+					struct vgpu_front_bo *bo)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_BO_CREATE_GRANTED };
+	struct vgpuif_response rsp;
+	int ret;
+
+	ret = vgpu_front_grant_pages(f, bo->shmem->pages, bo->size >> PAGE_SHIFT,
+				     false, &bo->grants);
+	if (ret)
+		return ret;
+	req.u.bo_granted.size = bo->size;
+	req.u.bo_granted.dir_gref = bo->grants.dir_grefs[0];
+	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
+	vgpu_front_end_dir(&bo->grants);
+	if (ret) {
+		vgpu_front_ungrant(&bo->grants);
+		return ret;
+	}
+	bo->handle = rsp.u.bo_granted.handle;
+	return 0;
+}
+
 static int vgpu_front_bo_create(struct vgpu_front *f,
 				struct vgpu_front_file *ff, void *data)
 {
@@ -207,29 +285,28 @@ static int vgpu_front_bo_create(struct vgpu_front *f,
 	if (!bo)
 		return -ENOMEM;
 	bo->domain = a->domain;
-	/* The backend checks the guest's quota before anything is allocated. */
-	req.u.bo_create = *a;
-	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
-	if (ret)
-		goto err_free;
-	bo->handle = rsp.u.bo_create.handle;
 	bo->size = PAGE_ALIGN(a->size);
 	if (bo->domain == DRM_VGPU_DOMAIN_HOST) {
-		bo->shmem = drm_gem_shmem_create(f->drm, bo->size);
-		if (IS_ERR(bo->shmem)) {
-			ret = PTR_ERR(bo->shmem);
-			bo->shmem = NULL;
-			goto err_backend;
-		}
-		ret = vgpu_shmem_vmap(bo->shmem, &bo->map);
-		if (ret) {
-			drm_gem_object_put(&bo->shmem->base);
-			bo->shmem = NULL;
-			goto err_backend;
-		}
+		ret = vgpu_front_bo_shmem(f, bo);
+		if (ret)
+			goto err_free;
 	}
+	ret = -EDQUOT;
+	if (f->hp && bo->shmem)
+		ret = vgpu_front_bo_create_granted(f, ff, bo);
+	if (ret == -EDQUOT || ret == -ENOSPC) {
+		/* Naive mode, or the fallback: dom0 memory, kept by copies. */
+		req.u.bo_create = *a;
+		ret = vgpu_front_do(f, ff->gen, &req, &rsp);
+		if (!ret)
+			bo->handle = rsp.u.bo_create.handle;
+	}
+	if (ret)
+		goto err_free;
 	mutex_lock(&ff->lock);
 	ret = xa_err(xa_store(&ff->bos, bo->handle, bo, GFP_KERNEL));
+	if (!ret && bo->shmem && !bo->grants.n)
+		ff->copied++;
 	mutex_unlock(&ff->lock);
 	if (ret)
 		goto err_backend;
@@ -257,6 +334,8 @@ static int vgpu_front_bo_destroy(struct vgpu_front *f,
 		return ret;
 	mutex_lock(&ff->lock);
 	bo = xa_erase(&ff->bos, a->handle);
+	if (bo && bo->shmem && !bo->grants.n)
+		ff->copied--;
 	mutex_unlock(&ff->lock);
 	if (!bo)
 		return -ENOENT;
@@ -296,15 +375,70 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
 }
 
 /* Naive mode: one request per page of every operation. */
+static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
+				    struct vgpu_front_file *ff,
+				    struct drm_vgpu_vm_bind *a,
+				    const struct drm_vgpu_vm_bind_op *ops)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
+	struct vgpuif_response rsp;
+	int ret = 0;
+	u32 i;
+	u64 p;
+
+	req.u.vm_bind.ctx_id = a->ctx_id;
+	for (i = 0; i < a->num_ops && !ret; i++) {
+		const struct drm_vgpu_vm_bind_op *op = &ops[i];
+
+		for (p = 0; !ret && p < op->size; p += PAGE_SIZE) {
+			req.u.vm_bind.op = *op;
+			req.u.vm_bind.op.va = op->va + p;
+			req.u.vm_bind.op.size = PAGE_SIZE;
+			if (op->op == DRM_VGPU_BIND_MAP)
+				req.u.vm_bind.op.bo_offset = op->bo_offset + p;
+			ret = vgpu_front_do(f, ff->gen, &req, &rsp);
+		}
+		if (!ret)
+			a->num_done = i + 1;
+	}
+	return ret;
+}
+
+/* hp mode: every operation in one request, more than one in granted pages. */
+static int vgpu_front_vm_bind_hp(struct vgpu_front *f,
+				 struct vgpu_front_file *ff,
+				 struct drm_vgpu_vm_bind *a,
+				 const struct drm_vgpu_vm_bind_op *ops)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND_BATCH };
+	struct vgpu_front_grants g = {};
+	struct vgpuif_response rsp;
+	int ret;
+
+	req.u.vm_bind_batch.ctx_id = a->ctx_id;
+	req.u.vm_bind_batch.num_ops = a->num_ops;
+	if (a->num_ops == 1) {
+		req.u.vm_bind_batch.op = ops[0];
+	} else {
+		ret = vgpu_front_grant_data(f, ops, a->num_ops * sizeof(*ops), &g);
+		if (ret)
+			return ret;
+		req.u.vm_bind_batch.dir_gref = g.dir_grefs[0];
+	}
+	ret = vgpu_front_call(f, ff->gen, VGPU_FRONT_KILLABLE, &req, &rsp);
+	vgpu_front_ungrant(&g);
+	if (ret)
+		return ret;
+	a->num_done = min(rsp.u.vm_bind_batch.num_done, a->num_ops);
+	return rsp.status;
+}
+
 static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 			      void *data)
 {
 	struct drm_vgpu_vm_bind *a = data;
-	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
-	struct vgpuif_response rsp;
 	struct drm_vgpu_vm_bind_op *ops;
 	u32 i;
-	u64 p;
 	int ret = vgpu_check_vm_bind(a);
 
 	if (ret)
@@ -315,25 +449,17 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 			  array_size(a->num_ops, sizeof(*ops)));
 	if (IS_ERR(ops))
 		return PTR_ERR(ops);
-	req.u.vm_bind.ctx_id = a->ctx_id;
+	/* Refuse at once what the backend would refuse, before sending. */
 	for (i = 0; i < a->num_ops && !ret; i++) {
-		struct drm_vgpu_vm_bind_op op = ops[i];
-
-		ret = vgpu_check_bind_op(&op);
-		if (!ret && op.op == DRM_VGPU_BIND_MAP &&
-		    !vgpu_front_owns_bo(ff, op.handle))
+		ret = vgpu_check_bind_op(&ops[i]);
+		if (!ret && ops[i].op == DRM_VGPU_BIND_MAP &&
+		    !vgpu_front_owns_bo(ff, ops[i].handle))
 			ret = -ENOENT;
-		for (p = 0; !ret && p < op.size; p += PAGE_SIZE) {
-			req.u.vm_bind.op = op;
-			req.u.vm_bind.op.va = op.va + p;
-			req.u.vm_bind.op.size = PAGE_SIZE;
-			if (op.op == DRM_VGPU_BIND_MAP)
-				req.u.vm_bind.op.bo_offset = op.bo_offset + p;
-			ret = vgpu_front_do(f, ff->gen, &req, &rsp);
-		}
-		if (!ret)
-			a->num_done = i + 1;
 	}
+	a->num_done = 0;
+	if (!ret && i == a->num_ops)
+		ret = f->hp ? vgpu_front_vm_bind_hp(f, ff, a, ops) :
+			      vgpu_front_vm_bind_naive(f, ff, a, ops);
 	kfree(ops);
 	return ret;
 }
@@ -349,7 +475,7 @@ static int vgpu_front_sync_host(struct vgpu_front *f,
 
 	mutex_lock(&ff->lock);
 	xa_for_each(&ff->bos, handle, bo) {
-		if (!bo->shmem)
+		if (!bo->shmem || bo->grants.n)	/* granted: nothing to copy */
 			continue;
 		for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
 			ret = vgpu_front_page_io(f, ff->gen, bo->handle, p,
@@ -368,49 +494,21 @@ static bool vgpu_front_gpu_error(int status)
 	       status == -ECANCELED;
 }
 
-static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
-			     void *data, struct drm_file *file)
+/* Naive mode: one request per command, each answered once it has run. */
+static int vgpu_front_submit_naive(struct vgpu_front *f,
+				   struct vgpu_front_file *ff,
+				   struct drm_vgpu_submit *a,
+				   const struct drm_vgpu_cmd *cmds,
+				   struct drm_syncobj *out)
 {
-	struct drm_vgpu_submit *a = data;
 	struct vgpuif_request req = { .operation = VGPUIF_OP_SUBMIT };
 	struct vgpuif_response rsp;
-	struct drm_syncobj *out = NULL;
-	struct drm_vgpu_cmd *cmds;
 	struct dma_fence *fence;
-	u32 handles[DRM_VGPU_MAX_IN_SYNCS];
 	int gpu_err = 0;
 	u32 i;
-	int ret = vgpu_check_submit(a);
+	int ret;
 
-	if (ret)
-		return ret;
-	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
-		return -ENOENT;
-	cmds = vmemdup_user(u64_to_user_ptr(a->cmds),
-			    array_size(a->num_cmds, sizeof(*cmds)));
-	if (IS_ERR(cmds))
-		return PTR_ERR(cmds);
-	for (i = 0; i < a->num_cmds && !ret; i++)
-		ret = vgpu_check_cmd(&cmds[i]);
-	if (!ret && a->num_in_syncs &&
-	    copy_from_user(handles, u64_to_user_ptr(a->in_syncs),
-			   a->num_in_syncs * sizeof(u32)))
-		ret = -EFAULT;
-	/* Naive mode is synchronous: wait for the inputs first. */
-	for (i = 0; !ret && i < a->num_in_syncs; i++) {
-		ret = drm_syncobj_find_fence(file, handles[i], 0, 0, &fence);
-		if (ret)
-			break;
-		ret = dma_fence_wait(fence, true);
-		dma_fence_put(fence);
-	}
-	if (!ret && a->out_sync) {
-		out = drm_syncobj_find(file, a->out_sync);
-		if (!out)
-			ret = -ENOENT;
-	}
-	if (!ret)
-		ret = vgpu_front_sync_host(f, ff, true);
+	ret = vgpu_front_sync_host(f, ff, true);
 	req.u.submit.ctx_id = a->ctx_id;
 	for (i = 0; !ret && i < a->num_cmds; i++) {
 		req.u.submit.cmd = cmds[i];
@@ -429,13 +527,140 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 		ret = vgpu_front_sync_host(f, ff, false);
 	if (!ret && out) {
 		fence = vgpu_front_done_fence(gpu_err);
-		if (fence) {
-			drm_syncobj_replace_fence(out, fence);
-			dma_fence_put(fence);
-		} else {
-			ret = -ENOMEM;
-		}
+		if (!fence)
+			return -ENOMEM;
+		drm_syncobj_replace_fence(out, fence);
+		dma_fence_put(fence);
 	}
+	return ret;
+}
+
+/* hp: the submission's fence, on its context's timeline. */
+static struct dma_fence *vgpu_front_hp_fence(struct vgpu_front_file *ff,
+					     u32 ctx_id, u64 *seqno,
+					     struct vgpu_front_ctx **ctxp)
+{
+	struct dma_fence *fence = kzalloc(sizeof(*fence), GFP_KERNEL);
+	struct vgpu_front_ctx *ctx;
+
+	if (!fence)
+		return ERR_PTR(-ENOMEM);
+	mutex_lock(&ff->lock);
+	ctx = xa_load(&ff->ctxs, ctx_id);
+	if (ctx) {
+		kref_get(&ctx->ref);
+		*seqno = ++ctx->seqno;
+		dma_fence_init(fence, &vgpu_front_fence_ops,
+			       &vgpu_front_fence_lock, ctx->fence_ctx, *seqno);
+	}
+	mutex_unlock(&ff->lock);
+	if (!ctx) {
+		kfree(fence);
+		return ERR_PTR(-ENOENT);
+	}
+	*ctxp = ctx;
+	return fence;
+}
+
+/*
+ * hp mode: the whole submission in one request, answered when it has run;
+ * the call returns once it is posted.  A file with objects kept by copies
+ * waits for it (the copies back need the result).
+ */
+static int vgpu_front_submit_hp(struct vgpu_front *f,
+				struct vgpu_front_file *ff,
+				struct drm_vgpu_submit *a,
+				const struct drm_vgpu_cmd *cmds,
+				struct drm_syncobj *out)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_SUBMIT_ASYNC };
+	struct vgpu_front_grants g = {};
+	struct vgpu_front_ctx *ctx;
+	struct dma_fence *fence;
+	bool copies;
+	long left;
+	int ret;
+
+	fence = vgpu_front_hp_fence(ff, a->ctx_id, &a->seqno, &ctx);
+	if (IS_ERR(fence))
+		return PTR_ERR(fence);
+	ret = READ_ONCE(ctx->dead) ? -EIO : 0;
+	req.u.submit_async.ctx_id = a->ctx_id;
+	req.u.submit_async.num_cmds = a->num_cmds;
+	if (!ret && a->num_cmds == 1) {
+		req.u.submit_async.cmd = cmds[0];
+	} else if (!ret) {
+		ret = vgpu_front_grant_data(f, cmds, a->num_cmds * sizeof(*cmds),
+					    &g);
+		if (!ret)
+			req.u.submit_async.dir_gref = g.dir_grefs[0];
+	}
+	mutex_lock(&ff->lock);
+	copies = ff->copied;
+	mutex_unlock(&ff->lock);
+	if (!ret && copies)
+		ret = vgpu_front_sync_host(f, ff, true);
+	if (!ret)
+		ret = vgpu_front_submit_async(f, ff->gen, &req, &g, fence, ctx);
+	if (ret) {
+		vgpu_front_ungrant(&g);
+		goto out;
+	}
+	if (out)
+		drm_syncobj_replace_fence(out, fence);
+	if (copies) {
+		left = dma_fence_wait_timeout(fence, true, MAX_SCHEDULE_TIMEOUT);
+		ret = left < 0 ? left : 0;
+		if (!ret && !fence->error)
+			ret = vgpu_front_sync_host(f, ff, false);
+	}
+out:
+	dma_fence_put(fence);
+	vgpu_front_ctx_put(ctx);
+	return ret;
+}
+
+static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
+			     void *data, struct drm_file *file)
+{
+	struct drm_vgpu_submit *a = data;
+	struct drm_syncobj *out = NULL;
+	struct drm_vgpu_cmd *cmds;
+	struct dma_fence *fence;
+	u32 handles[DRM_VGPU_MAX_IN_SYNCS];
+	u32 i;
+	int ret = vgpu_check_submit(a);
+
+	if (ret)
+		return ret;
+	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
+		return -ENOENT;
+	cmds = vmemdup_user(u64_to_user_ptr(a->cmds),
+			    array_size(a->num_cmds, sizeof(*cmds)));
+	if (IS_ERR(cmds))
+		return PTR_ERR(cmds);
+	for (i = 0; i < a->num_cmds && !ret; i++)
+		ret = vgpu_check_cmd(&cmds[i]);
+	if (!ret && a->num_in_syncs &&
+	    copy_from_user(handles, u64_to_user_ptr(a->in_syncs),
+			   a->num_in_syncs * sizeof(u32)))
+		ret = -EFAULT;
+	/* In-fences are waited for here, in both modes. */
+	for (i = 0; !ret && i < a->num_in_syncs; i++) {
+		ret = drm_syncobj_find_fence(file, handles[i], 0, 0, &fence);
+		if (ret)
+			break;
+		ret = dma_fence_wait(fence, true);
+		dma_fence_put(fence);
+	}
+	if (!ret && a->out_sync) {
+		out = drm_syncobj_find(file, a->out_sync);
+		if (!out)
+			ret = -ENOENT;
+	}
+	if (!ret)
+		ret = f->hp ? vgpu_front_submit_hp(f, ff, a, cmds, out) :
+			      vgpu_front_submit_naive(f, ff, a, cmds, out);
 	if (out)
 		drm_syncobj_put(out);
 	kvfree(cmds);
@@ -504,15 +729,16 @@ static void vgpu_front_postclose(struct drm_device *dev, struct drm_file *file)
 	struct vgpu_front_file *ff = file->driver_priv;
 	struct vgpuif_request req = {};
 	struct vgpuif_response rsp;
+	struct vgpu_front_ctx *ctx;
 	struct vgpu_front_bo *bo;
 	unsigned long id;
-	void *entry;
 
-	xa_for_each(&ff->ctxs, id, entry) {
+	xa_for_each(&ff->ctxs, id, ctx) {
 		req.operation = VGPUIF_OP_CTX_DESTROY;
 		memset(&req.u, 0, sizeof(req.u));
 		req.u.ctx_destroy.ctx_id = id;
 		vgpu_front_call(f, ff->gen, VGPU_FRONT_UNKILLABLE, &req, &rsp);
+		vgpu_front_ctx_put(ctx);
 	}
 	xa_for_each(&ff->bos, id, bo) {
 		req.operation = VGPUIF_OP_BO_DESTROY;

@@ -4,9 +4,12 @@
  *
  * vgpu_front_xen.c - vgpu-front's xenbus frontend and ring client.
  *
- * Naive mode: each call puts one request on the ring, notifies the
- * backend, and sleeps until its own response arrives (or a timeout, or
- * the backend leaves: then every caller gets -ENODEV at once).
+ * Each call puts one request on the ring and sleeps until its own
+ * response arrives (or a timeout, or the backend leaves: then every
+ * caller gets -ENODEV at once).  Naive mode notifies every request; hp
+ * mode only where the backend asked for it (its event index), and adds
+ * asynchronous submissions (vgpu_front_hp.c) and a ring of up to
+ * 2^ring_page_order pages.
  */
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -22,6 +25,14 @@
 unsigned int vgpu_front_timeout_ms = 30000;
 module_param_named(timeout_ms, vgpu_front_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "How long a request waits for its response, ms (default 30000)");
+
+static bool vgpu_front_hp_param = true;
+module_param_named(hp, vgpu_front_hp_param, bool, 0644);
+MODULE_PARM_DESC(hp, "Ask for the high-performance mode where the backend offers it (default on)");
+
+static unsigned int vgpu_front_ring_order = 2;
+module_param_named(ring_page_order, vgpu_front_ring_order, uint, 0644);
+MODULE_PARM_DESC(ring_page_order, "hp mode: log2 of the ring's pages, at most the backend's max-ring-page-order (default 2)");
 
 static struct dentry *vgpu_front_debugfs;
 
@@ -56,7 +67,7 @@ u64 vgpu_front_gen(struct vgpu_front *f)
 
 /* Puts @req on the ring.  Caller holds call_lock. */
 static int vgpu_front_post(struct vgpu_front *f, u64 gen,
-			   struct vgpuif_request *req)
+			   struct vgpuif_request *req, int *notify)
 {
 	int ret = 0;
 
@@ -72,7 +83,12 @@ static int vgpu_front_post(struct vgpu_front *f, u64 gen,
 		req->id = ++f->next_id;
 		*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = *req;
 		f->ring.req_prod_pvt++;
-		RING_PUSH_REQUESTS(&f->ring);
+		if (f->hp) {
+			RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&f->ring, *notify);
+		} else {
+			RING_PUSH_REQUESTS(&f->ring);
+			*notify = 1;	/* naive mode notifies every request */
+		}
 		f->wait_id = req->id;
 		f->done = false;
 	}
@@ -100,6 +116,7 @@ int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
 		    struct vgpuif_request *req, struct vgpuif_response *rsp)
 {
 	unsigned long timeout = msecs_to_jiffies(vgpu_front_timeout_ms);
+	int notify = 0;
 	long left;
 	int ret;
 
@@ -109,16 +126,17 @@ int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
 	} else {
 		mutex_lock(&f->call_lock);
 	}
-	ret = vgpu_front_post(f, gen, req);
+	ret = vgpu_front_post(f, gen, req, &notify);
 	if (ret) {
 		mutex_unlock(&f->call_lock);
 		atomic64_inc(&f->stats.errors);
 		return ret;
 	}
 	atomic64_inc(&f->stats.requests);
-	/* Naive mode notifies every request. */
-	notify_remote_via_irq(f->irq);
-	atomic64_inc(&f->stats.notify_out);
+	if (notify) {
+		notify_remote_via_irq(f->irq);
+		atomic64_inc(&f->stats.notify_out);
+	}
 
 	if (how == VGPU_FRONT_KILLABLE)
 		left = wait_event_killable_timeout(f->wq, READ_ONCE(f->done) ||
@@ -217,6 +235,7 @@ static irqreturn_t vgpu_front_irq(int irq, void *arg)
 {
 	struct vgpu_front *f = arg;
 	unsigned long flags;
+	LIST_HEAD(done);
 	RING_IDX i, rp;
 	int more;
 
@@ -242,6 +261,8 @@ static irqreturn_t vgpu_front_irq(int irq, void *arg)
 			if (f->wait_id && rsp.id == f->wait_id) {
 				f->rsp = rsp;
 				f->done = true;
+			} else if (f->hp) {
+				vgpu_front_take_async(f, &rsp, &done);
 			}
 			f->stalled = false;	/* the backend is alive */
 		}
@@ -249,6 +270,7 @@ static irqreturn_t vgpu_front_irq(int irq, void *arg)
 		RING_FINAL_CHECK_FOR_RESPONSES(&f->ring, more);
 	} while (more);
 	spin_unlock_irqrestore(&f->ring_lock, flags);
+	vgpu_front_async_complete(f, &done);
 	wake_up(&f->wq);
 	return IRQ_HANDLED;
 }
@@ -263,7 +285,8 @@ static void vgpu_front_free_ring(struct vgpu_front *f)
 		f->irq = 0;
 	}
 	if (f->ring_va)
-		xenbus_teardown_ring(&f->ring_va, 1, &f->ring_ref);
+		xenbus_teardown_ring(&f->ring_va, 1U << f->ring_order,
+				     f->ring_refs);
 }
 
 /* Does the backend list our protocol version in "protocol-versions"? */
@@ -284,6 +307,50 @@ static bool vgpu_front_backend_speaks(struct xenbus_device *dev)
 	return found;
 }
 
+/*
+ * hp mode where the backend offers it and this guest wants it; else
+ * naive, saying why once per connection.  Sets f->hp and f->ring_order.
+ */
+static void vgpu_front_choose_mode(struct vgpu_front *f)
+{
+	struct xenbus_device *dev = f->xbdev;
+	unsigned int max_order;
+
+	f->hp = false;
+	f->ring_order = 0;
+	if (!READ_ONCE(vgpu_front_hp_param)) {
+		dev_info(&dev->dev, "naive mode: hp disabled by the hp parameter\n");
+		return;
+	}
+	if (xenbus_read_unsigned(dev->otherend, "feature-hp", 0) != 1) {
+		dev_info(&dev->dev, "naive mode: the backend does not offer hp\n");
+		return;
+	}
+	f->hp = true;
+	max_order = xenbus_read_unsigned(dev->otherend, "max-ring-page-order", 0);
+	f->ring_order = min3(max_order, READ_ONCE(vgpu_front_ring_order),
+			     (unsigned int)VGPUIF_MAX_RING_PAGE_ORDER);
+}
+
+/* Writes the ring's keys: ring-ref, or ring-page-order and ring-refN. */
+static int vgpu_front_write_ring_refs(struct vgpu_front *f,
+				      struct xenbus_transaction xbt)
+{
+	const char *node = f->xbdev->nodename;
+	unsigned int i;
+	char key[16];
+	int ret;
+
+	if (!f->ring_order)
+		return xenbus_printf(xbt, node, "ring-ref", "%u", f->ring_refs[0]);
+	ret = xenbus_printf(xbt, node, "ring-page-order", "%u", f->ring_order);
+	for (i = 0; !ret && i < 1U << f->ring_order; i++) {
+		snprintf(key, sizeof(key), "ring-ref%u", i);
+		ret = xenbus_printf(xbt, node, key, "%u", f->ring_refs[i]);
+	}
+	return ret;
+}
+
 static int vgpu_front_setup_ring(struct vgpu_front *f)
 {
 	struct xenbus_device *dev = f->xbdev;
@@ -297,12 +364,14 @@ static int vgpu_front_setup_ring(struct vgpu_front *f)
 				 VGPUIF_PROTOCOL_VERSION);
 		return -EPROTO;
 	}
-	ret = xenbus_setup_ring(dev, GFP_KERNEL, &f->ring_va, 1, &f->ring_ref);
+	vgpu_front_choose_mode(f);
+	ret = xenbus_setup_ring(dev, GFP_KERNEL, &f->ring_va,
+				1U << f->ring_order, f->ring_refs);
 	if (ret)
 		return ret;
 	SHARED_RING_INIT((struct vgpuif_sring *)f->ring_va);
 	FRONT_RING_INIT(&f->ring, (struct vgpuif_sring *)f->ring_va,
-			XEN_PAGE_SIZE);
+			XEN_PAGE_SIZE << f->ring_order);
 	ret = xenbus_alloc_evtchn(dev, &evtchn);
 	if (ret)
 		goto err;
@@ -318,7 +387,7 @@ again:
 	ret = xenbus_transaction_start(&xbt);
 	if (ret)
 		goto err;
-	ret = xenbus_printf(xbt, dev->nodename, "ring-ref", "%u", f->ring_ref);
+	ret = vgpu_front_write_ring_refs(f, xbt);
 	if (!ret)
 		ret = xenbus_printf(xbt, dev->nodename, "event-channel", "%u",
 				    evtchn);
@@ -327,7 +396,7 @@ again:
 				    "%u", VGPUIF_PROTOCOL_VERSION);
 	if (!ret)
 		ret = xenbus_printf(xbt, dev->nodename, "mode", "%s",
-				    VGPUIF_MODE_NAIVE);
+				    f->hp ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
 	if (ret) {
 		xenbus_transaction_end(xbt, 1);
 		goto err;
@@ -358,6 +427,7 @@ static void vgpu_front_backend_gone(struct vgpu_front *f)
 	f->gone = true;
 	spin_unlock_irq(&f->ring_lock);
 	wake_up_all(&f->wq);
+	vgpu_front_async_fail(f);
 	vgpu_front_drm_unplug(f);
 	mutex_lock(&f->call_lock);	/* no caller left on the ring */
 	vgpu_front_free_ring(f);
@@ -387,8 +457,10 @@ static void vgpu_front_backend_changed(struct xenbus_device *dev,
 			break;
 		}
 		xenbus_switch_state(dev, XenbusStateConnected);
-		dev_info(&dev->dev, "connected to domain %u, naive mode\n",
-			 f->backend_id);
+		dev_info(&dev->dev, "connected to domain %u, %s mode, %u ring pages\n",
+			 f->backend_id,
+			 f->hp ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE,
+			 1U << f->ring_order);
 		break;
 	case XenbusStateClosing:
 	case XenbusStateClosed:
@@ -430,6 +502,7 @@ static int vgpu_front_probe(struct xenbus_device *dev,
 	f->backend_id = dev->otherend_id;
 	mutex_init(&f->call_lock);
 	spin_lock_init(&f->ring_lock);
+	INIT_LIST_HEAD(&f->async);
 	init_waitqueue_head(&f->wq);
 	dev_set_drvdata(&dev->dev, f);
 	f->debugfs = debugfs_create_file(dev_name(&dev->dev), 0444,

@@ -73,8 +73,22 @@ static int fe_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 		  const struct vgpu_backing *b, u64 offset, u64 size, u32 perms)
 {
 	u8 *base = b->dev_mem ? b->dev_mem->mem : (u8 *)b->vaddr;
+	u64 done;
+	int ret = 0;
 
-	return vgpu_pt_map(&c->pt, va, base + offset, size, perms);
+	if (base)
+		return vgpu_pt_map(&c->pt, va, base + offset, size, perms);
+	/* A guest's pages without one mapping, as vgpu-sim maps them. */
+	for (done = 0; done < size && !ret; done += PAGE_SIZE) {
+		u64 pg = (offset + done) >> PAGE_SHIFT;
+
+		ret = pg < b->npages ?
+		      vgpu_pt_map(&c->pt, va + done, page_address(b->pages[pg]),
+				  PAGE_SIZE, perms) : -EINVAL;
+	}
+	if (ret && done > PAGE_SIZE)
+		vgpu_pt_unmap(&c->pt, va, done - PAGE_SIZE);
+	return ret;
 }
 
 static void fe_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,

@@ -16,6 +16,13 @@
  * deep states.  A BO_WRITE record is followed by [m][m octets]: the
  * guest page's contents, repeated (code for launches, say).
  *
+ * Guest 0 is in naive mode, guest 1 in hp mode.  hp's grant copies read
+ * the guest page whatever the reference (so page directories, commands
+ * and bind operations come from the input); a reference with its top
+ * bit set is a bad grant.  Persistently mapped pages are counted against
+ * a quota of FUZZ_GRANT_PAGES.  Every SUBMIT_ASYNC must be answered once
+ * the guest is torn down, with a status of the protocol.
+ *
  * After each input every guest is torn down and nothing may be left: no
  * object, context, mapping, device or host memory, queued job, fence
  * reference or engine memory (AddressSanitizer and LeakSanitizer watch
@@ -35,6 +42,19 @@ u64 fuzz_units = 64;
 
 static struct vgpu_client *guest[FUZZ_GUESTS];
 static u8 guest_page[VGPUIF_PAGE_SIZE];
+
+#define FUZZ_GRANT_PAGES	64
+#define FUZZ_BAD_GREF		0x80000000u
+#define FUZZ_ASYNC_MAX		64
+
+static u32 fuzz_grant_pages;
+
+/* SUBMIT_ASYNC requests waiting for their answer. */
+static struct {
+	struct dma_fence *fence;
+	u64 id, seqno;
+} fuzz_async[FUZZ_ASYNC_MAX];
+static unsigned int fuzz_nasync;
 
 static void fuzz_check_status(int ret)
 {
@@ -76,10 +96,106 @@ static int fuzz_wait(void *priv, struct dma_fence *fence)
 	return 0;
 }
 
+static int fuzz_copy_in(void *priv, u32 gref, void *dst, u32 len)
+{
+	if (gref & FUZZ_BAD_GREF || len > VGPUIF_PAGE_SIZE)
+		return -EFAULT;
+	memcpy(dst, guest_page, len);
+	return 0;
+}
+
+struct fuzz_granted {
+	u32 n;
+	struct page **pages;
+};
+
+static void fuzz_granted_release(void *priv)
+{
+	struct fuzz_granted *g = priv;
+	u32 i;
+
+	for (i = 0; i < g->n; i++)
+		free(g->pages[i]);
+	fuzz_grant_pages -= g->n;
+	free(g->pages);
+	free(g);
+}
+
+static const struct vgpu_host_mem_ops fuzz_granted_ops = {
+	.release = fuzz_granted_release,
+};
+
+static int fuzz_map_pages(void *priv, const u32 *grefs, u32 n,
+			  struct page ***pages, void **mem)
+{
+	struct fuzz_granted *g;
+	u32 i;
+
+	if (n > FUZZ_GRANT_PAGES - fuzz_grant_pages)
+		return -EDQUOT;
+	for (i = 0; i < n; i++)
+		if (grefs[i] & FUZZ_BAD_GREF)
+			return -EFAULT;
+	g = calloc(1, sizeof(*g));
+	g->pages = calloc(n, sizeof(*g->pages));
+	for (i = 0; i < n; i++) {
+		g->pages[i] = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+		memset(g->pages[i], 0, PAGE_SIZE);
+	}
+	g->n = n;
+	fuzz_grant_pages += n;
+	*pages = g->pages;
+	*mem = g;
+	return 0;
+}
+
+static int fuzz_complete_later(void *priv, u64 id, struct dma_fence *fence,
+			       u64 seqno)
+{
+	if (fuzz_nasync == FUZZ_ASYNC_MAX) {
+		dma_fence_put(fence);
+		return -ENOMEM;		/* as the ring server's allocation */
+	}
+	fuzz_async[fuzz_nasync].fence = fence;
+	fuzz_async[fuzz_nasync].id = id;
+	fuzz_async[fuzz_nasync].seqno = seqno;
+	fuzz_nasync++;
+	if (*(bool *)priv)
+		fuzz_drain();
+	return 0;
+}
+
 static const struct vgpuif_back_ops fuzz_back_ops = {
 	.bo_io = fuzz_bo_io,
 	.wait = fuzz_wait,
+	.copy_in = fuzz_copy_in,
+	.map_pages = fuzz_map_pages,
+	.granted_ops = &fuzz_granted_ops,
+	.complete_later = fuzz_complete_later,
 };
+
+/* Once the guests are gone every asynchronous submission has its answer. */
+static void fuzz_answer_async(void)
+{
+	struct vgpuif_response rsp;
+	unsigned int i;
+
+	for (i = 0; i < fuzz_nasync; i++) {
+		if (!dma_fence_is_signaled(fuzz_async[i].fence)) {
+			fprintf(stderr, "SUBMIT_ASYNC %llu never answered\n",
+				(unsigned long long)fuzz_async[i].id);
+			abort();
+		}
+		vgpuif_back_async_response(fuzz_async[i].id, fuzz_async[i].fence,
+					   fuzz_async[i].seqno, &rsp);
+		if (rsp.id != fuzz_async[i].id ||
+		    rsp.operation != VGPUIF_OP_SUBMIT_ASYNC)
+			abort();
+		fuzz_check_status(rsp.status);
+		dma_fence_put(fuzz_async[i].fence);
+	}
+	fuzz_nasync = 0;
+}
 
 static struct vgpu_client *fuzz_connect(int i)
 {
@@ -181,15 +297,27 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		}
 		fuzz_units = 1 + (sel >> 4) * 97;
 		wait = sel & 2;
-		ret = vgpuif_back_handle(*c, &fuzz_back_ops, &wait, &req, &rsp);
+		req.id = pos;
+		ret = vgpuif_back_handle(*c, sel & 1, &fuzz_back_ops, &wait,
+					 &req, &rsp);
 		if (trace)
 			fprintf(stderr, "guest %d %s: %d\n", sel & 1,
 				vgpuif_op_name(op), ret);
+		if (ret == VGPUIF_BACK_LATER)
+			continue;
+		if (rsp.id != req.id || rsp.operation != op)
+			abort();
 		fuzz_check_status(ret);
+		fuzz_check_status(rsp.status);
 	}
 	for (i = 0; i < FUZZ_GUESTS; i++)
 		vgpu_client_destroy(guest[i]);
 	fuzz_drain();
+	fuzz_answer_async();
 	fuzz_check_empty();
+	if (fuzz_grant_pages) {
+		fprintf(stderr, "%u guest pages left mapped\n", fuzz_grant_pages);
+		abort();
+	}
 	return 0;
 }

@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 """Writes the fuzzer's seed corpus (fuzz/corpus/): request sequences in the
 record format of fuzz_dispatch.c that reach every operation, a launch, a
-fault, hangs up to a ban, and one guest naming the other's handles."""
+fault, hangs up to a ban, one guest naming the other's handles, and the
+hp mode's operations (guest 1: selector bit 0)."""
 import os
 import struct
 import sys
 
 OP = dict(GET_INFO=1, CTX_CREATE=2, CTX_DESTROY=3, CTX_STATUS=4, BO_CREATE=5,
-          BO_DESTROY=6, BO_WRITE=7, BO_READ=8, VM_BIND=9, SUBMIT=10)
+          BO_DESTROY=6, BO_WRITE=7, BO_READ=8, VM_BIND=9, SUBMIT=10,
+          BO_CREATE_GRANTED=11, VM_BIND_BATCH=12, SUBMIT_ASYNC=13)
 DEV, HOST = 1, 2
 R, W, X = 1, 2, 4
 
@@ -41,6 +43,15 @@ def insn(op, rd=0, ra=0, rb=0, imm=0):
     return struct.pack("<Q", op | rd << 8 | ra << 16 | rb << 24 | (imm & 0xffffffff) << 32)
 
 
+# hp mode, guest 1 (selector 3: guest 1, run the jobs).
+def granted(size, d=9): return rec("BO_CREATE_GRANTED", struct.pack("<QII", size, d, 0), sel=3)
+def bind_batch(c, n, d=0, op=b""):
+    return rec("VM_BIND_BATCH", struct.pack("<IIII", c, n, d, 0) + op, sel=3)
+def submit_async(c, n, d=0, body=b"", sel=3):
+    return rec("SUBMIT_ASYNC", struct.pack("<IIII", c, n, d, 0) + body, sel=sel)
+def hp(r): return bytes([r[0] | 1]) + r[1:]
+
+
 CODE, DATA = 0x100000, 0x200000
 store_tid = b"".join([insn(0x14, 1), insn(0x13, 2, imm=0), insn(0x3d, 3, 2, imm=2),
                       insn(0x20, 4, 1, 3), insn(0x65, 0, 4, 2), insn(0x02)])
@@ -68,6 +79,15 @@ seeds = {
     "queued-then-gone": ctx_create() + bo_create(65536, DEV) + bind(1, 1, 1, DATA) +
     submit(1, cmd(2, dst=DATA, size=4096), sel=0) + submit(1, cmd(2, dst=DATA, size=4096), sel=0) +
     rec("GET_INFO", sel=8),
+    "hp-granted": hp(ctx_create()) + granted(8192) +
+    bind_batch(1, 1, op=struct.pack("<IIIIQQQ", 1, R | W, 1, 0, 0, DATA, 8192)) +
+    submit_async(1, 1, body=cmd(2, dst=DATA, size=8192, value=5)) + hp(ctx_status(1)) +
+    hp(bo_io("BO_READ", 1, 0, 4096)) + hp(bo_destroy(1)) + hp(ctx_destroy(1)),
+    "hp-batches": hp(ctx_create()) + hp(bo_create(65536, DEV)) +
+    hp(bo_io("BO_WRITE", 9, 0, 4096, cmd(2, dst=DATA, size=64, value=3))) +
+    bind_batch(1, 1, op=struct.pack("<IIIIQQQ", 1, R | W, 1, 0, 0, DATA, 65536)) +
+    submit_async(1, 8, d=9) + submit_async(1, 300, d=9, sel=1) + bind_batch(1, 3, d=9) +
+    granted(1 << 20) + granted(4096, d=0x80000001),
 }
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
 os.makedirs(out, exist_ok=True)

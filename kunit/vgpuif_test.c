@@ -47,6 +47,22 @@ static void vgpuif_good(struct vgpuif_request *r, u8 op)
 		r->u.submit.cmd.dst = 0x200000;
 		r->u.submit.cmd.size = 8;
 		break;
+	case VGPUIF_OP_BO_CREATE_GRANTED:
+		r->u.bo_granted.size = 4096;
+		r->u.bo_granted.dir_gref = 9;
+		break;
+	case VGPUIF_OP_VM_BIND_BATCH:
+		r->u.vm_bind_batch.ctx_id = 1;
+		r->u.vm_bind_batch.num_ops = 3;
+		r->u.vm_bind_batch.dir_gref = 9;
+		break;
+	case VGPUIF_OP_SUBMIT_ASYNC:
+		r->u.submit_async.ctx_id = 1;
+		r->u.submit_async.num_cmds = 1;
+		r->u.submit_async.cmd.op = DRM_VGPU_CMD_FILL;
+		r->u.submit_async.cmd.dst = 0x100000;
+		r->u.submit_async.cmd.size = 8;
+		break;
 	}
 }
 
@@ -96,6 +112,18 @@ static void vgpuif_bad_arguments(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
 	vgpuif_good(&r, VGPUIF_OP_BO_CREATE);
 	r.u.bo_create.handle = 5;	/* an output field */
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_BO_CREATE_GRANTED);
+	r.u.bo_granted.size = 4097;	/* not whole pages */
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_VM_BIND_BATCH);
+	r.u.vm_bind_batch.dir_gref = 0;	/* three ops need a directory */
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_SUBMIT_ASYNC);
+	r.u.submit_async.num_cmds = 0;
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
+	vgpuif_good(&r, VGPUIF_OP_SUBMIT_ASYNC);
+	r.u.submit_async.dir_gref = 4;	/* one command, inline only */
 	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&r), -EINVAL);
 }
 

@@ -109,13 +109,41 @@ static void sim_mem_free(struct vgpu_engine *e, struct vgpu_engine_mem *m)
 	kfree(m);
 }
 
+/* Host memory without one kernel mapping (a guest's pages): page by page. */
+static int sim_map_pages(struct vgpu_engine_ctx *c, u64 va,
+			 const struct vgpu_backing *b, u64 offset, u64 size,
+			 u32 perms)
+{
+	u64 done;
+	int ret = 0;
+
+	for (done = 0; done < size; done += PAGE_SIZE) {
+		u64 pg = (offset + done) >> PAGE_SHIFT;
+
+		if (pg >= b->npages) {
+			ret = -EINVAL;
+			break;
+		}
+		ret = vgpu_pt_map(&c->pt, va + done, page_address(b->pages[pg]),
+				  PAGE_SIZE, perms);
+		if (ret)
+			break;
+	}
+	if (ret && done)
+		vgpu_pt_unmap(&c->pt, va, done);
+	return ret;
+}
+
 static int sim_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 		   const struct vgpu_backing *b, u64 offset, u64 size,
 		   u32 perms)
 {
-	u8 *host = b->dev_mem ? sim->vram + b->dev_mem->node.start :
-				(u8 *)b->vaddr;
+	u8 *host;
 
+	if (!b->dev_mem && !b->vaddr)
+		return sim_map_pages(c, va, b, offset, size, perms);
+	host = b->dev_mem ? sim->vram + b->dev_mem->node.start :
+			    (u8 *)b->vaddr;
 	return vgpu_pt_map(&c->pt, va, host + offset, size, perms);
 }
 

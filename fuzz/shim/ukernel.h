@@ -69,6 +69,7 @@ typedef u16 domid_t;
 #define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
 #define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
 #define array_size(a, b) ((size_t)(a) * (size_t)(b))
+#define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
@@ -81,6 +82,7 @@ void ukernel_warn(const char *file, int line);
 
 /* Memory: plain malloc, so AddressSanitizer sees every object. */
 #define GFP_KERNEL 0
+#define kmalloc(n, gfp) malloc(n)
 #define kzalloc(n, gfp) calloc(1, (n))
 #define kcalloc(n, s, gfp) calloc((n), (s))
 #define kvzalloc(n, gfp) calloc(1, (n))
@@ -92,7 +94,9 @@ void ukernel_warn(const char *file, int line);
 void *ukernel_vzalloc(size_t n);	/* whole pages, as vmalloc's */
 #define vzalloc(n) ukernel_vzalloc(n)
 #define vfree(p) free(p)
+/* A page is its own memory here (aligned_alloc'ed by the user). */
 struct page;
+#define page_address(p) ((void *)(p))
 
 static inline size_t strscpy(char *d, const char *s, size_t n)
 {

@@ -10,7 +10,8 @@
 //                            within the watchdog limit (read from vgpu-sim
 //                            in dom0; given in a guest), others still run
 //   vgpu-selftest longrun SECONDS
-//                            launches work until the device goes away; passes
+//                            launches work (eight launches at a time) until
+//                            the device goes away; passes
 //                            when that ends in a clear ENODEV error
 //   vgpu-selftest hold       allocates and maps objects, then sleeps: for
 //                            tests that destroy the guest under it
@@ -21,6 +22,10 @@
 //                            the client's job quota refuses (EDQUOT)
 //   vgpu-selftest clients    opens the node until the device's memory is
 //                            fully promised (ENOSPC) or max_clients (EMFILE)
+//   vgpu-selftest inflight N N submissions in flight on each of two
+//                            contexts before any wait, and one submission
+//                            of 300 commands: every fence signals and
+//                            every word holds its value
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -130,10 +135,10 @@ int longrun(unsigned seconds) {
     std::printf("longrun: started\n");
     std::fflush(stdout);
     try {
+        // Eight launches in flight at a time where the mode allows it.
         while (sample::ms_since(t0) < seconds * 1000.0) {
-            ctx.launch(mod.kernel("iota"), {n / 128}, {128}, {out, n});
+            for (int i = 0; i < 8; i++, launches++) ctx.launch(mod.kernel("iota"), {n / 128}, {128}, {out, n});
             ctx.synchronize();
-            launches++;
         }
     } catch (const vgpu::Error& e) {
         std::printf("longrun: stopped after %lu launches, %.0f ms: %s\n", launches, sample::ms_since(t0), e.what());
@@ -284,6 +289,42 @@ int clients() {
     return fails;
 }
 
+int inflight(unsigned n) {
+    auto dev = vgpu::Device::open();
+    vgpu::Context a(dev), b(dev);
+    vgpu::Buffer ha(a, n * 4, vgpu::Domain::Host), hb(b, n * 4, vgpu::Domain::Host);
+    std::vector<std::shared_ptr<vgpu::Fence>> fences;
+    for (unsigned i = 0; i < n; i++) {
+        fences.push_back(a.fill(ha.gpu_addr() + 4 * i, 4, 1000 + i));
+        fences.push_back(b.fill(hb.gpu_addr() + 4 * i, 4, 5000 + i));
+    }
+    // One submission larger than a ring slot: its commands go in pages.
+    constexpr unsigned kCmds = 300;
+    vgpu::Buffer hc(a, kCmds * 4, vgpu::Domain::Host);
+    std::vector<drm_vgpu_cmd> cmds(kCmds);
+    for (unsigned i = 0; i < kCmds; i++) {
+        cmds[i].op = DRM_VGPU_CMD_FILL;
+        cmds[i].dst = hc.gpu_addr() + 4 * i;
+        cmds[i].size = 4;
+        cmds[i].value = 7 * i + 3;
+    }
+    fences.push_back(a.submit(cmds));
+    unsigned signalled = 0;
+    for (const auto& f : fences) signalled += f->wait();
+    expect(signalled == fences.size(), std::to_string(signalled) + " of " + std::to_string(fences.size()) +
+                                           " fences signalled");
+    a.check();
+    b.check();
+    const auto* va = static_cast<const uint32_t*>(ha.data());
+    const auto* vb = static_cast<const uint32_t*>(hb.data());
+    const auto* vc = static_cast<const uint32_t*>(hc.data());
+    unsigned bad = 0;
+    for (unsigned i = 0; i < n; i++) bad += va[i] != 1000 + i || vb[i] != 5000 + i;
+    for (unsigned i = 0; i < kCmds; i++) bad += vc[i] != 7 * i + 3;
+    expect(bad == 0, "every word holds its value (" + std::to_string(bad) + " wrong)");
+    return fails;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -291,10 +332,10 @@ int main(int argc, char** argv) {
     unsigned arg = argc >= 3 ? static_cast<unsigned>(std::strtoul(argv[2], nullptr, 0)) : 0;
     bool known = !std::strcmp(cmd, "fault") || !std::strcmp(cmd, "watchdog") || !std::strcmp(cmd, "longrun") ||
                  !std::strcmp(cmd, "hold") || !std::strcmp(cmd, "bind-race") || !std::strcmp(cmd, "job-flood") ||
-                 !std::strcmp(cmd, "clients");
+                 !std::strcmp(cmd, "clients") || !std::strcmp(cmd, "inflight");
     if (!known || argc > 3) {
         std::fprintf(stderr, "usage: vgpu-selftest fault | watchdog [LIMIT_MS] | longrun SECONDS | hold |\n"
-                             "                     bind-race | job-flood | clients\n");
+                             "                     bind-race | job-flood | clients | inflight N\n");
         return 2;
     }
     try {
@@ -304,6 +345,7 @@ int main(int argc, char** argv) {
                 : !std::strcmp(cmd, "bind-race") ? bind_race()
                 : !std::strcmp(cmd, "job-flood") ? job_flood()
                 : !std::strcmp(cmd, "clients")   ? clients()
+                : !std::strcmp(cmd, "inflight")  ? inflight(arg ? arg : 64)
                                                  : hold();
         std::printf("selftest %s: %s\n", argv[1], f ? "FAIL" : "PASS");
         return f ? 1 : 0;

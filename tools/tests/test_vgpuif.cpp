@@ -47,6 +47,19 @@ vgpuif_request good(uint8_t op) {
         r.u.submit.cmd.dst = 0x100000;
         r.u.submit.cmd.size = 64;
         break;
+    case VGPUIF_OP_BO_CREATE_GRANTED: r.u.bo_granted = {8192, 9, 0}; break;
+    case VGPUIF_OP_VM_BIND_BATCH:
+        r.u.vm_bind_batch.ctx_id = 1;
+        r.u.vm_bind_batch.num_ops = 1;
+        r.u.vm_bind_batch.op = {DRM_VGPU_BIND_MAP, DRM_VGPU_BIND_READ, 1, 0, 0, 0x100000, 0x200000};
+        break;
+    case VGPUIF_OP_SUBMIT_ASYNC:
+        r.u.submit_async.ctx_id = 1;
+        r.u.submit_async.num_cmds = 1;
+        r.u.submit_async.cmd.op = DRM_VGPU_CMD_FILL;
+        r.u.submit_async.cmd.dst = 0x100000;
+        r.u.submit_async.cmd.size = 64;
+        break;
     default: break;
     }
     return r;
@@ -101,6 +114,45 @@ TEST(Vgpuif, BadArgumentsAreRefused) {
     bad(VGPUIF_OP_SUBMIT, [](auto& r) { r.u.submit.cmd.op = 77; }, "command");
     bad(VGPUIF_OP_SUBMIT, [](auto& r) { r.u.submit.cmd.size = ~0ULL; }, "size overflows");
     bad(VGPUIF_OP_SUBMIT, [](auto& r) { r.u.submit.reserved = 1; }, "submit reserved");
+    bad(VGPUIF_OP_BO_CREATE_GRANTED, [](auto& r) { r.u.bo_granted.size = 100; }, "granted size");
+    bad(VGPUIF_OP_BO_CREATE_GRANTED, [](auto& r) { r.u.bo_granted.size = 0; }, "granted empty");
+    bad(VGPUIF_OP_BO_CREATE_GRANTED, [](auto& r) { r.u.bo_granted.dir_gref = 0; }, "no directory");
+    bad(VGPUIF_OP_BO_CREATE_GRANTED, [](auto& r) { r.u.bo_granted.handle = 3; }, "granted output");
+    bad(VGPUIF_OP_VM_BIND_BATCH, [](auto& r) { r.u.vm_bind_batch.num_ops = 0; }, "no ops");
+    bad(VGPUIF_OP_VM_BIND_BATCH, [](auto& r) { r.u.vm_bind_batch.num_ops = DRM_VGPU_MAX_BIND_OPS + 1; }, "too many ops");
+    bad(VGPUIF_OP_VM_BIND_BATCH, [](auto& r) { r.u.vm_bind_batch.dir_gref = 5; }, "one op and a directory");
+    bad(VGPUIF_OP_VM_BIND_BATCH, [](auto& r) { r.u.vm_bind_batch.num_ops = 2; }, "ops without a directory");
+    bad(VGPUIF_OP_VM_BIND_BATCH,
+        [](auto& r) { r.u.vm_bind_batch.num_ops = 2; r.u.vm_bind_batch.dir_gref = 5; },
+        "a directory and an inline op");
+    bad(VGPUIF_OP_VM_BIND_BATCH, [](auto& r) { r.u.vm_bind_batch.num_done = 1; }, "batch output");
+    bad(VGPUIF_OP_VM_BIND_BATCH, [](auto& r) { r.u.vm_bind_batch.op.size = 0x1800; }, "batch op size");
+    bad(VGPUIF_OP_SUBMIT_ASYNC, [](auto& r) { r.u.submit_async.num_cmds = DRM_VGPU_MAX_CMDS + 1; }, "too many cmds");
+    bad(VGPUIF_OP_SUBMIT_ASYNC, [](auto& r) { r.u.submit_async.ctx_id = 0; }, "async ctx");
+    bad(VGPUIF_OP_SUBMIT_ASYNC, [](auto& r) { r.u.submit_async.reserved = 1; }, "async reserved");
+    bad(VGPUIF_OP_SUBMIT_ASYNC, [](auto& r) { r.u.submit_async.cmd.op = 77; }, "async command");
+    bad(VGPUIF_OP_SUBMIT_ASYNC,
+        [](auto& r) { r.u.submit_async.num_cmds = 3; r.u.submit_async.dir_gref = 5; },
+        "a directory and an inline command");
+}
+
+TEST(Vgpuif, BatchesInPagesAreWellFormed) {
+    auto r = good(VGPUIF_OP_SUBMIT_ASYNC);
+    std::memset(&r.u.submit_async.cmd, 0, sizeof(r.u.submit_async.cmd));
+    r.u.submit_async.num_cmds = DRM_VGPU_MAX_CMDS;
+    r.u.submit_async.dir_gref = 12;
+    EXPECT_EQ(vgpuif_check_request(&r), 0);
+    r = good(VGPUIF_OP_VM_BIND_BATCH);
+    std::memset(&r.u.vm_bind_batch.op, 0, sizeof(r.u.vm_bind_batch.op));
+    r.u.vm_bind_batch.num_ops = DRM_VGPU_MAX_BIND_OPS;
+    r.u.vm_bind_batch.dir_gref = 12;
+    EXPECT_EQ(vgpuif_check_request(&r), 0);
+    // A directory page holds 1023 references and the next page's.
+    EXPECT_EQ(sizeof(vgpuif_page_dir), 4096u);
+    EXPECT_EQ(VGPUIF_DIR_PAGES(1u), 1u);
+    EXPECT_EQ(VGPUIF_DIR_PAGES(1023u), 1u);
+    EXPECT_EQ(VGPUIF_DIR_PAGES(1024u), 2u);
+    EXPECT_EQ(VGPUIF_DIR_PAGES(16384u), 17u);
 }
 
 }  // namespace

@@ -131,7 +131,7 @@ std::string frontend_path(unsigned int domid, unsigned int devid) {
 }
 
 struct Options {
-    std::string mode = "naive";
+    std::string mode = "hp";
     unsigned int devid = 0;
     unsigned int timeout_s = 10;
     std::map<std::string, std::string> quotas;
@@ -156,7 +156,7 @@ Options parse(int argc, char** argv, int first) {
         } else if (key == "--timeout") {
             o.timeout_s = parse_uint(value(), "--timeout");
         } else if (key == "--quota-devmem-mb" || key == "--quota-hostmem-mb" || key == "--quota-contexts" ||
-                   key == "--quota-objects") {
+                   key == "--quota-objects" || key == "--quota-grant-pages") {
             o.quotas[key.substr(2)] = std::to_string(parse_uint(value(), key.c_str()));
         } else if (!a.empty() && a[0] == '-') {
             throw UsageError("unknown option " + a);
@@ -285,6 +285,7 @@ void usage(std::FILE* out) {
                  "GPUvm virtual GPU administration (dom0).\n\n"
                  " attach <Domain> [--mode naive|hp] [--devid N] [--quota-devmem-mb N]\n"
                  "        [--quota-hostmem-mb N] [--quota-contexts N] [--quota-objects N]\n"
+                 "        [--quota-grant-pages N]\n"
                  "                          give a running domain a virtual GPU\n"
                  " detach <Domain> [--devid N] [--timeout SECONDS]\n"
                  "                          take it away; the guest's work gets an error\n"
