@@ -269,8 +269,15 @@ static int vgpu_xen_serve_batch(struct vgpu_xen_be *be, bool *more)
 	if (RING_REQUEST_PROD_OVERFLOW(&be->ring, rp))
 		return -EPROTO;
 	while (rc != rp && served < VGPU_XEN_BATCH) {
-		if (RING_REQUEST_CONS_OVERFLOW(&be->ring, rc))
-			break;
+		/*
+		 * No response slot: a ring of SUBMIT_ASYNC requests waits
+		 * for its jobs.  Sleep; a job's end wakes this thread.
+		 */
+		if (RING_REQUEST_CONS_OVERFLOW(&be->ring, rc)) {
+			vgpu_xen_push(be);
+			*more = false;
+			return served;
+		}
 		RING_COPY_REQUEST(&be->ring, rc, &req);
 		be->ring.req_cons = ++rc;
 		atomic64_inc(&be->stats.requests);

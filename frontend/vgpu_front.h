@@ -103,6 +103,9 @@ int vgpu_front_do(struct vgpu_front *f, u64 gen, struct vgpuif_request *req,
 int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle, u64 offset,
 		       struct page *page, bool to_backend);
 u64 vgpu_front_gen(struct vgpu_front *f);
+bool vgpu_front_ring_full(struct vgpu_front *f);
+long vgpu_front_wait_room(struct vgpu_front *f, enum vgpu_front_wait how,
+			  unsigned long timeout);
 
 /**
  * struct vgpu_front_grants - guest pages granted to the backend, listed

@@ -220,16 +220,6 @@ err:
 	return -ENOMEM;
 }
 
-static bool vgpu_front_ring_full(struct vgpu_front *f)
-{
-	bool full;
-
-	spin_lock_irq(&f->ring_lock);
-	full = f->connected && RING_FULL(&f->ring);
-	spin_unlock_irq(&f->ring_lock);
-	return full;
-}
-
 /* Posts @req for @a; -EAGAIN while the ring is full. */
 static int vgpu_front_post_async(struct vgpu_front *f, u64 gen,
 				 struct vgpuif_request *req,
@@ -288,9 +278,7 @@ int vgpu_front_submit_async(struct vgpu_front *f, u64 gen,
 		ret = vgpu_front_post_async(f, gen, req, a, &notify);
 		if (ret != -EAGAIN)
 			break;
-		left = wait_event_killable_timeout(f->wq,
-						   !vgpu_front_ring_full(f) ||
-						   READ_ONCE(f->gone), timeout);
+		left = vgpu_front_wait_room(f, VGPU_FRONT_KILLABLE, timeout);
 		if (left <= 0) {
 			ret = left ? -EINTR : -ETIMEDOUT;
 			break;

@@ -65,6 +65,22 @@ u64 vgpu_front_gen(struct vgpu_front *f)
 	return gen;
 }
 
+/**
+ * vgpu_front_ring_full() - is every slot of the ring taken?
+ * @f: the vGPU
+ *
+ * Return: true while the connection is up and its ring is full.
+ */
+bool vgpu_front_ring_full(struct vgpu_front *f)
+{
+	bool full;
+
+	spin_lock_irq(&f->ring_lock);
+	full = f->connected && RING_FULL(&f->ring);
+	spin_unlock_irq(&f->ring_lock);
+	return full;
+}
+
 /* Puts @req on the ring.  Caller holds call_lock. */
 static int vgpu_front_post(struct vgpu_front *f, u64 gen,
 			   struct vgpuif_request *req, int *notify)
@@ -77,8 +93,11 @@ static int vgpu_front_post(struct vgpu_front *f, u64 gen,
 	} else if (f->stalled) {
 		ret = -ETIMEDOUT;
 	} else if (RING_FULL(&f->ring)) {
-		/* Requests of calls that timed out are still unanswered. */
-		ret = -EBUSY;
+		/*
+		 * hp: submissions in flight fill it; wait for room.  Naive:
+		 * requests of calls that timed out are still unanswered.
+		 */
+		ret = f->hp ? -EAGAIN : -EBUSY;
 	} else {
 		req->id = ++f->next_id;
 		*RING_GET_REQUEST(&f->ring, f->ring.req_prod_pvt) = *req;
@@ -97,6 +116,26 @@ static int vgpu_front_post(struct vgpu_front *f, u64 gen,
 }
 
 /**
+ * vgpu_front_wait_room() - hp: wait until the ring has room
+ * @f: the vGPU
+ * @how: killable or not
+ * @timeout: jiffies
+ *
+ * Return: as wait_event_*_timeout(): > 0 once there is room or the
+ * backend is gone, 0 after @timeout, < 0 when killed.
+ */
+long vgpu_front_wait_room(struct vgpu_front *f, enum vgpu_front_wait how,
+				 unsigned long timeout)
+{
+	if (how == VGPU_FRONT_KILLABLE)
+		return wait_event_killable_timeout(f->wq,
+						   !vgpu_front_ring_full(f) ||
+						   READ_ONCE(f->gone), timeout);
+	return wait_event_timeout(f->wq, !vgpu_front_ring_full(f) ||
+				  READ_ONCE(f->gone), timeout);
+}
+
+/**
  * vgpu_front_call() - one request, one response
  * @f: the vGPU
  * @gen: generation of the connection the caller belongs to
@@ -110,7 +149,8 @@ static int vgpu_front_post(struct vgpu_front *f, u64 gen,
  *
  * Return: 0 when a response arrived; -ENODEV when the backend is gone or
  * @gen is an earlier connection's; -ETIMEDOUT; -EBUSY when the ring is
- * full of unanswered requests; -EINTR when killed.
+ * full of unanswered requests (naive mode; hp mode waits for room);
+ * -EINTR when killed.
  */
 int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
 		    struct vgpuif_request *req, struct vgpuif_response *rsp)
@@ -127,6 +167,11 @@ int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
 		mutex_lock(&f->call_lock);
 	}
 	ret = vgpu_front_post(f, gen, req, &notify);
+	while (ret == -EAGAIN) {
+		left = vgpu_front_wait_room(f, how, timeout);
+		ret = left > 0 ? vgpu_front_post(f, gen, req, &notify) :
+				 left ? -EINTR : -ETIMEDOUT;
+	}
 	if (ret) {
 		mutex_unlock(&f->call_lock);
 		atomic64_inc(&f->stats.errors);

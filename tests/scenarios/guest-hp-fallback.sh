@@ -15,3 +15,4 @@ for s in "vecadd 20000" "matmul 32"; do
 done
 vgpu-selftest inflight 20 || r="FAIL submissions"
 echo "GUEST fallback: $r"
+sleep 600	# dom0 checks the connection, then destroys this guest

@@ -12,9 +12,10 @@
 N=hp
 . /opt/gpuvm/lib.sh
 
-be_field() {	# be_field COLUMN: a column of the guest's line in vgpu/xen
-	awk -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
-		$NF != "" && k { print $k; exit }' /sys/kernel/debug/vgpu/xen
+be_field() {	# be_field COLUMN: that column of the guest's line in vgpu/xen
+	awk -v c="$1" -v d="$($XL domid guest)" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
+		$1 == d && k { print $k; exit }' /sys/kernel/debug/vgpu/xen
 }
 
 start_xen || fail "starting xenstored, xenconsoled"
@@ -69,7 +70,7 @@ modprobe vgpu-sim watchdog_ms=1000 || fail "modprobe vgpu-sim"
 start_guest hp-fallback || fail "xl create (fallback)"
 vgpuctl attach guest || fail "vgpuctl attach (fallback)"
 guest_pass "GUEST fallback: " 600
-[ "$(be_field mode)" = naive ] || fail "the fallback connection is not naive: $(be_field mode)"
+[ "$(be_field mode)" = naive ] || fail "the fallback connection is not naive: '$(be_field mode)'"
 $XL destroy guest
 
 show_guest_log
