@@ -20,7 +20,14 @@ struct drm_device;
 struct dma_fence;
 struct page;
 
-/* Counters of one connection, in <debugfs>/vgpu-front/<device>. */
+/*
+ * Counters of one connection, in <debugfs>/vgpu-front/<device>: requests,
+ * responses, errors, notifications each way, grants made, octets the
+ * backend copies (naive pages; hp directories and command pages, by grant
+ * copy), and the grant maps and unmaps the protocol makes the backend do
+ * (naive: one each per page moved; hp: one each per page of a granted
+ * object, at its creation and release).
+ */
 struct vgpu_front_stats {
 	atomic64_t requests;
 	atomic64_t responses;
@@ -29,6 +36,8 @@ struct vgpu_front_stats {
 	atomic64_t notify_in;
 	atomic64_t grants;
 	atomic64_t bytes;
+	atomic64_t grant_maps;
+	atomic64_t grant_unmaps;
 };
 
 /**

@@ -118,8 +118,10 @@ static bool vgpu_front_owns_bo(struct vgpu_front_file *ff, u32 handle)
 	return owned;
 }
 
-static void vgpu_front_bo_free(struct vgpu_front_bo *bo)
+static void vgpu_front_bo_free(struct vgpu_front *f, struct vgpu_front_bo *bo)
 {
+	if (bo->grants.n)
+		atomic64_add(bo->grants.n, &f->stats.grant_unmaps);
 	/* The backend may still map them: the grants keep their pages. */
 	vgpu_front_ungrant(&bo->grants);
 	if (bo->mmap_file)
@@ -266,6 +268,7 @@ static int vgpu_front_bo_create_granted(struct vgpu_front *f,
 		return ret;
 	}
 	bo->handle = rsp.u.bo_granted.handle;
+	atomic64_add(bo->grants.n, &f->stats.grant_maps);
 	return 0;
 }
 
@@ -317,7 +320,7 @@ err_backend:
 	del.u.bo_destroy.handle = bo->handle;
 	vgpu_front_do(f, ff->gen, &del, &rsp);
 err_free:
-	vgpu_front_bo_free(bo);
+	vgpu_front_bo_free(f, bo);
 	return ret;
 }
 
@@ -341,7 +344,7 @@ static int vgpu_front_bo_destroy(struct vgpu_front *f,
 		return -ENOENT;
 	req.u.bo_destroy = *a;
 	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
-	vgpu_front_bo_free(bo);
+	vgpu_front_bo_free(f, bo);
 	return ret;
 }
 
@@ -745,7 +748,7 @@ static void vgpu_front_postclose(struct drm_device *dev, struct drm_file *file)
 		memset(&req.u, 0, sizeof(req.u));
 		req.u.bo_destroy.handle = bo->handle;
 		vgpu_front_call(f, ff->gen, VGPU_FRONT_UNKILLABLE, &req, &rsp);
-		vgpu_front_bo_free(bo);
+		vgpu_front_bo_free(f, bo);
 	}
 	xa_destroy(&ff->ctxs);
 	xa_destroy(&ff->bos);

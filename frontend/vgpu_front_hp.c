@@ -130,6 +130,8 @@ static int vgpu_front_grant_dir(struct vgpu_front *f,
 		d->next_gref = i + 1 < g->ndir ? g->dir_grefs[i + 1] : 0;
 	}
 	atomic64_add(g->ndir, &f->stats.grants);
+	/* The backend reads each directory page whole, by grant copy. */
+	atomic64_add((u64)g->ndir * PAGE_SIZE, &f->stats.bytes);
 	return 0;
 }
 
@@ -212,6 +214,7 @@ int vgpu_front_grant_data(struct vgpu_front *f, const void *data, size_t len,
 		return ret;
 	}
 	g->owned = true;
+	atomic64_add(len, &f->stats.bytes);	/* copied by the backend */
 	return 0;
 err:
 	while (i--)

@@ -271,8 +271,11 @@ int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle, u64 offset,
 	ret = vgpu_front_do(f, gen, &req, &rsp);
 	get_page(page);		/* dropped once the grant has ended */
 	gnttab_end_foreign_access(gref, page);
-	if (!ret)
+	if (!ret) {
 		atomic64_add(PAGE_SIZE, &f->stats.bytes);
+		atomic64_inc(&f->stats.grant_maps);
+		atomic64_inc(&f->stats.grant_unmaps);
+	}
 	return ret;
 }
 
@@ -531,6 +534,10 @@ static int vgpu_front_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "notify_out %lld\nnotify_in %lld\ngrants %lld\nbytes_copied %lld\n",
 		   atomic64_read(&s->notify_out), atomic64_read(&s->notify_in),
 		   atomic64_read(&s->grants), atomic64_read(&s->bytes));
+	seq_printf(m, "grant_maps %lld\ngrant_unmaps %lld\nmode %s\n",
+		   atomic64_read(&s->grant_maps),
+		   atomic64_read(&s->grant_unmaps),
+		   f->hp ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vgpu_front_stats);

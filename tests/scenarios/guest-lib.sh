@@ -22,7 +22,7 @@ counter() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vgpu-front/*;
 # its GPU time and what it cost on the ring.  Fails if the sample fails.
 measure() {
 	q0=$(counter requests); n0=$(( $(counter notify_out) + $(counter notify_in) ))
-	g0=$(counter grants); b0=$(counter bytes_copied)
+	g0=$(( $(counter grant_maps) + $(counter grant_unmaps) )); b0=$(counter bytes_copied)
 	out=$("$1" "$2")
 	rc=$?
 	echo "$out"
@@ -30,7 +30,7 @@ measure() {
 	total=$(echo "$out" | sed -n 's/.*total_ms=\([0-9.]*\).*/\1/p')
 	echo "GUEST cost $1 $2: gpu_ms=${ms:-?} total_ms=${total:-?} requests=$(( $(counter requests) - q0 ))" \
 	     "notifications=$(( $(counter notify_out) + $(counter notify_in) - n0 ))" \
-	     "grant_ops=$(( ($(counter grants) - g0) * 2 ))" \
+	     "grant_ops=$(( $(counter grant_maps) + $(counter grant_unmaps) - g0 ))" \
 	     "bytes_copied=$(( $(counter bytes_copied) - b0 ))"
 	return $rc
 }

@@ -37,6 +37,13 @@ unmaps=$(be_field grant_unmaps)
 held=$(be_field grants_mapped)
 echo "  grants: $maps maps, $unmaps unmaps, $held mapped now"
 [ "$maps" -gt 0 ] && [ $((maps - unmaps)) = "$held" ] || fail "grant maps do not add up"
+# vgpu-front counts the maps and unmaps the protocol makes the backend
+# do (the per-operation costs in Documentation/performance.rst): they
+# must be the backend's own.
+fe_maps=$(tr -d '\r' < $GUEST_LOG | awk '$1 == "grant_maps" { g = $2 } END { print g + 0 }')
+fe_unmaps=$(tr -d '\r' < $GUEST_LOG | awk '$1 == "grant_unmaps" { g = $2 } END { print g + 0 }')
+echo "  vgpu-front counted $fe_maps maps and $fe_unmaps unmaps"
+[ "$fe_maps" = "$maps" ] && [ "$fe_unmaps" = "$unmaps" ] || fail "the guest's grant counts differ from the backend's"
 
 # Detach with submissions in flight.
 r=$(wait_guest "GUEST busy: started" 120) || { show_guest_log; fail "$r"; }
