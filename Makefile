@@ -13,7 +13,7 @@ kabi = $(shell bash -c '. $(TOP)/tests/testbed/common.sh; kernel_abi')
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(kabi)-amd64)
 
-.PHONY: all modules userspace test-user kunit fuzz e2e check demo clean help deps
+.PHONY: all modules userspace test-user kunit fuzz e2e check demo bench clean help deps
 
 all: modules userspace
 
@@ -26,7 +26,8 @@ help:
 	@echo "make fuzz       the dispatcher fuzzer for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make e2e        every test-bed scenario on each kernel (SCENARIO=, KERNELS=)"
 	@echo "make check      test-user + kunit + e2e"
-	@echo "make demo       boot the test bed and compare the modes"
+	@echo "make demo       boot the test bed: native, naive and hp side by side (short)"
+	@echo "make bench      the full benchmark: build/bench/results.{json,md} and plots"
 	@echo "make deps       install the Debian packages the build needs"
 
 deps:
@@ -61,7 +62,7 @@ fuzz:
 		grep -E "^(stat::|==|SUMMARY|INFO: Seed|Done)|ERROR|WARNING"; \
 		exit $${PIPESTATUS[0]}
 
-SCENARIOS ?= native naive hostile
+SCENARIOS ?= native naive hp hostile
 SCENARIO ?=
 # Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12.
 KERNELS ?= default 6.12
@@ -71,9 +72,14 @@ e2e:
 check: deps
 	$(MAKE) test-user kunit fuzz e2e
 
+# One boot of the test bed measures native (dom0), naive and hp (a guest)
+# with the same engine and workloads, interleaved and repeated; the
+# console goes to build/<target>/console.log.
 demo: deps
-	bash tests/testbed/prepare.sh
-	bash tests/testbed/run.sh demo
+	bash tests/bench.sh demo
+
+bench: deps
+	bash tests/bench.sh bench
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

@@ -26,6 +26,8 @@ echo "guest counters:"
 cat /sys/kernel/debug/vgpu-front/*
 echo "GUEST phase1: $r"
 
+# dom0 compares its counters with these, then lets the next phase start.
+vgpu-bench wait-key data/phase busy 300 || echo "GUEST busy: FAIL no turn from dom0"
 # Detach while submissions are in flight: every waiter gets an error.
 echo "GUEST busy: started"
 if timeout 300 vgpu-selftest longrun 240; then

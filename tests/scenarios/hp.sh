@@ -44,6 +44,7 @@ fe_maps=$(tr -d '\r' < $GUEST_LOG | awk '$1 == "grant_maps" { g = $2 } END { pri
 fe_unmaps=$(tr -d '\r' < $GUEST_LOG | awk '$1 == "grant_unmaps" { g = $2 } END { print g + 0 }')
 echo "  vgpu-front counted $fe_maps maps and $fe_unmaps unmaps"
 [ "$fe_maps" = "$maps" ] && [ "$fe_unmaps" = "$unmaps" ] || fail "the guest's grant counts differ from the backend's"
+xenstore-write /local/domain/$($XL domid guest)/data/phase busy || fail "xenstore-write"
 
 # Detach with submissions in flight.
 r=$(wait_guest "GUEST busy: started" 120) || { show_guest_log; fail "$r"; }

@@ -121,7 +121,9 @@ for t in xenstored xenconsoled xen-init-dom0 xl; do
 	copy_bin "$ROOT" "$XB/$t" "$XB/$t"
 done
 copy_bin "$ROOT" "$U/vgpuctl" opt/gpuvm/bin/vgpuctl
-copy_bin "$ROOT" "$(command -v xenstore-read)" opt/gpuvm/bin/xenstore-read
+for t in xenstore-read xenstore-write; do
+	copy_bin "$ROOT" "$(command -v $t)" opt/gpuvm/bin/$t
+done
 mkdir -p "$ROOT"/etc/xen "$ROOT"/var/lib/xen "$ROOT"/var/log/xen/console \
 	"$ROOT"/var/lock "$ROOT"/var/run/xen "$ROOT"/boot "$ROOT"/proc/xen
 : > "$ROOT/etc/xen/xl.conf"

@@ -130,6 +130,7 @@ public:
     Buffer& operator=(Buffer&&) = delete;
     ~Buffer();
     uint64_t gpu_addr() const noexcept { return va_; }
+    uint32_t handle() const noexcept { return handle_; }
     size_t size() const noexcept { return size_; }
     Domain domain() const noexcept { return domain_; }
     // CPU view of a host-memory buffer (nullptr for device memory).

@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# Scenario "bench" (make bench), dom0's half: one boot measures the three
+# paths with the same engine and workloads: native (dom0's render node),
+# naive and hp (one guest with two vGPUs, devid 0 naive and devid 1 hp).
+# Repetitions are interleaved: in each, dom0 runs the native one, then
+# hands the turn to the guest through XenStore (data/bench = N), which
+# runs naive and hp (alternating which goes first) and says it is done.
+# Every measurement is printed as a "BENCHJSON {...}" line for the
+# harness.  BENCH_QUICK=1 (scenario "demo") runs the short version.
+N=${N:-bench}
+. /opt/gpuvm/lib.sh
+REPS=5
+Q=
+[ -n "$BENCH_QUICK" ] && Q=--quick
+
+start_xen || fail "starting Xen's toolstack"
+# Room for 64 MiB transfers: 80 MiB of device memory for each of dom0's
+# program and the guest's two vGPUs.
+modprobe vgpu-back quota_devmem_mb=80 || fail "modprobe vgpu-back"
+modprobe vgpu-sim vram_mb=256 watchdog_ms=20000 || fail "modprobe vgpu-sim"
+echo "BENCH kernel $(uname -r), engine vgpu-sim, $REPS repetitions${Q:+ (quick)}"
+start_guest ${GUEST_SCENARIO:-bench} || fail "xl create"
+vgpuctl attach guest --mode naive --quota-devmem-mb 80 >/dev/null || fail "attach naive"
+vgpuctl attach guest --devid 1 --mode hp --quota-devmem-mb 80 >/dev/null || fail "attach hp"
+domid=$($XL domid guest)
+r=$(wait_guest "GUEST bench: ready" 300) || { show_guest_log; fail "$r"; }
+echo "BENCH guest ready: $r"
+
+rep=1
+while [ $rep -le $REPS ]; do
+	echo "BENCH repetition $rep of $REPS: native"
+	vgpu-bench rep $Q > /tmp/native-$rep.json || fail "vgpu-bench (native), repetition $rep"
+	sed 's/^/BENCHJSON /' /tmp/native-$rep.json
+	xenstore-write /local/domain/$domid/data/bench $rep || fail "xenstore-write"
+	echo "BENCH repetition $rep of $REPS: naive and hp, in the guest"
+	r=$(wait_guest "GUEST bench rep $rep:" 3000) || { show_guest_log; fail "$r"; }
+	case "$r" in *PASS*) ;; *) show_guest_log; fail "$r" ;; esac
+	rep=$((rep + 1))
+done
+grep -a "^BENCHJSON " $GUEST_LOG | tr -d '\r'
+echo "BENCH backend counters:"
+vgpuctl stats guest | sed 's/^/BENCH   /'
+$XL destroy guest
+echo "E2E $N: PASS"
