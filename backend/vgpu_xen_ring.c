@@ -286,7 +286,8 @@ static int vgpu_xen_serve_batch(struct vgpu_xen_be *be, bool *more)
 		served++;
 	}
 	vgpu_xen_push(be);
-	RING_FINAL_CHECK_FOR_REQUESTS(&be->ring, left);
+	/* Notifications are re-armed only before sleeping (vgpu_xen_poll()). */
+	left = RING_HAS_UNCONSUMED_REQUESTS(&be->ring);
 	*more = left;
 	return served;
 }
@@ -303,25 +304,34 @@ irqreturn_t vgpu_xen_irq(int irq, void *arg)
 }
 
 /*
- * hp mode with poll_us: looks at the ring for that long before sleeping,
- * to catch the next request without a notification.
+ * Before the thread sleeps.  hp mode with poll_us: look at the ring for
+ * that long first, so that the guest's next request needs no
+ * notification (the ring's req_event is not armed meanwhile).  Then arm
+ * it, and look once more: a request that came in between is served now.
  */
 static void vgpu_xen_poll(struct vgpu_xen_be *be)
 {
+	unsigned int us = READ_ONCE(vgpu_xen_poll_us);
+	int more;
 	u64 end;
 
-	if (!be->hp || !vgpu_xen_poll_us || be->broken)
+	if (be->broken || READ_ONCE(be->pending))
 		return;
-	end = ktime_get_ns() + (u64)vgpu_xen_poll_us * NSEC_PER_USEC;
-	while (!READ_ONCE(be->pending) && !kthread_should_stop() &&
-	       ktime_get_ns() < end) {
-		if (RING_HAS_UNCONSUMED_REQUESTS(&be->ring)) {
-			WRITE_ONCE(be->pending, true);
-			break;
+	if (be->hp && us) {
+		end = ktime_get_ns() + (u64)us * NSEC_PER_USEC;
+		while (!READ_ONCE(be->pending) && !kthread_should_stop() &&
+		       ktime_get_ns() < end) {
+			if (RING_HAS_UNCONSUMED_REQUESTS(&be->ring)) {
+				WRITE_ONCE(be->pending, true);
+				return;
+			}
+			cond_resched();
+			cpu_relax();
 		}
-		cond_resched();
-		cpu_relax();
 	}
+	RING_FINAL_CHECK_FOR_REQUESTS(&be->ring, more);
+	if (more)
+		WRITE_ONCE(be->pending, true);
 }
 
 /**

@@ -18,9 +18,11 @@ Q=
 start_xen || fail "starting Xen's toolstack"
 # Room for 64 MiB transfers: 80 MiB of device memory for each of dom0's
 # program and the guest's two vGPUs.
-modprobe vgpu-back quota_devmem_mb=80 || fail "modprobe vgpu-back"
+poll=$(sed -n 's/.*gpuvm\.poll_us=\([0-9]*\).*/\1/p' /proc/cmdline)
+modprobe vgpu-back quota_devmem_mb=80 ${poll:+poll_us=$poll} || fail "modprobe vgpu-back"
 modprobe vgpu-sim vram_mb=256 watchdog_ms=20000 || fail "modprobe vgpu-sim"
-echo "BENCH kernel $(uname -r), engine vgpu-sim, $REPS repetitions${Q:+ (quick)}"
+echo "BENCH kernel $(uname -r), engine vgpu-sim, $REPS repetitions${Q:+ (quick)}," \
+	"poll_us $(cat /sys/module/vgpu_back/parameters/poll_us)"
 start_guest ${GUEST_SCENARIO:-bench} || fail "xl create"
 vgpuctl attach guest --mode naive --quota-devmem-mb 80 >/dev/null || fail "attach naive"
 vgpuctl attach guest --devid 1 --mode hp --quota-devmem-mb 80 >/dev/null || fail "attach hp"

@@ -5,7 +5,8 @@
 # in dom0 and reads its result from the serial console.  The scenario's
 # last line is "E2E <name>: PASS" or "E2E <name>: FAIL <reason>"; the exit
 # status follows it.  A boot or a scenario that hangs is killed after
-# $E2E_TIMEOUT seconds and fails.
+# $E2E_TIMEOUT seconds and fails.  $E2E_APPEND goes on dom0's command line
+# (gpuvm.poll_us=N: the bench scenario loads vgpu-back with poll_us=N).
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -22,7 +23,7 @@ timeout --foreground -k 10 "$timeout_s" \
 	-no-reboot -monitor none -serial stdio \
 	-kernel "$TB/xen.elf" \
 	-append "console=com1 com1=115200,8n1 dom0_mem=1024M loglvl=warning" \
-	-initrd "$TB/vmlinuz console=hvc0 panic=-1 quiet gpuvm.scenario=$name,$TB/dom0-initrd.gz" \
+	-initrd "$TB/vmlinuz console=hvc0 panic=-1 quiet gpuvm.scenario=$name ${E2E_APPEND:-},$TB/dom0-initrd.gz" \
 	</dev/null 2>&1 | tr -d '\r' | tee "$out"
 rc=${PIPESTATUS[0]}
 log "QEMU finished after $(( $(date +%s) - start ))s (status $rc); console in $out"

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <linux/sync_file.h>
 #include <xf86drm.h>
 
 #include <algorithm>
@@ -158,6 +159,15 @@ bool Fence::wait(std::chrono::nanoseconds timeout) const {
     throw Error(errno, "drmSyncobjWait");
 }
 
+int Fence::status() const {
+    int sfd = -1;
+    if (drmSyncobjExportSyncFile(dev_->fd(), handle_, &sfd) != 0) throw Error(errno, "drmSyncobjExportSyncFile");
+    Fd f(sfd);
+    sync_file_info info{};
+    if (::ioctl(f.get(), SYNC_IOC_FILE_INFO, &info) != 0) throw Error(errno, "SYNC_IOC_FILE_INFO");
+    return info.status;
+}
+
 Context::Context(std::shared_ptr<Device> dev, uint32_t priority) : dev_(std::move(dev)) {
     drm_vgpu_ctx_create a{};
     a.priority = priority;
@@ -255,8 +265,15 @@ void Context::check() const {
 }
 
 void Context::synchronize(std::chrono::nanoseconds timeout) {
-    if (last_ && !last_->wait(timeout)) throw Error(ETIME, "timed out waiting for the GPU");
-    check();
+    if (!last_) return check();
+    if (!last_->wait(timeout)) throw Error(ETIME, "timed out waiting for the GPU");
+    // A context's jobs run in order and an error cancels the ones after
+    // it: the last fence tells whether anything failed, and the status
+    // (a round trip to dom0 in a guest) is asked only then.
+    if (int st = last_->status(); st < 0) {
+        check();
+        throw Error(-st, "submission failed");
+    }
 }
 
 Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)

@@ -112,6 +112,8 @@ public:
     uint32_t handle() const noexcept { return handle_; }
     // false on timeout.
     bool wait(std::chrono::nanoseconds timeout = std::chrono::seconds(60)) const;
+    // 1: signalled, 0: pending, < 0: signalled with that error (-errno).
+    int status() const;
 
 private:
     std::shared_ptr<Device> dev_;
@@ -205,7 +207,8 @@ public:
     std::shared_ptr<Fence> fill(uint64_t dst, uint64_t size, uint32_t value);
     std::shared_ptr<Fence> submit(std::span<const drm_vgpu_cmd> cmds);
     // Wait for everything submitted; throws ContextError if the GPU
-    // stopped the context.
+    // stopped the context (asks the context's status only when the last
+    // submission's fence carries an error).
     void synchronize(std::chrono::nanoseconds timeout = std::chrono::seconds(60));
     ContextStatus status() const;
     // Throws ContextError unless the context is ok.
