@@ -21,11 +21,15 @@
  *   B. hangs up to a ban, and the ban surviving a reconnection;
  *   C. protocol violations (producer index going backwards, one past the
  *      ring after a minute without notification, malformed keys) with
- *      back-off, until the backend locks the device Closed.
+ *      back-off, until the backend locks the device Closed;
+ *   H. the hp mode, on device 1 (dom0 attaches it in hp mode in phase
+ *      E): lying page directories and command buffers, a page taken back
+ *      while the backend maps it, the persistent grant quota, a ring of
+ *      asynchronous submissions.
  *
  * Results go to the console as "HOSTILE ..." lines; markers let dom0
- * measure while a phase runs.  Only device 0 is driven; other devices
- * (dom0 attaches device 1 in phase E) are left alone.  Never installed.
+ * measure while a phase runs.  Device 0 is driven from the start, device
+ * 1 (dom0 attaches it in phase E) only in phase H.  Never installed.
  */
 #include <linux/delay.h>
 #include <linux/kthread.h>
@@ -222,6 +226,9 @@ void hostile_launch_req(struct vgpuif_request *r, u32 ctx, u32 grid,
 	r->u.submit.cmd.params[0] = DATA_VA;
 }
 
+/* Device 1, probed in phase E, driven in phase H. */
+static struct hostile *hostile_dev1;
+
 static void hostile_run(struct work_struct *work)
 {
 	struct hostile *h = container_of(work, struct hostile, work);
@@ -236,6 +243,7 @@ static void hostile_run(struct work_struct *work)
 	hostile_cycles(h);
 	hostile_ban(h);
 	hostile_violations(h);
+	hostile_hp(READ_ONCE(hostile_dev1), h);
 	pr_info("HOSTILE summary: tried %d, answered as documented %d\n",
 		h->tried, h->documented);
 }
@@ -256,8 +264,9 @@ static int hostile_probe(struct xenbus_device *dev,
 {
 	struct hostile *h;
 
-	/* Only device 0 is driven; the others stay Initialising. */
-	if (strcmp(strrchr(dev->nodename, '/'), "/0"))
+	/* Devices 0 and 1 are driven, the others stay Initialising. */
+	if (strcmp(strrchr(dev->nodename, '/'), "/0") &&
+	    strcmp(strrchr(dev->nodename, '/'), "/1"))
 		return 0;
 	h = kzalloc(sizeof(*h), GFP_KERNEL);
 	if (!h)
@@ -271,6 +280,10 @@ static int hostile_probe(struct xenbus_device *dev,
 	init_waitqueue_head(&h->wq);
 	INIT_WORK(&h->work, hostile_run);
 	dev_set_drvdata(&dev->dev, h);
+	if (!strcmp(strrchr(dev->nodename, '/'), "/1")) {
+		h->started = true;	/* device 0's run drives it */
+		WRITE_ONCE(hostile_dev1, h);
+	}
 	return 0;
 }
 
@@ -280,6 +293,8 @@ static void hostile_remove(struct xenbus_device *dev)
 
 	if (!h)
 		return;
+	if (h == READ_ONCE(hostile_dev1))
+		WRITE_ONCE(hostile_dev1, NULL);
 	cancel_work_sync(&h->work);
 	hostile_free_ring(h);
 	put_page(h->page);

@@ -69,6 +69,9 @@ u32 hostile_code_ctx(struct hostile *h, const u64 *code, size_t n);
 void hostile_launch_req(struct vgpuif_request *r, u32 ctx, u32 grid,
 			u32 block, u32 shared);
 
+/* hostile_hp.c: phase H */
+void hostile_hp(struct hostile *h, struct hostile *total);
+
 /* hostile_ring.c: connections and XenStore states */
 enum xenbus_state hostile_backend_state(struct hostile *h);
 int hostile_wait_backend(struct hostile *h, unsigned int states,

@@ -46,7 +46,8 @@ xen_col() {	# xen_col COLUMN DEVID: a column of the guest's debugfs line
 # running, a new device of the same guest must still be probed at once.
 r=$(wait_guest "GUEST HOSTILE marker long-job-closing" 900) || { show_guest_log; fail "$r"; }
 t0=$(now_ms)
-vgpuctl attach guest --devid 1 >/dev/null || fail "attaching a second device"
+vgpuctl attach guest --devid 1 --mode hp --quota-grant-pages 24 >/dev/null ||
+	fail "attaching a second device"
 be1=/local/domain/0/backend/vgpu/$domid/1
 while [ "$(xenstore-read $be1/state 2>/dev/null)" != 2 ] && [ $(( $(now_ms) - t0 )) -lt 30000 ]; do
 	sleep 0.05
@@ -100,6 +101,9 @@ ok=$(echo "$r" | sed -n 's/.*documented \([0-9]*\).*/\1/p')
 [ "$(xen_col state 0)" = Closed ] || fail "the locked-out device is $(xen_col state 0)"
 [ "$(xen_col banned 0)" = 1 ] && [ "$(xen_col hangs 0)" = 3 ] ||
 	fail "hangs $(xen_col hangs 0), banned $(xen_col banned 0): not 3 and banned"
+# Phase H closed device 1: its persistent mappings are all gone.
+[ "$(xen_col grants_mapped 1)" = 0 ] && [ "$(xen_col grant_maps 1)" -gt 0 ] ||
+	fail "device 1 (hp): $(xen_col grant_maps 1) grant maps, $(xen_col grants_mapped 1) still mapped"
 
 $XL destroy guest || fail "xl destroy"
 i=0
