@@ -213,11 +213,11 @@ static void hp_async_ring(struct hostile *h, u32 ctx)
  */
 void hostile_hp(struct hostile *h, struct hostile *total)
 {
+	static const struct hostile_keys hp = { .mode = VGPUIF_MODE_HP };
 	static const u64 nop[] = { I(0x02, 0, 0, 0, 0) };	/* exit */
 	u32 ctx;
 
-	if (!h || hostile_open(h, &(struct hostile_keys){ .mode = VGPUIF_MODE_HP },
-			       NULL)) {
+	if (!h || hostile_open(h, &hp, NULL)) {
 		hostile_result(total, "hp: connect in hp mode", false, "refused");
 		return;
 	}
