@@ -142,11 +142,12 @@ static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 		kthread_stop(be->thread);
 		be->thread = NULL;
 	}
+	/* Fence callbacks answer on the ring and notify: stop them first. */
+	vgpu_xen_async_cancel(be);
 	if (be->irq) {
 		unbind_from_irqhandler(be->irq, be);
 		be->irq = 0;
 	}
-	vgpu_xen_async_cancel(be);
 	if (be->client) {
 		struct vgpu_client *c = be->client;
 
@@ -567,9 +568,8 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 	be->fe_state = XenbusStateInitialising;
 	mutex_init(&be->lock);
 	spin_lock_init(&be->client_lock);
-	spin_lock_init(&be->async_lock);
+	spin_lock_init(&be->rsp_lock);
 	INIT_LIST_HEAD(&be->async_wait);
-	INIT_LIST_HEAD(&be->async_done);
 	init_waitqueue_head(&be->wq);
 	INIT_DELAYED_WORK(&be->work, vgpu_xen_work);
 	mutex_lock(&vgpu_xen_dom_lock);

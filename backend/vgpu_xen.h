@@ -77,8 +77,10 @@ struct vgpu_xen_dom {
  *	(READ_ONCE/WRITE_ONCE)
  * @client_lock: protects @client for readers that must not wait for a
  *	teardown (debugfs); writers also hold @lock
- * @lock: protects every field below it; taken by @work only, never on
- *	the xenwatch thread and never under vgpu_xen_lock
+ * @lock: protects every field below it against connection set-up and
+ *	teardown; taken by @work only, never on the xenwatch thread and
+ *	never under vgpu_xen_lock.  While connected, the ring thread owns
+ *	the request side of @ring and @rsp_lock guards its response side
  * @client: the core's client of the current connection, or NULL
  * @ring: back ring of the connection
  * @ring_va: the mapped shared page
@@ -93,10 +95,10 @@ struct vgpu_xen_dom {
  * @eoi_owed: an event arrived and is not yet acknowledged (xchg)
  * @broken: the ring is corrupted: the thread serves nothing more
  * @hp: the connection is in hp mode
- * @async_lock: protects @async_wait and @async_done (taken in fence
- *	callbacks, so with interrupts off)
+ * @rsp_lock: protects @async_wait and the response side of @ring (its
+ *	rsp_prod_pvt, the response slots and their push): the ring thread
+ *	and fence callbacks both answer (taken with interrupts off)
  * @async_wait: SUBMIT_ASYNC requests whose job runs
- * @async_done: those whose job has finished: the ring thread answers
  * @grant_pages: guest pages mapped persistently (vgpu_xen_grant.c)
  * @grant_quota: the most @grant_pages may reach
  * @stats: counters of every connection of the device
@@ -125,9 +127,8 @@ struct vgpu_xen_be {
 	bool eoi_owed;
 	bool broken;
 	bool hp;
-	spinlock_t async_lock;	/* async_wait, async_done */
+	spinlock_t rsp_lock;	/* async_wait, the ring's responses */
 	struct list_head async_wait;
-	struct list_head async_done;
 	atomic_t grant_pages;
 	u32 grant_quota;
 	struct vgpu_xen_stats stats;

@@ -17,11 +17,11 @@
  * maps a guest page for exactly one request and unmaps it before
  * answering.
  *
- * hp mode: a SUBMIT_ASYNC is answered when its job's fence signals: the
- * fence callback moves it to a list and wakes this thread, the only
- * writer of responses.  Responses and requests notify only when the
- * other side asked for it (the ring's event indices), and with poll_us
- * set the thread looks at the ring for that long before it sleeps.
+ * hp mode: a SUBMIT_ASYNC is answered when its job's fence signals, by
+ * the fence callback itself (responses are written under be->rsp_lock).
+ * Responses and requests notify only when the other side asked for it
+ * (the ring's event indices), and with poll_us set the thread looks at
+ * the ring for that long before it sleeps.
  */
 #include <linux/dma-fence.h>
 #include <linux/kthread.h>
@@ -80,9 +80,43 @@ static int vgpu_xen_wait(void *priv, struct dma_fence *fence)
 	return 0;
 }
 
+static void vgpu_xen_notify(struct vgpu_xen_be *be)
+{
+	notify_remote_via_irq(be->irq);
+	atomic64_inc(&be->stats.notify_out);
+}
+
+/*
+ * Puts @rsp on the ring; naive mode pushes and notifies every response.
+ * Caller holds be->rsp_lock.
+ */
+static void vgpu_xen_respond(struct vgpu_xen_be *be,
+			     const struct vgpuif_response *rsp)
+{
+	*RING_GET_RESPONSE(&be->ring, be->ring.rsp_prod_pvt) = *rsp;
+	be->ring.rsp_prod_pvt++;
+	atomic64_inc(&be->stats.responses);
+	if (be->hp)
+		return;		/* pushed by vgpu_xen_push() */
+	RING_PUSH_RESPONSES(&be->ring);
+	vgpu_xen_notify(be);
+}
+
+/* hp mode: publishes the responses, notifying only if asked to. */
+static void vgpu_xen_push(struct vgpu_xen_be *be)
+{
+	int notify;
+
+	if (!be->hp)
+		return;
+	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&be->ring, notify);
+	if (notify)
+		vgpu_xen_notify(be);
+}
+
 /**
  * struct vgpu_xen_async - a SUBMIT_ASYNC waiting for its job
- * @node: in be->async_wait, then be->async_done (be->async_lock)
+ * @node: in be->async_wait (be->rsp_lock)
  * @cb: on the job's fence
  * @be: the device
  * @fence: the job's fence (a reference)
@@ -98,17 +132,34 @@ struct vgpu_xen_async {
 	u64 seqno;
 };
 
+/*
+ * The job has finished: answer now, from the signalling context, as
+ * xen-blkback answers from its bio completion.  A ring thread that
+ * stopped for want of a response slot gets one and is woken.
+ */
 static void vgpu_xen_async_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
 {
 	struct vgpu_xen_async *a = container_of(cb, struct vgpu_xen_async, cb);
 	struct vgpu_xen_be *be = a->be;
+	struct vgpuif_response rsp;
 	unsigned long flags;
+	bool waiting;
 
-	spin_lock_irqsave(&be->async_lock, flags);
-	list_move_tail(&a->node, &be->async_done);
-	spin_unlock_irqrestore(&be->async_lock, flags);
-	WRITE_ONCE(be->pending, true);
-	wake_up(&be->wq);
+	vgpuif_back_async_response(a->id, fence, a->seqno, &rsp);
+	if (rsp.status)
+		atomic64_inc(&be->stats.errors);
+	spin_lock_irqsave(&be->rsp_lock, flags);
+	list_del_init(&a->node);
+	vgpu_xen_respond(be, &rsp);
+	vgpu_xen_push(be);
+	waiting = RING_HAS_UNCONSUMED_REQUESTS(&be->ring);
+	spin_unlock_irqrestore(&be->rsp_lock, flags);
+	if (waiting) {
+		WRITE_ONCE(be->pending, true);
+		wake_up(&be->wq);
+	}
+	dma_fence_put(a->fence);	/* the signaller holds its own */
+	kfree(a);
 }
 
 /*
@@ -130,45 +181,41 @@ static int vgpu_xen_complete_later(void *priv, u64 id, struct dma_fence *fence,
 	a->fence = fence;
 	a->id = id;
 	a->seqno = seqno;
-	spin_lock_irq(&be->async_lock);
+	spin_lock_irq(&be->rsp_lock);
 	list_add_tail(&a->node, &be->async_wait);
-	spin_unlock_irq(&be->async_lock);
+	spin_unlock_irq(&be->rsp_lock);
 	if (dma_fence_add_callback(fence, &a->cb, vgpu_xen_async_cb))
 		vgpu_xen_async_cb(fence, &a->cb);	/* already signalled */
 	return 0;
 }
 
-static void vgpu_xen_async_free(struct vgpu_xen_async *a)
-{
-	dma_fence_put(a->fence);
-	kfree(a);
-}
-
 /**
  * vgpu_xen_async_cancel() - forget every SUBMIT_ASYNC of a connection
- * @be: the device, its ring thread stopped
+ * @be: the device, its ring thread stopped, its event channel still bound
  *
  * Their jobs are the client's, cancelled with it; no answer is sent.
+ * Once this returns, no fence callback touches the ring.
  */
 void vgpu_xen_async_cancel(struct vgpu_xen_be *be)
 {
-	struct vgpu_xen_async *a, *tmp;
-	LIST_HEAD(done);
+	struct vgpu_xen_async *a;
 
-	spin_lock_irq(&be->async_lock);
+	spin_lock_irq(&be->rsp_lock);
 	while ((a = list_first_entry_or_null(&be->async_wait,
 					     struct vgpu_xen_async, node))) {
 		list_del_init(&a->node);
-		spin_unlock_irq(&be->async_lock);
-		/* False: the callback ran (and moved it to async_done). */
-		if (dma_fence_remove_callback(a->fence, &a->cb))
-			vgpu_xen_async_free(a);
-		spin_lock_irq(&be->async_lock);
+		spin_unlock_irq(&be->rsp_lock);
+		/*
+		 * False: the callback is running or ran; it answers and
+		 * frees, and dma_fence_remove_callback() waited for it.
+		 */
+		if (dma_fence_remove_callback(a->fence, &a->cb)) {
+			dma_fence_put(a->fence);
+			kfree(a);
+		}
+		spin_lock_irq(&be->rsp_lock);
 	}
-	list_splice_init(&be->async_done, &done);
-	spin_unlock_irq(&be->async_lock);
-	list_for_each_entry_safe(a, tmp, &done, node)
-		vgpu_xen_async_free(a);
+	spin_unlock_irq(&be->rsp_lock);
 }
 
 static const struct vgpuif_back_ops vgpu_xen_back_ops = {
@@ -198,59 +245,6 @@ static bool vgpu_xen_handle(struct vgpu_xen_be *be,
 	return true;
 }
 
-static void vgpu_xen_notify(struct vgpu_xen_be *be)
-{
-	notify_remote_via_irq(be->irq);
-	atomic64_inc(&be->stats.notify_out);
-}
-
-/* Puts @rsp on the ring; naive mode notifies every response. */
-static void vgpu_xen_respond(struct vgpu_xen_be *be,
-			     const struct vgpuif_response *rsp)
-{
-	*RING_GET_RESPONSE(&be->ring, be->ring.rsp_prod_pvt) = *rsp;
-	be->ring.rsp_prod_pvt++;
-	atomic64_inc(&be->stats.responses);
-	if (be->hp)
-		return;		/* pushed by vgpu_xen_push() */
-	RING_PUSH_RESPONSES(&be->ring);
-	vgpu_xen_notify(be);
-}
-
-/* hp mode: publishes the responses, notifying only if asked to. */
-static void vgpu_xen_push(struct vgpu_xen_be *be)
-{
-	int notify;
-
-	if (!be->hp)
-		return;
-	RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&be->ring, notify);
-	if (notify)
-		vgpu_xen_notify(be);
-}
-
-/* Answers the SUBMIT_ASYNC requests whose jobs have finished. */
-static int vgpu_xen_answer_done(struct vgpu_xen_be *be)
-{
-	struct vgpu_xen_async *a, *tmp;
-	struct vgpuif_response rsp;
-	LIST_HEAD(done);
-	int n = 0;
-
-	spin_lock_irq(&be->async_lock);
-	list_splice_init(&be->async_done, &done);
-	spin_unlock_irq(&be->async_lock);
-	list_for_each_entry_safe(a, tmp, &done, node) {
-		vgpuif_back_async_response(a->id, a->fence, a->seqno, &rsp);
-		if (rsp.status)
-			atomic64_inc(&be->stats.errors);
-		vgpu_xen_respond(be, &rsp);
-		vgpu_xen_async_free(a);
-		n++;
-	}
-	return n;
-}
-
 /*
  * Serves at most VGPU_XEN_BATCH requests.  Returns how many, or -EPROTO
  * when the frontend moved its producer index more than a ring ahead;
@@ -274,18 +268,22 @@ static int vgpu_xen_serve_batch(struct vgpu_xen_be *be, bool *more)
 		 * for its jobs.  Sleep; a job's end wakes this thread.
 		 */
 		if (RING_REQUEST_CONS_OVERFLOW(&be->ring, rc)) {
-			vgpu_xen_push(be);
 			*more = false;
 			return served;
 		}
 		RING_COPY_REQUEST(&be->ring, rc, &req);
 		be->ring.req_cons = ++rc;
 		atomic64_inc(&be->stats.requests);
-		if (vgpu_xen_handle(be, &req, &rsp))
+		if (vgpu_xen_handle(be, &req, &rsp)) {
+			spin_lock_irq(&be->rsp_lock);
 			vgpu_xen_respond(be, &rsp);
+			spin_unlock_irq(&be->rsp_lock);
+		}
 		served++;
 	}
+	spin_lock_irq(&be->rsp_lock);
 	vgpu_xen_push(be);
+	spin_unlock_irq(&be->rsp_lock);
 	/* Notifications are re-armed only before sleeping (vgpu_xen_poll()). */
 	left = RING_HAS_UNCONSUMED_REQUESTS(&be->ring);
 	*more = left;
@@ -358,8 +356,6 @@ int vgpu_xen_ring_thread(void *arg)
 		do {
 			if (be->broken)
 				break;
-			if (vgpu_xen_answer_done(be))
-				vgpu_xen_push(be);
 			n = vgpu_xen_serve_batch(be, &more);
 			if (n < 0) {
 				be->broken = true;
