@@ -47,9 +47,10 @@ static unsigned int vgpu_xen_max_grant_pages = 65536;
 module_param_named(max_grant_pages, vgpu_xen_max_grant_pages, uint, 0644);
 MODULE_PARM_DESC(max_grant_pages, "Guest pages one guest may have mapped persistently in hp mode, unless its quota-grant-pages says otherwise (default 65536: 256 MiB)");
 
-unsigned int vgpu_xen_poll_us;
+/* 200 us: see Documentation/performance.rst for the measurement. */
+unsigned int vgpu_xen_poll_us = 200;
 module_param_named(poll_us, vgpu_xen_poll_us, uint, 0644);
-MODULE_PARM_DESC(poll_us, "hp mode: how long a ring thread polls for requests before it sleeps, us (default 0: never)");
+MODULE_PARM_DESC(poll_us, "hp mode: how long a ring thread polls for requests before it sleeps, us (default 200; 0: never)");
 
 /* Ring pages offered in hp mode: 2^2 = 4 pages, 64 requests. */
 #define VGPU_XEN_RING_ORDER	2
