@@ -145,7 +145,8 @@ static void vgpu_xen_async_cb(struct dma_fence *fence, struct dma_fence_cb *cb)
 	unsigned long flags;
 	bool waiting;
 
-	vgpuif_back_async_response(a->id, fence, a->seqno, &rsp);
+	/* Called under fence->lock: no dma_fence_get_status() here. */
+	vgpuif_back_async_response(a->id, fence->error, a->seqno, &rsp);
 	if (rsp.status)
 		atomic64_inc(&be->stats.errors);
 	spin_lock_irqsave(&be->rsp_lock, flags);

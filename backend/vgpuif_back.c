@@ -285,15 +285,14 @@ static int vgpuif_back_handle_hp(struct vgpu_client *c,
  * vgpuif_back_async_response() - the answer to a SUBMIT_ASYNC whose job
  *	has finished
  * @id: the request's id
- * @fence: the job's fence, signalled
+ * @err: the error of the job's fence, signalled (its ->error, which a
+ *	fence callback reads without taking the fence's lock, held there)
  * @seqno: the job's number on its context
  * @rsp: out, the response
  */
-void vgpuif_back_async_response(u64 id, struct dma_fence *fence, u64 seqno,
+void vgpuif_back_async_response(u64 id, int err, u64 seqno,
 				struct vgpuif_response *rsp)
 {
-	int err = dma_fence_get_status(fence);
-
 	memset(rsp, 0, sizeof(*rsp));
 	rsp->id = id;
 	rsp->operation = VGPUIF_OP_SUBMIT_ASYNC;

@@ -56,7 +56,7 @@ int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 		       const struct vgpuif_request *req,
 		       struct vgpuif_response *rsp);
 
-void vgpuif_back_async_response(u64 id, struct dma_fence *fence, u64 seqno,
+void vgpuif_back_async_response(u64 id, int err, u64 seqno,
 				struct vgpuif_response *rsp);
 
 #endif /* VGPUIF_BACK_H */

@@ -186,7 +186,8 @@ static void fuzz_answer_async(void)
 				(unsigned long long)fuzz_async[i].id);
 			abort();
 		}
-		vgpuif_back_async_response(fuzz_async[i].id, fuzz_async[i].fence,
+		vgpuif_back_async_response(fuzz_async[i].id,
+					   fuzz_async[i].fence->error,
 					   fuzz_async[i].seqno, &rsp);
 		if (rsp.id != fuzz_async[i].id ||
 		    rsp.operation != VGPUIF_OP_SUBMIT_ASYNC)
