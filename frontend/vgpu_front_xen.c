@@ -125,7 +125,7 @@ static int vgpu_front_post(struct vgpu_front *f, u64 gen,
  * backend is gone, 0 after @timeout, < 0 when killed.
  */
 long vgpu_front_wait_room(struct vgpu_front *f, enum vgpu_front_wait how,
-				 unsigned long timeout)
+			  unsigned long timeout)
 {
 	if (how == VGPU_FRONT_KILLABLE)
 		return wait_event_killable_timeout(f->wq,
