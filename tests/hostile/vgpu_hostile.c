@@ -22,8 +22,9 @@
  *   C. protocol violations (producer index going backwards, one past the
  *      ring after a minute without notification, malformed keys) with
  *      back-off, until the backend locks the device Closed;
- *   H. the hp mode, on device 1 (dom0 attaches it in hp mode in phase
- *      E): lying page directories and command buffers, a page taken back
+ *   H. (run after D, before B and C, whose ban and violations count for
+ *      the whole domain) the hp mode, on device 1 (dom0 attaches it in
+ *      hp mode in phase E): lying page directories and command buffers, a page taken back
  *      while the backend maps it, the persistent grant quota, a ring of
  *      asynchronous submissions.
  *
@@ -241,9 +242,10 @@ static void hostile_run(struct work_struct *work)
 	hostile_gpu(h);
 	hostile_long_job_close(h);
 	hostile_cycles(h);
+	/* Before B: the ban and the violations belong to the whole domain. */
+	hostile_hp(READ_ONCE(hostile_dev1), h);
 	hostile_ban(h);
 	hostile_violations(h);
-	hostile_hp(READ_ONCE(hostile_dev1), h);
 	pr_info("HOSTILE summary: tried %d, answered as documented %d\n",
 		h->tried, h->documented);
 }

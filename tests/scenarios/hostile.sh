@@ -39,7 +39,7 @@ domid=$($XL domid guest)
 xen_col() {	# xen_col COLUMN DEVID: a column of the guest's debugfs line
 	awk -v d="$domid" -v v="$2" -v c="$1" '
 		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		$1 == d && $NF == v { print $col[c] }' /sys/kernel/debug/vgpu/xen
+		$1 == d && $col["devid"] == v { print $col[c] }' /sys/kernel/debug/vgpu/xen
 }
 
 # Phase E: while the backend tears down a connection with a long job
