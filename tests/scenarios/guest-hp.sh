@@ -4,16 +4,10 @@
 # Scenario "hp", the guest's half (see hp.sh).
 . /opt/gpuvm/guest-lib.sh
 
-modprobe vgpu-front || { echo "GUEST phase1: FAIL modprobe vgpu-front"; exit 1; }
-wait_node present 120 || { echo "GUEST phase1: FAIL no render node"; exit 1; }
+phase1_start
 dmesg | grep -q "hp mode" || { echo "GUEST phase1: FAIL not connected in hp mode: $(dmesg | grep vgpu)"; exit 1; }
 
-r=PASS
-for s in "vecadd 20000" "saxpy 20000" "matmul 32" "reduction 20000"; do
-	measure $s || r="FAIL $s"
-done
-vgpu-selftest fault || r="FAIL fault isolation"
-vgpu-selftest watchdog 1000 || r="FAIL watchdog"
+samples_and_isolation
 # Many submissions in flight: 200 on each of two contexts, and 300
 # commands in one submission.  The ring has 64 slots: requests wait for
 # room, and notifications are suppressed while the backend is busy.

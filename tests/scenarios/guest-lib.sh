@@ -34,3 +34,23 @@ measure() {
 	     "bytes_copied=$(( $(counter bytes_copied) - b0 ))"
 	return $rc
 }
+
+# phase1_start: loads vgpu-front and waits for its render node; exits the
+# guest's script with a "GUEST phase1: FAIL" line if that fails.
+phase1_start() {
+	modprobe vgpu-front || { echo "GUEST phase1: FAIL modprobe vgpu-front"; exit 1; }
+	wait_node present 120 || { echo "GUEST phase1: FAIL no render node"; exit 1; }
+}
+
+# samples_and_isolation: the four samples with their ring costs, the
+# fault and the watchdog tests; prints nothing else, returns non-zero
+# and sets $r to the first failure.
+samples_and_isolation() {
+	r=PASS
+	for s in "vecadd 20000" "saxpy 20000" "matmul 32" "reduction 20000"; do
+		measure $s || r="FAIL $s"
+	done
+	vgpu-selftest fault || r="FAIL fault isolation"
+	vgpu-selftest watchdog 1000 || r="FAIL watchdog"
+	[ "$r" = PASS ]
+}

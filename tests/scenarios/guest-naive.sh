@@ -5,15 +5,9 @@
 # "GUEST " are read by dom0 from this guest's console.
 . /opt/gpuvm/guest-lib.sh
 
-modprobe vgpu-front || { echo "GUEST phase1: FAIL modprobe vgpu-front"; exit 1; }
-wait_node present 120 || { echo "GUEST phase1: FAIL no render node"; exit 1; }
+phase1_start
 
-r=PASS
-for s in "vecadd 20000" "saxpy 20000" "matmul 32" "reduction 20000"; do
-	measure $s || r="FAIL $s"
-done
-vgpu-selftest fault || r="FAIL fault isolation"
-vgpu-selftest watchdog 1000 || r="FAIL watchdog"
+samples_and_isolation
 
 # A backend that does not answer in timeout_ms gives a clear error at
 # once, and the next call too (stalled), until its answer comes.  Here

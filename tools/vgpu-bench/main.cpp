@@ -25,55 +25,12 @@
 #include <vector>
 
 #include "../tests/gpu_harness.hpp"
+#include "kernels.hpp"
 #include "report.hpp"
 #include "workloads.hpp"
 #include "xenstore.hpp"
 
 namespace {
-
-// ALU-bound: each thread runs a loop of integer and float work.
-constexpr const char* kAluKernel = R"(
-.kernel alu
-    s2r r1, %tid.x
-    li r2, 0
-    li r3, 1.0
-    li r4, 0.5
-    ldp r5, 0
-loop:
-    add r2, r2, r1
-    xor r6, r2, r5
-    shli r7, r6, 3
-    sub r2, r7, r2
-    muli r8, r2, 3
-    and r2, r8, r5
-    addi r5, r5, -1
-    bnz r5, loop
-    ldp r9, 1
-    shli r1, r1, 3
-    add r9, r9, r1
-    st.u64 [r9], r2
-    exit
-)";
-
-constexpr const char* kFloatKernel = R"(
-.kernel fp
-    s2r r1, %tid.x
-    i2f r2, r1
-    li r3, 1.0001
-    li r4, 0.5
-    ldp r5, 0
-loop:
-    fmul r2, r2, r3
-    fadd r2, r2, r4
-    fmad r2, r3, r4
-    addi r5, r5, -1
-    bnz r5, loop
-    ldp r9, 1
-    shli r1, r1, 3
-    add r9, r9, r1
-    st.u64 [r9], r2
-    exit
-)";
 
 double measure(const char* name, const char* src, uint64_t iters) {
     vgpu::test::Gpu g;
@@ -96,8 +53,8 @@ double measure(const char* name, const char* src, uint64_t iters) {
 
 int interp(int argc, char** argv) {
     uint64_t iters = argc > 2 ? std::strtoull(argv[2], nullptr, 0) : 2000;
-    double alu = measure("alu-int", kAluKernel, iters);
-    measure("alu-f32", kFloatKernel, iters / 2);
+    double alu = measure("alu-int", bench::kAluKernel, iters);
+    measure("alu-f32", bench::kFloatKernel, iters / 2);
     std::printf("interp_rate_mips %.1f\n", alu / 1e6);
     return alu > 0 ? 0 : 1;
 }

@@ -13,6 +13,7 @@
 #include <functional>
 #include <sstream>
 
+#include "kernels.hpp"
 #include "vgpu/asm.hpp"
 #include "vgpu_drm.h"
 
@@ -20,32 +21,6 @@ namespace bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr const char* kKernels = R"(
-; An empty kernel: the launch round trip.
-.kernel empty
-    exit
-
-; Compute-bound: each thread runs @0 rounds of multiply-adds.
-.kernel madd
-.params 2
-    s2r r1, %tid.x
-    i2f r2, r1
-    li r3, 1.0001
-    li r4, 0.5
-    ldp r5, 0
-loop:
-    fmul r2, r2, r3
-    fadd r2, r2, r4
-    fmad r2, r3, r4
-    addi r5, r5, -1
-    bnz r5, loop
-    ldp r9, 1
-    shli r1, r1, 2
-    add r9, r9, r1
-    st.u32 [r9], r2
-    exit
-)";
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
@@ -71,7 +46,7 @@ struct Env {
     vgpu::Context ctx;
     vgpu::Module mod;
     explicit Env(std::shared_ptr<vgpu::Device> d)
-        : dev(std::move(d)), ctx(dev), mod(ctx, vgpu::assemble(kKernels, "vgpu-bench")) {}
+        : dev(std::move(d)), ctx(dev), mod(ctx, vgpu::assemble(std::string(kEmptyKernel) + kFloatKernel, "vgpu-bench")) {}
 };
 
 void launch_latency(Env& e, const Options& o, std::vector<Sample>& out) {
@@ -128,7 +103,7 @@ void bind(Env& e, const Options& o, std::vector<Sample>& out) {
 }
 
 void madd(Env& e, const Options& o, std::vector<Sample>& out) {
-    auto k = e.mod.kernel("madd");
+    auto k = e.mod.kernel("fp");  // multiply-adds, as the interpreter's measurement
     vgpu::Buffer b(e.ctx, 64 * 1024, vgpu::Domain::Device);
     const uint32_t rounds = o.quick ? 200 : 1000;
     out.push_back(measure(e.dev, "madd", std::nullopt, o.quick ? 2 : 4, [&] {
