@@ -274,7 +274,9 @@ int vgpu_front_submit_async(struct vgpu_front *f, u64 gen,
 
 	if (!a)
 		return -ENOMEM;
-	a->fence = fence;
+	/* The response may come before this returns: hold them first. */
+	a->fence = dma_fence_get(fence);
+	kref_get(&ctx->ref);
 	a->ctx = ctx;
 	a->cmds = *cmds;
 	for (;;) {
@@ -288,12 +290,12 @@ int vgpu_front_submit_async(struct vgpu_front *f, u64 gen,
 		}
 	}
 	if (ret) {
+		dma_fence_put(a->fence);
+		vgpu_front_ctx_put(ctx);
 		kfree(a);
 		atomic64_inc(&f->stats.errors);
 		return ret;
 	}
-	dma_fence_get(fence);
-	kref_get(&ctx->ref);
 	memset(cmds, 0, sizeof(*cmds));
 	atomic64_inc(&f->stats.requests);
 	if (notify) {
