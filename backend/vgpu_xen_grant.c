@@ -205,9 +205,8 @@ int vgpu_xen_map_pages(void *priv, const u32 *grefs, u32 n,
 	g->n = n;
 	g->pages = kvcalloc(n, sizeof(*g->pages), GFP_KERNEL);
 	g->handles = kvcalloc(n, sizeof(*g->handles), GFP_KERNEL);
-	if (!g->pages || !g->handles)
-		goto err_free;
-	if (gnttab_alloc_pages(n, g->pages)) {
+	if (!g->pages || !g->handles || gnttab_alloc_pages(n, g->pages)) {
+		/* No page of the grant table's yet: nothing to give back. */
 		kvfree(g->pages);
 		g->pages = NULL;
 		goto err_free;
