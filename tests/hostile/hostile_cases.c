@@ -482,7 +482,7 @@ static int hostile_cycle(struct hostile *h, unsigned int n)
 	return hostile_open(h, NULL, NULL);
 }
 
-/* Phase D: 1000 connect/disconnect cycles. */
+/* Phase D: HOSTILE_CYCLES connect/disconnect cycles. */
 void hostile_cycles(struct hostile *h)
 {
 	ktime_t t0 = ktime_get();
@@ -491,13 +491,14 @@ void hostile_cycles(struct hostile *h)
 	char d[64];
 
 	pr_info("HOSTILE marker cycles-start\n");
-	for (n = 0; n < 1000 && !ret; n++)
+	for (n = 0; n < HOSTILE_CYCLES && !ret; n++)
 		ret = hostile_cycle(h, n);
 	ret = ret ?: hostile_close(h) == XenbusStateInitWait ? 0 : -EIO;
 	pr_info("HOSTILE marker cycles-done\n");
 	snprintf(d, sizeof(d), "%u cycles in %lld ms, last %d", n,
 		 ktime_ms_delta(ktime_get(), t0), ret);
-	hostile_result(h, "1000 connect/disconnect cycles", !ret && n == 1000, d);
+	hostile_result(h, "500 connect/disconnect cycles",
+		       !ret && n == HOSTILE_CYCLES, d);
 	msleep(3000);	/* dom0 counts what is left meanwhile */
 	ret = hostile_open(h, NULL, NULL);
 	hostile_result(h, "connect after the cycles", !ret, "");
@@ -591,8 +592,8 @@ void hostile_violations(struct hostile *h)
 	snprintf(d, sizeof(d), "connected %d after %u ms", st, ms);
 	hostile_result(h, "back-off after violation 1 (100 ms)",
 		       !st && ms >= 50, d);
-	st = hostile_overflow(h, ring + 1, 60);	/* 2 */
-	hostile_result(h, "one past the ring, a minute unnotified",
+	st = hostile_overflow(h, ring + 1, 10);	/* 2 */
+	hostile_result(h, "one past the ring, 10 s unnotified",
 		       st == XenbusStateInitWait, "disconnected on notify");
 	hostile_bad_keys(h, "ring-ref \"abc\"",
 			 &(struct hostile_keys){ .ring_ref = "abc" },

@@ -16,11 +16,11 @@
  *      aliased mappings;
  *   E. closing with a long job running (dom0 meanwhile attaches a second
  *      device: xenwatch must not be held up by the teardown);
- *   D. 1000 connect/disconnect cycles, some with jobs and object I/O
+ *   D. 500 connect/disconnect cycles, some with jobs and object I/O
  *      queued at close;
  *   B. hangs up to a ban, and the ban surviving a reconnection;
  *   C. protocol violations (producer index going backwards, one past the
- *      ring after a minute without notification, malformed keys) with
+ *      ring after 10 s without notification, malformed keys) with
  *      back-off, until the backend locks the device Closed;
  *   H. (run after D, before B and C, whose ban and violations count for
  *      the whole domain) the hp mode, on device 1 (dom0 attaches it in
@@ -76,8 +76,12 @@ int hostile_send_n(struct hostile *h, struct vgpuif_request *req,
 	notify_remote_via_irq(h->irq);
 	while (got < n) {
 		RING_IDX rp;
+		int more;
 
-		if (!wait_event_timeout(h->wq, h->ring.sring->rsp_prod !=
+		/* Ask for a notification (hp mode sends one only if asked). */
+		RING_FINAL_CHECK_FOR_RESPONSES(&h->ring, more);
+		if (!more &&
+		    !wait_event_timeout(h->wq, h->ring.sring->rsp_prod !=
 					h->ring.rsp_cons, 30 * HZ))
 			return -ETIMEDOUT;
 		rp = READ_ONCE(h->ring.sring->rsp_prod);

@@ -6,7 +6,7 @@
 # the documented answer.  Meanwhile dom0 checks that it stays in charge:
 # its honest client keeps computing correct results within a latency
 # bound, xenwatch keeps serving other devices while the guest's long job
-# is torn down, 1000 connection cycles leave nothing behind, the guest's
+# is torn down, 500 connection cycles leave nothing behind, the guest's
 # messages stay few, and the ban and the lock-out hold.
 N=hostile
 . /opt/gpuvm/lib.sh
@@ -14,9 +14,13 @@ N=hostile
 # Bounds (Documentation/testing.rst): an honest vecadd of 20000 elements
 # takes 0.2-0.6 s under the test bed's emulation.
 HONEST_MAX_MS=${HONEST_MAX_MS:-6000}
-PROBE_MAX_MS=${PROBE_MAX_MS:-2000}
-SLICE_MAX_MS=${SLICE_MAX_MS:-100}	# timeslice_ms is 10
-SLAB_MAX_KB=${SLAB_MAX_KB:-4096}
+PROBE_MAX_MS=${PROBE_MAX_MS:-3000}	# measured 220-1520 ms
+# timeslice_ms is 10.  A slice is timed by the wall clock, which under
+# TCG also runs while Xen gives dom0's vCPU away (three vCPUs, two host
+# cores): 31-63 ms in most runs, once 204 ms.  An unchunked command of
+# the long job would take seconds.
+SLICE_MAX_MS=${SLICE_MAX_MS:-300}
+SLAB_MAX_KB=${SLAB_MAX_KB:-2048}	# 4 KiB a cycle
 
 start_xen || fail "starting Xen's toolstack"
 modprobe vgpu-sim || fail "modprobe vgpu-sim"
@@ -55,16 +59,25 @@ done
 probe_ms=$(( $(now_ms) - t0 ))
 echo "  xenwatch during the teardown: device 1 probed in $probe_ms ms (bound $PROBE_MAX_MS)"
 
-# Phase D: 1000 connection cycles must leave the slab where it was.
+# Phase D: 500 connection cycles must leave the slab where it was.
 wait_guest "GUEST HOSTILE marker cycles-start" 900 >/dev/null || { show_guest_log; fail "no cycles"; }
 slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
-wait_guest "GUEST HOSTILE marker cycles-done" 1800 >/dev/null || { show_guest_log; fail "cycles unfinished"; }
+# What xenstored holds for the guest, every 30 s of the cycles (a guest
+# past a xenstored quota is stalled: its XenStore requests wait).
+xs_usage() {
+	timeout 10 /usr/lib/xen-4.17/bin/xenstore-control quota $domid 2>&1 |
+		awk -F: 'NF == 2 { gsub(/ /, "") } NF == 2 && $2 != "" { printf "%s %s ", $1, $2 }'
+}
+( while sleep 30; do echo "  guest's use of xenstored: $(xs_usage)"; done ) &
+xsmon=$!
+wait_guest "GUEST HOSTILE marker cycles-done" 900 >/dev/null || { show_guest_log; fail "cycles unfinished"; }
 sleep 1
 slab1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
+kill $xsmon
 cyc_objects=$(xen_col objects 0)
 cyc_maps=$(xen_col grant_maps 0)
 cyc_unmaps=$(xen_col grant_unmaps 0)
-echo "  after 1000 cycles: slab $slab0 -> $slab1 kB, objects $cyc_objects, grant maps $cyc_maps unmaps $cyc_unmaps"
+echo "  after 500 cycles: slab $slab0 -> $slab1 kB, objects $cyc_objects, grant maps $cyc_maps unmaps $cyc_unmaps"
 
 r=$(wait_guest "GUEST HOSTILE summary" 1800) || { show_guest_log; fail "$r"; }
 grep -a "^GUEST HOSTILE" $GUEST_LOG | tr -d '\r' | sed 's/^GUEST /  /'

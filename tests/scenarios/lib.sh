@@ -45,6 +45,13 @@ wait_guest() {
 			echo "$line"
 			return 0
 		fi
+		# The guest's kernel reported a stuck task (domu-init): no
+		# point waiting on.
+		if [ $((i % 25)) = 0 ] && grep -aq "^GUEST HUNG:" $GUEST_LOG 2>/dev/null; then
+			sleep 5	# its stacks come after the line
+			echo "(the guest's kernel has a stuck task, waiting for '$1')"
+			return 1
+		fi
 		sleep 0.2
 		i=$((i + 1))
 	done

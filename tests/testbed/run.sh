@@ -23,7 +23,7 @@ timeout --foreground -k 10 "$timeout_s" \
 	-no-reboot -monitor none -serial stdio \
 	-kernel "$TB/xen.elf" \
 	-append "console=com1 com1=115200,8n1 dom0_mem=1024M loglvl=warning" \
-	-initrd "$TB/vmlinuz console=hvc0 panic=-1 quiet gpuvm.scenario=$name ${E2E_APPEND:-},$TB/dom0-initrd.gz" \
+	-initrd "$TB/vmlinuz console=hvc0 panic=-1 quiet gpuvm.scenario=$name gpuvm.deadline=$((timeout_s - 120)) ${E2E_APPEND:-},$TB/dom0-initrd.gz" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' | tee "$out"
 rc=${PIPESTATUS[0]}
 log "QEMU finished after $(( $(date +%s) - start ))s (status $rc); console in $out"
