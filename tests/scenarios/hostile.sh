@@ -17,8 +17,8 @@ HONEST_MAX_MS=${HONEST_MAX_MS:-6000}
 PROBE_MAX_MS=${PROBE_MAX_MS:-3000}	# measured 220-1520 ms
 # timeslice_ms is 10.  A slice is timed by the wall clock, which under
 # TCG also runs while Xen gives dom0's vCPU away (three vCPUs, two host
-# cores): 31-63 ms in most runs, once 204 ms.  An unchunked command of
-# the long job would take seconds.
+# cores): 31-63 ms in most runs, 112 and 136 ms, once 204 ms.  An
+# unchunked command of the long job would take seconds.
 SLICE_MAX_MS=${SLICE_MAX_MS:-300}
 SLAB_MAX_KB=${SLAB_MAX_KB:-2048}	# 4 KiB a cycle
 
