@@ -119,11 +119,7 @@ ok=$(echo "$r" | sed -n 's/.*documented \([0-9]*\).*/\1/p')
 	fail "device 1 (hp): $(xen_col grant_maps 1) grant maps, $(xen_col grants_mapped 1) still mapped"
 
 $XL destroy guest || fail "xl destroy"
-i=0
-while [ $i -lt 100 ] && [ "$(stat_of objects)" != 0 ]; do sleep 0.2; i=$((i + 1)); done
-for k in objects contexts mappings; do
-	[ "$(stat_of $k)" = 0 ] || fail "$k left after the hostile guest: $(stat_of $k)"
-done
+wait_released 20 "the hostile guest" objects contexts mappings
 vecadd 20000 || fail "dom0's programs after the attack"
 unload_vgpu || fail "rmmod vgpu-sim vgpu-back"
 dmesg | grep -E "BUG|WARNING|Oops|general protection" && fail "kernel warnings in dom0"

@@ -51,9 +51,7 @@ r=$(wait_guest "GUEST busy: started" 120) || { show_guest_log; fail "$r"; }
 sleep 2
 vgpuctl detach guest || fail "detach (busy)"
 guest_pass "GUEST busy: " 120
-i=0
-while [ $i -lt 50 ] && [ "$(stat_of objects)" != 0 ]; do sleep 0.2; i=$((i + 1)); done
-[ "$(stat_of objects)" = 0 ] || fail "objects left after a busy detach: $(stat_of objects)"
+wait_released 10 "a busy detach" objects contexts mappings grants_mapped
 
 # Destroy the guest with submissions in flight.
 vgpuctl attach guest || fail "attach again"
@@ -61,13 +59,7 @@ r=$(wait_guest "GUEST busy2: started" 120) || { show_guest_log; fail "$r"; }
 sleep 2
 domid=$($XL domid guest)
 $XL destroy guest || fail "xl destroy"
-i=0
-while [ $i -lt 100 ] && [ "$(stat_of objects)" != 0 ]; do sleep 0.2; i=$((i + 1)); done
-for k in objects contexts mappings device_bytes host_bytes; do
-	[ "$(stat_of $k)" = 0 ] || fail "$k left after destroying the guest: $(stat_of $k)"
-done
-mapped=$(awk 'NR > 1 { s += $10 } END { print s + 0 }' /sys/kernel/debug/vgpu/xen)
-[ "$mapped" = 0 ] || fail "$mapped grants still mapped after destroying the guest"
+wait_released 20 "destroying the guest" objects contexts mappings device_bytes host_bytes grants_mapped
 echo "  guest destroyed with submissions in flight: 0 objects, 0 mapped grants"
 vgpuctl detach "$domid" --timeout 1 >/dev/null || fail "removing the destroyed guest's nodes"
 

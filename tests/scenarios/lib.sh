@@ -67,6 +67,31 @@ show_guest_log() {
 
 stat_of() { awk -v k="$1" '$1 == k { print $2 }' /sys/kernel/debug/vgpu/stats; }
 
+# wait_released SECONDS WHAT STAT...: waits until each of vgpu-back's
+# STATs (grants_mapped: the grants mapped for every guest) is 0, and
+# fails the scenario with what is left after WHAT.  A guest's teardown
+# runs on vgpu-back's workqueue and its contexts can outlive its objects
+# by a running slice: every counter is waited for, not one.
+wait_released() {
+	local t=$1 what=$2 i=0 k v left
+	shift 2
+	while :; do
+		left=
+		for k in "$@"; do
+			if [ "$k" = grants_mapped ]; then
+				v=$(awk 'NR > 1 { s += $10 } END { print s + 0 }' /sys/kernel/debug/vgpu/xen)
+			else
+				v=$(stat_of "$k")
+			fi
+			[ "$v" = 0 ] || left="$left $k=$v"
+		done
+		[ -z "$left" ] && return 0
+		[ $i -ge $((t * 5)) ] && fail "left $t s after $what:$left"
+		sleep 0.2
+		i=$((i + 1))
+	done
+}
+
 # guest_pass PATTERN SECONDS: waits for the guest's PATTERN line, prints it
 # and fails the scenario (with the guest's console) unless it says PASS.
 guest_pass() {
