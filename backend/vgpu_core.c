@@ -118,6 +118,21 @@ void vgpu_engine_put(struct vgpu_engine *e)
 	module_put(e->owner);
 }
 
+/**
+ * vgpu_engine_info() - the registered engine and what is promised of it
+ * @info: filled in (copies: the engine may go once this returns)
+ */
+void vgpu_engine_info(struct vgpu_engine_info *info)
+{
+	mutex_lock(&vgpu_dev_lock);
+	strscpy(info->name, vgpu_engine ? vgpu_engine->name : "",
+		sizeof(info->name));
+	info->mem_size = vgpu_engine ? vgpu_engine->mem_size : 0;
+	info->promised = vgpu_devmem_promised;
+	info->clients = vgpu_num_clients;
+	mutex_unlock(&vgpu_dev_lock);
+}
+
 /*
  * Admits a client: counts it and promises it @devmem bytes of the
  * engine's memory.  Caller holds vgpu_dev_lock.

@@ -239,9 +239,24 @@ extern unsigned int vgpu_hang_limit;
 
 extern struct vgpu_stats vgpu_global_stats;
 
+/**
+ * struct vgpu_engine_info - the registered engine, for sysfs
+ * @name: its name, "" when none is registered
+ * @mem_size: its device memory, bytes
+ * @promised: device memory promised to the clients, bytes
+ * @clients: clients admitted
+ */
+struct vgpu_engine_info {
+	char name[32];
+	u64 mem_size;
+	u64 promised;
+	u32 clients;
+};
+
 /* Engine binding. */
 struct vgpu_engine *vgpu_engine_get(void);
 void vgpu_engine_put(struct vgpu_engine *e);
+void vgpu_engine_info(struct vgpu_engine_info *info);
 
 /* Clients. */
 struct vgpu_client *vgpu_client_create(const char *name);
@@ -300,6 +315,9 @@ void vgpu_client_ban(struct vgpu_client *c);
 /* debugfs (vgpu_debugfs.c). */
 void vgpu_debugfs_init(void);
 void vgpu_debugfs_fini(void);
+
+/* vgpu_sysfs.c */
+extern const struct attribute_group vgpu_engine_group;
 
 static inline void vgpu_stat_add(struct vgpu_client *c, size_t off, s64 v)
 {

@@ -330,6 +330,9 @@ static int __init vgpu_back_init(void)
 		goto err_devres;
 	}
 	vgpu_dev->pdev = pdev;
+	ret = devm_device_add_group(&pdev->dev, &vgpu_engine_group);
+	if (ret)
+		goto err_devres;
 	ret = drm_dev_register(&vgpu_dev->drm, 0);
 	if (ret)
 		goto err_devres;

@@ -347,7 +347,7 @@ static int vgpu_xen_read_ring_refs(struct vgpu_xen_be *be, grant_ref_t *refs,
 {
 	const char *fe = be->dev->otherend;
 	unsigned int i, v;
-	char key[16];
+	char key[sizeof("ring-ref") + 10];	/* any u32 fits */
 	int ret;
 
 	ret = vgpu_xen_read_uint(fe, "ring-page-order", order);
@@ -643,11 +643,49 @@ static const struct xenbus_device_id vgpu_xen_ids[] = {
 };
 
 static struct xenbus_driver vgpu_xen_driver = {
+	.driver.dev_groups = vgpu_xen_groups,	/* vgpu_xen_sysfs.c */
 	.ids = vgpu_xen_ids,
 	.probe = vgpu_xen_probe,
 	.otherend_changed = vgpu_xen_frontend_changed,
 	.remove = vgpu_xen_remove,
 };
+
+/**
+ * vgpu_xen_snapshot() - what the core and the domain's record count for
+ *	a device, for debugfs and sysfs
+ * @be: the device
+ * @snap: filled in; the client's fields are zero while none is connected
+ *
+ * Never waits for a teardown: callers may hold vgpu_xen_lock, which the
+ * xenwatch path takes.
+ */
+void vgpu_xen_snapshot(struct vgpu_xen_be *be, struct vgpu_xen_snap *snap)
+{
+	struct vgpu_client *c;
+
+	memset(snap, 0, sizeof(*snap));
+	mutex_lock(&vgpu_xen_dom_lock);
+	snap->hangs = be->dom->hangs;
+	snap->banned = be->dom->banned;
+	snap->violations = be->dom->violations;
+	mutex_unlock(&vgpu_xen_dom_lock);
+	spin_lock(&be->client_lock);
+	c = be->client;
+	if (c)
+		kref_get(&c->ref);
+	spin_unlock(&be->client_lock);
+	if (!c)
+		return;
+	snap->connected = true;
+	snap->objects = atomic64_read(&c->stats.objects);
+	snap->busy_ns = atomic64_read(&c->stats.busy_ns);
+	mutex_lock(&c->lock);
+	snap->hangs = c->hangs;
+	snap->banned = c->banned;
+	snap->quota = c->quota;
+	mutex_unlock(&c->lock);
+	vgpu_client_put(c);
+}
 
 /**
  * vgpu_xen_show() - one line per guest device, for debugfs
@@ -666,31 +704,9 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 		const struct vgpu_xen_stats *s = &be->stats;
 		s64 maps = atomic64_read(&s->grant_maps);
 		s64 unmaps = atomic64_read(&s->grant_unmaps);
-		s64 objects = 0, busy = 0;
-		struct vgpu_client *c;
-		u32 hangs, violations;
-		bool banned;
+		struct vgpu_xen_snap snap;
 
-		mutex_lock(&vgpu_xen_dom_lock);
-		hangs = be->dom->hangs;
-		banned = be->dom->banned;
-		violations = be->dom->violations;
-		mutex_unlock(&vgpu_xen_dom_lock);
-		/* Never waits for a teardown: xenwatch may want vgpu_xen_lock. */
-		spin_lock(&be->client_lock);
-		c = be->client;
-		if (c)
-			kref_get(&c->ref);
-		spin_unlock(&be->client_lock);
-		if (c) {
-			objects = atomic64_read(&c->stats.objects);
-			busy = atomic64_read(&c->stats.busy_ns);
-			mutex_lock(&c->lock);
-			hangs = c->hangs;
-			banned = c->banned;
-			mutex_unlock(&c->lock);
-			vgpu_client_put(c);
-		}
+		vgpu_xen_snapshot(be, &snap);
 		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %lld %u %u %u %s %s\n",
 			   be->domid, xenbus_strstate(be->dev->state),
 			   atomic64_read(&s->requests),
@@ -699,9 +715,10 @@ int vgpu_xen_show(struct seq_file *m, void *unused)
 			   atomic64_read(&s->notify_in),
 			   atomic64_read(&s->notify_out), maps, unmaps,
 			   maps - unmaps, atomic64_read(&s->bytes_copied),
-			   objects, busy, hangs, banned, violations,
+			   snap.objects, snap.busy_ns, snap.hangs, snap.banned,
+			   snap.violations,
 			   strrchr(be->dev->nodename, '/') + 1,
-			   be->hp ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
+			   vgpu_xen_mode_name(be));
 	}
 	mutex_unlock(&vgpu_xen_lock);
 	return 0;

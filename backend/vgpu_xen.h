@@ -19,13 +19,14 @@ struct seq_file;
 #include <xen/xenbus.h>
 
 #include "../common/vgpuif.h"
+#include "vgpu_core.h"
 
 /* Requests served in one pass before the ring thread yields the CPU. */
 #define VGPU_XEN_BATCH			32
 /* Protocol violations after which a device stays Closed (see below). */
 #define VGPU_XEN_MAX_VIOLATIONS		8
 
-/* Per-connection counters, read by vgpuctl through debugfs. */
+/* Per-connection counters, read by vgpuctl through sysfs (and debugfs). */
 struct vgpu_xen_stats {
 	atomic64_t requests;
 	atomic64_t responses;
@@ -135,8 +136,38 @@ struct vgpu_xen_be {
 	struct list_head node;
 };
 
+/**
+ * struct vgpu_xen_snap - a device's counters kept outside its ring
+ * @connected: a client exists (the fields below it are its own)
+ * @hangs: hung contexts (the client's, else the domain's record)
+ * @banned: the ban (likewise)
+ * @violations: protocol violations since the toolstack last attached
+ * @objects: the client's objects
+ * @busy_ns: the client's engine time
+ * @quota: the client's quotas
+ */
+struct vgpu_xen_snap {
+	bool connected;
+	u32 hangs;
+	bool banned;
+	u32 violations;
+	s64 objects;
+	s64 busy_ns;
+	struct vgpu_quota quota;
+};
+
+/* The connection's mode, as XenStore and sysfs spell it. */
+static inline const char *vgpu_xen_mode_name(const struct vgpu_xen_be *be)
+{
+	return READ_ONCE(be->hp) ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE;
+}
+
 /* vgpu_xen.c */
 void vgpu_xen_violation(struct vgpu_xen_be *be, int err, const char *what);
+void vgpu_xen_snapshot(struct vgpu_xen_be *be, struct vgpu_xen_snap *snap);
+
+/* vgpu_xen_sysfs.c */
+extern const struct attribute_group *vgpu_xen_groups[];
 
 /* vgpu_xen_ring.c */
 irqreturn_t vgpu_xen_irq(int irq, void *arg);

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_xen_sysfs.c - sysfs attributes of a guest's vGPU, on its xenbus
+ * backend device (/sys/bus/xen-backend/devices/vgpu-<domid>-<devid>/):
+ *   mode            the connection's mode: hp or naive
+ *   statistics/     counters of the ring and of the guest's client
+ *   quota/          the guest's quotas (read at connection)
+ * Documentation/admin-guide.rst lists them in the style of
+ * Documentation/ABI.  The driver core adds them after probe and removes
+ * them before remove, so a reader always finds the device's data.
+ */
+#include <linux/device.h>
+#include <linux/sysfs.h>
+
+#include "vgpu_core.h"
+#include "vgpu_xen.h"
+
+static struct vgpu_xen_be *vgpu_xen_be_of(struct device *d)
+{
+	return dev_get_drvdata(d);
+}
+
+static ssize_t mode_show(struct device *d, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", vgpu_xen_mode_name(vgpu_xen_be_of(d)));
+}
+static DEVICE_ATTR_RO(mode);
+
+static struct attribute *vgpu_xen_attrs[] = {
+	&dev_attr_mode.attr,
+	NULL,
+};
+
+static const struct attribute_group vgpu_xen_group = {
+	.attrs = vgpu_xen_attrs,
+};
+
+/* A counter of the ring (struct vgpu_xen_stats). */
+#define VGPU_XEN_RING_STAT(name)					\
+static ssize_t name##_show(struct device *d,				\
+			   struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%lld\n",				\
+			  atomic64_read(&vgpu_xen_be_of(d)->stats.name)); \
+}									\
+static DEVICE_ATTR_RO(name)
+
+VGPU_XEN_RING_STAT(requests);
+VGPU_XEN_RING_STAT(responses);
+VGPU_XEN_RING_STAT(errors);
+VGPU_XEN_RING_STAT(notify_in);
+VGPU_XEN_RING_STAT(notify_out);
+VGPU_XEN_RING_STAT(grant_maps);
+VGPU_XEN_RING_STAT(grant_unmaps);
+VGPU_XEN_RING_STAT(bytes_copied);
+
+static ssize_t grants_mapped_show(struct device *d,
+				  struct device_attribute *attr, char *buf)
+{
+	const struct vgpu_xen_stats *s = &vgpu_xen_be_of(d)->stats;
+
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&s->grant_maps) -
+			  atomic64_read(&s->grant_unmaps));
+}
+static DEVICE_ATTR_RO(grants_mapped);
+
+/* A field of the snapshot (struct vgpu_xen_snap), printed with @fmt. */
+#define VGPU_XEN_SNAP_ATTR(attr_name, field, fmt)			\
+static ssize_t attr_name##_show(struct device *d,			\
+				struct device_attribute *attr, char *buf) \
+{									\
+	struct vgpu_xen_snap snap;					\
+									\
+	vgpu_xen_snapshot(vgpu_xen_be_of(d), &snap);			\
+	return sysfs_emit(buf, fmt "\n", snap.field);			\
+}									\
+static DEVICE_ATTR_RO(attr_name)
+
+VGPU_XEN_SNAP_ATTR(objects, objects, "%lld");
+VGPU_XEN_SNAP_ATTR(busy_ns, busy_ns, "%lld");
+VGPU_XEN_SNAP_ATTR(hangs, hangs, "%u");
+VGPU_XEN_SNAP_ATTR(banned, banned, "%u");
+VGPU_XEN_SNAP_ATTR(violations, violations, "%u");
+
+static struct attribute *vgpu_xen_stat_attrs[] = {
+	&dev_attr_requests.attr,
+	&dev_attr_responses.attr,
+	&dev_attr_errors.attr,
+	&dev_attr_notify_in.attr,
+	&dev_attr_notify_out.attr,
+	&dev_attr_grant_maps.attr,
+	&dev_attr_grant_unmaps.attr,
+	&dev_attr_grants_mapped.attr,
+	&dev_attr_bytes_copied.attr,
+	&dev_attr_objects.attr,
+	&dev_attr_busy_ns.attr,
+	&dev_attr_hangs.attr,
+	&dev_attr_banned.attr,
+	&dev_attr_violations.attr,
+	NULL,
+};
+
+static const struct attribute_group vgpu_xen_stat_group = {
+	.name = "statistics",
+	.attrs = vgpu_xen_stat_attrs,
+};
+
+/*
+ * A quota of the connected client (-ENOTCONN while none is): what the
+ * toolstack's quota-* keys or the module parameters gave it.
+ */
+#define VGPU_XEN_QUOTA_ATTR(file, value)				\
+static ssize_t quota_##file##_show(struct device *d,			\
+				   struct device_attribute *attr, char *buf) \
+{									\
+	struct vgpu_xen_be *be = vgpu_xen_be_of(d);			\
+	struct vgpu_xen_snap snap;					\
+									\
+	vgpu_xen_snapshot(be, &snap);					\
+	if (!snap.connected)						\
+		return -ENOTCONN;					\
+	return sysfs_emit(buf, "%llu\n", (unsigned long long)(value));	\
+}									\
+static struct device_attribute dev_attr_quota_##file =			\
+	__ATTR(file, 0444, quota_##file##_show, NULL)
+
+VGPU_XEN_QUOTA_ATTR(devmem_mb, snap.quota.devmem >> 20);
+VGPU_XEN_QUOTA_ATTR(hostmem_mb, snap.quota.hostmem >> 20);
+VGPU_XEN_QUOTA_ATTR(contexts, snap.quota.contexts);
+VGPU_XEN_QUOTA_ATTR(objects, snap.quota.objects);
+VGPU_XEN_QUOTA_ATTR(grant_pages, READ_ONCE(be->grant_quota));
+
+static struct attribute *vgpu_xen_quota_attrs[] = {
+	&dev_attr_quota_devmem_mb.attr,
+	&dev_attr_quota_hostmem_mb.attr,
+	&dev_attr_quota_contexts.attr,
+	&dev_attr_quota_objects.attr,
+	&dev_attr_quota_grant_pages.attr,
+	NULL,
+};
+
+static const struct attribute_group vgpu_xen_quota_group = {
+	.name = "quota",
+	.attrs = vgpu_xen_quota_attrs,
+};
+
+const struct attribute_group *vgpu_xen_groups[] = {
+	&vgpu_xen_group,
+	&vgpu_xen_stat_group,
+	&vgpu_xen_quota_group,
+	NULL,
+};
