@@ -13,7 +13,8 @@ kabi = $(shell bash -c '. $(TOP)/tests/testbed/common.sh; kernel_abi')
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(kabi)-amd64)
 
-.PHONY: all modules userspace test-user kunit fuzz e2e check demo bench clean help deps
+.PHONY: all modules userspace test-user kunit fuzz e2e check demo bench clean help deps \
+	install uninstall deb
 
 all: modules userspace
 
@@ -25,10 +26,13 @@ help:
 	@echo "make kunit      KUnit suites under User Mode Linux"
 	@echo "make fuzz       the dispatcher fuzzer for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
 	@echo "make e2e        every test-bed scenario on each kernel (SCENARIO=, KERNELS=)"
-	@echo "make check      test-user + kunit + e2e"
+	@echo "make check      test-user + kunit + fuzz + deb (installed with apt) + e2e"
 	@echo "make demo       boot the test bed: native, naive and hp side by side (short)"
 	@echo "make bench      the full benchmark: build/bench/results.{json,md} and plots"
 	@echo "make deps       install the Debian packages the build needs"
+	@echo "make install    modules to /lib/modules/<kernel>/updates, tools and libvgpu to PREFIX ($(PREFIX))"
+	@echo "make uninstall  remove what make install put"
+	@echo "make deb        Debian packages (DKMS, tools, libvgpu) in build/deb, checked by lintian"
 
 deps:
 	bash tests/deps.sh
@@ -66,11 +70,18 @@ SCENARIOS ?= native naive hp hostile
 SCENARIO ?=
 # Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12.
 KERNELS ?= default 6.12
+GPUVM_MODULES ?= tree
 e2e:
-	KERNELS="$(KERNELS)" bash tests/e2e.sh $(or $(SCENARIO),$(SCENARIOS))
+	GPUVM_MODULES=$(GPUVM_MODULES) KERNELS="$(KERNELS)" bash tests/e2e.sh $(or $(SCENARIO),$(SCENARIOS))
 
+# The scenarios load the modules DKMS built from the packages (make deb,
+# then installed with apt), with modprobe.  ctest ran already: the
+# package build skips it.
 check: deps
-	$(MAKE) test-user kunit fuzz e2e
+	$(MAKE) test-user kunit fuzz
+	$(MAKE) deb DEB_BUILD_OPTIONS=nocheck
+	bash tests/deb-install.sh
+	$(MAKE) e2e GPUVM_MODULES=dkms
 
 # One boot of the test bed measures native (dom0), naive and hp (a guest)
 # with the same engine and workloads, interleaved and repeated; the
@@ -80,6 +91,33 @@ demo: deps
 
 bench: deps
 	bash tests/bench.sh bench
+
+# Installs the modules (into the kernel's updates/, then depmod) and the
+# userspace (under PREFIX, DESTDIR honoured); the list of installed files
+# (without DESTDIR) goes to $(BUILD)/install_manifest.txt for make
+# uninstall, which takes the same DESTDIR.
+PREFIX ?= /usr/local
+KVER = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h)
+MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
+install: modules userspace
+	install -d $(MODDIR)
+	install -m 644 $$(ls vgpu-back.ko vgpu-sim.ko vgpu-front.ko 2>/dev/null) $(MODDIR)/
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	cmake -S tools -B $(BUILD)/user -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/user
+	cp $(BUILD)/user/install_manifest.txt $(BUILD)/install_manifest.txt
+
+uninstall:
+	rm -fv $(foreach m,vgpu-back vgpu-sim vgpu-front,$(MODDIR)/$(m).ko)
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	@if [ -f $(BUILD)/install_manifest.txt ]; then \
+		sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt | xargs -r rm -fv; \
+	else \
+		echo "no $(BUILD)/install_manifest.txt: nothing of the userspace to remove"; \
+	fi
+
+deb:
+	bash tests/deb.sh
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

@@ -11,6 +11,7 @@ pkgs=(
 	linux-source-6.1 bc flex bison python3 xz-utils			# KUnit on UML
 	clang libclang-rt-14-dev					# the fuzzer
 	qemu-system-x86 busybox-static cpio gzip			# test bed
+	dpkg-dev debhelper dh-dkms dkms fakeroot lintian		# make deb
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -8,7 +8,7 @@
 Q=
 [ -n "$BENCH_QUICK" ] && Q=--quick
 REPS=5
-modprobe vgpu-front || { echo "GUEST bench: FAIL modprobe vgpu-front"; exit 1; }
+m=$(load_frontend) || { echo "GUEST bench: FAIL $m"; exit 1; }
 i=0
 while [ $i -lt 600 ] && [ "$(ls /dev/dri/renderD* 2>/dev/null | wc -l)" -lt 2 ]; do
 	sleep 0.2

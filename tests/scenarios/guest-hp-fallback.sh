@@ -6,7 +6,7 @@
 # mode, says why, and everything works.
 . /opt/gpuvm/guest-lib.sh
 
-modprobe vgpu-front || { echo "GUEST fallback: FAIL modprobe vgpu-front"; exit 1; }
+m=$(load_frontend) || { echo "GUEST fallback: FAIL $m"; exit 1; }
 wait_node present 120 || { echo "GUEST fallback: FAIL no render node"; exit 1; }
 r=PASS
 dmesg | grep -q "naive mode: the backend does not offer hp" || r="FAIL no fallback message: $(dmesg | grep vgpu)"

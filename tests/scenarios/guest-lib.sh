@@ -35,10 +35,28 @@ measure() {
 	return $rc
 }
 
-# phase1_start: loads vgpu-front and waits for its render node; exits the
-# guest's script with a "GUEST phase1: FAIL" line if that fails.
+# load_frontend: loads the driver of the vGPU as udev would, by the
+# xenbus device's modalias ("xen:vgpu", which vgpu-front declares), once
+# the device appears (up to 120 s); prints why it failed.
+load_frontend() {
+	i=0
+	while [ $i -lt 600 ] && ! ls -d /sys/bus/xen/devices/vgpu-* >/dev/null 2>&1; do
+		sleep 0.2
+		i=$((i + 1))
+	done
+	d=$(ls -d /sys/bus/xen/devices/vgpu-* 2>/dev/null | head -n1)
+	[ -n "$d" ] || { echo "no vgpu device on xenbus"; return 1; }
+	a=$(cat "$d/modalias")
+	modprobe "$a" || { echo "modprobe $a failed"; return 1; }
+	lsmod | grep -q '^vgpu_front ' || { echo "modalias $a did not load vgpu-front"; return 1; }
+	echo "GUEST modalias: $a loaded vgpu-front" >&2
+}
+
+# phase1_start: loads vgpu-front by modalias and waits for its render
+# node; exits the guest's script with a "GUEST phase1: FAIL" line if that
+# fails.
 phase1_start() {
-	modprobe vgpu-front || { echo "GUEST phase1: FAIL modprobe vgpu-front"; exit 1; }
+	m=$(load_frontend) || { echo "GUEST phase1: FAIL $m"; exit 1; }
 	wait_node present 120 || { echo "GUEST phase1: FAIL no render node"; exit 1; }
 }
 

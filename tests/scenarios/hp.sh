@@ -7,15 +7,62 @@
 # (guest-hp.sh); dom0 checks the mode and the counters of a steady
 # state: objects persistently mapped, no grant map per operation.  Then
 # the guest is detached and destroyed with submissions in flight: 0
-# objects and 0 mapped grants are left.  Last, vgpu-back is loaded with
+# objects and 0 mapped grants are left.  Then vgpu-back is loaded with
 # hp=0: the guest asks for hp, falls back to naive and still passes.
+# Last, `vgpuctl watch` gives a guest its vGPU at creation and after a
+# reboot.
 N=hp
 . /opt/gpuvm/lib.sh
 
-be_field() {	# be_field COLUMN: that column of the guest's line in vgpu/xen
-	awk -v c="$1" -v d="$($XL domid guest)" '
-		NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i; next }
-		$1 == d && k { print $k; exit }' /sys/kernel/debug/vgpu/xen
+be_field() {	# be_field NAME: mode, or a counter, of the guest's vGPU in sysfs
+	d=/sys/bus/xen-backend/devices/vgpu-$($XL domid guest)-0
+	if [ "$1" = mode ]; then cat $d/mode; else cat $d/statistics/$1; fi
+}
+
+# passes COUNT SECONDS: waits until the guest's console holds
+# COUNT "GUEST persist: PASS" lines (xenconsoled appends across reboots).
+passes() {
+	i=0
+	while [ $i -lt $(($2 * 5)) ]; do
+		[ "$(grep -ac "^GUEST persist: PASS" $GUEST_LOG)" -ge "$1" ] && return 0
+		grep -aq "^GUEST persist: FAIL" $GUEST_LOG && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	show_guest_log
+	fail "no 'GUEST persist: PASS' number $1 in $2 s"
+}
+
+# vGPUs that persist: `vgpuctl watch` attaches the configured guest's
+# vGPU when `xl create` makes it and again when it reboots (a new domain
+# id), and removes the nodes of the domain that went.
+persist() {
+	mkdir -p /etc/gpuvm
+	echo "guest --mode hp   # the test bed's guest" > /etc/gpuvm/vgpu.conf
+	vgpuctl watch > /tmp/watch.log 2>&1 &
+	watcher=$!
+	start_guest persist || fail "xl create (persist)"
+	passes 1 300
+	d1=$($XL domid guest)
+	xenstore-write /local/domain/$d1/data/reboot yes || fail "xenstore-write"
+	i=0
+	while [ $i -lt 600 ]; do
+		d2=$($XL domid guest 2>/dev/null)
+		[ -n "$d2" ] && [ "$d2" != "$d1" ] && break
+		sleep 0.2
+		i=$((i + 1))
+	done
+	[ -n "$d2" ] && [ "$d2" != "$d1" ] || fail "the guest did not come back after its reboot"
+	passes 2 300
+	sed 's/^/  /' /tmp/watch.log
+	grep -q "attached to domain guest ($d1)" /tmp/watch.log &&
+		grep -q "attached to domain guest ($d2)" /tmp/watch.log ||
+		fail "vgpuctl watch did not attach domains $d1 and $d2"
+	grep -q "nodes of domain $d1, which is gone" /tmp/watch.log ||
+		fail "the nodes of domain $d1 were not removed"
+	echo "  persistent vGPU: attached to domain $d1, then after its reboot to domain $d2, by vgpuctl watch"
+	kill $watcher
+	$XL destroy guest
 }
 
 start_xen || fail "starting xenstored, xenconsoled"
@@ -29,6 +76,13 @@ grep -a "^GUEST cost" $GUEST_LOG | tr -d '\r' | sed 's/^GUEST /  hp /'
 echo "  backend counters after phase 1:"
 vgpuctl stats guest | sed 's/^/  /'
 [ "$(be_field mode)" = hp ] || fail "the connection is not in hp mode: $(be_field mode)"
+# sysfs and debugfs tell the same; the quotas are the module's defaults.
+[ "$(be_field requests)" = "$(awk -v d="$($XL domid guest)" '$1 == d { print $3 }' /sys/kernel/debug/vgpu/xen)" ] ||
+	fail "sysfs and debugfs disagree on the requests"
+q=/sys/bus/xen-backend/devices/vgpu-$($XL domid guest)-0/quota
+[ "$(cat $q/devmem_mb)" = "$(cat /sys/module/vgpu_back/parameters/quota_devmem_mb)" ] &&
+	[ "$(cat $q/grant_pages)" = "$(cat /sys/module/vgpu_back/parameters/max_grant_pages)" ] ||
+	fail "quotas in sysfs: devmem_mb $(cat $q/devmem_mb), grant_pages $(cat $q/grant_pages)"
 # Every sample ran with its host objects mapped once: the steady state
 # of vecadd costs no grant map per operation (guest-hp.sh checks the
 # per-operation counts; here, that maps and unmaps balance).
@@ -72,6 +126,7 @@ vgpuctl attach guest || fail "vgpuctl attach (fallback)"
 guest_pass "GUEST fallback: " 600
 [ "$(be_field mode)" = naive ] || fail "the fallback connection is not naive: '$(be_field mode)'"
 $XL destroy guest
+persist
 
 show_guest_log
 unload_vgpu || fail "rmmod vgpu-sim vgpu-back"

@@ -15,6 +15,8 @@ if vecadd 1000 > /tmp/noengine.txt 2>&1; then
 fi
 grep -q "no engine" /tmp/noengine.txt || fail "unclear error without an engine: $(cat /tmp/noengine.txt)"
 echo "  ok  : without an engine: $(cat /tmp/noengine.txt)"
+E=/sys/devices/platform/vgpu/engine
+[ -z "$(cat $E/name)" ] || fail "sysfs names an engine before one is loaded: $(cat $E/name)"
 
 # 3 s: reduction 200000 takes 0.6-1.6 s under TCG, more on a busy host.
 modprobe vgpu-sim watchdog_ms=3000 || fail "modprobe vgpu-sim"
@@ -40,6 +42,12 @@ done
 [ "$(stat faults)" -ge 1 ] || fail "the fault was not counted"
 [ "$(stat hangs)" -ge 1 ] || fail "the hang was not counted"
 [ "$(stat submissions)" -ge 10 ] || fail "submissions were not counted"
+# The engine's sysfs attributes agree with the module and debugfs.
+echo "  engine in sysfs: $(cd $E && for f in *; do printf "%s=%s " $f "$(cat $f)"; done)"
+[ "$(cat $E/name)" = vgpu-sim ] && [ "$(cat $E/mem_mb)" = "$(cat /sys/module/vgpu_sim/parameters/vram_mb)" ] &&
+	[ "$(cat $E/clients)" = 0 ] && [ "$(cat $E/promised_mb)" = 0 ] &&
+	[ "$(cat $E/faults)" = "$(stat faults)" ] && [ "$(cat $E/hangs)" = "$(stat hangs)" ] &&
+	[ "$(cat $E/busy_ns)" = "$(stat busy_ns)" ] || fail "the engine's sysfs attributes are wrong"
 
 unload_vgpu || fail "rmmod vgpu-sim vgpu-back"
 lsmod | grep -q '^vgpu' && fail "modules still loaded"

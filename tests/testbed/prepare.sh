@@ -39,16 +39,33 @@ if [ ! -f "$TB/xen.elf" ]; then
 	zcat "$TB"/xen/boot/xen-4.17-amd64.gz > "$TB/xen.elf"
 fi
 
-# GPUvm modules against the test bed's kernel, and userspace.
-make -C "$TOP" modules KDIR="/usr/src/linux-headers-$ABI-amd64" >/dev/null
-make -C "$TOP" userspace >/dev/null
-
+# GPUvm modules against the test bed's kernel: built from the tree, or
+# (GPUVM_MODULES=dkms, as make check does) the ones DKMS built from the
+# installed gpuvm-dkms package.  And the userspace.
 KVER=$ABI-amd64
 KM=$TB/kimage/lib/modules/$KVER
-rm -rf "$TB/kimage/lib/modules/$ABI"
-mkdir -p "$KM/extra"
-cp "$TOP"/vgpu-back.ko "$TOP"/vgpu-sim.ko "$TOP"/vgpu-front.ko "$KM/extra/"
+rm -rf "$TB/kimage/lib/modules/$ABI" "$KM/extra" "$KM/updates"
+if [ "${GPUVM_MODULES:-tree}" = dkms ]; then
+	# The headers were installed above: DKMS's kernel hook built the
+	# modules then, unless the package came later.
+	case "$(dkms status -k "$KVER" gpuvm 2>/dev/null)" in
+	*": installed"*) ;;
+	*)	dkms autoinstall -k "$KVER" >/dev/null 2>&1 ||
+			die "DKMS did not build gpuvm for $KVER (is gpuvm-dkms installed?)" ;;
+	esac
+	mkdir -p "$KM/updates/dkms"
+	for m in vgpu-back vgpu-sim vgpu-front; do
+		cp /lib/modules/"$KVER"/updates/dkms/$m.ko* "$KM/updates/dkms/" ||
+			die "no $m from DKMS for $KVER"
+	done
+	log "modules: DKMS's build of $(dkms status -k "$KVER" gpuvm 2>/dev/null | cut -d, -f1)"
+else
+	make -C "$TOP" modules KDIR="/usr/src/linux-headers-$ABI-amd64" >/dev/null
+	mkdir -p "$KM/extra"
+	cp "$TOP"/vgpu-back.ko "$TOP"/vgpu-sim.ko "$TOP"/vgpu-front.ko "$KM/extra/"
+fi
 depmod -b "$TB/kimage" "$KVER"
+make -C "$TOP" userspace >/dev/null
 U=$BUILD/user
 
 # Copies a program and the libraries it loads into root $1 at path $3.
@@ -74,7 +91,7 @@ stage_root() {
 	cp /bin/busybox "$root/bin/busybox"
 	for t in sh mount umount mkdir cat echo sleep poweroff grep sed awk ls dmesg \
 		 test true false timeout date head tail wc cut tr uname ps kill seq sync \
-		 rm cp ln expr basename; do
+		 rm cp ln expr basename reboot; do
 		ln -sf busybox "$root/bin/$t"
 	done
 	for m in $(modprobe -a -d "$TB/kimage" -S "$KVER" --show-depends "$@" |

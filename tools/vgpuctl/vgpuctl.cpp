@@ -4,13 +4,16 @@
 // vgpuctl: dom0's administration tool for GPUvm, in the manner of xl.
 // It attaches a virtual GPU to a domain by writing the backend and
 // frontend XenStore nodes (common/vgpuif.h documents them), detaches it,
-// lists attachments and prints the per-guest counters of vgpu-back.
+// lists attachments and prints the per-guest counters of vgpu-back;
+// `watch` attaches configured vGPUs as domains start (watch.cpp).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -22,174 +25,33 @@
 #include <thread>
 #include <vector>
 
-extern "C" {
-#include <xenstore.h>
-}
+#include "nodes.hpp"
+#include "options.hpp"
+#include "watch.hpp"
+#include "xenstore.hpp"
 
 namespace {
 
-constexpr const char* kStatsFile = "/sys/kernel/debug/vgpu/xen";
+using vgpuctl::attach_nodes;
+using vgpuctl::backend_path;
+using vgpuctl::domid_of;
+using vgpuctl::frontend_path;
+using vgpuctl::Options;
+using vgpuctl::parse_uint;
+using vgpuctl::UsageError;
+using vgpuctl::XenStore;
+
+constexpr const char* kSysfsDevices = "/sys/bus/xen-backend/devices";
 constexpr int kStateClosed = 6;
-
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// One XenStore connection.
-class XenStore {
-public:
-    XenStore() : h_(xs_open(0)) {
-        if (!h_) throw std::runtime_error(std::string("cannot open XenStore: ") + std::strerror(errno) +
-                                          " (is xenstored running, is this dom0?)");
-    }
-    XenStore(const XenStore&) = delete;
-    XenStore& operator=(const XenStore&) = delete;
-    ~XenStore() { xs_close(h_); }
-
-    std::optional<std::string> read(const std::string& path, xs_transaction_t t = XBT_NULL) const {
-        unsigned int len = 0;
-        std::unique_ptr<char, decltype(&std::free)> v(static_cast<char*>(xs_read(h_, t, path.c_str(), &len)),
-                                                      &std::free);
-        if (!v) return std::nullopt;
-        return std::string(v.get(), len);
-    }
-
-    std::vector<std::string> list(const std::string& path) const {
-        unsigned int n = 0;
-        std::unique_ptr<char*, decltype(&std::free)> d(xs_directory(h_, XBT_NULL, path.c_str(), &n), &std::free);
-        std::vector<std::string> out;
-        for (unsigned int i = 0; d && i < n; i++) out.emplace_back(d.get()[i]);
-        return out;
-    }
-
-    // Runs @body in a transaction, retried while XenStore says EAGAIN.
-    template <typename F> void transaction(F body) {
-        for (int tries = 0; tries < 100; tries++) {
-            xs_transaction_t t = xs_transaction_start(h_);
-            if (t == XBT_NULL) throw std::runtime_error(std::string("xs_transaction_start: ") + std::strerror(errno));
-            try {
-                body(t);
-            } catch (...) {
-                xs_transaction_end(h_, t, true);
-                throw;
-            }
-            if (xs_transaction_end(h_, t, false)) return;
-            if (errno != EAGAIN) throw std::runtime_error(std::string("xs_transaction_end: ") + std::strerror(errno));
-        }
-        throw std::runtime_error("XenStore transaction kept conflicting");
-    }
-
-    void write(xs_transaction_t t, const std::string& path, const std::string& value) {
-        if (!xs_write(h_, t, path.c_str(), value.data(), static_cast<unsigned int>(value.size())))
-            throw std::runtime_error("xs_write " + path + ": " + std::strerror(errno));
-    }
-
-    void remove(xs_transaction_t t, const std::string& path) {
-        if (!xs_rm(h_, t, path.c_str()) && errno != ENOENT)
-            throw std::runtime_error("xs_rm " + path + ": " + std::strerror(errno));
-    }
-
-    // Owner @owner, read access for @reader (as xl sets device nodes).
-    void permissions(xs_transaction_t t, const std::string& path, unsigned int owner, unsigned int reader) {
-        xs_permissions p[2] = {{owner, XS_PERM_NONE}, {reader, XS_PERM_READ}};
-        if (!xs_set_permissions(h_, t, path.c_str(), p, 2))
-            throw std::runtime_error("xs_set_permissions " + path + ": " + std::strerror(errno));
-    }
-
-private:
-    xs_handle* h_;
-};
-
-unsigned int parse_uint(const std::string& s, const char* what) {
-    char* end = nullptr;
-    errno = 0;
-    unsigned long v = std::strtoul(s.c_str(), &end, 10);
-    if (s.empty() || *end || errno || v > 0xffffffffUL) throw UsageError(std::string("bad ") + what + ": '" + s + "'");
-    return static_cast<unsigned int>(v);
-}
-
-// A domain given by id or by name, as xl accepts.  With @gone_ok, an id
-// of a domain that no longer exists is accepted too (to clean up).
-unsigned int domid_of(const XenStore& xs, const std::string& dom, bool gone_ok = false) {
-    if (!dom.empty() && std::isdigit(static_cast<unsigned char>(dom[0]))) {
-        unsigned int id = parse_uint(dom, "domain id");
-        if (!gone_ok && !xs.read("/local/domain/" + std::to_string(id) + "/name"))
-            throw std::runtime_error("domain " + dom + " does not exist");
-        return id;
-    }
-    for (const auto& id : xs.list("/local/domain"))
-        if (xs.read("/local/domain/" + id + "/name") == dom) return parse_uint(id, "domain id");
-    throw std::runtime_error("no domain named '" + dom + "'");
-}
-
-std::string backend_path(unsigned int domid, unsigned int devid) {
-    return "/local/domain/0/backend/vgpu/" + std::to_string(domid) + "/" + std::to_string(devid);
-}
-
-std::string frontend_path(unsigned int domid, unsigned int devid) {
-    return "/local/domain/" + std::to_string(domid) + "/device/vgpu/" + std::to_string(devid);
-}
-
-struct Options {
-    std::string mode = "hp";
-    unsigned int devid = 0;
-    unsigned int timeout_s = 10;
-    std::map<std::string, std::string> quotas;
-    std::vector<std::string> args;
-};
-
-Options parse(int argc, char** argv, int first) {
-    Options o;
-    for (int i = first; i < argc; i++) {
-        std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (auto eq = a.find('='); eq != std::string::npos) return a.substr(eq + 1);
-            if (i + 1 >= argc) throw UsageError(a + " needs a value");
-            return argv[++i];
-        };
-        auto key = a.substr(0, a.find('='));
-        if (key == "--mode") {
-            o.mode = value();
-            if (o.mode != "naive" && o.mode != "hp") throw UsageError("--mode is naive or hp");
-        } else if (key == "--devid") {
-            o.devid = parse_uint(value(), "--devid");
-        } else if (key == "--timeout") {
-            o.timeout_s = parse_uint(value(), "--timeout");
-        } else if (key == "--quota-devmem-mb" || key == "--quota-hostmem-mb" || key == "--quota-contexts" ||
-                   key == "--quota-objects" || key == "--quota-grant-pages") {
-            o.quotas[key.substr(2)] = std::to_string(parse_uint(value(), key.c_str()));
-        } else if (!a.empty() && a[0] == '-') {
-            throw UsageError("unknown option " + a);
-        } else {
-            o.args.push_back(a);
-        }
-    }
-    return o;
-}
 
 int attach(const Options& o) {
     if (o.args.size() != 1) throw UsageError("attach takes one domain");
     XenStore xs;
     unsigned int domid = domid_of(xs, o.args[0]);
     if (domid == 0) throw UsageError("dom0 uses the local render node; attach a guest");
-    std::string be = backend_path(domid, o.devid), fe = frontend_path(domid, o.devid);
-    if (xs.read(be + "/state")) throw std::runtime_error("domain " + o.args[0] + " already has vgpu " +
-                                                         std::to_string(o.devid));
-    xs.transaction([&](xs_transaction_t t) {
-        xs.write(t, be, "");
-        xs.permissions(t, be, 0, domid);
-        xs.write(t, be + "/frontend", fe);
-        xs.write(t, be + "/frontend-id", std::to_string(domid));
-        xs.write(t, be + "/online", "1");
-        xs.write(t, be + "/state", "1");
-        xs.write(t, be + "/mode", o.mode);
-        for (const auto& [k, v] : o.quotas) xs.write(t, be + "/" + k, v);
-        xs.write(t, fe, "");
-        xs.permissions(t, fe, domid, 0);
-        xs.write(t, fe + "/backend", be);
-        xs.write(t, fe + "/backend-id", "0");
-        xs.write(t, fe + "/state", "1");
-    });
+    if (xs.read(backend_path(domid, o.devid) + "/state"))
+        throw std::runtime_error("domain " + o.args[0] + " already has vgpu " + std::to_string(o.devid));
+    attach_nodes(xs, domid, o);
     std::printf("vgpu %u attached to domain %u (%s mode)\n", o.devid, domid, o.mode.c_str());
     return 0;
 }
@@ -249,6 +111,17 @@ int list(const Options& o) {
     return 0;
 }
 
+// One line of a sysfs file, or nullopt when it cannot be read (a quota
+// of a device with no guest connected reads ENOTCONN).
+std::optional<std::string> sysfs_read(const std::filesystem::path& p) {
+    std::ifstream f(p);
+    std::string v;
+    if (!f || !std::getline(f, v)) return std::nullopt;
+    return v;
+}
+
+// The guests' vGPUs from vgpu-back's sysfs attributes on their xenbus
+// devices (Documentation/admin-guide.rst), one block per device.
 int stats(const Options& o) {
     if (o.args.size() > 1) throw UsageError("stats takes at most one domain");
     std::optional<unsigned int> only;
@@ -256,26 +129,33 @@ int stats(const Options& o) {
         XenStore xs;
         only = domid_of(xs, o.args[0]);
     }
-    std::ifstream f(kStatsFile);
-    if (!f)
-        throw std::runtime_error(std::string("cannot read ") + kStatsFile +
-                                 " (is vgpu-back loaded and debugfs mounted?)");
-    std::string header, line;
-    std::getline(f, header);
-    std::vector<std::string> keys;
-    std::istringstream hs(header);
-    for (std::string k; hs >> k;) keys.push_back(k);
-    int shown = 0;
-    while (std::getline(f, line)) {
-        std::istringstream ls(line);
-        std::vector<std::string> vals;
-        for (std::string v; ls >> v;) vals.push_back(v);
-        if (vals.size() != keys.size() || (only && vals[0] != std::to_string(*only))) continue;
-        std::printf("domain %s\n", vals[0].c_str());
-        for (size_t i = 1; i < keys.size(); i++) std::printf("  %-14s %s\n", keys[i].c_str(), vals[i].c_str());
-        shown++;
+    static const char* const kCounters[] = {"requests",      "responses",    "errors",       "notify_in",
+                                            "notify_out",    "grant_maps",   "grant_unmaps", "grants_mapped",
+                                            "bytes_copied",  "objects",      "busy_ns",      "hangs",
+                                            "banned",        "violations"};
+    static const char* const kQuotas[] = {"devmem_mb", "hostmem_mb", "contexts", "objects", "grant_pages"};
+    std::vector<std::pair<std::pair<unsigned int, unsigned int>, std::filesystem::path>> devs;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(kSysfsDevices, ec)) {
+        unsigned int domid = 0, devid = 0;
+        char tail = 0;
+        if (std::sscanf(e.path().filename().c_str(), "vgpu-%u-%u%c", &domid, &devid, &tail) != 2) continue;
+        if (!only || *only == domid) devs.push_back({{domid, devid}, e.path()});
     }
-    if (only && !shown) throw std::runtime_error("domain " + o.args[0] + " has no vgpu connection");
+    if (ec) throw std::runtime_error(std::string("cannot read ") + kSysfsDevices + ": " + ec.message());
+    std::sort(devs.begin(), devs.end());
+    for (const auto& [id, dir] : devs) {
+        auto mode = sysfs_read(dir / "mode");
+        if (!mode) continue;  // not bound to vgpu-back (any more)
+        std::printf("domain %u\n", id.first);
+        std::printf("  %-14s %s\n", "state", sysfs_read(dir / "state").value_or("-").c_str());
+        for (const char* k : kCounters)
+            std::printf("  %-14s %s\n", k, sysfs_read(dir / "statistics" / k).value_or("-").c_str());
+        std::printf("  %-14s %u\n  %-14s %s\n", "devid", id.second, "mode", mode->c_str());
+        for (const char* k : kQuotas)
+            std::printf("  quota_%-8s %s\n", k, sysfs_read(dir / "quota" / k).value_or("-").c_str());
+    }
+    if (only && devs.empty()) throw std::runtime_error("domain " + o.args[0] + " has no vgpu device");
     return 0;
 }
 
@@ -291,6 +171,8 @@ void usage(std::FILE* out) {
                  "                          take it away; the guest's work gets an error\n"
                  " list                     list attached virtual GPUs\n"
                  " stats [Domain]           per-guest counters of vgpu-back\n"
+                 " watch [--config FILE]    keep FILE's vGPUs (default /etc/gpuvm/vgpu.conf)\n"
+                 "                          attached to their domains as they start\n"
                  " help                     this text\n\n"
                  "<Domain> is a domain name or id, as for xl.\n");
 }
@@ -308,11 +190,12 @@ int main(int argc, char** argv) {
             usage(stdout);
             return 0;
         }
-        Options o = parse(argc, argv, 2);
+        Options o = vgpuctl::parse_args({argv + 2, argv + argc});
         if (cmd == "attach") return attach(o);
         if (cmd == "detach") return detach(o);
         if (cmd == "list") return list(o);
         if (cmd == "stats") return stats(o);
+        if (cmd == "watch") return vgpuctl::watch(o);
         throw UsageError("unknown subcommand '" + cmd + "'");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "vgpuctl: %s\n\n", e.what());

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+#include "nodes.hpp"
+
+#include <cctype>
+
+namespace vgpuctl {
+
+unsigned int domid_of(const XenStore& xs, const std::string& dom, bool gone_ok) {
+    if (!dom.empty() && std::isdigit(static_cast<unsigned char>(dom[0]))) {
+        unsigned int id = parse_uint(dom, "domain id");
+        if (!gone_ok && !xs.read("/local/domain/" + std::to_string(id) + "/name"))
+            throw std::runtime_error("domain " + dom + " does not exist");
+        return id;
+    }
+    for (const auto& id : xs.list("/local/domain"))
+        if (xs.read("/local/domain/" + id + "/name") == dom) return parse_uint(id, "domain id");
+    throw std::runtime_error("no domain named '" + dom + "'");
+}
+
+std::string backend_path(unsigned int domid, unsigned int devid) {
+    return "/local/domain/0/backend/vgpu/" + std::to_string(domid) + "/" + std::to_string(devid);
+}
+
+std::string frontend_path(unsigned int domid, unsigned int devid) {
+    return "/local/domain/" + std::to_string(domid) + "/device/vgpu/" + std::to_string(devid);
+}
+
+void attach_nodes(XenStore& xs, unsigned int domid, const Options& o) {
+    std::string be = backend_path(domid, o.devid), fe = frontend_path(domid, o.devid);
+    xs.transaction([&](xs_transaction_t t) {
+        xs.write(t, be, "");
+        xs.permissions(t, be, 0, domid);
+        xs.write(t, be + "/frontend", fe);
+        xs.write(t, be + "/frontend-id", std::to_string(domid));
+        xs.write(t, be + "/online", "1");
+        xs.write(t, be + "/state", "1");
+        xs.write(t, be + "/mode", o.mode);
+        for (const auto& [k, v] : o.quotas) xs.write(t, be + "/" + k, v);
+        xs.write(t, fe, "");
+        xs.permissions(t, fe, domid, 0);
+        xs.write(t, fe + "/backend", be);
+        xs.write(t, fe + "/backend-id", "0");
+        xs.write(t, fe + "/state", "1");
+    });
+}
+
+}  // namespace vgpuctl
