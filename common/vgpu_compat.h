@@ -21,6 +21,7 @@
 #include <linux/bitops.h>
 #include <linux/overflow.h>
 #include <linux/build_bug.h>
+#include <linux/math64.h>
 #include <asm/byteorder.h>
 #else
 #include <assert.h>
@@ -58,6 +59,7 @@ typedef __s64 s64;
 #define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
 #define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
 #define WARN_ON(x) (!!(x))
+#define div_u64(a, b) ((u64)(a) / (u32)(b))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define fallthrough __attribute__((__fallthrough__))
 #define U32_MAX UINT32_MAX
