@@ -54,13 +54,13 @@ MODULE_PARM_DESC(max_mappings, "Mappings per context (default 1024)");
 
 struct vgpu_stats vgpu_global_stats;
 
-/* Protects the five variables below. */
+/* Protects the five variables below and every client's promised. */
 static DEFINE_MUTEX(vgpu_dev_lock);
 static struct vgpu_engine *vgpu_engine;
 static LIST_HEAD(vgpu_clients);
 static u32 vgpu_next_client_id;
 static u32 vgpu_num_clients;
-static u64 vgpu_devmem_promised;	/* sum of the clients' devmem quotas */
+static u64 vgpu_devmem_promised;	/* sum of the clients' promises */
 
 /**
  * vgpu_engine_register() - make an engine execute the work of all clients
@@ -158,6 +158,8 @@ static int vgpu_client_admit(struct vgpu_engine *e, u64 devmem)
 /**
  * vgpu_client_create() - a new client bound to the registered engine
  * @name: for debugfs
+ * @group: the scheduling group it joins (a reference is taken), or NULL
+ *	for a group of its own
  *
  * The client is promised its device-memory quota: the quotas of all
  * clients together never exceed the engine's memory, so a client within
@@ -167,15 +169,27 @@ static int vgpu_client_admit(struct vgpu_engine *e, u64 devmem)
  * max_clients, -ENOSPC when the engine's memory is fully promised, or
  * -ENOMEM.
  */
-struct vgpu_client *vgpu_client_create(const char *name)
+struct vgpu_client *vgpu_client_create(const char *name,
+				       struct vgpu_group *group)
 {
 	struct vgpu_client *c = kzalloc(sizeof(*c), GFP_KERNEL);
 	int ret;
 
 	if (!c)
 		return ERR_PTR(-ENOMEM);
+	if (group) {
+		kref_get(&group->ref);
+		c->group = group;
+	} else {
+		c->group = vgpu_group_create(name);
+		if (!c->group) {
+			kfree(c);
+			return ERR_PTR(-ENOMEM);
+		}
+	}
 	c->engine = vgpu_engine_get();
 	if (!c->engine) {
+		vgpu_group_put(c->group);
 		kfree(c);
 		pr_info_ratelimited("vgpu: no engine registered: load vgpu-sim (or another engine) first\n");
 		return ERR_PTR(-ENODEV);
@@ -204,6 +218,7 @@ struct vgpu_client *vgpu_client_create(const char *name)
 	mutex_unlock(&vgpu_dev_lock);
 	if (ret) {
 		vgpu_engine_put(c->engine);
+		vgpu_group_put(c->group);
 		mutex_destroy(&c->lock);
 		kfree(c);
 		return ERR_PTR(ret);
@@ -212,20 +227,29 @@ struct vgpu_client *vgpu_client_create(const char *name)
 }
 
 /**
- * vgpu_client_set_quota() - give a new client other quotas
- * @c: client, before it holds anything
+ * vgpu_client_set_quota() - change a client's quotas, at any time
+ * @c: client
  * @q: the quotas
  *
+ * A quota below what the client holds refuses its new allocations and
+ * takes nothing away.  The client stays promised the device memory it
+ * holds until it frees it (vgpu_client_shrink_promise()), so a quota
+ * lowered for one client never lets another be promised memory that is
+ * still in use.
+ *
  * Return: 0, or -ENOSPC if the engine cannot promise @q->devmem (the
- * client keeps its quotas).
+ * client keeps all its quotas).
  */
 int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
 {
+	u64 promise;
 	int ret = 0;
 
 	mutex_lock(&vgpu_dev_lock);
-	if (q->devmem > c->promised &&
-	    q->devmem - c->promised >
+	mutex_lock(&c->lock);
+	promise = max(q->devmem, c->device_bytes);
+	if (promise > c->promised &&
+	    promise - c->promised >
 	    c->engine->mem_size - vgpu_devmem_promised) {
 		vgpu_client_msg(c, false,
 				"cannot promise %llu MiB of device memory (%llu of %llu MiB promised)\n",
@@ -233,14 +257,33 @@ int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
 				c->engine->mem_size >> 20);
 		ret = -ENOSPC;
 	} else {
-		vgpu_devmem_promised += q->devmem - c->promised;
-		c->promised = q->devmem;
-		mutex_lock(&c->lock);
+		vgpu_devmem_promised += promise;
+		vgpu_devmem_promised -= c->promised;
+		c->promised = promise;
 		c->quota = *q;
-		mutex_unlock(&c->lock);
 	}
+	mutex_unlock(&c->lock);
 	mutex_unlock(&vgpu_dev_lock);
 	return ret;
+}
+
+/*
+ * After a client freed device memory: a promise above both its quota
+ * and what it still holds goes back to the engine.
+ */
+static void vgpu_client_shrink_promise(struct vgpu_client *c)
+{
+	u64 promise;
+
+	mutex_lock(&vgpu_dev_lock);
+	mutex_lock(&c->lock);
+	promise = max(c->quota.devmem, c->device_bytes);
+	if (promise < c->promised) {
+		vgpu_devmem_promised -= c->promised - promise;
+		c->promised = promise;
+	}
+	mutex_unlock(&c->lock);
+	mutex_unlock(&vgpu_dev_lock);
 }
 
 static void vgpu_client_release(struct kref *ref)
@@ -256,6 +299,7 @@ static void vgpu_client_release(struct kref *ref)
 	xa_destroy(&c->ctxs);
 	mutex_destroy(&c->lock);
 	vgpu_engine_put(c->engine);
+	vgpu_group_put(c->group);
 	kfree(c);
 }
 
@@ -465,6 +509,7 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 		     vgpu_max_mappings);
 	ctx->client = c;
 	ctx->priority = a->priority;
+	vgpu_fair_ent_init(&ctx->fair, vgpu_prio_weight(a->priority));
 	ctx->fence_ctx = dma_fence_context_alloc(1);
 	ret = c->engine->ops->ctx_create(c->engine, &ctx->ectx);
 	if (ret)
@@ -632,13 +677,19 @@ int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 size)
  */
 void vgpu_quota_unreserve(struct vgpu_client *c, u32 domain, u64 size)
 {
+	bool shrink;
+
 	mutex_lock(&c->lock);
 	if (domain == DRM_VGPU_DOMAIN_DEVICE)
 		c->device_bytes -= size;
 	else
 		c->host_bytes -= size;
 	c->num_bos--;
+	shrink = domain == DRM_VGPU_DOMAIN_DEVICE &&
+		 c->device_bytes + size > c->quota.devmem;
 	mutex_unlock(&c->lock);
+	if (shrink)
+		vgpu_client_shrink_promise(c);
 }
 
 /* Gives a reserved object a handle; the object now holds the client. */

@@ -24,6 +24,7 @@
 #include <linux/xarray.h>
 
 #include "vgpu_engine.h"
+#include "../common/vgpu_fair.h"
 #include "../common/vgpu_vm.h"
 
 struct vgpu_client;
@@ -99,14 +100,38 @@ struct vgpu_quota {
 };
 
 /**
+ * struct vgpu_group - what the scheduler shares the engine between: a
+ *	guest domain (every connection and vGPU of it), or dom0's
+ *	render-node clients together
+ * @ref: references: its owner (the transport), each client in it
+ * @name: "dom0", "domain 5"
+ * @fair: its weight, cap and virtual time (vgpu_sched.lock)
+ * @level: the virtual time of its contexts (vgpu_sched.lock)
+ * @ctxs: its contexts with queued jobs (vgpu_sched.lock)
+ * @node: entry in the scheduler's list of groups with queued jobs, while
+ *	@ctxs is not empty (vgpu_sched.lock)
+ * @stats: counters of its clients together
+ */
+struct vgpu_group {
+	struct kref ref;
+	char name[32];
+	struct vgpu_fair_ent fair;
+	struct vgpu_fair level;
+	struct list_head ctxs;
+	struct list_head node;
+	struct vgpu_stats stats;
+};
+
+/**
  * struct vgpu_client - one user of the vGPU: a DRM file or a guest
  * @ref: references: the transport, each object
  * @id: number in debugfs
  * @name: who it is ("pid 123 vecadd", "domain 5")
  * @engine: the engine, pinned for the client's life
- * @quota: limits, from the module parameters at creation; a transport
- *	may change them with vgpu_client_set_quota() before first use
- *	(per-guest quotas)
+ * @group: what the scheduler charges its engine time to (a reference)
+ * @quota: limits, from the module parameters at creation; the transport
+ *	changes them with vgpu_client_set_quota(), at any time (per-guest
+ *	quotas, set at attach time and at run time)
  * @lock: protects @bos, @ctxs, @hangs, @banned, @closing and the usage
  *	counts below; taken inside a context's vm_lock, never around it
  * @bos: handle -> struct vgpu_bo
@@ -122,7 +147,8 @@ struct vgpu_quota {
  *	count over from an earlier client of the same guest)
  * @banned: too many hangs: no new work accepted
  * @closing: being destroyed: no new contexts
- * @promised: device memory promised to it (vgpu_dev_lock)
+ * @promised: device memory promised to it: its devmem quota, or what it
+ *	holds where that is more (vgpu_dev_lock)
  * @rs: rate limit of the messages this client causes: @own_rs, or one
  *	the transport keeps per guest across connections (set before use)
  * @own_rs: the client's own rate limit
@@ -134,6 +160,7 @@ struct vgpu_client {
 	u32 id;
 	char name[48];
 	struct vgpu_engine *engine;
+	struct vgpu_group *group;
 	struct vgpu_quota quota;
 	struct mutex lock;	/* bos, ctxs, usage counts, hangs, banned, closing */
 	struct xarray bos;
@@ -169,7 +196,9 @@ struct vgpu_client {
  * @ectx: engine state
  * @fence_ctx: dma_fence context of the jobs
  * @queue: jobs not yet completed, in order (protected by vgpu_sched.lock)
- * @sched_node: entry in the scheduler's list of contexts with work
+ * @sched_node: entry in its group's list of contexts with queued jobs
+ *	(protected by vgpu_sched.lock)
+ * @fair: its share of its group's time, weighted by @priority
  *	(protected by vgpu_sched.lock)
  * @status: DRM_VGPU_CTX_* (protected by vgpu_sched.lock)
  * @fault_kind: fault of status FAULTED (protected by vgpu_sched.lock)
@@ -190,6 +219,7 @@ struct vgpu_ctx {
 	u64 fence_ctx;
 	struct list_head queue;
 	struct list_head sched_node;
+	struct vgpu_fair_ent fair;
 	u32 status;
 	u32 fault_kind;
 	u64 fault_addr;
@@ -258,8 +288,16 @@ struct vgpu_engine *vgpu_engine_get(void);
 void vgpu_engine_put(struct vgpu_engine *e);
 void vgpu_engine_info(struct vgpu_engine_info *info);
 
+/* Scheduling groups (vgpu_sched.c). */
+struct vgpu_group *vgpu_group_create(const char *name);
+void vgpu_group_put(struct vgpu_group *g);
+int vgpu_group_set(struct vgpu_group *g, const u32 *weight, const u32 *cap);
+void vgpu_group_get_settings(struct vgpu_group *g, u32 *weight, u32 *cap);
+u32 vgpu_prio_weight(u32 priority);
+
 /* Clients. */
-struct vgpu_client *vgpu_client_create(const char *name);
+struct vgpu_client *vgpu_client_create(const char *name,
+				       struct vgpu_group *group);
 int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q);
 void vgpu_client_destroy(struct vgpu_client *c);
 bool vgpu_client_hang(struct vgpu_client *c);
@@ -316,12 +354,19 @@ void vgpu_client_ban(struct vgpu_client *c);
 void vgpu_debugfs_init(void);
 void vgpu_debugfs_fini(void);
 
-/* vgpu_sysfs.c */
+/* vgpu_drv.c, vgpu_sysfs.c */
+extern struct vgpu_group *vgpu_native_group;
 extern const struct attribute_group vgpu_engine_group;
+extern const struct attribute_group vgpu_native_attr_group;
+ssize_t vgpu_group_attr_show(struct vgpu_group *g, const char *name,
+			     char *buf);
+ssize_t vgpu_group_attr_store(struct vgpu_group *g, const char *name,
+			      const char *buf, size_t count);
 
 static inline void vgpu_stat_add(struct vgpu_client *c, size_t off, s64 v)
 {
 	atomic64_add(v, (atomic64_t *)((char *)&c->stats + off));
+	atomic64_add(v, (atomic64_t *)((char *)&c->group->stats + off));
 	atomic64_add(v, (atomic64_t *)((char *)&vgpu_global_stats + off));
 }
 

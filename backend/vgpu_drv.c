@@ -38,6 +38,9 @@ struct vgpu_device {
 
 static struct vgpu_device *vgpu_dev;
 
+/* dom0's render-node clients share the engine as one group. */
+struct vgpu_group *vgpu_native_group;
+
 /* A host-memory object of the native node: a GEM shmem object. */
 struct vgpu_native_host {
 	struct drm_gem_shmem_object *shmem;
@@ -263,7 +266,7 @@ static int vgpu_drm_open(struct drm_device *dev, struct drm_file *file)
 
 	snprintf(name, sizeof(name), "pid%d/%s", task_tgid_nr(current),
 		 current->comm);
-	c = vgpu_client_create(name);
+	c = vgpu_client_create(name, vgpu_native_group);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
 	file->driver_priv = c;
@@ -308,9 +311,12 @@ static int __init vgpu_back_init(void)
 	struct platform_device *pdev;
 	int ret;
 
+	vgpu_native_group = vgpu_group_create("dom0");
+	if (!vgpu_native_group)
+		return -ENOMEM;
 	ret = vgpu_sched_init();
 	if (ret)
-		return ret;
+		goto err_group;
 	vgpu_debugfs_init();
 
 	pdev = platform_device_register_simple("vgpu", -1, NULL, 0);
@@ -331,6 +337,8 @@ static int __init vgpu_back_init(void)
 	}
 	vgpu_dev->pdev = pdev;
 	ret = devm_device_add_group(&pdev->dev, &vgpu_engine_group);
+	if (!ret)
+		ret = devm_device_add_group(&pdev->dev, &vgpu_native_attr_group);
 	if (ret)
 		goto err_devres;
 	ret = drm_dev_register(&vgpu_dev->drm, 0);
@@ -351,6 +359,8 @@ err_pdev:
 err_sched:
 	vgpu_debugfs_fini();
 	vgpu_sched_fini();
+err_group:
+	vgpu_group_put(vgpu_native_group);
 	return ret;
 }
 
@@ -364,6 +374,7 @@ static void __exit vgpu_back_exit(void)
 	platform_device_unregister(pdev);
 	vgpu_debugfs_fini();
 	vgpu_sched_fini();
+	vgpu_group_put(vgpu_native_group);
 }
 
 module_init(vgpu_back_init);

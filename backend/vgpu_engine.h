@@ -105,6 +105,7 @@ struct vgpu_engine_ops {
  * @mem_size: device memory in bytes
  * @isa_version: version of the instruction set kernels are written in
  * @features: DRM_VGPU_FEATURE_*
+ * @flags: VGPU_ENGINE_*
  */
 struct vgpu_engine {
 	const char *name;
@@ -113,7 +114,16 @@ struct vgpu_engine {
 	u64 mem_size;
 	u32 isa_version;
 	u64 features;
+	u32 flags;
 };
+
+/*
+ * The engine's run() stops at its budget (and resumes where it stopped):
+ * the scheduler slices time (timeslice_ms).  Without it, run() gets an
+ * unlimited budget, each job runs to its end (or the engine's watchdog)
+ * and the scheduler charges the job's measured time after it.
+ */
+#define VGPU_ENGINE_PREEMPTIBLE		BIT(0)
 
 int vgpu_engine_register(struct vgpu_engine *e);
 void vgpu_engine_unregister(struct vgpu_engine *e);

@@ -2,19 +2,23 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_sched.c - jobs, their fences and the first scheduler of vgpu-back.
+ * vgpu_sched.c - jobs, their fences and the scheduler of vgpu-back.
  *
  * One kernel thread runs the jobs of every client on the engine.  A
  * context is runnable when the first job of its queue has no unsignalled
- * dependency; the thread takes runnable contexts in round-robin order and
- * runs the head job for one time slice (vgpu_timeslice_ms) of engine
- * time; a preemptible engine returns at the end of the slice and the job
- * resumes at its next turn.  Jobs of one context run in submission order.
+ * dependency.  The engine is shared between groups (a guest domain;
+ * dom0's render-node clients together) by weighted fair share with
+ * optional caps, and within a group between its contexts by priority:
+ * the policy is common/vgpu_fair.c, two levels of it.  Each pick runs
+ * the head job of the chosen context for one time slice
+ * (vgpu_timeslice_ms) on an engine that can preempt, or to its end on
+ * one that cannot, and charges the measured engine time to the group
+ * and the context.  Jobs of one context run in submission order.
  *
  * drm_sched is not used: its model is a hardware ring with a hardware
  * fence per job, while engines here execute synchronously in slices, and
- * the weighted fair-share policy that replaces round-robin needs to pick
- * by client, not by entity priority.  See Documentation/design.rst.
+ * the fair-share policy picks by group and measured time, not by entity
+ * priority.  See Documentation/design.rst.
  */
 #include <linux/kthread.h>
 #include <linux/sched.h>
@@ -33,15 +37,102 @@ MODULE_PARM_DESC(hang_limit, "Hung contexts after which a client is banned (defa
 
 static struct {
 	/*
-	 * Protects @ctxs, @running, and in every context: queue,
-	 * sched_node, status, fault_*, dead, submitted, completed.
+	 * Protects @groups, @fair, @running; in every group: fair, level,
+	 * ctxs, node; in every context: queue, sched_node, fair, status,
+	 * fault_*, dead, submitted, completed.
 	 */
 	spinlock_t lock;
-	struct list_head ctxs;		/* contexts with queued jobs */
+	struct list_head groups;	/* groups with queued jobs */
+	struct vgpu_fair fair;		/* the groups' virtual time */
 	struct vgpu_job *running;	/* job in the engine, or NULL */
 	wait_queue_head_t wq;		/* the thread waits for work here */
+	atomic_t kicked;		/* something may have become runnable */
 	struct task_struct *thread;
 } vgpu_sched;
+
+/* Tells the scheduler thread to look again. */
+static void vgpu_sched_kick(void)
+{
+	atomic_set(&vgpu_sched.kicked, 1);
+	wake_up(&vgpu_sched.wq);
+}
+
+/**
+ * vgpu_prio_weight() - a context's weight within its group
+ * @priority: DRM_VGPU_PRIO_* (checked by the caller)
+ *
+ * Return: 1 for low, 2 for normal, 4 for high.
+ */
+u32 vgpu_prio_weight(u32 priority)
+{
+	return 1U << min_t(u32, priority, DRM_VGPU_PRIO_HIGH);
+}
+
+/**
+ * vgpu_group_create() - a scheduling group with the default weight
+ * @name: for messages and debugfs
+ *
+ * Return: the group with one reference, or NULL.
+ */
+struct vgpu_group *vgpu_group_create(const char *name)
+{
+	struct vgpu_group *g = kzalloc(sizeof(*g), GFP_KERNEL);
+
+	if (!g)
+		return NULL;
+	kref_init(&g->ref);
+	strscpy(g->name, name, sizeof(g->name));
+	vgpu_fair_ent_init(&g->fair, VGPU_FAIR_WEIGHT_DEFAULT);
+	vgpu_fair_init(&g->level);
+	INIT_LIST_HEAD(&g->ctxs);
+	INIT_LIST_HEAD(&g->node);
+	return g;
+}
+
+static void vgpu_group_release(struct kref *ref)
+{
+	struct vgpu_group *g = container_of(ref, struct vgpu_group, ref);
+
+	WARN_ON(!list_empty(&g->ctxs));
+	kfree(g);
+}
+
+void vgpu_group_put(struct vgpu_group *g)
+{
+	if (g)
+		kref_put(&g->ref, vgpu_group_release);
+}
+
+/**
+ * vgpu_group_set() - change a group's weight or cap, at any time
+ * @g: group
+ * @weight: VGPU_FAIR_WEIGHT_MIN..VGPU_FAIR_WEIGHT_MAX, or NULL to keep it
+ * @cap: percent of the engine, 1..100, or 0 for none; NULL to keep it
+ *
+ * Takes effect at the scheduler's next pick.
+ *
+ * Return: 0, or -EINVAL (nothing changed).
+ */
+int vgpu_group_set(struct vgpu_group *g, const u32 *weight, const u32 *cap)
+{
+	int ret;
+
+	spin_lock(&vgpu_sched.lock);
+	ret = vgpu_fair_set(&g->fair, weight ? *weight : g->fair.weight,
+			    cap ? *cap : g->fair.cap, ktime_get_ns());
+	spin_unlock(&vgpu_sched.lock);
+	if (!ret)
+		vgpu_sched_kick();
+	return ret;
+}
+
+void vgpu_group_get_settings(struct vgpu_group *g, u32 *weight, u32 *cap)
+{
+	spin_lock(&vgpu_sched.lock);
+	*weight = g->fair.weight;
+	*cap = g->fair.cap;
+	spin_unlock(&vgpu_sched.lock);
+}
 
 /* Protects the signalling of job fences (dma_fence's own lock). */
 static DEFINE_SPINLOCK(vgpu_fence_lock);
@@ -67,7 +158,7 @@ static void vgpu_dep_cb(struct dma_fence *f, struct dma_fence_cb *cb)
 	struct vgpu_job_dep *dep = container_of(cb, struct vgpu_job_dep, cb);
 
 	if (atomic_dec_and_test(&dep->job->deps_pending))
-		wake_up(&vgpu_sched.wq);
+		vgpu_sched_kick();
 }
 
 /**
@@ -168,8 +259,13 @@ int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno,
 			       ctx->fence_ctx, *seqno);
 		*fence = dma_fence_get(&job->fence);
 		list_add_tail(&job->node, &ctx->queue);
-		if (list_empty(&ctx->sched_node))
-			list_add_tail(&ctx->sched_node, &vgpu_sched.ctxs);
+		if (list_empty(&ctx->sched_node)) {
+			struct vgpu_group *g = ctx->client->group;
+
+			if (list_empty(&g->ctxs))
+				list_add_tail(&g->node, &vgpu_sched.groups);
+			list_add_tail(&ctx->sched_node, &g->ctxs);
+		}
 	}
 	spin_unlock(&vgpu_sched.lock);
 	return ret;
@@ -183,7 +279,7 @@ int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno,
 void vgpu_sched_queue(struct vgpu_job *job)
 {
 	if (atomic_dec_and_test(&job->deps_pending))
-		wake_up(&vgpu_sched.wq);
+		vgpu_sched_kick();
 }
 
 /* Signals a job removed from its queue and drops the scheduler's hold. */
@@ -216,8 +312,13 @@ static void vgpu_job_unlink(struct vgpu_job *job)
 
 	list_del_init(&job->node);
 	ctx->completed++;
-	if (list_empty(&ctx->queue))
+	if (list_empty(&ctx->queue)) {
+		struct vgpu_group *g = ctx->client->group;
+
 		list_del_init(&ctx->sched_node);
+		if (list_empty(&g->ctxs))
+			list_del_init(&g->node);
+	}
 }
 
 /**
@@ -297,22 +398,60 @@ void vgpu_client_ban(struct vgpu_client *c)
 			hangs);
 }
 
-/* Next runnable job, round-robin over contexts; marks it running. */
-static struct vgpu_job *vgpu_sched_pick(void)
+/*
+ * The context of @g to run: among those whose head job can run, the one
+ * with the least virtual time, or NULL.  Caller holds the lock.
+ */
+static struct vgpu_ctx *vgpu_group_pick(struct vgpu_group *g)
 {
-	struct vgpu_ctx *ctx;
+	struct vgpu_ctx *ctx, *best = NULL;
+
+	list_for_each_entry(ctx, &g->ctxs, sched_node) {
+		struct vgpu_job *head = list_first_entry(&ctx->queue,
+							 struct vgpu_job, node);
+
+		if (atomic_read(&head->deps_pending))
+			continue;
+		vgpu_fair_compete(&g->level, &ctx->fair);
+		if (!best || vgpu_fair_before(&ctx->fair, &best->fair))
+			best = ctx;
+	}
+	return best;
+}
+
+/*
+ * The next job to run, marked running: the chosen context's head job, in
+ * the group with the least virtual time that has a runnable context and
+ * is not throttled by its cap.  NULL if none; then *@wake is the time a
+ * throttled group may run again (U64_MAX: none waits).
+ */
+static struct vgpu_job *vgpu_sched_pick(u64 *wake)
+{
+	struct vgpu_group *g, *best = NULL;
+	struct vgpu_ctx *ctx, *best_ctx = NULL;
 	struct vgpu_job *job = NULL;
+	u64 now = ktime_get_ns();
 
+	*wake = U64_MAX;
 	spin_lock(&vgpu_sched.lock);
-	list_for_each_entry(ctx, &vgpu_sched.ctxs, sched_node) {
-		struct vgpu_job *head = list_first_entry_or_null(&ctx->queue,
-							struct vgpu_job, node);
-
-		if (head && !atomic_read(&head->deps_pending)) {
-			job = head;
-			list_move_tail(&ctx->sched_node, &vgpu_sched.ctxs);
-			break;
+	list_for_each_entry(g, &vgpu_sched.groups, node) {
+		if (vgpu_fair_throttled(&g->fair, now)) {
+			*wake = min(*wake, vgpu_fair_ready_at(&g->fair));
+			continue;
 		}
+		ctx = vgpu_group_pick(g);
+		if (!ctx)
+			continue;
+		vgpu_fair_compete(&vgpu_sched.fair, &g->fair);
+		if (!best || vgpu_fair_before(&g->fair, &best->fair)) {
+			best = g;
+			best_ctx = ctx;
+		}
+	}
+	if (best) {
+		vgpu_fair_picked(&vgpu_sched.fair, &best->fair);
+		vgpu_fair_picked(&best->level, &best_ctx->fair);
+		job = list_first_entry(&best_ctx->queue, struct vgpu_job, node);
 	}
 	vgpu_sched.running = job;
 	spin_unlock(&vgpu_sched.lock);
@@ -328,11 +467,13 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	bool dead, ban = false;
 	int err = 0;
 	u64 t0, busy;
+	u64 budget = U64_MAX;	/* an engine that cannot preempt: the job */
 
+	if (e->flags & VGPU_ENGINE_PREEMPTIBLE)
+		budget = (u64)max(vgpu_timeslice_ms, 1U) * NSEC_PER_MSEC;
 	mutex_lock(&ctx->vm_lock);
 	t0 = ktime_get_ns();
-	st = e->ops->run(e, ctx->ectx, &job->ej,
-			 (u64)max(vgpu_timeslice_ms, 1U) * NSEC_PER_MSEC);
+	st = e->ops->run(e, ctx->ectx, &job->ej, budget);
 	busy = ktime_get_ns() - t0;
 	mutex_unlock(&ctx->vm_lock);
 	VGPU_STAT(c, busy_ns, busy);
@@ -343,6 +484,8 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 		atomic64_set(&vgpu_global_stats.slice_max_ns, busy);
 
 	spin_lock(&vgpu_sched.lock);
+	vgpu_fair_charge(&c->group->fair, busy, t0 + busy);
+	vgpu_fair_charge(&ctx->fair, busy, t0 + busy);
 	vgpu_sched.running = NULL;
 	dead = ctx->dead;
 	switch (st) {
@@ -405,7 +548,8 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
  */
 bool vgpu_sched_run_once(void)
 {
-	struct vgpu_job *job = vgpu_sched_pick();
+	u64 wake;
+	struct vgpu_job *job = vgpu_sched_pick(&wake);
 
 	if (!job)
 		return false;
@@ -416,14 +560,23 @@ bool vgpu_sched_run_once(void)
 static int vgpu_sched_thread(void *unused)
 {
 	while (!kthread_should_stop()) {
-		struct vgpu_job *job = NULL;
+		long timeout = MAX_SCHEDULE_TIMEOUT;
+		u64 wake, now;
+		struct vgpu_job *job = vgpu_sched_pick(&wake);
 
-		wait_event_interruptible(vgpu_sched.wq,
-					 (job = vgpu_sched_pick()) ||
-					 kthread_should_stop());
-		if (job)
+		if (job) {
 			vgpu_sched_run_slice(job);
-		cond_resched();
+			cond_resched();
+			continue;
+		}
+		if (wake != U64_MAX) {	/* a capped group earns its time back */
+			now = ktime_get_ns();
+			timeout = wake > now ? nsecs_to_jiffies(wake - now) + 1 : 1;
+		}
+		wait_event_interruptible_timeout(vgpu_sched.wq,
+						 atomic_xchg(&vgpu_sched.kicked, 0) ||
+						 kthread_should_stop(),
+						 timeout);
 	}
 	return 0;
 }
@@ -431,7 +584,8 @@ static int vgpu_sched_thread(void *unused)
 int vgpu_sched_init(void)
 {
 	spin_lock_init(&vgpu_sched.lock);
-	INIT_LIST_HEAD(&vgpu_sched.ctxs);
+	INIT_LIST_HEAD(&vgpu_sched.groups);
+	vgpu_fair_init(&vgpu_sched.fair);
 	init_waitqueue_head(&vgpu_sched.wq);
 	vgpu_sched.thread = kthread_run(vgpu_sched_thread, NULL, "vgpu-sched");
 	return PTR_ERR_OR_ZERO(vgpu_sched.thread);

@@ -43,7 +43,7 @@ static bool vgpu_xen_hp = true;
 module_param_named(hp, vgpu_xen_hp, bool, 0644);
 MODULE_PARM_DESC(hp, "Offer the high-performance mode to guests the toolstack allows it (default on; read when a device is probed)");
 
-static unsigned int vgpu_xen_max_grant_pages = 65536;
+unsigned int vgpu_xen_max_grant_pages = 65536;
 module_param_named(max_grant_pages, vgpu_xen_max_grant_pages, uint, 0644);
 MODULE_PARM_DESC(max_grant_pages, "Guest pages one guest may have mapped persistently in hp mode, unless its quota-grant-pages says otherwise (default 65536: 256 MiB)");
 
@@ -59,6 +59,7 @@ MODULE_PARM_DESC(poll_us, "hp mode: how long a ring thread polls for requests be
 static struct vgpu_xen_dom *vgpu_xen_dom_get(domid_t domid)
 {
 	struct vgpu_xen_dom *dom = xa_load(&vgpu_xen_doms, domid);
+	char name[32];
 
 	if (dom)
 		return dom;
@@ -67,11 +68,22 @@ static struct vgpu_xen_dom *vgpu_xen_dom_get(domid_t domid)
 		return NULL;
 	dom->domid = domid;
 	ratelimit_state_init(&dom->rs, 5 * HZ, 10);
-	if (xa_err(xa_store(&vgpu_xen_doms, domid, dom, GFP_KERNEL))) {
+	snprintf(name, sizeof(name), "domain %u", domid);
+	dom->group = vgpu_group_create(name);
+	if (!dom->group ||
+	    xa_err(xa_store(&vgpu_xen_doms, domid, dom, GFP_KERNEL))) {
+		vgpu_group_put(dom->group);
 		kfree(dom);
 		return NULL;
 	}
 	return dom;
+}
+
+static void vgpu_xen_dom_free(struct vgpu_xen_dom *dom)
+{
+	if (dom)
+		vgpu_group_put(dom->group);
+	kfree(dom);
 }
 
 /* Drops the record of a domain that no longer exists. */
@@ -91,7 +103,7 @@ static void vgpu_xen_dom_reap(domid_t domid)
 	mutex_lock(&vgpu_xen_dom_lock);
 	dom = xa_erase(&vgpu_xen_doms, domid);
 	mutex_unlock(&vgpu_xen_dom_lock);
-	kfree(dom);
+	vgpu_xen_dom_free(dom);
 out:
 	mutex_unlock(&vgpu_xen_lock);
 }
@@ -170,59 +182,6 @@ static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 	be->hp = false;
 	WRITE_ONCE(be->pending, false);
 	WRITE_ONCE(be->eoi_owed, false);
-}
-
-/*
- * Reads an unsigned decimal key strictly (no sign, no junk, no
- * overflow).  Return: 0, -ENOENT when absent, -EINVAL or -ERANGE.
- */
-static int vgpu_xen_read_uint(const char *dir, const char *key,
-			      unsigned int *val)
-{
-	char *s = xenbus_read(XBT_NIL, dir, key, NULL);
-	int ret;
-
-	if (IS_ERR(s))
-		return PTR_ERR(s);
-	ret = kstrtouint(s, 10, val);
-	kfree(s);
-	return ret;
-}
-
-/* The toolstack's per-guest quotas (backend keys quota-*). */
-static int vgpu_xen_set_quotas(struct vgpu_xen_be *be)
-{
-	static const char *const keys[] = {
-		"quota-devmem-mb", "quota-hostmem-mb", "quota-contexts",
-		"quota-objects", "quota-grant-pages",
-	};
-	struct vgpu_client *c = be->client;
-	struct vgpu_quota q = c->quota;
-	unsigned int v[ARRAY_SIZE(keys)] = {
-		q.devmem >> 20, q.hostmem >> 20, q.contexts, q.objects,
-		READ_ONCE(vgpu_xen_max_grant_pages),
-	};
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < ARRAY_SIZE(keys); i++) {
-		ret = vgpu_xen_read_uint(be->dev->nodename, keys[i], &v[i]);
-		if (ret && ret != -ENOENT) {
-			xenbus_dev_fatal(be->dev, ret, "%s: not a number", keys[i]);
-			return ret;
-		}
-	}
-	q.devmem = (u64)v[0] << 20;
-	q.hostmem = (u64)v[1] << 20;
-	q.contexts = v[2];
-	q.objects = v[3];
-	be->grant_quota = min_t(unsigned int, v[4], INT_MAX);
-	ret = vgpu_client_set_quota(c, &q);
-	if (ret)
-		xenbus_dev_fatal(be->dev, ret,
-				 "quota-devmem-mb %u: more than the device has left",
-				 v[0]);
-	return ret;
 }
 
 /*
@@ -306,7 +265,7 @@ static int vgpu_xen_new_client(struct vgpu_xen_be *be)
 	bool banned;
 
 	snprintf(name, sizeof(name), "dom%u", be->domid);
-	c = vgpu_client_create(name);
+	c = vgpu_client_create(name, be->dom->group);
 	if (PTR_ERR(c) == -ENODEV) {
 		/* No engine yet (vgpu-sim loads after vgpu-back): wait. */
 		if (__ratelimit(&be->dom->rs))
@@ -427,7 +386,7 @@ static int vgpu_xen_connect(struct vgpu_xen_be *be)
 	if (!ret)
 		ret = vgpu_xen_new_client(be);
 	if (!ret)
-		ret = vgpu_xen_set_quotas(be);
+		ret = vgpu_xen_cfg_read(be);
 	if (!ret)
 		ret = vgpu_xen_start_ring(be, &violation);
 	if (ret) {
@@ -568,6 +527,7 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 	be->domid = dev->otherend_id;
 	be->fe_state = XenbusStateInitialising;
 	mutex_init(&be->lock);
+	mutex_init(&be->cfg_lock);
 	spin_lock_init(&be->client_lock);
 	spin_lock_init(&be->rsp_lock);
 	INIT_LIST_HEAD(&be->async_wait);
@@ -749,5 +709,5 @@ void vgpu_xen_fini(void)
 	xenbus_unregister_driver(&vgpu_xen_driver);
 	destroy_workqueue(vgpu_xen_wq);	/* runs every queued teardown */
 	xa_for_each(&vgpu_xen_doms, id, dom)
-		kfree(xa_erase(&vgpu_xen_doms, id));
+		vgpu_xen_dom_free(xa_erase(&vgpu_xen_doms, id));
 }

@@ -51,6 +51,8 @@ struct vgpu_xen_async;
  * @violations: protocol violations (ring overflow, bad XenStore values)
  *	since the toolstack last attached a vGPU
  * @rs: rate limit of every message the guest can cause
+ * @group: what the scheduler charges the domain's engine time to, with
+ *	its weight and cap (a reference; the domain's clients hold more)
  *
  * Records live in an xarray indexed by domid (protected by
  * vgpu_xen_lock) and are dropped once the domain is gone from XenStore,
@@ -63,6 +65,20 @@ struct vgpu_xen_dom {
 	bool banned;
 	u32 violations;
 	struct ratelimit_state rs;
+	struct vgpu_group *group;
+};
+
+/* The host's settings of a vGPU (vgpu_xen_config.c): XenStore keys. */
+enum {
+	VGPU_XEN_CFG_DEVMEM_MB,
+	VGPU_XEN_CFG_HOSTMEM_MB,
+	VGPU_XEN_CFG_CONTEXTS,
+	VGPU_XEN_CFG_OBJECTS,
+	VGPU_XEN_CFG_GRANT_PAGES,
+	VGPU_XEN_CFG_JOBS,
+	VGPU_XEN_CFG_WEIGHT,
+	VGPU_XEN_CFG_CAP,
+	VGPU_XEN_CFG_NR
 };
 
 /**
@@ -78,6 +94,8 @@ struct vgpu_xen_dom {
  *	(READ_ONCE/WRITE_ONCE)
  * @client_lock: protects @client for readers that must not wait for a
  *	teardown (debugfs); writers also hold @lock
+ * @cfg_lock: serialises changes of the settings (vgpu_xen_config.c):
+ *	a connection reading them, sysfs writing them; taken inside @lock
  * @lock: protects every field below it against connection set-up and
  *	teardown; taken by @work only, never on the xenwatch thread and
  *	never under vgpu_xen_lock.  While connected, the ring thread owns
@@ -101,7 +119,8 @@ struct vgpu_xen_dom {
  *	and fence callbacks both answer (taken with interrupts off)
  * @async_wait: SUBMIT_ASYNC requests whose job runs
  * @grant_pages: guest pages mapped persistently (vgpu_xen_grant.c)
- * @grant_quota: the most @grant_pages may reach
+ * @grant_quota: the most @grant_pages may reach (READ_ONCE/WRITE_ONCE;
+ *	written under @cfg_lock)
  * @stats: counters of every connection of the device
  * @node: in vgpu_xen_conns (vgpu_xen_lock)
  */
@@ -114,6 +133,7 @@ struct vgpu_xen_be {
 	bool removed;
 	bool violated;
 	spinlock_t client_lock;	/* client, for readers that must not wait */
+	struct mutex cfg_lock;	/* settings: applying and writing back */
 	struct mutex lock;	/* the connection: fields below */
 	struct vgpu_client *client;
 	struct vgpuif_back_ring ring;
@@ -165,6 +185,13 @@ static inline const char *vgpu_xen_mode_name(const struct vgpu_xen_be *be)
 /* vgpu_xen.c */
 void vgpu_xen_violation(struct vgpu_xen_be *be, int err, const char *what);
 void vgpu_xen_snapshot(struct vgpu_xen_be *be, struct vgpu_xen_snap *snap);
+
+/* vgpu_xen_config.c */
+int vgpu_xen_read_uint(const char *dir, const char *key, unsigned int *val);
+int vgpu_xen_cfg_get(struct vgpu_xen_be *be, unsigned int which, u32 *v);
+int vgpu_xen_cfg_read(struct vgpu_xen_be *be);
+int vgpu_xen_cfg_write(struct vgpu_xen_be *be, unsigned int which, u32 v);
+extern unsigned int vgpu_xen_max_grant_pages;
 
 /* vgpu_xen_sysfs.c */
 extern const struct attribute_group *vgpu_xen_groups[];

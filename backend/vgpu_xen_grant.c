@@ -194,7 +194,7 @@ int vgpu_xen_map_pages(void *priv, const u32 *grefs, u32 n,
 	struct vgpu_xen_granted *g;
 	int ret;
 
-	if (atomic_add_return(n, &be->grant_pages) > be->grant_quota) {
+	if (atomic_add_return(n, &be->grant_pages) > READ_ONCE(be->grant_quota)) {
 		atomic_sub(n, &be->grant_pages);
 		return -EDQUOT;
 	}

@@ -6,7 +6,9 @@
  * backend device (/sys/bus/xen-backend/devices/vgpu-<domid>-<devid>/):
  *   mode            the connection's mode: hp or naive
  *   statistics/     counters of the ring and of the guest's client
- *   quota/          the guest's quotas (read at connection)
+ *   quota/          the guest's quotas, writable at run time
+ *   sched/          its domain's weight and cap (writable) and the
+ *                   domain's counters: engine time, memory, jobs, faults
  * Documentation/admin-guide.rst lists them in the style of
  * Documentation/ABI.  The driver core adds them after probe and removes
  * them before remove, so a reader always finds the device's data.
@@ -109,29 +111,42 @@ static const struct attribute_group vgpu_xen_stat_group = {
 };
 
 /*
- * A quota of the connected client (-ENOTCONN while none is): what the
- * toolstack's quota-* keys or the module parameters gave it.
+ * A setting (vgpu_xen_config.c): reads its value now (a quota: -ENOTCONN
+ * while no client is connected); a write applies it at once and keeps
+ * it in XenStore for the next connection.
  */
-#define VGPU_XEN_QUOTA_ATTR(file, value)				\
-static ssize_t quota_##file##_show(struct device *d,			\
-				   struct device_attribute *attr, char *buf) \
+#define VGPU_XEN_CFG_ATTR(prefix, file, which)				\
+static ssize_t prefix##_##file##_show(struct device *d,			\
+				      struct device_attribute *attr,	\
+				      char *buf)			\
 {									\
-	struct vgpu_xen_be *be = vgpu_xen_be_of(d);			\
-	struct vgpu_xen_snap snap;					\
+	u32 v;								\
+	int ret = vgpu_xen_cfg_get(vgpu_xen_be_of(d), (which), &v);	\
 									\
-	vgpu_xen_snapshot(be, &snap);					\
-	if (!snap.connected)						\
-		return -ENOTCONN;					\
-	return sysfs_emit(buf, "%llu\n", (unsigned long long)(value));	\
+	return ret ? ret : sysfs_emit(buf, "%u\n", v);			\
 }									\
-static struct device_attribute dev_attr_quota_##file =			\
-	__ATTR(file, 0444, quota_##file##_show, NULL)
+static ssize_t prefix##_##file##_store(struct device *d,		\
+				       struct device_attribute *attr,	\
+				       const char *buf, size_t count)	\
+{									\
+	u32 v;								\
+	int ret = kstrtou32(buf, 10, &v);				\
+									\
+	if (!ret)							\
+		ret = vgpu_xen_cfg_write(vgpu_xen_be_of(d), (which), v); \
+	return ret ? ret : count;					\
+}									\
+static struct device_attribute dev_attr_##prefix##_##file =		\
+	__ATTR(file, 0644, prefix##_##file##_show, prefix##_##file##_store)
 
-VGPU_XEN_QUOTA_ATTR(devmem_mb, snap.quota.devmem >> 20);
-VGPU_XEN_QUOTA_ATTR(hostmem_mb, snap.quota.hostmem >> 20);
-VGPU_XEN_QUOTA_ATTR(contexts, snap.quota.contexts);
-VGPU_XEN_QUOTA_ATTR(objects, snap.quota.objects);
-VGPU_XEN_QUOTA_ATTR(grant_pages, READ_ONCE(be->grant_quota));
+VGPU_XEN_CFG_ATTR(quota, devmem_mb, VGPU_XEN_CFG_DEVMEM_MB);
+VGPU_XEN_CFG_ATTR(quota, hostmem_mb, VGPU_XEN_CFG_HOSTMEM_MB);
+VGPU_XEN_CFG_ATTR(quota, contexts, VGPU_XEN_CFG_CONTEXTS);
+VGPU_XEN_CFG_ATTR(quota, objects, VGPU_XEN_CFG_OBJECTS);
+VGPU_XEN_CFG_ATTR(quota, grant_pages, VGPU_XEN_CFG_GRANT_PAGES);
+VGPU_XEN_CFG_ATTR(quota, jobs, VGPU_XEN_CFG_JOBS);
+VGPU_XEN_CFG_ATTR(sched, weight, VGPU_XEN_CFG_WEIGHT);
+VGPU_XEN_CFG_ATTR(sched, cap, VGPU_XEN_CFG_CAP);
 
 static struct attribute *vgpu_xen_quota_attrs[] = {
 	&dev_attr_quota_devmem_mb.attr,
@@ -139,6 +154,7 @@ static struct attribute *vgpu_xen_quota_attrs[] = {
 	&dev_attr_quota_contexts.attr,
 	&dev_attr_quota_objects.attr,
 	&dev_attr_quota_grant_pages.attr,
+	&dev_attr_quota_jobs.attr,
 	NULL,
 };
 
@@ -147,9 +163,46 @@ static const struct attribute_group vgpu_xen_quota_group = {
 	.attrs = vgpu_xen_quota_attrs,
 };
 
+/* The domain's scheduling group: its counters over all its vGPUs. */
+static ssize_t sched_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	return vgpu_group_attr_show(vgpu_xen_be_of(d)->dom->group,
+				    attr->attr.name, buf);
+}
+
+#define VGPU_XEN_SCHED_STAT(file)					\
+static struct device_attribute dev_attr_sched_##file =			\
+	__ATTR(file, 0444, sched_show, NULL)
+
+VGPU_XEN_SCHED_STAT(busy_ns);
+VGPU_XEN_SCHED_STAT(device_bytes);
+VGPU_XEN_SCHED_STAT(host_bytes);
+VGPU_XEN_SCHED_STAT(jobs);
+VGPU_XEN_SCHED_STAT(faults);
+VGPU_XEN_SCHED_STAT(hangs);
+
+static struct attribute *vgpu_xen_sched_attrs[] = {
+	&dev_attr_sched_weight.attr,
+	&dev_attr_sched_cap.attr,
+	&dev_attr_sched_busy_ns.attr,
+	&dev_attr_sched_device_bytes.attr,
+	&dev_attr_sched_host_bytes.attr,
+	&dev_attr_sched_jobs.attr,
+	&dev_attr_sched_faults.attr,
+	&dev_attr_sched_hangs.attr,
+	NULL,
+};
+
+static const struct attribute_group vgpu_xen_sched_group = {
+	.name = "sched",
+	.attrs = vgpu_xen_sched_attrs,
+};
+
 const struct attribute_group *vgpu_xen_groups[] = {
 	&vgpu_xen_group,
 	&vgpu_xen_stat_group,
 	&vgpu_xen_quota_group,
+	&vgpu_xen_sched_group,
 	NULL,
 };

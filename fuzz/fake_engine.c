@@ -203,4 +203,5 @@ struct vgpu_engine fuzz_engine = {
 	.mem_size = 64 << 20,
 	.isa_version = VGPU_ISA_VERSION,
 	.features = DRM_VGPU_FEATURE_HOST_MEMORY | DRM_VGPU_FEATURE_PREEMPTION,
+	.flags = VGPU_ENGINE_PREEMPTIBLE,
 };

@@ -204,7 +204,7 @@ static struct vgpu_client *fuzz_connect(int i)
 	struct vgpu_client *c;
 
 	snprintf(name, sizeof(name), "dom%d", i + 1);
-	c = vgpu_client_create(name);
+	c = vgpu_client_create(name, NULL);
 	if (IS_ERR(c))
 		abort();	/* two guests always fit the defaults */
 	return c;

@@ -183,7 +183,7 @@ static DEFINE_SPINLOCK(test_fence_lock);
 
 static void core_dependencies_and_order(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("deps");
+	struct vgpu_client *c = vgpu_client_create("deps", NULL);
 	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
 	struct drm_vgpu_cmd *cmd;
 	struct dma_fence *a, *b;
@@ -220,7 +220,7 @@ static void core_dependencies_and_order(struct kunit *test)
 
 static void core_destroy_cancels_waiting_jobs(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("cancel");
+	struct vgpu_client *c = vgpu_client_create("cancel", NULL);
 	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
 	struct drm_vgpu_ctx_destroy d = {};
 	struct drm_vgpu_cmd *cmd;
@@ -257,7 +257,7 @@ static void core_quotas(struct kunit *test)
 
 	/* Clients take the module parameters when they are created... */
 	vgpu_quota_contexts = 5;
-	c = vgpu_client_create("quota");
+	c = vgpu_client_create("quota", NULL);
 	vgpu_quota_contexts = old_ctx;
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	KUNIT_EXPECT_EQ(test, c->quota.contexts, 5U);
@@ -283,7 +283,7 @@ static void core_quotas(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 3ULL * 4096);
 	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 2 << 20, &h), -EDQUOT);
 	/* Another client is not limited by the first one's quota */
-	d = vgpu_client_create("quota2");
+	d = vgpu_client_create("quota2", NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(d));
 	new_bo(test, d, 1 << 20);
 	vgpu_client_destroy(d);
@@ -292,8 +292,8 @@ static void core_quotas(struct kunit *test)
 
 static void core_handles_are_per_client(struct kunit *test)
 {
-	struct vgpu_client *a = vgpu_client_create("a");
-	struct vgpu_client *b = vgpu_client_create("b");
+	struct vgpu_client *a = vgpu_client_create("a", NULL);
+	struct vgpu_client *b = vgpu_client_create("b", NULL);
 	struct drm_vgpu_ctx_destroy d = {};
 	u32 actx, bctx, abo;
 
@@ -317,7 +317,7 @@ static void core_handles_are_per_client(struct kunit *test)
 
 static void core_vm_bind(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("bind");
+	struct vgpu_client *c = vgpu_client_create("bind", NULL);
 	struct drm_vgpu_vm_bind_op ops[3] = {};
 	u32 ctx, bo, done = 99;
 
@@ -360,7 +360,7 @@ static void core_vm_bind(struct kunit *test)
 static void core_page_by_page_binds(struct kunit *test)
 {
 	s64 mappings = atomic64_read(&vgpu_global_stats.mappings);
-	struct vgpu_client *c = vgpu_client_create("pages");
+	struct vgpu_client *c = vgpu_client_create("pages", NULL);
 	struct vgpu_ctx *ctx;
 	u32 id, bo, p;
 
@@ -397,7 +397,7 @@ static void core_page_by_page_binds(struct kunit *test)
 static void core_jobs_faults_hangs(struct kunit *test)
 {
 	unsigned int old_limit = vgpu_hang_limit;
-	struct vgpu_client *c = vgpu_client_create("jobs");
+	struct vgpu_client *c = vgpu_client_create("jobs", NULL);
 	struct drm_vgpu_ctx_status st = {};
 	struct drm_vgpu_ctx_create cc = {};
 	struct dma_fence *f;
@@ -455,7 +455,7 @@ static void core_teardown_releases_everything(struct kunit *test)
 	s64 objects = atomic64_read(&vgpu_global_stats.objects);
 	s64 mappings = atomic64_read(&vgpu_global_stats.mappings);
 	s64 contexts = atomic64_read(&vgpu_global_stats.contexts);
-	struct vgpu_client *c = vgpu_client_create("teardown");
+	struct vgpu_client *c = vgpu_client_create("teardown", NULL);
 	struct dma_fence *f;
 	u32 ctx, bo;
 	int i;
@@ -487,7 +487,7 @@ static void core_teardown_releases_everything(struct kunit *test)
 static void core_bind_races_destroy(struct kunit *test)
 {
 	s64 objects = atomic64_read(&vgpu_global_stats.objects);
-	struct vgpu_client *c = vgpu_client_create("bind-race");
+	struct vgpu_client *c = vgpu_client_create("bind-race", NULL);
 	struct drm_vgpu_ctx_destroy d = {};
 	struct drm_vgpu_vm_bind_op o = {
 		.op = DRM_VGPU_BIND_MAP, .flags = DRM_VGPU_BIND_READ,
@@ -514,7 +514,7 @@ static void core_bind_races_destroy(struct kunit *test)
 /* One object mapped again and again is charged for every mapping. */
 static void core_mapping_quota(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("mapped");
+	struct vgpu_client *c = vgpu_client_create("mapped", NULL);
 	struct vgpu_quota q;
 	u32 ctx, bo;
 	int i;
@@ -541,7 +541,7 @@ static void core_mapping_quota(struct kunit *test)
 /* Queued jobs and their commands are bounded per client. */
 static void core_job_quota(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("jobs");
+	struct vgpu_client *c = vgpu_client_create("jobs", NULL);
 	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
 	struct dma_fence *f[3];
 	struct vgpu_quota q;
@@ -587,7 +587,7 @@ static void core_job_quota(struct kunit *test)
 /* Device memory is never promised twice: quotas are admission control. */
 static void core_devmem_promise(struct kunit *test)
 {
-	struct vgpu_client *a = vgpu_client_create("promise-a"), *b;
+	struct vgpu_client *a = vgpu_client_create("promise-a", NULL), *b;
 	struct vgpu_quota q;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
@@ -597,13 +597,100 @@ static void core_devmem_promise(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->quota.devmem, (u64)vgpu_quota_devmem_mb << 20);
 	q.devmem = fake_engine.mem_size;
 	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(a, &q), 0);
-	b = vgpu_client_create("promise-b");
+	b = vgpu_client_create("promise-b", NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(b), -ENOSPC);
 	if (!IS_ERR(b))
 		vgpu_client_destroy(b);
 	vgpu_client_destroy(a);
-	b = vgpu_client_create("promise-b");
+	b = vgpu_client_create("promise-b", NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	vgpu_client_destroy(b);
+}
+
+/*
+ * Quotas change at run time: lowered below what a client holds, they
+ * refuse its new allocations and take nothing away; its promise stays
+ * what it holds until it frees it, so the memory in use is never
+ * promised to another client meanwhile.
+ */
+static void core_quota_lowered_at_run_time(struct kunit *test)
+{
+	struct vgpu_client *a = vgpu_client_create("lower", NULL), *b;
+	struct vgpu_engine_info info;
+	struct vgpu_quota q;
+	u64 rest;
+	u32 h1, h2, h3;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	h1 = new_bo(test, a, 4 << 20);
+	h2 = new_bo(test, a, 4 << 20);
+	q = a->quota;
+	q.devmem = 1 << 20;
+	q.contexts = 0;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(a, &q), 0);
+	KUNIT_EXPECT_EQ(test, a->device_bytes, 8ULL << 20);	/* kept */
+	KUNIT_EXPECT_EQ(test, a->promised, 8ULL << 20);
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(a, 4096, &h3), -EDQUOT);
+	{
+		struct drm_vgpu_ctx_create c = {};
+
+		KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(a, &c), -EDQUOT);
+	}
+	/* All the rest of the engine goes to b; a's 8 MiB stay a's. */
+	vgpu_engine_info(&info);
+	rest = info.mem_size - info.promised;
+	b = vgpu_client_create("lower-b", NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	q = b->quota;
+	q.devmem = rest + 4096;
+	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(b, &q), -ENOSPC);
+	q.devmem = rest;
+	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(b, &q), 0);
+	/* The engine is fully promised: a cannot have more than it holds. */
+	q = a->quota;
+	q.devmem = 9 << 20;
+	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(a, &q), -ENOSPC);
+	/* a frees: its promise shrinks to its quota, 1 MiB */
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(a, h1), 0);
+	KUNIT_EXPECT_EQ(test, a->promised, 4ULL << 20);
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(a, h2), 0);
+	KUNIT_EXPECT_EQ(test, a->promised, 1ULL << 20);
+	vgpu_engine_info(&info);
+	KUNIT_EXPECT_EQ(test, info.promised, b->promised + (1ULL << 20));
+	/* Raised again: allowed back in. */
+	q = a->quota;
+	q.contexts = 1;
+	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(a, &q), 0);
+	new_ctx(test, a);
+	vgpu_client_destroy(b);
+	vgpu_client_destroy(a);
+}
+
+/* Weights and caps are checked; a group outlives its clients' use. */
+static void core_group_settings(struct kunit *test)
+{
+	struct vgpu_group *g = vgpu_group_create("g");
+	struct vgpu_client *a, *b;
+	u32 w = 0, cap = 7, bad = 1001;
+
+	KUNIT_ASSERT_NOT_NULL(test, g);
+	KUNIT_EXPECT_EQ(test, vgpu_group_set(g, &w, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vgpu_group_set(g, &bad, NULL), -EINVAL);
+	bad = 101;
+	KUNIT_EXPECT_EQ(test, vgpu_group_set(g, NULL, &bad), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vgpu_group_set(g, NULL, &cap), 0);
+	w = 300;
+	KUNIT_EXPECT_EQ(test, vgpu_group_set(g, &w, NULL), 0);
+	vgpu_group_get_settings(g, &w, &cap);
+	KUNIT_EXPECT_EQ(test, w, 300U);
+	KUNIT_EXPECT_EQ(test, cap, 7U);
+	a = vgpu_client_create("in-g", g);
+	b = vgpu_client_create("in-g-too", g);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a) || IS_ERR(b));
+	KUNIT_EXPECT_PTR_EQ(test, a->group, g);
+	KUNIT_EXPECT_EQ(test, kref_read(&g->ref), 3U);
+	vgpu_group_put(g);	/* the owner goes first: the clients keep it */
+	vgpu_client_destroy(a);
 	vgpu_client_destroy(b);
 }
 
@@ -620,6 +707,8 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_mapping_quota),
 	KUNIT_CASE(core_job_quota),
 	KUNIT_CASE(core_devmem_promise),
+	KUNIT_CASE(core_quota_lowered_at_run_time),
+	KUNIT_CASE(core_group_settings),
 	{}
 };
 

@@ -27,6 +27,10 @@ static unsigned int vram_mb = 128;
 module_param(vram_mb, uint, 0444);
 MODULE_PARM_DESC(vram_mb, "Device memory of the simulated GPU, MiB (default 128)");
 
+static bool preemptible = true;
+module_param(preemptible, bool, 0444);
+MODULE_PARM_DESC(preemptible, "Stop jobs at the scheduler's time slice (default 1); 0 acts as an engine that cannot preempt: each job runs to its end and is charged after it");
+
 static unsigned int watchdog_ms = 2000;
 module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (default 2000)");
@@ -321,6 +325,10 @@ static int __init vgpu_sim_init(void)
 	sim->engine.features = DRM_VGPU_FEATURE_HOST_MEMORY |
 			       DRM_VGPU_FEATURE_PREEMPTION |
 			       DRM_VGPU_FEATURE_ATOMICS;
+	if (preemptible)
+		sim->engine.flags = VGPU_ENGINE_PREEMPTIBLE;
+	else
+		sim->engine.features &= ~DRM_VGPU_FEATURE_PREEMPTION;
 	ret = vgpu_engine_register(&sim->engine);
 	if (ret)
 		goto err_mm;

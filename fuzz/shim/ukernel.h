@@ -65,6 +65,7 @@ typedef u16 domid_t;
 #define min(a, b) ((a) < (b) ? (a) : (b))
 #define max(a, b) ((a) > (b) ? (a) : (b))
 #define min_t(t, a, b) min((t)(a), (t)(b))
+#define div_u64(a, b) ((u64)(a) / (u32)(b))
 #define max_t(t, a, b) max((t)(a), (t)(b))
 #define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
 #define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
@@ -172,6 +173,7 @@ typedef struct { s64 counter; } atomic64_t;
 #define atomic_read(a) ((a)->counter)
 #define atomic_dec(a) ((a)->counter--)
 #define atomic_dec_and_test(a) (--(a)->counter == 0)
+#define atomic_xchg(a, v) ({ int __o = (a)->counter; (a)->counter = (v); __o; })
 #define atomic64_read(a) ((a)->counter)
 #define atomic64_add(v, a) ((a)->counter += (v))
 #define atomic64_inc(a) ((a)->counter++)
@@ -236,6 +238,9 @@ typedef struct { int unused; } wait_queue_head_t;
 #define cond_resched() do { } while (0)
 #define kthread_should_stop() true
 #define wait_event_interruptible(w, cond) ({ (void)(cond); 0; })
+#define wait_event_interruptible_timeout(w, cond, t) ({ (void)(cond); (void)(t); 0L; })
+#define MAX_SCHEDULE_TIMEOUT LONG_MAX
+#define nsecs_to_jiffies(n) ((unsigned long)((n) / 4000000))
 struct task_struct *ukernel_kthread_run(int (*fn)(void *), void *arg);
 #define kthread_run(fn, arg, name, ...) ukernel_kthread_run((fn), (arg))
 #define kthread_stop(t) ((void)(t), 0)
