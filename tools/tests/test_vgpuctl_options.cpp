@@ -19,8 +19,8 @@ TEST(VgpuctlOptions, AttachOptions) {
     EXPECT_EQ(o.devid, 2u);
     ASSERT_EQ(o.args.size(), 1u);
     EXPECT_EQ(o.args[0], "guest");
-    ASSERT_EQ(o.quotas.count("quota-devmem-mb"), 1u);
-    EXPECT_EQ(o.quotas.at("quota-devmem-mb"), "32");
+    ASSERT_EQ(o.settings.count("quota-devmem-mb"), 1u);
+    EXPECT_EQ(o.settings.at("quota-devmem-mb"), "32");
     EXPECT_EQ(parse_args({}).mode, "hp");
 }
 
@@ -46,7 +46,7 @@ TEST(VgpuctlConfig, DomainsWithTheirOptions) {
     EXPECT_EQ(c[0].options.mode, "naive");
     EXPECT_EQ(c[1].domain, "batch");
     EXPECT_EQ(c[1].options.mode, "hp");
-    EXPECT_EQ(c[1].options.quotas.at("quota-grant-pages"), "4096");
+    EXPECT_EQ(c[1].options.settings.at("quota-grant-pages"), "4096");
     EXPECT_EQ(c[2].options.devid, 1u);
 }
 

@@ -36,7 +36,7 @@ void attach_nodes(XenStore& xs, unsigned int domid, const Options& o) {
         xs.write(t, be + "/online", "1");
         xs.write(t, be + "/state", "1");
         xs.write(t, be + "/mode", o.mode);
-        for (const auto& [k, v] : o.quotas) xs.write(t, be + "/" + k, v);
+        for (const auto& [k, v] : o.settings) xs.write(t, be + "/" + k, v);
         xs.write(t, fe, "");
         xs.permissions(t, fe, domid, 0);
         xs.write(t, fe + "/backend", be);

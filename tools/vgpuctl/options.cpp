@@ -39,8 +39,28 @@ Options parse_args(const std::vector<std::string>& argv) {
         } else if (key == "--config") {
             o.config = value();
         } else if (key == "--quota-devmem-mb" || key == "--quota-hostmem-mb" || key == "--quota-contexts" ||
-                   key == "--quota-objects" || key == "--quota-grant-pages") {
-            o.quotas[key.substr(2)] = std::to_string(parse_uint(value(), key.c_str()));
+                   key == "--quota-objects" || key == "--quota-grant-pages" || key == "--quota-jobs") {
+            o.settings[key.substr(2)] = std::to_string(parse_uint(value(), key.c_str()));
+        } else if (key == "--weight") {
+            unsigned int w = parse_uint(value(), "--weight");
+            if (w < 1 || w > 1000) throw UsageError("--weight is 1..1000");
+            o.settings["weight"] = std::to_string(w);
+        } else if (key == "--cap") {
+            unsigned int c = parse_uint(value(), "--cap");
+            if (c > 100) throw UsageError("--cap is a percentage, 0 (none) to 100");
+            o.settings["cap"] = std::to_string(c);
+        } else if (key == "--json") {
+            o.json = true;
+        } else if (key == "--batch" || key == "-b") {
+            o.batch = true;
+        } else if (key == "--interval" || key == "-d") {
+            std::string v = value();
+            char* end = nullptr;
+            o.interval_s = std::strtod(v.c_str(), &end);
+            if (v.empty() || *end || !(o.interval_s >= 0.1 && o.interval_s <= 3600))
+                throw UsageError("--interval is 0.1 to 3600 seconds");
+        } else if (key == "--iterations" || key == "-n") {
+            o.iterations = parse_uint(value(), "--iterations");
         } else if (!a.empty() && a[0] == '-') {
             throw UsageError("unknown option " + a);
         } else {
@@ -48,6 +68,15 @@ Options parse_args(const std::vector<std::string>& argv) {
         }
     }
     return o;
+}
+
+std::string sysfs_attr_of(const std::string& key) {
+    if (key == "weight" || key == "cap") return "sched/" + key;
+    if (key.rfind("quota-", 0) != 0) throw UsageError("no sysfs attribute for " + key);
+    std::string a = "quota/" + key.substr(6);
+    for (auto& ch : a)
+        if (ch == '-') ch = '_';
+    return a;
 }
 
 std::vector<ConfigEntry> parse_config(std::istream& in, const std::string& name) {

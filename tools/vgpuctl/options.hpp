@@ -23,11 +23,21 @@ struct Options {
     unsigned int devid = 0;
     unsigned int timeout_s = 10;
     std::string config = "/etc/gpuvm/vgpu.conf";
-    std::map<std::string, std::string> quotas;  // XenStore key -> value
+    // The backend's settings: XenStore key -> value (quota-*, weight, cap).
+    std::map<std::string, std::string> settings;
+    bool json = false;             // stats, top: JSON for scripts
+    bool batch = false;            // top: lines, no screen control
+    double interval_s = 1.0;       // top: seconds between samples
+    unsigned int iterations = 0;   // top: samples to print; 0: until stopped
     std::vector<std::string> args;
 };
 
 unsigned int parse_uint(const std::string& s, const char* what);
+
+// Where sysfs shows the setting of XenStore key @key, relative to a
+// guest's backend device ("quota-devmem-mb" -> "quota/devmem_mb",
+// "weight" -> "sched/weight").
+std::string sysfs_attr_of(const std::string& key);
 
 // The options and arguments of a subcommand (argv after it).
 Options parse_args(const std::vector<std::string>& argv);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "clients.hpp"
 #include "nodes.hpp"
 #include "options.hpp"
 #include "watch.hpp"
@@ -42,6 +44,7 @@ using vgpuctl::UsageError;
 using vgpuctl::XenStore;
 
 constexpr const char* kSysfsDevices = "/sys/bus/xen-backend/devices";
+constexpr const char* kSysfsNative = "/sys/devices/platform/vgpu/native";
 constexpr int kStateClosed = 6;
 
 int attach(const Options& o) {
@@ -122,8 +125,29 @@ std::optional<std::string> sysfs_read(const std::filesystem::path& p) {
 
 // The guests' vGPUs from vgpu-back's sysfs attributes on their xenbus
 // devices (Documentation/admin-guide.rst), one block per device.
+// The domains' names, where XenStore can tell (a host without Xen has
+// only dom0).
+void name_clients(std::vector<vgpuctl::ClientStats>& clients) {
+    std::unique_ptr<XenStore> xs;
+    try {
+        xs = std::make_unique<XenStore>();
+    } catch (const std::exception&) {
+        return;
+    }
+    for (auto& c : clients)
+        if (c.domid)
+            if (auto n = xs->read("/local/domain/" + std::to_string(c.domid) + "/name")) c.name = *n;
+}
+
 int stats(const Options& o) {
     if (o.args.size() > 1) throw UsageError("stats takes at most one domain");
+    if (o.json) {
+        if (!o.args.empty()) throw UsageError("stats --json prints every client");
+        auto clients = vgpuctl::read_clients("/sys");
+        name_clients(clients);
+        std::printf("%s\n", vgpuctl::to_json(clients).c_str());
+        return 0;
+    }
     std::optional<unsigned int> only;
     if (o.args.size() == 1) {
         XenStore xs;
@@ -133,7 +157,7 @@ int stats(const Options& o) {
                                             "notify_out",    "grant_maps",   "grant_unmaps", "grants_mapped",
                                             "bytes_copied",  "objects",      "busy_ns",      "hangs",
                                             "banned",        "violations"};
-    static const char* const kQuotas[] = {"devmem_mb", "hostmem_mb", "contexts", "objects", "grant_pages"};
+    static const char* const kQuotas[] = {"devmem_mb", "hostmem_mb", "contexts", "objects", "grant_pages", "jobs"};
     std::vector<std::pair<std::pair<unsigned int, unsigned int>, std::filesystem::path>> devs;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(kSysfsDevices, ec)) {
@@ -154,8 +178,91 @@ int stats(const Options& o) {
         std::printf("  %-14s %u\n  %-14s %s\n", "devid", id.second, "mode", mode->c_str());
         for (const char* k : kQuotas)
             std::printf("  quota_%-8s %s\n", k, sysfs_read(dir / "quota" / k).value_or("-").c_str());
+        for (const char* k : {"weight", "cap"})
+            std::printf("  %-14s %s\n", k, sysfs_read(dir / "sched" / k).value_or("-").c_str());
     }
     if (only && devs.empty()) throw std::runtime_error("domain " + o.args[0] + " has no vgpu device");
+    return 0;
+}
+
+// Writes @value to the sysfs attribute @path, as vgpu-back checks it.
+void sysfs_write(const std::filesystem::path& path, const std::string& value) {
+    std::ofstream f(path);
+    if (!f) throw std::runtime_error("cannot open " + path.string() + ": " + std::strerror(errno));
+    f << value << std::flush;
+    if (!f) throw std::runtime_error("vgpu-back refused " + value + " for " + path.string() +
+                                     (errno ? std::string(": ") + std::strerror(errno) : ""));
+}
+
+// Changes a running vGPU's weight, cap or quotas (dom0: weight and cap of
+// its render-node clients).  sysfs applies them at once; vgpu-back keeps
+// a guest's in XenStore for its next connection.
+int set(const Options& o) {
+    if (o.args.size() != 1) throw UsageError("set takes one domain");
+    if (o.settings.empty()) throw UsageError("set needs --weight, --cap or --quota-*");
+    unsigned int domid = 0;
+    if (o.args[0] != "0" && o.args[0] != "Domain-0" && o.args[0] != "dom0") {
+        XenStore xs;
+        domid = domid_of(xs, o.args[0]);
+    }
+    std::filesystem::path dir;
+    if (domid == 0) {
+        dir = kSysfsNative;
+        for (const auto& [k, v] : o.settings)
+            if (k != "weight" && k != "cap")
+                throw UsageError("dom0's programs have per-program quotas (module parameters), not --" + k);
+    } else {
+        dir = std::filesystem::path(kSysfsDevices) /
+              ("vgpu-" + std::to_string(domid) + "-" + std::to_string(o.devid));
+        if (!std::filesystem::exists(dir / "mode"))
+            throw std::runtime_error("domain " + o.args[0] + " has no vgpu " + std::to_string(o.devid) +
+                                     " bound to vgpu-back");
+    }
+    for (const auto& [k, v] : o.settings) {
+        std::string attr = domid == 0 ? k : vgpuctl::sysfs_attr_of(k);
+        errno = 0;
+        sysfs_write(dir / attr, v);
+        std::printf("domain %u: %s = %s\n", domid, k.c_str(), v.c_str());
+    }
+    return 0;
+}
+
+// A live view of each client's share of the engine, like xentop.
+int top(const Options& o) {
+    if (!o.args.empty()) throw UsageError("top takes no argument");
+    using Clock = std::chrono::steady_clock;
+    auto t0 = Clock::now();
+    auto before = vgpuctl::read_clients("/sys");
+    auto tb = Clock::now();
+    for (unsigned int n = 0; o.iterations == 0 || n < o.iterations; n++) {
+        std::this_thread::sleep_until(tb + std::chrono::duration<double>(o.interval_s));
+        auto after = vgpuctl::read_clients("/sys");
+        auto ta = Clock::now();
+        name_clients(after);
+        double dt = std::chrono::duration<double>(ta - tb).count();
+        auto sh = vgpuctl::shares(before, after, dt);
+        if (o.json) {
+            std::printf("%s\n", vgpuctl::top_json(std::chrono::duration<double>(ta - t0).count(), dt, sh).c_str());
+        } else {
+            if (!o.batch) std::printf("\033[H\033[2J");
+            double total = 0;
+            for (const auto& s : sh) total += s.share;
+            std::printf("vgpuctl top: engine %.1f%% busy over %.2f s\n", 100 * total, dt);
+            std::printf("%-16s %5s %-6s %6s %4s %7s %9s %9s %5s %6s %5s\n", "NAME", "ID", "MODE", "WEIGHT", "CAP",
+                        "SHARE%", "DEVMEM_MB", "HOSTMEM_MB", "JOBS", "FAULTS", "HANGS");
+            for (const auto& s : sh) {
+                const auto& c = *s.client;
+                std::printf("%-16s %5u %-6s %6u %4s %7.1f %9.1f %9.1f %5llu %6llu %5llu\n", c.name.c_str(), c.domid,
+                            c.mode.c_str(), c.weight, c.cap ? std::to_string(c.cap).c_str() : "-", 100 * s.share,
+                            c.device_bytes / 1048576.0, c.host_bytes / 1048576.0,
+                            static_cast<unsigned long long>(c.jobs), static_cast<unsigned long long>(c.faults),
+                            static_cast<unsigned long long>(c.hangs));
+            }
+        }
+        std::fflush(stdout);
+        before = std::move(after);
+        tb = ta;
+    }
     return 0;
 }
 
@@ -163,14 +270,20 @@ void usage(std::FILE* out) {
     std::fprintf(out,
                  "Usage: vgpuctl <subcommand> [args]\n\n"
                  "GPUvm virtual GPU administration (dom0).\n\n"
-                 " attach <Domain> [--mode naive|hp] [--devid N] [--quota-devmem-mb N]\n"
-                 "        [--quota-hostmem-mb N] [--quota-contexts N] [--quota-objects N]\n"
-                 "        [--quota-grant-pages N]\n"
+                 " attach <Domain> [--mode naive|hp] [--devid N] [--weight 1..1000]\n"
+                 "        [--cap PERCENT] [--quota-devmem-mb N] [--quota-hostmem-mb N]\n"
+                 "        [--quota-contexts N] [--quota-objects N] [--quota-grant-pages N]\n"
+                 "        [--quota-jobs N]\n"
                  "                          give a running domain a virtual GPU\n"
+                 " set <Domain> [--devid N] [--weight N] [--cap P] [--quota-* N]\n"
+                 "                          change them while it runs (dom0: weight, cap)\n"
                  " detach <Domain> [--devid N] [--timeout SECONDS]\n"
                  "                          take it away; the guest's work gets an error\n"
                  " list                     list attached virtual GPUs\n"
-                 " stats [Domain]           per-guest counters of vgpu-back\n"
+                 " stats [Domain] [--json]  per-guest counters of vgpu-back (--json: every client)\n"
+                 " top [-b] [--json] [-d SECONDS] [-n N]\n"
+                 "                          each client's share of the GPU, memory, jobs,\n"
+                 "                          faults and hangs, refreshed every SECONDS (1)\n"
                  " watch [--config FILE]    keep FILE's vGPUs (default /etc/gpuvm/vgpu.conf)\n"
                  "                          attached to their domains as they start\n"
                  " help                     this text\n\n"
@@ -195,6 +308,8 @@ int main(int argc, char** argv) {
         if (cmd == "detach") return detach(o);
         if (cmd == "list") return list(o);
         if (cmd == "stats") return stats(o);
+        if (cmd == "set") return set(o);
+        if (cmd == "top") return top(o);
         if (cmd == "watch") return vgpuctl::watch(o);
         throw UsageError("unknown subcommand '" + cmd + "'");
     } catch (const UsageError& e) {
