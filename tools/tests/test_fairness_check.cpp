@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// The checks of `vgpu-bench fairness` (what the fairness scenario
+// asserts), on runs made up to pass and to fail.
+#include <gtest/gtest.h>
+
+#include "../vgpu-bench/fairness.hpp"
+
+namespace {
+
+bench::FairRun make_run(std::vector<std::vector<double>> windows, std::vector<unsigned int> weights = {},
+                        std::vector<unsigned int> caps = {}) {
+    bench::FairRun r;
+    r.name = "t";
+    size_t n = windows.front().size();
+    for (size_t c = 0; c < n; c++) {
+        r.clients.push_back("c" + std::to_string(c));
+        r.domids.push_back(static_cast<unsigned int>(c));
+    }
+    r.weights = weights.empty() ? std::vector<unsigned int>(n, 100) : weights;
+    r.caps = caps.empty() ? std::vector<unsigned int>(n, 0) : caps;
+    double t = 0;
+    for (auto& w : windows) {
+        r.windows.push_back({t, t + 1, w});
+        t += 1;
+    }
+    return r;
+}
+
+TEST(FairnessCheck, EqualSharesPass) {
+    auto r = make_run({{0.25, 0.24, 0.26, 0.25}, {0.24, 0.25, 0.25, 0.26}});
+    auto v = bench::check_equal(r, 4);
+    EXPECT_TRUE(v.pass) << v.why;
+    EXPECT_GT(v.jain, 0.999);
+}
+
+TEST(FairnessCheck, OneStarvedWindowFails) {
+    // Jain's mean stays high, but one window leaves a client at 80% of fair.
+    auto r = make_run({{0.25, 0.25, 0.25, 0.25}, {0.28, 0.26, 0.26, 0.2}, {0.25, 0.25, 0.25, 0.25}});
+    auto v = bench::check_equal(r, 4);
+    EXPECT_FALSE(v.pass);
+    EXPECT_NE(v.why.find("c3"), std::string::npos) << v.why;
+}
+
+TEST(FairnessCheck, MissingClientFails) {
+    auto r = make_run({{0.5, 0.5, 0.0, 0.0}});
+    EXPECT_FALSE(bench::check_equal(r, 4).pass);
+}
+
+TEST(FairnessCheck, WeightedShares) {
+    auto good = make_run({{1.0 / 7, 2.0 / 7, 4.0 / 7}}, {100, 200, 400});
+    EXPECT_TRUE(bench::check_weights(good).pass) << bench::check_weights(good).why;
+    auto bad = make_run({{0.2, 0.3, 0.5}}, {100, 200, 400});  // 0.2 is 40% over 1/7
+    EXPECT_FALSE(bench::check_weights(bad).pass);
+}
+
+TEST(FairnessCheck, Cap) {
+    EXPECT_TRUE(bench::check_cap(make_run({{0.26, 0, 0}, {0.24, 0, 0}}, {}, {25, 0, 0})).pass);
+    EXPECT_FALSE(bench::check_cap(make_run({{0.30, 0, 0}, {0.29, 0, 0}}, {}, {25, 0, 0})).pass);
+    EXPECT_FALSE(bench::check_cap(make_run({{0.25, 0.3, 0}}, {}, {25, 0, 0})).pass);  // not alone
+}
+
+TEST(FairnessCheck, StopRedistributesInTheNextWindow) {
+    auto r = make_run({{0.25, 0.25, 0.25, 0.25}, {0.3, 0.3, 0.3, 0.1}, {0.33, 0.33, 0.33, 0.0}});
+    r.stop_at = 1.2;  // during window 1: window 2 is the first after it
+    EXPECT_TRUE(bench::check_stop(r, 3).pass) << bench::check_stop(r, 3).why;
+    auto slow = make_run({{0.25, 0.25, 0.25, 0.25}, {0.3, 0.3, 0.3, 0.1}, {0.25, 0.25, 0.25, 0.25}});
+    slow.stop_at = 1.2;  // the stopped client still runs a whole window later
+    EXPECT_FALSE(bench::check_stop(slow, 3).pass);
+    auto late = make_run({{0.25, 0.25, 0.25, 0.25}});
+    late.stop_at = 0.5;  // no window after it
+    EXPECT_FALSE(bench::check_stop(late, 3).pass);
+}
+
+TEST(FairnessCheck, JsonHasWhatResultsJsonNeeds) {
+    auto r = make_run({{0.5, 0.5}});
+    auto j = bench::fair_json(r, bench::check_equal(r, 2));
+    for (const char* k : {"\"name\":", "\"clients\":", "\"weights\":", "\"caps\":", "\"shares\":", "\"jain\":"})
+        EXPECT_NE(j.find(k), std::string::npos) << k << " in " << j;
+}
+
+}  // namespace

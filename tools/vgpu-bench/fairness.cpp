@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+#include "fairness.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "clients.hpp"
+
+namespace bench {
+namespace {
+
+double mean_share(const FairRun& r, size_t c) {
+    double s = 0;
+    for (const auto& w : r.windows) s += w.shares[c];
+    return r.windows.empty() ? 0 : s / static_cast<double>(r.windows.size());
+}
+
+FairVerdict base(const FairRun& r) {
+    FairVerdict v;
+    for (size_t c = 0; c < r.clients.size(); c++) v.shares.push_back(mean_share(r, c));
+    return v;
+}
+
+void fail(FairVerdict& v, const std::string& why) {
+    if (v.pass) v.why = why;
+    v.pass = false;
+}
+
+std::string pct(double x) {
+    char b[32];
+    std::snprintf(b, sizeof(b), "%.1f%%", 100 * x);
+    return b;
+}
+
+}  // namespace
+
+std::vector<size_t> active_clients(const FairRun& r) {
+    std::vector<size_t> a;
+    for (size_t c = 0; c < r.clients.size(); c++)
+        if (mean_share(r, c) >= 0.02) a.push_back(c);
+    return a;
+}
+
+FairVerdict check_equal(const FairRun& r, size_t expect_clients) {
+    FairVerdict v = base(r);
+    auto act = active_clients(r);
+    if (act.size() != expect_clients)
+        fail(v, std::to_string(act.size()) + " clients used the engine, expected " + std::to_string(expect_clients));
+    v.min_fraction = 1e9;
+    double jsum = 0;
+    for (const auto& w : r.windows) {
+        std::vector<double> x;
+        double total = 0;
+        for (size_t c : act) {
+            x.push_back(w.shares[c]);
+            total += w.shares[c];
+        }
+        jsum += vgpuctl::jain(x);
+        double fair = act.empty() ? 0 : total / static_cast<double>(act.size());
+        for (size_t c : act) {
+            double f = fair > 0 ? w.shares[c] / fair : 0;
+            v.min_fraction = std::min(v.min_fraction, f);
+            if (f < 0.9)
+                fail(v, r.clients[c] + " had " + pct(w.shares[c]) + " in the window at " +
+                            std::to_string(static_cast<int>(w.start)) + " s, below 90% of the fair " + pct(fair));
+        }
+    }
+    v.jain = r.windows.empty() ? 0 : jsum / static_cast<double>(r.windows.size());
+    if (r.windows.empty()) fail(v, "no window");
+    if (v.jain < 0.99) fail(v, "Jain's index " + std::to_string(v.jain) + " < 0.99");
+    if (v.pass) v.why = "Jain " + std::to_string(v.jain) + ", least share " + pct(v.min_fraction) + " of fair";
+    return v;
+}
+
+FairVerdict check_weights(const FairRun& r, double tolerance) {
+    FairVerdict v = base(r);
+    auto act = active_clients(r);
+    double wsum = 0, total = 0;
+    for (size_t c : act) {
+        wsum += r.weights[c];
+        total += v.shares[c];
+    }
+    std::ostringstream sum;
+    for (size_t c : act) {
+        double target = total * r.weights[c] / wsum;
+        double rel = target > 0 ? v.shares[c] / target - 1 : 1;
+        sum << r.clients[c] << " weight " << r.weights[c] << ": " << pct(v.shares[c]) << " (target " << pct(target)
+            << ", " << (rel >= 0 ? "+" : "") << pct(rel) << ") ";
+        if (std::fabs(rel) > tolerance) fail(v, r.clients[c] + " off its weighted share: " + sum.str());
+    }
+    if (act.size() < 2) fail(v, "fewer than two clients used the engine");
+    if (v.pass) v.why = sum.str();
+    return v;
+}
+
+FairVerdict check_cap(const FairRun& r, double points) {
+    FairVerdict v = base(r);
+    auto act = active_clients(r);
+    if (act.size() != 1) {
+        fail(v, std::to_string(act.size()) + " clients used the engine, expected the capped one alone");
+        return v;
+    }
+    size_t c = act[0];
+    double cap = r.caps[c] / 100.0;
+    double worst = 0;
+    for (const auto& w : r.windows) worst = std::max(worst, std::fabs(w.shares[c] - cap));
+    std::string s = r.clients[c] + " capped at " + pct(cap) + ": mean " + pct(v.shares[c]) +
+                    ", farthest window " + pct(worst) + " off";
+    if (!r.caps[c]) fail(v, r.clients[c] + " has no cap");
+    if (std::fabs(v.shares[c] - cap) > points) fail(v, s);
+    if (v.pass) v.why = s;
+    return v;
+}
+
+FairVerdict check_stop(const FairRun& r, unsigned int stopped) {
+    FairVerdict v = base(r);
+    auto act = active_clients(r);
+    const FairWindow* w = nullptr;
+    for (const auto& x : r.windows)
+        if (x.start >= r.stop_at) {
+            w = &x;
+            break;
+        }
+    if (!w || r.stop_at < 0) {
+        fail(v, "no whole window after the stop");
+        return v;
+    }
+    double total = 0;
+    size_t others = 0;
+    for (size_t c : act) {
+        total += w->shares[c];
+        if (r.domids[c] != stopped) others++;
+    }
+    std::ostringstream s;
+    s << "window " << w->start << "-" << w->end << " s after the stop at " << r.stop_at << " s:";
+    for (size_t c : act) {
+        s << " " << r.clients[c] << " " << pct(w->shares[c]);
+        if (r.domids[c] == stopped) {
+            if (w->shares[c] > 0.05) fail(v, "");
+        } else if (others && w->shares[c] < 0.9 * total / static_cast<double>(others)) {
+            fail(v, "");
+        }
+    }
+    v.why = s.str();
+    return v;
+}
+
+std::string fair_json(const FairRun& r, const FairVerdict& v) {
+    std::ostringstream o;
+    o.precision(5);
+    auto list = [&](const auto& xs, bool quote) {
+        o << "[";
+        for (size_t i = 0; i < xs.size(); i++) {
+            if (i) o << ",";
+            if (quote) o << "\"" << xs[i] << "\"";
+            else o << xs[i];
+        }
+        o << "]";
+    };
+    o << "{\"name\":\"" << r.name << "\",\"clients\":";
+    list(r.clients, true);
+    o << ",\"domids\":";
+    list(r.domids, false);
+    o << ",\"weights\":";
+    list(r.weights, false);
+    o << ",\"caps\":";
+    list(r.caps, false);
+    o << ",\"shares\":";
+    list(v.shares, false);
+    o << ",\"jain\":" << v.jain << ",\"pass\":" << (v.pass ? "true" : "false");
+    if (r.stop_at >= 0) o << ",\"stop_at\":" << r.stop_at;
+    o << ",\"windows\":[";
+    for (size_t i = 0; i < r.windows.size(); i++) {
+        o << (i ? "," : "") << "{\"t\":" << r.windows[i].start << ",\"shares\":";
+        list(r.windows[i].shares, false);
+        o << "}";
+    }
+    o << "]}";
+    return o.str();
+}
+
+}  // namespace bench

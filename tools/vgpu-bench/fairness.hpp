@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// vgpu-bench fairness: samples each client's engine time from vgpu-back's
+// sysfs (through vgpuctl's reader) over 1-second windows and checks the
+// scheduler against what the host asked for: equal shares, shares by
+// weight, a cap, or a client's share given to the others once it stops.
+// The checks are apart from the sampling, for GoogleTest.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace bench {
+
+struct FairWindow {
+    double start = 0, end = 0;   // seconds since the first sample
+    std::vector<double> shares;  // per client of the run, 0..1 of the window
+};
+
+struct FairRun {
+    std::string name;
+    std::vector<std::string> clients;
+    std::vector<unsigned int> domids, weights, caps;
+    std::vector<FairWindow> windows;
+    double stop_at = -1;  // "stop": when the stop command returned
+};
+
+struct FairVerdict {
+    bool pass = true;
+    std::string why;             // the first failed check, or a summary
+    double jain = 0;             // mean over the windows, of the active clients
+    double min_fraction = 0;     // least share in any window over the fair share
+    std::vector<double> shares;  // mean per client
+};
+
+// Clients that used the engine: mean share at least 2% over the run.
+std::vector<size_t> active_clients(const FairRun& r);
+
+// Every active client has an equal share (there are @expect_clients):
+// Jain's index averaged over the windows >= 0.99, and none below 90% of
+// the fair share (the windows' engine time split evenly) in any window.
+FairVerdict check_equal(const FairRun& r, size_t expect_clients);
+// Shares in proportion to the active clients' weights, each mean within
+// +-@tolerance (relative) of its target.
+FairVerdict check_weights(const FairRun& r, double tolerance = 0.05);
+// The one active client's mean share within +-@points of its cap.
+FairVerdict check_cap(const FairRun& r, double points = 0.02);
+// In the first window that starts after r.stop_at, client @stopped has
+// at most 5% and each other active client at least 90% of the engine
+// time the window had split evenly among them.
+FairVerdict check_stop(const FairRun& r, unsigned int stopped);
+
+// {"name":..., "clients":[...], "weights":[...], "caps":[...],
+//  "shares":[...], "jain":..., "pass":..., "windows":[{"t":...,"shares":[...]}]}
+std::string fair_json(const FairRun& r, const FairVerdict& v);
+
+}  // namespace bench

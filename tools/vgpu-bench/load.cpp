@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+#include "load.hpp"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "kernels.hpp"
+#include "vgpu/asm.hpp"
+
+namespace bench {
+
+std::string SpinResult::json() const {
+    char b[160];
+    std::snprintf(b, sizeof(b), "{\"workload\":\"spin\",\"launches\":%llu,\"seconds\":%.3f}",
+                  static_cast<unsigned long long>(launches), seconds);
+    return b;
+}
+
+SpinResult spin(const std::shared_ptr<vgpu::Device>& dev, const SpinOptions& o) {
+    struct Lane {
+        vgpu::Context ctx;
+        vgpu::Module mod;
+        vgpu::Buffer out;
+        vgpu::Kernel k;
+        std::deque<std::shared_ptr<vgpu::Fence>> inflight;
+        explicit Lane(const std::shared_ptr<vgpu::Device>& d)
+            : ctx(d), mod(ctx, vgpu::assemble(kAluKernel, "spin")), out(ctx, 4 * 64 * 8, vgpu::Domain::Device),
+              k(mod.kernel("alu")) {}
+    };
+    std::vector<std::unique_ptr<Lane>> lanes;
+    for (unsigned int i = 0; i < o.contexts; i++) lanes.push_back(std::make_unique<Lane>(dev));
+    using Clock = std::chrono::steady_clock;
+    auto t0 = Clock::now();
+    auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+    SpinResult r;
+    while (Clock::now() < end) {
+        for (auto& l : lanes) {
+            while (l->inflight.size() < o.depth) {
+                l->inflight.push_back(l->ctx.launch(l->k, {4}, {64}, {o.iterations, l->out}));
+                r.launches++;
+            }
+        }
+        // Wait for the oldest launch of the first lane; the others keep
+        // their queues meanwhile.
+        for (auto& l : lanes) {
+            while (!l->inflight.empty() && l->inflight.front()->status() != 0) {
+                if (l->inflight.front()->status() < 0) l->ctx.check();
+                l->inflight.pop_front();
+            }
+        }
+        auto& first = lanes.front()->inflight;
+        if (first.size() >= o.depth && !first.front()->wait(std::chrono::seconds(60)))
+            throw std::runtime_error("spin: a launch did not complete in 60 s");
+    }
+    for (auto& l : lanes) l->ctx.synchronize();
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return r;
+}
+
+unsigned int hog(const std::shared_ptr<vgpu::Device>& dev, double hold_s, unsigned int limit_mib) {
+    vgpu::Context ctx(dev);
+    std::vector<std::unique_ptr<vgpu::Buffer>> held;
+    for (unsigned int i = 0; i < limit_mib; i++) {
+        try {
+            held.push_back(std::make_unique<vgpu::Buffer>(ctx, 1 << 20, vgpu::Domain::Device));
+        } catch (const vgpu::Error& e) {
+            if (e.code() != EDQUOT) throw;
+            std::printf("hog: %zu MiB, then EDQUOT\n", held.size());
+            std::fflush(stdout);
+            std::this_thread::sleep_for(std::chrono::duration<double>(hold_s));
+            return static_cast<unsigned int>(held.size());
+        }
+    }
+    throw std::runtime_error("hog: no quota stopped it at " + std::to_string(limit_mib) + " MiB");
+}
+
+}  // namespace bench
