@@ -59,7 +59,9 @@ struct vgpu_bo {
  *
  * All are sums except @slice_max_ns, the longest time slice the engine
  * has run (written by the scheduler thread only): how far the engine
- * overruns timeslice_ms, measured.
+ * overruns timeslice_ms, measured.  @busy_ns is the engine time charged
+ * to the clients; @stalled_ns the wall time of slices beyond what a
+ * slice is charged (see vgpu_sched_charge()).
  */
 struct vgpu_stats {
 	atomic64_t objects;
@@ -71,6 +73,7 @@ struct vgpu_stats {
 	atomic64_t commands;
 	atomic64_t completed;
 	atomic64_t busy_ns;
+	atomic64_t stalled_ns;
 	atomic64_t faults;
 	atomic64_t hangs;
 	atomic64_t cancelled;

@@ -30,6 +30,7 @@ static const struct {
 	VGPU_STAT_FIELD(completed),
 	VGPU_STAT_FIELD(cancelled),
 	VGPU_STAT_FIELD(busy_ns),
+	VGPU_STAT_FIELD(stalled_ns),
 	VGPU_STAT_FIELD(faults),
 	VGPU_STAT_FIELD(hangs),
 	VGPU_STAT_FIELD(slice_max_ns),

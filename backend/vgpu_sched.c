@@ -458,6 +458,28 @@ static struct vgpu_job *vgpu_sched_pick(u64 *wake)
 	return job;
 }
 
+/**
+ * vgpu_sched_charge() - the engine time a slice is charged
+ * @busy: its wall time, measured around run()
+ * @budget: its budget, U64_MAX on an engine that cannot preempt
+ *
+ * A preemptible engine returns within its budget plus one bounded unit
+ * of work (vgpu_engine.h), so a slice that took more than twice its
+ * budget lost its CPU meanwhile (preempted in dom0, its vCPU descheduled
+ * by the hypervisor, or the whole machine stalled): that time is not the
+ * client's work and charging it would take it out of the client's next
+ * turns.  It is counted apart (stalled_ns).  A job on an engine that
+ * cannot preempt is charged whole.
+ *
+ * Return: the time to charge, ns.
+ */
+static u64 vgpu_sched_charge(u64 busy, u64 budget)
+{
+	if (budget != U64_MAX && busy > 2 * budget)
+		return 2 * budget;
+	return busy;
+}
+
 static void vgpu_sched_run_slice(struct vgpu_job *job)
 {
 	struct vgpu_ctx *ctx = job->ctx;
@@ -466,7 +488,7 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	enum vgpu_job_status st;
 	bool dead, ban = false;
 	int err = 0;
-	u64 t0, busy;
+	u64 t0, busy, charge;
 	u64 budget = U64_MAX;	/* an engine that cannot preempt: the job */
 
 	if (e->flags & VGPU_ENGINE_PREEMPTIBLE)
@@ -476,7 +498,10 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	st = e->ops->run(e, ctx->ectx, &job->ej, budget);
 	busy = ktime_get_ns() - t0;
 	mutex_unlock(&ctx->vm_lock);
-	VGPU_STAT(c, busy_ns, busy);
+	charge = vgpu_sched_charge(busy, budget);
+	VGPU_STAT(c, busy_ns, charge);
+	if (busy > charge)
+		VGPU_STAT(c, stalled_ns, busy - charge);
 	/* Only this thread writes the maxima. */
 	if (busy > atomic64_read(&c->stats.slice_max_ns))
 		atomic64_set(&c->stats.slice_max_ns, busy);
@@ -484,8 +509,8 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 		atomic64_set(&vgpu_global_stats.slice_max_ns, busy);
 
 	spin_lock(&vgpu_sched.lock);
-	vgpu_fair_charge(&c->group->fair, busy, t0 + busy);
-	vgpu_fair_charge(&ctx->fair, busy, t0 + busy);
+	vgpu_fair_charge(&c->group->fair, charge, t0 + busy);
+	vgpu_fair_charge(&ctx->fair, charge, t0 + busy);
 	vgpu_sched.running = NULL;
 	dead = ctx->dead;
 	switch (st) {
@@ -560,7 +585,6 @@ bool vgpu_sched_run_once(void)
 static int vgpu_sched_thread(void *unused)
 {
 	while (!kthread_should_stop()) {
-		long timeout = MAX_SCHEDULE_TIMEOUT;
 		u64 wake, now;
 		struct vgpu_job *job = vgpu_sched_pick(&wake);
 
@@ -569,14 +593,19 @@ static int vgpu_sched_thread(void *unused)
 			cond_resched();
 			continue;
 		}
-		if (wake != U64_MAX) {	/* a capped group earns its time back */
-			now = ktime_get_ns();
-			timeout = wake > now ? nsecs_to_jiffies(wake - now) + 1 : 1;
-		}
-		wait_event_interruptible_timeout(vgpu_sched.wq,
+		if (wake == U64_MAX) {
+			wait_event_interruptible(vgpu_sched.wq,
 						 atomic_xchg(&vgpu_sched.kicked, 0) ||
-						 kthread_should_stop(),
-						 timeout);
+						 kthread_should_stop());
+			continue;
+		}
+		/* A capped group earns its time back at @wake (an hrtimer). */
+		now = ktime_get_ns();
+		if (wake > now)
+			wait_event_interruptible_hrtimeout(vgpu_sched.wq,
+							   atomic_xchg(&vgpu_sched.kicked, 0) ||
+							   kthread_should_stop(),
+							   ns_to_ktime(wake - now));
 	}
 	return 0;
 }

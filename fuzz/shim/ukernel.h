@@ -238,9 +238,8 @@ typedef struct { int unused; } wait_queue_head_t;
 #define cond_resched() do { } while (0)
 #define kthread_should_stop() true
 #define wait_event_interruptible(w, cond) ({ (void)(cond); 0; })
-#define wait_event_interruptible_timeout(w, cond, t) ({ (void)(cond); (void)(t); 0L; })
-#define MAX_SCHEDULE_TIMEOUT LONG_MAX
-#define nsecs_to_jiffies(n) ((unsigned long)((n) / 4000000))
+#define wait_event_interruptible_hrtimeout(w, cond, t) ({ (void)(cond); (void)(t); 0; })
+#define ns_to_ktime(n) ((s64)(n))
 struct task_struct *ukernel_kthread_run(int (*fn)(void *), void *arg);
 #define kthread_run(fn, arg, name, ...) ukernel_kthread_run((fn), (arg))
 #define kthread_stop(t) ((void)(t), 0)

@@ -16,22 +16,26 @@ start_xen() {
 
 XL=/usr/lib/xen-4.17/bin/xl
 
-# Starts guest "guest" running the guest half of scenario $1.
-start_guest() {
-	cat > /etc/xen/guest.cfg <<CFG
-name = "guest"
+# start_named_guest NAME SCENARIO [ROLE]: starts guest NAME running the
+# guest half of SCENARIO (ROLE: gpuvm.role= on its command line).
+start_named_guest() {
+	cat > /etc/xen/$1.cfg <<CFG
+name = "$1"
 type = "pv"
 kernel = "/boot/vmlinuz"
 ramdisk = "/boot/domu-initrd.gz"
-extra = "console=hvc0 quiet gpuvm.scenario=$1"
+extra = "console=hvc0 quiet gpuvm.scenario=$2 gpuvm.role=${3:-none}"
 memory = 320
 vcpus = 1
 on_poweroff = "destroy"
 on_crash = "destroy"
 CFG
-	$XL create /etc/xen/guest.cfg >/tmp/xl-create.log 2>&1 ||
-		{ cat /tmp/xl-create.log; return 1; }
+	$XL create /etc/xen/$1.cfg >/tmp/xl-create-$1.log 2>&1 ||
+		{ cat /tmp/xl-create-$1.log; return 1; }
 }
+
+# Starts guest "guest" running the guest half of scenario $1.
+start_guest() { start_named_guest guest "$1"; }
 
 GUEST_LOG=/var/log/xen/console/guest-guest.log
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <map>
 #include <sstream>
 
 #include "clients.hpp"
@@ -170,7 +172,9 @@ std::string fair_json(const FairRun& r, const FairVerdict& v) {
     list(r.caps, false);
     o << ",\"shares\":";
     list(v.shares, false);
-    o << ",\"jain\":" << v.jain << ",\"pass\":" << (v.pass ? "true" : "false");
+    std::string why;
+    for (char ch : v.why) why += ch == '"' || ch == '\\' ? '\'' : ch;
+    o << ",\"jain\":" << v.jain << ",\"pass\":" << (v.pass ? "true" : "false") << ",\"summary\":\"" << why << "\"";
     if (r.stop_at >= 0) o << ",\"stop_at\":" << r.stop_at;
     o << ",\"windows\":[";
     for (size_t i = 0; i < r.windows.size(); i++) {
@@ -180,6 +184,61 @@ std::string fair_json(const FairRun& r, const FairVerdict& v) {
     }
     o << "]}";
     return o.str();
+}
+
+std::string fair_dat(const FairRun& r) {
+    std::ostringstream o;
+    o.precision(5);
+    o << "FAIRHDR " << r.name;
+    for (const auto& c : r.clients) {
+        std::string n = c;
+        std::replace(n.begin(), n.end(), ' ', '_');
+        o << " " << n;
+    }
+    o << "\n";
+    for (const auto& w : r.windows) {
+        o << "FAIRDAT " << r.name << " " << w.start;
+        for (double s : w.shares) o << " " << s;
+        o << "\n";
+    }
+    return o.str();
+}
+
+std::vector<std::string> write_fairness(std::istream& in, const std::string& dir) {
+    std::vector<std::string> runs, order;
+    std::map<std::string, std::vector<std::string>> hdr;
+    std::map<std::string, std::ostringstream> dat;
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream w(line);
+        std::string tag, name;
+        w >> tag >> name;
+        if (!line.empty() && line[0] == '{') {
+            runs.push_back(line);
+        } else if (tag == "FAIRHDR") {
+            order.push_back(name);
+            for (std::string c; w >> c;) hdr[name].push_back(c);
+        } else if (tag == "FAIRDAT") {
+            std::string rest;
+            std::getline(w, rest);
+            dat[name] << rest << "\n";
+        }
+    }
+    std::ofstream gp(dir + "/fairness.gp");
+    size_t n = order.size();
+    gp << "set terminal pngcairo size 1200," << 360 * ((n + 1) / 2) << "\nset output 'fairness.png'\n"
+       << "set multiplot layout " << (n + 1) / 2 << ",2\nset yrange [0:1]\nset key outside right\n"
+       << "set xlabel 'seconds'\nset ylabel 'share of the engine'\nset grid\n";
+    for (const auto& name : order) {
+        std::ofstream(dir + "/fairness-" + name + ".dat") << dat[name].str();
+        gp << "set title '" << name << "'\nplot ";
+        const auto& cs = hdr[name];
+        for (size_t c = 0; c < cs.size(); c++)
+            gp << (c ? ", " : "") << "'fairness-" << name << ".dat' using 1:" << c + 2 << " with linespoints title '"
+               << cs[c] << "'";
+        gp << "\n";
+    }
+    gp << "unset multiplot\n";
+    return runs;
 }
 
 }  // namespace bench

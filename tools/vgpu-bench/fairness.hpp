@@ -8,6 +8,7 @@
 // The checks are apart from the sampling, for GoogleTest.
 #pragma once
 
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -54,5 +55,15 @@ FairVerdict check_stop(const FairRun& r, unsigned int stopped);
 // {"name":..., "clients":[...], "weights":[...], "caps":[...],
 //  "shares":[...], "jain":..., "pass":..., "windows":[{"t":...,"shares":[...]}]}
 std::string fair_json(const FairRun& r, const FairVerdict& v);
+
+// "FAIRDAT <name> <t> <share>..." per window and one "FAIRHDR <name>
+// <client>..." line before them: the plot's data, one line each.
+std::string fair_dat(const FairRun& r);
+
+// make bench: the runs' records (FAIRJSON lines without the prefix, and
+// FAIRHDR/FAIRDAT lines) from @in.  Writes fairness-<name>.dat and
+// fairness.gp (gnuplot: each client's share over time, one panel per
+// run) to @dir; returns the JSON objects for results.json's "fairness".
+std::vector<std::string> write_fairness(std::istream& in, const std::string& dir);
 
 }  // namespace bench

@@ -10,7 +10,7 @@
 //                       node (launch, submit_d1, submit_d32, h2d, d2h,
 //                       bind_64m, madd, matmul), each after a warm-up: one
 //                       JSON line per measurement, with the ring counters
-//   vgpu-bench report --out DIR [--kernel K] [--engine E] FILE...
+//   vgpu-bench report --out DIR [--kernel K] [--engine E] [--fairness F] FILE...
 //                       medians, min and max of the repetitions in FILEs:
 //                       DIR/results.json, DIR/results.md, plot data and a
 //                       gnuplot script
@@ -101,13 +101,14 @@ int rep(int argc, char** argv) {
 }
 
 int report(int argc, char** argv) {
-    std::string out, kernel = "unknown", engine = "vgpu-sim";
+    std::string out, kernel = "unknown", engine = "vgpu-sim", fair_file;
     std::stringstream all;
     for (int i = 2; i < argc; i++) {
         std::string a = argv[i];
         if (a == "--out" && i + 1 < argc) out = argv[++i];
         else if (a == "--kernel" && i + 1 < argc) kernel = argv[++i];
         else if (a == "--engine" && i + 1 < argc) engine = argv[++i];
+        else if (a == "--fairness" && i + 1 < argc) fair_file = argv[++i];
         else {
             std::ifstream f(a);
             if (!f) throw std::runtime_error("cannot read " + a);
@@ -117,6 +118,11 @@ int report(int argc, char** argv) {
     if (out.empty()) throw std::invalid_argument("report needs --out DIR");
     bench::Report r(all);
     if (r.rows.empty()) throw std::runtime_error("no samples");
+    if (!fair_file.empty()) {
+        std::ifstream f(fair_file);
+        if (!f) throw std::runtime_error("cannot read " + fair_file);
+        r.fairness = bench::write_fairness(f, out);
+    }
     std::ofstream j(out + "/results.json"), m(out + "/results.md");
     r.write_json(j, kernel, engine);
     r.write_markdown(m, kernel, engine);
@@ -218,7 +224,7 @@ int fairness(int argc, char** argv) {
     else if (expect == "cap") v = bench::check_cap(run);
     else if (expect == "stop") v = bench::check_stop(run, static_cast<unsigned int>(num(f, "stopped", 0)));
     else throw std::invalid_argument("--expect is equal, weights, cap or stop");
-    std::printf("FAIRJSON %s\n", bench::fair_json(run, v).c_str());
+    std::printf("FAIRJSON %s\n%s", bench::fair_json(run, v).c_str(), bench::fair_dat(run).c_str());
     std::printf("fairness %s: %s %s\n", run.name.c_str(), v.pass ? "PASS" : "FAIL", v.why.c_str());
     return v.pass ? 0 : 1;
 }
@@ -241,7 +247,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::cerr << "usage: vgpu-bench interp [ITERATIONS] | rep [--mode M] [--quick] [--only W,...] |\n"
-                 "                  report --out DIR [--kernel K] [--engine E] FILE... | wait-key KEY VALUE [S] |\n"
+                 "                  report --out DIR [--kernel K] [--engine E] [--fairness F] FILE... |\n"
+                 "                  wait-key KEY VALUE [S] |\n"
                  "                  spin [--mode M] [--contexts N] [--depth D] [--iterations I] [--seconds S] |\n"
                  "                  hog [--mode M] [--hold S] |\n"
                  "                  fairness --name N --expect equal|weights|cap|stop [--clients N] [--windows W]\n"

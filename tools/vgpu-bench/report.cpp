@@ -152,8 +152,27 @@ void Report::write_json(std::ostream& out, const std::string& kernel, const std:
             << ", \"bytes_copied\": " << fmt(r.bytes_copied, 1) << "}" << (i + 1 < rows.size() ? "," : "")
             << "\n";
     }
-    out << "]}\n";
+    out << "]";
+    if (!fairness.empty()) {
+        out << ",\n\"fairness\": [\n";
+        for (size_t i = 0; i < fairness.size(); i++)
+            out << "  " << fairness[i] << (i + 1 < fairness.size() ? "," : "") << "\n";
+        out << "]";
+    }
+    out << "}\n";
 }
+
+namespace {
+
+// A string field of a fairness run's JSON object ("" if absent).
+std::string json_field(const std::string& obj, const std::string& key) {
+    auto k = obj.find("\"" + key + "\":\"");
+    if (k == std::string::npos) return "";
+    k += key.size() + 4;
+    return obj.substr(k, obj.find('"', k) - k);
+}
+
+}  // namespace
 
 void Report::write_markdown(std::ostream& out, const std::string& kernel, const std::string& engine) const {
     out << "# vgpu-bench: native, naive and hp\n\nKernel " << kernel << ", engine " << engine
@@ -188,6 +207,10 @@ void Report::write_markdown(std::ostream& out, const std::string& kernel, const 
             << rate(p[2]) << " | " << ratio(p[1]) << " | " << ratio(p[2]) << " | " << cost(p[1]) << " | "
             << cost(p[2]) << " |\n";
     }
+    if (fairness.empty()) return;
+    out << "\n## Fairness\n\nThe fairness scenario: four clients saturating the engine, shares over 1-second"
+           " windows (fairness.png).\n\n| run | result |\n|---|---|\n";
+    for (const auto& f : fairness) out << "| " << json_field(f, "name") << " | " << json_field(f, "summary") << " |\n";
 }
 
 void Report::write_plots(const std::string& dir) const {

@@ -34,6 +34,9 @@ public:
     void write_plots(const std::string& dir) const;
 
     std::vector<Row> rows;
+    // The fairness scenario's runs, JSON objects (vgpu-bench fairness):
+    // results.json's "fairness" list; their summaries go in results.md.
+    std::vector<std::string> fairness;
 };
 
 }  // namespace bench
