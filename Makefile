@@ -66,9 +66,10 @@ fuzz:
 		grep -E "^(stat::|==|SUMMARY|INFO: Seed|Done)|ERROR|WARNING"; \
 		exit $${PIPESTATUS[0]}
 
-SCENARIOS ?= native naive hp hostile
+SCENARIOS ?= native naive hp hostile fairness@default
 SCENARIO ?=
-# Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12.
+# Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12;
+# SCENARIO@SERIES runs on that one only.
 KERNELS ?= default 6.12
 GPUVM_MODULES ?= tree
 e2e:

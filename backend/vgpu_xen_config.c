@@ -38,8 +38,7 @@ static const char *const vgpu_xen_cfg_keys[VGPU_XEN_CFG_NR] = {
  *
  * Return: 0, -ENOENT when absent, -EINVAL or -ERANGE.
  */
-int vgpu_xen_read_uint(const char *dir, const char *key,
-			      unsigned int *val)
+int vgpu_xen_read_uint(const char *dir, const char *key, unsigned int *val)
 {
 	char *s = xenbus_read(XBT_NIL, dir, key, NULL);
 	int ret;

@@ -3,9 +3,11 @@
 #
 # bench.sh bench|demo: make bench and make demo.  Boots the test bed once
 # (scenario bench: every workload, or demo: the short version), keeps
-# QEMU's console in build/<name>/console.log and shows the progress, then
+# QEMU's console in build/<name>/console-<name>.log and shows the progress, then
 # turns the measurements into build/<name>/results.json, results.md and
-# PNG plots (gnuplot).
+# PNG plots (gnuplot).  make bench boots it a second time for the
+# fairness scenario, whose runs go into results.json under "fairness"
+# and fairness.png.
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/tests/testbed/common.sh"
@@ -17,22 +19,35 @@ command -v gnuplot >/dev/null ||
 	die "installing gnuplot-nox"
 bash "$TOP/tests/testbed/prepare.sh" || die "preparing the test bed"
 
-log "booting the test bed for '$name'; console in $out/console.log"
-E2E_TIMEOUT=${E2E_TIMEOUT:-5400} bash "$TOP/tests/testbed/run.sh" "$name" > "$out/run.log" 2>&1 &
-pid=$!
-: > "$TB/console-$name.log"
-tail -n +1 -F "$TB/console-$name.log" 2>/dev/null |
-	grep --line-buffered -E "^(BENCH |E2E )" | sed -u 's/^/  /' &
-tailer=$!
-wait $pid
-rc=$?
-sleep 1
-kill $tailer 2>/dev/null
-cp "$TB/console-$name.log" "$out/console.log"
-[ $rc = 0 ] || { tail -n 5 "$out/run.log"; die "the $name scenario failed (console: $out/console.log)"; }
+# boot SCENARIO: runs it in the test bed, showing its progress; its
+# console ends in $out/console-SCENARIO.log.
+boot() {
+	log "booting the test bed for '$1'; console in $out/console-$1.log"
+	E2E_TIMEOUT=${E2E_TIMEOUT:-5400} bash "$TOP/tests/testbed/run.sh" "$1" > "$out/run-$1.log" 2>&1 &
+	local pid=$! rc tailer
+	: > "$TB/console-$1.log"
+	tail -n +1 -F "$TB/console-$1.log" 2>/dev/null |
+		grep --line-buffered -E "^(BENCH |E2E |fairness )" | sed -u 's/^/  /' &
+	tailer=$!
+	wait $pid
+	rc=$?
+	sleep 1
+	kill $tailer 2>/dev/null
+	cp "$TB/console-$1.log" "$out/console-$1.log"
+	[ $rc = 0 ] || { tail -n 5 "$out/run-$1.log"; die "the $1 scenario failed (console: $out/console-$1.log)"; }
+}
 
-grep -a '^BENCHJSON ' "$out/console.log" | sed 's/^BENCHJSON //' > "$out/raw.jsonl"
+boot "$name"
+fair=()
+if [ "$name" = bench ]; then
+	boot fairness
+	grep -a -E '^(FAIRJSON|FAIRHDR|FAIRDAT) ' "$out/console-fairness.log" | tr -d '\r' |
+		sed 's/^FAIRJSON //' > "$out/fairness.jsonl"
+	fair=(--fairness "$out/fairness.jsonl")
+fi
+
+grep -a '^BENCHJSON ' "$out/console-$name.log" | sed 's/^BENCHJSON //' > "$out/raw.jsonl"
 "$BUILD/user/vgpu-bench" report --out "$out" --kernel "$(cat "$TB/kernel-abi")" \
-	--engine vgpu-sim "$out/raw.jsonl" || die "vgpu-bench report"
-(cd "$out" && gnuplot plots.gp) || die "gnuplot"
-log "results: $out/results.json, $out/results.md, $out/h2d.png, $out/d2h.png, $out/costs.png"
+	--engine vgpu-sim "${fair[@]}" "$out/raw.jsonl" || die "vgpu-bench report"
+(cd "$out" && gnuplot plots.gp && { [ ! -f fairness.gp ] || gnuplot fairness.gp; }) || die "gnuplot"
+log "results: $out/results.json, $out/results.md, $out/h2d.png, $out/d2h.png, $out/costs.png${fair:+, $out/fairness.png}"

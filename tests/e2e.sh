@@ -3,7 +3,7 @@
 #
 # e2e.sh SCENARIO...: prepares the test bed for each kernel series in
 # $KERNELS ("default" is Debian's default kernel) and runs every scenario
-# on it; fails if any fails.
+# on it; fails if any fails.  SCENARIO@SERIES runs on that series only.
 set -uo pipefail
 here=$(dirname "$0")
 build=${BUILD:-$(cd "$here/.." && pwd)/build}
@@ -27,6 +27,12 @@ for k in ${KERNELS:-default}; do
 		continue
 	fi
 	for s in "$@"; do
+		case "$s" in
+		*@*)
+			[ "${s#*@}" = "${k:-default}" ] || continue
+			s=${s%@*}
+			;;
+		esac
 		if KSERIES=$k bash "$here/testbed/run.sh" "$s"; then
 			passed=$((passed + 1))
 		else
