@@ -42,9 +42,16 @@ wait_released 10 "a busy detach" objects contexts mappings
 
 vgpuctl attach guest --mode naive || fail "attach a third time"
 r=$(wait_guest "GUEST ready-for-restart" 120) || { show_guest_log; fail "$r"; }
+bedev=/sys/bus/xen-backend/devices/vgpu-$($XL domid guest)-0
+# Settings changed at run time outlive the connection, and vgpu-back.
+vgpuctl set guest --weight 300 --cap 60 --quota-contexts 9 >/dev/null || fail "vgpuctl set"
+[ "$(cat $bedev/sched/weight) $(cat $bedev/sched/cap) $(cat $bedev/quota/contexts)" = "300 60 9" ] ||
+	fail "vgpuctl set did not apply: $(cat $bedev/sched/weight $bedev/sched/cap $bedev/quota/contexts)"
+if vgpuctl set guest --weight 1001 2>/dev/null || echo 0 > $bedev/sched/weight 2>/dev/null; then
+	fail "a weight out of range was accepted"
+fi
 # A bound xenbus device pins its driver: unbind, reload, and the reloaded
 # backend probes the device again.
-bedev=/sys/bus/xen-backend/devices/vgpu-$($XL domid guest)-0
 echo "$(basename $bedev)" > $bedev/driver/unbind || fail "unbinding the backend device"
 # The unbind returns at once; the guest's client goes on vgpu-back's
 # workqueue, and until then it pins the engine.
@@ -54,6 +61,9 @@ lsmod | grep -q vgpu_sim && fail "rmmod vgpu-sim after the unbind"
 rmmod vgpu-back || fail "rmmod vgpu-back after the unbind"
 modprobe vgpu-sim watchdog_ms=1000 || fail "modprobe vgpu-sim again"
 guest_pass "GUEST restart: " 120
+[ "$(cat $bedev/sched/weight) $(cat $bedev/sched/cap) $(cat $bedev/quota/contexts)" = "300 60 9" ] ||
+	fail "settings lost across vgpu-back's reload: $(cat $bedev/sched/weight $bedev/sched/cap $bedev/quota/contexts)"
+echo "  ok  : weight 300, cap 60%, 9 contexts set at run time, kept across the reconnection"
 r=$(wait_guest "hold: holding" 120) || { show_guest_log; fail "hold did not start"; }
 echo "  guest: $r"
 wait_guest "GUEST old-holder: exiting" 60 >/dev/null || { show_guest_log; fail "no old holder"; }

@@ -4,6 +4,11 @@
 // The checks of `vgpu-bench fairness` (what the fairness scenario
 // asserts), on runs made up to pass and to fail.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "../vgpu-bench/fairness.hpp"
 
@@ -78,6 +83,28 @@ TEST(FairnessCheck, JsonHasWhatResultsJsonNeeds) {
     auto j = bench::fair_json(r, bench::check_equal(r, 2));
     for (const char* k : {"\"name\":", "\"clients\":", "\"weights\":", "\"caps\":", "\"shares\":", "\"jain\":"})
         EXPECT_NE(j.find(k), std::string::npos) << k << " in " << j;
+}
+
+TEST(FairnessCheck, BenchKeepsRunsAndPlotsThem) {
+    auto r = make_run({{0.5, 0.5}, {0.4, 0.6}});
+    r.clients = {"dom0", "domain 1"};
+    std::stringstream in;
+    in << bench::fair_json(r, bench::check_equal(r, 2)) << "\n" << bench::fair_dat(r) << "BENCH noise\n";
+    auto dir = std::filesystem::temp_directory_path() / ("fair-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    auto runs = bench::write_fairness(in, dir.string());
+    ASSERT_EQ(runs.size(), 1u);
+    EXPECT_EQ(runs[0].front(), '{');
+    std::ifstream dat(dir / "fairness-t.dat");
+    std::string l1, l2;
+    std::getline(dat, l1);
+    std::getline(dat, l2);
+    EXPECT_EQ(l1, " 0 0.5 0.5");
+    EXPECT_EQ(l2, " 1 0.4 0.6");
+    std::stringstream gp;
+    gp << std::ifstream(dir / "fairness.gp").rdbuf();
+    EXPECT_NE(gp.str().find("title 'domain-1'"), std::string::npos) << gp.str();
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

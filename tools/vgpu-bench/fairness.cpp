@@ -192,7 +192,7 @@ std::string fair_dat(const FairRun& r) {
     o << "FAIRHDR " << r.name;
     for (const auto& c : r.clients) {
         std::string n = c;
-        std::replace(n.begin(), n.end(), ' ', '_');
+        std::replace(n.begin(), n.end(), ' ', '-');
         o << " " << n;
     }
     o << "\n";
@@ -225,7 +225,7 @@ std::vector<std::string> write_fairness(std::istream& in, const std::string& dir
     }
     std::ofstream gp(dir + "/fairness.gp");
     size_t n = order.size();
-    gp << "set terminal pngcairo size 1200," << 360 * ((n + 1) / 2) << "\nset output 'fairness.png'\n"
+    gp << "set terminal pngcairo noenhanced size 1200," << 360 * ((n + 1) / 2) << "\nset output 'fairness.png'\n"
        << "set multiplot layout " << (n + 1) / 2 << ",2\nset yrange [0:1]\nset key outside right\n"
        << "set xlabel 'seconds'\nset ylabel 'share of the engine'\nset grid\n";
     for (const auto& name : order) {
