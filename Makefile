@@ -28,7 +28,7 @@ help:
 	@echo "make e2e        every test-bed scenario on each kernel (SCENARIO=, KERNELS=)"
 	@echo "make check      test-user + kunit + fuzz + deb (installed with apt) + e2e"
 	@echo "make demo       boot the test bed: native, naive and hp side by side (short)"
-	@echo "make bench      the full benchmark: build/bench/results.{json,md} and plots"
+	@echo "make bench      the full benchmark and the fairness scenario: build/bench/results.{json,md}, plots"
 	@echo "make deps       install the Debian packages the build needs"
 	@echo "make install    modules to /lib/modules/<kernel>/updates, tools and libvgpu to PREFIX ($(PREFIX))"
 	@echo "make uninstall  remove what make install put"
