@@ -22,7 +22,9 @@ N=fairness
 W=${FAIR_WINDOWS:-8}
 
 start_xen || fail "starting Xen's toolstack"
-modprobe vgpu-back || fail "modprobe vgpu-back"
+# 5 ms slices: a 1-second window holds about 50 of each of four
+# clients', so one slice more or less is 2% of a share, not 4%.
+modprobe vgpu-back timeslice_ms=5 || fail "modprobe vgpu-back"
 modprobe vgpu-sim vram_mb=256 watchdog_ms=20000 || fail "modprobe vgpu-sim"
 start_named_guest g1 fair many || fail "xl create g1"
 start_named_guest g2 fair one || fail "xl create g2"
