@@ -33,10 +33,22 @@
  *     quota-hostmem-mb  = "256"               optional: host-memory objects
  *     quota-contexts    = "16"                optional
  *     quota-objects     = "1024"              optional
+ *     quota-grant-pages = "65536"             optional: guest pages mapped
+ *                                             persistently in hp mode
+ *     quota-jobs        = "256"               optional: submissions in
+ *                                             flight
+ *     weight            = "100"               optional: the domain's share
+ *                                             of the GPU, 1..1000
+ *     cap               = "0"                 optional: the most of the
+ *                                             GPU it may use, percent
+ *                                             (0: no cap)
  *   Numbers are unsigned decimal, nothing else; a key that is present but
- *   malformed makes the backend refuse the connection (xenbus error node)
- *   instead of using a default.  Absent quota keys take vgpu-back's
- *   module parameters.
+ *   malformed, or out of range, makes the backend refuse the connection
+ *   (xenbus error node) instead of using a default.  Absent quota keys
+ *   take vgpu-back's module parameters.  The backend reads them at each
+ *   connection; when the host changes one at run time (sysfs, vgpuctl
+ *   set) the backend writes the new value to its key itself.  The
+ *   guest can read these keys, never write them.
  *   /local/domain/D/device/vgpu/0/
  *     backend           = "/local/domain/0/backend/vgpu/D/0"
  *     backend-id        = "0"
