@@ -242,6 +242,9 @@ int main(int argc, char** argv) {
         if (!std::strcmp(cmd, "fairness")) return fairness(argc, argv);
         if (!std::strcmp(cmd, "wait-key") && argc >= 4)
             return bench::xs_wait(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 600) ? 0 : 1;
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "vgpu-bench %s: %s\n", cmd, e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "vgpu-bench %s: %s\n", cmd, e.what());
         return 1;
