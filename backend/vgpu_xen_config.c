@@ -122,7 +122,7 @@ int vgpu_xen_cfg_get(struct vgpu_xen_be *be, unsigned int which, u32 *v)
  * Applies setting @which = @v to the device's connection (@c, may be
  * NULL) and domain.  Caller holds be->cfg_lock.  Return: 0, -EINVAL for
  * a weight or cap out of range, -ENOSPC for device memory the engine
- * cannot promise, -ERANGE for a value too large.
+ * cannot promise, -ERANGE for grant pages above INT_MAX.
  */
 static int vgpu_xen_cfg_apply(struct vgpu_xen_be *be, struct vgpu_client *c,
 			      unsigned int which, u32 v)
@@ -139,11 +139,6 @@ static int vgpu_xen_cfg_apply(struct vgpu_xen_be *be, struct vgpu_client *c,
 			return -ERANGE;
 		WRITE_ONCE(be->grant_quota, v);
 		return 0;
-	case VGPU_XEN_CFG_DEVMEM_MB:
-	case VGPU_XEN_CFG_HOSTMEM_MB:
-		if (v > (U32_MAX >> 1))
-			return -ERANGE;
-		break;
 	}
 	if (!c)
 		return 0;

@@ -49,8 +49,8 @@ SpinResult spin(const std::shared_ptr<vgpu::Device>& dev, const SpinOptions& o) 
         // Wait for the oldest launch of the first lane; the others keep
         // their queues meanwhile.
         for (auto& l : lanes) {
-            while (!l->inflight.empty() && l->inflight.front()->status() != 0) {
-                if (l->inflight.front()->status() < 0) l->ctx.check();
+            for (int st; !l->inflight.empty() && (st = l->inflight.front()->status()) != 0;) {
+                if (st < 0) l->ctx.check();
                 l->inflight.pop_front();
             }
         }
