@@ -133,6 +133,8 @@ struct drm_vgpu_ctx_destroy {
 #define DRM_VGPU_FAULT_MISALIGNED	3
 #define DRM_VGPU_FAULT_SHARED		4
 #define DRM_VGPU_FAULT_ILLEGAL		5
+/* The engine lost the context's state (its engine process ended). */
+#define DRM_VGPU_FAULT_ENGINE_LOST	6
 
 /**
  * struct drm_vgpu_ctx_status - DRM_IOCTL_VGPU_CTX_STATUS

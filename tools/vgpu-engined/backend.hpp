@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// backend.hpp - what vgpu-engined runs engine operations on.  The bridge
+// (bridge.cpp) decodes the requests of vgpu-uengine.ko and calls a
+// Backend; the interpreter (interp_backend.cpp) and an NVIDIA GPU
+// (cuda_backend.cpp) implement it.  The contract is backend/vgpu_engine.h
+// seen from userspace: ids instead of pointers, errno values instead of
+// kernel return codes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "vgpu_drm.h"
+
+namespace vgpu::engine {
+
+// What backs a mapped range: device memory of the backend, or host
+// memory the process can address (a window mmap()ed from the bridge).
+struct Backing {
+    uint64_t mem = 0;          // device memory id, when host == nullptr
+    uint64_t offset = 0;       // bytes into it
+    uint8_t* host = nullptr;   // host memory: the first byte of the range
+};
+
+enum class RunStatus { Done, Preempted, Faulted, TimedOut };
+
+// A job as the engine keeps it between the slices of its RUNs.
+struct Job {
+    std::vector<drm_vgpu_cmd> cmds;
+    uint32_t base = 0;          // index of cmds[0] in the submission
+    uint32_t next = 0;          // absolute index of the next command
+    __u64 cmd_done = 0;         // progress inside it (the kernel's u64)
+    uint64_t cmd_busy_ns = 0;   // engine time it has used (watchdog)
+    std::shared_ptr<void> state;  // backend state of a launch in progress
+};
+
+struct RunResult {
+    RunStatus status = RunStatus::Done;
+    uint64_t busy_ns = 0;
+    uint32_t fault_kind = 0;
+    uint64_t fault_addr = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string name() const = 0;
+    virtual uint64_t mem_size() const = 0;
+
+    // Each returns 0 or a positive errno.
+    virtual int ctx_create(uint64_t ctx) = 0;
+    virtual void ctx_destroy(uint64_t ctx) = 0;
+    virtual int mem_alloc(uint64_t mem, uint64_t size) = 0;
+    virtual void mem_free(uint64_t mem) = 0;
+    virtual int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) = 0;
+    virtual void unmap(uint64_t ctx, uint64_t va, uint64_t size) = 0;
+    // Runs @job's commands from job.next for @budget_ns at most (plus one
+    // bounded step), ending a command that has used @watchdog_ns.
+    virtual RunResult run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) = 0;
+    // Reads or writes device memory (tests and the self-test).
+    virtual int mem_read(uint64_t mem, uint64_t offset, void* dst, uint64_t size) = 0;
+    virtual int mem_write(uint64_t mem, uint64_t offset, const void* src, uint64_t size) = 0;
+};
+
+std::unique_ptr<Backend> make_interp_backend(uint64_t mem_size);
+// Throws vgpu::engine::Unavailable where there is no libcuda.so.1 or GPU.
+std::unique_ptr<Backend> make_cuda_backend(uint64_t mem_size, int device);
+
+struct Unavailable : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+}  // namespace vgpu::engine

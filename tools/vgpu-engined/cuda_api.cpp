@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// cuda_api.cpp - libcuda.so.1 loaded at run time (see cuda_api.hpp).
+#include "cuda_api.hpp"
+
+#include <dlfcn.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "backend.hpp"
+
+namespace vgpu::engine::cu {
+namespace {
+
+template <typename F>
+void sym(void* lib, F& f, const char* name) {
+    f = reinterpret_cast<F>(dlsym(lib, name));
+    if (!f)
+        throw Unavailable(std::string("libcuda.so.1 lacks ") + name);
+}
+
+Api load() {
+    void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        throw Unavailable(std::string("cannot load libcuda.so.1: ") + dlerror());
+    Api a{};
+    sym(lib, a.Init, "cuInit");
+    sym(lib, a.DeviceGet, "cuDeviceGet");
+    sym(lib, a.DeviceGetCount, "cuDeviceGetCount");
+    sym(lib, a.DeviceGetName, "cuDeviceGetName");
+    sym(lib, a.DeviceGetAttribute, "cuDeviceGetAttribute");
+    sym(lib, a.DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
+    sym(lib, a.DevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
+    sym(lib, a.CtxSetCurrent, "cuCtxSetCurrent");
+    sym(lib, a.MemAlloc, "cuMemAlloc_v2");
+    sym(lib, a.MemFree, "cuMemFree_v2");
+    sym(lib, a.MemcpyHtoD, "cuMemcpyHtoD_v2");
+    sym(lib, a.MemcpyDtoH, "cuMemcpyDtoH_v2");
+    sym(lib, a.MemcpyAsync, "cuMemcpyAsync");
+    sym(lib, a.MemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
+    sym(lib, a.MemsetD32Async, "cuMemsetD32Async");
+    sym(lib, a.MemsetD8, "cuMemsetD8_v2");
+    sym(lib, a.MemHostAlloc, "cuMemHostAlloc");
+    sym(lib, a.MemFreeHost, "cuMemFreeHost");
+    sym(lib, a.MemHostGetDevicePointer, "cuMemHostGetDevicePointer_v2");
+    sym(lib, a.MemHostRegister, "cuMemHostRegister_v2");
+    sym(lib, a.MemHostUnregister, "cuMemHostUnregister");
+    sym(lib, a.ModuleLoadDataEx, "cuModuleLoadDataEx");
+    sym(lib, a.ModuleGetFunction, "cuModuleGetFunction");
+    sym(lib, a.ModuleUnload, "cuModuleUnload");
+    sym(lib, a.LaunchKernel, "cuLaunchKernel");
+    sym(lib, a.StreamCreate, "cuStreamCreate");
+    sym(lib, a.StreamDestroy, "cuStreamDestroy_v2");
+    sym(lib, a.StreamQuery, "cuStreamQuery");
+    sym(lib, a.StreamSynchronize, "cuStreamSynchronize");
+    sym(lib, a.EventCreate, "cuEventCreate");
+    sym(lib, a.EventDestroy, "cuEventDestroy_v2");
+    sym(lib, a.EventRecord, "cuEventRecord");
+    sym(lib, a.EventSynchronize, "cuEventSynchronize");
+    sym(lib, a.EventElapsedTime, "cuEventElapsedTime");
+    sym(lib, a.GetErrorString, "cuGetErrorString");
+    CUresult r = a.Init(0);
+    if (r != CUDA_SUCCESS)
+        throw Unavailable("cuInit failed (" + std::to_string(r) + "): no usable NVIDIA GPU");
+    return a;
+}
+
+}  // namespace
+
+const Api& api() {
+    static std::once_flag once;
+    static Api a;
+    static std::string failure;
+    std::call_once(once, [] {
+        try {
+            a = load();
+        } catch (const Unavailable& e) {
+            failure = e.what();
+        }
+    });
+    if (!failure.empty())
+        throw Unavailable(failure);
+    return a;
+}
+
+std::string error(const char* what, CUresult r) {
+    const char* s = nullptr;
+    if (api().GetErrorString(r, &s) != CUDA_SUCCESS || !s)
+        s = "unknown error";
+    return std::string(what) + ": " + s + " (" + std::to_string(r) + ")";
+}
+
+void check(const char* what, CUresult r) {
+    if (r != CUDA_SUCCESS)
+        throw std::runtime_error(error(what, r));
+}
+
+}  // namespace vgpu::engine::cu

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// cuda_api.hpp - the part of the CUDA driver API vgpu-engined uses,
+// loaded at run time from libcuda.so.1, so that the program builds and
+// runs (with its other back end) where there is no CUDA and no GPU.  The
+// types and constants are the driver API's ABI (cuda.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace vgpu::engine::cu {
+
+using CUresult = int;
+using CUdevice = int;
+using CUdeviceptr = unsigned long long;
+struct CUctx_st;
+struct CUmod_st;
+struct CUfunc_st;
+struct CUstream_st;
+struct CUevent_st;
+using CUcontext = CUctx_st*;
+using CUmodule = CUmod_st*;
+using CUfunction = CUfunc_st*;
+using CUstream = CUstream_st*;
+using CUevent = CUevent_st*;
+
+constexpr CUresult CUDA_SUCCESS = 0;
+constexpr CUresult CUDA_ERROR_NOT_READY = 600;
+constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+constexpr int CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING = 41;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
+constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+constexpr unsigned CU_MEMHOSTALLOC_PORTABLE = 0x01, CU_MEMHOSTALLOC_DEVICEMAP = 0x02;
+constexpr unsigned CU_MEMHOSTREGISTER_PORTABLE = 0x01, CU_MEMHOSTREGISTER_DEVICEMAP = 0x02;
+constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
+constexpr int CU_JIT_THREADS_PER_BLOCK = 1;
+constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
+constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
+
+// Function table; the names are the driver's (versioned where it has _v2).
+struct Api {
+    CUresult (*Init)(unsigned);
+    CUresult (*DeviceGet)(CUdevice*, int);
+    CUresult (*DeviceGetCount)(int*);
+    CUresult (*DeviceGetName)(char*, int, CUdevice);
+    CUresult (*DeviceGetAttribute)(int*, int, CUdevice);
+    CUresult (*DevicePrimaryCtxRetain)(CUcontext*, CUdevice);
+    CUresult (*DevicePrimaryCtxRelease)(CUdevice);
+    CUresult (*CtxSetCurrent)(CUcontext);
+    CUresult (*MemAlloc)(CUdeviceptr*, size_t);
+    CUresult (*MemFree)(CUdeviceptr);
+    CUresult (*MemcpyHtoD)(CUdeviceptr, const void*, size_t);
+    CUresult (*MemcpyDtoH)(void*, CUdeviceptr, size_t);
+    CUresult (*MemcpyAsync)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
+    CUresult (*MemcpyHtoDAsync)(CUdeviceptr, const void*, size_t, CUstream);
+    CUresult (*MemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
+    CUresult (*MemsetD8)(CUdeviceptr, unsigned char, size_t);
+    CUresult (*MemHostAlloc)(void**, size_t, unsigned);
+    CUresult (*MemFreeHost)(void*);
+    CUresult (*MemHostGetDevicePointer)(CUdeviceptr*, void*, unsigned);
+    CUresult (*MemHostRegister)(void*, size_t, unsigned);
+    CUresult (*MemHostUnregister)(void*);
+    CUresult (*ModuleLoadDataEx)(CUmodule*, const void*, unsigned, int*, void**);
+    CUresult (*ModuleGetFunction)(CUfunction*, CUmodule, const char*);
+    CUresult (*ModuleUnload)(CUmodule);
+    CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                             CUstream, void**, void**);
+    CUresult (*StreamCreate)(CUstream*, unsigned);
+    CUresult (*StreamDestroy)(CUstream);
+    CUresult (*StreamQuery)(CUstream);
+    CUresult (*StreamSynchronize)(CUstream);
+    CUresult (*EventCreate)(CUevent*, unsigned);
+    CUresult (*EventDestroy)(CUevent);
+    CUresult (*EventRecord)(CUevent, CUstream);
+    CUresult (*EventSynchronize)(CUevent);
+    CUresult (*EventElapsedTime)(float*, CUevent, CUevent);
+    CUresult (*GetErrorString)(CUresult, const char**);
+};
+
+// Loads libcuda.so.1 once; throws vgpu::engine::Unavailable without it.
+const Api& api();
+// "cuFoo: CUDA_ERROR_..." for messages.
+std::string error(const char* what, CUresult r);
+// Throws std::runtime_error with error() unless @r is CUDA_SUCCESS.
+void check(const char* what, CUresult r);
+
+}  // namespace vgpu::engine::cu

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// interp_backend.cpp - the interpreter as an engine process back end:
+// the same code vgpu-sim runs in the kernel (common/vgpu_interp.c,
+// common/vgpu_pt.c), on device memory that is one block of this
+// process's memory.  It lets the test bed, which has no GPU, run the
+// whole path from a guest through vgpu-back and the bridge to a process.
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+
+extern "C" {
+#include "vgpu_interp.h"
+}
+#include "arena.hpp"
+#include "backend.hpp"
+
+namespace vgpu::engine {
+namespace {
+
+constexpr uint64_t kChunk = 1u << 16;         // interpreter work units per step
+constexpr uint64_t kMemChunk = 64 * 1024;     // bytes per copy/fill step
+
+uint64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+struct Launch {
+    vgpu_launch l{};
+    bool live = false;
+    ~Launch() {
+        if (live)
+            vgpu_launch_fini(&l);
+    }
+};
+
+struct Pt {
+    vgpu_pt pt;
+    Pt() { vgpu_pt_init(&pt); }
+    ~Pt() { vgpu_pt_fini(&pt); }
+    Pt(const Pt&) = delete;
+    Pt& operator=(const Pt&) = delete;
+};
+
+class InterpBackend final : public Backend {
+public:
+    explicit InterpBackend(uint64_t size) : size_(size), arena_(size) {
+        void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            throw std::runtime_error("interp: cannot reserve device memory");
+        vram_ = static_cast<uint8_t*>(p);
+    }
+    ~InterpBackend() override {
+        ctxs_.clear();
+        munmap(vram_, size_);
+    }
+    std::string name() const override { return "interp"; }
+    uint64_t mem_size() const override { return size_; }
+
+    int ctx_create(uint64_t ctx) override {
+        if (ctxs_.count(ctx))
+            return EEXIST;
+        ctxs_.emplace(ctx, std::make_unique<Pt>());
+        return 0;
+    }
+    void ctx_destroy(uint64_t ctx) override { ctxs_.erase(ctx); }
+    int mem_alloc(uint64_t mem, uint64_t size) override {
+        if (mems_.count(mem))
+            return EEXIST;
+        auto off = arena_.alloc(size);
+        if (!off)
+            return ENOSPC;
+        std::memset(vram_ + *off, 0, size);   // zeroed for each new owner
+        mems_[mem] = {*off, size};
+        return 0;
+    }
+    void mem_free(uint64_t mem) override {
+        auto it = mems_.find(mem);
+        if (it == mems_.end())
+            return;
+        arena_.free(it->second.first);
+        mems_.erase(it);
+    }
+    int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) override {
+        auto c = ctxs_.find(ctx);
+        if (c == ctxs_.end())
+            return ENOENT;
+        uint8_t* host = b.host;
+        if (!host) {
+            auto m = mems_.find(b.mem);
+            if (m == mems_.end() || b.offset > m->second.second || size > m->second.second - b.offset)
+                return EINVAL;
+            host = vram_ + m->second.first + b.offset;
+        }
+        return -vgpu_pt_map(&c->second->pt, va, host, size, perms);
+    }
+    void unmap(uint64_t ctx, uint64_t va, uint64_t size) override {
+        auto c = ctxs_.find(ctx);
+        if (c != ctxs_.end())
+            vgpu_pt_unmap(&c->second->pt, va, size);
+    }
+    RunResult run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) override;
+    int mem_read(uint64_t mem, uint64_t off, void* dst, uint64_t size) override {
+        auto m = mems_.find(mem);
+        if (m == mems_.end() || off > m->second.second || size > m->second.second - off)
+            return EINVAL;
+        std::memcpy(dst, vram_ + m->second.first + off, size);
+        return 0;
+    }
+    int mem_write(uint64_t mem, uint64_t off, const void* src, uint64_t size) override {
+        auto m = mems_.find(mem);
+        if (m == mems_.end() || off > m->second.second || size > m->second.second - off)
+            return EINVAL;
+        std::memcpy(vram_ + m->second.first + off, src, size);
+        return 0;
+    }
+
+private:
+    vgpu_run_result step(const vgpu_pt* pt, Job& job, const drm_vgpu_cmd& cmd, u64* addr, uint32_t* kind);
+
+    uint64_t size_;
+    Arena arena_;
+    uint8_t* vram_ = nullptr;
+    std::map<uint64_t, std::unique_ptr<Pt>> ctxs_;
+    std::map<uint64_t, std::pair<uint64_t, uint64_t>> mems_;  // id -> offset, size
+};
+
+vgpu_run_result InterpBackend::step(const vgpu_pt* pt, Job& job, const drm_vgpu_cmd& cmd, u64* addr,
+                                    uint32_t* kind) {
+    switch (cmd.op) {
+    case DRM_VGPU_CMD_COPY:
+        return vgpu_mem_copy(pt, cmd.dst, cmd.src, cmd.size, &job.cmd_done, kMemChunk, addr, kind);
+    case DRM_VGPU_CMD_FILL:
+        return vgpu_mem_fill(pt, cmd.dst, cmd.size, cmd.value, &job.cmd_done, kMemChunk, addr, kind);
+    case DRM_VGPU_CMD_LAUNCH: {
+        auto st = std::static_pointer_cast<Launch>(job.state);
+        if (!st) {
+            vgpu_launch_desc d{};
+            d.code_va = cmd.src;
+            d.shared_size = cmd.shared_size;
+            std::memcpy(d.grid, cmd.grid, sizeof(d.grid));
+            std::memcpy(d.block, cmd.block, sizeof(d.block));
+            std::memcpy(d.params, cmd.params, sizeof(d.params));
+            st = std::make_shared<Launch>();
+            if (vgpu_launch_init(&st->l, &d)) {
+                *kind = DRM_VGPU_FAULT_ILLEGAL;
+                *addr = cmd.src;
+                return VGPU_RUN_FAULT;
+            }
+            st->live = true;
+            job.state = st;
+        }
+        u64 n;
+        auto r = vgpu_launch_run(&st->l, pt, kChunk, &n);
+        if (r == VGPU_RUN_FAULT) {
+            *kind = st->l.fault_kind;
+            *addr = st->l.fault_addr;
+        }
+        return r;
+    }
+    default:
+        *kind = DRM_VGPU_FAULT_ILLEGAL;
+        *addr = 0;
+        return VGPU_RUN_FAULT;
+    }
+}
+
+// The loop of vgpu-sim's sim_run(), in this process.
+RunResult InterpBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) {
+    RunResult res;
+    auto c = ctxs_.find(ctx);
+    uint64_t start = now_ns(), last = start;
+
+    if (c == ctxs_.end()) {
+        res.status = RunStatus::Faulted;
+        res.fault_kind = DRM_VGPU_FAULT_ENGINE_LOST;
+        return res;
+    }
+    while (job.next - job.base < job.cmds.size()) {
+        const drm_vgpu_cmd& cmd = job.cmds[job.next - job.base];
+        u64 addr = 0;
+        uint32_t kind = 0;
+        auto r = step(&c->second->pt, job, cmd, &addr, &kind);
+        uint64_t now = now_ns();
+        job.cmd_busy_ns += now - last;
+        last = now;
+        if (r == VGPU_RUN_FAULT) {
+            job.state.reset();
+            res.status = RunStatus::Faulted;
+            res.fault_kind = kind;
+            res.fault_addr = addr;
+            break;
+        }
+        if (r == VGPU_RUN_DONE) {
+            job.state.reset();
+            job.next++;
+            job.cmd_done = 0;
+            job.cmd_busy_ns = 0;
+        } else if (job.cmd_busy_ns >= watchdog_ns) {
+            job.state.reset();
+            res.status = RunStatus::TimedOut;
+            break;
+        }
+        if (job.next - job.base < job.cmds.size() && now - start >= budget_ns) {
+            res.status = RunStatus::Preempted;
+            break;
+        }
+    }
+    res.busy_ns = now_ns() - start;
+    return res;
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> make_interp_backend(uint64_t mem_size) {
+    return std::make_unique<InterpBackend>(mem_size);
+}
+
+}  // namespace vgpu::engine

@@ -1,0 +1,620 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// ptx.cpp - vgpu-sim ISA to PTX (see ptx.hpp).  Every instruction becomes
+// a labelled sequence; the interpreter's semantics are in the comments
+// where PTX differs from it.
+#include "ptx.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+#include <deque>
+#include <set>
+#include <sstream>
+
+extern "C" {
+#include "vgpu_isa.h"
+#include "vgpu_pt.h"
+}
+
+namespace vgpu::engine {
+namespace {
+
+bool valid_op(uint32_t op) {
+    switch (op) {
+    case VGPU_OP_NOP ... VGPU_OP_BNZ:
+    case VGPU_OP_MOV ... VGPU_OP_LDP:
+    case VGPU_OP_ADD ... VGPU_OP_MAXU:
+    case VGPU_OP_ADDI ... VGPU_OP_SLTUI:
+    case VGPU_OP_FADD ... VGPU_OP_FSLE:
+    case VGPU_OP_LD_U8 ... VGPU_OP_ST_U64:
+    case VGPU_OP_LDS_U32 ... VGPU_OP_STS_U64:
+    case VGPU_OP_ATOM_ADD ... VGPU_OP_ATOM_FADD:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// An instruction the interpreter would refuse when it executes it.
+bool illegal(uint64_t w) {
+    uint32_t op = vgpu_insn_op(w);
+    int64_t imm = vgpu_insn_imm(w);
+    if (w & VGPU_INSN_MBZ_MASK || !valid_op(op))
+        return true;
+    if (op == VGPU_OP_S2R)
+        return static_cast<uint64_t>(imm) >= VGPU_SR_COUNT;
+    if (op == VGPU_OP_LDP)
+        return static_cast<uint64_t>(imm) >= VGPU_NUM_PARAMS;
+    return false;
+}
+
+uint64_t target(uint64_t pc, uint64_t w) {
+    return pc + static_cast<uint64_t>(static_cast<int64_t>(vgpu_insn_imm(w))) * VGPU_INSN_SIZE;
+}
+
+std::string hex(uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof(b), "0x%016" PRIX64, v);
+    return b;
+}
+
+class Emitter {
+public:
+    Emitter(const Program& p, int sm) : p_(p), sm_(sm) {
+        int i = 0;
+        for (auto& [pc, f] : p.insns)
+            label_[pc] = i++;
+    }
+    std::string run();
+
+private:
+    std::string L(uint64_t pc) { return "L" + std::to_string(label_.at(pc)); }
+    std::string R(int r) { return "%r" + std::to_string(r); }
+    void line(const std::string& s) { o_ << "\t" << s << ";\n"; }
+    void prologue();
+    void epilogue();
+    void insn(uint64_t pc, uint64_t w);
+    void branch(uint64_t pc, uint64_t to, const char* pred);
+    void fault_now(uint32_t kind, uint64_t addr);
+    void global(int ra, int32_t imm, int size, uint64_t need);
+    void shared(int ra, int32_t imm, int size);
+    void fop(const char* op, int rd, int ra, int rb);
+    void fminmax(bool max, int rd, int ra, int rb);
+    void canon(const char* f, int rd);
+
+    const Program& p_;
+    int sm_;
+    std::map<uint64_t, int> label_;
+    std::vector<std::pair<int, uint64_t>> backedges_;  // (id, target)
+    int uniq_ = 0;
+    std::ostringstream o_;
+};
+
+void Emitter::prologue() {
+    o_ << ".version 7.8\n.target sm_" << sm_ << "\n.address_size 64\n\n"
+       << ".extern .shared .align 16 .b8 smem[];\n\n"
+       << ".visible .entry vgpu_kernel(\n";
+    for (int i = 0; i < 8; i++)
+        o_ << "\t.param .u64 p" << i << ",\n";
+    o_ << "\t.param .u64 pt, .param .u64 ctl, .param .u64 stop, .param .u64 base,\n"
+       << "\t.param .u32 g0, .param .u32 g1, .param .u32 g2, .param .u32 shsz)\n{\n"
+       << "\t.reg .b64 %r<32>;\n\t.reg .b64 %s<12>;\n\t.reg .b64 %t<8>;\n\t.reg .b32 %w<6>;\n"
+       << "\t.reg .f32 %f<3>;\n\t.reg .pred %p<3>;\n\t.reg .pred %pT, %pF;\n"
+       << "\t.reg .b64 %pt, %ctl, %stop, %blk, %sb, %fa, %key, %tg0, %te0, %tg1, %te1;\n"
+       << "\t.reg .b32 %sh, %fk, %bc, %ph, %lt, %nt;\n";
+    line("ld.param.u64 %pt, [pt]");
+    line("ld.param.u64 %ctl, [ctl]");
+    line("ld.param.u64 %stop, [stop]");
+    line("ld.param.u64 %blk, [base]");
+    line("ld.param.u32 %sh, [shsz]");
+    line("setp.eq.u32 %pT, 0, 0");
+    line("setp.ne.u32 %pF, 0, 0");
+    // The linear block of this chunk and the interpreter's special registers.
+    line("mov.u32 %w0, %ctaid.x");
+    line("cvt.u64.u32 %t0, %w0");
+    line("add.u64 %blk, %blk, %t0");
+    line("ld.param.u32 %w0, [g0]");
+    line("cvt.u64.u32 %s9, %w0");
+    line("ld.param.u32 %w0, [g1]");
+    line("cvt.u64.u32 %s10, %w0");
+    line("ld.param.u32 %w0, [g2]");
+    line("cvt.u64.u32 %s11, %w0");
+    line("rem.u64 %s6, %blk, %s9");
+    line("div.u64 %t1, %blk, %s9");
+    line("rem.u64 %s7, %t1, %s10");
+    line("mul.lo.u64 %t2, %s9, %s10");
+    line("div.u64 %s8, %blk, %t2");
+    const char* sr[] = {"%tid.x", "%tid.y", "%tid.z", "%ntid.x", "%ntid.y", "%ntid.z"};
+    for (int i = 0; i < 6; i++) {
+        line(std::string("mov.u32 %w0, ") + sr[i]);
+        line("cvt.u64.u32 %s" + std::to_string(i) + ", %w0");
+    }
+    // Linear thread index (the interpreter's order) and threads per block.
+    line("mov.u32 %lt, %tid.z");
+    line("mov.u32 %w1, %ntid.y");
+    line("mad.lo.u32 %lt, %lt, %w1, %tid.y");
+    line("mov.u32 %w1, %ntid.x");
+    line("mad.lo.u32 %lt, %lt, %w1, %tid.x");
+    line("mov.u32 %nt, %ntid.x");
+    line("mov.u32 %w1, %ntid.y");
+    line("mul.lo.u32 %nt, %nt, %w1");
+    line("mov.u32 %w1, %ntid.z");
+    line("mul.lo.u32 %nt, %nt, %w1");
+    for (int i = 0; i < 32; i++)
+        line("mov.b64 " + R(i) + ", 0");
+    line("mov.b64 %tg0, -1");
+    line("mov.b64 %tg1, -1");
+    line("mov.b64 %te0, 0");
+    line("mov.b64 %te1, 0");
+    line("mov.u32 %bc, 0");
+    line("mov.u32 %ph, 0");
+    line("mov.u64 %sb, smem");
+    // Shared memory starts zeroed, as the interpreter's does.
+    line("setp.eq.u32 %p0, %sh, 0");
+    line("@%p0 bra $START");
+    line("mov.u32 %w0, %lt");
+    o_ << "$ZERO:\n";
+    line("setp.ge.u32 %p0, %w0, %sh");
+    line("@%p0 bra $ZDONE");
+    line("cvt.u64.u32 %t0, %w0");
+    line("add.u64 %t0, %t0, %sb");
+    line("mov.u32 %w1, 0");
+    line("st.shared.u8 [%t0], %w1");
+    line("add.u32 %w0, %w0, %nt");
+    line("bra $ZERO");
+    o_ << "$ZDONE:\n";
+    line("barrier.sync 0");
+    o_ << "$START:\n";
+    line("bra " + L(p_.entry));
+}
+
+void Emitter::epilogue() {
+    // Backward branches look at the stop word every 1024 times.
+    for (auto& [id, to] : backedges_) {
+        o_ << "$BE" << id << ":\n";
+        line("add.u32 %bc, %bc, 1");
+        line("and.b32 %w5, %bc, 1023");
+        line("setp.ne.u32 %p2, %w5, 0");
+        line("@%p2 bra " + L(to));
+        line("ld.volatile.global.u32 %w5, [%stop]");
+        line("setp.ne.u32 %p2, %w5, 0");
+        line("@%p2 bra $EXIT");
+        line("bra " + L(to));
+    }
+    o_ << "$MIS:\n";
+    line("mov.u32 %fk, " + std::to_string(VGPU_FAULT_MISALIGNED));
+    line("mov.b64 %fa, %t0");
+    line("bra $FAULT");
+    o_ << "$UNM:\n";
+    line("mov.u32 %fk, " + std::to_string(VGPU_FAULT_UNMAPPED));
+    line("mov.b64 %fa, %t0");
+    line("bra $FAULT");
+    o_ << "$PERM:\n";
+    line("mov.u32 %fk, " + std::to_string(VGPU_FAULT_PERM));
+    line("mov.b64 %fa, %t0");
+    line("bra $FAULT");
+    o_ << "$SHF:\n";
+    line("mov.u32 %fk, " + std::to_string(VGPU_FAULT_SHARED));
+    line("mov.b64 %fa, %t0");
+    // The first fault in the interpreter's order wins: least block, then
+    // barrier phase, then thread.
+    o_ << "$FAULT:\n";
+    line("shl.b64 %key, %blk, 16");
+    line("min.u32 %w0, %ph, 63");
+    line("shl.b32 %w0, %w0, 10");
+    line("or.b32 %w0, %w0, %lt");
+    line("cvt.u64.u32 %t1, %w0");
+    line("or.b64 %key, %key, %t1");
+    line("atom.global.min.u64 %t1, [%ctl], %key");
+    line("setp.ge.u64 %p0, %key, %t1");
+    line("@%p0 bra $FDONE");
+    o_ << "$FLOCK:\n";
+    line("mov.u32 %w2, 0");
+    line("mov.u32 %w3, 1");
+    line("atom.global.cas.b32 %w1, [%ctl+20], %w2, %w3");
+    line("setp.ne.u32 %p0, %w1, 0");
+    line("@%p0 bra $FLOCK");
+    line("ld.volatile.global.u64 %t1, [%ctl]");
+    line("setp.ne.u64 %p0, %t1, %key");
+    line("@%p0 bra $FUNLOCK");
+    line("st.volatile.global.u64 [%ctl+8], %fa");
+    line("st.volatile.global.u32 [%ctl+16], %fk");
+    o_ << "$FUNLOCK:\n";
+    line("membar.gl");
+    line("mov.u32 %w2, 0");
+    line("atom.global.exch.b32 %w1, [%ctl+20], %w2");
+    o_ << "$FDONE:\n";
+    line("mov.u32 %w1, " + std::to_string(kStopFault));
+    line("st.volatile.global.u32 [%stop], %w1");
+    o_ << "$EXIT:\n";
+    if (p_.has_barrier) {
+        // An exited thread keeps arriving at the block's barriers until
+        // every thread has exited: a barrier releases when every thread
+        // that has not exited has reached it, as in the interpreter.
+        o_ << "$XL:\n";
+        line("barrier.red.popc.u32 %w0, 0, %pF");
+        line("setp.ne.u32 %p0, %w0, 0");
+        line("@%p0 bra $XL");
+    }
+    line("ret");
+    o_ << "}\n";
+}
+
+void Emitter::branch(uint64_t pc, uint64_t to, const char* pred) {
+    std::string p = pred ? std::string("@") + pred + " " : "";
+    if (to <= pc) {
+        int id = uniq_++;
+        backedges_.push_back({id, to});
+        line(p + "bra $BE" + std::to_string(id));
+    } else {
+        line(p + "bra " + L(to));
+    }
+}
+
+void Emitter::fault_now(uint32_t kind, uint64_t addr) {
+    line("mov.u32 %fk, " + std::to_string(kind));
+    line("mov.b64 %fa, " + hex(addr));
+    line("bra $FAULT");
+}
+
+// %t0 = ra + imm, checked and translated for @need; %t1 = its address.
+void Emitter::global(int ra, int32_t imm, int size, uint64_t need) {
+    int u = uniq_++;
+    std::string hit = "$H" + std::to_string(u);
+    line("add.u64 %t0, " + R(ra) + ", " + std::to_string(imm));
+    if (size > 1) {
+        line("and.b64 %t2, %t0, " + std::to_string(size - 1));
+        line("setp.ne.u64 %p0, %t2, 0");
+        line("@%p0 bra $MIS");
+    }
+    line("shr.u64 %t3, %t0, 12");
+    line("mov.b64 %t4, %te0");
+    line("setp.eq.u64 %p0, %t3, %tg0");
+    line("@%p0 bra " + hit);
+    line("mov.b64 %t4, %te1");
+    line("setp.eq.u64 %p0, %t3, %tg1");
+    line("@%p0 bra " + hit);
+    line("setp.ge.u64 %p0, %t0, " + hex(VGPU_VA_SIZE));
+    line("@%p0 bra $UNM");
+    line("shr.u64 %t5, %t0, 30");
+    line("shl.b64 %t5, %t5, 3");
+    line("add.u64 %t5, %t5, %pt");
+    line("ld.global.u64 %t5, [%t5]");
+    line("setp.eq.u64 %p0, %t5, 0");
+    line("@%p0 bra $UNM");
+    line("shr.u64 %t6, %t0, 21");
+    line("and.b64 %t6, %t6, 511");
+    line("shl.b64 %t6, %t6, 3");
+    line("add.u64 %t5, %t5, %t6");
+    line("ld.global.u64 %t5, [%t5]");
+    line("setp.eq.u64 %p0, %t5, 0");
+    line("@%p0 bra $UNM");
+    line("and.b64 %t6, %t3, 511");
+    line("shl.b64 %t6, %t6, 3");
+    line("add.u64 %t5, %t5, %t6");
+    line("ld.global.u64 %t4, [%t5]");
+    line("setp.eq.u64 %p0, %t4, 0");
+    line("@%p0 bra $UNM");
+    line("mov.b64 %tg1, %tg0");
+    line("mov.b64 %te1, %te0");
+    line("mov.b64 %tg0, %t3");
+    line("mov.b64 %te0, %t4");
+    o_ << hit << ":\n";
+    line("and.b64 %t6, %t4, " + std::to_string(need));
+    line("setp.ne.u64 %p0, %t6, " + std::to_string(need));
+    line("@%p0 bra $PERM");
+    line("and.b64 %t1, %t4, -4096");
+    line("and.b64 %t6, %t0, 4095");
+    line("or.b64 %t1, %t1, %t6");
+}
+
+// %t0 = ra + imm, checked against the block's shared memory; %t1 = address.
+void Emitter::shared(int ra, int32_t imm, int size) {
+    line("add.u64 %t0, " + R(ra) + ", " + std::to_string(imm));
+    line("and.b64 %t2, %t0, " + std::to_string(size - 1));
+    line("setp.ne.u64 %p0, %t2, 0");
+    line("@%p0 bra $SHF");
+    line("cvt.u64.u32 %t3, %sh");
+    line("setp.ge.u64 %p0, %t0, %t3");
+    line("@%p0 bra $SHF");
+    line("sub.u64 %t3, %t3, %t0");
+    line("setp.lt.u64 %p0, %t3, " + std::to_string(size));
+    line("@%p0 bra $SHF");
+    line("add.u64 %t1, %sb, %t0");
+}
+
+// rd = the float in %f (zero-extended), NaN made canonical (0x7fc00000).
+void Emitter::canon(const char* f, int rd) {
+    line(std::string("mov.b32 %w2, ") + f);
+    line(std::string("testp.nan.f32 %p0, ") + f);
+    line("@%p0 mov.b32 %w2, 0x7FC00000");
+    line("cvt.u64.u32 " + R(rd) + ", %w2");
+}
+
+void Emitter::fop(const char* op, int rd, int ra, int rb) {
+    line("cvt.u32.u64 %w0, " + R(ra));
+    line("mov.b32 %f0, %w0");
+    line("cvt.u32.u64 %w1, " + R(rb));
+    line("mov.b32 %f1, %w1");
+    // .rn: rounded to nearest even, never contracted into an fma; no .ftz:
+    // subnormals kept.  PTX's NaN is 0x7fffffff: canon() fixes it.
+    line(std::string(op) + ".rn.f32 %f2, %f0, %f1");
+    canon("%f2", rd);
+}
+
+// IEEE minNum/maxNum as vgpu_f32_min/max: a NaN loses to a number; among
+// equal values (+0 and -0 too) the first operand.
+void Emitter::fminmax(bool max, int rd, int ra, int rb) {
+    line("cvt.u32.u64 %w0, " + R(ra));
+    line("mov.b32 %f0, %w0");
+    line("cvt.u32.u64 %w1, " + R(rb));
+    line("mov.b32 %f1, %w1");
+    line(max ? "setp.lt.f32 %p1, %f0, %f1" : "setp.lt.f32 %p1, %f1, %f0");
+    line("selp.b32 %w2, %w1, %w0, %p1");
+    line("testp.nan.f32 %p1, %f1");
+    line("@%p1 mov.b32 %w2, %w0");
+    line("testp.nan.f32 %p1, %f0");
+    line("@%p1 mov.b32 %w2, %w1");
+    line("mov.b32 %f2, %w2");
+    canon("%f2", rd);
+}
+
+void Emitter::insn(uint64_t pc, uint64_t w) {
+    uint32_t op = vgpu_insn_op(w);
+    int d = vgpu_insn_rd(w), a = vgpu_insn_ra(w), b = vgpu_insn_rb(w);
+    int32_t imm = vgpu_insn_imm(w);
+    std::string D = R(d), A = R(a), B = R(b), I = std::to_string(imm);
+    auto rrr = [&](const char* o) { line(std::string(o) + " " + D + ", " + A + ", " + B); };
+    auto rri = [&](const char* o) { line(std::string(o) + " " + D + ", " + A + ", " + I); };
+    auto set = [&](const char* cmp, const std::string& rhs) {
+        line(std::string("setp.") + cmp + " %p1, " + A + ", " + rhs);
+        line("selp.u64 " + D + ", 1, 0, %p1");
+    };
+    auto fset = [&](const char* cmp) {
+        line("cvt.u32.u64 %w0, " + A);
+        line("mov.b32 %f0, %w0");
+        line("cvt.u32.u64 %w1, " + B);
+        line("mov.b32 %f1, %w1");
+        line(std::string("setp.") + cmp + ".f32 %p1, %f0, %f1");  // ordered: false with a NaN
+        line("selp.u64 " + D + ", 1, 0, %p1");
+    };
+    auto shamt = [&]() {
+        line("cvt.u32.u64 %w0, " + B);
+        line("and.b32 %w0, %w0, 63");
+    };
+    switch (op) {
+    case VGPU_OP_NOP: break;
+    case VGPU_OP_EXIT: line("bra $EXIT"); return;
+    case VGPU_OP_BAR:
+        line("barrier.red.popc.u32 %w0, 0, %pT");
+        line("add.u32 %ph, %ph, 1");
+        break;
+    case VGPU_OP_BRA: branch(pc, target(pc, w), nullptr); return;
+    case VGPU_OP_BZ:
+    case VGPU_OP_BNZ:
+        line("setp." + std::string(op == VGPU_OP_BZ ? "eq" : "ne") + ".u64 %p1, " + A + ", 0");
+        branch(pc, target(pc, w), "%p1");
+        break;
+    case VGPU_OP_MOV: line("mov.b64 " + D + ", " + A); break;
+    case VGPU_OP_LI: line("mov.b64 " + D + ", " + I); break;
+    case VGPU_OP_LIH:
+        line("and.b64 " + D + ", " + D + ", 0xFFFFFFFF");
+        line("or.b64 " + D + ", " + D + ", " + hex(static_cast<uint64_t>(static_cast<uint32_t>(imm)) << 32));
+        break;
+    case VGPU_OP_S2R: line("mov.b64 " + D + ", %s" + I); break;
+    case VGPU_OP_LDP: line("ld.param.u64 " + D + ", [p" + I + "]"); break;
+    case VGPU_OP_ADD: rrr("add.u64"); break;
+    case VGPU_OP_SUB: rrr("sub.u64"); break;
+    case VGPU_OP_MUL: rrr("mul.lo.u64"); break;
+    case VGPU_OP_DIVU:  // x / 0 = all ones
+        line("setp.eq.u64 %p1, " + B + ", 0");
+        line("@!%p1 div.u64 %t0, " + A + ", " + B);
+        line("@%p1 mov.b64 %t0, -1");
+        line("mov.b64 " + D + ", %t0");
+        break;
+    case VGPU_OP_REMU:  // x % 0 = x
+        line("setp.eq.u64 %p1, " + B + ", 0");
+        line("@!%p1 rem.u64 %t0, " + A + ", " + B);
+        line("@%p1 mov.b64 %t0, " + A);
+        line("mov.b64 " + D + ", %t0");
+        break;
+    case VGPU_OP_DIV:  // x / 0 = -1, MIN / -1 = MIN
+    case VGPU_OP_REM:  // x % 0 = x, MIN % -1 = 0
+        line("setp.eq.u64 %p1, " + B + ", 0");
+        line("setp.eq.u64 %p2, " + B + ", -1");
+        line("setp.eq.and.u64 %p2, " + A + ", 0x8000000000000000, %p2");
+        line("or.pred %p0, %p1, %p2");
+        if (op == VGPU_OP_DIV) {
+            line("@!%p0 div.s64 %t0, " + A + ", " + B);
+            line("@%p1 mov.b64 %t0, -1");
+            line("@%p2 mov.b64 %t0, " + A);
+        } else {
+            line("@!%p0 rem.s64 %t0, " + A + ", " + B);
+            line("@%p1 mov.b64 %t0, " + A);
+            line("@%p2 mov.b64 %t0, 0");
+        }
+        line("mov.b64 " + D + ", %t0");
+        break;
+    case VGPU_OP_AND: rrr("and.b64"); break;
+    case VGPU_OP_OR: rrr("or.b64"); break;
+    case VGPU_OP_XOR: rrr("xor.b64"); break;
+    case VGPU_OP_SHL: shamt(); line("shl.b64 " + D + ", " + A + ", %w0"); break;
+    case VGPU_OP_SHR: shamt(); line("shr.u64 " + D + ", " + A + ", %w0"); break;
+    case VGPU_OP_SAR: shamt(); line("shr.s64 " + D + ", " + A + ", %w0"); break;
+    case VGPU_OP_MIN: rrr("min.s64"); break;
+    case VGPU_OP_MAX: rrr("max.s64"); break;
+    case VGPU_OP_MINU: rrr("min.u64"); break;
+    case VGPU_OP_MAXU: rrr("max.u64"); break;
+    case VGPU_OP_ADDI: rri("add.u64"); break;
+    case VGPU_OP_MULI: rri("mul.lo.u64"); break;
+    case VGPU_OP_ANDI: rri("and.b64"); break;
+    case VGPU_OP_ORI: rri("or.b64"); break;
+    case VGPU_OP_XORI: rri("xor.b64"); break;
+    case VGPU_OP_SHLI: line("shl.b64 " + D + ", " + A + ", " + std::to_string(imm & 63)); break;
+    case VGPU_OP_SHRI: line("shr.u64 " + D + ", " + A + ", " + std::to_string(imm & 63)); break;
+    case VGPU_OP_SARI: line("shr.s64 " + D + ", " + A + ", " + std::to_string(imm & 63)); break;
+    case VGPU_OP_SEQ: set("eq.u64", B); break;
+    case VGPU_OP_SNE: set("ne.u64", B); break;
+    case VGPU_OP_SLT: set("lt.s64", B); break;
+    case VGPU_OP_SLE: set("le.s64", B); break;
+    case VGPU_OP_SLTU: set("lt.u64", B); break;
+    case VGPU_OP_SLEU: set("le.u64", B); break;
+    case VGPU_OP_SLTI: set("lt.s64", I); break;
+    case VGPU_OP_SLTUI: set("lt.u64", hex(static_cast<uint64_t>(static_cast<int64_t>(imm)))); break;
+    case VGPU_OP_FADD: fop("add", d, a, b); break;
+    case VGPU_OP_FSUB: fop("sub", d, a, b); break;
+    case VGPU_OP_FMUL: fop("mul", d, a, b); break;
+    case VGPU_OP_FDIV: fop("div", d, a, b); break;
+    case VGPU_OP_FMIN: fminmax(false, d, a, b); break;
+    case VGPU_OP_FMAX: fminmax(true, d, a, b); break;
+    case VGPU_OP_FMAD:  // rd = ra * rb + rd, rounded twice
+        line("cvt.u32.u64 %w0, " + A);
+        line("mov.b32 %f0, %w0");
+        line("cvt.u32.u64 %w1, " + B);
+        line("mov.b32 %f1, %w1");
+        line("mul.rn.f32 %f2, %f0, %f1");
+        line("cvt.u32.u64 %w1, " + D);
+        line("mov.b32 %f1, %w1");
+        line("add.rn.f32 %f2, %f2, %f1");
+        canon("%f2", d);
+        break;
+    case VGPU_OP_FNEG:
+    case VGPU_OP_FABS:  // bit 31 only: a NaN keeps its payload
+        line("cvt.u32.u64 %w0, " + A);
+        line(op == VGPU_OP_FNEG ? "xor.b32 %w0, %w0, 0x80000000" : "and.b32 %w0, %w0, 0x7FFFFFFF");
+        line("cvt.u64.u32 " + D + ", %w0");
+        break;
+    case VGPU_OP_I2F:
+    case VGPU_OP_U2F:
+        line(std::string("cvt.rn.f32.") + (op == VGPU_OP_I2F ? "s64" : "u64") + " %f2, " + A);
+        line("mov.b32 %w2, %f2");
+        line("cvt.u64.u32 " + D + ", %w2");
+        break;
+    case VGPU_OP_F2I:  // truncating, saturating, NaN -> 0: PTX's cvt.rzi
+        line("cvt.u32.u64 %w0, " + A);
+        line("mov.b32 %f0, %w0");
+        line("cvt.rzi.s64.f32 " + D + ", %f0");
+        break;
+    case VGPU_OP_FSEQ: fset("eq"); break;
+    case VGPU_OP_FSLT: fset("lt"); break;
+    case VGPU_OP_FSLE: fset("le"); break;
+    case VGPU_OP_LD_U8: global(a, imm, 1, VGPU_PTE_R); line("ld.global.u8 " + D + ", [%t1]"); break;
+    case VGPU_OP_LD_U32: global(a, imm, 4, VGPU_PTE_R); line("ld.global.u32 " + D + ", [%t1]"); break;
+    case VGPU_OP_LD_S32: global(a, imm, 4, VGPU_PTE_R); line("ld.global.s32 " + D + ", [%t1]"); break;
+    case VGPU_OP_LD_U64: global(a, imm, 8, VGPU_PTE_R); line("ld.global.u64 " + D + ", [%t1]"); break;
+    case VGPU_OP_ST_U8: global(a, imm, 1, VGPU_PTE_W); line("st.global.u8 [%t1], " + B); break;
+    case VGPU_OP_ST_U32: global(a, imm, 4, VGPU_PTE_W); line("st.global.u32 [%t1], " + B); break;
+    case VGPU_OP_ST_U64: global(a, imm, 8, VGPU_PTE_W); line("st.global.u64 [%t1], " + B); break;
+    case VGPU_OP_LDS_U32: shared(a, imm, 4); line("ld.shared.u32 " + D + ", [%t1]"); break;
+    case VGPU_OP_LDS_U64: shared(a, imm, 8); line("ld.shared.u64 " + D + ", [%t1]"); break;
+    case VGPU_OP_STS_U32: shared(a, imm, 4); line("st.shared.u32 [%t1], " + B); break;
+    case VGPU_OP_STS_U64: shared(a, imm, 8); line("st.shared.u64 [%t1], " + B); break;
+    case VGPU_OP_ATOM_ADD64:
+        global(a, imm, 8, VGPU_PTE_R | VGPU_PTE_W);
+        line("atom.global.add.u64 " + D + ", [%t1], " + B);
+        break;
+    case VGPU_OP_ATOM_FADD: {
+        // PTX's atom.add.f32 flushes subnormals: a CAS loop with the ISA's add.
+        global(a, imm, 4, VGPU_PTE_R | VGPU_PTE_W);
+        std::string loop = "$FA" + std::to_string(uniq_++);
+        line("cvt.u32.u64 %w4, " + B);
+        line("mov.b32 %f1, %w4");
+        line("ld.volatile.global.u32 %w3, [%t1]");
+        o_ << loop << ":\n";
+        line("mov.b32 %f0, %w3");
+        line("add.rn.f32 %f2, %f0, %f1");
+        line("mov.b32 %w2, %f2");
+        line("testp.nan.f32 %p0, %f2");
+        line("@%p0 mov.b32 %w2, 0x7FC00000");
+        line("atom.global.cas.b32 %w5, [%t1], %w3, %w2");
+        line("setp.ne.u32 %p0, %w5, %w3");
+        line("mov.b32 %w3, %w5");
+        line("@%p0 bra " + loop);
+        line("cvt.u64.u32 " + D + ", %w3");
+        break;
+    }
+    default: {  // the 32-bit atomics
+        global(a, imm, 4, VGPU_PTE_R | VGPU_PTE_W);
+        line("cvt.u32.u64 %w0, " + B);
+        const char* o = op == VGPU_OP_ATOM_ADD ? "add.u32" : op == VGPU_OP_ATOM_MIN ? "min.u32"
+                      : op == VGPU_OP_ATOM_MAX ? "max.u32" : "exch.b32";
+        if (op == VGPU_OP_ATOM_CAS) {
+            line("cvt.u32.u64 %w1, " + D);
+            line("atom.global.cas.b32 %w2, [%t1], %w1, %w0");
+        } else {
+            line(std::string("atom.global.") + o + " %w2, [%t1], %w0");
+        }
+        line("cvt.u64.u32 " + D + ", %w2");
+        break;
+    }
+    }
+    // Fall through to the next instruction in memory.
+    uint64_t next = pc + VGPU_INSN_SIZE;
+    auto it = p_.insns.find(pc);
+    if (std::next(it) == p_.insns.end() || std::next(it)->first != next)
+        line("bra " + L(next));
+}
+
+std::string Emitter::run() {
+    prologue();
+    for (auto& [pc, f] : p_.insns) {
+        o_ << L(pc) << ":\n";
+        if (f.fault)
+            fault_now(f.fault, pc);
+        else if (illegal(f.word))
+            fault_now(VGPU_FAULT_ILLEGAL, pc);
+        else
+            insn(pc, f.word);
+    }
+    epilogue();
+    return o_.str();
+}
+
+}  // namespace
+
+std::string Program::key() const {
+    std::string k(reinterpret_cast<const char*>(&entry), sizeof(entry));
+    for (auto& [pc, f] : insns) {
+        k.append(reinterpret_cast<const char*>(&pc), sizeof(pc));
+        k.append(reinterpret_cast<const char*>(&f.word), sizeof(f.word));
+        k.append(reinterpret_cast<const char*>(&f.fault), sizeof(f.fault));
+    }
+    return k;
+}
+
+Program discover(uint64_t entry, const Fetcher& fetch) {
+    Program p;
+    std::deque<uint64_t> work{entry};
+    p.entry = entry;
+    while (!work.empty()) {
+        uint64_t pc = work.front();
+        work.pop_front();
+        if (p.insns.count(pc))
+            continue;
+        if (p.insns.size() >= kMaxInsns) {
+            p.too_large = true;
+            break;
+        }
+        Fetch f = pc >= VGPU_VA_SIZE ? Fetch{0, VGPU_FAULT_UNMAPPED} : fetch(pc);
+        p.insns[pc] = f;
+        if (f.fault || illegal(f.word))
+            continue;
+        uint32_t op = vgpu_insn_op(f.word);
+        if (op == VGPU_OP_EXIT)
+            continue;
+        if (op == VGPU_OP_BAR)
+            p.has_barrier = true;
+        if (op == VGPU_OP_BRA || op == VGPU_OP_BZ || op == VGPU_OP_BNZ)
+            work.push_back(target(pc, f.word));
+        if (op != VGPU_OP_BRA)
+            work.push_back(pc + VGPU_INSN_SIZE);
+    }
+    return p;
+}
+
+std::string translate(const Program& p, int sm) {
+    return Emitter(p, sm).run();
+}
+
+}  // namespace vgpu::engine

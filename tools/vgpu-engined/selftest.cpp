@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// selftest.cpp - the bit-for-bit comparison of a back end with the
+// reference interpreter (see selftest.hpp, Documentation/engines.rst).
+#include "selftest.hpp"
+#include "selftest_cases.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <sstream>
+
+extern "C" {
+#include "vgpu_isa.h"
+#include "vgpu_pt.h"
+}
+
+#ifndef GPUVM_KERNEL_SRC_DIR
+#define GPUVM_KERNEL_SRC_DIR "tools/samples/kernels"
+#endif
+
+namespace vgpu::engine {
+
+namespace {
+uint64_t g_next_id = 1;
+constexpr uint32_t R = VGPU_PTE_R, W = VGPU_PTE_W, X = VGPU_PTE_X;
+}  // namespace
+
+Session::Session(Backend& b) : b_(b), ctx_(g_next_id++) {
+    if (int e = b_.ctx_create(ctx_))
+        throw std::runtime_error("ctx_create: " + std::string(std::strerror(e)));
+}
+
+Session::~Session() {
+    for (auto& [va, buf] : bufs_)
+        b_.unmap(ctx_, va, buf.size);
+    b_.ctx_destroy(ctx_);
+    for (auto& [va, buf] : bufs_)
+        if (buf.mem)
+            b_.mem_free(buf.mem);
+}
+
+uint64_t Session::device(uint64_t va, uint64_t size, uint32_t perms) {
+    size = (size + 4095) & ~uint64_t{4095};
+    uint64_t mem = g_next_id++;
+    if (int e = b_.mem_alloc(mem, size))
+        throw std::runtime_error("mem_alloc: " + std::string(std::strerror(e)));
+    Backing bk;
+    bk.mem = mem;
+    if (int e = b_.map(ctx_, va, size, perms, bk))
+        throw std::runtime_error("map: " + std::string(std::strerror(e)));
+    bufs_[va] = {mem, nullptr, size};
+    return mem;
+}
+
+uint8_t* Session::host(uint64_t va, uint64_t size, uint32_t perms) {
+    size = (size + 4095) & ~uint64_t{4095};
+    auto* p = static_cast<uint8_t*>(std::aligned_alloc(4096, size));
+    if (!p)
+        throw std::bad_alloc();
+    std::memset(p, 0, size);
+    host_.emplace_back(p, std::free);
+    Backing bk;
+    bk.host = p;
+    if (int e = b_.map(ctx_, va, size, perms, bk))
+        throw std::runtime_error("map host: " + std::string(std::strerror(e)));
+    bufs_[va] = {0, p, size};
+    return p;
+}
+
+void Session::write(uint64_t va, const void* data, uint64_t size) {
+    auto& buf = bufs_.at(va);
+    if (buf.host)
+        std::memcpy(buf.host, data, size);
+    else if (b_.mem_write(buf.mem, 0, data, size))
+        throw std::runtime_error("mem_write failed");
+}
+
+std::vector<uint8_t> Session::read(uint64_t va, uint64_t size) {
+    auto& buf = bufs_.at(va);
+    std::vector<uint8_t> out(size);
+    if (buf.host)
+        std::memcpy(out.data(), buf.host, size);
+    else if (b_.mem_read(buf.mem, 0, out.data(), size))
+        throw std::runtime_error("mem_read failed");
+    return out;
+}
+
+ModuleImage Session::code(uint64_t va, const std::string& src) {
+    ModuleImage img = assemble(src);
+    words(va, img.code);
+    return img;
+}
+
+void Session::words(uint64_t va, const std::vector<uint64_t>& w) {
+    device(va, w.size() * 8, R | X);
+    write(va, w.data(), w.size() * 8);
+}
+
+drm_vgpu_cmd launch_cmd(const Session::Launch& l) {
+    drm_vgpu_cmd c{};
+    c.op = DRM_VGPU_CMD_LAUNCH;
+    c.src = l.entry;
+    c.shared_size = l.shared;
+    std::memcpy(c.grid, l.grid, sizeof(c.grid));
+    std::memcpy(c.block, l.block, sizeof(c.block));
+    for (size_t i = 0; i < l.params.size() && i < 8; i++)
+        c.params[i] = l.params[i];
+    return c;
+}
+
+RunResult Session::submit(const std::vector<drm_vgpu_cmd>& cmds, uint64_t budget_ns, uint64_t watchdog_ns,
+                          int* slices) {
+    Job job;
+    job.cmds = cmds;
+    RunResult r, total;
+    int n = 0;
+    do {
+        r = b_.run(ctx_, job, budget_ns, watchdog_ns);
+        total.busy_ns += r.busy_ns;
+        n++;
+    } while (r.status == RunStatus::Preempted);
+    if (slices)
+        *slices = n;
+    r.busy_ns = total.busy_ns;
+    return r;
+}
+
+RunResult Session::launch(const Launch& l, uint64_t budget_ns, uint64_t watchdog_ns, int* slices) {
+    return submit({launch_cmd(l)}, budget_ns, watchdog_ns, slices);
+}
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path);
+    if (!f)
+        throw std::runtime_error("cannot read " + path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+std::vector<uint32_t> floats(size_t n, uint32_t seed) {
+    std::vector<uint32_t> v(n);
+    uint32_t x = seed;
+    for (auto& e : v) {
+        x = x * 1664525u + 1013904223u;
+        float f = static_cast<float>(static_cast<int32_t>(x >> 8) % 2000) / 64.0f - 15.0f;
+        std::memcpy(&e, &f, 4);
+    }
+    return v;
+}
+
+// The four samples of tools/samples at a given size.
+std::vector<Test> sample_tests(const std::string& dir, uint64_t n, uint32_t mm) {
+    std::vector<Test> t;
+    t.push_back({"vecadd n=" + std::to_string(n), [=](Session& s) {
+        auto img = s.code(kCode, slurp(dir + "/vecadd.vas"));
+        s.device(kIn, n * 4, R);
+        s.device(kAux, n * 4, R);
+        s.device(kOut, n * 4, R | W);
+        s.write(kIn, floats(n, 1).data(), n * 4);
+        s.write(kAux, floats(n, 2).data(), n * 4);
+        Digest d;
+        uint32_t blocks = static_cast<uint32_t>((n + 255) / 256);
+        d.status("vecadd", s.launch({kCode + img.kernel("vecadd").offset, {blocks, 1, 1}, {256, 1, 1}, 0,
+                                     {kIn, kAux, kOut, n}}));
+        d.data(s.read(kOut, n * 4));
+        return d;
+    }});
+    t.push_back({"saxpy n=" + std::to_string(n), [=](Session& s) {
+        auto img = s.code(kCode, slurp(dir + "/saxpy.vas"));
+        s.device(kIn, n * 4, R);
+        s.device(kOut, n * 4, R | W);
+        s.write(kIn, floats(n, 3).data(), n * 4);
+        s.write(kOut, floats(n, 4).data(), n * 4);
+        Digest d;
+        float a = 2.5f;
+        uint32_t ab;
+        std::memcpy(&ab, &a, 4);
+        uint32_t blocks = static_cast<uint32_t>((n + 255) / 256);
+        d.status("saxpy", s.launch({kCode + img.kernel("saxpy").offset, {blocks, 1, 1}, {256, 1, 1}, 0,
+                                    {ab, kIn, kOut, n}}));
+        d.data(s.read(kOut, n * 4));
+        return d;
+    }});
+    t.push_back({"matmul n=" + std::to_string(mm), [=](Session& s) {
+        auto img = s.code(kCode, slurp(dir + "/matmul.vas"));
+        uint64_t bytes = uint64_t{mm} * mm * 4;
+        s.device(kIn, bytes, R);
+        s.device(kAux, bytes, R);
+        s.device(kOut, bytes, R | W);
+        s.write(kIn, floats(uint64_t{mm} * mm, 5).data(), bytes);
+        s.write(kAux, floats(uint64_t{mm} * mm, 6).data(), bytes);
+        Digest d;
+        auto& k = img.kernel("matmul");
+        d.status("matmul", s.launch({kCode + k.offset, {mm / 16, mm / 16, 1}, {16, 16, 1}, k.shared_size,
+                                     {kIn, kAux, kOut, mm}}));
+        d.data(s.read(kOut, bytes));
+        return d;
+    }});
+    t.push_back({"reduction n=" + std::to_string(n), [=](Session& s) {
+        auto img = s.code(kCode, slurp(dir + "/reduction.vas"));
+        s.device(kIn, n * 4, R);
+        s.device(kOut, 4096, R | W);
+        s.write(kIn, floats(n, 7).data(), n * 4);
+        Digest d;
+        auto& k = img.kernel("reduce");
+        uint32_t blocks = static_cast<uint32_t>((n + 255) / 256);
+        d.status("reduce", s.launch({kCode + k.offset, {blocks, 1, 1}, {256, 1, 1}, k.shared_size, {kIn, kOut, n}}));
+        d.data(s.read(kOut, 4));
+        return d;
+    }});
+    return t;
+}
+
+}  // namespace
+
+namespace {
+
+// Runs every test on both back ends; prints one line per test.
+int compare(Backend& ref, Backend& dut, const std::vector<Test>& tests) {
+    int failed = 0;
+    for (auto& t : tests) {
+        Digest a, b;
+        double ta = 0, tb = 0;
+        try {
+            auto t0 = std::chrono::steady_clock::now();
+            {
+                Session s(ref);
+                a = t.run(s);
+            }
+            auto t1 = std::chrono::steady_clock::now();
+            {
+                Session s(dut);
+                b = t.run(s);
+            }
+            auto t2 = std::chrono::steady_clock::now();
+            ta = std::chrono::duration<double>(t1 - t0).count();
+            tb = std::chrono::duration<double>(t2 - t1).count();
+        } catch (const std::exception& e) {
+            std::printf("FAIL %-28s %s\n", t.name.c_str(), e.what());
+            failed++;
+            continue;
+        }
+        bool same = a.bytes == b.bytes;
+        std::printf("%s %-28s %8zu bytes  interp %.3f s  %s %.3f s  %s\n", same ? "ok  " : "FAIL", t.name.c_str(),
+                    a.bytes.size(), ta, dut.name().c_str(), tb, b.what.c_str());
+        if (!same) {
+            failed++;
+            std::printf("     interp: %s\n", a.what.c_str());
+            size_t i = 0;
+            while (i < a.bytes.size() && i < b.bytes.size() && a.bytes[i] == b.bytes[i])
+                i++;
+            std::printf("     first difference at byte %zu\n", i);
+        }
+        std::fflush(stdout);
+    }
+    return failed;
+}
+
+}  // namespace
+
+int self_test(const std::string& backend, int gpu, const std::string& kernel_dir) {
+    std::string dir = kernel_dir.empty() ? GPUVM_KERNEL_SRC_DIR : kernel_dir;
+    auto ref = make_interp_backend(1ull << 30);
+    std::unique_ptr<Backend> dut = backend == "interp" ? make_interp_backend(1ull << 30)
+                                                       : make_cuda_backend(1ull << 30, gpu);
+    std::printf("self-test: %s against the interpreter\n", dut->name().c_str());
+    std::vector<Test> tests = isa_cases(dir);
+    for (auto& t : sample_tests(dir, 4096, 64))
+        tests.push_back(t);
+    for (auto& t : sample_tests(dir, 1 << 22, 256))
+        tests.push_back(t);
+    int failed = compare(*ref, *dut, tests);
+    std::printf("self-test: %zu tests, %d failed\n", tests.size(), failed);
+    return failed ? 1 : 0;
+}
+
+}  // namespace vgpu::engine

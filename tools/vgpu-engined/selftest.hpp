@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// selftest.hpp - runs kernels on a back end and on the reference
+// interpreter and compares every result bit for bit (vgpu-engined
+// --self-test), and the harness it and vgpu-bench share.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "vgpu/asm.hpp"
+
+namespace vgpu::engine {
+
+// One context on a back end, with buffers at fixed GPU addresses.
+class Session {
+public:
+    explicit Session(Backend& b);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // Device memory of @size bytes mapped at @va; returns its memory id.
+    uint64_t device(uint64_t va, uint64_t size, uint32_t perms);
+    // Host memory (this process's) mapped at @va; returns the bytes.
+    uint8_t* host(uint64_t va, uint64_t size, uint32_t perms);
+    void write(uint64_t va, const void* data, uint64_t size);
+    std::vector<uint8_t> read(uint64_t va, uint64_t size);
+    // Assembles @src into device memory at @va (R+X); returns the image.
+    ModuleImage code(uint64_t va, const std::string& src);
+    // Raw instruction words at @va (R+X).
+    void words(uint64_t va, const std::vector<uint64_t>& w);
+
+    struct Launch {
+        uint64_t entry;
+        uint32_t grid[3] = {1, 1, 1};
+        uint32_t block[3] = {1, 1, 1};
+        uint32_t shared = 0;
+        std::vector<uint64_t> params;
+    };
+    // Runs commands to their end in slices of @budget_ns; counts slices.
+    RunResult submit(const std::vector<drm_vgpu_cmd>& cmds, uint64_t budget_ns = ~0ull,
+                     uint64_t watchdog_ns = 2000000000ull, int* slices = nullptr);
+    RunResult launch(const Launch& l, uint64_t budget_ns = ~0ull, uint64_t watchdog_ns = 2000000000ull,
+                     int* slices = nullptr);
+    Backend& backend() { return b_; }
+
+private:
+    struct Buf {
+        uint64_t mem = 0;  // 0: host memory
+        uint8_t* host = nullptr;
+        uint64_t size = 0;
+    };
+    Backend& b_;
+    uint64_t ctx_;
+    std::map<uint64_t, Buf> bufs_;  // by GPU address
+    std::vector<std::unique_ptr<uint8_t, void (*)(void*)>> host_;
+};
+
+drm_vgpu_cmd launch_cmd(const Session::Launch& l);
+
+// Returns the process exit status: 0 when every test matched.
+int self_test(const std::string& backend, int gpu, const std::string& kernel_dir);
+
+}  // namespace vgpu::engine

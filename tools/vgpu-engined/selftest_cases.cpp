@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// selftest_cases.cpp - the self-test's cases (see selftest_cases.hpp).
+// Each case runs on the reference interpreter and on the back end under
+// test; everything it returns must be identical.
+#include "selftest_cases.hpp"
+
+#include <cstring>
+
+extern "C" {
+#include "vgpu_isa.h"
+#include "vgpu_pt.h"
+}
+
+namespace vgpu::engine {
+namespace {
+
+constexpr uint32_t R = VGPU_PTE_R, W = VGPU_PTE_W, X = VGPU_PTE_X;
+
+// Thread i of the grid: r29 = i (the interpreter's linear order).
+const char* kLinearId = R"(
+    s2r r20, %ctaid.z
+    s2r r21, %nctaid.y
+    mul r20, r20, r21
+    s2r r21, %ctaid.y
+    add r20, r20, r21
+    s2r r21, %nctaid.x
+    mul r20, r20, r21
+    s2r r21, %ctaid.x
+    add r20, r20, r21
+    s2r r21, %tid.z
+    s2r r22, %ntid.y
+    mul r21, r21, r22
+    s2r r22, %tid.y
+    add r21, r21, r22
+    s2r r22, %ntid.x
+    mul r21, r21, r22
+    s2r r22, %tid.x
+    add r21, r21, r22
+    s2r r22, %ntid.x
+    s2r r23, %ntid.y
+    mul r22, r22, r23
+    s2r r23, %ntid.z
+    mul r22, r22, r23
+    mul r29, r20, r22
+    add r29, r29, r21
+)";
+
+// Every ALU opcode on a pair of inputs per thread; results stored in order.
+std::string alu_source(int* nres) {
+    std::string s = ".kernel alu\n";
+    s += kLinearId;
+    s += "    shli r24, r29, 4\n    ldp r25, 0\n    add r25, r25, r24\n    ld.u64 r1, [r25]\n    ld.u64 r2, [r25+8]\n";
+    s += "    ldp r26, 1\n    muli r24, r29, 2048\n    add r26, r26, r24\n";
+    int n = 0;
+    auto st = [&](const std::string& body) {
+        s += body + "\n    st.u64 [r26+" + std::to_string(8 * n++) + "], r3\n";
+    };
+    for (const char* op : {"add", "sub", "mul", "divu", "remu", "div", "rem", "and", "or", "xor", "shl", "shr",
+                           "sar", "min", "max", "minu", "maxu", "seq", "sne", "slt", "sle", "sltu", "sleu",
+                           "fadd", "fsub", "fmul", "fdiv", "fmin", "fmax", "fseq", "fslt", "fsle"}) {
+        st(std::string("    ") + op + " r3, r1, r2");
+        st(std::string("    ") + op + " r3, r2, r1");
+    }
+    for (const char* op : {"fneg", "fabs", "i2f", "u2f", "f2i", "mov"}) {
+        st(std::string("    ") + op + " r3, r1");
+        st(std::string("    ") + op + " r3, r2");
+    }
+    st("    mov r3, r2\n    fmad r3, r1, r2");
+    st("    mov r3, r1\n    fmad r3, r2, r1");
+    for (const char* op : {"addi", "muli", "andi", "ori", "xori", "slti", "sltui"})
+        for (const char* imm : {"-7", "3", "0x7fffffff", "-2147483648"})
+            st(std::string("    ") + op + " r3, r1, " + imm);
+    for (const char* op : {"shli", "shri", "sari"})
+        for (const char* imm : {"0", "5", "33", "63", "64", "-1"})
+            st(std::string("    ") + op + " r3, r1, " + imm);
+    st("    li r3, -5");
+    st("    li r3, 1.5");
+    st("    mov r3, r1\n    lih r3, 0x12345678");
+    st("    mov r3, r1\n    lih r3, -1");
+    for (const char* sr : {"tid.x", "tid.y", "tid.z", "ntid.x", "ntid.y", "ntid.z", "ctaid.x", "ctaid.y",
+                           "ctaid.z", "nctaid.x", "nctaid.y", "nctaid.z"})
+        st(std::string("    s2r r3, %") + sr);
+    for (int p = 0; p < 8; p++)
+        st("    ldp r3, " + std::to_string(p));
+    st("    mov r3, r29");
+    s += "    exit\n";
+    *nres = n;
+    return s;
+}
+
+// Inputs: float and integer edge cases paired with each other, then
+// pseudo-random words (some with garbage above bit 31).
+std::vector<uint64_t> alu_inputs(size_t pairs) {
+    const uint64_t special[] = {
+        0, 1, 2, 63, 64, 0xffffffffffffffffull, 0x8000000000000000ull, 0x7fffffffffffffffull,
+        0x3f800000, 0xbf800000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fa00001, 0xffc12345,
+        0x00000001, 0x807fffff, 0x00800000, 0x7f7fffff, 0xff7fffff, 0x4b800000, 0xdf000000, 0x5f000000,
+        0xdf000001, 0x3effffff, 0xbf000000, 0x1234567800000003ull, 0x4f000000, 0xcf000000, 0x33800000, 0xffffffff,
+    };
+    constexpr size_t ns = sizeof(special) / sizeof(special[0]);
+    std::vector<uint64_t> v;
+    for (size_t i = 0; i < ns; i++)
+        for (size_t j = 0; j < ns; j++) {
+            v.push_back(special[i]);
+            v.push_back(special[j]);
+        }
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    while (v.size() < pairs * 2) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t w = x;
+        switch (v.size() % 4) {
+        case 0: w &= 0xffffffff; break;                                  // a float, zero-extended
+        case 1: w = (w & 0x80ffffff) | 0x3f000000; break;                // a float near 1
+        case 2: w = static_cast<uint64_t>(static_cast<int64_t>(w) >> 40); break;  // a small integer
+        default: break;                                                  // anything
+        }
+        v.push_back(w);
+    }
+    return v;
+}
+
+Test alu_case() {
+    return {"alu: every ALU opcode", [](Session& s) {
+        int nres = 0;
+        auto img = s.code(kCode, alu_source(&nres));
+        const size_t threads = 8 * 4 * 2 * 64;  // grid 8x4x2 of blocks 8x4x2
+        auto in = alu_inputs(threads);
+        s.device(kIn, in.size() * 8, R);
+        s.write(kIn, in.data(), in.size() * 8);
+        s.device(kOut, threads * 2048, R | W);
+        Digest d;
+        d.status("alu", s.launch({kCode, {8, 4, 2}, {8, 4, 2}, 0, {kIn, kOut, 2, 3, 4, 5, 0xfffffffffull, ~0ull}}));
+        d.data(s.read(kOut, threads * 2048));
+        return d;
+    }};
+}
+
+// Barriers with exited threads: every third thread exits at once; the
+// others exchange values through shared memory over two barriers.
+Test barrier_case() {
+    return {"barriers with exited threads", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+.shared 1024
+    s2r r1, %tid.x
+    remu r2, r1, r3
+    li r3, 3
+    remu r2, r1, r3
+    bz r2, out
+    shli r4, r1, 2
+    addi r5, r1, 100
+    sts.u32 [r4], r5
+    bar
+    addi r6, r1, 1
+    andi r6, r6, 127
+    shli r6, r6, 2
+    lds.u32 r7, [r6]
+    bar
+    sts.u32 [r4], r7
+    bar
+    addi r6, r1, 5
+    andi r6, r6, 127
+    shli r6, r6, 2
+    lds.u32 r8, [r6]
+    s2r r9, %ctaid.x
+    shli r9, r9, 9
+    add r9, r9, r4
+    ldp r10, 0
+    add r10, r10, r9
+    add r8, r8, r7
+    st.u32 [r10], r8
+out:
+    exit
+)");
+        s.device(kOut, 64 * 512, R | W);
+        Digest d;
+        d.status("bar", s.launch({kCode, {64, 1, 1}, {128, 1, 1}, 1024, {kOut}}));
+        d.data(s.read(kOut, 64 * 512));
+        return d;
+    }};
+}
+
+// Atomics whose final values do not depend on the order of threads.
+Test atomic_case() {
+    return {"atomics", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+    s2r r1, %tid.x
+    s2r r2, %ctaid.x
+    ldp r3, 0
+    atom.add.u32 r4, [r3], r1
+    muli r5, r1, 7919
+    addi r5, r5, 13
+    li r6, 10007
+    remu r5, r5, r6
+    atom.min.u32 r4, [r3+4], r5
+    atom.max.u32 r4, [r3+8], r5
+    shli r7, r2, 32
+    or r7, r7, r1
+    atom.add.u64 r4, [r3+16], r7
+    li r8, 1.0
+    atom.add.f32 r4, [r3+24], r8
+    li r9, 7
+    atom.xchg.u32 r4, [r3+28], r9
+    ld.u32 r10, [r3+32]
+retry:
+    addi r11, r10, 3
+    mov r12, r10
+    atom.cas.u32 r10, [r3+32], r11
+    sne r13, r10, r12
+    bnz r13, retry
+    exit
+)");
+        s.device(kOut, 4096, R | W);
+        uint32_t init[16] = {5, 0xffffffff, 0, 0, 0, 0, 0x3f000000, 0, 11};
+        s.write(kOut, init, sizeof(init));
+        Digest d;
+        d.status("atomics", s.launch({kCode, {96, 1, 1}, {256, 1, 1}, 0, {kOut}}));
+        d.data(s.read(kOut, 64));
+        return d;
+    }};
+}
+
+// One fault of each class; the launch reports the first fault in the
+// interpreter's order (least block, then barrier phase, then thread).
+std::vector<Test> fault_cases() {
+    std::vector<Test> t;
+    auto one = [&](const std::string& name, const std::string& body, uint32_t grid, uint32_t block, uint32_t shared) {
+        t.push_back({"fault: " + name, [=](Session& s) {
+            s.code(kCode, ".kernel k\n" + std::string(kLinearId) + body + "\n    exit\n");
+            s.device(kIn, 8192, R);
+            s.device(kOut, 1 << 20, R | W);
+            Digest d;
+            d.status(name.c_str(), s.launch({kCode, {grid, 1, 1}, {block, 1, 1}, shared, {kIn, kOut}}));
+            d.data(s.read(kOut, 1 << 20));
+            return d;
+        }});
+    };
+    one("unmapped", "    ldp r1, 1\n    li r2, 0x7ff000\n    add r1, r1, r2\n    ld.u32 r3, [r1+4]", 2, 32, 0);
+    one("perm", "    ldp r1, 0\n    st.u32 [r1+8], r29", 2, 32, 0);
+    one("misaligned", "    ldp r1, 1\n    ld.u32 r3, [r1+2]", 1, 1, 0);
+    one("shared", "    lds.u32 r3, [r29+60]", 1, 64, 64);
+    one("illegal", "    .word 0xff", 1, 1, 0);
+    one("first in order", R"(
+    shli r2, r29, 2
+    ldp r1, 1
+    add r1, r1, r2
+    st.u32 [r1], r29
+    s2r r3, %ctaid.x
+    slti r4, r3, 5
+    bnz r4, ok
+    s2r r5, %tid.x
+    slti r4, r5, 10
+    bnz r4, ok
+    shli r6, r29, 12
+    li r7, 0x10000000
+    add r6, r6, r7
+    st.u32 [r6], r29
+ok:)", 16, 64, 0);
+    one("first by barrier phase", R"(
+    s2r r5, %tid.x
+    slti r4, r5, 32
+    bz r4, late
+    bar
+    li r6, 0x20000000
+    add r6, r6, r5
+    shli r6, r6, 4
+    ld.u32 r7, [r6]
+    bra ok
+late:
+    li r6, 0x30000000
+    shli r7, r5, 4
+    add r6, r6, r7
+    ld.u32 r7, [r6]
+    bar
+ok:)", 1, 64, 0);
+    // Execution from a page without X, and from an unmapped page.
+    t.push_back({"fault: exec perm + unmapped", [](Session& s) {
+        Digest d;
+        s.words(kCode, {vgpu_insn(VGPU_OP_BRA, 0, 0, 0, static_cast<int32_t>((kIn - kCode) / 8))});
+        s.device(kIn, 4096, R | W);
+        d.status("nox", s.launch({kCode, {1, 1, 1}, {4, 1, 1}, 0, {}}));
+        s.words(kCode + 0x10000, {vgpu_insn(VGPU_OP_NOP, 0, 0, 0, 0)});
+        d.status("fallthrough", s.launch({kCode + 0x10000, {1, 1, 1}, {1, 1, 1}, 0, {}}));
+        return d;
+    }});
+    return t;
+}
+
+// COPY and FILL through page tables, host and device memory, a fault
+// part way, and an overlapping copy (dst < src).
+Test copy_case() {
+    return {"copy and fill", [](Session& s) {
+        Digest d;
+        uint8_t* h = s.host(kIn, 64 * 1024, R | W);
+        for (int i = 0; i < 64 * 1024; i++)
+            h[i] = static_cast<uint8_t>(i * 7 + 3);
+        s.device(kOut, 256 * 1024, R | W);
+        std::vector<drm_vgpu_cmd> c(5);
+        c[0].op = DRM_VGPU_CMD_FILL;
+        c[0].dst = kOut;
+        c[0].size = 256 * 1024;
+        c[0].value = 0xa5a55a5a;
+        c[1].op = DRM_VGPU_CMD_COPY;
+        c[1].dst = kOut + 100;
+        c[1].src = kIn + 3;
+        c[1].size = 60000;
+        c[2].op = DRM_VGPU_CMD_COPY;  // overlapping, dst < src
+        c[2].dst = kOut + 8;
+        c[2].src = kOut + 5000;
+        c[2].size = 70000;
+        c[3].op = DRM_VGPU_CMD_COPY;  // from host to device at an odd offset
+        c[3].dst = kOut + 200001;
+        c[3].src = kIn + 1;
+        c[3].size = 4000;
+        c[4].op = DRM_VGPU_CMD_COPY;  // runs into the unmapped end of kOut
+        c[4].dst = kOut + 250000;
+        c[4].src = kIn;
+        c[4].size = 20000;
+        d.status("copies", s.submit(c));
+        d.data(s.read(kOut, 256 * 1024));
+        return d;
+    }};
+}
+
+// The watchdog ends a kernel that never ends; preemption gives the same
+// result as a whole run.
+std::vector<Test> time_cases(const std::string& dir) {
+    std::vector<Test> t;
+    t.push_back({"watchdog", [](Session& s) {
+        s.code(kCode, ".kernel spin\nloop:\n    addi r1, r1, 1\n    bra loop\n");
+        Digest d;
+        d.status("spin", s.launch({kCode, {4, 1, 1}, {64, 1, 1}, 0, {}}, ~0ull, 300000000ull));
+        return d;
+    }});
+    t.push_back({"preempted matmul n=128", [dir](Session& s) {
+        std::string src;
+        {
+            FILE* f = std::fopen((dir + "/matmul.vas").c_str(), "r");
+            if (!f)
+                throw std::runtime_error("no matmul.vas in " + dir);
+            char b[4096];
+            size_t n;
+            while ((n = std::fread(b, 1, sizeof(b), f)) > 0)
+                src.append(b, n);
+            std::fclose(f);
+        }
+        auto img = s.code(kCode, src);
+        const uint32_t n = 128;
+        std::vector<uint32_t> a(n * n), b(n * n);
+        for (uint32_t i = 0; i < n * n; i++) {
+            float x = static_cast<float>(i % 97) / 8.0f, y = static_cast<float>(i % 89) / 16.0f;
+            std::memcpy(&a[i], &x, 4);
+            std::memcpy(&b[i], &y, 4);
+        }
+        s.device(kIn, n * n * 4, R);
+        s.device(kAux, n * n * 4, R);
+        s.device(kOut, n * n * 4, R | W);
+        s.write(kIn, a.data(), n * n * 4);
+        s.write(kAux, b.data(), n * n * 4);
+        auto& k = img.kernel("matmul");
+        int slices = 0;
+        Digest d;
+        d.status("matmul", s.launch({kCode + k.offset, {n / 16, n / 16, 1}, {16, 16, 1}, k.shared_size,
+                                     {kIn, kAux, kOut, n}}, 20000, 2000000000ull, &slices));
+        d.data(s.read(kOut, n * n * 4));
+        d.what += "slices " + std::to_string(slices) + "; ";
+        return d;
+    }});
+    return t;
+}
+
+}  // namespace
+
+std::vector<Test> isa_cases(const std::string& dir) {
+    std::vector<Test> t{alu_case(), barrier_case(), atomic_case(), copy_case()};
+    for (auto& f : fault_cases())
+        t.push_back(f);
+    for (auto& f : time_cases(dir))
+        t.push_back(f);
+    return t;
+}
+
+}  // namespace vgpu::engine

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// selftest_cases.hpp - the self-test's cases (selftest_cases.cpp): every
+// opcode, every fault class, barriers with exited threads, atomics,
+// copies and fills, preemption and the watchdog.
+#pragma once
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "selftest.hpp"
+
+namespace vgpu::engine {
+
+constexpr uint64_t kCode = 0x100000, kIn = 0x1000000, kOut = 0x4000000, kAux = 0x8000000;
+
+// What a test produced: statuses and bytes, compared as a whole.
+struct Digest {
+    std::string bytes;
+    std::string what;  // the statuses, readable
+    void status(const char* name, const RunResult& r) {
+        char b[160];
+        std::snprintf(b, sizeof(b), "%s: status %d fault %u at 0x%llx; ", name, static_cast<int>(r.status),
+                      r.fault_kind, static_cast<unsigned long long>(r.fault_addr));
+        what += b;
+        bytes += b;
+    }
+    void data(const std::vector<uint8_t>& v) { bytes.append(v.begin(), v.end()); }
+};
+
+struct Test {
+    std::string name;
+    std::function<Digest(Session&)> run;
+};
+
+std::vector<Test> isa_cases(const std::string& kernel_dir);
+
+}  // namespace vgpu::engine

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_ue_chan.c - the channel of vgpu-uengine: /dev/vgpu-uengine, the
+ * session of the registered engine process, and vgpu_ue_call(), which
+ * queues a request for the process and waits, bounded, for its answer.
+ *
+ * The protocol is include/uapi/drm/vgpu_uengine.h.  Requests live on
+ * their caller's stack: the caller removes its request from the session
+ * under vgpu_ue_lock before it returns, whether it was answered, timed
+ * out or the session died, so neither read() nor write() can touch a
+ * request whose caller has gone.
+ */
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/wait.h>
+
+#include "vgpu_ue.h"
+
+struct vgpu_ue_msg {
+	struct list_head node;	/* in the session's queue or in_flight */
+	struct vgpu_ue_req req;
+	const void *payload;
+	struct vgpu_ue_resp resp;
+	int error;		/* 0: answered; else why not */
+	bool finished;
+	struct completion done;
+};
+
+/**
+ * struct vgpu_ue_session - one registered engine process
+ * @gen: generation (VGPU_UE_IOC_HELLO's answer)
+ * @dead: the session ended (close, timeout): nothing more is queued
+ * @queue: requests not yet read by the process
+ * @in_flight: requests read, not yet answered
+ * @wq: the process waits here for requests
+ * @next_seq: number of the next request
+ *
+ * Every field is protected by vgpu_ue_lock.
+ */
+struct vgpu_ue_session {
+	u64 gen;
+	bool dead;
+	struct list_head queue;
+	struct list_head in_flight;
+	wait_queue_head_t wq;
+	u64 next_seq;
+};
+
+/* Protects vgpu_ue_live, vgpu_ue_gen and every session's fields. */
+static DEFINE_MUTEX(vgpu_ue_lock);
+static struct vgpu_ue_session *vgpu_ue_live;	/* the registered one */
+static u64 vgpu_ue_gen;				/* sessions so far */
+static char vgpu_ue_backend[VGPU_UE_NAME_LEN];	/* the live one's name */
+
+u64 vgpu_ue_generation(void)
+{
+	u64 gen = 0;
+
+	mutex_lock(&vgpu_ue_lock);
+	if (vgpu_ue_live)
+		gen = vgpu_ue_live->gen;
+	mutex_unlock(&vgpu_ue_lock);
+	return gen;
+}
+
+static void vgpu_ue_finish(struct vgpu_ue_msg *m, int error)
+{
+	list_del_init(&m->node);
+	m->error = error;
+	m->finished = true;
+	complete(&m->done);
+}
+
+/* Ends @s: its requests fail, its objects are lost.  Caller holds the lock. */
+static void vgpu_ue_kill(struct vgpu_ue_session *s, const char *why)
+{
+	struct vgpu_ue_msg *m, *tmp;
+
+	if (s->dead)
+		return;
+	s->dead = true;
+	if (vgpu_ue_live == s)
+		vgpu_ue_live = NULL;
+	list_for_each_entry_safe(m, tmp, &s->queue, node)
+		vgpu_ue_finish(m, -ENODEV);
+	list_for_each_entry_safe(m, tmp, &s->in_flight, node)
+		vgpu_ue_finish(m, -ENODEV);
+	wake_up_interruptible(&s->wq);
+	pr_warn("vgpu-uengine: engine process of generation %llu gone (%s); its contexts are lost\n",
+		s->gen, why);
+}
+
+/**
+ * vgpu_ue_call() - run one operation in the engine process
+ * @gen: generation the operation's objects belong to
+ * @req: the request; @seq is filled in
+ * @payload: @req->payload_len bytes sent after it, or NULL
+ * @timeout_ns: how long to wait for the answer
+ * @resp: out, the answer
+ *
+ * Return: the answer's error (0 or negative), -ENODEV when no process of
+ * generation @gen is registered (any more), -ETIMEDOUT when it did not
+ * answer in time (the session is ended: its state is unknown), or
+ * -EINTR never: the wait is not interruptible, it is bounded.
+ */
+int vgpu_ue_call(u64 gen, struct vgpu_ue_req *req, const void *payload,
+		 u64 timeout_ns, struct vgpu_ue_resp *resp)
+{
+	struct vgpu_ue_session *s;
+	struct vgpu_ue_msg m = { .payload = payload };
+	unsigned long left;
+
+	init_completion(&m.done);
+	INIT_LIST_HEAD(&m.node);
+	mutex_lock(&vgpu_ue_lock);
+	s = vgpu_ue_live;
+	if (!s || s->gen != gen) {
+		mutex_unlock(&vgpu_ue_lock);
+		return -ENODEV;
+	}
+	req->seq = s->next_seq++;
+	m.req = *req;
+	list_add_tail(&m.node, &s->queue);
+	wake_up_interruptible(&s->wq);
+	mutex_unlock(&vgpu_ue_lock);
+
+	left = wait_for_completion_timeout(&m.done,
+					   nsecs_to_jiffies(timeout_ns) + 1);
+	mutex_lock(&vgpu_ue_lock);
+	if (!m.finished) {
+		/* Not answered in time: the session cannot be trusted. */
+		vgpu_ue_finish(&m, -ETIMEDOUT);
+		vgpu_ue_kill(s, "operation timed out");
+	}
+	mutex_unlock(&vgpu_ue_lock);
+	if (!left && m.error == -ETIMEDOUT)
+		pr_warn_ratelimited("vgpu-uengine: operation %u timed out after %llu ms\n",
+				    req->op, div_u64(timeout_ns, NSEC_PER_MSEC));
+	if (m.error)
+		return m.error;
+	*resp = m.resp;
+	return resp->error;
+}
+
+static int vgpu_ue_open(struct inode *inode, struct file *f)
+{
+	struct vgpu_ue_session *s;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	s->dead = true;		/* until HELLO */
+	INIT_LIST_HEAD(&s->queue);
+	INIT_LIST_HEAD(&s->in_flight);
+	init_waitqueue_head(&s->wq);
+	s->next_seq = 1;
+	f->private_data = s;
+	return 0;
+}
+
+static int vgpu_ue_release(struct inode *inode, struct file *f)
+{
+	struct vgpu_ue_session *s = f->private_data;
+
+	mutex_lock(&vgpu_ue_lock);
+	if (s->gen)
+		vgpu_ue_kill(s, "closed");
+	mutex_unlock(&vgpu_ue_lock);
+	kfree(s);
+	return 0;
+}
+
+static long vgpu_ue_hello(struct vgpu_ue_session *s, void __user *arg)
+{
+	struct vgpu_ue_hello h;
+	long ret = 0;
+
+	if (copy_from_user(&h, arg, sizeof(h)))
+		return -EFAULT;
+	if (h.version != VGPU_UE_VERSION || h.flags)
+		return -EPROTO;
+	if (h.mem_size < ((u64)vgpu_ue_mem_mb << 20))
+		return -ENOSPC;
+	h.name[VGPU_UE_NAME_LEN - 1] = '\0';
+	mutex_lock(&vgpu_ue_lock);
+	if (s->gen)
+		ret = -EALREADY;	/* one HELLO per open file */
+	else if (vgpu_ue_live)
+		ret = -EBUSY;
+	if (!ret) {
+		s->gen = ++vgpu_ue_gen;
+		s->dead = false;
+		vgpu_ue_live = s;
+		strscpy(vgpu_ue_backend, h.name, sizeof(vgpu_ue_backend));
+	}
+	mutex_unlock(&vgpu_ue_lock);
+	if (ret)
+		return ret;
+	pr_info("vgpu-uengine: engine process %d registered (generation %llu, %s, %llu MiB)\n",
+		task_pid_nr(current), s->gen, h.name, h.mem_size >> 20);
+	h.generation = s->gen;
+	h.engine_mem = (u64)vgpu_ue_mem_mb << 20;
+	h.watchdog_ns = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
+	return copy_to_user(arg, &h, sizeof(h)) ? -EFAULT : 0;
+}
+
+static long vgpu_ue_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
+{
+	if (cmd == VGPU_UE_IOC_HELLO)
+		return vgpu_ue_hello(f->private_data, (void __user *)arg);
+	return -ENOTTY;
+}
+
+static ssize_t vgpu_ue_read(struct file *f, char __user *buf, size_t len,
+			    loff_t *pos)
+{
+	struct vgpu_ue_session *s = f->private_data;
+	struct vgpu_ue_msg *m;
+	ssize_t ret;
+
+	if (len < VGPU_UE_MAX_MSG)
+		return -EINVAL;
+	mutex_lock(&vgpu_ue_lock);
+	while (!s->dead && list_empty(&s->queue)) {
+		mutex_unlock(&vgpu_ue_lock);
+		if (f->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		if (wait_event_interruptible(s->wq, s->dead ||
+					     !list_empty(&s->queue)))
+			return -ERESTARTSYS;
+		mutex_lock(&vgpu_ue_lock);
+	}
+	if (s->dead) {
+		ret = -ENODEV;
+		goto out;
+	}
+	m = list_first_entry(&s->queue, struct vgpu_ue_msg, node);
+	ret = -EFAULT;
+	if (copy_to_user(buf, &m->req, sizeof(m->req)))
+		goto out;
+	if (m->req.payload_len &&
+	    copy_to_user(buf + sizeof(m->req), m->payload, m->req.payload_len))
+		goto out;
+	list_move_tail(&m->node, &s->in_flight);
+	ret = sizeof(m->req) + m->req.payload_len;
+out:
+	mutex_unlock(&vgpu_ue_lock);
+	return ret;
+}
+
+static ssize_t vgpu_ue_write(struct file *f, const char __user *buf,
+			     size_t len, loff_t *pos)
+{
+	struct vgpu_ue_session *s = f->private_data;
+	struct vgpu_ue_resp r;
+	struct vgpu_ue_msg *m;
+	ssize_t ret = -ENOENT;
+
+	if (len != sizeof(r))
+		return -EINVAL;
+	if (copy_from_user(&r, buf, sizeof(r)))
+		return -EFAULT;
+	if (r.reserved || r.error > 0 || r.error < -MAX_ERRNO)
+		return -EINVAL;
+	mutex_lock(&vgpu_ue_lock);
+	if (s->dead) {
+		ret = -ENODEV;
+		goto out;
+	}
+	list_for_each_entry(m, &s->in_flight, node) {
+		if (m->req.seq == r.seq) {
+			m->resp = r;
+			vgpu_ue_finish(m, 0);
+			ret = len;
+			break;
+		}
+	}
+out:
+	mutex_unlock(&vgpu_ue_lock);
+	return ret;
+}
+
+static __poll_t vgpu_ue_poll(struct file *f, poll_table *wait)
+{
+	struct vgpu_ue_session *s = f->private_data;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
+
+	poll_wait(f, &s->wq, wait);
+	mutex_lock(&vgpu_ue_lock);
+	if (s->dead)
+		mask |= EPOLLHUP;
+	else if (!list_empty(&s->queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	mutex_unlock(&vgpu_ue_lock);
+	return mask;
+}
+
+/* A VMA split in two (a partial munmap) holds the window twice. */
+static void vgpu_ue_vma_open(struct vm_area_struct *vma)
+{
+	struct vgpu_ue_window *w = vma->vm_private_data;
+
+	kref_get(&w->ref);
+}
+
+static void vgpu_ue_vma_close(struct vm_area_struct *vma)
+{
+	vgpu_ue_window_put(vma->vm_private_data);
+}
+
+static const struct vm_operations_struct vgpu_ue_vm_ops = {
+	.open = vgpu_ue_vma_open,
+	.close = vgpu_ue_vma_close,
+};
+
+/*
+ * Maps (part of) a window into the process, all pages at once.  The
+ * window must belong to the registered session's generation (its id is
+ * looked up in the engine's table, which holds only live windows).
+ */
+static int vgpu_ue_mmap(struct file *f, struct vm_area_struct *vma)
+{
+	struct vgpu_ue_session *s = f->private_data;
+	u64 id = vma->vm_pgoff >> (VGPU_UE_WINDOW_SHIFT - PAGE_SHIFT);
+	u64 first = vma->vm_pgoff & (BIT_ULL(VGPU_UE_WINDOW_SHIFT - PAGE_SHIFT) - 1);
+	u64 n = vma_pages(vma), i;
+	struct vgpu_ue_window *w;
+	int ret;
+
+	if (READ_ONCE(s->dead) || !(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	w = vgpu_ue_window_get(id);
+	if (!w)
+		return -ENOENT;
+	if (first >= w->npages || n > w->npages - first) {
+		vgpu_ue_window_put(w);
+		return -EINVAL;
+	}
+	vgpu_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY);
+	for (i = 0; i < n; i++) {
+		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
+				     w->pages[first + i]);
+		if (ret) {
+			/* mmap() fails: the core unmaps what was inserted. */
+			vgpu_ue_window_put(w);
+			return ret;
+		}
+	}
+	vma->vm_private_data = w;
+	vma->vm_ops = &vgpu_ue_vm_ops;
+	return 0;
+}
+
+static const struct file_operations vgpu_ue_fops = {
+	.owner = THIS_MODULE,
+	.open = vgpu_ue_open,
+	.release = vgpu_ue_release,
+	.read = vgpu_ue_read,
+	.write = vgpu_ue_write,
+	.poll = vgpu_ue_poll,
+	.mmap = vgpu_ue_mmap,
+	.unlocked_ioctl = vgpu_ue_ioctl,
+	.llseek = noop_llseek,
+};
+
+/* /sys/class/misc/vgpu-uengine/{backend,generation}: the live process. */
+static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	ssize_t n;
+
+	mutex_lock(&vgpu_ue_lock);
+	n = sysfs_emit(buf, "%s\n", vgpu_ue_live ? vgpu_ue_backend : "");
+	mutex_unlock(&vgpu_ue_lock);
+	return n;
+}
+static DEVICE_ATTR_RO(backend);
+
+static ssize_t generation_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", vgpu_ue_generation());
+}
+static DEVICE_ATTR_RO(generation);
+
+static struct attribute *vgpu_ue_attrs[] = {
+	&dev_attr_backend.attr,
+	&dev_attr_generation.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(vgpu_ue);
+
+static struct miscdevice vgpu_ue_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vgpu-uengine",
+	.fops = &vgpu_ue_fops,
+	.mode = 0600,
+	.groups = vgpu_ue_groups,
+};
+
+int vgpu_ue_chan_init(void)
+{
+	return misc_register(&vgpu_ue_misc);
+}
+
+void vgpu_ue_chan_exit(void)
+{
+	misc_deregister(&vgpu_ue_misc);
+}

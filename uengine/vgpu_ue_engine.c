@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_ue_engine.c - vgpu-uengine.ko's engine: struct vgpu_engine_ops
+ * forwarded to the engine process through the channel (vgpu_ue_chan.c).
+ *
+ * Every context and device memory object remembers the generation of
+ * the process that created it.  Once that process is gone, operations
+ * on them do nothing (destroy, free, unmap) or fail: map with -ENODEV,
+ * run with a fault of kind DRM_VGPU_FAULT_ENGINE_LOST, so the context's
+ * owner sees a clear error and vgpu-back recovers as from any fault.
+ */
+#include <linux/highmem.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/xarray.h>
+
+#include "../backend/vgpu_engine.h"
+#include "../common/vgpu_isa.h"
+#include "vgpu_ue.h"
+
+unsigned int vgpu_ue_mem_mb = 256;
+module_param_named(mem_mb, vgpu_ue_mem_mb, uint, 0444);
+MODULE_PARM_DESC(mem_mb, "Device memory vgpu-back may promise to clients, MiB; an engine process must have at least this much (default 256)");
+
+unsigned int vgpu_ue_watchdog_ms = 2000;
+module_param_named(watchdog_ms, vgpu_ue_watchdog_ms, uint, 0644);
+MODULE_PARM_DESC(watchdog_ms, "Engine time after which a command is ended as hung, ms (default 2000)");
+
+unsigned int vgpu_ue_op_timeout_ms = 5000;
+module_param_named(op_timeout_ms, vgpu_ue_op_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(op_timeout_ms, "Time the engine process has to answer an operation (a RUN: on top of its budget and the watchdog), ms (default 5000)");
+
+static struct vgpu_engine vgpu_ue_engine;
+
+/* Live windows by id, for mmap(); the xarray's lock protects lookups. */
+static DEFINE_XARRAY_ALLOC1(vgpu_ue_windows);
+static atomic64_t vgpu_ue_next_id = ATOMIC64_INIT(0);
+
+struct vgpu_engine_ctx {
+	u64 id;
+	u64 gen;
+	struct list_head windows;	/* serialised by the core (per context) */
+};
+
+struct vgpu_engine_mem {
+	u64 id;
+	u64 gen;
+};
+
+/* A job as sent: its id, and whether its commands went with a RUN. */
+struct vgpu_ue_job {
+	u64 id;
+	u64 gen;
+	bool sent;
+};
+
+static u64 vgpu_ue_timeout(u64 extra_ns)
+{
+	return (u64)vgpu_ue_op_timeout_ms * NSEC_PER_MSEC + extra_ns;
+}
+
+/* A request that carries no payload and whose answer has no data. */
+static int vgpu_ue_simple(u64 gen, u32 op, u64 ctx, u64 obj, u64 va, u64 size)
+{
+	struct vgpu_ue_req req = {
+		.op = op, .ctx = ctx, .obj = obj, .va = va, .size = size,
+	};
+	struct vgpu_ue_resp resp;
+
+	return vgpu_ue_call(gen, &req, NULL, vgpu_ue_timeout(0), &resp);
+}
+
+static void vgpu_ue_window_free(struct kref *ref)
+{
+	struct vgpu_ue_window *w = container_of(ref, struct vgpu_ue_window, ref);
+	u64 i;
+
+	for (i = 0; i < w->npages; i++)
+		if (w->pages[i])
+			put_page(w->pages[i]);
+	kvfree(w->pages);
+	kvfree(w->src);
+	kfree(w);
+}
+
+void vgpu_ue_window_put(struct vgpu_ue_window *w)
+{
+	kref_put(&w->ref, vgpu_ue_window_free);
+}
+
+struct vgpu_ue_window *vgpu_ue_window_get(u64 id)
+{
+	struct vgpu_ue_window *w;
+
+	xa_lock(&vgpu_ue_windows);
+	w = xa_load(&vgpu_ue_windows, id);
+	if (w)
+		kref_get(&w->ref);
+	xa_unlock(&vgpu_ue_windows);
+	return w;
+}
+
+/* Leaves the table: no new process mapping; existing ones keep it. */
+static void vgpu_ue_window_drop(struct vgpu_ue_window *w)
+{
+	xa_erase(&vgpu_ue_windows, w->id);
+	list_del(&w->node);
+	vgpu_ue_window_put(w);
+}
+
+static struct page *vgpu_ue_backing_page(const struct vgpu_backing *b, u64 i)
+{
+	if (b->pages)
+		return i < b->npages ? b->pages[i] : NULL;
+	if (is_vmalloc_addr(b->vaddr))
+		return vmalloc_to_page((u8 *)b->vaddr + (i << PAGE_SHIFT));
+	return virt_to_page((u8 *)b->vaddr + (i << PAGE_SHIFT));
+}
+
+/*
+ * A window on @npages pages of @b from page @first.  A guest's granted
+ * pages (no kernel mapping of the whole object) cannot be mapped into a
+ * process as ordinary pages: the window then gets shadow pages.
+ */
+static struct vgpu_ue_window *vgpu_ue_window_new(const struct vgpu_backing *b,
+						 u64 first, u64 npages, u64 va)
+{
+	struct vgpu_ue_window *w = kzalloc(sizeof(*w), GFP_KERNEL);
+	bool shadow = !b->vaddr;
+	u64 i;
+
+	if (!w)
+		return NULL;
+	kref_init(&w->ref);
+	w->va = va;
+	w->npages = npages;
+	w->left = npages;
+	w->pages = kvcalloc(npages, sizeof(*w->pages), GFP_KERNEL);
+	if (shadow)
+		w->src = kvcalloc(npages, sizeof(*w->src), GFP_KERNEL);
+	if (!w->pages || (shadow && !w->src))
+		goto err;
+	for (i = 0; i < npages; i++) {
+		struct page *p = vgpu_ue_backing_page(b, first + i);
+
+		if (!p)
+			goto err;
+		if (shadow) {
+			w->src[i] = p;
+			p = alloc_page(GFP_KERNEL | __GFP_ZERO);
+			if (!p)
+				goto err;
+		} else {
+			get_page(p);
+		}
+		w->pages[i] = p;
+	}
+	return w;
+err:
+	vgpu_ue_window_put(w);
+	return NULL;
+}
+
+/* Shadows in (@in) before a RUN, out after it. */
+static void vgpu_ue_sync_windows(struct vgpu_engine_ctx *c, bool in)
+{
+	struct vgpu_ue_window *w;
+	u64 i;
+
+	list_for_each_entry(w, &c->windows, node) {
+		if (!w->src)
+			continue;
+		for (i = 0; i < w->npages; i++) {
+			void *shadow = kmap_local_page(w->pages[i]);
+
+			if (in)
+				memcpy(shadow, page_address(w->src[i]), PAGE_SIZE);
+			else
+				memcpy(page_address(w->src[i]), shadow, PAGE_SIZE);
+			kunmap_local(shadow);
+		}
+		cond_resched();
+	}
+}
+
+static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
+{
+	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	INIT_LIST_HEAD(&c->windows);
+	c->id = atomic64_inc_return(&vgpu_ue_next_id);
+	c->gen = vgpu_ue_generation();
+	ret = vgpu_ue_simple(c->gen, VGPU_UE_OP_CTX_CREATE, c->id, 0, 0, 0);
+	if (ret) {
+		pr_warn_ratelimited("vgpu-uengine: no context: %s (%d)\n",
+				    ret == -ENODEV ? "no engine process" :
+				    "engine process refused", ret);
+		kfree(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+static void ue_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
+{
+	struct vgpu_ue_window *w, *tmp;
+
+	vgpu_ue_simple(c->gen, VGPU_UE_OP_CTX_DESTROY, c->id, 0, 0, 0);
+	list_for_each_entry_safe(w, tmp, &c->windows, node)
+		vgpu_ue_window_drop(w);
+	kfree(c);
+}
+
+static int ue_mem_alloc(struct vgpu_engine *e, u64 size,
+			struct vgpu_engine_mem **out)
+{
+	struct vgpu_engine_mem *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	m->id = atomic64_inc_return(&vgpu_ue_next_id);
+	m->gen = vgpu_ue_generation();
+	ret = vgpu_ue_simple(m->gen, VGPU_UE_OP_MEM_ALLOC, 0, m->id, 0, size);
+	if (ret) {
+		kfree(m);
+		return ret;
+	}
+	*out = m;
+	return 0;
+}
+
+static void ue_mem_free(struct vgpu_engine *e, struct vgpu_engine_mem *m)
+{
+	vgpu_ue_simple(m->gen, VGPU_UE_OP_MEM_FREE, 0, m->id, 0, 0);
+	kfree(m);
+}
+
+static int ue_map_host(struct vgpu_engine_ctx *c, u64 va,
+		       const struct vgpu_backing *b, u64 offset, u64 size,
+		       struct vgpu_ue_req *req)
+{
+	struct vgpu_ue_window *w;
+	struct vgpu_ue_resp resp;
+	u32 id;
+	int ret;
+
+	if ((offset | size) & ~PAGE_MASK)
+		return -EINVAL;
+	w = vgpu_ue_window_new(b, offset >> PAGE_SHIFT, size >> PAGE_SHIFT, va);
+	if (!w)
+		return -ENOMEM;
+	ret = xa_alloc(&vgpu_ue_windows, &id, w, xa_limit_31b, GFP_KERNEL);
+	if (ret) {
+		vgpu_ue_window_put(w);
+		return ret;
+	}
+	w->id = id;
+	list_add_tail(&w->node, &c->windows);
+	req->kind = VGPU_UE_MAP_HOST;
+	req->obj = id;
+	req->offset = 0;
+	ret = vgpu_ue_call(c->gen, req, NULL, vgpu_ue_timeout(0), &resp);
+	if (ret)
+		vgpu_ue_window_drop(w);
+	return ret;
+}
+
+static int ue_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
+		  const struct vgpu_backing *b, u64 offset, u64 size,
+		  u32 perms)
+{
+	struct vgpu_ue_req req = {
+		.op = VGPU_UE_OP_MAP, .ctx = c->id, .va = va, .size = size,
+		.perms = perms,
+	};
+	struct vgpu_ue_resp resp;
+
+	if (!b->dev_mem)
+		return ue_map_host(c, va, b, offset, size, &req);
+	if (b->dev_mem->gen != c->gen)
+		return -ENODEV;	/* memory of a process that has gone */
+	req.kind = VGPU_UE_MAP_DEVICE;
+	req.obj = b->dev_mem->id;
+	req.offset = offset;
+	return vgpu_ue_call(c->gen, &req, NULL, vgpu_ue_timeout(0), &resp);
+}
+
+static void ue_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
+		     u64 size)
+{
+	struct vgpu_ue_window *w, *tmp;
+
+	vgpu_ue_simple(c->gen, VGPU_UE_OP_UNMAP, c->id, 0, va, size);
+	/* A window goes when the last of its pages is unmapped. */
+	list_for_each_entry_safe(w, tmp, &c->windows, node) {
+		u64 end = w->va + (w->npages << PAGE_SHIFT);
+		u64 lo = max(va, w->va), hi = min(va + size, end);
+
+		if (lo >= hi)
+			continue;
+		w->left -= min(w->left, (hi - lo) >> PAGE_SHIFT);
+		if (!w->left)
+			vgpu_ue_window_drop(w);
+	}
+}
+
+static void ue_job_release(struct vgpu_engine *e, struct vgpu_engine_job *job)
+{
+	struct vgpu_ue_job *uj = job->engine_priv;
+
+	if (!uj)
+		return;
+	if (uj->sent)
+		vgpu_ue_simple(uj->gen, VGPU_UE_OP_JOB_RELEASE, 0, uj->id, 0, 0);
+	kfree(uj);
+	job->engine_priv = NULL;
+}
+
+static enum vgpu_job_status ue_lost(struct vgpu_engine *e,
+				    struct vgpu_engine_job *job)
+{
+	job->fault_kind = DRM_VGPU_FAULT_ENGINE_LOST;
+	job->fault_addr = 0;
+	ue_job_release(e, job);
+	return VGPU_JOB_FAULTED;
+}
+
+/* Checks and applies the process's answer to a RUN. */
+static enum vgpu_job_status ue_run_result(struct vgpu_engine *e,
+					  struct vgpu_engine_job *job,
+					  const struct vgpu_ue_resp *r)
+{
+	if (r->next_cmd > job->num_cmds || r->next_cmd < job->next_cmd ||
+	    r->status > VGPU_UE_RUN_TIMEDOUT ||
+	    (r->status == VGPU_UE_RUN_DONE && r->next_cmd != job->num_cmds)) {
+		pr_warn_ratelimited("vgpu-uengine: malformed RUN answer (status %u, next %llu of %u)\n",
+				    r->status, r->next_cmd, job->num_cmds);
+		return ue_lost(e, job);
+	}
+	job->next_cmd = r->next_cmd;
+	job->cmd_done = r->cmd_done;
+	job->cmd_busy_ns = r->cmd_busy_ns;
+	job->busy_ns += r->busy_ns;
+	switch (r->status) {
+	case VGPU_UE_RUN_DONE:
+		ue_job_release(e, job);
+		return VGPU_JOB_DONE;
+	case VGPU_UE_RUN_PREEMPTED:
+		return VGPU_JOB_PREEMPTED;
+	case VGPU_UE_RUN_FAULTED:
+		job->fault_kind = r->fault_kind;
+		job->fault_addr = r->fault_addr;
+		ue_job_release(e, job);
+		return VGPU_JOB_FAULTED;
+	default:
+		ue_job_release(e, job);
+		return VGPU_JOB_TIMEDOUT;
+	}
+}
+
+/*
+ * Runs the job in the process for @budget_ns.  The first RUN of a job
+ * carries its commands; the process keeps them until JOB_RELEASE.  The
+ * wait is bounded by the budget, the watchdog and op_timeout_ms.
+ */
+static enum vgpu_job_status ue_run(struct vgpu_engine *e,
+				   struct vgpu_engine_ctx *c,
+				   struct vgpu_engine_job *job, u64 budget_ns)
+{
+	u64 watchdog = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
+	struct vgpu_ue_job *uj = job->engine_priv;
+	struct vgpu_ue_req req = {
+		.op = VGPU_UE_OP_RUN, .ctx = c->id, .perms = job->num_cmds,
+		.kind = job->next_cmd, .offset = job->cmd_done,
+		.busy = job->cmd_busy_ns, .size = watchdog,
+	};
+	struct vgpu_ue_resp resp;
+	const void *payload = NULL;
+	int ret;
+
+	if (!uj) {
+		uj = kzalloc(sizeof(*uj), GFP_KERNEL);
+		if (!uj)
+			return ue_lost(e, job);
+		uj->id = atomic64_inc_return(&vgpu_ue_next_id);
+		uj->gen = c->gen;
+		job->engine_priv = uj;
+	}
+	if (uj->gen != c->gen || c->gen != vgpu_ue_generation())
+		return ue_lost(e, job);
+	/* An unlimited budget (an engine run whole) is bounded by the watchdog. */
+	req.va = min(budget_ns, watchdog);
+	req.obj = uj->id;
+	if (!uj->sent) {
+		payload = &job->cmds[job->next_cmd];
+		req.payload_len = (job->num_cmds - job->next_cmd) *
+				  sizeof(struct drm_vgpu_cmd);
+	}
+	vgpu_ue_sync_windows(c, true);
+	ret = vgpu_ue_call(c->gen, &req, payload,
+			   vgpu_ue_timeout(req.va + watchdog), &resp);
+	vgpu_ue_sync_windows(c, false);
+	if (ret)
+		return ue_lost(e, job);
+	uj->sent = true;
+	return ue_run_result(e, job, &resp);
+}
+
+static const struct vgpu_engine_ops vgpu_ue_ops = {
+	.ctx_create = ue_ctx_create,
+	.ctx_destroy = ue_ctx_destroy,
+	.mem_alloc = ue_mem_alloc,
+	.mem_free = ue_mem_free,
+	.map = ue_map,
+	.unmap = ue_unmap,
+	.run = ue_run,
+	.job_release = ue_job_release,
+};
+
+int vgpu_ue_engine_init(void)
+{
+	if (!vgpu_ue_mem_mb || vgpu_ue_mem_mb > (1U << 20)) {
+		pr_err("vgpu-uengine: mem_mb must be 1..1048576\n");
+		return -EINVAL;
+	}
+	vgpu_ue_engine.name = "vgpu-uengine";
+	vgpu_ue_engine.owner = THIS_MODULE;
+	vgpu_ue_engine.ops = &vgpu_ue_ops;
+	vgpu_ue_engine.mem_size = (u64)vgpu_ue_mem_mb << 20;
+	vgpu_ue_engine.isa_version = VGPU_ISA_VERSION;
+	vgpu_ue_engine.features = DRM_VGPU_FEATURE_HOST_MEMORY |
+				  DRM_VGPU_FEATURE_PREEMPTION |
+				  DRM_VGPU_FEATURE_ATOMICS;
+	vgpu_ue_engine.flags = VGPU_ENGINE_PREEMPTIBLE;
+	return vgpu_engine_register(&vgpu_ue_engine);
+}
+
+void vgpu_ue_engine_exit(void)
+{
+	vgpu_engine_unregister(&vgpu_ue_engine);
+	WARN_ON(!xa_empty(&vgpu_ue_windows));
+	xa_destroy(&vgpu_ue_windows);
+}
+
+static int __init vgpu_ue_init(void)
+{
+	int ret = vgpu_ue_engine_init();
+
+	if (ret)
+		return ret;
+	ret = vgpu_ue_chan_init();
+	if (ret)
+		vgpu_ue_engine_exit();
+	return ret;
+}
+
+static void __exit vgpu_ue_exit(void)
+{
+	vgpu_ue_chan_exit();
+	vgpu_ue_engine_exit();
+}
+
+module_init(vgpu_ue_init);
+module_exit(vgpu_ue_exit);
+MODULE_DESCRIPTION("GPUvm engine bridge: engine operations run by a dom0 process (vgpu-engined)");
+MODULE_AUTHOR("GPUvm developers");
+MODULE_LICENSE("Dual MIT/GPL");
