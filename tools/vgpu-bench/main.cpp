@@ -45,6 +45,7 @@
 #include "load.hpp"
 #include "kernels.hpp"
 #include "report.hpp"
+#include "bench.hpp"
 #include "workloads.hpp"
 #include "xenstore.hpp"
 
@@ -238,6 +239,7 @@ int main(int argc, char** argv) {
         if (!std::strcmp(cmd, "rep")) return rep(argc, argv);
         if (!std::strcmp(cmd, "report")) return report(argc, argv);
         if (!std::strcmp(cmd, "spin")) return spin(argc, argv);
+        if (!std::strcmp(cmd, "engine")) return vgpu::engine::bench_main(argc - 1, argv + 1);
         if (!std::strcmp(cmd, "hog")) return hog(argc, argv);
         if (!std::strcmp(cmd, "fairness")) return fairness(argc, argv);
         if (!std::strcmp(cmd, "wait-key") && argc >= 4)

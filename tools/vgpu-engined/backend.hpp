@@ -42,6 +42,7 @@ struct Job {
 struct RunResult {
     RunStatus status = RunStatus::Done;
     uint64_t busy_ns = 0;
+    uint64_t units = 0;  // interpreter work units (thread-instructions) used; 0 elsewhere
     uint32_t fault_kind = 0;
     uint64_t fault_addr = 0;
 };

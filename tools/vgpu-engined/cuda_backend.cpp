@@ -16,7 +16,9 @@
 // stop word the translated code reads at backward branches.
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -101,7 +103,6 @@ struct Space {
 struct Launch {
     CUfunction f = nullptr;
     uint64_t next_block = 0, nblocks = 0, chunk = 0;
-    bool started = false;
 };
 
 class CudaBackend final : public Backend {
@@ -140,6 +141,7 @@ private:
     uint64_t size_;
     Arena arena_;
     CUdeviceptr vram_ = 0, ctl_ = 0, scratch_ = 0;
+    bool ctl_dirty_ = true;  // the launch control block needs its reset
     volatile uint32_t* stop_ = nullptr;
     CUdeviceptr stop_dev_ = 0;
     TablePool pool_;
@@ -185,9 +187,11 @@ CudaBackend::~CudaBackend() {
     a_.StreamSynchronize(stream_);
     for (auto& [k, c] : cache_)
         a_.ModuleUnload(c.mod);
-    for (auto& [id, s] : spaces_)
+    for (auto& [id, s] : spaces_) {
         for (auto& [p, r] : s.regs)
             a_.MemHostUnregister(r.base);
+        a_.MemFree(s.root.dev);
+    }
     spaces_.clear();
     a_.MemFreeHost(const_cast<uint32_t*>(stop_));
     a_.MemFree(scratch_);
@@ -201,12 +205,14 @@ int CudaBackend::ctx_create(uint64_t ctx) {
     if (spaces_.count(ctx))
         return EEXIST;
     Space& s = spaces_[ctx];
-    s.root.dev = pool_.get();
-    s.root.e.assign(1024, 0);
+    s.root.e.assign(1024, 0);  // 8 KiB: its own allocation, not a pool page
     try {
+        check("cuMemAlloc (page table root)", a_.MemAlloc(&s.root.dev, 1024 * 8));
         flush(s);
-    } catch (const std::exception&) {
-        pool_.put(s.root.dev);
+    } catch (const std::exception& e) {
+        std::cerr << "vgpu-engined: " << e.what() << "\n";
+        if (s.root.dev)
+            a_.MemFree(s.root.dev);
         spaces_.erase(ctx);
         return ENOMEM;
     }
@@ -225,7 +231,7 @@ void CudaBackend::ctx_destroy(uint64_t ctx) {
         pool_.put(t.dev);
     for (auto& [i, t] : s.l2)
         pool_.put(t.dev);
-    pool_.put(s.root.dev);
+    a_.MemFree(s.root.dev);
     spaces_.erase(it);
 }
 
@@ -503,6 +509,9 @@ CUfunction CudaBackend::kernel(Space& s, uint64_t entry, uint32_t nthreads, uint
         cache_.clear();
     }
     std::string ptx = translate(p, sm_);
+    if (const char* dir = std::getenv("VGPU_ENGINED_DUMP_PTX")) {  // for debugging the translator
+        std::ofstream(std::string(dir) + "/kernel-" + std::to_string(cache_.size()) + ".ptx") << ptx;
+    }
     char log[4096] = {};
     int opts[] = {CU_JIT_THREADS_PER_BLOCK, CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
     void* vals[] = {reinterpret_cast<void*>(static_cast<uintptr_t>(nthreads)), log,
@@ -534,17 +543,19 @@ vgpu_run_result CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, u
         if (vgpu_launch_check(&d))
             return VGPU_RUN_FAULT;
         st->nblocks = uint64_t{c.grid[0]} * c.grid[1] * c.grid[2];
-        st->chunk = uint64_t(nsm_) * 16;
+        // A slice of a few ms starts with a few blocks per SM and adapts;
+        // a job run whole (no slicing) launches the grid at once.
+        st->chunk = budget >= 100000000ull ? st->nblocks : uint64_t(nsm_) * 16;
         job.state = st;
     }
     uint32_t nthreads = c.block[0] * c.block[1] * c.block[2];
     // Translated once per launch: the page tables do not change during it.
     if (!st->f && !(st->f = kernel(s, c.src, nthreads, addr, kind)))
         return VGPU_RUN_FAULT;
-    if (!st->started) {
+    if (ctl_dirty_) {  // a fault was recorded there: no fault recorded yet
         LaunchCtl ctl{~0ull, 0, 0, 0};
         check("cuMemcpyHtoD (control)", a_.MemcpyHtoD(ctl_, &ctl, sizeof(ctl)));
-        st->started = true;
+        ctl_dirty_ = false;
     }
     *stop_ = kStopRun;
     uint64_t p[8], pt = s.root.dev, ctl = ctl_, stop = stop_dev_, base;
@@ -560,15 +571,19 @@ vgpu_run_result CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, u
                                                 c.block[2], sh, stream_, args, nullptr));
         CUresult q;
         while ((q = a_.StreamQuery(stream_)) == CUDA_ERROR_NOT_READY) {
-            if (job.cmd_busy_ns + (now_ns() - t0) >= watchdog && *stop_ == kStopRun)
+            uint64_t ran = now_ns() - t0;
+            if (job.cmd_busy_ns + ran >= watchdog && *stop_ == kStopRun)
                 *stop_ = kStopAbort;  // the kernel stops at its next backward branch
-            std::this_thread::sleep_for(std::chrono::microseconds(20));
+            // Spin for short kernels (latency), then give the CPU back.
+            if (ran > 1000000)
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
         check("cuStreamQuery (launch)", q);
         uint64_t t1 = now_ns();
         job.cmd_busy_ns += t1 - t0;
         if (*stop_ == kStopFault) {
             LaunchCtl r;
+            ctl_dirty_ = true;
             check("cuMemcpyDtoH (control)", a_.MemcpyDtoH(&r, ctl_, sizeof(r)));
             *addr = r.fault_addr;
             *kind = r.fault_kind;

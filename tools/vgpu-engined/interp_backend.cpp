@@ -128,6 +128,7 @@ private:
     uint8_t* vram_ = nullptr;
     std::map<uint64_t, std::unique_ptr<Pt>> ctxs_;
     std::map<uint64_t, std::pair<uint64_t, uint64_t>> mems_;  // id -> offset, size
+    uint64_t units_ = 0;
 };
 
 vgpu_run_result InterpBackend::step(const vgpu_pt* pt, Job& job, const drm_vgpu_cmd& cmd, u64* addr,
@@ -157,6 +158,7 @@ vgpu_run_result InterpBackend::step(const vgpu_pt* pt, Job& job, const drm_vgpu_
         }
         u64 n;
         auto r = vgpu_launch_run(&st->l, pt, kChunk, &n);
+        units_ += n;
         if (r == VGPU_RUN_FAULT) {
             *kind = st->l.fault_kind;
             *addr = st->l.fault_addr;
@@ -174,7 +176,7 @@ vgpu_run_result InterpBackend::step(const vgpu_pt* pt, Job& job, const drm_vgpu_
 RunResult InterpBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) {
     RunResult res;
     auto c = ctxs_.find(ctx);
-    uint64_t start = now_ns(), last = start;
+    uint64_t start = now_ns(), last = start, units = units_;
 
     if (c == ctxs_.end()) {
         res.status = RunStatus::Faulted;
@@ -212,6 +214,7 @@ RunResult InterpBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_
         }
     }
     res.busy_ns = now_ns() - start;
+    res.units = units_ - units;
     return res;
 }
 

@@ -101,7 +101,7 @@ void Emitter::prologue() {
        << "\t.param .u32 g0, .param .u32 g1, .param .u32 g2, .param .u32 shsz)\n{\n"
        << "\t.reg .b64 %r<32>;\n\t.reg .b64 %s<12>;\n\t.reg .b64 %t<8>;\n\t.reg .b32 %w<6>;\n"
        << "\t.reg .f32 %f<3>;\n\t.reg .pred %p<3>;\n\t.reg .pred %pT, %pF;\n"
-       << "\t.reg .b64 %pt, %ctl, %stop, %blk, %sb, %fa, %key, %tg0, %te0, %tg1, %te1;\n"
+       << "\t.reg .b64 %pt, %ctl, %stop, %blk, %sb, %sl4, %sl8, %fa, %key, %tg0, %te0, %tg1, %te1;\n"
        << "\t.reg .b32 %sh, %fk, %bc, %ph, %lt, %nt;\n";
     line("ld.param.u64 %pt, [pt]");
     line("ld.param.u64 %ctl, [ctl]");
@@ -120,11 +120,34 @@ void Emitter::prologue() {
     line("cvt.u64.u32 %s10, %w0");
     line("ld.param.u32 %w0, [g2]");
     line("cvt.u64.u32 %s11, %w0");
+    // ctaid from the linear block: no division for a 1-D grid, 32-bit
+    // division where the block number fits (64-bit division is a long
+    // emulated sequence on the GPU).
+    line("mov.b64 %s6, %blk");
+    line("mov.b64 %s7, 0");
+    line("mov.b64 %s8, 0");
+    line("setp.eq.u64 %p0, %s10, 1");
+    line("setp.eq.and.u64 %p0, %s11, 1, %p0");
+    line("@%p0 bra $CTAID");
+    line("setp.gt.u64 %p0, %blk, 0xFFFFFFFF");
+    line("@%p0 bra $CTAID64");
+    line("cvt.u32.u64 %w1, %blk");
+    line("cvt.u32.u64 %w2, %s9");
+    line("cvt.u32.u64 %w3, %s10");
+    line("rem.u32 %w4, %w1, %w2");
+    line("cvt.u64.u32 %s6, %w4");
+    line("div.u32 %w1, %w1, %w2");
+    line("rem.u32 %w4, %w1, %w3");
+    line("cvt.u64.u32 %s7, %w4");
+    line("div.u32 %w1, %w1, %w3");
+    line("cvt.u64.u32 %s8, %w1");
+    line("bra $CTAID");
+    o_ << "$CTAID64:\n";
     line("rem.u64 %s6, %blk, %s9");
     line("div.u64 %t1, %blk, %s9");
     line("rem.u64 %s7, %t1, %s10");
-    line("mul.lo.u64 %t2, %s9, %s10");
-    line("div.u64 %s8, %blk, %t2");
+    line("div.u64 %s8, %t1, %s10");
+    o_ << "$CTAID:\n";
     const char* sr[] = {"%tid.x", "%tid.y", "%tid.z", "%ntid.x", "%ntid.y", "%ntid.z"};
     for (int i = 0; i < 6; i++) {
         line(std::string("mov.u32 %w0, ") + sr[i]);
@@ -133,9 +156,11 @@ void Emitter::prologue() {
     // Linear thread index (the interpreter's order) and threads per block.
     line("mov.u32 %lt, %tid.z");
     line("mov.u32 %w1, %ntid.y");
-    line("mad.lo.u32 %lt, %lt, %w1, %tid.y");
+    line("mov.u32 %w2, %tid.y");
+    line("mad.lo.u32 %lt, %lt, %w1, %w2");
     line("mov.u32 %w1, %ntid.x");
-    line("mad.lo.u32 %lt, %lt, %w1, %tid.x");
+    line("mov.u32 %w2, %tid.x");
+    line("mad.lo.u32 %lt, %lt, %w1, %w2");
     line("mov.u32 %nt, %ntid.x");
     line("mov.u32 %w1, %ntid.y");
     line("mul.lo.u32 %nt, %nt, %w1");
@@ -150,6 +175,14 @@ void Emitter::prologue() {
     line("mov.u32 %bc, 0");
     line("mov.u32 %ph, 0");
     line("mov.u64 %sb, smem");
+    line("cvt.u64.u32 %sl4, %sh");
+    line("sub.u64 %sl4, %sl4, 3");
+    line("cvt.u64.u32 %sl8, %sh");
+    line("sub.u64 %sl8, %sl8, 7");
+    line("setp.lt.u32 %p0, %sh, 4");
+    line("@%p0 mov.b64 %sl4, 0");
+    line("setp.lt.u32 %p0, %sh, 8");
+    line("@%p0 mov.b64 %sl8, 0");
     // Shared memory starts zeroed, as the interpreter's does.
     line("setp.eq.u32 %p0, %sh, 0");
     line("@%p0 bra $START");
@@ -170,11 +203,12 @@ void Emitter::prologue() {
 }
 
 void Emitter::epilogue() {
-    // Backward branches look at the stop word every 1024 times.
+    // Backward branches look at the stop word (host memory, read across
+    // the bus) every 16384 times: a runaway loop stops within a few ms.
     for (auto& [id, to] : backedges_) {
         o_ << "$BE" << id << ":\n";
         line("add.u32 %bc, %bc, 1");
-        line("and.b32 %w5, %bc, 1023");
+        line("and.b32 %w5, %bc, 16383");
         line("setp.ne.u32 %p2, %w5, 0");
         line("@%p2 bra " + L(to));
         line("ld.volatile.global.u32 %w5, [%stop]");
@@ -311,15 +345,11 @@ void Emitter::global(int ra, int32_t imm, int size, uint64_t need) {
 
 // %t0 = ra + imm, checked against the block's shared memory; %t1 = address.
 void Emitter::shared(int ra, int32_t imm, int size) {
+    // In bounds: off < shared_size - size + 1 (%sl4, %sl8 from the prologue).
     line("add.u64 %t0, " + R(ra) + ", " + std::to_string(imm));
     line("and.b64 %t2, %t0, " + std::to_string(size - 1));
     line("setp.ne.u64 %p0, %t2, 0");
-    line("@%p0 bra $SHF");
-    line("cvt.u64.u32 %t3, %sh");
-    line("setp.ge.u64 %p0, %t0, %t3");
-    line("@%p0 bra $SHF");
-    line("sub.u64 %t3, %t3, %t0");
-    line("setp.lt.u64 %p0, %t3, " + std::to_string(size));
+    line(std::string("setp.ge.or.u64 %p0, %t0, ") + (size == 4 ? "%sl4" : "%sl8") + ", %p0");
     line("@%p0 bra $SHF");
     line("add.u64 %t1, %sb, %t0");
 }
@@ -327,7 +357,7 @@ void Emitter::shared(int ra, int32_t imm, int size) {
 // rd = the float in %f (zero-extended), NaN made canonical (0x7fc00000).
 void Emitter::canon(const char* f, int rd) {
     line(std::string("mov.b32 %w2, ") + f);
-    line(std::string("testp.nan.f32 %p0, ") + f);
+    line(std::string("testp.notanumber.f32 %p0, ") + f);
     line("@%p0 mov.b32 %w2, 0x7FC00000");
     line("cvt.u64.u32 " + R(rd) + ", %w2");
 }
@@ -352,9 +382,9 @@ void Emitter::fminmax(bool max, int rd, int ra, int rb) {
     line("mov.b32 %f1, %w1");
     line(max ? "setp.lt.f32 %p1, %f0, %f1" : "setp.lt.f32 %p1, %f1, %f0");
     line("selp.b32 %w2, %w1, %w0, %p1");
-    line("testp.nan.f32 %p1, %f1");
+    line("testp.notanumber.f32 %p1, %f1");
     line("@%p1 mov.b32 %w2, %w0");
-    line("testp.nan.f32 %p1, %f0");
+    line("testp.notanumber.f32 %p1, %f0");
     line("@%p1 mov.b32 %w2, %w1");
     line("mov.b32 %f2, %w2");
     canon("%f2", rd);
@@ -491,10 +521,12 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
         line("mov.b32 %w2, %f2");
         line("cvt.u64.u32 " + D + ", %w2");
         break;
-    case VGPU_OP_F2I:  // truncating, saturating, NaN -> 0: PTX's cvt.rzi
+    case VGPU_OP_F2I:  // truncating, saturating (PTX's cvt.rzi), NaN -> 0
         line("cvt.u32.u64 %w0, " + A);
         line("mov.b32 %f0, %w0");
         line("cvt.rzi.s64.f32 " + D + ", %f0");
+        line("testp.notanumber.f32 %p1, %f0");  // PTX gives INT64_MIN for a NaN
+        line("@%p1 mov.b64 " + D + ", 0");
         break;
     case VGPU_OP_FSEQ: fset("eq"); break;
     case VGPU_OP_FSLT: fset("lt"); break;
@@ -525,7 +557,7 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
         line("mov.b32 %f0, %w3");
         line("add.rn.f32 %f2, %f0, %f1");
         line("mov.b32 %w2, %f2");
-        line("testp.nan.f32 %p0, %f2");
+        line("testp.notanumber.f32 %p0, %f2");
         line("@%p0 mov.b32 %w2, 0x7FC00000");
         line("atom.global.cas.b32 %w5, [%t1], %w3, %w2");
         line("setp.ne.u32 %p0, %w5, %w3");

@@ -123,11 +123,13 @@ RunResult Session::submit(const std::vector<drm_vgpu_cmd>& cmds, uint64_t budget
     do {
         r = b_.run(ctx_, job, budget_ns, watchdog_ns);
         total.busy_ns += r.busy_ns;
+        total.units += r.units;
         n++;
     } while (r.status == RunStatus::Preempted);
     if (slices)
         *slices = n;
     r.busy_ns = total.busy_ns;
+    r.units = total.units;
     return r;
 }
 
@@ -255,10 +257,17 @@ int compare(Backend& ref, Backend& dut, const std::vector<Test>& tests) {
         if (!same) {
             failed++;
             std::printf("     interp: %s\n", a.what.c_str());
-            size_t i = 0;
-            while (i < a.bytes.size() && i < b.bytes.size() && a.bytes[i] == b.bytes[i])
-                i++;
-            std::printf("     first difference at byte %zu\n", i);
+            size_t diff = 0, shown = 0, n = std::min(a.bytes.size(), b.bytes.size());
+            for (size_t i = 0; i < n; i++) {
+                if (a.bytes[i] == b.bytes[i])
+                    continue;
+                if (shown++ < 8)
+                    std::printf("     byte %zu (data byte %lld): interp 0x%02x, %s 0x%02x\n", i,
+                                static_cast<long long>(i) - static_cast<long long>(a.what.size()),
+                                static_cast<uint8_t>(a.bytes[i]), dut.name().c_str(), static_cast<uint8_t>(b.bytes[i]));
+                diff++;
+            }
+            std::printf("     %zu bytes differ (sizes %zu, %zu)\n", diff, a.bytes.size(), b.bytes.size());
         }
         std::fflush(stdout);
     }
