@@ -66,7 +66,7 @@ fuzz:
 		grep -E "^(stat::|==|SUMMARY|INFO: Seed|Done)|ERROR|WARNING"; \
 		exit $${PIPESTATUS[0]}
 
-SCENARIOS ?= native naive hp hostile fairness@default
+SCENARIOS ?= native naive hp hostile fairness@default uengine@default
 SCENARIO ?=
 # Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12;
 # SCENARIO@SERIES runs on that one only.

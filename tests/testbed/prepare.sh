@@ -54,7 +54,7 @@ if [ "${GPUVM_MODULES:-tree}" = dkms ]; then
 			die "DKMS did not build gpuvm for $KVER (is gpuvm-dkms installed?)" ;;
 	esac
 	mkdir -p "$KM/updates/dkms"
-	for m in vgpu-back vgpu-sim vgpu-front; do
+	for m in vgpu-back vgpu-sim vgpu-uengine vgpu-front; do
 		cp /lib/modules/"$KVER"/updates/dkms/$m.ko* "$KM/updates/dkms/" ||
 			die "no $m from DKMS for $KVER"
 	done
@@ -62,7 +62,7 @@ if [ "${GPUVM_MODULES:-tree}" = dkms ]; then
 else
 	make -C "$TOP" modules KDIR="/usr/src/linux-headers-$ABI-amd64" >/dev/null
 	mkdir -p "$KM/extra"
-	cp "$TOP"/vgpu-back.ko "$TOP"/vgpu-sim.ko "$TOP"/vgpu-front.ko "$KM/extra/"
+	cp "$TOP"/vgpu-back.ko "$TOP"/vgpu-sim.ko "$TOP"/vgpu-uengine.ko "$TOP"/vgpu-front.ko "$KM/extra/"
 fi
 depmod -b "$TB/kimage" "$KVER"
 make -C "$TOP" userspace >/dev/null
@@ -129,15 +129,16 @@ cp "$TOP/tests/testbed/domu-init" "$TB/domu-root/init"
 chmod +x "$TB/domu-root/init"
 pack "$TB/domu-root" "$TB/domu-initrd.gz"
 
-# dom0: vgpu-back, vgpu-sim, Xen's toolstack, the guest's kernel and root.
+# dom0: vgpu-back, vgpu-sim, vgpu-uengine and vgpu-engined, Xen's toolstack, the guest's kernel and root.
 ROOT=$TB/dom0-root
-stage_root "$ROOT" vgpu-sim vgpu-back xen-evtchn xen-gntdev xen-gntalloc \
+stage_root "$ROOT" vgpu-sim vgpu-uengine vgpu-back xen-evtchn xen-gntdev xen-gntalloc \
 	xen-privcmd xenfs
 XB=/usr/lib/xen-4.17/bin
 for t in xenstored xenconsoled xen-init-dom0 xl xenstore-control; do
 	copy_bin "$ROOT" "$XB/$t" "$XB/$t"
 done
 copy_bin "$ROOT" "$U/vgpuctl" opt/gpuvm/bin/vgpuctl
+copy_bin "$ROOT" "$U/vgpu-engined" opt/gpuvm/bin/vgpu-engined
 for t in xenstore-read xenstore-write; do
 	copy_bin "$ROOT" "$(command -v $t)" opt/gpuvm/bin/$t
 done

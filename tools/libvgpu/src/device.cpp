@@ -54,7 +54,9 @@ const char* mode_name(uint32_t mode) {
 
 static std::string status_text(const ContextStatus& st) {
     std::string s = std::string("GPU context ") + to_string(st.state);
-    if (st.state == ContextState::Faulted) {
+    if (st.state == ContextState::Faulted && st.fault_kind == DRM_VGPU_FAULT_ENGINE_LOST) {
+        s += ": the engine lost its state (its engine process ended); create a new context";
+    } else if (st.state == ContextState::Faulted) {
         char buf[64];
         std::snprintf(buf, sizeof(buf), " at GPU address 0x%llx (kind %u)",
                       static_cast<unsigned long long>(st.fault_addr), st.fault_kind);

@@ -1,0 +1,117 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# Scenario "uengine", run in dom0 under Xen: the engine bridge.  vgpu-back
+# with vgpu-uengine.ko, whose engine operations run in vgpu-engined (its
+# interpreter back end: the test bed has no GPU).  dom0's programs and a
+# guest's go through it; vgpu-engined is killed under load and restarted.
+N=uengine
+. /opt/gpuvm/lib.sh
+stat() { stat_of "$1"; }
+UE=/sys/class/misc/vgpu-uengine
+LOG=/tmp/vgpu-engined.log
+
+# start_engined: starts vgpu-engined and waits for generation $1.
+start_engined() {
+	vgpu-engined -b interp >>$LOG 2>&1 &
+	ENGINED=$!
+	i=0
+	while [ "$(cat $UE/generation)" != "$1" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	[ "$(cat $UE/generation)" = "$1" ] || { cat $LOG; return 1; }
+	echo "  vgpu-engined $ENGINED registered: generation $(cat $UE/generation), backend $(cat $UE/backend)"
+}
+
+modprobe vgpu-uengine watchdog_ms=2000 mem_mb=256 || fail "modprobe vgpu-uengine"
+echo "  modules: $(lsmod | awk '/^vgpu/ { printf "%s ", $1 }')"
+[ "$(cat /sys/devices/platform/vgpu/engine/name)" = vgpu-uengine ] || fail "vgpu-back's engine is not the bridge"
+
+# No engine process: a clear error, nothing else.
+if out=$(vecadd 1000 2>&1); then
+	fail "a program ran with no engine process"
+fi
+echo "  ok  : without vgpu-engined: $out"
+dmesg | grep -q "vgpu-uengine: no context: no engine process" || fail "no clear log line without vgpu-engined"
+
+start_engined 1 || fail "vgpu-engined did not register"
+# A second process is refused while one is registered.
+if vgpu-engined -b interp >/tmp/second.log 2>&1; then
+	fail "a second engine process registered"
+fi
+grep -q "another engine process is registered" /tmp/second.log || fail "unclear refusal: $(cat /tmp/second.log)"
+echo "  ok  : a second vgpu-engined: $(cat /tmp/second.log)"
+
+vecadd 200000 || fail "vecadd"
+saxpy 200000 || fail "saxpy"
+matmul 64 || fail "matmul"
+reduction 200000 || fail "reduction"
+vgpu-selftest fault || fail "fault isolation"
+vgpu-selftest watchdog 2000 || fail "watchdog"
+vgpu-selftest inflight 16 || fail "submissions in flight"
+
+
+# A guest's work through the bridge (hp mode: its pages are granted, the
+# bridge gives the process shadow copies of them).
+start_xen || fail "Xen toolstack"
+start_guest uengine || fail "xl create"
+vgpuctl attach guest || fail "vgpuctl attach"
+guest_pass "GUEST uengine: " 900
+$XL destroy guest 2>/dev/null	# it may have powered off already
+wait_released 20 "destroying the guest" objects contexts mappings device_bytes host_bytes grants_mapped
+
+# Kill vgpu-engined under load: the work in flight fails with a clear
+# error, vgpu-back stays up, a new vgpu-engined registers and serves.
+vgpu-bench spin --mode native --contexts 2 --depth 4 --seconds 30 >/tmp/spin.log 2>&1 &
+SPIN=$!
+sleep 3
+kill -9 $ENGINED
+wait $SPIN && fail "the load went on without its engine process"
+grep -q "engine lost its state" /tmp/spin.log || fail "unclear error after the kill: $(cat /tmp/spin.log)"
+echo "  ok  : load after kill -9: $(tail -n1 /tmp/spin.log)"
+dmesg | grep -q "engine process of generation 1 gone" || fail "the module did not log the end of generation 1"
+lsmod | grep -q '^vgpu_back ' || fail "vgpu-back went away"
+start_engined 2 || fail "vgpu-engined did not register again"
+vecadd 200000 || fail "vecadd after the restart"
+matmul 64 || fail "matmul after the restart"
+
+wait_released 10 "the programs" objects contexts mappings device_bytes host_bytes
+kill $ENGINED
+wait $ENGINED
+
+# Launch latency of an empty kernel from dom0's render node: through the
+# bridge (vgpu-engined's interpreter) and on vgpu-sim, the engines swapped
+# three times in this boot (20 launches each; medians in the report).
+rm_engine() {
+	i=0
+	while [ $i -lt 50 ]; do
+		rmmod "$1" 2>/dev/null && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+lat() { vgpu-bench rep --mode native --quick --only launch | sed -n 's/.*"ops": \([0-9]*\), "seconds": \([0-9.]*\).*/\1 \2/p' |
+	awk '{ printf "%.0f", $2 / $1 * 1e6 }'; }
+rm_engine vgpu-uengine || fail "rmmod vgpu-uengine"
+gen=2
+for round in 1 2 3; do
+	modprobe vgpu-uengine || fail "modprobe vgpu-uengine (round $round)"
+	gen=$((gen + 1))
+	start_engined $gen >/dev/null || fail "vgpu-engined (round $round)"
+	b=$(lat)
+	kill $ENGINED
+	wait $ENGINED
+	rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (round $round)"
+	modprobe vgpu-sim || fail "modprobe vgpu-sim (round $round)"
+	s=$(lat)
+	rm_engine vgpu-sim || fail "rmmod vgpu-sim (round $round)"
+	echo "  launch latency, round $round: bridge ${b} us, vgpu-sim ${s} us"
+done
+echo "  vgpu-engined log:"
+sed 's/^/    /' $LOG
+rm_engine vgpu-back || fail "rmmod vgpu-back"
+lsmod | grep -q '^vgpu' && fail "modules still loaded: $(lsmod | grep '^vgpu')"
+dmesg | grep -E "BUG|WARNING|Oops|general protection" && fail "kernel warnings in dmesg"
+echo "E2E $N: PASS"
