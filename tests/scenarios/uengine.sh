@@ -95,11 +95,10 @@ rm_engine() {
 lat() { vgpu-bench rep --mode native --quick --only launch | sed -n 's/.*"ops": \([0-9]*\), "seconds": \([0-9.]*\).*/\1 \2/p' |
 	awk '{ printf "%.0f", $2 / $1 * 1e6 }'; }
 rm_engine vgpu-uengine || fail "rmmod vgpu-uengine"
-gen=2
 for round in 1 2 3; do
 	modprobe vgpu-uengine || fail "modprobe vgpu-uengine (round $round)"
-	gen=$((gen + 1))
-	start_engined $gen >/dev/null || fail "vgpu-engined (round $round)"
+	# A new module counts generations from 1 again.
+	start_engined 1 >/dev/null || fail "vgpu-engined (round $round)"
 	b=$(lat)
 	kill $ENGINED
 	wait $ENGINED
