@@ -20,7 +20,7 @@ all: modules userspace
 
 help:
 	@echo "make            modules + userspace"
-	@echo "make modules    vgpu-back.ko, vgpu-sim.ko (KDIR=$(KDIR))"
+	@echo "make modules    vgpu-back.ko, vgpu-sim.ko, vgpu-uengine.ko, vgpu-front.ko (KDIR=$(KDIR))"
 	@echo "make userspace  libvgpu, vgpu-as, vgpu-bench, samples, tests (CMake)"
 	@echo "make test-user  GoogleTest suites (ctest)"
 	@echo "make kunit      KUnit suites under User Mode Linux"
@@ -102,14 +102,14 @@ KVER = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/
 MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 install: modules userspace
 	install -d $(MODDIR)
-	install -m 644 $$(ls vgpu-back.ko vgpu-sim.ko vgpu-front.ko 2>/dev/null) $(MODDIR)/
+	install -m 644 $$(ls vgpu-back.ko vgpu-sim.ko vgpu-uengine.ko vgpu-front.ko 2>/dev/null) $(MODDIR)/
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	cmake -S tools -B $(BUILD)/user -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)/user
 	cp $(BUILD)/user/install_manifest.txt $(BUILD)/install_manifest.txt
 
 uninstall:
-	rm -fv $(foreach m,vgpu-back vgpu-sim vgpu-front,$(MODDIR)/$(m).ko)
+	rm -fv $(foreach m,vgpu-back vgpu-sim vgpu-uengine vgpu-front,$(MODDIR)/$(m).ko)
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	@if [ -f $(BUILD)/install_manifest.txt ]; then \
 		sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt | xargs -r rm -fv; \
