@@ -183,8 +183,9 @@ static void vgpu_ue_sync_windows(struct vgpu_engine_ctx *c, bool in)
 			else
 				memcpy(page_address(w->src[i]), shadow, PAGE_SIZE);
 			kunmap_local(shadow);
+			if (!(i % 64))
+				cond_resched();
 		}
-		cond_resched();
 	}
 }
 

@@ -15,6 +15,7 @@
 // chunk runs it watches the watchdog, which ends the chunk through the
 // stop word the translated code reads at backward branches.
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -78,6 +79,7 @@ struct Leaf {
     uint64_t gpu;      // GPU-usable address of the page
     uint8_t* host;     // the page in this process (host memory), or nullptr
     uint32_t perms;
+    bool staged;       // host memory staged in device memory (gpu is the copy)
 };
 
 // A context's address space: the authoritative page map here, and its
@@ -96,8 +98,10 @@ struct Space {
     struct Reg {
         uint8_t* base;
         uint64_t pages_left;
+        CUdeviceptr stage;  // device copy of staged host memory, or 0
     };
-    std::map<uint8_t*, Reg> regs;  // host registrations by first page
+    std::map<uint8_t*, Reg> regs;  // host registrations and stages by first page
+    uint64_t staged_pages = 0;
 };
 
 struct Launch {
@@ -125,6 +129,7 @@ private:
     void set_leaf(Space& s, uint64_t pn, uint64_t pte);
     void flush(Space& s);
     void drop_regs(Space& s, uint8_t* host_page);
+    void sync_staged(Space& s, bool in);
     CUfunction kernel(Space& s, uint64_t entry, uint32_t nthreads, uint64_t* fault_addr, uint32_t* kind);
     vgpu_run_result copy(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind);
     vgpu_run_result fill(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind);
@@ -142,6 +147,8 @@ private:
     Arena arena_;
     CUdeviceptr vram_ = 0, ctl_ = 0, scratch_ = 0;
     bool ctl_dirty_ = true;  // the launch control block needs its reset
+    bool force_staging_ = std::getenv("VGPU_ENGINED_STAGE_HOST") != nullptr;  // tests the staged path
+    int warned_stage_ = 0;
     volatile uint32_t* stop_ = nullptr;
     CUdeviceptr stop_dev_ = 0;
     TablePool pool_;
@@ -189,7 +196,7 @@ CudaBackend::~CudaBackend() {
         a_.ModuleUnload(c.mod);
     for (auto& [id, s] : spaces_) {
         for (auto& [p, r] : s.regs)
-            a_.MemHostUnregister(r.base);
+            r.stage ? a_.MemFree(r.stage) : a_.MemHostUnregister(r.base);
         a_.MemFree(s.root.dev);
     }
     spaces_.clear();
@@ -226,7 +233,7 @@ void CudaBackend::ctx_destroy(uint64_t ctx) {
     Space& s = it->second;
     a_.StreamSynchronize(stream_);
     for (auto& [p, r] : s.regs)
-        a_.MemHostUnregister(r.base);
+        r.stage ? a_.MemFree(r.stage) : a_.MemHostUnregister(r.base);
     for (auto& [i, t] : s.l1)
         pool_.put(t.dev);
     for (auto& [i, t] : s.l2)
@@ -322,17 +329,31 @@ int CudaBackend::map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, c
     if ((va | size) & (kPage - 1) || !size || va >= VGPU_VA_SIZE || size > VGPU_VA_SIZE - va)
         return EINVAL;
     uint64_t gpu;
+    bool staged = false;
     if (b.host) {
-        // The GPU reaches host memory in place: registered, mapped.
-        CUresult r = a_.MemHostRegister(b.host, size, CU_MEMHOSTREGISTER_DEVICEMAP | CU_MEMHOSTREGISTER_PORTABLE);
-        if (r != CUDA_SUCCESS) {
-            std::cerr << "vgpu-engined: " << error("cuMemHostRegister", r) << "\n";
-            return EOPNOTSUPP;
+        // The GPU reaches host memory in place (registered, mapped) where
+        // the driver allows it; else the range is staged: a device copy
+        // synchronised around each RUN of the context.
+        CUresult r = force_staging_ ? CUDA_SUCCESS + 1
+                                    : a_.MemHostRegister(b.host, size,
+                                                         CU_MEMHOSTREGISTER_DEVICEMAP | CU_MEMHOSTREGISTER_PORTABLE);
+        CUdeviceptr d = 0;
+        if (r == CUDA_SUCCESS) {
+            a_.MemHostGetDevicePointer(&d, b.host, 0);
+            s.regs[b.host] = {b.host, size / kPage, 0};
+        } else {
+            if (!force_staging_ && !warned_stage_++)
+                std::cerr << "vgpu-engined: " << error("cuMemHostRegister", r) << ": host memory staged\n";
+            // Page-aligned: a leaf keeps R/W/X in the address's low bits.
+            CUdeviceptr raw;
+            if (a_.MemAlloc(&raw, size + kPage) != CUDA_SUCCESS)
+                return ENOMEM;
+            d = (raw + kPage - 1) & ~(kPage - 1);
+            staged = true;
+            s.staged_pages += size / kPage;
+            s.regs[b.host] = {b.host, size / kPage, raw};
         }
-        CUdeviceptr d;
-        a_.MemHostGetDevicePointer(&d, b.host, 0);
         gpu = d;
-        s.regs[b.host] = {b.host, size / kPage};
     } else {
         auto m = mems_.find(b.mem);
         if (m == mems_.end() || b.offset > m->second.second || size > m->second.second - b.offset)
@@ -342,7 +363,7 @@ int CudaBackend::map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, c
     for (uint64_t o = 0; o < size; o += kPage) {
         uint64_t pn = (va + o) >> 12;
         set_leaf(s, pn, (gpu + o) | (perms & kPtePerms));
-        s.pages[pn] = {gpu + o, b.host ? b.host + o : nullptr, perms};
+        s.pages[pn] = {gpu + o, b.host ? b.host + o : nullptr, perms, staged};
     }
     try {
         flush(s);
@@ -363,8 +384,32 @@ void CudaBackend::drop_regs(Space& s, uint8_t* host_page) {
     if (--it->second.pages_left)
         return;
     a_.StreamSynchronize(stream_);
-    a_.MemHostUnregister(it->second.base);
+    if (it->second.stage)
+        a_.MemFree(it->second.stage);
+    else
+        a_.MemHostUnregister(it->second.base);
     s.regs.erase(it);
+}
+
+// Staged host memory: copied in before a RUN (@in), out after it, page
+// runs merged; only pages still mapped (the bridge unmaps the others).
+void CudaBackend::sync_staged(Space& s, bool in) {
+    if (!s.staged_pages)
+        return;
+    std::vector<std::pair<uint8_t*, uint64_t>> pg;
+    for (auto& [pn, l] : s.pages)
+        if (l.staged)
+            pg.push_back({l.host, l.gpu});
+    std::sort(pg.begin(), pg.end());
+    for (size_t i = 0; i < pg.size();) {
+        size_t j = i + 1;
+        while (j < pg.size() && pg[j].first == pg[i].first + (j - i) * kPage && pg[j].second == pg[i].second + (j - i) * kPage)
+            j++;
+        uint64_t n = (j - i) * kPage;
+        check(in ? "cuMemcpyHtoD (staged)" : "cuMemcpyDtoH (staged)",
+              in ? a_.MemcpyHtoD(pg[i].second, pg[i].first, n) : a_.MemcpyDtoH(pg[i].first, pg[i].second, n));
+        i = j;
+    }
 }
 
 void CudaBackend::unmap(uint64_t ctx, uint64_t va, uint64_t size) {
@@ -377,6 +422,8 @@ void CudaBackend::unmap(uint64_t ctx, uint64_t va, uint64_t size) {
         if (p == s.pages.end())
             continue;
         uint8_t* host = p->second.host;
+        if (p->second.staged)
+            s.staged_pages--;
         s.pages.erase(p);
         set_leaf(s, (va + o) >> 12, 0);
         if (host)
@@ -614,6 +661,7 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
         return res;
     }
     try {
+        sync_staged(it->second, true);
         while (job.next - job.base < job.cmds.size()) {
             const drm_vgpu_cmd& c = job.cmds[job.next - job.base];
             uint64_t addr = 0, last = now_ns();
@@ -649,6 +697,7 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
                 break;
             }
         }
+        sync_staged(it->second, false);
     } catch (const std::exception& e) {
         // A CUDA error: the context's work cannot go on; others may.
         std::cerr << "vgpu-engined: " << e.what() << "\n";

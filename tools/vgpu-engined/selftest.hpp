@@ -45,8 +45,8 @@ public:
     };
     // Runs commands to their end in slices of @budget_ns; counts slices.
     RunResult submit(const std::vector<drm_vgpu_cmd>& cmds, uint64_t budget_ns = ~0ull,
-                     uint64_t watchdog_ns = 2000000000ull, int* slices = nullptr);
-    RunResult launch(const Launch& l, uint64_t budget_ns = ~0ull, uint64_t watchdog_ns = 2000000000ull,
+                     uint64_t watchdog_ns = 60000000000ull, int* slices = nullptr);
+    RunResult launch(const Launch& l, uint64_t budget_ns = ~0ull, uint64_t watchdog_ns = 60000000000ull,
                      int* slices = nullptr);
     Backend& backend() { return b_; }
 

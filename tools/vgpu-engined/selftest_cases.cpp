@@ -329,6 +329,51 @@ Test copy_case() {
     }};
 }
 
+// A kernel reading and writing host memory (registered with the GPU, or
+// staged where it cannot be), and atomics on it.
+Test host_case() {
+    return {"host memory in a kernel", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+    s2r r1, %ctaid.x
+    s2r r2, %ntid.x
+    mul r1, r1, r2
+    s2r r3, %tid.x
+    add r1, r1, r3
+    shli r4, r1, 2
+    ldp r5, 0
+    add r5, r5, r4
+    ld.u32 r6, [r5]
+    ldp r7, 1
+    add r7, r7, r4
+    ld.u32 r8, [r7]
+    fadd r9, r6, r8
+    ldp r10, 2
+    add r10, r10, r4
+    st.u32 [r10], r9
+    ldp r11, 3
+    li r12, 1
+    atom.add.u32 r13, [r11], r12
+    exit
+)");
+        const uint32_t n = 64 * 1024;
+        uint8_t* a = s.host(kIn, n * 4, R);
+        uint8_t* b = s.host(kAux, n * 4, R);
+        s.host(kOut, n * 4, R | W);
+        s.host(kOut + 0x1000000, 4096, R | W);
+        for (uint32_t i = 0; i < n; i++) {
+            float x = static_cast<float>(i) * 0.37f, y = 1.0f / static_cast<float>(i + 1);
+            std::memcpy(a + 4 * i, &x, 4);
+            std::memcpy(b + 4 * i, &y, 4);
+        }
+        Digest d;
+        d.status("host", s.launch({kCode, {n / 256, 1, 1}, {256, 1, 1}, 0, {kIn, kAux, kOut, kOut + 0x1000000}}));
+        d.data(s.read(kOut, n * 4));
+        d.data(s.read(kOut + 0x1000000, 4));
+        return d;
+    }};
+}
+
 // The watchdog ends a kernel that never ends; preemption gives the same
 // result as a whole run.
 std::vector<Test> time_cases(const std::string& dir) {
@@ -367,7 +412,7 @@ std::vector<Test> time_cases(const std::string& dir) {
         int slices = 0;
         Digest d;
         d.status("vecadd", s.launch({kCode, {n / 256, 1, 1}, {256, 1, 1}, 0, {kIn, kAux, kOut, n}}, 20000,
-                                    2000000000ull, &slices));
+                                    60000000000ull, &slices));
         d.data(s.read(kOut, n * 4));
         d.what += "slices " + std::to_string(slices) + "; ";
         return d;
@@ -401,7 +446,7 @@ std::vector<Test> time_cases(const std::string& dir) {
         int slices = 0;
         Digest d;
         d.status("matmul", s.launch({kCode + k.offset, {n / 16, n / 16, 1}, {16, 16, 1}, k.shared_size,
-                                     {kIn, kAux, kOut, n}}, 20000, 2000000000ull, &slices));
+                                     {kIn, kAux, kOut, n}}, 20000, 60000000000ull, &slices));
         d.data(s.read(kOut, n * n * 4));
         d.what += "slices " + std::to_string(slices) + "; ";
         return d;
@@ -412,7 +457,7 @@ std::vector<Test> time_cases(const std::string& dir) {
 }  // namespace
 
 std::vector<Test> isa_cases(const std::string& dir) {
-    std::vector<Test> t{alu_case(), barrier_case(), atomic_case(), copy_case()};
+    std::vector<Test> t{alu_case(), barrier_case(), atomic_case(), copy_case(), host_case()};
     for (auto& f : fault_cases())
         t.push_back(f);
     for (auto& f : time_cases(dir))
