@@ -45,26 +45,6 @@ struct Stat {
     double max() const { return v.empty() ? 0 : *std::max_element(v.begin(), v.end()); }
 };
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path);
-    if (!f)
-        throw std::runtime_error("cannot read " + path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-std::vector<uint32_t> floats(size_t n, uint32_t seed) {
-    std::vector<uint32_t> v(n);
-    uint32_t x = seed;
-    for (auto& e : v) {
-        x = x * 1664525u + 1013904223u;
-        float f = static_cast<float>(static_cast<int32_t>(x >> 8) % 2000) / 64.0f - 15.0f;
-        std::memcpy(&e, &f, 4);
-    }
-    return v;
-}
-
 // A sample on a back end: its inputs, its launch, its output.
 struct Sample {
     std::string name;
@@ -76,10 +56,10 @@ struct Sample {
 
 Sample make(const std::string& dir, Session& s, const std::string& name, uint64_t n) {
     Sample m{name, n, {}, 0, {}};
-    auto img = s.code(kCode, slurp(dir + "/" + name + ".vas"));
+    auto img = s.code(kCode, read_text(dir + "/" + name + ".vas"));
     auto& k = img.kernel(name);
     uint64_t words = name == "matmul" ? n * n : n;
-    m.in = {floats(words, 11), floats(words, 12)};
+    m.in = {test_floats(words, 11), test_floats(words, 12)};
     m.out_words = words;
     s.device(bIn, words * 4, R);
     s.device(bAux, words * 4, R);
@@ -112,7 +92,7 @@ Sample make(const std::string& dir, Session& s, const std::string& name, uint64_
 class Ref {
 public:
     Ref(const std::string& ptx_path) : a_(api()) {
-        std::string ptx = slurp(ptx_path);
+        std::string ptx = read_text(ptx_path);
         check("cuModuleLoadDataEx (ref)", a_.ModuleLoadDataEx(&mod_, ptx.c_str(), 0, nullptr, nullptr));
     }
     ~Ref() {

@@ -114,6 +114,26 @@ drm_vgpu_cmd launch_cmd(const Session::Launch& l) {
     return c;
 }
 
+std::string read_text(const std::string& path) {
+    std::ifstream f(path);
+    if (!f)
+        throw std::runtime_error("cannot read " + path);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+std::vector<uint32_t> test_floats(size_t n, uint32_t seed) {
+    std::vector<uint32_t> v(n);
+    uint32_t x = seed;
+    for (auto& e : v) {
+        x = x * 1664525u + 1013904223u;
+        float f = static_cast<float>(static_cast<int32_t>(x >> 8) % 2000) / 64.0f - 15.0f;
+        std::memcpy(&e, &f, 4);
+    }
+    return v;
+}
+
 RunResult Session::submit(const std::vector<drm_vgpu_cmd>& cmds, uint64_t budget_ns, uint64_t watchdog_ns,
                           int* slices) {
     Job job;
@@ -139,36 +159,16 @@ RunResult Session::launch(const Launch& l, uint64_t budget_ns, uint64_t watchdog
 
 namespace {
 
-std::string slurp(const std::string& path) {
-    std::ifstream f(path);
-    if (!f)
-        throw std::runtime_error("cannot read " + path);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-std::vector<uint32_t> floats(size_t n, uint32_t seed) {
-    std::vector<uint32_t> v(n);
-    uint32_t x = seed;
-    for (auto& e : v) {
-        x = x * 1664525u + 1013904223u;
-        float f = static_cast<float>(static_cast<int32_t>(x >> 8) % 2000) / 64.0f - 15.0f;
-        std::memcpy(&e, &f, 4);
-    }
-    return v;
-}
-
 // The four samples of tools/samples at a given size.
 std::vector<Test> sample_tests(const std::string& dir, uint64_t n, uint32_t mm) {
     std::vector<Test> t;
     t.push_back({"vecadd n=" + std::to_string(n), [=](Session& s) {
-        auto img = s.code(kCode, slurp(dir + "/vecadd.vas"));
+        auto img = s.code(kCode, read_text(dir + "/vecadd.vas"));
         s.device(kIn, n * 4, R);
         s.device(kAux, n * 4, R);
         s.device(kOut, n * 4, R | W);
-        s.write(kIn, floats(n, 1).data(), n * 4);
-        s.write(kAux, floats(n, 2).data(), n * 4);
+        s.write(kIn, test_floats(n, 1).data(), n * 4);
+        s.write(kAux, test_floats(n, 2).data(), n * 4);
         Digest d;
         uint32_t blocks = static_cast<uint32_t>((n + 255) / 256);
         d.status("vecadd", s.launch({kCode + img.kernel("vecadd").offset, {blocks, 1, 1}, {256, 1, 1}, 0,
@@ -177,11 +177,11 @@ std::vector<Test> sample_tests(const std::string& dir, uint64_t n, uint32_t mm) 
         return d;
     }});
     t.push_back({"saxpy n=" + std::to_string(n), [=](Session& s) {
-        auto img = s.code(kCode, slurp(dir + "/saxpy.vas"));
+        auto img = s.code(kCode, read_text(dir + "/saxpy.vas"));
         s.device(kIn, n * 4, R);
         s.device(kOut, n * 4, R | W);
-        s.write(kIn, floats(n, 3).data(), n * 4);
-        s.write(kOut, floats(n, 4).data(), n * 4);
+        s.write(kIn, test_floats(n, 3).data(), n * 4);
+        s.write(kOut, test_floats(n, 4).data(), n * 4);
         Digest d;
         float a = 2.5f;
         uint32_t ab;
@@ -193,13 +193,13 @@ std::vector<Test> sample_tests(const std::string& dir, uint64_t n, uint32_t mm) 
         return d;
     }});
     t.push_back({"matmul n=" + std::to_string(mm), [=](Session& s) {
-        auto img = s.code(kCode, slurp(dir + "/matmul.vas"));
+        auto img = s.code(kCode, read_text(dir + "/matmul.vas"));
         uint64_t bytes = uint64_t{mm} * mm * 4;
         s.device(kIn, bytes, R);
         s.device(kAux, bytes, R);
         s.device(kOut, bytes, R | W);
-        s.write(kIn, floats(uint64_t{mm} * mm, 5).data(), bytes);
-        s.write(kAux, floats(uint64_t{mm} * mm, 6).data(), bytes);
+        s.write(kIn, test_floats(uint64_t{mm} * mm, 5).data(), bytes);
+        s.write(kAux, test_floats(uint64_t{mm} * mm, 6).data(), bytes);
         Digest d;
         auto& k = img.kernel("matmul");
         d.status("matmul", s.launch({kCode + k.offset, {mm / 16, mm / 16, 1}, {16, 16, 1}, k.shared_size,
@@ -208,10 +208,10 @@ std::vector<Test> sample_tests(const std::string& dir, uint64_t n, uint32_t mm) 
         return d;
     }});
     t.push_back({"reduction n=" + std::to_string(n), [=](Session& s) {
-        auto img = s.code(kCode, slurp(dir + "/reduction.vas"));
+        auto img = s.code(kCode, read_text(dir + "/reduction.vas"));
         s.device(kIn, n * 4, R);
         s.device(kOut, 4096, R | W);
-        s.write(kIn, floats(n, 7).data(), n * 4);
+        s.write(kIn, test_floats(n, 7).data(), n * 4);
         Digest d;
         auto& k = img.kernel("reduce");
         uint32_t blocks = static_cast<uint32_t>((n + 255) / 256);

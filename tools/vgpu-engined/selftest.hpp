@@ -63,6 +63,10 @@ private:
 };
 
 drm_vgpu_cmd launch_cmd(const Session::Launch& l);
+// A whole text file (a kernel's source); throws if it cannot be read.
+std::string read_text(const std::string& path);
+// @n float32 bit patterns in [-15, 16), the same for the same @seed.
+std::vector<uint32_t> test_floats(size_t n, uint32_t seed);
 
 // Returns the process exit status: 0 when every test matched.
 int self_test(const std::string& backend, int gpu, const std::string& kernel_dir);

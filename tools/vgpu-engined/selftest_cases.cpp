@@ -385,17 +385,7 @@ std::vector<Test> time_cases(const std::string& dir) {
         return d;
     }});
     t.push_back({"preempted vecadd n=4M", [dir](Session& s) {
-        std::string src;
-        {
-            FILE* f = std::fopen((dir + "/vecadd.vas").c_str(), "r");
-            if (!f)
-                throw std::runtime_error("no vecadd.vas in " + dir);
-            char b[4096];
-            size_t n;
-            while ((n = std::fread(b, 1, sizeof(b), f)) > 0)
-                src.append(b, n);
-            std::fclose(f);
-        }
+        std::string src = read_text(dir + "/vecadd.vas");
         s.code(kCode, src);
         const uint64_t n = 1 << 22;
         std::vector<uint32_t> a(n), b(n);
@@ -418,17 +408,7 @@ std::vector<Test> time_cases(const std::string& dir) {
         return d;
     }});
     t.push_back({"preempted matmul n=128", [dir](Session& s) {
-        std::string src;
-        {
-            FILE* f = std::fopen((dir + "/matmul.vas").c_str(), "r");
-            if (!f)
-                throw std::runtime_error("no matmul.vas in " + dir);
-            char b[4096];
-            size_t n;
-            while ((n = std::fread(b, 1, sizeof(b), f)) > 0)
-                src.append(b, n);
-            std::fclose(f);
-        }
+        std::string src = read_text(dir + "/matmul.vas");
         auto img = s.code(kCode, src);
         const uint32_t n = 128;
         std::vector<uint32_t> a(n * n), b(n * n);
