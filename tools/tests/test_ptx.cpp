@@ -153,6 +153,31 @@ TEST(Ptx, BackwardBranchesCheckTheStopWord) {
     EXPECT_EQ(translate(q, 90).find("$BE0:"), std::string::npos);
 }
 
+// Kernels without barriers save their threads at backward branches when
+// asked to (kStopPreempt) and resume at the branch's target; kernels with
+// barriers only stop (a thread saving alone would let others past a
+// barrier).
+TEST(Ptx, BackwardBranchesAreResumePoints) {
+    auto p = assembled(".kernel k\nouter:\n li r2, 3\ninner:\n addi r2, r2, -1\n bnz r2, inner\n"
+                       " addi r1, r1, 1\n bra outer\n");
+    std::string ptx = translate(p, 90);
+    EXPECT_NE(ptx.find("@%p2 mov.u32 %rid, 0;"), std::string::npos);
+    EXPECT_NE(ptx.find("@%p2 mov.u32 %rid, 1;"), std::string::npos);
+    // The resume dispatch jumps to each branch's target: inner (L1), outer (L0).
+    const std::string want = "setp.eq.u32 %p0, %rid, 0;\n\t@%p0 bra L1;\n\tsetp.eq.u32 %p0, %rid, 1;\n\t@%p0 bra L0;";
+    auto dispatch = ptx.find("setp.eq.u32 %p0, %rid, 0;");
+    ASSERT_NE(dispatch, std::string::npos);
+    EXPECT_EQ(ptx.compare(dispatch, want.size(), want), 0) << ptx.substr(dispatch, 100);
+    for (const char* l : {"\n$SAVE:\n", "\n$FIN:\n", "\n$FRESH:\n", "\n$RCOPY:\n", "\n$EXITED:\n"})
+        EXPECT_NE(ptx.find(l), std::string::npos) << l;
+    auto q = assembled(".kernel k\nloop:\n bar\n addi r1, r1, 1\n bra loop\n");
+    std::string with_bar = translate(q, 90);
+    EXPECT_EQ(with_bar.find("$SAVE"), std::string::npos);
+    EXPECT_EQ(with_bar.find("%rid, 0;"), std::string::npos);
+    EXPECT_EQ(vgpu::engine::save_bytes(256, 2048), 16u + 2048 + 256 * 272);
+    EXPECT_EQ(vgpu::engine::save_bytes(1, 3), 16u + 8 + 272);
+}
+
 TEST(Ptx, BarriersKeepExitedThreadsArriving) {
     auto with = assembled(".kernel k\n bar\n exit\n");
     auto without = assembled(".kernel k\n exit\n");

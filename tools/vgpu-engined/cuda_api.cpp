@@ -42,6 +42,7 @@ Api load() {
     sym(lib, a.MemcpyHtoDAsync, "cuMemcpyHtoDAsync_v2");
     sym(lib, a.MemsetD32Async, "cuMemsetD32Async");
     sym(lib, a.MemsetD8, "cuMemsetD8_v2");
+    sym(lib, a.MemsetD8Async, "cuMemsetD8Async");
     sym(lib, a.MemHostAlloc, "cuMemHostAlloc");
     sym(lib, a.MemFreeHost, "cuMemFreeHost");
     sym(lib, a.MemHostGetDevicePointer, "cuMemHostGetDevicePointer_v2");

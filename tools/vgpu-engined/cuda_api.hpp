@@ -58,6 +58,7 @@ struct Api {
     CUresult (*MemcpyHtoDAsync)(CUdeviceptr, const void*, size_t, CUstream);
     CUresult (*MemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
     CUresult (*MemsetD8)(CUdeviceptr, unsigned char, size_t);
+    CUresult (*MemsetD8Async)(CUdeviceptr, unsigned char, size_t, CUstream);
     CUresult (*MemHostAlloc)(void**, size_t, unsigned);
     CUresult (*MemFreeHost)(void*);
     CUresult (*MemHostGetDevicePointer)(CUdeviceptr*, void*, unsigned);

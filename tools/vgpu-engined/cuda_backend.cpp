@@ -107,7 +107,20 @@ struct Space {
 struct Launch {
     CUfunction f = nullptr;
     uint64_t next_block = 0, nblocks = 0, chunk = 0;
+    bool has_barrier = false;
+    // In-block preemption (kernels without barriers, slices): the chunk's
+    // save area, and whether the chunk stopped part way (resume it).
+    const Api* api = nullptr;
+    CUdeviceptr save = 0;
+    uint64_t save_blocks = 0;
+    bool resume = false;
+    ~Launch() {
+        if (save)
+            api->MemFree(save);
+    }
 };
+
+constexpr uint64_t kSaveBytes = 16ull << 20;  // save area of a sliced launch
 
 class CudaBackend final : public Backend {
 public:
@@ -130,7 +143,8 @@ private:
     void flush(Space& s);
     void drop_regs(Space& s, uint8_t* host_page);
     void sync_staged(Space& s, bool in);
-    CUfunction kernel(Space& s, uint64_t entry, uint32_t nthreads, uint64_t* fault_addr, uint32_t* kind);
+    CUfunction kernel(Space& s, uint64_t entry, uint32_t nthreads, uint64_t* fault_addr, uint32_t* kind,
+                      bool* has_barrier);
     vgpu_run_result copy(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind);
     vgpu_run_result fill(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind);
     vgpu_run_result launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
@@ -520,7 +534,8 @@ vgpu_run_result CudaBackend::fill(Space& s, Job& job, const drm_vgpu_cmd& c, uin
 }
 
 // The translated kernel at @entry (cached by the code it reaches).
-CUfunction CudaBackend::kernel(Space& s, uint64_t entry, uint32_t nthreads, uint64_t* addr, uint32_t* kind) {
+CUfunction CudaBackend::kernel(Space& s, uint64_t entry, uint32_t nthreads, uint64_t* addr, uint32_t* kind,
+                               bool* has_barrier) {
     std::map<uint64_t, std::vector<uint8_t>> pages;  // code pages read for this launch
     auto fetch = [&](uint64_t va) -> Fetch {
         uint64_t a;
@@ -541,6 +556,7 @@ CUfunction CudaBackend::kernel(Space& s, uint64_t entry, uint32_t nthreads, uint
         return {w, 0};
     };
     Program p = discover(entry, fetch);
+    *has_barrier = p.has_barrier;
     *addr = entry;
     *kind = VGPU_FAULT_ILLEGAL;
     if (p.too_large)
@@ -597,30 +613,49 @@ vgpu_run_result CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, u
     }
     uint32_t nthreads = c.block[0] * c.block[1] * c.block[2];
     // Translated once per launch: the page tables do not change during it.
-    if (!st->f && !(st->f = kernel(s, c.src, nthreads, addr, kind)))
+    if (!st->f && !(st->f = kernel(s, c.src, nthreads, addr, kind, &st->has_barrier)))
         return VGPU_RUN_FAULT;
+    uint64_t blkb = save_bytes(nthreads, c.shared_size);
+    // Sliced (a budget of a few ms) and without barriers: threads can stop
+    // at backward branches and resume; the save area bounds the chunk.
+    if (budget < 100000000ull && !st->has_barrier && !st->save) {
+        st->api = &a_;
+        st->save_blocks = std::max<uint64_t>(1, kSaveBytes / blkb);
+        if (a_.MemAlloc(&st->save, st->save_blocks * blkb) != CUDA_SUCCESS)
+            st->save = 0;  // then it runs chunks to their end
+    }
+    if (st->save)
+        st->chunk = std::min(st->chunk, st->save_blocks);
     if (ctl_dirty_) {  // a fault was recorded there: no fault recorded yet
         LaunchCtl ctl{~0ull, 0, 0, 0};
         check("cuMemcpyHtoD (control)", a_.MemcpyHtoD(ctl_, &ctl, sizeof(ctl)));
         ctl_dirty_ = false;
     }
     *stop_ = kStopRun;
-    uint64_t p[8], pt = s.root.dev, ctl = ctl_, stop = stop_dev_, base;
-    uint32_t g[3] = {c.grid[0], c.grid[1], c.grid[2]}, sh = c.shared_size;
+    uint64_t p[8], pt = s.root.dev, ctl = ctl_, stop = stop_dev_, base, save = st->save;
+    uint32_t g[3] = {c.grid[0], c.grid[1], c.grid[2]}, sh = c.shared_size, mode = 0;
+    uint32_t blkb32 = static_cast<uint32_t>(blkb);
     std::memcpy(p, c.params, sizeof(p));
     void* args[] = {&p[0], &p[1], &p[2], &p[3], &p[4], &p[5], &p[6], &p[7], &pt, &ctl, &stop, &base,
-                    &g[0], &g[1], &g[2], &sh};
+                    &g[0], &g[1], &g[2], &sh, &save, &mode, &blkb32};
     while (st->next_block < st->nblocks) {
         uint64_t n = std::min({st->chunk, st->nblocks - st->next_block, uint64_t{0x7fffffff}});
+        if (st->resume)
+            n = st->chunk;  // the same chunk again, its blocks' states saved
         uint64_t t0 = now_ns();
         base = st->next_block;
+        mode = st->resume ? 1 : 0;
+        if (save && !st->resume)
+            check("cuMemsetD8Async (save area)", a_.MemsetD8Async(save, 0, n * blkb, stream_));
         check("cuLaunchKernel", a_.LaunchKernel(st->f, static_cast<unsigned>(n), 1, 1, c.block[0], c.block[1],
                                                 c.block[2], sh, stream_, args, nullptr));
         CUresult q;
         while ((q = a_.StreamQuery(stream_)) == CUDA_ERROR_NOT_READY) {
             uint64_t ran = now_ns() - t0;
-            if (job.cmd_busy_ns + ran >= watchdog && *stop_ == kStopRun)
+            if (job.cmd_busy_ns + ran >= watchdog && *stop_ != kStopAbort && *stop_ != kStopFault)
                 *stop_ = kStopAbort;  // the kernel stops at its next backward branch
+            else if (save && now_ns() - start >= budget && *stop_ == kStopRun)
+                *stop_ = kStopPreempt;  // threads save their state at backward branches
             // Spin for short kernels (latency), then give the CPU back.
             if (ran > 1000000)
                 std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -640,11 +675,21 @@ vgpu_run_result CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, u
             *timedout = true;
             return VGPU_RUN_BUDGET;
         }
+        if (*stop_ == kStopPreempt) {
+            // Some blocks may have stopped part way: the next RUN resumes
+            // this chunk (blocks that finished are skipped).
+            st->chunk = n;
+            st->resume = true;
+            return VGPU_RUN_BUDGET;
+        }
+        st->resume = false;
         st->next_block += n;
         if ((t1 - t0) * 8 < budget && st->chunk < (1ull << 30))
             st->chunk *= 2;  // chunks that fit the slice well
         else if ((t1 - t0) > budget && st->chunk > 1)
             st->chunk /= 2;
+        if (save)
+            st->chunk = std::min(st->chunk, st->save_blocks);
         if (t1 - start >= budget)
             break;
     }

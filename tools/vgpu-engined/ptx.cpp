@@ -63,8 +63,13 @@ class Emitter {
 public:
     Emitter(const Program& p, int sm) : p_(p), sm_(sm) {
         int i = 0;
-        for (auto& [pc, f] : p.insns)
+        for (auto& [pc, f] : p.insns) {
             label_[pc] = i++;
+            uint32_t op = vgpu_insn_op(f.word);
+            bool br = op == VGPU_OP_BRA || op == VGPU_OP_BZ || op == VGPU_OP_BNZ;
+            if (!f.fault && !illegal(f.word) && br && target(pc, f.word) <= pc)
+                backedges_all_.push_back(target(pc, f.word));  // the resume points
+        }
     }
     std::string run();
 
@@ -74,6 +79,8 @@ private:
     void line(const std::string& s) { o_ << "\t" << s << ";\n"; }
     void prologue();
     void epilogue();
+    void resume_prologue();
+    void save_epilogue();
     void insn(uint64_t pc, uint64_t w);
     void branch(uint64_t pc, uint64_t to, const char* pred);
     void fault_now(uint32_t kind, uint64_t addr);
@@ -87,6 +94,7 @@ private:
     int sm_;
     std::map<uint64_t, int> label_;
     std::vector<std::pair<int, uint64_t>> backedges_;  // (id, target)
+    std::vector<uint64_t> backedges_all_;              // target of each id (resume points)
     int uniq_ = 0;
     std::ostringstream o_;
 };
@@ -98,11 +106,13 @@ void Emitter::prologue() {
     for (int i = 0; i < 8; i++)
         o_ << "\t.param .u64 p" << i << ",\n";
     o_ << "\t.param .u64 pt, .param .u64 ctl, .param .u64 stop, .param .u64 base,\n"
-       << "\t.param .u32 g0, .param .u32 g1, .param .u32 g2, .param .u32 shsz)\n{\n"
+       << "\t.param .u32 g0, .param .u32 g1, .param .u32 g2, .param .u32 shsz,\n"
+       << "\t.param .u64 save, .param .u32 mode, .param .u32 blkb)\n{\n"
        << "\t.reg .b64 %r<32>;\n\t.reg .b64 %s<12>;\n\t.reg .b64 %t<8>;\n\t.reg .b32 %w<6>;\n"
        << "\t.reg .f32 %f<3>;\n\t.reg .pred %p<3>;\n\t.reg .pred %pT, %pF;\n"
        << "\t.reg .b64 %pt, %ctl, %stop, %blk, %sb, %sl4, %sl8, %fa, %key, %tg0, %te0, %tg1, %te1;\n"
-       << "\t.reg .b32 %sh, %fk, %bc, %ph, %lt, %nt;\n";
+       << "\t.reg .b32 %sh, %fk, %bc, %ph, %lt, %nt, %rid;\n"
+       << "\t.reg .b64 %save, %hdr, %slot;\n";
     line("ld.param.u64 %pt, [pt]");
     line("ld.param.u64 %ctl, [ctl]");
     line("ld.param.u64 %stop, [stop]");
@@ -183,6 +193,8 @@ void Emitter::prologue() {
     line("@%p0 mov.b64 %sl4, 0");
     line("setp.lt.u32 %p0, %sh, 8");
     line("@%p0 mov.b64 %sl8, 0");
+    if (!p_.has_barrier)
+        resume_prologue();
     // Shared memory starts zeroed, as the interpreter's does.
     line("setp.eq.u32 %p0, %sh, 0");
     line("@%p0 bra $START");
@@ -202,9 +214,127 @@ void Emitter::prologue() {
     line("bra " + L(p_.entry));
 }
 
+// The save area of a block (kernels without barriers, launched with a
+// save area): a 16-byte header {status, finished, saved, 0}, the block's
+// shared memory, then 272 bytes per thread (r0..r31, resume point,
+// exited, barrier phase, back-edge count).  A resumed launch skips the
+// blocks that are done, restores the saved ones, starts the others.
+void Emitter::resume_prologue() {
+    line("ld.param.u64 %save, [save]");
+    line("setp.eq.u64 %p0, %save, 0");
+    line("@%p0 bra $FRESH");
+    line("ld.param.u32 %w1, [blkb]");
+    line("mov.u32 %w0, %ctaid.x");
+    line("mul.wide.u32 %t0, %w0, %w1");
+    line("add.u64 %hdr, %save, %t0");
+    line("add.u32 %w1, %sh, 7");
+    line("and.b32 %w1, %w1, -8");
+    line("add.u32 %w1, %w1, 16");
+    line("mul.wide.u32 %t0, %lt, 272");
+    line("cvt.u64.u32 %t1, %w1");
+    line("add.u64 %t0, %t0, %t1");
+    line("add.u64 %slot, %hdr, %t0");
+    line("ld.param.u32 %w0, [mode]");
+    line("setp.eq.u32 %p0, %w0, 0");
+    line("@%p0 bra $FRESH");
+    line("ld.volatile.global.u32 %w0, [%hdr]");
+    line("setp.eq.u32 %p0, %w0, 1");
+    line("@%p0 ret");  // done in an earlier launch
+    line("setp.ne.u32 %p0, %w0, 2");
+    line("@%p0 bra $FRESH");  // never started
+    for (int i = 0; i < 32; i++)
+        line("ld.global.u64 " + R(i) + ", [%slot+" + std::to_string(8 * i) + "]");
+    line("ld.global.u32 %rid, [%slot+256]");
+    line("ld.global.u32 %w3, [%slot+260]");
+    line("ld.global.u32 %ph, [%slot+264]");
+    line("ld.global.u32 %bc, [%slot+268]");
+    // Shared memory as the block left it.
+    line("setp.eq.u32 %p0, %sh, 0");
+    line("@%p0 bra $RDONE");
+    line("mov.u32 %w0, %lt");
+    o_ << "$RCOPY:\n";
+    line("setp.ge.u32 %p0, %w0, %sh");
+    line("@%p0 bra $RSYNC");
+    line("cvt.u64.u32 %t0, %w0");
+    line("add.u64 %t1, %t0, %hdr");
+    line("ld.global.u8 %w1, [%t1+16]");
+    line("add.u64 %t0, %t0, %sb");
+    line("st.shared.u8 [%t0], %w1");
+    line("add.u32 %w0, %w0, %nt");
+    line("bra $RCOPY");
+    o_ << "$RSYNC:\n";
+    line("barrier.sync 0");
+    o_ << "$RDONE:\n";
+    line("setp.ne.u32 %p0, %w3, 0");
+    line("@%p0 bra $FIN");  // it had exited
+    for (size_t k = 0; k < backedges_all_.size(); k++) {
+        line("setp.eq.u32 %p0, %rid, " + std::to_string(k));
+        line("@%p0 bra " + L(backedges_all_[k]));
+    }
+    line("bra $FIN");
+    o_ << "$FRESH:\n";
+}
+
+// A thread of a kernel without barriers stops at a backward branch when
+// the host asks (kStopPreempt): it saves its state and finishes; the last
+// thread of the block saves the shared memory and the block's status.
+void Emitter::save_epilogue() {
+    o_ << "$SAVE:\n";
+    for (int i = 0; i < 32; i++)
+        line("st.global.u64 [%slot+" + std::to_string(8 * i) + "], " + R(i));
+    line("st.global.u32 [%slot+256], %rid");
+    line("mov.u32 %w1, 0");
+    line("st.global.u32 [%slot+260], %w1");
+    line("st.global.u32 [%slot+264], %ph");
+    line("st.global.u32 [%slot+268], %bc");
+    line("membar.gl");
+    line("mov.u32 %w1, 1");
+    line("atom.global.or.b32 %w2, [%hdr+8], %w1");
+    line("bra $FIN");
+    o_ << "$EXITED:\n";  // an exited thread stays exited if the block is resumed
+    line("setp.eq.u64 %p0, %save, 0");
+    line("@%p0 ret");
+    line("mov.u32 %w1, 1");
+    line("st.global.u32 [%slot+260], %w1");
+    o_ << "$FIN:\n";
+    line("setp.eq.u64 %p0, %save, 0");
+    line("@%p0 ret");
+    line("membar.gl");
+    line("mov.u32 %w1, 1");
+    line("atom.global.add.u32 %w0, [%hdr+4], %w1");
+    line("add.u32 %w0, %w0, 1");
+    line("setp.ne.u32 %p0, %w0, %nt");
+    line("@%p0 ret");
+    line("membar.gl");
+    line("ld.volatile.global.u32 %w1, [%hdr+8]");
+    line("mov.u32 %w2, 1");
+    line("setp.eq.u32 %p0, %w1, 0");
+    line("@%p0 bra $FSET");
+    line("mov.u32 %w2, 2");
+    line("mov.u32 %w0, 0");
+    o_ << "$SCOPY:\n";
+    line("setp.ge.u32 %p0, %w0, %sh");
+    line("@%p0 bra $FSET");
+    line("cvt.u64.u32 %t0, %w0");
+    line("add.u64 %t1, %t0, %sb");
+    line("ld.shared.u8 %w1, [%t1]");
+    line("add.u64 %t1, %t0, %hdr");
+    line("st.global.u8 [%t1+16], %w1");
+    line("add.u32 %w0, %w0, 1");
+    line("bra $SCOPY");
+    o_ << "$FSET:\n";
+    line("mov.u32 %w1, 0");
+    line("st.global.u32 [%hdr+4], %w1");
+    line("st.global.u32 [%hdr+8], %w1");
+    line("membar.gl");
+    line("st.volatile.global.u32 [%hdr], %w2");
+    line("ret");
+}
+
 void Emitter::epilogue() {
     // Backward branches look at the stop word (host memory, read across
-    // the bus) every 16384 times: a runaway loop stops within a few ms.
+    // the bus) every 16384 times: a runaway loop stops within a few ms,
+    // and a kernel without barriers saves its state there to be resumed.
     for (auto& [id, to] : backedges_) {
         o_ << "$BE" << id << ":\n";
         line("add.u32 %bc, %bc, 1");
@@ -212,10 +342,18 @@ void Emitter::epilogue() {
         line("setp.ne.u32 %p2, %w5, 0");
         line("@%p2 bra " + L(to));
         line("ld.volatile.global.u32 %w5, [%stop]");
+        if (!p_.has_barrier) {
+            line("setp.eq.u32 %p2, %w5, " + std::to_string(kStopPreempt));
+            line("setp.ne.and.u64 %p2, %save, 0, %p2");
+            line("@%p2 mov.u32 %rid, " + std::to_string(id));
+            line("@%p2 bra $SAVE");
+        }
         line("setp.ne.u32 %p2, %w5, 0");
         line("@%p2 bra $EXIT");
         line("bra " + L(to));
     }
+    if (!p_.has_barrier)
+        save_epilogue();
     o_ << "$MIS:\n";
     line("mov.u32 %fk, " + std::to_string(VGPU_FAULT_MISALIGNED));
     line("mov.b64 %fa, %t0");
@@ -262,6 +400,8 @@ void Emitter::epilogue() {
     line("mov.u32 %w1, " + std::to_string(kStopFault));
     line("st.volatile.global.u32 [%stop], %w1");
     o_ << "$EXIT:\n";
+    if (!p_.has_barrier)
+        line("bra $EXITED");
     if (p_.has_barrier) {
         // An exited thread keeps arriving at the block's barriers until
         // every thread has exited: a barrier releases when every thread
@@ -278,7 +418,7 @@ void Emitter::epilogue() {
 void Emitter::branch(uint64_t pc, uint64_t to, const char* pred) {
     std::string p = pred ? std::string("@") + pred + " " : "";
     if (to <= pc) {
-        int id = uniq_++;
+        int id = static_cast<int>(backedges_.size());  // in program order, as backedges_all_
         backedges_.push_back({id, to});
         line(p + "bra $BE" + std::to_string(id));
     } else {

@@ -54,6 +54,10 @@ Program discover(uint64_t entry, const Fetcher& fetch);
 //   u64 base       linear index of the first block of this chunk
 //   u32 g0 g1 g2   the launch's grid
 //   u32 shared     shared memory per block, bytes
+//   u64 save       GPU address of the save area (kernels without barriers;
+//                  0: not preemptible inside a block), see save_bytes()
+//   u32 mode       0: a fresh launch of the chunk, 1: resumed
+//   u32 blkb       save_bytes() of one block
 struct LaunchCtl {
     uint64_t fault_key;   // least (block << 16 | barrier phase << 10 | thread); ~0: none
     uint64_t fault_addr;
@@ -62,11 +66,17 @@ struct LaunchCtl {
 };
 
 // Values of the stop word.
-constexpr uint32_t kStopRun = 0, kStopAbort = 1, kStopFault = 2;
+constexpr uint32_t kStopRun = 0, kStopAbort = 1, kStopFault = 2, kStopPreempt = 3;
 
 // Page-table entry on the GPU: the page's GPU-usable address | R W X.
 // Tables: 1024 entries (level 0), 512 (level 1), 512 (level 2), u64 each.
 constexpr uint64_t kPtePerms = 7;
+
+// Bytes of the save area of one block: a header, the shared memory and
+// 272 bytes per thread (ptx.cpp).
+constexpr uint64_t save_bytes(uint32_t nthreads, uint32_t shared) {
+    return 16 + ((uint64_t{shared} + 7) & ~uint64_t{7}) + uint64_t{nthreads} * 272;
+}
 
 // PTX for @p, target sm_@sm (e.g. 90), as kernel "vgpu_kernel".
 std::string translate(const Program& p, int sm);

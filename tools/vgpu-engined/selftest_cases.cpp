@@ -407,6 +407,49 @@ std::vector<Test> time_cases(const std::string& dir) {
         d.what += "slices " + std::to_string(slices) + "; ";
         return d;
     }});
+    // Long loops in one block without barriers: on the GPU the threads
+    // save their state at backward branches when the slice ends and
+    // resume in the next RUN (every fifth thread exits at once; shared
+    // memory carries each thread's partial sums across the stops).
+    t.push_back({"preempted inside blocks", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+.shared 2048
+    s2r r1, %tid.x
+    li r2, 5
+    remu r3, r1, r2
+    bz r3, out
+    shli r4, r1, 3
+    li r5, 60000
+    mov r6, r1
+    li r7, 0.5
+loop:
+    muli r6, r6, 1103515245
+    addi r6, r6, 12345
+    shri r8, r6, 40
+    i2f r9, r8
+    fmul r9, r9, r7
+    lds.u64 r10, [r4]
+    fadd r10, r10, r9
+    sts.u64 [r4], r10
+    addi r5, r5, -1
+    bnz r5, loop
+    lds.u64 r10, [r4]
+    ldp r11, 0
+    add r11, r11, r4
+    st.u64 [r11], r10
+    st.u64 [r11+2048], r6
+out:
+    exit
+)");
+        s.device(kOut, 8192, R | W);
+        int slices = 0;
+        Digest d;
+        d.status("loops", s.launch({kCode, {2, 1, 1}, {256, 1, 1}, 2048, {kOut}}, 200000, 60000000000ull, &slices));
+        d.data(s.read(kOut, 8192));
+        d.what += "slices " + std::to_string(slices) + "; ";
+        return d;
+    }});
     t.push_back({"preempted matmul n=128", [dir](Session& s) {
         std::string src = read_text(dir + "/matmul.vas");
         auto img = s.code(kCode, src);
