@@ -260,7 +260,9 @@ static int ue_map_host(struct vgpu_engine_ctx *c, u64 va,
 	w = vgpu_ue_window_new(b, offset >> PAGE_SHIFT, size >> PAGE_SHIFT, va);
 	if (!w)
 		return -ENOMEM;
-	ret = xa_alloc(&vgpu_ue_windows, &id, w, xa_limit_31b, GFP_KERNEL);
+	/* Its mmap offset, id << VGPU_UE_WINDOW_SHIFT, must fit a signed off_t. */
+	ret = xa_alloc(&vgpu_ue_windows, &id, w,
+		       XA_LIMIT(1, BIT_ULL(63 - VGPU_UE_WINDOW_SHIFT) - 1), GFP_KERNEL);
 	if (ret) {
 		vgpu_ue_window_put(w);
 		return ret;

@@ -161,13 +161,28 @@ TEST(Ptx, BackwardBranchesAreResumePoints) {
     auto p = assembled(".kernel k\nouter:\n li r2, 3\ninner:\n addi r2, r2, -1\n bnz r2, inner\n"
                        " addi r1, r1, 1\n bra outer\n");
     std::string ptx = translate(p, 90);
-    EXPECT_NE(ptx.find("@%p2 mov.u32 %rid, 0;"), std::string::npos);
-    EXPECT_NE(ptx.find("@%p2 mov.u32 %rid, 1;"), std::string::npos);
-    // The resume dispatch jumps to each branch's target: inner (L1), outer (L0).
-    const std::string want = "setp.eq.u32 %p0, %rid, 0;\n\t@%p0 bra L1;\n\tsetp.eq.u32 %p0, %rid, 1;\n\t@%p0 bra L0;";
-    auto dispatch = ptx.find("setp.eq.u32 %p0, %rid, 0;");
-    ASSERT_NE(dispatch, std::string::npos);
-    EXPECT_EQ(ptx.compare(dispatch, want.size(), want), 0) << ptx.substr(dispatch, 100);
+    EXPECT_NE(ptx.find("@%p2 bra $SV0;"), std::string::npos);
+    EXPECT_NE(ptx.find("@%p2 bra $SV1;"), std::string::npos);
+    // Each resume point saves and restores the registers live there, and
+    // resumes at its branch's target: inner (L1: r1 and r2 live), outer
+    // (L0: r1 live, r2 written before it is read).
+    auto sv = [&](int k) {
+        auto a = ptx.find("\n$SV" + std::to_string(k) + ":\n");
+        return a == std::string::npos ? std::string() : ptx.substr(a, ptx.find("bra $SAVE", a) - a);
+    };
+    auto rs = [&](int k) {
+        auto a = ptx.find("\n$RS" + std::to_string(k) + ":\n");
+        return a == std::string::npos ? std::string() : ptx.substr(a, ptx.find(";\n$", a + 4) - a);
+    };
+    EXPECT_NE(sv(0).find("[%slot+8], %r1;"), std::string::npos) << sv(0);
+    EXPECT_NE(sv(0).find("[%slot+16], %r2;"), std::string::npos) << sv(0);
+    EXPECT_NE(sv(1).find("[%slot+8], %r1;"), std::string::npos) << sv(1);
+    EXPECT_EQ(sv(1).find("%r2;"), std::string::npos) << sv(1);
+    EXPECT_EQ(sv(0).find("%r3;"), std::string::npos) << sv(0);
+    EXPECT_NE(rs(0).find("bra L1"), std::string::npos) << rs(0);
+    EXPECT_NE(rs(1).find("bra L0"), std::string::npos) << rs(1);
+    EXPECT_NE(rs(1).find("ld.global.u64 %r1, [%slot+8];"), std::string::npos) << rs(1);
+    EXPECT_EQ(rs(1).find("%r2,"), std::string::npos) << rs(1);
     for (const char* l : {"\n$SAVE:\n", "\n$FIN:\n", "\n$FRESH:\n", "\n$RCOPY:\n", "\n$EXITED:\n"})
         EXPECT_NE(ptx.find(l), std::string::npos) << l;
     auto q = assembled(".kernel k\nloop:\n bar\n addi r1, r1, 1\n bra loop\n");

@@ -74,6 +74,7 @@ public:
     std::string run();
 
 private:
+    void liveness();
     std::string L(uint64_t pc) { return "L" + std::to_string(label_.at(pc)); }
     std::string R(int r) { return "%r" + std::to_string(r); }
     void line(const std::string& s) { o_ << "\t" << s << ";\n"; }
@@ -95,6 +96,7 @@ private:
     std::map<uint64_t, int> label_;
     std::vector<std::pair<int, uint64_t>> backedges_;  // (id, target)
     std::vector<uint64_t> backedges_all_;              // target of each id (resume points)
+    std::map<uint64_t, uint32_t> live_;                // registers live into each instruction
     int uniq_ = 0;
     std::ostringstream o_;
 };
@@ -242,8 +244,6 @@ void Emitter::resume_prologue() {
     line("@%p0 ret");  // done in an earlier launch
     line("setp.ne.u32 %p0, %w0, 2");
     line("@%p0 bra $FRESH");  // never started
-    for (int i = 0; i < 32; i++)
-        line("ld.global.u64 " + R(i) + ", [%slot+" + std::to_string(8 * i) + "]");
     line("ld.global.u32 %rid, [%slot+256]");
     line("ld.global.u32 %w3, [%slot+260]");
     line("ld.global.u32 %ph, [%slot+264]");
@@ -269,9 +269,20 @@ void Emitter::resume_prologue() {
     line("@%p0 bra $FIN");  // it had exited
     for (size_t k = 0; k < backedges_all_.size(); k++) {
         line("setp.eq.u32 %p0, %rid, " + std::to_string(k));
-        line("@%p0 bra " + L(backedges_all_[k]));
+        line("@%p0 bra $RS" + std::to_string(k));
     }
     line("bra $FIN");
+    // Each resume point restores the registers live there (only those are
+    // saved: saving every register would keep all of them live at every
+    // backward branch and cost registers in every run).
+    for (size_t k = 0; k < backedges_all_.size(); k++) {
+        o_ << "$RS" << k << ":\n";
+        uint32_t live = live_[backedges_all_[k]];
+        for (int i = 0; i < 32; i++)
+            if (live & (1u << i))
+                line("ld.global.u64 " + R(i) + ", [%slot+" + std::to_string(8 * i) + "]");
+        line("bra " + L(backedges_all_[k]));
+    }
     o_ << "$FRESH:\n";
 }
 
@@ -279,9 +290,16 @@ void Emitter::resume_prologue() {
 // the host asks (kStopPreempt): it saves its state and finishes; the last
 // thread of the block saves the shared memory and the block's status.
 void Emitter::save_epilogue() {
+    for (size_t k = 0; k < backedges_all_.size(); k++) {
+        o_ << "$SV" << k << ":\n";
+        uint32_t live = live_[backedges_all_[k]];
+        for (int i = 0; i < 32; i++)
+            if (live & (1u << i))
+                line("st.global.u64 [%slot+" + std::to_string(8 * i) + "], " + R(i));
+        line("mov.u32 %rid, " + std::to_string(k));
+        line("bra $SAVE");
+    }
     o_ << "$SAVE:\n";
-    for (int i = 0; i < 32; i++)
-        line("st.global.u64 [%slot+" + std::to_string(8 * i) + "], " + R(i));
     line("st.global.u32 [%slot+256], %rid");
     line("mov.u32 %w1, 0");
     line("st.global.u32 [%slot+260], %w1");
@@ -345,8 +363,7 @@ void Emitter::epilogue() {
         if (!p_.has_barrier) {
             line("setp.eq.u32 %p2, %w5, " + std::to_string(kStopPreempt));
             line("setp.ne.and.u64 %p2, %save, 0, %p2");
-            line("@%p2 mov.u32 %rid, " + std::to_string(id));
-            line("@%p2 bra $SAVE");
+            line("@%p2 bra $SV" + std::to_string(id));
         }
         line("setp.ne.u32 %p2, %w5, 0");
         line("@%p2 bra $EXIT");
@@ -728,7 +745,77 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
         line("bra " + L(next));
 }
 
+// Registers an instruction reads and writes (bit i: r<i>).
+void uses_defs(uint64_t w, uint32_t* use, uint32_t* def) {
+    uint32_t op = vgpu_insn_op(w), d = 1u << vgpu_insn_rd(w), a = 1u << vgpu_insn_ra(w),
+             b = 1u << vgpu_insn_rb(w);
+    *use = *def = 0;
+    switch (op) {
+    case VGPU_OP_NOP: case VGPU_OP_EXIT: case VGPU_OP_BAR: case VGPU_OP_BRA:
+        break;
+    case VGPU_OP_BZ: case VGPU_OP_BNZ:
+        *use = a;
+        break;
+    case VGPU_OP_LI: case VGPU_OP_S2R: case VGPU_OP_LDP:
+        *def = d;
+        break;
+    case VGPU_OP_LIH:
+        *use = d;
+        *def = d;
+        break;
+    case VGPU_OP_MOV: case VGPU_OP_FNEG: case VGPU_OP_FABS: case VGPU_OP_I2F: case VGPU_OP_U2F:
+    case VGPU_OP_F2I: case VGPU_OP_ADDI ... VGPU_OP_SARI: case VGPU_OP_SLTI: case VGPU_OP_SLTUI:
+    case VGPU_OP_LD_U8 ... VGPU_OP_LD_U64: case VGPU_OP_LDS_U32: case VGPU_OP_LDS_U64:
+        *use = a;
+        *def = d;
+        break;
+    case VGPU_OP_ST_U8 ... VGPU_OP_ST_U64: case VGPU_OP_STS_U32: case VGPU_OP_STS_U64:
+        *use = a | b;
+        break;
+    case VGPU_OP_FMAD: case VGPU_OP_ATOM_CAS:
+        *use = a | b | d;
+        *def = d;
+        break;
+    default:  // the other three-register ALU operations and atomics
+        *use = a | b;
+        *def = d;
+        break;
+    }
+}
+
+// Backward dataflow over the reached code: live_[pc] = registers read
+// before written on some path from pc.
+void Emitter::liveness() {
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (auto it = p_.insns.rbegin(); it != p_.insns.rend(); ++it) {
+            uint64_t pc = it->first;
+            const Fetch& f = it->second;
+            uint32_t out = 0, use = 0, def = 0;
+            if (!f.fault && !illegal(f.word)) {
+                uint32_t op = vgpu_insn_op(f.word);
+                auto in_of = [&](uint64_t to) {
+                    auto l = live_.find(to);
+                    return l == live_.end() ? 0u : l->second;
+                };
+                if (op == VGPU_OP_BRA || op == VGPU_OP_BZ || op == VGPU_OP_BNZ)
+                    out |= in_of(target(pc, f.word));
+                if (op != VGPU_OP_BRA && op != VGPU_OP_EXIT)
+                    out |= in_of(pc + VGPU_INSN_SIZE);
+                uses_defs(f.word, &use, &def);
+            }
+            uint32_t in = use | (out & ~def);
+            if (live_[pc] != in) {
+                live_[pc] = in;
+                changed = true;
+            }
+        }
+    }
+}
+
 std::string Emitter::run() {
+    liveness();
     prologue();
     for (auto& [pc, f] : p_.insns) {
         o_ << L(pc) << ":\n";

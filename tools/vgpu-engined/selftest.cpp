@@ -253,10 +253,10 @@ int compare(Backend& ref, Backend& dut, const std::vector<Test>& tests) {
         }
         bool same = a.bytes == b.bytes;
         std::printf("%s %-28s %8zu bytes  interp %.3f s  %s %.3f s  %s\n", same ? "ok  " : "FAIL", t.name.c_str(),
-                    a.bytes.size(), ta, dut.name().c_str(), tb, b.what.c_str());
+                    a.bytes.size(), ta, dut.name().c_str(), tb, (b.what + b.note).c_str());
         if (!same) {
             failed++;
-            std::printf("     interp: %s\n", a.what.c_str());
+            std::printf("     interp: %s\n", (a.what + a.note).c_str());
             size_t diff = 0, shown = 0, n = std::min(a.bytes.size(), b.bytes.size());
             for (size_t i = 0; i < n; i++) {
                 if (a.bytes[i] == b.bytes[i])

@@ -404,7 +404,7 @@ std::vector<Test> time_cases(const std::string& dir) {
         d.status("vecadd", s.launch({kCode, {n / 256, 1, 1}, {256, 1, 1}, 0, {kIn, kAux, kOut, n}}, 20000,
                                     60000000000ull, &slices));
         d.data(s.read(kOut, n * 4));
-        d.what += "slices " + std::to_string(slices) + "; ";
+        d.note += "slices " + std::to_string(slices) + "; ";
         return d;
     }});
     // Long loops in one block without barriers: on the GPU the threads
@@ -447,7 +447,51 @@ out:
         Digest d;
         d.status("loops", s.launch({kCode, {2, 1, 1}, {256, 1, 1}, 2048, {kOut}}, 200000, 60000000000ull, &slices));
         d.data(s.read(kOut, 8192));
-        d.what += "slices " + std::to_string(slices) + "; ";
+        d.note += "slices " + std::to_string(slices) + "; ";
+        return d;
+    }});
+    // The same with barriers: each iteration exchanges values between
+    // neighbours through shared memory between two barriers; some threads
+    // exit at once.  Sliced, such a kernel stops between blocks.
+    t.push_back({"sliced, with barriers", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+.shared 1024
+    s2r r1, %tid.x
+    li r2, 7
+    remu r3, r1, r2
+    bz r3, out
+    shli r4, r1, 2
+    addi r5, r1, 1
+    andi r5, r5, 255
+    shli r5, r5, 2
+    li r6, 20000
+    mov r7, r1
+loop:
+    muli r7, r7, 747796405
+    addi r7, r7, 2891336453
+    sts.u32 [r4], r7
+    bar
+    lds.u32 r8, [r5]
+    add r9, r9, r8
+    bar
+    addi r6, r6, -1
+    bnz r6, loop
+    ldp r10, 0
+    s2r r11, %ctaid.x
+    shli r11, r11, 10
+    add r10, r10, r11
+    add r10, r10, r4
+    st.u32 [r10], r9
+out:
+    exit
+)");
+        s.device(kOut, 8192, R | W);
+        int slices = 0;
+        Digest d;
+        d.status("bars", s.launch({kCode, {2, 1, 1}, {256, 1, 1}, 1024, {kOut}}, 200000, 60000000000ull, &slices));
+        d.data(s.read(kOut, 8192));
+        d.note += "slices " + std::to_string(slices) + "; ";
         return d;
     }});
     t.push_back({"preempted matmul n=128", [dir](Session& s) {
@@ -471,7 +515,7 @@ out:
         d.status("matmul", s.launch({kCode + k.offset, {n / 16, n / 16, 1}, {16, 16, 1}, k.shared_size,
                                      {kIn, kAux, kOut, n}}, 20000, 60000000000ull, &slices));
         d.data(s.read(kOut, n * n * 4));
-        d.what += "slices " + std::to_string(slices) + "; ";
+        d.note += "slices " + std::to_string(slices) + "; ";
         return d;
     }});
     return t;

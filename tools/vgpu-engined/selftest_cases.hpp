@@ -21,6 +21,7 @@ constexpr uint64_t kCode = 0x100000, kIn = 0x1000000, kOut = 0x4000000, kAux = 0
 struct Digest {
     std::string bytes;
     std::string what;  // the statuses, readable
+    std::string note;  // printed, not compared (slices differ between back ends)
     void status(const char* name, const RunResult& r) {
         char b[160];
         std::snprintf(b, sizeof(b), "%s: status %d fault %u at 0x%llx; ", name, static_cast<int>(r.status),

@@ -58,7 +58,7 @@
 
 #define VGPU_UE_VERSION		1
 #define VGPU_UE_NAME_LEN	32
-#define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window */
+#define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
 #define VGPU_UE_MAX_MSG		(64 + DRM_VGPU_MAX_CMDS * 128)
 
 /**
