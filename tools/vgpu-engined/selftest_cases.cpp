@@ -374,6 +374,16 @@ Test host_case() {
     }};
 }
 
+// A launch in slices of @budget_ns: its status, then @bytes at kOut.
+Digest sliced(Session& s, const char* name, const Session::Launch& l, uint64_t budget_ns, uint64_t bytes) {
+    int slices = 0;
+    Digest d;
+    d.status(name, s.launch(l, budget_ns, 60000000000ull, &slices));
+    d.data(s.read(kOut, bytes));
+    d.note += "slices " + std::to_string(slices) + "; ";
+    return d;
+}
+
 // The watchdog ends a kernel that never ends; preemption gives the same
 // result as a whole run.
 std::vector<Test> time_cases(const std::string& dir) {
@@ -399,13 +409,7 @@ std::vector<Test> time_cases(const std::string& dir) {
         s.device(kOut, n * 4, R | W);
         s.write(kIn, a.data(), n * 4);
         s.write(kAux, b.data(), n * 4);
-        int slices = 0;
-        Digest d;
-        d.status("vecadd", s.launch({kCode, {n / 256, 1, 1}, {256, 1, 1}, 0, {kIn, kAux, kOut, n}}, 20000,
-                                    60000000000ull, &slices));
-        d.data(s.read(kOut, n * 4));
-        d.note += "slices " + std::to_string(slices) + "; ";
-        return d;
+        return sliced(s, "vecadd", {kCode, {n / 256, 1, 1}, {256, 1, 1}, 0, {kIn, kAux, kOut, n}}, 20000, n * 4);
     }});
     // Long loops in one block without barriers: on the GPU the threads
     // save their state at backward branches when the slice ends and
@@ -443,12 +447,7 @@ out:
     exit
 )");
         s.device(kOut, 8192, R | W);
-        int slices = 0;
-        Digest d;
-        d.status("loops", s.launch({kCode, {2, 1, 1}, {256, 1, 1}, 2048, {kOut}}, 200000, 60000000000ull, &slices));
-        d.data(s.read(kOut, 8192));
-        d.note += "slices " + std::to_string(slices) + "; ";
-        return d;
+        return sliced(s, "loops", {kCode, {2, 1, 1}, {256, 1, 1}, 2048, {kOut}}, 200000, 8192);
     }});
     // The same with barriers: each iteration exchanges values between
     // neighbours through shared memory between two barriers; some threads
@@ -487,12 +486,7 @@ out:
     exit
 )");
         s.device(kOut, 8192, R | W);
-        int slices = 0;
-        Digest d;
-        d.status("bars", s.launch({kCode, {2, 1, 1}, {256, 1, 1}, 1024, {kOut}}, 200000, 60000000000ull, &slices));
-        d.data(s.read(kOut, 8192));
-        d.note += "slices " + std::to_string(slices) + "; ";
-        return d;
+        return sliced(s, "bars", {kCode, {2, 1, 1}, {256, 1, 1}, 1024, {kOut}}, 200000, 8192);
     }});
     t.push_back({"preempted matmul n=128", [dir](Session& s) {
         std::string src = read_text(dir + "/matmul.vas");
@@ -510,13 +504,9 @@ out:
         s.write(kIn, a.data(), n * n * 4);
         s.write(kAux, b.data(), n * n * 4);
         auto& k = img.kernel("matmul");
-        int slices = 0;
-        Digest d;
-        d.status("matmul", s.launch({kCode + k.offset, {n / 16, n / 16, 1}, {16, 16, 1}, k.shared_size,
-                                     {kIn, kAux, kOut, n}}, 20000, 60000000000ull, &slices));
-        d.data(s.read(kOut, n * n * 4));
-        d.note += "slices " + std::to_string(slices) + "; ";
-        return d;
+        return sliced(s, "matmul",
+                      {kCode + k.offset, {n / 16, n / 16, 1}, {16, 16, 1}, k.shared_size, {kIn, kAux, kOut, n}},
+                      20000, n * n * 4);
     }});
     return t;
 }
