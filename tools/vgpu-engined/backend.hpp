@@ -9,6 +9,7 @@
 // kernel return codes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -18,6 +19,11 @@
 #include "vgpu_drm.h"
 
 namespace vgpu::engine {
+
+inline uint64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // What backs a mapped range: device memory of the backend, or host
 // memory the process can address (a window mmap()ed from the bridge).
@@ -46,6 +52,45 @@ struct RunResult {
     uint32_t fault_kind = 0;
     uint64_t fault_addr = 0;
 };
+
+// What one bounded step of a back end did with command job.next.
+enum class StepResult { Done, More, Fault, TimedOut };
+
+// The run loop both back ends share (vgpu-sim's sim_run()): @step runs
+// one bounded step of the command at job.next and fills in the fault's
+// kind and address; this accounts engine time per command, ends a command
+// at the watchdog, moves to the next command, and stops at the budget.
+template <typename F>
+RunResult run_steps(Job& job, uint64_t start_ns, uint64_t budget_ns, uint64_t watchdog_ns, F&& step) {
+    RunResult res;
+    while (job.next - job.base < job.cmds.size()) {
+        uint32_t kind = 0;
+        uint64_t addr = 0;
+        StepResult r = step(job.cmds[job.next - job.base], &addr, &kind);
+        if (r == StepResult::Fault) {
+            job.state.reset();
+            res.status = RunStatus::Faulted;
+            res.fault_kind = kind;
+            res.fault_addr = addr;
+            break;
+        }
+        if (r == StepResult::Done) {
+            job.state.reset();
+            job.next++;
+            job.cmd_done = 0;
+            job.cmd_busy_ns = 0;
+        } else if (r == StepResult::TimedOut || job.cmd_busy_ns >= watchdog_ns) {
+            job.state.reset();
+            res.status = RunStatus::TimedOut;
+            break;
+        }
+        if (job.next - job.base < job.cmds.size() && now_ns() - start_ns >= budget_ns) {
+            res.status = RunStatus::Preempted;
+            break;
+        }
+    }
+    return res;
+}
 
 class Backend {
 public:

@@ -43,11 +43,6 @@ constexpr uint64_t kPage = 4096;
 constexpr uint64_t kCopyChunk = 64ull << 20;  // bytes per copy/fill step
 constexpr size_t kCacheMax = 512;             // translated kernels kept
 
-uint64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // 4 KiB page-table pages carved out of 2 MiB device allocations.
 class TablePool {
 public:
@@ -707,41 +702,24 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
     }
     try {
         sync_staged(it->second, true);
-        while (job.next - job.base < job.cmds.size()) {
-            const drm_vgpu_cmd& c = job.cmds[job.next - job.base];
-            uint64_t addr = 0, last = now_ns();
-            uint32_t kind = 0;
+        res = run_steps(job, start, budget_ns, watchdog_ns, [&](const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind) {
+            uint64_t a = 0, last = now_ns();
             bool timedout = false;
             vgpu_run_result r;
-            if (c.op == DRM_VGPU_CMD_LAUNCH)
-                r = launch(it->second, job, c, start, budget_ns, watchdog_ns, &addr, &kind, &timedout);
-            else {
-                r = c.op == DRM_VGPU_CMD_COPY ? copy(it->second, job, c, &addr, &kind)
-                                              : fill(it->second, job, c, &addr, &kind);
+            if (c.op == DRM_VGPU_CMD_LAUNCH) {
+                r = launch(it->second, job, c, start, budget_ns, watchdog_ns, &a, kind, &timedout);
+            } else {
+                r = c.op == DRM_VGPU_CMD_COPY ? copy(it->second, job, c, &a, kind)
+                                              : fill(it->second, job, c, &a, kind);
                 job.cmd_busy_ns += now_ns() - last;
             }
-            if (r == VGPU_RUN_FAULT) {
-                job.state.reset();
-                res.status = RunStatus::Faulted;
-                res.fault_kind = kind;
-                res.fault_addr = addr;
-                break;
-            }
-            if (r == VGPU_RUN_DONE) {
-                job.state.reset();
-                job.next++;
-                job.cmd_done = 0;
-                job.cmd_busy_ns = 0;
-            } else if (timedout || job.cmd_busy_ns >= watchdog_ns) {
-                job.state.reset();
-                res.status = RunStatus::TimedOut;
-                break;
-            }
-            if (job.next - job.base < job.cmds.size() && now_ns() - start >= budget_ns) {
-                res.status = RunStatus::Preempted;
-                break;
-            }
-        }
+            *addr = a;
+            if (r == VGPU_RUN_FAULT)
+                return StepResult::Fault;
+            if (timedout)
+                return StepResult::TimedOut;
+            return r == VGPU_RUN_DONE ? StepResult::Done : StepResult::More;
+        });
         sync_staged(it->second, false);
     } catch (const std::exception& e) {
         // A CUDA error: the context's work cannot go on; others may.

@@ -25,11 +25,6 @@ namespace {
 constexpr uint64_t kChunk = 1u << 16;         // interpreter work units per step
 constexpr uint64_t kMemChunk = 64 * 1024;     // bytes per copy/fill step
 
-uint64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 struct Launch {
     vgpu_launch l{};
     bool live = false;
@@ -183,36 +178,15 @@ RunResult InterpBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_
         res.fault_kind = DRM_VGPU_FAULT_ENGINE_LOST;
         return res;
     }
-    while (job.next - job.base < job.cmds.size()) {
-        const drm_vgpu_cmd& cmd = job.cmds[job.next - job.base];
-        u64 addr = 0;
-        uint32_t kind = 0;
-        auto r = step(&c->second->pt, job, cmd, &addr, &kind);
+    res = run_steps(job, start, budget_ns, watchdog_ns, [&](const drm_vgpu_cmd& cmd, uint64_t* addr, uint32_t* kind) {
+        u64 a = 0;
+        auto r = step(&c->second->pt, job, cmd, &a, kind);
         uint64_t now = now_ns();
         job.cmd_busy_ns += now - last;
         last = now;
-        if (r == VGPU_RUN_FAULT) {
-            job.state.reset();
-            res.status = RunStatus::Faulted;
-            res.fault_kind = kind;
-            res.fault_addr = addr;
-            break;
-        }
-        if (r == VGPU_RUN_DONE) {
-            job.state.reset();
-            job.next++;
-            job.cmd_done = 0;
-            job.cmd_busy_ns = 0;
-        } else if (job.cmd_busy_ns >= watchdog_ns) {
-            job.state.reset();
-            res.status = RunStatus::TimedOut;
-            break;
-        }
-        if (job.next - job.base < job.cmds.size() && now - start >= budget_ns) {
-            res.status = RunStatus::Preempted;
-            break;
-        }
-    }
+        *addr = a;
+        return r == VGPU_RUN_FAULT ? StepResult::Fault : r == VGPU_RUN_DONE ? StepResult::Done : StepResult::More;
+    });
     res.busy_ns = now_ns() - start;
     res.units = units_ - units;
     return res;
