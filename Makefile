@@ -24,7 +24,7 @@ help:
 	@echo "make userspace  libvgpu, vgpu-as, vgpu-bench, samples, tests (CMake)"
 	@echo "make test-user  GoogleTest suites (ctest)"
 	@echo "make kunit      KUnit suites under User Mode Linux"
-	@echo "make fuzz       the dispatcher fuzzer for FUZZ_SECONDS (default $(FUZZ_SECONDS))"
+	@echo "make fuzz       the dispatcher fuzzer for FUZZ_SECONDS (default $(FUZZ_SECONDS)), vgpu-engined's for FUZZ_ENGINED_SECONDS ($(FUZZ_ENGINED_SECONDS))"
 	@echo "make e2e        every test-bed scenario on each kernel (SCENARIO=, KERNELS=)"
 	@echo "make check      test-user + kunit + fuzz + deb (installed with apt) + e2e"
 	@echo "make demo       boot the test bed: native, naive and hp side by side (short)"
@@ -58,12 +58,19 @@ kunit:
 # with the core and a fake engine in userspace, from the seed corpus in
 # fuzz/corpus (copied: the tree is not written to).
 FUZZ_SECONDS ?= 60
+FUZZ_ENGINED_SECONDS ?= 30
 fuzz:
 	$(MAKE) -f fuzz/Makefile OUT=$(BUILD)/fuzz
 	rm -rf $(BUILD)/fuzz/corpus && cp -r fuzz/corpus $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz-dispatch -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 		-print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 | \
 		grep -E "^(stat::|==|SUMMARY|INFO: Seed|Done)|ERROR|WARNING"; \
+		exit $${PIPESTATUS[0]}
+	$(MAKE) -f fuzz/engined.mk OUT=$(BUILD)/fuzz
+	rm -rf $(BUILD)/fuzz/corpus-engined && mkdir -p $(BUILD)/fuzz/corpus-engined
+	$(BUILD)/fuzz/fuzz-engined -max_total_time=$(FUZZ_ENGINED_SECONDS) -timeout=10 \
+		-max_len=2048 -print_final_stats=1 $(BUILD)/fuzz/corpus-engined 2>&1 | \
+		grep -E "^(stat::|==|SUMMARY|Done)|ERROR|WARNING|fuzz-engined"; \
 		exit $${PIPESTATUS[0]}
 
 SCENARIOS ?= native naive hp hostile fairness@default uengine@default

@@ -172,7 +172,7 @@ static int vgpu_client_admit(struct vgpu_engine *e, u64 devmem)
 struct vgpu_client *vgpu_client_create(const char *name,
 				       struct vgpu_group *group)
 {
-	struct vgpu_client *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct vgpu_client *c = kzalloc(sizeof(*c), VGPU_GFP_CLIENT);
 	int ret;
 
 	if (!c)
@@ -295,6 +295,7 @@ static void vgpu_client_release(struct kref *ref)
 	vgpu_num_clients--;
 	vgpu_devmem_promised -= c->promised;
 	mutex_unlock(&vgpu_dev_lock);
+	WARN_ON(c->host_extra);	/* every table and shadow returned */
 	xa_destroy(&c->bos);
 	xa_destroy(&c->ctxs);
 	mutex_destroy(&c->lock);
@@ -334,6 +335,24 @@ void vgpu_client_msg(struct vgpu_client *c, bool warn, const char *fmt, ...)
 	va_end(args);
 }
 
+/*
+ * Counts @n hangs; at hang_limit the client is banned at once, so that
+ * its record says so even before vgpu_client_ban() has stopped its
+ * contexts.  Return: the caller must call vgpu_client_ban().
+ */
+static bool vgpu_client_add_hangs(struct vgpu_client *c, u32 n)
+{
+	bool ban;
+
+	lockdep_assert_held(&c->lock);
+	c->hangs += n;
+	ban = n && vgpu_hang_limit && c->hangs >= vgpu_hang_limit &&
+	      !c->banned;
+	if (ban)
+		c->banned = true;
+	return ban;
+}
+
 /**
  * vgpu_client_hang() - count a hung context of a client
  * @c: client
@@ -346,11 +365,156 @@ bool vgpu_client_hang(struct vgpu_client *c)
 	bool ban;
 
 	mutex_lock(&c->lock);
-	c->hangs++;
-	ban = vgpu_hang_limit && c->hangs >= vgpu_hang_limit && !c->banned;
+	ban = vgpu_client_add_hangs(c, 1);
 	mutex_unlock(&c->lock);
+	VGPU_STAT(c, hangs, 1);
 	return ban;
 }
+
+/*
+ * Abandoned launch time drains at one watchdog per VGPU_ABANDON_DRAIN_S
+ * seconds: a program interrupted now and then in the middle of its
+ * kernels never adds up to a hang, a guest that spins and closes faster
+ * than that is banned, and one that does it slower gets at most one
+ * watchdog of engine time a minute, charged to it like any work.
+ */
+#define VGPU_ABANDON_DRAIN_S	60
+
+/* Drains @c->abandoned_ns for the time since it last changed. */
+static void vgpu_client_abandon_drain(struct vgpu_client *c, u64 wd_ms,
+				      u64 now)
+{
+	u64 elapsed = now - c->abandoned_at;
+
+	lockdep_assert_held(&c->lock);
+	c->abandoned_at = now;
+	if (elapsed >= VGPU_ABANDON_DRAIN_S * NSEC_PER_SEC) {
+		c->abandoned_ns = 0;	/* it is below a watchdog */
+		return;
+	}
+	/* elapsed / 60 < 1e9 and wd_ms < 2^32: no overflow. */
+	elapsed = div_u64(div_u64(elapsed, VGPU_ABANDON_DRAIN_S) * wd_ms,
+			  MSEC_PER_SEC);
+	c->abandoned_ns -= min(c->abandoned_ns, elapsed);
+}
+
+/**
+ * vgpu_client_abandon() - count engine time a destroyed context left
+ *	unfinished
+ * @c: client
+ * @job: the job whose current command was cut short when its context was
+ *	destroyed, by the client or by its close
+ *
+ * Closing before the watchdog fires would otherwise evade it: on an
+ * engine that preempts, the command is cancelled between two slices
+ * with no hang at all, and a guest could spin, close and reconnect for
+ * ever.  The engine time of the launch the job was running
+ * (vgpu_engine_job.cmd_busy_ns; copies and fills are bounded by their
+ * size and never hang) adds up per client (and per guest: transports
+ * carry it across connections with the hangs, vgpu_client_record()),
+ * draining at one watchdog a minute; each whole watchdog of it (the
+ * engine's watchdog_ms) counts as a hang.
+ *
+ * Return: true if the client has now reached hang_limit and must be
+ * banned (the caller calls vgpu_client_ban()).
+ */
+bool vgpu_client_abandon(struct vgpu_client *c,
+			 const struct vgpu_engine_job *job)
+{
+	const unsigned int *wd_ms = c->engine->watchdog_ms;
+	u64 wd = wd_ms ? (u64)READ_ONCE(*wd_ms) * NSEC_PER_MSEC : 0;
+	u64 ns = job->cmd_busy_ns;
+	u32 n;
+	bool ban;
+
+	if (!wd || !ns || job->next_cmd >= job->num_cmds ||
+	    job->cmds[job->next_cmd].op != DRM_VGPU_CMD_LAUNCH)
+		return false;
+	mutex_lock(&c->lock);
+	vgpu_client_abandon_drain(c, wd / NSEC_PER_MSEC, ktime_get_ns());
+	c->abandoned_ns += ns;
+	n = div64_u64(c->abandoned_ns, wd);
+	c->abandoned_ns -= n * wd;
+	ban = vgpu_client_add_hangs(c, n);
+	mutex_unlock(&c->lock);
+	if (n) {
+		VGPU_STAT(c, hangs, n);
+		vgpu_client_msg(c, false,
+				"%u hang(s): contexts destroyed in the middle of their launches, a watchdog's time each\n",
+				n);
+	}
+	return ban;
+}
+
+/**
+ * vgpu_client_record() - a client's hangs, for its transport to keep
+ * @c: client
+ * @r: out
+ *
+ * Complete once vgpu_client_destroy() has returned (the caller holds a
+ * reference of its own): teardown's hangs are counted by then.
+ */
+void vgpu_client_record(struct vgpu_client *c, struct vgpu_hang_record *r)
+{
+	mutex_lock(&c->lock);
+	r->hangs = c->hangs;
+	r->abandoned_ns = c->abandoned_ns;
+	r->abandoned_at = c->abandoned_at;
+	r->banned = c->banned;
+	mutex_unlock(&c->lock);
+}
+
+/**
+ * vgpu_client_inherit() - give a new client a guest's earlier hangs
+ * @c: client, before its first request
+ * @r: what vgpu_client_record() gave of the guest's last client
+ */
+void vgpu_client_inherit(struct vgpu_client *c,
+			 const struct vgpu_hang_record *r)
+{
+	mutex_lock(&c->lock);
+	c->hangs = r->hangs;
+	c->abandoned_ns = r->abandoned_ns;
+	c->abandoned_at = r->abandoned_at;
+	c->banned = r->banned;
+	mutex_unlock(&c->lock);
+}
+
+/**
+ * vgpu_client_hostmem_charge() - charge dom0 memory a client causes
+ *	beyond its objects to its host-memory quota
+ * @c: client
+ * @bytes: bytes to charge, or (negative) to return
+ *
+ * For what an engine allocates on a client's behalf: page tables (the
+ * core charges them, see vgpu_engine_ops.ctx_table_bytes), shadow copies
+ * of its objects.  Counted with its host-memory objects against
+ * quota.hostmem.  A return always succeeds.
+ *
+ * Return: 0, or -EDQUOT (nothing charged).
+ */
+int vgpu_client_hostmem_charge(struct vgpu_client *c, s64 bytes)
+{
+	u64 used;
+	int ret = 0;
+
+	mutex_lock(&c->lock);
+	used = c->host_bytes + c->host_extra;
+	if (bytes > 0 && (used > c->quota.hostmem ||
+			  (u64)bytes > c->quota.hostmem - used)) {
+		vgpu_client_msg(c, false,
+				"host memory quota (%llu MiB) reached\n",
+				c->quota.hostmem >> 20);
+		ret = -EDQUOT;
+	} else if (WARN_ON(bytes < 0 && (u64)-bytes > c->host_extra)) {
+		c->host_extra = 0;
+	} else {
+		c->host_extra += bytes;
+	}
+	mutex_unlock(&c->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vgpu_client_hostmem_charge);
 
 /**
  * vgpu_client_jobs_done() - return what a finished job charged
@@ -438,6 +602,9 @@ static void vgpu_ctx_release(struct kref *ref)
 	/* Every mapping holds its object: release them all here too. */
 	vgpu_ctx_unmap_all(ctx);
 	c->engine->ops->ctx_destroy(c->engine, ctx->ectx);
+	/* Tables the engine kept without mappings went with its context. */
+	if (ctx->table_bytes)
+		vgpu_client_hostmem_charge(c, -(s64)ctx->table_bytes);
 	vgpu_vm_fini(&ctx->vm);
 	mutex_destroy(&ctx->vm_lock);
 	VGPU_STAT(c, contexts, -1);
@@ -498,7 +665,7 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 
 	if (ret)
 		return ret;
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), VGPU_GFP_CLIENT);
 	if (!ctx)
 		return -ENOMEM;
 	kref_init(&ctx->ref);
@@ -524,7 +691,7 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 				c->quota.contexts);
 		ret = -EDQUOT;
 	} else {
-		ret = xa_alloc(&c->ctxs, &id, ctx, xa_limit_31b, GFP_KERNEL);
+		ret = xa_alloc(&c->ctxs, &id, ctx, xa_limit_31b, VGPU_GFP_CLIENT);
 	}
 	if (ret) {
 		mutex_unlock(&c->lock);
@@ -566,6 +733,36 @@ static int vgpu_client_map_charge(struct vgpu_client *c, s64 size)
 	return ret;
 }
 
+/**
+ * vgpu_ctx_charge_tables() - charge the change of a context's page tables
+ * @ctx: context whose engine state was just mapped or unmapped
+ *
+ * Asks the engine how much host memory @ctx's page tables take and
+ * charges the difference to the client's host-memory quota (a decrease
+ * is returned).  Caller holds ctx->vm_lock.
+ *
+ * Return: 0, or -EDQUOT: the tables grew past the quota; nothing was
+ * charged and the caller undoes its map.
+ */
+static int vgpu_ctx_charge_tables(struct vgpu_ctx *ctx)
+{
+	struct vgpu_engine *e = ctx->client->engine;
+	u64 now;
+	int ret;
+
+	lockdep_assert_held(&ctx->vm_lock);
+	if (!e->ops->ctx_table_bytes)
+		return 0;
+	now = e->ops->ctx_table_bytes(e, ctx->ectx);
+	if (now == ctx->table_bytes)
+		return 0;
+	ret = vgpu_client_hostmem_charge(ctx->client,
+					 (s64)(now - ctx->table_bytes));
+	if (!ret)
+		ctx->table_bytes = now;
+	return ret;
+}
+
 /*
  * Removes every mapping of a dead context, releases its objects and
  * refuses further VM_BINDs on it.
@@ -580,6 +777,7 @@ static void vgpu_ctx_unmap_all(struct vgpu_ctx *ctx)
 	while (ctx->vm.count) {
 		vgpu_vm_remove(&ctx->vm, ctx->vm.count - 1, &m);
 		e->ops->unmap(e, ctx->ectx, m.va, m.size);
+		vgpu_ctx_charge_tables(ctx);
 		vgpu_client_map_charge(ctx->client, -(s64)m.size);
 		VGPU_STAT(ctx->client, mappings, -1);
 		vgpu_bo_put(m.bo);
@@ -589,9 +787,10 @@ static void vgpu_ctx_unmap_all(struct vgpu_ctx *ctx)
 
 static void vgpu_ctx_teardown(struct vgpu_ctx *ctx)
 {
-	/* Cancels queued jobs; waits for none: the scheduler drops its own. */
+	/* Cancels queued jobs; the scheduler finishes the running one. */
 	vgpu_sched_ctx_kill(ctx, 0);
-	/* Taking vm_lock waits for a running slice to end. */
+	/* Its last slice has ended and counted its hangs when this returns. */
+	vgpu_sched_ctx_wait(ctx);
 	vgpu_ctx_unmap_all(ctx);
 	vgpu_ctx_put(ctx);
 }
@@ -644,25 +843,27 @@ int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a)
 int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 size)
 {
 	bool dev = domain == DRM_VGPU_DOMAIN_DEVICE;
-	u64 *used = dev ? &c->device_bytes : &c->host_bytes;
+	u64 *held = dev ? &c->device_bytes : &c->host_bytes;
 	u64 limit = dev ? c->quota.devmem : c->quota.hostmem;
+	u64 used;
 	int ret = 0;
 
 	if (size & ~PAGE_MASK)
 		return -EINVAL;
 	mutex_lock(&c->lock);
+	used = dev ? c->device_bytes : c->host_bytes + c->host_extra;
 	if (c->num_bos >= c->quota.objects) {
 		vgpu_client_msg(c, false,
 				"object quota (%u) reached\n",
 				c->quota.objects);
 		ret = -EDQUOT;
-	} else if (size > limit || *used > limit - size) {
+	} else if (size > limit || used > limit - size) {
 		vgpu_client_msg(c, false,
 				"%s memory quota (%llu MiB) reached\n",
 				dev ? "device" : "host", limit >> 20);
 		ret = -EDQUOT;
 	} else {
-		*used += size;
+		*held += size;
 		c->num_bos++;
 	}
 	mutex_unlock(&c->lock);
@@ -699,7 +900,7 @@ static int vgpu_bo_install(struct vgpu_client *c, struct vgpu_bo *bo,
 	int ret;
 
 	mutex_lock(&c->lock);
-	ret = xa_alloc(&c->bos, handle, bo, xa_limit_31b, GFP_KERNEL);
+	ret = xa_alloc(&c->bos, handle, bo, xa_limit_31b, VGPU_GFP_CLIENT);
 	if (!ret) {
 		kref_get(&c->ref);
 		bo->client = c;
@@ -736,7 +937,7 @@ int vgpu_op_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle)
 	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_DEVICE, size);
 	if (ret)
 		return ret;
-	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	bo = kzalloc(sizeof(*bo), VGPU_GFP_CLIENT);
 	if (!bo) {
 		ret = -ENOMEM;
 		goto err_quota;
@@ -780,7 +981,7 @@ int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
 			   const struct vgpu_host_mem_ops *ops, void *priv,
 			   u32 *handle)
 {
-	struct vgpu_bo *bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	struct vgpu_bo *bo = kzalloc(sizeof(*bo), VGPU_GFP_CLIENT);
 	int ret;
 
 	if (!bo) {
@@ -867,6 +1068,7 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 		if (ret < 0)
 			return ret;
 		e->ops->unmap(e, ctx->ectx, op->va, op->size);
+		vgpu_ctx_charge_tables(ctx);
 		vgpu_client_map_charge(c, -(s64)op->size);
 		if (ret == VGPU_VM_CUT_REMOVED) {
 			VGPU_STAT(c, mappings, -1);
@@ -905,6 +1107,12 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 			  m.perms);
 	if (ret)
 		goto err_charge;
+	ret = vgpu_ctx_charge_tables(ctx);
+	if (ret) {
+		e->ops->unmap(e, ctx->ectx, m.va, m.size);
+		vgpu_ctx_charge_tables(ctx);	/* returns any decrease */
+		goto err_charge;
+	}
 	if (merge >= 0) {
 		/* The neighbour already holds a reference to @bo. */
 		vgpu_vm_extend(&ctx->vm, merge, m.size);
@@ -914,6 +1122,7 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 	ret = vgpu_vm_insert(&ctx->vm, &m);
 	if (ret) {
 		e->ops->unmap(e, ctx->ectx, m.va, m.size);
+		vgpu_ctx_charge_tables(ctx);
 		goto err_charge;
 	}
 	VGPU_STAT(c, mappings, 1);
@@ -1042,6 +1251,9 @@ int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
  *
  * Cancels queued work, waits for running work, removes every mapping and
  * frees every object (objects mapped by the CPU stay until unmapped).
+ * Every hang the client's work causes, its teardown's included, is
+ * counted when this returns: a transport that keeps a guest's record
+ * reads it then, through a reference of its own (vgpu_client_record()).
  */
 void vgpu_client_destroy(struct vgpu_client *c)
 {

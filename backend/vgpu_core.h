@@ -60,8 +60,9 @@ struct vgpu_bo {
  * All are sums except @slice_max_ns, the longest time slice the engine
  * has run (written by the scheduler thread only): how far the engine
  * overruns timeslice_ms, measured.  @busy_ns is the engine time charged
- * to the clients; @stalled_ns the wall time of slices beyond what a
- * slice is charged (see vgpu_sched_charge()).
+ * to the clients, overruns included; @stalled_ns the time of slices not
+ * charged: the scheduler's thread waited for a CPU (see
+ * vgpu_fair_slice_charge()).
  */
 struct vgpu_stats {
 	atomic64_t objects;
@@ -84,11 +85,13 @@ struct vgpu_stats {
  * struct vgpu_quota - what one client may hold, and so make dom0 hold
  * @devmem: device memory, bytes; promised to the client when it is
  *	created (the sum over all clients never exceeds the engine's)
- * @hostmem: host-memory objects, bytes
+ * @hostmem: host memory, bytes: its host-memory objects and what else
+ *	it makes dom0 hold (engine page tables and shadows)
  * @contexts: contexts
  * @objects: buffer objects
- * @mapped: GPU mappings over all its contexts, bytes; bounds the engine's
- *	page tables (vgpu-sim: one 4 KiB table per 2 MiB mapped)
+ * @mapped: GPU mappings over all its contexts, bytes (the page tables
+ *	they need are charged to @hostmem: sparse mappings need far more
+ *	than one 4 KiB table per 2 MiB mapped)
  * @jobs: submissions queued or running
  * @cmds: commands of those submissions (each held in dom0 memory)
  */
@@ -135,12 +138,18 @@ struct vgpu_group {
  * @quota: limits, from the module parameters at creation; the transport
  *	changes them with vgpu_client_set_quota(), at any time (per-guest
  *	quotas, set at attach time and at run time)
- * @lock: protects @bos, @ctxs, @hangs, @banned, @closing and the usage
+ * @lock: protects @bos, @ctxs, @hangs, @abandoned_ns, @abandoned_at,
+ *	@banned, @closing
+ *	and the usage
  *	counts below; taken inside a context's vm_lock, never around it
  * @bos: handle -> struct vgpu_bo
  * @ctxs: id -> struct vgpu_ctx
  * @device_bytes: device memory held, bytes
  * @host_bytes: host memory held, bytes
+ * @host_extra: dom0 memory it causes beyond its objects, bytes: the
+ *	engine's page tables of its contexts, an engine's shadow copies
+ *	(vgpu_client_hostmem_charge()); counted with @host_bytes against
+ *	its hostmem quota
  * @num_bos: objects held
  * @num_ctxs: contexts held
  * @mapped_bytes: GPU mappings held over all contexts, bytes
@@ -148,6 +157,10 @@ struct vgpu_group {
  * @num_cmds: their commands
  * @hangs: contexts of this client that hung (a transport may carry the
  *	count over from an earlier client of the same guest)
+ * @abandoned_ns: engine time of launches its destroyed contexts left
+ *	unfinished, less the watchdogs' worth already counted as hangs and
+ *	what has drained since (vgpu_client_abandon())
+ * @abandoned_at: when @abandoned_ns last changed (ktime_get_ns())
  * @banned: too many hangs: no new work accepted
  * @closing: being destroyed: no new contexts
  * @promised: device memory promised to it: its devmem quota, or what it
@@ -170,12 +183,15 @@ struct vgpu_client {
 	struct xarray ctxs;
 	u64 device_bytes;
 	u64 host_bytes;
+	u64 host_extra;
 	u32 num_bos;
 	u32 num_ctxs;
 	u64 mapped_bytes;
 	u32 num_jobs;
 	u32 num_cmds;
 	u32 hangs;
+	u64 abandoned_ns;
+	u64 abandoned_at;
 	bool banned;
 	bool closing;
 	u64 promised;
@@ -183,6 +199,21 @@ struct vgpu_client {
 	struct ratelimit_state own_rs;
 	struct vgpu_stats stats;
 	struct list_head node;
+};
+
+/**
+ * struct vgpu_hang_record - what a transport keeps of a guest's hangs
+ *	across its connections (vgpu_client_record(), vgpu_client_inherit())
+ * @hangs: hung contexts
+ * @abandoned_ns: launch time left unfinished, not yet a whole watchdog
+ * @abandoned_at: when it last changed (ktime_get_ns())
+ * @banned: hang_limit reached
+ */
+struct vgpu_hang_record {
+	u32 hangs;
+	u64 abandoned_ns;
+	u64 abandoned_at;
+	bool banned;
 };
 
 /**
@@ -196,6 +227,8 @@ struct vgpu_client {
  * @vm: mappings
  * @unbound: the context is being destroyed and its mappings are gone:
  *	VM_BIND is refused
+ * @table_bytes: the engine's page tables of @ectx charged to the client
+ *	(vgpu_engine_ops.ctx_table_bytes; protected by @vm_lock)
  * @ectx: engine state
  * @fence_ctx: dma_fence context of the jobs
  * @queue: jobs not yet completed, in order (protected by vgpu_sched.lock)
@@ -218,6 +251,7 @@ struct vgpu_ctx {
 	struct mutex vm_lock;	/* vm, unbound, the engine's page tables */
 	struct vgpu_vm vm;
 	bool unbound;
+	u64 table_bytes;
 	struct vgpu_engine_ctx *ectx;
 	u64 fence_ctx;
 	struct list_head queue;
@@ -304,6 +338,12 @@ struct vgpu_client *vgpu_client_create(const char *name,
 int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q);
 void vgpu_client_destroy(struct vgpu_client *c);
 bool vgpu_client_hang(struct vgpu_client *c);
+bool vgpu_client_abandon(struct vgpu_client *c,
+			 const struct vgpu_engine_job *job);
+void vgpu_client_record(struct vgpu_client *c, struct vgpu_hang_record *r);
+void vgpu_client_inherit(struct vgpu_client *c,
+			 const struct vgpu_hang_record *r);
+int vgpu_client_hostmem_charge(struct vgpu_client *c, s64 bytes);
 __printf(3, 4)
 void vgpu_client_msg(struct vgpu_client *c, bool warn, const char *fmt, ...);
 void vgpu_client_jobs_done(struct vgpu_client *c, u32 cmds);
@@ -349,6 +389,7 @@ int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno,
 		      struct dma_fence **fence);
 void vgpu_sched_queue(struct vgpu_job *job);
 void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status);
+void vgpu_sched_ctx_wait(struct vgpu_ctx *ctx);
 void vgpu_sched_ctx_status(struct vgpu_ctx *ctx, struct drm_vgpu_ctx_status *a);
 void vgpu_ctx_put(struct vgpu_ctx *ctx);
 void vgpu_client_ban(struct vgpu_client *c);

@@ -114,7 +114,7 @@ static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
 	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, size);
 	if (ret)
 		return ret;
-	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	h = kzalloc(sizeof(*h), VGPU_GFP_CLIENT);
 	if (!h) {
 		ret = -ENOMEM;
 		goto err_quota;
@@ -214,7 +214,7 @@ static int vgpu_ioctl_submit(struct drm_device *dev, void *data,
 
 	if (ret)
 		return ret;
-	cmds = kvmalloc_array(a->num_cmds, sizeof(*cmds), GFP_KERNEL);
+	cmds = kvmalloc_array(a->num_cmds, sizeof(*cmds), VGPU_GFP_CLIENT_KV);
 	if (!cmds)
 		return -ENOMEM;
 	if (copy_from_user(cmds, u64_to_user_ptr(a->cmds),

@@ -95,6 +95,14 @@ struct vgpu_engine_ops {
 				    struct vgpu_engine_job *job, u64 budget_ns);
 	/* Frees engine_priv of a job that will not run again. */
 	void (*job_release)(struct vgpu_engine *e, struct vgpu_engine_job *job);
+	/*
+	 * Optional: host memory, bytes, that the engine holds for the
+	 * translation of @c's addresses (its page tables).  The core calls
+	 * it after each map and unmap, under the same serialisation, and
+	 * charges the change to the client's host-memory quota: a map that
+	 * takes the client past it is undone and refused with -EDQUOT.
+	 */
+	u64 (*ctx_table_bytes)(struct vgpu_engine *e, struct vgpu_engine_ctx *c);
 };
 
 /**
@@ -106,6 +114,10 @@ struct vgpu_engine_ops {
  * @isa_version: version of the instruction set kernels are written in
  * @features: DRM_VGPU_FEATURE_*
  * @flags: VGPU_ENGINE_*
+ * @watchdog_ms: the engine's watchdog (its module parameter), or NULL:
+ *	the core counts a hang for each watchdog's worth of engine time of
+ *	commands left unfinished by a destroyed context or a closed client
+ *	(vgpu_client_abandon())
  */
 struct vgpu_engine {
 	const char *name;
@@ -115,6 +127,7 @@ struct vgpu_engine {
 	u32 isa_version;
 	u64 features;
 	u32 flags;
+	const unsigned int *watchdog_ms;
 };
 
 /*

@@ -37,15 +37,21 @@ MODULE_PARM_DESC(hang_limit, "Hung contexts after which a client is banned (defa
 
 static struct {
 	/*
-	 * Protects @groups, @fair, @running; in every group: fair, level,
-	 * ctxs, node; in every context: queue, sched_node, fair, status,
-	 * fault_*, dead, submitted, completed.
+	 * Protects @groups, @fair, @running, @slice_ctx; in every group:
+	 * fair, level, ctxs, node; in every context: queue, sched_node,
+	 * fair, status, fault_*, dead, submitted, completed.
 	 */
 	spinlock_t lock;
 	struct list_head groups;	/* groups with queued jobs */
 	struct vgpu_fair fair;		/* the groups' virtual time */
 	struct vgpu_job *running;	/* job in the engine, or NULL */
+	/*
+	 * Context of the slice in progress, from its pick until its hangs
+	 * are counted (after @running is cleared); NULL between slices.
+	 */
+	struct vgpu_ctx *slice_ctx;
 	wait_queue_head_t wq;		/* the thread waits for work here */
+	wait_queue_head_t slice_wq;	/* a slice ended: @slice_ctx changed */
 	atomic_t kicked;		/* something may have become runnable */
 	struct task_struct *thread;
 } vgpu_sched;
@@ -174,14 +180,15 @@ static void vgpu_dep_cb(struct dma_fence *f, struct dma_fence_cb *cb)
 struct vgpu_job *vgpu_job_alloc(struct vgpu_ctx *ctx, struct drm_vgpu_cmd *cmds,
 				u32 num_cmds, struct dma_fence **in, u32 num_in)
 {
-	struct vgpu_job *job = kzalloc(sizeof(*job), GFP_KERNEL);
+	struct vgpu_job *job = kzalloc(sizeof(*job), VGPU_GFP_CLIENT);
 	u32 i;
 
 	BUILD_BUG_ON(offsetof(struct vgpu_job, fence) != 0);
 	if (!job)
 		return ERR_PTR(-ENOMEM);
 	if (num_in) {
-		job->deps = kcalloc(num_in, sizeof(*job->deps), GFP_KERNEL);
+		job->deps = kcalloc(num_in, sizeof(*job->deps),
+				    VGPU_GFP_CLIENT);
 		if (!job->deps) {
 			kfree(job);
 			return ERR_PTR(-ENOMEM);
@@ -329,10 +336,14 @@ static void vgpu_job_unlink(struct vgpu_job *job)
  *
  * The job in the engine, if any, is finished by the scheduler thread
  * after its slice; every other queued job is signalled with -ECANCELED.
+ * When the context is destroyed (@status 0), the engine time of a
+ * launch a cancelled job had started counts towards a hang
+ * (vgpu_client_abandon()).
  */
 void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
 {
 	struct vgpu_job *job, *tmp;
+	bool ban = false;
 	LIST_HEAD(cancel);
 
 	spin_lock(&vgpu_sched.lock);
@@ -343,6 +354,7 @@ void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
 	list_for_each_entry_safe(job, tmp, &ctx->queue, node) {
 		if (job == vgpu_sched.running)
 			continue;
+		/* Not in the engine: its progress is stable. */
 		vgpu_job_unlink(job);
 		list_add_tail(&job->node, &cancel);
 	}
@@ -350,8 +362,27 @@ void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
 
 	list_for_each_entry_safe(job, tmp, &cancel, node) {
 		list_del_init(&job->node);
+		/* The caller's reference to @ctx keeps its client. */
+		if (!status && vgpu_client_abandon(ctx->client, &job->ej))
+			ban = true;
 		vgpu_job_finish(job, -ECANCELED);
 	}
+	if (ban)
+		vgpu_client_ban(ctx->client);
+}
+
+/**
+ * vgpu_sched_ctx_wait() - wait until no slice of a context is in progress
+ * @ctx: a context that vgpu_sched_ctx_kill() has marked dead
+ *
+ * A dead context is never picked again, so once this returns its last
+ * slice has ended and counted its hang or its abandoned time into the
+ * client (vgpu_client_hang(), vgpu_client_abandon()): a transport that
+ * keeps a guest's record across connections reads it after teardown.
+ */
+void vgpu_sched_ctx_wait(struct vgpu_ctx *ctx)
+{
+	wait_event(vgpu_sched.slice_wq, READ_ONCE(vgpu_sched.slice_ctx) != ctx);
 }
 
 void vgpu_sched_ctx_status(struct vgpu_ctx *ctx, struct drm_vgpu_ctx_status *a)
@@ -454,30 +485,51 @@ static struct vgpu_job *vgpu_sched_pick(u64 *wake)
 		job = list_first_entry(&best_ctx->queue, struct vgpu_job, node);
 	}
 	vgpu_sched.running = job;
+	WRITE_ONCE(vgpu_sched.slice_ctx, best_ctx);
 	spin_unlock(&vgpu_sched.lock);
 	return job;
 }
 
-/**
- * vgpu_sched_charge() - the engine time a slice is charged
- * @busy: its wall time, measured around run()
- * @budget: its budget, U64_MAX on an engine that cannot preempt
- *
- * A preemptible engine returns within its budget plus one bounded unit
- * of work (vgpu_engine.h), so a slice that took more than twice its
- * budget lost its CPU meanwhile (preempted in dom0, its vCPU descheduled
- * by the hypervisor, or the whole machine stalled): that time is not the
- * client's work and charging it would take it out of the client's next
- * turns.  It is counted apart (stalled_ns).  A job on an engine that
- * cannot preempt is charged whole.
- *
- * Return: the time to charge, ns.
+/*
+ * How long the current thread has waited on a runqueue, in all, ns
+ * (delay accounting, CONFIG_SCHED_INFO); 0 where the kernel keeps none.
  */
-static u64 vgpu_sched_charge(u64 busy, u64 budget)
+static u64 vgpu_sched_run_delay(void)
 {
-	if (budget != U64_MAX && busy > 2 * budget)
-		return 2 * budget;
-	return busy;
+#ifdef CONFIG_SCHED_INFO
+	return current->sched_info.run_delay;
+#else
+	return 0;
+#endif
+}
+
+/* A slice's end: its context may be torn down now (vgpu_sched_ctx_wait()). */
+static void vgpu_sched_slice_done(void)
+{
+	WRITE_ONCE(vgpu_sched.slice_ctx, NULL);
+	wake_up_all(&vgpu_sched.slice_wq);
+}
+
+/*
+ * Charges a slice of @c on @ctx: @busy ns measured around run(), of
+ * which the thread waited @waited ns for a CPU (vgpu_fair_slice_charge()).
+ */
+static void vgpu_sched_account(struct vgpu_client *c, struct vgpu_ctx *ctx,
+			       u64 busy, u64 waited, u64 end)
+{
+	u64 charge = vgpu_fair_slice_charge(busy, waited);
+
+	VGPU_STAT(c, busy_ns, charge);
+	if (busy > charge)
+		VGPU_STAT(c, stalled_ns, busy - charge);
+	/* Only this thread writes the maxima. */
+	if (busy > atomic64_read(&c->stats.slice_max_ns))
+		atomic64_set(&c->stats.slice_max_ns, busy);
+	if (busy > atomic64_read(&vgpu_global_stats.slice_max_ns))
+		atomic64_set(&vgpu_global_stats.slice_max_ns, busy);
+	lockdep_assert_held(&vgpu_sched.lock);
+	vgpu_fair_charge(&c->group->fair, charge, end);
+	vgpu_fair_charge(&ctx->fair, charge, end);
 }
 
 static void vgpu_sched_run_slice(struct vgpu_job *job)
@@ -488,29 +540,21 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	enum vgpu_job_status st;
 	bool dead, ban = false;
 	int err = 0;
-	u64 t0, busy, charge;
+	u64 t0, busy, waited;
 	u64 budget = U64_MAX;	/* an engine that cannot preempt: the job */
 
 	if (e->flags & VGPU_ENGINE_PREEMPTIBLE)
 		budget = (u64)max(vgpu_timeslice_ms, 1U) * NSEC_PER_MSEC;
 	mutex_lock(&ctx->vm_lock);
+	waited = vgpu_sched_run_delay();
 	t0 = ktime_get_ns();
 	st = e->ops->run(e, ctx->ectx, &job->ej, budget);
 	busy = ktime_get_ns() - t0;
+	waited = vgpu_sched_run_delay() - waited;
 	mutex_unlock(&ctx->vm_lock);
-	charge = vgpu_sched_charge(busy, budget);
-	VGPU_STAT(c, busy_ns, charge);
-	if (busy > charge)
-		VGPU_STAT(c, stalled_ns, busy - charge);
-	/* Only this thread writes the maxima. */
-	if (busy > atomic64_read(&c->stats.slice_max_ns))
-		atomic64_set(&c->stats.slice_max_ns, busy);
-	if (busy > atomic64_read(&vgpu_global_stats.slice_max_ns))
-		atomic64_set(&vgpu_global_stats.slice_max_ns, busy);
 
 	spin_lock(&vgpu_sched.lock);
-	vgpu_fair_charge(&c->group->fair, charge, t0 + busy);
-	vgpu_fair_charge(&ctx->fair, charge, t0 + busy);
+	vgpu_sched_account(c, ctx, busy, waited, t0 + busy);
 	vgpu_sched.running = NULL;
 	dead = ctx->dead;
 	switch (st) {
@@ -519,6 +563,7 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	case VGPU_JOB_PREEMPTED:
 		if (!dead && ctx->status == DRM_VGPU_CTX_OK) {
 			spin_unlock(&vgpu_sched.lock);
+			vgpu_sched_slice_done();
 			return;
 		}
 		err = -ECANCELED;
@@ -546,12 +591,16 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 				"context %u faulted at GPU address 0x%llx (kind %u)\n",
 				ctx->id, job->ej.fault_addr, job->ej.fault_kind);
 	} else if (st == VGPU_JOB_TIMEDOUT) {
-		VGPU_STAT(c, hangs, 1);
 		ban = vgpu_client_hang(c);
 		vgpu_client_msg(c, false,
 				"context %u hung: watchdog expired\n",
 				ctx->id);
+	} else if (st == VGPU_JOB_PREEMPTED && dead) {
+		/* Destroyed mid-command: its time counts towards a hang. */
+		ban = vgpu_client_abandon(c, &job->ej);
 	}
+	/* The counts are in: a teardown waiting for this slice may go on. */
+	vgpu_sched_slice_done();
 	/* Keep the context alive across the kill below. */
 	kref_get(&ctx->ref);
 	vgpu_job_finish(job, err);
@@ -616,6 +665,7 @@ int vgpu_sched_init(void)
 	INIT_LIST_HEAD(&vgpu_sched.groups);
 	vgpu_fair_init(&vgpu_sched.fair);
 	init_waitqueue_head(&vgpu_sched.wq);
+	init_waitqueue_head(&vgpu_sched.slice_wq);
 	vgpu_sched.thread = kthread_run(vgpu_sched_thread, NULL, "vgpu-sched");
 	return PTR_ERR_OR_ZERO(vgpu_sched.thread);
 }

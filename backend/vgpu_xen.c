@@ -52,9 +52,6 @@ unsigned int vgpu_xen_poll_us = 200;
 module_param_named(poll_us, vgpu_xen_poll_us, uint, 0644);
 MODULE_PARM_DESC(poll_us, "hp mode: how long a ring thread polls for requests before it sleeps, us (default 200; 0: never)");
 
-/* Ring pages offered in hp mode: 2^2 = 4 pages, 64 requests. */
-#define VGPU_XEN_RING_ORDER	2
-
 /* The record of @domid, created on first use.  Caller holds dom_lock. */
 static struct vgpu_xen_dom *vgpu_xen_dom_get(domid_t domid)
 {
@@ -131,20 +128,21 @@ void vgpu_xen_violation(struct vgpu_xen_be *be, int err, const char *what)
 	mod_delayed_work(vgpu_xen_wq, &be->work, 0);
 }
 
-/* Keeps what the domain's next connection must inherit. */
-static void vgpu_xen_save_record(struct vgpu_xen_be *be)
+/*
+ * Keeps what the domain's next connection must inherit, from a client
+ * torn down (vgpu_client_destroy() has returned: its teardown's hangs
+ * are in) that the caller still holds.
+ */
+static void vgpu_xen_save_record(struct vgpu_xen_be *be, struct vgpu_client *c)
 {
-	struct vgpu_client *c = be->client;
-	u32 hangs;
-	bool banned;
+	struct vgpu_hang_record r;
 
-	mutex_lock(&c->lock);
-	hangs = c->hangs;
-	banned = c->banned;
-	mutex_unlock(&c->lock);
+	vgpu_client_record(c, &r);
 	mutex_lock(&vgpu_xen_dom_lock);
-	be->dom->hangs = hangs;
-	be->dom->banned = banned;
+	be->dom->hangs = r.hangs;
+	be->dom->abandoned_ns = r.abandoned_ns;
+	be->dom->abandoned_at = r.abandoned_at;
+	be->dom->banned = r.banned;
 	mutex_unlock(&vgpu_xen_dom_lock);
 }
 
@@ -164,16 +162,23 @@ static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 	if (be->client) {
 		struct vgpu_client *c = be->client;
 
-		vgpu_xen_save_record(be);
 		spin_lock(&be->client_lock);
 		be->client = NULL;
 		spin_unlock(&be->client_lock);
+		/*
+		 * The record is saved after teardown: a job cancelled or hung
+		 * while the client closes counts (vgpu_client_destroy()).
+		 */
+		kref_get(&c->ref);
 		vgpu_client_destroy(c);
+		vgpu_xen_save_record(be, c);
+		vgpu_client_put(c);
 	}
 	if (be->ring_va) {
 		xenbus_unmap_ring_vfree(be->dev, be->ring_va);
 		be->ring_va = NULL;
 	}
+	be->nr_ring_refs = 0;
 	if (be->io_page) {
 		gnttab_free_pages(1, &be->io_page);
 		be->io_page = NULL;
@@ -260,9 +265,8 @@ static int vgpu_xen_check_frontend(struct vgpu_xen_be *be, bool *violation)
 static int vgpu_xen_new_client(struct vgpu_xen_be *be)
 {
 	struct vgpu_client *c;
+	struct vgpu_hang_record r;
 	char name[48];
-	u32 hangs;
-	bool banned;
 
 	snprintf(name, sizeof(name), "dom%u", be->domid);
 	c = vgpu_client_create(name, be->dom->group);
@@ -278,18 +282,17 @@ static int vgpu_xen_new_client(struct vgpu_xen_be *be)
 		return PTR_ERR(c);
 	}
 	mutex_lock(&vgpu_xen_dom_lock);
-	hangs = be->dom->hangs;
-	banned = be->dom->banned;
+	r.hangs = be->dom->hangs;
+	r.abandoned_ns = be->dom->abandoned_ns;
+	r.abandoned_at = be->dom->abandoned_at;
+	r.banned = be->dom->banned;
 	mutex_unlock(&vgpu_xen_dom_lock);
-	mutex_lock(&c->lock);
-	c->hangs = hangs;
-	c->banned = banned;
-	mutex_unlock(&c->lock);
+	vgpu_client_inherit(c, &r);
 	c->rs = &be->dom->rs;	/* the guest's messages, whatever the connection */
-	if (banned && __ratelimit(&be->dom->rs))
+	if (r.banned && __ratelimit(&be->dom->rs))
 		dev_warn(&be->dev->dev,
 			 "domain %u is banned (%u hung contexts): it gets no GPU work\n",
-			 be->domid, hangs);
+			 be->domid, r.hangs);
 	spin_lock(&be->client_lock);
 	be->client = c;
 	spin_unlock(&be->client_lock);
@@ -332,21 +335,22 @@ static int vgpu_xen_read_ring_refs(struct vgpu_xen_be *be, grant_ref_t *refs,
 static int vgpu_xen_start_ring(struct vgpu_xen_be *be, bool *violation)
 {
 	struct xenbus_device *dev = be->dev;
-	grant_ref_t ring_refs[1U << VGPU_XEN_RING_ORDER];
 	unsigned int order, evtchn;
 	int ret;
 
 	*violation = true;
-	ret = vgpu_xen_read_ring_refs(be, ring_refs, &order);
+	ret = vgpu_xen_read_ring_refs(be, be->ring_refs, &order);
 	if (!ret)
 		ret = vgpu_xen_read_uint(dev->otherend, "event-channel", &evtchn);
 	if (ret) {
 		xenbus_dev_fatal(dev, ret, "reading the ring's references and event-channel");
 		return ret;
 	}
-	ret = xenbus_map_ring_valloc(dev, ring_refs, 1U << order, &be->ring_va);
+	ret = xenbus_map_ring_valloc(dev, be->ring_refs, 1U << order,
+				     &be->ring_va);
 	if (ret)
 		return ret;	/* a bad grant: reported by xenbus */
+	be->nr_ring_refs = 1U << order;	/* before the ring thread reads them */
 	BACK_RING_INIT(&be->ring, (struct vgpuif_sring *)be->ring_va,
 		       XEN_PAGE_SIZE << order);
 	ret = bind_interdomain_evtchn_to_irqhandler_lateeoi(dev, evtchn,
@@ -534,9 +538,12 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 	init_waitqueue_head(&be->wq);
 	INIT_DELAYED_WORK(&be->work, vgpu_xen_work);
 	mutex_lock(&vgpu_xen_dom_lock);
+	/*
+	 * The domain's violations stay for its life, whatever is probed:
+	 * this device may connect once, and its first violation locks it
+	 * out again once the domain has had VGPU_XEN_MAX_VIOLATIONS.
+	 */
 	be->dom = vgpu_xen_dom_get(be->domid);
-	if (be->dom)
-		be->dom->violations = 0;	/* the toolstack attached anew */
 	mutex_unlock(&vgpu_xen_dom_lock);
 	if (!be->dom) {
 		kfree(be);

@@ -25,6 +25,8 @@ struct seq_file;
 #define VGPU_XEN_BATCH			32
 /* Protocol violations after which a device stays Closed (see below). */
 #define VGPU_XEN_MAX_VIOLATIONS		8
+/* Ring pages offered in hp mode: 2^2 = 4 pages, 64 requests. */
+#define VGPU_XEN_RING_ORDER		2
 
 /* Per-connection counters, read by vgpuctl through sysfs (and debugfs). */
 struct vgpu_xen_stats {
@@ -47,6 +49,10 @@ struct vgpu_xen_async;
  *	its connections, for the domain's life
  * @domid: the domain
  * @hangs: its contexts that hung, over every connection
+ * @abandoned_ns: engine time of commands its closed connections and
+ *	destroyed contexts left unfinished, short of a whole watchdog
+ *	(vgpu_client_abandon())
+ * @abandoned_at: when @abandoned_ns last changed
  * @banned: it reached hang_limit: no new work, whatever the connection
  * @violations: protocol violations (ring overflow, bad XenStore values)
  *	since the toolstack last attached a vGPU
@@ -62,6 +68,8 @@ struct vgpu_xen_async;
 struct vgpu_xen_dom {
 	domid_t domid;
 	u32 hangs;
+	u64 abandoned_ns;
+	u64 abandoned_at;
 	bool banned;
 	u32 violations;
 	struct ratelimit_state rs;
@@ -103,6 +111,8 @@ enum {
  * @client: the core's client of the current connection, or NULL
  * @ring: back ring of the connection
  * @ring_va: the mapped shared page
+ * @ring_refs: the grants of the ring's pages: never a destination
+ * @nr_ring_refs: their number, 0 while not connected
  * @irq: event channel's irq, or 0
  * @thread: ring server thread, or NULL
  * @io_page: where naive mode maps a guest page for one request
@@ -138,6 +148,8 @@ struct vgpu_xen_be {
 	struct vgpu_client *client;
 	struct vgpuif_back_ring ring;
 	void *ring_va;
+	grant_ref_t ring_refs[1U << VGPU_XEN_RING_ORDER];
+	unsigned int nr_ring_refs;
 	int irq;
 	struct task_struct *thread;
 	struct page *io_page;

@@ -133,7 +133,7 @@ static int vgpu_xen_map(struct vgpu_xen_granted *g, const u32 *grefs)
 	u32 i, j, k;
 	int ret = 0;
 
-	ops = kcalloc(VGPU_XEN_MAP_BATCH, sizeof(*ops), GFP_KERNEL);
+	ops = kcalloc(VGPU_XEN_MAP_BATCH, sizeof(*ops), VGPU_GFP_CLIENT);
 	if (!ops)
 		return -ENOMEM;
 	for (i = 0; i < g->n && !ret; i += k) {
@@ -198,13 +198,13 @@ int vgpu_xen_map_pages(void *priv, const u32 *grefs, u32 n,
 		atomic_sub(n, &be->grant_pages);
 		return -EDQUOT;
 	}
-	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	g = kzalloc(sizeof(*g), VGPU_GFP_CLIENT);
 	if (!g)
 		goto err_quota;
 	g->be = be;
 	g->n = n;
-	g->pages = kvcalloc(n, sizeof(*g->pages), GFP_KERNEL);
-	g->handles = kvcalloc(n, sizeof(*g->handles), GFP_KERNEL);
+	g->pages = kvcalloc(n, sizeof(*g->pages), VGPU_GFP_CLIENT_KV);
+	g->handles = kvcalloc(n, sizeof(*g->handles), VGPU_GFP_CLIENT_KV);
 	if (!g->pages || !g->handles || gnttab_alloc_pages(n, g->pages)) {
 		/* No page of the grant table's yet: nothing to give back. */
 		kvfree(g->pages);

@@ -172,7 +172,7 @@ static int vgpu_xen_complete_later(void *priv, u64 id, struct dma_fence *fence,
 				   u64 seqno)
 {
 	struct vgpu_xen_be *be = priv;
-	struct vgpu_xen_async *a = kmalloc(sizeof(*a), GFP_KERNEL);
+	struct vgpu_xen_async *a = kmalloc(sizeof(*a), VGPU_GFP_CLIENT);
 
 	if (!a) {
 		dma_fence_put(fence);
@@ -219,6 +219,18 @@ void vgpu_xen_async_cancel(struct vgpu_xen_be *be)
 	spin_unlock_irq(&be->rsp_lock);
 }
 
+/* Is @gref one of the ring's pages?  Constant while the thread runs. */
+static bool vgpu_xen_ring_gref(void *priv, u32 gref)
+{
+	struct vgpu_xen_be *be = priv;
+	unsigned int i;
+
+	for (i = 0; i < be->nr_ring_refs; i++)
+		if (be->ring_refs[i] == gref)
+			return true;
+	return false;
+}
+
 static const struct vgpuif_back_ops vgpu_xen_back_ops = {
 	.bo_io = vgpu_xen_bo_io,
 	.wait = vgpu_xen_wait,
@@ -226,6 +238,7 @@ static const struct vgpuif_back_ops vgpu_xen_back_ops = {
 	.map_pages = vgpu_xen_map_pages,
 	.granted_ops = &vgpu_xen_granted_ops,
 	.complete_later = vgpu_xen_complete_later,
+	.ring_gref = vgpu_xen_ring_gref,
 };
 
 /* Return: true when @rsp is to be sent now. */

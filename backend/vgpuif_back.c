@@ -59,13 +59,31 @@ static int vgpuif_back_bo_create(struct vgpu_client *c,
 	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, size);
 	if (ret)
 		return ret;
-	mem = vzalloc(size);
+	mem = __vmalloc(size, VGPU_GFP_CLIENT_KV | __GFP_ZERO);
 	if (!mem) {
 		vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, size);
 		return -ENOMEM;
 	}
 	return vgpu_op_bo_create_host(c, size, mem, NULL, &vgpuif_back_host_ops,
 				      mem, &a->handle);
+}
+
+/*
+ * Is @gref a page of the guest's ring?  Then the backend must not write
+ * it: the guest would overwrite its own ring and then be punished for
+ * the overflow.  (A second grant of the same page is the guest's own
+ * doing and harms only it.)
+ */
+static bool vgpuif_back_ring_dest(struct vgpu_client *c,
+				  const struct vgpuif_back_ops *ops, void *priv,
+				  u32 gref, const char *what)
+{
+	if (!ops->ring_gref || !ops->ring_gref(priv, gref))
+		return false;
+	vgpu_client_msg(c, false,
+			"%s refused: grant %u is a page of the ring\n",
+			what, gref);
+	return true;
 }
 
 static int vgpuif_back_bo_io(struct vgpu_client *c,
@@ -75,6 +93,8 @@ static int vgpuif_back_bo_io(struct vgpu_client *c,
 	struct vgpu_bo *bo;
 	int ret;
 
+	if (!write && vgpuif_back_ring_dest(c, ops, priv, io->gref, "BO_READ"))
+		return -EINVAL;
 	ret = vgpu_op_bo_host_range(c, io->handle, io->offset, io->length,
 				    &bo);
 	if (ret)
@@ -90,7 +110,7 @@ static int vgpuif_back_submit(struct vgpu_client *c,
 			      const struct vgpuif_submit *s,
 			      struct vgpuif_submit_rsp *rsp)
 {
-	struct drm_vgpu_cmd *cmd = kvmalloc(sizeof(*cmd), GFP_KERNEL);
+	struct drm_vgpu_cmd *cmd = kvmalloc(sizeof(*cmd), VGPU_GFP_CLIENT_KV);
 	struct dma_fence *fence;
 	u64 seqno;
 	int ret;
@@ -118,7 +138,7 @@ static int vgpuif_back_submit(struct vgpu_client *c,
 static int vgpuif_back_read_dir(const struct vgpuif_back_ops *ops, void *priv,
 				u32 dir_gref, u32 n, u32 *grefs)
 {
-	struct vgpuif_page_dir *dir = kmalloc(sizeof(*dir), GFP_KERNEL);
+	struct vgpuif_page_dir *dir = kmalloc(sizeof(*dir), VGPU_GFP_CLIENT);
 	u32 done = 0, take;
 	int ret = 0;
 
@@ -150,8 +170,8 @@ static void *vgpuif_back_gather(const struct vgpuif_back_ops *ops, void *priv,
 				u32 dir_gref, size_t len, int *err)
 {
 	u32 n = DIV_ROUND_UP(len, VGPUIF_PAGE_SIZE), i;
-	u32 *grefs = kvmalloc_array(n, sizeof(u32), GFP_KERNEL);
-	u8 *buf = kvmalloc(len, GFP_KERNEL);
+	u32 *grefs = kvmalloc_array(n, sizeof(u32), VGPU_GFP_CLIENT_KV);
+	u8 *buf = kvmalloc(len, VGPU_GFP_CLIENT_KV);
 	int ret = -ENOMEM;
 
 	if (!grefs || !buf)
@@ -177,7 +197,7 @@ static int vgpuif_back_bo_granted(struct vgpu_client *c,
 				  const struct vgpuif_back_ops *ops, void *priv,
 				  struct vgpuif_bo_granted *b)
 {
-	u32 n, *grefs;
+	u32 n, i, *grefs;
 	struct page **pages;
 	void *mem;
 	int ret;
@@ -188,9 +208,13 @@ static int vgpuif_back_bo_granted(struct vgpu_client *c,
 	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, b->size);
 	if (ret)
 		return ret;
-	grefs = kvmalloc_array(n, sizeof(u32), GFP_KERNEL);
+	grefs = kvmalloc_array(n, sizeof(u32), VGPU_GFP_CLIENT_KV);
 	ret = grefs ? vgpuif_back_read_dir(ops, priv, b->dir_gref, n, grefs) :
 		      -ENOMEM;
+	for (i = 0; !ret && i < n; i++)
+		if (vgpuif_back_ring_dest(c, ops, priv, grefs[i],
+					  "BO_CREATE_GRANTED"))
+			ret = -EINVAL;
 	if (!ret)
 		ret = ops->map_pages(priv, grefs, n, &pages, &mem);
 	kvfree(grefs);
@@ -235,7 +259,7 @@ static int vgpuif_back_submit_async(struct vgpu_client *c,
 	int ret = 0;
 
 	if (s->num_cmds == 1) {
-		cmds = kvmalloc(sizeof(*cmds), GFP_KERNEL);
+		cmds = kvmalloc(sizeof(*cmds), VGPU_GFP_CLIENT_KV);
 		if (cmds)
 			*cmds = s->cmd;
 	} else {

@@ -35,6 +35,10 @@ struct page;
  * @complete_later: hp: answer request @id once @fence has signalled,
  *	with @seqno; takes the reference to @fence; 0 or a negative errno
  *	(then the decoder answers at once)
+ * @ring_gref: is @gref one of the grants of the connection's own shared
+ *	ring?  Such a page is never a destination: a BO_READ into it, or
+ *	an hp object made of it (which the GPU may write), is refused
+ *	with -EINVAL.  NULL: the transport has no ring in guest pages.
  */
 struct vgpuif_back_ops {
 	int (*bo_io)(void *priv, struct vgpu_bo *bo,
@@ -46,6 +50,7 @@ struct vgpuif_back_ops {
 	const struct vgpu_host_mem_ops *granted_ops;
 	int (*complete_later)(void *priv, u64 id, struct dma_fence *fence,
 			      u64 seqno);
+	bool (*ring_gref)(void *priv, u32 gref);
 };
 
 /* vgpuif_back_handle(): the response comes later (complete_later). */

@@ -23,6 +23,18 @@
 #include <linux/build_bug.h>
 #include <linux/math64.h>
 #include <asm/byteorder.h>
+
+/*
+ * Memory a guest or a render-node user makes dom0 allocate (page tables,
+ * objects, contexts, jobs): charged to the memory cgroup of the task
+ * that asks, and failing with -ENOMEM under pressure rather than waking
+ * the OOM killer or warning.
+ */
+#define VGPU_GFP_CLIENT		(GFP_KERNEL_ACCOUNT | __GFP_NORETRY | \
+				 __GFP_NOWARN)
+/* The same for kvmalloc() and __vmalloc(), which take no __GFP_NORETRY. */
+#define VGPU_GFP_CLIENT_KV	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+				 __GFP_NOWARN)
 #else
 #include <assert.h>
 #include <errno.h>
@@ -47,6 +59,8 @@ typedef __s64 s64;
 #define BIT_ULL(n) (1ULL << (n))
 
 #define GFP_KERNEL 0
+#define VGPU_GFP_CLIENT 0
+#define VGPU_GFP_CLIENT_KV 0
 #define kzalloc(n, gfp) calloc(1, (n))
 #define kcalloc(n, s, gfp) calloc((n), (s))
 #define kvzalloc(n, gfp) calloc(1, (n))
@@ -59,6 +73,7 @@ typedef __s64 s64;
 #define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
 #define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
 #define WARN_ON(x) (!!(x))
+#define BUILD_BUG_ON(c) _Static_assert(!(c), #c)
 #define div_u64(a, b) ((u64)(a) / (u32)(b))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define fallthrough __attribute__((__fallthrough__))

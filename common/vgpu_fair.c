@@ -154,3 +154,26 @@ void vgpu_fair_charge(struct vgpu_fair_ent *e, u64 busy_ns, u64 now)
 		e->tokens -= (s64)busy_ns;
 	}
 }
+
+/**
+ * vgpu_fair_slice_charge() - the engine time a slice (or a whole job) costs
+ * @busy_ns: its wall time, measured around the engine's run()
+ * @waited_ns: of @busy_ns, the time the scheduler's thread was runnable
+ *	but waiting for a CPU (preempted by other work of dom0)
+ *
+ * The client is charged everything its slice made the engine spend,
+ * however far past @budget_ns: an engine that overruns its slices (the
+ * bridge syncs shadow windows around every RUN, 10-20x a slice) makes
+ * the others wait just as long, so charging less would give its client
+ * that many times its share.  Charged whole, an overrunning client waits
+ * in proportion (its virtual time is that much ahead) and its long-run
+ * share, and its share over any window a few of its slices long, stay
+ * its weight's.  Only the time the thread itself waited for a CPU is not
+ * the client's doing; it is left out (counted as stalled_ns).
+ *
+ * Return: the time to charge, ns.
+ */
+u64 vgpu_fair_slice_charge(u64 busy_ns, u64 waited_ns)
+{
+	return busy_ns > waited_ns ? busy_ns - waited_ns : 0;
+}

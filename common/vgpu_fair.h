@@ -80,5 +80,6 @@ bool vgpu_fair_before(const struct vgpu_fair_ent *a,
 		      const struct vgpu_fair_ent *b);
 void vgpu_fair_picked(struct vgpu_fair *f, const struct vgpu_fair_ent *e);
 void vgpu_fair_charge(struct vgpu_fair_ent *e, u64 busy_ns, u64 now);
+u64 vgpu_fair_slice_charge(u64 busy_ns, u64 waited_ns);
 
 #endif /* VGPU_FAIR_H */

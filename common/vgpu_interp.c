@@ -25,11 +25,11 @@ int vgpu_launch_init(struct vgpu_launch *l, const struct vgpu_launch_desc *d)
 	l->d = *d;
 	l->nthreads = d->block[0] * d->block[1] * d->block[2];
 	l->nblocks = (u64)d->grid[0] * d->grid[1] * d->grid[2];
-	l->t = kvcalloc(l->nthreads, sizeof(*l->t), GFP_KERNEL);
+	l->t = kvcalloc(l->nthreads, sizeof(*l->t), VGPU_GFP_CLIENT_KV);
 	if (!l->t)
 		return -ENOMEM;
 	if (d->shared_size) {
-		l->shared = kvzalloc(d->shared_size, GFP_KERNEL);
+		l->shared = kvzalloc(d->shared_size, VGPU_GFP_CLIENT_KV);
 		if (!l->shared) {
 			kvfree(l->t);
 			l->t = NULL;

@@ -8,6 +8,8 @@
 
 void vgpu_pt_init(struct vgpu_pt *pt)
 {
+	BUILD_BUG_ON(sizeof(struct vgpu_pt_l1) > VGPU_PT_L1_BYTES);
+	BUILD_BUG_ON(sizeof(struct vgpu_pt_l2) > VGPU_PT_L2_BYTES);
 	memset(pt, 0, sizeof(*pt));
 }
 
@@ -27,6 +29,7 @@ void vgpu_pt_fini(struct vgpu_pt *pt)
 	}
 	pt->mapped_pages = 0;
 	pt->tables = 0;
+	pt->l1_tables = 0;
 }
 
 static void vgpu_pt_clear_one(struct vgpu_pt *pt, u64 pn)
@@ -54,6 +57,7 @@ static void vgpu_pt_clear_one(struct vgpu_pt *pt, u64 pn)
 	kfree(l1);
 	pt->l1[i0] = NULL;
 	pt->tables--;
+	pt->l1_tables--;
 }
 
 /**
@@ -80,7 +84,12 @@ void vgpu_pt_unmap(struct vgpu_pt *pt, u64 va, u64 size)
  * @perms: VGPU_PTE_R/W/X
  *
  * The range must not be mapped already; the caller (the address-space
- * manager) has checked that.  On failure nothing stays mapped.
+ * manager) has checked that.  On failure nothing stays mapped.  Tables
+ * are the guest's doing: they are allocated with VGPU_GFP_CLIENT (the
+ * 8 KiB level-1 tables with VGPU_GFP_CLIENT_KV, which retries compaction
+ * for an order-1 page rather than fail at the first fragmentation), so
+ * under memory pressure the map fails with -ENOMEM instead of waking the
+ * OOM killer.
  *
  * Return: 0, -EINVAL for a bad range, -EEXIST if a page is mapped, or
  * -ENOMEM.
@@ -106,20 +115,22 @@ int vgpu_pt_map(struct vgpu_pt *pt, u64 va, u8 *host, u64 size, u32 perms)
 		struct vgpu_pt_l2 *l2;
 
 		if (!l1) {
-			l1 = kzalloc(sizeof(*l1), GFP_KERNEL);
+			l1 = kzalloc(sizeof(*l1), VGPU_GFP_CLIENT_KV);
 			if (!l1)
 				goto fail_nomem;
 			pt->l1[i0] = l1;
 			pt->tables++;
+			pt->l1_tables++;
 		}
 		l2 = l1->l2[i1];
 		if (!l2) {
-			l2 = kzalloc(sizeof(*l2), GFP_KERNEL);
+			l2 = kzalloc(sizeof(*l2), VGPU_GFP_CLIENT);
 			if (!l2) {
 				if (!l1->used) {
 					kfree(l1);
 					pt->l1[i0] = NULL;
 					pt->tables--;
+					pt->l1_tables--;
 				}
 				goto fail_nomem;
 			}

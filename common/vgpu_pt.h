@@ -48,16 +48,40 @@ struct vgpu_pt_l1 {
 	u16 used;				/* non-NULL l2 tables */
 };
 
+/*
+ * Host memory one table takes as the slab allocator hands it out: an l1
+ * table (a little over 5 KiB) comes from the 8 KiB cache.
+ */
+#define VGPU_PT_L1_BYTES	8192U
+#define VGPU_PT_L2_BYTES	4096U
+
 struct vgpu_pt {
 	struct vgpu_pt_l1 *l1[VGPU_PT_L0_ENTRIES];
 	u64 mapped_pages;
 	u32 tables;			/* l1 + l2 tables allocated */
+	u32 l1_tables;			/* of which l1 */
 };
 
 void vgpu_pt_init(struct vgpu_pt *pt);
 void vgpu_pt_fini(struct vgpu_pt *pt);
 int vgpu_pt_map(struct vgpu_pt *pt, u64 va, u8 *host, u64 size, u32 perms);
 void vgpu_pt_unmap(struct vgpu_pt *pt, u64 va, u64 size);
+
+/**
+ * vgpu_pt_bytes() - host memory the tables of @pt take
+ * @pt: page tables
+ *
+ * What an engine charges its client for them (vgpu_engine_ops'
+ * ctx_table_bytes): 8 KiB mappings that straddle a 1 GiB boundary take
+ * 24 KiB of tables each, whatever the mapping quota says.
+ *
+ * Return: bytes, the tables' slab objects.
+ */
+static inline u64 vgpu_pt_bytes(const struct vgpu_pt *pt)
+{
+	return (u64)pt->l1_tables * VGPU_PT_L1_BYTES +
+	       (u64)(pt->tables - pt->l1_tables) * VGPU_PT_L2_BYTES;
+}
 
 /**
  * vgpu_pt_lookup() - translate one GPU page

@@ -91,7 +91,7 @@ int vgpu_vm_insert(struct vgpu_vm *vm, const struct vgpu_mapping *m)
 
 		if (cap > vm->max_mappings)
 			cap = vm->max_mappings;
-		n = kvcalloc(cap, sizeof(*n), GFP_KERNEL);
+		n = kvcalloc(cap, sizeof(*n), VGPU_GFP_CLIENT_KV);
 		if (!n)
 			return -ENOMEM;
 		if (vm->count)

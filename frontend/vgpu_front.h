@@ -139,7 +139,15 @@ struct vgpu_front_grants {
 
 /**
  * struct vgpu_front_ctx - a context of a file, as the guest keeps it
- * @ref: references: the file's table, each submission in flight
+ * @ref: references to the memory: the file's table, each submission in
+ *	flight
+ * @id: the backend's id of the context
+ * @users: ioctls of the file using @id now (the file's lock): while there
+ *	are any, the backend's context is not destroyed, so its id cannot
+ *	be handed to another process (vgpu_front_drv.c)
+ * @destroyed: CTX_DESTROY came: the context takes no new user and the
+ *	last one destroys it in the backend (written under the file's lock,
+ *	read with READ_ONCE by the users, which stop early)
  * @fence_ctx: timeline of its submissions' fences
  * @seqno: its submissions (hp mode numbers them here; the file's lock)
  * @dead: a response reported a GPU error (fault, hang, cancellation):
@@ -148,6 +156,9 @@ struct vgpu_front_grants {
  */
 struct vgpu_front_ctx {
 	struct kref ref;
+	u32 id;
+	unsigned int users;
+	bool destroyed;
 	u64 fence_ctx;
 	u64 seqno;
 	bool dead;

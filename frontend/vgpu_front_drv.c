@@ -23,6 +23,20 @@
  * backend for the object's life: nothing is copied.  Past the backend's
  * persistent grant quota an object falls back to copies, and a file
  * that holds such an object waits for its submissions.
+ *
+ * Handles are held for the whole of an operation.  The backend names
+ * contexts and objects by ids it reuses (the lowest free one), and every
+ * process of the guest shares its one client: an id that went back to
+ * the backend in the middle of another thread's VM_BIND or SUBMIT could
+ * name another process's new context or object for the rest of that
+ * operation.  So an ioctl that checks a handle takes a use of it (a
+ * count under the file's lock) and keeps it until its last request has
+ * been answered (or, hp, posted: the backend takes requests in ring
+ * order); a CTX_DESTROY or BO_DESTROY of a handle in use only marks it
+ * (the file can no longer name it: -ENOENT) and returns 0, and the last
+ * user sends the backend's destroy.  Until then the backend keeps the
+ * id, so no other file can be given it.  Users stop early when they see
+ * the mark: naive loops between two requests.
  */
 #include <linux/dma-fence.h>
 #include <linux/iosys-map.h>
@@ -42,10 +56,22 @@
 #include "../common/vgpu_gem_compat.h"
 #include "../common/vgpu_uapi.h"
 
+/*
+ * The largest size PAGE_ALIGN() takes without wrapping to 0: the sizes a
+ * user gives are checked against it before they are aligned.
+ */
+#define VGPU_FRONT_MAX_SIZE	(U64_MAX - PAGE_SIZE + 1)
+
+/*
+ * @users and @destroyed: as struct vgpu_front_ctx's (the file's lock);
+ * see "Handles are held" above.
+ */
 struct vgpu_front_bo {
 	u32 handle;
 	u32 domain;
 	u64 size;
+	unsigned int users;
+	bool destroyed;
 	struct drm_gem_shmem_object *shmem;	/* host domain */
 	struct iosys_map map;
 	struct drm_file *mmap_file;	/* granted mmap access, or NULL */
@@ -55,7 +81,14 @@ struct vgpu_front_bo {
 
 struct vgpu_front_file {
 	u64 gen;		/* connection the file was opened on */
-	struct mutex lock;	/* protects bos, ctxs, copied, ctx seqnos */
+	/*
+	 * Protects bos, ctxs, copied, and the seqno, users and destroyed
+	 * fields of their entries.  An entry stays in its table while it
+	 * has users, even once destroyed (see "Handles are held" above):
+	 * taken from the table, with no user left, it is the caller's to
+	 * destroy in the backend and free.
+	 */
+	struct mutex lock;
 	struct xarray bos;	/* handle -> struct vgpu_front_bo */
 	struct xarray ctxs;	/* context id -> struct vgpu_front_ctx */
 	/* host objects kept by copies: naive, or hp past the grant quota */
@@ -98,26 +131,6 @@ static struct dma_fence *vgpu_front_done_fence(int err)
 	return fence;
 }
 
-static bool vgpu_front_owns_ctx(struct vgpu_front_file *ff, u32 id)
-{
-	bool owned;
-
-	mutex_lock(&ff->lock);
-	owned = xa_load(&ff->ctxs, id);
-	mutex_unlock(&ff->lock);
-	return owned;
-}
-
-static bool vgpu_front_owns_bo(struct vgpu_front_file *ff, u32 handle)
-{
-	bool owned;
-
-	mutex_lock(&ff->lock);
-	owned = xa_load(&ff->bos, handle);
-	mutex_unlock(&ff->lock);
-	return owned;
-}
-
 static void vgpu_front_bo_free(struct vgpu_front *f, struct vgpu_front_bo *bo)
 {
 	if (bo->grants.n)
@@ -131,6 +144,122 @@ static void vgpu_front_bo_free(struct vgpu_front *f, struct vgpu_front_bo *bo)
 		drm_gem_object_put(&bo->shmem->base);
 	}
 	kfree(bo);
+}
+
+/**
+ * vgpu_front_ctx_use() - take a use of one of the file's contexts
+ * @ff: the file
+ * @id: the context's id
+ *
+ * Return: the context, which keeps its id in the backend until
+ * vgpu_front_ctx_unuse(); NULL when the file has no such context (or
+ * destroyed it).
+ */
+static struct vgpu_front_ctx *vgpu_front_ctx_use(struct vgpu_front_file *ff,
+						 u32 id)
+{
+	struct vgpu_front_ctx *ctx;
+
+	mutex_lock(&ff->lock);
+	ctx = xa_load(&ff->ctxs, id);
+	if (ctx && ctx->destroyed)
+		ctx = NULL;
+	if (ctx)
+		ctx->users++;
+	mutex_unlock(&ff->lock);
+	return ctx;
+}
+
+/* Destroys a context taken from the file's table in the backend. */
+static int vgpu_front_ctx_end(struct vgpu_front *f, struct vgpu_front_file *ff,
+			      struct vgpu_front_ctx *ctx,
+			      enum vgpu_front_wait how)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_DESTROY };
+	struct vgpuif_response rsp;
+	int ret;
+
+	req.u.ctx_destroy.ctx_id = ctx->id;
+	ret = vgpu_front_call(f, ff->gen, how, &req, &rsp);
+	vgpu_front_ctx_put(ctx);
+	return ret ? ret : rsp.status;
+}
+
+/*
+ * Drops a use of vgpu_front_ctx_use(); the last user of a destroyed
+ * context destroys it in the backend (not killable: the id must not
+ * stay behind).
+ */
+static void vgpu_front_ctx_unuse(struct vgpu_front *f,
+				 struct vgpu_front_file *ff,
+				 struct vgpu_front_ctx *ctx)
+{
+	bool last;
+
+	mutex_lock(&ff->lock);
+	last = !--ctx->users && ctx->destroyed;
+	if (last)
+		xa_erase(&ff->ctxs, ctx->id);
+	mutex_unlock(&ff->lock);
+	if (last)
+		vgpu_front_ctx_end(f, ff, ctx, VGPU_FRONT_UNKILLABLE);
+}
+
+/* Takes @bo from the file's table, for its destruction. */
+static void vgpu_front_bo_erase(struct vgpu_front_file *ff,
+				struct vgpu_front_bo *bo)
+{
+	lockdep_assert_held(&ff->lock);
+	xa_erase(&ff->bos, bo->handle);
+	if (bo->shmem && !bo->grants.n)
+		ff->copied--;
+}
+
+/* Destroys an object taken from the file's table, in the backend too. */
+static int vgpu_front_bo_end(struct vgpu_front *f, struct vgpu_front_file *ff,
+			     struct vgpu_front_bo *bo, enum vgpu_front_wait how)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_BO_DESTROY };
+	struct vgpuif_response rsp;
+	int ret;
+
+	req.u.bo_destroy.handle = bo->handle;
+	ret = vgpu_front_call(f, ff->gen, how, &req, &rsp);
+	vgpu_front_bo_free(f, bo);
+	return ret ? ret : rsp.status;
+}
+
+/*
+ * Takes a use of one of the file's objects (see vgpu_front_ctx_use()):
+ * the object, or NULL.  Caller holds the file's lock.
+ */
+static struct vgpu_front_bo *vgpu_front_bo_use(struct vgpu_front_file *ff,
+					       u32 handle)
+{
+	struct vgpu_front_bo *bo;
+
+	lockdep_assert_held(&ff->lock);
+	bo = xa_load(&ff->bos, handle);
+	if (!bo || bo->destroyed)
+		return NULL;
+	bo->users++;
+	return bo;
+}
+
+/* Drops a use of vgpu_front_bo_use(), as vgpu_front_ctx_unuse(). */
+static void vgpu_front_bo_unuse(struct vgpu_front *f,
+				struct vgpu_front_file *ff,
+				struct vgpu_front_bo *bo)
+{
+	bool last;
+
+	mutex_lock(&ff->lock);
+	last = !--bo->users && bo->destroyed;
+	if (last)
+		vgpu_front_bo_erase(ff, bo);
+	mutex_unlock(&ff->lock);
+	if (last)
+		vgpu_front_bo_end(f, ff, bo, VGPU_FRONT_UNKILLABLE);
 }
 
 static int vgpu_front_info(struct vgpu_front *f, struct vgpu_front_file *ff,
@@ -172,6 +301,7 @@ static int vgpu_front_ctx_create(struct vgpu_front *f,
 		return ret;
 	}
 	a->ctx_id = rsp.u.ctx_create.ctx_id;
+	ctx->id = a->ctx_id;
 	mutex_lock(&ff->lock);
 	ret = xa_err(xa_store(&ff->ctxs, a->ctx_id, ctx, GFP_KERNEL));
 	mutex_unlock(&ff->lock);
@@ -183,25 +313,35 @@ static int vgpu_front_ctx_create(struct vgpu_front *f,
 	return ret;
 }
 
+/*
+ * Destroys the context now, or, while an ioctl uses it, marks it for its
+ * last user to destroy and returns 0 (see "Handles are held" above).
+ */
 static int vgpu_front_ctx_destroy(struct vgpu_front *f,
 				  struct vgpu_front_file *ff, void *data)
 {
 	struct drm_vgpu_ctx_destroy *a = data;
-	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_DESTROY };
-	struct vgpuif_response rsp;
 	struct vgpu_front_ctx *ctx;
 	int ret = vgpu_check_ctx_destroy(a);
 
 	if (ret)
 		return ret;
 	mutex_lock(&ff->lock);
-	ctx = xa_erase(&ff->ctxs, a->ctx_id);
+	ctx = xa_load(&ff->ctxs, a->ctx_id);
+	if (!ctx || ctx->destroyed) {
+		ret = -ENOENT;
+	} else {
+		WRITE_ONCE(ctx->destroyed, true);
+		if (ctx->users)
+			ctx = NULL;	/* its last user destroys it */
+		else
+			xa_erase(&ff->ctxs, a->ctx_id);
+	}
 	mutex_unlock(&ff->lock);
-	if (!ctx)
-		return -ENOENT;
-	vgpu_front_ctx_put(ctx);
-	req.u.ctx_destroy = *a;
-	return vgpu_front_do(f, ff->gen, &req, &rsp);
+	if (ret || !ctx)
+		return ret;
+	/* Not killable: erased here, the id must not stay in the backend. */
+	return vgpu_front_ctx_end(f, ff, ctx, VGPU_FRONT_UNKILLABLE);
 }
 
 static int vgpu_front_ctx_status(struct vgpu_front *f,
@@ -210,14 +350,17 @@ static int vgpu_front_ctx_status(struct vgpu_front *f,
 	struct drm_vgpu_ctx_status *a = data;
 	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_STATUS };
 	struct vgpuif_response rsp;
+	struct vgpu_front_ctx *ctx;
 	int ret = vgpu_check_ctx_status(a);
 
 	if (ret)
 		return ret;
-	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
+	ctx = vgpu_front_ctx_use(ff, a->ctx_id);
+	if (!ctx)
 		return -ENOENT;
 	req.u.ctx_status = *a;
 	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
+	vgpu_front_ctx_unuse(f, ff, ctx);
 	if (!ret)
 		*a = rsp.u.ctx_status;
 	return ret;
@@ -255,6 +398,8 @@ static int vgpu_front_bo_create_granted(struct vgpu_front *f,
 	struct vgpuif_response rsp;
 	int ret;
 
+	if (bo->size >> PAGE_SHIFT > U32_MAX)
+		return -EDQUOT;	/* more pages than a directory can name */
 	ret = vgpu_front_grant_pages(f, bo->shmem->pages, bo->size >> PAGE_SHIFT,
 				     false, &bo->grants);
 	if (ret)
@@ -280,7 +425,7 @@ static int vgpu_front_bo_create(struct vgpu_front *f,
 	struct vgpuif_request del = { .operation = VGPUIF_OP_BO_DESTROY };
 	struct vgpuif_response rsp;
 	struct vgpu_front_bo *bo;
-	int ret = vgpu_check_bo_create(a, U64_MAX);
+	int ret = vgpu_check_bo_create(a, VGPU_FRONT_MAX_SIZE);
 
 	if (ret)
 		return ret;
@@ -324,28 +469,32 @@ err_free:
 	return ret;
 }
 
+/* As vgpu_front_ctx_destroy(): now, or by the object's last user. */
 static int vgpu_front_bo_destroy(struct vgpu_front *f,
 				 struct vgpu_front_file *ff, void *data)
 {
 	struct drm_vgpu_bo_destroy *a = data;
-	struct vgpuif_request req = { .operation = VGPUIF_OP_BO_DESTROY };
-	struct vgpuif_response rsp;
 	struct vgpu_front_bo *bo;
 	int ret = vgpu_check_bo_destroy(a);
 
 	if (ret)
 		return ret;
 	mutex_lock(&ff->lock);
-	bo = xa_erase(&ff->bos, a->handle);
-	if (bo && bo->shmem && !bo->grants.n)
-		ff->copied--;
+	bo = xa_load(&ff->bos, a->handle);
+	if (!bo || bo->destroyed) {
+		ret = -ENOENT;
+	} else {
+		bo->destroyed = true;
+		if (bo->users)
+			bo = NULL;	/* its last user destroys it */
+		else
+			vgpu_front_bo_erase(ff, bo);
+	}
 	mutex_unlock(&ff->lock);
-	if (!bo)
-		return -ENOENT;
-	req.u.bo_destroy = *a;
-	ret = vgpu_front_do(f, ff->gen, &req, &rsp);
-	vgpu_front_bo_free(f, bo);
-	return ret;
+	if (ret || !bo)
+		return ret;
+	/* Not killable: erased here, the id must not stay in the backend. */
+	return vgpu_front_bo_end(f, ff, bo, VGPU_FRONT_UNKILLABLE);
 }
 
 static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
@@ -360,7 +509,7 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
 		return ret;
 	mutex_lock(&ff->lock);
 	bo = xa_load(&ff->bos, a->handle);
-	if (!bo)
+	if (!bo || bo->destroyed)
 		ret = -ENOENT;
 	else if (!bo->shmem)
 		ret = -EINVAL;	/* device memory is not CPU-mappable */
@@ -377,11 +526,15 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
 	return ret;
 }
 
-/* Naive mode: one request per page of every operation. */
+/*
+ * Naive mode: one request per page of every operation; a destroy of the
+ * context stops it between two (-ENOENT).
+ */
 static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 				    struct vgpu_front_file *ff,
 				    struct drm_vgpu_vm_bind *a,
-				    const struct drm_vgpu_vm_bind_op *ops)
+				    const struct drm_vgpu_vm_bind_op *ops,
+				    struct vgpu_front_ctx *ctx)
 {
 	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
 	struct vgpuif_response rsp;
@@ -394,6 +547,10 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 		const struct drm_vgpu_vm_bind_op *op = &ops[i];
 
 		for (p = 0; !ret && p < op->size; p += PAGE_SIZE) {
+			if (READ_ONCE(ctx->destroyed)) {
+				ret = -ENOENT;
+				break;
+			}
 			req.u.vm_bind.op = *op;
 			req.u.vm_bind.op.va = op->va + p;
 			req.u.vm_bind.op.size = PAGE_SIZE;
@@ -411,13 +568,16 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 static int vgpu_front_vm_bind_hp(struct vgpu_front *f,
 				 struct vgpu_front_file *ff,
 				 struct drm_vgpu_vm_bind *a,
-				 const struct drm_vgpu_vm_bind_op *ops)
+				 const struct drm_vgpu_vm_bind_op *ops,
+				 struct vgpu_front_ctx *ctx)
 {
 	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND_BATCH };
 	struct vgpu_front_grants g = {};
 	struct vgpuif_response rsp;
 	int ret;
 
+	if (READ_ONCE(ctx->destroyed))
+		return -ENOENT;
 	req.u.vm_bind_batch.ctx_id = a->ctx_id;
 	req.u.vm_bind_batch.num_ops = a->num_ops;
 	if (a->num_ops == 1) {
@@ -436,34 +596,61 @@ static int vgpu_front_vm_bind_hp(struct vgpu_front *f,
 	return rsp.status;
 }
 
+/*
+ * Holds the context and every object it maps until the last request has
+ * been answered (see "Handles are held" above).
+ */
 static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 			      void *data)
 {
 	struct drm_vgpu_vm_bind *a = data;
 	struct drm_vgpu_vm_bind_op *ops;
-	u32 i;
+	struct vgpu_front_ctx *ctx;
+	struct vgpu_front_bo **bos;
+	u32 i, n = 0;
 	int ret = vgpu_check_vm_bind(a);
 
 	if (ret)
 		return ret;
-	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
+	ctx = vgpu_front_ctx_use(ff, a->ctx_id);
+	if (!ctx)
 		return -ENOENT;
 	ops = memdup_user(u64_to_user_ptr(a->ops),
 			  array_size(a->num_ops, sizeof(*ops)));
-	if (IS_ERR(ops))
-		return PTR_ERR(ops);
+	if (IS_ERR(ops)) {
+		ret = PTR_ERR(ops);
+		goto out_ctx;
+	}
+	bos = kcalloc(a->num_ops, sizeof(*bos), GFP_KERNEL);
+	if (!bos) {
+		ret = -ENOMEM;
+		goto out_ops;
+	}
 	/* Refuse at once what the backend would refuse, before sending. */
-	for (i = 0; i < a->num_ops && !ret; i++) {
+	for (i = 0; i < a->num_ops && !ret; i++)
 		ret = vgpu_check_bind_op(&ops[i]);
-		if (!ret && ops[i].op == DRM_VGPU_BIND_MAP &&
-		    !vgpu_front_owns_bo(ff, ops[i].handle))
+	mutex_lock(&ff->lock);
+	for (i = 0; i < a->num_ops && !ret; i++) {
+		if (ops[i].op != DRM_VGPU_BIND_MAP)
+			continue;
+		bos[n] = vgpu_front_bo_use(ff, ops[i].handle);
+		if (bos[n])
+			n++;
+		else
 			ret = -ENOENT;
 	}
+	mutex_unlock(&ff->lock);
 	a->num_done = 0;
-	if (!ret && i == a->num_ops)
-		ret = f->hp ? vgpu_front_vm_bind_hp(f, ff, a, ops) :
-			      vgpu_front_vm_bind_naive(f, ff, a, ops);
+	if (!ret)
+		ret = f->hp ? vgpu_front_vm_bind_hp(f, ff, a, ops, ctx) :
+			      vgpu_front_vm_bind_naive(f, ff, a, ops, ctx);
+	while (n--)
+		vgpu_front_bo_unuse(f, ff, bos[n]);
+	kfree(bos);
+out_ops:
 	kfree(ops);
+out_ctx:
+	vgpu_front_ctx_unuse(f, ff, ctx);
 	return ret;
 }
 
@@ -497,12 +684,18 @@ static bool vgpu_front_gpu_error(int status)
 	       status == -ECANCELED;
 }
 
-/* Naive mode: one request per command, each answered once it has run. */
+/*
+ * Naive mode: one request per command, each answered once it has run.  A
+ * destroy of the context stops it between two: before the first, the
+ * call fails (-ENOENT); later, the fence carries -ECANCELED, as when the
+ * backend cancels a context's work.
+ */
 static int vgpu_front_submit_naive(struct vgpu_front *f,
 				   struct vgpu_front_file *ff,
 				   struct drm_vgpu_submit *a,
 				   const struct drm_vgpu_cmd *cmds,
-				   struct drm_syncobj *out)
+				   struct drm_syncobj *out,
+				   struct vgpu_front_ctx *ctx)
 {
 	struct vgpuif_request req = { .operation = VGPUIF_OP_SUBMIT };
 	struct vgpuif_response rsp;
@@ -514,6 +707,13 @@ static int vgpu_front_submit_naive(struct vgpu_front *f,
 	ret = vgpu_front_sync_host(f, ff, true);
 	req.u.submit.ctx_id = a->ctx_id;
 	for (i = 0; !ret && i < a->num_cmds; i++) {
+		if (READ_ONCE(ctx->destroyed)) {
+			if (i)
+				gpu_err = -ECANCELED;
+			else
+				ret = -ENOENT;
+			break;
+		}
 		req.u.submit.cmd = cmds[i];
 		ret = vgpu_front_call(f, ff->gen, VGPU_FRONT_KILLABLE, &req,
 				      &rsp);
@@ -540,51 +740,45 @@ static int vgpu_front_submit_naive(struct vgpu_front *f,
 
 /* hp: the submission's fence, on its context's timeline. */
 static struct dma_fence *vgpu_front_hp_fence(struct vgpu_front_file *ff,
-					     u32 ctx_id, u64 *seqno,
-					     struct vgpu_front_ctx **ctxp)
+					     struct vgpu_front_ctx *ctx,
+					     u64 *seqno)
 {
 	struct dma_fence *fence = kzalloc(sizeof(*fence), GFP_KERNEL);
-	struct vgpu_front_ctx *ctx;
 
 	if (!fence)
 		return ERR_PTR(-ENOMEM);
 	mutex_lock(&ff->lock);
-	ctx = xa_load(&ff->ctxs, ctx_id);
-	if (ctx) {
-		kref_get(&ctx->ref);
-		*seqno = ++ctx->seqno;
-		dma_fence_init(fence, &vgpu_front_fence_ops,
-			       &vgpu_front_fence_lock, ctx->fence_ctx, *seqno);
-	}
+	*seqno = ++ctx->seqno;
+	dma_fence_init(fence, &vgpu_front_fence_ops, &vgpu_front_fence_lock,
+		       ctx->fence_ctx, *seqno);
 	mutex_unlock(&ff->lock);
-	if (!ctx) {
-		kfree(fence);
-		return ERR_PTR(-ENOENT);
-	}
-	*ctxp = ctx;
 	return fence;
 }
 
 /*
  * hp mode: the whole submission in one request, answered when it has run;
  * the call returns once it is posted.  A file with objects kept by copies
- * waits for it (the copies back need the result).
+ * waits for it (the copies back need the result).  A context destroyed
+ * before it is posted fails it (-ENOENT); once posted, the backend's
+ * destroy, which comes after it on the ring, cancels it: the use of the
+ * context (*@ctxp) is dropped then, and *@ctxp set to NULL.
  */
 static int vgpu_front_submit_hp(struct vgpu_front *f,
 				struct vgpu_front_file *ff,
 				struct drm_vgpu_submit *a,
 				const struct drm_vgpu_cmd *cmds,
-				struct drm_syncobj *out)
+				struct drm_syncobj *out,
+				struct vgpu_front_ctx **ctxp)
 {
+	struct vgpu_front_ctx *ctx = *ctxp;
 	struct vgpuif_request req = { .operation = VGPUIF_OP_SUBMIT_ASYNC };
 	struct vgpu_front_grants g = {};
-	struct vgpu_front_ctx *ctx;
 	struct dma_fence *fence;
 	bool copies;
 	long left;
 	int ret;
 
-	fence = vgpu_front_hp_fence(ff, a->ctx_id, &a->seqno, &ctx);
+	fence = vgpu_front_hp_fence(ff, ctx, &a->seqno);
 	if (IS_ERR(fence))
 		return PTR_ERR(fence);
 	ret = READ_ONCE(ctx->dead) ? -EIO : 0;
@@ -603,12 +797,16 @@ static int vgpu_front_submit_hp(struct vgpu_front *f,
 	mutex_unlock(&ff->lock);
 	if (!ret && copies)
 		ret = vgpu_front_sync_host(f, ff, true);
+	if (!ret && READ_ONCE(ctx->destroyed))
+		ret = -ENOENT;
 	if (!ret)
 		ret = vgpu_front_submit_async(f, ff->gen, &req, &g, fence, ctx);
 	if (ret) {
 		vgpu_front_ungrant(&g);
 		goto out;
 	}
+	*ctxp = NULL;
+	vgpu_front_ctx_unuse(f, ff, ctx);
 	if (out)
 		drm_syncobj_replace_fence(out, fence);
 	if (copies) {
@@ -619,7 +817,6 @@ static int vgpu_front_submit_hp(struct vgpu_front *f,
 	}
 out:
 	dma_fence_put(fence);
-	vgpu_front_ctx_put(ctx);
 	return ret;
 }
 
@@ -628,6 +825,7 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 {
 	struct drm_vgpu_submit *a = data;
 	struct drm_syncobj *out = NULL;
+	struct vgpu_front_ctx *ctx;
 	struct drm_vgpu_cmd *cmds;
 	struct dma_fence *fence;
 	u32 handles[DRM_VGPU_MAX_IN_SYNCS];
@@ -636,12 +834,16 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 
 	if (ret)
 		return ret;
-	if (!vgpu_front_owns_ctx(ff, a->ctx_id))
+	/* Held until the last command is answered, or hp, posted. */
+	ctx = vgpu_front_ctx_use(ff, a->ctx_id);
+	if (!ctx)
 		return -ENOENT;
 	cmds = vmemdup_user(u64_to_user_ptr(a->cmds),
 			    array_size(a->num_cmds, sizeof(*cmds)));
-	if (IS_ERR(cmds))
-		return PTR_ERR(cmds);
+	if (IS_ERR(cmds)) {
+		ret = PTR_ERR(cmds);
+		goto out_ctx;
+	}
 	for (i = 0; i < a->num_cmds && !ret; i++)
 		ret = vgpu_check_cmd(&cmds[i]);
 	if (!ret && a->num_in_syncs &&
@@ -662,11 +864,14 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 			ret = -ENOENT;
 	}
 	if (!ret)
-		ret = f->hp ? vgpu_front_submit_hp(f, ff, a, cmds, out) :
-			      vgpu_front_submit_naive(f, ff, a, cmds, out);
+		ret = f->hp ? vgpu_front_submit_hp(f, ff, a, cmds, out, &ctx) :
+			      vgpu_front_submit_naive(f, ff, a, cmds, out, ctx);
 	if (out)
 		drm_syncobj_put(out);
 	kvfree(cmds);
+out_ctx:
+	if (ctx)	/* hp drops it once posted */
+		vgpu_front_ctx_unuse(f, ff, ctx);
 	return ret;
 }
 

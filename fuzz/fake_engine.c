@@ -176,7 +176,9 @@ static enum vgpu_job_status fe_run(struct vgpu_engine *e,
 			job->next_cmd++;
 			job->cmd_done = 0;
 			job->cmd_busy_ns = 0;
-		} else if (job->cmd_busy_ns >= FUZZ_WATCHDOG_UNITS) {
+		} else if (job->cmds[job->next_cmd].op == DRM_VGPU_CMD_LAUNCH &&
+			   job->cmd_busy_ns >= FUZZ_WATCHDOG_UNITS) {
+			/* vgpu-sim's rule: copies and fills always end */
 			fe_job_release(e, job);
 			return VGPU_JOB_TIMEDOUT;
 		}
@@ -184,6 +186,11 @@ static enum vgpu_job_status fe_run(struct vgpu_engine *e,
 			return VGPU_JOB_PREEMPTED;
 	}
 	return VGPU_JOB_DONE;
+}
+
+static u64 fe_ctx_table_bytes(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
+{
+	return vgpu_pt_bytes(&c->pt);
 }
 
 static const struct vgpu_engine_ops fe_ops = {
@@ -195,6 +202,7 @@ static const struct vgpu_engine_ops fe_ops = {
 	.unmap = fe_unmap,
 	.run = fe_run,
 	.job_release = fe_job_release,
+	.ctx_table_bytes = fe_ctx_table_bytes,
 };
 
 struct vgpu_engine fuzz_engine = {

@@ -19,7 +19,9 @@
  * Guest 0 is in naive mode, guest 1 in hp mode.  hp's grant copies read
  * the guest page whatever the reference (so page directories, commands
  * and bind operations come from the input); a reference with its top
- * bit set is a bad grant.  Persistently mapped pages are counted against
+ * bit set is a bad grant, FUZZ_RING_GREF the guest's ring (a BO_READ
+ * into it, or an object made of it, aborts).  Persistently mapped pages
+ * are counted against
  * a quota of FUZZ_GRANT_PAGES.  Every SUBMIT_ASYNC must be answered once
  * the guest is torn down, with a status of the protocol.
  *
@@ -45,6 +47,8 @@ static u8 guest_page[VGPUIF_PAGE_SIZE];
 
 #define FUZZ_GRANT_PAGES	64
 #define FUZZ_BAD_GREF		0x80000000u
+/* The grant of each guest's ring: never to be written by the backend. */
+#define FUZZ_RING_GREF		16u
 #define FUZZ_ASYNC_MAX		64
 
 static u32 fuzz_grant_pages;
@@ -79,6 +83,10 @@ static void fuzz_drain(void)
 static int fuzz_bo_io(void *priv, struct vgpu_bo *bo,
 		      const struct vgpuif_bo_io *io, bool write)
 {
+	if (!write && io->gref == FUZZ_RING_GREF) {
+		fprintf(stderr, "BO_READ into the ring's own grant\n");
+		abort();
+	}
 	if (write)
 		memcpy((u8 *)bo->backing.vaddr + io->offset, guest_page,
 		       io->length);
@@ -133,9 +141,14 @@ static int fuzz_map_pages(void *priv, const u32 *grefs, u32 n,
 
 	if (n > FUZZ_GRANT_PAGES - fuzz_grant_pages)
 		return -EDQUOT;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (grefs[i] == FUZZ_RING_GREF) {
+			fprintf(stderr, "an object made of the ring's grant\n");
+			abort();
+		}
 		if (grefs[i] & FUZZ_BAD_GREF)
 			return -EFAULT;
+	}
 	g = calloc(1, sizeof(*g));
 	g->pages = calloc(n, sizeof(*g->pages));
 	for (i = 0; i < n; i++) {
@@ -165,6 +178,11 @@ static int fuzz_complete_later(void *priv, u64 id, struct dma_fence *fence,
 	return 0;
 }
 
+static bool fuzz_ring_gref(void *priv, u32 gref)
+{
+	return gref == FUZZ_RING_GREF;
+}
+
 static const struct vgpuif_back_ops fuzz_back_ops = {
 	.bo_io = fuzz_bo_io,
 	.wait = fuzz_wait,
@@ -172,6 +190,7 @@ static const struct vgpuif_back_ops fuzz_back_ops = {
 	.map_pages = fuzz_map_pages,
 	.granted_ops = &fuzz_granted_ops,
 	.complete_later = fuzz_complete_later,
+	.ring_gref = fuzz_ring_gref,
 };
 
 /* Once the guests are gone every asynchronous submission has its answer. */

@@ -28,8 +28,8 @@ def ctx_destroy(c): return rec("CTX_DESTROY", struct.pack("<II", c, 0))
 def ctx_status(c): return rec("CTX_STATUS", struct.pack("<II", c, 0) + bytes(40))
 def bo_create(size, dom): return rec("BO_CREATE", struct.pack("<QIIII", size, dom, 0, 0, 0))
 def bo_destroy(h): return rec("BO_DESTROY", struct.pack("<II", h, 0))
-def bo_io(op, h, off, n, page=None):
-    return rec(op, struct.pack("<IIQII", h, 8, off, n, 0), page=page)
+def bo_io(op, h, off, n, page=None, gref=8):
+    return rec(op, struct.pack("<IIQII", h, gref, off, n, 0), page=page)
 def bind(c, op, h, va, flags=R | W, off=0):
     return rec("VM_BIND", struct.pack("<II", c, 0) +
                struct.pack("<IIIIQQQ", op, flags, h, 0, off, va, 4096))
@@ -57,7 +57,10 @@ store_tid = b"".join([insn(0x14, 1), insn(0x13, 2, imm=0), insn(0x3d, 3, 2, imm=
                       insn(0x20, 4, 1, 3), insn(0x65, 0, 4, 2), insn(0x02)])
 endless = insn(0x04, imm=0)
 
+RING = 16  # fuzz_dispatch.c's FUZZ_RING_GREF
 seeds = {
+    "ring-read": bo_create(4096, HOST) + bo_io("BO_READ", 1, 0, 4096, gref=RING) +
+    hp(bo_create(4096, HOST)) + hp(bo_io("BO_READ", 1, 0, 4096, gref=RING)),
     "every-op": ctx_create() + bo_create(65536, DEV) + bind(1, 1, 1, DATA) +
     submit(1, cmd(2, dst=DATA, size=4096, value=7)) + ctx_status(1) +
     rec("GET_INFO") + bind(1, 2, 0, DATA, flags=0) + bo_destroy(1) + ctx_destroy(1),

@@ -23,7 +23,7 @@ fi
 G=$SRC/drivers/gpuvm
 rm -rf "$G"
 mkdir -p "$G"
-cp -r "$TOP/common" "$TOP/backend" "$TOP/kunit" "$TOP/include" "$G/"
+cp -r "$TOP/common" "$TOP/backend" "$TOP/uengine" "$TOP/kunit" "$TOP/include" "$G/"
 cp "$TOP/kunit/Kconfig" "$G/Kconfig"
 cp "$TOP/kunit/Makefile.tree" "$G/Makefile"
 cp "$TOP/kunit/.kunitconfig" "$G/.kunitconfig"

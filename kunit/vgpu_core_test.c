@@ -10,15 +10,25 @@
 #include <linux/dma-fence.h>
 #include <linux/slab.h>
 
+#include <linux/delay.h>
+
 #include "../backend/vgpu_core.h"
+#include "../backend/vgpuif_back.h"
+#include "../common/vgpu_pt.h"
 #include "../common/vgpu_uapi.h"
 
 /* FILL values the fake engine understands. */
 #define FAKE_FAULT	0xfa017
 #define FAKE_HANG	0x4a46
+#define FAKE_SPIN	0x5b17	/* runs for ever, just short of the watchdog */
+
+/* The fake engine's watchdog, and the engine time a spin has used. */
+static unsigned int fake_watchdog_ms = 100;
+#define FAKE_SPIN_NS	(90 * NSEC_PER_MSEC)
 
 struct vgpu_engine_ctx {
 	int mappings;
+	struct vgpu_pt pt;	/* real page tables, at fake host addresses */
 };
 
 struct vgpu_engine_mem {
@@ -28,12 +38,17 @@ struct vgpu_engine_mem {
 static int fake_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 {
 	*out = kzalloc(sizeof(**out), GFP_KERNEL);
-	return *out ? 0 : -ENOMEM;
+	if (!*out)
+		return -ENOMEM;
+	vgpu_pt_init(&(*out)->pt);
+	return 0;
 }
 
 static void fake_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 {
 	WARN_ON(c->mappings);
+	WARN_ON(c->pt.tables);
+	vgpu_pt_fini(&c->pt);
 	kfree(c);
 }
 
@@ -56,14 +71,26 @@ static int fake_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 		    const struct vgpu_backing *b, u64 offset, u64 size,
 		    u32 perms)
 {
-	c->mappings++;
-	return 0;
+	/* Never dereferenced: only the tables' memory matters here. */
+	int ret = vgpu_pt_map(&c->pt, va, (u8 *)(BIT_ULL(44) + offset), size,
+			      perms);
+
+	if (!ret)
+		c->mappings++;
+	return ret;
 }
 
 static void fake_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c,
 		       u64 va, u64 size)
 {
+	vgpu_pt_unmap(&c->pt, va, size);
 	c->mappings--;
+}
+
+static u64 fake_ctx_table_bytes(struct vgpu_engine *e,
+				struct vgpu_engine_ctx *c)
+{
+	return vgpu_pt_bytes(&c->pt);
 }
 
 static enum vgpu_job_status fake_run(struct vgpu_engine *e,
@@ -80,6 +107,14 @@ static enum vgpu_job_status fake_run(struct vgpu_engine *e,
 		}
 		if (cmd->op == DRM_VGPU_CMD_FILL && cmd->value == FAKE_HANG)
 			return VGPU_JOB_TIMEDOUT;
+		if ((cmd->op == DRM_VGPU_CMD_FILL && cmd->value == FAKE_SPIN) ||
+		    (cmd->op == DRM_VGPU_CMD_LAUNCH &&
+		     cmd->params[0] == FAKE_SPIN)) {
+			/* Engine time stays short of the watchdog. */
+			job->cmd_busy_ns = FAKE_SPIN_NS;
+			usleep_range(500, 1000);
+			return VGPU_JOB_PREEMPTED;
+		}
 	}
 	return VGPU_JOB_DONE;
 }
@@ -97,6 +132,7 @@ static const struct vgpu_engine_ops fake_ops = {
 	.unmap = fake_unmap,
 	.run = fake_run,
 	.job_release = fake_job_release,
+	.ctx_table_bytes = fake_ctx_table_bytes,
 };
 
 static struct vgpu_engine fake_engine = {
@@ -104,6 +140,8 @@ static struct vgpu_engine fake_engine = {
 	.ops = &fake_ops,
 	.mem_size = 1 << 30,
 	.isa_version = 1,
+	.flags = VGPU_ENGINE_PREEMPTIBLE,
+	.watchdog_ms = &fake_watchdog_ms,
 };
 
 static int core_suite_init(struct kunit_suite *suite)
@@ -163,6 +201,26 @@ static int submit_fill(struct vgpu_client *c, u32 ctx, u32 value,
 	cmd->dst = 0x100000;
 	cmd->size = 4;
 	cmd->value = value;
+	ret = vgpu_op_submit(c, ctx, cmd, 1, NULL, 0, f, &seqno);
+	if (ret)
+		kvfree(cmd);
+	return ret;
+}
+
+/* A one-thread launch the fake engine runs for ever, short of the watchdog. */
+static int submit_spin(struct vgpu_client *c, u32 ctx, struct dma_fence **f)
+{
+	struct drm_vgpu_cmd *cmd = kvzalloc(sizeof(*cmd), GFP_KERNEL);
+	u64 seqno;
+	int ret;
+
+	if (!cmd)
+		return -ENOMEM;
+	cmd->op = DRM_VGPU_CMD_LAUNCH;
+	cmd->src = 0x100000;
+	memcpy(cmd->grid, (u32[3]){ 1, 1, 1 }, sizeof(cmd->grid));
+	memcpy(cmd->block, (u32[3]){ 1, 1, 1 }, sizeof(cmd->block));
+	cmd->params[0] = FAKE_SPIN;
 	ret = vgpu_op_submit(c, ctx, cmd, 1, NULL, 0, f, &seqno);
 	if (ret)
 		kvfree(cmd);
@@ -694,6 +752,239 @@ static void core_group_settings(struct kunit *test)
 	vgpu_client_destroy(b);
 }
 
+/*
+ * Page tables are charged to the client that makes the engine allocate
+ * them: 8 KiB mappings that each straddle a 1 GiB boundary take an l1
+ * and two l2 tables apiece (16 KiB per context), far more than the
+ * 8 KiB they map.  1023 of them in context after context are refused
+ * once the host-memory quota is reached, and the tables' charge comes
+ * back when they are freed.
+ */
+static void core_page_tables_charged(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("tables", NULL);
+	struct drm_vgpu_ctx_destroy d = {};
+	u32 ctx[4], bo, i, k, mapped = 0;
+	struct vgpu_quota q;
+	u64 held;
+	int ret = 0;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	q = c->quota;
+	q.hostmem = 40 << 20;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	bo = new_bo(test, c, 8192);
+	for (k = 0; k < ARRAY_SIZE(ctx); k++) {
+		ctx[k] = new_ctx(test, c);
+		for (i = 1; i < 1024 && !ret; i++) {
+			ret = bind(c, ctx[k], DRM_VGPU_BIND_MAP, bo, 0,
+				   ((u64)i << 30) - 4096, 8192);
+			mapped += !ret;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, ret, -EDQUOT);
+	KUNIT_EXPECT_GT(test, mapped, 2 * 1023U);	/* 16 MiB per context */
+	KUNIT_EXPECT_LT(test, mapped, 3 * 1023U);
+	KUNIT_EXPECT_LE(test, c->host_extra, q.hostmem);
+	KUNIT_EXPECT_GT(test, c->host_extra, q.hostmem - (24 << 10));
+	/* Host objects share the quota with the tables. */
+	KUNIT_EXPECT_EQ(test, vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST,
+						 1 << 20), -EDQUOT);
+	/* An unmap frees two tables' worth at least: a map fits again. */
+	held = c->host_extra;
+	KUNIT_EXPECT_EQ(test, bind(c, ctx[0], DRM_VGPU_BIND_UNMAP, 0, 0,
+				   (1ULL << 30) - 4096, 8192), 0);
+	KUNIT_EXPECT_LE(test, c->host_extra, held - 2 * VGPU_PT_L2_BYTES);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx[2], DRM_VGPU_BIND_MAP, bo, 0,
+				   (1000ULL << 30) - 4096, 8192), 0);
+	for (k = 0; k < ARRAY_SIZE(ctx); k++) {
+		d.ctx_id = ctx[k];
+		KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+	}
+	KUNIT_EXPECT_EQ(test, c->host_extra, 0ULL);
+	vgpu_client_destroy(c);
+}
+
+/*
+ * A guest that spins and closes before the watchdog fires, and connects
+ * again, is banned all the same: the transport reads the client's record
+ * after teardown (as vgpu_xen_disconnect() does) and hands it to the
+ * next connection; each watchdog's worth of engine time left unfinished
+ * counts as a hang.
+ */
+static void core_spin_close_reconnect_banned(struct kunit *test)
+{
+	unsigned int old_limit = vgpu_hang_limit;
+	struct vgpu_hang_record rec = {};
+	struct vgpu_client *c;
+	struct dma_fence *f;
+	int round;
+
+	vgpu_hang_limit = 2;
+	for (round = 0; round < 5 && !rec.banned; round++) {
+		c = vgpu_client_create("spin-close", NULL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+		vgpu_client_inherit(c, &rec);
+		KUNIT_ASSERT_EQ(test, submit_spin(c, new_ctx(test, c), &f), 0);
+		/* Let it run a few slices, short of the watchdog. */
+		msleep(20);
+		KUNIT_EXPECT_FALSE(test, dma_fence_is_signaled(f));
+		kref_get(&c->ref);
+		vgpu_client_destroy(c);
+		vgpu_client_record(c, &rec);
+		vgpu_client_put(c);
+		KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ),
+				0L);
+		KUNIT_EXPECT_EQ(test, f->error, -ECANCELED);
+		dma_fence_put(f);
+	}
+	/* 90 ms of 100 each time: hangs after rounds 2 and 3. */
+	KUNIT_EXPECT_TRUE(test, rec.banned);
+	KUNIT_EXPECT_EQ(test, round, 3);
+	KUNIT_EXPECT_EQ(test, rec.hangs, 2U);
+	/* What is left, less a little drained (one watchdog a minute). */
+	KUNIT_EXPECT_LE(test, rec.abandoned_ns, 3 * FAKE_SPIN_NS -
+			2 * (u64)fake_watchdog_ms * NSEC_PER_MSEC);
+	KUNIT_EXPECT_GT(test, rec.abandoned_ns, 3 * FAKE_SPIN_NS -
+			2 * (u64)fake_watchdog_ms * NSEC_PER_MSEC -
+			10 * NSEC_PER_MSEC);
+	vgpu_hang_limit = old_limit;
+}
+
+/* A context destroyed mid-spin counts too, within one connection. */
+static void core_spin_destroy_counts(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("spin-destroy", NULL);
+	struct drm_vgpu_ctx_destroy d = {};
+	struct dma_fence *f;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	for (i = 0; i < 2; i++) {
+		d.ctx_id = new_ctx(test, c);
+		KUNIT_ASSERT_EQ(test, submit_spin(c, d.ctx_id, &f), 0);
+		msleep(20);
+		KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+		/* Counted when the destroy returns. */
+		KUNIT_EXPECT_EQ(test, c->hangs, (u32)i);
+		KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ),
+				0L);
+		dma_fence_put(f);
+	}
+	vgpu_client_destroy(c);
+}
+
+/*
+ * Copies and fills never hang: one cut short by a destroy counts nothing,
+ * however long it ran (a program killed in the middle of a big FILL).
+ */
+static void core_fill_destroy_not_counted(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("fill-destroy", NULL);
+	struct drm_vgpu_ctx_destroy d = {};
+	struct dma_fence *f;
+	int i;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	for (i = 0; i < 4; i++) {
+		d.ctx_id = new_ctx(test, c);
+		KUNIT_ASSERT_EQ(test, submit_fill(c, d.ctx_id, FAKE_SPIN, &f),
+				0);
+		msleep(20);
+		KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+		KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ),
+				0L);
+		dma_fence_put(f);
+	}
+	KUNIT_EXPECT_EQ(test, c->hangs, 0U);
+	KUNIT_EXPECT_EQ(test, c->abandoned_ns, 0ULL);
+	vgpu_client_destroy(c);
+}
+
+/*
+ * Abandoned launch time drains at one watchdog a minute: a record left a
+ * minute ago counts nothing, one left 30 s ago half a watchdog less.
+ */
+static void core_abandon_drains(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("drain", NULL);
+	u64 wd = (u64)fake_watchdog_ms * NSEC_PER_MSEC;
+	struct vgpu_hang_record rec = {
+		.abandoned_ns = wd - 1,
+		.abandoned_at = ktime_get_ns() - 61 * NSEC_PER_SEC,
+	};
+	struct drm_vgpu_ctx_destroy d = {};
+	struct dma_fence *f;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	vgpu_client_inherit(c, &rec);
+	d.ctx_id = new_ctx(test, c);
+	KUNIT_ASSERT_EQ(test, submit_spin(c, d.ctx_id, &f), 0);
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	dma_fence_put(f);
+	/* Without the drain, wd - 1 + 90 ms would have been a hang. */
+	KUNIT_EXPECT_EQ(test, c->hangs, 0U);
+	KUNIT_EXPECT_EQ(test, c->abandoned_ns, FAKE_SPIN_NS);
+	vgpu_client_destroy(c);
+}
+
+struct ring_test {
+	u32 ring_gref;
+	int reads;
+};
+
+static int ring_test_bo_io(void *priv, struct vgpu_bo *bo,
+			   const struct vgpuif_bo_io *io, bool write)
+{
+	struct ring_test *t = priv;
+
+	t->reads += !write;
+	return 0;
+}
+
+static bool ring_test_ring_gref(void *priv, u32 gref)
+{
+	return gref == ((struct ring_test *)priv)->ring_gref;
+}
+
+static const struct vgpuif_back_ops ring_test_ops = {
+	.bo_io = ring_test_bo_io,
+	.ring_gref = ring_test_ring_gref,
+};
+
+/* A BO_READ into the ring's own grant is refused, others are served. */
+static void core_bo_read_into_ring_refused(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create("ring-read", NULL);
+	struct ring_test t = { .ring_gref = 77 };
+	struct vgpuif_response rsp;
+	struct vgpuif_request req = {
+		.id = 1, .operation = VGPUIF_OP_BO_CREATE,
+		.u.bo_create = { .size = 4096, .domain = DRM_VGPU_DOMAIN_HOST },
+	};
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_ASSERT_EQ(test, vgpuif_back_handle(c, false, &ring_test_ops, &t,
+						 &req, &rsp), 0);
+	memset(&req, 0, sizeof(req));
+	req.id = 2;
+	req.operation = VGPUIF_OP_BO_READ;
+	req.u.bo_io.handle = rsp.u.bo_create.handle;
+	req.u.bo_io.gref = 77;
+	req.u.bo_io.length = 4096;
+	KUNIT_EXPECT_EQ(test, vgpuif_back_handle(c, false, &ring_test_ops, &t,
+						 &req, &rsp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rsp.status, -EINVAL);
+	KUNIT_EXPECT_EQ(test, t.reads, 0);
+	req.u.bo_io.gref = 78;
+	KUNIT_EXPECT_EQ(test, vgpuif_back_handle(c, false, &ring_test_ops, &t,
+						 &req, &rsp), 0);
+	KUNIT_EXPECT_EQ(test, t.reads, 1);
+	vgpu_client_destroy(c);
+}
+
 static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_quotas),
 	KUNIT_CASE(core_handles_are_per_client),
@@ -709,6 +1000,12 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_devmem_promise),
 	KUNIT_CASE(core_quota_lowered_at_run_time),
 	KUNIT_CASE(core_group_settings),
+	KUNIT_CASE(core_page_tables_charged),
+	KUNIT_CASE(core_spin_close_reconnect_banned),
+	KUNIT_CASE(core_spin_destroy_counts),
+	KUNIT_CASE(core_fill_destroy_not_counted),
+	KUNIT_CASE(core_abandon_drains),
+	KUNIT_CASE(core_bo_read_into_ring_refused),
 	{}
 };
 

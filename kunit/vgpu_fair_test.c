@@ -22,6 +22,7 @@ struct fair_sim {
 	unsigned int n;
 	u64 now;
 	u64 slice;		/* a slice, or each whole job (no preemption) */
+	u32 overrun[NCLIENTS];	/* its slices take this many times as long */
 	u64 idle;
 	u64 used[NCLIENTS];	/* engine time in the current window */
 };
@@ -44,7 +45,7 @@ static void sim_init(struct fair_sim *s, const u32 *weights, unsigned int n)
 static int sim_step(struct fair_sim *s)
 {
 	struct vgpu_fair_ent *best = NULL;
-	u64 wake = U64_MAX;
+	u64 wake = U64_MAX, run;
 	unsigned int i;
 	int who = -1;
 
@@ -69,9 +70,11 @@ static int sim_step(struct fair_sim *s)
 		return -1;
 	}
 	vgpu_fair_picked(&s->top, best);
-	s->now += s->slice;
-	s->used[who] += s->slice;
-	vgpu_fair_charge(best, s->slice, s->now);
+	run = s->slice * max(s->overrun[who], 1U);
+	s->now += run;
+	s->used[who] += run;
+	/* As vgpu_sched.c charges it: the thread never waited here. */
+	vgpu_fair_charge(best, vgpu_fair_slice_charge(run, 0), s->now);
 	return who;
 }
 
@@ -170,6 +173,36 @@ static void fair_whole_jobs(struct kunit *test)
 	KUNIT_EXPECT_LE(test, abs((s64)a * 3 - (s64)b), (s64)(3 * 40 * MS));
 }
 
+/*
+ * An engine whose slices overrun 10x (the bridge, syncing its shadows
+ * around each RUN) is charged the whole overrun: its client gets its
+ * quarter, not five times the others' share.
+ */
+static void fair_overrun_charged(struct kunit *test)
+{
+	static const u32 w[NCLIENTS] = { 100, 100, 100, 100 };
+	struct fair_sim *s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
+	u64 total = 0;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	sim_init(s, w, NCLIENTS);
+	s->overrun[0] = 10;
+	sim_window(s);
+	for (i = 0; i < 8; i++) {
+		sim_window(s);
+		/* Its slices are 100 ms: 2 or 3 of them in a second. */
+		KUNIT_EXPECT_LE(test, s->used[0], SEC / 4 + 100 * MS);
+		total += s->used[0];
+	}
+	KUNIT_EXPECT_LE(test, abs((s64)total - (s64)(8 * SEC / 4)),
+			(s64)(100 * MS));
+	/* Time the thread waited for a CPU is not charged. */
+	KUNIT_EXPECT_EQ(test, vgpu_fair_slice_charge(100 * MS, 30 * MS),
+			70 * MS);
+	KUNIT_EXPECT_EQ(test, vgpu_fair_slice_charge(5 * MS, 9 * MS), 0ULL);
+}
+
 static void fair_settings_checked(struct kunit *test)
 {
 	struct vgpu_fair_ent e;
@@ -189,6 +222,7 @@ static struct kunit_case fair_cases[] = {
 	KUNIT_CASE(fair_cap_alone_and_with_others),
 	KUNIT_CASE(fair_idle_share_redistributed),
 	KUNIT_CASE(fair_whole_jobs),
+	KUNIT_CASE(fair_overrun_charged),
 	KUNIT_CASE(fair_settings_checked),
 	{}
 };

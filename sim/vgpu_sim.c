@@ -33,7 +33,7 @@ MODULE_PARM_DESC(preemptible, "Stop jobs at the scheduler's time slice (default 
 
 static unsigned int watchdog_ms = 2000;
 module_param(watchdog_ms, uint, 0644);
-MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (default 2000)");
+MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (default 2000); copies and fills, bounded by their size, never hang");
 
 /*
  * One step of the engine, between two looks at the clock: interpreter
@@ -68,7 +68,7 @@ static struct vgpu_sim *sim;
 
 static int sim_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 {
-	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), VGPU_GFP_CLIENT);
 
 	if (!c)
 		return -ENOMEM;
@@ -86,7 +86,7 @@ static void sim_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 static int sim_mem_alloc(struct vgpu_engine *e, u64 size,
 			 struct vgpu_engine_mem **out)
 {
-	struct vgpu_engine_mem *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	struct vgpu_engine_mem *m = kzalloc(sizeof(*m), VGPU_GFP_CLIENT);
 	int ret;
 
 	if (!m)
@@ -157,6 +157,12 @@ static void sim_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 	vgpu_pt_unmap(&c->pt, va, size);
 }
 
+/* The core charges the context's page tables to its client. */
+static u64 sim_ctx_table_bytes(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
+{
+	return vgpu_pt_bytes(&c->pt);
+}
+
 static void sim_job_release(struct vgpu_engine *e, struct vgpu_engine_job *job)
 {
 	struct vgpu_sim_launch *sl = job->engine_priv;
@@ -199,7 +205,7 @@ static enum vgpu_run_result sim_launch_step(struct vgpu_engine_ctx *c,
 		memcpy(d.params, cmd->params, sizeof(d.params));
 		*kind = DRM_VGPU_FAULT_ILLEGAL;
 		*addr = cmd->src;
-		sl = kvzalloc(sizeof(*sl), GFP_KERNEL);
+		sl = kvzalloc(sizeof(*sl), VGPU_GFP_CLIENT_KV);
 		if (!sl)
 			return VGPU_RUN_FAULT;
 		if (vgpu_launch_init(&sl->l, &d)) {
@@ -242,7 +248,10 @@ static enum vgpu_run_result sim_step(struct vgpu_engine_ctx *c,
 
 /*
  * Runs the job's commands in steps until it is done, faults, uses the
- * watchdog's time on one command, or uses its budget.  One step is at
+ * watchdog's time on one launch, or uses its budget.  The watchdog ends
+ * launches only: a copy or a fill always ends, in time bounded by its
+ * size (at most what the client may map), and runs in preemptible
+ * chunks charged to its client, so a long one is no hang.  One step is at
  * most VGPU_SIM_MEM_CHUNK bytes of a copy or fill or VGPU_SIM_CHUNK work
  * units of a launch, so the engine overruns @budget_ns by one step.
  */
@@ -273,7 +282,8 @@ static enum vgpu_job_status sim_run(struct vgpu_engine *e,
 			job->next_cmd++;
 			job->cmd_done = 0;
 			job->cmd_busy_ns = 0;
-		} else if (job->cmd_busy_ns >= watchdog) {
+		} else if (cmd->op == DRM_VGPU_CMD_LAUNCH &&
+			   job->cmd_busy_ns >= watchdog) {
 			sim_job_release(e, job);
 			st = VGPU_JOB_TIMEDOUT;
 			break;
@@ -297,6 +307,7 @@ static const struct vgpu_engine_ops sim_ops = {
 	.unmap = sim_unmap,
 	.run = sim_run,
 	.job_release = sim_job_release,
+	.ctx_table_bytes = sim_ctx_table_bytes,
 };
 
 static int __init vgpu_sim_init(void)
@@ -322,6 +333,7 @@ static int __init vgpu_sim_init(void)
 	sim->engine.ops = &sim_ops;
 	sim->engine.mem_size = (u64)vram_mb << 20;
 	sim->engine.isa_version = VGPU_ISA_VERSION;
+	sim->engine.watchdog_ms = &watchdog_ms;
 	sim->engine.features = DRM_VGPU_FEATURE_HOST_MEMORY |
 			       DRM_VGPU_FEATURE_PREEMPTION |
 			       DRM_VGPU_FEATURE_ATOMICS;

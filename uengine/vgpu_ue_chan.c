@@ -10,7 +10,16 @@
  * their caller's stack: the caller removes its request from the session
  * under vgpu_ue_lock before it returns, whether it was answered, timed
  * out or the session died, so neither read() nor write() can touch a
- * request whose caller has gone.
+ * request whose caller has gone.  read() copies the request into the
+ * session's own buffer under vgpu_ue_lock and to the process without
+ * it: no wait for vgpu_ue_lock is ever behind the process's memory (a
+ * userfaultfd-registered buffer cannot stall the callers).
+ *
+ * The process maps windows page by page on fault.  When its session
+ * ends while the file stays open (a timeout, an impossible answer), its
+ * mappings are zapped and refused from then on: the dead process keeps
+ * no access to host memory (nor to the shadows, which are its
+ * generation's own anyway, vgpu_ue_shadow.c).
  */
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -21,7 +30,9 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmalloc.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 
 #include "vgpu_ue.h"
 
@@ -43,8 +54,15 @@ struct vgpu_ue_msg {
  * @in_flight: requests read, not yet answered
  * @wq: the process waits here for requests
  * @next_seq: number of the next request
+ * @read_lock: serialises read() (and so the use of @buf)
+ * @buf: VGPU_UE_MAX_MSG bytes: the request read() copies to the process
+ * @map_lock: serialises the process's page faults with @unmapped
+ * @unmapped: the session ended: its mappings are zapped, no page more
+ * @mapping: the file's address space, where its mappings are
+ * @zap: zaps them (vgpu_ue_kill() runs under vgpu_ue_lock)
  *
- * Every field is protected by vgpu_ue_lock.
+ * @gen, @dead, @queue, @in_flight and @next_seq are protected by
+ * vgpu_ue_lock, @buf by @read_lock, @unmapped by @map_lock.
  */
 struct vgpu_ue_session {
 	u64 gen;
@@ -53,6 +71,12 @@ struct vgpu_ue_session {
 	struct list_head in_flight;
 	wait_queue_head_t wq;
 	u64 next_seq;
+	struct mutex read_lock;		/* read() and @buf */
+	u8 *buf;
+	struct mutex map_lock;		/* faults and @unmapped */
+	bool unmapped;
+	struct address_space *mapping;
+	struct work_struct zap;
 };
 
 /* Protects vgpu_ue_live, vgpu_ue_gen and every session's fields. */
@@ -80,11 +104,12 @@ static void vgpu_ue_finish(struct vgpu_ue_msg *m, int error)
 	complete(&m->done);
 }
 
-/* Ends @s: its requests fail, its objects are lost.  Caller holds the lock. */
+/* Ends @s: its requests fail, its objects are lost. */
 static void vgpu_ue_kill(struct vgpu_ue_session *s, const char *why)
 {
 	struct vgpu_ue_msg *m, *tmp;
 
+	lockdep_assert_held(&vgpu_ue_lock);
 	if (s->dead)
 		return;
 	s->dead = true;
@@ -95,8 +120,25 @@ static void vgpu_ue_kill(struct vgpu_ue_session *s, const char *why)
 	list_for_each_entry_safe(m, tmp, &s->in_flight, node)
 		vgpu_ue_finish(m, -ENODEV);
 	wake_up_interruptible(&s->wq);
+	schedule_work(&s->zap);
 	pr_warn("vgpu-uengine: engine process of generation %llu gone (%s); its contexts are lost\n",
 		s->gen, why);
+}
+
+/**
+ * vgpu_ue_chan_kill() - end the session of generation @gen
+ * @gen: the generation whose process answered what cannot be true
+ * @why: for the log
+ *
+ * As a timeout does: every operation in flight fails, the process's
+ * read() and write() get -ENODEV, its contexts are lost.
+ */
+void vgpu_ue_chan_kill(u64 gen, const char *why)
+{
+	mutex_lock(&vgpu_ue_lock);
+	if (vgpu_ue_live && vgpu_ue_live->gen == gen)
+		vgpu_ue_kill(vgpu_ue_live, why);
+	mutex_unlock(&vgpu_ue_lock);
 }
 
 /**
@@ -151,6 +193,24 @@ int vgpu_ue_call(u64 gen, struct vgpu_ue_req *req, const void *payload,
 	return resp->error;
 }
 
+/*
+ * The session ended: every page of its mappings goes, and no fault
+ * gives one again.  A fault that saw the session live has inserted its
+ * page before @unmapped is set, so the zap after takes it.  (The zap
+ * covers every mapping of the device's address space: one of a live
+ * session just faults its pages in again.)
+ */
+static void vgpu_ue_zap(struct work_struct *work)
+{
+	struct vgpu_ue_session *s = container_of(work, struct vgpu_ue_session,
+						 zap);
+
+	mutex_lock(&s->map_lock);
+	s->unmapped = true;
+	mutex_unlock(&s->map_lock);
+	unmap_mapping_range(s->mapping, 0, 0, 1);
+}
+
 static int vgpu_ue_open(struct inode *inode, struct file *f)
 {
 	struct vgpu_ue_session *s;
@@ -160,11 +220,20 @@ static int vgpu_ue_open(struct inode *inode, struct file *f)
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
+	s->buf = kvmalloc(VGPU_UE_MAX_MSG, GFP_KERNEL);
+	if (!s->buf) {
+		kfree(s);
+		return -ENOMEM;
+	}
 	s->dead = true;		/* until HELLO */
 	INIT_LIST_HEAD(&s->queue);
 	INIT_LIST_HEAD(&s->in_flight);
 	init_waitqueue_head(&s->wq);
 	s->next_seq = 1;
+	mutex_init(&s->read_lock);
+	mutex_init(&s->map_lock);
+	s->mapping = f->f_mapping;
+	INIT_WORK(&s->zap, vgpu_ue_zap);
 	f->private_data = s;
 	return 0;
 }
@@ -177,6 +246,11 @@ static int vgpu_ue_release(struct inode *inode, struct file *f)
 	if (s->gen)
 		vgpu_ue_kill(s, "closed");
 	mutex_unlock(&vgpu_ue_lock);
+	/* No mapping is left (each holds the file); the zap may still run. */
+	flush_work(&s->zap);
+	mutex_destroy(&s->map_lock);
+	mutex_destroy(&s->read_lock);
+	kvfree(s->buf);
 	kfree(s);
 	return 0;
 }
@@ -188,7 +262,13 @@ static long vgpu_ue_hello(struct vgpu_ue_session *s, void __user *arg)
 
 	if (copy_from_user(&h, arg, sizeof(h)))
 		return -EFAULT;
-	if (h.version != VGPU_UE_VERSION || h.flags)
+	if (h.version != VGPU_UE_VERSION) {
+		pr_warn_ratelimited("vgpu-uengine: engine process %d speaks protocol version %u, this module %u: install the vgpu-engined of this module\n",
+				    task_pid_nr(current), h.version,
+				    VGPU_UE_VERSION);
+		return -EPROTO;
+	}
+	if (h.flags)
 		return -EPROTO;
 	if (h.mem_size < ((u64)vgpu_ue_mem_mb << 20))
 		return -ENOSPC;
@@ -222,22 +302,24 @@ static long vgpu_ue_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	return -ENOTTY;
 }
 
-static ssize_t vgpu_ue_read(struct file *f, char __user *buf, size_t len,
-			    loff_t *pos)
+/*
+ * Takes the first queued request: in flight, copied to @s->buf.  Waits
+ * for one unless O_NONBLOCK.  Return: its length, or an error.
+ */
+static ssize_t vgpu_ue_take(struct vgpu_ue_session *s, struct file *f,
+			    size_t len, u64 *seq)
 {
-	struct vgpu_ue_session *s = f->private_data;
 	struct vgpu_ue_msg *m;
 	ssize_t ret;
 
-	if (len < VGPU_UE_MAX_MSG)
-		return -EINVAL;
+	lockdep_assert_held(&s->read_lock);
 	mutex_lock(&vgpu_ue_lock);
 	while (!s->dead && list_empty(&s->queue)) {
 		mutex_unlock(&vgpu_ue_lock);
 		if (f->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		if (wait_event_interruptible(s->wq, s->dead ||
-					     !list_empty(&s->queue)))
+		if (wait_event_interruptible(s->wq, READ_ONCE(s->dead) ||
+					     !list_empty_careful(&s->queue)))
 			return -ERESTARTSYS;
 		mutex_lock(&vgpu_ue_lock);
 	}
@@ -246,16 +328,53 @@ static ssize_t vgpu_ue_read(struct file *f, char __user *buf, size_t len,
 		goto out;
 	}
 	m = list_first_entry(&s->queue, struct vgpu_ue_msg, node);
-	ret = -EFAULT;
-	if (copy_to_user(buf, &m->req, sizeof(m->req)))
+	/* Never a byte past the buffer: a request too long stays queued. */
+	ret = vgpu_ue_read_fits(len, &m->req);
+	if (ret)
 		goto out;
-	if (m->req.payload_len &&
-	    copy_to_user(buf + sizeof(m->req), m->payload, m->req.payload_len))
-		goto out;
+	memcpy(s->buf, &m->req, sizeof(m->req));
+	if (m->req.payload_len)
+		memcpy(s->buf + sizeof(m->req), m->payload,
+		       m->req.payload_len);
+	*seq = m->req.seq;
 	list_move_tail(&m->node, &s->in_flight);
 	ret = sizeof(m->req) + m->req.payload_len;
 out:
 	mutex_unlock(&vgpu_ue_lock);
+	return ret;
+}
+
+/* The process did not get request @seq: it goes back, first in line. */
+static void vgpu_ue_untake(struct vgpu_ue_session *s, u64 seq)
+{
+	struct vgpu_ue_msg *m;
+
+	mutex_lock(&vgpu_ue_lock);
+	list_for_each_entry(m, &s->in_flight, node) {
+		if (m->req.seq == seq) {
+			list_move(&m->node, &s->queue);
+			break;
+		}
+	}
+	mutex_unlock(&vgpu_ue_lock);
+}
+
+static ssize_t vgpu_ue_read(struct file *f, char __user *buf, size_t len,
+			    loff_t *pos)
+{
+	struct vgpu_ue_session *s = f->private_data;
+	ssize_t ret;
+	u64 seq;
+
+	if (mutex_lock_interruptible(&s->read_lock))
+		return -ERESTARTSYS;
+	ret = vgpu_ue_take(s, f, len, &seq);
+	/* Without vgpu_ue_lock: the buffer may fault, even on userfaultfd. */
+	if (ret > 0 && copy_to_user(buf, s->buf, ret)) {
+		vgpu_ue_untake(s, seq);
+		ret = -EFAULT;
+	}
+	mutex_unlock(&s->read_lock);
 	return ret;
 }
 
@@ -319,44 +438,60 @@ static void vgpu_ue_vma_close(struct vm_area_struct *vma)
 	vgpu_ue_window_put(vma->vm_private_data);
 }
 
+/* A page of the window, while the session lives. */
+static vm_fault_t vgpu_ue_fault(struct vm_fault *vmf)
+{
+	struct vgpu_ue_session *s = vmf->vma->vm_file->private_data;
+	struct vgpu_ue_window *w = vmf->vma->vm_private_data;
+	u64 i = vmf->pgoff & (BIT_ULL(VGPU_UE_WINDOW_SHIFT - PAGE_SHIFT) - 1);
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+
+	mutex_lock(&s->map_lock);
+	if (!s->unmapped && i < w->npages)
+		ret = vmf_insert_page(vmf->vma, vmf->address,
+				      vgpu_ue_window_page(w, i));
+	mutex_unlock(&s->map_lock);
+	return ret;
+}
+
 static const struct vm_operations_struct vgpu_ue_vm_ops = {
 	.open = vgpu_ue_vma_open,
 	.close = vgpu_ue_vma_close,
+	.fault = vgpu_ue_fault,
 };
 
 /*
- * Maps (part of) a window into the process, all pages at once.  The
- * window must belong to the registered session's generation (its id is
- * looked up in the engine's table, which holds only live windows).
+ * Maps (part of) a window into the process; its pages come on fault.
+ * The window must belong to the registered session's generation (its id
+ * is looked up in the engine's table, which holds only live windows).
  */
 static int vgpu_ue_mmap(struct file *f, struct vm_area_struct *vma)
 {
 	struct vgpu_ue_session *s = f->private_data;
 	u64 id = vma->vm_pgoff >> (VGPU_UE_WINDOW_SHIFT - PAGE_SHIFT);
 	u64 first = vma->vm_pgoff & (BIT_ULL(VGPU_UE_WINDOW_SHIFT - PAGE_SHIFT) - 1);
-	u64 n = vma_pages(vma), i;
+	u64 n = vma_pages(vma), gen = 0;
 	struct vgpu_ue_window *w;
-	int ret;
 
-	if (READ_ONCE(s->dead) || !(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	mutex_lock(&vgpu_ue_lock);
+	if (!s->dead)
+		gen = s->gen;
+	mutex_unlock(&vgpu_ue_lock);
+	if (!gen)
 		return -EINVAL;
 	w = vgpu_ue_window_get(id);
 	if (!w)
 		return -ENOENT;
-	if (first >= w->npages || n > w->npages - first) {
+	/* Only the process of the generation whose context it is. */
+	if (w->gen != gen || first >= w->npages || n > w->npages - first) {
 		vgpu_ue_window_put(w);
 		return -EINVAL;
 	}
-	vgpu_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_DONTCOPY);
-	for (i = 0; i < n; i++) {
-		ret = vm_insert_page(vma, vma->vm_start + i * PAGE_SIZE,
-				     w->pages[first + i]);
-		if (ret) {
-			/* mmap() fails: the core unmaps what was inserted. */
-			vgpu_ue_window_put(w);
-			return ret;
-		}
-	}
+	/* Pages inserted on fault, under the mmap lock read only. */
+	vgpu_vm_flags_set(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP |
+			  VM_DONTCOPY);
 	vma->vm_private_data = w;
 	vma->vm_ops = &vgpu_ue_vm_ops;
 	return 0;
@@ -394,9 +529,39 @@ static ssize_t generation_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(generation);
 
+/*
+ * shadow_bytes: shadow pages of granted objects now; shadow_in_bytes,
+ * shadow_out_bytes: bytes copied into and out of shadows so far.
+ */
+static ssize_t shadow_bytes_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&vgpu_ue_shadow_bytes));
+}
+static DEVICE_ATTR_RO(shadow_bytes);
+
+static ssize_t shadow_in_bytes_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&vgpu_ue_shadow_in_bytes));
+}
+static DEVICE_ATTR_RO(shadow_in_bytes);
+
+static ssize_t shadow_out_bytes_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&vgpu_ue_shadow_out_bytes));
+}
+static DEVICE_ATTR_RO(shadow_out_bytes);
+
 static struct attribute *vgpu_ue_attrs[] = {
 	&dev_attr_backend.attr,
 	&dev_attr_generation.attr,
+	&dev_attr_shadow_bytes.attr,
+	&dev_attr_shadow_in_bytes.attr,
+	&dev_attr_shadow_out_bytes.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(vgpu_ue);

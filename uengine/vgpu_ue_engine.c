@@ -11,12 +11,11 @@
  * run with a fault of kind DRM_VGPU_FAULT_ENGINE_LOST, so the context's
  * owner sees a clear error and vgpu-back recovers as from any fault.
  */
-#include <linux/highmem.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
+#include <linux/timekeeping.h>
 #include <linux/xarray.h>
 
 #include "../backend/vgpu_engine.h"
@@ -29,7 +28,7 @@ MODULE_PARM_DESC(mem_mb, "Device memory vgpu-back may promise to clients, MiB; a
 
 unsigned int vgpu_ue_watchdog_ms = 2000;
 module_param_named(watchdog_ms, vgpu_ue_watchdog_ms, uint, 0644);
-MODULE_PARM_DESC(watchdog_ms, "Engine time after which a command is ended as hung, ms (default 2000)");
+MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is ended as hung (copies and fills never are), ms (default 2000)");
 
 unsigned int vgpu_ue_op_timeout_ms = 5000;
 module_param_named(op_timeout_ms, vgpu_ue_op_timeout_ms, uint, 0644);
@@ -41,10 +40,12 @@ static struct vgpu_engine vgpu_ue_engine;
 static DEFINE_XARRAY_ALLOC1(vgpu_ue_windows);
 static atomic64_t vgpu_ue_next_id = ATOMIC64_INIT(0);
 
+/* Its windows and tables are serialised by the core (per context). */
 struct vgpu_engine_ctx {
 	u64 id;
 	u64 gen;
-	struct list_head windows;	/* serialised by the core (per context) */
+	struct list_head windows;
+	struct vgpu_ue_tables tables;
 };
 
 struct vgpu_engine_mem {
@@ -75,24 +76,6 @@ static int vgpu_ue_simple(u64 gen, u32 op, u64 ctx, u64 obj, u64 va, u64 size)
 	return vgpu_ue_call(gen, &req, NULL, vgpu_ue_timeout(0), &resp);
 }
 
-static void vgpu_ue_window_free(struct kref *ref)
-{
-	struct vgpu_ue_window *w = container_of(ref, struct vgpu_ue_window, ref);
-	u64 i;
-
-	for (i = 0; i < w->npages; i++)
-		if (w->pages[i])
-			put_page(w->pages[i]);
-	kvfree(w->pages);
-	kvfree(w->src);
-	kfree(w);
-}
-
-void vgpu_ue_window_put(struct vgpu_ue_window *w)
-{
-	kref_put(&w->ref, vgpu_ue_window_free);
-}
-
 struct vgpu_ue_window *vgpu_ue_window_get(u64 id)
 {
 	struct vgpu_ue_window *w;
@@ -105,88 +88,16 @@ struct vgpu_ue_window *vgpu_ue_window_get(u64 id)
 	return w;
 }
 
-/* Leaves the table: no new process mapping; existing ones keep it. */
+/*
+ * Leaves the table and the context: no new process mapping, no more
+ * synchronisation; the process's mappings keep its pages until unmapped.
+ */
 static void vgpu_ue_window_drop(struct vgpu_ue_window *w)
 {
 	xa_erase(&vgpu_ue_windows, w->id);
 	list_del(&w->node);
+	vgpu_ue_window_unlink(w);
 	vgpu_ue_window_put(w);
-}
-
-static struct page *vgpu_ue_backing_page(const struct vgpu_backing *b, u64 i)
-{
-	if (b->pages)
-		return i < b->npages ? b->pages[i] : NULL;
-	if (is_vmalloc_addr(b->vaddr))
-		return vmalloc_to_page((u8 *)b->vaddr + (i << PAGE_SHIFT));
-	return virt_to_page((u8 *)b->vaddr + (i << PAGE_SHIFT));
-}
-
-/*
- * A window on @npages pages of @b from page @first.  A guest's granted
- * pages (no kernel mapping of the whole object) cannot be mapped into a
- * process as ordinary pages: the window then gets shadow pages.
- */
-static struct vgpu_ue_window *vgpu_ue_window_new(const struct vgpu_backing *b,
-						 u64 first, u64 npages, u64 va)
-{
-	struct vgpu_ue_window *w = kzalloc(sizeof(*w), GFP_KERNEL);
-	bool shadow = !b->vaddr;
-	u64 i;
-
-	if (!w)
-		return NULL;
-	kref_init(&w->ref);
-	w->va = va;
-	w->npages = npages;
-	w->left = npages;
-	w->pages = kvcalloc(npages, sizeof(*w->pages), GFP_KERNEL);
-	if (shadow)
-		w->src = kvcalloc(npages, sizeof(*w->src), GFP_KERNEL);
-	if (!w->pages || (shadow && !w->src))
-		goto err;
-	for (i = 0; i < npages; i++) {
-		struct page *p = vgpu_ue_backing_page(b, first + i);
-
-		if (!p)
-			goto err;
-		if (shadow) {
-			w->src[i] = p;
-			p = alloc_page(GFP_KERNEL | __GFP_ZERO);
-			if (!p)
-				goto err;
-		} else {
-			get_page(p);
-		}
-		w->pages[i] = p;
-	}
-	return w;
-err:
-	vgpu_ue_window_put(w);
-	return NULL;
-}
-
-/* Shadows in (@in) before a RUN, out after it. */
-static void vgpu_ue_sync_windows(struct vgpu_engine_ctx *c, bool in)
-{
-	struct vgpu_ue_window *w;
-	u64 i;
-
-	list_for_each_entry(w, &c->windows, node) {
-		if (!w->src)
-			continue;
-		for (i = 0; i < w->npages; i++) {
-			void *shadow = kmap_local_page(w->pages[i]);
-
-			if (in)
-				memcpy(shadow, page_address(w->src[i]), PAGE_SIZE);
-			else
-				memcpy(page_address(w->src[i]), shadow, PAGE_SIZE);
-			kunmap_local(shadow);
-			if (!(i % 64))
-				cond_resched();
-		}
-	}
 }
 
 static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
@@ -197,6 +108,7 @@ static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 	if (!c)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&c->windows);
+	vgpu_ue_tables_init(&c->tables);
 	c->id = atomic64_inc_return(&vgpu_ue_next_id);
 	c->gen = vgpu_ue_generation();
 	ret = vgpu_ue_simple(c->gen, VGPU_UE_OP_CTX_CREATE, c->id, 0, 0, 0);
@@ -218,6 +130,7 @@ static void ue_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 	vgpu_ue_simple(c->gen, VGPU_UE_OP_CTX_DESTROY, c->id, 0, 0, 0);
 	list_for_each_entry_safe(w, tmp, &c->windows, node)
 		vgpu_ue_window_drop(w);
+	vgpu_ue_tables_fini(&c->tables);
 	kfree(c);
 }
 
@@ -257,13 +170,15 @@ static int ue_map_host(struct vgpu_engine_ctx *c, u64 va,
 
 	if ((offset | size) & ~PAGE_MASK)
 		return -EINVAL;
-	w = vgpu_ue_window_new(b, offset >> PAGE_SHIFT, size >> PAGE_SHIFT, va);
-	if (!w)
-		return -ENOMEM;
+	w = vgpu_ue_window_new(b, c->gen, offset >> PAGE_SHIFT,
+			       size >> PAGE_SHIFT, va, req->perms);
+	if (IS_ERR(w))
+		return PTR_ERR(w);
 	/* Its mmap offset, id << VGPU_UE_WINDOW_SHIFT, must fit a signed off_t. */
 	ret = xa_alloc(&vgpu_ue_windows, &id, w,
 		       XA_LIMIT(1, BIT_ULL(63 - VGPU_UE_WINDOW_SHIFT) - 1), GFP_KERNEL);
 	if (ret) {
+		vgpu_ue_window_unlink(w);
 		vgpu_ue_window_put(w);
 		return ret;
 	}
@@ -287,15 +202,26 @@ static int ue_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 		.perms = perms,
 	};
 	struct vgpu_ue_resp resp;
+	int ret;
 
-	if (!b->dev_mem)
-		return ue_map_host(c, va, b, offset, size, &req);
-	if (b->dev_mem->gen != c->gen)
+	if (b->dev_mem && b->dev_mem->gen != c->gen)
 		return -ENODEV;	/* memory of a process that has gone */
-	req.kind = VGPU_UE_MAP_DEVICE;
-	req.obj = b->dev_mem->id;
-	req.offset = offset;
-	return vgpu_ue_call(c->gen, &req, NULL, vgpu_ue_timeout(0), &resp);
+	/* The process's tables for the range, charged by the core. */
+	ret = vgpu_ue_tables_map(&c->tables, va, size);
+	if (ret)
+		return ret;
+	if (!b->dev_mem) {
+		ret = ue_map_host(c, va, b, offset, size, &req);
+	} else {
+		req.kind = VGPU_UE_MAP_DEVICE;
+		req.obj = b->dev_mem->id;
+		req.offset = offset;
+		ret = vgpu_ue_call(c->gen, &req, NULL, vgpu_ue_timeout(0),
+				   &resp);
+	}
+	if (ret)
+		vgpu_ue_tables_unmap(&c->tables, va, size);
+	return ret;
 }
 
 static void ue_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
@@ -304,17 +230,17 @@ static void ue_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 	struct vgpu_ue_window *w, *tmp;
 
 	vgpu_ue_simple(c->gen, VGPU_UE_OP_UNMAP, c->id, 0, va, size);
+	vgpu_ue_tables_unmap(&c->tables, va, size);
 	/* A window goes when the last of its pages is unmapped. */
-	list_for_each_entry_safe(w, tmp, &c->windows, node) {
-		u64 end = w->va + (w->npages << PAGE_SHIFT);
-		u64 lo = max(va, w->va), hi = min(va + size, end);
-
-		if (lo >= hi)
-			continue;
-		w->left -= min(w->left, (hi - lo) >> PAGE_SHIFT);
-		if (!w->left)
+	list_for_each_entry_safe(w, tmp, &c->windows, node)
+		if (vgpu_ue_window_unmap(w, va, size))
 			vgpu_ue_window_drop(w);
-	}
+}
+
+/* The core charges the process's tables of @c to its client. */
+static u64 ue_ctx_table_bytes(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
+{
+	return c->tables.bytes;
 }
 
 static void ue_job_release(struct vgpu_engine *e, struct vgpu_engine_job *job)
@@ -338,18 +264,28 @@ static enum vgpu_job_status ue_lost(struct vgpu_engine *e,
 	return VGPU_JOB_FAULTED;
 }
 
-/* Checks and applies the process's answer to a RUN. */
+/*
+ * Checks and applies the process's answer to a RUN that took @wall_ns:
+ * only a possible answer copies out what the engine wrote.  An
+ * impossible one ends the session: the process cannot be trusted.
+ */
 static enum vgpu_job_status ue_run_result(struct vgpu_engine *e,
+					  struct vgpu_engine_ctx *c,
 					  struct vgpu_engine_job *job,
-					  const struct vgpu_ue_resp *r)
+					  const struct vgpu_ue_resp *r,
+					  u64 wall_ns)
 {
-	if (r->next_cmd > job->num_cmds || r->next_cmd < job->next_cmd ||
-	    r->status > VGPU_UE_RUN_TIMEDOUT ||
-	    (r->status == VGPU_UE_RUN_DONE && r->next_cmd != job->num_cmds)) {
-		pr_warn_ratelimited("vgpu-uengine: malformed RUN answer (status %u, next %llu of %u)\n",
-				    r->status, r->next_cmd, job->num_cmds);
+	const char *why = vgpu_ue_check_run(job, r, wall_ns);
+
+	if (why) {
+		pr_warn_ratelimited("vgpu-uengine: impossible RUN answer: %s (status %u, next %llu of %u from %u, done %llu, busy %llu ns in %llu ns, command %llu ns, fault kind %u); ending the session\n",
+				    why, r->status, r->next_cmd, job->num_cmds,
+				    job->next_cmd, r->cmd_done, r->busy_ns,
+				    wall_ns, r->cmd_busy_ns, r->fault_kind);
+		vgpu_ue_chan_kill(c->gen, "impossible RUN answer");
 		return ue_lost(e, job);
 	}
+	vgpu_ue_sync_out(&c->windows);
 	job->next_cmd = r->next_cmd;
 	job->cmd_done = r->cmd_done;
 	job->cmd_busy_ns = r->cmd_busy_ns;
@@ -374,7 +310,9 @@ static enum vgpu_job_status ue_run_result(struct vgpu_engine *e,
 /*
  * Runs the job in the process for @budget_ns.  The first RUN of a job
  * carries its commands; the process keeps them until JOB_RELEASE.  The
- * wait is bounded by the budget, the watchdog and op_timeout_ms.
+ * wait is bounded by the budget, the watchdog and op_timeout_ms; the
+ * shadows' copies around it by the distinct pages the context maps
+ * (vgpu_ue_shadow.c).
  */
 static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 				   struct vgpu_engine_ctx *c,
@@ -389,6 +327,7 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 	};
 	struct vgpu_ue_resp resp;
 	const void *payload = NULL;
+	u64 wall;
 	int ret;
 
 	if (!uj) {
@@ -409,14 +348,16 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 		req.payload_len = (job->num_cmds - job->next_cmd) *
 				  sizeof(struct drm_vgpu_cmd);
 	}
-	vgpu_ue_sync_windows(c, true);
+	vgpu_ue_sync_in(&c->windows);
+	wall = ktime_get_ns();
 	ret = vgpu_ue_call(c->gen, &req, payload,
 			   vgpu_ue_timeout(req.va + watchdog), &resp);
-	vgpu_ue_sync_windows(c, false);
+	wall = ktime_get_ns() - wall;
+	/* No answer (in time): nothing the process wrote is copied out. */
 	if (ret)
 		return ue_lost(e, job);
 	uj->sent = true;
-	return ue_run_result(e, job, &resp);
+	return ue_run_result(e, c, job, &resp, wall);
 }
 
 static const struct vgpu_engine_ops vgpu_ue_ops = {
@@ -428,6 +369,7 @@ static const struct vgpu_engine_ops vgpu_ue_ops = {
 	.unmap = ue_unmap,
 	.run = ue_run,
 	.job_release = ue_job_release,
+	.ctx_table_bytes = ue_ctx_table_bytes,
 };
 
 int vgpu_ue_engine_init(void)
@@ -445,6 +387,8 @@ int vgpu_ue_engine_init(void)
 				  DRM_VGPU_FEATURE_PREEMPTION |
 				  DRM_VGPU_FEATURE_ATOMICS;
 	vgpu_ue_engine.flags = VGPU_ENGINE_PREEMPTIBLE;
+	/* The core counts commands left unfinished at close against it. */
+	vgpu_ue_engine.watchdog_ms = &vgpu_ue_watchdog_ms;
 	return vgpu_engine_register(&vgpu_ue_engine);
 }
 

@@ -66,6 +66,7 @@ typedef u16 domid_t;
 #define max(a, b) ((a) > (b) ? (a) : (b))
 #define min_t(t, a, b) min((t)(a), (t)(b))
 #define div_u64(a, b) ((u64)(a) / (u32)(b))
+#define div64_u64(a, b) ((u64)(a) / (u64)(b))
 #define max_t(t, a, b) max((t)(a), (t)(b))
 #define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
 #define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
@@ -77,12 +78,19 @@ typedef u16 domid_t;
 #define PAGE_MASK (~(PAGE_SIZE - 1))
 #define PAGE_ALIGN(x) (((x) + PAGE_SIZE - 1) & PAGE_MASK)
 #define NSEC_PER_MSEC 1000000ULL
+#define NSEC_PER_SEC 1000000000ULL
+#define MSEC_PER_SEC 1000UL
 #define HZ 100
 
 void ukernel_warn(const char *file, int line);
 
 /* Memory: plain malloc, so AddressSanitizer sees every object. */
 #define GFP_KERNEL 0
+#define GFP_KERNEL_ACCOUNT 0
+#define __GFP_NORETRY 0
+#define __GFP_NOWARN 0
+#define __GFP_ZERO 0
+#define __GFP_RETRY_MAYFAIL 0
 #define kmalloc(n, gfp) malloc(n)
 #define kzalloc(n, gfp) calloc(1, (n))
 #define kcalloc(n, s, gfp) calloc((n), (s))
@@ -94,6 +102,7 @@ void ukernel_warn(const char *file, int line);
 #define kvfree(p) free((void *)(p))
 void *ukernel_vzalloc(size_t n);	/* whole pages, as vmalloc's */
 #define vzalloc(n) ukernel_vzalloc(n)
+#define __vmalloc(n, gfp) ukernel_vzalloc(n)
 #define vfree(p) free(p)
 /* A page is its own memory here (aligned_alloc'ed by the user). */
 struct page;
@@ -222,6 +231,8 @@ static inline void mutex_unlock(struct mutex *m)
 	if (--m->held)
 		abort();
 }
+/* The shim's locks know whether they are held: check it. */
+#define lockdep_assert_held(m) do { if (!(m)->held) abort(); } while (0)
 #define spin_lock_init(l) mutex_init(l)
 #define spin_lock(l) mutex_lock(l)
 #define spin_unlock(l) mutex_unlock(l)
@@ -235,6 +246,9 @@ struct task_struct {
 typedef struct { int unused; } wait_queue_head_t;
 #define init_waitqueue_head(w) ((void)(w))
 #define wake_up(w) ((void)(w))
+#define wake_up_all(w) ((void)(w))
+/* One thread: a condition waited for must already hold. */
+#define wait_event(w, cond) do { (void)(w); if (!(cond)) abort(); } while (0)
 #define cond_resched() do { } while (0)
 #define kthread_should_stop() true
 #define wait_event_interruptible(w, cond) ({ (void)(cond); 0; })

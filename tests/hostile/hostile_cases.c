@@ -491,8 +491,12 @@ void hostile_cycles(struct hostile *h)
 	char d[64];
 
 	pr_info("HOSTILE marker cycles-start\n");
-	for (n = 0; n < HOSTILE_CYCLES && !ret; n++)
+	for (n = 0; n < HOSTILE_CYCLES && !ret; n++) {
+		/* A line now and then: dom0 takes a silent guest for stuck. */
+		if (n && n % 25 == 0)
+			pr_info("HOSTILE progress: %u cycles\n", n);
 		ret = hostile_cycle(h, n);
+	}
 	ret = ret ?: hostile_close(h) == XenbusStateInitWait ? 0 : -EIO;
 	pr_info("HOSTILE marker cycles-done\n");
 	snprintf(d, sizeof(d), "%u cycles in %lld ms, last %d", n,

@@ -3,19 +3,43 @@
 # Scenario "hostile", the guest's half: the test-only hostile frontend.
 # Its "HOSTILE" kernel lines are copied to the console as they come, so
 # that dom0 can act on its markers while it runs; each ends with the
-# guest's uptime, for the scenario's timeline.
+# guest's uptime, for the scenario's timeline.  Lines are told apart by
+# their kernel time stamps, not counted: the kernel's log buffer wraps.
+# Without a new line for STALL_S seconds, the stack of every task goes to
+# the console ("GUEST DUMP"), once: dom0 (hostile.sh) fails the run a
+# little later.
+STALL_S=240
 insmod /opt/gpuvm/vgpu-hostile.ko || { echo "GUEST hostile: FAIL insmod"; exit 1; }
-seen=0
-i=0
-while [ $i -lt 9000 ]; do	# 30 minutes at most
-	n=$(dmesg | grep -c "HOSTILE")
-	if [ "$n" -gt "$seen" ]; then
-		dmesg | grep "HOSTILE" |
-			sed "1,${seen}d; s/^\[ *\([0-9.]*\)\] \(.*\)/GUEST \2 [\1]/"
-		seen=$n
+now() { cut -d. -f1 /proc/uptime; }
+
+guest_dump() {
+	echo "GUEST DUMP: $1"
+	dmesg | tail -n 60 | sed 's/^/GUEST DUMP dmesg| /'
+	for p in /proc/[0-9]*; do
+		echo "${p#/proc/} $(cat $p/comm 2>/dev/null) $(awk '{ print $3 }' $p/stat 2>/dev/null)"
+		cat $p/stack 2>/dev/null
+	done | sed 's/^/GUEST DUMP task| /'
+	dmesg -c >/dev/null
+	echo t > /proc/sysrq-trigger
+	sleep 1
+	dmesg | sed 's/^/GUEST DUMP sysrq| /'
+}
+
+last=0		# time stamp of the last line copied
+t_last=$(now)
+dumped=
+while [ "$(now)" -lt 1800 ]; do	# 30 minutes at most
+	new=$(dmesg | awk -v t="$last" '/HOSTILE/ {
+		s = $0; sub(/^\[ */, "", s); if (s + 0 > t + 0) print }')
+	if [ -n "$new" ]; then
+		echo "$new" | sed 's/^\[ *\([0-9.]*\)\] \(.*\)/GUEST \2 [\1]/'
+		last=$(echo "$new" | tail -n1 | sed 's/^\[ *\([0-9.]*\)\].*/\1/')
+		t_last=$(now)
+		echo "$new" | grep -q "HOSTILE summary" && break
+	elif [ -z "$dumped" ] && [ $(( $(now) - t_last )) -ge $STALL_S ]; then
+		dumped=1
+		guest_dump "no HOSTILE line for $STALL_S s"
 	fi
-	dmesg | grep -q "HOSTILE summary" && break
 	sleep 0.2
-	i=$((i + 1))
 done
 sleep 600	# dom0 destroys this guest

@@ -61,8 +61,9 @@ phase1_start() {
 }
 
 # samples_and_isolation: the four samples with their ring costs, the
-# fault and the watchdog tests; prints nothing else, returns non-zero
-# and sets $r to the first failure.
+# fault and the watchdog tests, and the handle races of processes
+# (vgpu-race, tests/hostile/vgpu_race.c); returns non-zero and sets $r
+# to the first failure.
 samples_and_isolation() {
 	r=PASS
 	for s in "vecadd 20000" "saxpy 20000" "matmul 32" "reduction 20000"; do
@@ -70,5 +71,6 @@ samples_and_isolation() {
 	done
 	vgpu-selftest fault || r="FAIL fault isolation"
 	vgpu-selftest watchdog 1000 || r="FAIL watchdog"
+	vgpu-race || r="FAIL handle reuse across processes"
 	[ "$r" = PASS ]
 }

@@ -38,6 +38,10 @@ honest=$!
 
 guest_t0=$(now_ms)
 start_guest hostile || fail "xl create"
+# No case and no phase runs 300 s without a line (the 500 cycles print
+# one every 25): a guest silent that long is stuck.  Its tasks' stacks
+# and dom0's are dumped and the scenario fails then, not at its deadline.
+watch_guest "^GUEST HOSTILE" ${STALL_S:-300}
 vgpuctl attach guest --mode naive || fail "vgpuctl attach"
 domid=$($XL domid guest)
 xen_col() {	# xen_col COLUMN DEVID: a column of the guest's debugfs line
@@ -60,7 +64,7 @@ probe_ms=$(( $(now_ms) - t0 ))
 echo "  xenwatch during the teardown: device 1 probed in $probe_ms ms (bound $PROBE_MAX_MS)"
 
 # Phase D: 500 connection cycles must leave the slab where it was.
-wait_guest "GUEST HOSTILE marker cycles-start" 900 >/dev/null || { show_guest_log; fail "no cycles"; }
+r=$(wait_guest "GUEST HOSTILE marker cycles-start" 900) || { show_guest_log; fail "no cycles: $r"; }
 slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
 # What xenstored holds for the guest, every 30 s of the cycles (a guest
 # past a xenstored quota is stalled: its XenStore requests wait).
@@ -70,7 +74,7 @@ xs_usage() {
 }
 ( while sleep 30; do echo "  guest's use of xenstored: $(xs_usage)"; done ) &
 xsmon=$!
-wait_guest "GUEST HOSTILE marker cycles-done" 900 >/dev/null || { show_guest_log; fail "cycles unfinished"; }
+r=$(wait_guest "GUEST HOSTILE marker cycles-done" 900) || { show_guest_log; fail "cycles unfinished: $r"; }
 sleep 1
 slab1=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
 kill $xsmon
@@ -80,6 +84,7 @@ cyc_unmaps=$(xen_col grant_unmaps 0)
 echo "  after 500 cycles: slab $slab0 -> $slab1 kB, objects $cyc_objects, grant maps $cyc_maps unmaps $cyc_unmaps"
 
 r=$(wait_guest "GUEST HOSTILE summary" 1800) || { show_guest_log; fail "$r"; }
+kill $watcher
 grep -a "^GUEST HOSTILE" $GUEST_LOG | tr -d '\r' | sed 's/^GUEST /  /'
 echo "  backend's view of the guest's devices:"
 sed 's/^/    /' /sys/kernel/debug/vgpu/xen

@@ -39,8 +39,13 @@ start_guest() { start_named_guest guest "$1"; }
 
 GUEST_LOG=/var/log/xen/console/guest-guest.log
 
+# Written by watch_guest when the guest stopped making progress: every
+# wait_guest fails at once with its content.
+STALLED=/tmp/e2e-guest-stalled
+
 # wait_guest PATTERN SECONDS: waits for a line of the guest's console
-# starting with PATTERN; prints it.  Fails on timeout.
+# starting with PATTERN; prints it.  Fails on timeout, and as soon as
+# watch_guest found the guest stalled.
 wait_guest() {
 	i=0
 	while [ $i -lt $(($2 * 5)) ]; do
@@ -48,6 +53,10 @@ wait_guest() {
 		if [ -n "$line" ]; then
 			echo "$line"
 			return 0
+		fi
+		if [ -s $STALLED ]; then
+			echo "(waiting for '$1': $(cat $STALLED))"
+			return 1
 		fi
 		# The guest's kernel reported a stuck task (domu-init): no
 		# point waiting on.
@@ -61,6 +70,68 @@ wait_guest() {
 	done
 	echo "(no '$1' from the guest in $2 s)"
 	return 1
+}
+
+uptime_s() { cut -d. -f1 /proc/uptime; }
+
+# dump_tasks WHY: the stack of every task (sysrq t, not only the blocked
+# ones) of the guest and of dom0, with the vGPU state, to the console.
+# The guest's kernel gets the request through XenStore's control/sysrq
+# (domu-init enables it) and, at console log level 8, writes to its
+# console; unless its own watcher (guest-hostile.sh) dumped already.
+dump_tasks() {
+	local n0 n1 i=0
+	echo "E2E-DUMP: $1"
+	if ! grep -aq "^GUEST DUMP" $GUEST_LOG 2>/dev/null; then
+		timeout 10 $XL sysrq guest 8
+		timeout 10 $XL sysrq guest t
+		n0=-1
+		n1=$(wc -c < $GUEST_LOG)
+		while [ "$n0" != "$n1" ] && [ $i -lt 30 ]; do	# until it is written
+			sleep 3
+			n0=$n1
+			n1=$(wc -c < $GUEST_LOG)
+			i=$((i + 1))
+		done
+		timeout 10 $XL sysrq guest 4
+	fi
+	show_guest_log
+	echo "  --- dom0: last messages, then every task (sysrq t) ---"
+	dmesg | tail -n 150 | sed 's/^/  dom0 dmesg| /'
+	dmesg -c >/dev/null
+	echo t > /proc/sysrq-trigger
+	sleep 2
+	dmesg | sed 's/^/  dom0 task| /'
+	for f in xen stats; do	# last: their locks may be held
+		timeout 5 cat /sys/kernel/debug/vgpu/$f 2>/dev/null | sed "s/^/  $f| /"
+	done
+	echo "  ---"
+}
+
+# watch_guest PATTERN SECONDS: in the background, watches the guest's
+# console for new lines matching PATTERN; after SECONDS without one, dumps
+# every task (dump_tasks) and makes wait_guest fail at once, so that a
+# stalled guest fails the scenario quickly, with its stacks.  Sets
+# $watcher (kill it when the guest is done).
+watch_guest() {
+	rm -f $STALLED
+	( n0=-1
+	  t0=$(uptime_s)
+	  while sleep 5; do
+		n=$(grep -ac "$1" $GUEST_LOG 2>/dev/null)
+		if [ "$n" != "$n0" ]; then
+			n0=$n
+			t0=$(uptime_s)
+			continue
+		fi
+		[ $(( $(uptime_s) - t0 )) -ge "$2" ] || continue
+		last=$(grep -a "$1" $GUEST_LOG 2>/dev/null | tail -n1 | tr -d '\r')
+		why="no new line from the guest in $2 s; the last: ${last:-none}"
+		dump_tasks "$why"
+		echo "$why" > $STALLED
+		break
+	  done ) &
+	watcher=$!
 }
 
 show_guest_log() {

@@ -60,6 +60,10 @@ vgpuctl attach guest || fail "vgpuctl attach"
 guest_pass "GUEST uengine: " 900
 $XL destroy guest 2>/dev/null	# it may have powered off already
 wait_released 20 "destroying the guest" objects contexts mappings device_bytes host_bytes grants_mapped
+# The guest's granted objects had shadows (one per object); none is left.
+echo "  shadows: $(cat $UE/shadow_in_bytes) bytes copied in, $(cat $UE/shadow_out_bytes) out"
+[ "$(cat $UE/shadow_in_bytes)" -gt 0 ] || fail "the guest's work used no shadow"
+[ "$(cat $UE/shadow_bytes)" = 0 ] || fail "shadow pages left after the guest: $(cat $UE/shadow_bytes) bytes"
 
 # Kill vgpu-engined under load: the work in flight fails with a clear
 # error, vgpu-back stays up, a new vgpu-engined registers and serves.

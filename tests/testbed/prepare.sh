@@ -43,6 +43,16 @@ fi
 # (GPUVM_MODULES=dkms, as make check does) the ones DKMS built from the
 # installed gpuvm-dkms package.  And the userspace.
 KVER=$ABI-amd64
+# Everything is built from a copy ($TB/src) of the tree, or of the tree
+# named by GPUVM_SRC (a snapshot: others may edit this one meanwhile);
+# never in the tree itself.  tar keeps the files' times, so an unchanged
+# file is not rebuilt; build products are not copied.
+SRC=$TB/src
+mkdir -p "$SRC"
+tar -C "${GPUVM_SRC:-$TOP}" -cf - --exclude=./build --exclude=./.git --exclude='*.o' \
+	--exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' --exclude='.*.cmd' \
+	--exclude=Module.symvers --exclude=modules.order --exclude='*.d' . |
+	tar -C "$SRC" -xf -
 KM=$TB/kimage/lib/modules/$KVER
 rm -rf "$TB/kimage/lib/modules/$ABI" "$KM/extra" "$KM/updates"
 if [ "${GPUVM_MODULES:-tree}" = dkms ]; then
@@ -60,12 +70,12 @@ if [ "${GPUVM_MODULES:-tree}" = dkms ]; then
 	done
 	log "modules: DKMS's build of $(dkms status -k "$KVER" gpuvm 2>/dev/null | cut -d, -f1)"
 else
-	make -C "$TOP" modules KDIR="/usr/src/linux-headers-$ABI-amd64" >/dev/null
+	make -C "$SRC" modules KDIR="/usr/src/linux-headers-$ABI-amd64" >/dev/null
 	mkdir -p "$KM/extra"
-	cp "$TOP"/vgpu-back.ko "$TOP"/vgpu-sim.ko "$TOP"/vgpu-uengine.ko "$TOP"/vgpu-front.ko "$KM/extra/"
+	cp "$SRC"/vgpu-back.ko "$SRC"/vgpu-sim.ko "$SRC"/vgpu-uengine.ko "$SRC"/vgpu-front.ko "$KM/extra/"
 fi
 depmod -b "$TB/kimage" "$KVER"
-make -C "$TOP" userspace >/dev/null
+make -C "$SRC" userspace >/dev/null
 U=$BUILD/user
 
 # Copies a program and the libraries it loads into root $1 at path $3.
@@ -111,7 +121,7 @@ stage_root() {
 	cp "$U"/kernels/*.vgpu "$root/opt/gpuvm/bin/kernels/"
 	mkdir -p "$root/lib/x86_64-linux-gnu"
 	cp -L "$(gcc -print-file-name=libgcc_s.so.1)" "$root/lib/x86_64-linux-gnu/"
-	cp "$TOP"/tests/scenarios/*.sh "$root/opt/gpuvm/"
+	cp "$SRC"/tests/scenarios/*.sh "$root/opt/gpuvm/"
 	chmod +x "$root"/opt/gpuvm/*.sh
 	echo "$ABI" > "$root/etc/kernel-abi"
 }
@@ -121,11 +131,14 @@ pack() {
 }
 
 # The guest: vgpu-front and the programs, and the test-only hostile
-# frontend (tests/hostile, never installed).
-make -C "/usr/src/linux-headers-$ABI-amd64" M="$TOP/tests/hostile" modules >/dev/null
+# frontend and handle-race program (tests/hostile, never installed).
+make -C "/usr/src/linux-headers-$ABI-amd64" M="$SRC/tests/hostile" modules >/dev/null
+gcc -O2 -Wall -Wextra -Werror -pthread -I"$SRC/include/uapi/drm" $(pkg-config --cflags libdrm) \
+	"$SRC/tests/hostile/vgpu_race.c" -o "$TB/vgpu-race"
 stage_root "$TB/domu-root" vgpu-front
-cp "$TOP/tests/hostile/vgpu-hostile.ko" "$TB/domu-root/opt/gpuvm/"
-cp "$TOP/tests/testbed/domu-init" "$TB/domu-root/init"
+cp "$SRC/tests/hostile/vgpu-hostile.ko" "$TB/domu-root/opt/gpuvm/"
+copy_bin "$TB/domu-root" "$TB/vgpu-race" opt/gpuvm/bin/vgpu-race
+cp "$SRC/tests/testbed/domu-init" "$TB/domu-root/init"
 chmod +x "$TB/domu-root/init"
 pack "$TB/domu-root" "$TB/domu-initrd.gz"
 
@@ -147,7 +160,7 @@ mkdir -p "$ROOT"/etc/xen "$ROOT"/var/lib/xen "$ROOT"/var/log/xen/console \
 : > "$ROOT/etc/xen/xl.conf"
 cp "$TB/kimage/boot/vmlinuz-$ABI-amd64" "$ROOT/boot/vmlinuz"
 cp "$TB/domu-initrd.gz" "$ROOT/boot/domu-initrd.gz"
-cp "$TOP/tests/testbed/dom0-init" "$ROOT/init"
+cp "$SRC/tests/testbed/dom0-init" "$ROOT/init"
 chmod +x "$ROOT/init"
 pack "$ROOT" "$TB/dom0-initrd.gz"
 cp "$TB/kimage/boot/vmlinuz-$ABI-amd64" "$TB/vmlinuz"

@@ -34,6 +34,11 @@ struct Client {
     vgpu_fair level{};  // its contexts' level
     std::vector<Ctx> ctxs;
     bool busy = true;  // has work
+    uint64_t overrun = 1;       // its slices take this many times their work
+    unsigned stall_every = 0;   // every n-th slice of it the thread waits...
+    uint64_t stall_ns = 0;      // ...this long for a CPU (dom0 preemption)
+    unsigned slices = 0;
+    uint64_t work_ns = 0;       // engine time its jobs used, stalls excluded
     std::vector<uint64_t> window_busy;
 };
 
@@ -92,11 +97,18 @@ struct Sim {
         if (!best_ctx->left) best_ctx->left = best_ctx->job_ns;
         uint64_t run = preemptible ? std::min(slice, best_ctx->left) : best_ctx->left;
         best_ctx->left -= run;
+        run *= best->overrun;  // e.g. the bridge's shadow syncs
         if (jitter) run += rng() % jitter;
+        best->work_ns += run;
+        uint64_t waited = 0;
+        if (best->stall_every && ++best->slices % best->stall_every == 0) waited = best->stall_ns;
+        run += waited;
         account(*best, now, run);
         now += run;
-        vgpu_fair_charge(&best->fair, run, now);
-        vgpu_fair_charge(&best_ctx->fair, run, now);
+        // As vgpu_sched.c charges a slice.
+        uint64_t charge = vgpu_fair_slice_charge(run, waited);
+        vgpu_fair_charge(&best->fair, charge, now);
+        vgpu_fair_charge(&best_ctx->fair, charge, now);
     }
 
     // Splits @run at window boundaries into the client's windows.
@@ -256,6 +268,51 @@ TEST(Fair, ThrottledClientKnowsWhenItMayRunAgain) {
     EXPECT_NEAR(static_cast<double>(at - 30 * kMs), 200.0 * kMs, 1.0 * kMs);
     EXPECT_TRUE(vgpu_fair_throttled(&e, at - kMs));
     EXPECT_FALSE(vgpu_fair_throttled(&e, at));
+}
+
+TEST(Fair, AnEngineThatOverrunsTenfoldGetsNoMoreThanItsShare) {
+    // Client 0's slices take 10x their budget (the bridge syncing shadow
+    // windows around every RUN): it is charged all of it, so it gets a
+    // quarter of the engine, not 5x the others as when charging stopped
+    // at twice the budget.
+    Sim s({100, 100, 100, 100});
+    s.clients[0].overrun = 10;
+    s.run_until(20 * kSec);
+    EXPECT_NEAR(s.mean_share(0, 1, 20), 0.25, 0.01);
+    for (size_t w = 1; w < 20; w++) {
+        // Its slices are 100 ms: a window holds 2 or 3 of them.
+        EXPECT_LE(s.share(0, w), 0.25 + 0.1 + 0.01) << "window " << w;
+        for (size_t i = 1; i < 4; i++) EXPECT_GE(s.share(i, w), 0.25 - 0.05) << i << " window " << w;
+    }
+    EXPECT_EQ(s.idle_ns, 0u);
+}
+
+TEST(Fair, OverrunsAreChargedWithWeights) {
+    // Weights 1:2, the heavier client's engine overruns 8x: still 1:2.
+    Sim s({100, 200});
+    s.clients[1].overrun = 8;
+    s.run_until(20 * kSec);
+    EXPECT_NEAR(s.mean_share(0, 1, 20), 1.0 / 3, 0.01);
+    EXPECT_NEAR(s.mean_share(1, 1, 20), 2.0 / 3, 0.01);
+}
+
+TEST(Fair, TimeTheThreadWaitedForACpuIsNotCharged) {
+    // Every 5th slice of client 0 loses 30 ms to dom0 preemption of the
+    // scheduler's thread: not its work, so its engine work stays a half.
+    Sim s({100, 100});
+    s.clients[0].stall_every = 5;
+    s.clients[0].stall_ns = 30 * kMs;
+    s.run_until(20 * kSec);
+    double w0 = static_cast<double>(s.clients[0].work_ns), w1 = static_cast<double>(s.clients[1].work_ns);
+    EXPECT_NEAR(w0 / (w0 + w1), 0.5, 0.005);
+}
+
+TEST(Fair, SliceChargeIsTheMeasuredTimeLessTheThreadsWait) {
+    // A 10 ms slice that took 100 ms: all of it, less the thread's wait.
+    EXPECT_EQ(vgpu_fair_slice_charge(100 * kMs, 0), 100 * kMs);
+    EXPECT_EQ(vgpu_fair_slice_charge(100 * kMs, 30 * kMs), 70 * kMs);
+    EXPECT_EQ(vgpu_fair_slice_charge(5 * kMs, 9 * kMs), 0u);  // never negative
+    EXPECT_EQ(vgpu_fair_slice_charge(3 * kSec, 0), 3 * kSec);  // whole jobs
 }
 
 }  // namespace

@@ -7,11 +7,18 @@
 // one).  Also the device-memory arena both back ends use.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <regex>
 #include <string>
+#include <tuple>
+#include <unistd.h>
 
 #include "arena.hpp"
 #include "ptx.hpp"
@@ -101,6 +108,261 @@ TEST(Ptx, TooLargeIsRefused) {
     std::vector<uint64_t> code(vgpu::engine::kMaxInsns + 10, vgpu_insn(VGPU_OP_NOP, 0, 0, 0, 0));
     auto p = discover(kBase, [&](uint64_t va) -> Fetch { return {code[((va - kBase) / 8) % code.size()], 0}; });
     EXPECT_TRUE(p.too_large);
+    // Global accesses and atomics cost the JIT most: kMaxMemInsns at most.
+    std::vector<uint64_t> mem(vgpu::engine::kMaxMemInsns + 1, vgpu_insn(VGPU_OP_LD_U32, 2, 1, 0, 0));
+    mem.push_back(vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0));
+    EXPECT_TRUE(program(mem).too_large);
+    mem.erase(mem.begin());
+    EXPECT_FALSE(program(mem).too_large);
+}
+
+// A straight program: @k instructions, the first @mem of them atomics
+// (then additions), and exit.
+Program straight(size_t k, size_t mem, uint32_t op = VGPU_OP_ATOM_ADD) {
+    std::vector<uint64_t> code{vgpu_insn(VGPU_OP_LDP, 1, 0, 0, 0)};
+    while (code.size() < k)
+        code.push_back(code.size() <= mem ? vgpu_insn(op, 2, 1, 3, 0) : vgpu_insn(VGPU_OP_ADDI, 4, 4, 0, 1));
+    code.push_back(vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0));
+    return discover(kBase, [&](uint64_t va) -> Fetch {
+        return (va - kBase) / 8 < code.size() ? Fetch{code[(va - kBase) / 8], 0} : Fetch{0, VGPU_FAULT_UNMAPPED};
+    });
+}
+
+size_t count(const std::string& s, const std::string& what) {
+    size_t n = 0;
+    for (size_t i = s.find(what); i != std::string::npos; i = s.find(what, i + 1))
+        n++;
+    return n;
+}
+
+// The control flow of a translated kernel: every cycle passes a point
+// that counts towards the stop check ("add.u32 %bc, %bc"), each followed
+// by a read of the stop word; loops bounded otherwise are named.
+std::string unchecked_cycle(const std::string& ptx) {
+    std::vector<std::string> lines;
+    std::stringstream in(ptx);
+    for (std::string l; std::getline(in, l);)
+        lines.push_back(l);
+    std::map<std::string, size_t> label;
+    std::map<std::string, std::vector<std::string>> tables;
+    std::regex def(R"(^(\$?[A-Za-z0-9_]+):(.*)$)"), tab(R"(\.branchtargets (.*);)");
+    for (size_t i = 0; i < lines.size(); i++) {
+        std::smatch m;
+        if (std::regex_match(lines[i], m, def)) {
+            label[m[1]] = i;
+            std::smatch t;
+            std::string rest = m[2];
+            if (std::regex_search(rest, t, tab)) {
+                std::stringstream ls(t[1].str());
+                for (std::string x; std::getline(ls, x, ',');)
+                    tables[m[1]].push_back(x.substr(x.find_first_not_of(' ')));
+            }
+        }
+    }
+    // Loops that end without a check: zeroing and copying shared memory
+    // (bounded by its size), the fault record's lock (held for a few
+    // instructions), an exited thread's barrier arrivals (end when the
+    // others leave, each checking).
+    const std::set<std::string> bounded{"$ZERO", "$RCOPY", "$SCOPY", "$FLOCK", "$XL"};
+    std::regex bra(R"(bra (\$?[A-Za-z0-9_]+);)"), brx(R"(brx\.idx (%[a-z]+), (\$[A-Z]+);)"),
+        setret(R"(mov\.u32 (%[a-z]+ret), ([0-9]+);)");
+    std::map<std::string, std::string> ret;  // the return register's value before a jump to a shared block
+    std::vector<std::vector<size_t>> succ(lines.size());
+    for (size_t i = 0; i < lines.size(); i++) {
+        const std::string& l = lines[i];
+        std::smatch m;
+        bool uncond = false;
+        if (std::regex_search(l, m, setret))
+            ret[m[1]] = m[2];
+        if (std::regex_search(l, m, bra)) {
+            std::string to = m[1];
+            uncond = l.find('@') == std::string::npos;
+            if (to == "$BAR" || to == "$WALK" || to == "$FADD") {
+                // A shared block: back to where the return register says.
+                std::string reg = to == "$BAR" ? "%bret" : to == "$WALK" ? "%wret" : "%fret";
+                std::string t = to == "$BAR" ? "$BT" : to == "$WALK" ? "$WT" : "$FT";
+                const auto& list = tables[t];
+                size_t k = std::stoul(ret[reg]);
+                if (k < list.size())
+                    succ[i].push_back(label.at(list[k]));
+            } else if (!bounded.count(to) && label.count(to)) {
+                succ[i].push_back(label.at(to));
+            }
+        }
+        if (std::regex_search(l, m, brx))
+            uncond = l.find('@') == std::string::npos;  // returns: modelled at the jump
+        if (l.find("\tret;") != std::string::npos && l.find('@') == std::string::npos)
+            uncond = true;
+        if (!uncond && i + 1 < lines.size())
+            succ[i].push_back(i + 1);
+    }
+    std::vector<int> state(lines.size(), 0);
+    std::string found;
+    std::function<bool(size_t)> dfs = [&](size_t v) {
+        if (lines[v].find("add.u32 %bc, %bc,") != std::string::npos)
+            return false;  // a check point: cycles through it are checked
+        state[v] = 1;
+        for (size_t w : succ[v]) {
+            if (state[w] == 1) {
+                found = lines[w] + " (line " + std::to_string(w) + ") <- " + lines[v];
+                return true;
+            }
+            if (!state[w] && dfs(w))
+                return true;
+        }
+        state[v] = 2;
+        return false;
+    };
+    for (size_t v = 0; v < lines.size(); v++)
+        if (!state[v] && dfs(v))
+            return found;
+    // Each check point reads the stop word once the count is reached.
+    for (size_t i = 0; i < lines.size(); i++)
+        if (lines[i].find("add.u32 %bc, %bc,") != std::string::npos &&
+            (i + 4 >= lines.size() || lines[i + 4].find("[%stop]") == std::string::npos))
+            return "a count without a check at line " + std::to_string(i);
+    return "";
+}
+
+TEST(Ptx, EveryLoopCountsTowardsTheStopCheck) {
+    std::vector<std::string> srcs = {
+        ".kernel k\nloop:\n addi r1, r1, 1\n bra loop\n",
+        ".kernel k\n ldp r1, 0\n li r2, 1.0\n atom.add.f32 r3, [r1], r2\n exit\n",
+        ".kernel k\nloop:\n ldp r1, 0\n atom.add.f32 r3, [r1], r2\n ld.u32 r4, [r1+4]\n bar\n bnz r4, loop\n exit\n",
+        ".kernel k\n.shared 64\n s2r r1, %tid.x\n bz r1, out\n bar\n lds.u32 r2, [r0]\n bar\nout:\n exit\n",
+    };
+    for (const char* s : {"vecadd", "saxpy", "matmul", "reduction", "selftest"}) {
+        std::ifstream f(std::string(GPUVM_KERNEL_SRC_DIR) + "/" + s + ".vas");
+        std::stringstream src;
+        src << f.rdbuf();
+        srcs.push_back(src.str());
+    }
+    for (auto& src : srcs) {
+        auto img = vgpu::assemble(src);
+        for (auto& k : img.kernels) {
+            std::string ptx = translate(program(img.code, kBase + k.offset), 90);
+            EXPECT_EQ(unchecked_cycle(ptx), "") << src;
+        }
+    }
+    EXPECT_EQ(unchecked_cycle(translate(straight(3000, 200), 90)), "");
+}
+
+// Straight code counts at least every kWindowInsns instructions, and an
+// atomic weighs kWeightAtomic: a thread reads the stop word after at most
+// 2 * kStopEvery of weight.
+TEST(Ptx, StraightCodeCountsTowardsTheStopCheck) {
+    using vgpu::engine::kStopEvery;
+    using vgpu::engine::kWeightAtomic;
+    using vgpu::engine::kWindowInsns;
+    std::string alu = translate(straight(3000, 0), 90);
+    EXPECT_GE(count(alu, "add.u32 %bc, %bc,"), 3000 / kWindowInsns - 1);
+    std::string atom = translate(straight(200, 199), 90);
+    EXPECT_GE(count(atom, "add.u32 %bc, %bc,"), 199 * kWeightAtomic / kStopEvery - 1);
+    // A block that starts after the watchdog fired leaves at once.
+    EXPECT_NE(alu.find("ld.volatile.global.u32 %w5, [%ctl+24]"), std::string::npos);
+}
+
+// The PTX of a global access stays small (the page walk is shared), and
+// the largest program the translator takes stays under 1 MiB.
+TEST(Ptx, PtxPerInstructionIsBounded) {
+    Program p = straight(vgpu::engine::kMaxMemInsns, vgpu::engine::kMaxMemInsns - 1, VGPU_OP_LD_U32);
+    std::string ptx = translate(p, 90);
+    EXPECT_LT(ptx.size() / p.insns.size(), 450u);  // 1007 bytes with the walk in line
+    EXPECT_EQ(count(ptx, "ld.global.u64 %t5"), 2u);  // one walk: two table loads (and the leaf's)
+    Program big = straight(vgpu::engine::kMaxInsns - 1, vgpu::engine::kMaxMemInsns, VGPU_OP_ATOM_ADD);
+    EXPECT_FALSE(big.too_large);
+    EXPECT_LT(translate(big, 90).size(), 1u << 20);
+}
+
+// Threads that have exited and threads that have not arrive at one and the
+// same barrier instruction (two made the GPU overwrite a live thread's
+// register with the barrier's count).
+TEST(Ptx, OneBarrierInstruction) {
+    auto p = assembled(".kernel k\n s2r r1, %tid.x\n bz r1, out\n bar\n bar\n bar\nout:\n exit\n");
+    std::string ptx = translate(p, 90);
+    EXPECT_EQ(count(ptx, "barrier.red"), 1u);
+    EXPECT_EQ(count(ptx, "bra $BAR;"), 4u);  // three barriers and the exited threads' loop
+}
+
+// The worst program of a class of @n instructions (and exit), the
+// classes that cost ptxas most per instruction (tools/tests, issue 16):
+// 64-bit divisions, float divisions and min/max, backward branches (with
+// and without barriers), barriers, forward branches, atomics.
+Program worst(const std::string& cls, size_t n) {
+    auto I = [](uint32_t op, int d, int a, int b, int32_t imm) { return vgpu_insn(op, d, a, b, imm); };
+    std::vector<uint64_t> c;
+    if (cls == "atom")
+        c.push_back(I(VGPU_OP_LDP, 31, 0, 0, 0));
+    for (size_t i = 0; c.size() < n; i++) {
+        int d = 1 + i % 30, a = 1 + (i * 7) % 30, b = 1 + (i * 13) % 30;
+        uint64_t addi = I(VGPU_OP_ADDI, d, a, 0, -1);
+        if (cls == "div")
+            c.push_back(I(VGPU_OP_DIV, d, a, b, 0));
+        else if (cls == "fdiv")
+            c.push_back(I(VGPU_OP_FDIV, d, a, b, 0));
+        else if (cls == "fmin")
+            c.push_back(I(VGPU_OP_FMIN, d, a, b, 0));
+        else if (cls == "bars")
+            c.push_back(I(VGPU_OP_BAR, 0, 0, 0, 0));
+        else if (cls == "fwd")
+            c.push_back(i % 2 && i + 80 < n ? I(VGPU_OP_BZ, 0, a, 0, 70) : addi);
+        else if (cls == "back")
+            c.push_back(i % 2 && i > 40 ? I(VGPU_OP_BNZ, 0, d, 0, -37) : addi);
+        else if (cls == "barback")
+            c.push_back(i % 3 == 0 ? I(VGPU_OP_BAR, 0, 0, 0, 0) : i % 3 == 1 && i > 40 ? I(VGPU_OP_BNZ, 0, d, 0, -31) : addi);
+        else if (cls == "atom")  // the self-test's straight line
+            c.push_back(i < 256 ? I(VGPU_OP_ATOM_ADD, 2, 31, 3, 0) : I(VGPU_OP_ADDI, 4, 4, 0, 1));
+        else
+            ADD_FAILURE() << cls;
+    }
+    c.push_back(I(VGPU_OP_EXIT, 0, 0, 0, 0));
+    return discover(kBase, [&](uint64_t va) -> Fetch {
+        return (va - kBase) / 8 < c.size() ? Fetch{c[(va - kBase) / 8], 0} : Fetch{0, VGPU_FAULT_UNMAPPED};
+    });
+}
+
+// Each class's largest accepted program (kMaxJitCost) and one a little
+// larger, refused; all well within kMaxInsns and kMaxMemInsns (before
+// the JIT cost, 4095 divisions took ptxas 39 s, 2027 backward branches
+// over 120 s).
+const std::vector<std::tuple<std::string, size_t, size_t>> kClasses = {
+    {"div", 341, 360},      {"fdiv", 341, 360},  {"fmin", 1365, 1400},      {"bars", 2047, 2100},
+    {"fwd", 4095, 4096},    {"back", 190, 200},  {"barback", 1200, 1250}, {"atom", 4095, 4096},
+};
+
+TEST(Ptx, JitCostBoundsEveryClass) {
+    for (auto& [cls, ok, over] : kClasses) {
+        Program a = worst(cls, ok), b = worst(cls, over);
+        EXPECT_FALSE(a.too_large) << cls << " " << a.jit_cost;
+        EXPECT_LE(a.jit_cost, vgpu::engine::kMaxJitCost) << cls;
+        if (over <= vgpu::engine::kMaxInsns - 1) {
+            EXPECT_TRUE(b.too_large) << cls << " " << b.jit_cost;
+        }
+        // PTX bytes stay bounded (the table in Documentation/engines.rst).
+        EXPECT_LT(translate(a, 90).size(), 1u << 20) << cls;
+    }
+}
+
+// ptxas (where CUDA is installed) accepts the largest program of each
+// class; its times are printed (the driver's JIT inside a RUN waits
+// kJitWaitNs at most, so a slow compile is not fatal: the bound here only
+// catches a model far off, on a loaded machine).
+TEST(Ptx, PtxasTakesTheLargestProgramsInTime) {
+    if (std::system("command -v ptxas >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "no ptxas on PATH";
+    for (auto& [cls, ok, over] : kClasses) {
+        Program p = worst(cls, ok);
+        ASSERT_FALSE(p.too_large) << cls;
+        std::string path = "/tmp/test_ptx_" + std::to_string(getpid()) + ".ptx", ptx = translate(p, 90);
+        std::ofstream(path) << ptx;
+        auto t0 = std::chrono::steady_clock::now();
+        int rc = std::system(("timeout 120 ptxas -arch=sm_90 " + path + " -o /dev/null").c_str());
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::remove(path.c_str());
+        std::printf("ptxas %-8s %5zu insns, %7zu bytes of PTX: %.2f s\n", cls.c_str(), p.insns.size(), ptx.size(), s);
+        EXPECT_EQ(rc, 0) << cls;
+        EXPECT_LT(s, 60.0) << cls;
+    }
 }
 
 // Every opcode of the ISA's table translates to its own PTX.
@@ -132,14 +394,14 @@ TEST(Ptx, EveryOpcodeTranslates) {
     EXPECT_NE(bodies["f2i"].find("cvt.rzi.s64.f32"), std::string::npos);
     EXPECT_NE(bodies["f2i"].find("testp.notanumber"), std::string::npos);  // NaN -> 0
     EXPECT_EQ(bodies["fneg"].find("neg.f32"), std::string::npos);        // bit 31 only
-    EXPECT_NE(bodies["atom.add.f32"].find("atom.global.cas.b32"), std::string::npos);  // no ftz atom.add.f32
+    EXPECT_NE(bodies["atom.add.f32"].find("bra $FADD;"), std::string::npos);  // the CAS loop, no ftz atom.add.f32
     EXPECT_NE(bodies["div"].find("0x8000000000000000"), std::string::npos);  // MIN / -1
     EXPECT_NE(bodies["divu"].find("@%p1 mov.b64 %t0, -1"), std::string::npos);  // x / 0
-    EXPECT_NE(bodies["bar"].find("barrier.red.popc"), std::string::npos);
+    EXPECT_NE(bodies["bar"].find("bra $BAR;"), std::string::npos);
     // Global accesses walk the page tables and check permissions.
-    EXPECT_NE(bodies["st.u32"].find("and.b64 %t6, %t4, 2;"), std::string::npos);
+    EXPECT_NE(bodies["st.u32"].find("and.b64 %t6, %te0, 2;"), std::string::npos);
     EXPECT_NE(bodies["ld.u64"].find("and.b64 %t2, %t0, 7"), std::string::npos);
-    EXPECT_NE(bodies["atom.add.u32"].find("and.b64 %t6, %t4, 3;"), std::string::npos);
+    EXPECT_NE(bodies["atom.add.u32"].find("and.b64 %t6, %te0, 3;"), std::string::npos);
     EXPECT_NE(bodies["lds.u32"].find("%sl4"), std::string::npos);
     EXPECT_NE(bodies["sts.u64"].find("%sl8"), std::string::npos);
 }

@@ -20,9 +20,24 @@ double mean_share(const FairRun& r, size_t c) {
     return r.windows.empty() ? 0 : s / static_cast<double>(r.windows.size());
 }
 
-FairVerdict base(const FairRun& r) {
+double length(const FairWindow& w) { return std::max(w.end - w.start, 0.0); }
+
+// The mean of @f over @ws, each window weighted by its length: a window
+// that a stalled sampler made longer counts for the time it spans.
+template <class F>
+double weighted_mean(const std::vector<const FairWindow*>& ws, F f) {
+    double sum = 0, len = 0;
+    for (const FairWindow* w : ws) {
+        sum += f(*w) * length(*w);
+        len += length(*w);
+    }
+    return len > 0 ? sum / len : 0;
+}
+
+FairVerdict base(const FairRun& r, const std::vector<const FairWindow*>& ws) {
     FairVerdict v;
-    for (size_t c = 0; c < r.clients.size(); c++) v.shares.push_back(mean_share(r, c));
+    for (size_t c = 0; c < r.clients.size(); c++)
+        v.shares.push_back(weighted_mean(ws, [c](const FairWindow& w) { return w.shares[c]; }));
     return v;
 }
 
@@ -46,40 +61,61 @@ std::vector<size_t> active_clients(const FairRun& r) {
     return a;
 }
 
+std::vector<const FairWindow*> counted_windows(const FairRun& r, const std::vector<size_t>& act) {
+    auto total = [&act](const FairWindow& w) {
+        double t = 0;
+        for (size_t c : act) t += w.shares[c];
+        return t;
+    };
+    auto all_ran = [&act](const FairWindow& w) {
+        return std::all_of(act.begin(), act.end(), [&w](size_t c) { return w.shares[c] > 0; });
+    };
+    auto first = std::find_if(r.windows.begin(), r.windows.end(), all_ran);
+    std::vector<double> totals;
+    for (auto it = first; it != r.windows.end(); ++it) totals.push_back(total(*it));
+    if (totals.empty()) return {};
+    std::nth_element(totals.begin(), totals.begin() + static_cast<std::ptrdiff_t>(totals.size() / 2), totals.end());
+    const double busy = totals[totals.size() / 2] / 2;
+    std::vector<const FairWindow*> ws;
+    for (auto it = first; it != r.windows.end(); ++it)
+        if (total(*it) >= busy && total(*it) > 0) ws.push_back(&*it);
+    return ws;
+}
+
 FairVerdict check_equal(const FairRun& r, size_t expect_clients) {
-    FairVerdict v = base(r);
     auto act = active_clients(r);
+    auto ws = counted_windows(r, act);
+    FairVerdict v = base(r, ws);
     if (act.size() != expect_clients)
         fail(v, std::to_string(act.size()) + " clients used the engine, expected " + std::to_string(expect_clients));
     v.min_fraction = 1e9;
-    double jsum = 0;
-    for (const auto& w : r.windows) {
-        std::vector<double> x;
+    for (const FairWindow* w : ws) {
         double total = 0;
-        for (size_t c : act) {
-            x.push_back(w.shares[c]);
-            total += w.shares[c];
-        }
-        jsum += vgpuctl::jain(x);
+        for (size_t c : act) total += w->shares[c];
         double fair = act.empty() ? 0 : total / static_cast<double>(act.size());
         for (size_t c : act) {
-            double f = fair > 0 ? w.shares[c] / fair : 0;
+            double f = fair > 0 ? w->shares[c] / fair : 0;
             v.min_fraction = std::min(v.min_fraction, f);
             if (f < 0.9)
-                fail(v, r.clients[c] + " had " + pct(w.shares[c]) + " in the window at " +
-                            std::to_string(static_cast<int>(w.start)) + " s, below 90% of the fair " + pct(fair));
+                fail(v, r.clients[c] + " had " + pct(w->shares[c]) + " in the window at " +
+                            std::to_string(static_cast<int>(w->start)) + " s, below 90% of the fair " + pct(fair));
         }
     }
-    v.jain = r.windows.empty() ? 0 : jsum / static_cast<double>(r.windows.size());
-    if (r.windows.empty()) fail(v, "no window");
+    v.jain = weighted_mean(ws, [&act](const FairWindow& w) {
+        std::vector<double> x;
+        for (size_t c : act) x.push_back(w.shares[c]);
+        return vgpuctl::jain(x);
+    });
+    if (ws.empty()) fail(v, "no window while every client ran");
     if (v.jain < 0.99) fail(v, "Jain's index " + std::to_string(v.jain) + " < 0.99");
     if (v.pass) v.why = "Jain " + std::to_string(v.jain) + ", least share " + pct(v.min_fraction) + " of fair";
     return v;
 }
 
 FairVerdict check_weights(const FairRun& r, double tolerance) {
-    FairVerdict v = base(r);
     auto act = active_clients(r);
+    auto ws = counted_windows(r, act);
+    FairVerdict v = base(r, ws);
     double wsum = 0, total = 0;
     for (size_t c : act) {
         wsum += r.weights[c];
@@ -99,8 +135,9 @@ FairVerdict check_weights(const FairRun& r, double tolerance) {
 }
 
 FairVerdict check_cap(const FairRun& r, double points) {
-    FairVerdict v = base(r);
     auto act = active_clients(r);
+    auto ws = counted_windows(r, act);
+    FairVerdict v = base(r, ws);
     if (act.size() != 1) {
         fail(v, std::to_string(act.size()) + " clients used the engine, expected the capped one alone");
         return v;
@@ -108,7 +145,7 @@ FairVerdict check_cap(const FairRun& r, double points) {
     size_t c = act[0];
     double cap = r.caps[c] / 100.0;
     double worst = 0;
-    for (const auto& w : r.windows) worst = std::max(worst, std::fabs(w.shares[c] - cap));
+    for (const FairWindow* w : ws) worst = std::max(worst, std::fabs(w->shares[c] - cap));
     std::string s = r.clients[c] + " capped at " + pct(cap) + ": mean " + pct(v.shares[c]) +
                     ", farthest window " + pct(worst) + " off";
     if (!r.caps[c]) fail(v, r.clients[c] + " has no cap");
@@ -118,12 +155,13 @@ FairVerdict check_cap(const FairRun& r, double points) {
 }
 
 FairVerdict check_stop(const FairRun& r, unsigned int stopped) {
-    FairVerdict v = base(r);
     auto act = active_clients(r);
+    auto ws = counted_windows(r, act);
+    FairVerdict v = base(r, ws);
     const FairWindow* w = nullptr;
-    for (const auto& x : r.windows)
-        if (x.start >= r.stop_at) {
-            w = &x;
+    for (const FairWindow* x : ws)
+        if (x->start >= r.stop_at) {
+            w = x;
             break;
         }
     if (!w || r.stop_at < 0) {

@@ -38,16 +38,26 @@ struct FairVerdict {
 // Clients that used the engine: mean share at least 2% over the run.
 std::vector<size_t> active_clients(const FairRun& r);
 
+// The windows the checks judge: windows count only while every client
+// of @act runs, from the first window in which each of them had engine
+// time; of those, a window in which they had less than half the median
+// window's engine time together (the machine stalled: the sampler, the
+// engine or the clients did not run) is left out.  The checks weight
+// each window by its length: a window that a stalled sampler stretched
+// counts for the time it spans.
+std::vector<const FairWindow*> counted_windows(const FairRun& r, const std::vector<size_t>& act);
+
 // Every active client has an equal share (there are @expect_clients):
-// Jain's index averaged over the windows >= 0.99, and none below 90% of
-// the fair share (the windows' engine time split evenly) in any window.
+// Jain's index averaged over the counted windows >= 0.99, and none below
+// 90% of the fair share (the window's engine time split evenly) in any
+// counted window.
 FairVerdict check_equal(const FairRun& r, size_t expect_clients);
 // Shares in proportion to the active clients' weights, each mean within
 // +-@tolerance (relative) of its target.
 FairVerdict check_weights(const FairRun& r, double tolerance = 0.05);
 // The one active client's mean share within +-@points of its cap.
 FairVerdict check_cap(const FairRun& r, double points = 0.02);
-// In the first window that starts after r.stop_at, client @stopped has
+// In the first counted window that starts after r.stop_at, client @stopped has
 // at most 5% and each other active client at least 90% of the engine
 // time the window had split evenly among them.
 FairVerdict check_stop(const FairRun& r, unsigned int stopped);

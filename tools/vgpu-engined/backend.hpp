@@ -54,19 +54,23 @@ struct RunResult {
 };
 
 // What one bounded step of a back end did with command job.next.
-enum class StepResult { Done, More, Fault, TimedOut };
+// Yield: the step waits for something outside the job (the JIT): the RUN
+// ends now, preempted, whatever budget is left.
+enum class StepResult { Done, More, Fault, TimedOut, Yield };
 
 // The run loop both back ends share (vgpu-sim's sim_run()): @step runs
 // one bounded step of the command at job.next and fills in the fault's
-// kind and address; this accounts engine time per command, ends a command
-// at the watchdog, moves to the next command, and stops at the budget.
+// kind and address; this accounts engine time per command, ends a launch
+// at the watchdog (copies and fills are bounded by their size, as
+// vgpu-sim's), moves to the next command, and stops at the budget.
 template <typename F>
 RunResult run_steps(Job& job, uint64_t start_ns, uint64_t budget_ns, uint64_t watchdog_ns, F&& step) {
     RunResult res;
     while (job.next - job.base < job.cmds.size()) {
         uint32_t kind = 0;
         uint64_t addr = 0;
-        StepResult r = step(job.cmds[job.next - job.base], &addr, &kind);
+        const drm_vgpu_cmd& cmd = job.cmds[job.next - job.base];
+        StepResult r = step(cmd, &addr, &kind);
         if (r == StepResult::Fault) {
             job.state.reset();
             res.status = RunStatus::Faulted;
@@ -74,12 +78,16 @@ RunResult run_steps(Job& job, uint64_t start_ns, uint64_t budget_ns, uint64_t wa
             res.fault_addr = addr;
             break;
         }
+        if (r == StepResult::Yield) {
+            res.status = RunStatus::Preempted;
+            break;
+        }
         if (r == StepResult::Done) {
             job.state.reset();
             job.next++;
             job.cmd_done = 0;
             job.cmd_busy_ns = 0;
-        } else if (r == StepResult::TimedOut || job.cmd_busy_ns >= watchdog_ns) {
+        } else if (r == StepResult::TimedOut || (cmd.op == DRM_VGPU_CMD_LAUNCH && job.cmd_busy_ns >= watchdog_ns)) {
             job.state.reset();
             res.status = RunStatus::TimedOut;
             break;
@@ -118,6 +126,13 @@ std::unique_ptr<Backend> make_interp_backend(uint64_t mem_size);
 std::unique_ptr<Backend> make_cuda_backend(uint64_t mem_size, int device);
 
 struct Unavailable : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A back end's state no longer matches the device (page tables that
+// could not be uploaded): the session must end, every context lost, and
+// the back end be built again (main.cpp).  Never answered as an error.
+struct BackendLost : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 

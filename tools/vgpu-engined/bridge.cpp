@@ -10,8 +10,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <iostream>
 #include <system_error>
 
 namespace vgpu::engine {
@@ -34,43 +37,81 @@ Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) 
 }
 
 Bridge::~Bridge() {
-    for (auto& [ctx, r] : host_)
+    // The session is over: its contexts go before the windows they map.
+    for (auto& [ctx, r] : host_) {
+        backend_.ctx_destroy(ctx);
         unmap_host(r, 0, UINT64_MAX);
+    }
+    for (auto& [k, w] : windows_)  // none left; defensive
+        munmap(w.p, w.size);
     close(fd_);
 }
 
+// Drops the pages of [va, va + size) from @r; a window whose last page
+// goes is munmap()ed whole.  The back end has let go of it already: its
+// unmap() returns once the GPU's tables no longer reach the pages, or
+// throws BackendLost (the session ends, nothing is munmap()ed before
+// every context is destroyed).
 void Bridge::unmap_host(Ranges& r, uint64_t va, uint64_t size) {
     uint64_t end = size > UINT64_MAX - va ? UINT64_MAX : va + size;
-    for (auto it = r.begin(); it != r.end();) {
-        uint64_t lo = it->first, hi = lo + it->second.second;
-        uint8_t* p = it->second.first;
-        if (hi <= va || lo >= end) {
+    auto it = r.upper_bound(va);
+    if (it != r.begin())
+        --it;
+    while (it != r.end() && it->first < end) {
+        uint64_t lo = it->first, hi = lo + it->second.len;
+        Seg seg = it->second;
+        if (hi <= va) {
             ++it;
             continue;
         }
         uint64_t cut_lo = std::max(lo, va), cut_hi = std::min(hi, end);
-        munmap(p + (cut_lo - lo), cut_hi - cut_lo);
         it = r.erase(it);
         if (lo < cut_lo)
-            r[lo] = {p, cut_lo - lo};
+            r[lo] = {seg.window, seg.off, cut_lo - lo};
         if (cut_hi < hi)
-            r[cut_hi] = {p + (cut_hi - lo), hi - cut_hi};
+            it = r.insert({cut_hi, {seg.window, seg.off + (cut_hi - lo), hi - cut_hi}}).first;
+        auto w = windows_.find(seg.window);
+        uint64_t pages = (cut_hi - cut_lo) / 4096;
+        if (w == windows_.end() || (w->second.pages -= std::min(pages, w->second.pages)))
+            continue;
+        munmap(w->second.p, w->second.size);
+        windows_.erase(w);
     }
 }
 
 int Bridge::map_host(const vgpu_ue_req& req) {
+    // The window's offset must fit a signed off_t (vgpu_uengine.h).
+    if (req.obj > (uint64_t{INT64_MAX} >> VGPU_UE_WINDOW_SHIFT) || !req.size || req.size & 4095)
+        return EINVAL;
     void* p = mmap(nullptr, req.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
                    static_cast<off_t>(req.obj << VGPU_UE_WINDOW_SHIFT));
     if (p == MAP_FAILED)
         return errno;
+    // munmap()s the window unless it is handed over below (an error, or
+    // bad_alloc from the back end or the maps here).
+    auto unmap_window = [&](void* w) { munmap(w, req.size); };
+    std::unique_ptr<void, decltype(unmap_window)> guard(p, unmap_window);
     Backing b;
     b.host = static_cast<uint8_t*>(p);
-    int ret = backend_.map(req.ctx, req.va, req.size, req.perms, b);
-    if (ret) {
-        munmap(p, req.size);
+    if (int ret = backend_.map(req.ctx, req.va, req.size, req.perms, b))
         return ret;
+    // The back end mapped every page, so none of them was mapped before.
+    try {
+        Ranges& r = host_[req.ctx];
+        unmap_host(r, req.va, req.size);
+        uint64_t key = next_window_++;
+        auto w = windows_.emplace(key, Window{b.host, req.size, req.size / 4096}).first;
+        try {
+            r[req.va] = {key, 0, req.size};
+        } catch (const std::bad_alloc&) {
+            windows_.erase(w);
+            throw;
+        }
+        guard.release();
+    } catch (const std::bad_alloc&) {
+        backend_.unmap(req.ctx, req.va, req.size);  // before the window goes
+        throw;
     }
-    host_[req.ctx][req.va] = {b.host, req.size};
     return 0;
 }
 
@@ -94,7 +135,13 @@ int Bridge::run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& re
     job.cmd_done = req.offset;
     job.cmd_busy_ns = req.busy;
     stats_.runs++;
-    RunResult r = backend_.run(req.ctx, job, req.va, req.size);
+    RunResult r;
+    try {
+        r = backend_.run(req.ctx, job, req.va, req.size);
+    } catch (...) {
+        jobs_.erase(it);
+        throw;
+    }
     resp.status = r.status == RunStatus::Done        ? VGPU_UE_RUN_DONE
                   : r.status == RunStatus::Preempted ? VGPU_UE_RUN_PREEMPTED
                   : r.status == RunStatus::Faulted   ? VGPU_UE_RUN_FAULTED
@@ -114,10 +161,29 @@ int Bridge::run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& re
 
 vgpu_ue_resp Bridge::handle(const vgpu_ue_req& req, const uint8_t* payload) {
     vgpu_ue_resp resp{};
+    int err;
+
+    stats_.requests++;
+    try {
+        err = dispatch(req, payload, resp);
+    } catch (const BackendLost&) {
+        throw;
+    } catch (const std::bad_alloc&) {
+        resp = {};
+        err = ENOMEM;
+    } catch (const std::exception& e) {
+        std::cerr << "vgpu-engined: op " << req.op << ": " << e.what() << "\n";
+        resp = {};
+        err = EIO;
+    }
+    resp.seq = req.seq;
+    resp.error = -err;
+    return resp;
+}
+
+int Bridge::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp) {
     int err = 0;
 
-    resp.seq = req.seq;
-    stats_.requests++;
     switch (req.op) {
     case VGPU_UE_OP_CTX_CREATE:
         err = backend_.ctx_create(req.ctx);
@@ -159,8 +225,7 @@ vgpu_ue_resp Bridge::handle(const vgpu_ue_req& req, const uint8_t* payload) {
     default:
         err = EOPNOTSUPP;
     }
-    resp.error = -err;
-    return resp;
+    return err;
 }
 
 int Bridge::serve(const volatile bool* stop) {
@@ -187,11 +252,44 @@ int Bridge::serve(const volatile bool* stop) {
         std::memcpy(&req, buf.data(), sizeof(req));
         if (sizeof(req) + req.payload_len != static_cast<size_t>(len))
             return EPROTO;
-        vgpu_ue_resp resp = handle(req, buf.data() + sizeof(req));
+        vgpu_ue_resp resp;
+        try {
+            resp = handle(req, buf.data() + sizeof(req));
+        } catch (const BackendLost& e) {
+            std::cerr << "vgpu-engined: " << e.what() << "; ending the session\n";
+            return ESTALE;
+        }
         if (write(fd_, &resp, sizeof(resp)) < 0 && errno != ENOENT)
             return errno;
     }
     return 0;
+}
+
+std::unique_ptr<Backend> choose_backend(const std::string& kind, const std::string& previous,
+                                        const BackendMakers& m, std::ostream& log) {
+    if (kind == "interp")
+        return m.interp();
+    if (kind == "cuda")
+        return m.cuda();
+    try {
+        return m.cuda();
+    } catch (const Unavailable& e) {
+        if (previous.rfind("cuda", 0) == 0) {
+            log << "vgpu-engined: the GPU of the last session (" << previous << ") is gone: " << e.what()
+                << "; not switching to the interpreter (-b auto); restart vgpu-engined to choose again\n";
+            throw;
+        }
+        log << "vgpu-engined: no GPU (" << e.what() << "): using the interpreter\n";
+        return m.interp();
+    }
+}
+
+void renew_backend(std::unique_ptr<Backend>& b, const std::string& kind, const BackendMakers& m, std::ostream& log) {
+    std::string previous = b ? b->name() : "";
+    b.reset();  // its device memory first: a GPU may hold only one
+    b = choose_backend(kind, previous, m, log);
+    if (b->name() != previous)
+        log << "vgpu-engined: back end " << (previous.empty() ? "(none)" : previous) << " -> " << b->name() << "\n";
 }
 
 }  // namespace vgpu::engine

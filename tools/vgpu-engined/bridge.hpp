@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -25,33 +27,70 @@ struct BridgeStats {
 class Bridge {
 public:
     Bridge(Backend& backend, const std::string& device);
+    // For tests and the fuzzer: serves @fd (owned; e.g. a memfd standing
+    // in for the device's windows), without HELLO.
+    Bridge(Backend& backend, int fd) : backend_(backend), fd_(fd) {}
     ~Bridge();
     Bridge(const Bridge&) = delete;
     Bridge& operator=(const Bridge&) = delete;
 
     uint64_t generation() const { return hello_.generation; }
     // Serves requests until the session ends or *stop becomes true;
-    // returns the errno that ended it (0: stopped).
+    // returns the errno that ended it (0: stopped; ENODEV: the module
+    // ended it; ESTALE: the back end is lost, BackendLost).
     int serve(const volatile bool* stop);
     const BridgeStats& stats() const { return stats_; }
-    // Answers one request (the loop's body; also for tests).
+    // Answers one request (the loop's body; also for tests).  A failed
+    // operation answers an error; only BackendLost is thrown (serve()
+    // then ends the session with ESTALE).
     vgpu_ue_resp handle(const vgpu_ue_req& req, const uint8_t* payload);
+    // Windows mapped in this process (tests).
+    size_t windows() const { return windows_.size(); }
 
 private:
-    // Host memory of a context, as mapped from the bridge's windows:
-    // GPU address -> (process address, bytes), split by partial unmaps.
-    using Ranges = std::map<uint64_t, std::pair<uint8_t*, uint64_t>>;
+    // A window mmap()ed whole, kept whole until the last of its pages is
+    // unmapped from the context: no part of it is ever munmap()ed alone,
+    // so no later window can land inside a range the back end still has
+    // registered.
+    struct Window {
+        uint8_t* p;
+        uint64_t size;
+        uint64_t pages;  // pages still mapped
+    };
+    // Host memory of a context: GPU address -> (window key, bytes into
+    // it, bytes), split by partial unmaps; each page counts in its window.
+    struct Seg {
+        uint64_t window, off, len;
+    };
+    using Ranges = std::map<uint64_t, Seg>;
 
     int map_host(const vgpu_ue_req& req);
     void unmap_host(Ranges& r, uint64_t va, uint64_t size);
     int run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
+    int dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
 
     Backend& backend_;
     int fd_ = -1;
     vgpu_ue_hello hello_{};
     std::map<uint64_t, Ranges> host_;    // per context
+    std::map<uint64_t, Window> windows_;  // by a key of this process
+    uint64_t next_window_ = 1;
     std::map<uint64_t, Job> jobs_;
     BridgeStats stats_;
 };
+
+// How vgpu-engined builds its back ends (tests pass others).
+struct BackendMakers {
+    std::function<std::unique_ptr<Backend>()> cuda, interp;
+};
+// The back end for -b @kind (auto, cuda, interp).  @previous names the
+// last session's ("" at start): auto takes the GPU where there is one
+// and else the interpreter, saying so on @log; after a session on the GPU
+// it does not fall back silently: Unavailable, with the reason on @log.
+std::unique_ptr<Backend> choose_backend(const std::string& kind, const std::string& previous,
+                                        const BackendMakers& m, std::ostream& log);
+// A new session's back end in place of @b: the old one is freed first
+// (its device memory may leave no room for a second), then built again.
+void renew_backend(std::unique_ptr<Backend>& b, const std::string& kind, const BackendMakers& m, std::ostream& log);
 
 }  // namespace vgpu::engine

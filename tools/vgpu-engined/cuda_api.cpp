@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 
@@ -13,6 +14,8 @@
 
 namespace vgpu::engine::cu {
 namespace {
+
+std::atomic<const Api*> g_named{nullptr};  // names error codes
 
 template <typename F>
 void sym(void* lib, F& f, const char* name) {
@@ -77,6 +80,7 @@ const Api& api() {
     std::call_once(once, [] {
         try {
             a = load();
+            g_named = &a;
         } catch (const Unavailable& e) {
             failure = e.what();
         }
@@ -86,9 +90,12 @@ const Api& api() {
     return a;
 }
 
+void name_errors_with(const Api* a) { g_named = a; }
+
 std::string error(const char* what, CUresult r) {
     const char* s = nullptr;
-    if (api().GetErrorString(r, &s) != CUDA_SUCCESS || !s)
+    const Api* a = g_named;
+    if (!a || a->GetErrorString(r, &s) != CUDA_SUCCESS || !s)
         s = "unknown error";
     return std::string(what) + ": " + s + " (" + std::to_string(r) + ")";
 }

@@ -9,6 +9,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
 #include <string>
 
 namespace vgpu::engine::cu {
@@ -83,9 +86,36 @@ struct Api {
 
 // Loads libcuda.so.1 once; throws vgpu::engine::Unavailable without it.
 const Api& api();
-// "cuFoo: CUDA_ERROR_..." for messages.
+// "cuFoo: CUDA_ERROR_..." for messages, named by the table last loaded
+// or given to a back end (the code alone before either).
 std::string error(const char* what, CUresult r);
+void name_errors_with(const Api* a);
 // Throws std::runtime_error with error() unless @r is CUDA_SUCCESS.
 void check(const char* what, CUresult r);
 
+constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
+constexpr CUresult CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED = 712;
+
+// For tests: a CUDA back end's page-table roots by context and the
+// table pages its pool holds free (GPU addresses).
+struct Debug {
+    std::map<uint64_t, uint64_t> roots;
+    std::set<uint64_t> pool_free;
+};
+
 }  // namespace vgpu::engine::cu
+
+namespace vgpu::engine {
+
+class Backend;
+// The CUDA back end over the function table @api (make_cuda_backend()
+// passes cu::api(); tests a fake driver, tools/tests/fake_cuda.hpp).
+// Throws Unavailable where the device cannot be used.
+std::unique_ptr<Backend> make_cuda_backend(const cu::Api& api, uint64_t mem_size, int device);
+
+namespace cu {
+// What cu::Debug says of @b, a CUDA back end (empty for another).
+Debug debug(const Backend& b);
+}  // namespace cu
+
+}  // namespace vgpu::engine

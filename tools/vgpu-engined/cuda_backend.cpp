@@ -10,18 +10,24 @@
 // address and its R/W/X bits; the translated code walks them (ptx.cpp).
 // Host memory (a window of the bridge, or any process memory in the
 // self-test) is registered with cuMemHostRegister() and reached by the
-// GPU in place.  Launches run in chunks of blocks: between chunks the
+// GPU in place, or staged in a device copy; registrations are intervals
+// that every page mapping them references, and nothing a table entry
+// reaches is freed before the entry is cleared on the GPU.  Launches run in chunks of blocks: between chunks the
 // engine checks its budget (preemption at block boundaries) and while a
 // chunk runs it watches the watchdog, which ends the chunk through the
-// stop word the translated code reads at backward branches.
+// stop word the translated code reads at its check points (ptx.hpp).
 #include <cerrno>
+#include <cstddef>
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -41,7 +47,53 @@ using namespace cu;
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kCopyChunk = 64ull << 20;  // bytes per copy/fill step
-constexpr size_t kCacheMax = 512;             // translated kernels kept
+constexpr size_t kCacheMax = 512;             // translated kernels kept (unless in use)
+// The longest a RUN waits for the JIT (it compiles on a thread of its
+// own): well under the module's op_timeout_ms (5 s), which would end the
+// session.  The wait for the job's own compile counts against its
+// watchdog; a compile the watchdog abandons goes on in the background.
+constexpr uint64_t kJitWaitNs = 2000000000ull;
+// Programs refused without a compile (abandoned by the watchdog, or
+// rejected by the JIT): at most this many bytes of keys, oldest dropped.
+constexpr uint64_t kRefusedBytes = 8ull << 20;
+
+// The translation cache's limit: kCacheMax, or VGPU_ENGINED_CACHE_MAX
+// (the self-test makes it small to evict under a sliced launch); read
+// when the back end is built.
+size_t cache_limit() {
+    const char* e = std::getenv("VGPU_ENGINED_CACHE_MAX");
+    size_t n = e ? std::strtoull(e, nullptr, 0) : 0;
+    return n ? n : kCacheMax;
+}
+
+// One compile by the driver's JIT, on a thread of its own: the driver
+// API is thread-safe, a compile cannot be cancelled.
+struct Jit {
+    std::string key;
+    std::mutex m;  // guards done, r, mod, fn, log
+    std::condition_variable cv;
+    bool done = false;
+    CUresult r = CUDA_SUCCESS;
+    CUmodule mod = nullptr;
+    CUfunction fn = nullptr;
+    char log[4096] = {};
+};
+
+// A loaded module: unloaded when the last holder (the cache, a launch in
+// progress) lets go of it, never while a preempted launch still needs it.
+class Module {
+public:
+    Module(const Api& a, CUmodule m, CUfunction f) : a_(a), m_(m), f_(f) {}
+    ~Module() { a_.ModuleUnload(m_); }
+    Module(const Module&) = delete;
+    Module& operator=(const Module&) = delete;
+    CUfunction function() const { return f_; }
+
+private:
+    const Api& a_;
+    CUmodule m_;
+    CUfunction f_;
+};
 
 // 4 KiB page-table pages carved out of 2 MiB device allocations.
 class TablePool {
@@ -51,10 +103,12 @@ public:
         for (auto c : chunks_)
             a_.MemFree(c);
     }
+    // A zeroed-or-not table page, 0 when device memory is short.
     CUdeviceptr get() {
         if (free_.empty()) {
             CUdeviceptr c;
-            check("cuMemAlloc (page tables)", a_.MemAlloc(&c, 2u << 20));
+            if (a_.MemAlloc(&c, 2u << 20) != CUDA_SUCCESS)
+                return 0;
             chunks_.push_back(c);
             for (uint64_t o = 0; o < (2u << 20); o += kPage)
                 free_.push_back(c + o);
@@ -64,6 +118,7 @@ public:
         return p;
     }
     void put(CUdeviceptr p) { free_.push_back(p); }
+    std::set<uint64_t> free_pages() const { return {free_.begin(), free_.end()}; }
 
 private:
     const Api& a_;
@@ -75,6 +130,28 @@ struct Leaf {
     uint8_t* host;     // the page in this process (host memory), or nullptr
     uint32_t perms;
     bool staged;       // host memory staged in device memory (gpu is the copy)
+    uint64_t owner;    // what it references: a HostReg (host) or a Mem id
+};
+
+// Host memory the GPU reaches: a range registered with the driver (the
+// GPU reaches it in place) or staged (a device copy).  Every leaf that
+// maps one of its pages, in any context, holds a reference; the last
+// one to go unregisters it or frees the stage, after the leaves are
+// cleared on the GPU.  Registered ranges never overlap (the driver
+// refuses it); a range inside one shares it.
+struct HostReg {
+    uintptr_t base;
+    uint64_t len;
+    CUdeviceptr dev;    // GPU address of base
+    CUdeviceptr stage;  // the stage's allocation (staged), or 0
+    uint64_t refs;      // leaves referencing it
+};
+
+// Device memory of the arena; freed by the module while still mapped,
+// it stays allocated until its last page is unmapped.
+struct Mem {
+    uint64_t off, size, refs = 0;
+    bool freed = false;
 };
 
 // A context's address space: the authoritative page map here, and its
@@ -90,17 +167,16 @@ struct Space {
     std::map<uint64_t, Table> l1;  // by level-0 index
     std::map<uint64_t, Table> l2;  // by (level-0 << 9 | level-1) index
     std::unordered_map<uint64_t, Leaf> pages;  // by page number
-    struct Reg {
-        uint8_t* base;
-        uint64_t pages_left;
-        CUdeviceptr stage;  // device copy of staged host memory, or 0
-    };
-    std::map<uint8_t*, Reg> regs;  // host registrations and stages by first page
     uint64_t staged_pages = 0;
+    // Unmapped, released once the GPU's tables no longer reach them
+    // (commit()), or with the context.
+    std::vector<CUdeviceptr> limbo_tables;
+    std::vector<Leaf> limbo_leaves;
 };
 
 struct Launch {
-    CUfunction f = nullptr;
+    std::shared_ptr<Module> mod;  // holds the translation while the launch lasts
+    std::string key;              // of the code it runs (Program::key(), block size)
     uint64_t next_block = 0, nblocks = 0, chunk = 0;
     bool has_barrier = false;
     // In-block preemption (kernels without barriers, slices): the chunk's
@@ -119,7 +195,7 @@ constexpr uint64_t kSaveBytes = 16ull << 20;  // save area of a sliced launch
 
 class CudaBackend final : public Backend {
 public:
-    CudaBackend(uint64_t size, int gpu);
+    CudaBackend(const Api& a, uint64_t size, int gpu);
     ~CudaBackend() override;
     std::string name() const override { return "cuda:" + gpu_name_; }
     uint64_t mem_size() const override { return size_; }
@@ -134,16 +210,29 @@ public:
     int mem_write(uint64_t mem, uint64_t off, const void* src, uint64_t size) override;
 
 private:
-    void set_leaf(Space& s, uint64_t pn, uint64_t pte);
+    bool set_leaf(Space& s, uint64_t pn, uint64_t pte, std::vector<CUdeviceptr>& emptied);
     void flush(Space& s);
-    void drop_regs(Space& s, uint8_t* host_page);
+    void commit(Space& s);
+    int back(const Backing& b, uint64_t size, Leaf* first);
+    int acquire_host(uint8_t* host, uint64_t size, Leaf* first);
+    void unref(const Leaf& l);
+    void release_space(Space& s);
     void sync_staged(Space& s, bool in);
-    CUfunction kernel(Space& s, uint64_t entry, uint32_t nthreads, uint64_t* fault_addr, uint32_t* kind,
-                      bool* has_barrier);
+    Program code(Space& s, uint64_t entry);
+    enum class Got { Module, Fault, TimedOut, Wait };
+    Got module_for(Space& s, Job& job, Launch& st, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
+                   uint64_t watchdog);
+    void start_jit(const std::string& key, std::string ptx, uint32_t nthreads);
+    void reap_jit();
+    void refuse(const std::string& key, bool timedout);
+    void evict();
+    uint32_t wait_chunk(Job& job, uint64_t t0, uint64_t start, uint64_t budget, uint64_t watchdog, bool save);
     vgpu_run_result copy(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind);
     vgpu_run_result fill(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind);
-    vgpu_run_result launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
-                           uint64_t watchdog, uint64_t* addr, uint32_t* kind, bool* timedout);
+    StepResult launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
+                      uint64_t watchdog, uint64_t* addr, uint32_t* kind);
+    StepResult run_chunks(Space& s, Job& job, Launch& st, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
+                          uint64_t watchdog, uint64_t* addr, uint32_t* kind);
     const Leaf* leaf(Space& s, uint64_t va, uint32_t need, uint64_t* addr, uint32_t* kind);
 
     const Api& a_;
@@ -155,22 +244,39 @@ private:
     uint64_t size_;
     Arena arena_;
     CUdeviceptr vram_ = 0, ctl_ = 0, scratch_ = 0;
-    bool ctl_dirty_ = true;  // the launch control block needs its reset
     bool force_staging_ = std::getenv("VGPU_ENGINED_STAGE_HOST") != nullptr;  // tests the staged path
     int warned_stage_ = 0;
     volatile uint32_t* stop_ = nullptr;
     CUdeviceptr stop_dev_ = 0;
     TablePool pool_;
     std::map<uint64_t, Space> spaces_;
-    std::map<uint64_t, std::pair<uint64_t, uint64_t>> mems_;
+    std::map<uint64_t, Mem> mems_;
+    std::map<uint64_t, HostReg> hregs_;        // by id
+    std::map<uintptr_t, uint64_t> registered_;  // registered (not staged) ranges: base -> id
+    uint64_t next_hreg_ = 1;
     struct Cached {
-        CUmodule mod;
-        CUfunction f;
+        std::shared_ptr<Module> mod;
+        uint64_t used;  // last use, for LRU eviction
     };
     std::map<std::string, Cached> cache_;
+    uint64_t cache_clock_ = 0;
+    size_t cache_limit_ = cache_limit();
+    // The JIT: one compile at a time (jit_, its thread jit_thread_),
+    // reaped into the cache by the thread that serves RUNs.
+    std::shared_ptr<Jit> jit_;
+    std::thread jit_thread_;
+    // Keys refused at once: true, too slow to compile (a hang); false,
+    // rejected by the JIT (ILLEGAL).  Oldest first in refused_order_.
+    std::map<std::string, bool> refused_;
+    std::deque<std::string> refused_order_;
+    uint64_t refused_bytes_ = 0;
+    CUstream abort_stream_ = nullptr;  // tells a running kernel's blocks to leave (LaunchCtl.abort)
+    bool stop_cas(uint32_t from, uint32_t to);
+    friend Debug cu::debug(const Backend& b);
 };
 
-CudaBackend::CudaBackend(uint64_t size, int gpu) : a_(api()), size_(size), arena_(size), pool_(a_) {
+CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu) : a_(a), size_(size), arena_(size), pool_(a_) {
+    name_errors_with(&a_);
     int n = 0;
     check("cuDeviceGetCount", a_.DeviceGetCount(&n));
     if (gpu < 0 || gpu >= n)
@@ -200,14 +306,18 @@ CudaBackend::CudaBackend(uint64_t size, int gpu) : a_(api()), size_(size), arena
 }
 
 CudaBackend::~CudaBackend() {
+    // A compile cannot be cancelled: wait for it (at most the JIT time
+    // kMaxJitCost allows), then unload what it made.
+    if (jit_thread_.joinable())
+        jit_thread_.join();
+    if (jit_ && jit_->mod)
+        a_.ModuleUnload(jit_->mod);
     a_.StreamSynchronize(stream_);
-    for (auto& [k, c] : cache_)
-        a_.ModuleUnload(c.mod);
-    for (auto& [id, s] : spaces_) {
-        for (auto& [p, r] : s.regs)
-            r.stage ? a_.MemFree(r.stage) : a_.MemHostUnregister(r.base);
-        a_.MemFree(s.root.dev);
-    }
+    cache_.clear();  // modules a job still holds go with the job
+    if (abort_stream_)
+        a_.StreamDestroy(abort_stream_);
+    for (auto& [id, s] : spaces_)
+        release_space(s);
     spaces_.clear();
     a_.MemFreeHost(const_cast<uint32_t*>(stop_));
     a_.MemFree(scratch_);
@@ -239,22 +349,37 @@ void CudaBackend::ctx_destroy(uint64_t ctx) {
     auto it = spaces_.find(ctx);
     if (it == spaces_.end())
         return;
-    Space& s = it->second;
     a_.StreamSynchronize(stream_);
-    for (auto& [p, r] : s.regs)
-        r.stage ? a_.MemFree(r.stage) : a_.MemHostUnregister(r.base);
+    release_space(it->second);
+    spaces_.erase(it);
+}
+
+// Top down: the root first (no launch can walk the tables after it), then
+// the tables, then what the leaves reference.  Nothing runs meanwhile.
+void CudaBackend::release_space(Space& s) {
+    a_.MemFree(s.root.dev);
+    s.root.dev = 0;
     for (auto& [i, t] : s.l1)
         pool_.put(t.dev);
     for (auto& [i, t] : s.l2)
         pool_.put(t.dev);
-    a_.MemFree(s.root.dev);
-    spaces_.erase(it);
+    for (CUdeviceptr t : s.limbo_tables)
+        pool_.put(t);
+    for (auto& [pn, l] : s.pages)
+        unref(l);
+    for (auto& l : s.limbo_leaves)
+        unref(l);
+    s.l1.clear();
+    s.l2.clear();
+    s.pages.clear();
+    s.limbo_tables.clear();
+    s.limbo_leaves.clear();
 }
 
 int CudaBackend::mem_alloc(uint64_t mem, uint64_t size) {
     if (mems_.count(mem))
         return EEXIST;
-    auto off = arena_.alloc(size);
+    auto off = size ? arena_.alloc(size) : std::nullopt;
     if (!off)
         return ENOSPC;
     if (a_.MemsetD8(vram_ + *off, 0, size) != CUDA_SUCCESS) {  // zeroed for each new owner
@@ -267,31 +392,43 @@ int CudaBackend::mem_alloc(uint64_t mem, uint64_t size) {
 
 void CudaBackend::mem_free(uint64_t mem) {
     auto it = mems_.find(mem);
-    if (it == mems_.end())
+    if (it == mems_.end() || it->second.freed)
         return;
-    arena_.free(it->second.first);
+    it->second.freed = true;
+    if (it->second.refs)
+        return;  // still mapped: freed with its last page
+    arena_.free(it->second.off);
     mems_.erase(it);
 }
 
-void CudaBackend::set_leaf(Space& s, uint64_t pn, uint64_t pte) {
+// Sets the leaf of page @pn to @pte (0: clears it), growing the tables as
+// needed; tables left empty go to @emptied, for the pool once the GPU no
+// longer links them.  False (nothing changed) when no table page is left.
+bool CudaBackend::set_leaf(Space& s, uint64_t pn, uint64_t pte, std::vector<CUdeviceptr>& emptied) {
     uint64_t i0 = pn >> 18, i1 = (pn >> 9) & 511, i2 = pn & 511, k2 = pn >> 9;
     auto t1 = s.l1.find(i0);
+    auto t2 = s.l2.find(k2);
+    if (t2 == s.l2.end() && !pte)
+        return true;
     if (t1 == s.l1.end()) {
-        if (!pte)
-            return;
         Space::Table t;
-        t.dev = pool_.get();
+        if (!(t.dev = pool_.get()))
+            return false;
         t.e.assign(512, 0);
         t1 = s.l1.emplace(i0, std::move(t)).first;
         s.root.e[i0] = t1->second.dev;
         s.root.dirty = true;
     }
-    auto t2 = s.l2.find(k2);
     if (t2 == s.l2.end()) {
-        if (!pte)
-            return;
         Space::Table t;
-        t.dev = pool_.get();
+        if (!(t.dev = pool_.get())) {
+            if (!t1->second.used) {  // made above for this page: undone
+                pool_.put(t1->second.dev);
+                s.l1.erase(t1);
+                s.root.e[i0] = 0;
+            }
+            return false;
+        }
         t.e.assign(512, 0);
         t2 = s.l2.emplace(k2, std::move(t)).first;
         t1->second.e[i1] = t2->second.dev;
@@ -303,20 +440,22 @@ void CudaBackend::set_leaf(Space& s, uint64_t pn, uint64_t pte) {
     l2.e[i2] = pte;
     l2.dirty = true;
     if (l2.used)
-        return;
-    // Empty tables go back to the pool, as vgpu_pt frees them.
-    pool_.put(l2.dev);
+        return true;
+    // Empty tables are unlinked, as vgpu_pt frees them.
+    emptied.push_back(l2.dev);
     s.l2.erase(t2);
     t1->second.e[i1] = 0;
     t1->second.dirty = true;
     if (--t1->second.used)
-        return;
-    pool_.put(t1->second.dev);
+        return true;
+    emptied.push_back(t1->second.dev);
     s.l1.erase(t1);
     s.root.e[i0] = 0;
     s.root.dirty = true;
+    return true;
 }
 
+// Uploads the tables that changed, children before parents.
 void CudaBackend::flush(Space& s) {
     auto up = [&](Space::Table& t) {
         if (t.dirty)
@@ -330,84 +469,166 @@ void CudaBackend::flush(Space& s) {
     up(s.root);
 }
 
+// Flushes @s; once the GPU's tables match, what was unmapped is released
+// (table pages to the pool, registrations, stages, device memory).  A
+// failed flush leaves the GPU's tables reaching what the bridge may
+// munmap and map again elsewhere: the back end is lost (BackendLost ends
+// the session; every context goes, then the back end).
+void CudaBackend::commit(Space& s) {
+    try {
+        flush(s);
+    } catch (const std::exception& e) {
+        throw BackendLost(std::string(e.what()) + ": page tables out of date, the back end is lost");
+    }
+    for (CUdeviceptr t : s.limbo_tables)
+        pool_.put(t);
+    s.limbo_tables.clear();
+    if (!s.limbo_leaves.empty())
+        a_.StreamSynchronize(stream_);
+    for (auto& l : s.limbo_leaves)
+        unref(l);
+    s.limbo_leaves.clear();
+}
+
+// Host memory for @size bytes at @host: a registration containing it
+// (shared), a new one, or a stage; fills in @first (the first page's
+// leaf) and takes one reference per page.
+int CudaBackend::acquire_host(uint8_t* host, uint64_t size, Leaf* first) {
+    uintptr_t h = reinterpret_cast<uintptr_t>(host);
+    uint64_t n = size / kPage;
+    if (h & (kPage - 1) || h + size < h)
+        return EINVAL;
+    auto it = registered_.upper_bound(h);
+    if (it != registered_.begin()) {
+        HostReg& r = hregs_.at(std::prev(it)->second);
+        if (h + size <= r.base + r.len) {
+            r.refs += n;
+            *first = {r.dev + (h - r.base), host, 0, false, std::prev(it)->second};
+            return 0;
+        }
+    }
+    // The GPU reaches host memory in place (registered, mapped) where the
+    // driver allows it; else the range is staged: a device copy
+    // synchronised around each RUN of the context.  A range overlapping
+    // a registration without lying inside it is staged (the driver says
+    // it is already registered).
+    CUresult r = force_staging_ ? CUDA_SUCCESS + 1
+                                : a_.MemHostRegister(host, size, CU_MEMHOSTREGISTER_DEVICEMAP | CU_MEMHOSTREGISTER_PORTABLE);
+    CUdeviceptr d = 0;
+    if (r == CUDA_SUCCESS && a_.MemHostGetDevicePointer(&d, host, 0) != CUDA_SUCCESS) {
+        a_.MemHostUnregister(host);
+        r = CUDA_SUCCESS + 1;
+    }
+    uint64_t id = next_hreg_++;
+    if (r == CUDA_SUCCESS) {
+        hregs_[id] = {h, size, d, 0, n};
+        registered_[h] = id;
+        *first = {d, host, 0, false, id};
+        return 0;
+    }
+    if (!force_staging_ && !warned_stage_++)
+        std::cerr << "vgpu-engined: " << error("cuMemHostRegister", r) << ": host memory staged\n";
+    // Page-aligned: a leaf keeps R/W/X in the address's low bits.
+    CUdeviceptr raw;
+    if (a_.MemAlloc(&raw, size + kPage) != CUDA_SUCCESS)
+        return ENOMEM;
+    d = (raw + kPage - 1) & ~(kPage - 1);
+    hregs_[id] = {h, size, d, raw, n};
+    *first = {d, host, 0, true, id};
+    return 0;
+}
+
+// What @b gives the pages of a mapping of @size bytes: the first page's
+// leaf in @first, one reference per page taken.
+int CudaBackend::back(const Backing& b, uint64_t size, Leaf* first) {
+    if (b.host)
+        return acquire_host(b.host, size, first);
+    auto m = mems_.find(b.mem);
+    if (m == mems_.end() || m->second.freed || b.offset > m->second.size || size > m->second.size - b.offset ||
+        b.offset & (kPage - 1))
+        return EINVAL;
+    m->second.refs += size / kPage;
+    *first = {vram_ + m->second.off + b.offset, nullptr, 0, false, b.mem};
+    return 0;
+}
+
+// Drops the reference of one leaf: the last one of a registration
+// unregisters it (or frees its stage), the last one of device memory the
+// module freed gives it back to the arena.  The caller has cleared the
+// leaf on the GPU.
+void CudaBackend::unref(const Leaf& l) {
+    if (!l.host) {
+        auto m = mems_.find(l.owner);
+        if (m != mems_.end() && !--m->second.refs && m->second.freed) {
+            arena_.free(m->second.off);
+            mems_.erase(m);
+        }
+        return;
+    }
+    auto it = hregs_.find(l.owner);
+    if (it == hregs_.end() || --it->second.refs)
+        return;
+    if (it->second.stage) {
+        a_.MemFree(it->second.stage);
+    } else {
+        a_.MemHostUnregister(reinterpret_cast<void*>(it->second.base));
+        registered_.erase(it->second.base);
+    }
+    hregs_.erase(it);
+}
+
 int CudaBackend::map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) {
     auto it = spaces_.find(ctx);
     if (it == spaces_.end())
         return ENOENT;
     Space& s = it->second;
-    if ((va | size) & (kPage - 1) || !size || va >= VGPU_VA_SIZE || size > VGPU_VA_SIZE - va)
+    if ((va | size) & (kPage - 1) || !size || va >= VGPU_VA_SIZE || size > VGPU_VA_SIZE - va || !(perms & kPtePerms) ||
+        (perms & ~kPtePerms))
         return EINVAL;
-    uint64_t gpu;
-    bool staged = false;
-    if (b.host) {
-        // The GPU reaches host memory in place (registered, mapped) where
-        // the driver allows it; else the range is staged: a device copy
-        // synchronised around each RUN of the context.
-        CUresult r = force_staging_ ? CUDA_SUCCESS + 1
-                                    : a_.MemHostRegister(b.host, size,
-                                                         CU_MEMHOSTREGISTER_DEVICEMAP | CU_MEMHOSTREGISTER_PORTABLE);
-        CUdeviceptr d = 0;
-        if (r == CUDA_SUCCESS) {
-            a_.MemHostGetDevicePointer(&d, b.host, 0);
-            s.regs[b.host] = {b.host, size / kPage, 0};
-        } else {
-            if (!force_staging_ && !warned_stage_++)
-                std::cerr << "vgpu-engined: " << error("cuMemHostRegister", r) << ": host memory staged\n";
-            // Page-aligned: a leaf keeps R/W/X in the address's low bits.
-            CUdeviceptr raw;
-            if (a_.MemAlloc(&raw, size + kPage) != CUDA_SUCCESS)
-                return ENOMEM;
-            d = (raw + kPage - 1) & ~(kPage - 1);
-            staged = true;
-            s.staged_pages += size / kPage;
-            s.regs[b.host] = {b.host, size / kPage, raw};
+    uint64_t n = size / kPage;
+    for (uint64_t i = 0; i < n; i++)
+        if (s.pages.count((va >> 12) + i))
+            return EEXIST;  // as vgpu_pt_map(): the core unmaps first
+    Leaf l;
+    if (int e = back(b, size, &l))
+        return e;
+    l.perms = perms;
+    std::vector<CUdeviceptr> emptied;
+    uint64_t i = 0;
+    for (; i < n; i++) {
+        uint64_t o = i * kPage;
+        if (!set_leaf(s, (va >> 12) + i, (l.gpu + o) | perms, emptied))
+            break;
+        s.pages[(va >> 12) + i] = {l.gpu + o, b.host ? b.host + o : nullptr, perms, l.staged, l.owner};
+    }
+    if (i < n) {
+        // No table page left: undone.  The GPU has seen none of it.
+        while (i--) {
+            s.pages.erase((va >> 12) + i);
+            set_leaf(s, (va >> 12) + i, 0, emptied);
         }
-        gpu = d;
-    } else {
-        auto m = mems_.find(b.mem);
-        if (m == mems_.end() || b.offset > m->second.second || size > m->second.second - b.offset)
-            return EINVAL;
-        gpu = vram_ + m->second.first + b.offset;
+        for (CUdeviceptr t : emptied)
+            pool_.put(t);
+        for (i = 0; i < n; i++)
+            unref(l);
+        return ENOMEM;
     }
-    for (uint64_t o = 0; o < size; o += kPage) {
-        uint64_t pn = (va + o) >> 12;
-        set_leaf(s, pn, (gpu + o) | (perms & kPtePerms));
-        s.pages[pn] = {gpu + o, b.host ? b.host + o : nullptr, perms, staged};
-    }
-    try {
-        flush(s);
-    } catch (const std::exception& e) {
-        std::cerr << "vgpu-engined: " << e.what() << "\n";
-        unmap(ctx, va, size);
-        return EIO;
-    }
+    if (l.staged)
+        s.staged_pages += n;
+    s.limbo_tables.insert(s.limbo_tables.end(), emptied.begin(), emptied.end());
+    commit(s);
     return 0;
 }
 
-// A registration ends when the last of its pages is unmapped.
-void CudaBackend::drop_regs(Space& s, uint8_t* host_page) {
-    auto it = s.regs.upper_bound(host_page);
-    if (it == s.regs.begin())
-        return;
-    --it;
-    if (--it->second.pages_left)
-        return;
-    a_.StreamSynchronize(stream_);
-    if (it->second.stage)
-        a_.MemFree(it->second.stage);
-    else
-        a_.MemHostUnregister(it->second.base);
-    s.regs.erase(it);
-}
-
-// Staged host memory: copied in before a RUN (@in), out after it, page
-// runs merged; only pages still mapped (the bridge unmaps the others).
+// Staged host memory: copied in before a RUN (@in), out after it (the
+// pages mapped writable only), page runs merged; only pages still mapped
+// (the bridge unmaps the others).
 void CudaBackend::sync_staged(Space& s, bool in) {
     if (!s.staged_pages)
         return;
     std::vector<std::pair<uint8_t*, uint64_t>> pg;
     for (auto& [pn, l] : s.pages)
-        if (l.staged)
+        if (l.staged && (in || l.perms & VGPU_PTE_W))  // out: only what the GPU may have written
             pg.push_back({l.host, l.gpu});
     std::sort(pg.begin(), pg.end());
     for (size_t i = 0; i < pg.size();) {
@@ -421,28 +642,37 @@ void CudaBackend::sync_staged(Space& s, bool in) {
     }
 }
 
+// Clears the leaves, uploads the tables, and only then releases what the
+// leaves referenced (commit()).
 void CudaBackend::unmap(uint64_t ctx, uint64_t va, uint64_t size) {
     auto it = spaces_.find(ctx);
-    if (it == spaces_.end())
+    if (it == spaces_.end() || va >= VGPU_VA_SIZE)
         return;
     Space& s = it->second;
-    for (uint64_t o = 0; o < size; o += kPage) {
-        auto p = s.pages.find((va + o) >> 12);
+    size = std::min<uint64_t>(size, VGPU_VA_SIZE - va);
+    uint64_t first = va >> 12, last = (va + size - 1) >> 12;
+    std::vector<uint64_t> pns;
+    if (!size)
+        return;
+    if (last - first >= s.pages.size()) {  // a wide range: the mapped pages in it
+        for (auto& [pn, l] : s.pages)
+            if (pn >= first && pn <= last)
+                pns.push_back(pn);
+    } else {
+        for (uint64_t pn = first; pn <= last; pn++)
+            pns.push_back(pn);
+    }
+    for (uint64_t pn : pns) {
+        auto p = s.pages.find(pn);
         if (p == s.pages.end())
             continue;
-        uint8_t* host = p->second.host;
         if (p->second.staged)
             s.staged_pages--;
+        s.limbo_leaves.push_back(p->second);
         s.pages.erase(p);
-        set_leaf(s, (va + o) >> 12, 0);
-        if (host)
-            drop_regs(s, host);
+        set_leaf(s, pn, 0, s.limbo_tables);
     }
-    try {
-        flush(s);
-    } catch (const std::exception& e) {
-        std::cerr << "vgpu-engined: " << e.what() << "\n";
-    }
+    commit(s);
 }
 
 const Leaf* CudaBackend::leaf(Space& s, uint64_t va, uint32_t need, uint64_t* addr, uint32_t* kind) {
@@ -528,9 +758,8 @@ vgpu_run_result CudaBackend::fill(Space& s, Job& job, const drm_vgpu_cmd& c, uin
     return job.cmd_done < c.size ? VGPU_RUN_BUDGET : VGPU_RUN_DONE;
 }
 
-// The translated kernel at @entry (cached by the code it reaches).
-CUfunction CudaBackend::kernel(Space& s, uint64_t entry, uint32_t nthreads, uint64_t* addr, uint32_t* kind,
-                               bool* has_barrier) {
+// The code a launch at @entry reaches through the tables of @s.
+Program CudaBackend::code(Space& s, uint64_t entry) {
     std::map<uint64_t, std::vector<uint8_t>> pages;  // code pages read for this launch
     auto fetch = [&](uint64_t va) -> Fetch {
         uint64_t a;
@@ -550,66 +779,191 @@ CUfunction CudaBackend::kernel(Space& s, uint64_t entry, uint32_t nthreads, uint
         std::memcpy(&w, pg.data() + (va & (kPage - 1)), 8);
         return {w, 0};
     };
-    Program p = discover(entry, fetch);
-    *has_barrier = p.has_barrier;
-    *addr = entry;
-    *kind = VGPU_FAULT_ILLEGAL;
-    if (p.too_large)
-        return nullptr;
-    std::string key = p.key() + std::to_string(nthreads);
-    auto hit = cache_.find(key);
-    if (hit != cache_.end())
-        return hit->second.f;
-    if (cache_.size() >= kCacheMax) {
-        a_.StreamSynchronize(stream_);
-        for (auto& [k, c] : cache_)
-            a_.ModuleUnload(c.mod);
-        cache_.clear();
-    }
-    std::string ptx = translate(p, sm_);
-    if (const char* dir = std::getenv("VGPU_ENGINED_DUMP_PTX")) {  // for debugging the translator
-        std::ofstream(std::string(dir) + "/kernel-" + std::to_string(cache_.size()) + ".ptx") << ptx;
-    }
-    char log[4096] = {};
-    int opts[] = {CU_JIT_THREADS_PER_BLOCK, CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
-    void* vals[] = {reinterpret_cast<void*>(static_cast<uintptr_t>(nthreads)), log,
-                    reinterpret_cast<void*>(static_cast<uintptr_t>(sizeof(log) - 1))};
-    Cached c{};
-    CUresult r = a_.ModuleLoadDataEx(&c.mod, ptx.c_str(), 3, opts, vals);
-    if (r != CUDA_SUCCESS) {
-        std::cerr << "vgpu-engined: translation rejected by the driver's JIT: " << error("cuModuleLoadDataEx", r)
-                  << "\n" << log << "\n";
-        return nullptr;
-    }
-    check("cuModuleGetFunction", a_.ModuleGetFunction(&c.f, c.mod, "vgpu_kernel"));
-    cache_[key] = c;
-    return c.f;
+    return discover(entry, fetch);
 }
 
-vgpu_run_result CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
-                                    uint64_t watchdog, uint64_t* addr, uint32_t* kind, bool* timedout) {
+// Compiles @ptx on the JIT's thread, which makes the primary context
+// current there first.
+void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nthreads) {
+    if (const char* dir = std::getenv("VGPU_ENGINED_DUMP_PTX"))  // for debugging the translator
+        std::ofstream(std::string(dir) + "/kernel-" + std::to_string(cache_clock_) + ".ptx") << ptx;
+    if (jit_thread_.joinable())
+        jit_thread_.join();  // the last compile, reaped: finished
+    auto j = std::make_shared<Jit>();
+    j->key = key;
+    jit_ = j;
+    jit_thread_ = std::thread([j, &a = a_, ctx = cuctx_, ptx = std::move(ptx), nthreads] {
+        int opts[] = {CU_JIT_THREADS_PER_BLOCK, CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+        char log[sizeof(j->log)] = {};
+        void* vals[] = {reinterpret_cast<void*>(static_cast<uintptr_t>(nthreads)), log,
+                        reinterpret_cast<void*>(static_cast<uintptr_t>(sizeof(log) - 1))};
+        CUmodule m = nullptr;
+        CUfunction f = nullptr;
+        CUresult r = a.CtxSetCurrent(ctx);
+        if (r == CUDA_SUCCESS)
+            r = a.ModuleLoadDataEx(&m, ptx.c_str(), 3, opts, vals);
+        if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, "vgpu_kernel")) != CUDA_SUCCESS) {
+            a.ModuleUnload(m);
+            m = nullptr;
+        }
+        std::lock_guard<std::mutex> g(j->m);
+        j->r = r;
+        j->mod = m;
+        j->fn = f;
+        std::memcpy(j->log, log, sizeof(log));
+        j->done = true;
+        j->cv.notify_all();
+    });
+}
+
+// A finished compile: into the cache, or unloaded if its key was refused
+// meanwhile (the watchdog abandoned it); a rejected one is refused.
+void CudaBackend::reap_jit() {
+    if (!jit_)
+        return;
+    {
+        std::lock_guard<std::mutex> g(jit_->m);
+        if (!jit_->done)
+            return;
+    }
+    jit_thread_.join();
+    std::shared_ptr<Jit> j = std::move(jit_);
+    if (j->r != CUDA_SUCCESS) {
+        std::cerr << "vgpu-engined: translation rejected by the driver's JIT: "
+                  << error("cuModuleLoadDataEx", j->r) << "\n" << j->log << "\n";
+        refuse(j->key, false);
+        return;
+    }
+    if (refused_.count(j->key)) {
+        a_.ModuleUnload(j->mod);
+        return;
+    }
+    evict();
+    cache_[j->key] = {std::make_shared<Module>(a_, j->mod, j->fn), ++cache_clock_};
+}
+
+void CudaBackend::refuse(const std::string& key, bool timedout) {
+    if (!refused_.emplace(key, timedout).second)
+        return;
+    refused_order_.push_back(key);
+    refused_bytes_ += key.size();
+    while (refused_bytes_ > kRefusedBytes && refused_order_.size() > 1) {
+        refused_bytes_ -= refused_order_.front().size();
+        refused_.erase(refused_order_.front());
+        refused_order_.pop_front();
+    }
+}
+
+// The module of launch @st: the one it has (if the code it reaches is
+// unchanged: the guest may remap code pages between RUNs), a cached one,
+// or a compile, waited for until the slice ends, kJitWaitNs have passed
+// or, for the job's own compile, the watchdog is used up (that wait is
+// its engine time).  The JIT's thread compiles one program at a time: a
+// launch waiting for another's compile is not charged for it.
+CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const drm_vgpu_cmd& c, uint64_t start,
+                                         uint64_t budget, uint64_t watchdog) {
+    uint32_t nthreads = c.block[0] * c.block[1] * c.block[2];
+    Program p = code(s, c.src);
+    if (p.too_large)
+        return Got::Fault;
+    std::string key = p.key() + std::to_string(nthreads);
+    if (st.mod)  // a launch resumed: the code it started with, or ILLEGAL
+        return key == st.key ? Got::Module : Got::Fault;
+    st.key = key;
+    st.has_barrier = p.has_barrier;
+    for (int pass = 0;; pass++) {
+        reap_jit();
+        if (auto r = refused_.find(key); r != refused_.end())
+            return r->second ? Got::TimedOut : Got::Fault;
+        if (auto hit = cache_.find(key); hit != cache_.end()) {
+            hit->second.used = ++cache_clock_;
+            st.mod = hit->second.mod;
+            return Got::Module;
+        }
+        if (pass)
+            break;
+        if (!jit_)
+            start_jit(key, translate(p, sm_), nthreads);
+        bool mine = jit_->key == key;
+        uint64_t t0 = now_ns(), left = std::min(kJitWaitNs, budget - std::min(budget, t0 - start));
+        if (mine)
+            left = std::min(left, watchdog - std::min(watchdog, job.cmd_busy_ns));
+        {
+            std::unique_lock<std::mutex> g(jit_->m);
+            jit_->cv.wait_for(g, std::chrono::nanoseconds(left), [&] { return jit_->done; });
+        }
+        if (mine)
+            job.cmd_busy_ns += now_ns() - t0;
+        if (mine && job.cmd_busy_ns >= watchdog) {
+            reap_jit();
+            if (cache_.count(key))
+                continue;
+            refuse(key, true);  // a hang: a resubmission is not compiled again
+            return Got::TimedOut;
+        }
+    }
+    return Got::Wait;
+}
+
+// Makes room for one translation: drops the least recently used ones that
+// no launch holds (a preempted launch keeps its module loaded).  With
+// every entry in use the cache grows past its limit, by at most one entry
+// per job in progress.
+void CudaBackend::evict() {
+    while (cache_.size() >= cache_limit_) {
+        auto lru = cache_.end();
+        for (auto it = cache_.begin(); it != cache_.end(); ++it)
+            if (it->second.mod.use_count() == 1 && (lru == cache_.end() || it->second.used < lru->second.used))
+                lru = it;
+        if (lru == cache_.end())
+            return;
+        a_.StreamSynchronize(stream_);
+        cache_.erase(lru);
+    }
+}
+
+// The stop word (host memory the GPU reads and writes): the host moves it
+// only from @from to @to, so a fault the GPU wrote (kStopFault) is never
+// overwritten.
+bool CudaBackend::stop_cas(uint32_t from, uint32_t to) {
+    return __atomic_compare_exchange_n(const_cast<uint32_t*>(stop_), &from, to, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST);
+}
+
+StepResult CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
+                               uint64_t watchdog, uint64_t* addr, uint32_t* kind) {
     auto st = std::static_pointer_cast<Launch>(job.state);
+    *addr = c.src;
+    *kind = VGPU_FAULT_ILLEGAL;
     if (!st) {
         vgpu_launch_desc d{};
         d.code_va = c.src;
         d.shared_size = c.shared_size;
         std::memcpy(d.grid, c.grid, sizeof(d.grid));
         std::memcpy(d.block, c.block, sizeof(d.block));
-        st = std::make_shared<Launch>();
-        *addr = c.src;
-        *kind = VGPU_FAULT_ILLEGAL;
         if (vgpu_launch_check(&d))
-            return VGPU_RUN_FAULT;
+            return StepResult::Fault;
+        st = std::make_shared<Launch>();
         st->nblocks = uint64_t{c.grid[0]} * c.grid[1] * c.grid[2];
         // A slice of a few ms starts with a few blocks per SM and adapts;
         // a job run whole (no slicing) launches the grid at once.
         st->chunk = budget >= 100000000ull ? st->nblocks : uint64_t(nsm_) * 16;
         job.state = st;
     }
+    switch (module_for(s, job, *st, c, start, budget, watchdog)) {
+    case Got::Module: break;
+    case Got::Fault: return StepResult::Fault;
+    case Got::TimedOut: return StepResult::TimedOut;
+    case Got::Wait: return StepResult::Yield;
+    }
+    return run_chunks(s, job, *st, c, start, budget, watchdog, addr, kind);
+}
+
+// Runs the grid of launch @st in chunks of blocks until the slice ends.
+StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vgpu_cmd& c, uint64_t start,
+                                   uint64_t budget, uint64_t watchdog, uint64_t* addr, uint32_t* kind) {
+    Launch* st = &lst;
     uint32_t nthreads = c.block[0] * c.block[1] * c.block[2];
-    // Translated once per launch: the page tables do not change during it.
-    if (!st->f && !(st->f = kernel(s, c.src, nthreads, addr, kind, &st->has_barrier)))
-        return VGPU_RUN_FAULT;
     uint64_t blkb = save_bytes(nthreads, c.shared_size);
     // Sliced (a budget of a few ms) and without barriers: threads can stop
     // at backward branches and resume; the save area bounds the chunk.
@@ -621,12 +975,6 @@ vgpu_run_result CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, u
     }
     if (st->save)
         st->chunk = std::min(st->chunk, st->save_blocks);
-    if (ctl_dirty_) {  // a fault was recorded there: no fault recorded yet
-        LaunchCtl ctl{~0ull, 0, 0, 0};
-        check("cuMemcpyHtoD (control)", a_.MemcpyHtoD(ctl_, &ctl, sizeof(ctl)));
-        ctl_dirty_ = false;
-    }
-    *stop_ = kStopRun;
     uint64_t p[8], pt = s.root.dev, ctl = ctl_, stop = stop_dev_, base, save = st->save;
     uint32_t g[3] = {c.grid[0], c.grid[1], c.grid[2]}, sh = c.shared_size, mode = 0;
     uint32_t blkb32 = static_cast<uint32_t>(blkb);
@@ -642,40 +990,31 @@ vgpu_run_result CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, u
         mode = st->resume ? 1 : 0;
         if (save && !st->resume)
             check("cuMemsetD8Async (save area)", a_.MemsetD8Async(save, 0, n * blkb, stream_));
-        check("cuLaunchKernel", a_.LaunchKernel(st->f, static_cast<unsigned>(n), 1, 1, c.block[0], c.block[1],
-                                                c.block[2], sh, stream_, args, nullptr));
-        CUresult q;
-        while ((q = a_.StreamQuery(stream_)) == CUDA_ERROR_NOT_READY) {
-            uint64_t ran = now_ns() - t0;
-            if (job.cmd_busy_ns + ran >= watchdog && *stop_ != kStopAbort && *stop_ != kStopFault)
-                *stop_ = kStopAbort;  // the kernel stops at its next backward branch
-            else if (save && now_ns() - start >= budget && *stop_ == kStopRun)
-                *stop_ = kStopPreempt;  // threads save their state at backward branches
-            // Spin for short kernels (latency), then give the CPU back.
-            if (ran > 1000000)
-                std::this_thread::sleep_for(std::chrono::microseconds(50));
-        }
-        check("cuStreamQuery (launch)", q);
+        // No fault recorded, no abort: the record may hold another
+        // launch's (another context's) fault.
+        static const LaunchCtl kFresh{~0ull, 0, 0, 0, 0, 0};
+        check("cuMemcpyHtoDAsync (control)", a_.MemcpyHtoDAsync(ctl_, &kFresh, sizeof(kFresh), stream_));
+        __atomic_store_n(const_cast<uint32_t*>(stop_), kStopRun, __ATOMIC_SEQ_CST);
+        check("cuLaunchKernel", a_.LaunchKernel(st->mod->function(), static_cast<unsigned>(n), 1, 1, c.block[0],
+                                                c.block[1], c.block[2], sh, stream_, args, nullptr));
+        uint32_t stop = wait_chunk(job, t0, start, budget, watchdog, save != 0);
         uint64_t t1 = now_ns();
         job.cmd_busy_ns += t1 - t0;
-        if (*stop_ == kStopFault) {
+        if (stop == kStopFault) {
             LaunchCtl r;
-            ctl_dirty_ = true;
             check("cuMemcpyDtoH (control)", a_.MemcpyDtoH(&r, ctl_, sizeof(r)));
             *addr = r.fault_addr;
             *kind = r.fault_kind;
-            return VGPU_RUN_FAULT;
+            return StepResult::Fault;
         }
-        if (*stop_ == kStopAbort) {
-            *timedout = true;
-            return VGPU_RUN_BUDGET;
-        }
-        if (*stop_ == kStopPreempt) {
+        if (stop == kStopAbort)
+            return StepResult::TimedOut;
+        if (stop == kStopPreempt) {
             // Some blocks may have stopped part way: the next RUN resumes
             // this chunk (blocks that finished are skipped).
             st->chunk = n;
             st->resume = true;
-            return VGPU_RUN_BUDGET;
+            return StepResult::More;
         }
         st->resume = false;
         st->next_block += n;
@@ -688,7 +1027,39 @@ vgpu_run_result CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, u
         if (t1 - start >= budget)
             break;
     }
-    return st->next_block < st->nblocks ? VGPU_RUN_BUDGET : VGPU_RUN_DONE;
+    return st->next_block < st->nblocks ? StepResult::More : StepResult::Done;
+}
+
+// Waits for the chunk launched at @t0; at the watchdog the stop word says
+// abort (and blocks yet to start are told through LaunchCtl.abort, by a
+// copy beside the kernel), at the end of the slice preempt (@save: the
+// threads can save themselves).  Returns the stop word's last value.
+uint32_t CudaBackend::wait_chunk(Job& job, uint64_t t0, uint64_t start, uint64_t budget, uint64_t watchdog,
+                                 bool save) {
+    static const uint32_t kAbortWord = 1;
+    bool aborted = false;
+    CUresult q;
+    while ((q = a_.StreamQuery(stream_)) == CUDA_ERROR_NOT_READY) {
+        uint64_t ran = now_ns() - t0;
+        if (!aborted && job.cmd_busy_ns + ran >= watchdog) {
+            aborted = true;
+            if (stop_cas(kStopRun, kStopAbort) || stop_cas(kStopPreempt, kStopAbort)) {
+                if (!abort_stream_)
+                    check("cuStreamCreate", a_.StreamCreate(&abort_stream_, CU_STREAM_NON_BLOCKING));
+                check("cuMemcpyHtoDAsync (abort)", a_.MemcpyHtoDAsync(ctl_ + offsetof(LaunchCtl, abort), &kAbortWord,
+                                                                      sizeof(kAbortWord), abort_stream_));
+            }
+        } else if (save && now_ns() - start >= budget) {
+            stop_cas(kStopRun, kStopPreempt);  // threads save their state at backward branches
+        }
+        // Spin for short kernels (latency), then give the CPU back.
+        if (ran > 1000000)
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    check("cuStreamQuery (launch)", q);
+    if (aborted && abort_stream_)
+        check("cuStreamSynchronize (abort)", a_.StreamSynchronize(abort_stream_));
+    return __atomic_load_n(const_cast<uint32_t*>(stop_), __ATOMIC_SEQ_CST);
 }
 
 RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) {
@@ -701,26 +1072,23 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
         return res;
     }
     try {
+        commit(it->second);  // the tables as mapped, before anything runs
         sync_staged(it->second, true);
         res = run_steps(job, start, budget_ns, watchdog_ns, [&](const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind) {
+            if (c.op == DRM_VGPU_CMD_LAUNCH)
+                return launch(it->second, job, c, start, budget_ns, watchdog_ns, addr, kind);
             uint64_t a = 0, last = now_ns();
-            bool timedout = false;
-            vgpu_run_result r;
-            if (c.op == DRM_VGPU_CMD_LAUNCH) {
-                r = launch(it->second, job, c, start, budget_ns, watchdog_ns, &a, kind, &timedout);
-            } else {
-                r = c.op == DRM_VGPU_CMD_COPY ? copy(it->second, job, c, &a, kind)
-                                              : fill(it->second, job, c, &a, kind);
-                job.cmd_busy_ns += now_ns() - last;
-            }
+            vgpu_run_result r = c.op == DRM_VGPU_CMD_COPY ? copy(it->second, job, c, &a, kind)
+                                                          : fill(it->second, job, c, &a, kind);
+            job.cmd_busy_ns += now_ns() - last;
             *addr = a;
             if (r == VGPU_RUN_FAULT)
                 return StepResult::Fault;
-            if (timedout)
-                return StepResult::TimedOut;
             return r == VGPU_RUN_DONE ? StepResult::Done : StepResult::More;
         });
         sync_staged(it->second, false);
+    } catch (const BackendLost&) {
+        throw;
     } catch (const std::exception& e) {
         // A CUDA error: the context's work cannot go on; others may.
         std::cerr << "vgpu-engined: " << e.what() << "\n";
@@ -734,23 +1102,38 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
 
 int CudaBackend::mem_read(uint64_t mem, uint64_t off, void* dst, uint64_t size) {
     auto m = mems_.find(mem);
-    if (m == mems_.end() || off > m->second.second || size > m->second.second - off)
+    if (m == mems_.end() || m->second.freed || off > m->second.size || size > m->second.size - off)
         return EINVAL;
-    return a_.MemcpyDtoH(dst, vram_ + m->second.first + off, size) == CUDA_SUCCESS ? 0 : EIO;
+    return a_.MemcpyDtoH(dst, vram_ + m->second.off + off, size) == CUDA_SUCCESS ? 0 : EIO;
 }
 
 int CudaBackend::mem_write(uint64_t mem, uint64_t off, const void* src, uint64_t size) {
     auto m = mems_.find(mem);
-    if (m == mems_.end() || off > m->second.second || size > m->second.second - off)
+    if (m == mems_.end() || m->second.freed || off > m->second.size || size > m->second.size - off)
         return EINVAL;
-    return a_.MemcpyHtoD(vram_ + m->second.first + off, src, size) == CUDA_SUCCESS ? 0 : EIO;
+    return a_.MemcpyHtoD(vram_ + m->second.off + off, src, size) == CUDA_SUCCESS ? 0 : EIO;
 }
 
 }  // namespace
 
+cu::Debug cu::debug(const Backend& b) {
+    cu::Debug d;
+    auto* c = dynamic_cast<const CudaBackend*>(&b);
+    if (!c)
+        return d;
+    for (auto& [id, s] : c->spaces_)
+        d.roots[id] = s.root.dev;
+    d.pool_free = c->pool_.free_pages();
+    return d;
+}
+
 std::unique_ptr<Backend> make_cuda_backend(uint64_t mem_size, int gpu) {
+    return make_cuda_backend(api(), mem_size, gpu);
+}
+
+std::unique_ptr<Backend> make_cuda_backend(const Api& a, uint64_t mem_size, int gpu) {
     try {
-        return std::make_unique<CudaBackend>(mem_size, gpu);
+        return std::make_unique<CudaBackend>(a, mem_size, gpu);
     } catch (const Unavailable&) {
         throw;
     } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 // whole path from a guest through vgpu-back and the bridge to a process.
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -96,8 +97,10 @@ public:
     }
     void unmap(uint64_t ctx, uint64_t va, uint64_t size) override {
         auto c = ctxs_.find(ctx);
-        if (c != ctxs_.end())
-            vgpu_pt_unmap(&c->second->pt, va, size);
+        // vgpu_pt_unmap() takes a range inside the address space (the
+        // bridge passes the module's request as it came).
+        if (c != ctxs_.end() && va < VGPU_VA_SIZE)
+            vgpu_pt_unmap(&c->second->pt, va, std::min<uint64_t>(size, VGPU_VA_SIZE - va));
     }
     RunResult run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) override;
     int mem_read(uint64_t mem, uint64_t off, void* dst, uint64_t size) override {

@@ -40,18 +40,9 @@ uint64_t module_mem_mb() {
     return mb;
 }
 
-std::unique_ptr<vgpu::engine::Backend> make_backend(const std::string& kind, uint64_t mem, int gpu) {
+vgpu::engine::BackendMakers makers(uint64_t mem, int gpu) {
     using namespace vgpu::engine;
-    if (kind == "interp")
-        return make_interp_backend(mem);
-    if (kind == "cuda")
-        return make_cuda_backend(mem, gpu);
-    try {
-        return make_cuda_backend(mem, gpu);
-    } catch (const Unavailable& e) {
-        std::cerr << "vgpu-engined: no GPU (" << e.what() << "): using the interpreter\n";
-        return make_interp_backend(mem);
-    }
+    return {[=] { return make_cuda_backend(mem, gpu); }, [=] { return make_interp_backend(mem); }};
 }
 
 }  // namespace
@@ -97,20 +88,29 @@ int main(int argc, char** argv) {
             return vgpu::engine::self_test(kind == "auto" ? "cuda" : kind, gpu, kernels);
         if (!mem_mb)
             mem_mb = module_mem_mb();
-        auto backend = make_backend(kind, mem_mb << 20, gpu);
+        auto m = makers(mem_mb << 20, gpu);
+        auto backend = vgpu::engine::choose_backend(kind, "", m, std::cerr);
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         for (;;) {
-            vgpu::engine::Bridge bridge(*backend, device);
-            std::cerr << "vgpu-engined: registered as generation " << bridge.generation() << " ("
-                      << backend->name() << ", " << mem_mb << " MiB)\n";
-            int err = bridge.serve(&g_stop);
-            if (g_stop || err != ENODEV)
+            int err;
+            {
+                vgpu::engine::Bridge bridge(*backend, device);
+                std::cerr << "vgpu-engined: registered as generation " << bridge.generation() << " ("
+                          << backend->name() << ", " << mem_mb << " MiB)\n";
+                err = bridge.serve(&g_stop);
+            }  // the session's contexts and windows go with the bridge
+            if (g_stop || (err != ENODEV && err != ESTALE))
                 return err ? (std::cerr << "vgpu-engined: " << std::strerror(err) << "\n", 1) : 0;
-            // The module ended the session (an operation timed out): its
-            // objects are lost; start over with a fresh back end state.
-            std::cerr << "vgpu-engined: session ended by the module; registering again\n";
-            backend = make_backend(kind, mem_mb << 20, gpu);
+            // The module ended the session (an operation timed out), or
+            // the back end's state was lost (ESTALE; closing the device
+            // ended the session there, every context lost): its
+            // objects are lost; start over with a fresh back end state,
+            // the old one freed first.  -b auto that ran on the GPU stops
+            // here rather than switch to the interpreter unannounced.
+            std::cerr << "vgpu-engined: session ended " << (err == ENODEV ? "by the module" : "here")
+                      << "; registering again\n";
+            vgpu::engine::renew_backend(backend, kind, m, std::cerr);
         }
     } catch (const std::exception& e) {
         std::cerr << "vgpu-engined: " << e.what() << "\n";

@@ -6,6 +6,7 @@
 // where PTX differs from it.
 #include "ptx.hpp"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <deque>
@@ -53,6 +54,28 @@ uint64_t target(uint64_t pc, uint64_t w) {
     return pc + static_cast<uint64_t>(static_cast<int64_t>(vgpu_insn_imm(w))) * VGPU_INSN_SIZE;
 }
 
+// What an instruction weighs in the stop checks' count: global accesses
+// and atomics can take far longer than the others (host memory across the
+// bus, contended words).
+uint32_t insn_weight(uint64_t w) {
+    uint32_t op = vgpu_insn_op(w);
+    if (illegal(w))
+        return 1;
+    if (op >= VGPU_OP_ATOM_ADD && op <= VGPU_OP_ATOM_FADD)
+        return kWeightAtomic;
+    if (op >= VGPU_OP_LD_U8 && op <= VGPU_OP_ST_U64)
+        return kWeightGlobal;
+    return 1;
+}
+
+// The list of a .branchtargets directive.
+std::string join(const std::vector<std::string>& labels) {
+    std::string t;
+    for (size_t i = 0; i < labels.size(); i++)
+        t += (i ? ", " : "") + labels[i];
+    return t;
+}
+
 std::string hex(uint64_t v) {
     char b[24];
     std::snprintf(b, sizeof(b), "0x%016" PRIX64, v);
@@ -63,7 +86,21 @@ class Emitter {
 public:
     Emitter(const Program& p, int sm) : p_(p), sm_(sm) {
         int i = 0;
+        prefix_.push_back(0);
+        uint32_t in_window = 0;
         for (auto& [pc, f] : p.insns) {
+            // Windows of consecutive instructions: at most kWindowInsns,
+            // weighing at most kStopEvery together.
+            size_t k = idx_.size();
+            uint32_t w = f.fault ? 1 : insn_weight(f.word);
+            if (k && (k - ws_.back() >= kWindowInsns || in_window + w > kStopEvery)) {
+                ckpt_.insert(k);
+                in_window = 0;
+            }
+            ws_.push_back(ckpt_.empty() || *ckpt_.rbegin() != k ? (k ? ws_.back() : 0) : k);
+            in_window += w;
+            prefix_.push_back(prefix_.back() + w);
+            idx_[pc] = k;
             label_[pc] = i++;
             uint32_t op = vgpu_insn_op(f.word);
             bool br = op == VGPU_OP_BRA || op == VGPU_OP_BZ || op == VGPU_OP_BNZ;
@@ -86,6 +123,12 @@ private:
     void branch(uint64_t pc, uint64_t to, const char* pred);
     void fault_now(uint32_t kind, uint64_t addr);
     void global(int ra, int32_t imm, int size, uint64_t need);
+    void walk_block();
+    void fadd_block();
+    void count(uint32_t w, const std::string& cont);
+    void charge(uint32_t w, const std::string& cont);
+    void check_stub(uint32_t w, const std::string& to, int resume);
+    uint32_t window_weight(size_t idx) const { return prefix_[idx + 1] - prefix_[ws_[idx]]; }
     void shared(int ra, int32_t imm, int size);
     void fop(const char* op, int rd, int ra, int rb);
     void fminmax(bool max, int rd, int ra, int rb);
@@ -97,14 +140,25 @@ private:
     std::vector<std::pair<int, uint64_t>> backedges_;  // (id, target)
     std::vector<uint64_t> backedges_all_;              // target of each id (resume points)
     std::map<uint64_t, uint32_t> live_;                // registers live into each instruction
+    // Stop checks (see charge()): position of each instruction in address
+    // order, the weights' prefix sums, the window each one is in (its
+    // first position), and the windows' first positions.
+    std::map<uint64_t, size_t> idx_;
+    std::vector<uint32_t> prefix_;
+    std::vector<size_t> ws_;
+    std::set<size_t> ckpt_;
+    std::ostringstream stub_o_;       // out-of-line checks, emitted with the epilogue
+    std::vector<std::string> bars_;   // return labels of the barrier sites
+    std::vector<std::string> walks_;  // return labels of the global accesses (walk_block())
+    std::vector<std::string> fadds_;  // return labels of atom.add.f32 (fadd_block())
     int uniq_ = 0;
     std::ostringstream o_;
 };
 
 void Emitter::prologue() {
     o_ << ".version 7.8\n.target sm_" << sm_ << "\n.address_size 64\n\n"
-       << ".extern .shared .align 16 .b8 smem[];\n\n"
-       << ".visible .entry vgpu_kernel(\n";
+       << ".extern .shared .align 16 .b8 smem[];\n\n";
+    o_ << ".visible .entry vgpu_kernel(\n";
     for (int i = 0; i < 8; i++)
         o_ << "\t.param .u64 p" << i << ",\n";
     o_ << "\t.param .u64 pt, .param .u64 ctl, .param .u64 stop, .param .u64 base,\n"
@@ -114,7 +168,8 @@ void Emitter::prologue() {
        << "\t.reg .f32 %f<3>;\n\t.reg .pred %p<3>;\n\t.reg .pred %pT, %pF;\n"
        << "\t.reg .b64 %pt, %ctl, %stop, %blk, %sb, %sl4, %sl8, %fa, %key, %tg0, %te0, %tg1, %te1;\n"
        << "\t.reg .b32 %sh, %fk, %bc, %ph, %lt, %nt, %rid;\n"
-       << "\t.reg .b64 %save, %hdr, %slot;\n";
+       << "\t.reg .b64 %save, %hdr, %slot;\n"
+       << "\t.reg .b32 %bret, %bpop, %wret, %fret;\n\t.reg .pred %pB;\n";
     line("ld.param.u64 %pt, [pt]");
     line("ld.param.u64 %ctl, [ctl]");
     line("ld.param.u64 %stop, [stop]");
@@ -213,6 +268,11 @@ void Emitter::prologue() {
     o_ << "$ZDONE:\n";
     line("barrier.sync 0");
     o_ << "$START:\n";
+    // A block that starts after the watchdog fired leaves at once: the
+    // first thread to see kStopAbort (or the host) sets LaunchCtl.abort.
+    line("ld.volatile.global.u32 %w5, [%ctl+24]");
+    line("setp.ne.u32 %p2, %w5, 0");
+    line("@%p2 bra $EXIT");
     line("bra " + L(p_.entry));
 }
 
@@ -350,25 +410,14 @@ void Emitter::save_epilogue() {
 }
 
 void Emitter::epilogue() {
-    // Backward branches look at the stop word (host memory, read across
-    // the bus) every 16384 times: a runaway loop stops within a few ms,
-    // and a kernel without barriers saves its state there to be resumed.
-    for (auto& [id, to] : backedges_) {
-        o_ << "$BE" << id << ":\n";
-        line("add.u32 %bc, %bc, 1");
-        line("and.b32 %w5, %bc, 16383");
-        line("setp.ne.u32 %p2, %w5, 0");
-        line("@%p2 bra " + L(to));
-        line("ld.volatile.global.u32 %w5, [%stop]");
-        if (!p_.has_barrier) {
-            line("setp.eq.u32 %p2, %w5, " + std::to_string(kStopPreempt));
-            line("setp.ne.and.u64 %p2, %save, 0, %p2");
-            line("@%p2 bra $SV" + std::to_string(id));
-        }
-        line("setp.ne.u32 %p2, %w5, 0");
-        line("@%p2 bra $EXIT");
-        line("bra " + L(to));
-    }
+    o_ << stub_o_.str();
+    walk_block();
+    fadd_block();
+    // A thread that saw kStopAbort tells blocks yet to start (LaunchCtl.abort).
+    o_ << "$ABORT:\n";
+    line("setp.eq.u32 %p2, %w5, " + std::to_string(kStopAbort));
+    line("@%p2 st.volatile.global.u32 [%ctl+24], %w5");
+    line("bra $EXIT");
     if (!p_.has_barrier)
         save_epilogue();
     o_ << "$MIS:\n";
@@ -380,6 +429,8 @@ void Emitter::epilogue() {
     line("mov.b64 %fa, %t0");
     line("bra $FAULT");
     o_ << "$PERM:\n";
+    line("setp.eq.u64 %p0, %te0, 0");  // the walk found no leaf (walk_block())
+    line("@%p0 bra $UNM");
     line("mov.u32 %fk, " + std::to_string(VGPU_FAULT_PERM));
     line("mov.b64 %fa, %t0");
     line("bra $FAULT");
@@ -424,23 +475,100 @@ void Emitter::epilogue() {
         // every thread has exited: a barrier releases when every thread
         // that has not exited has reached it, as in the interpreter.
         o_ << "$XL:\n";
-        line("barrier.red.popc.u32 %w0, 0, %pF");
-        line("setp.ne.u32 %p0, %w0, 0");
+        line("mov.u32 %bret, " + std::to_string(bars_.size()));
+        line("mov.pred %pB, %pF");
+        line("bra $BAR");
+        o_ << "$XR:\n";
+        line("setp.ne.u32 %p0, %bpop, 0");
         line("@%p0 bra $XL");
+        line("ret");
+        // Every arrival, of live and of exited threads, at one barrier
+        // instruction: threads of one warp waiting at two different
+        // barrier.red instructions (a live one, an exited one) got a
+        // register of the live ones overwritten with the count (GPU
+        // self-test, "barriers, half of each warp exited").  %bret says
+        // where to go on.
+        std::vector<std::string> targets = bars_;
+        targets.push_back("$XR");
+        o_ << "$BT: .branchtargets " << join(targets) << ";\n";
+        o_ << "$BAR:\n";
+        line("barrier.red.popc.u32 %bpop, 0, %pB");
+        line("brx.idx %bret, $BT");
     }
     line("ret");
     o_ << "}\n";
 }
 
+// A backward branch, or a forward one that skips the start of a window,
+// goes through a stub that counts the work done in the branch's window
+// (check_stub()); other branches stay inside their window.
 void Emitter::branch(uint64_t pc, uint64_t to, const char* pred) {
     std::string p = pred ? std::string("@") + pred + " " : "";
+    size_t from = idx_.at(pc);
     if (to <= pc) {
         int id = static_cast<int>(backedges_.size());  // in program order, as backedges_all_
         backedges_.push_back({id, to});
-        line(p + "bra $BE" + std::to_string(id));
-    } else {
-        line(p + "bra " + L(to));
+        std::string stub = "$BE" + std::to_string(id);
+        line(p + "bra " + stub);
+        o_.swap(stub_o_);
+        o_ << stub << ":\n";
+        check_stub(window_weight(from), L(to), id);
+        o_.swap(stub_o_);
+        return;
     }
+    auto t = idx_.find(to);
+    auto c = ckpt_.upper_bound(from);
+    if (t != idx_.end() && (c == ckpt_.end() || *c > t->second)) {
+        line(p + "bra " + L(to));
+        return;
+    }
+    std::string stub = "$FX" + std::to_string(uniq_++);
+    line(p + "bra " + stub);
+    o_.swap(stub_o_);
+    o_ << stub << ":\n";
+    check_stub(window_weight(from), L(to), -1);
+    o_.swap(stub_o_);
+}
+
+// Stop checks.  A per-thread count (%bc) adds the weight of the work done
+// since the last check point (insn_weight()); when it reaches kStopEvery
+// the thread reads the stop word.  Check points: the first instruction of
+// every window (kWindowInsns instructions at most, kStopEvery of weight),
+// every backward branch and every forward branch that skips a window's
+// start, each counting the weight of its window (up to itself).  Between
+// two check points a thread stays in one window, so it reads the stop
+// word after at most 2 * kStopEvery of weight, in loops and in straight
+// code alike, and every loop (the CAS loop of atom.add.f32 too) counts.
+void Emitter::charge(uint32_t w, const std::string& cont) {
+    count(w, cont);
+    line("setp.ne.u32 %p2, %w5, " + std::to_string(kStopRun));
+    line("setp.ne.and.u32 %p2, %w5, " + std::to_string(kStopPreempt) + ", %p2");
+    line("@%p2 bra $ABORT");
+}
+
+// Adds @w to the count: below kStopEvery on at @cont, else the stop word
+// is read into %w5 (and the count starts again).
+void Emitter::count(uint32_t w, const std::string& cont) {
+    line("add.u32 %bc, %bc, " + std::to_string(w));
+    line("setp.lt.u32 %p2, %bc, " + std::to_string(kStopEvery));
+    line("@%p2 bra " + cont);
+    line("mov.u32 %bc, 0");
+    line("ld.volatile.global.u32 %w5, [%stop]");
+}
+
+// The check of a branch to @to; at a backward branch (@resume >= 0) of a
+// kernel without barriers, kStopPreempt saves the thread to resume at @to.
+void Emitter::check_stub(uint32_t w, const std::string& to, int resume) {
+    count(w, to);
+    if (resume >= 0 && !p_.has_barrier) {
+        line("setp.eq.u32 %p2, %w5, " + std::to_string(kStopPreempt));
+        line("setp.ne.and.u64 %p2, %save, 0, %p2");
+        line("@%p2 bra $SV" + std::to_string(resume));
+    }
+    line("setp.ne.u32 %p2, %w5, " + std::to_string(kStopRun));
+    line("setp.ne.and.u32 %p2, %w5, " + std::to_string(kStopPreempt) + ", %p2");
+    line("@%p2 bra $ABORT");
+    line("bra " + to);
 }
 
 void Emitter::fault_now(uint32_t kind, uint64_t addr) {
@@ -450,9 +578,11 @@ void Emitter::fault_now(uint32_t kind, uint64_t addr) {
 }
 
 // %t0 = ra + imm, checked and translated for @need; %t1 = its address.
+// A hit in the first entry of the per-thread TLB costs a compare; a miss
+// goes to the one page walk of the kernel (walk_block()): the JIT's time
+// grew with every inlined walk (29 s for 512 loads) and with every call.
 void Emitter::global(int ra, int32_t imm, int size, uint64_t need) {
-    int u = uniq_++;
-    std::string hit = "$H" + std::to_string(u);
+    std::string hit = "$H" + std::to_string(walks_.size());
     line("add.u64 %t0, " + R(ra) + ", " + std::to_string(imm));
     if (size > 1) {
         line("and.b64 %t2, %t0, " + std::to_string(size - 1));
@@ -460,44 +590,84 @@ void Emitter::global(int ra, int32_t imm, int size, uint64_t need) {
         line("@%p0 bra $MIS");
     }
     line("shr.u64 %t3, %t0, 12");
-    line("mov.b64 %t4, %te0");
-    line("setp.eq.u64 %p0, %t3, %tg0");
-    line("@%p0 bra " + hit);
+    line("setp.ne.u64 %p0, %t3, %tg0");
+    line("@%p0 mov.u32 %wret, " + std::to_string(walks_.size()));
+    line("@%p0 bra $WALK");
+    walks_.push_back(hit);
+    o_ << hit << ":\n";
+    line("and.b64 %t6, %te0, " + std::to_string(need));
+    line("setp.ne.u64 %p0, %t6, " + std::to_string(need));
+    line("@%p0 bra $PERM");
+    line("and.b64 %t1, %te0, -4096");
+    line("and.b64 %t6, %t0, 4095");
+    line("or.b64 %t1, %t1, %t6");
+}
+
+// The page walk, one copy per kernel (a shared block that returns
+// through brx.idx to the access, %wret): the second TLB entry if it holds
+// the page, else the tables; the page goes to the first entry.  An entry
+// may cache an unmapped page (0): the tables do not change during a
+// launch, and $PERM tells UNMAPPED (entry 0) from PERM.
+void Emitter::walk_block() {
+    if (walks_.empty())
+        return;
+    o_ << "$WT: .branchtargets " << join(walks_) << ";\n";
+    o_ << "$WALK:\n";
     line("mov.b64 %t4, %te1");
     line("setp.eq.u64 %p0, %t3, %tg1");
-    line("@%p0 bra " + hit);
+    line("@%p0 bra $WHIT");
+    line("mov.b64 %t4, 0");
     line("setp.ge.u64 %p0, %t0, " + hex(VGPU_VA_SIZE));
-    line("@%p0 bra $UNM");
+    line("@%p0 bra $WHIT");
     line("shr.u64 %t5, %t0, 30");
     line("shl.b64 %t5, %t5, 3");
     line("add.u64 %t5, %t5, %pt");
     line("ld.global.u64 %t5, [%t5]");
     line("setp.eq.u64 %p0, %t5, 0");
-    line("@%p0 bra $UNM");
+    line("@%p0 bra $WHIT");
     line("shr.u64 %t6, %t0, 21");
     line("and.b64 %t6, %t6, 511");
     line("shl.b64 %t6, %t6, 3");
     line("add.u64 %t5, %t5, %t6");
     line("ld.global.u64 %t5, [%t5]");
     line("setp.eq.u64 %p0, %t5, 0");
-    line("@%p0 bra $UNM");
+    line("@%p0 bra $WHIT");
     line("and.b64 %t6, %t3, 511");
     line("shl.b64 %t6, %t6, 3");
     line("add.u64 %t5, %t5, %t6");
     line("ld.global.u64 %t4, [%t5]");
-    line("setp.eq.u64 %p0, %t4, 0");
-    line("@%p0 bra $UNM");
+    o_ << "$WHIT:\n";
     line("mov.b64 %tg1, %tg0");
     line("mov.b64 %te1, %te0");
     line("mov.b64 %tg0, %t3");
     line("mov.b64 %te0, %t4");
-    o_ << hit << ":\n";
-    line("and.b64 %t6, %t4, " + std::to_string(need));
-    line("setp.ne.u64 %p0, %t6, " + std::to_string(need));
-    line("@%p0 bra $PERM");
-    line("and.b64 %t1, %t4, -4096");
-    line("and.b64 %t6, %t0, 4095");
-    line("or.b64 %t1, %t1, %t6");
+    line("brx.idx %wret, $WT");
+}
+
+// atom.add.f32 at %t1 of the float bits in %w4, old value to %w3, back
+// to the instruction through %fret.  PTX's atom.add.f32 flushes
+// subnormals: a CAS loop with the ISA's add.  A retry means another
+// writer won (a CPU rewriting host memory can win every time): each one
+// counts as an atomic towards the stop check.
+void Emitter::fadd_block() {
+    if (fadds_.empty())
+        return;
+    o_ << "$FT: .branchtargets " << join(fadds_) << ";\n";
+    o_ << "$FADD:\n";
+    line("mov.b32 %f1, %w4");
+    line("ld.volatile.global.u32 %w3, [%t1]");
+    o_ << "$FA:\n";
+    line("mov.b32 %f0, %w3");
+    line("add.rn.f32 %f2, %f0, %f1");
+    line("mov.b32 %w2, %f2");
+    line("testp.notanumber.f32 %p0, %f2");
+    line("@%p0 mov.b32 %w2, 0x7FC00000");
+    line("atom.global.cas.b32 %w5, [%t1], %w3, %w2");
+    line("setp.eq.u32 %p0, %w5, %w3");
+    line("mov.b32 %w3, %w5");
+    line("@%p0 brx.idx %fret, $FT");
+    charge(kWeightAtomic, "$FA");
+    line("bra $FA");
 }
 
 // %t0 = ra + imm, checked against the block's shared memory; %t1 = address.
@@ -573,10 +743,16 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
     switch (op) {
     case VGPU_OP_NOP: break;
     case VGPU_OP_EXIT: line("bra $EXIT"); return;
-    case VGPU_OP_BAR:
-        line("barrier.red.popc.u32 %w0, 0, %pT");
+    case VGPU_OP_BAR: {  // through the one barrier instruction (epilogue())
+        std::string ret = "$BR" + std::to_string(bars_.size());
+        line("mov.u32 %bret, " + std::to_string(bars_.size()));
+        bars_.push_back(ret);
+        line("mov.pred %pB, %pT");
+        line("bra $BAR");
+        o_ << ret << ":\n";
         line("add.u32 %ph, %ph, 1");
         break;
+    }
     case VGPU_OP_BRA: branch(pc, target(pc, w), nullptr); return;
     case VGPU_OP_BZ:
     case VGPU_OP_BNZ:
@@ -706,20 +882,12 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
     case VGPU_OP_ATOM_FADD: {
         // PTX's atom.add.f32 flushes subnormals: a CAS loop with the ISA's add.
         global(a, imm, 4, VGPU_PTE_R | VGPU_PTE_W);
-        std::string loop = "$FA" + std::to_string(uniq_++);
+        // One copy of the loop per kernel (fadd_block()), as the walk.
         line("cvt.u32.u64 %w4, " + B);
-        line("mov.b32 %f1, %w4");
-        line("ld.volatile.global.u32 %w3, [%t1]");
-        o_ << loop << ":\n";
-        line("mov.b32 %f0, %w3");
-        line("add.rn.f32 %f2, %f0, %f1");
-        line("mov.b32 %w2, %f2");
-        line("testp.notanumber.f32 %p0, %f2");
-        line("@%p0 mov.b32 %w2, 0x7FC00000");
-        line("atom.global.cas.b32 %w5, [%t1], %w3, %w2");
-        line("setp.ne.u32 %p0, %w5, %w3");
-        line("mov.b32 %w3, %w5");
-        line("@%p0 bra " + loop);
+        line("mov.u32 %fret, " + std::to_string(fadds_.size()));
+        line("bra $FADD");
+        fadds_.push_back("$FR" + std::to_string(fadds_.size()));
+        o_ << fadds_.back() << ":\n";
         line("cvt.u64.u32 " + D + ", %w3");
         break;
     }
@@ -819,6 +987,12 @@ std::string Emitter::run() {
     prologue();
     for (auto& [pc, f] : p_.insns) {
         o_ << L(pc) << ":\n";
+        size_t k = idx_.at(pc);
+        if (ckpt_.count(k)) {  // the start of a window: count the one before
+            std::string cont = "$K" + std::to_string(k);
+            charge(window_weight(k - 1), cont);
+            o_ << cont << ":\n";
+        }
         if (f.fault)
             fault_now(f.fault, pc);
         else if (illegal(f.word))
@@ -842,10 +1016,34 @@ std::string Program::key() const {
     return k;
 }
 
+uint32_t jit_cost(uint64_t pc, uint64_t w, bool has_barrier) {
+    uint32_t op = vgpu_insn_op(w);
+    if (illegal(w))
+        return 1;
+    switch (op) {
+    case VGPU_OP_BRA: case VGPU_OP_BZ: case VGPU_OP_BNZ:
+        if (target(pc, w) > pc)
+            return 3;  // a stub where it crosses a window
+        return has_barrier ? 24 : 160;  // the check, a save stub, a resume point
+    case VGPU_OP_BAR: return 6;
+    case VGPU_OP_DIV: case VGPU_OP_DIVU: case VGPU_OP_REM: case VGPU_OP_REMU: case VGPU_OP_FDIV:
+        return 36;  // an emulated 64-bit division, IEEE float division
+    case VGPU_OP_FMIN: case VGPU_OP_FMAX: return 9;
+    case VGPU_OP_FADD: case VGPU_OP_FSUB: case VGPU_OP_FMUL: case VGPU_OP_FMAD:
+    case VGPU_OP_FSEQ: case VGPU_OP_FSLT: case VGPU_OP_FSLE:
+        return 4;
+    case VGPU_OP_I2F: case VGPU_OP_U2F: case VGPU_OP_F2I: return 3;
+    case VGPU_OP_ATOM_FADD: return 48;  // the shared CAS loop's site
+    default:
+        return insn_weight(w) > 1 ? 32 : 1;  // global accesses and atomics: 32
+    }
+}
+
 Program discover(uint64_t entry, const Fetcher& fetch) {
     Program p;
     std::deque<uint64_t> work{entry};
     p.entry = entry;
+    size_t mem = 0;
     while (!work.empty()) {
         uint64_t pc = work.front();
         work.pop_front();
@@ -860,6 +1058,10 @@ Program discover(uint64_t entry, const Fetcher& fetch) {
         if (f.fault || illegal(f.word))
             continue;
         uint32_t op = vgpu_insn_op(f.word);
+        if (insn_weight(f.word) > 1 && ++mem > kMaxMemInsns) {
+            p.too_large = true;
+            break;
+        }
         if (op == VGPU_OP_EXIT)
             continue;
         if (op == VGPU_OP_BAR)
@@ -869,6 +1071,13 @@ Program discover(uint64_t entry, const Fetcher& fetch) {
         if (op != VGPU_OP_BRA)
             work.push_back(pc + VGPU_INSN_SIZE);
     }
+    // The JIT's cost, once whether the kernel has barriers is known.
+    uint64_t cost = 0;
+    for (auto& [pc, f] : p.insns)
+        cost += f.fault ? 1 : jit_cost(pc, f.word, p.has_barrier);
+    p.jit_cost = static_cast<uint32_t>(std::min<uint64_t>(cost, UINT32_MAX));
+    if (cost > kMaxJitCost)
+        p.too_large = true;
     return p;
 }
 

@@ -11,8 +11,9 @@
 // context's page tables in GPU memory (exact faults with the address),
 // every float result is rounded and canonicalised as the interpreter
 // does, barriers release as the interpreter's do (when every thread that
-// has not exited has arrived), and every backward branch checks a stop
-// word now and then, so the host can end a runaway launch.
+// has not exited has arrived), and every loop and every stretch of
+// straight code checks a stop word now and then (see kStopEvery), so the
+// host can end a runaway launch within a bounded time.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +38,37 @@ struct Program {
     uint64_t entry = 0;
     std::map<uint64_t, Fetch> insns;  // by address
     bool has_barrier = false;
-    bool too_large = false;  // more than kMaxInsns reachable
+    bool too_large = false;  // more than kMaxInsns, kMaxMemInsns or kMaxJitCost
+    uint32_t jit_cost = 0;   // jit_cost() of the code reached (as far as discovered)
     // The cache key: entry and every (address, word, fault) reached.
     std::string key() const;
 };
 
-constexpr size_t kMaxInsns = 1 << 16;
+// The most instructions a launch may reach (more: an ILLEGAL fault at its
+// entry).  It bounds the driver's JIT, which runs inside a RUN: measured
+// with ptxas on this translation (Documentation/engines.rst).
+constexpr size_t kMaxInsns = 1 << 12;
+// ... and at most this many global accesses and atomics, whose code costs
+// the JIT far more than the rest (ptxas: 4000 ALU instructions 0.1-0.9 s,
+// 256 atom.add.f32 2 s on a loaded 2-core machine).
+constexpr size_t kMaxMemInsns = 256;
+// ... and at most this much JIT cost: each instruction weighs what it
+// costs ptxas (jit_cost(): 1 for plain ALU work, tens for a 64-bit
+// division or a global access, 160 for a backward branch of a kernel
+// without barriers, which has its own save and resume code), so that the
+// most expensive program of every class compiles in about 2 s (ptxas
+// -arch=sm_90 on a loaded 2-core machine, Documentation/engines.rst).
+constexpr uint32_t kMaxJitCost = 12288;
+// What one instruction at @pc costs the JIT; @has_barrier: the kernel has
+// barriers (no save stubs at its backward branches).
+uint32_t jit_cost(uint64_t pc, uint64_t word, bool has_barrier);
+
+// Stop checks: a thread reads the stop word after at most 2 * kStopEvery
+// of weighted work (an instruction weighs 1, a global access
+// kWeightGlobal, an atomic or a retry of atom.add.f32's CAS
+// kWeightAtomic), counted at check points at least every kWindowInsns
+// instructions of straight code and at every backward branch.
+constexpr uint32_t kStopEvery = 4096, kWindowInsns = 64, kWeightGlobal = 32, kWeightAtomic = 512;
 
 Program discover(uint64_t entry, const Fetcher& fetch);
 
@@ -63,6 +89,8 @@ struct LaunchCtl {
     uint64_t fault_addr;
     uint32_t fault_kind;
     uint32_t lock;
+    uint32_t abort;  // nonzero: blocks that start now leave at once (the watchdog fired)
+    uint32_t pad;
 };
 
 // Values of the stop word.

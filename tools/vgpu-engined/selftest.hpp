@@ -48,6 +48,10 @@ public:
                      uint64_t watchdog_ns = 60000000000ull, int* slices = nullptr);
     RunResult launch(const Launch& l, uint64_t budget_ns = ~0ull, uint64_t watchdog_ns = 60000000000ull,
                      int* slices = nullptr);
+    // One RUN of @job (for tests that interleave jobs of several contexts).
+    RunResult run_once(Job& job, uint64_t budget_ns, uint64_t watchdog_ns) {
+        return b_.run(ctx_, job, budget_ns, watchdog_ns);
+    }
     Backend& backend() { return b_; }
 
 private:

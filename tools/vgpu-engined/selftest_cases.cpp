@@ -6,7 +6,14 @@
 // test; everything it returns must be identical.
 #include "selftest_cases.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
+
+#include "ptx.hpp"
 
 extern "C" {
 #include "vgpu_isa.h"
@@ -180,6 +187,186 @@ out:
         Digest d;
         d.status("bar", s.launch({kCode, {64, 1, 1}, {128, 1, 1}, 1024, {kOut}}));
         d.data(s.read(kOut, 64 * 512));
+        return d;
+    }};
+}
+
+// Barriers in warps whose other threads have exited: half of every warp
+// (odd threads, or lanes 16..31) exits at once, the others exchange
+// values through shared memory across two barriers.  Values loaded from
+// shared memory before a barrier must survive it (once came back as the
+// barrier's count of live threads on the GPU).
+Test barrier_warps_case() {
+    return {"barriers, half of each warp exited", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+.shared 512
+    s2r r1, %tid.x
+    ldp r3, 1
+    and r2, r1, r3
+    bnz r2, out
+    shli r4, r1, 2
+    addi r5, r1, 1000
+    sts.u32 [r4], r5
+    lds.u32 r12, [r4]
+    addi r6, r4, 8
+    andi r6, r6, 511
+    bar
+    lds.u32 r7, [r6]
+    lds.u32 r8, [r4]
+    bar
+    ldp r10, 0
+    s2r r9, %ctaid.x
+    shli r9, r9, 11
+    add r10, r10, r9
+    shli r11, r1, 4
+    add r10, r10, r11
+    st.u32 [r10], r7
+    st.u32 [r10+4], r8
+    st.u32 [r10+8], r12
+    st.u32 [r10+12], r1
+out:
+    exit
+)");
+        s.device(kOut, 2 * 8 * 2048, R | W);
+        Digest d;
+        d.status("odd", s.launch({kCode, {8, 1, 1}, {128, 1, 1}, 512, {kOut, 1}}));
+        d.status("lanes", s.launch({kCode, {8, 1, 1}, {128, 1, 1}, 512, {kOut + 8 * 2048, 16}}));
+        d.data(s.read(kOut, 2 * 8 * 2048));
+        return d;
+    }};
+}
+
+constexpr uint64_t kSliceNs = 10000000, kWatchdogNs = 500000000, kBoundNs = 1000000000;
+
+// Runs @l as vgpu-back does (RUNs of 10 ms, a 0.5 s watchdog) until it
+// ends; records its status and whether the watchdog ended it in time: the
+// whole within watchdog + 1 s, every RUN within its slice + 1 s.
+void watched(Session& s, Digest& d, const char* name, const Session::Launch& l) {
+    Job job;
+    job.cmds = {launch_cmd(l)};
+    RunResult r;
+    uint64_t t0 = now_ns(), longest = 0;
+    int runs = 0;
+    do {
+        uint64_t a = now_ns();
+        r = s.run_once(job, kSliceNs, kWatchdogNs);
+        longest = std::max(longest, now_ns() - a);
+        runs++;
+    } while (r.status == RunStatus::Preempted && now_ns() - t0 < 60000000000ull);
+    uint64_t total = now_ns() - t0;
+    d.status(name, r);
+    bool in_time = total <= kWatchdogNs + kBoundNs && longest <= kSliceNs + kBoundNs;
+    d.what += in_time ? "ended in time; " : "LATE; ";
+    d.bytes += in_time ? "in time" : "late";
+    char b[160];
+    std::snprintf(b, sizeof(b), "%s: ended %.3f s after its start (watchdog %.1f s), longest RUN %.1f ms, %d RUNs; ",
+                  name, total / 1e9, kWatchdogNs / 1e9, longest / 1e6, runs);
+    d.note += b;
+}
+
+// The longest straight-line kernel the translator takes (kMaxInsns, as
+// many atomics as kMaxMemInsns allows, all on one word, then additions):
+// 67M threads; the watchdog ends it, its JIT counted.
+Test straight_line_case() {
+    return {"watchdog: straight line", [](Session& s) {
+        size_t n = kMaxInsns - 1, atomics = kMaxMemInsns;
+        if (const char* e = std::getenv("VGPU_SELFTEST_STRAIGHT_INSNS"))
+            n = atomics = std::strtoull(e, nullptr, 0);
+        std::vector<uint64_t> w{vgpu_insn(VGPU_OP_LDP, 1, 0, 0, 0), vgpu_insn(VGPU_OP_LI, 3, 0, 0, 1)};
+        while (w.size() < n) {
+            bool atom = w.size() < atomics + 2;
+            w.push_back(atom ? vgpu_insn(VGPU_OP_ATOM_ADD, 2, 1, 3, 0) : vgpu_insn(VGPU_OP_ADDI, 4, 4, 0, 1));
+        }
+        w.push_back(vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0));
+        s.words(kCode, w);
+        s.device(kOut, 4096, R | W);
+        Digest d;
+        watched(s, d, ("straight " + std::to_string(w.size())).c_str(), {kCode, {65535, 1, 1}, {1024, 1, 1}, 0, {kOut}});
+        return d;
+    }};
+}
+
+// atom.add.f32 on host memory that CPU threads keep rewriting (its
+// compare-and-swap never succeeds on the GPU), then a loop: the watchdog
+// ends both (the writers stop after 5 s at the latest).
+Test cas_case() {
+    return {"watchdog: f32 atomic, CPU writers", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+    ldp r1, 0
+    li r2, 1.0
+    atom.add.f32 r3, [r1], r2
+spin:
+    addi r4, r4, 1
+    bra spin
+)");
+        auto* word = reinterpret_cast<std::atomic<uint32_t>*>(s.host(kIn, 4096, R | W));
+        std::atomic<bool> stop{false};
+        std::vector<std::thread> writers;
+        uint64_t t0 = now_ns();
+        for (int i = 0; i < 8; i++)
+            writers.emplace_back([&, i] {
+                for (uint32_t v = i; !stop.load(std::memory_order_relaxed) && now_ns() - t0 < 5000000000ull; v += 8)
+                    word->store(v, std::memory_order_relaxed);
+            });
+        Digest d;
+        watched(s, d, "cas", {kCode, {528, 1, 1}, {256, 1, 1}, 0, {kIn}});
+        stop = true;
+        for (auto& t : writers)
+            t.join();
+        return d;
+    }};
+}
+
+// A sliced launch preempted inside its blocks while another context
+// fills the translation cache past its limit (kernels differing only in
+// block size); resumed, it must complete as if alone.
+// VGPU_ENGINED_CACHE_MAX makes the back end's cache small for the test.
+Test eviction_case() {
+    return {"cache eviction under a sliced launch", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+    s2r r1, %tid.x
+    s2r r2, %ctaid.x
+    shli r2, r2, 8
+    add r1, r1, r2
+    li r5, 50000
+    mov r6, r1
+loop:
+    muli r6, r6, 1103515245
+    addi r6, r6, 12345
+    addi r5, r5, -1
+    bnz r5, loop
+    shli r4, r1, 3
+    ldp r11, 0
+    add r11, r11, r4
+    st.u64 [r11], r6
+    exit
+)");
+        s.device(kOut, 8192, R | W);
+        Job job;
+        job.cmds = {launch_cmd({kCode, {2, 1, 1}, {256, 1, 1}, 0, {kOut}})};
+        RunResult r = s.run_once(job, 200000, 60000000000ull);
+        Digest d;
+        d.note += r.status == RunStatus::Preempted ? "preempted; " : "not preempted; ";
+        const char* old = std::getenv("VGPU_ENGINED_CACHE_MAX");
+        std::string saved = old ? old : "";
+        setenv("VGPU_ENGINED_CACHE_MAX", "16", 1);
+        {
+            Session other(s.backend());
+            other.code(kCode, ".kernel e\n    exit\n");
+            int done = 0;
+            for (uint32_t bs = 1; bs <= 40; bs++)
+                done += other.launch({kCode, {1, 1, 1}, {bs, 1, 1}, 0, {}}).status == RunStatus::Done;
+            d.what += std::to_string(done) + " of 40 other launches done; ";
+            d.bytes += d.what;
+        }
+        old ? setenv("VGPU_ENGINED_CACHE_MAX", saved.c_str(), 1) : unsetenv("VGPU_ENGINED_CACHE_MAX");
+        while (r.status == RunStatus::Preempted)
+            r = s.run_once(job, 200000, 60000000000ull);
+        d.status("resumed", r);
+        d.data(s.read(kOut, 8192));
         return d;
     }};
 }
@@ -514,10 +701,12 @@ out:
 }  // namespace
 
 std::vector<Test> isa_cases(const std::string& dir) {
-    std::vector<Test> t{alu_case(), barrier_case(), atomic_case(), copy_case(), host_case()};
+    std::vector<Test> t{alu_case(), barrier_case(), barrier_warps_case(), atomic_case(), copy_case(), host_case()};
     for (auto& f : fault_cases())
         t.push_back(f);
     for (auto& f : time_cases(dir))
+        t.push_back(f);
+    for (auto& f : {straight_line_case(), cas_case(), eviction_case()})
         t.push_back(f);
     return t;
 }

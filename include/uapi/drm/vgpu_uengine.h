@@ -13,16 +13,22 @@
  *  1. The process opens /dev/vgpu-uengine (root only) and issues
  *     VGPU_UE_IOC_HELLO with VGPU_UE_VERSION and the device memory it
  *     has.  At most one process is registered at a time (-EBUSY); a
- *     version the module does not speak gives -EPROTO; less memory than
+ *     version the module does not speak gives -EPROTO (and a line in
+ *     the kernel's log); less memory than
  *     the engine announced to vgpu-back (module parameter mem_mb) gives
  *     -ENOSPC.  Each HELLO starts a new *generation*.
  *  2. The process loops: read() returns exactly one request, a struct
  *     vgpu_ue_req followed by @payload_len bytes; the buffer must hold
- *     VGPU_UE_MAX_MSG bytes (else -EINVAL, and the request stays queued).
- *     read() blocks (or -EAGAIN with O_NONBLOCK; poll() works).
+ *     VGPU_UE_MAX_MSG bytes, the longest request (else -EINVAL), and
+ *     never gets less than the whole request (a buffer shorter than the
+ *     request gives -EMSGSIZE); a refused read() leaves the request
+ *     queued.  read() blocks (or -EAGAIN with O_NONBLOCK; poll() works).
  *  3. For each request the process write()s exactly one struct
  *     vgpu_ue_resp with the request's @seq, in any order.  A response to
  *     a request that is no longer waited for (timed out) gets -ENOENT.
+ *     The module checks every value of a RUN's answer against what it
+ *     asked (see struct vgpu_ue_resp); an answer that cannot be true
+ *     ends the session as a timeout does.
  *  4. close() (or the process dying) ends the session: every operation
  *     in flight fails, every context and device memory object of that
  *     generation is lost (its jobs fault with DRM_VGPU_FAULT_ENGINE_LOST),
@@ -39,12 +45,21 @@
  * that it never reuses.  Host memory mapped into a context is a *window*:
  * the process mmap()s /dev/vgpu-uengine at offset
  * @window << VGPU_UE_WINDOW_SHIFT (bytes) for @size bytes, MAP_SHARED,
- * and gets the pages themselves (zero copy), or a shadow that the module
- * copies in before each RUN of the context and out after it where the
- * pages cannot be mapped into a process (a guest's granted pages).  A
- * window lives until its last page is unmapped from the context or the
- * context is destroyed; the process's mapping keeps the pages until it
- * unmaps them.
+ * and gets the pages themselves (zero copy), or a shadow where the pages
+ * cannot be mapped into a process (a guest's granted pages), page by
+ * page on fault.  An object has one shadow per generation, shared by
+ * every window on it (in any context), of the pages some window covers.
+ * Before each RUN of a context the module copies in the pages its
+ * windows still map whose source changed since they were last
+ * synchronised; after it, it copies out, through the context's writable
+ * windows only, the pages whose shadow changed since then (the engine
+ * wrote them): a page the engine did not write keeps
+ * what the guest's CPU wrote meanwhile; one both wrote gets the
+ * engine's.  A window lives until its last page is unmapped from the
+ * context or the context is destroyed; the process's mapping keeps the
+ * pages until it unmaps them, or until its session ends: its mappings
+ * are then zapped (a later access gets SIGBUS).  A RUN that timed out
+ * or got an impossible answer copies nothing out.
  *
  * All fields are in the host's byte order (the process runs on the same
  * host); every padding and reserved field is zero.
@@ -56,10 +71,9 @@
 #include <linux/types.h>
 #include "vgpu_drm.h"
 
-#define VGPU_UE_VERSION		1
+#define VGPU_UE_VERSION		2
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
-#define VGPU_UE_MAX_MSG		(64 + DRM_VGPU_MAX_CMDS * 128)
 
 /**
  * struct vgpu_ue_hello - VGPU_UE_IOC_HELLO
@@ -130,6 +144,10 @@ struct vgpu_ue_req {
 	__u64 busy;
 };
 
+/* The longest request: a RUN that carries a whole job (524360 bytes). */
+#define VGPU_UE_MAX_MSG		(sizeof(struct vgpu_ue_req) + \
+				 DRM_VGPU_MAX_CMDS * sizeof(struct drm_vgpu_cmd))
+
 /* RUN: what the process reports (struct vgpu_ue_resp.status). */
 #define VGPU_UE_RUN_DONE	0	/* every command has run            */
 #define VGPU_UE_RUN_PREEMPTED	1	/* budget used; RUN again to resume */
@@ -141,12 +159,18 @@ struct vgpu_ue_req {
  * @seq: the request's @seq
  * @error: 0 or a negative errno (-ENOMEM, -ENOSPC, -EINVAL, ...)
  * @status: RUN: VGPU_UE_RUN_*
- * @next_cmd: RUN: index of the next command to run
- * @cmd_done: RUN: progress inside command @next_cmd
- * @cmd_busy_ns: RUN: engine time command @next_cmd has used so far
- * @busy_ns: RUN: engine time this RUN used
+ * @next_cmd: RUN: index of the next command to run, from the request's
+ *	on; the job's length when DONE, below it when PREEMPTED or TIMEDOUT
+ * @cmd_done: RUN: progress inside command @next_cmd, at most its @size
+ *	(COPY, FILL; 0 for a LAUNCH and past the last command)
+ * @cmd_busy_ns: RUN: engine time command @next_cmd has used so far (at
+ *	most the request's @busy plus @busy_ns if it is the request's
+ *	command, else at most @busy_ns)
+ * @busy_ns: RUN: engine time this RUN used, at most the time the module
+ *	waited for the answer
  * @fault_addr: RUN, FAULTED: GPU address (or shared-memory offset)
- * @fault_kind: RUN, FAULTED: DRM_VGPU_FAULT_*
+ * @fault_kind: RUN, FAULTED: DRM_VGPU_FAULT_* (NONE only if the fault's
+ *	kind is unknown)
  * @reserved: zero
  */
 struct vgpu_ue_resp {

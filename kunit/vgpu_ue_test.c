@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * KUnit tests of vgpu-uengine's checks of the engine process
+ * (uengine/vgpu_ue_check.c: the read buffer, the answer to a RUN) and of
+ * its host-memory windows and shadows (uengine/vgpu_ue_shadow.c), on
+ * pages standing for a guest's granted object, and of the accounting of
+ * its process's page tables (uengine/vgpu_ue_tables.c).
+ */
+#include <kunit/test.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/vmalloc.h>
+
+#include "../backend/vgpu_engine.h"
+#include "../common/vgpu_pt.h"
+#include "../uengine/vgpu_ue.h"
+
+#define NPAGES 8
+#define PG(n) ((u64)(n) << PAGE_SHIFT)
+#define GEN 1	/* the engine process's generation */
+
+/* The longest request, a RUN with a whole job, fits the documented buffer. */
+static void ue_msg_limit(struct kunit *test)
+{
+	struct vgpu_ue_req req = {
+		.op = VGPU_UE_OP_RUN,
+		.payload_len = DRM_VGPU_MAX_CMDS * sizeof(struct drm_vgpu_cmd),
+	};
+
+	KUNIT_EXPECT_GE(test, (size_t)VGPU_UE_MAX_MSG,
+			sizeof(req) + req.payload_len);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_read_fits(VGPU_UE_MAX_MSG, &req), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_read_fits(VGPU_UE_MAX_MSG - 1, &req),
+			-EINVAL);
+	/* Were a request ever longer, it would stay queued: no overrun. */
+	req.payload_len = VGPU_UE_MAX_MSG;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_read_fits(VGPU_UE_MAX_MSG, &req),
+			-EMSGSIZE);
+	req.payload_len = U32_MAX;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_read_fits(VGPU_UE_MAX_MSG, &req),
+			-EMSGSIZE);
+}
+
+static const struct drm_vgpu_cmd ue_cmds[] = {
+	{ .op = DRM_VGPU_CMD_COPY, .size = 8192 },
+	{ .op = DRM_VGPU_CMD_FILL, .size = 4096 },
+	{ .op = DRM_VGPU_CMD_LAUNCH },
+};
+
+struct ue_answer_case {
+	const char *name;
+	struct vgpu_ue_resp r;
+	u64 wall_ns;
+	bool ok;
+};
+
+/* The job asked for: command 1 of 3, which used 500 ns before. */
+static const struct ue_answer_case ue_answers[] = {
+	{ "preempted in command 1", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 1, .cmd_done = 4096, .cmd_busy_ns = 1500,
+	  .busy_ns = 1000 }, 2000, true },
+	{ "done", { .status = VGPU_UE_RUN_DONE, .next_cmd = 3,
+	  .busy_ns = 2000 }, 2000, true },
+	{ "faulted in the launch", { .status = VGPU_UE_RUN_FAULTED,
+	  .next_cmd = 2, .busy_ns = 10, .cmd_busy_ns = 5,
+	  .fault_kind = DRM_VGPU_FAULT_UNMAPPED, .fault_addr = 0x1000 },
+	  2000, true },
+	{ "context lost", { .status = VGPU_UE_RUN_FAULTED, .next_cmd = 1,
+	  .fault_kind = DRM_VGPU_FAULT_ENGINE_LOST }, 2000, true },
+	{ "timed out", { .status = VGPU_UE_RUN_TIMEDOUT, .next_cmd = 2,
+	  .busy_ns = 100, .cmd_busy_ns = 90 }, 2000, true },
+	{ "undefined status", { .status = 4, .next_cmd = 1 }, 2000, false },
+	{ "next before the asked", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 0 }, 2000, false },
+	{ "next past the job", { .status = VGPU_UE_RUN_FAULTED, .next_cmd = 4,
+	  .fault_kind = DRM_VGPU_FAULT_PERM }, 2000, false },
+	{ "done early", { .status = VGPU_UE_RUN_DONE, .next_cmd = 2 },
+	  2000, false },
+	{ "preempted past the end", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 3 }, 2000, false },
+	{ "fill done past its size", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 1, .cmd_done = 4097 }, 2000, false },
+	{ "launch with byte progress", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 2, .cmd_done = 1 }, 2000, false },
+	{ "progress after the end", { .status = VGPU_UE_RUN_DONE,
+	  .next_cmd = 3, .cmd_done = 1 }, 2000, false },
+	{ "busy beyond wall time", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 1, .busy_ns = 2001 }, 2000, false },
+	{ "busy near U64_MAX", { .status = VGPU_UE_RUN_DONE, .next_cmd = 3,
+	  .busy_ns = U64_MAX }, 2000, false },
+	{ "command time beyond old + run", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 1, .busy_ns = 1000, .cmd_busy_ns = 1501 }, 2000, false },
+	{ "new command's time beyond the run", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 2, .busy_ns = 1000, .cmd_busy_ns = 1001 }, 2000, false },
+	{ "fault of kind none (a lost record)", { .status = VGPU_UE_RUN_FAULTED,
+	  .next_cmd = 1 }, 2000, true },
+	{ "undefined fault kind", { .status = VGPU_UE_RUN_FAULTED,
+	  .next_cmd = 1, .fault_kind = DRM_VGPU_FAULT_ENGINE_LOST + 1 },
+	  2000, false },
+};
+
+static void ue_answer_check(struct kunit *test)
+{
+	struct vgpu_engine_job job = {
+		.cmds = ue_cmds, .num_cmds = ARRAY_SIZE(ue_cmds),
+		.next_cmd = 1, .cmd_busy_ns = 500,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ue_answers); i++) {
+		const struct ue_answer_case *c = &ue_answers[i];
+		const char *why = vgpu_ue_check_run(&job, &c->r, c->wall_ns);
+
+		KUNIT_EXPECT_EQ_MSG(test, !why, c->ok, "%s: %s", c->name,
+				    why ?: "accepted");
+	}
+}
+
+/* A granted object: pages without a kernel mapping of the whole. */
+struct ue_obj {
+	struct vgpu_backing b;
+	struct page *pages[NPAGES];
+};
+
+static void ue_obj_init(struct kunit *test, struct ue_obj *o)
+{
+	unsigned int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 0; i < NPAGES; i++) {
+		o->pages[i] = alloc_page(GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, o->pages[i]);
+		memset(page_address(o->pages[i]), i, PAGE_SIZE);
+	}
+	o->b.pages = o->pages;
+	o->b.npages = NPAGES;
+}
+
+static void ue_obj_fini(struct ue_obj *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < NPAGES; i++)
+		if (o->pages[i])
+			__free_page(o->pages[i]);
+}
+
+static u8 *ue_byte(struct page *p)
+{
+	return page_address(p);
+}
+
+static void ue_windows_put(struct vgpu_ue_window **w, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!w[i])
+			continue;
+		list_del(&w[i]->node);
+		vgpu_ue_window_unlink(w[i]);
+		vgpu_ue_window_put(w[i]);
+	}
+}
+
+/* One object mapped 4 times: one shadow, of the object's size. */
+static void ue_shadow_per_object(struct kunit *test)
+{
+	s64 before = atomic64_read(&vgpu_ue_shadow_bytes);
+	struct vgpu_ue_window *w[4] = {};
+	struct ue_obj o;
+	LIST_HEAD(ctx);
+	unsigned int i;
+	u64 p;
+
+	ue_obj_init(test, &o);
+	for (i = 0; i < 4; i++) {
+		w[i] = vgpu_ue_window_new(&o.b, GEN, 0, NPAGES, PG(16 * i),
+					  VGPU_PTE_R);
+		KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w[i]));
+		list_add_tail(&w[i]->node, &ctx);
+	}
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_bytes) - before,
+			(s64)PG(NPAGES));
+	for (p = 0; p < NPAGES; p++) {
+		KUNIT_EXPECT_PTR_EQ(test, vgpu_ue_window_page(w[3], p),
+				    vgpu_ue_window_page(w[0], p));
+		KUNIT_EXPECT_EQ(test, ue_byte(vgpu_ue_window_page(w[0], p))[7],
+				(u8)p);
+	}
+	/* A window on part of it shares those pages too. */
+	ue_windows_put(&w[1], 3);
+	w[1] = vgpu_ue_window_new(&o.b, GEN, 2, 3, PG(100), VGPU_PTE_R);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w[1]));
+	list_add_tail(&w[1]->node, &ctx);
+	KUNIT_EXPECT_PTR_EQ(test, vgpu_ue_window_page(w[1], 0),
+			    vgpu_ue_window_page(w[0], 2));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_bytes) - before,
+			(s64)PG(NPAGES));
+	ue_windows_put(w, 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_bytes), before);
+	ue_obj_fini(&o);
+}
+
+/* Copy-in only of what changed, once per page however often mapped. */
+static void ue_shadow_sync_in(struct kunit *test)
+{
+	struct vgpu_ue_window *w[4] = {};
+	s64 in;
+	struct ue_obj o;
+	LIST_HEAD(ctx);
+	unsigned int i;
+
+	ue_obj_init(test, &o);
+	for (i = 0; i < 4; i++) {
+		w[i] = vgpu_ue_window_new(&o.b, GEN, 0, NPAGES, PG(16 * i),
+					  VGPU_PTE_R | VGPU_PTE_W);
+		KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w[i]));
+		list_add_tail(&w[i]->node, &ctx);
+	}
+	in = atomic64_read(&vgpu_ue_shadow_in_bytes);
+	vgpu_ue_sync_in(&ctx);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_in_bytes) - in, 0);
+	memset(ue_byte(o.pages[3]), 0xab, PAGE_SIZE);
+	vgpu_ue_sync_in(&ctx);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_in_bytes) - in,
+			(s64)PG(1));
+	KUNIT_EXPECT_EQ(test, ue_byte(vgpu_ue_window_page(w[2], 3))[100], 0xab);
+	ue_windows_put(w, 4);
+	ue_obj_fini(&o);
+}
+
+/*
+ * Copy-out only through writable windows, only of pages the engine
+ * wrote: a page the guest's CPU wrote during the RUN keeps its write.
+ */
+static void ue_shadow_sync_out(struct kunit *test)
+{
+	struct vgpu_ue_window *w[2] = {};
+	struct ue_obj o;
+	LIST_HEAD(ctx);
+	s64 out;
+
+	ue_obj_init(test, &o);
+	w[0] = vgpu_ue_window_new(&o.b, GEN, 0, 4, 0, VGPU_PTE_R);
+	w[1] = vgpu_ue_window_new(&o.b, GEN, 4, 4, PG(4), VGPU_PTE_R | VGPU_PTE_W);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w[0]));
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w[1]));
+	list_add_tail(&w[0]->node, &ctx);
+	list_add_tail(&w[1]->node, &ctx);
+	vgpu_ue_sync_in(&ctx);
+	/* The RUN: the engine writes pages 1 (read-only!) and 5. */
+	ue_byte(vgpu_ue_window_page(w[0], 1))[0] = 0xe1;
+	ue_byte(vgpu_ue_window_page(w[1], 1))[0] = 0xe5;
+	/* Meanwhile the guest's CPU writes page 6. */
+	ue_byte(o.pages[6])[0] = 0x66;
+	out = atomic64_read(&vgpu_ue_shadow_out_bytes);
+	vgpu_ue_sync_out(&ctx);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_out_bytes) - out,
+			(s64)PG(1));
+	KUNIT_EXPECT_EQ(test, ue_byte(o.pages[5])[0], 0xe5);
+	KUNIT_EXPECT_EQ(test, ue_byte(o.pages[1])[0], 1);
+	KUNIT_EXPECT_EQ(test, ue_byte(o.pages[6])[0], 0x66);
+	/* And the guest's write reaches the engine at the next RUN. */
+	vgpu_ue_sync_in(&ctx);
+	KUNIT_EXPECT_EQ(test, ue_byte(vgpu_ue_window_page(w[1], 2))[0], 0x66);
+	ue_windows_put(w, 2);
+	ue_obj_fini(&o);
+}
+
+/*
+ * Partial unmap, a remap at the same address, its unmap: the first
+ * window stays while any of its pages is mapped, and what it no longer
+ * maps is no longer synchronised.
+ */
+static void ue_window_partial_unmap(struct kunit *test)
+{
+	struct vgpu_ue_window *w1, *w2;
+	struct ue_obj o;
+	LIST_HEAD(ctx);
+	s64 in;
+
+	ue_obj_init(test, &o);
+	w1 = vgpu_ue_window_new(&o.b, GEN, 0, 3, 0, VGPU_PTE_R);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w1));
+	list_add_tail(&w1->node, &ctx);
+	KUNIT_EXPECT_FALSE(test, vgpu_ue_window_unmap(w1, PG(1), PG(1)));
+	w2 = vgpu_ue_window_new(&o.b, GEN, 5, 1, PG(1), VGPU_PTE_R);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w2));
+	list_add_tail(&w2->node, &ctx);
+	KUNIT_EXPECT_FALSE(test, vgpu_ue_window_unmap(w1, PG(1), PG(1)));
+	KUNIT_EXPECT_TRUE(test, vgpu_ue_window_unmap(w2, PG(1), PG(1)));
+	list_del(&w2->node);
+	vgpu_ue_window_unlink(w2);
+	vgpu_ue_window_put(w2);
+	KUNIT_EXPECT_FALSE(test, vgpu_ue_window_unmap(w1, 0, PG(1)));
+	KUNIT_EXPECT_EQ(test, w1->left, 1ULL);
+	/* Page 1 is no longer mapped: the guest's write stays out. */
+	in = atomic64_read(&vgpu_ue_shadow_in_bytes);
+	memset(ue_byte(o.pages[1]), 0x11, PAGE_SIZE);
+	memset(ue_byte(o.pages[2]), 0x22, PAGE_SIZE);
+	vgpu_ue_sync_in(&ctx);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_in_bytes) - in,
+			(s64)PG(1));
+	KUNIT_EXPECT_EQ(test, ue_byte(vgpu_ue_window_page(w1, 2))[0], 0x22);
+	KUNIT_EXPECT_EQ(test, ue_byte(vgpu_ue_window_page(w1, 1))[0], 1);
+	/* An unmap to the top of the address space ends it. */
+	KUNIT_EXPECT_TRUE(test, vgpu_ue_window_unmap(w1, PG(2), -PG(2)));
+	list_del(&w1->node);
+	vgpu_ue_window_unlink(w1);
+	vgpu_ue_window_put(w1);
+	ue_obj_fini(&o);
+}
+
+/* A guest's CPU write between the hash of a copy-in and its copy. */
+static void ue_race_write(struct page *src)
+{
+	vgpu_ue_test_hook_in = NULL;
+	memset(ue_byte(src), 0xbb, PAGE_SIZE);
+}
+
+/*
+ * The hash a copy-in keeps is of what it copied: a guest write that
+ * raced with it is the guest's, and a later one is not overwritten by
+ * a copy-out of a page the engine did not write.
+ */
+static void ue_shadow_in_hashes_the_copy(struct kunit *test)
+{
+	struct vgpu_ue_window *w;
+	struct ue_obj o;
+	LIST_HEAD(ctx);
+	s64 out;
+
+	ue_obj_init(test, &o);
+	w = vgpu_ue_window_new(&o.b, GEN, 0, NPAGES, 0, VGPU_PTE_R | VGPU_PTE_W);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w));
+	list_add_tail(&w->node, &ctx);
+	memset(ue_byte(o.pages[2]), 0xaa, PAGE_SIZE);
+	vgpu_ue_test_hook_in = ue_race_write;
+	vgpu_ue_sync_in(&ctx);
+	vgpu_ue_test_hook_in = NULL;
+	KUNIT_EXPECT_EQ(test, ue_byte(vgpu_ue_window_page(w, 2))[0], 0xbb);
+	/* The RUN writes nothing; the guest's CPU writes the page again. */
+	memset(ue_byte(o.pages[2]), 0xcc, PAGE_SIZE);
+	out = atomic64_read(&vgpu_ue_shadow_out_bytes);
+	vgpu_ue_sync_out(&ctx);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_out_bytes) - out, 0);
+	KUNIT_EXPECT_EQ(test, ue_byte(o.pages[2])[0], 0xcc);
+	ue_windows_put(&w, 1);
+	ue_obj_fini(&o);
+}
+
+/*
+ * The process of a dead generation writes the shadow it still maps: the
+ * next generation's windows have their own, and its RUNs copy nothing
+ * of the dead one's out.
+ */
+static void ue_shadow_per_generation(struct kunit *test)
+{
+	s64 before = atomic64_read(&vgpu_ue_shadow_bytes);
+	struct vgpu_ue_window *w[2];
+	struct ue_obj o;
+	LIST_HEAD(old);
+	LIST_HEAD(ctx);
+
+	ue_obj_init(test, &o);
+	w[0] = vgpu_ue_window_new(&o.b, GEN, 0, NPAGES, 0,
+				  VGPU_PTE_R | VGPU_PTE_W);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w[0]));
+	list_add_tail(&w[0]->node, &old);
+	w[1] = vgpu_ue_window_new(&o.b, GEN + 1, 0, NPAGES, 0,
+				  VGPU_PTE_R | VGPU_PTE_W);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w[1]));
+	list_add_tail(&w[1]->node, &ctx);
+	KUNIT_EXPECT_PTR_NE(test, vgpu_ue_window_page(w[0], 3),
+			    vgpu_ue_window_page(w[1], 3));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_bytes) - before,
+			(s64)PG(2 * NPAGES));
+	/* The dead process writes; the new generation runs. */
+	memset(ue_byte(vgpu_ue_window_page(w[0], 3)), 0xde, PAGE_SIZE);
+	vgpu_ue_sync_in(&ctx);
+	KUNIT_EXPECT_EQ(test, ue_byte(vgpu_ue_window_page(w[1], 3))[0], 3);
+	vgpu_ue_sync_out(&ctx);
+	KUNIT_EXPECT_EQ(test, ue_byte(o.pages[3])[0], 3);
+	ue_windows_put(w, 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_bytes), before);
+	ue_obj_fini(&o);
+}
+
+/*
+ * A shadow no context links but a process mapping holds is reused by
+ * the next MAP of the object (refilled: it may be a new object), not
+ * doubled; one of another size at the same backing is refused.
+ */
+static void ue_shadow_held_is_reused(struct kunit *test)
+{
+	s64 before = atomic64_read(&vgpu_ue_shadow_bytes);
+	struct vgpu_ue_window *w, *held;
+	struct page *p;
+	struct ue_obj o;
+	LIST_HEAD(ctx);
+
+	ue_obj_init(test, &o);
+	w = vgpu_ue_window_new(&o.b, GEN, 0, NPAGES, 0, VGPU_PTE_R);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w));
+	list_add_tail(&w->node, &ctx);
+	p = vgpu_ue_window_page(w, 1);
+	held = w;
+	kref_get(&held->ref);		/* the process's VMA */
+	ue_windows_put(&w, 1);
+	memset(ue_byte(o.pages[1]), 0x77, PAGE_SIZE);
+	w = vgpu_ue_window_new(&o.b, GEN, 0, 2, 0, VGPU_PTE_R);
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(w));
+	list_add_tail(&w->node, &ctx);
+	KUNIT_EXPECT_PTR_EQ(test, vgpu_ue_window_page(w, 1), p);
+	KUNIT_EXPECT_EQ(test, ue_byte(p)[0], 0x77);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_bytes) - before,
+			(s64)PG(NPAGES));
+	ue_windows_put(&w, 1);
+	o.b.npages = NPAGES - 1;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vgpu_ue_window_new(&o.b, GEN, 0, 1, 0,
+							 VGPU_PTE_R)),
+			-EBUSY);
+	o.b.npages = NPAGES;
+	vgpu_ue_window_put(held);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_ue_shadow_bytes), before);
+	ue_obj_fini(&o);
+}
+
+/* A range outside the object is -EINVAL, not -ENOMEM. */
+static void ue_window_bad_range(struct kunit *test)
+{
+	struct ue_obj o;
+
+	ue_obj_init(test, &o);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vgpu_ue_window_new(&o.b, GEN, NPAGES, 1,
+							 0, VGPU_PTE_R)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vgpu_ue_window_new(&o.b, GEN, 1, NPAGES,
+							 0, VGPU_PTE_R)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vgpu_ue_window_new(&o.b, GEN, 0, 0, 0,
+							 VGPU_PTE_R)),
+			-EINVAL);
+	ue_obj_fini(&o);
+}
+
+#define GIB BIT_ULL(30)
+#define MIB BIT_ULL(20)
+
+struct ue_table_step {
+	bool map;
+	u64 va, size;
+	u64 bytes;	/* the tables after it */
+};
+
+#define L1 VGPU_PT_L1_BYTES
+#define L2 VGPU_PT_L2_BYTES
+
+/* Mappings across 1 GiB and 2 MiB boundaries, then unmapped. */
+static const struct ue_table_step ue_table_steps[] = {
+	{ true, GIB - PG(1), PG(2), 2 * L1 + 2 * L2 },
+	{ true, PG(1), PG(1), 2 * L1 + 3 * L2 },
+	{ true, 2 * GIB - 2 * MIB, 4 * MIB, 3 * L1 + 5 * L2 },
+	{ true, 5 * GIB - PG(1), PG(2), 5 * L1 + 7 * L2 },
+	{ false, GIB, PG(1), 5 * L1 + 6 * L2 },
+	{ false, 2 * GIB - 2 * MIB, 2 * MIB, 4 * L1 + 5 * L2 },
+	{ false, 0, GIB - PG(1), 4 * L1 + 4 * L2 },
+	{ false, 2 * GIB, 2 * MIB, 3 * L1 + 3 * L2 },
+	{ false, 0, -PG(1), 0 },	/* to the top, mapped or not */
+};
+
+/*
+ * The process's tables cost what vgpu-sim's would (common/vgpu_pt.c,
+ * run alongside), and nothing once everything is unmapped.
+ */
+static void ue_tables_bytes(struct kunit *test)
+{
+	struct vgpu_pt *pt = kunit_kzalloc(test, sizeof(*pt), GFP_KERNEL);
+	u8 *mem = vzalloc(4 * MIB);
+	struct vgpu_ue_tables t;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, pt);
+	KUNIT_ASSERT_NOT_NULL(test, mem);
+	vgpu_pt_init(pt);
+	vgpu_ue_tables_init(&t);
+	for (i = 0; i < ARRAY_SIZE(ue_table_steps); i++) {
+		const struct ue_table_step *st = &ue_table_steps[i];
+
+		if (st->map) {
+			KUNIT_ASSERT_EQ(test, vgpu_ue_tables_map(&t, st->va,
+								 st->size), 0);
+			KUNIT_ASSERT_EQ(test, vgpu_pt_map(pt, st->va, mem,
+							  st->size, VGPU_PTE_R),
+					0);
+		} else {
+			vgpu_ue_tables_unmap(&t, st->va, st->size);
+			/* Everything mapped lies below 8 GiB. */
+			vgpu_pt_unmap(pt, st->va, min(st->size, 8 * GIB));
+		}
+		KUNIT_EXPECT_EQ_MSG(test, t.bytes, st->bytes, "step %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, t.bytes, vgpu_pt_bytes(pt), "step %u",
+				    i);
+	}
+	KUNIT_EXPECT_TRUE(test, xa_empty(&t.l2));
+	KUNIT_EXPECT_TRUE(test, xa_empty(&t.l1));
+	KUNIT_EXPECT_EQ(test, vgpu_ue_tables_map(&t, VGPU_VA_SIZE - PG(1),
+						 PG(2)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, t.bytes, 0ULL);
+	vgpu_ue_tables_fini(&t);
+	vgpu_pt_fini(pt);
+	vfree(mem);
+}
+
+static struct kunit_case ue_cases[] = {
+	KUNIT_CASE(ue_msg_limit),
+	KUNIT_CASE(ue_answer_check),
+	KUNIT_CASE(ue_shadow_per_object),
+	KUNIT_CASE(ue_shadow_sync_in),
+	KUNIT_CASE(ue_shadow_sync_out),
+	KUNIT_CASE(ue_window_partial_unmap),
+	KUNIT_CASE(ue_shadow_in_hashes_the_copy),
+	KUNIT_CASE(ue_shadow_per_generation),
+	KUNIT_CASE(ue_shadow_held_is_reused),
+	KUNIT_CASE(ue_window_bad_range),
+	KUNIT_CASE(ue_tables_bytes),
+	{}
+};
+
+static struct kunit_suite ue_suite = {
+	.name = "vgpu_uengine",
+	.test_cases = ue_cases,
+};
+
+kunit_test_suite(ue_suite);

@@ -1,0 +1,421 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// fake_cuda.cpp - a fake libcuda for tests (see fake_cuda.hpp).
+#include "fake_cuda.hpp"
+
+#include "ptx.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <set>
+#include <sstream>
+
+namespace vgpu::engine::test {
+namespace {
+
+using namespace cu;
+
+FakeCuda* g_fake = nullptr;  // the one fake the static table serves
+
+constexpr uint64_t kPg = 4096;
+
+uint64_t u(const void* p) { return reinterpret_cast<uintptr_t>(p); }
+
+// Every entry point: the fake's, or CUDA_ERROR_DEINITIALIZED (4) without one.
+template <typename F>
+CUresult with(F&& f) {
+    return g_fake ? f(*g_fake) : 4;
+}
+
+CUresult f_copy(const char* what, uint64_t dst, uint64_t src, size_t n, bool dst_dev, bool src_dev) {
+    return with([&](FakeCuda& k) {
+        if ((dst_dev && !k.check_range(what, dst, n)) || (src_dev && !k.check_range(what, src, n)))
+            return kErrInvalidValue;
+        std::memmove(reinterpret_cast<void*>(dst), reinterpret_cast<const void*>(src), n);
+        return CUDA_SUCCESS;
+    });
+}
+
+CUresult f_set(const char* what, uint64_t dst, unsigned v, size_t n, size_t unit) {
+    return with([&](FakeCuda& k) {
+        if (!k.check_range(what, dst, n * unit))
+            return kErrInvalidValue;
+        for (size_t i = 0; i < n; i++)
+            std::memcpy(reinterpret_cast<uint8_t*>(dst) + i * unit, &v, unit);
+        return CUDA_SUCCESS;
+    });
+}
+
+CUresult f_attr(int* v, int attr, CUdevice) {
+    *v = attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR   ? 9
+         : attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR ? 0
+         : attr == CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT     ? 4
+         : attr == CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING       ? 1
+                                                                : 0;
+    return CUDA_SUCCESS;
+}
+
+Api make_table() {
+    Api a{};
+    a.Init = [](unsigned) { return CUDA_SUCCESS; };
+    a.DeviceGet = [](CUdevice* d, int i) { return *d = i, CUDA_SUCCESS; };
+    a.DeviceGetCount = [](int* n) { return *n = 1, CUDA_SUCCESS; };
+    a.DeviceGetName = [](char* s, int n, CUdevice) {
+        std::snprintf(s, n, "Fake GPU");
+        return CUDA_SUCCESS;
+    };
+    a.DeviceGetAttribute = f_attr;
+    a.DevicePrimaryCtxRetain = [](CUcontext* c, CUdevice) {
+        static int ctx;
+        *c = reinterpret_cast<CUcontext>(&ctx);
+        return CUDA_SUCCESS;
+    };
+    a.DevicePrimaryCtxRelease = [](CUdevice) { return CUDA_SUCCESS; };
+    a.CtxSetCurrent = [](CUcontext) { return CUDA_SUCCESS; };
+    a.MemAlloc = [](CUdeviceptr* p, size_t n) { return with([&](FakeCuda& k) { return k.mem_alloc(p, n, false); }); };
+    a.MemFree = [](CUdeviceptr p) { return with([&](FakeCuda& k) { return k.mem_free(p, false); }); };
+    a.MemcpyHtoD = [](CUdeviceptr d, const void* s, size_t n) {
+        if (g_fake && g_fake->htod_fails())
+            return kErrInvalidValue;
+        return f_copy("cuMemcpyHtoD", d, u(s), n, true, false);
+    };
+    a.MemcpyDtoH = [](void* d, CUdeviceptr s, size_t n) { return f_copy("cuMemcpyDtoH", u(d), s, n, false, true); };
+    a.MemcpyAsync = [](CUdeviceptr d, CUdeviceptr s, size_t n, CUstream) {
+        return f_copy("cuMemcpyAsync", d, s, n, true, true);
+    };
+    a.MemcpyHtoDAsync = [](CUdeviceptr d, const void* s, size_t n, CUstream) {
+        return f_copy("cuMemcpyHtoDAsync", d, u(s), n, true, false);
+    };
+    a.MemsetD32Async = [](CUdeviceptr d, unsigned v, size_t n, CUstream) { return f_set("cuMemsetD32", d, v, n, 4); };
+    a.MemsetD8 = [](CUdeviceptr d, unsigned char v, size_t n) { return f_set("cuMemsetD8", d, v, n, 1); };
+    a.MemsetD8Async = [](CUdeviceptr d, unsigned char v, size_t n, CUstream) { return f_set("cuMemsetD8", d, v, n, 1); };
+    a.MemHostAlloc = [](void** p, size_t n, unsigned) {
+        return with([&](FakeCuda& k) {
+            CUdeviceptr d = 0;
+            CUresult r = k.mem_alloc(&d, n, true);
+            *p = reinterpret_cast<void*>(d);
+            return r;
+        });
+    };
+    a.MemFreeHost = [](void* p) { return with([&](FakeCuda& k) { return k.mem_free(u(p), true); }); };
+    a.MemHostGetDevicePointer = [](CUdeviceptr* d, void* p, unsigned) {
+        return with([&](FakeCuda& k) { return k.device_pointer(d, p); });
+    };
+    a.MemHostRegister = [](void* p, size_t n, unsigned) { return with([&](FakeCuda& k) { return k.host_register(p, n); }); };
+    a.MemHostUnregister = [](void* p) { return with([&](FakeCuda& k) { return k.host_unregister(p); }); };
+    a.ModuleLoadDataEx = [](CUmodule* m, const void* ptx, unsigned, int*, void**) {
+        return with([&](FakeCuda& k) { return k.load_module(m, ptx); });
+    };
+    a.ModuleGetFunction = [](CUfunction* f, CUmodule m, const char*) {
+        return with([&](FakeCuda& k) { return k.get_function(f, m); });
+    };
+    a.ModuleUnload = [](CUmodule m) { return with([&](FakeCuda& k) { return k.unload_module(m); }); };
+    a.LaunchKernel = [](CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                        unsigned sh, CUstream, void** args, void**) {
+        return with([&](FakeCuda& k) { return k.launch({f, {gx, gy, gz}, {bx, by, bz}, sh, args}); });
+    };
+    a.StreamCreate = [](CUstream* s, unsigned) {
+        static int st;
+        *s = reinterpret_cast<CUstream>(&st);
+        return CUDA_SUCCESS;
+    };
+    a.StreamDestroy = [](CUstream) { return CUDA_SUCCESS; };
+    a.StreamQuery = [](CUstream) { return CUDA_SUCCESS; };
+    a.StreamSynchronize = [](CUstream) { return CUDA_SUCCESS; };
+    a.EventCreate = [](CUevent* e, unsigned) {
+        static int ev;
+        *e = reinterpret_cast<CUevent>(&ev);
+        return CUDA_SUCCESS;
+    };
+    a.EventDestroy = [](CUevent) { return CUDA_SUCCESS; };
+    a.EventRecord = [](CUevent, CUstream) { return CUDA_SUCCESS; };
+    a.EventSynchronize = [](CUevent) { return CUDA_SUCCESS; };
+    a.EventElapsedTime = [](float* ms, CUevent, CUevent) { return *ms = 0, CUDA_SUCCESS; };
+    a.GetErrorString = [](CUresult, const char** s) { return *s = "fake CUDA error", CUDA_SUCCESS; };
+    return a;
+}
+
+}  // namespace
+
+FakeCuda::FakeCuda() {
+    if (g_fake)
+        throw std::logic_error("one FakeCuda at a time");
+    g_fake = this;
+}
+
+FakeCuda::~FakeCuda() {
+    for (auto& [p, b] : blocks_)
+        munmap(reinterpret_cast<void*>(p), b.mapped);
+    g_fake = nullptr;
+}
+
+const Api& FakeCuda::api() {
+    static const Api table = make_table();
+    return table;
+}
+
+std::string FakeCuda::errors() const {
+    std::lock_guard<std::mutex> g(emu_);
+    std::string s;
+    for (auto& e : errors_)
+        s += e + "\n";
+    return s;
+}
+
+const FakeCuda::Block* FakeCuda::block_at(uint64_t p, uint64_t* base) const {
+    auto it = blocks_.upper_bound(p);
+    if (it == blocks_.begin())
+        return nullptr;
+    --it;
+    if (p >= it->first + it->second.mapped)
+        return nullptr;
+    *base = it->first;
+    return &it->second;
+}
+
+bool FakeCuda::device_live(uint64_t addr, uint64_t len) const {
+    uint64_t base;
+    const Block* b = block_at(addr, &base);
+    return b && b->live && !b->host && len <= b->size && addr - base <= b->size - len;
+}
+
+bool FakeCuda::registered(uint64_t addr, uint64_t len) const {
+    auto it = regs_.upper_bound(addr);
+    if (it == regs_.begin())
+        return false;
+    --it;
+    return len <= it->second && addr - it->first <= it->second - len;
+}
+
+uint64_t FakeCuda::live_allocs() const {
+    uint64_t n = 0;
+    for (auto& [p, b] : blocks_)
+        n += b.live && !b.host;
+    return n;
+}
+
+uint64_t FakeCuda::modules_live() const {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t n = 0;
+    for (auto& m : modules_)
+        n += m.live;
+    return n;
+}
+
+std::string FakeCuda::unmapped_registrations() const {
+    std::ostringstream s;
+    for (auto& [p, n] : regs_)
+        if (msync(reinterpret_cast<void*>(p & ~(kPg - 1)), n + (p & (kPg - 1)), MS_ASYNC))
+            s << "registration 0x" << std::hex << p << "+0x" << n << " is no longer mapped\n";
+    return s.str();
+}
+
+bool FakeCuda::check_range(const char* what, uint64_t p, uint64_t n) {
+    uint64_t base;
+    const Block* b = block_at(p, &base);
+    if (registered(p, n) || (b && b->live && n <= b->size && p - base <= b->size - n))
+        return true;
+    std::ostringstream s;
+    s << what << ": 0x" << std::hex << p << "+0x" << n
+      << (b && !b->live ? " is in freed memory (use after free)" : " is not device memory");
+    error(s.str());
+    return false;
+}
+
+CUresult FakeCuda::mem_alloc(CUdeviceptr* p, size_t n, bool host) {
+    if (!host && ++allocs_ == fail_at_)
+        return kErrOutOfMemory;
+    if (!n || (!host && limit_ && (n > limit_ || live_bytes_ > limit_ - n)))
+        return kErrOutOfMemory;
+    uint64_t mapped = (n + kPg - 1) & ~(kPg - 1);
+    void* m = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return kErrOutOfMemory;
+    std::memset(m, 0xa5, std::min<uint64_t>(mapped, 1 << 16));  // device memory is not zeroed
+    blocks_[u(m)] = {n, mapped, true, host};
+    if (!host)
+        live_bytes_ += n;
+    *p = u(m);
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::mem_free(CUdeviceptr p, bool host) {
+    auto it = blocks_.find(p);
+    if (it == blocks_.end() || it->second.host != host) {
+        std::ostringstream s;
+        s << (host ? "cuMemFreeHost" : "cuMemFree") << ": 0x" << std::hex << p << " was never allocated";
+        error(s.str());
+        return kErrInvalidValue;
+    }
+    if (!it->second.live) {
+        std::ostringstream s;
+        s << (host ? "cuMemFreeHost" : "cuMemFree") << ": 0x" << std::hex << p << " freed twice";
+        error(s.str());
+        return kErrInvalidValue;
+    }
+    // Kept reserved and inaccessible: the address is never reused.
+    it->second.live = false;
+    if (!host)
+        live_bytes_ -= it->second.size;
+    madvise(reinterpret_cast<void*>(p), it->second.mapped, MADV_DONTNEED);
+    mprotect(reinterpret_cast<void*>(p), it->second.mapped, PROT_NONE);
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::host_register(void* p, size_t n) {
+    uint64_t a = u(p);
+    if (!n || a + n < a)
+        return kErrInvalidValue;
+    auto it = regs_.lower_bound(a + n);  // the first registration past the range
+    if (it != regs_.begin() && std::prev(it)->first + std::prev(it)->second > a) {
+        overlaps_++;
+        return kErrAlreadyRegistered;
+    }
+    if (msync(reinterpret_cast<void*>(a & ~(kPg - 1)), n + (a & (kPg - 1)), MS_ASYNC))
+        return kErrInvalidValue;  // not mapped memory of this process
+    regs_[a] = n;
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::host_unregister(void* p) {
+    auto it = regs_.find(u(p));
+    if (it == regs_.end()) {
+        std::ostringstream s;
+        s << "cuMemHostUnregister: 0x" << std::hex << u(p) << " is not the start of a registration";
+        error(s.str());
+        return kErrNotRegistered;
+    }
+    regs_.erase(it);
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::device_pointer(CUdeviceptr* d, void* p) {
+    uint64_t base;
+    const Block* b = block_at(u(p), &base);
+    if (!registered(u(p), 1) && !(b && b->host && b->live)) {
+        error("cuMemHostGetDevicePointer: memory neither registered nor allocated");
+        return kErrInvalidValue;
+    }
+    *d = u(p);
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::load_module(CUmodule* m, const void* ptx) {
+    if (on_load)
+        on_load();
+    std::lock_guard<std::mutex> g(mu_);
+    modules_.push_back({static_cast<const char*>(ptx), true});
+    *m = reinterpret_cast<CUmodule>(static_cast<uintptr_t>(modules_.size()));
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::get_function(CUfunction* f, CUmodule m) {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t i = u(m);
+    if (!i || i > modules_.size() || !modules_[i - 1].live) {
+        error("cuModuleGetFunction: not a loaded module");
+        return kErrInvalidHandle;
+    }
+    *f = reinterpret_cast<CUfunction>(m);
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::unload_module(CUmodule m) {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t i = u(m);
+    if (!i || i > modules_.size() || !modules_[i - 1].live) {
+        error("cuModuleUnload: not a loaded module (unloaded twice?)");
+        return kErrInvalidHandle;
+    }
+    modules_[i - 1].live = false;
+    return CUDA_SUCCESS;
+}
+
+std::string FakeCuda::ptx_of(CUfunction f) const {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t i = u(f);
+    return i && i <= modules_.size() ? modules_[i - 1].ptx : "";
+}
+
+CUresult FakeCuda::launch(const LaunchCall& c) {
+    uint64_t i = u(c.f);
+    bool live;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        live = i && i <= modules_.size() && modules_[i - 1].live;
+    }
+    if (!live) {
+        error("cuLaunchKernel: a function of an unloaded module");
+        return kErrInvalidHandle;
+    }
+    CUresult r = on_launch ? on_launch(c) : CUDA_SUCCESS;
+    launches.push_back(c);
+    launches.back().args = nullptr;
+    return r;
+}
+
+std::string audit_tables(const FakeCuda& fake, const Backend& backend) {
+    cu::Debug d = cu::debug(backend);
+    std::ostringstream s;
+    std::set<uint64_t> linked;
+    s << std::hex;
+    auto table = [&](uint64_t t, uint64_t bytes, const char* what, uint64_t ctx) {
+        if (!fake.device_live(t, bytes)) {
+            s << "ctx " << ctx << ": " << what << " 0x" << t << " is not live device memory\n";
+            return false;
+        }
+        if (!linked.insert(t).second)
+            s << "ctx " << ctx << ": " << what << " 0x" << t << " is linked twice\n";
+        if (d.pool_free.count(t))
+            s << "ctx " << ctx << ": " << what << " 0x" << t << " is in the pool's free list\n";
+        return true;
+    };
+    auto entries = [](uint64_t t) { return reinterpret_cast<const uint64_t*>(t); };
+    for (auto& [ctx, root] : d.roots) {
+        if (!table(root, 1024 * 8, "root", ctx))
+            continue;
+        const uint64_t* e0 = entries(root);
+        for (int i = 0; i < 1024; i++) {
+            uint64_t l1 = e0[i] & ~kPtePerms;
+            if (!e0[i] || !table(l1, 512 * 8, "level-1 table", ctx))
+                continue;
+            const uint64_t* e1 = entries(l1);
+            for (int j = 0; j < 512; j++) {
+                uint64_t l2 = e1[j] & ~kPtePerms;
+                if (!e1[j] || !table(l2, 512 * 8, "level-2 table", ctx))
+                    continue;
+                const uint64_t* e2 = entries(l2);
+                for (int k = 0; k < 512; k++) {
+                    uint64_t pg = e2[k] & ~kPtePerms;
+                    if (e2[k] && !fake.device_live(pg, kPg) && !fake.registered(pg, kPg))
+                        s << "ctx " << ctx << ": page 0x" << ((uint64_t(i) << 18 | j << 9 | k) << 12) << " -> 0x"
+                          << pg << " is neither live device memory nor registered\n";
+                }
+            }
+        }
+    }
+    return s.str();
+}
+
+uint64_t gpu_leaf(const FakeCuda& fake, const Backend& backend, uint64_t ctx, uint64_t va) {
+    cu::Debug d = cu::debug(backend);
+    auto r = d.roots.find(ctx);
+    uint64_t pn = va >> 12, t = r == d.roots.end() ? 0 : r->second;
+    uint64_t idx[3] = {pn >> 18, (pn >> 9) & 511, pn & 511};
+    for (int level = 0; level < 3; level++) {
+        if (!t || !fake.device_live(t, (level ? 512 : 1024) * 8) || idx[level] >= (level ? 512u : 1024u))
+            return 0;
+        uint64_t e = reinterpret_cast<const uint64_t*>(t)[idx[level]];
+        if (level == 2)
+            return e;
+        t = e & ~kPtePerms;
+    }
+    return 0;
+}
+
+}  // namespace vgpu::engine::test

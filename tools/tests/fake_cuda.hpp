@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// fake_cuda.hpp - a fake libcuda for GoogleTest: the CUDA back end of
+// vgpu-engined (cuda_backend.cpp) runs over it without a GPU.
+//
+// How to use it:
+//
+//   vgpu::engine::test::FakeCuda fake;          // at most one at a time
+//   auto be = vgpu::engine::make_cuda_backend(fake.api(), 64 << 20, 0);
+//   ... drive *be (or a Bridge over it: see test_bridge.cpp) ...
+//   EXPECT_EQ(fake.errors(), "");               // no misuse of the driver
+//   EXPECT_EQ(vgpu::engine::test::audit_tables(fake, *be), "");
+//
+// "Device memory" is host memory (an mmap per cuMemAlloc); a device
+// pointer is its process address, and host memory registered with
+// cuMemHostRegister has device pointer == host pointer, as with unified
+// addressing.  Freed blocks stay reserved, inaccessible (PROT_NONE), so
+// an address is never handed out twice: any later use of a freed block
+// (a copy, a fill, a page-table entry pointing into it) is detected.
+// errors() lists every misuse seen: use after free, double free,
+// unknown pointers, unregistering what is not registered, launching an
+// unloaded module's function, overlapping registrations that were
+// nevertheless asked for are answered as the real driver does
+// (CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED) and counted.
+//
+// Failures on demand: fail_mem_alloc(n) makes the n-th cuMemAlloc from
+// now fail (CUDA_ERROR_OUT_OF_MEMORY), set_mem_limit() bounds the live
+// device bytes (a GPU of that size).  Launches complete at once; set
+// on_launch to look at (or write through) a launch's arguments, whose
+// layout is the translated kernel's (ptx.hpp), and to choose its result.
+// Modules record their PTX (ptx_of()).  cuModuleLoadDataEx may be
+// called on another thread (the back end's JIT thread): on_load runs
+// there first (a test can block it, as a slow JIT), and the modules are
+// guarded by a mutex.  fail_htod(n) makes the n-th cuMemcpyHtoD fail.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "cuda_api.hpp"
+
+namespace vgpu::engine::test {
+
+constexpr cu::CUresult kErrInvalidValue = 1;
+constexpr cu::CUresult kErrOutOfMemory = 2;
+constexpr cu::CUresult kErrInvalidHandle = 400;
+constexpr cu::CUresult kErrAlreadyRegistered = 712;
+constexpr cu::CUresult kErrNotRegistered = 713;
+
+struct LaunchCall {
+    cu::CUfunction f;
+    unsigned grid[3], block[3], shared;
+    void** args;  // valid during on_launch only
+};
+
+class FakeCuda {
+public:
+    FakeCuda();
+    ~FakeCuda();
+    FakeCuda(const FakeCuda&) = delete;
+    FakeCuda& operator=(const FakeCuda&) = delete;
+
+    // The function table (static: it stays valid after the fake is gone,
+    // its functions then fail).
+    static const cu::Api& api();
+
+    // Every misuse seen, one per line ("" when none).
+    std::string errors() const;
+    // The n-th cuMemAlloc from now (1: the next) fails; 0: none.
+    void fail_mem_alloc(uint64_t nth) { fail_at_ = nth ? allocs_ + nth : 0; }
+    // The n-th cuMemcpyHtoD from now (1: the next) fails; 0: none.
+    void fail_htod(uint64_t nth) { fail_htod_at_ = nth ? htods_ + nth : 0; }
+    bool htod_fails() { return ++htods_ == fail_htod_at_; }
+    // Live device bytes at most (0: no limit).
+    void set_mem_limit(uint64_t bytes) { limit_ = bytes; }
+
+    // What is live now.
+    bool device_live(uint64_t addr, uint64_t len) const;   // in one live cuMemAlloc block
+    bool registered(uint64_t addr, uint64_t len) const;    // in one live host registration
+    uint64_t live_allocs() const;
+    uint64_t live_device_bytes() const { return live_bytes_; }
+    uint64_t live_registrations() const { return regs_.size(); }
+    uint64_t mem_allocs() const { return allocs_; }
+    uint64_t already_registered() const { return overlaps_; }
+    // Registrations whose memory the process no longer maps.
+    std::string unmapped_registrations() const;
+
+    std::function<cu::CUresult(const LaunchCall&)> on_launch;
+    std::vector<LaunchCall> launches;      // every launch (args cleared)
+    std::string ptx_of(cu::CUfunction f) const;
+    std::function<void()> on_load;  // runs on the loading thread, before the load
+    uint64_t modules_loaded() const {
+        std::lock_guard<std::mutex> g(mu_);
+        return modules_.size();
+    }
+    uint64_t modules_live() const;
+
+    // The driver entry points (the static table calls these).
+    cu::CUresult mem_alloc(cu::CUdeviceptr* p, size_t n, bool host);
+    cu::CUresult mem_free(cu::CUdeviceptr p, bool host);
+    cu::CUresult host_register(void* p, size_t n);
+    cu::CUresult host_unregister(void* p);
+    cu::CUresult device_pointer(cu::CUdeviceptr* d, void* p);
+    // Checks that [p, p + n) is live device-reachable memory; records
+    // @what as an error otherwise.
+    bool check_range(const char* what, uint64_t p, uint64_t n);
+    cu::CUresult load_module(cu::CUmodule* m, const void* ptx);
+    cu::CUresult get_function(cu::CUfunction* f, cu::CUmodule m);
+    cu::CUresult unload_module(cu::CUmodule m);
+    cu::CUresult launch(const LaunchCall& c);
+    void error(const std::string& e) {
+        std::lock_guard<std::mutex> g(emu_);
+        errors_.push_back(e);
+    }
+
+private:
+    struct Block {
+        uint64_t size, mapped;  // bytes asked for, bytes reserved
+        bool live, host;        // host: cuMemHostAlloc
+    };
+    const Block* block_at(uint64_t p, uint64_t* base) const;
+
+    std::map<uint64_t, Block> blocks_;      // by address, freed ones too
+    std::map<uint64_t, uint64_t> regs_;     // live registrations: base -> bytes
+    std::vector<std::string> errors_;
+    uint64_t allocs_ = 0, fail_at_ = 0, limit_ = 0, live_bytes_ = 0, overlaps_ = 0;
+    uint64_t htods_ = 0, fail_htod_at_ = 0;
+    mutable std::mutex mu_;   // guards modules_ (loads come from the JIT's thread)
+    mutable std::mutex emu_;  // guards errors_
+    struct Module {
+        std::string ptx;
+        bool live;
+    };
+    std::vector<Module> modules_;  // handle = index + 1; functions: the same
+};
+
+// Walks every context's page tables in the fake's memory as the GPU
+// would: every table must lie in live device memory, be linked once and
+// not be in the pool's free list; every leaf must point into live device
+// memory or a live registration.  "" when all holds, else what does not.
+std::string audit_tables(const FakeCuda& fake, const Backend& backend);
+// The leaf entry (GPU address | R/W/X) the GPU sees for @va in context
+// @ctx, 0 where there is none (or the walk leaves live device memory).
+uint64_t gpu_leaf(const FakeCuda& fake, const Backend& backend, uint64_t ctx, uint64_t va);
+
+}  // namespace vgpu::engine::test

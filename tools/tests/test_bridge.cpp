@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// vgpu-engined's bridge (Bridge::handle) fed crafted requests, as
+// vgpu-uengine.ko sends them, over a memfd standing in for the device's
+// windows (window w is the memfd at w << VGPU_UE_WINDOW_SHIFT), with the
+// CUDA back end over a fake libcuda (fake_cuda.hpp).  Also how the back
+// end of a new session is built (vgpu-engined's loop).
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <sstream>
+
+#include "bridge.hpp"
+#include "cuda_api.hpp"
+#include "fake_cuda.hpp"
+
+namespace {
+
+using namespace vgpu::engine;
+using vgpu::engine::test::audit_tables;
+using vgpu::engine::test::FakeCuda;
+
+constexpr uint64_t P = 4096;
+constexpr uint32_t RW = 3;
+
+int windows_fd() {
+    int fd = memfd_create("windows", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, 1ull << 44) < 0)
+        throw std::runtime_error("memfd");
+    return fd;
+}
+
+struct Rig {
+    FakeCuda fake;
+    std::unique_ptr<Backend> be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    int fd = windows_fd();
+    Bridge br{*be, dup(fd)};
+    uint64_t seq = 0;
+    ~Rig() { close(fd); }
+
+    vgpu_ue_resp req(uint32_t op, uint64_t ctx, uint64_t obj = 0, uint64_t va = 0, uint64_t size = 0,
+                     uint32_t perms = 0, uint32_t kind = 0, const void* payload = nullptr, uint32_t len = 0) {
+        vgpu_ue_req r{};
+        r.seq = ++seq;
+        r.op = op;
+        r.ctx = ctx;
+        r.obj = obj;
+        r.va = va;
+        r.size = size;
+        r.perms = perms;
+        r.kind = kind;
+        r.payload_len = len;
+        vgpu_ue_resp resp{};
+        EXPECT_NO_THROW(resp = br.handle(r, static_cast<const uint8_t*>(payload))) << "op " << op;
+        EXPECT_EQ(resp.seq, r.seq);
+        return resp;
+    }
+    int map_host(uint64_t ctx, uint64_t va, uint64_t pages, uint64_t window) {
+        return req(VGPU_UE_OP_MAP, ctx, window, va, pages * P, RW, VGPU_UE_MAP_HOST).error;
+    }
+    void unmap(uint64_t ctx, uint64_t va, uint64_t pages) { req(VGPU_UE_OP_UNMAP, ctx, 0, va, pages * P); }
+    // One FILL run to its end (job @job).
+    vgpu_ue_resp fill(uint64_t ctx, uint64_t job, uint64_t va, uint64_t size, uint32_t value) {
+        drm_vgpu_cmd c{};
+        c.op = DRM_VGPU_CMD_FILL;
+        c.dst = va;
+        c.size = size;
+        c.value = value;
+        return req(VGPU_UE_OP_RUN, ctx, job, 1000000000ull, 1000000000ull, 1, 0, &c, sizeof(c));
+    }
+    uint32_t window_word(uint64_t window, uint64_t off) {
+        uint32_t w = 0;
+        EXPECT_EQ(pread(fd, &w, 4, static_cast<off_t>((window << VGPU_UE_WINDOW_SHIFT) + off)), 4);
+        return w;
+    }
+    // Registrations cover mapped memory only; nothing freed is reachable.
+    void check(const char* where) {
+        EXPECT_EQ(fake.unmapped_registrations(), "") << where;
+        EXPECT_EQ(audit_tables(fake, *be), "") << where;
+        EXPECT_EQ(fake.errors(), "") << where;
+    }
+};
+
+// Issue 16 item 1 through the bridge: a 3-page window A, its middle page
+// unmapped, a 1-page window B (which lands in A's hole when the bridge
+// munmaps part of a window), A's third page unmapped, a new context.
+TEST(Bridge, Item1HoleSequence) {
+    Rig r;
+    const uint64_t va = 0x100000, vb = 0x200000;
+    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    ASSERT_EQ(r.map_host(1, va, 3, 1), 0);
+    r.unmap(1, va + P, 1);
+    r.check("after the partial unmap");
+    ASSERT_EQ(r.map_host(1, vb, 1, 2), 0);
+    r.check("after mapping B");
+    r.unmap(1, va + 2 * P, 1);
+    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 2).error, 0);
+    r.check("after the new context");
+    auto f = r.fill(1, 1, vb, P, 0x600dbeef);
+    EXPECT_EQ(f.error, 0);
+    EXPECT_EQ(f.status, uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(2, 0), 0x600dbeefu);
+    EXPECT_EQ(r.window_word(1, P), 0u);
+    r.check("after a RUN");
+    r.req(VGPU_UE_OP_CTX_DESTROY, 1);
+    EXPECT_EQ(r.br.windows(), 0u);
+    EXPECT_EQ(r.fake.live_registrations(), 0u);
+}
+
+// Item 9 (bridge side): a partial unmap, a remap at the same address,
+// an unmap: the first window's other pages stay mapped and written.
+TEST(Bridge, PartialUnmapRemapUnmapKeepsTheWindow) {
+    Rig r;
+    const uint64_t va = 0x300000;
+    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    ASSERT_EQ(r.map_host(1, va, 3, 1), 0);
+    r.unmap(1, va, 1);
+    r.check("after the partial unmap");
+    ASSERT_EQ(r.map_host(1, va, 1, 2), 0);
+    r.unmap(1, va, 1);
+    r.check("after the second unmap");
+    EXPECT_EQ(r.br.windows(), 1u);
+    auto f = r.fill(1, 1, va + P, 2 * P, 0x1234);
+    EXPECT_EQ(f.status, uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(1, P), 0x1234u);
+    EXPECT_EQ(r.window_word(1, 3 * P - 4), 0x1234u);
+    EXPECT_EQ(r.window_word(2, 0), 0u);
+    r.unmap(1, va + P, 2);
+    EXPECT_EQ(r.br.windows(), 0u);
+    EXPECT_EQ(r.fake.live_registrations(), 0u);
+    r.check("at the end");
+}
+
+// Item 11: a cuMemAlloc failure inside map() answers ENOMEM; nothing
+// escapes Bridge::handle and the window is given back.
+TEST(Bridge, AllocFailureInMapAnswersEnomem) {
+    Rig r;
+    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    r.fake.fail_mem_alloc(1);  // the table pool's first chunk
+    EXPECT_EQ(r.map_host(1, 0x100000, 2, 1), -ENOMEM);
+    EXPECT_EQ(r.br.windows(), 0u);
+    EXPECT_EQ(r.fake.live_registrations(), 0u);
+    EXPECT_EQ(r.map_host(1, 0x100000, 2, 2), 0);
+    r.check("after the retry");
+}
+
+// Garbage answers an error, never an exception, and leaves nothing.
+TEST(Bridge, BadRequestsAnswerErrors) {
+    Rig r;
+    EXPECT_EQ(r.req(99, 1).error, -EOPNOTSUPP);
+    EXPECT_EQ(r.map_host(7, 0x1000, 1, 1), -ENOENT);   // no such context
+    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    EXPECT_NE(r.map_host(1, 0x1000, 1, 1ull << 30), 0);  // the window's offset does not fit
+    EXPECT_NE(r.req(VGPU_UE_OP_MAP, 1, 1, 0x1000, 0, RW, VGPU_UE_MAP_HOST).error, 0);  // empty
+    EXPECT_NE(r.req(VGPU_UE_OP_MAP, 1, 1, 0x1001, P, RW, VGPU_UE_MAP_HOST).error, 0);  // unaligned
+    EXPECT_EQ(r.br.windows(), 0u);
+    r.check("at the end");
+}
+
+// Item 7: a new session's back end is built after the old one is freed
+// (a GPU with room for one only), and -b auto that ran on the GPU does
+// not go on silently on the interpreter.
+TEST(Bridge, RenewFreesTheOldBackendFirst) {
+    FakeCuda fake;
+    fake.set_mem_limit(160 << 20);  // room for one back end (32 MiB + 64 MiB of scratch)
+    BackendMakers makers{[] { return make_cuda_backend(FakeCuda::api(), 32 << 20, 0); },
+                         [] { return make_interp_backend(64 << 20); }};
+    std::ostringstream log;
+    for (std::string kind : {"cuda", "auto"}) {
+        auto be = choose_backend(kind, "", makers, log);
+        ASSERT_EQ(be->name().rfind("cuda", 0), 0u) << kind;
+        EXPECT_NO_THROW(renew_backend(be, kind, makers, log)) << kind;
+        ASSERT_TRUE(be) << kind;
+        EXPECT_EQ(be->name().rfind("cuda", 0), 0u) << kind;
+    }
+    // The GPU gone after a cuda session: auto says so and fails.
+    auto be = choose_backend("auto", "", makers, log);
+    BackendMakers broken{[]() -> std::unique_ptr<Backend> { throw Unavailable("no GPU any more"); },
+                         makers.interp};
+    EXPECT_THROW(renew_backend(be, "auto", broken, log), Unavailable);
+    EXPECT_NE(log.str().find("no GPU any more"), std::string::npos);
+    // With no GPU from the start, auto runs the interpreter and says so.
+    log.str("");
+    EXPECT_EQ(choose_backend("auto", "", broken, log)->name(), "interp");
+    EXPECT_NE(log.str().find("interpreter"), std::string::npos);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// A table upload that fails leaves the GPU's tables reaching memory the
+// bridge would munmap (and a later window could take its place, sharing
+// the stale registration): the back end is lost, the session ends
+// (BackendLost out of handle(), never an error answer).
+TEST(Bridge, FailedTableUploadEndsTheSession) {
+    Rig r;
+    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    ASSERT_EQ(r.map_host(1, 0x10000, 2, 1), 0);
+    r.fake.fail_htod(1);
+    vgpu_ue_req q{};
+    q.seq = 99;
+    q.op = VGPU_UE_OP_UNMAP;
+    q.ctx = 1;
+    q.va = 0x10000;
+    q.size = P;
+    EXPECT_THROW(r.br.handle(q, nullptr), BackendLost);
+    EXPECT_EQ(r.br.windows(), 1u);  // nothing munmap()ed under the GPU's tables
+}
+
+// A back end that runs out of memory inside map(): the window goes too.
+TEST(Bridge, MapThatThrowsLeavesNoWindow) {
+    struct Throwing final : Backend {
+        std::string name() const override { return "throwing"; }
+        uint64_t mem_size() const override { return 1 << 20; }
+        int ctx_create(uint64_t) override { return 0; }
+        void ctx_destroy(uint64_t) override {}
+        int mem_alloc(uint64_t, uint64_t) override { return 0; }
+        void mem_free(uint64_t) override {}
+        int map(uint64_t, uint64_t, uint64_t, uint32_t, const Backing& b) override {
+            last = b.host;
+            throw std::bad_alloc();
+        }
+        void unmap(uint64_t, uint64_t, uint64_t) override {}
+        RunResult run(uint64_t, Job&, uint64_t, uint64_t) override { return {}; }
+        int mem_read(uint64_t, uint64_t, void*, uint64_t) override { return 0; }
+        int mem_write(uint64_t, uint64_t, const void*, uint64_t) override { return 0; }
+        uint8_t* last = nullptr;
+    } be;
+    int fd = windows_fd();
+    Bridge br(be, fd);
+    vgpu_ue_req q{};
+    q.op = VGPU_UE_OP_MAP;
+    q.kind = VGPU_UE_MAP_HOST;
+    q.ctx = 1;
+    q.obj = 1;
+    q.va = 0x10000;
+    q.size = 4 * P;
+    q.perms = RW;
+    EXPECT_EQ(br.handle(q, nullptr).error, -ENOMEM);
+    ASSERT_NE(be.last, nullptr);
+    EXPECT_NE(msync(be.last, 4 * P, MS_ASYNC), 0);  // munmap()ed
+    EXPECT_EQ(br.windows(), 0u);
+}
+
+}  // namespace

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// The CUDA back end of vgpu-engined over a fake libcuda (fake_cuda.hpp):
+// host-memory registrations and stages, page tables and their memory,
+// allocation failures, checked against what the GPU would see.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <random>
+
+#include "cuda_api.hpp"
+#include "fake_cuda.hpp"
+
+extern "C" {
+#include "vgpu_pt.h"
+}
+
+namespace {
+
+using namespace vgpu::engine;
+using vgpu::engine::test::audit_tables;
+using vgpu::engine::test::FakeCuda;
+using vgpu::engine::test::gpu_leaf;
+
+constexpr uint64_t P = 4096;
+constexpr uint32_t RW = VGPU_PTE_R | VGPU_PTE_W;
+
+// Process memory standing in for the bridge's windows.
+struct HostMem {
+    uint8_t* p;
+    size_t n;
+    explicit HostMem(size_t pages) : n(pages * P) {
+        void* m = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            throw std::bad_alloc();
+        p = static_cast<uint8_t*>(m);
+    }
+    ~HostMem() { munmap(p, n); }
+};
+
+// VGPU_ENGINED_STAGE_HOST for one back end's construction.
+struct Staging {
+    explicit Staging(bool on) {
+        if (on)
+            setenv("VGPU_ENGINED_STAGE_HOST", "1", 1);
+    }
+    ~Staging() { unsetenv("VGPU_ENGINED_STAGE_HOST"); }
+};
+
+std::unique_ptr<Backend> make(bool staged) {
+    Staging s(staged);
+    return make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+}
+
+Backing host(uint8_t* p) {
+    Backing b;
+    b.host = p;
+    return b;
+}
+
+// One FILL of @size bytes at @va with @value, run to its end.
+RunResult fill(Backend& be, uint64_t ctx, uint64_t va, uint64_t size, uint32_t value) {
+    Job j;
+    drm_vgpu_cmd c{};
+    c.op = DRM_VGPU_CMD_FILL;
+    c.dst = va;
+    c.size = size;
+    c.value = value;
+    j.cmds.push_back(c);
+    return be.run(ctx, j, 1000000000ull, 1000000000ull);
+}
+
+uint32_t word(const uint8_t* p) {
+    uint32_t w;
+    std::memcpy(&w, p, 4);
+    return w;
+}
+
+class CudaHost : public ::testing::TestWithParam<bool> {};
+
+// Issue 16 item 1, the guest-driven sequence: map a 3-page host object
+// A, unmap its middle page, map a 1-page object B whose window lands in
+// the hole, unmap A's third page, create a context.  Nothing freed may
+// stay referenced, every mapped page must reach live memory, and B must
+// still be the memory the guest mapped.
+TEST_P(CudaHost, Item1HoleSequenceFreesNothingMapped) {
+    FakeCuda fake;
+    auto be = make(GetParam());
+    HostMem a(3);
+    const uint64_t va = 0x100000, vb = 0x200000;
+    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->map(1, va, 3 * P, RW, host(a.p)), 0);
+    be->unmap(1, va + P, P);
+    ASSERT_EQ(be->map(1, vb, P, RW, host(a.p + P)), 0);  // B in A's hole
+    be->unmap(1, va + 2 * P, P);
+    ASSERT_EQ(be->ctx_create(2), 0);
+    EXPECT_EQ(audit_tables(fake, *be), "");
+    EXPECT_NE(gpu_leaf(fake, *be, 1, vb), 0u);
+    EXPECT_EQ(gpu_leaf(fake, *be, 1, va + 2 * P), 0u);
+    EXPECT_EQ(fill(*be, 1, vb, P, 0x5a5a1234).status, RunStatus::Done);
+    EXPECT_EQ(word(a.p + P), 0x5a5a1234u);
+    EXPECT_EQ(fill(*be, 1, va, P, 0x77).status, RunStatus::Done);
+    EXPECT_EQ(word(a.p), 0x77u);
+    EXPECT_EQ(fake.errors(), "");
+    // Everything unmapped: every registration and stage is gone.
+    be->unmap(1, va, P);
+    be->unmap(1, vb, P);
+    EXPECT_EQ(fake.live_registrations(), 0u);
+    be->ctx_destroy(1);
+    be->ctx_destroy(2);
+    be.reset();
+    EXPECT_EQ(fake.live_allocs(), 0u);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// Item 9 at the back end: a partial unmap, a remap at the same address,
+// an unmap; the first object's other pages stay mapped and reachable.
+TEST_P(CudaHost, PartialUnmapRemapUnmapKeepsTheRest) {
+    FakeCuda fake;
+    auto be = make(GetParam());
+    HostMem a(3), b(1);
+    const uint64_t va = 0x400000;
+    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->map(1, va, 3 * P, RW, host(a.p)), 0);
+    be->unmap(1, va, P);
+    ASSERT_EQ(be->map(1, va, P, RW, host(b.p)), 0);
+    be->unmap(1, va, P);
+    EXPECT_EQ(audit_tables(fake, *be), "");
+    EXPECT_EQ(fill(*be, 1, va + P, 2 * P, 0xabcd).status, RunStatus::Done);
+    EXPECT_EQ(word(a.p + P), 0xabcdu);
+    EXPECT_EQ(word(a.p + 2 * P + P - 4), 0xabcdu);
+    EXPECT_EQ(fake.live_registrations(), GetParam() ? 0u : 1u);
+    be->unmap(1, va + P, 2 * P);
+    EXPECT_EQ(fake.live_registrations(), 0u);
+    EXPECT_EQ(audit_tables(fake, *be), "");
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// Item 11: cuMemAlloc fails inside map() (page-table growth, or the
+// stage): map() answers ENOMEM, nothing half-done stays (no registration,
+// no stage, no stale leaf), and the same map works afterwards.
+TEST_P(CudaHost, AllocFailureInMapLeavesNothing) {
+    FakeCuda fake;
+    auto be = make(GetParam());
+    HostMem a(4);
+    const uint64_t va = 0x40000000ull - 2 * P;  // crosses a 1 GiB boundary: two tables
+    ASSERT_EQ(be->ctx_create(1), 0);
+    uint64_t base = fake.live_allocs();
+    for (uint64_t nth = 1; nth <= 3; nth++) {
+        fake.fail_mem_alloc(nth);
+        int r = -1;
+        EXPECT_NO_THROW(r = be->map(1, va, 4 * P, RW, host(a.p))) << nth;
+        fake.fail_mem_alloc(0);
+        if (r == 0) {  // the allocation asked to fail was not needed
+            be->unmap(1, va, 4 * P);
+            continue;
+        }
+        EXPECT_EQ(r, ENOMEM) << nth;
+        EXPECT_EQ(fake.live_registrations(), 0u) << nth;
+        EXPECT_EQ(gpu_leaf(fake, *be, 1, va), 0u) << nth;
+        EXPECT_EQ(audit_tables(fake, *be), "") << nth;
+        EXPECT_LE(fake.live_allocs(), base + 1) << nth;  // at most the pool's chunk stays
+    }
+    ASSERT_EQ(be->map(1, va, 4 * P, RW, host(a.p)), 0);
+    EXPECT_EQ(fill(*be, 1, va, 4 * P, 9).status, RunStatus::Done);
+    EXPECT_EQ(word(a.p + 3 * P), 9u);
+    be->ctx_destroy(1);
+    EXPECT_EQ(fake.live_registrations(), 0u);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Registered, CudaHost, ::testing::Values(false));
+INSTANTIATE_TEST_SUITE_P(Staged, CudaHost, ::testing::Values(true));
+
+// The pages of a range already mapped are refused (EEXIST), as the
+// interpreter's page tables do, and leave the old mapping alone.
+TEST(CudaBackend, MapOverMappedPagesIsRefused) {
+    FakeCuda fake;
+    auto be = make(false);
+    HostMem a(2), b(2);
+    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->map(1, 0x10000, 2 * P, RW, host(a.p)), 0);
+    EXPECT_EQ(be->map(1, 0x11000, 2 * P, RW, host(b.p)), EEXIST);
+    EXPECT_EQ(gpu_leaf(fake, *be, 1, 0x11000) & ~uint64_t{7}, reinterpret_cast<uintptr_t>(a.p + P));
+    EXPECT_EQ(gpu_leaf(fake, *be, 1, 0x12000), 0u);
+    be->unmap(1, 0x10000, 3 * P);
+    EXPECT_EQ(fake.live_registrations(), 0u);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// Device memory freed while a context still maps it stays allocated to
+// that mapping: a new object never gets the pages another context reaches.
+TEST(CudaBackend, MemFreedWhileMappedIsNotReused) {
+    FakeCuda fake;
+    auto be = make(false);
+    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->ctx_create(2), 0);
+    ASSERT_EQ(be->mem_alloc(10, P), 0);
+    Backing m;
+    m.mem = 10;
+    ASSERT_EQ(be->map(1, 0x10000, P, RW, m), 0);
+    be->mem_free(10);
+    ASSERT_EQ(be->mem_alloc(11, P), 0);
+    m.mem = 11;
+    ASSERT_EQ(be->map(2, 0x10000, P, RW, m), 0);
+    EXPECT_NE(gpu_leaf(fake, *be, 1, 0x10000) & ~uint64_t{7}, gpu_leaf(fake, *be, 2, 0x10000) & ~uint64_t{7});
+    be->unmap(1, 0x10000, P);
+    be->ctx_destroy(1);
+    be->ctx_destroy(2);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// Random maps and unmaps of host and device ranges over several contexts
+// against a model of what each page should reach; host ranges overlap
+// each other freely (as windows of the same memory may).
+TEST(CudaBackend, RandomMapsKeepTheTablesExact) {
+    for (bool staged : {false, true}) {
+        FakeCuda fake;
+        auto be = make(staged);
+        HostMem h(32);
+        std::mt19937_64 rng(staged ? 7 : 11);
+        std::map<uint64_t, std::map<uint64_t, uint64_t>> model;  // ctx -> page -> host addr (0: device)
+        const uint64_t base = 0x3ff00000;  // near a 1 GiB boundary
+        uint64_t allocs0 = fake.live_allocs();
+        ASSERT_EQ(be->mem_alloc(1, 64 * P), 0);
+        for (uint64_t c = 1; c <= 3; c++)
+            ASSERT_EQ(be->ctx_create(c), 0);
+        for (int step = 0; step < 3000; step++) {
+            uint64_t ctx = 1 + rng() % 3, pg = rng() % 300, n = 1 + rng() % 4;
+            uint64_t va = base + pg * P;
+            auto& mp = model[ctx];
+            if (rng() % 2) {
+                bool busy = false;
+                for (uint64_t i = 0; i < n; i++)
+                    busy |= mp.count(pg + i) > 0;
+                if (busy)
+                    continue;
+                uint64_t off = rng() % (32 - n);
+                bool dev = rng() % 4 == 0;
+                Backing b = dev ? Backing{1, off * P, nullptr} : host(h.p + off * P);
+                ASSERT_EQ(be->map(ctx, va, n * P, RW, b), 0) << step;
+                for (uint64_t i = 0; i < n; i++)
+                    mp[pg + i] = dev ? 0 : reinterpret_cast<uintptr_t>(h.p + (off + i) * P);
+            } else {
+                be->unmap(ctx, va, n * P);
+                for (uint64_t i = 0; i < n; i++)
+                    mp.erase(pg + i);
+            }
+            ASSERT_EQ(audit_tables(fake, *be), "") << "step " << step;
+            ASSERT_EQ(fake.errors(), "") << "step " << step;
+            for (uint64_t i = 0; i < n; i++) {
+                uint64_t e = gpu_leaf(fake, *be, ctx, va + i * P);
+                auto want = mp.find(pg + i);
+                ASSERT_EQ(e != 0, want != mp.end()) << "step " << step;
+                uint64_t to = e & ~uint64_t{7};
+                if (e && want->second) {  // the page itself, or a stage of it
+                    ASSERT_TRUE(to == want->second || fake.device_live(to, P)) << "step " << step;
+                }
+            }
+        }
+        for (uint64_t c = 1; c <= 3; c++)
+            be->ctx_destroy(c);
+        be->mem_free(1);
+        EXPECT_EQ(fake.live_registrations(), 0u);
+        EXPECT_EQ(fake.live_allocs(), allocs0 + 1);  // the table pool's chunk, kept
+        be.reset();
+        EXPECT_EQ(fake.live_allocs(), 0u);
+        EXPECT_EQ(fake.errors(), "");
+    }
+}
+
+}  // namespace

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// Launches of the CUDA back end over the fake libcuda (fake_cuda.hpp):
+// the translation cache under preempted launches, the fault record
+// between launches of different contexts.  The translator's own tests
+// are in test_ptx.cpp.
+#include <gtest/gtest.h>
+
+#include <sys/mman.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "cuda_api.hpp"
+#include "fake_cuda.hpp"
+#include "ptx.hpp"
+#include "vgpu/asm.hpp"
+
+extern "C" {
+#include "vgpu_isa.h"
+#include "vgpu_pt.h"
+}
+
+namespace {
+
+using namespace vgpu::engine;
+using vgpu::engine::test::FakeCuda;
+using vgpu::engine::test::LaunchCall;
+
+constexpr uint64_t kCode = 0x100000;
+
+// Arguments of a translated launch (ptx.hpp): p0..p7, pt, ctl, stop, ...
+uint64_t arg(const LaunchCall& c, int i) { return *static_cast<uint64_t*>(c.args[i]); }
+uint32_t* stop_word(const LaunchCall& c) { return reinterpret_cast<uint32_t*>(arg(c, 10)); }
+LaunchCtl* ctl(const LaunchCall& c) { return reinterpret_cast<LaunchCtl*>(arg(c, 9)); }
+
+// A context with @src assembled at kCode (device memory, R+X).
+void context(Backend& be, uint64_t ctx, uint64_t mem, const std::string& src) {
+    auto img = vgpu::assemble(src);
+    ASSERT_EQ(be.ctx_create(ctx), 0);
+    ASSERT_EQ(be.mem_alloc(mem, 4096), 0);
+    ASSERT_EQ(be.mem_write(mem, 0, img.code.data(), img.code.size() * 8), 0);
+    Backing b;
+    b.mem = mem;
+    ASSERT_EQ(be.map(ctx, kCode, 4096, VGPU_PTE_R | VGPU_PTE_X, b), 0);
+}
+
+Job job_of(uint32_t threads) {
+    Job j;
+    drm_vgpu_cmd c{};
+    c.op = DRM_VGPU_CMD_LAUNCH;
+    c.src = kCode;
+    c.grid[0] = c.grid[1] = c.grid[2] = 1;
+    c.block[0] = threads;
+    c.block[1] = c.block[2] = 1;
+    j.cmds = {c};
+    return j;
+}
+
+struct CacheMax {
+    explicit CacheMax(const char* n) { setenv("VGPU_ENGINED_CACHE_MAX", n, 1); }
+    ~CacheMax() { unsetenv("VGPU_ENGINED_CACHE_MAX"); }
+};
+
+// A sliced launch preempted inside its block keeps its module loaded
+// while other launches push the cache past its limit (on the GPU the
+// resumed chunk called a function of an unloaded module).
+TEST(CudaLaunch, EvictionSparesModulesOfPreemptedLaunches) {
+    FakeCuda fake;
+    CacheMax small("4");
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    context(*be, 1, 100, ".kernel k\nloop:\n addi r1, r1, 1\n bra loop\n");
+    context(*be, 2, 200, ".kernel e\n exit\n");
+    fake.on_launch = [](const LaunchCall& c) {
+        *stop_word(c) = kStopPreempt;  // as if the slice ended while it ran
+        return cu::CUDA_SUCCESS;
+    };
+    Job sliced = job_of(64);
+    EXPECT_EQ(be->run(1, sliced, 1000000, 60000000000ull).status, RunStatus::Preempted);
+    fake.on_launch = nullptr;
+    for (uint32_t t = 1; t <= 12; t++) {  // each block size is a translation of its own
+        Job j = job_of(t);
+        EXPECT_EQ(be->run(2, j, ~0ull, 60000000000ull).status, RunStatus::Done) << t;
+    }
+    EXPECT_LE(fake.modules_live(), 5u);  // the others were evicted
+    fake.on_launch = [](const LaunchCall&) { return cu::CUDA_SUCCESS; };
+    EXPECT_EQ(be->run(1, sliced, 1000000, 60000000000ull).status, RunStatus::Done);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// A fault recorded by one launch whose report was lost (the stop word
+// did not say it) must not be reported by the next launch, of another
+// context: the record starts empty at every launch.
+TEST(CudaLaunch, FaultRecordIsResetForEveryLaunch) {
+    FakeCuda fake;
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    context(*be, 1, 100, ".kernel k\n exit\n");
+    context(*be, 2, 200, ".kernel k\n exit\n");
+    fake.on_launch = [](const LaunchCall& c) {
+        *ctl(c) = LaunchCtl{0, 0xdead000, VGPU_FAULT_PERM, 0, 0, 0};  // written, never announced
+        return cu::CUDA_SUCCESS;
+    };
+    Job a = job_of(32);
+    EXPECT_EQ(be->run(1, a, ~0ull, 60000000000ull).status, RunStatus::Done);
+    fake.on_launch = [](const LaunchCall& c) {
+        EXPECT_EQ(ctl(c)->fault_key, ~0ull);
+        EXPECT_EQ(ctl(c)->fault_addr, 0u);
+        EXPECT_EQ(ctl(c)->abort, 0u);
+        *stop_word(c) = kStopFault;  // a thread that lost the race for the record
+        return cu::CUDA_SUCCESS;
+    };
+    Job b = job_of(32);
+    RunResult r = be->run(2, b, ~0ull, 60000000000ull);
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_NE(r.fault_addr, 0xdead000u);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// A driver JIT that takes as long as the test says: closed, a compile
+// waits until opened again (or 60 s, so that a RUN waiting for it
+// synchronously shows as a minute rather than a hang of the test).
+class SlowJit {
+public:
+    explicit SlowJit(FakeCuda& f) : f_(f) {
+        f.on_load = [this] {
+            std::unique_lock<std::mutex> g(m_);
+            calls_++;
+            cv_.wait_for(g, std::chrono::seconds(60), [&] { return open_; });
+        };
+    }
+    ~SlowJit() {
+        open();
+        f_.on_load = nullptr;
+    }
+    void close() {
+        std::lock_guard<std::mutex> g(m_);
+        open_ = false;
+    }
+    void open() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            open_ = true;
+        }
+        cv_.notify_all();
+    }
+    int calls() {
+        std::lock_guard<std::mutex> g(m_);
+        return calls_;
+    }
+
+private:
+    FakeCuda& f_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool open_ = true;
+    int calls_ = 0;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The JIT runs on its own thread: a RUN waits for it a slice at most; the
+// watchdog, counting that wait, ends the job as a hang; meanwhile a cached
+// kernel of another job runs; the program is not compiled again when
+// resubmitted; a job waiting for another's compile is not charged and
+// waits kJitWaitNs at most in one RUN.
+TEST(CudaLaunch, JitIsBoundedByTheSliceAndTheWatchdog) {
+    using clock = std::chrono::steady_clock;
+    FakeCuda fake;
+    SlowJit slow(fake);
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    context(*be, 1, 100, ".kernel k\n exit\n");
+    context(*be, 2, 200, ".kernel k\n li r1, 1\n exit\n");
+    context(*be, 3, 300, ".kernel k\n li r1, 2\n exit\n");
+    Job cached = job_of(32);
+    ASSERT_EQ(be->run(1, cached, ~0ull, 300000000).status, RunStatus::Done);
+    slow.close();
+    Job j = job_of(32);
+    RunResult r;
+    int runs = 0;
+    auto t0 = clock::now();
+    do {
+        auto t = clock::now();
+        r = be->run(2, j, 10000000, 300000000);  // 10 ms slices, 300 ms watchdog
+        // Bounds generous for a loaded machine: what matters is that no RUN
+        // waits for the compile (60 s here) beyond kJitWaitNs.
+        EXPECT_LT(seconds_since(t), 2.5) << "RUN " << runs;
+        Job other = job_of(32);
+        EXPECT_EQ(be->run(1, other, 10000000, 300000000).status, RunStatus::Done);
+    } while (r.status == RunStatus::Preempted && ++runs < 1000);
+    EXPECT_EQ(r.status, RunStatus::TimedOut);
+    EXPECT_GE(seconds_since(t0), 0.29);
+    EXPECT_LT(seconds_since(t0), 20.0);
+    EXPECT_EQ(slow.calls(), 2);  // the cached kernel's and this one's
+    // Resubmitted: a hang at once, no second compile.
+    Job again = job_of(32);
+    auto t1 = clock::now();
+    EXPECT_EQ(be->run(2, again, 10000000, 300000000).status, RunStatus::TimedOut);
+    EXPECT_LT(seconds_since(t1), 1.0);
+    // Another program while the abandoned compile holds the JIT: one RUN
+    // waits kJitWaitNs at most, uncharged (no watchdog: its own budget).
+    Job third = job_of(32);
+    auto t2 = clock::now();
+    EXPECT_EQ(be->run(3, third, ~0ull, 100000000).status, RunStatus::Preempted);
+    EXPECT_GE(seconds_since(t2), 1.9);
+    EXPECT_LT(seconds_since(t2), 20.0);
+    EXPECT_EQ(third.cmd_busy_ns, 0u);
+    slow.open();
+    for (int i = 0; i < 100; i++) {
+        r = be->run(3, third, 10000000, 1000000000);
+        if (r.status != RunStatus::Preempted)
+            break;
+    }
+    EXPECT_EQ(r.status, RunStatus::Done);
+    EXPECT_EQ(slow.calls(), 3);
+    be.reset();
+    EXPECT_EQ(fake.modules_live(), 0u);  // the abandoned compile's module unloaded too
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// A sliced launch resumed after the guest put other code at its entry
+// faults ILLEGAL there rather than resume the old translation.
+TEST(CudaLaunch, ResumedLaunchWithChangedCodeFaults) {
+    FakeCuda fake;
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    context(*be, 1, 100, ".kernel k\nloop:\n addi r1, r1, 1\n bra loop\n");
+    fake.on_launch = [](const LaunchCall& c) {
+        *stop_word(c) = kStopPreempt;
+        return cu::CUDA_SUCCESS;
+    };
+    Job sliced = job_of(64);
+    ASSERT_EQ(be->run(1, sliced, 1000000, 60000000000ull).status, RunStatus::Preempted);
+    auto img = vgpu::assemble(".kernel k\nloop:\n addi r1, r1, 2\n bra loop\n");
+    ASSERT_EQ(be->mem_write(100, 0, img.code.data(), img.code.size() * 8), 0);
+    size_t launches = fake.launches.size();
+    RunResult r = be->run(1, sliced, 1000000, 60000000000ull);
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_EQ(r.fault_kind, uint32_t{VGPU_FAULT_ILLEGAL});
+    EXPECT_EQ(r.fault_addr, kCode);
+    EXPECT_EQ(fake.launches.size(), launches);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// Staged host memory mapped read-only is not copied back after a RUN: the
+// guest CPU's writes during the RUN stay.
+TEST(CudaLaunch, StagedReadOnlyPagesAreNotCopiedBack) {
+    FakeCuda fake;
+    setenv("VGPU_ENGINED_STAGE_HOST", "1", 1);
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    unsetenv("VGPU_ENGINED_STAGE_HOST");
+    context(*be, 1, 100, ".kernel k\n exit\n");
+    void* m = mmap(nullptr, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(m, MAP_FAILED);
+    auto* h = static_cast<uint8_t*>(m);
+    Backing b;
+    b.host = h;
+    ASSERT_EQ(be->map(1, 0x200000, 4096, VGPU_PTE_R, b), 0);
+    b.host = h + 4096;
+    ASSERT_EQ(be->map(1, 0x201000, 4096, VGPU_PTE_R | VGPU_PTE_W, b), 0);
+    fake.on_launch = [h](const LaunchCall&) {
+        h[0] = 0x77;  // the guest CPU writes while the RUN runs
+        return cu::CUDA_SUCCESS;
+    };
+    Job j = job_of(32);
+    EXPECT_EQ(be->run(1, j, ~0ull, 60000000000ull).status, RunStatus::Done);
+    EXPECT_EQ(h[0], 0x77);
+    be.reset();
+    munmap(m, 2 * 4096);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+}  // namespace
