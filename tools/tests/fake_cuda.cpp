@@ -125,7 +125,9 @@ Api make_table() {
         return CUDA_SUCCESS;
     };
     a.StreamDestroy = [](CUstream) { return CUDA_SUCCESS; };
-    a.StreamQuery = [](CUstream) { return CUDA_SUCCESS; };
+    a.StreamQuery = [](CUstream) {
+        return with([](FakeCuda& k) { return k.on_query ? k.on_query() : CUDA_SUCCESS; });
+    };
     a.StreamSynchronize = [](CUstream) { return CUDA_SUCCESS; };
     a.EventCreate = [](CUevent* e, unsigned) {
         static int ev;

@@ -93,6 +93,9 @@ public:
     std::string unmapped_registrations() const;
 
     std::function<cu::CUresult(const LaunchCall&)> on_launch;
+    // cuStreamQuery's answer (CUDA_SUCCESS when unset): a launch "runs"
+    // until it says so.
+    std::function<cu::CUresult()> on_query;
     std::vector<LaunchCall> launches;      // every launch (args cleared)
     std::string ptx_of(cu::CUfunction f) const;
     std::function<void()> on_load;  // runs on the loading thread, before the load

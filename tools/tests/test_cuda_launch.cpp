@@ -37,6 +37,12 @@ constexpr uint64_t kCode = 0x100000;
 uint64_t arg(const LaunchCall& c, int i) { return *static_cast<uint64_t*>(c.args[i]); }
 uint32_t* stop_word(const LaunchCall& c) { return reinterpret_cast<uint32_t*>(arg(c, 10)); }
 LaunchCtl* ctl(const LaunchCall& c) { return reinterpret_cast<LaunchCtl*>(arg(c, 9)); }
+// As if the slice ended while launch @c ran and one of its blocks saved
+// its state part way.
+void preempted_part_way(const LaunchCall& c) {
+    *stop_word(c) = kStopPreempt;
+    ctl(c)->saved = 1;
+}
 
 // A context with @src assembled at kCode (device memory, R+X).
 void context(Backend& be, uint64_t ctx, uint64_t mem, const std::string& src) {
@@ -76,7 +82,7 @@ TEST(CudaLaunch, EvictionSparesModulesOfPreemptedLaunches) {
     context(*be, 1, 100, ".kernel k\nloop:\n addi r1, r1, 1\n bra loop\n");
     context(*be, 2, 200, ".kernel e\n exit\n");
     fake.on_launch = [](const LaunchCall& c) {
-        *stop_word(c) = kStopPreempt;  // as if the slice ended while it ran
+        preempted_part_way(c);
         return cu::CUDA_SUCCESS;
     };
     Job sliced = job_of(64);
@@ -101,7 +107,7 @@ TEST(CudaLaunch, FaultRecordIsResetForEveryLaunch) {
     context(*be, 1, 100, ".kernel k\n exit\n");
     context(*be, 2, 200, ".kernel k\n exit\n");
     fake.on_launch = [](const LaunchCall& c) {
-        *ctl(c) = LaunchCtl{0, 0xdead000, VGPU_FAULT_PERM, 0, 0, 0};  // written, never announced
+        *ctl(c) = LaunchCtl{0, 0xdead000, VGPU_FAULT_PERM, 0, 0, 0, 0, 0};  // written, never announced
         return cu::CUDA_SUCCESS;
     };
     Job a = job_of(32);
@@ -117,6 +123,77 @@ TEST(CudaLaunch, FaultRecordIsResetForEveryLaunch) {
     RunResult r = be->run(2, b, ~0ull, 60000000000ull);
     EXPECT_EQ(r.status, RunStatus::Faulted);
     EXPECT_NE(r.fault_addr, 0xdead000u);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// The threads read the stop word's copy in device memory (LaunchCtl.stop,
+// not the host word across the bus at every check point): the host's
+// preempt at the end of the slice and its abort at the watchdog reach
+// that copy while the kernel runs.
+TEST(CudaLaunch, PreemptAndAbortReachTheKernelsCopyOfTheStopWord) {
+    FakeCuda fake;
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    context(*be, 1, 100, ".kernel k\nloop:\n addi r1, r1, 1\n bra loop\n");
+    LaunchCtl* running = nullptr;
+    fake.on_launch = [&](const LaunchCall& c) {
+        running = ctl(c);
+        EXPECT_EQ(running->stop, kStopRun);
+        return cu::CUDA_SUCCESS;
+    };
+    // The kernel runs until its copy says @want (or 5 s: then it failed).
+    auto runs_until = [&](uint32_t want) {
+        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        fake.on_query = [&running, want, end] {
+            if (running && running->stop == want) {
+                running->saved = want == kStopPreempt;  // its block saved itself
+                return cu::CUDA_SUCCESS;
+            }
+            if (std::chrono::steady_clock::now() >= end)
+                return cu::CUDA_SUCCESS;
+            return cu::CUDA_ERROR_NOT_READY;
+        };
+    };
+    runs_until(kStopPreempt);
+    Job sliced = job_of(64);
+    // The first RUNs may end their slices waiting for the JIT.
+    for (int i = 0; i < 1000 && !running; i++)
+        EXPECT_EQ(be->run(1, sliced, 1000000, 60000000000ull).status, RunStatus::Preempted);
+    ASSERT_NE(running, nullptr);
+    EXPECT_EQ(running->stop, kStopPreempt);
+    EXPECT_EQ(running->abort, 0u);
+    running = nullptr;
+    runs_until(kStopAbort);
+    Job whole = job_of(64);
+    EXPECT_EQ(be->run(1, whole, ~0ull, 50000000ull).status, RunStatus::TimedOut);
+    ASSERT_NE(running, nullptr);
+    EXPECT_EQ(running->stop, kStopAbort);
+    EXPECT_EQ(running->abort, 1u);
+    fake.on_query = nullptr;
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// A preempt that came after the chunk's last check point (no block saved
+// its state) leaves the chunk done: the launch goes on to its next chunk.
+// On the H200 a 4M-element vecadd in 20 us slices relaunched its first
+// chunk 4.4 million times (each relaunch preempted while it skipped its
+// finished blocks) until the watchdog ended it.
+TEST(CudaLaunch, LatePreemptDoesNotRepeatAFinishedChunk) {
+    FakeCuda fake;
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    context(*be, 1, 100, ".kernel k\nloop:\n addi r1, r1, 1\n bra loop\n");
+    fake.on_launch = [](const LaunchCall& c) {
+        *stop_word(c) = kStopPreempt;  // every block had finished
+        return cu::CUDA_SUCCESS;
+    };
+    Job sliced = job_of(64);
+    RunResult r;
+    for (int i = 0; i < 1000; i++) {  // the first RUNs may wait for the JIT
+        r = be->run(1, sliced, 1000000, 60000000000ull);
+        if (r.status != RunStatus::Preempted)
+            break;
+    }
+    EXPECT_EQ(r.status, RunStatus::Done);
+    EXPECT_EQ(fake.launches.size(), 1u);
     EXPECT_EQ(fake.errors(), "");
 }
 
@@ -230,7 +307,7 @@ TEST(CudaLaunch, ResumedLaunchWithChangedCodeFaults) {
     auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
     context(*be, 1, 100, ".kernel k\nloop:\n addi r1, r1, 1\n bra loop\n");
     fake.on_launch = [](const LaunchCall& c) {
-        *stop_word(c) = kStopPreempt;
+        preempted_part_way(c);
         return cu::CUDA_SUCCESS;
     };
     Job sliced = job_of(64);

@@ -69,6 +69,10 @@ struct Api {
     CUresult (*MemHostUnregister)(void*);
     CUresult (*ModuleLoadDataEx)(CUmodule*, const void*, unsigned, int*, void**);
     CUresult (*ModuleGetFunction)(CUfunction*, CUmodule, const char*);
+    // Optional (CUDA 12.4+, else null): loads a function's code now, which
+    // lazy loading (CUDA_MODULE_LOADING=LAZY, the default since 12.2)
+    // would otherwise do in the first launch.
+    CUresult (*FuncLoad)(CUfunction);
     CUresult (*ModuleUnload)(CUmodule);
     CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              CUstream, void**, void**);

@@ -246,8 +246,12 @@ private:
     CUdeviceptr vram_ = 0, ctl_ = 0, scratch_ = 0;
     bool force_staging_ = std::getenv("VGPU_ENGINED_STAGE_HOST") != nullptr;  // tests the staged path
     int warned_stage_ = 0;
+    // The stop word (word 0 of a pinned page the GPU sees), and at
+    // kTellPreempt/kTellAbort the {abort, stop} pairs copied into
+    // LaunchCtl when the host moves it (tell()).
     volatile uint32_t* stop_ = nullptr;
     CUdeviceptr stop_dev_ = 0;
+    static constexpr size_t kTellPreempt = 4, kTellAbort = 6;
     TablePool pool_;
     std::map<uint64_t, Space> spaces_;
     std::map<uint64_t, Mem> mems_;
@@ -270,8 +274,10 @@ private:
     std::map<std::string, bool> refused_;
     std::deque<std::string> refused_order_;
     uint64_t refused_bytes_ = 0;
-    CUstream abort_stream_ = nullptr;  // tells a running kernel's blocks to leave (LaunchCtl.abort)
+    // Copies beside a running kernel into its LaunchCtl (tell()).
+    CUstream abort_stream_ = nullptr;
     bool stop_cas(uint32_t from, uint32_t to);
+    bool tell(uint32_t from, uint32_t to);
     friend Debug cu::debug(const Backend& b);
 };
 
@@ -303,6 +309,11 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu) : a_(a), size_(si
     check("cuMemHostAlloc (stop word)", a_.MemHostAlloc(&h, kPage, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
     stop_ = static_cast<volatile uint32_t*>(h);
     check("cuMemHostGetDevicePointer", a_.MemHostGetDevicePointer(&stop_dev_, h, 0));
+    // Pinned sources of the copies that update LaunchCtl.{abort,stop}.
+    stop_[kTellPreempt] = 0;
+    stop_[kTellPreempt + 1] = kStopPreempt;
+    stop_[kTellAbort] = 1;
+    stop_[kTellAbort + 1] = kStopAbort;
 }
 
 CudaBackend::~CudaBackend() {
@@ -802,7 +813,9 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
         CUresult r = a.CtxSetCurrent(ctx);
         if (r == CUDA_SUCCESS)
             r = a.ModuleLoadDataEx(&m, ptx.c_str(), 3, opts, vals);
-        if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, "vgpu_kernel")) != CUDA_SUCCESS) {
+        if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, "vgpu_kernel")) == CUDA_SUCCESS && a.FuncLoad)
+            r = a.FuncLoad(f);  // here, not in the first launch (a RUN)
+        if (r != CUDA_SUCCESS && m) {
             a.ModuleUnload(m);
             m = nullptr;
         }
@@ -992,7 +1005,7 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
             check("cuMemsetD8Async (save area)", a_.MemsetD8Async(save, 0, n * blkb, stream_));
         // No fault recorded, no abort: the record may hold another
         // launch's (another context's) fault.
-        static const LaunchCtl kFresh{~0ull, 0, 0, 0, 0, 0};
+        static const LaunchCtl kFresh{~0ull, 0, 0, 0, 0, 0, 0, 0};
         check("cuMemcpyHtoDAsync (control)", a_.MemcpyHtoDAsync(ctl_, &kFresh, sizeof(kFresh), stream_));
         __atomic_store_n(const_cast<uint32_t*>(stop_), kStopRun, __ATOMIC_SEQ_CST);
         check("cuLaunchKernel", a_.LaunchKernel(st->mod->function(), static_cast<unsigned>(n), 1, 1, c.block[0],
@@ -1010,11 +1023,18 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
         if (stop == kStopAbort)
             return StepResult::TimedOut;
         if (stop == kStopPreempt) {
-            // Some blocks may have stopped part way: the next RUN resumes
-            // this chunk (blocks that finished are skipped).
-            st->chunk = n;
-            st->resume = true;
-            return StepResult::More;
+            // Blocks that stopped part way: the next RUN resumes this
+            // chunk (blocks that finished are skipped).  None: the
+            // preempt came after the last check point, the chunk is done
+            // (without this, a chunk relaunched only to skip its finished
+            // blocks could be preempted again, and again: no progress).
+            LaunchCtl r;
+            check("cuMemcpyDtoH (control)", a_.MemcpyDtoH(&r, ctl_, sizeof(r)));
+            if (r.saved) {
+                st->chunk = n;
+                st->resume = true;
+                return StepResult::More;
+            }
         }
         st->resume = false;
         st->next_block += n;
@@ -1030,35 +1050,46 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
     return st->next_block < st->nblocks ? StepResult::More : StepResult::Done;
 }
 
+// Moves the stop word from @from to @to (kStopPreempt or kStopAbort) and
+// tells the running kernel: its threads read the word's copy in
+// LaunchCtl, which a copy beside the kernel updates (with
+// LaunchCtl.abort for kStopAbort, so that blocks yet to start leave).
+bool CudaBackend::tell(uint32_t from, uint32_t to) {
+    if (!stop_cas(from, to))
+        return false;
+    if (!abort_stream_)
+        check("cuStreamCreate", a_.StreamCreate(&abort_stream_, CU_STREAM_NON_BLOCKING));
+    const volatile uint32_t* src = stop_ + (to == kStopAbort ? kTellAbort : kTellPreempt);
+    check("cuMemcpyHtoDAsync (stop)", a_.MemcpyHtoDAsync(ctl_ + offsetof(LaunchCtl, abort),
+                                                         const_cast<const uint32_t*>(src), 8, abort_stream_));
+    return true;
+}
+
 // Waits for the chunk launched at @t0; at the watchdog the stop word says
-// abort (and blocks yet to start are told through LaunchCtl.abort, by a
-// copy beside the kernel), at the end of the slice preempt (@save: the
-// threads can save themselves).  Returns the stop word's last value.
+// abort, at the end of the slice preempt (@save: the threads can save
+// themselves); tell() passes either to the kernel.  Returns the stop
+// word's last value.
 uint32_t CudaBackend::wait_chunk(Job& job, uint64_t t0, uint64_t start, uint64_t budget, uint64_t watchdog,
                                  bool save) {
-    static const uint32_t kAbortWord = 1;
-    bool aborted = false;
+    bool aborted = false, told = false;
     CUresult q;
     while ((q = a_.StreamQuery(stream_)) == CUDA_ERROR_NOT_READY) {
         uint64_t ran = now_ns() - t0;
         if (!aborted && job.cmd_busy_ns + ran >= watchdog) {
             aborted = true;
-            if (stop_cas(kStopRun, kStopAbort) || stop_cas(kStopPreempt, kStopAbort)) {
-                if (!abort_stream_)
-                    check("cuStreamCreate", a_.StreamCreate(&abort_stream_, CU_STREAM_NON_BLOCKING));
-                check("cuMemcpyHtoDAsync (abort)", a_.MemcpyHtoDAsync(ctl_ + offsetof(LaunchCtl, abort), &kAbortWord,
-                                                                      sizeof(kAbortWord), abort_stream_));
-            }
-        } else if (save && now_ns() - start >= budget) {
-            stop_cas(kStopRun, kStopPreempt);  // threads save their state at backward branches
+            if (tell(kStopRun, kStopAbort) || tell(kStopPreempt, kStopAbort))
+                told = true;
+        } else if (save && !told && now_ns() - start >= budget) {
+            told = tell(kStopRun, kStopPreempt);  // threads save their state at backward branches
         }
         // Spin for short kernels (latency), then give the CPU back.
         if (ran > 1000000)
             std::this_thread::sleep_for(std::chrono::microseconds(50));
     }
     check("cuStreamQuery (launch)", q);
-    if (aborted && abort_stream_)
-        check("cuStreamSynchronize (abort)", a_.StreamSynchronize(abort_stream_));
+    // The next chunk's LaunchCtl must not receive this one's copy.
+    if (told)
+        check("cuStreamSynchronize (stop)", a_.StreamSynchronize(abort_stream_));
     return __atomic_load_n(const_cast<uint32_t*>(stop_), __ATOMIC_SEQ_CST);
 }
 

@@ -401,6 +401,9 @@ void Emitter::save_epilogue() {
     line("add.u32 %w0, %w0, 1");
     line("bra $SCOPY");
     o_ << "$FSET:\n";
+    line("setp.eq.u32 %p0, %w2, 2");  // saved: counted in LaunchCtl.saved
+    line("mov.u32 %w1, 1");
+    line("@%p0 atom.global.add.u32 %w0, [%ctl+32], %w1");
     line("mov.u32 %w1, 0");
     line("st.global.u32 [%hdr+4], %w1");
     line("st.global.u32 [%hdr+8], %w1");
@@ -466,7 +469,8 @@ void Emitter::epilogue() {
     line("atom.global.exch.b32 %w1, [%ctl+20], %w2");
     o_ << "$FDONE:\n";
     line("mov.u32 %w1, " + std::to_string(kStopFault));
-    line("st.volatile.global.u32 [%stop], %w1");
+    line("st.volatile.global.u32 [%ctl+28], %w1");  // the other threads stop
+    line("st.volatile.global.u32 [%stop], %w1");    // the host sees the fault
     o_ << "$EXIT:\n";
     if (!p_.has_barrier)
         line("bra $EXITED");
@@ -553,7 +557,7 @@ void Emitter::count(uint32_t w, const std::string& cont) {
     line("setp.lt.u32 %p2, %bc, " + std::to_string(kStopEvery));
     line("@%p2 bra " + cont);
     line("mov.u32 %bc, 0");
-    line("ld.volatile.global.u32 %w5, [%stop]");
+    line("ld.volatile.global.u32 %w5, [%ctl+28]");  // LaunchCtl.stop
 }
 
 // The check of a branch to @to; at a backward branch (@resume >= 0) of a

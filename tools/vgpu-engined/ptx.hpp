@@ -16,6 +16,7 @@
 // host can end a runaway launch within a bounded time.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -76,7 +77,8 @@ Program discover(uint64_t entry, const Fetcher& fetch);
 //   u64 p0..p7     the launch's parameters (ldp)
 //   u64 pt         GPU address of the context's top-level page table
 //   u64 ctl        GPU address of a struct LaunchCtl (device memory)
-//   u64 stop       address of the stop word (host memory mapped to the GPU)
+//   u64 stop       address of the stop word (host memory mapped to the GPU;
+//                  written by the kernel on a fault, read through LaunchCtl.stop)
 //   u64 base       linear index of the first block of this chunk
 //   u32 g0 g1 g2   the launch's grid
 //   u32 shared     shared memory per block, bytes
@@ -90,8 +92,20 @@ struct LaunchCtl {
     uint32_t fault_kind;
     uint32_t lock;
     uint32_t abort;  // nonzero: blocks that start now leave at once (the watchdog fired)
+    // The stop word as the threads read it at their check points: a copy
+    // in device memory (an L2 hit), which the host updates by a copy
+    // beside the kernel whenever it moves the stop word, so that millions
+    // of check points do not each cross the bus to host memory.
+    uint32_t stop;
+    // Blocks of the chunk that saved their state (stopped part way at a
+    // kStopPreempt): none, and the chunk is done however late the
+    // preempt came.
+    uint32_t saved;
     uint32_t pad;
 };
+// The translated code addresses these by offset.
+static_assert(offsetof(LaunchCtl, abort) == 24 && offsetof(LaunchCtl, stop) == 28 &&
+              offsetof(LaunchCtl, saved) == 32);
 
 // Values of the stop word.
 constexpr uint32_t kStopRun = 0, kStopAbort = 1, kStopFault = 2, kStopPreempt = 3;
