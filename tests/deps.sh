@@ -5,7 +5,7 @@
 # a fresh Debian 12 machine.  Safe to rerun.
 set -euo pipefail
 pkgs=(
-	build-essential cmake pkg-config libdrm-dev libgtest-dev	# userspace
+	build-essential cmake pkg-config libdrm-dev libgtest-dev libzstd-dev liblz4-dev	# userspace
 	libxen-dev xen-utils-4.17 xenstore-utils			# vgpuctl, test bed guests
 	linux-headers-amd64 kmod					# modules
 	linux-source-6.1 bc flex bison python3 xz-utils			# KUnit on UML

@@ -32,6 +32,12 @@ while [ "$(now)" -lt 1800 ]; do	# 30 minutes at most
 	new=$(dmesg | awk -v t="$last" '/HOSTILE/ {
 		s = $0; sub(/^\[ */, "", s); if (s + 0 > t + 0) print }')
 	if [ -n "$new" ]; then
+		# Before the summary (dom0 reads on when it sees it): whether
+		# the log wrapped (the first line kept is not the boot's); when
+		# it has, a copier that counted lines goes silent for good
+		# (issue 16, 12(a)).
+		echo "$new" | grep -q "HOSTILE summary" &&
+			echo "GUEST log: first line kept $(dmesg | head -n1 | cut -c1-14), $(dmesg | wc -c) bytes kept, $(dmesg | grep -c HOSTILE) HOSTILE lines kept"
 		echo "$new" | sed 's/^\[ *\([0-9.]*\)\] \(.*\)/GUEST \2 [\1]/'
 		last=$(echo "$new" | tail -n1 | sed 's/^\[ *\([0-9.]*\)\].*/\1/')
 		t_last=$(now)

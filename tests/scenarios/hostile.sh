@@ -86,6 +86,7 @@ echo "  after 500 cycles: slab $slab0 -> $slab1 kB, objects $cyc_objects, grant 
 r=$(wait_guest "GUEST HOSTILE summary" 1800) || { show_guest_log; fail "$r"; }
 kill $watcher
 grep -a "^GUEST HOSTILE" $GUEST_LOG | tr -d '\r' | sed 's/^GUEST /  /'
+grep -a "^GUEST log:" $GUEST_LOG | tr -d '\r' | sed 's/^GUEST /  guest /'
 echo "  backend's view of the guest's devices:"
 sed 's/^/    /' /sys/kernel/debug/vgpu/xen
 

@@ -893,7 +893,10 @@ CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const d
             st.mod = hit->second.mod;
             return Got::Module;
         }
-        if (pass)
+        // Another job's compile ended in the first wait: start this one's
+        // with what is left of the slice (else it would not start before
+        // the next RUN).
+        if (pass == 2 || (pass == 1 && jit_))
             break;
         if (!jit_)
             start_jit(key, translate(p, sm_), nthreads);

@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+# The fuzzer of the PTX front end (fuzz/fuzz_ptx.cpp).  `make fuzz` (top
+# level) builds it and runs it for FUZZ_PTX_SECONDS from a corpus of the
+# PTX nvcc made for the tests (build/user/ptx/ptx-data) when there is one.
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
+OUT ?= $(TOP)/build/fuzz
+CXX := clang++
+SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror $(SAN) -I$(TOP)/tools/ptx
+SRC := $(wildcard $(TOP)/tools/ptx/ptx_*.cpp) $(TOP)/fuzz/fuzz_ptx.cpp
+
+$(OUT)/fuzz-ptx: $(SRC) $(wildcard $(TOP)/tools/ptx/*.hpp)
+	@mkdir -p $(OUT)
+	$(CXX) $(CXXFLAGS) -o $@ $(SRC)

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// vgpu-ptx.cpp - the PTX front end from the command line:
+//   vgpu-ptx check FILE.ptx...   parse and check; one line per error
+//   vgpu-ptx stats FILE.ptx...   kernels, functions and the instruction histogram
+//   vgpu-ptx print FILE.ptx      the module as the front end sees it
+// Exit status 0 when every file parses and passes the checks.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "ptx_check.hpp"
+#include "ptx_parser.hpp"
+
+namespace {
+
+bool read(const char* path, std::string& out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        return false;
+    std::ostringstream s;
+    s << f.rdbuf();
+    out = s.str();
+    return true;
+}
+
+int usage() {
+    std::fprintf(stderr, "usage: vgpu-ptx check|stats|print FILE.ptx...\n");
+    return 2;
+}
+
+void stats(const gpuvm::ptx::Module& m) {
+    for (const auto& it : m.items)
+        if (const auto* f = std::get_if<gpuvm::ptx::Function>(&it))
+            std::printf("  %s %s (%zu parameters)%s\n", f->entry ? "kernel" : "function", f->name.c_str(),
+                        f->params.size(), f->has_body ? "" : ", declared");
+    for (const auto& [k, n] : gpuvm::ptx::instruction_histogram(m))
+        std::printf("  %8llu %s\n", static_cast<unsigned long long>(n), k.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 3)
+        return usage();
+    std::string cmd = argv[1];
+    if (cmd != "check" && cmd != "stats" && cmd != "print")
+        return usage();
+    int bad = 0;
+    for (int i = 2; i < argc; i++) {
+        std::string text;
+        if (!read(argv[i], text)) {
+            std::fprintf(stderr, "%s: cannot read: %s\n", argv[i], std::strerror(errno));
+            bad++;
+            continue;
+        }
+        try {
+            auto m = gpuvm::ptx::parse(text);
+            auto errs = gpuvm::ptx::check(m);
+            for (const auto& e : errs)
+                std::fprintf(stderr, "%s: %s\n", argv[i], e.text().c_str());
+            bad += !errs.empty();
+            if (cmd == "stats") {
+                std::printf("%s: PTX %u.%u, %s\n", argv[i], m.version_major, m.version_minor,
+                            m.target.empty() ? "?" : m.target[0].c_str());
+                stats(m);
+            } else if (cmd == "print") {
+                std::fputs(gpuvm::ptx::print(m).c_str(), stdout);
+            }
+        } catch (const gpuvm::ptx::ParseError& e) {
+            std::fprintf(stderr, "%s: %s\n", argv[i], e.what());
+            bad++;
+        }
+    }
+    return bad ? 1 : 0;
+}
