@@ -463,8 +463,11 @@ void Parser::statement(Body& b) {
         if (accept(K::Directive, "callprototype")) {
             // name: .callprototype (ret) _ (params); kept as written.
             std::string text;
-            while (!punct(";") && !at_end())
-                text += (text.empty() ? "" : " ") + get().text;
+            while (!punct(";") && !at_end()) {
+                const Token& t = get();
+                std::string w = t.kind == K::Directive ? "." + t.text : t.kind == K::String ? "\"" + t.text + "\"" : t.text;
+                text += (text.empty() ? "" : " ") + w;
+            }
             expect(";");
             b.push_back({Directive{pos, "callprototype", name + " " + text}});
             return;
@@ -608,6 +611,8 @@ int64_t Parser::offset() {
 // [base], [base+off], [base+-off], [base-off], [imm]; [a, {b, c}] (textures)
 Operand Parser::address() {
     expect("[");
+    if (++depth_ > kMaxDepth)
+        fail("addresses nested less deeply");
     Operand a;
     a.kind = Operand::Kind::Addr;
     if (is(K::Number)) {
@@ -617,6 +622,7 @@ Operand Parser::address() {
             throw ParseError(q, "an address must be an integer");
         a.imm = n.imm;
         expect("]");
+        depth_--;
         return a;
     }
     a.name = ident("an address");
@@ -624,6 +630,7 @@ Operand Parser::address() {
     while (accept(K::Punct, ","))
         a.elems.push_back(operand());
     expect("]");
+    depth_--;
     return a;
 }
 

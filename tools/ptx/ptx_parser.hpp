@@ -36,8 +36,8 @@ private:
 // Nested blocks deeper than this are refused (nvcc nests two or three).
 constexpr int kMaxDepth = 64;
 // Inputs larger than this are refused (the largest PTX of the CUDA
-// samples is under 2 MiB).
-constexpr size_t kMaxText = 256u << 20;
+// samples is under 2 MiB; the tokens take about 50 times the text).
+constexpr size_t kMaxText = 16u << 20;
 
 Module parse(std::string_view text);
 

@@ -19,6 +19,17 @@ std::string hex(uint64_t v, int digits) {
     return b;
 }
 
+// A string as the lexer reads it back (\" and \\ escaped).
+std::string escaped(const std::string& t) {
+    std::string s;
+    for (char c : t) {
+        if (c == '"' || c == '\\')
+            s += '\\';
+        s += c;
+    }
+    return s;
+}
+
 std::string operand(const Operand& o) {
     std::string s = o.negated ? "!" : "";
     switch (o.kind) {
@@ -33,7 +44,7 @@ std::string operand(const Operand& o) {
         return s + (o.fimm_double ? "0d" + hex(static_cast<uint64_t>(o.imm), 16)
                                   : "0f" + hex(static_cast<uint32_t>(o.imm), 8));
     case Operand::Kind::Addr: {
-        s += "[" + (o.name.empty() ? std::to_string(o.imm) : o.name);
+        s += "[" + (o.name.empty() ? std::to_string(static_cast<uint64_t>(o.imm)) : o.name);
         if (!o.name.empty() && o.imm)
             s += "+" + std::to_string(o.imm);  // [%rd1+-4]: ptxas refuses [%rd1-4]
         for (const auto& e : o.elems)
@@ -112,7 +123,7 @@ struct StmtPrinter {
     void operator()(const Label& l) const { o << l.name << ":\n"; }
     void operator()(const Directive& d) const {
         if (d.name == "pragma")
-            o << pad() << ".pragma \"" << d.text << "\";\n";
+            o << pad() << ".pragma \"" << escaped(d.text) << "\";\n";
         else if (d.name == "callprototype")
             o << pad() << d.text.substr(0, d.text.find(' ')) << ": .callprototype "
               << d.text.substr(d.text.find(' ') + 1) << ";\n";

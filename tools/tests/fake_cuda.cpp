@@ -136,6 +136,7 @@ Api make_table() {
     };
     a.EventDestroy = [](CUevent) { return CUDA_SUCCESS; };
     a.EventRecord = [](CUevent, CUstream) { return CUDA_SUCCESS; };
+    a.StreamWaitEvent = [](CUstream, CUevent, unsigned) { return CUDA_SUCCESS; };
     a.EventSynchronize = [](CUevent) { return CUDA_SUCCESS; };
     a.EventElapsedTime = [](float* ms, CUevent, CUevent) { return *ms = 0, CUDA_SUCCESS; };
     a.GetErrorString = [](CUresult, const char** s) { return *s = "fake CUDA error", CUDA_SUCCESS; };

@@ -86,7 +86,9 @@ TEST(CudaLaunch, EvictionSparesModulesOfPreemptedLaunches) {
         return cu::CUDA_SUCCESS;
     };
     Job sliced = job_of(64);
-    EXPECT_EQ(be->run(1, sliced, 1000000, 60000000000ull).status, RunStatus::Preempted);
+    for (int i = 0; i < 1000 && fake.launches.empty(); i++)
+        EXPECT_EQ(be->run(1, sliced, 1000000, 60000000000ull).status, RunStatus::Preempted);
+    ASSERT_FALSE(fake.launches.empty());
     fake.on_launch = nullptr;
     for (uint32_t t = 1; t <= 12; t++) {  // each block size is a translation of its own
         Job j = job_of(t);
@@ -311,7 +313,10 @@ TEST(CudaLaunch, ResumedLaunchWithChangedCodeFaults) {
         return cu::CUDA_SUCCESS;
     };
     Job sliced = job_of(64);
-    ASSERT_EQ(be->run(1, sliced, 1000000, 60000000000ull).status, RunStatus::Preempted);
+    // Until it launched (the first RUNs may end their slices waiting for the JIT).
+    for (int i = 0; i < 1000 && fake.launches.empty(); i++)
+        ASSERT_EQ(be->run(1, sliced, 1000000, 60000000000ull).status, RunStatus::Preempted);
+    ASSERT_FALSE(fake.launches.empty());
     auto img = vgpu::assemble(".kernel k\nloop:\n addi r1, r1, 2\n bra loop\n");
     ASSERT_EQ(be->mem_write(100, 0, img.code.data(), img.code.size() * 8), 0);
     size_t launches = fake.launches.size();

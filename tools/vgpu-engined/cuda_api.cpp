@@ -63,6 +63,7 @@ Api load() {
     sym(lib, a.EventCreate, "cuEventCreate");
     sym(lib, a.EventDestroy, "cuEventDestroy_v2");
     sym(lib, a.EventRecord, "cuEventRecord");
+    sym(lib, a.StreamWaitEvent, "cuStreamWaitEvent");
     sym(lib, a.EventSynchronize, "cuEventSynchronize");
     sym(lib, a.EventElapsedTime, "cuEventElapsedTime");
     sym(lib, a.GetErrorString, "cuGetErrorString");

@@ -274,8 +274,12 @@ private:
     std::map<std::string, bool> refused_;
     std::deque<std::string> refused_order_;
     uint64_t refused_bytes_ = 0;
-    // Copies beside a running kernel into its LaunchCtl (tell()).
+    // Copies beside a running kernel into its LaunchCtl (tell()), each
+    // ordered after the chunk's LaunchCtl reset (reset_event_, recorded
+    // on stream_ after it): else a copy made just after the launch could
+    // reach the GPU first and be wiped by the reset, and an abort be lost.
     CUstream abort_stream_ = nullptr;
+    CUevent reset_event_ = nullptr;
     bool stop_cas(uint32_t from, uint32_t to);
     bool tell(uint32_t from, uint32_t to);
     friend Debug cu::debug(const Backend& b);
@@ -314,6 +318,7 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu) : a_(a), size_(si
     stop_[kTellPreempt + 1] = kStopPreempt;
     stop_[kTellAbort] = 1;
     stop_[kTellAbort + 1] = kStopAbort;
+    check("cuEventCreate (control)", a_.EventCreate(&reset_event_, CU_EVENT_DISABLE_TIMING));
 }
 
 CudaBackend::~CudaBackend() {
@@ -327,6 +332,7 @@ CudaBackend::~CudaBackend() {
     cache_.clear();  // modules a job still holds go with the job
     if (abort_stream_)
         a_.StreamDestroy(abort_stream_);
+    a_.EventDestroy(reset_event_);
     for (auto& [id, s] : spaces_)
         release_space(s);
     spaces_.clear();
@@ -1010,6 +1016,7 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
         // launch's (another context's) fault.
         static const LaunchCtl kFresh{~0ull, 0, 0, 0, 0, 0, 0, 0};
         check("cuMemcpyHtoDAsync (control)", a_.MemcpyHtoDAsync(ctl_, &kFresh, sizeof(kFresh), stream_));
+        check("cuEventRecord (control)", a_.EventRecord(reset_event_, stream_));
         __atomic_store_n(const_cast<uint32_t*>(stop_), kStopRun, __ATOMIC_SEQ_CST);
         check("cuLaunchKernel", a_.LaunchKernel(st->mod->function(), static_cast<unsigned>(n), 1, 1, c.block[0],
                                                 c.block[1], c.block[2], sh, stream_, args, nullptr));
@@ -1062,6 +1069,7 @@ bool CudaBackend::tell(uint32_t from, uint32_t to) {
         return false;
     if (!abort_stream_)
         check("cuStreamCreate", a_.StreamCreate(&abort_stream_, CU_STREAM_NON_BLOCKING));
+    check("cuStreamWaitEvent (stop)", a_.StreamWaitEvent(abort_stream_, reset_event_, 0));
     const volatile uint32_t* src = stop_ + (to == kStopAbort ? kTellAbort : kTellPreempt);
     check("cuMemcpyHtoDAsync (stop)", a_.MemcpyHtoDAsync(ctl_ + offsetof(LaunchCtl, abort),
                                                          const_cast<const uint32_t*>(src), 8, abort_stream_));

@@ -84,3 +84,10 @@ __global__ void dynamic_shared(float* out) {
     __syncthreads();
     out[threadIdx.x] = buf[blockDim.x - 1 - threadIdx.x];
 }
+
+// Calls through function pointers: a .callprototype and an indirect call.
+__device__ int twice(int x) { return 2 * x; }
+__device__ int thrice(int x) { return 3 * x; }
+__device__ int (*ops[2])(int) = {twice, thrice};
+
+__global__ void indirect(int* out) { out[threadIdx.x] = ops[threadIdx.x & 1](static_cast<int>(threadIdx.x)); }
