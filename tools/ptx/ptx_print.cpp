@@ -110,8 +110,8 @@ struct StmtPrinter {
             if (!in.call_rets.empty())
                 o << "(" << list(in.call_rets) << "), ";
             o << operand(in.ops.at(0));
-            if (!in.call_args.empty() || in.ops.size() == 1)
-                o << (in.call_args.empty() ? "" : ", (" + list(in.call_args) + ")");
+            if (!in.call_args.empty())
+                o << ", (" << list(in.call_args) << ")";
             for (size_t i = 1; i < in.ops.size(); i++)
                 o << ", " << operand(in.ops[i]);
         } else if (!in.ops.empty()) {
