@@ -6,7 +6,9 @@
  * Documentation/sim-isa.rst).
  */
 #include "vgpu_interp.h"
-#include "vgpu_softfloat.h"
+#include "vgpu_interp_alu.h"
+#include "vgpu_isa_decode.h"
+#include "vgpu_softfloat64.h"
 
 /**
  * vgpu_launch_init() - prepare a launch to run from its first instruction
@@ -158,6 +160,302 @@ static inline u64 vgpu_rem(s64 a, s64 b)
 	return (u64)(a % b);
 }
 
+/* Bytes a load or store moves; VGPU_MEM_SIGNED: sign-extends. */
+#define VGPU_MEM_SIGNED 0x10
+static inline u32 vgpu_mem_shape(u32 op)
+{
+	switch (op) {
+	case VGPU_OP_LD_U8: case VGPU_OP_ST_U8:
+	case VGPU_OP_LDS_U8: case VGPU_OP_STS_U8:
+		return 1;
+	case VGPU_OP_LD_S8: case VGPU_OP_LDS_S8:
+		return 1 | VGPU_MEM_SIGNED;
+	case VGPU_OP_LD_U16: case VGPU_OP_ST_U16:
+	case VGPU_OP_LDS_U16: case VGPU_OP_STS_U16:
+		return 2;
+	case VGPU_OP_LD_S16: case VGPU_OP_LDS_S16:
+		return 2 | VGPU_MEM_SIGNED;
+	case VGPU_OP_LD_S32: case VGPU_OP_LDS_S32:
+		return 4 | VGPU_MEM_SIGNED;
+	case VGPU_OP_LD_U64: case VGPU_OP_ST_U64:
+	case VGPU_OP_LDS_U64: case VGPU_OP_STS_U64:
+	case VGPU_OP_ATOM_ADD64:
+		return 8;
+	default:	/* the other 32-bit accesses and atomics */
+		return 4;
+	}
+}
+
+static inline u64 vgpu_mem_load(const u8 *p, u32 shape)
+{
+	switch (shape & 0xf) {
+	case 1:
+		return shape & VGPU_MEM_SIGNED ? (u64)(s64)(s8)*p : *p;
+	case 2:
+		return vgpu_ext((u64)p[0] | ((u64)p[1] << 8), 16,
+				shape & VGPU_MEM_SIGNED);
+	case 4:
+		return vgpu_ext(vgpu_load32(p), 32, shape & VGPU_MEM_SIGNED);
+	default:
+		return vgpu_load64(p);
+	}
+}
+
+static inline void vgpu_mem_store(u8 *p, u32 size, u64 v)
+{
+	switch (size) {
+	case 1:
+		*p = (u8)v;
+		break;
+	case 2:
+		p[0] = (u8)v;
+		p[1] = (u8)(v >> 8);
+		break;
+	case 4:
+		vgpu_store32(p, (u32)v);
+		break;
+	default:
+		vgpu_store64(p, v);
+	}
+}
+
+/*
+ * The interpreter runs one GPU thread at a time, so a read-modify-write
+ * is atomic for every GPU thread.
+ */
+static void vgpu_exec_atom(u8 *p, u64 *r, const struct vgpu_dinsn *d)
+{
+	u32 old, nv = (u32)r[d->rb];
+	u64 old64;
+
+	if (d->op == VGPU_OP_ATOM_ADD64) {
+		old64 = vgpu_load64(p);
+		vgpu_store64(p, old64 + r[d->rb]);
+		r[d->rd] = old64;
+		return;
+	}
+	old = vgpu_load32(p);
+	if (d->op == VGPU_OP_ATOM_ADD)
+		nv = old + nv;
+	else if (d->op == VGPU_OP_ATOM_MIN)
+		nv = old < nv ? old : nv;
+	else if (d->op == VGPU_OP_ATOM_MAX)
+		nv = old > nv ? old : nv;
+	else if (d->op == VGPU_OP_ATOM_CAS)
+		nv = old == (u32)r[d->rd] ? nv : old;
+	else if (d->op == VGPU_OP_ATOM_FADD)
+		nv = vgpu_f32_add(old, nv);
+	vgpu_store32(p, nv);
+	r[d->rd] = old;
+}
+
+/* Loads, stores and atomics; false on a fault (recorded in @l). */
+static bool vgpu_exec_mem(struct vgpu_launch *l, const struct vgpu_pt *pt,
+			  u64 *r, const struct vgpu_dinsn *d)
+{
+	u32 shape = vgpu_mem_shape(d->op), size = shape & 0xf;
+	u64 va = r[d->ra] + (u64)(s64)d->imm;
+	unsigned long need;
+	u8 *p;
+
+	if (d->flags & VGPU_OPF_SHARED) {
+		p = vgpu_shared(l, va, size);
+	} else {
+		need = d->flags & VGPU_OPF_ATOMIC ? VGPU_PTE_R | VGPU_PTE_W :
+		       d->fmt == VGPU_FMT_LD ? VGPU_PTE_R : VGPU_PTE_W;
+		p = vgpu_access(l, pt, va, size, need);
+	}
+	if (!p)
+		return false;
+	if (d->flags & VGPU_OPF_ATOMIC)
+		vgpu_exec_atom(p, r, d);
+	else if (d->fmt == VGPU_FMT_LD)
+		r[d->rd] = vgpu_mem_load(p, shape);
+	else
+		vgpu_mem_store(p, size, r[d->rb]);
+	return true;
+}
+
+/* The soft-float's rounding for an IRND modifier (rzi, rni, rmi, rpi). */
+static inline enum vgpu_round vgpu_irnd(u32 irnd)
+{
+	static const enum vgpu_round r[4] = { VGPU_RZ, VGPU_RN, VGPU_RM, VGPU_RP };
+
+	return r[irnd & 3];
+}
+
+/* Float-to-integer conversion of the class CVTI (f2i, f2u, d2i, d2u). */
+static u64 vgpu_cvt_f2i(const struct vgpu_dinsn *d, u64 a)
+{
+	enum vgpu_round mode = vgpu_irnd(d->mod);
+	u32 iw = d->mod >> 2;
+
+	switch (d->op) {
+	case VGPU_OP_F2I:
+		return vgpu_narrow_sat((u64)vgpu_f32_to_s64_r((u32)a, mode), iw, true);
+	case VGPU_OP_F2U:
+		return vgpu_narrow_sat(vgpu_f32_to_u64_r((u32)a, mode), iw, false);
+	case VGPU_OP_D2I:
+		return vgpu_narrow_sat((u64)vgpu_f64_to_s64(a, mode), iw, true);
+	default:
+		return vgpu_narrow_sat(vgpu_f64_to_u64(a, mode), iw, false);
+	}
+}
+
+/* Binary32 instructions; @m is the rounding modifier. */
+static u64 vgpu_exec_f32(const struct vgpu_dinsn *d, u64 a, u64 b, u64 c)
+{
+	u32 m = d->mod;
+
+	switch (d->op) {
+	case VGPU_OP_FADD:
+		return vgpu_f32_add_r((u32)a, (u32)b, m);
+	case VGPU_OP_FSUB:
+		return vgpu_f32_sub_r((u32)a, (u32)b, m);
+	case VGPU_OP_FMUL:
+		return vgpu_f32_mul_r((u32)a, (u32)b, m);
+	case VGPU_OP_FDIV:
+		return vgpu_f32_div_r((u32)a, (u32)b, m);
+	case VGPU_OP_FMIN:
+		return vgpu_f32_min((u32)a, (u32)b);
+	case VGPU_OP_FMAX:
+		return vgpu_f32_max((u32)a, (u32)b);
+	case VGPU_OP_FMAD: /* rd = ra * rb + rd, rounded twice */
+		return vgpu_f32_add(vgpu_f32_mul((u32)a, (u32)b), (u32)c);
+	case VGPU_OP_FFMA:
+		return vgpu_f32_fma_r((u32)a, (u32)b, (u32)c, m);
+	case VGPU_OP_FSQRT:
+		return vgpu_f32_sqrt_r((u32)a, m);
+	case VGPU_OP_FRND:
+		return vgpu_f32_round_int((u32)a, vgpu_irnd(m));
+	case VGPU_OP_FNEG:
+		return (u32)a ^ 0x80000000u;
+	case VGPU_OP_FABS:
+		return (u32)a & 0x7fffffffu;
+	case VGPU_OP_I2F:
+		return vgpu_s64_to_f32_r((s64)a, m);
+	case VGPU_OP_U2F:
+		return vgpu_u64_to_f32_r(a, m);
+	case VGPU_OP_FSEQ:
+		return vgpu_f32_eq((u32)a, (u32)b);
+	case VGPU_OP_FSLT:
+		return vgpu_f32_lt((u32)a, (u32)b);
+	case VGPU_OP_FSLE:
+		return vgpu_f32_le((u32)a, (u32)b);
+	case VGPU_OP_FSNAN:
+		return VGPU_F32_ISNAN((u32)a) || VGPU_F32_ISNAN((u32)b);
+	default:
+		return vgpu_cvt_f2i(d, a);
+	}
+}
+
+/* Binary64 instructions and the conversions from or to binary64. */
+static u64 vgpu_exec_f64(const struct vgpu_dinsn *d, u64 a, u64 b, u64 c)
+{
+	u32 m = d->mod;
+
+	switch (d->op) {
+	case VGPU_OP_DADD:
+		return vgpu_f64_add(a, b, m);
+	case VGPU_OP_DSUB:
+		return vgpu_f64_sub(a, b, m);
+	case VGPU_OP_DMUL:
+		return vgpu_f64_mul(a, b, m);
+	case VGPU_OP_DDIV:
+		return vgpu_f64_div(a, b, m);
+	case VGPU_OP_DFMA:
+		return vgpu_f64_fma(a, b, c, m);
+	case VGPU_OP_DSQRT:
+		return vgpu_f64_sqrt(a, m);
+	case VGPU_OP_DMIN:
+		return vgpu_f64_min(a, b);
+	case VGPU_OP_DMAX:
+		return vgpu_f64_max(a, b);
+	case VGPU_OP_DNEG:
+		return a ^ 0x8000000000000000ULL;
+	case VGPU_OP_DABS:
+		return a & 0x7fffffffffffffffULL;
+	case VGPU_OP_DSEQ:
+		return vgpu_f64_eq(a, b);
+	case VGPU_OP_DSLT:
+		return vgpu_f64_lt(a, b);
+	case VGPU_OP_DSLE:
+		return vgpu_f64_le(a, b);
+	case VGPU_OP_DSNAN:
+		return VGPU_F64_ISNAN(a) || VGPU_F64_ISNAN(b);
+	case VGPU_OP_DRND:
+		return vgpu_f64_round_int(a, vgpu_irnd(m));
+	case VGPU_OP_F2D:
+		return vgpu_f32_to_f64((u32)a);
+	case VGPU_OP_D2F:
+		return vgpu_f64_to_f32(a, m);
+	case VGPU_OP_I2D:
+		return vgpu_s64_to_f64((s64)a, m);
+	case VGPU_OP_U2D:
+		return vgpu_u64_to_f64(a, m);
+	default:
+		return vgpu_cvt_f2i(d, a);
+	}
+}
+
+/* The integer instructions of version 2. */
+static u64 vgpu_exec_int2(const struct vgpu_dinsn *d, u64 a, u64 b, u64 c,
+			  u64 e)
+{
+	bool w32 = d->mod;
+
+	switch (d->op) {
+	case VGPU_OP_MULHI:
+		return vgpu_mulhs64((s64)a, (s64)b);
+	case VGPU_OP_MULHIU:
+		return vgpu_mulhu64(a, b);
+	case VGPU_OP_SELP:
+		return c ? a : b;
+	case VGPU_OP_POPC:
+		return vgpu_popc64(a);
+	case VGPU_OP_CLZ:
+		return vgpu_clz64(a);
+	case VGPU_OP_BREV:
+		return vgpu_brev64(a);
+	case VGPU_OP_PRMT:
+		return vgpu_prmt(a, b, c, d->mod);
+	case VGPU_OP_BFE:
+		return vgpu_bfe(a, b, c, true, w32);
+	case VGPU_OP_BFEU:
+		return vgpu_bfe(a, b, c, false, w32);
+	case VGPU_OP_BFI:
+		return vgpu_bfi(a, b, c, e, w32);
+	case VGPU_OP_SEXT:
+		return vgpu_ext(a, d->imm, true);
+	default:
+		return vgpu_ext(a, d->imm, false);	/* ZEXT */
+	}
+}
+
+/*
+ * Every legal instruction that reads and writes registers only and is
+ * not handled in vgpu_run_thread()'s switch: floating point and the
+ * integer instructions of version 2.
+ */
+static void vgpu_exec_alu(u64 *r, const struct vgpu_dinsn *d)
+{
+	u64 a = r[d->ra], b = r[d->rb], c, v;
+
+	c = d->flags & VGPU_OPF_RD_IN ? r[d->rd] : r[d->rc];
+	switch (d->op) {
+	case VGPU_OP_FADD ... VGPU_OP_FSLE:
+	case VGPU_OP_FFMA ... VGPU_OP_F2U:
+		v = vgpu_exec_f32(d, a, b, c);
+		break;
+	case VGPU_OP_DADD ... VGPU_OP_D2U:
+		v = vgpu_exec_f64(d, a, b, c);
+		break;
+	default:
+		v = vgpu_exec_int2(d, a, b, c, r[d->re]);
+	}
+	r[d->rd] = v;
+}
+
 /* Runs one thread until it blocks, exits, faults or @budget runs out. */
 static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 					    const struct vgpu_pt *pt,
@@ -171,10 +469,10 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 	const u8 *cpage = NULL;
 
 	while (left) {
-		u64 w, va;
-		u32 op, rd, ra, rb, old, nv;
+		struct vgpu_dinsn d;
+		u32 rd, ra, rb;
 		s64 imm;
-		u8 *p;
+		u64 w;
 
 		ipc = pc;
 		if (unlikely((pc >> VGPU_PAGE_SHIFT) != cpage_pn)) {
@@ -191,16 +489,20 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 		}
 		w = vgpu_load64(cpage + (pc & VGPU_PAGE_MASK));
 		left--;
-		if (unlikely(w & VGPU_INSN_MBZ_MASK))
+		if (unlikely(!vgpu_isa_decode(w, &d)))
 			goto illegal;
-		op = w & 0xff;
-		rd = (w >> 8) & 0xff;
-		ra = (w >> 16) & 0xff;
-		rb = (w >> 24) & 0xff;
-		imm = (s32)(u32)(w >> 32);
+		rd = d.rd;
+		ra = d.ra;
+		rb = d.rb;
+		imm = d.imm;
 		pc += VGPU_INSN_SIZE;
 
-		switch (op) {
+		if (d.flags & (VGPU_OPF_GLOBAL | VGPU_OPF_SHARED | VGPU_OPF_ATOMIC)) {
+			if (!vgpu_exec_mem(l, pt, r, &d))
+				goto fault;
+			continue;
+		}
+		switch (d.op) {
 		case VGPU_OP_NOP:
 			break;
 		case VGPU_OP_EXIT:
@@ -231,13 +533,9 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			r[rd] = (r[rd] & 0xffffffffULL) | ((u64)(u32)imm << 32);
 			break;
 		case VGPU_OP_S2R:
-			if ((u64)imm >= VGPU_SR_COUNT)
-				goto illegal;
 			r[rd] = l->sr[imm];
 			break;
 		case VGPU_OP_LDP:
-			if ((u64)imm >= VGPU_NUM_PARAMS)
-				goto illegal;
 			r[rd] = l->d.params[imm];
 			break;
 		case VGPU_OP_ADD:
@@ -339,158 +637,9 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 		case VGPU_OP_SLTUI:
 			r[rd] = r[ra] < (u64)imm;
 			break;
-		case VGPU_OP_FADD:
-			r[rd] = vgpu_f32_add((u32)r[ra], (u32)r[rb]);
+		default:	/* every other legal instruction: registers only */
+			vgpu_exec_alu(r, &d);
 			break;
-		case VGPU_OP_FSUB:
-			r[rd] = vgpu_f32_sub((u32)r[ra], (u32)r[rb]);
-			break;
-		case VGPU_OP_FMUL:
-			r[rd] = vgpu_f32_mul((u32)r[ra], (u32)r[rb]);
-			break;
-		case VGPU_OP_FDIV:
-			r[rd] = vgpu_f32_div((u32)r[ra], (u32)r[rb]);
-			break;
-		case VGPU_OP_FMIN:
-			r[rd] = vgpu_f32_min((u32)r[ra], (u32)r[rb]);
-			break;
-		case VGPU_OP_FMAX:
-			r[rd] = vgpu_f32_max((u32)r[ra], (u32)r[rb]);
-			break;
-		case VGPU_OP_FMAD:
-			r[rd] = vgpu_f32_add(vgpu_f32_mul((u32)r[ra], (u32)r[rb]),
-					     (u32)r[rd]);
-			break;
-		case VGPU_OP_FNEG:
-			r[rd] = (u32)r[ra] ^ 0x80000000u;
-			break;
-		case VGPU_OP_FABS:
-			r[rd] = (u32)r[ra] & 0x7fffffffu;
-			break;
-		case VGPU_OP_I2F:
-			r[rd] = vgpu_s64_to_f32((s64)r[ra]);
-			break;
-		case VGPU_OP_U2F:
-			r[rd] = vgpu_u64_to_f32(r[ra]);
-			break;
-		case VGPU_OP_F2I:
-			r[rd] = (u64)vgpu_f32_to_s64((u32)r[ra]);
-			break;
-		case VGPU_OP_FSEQ:
-			r[rd] = vgpu_f32_eq((u32)r[ra], (u32)r[rb]);
-			break;
-		case VGPU_OP_FSLT:
-			r[rd] = vgpu_f32_lt((u32)r[ra], (u32)r[rb]);
-			break;
-		case VGPU_OP_FSLE:
-			r[rd] = vgpu_f32_le((u32)r[ra], (u32)r[rb]);
-			break;
-		case VGPU_OP_LD_U8:
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 1, VGPU_PTE_R);
-			if (!p)
-				goto fault;
-			r[rd] = *p;
-			break;
-		case VGPU_OP_LD_U32:
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 4, VGPU_PTE_R);
-			if (!p)
-				goto fault;
-			r[rd] = vgpu_load32(p);
-			break;
-		case VGPU_OP_LD_S32:
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 4, VGPU_PTE_R);
-			if (!p)
-				goto fault;
-			r[rd] = (u64)(s64)(s32)vgpu_load32(p);
-			break;
-		case VGPU_OP_LD_U64:
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 8, VGPU_PTE_R);
-			if (!p)
-				goto fault;
-			r[rd] = vgpu_load64(p);
-			break;
-		case VGPU_OP_ST_U8:
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 1, VGPU_PTE_W);
-			if (!p)
-				goto fault;
-			*p = (u8)r[rb];
-			break;
-		case VGPU_OP_ST_U32:
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 4, VGPU_PTE_W);
-			if (!p)
-				goto fault;
-			vgpu_store32(p, (u32)r[rb]);
-			break;
-		case VGPU_OP_ST_U64:
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 8, VGPU_PTE_W);
-			if (!p)
-				goto fault;
-			vgpu_store64(p, r[rb]);
-			break;
-		case VGPU_OP_LDS_U32:
-			p = vgpu_shared(l, r[ra] + (u64)imm, 4);
-			if (!p)
-				goto fault;
-			r[rd] = *(u32 *)p;
-			break;
-		case VGPU_OP_LDS_U64:
-			p = vgpu_shared(l, r[ra] + (u64)imm, 8);
-			if (!p)
-				goto fault;
-			r[rd] = *(u64 *)p;
-			break;
-		case VGPU_OP_STS_U32:
-			p = vgpu_shared(l, r[ra] + (u64)imm, 4);
-			if (!p)
-				goto fault;
-			*(u32 *)p = (u32)r[rb];
-			break;
-		case VGPU_OP_STS_U64:
-			p = vgpu_shared(l, r[ra] + (u64)imm, 8);
-			if (!p)
-				goto fault;
-			*(u64 *)p = r[rb];
-			break;
-		case VGPU_OP_ATOM_ADD64:
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 8,
-					VGPU_PTE_R | VGPU_PTE_W);
-			if (!p)
-				goto fault;
-			va = vgpu_load64(p);
-			vgpu_store64(p, va + r[rb]);
-			r[rd] = va;
-			break;
-		case VGPU_OP_ATOM_ADD:
-		case VGPU_OP_ATOM_MIN:
-		case VGPU_OP_ATOM_MAX:
-		case VGPU_OP_ATOM_XCHG:
-		case VGPU_OP_ATOM_CAS:
-		case VGPU_OP_ATOM_FADD:
-			/*
-			 * The interpreter runs one GPU thread at a time, so a
-			 * read-modify-write is atomic for every GPU thread.
-			 */
-			p = vgpu_access(l, pt, r[ra] + (u64)imm, 4,
-					VGPU_PTE_R | VGPU_PTE_W);
-			if (!p)
-				goto fault;
-			old = vgpu_load32(p);
-			nv = (u32)r[rb];
-			if (op == VGPU_OP_ATOM_ADD)
-				nv = old + nv;
-			else if (op == VGPU_OP_ATOM_MIN)
-				nv = old < nv ? old : nv;
-			else if (op == VGPU_OP_ATOM_MAX)
-				nv = old > nv ? old : nv;
-			else if (op == VGPU_OP_ATOM_CAS)
-				nv = old == (u32)r[rd] ? nv : old;
-			else if (op == VGPU_OP_ATOM_FADD)
-				nv = vgpu_f32_add(old, nv);
-			vgpu_store32(p, nv);
-			r[rd] = old;
-			break;
-		default:
-			goto illegal;
 		}
 	}
 out:

@@ -27,7 +27,7 @@
 
 #include <linux/types.h>
 
-#define VGPU_ISA_VERSION	1
+#define VGPU_ISA_VERSION	2
 #define VGPU_INSN_SIZE		8
 #define VGPU_NUM_REGS		32
 #define VGPU_NUM_PARAMS		8
@@ -50,9 +50,14 @@ enum vgpu_fmt {
 	VGPU_FMT_ATOM,	/* op rd, [ra + imm], rb    */
 	VGPU_FMT_BR,	/* op label (imm: insns)    */
 	VGPU_FMT_BRC,	/* op ra, label             */
+	VGPU_FMT_RRRR,	/* op rd, ra, rb, rc        */
+	VGPU_FMT_RRRRR,	/* op rd, ra, rb, rc, re    */
 };
 
-/* Opcode values are ABI: never renumber, only add. */
+/*
+ * Opcode values are ABI: never renumber, only add.  Every opcode has its
+ * row in the instruction table, vgpu_isa_ops.h.
+ */
 enum vgpu_opcode {
 	VGPU_OP_NOP = 0x01,
 	VGPU_OP_EXIT = 0x02,
@@ -131,7 +136,129 @@ enum vgpu_opcode {
 	VGPU_OP_ATOM_CAS = 0x74,
 	VGPU_OP_ATOM_ADD64 = 0x75,
 	VGPU_OP_ATOM_FADD = 0x76,
+	VGPU_OP_FFMA = 0x80,
+	VGPU_OP_FSQRT = 0x81,
+	VGPU_OP_FRND = 0x82,
+	VGPU_OP_FSNAN = 0x83,
+	VGPU_OP_F2U = 0x84,
+	VGPU_OP_DADD = 0x88,
+	VGPU_OP_DSUB = 0x89,
+	VGPU_OP_DMUL = 0x8a,
+	VGPU_OP_DDIV = 0x8b,
+	VGPU_OP_DFMA = 0x8c,
+	VGPU_OP_DSQRT = 0x8d,
+	VGPU_OP_DMIN = 0x8e,
+	VGPU_OP_DMAX = 0x8f,
+	VGPU_OP_DNEG = 0x90,
+	VGPU_OP_DABS = 0x91,
+	VGPU_OP_DSEQ = 0x92,
+	VGPU_OP_DSLT = 0x93,
+	VGPU_OP_DSLE = 0x94,
+	VGPU_OP_DSNAN = 0x95,
+	VGPU_OP_DRND = 0x96,
+	VGPU_OP_F2D = 0x97,
+	VGPU_OP_D2F = 0x98,
+	VGPU_OP_I2D = 0x99,
+	VGPU_OP_U2D = 0x9a,
+	VGPU_OP_D2I = 0x9b,
+	VGPU_OP_D2U = 0x9c,
+	VGPU_OP_LD_S8 = 0xa0,
+	VGPU_OP_LD_U16 = 0xa1,
+	VGPU_OP_LD_S16 = 0xa2,
+	VGPU_OP_ST_U16 = 0xa3,
+	VGPU_OP_LDS_U8 = 0xa4,
+	VGPU_OP_LDS_S8 = 0xa5,
+	VGPU_OP_LDS_U16 = 0xa6,
+	VGPU_OP_LDS_S16 = 0xa7,
+	VGPU_OP_LDS_S32 = 0xa8,
+	VGPU_OP_STS_U8 = 0xa9,
+	VGPU_OP_STS_U16 = 0xaa,
+	VGPU_OP_MULHI = 0xb0,
+	VGPU_OP_MULHIU = 0xb1,
+	VGPU_OP_SELP = 0xb2,
+	VGPU_OP_POPC = 0xb3,
+	VGPU_OP_CLZ = 0xb4,
+	VGPU_OP_BREV = 0xb5,
+	VGPU_OP_PRMT = 0xb6,
+	VGPU_OP_BFE = 0xb7,
+	VGPU_OP_BFEU = 0xb8,
+	VGPU_OP_BFI = 0xb9,
+	VGPU_OP_SEXT = 0xba,
+	VGPU_OP_ZEXT = 0xbb,
 };
+
+/*
+ * Modifier classes.  An instruction of a register-only format (NONE, RR,
+ * RRR, RRRR, RRRRR) keeps its modifiers in imm32:
+ *
+ *   31        20 19   16 15      8 7       0
+ *  +------------+-------+---------+---------+
+ *  |  zero      |  mod  |   re    |   rc    |
+ *  +------------+-------+---------+---------+
+ *
+ * rc and re are the fourth and fifth registers of RRRR and RRRRR (zero
+ * in the formats that do not use them); mod is read as the class says
+ * and must be zero in class NONE.  Any other value is ILLEGAL.
+ */
+enum vgpu_mod {
+	VGPU_MOD_NONE,
+	VGPU_MOD_RND,	/* mod: enum vgpu_rnd; float result rounding     */
+	VGPU_MOD_IRND,	/* mod: enum vgpu_irnd; rounding to an integer   */
+	VGPU_MOD_CVTI,	/* mod[1:0]: enum vgpu_irnd, mod[3:2]: enum vgpu_iw */
+	VGPU_MOD_W32,	/* mod: 0 = 64-bit operation, 1 = 32-bit         */
+	VGPU_MOD_PRMT,	/* mod: enum vgpu_prmt                           */
+};
+
+/* Rounding of a float result (PTX .rn .rz .rm .rp). */
+enum vgpu_rnd {
+	VGPU_RND_RN = 0,	/* to nearest, ties to even (the default) */
+	VGPU_RND_RZ = 1,	/* toward zero                            */
+	VGPU_RND_RM = 2,	/* toward minus infinity                  */
+	VGPU_RND_RP = 3,	/* toward plus infinity                   */
+};
+
+/* Rounding to an integral value (PTX .rzi .rni .rmi .rpi). */
+enum vgpu_irnd {
+	VGPU_IRND_RZI = 0,	/* toward zero (C's conversion; the default) */
+	VGPU_IRND_RNI = 1,	/* to nearest, ties to even                  */
+	VGPU_IRND_RMI = 2,	/* toward minus infinity                     */
+	VGPU_IRND_RPI = 3,	/* toward plus infinity                      */
+};
+
+/* Width of a float-to-integer conversion's result. */
+enum vgpu_iw {
+	VGPU_IW_64 = 0,
+	VGPU_IW_32 = 1,
+	VGPU_IW_16 = 2,
+	VGPU_IW_8 = 3,
+};
+
+/* Byte permute modes (PTX prmt's default, .f4e .b4e .rc8 .ecl .ecr .rc16). */
+enum vgpu_prmt {
+	VGPU_PRMT_IDX = 0,
+	VGPU_PRMT_F4E = 1,
+	VGPU_PRMT_B4E = 2,
+	VGPU_PRMT_RC8 = 3,
+	VGPU_PRMT_ECL = 4,
+	VGPU_PRMT_ECR = 5,
+	VGPU_PRMT_RC16 = 6,
+	VGPU_PRMT_COUNT
+};
+
+/* The modifier field of a register-only instruction. */
+#define VGPU_IMM_REGS(rc, re, mod)					\
+	((__s32)((__u32)(__u8)(rc) | ((__u32)(__u8)(re) << 8) |	\
+		 (((__u32)(mod) & 0xf) << 16)))
+#define VGPU_IMM_MBZ_MASK	0xfff00000u
+
+/* Flags of an instruction in the table. */
+#define VGPU_OPF_BRANCH	0x01	/* imm32 is a branch offset            */
+#define VGPU_OPF_RD_IN	0x02	/* reads rd as well as writing it      */
+#define VGPU_OPF_GLOBAL	0x04	/* global memory access                */
+#define VGPU_OPF_SHARED	0x08	/* shared memory access                */
+#define VGPU_OPF_ATOMIC	0x10	/* global read-modify-write            */
+#define VGPU_OPF_PARAM	0x20	/* imm32 is a parameter index          */
+#define VGPU_OPF_WIDTH	0x40	/* imm32 is a width: 8, 16 or 32       */
 
 /* Special registers read by s2r. */
 enum vgpu_sreg {

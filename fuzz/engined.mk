@@ -16,9 +16,10 @@ CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 
 CXXSRC := tools/vgpu-engined/bridge.cpp tools/vgpu-engined/cuda_backend.cpp \
 	tools/vgpu-engined/cuda_api.cpp tools/vgpu-engined/ptx.cpp \
+	tools/vgpu-engined/ptx_alu.cpp \
 	tools/vgpu-engined/interp_backend.cpp tools/tests/fake_cuda.cpp \
 	fuzz/fuzz_engined.cpp
-CSRC := common/vgpu_interp.c common/vgpu_pt.c
+CSRC := common/vgpu_interp.c common/vgpu_isa.c common/vgpu_pt.c
 EOBJS := $(patsubst %.cpp,$(OUT)/e/%.o,$(CXXSRC)) $(patsubst %.c,$(OUT)/e/%.o,$(CSRC))
 
 $(OUT)/fuzz-engined: $(EOBJS)

@@ -11,6 +11,10 @@
 
 #include "gpu_harness.hpp"
 
+extern "C" {
+#include "vgpu_isa_decode.h"
+}
+
 namespace {
 
 using vgpu::test::Gpu;
@@ -310,7 +314,9 @@ TEST(Interp, OpcodeTableMatchesTheInterpreter) {
         Gpu g;
         g.map(Gpu::kCodeVa, 4096, VGPU_PTE_R | VGPU_PTE_X);
         auto* code = reinterpret_cast<uint64_t*>(vgpu_pt_lookup(g.pt(), Gpu::kCodeVa) & ~0xfffUL);
-        code[0] = vgpu_insn(static_cast<uint8_t>(op), 0, 0, 0, 0);
+        // An immediate every instruction of the table takes (sext/zext: a width).
+        bool width = vgpu_op_bits(static_cast<uint8_t>(op)) & (VGPU_OPF_WIDTH << 16);
+        code[0] = vgpu_insn(static_cast<uint8_t>(op), 0, 0, 0, width ? 8 : 0);
         code[1] = vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0);
         // The block's start, then exactly one instruction.
         auto r = g.run(Gpu::desc(Gpu::kCodeVa, 1, 1), ~0ULL, VGPU_BLOCK_START_COST(1, 0) + 1);
@@ -354,7 +360,7 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"exec_without_x", "bra .+131071", VGPU_FAULT_PERM, kData},
         FaultCase{"illegal_opcode", ".word 0xff", VGPU_FAULT_ILLEGAL, ~0ULL},
         FaultCase{"bad_register", ".word 0x2020", VGPU_FAULT_ILLEGAL, ~0ULL},
-        FaultCase{"bad_param", "ldp r2, 8", VGPU_FAULT_ILLEGAL, ~0ULL}),
+        FaultCase{"bad_param", ".word 0x800000214", VGPU_FAULT_ILLEGAL, ~0ULL}),  // ldp r2, 8
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -27,6 +27,7 @@
 extern "C" {
 #include "vgpu_isa.h"
 #include "vgpu_isa_table.h"
+#include "vgpu_isa_decode.h"
 #include "vgpu_pt.h"
 }
 
@@ -365,11 +366,62 @@ TEST(Ptx, PtxasTakesTheLargestProgramsInTime) {
     }
 }
 
+// An immediate field each instruction of the table takes: rc = r4 and
+// re = r5 where the format has them, a special register, parameter or
+// width in range, else 2.
+int32_t any_imm(const vgpu_op_info& op, uint32_t mod = 0) {
+    switch (op.fmt) {
+    case VGPU_FMT_NONE: case VGPU_FMT_RR: case VGPU_FMT_RRR: return VGPU_IMM_REGS(0, 0, mod);
+    case VGPU_FMT_RRRR: return VGPU_IMM_REGS(4, 0, mod);
+    case VGPU_FMT_RRRRR: return VGPU_IMM_REGS(4, 5, mod);
+    default: break;
+    }
+    if (op.opcode == VGPU_OP_S2R) return 4;
+    if (op.flags & VGPU_OPF_PARAM) return 5;
+    if (op.flags & VGPU_OPF_WIDTH) return 16;
+    return 2;
+}
+
+// One program of every instruction with every modifier its class takes,
+// in straight line (branches to the next instruction): it translates
+// without an illegal instruction, and ptxas (where CUDA is installed)
+// accepts its PTX for the oldest and the newest GPU the engine serves.
+TEST(Ptx, EveryInstructionAndModifierAssemblesWithPtxas) {
+    std::vector<uint64_t> code;
+    for (const auto& op : vgpu_op_table) {
+        if (op.opcode == VGPU_OP_EXIT) continue;
+        uint32_t nmod = op.mod == VGPU_MOD_NONE ? 1 : op.mod == VGPU_MOD_RND || op.mod == VGPU_MOD_IRND ? 4
+                      : op.mod == VGPU_MOD_CVTI ? 16 : op.mod == VGPU_MOD_W32 ? 2 : VGPU_PRMT_COUNT;
+        for (uint32_t m = 0; m < nmod; m++) {
+            int32_t imm = op.flags & VGPU_OPF_BRANCH ? 1 : any_imm(op, m);
+            uint64_t w = vgpu_insn(op.opcode, 3, 1, 2, imm);
+            vgpu_dinsn d;
+            ASSERT_TRUE(vgpu_isa_decode(w, &d)) << op.name << " mod " << m;
+            code.push_back(w);
+        }
+    }
+    code.push_back(vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0));
+    auto p = program(code);
+    ASSERT_FALSE(p.too_large) << p.insns.size() << " instructions, JIT cost " << p.jit_cost;
+    ASSERT_EQ(p.insns.size(), code.size());
+    std::string ptx = translate(p, 75);
+    EXPECT_EQ(ptx.find("%fk, 5;"), std::string::npos) << "an illegal instruction";
+    if (std::system("command -v ptxas >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "no ptxas on PATH";
+    for (int sm : {75, 90}) {
+        std::string path = "/tmp/test_ptx_all_" + std::to_string(getpid()) + ".ptx";
+        std::ofstream(path) << translate(p, sm);
+        int rc = std::system(("ptxas -arch=sm_" + std::to_string(sm) + " " + path + " -o /dev/null").c_str());
+        std::remove(path.c_str());
+        EXPECT_EQ(rc, 0) << "sm_" << sm;
+    }
+}
+
 // Every opcode of the ISA's table translates to its own PTX.
 TEST(Ptx, EveryOpcodeTranslates) {
     std::map<std::string, std::string> bodies;
     for (const auto& op : vgpu_op_table) {
-        uint64_t w = vgpu_insn(op.opcode, 3, 1, 2, op.opcode == VGPU_OP_S2R ? 4 : op.opcode == VGPU_OP_LDP ? 5 : 2);
+        uint64_t w = vgpu_insn(op.opcode, 3, 1, 2, any_imm(op));
         std::vector<uint64_t> code{w, vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0)};
         auto p = program(code);
         std::string ptx = translate(p, 90);

@@ -67,18 +67,28 @@ std::vector<const FairWindow*> counted_windows(const FairRun& r, const std::vect
         for (size_t c : act) t += w.shares[c];
         return t;
     };
-    auto all_ran = [&act](const FairWindow& w) {
-        return std::all_of(act.begin(), act.end(), [&w](size_t c) { return w.shares[c] > 0; });
-    };
-    auto first = std::find_if(r.windows.begin(), r.windows.end(), all_ran);
+    // A client may have begun part-way through the first window in which
+    // it had engine time (any client through the run's first window: the
+    // sampler does not know since when they run): the windows count from
+    // the one after the last client's first.
+    size_t from = 0;
+    for (size_t c : act) {
+        auto ran = std::find_if(r.windows.begin(), r.windows.end(),
+                                [c](const FairWindow& w) { return w.shares[c] > 0; });
+        from = std::max(from, static_cast<size_t>(ran - r.windows.begin()) + 1);
+    }
+    if (from >= r.windows.size()) return {};
     std::vector<double> totals;
-    for (auto it = first; it != r.windows.end(); ++it) totals.push_back(total(*it));
-    if (totals.empty()) return {};
+    for (size_t i = from; i < r.windows.size(); i++) totals.push_back(total(r.windows[i]));
     std::nth_element(totals.begin(), totals.begin() + static_cast<std::ptrdiff_t>(totals.size() / 2), totals.end());
-    const double busy = totals[totals.size() / 2] / 2;
+    const double median = totals[totals.size() / 2];
+    // Still starting: the engine less busy than 90% of the median window
+    // (clients not yet submitting all the time).  Only the windows before
+    // the first busy one: later, an idle engine may be a client starved.
+    while (from < r.windows.size() && total(r.windows[from]) < 0.9 * median) from++;
     std::vector<const FairWindow*> ws;
-    for (auto it = first; it != r.windows.end(); ++it)
-        if (total(*it) >= busy && total(*it) > 0) ws.push_back(&*it);
+    for (size_t i = from; i < r.windows.size(); i++)
+        if (total(r.windows[i]) >= median / 2 && total(r.windows[i]) > 0) ws.push_back(&r.windows[i]);
     return ws;
 }
 

@@ -39,12 +39,18 @@ struct FairVerdict {
 std::vector<size_t> active_clients(const FairRun& r);
 
 // The windows the checks judge: windows count only while every client
-// of @act runs, from the first window in which each of them had engine
-// time; of those, a window in which they had less than half the median
-// window's engine time together (the machine stalled: the sampler, the
-// engine or the clients did not run) is left out.  The checks weight
-// each window by its length: a window that a stalled sampler stretched
-// counts for the time it spans.
+// of @act runs through the whole window.  A client's first window with
+// engine time is left out (it may have begun inside it; the run's first
+// window is so for every client), and the windows before and up to the
+// last client's first; then, still the start-up, those in which the
+// clients had less than 90% of the median window's engine time together
+// (not all of them submitting yet), up to the first busy one.  After it,
+// only a window in which they had less than half the median window's
+// engine time together (the machine stalled: the sampler, the engine or
+// the clients did not run) is left out: a busy engine that gives a
+// client less than its share, or idles while it waits, is judged.  The
+// checks weight each window by its length: a window that a stalled
+// sampler stretched counts for the time it spans.
 std::vector<const FairWindow*> counted_windows(const FairRun& r, const std::vector<size_t>& act);
 
 // Every active client has an equal share (there are @expect_clients):

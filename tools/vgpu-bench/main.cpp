@@ -194,8 +194,9 @@ int fairness(int argc, char** argv) {
         run.clients.push_back(c.name);
         run.domids.push_back(id);
     }
-    // Windows the check leaves out (before every client ran, or while the
-    // machine stalled) are made up for, up to twice as many in all.
+    // Windows the check leaves out (each client's first, start-up windows
+    // before the engine is busy, or while the machine stalled) are made up
+    // for, up to twice as many in all.
     for (int w = 0; w < 2 * windows; w++) {
         if (bench::counted_windows(run, bench::active_clients(run)).size() >= static_cast<size_t>(windows)) break;
         auto next = tb + std::chrono::seconds(1);

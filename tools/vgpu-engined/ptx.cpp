@@ -5,6 +5,7 @@
 // a labelled sequence; the interpreter's semantics are in the comments
 // where PTX differs from it.
 #include "ptx.hpp"
+#include "ptx_alu.hpp"
 
 #include <algorithm>
 #include <cinttypes>
@@ -14,40 +15,24 @@
 #include <sstream>
 
 extern "C" {
-#include "vgpu_isa.h"
+#include "vgpu_isa_decode.h"
 #include "vgpu_pt.h"
 }
 
 namespace vgpu::engine {
 namespace {
 
-bool valid_op(uint32_t op) {
-    switch (op) {
-    case VGPU_OP_NOP ... VGPU_OP_BNZ:
-    case VGPU_OP_MOV ... VGPU_OP_LDP:
-    case VGPU_OP_ADD ... VGPU_OP_MAXU:
-    case VGPU_OP_ADDI ... VGPU_OP_SLTUI:
-    case VGPU_OP_FADD ... VGPU_OP_FSLE:
-    case VGPU_OP_LD_U8 ... VGPU_OP_ST_U64:
-    case VGPU_OP_LDS_U32 ... VGPU_OP_STS_U64:
-    case VGPU_OP_ATOM_ADD ... VGPU_OP_ATOM_FADD:
-        return true;
-    default:
-        return false;
-    }
+// An instruction the interpreter would refuse when it executes it: the
+// interpreter's own decoder says.
+bool illegal(uint64_t w) {
+    vgpu_dinsn d;
+    return !vgpu_isa_decode(w, &d);
 }
 
-// An instruction the interpreter would refuse when it executes it.
-bool illegal(uint64_t w) {
-    uint32_t op = vgpu_insn_op(w);
-    int64_t imm = vgpu_insn_imm(w);
-    if (w & VGPU_INSN_MBZ_MASK || !valid_op(op))
-        return true;
-    if (op == VGPU_OP_S2R)
-        return static_cast<uint64_t>(imm) >= VGPU_SR_COUNT;
-    if (op == VGPU_OP_LDP)
-        return static_cast<uint64_t>(imm) >= VGPU_NUM_PARAMS;
-    return false;
+vgpu_dinsn decode(uint64_t w) {
+    vgpu_dinsn d{};
+    vgpu_isa_decode(w, &d);
+    return d;
 }
 
 uint64_t target(uint64_t pc, uint64_t w) {
@@ -58,12 +43,12 @@ uint64_t target(uint64_t pc, uint64_t w) {
 // and atomics can take far longer than the others (host memory across the
 // bus, contended words).
 uint32_t insn_weight(uint64_t w) {
-    uint32_t op = vgpu_insn_op(w);
-    if (illegal(w))
+    vgpu_dinsn d;
+    if (!vgpu_isa_decode(w, &d))
         return 1;
-    if (op >= VGPU_OP_ATOM_ADD && op <= VGPU_OP_ATOM_FADD)
+    if (d.flags & VGPU_OPF_ATOMIC)
         return kWeightAtomic;
-    if (op >= VGPU_OP_LD_U8 && op <= VGPU_OP_ST_U64)
+    if (d.flags & VGPU_OPF_GLOBAL)
         return kWeightGlobal;
     return 1;
 }
@@ -102,8 +87,7 @@ public:
             prefix_.push_back(prefix_.back() + w);
             idx_[pc] = k;
             label_[pc] = i++;
-            uint32_t op = vgpu_insn_op(f.word);
-            bool br = op == VGPU_OP_BRA || op == VGPU_OP_BZ || op == VGPU_OP_BNZ;
+            bool br = decode(f.word).flags & VGPU_OPF_BRANCH;
             if (!f.fault && !illegal(f.word) && br && target(pc, f.word) <= pc)
                 backedges_all_.push_back(target(pc, f.word));  // the resume points
         }
@@ -130,9 +114,7 @@ private:
     void check_stub(uint32_t w, const std::string& to, int resume);
     uint32_t window_weight(size_t idx) const { return prefix_[idx + 1] - prefix_[ws_[idx]]; }
     void shared(int ra, int32_t imm, int size);
-    void fop(const char* op, int rd, int ra, int rb);
-    void fminmax(bool max, int rd, int ra, int rb);
-    void canon(const char* f, int rd);
+    void memory(const vgpu_dinsn& d);
 
     const Program& p_;
     int sm_;
@@ -169,7 +151,8 @@ void Emitter::prologue() {
        << "\t.reg .b64 %pt, %ctl, %stop, %blk, %sb, %sl4, %sl8, %fa, %key, %tg0, %te0, %tg1, %te1;\n"
        << "\t.reg .b32 %sh, %fk, %bc, %ph, %lt, %nt, %rid;\n"
        << "\t.reg .b64 %save, %hdr, %slot;\n"
-       << "\t.reg .b32 %bret, %bpop, %wret, %fret;\n\t.reg .pred %pB;\n";
+       << "\t.reg .b32 %bret, %bpop, %wret, %fret;\n\t.reg .pred %pB;\n"
+       << "\t.reg .b64 %sl1, %sl2;\n" << kAluRegs;
     line("ld.param.u64 %pt, [pt]");
     line("ld.param.u64 %ctl, [ctl]");
     line("ld.param.u64 %stop, [stop]");
@@ -250,6 +233,11 @@ void Emitter::prologue() {
     line("@%p0 mov.b64 %sl4, 0");
     line("setp.lt.u32 %p0, %sh, 8");
     line("@%p0 mov.b64 %sl8, 0");
+    line("cvt.u64.u32 %sl1, %sh");
+    line("cvt.u64.u32 %sl2, %sh");
+    line("sub.u64 %sl2, %sl2, 1");
+    line("setp.lt.u32 %p0, %sh, 2");
+    line("@%p0 mov.b64 %sl2, 0");
     if (!p_.has_barrier)
         resume_prologue();
     // Shared memory starts zeroed, as the interpreter's does.
@@ -676,49 +664,41 @@ void Emitter::fadd_block() {
 
 // %t0 = ra + imm, checked against the block's shared memory; %t1 = address.
 void Emitter::shared(int ra, int32_t imm, int size) {
-    // In bounds: off < shared_size - size + 1 (%sl4, %sl8 from the prologue).
+    // In bounds: off < shared_size - size + 1 (%sl1..%sl8 from the prologue).
     line("add.u64 %t0, " + R(ra) + ", " + std::to_string(imm));
     line("and.b64 %t2, %t0, " + std::to_string(size - 1));
     line("setp.ne.u64 %p0, %t2, 0");
-    line(std::string("setp.ge.or.u64 %p0, %t0, ") + (size == 4 ? "%sl4" : "%sl8") + ", %p0");
+    const char* limit = size == 1 ? "%sl1" : size == 2 ? "%sl2" : size == 4 ? "%sl4" : "%sl8";
+    line(std::string("setp.ge.or.u64 %p0, %t0, ") + limit + ", %p0");
     line("@%p0 bra $SHF");
     line("add.u64 %t1, %sb, %t0");
 }
 
-// rd = the float in %f (zero-extended), NaN made canonical (0x7fc00000).
-void Emitter::canon(const char* f, int rd) {
-    line(std::string("mov.b32 %w2, ") + f);
-    line(std::string("testp.notanumber.f32 %p0, ") + f);
-    line("@%p0 mov.b32 %w2, 0x7FC00000");
-    line("cvt.u64.u32 " + R(rd) + ", %w2");
-}
-
-void Emitter::fop(const char* op, int rd, int ra, int rb) {
-    line("cvt.u32.u64 %w0, " + R(ra));
-    line("mov.b32 %f0, %w0");
-    line("cvt.u32.u64 %w1, " + R(rb));
-    line("mov.b32 %f1, %w1");
-    // .rn: rounded to nearest even, never contracted into an fma; no .ftz:
-    // subnormals kept.  PTX's NaN is 0x7fffffff: canon() fixes it.
-    line(std::string(op) + ".rn.f32 %f2, %f0, %f1");
-    canon("%f2", rd);
-}
-
-// IEEE minNum/maxNum as vgpu_f32_min/max: a NaN loses to a number; among
-// equal values (+0 and -0 too) the first operand.
-void Emitter::fminmax(bool max, int rd, int ra, int rb) {
-    line("cvt.u32.u64 %w0, " + R(ra));
-    line("mov.b32 %f0, %w0");
-    line("cvt.u32.u64 %w1, " + R(rb));
-    line("mov.b32 %f1, %w1");
-    line(max ? "setp.lt.f32 %p1, %f0, %f1" : "setp.lt.f32 %p1, %f1, %f0");
-    line("selp.b32 %w2, %w1, %w0, %p1");
-    line("testp.notanumber.f32 %p1, %f1");
-    line("@%p1 mov.b32 %w2, %w0");
-    line("testp.notanumber.f32 %p1, %f0");
-    line("@%p1 mov.b32 %w2, %w1");
-    line("mov.b32 %f2, %w2");
-    canon("%f2", rd);
+// Loads and stores of every width: global ones through the page walk,
+// shared ones bounds-checked; PTX extends a narrow load into the 64-bit
+// register as the interpreter does (.s: sign, .u: zero).
+void Emitter::memory(const vgpu_dinsn& d) {
+    static const std::map<uint32_t, std::pair<const char*, int>> kType = {
+        {VGPU_OP_LD_U8, {"u8", 1}},   {VGPU_OP_LD_S8, {"s8", 1}},   {VGPU_OP_LD_U16, {"u16", 2}},
+        {VGPU_OP_LD_S16, {"s16", 2}}, {VGPU_OP_LD_U32, {"u32", 4}}, {VGPU_OP_LD_S32, {"s32", 4}},
+        {VGPU_OP_LD_U64, {"u64", 8}}, {VGPU_OP_ST_U8, {"u8", 1}},   {VGPU_OP_ST_U16, {"u16", 2}},
+        {VGPU_OP_ST_U32, {"u32", 4}}, {VGPU_OP_ST_U64, {"u64", 8}}, {VGPU_OP_LDS_U8, {"u8", 1}},
+        {VGPU_OP_LDS_S8, {"s8", 1}},  {VGPU_OP_LDS_U16, {"u16", 2}}, {VGPU_OP_LDS_S16, {"s16", 2}},
+        {VGPU_OP_LDS_U32, {"u32", 4}}, {VGPU_OP_LDS_S32, {"s32", 4}}, {VGPU_OP_LDS_U64, {"u64", 8}},
+        {VGPU_OP_STS_U8, {"u8", 1}},  {VGPU_OP_STS_U16, {"u16", 2}}, {VGPU_OP_STS_U32, {"u32", 4}},
+        {VGPU_OP_STS_U64, {"u64", 8}},
+    };
+    auto [type, size] = kType.at(d.op);
+    bool load = d.fmt == VGPU_FMT_LD;
+    std::string space = d.flags & VGPU_OPF_SHARED ? "shared." : "global.";
+    if (d.flags & VGPU_OPF_SHARED)
+        shared(d.ra, d.imm, size);
+    else
+        global(d.ra, d.imm, size, load ? VGPU_PTE_R : VGPU_PTE_W);
+    if (load)
+        line("ld." + space + type + " " + R(d.rd) + ", [%t1]");
+    else
+        line("st." + space + type + " [%t1], " + R(d.rb));
 }
 
 void Emitter::insn(uint64_t pc, uint64_t w) {
@@ -732,18 +712,17 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
         line(std::string("setp.") + cmp + " %p1, " + A + ", " + rhs);
         line("selp.u64 " + D + ", 1, 0, %p1");
     };
-    auto fset = [&](const char* cmp) {
-        line("cvt.u32.u64 %w0, " + A);
-        line("mov.b32 %f0, %w0");
-        line("cvt.u32.u64 %w1, " + B);
-        line("mov.b32 %f1, %w1");
-        line(std::string("setp.") + cmp + ".f32 %p1, %f0, %f1");  // ordered: false with a NaN
-        line("selp.u64 " + D + ", 1, 0, %p1");
-    };
     auto shamt = [&]() {
         line("cvt.u32.u64 %w0, " + B);
         line("and.b32 %w0, %w0, 63");
     };
+    vgpu_dinsn di = decode(w);
+    if (di.flags & (VGPU_OPF_GLOBAL | VGPU_OPF_SHARED) && !(di.flags & VGPU_OPF_ATOMIC)) {
+        memory(di);
+        op = VGPU_OP_NOP;  // done: fall through to the next instruction
+    } else if (emit_alu(di, [this](const std::string& s) { line(s); })) {
+        op = VGPU_OP_NOP;
+    }
     switch (op) {
     case VGPU_OP_NOP: break;
     case VGPU_OP_EXIT: line("bra $EXIT"); return;
@@ -829,56 +808,6 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
     case VGPU_OP_SLEU: set("le.u64", B); break;
     case VGPU_OP_SLTI: set("lt.s64", I); break;
     case VGPU_OP_SLTUI: set("lt.u64", hex(static_cast<uint64_t>(static_cast<int64_t>(imm)))); break;
-    case VGPU_OP_FADD: fop("add", d, a, b); break;
-    case VGPU_OP_FSUB: fop("sub", d, a, b); break;
-    case VGPU_OP_FMUL: fop("mul", d, a, b); break;
-    case VGPU_OP_FDIV: fop("div", d, a, b); break;
-    case VGPU_OP_FMIN: fminmax(false, d, a, b); break;
-    case VGPU_OP_FMAX: fminmax(true, d, a, b); break;
-    case VGPU_OP_FMAD:  // rd = ra * rb + rd, rounded twice
-        line("cvt.u32.u64 %w0, " + A);
-        line("mov.b32 %f0, %w0");
-        line("cvt.u32.u64 %w1, " + B);
-        line("mov.b32 %f1, %w1");
-        line("mul.rn.f32 %f2, %f0, %f1");
-        line("cvt.u32.u64 %w1, " + D);
-        line("mov.b32 %f1, %w1");
-        line("add.rn.f32 %f2, %f2, %f1");
-        canon("%f2", d);
-        break;
-    case VGPU_OP_FNEG:
-    case VGPU_OP_FABS:  // bit 31 only: a NaN keeps its payload
-        line("cvt.u32.u64 %w0, " + A);
-        line(op == VGPU_OP_FNEG ? "xor.b32 %w0, %w0, 0x80000000" : "and.b32 %w0, %w0, 0x7FFFFFFF");
-        line("cvt.u64.u32 " + D + ", %w0");
-        break;
-    case VGPU_OP_I2F:
-    case VGPU_OP_U2F:
-        line(std::string("cvt.rn.f32.") + (op == VGPU_OP_I2F ? "s64" : "u64") + " %f2, " + A);
-        line("mov.b32 %w2, %f2");
-        line("cvt.u64.u32 " + D + ", %w2");
-        break;
-    case VGPU_OP_F2I:  // truncating, saturating (PTX's cvt.rzi), NaN -> 0
-        line("cvt.u32.u64 %w0, " + A);
-        line("mov.b32 %f0, %w0");
-        line("cvt.rzi.s64.f32 " + D + ", %f0");
-        line("testp.notanumber.f32 %p1, %f0");  // PTX gives INT64_MIN for a NaN
-        line("@%p1 mov.b64 " + D + ", 0");
-        break;
-    case VGPU_OP_FSEQ: fset("eq"); break;
-    case VGPU_OP_FSLT: fset("lt"); break;
-    case VGPU_OP_FSLE: fset("le"); break;
-    case VGPU_OP_LD_U8: global(a, imm, 1, VGPU_PTE_R); line("ld.global.u8 " + D + ", [%t1]"); break;
-    case VGPU_OP_LD_U32: global(a, imm, 4, VGPU_PTE_R); line("ld.global.u32 " + D + ", [%t1]"); break;
-    case VGPU_OP_LD_S32: global(a, imm, 4, VGPU_PTE_R); line("ld.global.s32 " + D + ", [%t1]"); break;
-    case VGPU_OP_LD_U64: global(a, imm, 8, VGPU_PTE_R); line("ld.global.u64 " + D + ", [%t1]"); break;
-    case VGPU_OP_ST_U8: global(a, imm, 1, VGPU_PTE_W); line("st.global.u8 [%t1], " + B); break;
-    case VGPU_OP_ST_U32: global(a, imm, 4, VGPU_PTE_W); line("st.global.u32 [%t1], " + B); break;
-    case VGPU_OP_ST_U64: global(a, imm, 8, VGPU_PTE_W); line("st.global.u64 [%t1], " + B); break;
-    case VGPU_OP_LDS_U32: shared(a, imm, 4); line("ld.shared.u32 " + D + ", [%t1]"); break;
-    case VGPU_OP_LDS_U64: shared(a, imm, 8); line("ld.shared.u64 " + D + ", [%t1]"); break;
-    case VGPU_OP_STS_U32: shared(a, imm, 4); line("st.shared.u32 [%t1], " + B); break;
-    case VGPU_OP_STS_U64: shared(a, imm, 8); line("st.shared.u64 [%t1], " + B); break;
     case VGPU_OP_ATOM_ADD64:
         global(a, imm, 8, VGPU_PTE_R | VGPU_PTE_W);
         line("atom.global.add.u64 " + D + ", [%t1], " + B);
@@ -917,42 +846,24 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
         line("bra " + L(next));
 }
 
-// Registers an instruction reads and writes (bit i: r<i>).
+// Registers an instruction reads and writes (bit i: r<i>), from its
+// format in the instruction table.
 void uses_defs(uint64_t w, uint32_t* use, uint32_t* def) {
-    uint32_t op = vgpu_insn_op(w), d = 1u << vgpu_insn_rd(w), a = 1u << vgpu_insn_ra(w),
-             b = 1u << vgpu_insn_rb(w);
+    vgpu_dinsn di = decode(w);
+    uint32_t d = 1u << di.rd, a = 1u << di.ra, b = 1u << di.rb, c = 1u << di.rc, e = 1u << di.re;
     *use = *def = 0;
-    switch (op) {
-    case VGPU_OP_NOP: case VGPU_OP_EXIT: case VGPU_OP_BAR: case VGPU_OP_BRA:
-        break;
-    case VGPU_OP_BZ: case VGPU_OP_BNZ:
-        *use = a;
-        break;
-    case VGPU_OP_LI: case VGPU_OP_S2R: case VGPU_OP_LDP:
-        *def = d;
-        break;
-    case VGPU_OP_LIH:
-        *use = d;
-        *def = d;
-        break;
-    case VGPU_OP_MOV: case VGPU_OP_FNEG: case VGPU_OP_FABS: case VGPU_OP_I2F: case VGPU_OP_U2F:
-    case VGPU_OP_F2I: case VGPU_OP_ADDI ... VGPU_OP_SARI: case VGPU_OP_SLTI: case VGPU_OP_SLTUI:
-    case VGPU_OP_LD_U8 ... VGPU_OP_LD_U64: case VGPU_OP_LDS_U32: case VGPU_OP_LDS_U64:
-        *use = a;
-        *def = d;
-        break;
-    case VGPU_OP_ST_U8 ... VGPU_OP_ST_U64: case VGPU_OP_STS_U32: case VGPU_OP_STS_U64:
-        *use = a | b;
-        break;
-    case VGPU_OP_FMAD: case VGPU_OP_ATOM_CAS:
-        *use = a | b | d;
-        *def = d;
-        break;
-    default:  // the other three-register ALU operations and atomics
-        *use = a | b;
-        *def = d;
-        break;
+    switch (di.fmt) {
+    case VGPU_FMT_NONE: case VGPU_FMT_BR: break;
+    case VGPU_FMT_BRC: *use = a; break;
+    case VGPU_FMT_RI: case VGPU_FMT_RS: *def = d; break;
+    case VGPU_FMT_RR: case VGPU_FMT_RRI: case VGPU_FMT_LD: *use = a; *def = d; break;
+    case VGPU_FMT_ST: *use = a | b; break;
+    case VGPU_FMT_RRR: case VGPU_FMT_ATOM: *use = a | b; *def = d; break;
+    case VGPU_FMT_RRRR: *use = a | b | c; *def = d; break;
+    case VGPU_FMT_RRRRR: *use = a | b | c | e; *def = d; break;
     }
+    if (di.flags & VGPU_OPF_RD_IN)
+        *use |= d;
 }
 
 // Backward dataflow over the reached code: live_[pc] = registers read
@@ -1032,11 +943,20 @@ uint32_t jit_cost(uint64_t pc, uint64_t w, bool has_barrier) {
     case VGPU_OP_BAR: return 6;
     case VGPU_OP_DIV: case VGPU_OP_DIVU: case VGPU_OP_REM: case VGPU_OP_REMU: case VGPU_OP_FDIV:
         return 36;  // an emulated 64-bit division, IEEE float division
-    case VGPU_OP_FMIN: case VGPU_OP_FMAX: return 9;
+    case VGPU_OP_DDIV: case VGPU_OP_DSQRT: case VGPU_OP_FSQRT:
+        return 36;  // IEEE division and square root: a subroutine each
+    case VGPU_OP_FMIN: case VGPU_OP_FMAX: case VGPU_OP_DMIN: case VGPU_OP_DMAX: return 9;
     case VGPU_OP_FADD: case VGPU_OP_FSUB: case VGPU_OP_FMUL: case VGPU_OP_FMAD:
-    case VGPU_OP_FSEQ: case VGPU_OP_FSLT: case VGPU_OP_FSLE:
+    case VGPU_OP_FSEQ: case VGPU_OP_FSLT: case VGPU_OP_FSLE: case VGPU_OP_FSNAN:
+    case VGPU_OP_FFMA: case VGPU_OP_FRND:
+    case VGPU_OP_DADD: case VGPU_OP_DSUB: case VGPU_OP_DMUL: case VGPU_OP_DFMA: case VGPU_OP_DRND:
+    case VGPU_OP_DSEQ: case VGPU_OP_DSLT: case VGPU_OP_DSLE: case VGPU_OP_DSNAN:
+    case VGPU_OP_F2D: case VGPU_OP_D2F: case VGPU_OP_PRMT: case VGPU_OP_BFE: case VGPU_OP_BFEU:
+    case VGPU_OP_BFI:
         return 4;
-    case VGPU_OP_I2F: case VGPU_OP_U2F: case VGPU_OP_F2I: return 3;
+    case VGPU_OP_I2F: case VGPU_OP_U2F: case VGPU_OP_F2I: case VGPU_OP_F2U: case VGPU_OP_I2D:
+    case VGPU_OP_U2D: case VGPU_OP_D2I: case VGPU_OP_D2U:
+        return 3;
     case VGPU_OP_ATOM_FADD: return 48;  // the shared CAS loop's site
     default:
         return insn_weight(w) > 1 ? 32 : 1;  // global accesses and atomics: 32

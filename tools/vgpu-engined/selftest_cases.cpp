@@ -17,6 +17,7 @@
 
 extern "C" {
 #include "vgpu_isa.h"
+#include "vgpu_isa_table.h"
 #include "vgpu_pt.h"
 }
 
@@ -141,6 +142,78 @@ Test alu_case() {
         s.device(kOut, threads * 2048, R | W);
         Digest d;
         d.status("alu", s.launch({kCode, {8, 4, 2}, {8, 4, 2}, 0, {kIn, kOut, 2, 3, 4, 5, 0xfffffffffull, ~0ull}}));
+        d.data(s.read(kOut, threads * 2048));
+        return d;
+    }};
+}
+
+// Every instruction of ISA version 2 and every rounding or width modifier
+// of the ones version 1 had, on the ALU inputs (rc = r4 = r1 ^ r2 where
+// the format takes a third operand, re = r2), written as words from the
+// one instruction table; then the narrow loads of the input pair and a
+// round trip of narrow stores through the thread's shared memory.
+std::string alu2_source(int* nres) {
+    std::string s = ".kernel alu2\n.shared 1024\n";
+    s += kLinearId;
+    s += "    shli r24, r29, 4\n    ldp r25, 0\n    add r25, r25, r24\n    ld.u64 r1, [r25]\n    ld.u64 r2, [r25+8]\n";
+    s += "    ldp r26, 1\n    muli r24, r29, 2048\n    add r26, r26, r24\n    xor r4, r1, r2\n";
+    s += "    andi r27, r29, 63\n    shli r27, r27, 4\n";
+    int n = 0;
+    auto st = [&](const std::string& body) {
+        s += body + "\n    st.u64 [r26+" + std::to_string(8 * n++) + "], r3\n";
+    };
+    auto word = [](uint64_t w) {
+        char b[40];
+        std::snprintf(b, sizeof(b), "    .word 0x%llx", static_cast<unsigned long long>(w));
+        return std::string(b);
+    };
+    for (const auto& op : vgpu_op_table) {
+        bool v2 = op.opcode >= VGPU_OP_FFMA, regs = op.fmt == VGPU_FMT_RR || op.fmt == VGPU_FMT_RRR ||
+                                                   op.fmt == VGPU_FMT_RRRR || op.fmt == VGPU_FMT_RRRRR;
+        uint32_t nmod = op.mod == VGPU_MOD_NONE ? 1 : op.mod == VGPU_MOD_RND || op.mod == VGPU_MOD_IRND ? 4
+                      : op.mod == VGPU_MOD_CVTI ? 16 : op.mod == VGPU_MOD_W32 ? 2 : VGPU_PRMT_COUNT;
+        if (op.flags & VGPU_OPF_WIDTH) {
+            for (int bits : {8, 16, 32})
+                st(word(vgpu_insn(op.opcode, 3, 1, 0, bits)));
+            continue;
+        }
+        if (!regs || (!v2 && op.mod == VGPU_MOD_NONE))
+            continue;
+        for (uint32_t m = v2 ? 0 : 1; m < nmod; m++) {
+            uint8_t rc = op.fmt == VGPU_FMT_RRRR || op.fmt == VGPU_FMT_RRRRR ? 4 : 0;
+            uint8_t re = op.fmt == VGPU_FMT_RRRRR ? 2 : 0;
+            st(word(vgpu_insn(op.opcode, 3, 1, 2, VGPU_IMM_REGS(rc, re, m))));
+        }
+    }
+    for (int off : {0, 3, 7, 9, 15})
+        st("    ld.s8 r3, [r25+" + std::to_string(off) + "]");
+    for (int off : {0, 6, 10, 14}) {
+        st("    ld.u16 r3, [r25+" + std::to_string(off) + "]");
+        st("    ld.s16 r3, [r25+" + std::to_string(off) + "]");
+    }
+    s += "    sts.u64 [r27], r0\n    sts.u16 [r27+2], r1\n    sts.u8 [r27+5], r2\n    sts.u16 [r27+12], r2\n";
+    st("    lds.u64 r3, [r27]");
+    st("    lds.s8 r3, [r27+3]");
+    st("    lds.u8 r3, [r27+3]");
+    st("    lds.s16 r3, [r27+2]");
+    st("    lds.u16 r3, [r27+4]");
+    st("    lds.s32 r3, [r27+12]");
+    s += "    exit\n";
+    *nres = n;
+    return s;
+}
+
+Test alu2_case() {
+    return {"alu2: every instruction and modifier of ISA version 2", [](Session& s) {
+        int nres = 0;
+        auto img = s.code(kCode, alu2_source(&nres));
+        const size_t threads = 8 * 4 * 2 * 64;
+        auto in = alu_inputs(threads);
+        s.device(kIn, in.size() * 8, R);
+        s.write(kIn, in.data(), in.size() * 8);
+        s.device(kOut, threads * 2048, R | W);
+        Digest d;
+        d.status("alu2", s.launch({kCode, {8, 4, 2}, {8, 4, 2}, 1024, {kIn, kOut}}));
         d.data(s.read(kOut, threads * 2048));
         return d;
     }};
@@ -701,7 +774,7 @@ out:
 }  // namespace
 
 std::vector<Test> isa_cases(const std::string& dir) {
-    std::vector<Test> t{alu_case(), barrier_case(), barrier_warps_case(), atomic_case(), copy_case(), host_case()};
+    std::vector<Test> t{alu_case(), alu2_case(), barrier_case(), barrier_warps_case(), atomic_case(), copy_case(), host_case()};
     for (auto& f : fault_cases())
         t.push_back(f);
     for (auto& f : time_cases(dir))

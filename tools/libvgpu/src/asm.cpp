@@ -15,6 +15,7 @@
 #include <sstream>
 
 extern "C" {
+#include "vgpu_isa_decode.h"
 #include "vgpu_isa_table.h"
 }
 
@@ -39,6 +40,75 @@ const OpInfo* find_op(uint8_t code) {
     for (const auto& op : kOps)
         if (op.opcode == code) return &op;
     return nullptr;
+}
+
+// A mnemonic's modifier suffix ("rz" of "fadd.rz"): its bits in the
+// modifier field, or nothing.  CVTI takes a rounding and a width.
+std::optional<uint32_t> modifier(uint8_t cls, std::string_view suffix, uint32_t mod) {
+    auto find = [&](std::span<const char* const> names) -> std::optional<uint32_t> {
+        for (size_t i = 0; i < names.size(); i++)
+            if (suffix == names[i]) return static_cast<uint32_t>(i);
+        return std::nullopt;
+    };
+    std::optional<uint32_t> v;
+    switch (cls) {
+    case VGPU_MOD_RND: v = find(vgpu_rnd_names); break;
+    case VGPU_MOD_IRND: v = find(vgpu_irnd_names); break;
+    case VGPU_MOD_CVTI:
+        if ((v = find(vgpu_irnd_names))) return (mod & ~3u) | *v;
+        if ((v = find(vgpu_iw_names))) return (mod & 3u) | (*v << 2);
+        return std::nullopt;
+    case VGPU_MOD_W32:
+        if (suffix == "32") return 1u;
+        if (suffix == "64") return 0u;
+        return std::nullopt;
+    case VGPU_MOD_PRMT: v = find(vgpu_prmt_names); break;
+    default: return std::nullopt;
+    }
+    return v;
+}
+
+// The suffixes that print a modifier (none for the defaults).
+std::string modifier_text(uint8_t cls, uint32_t mod) {
+    switch (cls) {
+    case VGPU_MOD_RND: return mod ? std::string(".") + vgpu_rnd_names[mod] : "";
+    case VGPU_MOD_IRND: return mod ? std::string(".") + vgpu_irnd_names[mod] : "";
+    case VGPU_MOD_CVTI:
+        return ((mod & 3) ? std::string(".") + vgpu_irnd_names[mod & 3] : "") +
+               ((mod >> 2) ? std::string(".") + vgpu_iw_names[mod >> 2] : "");
+    case VGPU_MOD_W32: return mod ? ".32" : "";
+    case VGPU_MOD_PRMT: return mod ? std::string(".") + vgpu_prmt_names[mod] : "";
+    default: return "";
+    }
+}
+
+// A mnemonic as written: the instruction and its modifier bits.
+std::optional<std::pair<const OpInfo*, uint32_t>> parse_mnemonic(std::string_view m) {
+    if (const OpInfo* op = find_op(m)) return std::pair{op, 0u};
+    // Strip suffixes from the right until the rest names an instruction.
+    std::vector<std::string_view> suffixes;
+    while (true) {
+        size_t dot = m.rfind('.');
+        if (dot == std::string_view::npos) return std::nullopt;
+        suffixes.push_back(m.substr(dot + 1));
+        m = m.substr(0, dot);
+        const OpInfo* op = find_op(m);
+        if (!op) continue;
+        uint32_t mod = 0, seen = 0;
+        for (auto it = suffixes.rbegin(); it != suffixes.rend(); ++it) {
+            auto v = modifier(op->mod, *it, mod);
+            if (!v) return std::nullopt;
+            // Each kind of suffix once (CVTI: a rounding and a width).
+            bool width = op->mod == VGPU_MOD_CVTI &&
+                         std::any_of(std::begin(vgpu_iw_names), std::end(vgpu_iw_names),
+                                     [&](const char* n) { return *it == n; });
+            uint32_t kind = width ? 2 : 1;
+            if (seen & kind) return std::nullopt;
+            seen |= kind;
+            mod = *v;
+        }
+        return std::pair{op, mod};
+    }
 }
 
 std::string_view trim(std::string_view s) {
@@ -71,6 +141,8 @@ bool valid_ident(std::string_view s) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
     });
 }
+
+bool regs_only(uint8_t f);
 
 class Assembler {
 public:
@@ -130,10 +202,10 @@ private:
                 directive(lineno, mnem, args, pc, emit);
                 continue;
             }
-            const OpInfo* op = find_op(mnem);
-            if (!op) fail(lineno, "unknown instruction '" + std::string(mnem) + "'");
+            auto parsed = parse_mnemonic(mnem);
+            if (!parsed) fail(lineno, "unknown instruction '" + std::string(mnem) + "'");
             if (img_.kernels.empty()) fail(lineno, "instruction before the first .kernel directive");
-            uint64_t word = emit ? encode(lineno, *op, args, pc) : 0;
+            uint64_t word = emit ? encode(lineno, *parsed->first, parsed->second, args, pc) : 0;
             img_.code.push_back(word);
             pc += VGPU_INSN_SIZE;
         }
@@ -234,16 +306,25 @@ private:
         return static_cast<int32_t>((static_cast<int64_t>(it->second) - pc) / VGPU_INSN_SIZE);
     }
 
-    uint64_t encode(int lineno, const OpInfo& op, std::string_view args, uint32_t pc) const {
+    uint64_t encode(int lineno, const OpInfo& op, uint32_t mod, std::string_view args, uint32_t pc) const {
         auto ops = split_operands(args);
         auto want = [&](size_t n) {
             if (ops.size() != n)
                 fail(lineno, std::string(op.name) + " takes " + std::to_string(n) + " operand(s)");
         };
-        uint8_t rd = 0, ra = 0, rb = 0;
+        uint8_t rd = 0, ra = 0, rb = 0, rc = 0, re = 0;
         int32_t imm = 0;
         switch (static_cast<vgpu_fmt>(op.fmt)) {
         case VGPU_FMT_NONE: want(0); break;
+        case VGPU_FMT_RRRR:
+            want(4);
+            rd = reg(lineno, ops[0]); ra = reg(lineno, ops[1]); rb = reg(lineno, ops[2]); rc = reg(lineno, ops[3]);
+            break;
+        case VGPU_FMT_RRRRR:
+            want(5);
+            rd = reg(lineno, ops[0]); ra = reg(lineno, ops[1]); rb = reg(lineno, ops[2]); rc = reg(lineno, ops[3]);
+            re = reg(lineno, ops[4]);
+            break;
         case VGPU_FMT_RRR: want(3); rd = reg(lineno, ops[0]); ra = reg(lineno, ops[1]); rb = reg(lineno, ops[2]); break;
         case VGPU_FMT_RRI: want(3); rd = reg(lineno, ops[0]); ra = reg(lineno, ops[1]); imm = imm32(lineno, ops[2]); break;
         case VGPU_FMT_RR: want(2); rd = reg(lineno, ops[0]); ra = reg(lineno, ops[1]); break;
@@ -265,6 +346,11 @@ private:
         case VGPU_FMT_BR: want(1); imm = target(lineno, ops[0], pc); break;
         case VGPU_FMT_BRC: want(2); ra = reg(lineno, ops[0]); imm = target(lineno, ops[1], pc); break;
         }
+        if (op.flags & VGPU_OPF_WIDTH && imm != 8 && imm != 16 && imm != 32)
+            fail(lineno, std::string(op.name) + " takes a width of 8, 16 or 32");
+        if (op.flags & VGPU_OPF_PARAM && (imm < 0 || imm >= VGPU_NUM_PARAMS))
+            fail(lineno, std::string(op.name) + " takes a parameter index 0.." + std::to_string(VGPU_NUM_PARAMS - 1));
+        if (regs_only(op.fmt)) imm = VGPU_IMM_REGS(rc, re, mod);
         return vgpu_insn(op.opcode, rd, ra, rb, imm);
     }
 
@@ -289,6 +375,12 @@ struct Fields {
     bool rd, ra, rb, imm;
 };
 
+// Formats whose imm32 holds rc, re and the modifier.
+bool regs_only(uint8_t f) {
+    return f == VGPU_FMT_NONE || f == VGPU_FMT_RR || f == VGPU_FMT_RRR || f == VGPU_FMT_RRRR ||
+           f == VGPU_FMT_RRRRR;
+}
+
 // Which fields of the instruction word a format uses.
 Fields fields_of(vgpu_fmt f) {
     switch (f) {
@@ -303,33 +395,37 @@ Fields fields_of(vgpu_fmt f) {
     case VGPU_FMT_ATOM: return {true, true, true, true};
     case VGPU_FMT_BR: return {false, false, false, true};
     case VGPU_FMT_BRC: return {false, true, false, true};
+    case VGPU_FMT_RRRR: return {true, true, true, true};
+    case VGPU_FMT_RRRRR: return {true, true, true, true};
     }
     return {true, true, true, true};
 }
 
+std::string word_text(uint64_t w) {
+    std::ostringstream o;
+    o << ".word 0x" << std::hex << w;
+    return o.str();
+}
+
 std::string insn_text(uint64_t w, const std::string& target) {
-    const OpInfo* op = find_op(vgpu_insn_op(w));
-    if (!op || (w & VGPU_INSN_MBZ_MASK)) {
-        std::ostringstream o;
-        o << ".word 0x" << std::hex << w;
-        return o.str();
-    }
+    vgpu_dinsn d;
+    if (!vgpu_isa_decode(w, &d)) return word_text(w);
+    const OpInfo* op = find_op(d.op);
     auto R = [](uint8_t r) { return "r" + std::to_string(r); };
-    uint8_t rd = vgpu_insn_rd(w), ra = vgpu_insn_ra(w), rb = vgpu_insn_rb(w);
-    int32_t imm = vgpu_insn_imm(w);
-    std::string s = op->name;
+    uint8_t rd = d.rd, ra = d.ra, rb = d.rb;
+    int32_t imm = d.imm;
+    std::string s = op->name + modifier_text(op->mod, d.mod);
     switch (static_cast<vgpu_fmt>(op->fmt)) {
     case VGPU_FMT_NONE: break;
     case VGPU_FMT_RRR: s += " " + R(rd) + ", " + R(ra) + ", " + R(rb); break;
+    case VGPU_FMT_RRRR: s += " " + R(rd) + ", " + R(ra) + ", " + R(rb) + ", " + R(d.rc); break;
+    case VGPU_FMT_RRRRR:
+        s += " " + R(rd) + ", " + R(ra) + ", " + R(rb) + ", " + R(d.rc) + ", " + R(d.re);
+        break;
     case VGPU_FMT_RRI: s += " " + R(rd) + ", " + R(ra) + ", " + imm_text(imm); break;
     case VGPU_FMT_RR: s += " " + R(rd) + ", " + R(ra); break;
     case VGPU_FMT_RI: s += " " + R(rd) + ", " + imm_text(imm); break;
-    case VGPU_FMT_RS:
-        if (static_cast<uint32_t>(imm) < kSregs.size())
-            s += " " + R(rd) + ", %" + kSregs[imm];
-        else
-            return ".word 0x" + [&] { std::ostringstream o; o << std::hex << w; return o.str(); }();
-        break;
+    case VGPU_FMT_RS: s += " " + R(rd) + ", %" + kSregs[imm]; break;
     case VGPU_FMT_LD: s += " " + R(rd) + ", " + mem_text(ra, imm); break;
     case VGPU_FMT_ST: s += " " + mem_text(ra, imm) + ", " + R(rb); break;
     case VGPU_FMT_ATOM: s += " " + R(rd) + ", " + mem_text(ra, imm) + ", " + R(rb); break;
@@ -338,11 +434,9 @@ std::string insn_text(uint64_t w, const std::string& target) {
     }
     // Fields the format does not use must be zero to round-trip.
     Fields f = fields_of(static_cast<vgpu_fmt>(op->fmt));
-    if (vgpu_insn(op->opcode, f.rd ? rd : 0, f.ra ? ra : 0, f.rb ? rb : 0, f.imm ? imm : 0) != w) {
-        std::ostringstream o;
-        o << ".word 0x" << std::hex << w;
-        return o.str();
-    }
+    int32_t imm_word = regs_only(op->fmt) ? VGPU_IMM_REGS(d.rc, d.re, d.mod) : imm;
+    if (vgpu_insn(op->opcode, f.rd ? rd : 0, f.ra ? ra : 0, f.rb ? rb : 0, imm_word) != w)
+        return word_text(w);
     return s;
 }
 
@@ -382,7 +476,8 @@ ModuleImage ModuleImage::parse(std::span<const uint8_t> bytes) {
     if (bytes.size() < sizeof(h)) throw ModuleFormatError("module image truncated (no header)");
     std::memcpy(&h, bytes.data(), sizeof(h));
     if (h.magic != VGPU_MODULE_MAGIC) throw ModuleFormatError("not a vgpu module (bad magic)");
-    if (h.version != VGPU_ISA_VERSION)
+    // Version 2 only added instructions: a version 1 module runs as it is.
+    if (h.version == 0 || h.version > VGPU_ISA_VERSION)
         throw ModuleFormatError("module is for ISA version " + std::to_string(h.version));
     if (h.code_size % VGPU_INSN_SIZE || h.num_kernels == 0 || h.num_kernels > 4096)
         throw ModuleFormatError("module header is inconsistent");
