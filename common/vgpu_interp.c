@@ -87,6 +87,8 @@ static void vgpu_thread_sregs(struct vgpu_launch *l)
 	l->sr[VGPU_SR_NCTAID_X] = d->grid[0];
 	l->sr[VGPU_SR_NCTAID_Y] = d->grid[1];
 	l->sr[VGPU_SR_NCTAID_Z] = d->grid[2];
+	l->sr[VGPU_SR_LANEID] = t % 32;
+	l->sr[VGPU_SR_WARPID] = t / 32;
 }
 
 static inline unsigned long vgpu_tlb_lookup(struct vgpu_tlb_entry *tlb,
@@ -162,8 +164,10 @@ static inline u64 vgpu_rem(s64 a, s64 b)
 
 /* Bytes a load or store moves; VGPU_MEM_SIGNED: sign-extends. */
 #define VGPU_MEM_SIGNED 0x10
-static inline u32 vgpu_mem_shape(u32 op)
+static inline u32 vgpu_mem_shape(u32 op, u32 flags)
 {
+	if (flags & VGPU_OPF_ATOMIC)
+		return vgpu_atom_of(op).size;
 	switch (op) {
 	case VGPU_OP_LD_U8: case VGPU_OP_ST_U8:
 	case VGPU_OP_LDS_U8: case VGPU_OP_STS_U8:
@@ -179,9 +183,8 @@ static inline u32 vgpu_mem_shape(u32 op)
 		return 4 | VGPU_MEM_SIGNED;
 	case VGPU_OP_LD_U64: case VGPU_OP_ST_U64:
 	case VGPU_OP_LDS_U64: case VGPU_OP_STS_U64:
-	case VGPU_OP_ATOM_ADD64:
 		return 8;
-	default:	/* the other 32-bit accesses and atomics */
+	default:	/* the other 32-bit accesses */
 		return 4;
 	}
 }
@@ -219,46 +222,70 @@ static inline void vgpu_mem_store(u8 *p, u32 size, u64 v)
 	}
 }
 
+/* The value atomic @a leaves in memory: from @old, operand @v, compare @c. */
+static u64 vgpu_atom_new(struct vgpu_atom_info a, u64 old, u64 v, u64 c)
+{
+	bool lt = a.sign ? (a.size == 4 ? (s32)old < (s32)v : (s64)old < (s64)v) :
+			   old < v;
+
+	switch (a.kind) {
+	case VGPU_ATOM_ADD:
+		return old + v;
+	case VGPU_ATOM_MIN:
+		return lt ? old : v;
+	case VGPU_ATOM_MAX:
+		return lt ? v : old;
+	case VGPU_ATOM_AND:
+		return old & v;
+	case VGPU_ATOM_OR:
+		return old | v;
+	case VGPU_ATOM_XOR:
+		return old ^ v;
+	case VGPU_ATOM_XCHG:
+		return v;
+	case VGPU_ATOM_CAS:
+		return old == c ? v : old;
+	case VGPU_ATOM_INC:
+		return old >= v ? 0 : old + 1;
+	case VGPU_ATOM_DEC:
+		return old == 0 || old > v ? v : old - 1;
+	default:	/* FADD */
+		return a.size == 4 ? vgpu_f32_add((u32)old, (u32)v) :
+				     vgpu_f64_add(old, v, VGPU_RN);
+	}
+}
+
 /*
  * The interpreter runs one GPU thread at a time, so a read-modify-write
- * is atomic for every GPU thread.
+ * is atomic for every GPU thread.  32-bit operands are bits 31:0 of the
+ * registers; rd gets the old value, sign-extended for the signed ones.
  */
 static void vgpu_exec_atom(u8 *p, u64 *r, const struct vgpu_dinsn *d)
 {
-	u32 old, nv = (u32)r[d->rb];
-	u64 old64;
+	struct vgpu_atom_info a = vgpu_atom_of(d->op);
+	u64 old, v = r[d->rb], c = r[d->rd];
 
-	if (d->op == VGPU_OP_ATOM_ADD64) {
-		old64 = vgpu_load64(p);
-		vgpu_store64(p, old64 + r[d->rb]);
-		r[d->rd] = old64;
-		return;
+	if (a.size == 4) {
+		old = vgpu_load32(p);
+		vgpu_store32(p, (u32)vgpu_atom_new(a, old, (u32)v, (u32)c));
+		r[d->rd] = vgpu_ext(old, 32, a.sign);
+	} else {
+		old = vgpu_load64(p);
+		vgpu_store64(p, vgpu_atom_new(a, old, v, c));
+		r[d->rd] = old;
 	}
-	old = vgpu_load32(p);
-	if (d->op == VGPU_OP_ATOM_ADD)
-		nv = old + nv;
-	else if (d->op == VGPU_OP_ATOM_MIN)
-		nv = old < nv ? old : nv;
-	else if (d->op == VGPU_OP_ATOM_MAX)
-		nv = old > nv ? old : nv;
-	else if (d->op == VGPU_OP_ATOM_CAS)
-		nv = old == (u32)r[d->rd] ? nv : old;
-	else if (d->op == VGPU_OP_ATOM_FADD)
-		nv = vgpu_f32_add(old, nv);
-	vgpu_store32(p, nv);
-	r[d->rd] = old;
 }
 
 /* Loads, stores and atomics; false on a fault (recorded in @l). */
 static bool vgpu_exec_mem(struct vgpu_launch *l, const struct vgpu_pt *pt,
 			  u64 *r, const struct vgpu_dinsn *d)
 {
-	u32 shape = vgpu_mem_shape(d->op), size = shape & 0xf;
+	u32 shape = vgpu_mem_shape(d->op, d->flags), size = shape & 0xf;
 	u64 va = r[d->ra] + (u64)(s64)d->imm;
 	unsigned long need;
 	u8 *p;
 
-	if (d->flags & VGPU_OPF_SHARED) {
+	if (d->flags & VGPU_OPF_SHARED) {	/* atomics too: the block's own */
 		p = vgpu_shared(l, va, size);
 	} else {
 		need = d->flags & VGPU_OPF_ATOMIC ? VGPU_PTE_R | VGPU_PTE_W :
@@ -504,6 +531,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 		}
 		switch (d.op) {
 		case VGPU_OP_NOP:
+		case VGPU_OP_FENCE:	/* one thread at a time: always ordered */
 			break;
 		case VGPU_OP_EXIT:
 			t->state = VGPU_T_EXITED;

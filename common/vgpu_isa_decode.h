@@ -127,4 +127,123 @@ static inline int vgpu_isa_decode(__u64 w, struct vgpu_dinsn *d)
 	return 1;
 }
 
+/* The operation of an atomic instruction. */
+enum vgpu_atom_kind {
+	VGPU_ATOM_ADD,
+	VGPU_ATOM_MIN,
+	VGPU_ATOM_MAX,
+	VGPU_ATOM_AND,
+	VGPU_ATOM_OR,
+	VGPU_ATOM_XOR,
+	VGPU_ATOM_XCHG,
+	VGPU_ATOM_CAS,	/* stores rb where the old value equals rd */
+	VGPU_ATOM_INC,	/* old >= rb ? 0 : old + 1 */
+	VGPU_ATOM_DEC,	/* old == 0 || old > rb ? rb : old - 1 */
+	VGPU_ATOM_FADD,	/* IEEE add, round to nearest even */
+};
+
+struct vgpu_atom_info {
+	__u8 kind;	/* enum vgpu_atom_kind */
+	__u8 size;	/* 4 or 8 bytes */
+	__u8 sign;	/* signed min/max; the old value is sign-extended */
+};
+
+/* The 64-bit atomics (and the 32-bit add: the default). */
+static inline struct vgpu_atom_info vgpu_atom_of64(__u8 op)
+{
+	struct vgpu_atom_info a = { VGPU_ATOM_ADD, 8, 0 };
+
+	switch (op) {
+	case VGPU_OP_ATOM_MIN64: case VGPU_OP_ATOMS_MIN64:
+		a.kind = VGPU_ATOM_MIN;
+		break;
+	case VGPU_OP_ATOM_MAX64: case VGPU_OP_ATOMS_MAX64:
+		a.kind = VGPU_ATOM_MAX;
+		break;
+	case VGPU_OP_ATOM_MIN_S64: case VGPU_OP_ATOMS_MIN_S64:
+		a.kind = VGPU_ATOM_MIN;
+		a.sign = 1;
+		break;
+	case VGPU_OP_ATOM_MAX_S64: case VGPU_OP_ATOMS_MAX_S64:
+		a.kind = VGPU_ATOM_MAX;
+		a.sign = 1;
+		break;
+	case VGPU_OP_ATOM_AND64: case VGPU_OP_ATOMS_AND64:
+		a.kind = VGPU_ATOM_AND;
+		break;
+	case VGPU_OP_ATOM_OR64: case VGPU_OP_ATOMS_OR64:
+		a.kind = VGPU_ATOM_OR;
+		break;
+	case VGPU_OP_ATOM_XOR64: case VGPU_OP_ATOMS_XOR64:
+		a.kind = VGPU_ATOM_XOR;
+		break;
+	case VGPU_OP_ATOM_XCHG64: case VGPU_OP_ATOMS_XCHG64:
+		a.kind = VGPU_ATOM_XCHG;
+		break;
+	case VGPU_OP_ATOM_CAS64: case VGPU_OP_ATOMS_CAS64:
+		a.kind = VGPU_ATOM_CAS;
+		break;
+	case VGPU_OP_ATOM_DADD: case VGPU_OP_ATOMS_DADD:
+		a.kind = VGPU_ATOM_FADD;
+		break;
+	case VGPU_OP_ATOM_ADD64: case VGPU_OP_ATOMS_ADD64:
+		break;
+	default:	/* the 32-bit add */
+		a.size = 4;
+		break;
+	}
+	return a;
+}
+
+/* Kind, size and signedness of atomic @op (VGPU_OPF_ATOMIC). */
+static inline struct vgpu_atom_info vgpu_atom_of(__u8 op)
+{
+	struct vgpu_atom_info a = { VGPU_ATOM_ADD, 4, 0 };
+
+	switch (op) {
+	case VGPU_OP_ATOM_MIN: case VGPU_OP_ATOMS_MIN:
+		a.kind = VGPU_ATOM_MIN;
+		break;
+	case VGPU_OP_ATOM_MAX: case VGPU_OP_ATOMS_MAX:
+		a.kind = VGPU_ATOM_MAX;
+		break;
+	case VGPU_OP_ATOM_MIN_S32: case VGPU_OP_ATOMS_MIN_S32:
+		a.kind = VGPU_ATOM_MIN;
+		a.sign = 1;
+		break;
+	case VGPU_OP_ATOM_MAX_S32: case VGPU_OP_ATOMS_MAX_S32:
+		a.kind = VGPU_ATOM_MAX;
+		a.sign = 1;
+		break;
+	case VGPU_OP_ATOM_AND: case VGPU_OP_ATOMS_AND:
+		a.kind = VGPU_ATOM_AND;
+		break;
+	case VGPU_OP_ATOM_OR: case VGPU_OP_ATOMS_OR:
+		a.kind = VGPU_ATOM_OR;
+		break;
+	case VGPU_OP_ATOM_XOR: case VGPU_OP_ATOMS_XOR:
+		a.kind = VGPU_ATOM_XOR;
+		break;
+	case VGPU_OP_ATOM_XCHG: case VGPU_OP_ATOMS_XCHG:
+		a.kind = VGPU_ATOM_XCHG;
+		break;
+	case VGPU_OP_ATOM_CAS: case VGPU_OP_ATOMS_CAS:
+		a.kind = VGPU_ATOM_CAS;
+		break;
+	case VGPU_OP_ATOM_INC: case VGPU_OP_ATOMS_INC:
+		a.kind = VGPU_ATOM_INC;
+		break;
+	case VGPU_OP_ATOM_DEC: case VGPU_OP_ATOMS_DEC:
+		a.kind = VGPU_ATOM_DEC;
+		break;
+	case VGPU_OP_ATOM_FADD: case VGPU_OP_ATOMS_FADD:
+		a.kind = VGPU_ATOM_FADD;
+		break;
+	default:
+		a = vgpu_atom_of64(op);
+		break;
+	}
+	return a;
+}
+
 #endif /* VGPU_ISA_DECODE_H */

@@ -47,6 +47,8 @@ static const char *const vgpu_sreg_names[VGPU_SR_COUNT] = {
 	[VGPU_SR_NCTAID_X] = "nctaid.x",
 	[VGPU_SR_NCTAID_Y] = "nctaid.y",
 	[VGPU_SR_NCTAID_Z] = "nctaid.z",
+	[VGPU_SR_LANEID] = "laneid",
+	[VGPU_SR_WARPID] = "warpid",
 };
 
 #endif /* VGPU_ISA_TABLE_H */

@@ -11,8 +11,10 @@
  * ones (enum vgpu_round).  Subnormals are fully supported (no flush to
  * zero), every NaN result is the canonical quiet NaN (VGPU_F32_NAN,
  * VGPU_F64_NAN) and no exception flags are kept.  The binary32 functions
- * of vgpu_softfloat.h (round to nearest even only) are unchanged; the
- * ones here that take a mode end in _r.
+ * of vgpu_softfloat.h (round to nearest even only) are unchanged; those
+ * here that take a mode and produce or read binary32 end in _r beside
+ * them (vgpu_f32_add_r(), vgpu_u64_to_f32_r(), vgpu_f32_to_s64_r()...),
+ * except vgpu_f32_round_int(); the binary64 ones take a mode unsuffixed.
  *
  * A finite nonzero operand is unpacked into struct vgpu_fpx; the
  * arithmetic works out either the exact result or a 63-bit value that
@@ -149,16 +151,15 @@ static inline u64 vgpu_div128(u64 u1, u64 u0, u64 v, u64 *rem)
  */
 static inline u64 vgpu_isqrt62(u64 a)
 {
-	u64 top = a >> 32, r = 0, rem = 0;
+	u64 top = a >> 32, r = 0, rem = 0, t, take;
 	int i;
 
-	for (i = 28; i >= 0; i -= 2) {
+	for (i = 28; i >= 0; i -= 2) {	/* branch-free: the digits are random */
 		rem = (rem << 2) | ((top >> i) & 3);
-		r <<= 1;
-		if (rem > 2 * r) {
-			rem -= 2 * r + 1;
-			r++;
-		}
+		t = 4 * r + 1;
+		take = 0 - (u64)(rem >= t);
+		rem -= t & take;
+		r = 2 * r + (take & 1);
 	}
 	r = (r << 16) + (((rem << 32) | (u32)a) / (r << 17));
 	while (r * r > a)
@@ -166,6 +167,7 @@ static inline u64 vgpu_isqrt62(u64 a)
 	return r;
 }
 
+/* Unpack a finite nonzero binary64 or binary32. */
 static inline struct vgpu_fpx vgpu_f64_unpack(u64 a)
 {
 	struct vgpu_fpx x;
@@ -206,11 +208,11 @@ static inline struct vgpu_fpx vgpu_f32_unpack(u32 a)
 
 /*
  * Round @sig (leading one at bit 62, or lower for a result that is zero
- * or subnormal) to a format that keeps the bits above bit @shift, and
- * return the bits of the magnitude.  @exp is the biased exponent minus
- * one and @emax the largest finite one minus one, as in SoftFloat's
- * roundPackToF64(); an overflow gives infinity or, where the mode rounds
- * toward zero, the largest finite number.
+ * or subnormal) to a format whose significand is sig >> @shift (10 for
+ * binary64, 39 for binary32) and return the bits of the magnitude.
+ * @exp is the biased exponent minus one and @emax the largest finite one
+ * minus one, as in SoftFloat's roundPackToF64(); an overflow gives
+ * infinity or, where the mode rounds toward zero, the largest finite.
  */
 static inline u64 vgpu_fp_round_mag(u32 sign, s32 exp, u64 sig,
 				    enum vgpu_round rm, u32 shift, s32 emax)

@@ -110,6 +110,50 @@ static void interp_integer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, o[7], 0x200000001ULL);
 }
 
+/*
+ * ISA version 2 in the kernel's build: binary64 in two roundings each, a
+ * conversion, a shared 64-bit atomic, popc and the lane register.
+ */
+static void interp_isa2(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(LDP, 10, 0, 0, 0),
+		I(LI, 1, 0, 0, 0), I(LIH, 1, 0, 0, 0x3ff00000),	/* 1.0 */
+		I(LI, 2, 0, 0, 0), I(LIH, 2, 0, 0, 0x40080000),	/* 3.0 */
+		I(DDIV, 3, 1, 2, VGPU_IMM_REGS(0, 0, VGPU_RND_RN)),
+		I(ST_U64, 0, 10, 3, 0),
+		I(DDIV, 3, 1, 2, VGPU_IMM_REGS(0, 0, VGPU_RND_RP)),
+		I(ST_U64, 0, 10, 3, 8),
+		I(LI, 4, 0, 0, 0), I(LIH, 4, 0, 0, 0x40000000),	/* 2.0 */
+		I(DSQRT, 3, 4, 0, VGPU_IMM_REGS(0, 0, VGPU_RND_RN)),
+		I(ST_U64, 0, 10, 3, 16),
+		I(DSQRT, 3, 4, 0, VGPU_IMM_REGS(0, 0, VGPU_RND_RZ)),
+		I(ST_U64, 0, 10, 3, 24),
+		I(DFMA, 3, 2, 2, VGPU_IMM_REGS(1, 0, 0)),	/* 3 * 3 + 1 */
+		I(D2I, 3, 3, 0, VGPU_IMM_REGS(0, 0, VGPU_IW_8 << 2)),
+		I(ST_U64, 0, 10, 3, 32),
+		I(LI, 5, 0, 0, 40), I(ATOMS_ADD64, 6, 0, 5, 8),
+		I(LDS_U64, 6, 0, 0, 8), I(ST_U64, 0, 10, 6, 40),
+		I(LI, 7, 0, 0, 0xf0f0), I(POPC, 3, 7, 0, 0),
+		I(ST_U64, 0, 10, 3, 48),
+		I(S2R, 3, 0, 0, VGPU_SR_LANEID), I(ST_U64, 0, 10, 3, 56),
+		I(EXIT, 0, 0, 0, 0),
+	};
+	u64 *o = (u64 *)e->data;
+
+	KUNIT_ASSERT_EQ(test, run(test, prog, ARRAY_SIZE(prog), 1, 1, 16, ~0ULL,
+				  ~0ULL), VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, o[0], 0x3fd5555555555555ULL);	/* 1/3 */
+	KUNIT_EXPECT_EQ(test, o[1], 0x3fd5555555555556ULL);	/* 1/3 up */
+	KUNIT_EXPECT_EQ(test, o[2], 0x3ff6a09e667f3bcdULL);	/* sqrt 2 */
+	KUNIT_EXPECT_EQ(test, o[3], 0x3ff6a09e667f3bccULL);	/* toward 0 */
+	KUNIT_EXPECT_EQ(test, o[4], 10ULL);
+	KUNIT_EXPECT_EQ(test, o[5], 40ULL);
+	KUNIT_EXPECT_EQ(test, o[6], 8ULL);
+	KUNIT_EXPECT_EQ(test, o[7], 0ULL);
+}
+
 static void interp_float(struct kunit *test)
 {
 	struct interp_env *e = test->priv;
@@ -414,6 +458,7 @@ static void interp_barrier_is_charged(struct kunit *test)
 static struct kunit_case interp_cases[] = {
 	KUNIT_CASE(interp_integer),
 	KUNIT_CASE(interp_float),
+	KUNIT_CASE(interp_isa2),
 	KUNIT_CASE(interp_branch_and_sregs),
 	KUNIT_CASE(interp_shared_barrier),
 	KUNIT_CASE(interp_preemption_is_transparent),

@@ -521,3 +521,103 @@ TEST(Isa2, AssemblerModifiersRoundTrip) {
 }
 
 }  // namespace
+
+namespace {
+
+// Reference of every atomic: the new memory value from old, v and c (the
+// compare value), on @size bytes; signed min/max compare as signed.
+uint64_t ref_atom(const std::string& m, uint64_t old, uint64_t v, uint64_t c, int size) {
+    uint64_t mask = size == 4 ? 0xffffffffull : ~0ull;
+    old &= mask, v &= mask, c &= mask;
+    auto s = [&](uint64_t x) { return size == 4 ? static_cast<int64_t>(static_cast<int32_t>(x)) : static_cast<int64_t>(x); };
+    auto has = [&](const char* k) { return m.find(k) != std::string::npos; };
+    if (has(".add.f32")) return fbits(F(old) + F(v));
+    if (has(".add.f64")) return dbits(D(old) + D(v));
+    if (has(".add.")) return (old + v) & mask;
+    if (has(".min.s")) return s(old) < s(v) ? old : v;
+    if (has(".max.s")) return s(old) < s(v) ? v : old;
+    if (has(".min.")) return std::min(old, v);
+    if (has(".max.")) return std::max(old, v);
+    if (has(".and.")) return old & v;
+    if (has(".or.")) return old | v;
+    if (has(".xor.")) return old ^ v;
+    if (has(".xchg.")) return v;
+    if (has(".cas.")) return old == c ? v : old;
+    if (has(".inc.")) return old >= v ? 0 : old + 1;
+    if (has(".dec.")) return old == 0 || old > v ? v : old - 1;
+    ADD_FAILURE() << "no reference for " << m;
+    return 0;
+}
+
+// Every atomic of the table, global and shared, on values chosen to tell
+// signed from unsigned, equal from not, wrap-around and NaN: the memory
+// left behind and rd (the old value, sign-extended for .s32).
+TEST(Isa2, EveryAtomicGlobalAndShared) {
+    const uint64_t vals[][3] = {
+        {5, 9, 5},          {9, 5, 7},         {0xfffffff0ull, 3, 0xfffffff0ull},
+        {0, 0, 1},          {3, 3, 3},         {0x8000000000000001ull, 1, 0},
+        {0x7fffffffull, 0x80000000ull, 0}, {0x3f800000, 0x40000000, 0}, {0x3ff0000000000000ull, 0x4000000000000000ull, 0},
+        {0x7f800000, 0xff800000, 0},       {0x00000001, 0x80000001, 1}, {0xfff0000000000000ull, 0x7ff0000000000000ull, 0},
+    };
+    int checked = 0;
+    for (const auto& op : vgpu_op_table) {
+        if (!(op.flags & VGPU_OPF_ATOMIC)) continue;
+        bool sh = op.flags & VGPU_OPF_SHARED;
+        vgpu_atom_info a = vgpu_atom_of(op.opcode);
+        std::string m = op.name;
+        for (const auto& x : vals) {
+            Gpu g;
+            auto* mem = reinterpret_cast<uint64_t*>(g.map(0x200000, 4096, VGPU_PTE_R | VGPU_PTE_W));
+            mem[0] = x[0];
+            mem[1] = x[1];
+            mem[2] = x[2];
+            std::string src = std::string(".kernel k\n.shared 64\n ldp r5, 0\n ld.u64 r3, [r5]\n ld.u64 r2, [r5+8]\n") +
+                              " ld.u64 r4, [r5+16]\n" + (sh ? " li r1, 8\n sts.u64 [r1], r3\n" : " addi r1, r5, 64\n st.u64 [r1], r3\n") +
+                              " " + m + " r4, [r1], r2\n st.u64 [r5+24], r4\n" +
+                              (sh ? " lds.u64 r6, [r1]\n" : " ld.u64 r6, [r1]\n") + " st.u64 [r5+32], r6\n exit\n";
+            auto code = g.load(src);
+            auto d = Gpu::desc(code, 1, 1, {0x200000});
+            d.shared_size = 64;
+            auto r = g.run(d);
+            ASSERT_EQ(r.status, VGPU_RUN_DONE) << m;
+            uint64_t mask = a.size == 4 ? 0xffffffffull : ~0ull;
+            uint64_t want_mem = ref_atom(m, x[0], x[1], x[2], a.size) | (x[0] & ~mask);
+            uint64_t want_rd = a.size == 4 ? (a.sign ? static_cast<uint64_t>(static_cast<int32_t>(x[0])) : x[0] & mask) : x[0];
+            EXPECT_EQ(mem[4], want_mem) << m << " on " << std::hex << x[0] << ", " << x[1] << ", " << x[2];
+            EXPECT_EQ(mem[3], want_rd) << m << " rd on " << std::hex << x[0];
+            checked++;
+        }
+    }
+    EXPECT_EQ(checked, 48 * 12) << "every atomic of the table";
+}
+
+TEST(Isa2, LaneAndWarpOfTheLinearThreadIndex) {
+    Gpu g;
+    auto* mem = reinterpret_cast<uint64_t*>(g.map(0x200000, 4096 * 4, VGPU_PTE_R | VGPU_PTE_W));
+    auto code = g.load(R"(.kernel k
+        s2r r1, %laneid
+        s2r r2, %warpid
+        s2r r3, %tid.x
+        s2r r4, %tid.y
+        s2r r5, %ntid.x
+        mul r4, r4, r5
+        add r3, r3, r4
+        shli r3, r3, 4
+        ldp r6, 0
+        add r6, r6, r3
+        fence
+        st.u64 [r6], r1
+        st.u64 [r6+8], r2
+        exit
+)");
+    auto d = Gpu::desc(code, 1, 1, {0x200000});
+    d.block[0] = 20;
+    d.block[1] = 7;
+    ASSERT_EQ(g.run(d).status, VGPU_RUN_DONE);
+    for (uint64_t t = 0; t < 140; t++) {
+        EXPECT_EQ(mem[2 * t], t % 32);
+        EXPECT_EQ(mem[2 * t + 1], t / 32);
+    }
+}
+
+}  // namespace

@@ -88,7 +88,7 @@ TEST(Ptx, UnmappedAndBeyondTheAddressSpace) {
 }
 
 TEST(Ptx, IllegalEncodingsAreFaultsNotTranslations) {
-    const uint64_t words[] = {0xff, vgpu_insn(VGPU_OP_ADD, 32, 1, 2, 0), vgpu_insn(VGPU_OP_S2R, 1, 0, 0, 12),
+    const uint64_t words[] = {0xff, vgpu_insn(VGPU_OP_ADD, 32, 1, 2, 0), vgpu_insn(VGPU_OP_S2R, 1, 0, 0, VGPU_SR_COUNT),
                               vgpu_insn(VGPU_OP_LDP, 1, 0, 0, 8), 0};
     for (uint64_t w : words) {
         auto p = program({w});

@@ -115,10 +115,13 @@ private:
     uint32_t window_weight(size_t idx) const { return prefix_[idx + 1] - prefix_[ws_[idx]]; }
     void shared(int ra, int32_t imm, int size);
     void memory(const vgpu_dinsn& d);
+    void atomic(const vgpu_dinsn& d);
+    void cas_add(const vgpu_atom_info& a, const std::string& space);
 
     const Program& p_;
     int sm_;
     std::map<uint64_t, int> label_;
+    int cas_loops_ = 0;  // the inline compare-and-swap loops (cas_add())
     std::vector<std::pair<int, uint64_t>> backedges_;  // (id, target)
     std::vector<uint64_t> backedges_all_;              // target of each id (resume points)
     std::map<uint64_t, uint32_t> live_;                // registers live into each instruction
@@ -146,7 +149,7 @@ void Emitter::prologue() {
     o_ << "\t.param .u64 pt, .param .u64 ctl, .param .u64 stop, .param .u64 base,\n"
        << "\t.param .u32 g0, .param .u32 g1, .param .u32 g2, .param .u32 shsz,\n"
        << "\t.param .u64 save, .param .u32 mode, .param .u32 blkb)\n{\n"
-       << "\t.reg .b64 %r<32>;\n\t.reg .b64 %s<12>;\n\t.reg .b64 %t<8>;\n\t.reg .b32 %w<6>;\n"
+       << "\t.reg .b64 %r<32>;\n\t.reg .b64 %s<14>;\n\t.reg .b64 %t<8>;\n\t.reg .b32 %w<6>;\n"
        << "\t.reg .f32 %f<3>;\n\t.reg .pred %p<3>;\n\t.reg .pred %pT, %pF;\n"
        << "\t.reg .b64 %pt, %ctl, %stop, %blk, %sb, %sl4, %sl8, %fa, %key, %tg0, %te0, %tg1, %te1;\n"
        << "\t.reg .b32 %sh, %fk, %bc, %ph, %lt, %nt, %rid;\n"
@@ -211,6 +214,10 @@ void Emitter::prologue() {
     line("mov.u32 %w1, %ntid.x");
     line("mov.u32 %w2, %tid.x");
     line("mad.lo.u32 %lt, %lt, %w1, %w2");
+    line("and.b32 %w1, %lt, 31");  // %laneid, %warpid: of the linear index
+    line("cvt.u64.u32 %s12, %w1");
+    line("shr.u32 %w1, %lt, 5");
+    line("cvt.u64.u32 %s13, %w1");
     line("mov.u32 %nt, %ntid.x");
     line("mov.u32 %w1, %ntid.y");
     line("mul.lo.u32 %nt, %nt, %w1");
@@ -701,6 +708,94 @@ void Emitter::memory(const vgpu_dinsn& d) {
         line("st." + space + type + " [%t1], " + R(d.rb));
 }
 
+// IEEE add in a compare-and-swap loop (PTX's atom.add.f32 flushes
+// subnormals; its NaNs are not the interpreter's): old value in %x2, the
+// operand in %x1, address %t1.  A retry counts towards the stop checks.
+void Emitter::cas_add(const vgpu_atom_info& a, const std::string& space) {
+    bool f32 = a.size == 4;
+    std::string n = std::to_string(cas_loops_++), loop = "$CL" + n, done = "$CD" + n;
+    std::string b = f32 ? "32" : "64";
+    line("ld.volatile." + space + ".u" + b + " %x2, [%t1]");
+    o_ << loop << ":\n";
+    if (f32) {
+        line("cvt.u32.u64 %v0, %x2");
+        line("mov.b32 %g0, %v0");
+        line("cvt.u32.u64 %v1, %x1");
+        line("mov.b32 %g1, %v1");
+        line("add.rn.f32 %g2, %g0, %g1");
+        line("mov.b32 %v2, %g2");
+        line("testp.notanumber.f32 %q0, %g2");
+        line("@%q0 mov.b32 %v2, 0x7FC00000");
+        line("atom." + space + ".cas.b32 %v3, [%t1], %v0, %v2");
+        line("cvt.u64.u32 %x0, %v3");
+    } else {
+        line("mov.b64 %d0, %x2");
+        line("mov.b64 %d1, %x1");
+        line("add.rn.f64 %d2, %d0, %d1");
+        line("mov.b64 %x0, %d2");
+        line("testp.notanumber.f64 %q0, %d2");
+        line("@%q0 mov.b64 %x0, 0x7FF8000000000000");
+        line("atom." + space + ".cas.b64 %x0, [%t1], %x2, %x0");
+    }
+    line("setp.eq.u64 %q1, %x0, %x2");
+    line("mov.b64 %x2, %x0");
+    line("@%q1 bra " + done);
+    charge(kWeightAtomic, loop);
+    line("bra " + loop);
+    o_ << done << ":\n";
+}
+
+// Atomics of every operation and type, on global memory through the page
+// walk or on the block's shared memory.  32-bit ones use bits 31:0 of the
+// registers; rd gets the old value, sign-extended for .s32.
+void Emitter::atomic(const vgpu_dinsn& d) {
+    static const char* const kOp[] = {"add", "min", "max", "and", "or", "xor", "exch", "cas", "inc", "dec", "add"};
+    vgpu_atom_info a = vgpu_atom_of(d.op);
+    bool shared_space = d.flags & VGPU_OPF_SHARED;
+    std::string space = shared_space ? "shared" : "global", D = R(d.rd);
+    if (shared_space)
+        shared(d.ra, d.imm, a.size);
+    else
+        global(d.ra, d.imm, a.size, VGPU_PTE_R | VGPU_PTE_W);
+    if (a.kind == VGPU_ATOM_FADD && a.size == 4 && !shared_space) {
+        // One copy of the global loop per kernel (fadd_block()), as the walk.
+        line("cvt.u32.u64 %w4, " + R(d.rb));
+        line("mov.u32 %fret, " + std::to_string(fadds_.size()));
+        line("bra $FADD");
+        fadds_.push_back("$FR" + std::to_string(fadds_.size()));
+        o_ << fadds_.back() << ":\n";
+        line("cvt.u64.u32 " + D + ", %w3");
+        return;
+    }
+    if (a.kind == VGPU_ATOM_FADD) {
+        line("mov.b64 %x1, " + R(d.rb));
+        cas_add(a, space);
+        line("mov.b64 " + D + ", %x2");
+        return;
+    }
+    std::string type = a.kind == VGPU_ATOM_MIN || a.kind == VGPU_ATOM_MAX
+                           ? std::string(a.sign ? "s" : "u") + (a.size == 4 ? "32" : "64")
+                       : a.kind == VGPU_ATOM_ADD || a.kind == VGPU_ATOM_INC || a.kind == VGPU_ATOM_DEC
+                           ? (a.size == 4 ? "u32" : "u64")
+                           : (a.size == 4 ? "b32" : "b64");
+    std::string ins = "atom." + space + "." + kOp[a.kind] + "." + type;
+    if (a.size == 8) {
+        if (a.kind == VGPU_ATOM_CAS)
+            line(ins + " " + D + ", [%t1], " + D + ", " + R(d.rb));
+        else
+            line(ins + " " + D + ", [%t1], " + R(d.rb));
+        return;
+    }
+    line("cvt.u32.u64 %w0, " + R(d.rb));
+    if (a.kind == VGPU_ATOM_CAS) {
+        line("cvt.u32.u64 %w1, " + D);
+        line(ins + " %w2, [%t1], %w1, %w0");
+    } else {
+        line(ins + " %w2, [%t1], %w0");
+    }
+    line(std::string(a.sign ? "cvt.s64.s32 " : "cvt.u64.u32 ") + D + ", %w2");
+}
+
 void Emitter::insn(uint64_t pc, uint64_t w) {
     uint32_t op = vgpu_insn_op(w);
     int d = vgpu_insn_rd(w), a = vgpu_insn_ra(w), b = vgpu_insn_rb(w);
@@ -717,14 +812,18 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
         line("and.b32 %w0, %w0, 63");
     };
     vgpu_dinsn di = decode(w);
-    if (di.flags & (VGPU_OPF_GLOBAL | VGPU_OPF_SHARED) && !(di.flags & VGPU_OPF_ATOMIC)) {
-        memory(di);
+    if (di.flags & VGPU_OPF_ATOMIC) {
+        atomic(di);
         op = VGPU_OP_NOP;  // done: fall through to the next instruction
+    } else if (di.flags & (VGPU_OPF_GLOBAL | VGPU_OPF_SHARED)) {
+        memory(di);
+        op = VGPU_OP_NOP;
     } else if (emit_alu(di, [this](const std::string& s) { line(s); })) {
         op = VGPU_OP_NOP;
     }
     switch (op) {
     case VGPU_OP_NOP: break;
+    case VGPU_OP_FENCE: line("fence.sc.gpu"); break;  // orders this thread's accesses for the GPU
     case VGPU_OP_EXIT: line("bra $EXIT"); return;
     case VGPU_OP_BAR: {  // through the one barrier instruction (epilogue())
         std::string ret = "$BR" + std::to_string(bars_.size());
@@ -808,36 +907,8 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
     case VGPU_OP_SLEU: set("le.u64", B); break;
     case VGPU_OP_SLTI: set("lt.s64", I); break;
     case VGPU_OP_SLTUI: set("lt.u64", hex(static_cast<uint64_t>(static_cast<int64_t>(imm)))); break;
-    case VGPU_OP_ATOM_ADD64:
-        global(a, imm, 8, VGPU_PTE_R | VGPU_PTE_W);
-        line("atom.global.add.u64 " + D + ", [%t1], " + B);
+    default:  // every instruction is handled above or here
         break;
-    case VGPU_OP_ATOM_FADD: {
-        // PTX's atom.add.f32 flushes subnormals: a CAS loop with the ISA's add.
-        global(a, imm, 4, VGPU_PTE_R | VGPU_PTE_W);
-        // One copy of the loop per kernel (fadd_block()), as the walk.
-        line("cvt.u32.u64 %w4, " + B);
-        line("mov.u32 %fret, " + std::to_string(fadds_.size()));
-        line("bra $FADD");
-        fadds_.push_back("$FR" + std::to_string(fadds_.size()));
-        o_ << fadds_.back() << ":\n";
-        line("cvt.u64.u32 " + D + ", %w3");
-        break;
-    }
-    default: {  // the 32-bit atomics
-        global(a, imm, 4, VGPU_PTE_R | VGPU_PTE_W);
-        line("cvt.u32.u64 %w0, " + B);
-        const char* o = op == VGPU_OP_ATOM_ADD ? "add.u32" : op == VGPU_OP_ATOM_MIN ? "min.u32"
-                      : op == VGPU_OP_ATOM_MAX ? "max.u32" : "exch.b32";
-        if (op == VGPU_OP_ATOM_CAS) {
-            line("cvt.u32.u64 %w1, " + D);
-            line("atom.global.cas.b32 %w2, [%t1], %w1, %w0");
-        } else {
-            line(std::string("atom.global.") + o + " %w2, [%t1], %w0");
-        }
-        line("cvt.u64.u32 " + D + ", %w2");
-        break;
-    }
     }
     // Fall through to the next instruction in memory.
     uint64_t next = pc + VGPU_INSN_SIZE;
@@ -958,6 +1029,8 @@ uint32_t jit_cost(uint64_t pc, uint64_t w, bool has_barrier) {
     case VGPU_OP_U2D: case VGPU_OP_D2I: case VGPU_OP_D2U:
         return 3;
     case VGPU_OP_ATOM_FADD: return 48;  // the shared CAS loop's site
+    case VGPU_OP_ATOM_DADD: case VGPU_OP_ATOMS_FADD: case VGPU_OP_ATOMS_DADD:
+        return 64;  // an inline CAS loop
     default:
         return insn_weight(w) > 1 ? 32 : 1;  // global accesses and atomics: 32
     }

@@ -51,6 +51,15 @@ private:
     void fminmax(bool max, const char* t) const;
     void setp(const char* cmp, const char* t) const;
     void f2i(const char* ft) const;
+    // A bit field's position and length into %v0, %v1: bits 7:0 only, as
+    // PTX defines them (the GPU's 64-bit bfe/bfi read more and differ
+    // from PTX beyond 255: found by the self-test on the H200).
+    void pos_len(const std::string& pos, const std::string& len) const {
+        l("cvt.u32.u64 %v0, " + pos);
+        l("and.b32 %v0, %v0, 255");
+        l("cvt.u32.u64 %v1, " + len);
+        l("and.b32 %v1, %v1, 255");
+    }
 
     const vgpu_dinsn& d_;
     const LineFn& line_;
@@ -274,8 +283,7 @@ bool Alu::int2() {
     case VGPU_OP_BFE:
     case VGPU_OP_BFEU: {
         bool s = d_.op == VGPU_OP_BFE;
-        l("cvt.u32.u64 %v0, " + B);
-        l("cvt.u32.u64 %v1, " + C);
+        pos_len(B, C);
         if (!w32) {
             l(std::string("bfe.") + (s ? "s64 " : "u64 ") + D + ", " + A + ", %v0, %v1");
             return true;
@@ -286,8 +294,7 @@ bool Alu::int2() {
         return true;
     }
     case VGPU_OP_BFI:
-        l("cvt.u32.u64 %v0, " + C);
-        l("cvt.u32.u64 %v1, " + R(d_.re));
+        pos_len(C, R(d_.re));
         if (!w32) {
             l("bfi.b64 " + D + ", " + A + ", " + B + ", %v0, %v1");
             return true;

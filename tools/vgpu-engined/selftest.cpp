@@ -284,6 +284,16 @@ int compare(Backend& ref, Backend& dut, const std::vector<Test>& tests, size_t* 
                 diff++;
             }
             std::printf("     %zu bytes differ (sizes %zu, %zu)\n", diff, a.bytes.size(), b.bytes.size());
+            // Both results whole, for a closer look (the data after the status text).
+            if (const char* dir = std::getenv("VGPU_SELFTEST_DUMP")) {
+                for (auto [r, what] : {std::pair{&a, "interp"}, std::pair{&b, "dut"}}) {
+                    std::string path = std::string(dir) + "/" + std::to_string(&t - tests.data()) + "." + what;
+                    if (FILE* f = std::fopen(path.c_str(), "wb")) {
+                        std::fwrite(r->bytes.data() + r->what.size(), 1, r->bytes.size() - r->what.size(), f);
+                        std::fclose(f);
+                    }
+                }
+            }
         }
         std::fflush(stdout);
     }

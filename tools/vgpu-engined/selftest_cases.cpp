@@ -219,6 +219,51 @@ Test alu2_case() {
     }};
 }
 
+// Every atomic of the table, global and shared, each thread on a word of
+// its own (so the old values are deterministic): the word starts as the
+// thread's r1, the operand is r2, a compare-and-swap compares with r1 for
+// every other instruction (it stores) and r2 otherwise; the memory left
+// behind and rd for each.
+std::string atomics2_source() {
+    std::string s = ".kernel atom2\n.shared 1024\n";
+    s += kLinearId;
+    s += "    shli r24, r29, 4\n    ldp r25, 0\n    add r25, r25, r24\n    ld.u64 r1, [r25]\n    ld.u64 r2, [r25+8]\n";
+    s += "    ldp r26, 1\n    muli r24, r29, 1024\n    add r26, r26, r24\n";
+    s += "    andi r27, r29, 63\n    shli r27, r27, 4\n";
+    int k = 0;
+    for (const auto& op : vgpu_op_table) {
+        if (!(op.flags & VGPU_OPF_ATOMIC))
+            continue;
+        std::string slot = std::to_string(16 * k), rd = std::to_string(16 * k + 8);
+        s += std::string("    mov r3, ") + (k % 2 ? "r2" : "r1") + "\n";
+        if (op.flags & VGPU_OPF_SHARED) {
+            s += "    sts.u64 [r27], r1\n    " + std::string(op.name) + " r3, [r27], r2\n    lds.u64 r5, [r27]\n";
+            s += "    st.u64 [r26+" + slot + "], r5\n";
+        } else {
+            s += "    st.u64 [r26+" + slot + "], r1\n    " + std::string(op.name) + " r3, [r26+" + slot + "], r2\n";
+        }
+        s += "    st.u64 [r26+" + rd + "], r3\n";
+        k++;
+    }
+    s += "    exit\n";
+    return s;
+}
+
+Test atomics2_case() {
+    return {"atomics2: every atomic, global and shared", [](Session& s) {
+        s.code(kCode, atomics2_source());
+        const size_t threads = 8 * 4 * 2 * 64;
+        auto in = alu_inputs(threads);
+        s.device(kIn, in.size() * 8, R);
+        s.write(kIn, in.data(), in.size() * 8);
+        s.device(kOut, threads * 1024, R | W);
+        Digest d;
+        d.status("atom2", s.launch({kCode, {8, 4, 2}, {8, 4, 2}, 1024, {kIn, kOut}}));
+        d.data(s.read(kOut, threads * 1024));
+        return d;
+    }};
+}
+
 // Barriers with exited threads: every third thread exits at once; the
 // others exchange values through shared memory over two barriers.
 Test barrier_case() {
@@ -774,7 +819,7 @@ out:
 }  // namespace
 
 std::vector<Test> isa_cases(const std::string& dir) {
-    std::vector<Test> t{alu_case(), alu2_case(), barrier_case(), barrier_warps_case(), atomic_case(), copy_case(), host_case()};
+    std::vector<Test> t{alu_case(), alu2_case(), atomics2_case(), barrier_case(), barrier_warps_case(), atomic_case(), copy_case(), host_case()};
     for (auto& f : fault_cases())
         t.push_back(f);
     for (auto& f : time_cases(dir))
