@@ -69,26 +69,43 @@ static u64 vgpu_block_start(struct vgpu_launch *l)
 	return VGPU_BLOCK_START_COST(l->nthreads, l->d.shared_size);
 }
 
-static void vgpu_thread_sregs(struct vgpu_launch *l)
+/*
+ * Special register @sr of the running thread (@l->cur of block @l->block),
+ * computed when read: the divisions cost more than the instructions
+ * between two thread switches of a kernel with barriers.
+ */
+static u64 vgpu_sreg(const struct vgpu_launch *l, u32 sr)
 {
 	const struct vgpu_launch_desc *d = &l->d;
 	u64 b = l->block;
 	u32 t = l->cur;
 
-	l->sr[VGPU_SR_TID_X] = t % d->block[0];
-	l->sr[VGPU_SR_TID_Y] = (t / d->block[0]) % d->block[1];
-	l->sr[VGPU_SR_TID_Z] = t / (d->block[0] * d->block[1]);
-	l->sr[VGPU_SR_NTID_X] = d->block[0];
-	l->sr[VGPU_SR_NTID_Y] = d->block[1];
-	l->sr[VGPU_SR_NTID_Z] = d->block[2];
-	l->sr[VGPU_SR_CTAID_X] = b % d->grid[0];
-	l->sr[VGPU_SR_CTAID_Y] = (b / d->grid[0]) % d->grid[1];
-	l->sr[VGPU_SR_CTAID_Z] = b / ((u64)d->grid[0] * d->grid[1]);
-	l->sr[VGPU_SR_NCTAID_X] = d->grid[0];
-	l->sr[VGPU_SR_NCTAID_Y] = d->grid[1];
-	l->sr[VGPU_SR_NCTAID_Z] = d->grid[2];
-	l->sr[VGPU_SR_LANEID] = t % 32;
-	l->sr[VGPU_SR_WARPID] = t / 32;
+	switch (sr) {
+	case VGPU_SR_TID_X:
+		return t % d->block[0];
+	case VGPU_SR_TID_Y:
+		return (t / d->block[0]) % d->block[1];
+	case VGPU_SR_TID_Z:
+		return t / (d->block[0] * d->block[1]);
+	case VGPU_SR_NTID_X:
+	case VGPU_SR_NTID_Y:
+	case VGPU_SR_NTID_Z:
+		return d->block[sr - VGPU_SR_NTID_X];
+	case VGPU_SR_CTAID_X:
+		return b % d->grid[0];
+	case VGPU_SR_CTAID_Y:
+		return (b / d->grid[0]) % d->grid[1];
+	case VGPU_SR_CTAID_Z:
+		return b / ((u64)d->grid[0] * d->grid[1]);
+	case VGPU_SR_NCTAID_X:
+	case VGPU_SR_NCTAID_Y:
+	case VGPU_SR_NCTAID_Z:
+		return d->grid[sr - VGPU_SR_NCTAID_X];
+	case VGPU_SR_LANEID:
+		return t % 32;
+	default:	/* VGPU_SR_WARPID; the decoder refused the others */
+		return t / 32;
+	}
 }
 
 static inline unsigned long vgpu_tlb_lookup(struct vgpu_tlb_entry *tlb,
@@ -278,28 +295,28 @@ static void vgpu_exec_atom(u8 *p, u64 *r, const struct vgpu_dinsn *d)
 
 /* Loads, stores and atomics; false on a fault (recorded in @l). */
 static bool vgpu_exec_mem(struct vgpu_launch *l, const struct vgpu_pt *pt,
-			  u64 *r, const struct vgpu_dinsn *d)
+			  u64 *r, struct vgpu_dinsn d)
 {
-	u32 shape = vgpu_mem_shape(d->op, d->flags), size = shape & 0xf;
-	u64 va = r[d->ra] + (u64)(s64)d->imm;
+	u32 shape = vgpu_mem_shape(d.op, d.flags), size = shape & 0xf;
+	u64 va = r[d.ra] + (u64)(s64)d.imm;
 	unsigned long need;
 	u8 *p;
 
-	if (d->flags & VGPU_OPF_SHARED) {	/* atomics too: the block's own */
+	if (d.flags & VGPU_OPF_SHARED) {	/* atomics too: the block's own */
 		p = vgpu_shared(l, va, size);
 	} else {
-		need = d->flags & VGPU_OPF_ATOMIC ? VGPU_PTE_R | VGPU_PTE_W :
-		       d->fmt == VGPU_FMT_LD ? VGPU_PTE_R : VGPU_PTE_W;
+		need = d.flags & VGPU_OPF_ATOMIC ? VGPU_PTE_R | VGPU_PTE_W :
+		       d.fmt == VGPU_FMT_LD ? VGPU_PTE_R : VGPU_PTE_W;
 		p = vgpu_access(l, pt, va, size, need);
 	}
 	if (!p)
 		return false;
-	if (d->flags & VGPU_OPF_ATOMIC)
-		vgpu_exec_atom(p, r, d);
-	else if (d->fmt == VGPU_FMT_LD)
-		r[d->rd] = vgpu_mem_load(p, shape);
+	if (d.flags & VGPU_OPF_ATOMIC)
+		vgpu_exec_atom(p, r, &d);
+	else if (d.fmt == VGPU_FMT_LD)
+		r[d.rd] = vgpu_mem_load(p, shape);
 	else
-		vgpu_mem_store(p, size, r[d->rb]);
+		vgpu_mem_store(p, size, r[d.rb]);
 	return true;
 }
 
@@ -335,14 +352,18 @@ static u64 vgpu_exec_f32(const struct vgpu_dinsn *d, u64 a, u64 b, u64 c)
 	u32 m = d->mod;
 
 	switch (d->op) {
-	case VGPU_OP_FADD:
-		return vgpu_f32_add_r((u32)a, (u32)b, m);
-	case VGPU_OP_FSUB:
-		return vgpu_f32_sub_r((u32)a, (u32)b, m);
-	case VGPU_OP_FMUL:
-		return vgpu_f32_mul_r((u32)a, (u32)b, m);
-	case VGPU_OP_FDIV:
-		return vgpu_f32_div_r((u32)a, (u32)b, m);
+	case VGPU_OP_FADD:	/* version 1's function: the fastest */
+		return m ? vgpu_f32_add_r((u32)a, (u32)b, m) :
+			   vgpu_f32_add((u32)a, (u32)b);
+	case VGPU_OP_FSUB:	/* version 1's function: the fastest */
+		return m ? vgpu_f32_sub_r((u32)a, (u32)b, m) :
+			   vgpu_f32_sub((u32)a, (u32)b);
+	case VGPU_OP_FMUL:	/* version 1's function: the fastest */
+		return m ? vgpu_f32_mul_r((u32)a, (u32)b, m) :
+			   vgpu_f32_mul((u32)a, (u32)b);
+	case VGPU_OP_FDIV:	/* version 1's function: the fastest */
+		return m ? vgpu_f32_div_r((u32)a, (u32)b, m) :
+			   vgpu_f32_div((u32)a, (u32)b);
 	case VGPU_OP_FMIN:
 		return vgpu_f32_min((u32)a, (u32)b);
 	case VGPU_OP_FMAX:
@@ -464,23 +485,23 @@ static u64 vgpu_exec_int2(const struct vgpu_dinsn *d, u64 a, u64 b, u64 c,
  * not handled in vgpu_run_thread()'s switch: floating point and the
  * integer instructions of version 2.
  */
-static void vgpu_exec_alu(u64 *r, const struct vgpu_dinsn *d)
+static void vgpu_exec_alu(u64 *r, struct vgpu_dinsn d)
 {
-	u64 a = r[d->ra], b = r[d->rb], c, v;
+	u64 a = r[d.ra], b = r[d.rb], c, v;
 
-	c = d->flags & VGPU_OPF_RD_IN ? r[d->rd] : r[d->rc];
-	switch (d->op) {
+	c = d.flags & VGPU_OPF_RD_IN ? r[d.rd] : r[d.rc];
+	switch (d.op) {
 	case VGPU_OP_FADD ... VGPU_OP_FSLE:
 	case VGPU_OP_FFMA ... VGPU_OP_F2U:
-		v = vgpu_exec_f32(d, a, b, c);
+		v = vgpu_exec_f32(&d, a, b, c);
 		break;
 	case VGPU_OP_DADD ... VGPU_OP_D2U:
-		v = vgpu_exec_f64(d, a, b, c);
+		v = vgpu_exec_f64(&d, a, b, c);
 		break;
 	default:
-		v = vgpu_exec_int2(d, a, b, c, r[d->re]);
+		v = vgpu_exec_int2(&d, a, b, c, r[d.re]);
 	}
-	r[d->rd] = v;
+	r[d.rd] = v;
 }
 
 /* Runs one thread until it blocks, exits, faults or @budget runs out. */
@@ -525,7 +546,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 		pc += VGPU_INSN_SIZE;
 
 		if (d.flags & (VGPU_OPF_GLOBAL | VGPU_OPF_SHARED | VGPU_OPF_ATOMIC)) {
-			if (!vgpu_exec_mem(l, pt, r, &d))
+			if (!vgpu_exec_mem(l, pt, r, d))
 				goto fault;
 			continue;
 		}
@@ -561,7 +582,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			r[rd] = (r[rd] & 0xffffffffULL) | ((u64)(u32)imm << 32);
 			break;
 		case VGPU_OP_S2R:
-			r[rd] = l->sr[imm];
+			r[rd] = vgpu_sreg(l, imm);
 			break;
 		case VGPU_OP_LDP:
 			r[rd] = l->d.params[imm];
@@ -666,7 +687,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			r[rd] = r[ra] < (u64)imm;
 			break;
 		default:	/* every other legal instruction: registers only */
-			vgpu_exec_alu(r, &d);
+			vgpu_exec_alu(r, d);
 			break;
 		}
 	}
@@ -755,7 +776,6 @@ enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,
 		}
 		if (!left)
 			break;
-		vgpu_thread_sregs(l);
 		if (vgpu_run_thread(l, pt, t, &left) == VGPU_RUN_FAULT) {
 			*executed = budget - left + over;
 			return VGPU_RUN_FAULT;

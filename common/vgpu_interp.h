@@ -61,7 +61,6 @@ struct vgpu_launch {
 	bool done;
 	struct vgpu_thread *t;
 	u8 *shared;
-	u32 sr[VGPU_SR_COUNT];	/* special registers of @cur */
 	/* Result of the last fault (VGPU_FAULT_*) */
 	u32 fault_kind;
 	u64 fault_addr;

@@ -28,55 +28,59 @@ struct vgpu_dinsn {
 };
 
 /*
- * Format (bits 7:0), modifier class (15:8) and flags (22:16) of each
- * opcode, bit 23 set for every opcode in the table; 0: no such opcode.
- * Made from vgpu_isa_ops.h in vgpu_isa.c.
+ * What the decoder knows of each opcode (made from vgpu_isa_ops.h in
+ * vgpu_isa.c): @info holds the format (bits 7:0), the modifier class
+ * (15:8), the flags (22:16), VGPU_OPB_VALID for every opcode of the table
+ * (0: no such opcode), VGPU_OPB_REGS for the register-only formats and
+ * VGPU_OPB_CHECK where an operand needs a range check of its own;
+ * @imm_ok has the bits of imm32 the instruction may set.
  */
+struct vgpu_op_desc {
+	__u32 info;
+	__u32 imm_ok;
+};
+
+#define VGPU_OPB_VALID	0x00800000u
+#define VGPU_OPB_REGS	0x01000000u
+#define VGPU_OPB_CHECK	0x02000000u
+
+#define VGPU_FMT_IS_REGS(fmt)						\
+	((fmt) == VGPU_FMT_NONE || (fmt) == VGPU_FMT_RR ||		\
+	 (fmt) == VGPU_FMT_RRR || (fmt) == VGPU_FMT_RRRR ||		\
+	 (fmt) == VGPU_FMT_RRRRR)
+/* The modifier values a class allows, as a mask of bits 19:16. */
+#define VGPU_MOD_MASK(mod)						\
+	((mod) == VGPU_MOD_RND || (mod) == VGPU_MOD_IRND ? 3u :		\
+	 (mod) == VGPU_MOD_CVTI ? 0xfu : (mod) == VGPU_MOD_W32 ? 1u :	\
+	 (mod) == VGPU_MOD_PRMT ? 7u : 0u)
+#define VGPU_IMM_OK(fmt, mod)						\
+	(VGPU_FMT_IS_REGS(fmt) ?					\
+	 (((fmt) == VGPU_FMT_RRRR || (fmt) == VGPU_FMT_RRRRR ? 0x1fu : 0) | \
+	  ((fmt) == VGPU_FMT_RRRRR ? 0x1f00u : 0) |			\
+	  (VGPU_MOD_MASK(mod) << 16)) : 0xffffffffu)
 #define VGPU_OP_BITS(fmt, mod, flags)					\
-	(0x800000u | (fmt) | ((__u32)(mod) << 8) | ((__u32)(flags) << 16))
-extern const __u32 vgpu_op_bits_table[256];
+	(VGPU_OPB_VALID | (fmt) | ((__u32)(mod) << 8) |			\
+	 ((__u32)(flags) << 16) |					\
+	 (VGPU_FMT_IS_REGS(fmt) ? VGPU_OPB_REGS : 0) |			\
+	 ((fmt) == VGPU_FMT_RS || (mod) == VGPU_MOD_PRMT ||		\
+	  ((flags) & (VGPU_OPF_PARAM | VGPU_OPF_WIDTH)) ? VGPU_OPB_CHECK : 0))
+extern const struct vgpu_op_desc vgpu_op_descs[256];
 
 static inline __u32 vgpu_op_bits(__u8 op)
 {
-	return vgpu_op_bits_table[op];
+	return vgpu_op_descs[op].info;
 }
 
-/* Whether @mod is a valid modifier of class @cls. */
-static inline int vgpu_mod_valid(__u32 cls, __u32 mod)
+/* The operands with a range of their own (VGPU_OPB_CHECK). */
+static inline int vgpu_decode_check(const struct vgpu_dinsn *d, __u32 imm)
 {
-	switch (cls) {
-	case VGPU_MOD_NONE:
-		return mod == 0;
-	case VGPU_MOD_RND:
-	case VGPU_MOD_IRND:
-		return mod <= 3;
-	case VGPU_MOD_CVTI:
-		return 1;	/* every 4-bit value: mode and width */
-	case VGPU_MOD_W32:
-		return mod <= 1;
-	case VGPU_MOD_PRMT:
-		return mod < VGPU_PRMT_COUNT;
-	}
-	return 0;
-}
-
-/* The register-only formats keep rc, re and a modifier in imm32. */
-static inline int vgpu_decode_regs(__u32 imm, struct vgpu_dinsn *d)
-{
-	__u32 rc = imm & 0xff, re = (imm >> 8) & 0xff, mod = (imm >> 16) & 0xf;
-
-	if (imm & VGPU_IMM_MBZ_MASK || !vgpu_mod_valid(d->mod_class, mod))
-		return 0;
-	if (d->fmt != VGPU_FMT_RRRR && d->fmt != VGPU_FMT_RRRRR && rc)
-		return 0;
-	if (d->fmt != VGPU_FMT_RRRRR && re)
-		return 0;
-	if (rc >= VGPU_NUM_REGS || re >= VGPU_NUM_REGS)
-		return 0;
-	d->rc = rc;
-	d->re = re;
-	d->mod = mod;
-	return 1;
+	if (d->fmt == VGPU_FMT_RS)
+		return imm < VGPU_SR_COUNT;
+	if (d->flags & VGPU_OPF_PARAM)
+		return imm < VGPU_NUM_PARAMS;
+	if (d->flags & VGPU_OPF_WIDTH)
+		return imm == 8 || imm == 16 || imm == 32;
+	return d->mod < VGPU_PRMT_COUNT;
 }
 
 /**
@@ -84,46 +88,39 @@ static inline int vgpu_decode_regs(__u32 imm, struct vgpu_dinsn *d)
  * @w: the word
  * @d: out, the fields (valid only when the word is legal)
  *
+ * The interpreter calls it for every instruction it executes: one table
+ * lookup and a mask decide for all but a few instructions.
+ *
  * Return: 1 when @w is a legal instruction, 0 when executing it is an
  * ILLEGAL fault.
  */
 static inline int vgpu_isa_decode(__u64 w, struct vgpu_dinsn *d)
 {
-	__u32 info = vgpu_op_bits(w & 0xff);
-	__u32 imm = (__u32)(w >> 32);
+	const struct vgpu_op_desc *o = &vgpu_op_descs[w & 0xff];
+	__u32 info = o->info, imm = (__u32)(w >> 32);
 
-	if (!info || (w & VGPU_INSN_MBZ_MASK))
+	if (!info || (w & VGPU_INSN_MBZ_MASK) || (imm & ~o->imm_ok))
 		return 0;
-	d->op = w & 0xff;
-	d->fmt = info & 0xff;
-	d->mod_class = (info >> 8) & 0xff;
+	d->op = (__u8)w;
+	d->fmt = (__u8)info;
+	d->mod_class = (__u8)(info >> 8);
 	d->flags = (info >> 16) & 0x7f;
-	d->rd = (w >> 8) & 0xff;
-	d->ra = (w >> 16) & 0xff;
-	d->rb = (w >> 24) & 0xff;
-	d->rc = 0;
-	d->re = 0;
-	d->mod = 0;
-	d->imm = 0;
-	switch (d->fmt) {
-	case VGPU_FMT_NONE:
-	case VGPU_FMT_RR:
-	case VGPU_FMT_RRR:
-	case VGPU_FMT_RRRR:
-	case VGPU_FMT_RRRRR:
-		return vgpu_decode_regs(imm, d);
-	case VGPU_FMT_RS:
-		if (imm >= VGPU_SR_COUNT)
-			return 0;
-		break;
-	default:
-		break;
+	d->rd = (__u8)(w >> 8);
+	d->ra = (__u8)(w >> 16);
+	d->rb = (__u8)(w >> 24);
+	if (info & VGPU_OPB_REGS) {
+		d->rc = (__u8)imm;
+		d->re = (__u8)(imm >> 8);
+		d->mod = (imm >> 16) & 0xf;
+		d->imm = 0;
+	} else {
+		d->rc = 0;
+		d->re = 0;
+		d->mod = 0;
+		d->imm = (__s32)imm;
 	}
-	if ((d->flags & VGPU_OPF_PARAM) && imm >= VGPU_NUM_PARAMS)
-		return 0;
-	if ((d->flags & VGPU_OPF_WIDTH) && imm != 8 && imm != 16 && imm != 32)
-		return 0;
-	d->imm = (__s32)imm;
+	if (info & VGPU_OPB_CHECK)
+		return vgpu_decode_check(d, imm);
 	return 1;
 }
 
