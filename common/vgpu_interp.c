@@ -481,6 +481,30 @@ static u64 vgpu_exec_int2(const struct vgpu_dinsn *d, u64 a, u64 b, u64 c,
 }
 
 /*
+ * Work units an instruction costs beyond the one every instruction costs:
+ * the soft-float's long operations take 10 to 40 times an integer add
+ * (measured in userspace), and a unit stands for about one add's time.
+ */
+static inline u64 vgpu_alu_extra(u32 op)
+{
+	switch (op) {
+	case VGPU_OP_DSQRT:
+	case VGPU_OP_FSQRT:
+	case VGPU_OP_DDIV:
+	case VGPU_OP_DFMA:
+		return 15;
+	case VGPU_OP_DADD:
+	case VGPU_OP_DSUB:
+	case VGPU_OP_DMUL:
+	case VGPU_OP_FFMA:
+	case VGPU_OP_FDIV:
+		return 7;
+	default:
+		return 0;
+	}
+}
+
+/*
  * Every legal instruction that reads and writes registers only and is
  * not handled in vgpu_run_thread()'s switch: floating point and the
  * integer instructions of version 2.
@@ -519,8 +543,8 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 	while (left) {
 		struct vgpu_dinsn d;
 		u32 rd, ra, rb;
+		u64 w, extra;
 		s64 imm;
-		u64 w;
 
 		ipc = pc;
 		if (unlikely((pc >> VGPU_PAGE_SHIFT) != cpage_pn)) {
@@ -688,6 +712,8 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			break;
 		default:	/* every other legal instruction: registers only */
 			vgpu_exec_alu(r, d);
+			extra = vgpu_alu_extra(d.op);
+			left = left > extra ? left - extra : 0;
 			break;
 		}
 	}

@@ -54,6 +54,12 @@ static inline u64 vgpu_brev64(u64 a)
 	return (a >> 32) | (a << 32);
 }
 
+/* Bits 0..@n-1 set (@n <= 64). */
+static inline u64 vgpu_low_bits(u32 n)
+{
+	return n >= 64 ? ~0ULL : (1ULL << n) - 1;
+}
+
 /**
  * vgpu_bfe() - PTX bfe: extract a bit field
  * @a: source; a 32-bit operation reads bits 31:0 only
@@ -64,44 +70,57 @@ static inline u64 vgpu_brev64(u64 a)
  *
  * Bits at or beyond the operation's width read as the sign bit (bfe.s)
  * or zero; a zero length gives 0.  The 32-bit result is sign- (bfe.s) or
- * zero-extended to 64 bits.
+ * zero-extended to 64 bits.  Constant time: PTX's definition bit by bit
+ * is the tests' reference.
+ *
+ * Return: the field.
  */
 static inline u64 vgpu_bfe(u64 a, u64 pos, u64 len, bool sign, bool w32)
 {
-	u32 msb = w32 ? 31 : 63, p = pos & 0xff, n = len & 0xff, sb, i;
-	u64 sbit, d = 0;
+	u32 width = w32 ? 32 : 64, p = pos & 0xff, n = len & 0xff;
+	u32 sb = p + n - 1 < width - 1 ? p + n - 1 : width - 1, got;
+	u64 field, sbit;
 
 	if (w32)
-		a = sign ? (u64)(s64)(s32)a : (u32)a;
+		a = (u32)a;
 	if (!n)
 		return 0;
-	sb = p + n - 1 < msb ? p + n - 1 : msb;
 	sbit = sign ? (a >> sb) & 1 : 0;
-	for (i = 0; i <= msb; i++) {
-		u64 bit = (i < n && p + i <= msb) ? (a >> (p + i)) & 1 : sbit;
-
-		d |= bit << i;
-	}
+	/* The bits of the field that lie inside the operand. */
+	got = p >= width ? 0 : (n < width - p ? n : width - p);
+	field = got ? (a >> p) & vgpu_low_bits(got) : 0;
+	if (sbit)
+		field |= ~vgpu_low_bits(got);
 	if (w32)
-		d = sign ? (u64)(s64)(s32)d : (u32)d;
-	return d;
+		field = sign ? (u64)(s64)(s32)field : (u32)field;
+	return field;
 }
 
 /**
- * vgpu_bfi() - PTX bfi: insert the low @len bits of @a into @b at @pos
+ * vgpu_bfi() - PTX bfi: insert a bit field
+ * @a: the field: its low @len bits
+ * @b: where it goes; a 32-bit operation reads bits 31:0 only
+ * @pos: first bit of @b written, bits 7:0 used (PTX's c)
+ * @len: field length, bits 7:0 used (PTX's d)
+ * @w32: 32-bit operation
  *
- * Bits 7:0 of @pos and @len are used; bits beyond the operation's width
- * are not written.  The 32-bit result is zero-extended.
+ * Bits beyond the operation's width are not written; the 32-bit result
+ * is zero-extended.
+ *
+ * Return: @b with the field inserted.
  */
 static inline u64 vgpu_bfi(u64 a, u64 b, u64 pos, u64 len, bool w32)
 {
-	u32 msb = w32 ? 31 : 63, p = pos & 0xff, n = len & 0xff, i;
+	u32 width = w32 ? 32 : 64, p = pos & 0xff, n = len & 0xff, got;
+	u64 mask;
 
 	if (w32)
 		b = (u32)b;
-	for (i = 0; i < n && p + i <= msb; i++)
-		b = (b & ~(1ULL << (p + i))) | (((a >> i) & 1) << (p + i));
-	return b;
+	if (p >= width || !n)
+		return b;
+	got = n < width - p ? n : width - p;
+	mask = vgpu_low_bits(got) << p;
+	return (b & ~mask) | ((a << p) & mask);
 }
 
 /* The byte of the 8-byte {@b, @a} that selector @s names (PTX prmt). */

@@ -13,7 +13,8 @@ const struct vgpu_op_desc vgpu_op_descs[256] = {
 #define VGPU_OP(name, mnem, fmt, mod, flags)				\
 	[VGPU_OP_##name] = {						\
 		VGPU_OP_BITS(VGPU_FMT_##fmt, VGPU_MOD_##mod, flags),	\
-		VGPU_IMM_OK(VGPU_FMT_##fmt, VGPU_MOD_##mod)		\
+		VGPU_IMM_OK(VGPU_FMT_##fmt, VGPU_MOD_##mod),		\
+		VGPU_LO_OK(VGPU_FMT_##fmt)				\
 	},
 #include "vgpu_isa_ops.h"
 #undef VGPU_OP

@@ -296,9 +296,9 @@ enum vgpu_prmt {
 /* Flags of an instruction in the table. */
 #define VGPU_OPF_BRANCH	0x01	/* imm32 is a branch offset            */
 #define VGPU_OPF_RD_IN	0x02	/* reads rd as well as writing it      */
-#define VGPU_OPF_GLOBAL	0x04	/* global memory access                */
-#define VGPU_OPF_SHARED	0x08	/* shared memory access                */
-#define VGPU_OPF_ATOMIC	0x10	/* global read-modify-write            */
+#define VGPU_OPF_GLOBAL	0x04	/* global load or store (not atomics)  */
+#define VGPU_OPF_SHARED	0x08	/* shared memory access, atomics too   */
+#define VGPU_OPF_ATOMIC	0x10	/* read-modify-write: global, or shared with VGPU_OPF_SHARED */
 #define VGPU_OPF_PARAM	0x20	/* imm32 is a parameter index          */
 #define VGPU_OPF_WIDTH	0x40	/* imm32 is a width: 8, 16 or 32       */
 

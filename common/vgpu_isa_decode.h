@@ -16,7 +16,7 @@
 
 #include "vgpu_isa.h"
 
-/* One decoded instruction.  Unused register fields are zero. */
+/* One decoded instruction.  Register fields an instruction does not use are zero. */
 struct vgpu_dinsn {
 	__u8 op;	/* enum vgpu_opcode */
 	__u8 fmt;	/* enum vgpu_fmt */
@@ -33,11 +33,14 @@ struct vgpu_dinsn {
  * (15:8), the flags (22:16), VGPU_OPB_VALID for every opcode of the table
  * (0: no such opcode), VGPU_OPB_REGS for the register-only formats and
  * VGPU_OPB_CHECK where an operand needs a range check of its own;
- * @imm_ok has the bits of imm32 the instruction may set.
+ * @imm_ok has the bits of imm32 the instruction may set, @lo_ok those of
+ * the low word: the opcode and r0..r31 in the register fields it uses
+ * (a field it does not use must be zero).
  */
 struct vgpu_op_desc {
 	__u32 info;
 	__u32 imm_ok;
+	__u32 lo_ok;	/* bits 31:0 allowed: the opcode, the registers used */
 };
 
 #define VGPU_OPB_VALID	0x00800000u
@@ -58,6 +61,20 @@ struct vgpu_op_desc {
 	 (((fmt) == VGPU_FMT_RRRR || (fmt) == VGPU_FMT_RRRRR ? 0x1fu : 0) | \
 	  ((fmt) == VGPU_FMT_RRRRR ? 0x1f00u : 0) |			\
 	  (VGPU_MOD_MASK(mod) << 16)) : 0xffffffffu)
+#define VGPU_FMT_USES_RD(fmt)						\
+	((fmt) != VGPU_FMT_NONE && (fmt) != VGPU_FMT_ST &&		\
+	 (fmt) != VGPU_FMT_BR && (fmt) != VGPU_FMT_BRC)
+#define VGPU_FMT_USES_RA(fmt)						\
+	((fmt) != VGPU_FMT_NONE && (fmt) != VGPU_FMT_RI &&		\
+	 (fmt) != VGPU_FMT_RS && (fmt) != VGPU_FMT_BR)
+#define VGPU_FMT_USES_RB(fmt)						\
+	((fmt) == VGPU_FMT_RRR || (fmt) == VGPU_FMT_ST ||		\
+	 (fmt) == VGPU_FMT_ATOM || (fmt) == VGPU_FMT_RRRR ||		\
+	 (fmt) == VGPU_FMT_RRRRR)
+#define VGPU_LO_OK(fmt)							\
+	(0xffu | (VGPU_FMT_USES_RD(fmt) ? 0x1f00u : 0) |		\
+	 (VGPU_FMT_USES_RA(fmt) ? 0x1f0000u : 0) |			\
+	 (VGPU_FMT_USES_RB(fmt) ? 0x1f000000u : 0))
 #define VGPU_OP_BITS(fmt, mod, flags)					\
 	(VGPU_OPB_VALID | (fmt) | ((__u32)(mod) << 8) |			\
 	 ((__u32)(flags) << 16) |					\
@@ -99,7 +116,7 @@ static inline int vgpu_isa_decode(__u64 w, struct vgpu_dinsn *d)
 	const struct vgpu_op_desc *o = &vgpu_op_descs[w & 0xff];
 	__u32 info = o->info, imm = (__u32)(w >> 32);
 
-	if (!info || (w & VGPU_INSN_MBZ_MASK) || (imm & ~o->imm_ok))
+	if (!info || ((__u32)w & ~o->lo_ok) || (imm & ~o->imm_ok))
 		return 0;
 	d->op = (__u8)w;
 	d->fmt = (__u8)info;

@@ -16,10 +16,17 @@
 
 extern "C" {
 #include "vgpu_interp.h"
+#include "vgpu_isa_decode.h"
 #include "vgpu_isa_table.h"
 }
 
 namespace vgpu::test {
+
+// An instruction word with the register fields its format does not use
+// zeroed (the decoder refuses anything else there).
+inline uint64_t word(uint8_t op, uint8_t rd, uint8_t ra, uint8_t rb, int32_t imm) {
+    return vgpu_insn(op, rd, ra, rb, imm) & (0xffffffff00000000ull | vgpu_op_descs[op].lo_ok);
+}
 
 struct FreeDeleter {
     void operator()(void* p) const { std::free(p); }

@@ -73,7 +73,7 @@ std::vector<uint64_t> run_insn(uint64_t word, const std::vector<In>& in) {
 uint64_t insn(uint8_t op, uint32_t mod = 0) {
     uint32_t fmt = vgpu_op_bits(op) & 0xff;
     bool rc = fmt == VGPU_FMT_RRRR || fmt == VGPU_FMT_RRRRR;
-    return vgpu_insn(op, 4, 1, 2, VGPU_IMM_REGS(rc ? 3 : 0, 0, mod));
+    return vgpu::test::word(op, 4, 1, 2, VGPU_IMM_REGS(rc ? 3 : 0, 0, mod));
 }
 
 // Operands of every class, for binary32 (low 32 bits) or binary64.
@@ -476,6 +476,14 @@ TEST(Isa2, DecoderRefusesUnusedFieldsAndBadModifiers) {
     EXPECT_FALSE(vgpu_isa_decode(vgpu_insn(VGPU_OP_LDP, 4, 0, 0, VGPU_NUM_PARAMS), &d));
     EXPECT_FALSE(vgpu_isa_decode(vgpu_insn(VGPU_OP_S2R, 4, 0, 0, VGPU_SR_COUNT), &d));
     EXPECT_TRUE(vgpu_isa_decode(vgpu_insn(VGPU_OP_F2I, 4, 1, 0, VGPU_IMM_REGS(0, 0, 15)), &d));
+    // Register fields the format does not use must be zero.
+    EXPECT_FALSE(vgpu_isa_decode(vgpu_insn(VGPU_OP_NOP, 5, 0, 0, 0), &d)) << "nop with rd";
+    EXPECT_FALSE(vgpu_isa_decode(vgpu_insn(VGPU_OP_MOV, 1, 2, 3, 0), &d)) << "mov with rb";
+    EXPECT_FALSE(vgpu_isa_decode(vgpu_insn(VGPU_OP_LI, 1, 2, 0, 5), &d)) << "li with ra";
+    EXPECT_FALSE(vgpu_isa_decode(vgpu_insn(VGPU_OP_ST_U64, 9, 1, 2, 0), &d)) << "st with rd";
+    EXPECT_FALSE(vgpu_isa_decode(vgpu_insn(VGPU_OP_BRA, 0, 0, 1, 1), &d)) << "bra with rb";
+    EXPECT_FALSE(vgpu_isa_decode(vgpu_insn(VGPU_OP_BZ, 1, 2, 0, 1), &d)) << "bz with rd";
+    EXPECT_TRUE(vgpu_isa_decode(vgpu_insn(VGPU_OP_ST_U64, 0, 1, 2, 8), &d));
     EXPECT_TRUE(vgpu_isa_decode(vgpu_insn(VGPU_OP_LD_U16, 4, 1, 0, -2), &d));
     EXPECT_EQ(d.imm, -2) << "offsets stay signed";
     // The interpreter faults ILLEGAL on what the decoder refuses.

@@ -24,10 +24,12 @@
 #include "ptx.hpp"
 #include "vgpu/asm.hpp"
 
+#include "gpu_harness.hpp"
+
 extern "C" {
 #include "vgpu_isa.h"
-#include "vgpu_isa_table.h"
 #include "vgpu_isa_decode.h"
+#include "vgpu_isa_table.h"
 #include "vgpu_pt.h"
 }
 
@@ -122,7 +124,7 @@ TEST(Ptx, TooLargeIsRefused) {
 Program straight(size_t k, size_t mem, uint32_t op = VGPU_OP_ATOM_ADD) {
     std::vector<uint64_t> code{vgpu_insn(VGPU_OP_LDP, 1, 0, 0, 0)};
     while (code.size() < k)
-        code.push_back(code.size() <= mem ? vgpu_insn(op, 2, 1, 3, 0) : vgpu_insn(VGPU_OP_ADDI, 4, 4, 0, 1));
+        code.push_back(code.size() <= mem ? vgpu::test::word(op, 2, 1, 3, 0) : vgpu_insn(VGPU_OP_ADDI, 4, 4, 0, 1));
     code.push_back(vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0));
     return discover(kBase, [&](uint64_t va) -> Fetch {
         return (va - kBase) / 8 < code.size() ? Fetch{code[(va - kBase) / 8], 0} : Fetch{0, VGPU_FAULT_UNMAPPED};
@@ -394,7 +396,7 @@ TEST(Ptx, EveryInstructionAndModifierAssemblesWithPtxas) {
                       : op.mod == VGPU_MOD_CVTI ? 16 : op.mod == VGPU_MOD_W32 ? 2 : VGPU_PRMT_COUNT;
         for (uint32_t m = 0; m < nmod; m++) {
             int32_t imm = op.flags & VGPU_OPF_BRANCH ? 1 : any_imm(op, m);
-            uint64_t w = vgpu_insn(op.opcode, 3, 1, 2, imm);
+            uint64_t w = vgpu::test::word(op.opcode, 3, 1, 2, imm);
             vgpu_dinsn d;
             ASSERT_TRUE(vgpu_isa_decode(w, &d)) << op.name << " mod " << m;
             code.push_back(w);
@@ -421,7 +423,7 @@ TEST(Ptx, EveryInstructionAndModifierAssemblesWithPtxas) {
 TEST(Ptx, EveryOpcodeTranslates) {
     std::map<std::string, std::string> bodies;
     for (const auto& op : vgpu_op_table) {
-        uint64_t w = vgpu_insn(op.opcode, 3, 1, 2, any_imm(op));
+        uint64_t w = vgpu::test::word(op.opcode, 3, 1, 2, any_imm(op));
         std::vector<uint64_t> code{w, vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0)};
         auto p = program(code);
         std::string ptx = translate(p, 90);

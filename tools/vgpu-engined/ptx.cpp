@@ -1014,20 +1014,24 @@ uint32_t jit_cost(uint64_t pc, uint64_t w, bool has_barrier) {
     case VGPU_OP_BAR: return 6;
     case VGPU_OP_DIV: case VGPU_OP_DIVU: case VGPU_OP_REM: case VGPU_OP_REMU: case VGPU_OP_FDIV:
         return 36;  // an emulated 64-bit division, IEEE float division
-    case VGPU_OP_DDIV: case VGPU_OP_DSQRT: case VGPU_OP_FSQRT:
-        return 36;  // IEEE division and square root: a subroutine each
+    case VGPU_OP_DDIV: case VGPU_OP_DSQRT: case VGPU_OP_FSQRT: case VGPU_OP_MULHI:
+        return 36;  // IEEE division and square root, 128-bit products: long sequences
     case VGPU_OP_FMIN: case VGPU_OP_FMAX: case VGPU_OP_DMIN: case VGPU_OP_DMAX: return 9;
     case VGPU_OP_FADD: case VGPU_OP_FSUB: case VGPU_OP_FMUL: case VGPU_OP_FMAD:
     case VGPU_OP_FSEQ: case VGPU_OP_FSLT: case VGPU_OP_FSLE: case VGPU_OP_FSNAN:
     case VGPU_OP_FFMA: case VGPU_OP_FRND:
     case VGPU_OP_DADD: case VGPU_OP_DSUB: case VGPU_OP_DMUL: case VGPU_OP_DFMA: case VGPU_OP_DRND:
     case VGPU_OP_DSEQ: case VGPU_OP_DSLT: case VGPU_OP_DSLE: case VGPU_OP_DSNAN:
-    case VGPU_OP_F2D: case VGPU_OP_D2F: case VGPU_OP_PRMT: case VGPU_OP_BFE: case VGPU_OP_BFEU:
-    case VGPU_OP_BFI:
+    case VGPU_OP_F2D: case VGPU_OP_D2F: case VGPU_OP_PRMT: case VGPU_OP_BREV:
         return 4;
-    case VGPU_OP_I2F: case VGPU_OP_U2F: case VGPU_OP_F2I: case VGPU_OP_F2U: case VGPU_OP_I2D:
-    case VGPU_OP_U2D: case VGPU_OP_D2I: case VGPU_OP_D2U:
+    case VGPU_OP_BFE: case VGPU_OP_BFEU: case VGPU_OP_BFI:  // 64-bit ones are emulated
+        return decode(w).mod ? 4 : 16;
+    case VGPU_OP_MULHIU:
+        return 12;
+    case VGPU_OP_I2F: case VGPU_OP_U2F: case VGPU_OP_I2D: case VGPU_OP_U2D:
         return 3;
+    case VGPU_OP_F2I: case VGPU_OP_F2U: case VGPU_OP_D2I: case VGPU_OP_D2U:  // narrow: clamps
+        return decode(w).mod >> 2 ? 8 : 3;
     case VGPU_OP_ATOM_FADD: return 48;  // the shared CAS loop's site
     case VGPU_OP_ATOM_DADD: case VGPU_OP_ATOMS_FADD: case VGPU_OP_ATOMS_DADD:
         return 64;  // an inline CAS loop

@@ -17,6 +17,7 @@
 
 extern "C" {
 #include "vgpu_isa.h"
+#include "vgpu_isa_decode.h"
 #include "vgpu_isa_table.h"
 #include "vgpu_pt.h"
 }
@@ -182,7 +183,8 @@ std::string alu2_source(int* nres) {
         for (uint32_t m = v2 ? 0 : 1; m < nmod; m++) {
             uint8_t rc = op.fmt == VGPU_FMT_RRRR || op.fmt == VGPU_FMT_RRRRR ? 4 : 0;
             uint8_t re = op.fmt == VGPU_FMT_RRRRR ? 2 : 0;
-            st(word(vgpu_insn(op.opcode, 3, 1, 2, VGPU_IMM_REGS(rc, re, m))));
+            uint64_t w = vgpu_insn(op.opcode, 3, 1, 2, VGPU_IMM_REGS(rc, re, m));
+            st(word(w & (0xffffffff00000000ull | vgpu_op_descs[op.opcode].lo_ok)));
         }
     }
     for (int off : {0, 3, 7, 9, 15})
