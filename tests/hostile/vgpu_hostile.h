@@ -35,6 +35,7 @@ struct hostile {
 	bool started;
 	int tried, documented;
 	struct page *page;	/* a page to grant */
+	ktime_t violated_at;	/* when the last ring violation was notified */
 };
 
 #define REQ(name, op) struct vgpuif_request name = { .operation = (op) }
