@@ -233,6 +233,9 @@ TEST(Ptx, EveryLoopCountsTowardsTheStopCheck) {
         ".kernel k\n ldp r1, 0\n li r2, 1.0\n atom.add.f32 r3, [r1], r2\n exit\n",
         ".kernel k\nloop:\n ldp r1, 0\n atom.add.f32 r3, [r1], r2\n ld.u32 r4, [r1+4]\n bar\n bnz r4, loop\n exit\n",
         ".kernel k\n.shared 64\n s2r r1, %tid.x\n bz r1, out\n bar\n lds.u32 r2, [r0]\n bar\nout:\n exit\n",
+        // The inline compare-and-swap loops of ISA version 2's float atomics.
+        ".kernel k\n ldp r1, 0\n atom.add.f64 r3, [r1], r2\n exit\n",
+        ".kernel k\n.shared 64\n atoms.add.f32 r3, [r0+4], r2\n atoms.add.f64 r3, [r0+8], r2\n exit\n",
     };
     for (const char* s : {"vecadd", "saxpy", "matmul", "reduction", "selftest"}) {
         std::ifstream f(std::string(GPUVM_KERNEL_SRC_DIR) + "/" + s + ".vas");
@@ -290,10 +293,15 @@ TEST(Ptx, OneBarrierInstruction) {
 // The worst program of a class of @n instructions (and exit), the
 // classes that cost ptxas most per instruction (tools/tests, issue 16):
 // 64-bit divisions, float divisions and min/max, backward branches (with
-// and without barriers), barriers, forward branches, atomics.
+// and without barriers), barriers, forward branches, atomics; and ISA
+// version 2's: binary64 division and square root, 128-bit products,
+// 64-bit bit fields, narrowing conversions.  The registers start from the
+// parameters, so that ptxas cannot fold the work away.
 Program worst(const std::string& cls, size_t n) {
-    auto I = [](uint32_t op, int d, int a, int b, int32_t imm) { return vgpu_insn(op, d, a, b, imm); };
+    auto I = [](uint32_t op, int d, int a, int b, int32_t imm) { return vgpu::test::word(op, d, a, b, imm); };
     std::vector<uint64_t> c;
+    for (int r = 1; r <= 8; r++)
+        c.push_back(I(VGPU_OP_LDP, r * 3, 0, 0, r - 1));
     if (cls == "atom")
         c.push_back(I(VGPU_OP_LDP, 31, 0, 0, 0));
     for (size_t i = 0; c.size() < n; i++) {
@@ -315,6 +323,16 @@ Program worst(const std::string& cls, size_t n) {
             c.push_back(i % 3 == 0 ? I(VGPU_OP_BAR, 0, 0, 0, 0) : i % 3 == 1 && i > 40 ? I(VGPU_OP_BNZ, 0, d, 0, -31) : addi);
         else if (cls == "atom")  // the self-test's straight line
             c.push_back(i < 256 ? I(VGPU_OP_ATOM_ADD, 2, 31, 3, 0) : I(VGPU_OP_ADDI, 4, 4, 0, 1));
+        else if (cls == "ddiv")
+            c.push_back(I(VGPU_OP_DDIV, d, a, b, VGPU_IMM_REGS(0, 0, i % 4)));
+        else if (cls == "dsqrt")
+            c.push_back(I(VGPU_OP_DSQRT, d, a, 0, VGPU_IMM_REGS(0, 0, i % 4)));
+        else if (cls == "mulhi")
+            c.push_back(I(VGPU_OP_MULHI, d, a, b, 0));
+        else if (cls == "bfe64")
+            c.push_back(I(i % 2 ? VGPU_OP_BFE : VGPU_OP_BFI, d, a, b, VGPU_IMM_REGS(b ^ 1, i % 2 ? 0 : a, 0)));
+        else if (cls == "d2i8")
+            c.push_back(I(VGPU_OP_D2I, d, a, 0, VGPU_IMM_REGS(0, 0, (VGPU_IW_8 << 2) | (i % 4))));
         else
             ADD_FAILURE() << cls;
     }
@@ -330,7 +348,9 @@ Program worst(const std::string& cls, size_t n) {
 // over 120 s).
 const std::vector<std::tuple<std::string, size_t, size_t>> kClasses = {
     {"div", 341, 360},      {"fdiv", 341, 360},  {"fmin", 1365, 1400},      {"bars", 2047, 2100},
-    {"fwd", 4095, 4096},    {"back", 190, 200},  {"barback", 1200, 1250}, {"atom", 4095, 4096},
+    {"fwd", 4095, 4096},    {"back", 190, 210},  {"barback", 1200, 1250}, {"atom", 4095, 4096},
+    {"ddiv", 341, 360},     {"dsqrt", 341, 360}, {"mulhi", 341, 360},     {"bfe64", 767, 800},
+    {"d2i8", 1535, 1600},
 };
 
 TEST(Ptx, JitCostBoundsEveryClass) {

@@ -251,6 +251,9 @@ std::string atomics2_source() {
     return s;
 }
 
+// Code of a second kernel in one case (kCode holds the first).
+constexpr uint64_t kCode2 = kCode + 0x80000;
+
 Test atomics2_case() {
     return {"atomics2: every atomic, global and shared", [](Session& s) {
         s.code(kCode, atomics2_source());
@@ -262,6 +265,37 @@ Test atomics2_case() {
         Digest d;
         d.status("atom2", s.launch({kCode, {8, 4, 2}, {8, 4, 2}, 1024, {kIn, kOut}}));
         d.data(s.read(kOut, threads * 1024));
+        // Contended: every thread adds 1.0 to one f32 and one f64 word,
+        // global and shared (the compare-and-swap loops retry): sums of
+        // whole numbers, exact whatever the order.
+        s.code(kCode2, R"(
+.kernel contended
+.shared 16
+    ldp r1, 0
+    li r2, 1.0
+    li r3, 0
+    lih r3, 0x3ff00000
+    atom.add.f32 r4, [r1], r2
+    atom.add.f64 r4, [r1+8], r3
+    atoms.add.f32 r4, [r0], r2
+    atoms.add.f64 r4, [r0+8], r3
+    bar
+    s2r r5, %tid.x
+    bnz r5, out
+    s2r r6, %ctaid.x
+    shli r6, r6, 4
+    add r6, r6, r1
+    lds.u64 r7, [r0]
+    st.u64 [r6+16], r7
+    lds.u64 r7, [r0+8]
+    st.u64 [r6+24], r7
+out:
+    exit
+)");
+        std::vector<uint8_t> zero(16 + 64 * 16);
+        s.write(kOut, zero.data(), zero.size());
+        d.status("contended", s.launch({kCode2, {64, 1, 1}, {256, 1, 1}, 16, {kOut}}));
+        d.data(s.read(kOut, 16 + 64 * 16));
         return d;
     }};
 }
