@@ -498,6 +498,8 @@ static inline u64 vgpu_alu_extra(u32 op)
 	case VGPU_OP_DMUL:
 	case VGPU_OP_FFMA:
 	case VGPU_OP_FDIV:
+	case VGPU_OP_ATOM_DADD:		/* the same addition, on memory */
+	case VGPU_OP_ATOMS_DADD:
 		return 7;
 	default:
 		return 0;
@@ -572,6 +574,8 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 		if (d.flags & (VGPU_OPF_GLOBAL | VGPU_OPF_SHARED | VGPU_OPF_ATOMIC)) {
 			if (!vgpu_exec_mem(l, pt, r, d))
 				goto fault;
+			extra = vgpu_alu_extra(d.op);
+			left = left > extra ? left - extra : 0;
 			continue;
 		}
 		switch (d.op) {
@@ -755,7 +759,9 @@ static inline void vgpu_charge(u64 *left, u64 *over, u64 cost)
  *
  * A block start or a barrier release goes ahead when any budget is left
  * and is charged in full, so one call overruns @budget by at most one
- * VGPU_BLOCK_START_COST, and *@executed counts that overrun too.
+ * VGPU_BLOCK_START_COST, and *@executed counts that overrun too.  A long
+ * instruction's extra units (vgpu_alu_extra()) come out of what is left:
+ * the last one of a call may go up to 15 units unpaid and uncounted.
  *
  * Return: VGPU_RUN_DONE when the grid has completed, VGPU_RUN_BUDGET when
  * the budget ran out first (call again to resume), VGPU_RUN_FAULT when a

@@ -70,10 +70,11 @@ struct vgpu_launch {
 
 /*
  * Work units: the interpreter's budget.  One thread-instruction costs one
- * unit; starting a block (clearing every thread's registers and the
- * block's shared memory) and releasing a barrier (a pass over the block's
- * threads) cost what that work takes in time, at one unit per 32 bytes
- * cleared (about one instruction's time) and per thread released.
+ * unit (the soft-float's long operations 8 or 16, see vgpu_alu_extra()
+ * in vgpu_interp.c); starting a block (clearing every thread's registers
+ * and the block's shared memory) and releasing a barrier (a pass over the
+ * block's threads) cost what that work takes in time, at one unit per 32
+ * bytes cleared (about one instruction's time) and per thread released.
  */
 #define VGPU_BLOCK_START_COST(nthreads, shared)				\
 	((u64)(nthreads) * (sizeof(struct vgpu_thread) / 32) + (shared) / 32 + 1)

@@ -18,7 +18,8 @@
  *  +----------------------------------+--------+--------+--------+--------+
  *
  * rd, ra and rb name one of the 32 general registers r0..r31 (64 bits
- * each); their top three bits must be zero.  imm32 is sign-extended to
+ * each); their top three bits must be zero, and a field the instruction's
+ * format does not use must be zero.  imm32 is sign-extended to
  * 64 bits where an instruction uses it as an integer.  Opcode 0 is not an
  * instruction, so zero-filled memory faults instead of running.
  */

@@ -97,7 +97,9 @@ static inline int vgpu_decode_check(const struct vgpu_dinsn *d, __u32 imm)
 		return imm < VGPU_NUM_PARAMS;
 	if (d->flags & VGPU_OPF_WIDTH)
 		return imm == 8 || imm == 16 || imm == 32;
-	return d->mod < VGPU_PRMT_COUNT;
+	if (d->mod_class == VGPU_MOD_PRMT)
+		return d->mod < VGPU_PRMT_COUNT;
+	return 1;
 }
 
 /**

@@ -598,7 +598,9 @@ void hostile_violations(struct hostile *h)
 	 * The back-off counts from the violation, which the backend sees no
 	 * sooner than the notification: measured from there, not from the
 	 * reconnection's start (the drop's detection and the new ring's
-	 * setup took up to 60 ms of it on a loaded machine).
+	 * setup took up to 60 ms of it on a loaded machine).  95: the
+	 * backend's 100 ms in jiffies, less one tick at HZ >= 250 (the test
+	 * bed's kernels have 250).
 	 */
 	st = hostile_open(h, NULL, &ms);
 	since = ktime_ms_delta(ktime_get(), h->violated_at);

@@ -342,8 +342,9 @@ Program worst(const std::string& cls, size_t n) {
     });
 }
 
-// Each class's largest accepted program (kMaxJitCost) and one a little
-// larger, refused; all well within kMaxInsns and kMaxMemInsns (before
+// Each class's program near the largest accepted (kMaxJitCost; the
+// parameter prologue leaves a little room) and one a little larger,
+// refused; all well within kMaxInsns and kMaxMemInsns (before
 // the JIT cost, 4095 divisions took ptxas 39 s, 2027 backward branches
 // over 120 s).
 const std::vector<std::tuple<std::string, size_t, size_t>> kClasses = {
