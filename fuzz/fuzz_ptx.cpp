@@ -3,12 +3,15 @@
 //
 // fuzz_ptx.cpp - libFuzzer target of the PTX front end (tools/ptx): any
 // text parses or is a ParseError; what parses goes through the checks,
-// and its print parses again to the same print.
+// and its print parses again to the same print; what passes the checks
+// compiles to vgpu ISA or is a CompileError, and the program is
+// consistent (entries, relocations and data inside it).
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
 #include "ptx_check.hpp"
+#include "ptx_compile.hpp"
 #include "ptx_parser.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,8 +22,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const gpuvm::ptx::ParseError&) {
         return 0;
     }
-    gpuvm::ptx::check(m);
+    bool good = gpuvm::ptx::check(m).empty();
     gpuvm::ptx::instruction_histogram(m);
+    if (good) {
+        try {
+            auto p = gpuvm::ptx::compile(m);
+            for (const auto& k : p.kernels)
+                if (k.entry / 8 >= p.code.size() || k.registers > 32 || k.param_size > 32764)
+                    std::abort();
+            for (const auto& r : p.relocs)
+                if (r.word + 1 >= p.code.size() || r.offset > p.data.size())
+                    std::abort();
+            gpuvm::ptx::link(p, 0x10000);
+        } catch (const gpuvm::ptx::CompileError&) {
+        }
+    }
     std::string once = gpuvm::ptx::print(m);
     try {
         if (gpuvm::ptx::print(gpuvm::ptx::parse(once)) != once)

@@ -6,7 +6,8 @@ TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 OUT ?= $(TOP)/build/fuzz
 CXX := clang++
 SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror $(SAN) -I$(TOP)/tools/ptx
+CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror $(SAN) -I$(TOP)/tools/ptx -I$(TOP)/common \
+	-Wno-c99-designator
 SRC := $(wildcard $(TOP)/tools/ptx/ptx_*.cpp) $(TOP)/fuzz/fuzz_ptx.cpp
 
 $(OUT)/fuzz-ptx: $(SRC) $(wildcard $(TOP)/tools/ptx/*.hpp)

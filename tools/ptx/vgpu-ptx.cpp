@@ -5,6 +5,8 @@
 //   vgpu-ptx check FILE.ptx...   parse and check; one line per error
 //   vgpu-ptx stats FILE.ptx...   kernels, functions and the instruction histogram
 //   vgpu-ptx print FILE.ptx      the module as the front end sees it
+//   vgpu-ptx compile FILE.ptx... compile to vgpu ISA; per kernel its size,
+//                                registers, parameters and shared memory
 // Exit status 0 when every file parses and passes the checks.
 #include <cstdio>
 #include <cstring>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "ptx_check.hpp"
+#include "ptx_compile.hpp"
 #include "ptx_parser.hpp"
 
 namespace {
@@ -28,7 +31,7 @@ bool read(const char* path, std::string& out) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: vgpu-ptx check|stats|print FILE.ptx...\n");
+    std::fprintf(stderr, "usage: vgpu-ptx check|stats|print|compile FILE.ptx...\n");
     return 2;
 }
 
@@ -41,13 +44,22 @@ void stats(const gpuvm::ptx::Module& m) {
         std::printf("  %8llu %s\n", static_cast<unsigned long long>(n), k.c_str());
 }
 
+void compile(const char* path, const gpuvm::ptx::Module& m) {
+    auto p = gpuvm::ptx::compile(m);
+    std::printf("%s: %zu instructions, %zu bytes of data\n", path, p.code.size(), p.data.size());
+    for (const auto& k : p.kernels)
+        std::printf("  %s: %u instructions, %u registers, %u bytes of parameters (%s), %u bytes of shared memory\n",
+                    k.name.c_str(), k.instructions, k.registers, k.param_size,
+                    k.param_mode == gpuvm::ptx::ParamMode::Slots ? "slots" : "memory", k.static_shared);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 3)
         return usage();
     std::string cmd = argv[1];
-    if (cmd != "check" && cmd != "stats" && cmd != "print")
+    if (cmd != "check" && cmd != "stats" && cmd != "print" && cmd != "compile")
         return usage();
     int bad = 0;
     for (int i = 2; i < argc; i++) {
@@ -69,7 +81,12 @@ int main(int argc, char** argv) {
                 stats(m);
             } else if (cmd == "print") {
                 std::fputs(gpuvm::ptx::print(m).c_str(), stdout);
+            } else if (cmd == "compile" && errs.empty()) {
+                compile(argv[i], m);
             }
+        } catch (const gpuvm::ptx::CompileError& e) {
+            std::fprintf(stderr, "%s: %s\n", argv[i], e.what());
+            bad++;
         } catch (const gpuvm::ptx::ParseError& e) {
             std::fprintf(stderr, "%s: %s\n", argv[i], e.what());
             bad++;

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// ptx_compile.hpp - the PTX front end's compiler: a parsed and checked
+// module (ptx_parser.hpp, ptx_check.hpp) to vgpu ISA version 2 code, the
+// "JIT" of GPUvm's CUDA runtime (Documentation/cuda.rst, "How PTX becomes
+// ISA").
+//
+// One Program holds the code of every kernel of the module (device
+// functions are inlined at their calls), the layout of each kernel's
+// parameters and shared memory, and the module's global data (.global
+// and .const variables with their initial values).  The code refers to
+// global data through relocations that link() resolves once the loader
+// has placed the data at a GPU address.
+//
+// What the compiler does not support yet is refused with a CompileError
+// naming the kernel, the line and the instruction; it never emits code
+// whose result would differ from PTX's definition (except where
+// Documentation/cuda.rst says which bound of PTX an approximate
+// instruction's exact result satisfies).
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ptx_ast.hpp"
+
+namespace gpuvm::ptx {
+
+class CompileError : public std::runtime_error {
+public:
+    CompileError(const std::string& function, Pos pos, const std::string& what)
+        : std::runtime_error((function.empty() ? std::string("module") : "kernel " + function) + ", line " +
+                             std::to_string(pos.line) + ": " + what),
+          function_(function),
+          pos_(pos) {}
+    const std::string& function() const { return function_; }
+    Pos pos() const { return pos_; }
+
+private:
+    std::string function_;
+    Pos pos_;
+};
+
+// A kernel parameter: where it lies in the parameter buffer (CUDA's
+// layout: each at the next multiple of its alignment).
+struct ParamInfo {
+    uint32_t offset = 0, size = 0, align = 0;
+};
+
+// How a launch passes the parameter buffer (Documentation/cuda.rst):
+// up to 64 bytes in the eight 64-bit launch parameters (byte i of the
+// buffer is byte i % 8 of parameter i / 8, little-endian); larger
+// buffers in GPU memory whose address is launch parameter 0.
+enum class ParamMode { Slots, Memory };
+
+struct KernelInfo {
+    std::string name;
+    uint64_t entry = 0;            // byte offset of its first instruction in Program::code
+    std::vector<ParamInfo> params;
+    uint32_t param_size = 0;       // bytes of the parameter buffer
+    ParamMode param_mode = ParamMode::Slots;
+    uint32_t static_shared = 0;    // bytes of .shared variables the kernel uses
+    uint32_t dynamic_shared_offset = 0;  // where extern .shared (dynamic) memory starts
+    uint32_t registers = 0;        // ISA registers used
+    uint32_t instructions = 0;
+    uint32_t maxntid[3] = {0, 0, 0};  // .maxntid, 0: not given
+};
+
+// A module-level .global or .const variable in the data segment.
+struct GlobalInfo {
+    std::string name;
+    std::string space;             // "global" or "const"
+    uint64_t offset = 0, size = 0;
+    uint32_t align = 1;
+    bool visible = false;          // .visible or .extern: cudaMemcpyToSymbol may name it
+};
+
+// The code word pair (li, lih) at word index @word loads the data
+// segment's address plus @offset.
+struct Reloc {
+    uint64_t word = 0;
+    uint64_t offset = 0;
+};
+
+struct Program {
+    std::vector<uint64_t> code;    // ISA words, every kernel's
+    std::vector<KernelInfo> kernels;
+    std::vector<GlobalInfo> globals;
+    std::vector<uint8_t> data;     // initial data segment (zeros where no initializer)
+    uint32_t data_align = 8;
+    std::vector<Reloc> relocs;
+
+    const KernelInfo* kernel(const std::string& name) const;
+    const GlobalInfo* global(const std::string& name) const;
+};
+
+// Limits that bound the compiler's work on hostile text.
+constexpr uint64_t kMaxCodeWords = 1u << 20;     // per program (8 MiB of code)
+constexpr int kMaxInlineDepth = 16;              // nested calls of device functions
+constexpr uint64_t kMaxDataSize = 64u << 20;     // bytes of .global/.const data
+
+// Compiles every kernel (.entry with a body) of @m, which must have
+// passed check().  Throws CompileError.
+Program compile(const Module& m);
+
+// The code with the data segment placed at @data_va.
+std::vector<uint64_t> link(const Program& p, uint64_t data_va);
+
+// A hash of PTX text for the runtime's cache of compiled programs
+// (FNV-1a, 64 bits: stable across runs and builds).
+uint64_t ptx_hash(const std::string& text);
+
+}  // namespace gpuvm::ptx

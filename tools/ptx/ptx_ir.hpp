@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// ptx_ir.hpp - the compiler's intermediate form (internal to
+// ptx_compile): one kernel as a list of vgpu ISA instructions on
+// virtual registers, with labels.  ptx_lower.cpp makes it from the
+// syntax tree, ptx_regalloc.cpp gives the virtual registers ISA
+// registers and encodes the words.
+//
+// Invariant of the lowering: a virtual register of width W < 64 holds
+// its value zero-extended from W bits; a predicate holds 0 or 1.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ptx_ast.hpp"
+
+namespace gpuvm::ptx::ir {
+
+// Pseudo-instructions beside the ISA's opcodes (which are < 256).
+enum : uint16_t {
+    kLabel = 0x100,  // defines label @label; no word
+    kLi64 = 0x101,   // d = imm (64 bits): li, then lih when needed
+    kAddr = 0x102,   // d = data segment address + imm: li, lih (a relocation)
+};
+
+struct Insn {
+    uint16_t op = 0;
+    int d = -1, a = -1, b = -1, c = -1, e = -1;  // virtual registers, -1: none
+    int64_t imm = 0;    // immediate, or the modifier of a register-only format
+    int label = -1;     // branch target, or the label a kLabel defines
+};
+
+struct Kernel {
+    std::vector<Insn> code;
+    int nvregs = 0;
+    int nlabels = 0;
+};
+
+// Register allocation and encoding.  Appends the kernel's words to
+// @out and the relocations' word indexes to @relocs; returns the number
+// of ISA registers used.  Throws std::runtime_error when the kernel
+// needs more registers at one time than the ISA has.
+int assemble(const Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<uint64_t, uint64_t>>& relocs);
+
+}  // namespace gpuvm::ptx::ir

@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// ptx_lower.cpp - see ptx_lower.hpp: the frame of a kernel, registers and
+// operands, memory, control flow and the inlining of calls.
+#include "ptx_lower.hpp"
+
+#include <algorithm>
+#include <set>
+
+extern "C" {
+#include "vgpu_isa.h"
+}
+
+namespace gpuvm::ptx {
+namespace {
+
+// Generic addresses of shared memory: the block's shared offset plus
+// this base (global addresses are below 2^40, VGPU_VA_BITS).
+constexpr int kSharedWindowShift = 48;
+constexpr uint64_t kSharedWindow = uint64_t{1} << kSharedWindowShift;
+
+std::string written(const Instr& in) {
+    std::string s = in.op;
+    for (const auto& m : in.mods)
+        s += "." + m;
+    return s;
+}
+
+uint64_t align_up(uint64_t v, uint64_t a) { return a ? (v + a - 1) / a * a : v; }
+
+}  // namespace
+
+Lowerer::Lowerer(const ModuleLayout& layout, const Function& kernel) : layout_(layout), kernel_(kernel) {}
+
+void Lowerer::fail(const std::string& what) const {
+    Pos p = cur_ ? cur_->pos : kernel_.pos;
+    throw CompileError(kernel_.name, p, cur_ ? "'" + written(*cur_) + "': " + what : what);
+}
+
+Ty Lowerer::type_of(const std::string& m, bool& ok) {
+    ok = true;
+    if (m == "pred")
+        return {'p', 1};
+    if (m.size() >= 2 && (m[0] == 'u' || m[0] == 's' || m[0] == 'b' || m[0] == 'f')) {
+        std::string n = m.substr(1);
+        // binary16 (f16) is not a type of this compiler yet
+        if (n == "32" || n == "64" || (m[0] != 'f' && (n == "8" || n == "16")))
+            return {m[0], std::stoi(n)};
+    }
+    ok = false;
+    return {};
+}
+
+Ty Lowerer::last_type(const Instr& in) const {
+    for (auto it = in.mods.rbegin(); it != in.mods.rend(); ++it) {
+        bool ok;
+        Ty t = type_of(*it, ok);
+        if (ok)
+            return t;
+        if (*it == "f16" || *it == "f16x2" || *it == "bf16" || *it == "bf16x2" || *it == "tf32" ||
+            it->rfind("e4m3", 0) == 0 || it->rfind("e5m2", 0) == 0 || *it == "b128")
+            fail("the type ." + *it + " is not supported yet");
+    }
+    fail("no type");
+}
+
+bool Lowerer::has(const Instr& in, const std::string& mod) const {
+    return std::find(in.mods.begin(), in.mods.end(), mod) != in.mods.end();
+}
+
+int Lowerer::width_of_decl(const std::string& type) const {
+    bool ok;
+    Ty t = type_of(type, ok);
+    if (!ok)
+        fail("registers of type ." + type + " are not supported yet");
+    return t.bits;
+}
+
+// ---- the kernel ------------------------------------------------------------
+
+namespace {
+void collect_names(const Body& b, std::set<std::string>& names, std::set<std::string>& calls);
+
+// Whether @name is an operand of an instruction other than as the base
+// of an address (its address is taken).
+bool address_taken(const Body& b, const std::string& name) {
+    for (const auto& s : b) {
+        if (const auto* in = std::get_if<Instr>(&s.v)) {
+            for (const auto& o : in->ops)
+                if (o.kind == Operand::Kind::Symbol && o.name == name)
+                    return true;
+        } else if (const auto* blk = std::get_if<Block>(&s.v)) {
+            if (address_taken(blk->body, name))
+                return true;
+        }
+    }
+    return false;
+}
+}  // namespace
+
+void Lowerer::layout_params() {
+    uint32_t off = 0;
+    for (const VarDecl& p : kernel_.params) {
+        bool ok;
+        Ty t = type_of(p.type, ok);
+        if (!ok)
+            throw CompileError(kernel_.name, p.pos, "parameter '" + p.name + "' of type ." + p.type +
+                                                        " is not supported yet");
+        uint64_t n = 1;
+        for (uint64_t d : p.dims)
+            n *= d ? d : 1;
+        uint64_t size = n * (t.bits / 8);
+        uint32_t align = p.align ? p.align : t.bits / 8;
+        if (size > 32764 || align > 4096 || (align & (align - 1)))
+            throw CompileError(kernel_.name, p.pos, "parameter '" + p.name + "' is larger than CUDA allows");
+        off = static_cast<uint32_t>(align_up(off, align));
+        ParamInfo pi{off, static_cast<uint32_t>(size), align};
+        info_->params.push_back(pi);
+        kparams_[p.name] = pi;
+        off += static_cast<uint32_t>(size);
+    }
+    if (off > 32764)
+        throw CompileError(kernel_.name, kernel_.pos, "the parameters take " + std::to_string(off) +
+                                                          " bytes, more than CUDA's 32764");
+    info_->param_size = off;
+    info_->param_mode = off <= 8 * VGPU_NUM_PARAMS ? ParamMode::Slots : ParamMode::Memory;
+    // A kernel that takes a parameter's address (mov %rd, param; then
+    // ld.param [%rd+N]: nvcc does for large by-value structures) reads
+    // the buffer through memory.
+    std::set<std::string> names, calls;
+    collect_names(kernel_.body, names, calls);
+    for (const VarDecl& p : kernel_.params)
+        if (names.count(p.name) && address_taken(kernel_.body, p.name))
+            info_->param_mode = ParamMode::Memory;
+}
+
+namespace {
+void collect_names(const Body& b, std::set<std::string>& names, std::set<std::string>& calls) {
+    for (const auto& s : b) {
+        if (const auto* in = std::get_if<Instr>(&s.v)) {
+            std::vector<const Operand*> todo;
+            for (const auto& o : in->ops)
+                todo.push_back(&o);
+            while (!todo.empty()) {
+                const Operand* o = todo.back();
+                todo.pop_back();
+                if (!o->name.empty())
+                    names.insert(o->name);
+                for (const auto& e : o->elems)
+                    todo.push_back(&e);
+            }
+            if (in->op == "call" && !in->ops.empty())
+                calls.insert(in->ops[0].name);
+        } else if (const auto* blk = std::get_if<Block>(&s.v)) {
+            collect_names(blk->body, names, calls);
+        }
+    }
+}
+}  // namespace
+
+void Lowerer::layout_shared() {
+    // The shared variables the kernel and the functions it calls name.
+    std::set<std::string> names, calls, seen;
+    collect_names(kernel_.body, names, calls);
+    while (!calls.empty()) {
+        std::string f = *calls.begin();
+        calls.erase(calls.begin());
+        if (!seen.insert(f).second)
+            continue;
+        auto it = layout_.functions.find(f);
+        if (it != layout_.functions.end() && it->second->has_body)
+            collect_names(it->second->body, names, calls);
+    }
+    uint64_t off = 0;
+    uint32_t dyn_align = 16;
+    bool dyn = false;
+    for (const auto& [name, v] : layout_.vars) {
+        if (v.space != "shared" || !names.count(name))
+            continue;
+        if (v.dynamic) {
+            dyn = true;
+            dyn_align = std::max(dyn_align, v.align);
+            continue;
+        }
+        off = align_up(off, v.align);
+        shared_off_[name] = static_cast<uint32_t>(off);
+        off += v.size;
+    }
+    if (off > VGPU_MAX_SHARED)
+        throw CompileError(kernel_.name, kernel_.pos, "uses " + std::to_string(off) +
+                                                          " bytes of shared memory, more than " +
+                                                          std::to_string(VGPU_MAX_SHARED));
+    info_->static_shared = static_cast<uint32_t>(off);
+    info_->dynamic_shared_offset = static_cast<uint32_t>(align_up(off, dyn_align));
+    if (dyn)
+        for (const auto& [name, v] : layout_.vars)
+            if (v.space == "shared" && v.dynamic)
+                shared_off_[name] = info_->dynamic_shared_offset;
+}
+
+ir::Kernel Lowerer::run(KernelInfo& info) {
+    info_ = &info;
+    info.name = kernel_.name;
+    for (const auto& [k, v] : kernel_.perf)
+        if (k == "maxntid")
+            for (size_t i = 0; i < v.size() && i < 3; i++)
+                info.maxntid[i] = static_cast<uint32_t>(v[i]);
+    layout_params();
+    layout_shared();
+    frames_.push_back({&kernel_, {}, -1, 0});
+    scopes_.emplace_back();
+    body(kernel_.body);
+    cur_ = nullptr;
+    emit(VGPU_OP_EXIT, -1);
+    return std::move(k_);
+}
+
+void Lowerer::body(const Body& b) {
+    for (const auto& s : b) {
+        if (const auto* in = std::get_if<Instr>(&s.v)) {
+            instr(*in);
+        } else if (const auto* v = std::get_if<VarDecl>(&s.v)) {
+            declare(*v);
+        } else if (const auto* l = std::get_if<Label>(&s.v)) {
+            emit_label(label(l->name));
+        } else if (const auto* blk = std::get_if<Block>(&s.v)) {
+            scopes_.emplace_back();
+            body(blk->body);
+            scopes_.pop_back();
+        }
+    }
+}
+
+void Lowerer::declare(const VarDecl& v) {
+    Scope& s = scopes_.back();
+    if (v.space == "reg") {
+        if (v.vec)
+            throw CompileError(kernel_.name, v.pos, "vector registers are not supported yet");
+        int w = width_of_decl(v.type);
+        if (v.range)
+            s.ranges[v.name] = {*v.range, w};
+        else
+            s.widths[v.name] = w;
+    } else if (v.space == "param") {
+        s.params[v.name] = std::make_shared<ParamVar>();
+    } else if ((v.space == "shared" || v.space == "global" || v.space == "const") && layout_.vars.count(v.name)) {
+        // A demoted variable: laid out with the module's (ptx_compile.cpp).
+    } else if (v.space == "local") {
+        throw CompileError(kernel_.name, v.pos, "local memory (.local '" + v.name +
+                                                    "') is not supported yet");
+    } else {
+        throw CompileError(kernel_.name, v.pos, "." + v.space + " variables inside a function ('" + v.name +
+                                                    "') are not supported yet");
+    }
+}
+
+int Lowerer::label(const std::string& name) {
+    auto& m = frames_.back().labels;
+    auto it = m.find(name);
+    if (it != m.end())
+        return it->second;
+    int l = k_.nlabels++;
+    m[name] = l;
+    return l;
+}
+
+int Lowerer::vreg(int w) {
+    vwidth_.push_back(w);
+    return k_.nvregs++;
+}
+
+int Lowerer::vreg_of(const std::string& name) {
+    for (size_t i = scopes_.size(); i-- > frames_.back().scope_base;) {
+        Scope& s = scopes_[i];
+        auto it = s.regs.find(name);
+        if (it != s.regs.end())
+            return it->second;
+        auto w = s.widths.find(name);
+        if (w != s.widths.end())
+            return s.regs[name] = vreg(w->second);
+        size_t e = name.size();
+        while (e > 0 && name[e - 1] >= '0' && name[e - 1] <= '9')
+            e--;
+        if (e < name.size() && e > 0) {
+            auto r = s.ranges.find(name.substr(0, e));
+            if (r != s.ranges.end() && name.size() - e < 10 && std::stoull(name.substr(e)) < r->second.first)
+                return s.regs[name] = vreg(r->second.second);
+        }
+    }
+    fail("'" + name + "' is not a register of this function");
+}
+
+int Lowerer::emit(uint16_t op, int d, int a, int b, int64_t imm, int c, int e) {
+    if (++budget_ > kMaxCodeWords)
+        fail("the kernel's code would exceed " + std::to_string(kMaxCodeWords) + " instructions");
+    ir::Insn in;
+    in.op = op;
+    in.d = d;
+    in.a = a;
+    in.b = b;
+    in.c = c;
+    in.e = e;
+    in.imm = imm;
+    k_.code.push_back(in);
+    return d;
+}
+
+void Lowerer::emit_label(int l) {
+    ir::Insn in;
+    in.op = ir::kLabel;
+    in.label = l;
+    k_.code.push_back(in);
+}
+
+void Lowerer::branch(uint16_t op, int cond, int l) {
+    emit(op, -1, cond);
+    k_.code.back().label = l;
+}
+
+int Lowerer::li(int64_t v, int w) { return emit(ir::kLi64, vreg(w), -1, -1, v); }
+
+void Lowerer::move(int d, int s) {
+    if (d != s)
+        emit(VGPU_OP_MOV, d, s);
+}
+
+void Lowerer::canon(int v, int bits_valid) {
+    int w = width(v);
+    if (w >= 64 || bits_valid <= w)
+        return;
+    if (w == 1)
+        emit(VGPU_OP_ANDI, v, v, -1, 1);
+    else
+        emit(VGPU_OP_ZEXT, v, v, -1, w);
+}
+
+int Lowerer::special(const std::string& name) {
+    static const std::map<std::string, int> sregs = {
+        {"%tid.x", VGPU_SR_TID_X},       {"%tid.y", VGPU_SR_TID_Y},       {"%tid.z", VGPU_SR_TID_Z},
+        {"%ntid.x", VGPU_SR_NTID_X},     {"%ntid.y", VGPU_SR_NTID_Y},     {"%ntid.z", VGPU_SR_NTID_Z},
+        {"%ctaid.x", VGPU_SR_CTAID_X},   {"%ctaid.y", VGPU_SR_CTAID_Y},   {"%ctaid.z", VGPU_SR_CTAID_Z},
+        {"%nctaid.x", VGPU_SR_NCTAID_X}, {"%nctaid.y", VGPU_SR_NCTAID_Y}, {"%nctaid.z", VGPU_SR_NCTAID_Z},
+        {"%laneid", VGPU_SR_LANEID},     {"%warpid", VGPU_SR_WARPID}};
+    auto it = sregs.find(name);
+    if (it != sregs.end())
+        return emit(VGPU_OP_S2R, vreg(32), -1, -1, it->second);
+    if (name.rfind("%lanemask_", 0) == 0) {
+        // eq: 1 << lane; lt: eq - 1; le: (eq << 1) - 1; ge: ~lt; gt: ~le (32 bits)
+        std::string k = name.substr(10);
+        int lane = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_LANEID);
+        int one = li(1);
+        int eq = emit(VGPU_OP_SHL, vreg(32), one, lane);
+        if (k == "eq")
+            return eq;
+        int m = eq;
+        if (k == "le" || k == "gt")
+            m = emit(VGPU_OP_SHLI, vreg(64), eq, -1, 1);
+        if (k != "eq" && k != "lt" && k != "le" && k != "ge" && k != "gt")
+            fail("special register " + name + " is not supported");
+        int r = emit(VGPU_OP_ADDI, vreg(32), m, -1, -1);
+        if (k == "ge" || k == "gt")
+            emit(VGPU_OP_XORI, r, r, -1, -1);
+        canon(r, 64);
+        return r;
+    }
+    fail("special register " + name + " is not supported yet");
+}
+
+int Lowerer::src(const Operand& o, Ty t, bool sign) {
+    switch (o.kind) {
+    case Operand::Kind::Reg: {
+        if (o.name[0] == '%') {
+            bool declared = false;
+            for (size_t i = scopes_.size(); i-- > frames_.back().scope_base && !declared;) {
+                const Scope& s = scopes_[i];
+                declared = s.regs.count(o.name) || s.widths.count(o.name);
+                size_t e = o.name.size();
+                while (e > 0 && o.name[e - 1] >= '0' && o.name[e - 1] <= '9')
+                    e--;
+                declared = declared || (e < o.name.size() && s.ranges.count(o.name.substr(0, e)));
+            }
+            if (!declared)
+                return special(o.name);
+        }
+        int v = vreg_of(o.name);
+        if (t.kind == 'p' || width(v) == 1) {
+            if (!o.negated)
+                return v;
+            return emit(VGPU_OP_XORI, vreg(1), v, -1, 1);
+        }
+        if (sign && t.bits < 64)
+            return emit(VGPU_OP_SEXT, vreg(64), v, -1, t.bits);
+        if (width(v) > t.bits)
+            return emit(VGPU_OP_ZEXT, vreg(t.bits), v, -1, t.bits);
+        return v;
+    }
+    case Operand::Kind::Imm: {
+        if (t.flt())
+            fail("an integer literal where a float is expected");
+        uint64_t v = static_cast<uint64_t>(o.imm);
+        if (t.bits < 64) {
+            uint64_t mask = (uint64_t{1} << t.bits) - 1;
+            v &= mask;
+            if (sign && (v >> (t.bits - 1)) & 1)
+                v |= ~mask;
+        }
+        return li(static_cast<int64_t>(v), t.bits);
+    }
+    case Operand::Kind::FImm:
+        return fimm(o, t);
+    case Operand::Kind::Symbol: {
+        if (o.name == "WARP_SZ")
+            return li(32, 32);
+        auto kp = kparams_.find(o.name);
+        if (kp != kparams_.end() && frames_.size() == 1 && info_->param_mode == ParamMode::Memory) {
+            int base = emit(VGPU_OP_LDP, vreg(64), -1, -1, 0);
+            return emit(VGPU_OP_ADDI, vreg(64), base, -1, kp->second.offset + o.imm);
+        }
+        auto it = layout_.vars.find(o.name);
+        if (it == layout_.vars.end())
+            fail("'" + o.name + "' is not a variable (function addresses are not supported)");
+        if (it->second.space == "shared")
+            return li(shared_off_.at(o.name) + o.imm, t.bits);
+        return emit(ir::kAddr, vreg(64), -1, -1, static_cast<int64_t>(it->second.offset) + o.imm);
+    }
+    default:
+        fail("unexpected operand");
+    }
+}
+
+int Lowerer::dst(const Operand& o) {
+    if (o.kind == Operand::Kind::Sink)
+        return vreg(64);
+    if (o.kind != Operand::Kind::Reg)
+        fail("the destination is not a register");
+    return vreg_of(o.name);
+}
+
+// ---- instructions ------------------------------------------------------------
+
+void Lowerer::instr(const Instr& in) {
+    cur_ = &in;
+    if (!in.guard || in.op == "bra") {
+        dispatch(in);
+        return;
+    }
+    int skip = k_.nlabels++;
+    Operand g;
+    g.kind = Operand::Kind::Reg;
+    g.name = in.guard->reg;
+    int p = src(g, {'p', 1});
+    branch(in.guard->negated ? VGPU_OP_BNZ : VGPU_OP_BZ, p, skip);
+    dispatch(in);
+    emit_label(skip);
+}
+
+void Lowerer::dispatch(const Instr& in) {
+    const std::string& op = in.op;
+    if (op == "ld" || op == "ldu" || op == "st")
+        return memory(in);
+    if (op == "atom" || op == "red")
+        return atomic(in);
+    if (op == "bra" || op == "ret" || op == "exit" || op == "bar" || op == "barrier" || op == "membar" ||
+        op == "fence" || op == "trap" || op == "call" || op == "cvta" || op == "nanosleep")
+        return control(in);
+    if (op == "mov")
+        return mov(in);
+    if (op == "cvt")
+        return cvt(in);
+    if (op == "setp")
+        return setp(in);
+    if (op == "selp" || op == "set" || op == "slct")
+        return selp_set(in);
+    if (op == "addc" || op == "subc" || op == "madc" || has(in, "cc"))
+        return carry(in, last_type(in));
+    Ty t = last_type(in);
+    if (t.flt() || op == "fma" || op == "sqrt" || op == "rcp" || op == "rsqrt" || op == "testp" ||
+        op == "copysign" || op == "ex2" || op == "lg2" || op == "sin" || op == "cos" || op == "tanh")
+        return floating(in, t);
+    if (op == "mul" || op == "mad" || op == "mul24" || op == "mad24")
+        return mul_mad(in, t);
+    if (op == "shl" || op == "shr" || op == "shf")
+        return shift(in, t);
+    if (op == "popc" || op == "clz" || op == "brev" || op == "bfe" || op == "bfi" || op == "prmt" ||
+        op == "bfind")
+        return bits(in, t);
+    if (op == "add" || op == "sub" || op == "and" || op == "or" || op == "xor" || op == "not" ||
+        op == "cnot" || op == "neg" || op == "abs" || op == "min" || op == "max" || op == "div" || op == "rem")
+        return integer(in, t);
+    fail("the instruction is not supported yet");
+}
+
+void Lowerer::control(const Instr& in) {
+    const std::string& op = in.op;
+    if (op == "bra") {
+        if (in.ops.empty() || in.ops[0].kind != Operand::Kind::Symbol)
+            fail("indirect branches are not supported");
+        int l = label(in.ops[0].name);
+        if (!in.guard) {
+            branch(VGPU_OP_BRA, -1, l);
+            return;
+        }
+        Operand g;
+        g.kind = Operand::Kind::Reg;
+        g.name = in.guard->reg;
+        branch(in.guard->negated ? VGPU_OP_BZ : VGPU_OP_BNZ, src(g, {'p', 1}), l);
+    } else if (op == "ret") {
+        if (frames_.size() == 1)
+            emit(VGPU_OP_EXIT, -1);
+        else
+            branch(VGPU_OP_BRA, -1, frames_.back().ret_label);
+    } else if (op == "exit") {
+        emit(VGPU_OP_EXIT, -1);
+    } else if (op == "bar" || op == "barrier") {
+        if (has(in, "warp"))
+            fail("warp-level instructions are not supported yet");
+        if (has(in, "red") || has(in, "arrive") || in.ops.size() != 1 || in.ops[0].kind != Operand::Kind::Imm ||
+            in.ops[0].imm != 0)
+            fail("only the block barrier 0 for every thread (__syncthreads) is supported");
+        emit(VGPU_OP_BAR, -1);
+    } else if (op == "membar" || op == "fence") {
+        emit(VGPU_OP_FENCE, -1);
+    } else if (op == "nanosleep") {
+        // A hint; the interpreter's threads do not sleep.
+    } else if (op == "trap") {
+        // A fault the program's owner sees: a load from address 0, which
+        // no context maps (VGPU_CTX_VA_START).
+        int z = li(0);
+        emit(VGPU_OP_LD_U8, vreg(64), z, -1, 0);
+    } else if (op == "call") {
+        call(in);
+    } else if (op == "cvta") {
+        Ty t = last_type(in);
+        if (t.bits != 64)
+            fail("32-bit generic addresses are not supported");
+        bool to = has(in, "to");
+        std::string space;
+        for (const auto& m : in.mods)
+            if (m == "global" || m == "shared" || m == "local" || m == "const" || m == "param" ||
+                m == "shared::cta")
+                space = m;
+        if (space == "local" || space == "param" || space.empty())
+            fail("generic addresses of this space are not supported yet");
+        int d = dst(in.ops.at(0));
+        int a = src(in.ops.at(1), t);
+        if (space == "global" || space == "const") {
+            move(d, a);
+        } else if (to) {  // generic to shared: drop the window
+            int x = emit(VGPU_OP_SHLI, vreg(64), a, -1, 64 - kSharedWindowShift);
+            emit(VGPU_OP_SHRI, d, x, -1, 64 - kSharedWindowShift);
+        } else {
+            int w = li(static_cast<int64_t>(kSharedWindow));
+            emit(VGPU_OP_ADD, d, a, w);
+        }
+    }
+}
+
+void Lowerer::call(const Instr& in) {
+    if (in.ops.empty() || in.ops[0].kind != Operand::Kind::Symbol)
+        fail("indirect calls are not supported yet");
+    const std::string& name = in.ops[0].name;
+    auto it = layout_.functions.find(name);
+    if (it == layout_.functions.end())
+        fail("'" + name + "' is not a function");
+    const Function* fn = it->second;
+    if (!fn->has_body) {
+        if (name == "vprintf")
+            fail("device printf (vprintf) is not supported yet");
+        if (name == "__assertfail")
+            fail("device assert (__assertfail) is not supported yet");
+        fail("calls '" + name + "', which the module declares but does not define");
+    }
+    for (const Frame& f : frames_)
+        if (f.fn == fn)
+            fail("'" + name + "' is recursive: calls need the ISA's call stack, which is not there yet");
+    if (static_cast<int>(frames_.size()) > kMaxInlineDepth)
+        fail("calls nest deeper than " + std::to_string(kMaxInlineDepth));
+    if (fn->params.size() != in.call_args.size() || fn->rets.size() != in.call_rets.size())
+        fail("the call's arguments do not match '" + name + "'");
+
+    // The callee's parameters are the caller's .param variables.
+    Scope callee;
+    auto bind = [&](const VarDecl& p, const Operand& arg) {
+        if (p.space == "param" && arg.kind == Operand::Kind::Symbol) {
+            for (size_t i = scopes_.size(); i-- > frames_.back().scope_base;) {
+                auto pv = scopes_[i].params.find(arg.name);
+                if (pv != scopes_[i].params.end()) {
+                    callee.params[p.name] = pv->second;
+                    return;
+                }
+            }
+        }
+        fail("argument '" + arg.name + "' is not a .param variable of the caller");
+    };
+    for (size_t i = 0; i < fn->params.size(); i++)
+        bind(fn->params[i], in.call_args[i]);
+    for (size_t i = 0; i < fn->rets.size(); i++)
+        bind(fn->rets[i], in.call_rets[i]);
+    const Instr* saved = cur_;
+    int ret = k_.nlabels++;
+    frames_.push_back({fn, {}, ret, scopes_.size()});
+    scopes_.push_back(std::move(callee));
+    body(fn->body);
+    scopes_.pop_back();
+    frames_.pop_back();
+    cur_ = saved;
+    emit_label(ret);
+}
+
+}  // namespace gpuvm::ptx
