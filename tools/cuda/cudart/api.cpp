@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// api.cpp - the CUDA runtime API of libcudart.so.13 (GPUvm's), over
+// runtime.hpp.  Every entry point takes the runtime's lock, turns
+// exceptions into cudaError_t, and sets the calling thread's last error
+// (cudaGetLastError).  A fault of the GPU is sticky, as CUDA's: every
+// later call returns it until cudaDeviceReset.
+//
+// Streams are ordered with everything else (one queue per process): a
+// program that relies on streams only for overlap gets its results, in
+// order; events time on the host, after waiting for the work before them.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <set>
+
+#include <cuda_runtime_api.h>
+
+#include "runtime.hpp"
+
+using gpuvm::cudart::CudaError;
+using gpuvm::cudart::DeviceFault;
+using gpuvm::cudart::Runtime;
+
+namespace {
+
+thread_local cudaError_t last_error = cudaSuccess;
+thread_local std::vector<gpuvm::cudart::LaunchConfig> configs;
+
+cudaError_t fault_code(const DeviceFault& f) {
+    switch (f.kind()) {
+    case 3: return cudaErrorMisalignedAddress;   // VGPU_FAULT_MISALIGNED
+    case 5: return cudaErrorIllegalInstruction;  // VGPU_FAULT_ILLEGAL
+    case 0: return cudaErrorLaunchTimeout;       // hung or banned
+    default: return cudaErrorIllegalAddress;
+    }
+}
+
+cudaError_t done(cudaError_t e) {
+    if (e != cudaSuccess)
+        last_error = e;
+    return e;
+}
+
+// Runs @f under the runtime's lock; errors become cudaError_t.
+template <typename F>
+cudaError_t guarded(const char* fn, F&& f) {
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    if (rt.sticky())
+        return done(static_cast<cudaError_t>(rt.sticky()));
+    try {
+        f(rt);
+        return cudaSuccess;
+    } catch (const CudaError& e) {
+        if (e.code() == cudaErrorNotSupported || e.code() == cudaErrorNoDevice)
+            std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s\n", fn, e.what());
+        return done(static_cast<cudaError_t>(e.code()));
+    } catch (const DeviceFault& e) {
+        cudaError_t c = fault_code(e);
+        std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s (fault %u at 0x%llx)\n", fn, e.what(), e.kind(),
+                     static_cast<unsigned long long>(e.addr()));
+        rt.set_sticky(c);
+        return done(c);
+    } catch (const std::out_of_range&) {
+        return done(cudaErrorInvalidValue);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s\n", fn, e.what());
+        return done(cudaErrorUnknown);
+    }
+}
+
+cudaError_t unsupported(const char* fn) {
+    static std::mutex mu;
+    static std::set<std::string> said;
+    {
+        std::lock_guard<std::mutex> lk(mu);
+        if (said.insert(fn).second)
+            std::fprintf(stderr, "GPUvm CUDA runtime: %s is not supported\n", fn);
+    }
+    return done(cudaErrorNotSupported);
+}
+
+void fill_properties(Runtime& rt, cudaDeviceProp& p);
+int attribute(Runtime& rt, cudaDeviceAttr a);
+
+uint64_t va_of(const void* p) { return reinterpret_cast<uint64_t>(p); }
+
+// Where a pointer of a copy lies: a device allocation, or host memory.
+bool on_device(Runtime& rt, const void* p, size_t n) { return rt.find(va_of(p), n).second != nullptr; }
+
+void sync_all(Runtime& rt) { rt.synchronize(); }
+
+void copy(Runtime& rt, void* dst, const void* src, size_t n, cudaMemcpyKind kind) {
+    if (!n)
+        return;
+    bool dd, sd;
+    switch (kind) {
+    case cudaMemcpyHostToHost: dd = sd = false; break;
+    case cudaMemcpyHostToDevice: dd = true, sd = false; break;
+    case cudaMemcpyDeviceToHost: dd = false, sd = true; break;
+    case cudaMemcpyDeviceToDevice: dd = sd = true; break;
+    case cudaMemcpyDefault:
+        dd = on_device(rt, dst, n);
+        sd = on_device(rt, src, n);
+        break;
+    default: throw CudaError(cudaErrorInvalidMemcpyDirection, "copy direction");
+    }
+    // Mapped host memory is host memory to the CPU.
+    if (dd && !on_device(rt, dst, n))
+        throw CudaError(cudaErrorInvalidValue, "destination is not device memory");
+    if (sd && !on_device(rt, src, n))
+        throw CudaError(cudaErrorInvalidValue, "source is not device memory");
+    auto& b = rt.backend();
+    if (dd && sd)
+        b.copy(va_of(dst), va_of(src), n);
+    else if (dd)
+        b.write(va_of(dst), src, n);
+    else if (sd)
+        b.read(va_of(src), dst, n);
+    else
+        std::memmove(dst, src, n);
+}
+
+struct Event {
+    std::chrono::steady_clock::time_point t;
+    bool recorded = false;
+};
+
+// The events a program created, owned here (cudaEvent_t is their address).
+std::mutex events_mu;
+std::map<const void*, std::unique_ptr<Event>> events;
+
+Event* event(cudaEvent_t e) {
+    std::lock_guard<std::mutex> lk(events_mu);
+    auto it = events.find(e);
+    return it == events.end() ? nullptr : it->second.get();
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---- registration (the code nvcc puts in every program) -----------------------
+
+void** __cudaRegisterFatBinary(void* fatCubin) {
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    return reinterpret_cast<void**>(rt.register_module(fatCubin));
+}
+
+void __cudaRegisterFatBinaryEnd(void**) {}
+
+void __cudaUnregisterFatBinary(void** handle) {
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    rt.unregister_module(reinterpret_cast<gpuvm::cudart::Module*>(handle));
+}
+
+void __cudaRegisterFunction(void** handle, const char* hostFun, char*, const char* deviceName, int, uint3*, uint3*,
+                            dim3*, dim3*, int*) {
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    rt.register_function(reinterpret_cast<gpuvm::cudart::Module*>(handle), hostFun, deviceName);
+}
+
+void __cudaRegisterVar(void** handle, char* hostVar, char*, const char* deviceName, int, size_t size, int, int) {
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    rt.register_variable(reinterpret_cast<gpuvm::cudart::Module*>(handle), hostVar, deviceName, size);
+}
+
+void __cudaRegisterManagedVar(void**, void**, char*, const char* deviceName, int, size_t, int, int) {
+    std::fprintf(stderr, "GPUvm CUDA runtime: __managed__ variable '%s' is not supported\n", deviceName);
+}
+
+char __cudaInitModule(void**) { return 1; }
+
+unsigned __cudaPushCallConfiguration(dim3 gridDim, dim3 blockDim, size_t sharedMem, struct CUstream_st* stream) {
+    configs.push_back({{gridDim.x, gridDim.y, gridDim.z}, {blockDim.x, blockDim.y, blockDim.z}, sharedMem, stream});
+    return 0;
+}
+
+cudaError_t __cudaPopCallConfiguration(dim3* gridDim, dim3* blockDim, size_t* sharedMem, void* stream) {
+    if (configs.empty())
+        return done(cudaErrorMissingConfiguration);
+    auto c = configs.back();
+    configs.pop_back();
+    *gridDim = dim3(c.grid[0], c.grid[1], c.grid[2]);
+    *blockDim = dim3(c.block[0], c.block[1], c.block[2]);
+    *sharedMem = c.shared;
+    *static_cast<void**>(stream) = c.stream;
+    return cudaSuccess;
+}
+
+cudaError_t __cudaGetKernel(cudaKernel_t* kernel, const void* funcAddr) {
+    *kernel = reinterpret_cast<cudaKernel_t>(const_cast<void*>(funcAddr));
+    return cudaSuccess;
+}
+
+cudaError_t cudaLaunchKernel(const void* func, dim3 gridDim, dim3 blockDim, void** args, size_t sharedMem,
+                             cudaStream_t) {
+    return guarded("cudaLaunchKernel", [&](Runtime& rt) {
+        rt.launch(func, {gridDim.x, gridDim.y, gridDim.z}, {blockDim.x, blockDim.y, blockDim.z}, args, sharedMem);
+    });
+}
+
+cudaError_t __cudaLaunchKernel(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim, void** args, size_t sharedMem,
+                               cudaStream_t stream) {
+    return cudaLaunchKernel(reinterpret_cast<const void*>(kernel), gridDim, blockDim, args, sharedMem, stream);
+}
+
+cudaError_t __cudaLaunchKernel_ptsz(cudaKernel_t kernel, dim3 gridDim, dim3 blockDim, void** args, size_t sharedMem,
+                                    cudaStream_t stream) {
+    return __cudaLaunchKernel(kernel, gridDim, blockDim, args, sharedMem, stream);
+}
+
+// ---- errors ---------------------------------------------------------------
+
+cudaError_t cudaGetLastError(void) {
+    cudaError_t e = last_error;
+    last_error = cudaSuccess;
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    return rt.sticky() ? static_cast<cudaError_t>(rt.sticky()) : e;
+}
+
+cudaError_t cudaPeekAtLastError(void) {
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    return rt.sticky() ? static_cast<cudaError_t>(rt.sticky()) : last_error;
+}
+
+const char* cudaGetErrorName(cudaError_t e) { return gpuvm::cudart::error_name(e); }
+const char* cudaGetErrorString(cudaError_t e) { return gpuvm::cudart::error_string(e); }
+
+// ---- device -----------------------------------------------------------------
+
+cudaError_t cudaGetDeviceCount(int* count) {
+    *count = 0;
+    cudaError_t e = guarded("cudaGetDeviceCount", [&](Runtime& rt) { rt.backend(); });
+    if (e == cudaSuccess)
+        *count = 1;
+    return e;
+}
+
+cudaError_t cudaSetDevice(int device) {
+    if (device != 0)
+        return done(cudaErrorInvalidDevice);
+    return guarded("cudaSetDevice", [&](Runtime& rt) { rt.backend(); });
+}
+
+cudaError_t cudaGetDevice(int* device) {
+    *device = 0;
+    return cudaSuccess;
+}
+
+cudaError_t cudaSetDeviceFlags(unsigned int) { return cudaSuccess; }
+cudaError_t cudaGetDeviceFlags(unsigned int* flags) {
+    *flags = cudaDeviceMapHost;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceSynchronize(void) { return guarded("cudaDeviceSynchronize", sync_all); }
+
+cudaError_t cudaDeviceReset(void) {
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    rt.reset();
+    last_error = cudaSuccess;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDriverGetVersion(int* v) {
+    *v = CUDART_VERSION;
+    return cudaSuccess;
+}
+cudaError_t cudaRuntimeGetVersion(int* v) {
+    *v = CUDART_VERSION;
+    return cudaSuccess;
+}
+
+cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device) {
+    if (device != 0)
+        return done(cudaErrorInvalidDevice);
+    return guarded("cudaGetDeviceProperties", [&](Runtime& rt) { fill_properties(rt, *p); });
+}
+
+cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
+    if (device != 0)
+        return done(cudaErrorInvalidDevice);
+    return guarded("cudaDeviceGetAttribute", [&](Runtime& rt) {
+        *value = attribute(rt, attr);
+    });
+}
+
+cudaError_t cudaDeviceSetCacheConfig(cudaFuncCache) { return cudaSuccess; }
+cudaError_t cudaFuncSetCacheConfig(const void*, cudaFuncCache) { return cudaSuccess; }
+cudaError_t cudaDeviceSetSharedMemConfig(cudaSharedMemConfig) { return cudaSuccess; }
+
+// ---- memory -----------------------------------------------------------------
+
+cudaError_t cudaMalloc(void** p, size_t size) {
+    return guarded("cudaMalloc", [&](Runtime& rt) {
+        *p = reinterpret_cast<void*>(rt.malloc(size, false, nullptr));
+    });
+}
+
+cudaError_t cudaFree(void* p) {
+    if (!p)
+        return cudaSuccess;
+    return guarded("cudaFree", [&](Runtime& rt) { rt.free(va_of(p)); });
+}
+
+cudaError_t cudaHostAlloc(void** p, size_t size, unsigned int) {
+    return guarded("cudaHostAlloc", [&](Runtime& rt) { rt.malloc(size, true, p); });
+}
+
+cudaError_t cudaMallocHost(void** p, size_t size) { return cudaHostAlloc(p, size, 0); }
+
+cudaError_t cudaFreeHost(void* p) {
+    if (!p)
+        return cudaSuccess;
+    return guarded("cudaFreeHost", [&](Runtime& rt) { rt.free_host(p); });
+}
+
+cudaError_t cudaHostGetDevicePointer(void** dev, void* host, unsigned int) {
+    return guarded("cudaHostGetDevicePointer", [&](Runtime& rt) {
+        auto va = rt.device_of_host(host);
+        if (!va)
+            throw CudaError(cudaErrorInvalidValue, "not memory cudaHostAlloc returned");
+        *dev = reinterpret_cast<void*>(*va);
+    });
+}
+
+cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
+    return guarded("cudaMemGetInfo", [&](Runtime& rt) {
+        *total = rt.backend().total_memory();
+        *free = *total - std::min(*total, rt.backend().used_memory());
+    });
+}
+
+cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind kind) {
+    return guarded("cudaMemcpy", [&](Runtime& rt) {
+        copy(rt, dst, src, n, kind);
+        if (kind == cudaMemcpyDeviceToDevice)
+            sync_all(rt);
+    });
+}
+
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t n, cudaMemcpyKind kind, cudaStream_t) {
+    return guarded("cudaMemcpyAsync", [&](Runtime& rt) { copy(rt, dst, src, n, kind); });
+}
+
+cudaError_t cudaMemcpy2D(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
+                         cudaMemcpyKind kind) {
+    if (width > dpitch || width > spitch)
+        return done(cudaErrorInvalidPitchValue);
+    return guarded("cudaMemcpy2D", [&](Runtime& rt) {
+        for (size_t r = 0; r < height; r++)
+            copy(rt, static_cast<char*>(dst) + r * dpitch, static_cast<const char*>(src) + r * spitch, width, kind);
+    });
+}
+
+cudaError_t cudaMemcpy2DAsync(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height,
+                              cudaMemcpyKind kind, cudaStream_t) {
+    return cudaMemcpy2D(dst, dpitch, src, spitch, width, height, kind);
+}
+
+cudaError_t cudaMallocPitch(void** p, size_t* pitch, size_t width, size_t height) {
+    *pitch = (width + 255) & ~size_t{255};
+    return cudaMalloc(p, *pitch * height);
+}
+
+cudaError_t cudaMemset(void* p, int value, size_t n) {
+    return guarded("cudaMemset", [&](Runtime& rt) {
+        if (!rt.find(va_of(p), n).second)
+            throw CudaError(cudaErrorInvalidValue, "not device memory");
+        rt.memset(va_of(p), value, n);
+    });
+}
+
+cudaError_t cudaMemsetAsync(void* p, int value, size_t n, cudaStream_t) { return cudaMemset(p, value, n); }
+
+cudaError_t cudaMemcpyToSymbol(const void* symbol, const void* src, size_t n, size_t offset, cudaMemcpyKind kind) {
+    return guarded("cudaMemcpyToSymbol", [&](Runtime& rt) {
+        auto [va, size] = rt.symbol(symbol);
+        if (offset > size || n > size - offset)
+            throw CudaError(cudaErrorInvalidValue, "outside the symbol");
+        if (kind == cudaMemcpyDeviceToDevice)
+            rt.backend().copy(va + offset, va_of(src), n);
+        else
+            rt.backend().write(va + offset, src, n);
+    });
+}
+
+cudaError_t cudaMemcpyFromSymbol(void* dst, const void* symbol, size_t n, size_t offset, cudaMemcpyKind kind) {
+    return guarded("cudaMemcpyFromSymbol", [&](Runtime& rt) {
+        auto [va, size] = rt.symbol(symbol);
+        if (offset > size || n > size - offset)
+            throw CudaError(cudaErrorInvalidValue, "outside the symbol");
+        if (kind == cudaMemcpyDeviceToDevice)
+            rt.backend().copy(va_of(dst), va + offset, n);
+        else
+            rt.backend().read(va + offset, dst, n);
+    });
+}
+
+cudaError_t cudaMemcpyToSymbolAsync(const void* symbol, const void* src, size_t n, size_t offset,
+                                    cudaMemcpyKind kind, cudaStream_t) {
+    return cudaMemcpyToSymbol(symbol, src, n, offset, kind);
+}
+
+cudaError_t cudaMemcpyFromSymbolAsync(void* dst, const void* symbol, size_t n, size_t offset, cudaMemcpyKind kind,
+                                      cudaStream_t) {
+    return cudaMemcpyFromSymbol(dst, symbol, n, offset, kind);
+}
+
+cudaError_t cudaGetSymbolAddress(void** p, const void* symbol) {
+    return guarded("cudaGetSymbolAddress", [&](Runtime& rt) {
+        *p = reinterpret_cast<void*>(rt.symbol(symbol).first);
+    });
+}
+
+cudaError_t cudaGetSymbolSize(size_t* size, const void* symbol) {
+    return guarded("cudaGetSymbolSize", [&](Runtime& rt) { *size = rt.symbol(symbol).second; });
+}
+
+// ---- streams and events -------------------------------------------------------
+
+cudaError_t cudaStreamCreate(cudaStream_t* s) {
+    static int tag;
+    *s = reinterpret_cast<cudaStream_t>(&tag);
+    return cudaSuccess;
+}
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) { return cudaStreamCreate(s); }
+cudaError_t cudaStreamCreateWithPriority(cudaStream_t* s, unsigned int, int) { return cudaStreamCreate(s); }
+cudaError_t cudaStreamDestroy(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaStreamSynchronize(cudaStream_t) { return guarded("cudaStreamSynchronize", sync_all); }
+cudaError_t cudaStreamQuery(cudaStream_t) { return guarded("cudaStreamQuery", sync_all); }
+cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
+
+cudaError_t cudaEventCreate(cudaEvent_t* e) {
+    auto ev = std::make_unique<Event>();
+    *e = reinterpret_cast<cudaEvent_t>(ev.get());
+    std::lock_guard<std::mutex> lk(events_mu);
+    events[ev.get()] = std::move(ev);
+    return cudaSuccess;
+}
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) { return cudaEventCreate(e); }
+cudaError_t cudaEventDestroy(cudaEvent_t e) {
+    std::lock_guard<std::mutex> lk(events_mu);
+    return events.erase(e) ? cudaSuccess : done(cudaErrorInvalidResourceHandle);
+}
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t) {
+    return guarded("cudaEventRecord", [&](Runtime& rt) {
+        sync_all(rt);
+        Event* ev = event(e);
+        if (!ev)
+            throw CudaError(cudaErrorInvalidResourceHandle, "not an event");
+        ev->t = std::chrono::steady_clock::now();
+        ev->recorded = true;
+    });
+}
+cudaError_t cudaEventRecordWithFlags(cudaEvent_t e, cudaStream_t s, unsigned int) { return cudaEventRecord(e, s); }
+cudaError_t cudaEventSynchronize(cudaEvent_t) { return guarded("cudaEventSynchronize", sync_all); }
+cudaError_t cudaEventQuery(cudaEvent_t) { return guarded("cudaEventQuery", sync_all); }
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+    Event* a = event(start);
+    Event* b = event(end);
+    if (!a || !b || !a->recorded || !b->recorded)
+        return done(cudaErrorInvalidResourceHandle);
+    *ms = std::chrono::duration<float, std::milli>(b->t - a->t).count();
+    return cudaSuccess;
+}
+
+// ---- functions ------------------------------------------------------------------
+
+cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* a, const void* func) {
+    return guarded("cudaFuncGetAttributes", [&](Runtime& rt) {
+        const auto& k = *rt.function(func).info;
+        std::memset(a, 0, sizeof(*a));
+        a->sharedSizeBytes = k.static_shared;
+        a->constSizeBytes = 0;
+        a->localSizeBytes = 0;
+        a->maxThreadsPerBlock = k.maxntid[0] ? static_cast<int>(k.maxntid[0] * std::max(1u, k.maxntid[1]) *
+                                                                std::max(1u, k.maxntid[2]))
+                                             : 1024;
+        a->numRegs = static_cast<int>(k.registers);
+        a->ptxVersion = 75;
+        a->binaryVersion = 75;
+        a->maxDynamicSharedSizeBytes = 48 * 1024 - static_cast<int>(k.dynamic_shared_offset);
+    });
+}
+
+cudaError_t cudaFuncSetAttribute(const void*, cudaFuncAttribute, int) { return cudaSuccess; }
+
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* n, const void* func, int block, size_t dyn) {
+    return guarded("cudaOccupancyMaxActiveBlocksPerMultiprocessor", [&](Runtime& rt) {
+        const auto& k = *rt.function(func).info;
+        size_t smem = k.static_shared + dyn;
+        int by_threads = block > 0 ? 2048 / block : 0;
+        int by_smem = smem ? static_cast<int>(64 * 1024 / smem) : by_threads;
+        *n = std::max(0, std::min({by_threads, by_smem, 32}));
+    });
+}
+
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int* n, const void* func, int block, size_t dyn,
+                                                                  unsigned int) {
+    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(n, func, block, dyn);
+}
+
+cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(size_t* smem, const void* func, int, int) {
+    return guarded("cudaOccupancyAvailableDynamicSMemPerBlock", [&](Runtime& rt) {
+        *smem = 48 * 1024 - rt.function(func).info->dynamic_shared_offset;
+    });
+}
+
+// ---- what GPUvm does not do (yet): cudaErrorNotSupported and one line --------
+
+cudaError_t cudaMallocManaged(void** p, size_t, unsigned int) {
+    *p = nullptr;
+    return unsupported("cudaMallocManaged (managed memory)");
+}
+cudaError_t cudaHostRegister(void*, size_t, unsigned int) { return unsupported("cudaHostRegister"); }
+cudaError_t cudaHostUnregister(void*) { return unsupported("cudaHostUnregister"); }
+cudaError_t cudaLaunchCooperativeKernel(const void*, dim3, dim3, void**, size_t, cudaStream_t) {
+    return unsupported("cudaLaunchCooperativeKernel (grid synchronisation)");
+}
+cudaError_t cudaLaunchHostFunc(cudaStream_t, cudaHostFn_t, void*) { return unsupported("cudaLaunchHostFunc"); }
+cudaError_t cudaStreamAddCallback(cudaStream_t, cudaStreamCallback_t, void*, unsigned int) {
+    return unsupported("cudaStreamAddCallback");
+}
+cudaError_t cudaMallocArray(cudaArray_t*, const cudaChannelFormatDesc*, size_t, size_t, unsigned int) {
+    return unsupported("cudaMallocArray (textures)");
+}
+cudaError_t cudaCreateTextureObject(cudaTextureObject_t*, const cudaResourceDesc*, const cudaTextureDesc*,
+                                    const cudaResourceViewDesc*) {
+    return unsupported("cudaCreateTextureObject (textures)");
+}
+cudaError_t cudaGraphCreate(cudaGraph_t*, unsigned int) { return unsupported("cudaGraphCreate (graphs)"); }
+cudaError_t cudaStreamBeginCapture(cudaStream_t, cudaStreamCaptureMode) {
+    return unsupported("cudaStreamBeginCapture (graphs)");
+}
+cudaError_t cudaDeviceCanAccessPeer(int* can, int, int) {
+    *can = 0;
+    return cudaSuccess;
+}
+
+}  // extern "C"
+
+namespace {
+
+// What a program asks of the device: honest values for GPUvm's vGPU.
+// Compute capability 7.5 is the PTX target GPUvm compiles (nvcc's lowest).
+void fill_properties(Runtime& rt, cudaDeviceProp& p) {
+    std::memset(&p, 0, sizeof(p));
+    auto& b = rt.backend();
+    std::snprintf(p.name, sizeof(p.name), "%s", b.device_name().c_str());
+    p.totalGlobalMem = b.total_memory();
+    p.sharedMemPerBlock = 48 * 1024;
+    p.sharedMemPerBlockOptin = 48 * 1024;
+    p.sharedMemPerMultiprocessor = 48 * 1024;
+    p.regsPerBlock = 32 * 1024;
+    p.regsPerMultiprocessor = 32 * 1024;
+    p.warpSize = 32;
+    p.memPitch = 1ull << 31;
+    p.maxThreadsPerBlock = 1024;
+    p.maxThreadsDim[0] = p.maxThreadsDim[1] = 1024;
+    p.maxThreadsDim[2] = 64;
+    p.maxGridSize[0] = p.maxGridSize[1] = p.maxGridSize[2] = 65535;
+    p.totalConstMem = 64 * 1024;
+    p.major = 7;
+    p.minor = 5;
+    p.textureAlignment = 512;
+    p.texturePitchAlignment = 32;
+    p.multiProcessorCount = 1;
+    p.canMapHostMemory = 1;
+    p.unifiedAddressing = 0;
+    p.maxThreadsPerMultiProcessor = 2048;
+    p.maxBlocksPerMultiProcessor = 32;
+    p.asyncEngineCount = 0;
+    p.concurrentKernels = 0;
+    p.managedMemory = 0;
+    p.l2CacheSize = 0;
+    p.memoryBusWidth = 64;
+    p.regsPerMultiprocessor = 32 * 1024;
+}
+
+int attribute(Runtime& rt, cudaDeviceAttr a) {
+    cudaDeviceProp p;
+    fill_properties(rt, p);
+    switch (a) {
+    case cudaDevAttrMaxThreadsPerBlock: return p.maxThreadsPerBlock;
+    case cudaDevAttrMaxBlockDimX: return p.maxThreadsDim[0];
+    case cudaDevAttrMaxBlockDimY: return p.maxThreadsDim[1];
+    case cudaDevAttrMaxBlockDimZ: return p.maxThreadsDim[2];
+    case cudaDevAttrMaxGridDimX: return p.maxGridSize[0];
+    case cudaDevAttrMaxGridDimY: return p.maxGridSize[1];
+    case cudaDevAttrMaxGridDimZ: return p.maxGridSize[2];
+    case cudaDevAttrMaxSharedMemoryPerBlock: return static_cast<int>(p.sharedMemPerBlock);
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin: return static_cast<int>(p.sharedMemPerBlockOptin);
+    case cudaDevAttrMaxSharedMemoryPerMultiprocessor: return static_cast<int>(p.sharedMemPerMultiprocessor);
+    case cudaDevAttrTotalConstantMemory: return static_cast<int>(p.totalConstMem);
+    case cudaDevAttrWarpSize: return p.warpSize;
+    case cudaDevAttrMaxRegistersPerBlock: return p.regsPerBlock;
+    case cudaDevAttrMultiProcessorCount: return p.multiProcessorCount;
+    case cudaDevAttrComputeCapabilityMajor: return p.major;
+    case cudaDevAttrComputeCapabilityMinor: return p.minor;
+    case cudaDevAttrCanMapHostMemory: return 1;
+    case cudaDevAttrMaxThreadsPerMultiProcessor: return p.maxThreadsPerMultiProcessor;
+    case cudaDevAttrMaxBlocksPerMultiprocessor: return p.maxBlocksPerMultiProcessor;
+    case cudaDevAttrUnifiedAddressing: return 0;
+    case cudaDevAttrIntegrated: return 0;
+    case cudaDevAttrConcurrentKernels: return 0;
+    case cudaDevAttrAsyncEngineCount: return 0;
+    case cudaDevAttrManagedMemory: return 0;
+    case cudaDevAttrCooperativeLaunch: return 0;
+    case cudaDevAttrComputeMode: return cudaComputeModeDefault;
+    case cudaDevAttrClockRate: return 1000000;        // kHz: nominal, an interpreter has no clock
+    case cudaDevAttrMemoryClockRate: return 1000000;
+    case cudaDevAttrGlobalMemoryBusWidth: return p.memoryBusWidth;
+    case cudaDevAttrL2CacheSize: return 0;
+    case cudaDevAttrKernelExecTimeout: return 1;      // the watchdog ends long launches
+    case cudaDevAttrEccEnabled: return 0;
+    case cudaDevAttrPciBusId:
+    case cudaDevAttrPciDeviceId:
+    case cudaDevAttrPciDomainId: return 0;
+    case cudaDevAttrTccDriver: return 0;
+    case cudaDevAttrGpuOverlap: return 0;
+    case cudaDevAttrMaxPitch: return static_cast<int>(std::min<size_t>(p.memPitch, INT32_MAX));
+    case cudaDevAttrTextureAlignment: return static_cast<int>(p.textureAlignment);
+    case cudaDevAttrMaxRegistersPerMultiprocessor: return p.regsPerMultiprocessor;
+    case cudaDevAttrHostNativeAtomicSupported: return 0;
+    case cudaDevAttrPageableMemoryAccess: return 0;
+    case cudaDevAttrConcurrentManagedAccess: return 0;
+    case cudaDevAttrComputePreemptionSupported: return 1;
+    case cudaDevAttrStreamPrioritiesSupported: return 0;
+    case cudaDevAttrGlobalL1CacheSupported:
+    case cudaDevAttrLocalL1CacheSupported: return 0;
+    default:
+        throw CudaError(cudaErrorNotSupported, "cudaDeviceGetAttribute: attribute " + std::to_string(a) +
+                                                   " is not supported");
+    }
+}
+
+}  // namespace

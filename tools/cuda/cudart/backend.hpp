@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// backend.hpp - where GPUvm's CUDA runtime runs its work.  The runtime
+// (runtime.hpp) speaks to one Backend:
+//   vgpu    the vGPU's render node through libvgpu: a Xen guest or dom0
+//           (the default);
+//   interp  the vgpu-sim interpreter in the calling process, on host
+//           memory: the same ISA and results, no driver; for tests and for
+//           trying a program where no vGPU is (GPUVM_CUDA_BACKEND=interp).
+// Every address is a GPU virtual address the backend gave out; every
+// operation runs in the order it was called.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+namespace gpuvm::cudart {
+
+struct LaunchDesc {
+    uint64_t code = 0;         // GPU address of the kernel's first instruction
+    uint32_t grid[3] = {1, 1, 1};
+    uint32_t block[3] = {1, 1, 1};
+    uint32_t shared = 0;       // bytes per block
+    uint64_t params[8] = {};
+};
+
+// The GPU stopped the work: a fault (kind and address as the ISA reports
+// them), a hang or a ban.  Sticky: every later call fails the same way.
+class DeviceFault : public std::runtime_error {
+public:
+    DeviceFault(const std::string& what, uint32_t kind, uint64_t addr)
+        : std::runtime_error(what), kind_(kind), addr_(addr) {}
+    uint32_t kind() const { return kind_; }
+    uint64_t addr() const { return addr_; }
+
+private:
+    uint32_t kind_;
+    uint64_t addr_;
+};
+
+// Out of device (or host-mapped) memory.
+class OutOfMemory : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string name() const = 0;
+    // Device memory, or host memory the GPU maps (@cpu gets its CPU
+    // address); zero-filled; @exec maps it executable (code).
+    virtual uint64_t alloc(size_t size, bool host, void** cpu, bool exec = false) = 0;
+    virtual void free(uint64_t va) = 0;
+    // Synchronous with respect to earlier work: write() and read() wait
+    // for what is queued.
+    virtual void write(uint64_t va, const void* src, size_t n) = 0;
+    virtual void read(uint64_t va, void* dst, size_t n) = 0;
+    // Queued.
+    virtual void copy(uint64_t dst, uint64_t src, size_t n) = 0;
+    virtual void fill(uint64_t va, size_t n, uint32_t pattern) = 0;  // 4-byte aligned
+    virtual void launch(const LaunchDesc& d) = 0;
+    // Waits for everything queued; throws DeviceFault.
+    virtual void synchronize() = 0;
+    virtual uint64_t total_memory() const = 0;
+    virtual uint64_t used_memory() const = 0;
+    // What the device is called (cudaDeviceProp::name).
+    virtual std::string device_name() const = 0;
+};
+
+// The backend GPUVM_CUDA_BACKEND names (vgpu by default).  Throws
+// std::runtime_error when there is no such device.
+std::unique_ptr<Backend> make_backend();
+std::unique_ptr<Backend> make_interp_backend();
+std::unique_ptr<Backend> make_vgpu_backend();
+
+}  // namespace gpuvm::cudart

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// backend_interp.cpp - the "interp" backend (backend.hpp): the vgpu-sim
+// interpreter and page tables (common/vgpu_interp.c, vgpu_pt.c) over host
+// memory of this process.  Work runs when it is queued, in slices of a
+// million thread-instructions; a fault is kept and reported by the next
+// synchronize().
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+#include "backend.hpp"
+
+extern "C" {
+#include "vgpu_interp.h"
+}
+
+namespace gpuvm::cudart {
+namespace {
+
+constexpr uint64_t kVaStart = 0x10000000;
+constexpr uint64_t kTotal = 4ull << 30;
+constexpr uint64_t kSlice = 1u << 20;
+
+struct FreeDeleter {
+    void operator()(void* p) const { std::free(p); }
+};
+
+class InterpBackend : public Backend {
+public:
+    InterpBackend() { vgpu_pt_init(&pt_); }
+    ~InterpBackend() override { vgpu_pt_fini(&pt_); }
+
+    std::string name() const override { return "interp"; }
+    std::string device_name() const override { return "GPUvm vgpu-sim (in-process interpreter)"; }
+    uint64_t total_memory() const override { return kTotal; }
+    uint64_t used_memory() const override { return used_; }
+
+    uint64_t alloc(size_t size, bool, void** cpu, bool exec) override {
+        size_t bytes = (std::max<size_t>(size, 1) + 4095) & ~size_t{4095};
+        if (used_ + bytes > kTotal)
+            throw OutOfMemory("interp backend: out of memory");
+        void* p = std::aligned_alloc(4096, bytes);
+        if (!p)
+            throw OutOfMemory("interp backend: out of host memory");
+        std::memset(p, 0, bytes);
+        uint64_t va = next_;
+        next_ += bytes + 4096;  // a guard page: overruns fault
+        uint32_t perms = VGPU_PTE_R | VGPU_PTE_W | (exec ? VGPU_PTE_X : 0);
+        if (vgpu_pt_map(&pt_, va, static_cast<uint8_t*>(p), bytes, perms)) {
+            std::free(p);
+            throw OutOfMemory("interp backend: page tables");
+        }
+        blocks_[va] = {std::unique_ptr<void, FreeDeleter>(p), bytes};
+        used_ += bytes;
+        if (cpu)
+            *cpu = p;
+        return va;
+    }
+
+    void free(uint64_t va) override {
+        auto it = blocks_.find(va);
+        if (it == blocks_.end())
+            return;
+        vgpu_pt_unmap(&pt_, va, it->second.bytes);
+        used_ -= it->second.bytes;
+        blocks_.erase(it);
+    }
+
+    void write(uint64_t va, const void* src, size_t n) override { std::memcpy(host(va, n), src, n); }
+    void read(uint64_t va, void* dst, size_t n) override { std::memcpy(dst, host(va, n), n); }
+
+    void copy(uint64_t dst, uint64_t src, size_t n) override {
+        check_sticky();
+        std::memmove(host(dst, n), host(src, n), n);
+    }
+
+    void fill(uint64_t va, size_t n, uint32_t pattern) override {
+        check_sticky();
+        auto* p = static_cast<uint8_t*>(host(va, n));
+        for (size_t i = 0; i + 4 <= n; i += 4)
+            std::memcpy(p + i, &pattern, 4);
+    }
+
+    void launch(const LaunchDesc& ld) override {
+        if (fault_kind_)
+            return;  // the context is dead, as on the GPU
+        vgpu_launch_desc d{};
+        d.code_va = ld.code;
+        for (int i = 0; i < 3; i++) {
+            d.grid[i] = ld.grid[i];
+            d.block[i] = ld.block[i];
+        }
+        d.shared_size = ld.shared;
+        std::memcpy(d.params, ld.params, sizeof(d.params));
+        vgpu_launch l;
+        if (vgpu_launch_init(&l, &d)) {
+            fault_kind_ = VGPU_FAULT_ILLEGAL;
+            fault_addr_ = ld.code;
+            return;
+        }
+        enum vgpu_run_result r;
+        do {
+            u64 n = 0;
+            r = vgpu_launch_run(&l, &pt_, kSlice, &n);
+        } while (r == VGPU_RUN_BUDGET);
+        if (r == VGPU_RUN_FAULT) {
+            fault_kind_ = l.fault_kind;
+            fault_addr_ = l.fault_addr;
+        }
+        vgpu_launch_fini(&l);
+    }
+
+    void synchronize() override { check_sticky(); }
+
+private:
+    struct Block {
+        std::unique_ptr<void, FreeDeleter> mem;
+        size_t bytes;
+    };
+    vgpu_pt pt_{};
+    std::map<uint64_t, Block> blocks_;
+    uint64_t next_ = kVaStart, used_ = 0;
+    uint32_t fault_kind_ = 0;
+    uint64_t fault_addr_ = 0;
+
+    void check_sticky() const {
+        if (fault_kind_)
+            throw DeviceFault("the GPU faulted", fault_kind_, fault_addr_);
+    }
+
+    // The host address of [va, va + n), which must lie in one allocation.
+    void* host(uint64_t va, size_t n) {
+        auto it = blocks_.upper_bound(va);
+        if (it == blocks_.begin())
+            throw std::out_of_range("not a GPU address");
+        --it;
+        if (va - it->first + n > it->second.bytes)
+            throw std::out_of_range("outside its allocation");
+        return static_cast<uint8_t*>(it->second.mem.get()) + (va - it->first);
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_interp_backend() { return std::make_unique<InterpBackend>(); }
+
+std::unique_ptr<Backend> make_backend() {
+    const char* b = std::getenv("GPUVM_CUDA_BACKEND");
+    std::string name = b ? b : "vgpu";
+    if (name == "interp")
+        return make_interp_backend();
+    if (name == "vgpu")
+        return make_vgpu_backend();
+    throw std::runtime_error("GPUVM_CUDA_BACKEND=" + name + ": not a backend (vgpu, interp)");
+}
+
+}  // namespace gpuvm::cudart

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// backend_vgpu.cpp - the "vgpu" backend (backend.hpp): one libvgpu context
+// on the vGPU's render node; each allocation is a buffer object mapped in
+// it (device memory, or host memory the CPU maps too).
+#include <cstring>
+#include <map>
+
+#include "backend.hpp"
+#include "vgpu/vgpu.hpp"
+
+extern "C" {
+#include "vgpu_drm.h"
+}
+
+namespace gpuvm::cudart {
+namespace {
+
+class VgpuBackend : public Backend {
+public:
+    VgpuBackend() : dev_(vgpu::Device::open()), ctx_(std::make_unique<vgpu::Context>(dev_)) {}
+
+    std::string name() const override { return "vgpu"; }
+    std::string device_name() const override {
+        return "GPUvm vGPU (" + dev_->info().engine + ", " + vgpu::mode_name(dev_->info().mode) + ")";
+    }
+    uint64_t total_memory() const override {
+        const auto& i = dev_->info();
+        return i.device_memory_quota ? std::min(i.device_memory_quota, i.device_memory_size) : i.device_memory_size;
+    }
+    uint64_t used_memory() const override { return used_; }
+
+    uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
+        uint32_t perms = DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE | (exec ? DRM_VGPU_BIND_EXEC : 0);
+        std::unique_ptr<vgpu::Buffer> b;
+        try {
+            b = std::make_unique<vgpu::Buffer>(*ctx_, std::max<size_t>(size, 1),
+                                               host ? vgpu::Domain::Host : vgpu::Domain::Device, perms);
+        } catch (const vgpu::Error& e) {
+            if (e.code() == ENOMEM || e.code() == EDQUOT || e.code() == ENOSPC)
+                throw OutOfMemory(e.what());
+            throw;
+        }
+        uint64_t va = b->gpu_addr();
+        if (cpu)
+            *cpu = b->data();
+        used_ += b->size();
+        bufs_[va] = std::move(b);
+        return va;
+    }
+
+    void free(uint64_t va) override {
+        auto it = bufs_.find(va);
+        if (it == bufs_.end())
+            return;
+        ctx_->synchronize();  // the GPU may still use it
+        used_ -= it->second->size();
+        bufs_.erase(it);
+    }
+
+    void write(uint64_t va, const void* src, size_t n) override {
+        auto [b, off] = find(va, n);
+        sync();
+        b->write(std::span(static_cast<const std::byte*>(src), n), off);
+    }
+    void read(uint64_t va, void* dst, size_t n) override {
+        auto [b, off] = find(va, n);
+        sync();
+        b->read(std::span(static_cast<std::byte*>(dst), n), off);
+    }
+    void copy(uint64_t dst, uint64_t src, size_t n) override { ctx_->copy(dst, src, n); }
+    void fill(uint64_t va, size_t n, uint32_t pattern) override { ctx_->fill(va, n, pattern); }
+
+    void launch(const LaunchDesc& d) override {
+        drm_vgpu_cmd c{};
+        c.op = DRM_VGPU_CMD_LAUNCH;
+        c.src = d.code;
+        c.shared_size = d.shared;
+        for (int i = 0; i < 3; i++) {
+            c.grid[i] = d.grid[i];
+            c.block[i] = d.block[i];
+        }
+        std::memcpy(c.params, d.params, sizeof(c.params));
+        ctx_->submit(std::span(&c, 1));
+    }
+
+    void synchronize() override { sync(); }
+
+private:
+    std::shared_ptr<vgpu::Device> dev_;
+    std::unique_ptr<vgpu::Context> ctx_;
+    std::map<uint64_t, std::unique_ptr<vgpu::Buffer>> bufs_;
+    uint64_t used_ = 0;
+
+    void sync() {
+        try {
+            ctx_->synchronize();
+        } catch (const vgpu::ContextError& e) {
+            throw DeviceFault(e.what(), e.status().fault_kind, e.status().fault_addr);
+        }
+    }
+
+    std::pair<vgpu::Buffer*, size_t> find(uint64_t va, size_t n) {
+        auto it = bufs_.upper_bound(va);
+        if (it == bufs_.begin())
+            throw std::out_of_range("not a GPU address");
+        --it;
+        if (va - it->first + n > it->second->size())
+            throw std::out_of_range("outside its allocation");
+        return {it->second.get(), va - it->first};
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_vgpu_backend() { return std::make_unique<VgpuBackend>(); }
+
+}  // namespace gpuvm::cudart

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// runtime.cpp - see runtime.hpp.
+#include "runtime.hpp"
+
+#include <cstdio>
+#include <cstring>
+
+#include <cuda_runtime_api.h>
+
+#include "fatbin.hpp"
+#include "ptx_check.hpp"
+#include "ptx_parser.hpp"
+
+namespace gpuvm::cudart {
+
+Runtime& Runtime::get() {
+    static Runtime* r = new Runtime();  // never destroyed: atexit unregisters run late
+    return *r;
+}
+
+Backend& Runtime::backend() {
+    if (!backend_) {
+        try {
+            backend_ = make_backend();
+        } catch (const std::exception& e) {
+            throw CudaError(cudaErrorNoDevice, std::string("no GPUvm device: ") + e.what());
+        }
+    }
+    return *backend_;
+}
+
+void Runtime::reset() {
+    if (backend_) {
+        try {
+            backend_->synchronize();
+        } catch (const std::exception&) {
+        }
+    }
+    allocs_.clear();
+    param_buffers_.clear();
+    for (auto& m : modules_) {
+        m->loaded = false;
+        m->load_error = 0;
+        m->code_va = m->data_va = 0;
+    }
+    for (auto& [k, f] : functions_)
+        f.info = nullptr;
+    backend_.reset();
+    sticky_ = 0;
+}
+
+Module* Runtime::register_module(const void* wrapper) {
+    modules_.push_back(std::make_unique<Module>());
+    modules_.back()->wrapper = wrapper;
+    return modules_.back().get();
+}
+
+void Runtime::unregister_module(Module* m) {
+    for (auto it = functions_.begin(); it != functions_.end();)
+        it = it->second.module == m ? functions_.erase(it) : std::next(it);
+    for (auto it = variables_.begin(); it != variables_.end();)
+        it = it->second.module == m ? variables_.erase(it) : std::next(it);
+    // The module's memory stays until exit or cudaDeviceReset: a late
+    // unregistration (atexit) must not reach a backend being torn down.
+    for (auto& p : modules_)
+        if (p.get() == m)
+            p->wrapper = nullptr;
+}
+
+void Runtime::register_function(Module* m, const void* host_fn, const char* name) {
+    functions_[host_fn] = Function{m, name, nullptr};
+}
+
+void Runtime::register_variable(Module* m, const void* host_var, const char* name, size_t size) {
+    variables_[host_var] = Variable{m, name, size};
+}
+
+// Compiles the module's PTX and puts its code and data on the GPU.
+void Runtime::load(Module& m) {
+    if (m.loaded)
+        return;
+    if (m.load_error)
+        throw CudaError(m.load_error, "the module failed to load before");
+    if (!m.wrapper)
+        throw CudaError(cudaErrorInvalidResourceHandle, "the module was unregistered");
+    auto fail = [&](int code, const std::string& why) {
+        m.load_error = code;
+        std::fprintf(stderr, "GPUvm CUDA runtime: %s\n", why.c_str());
+        throw CudaError(code, why);
+    };
+    std::string ptx_text;
+    try {
+        auto entries = cuda::parse_wrapper(m.wrapper);
+        const cuda::FatbinEntry* e = cuda::best_ptx(entries);
+        if (!e)
+            fail(cudaErrorNoKernelImageForDevice,
+                 "the program has no PTX for GPUvm to compile (build it with nvcc -arch=sm_XX or "
+                 "-gencode ...,code=compute_XX so that its fatbinary carries PTX)");
+        ptx_text = e->data;
+    } catch (const cuda::FatbinError& err) {
+        fail(cudaErrorInvalidKernelImage, std::string("the program's fatbinary: ") + err.what());
+    }
+    try {
+        auto mod = ptx::parse(ptx_text);
+        auto errs = ptx::check(mod);
+        if (!errs.empty())
+            fail(cudaErrorInvalidPtx, "PTX: " + errs.front().text());
+        m.program = ptx::compile(mod);
+    } catch (const ptx::ParseError& err) {
+        fail(cudaErrorInvalidPtx, std::string("PTX: ") + err.what());
+    } catch (const ptx::CompileError& err) {
+        fail(cudaErrorUnsupportedPtxVersion, std::string("PTX not supported by GPUvm: ") + err.what());
+    }
+    Backend& b = backend();
+    try {
+        if (!m.program.data.empty()) {
+            m.data_va = b.alloc(m.program.data.size(), false, nullptr);
+            b.write(m.data_va, m.program.data.data(), m.program.data.size());
+        }
+        auto code = ptx::link(m.program, m.data_va);
+        m.code_va = b.alloc(code.size() * 8, false, nullptr, true);
+        b.write(m.code_va, code.data(), code.size() * 8);
+    } catch (const OutOfMemory& e) {
+        throw CudaError(cudaErrorMemoryAllocation, e.what());
+    }
+    m.loaded = true;
+    for (auto& [k, f] : functions_)
+        if (f.module == &m)
+            f.info = m.program.kernel(f.name);
+}
+
+Function& Runtime::function(const void* host_fn) {
+    auto it = functions_.find(host_fn);
+    if (it == functions_.end())
+        throw CudaError(cudaErrorInvalidDeviceFunction, "not a registered kernel");
+    load(*it->second.module);
+    if (!it->second.info)
+        throw CudaError(cudaErrorInvalidDeviceFunction,
+                        "kernel '" + it->second.name + "' is not in the module's PTX");
+    return it->second;
+}
+
+std::pair<uint64_t, size_t> Runtime::symbol(const void* host_var) {
+    auto it = variables_.find(host_var);
+    if (it == variables_.end())
+        throw CudaError(cudaErrorInvalidSymbol, "not a registered __device__ or __constant__ variable");
+    Module& m = *it->second.module;
+    load(m);
+    const ptx::GlobalInfo* g = m.program.global(it->second.name);
+    if (!g)
+        throw CudaError(cudaErrorInvalidSymbol, "variable '" + it->second.name + "' is not in the module's PTX");
+    return {m.data_va + g->offset, g->size};
+}
+
+void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
+                     size_t shared) {
+    Function& f = function(host_fn);
+    const ptx::KernelInfo& k = *f.info;
+    uint64_t threads = uint64_t{block[0]} * block[1] * block[2];
+    for (int i = 0; i < 3; i++)
+        if (!grid[i] || !block[i] || grid[i] > 65535 || block[i] > 1024)
+            throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': invalid grid or block");
+    if (threads > 1024)
+        throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
+    uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
+    if (smem > 48 * 1024)
+        throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
+    std::vector<uint8_t> buf(k.param_size);
+    for (size_t i = 0; i < k.params.size(); i++)
+        std::memcpy(buf.data() + k.params[i].offset, args[i], k.params[i].size);
+    Backend& b = backend();
+    LaunchDesc d;
+    d.code = f.module->code_va + k.entry;
+    for (int i = 0; i < 3; i++) {
+        d.grid[i] = grid[i];
+        d.block[i] = block[i];
+    }
+    d.shared = static_cast<uint32_t>(smem);
+    if (k.param_mode == ptx::ParamMode::Slots) {
+        std::memcpy(d.params, buf.data(), buf.size());
+    } else {
+        uint64_t pb = b.alloc(buf.size(), false, nullptr);
+        param_buffers_.push_back(pb);
+        b.write(pb, buf.data(), buf.size());
+        d.params[0] = pb;
+    }
+    b.launch(d);
+}
+
+void Runtime::synchronize() {
+    backend().synchronize();
+    for (uint64_t pb : param_buffers_)
+        backend().free(pb);
+    param_buffers_.clear();
+}
+
+uint64_t Runtime::malloc(size_t size, bool host, void** cpu) {
+    try {
+        uint64_t va = backend().alloc(size, host, cpu);
+        allocs_[va] = Allocation{size, host, cpu ? *cpu : nullptr};
+        return va;
+    } catch (const OutOfMemory& e) {
+        throw CudaError(cudaErrorMemoryAllocation, e.what());
+    }
+}
+
+void Runtime::free(uint64_t va) {
+    auto it = allocs_.find(va);
+    if (it == allocs_.end() || it->second.host)
+        throw CudaError(cudaErrorInvalidValue, "not a pointer cudaMalloc returned");
+    backend().free(va);
+    allocs_.erase(it);
+}
+
+void Runtime::free_host(void* cpu) {
+    for (auto it = allocs_.begin(); it != allocs_.end(); ++it) {
+        if (it->second.host && it->second.cpu == cpu) {
+            backend().free(it->first);
+            allocs_.erase(it);
+            return;
+        }
+    }
+    throw CudaError(cudaErrorInvalidValue, "not a pointer cudaMallocHost returned");
+}
+
+std::pair<uint64_t, const Allocation*> Runtime::find(uint64_t va, size_t n) const {
+    auto it = allocs_.upper_bound(va);
+    if (it == allocs_.begin())
+        return {0, nullptr};
+    --it;
+    if (va - it->first > it->second.size || n > it->second.size - (va - it->first))
+        return {0, nullptr};
+    return {it->first, &it->second};
+}
+
+std::optional<uint64_t> Runtime::device_of_host(const void* cpu) const {
+    auto p = reinterpret_cast<uintptr_t>(cpu);
+    for (const auto& [va, a] : allocs_) {
+        auto base = reinterpret_cast<uintptr_t>(a.cpu);
+        if (a.host && p >= base && p < base + a.size)
+            return va + (p - base);
+    }
+    return std::nullopt;
+}
+
+void Runtime::memset(uint64_t va, int value, size_t n) {
+    Backend& b = backend();
+    uint32_t pat = static_cast<uint8_t>(value) * 0x01010101u;
+    size_t head = std::min(n, static_cast<size_t>((4 - va % 4) % 4));
+    size_t body = (n - head) & ~size_t{3};
+    size_t tail = n - head - body;
+    std::vector<uint8_t> bytes(4, static_cast<uint8_t>(value));
+    if (head)
+        b.write(va, bytes.data(), head);
+    if (body)
+        b.fill(va + head, body, pat);
+    if (tail)
+        b.write(va + head + body, bytes.data(), tail);
+}
+
+}  // namespace gpuvm::cudart

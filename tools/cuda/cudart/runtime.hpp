@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// runtime.hpp - the state of GPUvm's CUDA runtime (libcudart.so.13): the
+// modules a program registered (its fatbinaries, compiled from their PTX
+// to vgpu ISA when first used), its kernels and variables, its device
+// memory, the launch configurations of <<<...>>>, and the sticky error.
+// api.cpp turns the CUDA runtime API into calls of Runtime; every call
+// runs under one lock (the runtime is thread-safe, not concurrent).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "ptx_compile.hpp"
+
+namespace gpuvm::cudart {
+
+// A CUDA error, as cudaError_t's value, with the reason logged once.
+class CudaError : public std::runtime_error {
+public:
+    CudaError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    int code() const { return code_; }
+
+private:
+    int code_;
+};
+
+struct Module {
+    const void* wrapper = nullptr;    // the program's __fatbinwrap
+    bool loaded = false;
+    int load_error = 0;               // cudaError_t of a failed load, sticky
+    ptx::Program program;
+    uint64_t code_va = 0, data_va = 0;
+};
+
+struct Function {
+    Module* module = nullptr;
+    std::string name;
+    const ptx::KernelInfo* info = nullptr;  // once the module is loaded
+};
+
+struct Variable {
+    Module* module = nullptr;
+    std::string name;
+    size_t size = 0;
+};
+
+struct Allocation {
+    size_t size = 0;
+    bool host = false;   // cudaMallocHost / cudaHostAlloc
+    void* cpu = nullptr;
+};
+
+struct LaunchConfig {
+    std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
+    size_t shared = 0;
+    void* stream = nullptr;
+};
+
+class Runtime {
+public:
+    static Runtime& get();
+    std::mutex& lock() { return mu_; }
+
+    // Registration (__cudaRegister*): no device work.
+    Module* register_module(const void* wrapper);
+    void unregister_module(Module* m);
+    void register_function(Module* m, const void* host_fn, const char* name);
+    void register_variable(Module* m, const void* host_var, const char* name, size_t size);
+
+    Backend& backend();         // opened on first use
+    void reset();               // cudaDeviceReset
+    Function& function(const void* host_fn);
+    // Device address and size of a registered variable (loads its module).
+    std::pair<uint64_t, size_t> symbol(const void* host_var);
+    void launch(const void* host_fn, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
+                size_t shared);
+
+    uint64_t malloc(size_t size, bool host, void** cpu);
+    void free(uint64_t va);
+    void free_host(void* cpu);
+    // The allocation that contains [va, va + n), or nullptr.
+    std::pair<uint64_t, const Allocation*> find(uint64_t va, size_t n) const;
+    std::optional<uint64_t> device_of_host(const void* cpu) const;
+    void memset(uint64_t va, int value, size_t n);
+
+    // The launch configuration stack of <<<...>>>.
+    std::vector<LaunchConfig>& configs() { return configs_; }
+
+    // Waits for the queued work; frees the parameter buffers of finished launches.
+    void synchronize();
+
+    int sticky() const { return sticky_; }
+    void set_sticky(int e) { sticky_ = e; }
+
+private:
+    std::mutex mu_;
+    std::unique_ptr<Backend> backend_;
+    std::vector<std::unique_ptr<Module>> modules_;
+    std::map<const void*, Function> functions_;
+    std::map<const void*, Variable> variables_;
+    std::map<uint64_t, Allocation> allocs_;
+    std::vector<uint64_t> param_buffers_;  // freed at the next synchronize
+    std::vector<LaunchConfig> configs_;
+    int sticky_ = 0;
+
+    void load(Module& m);
+};
+
+// errors.cpp: cudaGetErrorName and cudaGetErrorString.
+const char* error_name(int e);
+const char* error_string(int e);
+
+}  // namespace gpuvm::cudart
