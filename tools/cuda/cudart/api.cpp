@@ -18,6 +18,7 @@
 #include <memory>
 #include <set>
 
+#include <cuda_profiler_api.h>
 #include <cuda_runtime_api.h>
 
 #include "runtime.hpp"
@@ -124,6 +125,11 @@ void copy(Runtime& rt, void* dst, const void* src, size_t n, cudaMemcpyKind kind
         b.read(va_of(src), dst, n);
     else
         std::memmove(dst, src, n);
+}
+
+std::map<int, size_t>& limits() {
+    static std::map<int, size_t> l;
+    return l;
 }
 
 struct Event {
@@ -328,7 +334,36 @@ cudaError_t cudaFreeHost(void* p) {
     return guarded("cudaFreeHost", [&](Runtime& rt) { rt.free_host(p); });
 }
 
+// Registered host memory is host memory to every copy (what a copy from
+// pinned memory does is the same as from any memory here); the GPU
+// cannot map it: cudaHostGetDevicePointer says so.
+std::mutex registered_mu;
+std::map<uintptr_t, size_t> registered;
+
+bool is_registered(const void* p) {
+    std::lock_guard<std::mutex> lk(registered_mu);
+    auto a = reinterpret_cast<uintptr_t>(p);
+    auto it = registered.upper_bound(a);
+    return it != registered.begin() && a - std::prev(it)->first < std::prev(it)->second;
+}
+
+cudaError_t cudaHostRegister(void* p, size_t size, unsigned int) {
+    if (!p || !size)
+        return done(cudaErrorInvalidValue);
+    std::lock_guard<std::mutex> lk(registered_mu);
+    if (!registered.emplace(reinterpret_cast<uintptr_t>(p), size).second)
+        return done(cudaErrorHostMemoryAlreadyRegistered);
+    return cudaSuccess;
+}
+
+cudaError_t cudaHostUnregister(void* p) {
+    std::lock_guard<std::mutex> lk(registered_mu);
+    return registered.erase(reinterpret_cast<uintptr_t>(p)) ? cudaSuccess : done(cudaErrorHostMemoryNotRegistered);
+}
+
 cudaError_t cudaHostGetDevicePointer(void** dev, void* host, unsigned int) {
+    if (is_registered(host))
+        return unsupported("cudaHostGetDevicePointer of cudaHostRegister'ed memory (the GPU cannot map it)");
     return guarded("cudaHostGetDevicePointer", [&](Runtime& rt) {
         auto va = rt.device_of_host(host);
         if (!va)
@@ -520,14 +555,34 @@ cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(size_t* smem, const void* 
     });
 }
 
+cudaError_t cudaProfilerStart(void) { return cudaSuccess; }
+cudaError_t cudaProfilerStop(void) { return cudaSuccess; }
+
+// Limits: the stack and printf buffer are not configurable yet; the
+// values a program sets are kept and read back.
+cudaError_t cudaDeviceSetLimit(cudaLimit limit, size_t value) {
+    if (limit > cudaLimitPersistingL2CacheSize)
+        return done(cudaErrorUnsupportedLimit);
+    std::lock_guard<std::mutex> lk(Runtime::get().lock());
+    limits()[limit] = value;
+    return cudaSuccess;
+}
+
+cudaError_t cudaDeviceGetLimit(size_t* value, cudaLimit limit) {
+    if (limit > cudaLimitPersistingL2CacheSize)
+        return done(cudaErrorUnsupportedLimit);
+    std::lock_guard<std::mutex> lk(Runtime::get().lock());
+    auto it = limits().find(limit);
+    *value = it != limits().end() ? it->second : limit == cudaLimitStackSize ? 1024 : limit == cudaLimitPrintfFifoSize ? 1 << 20 : 0;
+    return cudaSuccess;
+}
+
 // ---- what GPUvm does not do (yet): cudaErrorNotSupported and one line --------
 
 cudaError_t cudaMallocManaged(void** p, size_t, unsigned int) {
     *p = nullptr;
     return unsupported("cudaMallocManaged (managed memory)");
 }
-cudaError_t cudaHostRegister(void*, size_t, unsigned int) { return unsupported("cudaHostRegister"); }
-cudaError_t cudaHostUnregister(void*) { return unsupported("cudaHostUnregister"); }
 cudaError_t cudaLaunchCooperativeKernel(const void*, dim3, dim3, void**, size_t, cudaStream_t) {
     return unsupported("cudaLaunchCooperativeKernel (grid synchronisation)");
 }

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+# The NVIDIA cuda-samples subset (CUDA_SAMPLES_DIR) built with
+# nvcc -cudart shared and run against GPUvm's libcudart.so.13 with the
+# interpreter backend: one ctest cuda-sample.NAME per sample that
+# tests/samples.list says passes or is refused (see that file).
+# Included from CMakeLists.txt once gpuvm-cudart exists.
+set(CUDA_SAMPLES_DIR "${CMAKE_CURRENT_SOURCE_DIR}/../../../shared/cuda-samples" CACHE PATH
+    "NVIDIA cuda-samples subset (test data)")
+if(NOT EXISTS ${CUDA_SAMPLES_DIR}/Samples)
+  message(STATUS "cuda-samples: none at ${CUDA_SAMPLES_DIR}")
+  return()
+endif()
+set(GPUVM_SAMPLES_OUT ${CMAKE_BINARY_DIR}/gpuvm-cuda/samples)
+file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/tests/samples.list lines REGEX "^[A-Za-z]")
+set(sample_bins)
+foreach(line ${lines})
+  string(REGEX REPLACE "#.*" "" line "${line}")
+  string(REGEX REPLACE "[ \t]+" ";" f "${line}")
+  list(FILTER f EXCLUDE REGEX "^$")
+  list(GET f 0 name)
+  list(GET f 1 expect)
+  set(args)
+  list(LENGTH f n)
+  if(n GREATER 2)
+    list(SUBLIST f 2 -1 args)
+  endif()
+  if(expect STREQUAL "skip" OR expect STREQUAL "slow")
+    continue()  # slow ones: built and run by the test bed's cuda scenario
+  endif()
+  file(GLOB dir LIST_DIRECTORIES true ${CUDA_SAMPLES_DIR}/Samples/*/${name})
+  if(NOT dir)
+    message(FATAL_ERROR "samples.list: no sample ${name}")
+  endif()
+  file(GLOB srcs ${dir}/*.cu ${dir}/*.cpp)
+  add_custom_command(OUTPUT ${GPUVM_SAMPLES_OUT}/${name}
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${GPUVM_SAMPLES_OUT}
+    COMMAND ${NVCC} -O2 -cudart shared -arch=sm_75 -I${CUDA_SAMPLES_DIR}/Common -I${dir}
+            ${srcs} -o ${GPUVM_SAMPLES_OUT}/${name}
+    DEPENDS ${srcs} COMMENT "nvcc cuda-sample ${name}" VERBATIM)
+  list(APPEND sample_bins ${GPUVM_SAMPLES_OUT}/${name})
+  if(expect STREQUAL "pass" OR expect STREQUAL "refused")
+    add_test(NAME cuda-sample.${name}
+      COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/run_cuda_program.sh
+              $<TARGET_FILE_DIR:gpuvm-cudart> ${expect} ${GPUVM_SAMPLES_OUT}/${name} ${args})
+    set_tests_properties(cuda-sample.${name} PROPERTIES TIMEOUT 120)
+  endif()
+endforeach()
+add_custom_target(gpuvm-cuda-samples ALL DEPENDS ${sample_bins} gpuvm-cudart)
