@@ -160,7 +160,28 @@ Program compile(const Module& m) {
         info.entry = p.code.size() * 8;
         std::vector<std::pair<uint64_t, uint64_t>> relocs;
         try {
-            info.registers = static_cast<uint32_t>(ir::assemble(k, p.code, relocs));
+            if (k.local_base < 0) {
+                // Without local memory nothing can spill: try, and on
+                // failure lower again with local memory to spill into.
+                std::vector<uint64_t> words;
+                try {
+                    info.registers = static_cast<uint32_t>(ir::assemble(k, words, relocs, info.spilled));
+                } catch (const std::runtime_error&) {
+                    info = KernelInfo();
+                    relocs.clear();
+                    k = Lowerer(lay, *f, true).run(info);
+                    info.entry = p.code.size() * 8;
+                    words.clear();
+                    info.registers = static_cast<uint32_t>(ir::assemble(k, words, relocs, info.spilled));
+                }
+                for (auto& r : relocs)
+                    r.first += p.code.size();
+                p.code.insert(p.code.end(), words.begin(), words.end());
+            } else {
+                info.registers = static_cast<uint32_t>(ir::assemble(k, p.code, relocs, info.spilled));
+            }
+            if (k.local_base >= 0)
+                info.local_per_thread = k.frame_size;
         } catch (const std::runtime_error& e) {
             throw CompileError(f->name, f->pos, e.what());
         }

@@ -64,6 +64,14 @@ struct KernelInfo {
     ParamMode param_mode = ParamMode::Slots;
     uint32_t static_shared = 0;    // bytes of .shared variables the kernel uses
     uint32_t dynamic_shared_offset = 0;  // where extern .shared (dynamic) memory starts
+    // Per-thread local memory (.local variables, spilled registers): a
+    // slice of the block's shared memory, local_per_thread bytes per
+    // thread from the byte offset the launch passes as a hidden u32
+    // parameter at local_param_offset of the parameter buffer (see
+    // Documentation/cuda.rst, "Local memory").  0: none.
+    uint32_t local_per_thread = 0;
+    uint32_t local_param_offset = 0;
+    uint32_t spilled = 0;          // registers spilled to local memory
     uint32_t registers = 0;        // ISA registers used
     uint32_t instructions = 0;
     uint32_t maxntid[3] = {0, 0, 0};  // .maxntid, 0: not given

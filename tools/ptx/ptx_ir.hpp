@@ -37,12 +37,19 @@ struct Kernel {
     std::vector<Insn> code;
     int nvregs = 0;
     int nlabels = 0;
+    int local_base = -1;  // vreg of the thread's local slice (shared address), -1: none
+    int frame_insn = -1;  // the instruction whose immediate is the slice's size
+    uint32_t frame_size = 0;  // bytes of the slice: .local variables, then spill slots
 };
 
 // Register allocation and encoding.  Appends the kernel's words to
 // @out and the relocations' word indexes to @relocs; returns the number
-// of ISA registers used.  Throws std::runtime_error when the kernel
-// needs more registers at one time than the ISA has.
-int assemble(const Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<uint64_t, uint64_t>>& relocs);
+// of ISA registers used.  A kernel with local memory (local_base) gets
+// registers spilled to its local slice when it needs more than the ISA
+// has: @spilled says how many, and frame_size grows by 8 bytes each.
+// Throws std::runtime_error when it needs more registers and has no
+// local memory.
+int assemble(Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<uint64_t, uint64_t>>& relocs,
+             uint32_t& spilled);
 
 }  // namespace gpuvm::ptx::ir

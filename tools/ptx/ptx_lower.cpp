@@ -19,6 +19,8 @@ namespace {
 // this base (global addresses are below 2^40, VGPU_VA_BITS).
 constexpr int kSharedWindowShift = 48;
 constexpr uint64_t kSharedWindow = uint64_t{1} << kSharedWindowShift;
+constexpr int kLocalWindowShift = 47;
+constexpr uint64_t kLocalWindow = uint64_t{1} << kLocalWindowShift;
 
 std::string written(const Instr& in) {
     std::string s = in.op;
@@ -31,7 +33,8 @@ uint64_t align_up(uint64_t v, uint64_t a) { return a ? (v + a - 1) / a * a : v; 
 
 }  // namespace
 
-Lowerer::Lowerer(const ModuleLayout& layout, const Function& kernel) : layout_(layout), kernel_(kernel) {}
+Lowerer::Lowerer(const ModuleLayout& layout, const Function& kernel, bool with_local)
+    : layout_(layout), kernel_(kernel), uses_local_(with_local) {}
 
 void Lowerer::fail(const std::string& what) const {
     Pos p = cur_ ? cur_->pos : kernel_.pos;
@@ -123,6 +126,12 @@ void Lowerer::layout_params() {
     if (off > 32764)
         throw CompileError(kernel_.name, kernel_.pos, "the parameters take " + std::to_string(off) +
                                                           " bytes, more than CUDA's 32764");
+    if (uses_local_) {
+        // The hidden parameter: where the block's local slices start.
+        off = static_cast<uint32_t>(align_up(off, 8));
+        info_->local_param_offset = off;
+        off += 8;
+    }
     info_->param_size = off;
     info_->param_mode = off <= 8 * VGPU_NUM_PARAMS ? ParamMode::Slots : ParamMode::Memory;
     // A kernel that takes a parameter's address (mov %rd, param; then
@@ -138,7 +147,10 @@ void Lowerer::layout_params() {
 namespace {
 void collect_names(const Body& b, std::set<std::string>& names, std::set<std::string>& calls) {
     for (const auto& s : b) {
-        if (const auto* in = std::get_if<Instr>(&s.v)) {
+        if (const auto* v = std::get_if<VarDecl>(&s.v)) {
+            if (v->space == "local")
+                names.insert(" .local");  // not a PTX name: marks local memory
+        } else if (const auto* in = std::get_if<Instr>(&s.v)) {
             std::vector<const Operand*> todo;
             for (const auto& o : in->ops)
                 todo.push_back(&o);
@@ -172,6 +184,8 @@ void Lowerer::layout_shared() {
         if (it != layout_.functions.end() && it->second->has_body)
             collect_names(it->second->body, names, calls);
     }
+    if (names.count(" .local"))
+        uses_local_ = true;
     uint64_t off = 0;
     uint32_t dyn_align = 16;
     bool dyn = false;
@@ -206,13 +220,18 @@ ir::Kernel Lowerer::run(KernelInfo& info) {
         if (k == "maxntid")
             for (size_t i = 0; i < v.size() && i < 3; i++)
                 info.maxntid[i] = static_cast<uint32_t>(v[i]);
-    layout_params();
     layout_shared();
+    layout_params();
     frames_.push_back({&kernel_, {}, -1, 0});
     scopes_.emplace_back();
+    if (uses_local_)
+        lbase_ = vreg(64);
     body(kernel_.body);
     cur_ = nullptr;
     emit(VGPU_OP_EXIT, -1);
+    if (uses_local_)
+        local_prologue();
+    k_.local_base = lbase_;
     return std::move(k_);
 }
 
@@ -247,8 +266,24 @@ void Lowerer::declare(const VarDecl& v) {
     } else if ((v.space == "shared" || v.space == "global" || v.space == "const") && layout_.vars.count(v.name)) {
         // A demoted variable: laid out with the module's (ptx_compile.cpp).
     } else if (v.space == "local") {
-        throw CompileError(kernel_.name, v.pos, "local memory (.local '" + v.name +
-                                                    "') is not supported yet");
+        bool ok;
+        Ty t = type_of(v.type, ok);
+        if (!ok)
+            throw CompileError(kernel_.name, v.pos, ".local '" + v.name + "' of type ." + v.type +
+                                                        " is not supported yet");
+        uint64_t n = std::max(1u, v.vec);
+        for (uint64_t d : v.dims)
+            n *= d ? d : 1;
+        uint64_t size = n * std::max(1, t.bits / 8);
+        uint32_t align = std::max<uint32_t>(v.align ? v.align : t.bits / 8, 1);
+        uint64_t off = align_up(local_size_, align);
+        if (off + size > VGPU_MAX_SHARED)
+            throw CompileError(kernel_.name, v.pos, ".local '" + v.name +
+                                                        "' does not fit in local memory (a slice of the block's "
+                                                        "shared memory)");
+        s.locals[v.name] = static_cast<uint32_t>(off);
+        local_size_ = static_cast<uint32_t>(off + size);
+        local_align_ = std::max(local_align_, align);
     } else {
         throw CompileError(kernel_.name, v.pos, "." + v.space + " variables inside a function ('" + v.name +
                                                     "') are not supported yet");
@@ -417,6 +452,11 @@ int Lowerer::src(const Operand& o, Ty t, bool sign) {
             int base = emit(VGPU_OP_LDP, vreg(64), -1, -1, 0);
             return emit(VGPU_OP_ADDI, vreg(64), base, -1, kp->second.offset + o.imm);
         }
+        for (size_t i = scopes_.size(); i-- > frames_.back().scope_base;) {
+            auto l = scopes_[i].locals.find(o.name);
+            if (l != scopes_[i].locals.end())  // its address in the .local space
+                return li(static_cast<int64_t>(l->second) + o.imm, t.bits);
+        }
         auto it = layout_.vars.find(o.name);
         if (it == layout_.vars.end())
             fail("'" + o.name + "' is not a variable (function addresses are not supported)");
@@ -483,7 +523,7 @@ void Lowerer::dispatch(const Instr& in) {
     if (op == "shl" || op == "shr" || op == "shf")
         return shift(in, t);
     if (op == "popc" || op == "clz" || op == "brev" || op == "bfe" || op == "bfi" || op == "prmt" ||
-        op == "bfind")
+        op == "bfind" || op == "bmsk")
         return bits(in, t);
     if (op == "add" || op == "sub" || op == "and" || op == "or" || op == "xor" || op == "not" ||
         op == "cnot" || op == "neg" || op == "abs" || op == "min" || op == "max" || op == "div" || op == "rem")
@@ -540,12 +580,19 @@ void Lowerer::control(const Instr& in) {
             if (m == "global" || m == "shared" || m == "local" || m == "const" || m == "param" ||
                 m == "shared::cta")
                 space = m;
-        if (space == "local" || space == "param" || space.empty())
+        if (space == "param" || space.empty())
             fail("generic addresses of this space are not supported yet");
         int d = dst(in.ops.at(0));
         int a = src(in.ops.at(1), t);
         if (space == "global" || space == "const") {
             move(d, a);
+        } else if (space == "local") {
+            if (to) {
+                int x = emit(VGPU_OP_SHLI, vreg(64), a, -1, 64 - kLocalWindowShift);
+                emit(VGPU_OP_SHRI, d, x, -1, 64 - kLocalWindowShift);
+            } else {
+                emit(VGPU_OP_ADD, d, a, li(static_cast<int64_t>(kLocalWindow)));
+            }
         } else if (to) {  // generic to shared: drop the window
             int x = emit(VGPU_OP_SHLI, vreg(64), a, -1, 64 - kSharedWindowShift);
             emit(VGPU_OP_SHRI, d, x, -1, 64 - kSharedWindowShift);
@@ -555,6 +602,44 @@ void Lowerer::control(const Instr& in) {
         }
     }
 }
+
+// The shared-memory address of the thread's local slice, computed once at
+// the kernel's entry: the hidden parameter plus the thread's linear index
+// times the slice's size (known once the whole kernel is lowered).
+void Lowerer::local_prologue() {
+    uint32_t size = static_cast<uint32_t>(align_up(std::max<uint32_t>(local_size_, 8), local_align_));
+    if (size > VGPU_MAX_SHARED)
+        fail("needs " + std::to_string(size) + " bytes of local memory per thread");
+    info_->local_per_thread = size;
+    std::vector<ir::Insn> body = std::move(k_.code);
+    k_.code.clear();
+    uint32_t off = info_->local_param_offset;
+    int start;
+    if (info_->param_mode == ParamMode::Slots) {
+        int v = emit(VGPU_OP_LDP, vreg(64), -1, -1, off / 8);
+        start = emit(VGPU_OP_ZEXT, vreg(32), v, -1, 32);
+    } else {
+        int base = emit(VGPU_OP_LDP, vreg(64), -1, -1, 0);
+        start = emit(VGPU_OP_LD_U32, vreg(32), base, -1, off);
+    }
+    int tx = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_TID_X);
+    int ty = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_TID_Y);
+    int tz = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_TID_Z);
+    int nx = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_NTID_X);
+    int ny = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_NTID_Y);
+    int lin = emit(VGPU_OP_MUL, vreg(64), ny, tz);
+    lin = emit(VGPU_OP_ADD, vreg(64), lin, ty);
+    lin = emit(VGPU_OP_MUL, vreg(64), lin, nx);
+    lin = emit(VGPU_OP_ADD, vreg(64), lin, tx);
+    k_.frame_insn = static_cast<int>(k_.code.size());
+    k_.frame_size = size;
+    lin = emit(VGPU_OP_MULI, vreg(64), lin, -1, size);
+    emit(VGPU_OP_ADD, lbase_, lin, start);
+    k_.code.insert(k_.code.end(), body.begin(), body.end());
+}
+
+// A local address (register) as a shared-memory address.
+int Lowerer::local_addr(int local) { return emit(VGPU_OP_ADD, vreg(64), lbase_, local); }
 
 void Lowerer::call(const Instr& in) {
     if (in.ops.empty() || in.ops[0].kind != Operand::Kind::Symbol)

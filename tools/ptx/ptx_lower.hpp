@@ -44,7 +44,9 @@ struct ModuleLayout {
 
 class Lowerer {
 public:
-    Lowerer(const ModuleLayout& layout, const Function& kernel);
+    // @with_local: give the kernel local memory even when it declares
+    // none (the register allocator's second try, which spills).
+    Lowerer(const ModuleLayout& layout, const Function& kernel, bool with_local = false);
     // Lowers the kernel; fills @info's parameter and shared memory layout.
     ir::Kernel run(KernelInfo& info);
 
@@ -60,6 +62,7 @@ private:
         std::map<std::string, std::pair<uint32_t, int>> ranges;  // %r<N>: prefix -> (N, width)
         std::map<std::string, int> widths;                // declared, not yet used registers
         std::map<std::string, std::shared_ptr<ParamVar>> params;
+        std::map<std::string, uint32_t> locals;           // .local variable -> offset in the thread's slice
     };
     struct Frame {
         const Function* fn = nullptr;
@@ -78,6 +81,10 @@ private:
     std::map<std::string, ParamInfo> kparams_;
     std::map<std::string, uint32_t> shared_off_;
     int cc_ = -1;              // the carry flag (add.cc and friends)
+    bool uses_local_ = false;  // the kernel or a function it calls declares .local
+    uint32_t local_size_ = 0;  // bytes of .local variables per thread so far
+    uint32_t local_align_ = 8;
+    int lbase_ = -1;           // shared-memory address of the thread's local slice
     const Instr* cur_ = nullptr;
     uint64_t budget_ = 0;      // instructions emitted, bounded by kMaxCodeWords
 
@@ -97,9 +104,12 @@ private:
     void param_access(const Instr& in, bool load, const Operand& addr, Ty t, const Operand& val);
     int address(const Operand& a, const std::string& space, int64_t& off);
     void load_into(int d, bool shared, Ty t, int base, int64_t off);
+    void access_one(bool load, bool shared, int base, int64_t off, Ty t, int v);
     void generic_access(const Instr& in, bool load, int base, int64_t off, Ty t, const Operand& val, int elem);
     int special(const std::string& name);
     void control(const Instr& in);
+    void local_prologue();
+    int local_addr(int local_offset_vreg);
 
     // ptx_lower_alu.cpp
     void integer(const Instr& in, Ty t);

@@ -274,6 +274,22 @@ void Lowerer::bits(const Instr& in, Ty t) {
                 mode = modes.at(m);
         int a = src(in.ops.at(1), t), b = src(in.ops.at(2), t), c = src(in.ops.at(3), t);
         emit(VGPU_OP_PRMT, d, a, b, mode, c);
+    } else if (op == "bmsk") {
+        // A mask of b ones from bit a, within 32 bits (.wrap: a, b mod 32;
+        // .clamp: at most 32).
+        bool wrap = has(in, "wrap");
+        int a = src(in.ops.at(1), {'u', 32}), b = src(in.ops.at(2), {'u', 32});
+        if (wrap) {
+            a = emit(VGPU_OP_ANDI, vreg(32), a, -1, 31);
+            b = emit(VGPU_OP_ANDI, vreg(32), b, -1, 31);
+        } else {
+            a = emit(VGPU_OP_MINU, vreg(32), a, li(32));
+            b = emit(VGPU_OP_MINU, vreg(32), b, li(32));
+        }
+        int m = emit(VGPU_OP_SHL, vreg(64), li(1), b);
+        m = emit(VGPU_OP_ADDI, vreg(64), m, -1, -1);
+        m = emit(VGPU_OP_SHL, vreg(64), m, a);
+        emit(VGPU_OP_ZEXT, d, m, -1, 32);
     } else {  // bfind
         int v = src(in.ops.at(1), t, t.sgn());
         if (t.sgn()) {

@@ -23,6 +23,7 @@ namespace gpuvm::ptx {
 namespace {
 
 constexpr int kSharedWindowShift = 48;
+constexpr int kLocalWindowShift = 47;
 
 const std::set<std::string> kIgnored = {"ca", "cg", "cs", "lu", "cv", "nc", "wb", "wt", "volatile", "relaxed",
                                         "weak", "gpu", "sys", "cta", "L1::evict_normal", "L1::evict_last",
@@ -71,8 +72,21 @@ int Lowerer::address(const Operand& a, const std::string& space, int64_t& off) {
         fail("expected an address");
     off = a.imm;
     int base;
+    int64_t local = -1;
+    for (size_t i = scopes_.size(); i-- > frames_.back().scope_base && !a.name.empty() && local < 0;) {
+        auto l = scopes_[i].locals.find(a.name);
+        if (l != scopes_[i].locals.end())
+            local = l->second;
+    }
     if (a.name.empty()) {
         base = li(0);
+    } else if (local >= 0) {
+        if (space == "local")
+            base = li(local);
+        else if (space.empty())
+            base = li(local + (int64_t{1} << kLocalWindowShift));
+        else
+            fail("a local variable accessed as ." + space);
     } else if (a.name[0] == '%' || !layout_.vars.count(a.name)) {
         Operand r;
         r.kind = Operand::Kind::Reg;
@@ -107,27 +121,43 @@ int Lowerer::address(const Operand& a, const std::string& space, int64_t& off) {
 // One load or store of element @elem of a generic access: global unless
 // the address is in the shared window.
 void Lowerer::generic_access(const Instr& in, bool load, int base, int64_t off, Ty t, const Operand& val, int) {
-    int sh = k_.nlabels++, end = k_.nlabels++;
-    int hi = emit(VGPU_OP_SHRI, vreg(64), base, -1, kSharedWindowShift);
-    branch(VGPU_OP_BNZ, hi, sh);
+    (void)in;
+    // Global below 2^47; local from 2^47 (if the kernel has local memory);
+    // shared from 2^48.
+    int sh = k_.nlabels++, end = k_.nlabels++, loc = uses_local_ ? k_.nlabels++ : -1;
+    int hi = emit(VGPU_OP_SHRI, vreg(64), base, -1, uses_local_ ? kLocalWindowShift : kSharedWindowShift);
     int v = load ? dst(val) : src(val, t);
-    for (int shared = 0; shared < 2; shared++) {
-        int b = base;
-        if (shared) {
-            emit_label(sh);
-            int x = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kSharedWindowShift);
-            b = emit(VGPU_OP_SHRI, vreg(64), x, -1, 64 - kSharedWindowShift);
-        }
-        if (load) {
-            load_into(v, shared, t, b, off);
-        } else {
-            emit(store_op(shared, t.bits), -1, b, v, off);
-        }
-        if (!shared)
-            branch(VGPU_OP_BRA, -1, end);
+    if (uses_local_) {
+        int not_global = k_.nlabels++;
+        branch(VGPU_OP_BNZ, hi, not_global);
+        access_one(load, false, base, off, t, v);
+        branch(VGPU_OP_BRA, -1, end);
+        emit_label(not_global);
+        int is_local = emit(VGPU_OP_SEQ, vreg(1), hi, li(1));
+        branch(VGPU_OP_BNZ, is_local, loc);
+    } else {
+        branch(VGPU_OP_BNZ, hi, sh);
+        access_one(load, false, base, off, t, v);
+        branch(VGPU_OP_BRA, -1, end);
+    }
+    emit_label(sh);
+    int x = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kSharedWindowShift);
+    access_one(load, true, emit(VGPU_OP_SHRI, vreg(64), x, -1, 64 - kSharedWindowShift), off, t, v);
+    if (uses_local_) {
+        branch(VGPU_OP_BRA, -1, end);
+        emit_label(loc);
+        int y = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kLocalWindowShift);
+        int l = emit(VGPU_OP_SHRI, vreg(64), y, -1, 64 - kLocalWindowShift);
+        access_one(load, true, local_addr(l), off, t, v);
     }
     emit_label(end);
-    (void)in;
+}
+
+void Lowerer::access_one(bool load, bool shared, int base, int64_t off, Ty t, int v) {
+    if (load)
+        load_into(v, shared, t, base, off);
+    else
+        emit(store_op(shared, t.bits), -1, base, v, off);
 }
 
 void Lowerer::memory(const Instr& in) {
@@ -155,8 +185,6 @@ void Lowerer::memory(const Instr& in) {
     const Operand& addr = load ? in.ops[1] : in.ops[0];
     if ((n > 1) != (val.kind == Operand::Kind::Vec) || (n > 1 && static_cast<int>(val.elems.size()) != n))
         fail("the vector operand does not match the instruction");
-    if (space == "local")
-        fail("local memory is not supported yet");
     if (release)
         emit(VGPU_OP_FENCE, -1);
     for (int i = 0; i < n; i++) {
@@ -177,7 +205,9 @@ void Lowerer::memory(const Instr& in) {
             generic_access(in, load, base, off, t, v, i);
             continue;
         }
-        bool shared = space == "shared";
+        bool shared = space == "shared" || space == "local";
+        if (space == "local")
+            base = local_addr(base);
         if (load) {
             load_into(dst(v), shared, t, base, off);
         } else {

@@ -14,6 +14,7 @@
 // before it writes rd.
 #include <algorithm>
 #include <array>
+#include <map>
 #include <stdexcept>
 
 #include "ptx_ir.hpp"
@@ -86,9 +87,8 @@ struct BlockInfo {
     Bits use, def, in, out;
 };
 
-}  // namespace
-
-int assemble(const Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<uint64_t, uint64_t>>& relocs) {
+// Live ranges of every virtual register: [start, end] positions.
+void live_ranges(const Kernel& k, std::vector<int>& start, std::vector<int>& end) {
     const auto& code = k.code;
     const int n = static_cast<int>(code.size());
     const int nv = k.nvregs;
@@ -152,7 +152,8 @@ int assemble(const Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<
         }
     }
     // Live ranges.
-    std::vector<int> start(nv, n), end(nv, -1);
+    start.assign(nv, n);
+    end.assign(nv, -1);
     auto touch = [&](int v, int pos) {
         start[v] = std::min(start[v], pos);
         end[v] = std::max(end[v], pos);
@@ -173,17 +174,26 @@ int assemble(const Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<
                 touch(def, i);
         }
     }
-    // Linear scan.  A range defined and never used still needs a
-    // register at its one instruction.
+}
+
+// Linear scan.  A range defined and never used still needs a register
+// at its one instruction.  Returns the ranges that found no register
+// (each time one is missing, the active range that ends last gives its
+// register up, unless it may not be spilled).
+std::vector<int> linear_scan(const Kernel& k, const std::vector<int>& start, const std::vector<int>& end,
+                             const std::vector<bool>& no_spill, std::vector<int>& phys, int& used) {
+    const int nv = k.nvregs;
     std::vector<int> order;
     for (int v = 0; v < nv; v++)
         if (end[v] >= 0)
             order.push_back(v);
     std::sort(order.begin(), order.end(), [&](int x, int y) { return start[x] < start[y]; });
-    std::vector<int> phys(nv, -1);
-    std::array<int, VGPU_NUM_REGS> busy_until;
+    phys.assign(nv, -1);
+    std::array<int, VGPU_NUM_REGS> busy_until, owner;
     busy_until.fill(-1);
-    int used = 0;
+    owner.fill(-1);
+    std::vector<int> victims;
+    used = 0;
     for (int v : order) {
         int r = -1;
         for (int p = 0; p < VGPU_NUM_REGS; p++)
@@ -191,13 +201,106 @@ int assemble(const Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<
                 r = p;
                 break;
             }
-        if (r < 0)
-            throw std::runtime_error("needs more than " + std::to_string(VGPU_NUM_REGS) +
-                                     " registers at one time (spilling to local memory is not implemented yet)");
+        if (r < 0) {
+            // Spill the active range that ends last (or @v itself).
+            int worst = no_spill[v] ? -1 : v, wp = -1;
+            for (int p = 0; p < VGPU_NUM_REGS; p++) {
+                int o = owner[p];
+                if (!no_spill[o] && (worst < 0 || end[o] > end[worst]))
+                    worst = o, wp = p;
+            }
+            if (worst < 0)
+                throw std::runtime_error("needs more registers than the ISA has, even spilling");
+            victims.push_back(worst);
+            if (worst == v)
+                continue;
+            r = wp;
+            phys[worst] = -1;
+        }
         phys[v] = r;
         busy_until[r] = end[v];
+        owner[r] = v;
         used = std::max(used, r + 1);
     }
+    return victims;
+}
+
+// Rewrites @k so that each register of @victims lives in an 8-byte slot
+// of the thread's local slice: loaded into a new register before each
+// use, stored after each definition.
+void spill(Kernel& k, const std::vector<int>& victims, std::vector<bool>& no_spill) {
+    std::map<int, int64_t> slot;
+    for (int v : victims) {
+        slot[v] = k.frame_size;
+        k.frame_size += 8;
+    }
+    std::vector<Insn> out;
+    out.reserve(k.code.size() * 2);
+    auto fresh = [&] {
+        no_spill.push_back(true);
+        return k.nvregs++;
+    };
+    int new_frame_insn = -1;
+    for (size_t idx = 0; idx < k.code.size(); idx++) {
+        Insn in = k.code[idx];
+        std::vector<Insn> after;
+        bool rd_in = in.op < 0x100 && (op_infos()[in.op].flags & VGPU_OPF_RD_IN);
+        for (int* r : {&in.a, &in.b, &in.c, &in.e}) {
+            auto it = slot.find(*r);
+            if (*r < 0 || it == slot.end())
+                continue;
+            int t = fresh();
+            out.push_back({VGPU_OP_LDS_U64, t, k.local_base, -1, -1, -1, it->second, -1});
+            for (int* q : {&in.a, &in.b, &in.c, &in.e})  // the same register twice: one load
+                if (*q == *r && q != r)
+                    *q = t;
+            *r = t;
+        }
+        auto d = slot.find(in.d);
+        if (in.d >= 0 && d != slot.end() && in.op != kLabel) {
+            int t = fresh();
+            if (rd_in)
+                out.push_back({VGPU_OP_LDS_U64, t, k.local_base, -1, -1, -1, d->second, -1});
+            in.d = t;
+            after.push_back({VGPU_OP_STS_U64, -1, k.local_base, t, -1, -1, d->second, -1});
+        }
+        if (static_cast<int>(idx) == k.frame_insn)
+            new_frame_insn = static_cast<int>(out.size());
+        out.push_back(in);
+        out.insert(out.end(), after.begin(), after.end());
+    }
+    k.code = std::move(out);
+    k.frame_insn = new_frame_insn;
+}
+
+}  // namespace
+
+int assemble(Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<uint64_t, uint64_t>>& relocs,
+             uint32_t& spilled) {
+    std::vector<bool> no_spill(k.nvregs, false);
+    if (k.local_base >= 0)
+        no_spill[k.local_base] = true;
+    std::vector<int> start, end, phys;
+    int used = 0;
+    spilled = 0;
+    for (int pass = 0;; pass++) {
+        live_ranges(k, start, end);
+        auto victims = linear_scan(k, start, end, no_spill, phys, used);
+        if (victims.empty())
+            break;
+        if (k.local_base < 0)
+            throw std::runtime_error("needs more than " + std::to_string(VGPU_NUM_REGS) +
+                                     " registers at one time");
+        if (pass == 64)
+            throw std::runtime_error("needs more registers than the ISA has, even spilling");
+        for (int v : victims)
+            no_spill[v] = true;  // a spilled register's new ranges are short
+        spill(k, victims, no_spill);
+        spilled += static_cast<uint32_t>(victims.size());
+    }
+    if (k.frame_insn >= 0)
+        k.code[k.frame_insn].imm = k.frame_size;
+    const auto& code = k.code;
 
     // Encoding: label positions in words first.
     std::vector<int64_t> label_word(k.nlabels, -1);

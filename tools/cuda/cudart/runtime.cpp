@@ -165,11 +165,23 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
-    if (smem > 48 * 1024)
-        throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
     std::vector<uint8_t> buf(k.param_size);
     for (size_t i = 0; i < k.params.size(); i++)
         std::memcpy(buf.data() + k.params[i].offset, args[i], k.params[i].size);
+    if (k.local_per_thread) {
+        // Local memory: a slice per thread after the block's shared memory.
+        uint32_t start = static_cast<uint32_t>((smem + 15) & ~uint64_t{15});
+        std::memcpy(buf.data() + k.local_param_offset, &start, 4);
+        smem = start + uint64_t{k.local_per_thread} * threads;
+        if (smem > 48 * 1024)
+            throw CudaError(cudaErrorInvalidConfiguration,
+                            "launch of '" + f.name + "': " + std::to_string(k.local_per_thread) +
+                                " bytes of local memory per thread for " + std::to_string(threads) +
+                                " threads do not fit beside the shared memory in 48 KiB (GPUvm keeps local "
+                                "memory in the block's shared memory)");
+    }
+    if (smem > 48 * 1024)
+        throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
     Backend& b = backend();
     LaunchDesc d;
     d.code = f.module->code_va + k.entry;
