@@ -72,6 +72,10 @@ struct KernelInfo {
     uint32_t local_per_thread = 0;
     uint32_t local_param_offset = 0;
     uint32_t spilled = 0;          // registers spilled to local memory
+    // Device printf and assert: the launch passes the GPU address of the
+    // printf buffer (see kPrintf*) as a hidden u64 parameter at this
+    // offset of the parameter buffer; 0: the kernel prints nothing.
+    uint32_t printf_param_offset = 0;
     uint32_t registers = 0;        // ISA registers used
     uint32_t instructions = 0;
     uint32_t maxntid[3] = {0, 0, 0};  // .maxntid, 0: not given
@@ -104,6 +108,19 @@ struct Program {
     const KernelInfo* kernel(const std::string& name) const;
     const GlobalInfo* global(const std::string& name) const;
 };
+
+// The printf buffer a kernel that calls printf or assert appends to: a
+// u64 count of bytes used at offset 0, records from kPrintfHeader on, each
+// kPrintfRecord bytes: u32 kind (1 printf, 2 assert), u32 payload bytes,
+// u64 format (printf) or message (assert) generic address, then 64 bytes:
+// printf's argument buffer as CUDA lays it out (each argument aligned to
+// its size), or for assert: u64 file, u64 line, u64 function, u32
+// ctaid.x/y/z, u32 tid.x/y/z.  A record that does not fit is dropped (the
+// count still grows: the runtime reports how many).
+constexpr uint32_t kPrintfCapacity = 1u << 20;
+constexpr uint32_t kPrintfHeader = 64;
+constexpr uint32_t kPrintfRecord = 80;
+constexpr uint32_t kPrintfArgBytes = 64;
 
 // Limits that bound the compiler's work on hostile text.
 constexpr uint64_t kMaxCodeWords = 1u << 20;     // per program (8 MiB of code)

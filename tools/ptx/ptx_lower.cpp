@@ -126,6 +126,12 @@ void Lowerer::layout_params() {
     if (off > 32764)
         throw CompileError(kernel_.name, kernel_.pos, "the parameters take " + std::to_string(off) +
                                                           " bytes, more than CUDA's 32764");
+    if (uses_printf_) {
+        // The hidden parameter: the printf buffer's address.
+        off = static_cast<uint32_t>(align_up(off, 8));
+        info_->printf_param_offset = off;
+        off += 8;
+    }
     if (uses_local_) {
         // The hidden parameter: where the block's local slices start.
         off = static_cast<uint32_t>(align_up(off, 8));
@@ -186,6 +192,8 @@ void Lowerer::layout_shared() {
     }
     if (names.count(" .local"))
         uses_local_ = true;
+    if (seen.count("vprintf") || seen.count("__assertfail"))
+        uses_printf_ = true;
     uint64_t off = 0;
     uint32_t dyn_align = 16;
     bool dyn = false;
@@ -607,7 +615,10 @@ void Lowerer::control(const Instr& in) {
 // the kernel's entry: the hidden parameter plus the thread's linear index
 // times the slice's size (known once the whole kernel is lowered).
 void Lowerer::local_prologue() {
-    uint32_t size = static_cast<uint32_t>(align_up(std::max<uint32_t>(local_size_, 8), local_align_));
+    // printf copies kPrintfArgBytes from its argument buffer: slack after
+    // the .local variables keeps that copy inside the thread's slice.
+    uint32_t want = local_size_ + (uses_printf_ ? kPrintfArgBytes : 0);
+    uint32_t size = static_cast<uint32_t>(align_up(std::max<uint32_t>(want, 8), local_align_));
     if (size > VGPU_MAX_SHARED)
         fail("needs " + std::to_string(size) + " bytes of local memory per thread");
     info_->local_per_thread = size;
@@ -638,6 +649,82 @@ void Lowerer::local_prologue() {
     k_.code.insert(k_.code.end(), body.begin(), body.end());
 }
 
+// The value a call sequence stored in the .param variable @arg (the
+// first @bytes bytes).
+int Lowerer::param_value(const Operand& arg, int bytes) {
+    if (arg.kind == Operand::Kind::Symbol)
+        for (size_t i = scopes_.size(); i-- > frames_.back().scope_base;) {
+            auto pv = scopes_[i].params.find(arg.name);
+            if (pv == scopes_[i].params.end())
+                continue;
+            auto it = pv->second->slots.find(0);
+            if (it == pv->second->slots.end() || it->second.second < bytes)
+                fail("the argument '" + arg.name + "' was not stored");
+            return it->second.first;
+        }
+    fail("argument '" + arg.name + "' is not a .param variable of the caller");
+}
+
+// vprintf(format, args) and __assertfail(message, file, line, function,
+// size): a record in the printf buffer (ptx_compile.hpp, kPrintf*);
+// assert then faults, as trap does.  vprintf returns 0.
+void Lowerer::device_printf(const Instr& in, bool is_assert) {
+    if (in.call_args.size() != (is_assert ? 5u : 2u))
+        fail("unexpected arguments");
+    int buf;
+    if (info_->param_mode == ParamMode::Slots) {
+        buf = emit(VGPU_OP_LDP, vreg(64), -1, -1, info_->printf_param_offset / 8);
+    } else {
+        int base = emit(VGPU_OP_LDP, vreg(64), -1, -1, 0);
+        buf = emit(VGPU_OP_LD_U64, vreg(64), base, -1, info_->printf_param_offset);
+    }
+    int off = emit(VGPU_OP_ATOM_ADD64, vreg(64), buf, li(kPrintfRecord), 0);
+    int end = k_.nlabels++;
+    int room = emit(VGPU_OP_SLTU, vreg(1), off, li(kPrintfCapacity - kPrintfHeader - kPrintfRecord + 1));
+    branch(VGPU_OP_BZ, room, end);
+    int rec = emit(VGPU_OP_ADD, vreg(64), buf, off);
+    emit(VGPU_OP_ST_U32, -1, rec, li(is_assert ? 2 : 1), kPrintfHeader);
+    emit(VGPU_OP_ST_U32, -1, rec, li(kPrintfArgBytes), kPrintfHeader + 4);
+    emit(VGPU_OP_ST_U64, -1, rec, param_value(in.call_args[0], 8), kPrintfHeader + 8);
+    int p = kPrintfHeader + 16;
+    if (!is_assert) {
+        int args = param_value(in.call_args[1], 8);
+        int none = k_.nlabels++;
+        branch(VGPU_OP_BZ, args, none);
+        for (uint32_t i = 0; i < kPrintfArgBytes; i += 8) {  // generic loads, 8 bytes at a time
+            int v = vreg(64);
+            generic_access(true, args, i, {'u', 64}, v);
+            emit(VGPU_OP_ST_U64, -1, rec, v, p + i);
+        }
+        emit_label(none);
+    } else {
+        emit(VGPU_OP_ST_U64, -1, rec, param_value(in.call_args[1], 8), p);
+        emit(VGPU_OP_ST_U64, -1, rec, param_value(in.call_args[2], 4), p + 8);
+        emit(VGPU_OP_ST_U64, -1, rec, param_value(in.call_args[3], 8), p + 16);
+        static const int ids[] = {VGPU_SR_CTAID_X, VGPU_SR_CTAID_Y, VGPU_SR_CTAID_Z,
+                                  VGPU_SR_TID_X,   VGPU_SR_TID_Y,   VGPU_SR_TID_Z};
+        for (int i = 0; i < 6; i++)
+            emit(VGPU_OP_ST_U32, -1, rec, emit(VGPU_OP_S2R, vreg(32), -1, -1, ids[i]), p + 24 + 4 * i);
+    }
+    emit_label(end);
+    if (is_assert) {
+        emit(VGPU_OP_FENCE, -1);
+        emit(VGPU_OP_LD_U8, vreg(64), li(0), -1, 0);  // the fault that stops the kernel
+    } else if (!in.call_rets.empty()) {
+        Operand r = in.call_rets[0];
+        for (size_t i = scopes_.size(); i-- > frames_.back().scope_base;) {
+            auto pv = scopes_[i].params.find(r.name);
+            if (pv != scopes_[i].params.end()) {
+                auto& slot = pv->second->slots[0];
+                if (slot.second == 0)
+                    slot = {vreg(32), 4};
+                move(slot.first, li(0));
+                break;
+            }
+        }
+    }
+}
+
 // A local address (register) as a shared-memory address.
 int Lowerer::local_addr(int local) { return emit(VGPU_OP_ADD, vreg(64), lbase_, local); }
 
@@ -650,10 +737,8 @@ void Lowerer::call(const Instr& in) {
         fail("'" + name + "' is not a function");
     const Function* fn = it->second;
     if (!fn->has_body) {
-        if (name == "vprintf")
-            fail("device printf (vprintf) is not supported yet");
-        if (name == "__assertfail")
-            fail("device assert (__assertfail) is not supported yet");
+        if (name == "vprintf" || name == "__assertfail")
+            return device_printf(in, name == "__assertfail");
         fail("calls '" + name + "', which the module declares but does not define");
     }
     for (const Frame& f : frames_)

@@ -85,6 +85,7 @@ private:
     uint32_t local_size_ = 0;  // bytes of .local variables per thread so far
     uint32_t local_align_ = 8;
     int lbase_ = -1;           // shared-memory address of the thread's local slice
+    bool uses_printf_ = false; // calls vprintf or __assertfail
     const Instr* cur_ = nullptr;
     uint64_t budget_ = 0;      // instructions emitted, bounded by kMaxCodeWords
 
@@ -105,10 +106,12 @@ private:
     int address(const Operand& a, const std::string& space, int64_t& off);
     void load_into(int d, bool shared, Ty t, int base, int64_t off);
     void access_one(bool load, bool shared, int base, int64_t off, Ty t, int v);
-    void generic_access(const Instr& in, bool load, int base, int64_t off, Ty t, const Operand& val, int elem);
+    void generic_access(bool load, int base, int64_t off, Ty t, int v);
     int special(const std::string& name);
     void control(const Instr& in);
     void local_prologue();
+    void device_printf(const Instr& in, bool is_assert);
+    int param_value(const Operand& arg, int bytes);
     int local_addr(int local_offset_vreg);
 
     // ptx_lower_alu.cpp

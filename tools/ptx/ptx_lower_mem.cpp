@@ -120,13 +120,11 @@ int Lowerer::address(const Operand& a, const std::string& space, int64_t& off) {
 
 // One load or store of element @elem of a generic access: global unless
 // the address is in the shared window.
-void Lowerer::generic_access(const Instr& in, bool load, int base, int64_t off, Ty t, const Operand& val, int) {
-    (void)in;
-    // Global below 2^47; local from 2^47 (if the kernel has local memory);
-    // shared from 2^48.
+// One load into or store from @v at a generic address: global below
+// 2^47; local from 2^47 (if the kernel has local memory); shared from 2^48.
+void Lowerer::generic_access(bool load, int base, int64_t off, Ty t, int v) {
     int sh = k_.nlabels++, end = k_.nlabels++, loc = uses_local_ ? k_.nlabels++ : -1;
     int hi = emit(VGPU_OP_SHRI, vreg(64), base, -1, uses_local_ ? kLocalWindowShift : kSharedWindowShift);
-    int v = load ? dst(val) : src(val, t);
     if (uses_local_) {
         int not_global = k_.nlabels++;
         branch(VGPU_OP_BNZ, hi, not_global);
@@ -202,7 +200,7 @@ void Lowerer::memory(const Instr& in) {
         int base = address(addr, space == "const" || space == "global" ? "global" : space, off);
         off += eoff;
         if (space.empty()) {
-            generic_access(in, load, base, off, t, v, i);
+            generic_access(load, base, off, t, load ? dst(v) : src(v, t));
             continue;
         }
         bool shared = space == "shared" || space == "local";

@@ -62,9 +62,10 @@ cudaError_t guarded(const char* fn, F&& f) {
             std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s\n", fn, e.what());
         return done(static_cast<cudaError_t>(e.code()));
     } catch (const DeviceFault& e) {
-        cudaError_t c = fault_code(e);
-        std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s (fault %u at 0x%llx)\n", fn, e.what(), e.kind(),
-                     static_cast<unsigned long long>(e.addr()));
+        cudaError_t c = rt.take_assert() ? cudaErrorAssert : fault_code(e);
+        if (c != cudaErrorAssert)
+            std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s (fault %u at 0x%llx)\n", fn, e.what(), e.kind(),
+                         static_cast<unsigned long long>(e.addr()));
         rt.set_sticky(c);
         return done(c);
     } catch (const std::out_of_range&) {

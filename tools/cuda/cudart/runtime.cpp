@@ -4,6 +4,7 @@
 // runtime.cpp - see runtime.hpp.
 #include "runtime.hpp"
 
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
@@ -40,6 +41,9 @@ void Runtime::reset() {
     }
     allocs_.clear();
     param_buffers_.clear();
+    printf_va_ = 0;
+    printf_cpu_ = nullptr;
+    assert_seen_ = false;
     for (auto& m : modules_) {
         m->loaded = false;
         m->load_error = 0;
@@ -183,6 +187,18 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
     if (smem > 48 * 1024)
         throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
     Backend& b = backend();
+    if (k.printf_param_offset) {
+        if (!printf_va_) {
+            void* cpu = nullptr;
+            try {
+                printf_va_ = b.alloc(ptx::kPrintfCapacity, true, &cpu);
+            } catch (const OutOfMemory& e) {
+                throw CudaError(cudaErrorMemoryAllocation, std::string("printf buffer: ") + e.what());
+            }
+            printf_cpu_ = static_cast<uint8_t*>(cpu);
+        }
+        std::memcpy(buf.data() + k.printf_param_offset, &printf_va_, 8);
+    }
     LaunchDesc d;
     d.code = f.module->code_va + k.entry;
     for (int i = 0; i < 3; i++) {
@@ -202,7 +218,13 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
 }
 
 void Runtime::synchronize() {
-    backend().synchronize();
+    try {
+        backend().synchronize();
+    } catch (const DeviceFault&) {
+        drain_printf();  // what the kernels printed before, and an assert's message
+        throw;
+    }
+    drain_printf();
     for (uint64_t pb : param_buffers_)
         backend().free(pb);
     param_buffers_.clear();
@@ -270,6 +292,151 @@ void Runtime::memset(uint64_t va, int value, size_t n) {
         b.fill(va + head, body, pat);
     if (tail)
         b.write(va + head + body, bytes.data(), tail);
+}
+
+}  // namespace gpuvm::cudart
+
+namespace gpuvm::cudart {
+
+// A string of the program's device data (a printf format, %s argument,
+// assert message): from the module's initial data when it lies there
+// (readable even after a fault), else from device memory.
+std::string Runtime::device_string(uint64_t va) const {
+    for (const auto& m : modules_) {
+        if (!m->loaded || va < m->data_va || va >= m->data_va + m->program.data.size())
+            continue;
+        const auto& d = m->program.data;
+        size_t i = va - m->data_va, e = i;
+        while (e < d.size() && d[e] && e - i < 4096)
+            e++;
+        return std::string(reinterpret_cast<const char*>(d.data() + i), e - i);
+    }
+    return "(string at 0x" + std::to_string(va) + ")";
+}
+
+namespace {
+
+// printf's arguments as CUDA packs them: each aligned to its size.
+class ArgReader {
+public:
+    explicit ArgReader(const uint8_t* p) : p_(p) {}
+    bool take(size_t size, uint64_t& v) {
+        off_ = (off_ + size - 1) / size * size;
+        if (off_ + size > ptx::kPrintfArgBytes)
+            return false;
+        v = 0;
+        std::memcpy(&v, p_ + off_, size);
+        off_ += size;
+        return true;
+    }
+
+private:
+    const uint8_t* p_;
+    size_t off_ = 0;
+};
+
+}  // namespace
+
+// The text of one printf record.
+static std::string format_record(const Runtime& rt, const std::string& fmt, const uint8_t* args,
+                                 std::string (Runtime::*str)(uint64_t) const) {
+    std::string out;
+    ArgReader r(args);
+    for (size_t i = 0; i < fmt.size(); i++) {
+        if (fmt[i] != '%') {
+            out += fmt[i];
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < fmt.size() && std::strchr("-+ #0", fmt[j]))
+            j++;
+        while (j < fmt.size() && (std::isdigit(static_cast<unsigned char>(fmt[j])) || fmt[j] == '.'))
+            j++;
+        std::string len;
+        while (j < fmt.size() && std::strchr("hlLzjt", fmt[j]))
+            len += fmt[j++];
+        if (j >= fmt.size())
+            break;
+        char conv = fmt[j];
+        std::string spec = fmt.substr(i, j - i - len.size());  // "%-08.3"
+        i = j;
+        if (conv == '%') {
+            out += '%';
+            continue;
+        }
+        bool wide = len == "l" || len == "ll" || len == "z" || len == "j" || len == "t";
+        uint64_t v;
+        char tmp[512];
+        if (std::strchr("diuxXoc", conv)) {
+            if (!r.take(wide ? 8 : 4, v))
+                break;
+            if (conv == 'c')
+                std::snprintf(tmp, sizeof(tmp), (spec + "c").c_str(), static_cast<int>(v));
+            else if (conv == 'd' || conv == 'i')
+                std::snprintf(tmp, sizeof(tmp), (spec + "lld").c_str(),
+                              wide ? static_cast<long long>(v) : static_cast<long long>(static_cast<int32_t>(v)));
+            else
+                std::snprintf(tmp, sizeof(tmp), (spec + "ll" + conv).c_str(),
+                              static_cast<unsigned long long>(wide ? v : static_cast<uint32_t>(v)));
+        } else if (std::strchr("fFeEgGaA", conv)) {
+            if (!r.take(8, v))
+                break;
+            double d;
+            std::memcpy(&d, &v, 8);
+            std::snprintf(tmp, sizeof(tmp), (spec + conv).c_str(), d);
+        } else if (conv == 's') {
+            if (!r.take(8, v))
+                break;
+            std::string s = (rt.*str)(v);
+            std::snprintf(tmp, sizeof(tmp), (spec + "s").c_str(), s.c_str());
+        } else if (conv == 'p') {
+            if (!r.take(8, v))
+                break;
+            std::snprintf(tmp, sizeof(tmp), (spec + "p").c_str(), reinterpret_cast<void*>(v));
+        } else {
+            tmp[0] = 0;  // %n and unknown conversions print nothing
+        }
+        out += tmp;
+    }
+    return out;
+}
+
+void Runtime::drain_printf() {
+    if (!printf_cpu_)
+        return;
+    uint64_t used;
+    std::memcpy(&used, printf_cpu_, 8);
+    if (!used)
+        return;
+    uint64_t room = ptx::kPrintfCapacity - ptx::kPrintfHeader;
+    uint64_t n = std::min(used, room - room % ptx::kPrintfRecord) / ptx::kPrintfRecord;
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t* rec = printf_cpu_ + ptx::kPrintfHeader + i * ptx::kPrintfRecord;
+        uint32_t kind;
+        uint64_t str;
+        std::memcpy(&kind, rec, 4);
+        std::memcpy(&str, rec + 8, 8);
+        if (kind == 1) {
+            std::fputs(format_record(*this, device_string(str), rec + 16, &Runtime::device_string).c_str(), stdout);
+        } else if (kind == 2) {
+            uint64_t file, line, fn;
+            uint32_t id[6];
+            std::memcpy(&file, rec + 16, 8);
+            std::memcpy(&line, rec + 24, 8);
+            std::memcpy(&fn, rec + 32, 8);
+            std::memcpy(id, rec + 40, sizeof(id));
+            std::fflush(stdout);
+            std::fprintf(stderr, "%s:%u: %s: block: [%u,%u,%u], thread: [%u,%u,%u] Assertion `%s` failed.\n",
+                         device_string(file).c_str(), static_cast<unsigned>(line), device_string(fn).c_str(), id[0],
+                         id[1], id[2], id[3], id[4], id[5], device_string(str).c_str());
+            assert_seen_ = true;
+        }
+    }
+    std::fflush(stdout);
+    if (used > n * ptx::kPrintfRecord)
+        std::fprintf(stderr, "GPUvm CUDA runtime: the printf buffer was full: %llu records lost\n",
+                     static_cast<unsigned long long>((used - n * ptx::kPrintfRecord) / ptx::kPrintfRecord));
+    std::memset(printf_cpu_, 0, 8);
 }
 
 }  // namespace gpuvm::cudart

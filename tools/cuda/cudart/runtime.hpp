@@ -16,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend.hpp"
@@ -98,6 +99,9 @@ public:
     // Waits for the queued work; frees the parameter buffers of finished launches.
     void synchronize();
 
+    // Whether the last drain of the printf buffer met a failed assert.
+    bool take_assert() { return std::exchange(assert_seen_, false); }
+
     int sticky() const { return sticky_; }
     void set_sticky(int e) { sticky_ = e; }
 
@@ -111,8 +115,13 @@ private:
     std::vector<uint64_t> param_buffers_;  // freed at the next synchronize
     std::vector<LaunchConfig> configs_;
     int sticky_ = 0;
+    uint64_t printf_va_ = 0;       // device printf's buffer (host memory the GPU maps)
+    uint8_t* printf_cpu_ = nullptr;
+    bool assert_seen_ = false;
 
     void load(Module& m);
+    void drain_printf();
+    std::string device_string(uint64_t va) const;
 };
 
 // errors.cpp: cudaGetErrorName and cudaGetErrorString.
