@@ -65,6 +65,7 @@ static u64 vgpu_block_start(struct vgpu_launch *l)
 		memset(l->shared, 0, l->d.shared_size);
 	l->cur = 0;
 	l->exited = 0;
+	l->warp_parked = 0;
 	l->block_live = true;
 	return VGPU_BLOCK_START_COST(l->nthreads, l->d.shared_size);
 }
@@ -589,6 +590,18 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 		case VGPU_OP_BAR:
 			t->state = VGPU_T_BARRIER;
 			goto out;
+		case VGPU_OP_WSYNC:
+		case VGPU_OP_SHFL:
+		case VGPU_OP_VOTE:
+		case VGPU_OP_ACTIVEMASK:
+			/* Parked on it: its warp's group executes it. */
+			t->state = VGPU_T_WARP;
+			pc = ipc;
+			l->warp_parked++;
+			l->warp_end = (l->cur | (VGPU_WARP_SIZE - 1)) + 1;
+			if (l->warp_end > l->nthreads)
+				l->warp_end = l->nthreads;
+			goto out;
 		case VGPU_OP_BRA:
 			pc += (u64)(imm - 1) * VGPU_INSN_SIZE;
 			break;
@@ -736,6 +749,148 @@ fault:
 	return VGPU_RUN_FAULT;
 }
 
+/*
+ * The source lane of shfl for lane @lane, as PTX defines shfl.sync: @b
+ * holds the lane or offset (bits 4:0), @c the clamp (4:0) and the
+ * segment mask (12:8).  *@pval says whether the lane is in range; when
+ * it is not, the lane reads itself.
+ */
+static u32 vgpu_shfl_src(u32 mode, u32 lane, u32 b, u32 c, bool *pval)
+{
+	int bval = b & 31, cval = c & 31, seg = (c >> 8) & 31, self = lane;
+	int max = (self & seg) | (cval & ~seg), j;
+
+	switch (mode) {
+	case VGPU_SHFL_UP:
+		j = self - bval;
+		*pval = j >= max;
+		break;
+	case VGPU_SHFL_DOWN:
+		j = self + bval;
+		*pval = j <= max;
+		break;
+	case VGPU_SHFL_BFLY:
+		j = self ^ bval;
+		*pval = j <= max;
+		break;
+	default:	/* VGPU_SHFL_IDX */
+		j = (self & seg) | (bval & ~seg);
+		*pval = j <= max;
+		break;
+	}
+	return *pval ? (u32)j : lane;
+}
+
+/* vote of mode @mode over members @m whose predicates are the bits of @p. */
+static u64 vgpu_vote(u32 mode, u32 m, u32 p)
+{
+	switch (mode) {
+	case VGPU_VOTE_ALL:
+		return !(m & ~p);
+	case VGPU_VOTE_ANY:
+		return !!(m & p);
+	case VGPU_VOTE_UNI:
+		return !(m & p) || (m & p) == m;
+	default:	/* VGPU_VOTE_BALLOT */
+		return m & p;
+	}
+}
+
+/*
+ * Warp-collective instruction @d executed by the lanes of @group among
+ * the @n threads @t of a warp; lane i's M is @group & its membermask.
+ * Every operand is read (into @v) before any result is written.
+ */
+static void vgpu_warp_exec(struct vgpu_thread *t, u32 n, u32 group,
+			   const struct vgpu_dinsn *d, u64 *v)
+{
+	u32 p = 0, i, j;
+	bool pval;
+
+	if (d->op == VGPU_OP_WSYNC)
+		return;
+	for (i = 0; d->op == VGPU_OP_VOTE && i < n; i++)
+		if (group & (1u << i) && t[i].r[d->ra])
+			p |= 1u << i;
+	for (i = 0; i < n; i++) {
+		const u64 *r = t[i].r;
+
+		if (!(group & (1u << i)))
+			continue;
+		switch (d->op) {
+		case VGPU_OP_SHFL:
+			j = vgpu_shfl_src(d->mod & 3, i, (u32)r[d->rb],
+					  (u32)r[d->rc], &pval);
+			if (d->mod & VGPU_SHFL_PRED)
+				v[i] = pval;
+			else if (group & (u32)r[d->re] & (1u << j))
+				v[i] = t[j].r[d->ra];
+			else
+				v[i] = r[d->ra];
+			break;
+		case VGPU_OP_VOTE:
+			v[i] = vgpu_vote(d->mod, group & (u32)r[d->rb], p);
+			break;
+		default:	/* VGPU_OP_ACTIVEMASK */
+			v[i] = group;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (group & (1u << i))
+			t[i].r[d->rd] = v[i];
+}
+
+/*
+ * Releases a group of the running warp, none of whose threads can run (each
+ * is parked at a warp-collective instruction, at a barrier or exited):
+ * the threads parked at the lowest pc execute the instruction there
+ * together and go on after it; the warp then runs again from its first
+ * thread.  A word there that is no longer a warp-collective instruction
+ * (the code or its mapping changed while they were parked) is left to the
+ * group to execute, or fault on, one by one.  Returns the work units it
+ * cost.
+ */
+static u64 vgpu_warp_release(struct vgpu_launch *l, const struct vgpu_pt *pt)
+{
+	u32 first = (l->warp_end - 1) & ~(VGPU_WARP_SIZE - 1);
+	u32 n = l->warp_end - first, group = 0, i;
+	struct vgpu_thread *t = &l->t[first];
+	u64 pc = U64_MAX;
+	unsigned long pte;
+	struct vgpu_dinsn d;
+	bool ok;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].state != VGPU_T_WARP || t[i].pc > pc)
+			continue;
+		if (t[i].pc < pc)
+			group = 0;
+		pc = t[i].pc;
+		group |= 1u << i;
+	}
+	pte = vgpu_tlb_lookup(l->tlb, pt, pc);
+	ok = pte & VGPU_PTE_X;
+	if (ok) {
+		const u8 *page = (const u8 *)(pte & ~(unsigned long)VGPU_PAGE_MASK);
+
+		ok = vgpu_isa_decode(vgpu_load64(page + (pc & VGPU_PAGE_MASK)), &d) &&
+		     (d.flags & VGPU_OPF_WARP);
+	}
+	if (ok)
+		vgpu_warp_exec(t, n, group, &d, l->warp_val);
+	for (i = 0; i < n; i++) {
+		if (!(group & (1u << i)))
+			continue;
+		t[i].state = VGPU_T_READY;
+		if (ok)
+			t[i].pc += VGPU_INSN_SIZE;
+		l->warp_parked--;
+	}
+	l->cur = first;
+	return VGPU_WARP_COST(n);
+}
+
 /* Takes @cost work units from *@left; what is not there goes to *@over. */
 static inline void vgpu_charge(u64 *left, u64 *over, u64 cost)
 {
@@ -752,13 +907,14 @@ static inline void vgpu_charge(u64 *left, u64 *over, u64 cost)
  * @l: launch state from vgpu_launch_init()
  * @pt: the context's page tables; must not change during the call
  * @budget: work units: one per thread-instruction, plus the cost of
- *	starting a block (VGPU_BLOCK_START_COST) and of releasing a barrier
- *	(VGPU_BARRIER_COST); the run stops before the first instruction it
- *	can no longer pay for
+ *	starting a block (VGPU_BLOCK_START_COST), of releasing a barrier
+ *	(VGPU_BARRIER_COST) and of releasing a warp's group
+ *	(VGPU_WARP_COST); the run stops before the first instruction it can
+ *	no longer pay for
  * @executed: out, work units used
  *
- * A block start or a barrier release goes ahead when any budget is left
- * and is charged in full, so one call overruns @budget by at most one
+ * A block start or a release goes ahead when any budget is left and is
+ * charged in full, so one call overruns @budget by at most one
  * VGPU_BLOCK_START_COST, and *@executed counts that overrun too.  A long
  * instruction's extra units (vgpu_alu_extra()) come out of what is left:
  * the last one of a call may go up to 15 units unpaid and uncounted.
@@ -783,6 +939,13 @@ enum vgpu_run_result vgpu_launch_run(struct vgpu_launch *l,
 			if (!left)
 				break;
 			vgpu_charge(&left, &over, vgpu_block_start(l));
+		}
+		/* None of the running warp's threads can run. */
+		if (l->warp_parked && l->cur == l->warp_end) {
+			if (!left)
+				break;
+			vgpu_charge(&left, &over, vgpu_warp_release(l, pt));
+			continue;
 		}
 		if (l->cur == l->nthreads) {
 			if (l->exited == l->nthreads) {

@@ -6,11 +6,16 @@
  *
  * One launch is a grid of blocks of threads running the same code.  The
  * interpreter runs the blocks one after the other; inside a block it runs
- * each thread until the thread reaches a barrier or exits, then the next
- * thread, and releases the barrier when every thread that has not exited
- * has reached it.  All state lives in struct vgpu_launch, so a launch can
- * stop after any instruction (budget exhausted: preemption, watchdog) and
- * resume later exactly where it stopped.
+ * each thread until the thread reaches a barrier, a warp-collective
+ * instruction or exits, then the next thread, and releases the barrier
+ * when every thread that has not exited has reached it.  Warps (32
+ * consecutive threads) go in order: when none of a warp's threads can
+ * run, the ones parked at a warp-collective instruction with the lowest
+ * pc execute it together (vgpu_warp_release() in vgpu_interp.c), and
+ * the warp runs again; the next warp starts when none is parked so.  All
+ * state lives in struct vgpu_launch, so a launch can stop after any
+ * instruction (budget exhausted: preemption, watchdog) and resume later
+ * exactly where it stopped.
  *
  * The interpreter only touches memory through a struct vgpu_pt; it sleeps
  * nowhere and allocates only in vgpu_launch_init().
@@ -34,6 +39,7 @@ enum vgpu_thread_state {
 	VGPU_T_READY,
 	VGPU_T_BARRIER,
 	VGPU_T_EXITED,
+	VGPU_T_WARP,	/* parked at a warp-collective instruction (pc on it) */
 };
 
 struct vgpu_thread {
@@ -65,6 +71,11 @@ struct vgpu_launch {
 	u32 fault_kind;
 	u64 fault_addr;
 	u64 fault_pc;
+	/* Threads of the running warp parked at VGPU_T_WARP, and its end */
+	u32 warp_parked;
+	u32 warp_end;		/* the warp's last thread + 1 */
+	/* A group's results: every operand is read before any is written */
+	u64 warp_val[VGPU_WARP_SIZE];
 	struct vgpu_tlb_entry tlb[VGPU_TLB_ENTRIES];
 };
 
@@ -72,13 +83,16 @@ struct vgpu_launch {
  * Work units: the interpreter's budget.  One thread-instruction costs one
  * unit (the soft-float's long operations 8 or 16, see vgpu_alu_extra()
  * in vgpu_interp.c); starting a block (clearing every thread's registers
- * and the block's shared memory) and releasing a barrier (a pass over the
- * block's threads) cost what that work takes in time, at one unit per 32
- * bytes cleared (about one instruction's time) and per thread released.
+ * and the block's shared memory), releasing a barrier (a pass over the
+ * block's threads) and releasing a warp's group (a pass over the warp's
+ * threads, of which each executes the instruction: its own unit was paid
+ * when it parked) cost what that work takes in time, at one unit per 32
+ * bytes cleared (about one instruction's time) and per thread passed.
  */
 #define VGPU_BLOCK_START_COST(nthreads, shared)				\
 	((u64)(nthreads) * (sizeof(struct vgpu_thread) / 32) + (shared) / 32 + 1)
 #define VGPU_BARRIER_COST(nthreads)	((u64)(nthreads))
+#define VGPU_WARP_COST(nthreads)	((u64)(nthreads))	/* the warp's */
 
 enum vgpu_run_result {
 	VGPU_RUN_DONE,		/* every thread of every block exited */

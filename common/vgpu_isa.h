@@ -53,6 +53,7 @@ enum vgpu_fmt {
 	VGPU_FMT_BRC,	/* op ra, label             */
 	VGPU_FMT_RRRR,	/* op rd, ra, rb, rc        */
 	VGPU_FMT_RRRRR,	/* op rd, ra, rb, rc, re    */
+	VGPU_FMT_R,	/* op rd                    */
 };
 
 /*
@@ -67,6 +68,7 @@ enum vgpu_opcode {
 	VGPU_OP_BZ = 0x05,
 	VGPU_OP_BNZ = 0x06,
 	VGPU_OP_FENCE = 0x07,
+	VGPU_OP_WSYNC = 0x08,
 	VGPU_OP_MOV = 0x10,
 	VGPU_OP_LI = 0x11,
 	VGPU_OP_LIH = 0x12,
@@ -187,6 +189,9 @@ enum vgpu_opcode {
 	VGPU_OP_BFI = 0xb9,
 	VGPU_OP_SEXT = 0xba,
 	VGPU_OP_ZEXT = 0xbb,
+	VGPU_OP_SHFL = 0xbc,
+	VGPU_OP_VOTE = 0xbd,
+	VGPU_OP_ACTIVEMASK = 0xbe,
 	VGPU_OP_ATOM_MIN_S32 = 0xc0,
 	VGPU_OP_ATOM_MAX_S32 = 0xc1,
 	VGPU_OP_ATOM_AND = 0xc2,
@@ -231,8 +236,8 @@ enum vgpu_opcode {
 };
 
 /*
- * Modifier classes.  An instruction of a register-only format (NONE, RR,
- * RRR, RRRR, RRRRR) keeps its modifiers in imm32:
+ * Modifier classes.  An instruction of a register-only format (NONE, R,
+ * RR, RRR, RRRR, RRRRR) keeps its modifiers in imm32:
  *
  *   31        20 19   16 15      8 7       0
  *  +------------+-------+---------+---------+
@@ -250,6 +255,8 @@ enum vgpu_mod {
 	VGPU_MOD_CVTI,	/* mod[1:0]: enum vgpu_irnd, mod[3:2]: enum vgpu_iw */
 	VGPU_MOD_W32,	/* mod: 0 = 64-bit operation, 1 = 32-bit         */
 	VGPU_MOD_PRMT,	/* mod: enum vgpu_prmt                           */
+	VGPU_MOD_SHFL,	/* mod[1:0]: enum vgpu_shfl, mod[2]: VGPU_SHFL_PRED */
+	VGPU_MOD_VOTE,	/* mod: enum vgpu_vote                           */
 };
 
 /* Rounding of a float result (PTX .rn .rz .rm .rp). */
@@ -288,6 +295,28 @@ enum vgpu_prmt {
 	VGPU_PRMT_COUNT
 };
 
+/* Modes of shfl (PTX shfl.sync .idx .up .down .bfly). */
+enum vgpu_shfl {
+	VGPU_SHFL_IDX = 0,
+	VGPU_SHFL_UP = 1,
+	VGPU_SHFL_DOWN = 2,
+	VGPU_SHFL_BFLY = 3,
+};
+
+/* shfl's modifier bit: rd = the predicate (PTX's p of d|p), not the value. */
+#define VGPU_SHFL_PRED	4
+
+/* Modes of vote (PTX vote.sync .all .any .uni .ballot). */
+enum vgpu_vote {
+	VGPU_VOTE_ALL = 0,
+	VGPU_VOTE_ANY = 1,
+	VGPU_VOTE_UNI = 2,
+	VGPU_VOTE_BALLOT = 3,
+};
+
+/* Threads of a warp: 32 consecutive linear thread indices of a block. */
+#define VGPU_WARP_SIZE	32
+
 /* The modifier field of a register-only instruction. */
 #define VGPU_IMM_REGS(rc, re, mod)					\
 	((__s32)((__u32)(__u8)(rc) | ((__u32)(__u8)(re) << 8) |	\
@@ -302,6 +331,7 @@ enum vgpu_prmt {
 #define VGPU_OPF_ATOMIC	0x10	/* read-modify-write: global, or shared with VGPU_OPF_SHARED */
 #define VGPU_OPF_PARAM	0x20	/* imm32 is a parameter index          */
 #define VGPU_OPF_WIDTH	0x40	/* imm32 is a width: 8, 16 or 32       */
+#define VGPU_OPF_WARP	0x80	/* warp-collective: runs with its warp  */
 
 /* Special registers read by s2r. */
 enum vgpu_sreg {

@@ -30,7 +30,7 @@ struct vgpu_dinsn {
 /*
  * What the decoder knows of each opcode (made from vgpu_isa_ops.h in
  * vgpu_isa.c): @info holds the format (bits 7:0), the modifier class
- * (15:8), the flags (22:16), VGPU_OPB_VALID for every opcode of the table
+ * (15:8), the flags (23:16), VGPU_OPB_VALID for every opcode of the table
  * (0: no such opcode), VGPU_OPB_REGS for the register-only formats and
  * VGPU_OPB_CHECK where an operand needs a range check of its own;
  * @imm_ok has the bits of imm32 the instruction may set, @lo_ok those of
@@ -43,19 +43,20 @@ struct vgpu_op_desc {
 	__u32 lo_ok;	/* bits 31:0 allowed: the opcode, the registers used */
 };
 
-#define VGPU_OPB_VALID	0x00800000u
-#define VGPU_OPB_REGS	0x01000000u
-#define VGPU_OPB_CHECK	0x02000000u
+#define VGPU_OPB_VALID	0x01000000u
+#define VGPU_OPB_REGS	0x02000000u
+#define VGPU_OPB_CHECK	0x04000000u
 
 #define VGPU_FMT_IS_REGS(fmt)						\
-	((fmt) == VGPU_FMT_NONE || (fmt) == VGPU_FMT_RR ||		\
-	 (fmt) == VGPU_FMT_RRR || (fmt) == VGPU_FMT_RRRR ||		\
-	 (fmt) == VGPU_FMT_RRRRR)
+	((fmt) == VGPU_FMT_NONE || (fmt) == VGPU_FMT_R ||		\
+	 (fmt) == VGPU_FMT_RR || (fmt) == VGPU_FMT_RRR ||		\
+	 (fmt) == VGPU_FMT_RRRR || (fmt) == VGPU_FMT_RRRRR)
 /* The modifier values a class allows, as a mask of bits 19:16. */
 #define VGPU_MOD_MASK(mod)						\
 	((mod) == VGPU_MOD_RND || (mod) == VGPU_MOD_IRND ? 3u :		\
 	 (mod) == VGPU_MOD_CVTI ? 0xfu : (mod) == VGPU_MOD_W32 ? 1u :	\
-	 (mod) == VGPU_MOD_PRMT ? 7u : 0u)
+	 (mod) == VGPU_MOD_PRMT || (mod) == VGPU_MOD_SHFL ? 7u :	\
+	 (mod) == VGPU_MOD_VOTE ? 3u : 0u)
 #define VGPU_IMM_OK(fmt, mod)						\
 	(VGPU_FMT_IS_REGS(fmt) ?					\
 	 (((fmt) == VGPU_FMT_RRRR || (fmt) == VGPU_FMT_RRRRR ? 0x1fu : 0) | \
@@ -65,8 +66,9 @@ struct vgpu_op_desc {
 	((fmt) != VGPU_FMT_NONE && (fmt) != VGPU_FMT_ST &&		\
 	 (fmt) != VGPU_FMT_BR && (fmt) != VGPU_FMT_BRC)
 #define VGPU_FMT_USES_RA(fmt)						\
-	((fmt) != VGPU_FMT_NONE && (fmt) != VGPU_FMT_RI &&		\
-	 (fmt) != VGPU_FMT_RS && (fmt) != VGPU_FMT_BR)
+	((fmt) != VGPU_FMT_NONE && (fmt) != VGPU_FMT_R &&		\
+	 (fmt) != VGPU_FMT_RI && (fmt) != VGPU_FMT_RS &&		\
+	 (fmt) != VGPU_FMT_BR)
 #define VGPU_FMT_USES_RB(fmt)						\
 	((fmt) == VGPU_FMT_RRR || (fmt) == VGPU_FMT_ST ||		\
 	 (fmt) == VGPU_FMT_ATOM || (fmt) == VGPU_FMT_RRRR ||		\
@@ -123,7 +125,7 @@ static inline int vgpu_isa_decode(__u64 w, struct vgpu_dinsn *d)
 	d->op = (__u8)w;
 	d->fmt = (__u8)info;
 	d->mod_class = (__u8)(info >> 8);
-	d->flags = (info >> 16) & 0x7f;
+	d->flags = (__u8)(info >> 16);
 	d->rd = (__u8)(w >> 8);
 	d->ra = (__u8)(w >> 16);
 	d->rb = (__u8)(w >> 24);

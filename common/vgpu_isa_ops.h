@@ -24,6 +24,7 @@ VGPU_OP(BRA, "bra", BR, NONE, VGPU_OPF_BRANCH)
 VGPU_OP(BZ, "bz", BRC, NONE, VGPU_OPF_BRANCH)
 VGPU_OP(BNZ, "bnz", BRC, NONE, VGPU_OPF_BRANCH)
 VGPU_OP(FENCE, "fence", NONE, NONE, 0)
+VGPU_OP(WSYNC, "wsync", NONE, NONE, VGPU_OPF_WARP)
 /* moves */
 VGPU_OP(MOV, "mov", RR, NONE, 0)
 VGPU_OP(LI, "li", RI, NONE, 0)
@@ -152,6 +153,10 @@ VGPU_OP(BFEU, "bfeu", RRRR, W32, 0)
 VGPU_OP(BFI, "bfi", RRRRR, W32, 0)
 VGPU_OP(SEXT, "sext", RRI, NONE, VGPU_OPF_WIDTH)
 VGPU_OP(ZEXT, "zext", RRI, NONE, VGPU_OPF_WIDTH)
+/* version 2: warp-collective (the execution rule: sim-isa.rst, "Warps") */
+VGPU_OP(SHFL, "shfl", RRRRR, SHFL, VGPU_OPF_WARP)
+VGPU_OP(VOTE, "vote", RRR, VOTE, VGPU_OPF_WARP)
+VGPU_OP(ACTIVEMASK, "activemask", R, NONE, VGPU_OPF_WARP)
 /* version 2: atomics of every operation and type, global and shared */
 VGPU_OP(ATOM_MIN_S32, "atom.min.s32", ATOM, NONE, VGPU_OPF_ATOMIC)
 VGPU_OP(ATOM_MAX_S32, "atom.max.s32", ATOM, NONE, VGPU_OPF_ATOMIC)

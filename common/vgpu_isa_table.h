@@ -34,6 +34,9 @@ static const char *const vgpu_prmt_names[VGPU_PRMT_COUNT] = {
 	"idx", "f4e", "b4e", "rc8", "ecl", "ecr", "rc16"
 };
 
+static const char *const vgpu_shfl_names[] = { "idx", "up", "down", "bfly" };
+static const char *const vgpu_vote_names[] = { "all", "any", "uni", "ballot" };
+
 static const char *const vgpu_sreg_names[VGPU_SR_COUNT] = {
 	[VGPU_SR_TID_X] = "tid.x",
 	[VGPU_SR_TID_Y] = "tid.y",

@@ -154,6 +154,71 @@ static void interp_isa2(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, o[7], 0ULL);
 }
 
+/*
+ * Warps: the even and odd lanes of each warp (a block of 40 threads: a
+ * full warp and one of 8) reach an activemask at two pcs; the lower pc's
+ * group executes first and runs on (an even lane takes a ticket from a
+ * shared counter, in lane order), then the odd lanes' (they read the
+ * count), then both meet at a shfl.down; the same when stopped after
+ * every work unit, which is charged exactly: one unit per
+ * thread-instruction and VGPU_WARP_COST of the warp for each release.
+ */
+static const u64 warp_prog[] = {
+	I(S2R, 1, 0, 0, VGPU_SR_LANEID), I(S2R, 2, 0, 0, VGPU_SR_WARPID),
+	I(SHLI, 2, 2, 0, 2), I(ANDI, 3, 1, 0, 1), I(BNZ, 0, 3, 0, 5),
+	I(ACTIVEMASK, 4, 0, 0, 0), I(LI, 5, 0, 0, 1),
+	I(ATOMS_ADD, 6, 2, 5, 0), I(BRA, 0, 0, 0, 3),
+	I(ACTIVEMASK, 4, 0, 0, 0), I(LDS_U32, 6, 2, 0, 0),
+	I(LI, 7, 0, 0, -1), I(LI, 8, 0, 0, 1), I(LI, 9, 0, 0, 31),
+	I(SHFL, 10, 1, 8, VGPU_IMM_REGS(9, 7, VGPU_SHFL_DOWN)),
+	I(S2R, 11, 0, 0, VGPU_SR_TID_X), I(SHLI, 11, 11, 0, 5),
+	I(LDP, 12, 0, 0, 0), I(ADD, 12, 12, 11, 0),
+	I(ST_U64, 0, 12, 4, 0), I(ST_U64, 0, 12, 6, 8),
+	I(ST_U64, 0, 12, 10, 16), I(EXIT, 0, 0, 0, 0),
+};
+
+static void interp_warp_release_at(struct kunit *test, u64 slice)
+{
+	struct interp_env *e = test->priv;
+	struct vgpu_launch_desc d = {
+		.code_va = CODE_VA, .grid = { 1, 1, 1 }, .block = { 40, 1, 1 },
+		.shared_size = 16, .params = { DATA_VA },
+	};
+	enum vgpu_run_result r;
+	u64 *o = (u64 *)e->data, ran, total = 0;
+	u32 t, lane, n;
+
+	memcpy(e->code, warp_prog, sizeof(warp_prog));
+	KUNIT_ASSERT_EQ(test, vgpu_launch_init(&e->l, &d), 0);
+	do {
+		r = vgpu_launch_run(&e->l, &e->pt, slice, &ran);
+		total += ran;
+	} while (r == VGPU_RUN_BUDGET);
+	vgpu_launch_fini(&e->l);
+	KUNIT_ASSERT_EQ(test, r, VGPU_RUN_DONE);
+	/* 21 and 19 instructions a thread, three releases a warp */
+	KUNIT_EXPECT_EQ(test, total, 20 * 21 + 20 * 19 +
+			3 * (VGPU_WARP_COST(32) + VGPU_WARP_COST(8)) +
+			VGPU_BLOCK_START_COST(40, 16));
+	for (t = 0; t < 40; t++) {
+		lane = t % 32;
+		n = t < 32 ? 32 : 8;
+		KUNIT_EXPECT_EQ(test, o[t * 4], (lane & 1 ? 0xaaaaaaaaULL : 0x55555555ULL) &
+				(n == 32 ? 0xffffffffULL : 0xffULL));
+		KUNIT_EXPECT_EQ(test, o[t * 4 + 1], (u64)(lane & 1 ? n / 2 : lane / 2));
+		KUNIT_EXPECT_EQ(test, o[t * 4 + 2], (u64)(lane + 1 < n ? lane + 1 : lane));
+	}
+}
+
+static void interp_warp_release(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+
+	interp_warp_release_at(test, ~0ULL);
+	memset(e->data, 0, 4 * PAGE_SIZE);
+	interp_warp_release_at(test, 1);
+}
+
 static void interp_float(struct kunit *test)
 {
 	struct interp_env *e = test->priv;
@@ -459,6 +524,7 @@ static struct kunit_case interp_cases[] = {
 	KUNIT_CASE(interp_integer),
 	KUNIT_CASE(interp_float),
 	KUNIT_CASE(interp_isa2),
+	KUNIT_CASE(interp_warp_release),
 	KUNIT_CASE(interp_branch_and_sregs),
 	KUNIT_CASE(interp_shared_barrier),
 	KUNIT_CASE(interp_preemption_is_transparent),

@@ -489,6 +489,16 @@ int Lowerer::dst(const Operand& o) {
 
 void Lowerer::instr(const Instr& in) {
     cur_ = &in;
+    try {
+        guarded(in);
+    } catch (const std::out_of_range&) {  // ops.at(): fewer operands than the instruction has
+        fail("missing operands");
+    } catch (const std::invalid_argument&) {
+        fail("an operand of the wrong form");
+    }
+}
+
+void Lowerer::guarded(const Instr& in) {
     if (!in.guard || in.op == "bra") {
         dispatch(in);
         return;

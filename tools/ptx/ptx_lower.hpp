@@ -94,6 +94,7 @@ private:
     void layout_shared();
     void body(const Body& b);
     void instr(const Instr& in);
+    void guarded(const Instr& in);
     void dispatch(const Instr& in);
     void declare(const VarDecl& v);
     int label(const std::string& name);

@@ -199,6 +199,41 @@ TEST(CudaLaunch, LatePreemptDoesNotRepeatAFinishedChunk) {
     EXPECT_EQ(fake.errors(), "");
 }
 
+// Only resumable kernels get a save area when sliced: not one with a
+// barrier, nor one with a warp-collective instruction (a thread saving
+// itself alone would leave its warp's group).
+TEST(CudaLaunch, OnlyResumableKernelsSaveThemselves) {
+    const std::pair<const char*, bool> kernels[] = {
+        {".kernel k\nloop:\n addi r1, r1, 1\n bra loop\n", true},
+        {".kernel k\nloop:\n shfl.idx r1, r1, r0, r0, r2\n bra loop\n", false},
+        {".kernel k\nloop:\n vote.any r1, r1, r2\n bra loop\n", false},
+        {".kernel k\nloop:\n bar\n bra loop\n", false},
+    };
+    for (auto [src, resumable] : kernels) {
+        FakeCuda fake;
+        auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+        context(*be, 1, 100, src);
+        uint64_t save = 1;
+        int launches = 0;
+        fake.on_launch = [&](const LaunchCall& c) {
+            save = arg(c, 16);
+            launches++;
+            return cu::CUDA_SUCCESS;
+        };
+        Job sliced = job_of(64);
+        RunResult r;
+        for (int i = 0; i < 1000; i++) {  // the first RUNs may wait for the JIT
+            r = be->run(1, sliced, 1000000, 60000000000ull);
+            if (r.status != RunStatus::Preempted)
+                break;
+        }
+        EXPECT_EQ(r.status, RunStatus::Done) << src;
+        EXPECT_EQ(launches, 1) << src;
+        EXPECT_EQ(save != 0, resumable) << src;
+        EXPECT_EQ(fake.errors(), "");
+    }
+}
+
 // A driver JIT that takes as long as the test says: closed, a compile
 // waits until opened again (or 60 s, so that a RUN waiting for it
 // synchronously shows as a minute rather than a hang of the test).

@@ -180,10 +180,10 @@ std::string unchecked_cycle(const std::string& ptx) {
         if (std::regex_search(l, m, bra)) {
             std::string to = m[1];
             uncond = l.find('@') == std::string::npos;
-            if (to == "$BAR" || to == "$WALK" || to == "$FADD") {
+            if (to == "$BAR" || to == "$WALK" || to == "$FADD" || to == "$WARP") {
                 // A shared block: back to where the return register says.
-                std::string reg = to == "$BAR" ? "%bret" : to == "$WALK" ? "%wret" : "%fret";
-                std::string t = to == "$BAR" ? "$BT" : to == "$WALK" ? "$WT" : "$FT";
+                std::string reg = to == "$BAR" ? "%bret" : to == "$WALK" ? "%wret" : to == "$FADD" ? "%fret" : "%xret";
+                std::string t = to == "$BAR" ? "$BT" : to == "$WALK" ? "$WT" : to == "$FADD" ? "$FT" : "$XT";
                 const auto& list = tables[t];
                 size_t k = std::stoul(ret[reg]);
                 if (k < list.size())
@@ -236,6 +236,10 @@ TEST(Ptx, EveryLoopCountsTowardsTheStopCheck) {
         // The inline compare-and-swap loops of ISA version 2's float atomics.
         ".kernel k\n ldp r1, 0\n atom.add.f64 r3, [r1], r2\n exit\n",
         ".kernel k\n.shared 64\n atoms.add.f32 r3, [r0+4], r2\n atoms.add.f64 r3, [r0+8], r2\n exit\n",
+        // Warp-collective instructions: the warp block's rounds, in loops
+        // with and without barriers.
+        ".kernel k\nloop:\n shfl.down r1, r1, r2, r3, r4\n vote.any r5, r1, r4\n bnz r5, loop\n exit\n",
+        ".kernel k\nloop:\n wsync\n bar\n activemask r1\n bnz r1, loop\n exit\n",
     };
     for (const char* s : {"vecadd", "saxpy", "matmul", "reduction", "selftest"}) {
         std::ifstream f(std::string(GPUVM_KERNEL_SRC_DIR) + "/" + s + ".vas");
@@ -295,8 +299,9 @@ TEST(Ptx, OneBarrierInstruction) {
 // 64-bit divisions, float divisions and min/max, backward branches (with
 // and without barriers), barriers, forward branches, atomics; and ISA
 // version 2's: binary64 division and square root, 128-bit products,
-// 64-bit bit fields, narrowing conversions.  The registers start from the
-// parameters, so that ptxas cannot fold the work away.
+// 64-bit bit fields, narrowing conversions; and warp shuffles.  The
+// registers start from the parameters, so that ptxas cannot fold the work
+// away.
 Program worst(const std::string& cls, size_t n) {
     auto I = [](uint32_t op, int d, int a, int b, int32_t imm) { return vgpu::test::word(op, d, a, b, imm); };
     std::vector<uint64_t> c;
@@ -333,6 +338,8 @@ Program worst(const std::string& cls, size_t n) {
             c.push_back(I(i % 2 ? VGPU_OP_BFE : VGPU_OP_BFI, d, a, b, VGPU_IMM_REGS(b ^ 1, i % 2 ? 0 : a, 0)));
         else if (cls == "d2i8")
             c.push_back(I(VGPU_OP_D2I, d, a, 0, VGPU_IMM_REGS(0, 0, (VGPU_IW_8 << 2) | (i % 4))));
+        else if (cls == "shfl")  // every one a site of the warp block
+            c.push_back(I(VGPU_OP_SHFL, d, a, b, VGPU_IMM_REGS(b ^ 1, b ^ 2, i % 8)));
         else
             ADD_FAILURE() << cls;
     }
@@ -351,7 +358,7 @@ const std::vector<std::tuple<std::string, size_t, size_t>> kClasses = {
     {"div", 341, 360},      {"fdiv", 341, 360},  {"fmin", 1365, 1400},      {"bars", 2047, 2100},
     {"fwd", 4095, 4096},    {"back", 190, 210},  {"barback", 1200, 1250}, {"atom", 4095, 4096},
     {"ddiv", 341, 360},     {"dsqrt", 341, 360}, {"mulhi", 341, 360},     {"bfe64", 767, 800},
-    {"d2i8", 1535, 1600},
+    {"d2i8", 1535, 1600},   {"shfl", 1215, 1240},
 };
 
 TEST(Ptx, JitCostBoundsEveryClass) {
@@ -394,7 +401,7 @@ TEST(Ptx, PtxasTakesTheLargestProgramsInTime) {
 // width in range, else 2.
 int32_t any_imm(const vgpu_op_info& op, uint32_t mod = 0) {
     switch (op.fmt) {
-    case VGPU_FMT_NONE: case VGPU_FMT_RR: case VGPU_FMT_RRR: return VGPU_IMM_REGS(0, 0, mod);
+    case VGPU_FMT_NONE: case VGPU_FMT_R: case VGPU_FMT_RR: case VGPU_FMT_RRR: return VGPU_IMM_REGS(0, 0, mod);
     case VGPU_FMT_RRRR: return VGPU_IMM_REGS(4, 0, mod);
     case VGPU_FMT_RRRRR: return VGPU_IMM_REGS(4, 5, mod);
     default: break;
@@ -414,7 +421,8 @@ TEST(Ptx, EveryInstructionAndModifierAssemblesWithPtxas) {
     for (const auto& op : vgpu_op_table) {
         if (op.opcode == VGPU_OP_EXIT) continue;
         uint32_t nmod = op.mod == VGPU_MOD_NONE ? 1 : op.mod == VGPU_MOD_RND || op.mod == VGPU_MOD_IRND ? 4
-                      : op.mod == VGPU_MOD_CVTI ? 16 : op.mod == VGPU_MOD_W32 ? 2 : VGPU_PRMT_COUNT;
+                      : op.mod == VGPU_MOD_CVTI ? 16 : op.mod == VGPU_MOD_W32 ? 2 : op.mod == VGPU_MOD_SHFL ? 8
+                      : op.mod == VGPU_MOD_VOTE ? 4 : VGPU_PRMT_COUNT;
         for (uint32_t m = 0; m < nmod; m++) {
             int32_t imm = op.flags & VGPU_OPF_BRANCH ? 1 : any_imm(op, m);
             uint64_t w = vgpu::test::word(op.opcode, 3, 1, 2, imm);
@@ -473,6 +481,11 @@ TEST(Ptx, EveryOpcodeTranslates) {
     EXPECT_NE(bodies["div"].find("0x8000000000000000"), std::string::npos);  // MIN / -1
     EXPECT_NE(bodies["divu"].find("@%p1 mov.b64 %t0, -1"), std::string::npos);  // x / 0
     EXPECT_NE(bodies["bar"].find("bra $BAR;"), std::string::npos);
+    // Warp-collective instructions go to the warp block (warp_block()).
+    for (const char* w : {"shfl", "vote", "activemask", "wsync"}) {
+        EXPECT_NE(bodies[w].find("bra $WARP;"), std::string::npos) << w;
+        EXPECT_EQ(bodies[w].find(".sync"), std::string::npos) << w;
+    }
     // Global accesses walk the page tables and check permissions.
     EXPECT_NE(bodies["st.u32"].find("and.b64 %t6, %te0, 2;"), std::string::npos);
     EXPECT_NE(bodies["ld.u64"].find("and.b64 %t2, %t0, 7"), std::string::npos);
@@ -532,6 +545,51 @@ TEST(Ptx, BackwardBranchesAreResumePoints) {
     EXPECT_EQ(with_bar.find("%rid, 0;"), std::string::npos);
     EXPECT_EQ(vgpu::engine::save_bytes(256, 2048), 16u + 2048 + 256 * 272);
     EXPECT_EQ(vgpu::engine::save_bytes(1, 3), 16u + 8 + 272);
+}
+
+// A thread never waits on the guest's membermask: every PTX instruction
+// that waits for other lanes names the warp's live lanes (%wlive) or the
+// group (%wgrp), all of which reach it (warp_block()).  Kernels with
+// warp-collective instructions are not resumable; exits and barriers go
+// through the warp block; exited threads keep arriving at barriers only
+// in kernels with barriers.
+TEST(Ptx, WarpInstructionsWaitOnlyForTheirGroup) {
+    auto warp = assembled(".kernel k\n shfl.bfly.p r1, r2, r3, r4, r5\n vote.ballot r6, r1, r5\n activemask r7\n"
+                          " wsync\n exit\n");
+    auto both = assembled(".kernel k\nloop:\n bar\n vote.uni r6, r1, r5\n bnz r6, loop\n exit\n");
+    auto none = assembled(".kernel k\nloop:\n addi r1, r1, -1\n bnz r1, loop\n exit\n");
+    EXPECT_TRUE(warp.has_warp);
+    EXPECT_FALSE(warp.has_barrier);
+    EXPECT_FALSE(warp.resumable());
+    EXPECT_FALSE(both.resumable());
+    EXPECT_TRUE(none.resumable());
+    EXPECT_FALSE(none.has_warp);
+    // Backward branches of kernels that do not save cost less JIT.
+    EXPECT_LT(both.jit_cost, none.jit_cost);
+    for (int sm : {75, 90}) {
+        for (auto* p : {&warp, &both}) {
+            std::string ptx = translate(*p, sm);
+            std::regex sync(R"(\t(shfl|vote|bar\.warp|redux|match)\.sync[^;]*;)");
+            int n = 0;
+            for (auto it = std::sregex_iterator(ptx.begin(), ptx.end(), sync); it != std::sregex_iterator(); ++it, n++) {
+                std::string l = it->str();
+                EXPECT_TRUE(l.find(", %wlive;") != std::string::npos || l.find(", %wgrp;") != std::string::npos ||
+                            l.find("bar.warp.sync %wlive;") != std::string::npos)
+                    << l;
+            }
+            EXPECT_GE(n, 6);
+            EXPECT_EQ(ptx.find("$SAVE"), std::string::npos);
+            EXPECT_EQ(ptx.find("$RS0"), std::string::npos);
+            EXPECT_EQ(count(ptx, "\n$WARP:\n"), 1u);
+            EXPECT_EQ(count(ptx, "redux.sync"), sm >= 80 ? 1u : 0u);
+            EXPECT_EQ(unchecked_cycle(ptx), "");
+        }
+        std::string w = translate(warp, sm), b = translate(both, sm);
+        EXPECT_EQ(w.find("$XL:"), std::string::npos);
+        EXPECT_NE(b.find("$XL:"), std::string::npos);
+        EXPECT_EQ(count(b, "bra $WARP;"), 3u);  // the bar, the vote, the exit
+        EXPECT_NE(b.find("$WEXIT:\n$XL:\n"), std::string::npos) << "exited threads keep arriving";
+    }
 }
 
 TEST(Ptx, BarriersKeepExitedThreadsArriving) {

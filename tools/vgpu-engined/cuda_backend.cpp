@@ -178,8 +178,8 @@ struct Launch {
     std::shared_ptr<Module> mod;  // holds the translation while the launch lasts
     std::string key;              // of the code it runs (Program::key(), block size)
     uint64_t next_block = 0, nblocks = 0, chunk = 0;
-    bool has_barrier = false;
-    // In-block preemption (kernels without barriers, slices): the chunk's
+    bool resumable = false;  // Program::resumable()
+    // In-block preemption (resumable kernels, slices): the chunk's
     // save area, and whether the chunk stopped part way (resume it).
     const Api* api = nullptr;
     CUdeviceptr save = 0;
@@ -889,7 +889,7 @@ CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const d
     if (st.mod)  // a launch resumed: the code it started with, or ILLEGAL
         return key == st.key ? Got::Module : Got::Fault;
     st.key = key;
-    st.has_barrier = p.has_barrier;
+    st.resumable = p.resumable();
     for (int pass = 0;; pass++) {
         reap_jit();
         if (auto r = refused_.find(key); r != refused_.end())
@@ -987,9 +987,10 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
     Launch* st = &lst;
     uint32_t nthreads = c.block[0] * c.block[1] * c.block[2];
     uint64_t blkb = save_bytes(nthreads, c.shared_size);
-    // Sliced (a budget of a few ms) and without barriers: threads can stop
-    // at backward branches and resume; the save area bounds the chunk.
-    if (budget < 100000000ull && !st->has_barrier && !st->save) {
+    // Sliced (a budget of a few ms) and resumable (no barriers, no warp
+    // instructions): threads can stop at backward branches and resume;
+    // the save area bounds the chunk.
+    if (budget < 100000000ull && st->resumable && !st->save) {
         st->api = &a_;
         st->save_blocks = std::max<uint64_t>(1, kSaveBytes / blkb);
         if (a_.MemAlloc(&st->save, st->save_blocks * blkb) != CUDA_SUCCESS)

@@ -109,6 +109,8 @@ private:
     void global(int ra, int32_t imm, int size, uint64_t need);
     void walk_block();
     void fadd_block();
+    void warp_arrive(const vgpu_dinsn* d, size_t key);
+    void warp_block();
     void count(uint32_t w, const std::string& cont);
     void charge(uint32_t w, const std::string& cont);
     void check_stub(uint32_t w, const std::string& to, int resume);
@@ -136,6 +138,7 @@ private:
     std::vector<std::string> bars_;   // return labels of the barrier sites
     std::vector<std::string> walks_;  // return labels of the global accesses (walk_block())
     std::vector<std::string> fadds_;  // return labels of atom.add.f32 (fadd_block())
+    std::vector<std::string> wrets_;  // return labels of the warp block's arrivals (warp_block())
     int uniq_ = 0;
     std::ostringstream o_;
 };
@@ -156,6 +159,10 @@ void Emitter::prologue() {
        << "\t.reg .b64 %save, %hdr, %slot;\n"
        << "\t.reg .b32 %bret, %bpop, %wret, %fret;\n\t.reg .pred %pB;\n"
        << "\t.reg .b64 %sl1, %sl2;\n" << kAluRegs;
+    if (p_.has_warp)
+        o_ << "\t.reg .b64 %wa, %wb, %wc, %we, %wr;\n"
+           << "\t.reg .b32 %wpc, %wk, %xret, %wlive, %wgrp, %wrnd, %wln, %wy<8>;\n"
+           << "\t.reg .pred %wx, %wq<3>;\n";
     line("ld.param.u64 %pt, [pt]");
     line("ld.param.u64 %ctl, [ctl]");
     line("ld.param.u64 %stop, [stop]");
@@ -223,6 +230,20 @@ void Emitter::prologue() {
     line("mul.lo.u32 %nt, %nt, %w1");
     line("mov.u32 %w1, %ntid.z");
     line("mul.lo.u32 %nt, %nt, %w1");
+    if (p_.has_warp) {
+        // The warp's live lanes (warp_block()): those that exist, fewer in
+        // the last warp of a block whose size is no multiple of 32 (a
+        // shift by 32 gives 0 in PTX).
+        line("and.b32 %wln, %lt, 31");
+        line("sub.u32 %w1, %lt, %wln");
+        line("sub.u32 %w1, %nt, %w1");
+        line("min.u32 %w1, %w1, 32");
+        line("mov.b32 %wlive, 1");
+        line("shl.b32 %wlive, %wlive, %w1");
+        line("sub.u32 %wlive, %wlive, 1");
+        line("mov.u32 %wrnd, 0");
+        line("mov.pred %wx, %pF");
+    }
     for (int i = 0; i < 32; i++)
         line("mov.b64 " + R(i) + ", 0");
     line("mov.b64 %tg0, -1");
@@ -245,7 +266,7 @@ void Emitter::prologue() {
     line("sub.u64 %sl2, %sl2, 1");
     line("setp.lt.u32 %p0, %sh, 2");
     line("@%p0 mov.b64 %sl2, 0");
-    if (!p_.has_barrier)
+    if (p_.resumable())
         resume_prologue();
     // Shared memory starts zeroed, as the interpreter's does.
     line("setp.eq.u32 %p0, %sh, 0");
@@ -271,8 +292,8 @@ void Emitter::prologue() {
     line("bra " + L(p_.entry));
 }
 
-// The save area of a block (kernels without barriers, launched with a
-// save area): a 16-byte header {status, finished, saved, 0}, the block's
+// The save area of a block (resumable kernels, launched with a save
+// area): a 16-byte header {status, finished, saved, 0}, the block's
 // shared memory, then 272 bytes per thread (r0..r31, resume point,
 // exited, barrier phase, back-edge count).  A resumed launch skips the
 // blocks that are done, restores the saved ones, starts the others.
@@ -416,7 +437,7 @@ void Emitter::epilogue() {
     line("setp.eq.u32 %p2, %w5, " + std::to_string(kStopAbort));
     line("@%p2 st.volatile.global.u32 [%ctl+24], %w5");
     line("bra $EXIT");
-    if (!p_.has_barrier)
+    if (p_.resumable())
         save_epilogue();
     o_ << "$MIS:\n";
     line("mov.u32 %fk, " + std::to_string(VGPU_FAULT_MISALIGNED));
@@ -436,12 +457,26 @@ void Emitter::epilogue() {
     line("mov.u32 %fk, " + std::to_string(VGPU_FAULT_SHARED));
     line("mov.b64 %fa, %t0");
     // The first fault in the interpreter's order wins: least block, then
-    // barrier phase, then thread.
+    // barrier phase, then warp, then the warp's round (warp_block(): the
+    // interpreter runs a warp until it has no group left to release),
+    // then lane.  Blocks of one chunk: %ctaid.x < 2^31.
     o_ << "$FAULT:\n";
-    line("shl.b64 %key, %blk, 16");
-    line("min.u32 %w0, %ph, 63");
-    line("shl.b32 %w0, %w0, 10");
-    line("or.b32 %w0, %w0, %lt");
+    line("mov.u32 %w0, %ctaid.x");
+    line("cvt.u64.u32 %key, %w0");
+    line("shl.b64 %key, %key, 33");
+    line("min.u32 %w0, %ph, 1023");
+    line("cvt.u64.u32 %t1, %w0");
+    line("shl.b64 %t1, %t1, 23");
+    line("or.b64 %key, %key, %t1");
+    line("shr.u32 %w0, %lt, 5");
+    line("shl.b32 %w0, %w0, 18");
+    line("and.b32 %w1, %lt, 31");
+    line("or.b32 %w0, %w0, %w1");
+    if (p_.has_warp) {
+        line("min.u32 %w1, %wrnd, 8191");
+        line("shl.b32 %w1, %w1, 5");
+        line("or.b32 %w0, %w0, %w1");
+    }
     line("cvt.u64.u32 %t1, %w0");
     line("or.b64 %key, %key, %t1");
     line("atom.global.min.u64 %t1, [%ctl], %key");
@@ -467,7 +502,17 @@ void Emitter::epilogue() {
     line("st.volatile.global.u32 [%ctl+28], %w1");  // the other threads stop
     line("st.volatile.global.u32 [%stop], %w1");    // the host sees the fault
     o_ << "$EXIT:\n";
-    if (!p_.has_barrier)
+    if (p_.has_warp) {
+        // Leaving the warp goes through the warp block too.
+        line("mov.pred %wx, %pT");
+        line("mov.u32 %wpc, 0xFFFFFFFF");
+        line("mov.u32 %xret, " + std::to_string(wrets_.size()));
+        wrets_.push_back("$WEXIT");
+        line("bra $WARP");
+        warp_block();
+        o_ << "$WEXIT:\n";
+    }
+    if (p_.resumable())
         line("bra $EXITED");
     if (p_.has_barrier) {
         // An exited thread keeps arriving at the block's barriers until
@@ -556,10 +601,10 @@ void Emitter::count(uint32_t w, const std::string& cont) {
 }
 
 // The check of a branch to @to; at a backward branch (@resume >= 0) of a
-// kernel without barriers, kStopPreempt saves the thread to resume at @to.
+// resumable kernel, kStopPreempt saves the thread to resume at @to.
 void Emitter::check_stub(uint32_t w, const std::string& to, int resume) {
     count(w, to);
-    if (resume >= 0 && !p_.has_barrier) {
+    if (resume >= 0 && p_.resumable()) {
         line("setp.eq.u32 %p2, %w5, " + std::to_string(kStopPreempt));
         line("setp.ne.and.u64 %p2, %save, 0, %p2");
         line("@%p2 bra $SV" + std::to_string(resume));
@@ -667,6 +712,170 @@ void Emitter::fadd_block() {
     line("@%p0 brx.idx %fret, $FT");
     charge(kWeightAtomic, "$FA");
     line("bra $FA");
+}
+
+// Warp-collective instructions (kernels that have them).  The interpreter
+// runs a warp's threads until none can run (each is parked at a warp-
+// collective instruction, at a barrier or has exited), then lets the ones
+// parked at the lowest pc execute the instruction together (the group).
+// Here every thread of a warp that stops, at a warp-collective
+// instruction (%wpc: its index in address order), at a barrier or at its
+// exit (%wpc ~0), arrives at this one block: a round starts when every
+// live lane of the warp (%wlive) is here, and
+//   - lanes that exit leave the warp (and %wlive);
+//   - the lanes at the least %wpc are the group: they execute their
+//     instruction with M = group & membermask exactly as the interpreter
+//     does (vgpu_warp_exec()), with the group as the PTX membermask, and
+//     go back to it (%xret);
+//   - with no lane at a warp-collective instruction, the barrier's lanes
+//     go on to it;
+//   - the others wait for the next round, counting towards the stop check.
+// PTX's own shfl.sync/vote.sync with the guest's membermask would make a
+// thread wait for the lanes named there: for one that exited (or sits at
+// a barrier, or at another warp instruction with another mask) it would
+// wait for ever, deaf to the stop word.  Here a thread waits only at
+// bar.warp.sync of the live lanes, each of which comes here in a bounded
+// time (a stop, a fault and an exit come here too); the group's own
+// instructions name the group, all of whose lanes run them together.
+void Emitter::warp_arrive(const vgpu_dinsn* d, size_t key) {
+    if (d && d->op == VGPU_OP_SHFL) {
+        line("mov.b64 %wa, " + R(d->ra));
+        line("mov.b64 %wb, " + R(d->rb));
+        line("mov.b64 %wc, " + R(d->rc));
+        line("mov.b64 %we, " + R(d->re));
+    } else if (d && d->op == VGPU_OP_VOTE) {
+        line("mov.b64 %wa, " + R(d->ra));
+        line("mov.b64 %wb, " + R(d->rb));
+    }
+    if (d) {
+        // The kind (0 wsync, 1 activemask, 2 vote, 3 shfl) and the modifier.
+        uint32_t kind = d->op == VGPU_OP_SHFL ? 3 : d->op == VGPU_OP_VOTE ? 2 : d->op == VGPU_OP_ACTIVEMASK ? 1 : 0;
+        line("mov.u32 %wk, " + std::to_string(kind << 4 | d->mod));
+        line("mov.u32 %wpc, " + std::to_string(key));
+    } else {
+        line("mov.u32 %wpc, 0xFFFFFFFF");
+    }
+    line("mov.u32 %xret, " + std::to_string(wrets_.size()));
+    line("bra $WARP");
+    wrets_.push_back("$WR" + std::to_string(wrets_.size()));
+    o_ << wrets_.back() << ":\n";
+}
+
+void Emitter::warp_block() {
+    o_ << "$XT: .branchtargets " << join(wrets_) << ";\n";
+    o_ << "$WARP:\n";
+    o_ << "$WROUND:\n";
+    line("bar.warp.sync %wlive");
+    line("add.u32 %wrnd, %wrnd, 1");
+    line("vote.sync.ballot.b32 %wy0, %wx, %wlive");  // leaving
+    line("setp.ne.u32 %wq0, %wpc, 0xFFFFFFFF");
+    line("vote.sync.ballot.b32 %wy1, %wq0, %wlive");  // at warp-collective instructions
+    // The group: of those, the lanes at the least index.
+    if (sm_ >= 80) {
+        line("redux.sync.min.u32 %wy2, %wpc, %wlive");
+        line("setp.eq.u32 %wq0, %wpc, %wy2");
+        line("vote.sync.ballot.b32 %wgrp, %wq0, %wlive");
+        line("and.b32 %wgrp, %wgrp, %wy1");
+    } else {  // bit by bit from the top (indices < kMaxInsns)
+        static_assert(kMaxInsns <= 1 << 12);
+        line("mov.b32 %wgrp, %wy1");
+        for (int bit = 11; bit >= 0; bit--) {
+            line("and.b32 %wy2, %wpc, " + std::to_string(1u << bit));
+            line("setp.eq.u32 %wq0, %wy2, 0");
+            line("vote.sync.ballot.b32 %wy2, %wq0, %wlive");
+            line("and.b32 %wy2, %wy2, %wgrp");
+            line("setp.ne.u32 %wq0, %wy2, 0");
+            line("@%wq0 mov.b32 %wgrp, %wy2");
+        }
+    }
+    line("not.b32 %wy0, %wy0");
+    line("and.b32 %wlive, %wlive, %wy0");
+    line("@%wx bra $WRET");  // to $WEXIT
+    line("setp.eq.u32 %wq0, %wy1, 0");
+    line("@%wq0 bra $WRET");  // no group: on to the barrier
+    line("shr.b32 %wy2, %wgrp, %wln");
+    line("and.b32 %wy2, %wy2, 1");
+    line("setp.eq.u32 %wq0, %wy2, 0");
+    line("@%wq0 bra $WWAIT");
+    // The group (one instruction: its kind branches alike in every lane).
+    line("shr.u32 %wy2, %wk, 4");
+    line("setp.eq.u32 %wq0, %wy2, 3");
+    line("@%wq0 bra $WSHFL");
+    line("setp.eq.u32 %wq0, %wy2, 2");
+    line("@%wq0 bra $WVOTE");
+    line("cvt.u64.u32 %wr, %wgrp");  // activemask (wsync: nothing)
+    line("bra $WRET");
+    // vote: M = group & membermask, P = the group's lanes whose ra != 0.
+    o_ << "$WVOTE:\n";
+    line("setp.ne.u64 %wq0, %wa, 0");
+    line("vote.sync.ballot.b32 %wy2, %wq0, %wgrp");
+    line("cvt.u32.u64 %wy3, %wb");
+    line("and.b32 %wy3, %wy3, %wgrp");
+    line("and.b32 %wy4, %wy3, %wy2");  // M & P: ballot
+    line("and.b32 %wy5, %wk, 3");
+    line("setp.eq.u32 %wq0, %wy4, %wy3");
+    line("selp.u32 %wy6, 1, 0, %wq0");  // all
+    line("setp.ne.u32 %wq1, %wy4, 0");
+    line("selp.u32 %wy7, 1, 0, %wq1");  // any
+    line("setp.eq.u32 %wq2, %wy5, " + std::to_string(VGPU_VOTE_ANY));
+    line("@%wq2 mov.b32 %wy6, %wy7");
+    line("not.pred %wq1, %wq1");
+    line("or.pred %wq1, %wq1, %wq0");
+    line("selp.u32 %wy7, 1, 0, %wq1");  // uni: none or all of M
+    line("setp.eq.u32 %wq2, %wy5, " + std::to_string(VGPU_VOTE_UNI));
+    line("@%wq2 mov.b32 %wy6, %wy7");
+    line("setp.eq.u32 %wq2, %wy5, " + std::to_string(VGPU_VOTE_BALLOT));
+    line("@%wq2 mov.b32 %wy6, %wy4");
+    line("cvt.u64.u32 %wr, %wy6");
+    line("bra $WRET");
+    // shfl: PTX's source lane j and pval (vgpu_shfl_src()), then ra of
+    // lane j if j is in M = group & membermask, else the lane's own.
+    o_ << "$WSHFL:\n";
+    line("cvt.u32.u64 %wy2, %wb");
+    line("and.b32 %wy2, %wy2, 31");  // bval
+    line("cvt.u32.u64 %wy3, %wc");
+    line("shr.u32 %wy4, %wy3, 8");
+    line("and.b32 %wy4, %wy4, 31");  // segmask
+    line("and.b32 %wy3, %wy3, 31");  // cval
+    line("not.b32 %wy5, %wy4");
+    line("and.b32 %wy3, %wy3, %wy5");
+    line("and.b32 %wy6, %wln, %wy4");  // minLane
+    line("or.b32 %wy3, %wy3, %wy6");   // maxLane
+    line("and.b32 %wy7, %wy2, %wy5");
+    line("or.b32 %wy7, %wy7, %wy6");  // j of .idx
+    line("and.b32 %wy5, %wk, 3");
+    line("sub.s32 %wy6, %wln, %wy2");
+    line("setp.eq.u32 %wq0, %wy5, " + std::to_string(VGPU_SHFL_UP));
+    line("@%wq0 mov.b32 %wy7, %wy6");
+    line("add.s32 %wy6, %wln, %wy2");
+    line("setp.eq.u32 %wq1, %wy5, " + std::to_string(VGPU_SHFL_DOWN));
+    line("@%wq1 mov.b32 %wy7, %wy6");
+    line("xor.b32 %wy6, %wln, %wy2");
+    line("setp.eq.u32 %wq1, %wy5, " + std::to_string(VGPU_SHFL_BFLY));
+    line("@%wq1 mov.b32 %wy7, %wy6");
+    line("setp.le.s32 %wq1, %wy7, %wy3");
+    line("setp.ge.s32 %wq2, %wy7, %wy3");
+    line("@%wq0 mov.pred %wq1, %wq2");  // pval: .up j >= maxLane, else j <= maxLane
+    line("@!%wq1 mov.b32 %wy7, %wln");
+    line("mov.b64 {%wy2, %wy3}, %wa");
+    line("shfl.sync.idx.b32 %wy2, %wy2, %wy7, 31, %wgrp");
+    line("shfl.sync.idx.b32 %wy3, %wy3, %wy7, 31, %wgrp");
+    line("mov.b64 %wr, {%wy2, %wy3}");
+    line("cvt.u32.u64 %wy4, %we");
+    line("and.b32 %wy4, %wy4, %wgrp");
+    line("shr.b32 %wy4, %wy4, %wy7");
+    line("and.b32 %wy4, %wy4, 1");
+    line("setp.eq.u32 %wq0, %wy4, 0");
+    line("@%wq0 mov.b64 %wr, %wa");
+    line("and.b32 %wy4, %wk, " + std::to_string(VGPU_SHFL_PRED));
+    line("setp.ne.u32 %wq0, %wy4, 0");
+    line("@%wq0 selp.u64 %wr, 1, 0, %wq1");
+    // One indirect branch: each costs ptxas as much as its targets.
+    o_ << "$WRET:\n";
+    line("brx.idx %xret, $XT");
+    o_ << "$WWAIT:\n";
+    charge(1, "$WROUND");
+    line("bra $WROUND");
 }
 
 // %t0 = ra + imm, checked against the block's shared memory; %t1 = address.
@@ -825,7 +1034,17 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
     case VGPU_OP_NOP: break;
     case VGPU_OP_FENCE: line("fence.sc.gpu"); break;  // orders this thread's accesses for the GPU
     case VGPU_OP_EXIT: line("bra $EXIT"); return;
+    case VGPU_OP_WSYNC:
+    case VGPU_OP_SHFL:
+    case VGPU_OP_VOTE:
+    case VGPU_OP_ACTIVEMASK:
+        warp_arrive(&di, idx_.at(pc));
+        if (op != VGPU_OP_WSYNC)
+            line("mov.b64 " + D + ", %wr");
+        break;
     case VGPU_OP_BAR: {  // through the one barrier instruction (epilogue())
+        if (p_.has_warp)
+            warp_arrive(nullptr, 0);  // with the whole warp
         std::string ret = "$BR" + std::to_string(bars_.size());
         line("mov.u32 %bret, " + std::to_string(bars_.size()));
         bars_.push_back(ret);
@@ -925,6 +1144,7 @@ void uses_defs(uint64_t w, uint32_t* use, uint32_t* def) {
     *use = *def = 0;
     switch (di.fmt) {
     case VGPU_FMT_NONE: case VGPU_FMT_BR: break;
+    case VGPU_FMT_R: *def = d; break;
     case VGPU_FMT_BRC: *use = a; break;
     case VGPU_FMT_RI: case VGPU_FMT_RS: *def = d; break;
     case VGPU_FMT_RR: case VGPU_FMT_RRI: case VGPU_FMT_LD: *use = a; *def = d; break;
@@ -1002,7 +1222,7 @@ std::string Program::key() const {
     return k;
 }
 
-uint32_t jit_cost(uint64_t pc, uint64_t w, bool has_barrier) {
+uint32_t jit_cost(uint64_t pc, uint64_t w, bool resumable) {
     uint32_t op = vgpu_insn_op(w);
     if (illegal(w))
         return 1;
@@ -1010,8 +1230,10 @@ uint32_t jit_cost(uint64_t pc, uint64_t w, bool has_barrier) {
     case VGPU_OP_BRA: case VGPU_OP_BZ: case VGPU_OP_BNZ:
         if (target(pc, w) > pc)
             return 3;  // a stub where it crosses a window
-        return has_barrier ? 24 : 160;  // the check, a save stub, a resume point
+        return resumable ? 160 : 24;  // the check, a save stub, a resume point
     case VGPU_OP_BAR: return 6;
+    case VGPU_OP_SHFL: return 10;  // the operands to the warp block, the result back
+    case VGPU_OP_VOTE: case VGPU_OP_ACTIVEMASK: case VGPU_OP_WSYNC: return 6;
     case VGPU_OP_DIV: case VGPU_OP_DIVU: case VGPU_OP_REM: case VGPU_OP_REMU: case VGPU_OP_FDIV:
         return 36;  // an emulated 64-bit division, IEEE float division
     case VGPU_OP_DDIV: case VGPU_OP_DSQRT: case VGPU_OP_FSQRT: case VGPU_OP_MULHI:
@@ -1067,15 +1289,17 @@ Program discover(uint64_t entry, const Fetcher& fetch) {
             continue;
         if (op == VGPU_OP_BAR)
             p.has_barrier = true;
+        if (decode(f.word).flags & VGPU_OPF_WARP)
+            p.has_warp = true;
         if (op == VGPU_OP_BRA || op == VGPU_OP_BZ || op == VGPU_OP_BNZ)
             work.push_back(target(pc, f.word));
         if (op != VGPU_OP_BRA)
             work.push_back(pc + VGPU_INSN_SIZE);
     }
-    // The JIT's cost, once whether the kernel has barriers is known.
-    uint64_t cost = 0;
+    // The JIT's cost, once whether the kernel is resumable is known.
+    uint64_t cost = p.has_warp ? kWarpBlockCost : 0;
     for (auto& [pc, f] : p.insns)
-        cost += f.fault ? 1 : jit_cost(pc, f.word, p.has_barrier);
+        cost += f.fault ? 1 : jit_cost(pc, f.word, p.resumable());
     p.jit_cost = static_cast<uint32_t>(std::min<uint64_t>(cost, UINT32_MAX));
     if (cost > kMaxJitCost)
         p.too_large = true;

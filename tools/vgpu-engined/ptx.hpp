@@ -11,7 +11,9 @@
 // context's page tables in GPU memory (exact faults with the address),
 // every float result is rounded and canonicalised as the interpreter
 // does, barriers release as the interpreter's do (when every thread that
-// has not exited has arrived), and every loop and every stretch of
+// has not exited has arrived), warp-collective instructions execute in
+// the interpreter's groups (see warp_block() in ptx.cpp: a guest's
+// membermask never makes a thread wait), and every loop and every stretch of
 // straight code checks a stop word now and then (see kStopEvery), so the
 // host can end a runaway launch within a bounded time.
 #pragma once
@@ -39,8 +41,14 @@ struct Program {
     uint64_t entry = 0;
     std::map<uint64_t, Fetch> insns;  // by address
     bool has_barrier = false;
+    bool has_warp = false;   // warp-collective instructions (VGPU_OPF_WARP)
     bool too_large = false;  // more than kMaxInsns, kMaxMemInsns or kMaxJitCost
     uint32_t jit_cost = 0;   // jit_cost() of the code reached (as far as discovered)
+    // Threads save themselves at backward branches when preempted and
+    // resume there: in kernels without barriers and warp-collective
+    // instructions (a thread stopping alone would let the others past a
+    // barrier, or leave its warp's group without it).
+    bool resumable() const { return !has_barrier && !has_warp; }
     // The cache key: entry and every (address, word, fault) reached.
     std::string key() const;
 };
@@ -55,14 +63,16 @@ constexpr size_t kMaxInsns = 1 << 12;
 constexpr size_t kMaxMemInsns = 256;
 // ... and at most this much JIT cost: each instruction weighs what it
 // costs ptxas (jit_cost(): 1 for plain ALU work, tens for a 64-bit
-// division or a global access, 160 for a backward branch of a kernel
-// without barriers, which has its own save and resume code), so that the
-// most expensive program of every class compiles in about 2 s (ptxas
+// division or a global access, 160 for a backward branch of a resumable
+// kernel, which has its own save and resume code), so that the most
+// expensive program of every class compiles in about 2 s (ptxas
 // -arch=sm_90 on a loaded 2-core machine, Documentation/engines.rst).
 constexpr uint32_t kMaxJitCost = 12288;
-// What one instruction at @pc costs the JIT; @has_barrier: the kernel has
-// barriers (no save stubs at its backward branches).
-uint32_t jit_cost(uint64_t pc, uint64_t word, bool has_barrier);
+// What one instruction at @pc costs the JIT; @resumable: the kernel is
+// Program::resumable() (save stubs at its backward branches).
+uint32_t jit_cost(uint64_t pc, uint64_t word, bool resumable);
+// ... and the warp block of a kernel with warp-collective instructions.
+constexpr uint32_t kWarpBlockCost = 64;
 
 // Stop checks: a thread reads the stop word after at most 2 * kStopEvery
 // of weighted work (an instruction weighs 1, a global access
@@ -82,12 +92,14 @@ Program discover(uint64_t entry, const Fetcher& fetch);
 //   u64 base       linear index of the first block of this chunk
 //   u32 g0 g1 g2   the launch's grid
 //   u32 shared     shared memory per block, bytes
-//   u64 save       GPU address of the save area (kernels without barriers;
+//   u64 save       GPU address of the save area (resumable kernels;
 //                  0: not preemptible inside a block), see save_bytes()
 //   u32 mode       0: a fresh launch of the chunk, 1: resumed
 //   u32 blkb       save_bytes() of one block
 struct LaunchCtl {
-    uint64_t fault_key;   // least (block << 16 | barrier phase << 10 | thread); ~0: none
+    // The least (block in the chunk << 33 | barrier phase << 23 | warp << 18 |
+    // warp round << 5 | lane), phase and round saturating; ~0: none.
+    uint64_t fault_key;
     uint64_t fault_addr;
     uint32_t fault_kind;
     uint32_t lock;

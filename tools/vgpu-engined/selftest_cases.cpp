@@ -171,6 +171,8 @@ std::string alu2_source(int* nres) {
     for (const auto& op : vgpu_op_table) {
         bool v2 = op.opcode >= VGPU_OP_FFMA, regs = op.fmt == VGPU_FMT_RR || op.fmt == VGPU_FMT_RRR ||
                                                    op.fmt == VGPU_FMT_RRRR || op.fmt == VGPU_FMT_RRRRR;
+        if (op.flags & VGPU_OPF_WARP)
+            continue;  // the warps case's
         uint32_t nmod = op.mod == VGPU_MOD_NONE ? 1 : op.mod == VGPU_MOD_RND || op.mod == VGPU_MOD_IRND ? 4
                       : op.mod == VGPU_MOD_CVTI ? 16 : op.mod == VGPU_MOD_W32 ? 2 : VGPU_PRMT_COUNT;
         if (op.flags & VGPU_OPF_WIDTH) {
@@ -300,6 +302,198 @@ out:
     }};
 }
 
+// Warp-collective instructions as CUDA programs use them (every thread
+// of the warp at the same instruction, the mask full or a half-warp's):
+// shfl.down and .bfly reductions, a shfl.up scan, broadcasts, 8-lane
+// segments and clamps with and without .p, votes, activemask and wsync;
+// in blocks of 256 threads and of 40 (a warp of 8 lanes, whose sources
+// stay within its lanes).
+const char* kWarpBody = R"(
+    ldp r26, 0
+    muli r24, r29, 256
+    add r26, r26, r24
+    s2r r1, %laneid
+    muli r2, r29, 0x9e3779b1
+    xori r2, r2, 0x5bd1e995
+    shli r3, r2, 29
+    xor r2, r2, r3
+    li r4, -1
+    li r5, 31
+    mov r6, r2
+    li r7, 16
+down:
+    shfl.down r8, r6, r7, r5, r4
+    add r6, r6, r8
+    shri r7, r7, 1
+    bnz r7, down
+    st.u64 [r26], r6
+    mov r6, r2
+    li r7, 1
+up:
+    shfl.up r8, r6, r7, r0, r4
+    sltu r9, r1, r7
+    selp r8, r0, r8, r9
+    add r6, r6, r8
+    shli r7, r7, 1
+    slti r9, r7, 32
+    bnz r9, up
+    st.u64 [r26+8], r6
+    mov r6, r2
+    li r7, 16
+bfly:
+    shfl.bfly r8, r6, r7, r5, r4
+    xor r6, r6, r8
+    shri r7, r7, 1
+    bnz r7, bfly
+    st.u64 [r26+16], r6
+    li r7, 3
+    shfl.idx r8, r2, r7, r5, r4
+    st.u64 [r26+24], r8
+    li r10, 0x181f
+    li r11, 0x1800
+    li r7, 1
+    shfl.down r8, r2, r7, r10, r4
+    st.u64 [r26+32], r8
+    shfl.down.p r8, r2, r7, r10, r4
+    st.u64 [r26+40], r8
+    li r7, 2
+    shfl.up r8, r2, r7, r11, r4
+    st.u64 [r26+48], r8
+    shfl.up.p r8, r2, r7, r11, r4
+    st.u64 [r26+56], r8
+    li r7, 4
+    shfl.bfly r8, r2, r7, r10, r4
+    st.u64 [r26+64], r8
+    shfl.bfly.p r8, r2, r7, r10, r4
+    st.u64 [r26+72], r8
+    li r7, 5
+    shfl.idx r8, r2, r7, r10, r4
+    st.u64 [r26+80], r8
+    shfl.idx.p r8, r2, r7, r10, r4
+    st.u64 [r26+88], r8
+    li r12, 7
+    li r7, 3
+    shfl.down r8, r2, r7, r12, r4
+    st.u64 [r26+96], r8
+    shfl.down.p r8, r2, r7, r12, r4
+    st.u64 [r26+104], r8
+    andi r13, r2, 1
+    vote.ballot r8, r13, r4
+    st.u64 [r26+112], r8
+    vote.all r8, r13, r4
+    st.u64 [r26+120], r8
+    vote.any r8, r13, r4
+    st.u64 [r26+128], r8
+    vote.uni r8, r13, r4
+    st.u64 [r26+136], r8
+    vote.uni r8, r4, r4
+    st.u64 [r26+144], r8
+    slti r15, r1, 40
+    vote.all r8, r15, r4
+    st.u64 [r26+152], r8
+    activemask r8
+    st.u64 [r26+160], r8
+    wsync
+    shri r18, r1, 4
+    shli r18, r18, 4
+    li r19, 0xffff
+    shl r19, r19, r18
+    vote.ballot r8, r13, r19
+    st.u64 [r26+168], r8
+    shfl.bfly r8, r2, r7, r5, r19
+    st.u64 [r26+176], r8
+    vote.any r8, r13, r19
+    st.u64 [r26+184], r8
+    exit
+)";
+
+// The groups of the interpreter's rule beyond what CUDA defines: every
+// fifth thread exits at once; odd and even lanes reach a shfl and an
+// activemask each at two pcs (the even group first: its lanes' shared
+// atomics are done when the odd lanes count them) and meet at a third;
+// then a loop exchanges values through shared memory between barriers
+// and sums each warp with shfl.bfly (exited and missing lanes give the
+// lane's own value).  Blocks of 96 and of 80 threads.
+const char* kWarpGroupsBody = R"(
+    ldp r26, 0
+    muli r24, r29, 64
+    add r26, r26, r24
+    s2r r30, %tid.x
+    s2r r1, %laneid
+    s2r r16, %warpid
+    shli r16, r16, 2
+    addi r16, r16, 768
+    li r3, 5
+    remu r3, r30, r3
+    bz r3, out
+    li r4, -1
+    li r5, 1
+    li r6, 31
+    andi r10, r1, 1
+    bnz r10, odd
+    shfl.idx r8, r29, r0, r6, r4
+    activemask r11
+    li r12, 1
+    atoms.add.u32 r13, [r16], r12
+    bra join
+odd:
+    shfl.idx r8, r29, r5, r6, r4
+    activemask r11
+    lds.u32 r13, [r16]
+join:
+    mul r13, r13, r10
+    shfl.down r14, r29, r5, r6, r4
+    activemask r15
+    st.u64 [r26], r8
+    st.u64 [r26+8], r11
+    st.u64 [r26+16], r13
+    st.u64 [r26+24], r14
+    st.u64 [r26+32], r15
+    mov r17, r29
+    li r20, 4
+    s2r r21, %ntid.x
+loop:
+    shli r22, r30, 3
+    sts.u64 [r22], r17
+    bar
+    addi r23, r30, 1
+    remu r23, r23, r21
+    shli r23, r23, 3
+    lds.u64 r9, [r23]
+    li r7, 16
+sum:
+    shfl.bfly r12, r9, r7, r6, r4
+    add r9, r9, r12
+    shri r7, r7, 1
+    bnz r7, sum
+    bar
+    add r17, r17, r9
+    muli r17, r17, 3
+    addi r20, r20, -1
+    bnz r20, loop
+    st.u64 [r26+40], r17
+out:
+    exit
+)";
+
+Test warp_case() {
+    return {"warps: shfl, vote, groups", [](Session& s) {
+        s.code(kCode, std::string(".kernel warp\n") + kLinearId + kWarpBody);
+        s.code(kCode2, std::string(".kernel groups\n.shared 1024\n") + kLinearId + kWarpGroupsBody);
+        s.device(kOut, 16 * 256 * 256, R | W);
+        Digest d;
+        d.status("full warps", s.launch({kCode, {16, 1, 1}, {256, 1, 1}, 0, {kOut}}));
+        d.data(s.read(kOut, 16 * 256 * 256));
+        d.status("block of 40", s.launch({kCode, {16, 1, 1}, {40, 1, 1}, 0, {kOut}}));
+        d.data(s.read(kOut, 16 * 40 * 256));
+        d.status("groups 96", s.launch({kCode2, {8, 1, 1}, {96, 1, 1}, 1024, {kOut}}));
+        d.data(s.read(kOut, 8 * 96 * 64));
+        d.status("groups 80", s.launch({kCode2, {8, 1, 1}, {80, 1, 1}, 1024, {kOut}}));
+        d.data(s.read(kOut, 8 * 80 * 64));
+        return d;
+    }};
+}
+
 // Barriers with exited threads: every third thread exits at once; the
 // others exchange values through shared memory over two barriers.
 Test barrier_case() {
@@ -417,6 +611,52 @@ void watched(Session& s, Digest& d, const char* name, const Session::Launch& l) 
     std::snprintf(b, sizeof(b), "%s: ended %.3f s after its start (watchdog %.1f s), longest RUN %.1f ms, %d RUNs; ",
                   name, total / 1e9, kWatchdogNs / 1e9, longest / 1e6, runs);
     d.note += b;
+}
+
+// Warps whose lanes wait for ever in the interpreter's terms: a quarter
+// of each warp exits, a quarter waits at a barrier the others never
+// reach, the rest shuffle in an endless loop with a membermask naming
+// them all (PTX's shfl.sync would wait for the exited lanes and those at
+// the barrier for ever); another kernel waits at a shfl whose partners
+// spin.  The watchdog ends both in time.
+Test warp_watchdog_case() {
+    return {"watchdog: warps", [](Session& s) {
+        s.code(kCode, R"(
+.kernel k
+.shared 64
+    s2r r1, %laneid
+    li r4, -1
+    li r5, 31
+    slti r2, r1, 8
+    bnz r2, gone
+    slti r2, r1, 16
+    bnz r2, wait
+loop:
+    shfl.down r3, r3, r1, r5, r4
+    addi r3, r3, 1
+    bra loop
+wait:
+    bar
+gone:
+    exit
+)");
+        s.code(kCode2, R"(
+.kernel k
+    s2r r1, %laneid
+    li r4, -1
+    li r5, 31
+    bz r1, spin
+    shfl.idx r3, r1, r0, r5, r4
+    exit
+spin:
+    addi r3, r3, 1
+    bra spin
+)");
+        Digest d;
+        watched(s, d, "lanes gone", {kCode, {64, 1, 1}, {256, 1, 1}, 64, {}});
+        watched(s, d, "partner spins", {kCode2, {64, 1, 1}, {256, 1, 1}, 0, {}});
+        return d;
+    }};
 }
 
 // The longest straight-line kernel the translator takes (kMaxInsns, as
@@ -620,6 +860,23 @@ late:
     add r6, r6, r7
     ld.u32 r7, [r6]
     bar
+ok:)", 1, 64, 0);
+    // Within a warp, the group released first faults first: lanes 4..31
+    // (the lower pc) before lanes 0..3, whose lane numbers are lower.
+    one("first by warp round", R"(
+    s2r r5, %laneid
+    slti r6, r5, 4
+    bnz r6, late
+    activemask r7
+    li r8, 0x3000000
+    bra fault
+late:
+    activemask r7
+    li r8, 0x2000000
+fault:
+    add r8, r8, r5
+    shli r8, r8, 4
+    ld.u32 r9, [r8]
 ok:)", 1, 64, 0);
     // Execution from a page without X, and from an unmapped page.
     t.push_back({"fault: exec perm + unmapped", [](Session& s) {
@@ -855,12 +1112,13 @@ out:
 }  // namespace
 
 std::vector<Test> isa_cases(const std::string& dir) {
-    std::vector<Test> t{alu_case(), alu2_case(), atomics2_case(), barrier_case(), barrier_warps_case(), atomic_case(), copy_case(), host_case()};
+    std::vector<Test> t{alu_case(),    alu2_case(),         atomics2_case(), warp_case(), barrier_case(),
+                        barrier_warps_case(), atomic_case(), copy_case(), host_case()};
     for (auto& f : fault_cases())
         t.push_back(f);
     for (auto& f : time_cases(dir))
         t.push_back(f);
-    for (auto& f : {straight_line_case(), cas_case(), eviction_case()})
+    for (auto& f : {straight_line_case(), cas_case(), warp_watchdog_case(), eviction_case()})
         t.push_back(f);
     return t;
 }

@@ -2,7 +2,7 @@
 // Copyright (C) 2026 GPUvm developers
 //
 // selftest_cases.hpp - the self-test's cases (selftest_cases.cpp): every
-// opcode, every fault class, barriers with exited threads, atomics,
+// opcode, every fault class, barriers with exited threads, warps, atomics,
 // copies and fills, preemption and the watchdog.
 #pragma once
 

@@ -43,7 +43,8 @@ const OpInfo* find_op(uint8_t code) {
 }
 
 // A mnemonic's modifier suffix ("rz" of "fadd.rz"): its bits in the
-// modifier field, or nothing.  CVTI takes a rounding and a width.
+// modifier field, or nothing.  CVTI takes a rounding and a width, SHFL a
+// mode and "p".
 std::optional<uint32_t> modifier(uint8_t cls, std::string_view suffix, uint32_t mod) {
     auto find = [&](std::span<const char* const> names) -> std::optional<uint32_t> {
         for (size_t i = 0; i < names.size(); i++)
@@ -63,9 +64,19 @@ std::optional<uint32_t> modifier(uint8_t cls, std::string_view suffix, uint32_t 
         if (suffix == "64") return 0u;
         return std::nullopt;
     case VGPU_MOD_PRMT: v = find(vgpu_prmt_names); break;
+    case VGPU_MOD_SHFL:
+        if (suffix == "p") return mod | VGPU_SHFL_PRED;
+        if ((v = find(vgpu_shfl_names))) return (mod & ~3u) | *v;
+        return std::nullopt;
+    case VGPU_MOD_VOTE: v = find(vgpu_vote_names); break;
     default: return std::nullopt;
     }
     return v;
+}
+
+// Classes whose mode has no default: shfl and vote name theirs.
+bool needs_mode(uint8_t cls) {
+    return cls == VGPU_MOD_SHFL || cls == VGPU_MOD_VOTE;
 }
 
 // The suffixes that print a modifier (none for the defaults).
@@ -78,13 +89,18 @@ std::string modifier_text(uint8_t cls, uint32_t mod) {
                ((mod >> 2) ? std::string(".") + vgpu_iw_names[mod >> 2] : "");
     case VGPU_MOD_W32: return mod ? ".32" : "";
     case VGPU_MOD_PRMT: return mod ? std::string(".") + vgpu_prmt_names[mod] : "";
+    case VGPU_MOD_SHFL: return std::string(".") + vgpu_shfl_names[mod & 3] + (mod & VGPU_SHFL_PRED ? ".p" : "");
+    case VGPU_MOD_VOTE: return std::string(".") + vgpu_vote_names[mod & 3];
     default: return "";
     }
 }
 
 // A mnemonic as written: the instruction and its modifier bits.
 std::optional<std::pair<const OpInfo*, uint32_t>> parse_mnemonic(std::string_view m) {
-    if (const OpInfo* op = find_op(m)) return std::pair{op, 0u};
+    if (const OpInfo* op = find_op(m)) {
+        if (needs_mode(op->mod)) return std::nullopt;
+        return std::pair{op, 0u};
+    }
     // Strip suffixes from the right until the rest names an instruction.
     std::vector<std::string_view> suffixes;
     while (true) {
@@ -98,15 +114,18 @@ std::optional<std::pair<const OpInfo*, uint32_t>> parse_mnemonic(std::string_vie
         for (auto it = suffixes.rbegin(); it != suffixes.rend(); ++it) {
             auto v = modifier(op->mod, *it, mod);
             if (!v) return std::nullopt;
-            // Each kind of suffix once (CVTI: a rounding and a width).
-            bool width = op->mod == VGPU_MOD_CVTI &&
-                         std::any_of(std::begin(vgpu_iw_names), std::end(vgpu_iw_names),
-                                     [&](const char* n) { return *it == n; });
+            // Each kind of suffix once (CVTI: a rounding and a width;
+            // SHFL: a mode and "p").
+            bool width = (op->mod == VGPU_MOD_CVTI &&
+                          std::any_of(std::begin(vgpu_iw_names), std::end(vgpu_iw_names),
+                                      [&](const char* n) { return *it == n; })) ||
+                         (op->mod == VGPU_MOD_SHFL && *it == "p");
             uint32_t kind = width ? 2 : 1;
             if (seen & kind) return std::nullopt;
             seen |= kind;
             mod = *v;
         }
+        if (needs_mode(op->mod) && !(seen & 1)) return std::nullopt;
         return std::pair{op, mod};
     }
 }
@@ -316,6 +335,7 @@ private:
         int32_t imm = 0;
         switch (static_cast<vgpu_fmt>(op.fmt)) {
         case VGPU_FMT_NONE: want(0); break;
+        case VGPU_FMT_R: want(1); rd = reg(lineno, ops[0]); break;
         case VGPU_FMT_RRRR:
             want(4);
             rd = reg(lineno, ops[0]); ra = reg(lineno, ops[1]); rb = reg(lineno, ops[2]); rc = reg(lineno, ops[3]);
@@ -377,14 +397,15 @@ struct Fields {
 
 // Formats whose imm32 holds rc, re and the modifier.
 bool regs_only(uint8_t f) {
-    return f == VGPU_FMT_NONE || f == VGPU_FMT_RR || f == VGPU_FMT_RRR || f == VGPU_FMT_RRRR ||
-           f == VGPU_FMT_RRRRR;
+    return f == VGPU_FMT_NONE || f == VGPU_FMT_R || f == VGPU_FMT_RR || f == VGPU_FMT_RRR ||
+           f == VGPU_FMT_RRRR || f == VGPU_FMT_RRRRR;
 }
 
 // Which fields of the instruction word a format uses.
 Fields fields_of(vgpu_fmt f) {
     switch (f) {
     case VGPU_FMT_NONE: return {false, false, false, false};
+    case VGPU_FMT_R: return {true, false, false, false};
     case VGPU_FMT_RRR: return {true, true, true, false};
     case VGPU_FMT_RRI: return {true, true, false, true};
     case VGPU_FMT_RR: return {true, true, false, false};
@@ -417,6 +438,7 @@ std::string insn_text(uint64_t w, const std::string& target) {
     std::string s = op->name + modifier_text(op->mod, d.mod);
     switch (static_cast<vgpu_fmt>(op->fmt)) {
     case VGPU_FMT_NONE: break;
+    case VGPU_FMT_R: s += " " + R(rd); break;
     case VGPU_FMT_RRR: s += " " + R(rd) + ", " + R(ra) + ", " + R(rb); break;
     case VGPU_FMT_RRRR: s += " " + R(rd) + ", " + R(ra) + ", " + R(rb) + ", " + R(d.rc); break;
     case VGPU_FMT_RRRRR:
