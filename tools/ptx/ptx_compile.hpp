@@ -74,7 +74,8 @@ struct KernelInfo {
     uint32_t spilled = 0;          // registers spilled to local memory
     // Device printf and assert: the launch passes the GPU address of the
     // printf buffer (see kPrintf*) as a hidden u64 parameter at this
-    // offset of the parameter buffer; 0: the kernel prints nothing.
+    // offset of the parameter buffer, when uses_printf.
+    bool uses_printf = false;
     uint32_t printf_param_offset = 0;
     uint32_t registers = 0;        // ISA registers used
     uint32_t instructions = 0;

@@ -130,6 +130,7 @@ void Lowerer::layout_params() {
         // The hidden parameter: the printf buffer's address.
         off = static_cast<uint32_t>(align_up(off, 8));
         info_->printf_param_offset = off;
+        info_->uses_printf = true;
         off += 8;
     }
     if (uses_local_) {
@@ -413,19 +414,8 @@ int Lowerer::special(const std::string& name) {
 int Lowerer::src(const Operand& o, Ty t, bool sign) {
     switch (o.kind) {
     case Operand::Kind::Reg: {
-        if (o.name[0] == '%') {
-            bool declared = false;
-            for (size_t i = scopes_.size(); i-- > frames_.back().scope_base && !declared;) {
-                const Scope& s = scopes_[i];
-                declared = s.regs.count(o.name) || s.widths.count(o.name);
-                size_t e = o.name.size();
-                while (e > 0 && o.name[e - 1] >= '0' && o.name[e - 1] <= '9')
-                    e--;
-                declared = declared || (e < o.name.size() && s.ranges.count(o.name.substr(0, e)));
-            }
-            if (!declared)
-                return special(o.name);
-        }
+        if (o.name[0] == '%' && !is_reg(o.name))
+            return special(o.name);
         int v = vreg_of(o.name);
         if (t.kind == 'p' || width(v) == 1) {
             if (!o.negated)
@@ -453,6 +443,11 @@ int Lowerer::src(const Operand& o, Ty t, bool sign) {
     case Operand::Kind::FImm:
         return fimm(o, t);
     case Operand::Kind::Symbol: {
+        if (is_reg(o.name)) {  // a register named without '%' (inline assembly's r0, p)
+            Operand r = o;
+            r.kind = Operand::Kind::Reg;
+            return src(r, t, sign);
+        }
         if (o.name == "WARP_SZ")
             return li(32, 32);
         auto kp = kparams_.find(o.name);
@@ -477,9 +472,27 @@ int Lowerer::src(const Operand& o, Ty t, bool sign) {
     }
 }
 
+// Whether @name is a register declared in the current function's scopes.
+bool Lowerer::is_reg(const std::string& name) const {
+    for (size_t i = scopes_.size(); i-- > frames_.back().scope_base;) {
+        const Scope& s = scopes_[i];
+        if (s.regs.count(name) || s.widths.count(name))
+            return true;
+        size_t e = name.size();
+        while (e > 0 && name[e - 1] >= '0' && name[e - 1] <= '9')
+            e--;
+        auto r = e < name.size() && e > 0 ? s.ranges.find(name.substr(0, e)) : s.ranges.end();
+        if (r != s.ranges.end() && name.size() - e < 10 && std::stoull(name.substr(e)) < r->second.first)
+            return true;
+    }
+    return false;
+}
+
 int Lowerer::dst(const Operand& o) {
     if (o.kind == Operand::Kind::Sink)
         return vreg(64);
+    if (o.kind == Operand::Kind::Symbol && is_reg(o.name))
+        return vreg_of(o.name);
     if (o.kind != Operand::Kind::Reg)
         fail("the destination is not a register");
     return vreg_of(o.name);
@@ -522,6 +535,8 @@ void Lowerer::dispatch(const Instr& in) {
     if (op == "bra" || op == "ret" || op == "exit" || op == "bar" || op == "barrier" || op == "membar" ||
         op == "fence" || op == "trap" || op == "call" || op == "cvta" || op == "nanosleep")
         return control(in);
+    if (op == "shfl" || op == "vote" || op == "activemask")
+        return warp(in);
     if (op == "mov")
         return mov(in);
     if (op == "cvt")
@@ -571,8 +586,10 @@ void Lowerer::control(const Instr& in) {
     } else if (op == "exit") {
         emit(VGPU_OP_EXIT, -1);
     } else if (op == "bar" || op == "barrier") {
-        if (has(in, "warp"))
-            fail("warp-level instructions are not supported yet");
+        if (has(in, "warp")) {  // bar.warp.sync: the ISA's group is the warp's lanes that meet
+            emit(VGPU_OP_WSYNC, -1);
+            return;
+        }
         if (has(in, "red") || has(in, "arrive") || in.ops.size() != 1 || in.ops[0].kind != Operand::Kind::Imm ||
             in.ops[0].imm != 0)
             fail("only the block barrier 0 for every thread (__syncthreads) is supported");
@@ -737,6 +754,51 @@ void Lowerer::device_printf(const Instr& in, bool is_assert) {
 
 // A local address (register) as a shared-memory address.
 int Lowerer::local_addr(int local) { return emit(VGPU_OP_ADD, vreg(64), lbase_, local); }
+
+// shfl.sync, vote.sync, activemask (and the deprecated forms without
+// .sync, whose member mask is every lane): the ISA's warp instructions,
+// whose group rule (sim-isa.rst, "Warps") gives PTX's result for every
+// program PTX defines.
+void Lowerer::warp(const Instr& in) {
+    const std::string& op = in.op;
+    if (op == "activemask") {
+        emit(VGPU_OP_ACTIVEMASK, dst(in.ops.at(0)));
+        return;
+    }
+    bool sync = has(in, "sync");
+    if (op == "shfl") {
+        static const std::map<std::string, int> modes = {
+            {"idx", VGPU_SHFL_IDX}, {"up", VGPU_SHFL_UP}, {"down", VGPU_SHFL_DOWN}, {"bfly", VGPU_SHFL_BFLY}};
+        int mode = -1;
+        for (const auto& m : in.mods)
+            if (modes.count(m))
+                mode = modes.at(m);
+        if (mode < 0 || last_type(in).bits != 32)
+            fail("shfl needs a mode and .b32");
+        const Operand& d = in.ops.at(0);
+        int a = src(in.ops.at(1), {'b', 32}), b = src(in.ops.at(2), {'b', 32}), c = src(in.ops.at(3), {'b', 32});
+        int mask = sync ? src(in.ops.at(4), {'b', 32}) : li(0xffffffff, 32);
+        const Operand& dv = d.kind == Operand::Kind::Pair ? d.elems.at(0) : d;
+        // Both results from operands read before either is written.
+        int v = emit(VGPU_OP_SHFL, vreg(32), a, b, mode, c, mask);
+        if (d.kind == Operand::Kind::Pair && d.elems.at(1).kind != Operand::Kind::Sink)
+            emit(VGPU_OP_SHFL, dst(d.elems.at(1)), a, b, mode | VGPU_SHFL_PRED, c, mask);
+        move(dst(dv), v);
+        return;
+    }
+    // vote
+    static const std::map<std::string, int> modes = {
+        {"all", VGPU_VOTE_ALL}, {"any", VGPU_VOTE_ANY}, {"uni", VGPU_VOTE_UNI}, {"ballot", VGPU_VOTE_BALLOT}};
+    int mode = -1;
+    for (const auto& m : in.mods)
+        if (modes.count(m))
+            mode = modes.at(m);
+    if (mode < 0)
+        fail("vote needs a mode");
+    int p = src(in.ops.at(1), {'p', 1});
+    int mask = sync ? src(in.ops.at(2), {'b', 32}) : li(0xffffffff, 32);
+    emit(VGPU_OP_VOTE, dst(in.ops.at(0)), p, mask, mode);
+}
 
 void Lowerer::call(const Instr& in) {
     if (in.ops.empty() || in.ops[0].kind != Operand::Kind::Symbol)

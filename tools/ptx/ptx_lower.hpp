@@ -99,6 +99,7 @@ private:
     void declare(const VarDecl& v);
     int label(const std::string& name);
     int vreg_of(const std::string& name);
+    bool is_reg(const std::string& name) const;
     int width_of_decl(const std::string& type) const;
     void call(const Instr& in);
     void memory(const Instr& in);
@@ -110,6 +111,7 @@ private:
     void generic_access(bool load, int base, int64_t off, Ty t, int v);
     int special(const std::string& name);
     void control(const Instr& in);
+    void warp(const Instr& in);
     void local_prologue();
     void device_printf(const Instr& in, bool is_assert);
     int param_value(const Operand& arg, int bytes);

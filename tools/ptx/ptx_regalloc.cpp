@@ -43,7 +43,8 @@ const std::array<OpInfo, 256>& op_infos() {
 }
 
 bool is_regs_fmt(uint8_t f) {
-    return f == VGPU_FMT_NONE || f == VGPU_FMT_RR || f == VGPU_FMT_RRR || f == VGPU_FMT_RRRR || f == VGPU_FMT_RRRRR;
+    return f == VGPU_FMT_NONE || f == VGPU_FMT_R || f == VGPU_FMT_RR || f == VGPU_FMT_RRR || f == VGPU_FMT_RRRR ||
+           f == VGPU_FMT_RRRRR;
 }
 
 // The virtual registers an instruction reads and the one it writes.
@@ -306,7 +307,12 @@ int assemble(Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<uint64
     std::vector<int64_t> label_word(k.nlabels, -1);
     uint64_t base = out.size();
     uint64_t w = base;
+    auto R = [&](int v) -> uint8_t { return v < 0 ? 0 : static_cast<uint8_t>(phys[v]); };
+    // A move between ranges that share a register is no instruction.
+    auto nothing = [&](const Insn& in) { return in.op == VGPU_OP_MOV && R(in.d) == R(in.a); };
     for (const Insn& in : code) {
+        if (nothing(in))
+            continue;
         if (in.op == kLabel)
             label_word[in.label] = static_cast<int64_t>(w);
         else if (in.op == kLi64)
@@ -316,8 +322,9 @@ int assemble(Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<uint64
         else
             w++;
     }
-    auto R = [&](int v) -> uint8_t { return v < 0 ? 0 : static_cast<uint8_t>(phys[v]); };
     for (const Insn& in : code) {
+        if (nothing(in))
+            continue;
         switch (in.op) {
         case kLabel:
             continue;

@@ -7,6 +7,7 @@
 //   vgpu-ptx print FILE.ptx      the module as the front end sees it
 //   vgpu-ptx compile FILE.ptx... compile to vgpu ISA; per kernel its size,
 //                                registers, parameters and shared memory
+//   vgpu-ptx disasm FILE.ptx     compile, and print the ISA code with byte offsets
 // Exit status 0 when every file parses and passes the checks.
 #include <cstdio>
 #include <cstring>
@@ -17,6 +18,7 @@
 #include "ptx_check.hpp"
 #include "ptx_compile.hpp"
 #include "ptx_parser.hpp"
+#include "vgpu/asm.hpp"
 
 namespace {
 
@@ -31,7 +33,7 @@ bool read(const char* path, std::string& out) {
 }
 
 int usage() {
-    std::fprintf(stderr, "usage: vgpu-ptx check|stats|print|compile FILE.ptx...\n");
+    std::fprintf(stderr, "usage: vgpu-ptx check|stats|print|compile|disasm FILE.ptx...\n");
     return 2;
 }
 
@@ -53,13 +55,23 @@ void compile(const char* path, const gpuvm::ptx::Module& m) {
                     k.param_mode == gpuvm::ptx::ParamMode::Slots ? "slots" : "memory", k.static_shared);
 }
 
+void disasm(const gpuvm::ptx::Module& m) {
+    auto p = gpuvm::ptx::compile(m);
+    for (size_t w = 0; w < p.code.size(); w++) {
+        for (const auto& k : p.kernels)
+            if (k.entry == w * 8)
+                std::printf("%s:\n", k.name.c_str());
+        std::printf("  %06zx  %s\n", w * 8, vgpu::disassemble_insn(p.code[w]).c_str());
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 3)
         return usage();
     std::string cmd = argv[1];
-    if (cmd != "check" && cmd != "stats" && cmd != "print" && cmd != "compile")
+    if (cmd != "check" && cmd != "stats" && cmd != "print" && cmd != "compile" && cmd != "disasm")
         return usage();
     int bad = 0;
     for (int i = 2; i < argc; i++) {
@@ -83,6 +95,8 @@ int main(int argc, char** argv) {
                 std::fputs(gpuvm::ptx::print(m).c_str(), stdout);
             } else if (cmd == "compile" && errs.empty()) {
                 compile(argv[i], m);
+            } else if (cmd == "disasm" && errs.empty()) {
+                disasm(m);
             }
         } catch (const gpuvm::ptx::CompileError& e) {
             std::fprintf(stderr, "%s: %s\n", argv[i], e.what());

@@ -6,6 +6,7 @@
 // memory of this process.  Work runs when it is queued, in slices of a
 // million thread-instructions; a fault is kept and reported by the next
 // synchronize().
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -108,6 +109,7 @@ public:
         if (r == VGPU_RUN_FAULT) {
             fault_kind_ = l.fault_kind;
             fault_addr_ = l.fault_addr;
+            fault_pc_ = l.fault_pc;
         }
         vgpu_launch_fini(&l);
     }
@@ -123,11 +125,14 @@ private:
     std::map<uint64_t, Block> blocks_;
     uint64_t next_ = kVaStart, used_ = 0;
     uint32_t fault_kind_ = 0;
-    uint64_t fault_addr_ = 0;
+    uint64_t fault_addr_ = 0, fault_pc_ = 0;
 
     void check_sticky() const {
-        if (fault_kind_)
-            throw DeviceFault("the GPU faulted", fault_kind_, fault_addr_);
+        if (fault_kind_) {
+            char pc[64];
+            std::snprintf(pc, sizeof(pc), "the GPU faulted at pc 0x%llx", static_cast<unsigned long long>(fault_pc_));
+            throw DeviceFault(pc, fault_kind_, fault_addr_);
+        }
     }
 
     // The host address of [va, va + n), which must lie in one allocation.

@@ -187,7 +187,7 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
     if (smem > 48 * 1024)
         throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
     Backend& b = backend();
-    if (k.printf_param_offset) {
+    if (k.uses_printf) {
         if (!printf_va_) {
             void* cpu = nullptr;
             try {

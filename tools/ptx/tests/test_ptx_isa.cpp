@@ -428,6 +428,60 @@ TEST(PtxIsa, GenericAddressesReachSharedAndGlobalMemory) {
     EXPECT_EQ(res[1][3], 8u);
 }
 
+TEST(PtxIsa, WarpInstructions) {
+    // 40 threads: a full warp and a partial one of 8.
+    std::vector<Row> rows;
+    for (uint64_t i = 0; i < 40; i++)
+        rows.push_back({i * 7 + 1, i % 3});
+    auto res = run(R"(
+  mov.u32 %r3, %r1;
+  shfl.sync.bfly.b32 %r4, %r3, 16, 31, -1;  add.s32 %r3, %r3, %r4;
+  shfl.sync.bfly.b32 %r4, %r3, 8, 31, -1;   add.s32 %r3, %r3, %r4;
+  shfl.sync.bfly.b32 %r4, %r3, 4, 31, -1;   add.s32 %r3, %r3, %r4;
+  shfl.sync.bfly.b32 %r4, %r3, 2, 31, -1;   add.s32 %r3, %r3, %r4;
+  shfl.sync.bfly.b32 %r4, %r3, 1, 31, -1;   add.s32 %r3, %r3, %r4;
+  cvt.u64.u32 %rd8, %r3;  st.global.u64 [%rd5], %rd8;
+  {
+    .reg .u32 r0;
+    .reg .pred p;
+    shfl.sync.up.b32 r0|p, %r1, 1, 0, -1;
+    @p add.u32 r0, r0, 1000;
+    cvt.u64.u32 %rd8, r0;  st.global.u64 [%rd5+8], %rd8;
+  }
+  setp.eq.s32 %p1, %r2, 0;
+  vote.sync.ballot.b32 %r5, %p1, -1;  cvt.u64.u32 %rd8, %r5;  st.global.u64 [%rd5+16], %rd8;
+  vote.sync.any.pred %p2, %p1, -1;  selp.u64 %rd8, 1, 0, %p2;  st.global.u64 [%rd5+24], %rd8;
+  vote.sync.all.pred %p2, %p1, -1;  selp.u64 %rd8, 1, 0, %p2;  st.global.u64 [%rd5+32], %rd8;
+  activemask.b32 %r6;  cvt.u64.u32 %rd8, %r6;  st.global.u64 [%rd5+40], %rd8;
+  bar.warp.sync -1;
+  mov.u32 %r7, %lanemask_lt;  cvt.u64.u32 %rd8, %r7;  st.global.u64 [%rd5+48], %rd8;
+)",
+                   rows);
+    for (size_t i = 0; i < rows.size(); i++) {
+        size_t w0 = i / 32 * 32, n = std::min<size_t>(32, rows.size() - w0), lane = i % 32;
+        // The butterfly over a partial warp: a lane outside the group reads its own value.
+        std::vector<uint32_t> v(32);
+        for (size_t l = 0; l < 32; l++)
+            v[l] = l < n ? static_cast<uint32_t>(rows[w0 + l].a) : 0;
+        for (int m = 16; m; m /= 2) {
+            std::vector<uint32_t> nv(v);
+            for (size_t l = 0; l < n; l++)
+                nv[l] = v[l] + ((l ^ m) < n ? v[l ^ m] : v[l]);
+            v = nv;
+        }
+        EXPECT_EQ(res[i][0], v[lane]) << i;
+        EXPECT_EQ(res[i][1], lane ? rows[i - 1].a + 1000 : rows[i].a) << i;
+        uint32_t ballot = 0;
+        for (size_t l = 0; l < n; l++)
+            ballot |= (rows[w0 + l].b == 0 ? 1u : 0u) << l;
+        EXPECT_EQ(res[i][2], ballot) << i;
+        EXPECT_EQ(res[i][3], ballot != 0) << i;
+        EXPECT_EQ(res[i][4], ballot == (n == 32 ? 0xffffffffu : (1u << n) - 1)) << i;
+        EXPECT_EQ(res[i][5], n == 32 ? 0xffffffffu : (1u << n) - 1) << i;
+        EXPECT_EQ(res[i][6], (1u << lane) - 1) << i;
+    }
+}
+
 TEST(PtxIsa, ParamArraysOfDeviceFunctions) {
     // A .func with a byte-array parameter and two results, as nvcc passes
     // small structures.
@@ -602,6 +656,7 @@ TEST(PtxIsa, RecursionIsRefusedPrintfCompiles) {
                             "  .param .b32 r;\n  call.uni (r), vprintf, (a, b);\n  ld.param.b32 %r3, [r];\n  }",
                             ".extern .func (.param .b32 r) vprintf(.param .b64 f, .param .b64 a);\n");
     auto p = compile_text(pf);
+    EXPECT_TRUE(p.kernels.at(0).uses_printf);
     EXPECT_EQ(p.kernels.at(0).printf_param_offset, 16u);
 }
 
