@@ -171,6 +171,9 @@ void collect_names(const Body& b, std::set<std::string>& names, std::set<std::st
             }
             if (in->op == "call" && !in->ops.empty())
                 calls.insert(in->ops[0].name);
+            if ((in->op == "bar" || in->op == "barrier") &&
+                std::find(in->mods.begin(), in->mods.end(), "red") != in->mods.end())
+                names.insert(" bar.red");
         } else if (const auto* blk = std::get_if<Block>(&s.v)) {
             collect_names(blk->body, names, calls);
         }
@@ -214,6 +217,11 @@ void Lowerer::layout_shared() {
         throw CompileError(kernel_.name, kernel_.pos, "uses " + std::to_string(off) +
                                                           " bytes of shared memory, more than " +
                                                           std::to_string(VGPU_MAX_SHARED));
+    if (names.count(" bar.red")) {  // three words that bar.red rotates through
+        off = align_up(off, 4);
+        red_off_ = static_cast<int>(off);
+        off += 12;
+    }
     info_->static_shared = static_cast<uint32_t>(off);
     info_->dynamic_shared_offset = static_cast<uint32_t>(align_up(off, dyn_align));
     if (dyn)
@@ -235,6 +243,10 @@ ir::Kernel Lowerer::run(KernelInfo& info) {
     scopes_.emplace_back();
     if (uses_local_)
         lbase_ = vreg(64);
+    if (red_off_ >= 0) {
+        red_round_ = vreg(64);
+        emit(ir::kLi64, red_round_, -1, -1, 0);
+    }
     body(kernel_.body);
     cur_ = nullptr;
     emit(VGPU_OP_EXIT, -1);
@@ -590,8 +602,9 @@ void Lowerer::control(const Instr& in) {
             emit(VGPU_OP_WSYNC, -1);
             return;
         }
-        if (has(in, "red") || has(in, "arrive") || in.ops.size() != 1 || in.ops[0].kind != Operand::Kind::Imm ||
-            in.ops[0].imm != 0)
+        if (has(in, "red"))
+            return barrier_reduce(in);
+        if (has(in, "arrive") || in.ops.size() != 1 || in.ops[0].kind != Operand::Kind::Imm || in.ops[0].imm != 0)
             fail("only the block barrier 0 for every thread (__syncthreads) is supported");
         emit(VGPU_OP_BAR, -1);
     } else if (op == "membar" || op == "fence") {
@@ -798,6 +811,38 @@ void Lowerer::warp(const Instr& in) {
     int p = src(in.ops.at(1), {'p', 1});
     int mask = sync ? src(in.ops.at(2), {'b', 32}) : li(0xffffffff, 32);
     emit(VGPU_OP_VOTE, dst(in.ops.at(0)), p, mask, mode);
+}
+
+// bar.red.{popc.u32, and.pred, or.pred} d, 0, p (__syncthreads_count,
+// _and, _or): every thread adds to a word of shared memory, then the
+// barrier, then every thread reads it.  Round r uses word r % 3 and,
+// before the barrier, zeroes word (r + 1) % 3: no thread can still read
+// that word (its last readers passed the previous barrier) nor already
+// add to it (its adders come after this barrier).
+void Lowerer::barrier_reduce(const Instr& in) {
+    bool popc = has(in, "popc"), conj = has(in, "and");
+    if ((!popc && !conj && !has(in, "or")) || in.ops.size() != 3 || in.ops[1].kind != Operand::Kind::Imm ||
+        in.ops[1].imm != 0)
+        fail("only bar.red of barrier 0 for every thread is supported");
+    int p = src(in.ops[2], {'p', 1});
+    int add = conj ? emit(VGPU_OP_XORI, vreg(1), p, -1, 1) : p;  // and: count the false ones
+    int word = emit(VGPU_OP_SHLI, vreg(64), red_round_, -1, 2);
+    int next = emit(VGPU_OP_ADDI, vreg(64), red_round_, -1, 1);
+    int wrap = emit(VGPU_OP_SLTUI, vreg(1), next, -1, 3);
+    next = emit(VGPU_OP_SELP, vreg(64), next, li(0), 0, wrap);
+    int nword = emit(VGPU_OP_SHLI, vreg(64), next, -1, 2);
+    emit(VGPU_OP_ATOMS_ADD, vreg(32), word, add, red_off_);
+    emit(VGPU_OP_STS_U32, -1, nword, li(0), red_off_);
+    emit(VGPU_OP_BAR, -1);
+    int n = emit(VGPU_OP_LDS_U32, vreg(32), word, -1, red_off_);
+    move(red_round_, next);
+    int d = dst(in.ops[0]);
+    if (popc)
+        move(d, n);
+    else if (conj)
+        emit(VGPU_OP_SEQ, d, n, li(0));
+    else
+        emit(VGPU_OP_SNE, d, n, li(0));
 }
 
 void Lowerer::call(const Instr& in) {

@@ -86,6 +86,8 @@ private:
     uint32_t local_align_ = 8;
     int lbase_ = -1;           // shared-memory address of the thread's local slice
     bool uses_printf_ = false; // calls vprintf or __assertfail
+    int red_off_ = -1;         // shared offset of bar.red's three words, -1: no bar.red
+    int red_round_ = -1;       // vreg: this thread's bar.red round, modulo 3
     const Instr* cur_ = nullptr;
     uint64_t budget_ = 0;      // instructions emitted, bounded by kMaxCodeWords
 
@@ -112,6 +114,7 @@ private:
     int special(const std::string& name);
     void control(const Instr& in);
     void warp(const Instr& in);
+    void barrier_reduce(const Instr& in);
     void local_prologue();
     void device_printf(const Instr& in, bool is_assert);
     int param_value(const Operand& arg, int bytes);

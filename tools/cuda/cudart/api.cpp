@@ -58,7 +58,8 @@ cudaError_t guarded(const char* fn, F&& f) {
         f(rt);
         return cudaSuccess;
     } catch (const CudaError& e) {
-        if (e.code() == cudaErrorNotSupported || e.code() == cudaErrorNoDevice)
+        if (e.code() == cudaErrorNotSupported || e.code() == cudaErrorNoDevice ||
+            e.code() == cudaErrorInvalidConfiguration)
             std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s\n", fn, e.what());
         return done(static_cast<cudaError_t>(e.code()));
     } catch (const DeviceFault& e) {

@@ -181,7 +181,8 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
             throw CudaError(cudaErrorInvalidConfiguration,
                             "launch of '" + f.name + "': " + std::to_string(k.local_per_thread) +
                                 " bytes of local memory per thread for " + std::to_string(threads) +
-                                " threads do not fit beside the shared memory in 48 KiB (GPUvm keeps local "
+                                " threads beside " + std::to_string(start) +
+                                " bytes of shared memory: more than 48 KiB is not supported (GPUvm keeps local "
                                 "memory in the block's shared memory)");
     }
     if (smem > 48 * 1024)

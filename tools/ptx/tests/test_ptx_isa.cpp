@@ -482,6 +482,52 @@ TEST(PtxIsa, WarpInstructions) {
     }
 }
 
+TEST(PtxIsa, BarrierReductionsInALoop) {
+    // Five rounds of __syncthreads_count/_and/_or over 40 threads (the
+    // three shared words rotate), each thread's predicate changing.
+    std::vector<Row> rows;
+    for (uint64_t i = 0; i < 40; i++)
+        rows.push_back({i, 0});
+    auto res = run(R"(
+  mov.u32 %r3, 0;
+  mov.u64 %rd9, 0;
+$Lround:
+  add.s32 %r4, %r1, %r3;
+  rem.u32 %r5, %r4, 3;
+  setp.eq.u32 %p1, %r5, 0;
+  bar.red.popc.u32 %r6, 0, %p1;
+  setp.lt.u32 %p2, %r1, %r3;
+  bar.red.and.pred %p3, 0, %p2;
+  bar.red.or.pred %p4, 0, %p2;
+  cvt.u64.u32 %rd8, %r6;
+  mul.lo.s64 %rd9, %rd9, 1000;
+  add.s64 %rd9, %rd9, %rd8;
+  selp.u64 %rd10, 1, 0, %p3;
+  selp.u64 %rd11, 2, 0, %p4;
+  or.b64 %rd10, %rd10, %rd11;
+  mul.wide.u32 %rd12, %r3, 8;
+  add.s64 %rd12, %rd5, %rd12;
+  st.global.u64 [%rd12+8], %rd10;
+  add.s32 %r3, %r3, 1;
+  setp.lt.u32 %p5, %r3, 5;
+  @%p5 bra $Lround;
+  st.global.u64 [%rd5], %rd9;
+)",
+                   rows);
+    uint64_t want = 0;
+    for (uint32_t r = 0; r < 5; r++)  {
+        uint64_t cnt = 0;
+        for (uint32_t t = 0; t < 40; t++)
+            cnt += (t + r) % 3 == 0;
+        want = want * 1000 + cnt;
+        bool all = r > 39, any = r > 0;  // t < r
+        for (size_t i = 0; i < rows.size(); i++)
+            EXPECT_EQ(res[i][1 + r], uint64_t{all} | uint64_t{any} << 1) << r;
+    }
+    for (size_t i = 0; i < rows.size(); i++)
+        EXPECT_EQ(res[i][0], want) << i;
+}
+
 TEST(PtxIsa, ParamArraysOfDeviceFunctions) {
     // A .func with a byte-array parameter and two results, as nvcc passes
     // small structures.
