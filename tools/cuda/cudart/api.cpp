@@ -481,6 +481,26 @@ cudaError_t cudaStreamSynchronize(cudaStream_t) { return guarded("cudaStreamSync
 cudaError_t cudaStreamQuery(cudaStream_t) { return guarded("cudaStreamQuery", sync_all); }
 cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
 
+// Host functions run once the work queued before them is done: here, at
+// once after waiting for it, in the calling thread (CUDA runs them in a
+// thread of its own; they must not call CUDA either way).
+cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t cb, void* data, unsigned int flags) {
+    if (!cb || flags)
+        return done(cudaErrorInvalidValue);
+    cudaError_t e = guarded("cudaStreamAddCallback", sync_all);
+    cb(stream, e, data);
+    return e;
+}
+
+cudaError_t cudaLaunchHostFunc(cudaStream_t, cudaHostFn_t fn, void* data) {
+    if (!fn)
+        return done(cudaErrorInvalidValue);
+    cudaError_t e = guarded("cudaLaunchHostFunc", sync_all);
+    if (e == cudaSuccess)
+        fn(data);
+    return e;
+}
+
 cudaError_t cudaEventCreate(cudaEvent_t* e) {
     auto ev = std::make_unique<Event>();
     *e = reinterpret_cast<cudaEvent_t>(ev.get());
@@ -587,10 +607,6 @@ cudaError_t cudaMallocManaged(void** p, size_t, unsigned int) {
 }
 cudaError_t cudaLaunchCooperativeKernel(const void*, dim3, dim3, void**, size_t, cudaStream_t) {
     return unsupported("cudaLaunchCooperativeKernel (grid synchronisation)");
-}
-cudaError_t cudaLaunchHostFunc(cudaStream_t, cudaHostFn_t, void*) { return unsupported("cudaLaunchHostFunc"); }
-cudaError_t cudaStreamAddCallback(cudaStream_t, cudaStreamCallback_t, void*, unsigned int) {
-    return unsupported("cudaStreamAddCallback");
 }
 cudaError_t cudaMallocArray(cudaArray_t*, const cudaChannelFormatDesc*, size_t, size_t, unsigned int) {
     return unsupported("cudaMallocArray (textures)");
