@@ -119,6 +119,8 @@ void demoted_vars(const Body& b, ModuleLayout& lay, Program& p) {
 
 }  // namespace
 
+static Program compile_module(const Module& m);
+
 const KernelInfo* Program::kernel(const std::string& name) const {
     for (const auto& k : kernels)
         if (k.name == name)
@@ -134,6 +136,14 @@ const GlobalInfo* Program::global(const std::string& name) const {
 }
 
 Program compile(const Module& m) {
+    try {
+        return compile_module(m);
+    } catch (const std::bad_alloc&) {
+        throw CompileError("", {}, "out of memory compiling the module");
+    }
+}
+
+static Program compile_module(const Module& m) {
     Program p;
     ModuleLayout lay;
     for (const auto& it : m.items) {

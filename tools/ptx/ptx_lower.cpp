@@ -112,7 +112,8 @@ void Lowerer::layout_params() {
                                                         " is not supported yet");
         uint64_t n = 1;
         for (uint64_t d : p.dims)
-            n *= d ? d : 1;
+            if ((n *= d ? d : 1) > 32764)
+                throw CompileError(kernel_.name, p.pos, "parameter '" + p.name + "' is larger than CUDA allows");
         uint64_t size = n * (t.bits / 8);
         uint32_t align = p.align ? p.align : t.bits / 8;
         if (size > 32764 || align > 4096 || (align & (align - 1)))
@@ -294,7 +295,8 @@ void Lowerer::declare(const VarDecl& v) {
                                                         " is not supported yet");
         uint64_t n = std::max(1u, v.vec);
         for (uint64_t d : v.dims)
-            n *= d ? d : 1;
+            if ((n *= d ? d : 1) > VGPU_MAX_SHARED)
+                throw CompileError(kernel_.name, v.pos, ".local '" + v.name + "' does not fit in local memory");
         uint64_t size = n * std::max(1, t.bits / 8);
         uint32_t align = std::max<uint32_t>(v.align ? v.align : t.bits / 8, 1);
         uint64_t off = align_up(local_size_, align);

@@ -60,9 +60,15 @@ int64_t imm_value(int64_t imm, Ty t, bool sign) {
 
 int Lowerer::fimm(const Operand& o, Ty t) {
     if (t.bits == 32) {
-        if (o.fimm_double)
-            fail("a binary64 literal where binary32 is expected");
-        return li(static_cast<int64_t>(static_cast<uint64_t>(o.imm) & 0xffffffffu), 32);
+        uint32_t bits = static_cast<uint32_t>(o.imm);
+        if (o.fimm_double) {  // a decimal or 0d literal: rounded to binary32 (to nearest), as ptxas does
+            double d;
+            uint64_t b = static_cast<uint64_t>(o.imm);
+            std::memcpy(&d, &b, 8);
+            float f = static_cast<float>(d);
+            std::memcpy(&bits, &f, 4);
+        }
+        return li(bits, 32);
     }
     if (t.bits != 64)
         fail("a float literal of an unexpected width");

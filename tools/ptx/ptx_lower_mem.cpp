@@ -387,14 +387,26 @@ void Lowerer::atomic(const Instr& in) {
     if (!space.empty()) {
         one(space == "shared", base);
     } else {
+        // Generic: global below 2^47, local from 2^47 (its slice is shared
+        // memory), shared from 2^48.
         int sh = k_.nlabels++, end = k_.nlabels++;
-        int hi = emit(VGPU_OP_SHRI, vreg(64), base, -1, kSharedWindowShift);
+        int hi = emit(VGPU_OP_SHRI, vreg(64), base, -1, kLocalWindowShift);
         branch(VGPU_OP_BNZ, hi, sh);
         one(false, base);
         branch(VGPU_OP_BRA, -1, end);
         emit_label(sh);
+        int is_shared = emit(VGPU_OP_SHRI, vreg(64), hi, -1, 1);
         int x = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kSharedWindowShift);
-        one(true, emit(VGPU_OP_SHRI, vreg(64), x, -1, 64 - kSharedWindowShift));
+        int s_addr = emit(VGPU_OP_SHRI, vreg(64), x, -1, 64 - kSharedWindowShift);
+        if (uses_local_) {
+            int lsh = k_.nlabels++;
+            branch(VGPU_OP_BNZ, is_shared, lsh);
+            int y = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kLocalWindowShift);
+            one(true, local_addr(emit(VGPU_OP_SHRI, vreg(64), y, -1, 64 - kLocalWindowShift)));
+            branch(VGPU_OP_BRA, -1, end);
+            emit_label(lsh);
+        }
+        one(true, s_addr);
         emit_label(end);
     }
     if (fence)

@@ -74,6 +74,9 @@ bool ends_block(const Insn& in) {
     return in.op == VGPU_OP_BRA || in.op == VGPU_OP_BZ || in.op == VGPU_OP_BNZ || in.op == VGPU_OP_EXIT;
 }
 
+// Four liveness sets of nv x nb bits take at most 128 MiB.
+constexpr uint64_t kMaxLivenessBits = uint64_t{1} << 28;
+
 struct Bits {
     std::vector<uint64_t> w;
     explicit Bits(int n = 0) : w((n + 63) / 64) {}
@@ -113,6 +116,12 @@ void live_ranges(const Kernel& k, std::vector<int>& start, std::vector<int>& end
         blocks.push_back(std::move(b));
     }
     const int nb = static_cast<int>(blocks.size());
+    // Liveness takes four bit sets of nv bits per block: bound the work
+    // and memory a hostile kernel can ask for (the largest kernels of the
+    // cuda-samples need under 1% of this).
+    if (static_cast<uint64_t>(nv) * static_cast<uint64_t>(nb) > kMaxLivenessBits)
+        throw std::runtime_error("is too large to compile (" + std::to_string(nv) + " values in " +
+                                 std::to_string(nb) + " basic blocks)");
     for (int bi = 0; bi < nb; bi++) {
         BlockInfo& b = blocks[bi];
         b.use = b.def = b.in = b.out = Bits(nv);

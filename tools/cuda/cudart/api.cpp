@@ -63,6 +63,7 @@ cudaError_t guarded(const char* fn, F&& f) {
             std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s\n", fn, e.what());
         return done(static_cast<cudaError_t>(e.code()));
     } catch (const DeviceFault& e) {
+        rt.drain_printf();  // an assert's message, and what was printed before the fault
         cudaError_t c = rt.take_assert() ? cudaErrorAssert : fault_code(e);
         if (c != cudaErrorAssert)
             std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s (fault %u at 0x%llx)\n", fn, e.what(), e.kind(),
@@ -143,8 +144,8 @@ struct Event {
 std::mutex events_mu;
 std::map<const void*, std::unique_ptr<Event>> events;
 
+// The event @e, or nullptr; events_mu held by the caller.
 Event* event(cudaEvent_t e) {
-    std::lock_guard<std::mutex> lk(events_mu);
     auto it = events.find(e);
     return it == events.end() ? nullptr : it->second.get();
 }
@@ -278,8 +279,7 @@ cudaError_t cudaDeviceSynchronize(void) { return guarded("cudaDeviceSynchronize"
 cudaError_t cudaDeviceReset(void) {
     Runtime& rt = Runtime::get();
     std::lock_guard<std::mutex> lk(rt.lock());
-    rt.reset();
-    last_error = cudaSuccess;
+    rt.reset();  // the calling thread's last error stays, as with NVIDIA's runtime
     return cudaSuccess;
 }
 
@@ -381,8 +381,11 @@ cudaError_t cudaMemGetInfo(size_t* free, size_t* total) {
     });
 }
 
+// The blocking copies wait for the work before them (and print what it
+// printed, and report its faults), as CUDA's do.
 cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind kind) {
     return guarded("cudaMemcpy", [&](Runtime& rt) {
+        sync_all(rt);
         copy(rt, dst, src, n, kind);
         if (kind == cudaMemcpyDeviceToDevice)
             sync_all(rt);
@@ -398,6 +401,7 @@ cudaError_t cudaMemcpy2D(void* dst, size_t dpitch, const void* src, size_t spitc
     if (width > dpitch || width > spitch)
         return done(cudaErrorInvalidPitchValue);
     return guarded("cudaMemcpy2D", [&](Runtime& rt) {
+        sync_all(rt);
         for (size_t r = 0; r < height; r++)
             copy(rt, static_cast<char*>(dst) + r * dpitch, static_cast<const char*>(src) + r * spitch, width, kind);
     });
@@ -414,6 +418,8 @@ cudaError_t cudaMallocPitch(void** p, size_t* pitch, size_t width, size_t height
 }
 
 cudaError_t cudaMemset(void* p, int value, size_t n) {
+    if (!n)
+        return cudaSuccess;
     return guarded("cudaMemset", [&](Runtime& rt) {
         if (!rt.find(va_of(p), n).second)
             throw CudaError(cudaErrorInvalidValue, "not device memory");
@@ -428,7 +434,8 @@ cudaError_t cudaMemcpyToSymbol(const void* symbol, const void* src, size_t n, si
         auto [va, size] = rt.symbol(symbol);
         if (offset > size || n > size - offset)
             throw CudaError(cudaErrorInvalidValue, "outside the symbol");
-        if (kind == cudaMemcpyDeviceToDevice)
+        sync_all(rt);
+        if (kind == cudaMemcpyDeviceToDevice || (kind == cudaMemcpyDefault && on_device(rt, src, n)))
             rt.backend().copy(va + offset, va_of(src), n);
         else
             rt.backend().write(va + offset, src, n);
@@ -440,7 +447,8 @@ cudaError_t cudaMemcpyFromSymbol(void* dst, const void* symbol, size_t n, size_t
         auto [va, size] = rt.symbol(symbol);
         if (offset > size || n > size - offset)
             throw CudaError(cudaErrorInvalidValue, "outside the symbol");
-        if (kind == cudaMemcpyDeviceToDevice)
+        sync_all(rt);
+        if (kind == cudaMemcpyDeviceToDevice || (kind == cudaMemcpyDefault && on_device(rt, dst, n)))
             rt.backend().copy(va_of(dst), va + offset, n);
         else
             rt.backend().read(va + offset, dst, n);
@@ -516,6 +524,7 @@ cudaError_t cudaEventDestroy(cudaEvent_t e) {
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t) {
     return guarded("cudaEventRecord", [&](Runtime& rt) {
         sync_all(rt);
+        std::lock_guard<std::mutex> lk(events_mu);
         Event* ev = event(e);
         if (!ev)
             throw CudaError(cudaErrorInvalidResourceHandle, "not an event");
@@ -527,6 +536,7 @@ cudaError_t cudaEventRecordWithFlags(cudaEvent_t e, cudaStream_t s, unsigned int
 cudaError_t cudaEventSynchronize(cudaEvent_t) { return guarded("cudaEventSynchronize", sync_all); }
 cudaError_t cudaEventQuery(cudaEvent_t) { return guarded("cudaEventQuery", sync_all); }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
+    std::lock_guard<std::mutex> lk(events_mu);
     Event* a = event(start);
     Event* b = event(end);
     if (!a || !b || !a->recorded || !b->recorded)

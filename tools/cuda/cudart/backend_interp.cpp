@@ -69,8 +69,14 @@ public:
         blocks_.erase(it);
     }
 
-    void write(uint64_t va, const void* src, size_t n) override { std::memcpy(host(va, n), src, n); }
-    void read(uint64_t va, void* dst, size_t n) override { std::memcpy(dst, host(va, n), n); }
+    void write(uint64_t va, const void* src, size_t n) override {
+        check_sticky();
+        std::memcpy(host(va, n), src, n);
+    }
+    void read(uint64_t va, void* dst, size_t n) override {
+        check_sticky();
+        std::memcpy(dst, host(va, n), n);
+    }
 
     void copy(uint64_t dst, uint64_t src, size_t n) override {
         check_sticky();

@@ -5,6 +5,7 @@
 #include "runtime.hpp"
 
 #include <cctype>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 
@@ -17,7 +18,18 @@
 namespace gpuvm::cudart {
 
 Runtime& Runtime::get() {
-    static Runtime* r = new Runtime();  // never destroyed: atexit unregisters run late
+    // Never destroyed: nvcc's atexit unregistrations run late.  What the
+    // kernels printed and nobody synchronised for is printed at exit, as
+    // CUDA's context teardown does.
+    static Runtime* r = [] {
+        auto* rt = new Runtime();
+        std::atexit([] {
+            Runtime& x = Runtime::get();
+            std::lock_guard<std::mutex> lk(x.lock());
+            x.drain_printf();
+        });
+        return rt;
+    }();
     return *r;
 }
 
@@ -38,6 +50,8 @@ void Runtime::reset() {
             backend_->synchronize();
         } catch (const std::exception&) {
         }
+        drain_printf();
+        assert_seen_ = false;
     }
     allocs_.clear();
     param_buffers_.clear();
@@ -115,13 +129,15 @@ void Runtime::load(Module& m) {
     } catch (const ptx::ParseError& err) {
         fail(cudaErrorInvalidPtx, std::string("PTX: ") + err.what());
     } catch (const ptx::CompileError& err) {
-        fail(cudaErrorUnsupportedPtxVersion, std::string("PTX not supported by GPUvm: ") + err.what());
+        fail(cudaErrorInvalidPtx, std::string("PTX not supported by GPUvm: ") + err.what());
     }
     Backend& b = backend();
     try {
         if (!m.program.data.empty()) {
             m.data_va = b.alloc(m.program.data.size(), false, nullptr);
             b.write(m.data_va, m.program.data.data(), m.program.data.size());
+            // Device memory to copies and memset (cudaGetSymbolAddress).
+            allocs_[m.data_va] = Allocation{m.program.data.size(), false, nullptr, true};
         }
         auto code = ptx::link(m.program, m.data_va);
         m.code_va = b.alloc(code.size() * 8, false, nullptr, true);
@@ -164,8 +180,13 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
     const ptx::KernelInfo& k = *f.info;
     uint64_t threads = uint64_t{block[0]} * block[1] * block[2];
     for (int i = 0; i < 3; i++)
-        if (!grid[i] || !block[i] || grid[i] > 65535 || block[i] > 1024)
-            throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': invalid grid or block");
+        if (!grid[i] || !block[i] || grid[i] > 65535 || block[i] > (i == 2 ? 64u : 1024u))
+            throw CudaError(cudaErrorInvalidConfiguration,
+                            "launch of '" + f.name + "': grid " + std::to_string(grid[0]) + "x" +
+                                std::to_string(grid[1]) + "x" + std::to_string(grid[2]) + ", block " +
+                                std::to_string(block[0]) + "x" + std::to_string(block[1]) + "x" +
+                                std::to_string(block[2]) + " (GPUvm's grids are not supported beyond 65535 "
+                                "blocks in each dimension)");
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
@@ -243,7 +264,7 @@ uint64_t Runtime::malloc(size_t size, bool host, void** cpu) {
 
 void Runtime::free(uint64_t va) {
     auto it = allocs_.find(va);
-    if (it == allocs_.end() || it->second.host)
+    if (it == allocs_.end() || it->second.host || it->second.module)
         throw CudaError(cudaErrorInvalidValue, "not a pointer cudaMalloc returned");
     backend().free(va);
     allocs_.erase(it);
@@ -312,7 +333,9 @@ std::string Runtime::device_string(uint64_t va) const {
             e++;
         return std::string(reinterpret_cast<const char*>(d.data() + i), e - i);
     }
-    return "(string at 0x" + std::to_string(va) + ")";
+    char buf[48];
+    std::snprintf(buf, sizeof(buf), "(string at 0x%llx)", static_cast<unsigned long long>(va));
+    return buf;
 }
 
 namespace {
@@ -351,7 +374,7 @@ static std::string format_record(const Runtime& rt, const std::string& fmt, cons
         size_t j = i + 1;
         while (j < fmt.size() && std::strchr("-+ #0", fmt[j]))
             j++;
-        while (j < fmt.size() && (std::isdigit(static_cast<unsigned char>(fmt[j])) || fmt[j] == '.'))
+        while (j < fmt.size() && (std::isdigit(static_cast<unsigned char>(fmt[j])) || fmt[j] == '.' || fmt[j] == '*'))
             j++;
         std::string len;
         while (j < fmt.size() && std::strchr("hlLzjt", fmt[j]))
@@ -361,6 +384,17 @@ static std::string format_record(const Runtime& rt, const std::string& fmt, cons
         char conv = fmt[j];
         std::string spec = fmt.substr(i, j - i - len.size());  // "%-08.3"
         i = j;
+        bool short_args = false;  // '*' width and precision: int arguments, written into the spec
+        for (size_t k; (k = spec.find('*')) != std::string::npos;) {
+            uint64_t w;
+            if (!r.take(4, w)) {
+                short_args = true;
+                break;
+            }
+            spec.replace(k, 1, std::to_string(static_cast<int32_t>(w)));
+        }
+        if (short_args)
+            break;
         if (conv == '%') {
             out += '%';
             continue;

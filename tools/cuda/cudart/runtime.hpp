@@ -58,6 +58,7 @@ struct Allocation {
     size_t size = 0;
     bool host = false;   // cudaMallocHost / cudaHostAlloc
     void* cpu = nullptr;
+    bool module = false; // a module's data (its __device__ variables): not for cudaFree
 };
 
 struct LaunchConfig {
@@ -99,6 +100,9 @@ public:
     // Waits for the queued work; frees the parameter buffers of finished launches.
     void synchronize();
 
+    // Prints what the kernels printed (device printf, a failed assert's
+    // message) since the last time.
+    void drain_printf();
     // Whether the last drain of the printf buffer met a failed assert.
     bool take_assert() { return std::exchange(assert_seen_, false); }
 
@@ -120,7 +124,6 @@ private:
     bool assert_seen_ = false;
 
     void load(Module& m);
-    void drain_printf();
     std::string device_string(uint64_t va) const;
 };
 
