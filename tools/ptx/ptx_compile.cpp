@@ -76,12 +76,19 @@ void global_var(const VarDecl& v, ModuleLayout& lay, Program& p) {
                     throw CompileError("", v.pos, "an integer initial value of a float variable");
             } else if (o.kind == Operand::Kind::FImm) {
                 bits = static_cast<uint64_t>(o.imm);
-                if (scalar == 8 && !o.fimm_double) {
+                if (scalar == 8 && !o.fimm_double) {  // a binary32 literal of a binary64 variable: exact
                     float f;
                     uint32_t b = static_cast<uint32_t>(bits);
                     std::memcpy(&f, &b, 4);
                     double d = f;
                     std::memcpy(&bits, &d, 8);
+                } else if (scalar == 4 && o.fimm_double) {  // decimal or 0d: rounded to nearest, as ptxas does
+                    double d;
+                    std::memcpy(&d, &bits, 8);
+                    float f = static_cast<float>(d);
+                    uint32_t b;
+                    std::memcpy(&b, &f, 4);
+                    bits = b;
                 }
             } else {
                 throw CompileError("", v.pos, "variable '" + v.name +

@@ -214,15 +214,15 @@ void Lowerer::layout_shared() {
         shared_off_[name] = static_cast<uint32_t>(off);
         off += v.size;
     }
-    if (off > VGPU_MAX_SHARED)
-        throw CompileError(kernel_.name, kernel_.pos, "uses " + std::to_string(off) +
-                                                          " bytes of shared memory, more than " +
-                                                          std::to_string(VGPU_MAX_SHARED));
     if (names.count(" bar.red")) {  // three words that bar.red rotates through
         off = align_up(off, 4);
         red_off_ = static_cast<int>(off);
         off += 12;
     }
+    if (off > VGPU_MAX_SHARED)
+        throw CompileError(kernel_.name, kernel_.pos, "uses " + std::to_string(off) +
+                                                          " bytes of shared memory, more than " +
+                                                          std::to_string(VGPU_MAX_SHARED));
     info_->static_shared = static_cast<uint32_t>(off);
     info_->dynamic_shared_offset = static_cast<uint32_t>(align_up(off, dyn_align));
     if (dyn)
@@ -820,7 +820,8 @@ void Lowerer::warp(const Instr& in) {
 // barrier, then every thread reads it.  Round r uses word r % 3 and,
 // before the barrier, zeroes word (r + 1) % 3: no thread can still read
 // that word (its last readers passed the previous barrier) nor already
-// add to it (its adders come after this barrier).
+// add to it (its adders come after this barrier).  Round 0's word starts
+// at zero because every block's shared memory does (sim-isa.rst).
 void Lowerer::barrier_reduce(const Instr& in) {
     bool popc = has(in, "popc"), conj = has(in, "and");
     if ((!popc && !conj && !has(in, "or")) || in.ops.size() != 3 || in.ops[1].kind != Operand::Kind::Imm ||

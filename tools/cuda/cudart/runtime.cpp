@@ -24,9 +24,12 @@ Runtime& Runtime::get() {
     static Runtime* r = [] {
         auto* rt = new Runtime();
         std::atexit([] {
+            // Never waits for the lock: another thread may hold it (or a
+            // fork()ed child inherit it held).
             Runtime& x = Runtime::get();
-            std::lock_guard<std::mutex> lk(x.lock());
-            x.drain_printf();
+            std::unique_lock<std::mutex> lk(x.lock(), std::try_to_lock);
+            if (lk.owns_lock())
+                x.drain_at_exit();
         });
         return rt;
     }();
@@ -136,15 +139,18 @@ void Runtime::load(Module& m) {
         if (!m.program.data.empty()) {
             m.data_va = b.alloc(m.program.data.size(), false, nullptr);
             b.write(m.data_va, m.program.data.data(), m.program.data.size());
-            // Device memory to copies and memset (cudaGetSymbolAddress).
-            allocs_[m.data_va] = Allocation{m.program.data.size(), false, nullptr, true};
         }
         auto code = ptx::link(m.program, m.data_va);
         m.code_va = b.alloc(code.size() * 8, false, nullptr, true);
         b.write(m.code_va, code.data(), code.size() * 8);
     } catch (const OutOfMemory& e) {
+        if (m.data_va)  // nothing stays of a load that failed: the next use tries again
+            b.free(m.data_va);
+        m.data_va = 0;
         throw CudaError(cudaErrorMemoryAllocation, e.what());
     }
+    if (m.data_va)  // device memory to copies and memset (cudaGetSymbolAddress), not to cudaFree
+        allocs_[m.data_va] = Allocation{m.program.data.size(), false, nullptr, true};
     m.loaded = true;
     for (auto& [k, f] : functions_)
         if (f.module == &m)
@@ -185,8 +191,10 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
                             "launch of '" + f.name + "': grid " + std::to_string(grid[0]) + "x" +
                                 std::to_string(grid[1]) + "x" + std::to_string(grid[2]) + ", block " +
                                 std::to_string(block[0]) + "x" + std::to_string(block[1]) + "x" +
-                                std::to_string(block[2]) + " (GPUvm's grids are not supported beyond 65535 "
-                                "blocks in each dimension)");
+                                std::to_string(block[2]) +
+                                (grid[i] > 65535 ? " (grids beyond 65535 blocks in a dimension are not supported "
+                                                   "by GPUvm's engines)"
+                                                 : ""));
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
@@ -391,7 +399,13 @@ static std::string format_record(const Runtime& rt, const std::string& fmt, cons
                 short_args = true;
                 break;
             }
-            spec.replace(k, 1, std::to_string(static_cast<int32_t>(w)));
+            int32_t n = static_cast<int32_t>(w);
+            if (k > 0 && spec[k - 1] == '.' && n < 0)
+                spec.erase(k - 1, 2);  // a negative precision is none (C's rule)
+            else if (n < 0)
+                spec.replace(k, 1, "-" + std::to_string(-static_cast<int64_t>(n)));
+            else
+                spec.replace(k, 1, std::to_string(n));
         }
         if (short_args)
             break;
@@ -434,6 +448,16 @@ static std::string format_record(const Runtime& rt, const std::string& fmt, cons
         out += tmp;
     }
     return out;
+}
+
+void Runtime::drain_at_exit() {
+    if (!backend_ || !printf_cpu_)
+        return;
+    try {
+        backend_->synchronize();  // the kernels still running finish their records
+    } catch (const std::exception&) {
+    }
+    drain_printf();
 }
 
 void Runtime::drain_printf() {

@@ -103,6 +103,7 @@ public:
     // Prints what the kernels printed (device printf, a failed assert's
     // message) since the last time.
     void drain_printf();
+    void drain_at_exit();  // waits for the GPU first
     // Whether the last drain of the printf buffer met a failed assert.
     bool take_assert() { return std::exchange(assert_seen_, false); }
 

@@ -528,6 +528,30 @@ $Lround:
         EXPECT_EQ(res[i][0], want) << i;
 }
 
+TEST(PtxIsa, FloatInitialValuesOfEveryLiteralForm) {
+    // binary32 variables from decimal and 0d literals are rounded to
+    // binary32; binary64 ones from 0f literals widened exactly.
+    Program p = compile_text(R"(.version 8.0
+.target sm_75
+.address_size 64
+.global .align 4 .f32 a[3] = {1.5, 0d3FB999999999999A, 0f40490FDB};
+.global .align 8 .f64 b[2] = {0f3FC00000, 2.5};
+.visible .entry k() { ret; }
+)");
+    const auto* a = p.global("a");
+    const auto* b = p.global("b");
+    ASSERT_TRUE(a && b);
+    float fa[3];
+    double fb[2];
+    std::memcpy(fa, p.data.data() + a->offset, sizeof(fa));
+    std::memcpy(fb, p.data.data() + b->offset, sizeof(fb));
+    EXPECT_EQ(fa[0], 1.5f);
+    EXPECT_EQ(fa[1], static_cast<float>(0.1));
+    EXPECT_EQ(f(fa[2]), 0x40490fdbu);
+    EXPECT_EQ(fb[0], 1.5);
+    EXPECT_EQ(fb[1], 2.5);
+}
+
 TEST(PtxIsa, ParamArraysOfDeviceFunctions) {
     // A .func with a byte-array parameter and two results, as nvcc passes
     // small structures.
