@@ -15,13 +15,6 @@ extern "C" {
 namespace gpuvm::ptx {
 namespace {
 
-// Generic addresses of shared memory: the block's shared offset plus
-// this base (global addresses are below 2^40, VGPU_VA_BITS).
-constexpr int kSharedWindowShift = 48;
-constexpr uint64_t kSharedWindow = uint64_t{1} << kSharedWindowShift;
-constexpr int kLocalWindowShift = 47;
-constexpr uint64_t kLocalWindow = uint64_t{1} << kLocalWindowShift;
-
 std::string written(const Instr& in) {
     std::string s = in.op;
     for (const auto& m : in.mods)
@@ -638,14 +631,12 @@ void Lowerer::control(const Instr& in) {
             move(d, a);
         } else if (space == "local") {
             if (to) {
-                int x = emit(VGPU_OP_SHLI, vreg(64), a, -1, 64 - kLocalWindowShift);
-                emit(VGPU_OP_SHRI, d, x, -1, 64 - kLocalWindowShift);
+                move(d, low_bits(a, kLocalWindowShift));
             } else {
                 emit(VGPU_OP_ADD, d, a, li(static_cast<int64_t>(kLocalWindow)));
             }
         } else if (to) {  // generic to shared: drop the window
-            int x = emit(VGPU_OP_SHLI, vreg(64), a, -1, 64 - kSharedWindowShift);
-            emit(VGPU_OP_SHRI, d, x, -1, 64 - kSharedWindowShift);
+            move(d, low_bits(a, kSharedWindowShift));
         } else {
             int w = li(static_cast<int64_t>(kSharedWindow));
             emit(VGPU_OP_ADD, d, a, w);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,6 +20,13 @@
 #include "ptx_ir.hpp"
 
 namespace gpuvm::ptx {
+
+// Generic addresses: global below 2^47, local from 2^47, shared from 2^48
+// (Documentation/cuda.rst, "How PTX becomes ISA").
+constexpr int kLocalWindowShift = 47;
+constexpr int kSharedWindowShift = 48;
+constexpr uint64_t kLocalWindow = uint64_t{1} << kLocalWindowShift;
+constexpr uint64_t kSharedWindow = uint64_t{1} << kSharedWindowShift;
 
 // A PTX type as an instruction names it: kind 'u', 's', 'b', 'f' or 'p'
 // (predicate), and its width in bits.
@@ -111,6 +119,8 @@ private:
     void load_into(int d, bool shared, Ty t, int base, int64_t off);
     void access_one(bool load, bool shared, int base, int64_t off, Ty t, int v);
     void generic_access(bool load, int base, int64_t off, Ty t, int v);
+    void generic(int base, const std::function<void(bool, int)>& one);
+    int low_bits(int v, int bits);
     int special(const std::string& name);
     void control(const Instr& in);
     void warp(const Instr& in);

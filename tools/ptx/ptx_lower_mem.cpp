@@ -11,6 +11,7 @@
 // of a kernel is the parameter buffer (ptx_compile.hpp, ParamMode); the
 // .param variables of call sequences exist only at compile time, since
 // calls are inlined: each (variable, offset) is a virtual register.
+#include <functional>
 #include <set>
 
 #include "ptx_lower.hpp"
@@ -22,8 +23,6 @@ extern "C" {
 namespace gpuvm::ptx {
 namespace {
 
-constexpr int kSharedWindowShift = 48;
-constexpr int kLocalWindowShift = 47;
 
 const std::set<std::string> kIgnored = {"ca", "cg", "cs", "lu", "cv", "nc", "wb", "wt", "volatile", "relaxed",
                                         "weak", "gpu", "sys", "cta", "L1::evict_normal", "L1::evict_last",
@@ -84,7 +83,7 @@ int Lowerer::address(const Operand& a, const std::string& space, int64_t& off) {
         if (space == "local")
             base = li(local);
         else if (space.empty())
-            base = li(local + (int64_t{1} << kLocalWindowShift));
+            base = li(local + static_cast<int64_t>(kLocalWindow));
         else
             fail("a local variable accessed as ." + space);
     } else if (a.name[0] == '%' || !layout_.vars.count(a.name)) {
@@ -100,7 +99,7 @@ int Lowerer::address(const Operand& a, const std::string& space, int64_t& off) {
                 base = li(0);
                 off += static_cast<int64_t>(so);
             } else if (space.empty()) {
-                base = li(static_cast<int64_t>(so + (uint64_t{1} << kSharedWindowShift)));
+                base = li(static_cast<int64_t>(so + kSharedWindow));
             } else {
                 fail("a shared variable accessed as ." + space);
             }
@@ -118,37 +117,38 @@ int Lowerer::address(const Operand& a, const std::string& space, int64_t& off) {
     return base;
 }
 
-// One load or store of element @elem of a generic access: global unless
-// the address is in the shared window.
-// One load into or store from @v at a generic address: global below
-// 2^47; local from 2^47 (if the kernel has local memory); shared from 2^48.
-void Lowerer::generic_access(bool load, int base, int64_t off, Ty t, int v) {
-    int sh = k_.nlabels++, end = k_.nlabels++, loc = uses_local_ ? k_.nlabels++ : -1;
-    int hi = emit(VGPU_OP_SHRI, vreg(64), base, -1, uses_local_ ? kLocalWindowShift : kSharedWindowShift);
-    if (uses_local_) {
-        int not_global = k_.nlabels++;
-        branch(VGPU_OP_BNZ, hi, not_global);
-        access_one(load, false, base, off, t, v);
-        branch(VGPU_OP_BRA, -1, end);
-        emit_label(not_global);
-        int is_local = emit(VGPU_OP_SEQ, vreg(1), hi, li(1));
-        branch(VGPU_OP_BNZ, is_local, loc);
-    } else {
-        branch(VGPU_OP_BNZ, hi, sh);
-        access_one(load, false, base, off, t, v);
-        branch(VGPU_OP_BRA, -1, end);
-    }
+// The low @bits bits of @v (a generic address without its window).
+int Lowerer::low_bits(int v, int bits) {
+    int x = emit(VGPU_OP_SHLI, vreg(64), v, -1, 64 - bits);
+    return emit(VGPU_OP_SHRI, vreg(64), x, -1, 64 - bits);
+}
+
+// Emits @one for each space a generic address @base can be in, behind a
+// test of its window: global below 2^47, local from 2^47 (when the
+// kernel has local memory; its slice is shared memory), shared from
+// 2^48.  @one(shared, addr) gets the address in that space.
+void Lowerer::generic(int base, const std::function<void(bool, int)>& one) {
+    int sh = k_.nlabels++, end = k_.nlabels++;
+    int hi = emit(VGPU_OP_SHRI, vreg(64), base, -1, kLocalWindowShift);
+    branch(VGPU_OP_BNZ, hi, sh);
+    one(false, base);
+    branch(VGPU_OP_BRA, -1, end);
     emit_label(sh);
-    int x = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kSharedWindowShift);
-    access_one(load, true, emit(VGPU_OP_SHRI, vreg(64), x, -1, 64 - kSharedWindowShift), off, t, v);
     if (uses_local_) {
+        int shared = k_.nlabels++;
+        int is_shared = emit(VGPU_OP_SHRI, vreg(64), hi, -1, 1);
+        branch(VGPU_OP_BNZ, is_shared, shared);
+        one(true, local_addr(low_bits(base, kLocalWindowShift)));
         branch(VGPU_OP_BRA, -1, end);
-        emit_label(loc);
-        int y = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kLocalWindowShift);
-        int l = emit(VGPU_OP_SHRI, vreg(64), y, -1, 64 - kLocalWindowShift);
-        access_one(load, true, local_addr(l), off, t, v);
+        emit_label(shared);
     }
+    one(true, low_bits(base, kSharedWindowShift));
     emit_label(end);
+}
+
+// One load into or store from @v at a generic address.
+void Lowerer::generic_access(bool load, int base, int64_t off, Ty t, int v) {
+    generic(base, [&](bool shared, int addr) { access_one(load, shared, addr, off, t, v); });
 }
 
 void Lowerer::access_one(bool load, bool shared, int base, int64_t off, Ty t, int v) {
@@ -387,27 +387,7 @@ void Lowerer::atomic(const Instr& in) {
     if (!space.empty()) {
         one(space == "shared", base);
     } else {
-        // Generic: global below 2^47, local from 2^47 (its slice is shared
-        // memory), shared from 2^48.
-        int sh = k_.nlabels++, end = k_.nlabels++;
-        int hi = emit(VGPU_OP_SHRI, vreg(64), base, -1, kLocalWindowShift);
-        branch(VGPU_OP_BNZ, hi, sh);
-        one(false, base);
-        branch(VGPU_OP_BRA, -1, end);
-        emit_label(sh);
-        int is_shared = emit(VGPU_OP_SHRI, vreg(64), hi, -1, 1);
-        int x = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kSharedWindowShift);
-        int s_addr = emit(VGPU_OP_SHRI, vreg(64), x, -1, 64 - kSharedWindowShift);
-        if (uses_local_) {
-            int lsh = k_.nlabels++;
-            branch(VGPU_OP_BNZ, is_shared, lsh);
-            int y = emit(VGPU_OP_SHLI, vreg(64), base, -1, 64 - kLocalWindowShift);
-            one(true, local_addr(emit(VGPU_OP_SHRI, vreg(64), y, -1, 64 - kLocalWindowShift)));
-            branch(VGPU_OP_BRA, -1, end);
-            emit_label(lsh);
-        }
-        one(true, s_addr);
-        emit_label(end);
+        generic(base, one);
     }
     if (fence)
         emit(VGPU_OP_FENCE, -1);

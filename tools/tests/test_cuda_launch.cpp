@@ -174,6 +174,19 @@ TEST(CudaLaunch, PreemptAndAbortReachTheKernelsCopyOfTheStopWord) {
     EXPECT_EQ(fake.errors(), "");
 }
 
+// Runs context 1's job of 64 blocks in RUNs of a 1 ms slice until it is
+// not preempted (the first RUNs may wait for the JIT).
+RunResult run_sliced(Backend& be) {
+    Job sliced = job_of(64);
+    RunResult r;
+    for (int i = 0; i < 1000; i++) {
+        r = be.run(1, sliced, 1000000, 60000000000ull);
+        if (r.status != RunStatus::Preempted)
+            break;
+    }
+    return r;
+}
+
 // A preempt that came after the chunk's last check point (no block saved
 // its state) leaves the chunk done: the launch goes on to its next chunk.
 // On the H200 a 4M-element vecadd in 20 us slices relaunched its first
@@ -187,13 +200,7 @@ TEST(CudaLaunch, LatePreemptDoesNotRepeatAFinishedChunk) {
         *stop_word(c) = kStopPreempt;  // every block had finished
         return cu::CUDA_SUCCESS;
     };
-    Job sliced = job_of(64);
-    RunResult r;
-    for (int i = 0; i < 1000; i++) {  // the first RUNs may wait for the JIT
-        r = be->run(1, sliced, 1000000, 60000000000ull);
-        if (r.status != RunStatus::Preempted)
-            break;
-    }
+    RunResult r = run_sliced(*be);
     EXPECT_EQ(r.status, RunStatus::Done);
     EXPECT_EQ(fake.launches.size(), 1u);
     EXPECT_EQ(fake.errors(), "");
@@ -220,13 +227,7 @@ TEST(CudaLaunch, OnlyResumableKernelsSaveThemselves) {
             launches++;
             return cu::CUDA_SUCCESS;
         };
-        Job sliced = job_of(64);
-        RunResult r;
-        for (int i = 0; i < 1000; i++) {  // the first RUNs may wait for the JIT
-            r = be->run(1, sliced, 1000000, 60000000000ull);
-            if (r.status != RunStatus::Preempted)
-                break;
-        }
+        RunResult r = run_sliced(*be);
         EXPECT_EQ(r.status, RunStatus::Done) << src;
         EXPECT_EQ(launches, 1) << src;
         EXPECT_EQ(save != 0, resumable) << src;
