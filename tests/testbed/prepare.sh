@@ -43,9 +43,9 @@ fi
 # (GPUVM_MODULES=dkms, as make check does) the ones DKMS built from the
 # installed gpuvm-dkms package.  And the userspace.
 KVER=$ABI-amd64
-# Everything is built from a copy ($TB/src) of the tree, or of the tree
-# named by GPUVM_SRC (a snapshot: others may edit this one meanwhile);
-# never in the tree itself.  tar keeps the files' times, so an unchanged
+# The modules and the test-only programs are built from a copy ($TB/src)
+# of the tree, or of the tree named by GPUVM_SRC (a snapshot: others may
+# edit this one meanwhile); never in the tree itself.  tar keeps the files' times, so an unchanged
 # file is not rebuilt; build products are not copied.
 SRC=$TB/src
 mkdir -p "$SRC"
@@ -75,15 +75,26 @@ else
 	cp "$SRC"/vgpu-back.ko "$SRC"/vgpu-sim.ko "$SRC"/vgpu-uengine.ko "$SRC"/vgpu-front.ko "$KM/extra/"
 fi
 depmod -b "$TB/kimage" "$KVER"
-make -C "$SRC" userspace >/dev/null
-U=$BUILD/user
+# The userspace does not depend on the kernel: it is the tree's own
+# build ($BUILD/user, which make test-user made already), or the
+# snapshot's when GPUVM_SRC names one; one build serves every series.
+if [ -n "${GPUVM_SRC:-}" ]; then
+	make -C "$SRC" userspace >/dev/null
+	U=$SRC/build/user
+else
+	make -C "$TOP" userspace BUILD="$BUILD" >/dev/null
+	U=$BUILD/user
+fi
 
 # Copies a program and the libraries it loads into root $1 at path $3.
+# Never NVIDIA's libcudart, which ldd finds for the CUDA programs on a
+# machine with the toolkit: the test bed's programs use GPUvm's.
 copy_bin() {
 	local root=$1 src=$2 dst=$3 lib
 	mkdir -p "$root/$(dirname "$dst")"
 	cp "$src" "$root/$dst"
 	for lib in $(ldd "$src" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
+		case "$lib" in */libcudart.so*) continue ;; esac
 		[ -f "$root/$lib" ] && continue
 		mkdir -p "$root/$(dirname "$lib")"
 		cp -L "$lib" "$root/$lib"
@@ -101,7 +112,7 @@ stage_root() {
 	cp /bin/busybox "$root/bin/busybox"
 	for t in sh mount umount mkdir cat echo sleep poweroff grep sed awk ls dmesg \
 		 test true false timeout date head tail wc cut tr uname ps kill seq sync \
-		 rm cp ln expr basename reboot; do
+		 rm cp ln expr basename reboot tee; do
 		ln -sf busybox "$root/bin/$t"
 	done
 	for m in $(modprobe -a -d "$TB/kimage" -S "$KVER" --show-depends "$@" |
@@ -124,6 +135,26 @@ stage_root() {
 	cp "$SRC"/tests/scenarios/*.sh "$root/opt/gpuvm/"
 	chmod +x "$root"/opt/gpuvm/*.sh
 	echo "$ABI" > "$root/etc/kernel-abi"
+	stage_cuda "$root"
+}
+
+# The CUDA programs (built by make when nvcc is there) for the cuda
+# scenario, with GPUvm's libcudart.so.13 (debug info stripped) in
+# /opt/gpuvm/cuda/lib, and their manifest (cuda-list.sh).
+stage_cuda() {
+	local C=$1/opt/gpuvm/cuda G=$U/gpuvm-cuda f
+	if [ ! -f "$G/lib/libcudart.so.13" ]; then
+		log "no GPUvm libcudart.so.13 in $G: the cuda scenario will fail"
+		return 0
+	fi
+	mkdir -p "$C/lib"
+	copy_bin "$1" "$G/lib/libcudart.so.13" opt/gpuvm/cuda/lib/libcudart.so.13
+	strip --strip-debug "$C/lib/libcudart.so.13"
+	for f in "$G"/programs/* "$G"/samples/*; do
+		[ -x "$f" ] || continue
+		copy_bin "$1" "$f" "opt/gpuvm/cuda/$(basename "$(dirname "$f")")/$(basename "$f")"
+	done
+	bash "$SRC/tests/testbed/cuda-list.sh" "$SRC" "$G" > "$C/list"
 }
 
 pack() {

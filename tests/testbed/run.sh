@@ -11,8 +11,12 @@ set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
 name=${1:?usage: run.sh SCENARIO}
-# The hostile scenario runs its abuse for several minutes by design.
-if [ "$name" = hostile ]; then timeout_s=${E2E_TIMEOUT:-1500}; else timeout_s=${E2E_TIMEOUT:-600}; fi
+# The hostile scenario runs its abuse for several minutes by design; the
+# cuda scenario runs 50 programs on the emulated machine.
+case "$name" in
+hostile|cuda) timeout_s=${E2E_TIMEOUT:-1500} ;;
+*) timeout_s=${E2E_TIMEOUT:-600} ;;
+esac
 [ -f "$TB/xen.elf" ] && [ -f "$TB/dom0-initrd.gz" ] || die "run prepare.sh first"
 out=$TB/console-$name.log
 

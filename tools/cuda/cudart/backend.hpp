@@ -7,7 +7,12 @@
 //           (the default);
 //   interp  the vgpu-sim interpreter in the calling process, on host
 //           memory: the same ISA and results, no driver; for tests and for
-//           trying a program where no vGPU is (GPUVM_CUDA_BACKEND=interp).
+//           trying a program where no vGPU is (GPUVM_CUDA_BACKEND=interp);
+//   engine, engine-interp
+//           one of vgpu-engined's back ends in the calling process (an
+//           NVIDIA GPU through libcuda.so.1, or its interpreter): GPUvm's
+//           whole path to a real GPU where there is no Xen, to compare
+//           it with NVIDIA's (backend_engine.cpp).
 // Every address is a GPU virtual address the backend gave out; every
 // operation runs in the order it was called.
 #pragma once
@@ -77,5 +82,7 @@ public:
 std::unique_ptr<Backend> make_backend();
 std::unique_ptr<Backend> make_interp_backend();
 std::unique_ptr<Backend> make_vgpu_backend();
+// @gpu: the engine's cuda back end, else its interpreter.
+std::unique_ptr<Backend> make_engine_backend(bool gpu);
 
 }  // namespace gpuvm::cudart

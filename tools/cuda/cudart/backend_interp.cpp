@@ -164,7 +164,9 @@ std::unique_ptr<Backend> make_backend() {
         return make_interp_backend();
     if (name == "vgpu")
         return make_vgpu_backend();
-    throw std::runtime_error("GPUVM_CUDA_BACKEND=" + name + ": not a backend (vgpu, interp)");
+    if (name == "engine" || name == "engine-interp")
+        return make_engine_backend(name == "engine");
+    throw std::runtime_error("GPUVM_CUDA_BACKEND=" + name + ": not a backend (vgpu, interp, engine, engine-interp)");
 }
 
 }  // namespace gpuvm::cudart

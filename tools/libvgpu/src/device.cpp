@@ -134,6 +134,11 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
     }
     if (found.empty() && !refused.empty() && last_err == ENODEV)
         throw Error(last_err, "render node " + refused + " refused to open: vgpu-back has no engine (load vgpu-sim)");
+    if (found.empty() && !refused.empty() && last_err == ENOSPC)
+        throw Error(last_err, "render node " + refused + " refused to open: the engine's memory is all promised to "
+                              "other clients (vgpu-back's quota_devmem_mb per client)");
+    if (found.empty() && !refused.empty() && last_err == EMFILE)
+        throw Error(last_err, "render node " + refused + " refused to open: vgpu-back serves its max_clients already");
     if (found.empty()) throw Error(last_err, "no render node with DRM driver 'vgpu' (is vgpu-back, or vgpu-front in a guest, loaded?)");
     int fd = ::open(found.c_str(), O_RDWR | O_CLOEXEC);
     if (fd < 0) throw Error(errno, "open " + found);

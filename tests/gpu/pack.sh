@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# pack.sh [DIR]: gathers what tests/gpu/cuda-compare.sh needs on a GPU
+# machine into DIR (build/gpu-carry): the CUDA programs the build made
+# (make userspace: build/user/gpuvm-cuda), GPUvm's libcudart.so.13 with
+# the libraries it loads that a bare machine may lack, the d2h_hash.so
+# shim and the manifest of the programs (tests/testbed/cuda-list.sh).
+# Never NVIDIA's libraries: the GPU machine has its own.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+G=${BUILD:-$top/build}/user/gpuvm-cuda
+D=${1:-${BUILD:-$top/build}/gpu-carry}
+[ -f "$G/lib/libcudart.so.13" ] || { echo "pack.sh: no $G/lib/libcudart.so.13 (make userspace)" >&2; exit 1; }
+rm -rf "$D"
+mkdir -p "$D/lib" "$D/programs" "$D/samples"
+cp -L "$G/lib/libcudart.so.13" "$D/lib/"
+strip --strip-debug "$D/lib/libcudart.so.13"
+for l in $(ldd "$G/lib/libcudart.so.13" | awk '/=>/ { print $3 }'); do
+	case "$(basename "$l")" in libdrm.so*|libzstd.so*|liblz4.so*) cp -L "$l" "$D/lib/" ;; esac
+done
+cp "$G"/programs/* "$D/programs/"
+cp "$G"/samples/* "$D/samples/"
+gcc -O2 -Wall -Wextra -Werror -shared -fPIC "$top/tests/gpu/d2h_hash.c" -o "$D/d2h_hash.so" -ldl -lpthread
+bash "$top/tests/testbed/cuda-list.sh" "$top" "$G" > "$D/list"
+cp "$top/tests/gpu/cuda-compare.sh" "$D/"
+echo "pack.sh: $(wc -l < "$D/list") programs in $D ($(du -sh "$D" | cut -f1))"

@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# cuda-list.sh SRC BINDIR: the manifest of the "cuda" scenario
+# (tests/scenarios/cuda-lib.sh says its format) for the CUDA programs
+# built in BINDIR (programs/, samples/): the project's programs as
+# tools/cuda/tests/programs/EXPECTED judges them, then the cuda-samples
+# that tools/cuda/tests/samples.list says pass or are refused (the slow
+# and skipped ones are not built by make).  FEW: the programs also run
+# in dom0, in naive mode and for the hp/native ratios.
+set -euo pipefail
+src=$1 bin=$2
+FEW=" vectorAdd scalarProd simpleAtomicIntrinsics grid_stride f64_daxpy warp_shuffle "
+few() { case "$FEW" in *" $1 "*) echo few ;; *) echo - ;; esac; }
+
+while read -r name rest; do
+	case "$name" in ''|'#'*) continue ;; esac
+	[ -x "$bin/programs/$name" ] || continue
+	case "$rest" in
+	pass) echo "programs|$name|pass||$(few "$name")|" ;;
+	refused:*) echo "programs|$name|refused|$(echo "${rest#refused:}" | sed 's/^ *//')|$(few "$name")|" ;;
+	*) echo "cuda-list.sh: bad line for $name in EXPECTED" >&2; exit 1 ;;
+	esac
+done < "$src/tools/cuda/tests/programs/EXPECTED"
+
+sed 's/#.*//' "$src/tools/cuda/tests/samples.list" | while read -r name expect args; do
+	case "$expect" in pass|refused) ;; *) continue ;; esac
+	[ -x "$bin/samples/$name" ] || continue
+	echo "samples|$name|$expect||$(few "$name")|$args"
+done

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// backend_engine.cpp - the "engine" backends (backend.hpp): one of
+// vgpu-engined's back ends (tools/vgpu-engined/backend.hpp) in this
+// process, with no kernel module and no Xen:
+//   engine         an NVIDIA GPU through libcuda.so.1 (the engine's cuda
+//                  back end: ISA translated to PTX, run by NVIDIA's
+//                  driver); GPUVM_CUDA_DEVICE picks the GPU (default 0);
+//   engine-interp  the engine's interpreter back end.
+// They exist to compare GPUvm's whole compile path (PTX -> ISA -> the
+// engine) with NVIDIA's on a GPU machine, where there is no vGPU; the
+// render node (vgpu) is how programs reach a GPU in a guest or dom0.
+//
+// One context; each allocation is device memory of the engine, or host
+// memory of this process mapped into the context (the engine registers or
+// stages it).  Work runs when it is queued: each copy, fill or launch is a
+// job run in slices until it ends; a fault or hang is kept and reported
+// by the next synchronize(), as the vgpu backend does.
+#include <sys/mman.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "backend.hpp"  // the runtime's (this directory)
+// vgpu-engined's back-end interface (namespace vgpu::engine).
+#include "../../vgpu-engined/backend.hpp"
+
+extern "C" {
+#include "vgpu_pt.h"
+}
+
+namespace gpuvm::cudart {
+namespace {
+
+constexpr uint64_t kCtx = 1;
+constexpr uint64_t kVaStart = 0x10000000;
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kSliceNs = 50'000'000;  // one RUN of the job
+
+// The engine's memory: what GPUVM_CUDA_ENGINE_MB asks, 2 GiB by default.
+uint64_t engine_memory() {
+    const char* s = std::getenv("GPUVM_CUDA_ENGINE_MB");
+    uint64_t mb = s ? std::strtoull(s, nullptr, 10) : 0;
+    return (mb ? mb : 2048) << 20;
+}
+
+// A launch longer than this is stopped as hung (GPUVM_CUDA_WATCHDOG_MS,
+// 60 s by default): the engine's watchdog, as vgpu-sim's watchdog_ms.
+uint64_t watchdog_ns() {
+    const char* s = std::getenv("GPUVM_CUDA_WATCHDOG_MS");
+    uint64_t ms = s ? std::strtoull(s, nullptr, 10) : 0;
+    return (ms ? ms : 60000) * 1000000ull;
+}
+
+// One thread that makes every call into the engine's back end: a CUDA
+// driver context is current on the thread that made it, and programs call
+// the runtime from any thread (simpleCallback: eight).  vgpu-engined runs
+// its back end on one thread too.  call() runs @f there and returns its
+// result or rethrows its exception; the runtime's lock already makes
+// calls one at a time.
+class EngineThread {
+public:
+    EngineThread() : t_([this] { loop(); }) {}
+    ~EngineThread() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        t_.join();
+    }
+    template <typename F>
+    auto call(F&& f) -> decltype(f()) {
+        std::packaged_task<decltype(f())()> task(std::forward<F>(f));
+        auto fut = task.get_future();
+        {
+            std::lock_guard<std::mutex> g(m_);
+            jobs_.emplace_back([&task] { task(); });
+        }
+        cv_.notify_all();
+        return fut.get();
+    }
+
+private:
+    std::mutex m_;  // protects jobs_, stop_
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> jobs_;
+    bool stop_ = false;
+    std::thread t_;  // last: starts once the rest is built
+
+    void loop() {
+        std::unique_lock<std::mutex> g(m_);
+        for (;;) {
+            cv_.wait(g, [this] { return stop_ || !jobs_.empty(); });
+            if (jobs_.empty())
+                return;
+            auto job = std::move(jobs_.front());
+            jobs_.pop_front();
+            g.unlock();
+            job();
+            g.lock();
+        }
+    }
+};
+
+struct Unmapper {
+    size_t bytes;
+    void operator()(void* p) const { munmap(p, bytes); }
+};
+
+class EngineBackend : public Backend {
+public:
+    using Factory = std::function<std::unique_ptr<vgpu::engine::Backend>()>;
+    EngineBackend(const Factory& make, std::string what) : what_(std::move(what)), watchdog_(watchdog_ns()) {
+        engine_.call([&] {
+            be_ = make();
+            mem_size_ = be_->mem_size();
+            if (int e = be_->ctx_create(kCtx))
+                throw std::runtime_error(what_ + ": cannot create a context: " + std::strerror(e));
+        });
+    }
+    ~EngineBackend() override {
+        engine_.call([this] {
+            blocks_.clear();  // unmapped while the back end lives
+            if (be_)
+                be_->ctx_destroy(kCtx);
+            be_.reset();
+        });
+    }
+
+    std::string name() const override { return "engine"; }
+    std::string device_name() const override { return what_; }
+    uint64_t total_memory() const override { return mem_size_; }
+    uint64_t used_memory() const override { return used_; }
+
+    // Each runs on the engine's thread.
+    uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
+        return engine_.call([&] { return alloc_here(size, host, cpu, exec); });
+    }
+    void free(uint64_t va) override {
+        engine_.call([&] { free_here(va); });
+    }
+    void write(uint64_t va, const void* src, size_t n) override {
+        engine_.call([&] { write_here(va, src, n); });
+    }
+    void read(uint64_t va, void* dst, size_t n) override {
+        engine_.call([&] { read_here(va, dst, n); });
+    }
+    void copy(uint64_t dst, uint64_t src, size_t n) override {
+        drm_vgpu_cmd c{};
+        c.op = DRM_VGPU_CMD_COPY;
+        c.dst = dst;
+        c.src = src;
+        c.size = n;
+        engine_.call([&] { run(c); });
+    }
+    void fill(uint64_t va, size_t n, uint32_t pattern) override {
+        drm_vgpu_cmd c{};
+        c.op = DRM_VGPU_CMD_FILL;
+        c.dst = va;
+        c.size = n;
+        c.value = pattern;
+        engine_.call([&] { run(c); });
+    }
+    void launch(const LaunchDesc& d) override {
+        drm_vgpu_cmd c{};
+        c.op = DRM_VGPU_CMD_LAUNCH;
+        c.src = d.code;
+        c.shared_size = d.shared;
+        std::memcpy(c.grid, d.grid, sizeof(c.grid));
+        std::memcpy(c.block, d.block, sizeof(c.block));
+        std::memcpy(c.params, d.params, sizeof(c.params));
+        engine_.call([&] { run(c); });
+    }
+    void synchronize() override { check_sticky(); }
+
+private:
+    uint64_t alloc_here(size_t size, bool host, void** cpu, bool exec) {
+        uint64_t bytes = (std::max<uint64_t>(size, 1) + kPage - 1) & ~(kPage - 1);
+        if (bytes > VGPU_VA_SIZE - next_)
+            throw OutOfMemory(what_ + ": out of GPU addresses");
+        std::unique_ptr<void, Unmapper> hostmem(nullptr, Unmapper{bytes});
+        uint64_t mem = 0;
+        vgpu::engine::Backing back;
+        if (host) {
+            void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED)
+                throw OutOfMemory(what_ + ": out of host memory");
+            hostmem.reset(p);
+            back.host = static_cast<uint8_t*>(p);
+        } else {
+            mem = next_id_++;
+            if (be_->mem_alloc(mem, bytes))
+                throw OutOfMemory(what_ + ": out of device memory");
+            back.mem = mem;
+        }
+        uint32_t perms = VGPU_PTE_R | VGPU_PTE_W | (exec ? VGPU_PTE_X : 0);
+        if (int e = be_->map(kCtx, next_, bytes, perms, back)) {
+            if (mem)
+                be_->mem_free(mem);
+            throw OutOfMemory(what_ + ": cannot map: " + std::strerror(e));
+        }
+        uint64_t va = next_;
+        next_ += bytes + kPage;  // a guard page: overruns fault
+        used_ += bytes;
+        if (cpu)
+            *cpu = hostmem.get();
+        blocks_.emplace(va, Block(this, va, bytes, mem, std::move(hostmem)));
+        return va;
+    }
+
+    void free_here(uint64_t va) {
+        auto it = blocks_.find(va);
+        if (it == blocks_.end())
+            return;
+        used_ -= it->second.bytes;
+        blocks_.erase(it);
+    }
+
+    void write_here(uint64_t va, const void* src, size_t n) {
+        check_sticky();
+        auto [b, off] = find(va, n);
+        if (b->host)
+            std::memcpy(static_cast<uint8_t*>(b->host.get()) + off, src, n);
+        else if (int e = be_->mem_write(b->mem, off, src, n))
+            throw std::runtime_error(what_ + ": write: " + std::strerror(e));
+    }
+    void read_here(uint64_t va, void* dst, size_t n) {
+        check_sticky();
+        auto [b, off] = find(va, n);
+        if (b->host)
+            std::memcpy(dst, static_cast<uint8_t*>(b->host.get()) + off, n);
+        else if (int e = be_->mem_read(b->mem, off, dst, n))
+            throw std::runtime_error(what_ + ": read: " + std::strerror(e));
+    }
+
+    // An allocation, mapped at va until it is destroyed.
+    struct Block {
+        EngineBackend* owner;  // null once moved from
+        uint64_t va, bytes;
+        uint64_t mem;  // device memory id, 0 for host memory
+        std::unique_ptr<void, Unmapper> host;
+        Block(EngineBackend* o, uint64_t v, uint64_t n, uint64_t m, std::unique_ptr<void, Unmapper> h)
+            : owner(o), va(v), bytes(n), mem(m), host(std::move(h)) {}
+        Block(Block&& o) noexcept
+            : owner(std::exchange(o.owner, nullptr)), va(o.va), bytes(o.bytes), mem(o.mem),
+              host(std::move(o.host)) {}
+        Block(const Block&) = delete;
+        Block& operator=(const Block&) = delete;
+        Block& operator=(Block&&) = delete;
+        ~Block() {
+            if (!owner)
+                return;
+            owner->be_->unmap(kCtx, va, bytes);  // before the memory goes
+            if (mem)
+                owner->be_->mem_free(mem);
+        }
+    };
+
+    EngineThread engine_;  // first: outlives everything below
+    std::unique_ptr<vgpu::engine::Backend> be_;  // used on engine_'s thread only
+    std::string what_;
+    uint64_t watchdog_;
+    uint64_t mem_size_ = 0;
+    std::map<uint64_t, Block> blocks_;
+    uint64_t next_ = kVaStart, next_id_ = 1, used_ = 0;
+    std::string fault_;  // the first fault or hang: sticky
+    uint32_t fault_kind_ = 0;
+    uint64_t fault_addr_ = 0;
+
+    // One command as a job, run slice after slice until it ends.
+    void run(const drm_vgpu_cmd& c) {
+        if (!fault_.empty())
+            return;  // the context is dead, as on the GPU
+        vgpu::engine::Job job;
+        job.cmds.push_back(c);
+        for (;;) {
+            auto r = be_->run(kCtx, job, kSliceNs, watchdog_);
+            if (r.status == vgpu::engine::RunStatus::Done)
+                return;
+            if (r.status == vgpu::engine::RunStatus::Preempted)
+                continue;
+            char what[160];
+            if (r.status == vgpu::engine::RunStatus::TimedOut)
+                std::snprintf(what, sizeof(what), "%s: a launch ran past the watchdog (%llu ms)", what_.c_str(),
+                              static_cast<unsigned long long>(watchdog_ / 1000000));
+            else
+                std::snprintf(what, sizeof(what), "%s: GPU fault %u at 0x%llx", what_.c_str(), r.fault_kind,
+                              static_cast<unsigned long long>(r.fault_addr));
+            fault_ = what;
+            fault_kind_ = r.fault_kind;
+            fault_addr_ = r.fault_addr;
+            return;
+        }
+    }
+
+    void check_sticky() const {
+        if (!fault_.empty())
+            throw DeviceFault(fault_, fault_kind_, fault_addr_);
+    }
+
+    // The block holding [va, va + n) and the offset of va in it.
+    std::pair<Block*, uint64_t> find(uint64_t va, size_t n) {
+        auto it = blocks_.upper_bound(va);
+        if (it == blocks_.begin())
+            throw std::out_of_range("not a GPU address");
+        --it;
+        if (va - it->first > it->second.bytes || n > it->second.bytes - (va - it->first))
+            throw std::out_of_range("outside its allocation");
+        return {&it->second, va - it->first};
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_engine_backend(bool gpu) {
+    uint64_t mem = engine_memory();
+    if (!gpu)
+        return std::make_unique<EngineBackend>([mem] { return vgpu::engine::make_interp_backend(mem); },
+                                               "GPUvm engine (vgpu-engined's interpreter, in-process)");
+    const char* d = std::getenv("GPUVM_CUDA_DEVICE");
+    int dev = d ? std::atoi(d) : 0;
+    try {
+        return std::make_unique<EngineBackend>([mem, dev] { return vgpu::engine::make_cuda_backend(mem, dev); },
+                                               "GPUvm engine (vgpu-engined's cuda back end, GPU " +
+                                                   std::to_string(dev) + ")");
+    } catch (const vgpu::engine::Unavailable& e) {
+        throw std::runtime_error(std::string("the engine's cuda back end is unavailable: ") + e.what());
+    }
+}
+
+}  // namespace gpuvm::cudart
