@@ -12,8 +12,9 @@
 #   NAME  NVIDIA-RESULT SECONDS  GPUVM-RESULT SECONDS  COPIES  MATCH
 # RESULT: pass, fail (exit status or FAIL/error line), refused (GPUvm's
 # runtime said what it does not support).  MATCH: identical (every copy
-# bit for bit), differs@K (the first copy that differs), count (the
-# programs made different numbers of copies), or - (nothing to compare).
+# bit for bit), differs@K (the first copy that differs), count(A/B) (the
+# runs made A and B copies; ",first-K-identical" when the copies both
+# made are), or - (nothing to compare).
 # Outputs and logs are kept in $OUT (or DIR/out); DUMP=1 keeps the bytes
 # of every copy there too (NAME.SIDE.bin.INDEX).
 set -uo pipefail
@@ -47,6 +48,7 @@ judge() {
 run() {
 	local side=$1 suite=$2 name=$3 t0 t1 rc
 	shift 3
+	rm -f "$O/$name.$side".*  # nothing of an earlier run compares
 	t0=$(date +%s.%N)
 	if [ "$side" = nvidia ]; then
 		LD_LIBRARY_PATH=$nv LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side.d2h \
@@ -72,7 +74,12 @@ while IFS='|' read -r suite name expect reason set args; do
 	if [ "$na" = 0 ] && [ "$nb" = 0 ]; then
 		m=-
 	elif [ "$na" != "$nb" ]; then
-		m="count($na/$nb)"
+		k=$((na < nb ? na : nb))
+		if cmp -s <(head -n "$k" "$a") <(head -n "$k" "$b"); then
+			m="count($na/$nb),first-$k-identical"
+		else
+			m="count($na/$nb)"
+		fi
 	elif cmp -s "$a" "$b"; then
 		m=identical
 	else

@@ -19,9 +19,10 @@ strip --strip-debug "$D/lib/libcudart.so.13"
 for l in $(ldd "$G/lib/libcudart.so.13" | awk '/=>/ { print $3 }'); do
 	case "$(basename "$l")" in libdrm.so*|libzstd.so*|liblz4.so*) cp -L "$l" "$D/lib/" ;; esac
 done
-cp "$G"/programs/* "$D/programs/"
-cp "$G"/samples/* "$D/samples/"
 gcc -O2 -Wall -Wextra -Werror -shared -fPIC "$top/tests/gpu/d2h_hash.c" -o "$D/d2h_hash.so" -ldl -lpthread
 bash "$top/tests/testbed/cuda-list.sh" "$top" "$G" > "$D/list"
+while IFS='|' read -r suite name _; do
+	cp "$G/$suite/$name" "$D/$suite/"
+done < "$D/list"
 cp "$top/tests/gpu/cuda-compare.sh" "$D/"
 echo "pack.sh: $(wc -l < "$D/list") programs in $D ($(du -sh "$D" | cut -f1))"

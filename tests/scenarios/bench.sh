@@ -42,6 +42,31 @@ while [ $rep -le $REPS ]; do
 	rep=$((rep + 1))
 done
 grep -a "^BENCHJSON " $GUEST_LOG | tr -d '\r'
+
+# make demo: a CUDA sample built with nvcc, unmodified, over GPUvm's
+# libcudart.so.13: natively here, then in the guest on its hp vGPU, in
+# turn, three times (tests/scenarios/cuda-lib.sh runs and judges it).
+if [ -n "$BENCH_QUICK" ] && [ -s /opt/gpuvm/cuda/list ]; then
+	. /opt/gpuvm/cuda-lib.sh
+	IFS='|' read -r suite name expect reason s args <<LINE
+$(grep "^samples|scalarProd|" $CUDA/list)
+LINE
+	echo "BENCH CUDA: $name $args (built with nvcc -cudart shared), dom0 native and the guest's hp vGPU in turn"
+	for r in 1 2 3; do
+		# shellcheck disable=SC2086
+		cuda_run native "$suite" "$name" "$expect" "$reason" $args | sed 's/^/BENCH /' | tee -a /tmp/cuda-demo.log
+		xenstore-write /local/domain/$domid/data/bench cuda$r || fail "xenstore-write"
+		w=$(wait_guest "GUEST cuda $r:" 600) || { show_guest_log; fail "$w"; }
+		case "$w" in *FAIL*) show_guest_log; fail "$w" ;; esac
+	done
+	grep -a "^CUDA hp " $GUEST_LOG | tr -d '\r' | sed 's/^/BENCH /' | tee -a /tmp/cuda-demo.log
+	grep -q " fail " /tmp/cuda-demo.log && fail "the CUDA sample failed"
+	awk '$3 == "native" { n[++a] = $6 } $3 == "hp" { h[++b] = $6 }
+	     function med(v, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+	         if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t } return v[int((k + 1) / 2)] }
+	     END { if (a && b) printf "BENCH CUDA %s: dom0 native %.2f s, guest hp %.2f s (medians of %d), ratio %.2f\n",
+	           "'"$name"'", med(n, a), med(h, b), a, med(h, b) / med(n, a) }' /tmp/cuda-demo.log
+fi
 echo "BENCH backend counters:"
 vgpuctl stats guest | sed 's/^/BENCH   /'
 $XL destroy guest

@@ -12,7 +12,8 @@
 # "not supported" line; an out-of-bounds store (fault_reset) reports an
 # error to that program alone.  Prints the table of program, mode,
 # result and time.  gpuvm.cuda_rounds=N and gpuvm.cuda_set=few|all on
-# dom0's command line (E2E_APPEND) change the interleaved runs.
+# dom0's command line (E2E_APPEND) change the interleaved runs (all of
+# them three times takes about 40 minutes: raise E2E_TIMEOUT).
 N=cuda
 . /opt/gpuvm/lib.sh
 . /opt/gpuvm/cuda-lib.sh
@@ -22,7 +23,8 @@ rounds=${rounds:-3}
 set=$(sed -n 's/.*gpuvm\.cuda_set=\([a-z]*\).*/\1/p' /proc/cmdline)
 set=${set:-few}
 [ -s $CUDA/list ] || fail "no CUDA programs in the test bed (nvcc or GPUvm's libcudart missing at prepare)"
-echo "  $(wc -l < $CUDA/list) programs; interleaved: $rounds rounds of the set '$set'"
+echo "  $(awk -F'|' '$1 == "programs"' $CUDA/list | wc -l) of the project's programs and" \
+     "$(awk -F'|' '$1 == "samples"' $CUDA/list | wc -l) cuda-samples; interleaved: $rounds rounds of the set '$set'"
 
 start_xen || fail "starting xenstored, xenconsoled"
 # CUDA programs allocate more than the default 16 MiB per client (the
@@ -34,7 +36,7 @@ modprobe vgpu-sim vram_mb=320 watchdog_ms=60000 || fail "modprobe vgpu-sim"
 start_named_guest guest cuda "$rounds-$set" || fail "xl create"
 vgpuctl attach guest || fail "vgpuctl attach"
 watch_guest "^CUDA " 900
-guest_pass "GUEST cuda-hp: " 3000
+guest_pass "GUEST cuda-hp: " 1200
 domid=$($XL domid guest)
 
 # Interleaved: a program natively here, then the same in the guest.
@@ -47,7 +49,7 @@ while [ $i -le "$rounds" ]; do
 		# shellcheck disable=SC2086
 		cuda_run native "$suite" "$name" "$expect" "$reason" $args | tee -a /tmp/cuda-native.log
 		xenstore-write /local/domain/$domid/data/cuda-step $k || fail "xenstore-write"
-		r=$(wait_guest "GUEST cuda-step $k:" 1200) || { show_guest_log; fail "$r"; }
+		r=$(wait_guest "GUEST cuda-step $k:" 600) || { show_guest_log; fail "$r"; }
 	done <<LIST
 $(cuda_lines "$set")
 LIST
@@ -61,7 +63,7 @@ vgpuctl detach guest || fail "vgpuctl detach"
 guest_pass "GUEST cuda-detached: " 120
 wait_released 20 "the detach" objects contexts mappings
 vgpuctl attach guest --mode naive || fail "vgpuctl attach --mode naive"
-guest_pass "GUEST cuda-naive: " 1500
+guest_pass "GUEST cuda-naive: " 600
 [ "$(cat /sys/bus/xen-backend/devices/vgpu-$domid-0/mode)" = naive ] || fail "not in naive mode"
 kill $watcher 2>/dev/null
 

@@ -27,4 +27,17 @@ while [ $rep -le $REPS ]; do
 	echo "GUEST bench rep $rep: $r"
 	rep=$((rep + 1))
 done
+# make demo: a CUDA sample on the hp vGPU, in turn with dom0 (bench.sh).
+if [ -n "$BENCH_QUICK" ] && [ -s /opt/gpuvm/cuda/list ]; then
+	. /opt/gpuvm/cuda-lib.sh
+	IFS='|' read -r suite name expect reason s args <<LINE
+$(grep "^samples|scalarProd|" $CUDA/list)
+LINE
+	for r in 1 2 3; do
+		vgpu-bench wait-key data/bench cuda$r 3000 || { echo "GUEST cuda $r: FAIL no turn"; exit 1; }
+		# shellcheck disable=SC2086
+		GPUVM_CUDA_NODE=hp cuda_run hp "$suite" "$name" "$expect" "$reason" $args
+		echo "GUEST cuda $r: done"
+	done
+fi
 sleep 600	# dom0 reads the counters, then destroys this guest

@@ -93,7 +93,7 @@ copy_bin() {
 	local root=$1 src=$2 dst=$3 lib
 	mkdir -p "$root/$(dirname "$dst")"
 	cp "$src" "$root/$dst"
-	for lib in $(ldd "$src" | awk '/=>/ { print $3 } /^\t\// { print $1 }'); do
+	for lib in $(ldd "$src" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
 		case "$lib" in */libcudart.so*) continue ;; esac
 		[ -f "$root/$lib" ] && continue
 		mkdir -p "$root/$(dirname "$lib")"
@@ -142,7 +142,7 @@ stage_root() {
 # scenario, with GPUvm's libcudart.so.13 (debug info stripped) in
 # /opt/gpuvm/cuda/lib, and their manifest (cuda-list.sh).
 stage_cuda() {
-	local C=$1/opt/gpuvm/cuda G=$U/gpuvm-cuda f
+	local C=$1/opt/gpuvm/cuda G=$U/gpuvm-cuda suite name
 	if [ ! -f "$G/lib/libcudart.so.13" ]; then
 		log "no GPUvm libcudart.so.13 in $G: the cuda scenario will fail"
 		return 0
@@ -150,11 +150,12 @@ stage_cuda() {
 	mkdir -p "$C/lib"
 	copy_bin "$1" "$G/lib/libcudart.so.13" opt/gpuvm/cuda/lib/libcudart.so.13
 	strip --strip-debug "$C/lib/libcudart.so.13"
-	for f in "$G"/programs/* "$G"/samples/*; do
-		[ -x "$f" ] || continue
-		copy_bin "$1" "$f" "opt/gpuvm/cuda/$(basename "$(dirname "$f")")/$(basename "$f")"
-	done
-	bash "$SRC/tests/testbed/cuda-list.sh" "$SRC" "$G" > "$C/list"
+	# The lists of the tree the programs were built from.
+	bash "$SRC/tests/testbed/cuda-list.sh" "${GPUVM_SRC:+$SRC}${GPUVM_SRC:-$TOP}" "$G" > "$C/list" ||
+		die "the CUDA programs' manifest"
+	while IFS='|' read -r suite name _; do
+		copy_bin "$1" "$G/$suite/$name" "opt/gpuvm/cuda/$suite/$name"
+	done < "$C/list"
 }
 
 pack() {

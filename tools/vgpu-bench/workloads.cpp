@@ -198,22 +198,6 @@ std::vector<Sample> run_all(const std::shared_ptr<vgpu::Device>& dev, const Opti
     return out;
 }
 
-std::shared_ptr<vgpu::Device> open_mode(const std::string& mode) {
-    if (mode.empty()) return vgpu::Device::open();
-    std::vector<std::string> nodes;
-    std::error_code ec;
-    for (const auto& d : std::filesystem::directory_iterator("/dev/dri", ec))
-        if (d.path().filename().string().rfind("renderD", 0) == 0) nodes.push_back(d.path().string());
-    std::sort(nodes.begin(), nodes.end());
-    for (const auto& n : nodes) {
-        try {
-            auto dev = vgpu::Device::open(n);
-            if (mode == vgpu::mode_name(dev->info().mode)) return dev;
-        } catch (const vgpu::Error&) {
-            // Not a vgpu node, or one that refuses to open: try the next.
-        }
-    }
-    throw vgpu::Error(ENODEV, "no vgpu render node in " + mode + " mode");
-}
+std::shared_ptr<vgpu::Device> open_mode(const std::string& mode) { return vgpu::Device::open_mode(mode); }
 
 }  // namespace bench

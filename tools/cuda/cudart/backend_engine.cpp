@@ -26,6 +26,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -81,11 +82,13 @@ public:
     }
     template <typename F>
     auto call(F&& f) -> decltype(f()) {
-        std::packaged_task<decltype(f())()> task(std::forward<F>(f));
-        auto fut = task.get_future();
+        // Shared: the engine thread may still be inside the task when
+        // the caller's get() returns.
+        auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::forward<F>(f));
+        auto fut = task->get_future();
         {
             std::lock_guard<std::mutex> g(m_);
-            jobs_.emplace_back([&task] { task(); });
+            jobs_.emplace_back([task] { (*task)(); });
         }
         cv_.notify_all();
         return fut.get();
@@ -125,15 +128,21 @@ public:
         engine_.call([&] {
             be_ = make();
             mem_size_ = be_->mem_size();
-            if (int e = be_->ctx_create(kCtx))
+            if (int e = be_->ctx_create(kCtx)) {
+                be_.reset();  // here, on the thread its CUDA context belongs to
                 throw std::runtime_error(what_ + ": cannot create a context: " + std::strerror(e));
+            }
         });
     }
     ~EngineBackend() override {
         engine_.call([this] {
             blocks_.clear();  // unmapped while the back end lives
-            if (be_)
-                be_->ctx_destroy(kCtx);
+            try {
+                if (be_)
+                    be_->ctx_destroy(kCtx);
+            } catch (const std::exception&) {
+                // A lost back end: nothing of this process to give back.
+            }
             be_.reset();
         });
     }
@@ -156,7 +165,11 @@ public:
     void read(uint64_t va, void* dst, size_t n) override {
         engine_.call([&] { read_here(va, dst, n); });
     }
+    // Copies and fills after a fault fail at once; launches are dropped
+    // (the context is dead) and the next synchronize() reports the fault,
+    // as the interp backend does.
     void copy(uint64_t dst, uint64_t src, size_t n) override {
+        check_sticky();
         drm_vgpu_cmd c{};
         c.op = DRM_VGPU_CMD_COPY;
         c.dst = dst;
@@ -165,6 +178,7 @@ public:
         engine_.call([&] { run(c); });
     }
     void fill(uint64_t va, size_t n, uint32_t pattern) override {
+        check_sticky();
         drm_vgpu_cmd c{};
         c.op = DRM_VGPU_CMD_FILL;
         c.dst = va;
@@ -261,9 +275,13 @@ private:
         ~Block() {
             if (!owner)
                 return;
-            owner->be_->unmap(kCtx, va, bytes);  // before the memory goes
-            if (mem)
-                owner->be_->mem_free(mem);
+            try {
+                owner->be_->unmap(kCtx, va, bytes);  // before the memory goes
+                if (mem)
+                    owner->be_->mem_free(mem);
+            } catch (const vgpu::engine::BackendLost& e) {
+                owner->lost(e.what());  // the memory went with the back end's state
+            }
         }
     };
 
@@ -285,11 +303,21 @@ private:
         vgpu::engine::Job job;
         job.cmds.push_back(c);
         for (;;) {
-            auto r = be_->run(kCtx, job, kSliceNs, watchdog_);
+            vgpu::engine::RunResult r;
+            try {
+                r = be_->run(kCtx, job, kSliceNs, watchdog_);
+            } catch (const vgpu::engine::BackendLost& e) {
+                lost(e.what());
+                return;
+            }
             if (r.status == vgpu::engine::RunStatus::Done)
                 return;
-            if (r.status == vgpu::engine::RunStatus::Preempted)
+            if (r.status == vgpu::engine::RunStatus::Preempted) {
+                // A slice that ran nothing waits for the JIT: do not spin.
+                if (r.busy_ns < 1000000)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
                 continue;
+            }
             char what[160];
             if (r.status == vgpu::engine::RunStatus::TimedOut)
                 std::snprintf(what, sizeof(what), "%s: a launch ran past the watchdog (%llu ms)", what_.c_str(),
@@ -301,6 +329,16 @@ private:
             fault_kind_ = r.fault_kind;
             fault_addr_ = r.fault_addr;
             return;
+        }
+    }
+
+    // The back end's state no longer matches the GPU (vgpu-engined's
+    // BackendLost): every later call fails, as after a fault.
+    void lost(const char* why) {
+        if (fault_.empty()) {
+            fault_ = what_ + ": the engine lost its state: " + why;
+            fault_kind_ = DRM_VGPU_FAULT_ENGINE_LOST;
+            fault_addr_ = 0;
         }
     }
 

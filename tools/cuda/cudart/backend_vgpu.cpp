@@ -4,6 +4,7 @@
 // backend_vgpu.cpp - the "vgpu" backend (backend.hpp): one libvgpu context
 // on the vGPU's render node; each allocation is a buffer object mapped in
 // it (device memory, or host memory the CPU maps too).
+#include <cstdlib>
 #include <cstring>
 #include <map>
 
@@ -17,9 +18,20 @@ extern "C" {
 namespace gpuvm::cudart {
 namespace {
 
+// GPUVM_CUDA_NODE: a render node's path, or a mode (native, naive, hp):
+// the first node whose connection is in it; by default the first vgpu
+// node (a guest with two vGPUs has two).
+std::shared_ptr<vgpu::Device> open_node() {
+    const char* n = std::getenv("GPUVM_CUDA_NODE");
+    std::string node = n ? n : "";
+    if (node == "native" || node == "naive" || node == "hp")
+        return vgpu::Device::open_mode(node);
+    return vgpu::Device::open(node);
+}
+
 class VgpuBackend : public Backend {
 public:
-    VgpuBackend() : dev_(vgpu::Device::open()), ctx_(std::make_unique<vgpu::Context>(dev_)) {}
+    VgpuBackend() : dev_(open_node()), ctx_(std::make_unique<vgpu::Context>(dev_)) {}
 
     std::string name() const override { return "vgpu"; }
     std::string device_name() const override {

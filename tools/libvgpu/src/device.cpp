@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 extern "C" {
 #include "vgpu_drm.h"
@@ -116,19 +117,20 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
     std::sort(nodes.begin(), nodes.end());
     std::string found, refused;
     int last_err = ENODEV;
+    Fd kept;  // the node found, kept open (a second open could be refused)
     for (const auto& node : nodes) {
-        int fd = ::open(node.c_str(), O_RDWR | O_CLOEXEC);
-        if (fd < 0) {
+        Fd fd(::open(node.c_str(), O_RDWR | O_CLOEXEC));
+        if (fd.get() < 0) {
             last_err = errno;
             refused = node;
             continue;
         }
-        drmVersionPtr v = drmGetVersion(fd);
+        drmVersionPtr v = drmGetVersion(fd.get());
         bool ours = v && std::string(v->name, v->name_len) == "vgpu";
         drmFreeVersion(v);
-        ::close(fd);
         if (ours) {
             found = node;
+            kept = std::move(fd);
             break;
         }
     }
@@ -140,9 +142,29 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
     if (found.empty() && !refused.empty() && last_err == EMFILE)
         throw Error(last_err, "render node " + refused + " refused to open: vgpu-back serves its max_clients already");
     if (found.empty()) throw Error(last_err, "no render node with DRM driver 'vgpu' (is vgpu-back, or vgpu-front in a guest, loaded?)");
-    int fd = ::open(found.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd < 0) throw Error(errno, "open " + found);
-    return std::make_shared<Device>(Fd(fd), found);
+    return std::make_shared<Device>(std::move(kept), found);
+}
+
+std::shared_ptr<Device> Device::open_mode(const std::string& mode) {
+    if (mode.empty()) return open();
+    std::vector<std::string> nodes;
+    std::error_code ec;
+    for (const auto& d : std::filesystem::directory_iterator("/dev/dri", ec))
+        if (d.path().filename().string().rfind("renderD", 0) == 0) nodes.push_back(d.path().string());
+    std::sort(nodes.begin(), nodes.end());
+    std::optional<Error> refused;
+    for (const auto& n : nodes) {
+        try {
+            auto dev = open(n);
+            if (mode == mode_name(dev->info().mode)) return dev;
+        } catch (const Error& e) {
+            // Not a vgpu node, or one that refuses to open: try the next,
+            // and say why this one refused if none is found.
+            if (e.code() != ENODEV && e.code() != EACCES) refused = e;
+        }
+    }
+    if (refused) throw *refused;
+    throw Error(ENODEV, "no vgpu render node in " + mode + " mode");
 }
 
 Fence::Fence(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {

@@ -89,6 +89,9 @@ class Device {
 public:
     // The first render node whose DRM driver is "vgpu" (or @path).
     static std::shared_ptr<Device> open(const std::string& path = {});
+    // The first vgpu render node whose connection is in @mode ("native",
+    // "naive" or "hp"; empty: open()).
+    static std::shared_ptr<Device> open_mode(const std::string& mode);
     explicit Device(Fd fd, std::string path);
     int fd() const noexcept { return fd_.get(); }
     const std::string& path() const noexcept { return path_; }
