@@ -51,7 +51,7 @@ if [ -n "$BENCH_QUICK" ] && [ -s /opt/gpuvm/cuda/list ]; then
 	IFS='|' read -r suite name expect reason s args <<LINE
 $(grep "^samples|scalarProd|" $CUDA/list)
 LINE
-	echo "BENCH CUDA: $name $args (built with nvcc -cudart shared), dom0 native and the guest's hp vGPU in turn"
+	echo "BENCH CUDA: $name${args:+ $args} (built with nvcc -cudart shared), dom0 native and the guest's hp vGPU in turn"
 	for r in 1 2 3; do
 		# shellcheck disable=SC2086
 		cuda_run native "$suite" "$name" "$expect" "$reason" $args | sed 's/^/BENCH /' | tee -a /tmp/cuda-demo.log

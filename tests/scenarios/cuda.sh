@@ -56,7 +56,10 @@ LIST
 	i=$((i + 1))
 done
 guest_pass "GUEST cuda-ratio: " 60
-grep -q "^CUDA native [^ ]* fail" /tmp/cuda-native.log && fail "a program failed natively in dom0"
+if grep -q "^CUDA native [^ ]* fail" /tmp/cuda-native.log; then
+	cuda_table $GUEST_LOG /tmp/cuda-native.log
+	fail "a program failed natively in dom0"
+fi
 
 # The same few in naive mode.
 vgpuctl detach guest || fail "vgpuctl detach"

@@ -19,7 +19,7 @@ have() {
 	[ -d "$bin/$1" ] || return 1
 	[ -x "$bin/$1/$2" ] || { echo "cuda-list.sh: $bin/$1/$2 was not built" >&2; exit 1; }
 }
-FEW=" vectorAdd scalarProd simpleAtomicIntrinsics grid_stride f64_daxpy warp_shuffle "
+FEW=" vectorAdd scalarProd simpleAtomicIntrinsics grid_stride f64_daxpy warp_shuffle launch_queue "
 few() { case "$FEW" in *" $1 "*) echo few ;; *) echo - ;; esac; }
 
 while read -r name rest; do

@@ -4,6 +4,7 @@
 // backend_vgpu.cpp - the "vgpu" backend (backend.hpp): one libvgpu context
 // on the vGPU's render node; each allocation is a buffer object mapped in
 // it (device memory, or host memory the CPU maps too).
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -81,8 +82,12 @@ public:
         sync();
         b->read(std::span(static_cast<std::byte*>(dst), n), off);
     }
-    void copy(uint64_t dst, uint64_t src, size_t n) override { ctx_->copy(dst, src, n); }
-    void fill(uint64_t va, size_t n, uint32_t pattern) override { ctx_->fill(va, n, pattern); }
+    void copy(uint64_t dst, uint64_t src, size_t n) override {
+        queue([&] { ctx_->copy(dst, src, n); });
+    }
+    void fill(uint64_t va, size_t n, uint32_t pattern) override {
+        queue([&] { ctx_->fill(va, n, pattern); });
+    }
 
     void launch(const LaunchDesc& d) override {
         drm_vgpu_cmd c{};
@@ -94,7 +99,7 @@ public:
             c.block[i] = d.block[i];
         }
         std::memcpy(c.params, d.params, sizeof(c.params));
-        ctx_->submit(std::span(&c, 1));
+        queue([&] { ctx_->submit(std::span(&c, 1)); });
     }
 
     void synchronize() override { sync(); }
@@ -104,6 +109,21 @@ private:
     std::unique_ptr<vgpu::Context> ctx_;
     std::map<uint64_t, std::unique_ptr<vgpu::Buffer>> bufs_;
     uint64_t used_ = 0;
+
+    // Submits with @submit; when the client's queue is full (vgpu-back's
+    // quota_jobs or quota_cmds: EDQUOT), waits for the work queued and
+    // submits again: a full queue makes CUDA's launches wait, never fail.
+    template <typename F>
+    void queue(F&& submit) {
+        try {
+            submit();
+        } catch (const vgpu::Error& e) {
+            if (e.code() != EDQUOT)
+                throw;
+            sync();
+            submit();
+        }
+    }
 
     void sync() {
         try {
