@@ -87,20 +87,17 @@ EOF
 cuda_table() {
 	sed -n 's/^.*\(CUDA [a-z-]* [A-Za-z0-9_]* [a-z]* [0-9.]*\).*/\1/p' "$@" | tr -d '\r' |
 	awk -v list=$CUDA/list '
-	function med(s,   n, a, i, j, t) {	# "v v v": median [min-max]
+	function srt(s, a,   n, i, j, t) {	# "v v v" into a[1..n], ascending
 		n = split(s, a, " ")
-		if (n == 0) return "-"
 		for (i = 1; i <= n; i++)
 			for (j = i + 1; j <= n; j++)
 				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return sprintf("%.2f [%.2f-%.2f]", a[int((n + 1) / 2)], a[1], a[n])
+		return n
 	}
-	function mid(s,   n, a, i, j, t) {
-		n = split(s, a, " ")
-		for (i = 1; i <= n; i++)
-			for (j = i + 1; j <= n; j++)
-				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return a[int((n + 1) / 2)]
+	function mid(s,   a, n) { n = srt(s, a); return a[int((n + 1) / 2)] }
+	function med(s,   a, n) {	# median [min-max]
+		n = srt(s, a)
+		return sprintf("%.2f [%.2f-%.2f]", a[int((n + 1) / 2)], a[1], a[n])
 	}
 	{ key = $2 SUBSEP $3
 	  if ($2 == "hp" && !((key) in res)) { res[key] = $4; secs[key] = $5 }

@@ -19,9 +19,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
+
+#include "vgpu_drm.h"
 
 namespace gpuvm::cudart {
 
@@ -32,6 +35,18 @@ struct LaunchDesc {
     uint32_t shared = 0;       // bytes per block
     uint64_t params[8] = {};
 };
+
+// The engine command of a launch (the vgpu and engine backends).
+inline drm_vgpu_cmd launch_cmd(const LaunchDesc& d) {
+    drm_vgpu_cmd c{};
+    c.op = DRM_VGPU_CMD_LAUNCH;
+    c.src = d.code;
+    c.shared_size = d.shared;
+    std::memcpy(c.grid, d.grid, sizeof(c.grid));
+    std::memcpy(c.block, d.block, sizeof(c.block));
+    std::memcpy(c.params, d.params, sizeof(c.params));
+    return c;
+}
 
 // The GPU stopped the work: a fault (kind and address as the ISA reports
 // them), a hang or a ban.  Sticky: every later call fails the same way.

@@ -187,13 +187,7 @@ public:
         engine_.call([&] { run(c); });
     }
     void launch(const LaunchDesc& d) override {
-        drm_vgpu_cmd c{};
-        c.op = DRM_VGPU_CMD_LAUNCH;
-        c.src = d.code;
-        c.shared_size = d.shared;
-        std::memcpy(c.grid, d.grid, sizeof(c.grid));
-        std::memcpy(c.block, d.block, sizeof(c.block));
-        std::memcpy(c.params, d.params, sizeof(c.params));
+        drm_vgpu_cmd c = launch_cmd(d);
         engine_.call([&] { run(c); });
     }
     void synchronize() override { check_sticky(); }

@@ -90,15 +90,7 @@ public:
     }
 
     void launch(const LaunchDesc& d) override {
-        drm_vgpu_cmd c{};
-        c.op = DRM_VGPU_CMD_LAUNCH;
-        c.src = d.code;
-        c.shared_size = d.shared;
-        for (int i = 0; i < 3; i++) {
-            c.grid[i] = d.grid[i];
-            c.block[i] = d.block[i];
-        }
-        std::memcpy(c.params, d.params, sizeof(c.params));
+        drm_vgpu_cmd c = launch_cmd(d);
         queue([&] { ctx_->submit(std::span(&c, 1)); });
     }
 
