@@ -32,12 +32,12 @@ done
 # judge OUTFILE RC SUITE NAME: pass, refused or fail
 # (the rules of tests/scenarios/cuda-lib.sh's cuda_run)
 judge() {
-	if grep -q "GPUvm CUDA runtime:.*not supported" "$1"; then echo refused; return; fi
+	if grep -Eq "GPUvm CUDA (runtime|driver):.*not supported" "$1"; then echo refused; return; fi
 	if [ "$3" = programs ]; then
 		if [ "$2" = 0 ] && grep -qx "PASS $4" "$1"; then echo pass; else echo fail; fi
 		return
 	fi
-	if [ "$2" = 0 ] && ! grep -qw FAIL "$1" && ! grep -q "GPUvm CUDA runtime:" "$1"; then
+	if [ "$2" = 0 ] && ! grep -qw FAIL "$1" && ! grep -Eq "GPUvm CUDA (runtime|driver):" "$1"; then
 		echo pass
 	else
 		echo fail
@@ -50,12 +50,14 @@ run() {
 	shift 3
 	rm -f "$O/$name.$side".*  # nothing of an earlier run compares
 	t0=$(date +%s.%N)
+	# In the program's directory: a driver-API sample finds its fatbinary
+	# there.  NVIDIA's side gets the system's libcuda.so.1 (never GPUvm's).
 	if [ "$side" = nvidia ]; then
-		LD_LIBRARY_PATH=$nv LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side.d2h \
-			GPUVM_D2H_DUMP=${DUMP:+$O/$name.$side.bin} GPUVM_CUDA_BACKEND=interp timeout 300 "$C/$suite/$name" "$@" </dev/null >"$O/$name.$side.out" 2>&1
+		(cd "$C/$suite" && LD_LIBRARY_PATH=$nv LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side.d2h \
+			GPUVM_D2H_DUMP=${DUMP:+$O/$name.$side.bin} GPUVM_CUDA_BACKEND=interp timeout 300 "./$name" "$@") </dev/null >"$O/$name.$side.out" 2>&1
 	else
-		LD_LIBRARY_PATH=$C/lib LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side.d2h \
-			GPUVM_D2H_DUMP=${DUMP:+$O/$name.$side.bin} GPUVM_CUDA_BACKEND=${CMP_BACKEND:-engine} timeout 300 "$C/$suite/$name" "$@" </dev/null >"$O/$name.$side.out" 2>&1
+		(cd "$C/$suite" && LD_LIBRARY_PATH=$C/lib LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side.d2h \
+			GPUVM_D2H_DUMP=${DUMP:+$O/$name.$side.bin} GPUVM_CUDA_BACKEND=${CMP_BACKEND:-engine} timeout 300 "./$name" "$@") </dev/null >"$O/$name.$side.out" 2>&1
 	fi
 	rc=$?
 	t1=$(date +%s.%N)

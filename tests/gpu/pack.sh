@@ -3,7 +3,8 @@
 #
 # pack.sh [DIR]: gathers what tests/gpu/cuda-compare.sh needs on a GPU
 # machine into DIR (build/gpu-carry): the CUDA programs the build made
-# (make userspace: build/user/gpuvm-cuda), GPUvm's libcudart.so.13 with
+# (make userspace: build/user/gpuvm-cuda), GPUvm's libcudart.so.13 and
+# libcuda.so.1 with
 # the libraries it loads that a bare machine may lack, the d2h_hash.so
 # shim and the manifest of the programs (tests/testbed/cuda-list.sh).
 # Never NVIDIA's libraries: the GPU machine has its own.
@@ -14,9 +15,11 @@ D=${1:-${BUILD:-$top/build}/gpu-carry}
 [ -f "$G/lib/libcudart.so.13" ] || { echo "pack.sh: no $G/lib/libcudart.so.13 (make userspace)" >&2; exit 1; }
 rm -rf "$D"
 mkdir -p "$D/lib" "$D/programs" "$D/samples"
-cp -L "$G/lib/libcudart.so.13" "$D/lib/"
-strip --strip-debug "$D/lib/libcudart.so.13"
-for l in $(ldd "$G/lib/libcudart.so.13" | awk '/=>/ { print $3 }'); do
+for lib in libcudart.so.13 libcuda.so.1; do
+	cp -L "$G/lib/$lib" "$D/lib/"
+	strip --strip-debug "$D/lib/$lib"
+done
+for l in $(ldd "$G/lib/libcuda.so.1" | awk '/=>/ { print $3 }'); do
 	case "$(basename "$l")" in libdrm.so*|libzstd.so*|liblz4.so*) cp -L "$l" "$D/lib/" ;; esac
 done
 gcc -O2 -Wall -Wextra -Werror -shared -fPIC "$top/tests/gpu/d2h_hash.c" -o "$D/d2h_hash.so" -ldl -lpthread
@@ -24,5 +27,6 @@ bash "$top/tests/testbed/cuda-list.sh" "$top" "$G" > "$D/list"
 while IFS='|' read -r suite name _; do
 	cp "$G/$suite/$name" "$D/$suite/"
 done < "$D/list"
+cp "$G"/samples/*.fatbin "$D/samples/" 2>/dev/null || true  # the driver-API samples' kernels
 cp "$top/tests/gpu/cuda-compare.sh" "$D/"
 echo "pack.sh: $(wc -l < "$D/list") programs in $D ($(du -sh "$D" | cut -f1))"

@@ -36,8 +36,9 @@ cuda_run() {
 	shift 5
 	out=/tmp/cuda-$name.out
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	LD_LIBRARY_PATH=$CUDA/lib GPUVM_CUDA_BACKEND=vgpu \
-		timeout 600 "$CUDA/$suite/$name" "$@" </dev/null >$out 2>&1
+	# In the program's directory: a driver-API sample finds its fatbinary there.
+	(cd "$CUDA/$suite" && LD_LIBRARY_PATH=$CUDA/lib GPUVM_CUDA_BACKEND=vgpu \
+		timeout 600 "./$name" "$@" </dev/null) >$out 2>&1
 	rc=$?
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	res=fail
@@ -45,11 +46,11 @@ cuda_run() {
 	programs-pass)
 		[ $rc = 0 ] && grep -qx "PASS $name" $out && res=pass ;;
 	*-pass)
-		if [ $rc = 0 ] && ! grep -q "GPUvm CUDA runtime:" $out && ! grep -qw FAIL $out; then
+		if [ $rc = 0 ] && ! grep -Eq "GPUvm CUDA (runtime|driver):" $out && ! grep -qw FAIL $out; then
 			res=pass
 		fi ;;
 	*-refused)
-		if grep "GPUvm CUDA runtime:" $out | grep "not supported" | grep -qF -- "$reason"; then
+		if grep -E "GPUvm CUDA (runtime|driver):" $out | grep "not supported" | grep -qF -- "$reason"; then
 			res=refused
 		fi
 		# The project's programs check every call: they fail too.

@@ -87,14 +87,15 @@ else
 fi
 
 # Copies a program and the libraries it loads into root $1 at path $3.
-# Never NVIDIA's libcudart, which ldd finds for the CUDA programs on a
-# machine with the toolkit: the test bed's programs use GPUvm's.
+# Never NVIDIA's libcudart or libcuda, which ldd finds for the CUDA
+# programs on a machine with the toolkit: the test bed's programs use
+# GPUvm's.
 copy_bin() {
 	local root=$1 src=$2 dst=$3 lib
 	mkdir -p "$root/$(dirname "$dst")"
 	cp "$src" "$root/$dst"
 	for lib in $(ldd "$src" | awk '/=> \// { print $3 } /^\t\// { print $1 }'); do
-		case "$lib" in */libcudart.so*) continue ;; esac
+		case "$lib" in */libcudart.so* | */libcuda.so*) continue ;; esac
 		[ -f "$root/$lib" ] && continue
 		mkdir -p "$root/$(dirname "$lib")"
 		cp -L "$lib" "$root/$lib"
@@ -142,20 +143,24 @@ stage_root() {
 # scenario, with GPUvm's libcudart.so.13 (debug info stripped) in
 # /opt/gpuvm/cuda/lib, and their manifest (cuda-list.sh).
 stage_cuda() {
-	local C=$1/opt/gpuvm/cuda G=$U/gpuvm-cuda suite name
+	local C=$1/opt/gpuvm/cuda G=$U/gpuvm-cuda suite name lib
 	if [ ! -f "$G/lib/libcudart.so.13" ]; then
 		log "no GPUvm libcudart.so.13 in $G: the cuda scenario will fail"
 		return 0
 	fi
 	mkdir -p "$C/lib"
-	copy_bin "$1" "$G/lib/libcudart.so.13" opt/gpuvm/cuda/lib/libcudart.so.13
-	strip --strip-debug "$C/lib/libcudart.so.13"
+	for lib in libcudart.so.13 libcuda.so.1; do
+		copy_bin "$1" "$G/lib/$lib" "opt/gpuvm/cuda/lib/$lib"
+		strip --strip-debug "$C/lib/$lib"
+	done
 	# The lists of the tree the programs were built from.
 	bash "$SRC/tests/testbed/cuda-list.sh" "${GPUVM_SRC:+$SRC}${GPUVM_SRC:-$TOP}" "$G" > "$C/list" ||
 		die "the CUDA programs' manifest"
 	while IFS='|' read -r suite name _; do
 		copy_bin "$1" "$G/$suite/$name" "opt/gpuvm/cuda/$suite/$name"
 	done < "$C/list"
+	# The driver-API samples' kernels, loaded from their directory.
+	cp "$G"/samples/*.fatbin "$C/samples/" 2>/dev/null || true
 }
 
 pack() {

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The NVIDIA cuda-samples subset (CUDA_SAMPLES_DIR) built with
 # nvcc -cudart shared and run against GPUvm's libcudart.so.13 with the
-# interpreter backend: one ctest cuda-sample.NAME per sample that
+# interpreter backend (the driver-API samples, NAME ending in Drv, against
+# GPUvm's libcuda.so.1): one ctest cuda-sample.NAME per sample that
 # tests/samples.list says passes or is refused (see that file).
 # Included from CMakeLists.txt once gpuvm-cudart exists.
 set(CUDA_SAMPLES_DIR "${CMAKE_CURRENT_SOURCE_DIR}/../../../shared/cuda-samples" CACHE PATH
@@ -34,11 +35,36 @@ foreach(line ${lines})
     message(FATAL_ERROR "samples.list: no sample ${name}")
   endif()
   file(GLOB srcs ${dir}/*.cu ${dir}/*.cpp)
-  add_custom_command(OUTPUT ${GPUVM_SAMPLES_OUT}/${name}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${GPUVM_SAMPLES_OUT}
-    COMMAND ${NVCC} -O2 -cudart shared -arch=sm_75 -I${CUDA_SAMPLES_DIR}/Common -I${dir}
-            ${srcs} -o ${GPUVM_SAMPLES_OUT}/${name}
-    DEPENDS ${srcs} COMMENT "nvcc cuda-sample ${name}" VERBATIM)
+  if(name MATCHES "Drv$")
+    # A driver-API sample: the program (its .cpp, linked with -lcuda, the
+    # toolkit's stub; GPUvm's libcuda.so.1 at run time) loads its kernels
+    # from NAME64.fatbin, found beside it (the sample looks in its working
+    # directory).  Its own build puts only cubins there; GPUvm compiles
+    # PTX, which this build puts in instead (code=compute_75).
+    file(GLOB cus ${dir}/*.cu)
+    file(GLOB cpps ${dir}/*.cpp)
+    set(fatbins)
+    foreach(cu ${cus})
+      get_filename_component(stem ${cu} NAME_WE)
+      add_custom_command(OUTPUT ${GPUVM_SAMPLES_OUT}/${stem}64.fatbin
+        COMMAND ${CMAKE_COMMAND} -E make_directory ${GPUVM_SAMPLES_OUT}
+        COMMAND ${NVCC} -fatbin -gencode=arch=compute_75,code=compute_75 -I${CUDA_SAMPLES_DIR}/Common
+                -o ${GPUVM_SAMPLES_OUT}/${stem}64.fatbin ${cu}
+        DEPENDS ${cu} COMMENT "nvcc cuda-sample ${name}: ${stem}64.fatbin" VERBATIM)
+      list(APPEND fatbins ${GPUVM_SAMPLES_OUT}/${stem}64.fatbin)
+    endforeach()
+    add_custom_command(OUTPUT ${GPUVM_SAMPLES_OUT}/${name}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${GPUVM_SAMPLES_OUT}
+      COMMAND ${NVCC} -O2 -cudart none -I${CUDA_SAMPLES_DIR}/Common -I${dir}
+              ${cpps} -o ${GPUVM_SAMPLES_OUT}/${name} -lcuda
+      DEPENDS ${cpps} ${fatbins} COMMENT "nvcc cuda-sample ${name}" VERBATIM)
+  else()
+    add_custom_command(OUTPUT ${GPUVM_SAMPLES_OUT}/${name}
+      COMMAND ${CMAKE_COMMAND} -E make_directory ${GPUVM_SAMPLES_OUT}
+      COMMAND ${NVCC} -O2 -cudart shared -arch=sm_75 -I${CUDA_SAMPLES_DIR}/Common -I${dir}
+              ${srcs} -o ${GPUVM_SAMPLES_OUT}/${name}
+      DEPENDS ${srcs} COMMENT "nvcc cuda-sample ${name}" VERBATIM)
+  endif()
   list(APPEND sample_bins ${GPUVM_SAMPLES_OUT}/${name})
   if(expect STREQUAL "pass" OR expect STREQUAL "refused")
     add_test(NAME cuda-sample.${name}
@@ -56,4 +82,4 @@ if(";${sample_bins};" MATCHES "/simpleCallback;")
   set_tests_properties(cuda-engine.simpleCallback PROPERTIES TIMEOUT 120
     ENVIRONMENT "GPUVM_CUDA_BACKEND=engine-interp")
 endif()
-add_custom_target(gpuvm-cuda-samples ALL DEPENDS ${sample_bins} gpuvm-cudart)
+add_custom_target(gpuvm-cuda-samples ALL DEPENDS ${sample_bins} gpuvm-cudart gpuvm-cuda)

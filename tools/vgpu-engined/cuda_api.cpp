@@ -25,10 +25,36 @@ void sym(void* lib, F& f, const char* name) {
         throw Unavailable(std::string("libcuda.so.1 lacks ") + name);
 }
 
+// NVIDIA's libcuda.so.1.  GPUvm's own (tools/cuda/driver, marked by
+// gpuvm_cuda_driver) may already be loaded in this process, as in
+// libcudart's engine backend: dlopen("libcuda.so.1") then returns it, so
+// NVIDIA's is taken by path (GPUVM_NVIDIA_LIBCUDA, else the usual
+// places), bound to its own symbols first (RTLD_DEEPBIND) so that its
+// calls never reach GPUvm's cu* functions.
+void* open_nvidia() {
+    auto nvidia = [](void* lib) {
+        if (lib && dlsym(lib, "gpuvm_cuda_driver")) {
+            dlclose(lib);
+            return static_cast<void*>(nullptr);
+        }
+        return lib;
+    };
+    if (const char* path = std::getenv("GPUVM_NVIDIA_LIBCUDA"))
+        return nvidia(dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND));
+    if (void* lib = nvidia(dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)))
+        return lib;
+    for (const char* path : {"/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib/aarch64-linux-gnu/libcuda.so.1",
+                             "/usr/lib64/libcuda.so.1", "/usr/lib/libcuda.so.1"})
+        if (void* lib = nvidia(dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)))
+            return lib;
+    return nullptr;
+}
+
 Api load() {
-    void* lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    void* lib = open_nvidia();
     if (!lib)
-        throw Unavailable(std::string("cannot load libcuda.so.1: ") + dlerror());
+        throw Unavailable("cannot load NVIDIA's libcuda.so.1 (GPUVM_NVIDIA_LIBCUDA names it where it is not "
+                          "found; GPUvm's own is never taken for it)");
     Api a{};
     sym(lib, a.Init, "cuInit");
     sym(lib, a.DeviceGet, "cuDeviceGet");

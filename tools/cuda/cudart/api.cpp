@@ -26,20 +26,15 @@
 using gpuvm::cudart::CudaError;
 using gpuvm::cudart::DeviceFault;
 using gpuvm::cudart::Runtime;
+using gpuvm::cudart::attribute;
+using gpuvm::cudart::fill_properties;
 
 namespace {
 
 thread_local cudaError_t last_error = cudaSuccess;
 thread_local std::vector<gpuvm::cudart::LaunchConfig> configs;
 
-cudaError_t fault_code(const DeviceFault& f) {
-    switch (f.kind()) {
-    case 3: return cudaErrorMisalignedAddress;   // VGPU_FAULT_MISALIGNED
-    case 5: return cudaErrorIllegalInstruction;  // VGPU_FAULT_ILLEGAL
-    case 0: return cudaErrorLaunchTimeout;       // hung or banned
-    default: return cudaErrorIllegalAddress;
-    }
-}
+cudaError_t fault_code(const DeviceFault& f) { return static_cast<cudaError_t>(gpuvm::cudart::fault_error(f)); }
 
 cudaError_t done(cudaError_t e) {
     if (e != cudaSuccess)
@@ -79,18 +74,9 @@ cudaError_t guarded(const char* fn, F&& f) {
 }
 
 cudaError_t unsupported(const char* fn) {
-    static std::mutex mu;
-    static std::set<std::string> said;
-    {
-        std::lock_guard<std::mutex> lk(mu);
-        if (said.insert(fn).second)
-            std::fprintf(stderr, "GPUvm CUDA runtime: %s is not supported\n", fn);
-    }
+    gpuvm::cudart::say_unsupported_once("runtime", fn);
     return done(cudaErrorNotSupported);
 }
-
-void fill_properties(Runtime& rt, cudaDeviceProp& p);
-int attribute(Runtime& rt, cudaDeviceAttr a);
 
 uint64_t va_of(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
@@ -568,11 +554,7 @@ cudaError_t cudaFuncSetAttribute(const void*, cudaFuncAttribute, int) { return c
 
 cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* n, const void* func, int block, size_t dyn) {
     return guarded("cudaOccupancyMaxActiveBlocksPerMultiprocessor", [&](Runtime& rt) {
-        const auto& k = *rt.function(func).info;
-        size_t smem = k.static_shared + dyn;
-        int by_threads = block > 0 ? 2048 / block : 0;
-        int by_smem = smem ? static_cast<int>(64 * 1024 / smem) : by_threads;
-        *n = std::max(0, std::min({by_threads, by_smem, 32}));
+        *n = gpuvm::cudart::occupancy(*rt.function(func).info, block, dyn);
     });
 }
 
@@ -635,100 +617,3 @@ cudaError_t cudaDeviceCanAccessPeer(int* can, int, int) {
 }
 
 }  // extern "C"
-
-namespace {
-
-// What a program asks of the device: honest values for GPUvm's vGPU.
-// Compute capability 7.5 is the PTX target GPUvm compiles (nvcc's lowest).
-void fill_properties(Runtime& rt, cudaDeviceProp& p) {
-    std::memset(&p, 0, sizeof(p));
-    auto& b = rt.backend();
-    std::snprintf(p.name, sizeof(p.name), "%s", b.device_name().c_str());
-    p.totalGlobalMem = b.total_memory();
-    p.sharedMemPerBlock = 48 * 1024;
-    p.sharedMemPerBlockOptin = 48 * 1024;
-    p.sharedMemPerMultiprocessor = 48 * 1024;
-    p.regsPerBlock = 32 * 1024;
-    p.regsPerMultiprocessor = 32 * 1024;
-    p.warpSize = 32;
-    p.memPitch = 1ull << 31;
-    p.maxThreadsPerBlock = 1024;
-    p.maxThreadsDim[0] = p.maxThreadsDim[1] = 1024;
-    p.maxThreadsDim[2] = 64;
-    p.maxGridSize[0] = p.maxGridSize[1] = p.maxGridSize[2] = 65535;
-    p.totalConstMem = 64 * 1024;
-    p.major = 7;
-    p.minor = 5;
-    p.textureAlignment = 512;
-    p.texturePitchAlignment = 32;
-    p.multiProcessorCount = 1;
-    p.canMapHostMemory = 1;
-    p.unifiedAddressing = 0;
-    p.maxThreadsPerMultiProcessor = 2048;
-    p.maxBlocksPerMultiProcessor = 32;
-    p.asyncEngineCount = 0;
-    p.concurrentKernels = 0;
-    p.managedMemory = 0;
-    p.l2CacheSize = 0;
-    p.memoryBusWidth = 64;
-    p.regsPerMultiprocessor = 32 * 1024;
-}
-
-int attribute(Runtime& rt, cudaDeviceAttr a) {
-    cudaDeviceProp p;
-    fill_properties(rt, p);
-    switch (a) {
-    case cudaDevAttrMaxThreadsPerBlock: return p.maxThreadsPerBlock;
-    case cudaDevAttrMaxBlockDimX: return p.maxThreadsDim[0];
-    case cudaDevAttrMaxBlockDimY: return p.maxThreadsDim[1];
-    case cudaDevAttrMaxBlockDimZ: return p.maxThreadsDim[2];
-    case cudaDevAttrMaxGridDimX: return p.maxGridSize[0];
-    case cudaDevAttrMaxGridDimY: return p.maxGridSize[1];
-    case cudaDevAttrMaxGridDimZ: return p.maxGridSize[2];
-    case cudaDevAttrMaxSharedMemoryPerBlock: return static_cast<int>(p.sharedMemPerBlock);
-    case cudaDevAttrMaxSharedMemoryPerBlockOptin: return static_cast<int>(p.sharedMemPerBlockOptin);
-    case cudaDevAttrMaxSharedMemoryPerMultiprocessor: return static_cast<int>(p.sharedMemPerMultiprocessor);
-    case cudaDevAttrTotalConstantMemory: return static_cast<int>(p.totalConstMem);
-    case cudaDevAttrWarpSize: return p.warpSize;
-    case cudaDevAttrMaxRegistersPerBlock: return p.regsPerBlock;
-    case cudaDevAttrMultiProcessorCount: return p.multiProcessorCount;
-    case cudaDevAttrComputeCapabilityMajor: return p.major;
-    case cudaDevAttrComputeCapabilityMinor: return p.minor;
-    case cudaDevAttrCanMapHostMemory: return 1;
-    case cudaDevAttrMaxThreadsPerMultiProcessor: return p.maxThreadsPerMultiProcessor;
-    case cudaDevAttrMaxBlocksPerMultiprocessor: return p.maxBlocksPerMultiProcessor;
-    case cudaDevAttrUnifiedAddressing: return 0;
-    case cudaDevAttrIntegrated: return 0;
-    case cudaDevAttrConcurrentKernels: return 0;
-    case cudaDevAttrAsyncEngineCount: return 0;
-    case cudaDevAttrManagedMemory: return 0;
-    case cudaDevAttrCooperativeLaunch: return 0;
-    case cudaDevAttrComputeMode: return cudaComputeModeDefault;
-    case cudaDevAttrClockRate: return 1000000;        // kHz: nominal, an interpreter has no clock
-    case cudaDevAttrMemoryClockRate: return 1000000;
-    case cudaDevAttrGlobalMemoryBusWidth: return p.memoryBusWidth;
-    case cudaDevAttrL2CacheSize: return 0;
-    case cudaDevAttrKernelExecTimeout: return 1;      // the watchdog ends long launches
-    case cudaDevAttrEccEnabled: return 0;
-    case cudaDevAttrPciBusId:
-    case cudaDevAttrPciDeviceId:
-    case cudaDevAttrPciDomainId: return 0;
-    case cudaDevAttrTccDriver: return 0;
-    case cudaDevAttrGpuOverlap: return 0;
-    case cudaDevAttrMaxPitch: return static_cast<int>(std::min<size_t>(p.memPitch, INT32_MAX));
-    case cudaDevAttrTextureAlignment: return static_cast<int>(p.textureAlignment);
-    case cudaDevAttrMaxRegistersPerMultiprocessor: return p.regsPerMultiprocessor;
-    case cudaDevAttrHostNativeAtomicSupported: return 0;
-    case cudaDevAttrPageableMemoryAccess: return 0;
-    case cudaDevAttrConcurrentManagedAccess: return 0;
-    case cudaDevAttrComputePreemptionSupported: return 1;
-    case cudaDevAttrStreamPrioritiesSupported: return 0;
-    case cudaDevAttrGlobalL1CacheSupported:
-    case cudaDevAttrLocalL1CacheSupported: return 0;
-    default:
-        throw CudaError(cudaErrorNotSupported, "cudaDeviceGetAttribute: attribute " + std::to_string(a) +
-                                                   " is not supported");
-    }
-}
-
-}  // namespace

@@ -104,15 +104,15 @@ void Runtime::load(Module& m) {
         return;
     if (m.load_error)
         throw CudaError(m.load_error, "the module failed to load before");
-    if (!m.wrapper)
+    if (!m.wrapper && m.ptx.empty())
         throw CudaError(cudaErrorInvalidResourceHandle, "the module was unregistered");
     auto fail = [&](int code, const std::string& why) {
         m.load_error = code;
         std::fprintf(stderr, "GPUvm CUDA runtime: %s\n", why.c_str());
         throw CudaError(code, why);
     };
-    std::string ptx_text;
-    try {
+    std::string ptx_text = m.ptx;
+    if (m.wrapper) try {
         auto entries = cuda::parse_wrapper(m.wrapper);
         const cuda::FatbinEntry* e = cuda::best_ptx(entries);
         if (!e)
@@ -155,6 +155,8 @@ void Runtime::load(Module& m) {
     for (auto& [k, f] : functions_)
         if (f.module == &m)
             f.info = m.program.kernel(f.name);
+    for (auto& [name, f] : m.by_name)  // compiled again after a reset
+        f->info = m.program.kernel(name);
 }
 
 Function& Runtime::function(const void* host_fn) {
@@ -180,9 +182,145 @@ std::pair<uint64_t, size_t> Runtime::symbol(const void* host_var) {
     return {m.data_va + g->offset, g->size};
 }
 
+Module* Runtime::load_module(std::string ptx, const void* owner) {
+    auto m = std::make_unique<Module>();
+    m->ptx = std::move(ptx);
+    m->owner = owner;
+    load(*m);  // throws: nothing stays of a module that did not load
+    modules_.push_back(std::move(m));
+    return modules_.back().get();
+}
+
+bool Runtime::is_module(const Module* m) const {
+    for (const auto& p : modules_)
+        if (p.get() == m)
+            return !p->ptx.empty();
+    return false;
+}
+
+Function* Runtime::find_function(const void* handle) const {
+    for (const auto& m : modules_)
+        for (const auto& [name, f] : m->by_name)
+            if (f.get() == handle)
+                return f.get();
+    return nullptr;
+}
+
+// Waits for the work queued (a launch may run the module's code), then
+// frees the module's code and data.  A fault met while waiting stays for
+// the next call that synchronises.
+void Runtime::unload_module(Module* m) {
+    quiesce();
+    for (auto it = modules_.begin(); it != modules_.end(); ++it) {
+        if (it->get() != m)
+            continue;
+        if (m->loaded && backend_) {
+            if (m->data_va) {
+                allocs_.erase(m->data_va);
+                free_quietly(m->data_va);
+            }
+            if (m->code_va)
+                free_quietly(m->code_va);
+        }
+        modules_.erase(it);
+        return;
+    }
+}
+
+// Waits for the queued work without reporting its fault (a teardown).
+void Runtime::quiesce() {
+    if (!backend_)
+        return;
+    try {
+        backend_->synchronize();
+    } catch (const std::exception&) {
+    }
+}
+
+// A teardown's free: a backend that lost its device has nothing to free.
+void Runtime::free_quietly(uint64_t va) {
+    try {
+        backend_->free(va);
+    } catch (const std::exception&) {
+    }
+}
+
+Function& Runtime::module_function(Module& m, const std::string& name) {
+    auto it = m.by_name.find(name);
+    if (it != m.by_name.end())
+        return *it->second;
+    const ptx::KernelInfo* k = m.program.kernel(name);
+    if (!k)
+        throw CudaError(cudaErrorSymbolNotFound, "no kernel '" + name + "' in the module");
+    auto f = std::make_unique<Function>(Function{&m, name, k});
+    return *m.by_name.emplace(name, std::move(f)).first->second;
+}
+
+std::pair<uint64_t, size_t> Runtime::module_global(Module& m, const std::string& name) {
+    const ptx::GlobalInfo* g = m.program.global(name);
+    if (!g)
+        throw CudaError(cudaErrorSymbolNotFound, "no variable '" + name + "' in the module");
+    return {m.data_va + g->offset, g->size};
+}
+
+void Runtime::release_owner(const void* owner) {
+    if (!owner)
+        return;
+    quiesce();
+    for (auto it = allocs_.begin(); it != allocs_.end();) {
+        if (it->second.owner == owner && !it->second.module && backend_) {
+            free_quietly(it->first);
+            it = allocs_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    std::vector<Module*> owned;
+    for (const auto& m : modules_)
+        if (m->owner == owner)
+            owned.push_back(m.get());
+    for (Module* m : owned)
+        unload_module(m);
+}
+
 void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
                      size_t shared) {
-    Function& f = function(host_fn);
+    launch(function(host_fn), grid, block, args, shared);
+}
+
+void Runtime::launch(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
+                     size_t shared) {
+    load(*f.module);  // a driver module after a reset
+    const ptx::KernelInfo& k = *f.info;
+    std::vector<uint8_t> buf(k.param_size);
+    if (!k.params.empty() && !args)
+        throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': no parameters given");
+    for (size_t i = 0; i < k.params.size(); i++)
+        std::memcpy(buf.data() + k.params[i].offset, args[i], k.params[i].size);
+    launch_buffer(f, grid, block, std::move(buf), shared);
+}
+
+void Runtime::launch_packed(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
+                            const void* params, size_t size, size_t shared) {
+    load(*f.module);
+    const ptx::KernelInfo& k = *f.info;
+    size_t need = 0;  // the end of the last declared parameter
+    for (const auto& p : k.params)
+        need = std::max<size_t>(need, p.offset + p.size);
+    if (size < need || (need && !params))
+        throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': a parameter buffer of " +
+                                                   std::to_string(size) + " bytes for " + std::to_string(need) +
+                                                   " bytes of parameters");
+    std::vector<uint8_t> buf(k.param_size);
+    if (need)
+        std::memcpy(buf.data(), params, need);
+    launch_buffer(f, grid, block, std::move(buf), shared);
+}
+
+// Checks the configuration, fills the hidden parameters (local memory,
+// the printf buffer) into @buf and queues the launch.
+void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
+                            std::vector<uint8_t> buf, size_t shared) {
     const ptx::KernelInfo& k = *f.info;
     uint64_t threads = uint64_t{block[0]} * block[1] * block[2];
     for (int i = 0; i < 3; i++)
@@ -198,9 +336,6 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
-    std::vector<uint8_t> buf(k.param_size);
-    for (size_t i = 0; i < k.params.size(); i++)
-        std::memcpy(buf.data() + k.params[i].offset, args[i], k.params[i].size);
     if (k.local_per_thread) {
         // Local memory: a slice per thread after the block's shared memory.
         uint32_t start = static_cast<uint32_t>((smem + 15) & ~uint64_t{15});
@@ -260,10 +395,10 @@ void Runtime::synchronize() {
     param_buffers_.clear();
 }
 
-uint64_t Runtime::malloc(size_t size, bool host, void** cpu) {
+uint64_t Runtime::malloc(size_t size, bool host, void** cpu, const void* owner) {
     try {
         uint64_t va = backend().alloc(size, host, cpu);
-        allocs_[va] = Allocation{size, host, cpu ? *cpu : nullptr};
+        allocs_[va] = Allocation{size, host, cpu ? *cpu : nullptr, false, owner};
         return va;
     } catch (const OutOfMemory& e) {
         throw CudaError(cudaErrorMemoryAllocation, e.what());

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Copyright (C) 2026 GPUvm developers
 //
-// runtime.hpp - the state of GPUvm's CUDA runtime (libcudart.so.13): the
+// runtime.hpp - the state GPUvm's CUDA libraries share in a process: the
 // modules a program registered (its fatbinaries, compiled from their PTX
-// to vgpu ISA when first used), its kernels and variables, its device
-// memory, the launch configurations of <<<...>>>, and the sticky error.
-// api.cpp turns the CUDA runtime API into calls of Runtime; every call
-// runs under one lock (the runtime is thread-safe, not concurrent).
+// to vgpu ISA when first used) or loaded through the driver API, its
+// kernels and variables, its device memory, the launch configurations of
+// <<<...>>>, and the sticky error.  It lives in libcuda.so.1 (GPUvm's
+// driver API, tools/cuda/driver), which exports it to libcudart.so.13
+// under the private symbol version GPUVM_CUDA_1: both APIs of one program
+// see the same memory and modules, as NVIDIA's runtime sits on its driver.
+// api.cpp (the runtime API) and driver/*.cpp (the driver API) turn calls
+// into calls of Runtime; every call runs under one lock (the runtime is
+// thread-safe, not concurrent).
 #pragma once
 
 #include <array>
@@ -22,6 +27,8 @@
 #include "backend.hpp"
 #include "ptx_compile.hpp"
 
+struct cudaDeviceProp;  // cuda_runtime_api.h
+
 namespace gpuvm::cudart {
 
 // A CUDA error, as cudaError_t's value, with the reason logged once.
@@ -34,12 +41,18 @@ private:
     int code_;
 };
 
+struct Function;
+
 struct Module {
-    const void* wrapper = nullptr;    // the program's __fatbinwrap
+    const void* wrapper = nullptr;    // the program's __fatbinwrap (registered modules)
+    std::string ptx;                  // driver modules: the PTX cuModuleLoadData took
+    const void* owner = nullptr;      // driver modules: the context that loaded it
     bool loaded = false;
     int load_error = 0;               // cudaError_t of a failed load, sticky
     ptx::Program program;
     uint64_t code_va = 0, data_va = 0;
+    // cuModuleGetFunction's handles, made on first request.
+    std::map<std::string, std::unique_ptr<Function>> by_name;
 };
 
 struct Function {
@@ -59,6 +72,7 @@ struct Allocation {
     bool host = false;   // cudaMallocHost / cudaHostAlloc
     void* cpu = nullptr;
     bool module = false; // a module's data (its __device__ variables): not for cudaFree
+    const void* owner = nullptr;  // the driver context that allocated it; nullptr: the primary one
 };
 
 struct LaunchConfig {
@@ -85,8 +99,26 @@ public:
     std::pair<uint64_t, size_t> symbol(const void* host_var);
     void launch(const void* host_fn, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
                 size_t shared);
+    // A launch of @f with its parameters as CUDA lays them out (@params,
+    // @size bytes: cuLaunchKernel's CU_LAUNCH_PARAM_BUFFER_POINTER).
+    void launch_packed(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
+                       const void* params, size_t size, size_t shared);
+    void launch(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
+                size_t shared);
 
-    uint64_t malloc(size_t size, bool host, void** cpu);
+    // The driver API's modules: compiled and loaded at once (CudaError
+    // on bad or unsupported PTX), freed by unload_module.
+    Module* load_module(std::string ptx, const void* owner);
+    bool is_module(const Module* m) const;
+    // @handle as a function module_function gave out, or nullptr.
+    Function* find_function(const void* handle) const;
+    void unload_module(Module* m);
+    Function& module_function(Module& m, const std::string& name);
+    std::pair<uint64_t, size_t> module_global(Module& m, const std::string& name);
+    // A driver context is destroyed: its memory and modules go.
+    void release_owner(const void* owner);
+
+    uint64_t malloc(size_t size, bool host, void** cpu, const void* owner = nullptr);
     void free(uint64_t va);
     void free_host(void* cpu);
     // The allocation that contains [va, va + n), or nullptr.
@@ -125,8 +157,28 @@ private:
     bool assert_seen_ = false;
 
     void load(Module& m);
+    void quiesce();
+    void free_quietly(uint64_t va);
+    void launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
+                       std::vector<uint8_t> buf, size_t shared);
     std::string device_string(uint64_t va) const;
 };
+
+// "GPUvm CUDA @api: @fn is not supported", once per process and @fn.
+void say_unsupported_once(const char* api, const std::string& fn);
+
+// The cudaError_t of a fault of the GPU (the ISA's fault kinds).
+int fault_error(const DeviceFault& f);
+
+// device.cpp: what the vGPU tells a program about itself (honest
+// values: compute capability 7.5, one multiprocessor, 48 KiB of shared
+// memory), for cudaGetDeviceProperties and both APIs' attribute queries
+// (cudaDeviceAttr and CUdevice_attribute share their values).
+void fill_properties(Runtime& rt, cudaDeviceProp& p);
+int attribute(Runtime& rt, int attr);  // CudaError(cudaErrorNotSupported) for others
+// Blocks of @k resident on one multiprocessor with @block threads and
+// @dynamic bytes of dynamic shared memory (the occupancy queries).
+int occupancy(const ptx::KernelInfo& k, int block, size_t dynamic);
 
 // errors.cpp: cudaGetErrorName and cudaGetErrorString.
 const char* error_name(int e);

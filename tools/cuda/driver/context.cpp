@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// context.cpp - the driver API's initialisation, device queries and
+// contexts (see driver.hpp for what a context is here).
+// cuDeviceComputeCapability is deprecated; libcuda.so.1 has it all the same.
+#define CUDA_ENABLE_DEPRECATED 1
+
+#include <cstring>
+#include <functional>
+
+#include <cuda_runtime_api.h>
+
+#include "driver.hpp"
+
+namespace gpuvm::cudriver {
+
+State& State::get() {
+    static State* s = new State();  // never destroyed: atexit handlers may call in late
+    return *s;
+}
+
+std::vector<Context*>& ctx_stack() {
+    thread_local std::vector<Context*> stack;
+    return stack;
+}
+
+Context* context_of(CUcontext c) {
+    auto* ctx = reinterpret_cast<Context*>(c);
+    State& s = State::get();
+    if (ctx == &s.primary)
+        return ctx;
+    return s.contexts.count(ctx) ? ctx : nullptr;
+}
+
+Context& current() {
+    auto& st = ctx_stack();
+    while (!st.empty() && !context_of(reinterpret_cast<CUcontext>(st.back())))
+        st.pop_back();  // destroyed by another thread
+    if (st.empty())
+        throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "no current context");
+    return *st.back();
+}
+
+CUresult to_cu(int e) {
+    switch (e) {
+    case cudaSuccess: return CUDA_SUCCESS;
+    case cudaErrorMemoryAllocation: return CUDA_ERROR_OUT_OF_MEMORY;
+    case cudaErrorInitializationError: return CUDA_ERROR_NOT_INITIALIZED;
+    case cudaErrorInvalidSymbol: return CUDA_ERROR_NOT_FOUND;
+    case cudaErrorInvalidDeviceFunction: return CUDA_ERROR_INVALID_HANDLE;
+    default:
+        // From 100 on the runtime's codes are the driver's (no device,
+        // images, PTX, handles, faults, not supported, unknown).
+        return e >= 100 ? static_cast<CUresult>(e) : CUDA_ERROR_INVALID_VALUE;
+    }
+}
+
+CUresult unsupported(const char* fn) {
+    cudart::say_unsupported_once("driver", fn);
+    return CUDA_ERROR_NOT_SUPPORTED;
+}
+
+namespace {
+
+// Device calls: one device, 0.
+CUresult device_call(const char* fn, CUdevice dev, std::function<void(Runtime&)> f) {
+    if (dev != 0) {
+        Runtime& rt = Runtime::get();
+        std::lock_guard<std::mutex> lk(rt.lock());
+        return State::get().initialized ? CUDA_ERROR_INVALID_DEVICE : CUDA_ERROR_NOT_INITIALIZED;
+    }
+    return guarded(fn, f, 0);
+}
+
+}  // namespace
+
+}  // namespace gpuvm::cudriver
+
+using namespace gpuvm::cudriver;
+
+extern "C" {
+
+// Whose libcuda.so.1 this is: vgpu-engined's loader of NVIDIA's driver
+// looks for it so that it never takes GPUvm's for NVIDIA's.
+const char gpuvm_cuda_driver[] = "GPUvm CUDA driver API";
+
+// The vGPU is opened here: no device, no driver (CUDA_ERROR_NO_DEVICE).
+CUresult cuInit(unsigned int flags) {
+    if (flags)
+        return CUDA_ERROR_INVALID_VALUE;
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    try {
+        rt.backend();
+    } catch (const gpuvm::cudart::CudaError& e) {
+        std::fprintf(stderr, "GPUvm CUDA driver: cuInit: %s\n", e.what());
+        return to_cu(e.code());
+    }
+    State::get().initialized = true;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDriverGetVersion(int* v) {
+    if (!v)
+        return CUDA_ERROR_INVALID_VALUE;
+    *v = CUDA_VERSION;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuDeviceGetCount(int* count) {
+    if (!count)
+        return CUDA_ERROR_INVALID_VALUE;
+    return guarded("cuDeviceGetCount", [&](Runtime&) { *count = 1; }, 0);
+}
+
+CUresult cuDeviceGet(CUdevice* dev, int ordinal) {
+    if (!dev)
+        return CUDA_ERROR_INVALID_VALUE;
+    return device_call("cuDeviceGet", ordinal, [&](Runtime&) { *dev = 0; });
+}
+
+CUresult cuDeviceGetName(char* name, int len, CUdevice dev) {
+    if (!name || len <= 0)
+        return CUDA_ERROR_INVALID_VALUE;
+    return device_call("cuDeviceGetName", dev, [&](Runtime& rt) {
+        std::snprintf(name, static_cast<size_t>(len), "%s", rt.backend().device_name().c_str());
+    });
+}
+
+CUresult cuDeviceGetUuid_v2(CUuuid* uuid, CUdevice dev) {
+    if (!uuid)
+        return CUDA_ERROR_INVALID_VALUE;
+    // A vGPU has no UUID of its own yet: zeros, the same in every guest.
+    return device_call("cuDeviceGetUuid", dev, [&](Runtime&) { std::memset(uuid, 0, sizeof(*uuid)); });
+}
+
+CUresult cuDeviceTotalMem(size_t* bytes, CUdevice dev) {
+    if (!bytes)
+        return CUDA_ERROR_INVALID_VALUE;
+    return device_call("cuDeviceTotalMem", dev, [&](Runtime& rt) { *bytes = rt.backend().total_memory(); });
+}
+
+CUresult cuDeviceGetAttribute(int* value, CUdevice_attribute attr, CUdevice dev) {
+    if (!value)
+        return CUDA_ERROR_INVALID_VALUE;
+    return device_call("cuDeviceGetAttribute", dev, [&](Runtime& rt) {
+        try {
+            *value = gpuvm::cudart::attribute(rt, attr);
+        } catch (const gpuvm::cudart::CudaError&) {
+            throw DriverError(CUDA_ERROR_INVALID_VALUE, "attribute " + std::to_string(attr) + " is not known");
+        }
+    });
+}
+
+CUresult cuDeviceComputeCapability(int* major, int* minor, CUdevice dev) {
+    if (!major || !minor)
+        return CUDA_ERROR_INVALID_VALUE;
+    return device_call("cuDeviceComputeCapability", dev, [&](Runtime&) {
+        *major = 7;
+        *minor = 5;
+    });
+}
+
+CUresult cuDeviceCanAccessPeer(int* can, CUdevice dev, CUdevice peer) {
+    if (!can)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (peer != 0)
+        return CUDA_ERROR_INVALID_DEVICE;
+    return device_call("cuDeviceCanAccessPeer", dev, [&](Runtime&) { *can = 0; });
+}
+
+// ---- contexts ----------------------------------------------------------------
+
+static void create_context(CUcontext* pctx, unsigned flags) {
+    auto owned = std::make_unique<Context>(Context{false, flags});
+    Context* c = owned.get();
+    State::get().contexts.emplace(c, std::move(owned));
+    ctx_stack().push_back(c);
+    *pctx = reinterpret_cast<CUcontext>(c);
+}
+
+CUresult cuCtxCreate(CUcontext* pctx, CUctxCreateParams* params, unsigned int flags, CUdevice dev) {
+    if (!pctx)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (params && (params->numExecAffinityParams || params->cigParams))
+        return unsupported("cuCtxCreate with execution affinity or CIG parameters");
+    return device_call("cuCtxCreate", dev, [&](Runtime&) { create_context(pctx, flags); });
+}
+
+// The cuCtxCreate of CUDA 12.x headers.
+CUresult cuCtxCreate_v2(CUcontext* pctx, unsigned int flags, CUdevice dev) {
+    return cuCtxCreate(pctx, nullptr, flags, dev);
+}
+
+CUresult cuCtxDestroy(CUcontext ctx) {
+    return guarded("cuCtxDestroy", [&](Runtime& rt) {
+        Context* c = context_of(ctx);
+        if (!c || c->primary)
+            throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "not a context cuCtxCreate made");
+        rt.release_owner(c);
+        std::erase(ctx_stack(), c);
+        State::get().contexts.erase(c);
+    }, 0);
+}
+
+CUresult cuCtxGetCurrent(CUcontext* pctx) {
+    if (!pctx)
+        return CUDA_ERROR_INVALID_VALUE;
+    return guarded("cuCtxGetCurrent", [&](Runtime&) {
+        auto& st = ctx_stack();
+        *pctx = st.empty() ? nullptr : reinterpret_cast<CUcontext>(&current());
+    }, 0);
+}
+
+CUresult cuCtxSetCurrent(CUcontext ctx) {
+    return guarded("cuCtxSetCurrent", [&](Runtime&) {
+        auto& st = ctx_stack();
+        if (!ctx) {
+            if (!st.empty())
+                st.pop_back();
+            return;
+        }
+        Context* c = context_of(ctx);
+        if (!c)
+            throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "not a context");
+        if (st.empty())
+            st.push_back(c);
+        else
+            st.back() = c;
+    }, 0);
+}
+
+CUresult cuCtxPushCurrent(CUcontext ctx) {
+    return guarded("cuCtxPushCurrent", [&](Runtime&) {
+        Context* c = context_of(ctx);
+        if (!c)
+            throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "not a context");
+        ctx_stack().push_back(c);
+    }, 0);
+}
+
+CUresult cuCtxPopCurrent(CUcontext* pctx) {
+    return guarded("cuCtxPopCurrent", [&](Runtime&) {
+        Context& c = current();
+        ctx_stack().pop_back();
+        if (pctx)
+            *pctx = reinterpret_cast<CUcontext>(&c);
+    }, 0);
+}
+
+CUresult cuCtxGetDevice(CUdevice* dev) {
+    if (!dev)
+        return CUDA_ERROR_INVALID_VALUE;
+    return guarded("cuCtxGetDevice", [&](Runtime&) { *dev = 0; });
+}
+
+CUresult cuCtxGetFlags(unsigned int* flags) {
+    if (!flags)
+        return CUDA_ERROR_INVALID_VALUE;
+    return guarded("cuCtxGetFlags", [&](Runtime&) { *flags = current().flags; });
+}
+
+CUresult cuCtxGetApiVersion(CUcontext ctx, unsigned int* version) {
+    if (!version)
+        return CUDA_ERROR_INVALID_VALUE;
+    return guarded("cuCtxGetApiVersion", [&](Runtime&) {
+        if (ctx && !context_of(ctx))
+            throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "not a context");
+        *version = 3020;  // what CUDA reports for contexts of the v2 API
+    }, ctx ? 0u : unsigned{kCtx});
+}
+
+CUresult cuCtxSynchronize(void) {
+    return guarded("cuCtxSynchronize", [&](Runtime& rt) { rt.synchronize(); });
+}
+
+CUresult cuCtxGetLimit(size_t* value, CUlimit limit) {
+    if (!value)
+        return CUDA_ERROR_INVALID_VALUE;
+    return guarded("cuCtxGetLimit", [&](Runtime&) {
+        switch (limit) {
+        case CU_LIMIT_STACK_SIZE: *value = 1024; break;
+        case CU_LIMIT_PRINTF_FIFO_SIZE: *value = gpuvm::ptx::kPrintfCapacity; break;
+        case CU_LIMIT_MALLOC_HEAP_SIZE: *value = 0; break;
+        default: throw DriverError(CUDA_ERROR_UNSUPPORTED_LIMIT, "limit " + std::to_string(limit));
+        }
+    });
+}
+
+CUresult cuCtxSetLimit(CUlimit limit, size_t) {
+    if (limit > CU_LIMIT_MALLOC_HEAP_SIZE)
+        return CUDA_ERROR_UNSUPPORTED_LIMIT;
+    return unsupported("cuCtxSetLimit (the stack, printf buffer and heap have fixed sizes)");
+}
+
+// ---- the primary context, shared with the runtime API ------------------------
+
+CUresult cuDevicePrimaryCtxRetain(CUcontext* pctx, CUdevice dev) {
+    if (!pctx)
+        return CUDA_ERROR_INVALID_VALUE;
+    return device_call("cuDevicePrimaryCtxRetain", dev, [&](Runtime&) {
+        State& s = State::get();
+        s.primary_refs++;
+        *pctx = reinterpret_cast<CUcontext>(&s.primary);
+    });
+}
+
+CUresult cuDevicePrimaryCtxRelease(CUdevice dev) {
+    return device_call("cuDevicePrimaryCtxRelease", dev, [&](Runtime&) {
+        State& s = State::get();
+        if (s.primary_refs == 0)
+            throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "the primary context is not retained");
+        s.primary_refs--;
+    });
+}
+
+CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int* flags, int* active) {
+    if (!flags || !active)
+        return CUDA_ERROR_INVALID_VALUE;
+    return device_call("cuDevicePrimaryCtxGetState", dev, [&](Runtime&) {
+        State& s = State::get();
+        *flags = s.primary.flags;
+        *active = s.primary_refs > 0;
+    });
+}
+
+CUresult cuDevicePrimaryCtxSetFlags(CUdevice dev, unsigned int flags) {
+    return device_call("cuDevicePrimaryCtxSetFlags", dev, [&](Runtime&) { State::get().primary.flags = flags; });
+}
+
+// As cudaDeviceReset: the primary context's memory and modules go (and,
+// the vGPU being one client per process, those of every context; the
+// handles stay valid and load again when used).
+CUresult cuDevicePrimaryCtxReset(CUdevice dev) {
+    return device_call("cuDevicePrimaryCtxReset", dev, [&](Runtime& rt) { rt.reset(); });
+}
+
+}  // extern "C"

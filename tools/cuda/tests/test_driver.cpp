@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// test_driver.cpp - GPUvm's CUDA driver API (libcuda.so.1) on the
+// interpreter backend: devices, contexts and what they own, modules from
+// PTX text and fatbinaries (and the images it must refuse, saying why),
+// launches with kernelParams and with a packed buffer, memory and memset,
+// cuGetProcAddress, errors, a fault and the reset that recovers from it,
+// and one state shared with the runtime API (libcudart.so.13).
+//
+// ctest runs each test in a process of its own.
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include <cuda.h>
+#include <cuda_runtime_api.h>
+#include <gtest/gtest.h>
+
+namespace {
+
+// A data file, NUL-terminated (PTX is text).
+std::vector<uint8_t> data(const char* name) {
+    std::ifstream f(std::string(GPUVM_CUDA_DATA_DIR) + "/" + name, std::ios::binary);
+    std::vector<uint8_t> v((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    EXPECT_FALSE(v.empty()) << name;
+    v.push_back(0);
+    return v;
+}
+
+#define CU_OK(x) ASSERT_EQ((x), CUDA_SUCCESS)
+
+// A context of its own per test, destroyed after it.
+class Driver : public ::testing::Test {
+protected:
+    void SetUp() override {
+        CU_OK(cuInit(0));
+        CU_OK(cuCtxCreate(&ctx_, nullptr, 0, 0));
+    }
+    void TearDown() override { EXPECT_EQ(cuCtxDestroy(ctx_), CUDA_SUCCESS); }
+    CUmodule load(const char* file) {
+        auto image = data(file);
+        CUmodule m = nullptr;
+        EXPECT_EQ(cuModuleLoadData(&m, image.data()), CUDA_SUCCESS) << file;
+        return m;
+    }
+    CUcontext ctx_ = nullptr;
+};
+
+TEST(DriverInit, NothingWorksBeforeCuInit) {
+    int n = -1;
+    EXPECT_EQ(cuDeviceGetCount(&n), CUDA_ERROR_NOT_INITIALIZED);
+    CUdeviceptr p;
+    EXPECT_EQ(cuMemAlloc(&p, 16), CUDA_ERROR_NOT_INITIALIZED);
+    EXPECT_EQ(cuInit(1), CUDA_ERROR_INVALID_VALUE);
+    CU_OK(cuInit(0));
+    CU_OK(cuDeviceGetCount(&n));
+    EXPECT_EQ(n, 1);
+}
+
+TEST(DriverInit, DevicesAndTheirAttributes) {
+    CU_OK(cuInit(0));
+    CUdevice d = -1;
+    CU_OK(cuDeviceGet(&d, 0));
+    EXPECT_EQ(cuDeviceGet(&d, 1), CUDA_ERROR_INVALID_DEVICE);
+    char name[64];
+    CU_OK(cuDeviceGetName(name, sizeof(name), 0));
+    EXPECT_NE(std::string(name).find("GPUvm"), std::string::npos);
+    int major = 0, minor = 0, warp = 0;
+    CU_OK(cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, 0));
+    CU_OK(cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, 0));
+    CU_OK(cuDeviceGetAttribute(&warp, CU_DEVICE_ATTRIBUTE_WARP_SIZE, 0));
+    EXPECT_EQ(major * 10 + minor, 75);
+    EXPECT_EQ(warp, 32);
+    EXPECT_EQ(cuDeviceGetAttribute(&warp, static_cast<CUdevice_attribute>(100000), 0), CUDA_ERROR_INVALID_VALUE);
+    EXPECT_EQ(cuDeviceGetAttribute(&warp, CU_DEVICE_ATTRIBUTE_WARP_SIZE, 3), CUDA_ERROR_INVALID_DEVICE);
+    size_t total = 0;
+    CU_OK(cuDeviceTotalMem(&total, 0));
+    EXPECT_GT(total, 0u);
+    int v = 0;
+    CU_OK(cuDriverGetVersion(&v));
+    EXPECT_EQ(v, CUDA_VERSION);
+}
+
+TEST(DriverInit, MemoryNeedsAContext) {
+    CU_OK(cuInit(0));
+    CUcontext c = reinterpret_cast<CUcontext>(1);
+    CU_OK(cuCtxGetCurrent(&c));
+    EXPECT_EQ(c, nullptr);
+    CUdeviceptr p;
+    EXPECT_EQ(cuMemAlloc(&p, 16), CUDA_ERROR_INVALID_CONTEXT);
+    EXPECT_EQ(cuCtxSetCurrent(reinterpret_cast<CUcontext>(&p)), CUDA_ERROR_INVALID_CONTEXT);
+    EXPECT_EQ(cuCtxDestroy(reinterpret_cast<CUcontext>(&p)), CUDA_ERROR_INVALID_CONTEXT);
+}
+
+TEST_F(Driver, SaxpyFromPtxTextWithKernelParams) {
+    CUmodule m = load("kernels.sm_75.ptx");
+    CUfunction f;
+    CU_OK(cuModuleGetFunction(&f, m, "gpuvm_saxpy"));
+    const int n = 1000;
+    std::vector<float> x(n), y(n), out(n);
+    for (int i = 0; i < n; i++) {
+        x[i] = static_cast<float>(i);
+        y[i] = 1.0f;
+    }
+    CUdeviceptr dx, dy;
+    CU_OK(cuMemAlloc(&dx, n * 4));
+    CU_OK(cuMemAlloc(&dy, n * 4));
+    CU_OK(cuMemcpyHtoD(dx, x.data(), n * 4));
+    CU_OK(cuMemcpyHtoD(dy, y.data(), n * 4));
+    float a = 2.0f;
+    int nn = n;
+    void* args[] = {&a, &dx, &dy, &nn};
+    CU_OK(cuLaunchKernel(f, (n + 127) / 128, 1, 1, 128, 1, 1, 0, nullptr, args, nullptr));
+    CU_OK(cuMemcpyDtoH(out.data(), dy, n * 4));
+    for (int i = 0; i < n; i++)
+        ASSERT_EQ(out[i], 2.0f * i + 1.0f) << i;
+    EXPECT_EQ(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr), CUDA_ERROR_INVALID_VALUE);
+    CU_OK(cuModuleUnload(m));
+    EXPECT_EQ(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, nullptr, args, nullptr), CUDA_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(cuModuleUnload(m), CUDA_ERROR_INVALID_HANDLE);
+}
+
+TEST_F(Driver, SumFromAFatbinWithAPackedBuffer) {
+    for (const char* file : {"kernels.zstd.fatbin", "kernels.lz4.fatbin", "kernels.multi.fatbin"}) {
+        CUmodule m = load(file);
+        CUfunction f;
+        CU_OK(cuModuleGetFunction(&f, m, "gpuvm_sum"));
+        EXPECT_EQ(cuModuleGetFunction(&f, m, "no_such_kernel"), CUDA_ERROR_NOT_FOUND);
+        CU_OK(cuModuleGetFunction(&f, m, "gpuvm_sum"));
+        CUdeviceptr table;
+        size_t size = 0;
+        CU_OK(cuModuleGetGlobal(&table, &size, m, "gpuvm_table"));
+        ASSERT_EQ(size, 16u);
+        int t[4];
+        CU_OK(cuMemcpyDtoH(t, table, 16));
+        EXPECT_EQ(t[3], 5);
+        const int n = 256;
+        std::vector<int> in(n, 1);
+        CUdeviceptr din, dout;
+        CU_OK(cuMemAlloc(&din, n * 4));
+        CU_OK(cuMemAlloc(&dout, 4));
+        CU_OK(cuMemcpyHtoD(din, in.data(), n * 4));
+        CU_OK(cuMemsetD32(dout, 0, 1));
+        struct {
+            CUdeviceptr in, out;
+            int n;
+        } params{din, dout, n};
+        size_t psize = sizeof(params);
+        void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, &params, CU_LAUNCH_PARAM_BUFFER_SIZE, &psize,
+                         CU_LAUNCH_PARAM_END};
+        CU_OK(cuLaunchKernel(f, 2, 1, 1, 128, 1, 1, 0, nullptr, nullptr, extra));
+        int sum = 0;
+        CU_OK(cuMemcpyDtoH(&sum, dout, 4));
+        EXPECT_EQ(sum, 64 * (1 + 2 + 3 + 5)) << file;
+        size_t small = 12;  // the buffer must hold every parameter
+        void* short_extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, &params, CU_LAUNCH_PARAM_BUFFER_SIZE, &small,
+                               CU_LAUNCH_PARAM_END};
+        EXPECT_EQ(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, short_extra), CUDA_ERROR_INVALID_VALUE);
+        void* args[] = {&din, &dout, &params.n};
+        EXPECT_EQ(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, nullptr, args, extra), CUDA_ERROR_INVALID_VALUE);
+        CU_OK(cuMemFree(din));
+        CU_OK(cuMemFree(dout));
+        CU_OK(cuModuleUnload(m));
+    }
+}
+
+TEST_F(Driver, ImagesWithoutPtxAndBadPtxAreRefusedSayingWhy) {
+    CUmodule m;
+    auto cubins = data("kernels.cubin.fatbin");
+    EXPECT_EQ(cuModuleLoadData(&m, cubins.data()), CUDA_ERROR_NO_BINARY_FOR_GPU);
+    const char elf[] = "\x7f" "ELF\x02\x01\x01";
+    EXPECT_EQ(cuModuleLoadData(&m, elf), CUDA_ERROR_NO_BINARY_FOR_GPU);
+    const char bad[] = ".version 9.0\n.target sm_75\n.address_size 64\n"
+                       ".visible .entry k() { frobnicate.u32 %r1, 1; ret; }\n";
+    char log[256] = "";
+    CUjit_option opts[] = {CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void* vals[] = {log, reinterpret_cast<void*>(sizeof(log))};
+    CUresult r = cuModuleLoadDataEx(&m, bad, 2, opts, vals);
+    EXPECT_EQ(r, CUDA_ERROR_INVALID_PTX);
+    EXPECT_NE(std::string(log).find("frobnicate"), std::string::npos) << log;
+    EXPECT_EQ(reinterpret_cast<size_t>(vals[1]), std::strlen(log));
+    auto fat = data("kernels.zstd.fatbin");
+    fat[20] = 0x10;  // the first entry's header size: less than an entry header
+    fat[21] = fat[22] = fat[23] = 0;
+    EXPECT_EQ(cuModuleLoadData(&m, fat.data()), CUDA_ERROR_INVALID_IMAGE);
+    EXPECT_EQ(cuModuleLoadData(&m, nullptr), CUDA_ERROR_INVALID_VALUE);
+    EXPECT_EQ(cuModuleLoad(&m, "/nonexistent.ptx"), CUDA_ERROR_FILE_NOT_FOUND);
+    CU_OK(cuModuleLoad(&m, GPUVM_CUDA_DATA_DIR "/kernels.sm_75.ptx"));
+    CU_OK(cuModuleUnload(m));
+}
+
+TEST_F(Driver, MemsetOfEveryWidthAndAlignment) {
+    CUdeviceptr p;
+    CU_OK(cuMemAlloc(&p, 64));
+    CU_OK(cuMemsetD8(p, 0x11, 64));
+    CU_OK(cuMemsetD16(p + 2, 0xabcd, 7));   // 2-byte head, 4-byte body, 2-byte tail
+    CU_OK(cuMemsetD32(p + 20, 0x01020304, 3));
+    EXPECT_EQ(cuMemsetD32(p + 2, 0, 1), CUDA_ERROR_INVALID_VALUE);
+    EXPECT_EQ(cuMemsetD16(p + 1, 0, 1), CUDA_ERROR_INVALID_VALUE);
+    EXPECT_EQ(cuMemsetD8(p + 60, 0, 8), CUDA_ERROR_INVALID_VALUE);  // past the allocation
+    uint8_t b[64];
+    CU_OK(cuMemcpyDtoH(b, p, 64));
+    std::vector<uint8_t> want(64, 0x11);
+    for (int i = 0; i < 7; i++) {
+        want[2 + 2 * i] = 0xcd;
+        want[3 + 2 * i] = 0xab;
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 4; j++)
+            want[20 + 4 * i + j] = static_cast<uint8_t>(4 - j);
+    EXPECT_EQ(std::vector<uint8_t>(b, b + 64), want);
+    CU_OK(cuMemFree(p));
+    EXPECT_EQ(cuMemFree(p), CUDA_ERROR_INVALID_VALUE);
+}
+
+TEST_F(Driver, ADestroyedContextsMemoryAndModulesGo) {
+    size_t free0, total, free1, free2;
+    CU_OK(cuMemGetInfo(&free0, &total));
+    CUcontext c2;
+    CU_OK(cuCtxCreate(&c2, nullptr, 0, 0));  // current now
+    CUdeviceptr p;
+    CU_OK(cuMemAlloc(&p, 1 << 20));
+    CUmodule m = load("kernels.sm_75.ptx");
+    CU_OK(cuMemGetInfo(&free1, &total));
+    EXPECT_LE(free1 + (1 << 20), free0);
+    CUcontext popped;
+    CU_OK(cuCtxPopCurrent(&popped));
+    EXPECT_EQ(popped, c2);
+    CUcontext cur;
+    CU_OK(cuCtxGetCurrent(&cur));
+    EXPECT_EQ(cur, ctx_);
+    CU_OK(cuCtxDestroy(c2));
+    CU_OK(cuMemGetInfo(&free2, &total));
+    EXPECT_EQ(free2, free0);
+    EXPECT_EQ(cuMemFree(p), CUDA_ERROR_INVALID_VALUE);
+    EXPECT_EQ(cuModuleUnload(m), CUDA_ERROR_INVALID_HANDLE);
+    EXPECT_EQ(cuCtxPushCurrent(c2), CUDA_ERROR_INVALID_CONTEXT);
+}
+
+TEST_F(Driver, StreamsEventsAndHostFunctions) {
+    CUstream s;
+    CU_OK(cuStreamCreate(&s, 0));
+    CUevent a, b;
+    CU_OK(cuEventCreate(&a, 0));
+    CU_OK(cuEventCreate(&b, 0));
+    float ms = -1;
+    EXPECT_EQ(cuEventElapsedTime(&ms, a, b), CUDA_ERROR_INVALID_HANDLE);  // not recorded
+    CU_OK(cuEventRecord(a, s));
+    CUdeviceptr p;
+    CU_OK(cuMemAlloc(&p, 4096));
+    CU_OK(cuMemsetD32Async(p, 7, 1024, s));
+    int ran = 0;
+    CU_OK(cuLaunchHostFunc(s, [](void* d) { ++*static_cast<int*>(d); }, &ran));
+    EXPECT_EQ(ran, 1);
+    CU_OK(cuEventRecord(b, s));
+    CU_OK(cuEventSynchronize(b));
+    CU_OK(cuEventElapsedTime(&ms, a, b));
+    EXPECT_GE(ms, 0.0f);
+    int v = 0;
+    CU_OK(cuMemcpyDtoHAsync(&v, p + 4092, 4, s));
+    CU_OK(cuStreamSynchronize(s));
+    EXPECT_EQ(v, 7);
+    CU_OK(cuStreamDestroy(s));
+    EXPECT_EQ(cuStreamSynchronize(s), CUDA_ERROR_INVALID_HANDLE);
+    CU_OK(cuEventDestroy(a));
+    CU_OK(cuEventDestroy(b));
+    EXPECT_EQ(cuEventDestroy(b), CUDA_ERROR_INVALID_HANDLE);
+    CU_OK(cuMemFree(p));
+}
+
+TEST_F(Driver, ProcAddressAndErrorNames) {
+    void* fn = nullptr;
+    CUdriverProcAddressQueryResult st;
+    CU_OK(cuGetProcAddress("cuMemAlloc", &fn, CUDA_VERSION, 0, &st));
+    EXPECT_EQ(fn, reinterpret_cast<void*>(&cuMemAlloc));  // cuMemAlloc_v2
+    EXPECT_EQ(st, CU_GET_PROC_ADDRESS_SUCCESS);
+    void* v4 = nullptr;
+    void* v2 = nullptr;
+    CU_OK(cuGetProcAddress("cuCtxCreate", &v4, 13000, 0, nullptr));
+    CU_OK(cuGetProcAddress("cuCtxCreate", &v2, 12080, 0, nullptr));
+    EXPECT_EQ(v4, reinterpret_cast<void*>(&cuCtxCreate));
+    EXPECT_NE(v2, v4);
+    EXPECT_EQ(cuGetProcAddress("cuGraphCreate", &fn, CUDA_VERSION, 0, &st), CUDA_ERROR_NOT_FOUND);
+    EXPECT_EQ(fn, nullptr);
+    EXPECT_EQ(st, CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND);
+    // Through the pointer, as NVIDIA's runtime calls the driver.
+    CUdeviceptr p;
+    CU_OK(cuGetProcAddress("cuMemAlloc", &fn, CUDA_VERSION, 0, nullptr));
+    CU_OK(reinterpret_cast<CUresult (*)(CUdeviceptr*, size_t)>(fn)(&p, 64));
+    CU_OK(cuMemFree(p));
+    const char* s = nullptr;
+    CU_OK(cuGetErrorName(CUDA_ERROR_INVALID_PTX, &s));
+    EXPECT_STREQ(s, "CUDA_ERROR_INVALID_PTX");
+    CU_OK(cuGetErrorString(CUDA_ERROR_NO_BINARY_FOR_GPU, &s));
+    EXPECT_NE(s, nullptr);
+    EXPECT_EQ(cuGetErrorName(static_cast<CUresult>(12345), &s), CUDA_ERROR_INVALID_VALUE);
+}
+
+// The runtime API and the driver API of one program share the primary
+// context's memory, as with NVIDIA's libraries.
+TEST(DriverAndRuntime, ShareThePrimaryContext) {
+    CU_OK(cuInit(0));
+    void* rp = nullptr;
+    ASSERT_EQ(cudaMalloc(&rp, 256), cudaSuccess);
+    ASSERT_EQ(cudaMemset(rp, 0x5a, 256), cudaSuccess);
+    CUcontext primary;
+    CU_OK(cuDevicePrimaryCtxRetain(&primary, 0));
+    CU_OK(cuCtxPushCurrent(primary));
+    uint8_t b[256];
+    CU_OK(cuMemcpyDtoH(b, reinterpret_cast<CUdeviceptr>(rp), 256));
+    EXPECT_EQ(b[0], 0x5a);
+    EXPECT_EQ(b[255], 0x5a);
+    CU_OK(cuMemFree(reinterpret_cast<CUdeviceptr>(rp)));
+    EXPECT_EQ(cudaFree(rp), cudaErrorInvalidValue);
+    CUcontext popped;
+    CU_OK(cuCtxPopCurrent(&popped));
+    CU_OK(cuDevicePrimaryCtxRelease(0));
+    EXPECT_EQ(cuDevicePrimaryCtxRelease(0), CUDA_ERROR_INVALID_CONTEXT);
+}
+
+// Last: a fault is sticky until the primary context is reset.
+TEST_F(Driver, AFaultIsStickyUntilReset) {
+    CUmodule m = load("kernels.sm_75.ptx");
+    CUfunction f;
+    CU_OK(cuModuleGetFunction(&f, m, "gpuvm_saxpy"));
+    float a = 1.0f;
+    CUdeviceptr bogus = 0x10;
+    int n = 64;
+    void* args[] = {&a, &bogus, &bogus, &n};
+    CU_OK(cuLaunchKernel(f, 1, 1, 1, 64, 1, 1, 0, nullptr, args, nullptr));
+    EXPECT_EQ(cuCtxSynchronize(), CUDA_ERROR_ILLEGAL_ADDRESS);
+    CUdeviceptr p;
+    EXPECT_EQ(cuMemAlloc(&p, 16), CUDA_ERROR_ILLEGAL_ADDRESS);
+    int warp = 0;
+    CU_OK(cuDeviceGetAttribute(&warp, CU_DEVICE_ATTRIBUTE_WARP_SIZE, 0));  // queries work on
+    CU_OK(cuDevicePrimaryCtxReset(0));
+    CU_OK(cuMemAlloc(&p, 16));
+    CU_OK(cuMemsetD32(p, 3, 4));
+    int v = 0;
+    CU_OK(cuMemcpyDtoH(&v, p, 4));
+    EXPECT_EQ(v, 3);
+    // The module loads again when used.
+    CUdeviceptr y;
+    CU_OK(cuMemAlloc(&y, 64 * 4));
+    CU_OK(cuMemsetD32(y, 0, 64));
+    void* ok_args[] = {&a, &y, &y, &n};
+    CU_OK(cuLaunchKernel(f, 1, 1, 1, 64, 1, 1, 0, nullptr, ok_args, nullptr));
+    CU_OK(cuCtxSynchronize());
+}
+
+}  // namespace
