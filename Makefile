@@ -32,7 +32,7 @@ help:
 	@echo "make deps       install the Debian packages the build needs"
 	@echo "make install    modules to /lib/modules/<kernel>/updates, tools and libvgpu to PREFIX ($(PREFIX))"
 	@echo "make uninstall  remove what make install put"
-	@echo "make deb        Debian packages (DKMS, tools, libvgpu) in build/deb, checked by lintian"
+	@echo "make deb        Debian packages (DKMS, tools, libvgpu, CUDA libraries) in build/deb, checked by lintian"
 
 deps:
 	bash tests/deps.sh

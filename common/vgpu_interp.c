@@ -58,6 +58,7 @@ static u64 vgpu_block_start(struct vgpu_launch *l)
 		struct vgpu_thread *t = &l->t[i];
 
 		memset(t->r, 0, sizeof(t->r));
+		t->clock = 0;
 		t->pc = l->d.code_va;
 		t->state = VGPU_T_READY;
 	}
@@ -104,7 +105,11 @@ static u64 vgpu_sreg(const struct vgpu_launch *l, u32 sr)
 		return d->grid[sr - VGPU_SR_NCTAID_X];
 	case VGPU_SR_LANEID:
 		return t % 32;
-	default:	/* VGPU_SR_WARPID; the decoder refused the others */
+	default:
+		/*
+		 * VGPU_SR_WARPID: the decoder refused the others, and
+		 * vgpu_run_thread() reads VGPU_SR_CLOCK64 itself.
+		 */
 		return t / 32;
 	}
 }
@@ -531,7 +536,25 @@ static void vgpu_exec_alu(u64 *r, struct vgpu_dinsn d)
 	r[d.rd] = v;
 }
 
-/* Runs one thread until it blocks, exits, faults or @budget runs out. */
+/*
+ * Takes an instruction's @extra units from *@left, as far as they are
+ * there, and adds what it took to *@taken.
+ */
+static inline void vgpu_take_extra(u64 *left, u64 *taken, u64 extra)
+{
+	if (extra > *left)
+		extra = *left;
+	*left -= extra;
+	*taken += extra;
+}
+
+/*
+ * Runs one thread until it blocks, exits, faults or @budget runs out.
+ * Every instruction fetched takes one unit of @budget (its extra units,
+ * vgpu_alu_extra(), are counted in @xtra), so the thread's clock
+ * (%clock64) is t->clock + *@budget - left - xtra: exact, and free of
+ * cost in the loop.
+ */
 static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 					    const struct vgpu_pt *pt,
 					    struct vgpu_thread *t, u64 *budget)
@@ -539,7 +562,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 	u64 *r = t->r;
 	u64 pc = t->pc;
 	u64 ipc = pc;		/* address of the instruction executing */
-	u64 left = *budget;
+	u64 left = *budget, xtra = 0;
 	u64 cpage_pn = U64_MAX;
 	const u8 *cpage = NULL;
 
@@ -576,7 +599,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			if (!vgpu_exec_mem(l, pt, r, d))
 				goto fault;
 			extra = vgpu_alu_extra(d.op);
-			left = left > extra ? left - extra : 0;
+			vgpu_take_extra(&left, &xtra, extra);
 			continue;
 		}
 		switch (d.op) {
@@ -623,7 +646,11 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 			r[rd] = (r[rd] & 0xffffffffULL) | ((u64)(u32)imm << 32);
 			break;
 		case VGPU_OP_S2R:
-			r[rd] = vgpu_sreg(l, imm);
+			/* The clock: instructions before this one. */
+			if (imm == VGPU_SR_CLOCK64)
+				r[rd] = t->clock + *budget - left - xtra - 1;
+			else
+				r[rd] = vgpu_sreg(l, imm);
 			break;
 		case VGPU_OP_LDP:
 			r[rd] = l->d.params[imm];
@@ -730,12 +757,13 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 		default:	/* every other legal instruction: registers only */
 			vgpu_exec_alu(r, d);
 			extra = vgpu_alu_extra(d.op);
-			left = left > extra ? left - extra : 0;
+			vgpu_take_extra(&left, &xtra, extra);
 			break;
 		}
 	}
 out:
 	t->pc = pc;
+	t->clock += *budget - left - xtra;
 	*budget = left;
 	return VGPU_RUN_BUDGET;
 
@@ -745,6 +773,7 @@ illegal:
 fault:
 	l->fault_pc = ipc;
 	t->pc = ipc;
+	t->clock += *budget - left - xtra;
 	*budget = left;
 	return VGPU_RUN_FAULT;
 }

@@ -46,6 +46,7 @@ struct vgpu_thread {
 	u64 pc;
 	u32 state;
 	u32 pad;
+	u64 clock;		/* instructions issued since the block started */
 	u64 r[VGPU_NUM_REGS];
 };
 

@@ -349,6 +349,7 @@ enum vgpu_sreg {
 	VGPU_SR_NCTAID_Z = 11,
 	VGPU_SR_LANEID = 12,	/* linear thread index % 32 (version 2) */
 	VGPU_SR_WARPID = 13,	/* linear thread index / 32 (version 2) */
+	VGPU_SR_CLOCK64 = 14,	/* the thread's clock: sim-isa.rst (version 2) */
 	VGPU_SR_COUNT
 };
 

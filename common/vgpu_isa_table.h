@@ -52,6 +52,7 @@ static const char *const vgpu_sreg_names[VGPU_SR_COUNT] = {
 	[VGPU_SR_NCTAID_Z] = "nctaid.z",
 	[VGPU_SR_LANEID] = "laneid",
 	[VGPU_SR_WARPID] = "warpid",
+	[VGPU_SR_CLOCK64] = "clock64",
 };
 
 #endif /* VGPU_ISA_TABLE_H */

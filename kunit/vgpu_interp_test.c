@@ -219,6 +219,46 @@ static void interp_warp_release(struct kunit *test)
 	interp_warp_release_at(test, 1);
 }
 
+/*
+ * %clock64: the thread's instructions since its block started, one each
+ * (dsqrt's extra units and a barrier's wait do not count), the same
+ * when the launch stops after every work unit.
+ */
+static void interp_clock_at(struct kunit *test, u64 slice)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(S2R, 1, 0, 0, VGPU_SR_CLOCK64), I(LI, 3, 0, 0, 0),
+		I(LIH, 3, 0, 0, 0x40000000), I(DSQRT, 3, 3, 0, 0),
+		I(S2R, 2, 0, 0, VGPU_SR_CLOCK64), I(BAR, 0, 0, 0, 0),
+		I(S2R, 4, 0, 0, VGPU_SR_TID_X), I(BZ, 0, 4, 0, 3),
+		I(ADDI, 4, 4, 0, -1), I(BRA, 0, 0, 0, -2),
+		I(S2R, 5, 0, 0, VGPU_SR_CLOCK64),
+		I(S2R, 6, 0, 0, VGPU_SR_TID_X), I(SHLI, 6, 6, 0, 4),
+		I(LDP, 10, 0, 0, 0), I(ADD, 10, 10, 6, 0),
+		I(SUB, 2, 2, 1, 0), I(ST_U64, 0, 10, 2, 0),
+		I(ST_U64, 0, 10, 5, 8), I(EXIT, 0, 0, 0, 0),
+	};
+	u64 *o = (u64 *)e->data;
+	u32 t;
+
+	KUNIT_ASSERT_EQ(test, run(test, prog, ARRAY_SIZE(prog), 1, 3, 0, slice,
+				  ~0ULL), VGPU_RUN_DONE);
+	for (t = 0; t < 3; t++) {
+		KUNIT_EXPECT_EQ(test, o[2 * t], 4ULL);
+		KUNIT_EXPECT_EQ(test, o[2 * t + 1], 8 + 3ULL * t);
+	}
+}
+
+static void interp_clock(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+
+	interp_clock_at(test, ~0ULL);
+	memset(e->data, 0, 4 * PAGE_SIZE);
+	interp_clock_at(test, 1);
+}
+
 static void interp_float(struct kunit *test)
 {
 	struct interp_env *e = test->priv;
@@ -525,6 +565,7 @@ static struct kunit_case interp_cases[] = {
 	KUNIT_CASE(interp_float),
 	KUNIT_CASE(interp_isa2),
 	KUNIT_CASE(interp_warp_release),
+	KUNIT_CASE(interp_clock),
 	KUNIT_CASE(interp_branch_and_sregs),
 	KUNIT_CASE(interp_shared_barrier),
 	KUNIT_CASE(interp_preemption_is_transparent),

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 #
 # deb.sh: make deb.  Builds GPUvm's Debian packages (gpuvm-dkms,
-# gpuvm-tools, libvgpu0, libvgpu-dev) with Debian's own tooling from a
-# copy of the tree's files, then checks them with lintian.  The .debs and
-# lintian's report go to build/deb/.
+# gpuvm-tools, libvgpu0, libvgpu-dev, gpuvm-cuda) with Debian's own
+# tooling from a copy of the tree's files, then checks them with lintian
+# and gpuvm-cuda's contents with deb-cuda.sh (DEB_BUILD_PROFILES=nocuda
+# builds them without gpuvm-cuda where the CUDA toolkit is missing).  The
+# .debs and lintian's report go to build/deb/.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 out=${BUILD:-$TOP/build}/deb
@@ -31,3 +33,8 @@ ls -1 ./*.deb
 # Errors fail the build; warnings are listed.
 lintian --fail-on error --info ./*.changes | tee lintian.log
 echo "deb: lintian: $(grep -c '^E:' lintian.log || true) errors, $(grep -c '^W:' lintian.log || true) warnings"
+# gpuvm-cuda (left out by the nocuda build profile): its files, and a
+# CUDA program run through it.
+if ls ./gpuvm-cuda_*.deb >/dev/null 2>&1; then
+	bash "$TOP/tests/deb-cuda.sh" "$out"
+fi

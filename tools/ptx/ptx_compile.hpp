@@ -71,6 +71,12 @@ struct KernelInfo {
     // Documentation/cuda.rst, "Local memory").  0: none.
     uint32_t local_per_thread = 0;
     uint32_t local_param_offset = 0;
+    // Calls of recursive functions (Documentation/cuda.rst, "Recursion"):
+    // when not 0, the thread's slice is as large as the launch can make it
+    // (at least local_per_thread + call_stack bytes, a multiple of 16),
+    // and the launch passes its size as a u32 at local_param_offset + 4;
+    // the call stack takes what local_per_thread leaves of it.
+    uint32_t call_stack = 0;
     uint32_t spilled = 0;          // registers spilled to local memory
     // Device printf and assert: the launch passes the GPU address of the
     // printf buffer (see kPrintf*) as a hidden u64 parameter at this

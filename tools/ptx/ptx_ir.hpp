@@ -24,6 +24,12 @@ enum : uint16_t {
     kLabel = 0x100,  // defines label @label; no word
     kLi64 = 0x101,   // d = imm (64 bits): li, then lih when needed
     kAddr = 0x102,   // d = data segment address + imm: li, lih (a relocation)
+    // Calls of recursive functions (ptx_lower_call.cpp), expanded before
+    // assemble(); imm: the call site's or the function's index.
+    kCallSave = 0x103,     // push the return index and the values live across the call
+    kCallJump = 0x104,     // to the function's entry
+    kCallRestore = 0x105,  // pop them
+    kRet = 0x106,          // the function's return: to the return site its caller pushed
 };
 
 struct Insn {
@@ -31,6 +37,7 @@ struct Insn {
     int d = -1, a = -1, b = -1, c = -1, e = -1;  // virtual registers, -1: none
     int64_t imm = 0;    // immediate, or the modifier of a register-only format
     int label = -1;     // branch target, or the label a kLabel defines
+    bool frame_imm = false;  // imm is the local slice's size (Kernel::frame_size), set by assemble()
 };
 
 struct Kernel {

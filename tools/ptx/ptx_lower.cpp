@@ -40,7 +40,7 @@ Ty Lowerer::type_of(const std::string& m, bool& ok) {
         return {'p', 1};
     if (m.size() >= 2 && (m[0] == 'u' || m[0] == 's' || m[0] == 'b' || m[0] == 'f')) {
         std::string n = m.substr(1);
-        // binary16 (f16) is not a type of this compiler yet
+        // 16-bit floats: HalfTy (ptx_lower_f16.cpp)
         if (n == "32" || n == "64" || (m[0] != 'f' && (n == "8" || n == "16")))
             return {m[0], std::stoi(n)};
     }
@@ -66,6 +66,10 @@ bool Lowerer::has(const Instr& in, const std::string& mod) const {
 }
 
 int Lowerer::width_of_decl(const std::string& type) const {
+    if (type == "f16" || type == "bf16")  // 16-bit floats: ptx_lower_f16.cpp
+        return 16;
+    if (type == "f16x2" || type == "bf16x2")
+        return 32;
     bool ok;
     Ty t = type_of(type, ok);
     if (!ok)
@@ -190,6 +194,8 @@ void Lowerer::layout_shared() {
     }
     if (names.count(" .local"))
         uses_local_ = true;
+    if (reaches_recursion(seen))  // a call stack in local memory (ptx_lower_call.cpp)
+        uses_local_ = has_stack_ = true;
     if (seen.count("vprintf") || seen.count("__assertfail"))
         uses_printf_ = true;
     uint64_t off = 0;
@@ -237,6 +243,8 @@ ir::Kernel Lowerer::run(KernelInfo& info) {
     scopes_.emplace_back();
     if (uses_local_)
         lbase_ = vreg(64);
+    if (has_stack_)
+        sp_ = vreg(64);
     if (red_off_ >= 0) {
         red_round_ = vreg(64);
         emit(ir::kLi64, red_round_, -1, -1, 0);
@@ -244,8 +252,11 @@ ir::Kernel Lowerer::run(KernelInfo& info) {
     body(kernel_.body);
     cur_ = nullptr;
     emit(VGPU_OP_EXIT, -1);
+    lower_subroutines();
     if (uses_local_)
         local_prologue();
+    if (has_stack_)
+        expand_calls();
     k_.local_base = lbase_;
     return std::move(k_);
 }
@@ -292,6 +303,8 @@ void Lowerer::declare(const VarDecl& v) {
                 throw CompileError(kernel_.name, v.pos, ".local '" + v.name + "' does not fit in local memory");
         uint64_t size = n * std::max(1, t.bits / 8);
         uint32_t align = std::max<uint32_t>(v.align ? v.align : t.bits / 8, 1);
+        if (frame_local(v, size, align))  // a recursive function's: on the call stack
+            return;
         uint64_t off = align_up(local_size_, align);
         if (off + size > VGPU_MAX_SHARED)
             throw CompileError(kernel_.name, v.pos, ".local '" + v.name +
@@ -396,6 +409,15 @@ int Lowerer::special(const std::string& name) {
     auto it = sregs.find(name);
     if (it != sregs.end())
         return emit(VGPU_OP_S2R, vreg(32), -1, -1, it->second);
+    if (name == "%clock64" || name == "%clock" || name == "%clock_hi") {
+        // One 64-bit clock; %clock and %clock_hi are its halves (PTX's).
+        int c = emit(VGPU_OP_S2R, vreg(64), -1, -1, VGPU_SR_CLOCK64);
+        if (name == "%clock")
+            return emit(VGPU_OP_ZEXT, vreg(32), c, -1, 32);
+        if (name == "%clock_hi")
+            return emit(VGPU_OP_SHRI, vreg(32), c, -1, 32);
+        return c;
+    }
     if (name.rfind("%lanemask_", 0) == 0) {
         // eq: 1 << lane; lt: eq - 1; le: (eq << 1) - 1; ge: ~lt; gt: ~le (32 bits)
         std::string k = name.substr(10);
@@ -465,7 +487,7 @@ int Lowerer::src(const Operand& o, Ty t, bool sign) {
         for (size_t i = scopes_.size(); i-- > frames_.back().scope_base;) {
             auto l = scopes_[i].locals.find(o.name);
             if (l != scopes_[i].locals.end())  // its address in the .local space
-                return li(static_cast<int64_t>(l->second) + o.imm, t.bits);
+                return local_var(static_cast<int64_t>(l->second) + o.imm, t.bits);
         }
         auto it = layout_.vars.find(o.name);
         if (it == layout_.vars.end())
@@ -544,6 +566,8 @@ void Lowerer::dispatch(const Instr& in) {
         return control(in);
     if (op == "shfl" || op == "vote" || op == "activemask")
         return warp(in);
+    if (is_half(in))
+        return half(in);
     if (op == "mov")
         return mov(in);
     if (op == "cvt")
@@ -658,13 +682,17 @@ void Lowerer::local_prologue() {
     std::vector<ir::Insn> body = std::move(k_.code);
     k_.code.clear();
     uint32_t off = info_->local_param_offset;
-    int start;
+    int start, slice = -1;  // slice: the launch's slice size, with a call stack
     if (info_->param_mode == ParamMode::Slots) {
         int v = emit(VGPU_OP_LDP, vreg(64), -1, -1, off / 8);
         start = emit(VGPU_OP_ZEXT, vreg(32), v, -1, 32);
+        if (has_stack_)
+            slice = emit(VGPU_OP_SHRI, vreg(32), v, -1, 32);
     } else {
         int base = emit(VGPU_OP_LDP, vreg(64), -1, -1, 0);
         start = emit(VGPU_OP_LD_U32, vreg(32), base, -1, off);
+        if (has_stack_)
+            slice = emit(VGPU_OP_LD_U32, vreg(32), base, -1, off + 4);
     }
     int tx = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_TID_X);
     int ty = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_TID_Y);
@@ -675,10 +703,17 @@ void Lowerer::local_prologue() {
     lin = emit(VGPU_OP_ADD, vreg(64), lin, ty);
     lin = emit(VGPU_OP_MUL, vreg(64), lin, nx);
     lin = emit(VGPU_OP_ADD, vreg(64), lin, tx);
-    k_.frame_insn = static_cast<int>(k_.code.size());
     k_.frame_size = size;
-    lin = emit(VGPU_OP_MULI, vreg(64), lin, -1, size);
-    emit(VGPU_OP_ADD, lbase_, lin, start);
+    if (has_stack_) {
+        // The call stack grows down from the slice's end to its static part.
+        lin = emit(VGPU_OP_MUL, vreg(64), lin, slice);
+        emit(VGPU_OP_ADD, lbase_, lin, start);
+        emit(VGPU_OP_ADD, sp_, lbase_, slice);
+    } else {
+        k_.frame_insn = static_cast<int>(k_.code.size());
+        lin = emit(VGPU_OP_MULI, vreg(64), lin, -1, size);
+        emit(VGPU_OP_ADD, lbase_, lin, start);
+    }
     k_.code.insert(k_.code.end(), body.begin(), body.end());
 }
 
@@ -852,9 +887,8 @@ void Lowerer::call(const Instr& in) {
             return device_printf(in, name == "__assertfail");
         fail("calls '" + name + "', which the module declares but does not define");
     }
-    for (const Frame& f : frames_)
-        if (f.fn == fn)
-            fail("'" + name + "' is recursive: calls need the ISA's call stack, which is not there yet");
+    if (recursive(fn))  // a subroutine with a call stack (ptx_lower_call.cpp)
+        return subroutine_call(in, fn);
     if (static_cast<int>(frames_.size()) > kMaxInlineDepth)
         fail("calls nest deeper than " + std::to_string(kMaxInlineDepth));
     if (fn->params.size() != in.call_args.size() || fn->rets.size() != in.call_rets.size())

@@ -5,13 +5,15 @@
 // (internal to ptx_compile).  One Lowerer compiles one kernel, inlining
 // the device functions it calls.  ptx_lower.cpp holds the frame,
 // operands, memory, control flow and calls; ptx_lower_alu.cpp the
-// arithmetic, comparisons and conversions.
+// arithmetic, comparisons and conversions; ptx_lower_math.cpp the
+// approximate transcendentals; ptx_lower_f16.cpp the 16-bit floats.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,24 @@ struct Ty {
     int bits = 32;
     bool sgn() const { return kind == 's'; }
     bool flt() const { return kind == 'f'; }
+};
+
+// The instruction's rounding modifier as the ISA's RND class (.rn .rz .rm
+// .rp) or IRND class (.rzi .rni .rmi .rpi), @def when it has none
+// (ptx_lower_alu.cpp).
+int rnd_of(const Instr& in, int def = 0 /* VGPU_RND_RN */);
+int irnd_of(const Instr& in, int def = 0 /* VGPU_IRND_RZI */);
+
+// A type modifier of an instruction on 16-bit floats (ptx_lower_f16.cpp):
+// k 'h' binary16 or 'b' bfloat16, x2 a packed pair (.f16x2, .bf16x2), its
+// bits as t; k 0: the ordinary type t.
+struct HalfTy {
+    char k = 0;
+    bool x2 = false;
+    Ty t;
+    bool half() const { return k != 0; }
+    bool bf() const { return k == 'b'; }
+    int bits() const { return k ? (x2 ? 32 : 16) : t.bits; }
 };
 
 // What the module-level pass (ptx_compile.cpp) knows of variables.
@@ -77,6 +97,22 @@ private:
         std::map<std::string, int> labels;
         int ret_label = -1;
         size_t scope_base = 0;  // scopes_ index of its outermost scope
+        int sub = -1;           // a recursive function's body: its subs_ index (ptx_lower_call.cpp)
+    };
+    // A recursive function, compiled once per kernel as a subroutine
+    // (ptx_lower_call.cpp); its .local variables are on the call stack.
+    struct Sub {
+        const Function* fn = nullptr;
+        int entry = -1, ret = -1;  // labels: the body, the return (kRet)
+        std::vector<int> sites;    // return labels, by return index
+        std::vector<std::shared_ptr<ParamVar>> in, out;  // parameters' and results' slots
+        uint32_t frame = 0;        // bytes of .local variables per activation
+        int fp = -1;               // vreg: the activation's .local variables' local address
+        bool lowered = false;
+    };
+    struct CallSite {
+        int sub = -1, ret = -1;    // the callee, the return label
+        std::vector<int> results;  // the caller's vregs that the return fills
     };
 
     const ModuleLayout& layout_;
@@ -98,6 +134,11 @@ private:
     int red_round_ = -1;       // vreg: this thread's bar.red round, modulo 3
     const Instr* cur_ = nullptr;
     uint64_t budget_ = 0;      // instructions emitted, bounded by kMaxCodeWords
+    std::vector<Sub> subs_;    // recursive functions (ptx_lower_call.cpp)
+    std::vector<CallSite> sites_;
+    std::map<const Function*, bool> recursive_;  // functions in a cycle of calls, once known
+    bool has_stack_ = false;   // the kernel reaches a recursive function: a call stack
+    int sp_ = -1;              // vreg: the stack's top, a shared-memory address
 
     // ptx_lower.cpp
     void layout_params();
@@ -130,6 +171,15 @@ private:
     int param_value(const Operand& arg, int bytes);
     int local_addr(int local_offset_vreg);
 
+    // ptx_lower_call.cpp: recursive functions as subroutines
+    bool recursive(const Function* fn);
+    bool reaches_recursion(const std::set<std::string>& functions);
+    void subroutine_call(const Instr& in, const Function* fn);
+    void lower_subroutines();
+    void expand_calls();
+    int local_var(int64_t off, int bits);
+    bool frame_local(const VarDecl& v, uint64_t size, uint32_t align);
+
     // ptx_lower_alu.cpp
     void integer(const Instr& in, Ty t);
     void mul_mad(const Instr& in, Ty t);
@@ -144,6 +194,25 @@ private:
     int compare(const std::string& cmp, Ty t, int a, int b);
     int flush(int v, Ty t);
     int fimm(const Operand& o, Ty t);
+
+    // ptx_lower_math.cpp: ex2 lg2 sin cos tanh .approx
+    void approx(const Instr& in, Ty t);
+    int approx_f32(const std::string& op, int x, bool ftz);
+    int dpoly(int x, const uint64_t* c, int n);
+    int dpow2(int n);
+    int nan_if(int cond, int r);
+
+    // ptx_lower_f16.cpp: .f16 .f16x2 .bf16 .bf16x2
+    static bool is_half(const Instr& in);
+    void half(const Instr& in);
+    void half_cvt(const Instr& in, const std::vector<HalfTy>& ts);
+    void half_compare(const Instr& in, const std::vector<HalfTy>& ts);
+    int h_lane(int v, int lane);
+    int h_flush(int h, bool bf);
+    int h_widen(int h, bool bf, bool to64);
+    int h_narrow(int v, bool from64, bool bf, int rnd);
+    int fma_odd(int a, int b, int c);
+    int h_lanes(bool x2, const std::vector<int>& ops, const std::function<int(const std::vector<int>&)>& one);
 
 public:
     // Helpers shared by both files.

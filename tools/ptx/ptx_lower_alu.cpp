@@ -22,26 +22,6 @@ namespace {
 
 bool fits32(int64_t v) { return v >= INT32_MIN && v <= INT32_MAX; }
 
-int rnd_of(const Instr& in, int def = VGPU_RND_RN) {
-    for (const auto& m : in.mods) {
-        if (m == "rn") return VGPU_RND_RN;
-        if (m == "rz") return VGPU_RND_RZ;
-        if (m == "rm") return VGPU_RND_RM;
-        if (m == "rp") return VGPU_RND_RP;
-    }
-    return def;
-}
-
-int irnd_of(const Instr& in, int def = VGPU_IRND_RZI) {
-    for (const auto& m : in.mods) {
-        if (m == "rzi") return VGPU_IRND_RZI;
-        if (m == "rni") return VGPU_IRND_RNI;
-        if (m == "rmi") return VGPU_IRND_RMI;
-        if (m == "rpi") return VGPU_IRND_RPI;
-    }
-    return def;
-}
-
 bool has_irnd(const Instr& in) { return irnd_of(in, -1) >= 0; }
 
 // The value an integer literal has as @t (as src() materialises it).
@@ -57,6 +37,26 @@ int64_t imm_value(int64_t imm, Ty t, bool sign) {
 }
 
 }  // namespace
+
+int rnd_of(const Instr& in, int def) {
+    for (const auto& m : in.mods) {
+        if (m == "rn") return VGPU_RND_RN;
+        if (m == "rz") return VGPU_RND_RZ;
+        if (m == "rm") return VGPU_RND_RM;
+        if (m == "rp") return VGPU_RND_RP;
+    }
+    return def;
+}
+
+int irnd_of(const Instr& in, int def) {
+    for (const auto& m : in.mods) {
+        if (m == "rzi") return VGPU_IRND_RZI;
+        if (m == "rni") return VGPU_IRND_RNI;
+        if (m == "rmi") return VGPU_IRND_RMI;
+        if (m == "rpi") return VGPU_IRND_RPI;
+    }
+    return def;
+}
 
 int Lowerer::fimm(const Operand& o, Ty t) {
     if (t.bits == 32) {
@@ -327,6 +327,8 @@ void Lowerer::floating(const Instr& in, Ty t) {
     bool f64 = t.bits == 64, ftz = has(in, "ftz"), sat = has(in, "sat");
     if (has(in, "NaN") || has(in, "xorsign") || has(in, "oob") || has(in, "relu"))
         fail("this modifier is not supported yet");
+    if (op == "ex2" || op == "lg2" || op == "sin" || op == "cos" || op == "tanh")
+        return approx(in, t);  // ptx_lower_math.cpp
     int rnd = rnd_of(in);
     int d = dst(in.ops.at(0));
     auto arg = [&](int i) {
@@ -406,7 +408,7 @@ void Lowerer::floating(const Instr& in, Ty t) {
         move(d, r);
         return;
     } else {
-        fail("approximate transcendental instructions are not supported yet");
+        fail("the instruction is not supported yet");
     }
     if (sat) {
         if (f64)

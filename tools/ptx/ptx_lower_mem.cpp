@@ -81,9 +81,9 @@ int Lowerer::address(const Operand& a, const std::string& space, int64_t& off) {
         base = li(0);
     } else if (local >= 0) {
         if (space == "local")
-            base = li(local);
+            base = local_var(local, 64);
         else if (space.empty())
-            base = li(local + static_cast<int64_t>(kLocalWindow));
+            base = local_var(local + static_cast<int64_t>(kLocalWindow), 64);
         else
             fail("a local variable accessed as ." + space);
     } else if (a.name[0] == '%' || !layout_.vars.count(a.name)) {

@@ -310,6 +310,9 @@ int assemble(Kernel& k, std::vector<uint64_t>& out, std::vector<std::pair<uint64
     }
     if (k.frame_insn >= 0)
         k.code[k.frame_insn].imm = k.frame_size;
+    for (Insn& in : k.code)
+        if (in.frame_imm)
+            in.imm = k.frame_size;
     const auto& code = k.code;
 
     // Encoding: label positions in words first.

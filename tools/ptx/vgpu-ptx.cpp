@@ -49,10 +49,15 @@ void stats(const gpuvm::ptx::Module& m) {
 void compile(const char* path, const gpuvm::ptx::Module& m) {
     auto p = gpuvm::ptx::compile(m);
     std::printf("%s: %zu instructions, %zu bytes of data\n", path, p.code.size(), p.data.size());
-    for (const auto& k : p.kernels)
+    for (const auto& k : p.kernels) {
         std::printf("  %s: %u instructions, %u registers, %u bytes of parameters (%s), %u bytes of shared memory\n",
                     k.name.c_str(), k.instructions, k.registers, k.param_size,
                     k.param_mode == gpuvm::ptx::ParamMode::Slots ? "slots" : "memory", k.static_shared);
+        if (k.local_per_thread)
+            std::printf("    local memory: %u bytes per thread, %u registers spilled\n", k.local_per_thread, k.spilled);
+        if (k.call_stack)
+            std::printf("    call stack (recursion): frames of up to %u bytes\n", k.call_stack);
+    }
 }
 
 void disasm(const gpuvm::ptx::Module& m) {

@@ -628,4 +628,50 @@ TEST(Isa2, LaneAndWarpOfTheLinearThreadIndex) {
     }
 }
 
+// %clock64 counts the thread's instructions since its block started,
+// each one unit whatever its cost in work units (dsqrt), a warp
+// instruction once, a barrier's wait nothing; the same wherever the
+// launch is stopped and resumed, and in every block.
+TEST(Isa2, ClockCountsTheThreadsInstructions) {
+    for (uint64_t slice : {~0ull, 1ull, 2ull, 5ull, 16ull, 333ull}) {
+        Gpu g;
+        auto* mem = reinterpret_cast<uint64_t*>(g.map(0x200000, 4096 * 2, VGPU_PTE_R | VGPU_PTE_W));
+        auto code = g.load(R"(.kernel k
+        s2r r1, %clock64
+        nop
+        li r3, 2.0
+        dsqrt r3, r3
+        s2r r2, %clock64
+        bar
+        wsync
+        s2r r4, %clock64
+        s2r r5, %tid.x
+        addi r5, r5, 1
+loop:   addi r5, r5, -1
+        bnz r5, loop
+        s2r r6, %clock64
+        s2r r7, %tid.x
+        s2r r8, %ctaid.x
+        muli r8, r8, 40
+        add r7, r7, r8
+        shli r7, r7, 5
+        ldp r8, 0
+        add r8, r8, r7
+        st.u64 [r8], r1
+        st.u64 [r8+8], r2
+        st.u64 [r8+16], r4
+        st.u64 [r8+24], r6
+        exit
+)");
+        auto d = Gpu::desc(code, 2, 40, {0x200000});
+        ASSERT_EQ(g.run(d, slice).status, VGPU_RUN_DONE) << slice;
+        for (uint64_t t = 0; t < 80; t++) {
+            EXPECT_EQ(mem[4 * t], 0u) << t << " slice " << slice;
+            EXPECT_EQ(mem[4 * t + 1], 4u) << t << " slice " << slice;
+            EXPECT_EQ(mem[4 * t + 2], 7u) << t << " slice " << slice;
+            EXPECT_EQ(mem[4 * t + 3], 10 + 2 * (t % 40 + 1)) << t << " slice " << slice;
+        }
+    }
+}
+
 }  // namespace

@@ -448,6 +448,29 @@ TEST(Ptx, EveryInstructionAndModifierAssemblesWithPtxas) {
     }
 }
 
+// Every special register translates; %clock64 is the GPU's own clock
+// (its scale differs from the interpreter's count of instructions:
+// sim-isa.rst), and ptxas accepts it.
+TEST(Ptx, EverySpecialRegisterTranslates) {
+    std::vector<uint64_t> code;
+    for (int32_t sr = 0; sr < VGPU_SR_COUNT; sr++)
+        code.push_back(vgpu_insn(VGPU_OP_S2R, static_cast<uint8_t>(1 + sr), 0, 0, sr));
+    code.push_back(vgpu_insn(VGPU_OP_EXIT, 0, 0, 0, 0));
+    auto p = program(code);
+    ASSERT_EQ(p.insns.size(), code.size());
+    std::string ptx = translate(p, 75);
+    EXPECT_EQ(ptx.find("%fk, 5;"), std::string::npos) << "an illegal instruction";
+    EXPECT_NE(ptx.find("mov.u64 %r15, %clock64;"), std::string::npos);
+    EXPECT_NE(ptx.find("mov.b64 %r13, %s12;"), std::string::npos);  // %laneid
+    if (std::system("command -v ptxas >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "no ptxas on PATH";
+    std::string path = "/tmp/test_ptx_sreg_" + std::to_string(getpid()) + ".ptx";
+    std::ofstream(path) << ptx;
+    int rc = std::system(("ptxas -arch=sm_75 " + path + " -o /dev/null").c_str());
+    std::remove(path.c_str());
+    EXPECT_EQ(rc, 0);
+}
+
 // Every opcode of the ISA's table translates to its own PTX.
 TEST(Ptx, EveryOpcodeTranslates) {
     std::map<std::string, std::string> bodies;

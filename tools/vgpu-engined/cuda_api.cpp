@@ -40,11 +40,13 @@ void* open_nvidia() {
         return lib;
     };
     if (const char* path = std::getenv("GPUVM_NVIDIA_LIBCUDA"))
-        return nvidia(dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND));
+        if (void* lib = nvidia(dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)))
+            return lib;
     if (void* lib = nvidia(dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)))
         return lib;
     for (const char* path : {"/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib/aarch64-linux-gnu/libcuda.so.1",
-                             "/usr/lib64/libcuda.so.1", "/usr/lib/libcuda.so.1"})
+                             "/usr/lib64/libcuda.so.1", "/usr/lib/libcuda.so.1", "/usr/local/nvidia/lib64/libcuda.so.1",
+                             "/usr/lib/nvidia/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"})
         if (void* lib = nvidia(dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)))
             return lib;
     return nullptr;
@@ -52,9 +54,12 @@ void* open_nvidia() {
 
 Api load() {
     void* lib = open_nvidia();
-    if (!lib)
-        throw Unavailable("cannot load NVIDIA's libcuda.so.1 (GPUVM_NVIDIA_LIBCUDA names it where it is not "
-                          "found; GPUvm's own is never taken for it)");
+    if (!lib) {
+        const char* why = dlerror();
+        throw Unavailable(std::string("cannot load NVIDIA's libcuda.so.1") + (why ? std::string(": ") + why : "") +
+                          " (GPUVM_NVIDIA_LIBCUDA names it where it is not found; GPUvm's own is never taken "
+                          "for it)");
+    }
     Api a{};
     sym(lib, a.Init, "cuInit");
     sym(lib, a.DeviceGet, "cuDeviceGet");

@@ -1066,7 +1066,9 @@ void Emitter::insn(uint64_t pc, uint64_t w) {
         line("and.b64 " + D + ", " + D + ", 0xFFFFFFFF");
         line("or.b64 " + D + ", " + D + ", " + hex(static_cast<uint64_t>(static_cast<uint32_t>(imm)) << 32));
         break;
-    case VGPU_OP_S2R: line("mov.b64 " + D + ", %s" + I); break;
+    case VGPU_OP_S2R:  // %clock64: the SM's own clock (sim-isa.rst: scales differ)
+        line(imm == VGPU_SR_CLOCK64 ? "mov.u64 " + D + ", %clock64" : "mov.b64 " + D + ", %s" + I);
+        break;
     case VGPU_OP_LDP: line("ld.param.u64 " + D + ", [p" + I + "]"); break;
     case VGPU_OP_ADD: rrr("add.u64"); break;
     case VGPU_OP_SUB: rrr("sub.u64"); break;

@@ -494,6 +494,43 @@ Test warp_case() {
     }};
 }
 
+// %clock64: its values differ between engines (the interpreter counts
+// the thread's instructions, a GPU its SM's cycles), so only what both
+// promise is stored: each reading is later than the one before, and a
+// spin of N ticks (N by thread, up to 4095) ends with at least N.
+Test clock_case() {
+    return {"clock64: monotonic, spin loops end", [](Session& s) {
+        s.code(kCode, std::string(".kernel clock\n") + kLinearId + R"(
+    ldp r26, 0
+    shli r24, r29, 3
+    add r26, r26, r24
+    muli r10, r29, 0x9e3779b1
+    andi r10, r10, 4095
+    s2r r1, %clock64
+spin:
+    s2r r2, %clock64
+    sub r3, r2, r1
+    sltu r4, r3, r10
+    bnz r4, spin
+    s2r r5, %clock64
+    sltu r6, r1, r2
+    sltu r7, r2, r5
+    and r6, r6, r7
+    sltu r7, r3, r10
+    xori r7, r7, 1
+    shli r7, r7, 1
+    or r6, r6, r7
+    st.u64 [r26], r6
+    exit
+)");
+        s.device(kOut, 8 * 64 * 96, R | W);
+        Digest d;
+        d.status("spins", s.launch({kCode, {64, 1, 1}, {96, 1, 1}, 0, {kOut}}));
+        d.data(s.read(kOut, 8 * 64 * 96));
+        return d;
+    }};
+}
+
 // Barriers with exited threads: every third thread exits at once; the
 // others exchange values through shared memory over two barriers.
 Test barrier_case() {
@@ -1113,7 +1150,7 @@ out:
 
 std::vector<Test> isa_cases(const std::string& dir) {
     std::vector<Test> t{alu_case(),    alu2_case(),         atomics2_case(), warp_case(), barrier_case(),
-                        barrier_warps_case(), atomic_case(), copy_case(), host_case()};
+                        barrier_warps_case(), atomic_case(), copy_case(), host_case(), clock_case()};
     for (auto& f : fault_cases())
         t.push_back(f);
     for (auto& f : time_cases(dir))

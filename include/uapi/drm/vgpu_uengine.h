@@ -71,7 +71,7 @@
 #include <linux/types.h>
 #include "vgpu_drm.h"
 
-#define VGPU_UE_VERSION		4
+#define VGPU_UE_VERSION		5	/* 5: %clock64 (VGPU_SR_CLOCK64) */
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
 

@@ -51,6 +51,8 @@ cudaError_t guarded(const char* fn, F&& f) {
         return done(static_cast<cudaError_t>(rt.sticky()));
     try {
         f(rt);
+        if (rt.has_backend())
+            gpuvm::cudriver::runtime_entered();
         return cudaSuccess;
     } catch (const CudaError& e) {
         if (e.code() == cudaErrorNotSupported || e.code() == cudaErrorNoDevice ||
@@ -121,19 +123,17 @@ std::map<int, size_t>& limits() {
     return l;
 }
 
-struct Event {
-    std::chrono::steady_clock::time_point t;
-    bool recorded = false;
-};
+// The stream's handle, checked (cudaErrorInvalidResourceHandle).
+void check_stream(Runtime& rt, cudaStream_t s) {
+    if (!rt.is_stream(s))
+        throw CudaError(cudaErrorInvalidResourceHandle, "not a stream");
+}
 
-// The events a program created, owned here (cudaEvent_t is their address).
-std::mutex events_mu;
-std::map<const void*, std::unique_ptr<Event>> events;
-
-// The event @e, or nullptr; events_mu held by the caller.
-Event* event(cudaEvent_t e) {
-    auto it = events.find(e);
-    return it == events.end() ? nullptr : it->second.get();
+gpuvm::cudart::Event& event_of(Runtime& rt, cudaEvent_t e) {
+    auto* ev = rt.event(e);
+    if (!ev)
+        throw CudaError(cudaErrorInvalidResourceHandle, "not an event");
+    return *ev;
 }
 
 }  // namespace
@@ -464,67 +464,93 @@ cudaError_t cudaGetSymbolSize(size_t* size, const void* symbol) {
 // ---- streams and events -------------------------------------------------------
 
 cudaError_t cudaStreamCreate(cudaStream_t* s) {
-    static int tag;
-    *s = reinterpret_cast<cudaStream_t>(&tag);
-    return cudaSuccess;
+    if (!s)
+        return done(cudaErrorInvalidValue);
+    return guarded("cudaStreamCreate", [&](Runtime& rt) {
+        *s = static_cast<cudaStream_t>(const_cast<void*>(rt.create_stream()));
+    });
 }
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) { return cudaStreamCreate(s); }
 cudaError_t cudaStreamCreateWithPriority(cudaStream_t* s, unsigned int, int) { return cudaStreamCreate(s); }
-cudaError_t cudaStreamDestroy(cudaStream_t) { return cudaSuccess; }
-cudaError_t cudaStreamSynchronize(cudaStream_t) { return guarded("cudaStreamSynchronize", sync_all); }
-cudaError_t cudaStreamQuery(cudaStream_t) { return guarded("cudaStreamQuery", sync_all); }
-cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
+cudaError_t cudaStreamDestroy(cudaStream_t s) {
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    return rt.destroy_stream(s) ? cudaSuccess : done(cudaErrorInvalidResourceHandle);
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t s) {
+    return guarded("cudaStreamSynchronize", [&](Runtime& rt) {
+        check_stream(rt, s);
+        sync_all(rt);
+    });
+}
+cudaError_t cudaStreamQuery(cudaStream_t s) { return cudaStreamSynchronize(s); }
+cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int) {
+    return guarded("cudaStreamWaitEvent", [&](Runtime& rt) {
+        check_stream(rt, s);
+        event_of(rt, e);
+    });
+}
 
 // Host functions run once the work queued before them is done: here, at
 // once after waiting for it, in the calling thread (CUDA runs them in a
-// thread of its own; they must not call CUDA either way).
+// thread of its own; they must not call CUDA either way).  A call that
+// fails (a bad stream, a fault before) runs nothing.
 cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t cb, void* data, unsigned int flags) {
     if (!cb || flags)
         return done(cudaErrorInvalidValue);
-    cudaError_t e = guarded("cudaStreamAddCallback", sync_all);
-    cb(stream, e, data);
+    cudaError_t e = cudaStreamSynchronize(stream);
+    if (e == cudaSuccess)
+        cb(stream, e, data);
     return e;
 }
 
-cudaError_t cudaLaunchHostFunc(cudaStream_t, cudaHostFn_t fn, void* data) {
+cudaError_t cudaLaunchHostFunc(cudaStream_t s, cudaHostFn_t fn, void* data) {
     if (!fn)
         return done(cudaErrorInvalidValue);
-    cudaError_t e = guarded("cudaLaunchHostFunc", sync_all);
+    cudaError_t e = cudaStreamSynchronize(s);
     if (e == cudaSuccess)
         fn(data);
     return e;
 }
 
 cudaError_t cudaEventCreate(cudaEvent_t* e) {
-    auto ev = std::make_unique<Event>();
-    *e = reinterpret_cast<cudaEvent_t>(ev.get());
-    std::lock_guard<std::mutex> lk(events_mu);
-    events[ev.get()] = std::move(ev);
+    if (!e)
+        return done(cudaErrorInvalidValue);
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    *e = reinterpret_cast<cudaEvent_t>(rt.create_event());
     return cudaSuccess;
 }
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) { return cudaEventCreate(e); }
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
-    std::lock_guard<std::mutex> lk(events_mu);
-    return events.erase(e) ? cudaSuccess : done(cudaErrorInvalidResourceHandle);
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    return rt.destroy_event(e) ? cudaSuccess : done(cudaErrorInvalidResourceHandle);
 }
-cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t) {
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
     return guarded("cudaEventRecord", [&](Runtime& rt) {
+        check_stream(rt, s);
+        auto& ev = event_of(rt, e);
         sync_all(rt);
-        std::lock_guard<std::mutex> lk(events_mu);
-        Event* ev = event(e);
-        if (!ev)
-            throw CudaError(cudaErrorInvalidResourceHandle, "not an event");
-        ev->t = std::chrono::steady_clock::now();
-        ev->recorded = true;
+        ev.t = std::chrono::steady_clock::now();
+        ev.recorded = true;
     });
 }
 cudaError_t cudaEventRecordWithFlags(cudaEvent_t e, cudaStream_t s, unsigned int) { return cudaEventRecord(e, s); }
-cudaError_t cudaEventSynchronize(cudaEvent_t) { return guarded("cudaEventSynchronize", sync_all); }
-cudaError_t cudaEventQuery(cudaEvent_t) { return guarded("cudaEventQuery", sync_all); }
+cudaError_t cudaEventSynchronize(cudaEvent_t e) {
+    return guarded("cudaEventSynchronize", [&](Runtime& rt) {
+        event_of(rt, e);
+        sync_all(rt);
+    });
+}
+cudaError_t cudaEventQuery(cudaEvent_t e) { return cudaEventSynchronize(e); }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaEvent_t end) {
-    std::lock_guard<std::mutex> lk(events_mu);
-    Event* a = event(start);
-    Event* b = event(end);
+    if (!ms)
+        return done(cudaErrorInvalidValue);
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    auto* a = rt.event(start);
+    auto* b = rt.event(end);
     if (!a || !b || !a->recorded || !b->recorded)
         return done(cudaErrorInvalidResourceHandle);
     *ms = std::chrono::duration<float, std::milli>(b->t - a->t).count();

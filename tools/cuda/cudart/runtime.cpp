@@ -4,10 +4,12 @@
 // runtime.cpp - see runtime.hpp.
 #include "runtime.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <tuple>
 
 #include <cuda_runtime_api.h>
 
@@ -58,6 +60,7 @@ void Runtime::reset() {
     }
     allocs_.clear();
     param_buffers_.clear();
+    param_free_.clear();
     printf_va_ = 0;
     printf_cpu_ = nullptr;
     assert_seen_ = false;
@@ -129,6 +132,12 @@ void Runtime::load(Module& m) {
         if (!errs.empty())
             fail(cudaErrorInvalidPtx, "PTX: " + errs.front().text());
         m.program = ptx::compile(mod);
+        // Every handle into the program replaced, before anything below can fail.
+        for (auto& [k, f] : functions_)
+            if (f.module == &m)
+                f.info = m.program.kernel(f.name);
+        for (auto& [name, f] : m.by_name)
+            f->info = m.program.kernel(name);
     } catch (const ptx::ParseError& err) {
         fail(cudaErrorInvalidPtx, std::string("PTX: ") + err.what());
     } catch (const ptx::CompileError& err) {
@@ -152,11 +161,6 @@ void Runtime::load(Module& m) {
     if (m.data_va)  // device memory to copies and memset (cudaGetSymbolAddress), not to cudaFree
         allocs_[m.data_va] = Allocation{m.program.data.size(), false, nullptr, true};
     m.loaded = true;
-    for (auto& [k, f] : functions_)
-        if (f.module == &m)
-            f.info = m.program.kernel(f.name);
-    for (auto& [name, f] : m.by_name)  // compiled again after a reset
-        f->info = m.program.kernel(name);
 }
 
 Function& Runtime::function(const void* host_fn) {
@@ -198,6 +202,20 @@ bool Runtime::is_module(const Module* m) const {
     return false;
 }
 
+const void* Runtime::create_stream() {
+    auto tag = std::make_unique<char>();
+    const void* s = tag.get();
+    streams_.emplace(s, std::move(tag));
+    return s;
+}
+
+Event* Runtime::create_event() {
+    auto ev = std::make_unique<Event>();
+    Event* e = ev.get();
+    events_.emplace(e, std::move(ev));
+    return e;
+}
+
 Function* Runtime::find_function(const void* handle) const {
     for (const auto& m : modules_)
         for (const auto& [name, f] : m->by_name)
@@ -222,6 +240,14 @@ void Runtime::unload_module(Module* m) {
             if (m->code_va)
                 free_quietly(m->code_va);
         }
+        m->program = ptx::Program{};
+        m->ptx.clear();
+        m->loaded = false;
+        for (auto& [name, f] : m->by_name) {
+            f->info = nullptr;
+            f->module = nullptr;
+        }
+        dead_modules_.push_back(std::move(*it));
         modules_.erase(it);
         return;
     }
@@ -340,10 +366,18 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
         // Local memory: a slice per thread after the block's shared memory.
         uint32_t start = static_cast<uint32_t>((smem + 15) & ~uint64_t{15});
         std::memcpy(buf.data() + k.local_param_offset, &start, 4);
-        smem = start + uint64_t{k.local_per_thread} * threads;
+        uint64_t slice = k.local_per_thread;
+        if (k.call_stack) {
+            // Recursion: the call stack takes what the 48 KiB leave (cuda.rst).
+            uint64_t room = start < 48 * 1024 ? (48 * 1024 - start) / threads & ~uint64_t{15} : 0;
+            slice = std::max(room, (slice + k.call_stack + 15) & ~uint64_t{15});
+            uint32_t s32 = static_cast<uint32_t>(std::min<uint64_t>(slice, UINT32_MAX));
+            std::memcpy(buf.data() + k.local_param_offset + 4, &s32, 4);
+        }
+        smem = start + slice * threads;
         if (smem > 48 * 1024)
             throw CudaError(cudaErrorInvalidConfiguration,
-                            "launch of '" + f.name + "': " + std::to_string(k.local_per_thread) +
+                            "launch of '" + f.name + "': " + std::to_string(slice) +
                                 " bytes of local memory per thread for " + std::to_string(threads) +
                                 " threads beside " + std::to_string(start) +
                                 " bytes of shared memory: more than 48 KiB is not supported (GPUvm keeps local "
@@ -374,8 +408,7 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     if (k.param_mode == ptx::ParamMode::Slots) {
         std::memcpy(d.params, buf.data(), buf.size());
     } else {
-        uint64_t pb = b.alloc(buf.size(), false, nullptr);
-        param_buffers_.push_back(pb);
+        uint64_t pb = param_buffer(buf.size());
         b.write(pb, buf.data(), buf.size());
         d.params[0] = pb;
     }
@@ -390,9 +423,41 @@ void Runtime::synchronize() {
         throw;
     }
     drain_printf();
-    for (uint64_t pb : param_buffers_)
-        backend().free(pb);
+    // The launches that read them are done: their buffers serve again.
+    param_free_.insert(param_free_.end(), param_buffers_.begin(), param_buffers_.end());
     param_buffers_.clear();
+    std::sort(param_free_.begin(), param_free_.end(), [](auto& a, auto& b) { return a.second < b.second; });
+    while (param_free_.size() > kParamPool) {  // the largest go
+        backend().free(param_free_.back().first);
+        param_free_.pop_back();
+    }
+}
+
+// A parameter buffer of at least @size bytes until the next synchronize:
+// a free one of the pool (the smallest that fits) or a new one, in whole
+// pages.  A guest's vGPU makes a buffer object per allocation, whose
+// pages it grants and dom0 maps: a program that launches a kernel with
+// large parameters in a loop (LargeKernelParameter) makes one, not one
+// per launch.
+uint64_t Runtime::param_buffer(size_t size) {
+    uint64_t pb = 0;
+    size_t cap = (size + 4095) & ~size_t{4095};
+    for (auto it = param_free_.begin(); it != param_free_.end(); ++it) {
+        if (it->second >= size) {
+            std::tie(pb, cap) = *it;
+            param_free_.erase(it);
+            break;
+        }
+    }
+    if (!pb) {
+        try {
+            pb = backend().alloc(cap, false, nullptr);
+        } catch (const OutOfMemory& e) {
+            throw CudaError(cudaErrorMemoryAllocation, std::string("a kernel's parameter buffer: ") + e.what());
+        }
+    }
+    param_buffers_.emplace_back(pb, cap);
+    return pb;
 }
 
 uint64_t Runtime::malloc(size_t size, bool host, void** cpu, const void* owner) {

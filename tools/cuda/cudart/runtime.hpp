@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -75,6 +76,13 @@ struct Allocation {
     const void* owner = nullptr;  // the driver context that allocated it; nullptr: the primary one
 };
 
+// An event of either API (cudaEvent_t and CUevent are its address):
+// times on the host, after waiting for the work before it.
+struct Event {
+    std::chrono::steady_clock::time_point t;
+    bool recorded = false;
+};
+
 struct LaunchConfig {
     std::array<uint32_t, 3> grid{1, 1, 1}, block{1, 1, 1};
     size_t shared = 0;
@@ -93,6 +101,7 @@ public:
     void register_variable(Module* m, const void* host_var, const char* name, size_t size);
 
     Backend& backend();         // opened on first use
+    bool has_backend() const { return backend_ != nullptr; }
     void reset();               // cudaDeviceReset
     Function& function(const void* host_fn);
     // Device address and size of a registered variable (loads its module).
@@ -126,6 +135,22 @@ public:
     std::optional<uint64_t> device_of_host(const void* cpu) const;
     void memset(uint64_t va, int value, size_t n);
 
+    // Streams and events of both APIs (a cudaStream_t is a CUstream, as
+    // with NVIDIA's libraries).  A stream is a name: everything runs in
+    // one ordered queue.  nullptr, CU_STREAM_LEGACY (1) and
+    // CU_STREAM_PER_THREAD (2) are streams too.
+    const void* create_stream();
+    bool destroy_stream(const void* s) { return streams_.erase(s) > 0; }
+    bool is_stream(const void* s) const {
+        return reinterpret_cast<uintptr_t>(s) <= 2 || streams_.count(s) > 0;
+    }
+    Event* create_event();
+    bool destroy_event(const void* e) { return events_.erase(e) > 0; }
+    Event* event(const void* e) {
+        auto it = events_.find(e);
+        return it == events_.end() ? nullptr : it->second.get();
+    }
+
     // The launch configuration stack of <<<...>>>.
     std::vector<LaunchConfig>& configs() { return configs_; }
 
@@ -146,11 +171,21 @@ private:
     std::mutex mu_;
     std::unique_ptr<Backend> backend_;
     std::vector<std::unique_ptr<Module>> modules_;
+    // Unloaded driver modules, emptied but kept: their addresses (and
+    // their functions') are never handed out again, so a stale handle
+    // fails instead of naming another module.
+    std::vector<std::unique_ptr<Module>> dead_modules_;
     std::map<const void*, Function> functions_;
     std::map<const void*, Variable> variables_;
     std::map<uint64_t, Allocation> allocs_;
-    std::vector<uint64_t> param_buffers_;  // freed at the next synchronize
+    // Kernel parameter buffers (address, bytes): those of the launches
+    // queued since the last synchronize, and the pool of free ones (at
+    // most kParamPool, smallest first) that launches take again.
+    static constexpr size_t kParamPool = 8;
+    std::vector<std::pair<uint64_t, size_t>> param_buffers_, param_free_;
     std::vector<LaunchConfig> configs_;
+    std::map<const void*, std::unique_ptr<char>> streams_;   // by handle
+    std::map<const void*, std::unique_ptr<Event>> events_;   // by handle
     int sticky_ = 0;
     uint64_t printf_va_ = 0;       // device printf's buffer (host memory the GPU maps)
     uint8_t* printf_cpu_ = nullptr;
@@ -158,6 +193,7 @@ private:
 
     void load(Module& m);
     void quiesce();
+    uint64_t param_buffer(size_t size);
     void free_quietly(uint64_t va);
     void launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
                        std::vector<uint8_t> buf, size_t shared);
@@ -185,3 +221,11 @@ const char* error_name(int e);
 const char* error_string(int e);
 
 }  // namespace gpuvm::cudart
+
+namespace gpuvm::cudriver {
+// driver/context.cpp: a runtime API call reached the device on this
+// thread: the driver API counts as initialised and, if no context is
+// current here, the primary one becomes current, as NVIDIA's runtime
+// does.  Runtime::lock() held.
+void runtime_entered();
+}  // namespace gpuvm::cudriver

@@ -35,11 +35,18 @@ Context* context_of(CUcontext c) {
 
 Context& current() {
     auto& st = ctx_stack();
-    while (!st.empty() && !context_of(reinterpret_cast<CUcontext>(st.back())))
-        st.pop_back();  // destroyed by another thread
     if (st.empty())
         throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "no current context");
+    if (!context_of(reinterpret_cast<CUcontext>(st.back())))  // destroyed by another thread
+        throw DriverError(CUDA_ERROR_CONTEXT_IS_DESTROYED, "the current context was destroyed");
     return *st.back();
+}
+
+void runtime_entered() {
+    State& s = State::get();
+    s.initialized = true;
+    if (ctx_stack().empty())
+        ctx_stack().push_back(&s.primary);
 }
 
 CUresult to_cu(int e) {
@@ -200,7 +207,10 @@ CUresult cuCtxDestroy(CUcontext ctx) {
             throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "not a context cuCtxCreate made");
         rt.release_owner(c);
         std::erase(ctx_stack(), c);
-        State::get().contexts.erase(c);
+        // Kept, emptied: its address never names another context.
+        State& st = State::get();
+        auto node = st.contexts.extract(c);
+        st.destroyed.push_back(std::move(node.mapped()));
     }, 0);
 }
 
@@ -209,7 +219,7 @@ CUresult cuCtxGetCurrent(CUcontext* pctx) {
         return CUDA_ERROR_INVALID_VALUE;
     return guarded("cuCtxGetCurrent", [&](Runtime&) {
         auto& st = ctx_stack();
-        *pctx = st.empty() ? nullptr : reinterpret_cast<CUcontext>(&current());
+        *pctx = st.empty() ? nullptr : reinterpret_cast<CUcontext>(st.back());
     }, 0);
 }
 
@@ -242,10 +252,13 @@ CUresult cuCtxPushCurrent(CUcontext ctx) {
 
 CUresult cuCtxPopCurrent(CUcontext* pctx) {
     return guarded("cuCtxPopCurrent", [&](Runtime&) {
-        Context& c = current();
-        ctx_stack().pop_back();
+        auto& st = ctx_stack();
+        if (st.empty())
+            throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "no current context");
+        Context* c = st.back();
+        st.pop_back();
         if (pctx)
-            *pctx = reinterpret_cast<CUcontext>(&c);
+            *pctx = reinterpret_cast<CUcontext>(c);
     }, 0);
 }
 

@@ -57,7 +57,7 @@ struct State {
     int primary_refs = 0;          // cuDevicePrimaryCtxRetain - Release
     // Created and not destroyed; CUcontext is the address.
     std::map<const Context*, std::unique_ptr<Context>> contexts;
-    std::map<const void*, std::unique_ptr<char>> streams;  // cuStreamCreate's, by handle
+    std::vector<std::unique_ptr<Context>> destroyed;  // never freed: no address is reused
     static State& get();
 };
 

@@ -16,6 +16,9 @@
 using namespace gpuvm::cudriver;
 
 extern "C" CUresult cuCtxCreate_v2(CUcontext* pctx, unsigned int flags, CUdevice dev);  // context.cpp
+// CUDA 11's cuGetProcAddress (no status), below; its symbol has no suffix.
+extern "C" CUresult cuGetProcAddress_v1(const char* symbol, void** pfn, int version, cuuint64_t flags)
+    __asm__("cuGetProcAddress");
 
 namespace {
 
@@ -46,6 +49,7 @@ constexpr ErrorText kErrors[] = {
     {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
     {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "too many resources requested for launch"},
     {CUDA_ERROR_LAUNCH_TIMEOUT, "CUDA_ERROR_LAUNCH_TIMEOUT", "the launch timed out and was terminated"},
+    {CUDA_ERROR_CONTEXT_IS_DESTROYED, "CUDA_ERROR_CONTEXT_IS_DESTROYED", "context is destroyed"},
     {CUDA_ERROR_ASSERT, "CUDA_ERROR_ASSERT", "device-side assert triggered"},
     {CUDA_ERROR_ILLEGAL_INSTRUCTION, "CUDA_ERROR_ILLEGAL_INSTRUCTION", "an illegal instruction was encountered"},
     {CUDA_ERROR_MISALIGNED_ADDRESS, "CUDA_ERROR_MISALIGNED_ADDRESS", "misaligned address"},
@@ -128,6 +132,8 @@ CUresult cuGetProcAddress(const char* symbol, void** pfn, int version, cuuint64_
         *status = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
     if (!std::strcmp(symbol, "cuCtxCreate") && version < 13000) {
         *pfn = reinterpret_cast<void*>(&cuCtxCreate_v2);
+    } else if (!std::strcmp(symbol, "cuGetProcAddress") && version < 12000) {
+        *pfn = reinterpret_cast<void*>(&cuGetProcAddress_v1);
     } else {
         for (const auto& e : kEntries)
             if (!std::strcmp(e.name, symbol))
@@ -138,6 +144,10 @@ CUresult cuGetProcAddress(const char* symbol, void** pfn, int version, cuuint64_
     if (status)
         *status = CU_GET_PROC_ADDRESS_SUCCESS;
     return CUDA_SUCCESS;
+}
+
+CUresult cuGetProcAddress_v1(const char* symbol, void** pfn, int version, cuuint64_t flags) {
+    return cuGetProcAddress(symbol, pfn, version, flags, nullptr);
 }
 
 }  // extern "C"

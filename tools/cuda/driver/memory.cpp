@@ -16,11 +16,11 @@ using namespace gpuvm::cudriver;
 
 namespace {
 
-// [va, va + n) inside one device allocation (or nothing to copy).
+// [va, va + n) inside one allocation the GPU maps: device memory or
+// mapped host memory (cuMemHostGetDevicePointer's addresses).
 void check_device(Runtime& rt, CUdeviceptr va, size_t n) {
-    auto [base, a] = rt.find(va, n);
-    if (!a || a->host)
-        throw DriverError(CUDA_ERROR_INVALID_VALUE, "not device memory");
+    if (!rt.find(va, n).second)
+        throw DriverError(CUDA_ERROR_INVALID_VALUE, "not memory of the device");
 }
 
 void htod(Runtime& rt, CUdeviceptr dst, const void* src, size_t n) {
@@ -73,32 +73,16 @@ void memset_elems(Runtime& rt, CUdeviceptr va, uint32_t value, size_t n, unsigne
         b.write(va + head + body, &half, 2);
 }
 
-bool is_stream(CUstream s) {
-    return !s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD || State::get().streams.count(s);
-}
-
-void check_stream(CUstream s) {
-    if (!is_stream(s))
+void check_stream(Runtime& rt, CUstream s) {
+    if (!rt.is_stream(s))
         throw DriverError(CUDA_ERROR_INVALID_HANDLE, "not a stream");
 }
 
-struct Event {
-    std::chrono::steady_clock::time_point t;
-    bool recorded = false;
-};
-
-// The events a program created (CUevent is the address); guarded by the
-// runtime's lock, as every call holds it.
-std::map<const void*, std::unique_ptr<Event>>& events() {
-    static auto* e = new std::map<const void*, std::unique_ptr<Event>>();
-    return *e;
-}
-
-Event& event_of(CUevent e) {
-    auto it = events().find(e);
-    if (it == events().end())
+gpuvm::cudart::Event& event_of(Runtime& rt, CUevent e) {
+    auto* ev = rt.event(e);
+    if (!ev)
         throw DriverError(CUDA_ERROR_INVALID_HANDLE, "not an event");
-    return *it->second;
+    return *ev;
 }
 
 }  // namespace
@@ -116,8 +100,13 @@ CUresult cuMemAlloc(CUdeviceptr* p, size_t size) {
 CUresult cuMemAllocPitch(CUdeviceptr* p, size_t* pitch, size_t width, size_t height, unsigned int elem) {
     if (!p || !pitch || !width || !height || (elem != 4 && elem != 8 && elem != 16))
         return CUDA_ERROR_INVALID_VALUE;
-    *pitch = (width + 255) & ~size_t{255};
-    return cuMemAlloc(p, *pitch * height);
+    size_t row = (width + 255) & ~size_t{255};
+    if (row < width || height > SIZE_MAX / row)
+        return CUDA_ERROR_INVALID_VALUE;
+    CUresult r = cuMemAlloc(p, row * height);
+    if (r == CUDA_SUCCESS)
+        *pitch = row;
+    return r;
 }
 
 CUresult cuMemFree(CUdeviceptr p) {
@@ -129,8 +118,8 @@ CUresult cuMemFree(CUdeviceptr p) {
 CUresult cuMemGetAddressRange(CUdeviceptr* base, size_t* size, CUdeviceptr p) {
     return guarded("cuMemGetAddressRange", [&](Runtime& rt) {
         auto [b, a] = rt.find(p, 1);
-        if (!a || a->host)
-            throw DriverError(CUDA_ERROR_NOT_FOUND, "not device memory");
+        if (!a)
+            throw DriverError(CUDA_ERROR_NOT_FOUND, "not memory of the device");
         if (base)
             *base = b;
         if (size)
@@ -199,21 +188,21 @@ CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t n) { return cuMemcpyD
 
 CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void* src, size_t n, CUstream s) {
     return guarded("cuMemcpyHtoDAsync", [&](Runtime& rt) {
-        check_stream(s);
+        check_stream(rt, s);
         htod(rt, dst, src, n);
     });
 }
 
 CUresult cuMemcpyDtoHAsync(void* dst, CUdeviceptr src, size_t n, CUstream s) {
     return guarded("cuMemcpyDtoHAsync", [&](Runtime& rt) {
-        check_stream(s);
+        check_stream(rt, s);
         dtoh(rt, dst, src, n);
     });
 }
 
 CUresult cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s) {
     return guarded("cuMemcpyDtoDAsync", [&](Runtime& rt) {
-        check_stream(s);
+        check_stream(rt, s);
         dtod(rt, dst, src, n);
     });
 }
@@ -236,21 +225,21 @@ CUresult cuMemsetD32(CUdeviceptr p, unsigned int v, size_t n) {
 
 CUresult cuMemsetD8Async(CUdeviceptr p, unsigned char v, size_t n, CUstream s) {
     return guarded("cuMemsetD8Async", [&](Runtime& rt) {
-        check_stream(s);
+        check_stream(rt, s);
         memset_elems(rt, p, v, n, 1);
     });
 }
 
 CUresult cuMemsetD16Async(CUdeviceptr p, unsigned short v, size_t n, CUstream s) {
     return guarded("cuMemsetD16Async", [&](Runtime& rt) {
-        check_stream(s);
+        check_stream(rt, s);
         memset_elems(rt, p, v, n, 2);
     });
 }
 
 CUresult cuMemsetD32Async(CUdeviceptr p, unsigned int v, size_t n, CUstream s) {
     return guarded("cuMemsetD32Async", [&](Runtime& rt) {
-        check_stream(s);
+        check_stream(rt, s);
         memset_elems(rt, p, v, n, 4);
     });
 }
@@ -260,26 +249,23 @@ CUresult cuMemsetD32Async(CUdeviceptr p, unsigned int v, size_t n, CUstream s) {
 CUresult cuStreamCreate(CUstream* s, unsigned int) {
     if (!s)
         return CUDA_ERROR_INVALID_VALUE;
-    return guarded("cuStreamCreate", [&](Runtime&) {
-        // A stream is a name here: one byte whose address is the handle.
-        auto tag = std::make_unique<char>();
-        *s = reinterpret_cast<CUstream>(tag.get());
-        State::get().streams.emplace(tag.get(), std::move(tag));
+    return guarded("cuStreamCreate", [&](Runtime& rt) {
+        *s = static_cast<CUstream>(const_cast<void*>(rt.create_stream()));
     });
 }
 
 CUresult cuStreamCreateWithPriority(CUstream* s, unsigned int flags, int) { return cuStreamCreate(s, flags); }
 
 CUresult cuStreamDestroy(CUstream s) {
-    return guarded("cuStreamDestroy", [&](Runtime&) {
-        if (!State::get().streams.erase(s))
+    return guarded("cuStreamDestroy", [&](Runtime& rt) {
+        if (!rt.destroy_stream(s))
             throw DriverError(CUDA_ERROR_INVALID_HANDLE, "not a stream");
     }, kCtx);
 }
 
 CUresult cuStreamSynchronize(CUstream s) {
     return guarded("cuStreamSynchronize", [&](Runtime& rt) {
-        check_stream(s);
+        check_stream(rt, s);
         rt.synchronize();
     });
 }
@@ -287,9 +273,9 @@ CUresult cuStreamSynchronize(CUstream s) {
 CUresult cuStreamQuery(CUstream s) { return cuStreamSynchronize(s); }
 
 CUresult cuStreamWaitEvent(CUstream s, CUevent e, unsigned int) {
-    return guarded("cuStreamWaitEvent", [&](Runtime&) {
-        check_stream(s);
-        event_of(e);
+    return guarded("cuStreamWaitEvent", [&](Runtime& rt) {
+        check_stream(rt, s);
+        event_of(rt, e);
     });
 }
 
@@ -308,7 +294,8 @@ CUresult cuStreamAddCallback(CUstream s, CUstreamCallback cb, void* data, unsign
     if (!cb || flags)
         return CUDA_ERROR_INVALID_VALUE;
     CUresult r = cuStreamSynchronize(s);
-    cb(s, r, data);
+    if (r == CUDA_SUCCESS)  // a call that fails runs nothing
+        cb(s, r, data);
     return r;
 }
 
@@ -317,24 +304,20 @@ CUresult cuStreamAddCallback(CUstream s, CUstreamCallback cb, void* data, unsign
 CUresult cuEventCreate(CUevent* e, unsigned int) {
     if (!e)
         return CUDA_ERROR_INVALID_VALUE;
-    return guarded("cuEventCreate", [&](Runtime&) {
-        auto ev = std::make_unique<Event>();
-        *e = reinterpret_cast<CUevent>(ev.get());
-        events()[ev.get()] = std::move(ev);
-    });
+    return guarded("cuEventCreate", [&](Runtime& rt) { *e = reinterpret_cast<CUevent>(rt.create_event()); });
 }
 
 CUresult cuEventDestroy(CUevent e) {
-    return guarded("cuEventDestroy", [&](Runtime&) {
-        if (!events().erase(e))
+    return guarded("cuEventDestroy", [&](Runtime& rt) {
+        if (!rt.destroy_event(e))
             throw DriverError(CUDA_ERROR_INVALID_HANDLE, "not an event");
     }, kCtx);
 }
 
 CUresult cuEventRecord(CUevent e, CUstream s) {
     return guarded("cuEventRecord", [&](Runtime& rt) {
-        check_stream(s);
-        Event& ev = event_of(e);
+        check_stream(rt, s);
+        auto& ev = event_of(rt, e);
         rt.synchronize();
         ev.t = std::chrono::steady_clock::now();
         ev.recorded = true;
@@ -345,7 +328,7 @@ CUresult cuEventRecordWithFlags(CUevent e, CUstream s, unsigned int) { return cu
 
 CUresult cuEventSynchronize(CUevent e) {
     return guarded("cuEventSynchronize", [&](Runtime& rt) {
-        event_of(e);
+        event_of(rt, e);
         rt.synchronize();
     });
 }
@@ -355,9 +338,9 @@ CUresult cuEventQuery(CUevent e) { return cuEventSynchronize(e); }
 CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
     if (!ms)
         return CUDA_ERROR_INVALID_VALUE;
-    return guarded("cuEventElapsedTime", [&](Runtime&) {
-        Event& a = event_of(start);
-        Event& b = event_of(end);
+    return guarded("cuEventElapsedTime", [&](Runtime& rt) {
+        auto& a = event_of(rt, start);
+        auto& b = event_of(rt, end);
         if (!a.recorded || !b.recorded)
             throw DriverError(CUDA_ERROR_INVALID_HANDLE, "an event not recorded");
         *ms = std::chrono::duration<float, std::milli>(b.t - a.t).count();

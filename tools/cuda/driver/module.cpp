@@ -11,6 +11,7 @@
 // naming the fix.
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "driver.hpp"
 #include "fatbin.hpp"
@@ -25,33 +26,47 @@ const char kNoPtx[] =
     "the image has no PTX, only cubins for NVIDIA's GPUs (GPUvm compiles PTX: build it with "
     "nvcc -fatbin -gencode arch=compute_75,code=compute_75, or -ptx)";
 
-// The PTX an image carries.
-std::string ptx_of_image(const void* image) {
+// The PTX an image carries.  @size: the bytes the image has when known
+// (cuModuleLoad's file); 0 for an image in the program's memory, whose
+// headers are then believed, as NVIDIA's driver does.
+std::string ptx_of_image(const void* image, size_t size = 0) {
     namespace cuda = gpuvm::cuda;
     if (!image)
         throw DriverError(CUDA_ERROR_INVALID_VALUE, "no image");
     const auto* b = static_cast<const uint8_t*>(image);
     const char* text = static_cast<const char*>(image);
-    if (strnlen(text, 4) < 4)  // shorter than any magic: text
+    auto need = [&](size_t n) {
+        if (size && n > size)
+            throw DriverError(CUDA_ERROR_INVALID_IMAGE, "the image ends inside its header");
+    };
+    if (strnlen(text, 4) < 4) {  // shorter than any magic: text
+        if (!*text)
+            throw DriverError(CUDA_ERROR_INVALID_IMAGE, "an empty image");
         return text;
+    }
     uint32_t magic;
     std::memcpy(&magic, b, 4);
     std::vector<cuda::FatbinEntry> entries;
     try {
         if (magic == cuda::kFatbinWrapperMagic) {
+            // A wrapper points into the program's memory: never from a file.
+            if (size)
+                throw DriverError(CUDA_ERROR_INVALID_IMAGE, "a fatbinary wrapper in a file");
             entries = cuda::parse_wrapper(image);
         } else if (magic == cuda::kFatbinMagic) {
+            need(16);
             uint16_t header;
-            uint64_t size;
+            uint64_t bytes;
             std::memcpy(&header, b + 6, 2);
-            std::memcpy(&size, b + 8, 8);
-            if (size > cuda::kMaxFatbinBytes)
-                throw DriverError(CUDA_ERROR_INVALID_IMAGE, "a fatbinary of " + std::to_string(size) + " bytes");
-            entries = cuda::parse_fatbin({b, header + size});
+            std::memcpy(&bytes, b + 8, 8);
+            if (bytes > cuda::kMaxFatbinBytes)
+                throw DriverError(CUDA_ERROR_INVALID_IMAGE, "a fatbinary of " + std::to_string(bytes) + " bytes");
+            need(header + bytes);
+            entries = cuda::parse_fatbin({b, header + bytes});
         } else if (std::memcmp(b, "\x7f" "ELF", 4) == 0) {
             throw DriverError(CUDA_ERROR_NO_BINARY_FOR_GPU, kNoPtx);
         } else {
-            return std::string(text, strnlen(text, cuda::kMaxFatbinBytes));
+            return std::string(text, strnlen(text, size ? size : cuda::kMaxFatbinBytes));
         }
     } catch (const cuda::FatbinError& e) {
         throw DriverError(CUDA_ERROR_INVALID_IMAGE, std::string("the fatbinary: ") + e.what());
@@ -64,12 +79,12 @@ std::string ptx_of_image(const void* image) {
 
 // Loads the PTX of @image into the current context; a failure's text
 // goes to @log (cuModuleLoadDataEx's CU_JIT_ERROR_LOG_BUFFER) too.
-CUresult load(const char* fn, CUmodule* out, const void* image, std::string* log = nullptr) {
+CUresult load(const char* fn, CUmodule* out, const void* image, std::string* log = nullptr, size_t size = 0) {
     if (!out)
         return CUDA_ERROR_INVALID_VALUE;
     return guarded(fn, [&](Runtime& rt) {
         try {
-            std::string ptx = ptx_of_image(image);
+            std::string ptx = ptx_of_image(image, size);
             *out = reinterpret_cast<CUmodule>(rt.load_module(std::move(ptx), owner_of(current())));
         } catch (const std::exception& e) {
             if (log)
@@ -111,19 +126,28 @@ CUresult cuModuleLoadDataEx(CUmodule* module, const void* image, unsigned int n,
         return CUDA_ERROR_INVALID_VALUE;
     std::string log;
     CUresult r = load("cuModuleLoadDataEx", module, image, &log);
-    char* buf = nullptr;
-    size_t* size_slot = nullptr;
+    // Each log: its buffer gets the text (NUL-terminated, cut to its size)
+    // and its size slot the length written; the info log stays empty.
+    char* bufs[2] = {};
+    size_t* slots[2] = {};
     for (unsigned i = 0; i < n; i++) {
-        if (options[i] == CU_JIT_ERROR_LOG_BUFFER)
-            buf = static_cast<char*>(values[i]);
-        else if (options[i] == CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES)
-            size_slot = reinterpret_cast<size_t*>(&values[i]);
+        switch (options[i]) {
+        case CU_JIT_ERROR_LOG_BUFFER: bufs[0] = static_cast<char*>(values[i]); break;
+        case CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES: slots[0] = reinterpret_cast<size_t*>(&values[i]); break;
+        case CU_JIT_INFO_LOG_BUFFER: bufs[1] = static_cast<char*>(values[i]); break;
+        case CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES: slots[1] = reinterpret_cast<size_t*>(&values[i]); break;
+        case CU_JIT_WALL_TIME: std::memset(&values[i], 0, sizeof(float)); break;
+        default: break;  // hints to NVIDIA's JIT
+        }
     }
-    if (buf && size_slot && *size_slot) {
-        size_t len = std::min(log.size(), *size_slot - 1);
-        std::memcpy(buf, log.data(), len);
-        buf[len] = 0;
-        *size_slot = len;
+    const std::string texts[2] = {log, ""};
+    for (int k = 0; k < 2; k++) {
+        if (!bufs[k] || !slots[k] || !*slots[k])
+            continue;
+        size_t len = std::min(texts[k].size(), *slots[k] - 1);
+        std::memcpy(bufs[k], texts[k].data(), len);
+        bufs[k][len] = 0;
+        *slots[k] = len;
     }
     return r;
 }
@@ -138,8 +162,9 @@ CUresult cuModuleLoad(CUmodule* module, const char* fname) {
         std::fprintf(stderr, "GPUvm CUDA driver: cuModuleLoad: %s\n", e.what());
         return CUDA_ERROR_FILE_NOT_FOUND;
     }
+    size_t size = bytes.size();
     bytes.push_back(0);  // PTX text ends there
-    return load("cuModuleLoad", module, bytes.data());
+    return load("cuModuleLoad", module, bytes.data(), nullptr, size);
 }
 
 CUresult cuModuleUnload(CUmodule module) {
@@ -179,8 +204,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
                         void** extra) {
     return guarded("cuLaunchKernel", [&](Runtime& rt) {
         Function& fn = function_of(rt, f);
-        if (stream && stream != CU_STREAM_LEGACY && stream != CU_STREAM_PER_THREAD &&
-            !State::get().streams.count(stream))
+        if (!rt.is_stream(stream))
             throw DriverError(CUDA_ERROR_INVALID_HANDLE, "not a stream");
         std::array<uint32_t, 3> grid{gx, gy, gz}, block{bx, by, bz};
         if (params && extra)
@@ -259,12 +283,19 @@ CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int* n, CUfunction f, int b
     });
 }
 
-// The block size (a multiple of 32) that keeps the most threads resident,
-// the smallest on a tie, and the grid that fills the one multiprocessor.
+// The block size (a multiple of 32, or the kernel's limit when below 32)
+// that keeps the most threads resident, the largest on a tie, and the
+// grid that fills the one multiprocessor.  @dynamic_of (the program's
+// callback, which may call CUDA) runs before the runtime's lock is taken.
 CUresult cuOccupancyMaxPotentialBlockSize(int* min_grid, int* block_size, CUfunction f,
                                           CUoccupancyB2DSize dynamic_of, size_t dynamic, int limit) {
     if (!min_grid || !block_size)
         return CUDA_ERROR_INVALID_VALUE;
+    std::vector<size_t> dyn(1025, dynamic);
+    if (dynamic_of)
+        for (int b = 1; b <= 1024; b++)
+            if (b % 32 == 0 || b < 32)
+                dyn[b] = dynamic_of(b);
     return guarded("cuOccupancyMaxPotentialBlockSize", [&](Runtime& rt) {
         const auto& k = *function_of(rt, f).info;
         int max_block = k.maxntid[0] ? static_cast<int>(k.maxntid[0] * std::max(1u, k.maxntid[1]) *
@@ -272,11 +303,12 @@ CUresult cuOccupancyMaxPotentialBlockSize(int* min_grid, int* block_size, CUfunc
                                      : 1024;
         if (limit > 0)
             max_block = std::min(max_block, limit);
-        int best = 0, best_blocks = 0;
+        max_block = std::clamp(max_block, 1, 1024);
+        int best = max_block < 32 ? max_block : 0;
+        int best_blocks = best ? gpuvm::cudart::occupancy(k, best, dyn[best]) : 0;
         for (int b = 32; b <= max_block; b += 32) {
-            size_t dyn = dynamic_of ? dynamic_of(b) : dynamic;
-            int blocks = gpuvm::cudart::occupancy(k, b, dyn);
-            if (blocks * b > best_blocks * best) {
+            int blocks = gpuvm::cudart::occupancy(k, b, dyn[b]);
+            if (blocks * b >= best_blocks * best) {
                 best = b;
                 best_blocks = blocks;
             }

@@ -299,6 +299,110 @@ TEST_F(Driver, ProcAddressAndErrorNames) {
     EXPECT_EQ(cuGetErrorName(static_cast<CUresult>(12345), &s), CUDA_ERROR_INVALID_VALUE);
 }
 
+// Files are bounded by their size: a wrapper (a pointer) in a file, a
+// header that claims more than the file has, a file shorter than a header.
+TEST_F(Driver, HostileModuleFilesAreRefusedNotFollowed) {
+    std::string dir = ::testing::TempDir();
+    auto write = [&](const char* name, std::vector<uint8_t> bytes) {
+        std::string path = dir + "/" + name;
+        std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        return path;
+    };
+    CUmodule m;
+    // magic 0x466243B1, version 1, then a pointer nobody may follow
+    auto wrap = write("wrap.bin", {0xb1, 0x43, 0x62, 0x46, 1, 0, 0, 0, 0x41, 0x41, 0x41, 0x41, 0x41, 0x41, 0, 0});
+    EXPECT_EQ(cuModuleLoad(&m, wrap.c_str()), CUDA_ERROR_INVALID_IMAGE);
+    // magic 0xBA55ED50, version 1, header 16, 1 MiB of entries that are not there
+    auto big = write("big.bin", {0x50, 0xed, 0x55, 0xba, 1, 0, 16, 0, 0, 0, 0x10, 0, 0, 0, 0, 0});
+    EXPECT_EQ(cuModuleLoad(&m, big.c_str()), CUDA_ERROR_INVALID_IMAGE);
+    auto small = write("small.bin", {0x50, 0xed, 0x55, 0xba, 1});
+    EXPECT_EQ(cuModuleLoad(&m, small.c_str()), CUDA_ERROR_INVALID_IMAGE);
+    auto empty = write("empty.ptx", {});
+    EXPECT_EQ(cuModuleLoad(&m, empty.c_str()), CUDA_ERROR_INVALID_IMAGE);
+}
+
+TEST_F(Driver, StaleHandlesNeverNameNewObjects) {
+    CUcontext a, b, popped;
+    CU_OK(cuCtxCreate(&a, nullptr, 0, 0));
+    CU_OK(cuCtxDestroy(a));
+    CU_OK(cuCtxCreate(&b, nullptr, 0, 0));
+    EXPECT_NE(a, b);
+    EXPECT_EQ(cuCtxDestroy(a), CUDA_ERROR_INVALID_CONTEXT);
+    CU_OK(cuCtxPopCurrent(&popped));
+    EXPECT_EQ(popped, b);
+    CU_OK(cuCtxDestroy(b));
+    CUmodule m1 = load("kernels.sm_75.ptx");
+    CUfunction f1;
+    CU_OK(cuModuleGetFunction(&f1, m1, "gpuvm_saxpy"));
+    CU_OK(cuModuleUnload(m1));
+    CUmodule m2 = load("kernels.sm_75.ptx");
+    CUfunction f2;
+    CU_OK(cuModuleGetFunction(&f2, m2, "gpuvm_saxpy"));
+    EXPECT_NE(m1, m2);
+    EXPECT_NE(f1, f2);
+    int v;
+    EXPECT_EQ(cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_NUM_REGS, f1), CUDA_ERROR_INVALID_HANDLE);
+    CU_OK(cuFuncGetAttribute(&v, CU_FUNC_ATTRIBUTE_NUM_REGS, f2));
+}
+
+TEST_F(Driver, OccupancyAndJitLogs) {
+    CUmodule m = load("kernels.sm_75.ptx");
+    CUfunction f;
+    CU_OK(cuModuleGetFunction(&f, m, "gpuvm_saxpy"));
+    int grid = 0, block = 0;
+    CU_OK(cuOccupancyMaxPotentialBlockSize(&grid, &block, f, nullptr, 0, 16));
+    EXPECT_EQ(block, 16);
+    EXPECT_GT(grid, 0);
+    // The callback may call CUDA: it runs outside the runtime's lock.
+    CU_OK(cuOccupancyMaxPotentialBlockSize(&grid, &block, f, [](int b) -> size_t {
+        int warp = 0;
+        cuDeviceGetAttribute(&warp, CU_DEVICE_ATTRIBUTE_WARP_SIZE, 0);
+        return static_cast<size_t>(b / warp) * 64;
+    }, 0, 0));
+    EXPECT_GE(block, 32);
+    char info[16], err[16];
+    std::memset(info, 'X', sizeof(info));
+    CUjit_option opts[] = {CU_JIT_INFO_LOG_BUFFER, CU_JIT_INFO_LOG_BUFFER_SIZE_BYTES, CU_JIT_ERROR_LOG_BUFFER,
+                           CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
+    void* vals[] = {info, reinterpret_cast<void*>(sizeof(info)), err, reinterpret_cast<void*>(sizeof(err))};
+    auto ptx = data("kernels.sm_75.ptx");
+    CUmodule m2;
+    CU_OK(cuModuleLoadDataEx(&m2, ptx.data(), 4, opts, vals));
+    EXPECT_EQ(info[0], 0);
+    EXPECT_EQ(vals[1], nullptr);
+}
+
+// A runtime call makes the primary context current (and the driver
+// initialised) on its thread, and both APIs take each other's streams
+// and events, as with NVIDIA's libraries.
+TEST(DriverAndRuntime, TheRuntimeOpensTheWayForTheDriver) {
+    ASSERT_EQ(cudaFree(nullptr), cudaSuccess);
+    void* rp = nullptr;
+    ASSERT_EQ(cudaMalloc(&rp, 64), cudaSuccess);
+    CUdeviceptr p;
+    CU_OK(cuMemAlloc(&p, 64));  // no cuInit, no context made by hand
+    cudaStream_t rs;
+    ASSERT_EQ(cudaStreamCreate(&rs), cudaSuccess);
+    CU_OK(cuMemsetD32Async(p, 9, 16, reinterpret_cast<CUstream>(rs)));
+    CU_OK(cuStreamSynchronize(reinterpret_cast<CUstream>(rs)));
+    CUevent ce;
+    CU_OK(cuEventCreate(&ce, 0));
+    EXPECT_EQ(cudaEventRecord(reinterpret_cast<cudaEvent_t>(ce), rs), cudaSuccess);
+    EXPECT_EQ(cudaEventSynchronize(reinterpret_cast<cudaEvent_t>(ce)), cudaSuccess);
+    EXPECT_EQ(cudaStreamDestroy(rs), cudaSuccess);
+    EXPECT_EQ(cuStreamSynchronize(reinterpret_cast<CUstream>(rs)), CUDA_ERROR_INVALID_HANDLE);
+    int called = 0;
+    EXPECT_EQ(cudaStreamAddCallback(rs, [](cudaStream_t, cudaError_t, void* d) { ++*static_cast<int*>(d); }, &called,
+                                    0),
+              cudaErrorInvalidResourceHandle);
+    EXPECT_EQ(called, 0);  // a call that fails runs nothing
+    int v = 0;
+    CU_OK(cuMemcpyDtoH(&v, p + 60, 4));
+    EXPECT_EQ(v, 9);
+    CU_OK(cuMemFree(p));
+    EXPECT_EQ(cudaFree(rp), cudaSuccess);
+}
+
 // The runtime API and the driver API of one program share the primary
 // context's memory, as with NVIDIA's libraries.
 TEST(DriverAndRuntime, ShareThePrimaryContext) {

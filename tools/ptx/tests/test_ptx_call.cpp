@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// Calls of recursive functions (ptx_lower_call.cpp): nvcc's PTX of
+// tests/data/recursion_cases.cu compiled to vgpu ISA and run in the
+// interpreter against references computed here; the call stack's
+// overflow as a fault; hand-written PTX for what nvcc does not emit.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "gpu_harness.hpp"
+#include "ptx_test_util.hpp"
+
+namespace {
+
+using gpuvm::ptx::KernelInfo;
+using gpuvm::ptx::ParamMode;
+using gpuvm::ptx::Program;
+using gpuvm::ptx::test::compile_text;
+
+constexpr uint64_t kCodeVa = 0x100000, kOutVa = 0x400000, kInVa = 0x800000;
+
+const Program& prog() {
+    static Program p = [] {
+        std::ifstream f(std::string(PTX_DATA_DIR) + "/recursion_cases.ptx");
+        std::ostringstream s;
+        s << f.rdbuf();
+        return s.str().empty() ? Program{} : compile_text(s.str());
+    }();
+    return p;
+}
+
+// A launch of one block of @threads threads as the runtime makes it:
+// parameters in slots, each thread's local slice @slice bytes (0: what
+// 48 KiB leave, as the runtime gives a kernel with a call stack).
+struct Launch {
+    vgpu::test::Gpu gpu;
+    int32_t* out;
+    int32_t* in;
+    uint32_t slice = 0;
+
+    explicit Launch(const Program& p) {
+        auto code = gpuvm::ptx::link(p, 0);
+        uint8_t* c = gpu.map(kCodeVa, code.size() * 8, VGPU_PTE_R | VGPU_PTE_X);
+        std::memcpy(c, code.data(), code.size() * 8);
+        out = reinterpret_cast<int32_t*>(gpu.map(kOutVa, 1 << 16, VGPU_PTE_R | VGPU_PTE_W));
+        in = reinterpret_cast<int32_t*>(gpu.map(kInVa, 4096, VGPU_PTE_R | VGPU_PTE_W));
+    }
+
+    vgpu::test::Gpu::Result run(const KernelInfo& k, uint32_t threads, std::vector<uint64_t> args,
+                                uint32_t grid = 1, uint64_t budget = ~0ull) {
+        EXPECT_EQ(k.param_mode, ParamMode::Slots);
+        EXPECT_GT(k.call_stack, 0u) << k.name;
+        std::vector<uint8_t> buf(k.param_size);
+        for (size_t i = 0; i < args.size(); i++)
+            std::memcpy(buf.data() + k.params.at(i).offset, &args[i], k.params.at(i).size);
+        uint32_t start = (k.static_shared + 15) & ~15u;
+        uint32_t s = slice ? slice : ((48 * 1024 - start) / threads) & ~15u;
+        EXPECT_GE(s, k.local_per_thread + k.call_stack);
+        std::memcpy(buf.data() + k.local_param_offset, &start, 4);
+        std::memcpy(buf.data() + k.local_param_offset + 4, &s, 4);
+        vgpu_launch_desc d = vgpu::test::Gpu::desc(kCodeVa + k.entry, grid, threads, {}, start + s * threads);
+        std::memcpy(d.params, buf.data(), buf.size());
+        return gpu.run(d, budget);
+    }
+};
+
+class Recursion : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (prog().kernels.empty())
+            GTEST_SKIP() << "no nvcc PTX data (GPUVM_NO_NVCC_DATA or no nvcc)";
+    }
+    const KernelInfo& k(const std::string& name) { return *prog().kernel(name); }
+};
+
+int fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+int ack(int m, int n) { return m == 0 ? n + 1 : n == 0 ? ack(m - 1, 1) : ack(m - 1, ack(m, n - 1)); }
+int digits(int n, int depth) {
+    int buf[6];
+    for (int k = 0; k < 6; k++)
+        buf[k] = n * (k + 1) + depth;
+    int s = depth > 0 ? digits(n / 3 + depth, depth - 1) : 0;
+    return s + buf[(n + depth) % 6] - buf[(n * 7 + 1) % 6];
+}
+int deep(int n, const int* p) { return n <= 0 ? p[0] : (deep(n - 1, p) * 3 + n) ^ p[n & 3]; }
+
+// Double recursion, a different depth in every lane (the warp's threads
+// diverge inside it), then shfl and ballot where they meet again; in two
+// blocks of 64 and preempted after every 101 work units.
+TEST_F(Recursion, FibonacciWithWarpsDivergingInside) {
+    for (uint64_t budget : {~0ull, 101ull}) {
+        Launch l(prog());
+        const int n = 128;
+        auto r = l.run(k("rec_fib"), 64, {kOutVa, n}, 2, budget);
+        ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+        for (int w = 0; w < n / 32; w++) {
+            uint32_t ballot = 0;
+            for (int lane = 0; lane < 32; lane++)
+                ballot |= static_cast<uint32_t>(fib((w * 32 + lane) % 15) & 1) << lane;
+            for (int lane = 0; lane < 32; lane++) {
+                int i = w * 32 + lane;
+                int down = lane < 31 ? fib((i + 1) % 15) : fib(i % 15);
+                EXPECT_EQ(l.out[i], fib(i % 15) + down * 1000) << i;
+                EXPECT_EQ(static_cast<uint32_t>(l.out[n + i]), ballot) << i;
+            }
+        }
+        if (budget != ~0ull) {
+            EXPECT_GT(r.slices, 100);
+        }
+    }
+}
+
+TEST_F(Recursion, AckermannSmall) {
+    Launch l(prog());
+    auto r = l.run(k("rec_ack"), 12, {kOutVa});
+    ASSERT_EQ(r.status, VGPU_RUN_DONE);
+    for (int i = 0; i < 12; i++)
+        EXPECT_EQ(l.out[i], ack(i % 3, i % 4)) << i;  // up to ack(2, 3) = 9
+}
+
+TEST_F(Recursion, MutualRecursion) {
+    Launch l(prog());
+    auto r = l.run(k("rec_parity"), 40, {kOutVa});
+    ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+    for (int i = 0; i < 40; i++)
+        EXPECT_EQ(l.out[i], i % 2 ? 1 : 2) << i;  // depth up to 39
+}
+
+// Each activation's local array is its own: the caller's is read after
+// the callee wrote its.
+TEST_F(Recursion, LocalArraysPerActivation) {
+    Launch l(prog());
+    auto r = l.run(k("rec_digits"), 40, {kOutVa});
+    ASSERT_EQ(r.status, VGPU_RUN_DONE);
+    for (int i = 0; i < 40; i++)
+        EXPECT_EQ(l.out[i], digits(i * 5 + 1, i % 5)) << i;
+}
+
+// Deep recursion fits the stack the slice gives; deeper faults cleanly:
+// a SHARED fault at the stack-overflow offset, before any thread writes
+// beyond its slice (the other threads' slices keep their values).
+TEST_F(Recursion, StackOverflowFaults) {
+    const int p[4] = {7, 1, 2, 3};
+    {
+        Launch l(prog());
+        std::memcpy(l.in, p, sizeof(p));
+        auto r = l.run(k("rec_deep"), 4, {kOutVa, kInVa, 200});  // 12 KiB of stack each
+        ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+        for (int i = 0; i < 4; i++)
+            EXPECT_EQ(l.out[i], deep(200 + i, p)) << i;
+    }
+    for (int depth : {1000, 100000}) {
+        Launch l(prog());
+        std::memcpy(l.in, p, sizeof(p));
+        l.slice = 1024;  // 16 threads: 16 KiB of slices
+        auto r = l.run(k("rec_deep"), 16, {kOutVa, kInVa, static_cast<uint64_t>(depth)});
+        EXPECT_EQ(r.status, VGPU_RUN_FAULT) << depth;
+        EXPECT_EQ(r.fault_kind, static_cast<uint32_t>(VGPU_FAULT_SHARED));
+        EXPECT_EQ(r.fault_addr, 0x57ac0000u);
+        EXPECT_EQ(l.out[0], 0);  // no thread got past its recursion
+    }
+}
+
+// Hand-written: a recursive function with the parameter read after the
+// recursive call, a result stored before it, and a .local array whose
+// generic address goes to the callee.
+TEST(RecursionPtx, ValuesLiveAcrossCallsAndFramesByAddress) {
+    std::string text = R"(.version 8.0
+.target sm_75
+.address_size 64
+.func (.param .b32 r) f(.param .b32 x, .param .b64 up)
+{
+  .local .align 4 .b8 depot[8];
+  .reg .pred %p<2>;
+  .reg .b32 %r<12>;
+  .reg .b64 %rd<6>;
+  .reg .b64 %SPL;
+  mov.u64 %SPL, depot;
+  cvta.local.u64 %rd1, %SPL;
+  ld.param.b32 %r1, [x];
+  st.param.b32 [r], %r1;
+  st.u32 [%rd1], %r1;
+  setp.eq.s32 %p1, %r1, 0;
+  @%p1 bra $Lend;
+  ld.param.b64 %rd2, [up];
+  ld.u32 %r5, [%rd2];
+  add.s32 %r2, %r1, -1;
+  {
+    .param .b32 a;
+    st.param.b32 [a], %r2;
+    .param .b64 b;
+    st.param.b64 [b], %rd1;
+    .param .b32 c;
+    call.uni (c), f, (a, b);
+    ld.param.b32 %r3, [c];
+  }
+  ld.param.b32 %r4, [x];
+  ld.u32 %r6, [%rd1];
+  mad.lo.s32 %r7, %r3, 10, %r4;
+  add.s32 %r7, %r7, %r6;
+  sub.s32 %r7, %r7, %r5;
+  st.param.b32 [r], %r7;
+$Lend:
+  ret;
+}
+.visible .entry k(.param .u64 out)
+{
+  .local .align 4 .b8 top[4];
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<4>;
+  mov.u32 %r1, %tid.x;
+  mov.u64 %rd3, top;
+  st.local.u32 [%rd3], 1000;
+  cvta.local.u64 %rd3, %rd3;
+  {
+    .param .b32 a;
+    st.param.b32 [a], %r1;
+    .param .b64 b;
+    st.param.b64 [b], %rd3;
+    .param .b32 c;
+    call.uni (c), f, (a, b);
+    ld.param.b32 %r2, [c];
+  }
+  ld.param.u64 %rd1, [out];
+  mul.wide.u32 %rd2, %r1, 4;
+  add.s64 %rd1, %rd1, %rd2;
+  st.global.u32 [%rd1], %r2;
+}
+)";
+    Program p = compile_text(text);
+    const KernelInfo& k = p.kernels.at(0);
+    Launch l(p);
+    auto r = l.run(k, 10, {kOutVa});
+    ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+    // f(x, up) = x ? f(x - 1, &mine) * 10 + x + x - *up : 0, where *up is
+    // the caller's x (1000 for the kernel's)
+    auto f = [](int x, int up, auto&& self) -> int { return x ? self(x - 1, x, self) * 10 + x + x - up : 0; };
+    for (int i = 0; i < 10; i++)
+        EXPECT_EQ(l.out[i], f(i, 1000, f)) << i;
+}
+
+}  // namespace
