@@ -150,6 +150,36 @@ Program compile(const Module& m) {
     }
 }
 
+// The kernel's variant with its local memory in global memory, after
+// its code (KernelInfo::entry_global): the same code but for its
+// prologue and the local accesses' instructions.  A module that it would
+// take beyond kMaxCodeWords goes without: its launches need the slices to
+// fit in shared memory, as before.
+static void global_variant(const ModuleLayout& lay, const Function& f, bool with_local, KernelInfo& info,
+                           Program& p, std::vector<std::pair<uint64_t, uint64_t>>& relocs) {
+    KernelInfo gi;
+    ir::Kernel k = Lowerer(lay, f, with_local, true).run(gi);
+    std::vector<uint64_t> words;
+    std::vector<std::pair<uint64_t, uint64_t>> grelocs;
+    uint32_t spilled = 0;
+    try {
+        ir::assemble(k, words, grelocs, spilled);
+    } catch (const std::runtime_error& e) {
+        throw CompileError(f.name, f.pos, e.what());
+    }
+    if (k.local_base < 0 || gi.local_param_offset != info.local_param_offset || gi.param_mode != info.param_mode ||
+        gi.call_stack != info.call_stack)
+        throw CompileError(f.name, f.pos, "internal error: the global-memory variant's layout differs");
+    if (p.code.size() + words.size() > kMaxCodeWords)
+        return;
+    for (auto& r : grelocs)
+        relocs.push_back({r.first + p.code.size(), r.second});
+    info.has_global_local = true;
+    info.entry_global = p.code.size() * 8;
+    info.local_per_thread_global = k.frame_size;
+    p.code.insert(p.code.end(), words.begin(), words.end());
+}
+
 static Program compile_module(const Module& m) {
     Program p;
     ModuleLayout lay;
@@ -176,6 +206,7 @@ static Program compile_module(const Module& m) {
         ir::Kernel k = Lowerer(lay, *f).run(info);
         info.entry = p.code.size() * 8;
         std::vector<std::pair<uint64_t, uint64_t>> relocs;
+        bool with_local = false;
         try {
             if (k.local_base < 0) {
                 // Without local memory nothing can spill: try, and on
@@ -186,6 +217,7 @@ static Program compile_module(const Module& m) {
                 } catch (const std::runtime_error&) {
                     info = KernelInfo();
                     relocs.clear();
+                    with_local = true;
                     k = Lowerer(lay, *f, true).run(info);
                     info.entry = p.code.size() * 8;
                     words.clear();
@@ -206,6 +238,8 @@ static Program compile_module(const Module& m) {
             throw CompileError(f->name, f->pos, "the module's code exceeds " + std::to_string(kMaxCodeWords) +
                                                     " instructions");
         info.instructions = static_cast<uint32_t>(p.code.size() - info.entry / 8);
+        if (info.local_per_thread)
+            global_variant(lay, *f, with_local, info, p, relocs);
         for (const auto& [w, off] : relocs)
             p.relocs.push_back({w, off});
         p.kernels.push_back(std::move(info));

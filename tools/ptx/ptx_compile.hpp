@@ -77,6 +77,15 @@ struct KernelInfo {
     // and the launch passes its size as a u32 at local_param_offset + 4;
     // the call stack takes what local_per_thread leaves of it.
     uint32_t call_stack = 0;
+    // The variant whose local memory is in global memory, for launches
+    // whose slices do not fit in the block's shared memory (cuda.rst,
+    // "Local memory"): its entry, and its local_per_thread (its spills
+    // may differ).  The launch passes a u64 at local_param_offset: the
+    // address of a buffer of a slice per thread of the grid (bits 0-46)
+    // and the slice's size in units of 16 bytes (bits 47-63).
+    bool has_global_local = false;
+    uint64_t entry_global = 0;
+    uint32_t local_per_thread_global = 0;
     uint32_t spilled = 0;          // registers spilled to local memory
     // Device printf and assert: the launch passes the GPU address of the
     // printf buffer (see kPrintf*) as a hidden u64 parameter at this

@@ -45,6 +45,7 @@ struct Kernel {
     int nvregs = 0;
     int nlabels = 0;
     int local_base = -1;  // vreg of the thread's local slice (shared address), -1: none
+    bool local_global = false;  // local_base is a global address (spills use LD/ST)
     int frame_insn = -1;  // the instruction whose immediate is the slice's size
     uint32_t frame_size = 0;  // bytes of the slice: .local variables, then spill slots
 };

@@ -26,8 +26,8 @@ uint64_t align_up(uint64_t v, uint64_t a) { return a ? (v + a - 1) / a * a : v; 
 
 }  // namespace
 
-Lowerer::Lowerer(const ModuleLayout& layout, const Function& kernel, bool with_local)
-    : layout_(layout), kernel_(kernel), uses_local_(with_local) {}
+Lowerer::Lowerer(const ModuleLayout& layout, const Function& kernel, bool with_local, bool global_local)
+    : layout_(layout), kernel_(kernel), uses_local_(with_local), global_local_(global_local) {}
 
 void Lowerer::fail(const std::string& what) const {
     Pos p = cur_ ? cur_->pos : kernel_.pos;
@@ -258,6 +258,7 @@ ir::Kernel Lowerer::run(KernelInfo& info) {
     if (has_stack_)
         expand_calls();
     k_.local_base = lbase_;
+    k_.local_global = uses_local_ && global_local_;
     return std::move(k_);
 }
 
@@ -670,7 +671,9 @@ void Lowerer::control(const Instr& in) {
 
 // The shared-memory address of the thread's local slice, computed once at
 // the kernel's entry: the hidden parameter plus the thread's linear index
-// times the slice's size (known once the whole kernel is lowered).
+// times the slice's size (known once the whole kernel is lowered).  In
+// the global variant, the global address of the thread's slice in the
+// launch's buffer: the index is the thread's in the grid.
 void Lowerer::local_prologue() {
     // printf copies kPrintfArgBytes from its argument buffer: slack after
     // the .local variables keeps that copy inside the thread's slice.
@@ -683,7 +686,22 @@ void Lowerer::local_prologue() {
     k_.code.clear();
     uint32_t off = info_->local_param_offset;
     int start, slice = -1;  // slice: the launch's slice size, with a call stack
-    if (info_->param_mode == ParamMode::Slots) {
+    if (global_local_) {
+        // The global variant: a u64, the launch's buffer's address (bits
+        // 0-46) and the slice's size in units of 16 bytes (bits 47-63).
+        int v;
+        if (info_->param_mode == ParamMode::Slots) {
+            v = emit(VGPU_OP_LDP, vreg(64), -1, -1, off / 8);
+        } else {
+            int base = emit(VGPU_OP_LDP, vreg(64), -1, -1, 0);
+            v = emit(VGPU_OP_LD_U64, vreg(64), base, -1, off);
+        }
+        start = low_bits(v, kLocalWindowShift);
+        if (has_stack_) {
+            int units = emit(VGPU_OP_SHRI, vreg(64), v, -1, kLocalWindowShift);
+            slice = emit(VGPU_OP_SHLI, vreg(64), units, -1, 4);
+        }
+    } else if (info_->param_mode == ParamMode::Slots) {
         int v = emit(VGPU_OP_LDP, vreg(64), -1, -1, off / 8);
         start = emit(VGPU_OP_ZEXT, vreg(32), v, -1, 32);
         if (has_stack_)
@@ -694,15 +712,29 @@ void Lowerer::local_prologue() {
         if (has_stack_)
             slice = emit(VGPU_OP_LD_U32, vreg(32), base, -1, off + 4);
     }
-    int tx = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_TID_X);
-    int ty = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_TID_Y);
-    int tz = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_TID_Z);
-    int nx = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_NTID_X);
-    int ny = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_NTID_Y);
-    int lin = emit(VGPU_OP_MUL, vreg(64), ny, tz);
-    lin = emit(VGPU_OP_ADD, vreg(64), lin, ty);
-    lin = emit(VGPU_OP_MUL, vreg(64), lin, nx);
-    lin = emit(VGPU_OP_ADD, vreg(64), lin, tx);
+    // (z * ny + y) * nx + x of five special registers: a linear index.
+    auto linear = [&](int x, int y, int z, int nx, int ny) {
+        int r[5], i = 0;
+        for (int sr : {x, y, z, nx, ny})
+            r[i++] = emit(VGPU_OP_S2R, vreg(32), -1, -1, sr);
+        int v = emit(VGPU_OP_MUL, vreg(64), r[4], r[2]);
+        v = emit(VGPU_OP_ADD, vreg(64), v, r[1]);
+        v = emit(VGPU_OP_MUL, vreg(64), v, r[3]);
+        return emit(VGPU_OP_ADD, vreg(64), v, r[0]);
+    };
+    int lin = linear(VGPU_SR_TID_X, VGPU_SR_TID_Y, VGPU_SR_TID_Z, VGPU_SR_NTID_X, VGPU_SR_NTID_Y);
+    if (global_local_) {
+        // A slice per thread of the grid: the block's linear index times
+        // the block's threads, plus the thread's.
+        int blk = linear(VGPU_SR_CTAID_X, VGPU_SR_CTAID_Y, VGPU_SR_CTAID_Z, VGPU_SR_NCTAID_X, VGPU_SR_NCTAID_Y);
+        int n = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_NTID_X);
+        for (int sr : {VGPU_SR_NTID_Y, VGPU_SR_NTID_Z}) {
+            int m = emit(VGPU_OP_S2R, vreg(32), -1, -1, sr);
+            n = emit(VGPU_OP_MUL, vreg(64), n, m);
+        }
+        blk = emit(VGPU_OP_MUL, vreg(64), blk, n);
+        lin = emit(VGPU_OP_ADD, vreg(64), blk, lin);
+    }
     k_.frame_size = size;
     if (has_stack_) {
         // The call stack grows down from the slice's end to its static part.

@@ -74,7 +74,11 @@ class Lowerer {
 public:
     // @with_local: give the kernel local memory even when it declares
     // none (the register allocator's second try, which spills).
-    Lowerer(const ModuleLayout& layout, const Function& kernel, bool with_local = false);
+    // @global_local: the variant whose local memory is in global memory
+    // (Documentation/cuda.rst, "Local memory"), for launches whose slices
+    // do not fit in the block's shared memory.
+    Lowerer(const ModuleLayout& layout, const Function& kernel, bool with_local = false,
+            bool global_local = false);
     // Lowers the kernel; fills @info's parameter and shared memory layout.
     ir::Kernel run(KernelInfo& info);
 
@@ -129,6 +133,7 @@ private:
     uint32_t local_size_ = 0;  // bytes of .local variables per thread so far
     uint32_t local_align_ = 8;
     int lbase_ = -1;           // shared-memory address of the thread's local slice
+    bool global_local_ = false;  // the slices are in global memory: lbase_ is a global address
     bool uses_printf_ = false; // calls vprintf or __assertfail
     int red_off_ = -1;         // shared offset of bar.red's three words, -1: no bar.red
     int red_round_ = -1;       // vreg: this thread's bar.red round, modulo 3

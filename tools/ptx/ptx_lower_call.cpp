@@ -453,6 +453,9 @@ void Lowerer::expand_calls() {
         deepest = std::max<uint64_t>(deepest, static_cast<uint64_t>(frame[c]));
     }
     info_->call_stack = static_cast<uint32_t>(deepest);
+    // The stack is in the thread's slice: shared or global memory.
+    uint16_t ld = global_local_ ? VGPU_OP_LD_U64 : VGPU_OP_LDS_U64;
+    uint16_t st = global_local_ ? VGPU_OP_ST_U64 : VGPU_OP_STS_U64;
     for (const ir::Insn& in : code) {
         switch (in.op) {
         case ir::kCallSave: {
@@ -468,9 +471,9 @@ void Lowerer::expand_calls() {
             emit(VGPU_OP_LDS_U8, vreg(64), li(kStackFault), -1, 0);
             emit_label(ok);
             int index = static_cast<int>(std::find(s.sites.begin(), s.sites.end(), c.ret) - s.sites.begin());
-            emit(VGPU_OP_STS_U64, -1, sp_, li(index), at);
+            emit(st, -1, sp_, li(index), at);
             for (size_t i = 0; i < saves[in.imm].size(); i++)
-                emit(VGPU_OP_STS_U64, -1, sp_, saves[in.imm][i], at + 8 + 8 * static_cast<int64_t>(i));
+                emit(st, -1, sp_, saves[in.imm][i], at + 8 + 8 * static_cast<int64_t>(i));
             break;
         }
         case ir::kCallJump:
@@ -479,13 +482,13 @@ void Lowerer::expand_calls() {
         case ir::kCallRestore: {
             int64_t at = locals(sites_[in.imm].sub);
             for (size_t i = 0; i < saves[in.imm].size(); i++)
-                emit(VGPU_OP_LDS_U64, saves[in.imm][i], sp_, -1, at + 8 + 8 * static_cast<int64_t>(i));
+                emit(ld, saves[in.imm][i], sp_, -1, at + 8 + 8 * static_cast<int64_t>(i));
             emit(VGPU_OP_ADDI, sp_, sp_, -1, frame[in.imm]);
             break;
         }
         case ir::kRet: {
             const Sub& s = subs_[in.imm];
-            int index = emit(VGPU_OP_LDS_U64, vreg(64), sp_, -1, locals(static_cast<int>(in.imm)));
+            int index = emit(ld, vreg(64), sp_, -1, locals(static_cast<int>(in.imm)));
             for (size_t k = 0; k + 1 < s.sites.size(); k++)
                 branch(VGPU_OP_BZ, k ? emit(VGPU_OP_ADDI, vreg(64), index, -1, -static_cast<int64_t>(k)) : index,
                        s.sites[k]);

@@ -248,7 +248,7 @@ void Lowerer::half(const Instr& in) {
     auto flush_in = [&](int h) { return ftz ? h_flush(h, f.bf) : h; };
 
     // Moves of bits: the same instruction on .b16/.b32.
-    if (op == "mov" || op == "selp" || op == "ld" || op == "st" || op == "ldu") {
+    if (op == "mov" || op == "selp") {
         Instr copy = in;
         for (auto& m : copy.mods) {
             HalfTy h;

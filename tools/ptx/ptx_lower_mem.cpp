@@ -125,7 +125,9 @@ int Lowerer::low_bits(int v, int bits) {
 
 // Emits @one for each space a generic address @base can be in, behind a
 // test of its window: global below 2^47, local from 2^47 (when the
-// kernel has local memory; its slice is shared memory), shared from
+// kernel has local memory; its slice is shared memory, or global memory
+// in the global_local_ variant: a local generic address is always the
+// window plus the offset in the thread's slice), shared from
 // 2^48.  @one(shared, addr) gets the address in that space.
 void Lowerer::generic(int base, const std::function<void(bool, int)>& one) {
     int sh = k_.nlabels++, end = k_.nlabels++;
@@ -138,7 +140,7 @@ void Lowerer::generic(int base, const std::function<void(bool, int)>& one) {
         int shared = k_.nlabels++;
         int is_shared = emit(VGPU_OP_SHRI, vreg(64), hi, -1, 1);
         branch(VGPU_OP_BNZ, is_shared, shared);
-        one(true, local_addr(low_bits(base, kLocalWindowShift)));
+        one(!global_local_, local_addr(low_bits(base, kLocalWindowShift)));
         branch(VGPU_OP_BRA, -1, end);
         emit_label(shared);
     }
@@ -203,7 +205,7 @@ void Lowerer::memory(const Instr& in) {
             generic_access(load, base, off, t, load ? dst(v) : src(v, t));
             continue;
         }
-        bool shared = space == "shared" || space == "local";
+        bool shared = space == "shared" || (space == "local" && !global_local_);
         if (space == "local")
             base = local_addr(base);
         if (load) {

@@ -251,6 +251,8 @@ void spill(Kernel& k, const std::vector<int>& victims, std::vector<bool>& no_spi
         return k.nvregs++;
     };
     int new_frame_insn = -1;
+    uint16_t ld = k.local_global ? VGPU_OP_LD_U64 : VGPU_OP_LDS_U64;
+    uint16_t st = k.local_global ? VGPU_OP_ST_U64 : VGPU_OP_STS_U64;
     for (size_t idx = 0; idx < k.code.size(); idx++) {
         Insn in = k.code[idx];
         std::vector<Insn> after;
@@ -260,7 +262,7 @@ void spill(Kernel& k, const std::vector<int>& victims, std::vector<bool>& no_spi
             if (*r < 0 || it == slot.end())
                 continue;
             int t = fresh();
-            out.push_back({VGPU_OP_LDS_U64, t, k.local_base, -1, -1, -1, it->second, -1});
+            out.push_back({ld, t, k.local_base, -1, -1, -1, it->second, -1});
             for (int* q : {&in.a, &in.b, &in.c, &in.e})  // the same register twice: one load
                 if (*q == *r && q != r)
                     *q = t;
@@ -270,9 +272,9 @@ void spill(Kernel& k, const std::vector<int>& victims, std::vector<bool>& no_spi
         if (in.d >= 0 && d != slot.end() && in.op != kLabel) {
             int t = fresh();
             if (rd_in)
-                out.push_back({VGPU_OP_LDS_U64, t, k.local_base, -1, -1, -1, d->second, -1});
+                out.push_back({ld, t, k.local_base, -1, -1, -1, d->second, -1});
             in.d = t;
-            after.push_back({VGPU_OP_STS_U64, -1, k.local_base, t, -1, -1, d->second, -1});
+            after.push_back({st, -1, k.local_base, t, -1, -1, d->second, -1});
         }
         if (static_cast<int>(idx) == k.frame_insn)
             new_frame_insn = static_cast<int>(out.size());

@@ -55,6 +55,9 @@ void compile(const char* path, const gpuvm::ptx::Module& m) {
                     k.param_mode == gpuvm::ptx::ParamMode::Slots ? "slots" : "memory", k.static_shared);
         if (k.local_per_thread)
             std::printf("    local memory: %u bytes per thread, %u registers spilled\n", k.local_per_thread, k.spilled);
+        if (k.has_global_local)
+            std::printf("    a variant with local memory in global memory (%u bytes per thread) at word %llu\n",
+                        k.local_per_thread_global, static_cast<unsigned long long>(k.entry_global / 8));
         if (k.call_stack)
             std::printf("    call stack (recursion): frames of up to %u bytes\n", k.call_stack);
     }

@@ -10,6 +10,8 @@
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "backend.hpp"
 
@@ -25,41 +27,69 @@ void sym(void* lib, F& f, const char* name) {
         throw Unavailable(std::string("libcuda.so.1 lacks ") + name);
 }
 
-// NVIDIA's libcuda.so.1.  GPUvm's own (tools/cuda/driver, marked by
-// gpuvm_cuda_driver) may already be loaded in this process, as in
-// libcudart's engine backend: dlopen("libcuda.so.1") then returns it, so
-// NVIDIA's is taken by path (GPUVM_NVIDIA_LIBCUDA, else the usual
-// places), bound to its own symbols first (RTLD_DEEPBIND) so that its
-// calls never reach GPUvm's cu* functions.
-void* open_nvidia() {
-    auto nvidia = [](void* lib) {
-        if (lib && dlsym(lib, "gpuvm_cuda_driver")) {
-            dlclose(lib);
-            return static_cast<void*>(nullptr);
-        }
-        return lib;
-    };
+// Where NVIDIA's libcuda.so.1 may be, in order: GPUVM_NVIDIA_LIBCUDA,
+// the dynamic linker's choice, LD_LIBRARY_PATH's directories, the usual
+// places.  GPUvm's own (tools/cuda/driver, marked by gpuvm_cuda_driver)
+// may already be loaded in this process, as in libcudart's engine
+// backend: dlopen("libcuda.so.1") then returns it, so NVIDIA's is taken
+// by path, bound to its own symbols first (RTLD_DEEPBIND) so that its
+// calls never reach GPUvm's cu* functions.  A candidate without every
+// function below (an old driver, the toolkit's stub) is passed over.
+std::vector<std::string> candidates() {
+    std::vector<std::string> c;
     if (const char* path = std::getenv("GPUVM_NVIDIA_LIBCUDA"))
-        if (void* lib = nvidia(dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)))
-            return lib;
-    if (void* lib = nvidia(dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)))
-        return lib;
-    for (const char* path : {"/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib/aarch64-linux-gnu/libcuda.so.1",
-                             "/usr/lib64/libcuda.so.1", "/usr/lib/libcuda.so.1", "/usr/local/nvidia/lib64/libcuda.so.1",
-                             "/usr/lib/nvidia/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"})
-        if (void* lib = nvidia(dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)))
-            return lib;
-    return nullptr;
+        c.emplace_back(path);
+    c.emplace_back("libcuda.so.1");
+    if (const char* dirs = std::getenv("LD_LIBRARY_PATH")) {
+        std::string d;
+        for (const char* p = dirs;; p++) {
+            if (*p == ':' || !*p) {
+                if (!d.empty())
+                    c.push_back(d + "/libcuda.so.1");
+                d.clear();
+                if (!*p)
+                    break;
+            } else {
+                d += *p;
+            }
+        }
+    }
+    for (const char* path : {"/usr/local/nvidia/lib64/libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1",
+                             "/usr/lib/aarch64-linux-gnu/libcuda.so.1", "/usr/lib64/libcuda.so.1",
+                             "/usr/lib/libcuda.so.1", "/usr/lib/nvidia/libcuda.so.1", "/usr/lib/wsl/lib/libcuda.so.1"})
+        c.emplace_back(path);
+    return c;
 }
 
+Api resolve(void* lib);
+
 Api load() {
-    void* lib = open_nvidia();
-    if (!lib) {
-        const char* why = dlerror();
-        throw Unavailable(std::string("cannot load NVIDIA's libcuda.so.1") + (why ? std::string(": ") + why : "") +
-                          " (GPUVM_NVIDIA_LIBCUDA names it where it is not found; GPUvm's own is never taken "
-                          "for it)");
+    std::string why;
+    for (const std::string& path : candidates()) {
+        int flags = RTLD_NOW | RTLD_LOCAL | (path.find('/') != std::string::npos ? RTLD_DEEPBIND : 0);
+        void* lib = dlopen(path.c_str(), flags);
+        if (!lib) {
+            if (const char* e = dlerror(); e && why.empty())
+                why = e;
+            continue;
+        }
+        if (dlsym(lib, "gpuvm_cuda_driver")) {  // GPUvm's own
+            dlclose(lib);
+            continue;
+        }
+        try {
+            return resolve(lib);
+        } catch (const Unavailable& e) {
+            why = path + ": " + e.what();
+            dlclose(lib);
+        }
     }
+    throw Unavailable("cannot load NVIDIA's libcuda.so.1" + (why.empty() ? std::string() : ": " + why) +
+                      " (GPUVM_NVIDIA_LIBCUDA names it where it is not found; GPUvm's own is never taken for it)");
+}
+
+// The functions of NVIDIA's driver @lib, and cuInit.
+Api resolve(void* lib) {
     Api a{};
     sym(lib, a.Init, "cuInit");
     sym(lib, a.DeviceGet, "cuDeviceGet");

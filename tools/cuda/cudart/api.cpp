@@ -598,13 +598,16 @@ cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(size_t* smem, const void* 
 cudaError_t cudaProfilerStart(void) { return cudaSuccess; }
 cudaError_t cudaProfilerStop(void) { return cudaSuccess; }
 
-// Limits: the stack and printf buffer are not configurable yet; the
-// values a program sets are kept and read back.
+// Limits: the values a program sets are kept and read back; the stack's
+// size serves recursive kernels whose local memory is in global memory
+// (runtime.cpp); the printf buffer is not configurable yet.
 cudaError_t cudaDeviceSetLimit(cudaLimit limit, size_t value) {
     if (limit > cudaLimitPersistingL2CacheSize)
         return done(cudaErrorUnsupportedLimit);
     std::lock_guard<std::mutex> lk(Runtime::get().lock());
     limits()[limit] = value;
+    if (limit == cudaLimitStackSize)
+        Runtime::get().set_stack_size(value);
     return cudaSuccess;
 }
 

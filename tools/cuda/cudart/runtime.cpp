@@ -61,6 +61,8 @@ void Runtime::reset() {
     allocs_.clear();
     param_buffers_.clear();
     param_free_.clear();
+    local_buffers_.clear();
+    local_free_.clear();
     printf_va_ = 0;
     printf_cpu_ = nullptr;
     assert_seen_ = false;
@@ -362,6 +364,7 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
+    bool global_local = false;
     if (k.local_per_thread) {
         // Local memory: a slice per thread after the block's shared memory.
         uint32_t start = static_cast<uint32_t>((smem + 15) & ~uint64_t{15});
@@ -374,14 +377,45 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
             uint32_t s32 = static_cast<uint32_t>(std::min<uint64_t>(slice, UINT32_MAX));
             std::memcpy(buf.data() + k.local_param_offset + 4, &s32, 4);
         }
-        smem = start + slice * threads;
-        if (smem > 48 * 1024)
+        bool fits = start + slice * threads <= 48 * 1024;
+        // A call stack in shared memory smaller than CUDA's (cudaLimitStackSize)
+        // would overflow where CUDA's does not: global memory gives that.
+        if (fits && k.call_stack && k.has_global_local && slice < k.local_per_thread + stack_size_)
+            fits = false;
+        if (fits) {
+            smem = start + slice * threads;
+        } else if (!k.has_global_local || smem > 48 * 1024) {
             throw CudaError(cudaErrorInvalidConfiguration,
                             "launch of '" + f.name + "': " + std::to_string(slice) +
                                 " bytes of local memory per thread for " + std::to_string(threads) +
                                 " threads beside " + std::to_string(start) +
                                 " bytes of shared memory: more than 48 KiB is not supported (GPUvm keeps local "
-                                "memory in the block's shared memory)");
+                                "memory in the block's shared memory" +
+                                (k.has_global_local ? ")" : "; the module is too large for a variant in global memory)"));
+        } else {
+            // They do not fit: the kernel's variant with its slices in a
+            // buffer of global memory, one per thread of the grid; a call
+            // stack gets cudaLimitStackSize bytes (at least one frame).
+            global_local = true;
+            slice = k.local_per_thread_global;
+            if (k.call_stack)
+                slice = (slice + std::max<uint64_t>(stack_size_, k.call_stack) + 15) & ~uint64_t{15};
+            uint64_t blocks = uint64_t{grid[0]} * grid[1] * grid[2];
+            if (slice >= (uint64_t{1} << 21) || blocks * threads > kLocalCap / slice)
+                throw CudaError(cudaErrorInvalidConfiguration,
+                                "launch of '" + f.name + "': " + std::to_string(slice) +
+                                    " bytes of local memory per thread (" + std::to_string(stack_size_) +
+                                    " of stack) for " + std::to_string(blocks) + " blocks of " +
+                                    std::to_string(threads) + " threads: more than " +
+                                    std::to_string(kLocalCap >> 20) +
+                                    " MiB of local memory per launch is not supported (GPUvm gives every thread "
+                                    "of the grid its own)");
+            uint64_t va = local_buffer(f.name, blocks * threads * slice);
+            if (va >> 47)
+                throw CudaError(cudaErrorMemoryAllocation, "launch of '" + f.name + "': local memory out of range");
+            uint64_t param = va | (slice / 16) << 47;
+            std::memcpy(buf.data() + k.local_param_offset, &param, 8);
+        }
     }
     if (smem > 48 * 1024)
         throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
@@ -399,7 +433,7 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
         std::memcpy(buf.data() + k.printf_param_offset, &printf_va_, 8);
     }
     LaunchDesc d;
-    d.code = f.module->code_va + k.entry;
+    d.code = f.module->code_va + (global_local ? k.entry_global : k.entry);
     for (int i = 0; i < 3; i++) {
         d.grid[i] = grid[i];
         d.block[i] = block[i];
@@ -430,6 +464,61 @@ void Runtime::synchronize() {
     while (param_free_.size() > kParamPool) {  // the largest go
         backend().free(param_free_.back().first);
         param_free_.pop_back();
+    }
+    recycle_local();
+}
+
+// After a synchronize: the local-memory buffers serve again, but for the
+// largest beyond two or kLocalKeep bytes, which go back to the program.
+void Runtime::recycle_local() {
+    local_free_.insert(local_free_.end(), local_buffers_.begin(), local_buffers_.end());
+    local_buffers_.clear();
+    std::sort(local_free_.begin(), local_free_.end(), [](auto& a, auto& b) { return a.second < b.second; });
+    uint64_t kept = 0;
+    for (auto& l : local_free_)
+        kept += l.second;
+    while (!local_free_.empty() && (local_free_.size() > 2 || kept > kLocalKeep)) {
+        kept -= local_free_.back().second;
+        backend().free(local_free_.back().first);
+        local_free_.pop_back();
+    }
+}
+
+// A buffer of @size bytes of global memory for a launch's local memory
+// until the next synchronize: a free one that fits or a new one (device
+// memory, charged to the program like its own allocations).  When the
+// queued launches' buffers would pass kLocalInFlight, or the allocation
+// fails, it waits for them first (their errors are this launch's).
+uint64_t Runtime::local_buffer(const std::string& kernel, uint64_t size) {
+    size = (size + 4095) & ~uint64_t{4095};
+    uint64_t queued = 0;
+    for (auto& l : local_buffers_)
+        queued += l.second;
+    if (queued + size > kLocalInFlight)
+        synchronize();
+    for (int attempt = 0;; attempt++) {
+        for (auto it = local_free_.begin(); it != local_free_.end(); ++it) {
+            if (it->second >= size) {
+                auto l = *it;
+                local_free_.erase(it);
+                local_buffers_.push_back(l);
+                return l.first;
+            }
+        }
+        try {
+            uint64_t va = backend().alloc(size, false, nullptr);
+            local_buffers_.emplace_back(va, size);
+            return va;
+        } catch (const OutOfMemory& e) {
+            if (attempt || (local_buffers_.empty() && local_free_.empty()))
+                throw CudaError(cudaErrorMemoryAllocation,
+                                "launch of '" + kernel + "': " + std::to_string(size) +
+                                    " bytes of local memory: " + e.what());
+        }
+        synchronize();  // the queued launches' buffers, then the free ones, go back
+        for (auto& l : local_free_)
+            backend().free(l.first);
+        local_free_.clear();
     }
 }
 

@@ -156,6 +156,9 @@ public:
 
     // Waits for the queued work; frees the parameter buffers of finished launches.
     void synchronize();
+    // cudaLimitStackSize: the call stack of a recursive kernel whose local
+    // memory is in global memory (runtime.cpp, local_buffer).
+    void set_stack_size(size_t bytes) { stack_size_ = bytes; }
 
     // Prints what the kernels printed (device printf, a failed assert's
     // message) since the last time.
@@ -183,6 +186,14 @@ private:
     // most kParamPool, smallest first) that launches take again.
     static constexpr size_t kParamPool = 8;
     std::vector<std::pair<uint64_t, size_t>> param_buffers_, param_free_;
+    // Local memory in global memory (launches whose slices do not fit in
+    // the block's shared memory), the same way: those of the queued
+    // launches, and a few free ones (kLocalKeep bytes at most) to reuse.
+    static constexpr uint64_t kLocalCap = uint64_t{512} << 20;      // a launch's
+    static constexpr uint64_t kLocalInFlight = uint64_t{1} << 30;    // queued at once
+    static constexpr uint64_t kLocalKeep = uint64_t{64} << 20;
+    std::vector<std::pair<uint64_t, size_t>> local_buffers_, local_free_;
+    size_t stack_size_ = 1024;
     std::vector<LaunchConfig> configs_;
     std::map<const void*, std::unique_ptr<char>> streams_;   // by handle
     std::map<const void*, std::unique_ptr<Event>> events_;   // by handle
@@ -194,6 +205,8 @@ private:
     void load(Module& m);
     void quiesce();
     uint64_t param_buffer(size_t size);
+    uint64_t local_buffer(const std::string& kernel, uint64_t size);
+    void recycle_local();
     void free_quietly(uint64_t va);
     void launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
                        std::vector<uint8_t> buf, size_t shared);

@@ -455,4 +455,92 @@ TEST_F(Driver, AFaultIsStickyUntilReset) {
     CU_OK(cuCtxSynchronize());
 }
 
+// Local memory beyond a block's shared memory: 4 KiB of .local per
+// thread (filled, then read back through its generic address), 256
+// threads a block run the kernel's variant with local memory in global
+// memory; 8 threads a block still fit in shared memory; a launch that
+// would need more than 512 MiB is refused and the next one works.
+TEST_F(Driver, LocalMemoryBeyondSharedMemoryIsInGlobalMemory) {
+    const char* ptx = R"(.version 8.0
+.target sm_75
+.address_size 64
+.visible .entry big(.param .u64 out)
+{
+  .local .align 4 .b8 buf[4096];
+  .reg .pred %p<2>;
+  .reg .b32 %r<12>;
+  .reg .b64 %rd<8>;
+  mov.u32 %r1, %tid.x;
+  mov.u32 %r2, %ctaid.x;
+  mov.u32 %r3, %ntid.x;
+  mad.lo.s32 %r4, %r2, %r3, %r1;
+  mov.u64 %rd1, buf;
+  mov.u32 %r5, 0;
+$Lfill:
+  mul.wide.u32 %rd2, %r5, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  add.s32 %r6, %r4, %r5;
+  st.local.u32 [%rd3], %r6;
+  add.s32 %r5, %r5, 1;
+  setp.lt.u32 %p1, %r5, 1024;
+  @%p1 bra $Lfill;
+  cvta.local.u64 %rd4, %rd1;
+  mov.u32 %r8, 0;
+  mov.u32 %r5, 0;
+  mov.u32 %r11, 1023;
+$Lsum:
+  sub.s32 %r9, %r11, %r5;
+  mul.wide.u32 %rd2, %r9, 4;
+  add.s64 %rd3, %rd4, %rd2;
+  ld.u32 %r10, [%rd3];
+  mad.lo.s32 %r8, %r8, 3, %r10;
+  add.s32 %r5, %r5, 1;
+  setp.lt.u32 %p1, %r5, 1024;
+  @%p1 bra $Lsum;
+  ld.param.u64 %rd5, [out];
+  mul.wide.u32 %rd6, %r4, 4;
+  add.s64 %rd5, %rd5, %rd6;
+  st.global.u32 [%rd5], %r8;
+  ret;
+}
+)";
+    CUmodule m;
+    CU_OK(cuModuleLoadData(&m, ptx));
+    CUfunction f;
+    CU_OK(cuModuleGetFunction(&f, m, "big"));
+    int local = 0;
+    CU_OK(cuFuncGetAttribute(&local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, f));
+    EXPECT_GE(local, 4096);
+    const int n = 4 * 256;
+    CUdeviceptr out;
+    CU_OK(cuMemAlloc(&out, n * 4));
+    void* args[] = {&out};
+    auto check = [&](int total) {
+        std::vector<uint32_t> got(total);
+        CU_OK(cuMemcpyDtoH(got.data(), out, total * 4));
+        for (int t = 0; t < total; t++) {
+            uint32_t want = 0;
+            for (uint32_t k = 0; k < 1024; k++)
+                want = want * 3 + (t + 1023 - k);
+            ASSERT_EQ(got[t], want) << t;
+        }
+    };
+    CU_OK(cuMemsetD32(out, 0, n));
+    CU_OK(cuLaunchKernel(f, 4, 1, 1, 256, 1, 1, 0, nullptr, args, nullptr));  // 1 MiB a block
+    CU_OK(cuCtxSynchronize());
+    check(n);
+    CU_OK(cuMemsetD32(out, 0, n));
+    CU_OK(cuLaunchKernel(f, 8, 1, 1, 8, 1, 1, 0, nullptr, args, nullptr));  // 32 KiB a block: shared
+    CU_OK(cuCtxSynchronize());
+    check(64);
+    EXPECT_EQ(cuLaunchKernel(f, 65535, 1, 1, 1024, 1, 1, 0, nullptr, args, nullptr), CUDA_ERROR_INVALID_VALUE);
+    CU_OK(cuMemsetD32(out, 0, n));
+    for (int i = 0; i < 3; i++)  // the buffers serve again after a synchronize
+        CU_OK(cuLaunchKernel(f, 2, 1, 1, 512, 1, 1, 0, nullptr, args, nullptr));
+    CU_OK(cuCtxSynchronize());
+    check(n);
+    CU_OK(cuMemFree(out));
+    CU_OK(cuModuleUnload(m));
+}
+
 }  // namespace

@@ -7,7 +7,9 @@
 // overflow as a fault; hand-written PTX for what nvcc does not emit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <tuple>
 #include <fstream>
 #include <sstream>
 
@@ -21,7 +23,7 @@ using gpuvm::ptx::ParamMode;
 using gpuvm::ptx::Program;
 using gpuvm::ptx::test::compile_text;
 
-constexpr uint64_t kCodeVa = 0x100000, kOutVa = 0x400000, kInVa = 0x800000;
+constexpr uint64_t kCodeVa = 0x100000, kOutVa = 0x400000, kInVa = 0x800000, kLocalVa = 0x10000000;
 
 const Program& prog() {
     static Program p = [] {
@@ -35,12 +37,20 @@ const Program& prog() {
 
 // A launch of one block of @threads threads as the runtime makes it:
 // parameters in slots, each thread's local slice @slice bytes (0: what
-// 48 KiB leave, as the runtime gives a kernel with a call stack).
+// 48 KiB leave, as the runtime gives a kernel with a call stack).  With
+// @global, the kernel's variant with its local memory in global memory:
+// a slice per thread of the grid in a buffer at kLocalVa, each
+// local_per_thread_global bytes plus (with a call stack) @stack, between
+// two guard pages of 0xab that no thread may write.
 struct Launch {
     vgpu::test::Gpu gpu;
     int32_t* out;
     int32_t* in;
     uint32_t slice = 0;
+    bool global = false;
+    uint32_t stack = 1024;
+    uint8_t* local = nullptr;
+    uint64_t local_size = 0;
 
     explicit Launch(const Program& p) {
         auto code = gpuvm::ptx::link(p, 0);
@@ -53,10 +63,24 @@ struct Launch {
     vgpu::test::Gpu::Result run(const KernelInfo& k, uint32_t threads, std::vector<uint64_t> args,
                                 uint32_t grid = 1, uint64_t budget = ~0ull) {
         EXPECT_EQ(k.param_mode, ParamMode::Slots);
-        EXPECT_GT(k.call_stack, 0u) << k.name;
         std::vector<uint8_t> buf(k.param_size);
         for (size_t i = 0; i < args.size(); i++)
             std::memcpy(buf.data() + k.params.at(i).offset, &args[i], k.params.at(i).size);
+        if (global) {
+            EXPECT_TRUE(k.has_global_local) << k.name;
+            uint64_t stride = k.local_per_thread_global;
+            if (k.call_stack)
+                stride = (stride + std::max<uint64_t>(stack, k.call_stack) + 15) & ~uint64_t{15};
+            local_size = stride * threads * grid;
+            local = gpu.map(kLocalVa - 4096, local_size + 8192, VGPU_PTE_R | VGPU_PTE_W) + 4096;
+            std::memset(local - 4096, 0xab, local_size + 8192);
+            uint64_t param = kLocalVa | (stride / 16) << 47;
+            std::memcpy(buf.data() + k.local_param_offset, &param, 8);
+            vgpu_launch_desc d = vgpu::test::Gpu::desc(kCodeVa + k.entry_global, grid, threads, {}, k.static_shared);
+            std::memcpy(d.params, buf.data(), buf.size());
+            return gpu.run(d, budget);
+        }
+        EXPECT_GT(k.call_stack, 0u) << k.name;
         uint32_t start = (k.static_shared + 15) & ~15u;
         uint32_t s = slice ? slice : ((48 * 1024 - start) / threads) & ~15u;
         EXPECT_GE(s, k.local_per_thread + k.call_stack);
@@ -65,6 +89,14 @@ struct Launch {
         vgpu_launch_desc d = vgpu::test::Gpu::desc(kCodeVa + k.entry, grid, threads, {}, start + s * threads);
         std::memcpy(d.params, buf.data(), buf.size());
         return gpu.run(d, budget);
+    }
+
+    // The guard pages around the global slices are untouched.
+    bool guards_intact() const {
+        for (size_t i = 0; i < 4096; i++)
+            if (local[-1 - static_cast<ptrdiff_t>(i)] != 0xab || local[local_size + i] != 0xab)
+                return false;
+        return true;
     }
 };
 
@@ -165,6 +197,135 @@ TEST_F(Recursion, StackOverflowFaults) {
     }
 }
 
+// Local memory in global memory (the kernel's global variant, which the
+// runtime launches when the slices do not fit in shared memory).
+int local_big(const int* in, int t, int n) {
+    int buf[256];
+    for (int k = 0; k < 256; k++)
+        buf[k] = in[k & 63] * (k + 1) + t;
+    uint32_t s = 0;
+    for (int k = 0; k < n; k++) {
+        s += static_cast<uint32_t>(buf[(t * 7 + k * 13) & 255] ^ k);
+        buf[(s + static_cast<uint32_t>(k)) & 255] += k;
+    }
+    return static_cast<int>(s);
+}
+
+// 1 KiB of .local per thread: 256 threads need 256 KiB a block, which
+// only the global variant runs (3 blocks); 16 threads run either way and
+// agree.
+TEST_F(Recursion, LargeLocalArraysInGlobalMemory) {
+    const KernelInfo& lk = k("local_big");
+    EXPECT_GE(lk.local_per_thread, 1024u);
+    EXPECT_EQ(lk.call_stack, 0u);
+    ASSERT_TRUE(lk.has_global_local);
+    int in[64];
+    for (int i = 0; i < 64; i++)
+        in[i] = i * 37 % 101 - 50;
+    for (auto [threads, grid, global] : {std::tuple{256u, 3u, true}, {16u, 2u, true}, {16u, 2u, false}}) {
+        Launch l(prog());
+        std::memcpy(l.in, in, sizeof(in));
+        l.global = global;
+        vgpu::test::Gpu::Result r;
+        if (global) {
+            r = l.run(lk, threads, {kOutVa, kInVa, 300}, grid);
+            EXPECT_TRUE(l.guards_intact());
+        } else {  // the shared variant, as the runtime launches it
+            std::vector<uint8_t> buf(lk.param_size);
+            uint64_t a[3] = {kOutVa, kInVa, 300};
+            for (int i = 0; i < 3; i++)
+                std::memcpy(buf.data() + lk.params.at(i).offset, &a[i], lk.params.at(i).size);
+            uint32_t start = (lk.static_shared + 15) & ~15u;
+            std::memcpy(buf.data() + lk.local_param_offset, &start, 4);
+            vgpu_launch_desc d = vgpu::test::Gpu::desc(kCodeVa + lk.entry, grid, threads, {},
+                                                       start + lk.local_per_thread * threads);
+            std::memcpy(d.params, buf.data(), buf.size());
+            r = l.gpu.run(d);
+        }
+        ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+        for (uint32_t t = 0; t < threads * grid; t++)
+            ASSERT_EQ(l.out[t], local_big(in, static_cast<int>(t), 300)) << threads << " " << t;
+    }
+}
+
+// Recursion with the call stack in global memory: 1 KiB a thread (CUDA's
+// default) for two blocks of 64 (Fibonacci), and 16 KiB each for 64
+// threads of deep recursion (1 MiB: far beyond a block's 48 KiB); with
+// 1 KiB, deeper recursion faults at the overflow offset and no thread
+// writes outside the slices.
+TEST_F(Recursion, CallStackInGlobalMemory) {
+    {
+        Launch l(prog());
+        l.global = true;
+        const int n = 128;
+        auto r = l.run(k("rec_fib"), 64, {kOutVa, n}, 2, 101);
+        ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+        for (int i = 0; i < n; i++)
+            EXPECT_EQ(l.out[i] % 1000, fib(i % 15)) << i;
+        EXPECT_TRUE(l.guards_intact());
+    }
+    const int p[4] = {7, 1, 2, 3};
+    {
+        Launch l(prog());
+        std::memcpy(l.in, p, sizeof(p));
+        l.global = true;
+        l.stack = 16 * 1024;
+        auto r = l.run(k("rec_deep"), 64, {kOutVa, kInVa, 200});
+        ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+        for (int i = 0; i < 64; i++)
+            EXPECT_EQ(l.out[i], deep(200 + i, p)) << i;
+        EXPECT_TRUE(l.guards_intact());
+    }
+    for (int depth : {1000, 100000}) {
+        Launch l(prog());
+        std::memcpy(l.in, p, sizeof(p));
+        l.global = true;
+        auto r = l.run(k("rec_deep"), 64, {kOutVa, kInVa, static_cast<uint64_t>(depth)}, 2);
+        EXPECT_EQ(r.status, VGPU_RUN_FAULT) << depth;
+        EXPECT_EQ(r.fault_kind, static_cast<uint32_t>(VGPU_FAULT_SHARED));
+        EXPECT_EQ(r.fault_addr, 0x57ac0000u);
+        EXPECT_EQ(l.out[0], 0);
+        EXPECT_TRUE(l.guards_intact());
+    }
+}
+
+// Registers spilled to local memory in the global variant: 70 values
+// live at once, in 2 blocks of 256 threads.
+TEST(LocalGlobalPtx, SpilledRegisters) {
+    const int live = 70;
+    std::string text = ".version 8.0\n.target sm_75\n.address_size 64\n"
+                       ".visible .entry k(.param .u64 out)\n{\n"
+                       "  .reg .b32 %r<4>;\n  .reg .b64 %rd<10>;\n  .reg .b64 %rx<" +
+                       std::to_string(live) +
+                       ">;\n"
+                       "  mov.u32 %r1, %tid.x;\n  mov.u32 %r2, %ctaid.x;\n  mad.lo.s32 %r3, %r2, 256, %r1;\n"
+                       "  cvt.u64.u32 %rd6, %r3;\n";
+    for (int i = 0; i < live; i++)
+        text += "  add.s64 %rx" + std::to_string(i) + ", %rd6, " + std::to_string(i) + ";\n";
+    text += "  mov.u64 %rd8, 0;\n";
+    for (int i = 0; i < live; i++)
+        text += "  mul.lo.s64 %rd9, %rx" + std::to_string(i) + ", " + std::to_string(i + 1) +
+                ";\n  add.s64 %rd8, %rd8, %rd9;\n";
+    text += "  ld.param.u64 %rd5, [out];\n  mul.wide.u32 %rd7, %r3, 8;\n  add.s64 %rd5, %rd5, %rd7;\n"
+            "  st.global.u64 [%rd5], %rd8;\n}\n";
+    Program p = compile_text(text);
+    const KernelInfo& k = p.kernels.at(0);
+    EXPECT_GT(k.spilled, 0u);
+    EXPECT_GE(k.local_per_thread_global, 8 * k.spilled);
+    Launch l(p);
+    l.global = true;
+    auto r = l.run(k, 256, {kOutVa}, 2);
+    ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+    auto* out = reinterpret_cast<const uint64_t*>(l.out);
+    for (uint64_t t = 0; t < 512; t++) {
+        uint64_t want = 0;
+        for (int i = 0; i < live; i++)
+            want += (t + i) * (i + 1);
+        ASSERT_EQ(out[t], want) << t;
+    }
+    EXPECT_TRUE(l.guards_intact());
+}
+
 // Hand-written: a recursive function with the parameter read after the
 // recursive call, a result stored before it, and a .local array whose
 // generic address goes to the callee.
@@ -233,14 +394,17 @@ $Lend:
 )";
     Program p = compile_text(text);
     const KernelInfo& k = p.kernels.at(0);
-    Launch l(p);
-    auto r = l.run(k, 10, {kOutVa});
-    ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
-    // f(x, up) = x ? f(x - 1, &mine) * 10 + x + x - *up : 0, where *up is
-    // the caller's x (1000 for the kernel's)
-    auto f = [](int x, int up, auto&& self) -> int { return x ? self(x - 1, x, self) * 10 + x + x - up : 0; };
-    for (int i = 0; i < 10; i++)
-        EXPECT_EQ(l.out[i], f(i, 1000, f)) << i;
+    for (bool global : {false, true}) {  // generic addresses of locals in global memory too
+        Launch l(p);
+        l.global = global;
+        auto r = l.run(k, 10, {kOutVa});
+        ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+        // f(x, up) = x ? f(x - 1, &mine) * 10 + x + x - *up : 0, where *up is
+        // the caller's x (1000 for the kernel's)
+        auto f = [](int x, int up, auto&& self) -> int { return x ? self(x - 1, x, self) * 10 + x + x - up : 0; };
+        for (int i = 0; i < 10; i++)
+            EXPECT_EQ(l.out[i], f(i, 1000, f)) << i << " " << global;
+    }
 }
 
 }  // namespace

@@ -62,3 +62,20 @@ extern "C" __global__ void rec_parity(int* out) { out[threadIdx.x] = is_even(thr
 extern "C" __global__ void rec_digits(int* out) { out[threadIdx.x] = digits(threadIdx.x * 5 + 1, threadIdx.x % 5); }
 
 extern "C" __global__ void rec_deep(int* out, const int* p, int n) { out[threadIdx.x] = deep(n + threadIdx.x, p); }
+
+// 1 KiB of local memory per thread (indexed at run time: not in
+// registers): blocks of 256 threads do not fit in shared memory and run
+// the kernel's variant with its local memory in global memory.
+extern "C" __global__ void local_big(int* out, const int* in, int n)
+{
+    int buf[256];
+    int t = blockIdx.x * blockDim.x + threadIdx.x;
+    for (int k = 0; k < 256; k++)
+        buf[k] = in[k & 63] * (k + 1) + t;
+    int s = 0;
+    for (int k = 0; k < n; k++) {
+        s += buf[(t * 7 + k * 13) & 255] ^ k;
+        buf[(s + k) & 255] += k;
+    }
+    out[t] = s;
+}
