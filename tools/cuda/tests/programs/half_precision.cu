@@ -250,6 +250,7 @@ int main()
     fast<<<kN / 256, 256>>>(dxs, dfo, kN);
     CHECK(cudaGetLastError());
     CHECK(cudaMemcpy(fo, dfo, sizeof(fo), cudaMemcpyDeviceToHost));
+    int bad = 0;
     for (int i = 0; i < kN; i++) {
         long double x = xs[i], ax = fabsl(x);
         long double ref[4] = {expl(x), logl(ax), sinl(x), cosl(x)};
@@ -264,14 +265,24 @@ int main()
             else if (k == 1)
                 bound = ax >= 0.5L && ax <= 2 ? std::exp2(-21.41) : 3 * ulp;  // abs in [0.5, 2], else 3 ulp
             else
-                bound = ax <= M_PI ? std::exp2(-21.41) : std::exp2(-14);  // abs in [-pi, pi]; beyond: PTX's
+                // abs in [-pi, pi]: PTX's 2^-20.5 for sin/cos.approx (the Guide
+                // says 2^-21.41, which NVIDIA's H200 exceeds: __cosf(1.63866174)
+                // is 2^-21.34 off); beyond: PTX's
+                bound = ax <= M_PI ? std::exp2(-20.5) : std::exp2(-14);
             if (ax == 0 && k == 1)
                 continue;
-            if (!(err <= bound)) {
-                printf("FAIL " PROG ": %s(%.9g) = %.9g, expected %.12Lg\n", fn[k], xs[i], fo[4 * i + k], ref[k]);
-                return 1;
-            }
+            // The Guide's ulp errors are against the correctly rounded
+            // result, which lies up to half an ulp from the exact one
+            // (NVIDIA's H200: __logf(0.38876164) is 3.03 ulp from it).
+            bound += ulp / 2;
+            if (!(err <= bound) && ++bad <= 5)
+                printf("%s(%.9g) = %.9g, expected %.12Lg (off by %.3Lg, bound %.3Lg)\n", fn[k], xs[i],
+                       fo[4 * i + k], ref[k], err, bound);
         }
+    }
+    if (bad) {
+        printf("FAIL " PROG ": %d fast-math results outside their bounds\n", bad);
+        return 1;
     }
     printf("PASS " PROG "\n");
     return 0;
