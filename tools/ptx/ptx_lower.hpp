@@ -142,6 +142,8 @@ private:
     std::vector<Sub> subs_;    // recursive functions (ptx_lower_call.cpp)
     std::vector<CallSite> sites_;
     std::map<const Function*, bool> recursive_;  // functions in a cycle of calls, once known
+    uint64_t call_graph_work_ = 0;                // instructions scanned by recursive()
+    static constexpr uint64_t kMaxCallGraphWork = uint64_t{1} << 24;
     bool has_stack_ = false;   // the kernel reaches a recursive function: a call stack
     int sp_ = -1;              // vreg: the stack's top, a shared-memory address
 

@@ -131,7 +131,16 @@ bool Lowerer::recursive(const Function* fn) {
         return known->second;
     std::set<const Function*> seen;
     std::vector<const Function*> todo;
-    callees(fn->body, layout_, todo);
+    // Every search scans bodies again: bounded over the kernel, so that a
+    // hostile call graph (a chain of 10^5 functions) is refused, not
+    // searched for hours.
+    auto scan = [&](const Function* f) {
+        call_graph_work_ += f->body.size() + 1;
+        if (call_graph_work_ > kMaxCallGraphWork)
+            fail("the call graph is too large to check for recursion");
+        callees(f->body, layout_, todo);
+    };
+    scan(fn);
     bool found = false;
     while (!todo.empty() && !found) {
         const Function* f = todo.back();
@@ -139,7 +148,7 @@ bool Lowerer::recursive(const Function* fn) {
         if (f == fn)
             found = true;
         else if (seen.insert(f).second)
-            callees(f->body, layout_, todo);
+            scan(f);
     }
     return recursive_[fn] = found;
 }
@@ -247,6 +256,21 @@ void Lowerer::subroutine_call(const Instr& in, const Function* fn) {
             args.emplace_back(slot.first, v);
         }
     }
+    // The moves below are one parallel copy: a recursive function passing
+    // its own parameters in another order reads a slot another move
+    // writes, so such a source is copied first.
+    auto parallel = [&](std::vector<std::pair<int, int>>& moves) {
+        std::set<int> dests;
+        for (const auto& [d, s] : moves)
+            dests.insert(d);
+        for (auto& [d, s] : moves)
+            if (s != d && dests.count(s)) {
+                int t = vreg(64);
+                move(t, s);
+                s = t;
+            }
+    };
+    parallel(args);
     int site = static_cast<int>(sites_.size());
     int ret = k_.nlabels++;
     sites_.push_back({si, ret, {}});
@@ -256,6 +280,7 @@ void Lowerer::subroutine_call(const Instr& in, const Function* fn) {
         move(d, s);
     emit(ir::kCallJump, -1, -1, -1, site);
     emit_label(ret);
+    std::vector<std::pair<int, int>> results;
     for (size_t j = 0; j < fn->rets.size(); j++) {
         ParamVar& cr = caller_param(in.call_rets[j]);
         for (const auto& [off, slot] : subs_[si].out[j]->slots) {
@@ -264,10 +289,13 @@ void Lowerer::subroutine_call(const Instr& in, const Function* fn) {
                 mine = {vreg(slot.second * 8), slot.second};
             else if (mine.second != slot.second)
                 fail("results of two sizes in .param '" + in.call_rets[j].name + "' are not supported");
-            move(mine.first, slot.first);
+            results.emplace_back(mine.first, slot.first);
             sites_[site].results.push_back(mine.first);
         }
     }
+    parallel(results);
+    for (const auto& [d, s] : results)
+        move(d, s);
     emit(ir::kCallRestore, -1, -1, -1, site);
 }
 
@@ -432,10 +460,13 @@ void Lowerer::expand_calls() {
             if (code[i].op == ir::kCallRestore) {
                 const CallSite& c = sites_[code[i].imm];
                 std::vector<int>& s = saves[code[i].imm];
-                for (int v = 0; v < nv; v++)
+                for (int v = 0; v < nv; v++) {
                     if (get(live, v) && !global[v] &&
                         std::find(c.results.begin(), c.results.end(), v) == c.results.end())
                         s.push_back(v);
+                    if (s.size() * 8 > VGPU_MAX_SHARED)  // the frame check below, before the list grows on
+                        fail("a call of '" + subs_[c.sub].fn->name + "' needs a frame larger than local memory");
+                }
             }
             // live before = (live after - defs) + uses
             uses_defs(code[i], [](int) {}, [&](int v) { clr(live, v); });

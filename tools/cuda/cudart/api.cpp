@@ -604,6 +604,9 @@ cudaError_t cudaProfilerStop(void) { return cudaSuccess; }
 cudaError_t cudaDeviceSetLimit(cudaLimit limit, size_t value) {
     if (limit > cudaLimitPersistingL2CacheSize)
         return done(cudaErrorUnsupportedLimit);
+    // A thread's stack lies in its slice of local memory, at most 2 MiB.
+    if (limit == cudaLimitStackSize && value > (size_t{1} << 20))
+        return done(cudaErrorInvalidValue);
     std::lock_guard<std::mutex> lk(Runtime::get().lock());
     limits()[limit] = value;
     if (limit == cudaLimitStackSize)

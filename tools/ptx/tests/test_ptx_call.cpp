@@ -407,4 +407,87 @@ $Lend:
     }
 }
 
+// A recursive function passing its own parameters to itself in another
+// order (hand-written PTX; nvcc copies them first): the argument moves
+// are one parallel copy.  g(a, b, n) = n ? g(b, a, n - 1) * 3 + a - b : a.
+TEST(RecursionPtx, OwnParametersPermuted) {
+    std::string text = R"(.version 8.0
+.target sm_75
+.address_size 64
+.func (.param .b32 r) g(.param .b32 a, .param .b32 b, .param .b32 n)
+{
+  .reg .pred %p<2>;
+  .reg .b32 %r<8>;
+  ld.param.b32 %r1, [a];
+  ld.param.b32 %r2, [b];
+  ld.param.b32 %r3, [n];
+  setp.eq.s32 %p1, %r3, 0;
+  @%p1 bra $Lbase;
+  add.s32 %r4, %r3, -1;
+  st.param.b32 [n], %r4;
+  {
+    .param .b32 c;
+    call.uni (c), g, (b, a, n);
+    ld.param.b32 %r5, [c];
+  }
+  mul.lo.s32 %r6, %r5, 3;
+  add.s32 %r6, %r6, %r1;
+  sub.s32 %r6, %r6, %r2;
+  st.param.b32 [r], %r6;
+  ret;
+$Lbase:
+  st.param.b32 [r], %r1;
+  ret;
+}
+.visible .entry k(.param .u64 out)
+{
+  .reg .b32 %r<6>;
+  .reg .b64 %rd<4>;
+  mov.u32 %r1, %tid.x;
+  add.s32 %r2, %r1, 100;
+  {
+    .param .b32 a;
+    st.param.b32 [a], %r1;
+    .param .b32 b;
+    st.param.b32 [b], %r2;
+    .param .b32 n;
+    st.param.b32 [n], %r1;
+    .param .b32 c;
+    call.uni (c), g, (a, b, n);
+    ld.param.b32 %r3, [c];
+  }
+  ld.param.u64 %rd1, [out];
+  mul.wide.u32 %rd2, %r1, 4;
+  add.s64 %rd1, %rd1, %rd2;
+  st.global.u32 [%rd1], %r3;
+}
+)";
+    Program p = compile_text(text);
+    Launch l(p);
+    auto r = l.run(p.kernels.at(0), 8, {kOutVa});
+    ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+    auto g = [](int a, int b, int n, auto&& self) -> int { return n ? self(b, a, n - 1, self) * 3 + a - b : a; };
+    for (int i = 0; i < 8; i++)
+        EXPECT_EQ(l.out[i], g(i, i + 100, i, g)) << i;
+}
+
+// A chain of 20,000 functions, the last one recursive: every search for
+// cycles scans the chain again (minutes of work, hours for longer
+// chains), so the compiler bounds the work and refuses it, saying why.
+TEST(RecursionPtx, AHugeCallGraphIsRefused) {
+    const int n = 20000;
+    std::string text = ".version 8.0\n.target sm_75\n.address_size 64\n";
+    for (int i = n - 1; i >= 0; i--) {
+        text += ".func f" + std::to_string(i) + "()\n{\n";
+        text += "  call.uni f" + std::to_string(i + 1 < n ? i + 1 : i) + ", ();\n  ret;\n}\n";
+    }
+    text += ".visible .entry k()\n{\n  call.uni f0, ();\n  ret;\n}\n";
+    try {
+        compile_text(text);
+        FAIL() << "compiled";
+    } catch (const gpuvm::ptx::CompileError& e) {
+        EXPECT_NE(std::string(e.what()).find("call graph is too large"), std::string::npos) << e.what();
+    }
+}
+
 }  // namespace
