@@ -159,6 +159,7 @@ public:
     // cudaLimitStackSize: the call stack of a recursive kernel whose local
     // memory is in global memory (runtime.cpp, local_buffer).
     void set_stack_size(size_t bytes) { stack_size_ = bytes; }
+    size_t stack_size() const { return stack_size_; }
 
     // Prints what the kernels printed (device printf, a failed assert's
     // message) since the last time.

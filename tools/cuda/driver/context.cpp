@@ -291,9 +291,9 @@ CUresult cuCtxSynchronize(void) {
 CUresult cuCtxGetLimit(size_t* value, CUlimit limit) {
     if (!value)
         return CUDA_ERROR_INVALID_VALUE;
-    return guarded("cuCtxGetLimit", [&](Runtime&) {
+    return guarded("cuCtxGetLimit", [&](Runtime& rt) {
         switch (limit) {
-        case CU_LIMIT_STACK_SIZE: *value = 1024; break;
+        case CU_LIMIT_STACK_SIZE: *value = rt.stack_size(); break;
         case CU_LIMIT_PRINTF_FIFO_SIZE: *value = gpuvm::ptx::kPrintfCapacity; break;
         case CU_LIMIT_MALLOC_HEAP_SIZE: *value = 0; break;
         default: throw DriverError(CUDA_ERROR_UNSUPPORTED_LIMIT, "limit " + std::to_string(limit));
@@ -301,10 +301,17 @@ CUresult cuCtxGetLimit(size_t* value, CUlimit limit) {
     });
 }
 
-CUresult cuCtxSetLimit(CUlimit limit, size_t) {
+// The stack's size serves recursive kernels whose local memory is in
+// global memory (the runtime's cudaLimitStackSize, one per process); the
+// printf buffer and the heap have fixed sizes.
+CUresult cuCtxSetLimit(CUlimit limit, size_t value) {
     if (limit > CU_LIMIT_MALLOC_HEAP_SIZE)
         return CUDA_ERROR_UNSUPPORTED_LIMIT;
-    return unsupported("cuCtxSetLimit (the stack, printf buffer and heap have fixed sizes)");
+    if (limit != CU_LIMIT_STACK_SIZE)
+        return unsupported("cuCtxSetLimit of the printf buffer or the heap (fixed sizes)");
+    if (value > (size_t{1} << 20))  // a thread's stack lies in its slice of local memory
+        return CUDA_ERROR_INVALID_VALUE;
+    return guarded("cuCtxSetLimit", [&](Runtime& rt) { rt.set_stack_size(value); });
 }
 
 // ---- the primary context, shared with the runtime API ------------------------

@@ -271,6 +271,18 @@ TEST_F(Driver, StreamsEventsAndHostFunctions) {
     CU_OK(cuMemFree(p));
 }
 
+TEST_F(Driver, TheStackLimitIsTheRuntimes) {
+    size_t v = 0;
+    CU_OK(cuCtxGetLimit(&v, CU_LIMIT_STACK_SIZE));
+    EXPECT_EQ(v, 1024u);
+    CU_OK(cuCtxSetLimit(CU_LIMIT_STACK_SIZE, 8192));
+    CU_OK(cuCtxGetLimit(&v, CU_LIMIT_STACK_SIZE));
+    EXPECT_EQ(v, 8192u);
+    EXPECT_EQ(cuCtxSetLimit(CU_LIMIT_STACK_SIZE, size_t{1} << 30), CUDA_ERROR_INVALID_VALUE);
+    EXPECT_EQ(cudaDeviceSetLimit(cudaLimitStackSize, size_t{1} << 30), cudaErrorInvalidValue);
+    EXPECT_EQ(cuCtxSetLimit(CU_LIMIT_PRINTF_FIFO_SIZE, 1 << 20), CUDA_ERROR_NOT_SUPPORTED);
+}
+
 TEST_F(Driver, ProcAddressAndErrorNames) {
     void* fn = nullptr;
     CUdriverProcAddressQueryResult st;
