@@ -123,19 +123,6 @@ std::map<int, size_t>& limits() {
     return l;
 }
 
-// The stream's handle, checked (cudaErrorInvalidResourceHandle).
-void check_stream(Runtime& rt, cudaStream_t s) {
-    if (!rt.is_stream(s))
-        throw CudaError(cudaErrorInvalidResourceHandle, "not a stream");
-}
-
-gpuvm::cudart::Event& event_of(Runtime& rt, cudaEvent_t e) {
-    auto* ev = rt.event(e);
-    if (!ev)
-        throw CudaError(cudaErrorInvalidResourceHandle, "not an event");
-    return *ev;
-}
-
 }  // namespace
 
 extern "C" {
@@ -479,15 +466,15 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
     return guarded("cudaStreamSynchronize", [&](Runtime& rt) {
-        check_stream(rt, s);
+        rt.check_stream(s);
         sync_all(rt);
     });
 }
 cudaError_t cudaStreamQuery(cudaStream_t s) { return cudaStreamSynchronize(s); }
 cudaError_t cudaStreamWaitEvent(cudaStream_t s, cudaEvent_t e, unsigned int) {
     return guarded("cudaStreamWaitEvent", [&](Runtime& rt) {
-        check_stream(rt, s);
-        event_of(rt, e);
+        rt.check_stream(s);
+        rt.event_of(e);
     });
 }
 
@@ -529,8 +516,8 @@ cudaError_t cudaEventDestroy(cudaEvent_t e) {
 }
 cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
     return guarded("cudaEventRecord", [&](Runtime& rt) {
-        check_stream(rt, s);
-        auto& ev = event_of(rt, e);
+        rt.check_stream(s);
+        auto& ev = rt.event_of(e);
         sync_all(rt);
         ev.t = std::chrono::steady_clock::now();
         ev.recorded = true;
@@ -539,7 +526,7 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
 cudaError_t cudaEventRecordWithFlags(cudaEvent_t e, cudaStream_t s, unsigned int) { return cudaEventRecord(e, s); }
 cudaError_t cudaEventSynchronize(cudaEvent_t e) {
     return guarded("cudaEventSynchronize", [&](Runtime& rt) {
-        event_of(rt, e);
+        rt.event_of(e);
         sync_all(rt);
     });
 }

@@ -128,8 +128,8 @@ int attribute(Runtime& rt, int attr) {
 }
 
 void say_unsupported_once(const char* api, const std::string& fn) {
-    static std::mutex mu;
-    static std::set<std::string> said;
+    static std::mutex mu;               // guards said: both APIs call from any thread
+    static std::set<std::string> said;  // the functions already named
     std::lock_guard<std::mutex> lk(mu);
     if (said.insert(fn).second)
         std::fprintf(stderr, "GPUvm CUDA %s: %s is not supported\n", api, fn.c_str());

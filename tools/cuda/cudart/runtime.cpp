@@ -218,6 +218,17 @@ Event* Runtime::create_event() {
     return e;
 }
 
+void Runtime::check_stream(const void* s) const {
+    if (!is_stream(s))
+        throw CudaError(cudaErrorInvalidResourceHandle, "not a stream");
+}
+
+Event& Runtime::event_of(const void* e) {
+    if (Event* ev = event(e))
+        return *ev;
+    throw CudaError(cudaErrorInvalidResourceHandle, "not an event");
+}
+
 Function* Runtime::find_function(const void* handle) const {
     for (const auto& m : modules_)
         for (const auto& [name, f] : m->by_name)

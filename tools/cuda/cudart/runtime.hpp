@@ -150,6 +150,10 @@ public:
         auto it = events_.find(e);
         return it == events_.end() ? nullptr : it->second.get();
     }
+    // The same, checked: CudaError(cudaErrorInvalidResourceHandle), which
+    // the driver API returns as CUDA_ERROR_INVALID_HANDLE.
+    void check_stream(const void* s) const;
+    Event& event_of(const void* e);
 
     // The launch configuration stack of <<<...>>>.
     std::vector<LaunchConfig>& configs() { return configs_; }

@@ -73,18 +73,6 @@ void memset_elems(Runtime& rt, CUdeviceptr va, uint32_t value, size_t n, unsigne
         b.write(va + head + body, &half, 2);
 }
 
-void check_stream(Runtime& rt, CUstream s) {
-    if (!rt.is_stream(s))
-        throw DriverError(CUDA_ERROR_INVALID_HANDLE, "not a stream");
-}
-
-gpuvm::cudart::Event& event_of(Runtime& rt, CUevent e) {
-    auto* ev = rt.event(e);
-    if (!ev)
-        throw DriverError(CUDA_ERROR_INVALID_HANDLE, "not an event");
-    return *ev;
-}
-
 }  // namespace
 
 extern "C" {
@@ -188,21 +176,21 @@ CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t n) { return cuMemcpyD
 
 CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void* src, size_t n, CUstream s) {
     return guarded("cuMemcpyHtoDAsync", [&](Runtime& rt) {
-        check_stream(rt, s);
+        rt.check_stream(s);
         htod(rt, dst, src, n);
     });
 }
 
 CUresult cuMemcpyDtoHAsync(void* dst, CUdeviceptr src, size_t n, CUstream s) {
     return guarded("cuMemcpyDtoHAsync", [&](Runtime& rt) {
-        check_stream(rt, s);
+        rt.check_stream(s);
         dtoh(rt, dst, src, n);
     });
 }
 
 CUresult cuMemcpyDtoDAsync(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s) {
     return guarded("cuMemcpyDtoDAsync", [&](Runtime& rt) {
-        check_stream(rt, s);
+        rt.check_stream(s);
         dtod(rt, dst, src, n);
     });
 }
@@ -225,21 +213,21 @@ CUresult cuMemsetD32(CUdeviceptr p, unsigned int v, size_t n) {
 
 CUresult cuMemsetD8Async(CUdeviceptr p, unsigned char v, size_t n, CUstream s) {
     return guarded("cuMemsetD8Async", [&](Runtime& rt) {
-        check_stream(rt, s);
+        rt.check_stream(s);
         memset_elems(rt, p, v, n, 1);
     });
 }
 
 CUresult cuMemsetD16Async(CUdeviceptr p, unsigned short v, size_t n, CUstream s) {
     return guarded("cuMemsetD16Async", [&](Runtime& rt) {
-        check_stream(rt, s);
+        rt.check_stream(s);
         memset_elems(rt, p, v, n, 2);
     });
 }
 
 CUresult cuMemsetD32Async(CUdeviceptr p, unsigned int v, size_t n, CUstream s) {
     return guarded("cuMemsetD32Async", [&](Runtime& rt) {
-        check_stream(rt, s);
+        rt.check_stream(s);
         memset_elems(rt, p, v, n, 4);
     });
 }
@@ -265,7 +253,7 @@ CUresult cuStreamDestroy(CUstream s) {
 
 CUresult cuStreamSynchronize(CUstream s) {
     return guarded("cuStreamSynchronize", [&](Runtime& rt) {
-        check_stream(rt, s);
+        rt.check_stream(s);
         rt.synchronize();
     });
 }
@@ -274,8 +262,8 @@ CUresult cuStreamQuery(CUstream s) { return cuStreamSynchronize(s); }
 
 CUresult cuStreamWaitEvent(CUstream s, CUevent e, unsigned int) {
     return guarded("cuStreamWaitEvent", [&](Runtime& rt) {
-        check_stream(rt, s);
-        event_of(rt, e);
+        rt.check_stream(s);
+        rt.event_of(e);
     });
 }
 
@@ -316,8 +304,8 @@ CUresult cuEventDestroy(CUevent e) {
 
 CUresult cuEventRecord(CUevent e, CUstream s) {
     return guarded("cuEventRecord", [&](Runtime& rt) {
-        check_stream(rt, s);
-        auto& ev = event_of(rt, e);
+        rt.check_stream(s);
+        auto& ev = rt.event_of(e);
         rt.synchronize();
         ev.t = std::chrono::steady_clock::now();
         ev.recorded = true;
@@ -328,7 +316,7 @@ CUresult cuEventRecordWithFlags(CUevent e, CUstream s, unsigned int) { return cu
 
 CUresult cuEventSynchronize(CUevent e) {
     return guarded("cuEventSynchronize", [&](Runtime& rt) {
-        event_of(rt, e);
+        rt.event_of(e);
         rt.synchronize();
     });
 }
@@ -339,8 +327,8 @@ CUresult cuEventElapsedTime(float* ms, CUevent start, CUevent end) {
     if (!ms)
         return CUDA_ERROR_INVALID_VALUE;
     return guarded("cuEventElapsedTime", [&](Runtime& rt) {
-        auto& a = event_of(rt, start);
-        auto& b = event_of(rt, end);
+        auto& a = rt.event_of(start);
+        auto& b = rt.event_of(end);
         if (!a.recorded || !b.recorded)
             throw DriverError(CUDA_ERROR_INVALID_HANDLE, "an event not recorded");
         *ms = std::chrono::duration<float, std::milli>(b.t - a.t).count();

@@ -204,8 +204,7 @@ CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned
                         void** extra) {
     return guarded("cuLaunchKernel", [&](Runtime& rt) {
         Function& fn = function_of(rt, f);
-        if (!rt.is_stream(stream))
-            throw DriverError(CUDA_ERROR_INVALID_HANDLE, "not a stream");
+        rt.check_stream(stream);
         std::array<uint32_t, 3> grid{gx, gy, gz}, block{bx, by, bz};
         if (params && extra)
             throw DriverError(CUDA_ERROR_INVALID_VALUE, "both kernelParams and extra");
