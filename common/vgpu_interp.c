@@ -850,12 +850,20 @@ static void vgpu_warp_exec(struct vgpu_thread *t, u32 n, u32 group,
 		case VGPU_OP_SHFL:
 			j = vgpu_shfl_src(d->mod & 3, i, (u32)r[d->rb],
 					  (u32)r[d->rc], &pval);
+			/*
+			 * A source lane in range that is not in M reads 0,
+			 * as NVIDIA's GPUs give for a lane that is not
+			 * executing the shfl (measured on an H200; the
+			 * cuda-samples reduction relies on it).
+			 */
 			if (d->mod & VGPU_SHFL_PRED)
 				v[i] = pval;
+			else if (!pval)
+				v[i] = r[d->ra];
 			else if (group & (u32)r[d->re] & (1u << j))
 				v[i] = t[j].r[d->ra];
 			else
-				v[i] = r[d->ra];
+				v[i] = 0;
 			break;
 		case VGPU_OP_VOTE:
 			v[i] = vgpu_vote(d->mod, group & (u32)r[d->rb], p);

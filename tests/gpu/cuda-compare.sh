@@ -29,19 +29,10 @@ nv=${NVIDIA_LIBDIR:-}
 done
 [ -n "$nv" ] || { echo "cuda-compare: no NVIDIA libcudart.so.13 found" >&2; exit 1; }
 
-# judge OUTFILE RC SUITE NAME: pass, refused or fail
-# (the rules of tests/scenarios/cuda-lib.sh's cuda_run)
+# judge OUTFILE RC SUITE NAME: pass, refused or fail (cuda-judge.sh)
+. "$C/cuda-judge.sh"
 judge() {
-	if grep -Eq "GPUvm CUDA (runtime|driver):.*not supported" "$1"; then echo refused; return; fi
-	if [ "$3" = programs ]; then
-		if [ "$2" = 0 ] && grep -qx "PASS $4" "$1"; then echo pass; else echo fail; fi
-		return
-	fi
-	if [ "$2" = 0 ] && ! grep -qw FAIL "$1" && ! grep -Eq "GPUvm CUDA (runtime|driver):" "$1"; then
-		echo pass
-	else
-		echo fail
-	fi
+	cuda_judge "$1" "$2" "$3" "$4" any
 }
 
 # run SIDE SUITE NAME ARGS...: prints "RESULT SECONDS"

@@ -28,5 +28,5 @@ while IFS='|' read -r suite name _; do
 	cp "$G/$suite/$name" "$D/$suite/"
 done < "$D/list"
 cp "$G"/samples/*.fatbin "$D/samples/" 2>/dev/null || true  # the driver-API samples' kernels
-cp "$top/tests/gpu/cuda-compare.sh" "$D/"
+cp "$top/tests/gpu/cuda-compare.sh" "$top/tests/scenarios/cuda-judge.sh" "$D/"
 echo "pack.sh: $(wc -l < "$D/list") programs in $D ($(du -sh "$D" | cut -f1))"

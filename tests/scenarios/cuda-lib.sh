@@ -14,6 +14,7 @@
 # line must hold); SET is "few" for the programs also run in dom0, in
 # naive mode and for the hp/native ratios, "-" otherwise.
 CUDA=/opt/gpuvm/cuda
+. /opt/gpuvm/cuda-judge.sh
 
 # cuda_lines all|few: the manifest's lines of that set.
 cuda_lines() {
@@ -25,12 +26,7 @@ cuda_lines() {
 #   CUDA MODE NAME RESULT SECONDS rc=STATUS
 # RESULT: pass (it passed), refused (refused as expected) or fail; a
 # failure prints the end of the program's output.  Returns non-zero on
-# fail.  The judgement is the one of make check's (ctest) runs: a
-# project's program passes when it exits 0 having printed "PASS NAME"
-# (tools/cuda/tests/programs/run_program.cmake); a sample when it exits
-# 0 and prints no line of GPUvm's runtime and no FAIL; a refusal is the
-# runtime's "not supported" line with REASON in it (samples often exit 0
-# after one: they check few errors).
+# fail.  The judgement is make check's (cuda-judge.sh).
 cuda_run() {
 	local mode=$1 suite=$2 name=$3 expect=$4 reason=$5 out t0 t1 rc res
 	shift 5
@@ -41,21 +37,7 @@ cuda_run() {
 		timeout 600 "./$name" "$@" </dev/null) >$out 2>&1
 	rc=$?
 	t1=$(cut -d' ' -f1 /proc/uptime)
-	res=fail
-	case $suite-$expect in
-	programs-pass)
-		[ $rc = 0 ] && grep -qx "PASS $name" $out && res=pass ;;
-	*-pass)
-		if [ $rc = 0 ] && ! grep -Eq "GPUvm CUDA (runtime|driver):" $out && ! grep -qw FAIL $out; then
-			res=pass
-		fi ;;
-	*-refused)
-		if grep -E "GPUvm CUDA (runtime|driver):" $out | grep "not supported" | grep -qF -- "$reason"; then
-			res=refused
-		fi
-		# The project's programs check every call: they fail too.
-		[ "$suite" = programs ] && { [ $rc = 0 ] || grep -qx "PASS $name" $out; } && res=fail ;;
-	esac
+	res=$(cuda_judge $out $rc "$suite" "$name" "$expect" "$reason")
 	echo "CUDA $mode $name $res $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') rc=$rc"
 	[ $res = fail ] && tail -n 25 $out | sed "s/^/  $name| /"
 	rm -f $out

@@ -154,7 +154,11 @@ TEST(Warp, ShflEveryModeClampAndSegmentAgainstPtx) {
                     uint32_t group = width == 32 ? ~0u : (1u << width) - 1;
                     uint32_t m = group & static_cast<uint32_t>(in[t * 4 + 3]);
                     Src s = ptx_shfl(mode, lane, static_cast<uint32_t>(in[t * 4 + 1]), static_cast<uint32_t>(in[t * 4 + 2]));
-                    uint64_t want = pred ? s.pval : (m >> s.j & 1) ? in[(base + s.j) * 4] : in[t * 4];
+                    // Out of range: its own; in range, not in M: 0.
+                    uint64_t want = pred     ? s.pval
+                                    : !s.pval ? in[t * 4]
+                                    : (m >> s.j & 1) ? in[(base + s.j) * 4]
+                                                      : 0;
                     ASSERT_EQ(r.out[t * 8], want) << op << " thread " << t << " lane " << lane << " b " << std::hex
                                                   << in[t * 4 + 1] << " c " << in[t * 4 + 2] << " mask " << m;
                     checked++;
@@ -204,8 +208,8 @@ loop:
 
 // A block of 20 x 2 threads (warp 1 has 8 lanes) in which every fifth
 // thread exits at once: the group is the lanes left; shfl from an exited
-// or missing lane gives the lane's own value; votes and activemask count
-// the group only.
+// or missing lane in range gives 0 (as an NVIDIA GPU does), out of range
+// the lane's own value; votes and activemask count the group only.
 TEST(Warp, PartialWarpsAndExitedLanes) {
     auto r = launch(R"(
     li r1, 5
@@ -242,8 +246,10 @@ out:
         }
         uint32_t g = lanes(40, w, [](uint32_t x) { return x % 5 != 0; });
         auto val = [](uint32_t l) { return (uint64_t{7} << 32) | (l * 0x10001u); };
-        EXPECT_EQ(r.out[t * 8], lane < 31 && (g >> (lane + 1) & 1) ? val(lane + 1) : val(lane)) << t;
-        EXPECT_EQ(r.out[t * 8 + 1], lane > 0 && (g >> (lane - 1) & 1) ? val(lane - 1) : val(lane)) << t;
+        // In range (lane + 1 <= 31, lane - 1 >= 0): the source's value if
+        // it is in the group, else 0; out of range: the lane's own.
+        EXPECT_EQ(r.out[t * 8], lane == 31 ? val(lane) : (g >> (lane + 1) & 1) ? val(lane + 1) : 0) << t;
+        EXPECT_EQ(r.out[t * 8 + 1], lane == 0 ? val(lane) : (g >> (lane - 1) & 1) ? val(lane - 1) : 0) << t;
         uint32_t odd = g & 0xaaaaaaaau;
         EXPECT_EQ(r.out[t * 8 + 2], odd) << t;
         EXPECT_EQ(r.out[t * 8 + 3], uint64_t{odd == g}) << t;
@@ -302,7 +308,7 @@ TEST(Warp, DivergentHalvesAreTwoGroups) {
 
 // A warp op in a loop with barriers: each round exchanges values through
 // shared memory, sums the warp with shfl.bfly (a missing lane of the
-// block of 80's last warp gives its own value) and mixes; compared with
+// block of 80's last warp gives 0) and mixes; compared with
 // the same computed here.
 const char* kLoopBar = R"(
     mov r4, r29
@@ -347,7 +353,7 @@ std::vector<uint64_t> loop_bar_ref(uint32_t n) {
             std::vector<uint64_t> t(n);
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t j = (i & ~31u) | ((i % 32) ^ k);
-                t[i] = s[i] + (j < n ? s[j] : s[i]);
+                t[i] = s[i] + (j < n ? s[j] : 0);
             }
             s = t;
         }

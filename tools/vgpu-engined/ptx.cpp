@@ -829,7 +829,8 @@ void Emitter::warp_block() {
     line("cvt.u64.u32 %wr, %wy6");
     line("bra $WRET");
     // shfl: PTX's source lane j and pval (vgpu_shfl_src()), then ra of
-    // lane j if j is in M = group & membermask, else the lane's own.
+    // lane j if j is in M = group & membermask, 0 if it is not, the
+    // lane's own ra if not pval.
     o_ << "$WSHFL:\n";
     line("cvt.u32.u64 %wy2, %wb");
     line("and.b32 %wy2, %wy2, 31");  // bval
@@ -866,7 +867,8 @@ void Emitter::warp_block() {
     line("shr.b32 %wy4, %wy4, %wy7");
     line("and.b32 %wy4, %wy4, 1");
     line("setp.eq.u32 %wq0, %wy4, 0");
-    line("@%wq0 mov.b64 %wr, %wa");
+    line("@%wq0 mov.b64 %wr, 0");  // in range, not in M: 0, as the GPU gives
+    line("@!%wq1 mov.b64 %wr, %wa");  // out of range: its own
     line("and.b32 %wy4, %wk, " + std::to_string(VGPU_SHFL_PRED));
     line("setp.ne.u32 %wq0, %wy4, 0");
     line("@%wq0 selp.u64 %wr, 1, 0, %wq1");

@@ -412,8 +412,8 @@ bfly:
 // activemask each at two pcs (the even group first: its lanes' shared
 // atomics are done when the odd lanes count them) and meet at a third;
 // then a loop exchanges values through shared memory between barriers
-// and sums each warp with shfl.bfly (exited and missing lanes give the
-// lane's own value).  Blocks of 96 and of 80 threads.
+// and sums each warp with shfl.bfly (exited and missing lanes give
+// 0).  Blocks of 96 and of 80 threads.
 const char* kWarpGroupsBody = R"(
     ldp r26, 0
     muli r24, r29, 64

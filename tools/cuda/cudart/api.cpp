@@ -125,6 +125,12 @@ std::map<int, size_t>& limits() {
 
 }  // namespace
 
+// The functions of cuda_runtime_api.h that GPUvm does not implement
+// (stubs.cmake): cudaErrorNotSupported, also for cudaGetLastError.
+namespace gpuvm::stubs {
+int runtime_unsupported(const char* fn) { return unsupported(fn); }
+}  // namespace gpuvm::stubs
+
 extern "C" {
 
 // ---- registration (the code nvcc puts in every program) -----------------------
@@ -218,6 +224,12 @@ cudaError_t cudaPeekAtLastError(void) {
 }
 
 const char* cudaGetErrorName(cudaError_t e) { return gpuvm::cudart::error_name(e); }
+
+// A channel format: a value, nothing to check (textures are refused
+// where they are used).
+cudaChannelFormatDesc cudaCreateChannelDesc(int x, int y, int z, int w, cudaChannelFormatKind f) {
+    return cudaChannelFormatDesc{x, y, z, w, f};
+}
 const char* cudaGetErrorString(cudaError_t e) { return gpuvm::cudart::error_string(e); }
 
 // ---- device -----------------------------------------------------------------

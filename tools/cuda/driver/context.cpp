@@ -68,6 +68,15 @@ CUresult unsupported(const char* fn) {
     return CUDA_ERROR_NOT_SUPPORTED;
 }
 
+}  // namespace gpuvm::cudriver
+
+// The functions of cuda.h that GPUvm does not implement (stubs.cmake).
+namespace gpuvm::stubs {
+int driver_unsupported(const char* fn) { return gpuvm::cudriver::unsupported(fn); }
+}  // namespace gpuvm::stubs
+
+namespace gpuvm::cudriver {
+
 namespace {
 
 // Device calls: one device, 0.

@@ -6,9 +6,8 @@
 # GPUvm's libcudart.so.13 and libcuda.so.1 in LIBDIR, in the program's
 # directory (where a driver-API sample finds its fatbinary), with the
 # interpreter backend unless GPUVM_CUDA_BACKEND says otherwise, and
-# judges it:
-#   pass     exit status 0, no line of GPUvm's runtime or driver, no "FAIL"
-#   refused  GPUvm's runtime or driver said what it does not support
+# judges it as tests/scenarios/cuda-judge.sh says (EXPECT: pass or
+# refused).
 # Prints the program's output and one line: RESULT <name> <pass|fail> <seconds>.
 libdir=$1 expect=$2
 shift 2
@@ -25,16 +24,9 @@ end=$(date +%s.%N)
 cat "$out"
 secs=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
 name=$(basename "$prog")
+. "$(dirname "$0")/../../../tests/scenarios/cuda-judge.sh"
+res=$(cuda_judge "$out" $rc samples "$name" "$expect")
 ok=fail
-case $expect in
-pass)
-	if [ $rc -eq 0 ] && ! grep -Eq "GPUvm CUDA (runtime|driver):" "$out" && ! grep -qw "FAIL" "$out"; then
-		ok=pass
-	fi ;;
-refused)
-	if grep -Eq "GPUvm CUDA (runtime|driver):.*not supported" "$out"; then
-		ok=pass
-	fi ;;
-esac
+case $expect-$res in pass-pass|refused-refused) ok=pass ;; esac
 echo "RESULT $name $expect $ok rc=$rc ${secs}s"
 [ $ok = pass ]

@@ -311,6 +311,33 @@ TEST_F(Driver, ProcAddressAndErrorNames) {
     EXPECT_EQ(cuGetErrorName(static_cast<CUresult>(12345), &s), CUDA_ERROR_INVALID_VALUE);
 }
 
+// The per-thread default stream's names (--default-stream per-thread).
+extern "C" CUresult cuMemcpyHtoD_v2_ptds(CUdeviceptr dst, const void* src, size_t n);
+extern "C" CUresult cuMemcpyDtoHAsync_v2_ptsz(void* dst, CUdeviceptr src, size_t n, CUstream s);
+extern "C" CUresult cuStreamSynchronize_ptsz(CUstream s);
+
+// Functions of cuda.h that GPUvm does not implement exist and say so
+// (CUDA_ERROR_NOT_SUPPORTED); the per-thread default stream's entry
+// points are the default stream's.
+TEST_F(Driver, EveryFunctionOfTheHeaderExists) {
+    CUdeviceptr p;
+    CU_OK(cuMemAlloc(&p, 64));
+    CUipcMemHandle h;
+    EXPECT_EQ(cuIpcGetMemHandle(&h, p), CUDA_ERROR_NOT_SUPPORTED);
+    CUgraph g;
+    EXPECT_EQ(cuGraphCreate(&g, 0), CUDA_ERROR_NOT_SUPPORTED);
+    char bus[32];
+    EXPECT_EQ(cuDeviceGetPCIBusId(bus, sizeof(bus), 0), CUDA_ERROR_NOT_SUPPORTED);
+    uint32_t in[16], out[16] = {};
+    for (uint32_t i = 0; i < 16; i++)
+        in[i] = i * 7 + 1;
+    CU_OK(cuMemcpyHtoD_v2_ptds(p, in, sizeof(in)));
+    CU_OK(cuMemcpyDtoHAsync_v2_ptsz(out, p, sizeof(out), CU_STREAM_PER_THREAD));
+    CU_OK(cuStreamSynchronize_ptsz(CU_STREAM_PER_THREAD));
+    EXPECT_EQ(0, std::memcmp(in, out, sizeof(in)));
+    CU_OK(cuMemFree(p));
+}
+
 // Files are bounded by their size: a wrapper (a pointer) in a file, a
 // header that claims more than the file has, a file shorter than a header.
 TEST_F(Driver, HostileModuleFilesAreRefusedNotFollowed) {

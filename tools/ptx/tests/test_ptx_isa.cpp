@@ -459,14 +459,14 @@ TEST(PtxIsa, WarpInstructions) {
                    rows);
     for (size_t i = 0; i < rows.size(); i++) {
         size_t w0 = i / 32 * 32, n = std::min<size_t>(32, rows.size() - w0), lane = i % 32;
-        // The butterfly over a partial warp: a lane outside the group reads its own value.
+        // The butterfly over a partial warp: a lane outside the group gives 0.
         std::vector<uint32_t> v(32);
         for (size_t l = 0; l < 32; l++)
             v[l] = l < n ? static_cast<uint32_t>(rows[w0 + l].a) : 0;
         for (int m = 16; m; m /= 2) {
             std::vector<uint32_t> nv(v);
             for (size_t l = 0; l < n; l++)
-                nv[l] = v[l] + ((l ^ m) < n ? v[l ^ m] : v[l]);
+                nv[l] = v[l] + ((l ^ m) < n ? v[l ^ m] : 0);
             v = nv;
         }
         EXPECT_EQ(res[i][0], v[lane]) << i;
