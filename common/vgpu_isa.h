@@ -34,7 +34,13 @@
 #define VGPU_NUM_PARAMS		8
 #define VGPU_MAX_BLOCK_THREADS	1024
 #define VGPU_MAX_GRID_DIM	65535
-#define VGPU_MAX_SHARED		(48 * 1024)
+/*
+ * Shared memory per block: 49 KiB, the 48 KiB a CUDA block may use
+ * (sharedMemPerBlock) and 1 KiB that GPUvm's PTX compiler may add for
+ * itself (bar.red's words), as NVIDIA's GPUs keep 1 KiB of each block's
+ * shared memory for the system.
+ */
+#define VGPU_MAX_SHARED		(49 * 1024)
 /* Bits of an instruction word that must be zero (top bits of rd/ra/rb). */
 #define VGPU_INSN_MBZ_MASK	0xe0e0e000ULL
 

@@ -82,7 +82,7 @@ static void uapi_cmds(struct kunit *test)
 	BAD(t.grid[0] = 65536);
 	BAD(t.block[0] = 1025);
 	BAD({ t.block[0] = 64; t.block[1] = 32; });
-	BAD(t.shared_size = 48 * 1024 + 4);
+	BAD(t.shared_size = VGPU_MAX_SHARED + 4);
 	BAD(t.size = 4);
 	BAD(t.dst = 4);
 	c = (struct drm_vgpu_cmd){ .op = DRM_VGPU_CMD_COPY, .src = 0x100000,

@@ -54,6 +54,10 @@ struct ParamInfo {
 // up to 64 bytes in the eight 64-bit launch parameters (byte i of the
 // buffer is byte i % 8 of parameter i / 8, little-endian); larger
 // buffers in GPU memory whose address is launch parameter 0.
+// A CUDA block's shared memory (sharedMemPerBlock): the engines give a
+// block 1 KiB more (VGPU_MAX_SHARED), which the compiler may use.
+constexpr uint32_t kProgramShared = 48 * 1024;
+
 enum class ParamMode { Slots, Memory };
 
 struct KernelInfo {
@@ -64,6 +68,16 @@ struct KernelInfo {
     ParamMode param_mode = ParamMode::Slots;
     uint32_t static_shared = 0;    // bytes of .shared variables the kernel uses
     uint32_t dynamic_shared_offset = 0;  // where extern .shared (dynamic) memory starts
+    // Of static_shared, the compiler's own bytes (bar.red's words, after
+    // the program's variables): beyond the program's kProgramShared, in
+    // the 1 KiB more the engines give a block (VGPU_MAX_SHARED).  What a
+    // launch's shared memory is for CUDA: its size less these.
+    uint32_t reserved_shared = 0;
+    // The most dynamic shared memory a launch may ask for.
+    uint32_t max_dynamic_shared() const {
+        int64_t used = int64_t{dynamic_shared_offset} - reserved_shared;
+        return used < kProgramShared ? static_cast<uint32_t>(kProgramShared - used) : 0;
+    }
     // Per-thread local memory (.local variables, spilled registers): a
     // slice of the block's shared memory, local_per_thread bytes per
     // thread from the byte offset the launch passes as a hidden u32

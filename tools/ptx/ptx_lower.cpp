@@ -179,6 +179,8 @@ void collect_names(const Body& b, std::set<std::string>& names, std::set<std::st
 }
 }  // namespace
 
+static_assert(kProgramShared + 1024 <= VGPU_MAX_SHARED, "the compiler's own shared bytes must fit");
+
 void Lowerer::layout_shared() {
     // The shared variables the kernel and the functions it calls name.
     std::set<std::string> names, calls, seen;
@@ -213,15 +215,17 @@ void Lowerer::layout_shared() {
         shared_off_[name] = static_cast<uint32_t>(off);
         off += v.size;
     }
-    if (names.count(" bar.red")) {  // three words that bar.red rotates through
+    if (off > kProgramShared)
+        throw CompileError(kernel_.name, kernel_.pos, "uses " + std::to_string(off) +
+                                                          " bytes of shared memory, more than " +
+                                                          std::to_string(kProgramShared));
+    if (names.count(" bar.red")) {  // three words that bar.red rotates through, the compiler's
+        uint64_t own = off;
         off = align_up(off, 4);
         red_off_ = static_cast<int>(off);
         off += 12;
+        info_->reserved_shared = static_cast<uint32_t>(off - own);
     }
-    if (off > VGPU_MAX_SHARED)
-        throw CompileError(kernel_.name, kernel_.pos, "uses " + std::to_string(off) +
-                                                          " bytes of shared memory, more than " +
-                                                          std::to_string(VGPU_MAX_SHARED));
     info_->static_shared = static_cast<uint32_t>(off);
     info_->dynamic_shared_offset = static_cast<uint32_t>(align_up(off, dyn_align));
     if (dyn)

@@ -114,6 +114,9 @@ Api make_table() {
     a.ModuleGetFunction = [](CUfunction* f, CUmodule m, const char*) {
         return with([&](FakeCuda& k) { return k.get_function(f, m); });
     };
+    a.FuncSetAttribute = [](CUfunction f, int attr, int value) {
+        return with([&](FakeCuda& k) { return k.set_attribute(f, attr, value); });
+    };
     a.ModuleUnload = [](CUmodule m) { return with([&](FakeCuda& k) { return k.unload_module(m); }); };
     a.LaunchKernel = [](CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned sh, CUstream, void** args, void**) {
@@ -345,16 +348,40 @@ std::string FakeCuda::ptx_of(CUfunction f) const {
     return i && i <= modules_.size() ? modules_[i - 1].ptx : "";
 }
 
+// As NVIDIA's driver: dynamic shared memory beyond 48 KiB only up to
+// what cuFuncSetAttribute allowed (the GPU's opt-in limit: 227 KiB).
+CUresult FakeCuda::set_attribute(CUfunction f, int attr, int value) {
+    std::lock_guard<std::mutex> g(mu_);
+    uint64_t i = u(f);
+    if (!i || i > modules_.size() || !modules_[i - 1].live) {
+        error("cuFuncSetAttribute: not a function");
+        return kErrInvalidHandle;
+    }
+    if (attr != cu::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES || value < 0 || value > 227 * 1024) {
+        error("cuFuncSetAttribute: attribute " + std::to_string(attr) + " value " + std::to_string(value));
+        return 1;  // CUDA_ERROR_INVALID_VALUE
+    }
+    modules_[i - 1].max_dynamic_shared = static_cast<uint32_t>(value);
+    return CUDA_SUCCESS;
+}
+
 CUresult FakeCuda::launch(const LaunchCall& c) {
     uint64_t i = u(c.f);
     bool live;
+    uint32_t max_shared = 0;
     {
         std::lock_guard<std::mutex> g(mu_);
         live = i && i <= modules_.size() && modules_[i - 1].live;
+        if (live)
+            max_shared = modules_[i - 1].max_dynamic_shared;
     }
     if (!live) {
         error("cuLaunchKernel: a function of an unloaded module");
         return kErrInvalidHandle;
+    }
+    if (c.shared > max_shared) {
+        error("cuLaunchKernel: " + std::to_string(c.shared) + " bytes of dynamic shared memory");
+        return 1;  // CUDA_ERROR_INVALID_VALUE
     }
     CUresult r = on_launch ? on_launch(c) : CUDA_SUCCESS;
     launches.push_back(c);

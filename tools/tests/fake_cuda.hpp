@@ -116,6 +116,7 @@ public:
     bool check_range(const char* what, uint64_t p, uint64_t n);
     cu::CUresult load_module(cu::CUmodule* m, const void* ptx);
     cu::CUresult get_function(cu::CUfunction* f, cu::CUmodule m);
+    cu::CUresult set_attribute(cu::CUfunction f, int attr, int value);
     cu::CUresult unload_module(cu::CUmodule m);
     cu::CUresult launch(const LaunchCall& c);
     void error(const std::string& e) {
@@ -140,6 +141,7 @@ private:
     struct Module {
         std::string ptx;
         bool live;
+        uint32_t max_dynamic_shared = 48 * 1024;  // the driver's default
     };
     std::vector<Module> modules_;  // handle = index + 1; functions: the same
 };

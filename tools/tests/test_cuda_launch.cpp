@@ -128,6 +128,24 @@ TEST(CudaLaunch, FaultRecordIsResetForEveryLaunch) {
     EXPECT_EQ(fake.errors(), "");
 }
 
+// A block may use VGPU_MAX_SHARED (49 KiB): the driver is asked for the
+// dynamic shared memory beyond its default 48 KiB, as it must be.
+TEST(CudaLaunch, ABlockGetsAllOfItsSharedMemory) {
+    FakeCuda fake;
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    context(*be, 1, 100, ".kernel k\n exit\n");
+    unsigned seen = 0;
+    fake.on_launch = [&](const LaunchCall& c) {
+        seen = c.shared;
+        return cu::CUDA_SUCCESS;
+    };
+    Job a = job_of(32);
+    a.cmds[0].shared_size = VGPU_MAX_SHARED;
+    EXPECT_EQ(be->run(1, a, ~0ull, 60000000000ull).status, RunStatus::Done);
+    EXPECT_EQ(seen, unsigned{VGPU_MAX_SHARED});
+    EXPECT_EQ(fake.errors(), "");
+}
+
 // The threads read the stop word's copy in device memory (LaunchCtl.stop,
 // not the host word across the bus at every check point): the host's
 // preempt at the end of the slice and its abort at the watchdog reach

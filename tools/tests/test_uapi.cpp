@@ -7,6 +7,7 @@
 #include <functional>
 
 extern "C" {
+#include "vgpu_isa.h"
 #include "vgpu_uapi.h"
 }
 
@@ -153,7 +154,7 @@ TEST(UapiCheck, Commands) {
     bad(c, [](auto& o) { o.grid[0] = 65536; }, "grid too large");
     bad(c, [](auto& o) { o.block[0] = 1025; }, "block too large");
     bad(c, [](auto& o) { o.block[0] = 64; o.block[1] = 32; }, "block threads > 1024");
-    bad(c, [](auto& o) { o.shared_size = 48 * 1024 + 4; }, "too much shared memory");
+    bad(c, [](auto& o) { o.shared_size = VGPU_MAX_SHARED + 4; }, "too much shared memory");
     bad(c, [](auto& o) { o.size = 4; }, "launch with a size");
     bad(c, [](auto& o) { o.dst = 4; }, "launch with a destination");
 

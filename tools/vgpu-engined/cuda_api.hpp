@@ -40,6 +40,7 @@ constexpr unsigned CU_MEMHOSTALLOC_PORTABLE = 0x01, CU_MEMHOSTALLOC_DEVICEMAP = 
 constexpr unsigned CU_MEMHOSTREGISTER_PORTABLE = 0x01, CU_MEMHOSTREGISTER_DEVICEMAP = 0x02;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 0x1;
 constexpr unsigned CU_EVENT_DISABLE_TIMING = 0x2;
+constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 constexpr int CU_JIT_THREADS_PER_BLOCK = 1;
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
@@ -74,6 +75,8 @@ struct Api {
     // lazy loading (CUDA_MODULE_LOADING=LAZY, the default since 12.2)
     // would otherwise do in the first launch.
     CUresult (*FuncLoad)(CUfunction);
+    // A block's shared memory beyond 48 KiB (VGPU_MAX_SHARED) must be asked for.
+    CUresult (*FuncSetAttribute)(CUfunction, int, int);
     CUresult (*ModuleUnload)(CUmodule);
     CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              CUstream, void**, void**);

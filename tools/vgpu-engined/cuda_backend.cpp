@@ -819,7 +819,9 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
         CUresult r = a.CtxSetCurrent(ctx);
         if (r == CUDA_SUCCESS)
             r = a.ModuleLoadDataEx(&m, ptx.c_str(), 3, opts, vals);
-        if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, "vgpu_kernel")) == CUDA_SUCCESS && a.FuncLoad)
+        if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, "vgpu_kernel")) == CUDA_SUCCESS)
+            r = a.FuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, VGPU_MAX_SHARED);
+        if (r == CUDA_SUCCESS && a.FuncLoad)
             r = a.FuncLoad(f);  // here, not in the first launch (a RUN)
         if (r != CUDA_SUCCESS && m) {
             a.ModuleUnload(m);

@@ -576,6 +576,56 @@ out:
     }};
 }
 
+// A block's whole shared memory (VGPU_MAX_SHARED, 49 KiB: beyond the 48
+// KiB a GPU gives a kernel that does not ask for more): 256 threads
+// write 49 words each across all of it, then read another thread's.
+Test shared_max_case() {
+    return {"shared: 49 KiB a block", [](Session& s) {
+        static_assert(VGPU_MAX_SHARED == 256 * 49 * 4);
+        s.code(kCode, R"(
+.kernel k
+.shared 50176
+    s2r r1, %tid.x
+    shli r4, r1, 2
+    li r3, 49
+    mov r5, r4
+    s2r r9, %ctaid.x
+    muli r8, r9, 1000
+    add r8, r8, r1
+fill:
+    sts.u32 [r5], r8
+    addi r8, r8, 7
+    addi r5, r5, 1024
+    addi r3, r3, -1
+    bnz r3, fill
+    bar
+    li r6, 255
+    sub r6, r6, r1
+    shli r6, r6, 2
+    li r3, 49
+    li r7, 0
+sum:
+    lds.u32 r8, [r6]
+    muli r7, r7, 3
+    add r7, r7, r8
+    addi r6, r6, 1024
+    addi r3, r3, -1
+    bnz r3, sum
+    shli r9, r9, 11
+    add r9, r9, r4
+    ldp r10, 0
+    add r10, r10, r9
+    st.u32 [r10], r7
+    exit
+)");
+        s.device(kOut, 64 * 1024, R | W);
+        Digest d;
+        d.status("shared", s.launch({kCode, {64, 1, 1}, {256, 1, 1}, VGPU_MAX_SHARED, {kOut}}));
+        d.data(s.read(kOut, 64 * 1024));
+        return d;
+    }};
+}
+
 // Barriers in warps whose other threads have exited: half of every warp
 // (odd threads, or lanes 16..31) exits at once, the others exchange
 // values through shared memory across two barriers.  Values loaded from
@@ -1150,7 +1200,8 @@ out:
 
 std::vector<Test> isa_cases(const std::string& dir) {
     std::vector<Test> t{alu_case(),    alu2_case(),         atomics2_case(), warp_case(), barrier_case(),
-                        barrier_warps_case(), atomic_case(), copy_case(), host_case(), clock_case()};
+                        barrier_warps_case(), atomic_case(), copy_case(), host_case(), clock_case(),
+                        shared_max_case()};
     for (auto& f : fault_cases())
         t.push_back(f);
     for (auto& f : time_cases(dir))

@@ -562,7 +562,7 @@ cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* a, const void* func) {
     return guarded("cudaFuncGetAttributes", [&](Runtime& rt) {
         const auto& k = *rt.function(func).info;
         std::memset(a, 0, sizeof(*a));
-        a->sharedSizeBytes = k.static_shared;
+        a->sharedSizeBytes = k.static_shared - k.reserved_shared;
         a->constSizeBytes = 0;
         a->localSizeBytes = 0;
         a->maxThreadsPerBlock = k.maxntid[0] ? static_cast<int>(k.maxntid[0] * std::max(1u, k.maxntid[1]) *
@@ -571,7 +571,7 @@ cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* a, const void* func) {
         a->numRegs = static_cast<int>(k.registers);
         a->ptxVersion = 75;
         a->binaryVersion = 75;
-        a->maxDynamicSharedSizeBytes = 48 * 1024 - static_cast<int>(k.dynamic_shared_offset);
+        a->maxDynamicSharedSizeBytes = static_cast<int>(k.max_dynamic_shared());
     });
 }
 
@@ -590,7 +590,7 @@ cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int* n, const
 
 cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(size_t* smem, const void* func, int, int) {
     return guarded("cudaOccupancyAvailableDynamicSMemPerBlock", [&](Runtime& rt) {
-        *smem = 48 * 1024 - rt.function(func).info->dynamic_shared_offset;
+        *smem = rt.function(func).info->max_dynamic_shared();
     });
 }
 

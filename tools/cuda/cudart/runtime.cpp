@@ -375,6 +375,9 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
+    // The block's shared memory as CUDA counts it leaves out the
+    // compiler's own bytes (bar.red's), which the engines' 1 KiB more holds.
+    const uint64_t limit = uint64_t{ptx::kProgramShared} + k.reserved_shared;
     bool global_local = false;
     if (k.local_per_thread) {
         // Local memory: a slice per thread after the block's shared memory.
@@ -383,19 +386,19 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
         uint64_t slice = k.local_per_thread;
         if (k.call_stack) {
             // Recursion: the call stack takes what the 48 KiB leave (cuda.rst).
-            uint64_t room = start < 48 * 1024 ? (48 * 1024 - start) / threads & ~uint64_t{15} : 0;
+            uint64_t room = start < limit ? (limit - start) / threads & ~uint64_t{15} : 0;
             slice = std::max(room, (slice + k.call_stack + 15) & ~uint64_t{15});
             uint32_t s32 = static_cast<uint32_t>(std::min<uint64_t>(slice, UINT32_MAX));
             std::memcpy(buf.data() + k.local_param_offset + 4, &s32, 4);
         }
-        bool fits = start + slice * threads <= 48 * 1024;
+        bool fits = start + slice * threads <= limit;
         // A call stack in shared memory smaller than CUDA's (cudaLimitStackSize)
         // would overflow where CUDA's does not: global memory gives that.
         if (fits && k.call_stack && k.has_global_local && slice < k.local_per_thread + stack_size_)
             fits = false;
         if (fits) {
             smem = start + slice * threads;
-        } else if (!k.has_global_local || smem > 48 * 1024) {
+        } else if (!k.has_global_local || smem > limit) {
             throw CudaError(cudaErrorInvalidConfiguration,
                             "launch of '" + f.name + "': " + std::to_string(slice) +
                                 " bytes of local memory per thread for " + std::to_string(threads) +
@@ -428,7 +431,7 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
             std::memcpy(buf.data() + k.local_param_offset, &param, 8);
         }
     }
-    if (smem > 48 * 1024)
+    if (smem > limit)
         throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
     Backend& b = backend();
     if (k.uses_printf) {

@@ -244,7 +244,7 @@ CUresult cuFuncGetAttribute(int* value, CUfunction_attribute attr, CUfunction f)
                                                      std::max(1u, k.maxntid[2]))
                                   : 1024;
             break;
-        case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *value = static_cast<int>(k.static_shared); break;
+        case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *value = static_cast<int>(k.static_shared - k.reserved_shared); break;
         case CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES: *value = 0; break;
         case CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES: *value = static_cast<int>(k.local_per_thread); break;
         case CU_FUNC_ATTRIBUTE_NUM_REGS: *value = static_cast<int>(k.registers); break;
@@ -252,7 +252,7 @@ CUresult cuFuncGetAttribute(int* value, CUfunction_attribute attr, CUfunction f)
         case CU_FUNC_ATTRIBUTE_BINARY_VERSION: *value = 75; break;
         case CU_FUNC_ATTRIBUTE_CACHE_MODE_CA: *value = 0; break;
         case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES:
-            *value = 48 * 1024 - static_cast<int>(k.dynamic_shared_offset);
+            *value = static_cast<int>(k.max_dynamic_shared());
             break;
         default: throw DriverError(CUDA_ERROR_INVALID_VALUE, "function attribute " + std::to_string(attr));
         }
@@ -265,7 +265,7 @@ CUresult cuFuncSetAttribute(CUfunction f, CUfunction_attribute attr, int value) 
     return guarded("cuFuncSetAttribute", [&](Runtime& rt) {
         const auto& k = *function_of(rt, f).info;
         if (attr == CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES &&
-            (value < 0 || value > 48 * 1024 - static_cast<int>(k.dynamic_shared_offset)))
+            (value < 0 || value > static_cast<int>(k.max_dynamic_shared())))
             throw DriverError(CUDA_ERROR_INVALID_VALUE, "more than 48 KiB of shared memory");
     });
 }

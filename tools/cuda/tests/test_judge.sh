@@ -41,5 +41,8 @@ check fail 1 programs p pass "" -- "PASS p"
 check refused 0 samples s any "" -- "GPUvm CUDA driver: cuTexRefCreate is not supported"
 check pass 0 samples s any "" -- "Test passed"
 check fail 0 samples s any "" -- "Test failed!"
+check pass 0 programs p any "" -- "GPUvm CUDA runtime: cudaIpcGetMemHandle is not supported" "PASS p"
+check refused 1 programs p any "" -- "GPUvm CUDA runtime: textures are not supported"
+check fail 1 programs p any "" -- "FAIL p: wrong"
 [ $bad = 0 ] && echo "cuda-judge: all cases as expected"
 exit $bad
