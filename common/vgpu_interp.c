@@ -19,7 +19,9 @@
  */
 int vgpu_launch_init(struct vgpu_launch *l, const struct vgpu_launch_desc *d)
 {
+	struct vgpu_dinsn nop;
 	int ret = vgpu_launch_check(d);
+	u32 i;
 
 	if (ret)
 		return ret;
@@ -28,15 +30,21 @@ int vgpu_launch_init(struct vgpu_launch *l, const struct vgpu_launch_desc *d)
 	l->nthreads = d->block[0] * d->block[1] * d->block[2];
 	l->nblocks = (u64)d->grid[0] * d->grid[1] * d->grid[2];
 	l->t = kvcalloc(l->nthreads, sizeof(*l->t), VGPU_GFP_CLIENT_KV);
-	if (!l->t)
-		return -ENOMEM;
-	if (d->shared_size) {
+	l->dcache = kvmalloc_array(VGPU_DCACHE_ENTRIES, sizeof(*l->dcache),
+				   VGPU_GFP_CLIENT_KV);
+	if (d->shared_size)
 		l->shared = kvzalloc(d->shared_size, VGPU_GFP_CLIENT_KV);
-		if (!l->shared) {
-			kvfree(l->t);
-			l->t = NULL;
-			return -ENOMEM;
-		}
+	if (!l->t || !l->dcache || (d->shared_size && !l->shared)) {
+		vgpu_launch_fini(l);
+		return -ENOMEM;
+	}
+	if (WARN_ON(!vgpu_isa_decode(VGPU_OP_NOP, &nop))) {
+		vgpu_launch_fini(l);
+		return -EINVAL;
+	}
+	for (i = 0; i < VGPU_DCACHE_ENTRIES; i++) {
+		l->dcache[i].w = VGPU_OP_NOP;
+		l->dcache[i].d = nop;
 	}
 	return 0;
 }
@@ -45,8 +53,10 @@ void vgpu_launch_fini(struct vgpu_launch *l)
 {
 	kvfree(l->t);
 	kvfree(l->shared);
+	kvfree(l->dcache);
 	l->t = NULL;
 	l->shared = NULL;
+	l->dcache = NULL;
 }
 
 /* Returns the work units it cost (see VGPU_BLOCK_START_COST). */
@@ -567,6 +577,7 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 	const u8 *cpage = NULL;
 
 	while (left) {
+		struct vgpu_dcache_entry *e;
 		struct vgpu_dinsn d;
 		u32 rd, ra, rb;
 		u64 w, extra;
@@ -587,8 +598,15 @@ static enum vgpu_run_result vgpu_run_thread(struct vgpu_launch *l,
 		}
 		w = vgpu_load64(cpage + (pc & VGPU_PAGE_MASK));
 		left--;
-		if (unlikely(!vgpu_isa_decode(w, &d)))
-			goto illegal;
+		e = &l->dcache[(pc / VGPU_INSN_SIZE) & (VGPU_DCACHE_ENTRIES - 1)];
+		if (likely(e->w == w)) {
+			d = e->d;
+		} else {
+			if (unlikely(!vgpu_isa_decode(w, &d)))
+				goto illegal;
+			e->w = w;
+			e->d = d;
+		}
 		rd = d.rd;
 		ra = d.ra;
 		rb = d.rb;

@@ -25,6 +25,7 @@
 
 #include "vgpu_compat.h"
 #include "vgpu_isa.h"
+#include "vgpu_isa_decode.h"
 #include "vgpu_pt.h"
 
 struct vgpu_launch_desc {
@@ -52,6 +53,20 @@ struct vgpu_thread {
 
 #define VGPU_TLB_ENTRIES 64
 
+/*
+ * Decoded instructions, by the word's address: a memo of
+ * vgpu_isa_decode(), which is a function of the word alone, so an entry
+ * whose word equals the one fetched holds its decoding whatever changed
+ * since (the code, its mapping): nothing to invalidate.  Every entry
+ * always holds a word and its decoding (they start as NOP's).
+ */
+#define VGPU_DCACHE_ENTRIES 1024
+
+struct vgpu_dcache_entry {
+	u64 w;
+	struct vgpu_dinsn d;
+};
+
 struct vgpu_tlb_entry {
 	u64 tag;		/* page number + 1; 0 is an empty entry */
 	unsigned long pte;
@@ -68,6 +83,7 @@ struct vgpu_launch {
 	bool done;
 	struct vgpu_thread *t;
 	u8 *shared;
+	struct vgpu_dcache_entry *dcache;	/* VGPU_DCACHE_ENTRIES */
 	/* Result of the last fault (VGPU_FAULT_*) */
 	u32 fault_kind;
 	u64 fault_addr;

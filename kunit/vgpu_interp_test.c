@@ -563,6 +563,37 @@ static void interp_barrier_is_charged(struct kunit *test)
 	vgpu_launch_fini(&e->l);
 }
 
+/*
+ * Decoded instructions are remembered by their word: code changed between
+ * two slices of one launch runs as changed (the loop's step goes from 1
+ * to 10 after the first slice; a memo by address alone would keep 1).
+ */
+static void interp_code_changed_between_slices(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(ADDI, 1, 1, 0, 1), I(SLTI, 3, 1, 0, 4), I(BNZ, 0, 3, 0, -2),
+		I(LDP, 4, 0, 0, 0), I(ST_U64, 0, 4, 1, 0), I(EXIT, 0, 0, 0, 0),
+	};
+	struct vgpu_launch_desc d = {
+		.code_va = CODE_VA, .grid = { 1, 1, 1 }, .block = { 1, 1, 1 },
+		.params = { DATA_VA },
+	};
+	u64 *o = (u64 *)e->data, ran;
+
+	memcpy(e->code, prog, sizeof(prog));
+	KUNIT_ASSERT_EQ(test, vgpu_launch_init(&e->l, &d), 0);
+	/* the block's start, then addi, slti, bnz: back at the addi */
+	KUNIT_EXPECT_EQ(test, vgpu_launch_run(&e->l, &e->pt,
+					      VGPU_BLOCK_START_COST(1, 0) + 3, &ran),
+			VGPU_RUN_BUDGET);
+	e->code[0] = I(ADDI, 1, 1, 0, 10);
+	KUNIT_EXPECT_EQ(test, vgpu_launch_run(&e->l, &e->pt, ~0ULL, &ran),
+			VGPU_RUN_DONE);
+	vgpu_launch_fini(&e->l);
+	KUNIT_EXPECT_EQ(test, o[0], 11ULL);
+}
+
 static struct kunit_case interp_cases[] = {
 	KUNIT_CASE(interp_integer),
 	KUNIT_CASE(interp_float),
@@ -579,6 +610,7 @@ static struct kunit_case interp_cases[] = {
 	KUNIT_CASE(interp_copy_fill_chunks),
 	KUNIT_CASE(interp_block_start_is_charged),
 	KUNIT_CASE(interp_barrier_is_charged),
+	KUNIT_CASE(interp_code_changed_between_slices),
 	{}
 };
 

@@ -7,6 +7,7 @@
 #include <kunit/test.h>
 
 #include "../common/vgpu_pt.h"
+#include "../common/vgpu_isa.h"
 #include "../common/vgpu_uapi.h"
 
 static const struct drm_vgpu_vm_bind_op good_map = {

@@ -121,6 +121,7 @@ static void vgpu_ue_shadow_free(struct kref *ref)
 	lockdep_assert_held(&vgpu_ue_shadows_lock);
 	hash_del(&sh->node);
 	mutex_unlock(&vgpu_ue_shadows_lock);
+	__release(&vgpu_ue_shadows_lock);	/* for sparse: mutexes are not annotated */
 	for (i = 0; i < sh->npages; i++) {
 		if (sh->pg[i].page) {
 			__free_page(sh->pg[i].page);
