@@ -44,10 +44,15 @@ function(gpuvm_cuda_stubs out header rettype prefix handler)
   string(APPEND body "// ${count} functions returning ${rettype}.\n")
   string(APPEND body "namespace gpuvm::stubs {\nint ${handler}(const char* fn);\n}\n\n")
   string(APPEND body "#define GPUVM_STUB(n) extern \"C\" __attribute__((weak)) int n() { return gpuvm::stubs::${handler}(#n); }\n")
+  # A thunk is reached by an indirect branch (the program's PLT): it
+  # starts with the landing pad that IBT (x86-64) or BTI (arm64) wants
+  # where the compiler builds for them.
   string(APPEND body "#if defined(__x86_64__)\n")
-  string(APPEND body "#define GPUVM_TO(n, base) asm(\".text\\n.p2align 4\\n.weak \" #n \"\\n.type \" #n \", @function\\n\" #n \":\\n\\tjmp \" #base \"@PLT\\n.size \" #n \", .-\" #n \"\\n\");\n")
+  string(APPEND body "#if defined(__CET__) && (__CET__ & 1)\n#define GPUVM_PAD \"\\tendbr64\\n\"\n#else\n#define GPUVM_PAD \"\"\n#endif\n")
+  string(APPEND body "#define GPUVM_TO(n, base) asm(\".pushsection .text\\n.p2align 4\\n.weak \" #n \"\\n.type \" #n \", @function\\n\" #n \":\\n\" GPUVM_PAD \"\\tjmp \" #base \"@PLT\\n.size \" #n \", .-\" #n \"\\n.popsection\\n\");\n")
   string(APPEND body "#elif defined(__aarch64__)\n")
-  string(APPEND body "#define GPUVM_TO(n, base) asm(\".text\\n.p2align 2\\n.weak \" #n \"\\n.type \" #n \", %function\\n\" #n \":\\n\\tb \" #base \"\\n.size \" #n \", .-\" #n \"\\n\");\n")
+  string(APPEND body "#if defined(__ARM_FEATURE_BTI_DEFAULT)\n#define GPUVM_PAD \"\\tbti c\\n\"\n#else\n#define GPUVM_PAD \"\"\n#endif\n")
+  string(APPEND body "#define GPUVM_TO(n, base) asm(\".pushsection .text\\n.p2align 2\\n.weak \" #n \"\\n.type \" #n \", %function\\n\" #n \":\\n\" GPUVM_PAD \"\\tb \" #base \"\\n.size \" #n \", .-\" #n \"\\n.popsection\\n\");\n")
   string(APPEND body "#else\n#define GPUVM_TO(n, base) GPUVM_STUB(n)\n#endif\n\n")
   foreach(n ${names})
     string(REGEX REPLACE "_pt(ds|sz)$" "" base "${n}")

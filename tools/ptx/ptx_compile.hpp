@@ -68,10 +68,13 @@ struct KernelInfo {
     ParamMode param_mode = ParamMode::Slots;
     uint32_t static_shared = 0;    // bytes of .shared variables the kernel uses
     uint32_t dynamic_shared_offset = 0;  // where extern .shared (dynamic) memory starts
-    // Of static_shared, the compiler's own bytes (bar.red's words, after
-    // the program's variables): beyond the program's kProgramShared, in
+    // The program's own .shared variables (static_shared less the
+    // compiler's own words, bar.red's, which follow them).
+    uint32_t program_shared = 0;
+    // How much later dynamic memory starts than it would for the program
+    // alone: the compiler's words beyond the program's kProgramShared, in
     // the 1 KiB more the engines give a block (VGPU_MAX_SHARED).  What a
-    // launch's shared memory is for CUDA: its size less these.
+    // launch's shared memory is for CUDA: its size less these bytes.
     uint32_t reserved_shared = 0;
     // The most dynamic shared memory a launch may ask for.
     uint32_t max_dynamic_shared() const {

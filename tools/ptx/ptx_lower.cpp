@@ -219,15 +219,18 @@ void Lowerer::layout_shared() {
         throw CompileError(kernel_.name, kernel_.pos, "uses " + std::to_string(off) +
                                                           " bytes of shared memory, more than " +
                                                           std::to_string(kProgramShared));
+    uint64_t own = off;
     if (names.count(" bar.red")) {  // three words that bar.red rotates through, the compiler's
-        uint64_t own = off;
         off = align_up(off, 4);
         red_off_ = static_cast<int>(off);
         off += 12;
-        info_->reserved_shared = static_cast<uint32_t>(off - own);
     }
     info_->static_shared = static_cast<uint32_t>(off);
+    info_->program_shared = static_cast<uint32_t>(own);
     info_->dynamic_shared_offset = static_cast<uint32_t>(align_up(off, dyn_align));
+    // Where dynamic memory starts, later than it would for the program
+    // alone (often 0: the words fit in the alignment's padding).
+    info_->reserved_shared = info_->dynamic_shared_offset - static_cast<uint32_t>(align_up(own, dyn_align));
     if (dyn)
         for (const auto& [name, v] : layout_.vars)
             if (v.space == "shared" && v.dynamic)

@@ -611,7 +611,7 @@ sum:
     addi r6, r6, 1024
     addi r3, r3, -1
     bnz r3, sum
-    shli r9, r9, 11
+    shli r9, r9, 10
     add r9, r9, r4
     ldp r10, 0
     add r10, r10, r9

@@ -562,7 +562,7 @@ cudaError_t cudaFuncGetAttributes(cudaFuncAttributes* a, const void* func) {
     return guarded("cudaFuncGetAttributes", [&](Runtime& rt) {
         const auto& k = *rt.function(func).info;
         std::memset(a, 0, sizeof(*a));
-        a->sharedSizeBytes = k.static_shared - k.reserved_shared;
+        a->sharedSizeBytes = k.program_shared;
         a->constSizeBytes = 0;
         a->localSizeBytes = 0;
         a->maxThreadsPerBlock = k.maxntid[0] ? static_cast<int>(k.maxntid[0] * std::max(1u, k.maxntid[1]) *

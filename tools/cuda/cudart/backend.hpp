@@ -90,6 +90,9 @@ public:
     virtual uint64_t used_memory() const = 0;
     // What the device is called (cudaDeviceProp::name).
     virtual std::string device_name() const = 0;
+    // The most shared memory a block may have (VGPU_MAX_SHARED; a dom0
+    // older than 49 KiB says less).
+    virtual uint32_t max_shared() const { return 49 * 1024; }
 };
 
 // The backend GPUVM_CUDA_BACKEND names (vgpu by default).  Throws

@@ -43,6 +43,7 @@ public:
         return i.device_memory_quota ? std::min(i.device_memory_quota, i.device_memory_size) : i.device_memory_size;
     }
     uint64_t used_memory() const override { return used_; }
+    uint32_t max_shared() const override { return dev_->info().max_shared_size; }
 
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
         uint32_t perms = DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE | (exec ? DRM_VGPU_BIND_EXEC : 0);

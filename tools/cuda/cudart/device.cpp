@@ -145,7 +145,7 @@ int fault_error(const DeviceFault& f) {
 }
 
 int occupancy(const ptx::KernelInfo& k, int block, size_t dynamic) {
-    size_t smem = k.static_shared - k.reserved_shared + dynamic;
+    size_t smem = k.program_shared + dynamic;
     int by_threads = block > 0 ? 2048 / block : 0;
     int by_smem = smem ? static_cast<int>(std::min<size_t>(64 * 1024 / smem, INT_MAX)) : by_threads;
     return std::max(0, std::min({by_threads, by_smem, 32}));

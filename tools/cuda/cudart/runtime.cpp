@@ -434,6 +434,11 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     if (smem > limit)
         throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
     Backend& b = backend();
+    if (smem > b.max_shared())
+        throw CudaError(cudaErrorNotSupported, "launch of '" + f.name + "': " + std::to_string(smem) +
+                                                   " bytes of shared memory (with the compiler's own), more than "
+                                                   "the vGPU's " + std::to_string(b.max_shared()) +
+                                                   " (a dom0 older than GPUvm's 49 KiB blocks)");
     if (k.uses_printf) {
         if (!printf_va_) {
             void* cpu = nullptr;

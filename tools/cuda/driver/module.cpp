@@ -244,7 +244,7 @@ CUresult cuFuncGetAttribute(int* value, CUfunction_attribute attr, CUfunction f)
                                                      std::max(1u, k.maxntid[2]))
                                   : 1024;
             break;
-        case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *value = static_cast<int>(k.static_shared - k.reserved_shared); break;
+        case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: *value = static_cast<int>(k.program_shared); break;
         case CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES: *value = 0; break;
         case CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES: *value = static_cast<int>(k.local_per_thread); break;
         case CU_FUNC_ATTRIBUTE_NUM_REGS: *value = static_cast<int>(k.registers); break;

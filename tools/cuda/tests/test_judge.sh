@@ -27,7 +27,8 @@ check fail 0 samples s pass "" -- "checkOrder() failed!!!"
 check fail 1 samples s pass "" -- "Test passed"
 check pass 0 samples s pass "" -- "[simpleTemplates] -> Test Results: 0 Failures"
 check fail 0 samples s pass "" -- "[alignedTypes] -> Test Results: 10 Failures"
-check pass 0 samples s pass "" -- "x.cu:64: void k(int): block: [1,0,0], thread: [28,0,0] Assertion \`gtid < N\` failed." \
+check pass 0 samples s pass "" -- "Launch kernel to generate assertion failures" \
+	"x.cu:64: void k(int): block: [1,0,0], thread: [28,0,0] Assertion \`gtid < N\` failed." \
 	"Device assert failed as expected"
 check fail 0 samples s pass "" -- "GPUvm CUDA runtime: cudaFoo is not supported"
 check refused 0 samples s refused "" -- "GPUvm CUDA runtime: textures are not supported"
@@ -44,5 +45,10 @@ check fail 0 samples s any "" -- "Test failed!"
 check pass 0 programs p any "" -- "GPUvm CUDA runtime: cudaIpcGetMemHandle is not supported" "PASS p"
 check refused 1 programs p any "" -- "GPUvm CUDA runtime: textures are not supported"
 check fail 1 programs p any "" -- "FAIL p: wrong"
+check fail 0 samples s any "" -- "GPUvm CUDA runtime: cudaFoo is not supported" "Test failed!"
+# A long output (beyond a pipe's buffer) of failures, judged under pipefail.
+yes "element 7: wrong value, Test failed!" | head -n 20000 > "$t/long"
+got=$(bash -o pipefail -c ". '$(dirname "$0")/../../../tests/scenarios/cuda-judge.sh'; cuda_judge '$t/long' 0 samples s pass")
+[ "$got" = fail ] || { echo "FAIL: 20000 failure lines under pipefail: got $got"; bad=1; }
 [ $bad = 0 ] && echo "cuda-judge: all cases as expected"
 exit $bad

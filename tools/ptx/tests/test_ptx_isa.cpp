@@ -528,6 +528,42 @@ $Lround:
         EXPECT_EQ(res[i][0], want) << i;
 }
 
+// bar.red's words follow the program's shared variables, beyond its 48
+// KiB: the program keeps its whole 48 KiB, static and dynamic, however
+// the words and the alignment of dynamic memory fall.
+TEST(PtxIsa, BarRedWordsLeaveTheProgramItsSharedMemory) {
+    for (uint32_t own : {0u, 100u, 104u, 49152u}) {
+        std::string decl = own ? ".shared .align 4 .b8 s[" + std::to_string(own) + "];\n" : "";
+        Program p = compile_text(R"(.version 8.0
+.target sm_75
+.address_size 64
+.extern .shared .align 16 .b8 dyn[];
+)" + decl + R"(.visible .entry k() {
+  .reg .pred %p<3>;
+  .reg .b32 %r<3>;
+  .reg .b64 %rd<3>;
+  mov.u32 %r1, %tid.x;
+  setp.eq.u32 %p1, %r1, 0;
+  bar.red.or.pred %p2, 0, %p1;
+  mov.u64 %rd1, dyn;
+  st.shared.u32 [%rd1], %r1;
+)" + (own ? "  mov.u64 %rd2, s;\n  st.shared.u32 [%rd2], %r1;\n" : "") + R"(  ret;
+}
+)");
+        const auto* k = p.kernel("k");
+        ASSERT_TRUE(k);
+        SCOPED_TRACE(own);
+        EXPECT_EQ(k->program_shared, own);
+        EXPECT_GE(k->static_shared, own + 12);
+        // CUDA's dynamic memory would start at own rounded up to 16.
+        uint32_t cuda_dyn = (own + 15) & ~15u;
+        EXPECT_EQ(k->max_dynamic_shared(), gpuvm::ptx::kProgramShared - std::min(cuda_dyn, gpuvm::ptx::kProgramShared));
+        // The largest launch CUDA allows fits the engines' block.
+        EXPECT_LE(k->dynamic_shared_offset + k->max_dynamic_shared(), uint32_t{VGPU_MAX_SHARED});
+        EXPECT_EQ(k->dynamic_shared_offset - k->reserved_shared, cuda_dyn);
+    }
+}
+
 TEST(PtxIsa, FloatInitialValuesOfEveryLiteralForm) {
     // binary32 variables from decimal and 0d literals are rounded to
     // binary32; binary64 ones from 0f literals widened exactly.
