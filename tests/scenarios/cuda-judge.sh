@@ -18,8 +18,8 @@
 #                    given (samples often exit 0 after one); a program of
 #                    the project that passes anyway is a failure;
 #   any              pass when it passes as above, else refused when the
-#                    refusal line is there and no line says it failed,
-#                    else fail (the GPU
+#                    refusal line is there (and, for a sample, no line
+#                    says it failed), else fail (the GPU
 #                    comparison, which has no expectations: a program may
 #                    pass beside a call GPUvm refuses).
 
@@ -36,7 +36,9 @@ cuda_judge() {
 	_out=$1 _rc=$2 _suite=$3 _name=$4 _expect=$5 _reason=${6:-}
 	if [ "$_expect" = any ]; then
 		_res=$(cuda_judge "$_out" "$_rc" "$_suite" "$_name" pass)
-		if [ "$_res" != pass ] && ! cuda_failed "$_out"; then
+		# A project's program prints its refused call as a FAIL line
+		# (check.h): the refusal rule for programs tells them apart.
+		if [ "$_res" != pass ] && { [ "$_suite" = programs ] || ! cuda_failed "$_out"; }; then
 			_res=$(cuda_judge "$_out" "$_rc" "$_suite" "$_name" refused "$_reason")
 		fi
 		echo "$_res"
