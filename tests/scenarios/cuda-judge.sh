@@ -18,8 +18,9 @@
 #                    given (samples often exit 0 after one); a program of
 #                    the project that passes anyway is a failure;
 #   any              pass when it passes as above, else refused when the
-#                    refusal line is there (and, for a sample, no line
-#                    says it failed), else fail (the GPU
+#                    refusal line is there and nothing failed beyond it
+#                    (a sample: no line says it failed; a program: its
+#                    FAIL lines name cudaErrorNotSupported), else fail (the GPU
 #                    comparison, which has no expectations: a program may
 #                    pass beside a call GPUvm refuses).
 
@@ -32,13 +33,22 @@ cuda_failed() {
 		grep -Eiv "(^|[^0-9])0 failures|Assertion \`|assert failed as expected|generate assertion failures" | grep . >/dev/null
 }
 
+# cuda_failed_beyond_refusal SUITE OUTFILE: a sample that says it failed;
+# a project's program with a FAIL line (check.h) that is not its refused
+# call's cudaErrorNotSupported.
+cuda_failed_beyond_refusal() {
+	if [ "$1" = programs ]; then
+		grep "^FAIL " "$2" | grep -Ev "cudaErrorNotSupported|CUDA_ERROR_NOT_SUPPORTED" | grep . >/dev/null
+	else
+		cuda_failed "$2"
+	fi
+}
+
 cuda_judge() {
 	_out=$1 _rc=$2 _suite=$3 _name=$4 _expect=$5 _reason=${6:-}
 	if [ "$_expect" = any ]; then
 		_res=$(cuda_judge "$_out" "$_rc" "$_suite" "$_name" pass)
-		# A project's program prints its refused call as a FAIL line
-		# (check.h): the refusal rule for programs tells them apart.
-		if [ "$_res" != pass ] && { [ "$_suite" = programs ] || ! cuda_failed "$_out"; }; then
+		if [ "$_res" != pass ] && ! cuda_failed_beyond_refusal "$_suite" "$_out"; then
 			_res=$(cuda_judge "$_out" "$_rc" "$_suite" "$_name" refused "$_reason")
 		fi
 		echo "$_res"

@@ -231,6 +231,10 @@ void Lowerer::layout_shared() {
     // Where dynamic memory starts, later than it would for the program
     // alone (often 0: the words fit in the alignment's padding).
     info_->reserved_shared = info_->dynamic_shared_offset - static_cast<uint32_t>(align_up(own, dyn_align));
+    if (info_->reserved_shared > VGPU_MAX_SHARED - kProgramShared)  // dynamic memory aligned beyond 1 KiB
+        throw CompileError(kernel_.name, kernel_.pos,
+                           "bar.red (__syncthreads_count/_and/_or) beside dynamic shared memory aligned to " +
+                               std::to_string(dyn_align) + " bytes is not supported (at most 1024)");
     if (dyn)
         for (const auto& [name, v] : layout_.vars)
             if (v.space == "shared" && v.dynamic)

@@ -436,8 +436,9 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     Backend& b = backend();
     if (smem > b.max_shared())
         throw CudaError(cudaErrorNotSupported, "launch of '" + f.name + "': " + std::to_string(smem) +
-                                                   " bytes of shared memory (with the compiler's own), more than "
-                                                   "the vGPU's " + std::to_string(b.max_shared()) +
+                                                   " bytes of shared memory (with the compiler's own) is not "
+                                                   "supported by this vGPU, which gives a block " +
+                                                   std::to_string(b.max_shared()) +
                                                    " (a dom0 older than GPUvm's 49 KiB blocks)");
     if (k.uses_printf) {
         if (!printf_va_) {

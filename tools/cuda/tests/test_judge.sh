@@ -48,6 +48,8 @@ check fail 1 programs p any "" -- "FAIL p: wrong"
 check fail 0 samples s any "" -- "GPUvm CUDA runtime: cudaFoo is not supported" "Test failed!"
 check refused 1 programs p any "" -- "GPUvm CUDA runtime: cudaMallocManaged (managed memory) is not supported" \
 	"FAIL p: line 9: cudaMallocManaged(&x, 64): cudaErrorNotSupported (operation not supported)"
+check fail 1 programs p any "" -- "GPUvm CUDA runtime: cudaIpcGetMemHandle is not supported" \
+	"FAIL p: element 3 is 7, expected 9"
 # A long output (beyond a pipe's buffer) of failures, judged under pipefail.
 yes "element 7: wrong value, Test failed!" | head -n 20000 > "$t/long"
 got=$(bash -o pipefail -c ". '$(dirname "$0")/../../../tests/scenarios/cuda-judge.sh'; cuda_judge '$t/long' 0 samples s pass")

@@ -531,13 +531,12 @@ $Lround:
 // bar.red's words follow the program's shared variables, beyond its 48
 // KiB: the program keeps its whole 48 KiB, static and dynamic, however
 // the words and the alignment of dynamic memory fall.
-TEST(PtxIsa, BarRedWordsLeaveTheProgramItsSharedMemory) {
-    for (uint32_t own : {0u, 100u, 104u, 49152u}) {
-        std::string decl = own ? ".shared .align 4 .b8 s[" + std::to_string(own) + "];\n" : "";
-        Program p = compile_text(R"(.version 8.0
+std::string bar_red_kernel(uint32_t own, uint32_t dyn_align) {
+    std::string decl = own ? ".shared .align 4 .b8 s[" + std::to_string(own) + "];\n" : "";
+    return R"(.version 8.0
 .target sm_75
 .address_size 64
-.extern .shared .align 16 .b8 dyn[];
+.extern .shared .align )" + std::to_string(dyn_align) + R"( .b8 dyn[];
 )" + decl + R"(.visible .entry k() {
   .reg .pred %p<3>;
   .reg .b32 %r<3>;
@@ -549,7 +548,12 @@ TEST(PtxIsa, BarRedWordsLeaveTheProgramItsSharedMemory) {
   st.shared.u32 [%rd1], %r1;
 )" + (own ? "  mov.u64 %rd2, s;\n  st.shared.u32 [%rd2], %r1;\n" : "") + R"(  ret;
 }
-)");
+)";
+}
+
+TEST(PtxIsa, BarRedWordsLeaveTheProgramItsSharedMemory) {
+    for (uint32_t own : {0u, 100u, 104u, 49152u}) {
+        Program p = compile_text(bar_red_kernel(own, 16));
         const auto* k = p.kernel("k");
         ASSERT_TRUE(k);
         SCOPED_TRACE(own);
@@ -562,6 +566,9 @@ TEST(PtxIsa, BarRedWordsLeaveTheProgramItsSharedMemory) {
         EXPECT_LE(k->dynamic_shared_offset + k->max_dynamic_shared(), uint32_t{VGPU_MAX_SHARED});
         EXPECT_EQ(k->dynamic_shared_offset - k->reserved_shared, cuda_dyn);
     }
+    // Dynamic memory aligned to 2 KiB: the words would move it by 2 KiB,
+    // beyond the engines' extra KiB: refused, saying why.
+    EXPECT_THROW(compile_text(bar_red_kernel(2044, 2048)), gpuvm::ptx::CompileError);
 }
 
 TEST(PtxIsa, FloatInitialValuesOfEveryLiteralForm) {
