@@ -25,6 +25,7 @@
 #include <string>
 
 #include "vgpu_drm.h"
+#include "vgpu_isa.h"
 
 namespace gpuvm::cudart {
 
@@ -92,7 +93,7 @@ public:
     virtual std::string device_name() const = 0;
     // The most shared memory a block may have (VGPU_MAX_SHARED; a dom0
     // older than 49 KiB says less).
-    virtual uint32_t max_shared() const { return 49 * 1024; }
+    virtual uint32_t max_shared() const { return VGPU_MAX_SHARED; }
 };
 
 // The backend GPUVM_CUDA_BACKEND names (vgpu by default).  Throws
