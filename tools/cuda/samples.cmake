@@ -12,6 +12,8 @@ if(NOT EXISTS ${CUDA_SAMPLES_DIR}/Samples)
   return()
 endif()
 set(GPUVM_SAMPLES_OUT ${CMAKE_BINARY_DIR}/gpuvm-cuda/samples)
+option(GPUVM_CUDA_SLOW_SAMPLES
+  "Also build the samples samples.list calls slow (for a GPU machine: tests/gpu/pack.sh); no ctest runs them" OFF)
 file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/tests/samples.list lines REGEX "^[A-Za-z]")
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_SOURCE_DIR}/tests/samples.list)
@@ -27,7 +29,7 @@ foreach(line ${lines})
   if(n GREATER 2)
     list(SUBLIST f 2 -1 args)
   endif()
-  if(expect STREQUAL "skip" OR expect STREQUAL "slow")
+  if(expect STREQUAL "skip" OR (expect STREQUAL "slow" AND NOT GPUVM_CUDA_SLOW_SAMPLES))
     continue()  # not built: too slow for make check, here and in the test bed
   endif()
   file(GLOB dir LIST_DIRECTORIES true ${CUDA_SAMPLES_DIR}/Samples/*/${name})

@@ -97,9 +97,11 @@ struct KernelInfo {
     // The variant whose local memory is in global memory, for launches
     // whose slices do not fit in the block's shared memory (cuda.rst,
     // "Local memory"): its entry, and its local_per_thread (its spills
-    // may differ).  The launch passes a u64 at local_param_offset: the
-    // address of a buffer of a slice per thread of the grid (bits 0-46)
-    // and the slice's size in units of 16 bytes (bits 47-63).
+    // may differ).  The launch passes a u64 at local_param_offset (see
+    // local_slots_param()): a buffer of slots, each a slice per thread of
+    // one block, that blocks take at their start and give back when
+    // their last thread exits, so that the buffer grows with the blocks
+    // that run at once, not with the grid.
     bool has_global_local = false;
     uint64_t entry_global = 0;
     uint32_t local_per_thread_global = 0;
@@ -113,6 +115,28 @@ struct KernelInfo {
     uint32_t instructions = 0;
     uint32_t maxntid[3] = {0, 0, 0};  // .maxntid, 0: not given
 };
+
+// The global variant's local memory (KernelInfo::has_global_local;
+// Documentation/cuda.rst, "Local memory"): a buffer of 2^log2 slots, each
+// a slice per thread of a block.  It starts with a u64 word per slot
+// (local_slots_header() bytes, zero when the launch starts): 0 when the
+// slot is free, else the linear index + 1 of the block that holds it
+// (bits 11-63) and how many of its threads hold it (bits 0-10).  A
+// thread takes the slot its block holds or a free one, from slot
+// (block index mod 2^log2) on, with compare-and-swap, and gives it back
+// when it exits; the thread in slot s with linear index t in its block
+// of n threads has the slice at header + (s * n + t) * slice.  Any
+// number of slots >= 1 is correct: a block whose threads find none free
+// waits for one (blocks that hold one never wait for it).
+constexpr unsigned kLocalSlotsMaxLog2 = 11;
+constexpr unsigned kLocalSlotCountBits = 11;
+constexpr uint64_t local_slots_header(unsigned log2) { return ((uint64_t{8} << log2) + 15) & ~uint64_t{15}; }
+// The u64 the launch passes: the buffer's address (page aligned, below
+// 2^47), log2 in bits 0-3, the slice's size in 16-byte units in bits
+// 47-63.
+constexpr uint64_t local_slots_param(uint64_t va, unsigned log2, uint64_t slice) {
+    return va | log2 | (slice / 16) << 47;
+}
 
 // A module-level .global or .const variable in the data segment.
 struct GlobalInfo {

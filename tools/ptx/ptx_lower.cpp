@@ -680,15 +680,116 @@ void Lowerer::control(const Instr& in) {
     }
 }
 
+// (z * ny + y) * nx + x of five special registers: a linear index.
+int Lowerer::linear_index(int x, int y, int z, int nx, int ny) {
+    int r[5], i = 0;
+    for (int sr : {x, y, z, nx, ny})
+        r[i++] = emit(VGPU_OP_S2R, vreg(32), -1, -1, sr);
+    int v = emit(VGPU_OP_MUL, vreg(64), r[4], r[2]);
+    v = emit(VGPU_OP_ADD, vreg(64), v, r[1]);
+    v = emit(VGPU_OP_MUL, vreg(64), v, r[3]);
+    return emit(VGPU_OP_ADD, vreg(64), v, r[0]);
+}
+
+// The threads of a block.
+int Lowerer::block_threads() {
+    int n = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_NTID_X);
+    for (int sr : {VGPU_SR_NTID_Y, VGPU_SR_NTID_Z}) {
+        int m = emit(VGPU_OP_S2R, vreg(32), -1, -1, sr);
+        n = emit(VGPU_OP_MUL, vreg(64), n, m);
+    }
+    return n;
+}
+
+// The global variant's start: the thread takes the slot of the launch's
+// buffer that its block holds, or a free one for its block, looking from
+// slot (block index mod slots) on (ptx_compile.hpp, local_slots_param;
+// Documentation/cuda.rst, "Local memory").  @param: the hidden parameter
+// below its slice bits.  Returns the thread's index among the buffer's
+// slices (slot * block threads + @tid); @slices gets where the slices
+// start, @word the address of the slot's word.
+int Lowerer::local_slot_take(int param, int tid, int& slices, int& word) {
+    int log2 = emit(VGPU_OP_ANDI, vreg(64), param, -1, 15);
+    int buf = emit(VGPU_OP_SHRI, vreg(64), param, -1, 12);
+    buf = emit(VGPU_OP_SHLI, vreg(64), buf, -1, 12);
+    int nslots = emit(VGPU_OP_SHL, vreg(64), li(1), log2);
+    int mask = emit(VGPU_OP_ADDI, vreg(64), nslots, -1, -1);
+    int header = emit(VGPU_OP_SHLI, vreg(64), nslots, -1, 3);  // local_slots_header()
+    header = emit(VGPU_OP_ADDI, vreg(64), header, -1, 15);
+    header = emit(VGPU_OP_SHRI, vreg(64), header, -1, 4);
+    header = emit(VGPU_OP_SHLI, vreg(64), header, -1, 4);
+    slices = emit(VGPU_OP_ADD, vreg(64), buf, header);
+    int blk = linear_index(VGPU_SR_CTAID_X, VGPU_SR_CTAID_Y, VGPU_SR_CTAID_Z, VGPU_SR_NCTAID_X, VGPU_SR_NCTAID_Y);
+    int owner = emit(VGPU_OP_ADDI, vreg(64), blk, -1, 1);
+    int owned = emit(VGPU_OP_SHLI, vreg(64), owner, -1, kLocalSlotCountBits);
+    int s = emit(VGPU_OP_AND, vreg(64), blk, mask);
+    // Every read of a word is a compare-and-swap (a plain load may be
+    // served by a GPU's L1 cache, not coherent between multiprocessors):
+    // the first assumes the slot free.
+    int zero = li(0);
+    int seen = vreg(64);
+    word = vreg(64);
+    int loop = k_.nlabels++, again = k_.nlabels++, got = k_.nlabels++;
+    emit_label(loop);
+    int at = emit(VGPU_OP_SHLI, vreg(64), s, -1, 3);
+    emit(VGPU_OP_ADD, word, buf, at);
+    move(seen, zero);
+    emit_label(again);
+    // One more thread of this block: (seen | owned) + 1, if the word is
+    // still what was seen.
+    int want = emit(VGPU_OP_OR, vreg(64), seen, owned);
+    want = emit(VGPU_OP_ADDI, vreg(64), want, -1, 1);
+    int now = vreg(64);
+    move(now, seen);
+    emit(VGPU_OP_ATOM_CAS64, now, word, want, 0);
+    branch(VGPU_OP_BZ, emit(VGPU_OP_SNE, vreg(1), now, seen), got);
+    move(seen, now);
+    int holder = emit(VGPU_OP_SHRI, vreg(64), now, -1, kLocalSlotCountBits);
+    int is_free = emit(VGPU_OP_SEQ, vreg(1), holder, zero);
+    int is_ours = emit(VGPU_OP_SEQ, vreg(1), holder, owner);
+    branch(VGPU_OP_BNZ, emit(VGPU_OP_OR, vreg(1), is_free, is_ours), again);
+    emit(VGPU_OP_ADDI, s, s, -1, 1);  // another block's: the next slot
+    emit(VGPU_OP_AND, s, s, mask);
+    branch(VGPU_OP_BRA, -1, loop);
+    emit_label(got);
+    emit(VGPU_OP_FENCE, -1);  // after the slot's last holders' stores
+    int idx = emit(VGPU_OP_MUL, vreg(64), s, block_threads());
+    return emit(VGPU_OP_ADD, vreg(64), idx, tid);
+}
+
+// Where the global variant's threads exit: the thread gives its block's
+// slot back (the word's address is in its slice at @word_at); the last
+// of the block's threads frees it.
+void Lowerer::local_slot_release(uint32_t word_at) {
+    emit(VGPU_OP_FENCE, -1);  // the slice's stores before the slot goes
+    int word = emit(VGPU_OP_LD_U64, vreg(64), lbase_, -1, word_at);
+    int old = emit(VGPU_OP_ATOM_ADD64, vreg(64), word, li(-1), 0);
+    int held = emit(VGPU_OP_ANDI, vreg(64), old, -1, (1 << kLocalSlotCountBits) - 1);
+    int done = k_.nlabels++;
+    branch(VGPU_OP_BZ, emit(VGPU_OP_SEQ, vreg(1), held, li(1)), done);
+    // The last: the slot is free unless another of the block's threads
+    // took it again meanwhile (it gives it back in turn).
+    int seen = emit(VGPU_OP_ADDI, vreg(64), old, -1, -1);
+    emit(VGPU_OP_ATOM_CAS64, seen, word, li(0), 0);
+    emit_label(done);
+    emit(VGPU_OP_EXIT, -1);
+}
+
 // The shared-memory address of the thread's local slice, computed once at
 // the kernel's entry: the hidden parameter plus the thread's linear index
 // times the slice's size (known once the whole kernel is lowered).  In
 // the global variant, the global address of the thread's slice in the
-// launch's buffer: the index is the thread's in the grid.
+// launch's buffer of slots: the thread takes its block's slot first, and
+// every exit gives it back.
 void Lowerer::local_prologue() {
     // printf copies kPrintfArgBytes from its argument buffer: slack after
     // the .local variables keeps that copy inside the thread's slice.
     uint32_t want = local_size_ + (uses_printf_ ? kPrintfArgBytes : 0);
+    uint32_t word_at = 0;  // the global variant: its slot's word's address
+    if (global_local_) {
+        word_at = static_cast<uint32_t>(align_up(want, 8));
+        want = word_at + 8;
+    }
     uint32_t size = static_cast<uint32_t>(align_up(std::max<uint32_t>(want, 8), local_align_));
     if (size > VGPU_MAX_SHARED)
         fail("needs " + std::to_string(size) + " bytes of local memory per thread");
@@ -698,8 +799,7 @@ void Lowerer::local_prologue() {
     uint32_t off = info_->local_param_offset;
     int start, slice = -1;  // slice: the launch's slice size, with a call stack
     if (global_local_) {
-        // The global variant: a u64, the launch's buffer's address (bits
-        // 0-46) and the slice's size in units of 16 bytes (bits 47-63).
+        // The global variant: a u64 (ptx_compile.hpp, local_slots_param).
         int v;
         if (info_->param_mode == ParamMode::Slots) {
             v = emit(VGPU_OP_LDP, vreg(64), -1, -1, off / 8);
@@ -723,29 +823,10 @@ void Lowerer::local_prologue() {
         if (has_stack_)
             slice = emit(VGPU_OP_LD_U32, vreg(32), base, -1, off + 4);
     }
-    // (z * ny + y) * nx + x of five special registers: a linear index.
-    auto linear = [&](int x, int y, int z, int nx, int ny) {
-        int r[5], i = 0;
-        for (int sr : {x, y, z, nx, ny})
-            r[i++] = emit(VGPU_OP_S2R, vreg(32), -1, -1, sr);
-        int v = emit(VGPU_OP_MUL, vreg(64), r[4], r[2]);
-        v = emit(VGPU_OP_ADD, vreg(64), v, r[1]);
-        v = emit(VGPU_OP_MUL, vreg(64), v, r[3]);
-        return emit(VGPU_OP_ADD, vreg(64), v, r[0]);
-    };
-    int lin = linear(VGPU_SR_TID_X, VGPU_SR_TID_Y, VGPU_SR_TID_Z, VGPU_SR_NTID_X, VGPU_SR_NTID_Y);
-    if (global_local_) {
-        // A slice per thread of the grid: the block's linear index times
-        // the block's threads, plus the thread's.
-        int blk = linear(VGPU_SR_CTAID_X, VGPU_SR_CTAID_Y, VGPU_SR_CTAID_Z, VGPU_SR_NCTAID_X, VGPU_SR_NCTAID_Y);
-        int n = emit(VGPU_OP_S2R, vreg(32), -1, -1, VGPU_SR_NTID_X);
-        for (int sr : {VGPU_SR_NTID_Y, VGPU_SR_NTID_Z}) {
-            int m = emit(VGPU_OP_S2R, vreg(32), -1, -1, sr);
-            n = emit(VGPU_OP_MUL, vreg(64), n, m);
-        }
-        blk = emit(VGPU_OP_MUL, vreg(64), blk, n);
-        lin = emit(VGPU_OP_ADD, vreg(64), blk, lin);
-    }
+    int lin = linear_index(VGPU_SR_TID_X, VGPU_SR_TID_Y, VGPU_SR_TID_Z, VGPU_SR_NTID_X, VGPU_SR_NTID_Y);
+    int word = -1;
+    if (global_local_)
+        lin = local_slot_take(start, lin, start, word);
     k_.frame_size = size;
     if (has_stack_) {
         // The call stack grows down from the slice's end to its static part.
@@ -757,7 +838,21 @@ void Lowerer::local_prologue() {
         lin = emit(VGPU_OP_MULI, vreg(64), lin, -1, size);
         emit(VGPU_OP_ADD, lbase_, lin, start);
     }
+    if (!global_local_) {
+        k_.code.insert(k_.code.end(), body.begin(), body.end());
+        return;
+    }
+    emit(VGPU_OP_ST_U64, -1, lbase_, word, word_at);
+    // Every exit passes the slot's release.
+    int release = k_.nlabels++;
+    for (ir::Insn& in : body)
+        if (in.op == VGPU_OP_EXIT) {
+            in.op = VGPU_OP_BRA;
+            in.label = release;
+        }
     k_.code.insert(k_.code.end(), body.begin(), body.end());
+    emit_label(release);
+    local_slot_release(word_at);
 }
 
 // The value a call sequence stored in the .param variable @arg (the

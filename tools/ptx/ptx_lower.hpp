@@ -174,6 +174,10 @@ private:
     void warp(const Instr& in);
     void barrier_reduce(const Instr& in);
     void local_prologue();
+    int linear_index(int x, int y, int z, int nx, int ny);
+    int block_threads();
+    int local_slot_take(int param, int tid, int& slices, int& word);
+    void local_slot_release(uint32_t word_at);
     void device_printf(const Instr& in, bool is_assert);
     int param_value(const Operand& arg, int bytes);
     int local_addr(int local_offset_vreg);

@@ -408,26 +408,47 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                                 (k.has_global_local ? ")" : "; the module is too large for a variant in global memory)"));
         } else {
             // They do not fit: the kernel's variant with its slices in a
-            // buffer of global memory, one per thread of the grid; a call
-            // stack gets cudaLimitStackSize bytes (at least one frame).
+            // buffer of global memory, slots of a slice per thread of a
+            // block that the blocks running at once share (ptx_compile.hpp,
+            // local_slots_param); a call stack gets cudaLimitStackSize
+            // bytes (at least one frame).
             global_local = true;
             slice = k.local_per_thread_global;
             if (k.call_stack)
                 slice = (slice + std::max<uint64_t>(stack_size_, k.call_stack) + 15) & ~uint64_t{15};
             uint64_t blocks = uint64_t{grid[0]} * grid[1] * grid[2];
-            if (slice >= (uint64_t{1} << 21) || blocks * threads > kLocalCap / slice)
+            uint64_t block_bytes = slice * threads;
+            if (slice >= (uint64_t{1} << 21) || block_bytes > kLocalCap)
                 throw CudaError(cudaErrorInvalidConfiguration,
                                 "launch of '" + f.name + "': " + std::to_string(slice) +
                                     " bytes of local memory per thread (" + std::to_string(stack_size_) +
-                                    " of stack) for " + std::to_string(blocks) + " blocks of " +
-                                    std::to_string(threads) + " threads: more than " +
-                                    std::to_string(kLocalCap >> 20) +
-                                    " MiB of local memory per launch is not supported (GPUvm gives every thread "
-                                    "of the grid its own)");
-            uint64_t va = local_buffer(f.name, blocks * threads * slice);
-            if (va >> 47)
+                                    " of stack) for a block of " + std::to_string(threads) +
+                                    " threads: more than " + std::to_string(kLocalCap >> 20) +
+                                    " MiB of local memory a block is not supported");
+            // As many slots as blocks (a power of two), within kLocalTarget;
+            // fewer where memory is short (one is enough: the blocks then
+            // take turns).
+            unsigned log2 = 0;
+            while (log2 < ptx::kLocalSlotsMaxLog2 && (uint64_t{2} << log2) <= blocks &&
+                   (uint64_t{2} << log2) * block_bytes <= kLocalTarget)
+                log2++;
+            uint64_t header, va;
+            bool fresh = false;
+            for (;; log2--) {
+                header = ptx::local_slots_header(log2);
+                try {
+                    va = local_buffer(f.name, header + (uint64_t{1} << log2) * block_bytes, fresh);
+                    break;
+                } catch (const CudaError& e) {
+                    if (!log2 || e.code() != cudaErrorMemoryAllocation)
+                        throw;
+                }
+            }
+            if (va >> 47 || (va & 4095))
                 throw CudaError(cudaErrorMemoryAllocation, "launch of '" + f.name + "': local memory out of range");
-            uint64_t param = va | (slice / 16) << 47;
+            if (!fresh)  // every slot free (a launch that faulted may have left some taken)
+                backend().fill(va, header, 0);
+            uint64_t param = ptx::local_slots_param(va, log2, slice);
             std::memcpy(buf.data() + k.local_param_offset, &param, 8);
         }
     }
@@ -509,7 +530,7 @@ void Runtime::recycle_local() {
 // memory, charged to the program like its own allocations).  When the
 // queued launches' buffers would pass kLocalInFlight, or the allocation
 // fails, it waits for them first (their errors are this launch's).
-uint64_t Runtime::local_buffer(const std::string& kernel, uint64_t size) {
+uint64_t Runtime::local_buffer(const std::string& kernel, uint64_t size, bool& fresh) {
     size = (size + 4095) & ~uint64_t{4095};
     uint64_t queued = 0;
     for (auto& l : local_buffers_)
@@ -522,12 +543,14 @@ uint64_t Runtime::local_buffer(const std::string& kernel, uint64_t size) {
                 auto l = *it;
                 local_free_.erase(it);
                 local_buffers_.push_back(l);
+                fresh = false;
                 return l.first;
             }
         }
         try {
             uint64_t va = backend().alloc(size, false, nullptr);
             local_buffers_.emplace_back(va, size);
+            fresh = true;  // zero-filled
             return va;
         } catch (const OutOfMemory& e) {
             if (attempt || (local_buffers_.empty() && local_free_.empty()))

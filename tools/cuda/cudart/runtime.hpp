@@ -194,7 +194,8 @@ private:
     // Local memory in global memory (launches whose slices do not fit in
     // the block's shared memory), the same way: those of the queued
     // launches, and a few free ones (kLocalKeep bytes at most) to reuse.
-    static constexpr uint64_t kLocalCap = uint64_t{512} << 20;      // a launch's
+    static constexpr uint64_t kLocalCap = uint64_t{512} << 20;      // a block's
+    static constexpr uint64_t kLocalTarget = uint64_t{256} << 20;   // a launch's slots
     static constexpr uint64_t kLocalInFlight = uint64_t{1} << 30;    // queued at once
     static constexpr uint64_t kLocalKeep = uint64_t{64} << 20;
     std::vector<std::pair<uint64_t, size_t>> local_buffers_, local_free_;
@@ -210,7 +211,7 @@ private:
     void load(Module& m);
     void quiesce();
     uint64_t param_buffer(size_t size);
-    uint64_t local_buffer(const std::string& kernel, uint64_t size);
+    uint64_t local_buffer(const std::string& kernel, uint64_t size, bool& fresh);
     void recycle_local();
     void free_quietly(uint64_t va);
     void launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,

@@ -497,8 +497,10 @@ TEST_F(Driver, AFaultIsStickyUntilReset) {
 // Local memory beyond a block's shared memory: 4 KiB of .local per
 // thread (filled, then read back through its generic address), 256
 // threads a block run the kernel's variant with local memory in global
-// memory; 8 threads a block still fit in shared memory; a launch that
-// would need more than 512 MiB is refused and the next one works.
+// memory; 8 threads a block still fit in shared memory.  48 KiB of
+// .local for each of 16384 threads (768 MiB for the grid, which GPUvm
+// refused when every thread of the grid had its own slice) runs in a
+// buffer of slots the blocks take turns in.
 TEST_F(Driver, LocalMemoryBeyondSharedMemoryIsInGlobalMemory) {
     const char* ptx = R"(.version 8.0
 .target sm_75
@@ -542,11 +544,33 @@ $Lsum:
   st.global.u32 [%rd5], %r8;
   ret;
 }
+.visible .entry wide(.param .u64 out)
+{
+  .local .align 8 .b8 w[49152];
+  .reg .b32 %r<8>;
+  .reg .b64 %rd<8>;
+  mov.u32 %r1, %tid.x;
+  mov.u32 %r2, %ctaid.x;
+  mov.u32 %r3, %ntid.x;
+  mad.lo.s32 %r4, %r2, %r3, %r1;
+  mov.u64 %rd1, w;
+  st.local.u32 [%rd1], %r4;
+  st.local.u32 [%rd1+49148], %r1;
+  ld.local.u32 %r5, [%rd1];
+  ld.local.u32 %r6, [%rd1+49148];
+  add.s32 %r7, %r5, %r6;
+  ld.param.u64 %rd5, [out];
+  mul.wide.u32 %rd6, %r4, 4;
+  add.s64 %rd5, %rd5, %rd6;
+  st.global.u32 [%rd5], %r7;
+  ret;
+}
 )";
     CUmodule m;
     CU_OK(cuModuleLoadData(&m, ptx));
-    CUfunction f;
+    CUfunction f, wide;
     CU_OK(cuModuleGetFunction(&f, m, "big"));
+    CU_OK(cuModuleGetFunction(&wide, m, "wide"));
     int local = 0;
     CU_OK(cuFuncGetAttribute(&local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, f));
     EXPECT_GE(local, 4096);
@@ -572,7 +596,18 @@ $Lsum:
     CU_OK(cuLaunchKernel(f, 8, 1, 1, 8, 1, 1, 0, nullptr, args, nullptr));  // 32 KiB a block: shared
     CU_OK(cuCtxSynchronize());
     check(64);
-    EXPECT_EQ(cuLaunchKernel(f, 65535, 1, 1, 1024, 1, 1, 0, nullptr, args, nullptr), CUDA_ERROR_INVALID_VALUE);
+    {
+        const int blocks = 256, threads = 64;
+        CUdeviceptr wout;
+        CU_OK(cuMemAlloc(&wout, blocks * threads * 4));
+        void* wargs[] = {&wout};
+        CU_OK(cuLaunchKernel(wide, blocks, 1, 1, threads, 1, 1, 0, nullptr, wargs, nullptr));
+        std::vector<uint32_t> got(blocks * threads);
+        CU_OK(cuMemcpyDtoH(got.data(), wout, got.size() * 4));
+        for (uint32_t g = 0; g < got.size(); g++)
+            ASSERT_EQ(got[g], g + g % threads) << g;
+        CU_OK(cuMemFree(wout));
+    }
     CU_OK(cuMemsetD32(out, 0, n));
     for (int i = 0; i < 3; i++)  // the buffers serve again after a synchronize
         CU_OK(cuLaunchKernel(f, 2, 1, 1, 512, 1, 1, 0, nullptr, args, nullptr));

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <tuple>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "gpu_harness.hpp"
@@ -39,9 +40,10 @@ const Program& prog() {
 // parameters in slots, each thread's local slice @slice bytes (0: what
 // 48 KiB leave, as the runtime gives a kernel with a call stack).  With
 // @global, the kernel's variant with its local memory in global memory:
-// a slice per thread of the grid in a buffer at kLocalVa, each
-// local_per_thread_global bytes plus (with a call stack) @stack, between
-// two guard pages of 0xab that no thread may write.
+// 2^slots_log2 slots of a slice per thread of a block in a buffer at
+// kLocalVa (after the slots' words, zero), each local_per_thread_global
+// bytes plus (with a call stack) @stack, between two guard pages of 0xab
+// that no thread may write.
 struct Launch {
     vgpu::test::Gpu gpu;
     int32_t* out;
@@ -49,6 +51,8 @@ struct Launch {
     uint32_t slice = 0;
     bool global = false;
     uint32_t stack = 1024;
+    unsigned slots_log2 = 0;
+    std::function<void(uint8_t*)> before;  // sees the global buffer before the launch
     uint8_t* local = nullptr;
     uint64_t local_size = 0;
 
@@ -71,10 +75,14 @@ struct Launch {
             uint64_t stride = k.local_per_thread_global;
             if (k.call_stack)
                 stride = (stride + std::max<uint64_t>(stack, k.call_stack) + 15) & ~uint64_t{15};
-            local_size = stride * threads * grid;
+            uint64_t header = gpuvm::ptx::local_slots_header(slots_log2);
+            local_size = header + (stride * threads << slots_log2);
             local = gpu.map(kLocalVa - 4096, local_size + 8192, VGPU_PTE_R | VGPU_PTE_W) + 4096;
             std::memset(local - 4096, 0xab, local_size + 8192);
-            uint64_t param = kLocalVa | (stride / 16) << 47;
+            std::memset(local, 0, header);
+            if (before)
+                before(local);
+            uint64_t param = gpuvm::ptx::local_slots_param(kLocalVa, slots_log2, stride);
             std::memcpy(buf.data() + k.local_param_offset, &param, 8);
             vgpu_launch_desc d = vgpu::test::Gpu::desc(kCodeVa + k.entry_global, grid, threads, {}, k.static_shared);
             std::memcpy(d.params, buf.data(), buf.size());
@@ -89,6 +97,20 @@ struct Launch {
         vgpu_launch_desc d = vgpu::test::Gpu::desc(kCodeVa + k.entry, grid, threads, {}, start + s * threads);
         std::memcpy(d.params, buf.data(), buf.size());
         return gpu.run(d, budget);
+    }
+
+    // The word of slot @i (the global variant).
+    uint64_t slot_word(unsigned i) const {
+        uint64_t w;
+        std::memcpy(&w, local + 8 * i, 8);
+        return w;
+    }
+    // Every slot is free again.
+    bool slots_free() const {
+        for (unsigned i = 0; i < 1u << slots_log2; i++)
+            if (slot_word(i))
+                return false;
+        return true;
     }
 
     // The guard pages around the global slices are untouched.
@@ -230,6 +252,7 @@ TEST_F(Recursion, LargeLocalArraysInGlobalMemory) {
         if (global) {
             r = l.run(lk, threads, {kOutVa, kInVa, 300}, grid);
             EXPECT_TRUE(l.guards_intact());
+            EXPECT_TRUE(l.slots_free());
         } else {  // the shared variant, as the runtime launches it
             std::vector<uint8_t> buf(lk.param_size);
             uint64_t a[3] = {kOutVa, kInVa, 300};
@@ -286,6 +309,38 @@ TEST_F(Recursion, CallStackInGlobalMemory) {
         EXPECT_EQ(r.fault_addr, 0x57ac0000u);
         EXPECT_EQ(l.out[0], 0);
         EXPECT_TRUE(l.guards_intact());
+    }
+}
+
+// The global variant's slots: 5 blocks take turns in 1, 2 or 4 slots
+// (more blocks than slots), each thread's slice is its own, and every
+// slot is free after the launch.  A slot another block holds (a word set
+// before the launch) is passed over and left as it was.
+TEST_F(Recursion, BlocksTakeTurnsInTheSlots) {
+    const KernelInfo& lk = k("local_big");
+    int in[64];
+    for (int i = 0; i < 64; i++)
+        in[i] = i * 53 % 97 - 40;
+    for (unsigned log2 : {0u, 1u, 2u}) {
+        for (bool held : {false, true}) {
+            if (held && !log2)
+                continue;
+            Launch l(prog());
+            std::memcpy(l.in, in, sizeof(in));
+            l.global = true;
+            l.slots_log2 = log2;
+            const uint64_t other = (uint64_t{1000} << gpuvm::ptx::kLocalSlotCountBits) | 7;
+            if (held)  // slot 0 taken by a block that is not this launch's
+                l.before = [&](uint8_t* local) { std::memcpy(local, &other, 8); };
+            auto r = l.run(lk, 64, {kOutVa, kInVa, 100}, 5);
+            ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+            for (uint32_t t = 0; t < 64 * 5; t++)
+                ASSERT_EQ(l.out[t], local_big(in, static_cast<int>(t), 100)) << log2 << " " << t;
+            EXPECT_TRUE(l.guards_intact());
+            EXPECT_EQ(l.slot_word(0), held ? other : 0) << log2;
+            for (unsigned i = 1; i < 1u << log2; i++)
+                EXPECT_EQ(l.slot_word(i), 0u) << log2 << " " << i;
+        }
     }
 }
 
