@@ -121,15 +121,18 @@ struct KernelInfo {
 // a slice per thread of a block.  It starts with a u64 word per slot
 // (local_slots_header() bytes, zero when the launch starts): 0 when the
 // slot is free, else the linear index + 1 of the block that holds it
-// (bits 11-63) and how many of its threads hold it (bits 0-10).  A
-// thread takes the slot its block holds or a free one, from slot
-// (block index mod 2^log2) on, with compare-and-swap, and gives it back
-// when it exits; the thread in slot s with linear index t in its block
-// of n threads has the slice at header + (s * n + t) * slice.  Any
-// number of slots >= 1 is correct: a block whose threads find none free
-// waits for one (blocks that hold one never wait for it).
+// (bits 12-63) and how many threads hold it (bits 0-11).  A thread takes
+// a free slot for its block with a compare-and-swap, or joins the one
+// its block holds with an add, looking from slot (block index mod
+// 2^log2) on, and gives it back when it exits (the last frees it); the
+// thread in slot s with linear index t in its block of n threads has the
+// slice at header + (s * n + t) * slice.  Any number of slots >= 1 is
+// correct: a thread of a block that holds a slot finds it, and a block
+// that holds none waits for one that blocks holding them give back when
+// they end (unless blocks wait for each other, which CUDA does not
+// promise to work).
 constexpr unsigned kLocalSlotsMaxLog2 = 11;
-constexpr unsigned kLocalSlotCountBits = 11;
+constexpr unsigned kLocalSlotCountBits = 12;
 constexpr uint64_t local_slots_header(unsigned log2) { return ((uint64_t{8} << log2) + 15) & ~uint64_t{15}; }
 // The u64 the launch passes: the buffer's address (page aligned, below
 // 2^47), log2 in bits 0-3, the slice's size in 16-byte units in bits

@@ -723,33 +723,32 @@ int Lowerer::local_slot_take(int param, int tid, int& slices, int& word) {
     int owner = emit(VGPU_OP_ADDI, vreg(64), blk, -1, 1);
     int owned = emit(VGPU_OP_SHLI, vreg(64), owner, -1, kLocalSlotCountBits);
     int s = emit(VGPU_OP_AND, vreg(64), blk, mask);
-    // Every read of a word is a compare-and-swap (a plain load may be
-    // served by a GPU's L1 cache, not coherent between multiprocessors):
-    // the first assumes the slot free.
+    // Every read of a word is an atomic (a plain load may be served by a
+    // GPU's L1 cache, not coherent between multiprocessors), and a
+    // thread costs two whatever its block's size: a compare-and-swap
+    // that takes a free slot, else, in its block's slot, an add.
     int zero = li(0);
-    int seen = vreg(64);
     word = vreg(64);
-    int loop = k_.nlabels++, again = k_.nlabels++, got = k_.nlabels++;
+    int loop = k_.nlabels++, join = k_.nlabels++, got = k_.nlabels++;
     emit_label(loop);
     int at = emit(VGPU_OP_SHLI, vreg(64), s, -1, 3);
     emit(VGPU_OP_ADD, word, buf, at);
-    move(seen, zero);
-    emit_label(again);
-    // One more thread of this block: (seen | owned) + 1, if the word is
-    // still what was seen.
-    int want = emit(VGPU_OP_OR, vreg(64), seen, owned);
-    want = emit(VGPU_OP_ADDI, vreg(64), want, -1, 1);
     int now = vreg(64);
-    move(now, seen);
-    emit(VGPU_OP_ATOM_CAS64, now, word, want, 0);
-    branch(VGPU_OP_BZ, emit(VGPU_OP_SNE, vreg(1), now, seen), got);
-    move(seen, now);
+    move(now, zero);
+    emit(VGPU_OP_ATOM_CAS64, now, word, emit(VGPU_OP_ADDI, vreg(64), owned, -1, 1), 0);
+    branch(VGPU_OP_BZ, now, got);  // it was free: this block's now
     int holder = emit(VGPU_OP_SHRI, vreg(64), now, -1, kLocalSlotCountBits);
-    int is_free = emit(VGPU_OP_SEQ, vreg(1), holder, zero);
-    int is_ours = emit(VGPU_OP_SEQ, vreg(1), holder, owner);
-    branch(VGPU_OP_BNZ, emit(VGPU_OP_OR, vreg(1), is_free, is_ours), again);
+    branch(VGPU_OP_BNZ, emit(VGPU_OP_SEQ, vreg(1), holder, owner), join);
     emit(VGPU_OP_ADDI, s, s, -1, 1);  // another block's: the next slot
     emit(VGPU_OP_AND, s, s, mask);
+    branch(VGPU_OP_BRA, -1, loop);
+    emit_label(join);
+    // This block's: one more thread, if it still is when the add lands;
+    // else the add is given back as a release would (the last frees).
+    int old = emit(VGPU_OP_ATOM_ADD64, vreg(64), word, li(1), 0);
+    holder = emit(VGPU_OP_SHRI, vreg(64), old, -1, kLocalSlotCountBits);
+    branch(VGPU_OP_BNZ, emit(VGPU_OP_SEQ, vreg(1), holder, owner), got);
+    give_back(word);
     branch(VGPU_OP_BRA, -1, loop);
     emit_label(got);
     emit(VGPU_OP_FENCE, -1);  // after the slot's last holders' stores
@@ -758,21 +757,24 @@ int Lowerer::local_slot_take(int param, int tid, int& slices, int& word) {
 }
 
 // Where the global variant's threads exit: the thread gives its block's
-// slot back (the word's address is in its slice at @word_at); the last
-// of the block's threads frees it.
+// slot back (the word's address is in its slice at @word_at).
 void Lowerer::local_slot_release(uint32_t word_at) {
     emit(VGPU_OP_FENCE, -1);  // the slice's stores before the slot goes
-    int word = emit(VGPU_OP_LD_U64, vreg(64), lbase_, -1, word_at);
+    give_back(emit(VGPU_OP_LD_U64, vreg(64), lbase_, -1, word_at));
+    emit(VGPU_OP_EXIT, -1);
+}
+
+// One thread less in the slot whose word is at @word; the last frees it
+// unless another of the block's threads took it again meanwhile (it
+// gives it back in turn).
+void Lowerer::give_back(int word) {
     int old = emit(VGPU_OP_ATOM_ADD64, vreg(64), word, li(-1), 0);
     int held = emit(VGPU_OP_ANDI, vreg(64), old, -1, (1 << kLocalSlotCountBits) - 1);
     int done = k_.nlabels++;
     branch(VGPU_OP_BZ, emit(VGPU_OP_SEQ, vreg(1), held, li(1)), done);
-    // The last: the slot is free unless another of the block's threads
-    // took it again meanwhile (it gives it back in turn).
     int seen = emit(VGPU_OP_ADDI, vreg(64), old, -1, -1);
     emit(VGPU_OP_ATOM_CAS64, seen, word, li(0), 0);
     emit_label(done);
-    emit(VGPU_OP_EXIT, -1);
 }
 
 // The shared-memory address of the thread's local slice, computed once at

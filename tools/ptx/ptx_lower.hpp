@@ -178,6 +178,7 @@ private:
     int block_threads();
     int local_slot_take(int param, int tid, int& slices, int& word);
     void local_slot_release(uint32_t word_at);
+    void give_back(int word);
     void device_printf(const Instr& in, bool is_assert);
     int param_value(const Operand& arg, int bytes);
     int local_addr(int local_offset_vreg);

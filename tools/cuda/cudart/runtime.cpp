@@ -425,11 +425,11 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                                     " of stack) for a block of " + std::to_string(threads) +
                                     " threads: more than " + std::to_string(kLocalCap >> 20) +
                                     " MiB of local memory a block is not supported");
-            // As many slots as blocks (a power of two), within kLocalTarget;
-            // fewer where memory is short (one is enough: the blocks then
-            // take turns).
+            // A slot for every block (a power of two at least the blocks),
+            // within kLocalTarget and 2^kLocalSlotsMaxLog2; fewer where
+            // memory is short (one is enough: the blocks then take turns).
             unsigned log2 = 0;
-            while (log2 < ptx::kLocalSlotsMaxLog2 && (uint64_t{2} << log2) <= blocks &&
+            while (log2 < ptx::kLocalSlotsMaxLog2 && (uint64_t{1} << log2) < blocks &&
                    (uint64_t{2} << log2) * block_bytes <= kLocalTarget)
                 log2++;
             uint64_t header, va;

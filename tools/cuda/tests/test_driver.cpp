@@ -283,6 +283,79 @@ TEST_F(Driver, TheStackLimitIsTheRuntimes) {
     EXPECT_EQ(cuCtxSetLimit(CU_LIMIT_PRINTF_FIFO_SIZE, 1 << 20), CUDA_ERROR_NOT_SUPPORTED);
 }
 
+// A block whose local memory would pass 512 MiB (1024 threads, each
+// with a 1 MiB call stack) is refused, naming why; with CUDA's 1 KiB
+// stack the same launch runs (in global memory: 1024 threads do not fit
+// in shared memory) and the recursion gives its result.
+TEST_F(Driver, ABlockBeyond512MiBOfLocalMemoryIsRefused) {
+    const char* ptx = R"(.version 8.0
+.target sm_75
+.address_size 64
+.func (.param .b32 r) f(.param .b32 x)
+{
+  .reg .pred %p<2>;
+  .reg .b32 %r<6>;
+  ld.param.b32 %r1, [x];
+  st.param.b32 [r], 0;
+  setp.eq.s32 %p1, %r1, 0;
+  @%p1 bra $Lend;
+  add.s32 %r2, %r1, -1;
+  {
+    .param .b32 a;
+    st.param.b32 [a], %r2;
+    .param .b32 c;
+    call.uni (c), f, (a);
+    ld.param.b32 %r3, [c];
+  }
+  add.s32 %r4, %r3, 3;
+  st.param.b32 [r], %r4;
+$Lend:
+  ret;
+}
+.visible .entry rec(.param .u64 out)
+{
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<4>;
+  mov.u32 %r1, %tid.x;
+  and.b32 %r1, %r1, 7;
+  {
+    .param .b32 a;
+    st.param.b32 [a], %r1;
+    .param .b32 c;
+    call.uni (c), f, (a);
+    ld.param.b32 %r2, [c];
+  }
+  mov.u32 %r3, %tid.x;
+  ld.param.u64 %rd1, [out];
+  mul.wide.u32 %rd2, %r3, 4;
+  add.s64 %rd1, %rd1, %rd2;
+  st.global.u32 [%rd1], %r2;
+  ret;
+}
+)";
+    CUmodule m;
+    CU_OK(cuModuleLoadData(&m, ptx));
+    CUfunction f;
+    CU_OK(cuModuleGetFunction(&f, m, "rec"));
+    CUdeviceptr out;
+    CU_OK(cuMemAlloc(&out, 1024 * 4));
+    void* args[] = {&out};
+    CU_OK(cuCtxSetLimit(CU_LIMIT_STACK_SIZE, size_t{1} << 20));
+    testing::internal::CaptureStderr();
+    CUresult refused = cuLaunchKernel(f, 1, 1, 1, 1024, 1, 1, 0, nullptr, args, nullptr);
+    std::string said = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(refused, CUDA_ERROR_INVALID_VALUE);
+    EXPECT_NE(said.find("MiB of local memory a block is not supported"), std::string::npos) << said;
+    CU_OK(cuCtxSetLimit(CU_LIMIT_STACK_SIZE, 1024));
+    CU_OK(cuLaunchKernel(f, 1, 1, 1, 1024, 1, 1, 0, nullptr, args, nullptr));
+    std::vector<uint32_t> got(1024);
+    CU_OK(cuMemcpyDtoH(got.data(), out, got.size() * 4));
+    for (uint32_t t = 0; t < got.size(); t++)
+        ASSERT_EQ(got[t], 3 * (t & 7)) << t;
+    CU_OK(cuMemFree(out));
+    CU_OK(cuModuleUnload(m));
+}
+
 TEST_F(Driver, ProcAddressAndErrorNames) {
     void* fn = nullptr;
     CUdriverProcAddressQueryResult st;

@@ -330,17 +330,91 @@ TEST_F(Recursion, BlocksTakeTurnsInTheSlots) {
             l.global = true;
             l.slots_log2 = log2;
             const uint64_t other = (uint64_t{1000} << gpuvm::ptx::kLocalSlotCountBits) | 7;
-            if (held)  // slot 0 taken by a block that is not this launch's
-                l.before = [&](uint8_t* local) { std::memcpy(local, &other, 8); };
+            // Slot 0 taken by a block that is not this launch's: its
+            // slices (a pattern) are that block's, which no thread of
+            // this launch may touch.
+            const uint64_t header = gpuvm::ptx::local_slots_header(log2);
+            const uint64_t slot_bytes = uint64_t{lk.local_per_thread_global} * 64;
+            if (held)
+                l.before = [&](uint8_t* local) {
+                    std::memcpy(local, &other, 8);
+                    std::memset(local + header, 0x5a, slot_bytes);
+                };
             auto r = l.run(lk, 64, {kOutVa, kInVa, 100}, 5);
             ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
             for (uint32_t t = 0; t < 64 * 5; t++)
                 ASSERT_EQ(l.out[t], local_big(in, static_cast<int>(t), 100)) << log2 << " " << t;
             EXPECT_TRUE(l.guards_intact());
+            if (held) {
+                EXPECT_EQ(std::count(l.local + header, l.local + header + slot_bytes, uint8_t{0x5a}),
+                          static_cast<ptrdiff_t>(slot_bytes))
+                    << log2;
+            }
             EXPECT_EQ(l.slot_word(0), held ? other : 0) << log2;
             for (unsigned i = 1; i < 1u << log2; i++)
                 EXPECT_EQ(l.slot_word(i), 0u) << log2 << " " << i;
         }
+    }
+}
+
+// Every thread of a block writes its 2 KiB of .local, meets the others
+// at a barrier, then reads it back: slices shared by two threads of the
+// block, or by two blocks' threads in one slot at once, would give
+// wrong sums.  Three blocks of 64 threads in 1 or 2 slots.
+TEST(LocalGlobalPtx, SlicesAreEachThreadsOwnAcrossABarrier) {
+    Program p = compile_text(R"(.version 8.0
+.target sm_75
+.address_size 64
+.visible .entry k(.param .u64 out)
+{
+  .local .align 4 .b8 a[2048];
+  .reg .pred %p<2>;
+  .reg .b32 %r<10>;
+  .reg .b64 %rd<8>;
+  mov.u32 %r1, %tid.x;
+  mov.u32 %r2, %ctaid.x;
+  mov.u32 %r3, %ntid.x;
+  mad.lo.s32 %r4, %r2, %r3, %r1;
+  mov.u64 %rd1, a;
+  mov.u32 %r5, 0;
+$Lw:
+  mul.wide.u32 %rd2, %r5, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  mad.lo.s32 %r6, %r4, 1000, %r5;
+  st.local.u32 [%rd3], %r6;
+  add.s32 %r5, %r5, 1;
+  setp.lt.u32 %p1, %r5, 512;
+  @%p1 bra $Lw;
+  bar.sync 0;
+  mov.u32 %r7, 0;
+  mov.u32 %r5, 0;
+$Lr:
+  mul.wide.u32 %rd2, %r5, 4;
+  add.s64 %rd3, %rd1, %rd2;
+  ld.local.u32 %r6, [%rd3];
+  add.s32 %r7, %r7, %r6;
+  add.s32 %r5, %r5, 1;
+  setp.lt.u32 %p1, %r5, 512;
+  @%p1 bra $Lr;
+  ld.param.u64 %rd5, [out];
+  mul.wide.u32 %rd6, %r4, 4;
+  add.s64 %rd5, %rd5, %rd6;
+  st.global.u32 [%rd5], %r7;
+  ret;
+}
+)");
+    const KernelInfo& k = p.kernels.at(0);
+    ASSERT_TRUE(k.has_global_local);
+    for (unsigned log2 : {0u, 1u}) {
+        Launch l(p);
+        l.global = true;
+        l.slots_log2 = log2;
+        auto r = l.run(k, 64, {kOutVa}, 3);
+        ASSERT_EQ(r.status, VGPU_RUN_DONE) << "fault " << r.fault_kind << " at " << std::hex << r.fault_addr;
+        for (uint32_t g = 0; g < 3 * 64; g++)
+            ASSERT_EQ(static_cast<uint32_t>(l.out[g]), 512u * g * 1000u + 512u * 511u / 2) << log2 << " " << g;
+        EXPECT_TRUE(l.guards_intact());
+        EXPECT_TRUE(l.slots_free());
     }
 }
 
