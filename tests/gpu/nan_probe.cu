@@ -3,7 +3,8 @@
 //
 // nan_probe.cu: which NaN bit patterns an NVIDIA GPU's arithmetic gives
 // (invalid operations, NaN operands with payloads and signs, conversions),
-// for Documentation/sim-isa.rst's NaN rule.  Built and run on a GPU
+// for a later NaN rule of Documentation/sim-isa.rst (cuda.rst has the
+// H200's).  Built and run on a GPU
 // machine: nvcc -arch=native -o nan_probe nan_probe.cu && ./nan_probe.
 // Each line: operation, then the result's bits in hex.
 #include <cstdint>

@@ -25,7 +25,7 @@ done
 gcc -O2 -Wall -Wextra -Werror -shared -fPIC "$top/tests/gpu/d2h_hash.c" -o "$D/d2h_hash.so" -ldl -lpthread
 # The samples too slow for the interpreter where the build made them
 # (cmake -DGPUVM_CUDA_SLOW_SAMPLES=ON): the GPU runs them.
-SLOW=1 bash "$top/tests/testbed/cuda-list.sh" "$top" "$G" > "$D/list"
+GPUVM_SLOW_SAMPLES=1 bash "$top/tests/testbed/cuda-list.sh" "$top" "$G" > "$D/list"
 while IFS='|' read -r suite name _; do
 	cp "$G/$suite/$name" "$D/$suite/"
 done < "$D/list"

@@ -27,8 +27,8 @@ echo "  $(awk -F'|' '$1 == "programs"' $CUDA/list | wc -l) of the project's prog
      "$(awk -F'|' '$1 == "samples"' $CUDA/list | wc -l) cuda-samples; interleaved: $rounds rounds of the set '$set'"
 
 start_xen || fail "starting xenstored, xenconsoled"
-# CUDA programs allocate more than the default 16 MiB per client (the
-# sample interval 128 MiB), and under QEMU's emulation one launch can
+# CUDA programs allocate more than the default 16 MiB per client (160
+# MiB is enough for every program of the set), and under QEMU's emulation one launch can
 # take tens of seconds (asyncAPI: 16 Mi elements).
 modprobe vgpu-back quota_devmem_mb=160 || fail "modprobe vgpu-back"
 # Room for two clients' promises: the guest's and dom0's native runs.

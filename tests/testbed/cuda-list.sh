@@ -6,10 +6,10 @@
 # built in BINDIR (programs/, samples/): the project's programs as
 # tools/cuda/tests/programs/EXPECTED judges them, then the cuda-samples
 # that tools/cuda/tests/samples.list says pass or are refused (the slow
-# and skipped ones are not built by make; with SLOW=1, the slow ones too,
+# and skipped ones are not built by make; with GPUVM_SLOW_SAMPLES=1, the slow ones too,
 # expected to pass, where the build made them (cmake
 # -DGPUVM_CUDA_SLOW_SAMPLES=ON): tests/gpu/pack.sh, for a GPU machine;
-# SLOW="NAME..." those only: make e2e SCENARIO=cuda, for one measured
+# GPUVM_SLOW_SAMPLES="NAME..." those only: make e2e SCENARIO=cuda, for one measured
 # boot).  FEW: the programs also run
 # in dom0, in naive mode and for the hp/native ratios.  A suite that was
 # built (its folder exists) must have every program its list names: a
@@ -41,7 +41,7 @@ sed 's/#.*//' "$src/tools/cuda/tests/samples.list" | while read -r name expect a
 	pass|refused) ;;
 	slow)
 		[ -x "$bin/samples/$name" ] || continue
-		[ "${SLOW:-}" = 1 ] || case " ${SLOW:-} " in *" $name "*) ;; *) continue ;; esac
+		[ "${GPUVM_SLOW_SAMPLES:-}" = 1 ] || case " ${GPUVM_SLOW_SAMPLES:-} " in *" $name "*) ;; *) continue ;; esac
 		expect=pass
 		;;
 	*) continue ;;

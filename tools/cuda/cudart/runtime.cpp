@@ -423,8 +423,11 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                                 "launch of '" + f.name + "': " + std::to_string(slice) +
                                     " bytes of local memory per thread (" + std::to_string(stack_size_) +
                                     " of stack) for a block of " + std::to_string(threads) +
-                                    " threads: more than " + std::to_string(kLocalCap >> 20) +
-                                    " MiB of local memory a block is not supported");
+                                    " threads: " +
+                                    (block_bytes > kLocalCap
+                                         ? "more than " + std::to_string(kLocalCap >> 20) +
+                                               " MiB of local memory a block is not supported"
+                                         : std::string("2 MiB or more of local memory a thread is not supported")));
             // A slot for every block (a power of two at least the blocks),
             // within kLocalTarget and 2^kLocalSlotsMaxLog2; fewer where
             // memory is short (one is enough: the blocks then take turns).
