@@ -428,30 +428,7 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                                          ? "more than " + std::to_string(kLocalCap >> 20) +
                                                " MiB of local memory a block is not supported"
                                          : std::string("2 MiB or more of local memory a thread is not supported")));
-            // A slot for every block (a power of two at least the blocks),
-            // within kLocalTarget and 2^kLocalSlotsMaxLog2; fewer where
-            // memory is short (one is enough: the blocks then take turns).
-            unsigned log2 = 0;
-            while (log2 < ptx::kLocalSlotsMaxLog2 && (uint64_t{1} << log2) < blocks &&
-                   (uint64_t{2} << log2) * block_bytes <= kLocalTarget)
-                log2++;
-            uint64_t header, va;
-            bool fresh = false;
-            for (;; log2--) {
-                header = ptx::local_slots_header(log2);
-                try {
-                    va = local_buffer(f.name, header + (uint64_t{1} << log2) * block_bytes, fresh);
-                    break;
-                } catch (const CudaError& e) {
-                    if (!log2 || e.code() != cudaErrorMemoryAllocation)
-                        throw;
-                }
-            }
-            if (va >> 47 || (va & 4095))
-                throw CudaError(cudaErrorMemoryAllocation, "launch of '" + f.name + "': local memory out of range");
-            if (!fresh)  // every slot free (a launch that faulted may have left some taken)
-                backend().fill(va, header, 0);
-            uint64_t param = ptx::local_slots_param(va, log2, slice);
+            uint64_t param = local_slots(f.name, blocks, block_bytes, slice);
             std::memcpy(buf.data() + k.local_param_offset, &param, 8);
         }
     }
@@ -526,6 +503,36 @@ void Runtime::recycle_local() {
         backend().free(local_free_.back().first);
         local_free_.pop_back();
     }
+}
+
+// The hidden parameter of a launch of the global variant of @kernel
+// (ptx_compile.hpp, local_slots_param): a buffer of slots of @block_bytes
+// each, a slot for every one of its @blocks (a power of two at least the
+// blocks) within kLocalTarget and 2^kLocalSlotsMaxLog2, fewer where
+// memory is short (one is enough: the blocks then take turns); every
+// slot free when the launch starts.
+uint64_t Runtime::local_slots(const std::string& kernel, uint64_t blocks, uint64_t block_bytes, uint64_t slice) {
+    unsigned log2 = 0;
+    while (log2 < ptx::kLocalSlotsMaxLog2 && (uint64_t{1} << log2) < blocks &&
+           (uint64_t{2} << log2) * block_bytes <= kLocalTarget)
+        log2++;
+    uint64_t header, va;
+    bool fresh = false;
+    for (;; log2--) {
+        header = ptx::local_slots_header(log2);
+        try {
+            va = local_buffer(kernel, header + (uint64_t{1} << log2) * block_bytes, fresh);
+            break;
+        } catch (const CudaError& e) {
+            if (!log2 || e.code() != cudaErrorMemoryAllocation)
+                throw;
+        }
+    }
+    if (va >> 47 || (va & 4095))
+        throw CudaError(cudaErrorMemoryAllocation, "launch of '" + kernel + "': local memory out of range");
+    if (!fresh)  // a launch that faulted may have left some taken
+        backend().fill(va, header, 0);
+    return ptx::local_slots_param(va, log2, slice);
 }
 
 // A buffer of @size bytes of global memory for a launch's local memory

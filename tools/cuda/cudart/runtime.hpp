@@ -212,6 +212,7 @@ private:
     void quiesce();
     uint64_t param_buffer(size_t size);
     uint64_t local_buffer(const std::string& kernel, uint64_t size, bool& fresh);
+    uint64_t local_slots(const std::string& kernel, uint64_t blocks, uint64_t block_bytes, uint64_t slice);
     void recycle_local();
     void free_quietly(uint64_t va);
     void launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
