@@ -54,147 +54,72 @@ MODULE_PARM_DESC(max_mappings, "Mappings per context (default 1024)");
 
 struct vgpu_stats vgpu_global_stats;
 
-/* Protects the five variables below and every client's promised. */
-static DEFINE_MUTEX(vgpu_dev_lock);
-static struct vgpu_engine *vgpu_engine;
-static LIST_HEAD(vgpu_clients);
-static u32 vgpu_next_client_id;
-static u32 vgpu_num_clients;
-static u64 vgpu_devmem_promised;	/* sum of the clients' promises */
-
-/**
- * vgpu_engine_register() - make an engine execute the work of all clients
- * @e: the engine; must stay valid until vgpu_engine_unregister()
- *
- * Return: 0, or -EBUSY if an engine is already registered.
- */
-int vgpu_engine_register(struct vgpu_engine *e)
-{
-	int ret = 0;
-
-	mutex_lock(&vgpu_dev_lock);
-	if (vgpu_engine)
-		ret = -EBUSY;
-	else
-		vgpu_engine = e;
-	mutex_unlock(&vgpu_dev_lock);
-	if (!ret)
-		pr_info("vgpu: engine %s registered, %llu MiB device memory\n",
-			e->name, e->mem_size >> 20);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(vgpu_engine_register);
-
-/**
- * vgpu_engine_unregister() - detach an engine
- * @e: the registered engine
- *
- * Clients pin the engine's module, so this runs only once none is left.
- */
-void vgpu_engine_unregister(struct vgpu_engine *e)
-{
-	mutex_lock(&vgpu_dev_lock);
-	if (vgpu_engine == e)
-		vgpu_engine = NULL;
-	mutex_unlock(&vgpu_dev_lock);
-	pr_info("vgpu: engine %s unregistered\n", e->name);
-}
-EXPORT_SYMBOL_GPL(vgpu_engine_unregister);
-
-struct vgpu_engine *vgpu_engine_get(void)
-{
-	struct vgpu_engine *e;
-
-	mutex_lock(&vgpu_dev_lock);
-	e = vgpu_engine;
-	if (e && !try_module_get(e->owner))
-		e = NULL;
-	mutex_unlock(&vgpu_dev_lock);
-	return e;
-}
-
-void vgpu_engine_put(struct vgpu_engine *e)
-{
-	module_put(e->owner);
-}
-
-/**
- * vgpu_engine_info() - the registered engine and what is promised of it
- * @info: filled in (copies: the engine may go once this returns)
- */
-void vgpu_engine_info(struct vgpu_engine_info *info)
-{
-	mutex_lock(&vgpu_dev_lock);
-	strscpy(info->name, vgpu_engine ? vgpu_engine->name : "",
-		sizeof(info->name));
-	info->mem_size = vgpu_engine ? vgpu_engine->mem_size : 0;
-	info->promised = vgpu_devmem_promised;
-	info->clients = vgpu_num_clients;
-	mutex_unlock(&vgpu_dev_lock);
-}
-
 /*
- * Admits a client: counts it and promises it @devmem bytes of the
- * engine's memory.  Caller holds vgpu_dev_lock.
+ * Admits a client to @dev: counts it and promises it @devmem bytes of
+ * the engine's memory.
  */
-static int vgpu_client_admit(struct vgpu_engine *e, u64 devmem)
+static int vgpu_client_admit(struct vgpu_device *dev, u64 devmem)
 {
-	if (vgpu_num_clients >= vgpu_max_clients) {
-		pr_info_ratelimited("vgpu: %u clients already (max_clients)\n",
-				    vgpu_num_clients);
+	lockdep_assert_held(&dev->lock);
+	if (!dev->engine)
+		return -ENODEV;
+	if (dev->num_clients >= vgpu_max_clients) {
+		pr_info_ratelimited("vgpu: engine %u: %u clients already (max_clients)\n",
+				    dev->index, dev->num_clients);
 		return -EMFILE;
 	}
-	if (devmem > e->mem_size - vgpu_devmem_promised) {
-		pr_info_ratelimited("vgpu: device memory fully promised (%llu of %llu MiB): no room for a client with %llu MiB\n",
-				    vgpu_devmem_promised >> 20,
-				    e->mem_size >> 20, devmem >> 20);
+	if (devmem > dev->engine->mem_size - dev->promised) {
+		pr_info_ratelimited("vgpu: engine %u: device memory fully promised (%llu of %llu MiB): no room for a client with %llu MiB\n",
+				    dev->index, dev->promised >> 20,
+				    dev->engine->mem_size >> 20, devmem >> 20);
 		return -ENOSPC;
 	}
-	vgpu_num_clients++;
-	vgpu_devmem_promised += devmem;
+	if (!try_module_get(dev->engine->owner))
+		return -ENODEV;	/* the engine is being unloaded */
+	dev->num_clients++;
+	dev->promised += devmem;
 	return 0;
 }
 
 /**
- * vgpu_client_create() - a new client bound to the registered engine
+ * vgpu_client_create() - a new client of a device
+ * @dev: the device (the caller holds a reference)
  * @name: for debugfs
- * @group: the scheduling group it joins (a reference is taken), or NULL
- *	for a group of its own
+ * @group: the scheduling group of @dev it joins (a reference is taken),
+ *	or NULL for a group of its own
  *
  * The client is promised its device-memory quota: the quotas of all
- * clients together never exceed the engine's memory, so a client within
- * its quota never finds the device full because of others.
+ * clients of the device together never exceed its engine's memory, so a
+ * client within its quota never finds the device full because of others.
  *
- * Return: the client, ERR_PTR(-ENODEV) without an engine, -EMFILE past
- * max_clients, -ENOSPC when the engine's memory is fully promised, or
- * -ENOMEM.
+ * Return: the client, ERR_PTR(-ENODEV) once the device's engine is gone,
+ * -EMFILE past max_clients, -ENOSPC when the engine's memory is fully
+ * promised, -EINVAL for a group of another device, or -ENOMEM.
  */
-struct vgpu_client *vgpu_client_create(const char *name,
+struct vgpu_client *vgpu_client_create(struct vgpu_device *dev,
+				       const char *name,
 				       struct vgpu_group *group)
 {
-	struct vgpu_client *c = kzalloc(sizeof(*c), VGPU_GFP_CLIENT);
+	struct vgpu_client *c;
 	int ret;
 
+	if (WARN_ON(group && group->dev != dev))
+		return ERR_PTR(-EINVAL);
+	c = kzalloc(sizeof(*c), VGPU_GFP_CLIENT);
 	if (!c)
 		return ERR_PTR(-ENOMEM);
 	if (group) {
 		kref_get(&group->ref);
 		c->group = group;
 	} else {
-		c->group = vgpu_group_create(name);
+		c->group = vgpu_group_create(dev, name);
 		if (!c->group) {
 			kfree(c);
 			return ERR_PTR(-ENOMEM);
 		}
 	}
-	c->engine = vgpu_engine_get();
-	if (!c->engine) {
-		vgpu_group_put(c->group);
-		kfree(c);
-		pr_info_ratelimited("vgpu: no engine registered: load vgpu-sim (or another engine) first\n");
-		return ERR_PTR(-ENODEV);
-	}
 	kref_init(&c->ref);
+	c->dev = dev;
 	c->quota.devmem = (u64)vgpu_quota_devmem_mb << 20;
 	c->quota.hostmem = (u64)vgpu_quota_hostmem_mb << 20;
 	c->quota.contexts = vgpu_quota_contexts;
@@ -208,16 +133,20 @@ struct vgpu_client *vgpu_client_create(const char *name,
 	strscpy(c->name, name, sizeof(c->name));
 	ratelimit_state_init(&c->own_rs, 5 * HZ, 10);
 	c->rs = &c->own_rs;
-	mutex_lock(&vgpu_dev_lock);
-	ret = vgpu_client_admit(c->engine, c->quota.devmem);
+	mutex_lock(&dev->lock);
+	ret = vgpu_client_admit(dev, c->quota.devmem);
 	if (!ret) {
+		c->engine = dev->engine;
 		c->promised = c->quota.devmem;
-		c->id = ++vgpu_next_client_id;
-		list_add_tail(&c->node, &vgpu_clients);
+		c->id = ++dev->next_client_id;
+		list_add_tail(&c->node, &dev->clients);
+		vgpu_device_get(dev);
 	}
-	mutex_unlock(&vgpu_dev_lock);
+	mutex_unlock(&dev->lock);
 	if (ret) {
-		vgpu_engine_put(c->engine);
+		if (ret == -ENODEV)
+			pr_info_ratelimited("vgpu: engine %u is gone\n",
+					    dev->index);
 		vgpu_group_put(c->group);
 		mutex_destroy(&c->lock);
 		kfree(c);
@@ -245,25 +174,25 @@ int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
 	u64 promise;
 	int ret = 0;
 
-	mutex_lock(&vgpu_dev_lock);
+	mutex_lock(&c->dev->lock);
 	mutex_lock(&c->lock);
 	promise = max(q->devmem, c->device_bytes);
 	if (promise > c->promised &&
 	    promise - c->promised >
-	    c->engine->mem_size - vgpu_devmem_promised) {
+	    c->engine->mem_size - c->dev->promised) {
 		vgpu_client_msg(c, false,
 				"cannot promise %llu MiB of device memory (%llu of %llu MiB promised)\n",
-				q->devmem >> 20, vgpu_devmem_promised >> 20,
+				q->devmem >> 20, c->dev->promised >> 20,
 				c->engine->mem_size >> 20);
 		ret = -ENOSPC;
 	} else {
-		vgpu_devmem_promised += promise;
-		vgpu_devmem_promised -= c->promised;
+		c->dev->promised += promise;
+		c->dev->promised -= c->promised;
 		c->promised = promise;
 		c->quota = *q;
 	}
 	mutex_unlock(&c->lock);
-	mutex_unlock(&vgpu_dev_lock);
+	mutex_unlock(&c->dev->lock);
 	return ret;
 }
 
@@ -275,32 +204,35 @@ static void vgpu_client_shrink_promise(struct vgpu_client *c)
 {
 	u64 promise;
 
-	mutex_lock(&vgpu_dev_lock);
+	mutex_lock(&c->dev->lock);
 	mutex_lock(&c->lock);
 	promise = max(c->quota.devmem, c->device_bytes);
 	if (promise < c->promised) {
-		vgpu_devmem_promised -= c->promised - promise;
+		c->dev->promised -= c->promised - promise;
 		c->promised = promise;
 	}
 	mutex_unlock(&c->lock);
-	mutex_unlock(&vgpu_dev_lock);
+	mutex_unlock(&c->dev->lock);
 }
 
 static void vgpu_client_release(struct kref *ref)
 {
 	struct vgpu_client *c = container_of(ref, struct vgpu_client, ref);
 
-	mutex_lock(&vgpu_dev_lock);
+	struct vgpu_device *dev = c->dev;
+
+	mutex_lock(&dev->lock);
 	list_del(&c->node);
-	vgpu_num_clients--;
-	vgpu_devmem_promised -= c->promised;
-	mutex_unlock(&vgpu_dev_lock);
+	dev->num_clients--;
+	dev->promised -= c->promised;
+	mutex_unlock(&dev->lock);
 	WARN_ON(c->host_extra);	/* every table and shadow returned */
 	xa_destroy(&c->bos);
 	xa_destroy(&c->ctxs);
 	mutex_destroy(&c->lock);
-	vgpu_engine_put(c->engine);
+	module_put(c->engine->owner);
 	vgpu_group_put(c->group);
+	vgpu_device_put(dev);
 	kfree(c);
 }
 
@@ -369,6 +301,39 @@ bool vgpu_client_hang(struct vgpu_client *c)
 	mutex_unlock(&c->lock);
 	VGPU_STAT(c, hangs, 1);
 	return ban;
+}
+
+/**
+ * vgpu_client_ban() - refuse all further work of a client
+ * @c: client whose contexts hung too often
+ *
+ * Kills the client's contexts one at a time, each held by a reference
+ * and with no lock of the client held: cancelling a job takes c->lock.
+ */
+void vgpu_client_ban(struct vgpu_client *c)
+{
+	unsigned long id = 0;
+	struct vgpu_ctx *ctx;
+	u32 hangs;
+
+	mutex_lock(&c->lock);
+	c->banned = true;	/* from here no new context */
+	hangs = c->hangs;
+	mutex_unlock(&c->lock);
+	for (;; id++) {
+		mutex_lock(&c->lock);
+		ctx = xa_find(&c->ctxs, &id, ULONG_MAX, XA_PRESENT);
+		if (ctx)
+			kref_get(&ctx->ref);
+		mutex_unlock(&c->lock);
+		if (!ctx)
+			break;
+		vgpu_sched_ctx_kill(ctx, DRM_VGPU_CTX_BANNED);
+		vgpu_ctx_put(ctx);
+	}
+	vgpu_client_msg(c, true,
+			"banned after %u hung contexts\n",
+			hangs);
 }
 
 /*
@@ -1281,25 +1246,4 @@ void vgpu_client_destroy(struct vgpu_client *c)
 			vgpu_bo_put(bo);
 	}
 	vgpu_client_put(c);
-}
-
-int vgpu_clients_show(struct seq_file *m, void *unused)
-{
-	struct vgpu_client *c;
-
-	seq_puts(m, "id name objects device_bytes host_bytes contexts submissions busy_ns faults hangs\n");
-	mutex_lock(&vgpu_dev_lock);
-	list_for_each_entry(c, &vgpu_clients, node)
-		seq_printf(m, "%u %s %lld %lld %lld %lld %lld %lld %lld %lld\n",
-			   c->id, c->name,
-			   atomic64_read(&c->stats.objects),
-			   atomic64_read(&c->stats.device_bytes),
-			   atomic64_read(&c->stats.host_bytes),
-			   atomic64_read(&c->stats.contexts),
-			   atomic64_read(&c->stats.submissions),
-			   atomic64_read(&c->stats.busy_ns),
-			   atomic64_read(&c->stats.faults),
-			   atomic64_read(&c->stats.hangs));
-	mutex_unlock(&vgpu_dev_lock);
-	return 0;
 }

@@ -27,7 +27,9 @@
 #include "../common/vgpu_fair.h"
 #include "../common/vgpu_vm.h"
 
+struct seq_file;
 struct vgpu_client;
+struct vgpu_device;
 
 /* Memory behind a host-domain object, provided by the transport. */
 struct vgpu_host_mem_ops {
@@ -106,20 +108,22 @@ struct vgpu_quota {
 };
 
 /**
- * struct vgpu_group - what the scheduler shares the engine between: a
- *	guest domain (every connection and vGPU of it), or dom0's
- *	render-node clients together
+ * struct vgpu_group - what the scheduler of one device shares its engine
+ *	between: a guest domain (every connection and vGPU of it on that
+ *	device), or dom0's render-node clients of the device together
  * @ref: references: its owner (the transport), each client in it
+ * @dev: the device whose scheduler it is in (a reference)
  * @name: "dom0", "domain 5"
- * @fair: its weight, cap and virtual time (vgpu_sched.lock)
- * @level: the virtual time of its contexts (vgpu_sched.lock)
- * @ctxs: its contexts with queued jobs (vgpu_sched.lock)
+ * @fair: its weight, cap and virtual time (@dev's sched.lock)
+ * @level: the virtual time of its contexts (@dev's sched.lock)
+ * @ctxs: its contexts with queued jobs (@dev's sched.lock)
  * @node: entry in the scheduler's list of groups with queued jobs, while
- *	@ctxs is not empty (vgpu_sched.lock)
+ *	@ctxs is not empty (@dev's sched.lock)
  * @stats: counters of its clients together
  */
 struct vgpu_group {
 	struct kref ref;
+	struct vgpu_device *dev;
 	char name[32];
 	struct vgpu_fair_ent fair;
 	struct vgpu_fair level;
@@ -131,9 +135,10 @@ struct vgpu_group {
 /**
  * struct vgpu_client - one user of the vGPU: a DRM file or a guest
  * @ref: references: the transport, each object
- * @id: number in debugfs
+ * @id: number in debugfs (per device)
  * @name: who it is ("pid 123 vecadd", "domain 5")
- * @engine: the engine, pinned for the client's life
+ * @dev: the device it uses (a reference)
+ * @engine: the device's engine, pinned for the client's life
  * @group: what the scheduler charges its engine time to (a reference)
  * @quota: limits, from the module parameters at creation; the transport
  *	changes them with vgpu_client_set_quota(), at any time (per-guest
@@ -164,17 +169,18 @@ struct vgpu_group {
  * @banned: too many hangs: no new work accepted
  * @closing: being destroyed: no new contexts
  * @promised: device memory promised to it: its devmem quota, or what it
- *	holds where that is more (vgpu_dev_lock)
+ *	holds where that is more (@dev's lock)
  * @rs: rate limit of the messages this client causes: @own_rs, or one
  *	the transport keeps per guest across connections (set before use)
  * @own_rs: the client's own rate limit
  * @stats: counters of this client
- * @node: entry in the device's client list (vgpu_dev_lock)
+ * @node: entry in the device's client list (@dev's lock)
  */
 struct vgpu_client {
 	struct kref ref;
 	u32 id;
 	char name[48];
+	struct vgpu_device *dev;
 	struct vgpu_engine *engine;
 	struct vgpu_group *group;
 	struct vgpu_quota quota;
@@ -231,17 +237,18 @@ struct vgpu_hang_record {
  *	(vgpu_engine_ops.ctx_table_bytes; protected by @vm_lock)
  * @ectx: engine state
  * @fence_ctx: dma_fence context of the jobs
- * @queue: jobs not yet completed, in order (protected by vgpu_sched.lock)
+ *
+ * The fields below are protected by the device's scheduler lock
+ * (vgpu_device.sched.lock):
+ * @queue: jobs not yet completed, in order
  * @sched_node: entry in its group's list of contexts with queued jobs
- *	(protected by vgpu_sched.lock)
  * @fair: its share of its group's time, weighted by @priority
- *	(protected by vgpu_sched.lock)
- * @status: DRM_VGPU_CTX_* (protected by vgpu_sched.lock)
- * @fault_kind: fault of status FAULTED (protected by vgpu_sched.lock)
- * @fault_addr: its GPU address (protected by vgpu_sched.lock)
- * @dead: destroyed: queued jobs are cancelled (protected by vgpu_sched.lock)
- * @submitted: jobs accepted (protected by vgpu_sched.lock)
- * @completed: jobs finished (protected by vgpu_sched.lock)
+ * @status: DRM_VGPU_CTX_*
+ * @fault_kind: fault of status FAULTED
+ * @fault_addr: its GPU address
+ * @dead: destroyed: queued jobs are cancelled
+ * @submitted: jobs accepted
+ * @completed: jobs finished
  */
 struct vgpu_ctx {
 	struct kref ref;
@@ -304,11 +311,88 @@ extern unsigned int vgpu_max_mappings;
 extern unsigned int vgpu_timeslice_ms;
 extern unsigned int vgpu_hang_limit;
 
+/* Counters of every device together (debugfs vgpu/stats). */
 extern struct vgpu_stats vgpu_global_stats;
 
+/* Engines vgpu-back serves at once: device indexes 0..15. */
+#define VGPU_MAX_DEVICES	16
+
 /**
- * struct vgpu_engine_info - the registered engine, for sysfs
- * @name: its name, "" when none is registered
+ * struct vgpu_sched - the scheduler of one device (vgpu_sched.c)
+ * @lock: protects @groups, @fair, @running, @slice_ctx; in every group
+ *	of the device: fair, level, ctxs, node; in every context: queue,
+ *	sched_node, fair, status, fault_*, dead, submitted, completed
+ * @groups: groups with queued jobs
+ * @fair: the groups' virtual time
+ * @running: job in the engine, or NULL
+ * @slice_ctx: context of the slice in progress, from its pick until its
+ *	hangs are counted (after @running is cleared); NULL between slices
+ * @wq: the thread waits for work here
+ * @slice_wq: a slice ended: @slice_ctx changed
+ * @kicked: something may have become runnable
+ * @thread: the device's scheduler thread ("vgpu-sched/N")
+ */
+struct vgpu_sched {
+	spinlock_t lock;	/* groups, fair, running, slice_ctx; see above */
+	struct list_head groups;
+	struct vgpu_fair fair;
+	struct vgpu_job *running;
+	struct vgpu_ctx *slice_ctx;
+	wait_queue_head_t wq;
+	wait_queue_head_t slice_wq;
+	atomic_t kicked;
+	struct task_struct *thread;
+};
+
+/**
+ * struct vgpu_device - one engine and everything vgpu-back keeps for it:
+ *	its clients, the memory promised of it, its scheduler, its counters
+ * @ref: references: the registration, each group (a client holds its
+ *	group), each caller of vgpu_device_find()
+ * @index: its number: render node, sysfs "vgpu.N", XenStore "engine"
+ * @lock: protects @engine, @clients, @next_client_id, @num_clients,
+ *	@promised and every client's promised
+ * @engine: the engine; NULL once unregistered (no new client)
+ * @clients: its clients
+ * @next_client_id: id of the next client
+ * @num_clients: clients admitted (at most max_clients)
+ * @promised: device memory promised to the clients, bytes
+ * @sched: its scheduler
+ * @native_group: dom0's render-node clients of this device
+ * @stats: counters of its clients together
+ * @node_priv: the transport's node of the device (vgpu_drv.c's render
+ *	node), set and cleared by the device listener
+ */
+struct vgpu_device {
+	struct kref ref;
+	u32 index;
+	struct mutex lock;	/* engine, clients, counts, promises */
+	struct vgpu_engine *engine;
+	struct list_head clients;
+	u32 next_client_id;
+	u32 num_clients;
+	u64 promised;
+	struct vgpu_sched sched;
+	struct vgpu_group *native_group;
+	struct vgpu_stats stats;
+	void *node_priv;
+};
+
+/**
+ * struct vgpu_device_listener - told as devices come and go (vgpu_drv.c:
+ *	a render node and a sysfs directory per device)
+ * @added: a device was registered; may fail (the engine's registration
+ *	fails with it)
+ * @removed: a device is being unregistered (it has no client left)
+ */
+struct vgpu_device_listener {
+	int (*added)(struct vgpu_device *dev);
+	void (*removed)(struct vgpu_device *dev);
+};
+
+/**
+ * struct vgpu_engine_info - a device's engine, for sysfs
+ * @name: its name, "" once unregistered
  * @mem_size: its device memory, bytes
  * @promised: device memory promised to the clients, bytes
  * @clients: clients admitted
@@ -320,20 +404,25 @@ struct vgpu_engine_info {
 	u32 clients;
 };
 
-/* Engine binding. */
-struct vgpu_engine *vgpu_engine_get(void);
-void vgpu_engine_put(struct vgpu_engine *e);
-void vgpu_engine_info(struct vgpu_engine_info *info);
+/* Devices (vgpu_core.c). */
+void vgpu_devices_listen(const struct vgpu_device_listener *l);
+struct vgpu_device *vgpu_device_find(u32 index);
+void vgpu_device_get(struct vgpu_device *dev);
+void vgpu_device_put(struct vgpu_device *dev);
+void vgpu_engine_info(struct vgpu_device *dev, struct vgpu_engine_info *info);
+int vgpu_devices_show(struct seq_file *m, void *unused);
 
 /* Scheduling groups (vgpu_sched.c). */
-struct vgpu_group *vgpu_group_create(const char *name);
+struct vgpu_group *vgpu_group_create(struct vgpu_device *dev,
+				     const char *name);
 void vgpu_group_put(struct vgpu_group *g);
 int vgpu_group_set(struct vgpu_group *g, const u32 *weight, const u32 *cap);
 void vgpu_group_get_settings(struct vgpu_group *g, u32 *weight, u32 *cap);
 u32 vgpu_prio_weight(u32 priority);
 
 /* Clients. */
-struct vgpu_client *vgpu_client_create(const char *name,
+struct vgpu_client *vgpu_client_create(struct vgpu_device *dev,
+				       const char *name,
 				       struct vgpu_group *group);
 int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q);
 void vgpu_client_destroy(struct vgpu_client *c);
@@ -347,6 +436,7 @@ int vgpu_client_hostmem_charge(struct vgpu_client *c, s64 bytes);
 __printf(3, 4)
 void vgpu_client_msg(struct vgpu_client *c, bool warn, const char *fmt, ...);
 void vgpu_client_jobs_done(struct vgpu_client *c, u32 cmds);
+void vgpu_client_ban(struct vgpu_client *c);
 void vgpu_client_put(struct vgpu_client *c);
 int vgpu_clients_show(struct seq_file *m, void *unused);
 
@@ -379,9 +469,9 @@ int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
 		   struct dma_fence **out, u64 *seqno);
 
 /* Scheduler (vgpu_sched.c). */
-int vgpu_sched_init(void);
-void vgpu_sched_fini(void);
-bool vgpu_sched_run_once(void);
+int vgpu_sched_init(struct vgpu_device *dev);
+void vgpu_sched_fini(struct vgpu_device *dev);
+bool vgpu_sched_run_once(struct vgpu_device *dev);
 struct vgpu_job *vgpu_job_alloc(struct vgpu_ctx *ctx, struct drm_vgpu_cmd *cmds,
 				u32 num_cmds, struct dma_fence **in, u32 num_in);
 void vgpu_job_abort(struct vgpu_job *job);
@@ -392,14 +482,12 @@ void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status);
 void vgpu_sched_ctx_wait(struct vgpu_ctx *ctx);
 void vgpu_sched_ctx_status(struct vgpu_ctx *ctx, struct drm_vgpu_ctx_status *a);
 void vgpu_ctx_put(struct vgpu_ctx *ctx);
-void vgpu_client_ban(struct vgpu_client *c);
 
 /* debugfs (vgpu_debugfs.c). */
 void vgpu_debugfs_init(void);
 void vgpu_debugfs_fini(void);
 
 /* vgpu_drv.c, vgpu_sysfs.c */
-extern struct vgpu_group *vgpu_native_group;
 extern const struct attribute_group vgpu_engine_group;
 extern const struct attribute_group vgpu_native_attr_group;
 ssize_t vgpu_group_attr_show(struct vgpu_group *g, const char *name,
@@ -411,7 +499,22 @@ static inline void vgpu_stat_add(struct vgpu_client *c, size_t off, s64 v)
 {
 	atomic64_add(v, (atomic64_t *)((char *)&c->stats + off));
 	atomic64_add(v, (atomic64_t *)((char *)&c->group->stats + off));
+	atomic64_add(v, (atomic64_t *)((char *)&c->dev->stats + off));
 	atomic64_add(v, (atomic64_t *)((char *)&vgpu_global_stats + off));
+}
+
+/* Raises @max to @v where @v is more (several writers). */
+static inline void vgpu_stat_max(atomic64_t *max, s64 v)
+{
+	s64 old = atomic64_read(max);
+
+	while (v > old) {
+		s64 seen = atomic64_cmpxchg(max, old, v);
+
+		if (seen == old)
+			break;
+		old = seen;
+	}
 }
 
 #define VGPU_STAT(c, field, v) \

@@ -3,8 +3,9 @@
  * Copyright (C) 2026 GPUvm developers
  *
  * vgpu_debugfs.c - counters of vgpu-back in <debugfs>/vgpu/:
- *   stats    totals over every client, "name value" per line
- *   clients  one line per live client
+ *   stats    totals over every client of every device, "name value"
+ *   clients  one line per live client, its device's index first
+ *   engines  one line per device: engine, memory, load
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -62,6 +63,12 @@ static const struct file_operations vgpu_clients_fops = {
 	.release = single_release,
 };
 
+static int vgpu_engines_show(struct seq_file *m, void *unused)
+{
+	return vgpu_devices_show(m, unused);
+}
+DEFINE_SHOW_ATTRIBUTE(vgpu_engines);
+
 static int vgpu_xen_open(struct inode *inode, struct file *file)
 {
 	return single_open(file, vgpu_xen_show, NULL);
@@ -82,6 +89,8 @@ void vgpu_debugfs_init(void)
 			    &vgpu_stats_fops);
 	debugfs_create_file("clients", 0444, vgpu_debugfs_dir, NULL,
 			    &vgpu_clients_fops);
+	debugfs_create_file("engines", 0444, vgpu_debugfs_dir, NULL,
+			    &vgpu_engines_fops);
 	if (IS_ENABLED(CONFIG_XEN_BACKEND))
 		debugfs_create_file("xen", 0444, vgpu_debugfs_dir, NULL,
 				    &vgpu_xen_fops);

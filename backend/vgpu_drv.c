@@ -2,10 +2,12 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_drv.c - vgpu-back's local render node: the "native" transport.
+ * vgpu_drv.c - vgpu-back's local render nodes: the "native" transport.
  *
  * dom0 programs reach the vGPU core through a DRM render node whose driver
- * is "vgpu".  Each open file is one client of the core.  The ioctls copy
+ * is "vgpu", one per device (engine), with the device's sysfs directory
+ * on a platform device "vgpu.N".  Each open file is one client of the
+ * device.  The ioctls copy
  * their arguments into kernel memory and call the dispatcher
  * (vgpu_op_*()), exactly as the Xen transport does for guests; only
  * host-memory objects (GEM shmem, mmap-able) and syncobjs are specific to
@@ -24,6 +26,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_syncobj.h>
 
 #include "vgpu_core.h"
@@ -31,15 +34,17 @@
 #include "../common/vgpu_gem_compat.h"
 #include "../common/vgpu_uapi.h"
 
-struct vgpu_device {
+/**
+ * struct vgpu_node - the render node and sysfs directory of a device
+ * @drm: the DRM device (its memory lives until its last file is closed)
+ * @pdev: the platform device "vgpu.N", parent of @drm, drvdata the device
+ * @dev: the core's device (a reference, dropped with @drm)
+ */
+struct vgpu_node {
 	struct drm_device drm;
 	struct platform_device *pdev;
+	struct vgpu_device *dev;
 };
-
-static struct vgpu_device *vgpu_dev;
-
-/* dom0's render-node clients share the engine as one group. */
-struct vgpu_group *vgpu_native_group;
 
 /* A host-memory object of the native node: a GEM shmem object. */
 struct vgpu_native_host {
@@ -259,14 +264,16 @@ out_cmds:
 	return ret;
 }
 
-static int vgpu_drm_open(struct drm_device *dev, struct drm_file *file)
+static int vgpu_drm_open(struct drm_device *drm, struct drm_file *file)
 {
+	struct vgpu_device *dev = container_of(drm, struct vgpu_node, drm)->dev;
 	struct vgpu_client *c;
 	char name[48];
 
 	snprintf(name, sizeof(name), "pid%d/%s", task_tgid_nr(current),
 		 current->comm);
-	c = vgpu_client_create(name, vgpu_native_group);
+	/* dom0's render-node clients of a device share it as one group. */
+	c = vgpu_client_create(dev, name, dev->native_group);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
 	file->driver_priv = c;
@@ -301,80 +308,102 @@ static const struct drm_driver vgpu_drm_driver = {
 	.fops = &vgpu_fops,
 	.name = "vgpu",
 	.desc = "GPUvm virtual GPU",
-	.date = "20261123",
+	VGPU_DRM_DRIVER_DATE("20261123")
 	.major = 1,
 	.minor = 0,
 };
 
-static int __init vgpu_back_init(void)
+static void vgpu_node_release(struct drm_device *drm, void *arg)
+{
+	vgpu_device_put(arg);
+}
+
+/*
+ * A device came: its platform device "vgpu.N" with the engine's and
+ * dom0's sysfs groups, and its render node.
+ */
+static int vgpu_node_add(struct vgpu_device *dev)
 {
 	struct platform_device *pdev;
+	struct vgpu_node *node;
 	int ret;
 
-	vgpu_native_group = vgpu_group_create("dom0");
-	if (!vgpu_native_group)
-		return -ENOMEM;
-	ret = vgpu_sched_init();
-	if (ret)
-		goto err_group;
-	vgpu_debugfs_init();
-
-	pdev = platform_device_register_simple("vgpu", -1, NULL, 0);
-	if (IS_ERR(pdev)) {
-		ret = PTR_ERR(pdev);
-		goto err_sched;
-	}
+	pdev = platform_device_register_simple("vgpu", dev->index, NULL, 0);
+	if (IS_ERR(pdev))
+		return PTR_ERR(pdev);
 	if (!devres_open_group(&pdev->dev, NULL, GFP_KERNEL)) {
 		ret = -ENOMEM;
 		goto err_pdev;
 	}
 	dma_coerce_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	vgpu_dev = devm_drm_dev_alloc(&pdev->dev, &vgpu_drm_driver,
-				      struct vgpu_device, drm);
-	if (IS_ERR(vgpu_dev)) {
-		ret = PTR_ERR(vgpu_dev);
+	platform_set_drvdata(pdev, dev);
+	node = devm_drm_dev_alloc(&pdev->dev, &vgpu_drm_driver,
+				  struct vgpu_node, drm);
+	if (IS_ERR(node)) {
+		ret = PTR_ERR(node);
 		goto err_devres;
 	}
-	vgpu_dev->pdev = pdev;
-	ret = devm_device_add_group(&pdev->dev, &vgpu_engine_group);
+	node->pdev = pdev;
+	vgpu_device_get(dev);
+	node->dev = dev;
+	ret = drmm_add_action_or_reset(&node->drm, vgpu_node_release, dev);
+	if (!ret)
+		ret = devm_device_add_group(&pdev->dev, &vgpu_engine_group);
 	if (!ret)
 		ret = devm_device_add_group(&pdev->dev, &vgpu_native_attr_group);
+	if (!ret)
+		ret = drm_dev_register(&node->drm, 0);
 	if (ret)
 		goto err_devres;
-	ret = drm_dev_register(&vgpu_dev->drm, 0);
-	if (ret)
-		goto err_devres;
-	ret = vgpu_xen_init();
-	if (ret)
-		goto err_drm;
-	pr_info("vgpu: render node ready (uAPI %d)\n", DRM_VGPU_UAPI_VERSION);
+	dev->node_priv = node;
 	return 0;
 
-err_drm:
-	drm_dev_unregister(&vgpu_dev->drm);
 err_devres:
 	devres_release_group(&pdev->dev, NULL);
 err_pdev:
 	platform_device_unregister(pdev);
-err_sched:
-	vgpu_debugfs_fini();
-	vgpu_sched_fini();
-err_group:
-	vgpu_group_put(vgpu_native_group);
 	return ret;
 }
 
-static void __exit vgpu_back_exit(void)
+/* A device went (it has no client): its render node and sysfs go. */
+static void vgpu_node_remove(struct vgpu_device *dev)
 {
-	struct platform_device *pdev = vgpu_dev->pdev;
+	struct vgpu_node *node = dev->node_priv;
+	struct platform_device *pdev = node->pdev;
 
-	vgpu_xen_fini();
-	drm_dev_unregister(&vgpu_dev->drm);
+	dev->node_priv = NULL;
+	drm_dev_unplug(&node->drm);
 	devres_release_group(&pdev->dev, NULL);
 	platform_device_unregister(pdev);
+}
+
+static const struct vgpu_device_listener vgpu_node_listener = {
+	.added = vgpu_node_add,
+	.removed = vgpu_node_remove,
+};
+
+static int __init vgpu_back_init(void)
+{
+	int ret;
+
+	vgpu_debugfs_init();
+	vgpu_devices_listen(&vgpu_node_listener);
+	ret = vgpu_xen_init();
+	if (ret) {
+		vgpu_devices_listen(NULL);
+		vgpu_debugfs_fini();
+		return ret;
+	}
+	pr_info("vgpu: ready for engines (uAPI %d)\n", DRM_VGPU_UAPI_VERSION);
+	return 0;
+}
+
+/* Engine modules depend on vgpu-back: every device is gone by now. */
+static void __exit vgpu_back_exit(void)
+{
+	vgpu_xen_fini();
+	vgpu_devices_listen(NULL);
 	vgpu_debugfs_fini();
-	vgpu_sched_fini();
-	vgpu_group_put(vgpu_native_group);
 }
 
 module_init(vgpu_back_init);

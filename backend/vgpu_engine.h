@@ -6,7 +6,9 @@
  * the engines that execute GPU work (vgpu-sim; later real GPUs).
  *
  * An engine module fills a struct vgpu_engine and calls
- * vgpu_engine_register() when it loads.  The core calls the ops from
+ * vgpu_engine_register() when it loads, once per engine it drives: each
+ * engine becomes a device of its own (render node, scheduler, memory
+ * accounting), up to VGPU_MAX_DEVICES.  The core calls the ops from
  * process context (ioctls, its scheduler thread), never from atomic
  * context, and serialises them per engine context: map/unmap and run for
  * one context never overlap.  An engine module is pinned (try_module_get)
@@ -118,6 +120,10 @@ struct vgpu_engine_ops {
  *	the core counts a hang for each watchdog's worth of engine time of
  *	commands left unfinished by a destroyed context or a closed client
  *	(vgpu_client_abandon())
+ * @location: where the engine is, for sysfs: a GPU's PCI address, or
+ *	NULL (a software engine)
+ * @dev: the core's device of the engine, set by vgpu_engine_register()
+ *	(its index numbers the render node and sysfs directory)
  */
 struct vgpu_engine {
 	const char *name;
@@ -128,6 +134,8 @@ struct vgpu_engine {
 	u64 features;
 	u32 flags;
 	const unsigned int *watchdog_ms;
+	const char *location;
+	struct vgpu_device *dev;
 };
 
 /*
@@ -137,6 +145,8 @@ struct vgpu_engine {
  * and the scheduler charges the job's measured time after it.
  */
 #define VGPU_ENGINE_PREEMPTIBLE		BIT(0)
+
+struct vgpu_device;
 
 int vgpu_engine_register(struct vgpu_engine *e);
 void vgpu_engine_unregister(struct vgpu_engine *e);

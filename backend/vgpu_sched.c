@@ -35,32 +35,17 @@ unsigned int vgpu_hang_limit = 3;
 module_param_named(hang_limit, vgpu_hang_limit, uint, 0644);
 MODULE_PARM_DESC(hang_limit, "Hung contexts after which a client is banned (default 3, 0: never)");
 
-static struct {
-	/*
-	 * Protects @groups, @fair, @running, @slice_ctx; in every group:
-	 * fair, level, ctxs, node; in every context: queue, sched_node,
-	 * fair, status, fault_*, dead, submitted, completed.
-	 */
-	spinlock_t lock;
-	struct list_head groups;	/* groups with queued jobs */
-	struct vgpu_fair fair;		/* the groups' virtual time */
-	struct vgpu_job *running;	/* job in the engine, or NULL */
-	/*
-	 * Context of the slice in progress, from its pick until its hangs
-	 * are counted (after @running is cleared); NULL between slices.
-	 */
-	struct vgpu_ctx *slice_ctx;
-	wait_queue_head_t wq;		/* the thread waits for work here */
-	wait_queue_head_t slice_wq;	/* a slice ended: @slice_ctx changed */
-	atomic_t kicked;		/* something may have become runnable */
-	struct task_struct *thread;
-} vgpu_sched;
-
-/* Tells the scheduler thread to look again. */
-static void vgpu_sched_kick(void)
+/* The scheduler of a context's device. */
+static struct vgpu_sched *vgpu_ctx_sched(struct vgpu_ctx *ctx)
 {
-	atomic_set(&vgpu_sched.kicked, 1);
-	wake_up(&vgpu_sched.wq);
+	return &ctx->client->dev->sched;
+}
+
+/* Tells the scheduler thread of @s to look again. */
+static void vgpu_sched_kick(struct vgpu_sched *s)
+{
+	atomic_set(&s->kicked, 1);
+	wake_up(&s->wq);
 }
 
 /**
@@ -75,18 +60,23 @@ u32 vgpu_prio_weight(u32 priority)
 }
 
 /**
- * vgpu_group_create() - a scheduling group with the default weight
+ * vgpu_group_create() - a scheduling group of a device, with the default
+ *	weight
+ * @dev: the device whose engine it shares (a reference is taken)
  * @name: for messages and debugfs
  *
  * Return: the group with one reference, or NULL.
  */
-struct vgpu_group *vgpu_group_create(const char *name)
+struct vgpu_group *vgpu_group_create(struct vgpu_device *dev,
+				     const char *name)
 {
 	struct vgpu_group *g = kzalloc(sizeof(*g), GFP_KERNEL);
 
 	if (!g)
 		return NULL;
 	kref_init(&g->ref);
+	vgpu_device_get(dev);
+	g->dev = dev;
 	strscpy(g->name, name, sizeof(g->name));
 	vgpu_fair_ent_init(&g->fair, VGPU_FAIR_WEIGHT_DEFAULT);
 	vgpu_fair_init(&g->level);
@@ -100,6 +90,7 @@ static void vgpu_group_release(struct kref *ref)
 	struct vgpu_group *g = container_of(ref, struct vgpu_group, ref);
 
 	WARN_ON(!list_empty(&g->ctxs));
+	vgpu_device_put(g->dev);
 	kfree(g);
 }
 
@@ -121,23 +112,24 @@ void vgpu_group_put(struct vgpu_group *g)
  */
 int vgpu_group_set(struct vgpu_group *g, const u32 *weight, const u32 *cap)
 {
+	struct vgpu_sched *s = &g->dev->sched;
 	int ret;
 
-	spin_lock(&vgpu_sched.lock);
+	spin_lock(&s->lock);
 	ret = vgpu_fair_set(&g->fair, weight ? *weight : g->fair.weight,
 			    cap ? *cap : g->fair.cap, ktime_get_ns());
-	spin_unlock(&vgpu_sched.lock);
+	spin_unlock(&s->lock);
 	if (!ret)
-		vgpu_sched_kick();
+		vgpu_sched_kick(s);
 	return ret;
 }
 
 void vgpu_group_get_settings(struct vgpu_group *g, u32 *weight, u32 *cap)
 {
-	spin_lock(&vgpu_sched.lock);
+	spin_lock(&g->dev->sched.lock);
 	*weight = g->fair.weight;
 	*cap = g->fair.cap;
-	spin_unlock(&vgpu_sched.lock);
+	spin_unlock(&g->dev->sched.lock);
 }
 
 /* Protects the signalling of job fences (dma_fence's own lock). */
@@ -164,7 +156,7 @@ static void vgpu_dep_cb(struct dma_fence *f, struct dma_fence_cb *cb)
 	struct vgpu_job_dep *dep = container_of(cb, struct vgpu_job_dep, cb);
 
 	if (atomic_dec_and_test(&dep->job->deps_pending))
-		vgpu_sched_kick();
+		vgpu_sched_kick(vgpu_ctx_sched(dep->job->ctx));
 }
 
 /**
@@ -253,9 +245,10 @@ int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno,
 		      struct dma_fence **fence)
 {
 	struct vgpu_ctx *ctx = job->ctx;
+	struct vgpu_sched *s = vgpu_ctx_sched(ctx);
 	int ret = 0;
 
-	spin_lock(&vgpu_sched.lock);
+	spin_lock(&s->lock);
 	if (ctx->dead) {
 		ret = -ENOENT;
 	} else if (ctx->status != DRM_VGPU_CTX_OK) {
@@ -270,11 +263,11 @@ int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno,
 			struct vgpu_group *g = ctx->client->group;
 
 			if (list_empty(&g->ctxs))
-				list_add_tail(&g->node, &vgpu_sched.groups);
+				list_add_tail(&g->node, &s->groups);
 			list_add_tail(&ctx->sched_node, &g->ctxs);
 		}
 	}
-	spin_unlock(&vgpu_sched.lock);
+	spin_unlock(&s->lock);
 	return ret;
 }
 
@@ -286,7 +279,7 @@ int vgpu_sched_submit(struct vgpu_job *job, u64 *seqno,
 void vgpu_sched_queue(struct vgpu_job *job)
 {
 	if (atomic_dec_and_test(&job->deps_pending))
-		vgpu_sched_kick();
+		vgpu_sched_kick(vgpu_ctx_sched(job->ctx));
 }
 
 /* Signals a job removed from its queue and drops the scheduler's hold. */
@@ -312,11 +305,12 @@ static void vgpu_job_finish(struct vgpu_job *job, int err)
 	dma_fence_put(&job->fence);
 }
 
-/* Removes @job from its context's queue; caller holds the lock. */
+/* Removes @job from its context's queue. */
 static void vgpu_job_unlink(struct vgpu_job *job)
 {
 	struct vgpu_ctx *ctx = job->ctx;
 
+	lockdep_assert_held(&vgpu_ctx_sched(ctx)->lock);
 	list_del_init(&job->node);
 	ctx->completed++;
 	if (list_empty(&ctx->queue)) {
@@ -342,23 +336,24 @@ static void vgpu_job_unlink(struct vgpu_job *job)
  */
 void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
 {
+	struct vgpu_sched *s = vgpu_ctx_sched(ctx);
 	struct vgpu_job *job, *tmp;
 	bool ban = false;
 	LIST_HEAD(cancel);
 
-	spin_lock(&vgpu_sched.lock);
+	spin_lock(&s->lock);
 	if (!status)
 		ctx->dead = true;
 	else if (ctx->status == DRM_VGPU_CTX_OK)
 		ctx->status = status;
 	list_for_each_entry_safe(job, tmp, &ctx->queue, node) {
-		if (job == vgpu_sched.running)
+		if (job == s->running)
 			continue;
 		/* Not in the engine: its progress is stable. */
 		vgpu_job_unlink(job);
 		list_add_tail(&job->node, &cancel);
 	}
-	spin_unlock(&vgpu_sched.lock);
+	spin_unlock(&s->lock);
 
 	list_for_each_entry_safe(job, tmp, &cancel, node) {
 		list_del_init(&job->node);
@@ -382,61 +377,33 @@ void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
  */
 void vgpu_sched_ctx_wait(struct vgpu_ctx *ctx)
 {
-	wait_event(vgpu_sched.slice_wq, READ_ONCE(vgpu_sched.slice_ctx) != ctx);
+	struct vgpu_sched *s = vgpu_ctx_sched(ctx);
+
+	wait_event(s->slice_wq, READ_ONCE(s->slice_ctx) != ctx);
 }
 
 void vgpu_sched_ctx_status(struct vgpu_ctx *ctx, struct drm_vgpu_ctx_status *a)
 {
-	spin_lock(&vgpu_sched.lock);
+	struct vgpu_sched *s = vgpu_ctx_sched(ctx);
+
+	spin_lock(&s->lock);
 	a->status = ctx->status;
 	a->fault_kind = ctx->fault_kind;
 	a->fault_addr = ctx->fault_addr;
 	a->submitted = ctx->submitted;
 	a->completed = ctx->completed;
-	spin_unlock(&vgpu_sched.lock);
-}
-
-/**
- * vgpu_client_ban() - refuse all further work of a client
- * @c: client whose contexts hung too often
- *
- * Kills the client's contexts one at a time, each held by a reference
- * and with no lock of the client held: cancelling a job takes c->lock.
- */
-void vgpu_client_ban(struct vgpu_client *c)
-{
-	unsigned long id = 0;
-	struct vgpu_ctx *ctx;
-	u32 hangs;
-
-	mutex_lock(&c->lock);
-	c->banned = true;	/* from here no new context */
-	hangs = c->hangs;
-	mutex_unlock(&c->lock);
-	for (;; id++) {
-		mutex_lock(&c->lock);
-		ctx = xa_find(&c->ctxs, &id, ULONG_MAX, XA_PRESENT);
-		if (ctx)
-			kref_get(&ctx->ref);
-		mutex_unlock(&c->lock);
-		if (!ctx)
-			break;
-		vgpu_sched_ctx_kill(ctx, DRM_VGPU_CTX_BANNED);
-		vgpu_ctx_put(ctx);
-	}
-	vgpu_client_msg(c, true,
-			"banned after %u hung contexts\n",
-			hangs);
+	spin_unlock(&s->lock);
 }
 
 /*
  * The context of @g to run: among those whose head job can run, the one
- * with the least virtual time, or NULL.  Caller holds the lock.
+ * with the least virtual time, or NULL.
  */
 static struct vgpu_ctx *vgpu_group_pick(struct vgpu_group *g)
 {
 	struct vgpu_ctx *ctx, *best = NULL;
 
+	lockdep_assert_held(&g->dev->sched.lock);
 	list_for_each_entry(ctx, &g->ctxs, sched_node) {
 		struct vgpu_job *head = list_first_entry(&ctx->queue,
 							 struct vgpu_job, node);
@@ -456,7 +423,7 @@ static struct vgpu_ctx *vgpu_group_pick(struct vgpu_group *g)
  * is not throttled by its cap.  NULL if none; then *@wake is the time a
  * throttled group may run again (U64_MAX: none waits).
  */
-static struct vgpu_job *vgpu_sched_pick(u64 *wake)
+static struct vgpu_job *vgpu_sched_pick(struct vgpu_sched *s, u64 *wake)
 {
 	struct vgpu_group *g, *best = NULL;
 	struct vgpu_ctx *ctx, *best_ctx = NULL;
@@ -464,8 +431,8 @@ static struct vgpu_job *vgpu_sched_pick(u64 *wake)
 	u64 now = ktime_get_ns();
 
 	*wake = U64_MAX;
-	spin_lock(&vgpu_sched.lock);
-	list_for_each_entry(g, &vgpu_sched.groups, node) {
+	spin_lock(&s->lock);
+	list_for_each_entry(g, &s->groups, node) {
 		if (vgpu_fair_throttled(&g->fair, now)) {
 			*wake = min(*wake, vgpu_fair_ready_at(&g->fair));
 			continue;
@@ -473,20 +440,20 @@ static struct vgpu_job *vgpu_sched_pick(u64 *wake)
 		ctx = vgpu_group_pick(g);
 		if (!ctx)
 			continue;
-		vgpu_fair_compete(&vgpu_sched.fair, &g->fair);
+		vgpu_fair_compete(&s->fair, &g->fair);
 		if (!best || vgpu_fair_before(&g->fair, &best->fair)) {
 			best = g;
 			best_ctx = ctx;
 		}
 	}
 	if (best) {
-		vgpu_fair_picked(&vgpu_sched.fair, &best->fair);
+		vgpu_fair_picked(&s->fair, &best->fair);
 		vgpu_fair_picked(&best->level, &best_ctx->fair);
 		job = list_first_entry(&best_ctx->queue, struct vgpu_job, node);
 	}
-	vgpu_sched.running = job;
-	WRITE_ONCE(vgpu_sched.slice_ctx, best_ctx);
-	spin_unlock(&vgpu_sched.lock);
+	s->running = job;
+	WRITE_ONCE(s->slice_ctx, best_ctx);
+	spin_unlock(&s->lock);
 	return job;
 }
 
@@ -504,10 +471,10 @@ static u64 vgpu_sched_run_delay(void)
 }
 
 /* A slice's end: its context may be torn down now (vgpu_sched_ctx_wait()). */
-static void vgpu_sched_slice_done(void)
+static void vgpu_sched_slice_done(struct vgpu_sched *s)
 {
-	WRITE_ONCE(vgpu_sched.slice_ctx, NULL);
-	wake_up_all(&vgpu_sched.slice_wq);
+	WRITE_ONCE(s->slice_ctx, NULL);
+	wake_up_all(&s->slice_wq);
 }
 
 /*
@@ -525,9 +492,11 @@ static void vgpu_sched_account(struct vgpu_client *c, struct vgpu_ctx *ctx,
 	/* Only this thread writes the maxima. */
 	if (busy > atomic64_read(&c->stats.slice_max_ns))
 		atomic64_set(&c->stats.slice_max_ns, busy);
-	if (busy > atomic64_read(&vgpu_global_stats.slice_max_ns))
-		atomic64_set(&vgpu_global_stats.slice_max_ns, busy);
-	lockdep_assert_held(&vgpu_sched.lock);
+	if (busy > atomic64_read(&c->dev->stats.slice_max_ns))
+		atomic64_set(&c->dev->stats.slice_max_ns, busy);
+	/* Each device's thread writes the global maximum: compare and swap. */
+	vgpu_stat_max(&vgpu_global_stats.slice_max_ns, busy);
+	lockdep_assert_held(&c->dev->sched.lock);
 	vgpu_fair_charge(&c->group->fair, charge, end);
 	vgpu_fair_charge(&ctx->fair, charge, end);
 }
@@ -537,6 +506,7 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	struct vgpu_ctx *ctx = job->ctx;
 	struct vgpu_client *c = ctx->client;
 	struct vgpu_engine *e = c->engine;
+	struct vgpu_sched *s = &c->dev->sched;
 	enum vgpu_job_status st;
 	bool dead, ban = false;
 	int err = 0;
@@ -553,17 +523,17 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	waited = vgpu_sched_run_delay() - waited;
 	mutex_unlock(&ctx->vm_lock);
 
-	spin_lock(&vgpu_sched.lock);
+	spin_lock(&s->lock);
 	vgpu_sched_account(c, ctx, busy, waited, t0 + busy);
-	vgpu_sched.running = NULL;
+	s->running = NULL;
 	dead = ctx->dead;
 	switch (st) {
 	case VGPU_JOB_DONE:
 		break;
 	case VGPU_JOB_PREEMPTED:
 		if (!dead && ctx->status == DRM_VGPU_CTX_OK) {
-			spin_unlock(&vgpu_sched.lock);
-			vgpu_sched_slice_done();
+			spin_unlock(&s->lock);
+			vgpu_sched_slice_done(s);
 			return;
 		}
 		err = -ECANCELED;
@@ -583,7 +553,7 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 		break;
 	}
 	vgpu_job_unlink(job);
-	spin_unlock(&vgpu_sched.lock);
+	spin_unlock(&s->lock);
 
 	if (st == VGPU_JOB_FAULTED) {
 		VGPU_STAT(c, faults, 1);
@@ -600,7 +570,7 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 		ban = vgpu_client_abandon(c, &job->ej);
 	}
 	/* The counts are in: a teardown waiting for this slice may go on. */
-	vgpu_sched_slice_done();
+	vgpu_sched_slice_done(s);
 	/* Keep the context alive across the kill below. */
 	kref_get(&ctx->ref);
 	vgpu_job_finish(job, err);
@@ -615,15 +585,16 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 /**
  * vgpu_sched_run_once() - run one slice of the next runnable job, on the
  *	caller's thread
+ * @dev: the device whose job runs
  *
  * For the userspace fuzzer, which has no scheduler thread.
  *
  * Return: true if a slice ran, false if no job was runnable.
  */
-bool vgpu_sched_run_once(void)
+bool vgpu_sched_run_once(struct vgpu_device *dev)
 {
 	u64 wake;
-	struct vgpu_job *job = vgpu_sched_pick(&wake);
+	struct vgpu_job *job = vgpu_sched_pick(&dev->sched, &wake);
 
 	if (!job)
 		return false;
@@ -631,11 +602,13 @@ bool vgpu_sched_run_once(void)
 	return true;
 }
 
-static int vgpu_sched_thread(void *unused)
+static int vgpu_sched_thread(void *arg)
 {
+	struct vgpu_sched *s = arg;
+
 	while (!kthread_should_stop()) {
 		u64 wake, now;
-		struct vgpu_job *job = vgpu_sched_pick(&wake);
+		struct vgpu_job *job = vgpu_sched_pick(s, &wake);
 
 		if (job) {
 			vgpu_sched_run_slice(job);
@@ -643,34 +616,44 @@ static int vgpu_sched_thread(void *unused)
 			continue;
 		}
 		if (wake == U64_MAX) {
-			wait_event_interruptible(vgpu_sched.wq,
-						 atomic_xchg(&vgpu_sched.kicked, 0) ||
+			wait_event_interruptible(s->wq,
+						 atomic_xchg(&s->kicked, 0) ||
 						 kthread_should_stop());
 			continue;
 		}
 		/* A capped group earns its time back at @wake (an hrtimer). */
 		now = ktime_get_ns();
 		if (wake > now)
-			wait_event_interruptible_hrtimeout(vgpu_sched.wq,
-							   atomic_xchg(&vgpu_sched.kicked, 0) ||
+			wait_event_interruptible_hrtimeout(s->wq,
+							   atomic_xchg(&s->kicked, 0) ||
 							   kthread_should_stop(),
 							   ns_to_ktime(wake - now));
 	}
 	return 0;
 }
 
-int vgpu_sched_init(void)
+/**
+ * vgpu_sched_init() - start a device's scheduler
+ * @dev: the device, its index set
+ *
+ * Return: 0, or the error of starting its thread "vgpu-sched/N".
+ */
+int vgpu_sched_init(struct vgpu_device *dev)
 {
-	spin_lock_init(&vgpu_sched.lock);
-	INIT_LIST_HEAD(&vgpu_sched.groups);
-	vgpu_fair_init(&vgpu_sched.fair);
-	init_waitqueue_head(&vgpu_sched.wq);
-	init_waitqueue_head(&vgpu_sched.slice_wq);
-	vgpu_sched.thread = kthread_run(vgpu_sched_thread, NULL, "vgpu-sched");
-	return PTR_ERR_OR_ZERO(vgpu_sched.thread);
+	struct vgpu_sched *s = &dev->sched;
+
+	spin_lock_init(&s->lock);
+	INIT_LIST_HEAD(&s->groups);
+	vgpu_fair_init(&s->fair);
+	init_waitqueue_head(&s->wq);
+	init_waitqueue_head(&s->slice_wq);
+	s->thread = kthread_run(vgpu_sched_thread, s, "vgpu-sched/%u",
+				dev->index);
+	return PTR_ERR_OR_ZERO(s->thread);
 }
 
-void vgpu_sched_fini(void)
+/* Stops a device's scheduler: its clients are gone, no job is queued. */
+void vgpu_sched_fini(struct vgpu_device *dev)
 {
-	kthread_stop(vgpu_sched.thread);
+	kthread_stop(dev->sched.thread);
 }

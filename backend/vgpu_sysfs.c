@@ -2,16 +2,18 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_sysfs.c - the engine's attributes, on vgpu-back's platform
- * device (/sys/devices/platform/vgpu/engine/):
- *   name          the registered engine ("" when none is)
+ * vgpu_sysfs.c - each device's attributes, on its platform device
+ * (/sys/devices/platform/vgpu.N/engine/, N its index):
+ *   name          its engine ("vgpu-sim", "vgpu-uengine")
+ *   index         N: the render node's device, XenStore "engine"
+ *   location      the GPU's PCI address, "-" for a software engine
  *   mem_mb        its device memory, MiB
  *   promised_mb   device memory promised to the clients, MiB
  *   clients       clients admitted (render-node files and guests)
  *   busy_ns       engine time used by all clients, ns
  *   faults, hangs contexts that faulted, that hung
  * and dom0's share of it, its render-node clients together
- * (/sys/devices/platform/vgpu/native/):
+ * (/sys/devices/platform/vgpu.N/native/):
  *   weight        its weight, 1..1000 (default 100), writable
  *   cap           its cap, percent of the engine, 0 (none)..100, writable
  *   busy_ns       engine time its clients used, ns
@@ -27,15 +29,43 @@
 
 #include "vgpu_core.h"
 
+/* The platform device "vgpu.N" of each device has it as drvdata. */
+static struct vgpu_device *vgpu_sysfs_dev(struct device *d)
+{
+	return dev_get_drvdata(d);
+}
+
 static ssize_t name_show(struct device *d, struct device_attribute *attr,
 			 char *buf)
 {
 	struct vgpu_engine_info info;
 
-	vgpu_engine_info(&info);
+	vgpu_engine_info(vgpu_sysfs_dev(d), &info);
 	return sysfs_emit(buf, "%s\n", info.name);
 }
 static DEVICE_ATTR_RO(name);
+
+static ssize_t index_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%u\n", vgpu_sysfs_dev(d)->index);
+}
+static DEVICE_ATTR_RO(index);
+
+/* A GPU's PCI address, or "-" for a software engine. */
+static ssize_t location_show(struct device *d, struct device_attribute *attr,
+			     char *buf)
+{
+	struct vgpu_device *dev = vgpu_sysfs_dev(d);
+	ssize_t ret;
+
+	mutex_lock(&dev->lock);
+	ret = sysfs_emit(buf, "%s\n", dev->engine && dev->engine->location ?
+			 dev->engine->location : "-");
+	mutex_unlock(&dev->lock);
+	return ret;
+}
+static DEVICE_ATTR_RO(location);
 
 /* A field of struct vgpu_engine_info, converted by @expr. */
 #define VGPU_ENGINE_INFO_ATTR(file, expr)				\
@@ -44,7 +74,7 @@ static ssize_t file##_show(struct device *d,				\
 {									\
 	struct vgpu_engine_info info;					\
 									\
-	vgpu_engine_info(&info);					\
+	vgpu_engine_info(vgpu_sysfs_dev(d), &info);			\
 	return sysfs_emit(buf, "%llu\n", (unsigned long long)(expr));	\
 }									\
 static DEVICE_ATTR_RO(file)
@@ -53,13 +83,13 @@ VGPU_ENGINE_INFO_ATTR(mem_mb, info.mem_size >> 20);
 VGPU_ENGINE_INFO_ATTR(promised_mb, info.promised >> 20);
 VGPU_ENGINE_INFO_ATTR(clients, info.clients);
 
-/* A total of every client (vgpu_global_stats). */
+/* A total of the device's clients. */
 #define VGPU_ENGINE_STAT_ATTR(file)					\
 static ssize_t file##_show(struct device *d,				\
 			   struct device_attribute *attr, char *buf)	\
 {									\
 	return sysfs_emit(buf, "%lld\n",				\
-			  atomic64_read(&vgpu_global_stats.file));	\
+			  atomic64_read(&vgpu_sysfs_dev(d)->stats.file));	\
 }									\
 static DEVICE_ATTR_RO(file)
 
@@ -69,6 +99,8 @@ VGPU_ENGINE_STAT_ATTR(hangs);
 
 static struct attribute *vgpu_engine_attrs[] = {
 	&dev_attr_name.attr,
+	&dev_attr_index.attr,
+	&dev_attr_location.attr,
 	&dev_attr_mem_mb.attr,
 	&dev_attr_promised_mb.attr,
 	&dev_attr_clients.attr,
@@ -143,14 +175,15 @@ ssize_t vgpu_group_attr_store(struct vgpu_group *g, const char *name,
 static ssize_t native_show(struct device *d, struct device_attribute *attr,
 			   char *buf)
 {
-	return vgpu_group_attr_show(vgpu_native_group, attr->attr.name, buf);
+	return vgpu_group_attr_show(vgpu_sysfs_dev(d)->native_group,
+				    attr->attr.name, buf);
 }
 
 static ssize_t native_store(struct device *d, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
-	return vgpu_group_attr_store(vgpu_native_group, attr->attr.name, buf,
-				     count);
+	return vgpu_group_attr_store(vgpu_sysfs_dev(d)->native_group,
+				     attr->attr.name, buf, count);
 }
 
 #define VGPU_NATIVE_ATTR(file, mode, store)				\

@@ -56,8 +56,8 @@ MODULE_PARM_DESC(poll_us, "hp mode: how long a ring thread polls for requests be
 static struct vgpu_xen_dom *vgpu_xen_dom_get(domid_t domid)
 {
 	struct vgpu_xen_dom *dom = xa_load(&vgpu_xen_doms, domid);
-	char name[32];
 
+	lockdep_assert_held(&vgpu_xen_dom_lock);
 	if (dom)
 		return dom;
 	dom = kzalloc(sizeof(*dom), GFP_KERNEL);
@@ -65,11 +65,7 @@ static struct vgpu_xen_dom *vgpu_xen_dom_get(domid_t domid)
 		return NULL;
 	dom->domid = domid;
 	ratelimit_state_init(&dom->rs, 5 * HZ, 10);
-	snprintf(name, sizeof(name), "domain %u", domid);
-	dom->group = vgpu_group_create(name);
-	if (!dom->group ||
-	    xa_err(xa_store(&vgpu_xen_doms, domid, dom, GFP_KERNEL))) {
-		vgpu_group_put(dom->group);
+	if (xa_err(xa_store(&vgpu_xen_doms, domid, dom, GFP_KERNEL))) {
 		kfree(dom);
 		return NULL;
 	}
@@ -78,9 +74,73 @@ static struct vgpu_xen_dom *vgpu_xen_dom_get(domid_t domid)
 
 static void vgpu_xen_dom_free(struct vgpu_xen_dom *dom)
 {
-	if (dom)
-		vgpu_group_put(dom->group);
+	u32 i;
+
+	if (!dom)
+		return;
+	for (i = 0; i < VGPU_MAX_DEVICES; i++)
+		vgpu_group_put(dom->groups[i]);
 	kfree(dom);
+}
+
+/*
+ * The domain's group on @dev, created on first use: every vGPU of the
+ * domain on one device shares it.  A group of an earlier device of the
+ * same index (its engine was unloaded and loaded again) is replaced.
+ * Return: a reference, or NULL.
+ */
+static struct vgpu_group *vgpu_xen_dom_group(struct vgpu_xen_dom *dom,
+					     struct vgpu_device *dev)
+{
+	struct vgpu_group **slot = &dom->groups[dev->index];
+	struct vgpu_group *g;
+	char name[32];
+
+	mutex_lock(&vgpu_xen_dom_lock);
+	if (*slot && (*slot)->dev != dev) {
+		vgpu_group_put(*slot);
+		*slot = NULL;
+	}
+	if (!*slot) {
+		snprintf(name, sizeof(name), "domain %u", dom->domid);
+		*slot = vgpu_group_create(dev, name);
+	}
+	g = *slot;
+	if (g)
+		kref_get(&g->ref);
+	mutex_unlock(&vgpu_xen_dom_lock);
+	return g;
+}
+
+/**
+ * vgpu_xen_group_get() - the scheduling group a vGPU's settings and
+ *	counters are those of
+ * @be: the device
+ *
+ * The connected client's group; while not connected, the group the
+ * domain has on the device the vGPU names, if any.
+ *
+ * Return: a reference (vgpu_group_put()), or NULL.
+ */
+struct vgpu_group *vgpu_xen_group_get(struct vgpu_xen_be *be)
+{
+	struct vgpu_group *g = NULL;
+	u32 idx = READ_ONCE(be->engine);
+
+	spin_lock(&be->client_lock);
+	if (be->client) {
+		g = be->client->group;
+		kref_get(&g->ref);
+	}
+	spin_unlock(&be->client_lock);
+	if (g || idx >= VGPU_MAX_DEVICES)
+		return g;
+	mutex_lock(&vgpu_xen_dom_lock);
+	g = be->dom->groups[idx];
+	if (g)
+		kref_get(&g->ref);
+	mutex_unlock(&vgpu_xen_dom_lock);
+	return g;
 }
 
 /* Drops the record of a domain that no longer exists. */
@@ -261,19 +321,69 @@ static int vgpu_xen_check_frontend(struct vgpu_xen_be *be, bool *violation)
 	return 0;
 }
 
+/*
+ * The device the toolstack placed the vGPU on: the backend's key
+ * "engine", 0 when absent.  Return: 0, or -EINVAL after
+ * xenbus_dev_fatal() named the bad value.
+ */
+static int vgpu_xen_read_engine(struct vgpu_xen_be *be)
+{
+	unsigned int v = 0;
+	int ret = vgpu_xen_read_uint(be->dev->nodename, VGPU_XEN_KEY_ENGINE,
+				     &v);
+
+	if (ret == -ENOENT)
+		ret = 0;
+	if (!ret && v >= VGPU_MAX_DEVICES)
+		ret = -EINVAL;
+	if (ret) {
+		xenbus_dev_fatal(be->dev, -EINVAL,
+				 VGPU_XEN_KEY_ENGINE ": not a device index below %u",
+				 VGPU_MAX_DEVICES);
+		return -EINVAL;
+	}
+	WRITE_ONCE(be->engine, v);
+	return 0;
+}
+
+/* A client of the vGPU's device, in the domain's group there. */
+static struct vgpu_client *vgpu_xen_client_create(struct vgpu_xen_be *be)
+{
+	struct vgpu_device *dev = vgpu_device_find(READ_ONCE(be->engine));
+	struct vgpu_group *g;
+	struct vgpu_client *c;
+	char name[48];
+
+	if (!dev)
+		return ERR_PTR(-ENODEV);
+	g = vgpu_xen_dom_group(be->dom, dev);
+	if (g) {
+		snprintf(name, sizeof(name), "dom%u", be->domid);
+		c = vgpu_client_create(dev, name, g);
+		vgpu_group_put(g);
+	} else {
+		c = ERR_PTR(-ENOMEM);
+	}
+	vgpu_device_put(dev);
+	return c;
+}
+
 /* The client of a new connection inherits the domain's hangs and ban. */
 static int vgpu_xen_new_client(struct vgpu_xen_be *be)
 {
 	struct vgpu_client *c;
 	struct vgpu_hang_record r;
-	char name[48];
+	int ret;
 
-	snprintf(name, sizeof(name), "dom%u", be->domid);
-	c = vgpu_client_create(name, be->dom->group);
+	ret = vgpu_xen_read_engine(be);
+	if (ret)
+		return ret;
+	c = vgpu_xen_client_create(be);
 	if (PTR_ERR(c) == -ENODEV) {
-		/* No engine yet (vgpu-sim loads after vgpu-back): wait. */
+		/* No such engine yet (vgpu-sim loads after vgpu-back): wait. */
 		if (__ratelimit(&be->dom->rs))
-			dev_info(&be->dev->dev, "waiting for a vGPU engine\n");
+			dev_info(&be->dev->dev, "waiting for vGPU engine %u\n",
+				 READ_ONCE(be->engine));
 		return -ENODEV;
 	}
 	if (IS_ERR(c)) {
@@ -549,6 +659,10 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 		kfree(be);
 		return -ENOMEM;
 	}
+	/* For sysfs until the first connection reads it again. */
+	if (vgpu_xen_read_uint(dev->nodename, VGPU_XEN_KEY_ENGINE,
+			       &be->engine) || be->engine >= VGPU_MAX_DEVICES)
+		be->engine = 0;
 	ret = xenbus_printf(XBT_NIL, dev->nodename, "protocol-versions", "%u",
 			    VGPUIF_PROTOCOL_VERSION);
 	hp = vgpu_xen_toolstack_allows_hp(dev) && READ_ONCE(vgpu_xen_hp);

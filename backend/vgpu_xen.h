@@ -57,8 +57,10 @@ struct vgpu_xen_async;
  * @violations: protocol violations (ring overflow, bad XenStore values)
  *	since the toolstack last attached a vGPU
  * @rs: rate limit of every message the guest can cause
- * @group: what the scheduler charges the domain's engine time to, with
- *	its weight and cap (a reference; the domain's clients hold more)
+ * @groups: per device index, what that device's scheduler charges the
+ *	domain's engine time to, with its weight and cap (references; the
+ *	domain's clients hold more); NULL until a vGPU of the domain first
+ *	connects to the device (vgpu_xen_dom_lock)
  *
  * Records live in an xarray indexed by domid (protected by
  * vgpu_xen_lock) and are dropped once the domain is gone from XenStore,
@@ -73,7 +75,7 @@ struct vgpu_xen_dom {
 	bool banned;
 	u32 violations;
 	struct ratelimit_state rs;
-	struct vgpu_group *group;
+	struct vgpu_group *groups[VGPU_MAX_DEVICES];
 };
 
 /* The host's settings of a vGPU (vgpu_xen_config.c): XenStore keys. */
@@ -89,6 +91,9 @@ enum {
 	VGPU_XEN_CFG_NR
 };
 
+/* XenStore key of the backend: the device (engine index) of the vGPU. */
+#define VGPU_XEN_KEY_ENGINE	"engine"
+
 /**
  * struct vgpu_xen_be - one backend device: a guest's vGPU
  * @dev: the xenbus device (a reference is held until @work frees this)
@@ -98,6 +103,9 @@ enum {
  *	xenwatch thread; delayed while a misbehaving guest backs off
  * @fe_state: latest frontend state seen by xenwatch (READ_ONCE/WRITE_ONCE)
  * @removed: the device is gone: @work tears down and frees (WRITE_ONCE)
+ * @engine: index of the device (engine) the vGPU uses: its XenStore key
+ *	"engine" as last read, at probe and at each connection
+ *	(READ_ONCE/WRITE_ONCE)
  * @violated: the ring thread saw a violation: @work disconnects
  *	(READ_ONCE/WRITE_ONCE)
  * @client_lock: protects @client for readers that must not wait for a
@@ -141,6 +149,7 @@ struct vgpu_xen_be {
 	struct delayed_work work;
 	enum xenbus_state fe_state;
 	bool removed;
+	u32 engine;
 	bool violated;
 	spinlock_t client_lock;	/* client, for readers that must not wait */
 	struct mutex cfg_lock;	/* settings: applying and writing back */
@@ -196,6 +205,7 @@ static inline const char *vgpu_xen_mode_name(const struct vgpu_xen_be *be)
 
 /* vgpu_xen.c */
 void vgpu_xen_violation(struct vgpu_xen_be *be, int err, const char *what);
+struct vgpu_group *vgpu_xen_group_get(struct vgpu_xen_be *be);
 void vgpu_xen_snapshot(struct vgpu_xen_be *be, struct vgpu_xen_snap *snap);
 
 /* vgpu_xen_config.c */

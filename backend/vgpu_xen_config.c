@@ -3,7 +3,7 @@
  * Copyright (C) 2026 GPUvm developers
  *
  * vgpu_xen_config.c - the host's settings of a guest's vGPU: its quotas
- * and its domain's weight and cap.
+ * and its domain's weight and cap on the vGPU's device.
  *
  * The toolstack (vgpuctl attach) writes them as keys of the backend's
  * XenStore directory; each connection reads them.  At run time a write
@@ -84,10 +84,23 @@ static void vgpu_xen_quota_field(struct vgpu_quota *q, unsigned int which,
 int vgpu_xen_cfg_get(struct vgpu_xen_be *be, unsigned int which, u32 *v)
 {
 	struct vgpu_xen_snap snap;
-	u32 weight, cap;
+	struct vgpu_group *g;
+	u32 weight = VGPU_FAIR_WEIGHT_DEFAULT, cap = 0;
 
 	if (which == VGPU_XEN_CFG_WEIGHT || which == VGPU_XEN_CFG_CAP) {
-		vgpu_group_get_settings(be->dom->group, &weight, &cap);
+		g = vgpu_xen_group_get(be);
+		if (g) {
+			vgpu_group_get_settings(g, &weight, &cap);
+			vgpu_group_put(g);
+		} else {
+			/* Never on its device yet: what it will start with. */
+			vgpu_xen_read_uint(be->dev->nodename,
+					   vgpu_xen_cfg_keys[VGPU_XEN_CFG_WEIGHT],
+					   &weight);
+			vgpu_xen_read_uint(be->dev->nodename,
+					   vgpu_xen_cfg_keys[VGPU_XEN_CFG_CAP],
+					   &cap);
+		}
 		*v = which == VGPU_XEN_CFG_WEIGHT ? weight : cap;
 		return 0;
 	}
@@ -119,6 +132,27 @@ int vgpu_xen_cfg_get(struct vgpu_xen_be *be, unsigned int which, u32 *v)
 }
 
 /*
+ * A weight (@weight) or cap of the domain's group on the vGPU's device:
+ * applied to the group where there is one, else checked for the next
+ * connection.
+ */
+static int vgpu_xen_group_apply(struct vgpu_xen_be *be, bool weight, u32 v)
+{
+	struct vgpu_group *g = vgpu_xen_group_get(be);
+	int ret;
+
+	if (!g) {
+		if (weight)
+			return v < VGPU_FAIR_WEIGHT_MIN ||
+			       v > VGPU_FAIR_WEIGHT_MAX ? -EINVAL : 0;
+		return v > 100 ? -EINVAL : 0;
+	}
+	ret = vgpu_group_set(g, weight ? &v : NULL, weight ? NULL : &v);
+	vgpu_group_put(g);
+	return ret;
+}
+
+/*
  * Applies setting @which = @v to the device's connection (@c, may be
  * NULL) and domain.  Caller holds be->cfg_lock.  Return: 0, -EINVAL for
  * a weight or cap out of range, -ENOSPC for device memory the engine
@@ -131,9 +165,8 @@ static int vgpu_xen_cfg_apply(struct vgpu_xen_be *be, struct vgpu_client *c,
 
 	switch (which) {
 	case VGPU_XEN_CFG_WEIGHT:
-		return vgpu_group_set(be->dom->group, &v, NULL);
 	case VGPU_XEN_CFG_CAP:
-		return vgpu_group_set(be->dom->group, NULL, &v);
+		return vgpu_xen_group_apply(be, which == VGPU_XEN_CFG_WEIGHT, v);
 	case VGPU_XEN_CFG_GRANT_PAGES:
 		if (v > INT_MAX)
 			return -ERANGE;

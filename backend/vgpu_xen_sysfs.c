@@ -5,10 +5,12 @@
  * vgpu_xen_sysfs.c - sysfs attributes of a guest's vGPU, on its xenbus
  * backend device (/sys/bus/xen-backend/devices/vgpu-<domid>-<devid>/):
  *   mode            the connection's mode: hp or naive
+ *   engine          the index of the device (engine) it is placed on
  *   statistics/     counters of the ring and of the guest's client
  *   quota/          the guest's quotas, writable at run time
- *   sched/          its domain's weight and cap (writable) and the
- *                   domain's counters: engine time, memory, jobs, faults
+ *   sched/          its domain's weight and cap on that device (writable)
+ *                   and the domain's counters there: engine time, memory,
+ *                   jobs, faults
  * Documentation/admin-guide.rst lists them in the style of
  * Documentation/ABI.  The driver core adds them after probe and removes
  * them before remove, so a reader always finds the device's data.
@@ -31,8 +33,17 @@ static ssize_t mode_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(mode);
 
+/* The index of the device (engine) the vGPU is placed on. */
+static ssize_t engine_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(vgpu_xen_be_of(d)->engine));
+}
+static DEVICE_ATTR_RO(engine);
+
 static struct attribute *vgpu_xen_attrs[] = {
 	&dev_attr_mode.attr,
+	&dev_attr_engine.attr,
 	NULL,
 };
 
@@ -167,8 +178,25 @@ static const struct attribute_group vgpu_xen_quota_group = {
 static ssize_t sched_show(struct device *d, struct device_attribute *attr,
 			  char *buf)
 {
-	return vgpu_group_attr_show(vgpu_xen_be_of(d)->dom->group,
-				    attr->attr.name, buf);
+	struct vgpu_xen_be *be = vgpu_xen_be_of(d);
+	struct vgpu_group *g = vgpu_xen_group_get(be);
+	ssize_t ret;
+	u32 v;
+
+	if (g) {
+		ret = vgpu_group_attr_show(g, attr->attr.name, buf);
+		vgpu_group_put(g);
+		return ret;
+	}
+	/* Not yet on its device: the settings it will take, no counts. */
+	if (!strcmp(attr->attr.name, "weight") ||
+	    !strcmp(attr->attr.name, "cap")) {
+		ret = vgpu_xen_cfg_get(be, attr->attr.name[0] == 'w' ?
+				       VGPU_XEN_CFG_WEIGHT : VGPU_XEN_CFG_CAP,
+				       &v);
+		return ret ? ret : sysfs_emit(buf, "%u\n", v);
+	}
+	return sysfs_emit(buf, "0\n");
 }
 
 #define VGPU_XEN_SCHED_STAT(file)					\

@@ -2,10 +2,12 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_gem_compat.h - kernel mappings of GEM shmem objects on every
- * kernel GPUvm supports.  6.1's helper locks internally; from 6.5 it
- * wants the reservation lock held, which the _unlocked GEM wrappers
- * (6.2+, probed by Kbuild: VGPU_HAVE_GEM_VMAP_UNLOCKED) take.
+ * vgpu_gem_compat.h - the DRM interfaces that changed between the
+ * kernels GPUvm supports.  Kernel mappings of GEM shmem objects: 6.1's
+ * helper locks internally; from 6.5 it wants the reservation lock held,
+ * which the _unlocked GEM wrappers (6.2+, probed by Kbuild:
+ * VGPU_HAVE_GEM_VMAP_UNLOCKED) take.  struct drm_driver's .date is gone
+ * from 6.14 (VGPU_HAVE_DRM_DRIVER_DATE).
  */
 #ifndef VGPU_GEM_COMPAT_H
 #define VGPU_GEM_COMPAT_H
@@ -33,5 +35,12 @@ static inline void vgpu_shmem_vunmap(struct drm_gem_shmem_object *shmem,
 	drm_gem_shmem_vunmap(shmem, map);
 #endif
 }
+
+/* A struct drm_driver initialiser of its date, where the kernel has one. */
+#ifdef VGPU_HAVE_DRM_DRIVER_DATE
+#define VGPU_DRM_DRIVER_DATE(d)	.date = (d),
+#else
+#define VGPU_DRM_DRIVER_DATE(d)
+#endif
 
 #endif /* VGPU_GEM_COMPAT_H */

@@ -972,7 +972,7 @@ static const struct drm_driver vgpu_front_drm_driver = {
 	.fops = &vgpu_front_fops,
 	.name = "vgpu",
 	.desc = "GPUvm virtual GPU (Xen guest)",
-	.date = "20261123",
+	VGPU_DRM_DRIVER_DATE("20261123")
 	.major = 1,
 	.minor = 0,
 };

@@ -75,7 +75,7 @@ static void fuzz_check_status(int ret)
 
 static void fuzz_drain(void)
 {
-	while (vgpu_sched_run_once())
+	while (vgpu_sched_run_once(fuzz_engine.dev))
 		;
 }
 
@@ -223,7 +223,7 @@ static struct vgpu_client *fuzz_connect(int i)
 	struct vgpu_client *c;
 
 	snprintf(name, sizeof(name), "dom%d", i + 1);
-	c = vgpu_client_create(name, NULL);
+	c = vgpu_client_create(fuzz_engine.dev, name, NULL);
 	if (IS_ERR(c))
 		abort();	/* two guests always fit the defaults */
 	return c;
@@ -271,7 +271,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	vgpu_quota_cmds = 16;
 	vgpu_max_mappings = 32;
 	vgpu_hang_limit = 2;
-	if (vgpu_sched_init() || vgpu_engine_register(&fuzz_engine))
+	if (vgpu_engine_register(&fuzz_engine))
 		abort();
 	return 0;
 }

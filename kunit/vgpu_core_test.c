@@ -146,15 +146,12 @@ static struct vgpu_engine fake_engine = {
 
 static int core_suite_init(struct kunit_suite *suite)
 {
-	int ret = vgpu_sched_init();
-
-	return ret ? ret : vgpu_engine_register(&fake_engine);
+	return vgpu_engine_register(&fake_engine);
 }
 
 static void core_suite_exit(struct kunit_suite *suite)
 {
 	vgpu_engine_unregister(&fake_engine);
-	vgpu_sched_fini();
 }
 
 static u32 new_ctx(struct kunit *test, struct vgpu_client *c)
@@ -241,7 +238,7 @@ static DEFINE_SPINLOCK(test_fence_lock);
 
 static void core_dependencies_and_order(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("deps", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "deps", NULL);
 	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
 	struct drm_vgpu_cmd *cmd;
 	struct dma_fence *a, *b;
@@ -278,7 +275,7 @@ static void core_dependencies_and_order(struct kunit *test)
 
 static void core_destroy_cancels_waiting_jobs(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("cancel", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "cancel", NULL);
 	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
 	struct drm_vgpu_ctx_destroy d = {};
 	struct drm_vgpu_cmd *cmd;
@@ -315,7 +312,7 @@ static void core_quotas(struct kunit *test)
 
 	/* Clients take the module parameters when they are created... */
 	vgpu_quota_contexts = 5;
-	c = vgpu_client_create("quota", NULL);
+	c = vgpu_client_create(fake_engine.dev, "quota", NULL);
 	vgpu_quota_contexts = old_ctx;
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	KUNIT_EXPECT_EQ(test, c->quota.contexts, 5U);
@@ -341,7 +338,7 @@ static void core_quotas(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 3ULL * 4096);
 	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 2 << 20, &h), -EDQUOT);
 	/* Another client is not limited by the first one's quota */
-	d = vgpu_client_create("quota2", NULL);
+	d = vgpu_client_create(fake_engine.dev, "quota2", NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(d));
 	new_bo(test, d, 1 << 20);
 	vgpu_client_destroy(d);
@@ -350,8 +347,8 @@ static void core_quotas(struct kunit *test)
 
 static void core_handles_are_per_client(struct kunit *test)
 {
-	struct vgpu_client *a = vgpu_client_create("a", NULL);
-	struct vgpu_client *b = vgpu_client_create("b", NULL);
+	struct vgpu_client *a = vgpu_client_create(fake_engine.dev, "a", NULL);
+	struct vgpu_client *b = vgpu_client_create(fake_engine.dev, "b", NULL);
 	struct drm_vgpu_ctx_destroy d = {};
 	u32 actx, bctx, abo;
 
@@ -375,7 +372,7 @@ static void core_handles_are_per_client(struct kunit *test)
 
 static void core_vm_bind(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("bind", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "bind", NULL);
 	struct drm_vgpu_vm_bind_op ops[3] = {};
 	u32 ctx, bo, done = 99;
 
@@ -418,7 +415,7 @@ static void core_vm_bind(struct kunit *test)
 static void core_page_by_page_binds(struct kunit *test)
 {
 	s64 mappings = atomic64_read(&vgpu_global_stats.mappings);
-	struct vgpu_client *c = vgpu_client_create("pages", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "pages", NULL);
 	struct vgpu_ctx *ctx;
 	u32 id, bo, p;
 
@@ -455,7 +452,7 @@ static void core_page_by_page_binds(struct kunit *test)
 static void core_jobs_faults_hangs(struct kunit *test)
 {
 	unsigned int old_limit = vgpu_hang_limit;
-	struct vgpu_client *c = vgpu_client_create("jobs", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "jobs", NULL);
 	struct drm_vgpu_ctx_status st = {};
 	struct drm_vgpu_ctx_create cc = {};
 	struct dma_fence *f;
@@ -508,12 +505,87 @@ static void core_jobs_faults_hangs(struct kunit *test)
 	vgpu_client_destroy(c);
 }
 
+/*
+ * Two engines are two devices: each its own index, clients, promised
+ * memory, scheduler and counters.  A client that hangs on one and is
+ * banned leaves a client of the other running, its memory promised
+ * unchanged; a device's group refuses a client of another device.
+ */
+static void core_two_devices(struct kunit *test)
+{
+	struct vgpu_engine second = fake_engine;
+	struct vgpu_engine_info ia, ib;
+	struct vgpu_client *a, *b;
+	struct dma_fence *f;
+	u32 old_limit = vgpu_hang_limit;
+	s64 hangs_b;
+	u32 ca, cb;
+
+	second.name = "fake2";
+	second.mem_size = 64 << 20;
+	second.dev = NULL;
+	KUNIT_ASSERT_EQ(test, vgpu_engine_register(&second), 0);
+	KUNIT_ASSERT_NOT_NULL(test, second.dev);
+	KUNIT_EXPECT_NE(test, second.dev->index, fake_engine.dev->index);
+	KUNIT_EXPECT_PTR_EQ(test, vgpu_device_find(second.dev->index),
+			    second.dev);
+	vgpu_device_put(second.dev);	/* the find's reference */
+
+	a = vgpu_client_create(fake_engine.dev, "dev-a", NULL);
+	b = vgpu_client_create(second.dev, "dev-b", NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vgpu_client_create(second.dev, "x",
+							 a->group)),
+			-EINVAL);
+	vgpu_engine_info(fake_engine.dev, &ia);
+	vgpu_engine_info(second.dev, &ib);
+	KUNIT_EXPECT_STREQ(test, ib.name, "fake2");
+	KUNIT_EXPECT_EQ(test, ib.mem_size, 64ULL << 20);
+	KUNIT_EXPECT_EQ(test, ib.clients, 1U);
+	KUNIT_EXPECT_EQ(test, ib.promised, (u64)vgpu_quota_devmem_mb << 20);
+
+	/* a hangs once and is banned on its device... */
+	vgpu_hang_limit = 1;
+	ca = new_ctx(test, a);
+	cb = new_ctx(test, b);
+	hangs_b = atomic64_read(&second.dev->stats.hangs);
+	KUNIT_ASSERT_EQ(test, submit_fill(a, ca, FAKE_HANG, &f), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	KUNIT_EXPECT_EQ(test, f->error, -ETIMEDOUT);
+	dma_fence_put(f);
+	KUNIT_EXPECT_TRUE(test, a->banned);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&fake_engine.dev->stats.hangs) > 0,
+			true);
+
+	/* ...and b's jobs on the other run, its device's counts unchanged. */
+	KUNIT_ASSERT_EQ(test, submit_fill(b, cb, 7, &f), 0);
+	KUNIT_EXPECT_GT(test, dma_fence_wait_timeout(f, false, 5 * HZ), 0L);
+	KUNIT_EXPECT_EQ(test, f->error, 0);
+	dma_fence_put(f);
+	KUNIT_EXPECT_FALSE(test, b->banned);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&second.dev->stats.hangs), hangs_b);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&second.dev->stats.completed), 1LL);
+	vgpu_engine_info(second.dev, &ib);
+	KUNIT_EXPECT_EQ(test, ib.promised, (u64)vgpu_quota_devmem_mb << 20);
+
+	vgpu_hang_limit = old_limit;
+	vgpu_client_destroy(a);
+	vgpu_client_destroy(b);
+	vgpu_engine_info(second.dev, &ib);
+	KUNIT_EXPECT_EQ(test, ib.clients, 0U);
+	KUNIT_EXPECT_EQ(test, ib.promised, 0ULL);
+	vgpu_engine_unregister(&second);
+	KUNIT_EXPECT_NULL(test, second.dev);
+	KUNIT_EXPECT_NULL(test, vgpu_device_find(1));
+}
+
 static void core_teardown_releases_everything(struct kunit *test)
 {
 	s64 objects = atomic64_read(&vgpu_global_stats.objects);
 	s64 mappings = atomic64_read(&vgpu_global_stats.mappings);
 	s64 contexts = atomic64_read(&vgpu_global_stats.contexts);
-	struct vgpu_client *c = vgpu_client_create("teardown", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "teardown", NULL);
 	struct dma_fence *f;
 	u32 ctx, bo;
 	int i;
@@ -545,7 +617,7 @@ static void core_teardown_releases_everything(struct kunit *test)
 static void core_bind_races_destroy(struct kunit *test)
 {
 	s64 objects = atomic64_read(&vgpu_global_stats.objects);
-	struct vgpu_client *c = vgpu_client_create("bind-race", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "bind-race", NULL);
 	struct drm_vgpu_ctx_destroy d = {};
 	struct drm_vgpu_vm_bind_op o = {
 		.op = DRM_VGPU_BIND_MAP, .flags = DRM_VGPU_BIND_READ,
@@ -572,7 +644,7 @@ static void core_bind_races_destroy(struct kunit *test)
 /* One object mapped again and again is charged for every mapping. */
 static void core_mapping_quota(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("mapped", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "mapped", NULL);
 	struct vgpu_quota q;
 	u32 ctx, bo;
 	int i;
@@ -599,7 +671,7 @@ static void core_mapping_quota(struct kunit *test)
 /* Queued jobs and their commands are bounded per client. */
 static void core_job_quota(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("jobs", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "jobs", NULL);
 	struct dma_fence *gate = kzalloc(sizeof(*gate), GFP_KERNEL);
 	struct dma_fence *f[3];
 	struct vgpu_quota q;
@@ -645,7 +717,7 @@ static void core_job_quota(struct kunit *test)
 /* Device memory is never promised twice: quotas are admission control. */
 static void core_devmem_promise(struct kunit *test)
 {
-	struct vgpu_client *a = vgpu_client_create("promise-a", NULL), *b;
+	struct vgpu_client *a = vgpu_client_create(fake_engine.dev, "promise-a", NULL), *b;
 	struct vgpu_quota q;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
@@ -655,12 +727,12 @@ static void core_devmem_promise(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->quota.devmem, (u64)vgpu_quota_devmem_mb << 20);
 	q.devmem = fake_engine.mem_size;
 	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(a, &q), 0);
-	b = vgpu_client_create("promise-b", NULL);
+	b = vgpu_client_create(fake_engine.dev, "promise-b", NULL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(b), -ENOSPC);
 	if (!IS_ERR(b))
 		vgpu_client_destroy(b);
 	vgpu_client_destroy(a);
-	b = vgpu_client_create("promise-b", NULL);
+	b = vgpu_client_create(fake_engine.dev, "promise-b", NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	vgpu_client_destroy(b);
 }
@@ -673,7 +745,7 @@ static void core_devmem_promise(struct kunit *test)
  */
 static void core_quota_lowered_at_run_time(struct kunit *test)
 {
-	struct vgpu_client *a = vgpu_client_create("lower", NULL), *b;
+	struct vgpu_client *a = vgpu_client_create(fake_engine.dev, "lower", NULL), *b;
 	struct vgpu_engine_info info;
 	struct vgpu_quota q;
 	u64 rest;
@@ -695,9 +767,9 @@ static void core_quota_lowered_at_run_time(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(a, &c), -EDQUOT);
 	}
 	/* All the rest of the engine goes to b; a's 8 MiB stay a's. */
-	vgpu_engine_info(&info);
+	vgpu_engine_info(fake_engine.dev, &info);
 	rest = info.mem_size - info.promised;
-	b = vgpu_client_create("lower-b", NULL);
+	b = vgpu_client_create(fake_engine.dev, "lower-b", NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	q = b->quota;
 	q.devmem = rest + 4096;
@@ -713,7 +785,7 @@ static void core_quota_lowered_at_run_time(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a->promised, 4ULL << 20);
 	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(a, h2), 0);
 	KUNIT_EXPECT_EQ(test, a->promised, 1ULL << 20);
-	vgpu_engine_info(&info);
+	vgpu_engine_info(fake_engine.dev, &info);
 	KUNIT_EXPECT_EQ(test, info.promised, b->promised + (1ULL << 20));
 	/* Raised again: allowed back in. */
 	q = a->quota;
@@ -727,7 +799,7 @@ static void core_quota_lowered_at_run_time(struct kunit *test)
 /* Weights and caps are checked; a group outlives its clients' use. */
 static void core_group_settings(struct kunit *test)
 {
-	struct vgpu_group *g = vgpu_group_create("g");
+	struct vgpu_group *g = vgpu_group_create(fake_engine.dev, "g");
 	struct vgpu_client *a, *b;
 	u32 w = 0, cap = 7, bad = 1001;
 
@@ -742,8 +814,8 @@ static void core_group_settings(struct kunit *test)
 	vgpu_group_get_settings(g, &w, &cap);
 	KUNIT_EXPECT_EQ(test, w, 300U);
 	KUNIT_EXPECT_EQ(test, cap, 7U);
-	a = vgpu_client_create("in-g", g);
-	b = vgpu_client_create("in-g-too", g);
+	a = vgpu_client_create(fake_engine.dev, "in-g", g);
+	b = vgpu_client_create(fake_engine.dev, "in-g-too", g);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(a) || IS_ERR(b));
 	KUNIT_EXPECT_PTR_EQ(test, a->group, g);
 	KUNIT_EXPECT_EQ(test, kref_read(&g->ref), 3U);
@@ -762,7 +834,7 @@ static void core_group_settings(struct kunit *test)
  */
 static void core_page_tables_charged(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("tables", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "tables", NULL);
 	struct drm_vgpu_ctx_destroy d = {};
 	u32 ctx[4], bo, i, k, mapped = 0;
 	struct vgpu_quota q;
@@ -822,7 +894,7 @@ static void core_spin_close_reconnect_banned(struct kunit *test)
 
 	vgpu_hang_limit = 2;
 	for (round = 0; round < 5 && !rec.banned; round++) {
-		c = vgpu_client_create("spin-close", NULL);
+		c = vgpu_client_create(fake_engine.dev, "spin-close", NULL);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 		vgpu_client_inherit(c, &rec);
 		KUNIT_ASSERT_EQ(test, submit_spin(c, new_ctx(test, c), &f), 0);
@@ -854,7 +926,7 @@ static void core_spin_close_reconnect_banned(struct kunit *test)
 /* A context destroyed mid-spin counts too, within one connection. */
 static void core_spin_destroy_counts(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("spin-destroy", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "spin-destroy", NULL);
 	struct drm_vgpu_ctx_destroy d = {};
 	struct dma_fence *f;
 	int i;
@@ -880,7 +952,7 @@ static void core_spin_destroy_counts(struct kunit *test)
  */
 static void core_fill_destroy_not_counted(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("fill-destroy", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "fill-destroy", NULL);
 	struct drm_vgpu_ctx_destroy d = {};
 	struct dma_fence *f;
 	int i;
@@ -907,7 +979,7 @@ static void core_fill_destroy_not_counted(struct kunit *test)
  */
 static void core_abandon_drains(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("drain", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "drain", NULL);
 	u64 wd = (u64)fake_watchdog_ms * NSEC_PER_MSEC;
 	struct vgpu_hang_record rec = {
 		.abandoned_ns = wd - 1,
@@ -957,7 +1029,7 @@ static const struct vgpuif_back_ops ring_test_ops = {
 /* A BO_READ into the ring's own grant is refused, others are served. */
 static void core_bo_read_into_ring_refused(struct kunit *test)
 {
-	struct vgpu_client *c = vgpu_client_create("ring-read", NULL);
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "ring-read", NULL);
 	struct ring_test t = { .ring_gref = 77 };
 	struct vgpuif_response rsp;
 	struct vgpuif_request req = {
@@ -991,6 +1063,7 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_vm_bind),
 	KUNIT_CASE(core_page_by_page_binds),
 	KUNIT_CASE(core_jobs_faults_hangs),
+	KUNIT_CASE(core_two_devices),
 	KUNIT_CASE(core_dependencies_and_order),
 	KUNIT_CASE(core_destroy_cancels_waiting_jobs),
 	KUNIT_CASE(core_teardown_releases_everything),

@@ -31,6 +31,10 @@ static bool preemptible = true;
 module_param(preemptible, bool, 0444);
 MODULE_PARM_DESC(preemptible, "Stop jobs at the scheduler's time slice (default 1); 0 acts as an engine that cannot preempt: each job runs to its end and is charged after it");
 
+static unsigned int instances = 1;
+module_param(instances, uint, 0444);
+MODULE_PARM_DESC(instances, "Simulated GPUs, each a device of vgpu-back with vram_mb of its own (default 1, at most 16)");
+
 static unsigned int watchdog_ms = 2000;
 module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (default 2000); copies and fills, bounded by their size, never hang");
@@ -64,7 +68,14 @@ struct vgpu_sim_launch {
 	struct vgpu_launch l;
 };
 
-static struct vgpu_sim *sim;
+/* The instances, registered in order (vgpu_sim_init()). */
+static struct vgpu_sim **sims;
+static unsigned int nr_sims;
+
+static struct vgpu_sim *to_sim(struct vgpu_engine *e)
+{
+	return container_of(e, struct vgpu_sim, engine);
+}
 
 static int sim_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 {
@@ -87,6 +98,7 @@ static int sim_mem_alloc(struct vgpu_engine *e, u64 size,
 			 struct vgpu_engine_mem **out)
 {
 	struct vgpu_engine_mem *m = kzalloc(sizeof(*m), VGPU_GFP_CLIENT);
+	struct vgpu_sim *sim = to_sim(e);
 	int ret;
 
 	if (!m)
@@ -107,6 +119,8 @@ static int sim_mem_alloc(struct vgpu_engine *e, u64 size,
 
 static void sim_mem_free(struct vgpu_engine *e, struct vgpu_engine_mem *m)
 {
+	struct vgpu_sim *sim = to_sim(e);
+
 	mutex_lock(&sim->mm_lock);
 	drm_mm_remove_node(&m->node);
 	mutex_unlock(&sim->mm_lock);
@@ -146,7 +160,7 @@ static int sim_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 
 	if (!b->dev_mem && !b->vaddr)
 		return sim_map_pages(c, va, b, offset, size, perms);
-	host = b->dev_mem ? sim->vram + b->dev_mem->node.start :
+	host = b->dev_mem ? to_sim(e)->vram + b->dev_mem->node.start :
 			    (u8 *)b->vaddr;
 	return vgpu_pt_map(&c->pt, va, host + offset, size, perms);
 }
@@ -310,17 +324,14 @@ static const struct vgpu_engine_ops sim_ops = {
 	.ctx_table_bytes = sim_ctx_table_bytes,
 };
 
-static int __init vgpu_sim_init(void)
+/* One simulated GPU, registered with vgpu-back. */
+static struct vgpu_sim *vgpu_sim_create(void)
 {
+	struct vgpu_sim *sim = kzalloc(sizeof(*sim), GFP_KERNEL);
 	int ret;
 
-	if (!vram_mb || vram_mb > 4096) {
-		pr_err("vgpu-sim: vram_mb must be 1..4096\n");
-		return -EINVAL;
-	}
-	sim = kzalloc(sizeof(*sim), GFP_KERNEL);
 	if (!sim)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	sim->vram = vzalloc((size_t)vram_mb << 20);
 	if (!sim->vram) {
 		ret = -ENOMEM;
@@ -344,22 +355,60 @@ static int __init vgpu_sim_init(void)
 	ret = vgpu_engine_register(&sim->engine);
 	if (ret)
 		goto err_mm;
-	return 0;
+	return sim;
 
 err_mm:
 	drm_mm_takedown(&sim->mm);
 	vfree(sim->vram);
 err_free:
 	kfree(sim);
-	return ret;
+	return ERR_PTR(ret);
 }
 
-static void __exit vgpu_sim_exit(void)
+static void vgpu_sim_destroy(struct vgpu_sim *sim)
 {
 	vgpu_engine_unregister(&sim->engine);
 	drm_mm_takedown(&sim->mm);
 	vfree(sim->vram);
 	kfree(sim);
+}
+
+static void vgpu_sim_destroy_all(void)
+{
+	while (nr_sims)
+		vgpu_sim_destroy(sims[--nr_sims]);
+	kfree(sims);
+}
+
+static int __init vgpu_sim_init(void)
+{
+	struct vgpu_sim *sim;
+
+	if (!vram_mb || vram_mb > 4096) {
+		pr_err("vgpu-sim: vram_mb must be 1..4096\n");
+		return -EINVAL;
+	}
+	if (!instances || instances > 16) {
+		pr_err("vgpu-sim: instances must be 1..16\n");
+		return -EINVAL;
+	}
+	sims = kcalloc(instances, sizeof(*sims), GFP_KERNEL);
+	if (!sims)
+		return -ENOMEM;
+	while (nr_sims < instances) {
+		sim = vgpu_sim_create();
+		if (IS_ERR(sim)) {
+			vgpu_sim_destroy_all();
+			return PTR_ERR(sim);
+		}
+		sims[nr_sims++] = sim;
+	}
+	return 0;
+}
+
+static void __exit vgpu_sim_exit(void)
+{
+	vgpu_sim_destroy_all();
 }
 
 module_init(vgpu_sim_init);

@@ -7,16 +7,17 @@ N=native
 . /opt/gpuvm/lib.sh
 stat() { stat_of "$1"; }
 
-# Without an engine the node exists but refuses to open, with a reason.
+# A render node per engine: without an engine there is none, and a
+# program says why.
 modprobe vgpu-back || fail "modprobe vgpu-back"
-ls /dev/dri/renderD* >/dev/null 2>&1 || fail "no render node after loading vgpu-back"
+ls /dev/dri/renderD* >/dev/null 2>&1 && fail "a render node with no engine: $(ls /dev/dri)"
 if vecadd 1000 > /tmp/noengine.txt 2>&1; then
 	fail "a program ran with no engine registered"
 fi
 grep -q "no engine" /tmp/noengine.txt || fail "unclear error without an engine: $(cat /tmp/noengine.txt)"
 echo "  ok  : without an engine: $(cat /tmp/noengine.txt)"
-E=/sys/devices/platform/vgpu/engine
-[ -z "$(cat $E/name)" ] || fail "sysfs names an engine before one is loaded: $(cat $E/name)"
+[ -e /sys/devices/platform/vgpu.0 ] && fail "sysfs has a device before an engine is loaded"
+E=/sys/devices/platform/vgpu.0/engine
 
 # 3 s: reduction 200000 takes 0.6-1.6 s under TCG, more on a busy host.
 modprobe vgpu-sim watchdog_ms=3000 || fail "modprobe vgpu-sim"
@@ -45,6 +46,7 @@ done
 # The engine's sysfs attributes agree with the module and debugfs.
 echo "  engine in sysfs: $(cd $E && for f in *; do printf "%s=%s " $f "$(cat $f)"; done)"
 [ "$(cat $E/name)" = vgpu-sim ] && [ "$(cat $E/mem_mb)" = "$(cat /sys/module/vgpu_sim/parameters/vram_mb)" ] &&
+	[ "$(cat $E/index)" = 0 ] && [ "$(cat $E/location)" = - ] &&
 	[ "$(cat $E/clients)" = 0 ] && [ "$(cat $E/promised_mb)" = 0 ] &&
 	[ "$(cat $E/faults)" = "$(stat faults)" ] && [ "$(cat $E/hangs)" = "$(stat hangs)" ] &&
 	[ "$(cat $E/busy_ns)" = "$(stat busy_ns)" ] || fail "the engine's sysfs attributes are wrong"

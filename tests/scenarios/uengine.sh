@@ -26,7 +26,7 @@ start_engined() {
 
 modprobe vgpu-uengine watchdog_ms=2000 mem_mb=256 || fail "modprobe vgpu-uengine"
 echo "  modules: $(lsmod | awk '/^vgpu/ { printf "%s ", $1 }')"
-[ "$(cat /sys/devices/platform/vgpu/engine/name)" = vgpu-uengine ] || fail "vgpu-back's engine is not the bridge"
+[ "$(cat /sys/devices/platform/vgpu.0/engine/name)" = vgpu-uengine ] || fail "vgpu-back's engine is not the bridge"
 
 # No engine process: a clear error, nothing else.
 if out=$(vecadd 1000 2>&1); then

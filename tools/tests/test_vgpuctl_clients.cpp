@@ -23,7 +23,7 @@ protected:
     void SetUp() override {
         root_ = fs::temp_directory_path() / ("vgpuctl-test-" + std::to_string(::getpid()));
         fs::remove_all(root_);
-        group(root_ / "devices/platform/vgpu/native", {{"weight", "100"}, {"busy_ns", "1000000000"}});
+        group(root_ / "devices/platform/vgpu.0/native", {{"weight", "100"}, {"busy_ns", "1000000000"}});
     }
     void TearDown() override { fs::remove_all(root_); }
 
@@ -72,7 +72,7 @@ TEST_F(FakeSysfs, WithoutVgpuBackItSaysSo) {
 TEST_F(FakeSysfs, SharesAreEngineTimeOverWallTime) {
     guest(3, 0, "hp", {{"busy_ns", "500000000"}});
     auto a = vgpuctl::read_clients(root_);
-    group(root_ / "devices/platform/vgpu/native", {{"busy_ns", "1250000000"}});  // +0.25 s
+    group(root_ / "devices/platform/vgpu.0/native", {{"busy_ns", "1250000000"}});  // +0.25 s
     guest(3, 0, "hp", {{"busy_ns", "1250000000"}});                              // +0.75 s
     guest(4, 0, "hp", {{"busy_ns", "100000000"}});                               // new: from 0
     auto b = vgpuctl::read_clients(root_);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -58,7 +59,8 @@ std::string quoted(const std::string& s) {
 
 std::string client_fields(const ClientStats& c) {
     std::ostringstream o;
-    o << "\"name\":" << quoted(c.name) << ",\"domid\":" << c.domid << ",\"mode\":" << quoted(c.mode)
+    o << "\"name\":" << quoted(c.name) << ",\"domid\":" << c.domid << ",\"engine\":" << c.engine
+      << ",\"mode\":" << quoted(c.mode)
       << ",\"devids\":[";
     for (size_t i = 0; i < c.devids.size(); i++) o << (i ? "," : "") << c.devids[i];
     o << "],\"weight\":" << c.weight << ",\"cap\":" << c.cap << ",\"busy_ns\":" << c.busy_ns
@@ -71,27 +73,40 @@ std::string client_fields(const ClientStats& c) {
 
 std::vector<ClientStats> read_clients(const fs::path& sys) {
     std::vector<ClientStats> out;
-    fs::path native = sys / "devices/platform/vgpu/native";
-    if (!fs::exists(native)) throw std::runtime_error("vgpu-back is not loaded (no " + native.string() + ")");
-    ClientStats dom0;
-    dom0.name = "dom0";
-    dom0.mode = "native";
-    read_group(dom0, native);
-    out.push_back(dom0);
-
-    std::map<unsigned int, ClientStats> guests;
     std::error_code ec;
+    for (const auto& e : fs::directory_iterator(sys / "devices/platform", ec)) {
+        unsigned int engine = 0;
+        char tail = 0;
+        if (std::sscanf(e.path().filename().c_str(), "vgpu.%u%c", &engine, &tail) != 1) continue;
+        ClientStats dom0;
+        dom0.name = "dom0";
+        dom0.mode = "native";
+        dom0.engine = engine;
+        try {
+            read_group(dom0, e.path() / "native");
+        } catch (const std::exception&) {
+            continue;  // went away while read
+        }
+        out.push_back(dom0);
+    }
+    if (out.empty())
+        throw std::runtime_error("vgpu-back has no engine, or is not loaded (no " +
+                                 (sys / "devices/platform/vgpu.N").string() + ")");
+
+    std::map<std::pair<unsigned int, unsigned int>, ClientStats> guests;  // (engine, domid)
     for (const auto& e : fs::directory_iterator(sys / "bus/xen-backend/devices", ec)) {
         unsigned int domid = 0, devid = 0;
         char tail = 0;
         if (std::sscanf(e.path().filename().c_str(), "vgpu-%u-%u%c", &domid, &devid, &tail) != 2) continue;
         auto mode = read_line(e.path() / "mode");
         if (!mode) continue;  // not bound to vgpu-back (any more)
-        auto [it, fresh] = guests.try_emplace(domid);
+        unsigned int engine = std::strtoul(read_line(e.path() / "engine").value_or("0").c_str(), nullptr, 10);
+        auto [it, fresh] = guests.try_emplace({engine, domid});
         ClientStats& g = it->second;
         g.devids.push_back(devid);
         if (!fresh) continue;
         g.domid = domid;
+        g.engine = engine;
         g.name = "domain " + std::to_string(domid);
         g.mode = *mode;
         try {
@@ -100,6 +115,7 @@ std::vector<ClientStats> read_clients(const fs::path& sys) {
             guests.erase(it);  // went away while read
         }
     }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.engine < b.engine; });
     for (auto& [id, g] : guests) {
         std::sort(g.devids.begin(), g.devids.end());
         out.push_back(std::move(g));
@@ -113,7 +129,7 @@ std::vector<Share> shares(const std::vector<ClientStats>& before, const std::vec
     for (const auto& a : after) {
         uint64_t b0 = 0;
         for (const auto& b : before)
-            if (b.domid == a.domid && b.busy_ns <= a.busy_ns) b0 = b.busy_ns;
+            if (b.domid == a.domid && b.engine == a.engine && b.busy_ns <= a.busy_ns) b0 = b.busy_ns;
         double s = seconds > 0 ? static_cast<double>(a.busy_ns - b0) / (seconds * 1e9) : 0;
         out.push_back({&a, std::clamp(s, 0.0, 1.0)});
     }

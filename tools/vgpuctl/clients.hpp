@@ -18,21 +18,23 @@ namespace vgpuctl {
 struct ClientStats {
     std::string name;  // "dom0", or the domain's name (filled in by the caller)
     unsigned int domid = 0;
-    std::vector<unsigned int> devids;  // a guest's vGPUs
+    unsigned int engine = 0;           // the device (engine index) it shares
+    std::vector<unsigned int> devids;  // a guest's vGPUs on that engine
     std::string mode;                  // "native", or the first vGPU's mode
     unsigned int weight = 0, cap = 0;
     uint64_t busy_ns = 0, device_bytes = 0, host_bytes = 0, jobs = 0, faults = 0, hangs = 0;
 };
 
-// Every client of vgpu-back under @sys (normally "/sys"): dom0 first
-// (from devices/platform/vgpu/native), then one per guest domain with a
-// vGPU bound to vgpu-back (its first device's sched/), by domain id.
-// Throws std::runtime_error when vgpu-back is not loaded.
+// Every client of vgpu-back under @sys (normally "/sys"), per engine: dom0
+// of each engine first (devices/platform/vgpu.N/native), then one per
+// guest domain and engine with a vGPU bound to vgpu-back (its first
+// device's sched/ there), by engine and domain id.  Throws
+// std::runtime_error when vgpu-back has no engine (or is not loaded).
 std::vector<ClientStats> read_clients(const std::filesystem::path& sys);
 
 // One client's share of the engine between two samples @seconds apart:
 // its engine time over wall time, 0..1.  Clients are matched by domain
-// id; one absent from @before (new) counts from zero.
+// id and engine; one absent from @before (new) counts from zero.
 struct Share {
     const ClientStats* client;
     double share;

@@ -2,6 +2,10 @@
 // Copyright (C) 2026 GPUvm developers
 #include "nodes.hpp"
 
+#include <fstream>
+
+#include "placement.hpp"
+
 #include <cctype>
 
 namespace vgpuctl {
@@ -37,12 +41,50 @@ void attach_nodes(XenStore& xs, unsigned int domid, const Options& o) {
         xs.write(t, be + "/state", "1");
         xs.write(t, be + "/mode", o.mode);
         for (const auto& [k, v] : o.settings) xs.write(t, be + "/" + k, v);
+        if (o.engine) xs.write(t, be + "/engine", std::to_string(*o.engine));
         xs.write(t, fe, "");
         xs.permissions(t, fe, domid, 0);
         xs.write(t, fe + "/backend", be);
         xs.write(t, fe + "/backend-id", "0");
         xs.write(t, fe + "/state", "1");
     });
+}
+
+namespace {
+
+// A vGPU's device-memory quota, MiB: its own, else vgpu-back's default.
+unsigned long long devmem_mb_of(const std::optional<std::string>& own) {
+    if (own) return parse_uint(*own, "quota-devmem-mb");
+    std::ifstream f("/sys/module/vgpu_back/parameters/quota_devmem_mb");
+    unsigned long long v = 16;
+    f >> v;
+    return v;
+}
+
+}  // namespace
+
+Options place(const XenStore& xs, const Options& o) {
+    if (o.policy.empty()) return o;
+    auto engines = read_engines("/sys");
+    const std::string root = "/local/domain/0/backend/vgpu";
+    for (const auto& dom : xs.list(root)) {
+        for (const auto& dev : xs.list(root + "/" + dom)) {
+            const std::string be = root + "/" + dom + "/" + dev;
+            unsigned int idx = 0;
+            if (auto v = xs.read(be + "/engine")) idx = parse_uint(*v, "engine");
+            for (auto& e : engines)
+                if (e.index == idx) {
+                    e.placed++;
+                    e.placed_mb += devmem_mb_of(xs.read(be + "/quota-devmem-mb"));
+                }
+        }
+    }
+    auto own = o.settings.find("quota-devmem-mb");
+    Options out = o;
+    out.engine = choose_engine(engines, o.policy,
+                               devmem_mb_of(own == o.settings.end() ? std::nullopt
+                                                                     : std::optional<std::string>(own->second)));
+    return out;
 }
 
 }  // namespace vgpuctl

@@ -24,4 +24,8 @@ std::string frontend_path(unsigned int domid, unsigned int devid);
 // owned by it.
 void attach_nodes(XenStore& xs, unsigned int domid, const Options& o);
 
+// @o with its --policy resolved to an engine, from vgpu-back's engines
+// in sysfs and the vGPUs already placed (XenStore).
+Options place(const XenStore& xs, const Options& o);
+
 }  // namespace vgpuctl

@@ -34,6 +34,12 @@ Options parse_args(const std::vector<std::string>& argv) {
             if (o.mode != "naive" && o.mode != "hp") throw UsageError("--mode is naive or hp");
         } else if (key == "--devid") {
             o.devid = parse_uint(value(), "--devid");
+        } else if (key == "--engine") {
+            o.engine = parse_uint(value(), "--engine");
+            if (*o.engine >= 16) throw UsageError("--engine is a device index, 0..15");
+        } else if (key == "--policy") {
+            o.policy = value();
+            if (o.policy != "spread" && o.policy != "pack") throw UsageError("--policy is spread or pack");
         } else if (key == "--timeout") {
             o.timeout_s = parse_uint(value(), "--timeout");
         } else if (key == "--config") {
@@ -67,6 +73,7 @@ Options parse_args(const std::vector<std::string>& argv) {
             o.args.push_back(a);
         }
     }
+    if (o.engine && !o.policy.empty()) throw UsageError("--engine and --policy exclude each other");
     return o;
 }
 

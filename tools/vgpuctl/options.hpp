@@ -7,6 +7,7 @@
 
 #include <istream>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,6 +26,8 @@ struct Options {
     std::string config = "/etc/gpuvm/vgpu.conf";
     // The backend's settings: XenStore key -> value (quota-*, weight, cap).
     std::map<std::string, std::string> settings;
+    std::optional<unsigned int> engine;  // attach: the device (engine index)
+    std::string policy;                  // attach: or "spread" / "pack"
     bool json = false;             // stats, top: JSON for scripts
     bool batch = false;            // top: lines, no screen control
     double interval_s = 1.0;       // top: seconds between samples

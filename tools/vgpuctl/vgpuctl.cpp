@@ -29,6 +29,7 @@
 #include "clients.hpp"
 #include "nodes.hpp"
 #include "options.hpp"
+#include "placement.hpp"
 #include "watch.hpp"
 #include "xenstore.hpp"
 
@@ -44,7 +45,10 @@ using vgpuctl::UsageError;
 using vgpuctl::XenStore;
 
 constexpr const char* kSysfsDevices = "/sys/bus/xen-backend/devices";
-constexpr const char* kSysfsNative = "/sys/devices/platform/vgpu/native";
+// dom0's share of each engine: /sys/devices/platform/vgpu.N/native.
+std::string sysfs_native(unsigned int engine) {
+    return "/sys/devices/platform/vgpu." + std::to_string(engine) + "/native";
+}
 constexpr int kStateClosed = 6;
 
 int attach(const Options& o) {
@@ -54,8 +58,10 @@ int attach(const Options& o) {
     if (domid == 0) throw UsageError("dom0 uses the local render node; attach a guest");
     if (xs.read(backend_path(domid, o.devid) + "/state"))
         throw std::runtime_error("domain " + o.args[0] + " already has vgpu " + std::to_string(o.devid));
-    attach_nodes(xs, domid, o);
-    std::printf("vgpu %u attached to domain %u (%s mode)\n", o.devid, domid, o.mode.c_str());
+    Options placed = vgpuctl::place(xs, o);
+    attach_nodes(xs, domid, placed);
+    std::printf("vgpu %u attached to domain %u (%s mode, engine %u)\n", o.devid, domid, o.mode.c_str(),
+                placed.engine.value_or(0));
     return 0;
 }
 
@@ -99,16 +105,17 @@ const char* state_name(const std::optional<std::string>& s) {
 int list(const Options& o) {
     if (!o.args.empty()) throw UsageError("list takes no argument");
     XenStore xs;
-    std::printf("%-16s %5s %5s %-6s %-13s %-13s\n", "Name", "ID", "Dev", "Mode", "BE-state", "FE-state");
+    std::printf("%-16s %5s %5s %6s %-6s %-13s %-13s\n", "Name", "ID", "Dev", "Engine", "Mode", "BE-state",
+                "FE-state");
     for (const auto& dom : xs.list("/local/domain/0/backend/vgpu")) {
         unsigned int domid = parse_uint(dom, "domain id");
         for (const auto& dev : xs.list("/local/domain/0/backend/vgpu/" + dom)) {
             std::string be = "/local/domain/0/backend/vgpu/" + dom + "/" + dev;
             auto fe = xs.read(be + "/frontend").value_or("");
-            std::printf("%-16s %5u %5s %-6s %-13s %-13s\n",
+            std::printf("%-16s %5u %5s %6s %-6s %-13s %-13s\n",
                         xs.read("/local/domain/" + dom + "/name").value_or("(gone)").c_str(), domid, dev.c_str(),
-                        xs.read(be + "/mode").value_or("-").c_str(), state_name(xs.read(be + "/state")),
-                        state_name(xs.read(fe + "/state")));
+                        xs.read(be + "/engine").value_or("0").c_str(), xs.read(be + "/mode").value_or("-").c_str(),
+                        state_name(xs.read(be + "/state")), state_name(xs.read(fe + "/state")));
         }
     }
     return 0;
@@ -121,6 +128,31 @@ std::optional<std::string> sysfs_read(const std::filesystem::path& p) {
     std::string v;
     if (!f || !std::getline(f, v)) return std::nullopt;
     return v;
+}
+
+// The host's engines: vgpu-back's devices and the vGPUs placed on each.
+int engines(const Options& o) {
+    if (!o.args.empty()) throw UsageError("engines takes no argument");
+    auto list = vgpuctl::read_engines("/sys");
+    std::map<unsigned int, unsigned int> placed;
+    try {
+        XenStore xs;
+        const std::string root = "/local/domain/0/backend/vgpu";
+        for (const auto& dom : xs.list(root))
+            for (const auto& dev : xs.list(root + "/" + dom))
+                placed[parse_uint(xs.read(root + "/" + dom + "/" + dev + "/engine").value_or("0"), "engine")]++;
+    } catch (const std::exception&) {
+        // No XenStore (a host without Xen): no vGPU is placed.
+    }
+    std::printf("%6s %-14s %8s %11s %7s %6s\n", "Engine", "Name", "Mem_MB", "Promised_MB", "Clients", "vGPUs");
+    for (const auto& e : list) {
+        const std::string dir = "/sys/devices/platform/vgpu." + std::to_string(e.index) + "/engine/";
+        std::printf("%6u %-14s %8llu %11s %7s %6u\n", e.index, e.name.c_str(), e.mem_mb,
+                    sysfs_read(dir + "promised_mb").value_or("-").c_str(),
+                    sysfs_read(dir + "clients").value_or("-").c_str(), placed[e.index]);
+    }
+    if (list.empty()) std::printf("(no engine: load vgpu-back and an engine, e.g. modprobe vgpu-sim)\n");
+    return 0;
 }
 
 // The guests' vGPUs from vgpu-back's sysfs attributes on their xenbus
@@ -176,6 +208,7 @@ int stats(const Options& o) {
         for (const char* k : kCounters)
             std::printf("  %-14s %s\n", k, sysfs_read(dir / "statistics" / k).value_or("-").c_str());
         std::printf("  %-14s %u\n  %-14s %s\n", "devid", id.second, "mode", mode->c_str());
+        std::printf("  %-14s %s\n", "engine", sysfs_read(dir / "engine").value_or("-").c_str());
         for (const char* k : kQuotas)
             std::printf("  quota_%-8s %s\n", k, sysfs_read(dir / "quota" / k).value_or("-").c_str());
         for (const char* k : {"weight", "cap"})
@@ -207,7 +240,7 @@ int set(const Options& o) {
     }
     std::filesystem::path dir;
     if (domid == 0) {
-        dir = kSysfsNative;
+        dir = sysfs_native(o.engine.value_or(0));
         for (const auto& [k, v] : o.settings)
             if (k != "weight" && k != "cap")
                 throw UsageError("dom0's programs have per-program quotas (module parameters), not --" + k);
@@ -245,15 +278,17 @@ int top(const Options& o) {
             std::printf("%s\n", vgpuctl::top_json(std::chrono::duration<double>(ta - t0).count(), dt, sh).c_str());
         } else {
             if (!o.batch) std::printf("\033[H\033[2J");
-            double total = 0;
-            for (const auto& s : sh) total += s.share;
-            std::printf("vgpuctl top: engine %.1f%% busy over %.2f s\n", 100 * total, dt);
-            std::printf("%-16s %5s %-6s %6s %4s %7s %9s %9s %5s %6s %5s\n", "NAME", "ID", "MODE", "WEIGHT", "CAP",
-                        "SHARE%", "DEVMEM_MB", "HOSTMEM_MB", "JOBS", "FAULTS", "HANGS");
+            std::map<unsigned int, double> busy;  // per engine
+            for (const auto& s : sh) busy[s.client->engine] += s.share;
+            std::printf("vgpuctl top over %.2f s:", dt);
+            for (const auto& [e, b] : busy) std::printf(" engine %u %.1f%% busy", e, 100 * b);
+            std::printf("\n%-16s %5s %3s %-6s %6s %4s %7s %9s %9s %5s %6s %5s\n", "NAME", "ID", "ENG", "MODE",
+                        "WEIGHT", "CAP", "SHARE%", "DEVMEM_MB", "HOSTMEM_MB", "JOBS", "FAULTS", "HANGS");
             for (const auto& s : sh) {
                 const auto& c = *s.client;
-                std::printf("%-16s %5u %-6s %6u %4s %7.1f %9.1f %9.1f %5llu %6llu %5llu\n", c.name.c_str(), c.domid,
-                            c.mode.c_str(), c.weight, c.cap ? std::to_string(c.cap).c_str() : "-", 100 * s.share,
+                std::printf("%-16s %5u %3u %-6s %6u %4s %7.1f %9.1f %9.1f %5llu %6llu %5llu\n", c.name.c_str(),
+                            c.domid, c.engine, c.mode.c_str(), c.weight, c.cap ? std::to_string(c.cap).c_str() : "-",
+                            100 * s.share,
                             c.device_bytes / 1048576.0, c.host_bytes / 1048576.0,
                             static_cast<unsigned long long>(c.jobs), static_cast<unsigned long long>(c.faults),
                             static_cast<unsigned long long>(c.hangs));
@@ -271,12 +306,16 @@ void usage(std::FILE* out) {
                  "Usage: vgpuctl <subcommand> [args]\n\n"
                  "GPUvm virtual GPU administration (dom0).\n\n"
                  " attach <Domain> [--mode naive|hp] [--devid N] [--weight 1..1000]\n"
+                 "        [--engine N | --policy spread|pack]\n"
                  "        [--cap PERCENT] [--quota-devmem-mb N] [--quota-hostmem-mb N]\n"
                  "        [--quota-contexts N] [--quota-objects N] [--quota-grant-pages N]\n"
                  "        [--quota-jobs N]\n"
-                 "                          give a running domain a virtual GPU\n"
+                 "                          give a running domain a virtual GPU on engine N\n"
+                 "                          (default 0), or the one the policy picks\n"
                  " set <Domain> [--devid N] [--weight N] [--cap P] [--quota-* N]\n"
-                 "                          change them while it runs (dom0: weight, cap)\n"
+                 "                          change them while it runs (dom0: weight, cap;\n"
+                 "                          --engine N: dom0's share of engine N)\n"
+                 " engines                  the host's engines and the vGPUs placed on each\n"
                  " detach <Domain> [--devid N] [--timeout SECONDS]\n"
                  "                          take it away; the guest's work gets an error\n"
                  " list                     list attached virtual GPUs\n"
@@ -307,6 +346,7 @@ int main(int argc, char** argv) {
         if (cmd == "attach") return attach(o);
         if (cmd == "detach") return detach(o);
         if (cmd == "list") return list(o);
+        if (cmd == "engines") return engines(o);
         if (cmd == "stats") return stats(o);
         if (cmd == "set") return set(o);
         if (cmd == "top") return top(o);

@@ -91,7 +91,7 @@ void reconcile(XenStore& xs, const Config& c, std::set<std::string>& failing) {
             continue;
         }
         try {
-            attach_nodes(xs, it->second, e.options);
+            attach_nodes(xs, it->second, vgpuctl::place(xs, e.options));
             failing.erase(key);
             std::printf("vgpuctl watch: vgpu %u attached to domain %s (%u), %s mode\n", e.options.devid,
                         e.domain.c_str(), it->second, e.options.mode.c_str());

@@ -12,6 +12,7 @@
 #include <xf86drm.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -100,6 +101,9 @@ Device::Device(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(pa
 }
 
 std::shared_ptr<Device> Device::open(const std::string& path) {
+    // VGPU_DEVICE: the render node of the engine (or vGPU) to use, where
+    // a host or a guest has several; by default the first vgpu node.
+    if (const char* env = std::getenv("VGPU_DEVICE"); path.empty() && env && *env) return open(std::string(env));
     if (!path.empty()) {
         int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
         if (fd < 0) throw Error(errno, "open " + path);
@@ -141,6 +145,9 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
                               "other clients (vgpu-back's quota_devmem_mb per client)");
     if (found.empty() && !refused.empty() && last_err == EMFILE)
         throw Error(last_err, "render node " + refused + " refused to open: vgpu-back serves its max_clients already");
+    // vgpu-back makes a render node per engine: loaded with none, it has none.
+    if (found.empty() && std::filesystem::exists("/sys/module/vgpu_back"))
+        throw Error(ENODEV, "no vgpu render node: vgpu-back has no engine (load vgpu-sim)");
     if (found.empty()) throw Error(last_err, "no render node with DRM driver 'vgpu' (is vgpu-back, or vgpu-front in a guest, loaded?)");
     return std::make_shared<Device>(std::move(kept), found);
 }
