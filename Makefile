@@ -13,7 +13,7 @@ kabi = $(shell bash -c '. $(TOP)/tests/testbed/common.sh; kernel_abi')
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(kabi)-amd64)
 
-.PHONY: all modules userspace test-user kunit fuzz e2e check demo bench clean help deps \
+.PHONY: all modules userspace test-user kunit kbuild-newest fuzz e2e check demo bench clean help deps \
 	install uninstall deb
 
 all: modules userspace
@@ -24,6 +24,7 @@ help:
 	@echo "make userspace  libvgpu, vgpu-as, vgpu-bench, samples, tests (CMake)"
 	@echo "make test-user  GoogleTest suites (ctest)"
 	@echo "make kunit      KUnit suites under User Mode Linux"
+	@echo "make kbuild-newest  the modules compiled against the newest kernel in Debian's archive"
 	@echo "make fuzz       the dispatcher fuzzer for FUZZ_SECONDS (default $(FUZZ_SECONDS)), vgpu-engined's for FUZZ_ENGINED_SECONDS ($(FUZZ_ENGINED_SECONDS))"
 	@echo "make e2e        every test-bed scenario on each kernel (SCENARIO=, KERNELS=)"
 	@echo "make check      test-user + kunit + fuzz + deb (installed with apt) + e2e"
@@ -53,6 +54,10 @@ test-user: userspace
 
 kunit:
 	bash kunit/run.sh
+
+# The modules compiled (W=1) against the newest kernel in Debian's archive.
+kbuild-newest:
+	bash tests/kbuild-newest.sh
 
 # The fuzzer (clang's libFuzzer): the request checks and the dispatcher
 # with the core and a fake engine in userspace, from the seed corpus in
@@ -94,7 +99,7 @@ e2e:
 # then installed with apt), with modprobe.  ctest ran already: the
 # package build skips it.
 check: deps
-	$(MAKE) test-user kunit fuzz
+	$(MAKE) test-user kunit fuzz kbuild-newest
 	$(MAKE) deb DEB_BUILD_OPTIONS=nocheck
 	bash tests/deb-install.sh
 	$(MAKE) e2e GPUVM_MODULES=dkms

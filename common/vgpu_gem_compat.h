@@ -6,7 +6,8 @@
  * kernels GPUvm supports.  Kernel mappings of GEM shmem objects: 6.1's
  * helper locks internally; from 6.5 it wants the reservation lock held,
  * which the _unlocked GEM wrappers (6.2+, probed by Kbuild:
- * VGPU_HAVE_GEM_VMAP_UNLOCKED) take.  struct drm_driver's .date is gone
+ * VGPU_HAVE_GEM_VMAP_UNLOCKED) take, named drm_gem_vmap() from 6.16
+ * (VGPU_HAVE_GEM_VMAP).  struct drm_driver's .date is gone
  * from 6.14 (VGPU_HAVE_DRM_DRIVER_DATE).
  */
 #ifndef VGPU_GEM_COMPAT_H
@@ -19,7 +20,9 @@
 static inline int vgpu_shmem_vmap(struct drm_gem_shmem_object *shmem,
 				  struct iosys_map *map)
 {
-#ifdef VGPU_HAVE_GEM_VMAP_UNLOCKED
+#if defined(VGPU_HAVE_GEM_VMAP)
+	return drm_gem_vmap(&shmem->base, map);
+#elif defined(VGPU_HAVE_GEM_VMAP_UNLOCKED)
 	return drm_gem_vmap_unlocked(&shmem->base, map);
 #else
 	return drm_gem_shmem_vmap(shmem, map);
@@ -29,7 +32,9 @@ static inline int vgpu_shmem_vmap(struct drm_gem_shmem_object *shmem,
 static inline void vgpu_shmem_vunmap(struct drm_gem_shmem_object *shmem,
 				     struct iosys_map *map)
 {
-#ifdef VGPU_HAVE_GEM_VMAP_UNLOCKED
+#if defined(VGPU_HAVE_GEM_VMAP)
+	drm_gem_vunmap(&shmem->base, map);
+#elif defined(VGPU_HAVE_GEM_VMAP_UNLOCKED)
 	drm_gem_vunmap_unlocked(&shmem->base, map);
 #else
 	drm_gem_shmem_vunmap(shmem, map);

@@ -8,6 +8,7 @@ pkgs=(
 	build-essential cmake pkg-config libdrm-dev libgtest-dev libzstd-dev liblz4-dev	# userspace
 	libxen-dev xen-utils-4.17 xenstore-utils			# vgpuctl, test bed guests
 	linux-headers-amd64 kmod					# modules
+	libelf-dev							# the newest kernel (tests/kbuild-newest.sh)
 	linux-source-6.1 bc flex bison python3 xz-utils			# KUnit on UML
 	clang libclang-rt-14-dev					# the fuzzer
 	qemu-system-x86 busybox-static cpio gzip			# test bed

@@ -62,6 +62,7 @@ echo "  ok  : place: g1 on 0, g2 on 1, g3's two vGPUs spread on 0 and 1, a progr
 for g in g1 g2; do
 	GUEST_LOG=/var/log/xen/console/guest-$g.log
 	r=$(wait_guest "GUEST engines spin:" 300) || { show_guest_log; fail "$g: $r"; }
+	case "$r" in *FAIL*) show_guest_log; fail "$g: $r" ;; esac
 done
 VGPU_DEVICE=/dev/dri/renderD128 vgpu-bench spin --contexts 1 --seconds 900 > /tmp/spin0.log 2>&1 &
 spin0=$!

@@ -28,6 +28,8 @@ if [ "$role" = two ]; then
 fi
 vgpu-bench spin --contexts 1 --seconds 1200 > /tmp/spin.log 2>&1 &
 spin=$!
+sleep 2
+kill -0 $spin 2>/dev/null || { echo "GUEST engines spin: FAIL $(tail -n 3 /tmp/spin.log)"; exit 1; }
 echo "GUEST engines spin: spinning ($role)"
 if [ "$role" = hang ]; then
 	vgpu-bench wait-key data/hang 1 1200 || { echo "GUEST engines hang: FAIL no turn"; exit 1; }

@@ -1,7 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 # Helpers of the dom0 halves of the scenarios (sourced).
 
-fail() { echo "E2E $N: FAIL $*"; exit 1; }
+# A failure, with the kernel's last words (an oops kills the program that
+# caused it: the shell then only says "Segmentation fault").
+fail() {
+	dmesg | tail -n 25 | sed 's/^/  dmesg| /'
+	echo "E2E $N: FAIL $*"
+	exit 1
+}
 
 # Xen's toolstack in dom0, as the test bed's TESTBED notes describe.
 start_xen() {
