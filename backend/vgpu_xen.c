@@ -209,6 +209,8 @@ static void vgpu_xen_save_record(struct vgpu_xen_be *be, struct vgpu_client *c)
 /* Tears down a connection; the device stays.  Caller holds be->lock. */
 static void vgpu_xen_disconnect(struct vgpu_xen_be *be)
 {
+	lockdep_assert_held(&be->lock);
+
 	if (be->thread) {
 		kthread_stop(be->thread);
 		be->thread = NULL;
@@ -496,6 +498,7 @@ static int vgpu_xen_connect(struct vgpu_xen_be *be)
 	bool violation = false;
 	int ret;
 
+	lockdep_assert_held(&be->lock);
 	ret = vgpu_xen_check_frontend(be, &violation);
 	if (!ret)
 		ret = vgpu_xen_new_client(be);

@@ -163,6 +163,7 @@ static int vgpu_xen_cfg_apply(struct vgpu_xen_be *be, struct vgpu_client *c,
 {
 	struct vgpu_quota q;
 
+	lockdep_assert_held(&be->cfg_lock);
 	switch (which) {
 	case VGPU_XEN_CFG_WEIGHT:
 	case VGPU_XEN_CFG_CAP:
@@ -193,6 +194,7 @@ int vgpu_xen_cfg_read(struct vgpu_xen_be *be)
 	unsigned int i, v;
 	int ret = 0;
 
+	lockdep_assert_held(&be->lock);
 	WRITE_ONCE(be->grant_quota,
 		   min_t(unsigned int, READ_ONCE(vgpu_xen_max_grant_pages),
 			 INT_MAX));

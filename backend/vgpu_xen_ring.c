@@ -93,6 +93,8 @@ static void vgpu_xen_notify(struct vgpu_xen_be *be)
 static void vgpu_xen_respond(struct vgpu_xen_be *be,
 			     const struct vgpuif_response *rsp)
 {
+	lockdep_assert_held(&be->rsp_lock);
+
 	*RING_GET_RESPONSE(&be->ring, be->ring.rsp_prod_pvt) = *rsp;
 	be->ring.rsp_prod_pvt++;
 	atomic64_inc(&be->stats.responses);

@@ -350,6 +350,7 @@ bool vgpu_front_take_async(struct vgpu_front *f,
 {
 	struct vgpu_front_async *a;
 
+	lockdep_assert_held(&f->ring_lock);
 	list_for_each_entry(a, &f->async, node) {
 		if (a->id == rsp->id) {
 			a->status = rsp->status;

@@ -87,6 +87,7 @@ static int vgpu_front_post(struct vgpu_front *f, u64 gen,
 {
 	int ret = 0;
 
+	lockdep_assert_held(&f->call_lock);
 	spin_lock_irq(&f->ring_lock);
 	if (f->gone || !f->connected || f->gen != gen) {
 		ret = -ENODEV;
