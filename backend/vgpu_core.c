@@ -46,7 +46,7 @@ MODULE_PARM_DESC(quota_cmds, "Commands of those submissions per client (default 
 
 unsigned int vgpu_max_clients = 64;
 module_param_named(max_clients, vgpu_max_clients, uint, 0644);
-MODULE_PARM_DESC(max_clients, "Clients (open render-node files and guests) at once (default 64)");
+MODULE_PARM_DESC(max_clients, "Clients of each device (open render-node files and guests) at once (default 64)");
 
 unsigned int vgpu_max_mappings = 1024;
 module_param_named(max_mappings, vgpu_max_mappings, uint, 0644);
@@ -61,7 +61,12 @@ struct vgpu_stats vgpu_global_stats;
 static int vgpu_client_admit(struct vgpu_device *dev, u64 devmem)
 {
 	lockdep_assert_held(&dev->lock);
-	if (!dev->engine)
+	/*
+	 * Not while the engine's module is still loading: its init may yet
+	 * fail and unregister the engine, and a failed module is freed
+	 * whatever its references.
+	 */
+	if (!dev->engine || !vgpu_module_live(dev->engine->owner))
 		return -ENODEV;
 	if (dev->num_clients >= vgpu_max_clients) {
 		pr_info_ratelimited("vgpu: engine %u: %u clients already (max_clients)\n",
@@ -218,7 +223,6 @@ static void vgpu_client_shrink_promise(struct vgpu_client *c)
 static void vgpu_client_release(struct kref *ref)
 {
 	struct vgpu_client *c = container_of(ref, struct vgpu_client, ref);
-
 	struct vgpu_device *dev = c->dev;
 
 	mutex_lock(&dev->lock);

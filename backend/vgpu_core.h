@@ -112,7 +112,9 @@ struct vgpu_quota {
  *	between: a guest domain (every connection and vGPU of it on that
  *	device), or dom0's render-node clients of the device together
  * @ref: references: its owner (the transport), each client in it
- * @dev: the device whose scheduler it is in (a reference)
+ * @dev: the device whose scheduler it is in (a reference, unless @owned)
+ * @owned: the device's own group (its dom0 clients): freed with the
+ *	device, so it holds no reference to it
  * @name: "dom0", "domain 5"
  * @fair: its weight, cap and virtual time (@dev's sched.lock)
  * @level: the virtual time of its contexts (@dev's sched.lock)
@@ -124,6 +126,7 @@ struct vgpu_quota {
 struct vgpu_group {
 	struct kref ref;
 	struct vgpu_device *dev;
+	bool owned;
 	char name[32];
 	struct vgpu_fair_ent fair;
 	struct vgpu_fair level;
@@ -347,8 +350,8 @@ struct vgpu_sched {
 /**
  * struct vgpu_device - one engine and everything vgpu-back keeps for it:
  *	its clients, the memory promised of it, its scheduler, its counters
- * @ref: references: the registration, each group (a client holds its
- *	group), each caller of vgpu_device_find()
+ * @ref: references: the registration, each client, each group but its
+ *	own (@native_group), each caller of vgpu_device_find()
  * @index: its number: render node, sysfs "vgpu.N", XenStore "engine"
  * @lock: protects @engine, @clients, @next_client_id, @num_clients,
  *	@promised and every client's promised
@@ -358,7 +361,8 @@ struct vgpu_sched {
  * @num_clients: clients admitted (at most max_clients)
  * @promised: device memory promised to the clients, bytes
  * @sched: its scheduler
- * @native_group: dom0's render-node clients of this device
+ * @native_group: dom0's render-node clients of this device (owned: it
+ *	lives as long as the device)
  * @stats: counters of its clients together
  * @node_priv: the transport's node of the device (vgpu_drv.c's render
  *	node), set and cleared by the device listener
@@ -404,11 +408,12 @@ struct vgpu_engine_info {
 	u32 clients;
 };
 
-/* Devices (vgpu_core.c). */
+/* Devices (vgpu_device.c). */
 void vgpu_devices_listen(const struct vgpu_device_listener *l);
 struct vgpu_device *vgpu_device_find(u32 index);
 void vgpu_device_get(struct vgpu_device *dev);
 void vgpu_device_put(struct vgpu_device *dev);
+bool vgpu_device_registered(struct vgpu_device *dev);
 void vgpu_engine_info(struct vgpu_device *dev, struct vgpu_engine_info *info);
 int vgpu_devices_show(struct seq_file *m, void *unused);
 
@@ -501,6 +506,15 @@ static inline void vgpu_stat_add(struct vgpu_client *c, size_t off, s64 v)
 	atomic64_add(v, (atomic64_t *)((char *)&c->group->stats + off));
 	atomic64_add(v, (atomic64_t *)((char *)&c->dev->stats + off));
 	atomic64_add(v, (atomic64_t *)((char *)&vgpu_global_stats + off));
+}
+
+/*
+ * An engine's module has finished loading (an engine without a module,
+ * as in KUnit and the fuzzer, always has).
+ */
+static inline bool vgpu_module_live(struct module *m)
+{
+	return !m || m->state == MODULE_STATE_LIVE;
 }
 
 /* Raises @max to @v where @v is more (several writers). */

@@ -47,6 +47,8 @@ static void vgpu_device_release(struct kref *ref)
 	struct vgpu_device *dev = container_of(ref, struct vgpu_device, ref);
 
 	WARN_ON(!list_empty(&dev->clients));
+	/* Its own group holds no reference to it: it goes with it. */
+	vgpu_group_put(dev->native_group);
 	mutex_destroy(&dev->lock);
 	kfree(dev);
 }
@@ -105,6 +107,13 @@ static struct vgpu_device *vgpu_device_create(struct vgpu_engine *e,
 		ret = -ENOMEM;
 		goto err_sched;
 	}
+	/*
+	 * The device owns its dom0 group for its whole life (a render-node
+	 * open racing the engine's unload may still join it): the group
+	 * gives back its reference, or neither would ever be freed.
+	 */
+	dev->native_group->owned = true;
+	vgpu_device_put(dev);
 	return dev;
 
 err_sched:
@@ -119,10 +128,26 @@ static void vgpu_device_destroy(struct vgpu_device *dev)
 {
 	mutex_lock(&dev->lock);
 	dev->engine = NULL;	/* from here no new client */
+	WARN_ON(dev->num_clients);	/* they pin the engine's module */
 	mutex_unlock(&dev->lock);
 	vgpu_sched_fini(dev);
-	vgpu_group_put(dev->native_group);	/* drops its device reference */
-	vgpu_device_put(dev);
+	vgpu_device_put(dev);	/* the registration's */
+}
+
+/**
+ * vgpu_device_registered() - is a device's engine still registered?
+ * @dev: a device (a reference held)
+ *
+ * Return: false once its engine has unregistered: it takes no client.
+ */
+bool vgpu_device_registered(struct vgpu_device *dev)
+{
+	bool live;
+
+	mutex_lock(&dev->lock);
+	live = dev->engine;
+	mutex_unlock(&dev->lock);
+	return live;
 }
 
 /**
@@ -185,6 +210,9 @@ void vgpu_engine_unregister(struct vgpu_engine *e)
 
 	if (WARN_ON(!dev))
 		return;
+	mutex_lock(&dev->lock);
+	dev->engine = NULL;	/* no client from here, nor during removal */
+	mutex_unlock(&dev->lock);
 	mutex_lock(&vgpu_devices_lock);
 	vgpu_devices[dev->index] = NULL;
 	if (vgpu_listener)

@@ -269,11 +269,16 @@ static int vgpu_drm_open(struct drm_device *drm, struct drm_file *file)
 	struct vgpu_device *dev = container_of(drm, struct vgpu_node, drm)->dev;
 	struct vgpu_client *c;
 	char name[48];
+	int idx;
 
+	/* The node's device memory lives as long as @drm (its reference). */
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;		/* the engine is going */
 	snprintf(name, sizeof(name), "pid%d/%s", task_tgid_nr(current),
 		 current->comm);
 	/* dom0's render-node clients of a device share it as one group. */
 	c = vgpu_client_create(dev, name, dev->native_group);
+	drm_dev_exit(idx);
 	if (IS_ERR(c))
 		return PTR_ERR(c);
 	file->driver_priv = c;

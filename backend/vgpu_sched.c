@@ -90,7 +90,8 @@ static void vgpu_group_release(struct kref *ref)
 	struct vgpu_group *g = container_of(ref, struct vgpu_group, ref);
 
 	WARN_ON(!list_empty(&g->ctxs));
-	vgpu_device_put(g->dev);
+	if (!g->owned)
+		vgpu_device_put(g->dev);
 	kfree(g);
 }
 

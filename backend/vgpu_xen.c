@@ -86,18 +86,25 @@ static void vgpu_xen_dom_free(struct vgpu_xen_dom *dom)
 /*
  * The domain's group on @dev, created on first use: every vGPU of the
  * domain on one device shares it.  A group of an earlier device of the
- * same index (its engine was unloaded and loaded again) is replaced.
- * Return: a reference, or NULL.
+ * same index (its engine was unloaded and loaded again) is replaced, but
+ * only once that device is unregistered, and never by a group of a
+ * device that is: two vGPUs racing an engine's reload cannot give the
+ * domain two groups (two shares) on one device.
+ * Return: a reference, ERR_PTR(-ENODEV) if @dev is unregistered, or
+ * ERR_PTR(-ENOMEM).  Takes vgpu_xen_dom_lock, then a device's lock.
  */
 static struct vgpu_group *vgpu_xen_dom_group(struct vgpu_xen_dom *dom,
 					     struct vgpu_device *dev)
 {
 	struct vgpu_group **slot = &dom->groups[dev->index];
-	struct vgpu_group *g;
+	struct vgpu_group *g = ERR_PTR(-ENODEV);
 	char name[32];
 
 	mutex_lock(&vgpu_xen_dom_lock);
+	if (!vgpu_device_registered(dev))
+		goto out;
 	if (*slot && (*slot)->dev != dev) {
+		/* Its device left its index to @dev: it is unregistered. */
 		vgpu_group_put(*slot);
 		*slot = NULL;
 	}
@@ -105,9 +112,10 @@ static struct vgpu_group *vgpu_xen_dom_group(struct vgpu_xen_dom *dom,
 		snprintf(name, sizeof(name), "domain %u", dom->domid);
 		*slot = vgpu_group_create(dev, name);
 	}
-	g = *slot;
-	if (g)
+	g = *slot ? *slot : ERR_PTR(-ENOMEM);
+	if (!IS_ERR(g))
 		kref_get(&g->ref);
+out:
 	mutex_unlock(&vgpu_xen_dom_lock);
 	return g;
 }
@@ -338,11 +346,15 @@ static int vgpu_xen_read_engine(struct vgpu_xen_be *be)
 		ret = 0;
 	if (!ret && v >= VGPU_MAX_DEVICES)
 		ret = -EINVAL;
-	if (ret) {
+	if (ret == -EINVAL || ret == -ERANGE) {
 		xenbus_dev_fatal(be->dev, -EINVAL,
 				 VGPU_XEN_KEY_ENGINE ": not a device index below %u",
 				 VGPU_MAX_DEVICES);
 		return -EINVAL;
+	}
+	if (ret) {
+		xenbus_dev_fatal(be->dev, ret, "reading " VGPU_XEN_KEY_ENGINE);
+		return ret;
 	}
 	WRITE_ONCE(be->engine, v);
 	return 0;
@@ -359,12 +371,12 @@ static struct vgpu_client *vgpu_xen_client_create(struct vgpu_xen_be *be)
 	if (!dev)
 		return ERR_PTR(-ENODEV);
 	g = vgpu_xen_dom_group(be->dom, dev);
-	if (g) {
+	if (!IS_ERR(g)) {
 		snprintf(name, sizeof(name), "dom%u", be->domid);
 		c = vgpu_client_create(dev, name, g);
 		vgpu_group_put(g);
 	} else {
-		c = ERR_PTR(-ENOMEM);
+		c = ERR_CAST(g);
 	}
 	vgpu_device_put(dev);
 	return c;

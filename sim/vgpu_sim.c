@@ -33,7 +33,7 @@ MODULE_PARM_DESC(preemptible, "Stop jobs at the scheduler's time slice (default 
 
 static unsigned int instances = 1;
 module_param(instances, uint, 0444);
-MODULE_PARM_DESC(instances, "Simulated GPUs, each a device of vgpu-back with vram_mb of its own (default 1, at most 16)");
+MODULE_PARM_DESC(instances, "Simulated GPUs, each a device of vgpu-back with vram_mb of its own (default 1, at most 16, instances x vram_mb at most 16384)");
 
 static unsigned int watchdog_ms = 2000;
 module_param(watchdog_ms, uint, 0644);
@@ -390,6 +390,11 @@ static int __init vgpu_sim_init(void)
 	}
 	if (!instances || instances > 16) {
 		pr_err("vgpu-sim: instances must be 1..16\n");
+		return -EINVAL;
+	}
+	/* Each instance's memory is dom0's (vzalloc): 16 GiB at most. */
+	if (instances * vram_mb > 16384) {
+		pr_err("vgpu-sim: instances x vram_mb must be at most 16384 MiB\n");
 		return -EINVAL;
 	}
 	sims = kcalloc(instances, sizeof(*sims), GFP_KERNEL);
