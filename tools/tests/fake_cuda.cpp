@@ -73,9 +73,9 @@ Api make_table() {
     a.DevicePrimaryCtxRetain = [](CUcontext* c, CUdevice) {
         static int ctx;
         *c = reinterpret_cast<CUcontext>(&ctx);
-        return CUDA_SUCCESS;
+        return with([](FakeCuda& k) { return k.ctx_retains++, CUDA_SUCCESS; });
     };
-    a.DevicePrimaryCtxRelease = [](CUdevice) { return CUDA_SUCCESS; };
+    a.DevicePrimaryCtxRelease = [](CUdevice) { return with([](FakeCuda& k) { return k.ctx_retains--, CUDA_SUCCESS; }); };
     a.CtxSetCurrent = [](CUcontext) { return CUDA_SUCCESS; };
     a.MemAlloc = [](CUdeviceptr* p, size_t n) { return with([&](FakeCuda& k) { return k.mem_alloc(p, n, false); }); };
     a.MemFree = [](CUdeviceptr p) { return with([&](FakeCuda& k) { return k.mem_free(p, false); }); };
@@ -125,9 +125,9 @@ Api make_table() {
     a.StreamCreate = [](CUstream* s, unsigned) {
         static int st;
         *s = reinterpret_cast<CUstream>(&st);
-        return CUDA_SUCCESS;
+        return with([](FakeCuda& k) { return k.live_streams++, CUDA_SUCCESS; });
     };
-    a.StreamDestroy = [](CUstream) { return CUDA_SUCCESS; };
+    a.StreamDestroy = [](CUstream) { return with([](FakeCuda& k) { return k.live_streams--, CUDA_SUCCESS; }); };
     a.StreamQuery = [](CUstream) {
         return with([](FakeCuda& k) { return k.on_query ? k.on_query() : CUDA_SUCCESS; });
     };
@@ -135,9 +135,9 @@ Api make_table() {
     a.EventCreate = [](CUevent* e, unsigned) {
         static int ev;
         *e = reinterpret_cast<CUevent>(&ev);
-        return CUDA_SUCCESS;
+        return with([](FakeCuda& k) { return k.live_events++, CUDA_SUCCESS; });
     };
-    a.EventDestroy = [](CUevent) { return CUDA_SUCCESS; };
+    a.EventDestroy = [](CUevent) { return with([](FakeCuda& k) { return k.live_events--, CUDA_SUCCESS; }); };
     a.EventRecord = [](CUevent, CUstream) { return CUDA_SUCCESS; };
     a.StreamWaitEvent = [](CUstream, CUevent, unsigned) { return CUDA_SUCCESS; };
     a.EventSynchronize = [](CUevent) { return CUDA_SUCCESS; };

@@ -88,6 +88,9 @@ public:
     uint64_t live_device_bytes() const { return live_bytes_; }
     uint64_t live_registrations() const { return regs_.size(); }
     uint64_t mem_allocs() const { return allocs_; }
+    // Streams and events not destroyed, primary-context retains not
+    // released (the driver's other handles).
+    int live_streams = 0, live_events = 0, ctx_retains = 0;
     uint64_t already_registered() const { return overlaps_; }
     // Registrations whose memory the process no longer maps.
     std::string unmapped_registrations() const;

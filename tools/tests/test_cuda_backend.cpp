@@ -174,6 +174,35 @@ TEST_P(CudaHost, AllocFailureInMapLeavesNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registered, CudaHost, ::testing::Values(false));
+
+// A back end that cannot be made (each of the constructor's cuMemAlloc
+// fails in turn) releases every driver resource it had made: memory,
+// streams, events and the primary context's retain; one that is made
+// and destroyed does too.
+TEST(CudaBackend, AFailedConstructionReleasesWhatItMade) {
+    FakeCuda fake;
+    for (uint64_t nth = 1; nth <= 3; nth++) {
+        fake.fail_mem_alloc(nth);
+        EXPECT_THROW(make(false), std::runtime_error) << nth;
+        fake.fail_mem_alloc(0);
+        EXPECT_EQ(fake.live_allocs(), 0u) << nth;
+        EXPECT_EQ(fake.live_streams, 0) << nth;
+        EXPECT_EQ(fake.live_events, 0) << nth;
+        EXPECT_EQ(fake.ctx_retains, 0) << nth;
+    }
+    {
+        auto be = make(false);
+        EXPECT_EQ(fake.ctx_retains, 1);
+        EXPECT_GE(fake.live_streams, 1);
+        ASSERT_EQ(be->ctx_create(1), 0);
+        be->ctx_destroy(1);
+    }
+    EXPECT_EQ(fake.live_allocs(), 0u);
+    EXPECT_EQ(fake.live_streams, 0);
+    EXPECT_EQ(fake.live_events, 0);
+    EXPECT_EQ(fake.ctx_retains, 0);
+    EXPECT_EQ(fake.errors(), "");
+}
 INSTANTIATE_TEST_SUITE_P(Staged, CudaHost, ::testing::Values(true));
 
 // The pages of a range already mapped are refused (EEXIST), as the

@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 
 namespace vgpu::engine::cu {
 
@@ -101,6 +102,78 @@ std::string error(const char* what, CUresult r);
 void name_errors_with(const Api* a);
 // Throws std::runtime_error with error() unless @r is CUDA_SUCCESS.
 void check(const char* what, CUresult r);
+
+// An owned driver handle: @Release runs once, through the table it was
+// made with, when the owner goes (also when a constructor throws after
+// making it).  Move-only; a null handle (H{}) owns nothing.
+template <typename H, CUresult (*Api::*Release)(H)>
+class Owned {
+public:
+    Owned() = default;
+    explicit Owned(const Api& a) : api_(&a) {}
+    Owned(const Owned&) = delete;
+    Owned& operator=(const Owned&) = delete;
+    Owned(Owned&& o) noexcept : api_(o.api_), h_(std::exchange(o.h_, H{})) {}
+    Owned& operator=(Owned&& o) noexcept {
+        if (this != &o) {
+            reset();
+            api_ = o.api_;
+            h_ = std::exchange(o.h_, H{});
+        }
+        return *this;
+    }
+    ~Owned() { reset(); }
+    H get() const { return h_; }
+    explicit operator bool() const { return h_ != H{}; }
+    // Where a create call writes the handle (releasing any held before).
+    H* out() {
+        reset();
+        return &h_;
+    }
+    void reset() {
+        if (api_ && h_ != H{})
+            (api_->*Release)(h_);
+        h_ = H{};
+    }
+
+private:
+    const Api* api_ = nullptr;
+    H h_{};
+};
+using DeviceMem = Owned<CUdeviceptr, &Api::MemFree>;
+using HostMem = Owned<void*, &Api::MemFreeHost>;
+using Stream = Owned<CUstream, &Api::StreamDestroy>;
+using Event = Owned<CUevent, &Api::EventDestroy>;
+
+// The device's primary context, retained (and made current) for the
+// owner's life.
+class PrimaryContext {
+public:
+    PrimaryContext(const Api& a, CUdevice dev) : api_(a), dev_(dev) {
+        check("cuDevicePrimaryCtxRetain", a.DevicePrimaryCtxRetain(&ctx_, dev));
+        retained_ = true;
+        CUresult r = a.CtxSetCurrent(ctx_);
+        if (r != CUDA_SUCCESS) {
+            release();  // no destructor for a constructor that throws
+            check("cuCtxSetCurrent", r);
+        }
+    }
+    PrimaryContext(const PrimaryContext&) = delete;
+    PrimaryContext& operator=(const PrimaryContext&) = delete;
+    ~PrimaryContext() { release(); }
+    CUcontext get() const { return ctx_; }
+
+private:
+    void release() {
+        if (retained_)
+            api_.DevicePrimaryCtxRelease(dev_);
+        retained_ = false;
+    }
+    const Api& api_;
+    CUdevice dev_;
+    CUcontext ctx_ = nullptr;
+    bool retained_ = false;
+};
 
 constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
 constexpr CUresult CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED = 712;

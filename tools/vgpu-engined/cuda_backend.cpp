@@ -28,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -237,19 +238,21 @@ private:
 
     const Api& a_;
     CUdevice dev_ = 0;
-    CUcontext cuctx_ = nullptr;
-    CUstream stream_ = nullptr;
+    // Declared first, released last: everything below lives in it.
+    std::optional<cu::PrimaryContext> ctx_;
+    cu::Stream stream_;
     std::string gpu_name_;
     int sm_ = 0, nsm_ = 0;
     uint64_t size_;
     Arena arena_;
-    CUdeviceptr vram_ = 0, ctl_ = 0, scratch_ = 0;
+    cu::DeviceMem vram_, ctl_, scratch_;
     bool force_staging_ = std::getenv("VGPU_ENGINED_STAGE_HOST") != nullptr;  // tests the staged path
     int warned_stage_ = 0;
     // The stop word (word 0 of a pinned page the GPU sees), and at
     // kTellPreempt/kTellAbort the {abort, stop} pairs copied into
     // LaunchCtl when the host moves it (tell()).
-    volatile uint32_t* stop_ = nullptr;
+    cu::HostMem stop_mem_;
+    volatile uint32_t* stop_ = nullptr;  // stop_mem_'s words
     CUdeviceptr stop_dev_ = 0;
     static constexpr size_t kTellPreempt = 4, kTellAbort = 6;
     TablePool pool_;
@@ -278,14 +281,18 @@ private:
     // ordered after the chunk's LaunchCtl reset (reset_event_, recorded
     // on stream_ after it): else a copy made just after the launch could
     // reach the GPU first and be wiped by the reset, and an abort be lost.
-    CUstream abort_stream_ = nullptr;
-    CUevent reset_event_ = nullptr;
+    cu::Stream abort_stream_;
+    cu::Event reset_event_;
     bool stop_cas(uint32_t from, uint32_t to);
     bool tell(uint32_t from, uint32_t to);
     friend Debug cu::debug(const Backend& b);
 };
 
-CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu) : a_(a), size_(size), arena_(size), pool_(a_) {
+// Every driver resource is owned by a member (cuda_api.hpp's Owned,
+// PrimaryContext): a throw part way releases what was made, in reverse.
+CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu)
+    : a_(a), stream_(a), size_(size), arena_(size), vram_(a), ctl_(a), scratch_(a), stop_mem_(a), pool_(a_),
+      abort_stream_(a), reset_event_(a) {
     name_errors_with(&a_);
     int n = 0;
     check("cuDeviceGetCount", a_.DeviceGetCount(&n));
@@ -303,22 +310,21 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu) : a_(a), size_(si
     sm_ = major * 10 + minor;
     if (sm_ < 70 || !uva)
         throw Unavailable("GPU " + gpu_name_ + " is older than sm_70 or lacks unified addressing");
-    check("cuDevicePrimaryCtxRetain", a_.DevicePrimaryCtxRetain(&cuctx_, dev_));
-    check("cuCtxSetCurrent", a_.CtxSetCurrent(cuctx_));
-    check("cuStreamCreate", a_.StreamCreate(&stream_, CU_STREAM_NON_BLOCKING));
-    check("cuMemAlloc (device memory)", a_.MemAlloc(&vram_, size));
-    check("cuMemAlloc (control)", a_.MemAlloc(&ctl_, sizeof(LaunchCtl)));
-    check("cuMemAlloc (scratch)", a_.MemAlloc(&scratch_, kCopyChunk));
-    void* h = nullptr;
-    check("cuMemHostAlloc (stop word)", a_.MemHostAlloc(&h, kPage, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
-    stop_ = static_cast<volatile uint32_t*>(h);
-    check("cuMemHostGetDevicePointer", a_.MemHostGetDevicePointer(&stop_dev_, h, 0));
+    ctx_.emplace(a_, dev_);
+    check("cuStreamCreate", a_.StreamCreate(stream_.out(), CU_STREAM_NON_BLOCKING));
+    check("cuMemAlloc (device memory)", a_.MemAlloc(vram_.out(), size));
+    check("cuMemAlloc (control)", a_.MemAlloc(ctl_.out(), sizeof(LaunchCtl)));
+    check("cuMemAlloc (scratch)", a_.MemAlloc(scratch_.out(), kCopyChunk));
+    check("cuMemHostAlloc (stop word)",
+          a_.MemHostAlloc(stop_mem_.out(), kPage, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
+    stop_ = static_cast<volatile uint32_t*>(stop_mem_.get());
+    check("cuMemHostGetDevicePointer", a_.MemHostGetDevicePointer(&stop_dev_, stop_mem_.get(), 0));
     // Pinned sources of the copies that update LaunchCtl.{abort,stop}.
     stop_[kTellPreempt] = 0;
     stop_[kTellPreempt + 1] = kStopPreempt;
     stop_[kTellAbort] = 1;
     stop_[kTellAbort + 1] = kStopAbort;
-    check("cuEventCreate (control)", a_.EventCreate(&reset_event_, CU_EVENT_DISABLE_TIMING));
+    check("cuEventCreate (control)", a_.EventCreate(reset_event_.out(), CU_EVENT_DISABLE_TIMING));
 }
 
 CudaBackend::~CudaBackend() {
@@ -328,20 +334,12 @@ CudaBackend::~CudaBackend() {
         jit_thread_.join();
     if (jit_ && jit_->mod)
         a_.ModuleUnload(jit_->mod);
-    a_.StreamSynchronize(stream_);
+    a_.StreamSynchronize(stream_.get());
     cache_.clear();  // modules a job still holds go with the job
-    if (abort_stream_)
-        a_.StreamDestroy(abort_stream_);
-    a_.EventDestroy(reset_event_);
     for (auto& [id, s] : spaces_)
         release_space(s);
     spaces_.clear();
-    a_.MemFreeHost(const_cast<uint32_t*>(stop_));
-    a_.MemFree(scratch_);
-    a_.MemFree(ctl_);
-    a_.MemFree(vram_);
-    a_.StreamDestroy(stream_);
-    a_.DevicePrimaryCtxRelease(dev_);
+    // The members release the rest: streams, event, memory, the context.
 }
 
 int CudaBackend::ctx_create(uint64_t ctx) {
@@ -366,7 +364,7 @@ void CudaBackend::ctx_destroy(uint64_t ctx) {
     auto it = spaces_.find(ctx);
     if (it == spaces_.end())
         return;
-    a_.StreamSynchronize(stream_);
+    a_.StreamSynchronize(stream_.get());
     release_space(it->second);
     spaces_.erase(it);
 }
@@ -399,7 +397,7 @@ int CudaBackend::mem_alloc(uint64_t mem, uint64_t size) {
     auto off = size ? arena_.alloc(size) : std::nullopt;
     if (!off)
         return ENOSPC;
-    if (a_.MemsetD8(vram_ + *off, 0, size) != CUDA_SUCCESS) {  // zeroed for each new owner
+    if (a_.MemsetD8(vram_.get() + *off, 0, size) != CUDA_SUCCESS) {  // zeroed for each new owner
         arena_.free(*off);
         return EIO;
     }
@@ -501,7 +499,7 @@ void CudaBackend::commit(Space& s) {
         pool_.put(t);
     s.limbo_tables.clear();
     if (!s.limbo_leaves.empty())
-        a_.StreamSynchronize(stream_);
+        a_.StreamSynchronize(stream_.get());
     for (auto& l : s.limbo_leaves)
         unref(l);
     s.limbo_leaves.clear();
@@ -565,7 +563,7 @@ int CudaBackend::back(const Backing& b, uint64_t size, Leaf* first) {
         b.offset & (kPage - 1))
         return EINVAL;
     m->second.refs += size / kPage;
-    *first = {vram_ + m->second.off + b.offset, nullptr, 0, false, b.mem};
+    *first = {vram_.get() + m->second.off + b.offset, nullptr, 0, false, b.mem};
     return 0;
 }
 
@@ -733,20 +731,20 @@ vgpu_run_result CudaBackend::copy(Space& s, Job& job, const drm_vgpu_cmd& c, uin
         if (n) {
             bool overlap = sgpu < dgpu + n && dgpu < sgpu + n;
             if (overlap) {  // memmove, as the interpreter's forward copy for dst <= src
-                check("cuMemcpyAsync", a_.MemcpyAsync(scratch_, sgpu, n, stream_));
-                check("cuMemcpyAsync", a_.MemcpyAsync(dgpu, scratch_, n, stream_));
+                check("cuMemcpyAsync", a_.MemcpyAsync(scratch_.get(), sgpu, n, stream_.get()));
+                check("cuMemcpyAsync", a_.MemcpyAsync(dgpu, scratch_.get(), n, stream_.get()));
             } else {
-                check("cuMemcpyAsync", a_.MemcpyAsync(dgpu, sgpu, n, stream_));
+                check("cuMemcpyAsync", a_.MemcpyAsync(dgpu, sgpu, n, stream_.get()));
             }
             job.cmd_done += n;
             moved += n;
         }
         if (r == VGPU_RUN_FAULT) {
-            check("cuStreamSynchronize", a_.StreamSynchronize(stream_));
+            check("cuStreamSynchronize", a_.StreamSynchronize(stream_.get()));
             return r;
         }
     }
-    check("cuStreamSynchronize", a_.StreamSynchronize(stream_));
+    check("cuStreamSynchronize", a_.StreamSynchronize(stream_.get()));
     return job.cmd_done < c.size ? VGPU_RUN_BUDGET : VGPU_RUN_DONE;
 }
 
@@ -763,15 +761,15 @@ vgpu_run_result CudaBackend::fill(Space& s, Job& job, const drm_vgpu_cmd& c, uin
         uint64_t va = c.dst + job.cmd_done;
         const Leaf* l = leaf(s, va, VGPU_PTE_W, addr, kind);
         if (!l) {
-            check("cuStreamSynchronize", a_.StreamSynchronize(stream_));
+            check("cuStreamSynchronize", a_.StreamSynchronize(stream_.get()));
             return VGPU_RUN_FAULT;
         }
         uint64_t n = std::min<uint64_t>(kPage - (va & (kPage - 1)), c.size - job.cmd_done);
-        check("cuMemsetD32Async", a_.MemsetD32Async(l->gpu + (va & (kPage - 1)), c.value, n / 4, stream_));
+        check("cuMemsetD32Async", a_.MemsetD32Async(l->gpu + (va & (kPage - 1)), c.value, n / 4, stream_.get()));
         job.cmd_done += n;
         moved += n;
     }
-    check("cuStreamSynchronize", a_.StreamSynchronize(stream_));
+    check("cuStreamSynchronize", a_.StreamSynchronize(stream_.get()));
     return job.cmd_done < c.size ? VGPU_RUN_BUDGET : VGPU_RUN_DONE;
 }
 
@@ -809,7 +807,7 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
     auto j = std::make_shared<Jit>();
     j->key = key;
     jit_ = j;
-    jit_thread_ = std::thread([j, &a = a_, ctx = cuctx_, ptx = std::move(ptx), nthreads] {
+    jit_thread_ = std::thread([j, &a = a_, ctx = ctx_->get(), ptx = std::move(ptx), nthreads] {
         int opts[] = {CU_JIT_THREADS_PER_BLOCK, CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
         char log[sizeof(j->log)] = {};
         void* vals[] = {reinterpret_cast<void*>(static_cast<uintptr_t>(nthreads)), log,
@@ -941,7 +939,7 @@ void CudaBackend::evict() {
                 lru = it;
         if (lru == cache_.end())
             return;
-        a_.StreamSynchronize(stream_);
+        a_.StreamSynchronize(stream_.get());
         cache_.erase(lru);
     }
 }
@@ -1000,7 +998,7 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
     }
     if (st->save)
         st->chunk = std::min(st->chunk, st->save_blocks);
-    uint64_t p[8], pt = s.root.dev, ctl = ctl_, stop = stop_dev_, base, save = st->save;
+    uint64_t p[8], pt = s.root.dev, ctl = ctl_.get(), stop = stop_dev_, base, save = st->save;
     uint32_t g[3] = {c.grid[0], c.grid[1], c.grid[2]}, sh = c.shared_size, mode = 0;
     uint32_t blkb32 = static_cast<uint32_t>(blkb);
     std::memcpy(p, c.params, sizeof(p));
@@ -1014,21 +1012,21 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
         base = st->next_block;
         mode = st->resume ? 1 : 0;
         if (save && !st->resume)
-            check("cuMemsetD8Async (save area)", a_.MemsetD8Async(save, 0, n * blkb, stream_));
+            check("cuMemsetD8Async (save area)", a_.MemsetD8Async(save, 0, n * blkb, stream_.get()));
         // No fault recorded, no abort: the record may hold another
         // launch's (another context's) fault.
         static const LaunchCtl kFresh{~0ull, 0, 0, 0, 0, 0, 0, 0};
-        check("cuMemcpyHtoDAsync (control)", a_.MemcpyHtoDAsync(ctl_, &kFresh, sizeof(kFresh), stream_));
-        check("cuEventRecord (control)", a_.EventRecord(reset_event_, stream_));
+        check("cuMemcpyHtoDAsync (control)", a_.MemcpyHtoDAsync(ctl_.get(), &kFresh, sizeof(kFresh), stream_.get()));
+        check("cuEventRecord (control)", a_.EventRecord(reset_event_.get(), stream_.get()));
         __atomic_store_n(const_cast<uint32_t*>(stop_), kStopRun, __ATOMIC_SEQ_CST);
         check("cuLaunchKernel", a_.LaunchKernel(st->mod->function(), static_cast<unsigned>(n), 1, 1, c.block[0],
-                                                c.block[1], c.block[2], sh, stream_, args, nullptr));
+                                                c.block[1], c.block[2], sh, stream_.get(), args, nullptr));
         uint32_t stop = wait_chunk(job, t0, start, budget, watchdog, save != 0);
         uint64_t t1 = now_ns();
         job.cmd_busy_ns += t1 - t0;
         if (stop == kStopFault) {
             LaunchCtl r;
-            check("cuMemcpyDtoH (control)", a_.MemcpyDtoH(&r, ctl_, sizeof(r)));
+            check("cuMemcpyDtoH (control)", a_.MemcpyDtoH(&r, ctl_.get(), sizeof(r)));
             *addr = r.fault_addr;
             *kind = r.fault_kind;
             return StepResult::Fault;
@@ -1042,7 +1040,7 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
             // (without this, a chunk relaunched only to skip its finished
             // blocks could be preempted again, and again: no progress).
             LaunchCtl r;
-            check("cuMemcpyDtoH (control)", a_.MemcpyDtoH(&r, ctl_, sizeof(r)));
+            check("cuMemcpyDtoH (control)", a_.MemcpyDtoH(&r, ctl_.get(), sizeof(r)));
             if (r.saved) {
                 st->chunk = n;
                 st->resume = true;
@@ -1071,11 +1069,11 @@ bool CudaBackend::tell(uint32_t from, uint32_t to) {
     if (!stop_cas(from, to))
         return false;
     if (!abort_stream_)
-        check("cuStreamCreate", a_.StreamCreate(&abort_stream_, CU_STREAM_NON_BLOCKING));
-    check("cuStreamWaitEvent (stop)", a_.StreamWaitEvent(abort_stream_, reset_event_, 0));
+        check("cuStreamCreate", a_.StreamCreate(abort_stream_.out(), CU_STREAM_NON_BLOCKING));
+    check("cuStreamWaitEvent (stop)", a_.StreamWaitEvent(abort_stream_.get(), reset_event_.get(), 0));
     const volatile uint32_t* src = stop_ + (to == kStopAbort ? kTellAbort : kTellPreempt);
-    check("cuMemcpyHtoDAsync (stop)", a_.MemcpyHtoDAsync(ctl_ + offsetof(LaunchCtl, abort),
-                                                         const_cast<const uint32_t*>(src), 8, abort_stream_));
+    check("cuMemcpyHtoDAsync (stop)", a_.MemcpyHtoDAsync(ctl_.get() + offsetof(LaunchCtl, abort),
+                                                         const_cast<const uint32_t*>(src), 8, abort_stream_.get()));
     return true;
 }
 
@@ -1087,7 +1085,7 @@ uint32_t CudaBackend::wait_chunk(Job& job, uint64_t t0, uint64_t start, uint64_t
                                  bool save) {
     bool aborted = false, told = false;
     CUresult q;
-    while ((q = a_.StreamQuery(stream_)) == CUDA_ERROR_NOT_READY) {
+    while ((q = a_.StreamQuery(stream_.get())) == CUDA_ERROR_NOT_READY) {
         uint64_t ran = now_ns() - t0;
         if (!aborted && job.cmd_busy_ns + ran >= watchdog) {
             aborted = true;
@@ -1103,7 +1101,7 @@ uint32_t CudaBackend::wait_chunk(Job& job, uint64_t t0, uint64_t start, uint64_t
     check("cuStreamQuery (launch)", q);
     // The next chunk's LaunchCtl must not receive this one's copy.
     if (told)
-        check("cuStreamSynchronize (stop)", a_.StreamSynchronize(abort_stream_));
+        check("cuStreamSynchronize (stop)", a_.StreamSynchronize(abort_stream_.get()));
     return __atomic_load_n(const_cast<uint32_t*>(stop_), __ATOMIC_SEQ_CST);
 }
 
@@ -1149,14 +1147,14 @@ int CudaBackend::mem_read(uint64_t mem, uint64_t off, void* dst, uint64_t size) 
     auto m = mems_.find(mem);
     if (m == mems_.end() || m->second.freed || off > m->second.size || size > m->second.size - off)
         return EINVAL;
-    return a_.MemcpyDtoH(dst, vram_ + m->second.off + off, size) == CUDA_SUCCESS ? 0 : EIO;
+    return a_.MemcpyDtoH(dst, vram_.get() + m->second.off + off, size) == CUDA_SUCCESS ? 0 : EIO;
 }
 
 int CudaBackend::mem_write(uint64_t mem, uint64_t off, const void* src, uint64_t size) {
     auto m = mems_.find(mem);
     if (m == mems_.end() || m->second.freed || off > m->second.size || size > m->second.size - off)
         return EINVAL;
-    return a_.MemcpyHtoD(vram_ + m->second.off + off, src, size) == CUDA_SUCCESS ? 0 : EIO;
+    return a_.MemcpyHtoD(vram_.get() + m->second.off + off, src, size) == CUDA_SUCCESS ? 0 : EIO;
 }
 
 }  // namespace
