@@ -20,15 +20,14 @@
 namespace vgpu::engine {
 
 Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) {
-    fd_ = open(device.c_str(), O_RDWR | O_CLOEXEC);
-    if (fd_ < 0)
+    fd_ = Fd(open(device.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd_)
         throw std::system_error(errno, std::generic_category(), "open " + device);
     hello_.version = VGPU_UE_VERSION;
     hello_.mem_size = backend.mem_size();
     std::snprintf(hello_.name, sizeof(hello_.name), "%s", backend.name().c_str());
-    if (ioctl(fd_, VGPU_UE_IOC_HELLO, &hello_) < 0) {
+    if (ioctl(fd_.get(), VGPU_UE_IOC_HELLO, &hello_) < 0) {
         int e = errno;
-        close(fd_);
         throw std::system_error(e, std::generic_category(),
                                 e == EBUSY    ? "another engine process is registered"
                                 : e == ENOSPC ? "less device memory than vgpu-uengine's mem_mb"
@@ -44,7 +43,6 @@ Bridge::~Bridge() {
     }
     for (auto& [k, w] : windows_)  // none left; defensive
         munmap(w.p, w.size);
-    close(fd_);
 }
 
 // Drops the pages of [va, va + size) from @r; a window whose last page
@@ -83,7 +81,7 @@ int Bridge::map_host(const vgpu_ue_req& req) {
     // The window's offset must fit a signed off_t (vgpu_uengine.h).
     if (req.obj > (uint64_t{INT64_MAX} >> VGPU_UE_WINDOW_SHIFT) || !req.size || req.size & 4095)
         return EINVAL;
-    void* p = mmap(nullptr, req.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_,
+    void* p = mmap(nullptr, req.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(),
                    static_cast<off_t>(req.obj << VGPU_UE_WINDOW_SHIFT));
     if (p == MAP_FAILED)
         return errno;
@@ -228,11 +226,11 @@ int Bridge::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
     return err;
 }
 
-int Bridge::serve(const volatile bool* stop) {
+int Bridge::serve(const volatile std::sig_atomic_t* stop) {
     std::vector<uint8_t> buf(VGPU_UE_MAX_MSG);
 
     while (!*stop) {
-        pollfd p{fd_, POLLIN, 0};
+        pollfd p{fd_.get(), POLLIN, 0};
         int n = poll(&p, 1, 200);
         if (n < 0 && errno != EINTR)
             return errno;
@@ -240,7 +238,7 @@ int Bridge::serve(const volatile bool* stop) {
             continue;
         if (p.revents & (POLLHUP | POLLERR))
             return ENODEV;
-        ssize_t len = read(fd_, buf.data(), buf.size());
+        ssize_t len = read(fd_.get(), buf.data(), buf.size());
         if (len < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
@@ -259,7 +257,7 @@ int Bridge::serve(const volatile bool* stop) {
             std::cerr << "vgpu-engined: " << e.what() << "; ending the session\n";
             return ESTALE;
         }
-        if (write(fd_, &resp, sizeof(resp)) < 0 && errno != ENOENT)
+        if (write(fd_.get(), &resp, sizeof(resp)) < 0 && errno != ENOENT)
             return errno;
     }
     return 0;

@@ -6,6 +6,7 @@
 // (protocol: include/uapi/drm/vgpu_uengine.h).
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,9 +15,12 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "vgpu/fd.hpp"
 #include "vgpu_uengine.h"
 
 namespace vgpu::engine {
+
+using vgpu::Fd;
 
 struct BridgeStats {
     uint64_t requests = 0;
@@ -38,7 +42,7 @@ public:
     // Serves requests until the session ends or *stop becomes true;
     // returns the errno that ended it (0: stopped; ENODEV: the module
     // ended it; ESTALE: the back end is lost, BackendLost).
-    int serve(const volatile bool* stop);
+    int serve(const volatile std::sig_atomic_t* stop);
     const BridgeStats& stats() const { return stats_; }
     // Answers one request (the loop's body; also for tests).  A failed
     // operation answers an error; only BackendLost is thrown (serve()
@@ -70,7 +74,7 @@ private:
     int dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
 
     Backend& backend_;
-    int fd_ = -1;
+    Fd fd_;
     vgpu_ue_hello hello_{};
     std::map<uint64_t, Ranges> host_;    // per context
     std::map<uint64_t, Window> windows_;  // by a key of this process

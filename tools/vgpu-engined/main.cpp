@@ -19,9 +19,9 @@
 
 namespace {
 
-volatile bool g_stop = false;
+volatile std::sig_atomic_t g_stop = 0;
 
-void on_signal(int) { g_stop = true; }
+void on_signal(int) { g_stop = 1; }
 
 int usage(const char* why) {
     if (why)

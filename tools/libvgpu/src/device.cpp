@@ -72,18 +72,6 @@ ContextError::ContextError(const ContextStatus& st)
             status_text(st)),
       st_(st) {}
 
-Fd& Fd::operator=(Fd&& o) noexcept {
-    if (this != &o) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-}
-
-Fd::~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-}
-
 void Device::ioctl(unsigned long req, void* arg, const char* what) const {
     if (drmIoctl(fd_.get(), req, arg) != 0) throw Error(errno, what);
 }

@@ -18,6 +18,8 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+
+#include "vgpu/fd.hpp"
 #include <vector>
 
 #include "vgpu/asm.hpp"
@@ -58,19 +60,6 @@ private:
     ContextStatus st_;
 };
 
-// A file descriptor, closed on destruction.
-class Fd {
-public:
-    Fd() = default;
-    explicit Fd(int fd) : fd_(fd) {}
-    Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept;
-    ~Fd();
-    int get() const noexcept { return fd_; }
-
-private:
-    int fd_ = -1;
-};
 
 struct DeviceInfo {
     uint32_t uapi_version;
