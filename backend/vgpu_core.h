@@ -509,12 +509,16 @@ static inline void vgpu_stat_add(struct vgpu_client *c, size_t off, s64 v)
 }
 
 /*
- * An engine's module has finished loading (an engine without a module,
- * as in KUnit and the fuzzer, always has).
+ * An engine's module has finished loading (an engine built in, or
+ * without a module as in KUnit and the fuzzer, always has).
  */
 static inline bool vgpu_module_live(struct module *m)
 {
+#ifdef CONFIG_MODULES
 	return !m || m->state == MODULE_STATE_LIVE;
+#else
+	return true;
+#endif
 }
 
 /* Raises @max to @v where @v is more (several writers). */

@@ -155,10 +155,8 @@ static inline int __ratelimit(struct ratelimit_state *rs)
 }
 
 /* Modules. */
-enum module_state { MODULE_STATE_LIVE, MODULE_STATE_COMING, MODULE_STATE_GOING };
 struct module {
 	int refs;
-	enum module_state state;
 };
 #define THIS_MODULE ((struct module *)0)
 #define EXPORT_SYMBOL_GPL(s)

@@ -41,7 +41,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "../tests/gpu_harness.hpp"
+#include "../hostgpu/host_gpu.hpp"
 #include "clients.hpp"
 #include "fairness.hpp"
 #include "load.hpp"
@@ -54,11 +54,11 @@
 namespace {
 
 double measure(const char* name, const char* src, uint64_t iters) {
-    vgpu::test::Gpu g;
+    vgpu::hostgpu::Gpu g;
     constexpr uint64_t kOut = 0x400000;
     g.map(kOut, 256 * 1024, VGPU_PTE_R | VGPU_PTE_W);
     auto code = g.load(src);
-    auto d = vgpu::test::Gpu::desc(code, 64, 256, {iters, kOut});
+    auto d = vgpu::hostgpu::Gpu::desc(code, 64, 256, {iters, kOut});
     auto t0 = std::chrono::steady_clock::now();
     auto r = g.run(d, 1 << 20);
     double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

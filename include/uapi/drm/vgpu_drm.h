@@ -19,8 +19,22 @@
 
 #ifdef __KERNEL__
 #include <drm/drm.h>
-#else
+#elif !defined(__has_include) || __has_include("drm.h")
 #include "drm.h"	/* libdrm's include directory, as Mesa does */
+#else
+/*
+ * No libdrm headers (a GPU host building vgpu-engined alone): the few
+ * definitions of drm.h that this header uses, with drm.h's values.
+ */
+#include <linux/ioctl.h>
+#include <linux/types.h>
+#ifndef DRM_IOCTL_BASE
+#define DRM_IOCTL_BASE			'd'
+#define DRM_IOR(nr, type)		_IOR(DRM_IOCTL_BASE, nr, type)
+#define DRM_IOW(nr, type)		_IOW(DRM_IOCTL_BASE, nr, type)
+#define DRM_IOWR(nr, type)		_IOWR(DRM_IOCTL_BASE, nr, type)
+#define DRM_COMMAND_BASE		0x40
+#endif
 #endif
 
 #if defined(__cplusplus)
