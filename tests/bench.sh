@@ -26,13 +26,14 @@ boot() {
 	E2E_TIMEOUT=${E2E_TIMEOUT:-5400} bash "$TOP/tests/testbed/run.sh" "$1" > "$out/run-$1.log" 2>&1 &
 	local pid=$! rc tailer
 	: > "$TB/console-$1.log"
-	tail -n +1 -F "$TB/console-$1.log" 2>/dev/null |
+	# tail ends with the boot (--pid); grep and sed then see the end of
+	# their input and end too: nothing is left running.
+	tail -n +1 -F --pid=$pid "$TB/console-$1.log" 2>/dev/null |
 		grep --line-buffered -E "^(BENCH |E2E |fairness )" | sed -u 's/^/  /' &
 	tailer=$!
 	wait $pid
 	rc=$?
-	sleep 1
-	kill $tailer 2>/dev/null
+	wait $tailer
 	cp "$TB/console-$1.log" "$out/console-$1.log"
 	[ $rc = 0 ] || { tail -n 5 "$out/run-$1.log"; die "the $1 scenario failed (console: $out/console-$1.log)"; }
 }

@@ -22,7 +22,9 @@ if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all ${#pkgs[@]} packages present"
 	exit 0
 fi
-echo "deps: installing ${missing[*]}"
+echo "deps: installing ${missing[*]} (a few minutes)"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+log=$(mktemp)
+{ apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1 ||
+	{ cat "$log"; rm -f "$log"; echo "deps: apt-get failed" >&2; exit 1; }
+rm -f "$log"

@@ -20,7 +20,8 @@ for p in qemu-system-x86 busybox-static cpio kmod xen-utils-4.17 "linux-headers-
 done
 if [ ${#need[@]} -gt 0 ]; then
 	log "installing ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >"$TB/apt.log" 2>&1 ||
+		{ cat "$TB/apt.log"; die "apt-get install failed"; }
 fi
 
 # Kernel image and hypervisor: downloaded and unpacked, never installed.
@@ -70,7 +71,9 @@ if [ "${GPUVM_MODULES:-tree}" = dkms ]; then
 	done
 	log "modules: DKMS's build of $(dkms status -k "$KVER" gpuvm 2>/dev/null | cut -d, -f1)"
 else
-	make -C "$SRC" modules KDIR="/usr/src/linux-headers-$ABI-amd64" >/dev/null
+	log "building the modules for $ABI"
+	make -C "$SRC" modules KDIR="/usr/src/linux-headers-$ABI-amd64" >"$TB/modules.log" 2>&1 ||
+		{ cat "$TB/modules.log"; die "the modules do not build"; }
 	mkdir -p "$KM/extra"
 	cp "$SRC"/vgpu-back.ko "$SRC"/vgpu-sim.ko "$SRC"/vgpu-uengine.ko "$SRC"/vgpu-front.ko "$KM/extra/"
 fi
@@ -78,11 +81,13 @@ depmod -b "$TB/kimage" "$KVER"
 # The userspace does not depend on the kernel: it is the tree's own
 # build ($BUILD/user, which make test-user made already), or the
 # snapshot's when GPUVM_SRC names one; one build serves every series.
+log "building the userspace (minutes the first time; log in $TB/userspace.log)"
 if [ -n "${GPUVM_SRC:-}" ]; then
-	make -C "$SRC" userspace >/dev/null
+	make -C "$SRC" userspace >"$TB/userspace.log" 2>&1 || { tail -n 30 "$TB/userspace.log"; die "userspace"; }
 	U=$SRC/build/user
 else
-	make -C "$TOP" userspace BUILD="$BUILD" >/dev/null
+	make -C "$TOP" userspace BUILD="$BUILD" >"$TB/userspace.log" 2>&1 ||
+		{ tail -n 30 "$TB/userspace.log"; die "userspace"; }
 	U=$BUILD/user
 fi
 
@@ -169,7 +174,9 @@ pack() {
 
 # The guest: vgpu-front and the programs, and the test-only hostile
 # frontend and handle-race program (tests/hostile, never installed).
-make -C "/usr/src/linux-headers-$ABI-amd64" M="$SRC/tests/hostile" modules >/dev/null
+log "building the guest's and dom0's root file systems"
+make -C "/usr/src/linux-headers-$ABI-amd64" M="$SRC/tests/hostile" modules >"$TB/hostile.log" 2>&1 ||
+	{ cat "$TB/hostile.log"; die "tests/hostile does not build"; }
 gcc -O2 -Wall -Wextra -Werror -pthread -I"$SRC/include/uapi/drm" $(pkg-config --cflags libdrm) \
 	"$SRC/tests/hostile/vgpu_race.c" -o "$TB/vgpu-race"
 stage_root "$TB/domu-root" vgpu-front

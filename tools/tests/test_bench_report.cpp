@@ -60,8 +60,35 @@ TEST(BenchReport, BandwidthAndTheFilesItWrites) {
     EXPECT_NE(js.str().find("\"path\": \"naive\", \"size\": 1048576"), std::string::npos);
     EXPECT_NE(js.str().find("\"grant_maps\": 64.000"), std::string::npos);
     r.write_markdown(md, "6.1.0-56", "vgpu-sim");
-    // hp took twice native's time: 0.50x; naive eight times: 0.12x.
-    EXPECT_NE(md.str().find("| 0.12x | 0.50x |"), std::string::npos) << md.str();
+    // hp took twice native's time: 0.500x; naive eight times: 0.125x;
+    // hp four times faster than naive, doing less work.
+    EXPECT_NE(md.str().find("| 1 MiB | MB/s |"), std::string::npos) << md.str();
+    EXPECT_NE(md.str().find("| 0.125x | 0.500x | 4.00x |"), std::string::npos) << md.str();
+    EXPECT_EQ(md.str().find("same work"), std::string::npos) << md.str();
+}
+
+// What a newcomer reads: a slow path is a small ratio, not "0.00x"; a
+// workload without a size is in operations per second, even one named
+// by a size (bind_4m); a repetition too short to time gives no "inf";
+// where naive and hp do the same work the table says so.
+TEST(BenchReport, RatiosUnitsAndSameWork) {
+    std::stringstream in;
+    for (double s : {0.0, 1.0, 2.0}) in << sample("madd", "native", "null", 4, s, 0, 0);
+    for (double s : {2.0, 2.2, 2.4}) in << sample("madd", "naive", "null", 4, s, 4, 0);
+    for (double s : {2.1, 2.3, 2.5}) in << sample("madd", "hp", "null", 4, s, 4, 0);
+    in << sample("bind_4m", "native", "4194304", 100, 0.01, 0, 0);
+    in << sample("bind_4m", "naive", "4194304", 100, 3.2, 409600, 0);
+    in << sample("bind_4m", "hp", "4194304", 100, 0.32, 200, 0);
+    bench::Report r(in);
+    std::stringstream md;
+    r.write_markdown(md, "6.1", "vgpu-sim");
+    const std::string t = md.str();
+    EXPECT_EQ(t.find("inf"), std::string::npos) << t;
+    EXPECT_EQ(t.find("0.00x"), std::string::npos) << t;
+    EXPECT_NE(t.find("| bind_4m | 4 MiB | ops/s |"), std::string::npos) << t;
+    EXPECT_NE(t.find("| 0.00312x | 0.0312x | 10.0x |"), std::string::npos) << t;
+    EXPECT_NE(t.find("(same work)"), std::string::npos) << t;
+    EXPECT_NE(t.find("\"same work\": naive and hp make the same requests"), std::string::npos) << t;
 }
 
 TEST(BenchReport, RefusesMalformedSamples) {

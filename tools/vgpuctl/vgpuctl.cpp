@@ -203,7 +203,7 @@ int stats(const Options& o) {
     for (const auto& [id, dir] : devs) {
         auto mode = sysfs_read(dir / "mode");
         if (!mode) continue;  // not bound to vgpu-back (any more)
-        std::printf("domain %u\n", id.first);
+        std::printf("domain %u, vgpu %u (%s)\n", id.first, id.second, mode->c_str());
         std::printf("  %-14s %s\n", "state", sysfs_read(dir / "state").value_or("-").c_str());
         for (const char* k : kCounters)
             std::printf("  %-14s %s\n", k, sysfs_read(dir / "statistics" / k).value_or("-").c_str());
