@@ -268,7 +268,7 @@ static bool vgpu_xen_hp_offered(struct xenbus_device *dev)
 {
 	unsigned int v;
 
-	return !vgpu_xen_read_uint(dev->nodename, "feature-hp", &v) && v == 1;
+	return !vgpu_xen_read_uint(dev->nodename, VGPUIF_KEY_FEATURE_HP, &v) && v == 1;
 }
 
 /* 0: naive, 1: hp, -EINVAL otherwise. */
@@ -297,17 +297,17 @@ static int vgpu_xen_check_frontend(struct vgpu_xen_be *be, bool *violation)
 	int ret;
 
 	*violation = true;
-	ret = vgpu_xen_read_uint(dev->otherend, "protocol-version", &version);
+	ret = vgpu_xen_read_uint(dev->otherend, VGPUIF_KEY_PROTOCOL_VERSION, &version);
 	if (ret || version != VGPUIF_PROTOCOL_VERSION) {
 		xenbus_dev_fatal(dev, -EPROTO, "protocol-version unsupported");
 		return -EPROTO;
 	}
-	mode = xenbus_read(XBT_NIL, dev->nodename, "mode", NULL);
+	mode = xenbus_read(XBT_NIL, dev->nodename, VGPUIF_KEY_MODE, NULL);
 	if (!IS_ERR(mode)) {
 		allowed = vgpu_xen_mode_rank(mode);
 		kfree(mode);
 	}
-	mode = xenbus_read(XBT_NIL, dev->otherend, "mode", NULL);
+	mode = xenbus_read(XBT_NIL, dev->otherend, VGPUIF_KEY_MODE, NULL);
 	if (!IS_ERR(mode)) {
 		asked = vgpu_xen_mode_rank(mode);
 		kfree(mode);
@@ -339,7 +339,7 @@ static int vgpu_xen_check_frontend(struct vgpu_xen_be *be, bool *violation)
 static int vgpu_xen_read_engine(struct vgpu_xen_be *be)
 {
 	unsigned int v = 0;
-	int ret = vgpu_xen_read_uint(be->dev->nodename, VGPU_XEN_KEY_ENGINE,
+	int ret = vgpu_xen_read_uint(be->dev->nodename, VGPUIF_KEY_ENGINE,
 				     &v);
 
 	if (ret == -ENOENT)
@@ -348,12 +348,12 @@ static int vgpu_xen_read_engine(struct vgpu_xen_be *be)
 		ret = -EINVAL;
 	if (ret == -EINVAL || ret == -ERANGE) {
 		xenbus_dev_fatal(be->dev, -EINVAL,
-				 VGPU_XEN_KEY_ENGINE ": not a device index below %u",
+				 VGPUIF_KEY_ENGINE ": not a device index below %u",
 				 VGPU_MAX_DEVICES);
 		return -EINVAL;
 	}
 	if (ret) {
-		xenbus_dev_fatal(be->dev, ret, "reading " VGPU_XEN_KEY_ENGINE);
+		xenbus_dev_fatal(be->dev, ret, "reading " VGPUIF_KEY_ENGINE);
 		return ret;
 	}
 	WRITE_ONCE(be->engine, v);
@@ -433,13 +433,13 @@ static int vgpu_xen_read_ring_refs(struct vgpu_xen_be *be, grant_ref_t *refs,
 {
 	const char *fe = be->dev->otherend;
 	unsigned int i, v;
-	char key[sizeof("ring-ref") + 10];	/* any u32 fits */
+	char key[sizeof(VGPUIF_KEY_RING_REF) + 10];	/* any u32 fits */
 	int ret;
 
-	ret = vgpu_xen_read_uint(fe, "ring-page-order", order);
+	ret = vgpu_xen_read_uint(fe, VGPUIF_KEY_RING_PAGE_ORDER, order);
 	if (ret == -ENOENT || (!ret && *order == 0)) {
 		*order = 0;
-		ret = vgpu_xen_read_uint(fe, "ring-ref", &v);
+		ret = vgpu_xen_read_uint(fe, VGPUIF_KEY_RING_REF, &v);
 		refs[0] = v;
 		return ret;
 	}
@@ -448,7 +448,7 @@ static int vgpu_xen_read_ring_refs(struct vgpu_xen_be *be, grant_ref_t *refs,
 	if (!be->hp || *order > VGPU_XEN_RING_ORDER)
 		return -EINVAL;
 	for (i = 0; i < 1U << *order && !ret; i++) {
-		snprintf(key, sizeof(key), "ring-ref%u", i);
+		snprintf(key, sizeof(key), VGPUIF_KEY_RING_REF "%u", i);
 		ret = vgpu_xen_read_uint(fe, key, &v);
 		refs[i] = v;
 	}
@@ -465,7 +465,7 @@ static int vgpu_xen_start_ring(struct vgpu_xen_be *be, bool *violation)
 	*violation = true;
 	ret = vgpu_xen_read_ring_refs(be, be->ring_refs, &order);
 	if (!ret)
-		ret = vgpu_xen_read_uint(dev->otherend, "event-channel", &evtchn);
+		ret = vgpu_xen_read_uint(dev->otherend, VGPUIF_KEY_EVENT_CHANNEL, &evtchn);
 	if (ret) {
 		xenbus_dev_fatal(dev, ret, "reading the ring's references and event-channel");
 		return ret;
@@ -633,7 +633,7 @@ static void vgpu_xen_work(struct work_struct *work)
 /* The toolstack's "mode" of the device is "hp". */
 static bool vgpu_xen_toolstack_allows_hp(struct xenbus_device *dev)
 {
-	char *mode = xenbus_read(XBT_NIL, dev->nodename, "mode", NULL);
+	char *mode = xenbus_read(XBT_NIL, dev->nodename, VGPUIF_KEY_MODE, NULL);
 	bool hp;
 
 	if (IS_ERR(mode))
@@ -675,18 +675,18 @@ static int vgpu_xen_probe(struct xenbus_device *dev,
 		return -ENOMEM;
 	}
 	/* For sysfs until the first connection reads it again. */
-	if (vgpu_xen_read_uint(dev->nodename, VGPU_XEN_KEY_ENGINE,
+	if (vgpu_xen_read_uint(dev->nodename, VGPUIF_KEY_ENGINE,
 			       &be->engine) || be->engine >= VGPU_MAX_DEVICES)
 		be->engine = 0;
-	ret = xenbus_printf(XBT_NIL, dev->nodename, "protocol-versions", "%u",
+	ret = xenbus_printf(XBT_NIL, dev->nodename, VGPUIF_KEY_PROTOCOL_VERSIONS, "%u",
 			    VGPUIF_PROTOCOL_VERSION);
 	hp = vgpu_xen_toolstack_allows_hp(dev) && READ_ONCE(vgpu_xen_hp);
 	if (!ret)
-		ret = xenbus_printf(XBT_NIL, dev->nodename, "feature-hp", "%u",
+		ret = xenbus_printf(XBT_NIL, dev->nodename, VGPUIF_KEY_FEATURE_HP, "%u",
 				    hp);
 	if (!ret)
 		ret = xenbus_printf(XBT_NIL, dev->nodename,
-				    "max-ring-page-order", "%u",
+				    VGPUIF_KEY_MAX_RING_PAGE_ORDER, "%u",
 				    hp ? VGPU_XEN_RING_ORDER : 0);
 	if (!ret)
 		ret = xenbus_switch_state(dev, XenbusStateInitWait);

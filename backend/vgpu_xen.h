@@ -91,8 +91,6 @@ enum {
 	VGPU_XEN_CFG_NR
 };
 
-/* XenStore key of the backend: the device (engine index) of the vGPU. */
-#define VGPU_XEN_KEY_ENGINE	"engine"
 
 /**
  * struct vgpu_xen_be - one backend device: a guest's vGPU

@@ -291,6 +291,30 @@
 #define VGPUIF_MODE_NAIVE		"naive"
 #define VGPUIF_MODE_HP			"hp"
 
+/*
+ * XenStore keys (Documentation/protocol.rst, "XenStore layout"); both
+ * ends and the toolstack use these names.  Written by the toolstack in
+ * the backend's directory (T), by the backend there (B), by the
+ * frontend in its own (F).
+ */
+#define VGPUIF_KEY_MODE			"mode"		/* T: most allowed; F: asked */
+#define VGPUIF_KEY_ENGINE		"engine"	/* T: device index, 0 if absent */
+#define VGPUIF_KEY_QUOTA_DEVMEM_MB	"quota-devmem-mb"	/* T, optional */
+#define VGPUIF_KEY_QUOTA_HOSTMEM_MB	"quota-hostmem-mb"	/* T, optional */
+#define VGPUIF_KEY_QUOTA_CONTEXTS	"quota-contexts"	/* T, optional */
+#define VGPUIF_KEY_QUOTA_OBJECTS	"quota-objects"		/* T, optional */
+#define VGPUIF_KEY_QUOTA_GRANT_PAGES	"quota-grant-pages"	/* T, optional */
+#define VGPUIF_KEY_QUOTA_JOBS		"quota-jobs"		/* T, optional */
+#define VGPUIF_KEY_WEIGHT		"weight"	/* T, optional: 1..1000 */
+#define VGPUIF_KEY_CAP			"cap"		/* T, optional: percent */
+#define VGPUIF_KEY_PROTOCOL_VERSIONS	"protocol-versions"	/* B: a list */
+#define VGPUIF_KEY_FEATURE_HP		"feature-hp"		/* B: 0 or 1 */
+#define VGPUIF_KEY_MAX_RING_PAGE_ORDER	"max-ring-page-order"	/* B */
+#define VGPUIF_KEY_PROTOCOL_VERSION	"protocol-version"	/* F: the one used */
+#define VGPUIF_KEY_RING_PAGE_ORDER	"ring-page-order"	/* F: hp, optional */
+#define VGPUIF_KEY_RING_REF		"ring-ref"	/* F: or "ring-ref%u" per page */
+#define VGPUIF_KEY_EVENT_CHANNEL	"event-channel"		/* F */
+
 #define VGPUIF_PAYLOAD_SIZE		176
 #define VGPUIF_PAGE_SIZE		4096
 /* The largest ring-page-order a frontend may ask for (blkif's limit). */

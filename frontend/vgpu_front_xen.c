@@ -341,7 +341,7 @@ static void vgpu_front_free_ring(struct vgpu_front *f)
 /* Does the backend list our protocol version in "protocol-versions"? */
 static bool vgpu_front_backend_speaks(struct xenbus_device *dev)
 {
-	char *list = xenbus_read(XBT_NIL, dev->otherend, "protocol-versions",
+	char *list = xenbus_read(XBT_NIL, dev->otherend, VGPUIF_KEY_PROTOCOL_VERSIONS,
 				 NULL);
 	char *p, *tok;
 	bool found = false;
@@ -371,12 +371,12 @@ static void vgpu_front_choose_mode(struct vgpu_front *f)
 		dev_info(&dev->dev, "naive mode: hp disabled by the hp parameter\n");
 		return;
 	}
-	if (xenbus_read_unsigned(dev->otherend, "feature-hp", 0) != 1) {
+	if (xenbus_read_unsigned(dev->otherend, VGPUIF_KEY_FEATURE_HP, 0) != 1) {
 		dev_info(&dev->dev, "naive mode: the backend does not offer hp\n");
 		return;
 	}
 	f->hp = true;
-	max_order = xenbus_read_unsigned(dev->otherend, "max-ring-page-order", 0);
+	max_order = xenbus_read_unsigned(dev->otherend, VGPUIF_KEY_MAX_RING_PAGE_ORDER, 0);
 	f->ring_order = min3(max_order, READ_ONCE(vgpu_front_ring_order),
 			     (unsigned int)VGPUIF_MAX_RING_PAGE_ORDER);
 }
@@ -391,10 +391,10 @@ static int vgpu_front_write_ring_refs(struct vgpu_front *f,
 	int ret;
 
 	if (!f->ring_order)
-		return xenbus_printf(xbt, node, "ring-ref", "%u", f->ring_refs[0]);
-	ret = xenbus_printf(xbt, node, "ring-page-order", "%u", f->ring_order);
+		return xenbus_printf(xbt, node, VGPUIF_KEY_RING_REF, "%u", f->ring_refs[0]);
+	ret = xenbus_printf(xbt, node, VGPUIF_KEY_RING_PAGE_ORDER, "%u", f->ring_order);
 	for (i = 0; !ret && i < 1U << f->ring_order; i++) {
-		snprintf(key, sizeof(key), "ring-ref%u", i);
+		snprintf(key, sizeof(key), VGPUIF_KEY_RING_REF "%u", i);
 		ret = xenbus_printf(xbt, node, key, "%u", f->ring_refs[i]);
 	}
 	return ret;
@@ -438,13 +438,13 @@ again:
 		goto err;
 	ret = vgpu_front_write_ring_refs(f, xbt);
 	if (!ret)
-		ret = xenbus_printf(xbt, dev->nodename, "event-channel", "%u",
+		ret = xenbus_printf(xbt, dev->nodename, VGPUIF_KEY_EVENT_CHANNEL, "%u",
 				    evtchn);
 	if (!ret)
-		ret = xenbus_printf(xbt, dev->nodename, "protocol-version",
+		ret = xenbus_printf(xbt, dev->nodename, VGPUIF_KEY_PROTOCOL_VERSION,
 				    "%u", VGPUIF_PROTOCOL_VERSION);
 	if (!ret)
-		ret = xenbus_printf(xbt, dev->nodename, "mode", "%s",
+		ret = xenbus_printf(xbt, dev->nodename, VGPUIF_KEY_MODE, "%s",
 				    f->hp ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
 	if (ret) {
 		xenbus_transaction_end(xbt, 1);

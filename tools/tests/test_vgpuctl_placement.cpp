@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 
 #include "options.hpp"
 #include "placement.hpp"
@@ -79,4 +80,21 @@ TEST(VgpuctlPlacement, ReadsTheEnginesOfSysfs) {
     EXPECT_EQ(e[1].index, 2u);
     EXPECT_EQ(e[1].name, "vgpu-sim");
     EXPECT_EQ(e[1].mem_mb, 192u);
+}
+
+extern "C" {
+#include "vgpuif.h"
+}
+
+// The settings vgpuctl writes are the backend's XenStore keys, by the
+// protocol header's names (a renamed key must not be missed here).
+TEST(VgpuctlPlacement, SettingsAreTheProtocolsKeys) {
+    auto o = parse_args({"g", "--quota-devmem-mb", "1", "--quota-hostmem-mb", "2", "--quota-contexts", "3",
+                         "--quota-objects", "4", "--quota-grant-pages", "5", "--quota-jobs", "6", "--weight", "7",
+                         "--cap", "8"});
+    const std::map<std::string, std::string> want = {
+        {VGPUIF_KEY_QUOTA_DEVMEM_MB, "1"}, {VGPUIF_KEY_QUOTA_HOSTMEM_MB, "2"}, {VGPUIF_KEY_QUOTA_CONTEXTS, "3"},
+        {VGPUIF_KEY_QUOTA_OBJECTS, "4"},   {VGPUIF_KEY_QUOTA_GRANT_PAGES, "5"}, {VGPUIF_KEY_QUOTA_JOBS, "6"},
+        {VGPUIF_KEY_WEIGHT, "7"},          {VGPUIF_KEY_CAP, "8"}};
+    EXPECT_EQ(o.settings, want);
 }

@@ -6,6 +6,10 @@
 
 #include "placement.hpp"
 
+extern "C" {
+#include "vgpuif.h"  // the XenStore key names (VGPUIF_KEY_*)
+}
+
 #include <cctype>
 
 namespace vgpuctl {
@@ -39,9 +43,9 @@ void attach_nodes(XenStore& xs, unsigned int domid, const Options& o) {
         xs.write(t, be + "/frontend-id", std::to_string(domid));
         xs.write(t, be + "/online", "1");
         xs.write(t, be + "/state", "1");
-        xs.write(t, be + "/mode", o.mode);
+        xs.write(t, be + "/" VGPUIF_KEY_MODE, o.mode);
         for (const auto& [k, v] : o.settings) xs.write(t, be + "/" + k, v);
-        if (o.engine) xs.write(t, be + "/engine", std::to_string(*o.engine));
+        if (o.engine) xs.write(t, be + "/" VGPUIF_KEY_ENGINE, std::to_string(*o.engine));
         xs.write(t, fe, "");
         xs.permissions(t, fe, domid, 0);
         xs.write(t, fe + "/backend", be);
@@ -71,15 +75,15 @@ Options place(const XenStore& xs, const Options& o) {
         for (const auto& dev : xs.list(root + "/" + dom)) {
             const std::string be = root + "/" + dom + "/" + dev;
             unsigned int idx = 0;
-            if (auto v = xs.read(be + "/engine")) idx = parse_uint(*v, "engine");
+            if (auto v = xs.read(be + "/" VGPUIF_KEY_ENGINE)) idx = parse_uint(*v, "engine");
             for (auto& e : engines)
                 if (e.index == idx) {
                     e.placed++;
-                    e.placed_mb += devmem_mb_of(xs.read(be + "/quota-devmem-mb"));
+                    e.placed_mb += devmem_mb_of(xs.read(be + "/" VGPUIF_KEY_QUOTA_DEVMEM_MB));
                 }
         }
     }
-    auto own = o.settings.find("quota-devmem-mb");
+    auto own = o.settings.find(VGPUIF_KEY_QUOTA_DEVMEM_MB);
     Options out = o;
     out.engine = choose_engine(engines, o.policy,
                                devmem_mb_of(own == o.settings.end() ? std::nullopt

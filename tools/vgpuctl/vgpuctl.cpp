@@ -30,6 +30,10 @@
 #include "nodes.hpp"
 #include "options.hpp"
 #include "placement.hpp"
+
+extern "C" {
+#include "vgpuif.h"  // the XenStore key names (VGPUIF_KEY_*)
+}
 #include "watch.hpp"
 #include "xenstore.hpp"
 
@@ -114,7 +118,8 @@ int list(const Options& o) {
             auto fe = xs.read(be + "/frontend").value_or("");
             std::printf("%-16s %5u %5s %6s %-6s %-13s %-13s\n",
                         xs.read("/local/domain/" + dom + "/name").value_or("(gone)").c_str(), domid, dev.c_str(),
-                        xs.read(be + "/engine").value_or("0").c_str(), xs.read(be + "/mode").value_or("-").c_str(),
+                        xs.read(be + "/" VGPUIF_KEY_ENGINE).value_or("0").c_str(),
+                        xs.read(be + "/" VGPUIF_KEY_MODE).value_or("-").c_str(),
                         state_name(xs.read(be + "/state")), state_name(xs.read(fe + "/state")));
         }
     }
@@ -140,7 +145,7 @@ int engines(const Options& o) {
         const std::string root = "/local/domain/0/backend/vgpu";
         for (const auto& dom : xs.list(root))
             for (const auto& dev : xs.list(root + "/" + dom))
-                placed[parse_uint(xs.read(root + "/" + dom + "/" + dev + "/engine").value_or("0"), "engine")]++;
+                placed[parse_uint(xs.read(root + "/" + dom + "/" + dev + "/" VGPUIF_KEY_ENGINE).value_or("0"), "engine")]++;
     } catch (const std::exception&) {
         // No XenStore (a host without Xen): no vGPU is placed.
     }
