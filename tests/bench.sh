@@ -51,4 +51,11 @@ grep -a '^BENCHJSON ' "$out/console-$name.log" | sed 's/^BENCHJSON //' > "$out/r
 "$BUILD/user/vgpu-bench" report --out "$out" --kernel "$(cat "$TB/kernel-abi")" \
 	--engine vgpu-sim "${fair[@]}" "$out/raw.jsonl" || die "vgpu-bench report"
 (cd "$out" && gnuplot plots.gp && { [ ! -f fairness.gp ] || gnuplot fairness.gp; }) || die "gnuplot"
+# The table, as a newcomer reads it at the end: rates and ratios (the
+# per-operation costs are in results.md and costs.png).
+echo
+awk -F' *[|] *' '/^[|] workload/ || /^[|] [a-z]/ {
+	printf "  %-11s %-7s %-6s %-22s %-22s %-22s %-10s %s\n", $2, $3, $4, $5, $6, $7, $9, $10 }' "$out/results.md"
+awk '/^"same work"/ { print ""; print "  " $0 }' "$out/results.md" | fold -s -w 100 | sed 's/^\([^ ]\)/  \1/'
+echo
 log "results: $out/results.json, $out/results.md, $out/h2d.png, $out/d2h.png, $out/costs.png${fair:+, $out/fairness.png}"
