@@ -49,7 +49,7 @@ fi
 
 grep -a '^BENCHJSON ' "$out/console-$name.log" | sed 's/^BENCHJSON //' > "$out/raw.jsonl"
 "$BUILD/user/vgpu-bench" report --out "$out" --kernel "$(cat "$TB/kernel-abi")" \
-	--engine vgpu-sim "${fair[@]}" "$out/raw.jsonl" || die "vgpu-bench report"
+	--engine vgpu-sim "${fair[@]}" "$out/raw.jsonl" >/dev/null || die "vgpu-bench report"
 (cd "$out" && gnuplot plots.gp && { [ ! -f fairness.gp ] || gnuplot fairness.gp; }) || die "gnuplot"
 # The table, as a newcomer reads it at the end: rates and ratios (the
 # per-operation costs are in results.md and costs.png).
