@@ -54,7 +54,7 @@ grep -a '^BENCHJSON ' "$out/console-$name.log" | sed 's/^BENCHJSON //' > "$out/r
 # The table, as a newcomer reads it at the end: rates and ratios (the
 # per-operation costs are in results.md and costs.png).
 echo
-awk -F' *[|] *' '/^[|] workload/ || /^[|] [a-z]/ {
+awk -F' *[|] *' '/^## / { exit } /^[|] workload/ || /^[|] [a-z]/ {
 	printf "  %-11s %-7s %-6s %-22s %-22s %-22s %-10s %s\n", $2, $3, $4, $5, $6, $7, $9, $10 }' "$out/results.md"
 awk '/^"same work"/ { print ""; print "  " $0 }' "$out/results.md" | fold -s -w 100 | sed 's/^\([^ ]\)/  \1/'
 echo

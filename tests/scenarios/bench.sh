@@ -73,7 +73,7 @@ echo "BENCH what the guest's vGPUs cost dom0 (vgpuctl stats guest):"
 vgpuctl stats guest | awk '
 	/^domain / { if (t) print t; t = sprintf("BENCH   %-26s", $0) }
 	$1 == "requests" || $1 == "grant_maps" || $1 == "bytes_copied" { t = t sprintf(" %s %s", $1, $2) }
-	$1 == "notify_in" { n = $2 } $1 == "notify_out" { t = t sprintf(" notifications %d", n + $2) }
+	$1 == "notify_in" { n = $2 } $1 == "notify_out" { t = t sprintf(" notifications %.0f", n + $2) }
 	$1 == "busy_ns" { t = t sprintf(" engine %.1f s", $2 / 1e9) }
 	END { if (t) print t }'
 $XL destroy guest

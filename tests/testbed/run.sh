@@ -29,7 +29,8 @@ timeout --foreground -k 10 "$timeout_s" \
 	-append "console=com1 com1=115200,8n1 dom0_mem=1024M loglvl=warning" \
 	-initrd "$TB/vmlinuz console=hvc0 panic=-1 quiet gpuvm.scenario=$name gpuvm.deadline=$((timeout_s - 120)) ${E2E_APPEND:-},$TB/dom0-initrd.gz" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' |
-	sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' | tee "$out"
+	sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b][^\x07]*\x07//g; s/\x1b[()][A-Z0-9]//g; s/\x1bc//g' |
+	tee "$out"
 rc=${PIPESTATUS[0]}
 log "QEMU finished after $(( $(date +%s) - start ))s (status $rc); console in $out"
 

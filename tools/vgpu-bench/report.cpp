@@ -179,8 +179,9 @@ namespace {
 // A ratio with three significant digits (0.00312x, 0.245x, 1.13x, 12.4x):
 // a small one must not print as 0.00x.
 std::string ratio_text(double r) {
-    char b[32];
-    std::snprintf(b, sizeof(b), r >= 100 ? "%.0fx" : r >= 10 ? "%.1fx" : r >= 1 ? "%.2fx" : "%#.3gx", r);
+    char b[64];
+    int digits = r > 0 ? std::max(0, 2 - static_cast<int>(std::floor(std::log10(r)))) : 2;
+    std::snprintf(b, sizeof(b), "%.*fx", std::min(digits, 12), r);
     return b;
 }
 
@@ -192,7 +193,8 @@ bool is_transfer(const std::string& w) { return w == "h2d" || w == "d2h"; }
 bool same_work(const Report::Row& a, const Report::Row& b) {
     auto near = [](double x, double y) { return std::abs(x - y) <= 0.1 * std::max({x, y, 1.0}); };
     return near(a.requests, b.requests) && near(a.notify_out + a.notify_in, b.notify_out + b.notify_in) &&
-           near(a.grant_maps + a.grant_unmaps, b.grant_maps + b.grant_unmaps);
+           near(a.grant_maps + a.grant_unmaps, b.grant_maps + b.grant_unmaps) &&
+           near(a.bytes_copied, b.bytes_copied);
 }
 
 }  // namespace

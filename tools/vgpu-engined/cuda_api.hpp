@@ -109,7 +109,6 @@ void check(const char* what, CUresult r);
 template <typename H, CUresult (*Api::*Release)(H)>
 class Owned {
 public:
-    Owned() = default;
     explicit Owned(const Api& a) : api_(&a) {}
     Owned(const Owned&) = delete;
     Owned& operator=(const Owned&) = delete;

@@ -29,11 +29,12 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 #ifndef DRM_IOCTL_BASE
+/* Spelt as drm.h spells them: a later drm.h redefines them identically. */
 #define DRM_IOCTL_BASE			'd'
-#define DRM_IOR(nr, type)		_IOR(DRM_IOCTL_BASE, nr, type)
-#define DRM_IOW(nr, type)		_IOW(DRM_IOCTL_BASE, nr, type)
-#define DRM_IOWR(nr, type)		_IOWR(DRM_IOCTL_BASE, nr, type)
-#define DRM_COMMAND_BASE		0x40
+#define DRM_IOR(nr,type)		_IOR(DRM_IOCTL_BASE,nr,type)
+#define DRM_IOW(nr,type)		_IOW(DRM_IOCTL_BASE,nr,type)
+#define DRM_IOWR(nr,type)		_IOWR(DRM_IOCTL_BASE,nr,type)
+#define DRM_COMMAND_BASE                0x40
 #endif
 #endif
 
