@@ -8,7 +8,7 @@ OUT ?= $(TOP)/build/fuzz
 CC := clang
 CXX := clang++
 SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-INC := -I$(TOP)/tools/vgpu-engined -I$(TOP)/tools/tests -I$(TOP)/common \
+INC := -I$(TOP)/tools/vgpu-engined -I$(TOP)/tools/tests -I$(TOP)/tools/libvgpu/include -I$(TOP)/common \
 	-I$(TOP)/include/uapi/drm -I/usr/include/libdrm
 CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter $(SAN) $(INC)
 CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
