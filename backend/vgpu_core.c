@@ -802,38 +802,40 @@ int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a)
  * vgpu_quota_reserve() - charge a future object to a client's quotas
  * @c: client
  * @domain: DRM_VGPU_DOMAIN_*
- * @size: bytes, page aligned
+ * @size: in, bytes asked for (any value); out, rounded up to pages
  *
  * Called before any memory is allocated, so a client over its quota
- * cannot make the host allocate even for a moment.
+ * cannot make the host allocate even for a moment.  The one place where
+ * an object's size meets the quotas.
  *
  * Return: 0 or -EDQUOT.
  */
-int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 size)
+int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 *size)
 {
 	bool dev = domain == DRM_VGPU_DOMAIN_DEVICE;
 	u64 *held = dev ? &c->device_bytes : &c->host_bytes;
 	u64 limit = dev ? c->quota.devmem : c->quota.hostmem;
-	u64 used;
+	u64 used, want = *size;
 	int ret = 0;
 
-	if (size & ~PAGE_MASK)
-		return -EINVAL;
 	mutex_lock(&c->lock);
 	used = dev ? c->device_bytes : c->host_bytes + c->host_extra;
+	if (want <= limit)		/* limits are far below U64_MAX */
+		want = PAGE_ALIGN(want);
 	if (c->num_bos >= c->quota.objects) {
 		vgpu_client_msg(c, false,
 				"object quota (%u) reached\n",
 				c->quota.objects);
 		ret = -EDQUOT;
-	} else if (size > limit || used > limit - size) {
+	} else if (want > limit || used > limit - want) {
 		vgpu_client_msg(c, false,
 				"%s memory quota (%llu MiB) reached\n",
 				dev ? "device" : "host", limit >> 20);
 		ret = -EDQUOT;
 	} else {
-		*held += size;
+		*held += want;
 		c->num_bos++;
+		*size = want;
 	}
 	mutex_unlock(&c->lock);
 	return ret;
@@ -885,25 +887,14 @@ static int vgpu_bo_install(struct vgpu_client *c, struct vgpu_bo *bo,
 	return 0;
 }
 
-/**
- * vgpu_op_bo_create_device() - allocate device memory
- * @c: client
- * @size: bytes, non-zero
- * @handle: out, handle of the object
- *
- * Return: 0, -EINVAL, -EDQUOT (quota), -ENOSPC (device memory full) or
- * -ENOMEM.
- */
-int vgpu_op_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle)
+/* Device memory: the engine allocates it. */
+static int vgpu_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle)
 {
 	struct vgpu_engine *e = c->engine;
 	struct vgpu_bo *bo;
 	int ret;
 
-	if (!size || size > c->quota.devmem)
-		return size ? -EDQUOT : -EINVAL;
-	size = PAGE_ALIGN(size);
-	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_DEVICE, size);
+	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_DEVICE, &size);
 	if (ret)
 		return ret;
 	bo = kzalloc(sizeof(*bo), VGPU_GFP_CLIENT);
@@ -931,48 +922,72 @@ err_quota:
 	return ret;
 }
 
-/**
- * vgpu_op_bo_create_host() - wrap host memory of the transport in an object
- * @c: client
- * @size: bytes, page aligned, reserved by the caller with
- *	vgpu_quota_reserve() before it allocated the memory; on failure
- *	here the reservation is returned
- * @vaddr: kernel mapping of the memory
- * @pages: its pages
- * @ops: releases the memory when the object dies (also on failure here)
- * @priv: argument of @ops
- * @handle: out, handle of the object
- *
- * Return: 0 or -ENOMEM.
- */
-int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
-			   struct page **pages,
-			   const struct vgpu_host_mem_ops *ops, void *priv,
-			   u32 *handle)
+/* Host memory: the transport makes it, once the core has charged it. */
+static int vgpu_bo_create_host(struct vgpu_client *c, u64 size,
+			       vgpu_host_alloc_t alloc, void *arg, u32 *handle)
 {
-	struct vgpu_bo *bo = kzalloc(sizeof(*bo), VGPU_GFP_CLIENT);
+	struct vgpu_host_mem mem = {};
+	struct vgpu_bo *bo;
 	int ret;
 
+	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, &size);
+	if (ret)
+		return ret;
+	ret = alloc(arg, size, &mem);
+	if (ret)
+		goto err_quota;
+	bo = kzalloc(sizeof(*bo), VGPU_GFP_CLIENT);
 	if (!bo) {
 		ret = -ENOMEM;
-		goto err_release;
+		goto err_mem;
 	}
 	kref_init(&bo->ref);
 	bo->domain = DRM_VGPU_DOMAIN_HOST;
 	bo->size = size;
-	bo->backing.vaddr = vaddr;
-	bo->backing.pages = pages;
+	bo->backing.vaddr = mem.vaddr;
+	bo->backing.pages = mem.pages;
 	bo->backing.npages = size >> PAGE_SHIFT;
-	bo->host_ops = ops;
-	bo->host_priv = priv;
+	bo->host_ops = mem.ops;
+	bo->host_priv = mem.priv;
 	ret = vgpu_bo_install(c, bo, handle);
 	if (!ret)
 		return 0;
 	kfree(bo);
-err_release:
-	ops->release(priv);
+err_mem:
+	mem.ops->release(mem.priv);
+err_quota:
 	vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, size);
 	return ret;
+}
+
+/**
+ * vgpu_op_bo_create() - BO_CREATE of any transport
+ * @c: client
+ * @a: the arguments; @a->handle is set on success
+ * @alloc: makes host memory for a DRM_VGPU_DOMAIN_HOST object (the
+ *	transport's own kind: GEM shmem, vmalloc()ed memory, a guest's
+ *	granted pages), called after the checks and the quota charge;
+ *	NULL: the transport has no host memory (-EOPNOTSUPP)
+ * @arg: argument of @alloc
+ *
+ * Every check of a new object happens here, once: the arguments, the
+ * object, memory and grant quotas (before anything is allocated).
+ *
+ * Return: 0, -EINVAL, -EDQUOT (quota), -ENOSPC (device memory full),
+ * -ENOMEM, -EOPNOTSUPP, or @alloc's error.
+ */
+int vgpu_op_bo_create(struct vgpu_client *c, struct drm_vgpu_bo_create *a,
+		      vgpu_host_alloc_t alloc, void *arg)
+{
+	int ret = vgpu_check_bo_create(a, U64_MAX);
+
+	if (ret)
+		return ret;
+	if (a->domain == DRM_VGPU_DOMAIN_DEVICE)
+		return vgpu_bo_create_device(c, a->size, &a->handle);
+	if (!alloc)
+		return -EOPNOTSUPP;
+	return vgpu_bo_create_host(c, a->size, alloc, arg, &a->handle);
 }
 
 /**
@@ -1005,14 +1020,24 @@ int vgpu_op_bo_host_range(struct vgpu_client *c, u32 handle, u64 offset,
 	return 0;
 }
 
-int vgpu_op_bo_destroy(struct vgpu_client *c, u32 handle)
+/**
+ * vgpu_op_bo_destroy() - BO_DESTROY: drop the handle; the object goes
+ *	with its last mapping
+ * @c: client
+ * @a: the arguments
+ *
+ * Return: 0, -EINVAL or -ENOENT.
+ */
+int vgpu_op_bo_destroy(struct vgpu_client *c,
+		       const struct drm_vgpu_bo_destroy *a)
 {
 	struct vgpu_bo *bo;
+	int ret = vgpu_check_bo_destroy(a);
 
-	if (!handle)
-		return -EINVAL;
+	if (ret)
+		return ret;
 	mutex_lock(&c->lock);
-	bo = xa_erase(&c->bos, handle);
+	bo = xa_erase(&c->bos, a->handle);
 	mutex_unlock(&c->lock);
 	if (!bo)
 		return -ENOENT;

@@ -27,14 +27,42 @@
 #include "../common/vgpu_fair.h"
 #include "../common/vgpu_vm.h"
 
+struct dentry;
 struct seq_file;
 struct vgpu_client;
 struct vgpu_device;
 
-/* Memory behind a host-domain object, provided by the transport. */
+/* Releases the memory behind a host-domain object (the transport's). */
 struct vgpu_host_mem_ops {
 	void (*release)(void *priv);
 };
+
+/**
+ * struct vgpu_host_mem - memory a transport made for a host-domain object
+ * @vaddr: its kernel mapping, or NULL (engines then map @pages)
+ * @pages: its pages, or NULL when @vaddr is vmalloc()ed memory
+ * @ops: releases it when the object dies
+ * @priv: argument of @ops
+ */
+struct vgpu_host_mem {
+	void *vaddr;
+	struct page **pages;
+	const struct vgpu_host_mem_ops *ops;
+	void *priv;
+};
+
+/**
+ * typedef vgpu_host_alloc_t - make host memory for an object
+ * @arg: the transport's argument, as given to vgpu_op_bo_create()
+ * @size: bytes, page aligned, already charged to the client's quota
+ * @mem: out, the memory (filled only on success)
+ *
+ * The core calls it once it has checked the request and charged @size,
+ * so a transport never allocates for a request the core would refuse.
+ *
+ * Return: 0 or a negative errno; on error nothing stays allocated.
+ */
+typedef int (*vgpu_host_alloc_t)(void *arg, u64 size, struct vgpu_host_mem *mem);
 
 /**
  * struct vgpu_bo - a buffer object
@@ -366,6 +394,8 @@ struct vgpu_sched {
  * @stats: counters of its clients together
  * @node_priv: the transport's node of the device (vgpu_drv.c's render
  *	node), set and cleared by the device listener
+ * @debugfs: its directory <debugfs>/vgpu/N, made and removed by the
+ *	device listener with @node_priv
  */
 struct vgpu_device {
 	struct kref ref;
@@ -380,6 +410,7 @@ struct vgpu_device {
 	struct vgpu_group *native_group;
 	struct vgpu_stats stats;
 	void *node_priv;
+	struct dentry *debugfs;
 };
 
 /**
@@ -416,6 +447,9 @@ void vgpu_device_put(struct vgpu_device *dev);
 bool vgpu_device_registered(struct vgpu_device *dev);
 void vgpu_engine_info(struct vgpu_device *dev, struct vgpu_engine_info *info);
 int vgpu_devices_show(struct seq_file *m, void *unused);
+void vgpu_device_show_clients(struct seq_file *m, struct vgpu_device *dev);
+/* The first line of debugfs vgpu/clients and vgpu/N/clients. */
+#define VGPU_CLIENTS_HEADER "engine id name objects device_bytes host_bytes contexts submissions busy_ns faults hangs\n"
 
 /* Scheduling groups (vgpu_sched.c). */
 struct vgpu_group *vgpu_group_create(struct vgpu_device *dev,
@@ -451,14 +485,12 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a);
 int vgpu_op_ctx_destroy(struct vgpu_client *c,
 			const struct drm_vgpu_ctx_destroy *a);
 int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a);
-int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 size);
+int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 *size);
 void vgpu_quota_unreserve(struct vgpu_client *c, u32 domain, u64 size);
-int vgpu_op_bo_create_device(struct vgpu_client *c, u64 size, u32 *handle);
-int vgpu_op_bo_create_host(struct vgpu_client *c, u64 size, void *vaddr,
-			   struct page **pages,
-			   const struct vgpu_host_mem_ops *ops, void *priv,
-			   u32 *handle);
-int vgpu_op_bo_destroy(struct vgpu_client *c, u32 handle);
+int vgpu_op_bo_create(struct vgpu_client *c, struct drm_vgpu_bo_create *a,
+		      vgpu_host_alloc_t alloc, void *arg);
+int vgpu_op_bo_destroy(struct vgpu_client *c,
+		       const struct drm_vgpu_bo_destroy *a);
 int vgpu_op_bo_host_range(struct vgpu_client *c, u32 handle, u64 offset,
 			  u64 length, struct vgpu_bo **out);
 struct vgpu_bo *vgpu_bo_lookup(struct vgpu_client *c, u32 handle);
@@ -491,6 +523,8 @@ void vgpu_ctx_put(struct vgpu_ctx *ctx);
 /* debugfs (vgpu_debugfs.c). */
 void vgpu_debugfs_init(void);
 void vgpu_debugfs_fini(void);
+void vgpu_debugfs_device_add(struct vgpu_device *dev);
+void vgpu_debugfs_device_remove(struct vgpu_device *dev);
 
 /* vgpu_drv.c, vgpu_sysfs.c */
 extern const struct attribute_group vgpu_engine_group;

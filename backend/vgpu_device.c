@@ -240,9 +240,12 @@ void vgpu_engine_info(struct vgpu_device *dev, struct vgpu_engine_info *info)
 	mutex_unlock(&dev->lock);
 }
 
-/* One line per client of @dev (debugfs). */
-static void vgpu_device_show_clients(struct seq_file *m,
-				     struct vgpu_device *dev)
+/**
+ * vgpu_device_show_clients() - one line per client of @dev (debugfs)
+ * @m: the file
+ * @dev: the device
+ */
+void vgpu_device_show_clients(struct seq_file *m, struct vgpu_device *dev)
 {
 	struct vgpu_client *c;
 
@@ -266,7 +269,7 @@ int vgpu_clients_show(struct seq_file *m, void *unused)
 {
 	u32 i;
 
-	seq_puts(m, "engine id name objects device_bytes host_bytes contexts submissions busy_ns faults hangs\n");
+	seq_puts(m, VGPU_CLIENTS_HEADER);
 	mutex_lock(&vgpu_devices_lock);
 	for (i = 0; i < VGPU_MAX_DEVICES; i++)
 		if (vgpu_devices[i])

@@ -99,33 +99,19 @@ static int vgpu_ioctl_ctx_status(struct drm_device *dev, void *data,
 	return vgpu_op_ctx_status(vgpu_file_client(file), data);
 }
 
-static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
-				struct drm_file *file)
+/* Host memory of a native object: GEM shmem, mappable by the process. */
+static int vgpu_native_host_alloc(void *arg, u64 size,
+				  struct vgpu_host_mem *mem)
 {
-	struct vgpu_client *c = vgpu_file_client(file);
-	struct drm_vgpu_bo_create *a = data;
+	struct drm_file *file = arg;
 	struct vgpu_native_host *h;
-	u64 size;
-	int ret = vgpu_check_bo_create(a, U64_MAX);
+	int ret;
 
-	if (ret)
-		return ret;
-	if (a->domain == DRM_VGPU_DOMAIN_DEVICE)
-		return vgpu_op_bo_create_device(c, a->size, &a->handle);
-
-	if (a->size > c->quota.hostmem)
-		return -EDQUOT;	/* and PAGE_ALIGN() below cannot wrap */
-	size = PAGE_ALIGN(a->size);
-	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, size);
-	if (ret)
-		return ret;
 	h = kzalloc(sizeof(*h), VGPU_GFP_CLIENT);
-	if (!h) {
-		ret = -ENOMEM;
-		goto err_quota;
-	}
+	if (!h)
+		return -ENOMEM;
 	h->file = file;
-	h->shmem = drm_gem_shmem_create(dev, size);
+	h->shmem = drm_gem_shmem_create(file->minor->dev, size);
 	if (IS_ERR(h->shmem)) {
 		ret = PTR_ERR(h->shmem);
 		goto err_free;
@@ -133,26 +119,30 @@ static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
 	ret = vgpu_shmem_vmap(h->shmem, &h->map);
 	if (ret)
 		goto err_put;
-	/* From here the core owns @h and the reservation, also on failure. */
-	return vgpu_op_bo_create_host(c, size, h->map.vaddr, h->shmem->pages,
-				      &vgpu_native_host_ops, h, &a->handle);
+	mem->vaddr = h->map.vaddr;
+	mem->pages = h->shmem->pages;
+	mem->ops = &vgpu_native_host_ops;
+	mem->priv = h;
+	return 0;
 
 err_put:
 	drm_gem_object_put(&h->shmem->base);
 err_free:
 	kfree(h);
-err_quota:
-	vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, size);
 	return ret;
+}
+
+static int vgpu_ioctl_bo_create(struct drm_device *dev, void *data,
+				struct drm_file *file)
+{
+	return vgpu_op_bo_create(vgpu_file_client(file), data,
+				 vgpu_native_host_alloc, file);
 }
 
 static int vgpu_ioctl_bo_destroy(struct drm_device *dev, void *data,
 				 struct drm_file *file)
 {
-	struct drm_vgpu_bo_destroy *a = data;
-	int ret = vgpu_check_bo_destroy(a);
-
-	return ret ? ret : vgpu_op_bo_destroy(vgpu_file_client(file), a->handle);
+	return vgpu_op_bo_destroy(vgpu_file_client(file), data);
 }
 
 static int vgpu_ioctl_bo_mmap_offset(struct drm_device *dev, void *data,
@@ -361,6 +351,7 @@ static int vgpu_node_add(struct vgpu_device *dev)
 	if (ret)
 		goto err_devres;
 	dev->node_priv = node;
+	vgpu_debugfs_device_add(dev);
 	return 0;
 
 err_devres:
@@ -376,6 +367,7 @@ static void vgpu_node_remove(struct vgpu_device *dev)
 	struct vgpu_node *node = dev->node_priv;
 	struct platform_device *pdev = node->pdev;
 
+	vgpu_debugfs_device_remove(dev);
 	dev->node_priv = NULL;
 	drm_dev_unplug(&node->drm);
 	devres_release_group(&pdev->dev, NULL);

@@ -11,6 +11,7 @@
 #include <linux/vmalloc.h>
 
 #include "vgpuif_back.h"
+#include "../common/vgpuif_uapi.h"
 
 /* Host-domain objects of a guest in naive mode: dom0 memory. */
 static void vgpuif_back_host_release(void *priv)
@@ -44,28 +45,16 @@ static int vgpuif_back_status(int err)
 	}
 }
 
-static int vgpuif_back_bo_create(struct vgpu_client *c,
-				 struct drm_vgpu_bo_create *a)
+/* Naive mode's host memory: dom0 memory, kept by copies. */
+static int vgpuif_back_host_alloc(void *arg, u64 size,
+				  struct vgpu_host_mem *mem)
 {
-	void *mem;
-	u64 size;
-	int ret;
-
-	if (a->domain == DRM_VGPU_DOMAIN_DEVICE)
-		return vgpu_op_bo_create_device(c, a->size, &a->handle);
-	if (a->size > c->quota.hostmem)
-		return -EDQUOT;
-	size = PAGE_ALIGN(a->size);
-	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, size);
-	if (ret)
-		return ret;
-	mem = __vmalloc(size, VGPU_GFP_CLIENT_KV | __GFP_ZERO);
-	if (!mem) {
-		vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, size);
+	mem->vaddr = __vmalloc(size, VGPU_GFP_CLIENT_KV | __GFP_ZERO);
+	if (!mem->vaddr)
 		return -ENOMEM;
-	}
-	return vgpu_op_bo_create_host(c, size, mem, NULL, &vgpuif_back_host_ops,
-				      mem, &a->handle);
+	mem->ops = &vgpuif_back_host_ops;
+	mem->priv = mem->vaddr;
+	return 0;
 }
 
 /*
@@ -117,7 +106,7 @@ static int vgpuif_back_submit(struct vgpu_client *c,
 
 	if (!cmd)
 		return -ENOMEM;
-	*cmd = s->cmd;
+	vgpuif_copy(cmd, &s->cmd);
 	ret = vgpu_op_submit(c, s->ctx_id, cmd, 1, NULL, 0, &fence, &seqno);
 	if (ret) {
 		kvfree(cmd);
@@ -192,38 +181,56 @@ err:
 	return NULL;
 }
 
-/* hp: a host-memory object made of the guest's pages, mapped for life. */
+/* What vgpuif_back_map_granted() needs: the request and its transport. */
+struct vgpuif_back_granted {
+	struct vgpu_client *c;
+	const struct vgpuif_back_ops *ops;
+	void *priv;
+	u32 dir_gref;
+};
+
+/*
+ * hp: the memory of a granted object, the guest's own pages, mapped for
+ * the object's life (called by the core once it has charged @size).
+ */
+static int vgpuif_back_map_granted(void *arg, u64 size,
+				   struct vgpu_host_mem *mem)
+{
+	struct vgpuif_back_granted *g = arg;
+	u32 n = size >> PAGE_SHIFT, i, *grefs;
+	int ret;
+
+	grefs = kvmalloc_array(n, sizeof(u32), VGPU_GFP_CLIENT_KV);
+	ret = grefs ? vgpuif_back_read_dir(g->ops, g->priv, g->dir_gref, n,
+					   grefs) : -ENOMEM;
+	for (i = 0; !ret && i < n; i++)
+		if (vgpuif_back_ring_dest(g->c, g->ops, g->priv, grefs[i],
+					  "BO_CREATE_GRANTED"))
+			ret = -EINVAL;
+	if (!ret)
+		ret = g->ops->map_pages(g->priv, grefs, n, &mem->pages,
+					&mem->priv);
+	kvfree(grefs);
+	if (!ret)
+		mem->ops = g->ops->granted_ops;
+	return ret;
+}
+
+/* hp: BO_CREATE_GRANTED is a BO_CREATE of host memory for the core. */
 static int vgpuif_back_bo_granted(struct vgpu_client *c,
 				  const struct vgpuif_back_ops *ops, void *priv,
 				  struct vgpuif_bo_granted *b)
 {
-	u32 n, i, *grefs;
-	struct page **pages;
-	void *mem;
-	int ret;
+	struct vgpuif_back_granted g = {
+		.c = c, .ops = ops, .priv = priv, .dir_gref = b->dir_gref,
+	};
+	struct drm_vgpu_bo_create a = {
+		.size = b->size, .domain = DRM_VGPU_DOMAIN_HOST,
+	};
+	int ret = vgpu_op_bo_create(c, &a, vgpuif_back_map_granted, &g);
 
-	if (b->size > c->quota.hostmem)
-		return -EDQUOT;
-	n = b->size >> PAGE_SHIFT;
-	ret = vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, b->size);
-	if (ret)
-		return ret;
-	grefs = kvmalloc_array(n, sizeof(u32), VGPU_GFP_CLIENT_KV);
-	ret = grefs ? vgpuif_back_read_dir(ops, priv, b->dir_gref, n, grefs) :
-		      -ENOMEM;
-	for (i = 0; !ret && i < n; i++)
-		if (vgpuif_back_ring_dest(c, ops, priv, grefs[i],
-					  "BO_CREATE_GRANTED"))
-			ret = -EINVAL;
-	if (!ret)
-		ret = ops->map_pages(priv, grefs, n, &pages, &mem);
-	kvfree(grefs);
-	if (ret) {
-		vgpu_quota_unreserve(c, DRM_VGPU_DOMAIN_HOST, b->size);
-		return ret;
-	}
-	return vgpu_op_bo_create_host(c, b->size, NULL, pages, ops->granted_ops,
-				      mem, &b->handle);
+	b->handle = a.handle;
+	return ret;
 }
 
 /* hp: many bind operations of any size, applied in order. */
@@ -235,8 +242,12 @@ static int vgpuif_back_bind_batch(struct vgpu_client *c,
 	struct drm_vgpu_vm_bind_op *bops;
 	int ret = 0;
 
-	if (b->num_ops == 1)
-		return vgpu_op_vm_bind(c, b->ctx_id, &b->op, 1, done);
+	if (b->num_ops == 1) {
+		struct drm_vgpu_vm_bind_op op;
+
+		vgpuif_copy(&op, &b->op);
+		return vgpu_op_vm_bind(c, b->ctx_id, &op, 1, done);
+	}
 	bops = vgpuif_back_gather(ops, priv, b->dir_gref,
 				  array_size(b->num_ops, sizeof(*bops)), &ret);
 	if (!bops)
@@ -261,7 +272,7 @@ static int vgpuif_back_submit_async(struct vgpu_client *c,
 	if (s->num_cmds == 1) {
 		cmds = kvmalloc(sizeof(*cmds), VGPU_GFP_CLIENT_KV);
 		if (cmds)
-			*cmds = s->cmd;
+			vgpuif_copy(cmds, &s->cmd);
 	} else {
 		cmds = vgpuif_back_gather(ops, priv, s->dir_gref,
 					  array_size(s->num_cmds, sizeof(*cmds)),
@@ -342,6 +353,15 @@ int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 		       const struct vgpuif_request *req,
 		       struct vgpuif_response *rsp)
 {
+	union {		/* the core's twins of the wire's structures */
+		struct drm_vgpu_info info;
+		struct drm_vgpu_ctx_create ctx_create;
+		struct drm_vgpu_ctx_destroy ctx_destroy;
+		struct drm_vgpu_ctx_status ctx_status;
+		struct drm_vgpu_bo_create bo_create;
+		struct drm_vgpu_bo_destroy bo_destroy;
+		struct drm_vgpu_vm_bind_op op;
+	} a;
 	u32 done;
 	int ret;
 
@@ -355,25 +375,32 @@ int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 	switch (req->operation) {
 	case VGPUIF_OP_GET_INFO:
 		vgpu_op_info(c, hp ? DRM_VGPU_MODE_HP : DRM_VGPU_MODE_NAIVE,
-			     &rsp->u.info);
+			     &a.info);
+		vgpuif_copy(&rsp->u.info, &a.info);
 		break;
 	case VGPUIF_OP_CTX_CREATE:
-		rsp->u.ctx_create = req->u.ctx_create;
-		ret = vgpu_op_ctx_create(c, &rsp->u.ctx_create);
+		vgpuif_copy(&a.ctx_create, &req->u.ctx_create);
+		ret = vgpu_op_ctx_create(c, &a.ctx_create);
+		vgpuif_copy(&rsp->u.ctx_create, &a.ctx_create);
 		break;
 	case VGPUIF_OP_CTX_DESTROY:
-		ret = vgpu_op_ctx_destroy(c, &req->u.ctx_destroy);
+		vgpuif_copy(&a.ctx_destroy, &req->u.ctx_destroy);
+		ret = vgpu_op_ctx_destroy(c, &a.ctx_destroy);
 		break;
 	case VGPUIF_OP_CTX_STATUS:
-		rsp->u.ctx_status = req->u.ctx_status;
-		ret = vgpu_op_ctx_status(c, &rsp->u.ctx_status);
+		vgpuif_copy(&a.ctx_status, &req->u.ctx_status);
+		ret = vgpu_op_ctx_status(c, &a.ctx_status);
+		vgpuif_copy(&rsp->u.ctx_status, &a.ctx_status);
 		break;
 	case VGPUIF_OP_BO_CREATE:
-		rsp->u.bo_create = req->u.bo_create;
-		ret = vgpuif_back_bo_create(c, &rsp->u.bo_create);
+		vgpuif_copy(&a.bo_create, &req->u.bo_create);
+		ret = vgpu_op_bo_create(c, &a.bo_create, vgpuif_back_host_alloc,
+					NULL);
+		vgpuif_copy(&rsp->u.bo_create, &a.bo_create);
 		break;
 	case VGPUIF_OP_BO_DESTROY:
-		ret = vgpu_op_bo_destroy(c, req->u.bo_destroy.handle);
+		vgpuif_copy(&a.bo_destroy, &req->u.bo_destroy);
+		ret = vgpu_op_bo_destroy(c, &a.bo_destroy);
 		break;
 	case VGPUIF_OP_BO_WRITE:
 	case VGPUIF_OP_BO_READ:
@@ -386,8 +413,9 @@ int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 			ret = -EINVAL;
 			break;
 		}
-		ret = vgpu_op_vm_bind(c, req->u.vm_bind.ctx_id,
-				      &req->u.vm_bind.op, 1, &done);
+		vgpuif_copy(&a.op, &req->u.vm_bind.op);
+		ret = vgpu_op_vm_bind(c, req->u.vm_bind.ctx_id, &a.op, 1,
+				      &done);
 		break;
 	case VGPUIF_OP_SUBMIT:
 		ret = vgpuif_back_submit(c, ops, priv, &req->u.submit,

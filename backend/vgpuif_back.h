@@ -12,7 +12,7 @@
 #define VGPUIF_BACK_H
 
 #include "vgpu_core.h"
-#include "../common/vgpuif.h"
+#include "../common/vgpuif_check.h"
 
 struct dma_fence;
 struct page;

@@ -2,8 +2,9 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_uapi.c - stateless validation of uAPI arguments (see vgpu_uapi.h).
- * Every function returns 0 or -EINVAL.
+ * vgpu_uapi.c - stateless checks of the uAPI structures the core is given
+ * (see vgpu_uapi.h); vgpu-back's core calls them, once per request of any
+ * transport.  Every function returns 0 or -EINVAL.
  */
 #include "vgpu_uapi.h"
 #include "vgpu_interp.h"
@@ -15,11 +16,6 @@ int vgpu_check_ctx_create(const struct drm_vgpu_ctx_create *a)
 	if (a->priority > DRM_VGPU_PRIO_HIGH)
 		return -EINVAL;
 	return 0;
-}
-
-int vgpu_check_ctx_destroy(const struct drm_vgpu_ctx_destroy *a)
-{
-	return (!a->ctx_id || a->pad) ? -EINVAL : 0;
 }
 
 int vgpu_check_ctx_status(const struct drm_vgpu_ctx_status *a)
@@ -37,25 +33,6 @@ int vgpu_check_bo_create(const struct drm_vgpu_bo_create *a, u64 max_size)
 	    a->domain != DRM_VGPU_DOMAIN_HOST)
 		return -EINVAL;
 	if (!a->size || a->size > max_size)
-		return -EINVAL;
-	return 0;
-}
-
-int vgpu_check_bo_destroy(const struct drm_vgpu_bo_destroy *a)
-{
-	return (!a->handle || a->pad) ? -EINVAL : 0;
-}
-
-int vgpu_check_bo_mmap_offset(const struct drm_vgpu_bo_mmap_offset *a)
-{
-	return (!a->handle || a->pad || a->offset) ? -EINVAL : 0;
-}
-
-int vgpu_check_vm_bind(const struct drm_vgpu_vm_bind *a)
-{
-	if (!a->ctx_id || a->flags || a->num_done || !a->ops)
-		return -EINVAL;
-	if (!a->num_ops || a->num_ops > DRM_VGPU_MAX_BIND_OPS)
 		return -EINVAL;
 	return 0;
 }
@@ -92,19 +69,6 @@ int vgpu_check_bind_op(const struct drm_vgpu_vm_bind_op *op)
 	default:
 		return -EINVAL;
 	}
-}
-
-int vgpu_check_submit(const struct drm_vgpu_submit *a)
-{
-	if (!a->ctx_id || a->flags || a->pad || a->seqno || !a->cmds)
-		return -EINVAL;
-	if (!a->num_cmds || a->num_cmds > DRM_VGPU_MAX_CMDS)
-		return -EINVAL;
-	if (a->num_in_syncs > DRM_VGPU_MAX_IN_SYNCS)
-		return -EINVAL;
-	if (!a->num_in_syncs != !a->in_syncs)
-		return -EINVAL;
-	return 0;
 }
 
 static bool vgpu_gpu_range_ok(u64 va, u64 size)

@@ -2,19 +2,22 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpuif.c - checks of vgpuif requests, shared by the backend, the tests
- * and userspace tools.  The caller passes its private copy of the
- * request, never the shared ring slot.
+ * vgpuif.c - the envelope of a vgpuif request, checked by the backend's
+ * decoder (vgpuif_back.c) before it calls the core: the operation, the
+ * reserved octets, the payload octets the operation does not define, a
+ * page I/O's range and a batch's shape.  What the payload means (a
+ * command, a bind operation, a context's priority, an object's size) is
+ * the core's to check, once (vgpu_op_*() in backend/vgpu_core.c).  The
+ * caller passes its private copy of the request, never the ring slot.
  */
 #include "vgpu_compat.h"
-#include "vgpuif.h"
-#include "vgpu_uapi.h"
+#include "vgpuif_check.h"
 
 static_assert(sizeof(struct vgpuif_request) == 192, "request layout");
 static_assert(sizeof(struct vgpuif_response) == 192, "response layout");
 static_assert(sizeof(struct vgpuif_submit) <= VGPUIF_PAYLOAD_SIZE,
 	      "submit payload");
-static_assert(sizeof(struct drm_vgpu_info) <= VGPUIF_PAYLOAD_SIZE,
+static_assert(sizeof(struct vgpuif_info) <= VGPUIF_PAYLOAD_SIZE,
 	      "info payload");
 static_assert(sizeof(struct vgpuif_submit_async) <= VGPUIF_PAYLOAD_SIZE,
 	      "asynchronous submit payload");
@@ -61,37 +64,28 @@ static int vgpuif_check_bo_granted(const struct vgpuif_bo_granted *b)
 
 static int vgpuif_check_bind_batch(const struct vgpuif_vm_bind_batch *b)
 {
-	int ret;
-
 	if (!b->ctx_id || b->num_done)
 		return -EINVAL;
-	ret = vgpuif_check_batch(b->num_ops, DRM_VGPU_MAX_BIND_OPS,
-				 b->dir_gref, &b->op, sizeof(b->op));
-	if (!ret && b->num_ops == 1)
-		ret = vgpu_check_bind_op(&b->op);
-	return ret;
+	return vgpuif_check_batch(b->num_ops, VGPUIF_MAX_BIND_OPS,
+				  b->dir_gref, &b->op, sizeof(b->op));
 }
 
 static int vgpuif_check_submit_async(const struct vgpuif_submit_async *s)
 {
-	int ret;
-
 	if (!s->ctx_id || s->reserved)
 		return -EINVAL;
-	ret = vgpuif_check_batch(s->num_cmds, DRM_VGPU_MAX_CMDS, s->dir_gref,
-				 &s->cmd, sizeof(s->cmd));
-	if (!ret && s->num_cmds == 1)
-		ret = vgpu_check_cmd(&s->cmd);
-	return ret;
+	return vgpuif_check_batch(s->num_cmds, VGPUIF_MAX_CMDS, s->dir_gref,
+				  &s->cmd, sizeof(s->cmd));
 }
 
 /**
- * vgpuif_check_request() - validate a request before acting on it
+ * vgpuif_check_request() - check a request's envelope before decoding it
  * @req: private copy of the request
  *
  * Return: 0; -EOPNOTSUPP for an unknown operation; -EINVAL for a
- * non-zero reserved octet, a bad argument, or payload octets the
- * operation does not define that are not zero.
+ * non-zero reserved octet, payload octets the operation does not define
+ * that are not zero, a page I/O outside one page, or a batch of a bad
+ * shape.  The payload's meaning is left to the core.
  */
 int vgpuif_check_request(const struct vgpuif_request *req)
 {
@@ -105,23 +99,18 @@ int vgpuif_check_request(const struct vgpuif_request *req)
 		used = 0;
 		break;
 	case VGPUIF_OP_CTX_CREATE:
-		ret = vgpu_check_ctx_create(&req->u.ctx_create);
 		used = sizeof(req->u.ctx_create);
 		break;
 	case VGPUIF_OP_CTX_DESTROY:
-		ret = vgpu_check_ctx_destroy(&req->u.ctx_destroy);
 		used = sizeof(req->u.ctx_destroy);
 		break;
 	case VGPUIF_OP_CTX_STATUS:
-		ret = vgpu_check_ctx_status(&req->u.ctx_status);
 		used = sizeof(req->u.ctx_status);
 		break;
 	case VGPUIF_OP_BO_CREATE:
-		ret = vgpu_check_bo_create(&req->u.bo_create, U64_MAX);
 		used = sizeof(req->u.bo_create);
 		break;
 	case VGPUIF_OP_BO_DESTROY:
-		ret = vgpu_check_bo_destroy(&req->u.bo_destroy);
 		used = sizeof(req->u.bo_destroy);
 		break;
 	case VGPUIF_OP_BO_WRITE:
@@ -132,13 +121,11 @@ int vgpuif_check_request(const struct vgpuif_request *req)
 	case VGPUIF_OP_VM_BIND:
 		if (!req->u.vm_bind.ctx_id || req->u.vm_bind.reserved)
 			return -EINVAL;
-		ret = vgpu_check_bind_op(&req->u.vm_bind.op);
 		used = sizeof(req->u.vm_bind);
 		break;
 	case VGPUIF_OP_SUBMIT:
 		if (!req->u.submit.ctx_id || req->u.submit.reserved)
 			return -EINVAL;
-		ret = vgpu_check_cmd(&req->u.submit.cmd);
 		used = sizeof(req->u.submit);
 		break;
 	case VGPUIF_OP_BO_CREATE_GRANTED:

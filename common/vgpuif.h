@@ -151,17 +151,23 @@
  * Reserved octets and every payload octet an operation does not define
  * must be zero; otherwise the response is VGPUIF_EINVAL.
  *
- * The payloads embed the uAPI structures of include/uapi/drm/vgpu_drm.h
- * unchanged: they are fixed-size and carry no pointer.
+ * The payloads are this header's own structures, fixed-size, with no
+ * pointer.  Those that carry what a program gave its render node (a
+ * context, an object, a bind operation, a command) have the layout and
+ * the values of GPUvm's DRM uAPI (include/uapi/drm/vgpu_drm.h), so a
+ * frontend forwards them unchanged; vgpuif_uapi.h asserts the two agree
+ * field by field.  What they mean, and which values are valid, is the
+ * uAPI's (Documentation/uapi.rst); the backend checks them as it checks
+ * its own render node's.
  *
  * VGPUIF_OP_GET_INFO         request: -
- *                            response: struct drm_vgpu_info (mode is the
+ *                            response: struct vgpuif_info (mode is the
  *                            connection's)
- * VGPUIF_OP_CTX_CREATE       request and response: drm_vgpu_ctx_create
- * VGPUIF_OP_CTX_DESTROY      request: drm_vgpu_ctx_destroy
- * VGPUIF_OP_CTX_STATUS       request and response: drm_vgpu_ctx_status
- * VGPUIF_OP_BO_CREATE        request and response: drm_vgpu_bo_create
- * VGPUIF_OP_BO_DESTROY       request: drm_vgpu_bo_destroy
+ * VGPUIF_OP_CTX_CREATE       request and response: vgpuif_ctx_create
+ * VGPUIF_OP_CTX_DESTROY      request: vgpuif_ctx_destroy
+ * VGPUIF_OP_CTX_STATUS       request and response: vgpuif_ctx_status
+ * VGPUIF_OP_BO_CREATE        request and response: vgpuif_bo_create
+ * VGPUIF_OP_BO_DESTROY       request: vgpuif_bo_destroy
  * VGPUIF_OP_BO_WRITE         request: struct vgpuif_bo_io: the backend
  *                            maps gref read-only, copies length octets
  *                            into the host-domain object at offset,
@@ -169,7 +175,7 @@
  * VGPUIF_OP_BO_READ          request: struct vgpuif_bo_io: the same,
  *                            the other way, gref mapped writable
  * VGPUIF_OP_VM_BIND          request: struct vgpuif_vm_bind (one
- *                            drm_vgpu_vm_bind_op; naive mode: one page)
+ *                            vgpuif_bind_op; naive mode: one page)
  * VGPUIF_OP_SUBMIT           request: struct vgpuif_submit (one command);
  *                            response, once the command has run:
  *                            struct vgpuif_submit_rsp; status is the
@@ -194,11 +200,11 @@
  *                            memory quota is reached: the frontend then
  *                            falls back to a BO_CREATE object (copies).
  * VGPUIF_OP_VM_BIND_BATCH    request: struct vgpuif_vm_bind_batch: 1 to
- *                            DRM_VGPU_MAX_BIND_OPS operations of any
+ *                            VGPUIF_MAX_BIND_OPS operations of any
  *                            size, applied in order; one inline, more in
  *                            pages of a directory.  response: num_done.
  * VGPUIF_OP_SUBMIT_ASYNC     request: struct vgpuif_submit_async: 1 to
- *                            DRM_VGPU_MAX_CMDS commands, one inline, more
+ *                            VGPUIF_MAX_CMDS commands, one inline, more
  *                            in pages of a directory.  The response comes
  *                            when the job has finished (responses of
  *                            different requests may come in any order):
@@ -254,7 +260,6 @@
 #else
 #include <stdint.h>
 #endif
-#include "../include/uapi/drm/vgpu_drm.h"
 
 #define VGPUIF_PROTOCOL_VERSION		1
 #define XENBUS_DEVICE_TYPE_VGPU		"vgpu"
@@ -336,18 +341,108 @@ struct vgpuif_bo_io {
 	uint32_t reserved;
 };
 
+/* Operations in one VM_BIND_BATCH, commands in one SUBMIT_ASYNC. */
+#define VGPUIF_MAX_BIND_OPS		256
+#define VGPUIF_MAX_CMDS			4096
+
+/* VGPUIF_OP_GET_INFO's response: what the vGPU is and allows. */
+struct vgpuif_info {
+	uint32_t uapi_version;
+	uint32_t mode;			/* 1: naive, 2: hp */
+	char engine[32];		/* engine's name, NUL-terminated */
+	uint32_t isa_version;
+	uint32_t page_size;
+	uint64_t features;
+	uint64_t va_start;		/* GPU addresses a context may map */
+	uint64_t va_end;
+	uint64_t device_memory_size;
+	uint64_t device_memory_quota;
+	uint32_t max_contexts;
+	uint32_t max_objects;
+	uint32_t max_block_threads;
+	uint32_t max_shared_size;
+	uint64_t reserved[4];
+};
+
+/* VGPUIF_OP_CTX_CREATE */
+struct vgpuif_ctx_create {
+	uint32_t flags;
+	uint32_t priority;
+	uint32_t ctx_id;		/* response: the context */
+	uint32_t pad;
+};
+
+/* VGPUIF_OP_CTX_DESTROY */
+struct vgpuif_ctx_destroy {
+	uint32_t ctx_id;
+	uint32_t pad;
+};
+
+/* VGPUIF_OP_CTX_STATUS: the response fills all but ctx_id */
+struct vgpuif_ctx_status {
+	uint32_t ctx_id;
+	uint32_t status;
+	uint64_t fault_addr;
+	uint32_t fault_kind;
+	uint32_t pad;
+	uint64_t submitted;
+	uint64_t completed;
+	uint64_t reserved[2];
+};
+
+/* VGPUIF_OP_BO_CREATE */
+struct vgpuif_bo_create {
+	uint64_t size;
+	uint32_t domain;		/* 1: device memory, 2: host memory */
+	uint32_t flags;
+	uint32_t handle;		/* response: the object */
+	uint32_t pad;
+};
+
+/* VGPUIF_OP_BO_DESTROY */
+struct vgpuif_bo_destroy {
+	uint32_t handle;
+	uint32_t pad;
+};
+
+/* One map or unmap of a context's GPU addresses. */
+struct vgpuif_bind_op {
+	uint32_t op;			/* 1: map, 2: unmap */
+	uint32_t flags;			/* map: 1 read, 2 write, 4 execute */
+	uint32_t handle;		/* map: the object */
+	uint32_t pad;
+	uint64_t bo_offset;		/* map: in the object */
+	uint64_t va;
+	uint64_t size;
+};
+
+/* One command: a copy, a fill or a kernel launch (128 octets). */
+#define VGPUIF_NUM_PARAMS		8
+struct vgpuif_cmd {
+	uint32_t op;			/* 1: copy, 2: fill, 3: launch */
+	uint32_t flags;
+	uint64_t dst;
+	uint64_t src;			/* launch: the code's GPU address */
+	uint64_t size;
+	uint32_t value;			/* fill: the 32-bit pattern */
+	uint32_t shared_size;
+	uint32_t grid[3];
+	uint32_t block[3];
+	uint64_t params[VGPUIF_NUM_PARAMS];
+};
+
 /* VGPUIF_OP_VM_BIND */
 struct vgpuif_vm_bind {
 	uint32_t ctx_id;
 	uint32_t reserved;
-	struct drm_vgpu_vm_bind_op op;
+	struct vgpuif_bind_op op;
 };
 
 /* VGPUIF_OP_SUBMIT */
 struct vgpuif_submit {
 	uint32_t ctx_id;
 	uint32_t reserved;
-	struct drm_vgpu_cmd cmd;
+	struct vgpuif_cmd cmd;
 };
 
 struct vgpuif_submit_rsp {
@@ -364,19 +459,19 @@ struct vgpuif_bo_granted {
 /* VGPUIF_OP_VM_BIND_BATCH (hp) */
 struct vgpuif_vm_bind_batch {
 	uint32_t ctx_id;
-	uint32_t num_ops;	/* 1..DRM_VGPU_MAX_BIND_OPS */
+	uint32_t num_ops;	/* 1..VGPUIF_MAX_BIND_OPS */
 	uint32_t dir_gref;	/* num_ops > 1: directory of the ops' pages */
 	uint32_t num_done;	/* response: operations applied */
-	struct drm_vgpu_vm_bind_op op;	/* num_ops == 1: the operation */
+	struct vgpuif_bind_op op;	/* num_ops == 1: the operation */
 };
 
 /* VGPUIF_OP_SUBMIT_ASYNC (hp) */
 struct vgpuif_submit_async {
 	uint32_t ctx_id;
-	uint32_t num_cmds;	/* 1..DRM_VGPU_MAX_CMDS */
+	uint32_t num_cmds;	/* 1..VGPUIF_MAX_CMDS */
 	uint32_t dir_gref;	/* num_cmds > 1: directory of the cmds' pages */
 	uint32_t reserved;
-	struct drm_vgpu_cmd cmd;	/* num_cmds == 1: the command */
+	struct vgpuif_cmd cmd;	/* num_cmds == 1: the command */
 };
 
 struct vgpuif_request {
@@ -385,11 +480,11 @@ struct vgpuif_request {
 	uint8_t reserved[7];
 	union {
 		uint8_t raw[VGPUIF_PAYLOAD_SIZE];
-		struct drm_vgpu_ctx_create ctx_create;
-		struct drm_vgpu_ctx_destroy ctx_destroy;
-		struct drm_vgpu_ctx_status ctx_status;
-		struct drm_vgpu_bo_create bo_create;
-		struct drm_vgpu_bo_destroy bo_destroy;
+		struct vgpuif_ctx_create ctx_create;
+		struct vgpuif_ctx_destroy ctx_destroy;
+		struct vgpuif_ctx_status ctx_status;
+		struct vgpuif_bo_create bo_create;
+		struct vgpuif_bo_destroy bo_destroy;
 		struct vgpuif_bo_io bo_io;
 		struct vgpuif_vm_bind vm_bind;
 		struct vgpuif_submit submit;
@@ -406,10 +501,10 @@ struct vgpuif_response {
 	int32_t status;
 	union {
 		uint8_t raw[VGPUIF_PAYLOAD_SIZE];
-		struct drm_vgpu_info info;
-		struct drm_vgpu_ctx_create ctx_create;
-		struct drm_vgpu_ctx_status ctx_status;
-		struct drm_vgpu_bo_create bo_create;
+		struct vgpuif_info info;
+		struct vgpuif_ctx_create ctx_create;
+		struct vgpuif_ctx_status ctx_status;
+		struct vgpuif_bo_create bo_create;
 		struct vgpuif_submit_rsp submit;
 		struct vgpuif_bo_granted bo_granted;
 		struct vgpuif_vm_bind_batch vm_bind_batch;
@@ -421,10 +516,7 @@ struct vgpuif_response {
 DEFINE_RING_TYPES(vgpuif, struct vgpuif_request, struct vgpuif_response);
 #endif
 
-/* Validation of a request copied off the ring (common/vgpuif.c). */
-int vgpuif_check_request(const struct vgpuif_request *req);
 /* Pages of a directory that holds @n references. */
 #define VGPUIF_DIR_PAGES(n)	(((n) + VGPUIF_DIR_GREFS - 1) / VGPUIF_DIR_GREFS)
-const char *vgpuif_op_name(unsigned int op);
 
 #endif /* __XEN_PUBLIC_IO_VGPUIF_H__ */

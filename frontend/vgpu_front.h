@@ -2,23 +2,49 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_front.h - vgpu-front, the guest side of GPUvm.
+ * vgpu_front.h - vgpu-front, the guest side of GPUvm, split by role as
+ * the backend is:
+ *
+ *   vgpu_front_xenbus.c  the xenbus driver: the state machine, XenStore
+ *                        negotiation of the ring and the mode
+ *   vgpu_front_ring.c    the ring client: one call at a time, and hp's
+ *                        asynchronous submissions completed by responses
+ *   vgpu_front_grant.c   grants of guest pages and their page directories
+ *   vgpu_front_req.c     requests both modes send alike (info, contexts,
+ *                        destroys, dom0 objects)
+ *   vgpu_front_naive.c   naive mode: operations page by page, command by
+ *                        command, host objects kept by copies
+ *   vgpu_front_hp.c      hp mode: whole operations, persistent grants,
+ *                        asynchronous submissions
+ *   vgpu_front_fence.c   fences of submissions
+ *   vgpu_front_drv.c     the render node: ioctls and per-file handles
+ *   vgpu_front_debugfs.c counters
+ *
+ * The render node checks only what it consumes itself (an ioctl's own
+ * fields, its handle tables, the memory it allocates); everything it
+ * forwards is checked once, by the backend's core.
  */
 #ifndef VGPU_FRONT_H
 #define VGPU_FRONT_H
 
+#include <linux/iosys-map.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 #include <xen/grant_table.h>
 #include <xen/xenbus.h>
 
-#include "../common/vgpuif.h"
+#include "../common/vgpuif_uapi.h"
 
 struct drm_device;
+struct drm_file;
+struct drm_gem_shmem_object;
+struct drm_syncobj;
 struct dma_fence;
 struct page;
+struct vgpu_front_proto;
 
 /*
  * Counters of one connection, in <debugfs>/vgpu-front/<device>: requests,
@@ -53,6 +79,7 @@ struct vgpu_front_stats {
  * @ring_refs: their grants
  * @ring_order: log2 of the number of ring pages
  * @hp: the connection is in hp mode (set before it is connected)
+ * @proto: the request builders of its mode (set with @hp)
  * @async: SUBMIT_ASYNC requests waiting for their response
  * @irq: event channel's irq, or 0
  * @wq: callers wait for their response here
@@ -81,6 +108,7 @@ struct vgpu_front {
 	grant_ref_t ring_refs[1U << VGPUIF_MAX_RING_PAGE_ORDER];
 	unsigned int ring_order;
 	bool hp;
+	const struct vgpu_front_proto *proto;
 	struct list_head async;
 	int irq;
 	wait_queue_head_t wq;
@@ -97,24 +125,11 @@ struct vgpu_front {
 	struct dentry *debugfs;
 };
 
-extern unsigned int vgpu_front_timeout_ms;
-
 /* How a call waits: killable for ioctls, not for a closing file. */
 enum vgpu_front_wait {
 	VGPU_FRONT_KILLABLE,
 	VGPU_FRONT_UNKILLABLE,
 };
-
-int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
-		    struct vgpuif_request *req, struct vgpuif_response *rsp);
-int vgpu_front_do(struct vgpu_front *f, u64 gen, struct vgpuif_request *req,
-		  struct vgpuif_response *rsp);
-int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle, u64 offset,
-		       struct page *page, bool to_backend);
-u64 vgpu_front_gen(struct vgpu_front *f);
-bool vgpu_front_ring_full(struct vgpu_front *f);
-long vgpu_front_wait_room(struct vgpu_front *f, enum vgpu_front_wait how,
-			  unsigned long timeout);
 
 /**
  * struct vgpu_front_grants - guest pages granted to the backend, listed
@@ -166,27 +181,145 @@ struct vgpu_front_ctx {
 
 void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
 
-/* vgpu_front_hp.c */
+/*
+ * The largest size PAGE_ALIGN() takes without wrapping to 0: the sizes a
+ * user gives are checked against it before they are aligned.
+ */
+#define VGPU_FRONT_MAX_SIZE	(U64_MAX - PAGE_SIZE + 1)
+
+/**
+ * struct vgpu_front_bo - an object of a file, as the guest keeps it
+ * @handle: the backend's handle
+ * @domain: DRM_VGPU_DOMAIN_*
+ * @size: bytes, page aligned
+ * @users: as struct vgpu_front_ctx's (the file's lock)
+ * @destroyed: as struct vgpu_front_ctx's (the file's lock)
+ * @shmem: host domain: its pages in the guest
+ * @map: their kernel mapping (pinned)
+ * @mmap_file: the file granted mmap access to it, or NULL
+ * @grants: hp: its pages, granted to the backend for the object's life
+ *	(none: the object is kept by copies)
+ */
+struct vgpu_front_bo {
+	u32 handle;
+	u32 domain;
+	u64 size;
+	unsigned int users;
+	bool destroyed;
+	struct drm_gem_shmem_object *shmem;
+	struct iosys_map map;
+	struct drm_file *mmap_file;
+	struct vgpu_front_grants grants;
+};
+
+/**
+ * struct vgpu_front_file - what one open file of the render node made
+ * @gen: connection the file was opened on
+ * @lock: protects @bos, @ctxs, @copied, and the seqno, users and
+ *	destroyed fields of their entries.  An entry stays in its table
+ *	while it has users, even once destroyed (vgpu_front_drv.c,
+ *	"Handles are held"): taken from the table, with no user left, it
+ *	is the caller's to destroy in the backend and free.
+ * @bos: handle -> struct vgpu_front_bo
+ * @ctxs: context id -> struct vgpu_front_ctx
+ * @copied: host objects kept by copies (naive, or hp past the grant quota)
+ */
+struct vgpu_front_file {
+	u64 gen;
+	struct mutex lock;	/* see @lock above */
+	struct xarray bos;
+	struct xarray ctxs;
+	u32 copied;
+};
+
+/**
+ * struct vgpu_front_proto - how a mode turns an operation into requests
+ * @bo_create: make @bo (its @domain and @size set, host pages in @bo->shmem
+ *	for the host domain) in the backend, from the user's @a; set
+ *	@bo->handle
+ * @vm_bind: apply @a's @ops, the context and each mapped object held
+ *	by the caller; set @a->num_done
+ * @submit: run @a's @cmds on @ctx (held by the caller; hp drops the use
+ *	once posted and sets *@ctxp to NULL), in-fences already waited for;
+ *	replace @out's fence with the submission's, if @out
+ */
+struct vgpu_front_proto {
+	int (*bo_create)(struct vgpu_front *f, struct vgpu_front_file *ff,
+			 const struct drm_vgpu_bo_create *a,
+			 struct vgpu_front_bo *bo);
+	int (*vm_bind)(struct vgpu_front *f, struct vgpu_front_file *ff,
+		       struct drm_vgpu_vm_bind *a,
+		       const struct drm_vgpu_vm_bind_op *ops,
+		       struct vgpu_front_ctx *ctx);
+	int (*submit)(struct vgpu_front *f, struct vgpu_front_file *ff,
+		      struct drm_vgpu_submit *a, const struct drm_vgpu_cmd *cmds,
+		      struct drm_syncobj *out, struct vgpu_front_ctx **ctxp);
+};
+
+extern const struct vgpu_front_proto vgpu_front_naive_proto;
+extern const struct vgpu_front_proto vgpu_front_hp_proto;
+
+/* vgpu_front_xenbus.c */
+void vgpu_front_put(struct vgpu_front *f);
+
+/* vgpu_front_ring.c */
+int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
+		    struct vgpuif_request *req, struct vgpuif_response *rsp);
+int vgpu_front_do(struct vgpu_front *f, u64 gen, struct vgpuif_request *req,
+		  struct vgpuif_response *rsp);
+u64 vgpu_front_gen(struct vgpu_front *f);
+int vgpu_front_ring_alloc(struct vgpu_front *f, evtchn_port_t *evtchn);
+void vgpu_front_ring_up(struct vgpu_front *f);
+void vgpu_front_ring_gone(struct vgpu_front *f);
+void vgpu_front_ring_free(struct vgpu_front *f);
+int vgpu_front_submit_async(struct vgpu_front *f, u64 gen,
+			    struct vgpuif_request *req,
+			    struct vgpu_front_grants *cmds,
+			    struct dma_fence *fence, struct vgpu_front_ctx *ctx);
+
+/* vgpu_front_grant.c */
 int vgpu_front_grant_pages(struct vgpu_front *f, struct page **pages, u32 n,
 			   bool readonly, struct vgpu_front_grants *g);
 int vgpu_front_grant_data(struct vgpu_front *f, const void *data, size_t len,
 			  struct vgpu_front_grants *g);
 void vgpu_front_end_dir(struct vgpu_front_grants *g);
 void vgpu_front_ungrant(struct vgpu_front_grants *g);
-int vgpu_front_submit_async(struct vgpu_front *f, u64 gen,
-			    struct vgpuif_request *req,
-			    struct vgpu_front_grants *cmds,
-			    struct dma_fence *fence, struct vgpu_front_ctx *ctx);
-void vgpu_front_async_complete(struct vgpu_front *f, struct list_head *done);
-void vgpu_front_async_fail(struct vgpu_front *f);
-bool vgpu_front_take_async(struct vgpu_front *f,
-			   const struct vgpuif_response *rsp,
-			   struct list_head *done);
 
+/* vgpu_front_req.c */
+int vgpu_front_req_info(struct vgpu_front *f, u64 gen,
+			struct drm_vgpu_info *out);
+int vgpu_front_req_ctx_create(struct vgpu_front *f, u64 gen,
+			      struct drm_vgpu_ctx_create *a);
+int vgpu_front_req_ctx_destroy(struct vgpu_front *f, u64 gen, u32 id,
+			       enum vgpu_front_wait how);
+int vgpu_front_req_ctx_status(struct vgpu_front *f, u64 gen,
+			      struct drm_vgpu_ctx_status *a);
+int vgpu_front_req_bo_create(struct vgpu_front *f, u64 gen,
+			     const struct drm_vgpu_bo_create *a, u32 *handle);
+int vgpu_front_req_bo_destroy(struct vgpu_front *f, u64 gen, u32 handle,
+			      enum vgpu_front_wait how);
+
+/* vgpu_front_naive.c: also hp's objects kept by copies */
+int vgpu_front_sync_host(struct vgpu_front *f, struct vgpu_front_file *ff,
+			 bool to_backend);
+
+/* vgpu_front_fence.c */
 void vgpu_front_fences_init(void);
-void vgpu_front_put(struct vgpu_front *f);
+struct dma_fence *vgpu_front_done_fence(int err);
+struct dma_fence *vgpu_front_ctx_fence(struct vgpu_front_file *ff,
+				       struct vgpu_front_ctx *ctx, u64 *seqno);
+bool vgpu_front_gpu_error(int status);
 
+/* vgpu_front_drv.c */
+void vgpu_front_ctx_unuse(struct vgpu_front *f, struct vgpu_front_file *ff,
+			  struct vgpu_front_ctx *ctx);
 int vgpu_front_drm_create(struct vgpu_front *f);
 void vgpu_front_drm_unplug(struct vgpu_front *f);
+
+/* vgpu_front_debugfs.c */
+void vgpu_front_debugfs_init(void);
+void vgpu_front_debugfs_exit(void);
+void vgpu_front_debugfs_add(struct vgpu_front *f);
+void vgpu_front_debugfs_remove(struct vgpu_front *f);
 
 #endif /* VGPU_FRONT_H */

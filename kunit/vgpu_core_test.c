@@ -163,11 +163,30 @@ static u32 new_ctx(struct kunit *test, struct vgpu_client *c)
 	return a.ctx_id;
 }
 
+/* BO_CREATE of device memory, as every transport sends it. */
+static int dev_bo(struct vgpu_client *c, u64 size, u32 *h)
+{
+	struct drm_vgpu_bo_create a = {
+		.size = size, .domain = DRM_VGPU_DOMAIN_DEVICE,
+	};
+	int ret = vgpu_op_bo_create(c, &a, NULL, NULL);
+
+	*h = a.handle;
+	return ret;
+}
+
+static int destroy_bo(struct vgpu_client *c, u32 handle)
+{
+	struct drm_vgpu_bo_destroy a = { .handle = handle };
+
+	return vgpu_op_bo_destroy(c, &a);
+}
+
 static u32 new_bo(struct kunit *test, struct vgpu_client *c, u64 size)
 {
 	u32 h = 0;
 
-	KUNIT_ASSERT_EQ(test, vgpu_op_bo_create_device(c, size, &h), 0);
+	KUNIT_ASSERT_EQ(test, dev_bo(c, size, &h), 0);
 	return h;
 }
 
@@ -328,15 +347,15 @@ static void core_quotas(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c, &a), -EDQUOT);
 	}
 	big = new_bo(test, c, 1 << 20);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 4096, &h), -EDQUOT);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(c, big), 0);
+	KUNIT_EXPECT_EQ(test, dev_bo(c, 4096, &h), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, destroy_bo(c, big), 0);
 	new_bo(test, c, 4096);
 	new_bo(test, c, 4096);
 	new_bo(test, c, 4096);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 4096, &h), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, dev_bo(c, 4096, &h), -EDQUOT);
 	KUNIT_EXPECT_EQ(test, c->num_bos, 3U);
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 3ULL * 4096);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(c, 2 << 20, &h), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, dev_bo(c, 2 << 20, &h), -EDQUOT);
 	/* Another client is not limited by the first one's quota */
 	d = vgpu_client_create(fake_engine.dev, "quota2", NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(d));
@@ -361,7 +380,7 @@ static void core_handles_are_per_client(struct kunit *test)
 				   0x100000, 4096), -ENOENT);
 	KUNIT_EXPECT_EQ(test, bind(b, actx + 1, DRM_VGPU_BIND_MAP, abo, 0,
 				   0x100000, 4096), -ENOENT);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(b, abo), -ENOENT);
+	KUNIT_EXPECT_EQ(test, destroy_bo(b, abo), -ENOENT);
 	d.ctx_id = actx + 7;
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(b, &d), -ENOENT);
 	KUNIT_EXPECT_EQ(test, bind(a, actx, DRM_VGPU_BIND_MAP, abo, 0,
@@ -402,7 +421,7 @@ static void core_vm_bind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpu_op_vm_bind(c, ctx, ops, 3, &done), -EEXIST);
 	KUNIT_EXPECT_EQ(test, done, 1U);
 	/* The object outlives its handle while mapped */
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(c, bo), 0);
+	KUNIT_EXPECT_EQ(test, destroy_bo(c, bo), 0);
 	KUNIT_EXPECT_EQ(test, c->num_bos, 1U);
 	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, 0x100000,
 				   4 * 4096), 0);
@@ -434,7 +453,7 @@ static void core_page_by_page_binds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bind(c, id, DRM_VGPU_BIND_UNMAP, 0, 0, 0x103000,
 				   4096), 0);
 	KUNIT_EXPECT_EQ(test, ctx->vm.count, 2U);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(c, bo), 0);
+	KUNIT_EXPECT_EQ(test, destroy_bo(c, bo), 0);
 	KUNIT_EXPECT_EQ(test, c->num_bos, 1U);
 	for (p = 0; p < 8; p++) {
 		if (p == 3)
@@ -635,7 +654,7 @@ static void core_bind_races_destroy(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpu_ctx_vm_bind(ctx, &o, 1, &done), -ENOENT);
 	KUNIT_EXPECT_EQ(test, done, 0U);
 	vgpu_ctx_put(ctx);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(c, o.handle), 0);
+	KUNIT_EXPECT_EQ(test, destroy_bo(c, o.handle), 0);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&vgpu_global_stats.objects), objects);
 	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 0ULL);
 	vgpu_client_destroy(c);
@@ -760,7 +779,7 @@ static void core_quota_lowered_at_run_time(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(a, &q), 0);
 	KUNIT_EXPECT_EQ(test, a->device_bytes, 8ULL << 20);	/* kept */
 	KUNIT_EXPECT_EQ(test, a->promised, 8ULL << 20);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create_device(a, 4096, &h3), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, dev_bo(a, 4096, &h3), -EDQUOT);
 	{
 		struct drm_vgpu_ctx_create c = {};
 
@@ -781,9 +800,9 @@ static void core_quota_lowered_at_run_time(struct kunit *test)
 	q.devmem = 9 << 20;
 	KUNIT_EXPECT_EQ(test, vgpu_client_set_quota(a, &q), -ENOSPC);
 	/* a frees: its promise shrinks to its quota, 1 MiB */
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(a, h1), 0);
+	KUNIT_EXPECT_EQ(test, destroy_bo(a, h1), 0);
 	KUNIT_EXPECT_EQ(test, a->promised, 4ULL << 20);
-	KUNIT_EXPECT_EQ(test, vgpu_op_bo_destroy(a, h2), 0);
+	KUNIT_EXPECT_EQ(test, destroy_bo(a, h2), 0);
 	KUNIT_EXPECT_EQ(test, a->promised, 1ULL << 20);
 	vgpu_engine_info(fake_engine.dev, &info);
 	KUNIT_EXPECT_EQ(test, info.promised, b->promised + (1ULL << 20));
@@ -838,7 +857,7 @@ static void core_page_tables_charged(struct kunit *test)
 	struct drm_vgpu_ctx_destroy d = {};
 	u32 ctx[4], bo, i, k, mapped = 0;
 	struct vgpu_quota q;
-	u64 held;
+	u64 held, sz;
 	int ret = 0;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
@@ -860,8 +879,9 @@ static void core_page_tables_charged(struct kunit *test)
 	KUNIT_EXPECT_LE(test, c->host_extra, q.hostmem);
 	KUNIT_EXPECT_GT(test, c->host_extra, q.hostmem - (24 << 10));
 	/* Host objects share the quota with the tables. */
-	KUNIT_EXPECT_EQ(test, vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST,
-						 1 << 20), -EDQUOT);
+	sz = 1 << 20;
+	KUNIT_EXPECT_EQ(test, vgpu_quota_reserve(c, DRM_VGPU_DOMAIN_HOST, &sz),
+			-EDQUOT);
 	/* An unmap frees two tables' worth at least: a map fits again. */
 	held = c->host_extra;
 	KUNIT_EXPECT_EQ(test, bind(c, ctx[0], DRM_VGPU_BIND_UNMAP, 0, 0,
@@ -1057,8 +1077,166 @@ static void core_bo_read_into_ring_refused(struct kunit *test)
 	vgpu_client_destroy(c);
 }
 
+/*
+ * The decoder checks a request's envelope only: a payload it passes on
+ * with a bad command, bind operation or argument is refused by the core
+ * (-EINVAL in the response), and nothing of it is applied.
+ */
+static void core_decoder_leaves_payloads_to_the_core(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "decode", NULL);
+	struct ring_test t = { .ring_gref = 77 };
+	struct vgpuif_response rsp;
+	struct vgpuif_request req;
+	u32 ctx;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	ctx = new_ctx(test, c);
+#define DECODE_REFUSED(hp, setup) do {					\
+	memset(&req, 0, sizeof(req));					\
+	req.id = 9;							\
+	setup;								\
+	KUNIT_EXPECT_EQ(test, vgpuif_check_request(&req), 0);		\
+	KUNIT_EXPECT_EQ(test, vgpuif_back_handle(c, hp, &ring_test_ops, \
+						 &t, &req, &rsp), -EINVAL); \
+	KUNIT_EXPECT_EQ(test, rsp.status, -EINVAL);			\
+} while (0)
+	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_CTX_CREATE,
+			       req.u.ctx_create.priority = 9));
+	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_CTX_STATUS,
+			       req.u.ctx_status.ctx_id = ctx,
+			       req.u.ctx_status.reserved[1] = 1));
+	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_BO_CREATE,
+			       req.u.bo_create.size = 4096,
+			       req.u.bo_create.domain = 9));
+	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_BO_DESTROY,
+			       req.u.bo_destroy.handle = 1,
+			       req.u.bo_destroy.pad = 1));
+	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_VM_BIND,
+			       req.u.vm_bind.ctx_id = ctx,
+			       req.u.vm_bind.op.op = DRM_VGPU_BIND_UNMAP,
+			       req.u.vm_bind.op.va = 0x100800,
+			       req.u.vm_bind.op.size = 4096));
+	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_SUBMIT,
+			       req.u.submit.ctx_id = ctx,
+			       req.u.submit.cmd.op = 77));
+	DECODE_REFUSED(true, (req.operation = VGPUIF_OP_VM_BIND_BATCH,
+			      req.u.vm_bind_batch.ctx_id = ctx,
+			      req.u.vm_bind_batch.num_ops = 1,
+			      req.u.vm_bind_batch.op.op = 5,
+			      req.u.vm_bind_batch.op.va = 0x100000,
+			      req.u.vm_bind_batch.op.size = 4096));
+	DECODE_REFUSED(true, (req.operation = VGPUIF_OP_SUBMIT_ASYNC,
+			      req.u.submit_async.ctx_id = ctx,
+			      req.u.submit_async.num_cmds = 1,
+			      req.u.submit_async.cmd.op = DRM_VGPU_CMD_FILL,
+			      req.u.submit_async.cmd.dst = 0x100001,
+			      req.u.submit_async.cmd.size = 8));
+#undef DECODE_REFUSED
+	KUNIT_EXPECT_EQ(test, c->num_bos, 0U);
+	KUNIT_EXPECT_EQ(test, c->num_jobs, 0U);
+	/* hp: a granted object past the quota is refused before any grant. */
+	memset(&req, 0, sizeof(req));
+	req.operation = VGPUIF_OP_BO_CREATE_GRANTED;
+	req.u.bo_granted.size = c->quota.hostmem + 4096;
+	req.u.bo_granted.dir_gref = 5;	/* ring_test_ops cannot copy it */
+	KUNIT_EXPECT_EQ(test, vgpuif_back_handle(c, true, &ring_test_ops, &t,
+						 &req, &rsp), -EDQUOT);
+	vgpu_client_destroy(c);
+}
+
+/* A transport's host memory, counted: the core calls it only when it may. */
+struct test_host {
+	unsigned int allocs;
+	unsigned int releases;
+	u64 size;
+	int fail;
+};
+
+static void test_host_release(void *priv)
+{
+	struct test_host *t = priv;
+
+	t->releases++;
+}
+
+static const struct vgpu_host_mem_ops test_host_ops = {
+	.release = test_host_release,
+};
+
+static int test_host_alloc(void *arg, u64 size, struct vgpu_host_mem *mem)
+{
+	struct test_host *t = arg;
+
+	t->allocs++;
+	t->size = size;
+	if (t->fail)
+		return t->fail;
+	mem->ops = &test_host_ops;
+	mem->priv = t;
+	return 0;
+}
+
+/*
+ * BO_CREATE is checked once, in the core, before the transport allocates
+ * anything: bad arguments and quotas never reach the transport's
+ * allocator, and an allocator's failure returns the charge.
+ */
+static void core_bo_create_checks_before_alloc(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "alloc", NULL);
+	struct drm_vgpu_bo_create a;
+	struct test_host t = {};
+	struct vgpu_quota q;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	q = c->quota;
+	q.hostmem = 1 << 20;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	a = (struct drm_vgpu_bo_create){ .size = 4096, .flags = 1,
+					 .domain = DRM_VGPU_DOMAIN_HOST };
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &a, test_host_alloc, &t),
+			-EINVAL);
+	a = (struct drm_vgpu_bo_create){ .size = 4096, .domain = 7 };
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &a, test_host_alloc, &t),
+			-EINVAL);
+	a = (struct drm_vgpu_bo_create){ .domain = DRM_VGPU_DOMAIN_HOST };
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &a, test_host_alloc, &t),
+			-EINVAL);
+	a.size = (1 << 20) + 1;
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &a, test_host_alloc, &t),
+			-EDQUOT);
+	a.size = U64_MAX;	/* rounding up must not wrap past the quota */
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &a, test_host_alloc, &t),
+			-EDQUOT);
+	KUNIT_EXPECT_EQ(test, t.allocs, 0U);
+	/* The allocator fails: nothing stays charged. */
+	t.fail = -ENOMEM;
+	a.size = 5000;
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &a, test_host_alloc, &t),
+			-ENOMEM);
+	KUNIT_EXPECT_EQ(test, t.allocs, 1U);
+	KUNIT_EXPECT_EQ(test, t.size, 8192ULL);
+	KUNIT_EXPECT_EQ(test, c->host_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, c->num_bos, 0U);
+	/* It succeeds: charged once, released with the object. */
+	t.fail = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &a, test_host_alloc, &t), 0);
+	KUNIT_EXPECT_NE(test, a.handle, 0U);
+	KUNIT_EXPECT_EQ(test, c->host_bytes, 8192ULL);
+	KUNIT_EXPECT_EQ(test, destroy_bo(c, a.handle), 0);
+	KUNIT_EXPECT_EQ(test, t.releases, 1U);
+	KUNIT_EXPECT_EQ(test, c->host_bytes, 0ULL);
+	/* A transport without host memory says so. */
+	a.handle = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &a, NULL, NULL), -EOPNOTSUPP);
+	vgpu_client_destroy(c);
+}
+
 static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_quotas),
+	KUNIT_CASE(core_bo_create_checks_before_alloc),
+	KUNIT_CASE(core_decoder_leaves_payloads_to_the_core),
 	KUNIT_CASE(core_handles_are_per_client),
 	KUNIT_CASE(core_vm_bind),
 	KUNIT_CASE(core_page_by_page_binds),

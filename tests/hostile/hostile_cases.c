@@ -120,12 +120,12 @@ static void hostile_bad_submits(struct hostile *h)
 	r.u.submit.cmd.dst = 0x100000;
 	r.u.submit.cmd.size = 100;
 	hostile_expect(h, "copy whose source wraps", &r, VGPUIF_EINVAL);
-	r.u.submit.cmd = (struct drm_vgpu_cmd){
+	r.u.submit.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_LAUNCH, .src = 0x100000,
 		.grid = { 1, 1, 1 }, .block = { 2048, 1, 1 } };
 	hostile_expect(h, "launch of 2048 threads a block", &r, VGPUIF_EINVAL);
 	r.u.submit.ctx_id = 0x12345;
-	r.u.submit.cmd = (struct drm_vgpu_cmd){
+	r.u.submit.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_FILL, .dst = 0x100000, .size = 4 };
 	hostile_expect(h, "submit on another's context", &r, VGPUIF_ENOENT);
 }
@@ -199,7 +199,7 @@ static void hostile_zeroed(struct hostile *h)
 	ok = c && dev && !hostile_bind(h, c, dev, 0, DATA_VA,
 				       DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE);
 	s.u.submit.ctx_id = c;
-	s.u.submit.cmd = (struct drm_vgpu_cmd){
+	s.u.submit.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_FILL, .dst = DATA_VA, .size = 4096,
 		.value = 0xdeadbeef };
 	ok = ok && !hostile_send(h, &s);
@@ -216,7 +216,7 @@ static void hostile_zeroed(struct hostile *h)
 	     !hostile_bind(h, c, dev, 0, DATA_VA + 0x100000, DRM_VGPU_BIND_READ) &&
 	     !hostile_bind(h, c, host, 0, DATA_VA + 0x200000,
 			   DRM_VGPU_BIND_WRITE);
-	s.u.submit.cmd = (struct drm_vgpu_cmd){
+	s.u.submit.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_COPY, .dst = DATA_VA + 0x200000,
 		.src = DATA_VA + 0x100000, .size = 4096 };
 	memset(page_address(h->page), 0xa5, PAGE_SIZE);
@@ -322,7 +322,7 @@ void hostile_requests(struct hostile *h)
 	hostile_zeroed(h);
 	/* A GPU fault hits only this guest's own context. */
 	r.u.submit.ctx_id = ctx;
-	r.u.submit.cmd = (struct drm_vgpu_cmd){
+	r.u.submit.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_FILL, .dst = 0x700000, .size = 4 };
 	hostile_expect(h, "fill of an unmapped address (GPU fault)", &r,
 		       VGPUIF_EFAULT);
@@ -396,7 +396,7 @@ void hostile_gpu(struct hostile *h)
 	memset(&r, 0, sizeof(r));
 	r.operation = VGPUIF_OP_SUBMIT;
 	r.u.submit.ctx_id = c;
-	r.u.submit.cmd = (struct drm_vgpu_cmd){
+	r.u.submit.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_FILL, .dst = ALIAS_VA, .size = 4 << 20,
 		.value = 0x01020304 };
 	t0 = ktime_get();
@@ -404,7 +404,7 @@ void hostile_gpu(struct hostile *h)
 	snprintf(d, sizeof(d), "answer %d in %lld ms", got,
 		 ktime_ms_delta(ktime_get(), t0));
 	hostile_result(h, "fill of 4 MiB over 64 aliases", got == 0, d);
-	r.u.submit.cmd = (struct drm_vgpu_cmd){
+	r.u.submit.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_COPY, .dst = ALIAS_VA + 65536,
 		.src = ALIAS_VA, .size = (4 << 20) - 65536 };
 	t0 = ktime_get();
@@ -460,7 +460,7 @@ static int hostile_cycle(struct hostile *h, unsigned int n)
 		return -EIO;
 	if (n % 10 == 0) {
 		s.u.submit.ctx_id = c;
-		s.u.submit.cmd = (struct drm_vgpu_cmd){
+		s.u.submit.cmd = (struct vgpuif_cmd){
 			.op = DRM_VGPU_CMD_FILL, .dst = DATA_VA, .size = 65536 };
 		hostile_post(h, &s);
 		for (i = 0; i < 4; i++) {

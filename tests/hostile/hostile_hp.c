@@ -128,14 +128,14 @@ static void hp_in_place(struct hostile *h, u32 ctx)
 	hp_end(h->page, dir);
 	b.u.vm_bind_batch.ctx_id = ctx;
 	b.u.vm_bind_batch.num_ops = 1;
-	b.u.vm_bind_batch.op = (struct drm_vgpu_vm_bind_op){
+	b.u.vm_bind_batch.op = (struct vgpuif_bind_op){
 		.op = DRM_VGPU_BIND_MAP, .handle = handle, .va = ALIAS_VA,
 		.size = PAGE_SIZE,
 		.flags = DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE };
 	hostile_expect(h, "hp: map it", &b, 0);
 	s.u.submit_async.ctx_id = ctx;
 	s.u.submit_async.num_cmds = 1;
-	s.u.submit_async.cmd = (struct drm_vgpu_cmd){
+	s.u.submit_async.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_FILL, .dst = ALIAS_VA, .size = PAGE_SIZE,
 		.value = 0x5eed5eed };
 	hostile_expect(h, "hp: fill it asynchronously", &s, 0);
@@ -150,7 +150,7 @@ static void hp_in_place(struct hostile *h, u32 ctx)
 		return;
 	d.u.bo_destroy.handle = handle;
 	hostile_expect(h, "hp: destroy the object", &d, 0);
-	b.u.vm_bind_batch.op = (struct drm_vgpu_vm_bind_op){
+	b.u.vm_bind_batch.op = (struct vgpuif_bind_op){
 		.op = DRM_VGPU_BIND_UNMAP, .va = ALIAS_VA, .size = PAGE_SIZE };
 	hostile_expect(h, "hp: unmap it: the backend lets the page go", &b, 0);
 	ended = gnttab_end_foreign_access_ref(dg);
@@ -199,7 +199,7 @@ static void hp_async_ring(struct hostile *h, u32 ctx)
 
 	s.u.submit_async.ctx_id = ctx;
 	s.u.submit_async.num_cmds = 1;
-	s.u.submit_async.cmd = (struct drm_vgpu_cmd){
+	s.u.submit_async.cmd = (struct vgpuif_cmd){
 		.op = DRM_VGPU_CMD_FILL, .dst = DATA_VA, .size = PAGE_SIZE };
 	ret = hostile_send_n(h, &s, RING_SIZE(&h->ring), &last);
 	hp_expect(h, "hp: a ring of asynchronous submissions", ret ?: last.status,

@@ -12,6 +12,7 @@
 #include <xen/xenbus.h>
 
 #include "../../common/vgpuif.h"
+#include "../../include/uapi/drm/vgpu_drm.h"
 
 #define CODE_VA		0x100000ULL
 #define DATA_VA		0x200000ULL

@@ -33,7 +33,15 @@ for n in /dev/dri/renderD*; do
 done
 [ "$(cat $E0/busy_ns)" -gt 0 ] && [ "$(cat $E1/busy_ns)" -gt 0 ] ||
 	fail "a dom0 program did not run on each engine: busy $(cat $E0/busy_ns) $(cat $E1/busy_ns)"
-echo "  ok  : nodes: two render nodes, a dom0 program ran on each"
+# Each device's debugfs counts its own clients' work, as sysfs does.
+D=/sys/kernel/debug/vgpu
+for i in 0 1; do
+	b=$(awk '$1 == "busy_ns" { print $2 }' $D/$i/stats)
+	[ -n "$b" ] && [ "$b" -gt 0 ] && [ "$b" -le "$(cat /sys/devices/platform/vgpu.$i/engine/busy_ns)" ] ||
+		fail "debugfs vgpu/$i/stats: busy_ns '$b' against sysfs $(cat /sys/devices/platform/vgpu.$i/engine/busy_ns)"
+	grep -q '^engine id name' $D/$i/clients || fail "debugfs vgpu/$i/clients has no header"
+done
+echo "  ok  : nodes: two render nodes, a dom0 program ran on each, debugfs per device"
 
 start_named_guest g1 engines hang || fail "xl create g1"
 start_named_guest g2 engines spin || fail "xl create g2"

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_front_naive.c - naive mode's requests: each operation in
+ * fine-grained requests, each answered before the next is sent: one per
+ * page of a VM_BIND, one per command of a submission, and one per page of
+ * host memory moved.  A host-memory object is a GEM shmem object in the
+ * guest backed by an object of the same size in dom0: a submission copies
+ * the file's host objects to dom0 first and back afterwards, page by page
+ * (hp mode does so too for an object past the persistent grant quota).
+ *
+ * The core checks every request once: an operation the page split cannot
+ * represent (not whole pages) goes whole and is refused there; a request
+ * refused in the middle of an operation ends it, and what went before it
+ * stays done (VM_BIND's num_done counts whole operations).
+ */
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_syncobj.h>
+#include <linux/dma-fence.h>
+#include <xen/grant_table.h>
+#include <xen/page.h>
+
+#include "vgpu_front.h"
+
+/**
+ * vgpu_front_page_io() - copy one guest page into or out of a backend
+ *	host-memory object (naive mode: granted for this request only)
+ * @f: the vGPU
+ * @gen: generation of the caller's connection
+ * @handle: backend object
+ * @offset: page-aligned offset in the object
+ * @page: guest page
+ * @to_backend: true: BO_WRITE (granted read-only); false: BO_READ
+ *
+ * The grant is ended with gnttab_end_foreign_access(), which keeps a
+ * reference to @page until the backend has unmapped it (a call that
+ * timed out or was killed leaves the request in the backend's hands).
+ *
+ * Return: 0 or a negative errno.
+ */
+static int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle,
+			      u64 offset, struct page *page, bool to_backend)
+{
+	struct vgpuif_request req = {};
+	struct vgpuif_response rsp;
+	int gref, ret;
+
+	gref = gnttab_grant_foreign_access(f->backend_id,
+					   xen_page_to_gfn(page), to_backend);
+	if (gref < 0)
+		return gref;
+	atomic64_inc(&f->stats.grants);
+	req.operation = to_backend ? VGPUIF_OP_BO_WRITE : VGPUIF_OP_BO_READ;
+	req.u.bo_io.handle = handle;
+	req.u.bo_io.gref = gref;
+	req.u.bo_io.offset = offset;
+	req.u.bo_io.length = PAGE_SIZE;
+	ret = vgpu_front_do(f, gen, &req, &rsp);
+	get_page(page);		/* dropped once the grant has ended */
+	gnttab_end_foreign_access(gref, page);
+	if (!ret) {
+		atomic64_add(PAGE_SIZE, &f->stats.bytes);
+		atomic64_inc(&f->stats.grant_maps);
+		atomic64_inc(&f->stats.grant_unmaps);
+	}
+	return ret;
+}
+
+/**
+ * vgpu_front_sync_host() - copy the file's host objects kept by copies
+ * @f: the vGPU
+ * @ff: the file
+ * @to_backend: to dom0 (before a submission), or back (after it)
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_front_sync_host(struct vgpu_front *f, struct vgpu_front_file *ff,
+			 bool to_backend)
+{
+	struct vgpu_front_bo *bo;
+	unsigned long handle;
+	u64 p;
+	int ret = 0;
+
+	mutex_lock(&ff->lock);
+	xa_for_each(&ff->bos, handle, bo) {
+		if (!bo->shmem || bo->grants.n)	/* granted: nothing to copy */
+			continue;
+		for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
+			ret = vgpu_front_page_io(f, ff->gen, bo->handle, p,
+						 bo->shmem->pages[p >> PAGE_SHIFT],
+						 to_backend);
+		if (ret)
+			break;
+	}
+	mutex_unlock(&ff->lock);
+	return ret;
+}
+
+/* An object in dom0's memory; a host object's pages are copied. */
+static int vgpu_front_naive_bo_create(struct vgpu_front *f,
+				      struct vgpu_front_file *ff,
+				      const struct drm_vgpu_bo_create *a,
+				      struct vgpu_front_bo *bo)
+{
+	return vgpu_front_req_bo_create(f, ff->gen, a, &bo->handle);
+}
+
+/*
+ * Naive mode: one request per page of every operation; a destroy of the
+ * context stops it between two (-ENOENT).
+ */
+static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
+				    struct vgpu_front_file *ff,
+				    struct drm_vgpu_vm_bind *a,
+				    const struct drm_vgpu_vm_bind_op *ops,
+				    struct vgpu_front_ctx *ctx)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
+	struct vgpuif_response rsp;
+	bool split;
+	int ret = 0;
+	u32 i;
+	u64 p;
+
+	req.u.vm_bind.ctx_id = a->ctx_id;
+	for (i = 0; i < a->num_ops && !ret; i++) {
+		const struct drm_vgpu_vm_bind_op *op = &ops[i];
+
+		/* Not whole pages: sent whole, for the core to refuse. */
+		split = op->size && !(op->size & ~PAGE_MASK);
+		for (p = 0; !ret && (p < op->size || !p); p += PAGE_SIZE) {
+			if (READ_ONCE(ctx->destroyed)) {
+				ret = -ENOENT;
+				break;
+			}
+			vgpuif_copy(&req.u.vm_bind.op, op);
+			if (split) {
+				req.u.vm_bind.op.va = op->va + p;
+				req.u.vm_bind.op.size = PAGE_SIZE;
+				if (op->op == DRM_VGPU_BIND_MAP)
+					req.u.vm_bind.op.bo_offset += p;
+			}
+			ret = vgpu_front_do(f, ff->gen, &req, &rsp);
+			if (!split)
+				break;
+		}
+		if (!ret)
+			a->num_done = i + 1;
+	}
+	return ret;
+}
+
+/*
+ * Naive mode: one request per command, each answered once it has run.  A
+ * destroy of the context stops it between two: before the first, the
+ * call fails (-ENOENT); later, the fence carries -ECANCELED, as when the
+ * backend cancels a context's work.
+ */
+static int vgpu_front_submit_naive(struct vgpu_front *f,
+				   struct vgpu_front_file *ff,
+				   struct drm_vgpu_submit *a,
+				   const struct drm_vgpu_cmd *cmds,
+				   struct drm_syncobj *out,
+				   struct vgpu_front_ctx **ctxp)
+{
+	struct vgpu_front_ctx *ctx = *ctxp;
+	struct vgpuif_request req = { .operation = VGPUIF_OP_SUBMIT };
+	struct vgpuif_response rsp;
+	struct dma_fence *fence;
+	int gpu_err = 0;
+	u32 i;
+	int ret;
+
+	ret = vgpu_front_sync_host(f, ff, true);
+	req.u.submit.ctx_id = a->ctx_id;
+	for (i = 0; !ret && i < a->num_cmds; i++) {
+		if (READ_ONCE(ctx->destroyed)) {
+			if (i)
+				gpu_err = -ECANCELED;
+			else
+				ret = -ENOENT;
+			break;
+		}
+		vgpuif_copy(&req.u.submit.cmd, &cmds[i]);
+		ret = vgpu_front_call(f, ff->gen, VGPU_FRONT_KILLABLE, &req,
+				      &rsp);
+		if (ret)
+			break;
+		a->seqno = rsp.u.submit.seqno;
+		if (vgpu_front_gpu_error(rsp.status)) {
+			gpu_err = rsp.status;	/* the fence carries it */
+			break;
+		}
+		ret = rsp.status;
+	}
+	if (!ret)
+		ret = vgpu_front_sync_host(f, ff, false);
+	if (!ret && out) {
+		fence = vgpu_front_done_fence(gpu_err);
+		if (!fence)
+			return -ENOMEM;
+		drm_syncobj_replace_fence(out, fence);
+		dma_fence_put(fence);
+	}
+	return ret;
+}
+
+const struct vgpu_front_proto vgpu_front_naive_proto = {
+	.bo_create = vgpu_front_naive_bo_create,
+	.vm_bind = vgpu_front_vm_bind_naive,
+	.submit = vgpu_front_submit_naive,
+};
