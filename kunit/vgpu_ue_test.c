@@ -3,12 +3,14 @@
  * Copyright (C) 2026 GPUvm developers
  *
  * KUnit tests of vgpu-uengine's checks of the engine process
- * (uengine/vgpu_ue_check.c: the read buffer, the answer to a RUN) and of
+ * (uengine/vgpu_ue_check.c: the read buffer, the format of an answer,
+ * the answer to a RUN) and of
  * its host-memory windows and shadows (uengine/vgpu_ue_shadow.c), on
  * pages standing for a guest's granted object, and of the accounting of
  * its process's page tables (uengine/vgpu_ue_tables.c).
  */
 #include <kunit/test.h>
+#include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
@@ -51,7 +53,7 @@ static const struct drm_vgpu_cmd ue_cmds[] = {
 
 struct ue_answer_case {
 	const char *name;
-	struct vgpu_ue_resp r;
+	struct vgpu_ue_resp_run r;
 	u64 wall_ns;
 	bool ok;
 };
@@ -99,6 +101,10 @@ static const struct ue_answer_case ue_answers[] = {
 	{ "undefined fault kind", { .status = VGPU_UE_RUN_FAULTED,
 	  .next_cmd = 1, .fault_kind = DRM_VGPU_FAULT_ENGINE_LOST + 1 },
 	  2000, false },
+	{ "fault kind without a fault", { .status = VGPU_UE_RUN_DONE,
+	  .next_cmd = 3, .fault_kind = DRM_VGPU_FAULT_UNMAPPED }, 2000, false },
+	{ "fault address without a fault", { .status = VGPU_UE_RUN_PREEMPTED,
+	  .next_cmd = 1, .fault_addr = 0x1000 }, 2000, false },
 };
 
 static void ue_answer_check(struct kunit *test)
@@ -115,6 +121,47 @@ static void ue_answer_check(struct kunit *test)
 
 		KUNIT_EXPECT_EQ_MSG(test, !why, c->ok, "%s: %s", c->name,
 				    why ?: "accepted");
+	}
+}
+
+struct ue_format_case {
+	const char *name;
+	u32 op;
+	struct vgpu_ue_resp r;
+	bool ok;
+};
+
+/* A body only in the answer to a RUN that succeeded; reserved is zero. */
+static const struct ue_format_case ue_formats[] = {
+	{ "map done", VGPU_UE_OP_MAP, {}, true },
+	{ "map refused", VGPU_UE_OP_MAP, { .error = -ENOMEM }, true },
+	{ "run done", VGPU_UE_OP_RUN, { .run = { .status = VGPU_UE_RUN_FAULTED,
+	  .next_cmd = 1, .fault_addr = 1 } }, true },
+	{ "run refused", VGPU_UE_OP_RUN, { .error = -ENOENT }, true },
+	{ "reserved set", VGPU_UE_OP_CTX_CREATE, { .reserved = 1 }, false },
+	{ "reserved set in a run", VGPU_UE_OP_RUN, { .reserved = 1 }, false },
+	{ "positive error", VGPU_UE_OP_MEM_FREE, { .error = 1 }, false },
+	{ "error beyond errno", VGPU_UE_OP_UNMAP, { .error = -MAX_ERRNO - 1 },
+	  false },
+	{ "body of a ctx_create", VGPU_UE_OP_CTX_CREATE,
+	  { .run.busy_ns = 1 }, false },
+	{ "last body byte of a job_release", VGPU_UE_OP_JOB_RELEASE,
+	  { .raw[VGPU_UE_RESP_BODY_LEN - 1] = 1 }, false },
+	{ "body of a refused run", VGPU_UE_OP_RUN, { .error = -EINVAL,
+	  .run.status = VGPU_UE_RUN_PREEMPTED }, false },
+};
+
+static void ue_answer_format(struct kunit *test)
+{
+	struct vgpu_ue_req req = {};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ue_formats); i++) {
+		const struct ue_format_case *c = &ue_formats[i];
+
+		req.op = c->op;
+		KUNIT_EXPECT_EQ_MSG(test, vgpu_ue_check_answer(&req, &c->r),
+				    c->ok ? 0 : -EINVAL, "%s", c->name);
 	}
 }
 
@@ -518,6 +565,7 @@ static void ue_tables_bytes(struct kunit *test)
 static struct kunit_case ue_cases[] = {
 	KUNIT_CASE(ue_msg_limit),
 	KUNIT_CASE(ue_answer_check),
+	KUNIT_CASE(ue_answer_format),
 	KUNIT_CASE(ue_shadow_per_object),
 	KUNIT_CASE(ue_shadow_sync_in),
 	KUNIT_CASE(ue_shadow_sync_out),

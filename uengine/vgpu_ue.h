@@ -150,8 +150,10 @@ void vgpu_ue_tables_unmap(struct vgpu_ue_tables *t, u64 va, u64 size);
 
 /* Checks of what the process reads and answers (vgpu_ue_check.c). */
 int vgpu_ue_read_fits(size_t len, const struct vgpu_ue_req *req);
+int vgpu_ue_check_answer(const struct vgpu_ue_req *req,
+			 const struct vgpu_ue_resp *r);
 const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
-			      const struct vgpu_ue_resp *r, u64 wall_ns);
+			      const struct vgpu_ue_resp_run *r, u64 wall_ns);
 
 /* vm_flags became write-protected in 6.3 (probed by Kbuild). */
 #ifdef VGPU_HAVE_VM_FLAGS_SET

@@ -390,20 +390,22 @@ static ssize_t vgpu_ue_write(struct file *f, const char __user *buf,
 		return -EINVAL;
 	if (copy_from_user(&r, buf, sizeof(r)))
 		return -EFAULT;
-	if (r.reserved || r.error > 0 || r.error < -MAX_ERRNO)
-		return -EINVAL;
 	mutex_lock(&vgpu_ue_lock);
 	if (s->dead) {
 		ret = -ENODEV;
 		goto out;
 	}
 	list_for_each_entry(m, &s->in_flight, node) {
-		if (m->req.seq == r.seq) {
+		if (m->req.seq != r.seq)
+			continue;
+		/* Refused, the request still waits for its answer. */
+		ret = vgpu_ue_check_answer(&m->req, &r);
+		if (!ret) {
 			m->resp = r;
 			vgpu_ue_finish(m, 0);
 			ret = len;
-			break;
 		}
+		break;
 	}
 out:
 	mutex_unlock(&vgpu_ue_lock);

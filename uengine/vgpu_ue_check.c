@@ -3,22 +3,56 @@
  * Copyright (C) 2026 GPUvm developers
  *
  * vgpu_ue_check.c - what vgpu-uengine checks of the engine process: the
- * buffer it reads a request into, and its answer to a RUN.  The process
+ * buffer it reads a request into, the format of its answers and its
+ * answer to a RUN.  The process
  * is dom0's, but it runs guest code: nothing it answers is believed
  * before it is checked against what was asked.
  */
 #include <linux/build_bug.h>
+#include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/limits.h>
 #include <linux/overflow.h>
+#include <linux/stddef.h>
+#include <linux/string.h>
 
 #include "../backend/vgpu_engine.h"
 #include "vgpu_ue.h"
 
 /* The protocol's sizes are fixed (vgpu_uengine.h): catch any drift. */
 static_assert(sizeof(struct vgpu_ue_req) == 72);
+static_assert(sizeof(struct vgpu_ue_req) ==
+	      VGPU_UE_REQ_HDR_LEN + VGPU_UE_REQ_BODY_LEN);
+static_assert(offsetof(struct vgpu_ue_req, raw) == VGPU_UE_REQ_HDR_LEN);
 static_assert(sizeof(struct vgpu_ue_resp) == 64);
+static_assert(sizeof(struct vgpu_ue_resp) ==
+	      VGPU_UE_RESP_HDR_LEN + VGPU_UE_RESP_BODY_LEN);
+static_assert(offsetof(struct vgpu_ue_resp, raw) == VGPU_UE_RESP_HDR_LEN);
 static_assert(sizeof(struct drm_vgpu_cmd) == 128);
+
+/* Each member of a body has its documented size... */
+static_assert(sizeof(struct vgpu_ue_req_ctx_create) == 8);
+static_assert(sizeof(struct vgpu_ue_req_ctx_destroy) == 8);
+static_assert(sizeof(struct vgpu_ue_req_mem_alloc) == 16);
+static_assert(sizeof(struct vgpu_ue_req_mem_free) == 8);
+static_assert(sizeof(struct vgpu_ue_req_map) == 48);
+static_assert(sizeof(struct vgpu_ue_req_unmap) == 24);
+static_assert(sizeof(struct vgpu_ue_req_run) == 56);
+static_assert(sizeof(struct vgpu_ue_req_job_release) == 8);
+static_assert(sizeof(struct vgpu_ue_resp_run) == 48);
+
+/* ...and fits the body. */
+#define VGPU_UE_REQ_FITS(m)						\
+	static_assert(sizeof_field(struct vgpu_ue_req, m) <= VGPU_UE_REQ_BODY_LEN)
+VGPU_UE_REQ_FITS(ctx_create);
+VGPU_UE_REQ_FITS(ctx_destroy);
+VGPU_UE_REQ_FITS(mem_alloc);
+VGPU_UE_REQ_FITS(mem_free);
+VGPU_UE_REQ_FITS(map);
+VGPU_UE_REQ_FITS(unmap);
+VGPU_UE_REQ_FITS(run);
+VGPU_UE_REQ_FITS(job_release);
+static_assert(sizeof_field(struct vgpu_ue_resp, run) <= VGPU_UE_RESP_BODY_LEN);
 
 /**
  * vgpu_ue_read_fits() - may read() deliver @req into a buffer of @len bytes
@@ -55,17 +89,53 @@ static u64 vgpu_ue_cmd_extent(const struct drm_vgpu_cmd *cmd)
 	}
 }
 
+/* A fault's record: only in a FAULTED answer, of a defined kind. */
+static const char *vgpu_ue_check_fault(const struct vgpu_ue_resp_run *r)
+{
+	if (r->status != VGPU_UE_RUN_FAULTED)
+		return r->fault_kind || r->fault_addr ?
+		       "a fault's record without a fault" : NULL;
+	/*
+	 * NONE is tolerated: a fault whose record the GPU lost must not end
+	 * every client's contexts (the job still ends FAULTED).
+	 */
+	if (r->fault_kind > DRM_VGPU_FAULT_ENGINE_LOST)
+		return "undefined fault kind";
+	return NULL;
+}
+
+/**
+ * vgpu_ue_check_answer() - does the process's answer keep the format
+ * @req: the request it answers
+ * @r: the answer
+ *
+ * Only the answer to a RUN that succeeded has a body; every reserved
+ * field and every byte of a body the answer does not have is zero.
+ *
+ * Return: 0, or -EINVAL (write() refuses the answer).
+ */
+int vgpu_ue_check_answer(const struct vgpu_ue_req *req,
+			 const struct vgpu_ue_resp *r)
+{
+	if (r->reserved || r->error > 0 || r->error < -MAX_ERRNO)
+		return -EINVAL;
+	if ((req->op != VGPU_UE_OP_RUN || r->error) &&
+	    memchr_inv(r->raw, 0, sizeof(r->raw)))
+		return -EINVAL;
+	return 0;
+}
+
 /**
  * vgpu_ue_check_run() - is the process's answer to a RUN possible
  * @job: the job as the RUN asked for it (not yet updated)
- * @r: the answer
+ * @r: the answer's body
  * @wall_ns: how long the module waited for the answer
  *
  * Return: NULL, or what makes the answer impossible (for the message
  * that ends the session).
  */
 const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
-			      const struct vgpu_ue_resp *r, u64 wall_ns)
+			      const struct vgpu_ue_resp_run *r, u64 wall_ns)
 {
 	u64 next = r->next_cmd, busy_max;
 
@@ -89,12 +159,5 @@ const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
 		busy_max = U64_MAX;
 	if (r->cmd_busy_ns > busy_max)
 		return "more command time than the command can have used";
-	/*
-	 * NONE is tolerated: a fault whose record the GPU lost must not end
-	 * every client's contexts (the job still ends FAULTED).
-	 */
-	if (r->status == VGPU_UE_RUN_FAULTED &&
-	    r->fault_kind > DRM_VGPU_FAULT_ENGINE_LOST)
-		return "undefined fault kind";
-	return NULL;
+	return vgpu_ue_check_fault(r);
 }

@@ -65,15 +65,23 @@ static u64 vgpu_ue_timeout(u64 extra_ns)
 	return (u64)vgpu_ue_op_timeout_ms * NSEC_PER_MSEC + extra_ns;
 }
 
-/* A request that carries no payload and whose answer has no data. */
-static int vgpu_ue_simple(u64 gen, u32 op, u64 ctx, u64 obj, u64 va, u64 size)
+/*
+ * A request of @op, every byte zero: the bytes of the union past @op's
+ * member too (an initialiser need not clear them), which read() copies
+ * to the process.
+ */
+static void ue_req_init(struct vgpu_ue_req *req, u32 op)
 {
-	struct vgpu_ue_req req = {
-		.op = op, .ctx = ctx, .obj = obj, .va = va, .size = size,
-	};
+	memset(req, 0, sizeof(*req));
+	req->op = op;
+}
+
+/* A request that carries no payload and whose answer has no body. */
+static int vgpu_ue_simple(u64 gen, struct vgpu_ue_req *req)
+{
 	struct vgpu_ue_resp resp;
 
-	return vgpu_ue_call(gen, &req, NULL, vgpu_ue_timeout(0), &resp);
+	return vgpu_ue_call(gen, req, NULL, vgpu_ue_timeout(0), &resp);
 }
 
 struct vgpu_ue_window *vgpu_ue_window_get(u64 id)
@@ -103,6 +111,7 @@ static void vgpu_ue_window_drop(struct vgpu_ue_window *w)
 static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 {
 	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct vgpu_ue_req req;
 	int ret;
 
 	if (!c)
@@ -111,7 +120,9 @@ static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 	vgpu_ue_tables_init(&c->tables);
 	c->id = atomic64_inc_return(&vgpu_ue_next_id);
 	c->gen = vgpu_ue_generation();
-	ret = vgpu_ue_simple(c->gen, VGPU_UE_OP_CTX_CREATE, c->id, 0, 0, 0);
+	ue_req_init(&req, VGPU_UE_OP_CTX_CREATE);
+	req.ctx_create.ctx = c->id;
+	ret = vgpu_ue_simple(c->gen, &req);
 	if (ret) {
 		pr_warn_ratelimited("vgpu-uengine: no context: %s (%d)\n",
 				    ret == -ENODEV ? "no engine process" :
@@ -126,8 +137,11 @@ static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 static void ue_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 {
 	struct vgpu_ue_window *w, *tmp;
+	struct vgpu_ue_req req;
 
-	vgpu_ue_simple(c->gen, VGPU_UE_OP_CTX_DESTROY, c->id, 0, 0, 0);
+	ue_req_init(&req, VGPU_UE_OP_CTX_DESTROY);
+	req.ctx_destroy.ctx = c->id;
+	vgpu_ue_simple(c->gen, &req);
 	list_for_each_entry_safe(w, tmp, &c->windows, node)
 		vgpu_ue_window_drop(w);
 	vgpu_ue_tables_fini(&c->tables);
@@ -138,13 +152,17 @@ static int ue_mem_alloc(struct vgpu_engine *e, u64 size,
 			struct vgpu_engine_mem **out)
 {
 	struct vgpu_engine_mem *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	struct vgpu_ue_req req;
 	int ret;
 
 	if (!m)
 		return -ENOMEM;
 	m->id = atomic64_inc_return(&vgpu_ue_next_id);
 	m->gen = vgpu_ue_generation();
-	ret = vgpu_ue_simple(m->gen, VGPU_UE_OP_MEM_ALLOC, 0, m->id, 0, size);
+	ue_req_init(&req, VGPU_UE_OP_MEM_ALLOC);
+	req.mem_alloc.mem = m->id;
+	req.mem_alloc.size = size;
+	ret = vgpu_ue_simple(m->gen, &req);
 	if (ret) {
 		kfree(m);
 		return ret;
@@ -155,23 +173,27 @@ static int ue_mem_alloc(struct vgpu_engine *e, u64 size,
 
 static void ue_mem_free(struct vgpu_engine *e, struct vgpu_engine_mem *m)
 {
-	vgpu_ue_simple(m->gen, VGPU_UE_OP_MEM_FREE, 0, m->id, 0, 0);
+	struct vgpu_ue_req req;
+
+	ue_req_init(&req, VGPU_UE_OP_MEM_FREE);
+	req.mem_free.mem = m->id;
+	vgpu_ue_simple(m->gen, &req);
 	kfree(m);
 }
 
-static int ue_map_host(struct vgpu_engine_ctx *c, u64 va,
-		       const struct vgpu_backing *b, u64 offset, u64 size,
-		       struct vgpu_ue_req *req)
+/* MAP of host memory @b at @offset: a window for the process. */
+static int ue_map_host(struct vgpu_engine_ctx *c, const struct vgpu_backing *b,
+		       u64 offset, struct vgpu_ue_req *req)
 {
+	struct vgpu_ue_req_map *map = &req->map;
 	struct vgpu_ue_window *w;
-	struct vgpu_ue_resp resp;
 	u32 id;
 	int ret;
 
-	if ((offset | size) & ~PAGE_MASK)
+	if ((offset | map->size) & ~PAGE_MASK)
 		return -EINVAL;
 	w = vgpu_ue_window_new(b, c->gen, offset >> PAGE_SHIFT,
-			       size >> PAGE_SHIFT, va, req->perms);
+			       map->size >> PAGE_SHIFT, map->va, map->perms);
 	if (IS_ERR(w))
 		return PTR_ERR(w);
 	/* Its mmap offset, id << VGPU_UE_WINDOW_SHIFT, must fit a signed off_t. */
@@ -184,10 +206,9 @@ static int ue_map_host(struct vgpu_engine_ctx *c, u64 va,
 	}
 	w->id = id;
 	list_add_tail(&w->node, &c->windows);
-	req->kind = VGPU_UE_MAP_HOST;
-	req->obj = id;
-	req->offset = 0;
-	ret = vgpu_ue_call(c->gen, req, NULL, vgpu_ue_timeout(0), &resp);
+	map->kind = VGPU_UE_MAP_HOST;
+	map->window = id;
+	ret = vgpu_ue_simple(c->gen, req);
 	if (ret)
 		vgpu_ue_window_drop(w);
 	return ret;
@@ -197,13 +218,14 @@ static int ue_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 		  const struct vgpu_backing *b, u64 offset, u64 size,
 		  u32 perms)
 {
-	struct vgpu_ue_req req = {
-		.op = VGPU_UE_OP_MAP, .ctx = c->id, .va = va, .size = size,
-		.perms = perms,
-	};
-	struct vgpu_ue_resp resp;
+	struct vgpu_ue_req req;
 	int ret;
 
+	ue_req_init(&req, VGPU_UE_OP_MAP);
+	req.map.ctx = c->id;
+	req.map.va = va;
+	req.map.size = size;
+	req.map.perms = perms;
 	if (b->dev_mem && b->dev_mem->gen != c->gen)
 		return -ENODEV;	/* memory of a process that has gone */
 	/* The process's tables for the range, charged by the core. */
@@ -211,13 +233,12 @@ static int ue_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 	if (ret)
 		return ret;
 	if (!b->dev_mem) {
-		ret = ue_map_host(c, va, b, offset, size, &req);
+		ret = ue_map_host(c, b, offset, &req);
 	} else {
-		req.kind = VGPU_UE_MAP_DEVICE;
-		req.obj = b->dev_mem->id;
-		req.offset = offset;
-		ret = vgpu_ue_call(c->gen, &req, NULL, vgpu_ue_timeout(0),
-				   &resp);
+		req.map.kind = VGPU_UE_MAP_DEVICE;
+		req.map.mem = b->dev_mem->id;
+		req.map.offset = offset;
+		ret = vgpu_ue_simple(c->gen, &req);
 	}
 	if (ret)
 		vgpu_ue_tables_unmap(&c->tables, va, size);
@@ -228,8 +249,13 @@ static void ue_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 		     u64 size)
 {
 	struct vgpu_ue_window *w, *tmp;
+	struct vgpu_ue_req req;
 
-	vgpu_ue_simple(c->gen, VGPU_UE_OP_UNMAP, c->id, 0, va, size);
+	ue_req_init(&req, VGPU_UE_OP_UNMAP);
+	req.unmap.ctx = c->id;
+	req.unmap.va = va;
+	req.unmap.size = size;
+	vgpu_ue_simple(c->gen, &req);
 	vgpu_ue_tables_unmap(&c->tables, va, size);
 	/* A window goes when the last of its pages is unmapped. */
 	list_for_each_entry_safe(w, tmp, &c->windows, node)
@@ -246,11 +272,15 @@ static u64 ue_ctx_table_bytes(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 static void ue_job_release(struct vgpu_engine *e, struct vgpu_engine_job *job)
 {
 	struct vgpu_ue_job *uj = job->engine_priv;
+	struct vgpu_ue_req req;
 
 	if (!uj)
 		return;
-	if (uj->sent)
-		vgpu_ue_simple(uj->gen, VGPU_UE_OP_JOB_RELEASE, 0, uj->id, 0, 0);
+	if (uj->sent) {
+		ue_req_init(&req, VGPU_UE_OP_JOB_RELEASE);
+		req.job_release.job = uj->id;
+		vgpu_ue_simple(uj->gen, &req);
+	}
 	kfree(uj);
 	job->engine_priv = NULL;
 }
@@ -272,7 +302,7 @@ static enum vgpu_job_status ue_lost(struct vgpu_engine *e,
 static enum vgpu_job_status ue_run_result(struct vgpu_engine *e,
 					  struct vgpu_engine_ctx *c,
 					  struct vgpu_engine_job *job,
-					  const struct vgpu_ue_resp *r,
+					  const struct vgpu_ue_resp_run *r,
 					  u64 wall_ns)
 {
 	const char *why = vgpu_ue_check_run(job, r, wall_ns);
@@ -307,6 +337,24 @@ static enum vgpu_job_status ue_run_result(struct vgpu_engine *e,
 	}
 }
 
+/* The RUN of @job where it stands (its payload, if any, aside). */
+static void ue_run_req(struct vgpu_ue_req *req, struct vgpu_engine_ctx *c,
+		       const struct vgpu_engine_job *job, u64 budget_ns,
+		       u64 watchdog_ns)
+{
+	const struct vgpu_ue_job *uj = job->engine_priv;
+
+	ue_req_init(req, VGPU_UE_OP_RUN);
+	req->run.ctx = c->id;
+	req->run.job = uj->id;
+	req->run.budget_ns = budget_ns;
+	req->run.watchdog_ns = watchdog_ns;
+	req->run.num_cmds = job->num_cmds;
+	req->run.next_cmd = job->next_cmd;
+	req->run.cmd_done = job->cmd_done;
+	req->run.cmd_busy_ns = job->cmd_busy_ns;
+}
+
 /*
  * Runs the job in the process for @budget_ns.  The first RUN of a job
  * carries its commands; the process keeps them until JOB_RELEASE.  The
@@ -320,12 +368,8 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 {
 	u64 watchdog = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
 	struct vgpu_ue_job *uj = job->engine_priv;
-	struct vgpu_ue_req req = {
-		.op = VGPU_UE_OP_RUN, .ctx = c->id, .perms = job->num_cmds,
-		.kind = job->next_cmd, .offset = job->cmd_done,
-		.busy = job->cmd_busy_ns, .size = watchdog,
-	};
 	struct vgpu_ue_resp resp;
+	struct vgpu_ue_req req;
 	const void *payload = NULL;
 	u64 wall;
 	int ret;
@@ -341,8 +385,7 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 	if (uj->gen != c->gen || c->gen != vgpu_ue_generation())
 		return ue_lost(e, job);
 	/* An unlimited budget (an engine run whole) is bounded by the watchdog. */
-	req.va = min(budget_ns, watchdog);
-	req.obj = uj->id;
+	ue_run_req(&req, c, job, min(budget_ns, watchdog), watchdog);
 	if (!uj->sent) {
 		payload = &job->cmds[job->next_cmd];
 		req.payload_len = (job->num_cmds - job->next_cmd) *
@@ -351,13 +394,13 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 	vgpu_ue_sync_in(&c->windows);
 	wall = ktime_get_ns();
 	ret = vgpu_ue_call(c->gen, &req, payload,
-			   vgpu_ue_timeout(req.va + watchdog), &resp);
+			   vgpu_ue_timeout(req.run.budget_ns + watchdog), &resp);
 	wall = ktime_get_ns() - wall;
 	/* No answer (in time): nothing the process wrote is copied out. */
 	if (ret)
 		return ue_lost(e, job);
 	uj->sent = true;
-	return ue_run_result(e, c, job, &resp, wall);
+	return ue_run_result(e, c, job, &resp.run, wall);
 }
 
 static const struct vgpu_engine_ops vgpu_ue_ops = {

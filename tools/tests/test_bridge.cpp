@@ -10,7 +10,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <sstream>
 
 #include "bridge.hpp"
@@ -41,35 +43,79 @@ struct Rig {
     uint64_t seq = 0;
     ~Rig() { close(fd); }
 
-    vgpu_ue_resp req(uint32_t op, uint64_t ctx, uint64_t obj = 0, uint64_t va = 0, uint64_t size = 0,
-                     uint32_t perms = 0, uint32_t kind = 0, const void* payload = nullptr, uint32_t len = 0) {
-        vgpu_ue_req r{};
+    // Request @r (numbered here), answered; the answer keeps the format.
+    vgpu_ue_resp send(vgpu_ue_req r, const void* payload = nullptr) {
         r.seq = ++seq;
-        r.op = op;
-        r.ctx = ctx;
-        r.obj = obj;
-        r.va = va;
-        r.size = size;
-        r.perms = perms;
-        r.kind = kind;
-        r.payload_len = len;
         vgpu_ue_resp resp{};
-        EXPECT_NO_THROW(resp = br.handle(r, static_cast<const uint8_t*>(payload))) << "op " << op;
+        EXPECT_NO_THROW(resp = br.handle(r, static_cast<const uint8_t*>(payload))) << "op " << r.op;
         EXPECT_EQ(resp.seq, r.seq);
+        EXPECT_EQ(resp.reserved, 0u);
+        if (r.op != VGPU_UE_OP_RUN || resp.error) {
+            EXPECT_EQ(body_bytes(resp), 0u) << "op " << r.op << " error " << resp.error;
+        }
         return resp;
     }
-    int map_host(uint64_t ctx, uint64_t va, uint64_t pages, uint64_t window) {
-        return req(VGPU_UE_OP_MAP, ctx, window, va, pages * P, RW, VGPU_UE_MAP_HOST).error;
+    static size_t body_bytes(const vgpu_ue_resp& resp) {
+        return std::count_if(std::begin(resp.raw), std::end(resp.raw), [](uint8_t b) { return b != 0; });
     }
-    void unmap(uint64_t ctx, uint64_t va, uint64_t pages) { req(VGPU_UE_OP_UNMAP, ctx, 0, va, pages * P); }
-    // One FILL run to its end (job @job).
-    vgpu_ue_resp fill(uint64_t ctx, uint64_t job, uint64_t va, uint64_t size, uint32_t value) {
+    static vgpu_ue_req op(uint32_t o) {
+        vgpu_ue_req r{};
+        r.op = o;
+        return r;
+    }
+    int ctx_create(uint64_t ctx) {
+        vgpu_ue_req r = op(VGPU_UE_OP_CTX_CREATE);
+        r.ctx_create.ctx = ctx;
+        return send(r).error;
+    }
+    void ctx_destroy(uint64_t ctx) {
+        vgpu_ue_req r = op(VGPU_UE_OP_CTX_DESTROY);
+        r.ctx_destroy.ctx = ctx;
+        send(r);
+    }
+    static vgpu_ue_req map_req(uint64_t ctx, uint64_t va, uint64_t size, uint64_t window) {
+        vgpu_ue_req r = op(VGPU_UE_OP_MAP);
+        r.map.ctx = ctx;
+        r.map.va = va;
+        r.map.size = size;
+        r.map.perms = RW;
+        r.map.kind = VGPU_UE_MAP_HOST;
+        r.map.window = window;
+        return r;
+    }
+    int map_host(uint64_t ctx, uint64_t va, uint64_t pages, uint64_t window) {
+        return send(map_req(ctx, va, pages * P, window)).error;
+    }
+    void unmap(uint64_t ctx, uint64_t va, uint64_t pages) {
+        vgpu_ue_req r = op(VGPU_UE_OP_UNMAP);
+        r.unmap.ctx = ctx;
+        r.unmap.va = va;
+        r.unmap.size = pages * P;
+        send(r);
+    }
+    // A RUN of job @job, its commands sent with it when @c is not null.
+    static vgpu_ue_req run_req(uint64_t ctx, uint64_t job, uint32_t num_cmds, const drm_vgpu_cmd* c) {
+        vgpu_ue_req r = op(VGPU_UE_OP_RUN);
+        r.payload_len = c ? num_cmds * sizeof(*c) : 0;
+        r.run.ctx = ctx;
+        r.run.job = job;
+        r.run.budget_ns = 1000000000ull;
+        r.run.watchdog_ns = 1000000000ull;
+        r.run.num_cmds = num_cmds;
+        return r;
+    }
+    static drm_vgpu_cmd fill_cmd(uint64_t va, uint64_t size, uint32_t value) {
         drm_vgpu_cmd c{};
         c.op = DRM_VGPU_CMD_FILL;
         c.dst = va;
         c.size = size;
         c.value = value;
-        return req(VGPU_UE_OP_RUN, ctx, job, 1000000000ull, 1000000000ull, 1, 0, &c, sizeof(c));
+        return c;
+    }
+    // One FILL run to its end (job @job).
+    vgpu_ue_resp fill(uint64_t ctx, uint64_t job, uint64_t va, uint64_t size, uint32_t value) {
+        drm_vgpu_cmd c = fill_cmd(va, size, value);
+        return send(run_req(ctx, job, 1, &c), &c);
     }
     uint32_t window_word(uint64_t window, uint64_t off) {
         uint32_t w = 0;
@@ -90,22 +136,22 @@ struct Rig {
 TEST(Bridge, Item1HoleSequence) {
     Rig r;
     const uint64_t va = 0x100000, vb = 0x200000;
-    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    ASSERT_EQ(r.ctx_create(1), 0);
     ASSERT_EQ(r.map_host(1, va, 3, 1), 0);
     r.unmap(1, va + P, 1);
     r.check("after the partial unmap");
     ASSERT_EQ(r.map_host(1, vb, 1, 2), 0);
     r.check("after mapping B");
     r.unmap(1, va + 2 * P, 1);
-    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 2).error, 0);
+    ASSERT_EQ(r.ctx_create(2), 0);
     r.check("after the new context");
     auto f = r.fill(1, 1, vb, P, 0x600dbeef);
     EXPECT_EQ(f.error, 0);
-    EXPECT_EQ(f.status, uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(f.run.status, uint32_t{VGPU_UE_RUN_DONE});
     EXPECT_EQ(r.window_word(2, 0), 0x600dbeefu);
     EXPECT_EQ(r.window_word(1, P), 0u);
     r.check("after a RUN");
-    r.req(VGPU_UE_OP_CTX_DESTROY, 1);
+    r.ctx_destroy(1);
     EXPECT_EQ(r.br.windows(), 0u);
     EXPECT_EQ(r.fake.live_registrations(), 0u);
 }
@@ -115,7 +161,7 @@ TEST(Bridge, Item1HoleSequence) {
 TEST(Bridge, PartialUnmapRemapUnmapKeepsTheWindow) {
     Rig r;
     const uint64_t va = 0x300000;
-    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    ASSERT_EQ(r.ctx_create(1), 0);
     ASSERT_EQ(r.map_host(1, va, 3, 1), 0);
     r.unmap(1, va, 1);
     r.check("after the partial unmap");
@@ -124,7 +170,7 @@ TEST(Bridge, PartialUnmapRemapUnmapKeepsTheWindow) {
     r.check("after the second unmap");
     EXPECT_EQ(r.br.windows(), 1u);
     auto f = r.fill(1, 1, va + P, 2 * P, 0x1234);
-    EXPECT_EQ(f.status, uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(f.run.status, uint32_t{VGPU_UE_RUN_DONE});
     EXPECT_EQ(r.window_word(1, P), 0x1234u);
     EXPECT_EQ(r.window_word(1, 3 * P - 4), 0x1234u);
     EXPECT_EQ(r.window_word(2, 0), 0u);
@@ -138,7 +184,7 @@ TEST(Bridge, PartialUnmapRemapUnmapKeepsTheWindow) {
 // escapes Bridge::handle and the window is given back.
 TEST(Bridge, AllocFailureInMapAnswersEnomem) {
     Rig r;
-    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    ASSERT_EQ(r.ctx_create(1), 0);
     r.fake.fail_mem_alloc(1);  // the table pool's first chunk
     EXPECT_EQ(r.map_host(1, 0x100000, 2, 1), -ENOMEM);
     EXPECT_EQ(r.br.windows(), 0u);
@@ -150,13 +196,68 @@ TEST(Bridge, AllocFailureInMapAnswersEnomem) {
 // Garbage answers an error, never an exception, and leaves nothing.
 TEST(Bridge, BadRequestsAnswerErrors) {
     Rig r;
-    EXPECT_EQ(r.req(99, 1).error, -EOPNOTSUPP);
+    EXPECT_EQ(r.send(Rig::op(99)).error, -EOPNOTSUPP);
     EXPECT_EQ(r.map_host(7, 0x1000, 1, 1), -ENOENT);   // no such context
-    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    ASSERT_EQ(r.ctx_create(1), 0);
     EXPECT_NE(r.map_host(1, 0x1000, 1, 1ull << 30), 0);  // the window's offset does not fit
-    EXPECT_NE(r.req(VGPU_UE_OP_MAP, 1, 1, 0x1000, 0, RW, VGPU_UE_MAP_HOST).error, 0);  // empty
-    EXPECT_NE(r.req(VGPU_UE_OP_MAP, 1, 1, 0x1001, P, RW, VGPU_UE_MAP_HOST).error, 0);  // unaligned
+    EXPECT_NE(r.send(Rig::map_req(1, 0x1000, 0, 1)).error, 0);  // empty
+    EXPECT_NE(r.send(Rig::map_req(1, 0x1001, P, 1)).error, 0);  // unaligned
     EXPECT_EQ(r.br.windows(), 0u);
+    r.check("at the end");
+}
+
+// A RUN's answer in its named fields: a job sent from command 1 of 2
+// ends DONE at 2; a fault's record only in a FAULTED answer.
+TEST(Bridge, RunAnswersInNamedFields) {
+    Rig r;
+    const uint64_t va = 0x100000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.map_host(1, va, 1, 1), 0);
+    drm_vgpu_cmd c = Rig::fill_cmd(va, P, 0xfeed);
+    vgpu_ue_req q = Rig::run_req(1, 7, 2, &c);
+    q.payload_len = sizeof(c);  // command 1 only: the module sends from next_cmd on
+    q.run.next_cmd = 1;
+    auto a = r.send(q, &c);
+    ASSERT_EQ(a.error, 0);
+    EXPECT_EQ(a.run.status, uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(a.run.next_cmd, 2u);
+    EXPECT_EQ(a.run.cmd_done, 0u);
+    EXPECT_EQ(a.run.fault_kind, 0u);
+    EXPECT_EQ(a.run.fault_addr, 0u);
+    EXPECT_EQ(r.window_word(1, P - 4), 0xfeedu);
+    auto f = r.fill(1, 8, 0x900000, P, 1);  // nothing mapped there
+    ASSERT_EQ(f.error, 0);
+    EXPECT_EQ(f.run.status, uint32_t{VGPU_UE_RUN_FAULTED});
+    EXPECT_EQ(f.run.next_cmd, 0u);
+    EXPECT_EQ(f.run.fault_kind, uint32_t{DRM_VGPU_FAULT_UNMAPPED});
+    EXPECT_EQ(f.run.fault_addr, 0x900000u);
+    r.check("at the end");
+}
+
+// Requests that break the format answer EINVAL (and no body): a payload
+// that is not the job from next_cmd on, a payload on another operation,
+// a host window at an offset, a MAP of an undefined kind.
+TEST(Bridge, MalformedRequestsAnswerEinval) {
+    Rig r;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.map_host(1, 0x100000, 1, 1), 0);
+    drm_vgpu_cmd c = Rig::fill_cmd(0x100000, P, 1);
+    vgpu_ue_req q = Rig::run_req(1, 1, 2, &c);  // two commands, one sent
+    q.payload_len = sizeof(c);
+    EXPECT_EQ(r.send(q, &c).error, -EINVAL);
+    q.run.next_cmd = 1;
+    EXPECT_EQ(r.send(q, &c).error, 0);
+    EXPECT_EQ(r.send(Rig::run_req(1, 2, 1, nullptr)).error, -ENOENT);  // never sent
+    vgpu_ue_req m = Rig::map_req(1, 0x200000, P, 2);
+    m.payload_len = sizeof(c);
+    EXPECT_EQ(r.send(m, &c).error, -EINVAL);
+    m.payload_len = 0;
+    m.map.offset = P;
+    EXPECT_EQ(r.send(m).error, -EINVAL);
+    m.map.offset = 0;
+    m.map.kind = 2;
+    EXPECT_EQ(r.send(m).error, -EINVAL);
+    EXPECT_EQ(r.br.windows(), 1u);
     r.check("at the end");
 }
 
@@ -195,15 +296,14 @@ TEST(Bridge, RenewFreesTheOldBackendFirst) {
 // (BackendLost out of handle(), never an error answer).
 TEST(Bridge, FailedTableUploadEndsTheSession) {
     Rig r;
-    ASSERT_EQ(r.req(VGPU_UE_OP_CTX_CREATE, 1).error, 0);
+    ASSERT_EQ(r.ctx_create(1), 0);
     ASSERT_EQ(r.map_host(1, 0x10000, 2, 1), 0);
     r.fake.fail_htod(1);
-    vgpu_ue_req q{};
+    vgpu_ue_req q = Rig::op(VGPU_UE_OP_UNMAP);
     q.seq = 99;
-    q.op = VGPU_UE_OP_UNMAP;
-    q.ctx = 1;
-    q.va = 0x10000;
-    q.size = P;
+    q.unmap.ctx = 1;
+    q.unmap.va = 0x10000;
+    q.unmap.size = P;
     EXPECT_THROW(r.br.handle(q, nullptr), BackendLost);
     EXPECT_EQ(r.br.windows(), 1u);  // nothing munmap()ed under the GPU's tables
 }
@@ -229,14 +329,7 @@ TEST(Bridge, MapThatThrowsLeavesNoWindow) {
     } be;
     int fd = windows_fd();
     Bridge br(be, fd);
-    vgpu_ue_req q{};
-    q.op = VGPU_UE_OP_MAP;
-    q.kind = VGPU_UE_MAP_HOST;
-    q.ctx = 1;
-    q.obj = 1;
-    q.va = 0x10000;
-    q.size = 4 * P;
-    q.perms = RW;
+    vgpu_ue_req q = Rig::map_req(1, 0x10000, 4 * P, 1);
     EXPECT_EQ(br.handle(q, nullptr).error, -ENOMEM);
     ASSERT_NE(be.last, nullptr);
     EXPECT_NE(msync(be.last, 4 * P, MS_ASYNC), 0);  // munmap()ed

@@ -13,11 +13,28 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstddef>
 #include <cstring>
 #include <iostream>
 #include <system_error>
 
 namespace vgpu::engine {
+
+// The protocol's sizes are fixed (vgpu_uengine.h), as the module asserts
+// (uengine/vgpu_ue_check.c): a header and a union of one member per
+// operation, each of its documented size.
+static_assert(sizeof(vgpu_ue_req) == 72);
+static_assert(sizeof(vgpu_ue_req) == VGPU_UE_REQ_HDR_LEN + VGPU_UE_REQ_BODY_LEN);
+static_assert(offsetof(vgpu_ue_req, raw) == VGPU_UE_REQ_HDR_LEN);
+static_assert(sizeof(vgpu_ue_resp) == 64);
+static_assert(sizeof(vgpu_ue_resp) == VGPU_UE_RESP_HDR_LEN + VGPU_UE_RESP_BODY_LEN);
+static_assert(offsetof(vgpu_ue_resp, raw) == VGPU_UE_RESP_HDR_LEN);
+static_assert(sizeof(vgpu_ue_req_ctx_create) == 8 && sizeof(vgpu_ue_req_ctx_destroy) == 8);
+static_assert(sizeof(vgpu_ue_req_mem_alloc) == 16 && sizeof(vgpu_ue_req_mem_free) == 8);
+static_assert(sizeof(vgpu_ue_req_map) == 48 && sizeof(vgpu_ue_req_unmap) == 24);
+static_assert(sizeof(vgpu_ue_req_run) == 56 && sizeof(vgpu_ue_req_job_release) == 8);
+static_assert(sizeof(vgpu_ue_req_run) <= VGPU_UE_REQ_BODY_LEN && sizeof(vgpu_ue_req_map) <= VGPU_UE_REQ_BODY_LEN);
+static_assert(sizeof(vgpu_ue_resp_run) == VGPU_UE_RESP_BODY_LEN);
 
 Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) {
     fd_ = Fd(open(device.c_str(), O_RDWR | O_CLOEXEC));
@@ -77,81 +94,97 @@ void Bridge::unmap_host(Ranges& r, uint64_t va, uint64_t size) {
     }
 }
 
-int Bridge::map_host(const vgpu_ue_req& req) {
-    // The window's offset must fit a signed off_t (vgpu_uengine.h).
-    if (req.obj > (uint64_t{INT64_MAX} >> VGPU_UE_WINDOW_SHIFT) || !req.size || req.size & 4095)
+int Bridge::map_host(const vgpu_ue_req_map& m) {
+    // The window's offset must fit a signed off_t (vgpu_uengine.h); a
+    // window starts where the range's memory does (offset zero).
+    if (m.window > (uint64_t{INT64_MAX} >> VGPU_UE_WINDOW_SHIFT) || !m.size || m.size & 4095 || m.offset)
         return EINVAL;
-    void* p = mmap(nullptr, req.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(),
-                   static_cast<off_t>(req.obj << VGPU_UE_WINDOW_SHIFT));
+    void* p = mmap(nullptr, m.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(),
+                   static_cast<off_t>(m.window << VGPU_UE_WINDOW_SHIFT));
     if (p == MAP_FAILED)
         return errno;
     // munmap()s the window unless it is handed over below (an error, or
     // bad_alloc from the back end or the maps here).
-    auto unmap_window = [&](void* w) { munmap(w, req.size); };
+    auto unmap_window = [&](void* w) { munmap(w, m.size); };
     std::unique_ptr<void, decltype(unmap_window)> guard(p, unmap_window);
     Backing b;
     b.host = static_cast<uint8_t*>(p);
-    if (int ret = backend_.map(req.ctx, req.va, req.size, req.perms, b))
+    if (int ret = backend_.map(m.ctx, m.va, m.size, m.perms, b))
         return ret;
     // The back end mapped every page, so none of them was mapped before.
     try {
-        Ranges& r = host_[req.ctx];
-        unmap_host(r, req.va, req.size);
+        Ranges& r = host_[m.ctx];
+        unmap_host(r, m.va, m.size);
         uint64_t key = next_window_++;
-        auto w = windows_.emplace(key, Window{b.host, req.size, req.size / 4096}).first;
+        auto w = windows_.emplace(key, Window{b.host, m.size, m.size / 4096}).first;
         try {
-            r[req.va] = {key, 0, req.size};
+            r[m.va] = {key, 0, m.size};
         } catch (const std::bad_alloc&) {
             windows_.erase(w);
             throw;
         }
         guard.release();
     } catch (const std::bad_alloc&) {
-        backend_.unmap(req.ctx, req.va, req.size);  // before the window goes
+        backend_.unmap(m.ctx, m.va, m.size);  // before the window goes
         throw;
     }
     return 0;
 }
 
-int Bridge::run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp) {
-    auto it = jobs_.find(req.obj);
+int Bridge::map(const vgpu_ue_req_map& m) {
+    if (m.kind == VGPU_UE_MAP_HOST)
+        return map_host(m);
+    if (m.kind != VGPU_UE_MAP_DEVICE)
+        return EINVAL;
+    Backing b;
+    b.mem = m.mem;
+    b.offset = m.offset;
+    return backend_.map(m.ctx, m.va, m.size, m.perms, b);
+}
+
+int Bridge::run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp_run& out) {
+    const vgpu_ue_req_run& q = req.run;
+    auto it = jobs_.find(q.job);
     if (req.payload_len) {
-        if (req.payload_len % sizeof(drm_vgpu_cmd) || req.kind + req.payload_len / sizeof(drm_vgpu_cmd) != req.perms)
+        if (req.payload_len % sizeof(drm_vgpu_cmd) ||
+            q.next_cmd + uint64_t{req.payload_len / sizeof(drm_vgpu_cmd)} != q.num_cmds)
             return EINVAL;
         Job j;
         j.cmds.resize(req.payload_len / sizeof(drm_vgpu_cmd));
         std::memcpy(j.cmds.data(), payload, req.payload_len);
-        j.base = req.kind;
-        it = jobs_.insert_or_assign(req.obj, std::move(j)).first;
+        j.base = q.next_cmd;
+        it = jobs_.insert_or_assign(q.job, std::move(j)).first;
     }
     if (it == jobs_.end())
         return ENOENT;
     Job& job = it->second;
-    if (req.kind < job.base || req.kind > job.base + job.cmds.size())
+    if (q.next_cmd < job.base || q.next_cmd > job.base + job.cmds.size())
         return EINVAL;
-    job.next = req.kind;
-    job.cmd_done = req.offset;
-    job.cmd_busy_ns = req.busy;
+    job.next = q.next_cmd;
+    job.cmd_done = q.cmd_done;
+    job.cmd_busy_ns = q.cmd_busy_ns;
     stats_.runs++;
     RunResult r;
     try {
-        r = backend_.run(req.ctx, job, req.va, req.size);
+        r = backend_.run(q.ctx, job, q.budget_ns, q.watchdog_ns);
     } catch (...) {
         jobs_.erase(it);
         throw;
     }
-    resp.status = r.status == RunStatus::Done        ? VGPU_UE_RUN_DONE
-                  : r.status == RunStatus::Preempted ? VGPU_UE_RUN_PREEMPTED
-                  : r.status == RunStatus::Faulted   ? VGPU_UE_RUN_FAULTED
-                                                     : VGPU_UE_RUN_TIMEDOUT;
-    resp.next_cmd = job.next;
-    resp.cmd_done = job.cmd_done;
-    resp.cmd_busy_ns = job.cmd_busy_ns;
-    resp.busy_ns = r.busy_ns;
-    resp.fault_kind = r.fault_kind;
-    resp.fault_addr = r.fault_addr;
-    if (r.status == RunStatus::Faulted)
+    out.status = r.status == RunStatus::Done        ? VGPU_UE_RUN_DONE
+                 : r.status == RunStatus::Preempted ? VGPU_UE_RUN_PREEMPTED
+                 : r.status == RunStatus::Faulted   ? VGPU_UE_RUN_FAULTED
+                                                    : VGPU_UE_RUN_TIMEDOUT;
+    out.next_cmd = job.next;
+    out.cmd_done = job.cmd_done;
+    out.cmd_busy_ns = job.cmd_busy_ns;
+    out.busy_ns = r.busy_ns;
+    // A fault's record only in a FAULTED answer (the module checks).
+    if (r.status == RunStatus::Faulted) {
+        out.fault_kind = r.fault_kind;
+        out.fault_addr = r.fault_addr;
         stats_.faults++;
+    }
     if (r.status != RunStatus::Preempted)
         jobs_.erase(it);
     return 0;
@@ -167,13 +200,15 @@ vgpu_ue_resp Bridge::handle(const vgpu_ue_req& req, const uint8_t* payload) {
     } catch (const BackendLost&) {
         throw;
     } catch (const std::bad_alloc&) {
-        resp = {};
         err = ENOMEM;
     } catch (const std::exception& e) {
         std::cerr << "vgpu-engined: op " << req.op << ": " << e.what() << "\n";
-        resp = {};
         err = EIO;
     }
+    // Only a RUN that succeeded answers a body; the module refuses any
+    // other answer that has one.
+    if (err)
+        resp = {};
     resp.seq = req.seq;
     resp.error = -err;
     return resp;
@@ -182,43 +217,39 @@ vgpu_ue_resp Bridge::handle(const vgpu_ue_req& req, const uint8_t* payload) {
 int Bridge::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp) {
     int err = 0;
 
+    // Only a RUN has a payload.
+    if (req.payload_len && req.op != VGPU_UE_OP_RUN)
+        return EINVAL;
     switch (req.op) {
     case VGPU_UE_OP_CTX_CREATE:
-        err = backend_.ctx_create(req.ctx);
+        err = backend_.ctx_create(req.ctx_create.ctx);
         break;
     case VGPU_UE_OP_CTX_DESTROY:
-        backend_.ctx_destroy(req.ctx);
-        if (auto h = host_.find(req.ctx); h != host_.end()) {
+        backend_.ctx_destroy(req.ctx_destroy.ctx);
+        if (auto h = host_.find(req.ctx_destroy.ctx); h != host_.end()) {
             unmap_host(h->second, 0, UINT64_MAX);
             host_.erase(h);
         }
         break;
     case VGPU_UE_OP_MEM_ALLOC:
-        err = backend_.mem_alloc(req.obj, req.size);
+        err = backend_.mem_alloc(req.mem_alloc.mem, req.mem_alloc.size);
         break;
     case VGPU_UE_OP_MEM_FREE:
-        backend_.mem_free(req.obj);
+        backend_.mem_free(req.mem_free.mem);
         break;
     case VGPU_UE_OP_MAP:
-        if (req.kind == VGPU_UE_MAP_HOST) {
-            err = map_host(req);
-        } else {
-            Backing b;
-            b.mem = req.obj;
-            b.offset = req.offset;
-            err = backend_.map(req.ctx, req.va, req.size, req.perms, b);
-        }
+        err = map(req.map);
         break;
     case VGPU_UE_OP_UNMAP:
-        backend_.unmap(req.ctx, req.va, req.size);
-        if (auto h = host_.find(req.ctx); h != host_.end())
-            unmap_host(h->second, req.va, req.size);
+        backend_.unmap(req.unmap.ctx, req.unmap.va, req.unmap.size);
+        if (auto h = host_.find(req.unmap.ctx); h != host_.end())
+            unmap_host(h->second, req.unmap.va, req.unmap.size);
         break;
     case VGPU_UE_OP_RUN:
-        err = run(req, payload, resp);
+        err = run(req, payload, resp.run);
         break;
     case VGPU_UE_OP_JOB_RELEASE:
-        jobs_.erase(req.obj);
+        jobs_.erase(req.job_release.job);
         break;
     default:
         err = EOPNOTSUPP;

@@ -68,9 +68,10 @@ private:
     };
     using Ranges = std::map<uint64_t, Seg>;
 
-    int map_host(const vgpu_ue_req& req);
+    int map(const vgpu_ue_req_map& m);
+    int map_host(const vgpu_ue_req_map& m);
     void unmap_host(Ranges& r, uint64_t va, uint64_t size);
-    int run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
+    int run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp_run& out);
     int dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
 
     Backend& backend_;

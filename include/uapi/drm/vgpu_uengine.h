@@ -25,10 +25,11 @@
  *     queued.  read() blocks (or -EAGAIN with O_NONBLOCK; poll() works).
  *  3. For each request the process write()s exactly one struct
  *     vgpu_ue_resp with the request's @seq, in any order.  A response to
- *     a request that is no longer waited for (timed out) gets -ENOENT.
- *     The module checks every value of a RUN's answer against what it
- *     asked (see struct vgpu_ue_resp); an answer that cannot be true
- *     ends the session as a timeout does.
+ *     a request that is no longer waited for (timed out) gets -ENOENT,
+ *     one that breaks the format (see Responses below) -EINVAL.  The
+ *     module checks every value of a RUN's answer against what it asked
+ *     (see struct vgpu_ue_resp_run); an answer that cannot be true ends
+ *     the session as a timeout does.
  *  4. close() (or the process dying) ends the session: every operation
  *     in flight fails, every context and device memory object of that
  *     generation is lost (its jobs fault with DRM_VGPU_FAULT_ENGINE_LOST),
@@ -44,10 +45,10 @@
  * The module names contexts and device memory objects with 64-bit ids
  * that it never reuses.  Host memory mapped into a context is a *window*:
  * the process mmap()s /dev/vgpu-uengine at offset
- * @window << VGPU_UE_WINDOW_SHIFT (bytes) for @size bytes, MAP_SHARED,
- * and gets the pages themselves (zero copy), or a shadow where the pages
- * cannot be mapped into a process (a guest's granted pages), page by
- * page on fault.  An object has one shadow per generation, shared by
+ * @window << VGPU_UE_WINDOW_SHIFT (bytes) for the MAP's @size bytes,
+ * MAP_SHARED, and gets the pages themselves (zero copy), or a shadow
+ * where the pages cannot be mapped into a process (a guest's granted
+ * pages), page by page on fault.  An object has one shadow per generation, shared by
  * every window on it (in any context), of the pages some window covers.
  * Before each RUN of a context the module copies in the pages its
  * windows still map whose source changed since they were last
@@ -71,7 +72,14 @@
 #include <linux/types.h>
 #include "vgpu_drm.h"
 
-#define VGPU_UE_VERSION		5	/* 5: %clock64 (VGPU_SR_CLOCK64) */
+/*
+ * 6: struct vgpu_ue_req and struct vgpu_ue_resp are a header and a union
+ *    with one member per operation, every field named for what it means
+ *    (version 5 reused fields: a RUN's budget travelled in @va); the
+ *    sizes stayed, the places of the fields did not.
+ * 5: %clock64 (VGPU_SR_CLOCK64).
+ */
+#define VGPU_UE_VERSION		6
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
 
@@ -98,92 +106,250 @@ struct vgpu_ue_hello {
 
 #define VGPU_UE_IOC_HELLO	_IOWR('V', 0x40, struct vgpu_ue_hello)
 
-/* Operations (struct vgpu_ue_req.op). */
-#define VGPU_UE_OP_CTX_CREATE	1	/* ctx                                 */
-#define VGPU_UE_OP_CTX_DESTROY	2	/* ctx                                 */
-#define VGPU_UE_OP_MEM_ALLOC	3	/* mem, size                           */
-#define VGPU_UE_OP_MEM_FREE	4	/* mem                                 */
-#define VGPU_UE_OP_MAP		5	/* ctx, va, size, perms, mem|window, offset */
-#define VGPU_UE_OP_UNMAP	6	/* ctx, va, size                       */
-#define VGPU_UE_OP_RUN		7	/* ctx, job, budget: see below         */
-#define VGPU_UE_OP_JOB_RELEASE	8	/* job                                 */
+/*
+ * Requests
+ * ========
+ *
+ * A request is 72 bytes: a 16-byte header (@seq, @op, @payload_len)
+ * and a 56-byte body, the member of the union that @op names.  Every
+ * byte of the body past that member is zero.  Only a RUN has a payload.
+ */
 
-/* MAP: what backs the range. */
-#define VGPU_UE_MAP_DEVICE	0	/* @mem at @offset                     */
-#define VGPU_UE_MAP_HOST	1	/* @window at @offset                  */
+/* Operations (struct vgpu_ue_req.op) and the member each one uses. */
+#define VGPU_UE_OP_CTX_CREATE	1	/* ctx_create  */
+#define VGPU_UE_OP_CTX_DESTROY	2	/* ctx_destroy */
+#define VGPU_UE_OP_MEM_ALLOC	3	/* mem_alloc   */
+#define VGPU_UE_OP_MEM_FREE	4	/* mem_free    */
+#define VGPU_UE_OP_MAP		5	/* map         */
+#define VGPU_UE_OP_UNMAP	6	/* unmap       */
+#define VGPU_UE_OP_RUN		7	/* run         */
+#define VGPU_UE_OP_JOB_RELEASE	8	/* job_release */
+
+#define VGPU_UE_REQ_HDR_LEN	16	/* bytes before the union */
+#define VGPU_UE_REQ_BODY_LEN	56	/* bytes of the union */
+
+/**
+ * struct vgpu_ue_req_ctx_create - CTX_CREATE: a new address space (8 bytes)
+ * @ctx: id of the new context
+ */
+struct vgpu_ue_req_ctx_create {
+	__u64 ctx;
+};
+
+/**
+ * struct vgpu_ue_req_ctx_destroy - CTX_DESTROY: the context and its
+ *	mappings go (8 bytes)
+ * @ctx: the context's id
+ */
+struct vgpu_ue_req_ctx_destroy {
+	__u64 ctx;
+};
+
+/**
+ * struct vgpu_ue_req_mem_alloc - MEM_ALLOC: device memory (16 bytes)
+ * @mem: id of the new object
+ * @size: bytes, page-aligned
+ */
+struct vgpu_ue_req_mem_alloc {
+	__u64 mem;
+	__u64 size;
+};
+
+/**
+ * struct vgpu_ue_req_mem_free - MEM_FREE (8 bytes)
+ * @mem: the object's id
+ */
+struct vgpu_ue_req_mem_free {
+	__u64 mem;
+};
+
+/* MAP: what backs the range (struct vgpu_ue_req_map.kind). */
+#define VGPU_UE_MAP_DEVICE	0	/* @mem at @offset */
+#define VGPU_UE_MAP_HOST	1	/* @window, whole  */
+
+/**
+ * struct vgpu_ue_req_map - MAP: memory at a GPU address (48 bytes)
+ * @ctx: the context's id
+ * @va: GPU virtual address, page-aligned
+ * @size: bytes, page-aligned
+ * @perms: DRM_VGPU_MAP_READ/WRITE/EXEC
+ * @kind: VGPU_UE_MAP_*: which of @mem and @window names the memory
+ * @mem: DEVICE: id of the device memory object
+ * @window: HOST: window id (mmap() it at @window << VGPU_UE_WINDOW_SHIFT,
+ *	@size bytes)
+ * @offset: DEVICE: byte offset in @mem, page-aligned; HOST: zero (a
+ *	window starts where the range's memory does)
+ */
+struct vgpu_ue_req_map {
+	__u64 ctx;
+	__u64 va;
+	__u64 size;
+	__u32 perms;
+	__u32 kind;
+	union {
+		__u64 mem;
+		__u64 window;
+	};
+	__u64 offset;
+};
+
+/**
+ * struct vgpu_ue_req_unmap - UNMAP: a range of GPU addresses (24 bytes)
+ * @ctx: the context's id
+ * @va: first address, page-aligned
+ * @size: bytes, page-aligned (to the top of the address space at most;
+ *	pages not mapped are skipped)
+ */
+struct vgpu_ue_req_unmap {
+	__u64 ctx;
+	__u64 va;
+	__u64 size;
+};
+
+/**
+ * struct vgpu_ue_req_run - RUN: a job, for a budget of engine time
+ *	(56 bytes)
+ * @ctx: the context's id
+ * @job: the job's id: the process keeps the job's commands from its
+ *	first RUN (the payload) until JOB_RELEASE or an answer other than
+ *	PREEMPTED
+ * @budget_ns: engine time the RUN may use before it answers PREEMPTED
+ * @watchdog_ns: engine time after which a launch is ended (TIMEDOUT)
+ * @num_cmds: commands of the job
+ * @next_cmd: index of the next command to run
+ * @cmd_done: progress inside command @next_cmd (bytes copied, filled)
+ *	from earlier RUNs
+ * @cmd_busy_ns: engine time command @next_cmd used in earlier RUNs (for
+ *	the watchdog)
+ *
+ * The payload, @payload_len bytes: the first time the job runs, its
+ * struct drm_vgpu_cmd from @next_cmd on ((@num_cmds - @next_cmd) * 128
+ * bytes); none after.
+ */
+struct vgpu_ue_req_run {
+	__u64 ctx;
+	__u64 job;
+	__u64 budget_ns;
+	__u64 watchdog_ns;
+	__u32 num_cmds;
+	__u32 next_cmd;
+	__u64 cmd_done;
+	__u64 cmd_busy_ns;
+};
+
+/**
+ * struct vgpu_ue_req_job_release - JOB_RELEASE: the process forgets a
+ *	job's commands (8 bytes)
+ * @job: the job's id
+ */
+struct vgpu_ue_req_job_release {
+	__u64 job;
+};
 
 /**
  * struct vgpu_ue_req - a request, followed by @payload_len bytes (72 bytes)
  * @seq: number of the request, echoed in the response
- * @op: VGPU_UE_OP_*
- * @payload_len: bytes after this header: RUN: num_cmds * 128 the first
- *	time a job runs (its struct drm_vgpu_cmd from @next_cmd on), 0 after
- * @ctx: context id (CTX_*, MAP, UNMAP, RUN)
- * @obj: MEM_*: device memory id; MAP: memory id (DEVICE) or window id
- *	(HOST); RUN, JOB_RELEASE: job id
- * @va: MAP, UNMAP: GPU virtual address, page-aligned; RUN: budget, ns
- * @size: MEM_ALLOC, MAP, UNMAP: bytes, page-aligned; RUN: watchdog, ns
- * @offset: MAP: byte offset in @obj, page-aligned; RUN: progress inside
- *	command @next_cmd (bytes copied, filled)
- * @perms: MAP: DRM_VGPU_MAP_READ/WRITE/EXEC; RUN: number of commands
- * @kind: MAP: VGPU_UE_MAP_*; RUN: index of the next command to run
- * @busy: RUN: engine time command @kind used in earlier RUNs, ns (for
- *	the watchdog)
+ * @op: VGPU_UE_OP_*: which member of the union follows
+ * @payload_len: bytes after the request (RUN only, else 0)
+ * @ctx_create: CTX_CREATE
+ * @ctx_destroy: CTX_DESTROY
+ * @mem_alloc: MEM_ALLOC
+ * @mem_free: MEM_FREE
+ * @map: MAP
+ * @unmap: UNMAP
+ * @run: RUN
+ * @job_release: JOB_RELEASE
+ * @raw: the body as bytes: fixes its size (VGPU_UE_REQ_BODY_LEN); those
+ *	past @op's member are zero
  */
 struct vgpu_ue_req {
 	__u64 seq;
 	__u32 op;
 	__u32 payload_len;
-	__u64 ctx;
-	__u64 obj;
-	__u64 va;
-	__u64 size;
-	__u64 offset;
-	__u32 perms;
-	__u32 kind;
-	__u64 busy;
+	union {
+		struct vgpu_ue_req_ctx_create ctx_create;
+		struct vgpu_ue_req_ctx_destroy ctx_destroy;
+		struct vgpu_ue_req_mem_alloc mem_alloc;
+		struct vgpu_ue_req_mem_free mem_free;
+		struct vgpu_ue_req_map map;
+		struct vgpu_ue_req_unmap unmap;
+		struct vgpu_ue_req_run run;
+		struct vgpu_ue_req_job_release job_release;
+		__u8 raw[VGPU_UE_REQ_BODY_LEN];
+	};
 };
 
 /* The longest request: a RUN that carries a whole job (524360 bytes). */
 #define VGPU_UE_MAX_MSG		(sizeof(struct vgpu_ue_req) + \
 				 DRM_VGPU_MAX_CMDS * sizeof(struct drm_vgpu_cmd))
 
-/* RUN: what the process reports (struct vgpu_ue_resp.status). */
+/*
+ * Responses
+ * =========
+ *
+ * A response is 64 bytes: a 16-byte header (@seq, @error, @reserved)
+ * and a 48-byte body.  Only the answer to a RUN that succeeded (@error
+ * 0) has one, member @run; every other answer's body is zero.  write()
+ * refuses (-EINVAL) a response that breaks these rules or the header's
+ * (the request then still waits for its answer, or its timeout).
+ */
+
+#define VGPU_UE_RESP_HDR_LEN	16	/* bytes before the union */
+#define VGPU_UE_RESP_BODY_LEN	48	/* bytes of the union */
+
+/* RUN: what the process reports (struct vgpu_ue_resp_run.status). */
 #define VGPU_UE_RUN_DONE	0	/* every command has run            */
 #define VGPU_UE_RUN_PREEMPTED	1	/* budget used; RUN again to resume */
 #define VGPU_UE_RUN_FAULTED	2	/* @fault_kind at @fault_addr       */
 #define VGPU_UE_RUN_TIMEDOUT	3	/* the watchdog ended a command     */
 
 /**
- * struct vgpu_ue_resp - the answer to one request (64 bytes)
- * @seq: the request's @seq
- * @error: 0 or a negative errno (-ENOMEM, -ENOSPC, -EINVAL, ...)
- * @status: RUN: VGPU_UE_RUN_*
- * @next_cmd: RUN: index of the next command to run, from the request's
- *	on; the job's length when DONE, below it when PREEMPTED or TIMEDOUT
- * @cmd_done: RUN: progress inside command @next_cmd, at most its @size
+ * struct vgpu_ue_resp_run - what a RUN did (48 bytes)
+ * @status: VGPU_UE_RUN_*
+ * @fault_kind: FAULTED: DRM_VGPU_FAULT_* (NONE only if the fault's kind
+ *	is unknown); else zero
+ * @next_cmd: index of the next command to run, from the request's
+ *	@next_cmd on; the job's length when DONE, below it when PREEMPTED
+ *	or TIMEDOUT
+ * @cmd_done: progress inside command @next_cmd, at most its @size
  *	(COPY, FILL; 0 for a LAUNCH and past the last command)
- * @cmd_busy_ns: RUN: engine time command @next_cmd has used so far (at
- *	most the request's @busy plus @busy_ns if it is the request's
+ * @cmd_busy_ns: engine time command @next_cmd has used so far (at most
+ *	the request's @cmd_busy_ns plus @busy_ns if it is the request's
  *	command, else at most @busy_ns)
- * @busy_ns: RUN: engine time this RUN used, at most the time the module
+ * @busy_ns: engine time this RUN used, at most the time the module
  *	waited for the answer
- * @fault_addr: RUN, FAULTED: GPU address (or shared-memory offset)
- * @fault_kind: RUN, FAULTED: DRM_VGPU_FAULT_* (NONE only if the fault's
- *	kind is unknown)
- * @reserved: zero
+ * @fault_addr: FAULTED: GPU address (or shared-memory offset); else zero
+ *
+ * The module checks every value against what it asked: an answer that
+ * cannot be true ends the session as a timeout does.
  */
-struct vgpu_ue_resp {
-	__u64 seq;
-	__s32 error;
+struct vgpu_ue_resp_run {
 	__u32 status;
+	__u32 fault_kind;
 	__u64 next_cmd;
 	__u64 cmd_done;
 	__u64 cmd_busy_ns;
 	__u64 busy_ns;
 	__u64 fault_addr;
-	__u32 fault_kind;
+};
+
+/**
+ * struct vgpu_ue_resp - the answer to one request (64 bytes)
+ * @seq: the request's @seq
+ * @error: 0 or a negative errno (-ENOMEM, -ENOSPC, -EINVAL, ...)
+ * @reserved: zero
+ * @run: RUN, @error 0
+ * @raw: the body as bytes: fixes its size (VGPU_UE_RESP_BODY_LEN); zero
+ *	but for @run
+ */
+struct vgpu_ue_resp {
+	__u64 seq;
+	__s32 error;
 	__u32 reserved;
+	union {
+		struct vgpu_ue_resp_run run;
+		__u8 raw[VGPU_UE_RESP_BODY_LEN];
+	};
 };
 
 #endif /* VGPU_UENGINE_H */
