@@ -970,8 +970,10 @@ err_quota:
  *	NULL: the transport has no host memory (-EOPNOTSUPP)
  * @arg: argument of @alloc
  *
- * Every check of a new object happens here, once: the arguments, the
- * object, memory and grant quotas (before anything is allocated).
+ * Every check of a new object's arguments and of the client's object
+ * and memory quotas happens here, once, before anything is allocated;
+ * what @alloc needs of its own (hp: the persistent grant quota) it
+ * checks itself.
  *
  * Return: 0, -EINVAL, -EDQUOT (quota), -ENOSPC (device memory full),
  * -ENOMEM, -EOPNOTSUPP, or @alloc's error.

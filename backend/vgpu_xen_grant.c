@@ -194,6 +194,9 @@ int vgpu_xen_map_pages(void *priv, const u32 *grefs, u32 n,
 	struct vgpu_xen_granted *g;
 	int ret;
 
+	/* @n alone first: a sum past INT_MAX would wrap below the quota. */
+	if (n > READ_ONCE(be->grant_quota))
+		return -EDQUOT;
 	if (atomic_add_return(n, &be->grant_pages) > READ_ONCE(be->grant_quota)) {
 		atomic_sub(n, &be->grant_pages);
 		return -EDQUOT;

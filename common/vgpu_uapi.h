@@ -4,15 +4,18 @@
  *
  * vgpu_uapi.h - stateless checks of uAPI structures.
  *
- * Two kinds, by who may call them:
+ * By who calls them:
  *  - the envelope of an ioctl, whose fields its transport consumes and
  *    does not forward (a VM_BIND's or SUBMIT's array and counts, a
- *    handle the transport looks up itself): the inline functions below,
- *    called by the render node that received the ioctl (dom0's or the
- *    guest's) and by the core for the handle-only structures it is given;
- *  - everything forwarded to the core (a context's creation and status,
- *    an object's creation, a bind operation, a command): vgpu_uapi.c,
- *    called by the core only, once, whatever the transport.
+ *    handle the transport looks up itself): inline, called by the render
+ *    node that received the ioctl (dom0's or the guest's) and by the
+ *    core for the handle-only structures it is given;
+ *  - what is forwarded to the core (a context's creation and status, an
+ *    object's creation, a bind operation, a command): called by the
+ *    core, once, whatever the transport; the guest also runs the bind
+ *    operation's and the command's (inline) before it sends them, so
+ *    that its ioctl refuses them as dom0's does (Documentation/design.rst,
+ *    "One validation boundary").
  * They look only at the structure they are given (a private copy); checks
  * that need state (handles, quotas, overlaps) belong to the core.
  */
@@ -20,17 +23,112 @@
 #define VGPU_UAPI_H
 
 #include "vgpu_compat.h"
+#include "vgpu_interp.h"
 #include "../include/uapi/drm/vgpu_drm.h"
 
 /* GPU virtual addresses a context may map: pages 0..15 stay unmapped. */
 #define VGPU_CTX_VA_START	0x10000ULL
 
-/* The core's checks (vgpu_uapi.c). */
+/* The core's checks of what only it is given (vgpu_uapi.c). */
 int vgpu_check_ctx_create(const struct drm_vgpu_ctx_create *a);
 int vgpu_check_ctx_status(const struct drm_vgpu_ctx_status *a);
 int vgpu_check_bo_create(const struct drm_vgpu_bo_create *a, u64 max_size);
-int vgpu_check_bind_op(const struct drm_vgpu_vm_bind_op *op);
-int vgpu_check_cmd(const struct drm_vgpu_cmd *c);
+
+/*
+ * A bind operation and a command: the core's checks, and the guest's
+ * pre-flight (vgpu-front refuses them at the ioctl, as dom0's node does,
+ * although hp mode posts a submission without waiting for the core).
+ */
+static inline bool vgpu_va_range_ok(u64 va, u64 size)
+{
+	u64 end;
+
+	if ((va | size) & VGPU_PAGE_MASK || !size)
+		return false;
+	if (check_add_overflow(va, size, &end))
+		return false;
+	return va >= VGPU_CTX_VA_START && end <= VGPU_VA_SIZE;
+}
+
+static inline int vgpu_check_bind_op(const struct drm_vgpu_vm_bind_op *op)
+{
+	const u32 perms = DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE |
+			  DRM_VGPU_BIND_EXEC;
+
+	if (op->pad || !vgpu_va_range_ok(op->va, op->size))
+		return -EINVAL;
+	switch (op->op) {
+	case DRM_VGPU_BIND_MAP:
+		if (!op->handle || !(op->flags & perms) || (op->flags & ~perms))
+			return -EINVAL;
+		if (op->bo_offset & VGPU_PAGE_MASK)
+			return -EINVAL;
+		return 0;
+	case DRM_VGPU_BIND_UNMAP:
+		if (op->flags || op->handle || op->bo_offset)
+			return -EINVAL;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static inline bool vgpu_gpu_range_ok(u64 va, u64 size)
+{
+	u64 end;
+
+	return size && !check_add_overflow(va, size, &end) &&
+	       end <= VGPU_VA_SIZE;
+}
+
+static inline bool vgpu_launch_fields_zero(const struct drm_vgpu_cmd *c)
+{
+	unsigned int i;
+
+	if (c->shared_size)
+		return false;
+	for (i = 0; i < 3; i++)
+		if (c->grid[i] || c->block[i])
+			return false;
+	for (i = 0; i < DRM_VGPU_NUM_PARAMS; i++)
+		if (c->params[i])
+			return false;
+	return true;
+}
+
+static inline int vgpu_check_cmd(const struct drm_vgpu_cmd *c)
+{
+	struct vgpu_launch_desc d;
+
+	if (c->flags)
+		return -EINVAL;
+	switch (c->op) {
+	case DRM_VGPU_CMD_COPY:
+		if (c->value || !vgpu_launch_fields_zero(c))
+			return -EINVAL;
+		if (!vgpu_gpu_range_ok(c->src, c->size) ||
+		    !vgpu_gpu_range_ok(c->dst, c->size))
+			return -EINVAL;
+		return 0;
+	case DRM_VGPU_CMD_FILL:
+		if (c->src || !vgpu_launch_fields_zero(c))
+			return -EINVAL;
+		if ((c->dst | c->size) & 3 || !vgpu_gpu_range_ok(c->dst, c->size))
+			return -EINVAL;
+		return 0;
+	case DRM_VGPU_CMD_LAUNCH:
+		if (c->dst || c->size || c->value)
+			return -EINVAL;
+		d.code_va = c->src;
+		memcpy(d.grid, c->grid, sizeof(d.grid));
+		memcpy(d.block, c->block, sizeof(d.block));
+		d.shared_size = c->shared_size;
+		memcpy(d.params, c->params, sizeof(d.params));
+		return vgpu_launch_check(&d);
+	default:
+		return -EINVAL;
+	}
+}
 
 /* Envelopes: a transport's own fields. */
 static inline int vgpu_check_ctx_destroy(const struct drm_vgpu_ctx_destroy *a)

@@ -58,6 +58,9 @@ static int vgpuif_check_bo_granted(const struct vgpuif_bo_granted *b)
 {
 	if (!b->size || b->size & (VGPUIF_PAGE_SIZE - 1) || b->handle)
 		return -EINVAL;
+	/* A directory names at most 2^32 - 1 pages (u32 counts). */
+	if (b->size / VGPUIF_PAGE_SIZE > 0xffffffffULL)
+		return -EINVAL;
 	/* A directory reference is needed whatever the size. */
 	return b->dir_gref ? 0 : -EINVAL;
 }

@@ -11,8 +11,10 @@
  * keeps, per open file, which contexts and objects it created, and
  * refuses the others' (-ENOENT), as dom0's node does between clients.
  * It checks what it consumes itself (an ioctl's own fields, its handles,
- * the guest memory it allocates); what it forwards is the core's to
- * check (vgpu-back), once.
+ * the guest memory it allocates) and runs the stateless checks of bind
+ * operations and commands before it sends them, so that its ioctls
+ * refuse them whole, as dom0's node does; everything it forwards is the
+ * backend core's to check (vgpu-back), which never relies on the guest.
  *
  * Handles are held for the whole of an operation.  The backend names
  * contexts and objects by ids it reuses (the lowest free one), and every
@@ -410,10 +412,16 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 		ret = -ENOMEM;
 		goto out_ops;
 	}
-	/* Each object a MAP names is this file's; the rest is the core's. */
+	/*
+	 * Pre-flight: refused whole, before anything is sent, as dom0's
+	 * node refuses them (the core checks them again).  Then each object
+	 * a MAP names must be this file's.
+	 */
+	for (i = 0; i < a->num_ops && !ret; i++)
+		ret = vgpu_check_bind_op(&ops[i]);
 	mutex_lock(&ff->lock);
 	for (i = 0; i < a->num_ops && !ret; i++) {
-		if (ops[i].op != DRM_VGPU_BIND_MAP || !ops[i].handle)
+		if (ops[i].op != DRM_VGPU_BIND_MAP)
 			continue;
 		bos[n] = vgpu_front_bo_use(ff, ops[i].handle);
 		if (bos[n])
@@ -459,8 +467,14 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 		ret = PTR_ERR(cmds);
 		goto out_ctx;
 	}
-	/* The commands are the core's to check. */
-	if (a->num_in_syncs &&
+	/*
+	 * Pre-flight: hp posts a submission without waiting for the core's
+	 * answer; a malformed command must fail this ioctl, as on dom0's
+	 * node, not only its fence (the core checks them again).
+	 */
+	for (i = 0; i < a->num_cmds && !ret; i++)
+		ret = vgpu_check_cmd(&cmds[i]);
+	if (!ret && a->num_in_syncs &&
 	    copy_from_user(handles, u64_to_user_ptr(a->in_syncs),
 			   a->num_in_syncs * sizeof(u32)))
 		ret = -EFAULT;

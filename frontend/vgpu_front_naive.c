@@ -10,10 +10,12 @@
  * the file's host objects to dom0 first and back afterwards, page by page
  * (hp mode does so too for an object past the persistent grant quota).
  *
- * The core checks every request once: an operation the page split cannot
- * represent (not whole pages) goes whole and is refused there; a request
- * refused in the middle of an operation ends it, and what went before it
- * stays done (VM_BIND's num_done counts whole operations).
+ * The render node's pre-flight has refused malformed operations and
+ * commands whole (vgpu_front_drv.c); a request the core refuses in the
+ * middle of an operation (a mapping already there, a quota) ends it, and
+ * what went before it stays done: VM_BIND's num_done counts whole
+ * operations, and a submission's host objects are copied back once any
+ * of its commands has run.
  */
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_syncobj.h>
@@ -119,7 +121,6 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 {
 	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
 	struct vgpuif_response rsp;
-	bool split;
 	int ret = 0;
 	u32 i;
 	u64 p;
@@ -128,23 +129,17 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 	for (i = 0; i < a->num_ops && !ret; i++) {
 		const struct drm_vgpu_vm_bind_op *op = &ops[i];
 
-		/* Not whole pages: sent whole, for the core to refuse. */
-		split = op->size && !(op->size & ~PAGE_MASK);
-		for (p = 0; !ret && (p < op->size || !p); p += PAGE_SIZE) {
+		for (p = 0; !ret && p < op->size; p += PAGE_SIZE) {
 			if (READ_ONCE(ctx->destroyed)) {
 				ret = -ENOENT;
 				break;
 			}
 			vgpuif_copy(&req.u.vm_bind.op, op);
-			if (split) {
-				req.u.vm_bind.op.va = op->va + p;
-				req.u.vm_bind.op.size = PAGE_SIZE;
-				if (op->op == DRM_VGPU_BIND_MAP)
-					req.u.vm_bind.op.bo_offset += p;
-			}
+			req.u.vm_bind.op.va = op->va + p;
+			req.u.vm_bind.op.size = PAGE_SIZE;
+			if (op->op == DRM_VGPU_BIND_MAP)
+				req.u.vm_bind.op.bo_offset += p;
 			ret = vgpu_front_do(f, ff->gen, &req, &rsp);
-			if (!split)
-				break;
 		}
 		if (!ret)
 			a->num_done = i + 1;
@@ -169,9 +164,10 @@ static int vgpu_front_submit_naive(struct vgpu_front *f,
 	struct vgpuif_request req = { .operation = VGPUIF_OP_SUBMIT };
 	struct vgpuif_response rsp;
 	struct dma_fence *fence;
+	bool ran = false;
 	int gpu_err = 0;
+	int ret, err;
 	u32 i;
-	int ret;
 
 	ret = vgpu_front_sync_host(f, ff, true);
 	req.u.submit.ctx_id = a->ctx_id;
@@ -194,9 +190,13 @@ static int vgpu_front_submit_naive(struct vgpu_front *f,
 			break;
 		}
 		ret = rsp.status;
+		ran |= !ret;
 	}
-	if (!ret)
-		ret = vgpu_front_sync_host(f, ff, false);
+	/* What ran wrote dom0's copies, even if a later command failed. */
+	if (!ret || ran) {
+		err = vgpu_front_sync_host(f, ff, false);
+		ret = ret ?: err;
+	}
 	if (!ret && out) {
 		fence = vgpu_front_done_fence(gpu_err);
 		if (!fence)

@@ -1088,10 +1088,11 @@ static void core_decoder_leaves_payloads_to_the_core(struct kunit *test)
 	struct ring_test t = { .ring_gref = 77 };
 	struct vgpuif_response rsp;
 	struct vgpuif_request req;
-	u32 ctx;
+	u32 ctx, bo;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	ctx = new_ctx(test, c);
+	bo = new_bo(test, c, 4096);
 #define DECODE_REFUSED(hp, setup) do {					\
 	memset(&req, 0, sizeof(req));					\
 	req.id = 9;							\
@@ -1117,6 +1118,20 @@ static void core_decoder_leaves_payloads_to_the_core(struct kunit *test)
 			       req.u.vm_bind.op.op = DRM_VGPU_BIND_UNMAP,
 			       req.u.vm_bind.op.va = 0x100800,
 			       req.u.vm_bind.op.size = 4096));
+	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_VM_BIND,
+			       req.u.vm_bind.ctx_id = ctx,
+			       req.u.vm_bind.op.op = DRM_VGPU_BIND_MAP,
+			       req.u.vm_bind.op.handle = bo,
+			       req.u.vm_bind.op.flags = 8,	/* no such right */
+			       req.u.vm_bind.op.va = 0x100000,
+			       req.u.vm_bind.op.size = 4096));
+	DECODE_REFUSED(true, (req.operation = VGPUIF_OP_VM_BIND,
+			      req.u.vm_bind.ctx_id = ctx,
+			      req.u.vm_bind.op.op = DRM_VGPU_BIND_MAP,
+			      req.u.vm_bind.op.handle = bo,
+			      req.u.vm_bind.op.flags = DRM_VGPU_BIND_READ,
+			      req.u.vm_bind.op.va = VGPU_VA_SIZE - 4096,
+			      req.u.vm_bind.op.size = 8192));
 	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_SUBMIT,
 			       req.u.submit.ctx_id = ctx,
 			       req.u.submit.cmd.op = 77));
@@ -1133,8 +1148,12 @@ static void core_decoder_leaves_payloads_to_the_core(struct kunit *test)
 			      req.u.submit_async.cmd.dst = 0x100001,
 			      req.u.submit_async.cmd.size = 8));
 #undef DECODE_REFUSED
-	KUNIT_EXPECT_EQ(test, c->num_bos, 0U);
+	/* Nothing of them was applied: no object, mapping or job made. */
+	KUNIT_EXPECT_EQ(test, c->num_bos, 1U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->stats.mappings), 0LL);
+	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 0ULL);
 	KUNIT_EXPECT_EQ(test, c->num_jobs, 0U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->stats.submissions), 0LL);
 	/* hp: a granted object past the quota is refused before any grant. */
 	memset(&req, 0, sizeof(req));
 	req.operation = VGPUIF_OP_BO_CREATE_GRANTED;

@@ -60,6 +60,9 @@ typedef u16 domid_t;
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define container_of(p, t, m) ((t *)((char *)(p) - offsetof(t, m)))
 #define BUILD_BUG_ON(c) _Static_assert(!(c), #c)
+/* As <linux/build_bug.h>: the message is optional. */
+#define static_assert(expr, ...) __static_assert(expr, ##__VA_ARGS__, #expr)
+#define __static_assert(expr, msg, ...) _Static_assert(expr, msg)
 #define WARN_ON(x) ({ bool __w = !!(x); if (__w) ukernel_warn(__FILE__, __LINE__); __w; })
 #define BUG_ON(x) do { if (x) abort(); } while (0)
 #define min(a, b) ((a) < (b) ? (a) : (b))

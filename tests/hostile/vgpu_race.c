@@ -20,6 +20,8 @@
  *               object that another thread destroys; the victim creates
  *               an object full of its pattern; the attacker reads what
  *               its address range maps: never the victim's pattern.
+ *   refused-whole  a malformed command or bind operation after a good
+ *               one: the ioctl fails, the good one did not run.
  *
  * Both modes: the userfaultfd stalls make ctx-bind and ctx-submit
  * deterministic.  bo-bind races for real; it must be exercised (the
@@ -564,6 +566,57 @@ static void case_bo_bind(int fd)
 	       i, exercised, errors, bad_destroy, leaked);
 }
 
+/*
+ * refused-whole: a malformed command or bind operation after a good one
+ * fails the ioctl itself (-EINVAL), in both modes, and the good one has
+ * not run: hp posts a submission without waiting for dom0, and naive
+ * sends it command by command, so vgpu-front must refuse it whole first.
+ */
+static void case_refused_whole(int fd)
+{
+	__u64 va = va_base + (2ULL << 30);
+	struct drm_vgpu_cmd cmds[2] = {
+		{ .op = DRM_VGPU_CMD_FILL, .dst = va, .size = PG,
+		  .value = ATTACK_WORD },
+		{ .op = DRM_VGPU_CMD_FILL, .dst = va + 1, .size = 8 },
+	};
+	struct drm_vgpu_submit s = {
+		.num_cmds = 2, .cmds = (uintptr_t)cmds,
+	};
+	struct drm_vgpu_vm_bind_op ops[2] = {
+		{ .op = DRM_VGPU_BIND_MAP, .flags = DRM_VGPU_BIND_READ,
+		  .va = va + PG, .size = PG },
+		{ .op = DRM_VGPU_BIND_MAP, .va = va + 2 * PG, .size = PG },
+	};
+	struct drm_vgpu_vm_bind b = { .num_ops = 2, .ops = (uintptr_t)ops };
+	int sret, bret, again;
+	__u32 ctx, h;
+	long words;
+
+	if (ctx_create(fd, &ctx) ||
+	    bo_create(fd, 4 * PG, DRM_VGPU_DOMAIN_DEVICE, &h) ||
+	    bind(fd, ctx, DRM_VGPU_BIND_MAP, h, va, PG) || fill(fd, ctx, va, PG, 0)) {
+		result("refused-whole", false, "setup: %s", strerror(errno));
+		return;
+	}
+	s.ctx_id = ctx;
+	sret = vioctl(fd, DRM_IOCTL_VGPU_SUBMIT, &s);
+	usleep(200000);	/* a FILL that got through has run */
+	words = count_word(fd, ctx, va, PG, ATTACK_WORD);
+	ops[0].handle = h;
+	ops[1].handle = h;	/* no rights: malformed */
+	b.ctx_id = ctx;
+	bret = vioctl(fd, DRM_IOCTL_VGPU_VM_BIND, &b);
+	/* The first operation was not applied: its address is free. */
+	again = bind(fd, ctx, DRM_VGPU_BIND_MAP, h, va + PG, PG);
+	result("refused-whole", sret == -EINVAL && words == 0 &&
+	       bret == -EINVAL && b.num_done == 0 && again == 0,
+	       "submit %d, %ld words of its good FILL written (0: it did not run), bind %d with %u done, the good operation's address mapped again %d (-EEXIST: it was applied)",
+	       sret, words, bret, b.num_done, again);
+	ctx_destroy(fd, ctx);
+	bo_destroy(fd, h);
+}
+
 int main(void)
 {
 	pid_t pid;
@@ -589,6 +642,7 @@ int main(void)
 	case_ctx_bind(fd);
 	case_ctx_submit(fd);
 	case_bo_bind(fd);
+	case_refused_whole(fd);
 	vcall('Q', 0, 0);
 	waitpid(pid, NULL, 0);
 	return failures ? 1 : 0;
