@@ -38,6 +38,7 @@ int vgpu_check_bo_create(const struct drm_vgpu_bo_create *a, u64 max_size);
  * A bind operation and a command: the core's checks, and the guest's
  * pre-flight (vgpu-front refuses them at the ioctl, as dom0's node does,
  * although hp mode posts a submission without waiting for the core).
+ * The core never relies on the guest's.
  */
 static inline bool vgpu_va_range_ok(u64 va, u64 size)
 {

@@ -20,9 +20,11 @@
  *   vgpu_front_drv.c     the render node: ioctls and per-file handles
  *   vgpu_front_debugfs.c counters
  *
- * The render node checks only what it consumes itself (an ioctl's own
- * fields, its handle tables, the memory it allocates); everything it
- * forwards is checked once, by the backend's core.
+ * The render node checks what it consumes itself (an ioctl's own fields,
+ * its handle tables, the memory it allocates) and runs the stateless
+ * checks of commands and bind operations before sending them, so that its
+ * ioctls fail at the call (Documentation/design.rst); the backend's core
+ * checks everything it is sent, relying on none of it.
  */
 #ifndef VGPU_FRONT_H
 #define VGPU_FRONT_H

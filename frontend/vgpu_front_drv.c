@@ -13,8 +13,10 @@
  * It checks what it consumes itself (an ioctl's own fields, its handles,
  * the guest memory it allocates) and runs the stateless checks of bind
  * operations and commands before it sends them, so that its ioctls
- * refuse them whole, as dom0's node does; everything it forwards is the
- * backend core's to check (vgpu-back), which never relies on the guest.
+ * fail at the call, as dom0's node's do (a VM_BIND whole, where dom0
+ * applies the operations before a malformed one); everything it
+ * forwards is the backend core's to check (vgpu-back), which never
+ * relies on the guest.
  *
  * Handles are held for the whole of an operation.  The backend names
  * contexts and objects by ids it reuses (the lowest free one), and every
@@ -413,8 +415,9 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 		goto out_ops;
 	}
 	/*
-	 * Pre-flight: refused whole, before anything is sent, as dom0's
-	 * node refuses them (the core checks them again).  Then each object
+	 * Pre-flight: refused whole, before anything is sent (stricter than
+	 * dom0's node, which applies the operations before a malformed one;
+	 * the core checks them again).  Then each object
 	 * a MAP names must be this file's.
 	 */
 	for (i = 0; i < a->num_ops && !ret; i++)
