@@ -87,8 +87,9 @@ static int vgpuif_check_submit_async(const struct vgpuif_submit_async *s)
  *
  * Return: 0; -EOPNOTSUPP for an unknown operation; -EINVAL for a
  * non-zero reserved octet, payload octets the operation does not define
- * that are not zero, a page I/O outside one page, or a batch of a bad
- * shape.  The payload's meaning is left to the core.
+ * that are not zero, a page I/O outside one page, a batch of a bad
+ * shape, or a granted object that is not 1 to 2^32 - 1 whole pages (what
+ * its directory can name).  The payload's meaning is left to the core.
  */
 int vgpuif_check_request(const struct vgpuif_request *req)
 {
