@@ -84,8 +84,8 @@ sleep 6
 b=$(snap)
 echo "$a $b" | awk '{
 	d0 = $6 - $1; d1 = $7 - $2; d2 = $8 - $3; e0 = $9 - $4; e1 = $10 - $5
-	printf "  fair: engine 0: dom0 %.2f s, g1 %.2f s (ratio %.2f); engine 1: g2 %.2f s of %.2f s\n",
-	       d0 / 1e9, d1 / 1e9, d1 ? d0 / d1 : 0, d2 / 1e9, e1 / 1e9
+	printf "  fair: engine 0: dom0 %.2f s, g1 %.2f s (ratio %.2f) of %.2f s; engine 1: g2 %.2f s of %.2f s\n",
+	       d0 / 1e9, d1 / 1e9, d1 ? d0 / d1 : 0, e0 / 1e9, d2 / 1e9, e1 / 1e9
 	bad = 0
 	if (d1 <= 0 || d0 / d1 < 0.7 || d0 / d1 > 1.43) { print "  equal weights on engine 0 are not equal shares"; bad = 1 }
 	if (e1 <= 0 || d2 < 0.95 * e1 || d2 > 1.05 * e1) { print "  engine 1 time is not g2 time"; bad = 1 }
