@@ -296,7 +296,7 @@ static bool vgpu_client_add_hangs(struct vgpu_client *c, u32 n)
  * Return: true if the client has now reached hang_limit and must be
  * banned (once: the caller calls vgpu_client_ban()).
  */
-bool vgpu_client_hang(struct vgpu_client *c)
+static bool vgpu_client_hang(struct vgpu_client *c)
 {
 	bool ban;
 
@@ -314,7 +314,7 @@ bool vgpu_client_hang(struct vgpu_client *c)
  * Kills the client's contexts one at a time, each held by a reference
  * and with no lock of the client held: cancelling a job takes c->lock.
  */
-void vgpu_client_ban(struct vgpu_client *c)
+static void vgpu_client_ban(struct vgpu_client *c)
 {
 	unsigned long id = 0;
 	struct vgpu_ctx *ctx;
@@ -387,8 +387,8 @@ static void vgpu_client_abandon_drain(struct vgpu_client *c, u64 wd_ms,
  * Return: true if the client has now reached hang_limit and must be
  * banned (the caller calls vgpu_client_ban()).
  */
-bool vgpu_client_abandon(struct vgpu_client *c,
-			 const struct vgpu_engine_job *job)
+static bool vgpu_client_abandon(struct vgpu_client *c,
+				const struct vgpu_engine_job *job)
 {
 	const unsigned int *wd_ms = c->engine->watchdog_ms;
 	u64 wd = wd_ms ? (u64)READ_ONCE(*wd_ms) * NSEC_PER_MSEC : 0;
@@ -490,13 +490,61 @@ EXPORT_SYMBOL_GPL(vgpu_client_hostmem_charge);
  * @c: client
  * @cmds: its number of commands
  */
-void vgpu_client_jobs_done(struct vgpu_client *c, u32 cmds)
+static void vgpu_client_jobs_done(struct vgpu_client *c, u32 cmds)
 {
 	mutex_lock(&c->lock);
 	c->num_jobs--;
 	c->num_cmds -= cmds;
 	mutex_unlock(&c->lock);
 }
+
+/*
+ * What the end of a job means for its client (struct vgpu_sched_ops): the
+ * scheduler reports, the core counts and decides.
+ */
+static bool vgpu_core_slice_ended(struct vgpu_ctx *ctx,
+				  const struct vgpu_job *job,
+				  enum vgpu_job_status st, bool dead)
+{
+	struct vgpu_client *c = ctx->client;
+
+	switch (st) {
+	case VGPU_JOB_FAULTED:
+		VGPU_STAT(c, faults, 1);
+		vgpu_client_msg(c, false,
+				"context %u faulted at GPU address 0x%llx (kind %u)\n",
+				ctx->id, job->ej.fault_addr, job->ej.fault_kind);
+		return false;
+	case VGPU_JOB_TIMEDOUT:
+		vgpu_client_msg(c, false, "context %u hung: watchdog expired\n",
+				ctx->id);
+		return vgpu_client_hang(c);
+	case VGPU_JOB_PREEMPTED:
+		/* Destroyed mid-command: its time counts towards a hang. */
+		return dead && vgpu_client_abandon(c, &job->ej);
+	default:
+		return false;
+	}
+}
+
+static bool vgpu_core_job_cancelled(struct vgpu_ctx *ctx,
+				    const struct vgpu_job *job)
+{
+	return vgpu_client_abandon(ctx->client, &job->ej);
+}
+
+static void vgpu_core_job_done(struct vgpu_client *c,
+			       const struct vgpu_job *job)
+{
+	vgpu_client_jobs_done(c, job->ej.num_cmds);
+}
+
+const struct vgpu_sched_ops vgpu_core_sched_ops = {
+	.slice_ended = vgpu_core_slice_ended,
+	.cancelled = vgpu_core_job_cancelled,
+	.ban = vgpu_client_ban,
+	.job_done = vgpu_core_job_done,
+};
 
 /* Charges a job of @cmds commands to the client's job quotas. */
 static int vgpu_client_jobs_reserve(struct vgpu_client *c, u32 cmds)

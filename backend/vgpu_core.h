@@ -349,6 +349,37 @@ extern struct vgpu_stats vgpu_global_stats;
 #define VGPU_MAX_DEVICES	16
 
 /**
+ * struct vgpu_sched_ops - what the end of a job means for its client: the
+ *	core's decisions, which the scheduler calls as drm_sched calls its
+ *	driver's backend ops.  The scheduler runs jobs and reports how they
+ *	ended; the core alone counts faults and hangs, bans clients and
+ *	speaks to them (vgpu_core_sched_ops).  None is called with the
+ *	scheduler's lock held.
+ * @slice_ended: the slice of @job on @ctx ended with @st; @dead: the
+ *	context was destroyed meanwhile.  Counts a fault, a hang, or the
+ *	engine time of a launch its context abandoned; called before a
+ *	teardown waiting for the slice may go on (vgpu_sched_ctx_wait()
+ *	promises it the counts).  Return: true when the client must be
+ *	banned (@ban is called once the job is finished)
+ * @cancelled: a queued job of a destroyed context was cancelled: the
+ *	time of a launch it had started counts towards a hang.  Return: as
+ *	@slice_ended's
+ * @ban: refuse all further work of @c (its contexts are killed)
+ * @job_done: @job left the scheduler, its fence signalled: return what it
+ *	charged to its client's job quotas
+ */
+struct vgpu_sched_ops {
+	bool (*slice_ended)(struct vgpu_ctx *ctx, const struct vgpu_job *job,
+			    enum vgpu_job_status st, bool dead);
+	bool (*cancelled)(struct vgpu_ctx *ctx, const struct vgpu_job *job);
+	void (*ban)(struct vgpu_client *c);
+	void (*job_done)(struct vgpu_client *c, const struct vgpu_job *job);
+};
+
+/* The core's (vgpu_core.c), given to every device's scheduler. */
+extern const struct vgpu_sched_ops vgpu_core_sched_ops;
+
+/**
  * struct vgpu_sched - the scheduler of one device (vgpu_sched.c)
  * @lock: protects @groups, @fair, @running, @slice_ctx; in every group
  *	of the device: fair, level, ctxs, node; in every context: queue,
@@ -362,6 +393,7 @@ extern struct vgpu_stats vgpu_global_stats;
  * @slice_wq: a slice ended: @slice_ctx changed
  * @kicked: something may have become runnable
  * @thread: the device's scheduler thread ("vgpu-sched/N")
+ * @ops: the core's decisions (set at init, then constant: no lock)
  */
 struct vgpu_sched {
 	spinlock_t lock;	/* groups, fair, running, slice_ctx; see above */
@@ -373,6 +405,7 @@ struct vgpu_sched {
 	wait_queue_head_t slice_wq;
 	atomic_t kicked;
 	struct task_struct *thread;
+	const struct vgpu_sched_ops *ops;
 };
 
 /**
@@ -465,17 +498,12 @@ struct vgpu_client *vgpu_client_create(struct vgpu_device *dev,
 				       struct vgpu_group *group);
 int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q);
 void vgpu_client_destroy(struct vgpu_client *c);
-bool vgpu_client_hang(struct vgpu_client *c);
-bool vgpu_client_abandon(struct vgpu_client *c,
-			 const struct vgpu_engine_job *job);
 void vgpu_client_record(struct vgpu_client *c, struct vgpu_hang_record *r);
 void vgpu_client_inherit(struct vgpu_client *c,
 			 const struct vgpu_hang_record *r);
 int vgpu_client_hostmem_charge(struct vgpu_client *c, s64 bytes);
 __printf(3, 4)
 void vgpu_client_msg(struct vgpu_client *c, bool warn, const char *fmt, ...);
-void vgpu_client_jobs_done(struct vgpu_client *c, u32 cmds);
-void vgpu_client_ban(struct vgpu_client *c);
 void vgpu_client_put(struct vgpu_client *c);
 int vgpu_clients_show(struct seq_file *m, void *unused);
 
@@ -506,7 +534,8 @@ int vgpu_op_submit(struct vgpu_client *c, u32 ctx_id,
 		   struct dma_fence **out, u64 *seqno);
 
 /* Scheduler (vgpu_sched.c). */
-int vgpu_sched_init(struct vgpu_device *dev);
+int vgpu_sched_init(struct vgpu_device *dev,
+		    const struct vgpu_sched_ops *ops);
 void vgpu_sched_fini(struct vgpu_device *dev);
 bool vgpu_sched_run_once(struct vgpu_device *dev);
 struct vgpu_job *vgpu_job_alloc(struct vgpu_ctx *ctx, struct drm_vgpu_cmd *cmds,

@@ -99,7 +99,7 @@ static struct vgpu_device *vgpu_device_create(struct vgpu_engine *e,
 	mutex_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->clients);
 	dev->engine = e;
-	ret = vgpu_sched_init(dev);
+	ret = vgpu_sched_init(dev, &vgpu_core_sched_ops);
 	if (ret)
 		goto err_free;
 	dev->native_group = vgpu_group_create(dev, "dom0");

@@ -297,7 +297,7 @@ static void vgpu_job_finish(struct vgpu_job *job, int err)
 	if (err == -ECANCELED)
 		VGPU_STAT(c, cancelled, 1);
 	VGPU_STAT(c, completed, 1);
-	vgpu_client_jobs_done(c, job->ej.num_cmds);
+	vgpu_ctx_sched(ctx)->ops->job_done(c, job);
 	vgpu_job_put_deps(job);
 	kvfree(job->ej.cmds);
 	job->ej.cmds = NULL;
@@ -331,9 +331,9 @@ static void vgpu_job_unlink(struct vgpu_job *job)
  *
  * The job in the engine, if any, is finished by the scheduler thread
  * after its slice; every other queued job is signalled with -ECANCELED.
- * When the context is destroyed (@status 0), the engine time of a
- * launch a cancelled job had started counts towards a hang
- * (vgpu_client_abandon()).
+ * When the context is destroyed (@status 0), the core counts the engine
+ * time of a launch a cancelled job had started towards a hang
+ * (&vgpu_sched_ops.cancelled).
  */
 void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
 {
@@ -359,12 +359,12 @@ void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
 	list_for_each_entry_safe(job, tmp, &cancel, node) {
 		list_del_init(&job->node);
 		/* The caller's reference to @ctx keeps its client. */
-		if (!status && vgpu_client_abandon(ctx->client, &job->ej))
+		if (!status && s->ops->cancelled(ctx, job))
 			ban = true;
 		vgpu_job_finish(job, -ECANCELED);
 	}
 	if (ban)
-		vgpu_client_ban(ctx->client);
+		s->ops->ban(ctx->client);
 }
 
 /**
@@ -372,8 +372,8 @@ void vgpu_sched_ctx_kill(struct vgpu_ctx *ctx, u32 status)
  * @ctx: a context that vgpu_sched_ctx_kill() has marked dead
  *
  * A dead context is never picked again, so once this returns its last
- * slice has ended and counted its hang or its abandoned time into the
- * client (vgpu_client_hang(), vgpu_client_abandon()): a transport that
+ * slice has ended and the core has counted its hang or its abandoned time
+ * into the client (&vgpu_sched_ops.slice_ended): a transport that
  * keeps a guest's record across connections reads it after teardown.
  */
 void vgpu_sched_ctx_wait(struct vgpu_ctx *ctx)
@@ -556,20 +556,7 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 	vgpu_job_unlink(job);
 	spin_unlock(&s->lock);
 
-	if (st == VGPU_JOB_FAULTED) {
-		VGPU_STAT(c, faults, 1);
-		vgpu_client_msg(c, false,
-				"context %u faulted at GPU address 0x%llx (kind %u)\n",
-				ctx->id, job->ej.fault_addr, job->ej.fault_kind);
-	} else if (st == VGPU_JOB_TIMEDOUT) {
-		ban = vgpu_client_hang(c);
-		vgpu_client_msg(c, false,
-				"context %u hung: watchdog expired\n",
-				ctx->id);
-	} else if (st == VGPU_JOB_PREEMPTED && dead) {
-		/* Destroyed mid-command: its time counts towards a hang. */
-		ban = vgpu_client_abandon(c, &job->ej);
-	}
+	ban = s->ops->slice_ended(ctx, job, st, dead);
 	/* The counts are in: a teardown waiting for this slice may go on. */
 	vgpu_sched_slice_done(s);
 	/* Keep the context alive across the kill below. */
@@ -579,7 +566,7 @@ static void vgpu_sched_run_slice(struct vgpu_job *job)
 		vgpu_sched_ctx_kill(ctx, st == VGPU_JOB_FAULTED ?
 				    DRM_VGPU_CTX_FAULTED : DRM_VGPU_CTX_HUNG);
 	if (ban)
-		vgpu_client_ban(c);
+		s->ops->ban(c);
 	vgpu_ctx_put(ctx);
 }
 
@@ -636,13 +623,16 @@ static int vgpu_sched_thread(void *arg)
 /**
  * vgpu_sched_init() - start a device's scheduler
  * @dev: the device, its index set
+ * @ops: what the end of a job means for its client (the core's)
  *
  * Return: 0, or the error of starting its thread "vgpu-sched/N".
  */
-int vgpu_sched_init(struct vgpu_device *dev)
+int vgpu_sched_init(struct vgpu_device *dev,
+		    const struct vgpu_sched_ops *ops)
 {
 	struct vgpu_sched *s = &dev->sched;
 
+	s->ops = ops;
 	spin_lock_init(&s->lock);
 	INIT_LIST_HEAD(&s->groups);
 	vgpu_fair_init(&s->fair);

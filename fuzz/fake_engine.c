@@ -123,7 +123,8 @@ static enum vgpu_step fe_step(void *arg, struct vgpu_run *run,
 	struct fe_run_arg *r = arg;
 	struct vgpu_launch *l = r->job->engine_priv;
 
-	if (cmd->op > DRM_VGPU_CMD_LAUNCH)
+	if (cmd->op != DRM_VGPU_CMD_COPY && cmd->op != DRM_VGPU_CMD_FILL &&
+	    cmd->op != DRM_VGPU_CMD_LAUNCH)
 		abort();	/* the core let an unchecked command through */
 	if (cmd->op == DRM_VGPU_CMD_LAUNCH && !l) {
 		l = kvzalloc(sizeof(*l), GFP_KERNEL);

@@ -75,9 +75,12 @@ done
 VGPU_DEVICE=/dev/dri/renderD128 vgpu-bench spin --contexts 1 --seconds 900 > /tmp/spin0.log 2>&1 &
 spin0=$!
 sleep 4
+# One process reads the five counters, microseconds apart: five cats,
+# each a process start under emulation, made the window of one counter
+# differ from another's by a slice or more.
 snap() {
-	echo "$(cat /sys/devices/platform/vgpu.0/native/busy_ns) $(cat $X/vgpu-$g1-0/sched/busy_ns)" \
-	     "$(cat $X/vgpu-$g2-0/sched/busy_ns) $(cat $E0/busy_ns) $(cat $E1/busy_ns)"
+	cat /sys/devices/platform/vgpu.0/native/busy_ns $X/vgpu-$g1-0/sched/busy_ns \
+	    $X/vgpu-$g2-0/sched/busy_ns $E0/busy_ns $E1/busy_ns | tr '\n' ' '
 }
 a=$(snap)
 sleep 6

@@ -128,6 +128,7 @@ TEST(ToolArgs, BenchSpinHogInterpWaitKey) {
     EXPECT_EQ(w.seconds, 600u);
     EXPECT_EQ(bench::parse_wait_key({"k", "v", "5"}).seconds, 5u);
     EXPECT_THROW(bench::parse_wait_key({"k"}), UsageError);
+    EXPECT_THROW(bench::parse_wait_key({"k", "v", "4294967295"}), UsageError);  // not an int
 }
 
 TEST(ToolArgs, BenchFairness) {

@@ -115,8 +115,9 @@ WaitKeyArgs parse_wait_key(const std::vector<std::string>& argv) {
     WaitKeyArgs r;
     r.key = a.positional[0];
     r.value = a.positional[1];
-    if (a.positional.size() > 2 && !vgpu::read_number(a.positional[2], r.seconds))
-        throw UsageError("bad SECONDS: " + a.positional[2] + " (expected a whole number)");
+    // xs_wait() takes an int: at most a day, well inside it.
+    if (a.positional.size() > 2 && (!vgpu::read_number(a.positional[2], r.seconds) || r.seconds > 86400))
+        throw UsageError("bad SECONDS: " + a.positional[2] + " (expected a whole number 0..86400)");
     return r;
 }
 

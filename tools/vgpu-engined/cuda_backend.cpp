@@ -1115,8 +1115,11 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
         commit(it->second);  // the tables as mapped, before anything runs
         sync_staged(it->second, true);
         // A launch charges its chunks' time itself (not a JIT compile it
-        // waits for); a copy or fill its step's.
-        res = run_steps(job, budget_ns, watchdog_ns, true, [&](const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind) {
+        // waits for); a copy or fill its step's.  The loop's budget is
+        // what the table uploads left of the slice (its steps measure
+        // from @start too).
+        uint64_t used = now_ns() - start;
+        res = run_steps(job, budget_ns - std::min(budget_ns, used), watchdog_ns, true, [&](const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind) {
             if (c.op == DRM_VGPU_CMD_LAUNCH)
                 return launch(it->second, job, c, start, budget_ns, watchdog_ns, addr, kind);
             uint64_t a = 0, last = now_ns();
