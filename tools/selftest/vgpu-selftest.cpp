@@ -44,6 +44,7 @@
 #include "vgpu_drm.h"
 
 #include "../samples/common.hpp"
+#include "args.hpp"
 
 namespace {
 
@@ -328,29 +329,24 @@ int inflight(unsigned n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    const char* cmd = argc >= 2 ? argv[1] : "";
-    unsigned arg = argc >= 3 ? static_cast<unsigned>(std::strtoul(argv[2], nullptr, 0)) : 0;
-    bool known = !std::strcmp(cmd, "fault") || !std::strcmp(cmd, "watchdog") || !std::strcmp(cmd, "longrun") ||
-                 !std::strcmp(cmd, "hold") || !std::strcmp(cmd, "bind-race") || !std::strcmp(cmd, "job-flood") ||
-                 !std::strcmp(cmd, "clients") || !std::strcmp(cmd, "inflight");
-    if (!known || argc > 3) {
-        std::fprintf(stderr, "usage: vgpu-selftest fault | watchdog [LIMIT_MS] | longrun SECONDS | hold |\n"
-                             "                     bind-race | job-flood | clients | inflight N\n");
-        return 2;
-    }
+    int status = 0;
+    const auto a = vgpu::parse_main(vgpu::selftest::command(), vgpu::selftest::parse_args, argc, argv, status);
+    if (!a)
+        return status;
+    const std::string& t = a->test;
     try {
-        int f = !std::strcmp(cmd, "fault")       ? fault()
-                : !std::strcmp(cmd, "watchdog")  ? watchdog(arg)
-                : !std::strcmp(cmd, "longrun")   ? longrun(arg ? arg : 60)
-                : !std::strcmp(cmd, "bind-race") ? bind_race()
-                : !std::strcmp(cmd, "job-flood") ? job_flood()
-                : !std::strcmp(cmd, "clients")   ? clients()
-                : !std::strcmp(cmd, "inflight")  ? inflight(arg ? arg : 64)
-                                                 : hold();
-        std::printf("selftest %s: %s\n", argv[1], f ? "FAIL" : "PASS");
+        int f = t == "fault"       ? fault()
+                : t == "watchdog"  ? watchdog(a->n)
+                : t == "longrun"   ? longrun(a->n)
+                : t == "bind-race" ? bind_race()
+                : t == "job-flood" ? job_flood()
+                : t == "clients"   ? clients()
+                : t == "inflight"  ? inflight(a->n)
+                                   : hold();
+        std::printf("selftest %s: %s\n", t.c_str(), f ? "FAIL" : "PASS");
         return f ? 1 : 0;
     } catch (const std::exception& e) {
-        std::printf("selftest %s: error: %s FAIL\n", argv[1], e.what());
+        std::printf("selftest %s: error: %s FAIL\n", t.c_str(), e.what());
         return 1;
     }
 }

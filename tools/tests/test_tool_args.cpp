@@ -13,6 +13,7 @@
 #include "../vgpu-as/args.hpp"
 #include "../vgpu-bench/args.hpp"
 #include "../vgpu-engined/engined_args.hpp"
+#include "../selftest/args.hpp"
 
 using vgpu::UsageError;
 
@@ -155,4 +156,21 @@ TEST(ToolArgs, BenchCommands) {
         EXPECT_NE(bench::command(c), nullptr) << c;
     EXPECT_EQ(bench::command("engine"), nullptr);  // vgpu-engined's own
     EXPECT_EQ(bench::command("nope"), nullptr);
+}
+
+TEST(ToolArgs, SelftestTestsAndTheirNumbers) {
+    using vgpu::selftest::parse_args;
+    EXPECT_EQ(parse_args({"fault"}).test, "fault");
+    EXPECT_EQ(parse_args({"watchdog"}).n, 0u);  // no limit
+    EXPECT_EQ(parse_args({"watchdog", "2000"}).n, 2000u);
+    EXPECT_EQ(parse_args({"longrun"}).n, 60u);
+    EXPECT_EQ(parse_args({"inflight"}).n, 64u);
+    EXPECT_EQ(parse_args({"inflight", "200"}).n, 200u);
+    EXPECT_TRUE(parse_args({"--help"}).help);
+    EXPECT_THROW(parse_args({}), vgpu::UsageError);
+    EXPECT_THROW(parse_args({"nosuch"}), vgpu::UsageError);
+    EXPECT_THROW(parse_args({"fault", "3"}), vgpu::UsageError);      // takes none
+    EXPECT_THROW(parse_args({"inflight", "0"}), vgpu::UsageError);   // was "the default"
+    EXPECT_THROW(parse_args({"inflight", "0x10"}), vgpu::UsageError);
+    EXPECT_THROW(parse_args({"watchdog", "1", "2"}), vgpu::UsageError);
 }
