@@ -27,6 +27,7 @@ int usage(const char* why) {
     if (why)
         std::cerr << "vgpu-engined: " << why << "\n";
     std::cerr << "usage: vgpu-engined [-b auto|cuda|interp] [-d DEVICE] [-m MEM_MB] [-g GPU]\n"
+                 "       (DEVICE defaults to GPU's: /dev/vgpu-uengine for 0, /dev/vgpu-uengineN for N)\n"
                  "       vgpu-engined --self-test [-b cuda|interp] [-k KERNEL_DIR] [-g GPU]\n";
     return 2;
 }
@@ -48,7 +49,7 @@ vgpu::engine::BackendMakers makers(uint64_t mem, int gpu) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string kind = "auto", device = "/dev/vgpu-uengine", kernels;
+    std::string kind = "auto", device, kernels;
     uint64_t mem_mb = 0;
     int gpu = 0;
     bool selftest = false;
@@ -83,6 +84,11 @@ int main(int argc, char** argv) {
     }
     if (kind != "auto" && kind != "cuda" && kind != "interp")
         return usage("the back end is auto, cuda or interp");
+    if (gpu < 0)
+        return usage("the GPU is a number from 0");
+    // One process per GPU: GPU N serves the module's instance N.
+    if (device.empty())
+        device = vgpu::engine::device_for_gpu(gpu);
     try {
         if (selftest)
             return vgpu::engine::self_test(kind == "auto" ? "cuda" : kind, gpu, kernels);
@@ -96,8 +102,10 @@ int main(int argc, char** argv) {
             int err;
             {
                 vgpu::engine::Bridge bridge(*backend, device);
-                std::cerr << "vgpu-engined: registered as generation " << bridge.generation() << " ("
-                          << backend->name() << ", " << mem_mb << " MiB)\n";
+                std::string pci = backend->pci();
+                std::cerr << "vgpu-engined: registered on " << device << " as generation " << bridge.generation()
+                          << " (" << backend->name() << ", " << mem_mb << " MiB"
+                          << (pci.empty() ? "" : ", PCI " + pci) << ")\n";
                 err = bridge.serve(&g_stop);
             }  // the session's contexts and windows go with the bridge
             if (g_stop || (err != ENODEV && err != ESTALE))
