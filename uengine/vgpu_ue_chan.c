@@ -325,7 +325,7 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 	if (h->mem_size < ((u64)vgpu_ue_mem_mb << 20))
 		return -ENOSPC;
 	if (vgpu_ue_check_pci(h->pci)) {
-		pr_warn_ratelimited("%s: engine process %d named no PCI address: refused\n",
+		pr_warn_ratelimited("%s: engine process %d named a malformed PCI address: refused\n",
 				    ue->dev_name, task_pid_nr(current));
 		return -EINVAL;
 	}
