@@ -26,6 +26,7 @@
 #include <linux/types.h>
 #include <linux/module.h>
 #include "../include/uapi/drm/vgpu_drm.h"
+#include "../common/vgpu_run.h"	/* enum vgpu_job_status, the run loop */
 
 struct vgpu_engine;
 struct vgpu_engine_ctx;		/* engine state of a context: its address space */
@@ -74,12 +75,39 @@ struct vgpu_engine_job {
 	u64 fault_addr;
 };
 
-enum vgpu_job_status {
-	VGPU_JOB_DONE,		/* every command has run */
-	VGPU_JOB_PREEMPTED,	/* budget used up; call run() again */
-	VGPU_JOB_FAULTED,	/* see fault_kind, fault_addr */
-	VGPU_JOB_TIMEDOUT,	/* the engine's watchdog fired */
-};
+/**
+ * vgpu_engine_job_run() - the shared run loop (common/vgpu_run.h) on @job
+ * @job: the core's job; its progress and fault are updated
+ * @ops: the engine's step, release and clock
+ * @arg: passed to @ops
+ * @budget: clock time after which the job is preempted
+ * @watchdog: clock time after which a launch is ended as hung
+ *
+ * Return: how the run ended (enum vgpu_job_status).
+ */
+static inline enum vgpu_job_status
+vgpu_engine_job_run(struct vgpu_engine_job *job, const struct vgpu_run_ops *ops,
+		    void *arg, u64 budget, u64 watchdog)
+{
+	struct vgpu_run run = {
+		.cmds = job->cmds,
+		.num_cmds = job->num_cmds,
+		.next = job->next_cmd,
+		.cmd_done = job->cmd_done,
+		.cmd_busy = job->cmd_busy_ns,
+	};
+	enum vgpu_job_status st = vgpu_run_steps(&run, ops, arg, budget,
+						 watchdog);
+
+	job->next_cmd = run.next;
+	job->cmd_done = run.cmd_done;
+	job->cmd_busy_ns = run.cmd_busy;
+	if (st == VGPU_JOB_FAULTED) {
+		job->fault_kind = run.fault_kind;
+		job->fault_addr = run.fault_addr;
+	}
+	return st;
+}
 
 struct vgpu_engine_ops {
 	int (*ctx_create)(struct vgpu_engine *e, struct vgpu_engine_ctx **out);

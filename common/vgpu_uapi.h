@@ -24,6 +24,7 @@
 
 #include "vgpu_compat.h"
 #include "vgpu_interp.h"
+#include "vgpu_run.h"
 #include "../include/uapi/drm/vgpu_drm.h"
 
 /* GPU virtual addresses a context may map: pages 0..15 stay unmapped. */
@@ -120,11 +121,7 @@ static inline int vgpu_check_cmd(const struct drm_vgpu_cmd *c)
 	case DRM_VGPU_CMD_LAUNCH:
 		if (c->dst || c->size || c->value)
 			return -EINVAL;
-		d.code_va = c->src;
-		memcpy(d.grid, c->grid, sizeof(d.grid));
-		memcpy(d.block, c->block, sizeof(d.block));
-		d.shared_size = c->shared_size;
-		memcpy(d.params, c->params, sizeof(d.params));
+		vgpu_launch_desc_from_cmd(&d, c);
 		return vgpu_launch_check(&d);
 	default:
 		return -EINVAL;

@@ -19,7 +19,7 @@ CXXSRC := tools/vgpu-engined/bridge.cpp tools/vgpu-engined/cuda_backend.cpp \
 	tools/vgpu-engined/ptx_alu.cpp \
 	tools/vgpu-engined/interp_backend.cpp tools/tests/fake_cuda.cpp \
 	fuzz/fuzz_engined.cpp
-CSRC := common/vgpu_interp.c common/vgpu_isa.c common/vgpu_pt.c
+CSRC := common/vgpu_interp.c common/vgpu_isa.c common/vgpu_pt.c common/vgpu_run.c
 EOBJS := $(patsubst %.cpp,$(OUT)/e/%.o,$(CXXSRC)) $(patsubst %.c,$(OUT)/e/%.o,$(CSRC))
 
 $(OUT)/fuzz-engined: $(EOBJS)

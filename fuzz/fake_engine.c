@@ -108,84 +108,68 @@ static void fe_job_release(struct vgpu_engine *e, struct vgpu_engine_job *job)
 	}
 }
 
-/* One step of the current command, at most @units of work. */
-static enum vgpu_run_result fe_step(struct vgpu_engine_ctx *c,
-				    struct vgpu_engine_job *job, u64 units,
-				    u64 *addr, u32 *kind)
+/* What fe_run() hands the shared loop's callbacks. */
+struct fe_run_arg {
+	struct vgpu_engine *e;
+	struct vgpu_engine_ctx *c;
+	struct vgpu_engine_job *job;
+	u64 clock;	/* work units, fuzz_units per step */
+};
+
+/* One step of the current command, at most fuzz_units of work. */
+static enum vgpu_step fe_step(void *arg, struct vgpu_run *run,
+			      const struct drm_vgpu_cmd *cmd)
 {
-	const struct drm_vgpu_cmd *cmd = &job->cmds[job->next_cmd];
-	struct vgpu_launch *l = job->engine_priv;
-	enum vgpu_run_result r;
-	u64 n;
+	struct fe_run_arg *r = arg;
+	struct vgpu_launch *l = r->job->engine_priv;
 
-	switch (cmd->op) {
-	case DRM_VGPU_CMD_COPY:
-		return vgpu_mem_copy(&c->pt, cmd->dst, cmd->src, cmd->size,
-				     &job->cmd_done, units * 64, addr, kind);
-	case DRM_VGPU_CMD_FILL:
-		return vgpu_mem_fill(&c->pt, cmd->dst, cmd->size, cmd->value,
-				     &job->cmd_done, units * 64, addr, kind);
-	case DRM_VGPU_CMD_LAUNCH:
-		break;
-	default:
+	if (cmd->op > DRM_VGPU_CMD_LAUNCH)
 		abort();	/* the core let an unchecked command through */
-	}
-	if (!l) {
-		struct vgpu_launch_desc d = {
-			.code_va = cmd->src, .shared_size = cmd->shared_size,
-		};
-
-		memcpy(d.grid, cmd->grid, sizeof(d.grid));
-		memcpy(d.block, cmd->block, sizeof(d.block));
-		memcpy(d.params, cmd->params, sizeof(d.params));
+	if (cmd->op == DRM_VGPU_CMD_LAUNCH && !l) {
 		l = kvzalloc(sizeof(*l), GFP_KERNEL);
-		if (!l || vgpu_launch_init(l, &d))
+		if (!l || vgpu_launch_start(l, cmd))
 			abort();	/* the core checked the geometry */
-		job->engine_priv = l;
+		r->job->engine_priv = l;
 	}
-	r = vgpu_launch_run(l, &c->pt, units, &n);
-	if (r == VGPU_RUN_FAULT) {
-		*kind = l->fault_kind;
-		*addr = l->fault_addr;
-	}
-	return r;
+	return vgpu_interp_step(&r->c->pt, run, cmd, l, fuzz_units,
+				fuzz_units * 64, NULL);
 }
 
-/* Runs steps of fuzz_units until done, fault, watchdog or budget. */
+static void fe_release(void *arg)
+{
+	struct fe_run_arg *r = arg;
+
+	fe_job_release(r->e, r->job);
+}
+
+/* Each reading is one step later: the loop reads it once per step. */
+static u64 fe_clock(void *arg)
+{
+	struct fe_run_arg *r = arg;
+
+	return r->clock += fuzz_units;
+}
+
+static const struct vgpu_run_ops fe_run_ops = {
+	.step = fe_step,
+	.release = fe_release,
+	.clock = fe_clock,
+};
+
+/*
+ * The shared loop (vgpu_run_steps()) on a clock of work units: a slice is
+ * FUZZ_SLICE_STEPS steps, the watchdog FUZZ_WATCHDOG_UNITS, so jobs are
+ * preempted and resumed all the time.
+ */
 static enum vgpu_job_status fe_run(struct vgpu_engine *e,
 				   struct vgpu_engine_ctx *c,
 				   struct vgpu_engine_job *job, u64 budget_ns)
 {
-	unsigned int steps = 0;
+	struct fe_run_arg r = { .e = e, .c = c, .job = job };
 
-	while (job->next_cmd < job->num_cmds) {
-		enum vgpu_run_result r;
-		u64 addr = 0;
-		u32 kind = 0;
-
-		r = fe_step(c, job, fuzz_units, &addr, &kind);
-		job->cmd_busy_ns += fuzz_units;	/* in work units here */
-		if (r == VGPU_RUN_FAULT) {
-			job->fault_kind = kind;
-			job->fault_addr = addr;
-			fe_job_release(e, job);
-			return VGPU_JOB_FAULTED;
-		}
-		if (r == VGPU_RUN_DONE) {
-			fe_job_release(e, job);
-			job->next_cmd++;
-			job->cmd_done = 0;
-			job->cmd_busy_ns = 0;
-		} else if (job->cmds[job->next_cmd].op == DRM_VGPU_CMD_LAUNCH &&
-			   job->cmd_busy_ns >= FUZZ_WATCHDOG_UNITS) {
-			/* vgpu-sim's rule: copies and fills always end */
-			fe_job_release(e, job);
-			return VGPU_JOB_TIMEDOUT;
-		}
-		if (++steps >= FUZZ_SLICE_STEPS && job->next_cmd < job->num_cmds)
-			return VGPU_JOB_PREEMPTED;
-	}
-	return VGPU_JOB_DONE;
+	return vgpu_engine_job_run(job, &fe_run_ops, &r,
+				   FUZZ_SLICE_STEPS * fuzz_units,
+				   FUZZ_WATCHDOG_UNITS);
 }
 
 static u64 fe_ctx_table_bytes(struct vgpu_engine *e, struct vgpu_engine_ctx *c)

@@ -188,126 +188,91 @@ static void sim_job_release(struct vgpu_engine *e, struct vgpu_engine_job *job)
 	}
 }
 
-static enum vgpu_job_status sim_fault(struct vgpu_engine *e,
-				      struct vgpu_engine_job *job, u32 kind,
-				      u64 addr)
-{
-	job->fault_kind = kind;
-	job->fault_addr = addr;
-	sim_job_release(e, job);
-	return VGPU_JOB_FAULTED;
-}
+/* What sim_run() hands the shared loop's callbacks. */
+struct sim_run {
+	struct vgpu_engine *e;
+	struct vgpu_engine_ctx *c;
+	struct vgpu_engine_job *job;
+};
 
-/* One interpreter chunk of the launch @cmd; starts the launch if needed. */
-static enum vgpu_run_result sim_launch_step(struct vgpu_engine_ctx *c,
-					    struct vgpu_engine_job *job,
-					    const struct drm_vgpu_cmd *cmd,
-					    u64 *addr, u32 *kind)
+/* The launch @cmd's interpreter state, started on its first step. */
+static struct vgpu_launch *sim_launch(struct vgpu_engine_job *job,
+				      const struct drm_vgpu_cmd *cmd)
 {
 	struct vgpu_sim_launch *sl = job->engine_priv;
-	enum vgpu_run_result r;
-	u64 n;
 
-	if (!sl) {
-		struct vgpu_launch_desc d = {
-			.code_va = cmd->src,
-			.shared_size = cmd->shared_size,
-		};
-
-		memcpy(d.grid, cmd->grid, sizeof(d.grid));
-		memcpy(d.block, cmd->block, sizeof(d.block));
-		memcpy(d.params, cmd->params, sizeof(d.params));
-		*kind = DRM_VGPU_FAULT_ILLEGAL;
-		*addr = cmd->src;
-		sl = kvzalloc(sizeof(*sl), VGPU_GFP_CLIENT_KV);
-		if (!sl)
-			return VGPU_RUN_FAULT;
-		if (vgpu_launch_init(&sl->l, &d)) {
-			kvfree(sl);
-			return VGPU_RUN_FAULT;
-		}
-		job->engine_priv = sl;
+	if (sl)
+		return &sl->l;
+	sl = kvzalloc(sizeof(*sl), VGPU_GFP_CLIENT_KV);
+	if (!sl)
+		return NULL;
+	if (vgpu_launch_start(&sl->l, cmd)) {
+		kvfree(sl);
+		return NULL;
 	}
-	r = vgpu_launch_run(&sl->l, &c->pt, VGPU_SIM_CHUNK, &n);
-	if (r == VGPU_RUN_FAULT) {
-		*kind = sl->l.fault_kind;
-		*addr = sl->l.fault_addr;
-	}
-	return r;
+	job->engine_priv = sl;
+	return &sl->l;
 }
 
 /* One bounded step of command @cmd: a chunk of work, then the clock. */
-static enum vgpu_run_result sim_step(struct vgpu_engine_ctx *c,
-				     struct vgpu_engine_job *job,
-				     const struct drm_vgpu_cmd *cmd,
-				     u64 *addr, u32 *kind)
+static enum vgpu_step sim_step(void *arg, struct vgpu_run *run,
+			       const struct drm_vgpu_cmd *cmd)
 {
-	switch (cmd->op) {
-	case DRM_VGPU_CMD_COPY:
-		return vgpu_mem_copy(&c->pt, cmd->dst, cmd->src, cmd->size,
-				     &job->cmd_done, VGPU_SIM_MEM_CHUNK, addr,
-				     kind);
-	case DRM_VGPU_CMD_FILL:
-		return vgpu_mem_fill(&c->pt, cmd->dst, cmd->size, cmd->value,
-				     &job->cmd_done, VGPU_SIM_MEM_CHUNK, addr,
-				     kind);
-	case DRM_VGPU_CMD_LAUNCH:
-		return sim_launch_step(c, job, cmd, addr, kind);
-	default:	/* the core validated every command */
-		*kind = DRM_VGPU_FAULT_ILLEGAL;
-		*addr = 0;
-		return VGPU_RUN_FAULT;
+	struct sim_run *r = arg;
+	struct vgpu_launch *l = NULL;
+
+	if (cmd->op == DRM_VGPU_CMD_LAUNCH) {
+		l = sim_launch(r->job, cmd);
+		if (!l) {	/* no memory: the launch cannot run */
+			run->fault_kind = DRM_VGPU_FAULT_ILLEGAL;
+			run->fault_addr = cmd->src;
+			return VGPU_STEP_FAULT;
+		}
 	}
+	return vgpu_interp_step(&r->c->pt, run, cmd, l, VGPU_SIM_CHUNK,
+				VGPU_SIM_MEM_CHUNK, NULL);
 }
 
+static void sim_release(void *arg)
+{
+	struct sim_run *r = arg;
+
+	sim_job_release(r->e, r->job);
+}
+
+static u64 sim_clock(void *arg)
+{
+	return ktime_get_ns();
+}
+
+static void sim_pause(void *arg)
+{
+	cond_resched();
+}
+
+static const struct vgpu_run_ops sim_run_ops = {
+	.step = sim_step,
+	.release = sim_release,
+	.clock = sim_clock,
+	.pause = sim_pause,
+};
+
 /*
- * Runs the job's commands in steps until it is done, faults, uses the
- * watchdog's time on one launch, or uses its budget.  The watchdog ends
- * launches only: a copy or a fill always ends, in time bounded by its
- * size (at most what the client may map), and runs in preemptible
- * chunks charged to its client, so a long one is no hang.  One step is at
- * most VGPU_SIM_MEM_CHUNK bytes of a copy or fill or VGPU_SIM_CHUNK work
- * units of a launch, so the engine overruns @budget_ns by one step.
+ * Runs the job's commands in the shared loop (vgpu_run_steps(): the
+ * watchdog ends launches only, a copy or fill always ends).  One step is
+ * at most VGPU_SIM_MEM_CHUNK bytes of a copy or fill or VGPU_SIM_CHUNK
+ * work units of a launch, so the engine overruns @budget_ns by one step.
  */
 static enum vgpu_job_status sim_run(struct vgpu_engine *e,
 				    struct vgpu_engine_ctx *c,
 				    struct vgpu_engine_job *job, u64 budget_ns)
 {
-	u64 start = ktime_get_ns(), last = start;
-	u64 watchdog = (u64)watchdog_ms * NSEC_PER_MSEC;
-	enum vgpu_job_status st = VGPU_JOB_DONE;
+	struct sim_run r = { .e = e, .c = c, .job = job };
+	u64 start = ktime_get_ns();
+	enum vgpu_job_status st;
 
-	while (job->next_cmd < job->num_cmds) {
-		const struct drm_vgpu_cmd *cmd = &job->cmds[job->next_cmd];
-		enum vgpu_run_result r;
-		u32 kind = 0;
-		u64 addr = 0, now;
-
-		r = sim_step(c, job, cmd, &addr, &kind);
-		now = ktime_get_ns();
-		job->cmd_busy_ns += now - last;
-		last = now;
-		if (r == VGPU_RUN_FAULT) {
-			st = sim_fault(e, job, kind, addr);
-			break;
-		}
-		if (r == VGPU_RUN_DONE) {
-			sim_job_release(e, job);
-			job->next_cmd++;
-			job->cmd_done = 0;
-			job->cmd_busy_ns = 0;
-		} else if (cmd->op == DRM_VGPU_CMD_LAUNCH &&
-			   job->cmd_busy_ns >= watchdog) {
-			sim_job_release(e, job);
-			st = VGPU_JOB_TIMEDOUT;
-			break;
-		}
-		if (job->next_cmd < job->num_cmds && now - start >= budget_ns) {
-			st = VGPU_JOB_PREEMPTED;
-			break;
-		}
-		cond_resched();
-	}
+	st = vgpu_engine_job_run(job, &sim_run_ops, &r, budget_ns,
+				 (u64)watchdog_ms * NSEC_PER_MSEC);
 	job->busy_ns += ktime_get_ns() - start;
 	return st;
 }

@@ -23,6 +23,14 @@ if [ "$role" = two ]; then
 		n=$((n + 1))
 	done
 	[ $n = 2 ] || r="FAIL $n render nodes, expected 2"
+	# GPUvm's CUDA runtime sees both vGPUs as devices 0 and 1 (when the
+	# test bed staged the CUDA programs: tests/testbed/prepare.sh).
+	C=/opt/gpuvm/cuda
+	if [ "$r" = PASS ] && [ -x $C/programs/multi_device ]; then
+		out=$(cd $C/programs && LD_LIBRARY_PATH=$C/lib timeout 300 ./multi_device 2>&1)
+		echo "$out" | grep -q '^devices: 2$' && echo "$out" | grep -q '^PASS multi_device$' ||
+			r="FAIL multi_device: $(echo "$out" | tail -n 5 | tr '\n' ' ')"
+	fi
 	echo "GUEST engines two: $r ($n render nodes)"
 	sleep 1200
 fi

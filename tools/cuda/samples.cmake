@@ -84,4 +84,14 @@ if(";${sample_bins};" MATCHES "/simpleCallback;")
   set_tests_properties(cuda-engine.simpleCallback PROPERTIES TIMEOUT 120
     ENVIRONMENT "GPUVM_CUDA_BACKEND=engine-interp")
 endif()
+# deviceQuery over two emulated devices (backend.hpp, GPUVM_CUDA_DEVICES):
+# it reports both, and no peer access between them.
+if(";${sample_bins};" MATCHES "/deviceQuery;")
+  add_test(NAME cuda-sample.deviceQuery.2devices
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/run_cuda_program.sh
+            $<TARGET_FILE_DIR:gpuvm-cudart> pass ${GPUVM_SAMPLES_OUT}/deviceQuery)
+  set_tests_properties(cuda-sample.deviceQuery.2devices PROPERTIES TIMEOUT 120
+    ENVIRONMENT "GPUVM_CUDA_DEVICES=2"
+    PASS_REGULAR_EXPRESSION "Detected 2 CUDA Capable device.*Device 1: .*GPU1\\) : No.*RESULT deviceQuery pass pass")
+endif()
 add_custom_target(gpuvm-cuda-samples ALL DEPENDS ${sample_bins} gpuvm-cudart gpuvm-cuda)

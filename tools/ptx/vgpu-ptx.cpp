@@ -19,6 +19,7 @@
 #include "ptx_compile.hpp"
 #include "ptx_parser.hpp"
 #include "vgpu/asm.hpp"
+#include "vgpu_ptx_args.hpp"
 
 namespace {
 
@@ -30,11 +31,6 @@ bool read(const char* path, std::string& out) {
     s << f.rdbuf();
     out = s.str();
     return true;
-}
-
-int usage() {
-    std::fprintf(stderr, "usage: vgpu-ptx check|stats|print|compile|disasm FILE.ptx...\n");
-    return 2;
 }
 
 void stats(const gpuvm::ptx::Module& m) {
@@ -76,16 +72,17 @@ void disasm(const gpuvm::ptx::Module& m) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 3)
-        return usage();
-    std::string cmd = argv[1];
-    if (cmd != "check" && cmd != "stats" && cmd != "print" && cmd != "compile" && cmd != "disasm")
-        return usage();
+    int status = 0;
+    const auto a = vgpu::parse_main(gpuvm::ptx::tool_command(), gpuvm::ptx::parse_tool_args, argc, argv, status);
+    if (!a)
+        return status;
+    const std::string& cmd = a->verb;
     int bad = 0;
-    for (int i = 2; i < argc; i++) {
+    for (const auto& file : a->files) {
+        const char* path = file.c_str();
         std::string text;
-        if (!read(argv[i], text)) {
-            std::fprintf(stderr, "%s: cannot read: %s\n", argv[i], std::strerror(errno));
+        if (!read(path, text)) {
+            std::fprintf(stderr, "%s: cannot read: %s\n", path, std::strerror(errno));
             bad++;
             continue;
         }
@@ -93,24 +90,24 @@ int main(int argc, char** argv) {
             auto m = gpuvm::ptx::parse(text);
             auto errs = gpuvm::ptx::check(m);
             for (const auto& e : errs)
-                std::fprintf(stderr, "%s: %s\n", argv[i], e.text().c_str());
+                std::fprintf(stderr, "%s: %s\n", path, e.text().c_str());
             bad += !errs.empty();
             if (cmd == "stats") {
-                std::printf("%s: PTX %u.%u, %s\n", argv[i], m.version_major, m.version_minor,
+                std::printf("%s: PTX %u.%u, %s\n", path, m.version_major, m.version_minor,
                             m.target.empty() ? "?" : m.target[0].c_str());
                 stats(m);
             } else if (cmd == "print") {
                 std::fputs(gpuvm::ptx::print(m).c_str(), stdout);
             } else if (cmd == "compile" && errs.empty()) {
-                compile(argv[i], m);
+                compile(path, m);
             } else if (cmd == "disasm" && errs.empty()) {
                 disasm(m);
             }
         } catch (const gpuvm::ptx::CompileError& e) {
-            std::fprintf(stderr, "%s: %s\n", argv[i], e.what());
+            std::fprintf(stderr, "%s: %s\n", path, e.what());
             bad++;
         } catch (const gpuvm::ptx::ParseError& e) {
-            std::fprintf(stderr, "%s: %s\n", argv[i], e.what());
+            std::fprintf(stderr, "%s: %s\n", path, e.what());
             bad++;
         }
     }

@@ -384,11 +384,4 @@ TEST(Bridge, HelloCutsALongPciAddress) {
     EXPECT_EQ(std::string(h.pci), std::string(sizeof(h.pci) - 1, 'a'));
 }
 
-// One process per GPU: GPU N's default device is instance N's.
-TEST(Bridge, DeviceOfEachGpu) {
-    EXPECT_EQ(device_for_gpu(0), "/dev/vgpu-uengine");
-    EXPECT_EQ(device_for_gpu(1), "/dev/vgpu-uengine1");
-    EXPECT_EQ(device_for_gpu(15), "/dev/vgpu-uengine15");
-}
-
 }  // namespace

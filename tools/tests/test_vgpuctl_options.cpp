@@ -31,6 +31,36 @@ TEST(VgpuctlOptions, BadOptionsAreRefused) {
     EXPECT_THROW(parse_args({"--quota-objects", "12x"}), UsageError);
     EXPECT_THROW(parse_args({"--quota-objects", "4294967296"}), UsageError);
     EXPECT_THROW(parse_args({"--frobnicate"}), UsageError);
+    EXPECT_THROW(parse_args({"--weight", "0"}), UsageError);
+    EXPECT_THROW(parse_args({"--cap", "101"}), UsageError);
+    EXPECT_THROW(parse_args({"--engine", "16"}), UsageError);
+    EXPECT_THROW(parse_args({"--policy", "random"}), UsageError);
+    EXPECT_THROW(parse_args({"--engine", "1", "--policy", "pack"}), UsageError);
+    EXPECT_THROW(parse_args({"-d", "0.05"}), UsageError);
+    EXPECT_THROW(parse_args({"--json=1"}), UsageError);
+}
+
+// Every option of the table reaches its field (set, top, detach, watch).
+TEST(VgpuctlOptions, EverySubcommandsOptions) {
+    Options o = parse_args({"dom", "--weight", "500", "--cap=50", "--engine", "15", "--timeout", "3", "--json",
+                            "-b", "-d", "0.5", "-n", "4", "--config", "/x.conf", "--quota-jobs", "8"});
+    EXPECT_EQ(o.settings.at("weight"), "500");
+    EXPECT_EQ(o.settings.at("cap"), "50");
+    EXPECT_EQ(o.settings.at("quota-jobs"), "8");
+    EXPECT_EQ(o.settings.size(), 3u);
+    EXPECT_EQ(o.engine, 15u);
+    EXPECT_EQ(o.timeout_s, 3u);
+    EXPECT_TRUE(o.json);
+    EXPECT_TRUE(o.batch);
+    EXPECT_DOUBLE_EQ(o.interval_s, 0.5);
+    EXPECT_EQ(o.iterations, 4u);
+    EXPECT_EQ(o.config, "/x.conf");
+    EXPECT_EQ(parse_args({"--policy", "spread"}).policy, "spread");
+    Options d = parse_args({});
+    EXPECT_FALSE(d.engine.has_value());
+    EXPECT_EQ(d.timeout_s, 10u);
+    EXPECT_DOUBLE_EQ(d.interval_s, 1.0);
+    EXPECT_TRUE(d.settings.empty());
 }
 
 TEST(VgpuctlConfig, DomainsWithTheirOptions) {
@@ -61,7 +91,7 @@ TEST(VgpuctlConfig, ErrorsNameTheLine) {
         }
         return "";
     };
-    EXPECT_EQ(error_of("a\nb --mode turbo\n"), "vgpu.conf:2: --mode is naive or hp");
+    EXPECT_EQ(error_of("a\nb --mode turbo\n"), "vgpu.conf:2: bad value for --mode: turbo (expected naive or hp)");
     EXPECT_EQ(error_of("--mode hp\n"), "vgpu.conf:1: a line starts with a domain name");
     EXPECT_EQ(error_of("a b\n"), "vgpu.conf:1: unexpected 'b'");
     EXPECT_EQ(error_of("a\n# x\na --mode naive\n"), "vgpu.conf:3: domain a has vgpu 0 twice");

@@ -8,30 +8,16 @@
 #include <iterator>
 #include <sstream>
 
+#include "args.hpp"
 #include "vgpu/asm.hpp"
 
-static int usage(std::ostream& o, int ret) {
-    o << "usage: vgpu-as SOURCE.vas -o MODULE.vgpu     assemble\n"
-         "       vgpu-as -d MODULE.vgpu                disassemble to stdout\n";
-    return ret;
-}
-
 int main(int argc, char** argv) {
-    std::string in, out;
-    bool dis = false;
-    for (int i = 1; i < argc; i++) {
-        if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) return usage(std::cout, 0);
-        if (!std::strcmp(argv[i], "-d")) {
-            dis = true;
-        } else if (!std::strcmp(argv[i], "-o") && i + 1 < argc) {
-            out = argv[++i];
-        } else if (argv[i][0] == '-' || !in.empty()) {
-            return usage(std::cerr, 2);
-        } else {
-            in = argv[i];
-        }
-    }
-    if (in.empty() || (!dis && out.empty())) return usage(std::cerr, 2);
+    int status = 0;
+    const auto a = vgpu::parse_main(vgpu::as::command(), vgpu::as::parse_args, argc, argv, status);
+    if (!a)
+        return status;
+    const std::string &in = a->input, &out = a->output;
+    const bool dis = a->disassemble;
     std::ifstream f(in, std::ios::binary);
     if (!f) {
         std::cerr << "vgpu-as: cannot open " << in << ": " << std::strerror(errno) << "\n";

@@ -42,7 +42,9 @@
 #include <thread>
 
 #include "../hostgpu/host_gpu.hpp"
+#include "args.hpp"
 #include "clients.hpp"
+#include "engined_args.hpp"
 #include "fairness.hpp"
 #include "load.hpp"
 #include "kernels.hpp"
@@ -72,53 +74,27 @@ double measure(const char* name, const char* src, uint64_t iters) {
     return rate;
 }
 
-int interp(int argc, char** argv) {
-    uint64_t iters = argc > 2 ? std::strtoull(argv[2], nullptr, 0) : 2000;
-    double alu = measure("alu-int", bench::kAluKernel, iters);
-    measure("alu-f32", bench::kFloatKernel, iters / 2);
+int interp(const bench::InterpArgs& a) {
+    double alu = measure("alu-int", bench::kAluKernel, a.iterations);
+    measure("alu-f32", bench::kFloatKernel, a.iterations / 2);
     std::printf("interp_rate_mips %.1f\n", alu / 1e6);
     return alu > 0 ? 0 : 1;
 }
 
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> v;
-    std::stringstream ss(s);
-    for (std::string w; std::getline(ss, w, ',');)
-        if (!w.empty()) v.push_back(w);
-    return v;
-}
-
-int rep(int argc, char** argv) {
-    std::string mode;
-    bench::Options o;
-    for (int i = 2; i < argc; i++) {
-        std::string a = argv[i];
-        if (a == "--mode" && i + 1 < argc) mode = argv[++i];
-        else if (a == "--quick") o.quick = true;
-        else if (a == "--only" && i + 1 < argc) o.only = split(argv[++i]);
-        else throw std::invalid_argument("unknown option " + a);
-    }
-    auto dev = bench::open_mode(mode);
-    for (const auto& s : bench::run_all(dev, o)) std::printf("%s\n", s.json().c_str());
+int rep(const bench::RepArgs& a) {
+    auto dev = bench::open_mode(a.mode);
+    for (const auto& s : bench::run_all(dev, a.options)) std::printf("%s\n", s.json().c_str());
     return 0;
 }
 
-int report(int argc, char** argv) {
-    std::string out, kernel = "unknown", engine = "vgpu-sim", fair_file;
+int report(const bench::ReportArgs& a) {
+    const std::string &out = a.out, &kernel = a.kernel, &engine = a.engine, &fair_file = a.fairness;
     std::stringstream all;
-    for (int i = 2; i < argc; i++) {
-        std::string a = argv[i];
-        if (a == "--out" && i + 1 < argc) out = argv[++i];
-        else if (a == "--kernel" && i + 1 < argc) kernel = argv[++i];
-        else if (a == "--engine" && i + 1 < argc) engine = argv[++i];
-        else if (a == "--fairness" && i + 1 < argc) fair_file = argv[++i];
-        else {
-            std::ifstream f(a);
-            if (!f) throw std::runtime_error("cannot read " + a);
-            all << f.rdbuf() << "\n";
-        }
+    for (const auto& name : a.files) {
+        std::ifstream f(name);
+        if (!f) throw std::runtime_error("cannot read " + name);
+        all << f.rdbuf() << "\n";
     }
-    if (out.empty()) throw std::invalid_argument("report needs --out DIR");
     bench::Report r(all);
     if (r.rows.empty()) throw std::runtime_error("no samples");
     if (!fair_file.empty()) {
@@ -134,39 +110,14 @@ int report(int argc, char** argv) {
     return 0;
 }
 
-// "--key value" options of a subcommand, from argv[2].
-std::map<std::string, std::string> flags(int argc, char** argv, std::initializer_list<const char*> known) {
-    std::map<std::string, std::string> m;
-    for (int i = 2; i < argc; i++) {
-        std::string a = argv[i];
-        if (std::find(known.begin(), known.end(), a) == known.end() || i + 1 >= argc)
-            throw std::invalid_argument("unknown option or missing value: " + a);
-        m[a.substr(2)] = argv[++i];
-    }
-    return m;
-}
-
-double num(const std::map<std::string, std::string>& m, const char* k, double dflt) {
-    auto it = m.find(k);
-    return it == m.end() ? dflt : std::stod(it->second);
-}
-
-int spin(int argc, char** argv) {
-    auto f = flags(argc, argv, {"--mode", "--contexts", "--depth", "--iterations", "--seconds"});
-    bench::SpinOptions o;
-    o.contexts = static_cast<unsigned int>(num(f, "contexts", 1));
-    o.depth = static_cast<unsigned int>(num(f, "depth", 2));
-    o.iterations = static_cast<uint32_t>(num(f, "iterations", 300));
-    o.seconds = num(f, "seconds", 10);
-    if (!o.contexts || !o.depth) throw std::invalid_argument("--contexts and --depth are at least 1");
-    auto r = bench::spin(bench::open_mode(f.count("mode") ? f["mode"] : ""), o);
+int spin(const bench::SpinArgs& a) {
+    auto r = bench::spin(bench::open_mode(a.mode), a.options);
     std::printf("%s\n", r.json().c_str());
     return 0;
 }
 
-int hog(int argc, char** argv) {
-    auto f = flags(argc, argv, {"--mode", "--hold"});
-    bench::hog(bench::open_mode(f.count("mode") ? f["mode"] : ""), num(f, "hold", 30));
+int hog(const bench::HogArgs& a) {
+    bench::hog(bench::open_mode(a.mode), a.hold_s);
     return 0;
 }
 
@@ -177,16 +128,13 @@ std::map<unsigned int, vgpuctl::ClientStats> sample_clients() {
     return m;
 }
 
-int fairness(int argc, char** argv) {
-    auto f = flags(argc, argv, {"--name", "--expect", "--clients", "--windows", "--warmup", "--stop-cmd",
-                                "--stop-after", "--stopped"});
+int fairness(const bench::FairnessArgs& a) {
     using Clock = std::chrono::steady_clock;
     bench::FairRun run;
-    run.name = f.count("name") ? f["name"] : "fairness";
-    std::string expect = f.count("expect") ? f["expect"] : "equal";
-    const int windows = static_cast<int>(num(f, "windows", 8));
-    double stop_after = num(f, "stop-after", -1);
-    std::this_thread::sleep_for(std::chrono::duration<double>(num(f, "warmup", 2)));
+    run.name = a.name;
+    const int windows = static_cast<int>(a.windows);
+    const double stop_after = a.stop_after_s;
+    std::this_thread::sleep_for(std::chrono::duration<double>(a.warmup_s));
 
     auto t0 = Clock::now(), tb = t0;
     auto before = sample_clients();
@@ -204,7 +152,7 @@ int fairness(int argc, char** argv) {
             std::chrono::duration<double>(next - t0).count() > stop_after) {
             std::this_thread::sleep_until(
                 t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(stop_after)));
-            if (std::system(f["stop-cmd"].c_str()) != 0) throw std::runtime_error("failed: " + f["stop-cmd"]);
+            if (std::system(a.stop_cmd.c_str()) != 0) throw std::runtime_error("failed: " + a.stop_cmd);
             run.stop_at = std::chrono::duration<double>(Clock::now() - t0).count();
         }
         std::this_thread::sleep_until(next);
@@ -226,43 +174,59 @@ int fairness(int argc, char** argv) {
         run.caps.push_back(before.count(id) ? before[id].cap : 0);
     }
     bench::FairVerdict v;
-    if (expect == "equal") v = bench::check_equal(run, static_cast<size_t>(num(f, "clients", 4)));
-    else if (expect == "weights") v = bench::check_weights(run);
-    else if (expect == "cap") v = bench::check_cap(run);
-    else if (expect == "stop") v = bench::check_stop(run, static_cast<unsigned int>(num(f, "stopped", 0)));
-    else throw std::invalid_argument("--expect is equal, weights, cap or stop");
+    if (a.expect == "equal") v = bench::check_equal(run, a.clients);
+    else if (a.expect == "weights") v = bench::check_weights(run);
+    else if (a.expect == "cap") v = bench::check_cap(run);
+    else v = bench::check_stop(run, a.stopped);  // the table allows no other
     std::printf("FAIRJSON %s\n%s", bench::fair_json(run, v).c_str(), bench::fair_dat(run).c_str());
     std::printf("fairness %s: %s %s\n", run.name.c_str(), v.pass ? "PASS" : "FAIL", v.why.c_str());
     return v.pass ? 0 : 1;
 }
 
+// Every subcommand's synopsis, or with @full its options too.
+std::string usage(bool full) {
+    std::string out = "usage:\n";
+    for (const auto& c : bench::commands()) out += "  " + (full ? vgpu::usage(c) + "\n" : vgpu::synopsis(c) + "\n");
+    const auto& engine = vgpu::engine::bench_command();
+    out += "  " + (full ? vgpu::usage(engine) : vgpu::synopsis(engine) + "\n");
+    return out + (full ? "" : "vgpu-bench help: their options\n");
+}
+
+// Subcommand @cmd with the words after it; throws what it throws.
+int run(const std::string& cmd, const std::vector<std::string>& w) {
+    if (cmd == "interp") return interp(bench::parse_interp(w));
+    if (cmd == "rep") return rep(bench::parse_rep(w));
+    if (cmd == "report") return report(bench::parse_report(w));
+    if (cmd == "spin") return spin(bench::parse_spin(w));
+    if (cmd == "hog") return hog(bench::parse_hog(w));
+    if (cmd == "fairness") return fairness(bench::parse_fairness(w));
+    const auto a = bench::parse_wait_key(w);
+    return bench::xs_wait(a.key, a.value, static_cast<int>(a.seconds)) ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    const char* cmd = argc > 1 ? argv[1] : "";
+    const std::string cmd = argc > 1 ? argv[1] : "";
+    if (cmd == "engine") return vgpu::engine::bench_main(argc - 1, argv + 1);
+    if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+        std::cout << usage(true);
+        return 0;
+    }
+    const vgpu::Command* c = bench::command(cmd);
+    if (!c) {
+        std::cerr << (cmd.empty() ? "" : "vgpu-bench: unknown subcommand " + cmd + "\n\n") << usage(false);
+        return 2;
+    }
     try {
-        if (!std::strcmp(cmd, "interp")) return interp(argc, argv);
-        if (!std::strcmp(cmd, "rep")) return rep(argc, argv);
-        if (!std::strcmp(cmd, "report")) return report(argc, argv);
-        if (!std::strcmp(cmd, "spin")) return spin(argc, argv);
-        if (!std::strcmp(cmd, "engine")) return vgpu::engine::bench_main(argc - 1, argv + 1);
-        if (!std::strcmp(cmd, "hog")) return hog(argc, argv);
-        if (!std::strcmp(cmd, "fairness")) return fairness(argc, argv);
-        if (!std::strcmp(cmd, "wait-key") && argc >= 4)
-            return bench::xs_wait(argv[2], argv[3], argc > 4 ? std::atoi(argv[4]) : 600) ? 0 : 1;
+        return run(cmd, vgpu::words(argc, argv, 2));
+    } catch (const vgpu::UsageError& e) {
+        return vgpu::usage_error(*c, e);
     } catch (const std::invalid_argument& e) {
-        std::fprintf(stderr, "vgpu-bench %s: %s\n", cmd, e.what());
+        std::cerr << c->name << ": " << e.what() << "\n";
         return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "vgpu-bench %s: %s\n", cmd, e.what());
+        std::cerr << c->name << ": " << e.what() << "\n";
         return 1;
     }
-    std::cerr << "usage: vgpu-bench interp [ITERATIONS] | rep [--mode M] [--quick] [--only W,...] |\n"
-                 "                  report --out DIR [--kernel K] [--engine E] [--fairness F] FILE... |\n"
-                 "                  wait-key KEY VALUE [S] |\n"
-                 "                  spin [--mode M] [--contexts N] [--depth D] [--iterations I] [--seconds S] |\n"
-                 "                  hog [--mode M] [--hold S] |\n"
-                 "                  fairness --name N --expect equal|weights|cap|stop [--clients N] [--windows W]\n"
-                 "                           [--warmup S] [--stop-cmd CMD --stop-after S --stopped DOMID]\n";
-    return 2;
 }

@@ -11,12 +11,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "vgpu_drm.h"
+extern "C" {
+#include "vgpu_run.h"
+}
 
 namespace vgpu::engine {
 
@@ -53,49 +57,89 @@ struct RunResult {
     uint64_t fault_addr = 0;
 };
 
-// What one bounded step of a back end did with command job.next.
-// Yield: the step waits for something outside the job (the JIT): the RUN
-// ends now, preempted, whatever budget is left.
+// What one bounded step of a back end did with command job.next (the
+// C++ face of common/vgpu_run.h's enum vgpu_step).  Yield: the step waits
+// for something outside the job (the JIT): the RUN ends now, preempted,
+// whatever budget is left.
 enum class StepResult { Done, More, Fault, TimedOut, Yield };
 
-// The run loop both back ends share (vgpu-sim's sim_run()): @step runs
-// one bounded step of the command at job.next and fills in the fault's
-// kind and address; this accounts engine time per command, ends a launch
-// at the watchdog (copies and fills are bounded by their size, as
-// vgpu-sim's), moves to the next command, and stops at the budget.
+inline vgpu_step to_vgpu_step(StepResult r) {
+    switch (r) {
+    case StepResult::Done: return VGPU_STEP_DONE;
+    case StepResult::More: return VGPU_STEP_MORE;
+    case StepResult::TimedOut: return VGPU_STEP_TIMEDOUT;
+    case StepResult::Yield: return VGPU_STEP_YIELD;
+    case StepResult::Fault: break;
+    }
+    return VGPU_STEP_FAULT;
+}
+
+inline RunStatus to_run_status(vgpu_job_status s) {
+    switch (s) {
+    case VGPU_JOB_DONE: return RunStatus::Done;
+    case VGPU_JOB_PREEMPTED: return RunStatus::Preempted;
+    case VGPU_JOB_TIMEDOUT: return RunStatus::TimedOut;
+    case VGPU_JOB_FAULTED: break;
+    }
+    return RunStatus::Faulted;
+}
+
+// The run loop every engine shares (common/vgpu_run.c: vgpu-sim, the
+// fuzzer's engine, both back ends here), on a Job.  @step runs one bounded
+// step of the command at job.next: its progress in job.cmd_done, a fault's
+// kind and address in its out-parameters; with @step_charges it adds the
+// engine time it used to job.cmd_busy_ns itself (else the loop charges
+// the clock's time around it).  The job's progress goes to the C loop and
+// back around each step.  An exception from @step is carried through the
+// C loop as a fault and rethrown here, the launch's state released.
 template <typename F>
-RunResult run_steps(Job& job, uint64_t start_ns, uint64_t budget_ns, uint64_t watchdog_ns, F&& step) {
-    RunResult res;
-    while (job.next - job.base < job.cmds.size()) {
-        uint32_t kind = 0;
+RunResult run_steps(Job& job, uint64_t budget_ns, uint64_t watchdog_ns, bool step_charges, F&& step) {
+    struct Call {
+        Job& job;
+        F& step;
+        std::exception_ptr err;
+    } call{job, step, nullptr};
+    static constexpr auto on_step = [](void* arg, vgpu_run* run, const drm_vgpu_cmd* cmd) {
+        Call& c = *static_cast<Call*>(arg);
+        c.job.next = c.job.base + run->next;
+        c.job.cmd_done = run->cmd_done;
+        c.job.cmd_busy_ns = run->cmd_busy;
         uint64_t addr = 0;
-        const drm_vgpu_cmd& cmd = job.cmds[job.next - job.base];
-        StepResult r = step(cmd, &addr, &kind);
-        if (r == StepResult::Fault) {
-            job.state.reset();
-            res.status = RunStatus::Faulted;
-            res.fault_kind = kind;
-            res.fault_addr = addr;
-            break;
+        uint32_t kind = 0;
+        vgpu_step r = VGPU_STEP_FAULT;
+        try {
+            r = to_vgpu_step(c.step(*cmd, &addr, &kind));
+        } catch (...) {
+            c.err = std::current_exception();
         }
-        if (r == StepResult::Yield) {
-            res.status = RunStatus::Preempted;
-            break;
-        }
-        if (r == StepResult::Done) {
-            job.state.reset();
-            job.next++;
-            job.cmd_done = 0;
-            job.cmd_busy_ns = 0;
-        } else if (r == StepResult::TimedOut || (cmd.op == DRM_VGPU_CMD_LAUNCH && job.cmd_busy_ns >= watchdog_ns)) {
-            job.state.reset();
-            res.status = RunStatus::TimedOut;
-            break;
-        }
-        if (job.next - job.base < job.cmds.size() && now_ns() - start_ns >= budget_ns) {
-            res.status = RunStatus::Preempted;
-            break;
-        }
+        run->cmd_done = c.job.cmd_done;
+        run->cmd_busy = c.job.cmd_busy_ns;
+        run->fault_addr = addr;
+        run->fault_kind = kind;
+        return r;
+    };
+    static constexpr auto on_release = [](void* arg) { static_cast<Call*>(arg)->job.state.reset(); };
+    static constexpr auto on_clock = [](void*) -> u64 { return now_ns(); };
+    static const vgpu_run_ops ops = {on_step, on_release, on_clock, nullptr, false};
+    static const vgpu_run_ops charged = {on_step, on_release, on_clock, nullptr, true};
+
+    vgpu_run run{};
+    run.cmds = job.cmds.data();
+    run.num_cmds = static_cast<uint32_t>(job.cmds.size());
+    run.next = job.next - job.base;
+    run.cmd_done = job.cmd_done;
+    run.cmd_busy = job.cmd_busy_ns;
+    vgpu_job_status st = vgpu_run_steps(&run, step_charges ? &charged : &ops, &call, budget_ns, watchdog_ns);
+    job.next = job.base + run.next;
+    job.cmd_done = run.cmd_done;
+    job.cmd_busy_ns = run.cmd_busy;
+    if (call.err)
+        std::rethrow_exception(call.err);
+    RunResult res;
+    res.status = to_run_status(st);
+    if (st == VGPU_JOB_FAULTED) {
+        res.fault_kind = run.fault_kind;
+        res.fault_addr = run.fault_addr;
     }
     return res;
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engined_args.hpp"
 #include "cuda_api.hpp"
 #include "selftest.hpp"
 #include "selftest_cases.hpp"
@@ -244,25 +245,14 @@ void launch_cost(Backend& gpu, Ref* ref, int reps, std::FILE* json) {
 }  // namespace
 
 int bench_main(int argc, char** argv) {
-    std::string ref_path, dir = GPUVM_KERNEL_SRC_DIR, json_path = "engine-bench.json";
-    int reps = 5, gpu_index = 0;
-    for (int i = 1; i < argc; i++) {
-        std::string a = argv[i];
-        if (a == "--ref" && i + 1 < argc)
-            ref_path = argv[++i];
-        else if (a == "--kernels" && i + 1 < argc)
-            dir = argv[++i];
-        else if (a == "--reps" && i + 1 < argc)
-            reps = std::stoi(argv[++i]);
-        else if (a == "--json" && i + 1 < argc)
-            json_path = argv[++i];
-        else if (a == "--gpu" && i + 1 < argc)
-            gpu_index = std::stoi(argv[++i]);
-        else {
-            std::fprintf(stderr, "usage: vgpu-bench engine [--ref REF.ptx] [--kernels DIR] [--reps N] [--json FILE] [--gpu N]\n");
-            return 2;
-        }
+    BenchArgs a;
+    try {
+        a = parse_bench_args(vgpu::words(argc, argv, 1), GPUVM_KERNEL_SRC_DIR);
+    } catch (const vgpu::UsageError& e) {
+        return vgpu::usage_error(bench_command(), e);
     }
+    const std::string &ref_path = a.ref, &dir = a.kernels, &json_path = a.json;
+    const int reps = a.reps, gpu_index = a.gpu;
     try {
         auto gpu = make_cuda_backend(4ull << 30, gpu_index);
         auto interp = make_interp_backend(1ull << 30);

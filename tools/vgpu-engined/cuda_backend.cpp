@@ -969,11 +969,8 @@ StepResult CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64
     *addr = c.src;
     *kind = VGPU_FAULT_ILLEGAL;
     if (!st) {
-        vgpu_launch_desc d{};
-        d.code_va = c.src;
-        d.shared_size = c.shared_size;
-        std::memcpy(d.grid, c.grid, sizeof(d.grid));
-        std::memcpy(d.block, c.block, sizeof(d.block));
+        vgpu_launch_desc d;
+        vgpu_launch_desc_from_cmd(&d, &c);
         if (vgpu_launch_check(&d))
             return StepResult::Fault;
         st = std::make_shared<Launch>();
@@ -1128,7 +1125,9 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
     try {
         commit(it->second);  // the tables as mapped, before anything runs
         sync_staged(it->second, true);
-        res = run_steps(job, start, budget_ns, watchdog_ns, [&](const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind) {
+        // A launch charges its chunks' time itself (not a JIT compile it
+        // waits for); a copy or fill its step's.
+        res = run_steps(job, budget_ns, watchdog_ns, true, [&](const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind) {
             if (c.op == DRM_VGPU_CMD_LAUNCH)
                 return launch(it->second, job, c, start, budget_ns, watchdog_ns, addr, kind);
             uint64_t a = 0, last = now_ns();

@@ -119,7 +119,7 @@ public:
     }
 
 private:
-    vgpu_run_result step(const vgpu_pt* pt, Job& job, const drm_vgpu_cmd& cmd, u64* addr, uint32_t* kind);
+    StepResult step(const vgpu_pt* pt, Job& job, const drm_vgpu_cmd& cmd, uint64_t* addr, uint32_t* kind);
 
     uint64_t size_;
     Arena arena_;
@@ -129,66 +129,49 @@ private:
     uint64_t units_ = 0;
 };
 
-vgpu_run_result InterpBackend::step(const vgpu_pt* pt, Job& job, const drm_vgpu_cmd& cmd, u64* addr,
-                                    uint32_t* kind) {
-    switch (cmd.op) {
-    case DRM_VGPU_CMD_COPY:
-        return vgpu_mem_copy(pt, cmd.dst, cmd.src, cmd.size, &job.cmd_done, kMemChunk, addr, kind);
-    case DRM_VGPU_CMD_FILL:
-        return vgpu_mem_fill(pt, cmd.dst, cmd.size, cmd.value, &job.cmd_done, kMemChunk, addr, kind);
-    case DRM_VGPU_CMD_LAUNCH: {
+// One bounded step: the interpreter engines' step (common/vgpu_run.c),
+// the launch's state kept in the job between RUNs.
+StepResult InterpBackend::step(const vgpu_pt* pt, Job& job, const drm_vgpu_cmd& cmd, uint64_t* addr,
+                               uint32_t* kind) {
+    vgpu_launch* l = nullptr;
+    if (cmd.op == DRM_VGPU_CMD_LAUNCH) {
         auto st = std::static_pointer_cast<Launch>(job.state);
         if (!st) {
-            vgpu_launch_desc d{};
-            d.code_va = cmd.src;
-            d.shared_size = cmd.shared_size;
-            std::memcpy(d.grid, cmd.grid, sizeof(d.grid));
-            std::memcpy(d.block, cmd.block, sizeof(d.block));
-            std::memcpy(d.params, cmd.params, sizeof(d.params));
             st = std::make_shared<Launch>();
-            if (vgpu_launch_init(&st->l, &d)) {
+            if (vgpu_launch_start(&st->l, &cmd)) {
                 *kind = DRM_VGPU_FAULT_ILLEGAL;
                 *addr = cmd.src;
-                return VGPU_RUN_FAULT;
+                return StepResult::Fault;
             }
             st->live = true;
             job.state = st;
         }
-        u64 n;
-        auto r = vgpu_launch_run(&st->l, pt, kChunk, &n);
-        units_ += n;
-        if (r == VGPU_RUN_FAULT) {
-            *kind = st->l.fault_kind;
-            *addr = st->l.fault_addr;
-        }
-        return r;
+        l = &st->l;
     }
-    default:
-        *kind = DRM_VGPU_FAULT_ILLEGAL;
-        *addr = 0;
-        return VGPU_RUN_FAULT;
-    }
+    vgpu_run run{};
+    run.cmd_done = job.cmd_done;
+    u64 n = 0;
+    vgpu_step r = vgpu_interp_step(pt, &run, &cmd, l, kChunk, kMemChunk, &n);
+    units_ += n;
+    job.cmd_done = run.cmd_done;
+    *addr = run.fault_addr;
+    *kind = run.fault_kind;
+    return r == VGPU_STEP_DONE ? StepResult::Done : r == VGPU_STEP_MORE ? StepResult::More : StepResult::Fault;
 }
 
-// The loop of vgpu-sim's sim_run(), in this process.
+// The shared run loop (run_steps(), vgpu-sim's), in this process.
 RunResult InterpBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) {
     RunResult res;
     auto c = ctxs_.find(ctx);
-    uint64_t start = now_ns(), last = start, units = units_;
+    uint64_t start = now_ns(), units = units_;
 
     if (c == ctxs_.end()) {
         res.status = RunStatus::Faulted;
         res.fault_kind = DRM_VGPU_FAULT_ENGINE_LOST;
         return res;
     }
-    res = run_steps(job, start, budget_ns, watchdog_ns, [&](const drm_vgpu_cmd& cmd, uint64_t* addr, uint32_t* kind) {
-        u64 a = 0;
-        auto r = step(&c->second->pt, job, cmd, &a, kind);
-        uint64_t now = now_ns();
-        job.cmd_busy_ns += now - last;
-        last = now;
-        *addr = a;
-        return r == VGPU_RUN_FAULT ? StepResult::Fault : r == VGPU_RUN_DONE ? StepResult::Done : StepResult::More;
+    res = run_steps(job, budget_ns, watchdog_ns, false, [&](const drm_vgpu_cmd& cmd, uint64_t* addr, uint32_t* kind) {
+        return step(&c->second->pt, job, cmd, addr, kind);
     });
     res.busy_ns = now_ns() - start;
     res.units = units_ - units;

@@ -14,6 +14,7 @@
 #include <string>
 #include <system_error>
 
+#include "engined_args.hpp"
 #include "bridge.hpp"
 #include "selftest.hpp"
 
@@ -22,15 +23,6 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 
 void on_signal(int) { g_stop = 1; }
-
-int usage(const char* why) {
-    if (why)
-        std::cerr << "vgpu-engined: " << why << "\n";
-    std::cerr << "usage: vgpu-engined [-b auto|cuda|interp] [-d DEVICE] [-m MEM_MB] [-g GPU]\n"
-                 "       (DEVICE defaults to GPU's: /dev/vgpu-uengine for 0, /dev/vgpu-uengineN for N)\n"
-                 "       vgpu-engined --self-test [-b cuda|interp] [-k KERNEL_DIR] [-g GPU]\n";
-    return 2;
-}
 
 // The device memory the module promises (its mem_mb), the default here.
 uint64_t module_mem_mb() {
@@ -49,61 +41,29 @@ vgpu::engine::BackendMakers makers(uint64_t mem, int gpu) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string kind = "auto", device, kernels;
-    uint64_t mem_mb = 0;
-    int gpu = 0;
-    bool selftest = false;
-
-    for (int i = 1; i < argc; i++) {
-        std::string a = argv[i];
-        auto arg = [&](const char* what) -> std::string {
-            if (i + 1 >= argc)
-                std::exit(usage((a + " needs " + what).c_str()));
-            return argv[++i];
-        };
-        try {
-            if (a == "-b" || a == "--backend")
-                kind = arg("a back end");
-            else if (a == "-d" || a == "--device")
-                device = arg("a path");
-            else if (a == "-m" || a == "--mem-mb")
-                mem_mb = std::stoull(arg("MiB"));
-            else if (a == "-g" || a == "--gpu")
-                gpu = std::stoi(arg("a number"));
-            else if (a == "-k" || a == "--kernels")
-                kernels = arg("a directory");
-            else if (a == "--self-test")
-                selftest = true;
-            else if (a == "-h" || a == "--help")
-                return usage(nullptr), 0;
-            else
-                return usage(("unknown option " + a).c_str());
-        } catch (const std::logic_error&) {
-            return usage(("bad value for " + a).c_str());
-        }
-    }
-    if (kind != "auto" && kind != "cuda" && kind != "interp")
-        return usage("the back end is auto, cuda or interp");
-    if (gpu < 0)
-        return usage("the GPU is a number from 0");
-    // One process per GPU: GPU N serves the module's instance N.
-    if (device.empty())
-        device = vgpu::engine::device_for_gpu(gpu);
+    int status = 0;
+    const auto args =
+        vgpu::parse_main(vgpu::engine::engined_command(), vgpu::engine::parse_engined_args, argc, argv, status);
+    if (!args)
+        return status;
+    const auto& a = *args;
+    const std::string& kind = a.backend;
+    uint64_t mem_mb = a.mem_mb;
     try {
-        if (selftest)
-            return vgpu::engine::self_test(kind == "auto" ? "cuda" : kind, gpu, kernels);
+        if (a.self_test)
+            return vgpu::engine::self_test(kind == "auto" ? "cuda" : kind, a.gpu, a.kernels);
         if (!mem_mb)
             mem_mb = module_mem_mb();
-        auto m = makers(mem_mb << 20, gpu);
+        auto m = makers(mem_mb << 20, a.gpu);
         auto backend = vgpu::engine::choose_backend(kind, "", m, std::cerr);
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         for (;;) {
             int err;
             {
-                vgpu::engine::Bridge bridge(*backend, device);
+                vgpu::engine::Bridge bridge(*backend, a.device);
                 std::string pci = backend->pci();
-                std::cerr << "vgpu-engined: registered on " << device << " as generation " << bridge.generation()
+                std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << bridge.generation()
                           << " (" << backend->name() << ", " << mem_mb << " MiB"
                           << (pci.empty() ? "" : ", PCI " + pci) << ")\n";
                 err = bridge.serve(&g_stop);

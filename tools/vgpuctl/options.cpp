@@ -2,8 +2,6 @@
 // Copyright (C) 2026 GPUvm developers
 #include "options.hpp"
 
-#include <cerrno>
-#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -11,71 +9,70 @@
 namespace vgpuctl {
 
 unsigned int parse_uint(const std::string& s, const char* what) {
-    char* end = nullptr;
-    errno = 0;
-    unsigned long v = std::strtoul(s.c_str(), &end, 10);
-    if (s.empty() || s[0] == '-' || *end || errno || v > 0xffffffffUL)
-        throw UsageError(std::string("bad ") + what + ": '" + s + "'");
-    return static_cast<unsigned int>(v);
+    unsigned int v = 0;
+    if (!vgpu::read_number(s, v)) throw UsageError(std::string("bad ") + what + ": '" + s + "'");
+    return v;
 }
 
+namespace {
+
+constexpr unsigned int kU32 = 0xffffffffu;
+
+// The settings of the backend (XenStore keys), each written as given.
+const char* const kSettings[] = {"quota-devmem-mb", "quota-hostmem-mb", "quota-contexts", "quota-objects",
+                                 "quota-grant-pages", "quota-jobs", "weight", "cap"};
+
+const vgpu::Command& command() {
+    using namespace vgpu;
+    static const Command c{
+        "vgpuctl", "", "",
+        {
+            text("mode", 0, "", "attach: the guest's mode (default hp)", {"naive", "hp"}),
+            whole("devid", 0, "N", "the guest's vgpu device number (default 0)", 0, kU32),
+            whole("engine", 0, "N", "attach: the engine to place it on; set: dom0's share of engine N", 0, 15),
+            text("policy", 0, "", "attach: pick the engine instead of --engine", {"spread", "pack"}),
+            whole("weight", 0, "1..1000", "its share of the engine against the others'", 1, 1000),
+            whole("cap", 0, "PERCENT", "the most of the engine it may take, 0: no cap", 0, 100),
+            whole("quota-devmem-mb", 0, "N", "device memory, MiB", 0, kU32),
+            whole("quota-hostmem-mb", 0, "N", "host memory pinned for it, MiB", 0, kU32),
+            whole("quota-contexts", 0, "N", "GPU contexts", 0, kU32),
+            whole("quota-objects", 0, "N", "memory objects", 0, kU32),
+            whole("quota-grant-pages", 0, "N", "pages granted to dom0 at once", 0, kU32),
+            whole("quota-jobs", 0, "N", "jobs in flight", 0, kU32),
+            whole("timeout", 0, "SECONDS", "detach: how long to wait for the frontend (default 10)", 0, kU32),
+            text("config", 0, "FILE", "watch: the configuration (default /etc/gpuvm/vgpu.conf)"),
+            flag("json", 0, "stats, top: JSON for scripts"),
+            flag("batch", 'b', "top: lines, no screen control"),
+            real("interval", 'd', "SECONDS", "top: seconds between samples, 0.1..3600 (default 1)", 0.1, 3600),
+            whole("iterations", 'n', "N", "top: samples to print; 0 (default): until stopped", 0, kU32),
+        },
+        0, kAnyNumber};
+    return c;
+}
+
+}  // namespace
+
 Options parse_args(const std::vector<std::string>& argv) {
+    const auto a = vgpu::parse(command(), argv);
     Options o;
-    for (size_t i = 0; i < argv.size(); i++) {
-        const std::string& a = argv[i];
-        auto value = [&]() -> std::string {
-            if (auto eq = a.find('='); eq != std::string::npos) return a.substr(eq + 1);
-            if (i + 1 >= argv.size()) throw UsageError(a + " needs a value");
-            return argv[++i];
-        };
-        auto key = a.substr(0, a.find('='));
-        if (key == "--mode") {
-            o.mode = value();
-            if (o.mode != "naive" && o.mode != "hp") throw UsageError("--mode is naive or hp");
-        } else if (key == "--devid") {
-            o.devid = parse_uint(value(), "--devid");
-        } else if (key == "--engine") {
-            o.engine = parse_uint(value(), "--engine");
-            if (*o.engine >= 16) throw UsageError("--engine is a device index, 0..15");
-        } else if (key == "--policy") {
-            o.policy = value();
-            if (o.policy != "spread" && o.policy != "pack") throw UsageError("--policy is spread or pack");
-        } else if (key == "--timeout") {
-            o.timeout_s = parse_uint(value(), "--timeout");
-        } else if (key == "--config") {
-            o.config = value();
-        } else if (key == "--quota-devmem-mb" || key == "--quota-hostmem-mb" || key == "--quota-contexts" ||
-                   key == "--quota-objects" || key == "--quota-grant-pages" || key == "--quota-jobs") {
-            o.settings[key.substr(2)] = std::to_string(parse_uint(value(), key.c_str()));
-        } else if (key == "--weight") {
-            unsigned int w = parse_uint(value(), "--weight");
-            if (w < 1 || w > 1000) throw UsageError("--weight is 1..1000");
-            o.settings["weight"] = std::to_string(w);
-        } else if (key == "--cap") {
-            unsigned int c = parse_uint(value(), "--cap");
-            if (c > 100) throw UsageError("--cap is a percentage, 0 (none) to 100");
-            o.settings["cap"] = std::to_string(c);
-        } else if (key == "--json") {
-            o.json = true;
-        } else if (key == "--batch" || key == "-b") {
-            o.batch = true;
-        } else if (key == "--interval" || key == "-d") {
-            std::string v = value();
-            char* end = nullptr;
-            o.interval_s = std::strtod(v.c_str(), &end);
-            if (v.empty() || *end || !(o.interval_s >= 0.1 && o.interval_s <= 3600))
-                throw UsageError("--interval is 0.1 to 3600 seconds");
-        } else if (key == "--iterations" || key == "-n") {
-            o.iterations = parse_uint(value(), "--iterations");
-        } else if (!a.empty() && a[0] == '-') {
-            throw UsageError("unknown option " + a);
-        } else {
-            o.args.push_back(a);
-        }
-    }
+    o.mode = a.text("mode", o.mode);
+    o.devid = static_cast<unsigned int>(a.whole("devid", o.devid));
+    if (a.has("engine")) o.engine = static_cast<unsigned int>(a.whole("engine", 0));
+    o.policy = a.text("policy");
+    o.timeout_s = static_cast<unsigned int>(a.whole("timeout", o.timeout_s));
+    o.config = a.text("config", o.config);
+    for (const char* k : kSettings)
+        if (a.has(k)) o.settings[k] = std::to_string(a.whole(k, 0));
+    o.json = a.flag("json");
+    o.batch = a.flag("batch");
+    o.interval_s = a.real("interval", o.interval_s);
+    o.iterations = static_cast<unsigned int>(a.whole("iterations", o.iterations));
+    o.args = a.positional;
     if (o.engine && !o.policy.empty()) throw UsageError("--engine and --policy exclude each other");
     return o;
 }
+
+std::string options_help() { return vgpu::options_help(command().options); }
 
 std::string sysfs_attr_of(const std::string& key) {
     if (key == "weight" || key == "cap") return "sched/" + key;

@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "vgpu/options.hpp"
+
 namespace vgpuctl {
 
 // A command line (or a configuration line) that cannot be right.
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using UsageError = vgpu::UsageError;
 
 struct Options {
     std::string mode = "hp";
@@ -42,8 +42,12 @@ unsigned int parse_uint(const std::string& s, const char* what);
 // "weight" -> "sched/weight").
 std::string sysfs_attr_of(const std::string& key);
 
-// The options and arguments of a subcommand (argv after it).
+// The options and arguments of a subcommand (argv after it).  Every
+// subcommand takes the same table; each uses the options it needs.
 Options parse_args(const std::vector<std::string>& argv);
+
+// The options' lines of the usage, from the table parse_args() reads.
+std::string options_help();
 
 // One line of the configuration: a domain name and how to attach it.
 struct ConfigEntry {

@@ -311,32 +311,40 @@ int top(const Options& o) {
     return 0;
 }
 
+// The subcommands: name, arguments, what it does.  Their options are
+// the table of options.cpp.
+struct Subcommand {
+    const char* name;
+    const char* args;
+    const char* help;
+};
+constexpr Subcommand kSubcommands[] = {
+    {"attach", "<Domain>", "give a running domain a virtual GPU on --engine N (default 0), or the one\n"
+                           "--policy picks, with its --mode, --devid, --weight, --cap, --quota-*"},
+    {"set", "<Domain>", "change --weight, --cap, --quota-* while it runs (dom0: weight, cap;\n"
+                        "--engine N: dom0's share of engine N)"},
+    {"engines", "", "the host's engines and the vGPUs placed on each"},
+    {"detach", "<Domain>", "take it away (--devid, --timeout); the guest's work gets an error"},
+    {"list", "", "list attached virtual GPUs"},
+    {"stats", "[Domain]", "per-guest counters of vgpu-back (--json: every client)"},
+    {"top", "", "each client's share of the GPU, memory, jobs, faults and hangs,\n"
+                "refreshed every -d SECONDS (-b, --json, -n)"},
+    {"watch", "", "keep --config FILE's vGPUs attached to their domains as they start"},
+    {"help", "", "this text"},
+};
+
 void usage(std::FILE* out) {
-    std::fprintf(out,
-                 "Usage: vgpuctl <subcommand> [args]\n\n"
-                 "GPUvm virtual GPU administration (dom0).\n\n"
-                 " attach <Domain> [--mode naive|hp] [--devid N] [--weight 1..1000]\n"
-                 "        [--engine N | --policy spread|pack]\n"
-                 "        [--cap PERCENT] [--quota-devmem-mb N] [--quota-hostmem-mb N]\n"
-                 "        [--quota-contexts N] [--quota-objects N] [--quota-grant-pages N]\n"
-                 "        [--quota-jobs N]\n"
-                 "                          give a running domain a virtual GPU on engine N\n"
-                 "                          (default 0), or the one the policy picks\n"
-                 " set <Domain> [--devid N] [--weight N] [--cap P] [--quota-* N]\n"
-                 "                          change them while it runs (dom0: weight, cap;\n"
-                 "                          --engine N: dom0's share of engine N)\n"
-                 " engines                  the host's engines and the vGPUs placed on each\n"
-                 " detach <Domain> [--devid N] [--timeout SECONDS]\n"
-                 "                          take it away; the guest's work gets an error\n"
-                 " list                     list attached virtual GPUs\n"
-                 " stats [Domain] [--json]  per-guest counters of vgpu-back (--json: every client)\n"
-                 " top [-b] [--json] [-d SECONDS] [-n N]\n"
-                 "                          each client's share of the GPU, memory, jobs,\n"
-                 "                          faults and hangs, refreshed every SECONDS (1)\n"
-                 " watch [--config FILE]    keep FILE's vGPUs (default /etc/gpuvm/vgpu.conf)\n"
-                 "                          attached to their domains as they start\n"
-                 " help                     this text\n\n"
-                 "<Domain> is a domain name or id, as for xl.\n");
+    std::string text = "Usage: vgpuctl <subcommand> [args] [options]\n\n"
+                       "GPUvm virtual GPU administration (dom0).\n\nsubcommands:\n";
+    for (const auto& c : kSubcommands) {
+        std::string left = std::string(" ") + c.name + " " + c.args;
+        left.resize(20, ' ');
+        for (const char* h = c.help; *h; h++)  // continuation lines under the first
+            left += *h == '\n' ? "\n" + std::string(20, ' ') : std::string(1, *h);
+        text += left + "\n";
+    }
+    text += "\noptions:\n" + vgpuctl::options_help() + "\n<Domain> is a domain name or id, as for xl.\n";
+    std::fputs(text.c_str(), out);
 }
 
 }  // namespace

@@ -7,7 +7,7 @@
 // (cudaGetLastError).  A fault of the GPU is sticky, as CUDA's: every
 // later call returns it until cudaDeviceReset.
 //
-// Streams are ordered with everything else (one queue per process): a
+// Streams are ordered with everything else (one queue per device): a
 // program that relies on streams only for overlap gets its results, in
 // order; events time on the host, after waiting for the work before them.
 #include <algorithm>
@@ -90,6 +90,8 @@ void sync_all(Runtime& rt) { rt.synchronize(); }
 void copy(Runtime& rt, void* dst, const void* src, size_t n, cudaMemcpyKind kind) {
     if (!n)
         return;
+    rt.refuse_foreign(va_of(dst), n, "the destination");
+    rt.refuse_foreign(va_of(src), n, "the source");
     bool dd, sd;
     switch (kind) {
     case cudaMemcpyHostToHost: dd = sd = false; break;
@@ -234,22 +236,35 @@ const char* cudaGetErrorString(cudaError_t e) { return gpuvm::cudart::error_stri
 
 // ---- device -----------------------------------------------------------------
 
+// The current device is opened, as before there were several: a
+// program with no usable vGPU learns it here.
 cudaError_t cudaGetDeviceCount(int* count) {
     *count = 0;
-    cudaError_t e = guarded("cudaGetDeviceCount", [&](Runtime& rt) { rt.backend(); });
+    int n = 0;
+    cudaError_t e = guarded("cudaGetDeviceCount", [&](Runtime& rt) {
+        n = rt.device_count();
+        rt.backend();
+    });
     if (e == cudaSuccess)
-        *count = 1;
+        *count = n;
     return e;
 }
 
+// The calling thread's device (CUDA's is per thread); opened here.
 cudaError_t cudaSetDevice(int device) {
-    if (device != 0)
-        return done(cudaErrorInvalidDevice);
-    return guarded("cudaSetDevice", [&](Runtime& rt) { rt.backend(); });
+    return guarded("cudaSetDevice", [&](Runtime& rt) {
+        rt.set_device(device);
+        gpuvm::cudriver::runtime_set_device(device);
+        rt.backend();
+    });
 }
 
 cudaError_t cudaGetDevice(int* device) {
-    *device = 0;
+    if (!device)
+        return done(cudaErrorInvalidValue);
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    *device = rt.device();
     return cudaSuccess;
 }
 
@@ -278,16 +293,12 @@ cudaError_t cudaRuntimeGetVersion(int* v) {
 }
 
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int device) {
-    if (device != 0)
-        return done(cudaErrorInvalidDevice);
-    return guarded("cudaGetDeviceProperties", [&](Runtime& rt) { fill_properties(rt, *p); });
+    return guarded("cudaGetDeviceProperties", [&](Runtime& rt) { fill_properties(rt, *p, device); });
 }
 
 cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int device) {
-    if (device != 0)
-        return done(cudaErrorInvalidDevice);
     return guarded("cudaDeviceGetAttribute", [&](Runtime& rt) {
-        *value = attribute(rt, attr);
+        *value = attribute(rt, attr, device);
     });
 }
 
@@ -406,6 +417,7 @@ cudaError_t cudaMemset(void* p, int value, size_t n) {
     if (!n)
         return cudaSuccess;
     return guarded("cudaMemset", [&](Runtime& rt) {
+        rt.refuse_foreign(va_of(p), n, "cudaMemset's pointer");
         if (!rt.find(va_of(p), n).second)
             throw CudaError(cudaErrorInvalidValue, "not device memory");
         rt.memset(va_of(p), value, n);
@@ -479,7 +491,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t s) {
 cudaError_t cudaStreamSynchronize(cudaStream_t s) {
     return guarded("cudaStreamSynchronize", [&](Runtime& rt) {
         rt.check_stream(s);
-        sync_all(rt);
+        rt.synchronize(rt.stream_device(s));
     });
 }
 cudaError_t cudaStreamQuery(cudaStream_t s) { return cudaStreamSynchronize(s); }
@@ -530,7 +542,7 @@ cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t s) {
     return guarded("cudaEventRecord", [&](Runtime& rt) {
         rt.check_stream(s);
         auto& ev = rt.event_of(e);
-        sync_all(rt);
+        rt.synchronize(rt.stream_device(s));
         ev.t = std::chrono::steady_clock::now();
         ev.recorded = true;
     });
@@ -642,9 +654,41 @@ cudaError_t cudaGraphCreate(cudaGraph_t*, unsigned int) { return unsupported("cu
 cudaError_t cudaStreamBeginCapture(cudaStream_t, cudaStreamCaptureMode) {
     return unsupported("cudaStreamBeginCapture (graphs)");
 }
-cudaError_t cudaDeviceCanAccessPeer(int* can, int, int) {
+// GPUvm's devices have no peer access: each vGPU maps only its own
+// memory.  cudaMemcpyPeer copies all the same, through the host.
+cudaError_t cudaDeviceCanAccessPeer(int* can, int device, int peer) {
+    if (!can)
+        return done(cudaErrorInvalidValue);
     *can = 0;
-    return cudaSuccess;
+    return guarded("cudaDeviceCanAccessPeer", [&](Runtime& rt) {
+        rt.check_device(device);
+        rt.check_device(peer);
+    });
+}
+
+cudaError_t cudaDeviceEnablePeerAccess(int peer, unsigned int) {
+    cudaError_t e = guarded("cudaDeviceEnablePeerAccess", [&](Runtime& rt) { rt.check_device(peer); });
+    if (e != cudaSuccess)
+        return e;
+    return unsupported("cudaDeviceEnablePeerAccess (GPUvm's devices have no peer access; cudaMemcpyPeer "
+                       "copies through the host)");
+}
+
+cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_device, size_t n) {
+    if (!n)
+        return cudaSuccess;
+    return guarded("cudaMemcpyPeer", [&](Runtime& rt) {
+        rt.copy_peer(va_of(dst), dst_device, va_of(src), src_device, n);
+    });
+}
+
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t n,
+                                cudaStream_t s) {
+    return guarded("cudaMemcpyPeerAsync", [&](Runtime& rt) {
+        rt.check_stream(s);
+        if (n)
+            rt.copy_peer(va_of(dst), dst_device, va_of(src), src_device, n);
+    });
 }
 
 }  // extern "C"

@@ -2,7 +2,7 @@
 // Copyright (C) 2026 GPUvm developers
 //
 // backend.hpp - where GPUvm's CUDA runtime runs its work.  The runtime
-// (runtime.hpp) speaks to one Backend:
+// (runtime.hpp) speaks to one Backend a device:
 //   vgpu    the vGPU's render node through libvgpu: a Xen guest or dom0
 //           (the default);
 //   interp  the vgpu-sim interpreter in the calling process, on host
@@ -23,6 +23,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "vgpu_drm.h"
 #include "vgpu_isa.h"
@@ -96,12 +97,36 @@ public:
     virtual uint32_t max_shared() const { return VGPU_MAX_SHARED; }
 };
 
-// The backend GPUVM_CUDA_BACKEND names (vgpu by default).  Throws
-// std::runtime_error when there is no such device.
-std::unique_ptr<Backend> make_backend();
-std::unique_ptr<Backend> make_interp_backend();
-std::unique_ptr<Backend> make_vgpu_backend();
+// The devices of a process (backend_select.cpp), numbered from 0 as
+// CUDA's ordinals.  GPUVM_CUDA_BACKEND picks the kind (vgpu by default):
+//   vgpu    a device per render node: the nodes VGPU_DEVICE lists
+//           (comma-separated; one node: one device, as before), else
+//           every render node whose DRM driver is "vgpu", in /dev/dri
+//           order; GPUVM_CUDA_NODE (a node or a mode) picks one, as before;
+//   interp, engine, engine-interp
+//           GPUVM_CUDA_DEVICES emulated devices (1 by default, at most
+//           kMaxDevices), each a back end of its own in the process.
+// Listing opens no device for work: make_backend opens one when the
+// runtime first uses it.
+constexpr int kMaxDevices = 16;
+struct DeviceList {
+    std::string kind;                // GPUVM_CUDA_BACKEND's value
+    std::vector<std::string> nodes;  // vgpu: a render node each ("": libvgpu's choice)
+    int count = 0;
+};
+// Throws std::runtime_error: a bad variable, or no device at all.
+DeviceList list_devices();
+std::unique_ptr<Backend> make_backend(const DeviceList& devices, int index);
+
+// Where device @index of @count starts handing out GPU addresses in
+// [@start, @end): a slice of its own, so that an address names one
+// device (the runtime refuses another device's pointers).
+uint64_t device_va_start(uint64_t start, uint64_t end, int index, int count);
+
+std::unique_ptr<Backend> make_interp_backend(int index = 0, int count = 1);
+// @node: a render node, or "" for GPUVM_CUDA_NODE's (or libvgpu's) choice.
+std::unique_ptr<Backend> make_vgpu_backend(const std::string& node, int index, int count);
 // @gpu: the engine's cuda back end, else its interpreter.
-std::unique_ptr<Backend> make_engine_backend(bool gpu);
+std::unique_ptr<Backend> make_engine_backend(bool gpu, int index, int count);
 
 }  // namespace gpuvm::cudart

@@ -124,7 +124,8 @@ struct Unmapper {
 class EngineBackend : public Backend {
 public:
     using Factory = std::function<std::unique_ptr<vgpu::engine::Backend>()>;
-    EngineBackend(const Factory& make, std::string what) : what_(std::move(what)), watchdog_(watchdog_ns()) {
+    EngineBackend(const Factory& make, std::string what, uint64_t va_start)
+        : what_(std::move(what)), watchdog_(watchdog_ns()), next_(va_start) {
         engine_.call([&] {
             be_ = make();
             mem_size_ = be_->mem_size();
@@ -285,7 +286,7 @@ private:
     uint64_t watchdog_;
     uint64_t mem_size_ = 0;
     std::map<uint64_t, Block> blocks_;
-    uint64_t next_ = kVaStart, next_id_ = 1, used_ = 0;
+    uint64_t next_, next_id_ = 1, used_ = 0;
     std::string fault_;  // the first fault or hang: sticky
     uint32_t fault_kind_ = 0;
     uint64_t fault_addr_ = 0;
@@ -355,17 +356,19 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Backend> make_engine_backend(bool gpu) {
+std::unique_ptr<Backend> make_engine_backend(bool gpu, int index, int count) {
     uint64_t mem = engine_memory();
+    uint64_t va = device_va_start(kVaStart, VGPU_VA_SIZE, index, count);
     if (!gpu)
         return std::make_unique<EngineBackend>([mem] { return vgpu::engine::make_interp_backend(mem); },
-                                               "GPUvm engine (vgpu-engined's interpreter, in-process)");
+                                               "GPUvm engine (vgpu-engined's interpreter, in-process)", va);
     const char* d = std::getenv("GPUVM_CUDA_DEVICE");
     int dev = d ? std::atoi(d) : 0;
     try {
         return std::make_unique<EngineBackend>([mem, dev] { return vgpu::engine::make_cuda_backend(mem, dev); },
                                                "GPUvm engine (vgpu-engined's cuda back end, GPU " +
-                                                   std::to_string(dev) + ")");
+                                                   std::to_string(dev) + ")",
+                                               va);
     } catch (const vgpu::engine::Unavailable& e) {
         throw std::runtime_error(std::string("the engine's cuda back end is unavailable: ") + e.what());
     }

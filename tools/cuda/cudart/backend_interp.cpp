@@ -30,7 +30,7 @@ struct FreeDeleter {
 
 class InterpBackend : public Backend {
 public:
-    InterpBackend() { vgpu_pt_init(&pt_); }
+    explicit InterpBackend(uint64_t va_start) : next_(va_start) { vgpu_pt_init(&pt_); }
     ~InterpBackend() override { vgpu_pt_fini(&pt_); }
 
     std::string name() const override { return "interp"; }
@@ -129,7 +129,7 @@ private:
     };
     vgpu_pt pt_{};
     std::map<uint64_t, Block> blocks_;
-    uint64_t next_ = kVaStart, used_ = 0;
+    uint64_t next_, used_ = 0;
     uint32_t fault_kind_ = 0;
     uint64_t fault_addr_ = 0, fault_pc_ = 0;
 
@@ -155,18 +155,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Backend> make_interp_backend() { return std::make_unique<InterpBackend>(); }
-
-std::unique_ptr<Backend> make_backend() {
-    const char* b = std::getenv("GPUVM_CUDA_BACKEND");
-    std::string name = b ? b : "vgpu";
-    if (name == "interp")
-        return make_interp_backend();
-    if (name == "vgpu")
-        return make_vgpu_backend();
-    if (name == "engine" || name == "engine-interp")
-        return make_engine_backend(name == "engine");
-    throw std::runtime_error("GPUVM_CUDA_BACKEND=" + name + ": not a backend (vgpu, interp, engine, engine-interp)");
+std::unique_ptr<Backend> make_interp_backend(int index, int count) {
+    return std::make_unique<InterpBackend>(device_va_start(kVaStart, VGPU_VA_SIZE, index, count));
 }
 
 }  // namespace gpuvm::cudart

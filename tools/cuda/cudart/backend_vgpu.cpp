@@ -19,20 +19,31 @@ extern "C" {
 namespace gpuvm::cudart {
 namespace {
 
-// GPUVM_CUDA_NODE: a render node's path, or a mode (native, naive, hp):
-// the first node whose connection is in it; by default the first vgpu
-// node (a guest with two vGPUs has two).
-std::shared_ptr<vgpu::Device> open_node() {
+// @node, or else GPUVM_CUDA_NODE: a render node's path, or a mode
+// (native, naive, hp): the first node whose connection is in it; by
+// default libvgpu's (VGPU_DEVICE, else the first vgpu node).
+std::shared_ptr<vgpu::Device> open_node(const std::string& node) {
+    if (!node.empty())
+        return vgpu::Device::open(node);
     const char* n = std::getenv("GPUVM_CUDA_NODE");
-    std::string node = n ? n : "";
-    if (node == "native" || node == "naive" || node == "hp")
-        return vgpu::Device::open_mode(node);
-    return vgpu::Device::open(node);
+    std::string named = n ? n : "";
+    if (named == "native" || named == "naive" || named == "hp")
+        return vgpu::Device::open_mode(named);
+    return vgpu::Device::open(named);
 }
 
 class VgpuBackend : public Backend {
 public:
-    VgpuBackend() : dev_(open_node()), ctx_(std::make_unique<vgpu::Context>(dev_)) {}
+    // Device @index of @count hands out addresses from its own slice of
+    // the context's address space (device_va_start): the addresses
+    // below it are reserved, never mapped.
+    VgpuBackend(const std::string& node, int index, int count)
+        : dev_(open_node(node)), ctx_(std::make_unique<vgpu::Context>(dev_)) {
+        const auto& i = dev_->info();
+        uint64_t start = std::max<uint64_t>(i.va_start, 0x100000);
+        if (uint64_t skip = device_va_start(start, i.va_end, index, count) - start)
+            ctx_->reserve_va(skip);
+    }
 
     std::string name() const override { return "vgpu"; }
     std::string device_name() const override {
@@ -139,6 +150,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Backend> make_vgpu_backend() { return std::make_unique<VgpuBackend>(); }
+std::unique_ptr<Backend> make_vgpu_backend(const std::string& node, int index, int count) {
+    return std::make_unique<VgpuBackend>(node, index, count);
+}
 
 }  // namespace gpuvm::cudart

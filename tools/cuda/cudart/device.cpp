@@ -21,10 +21,10 @@ namespace gpuvm::cudart {
 
 // What a program asks of the device: honest values for GPUvm's vGPU.
 // Compute capability 7.5 is the PTX target GPUvm compiles (nvcc's lowest).
-void fill_properties(Runtime& rt, cudaDeviceProp& p) {
+void fill_properties(Runtime& rt, cudaDeviceProp& p, int device) {
+    auto& b = rt.backend(device);  // a bad ordinal leaves @p as it was
     std::memset(&p, 0, sizeof(p));
-    auto& b = rt.backend();
-    std::snprintf(p.name, sizeof(p.name), "%s", b.device_name().c_str());
+    std::snprintf(p.name, sizeof(p.name), "%s", rt.device_name(device).c_str());
     p.totalGlobalMem = b.total_memory();
     p.sharedMemPerBlock = 48 * 1024;
     p.sharedMemPerBlockOptin = 48 * 1024;
@@ -55,10 +55,10 @@ void fill_properties(Runtime& rt, cudaDeviceProp& p) {
     p.regsPerMultiprocessor = 32 * 1024;
 }
 
-int attribute(Runtime& rt, int attr) {
+int attribute(Runtime& rt, int attr, int device) {
     auto a = static_cast<cudaDeviceAttr>(attr);
     cudaDeviceProp p;
-    fill_properties(rt, p);
+    fill_properties(rt, p, device);
     switch (a) {
     case cudaDevAttrMaxThreadsPerBlock: return p.maxThreadsPerBlock;
     case cudaDevAttrMaxBlockDimX: return p.maxThreadsDim[0];

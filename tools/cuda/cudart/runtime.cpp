@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <tuple>
 
 #include <cuda_runtime_api.h>
@@ -38,43 +39,139 @@ Runtime& Runtime::get() {
     return *r;
 }
 
-Backend& Runtime::backend() {
-    if (!backend_) {
+namespace {
+// The calling thread's current device (cudaSetDevice; CUDA's is per thread).
+thread_local int t_device = 0;
+}  // namespace
+
+int Runtime::device_count() {
+    if (!listed_) {
         try {
-            backend_ = make_backend();
+            listed_ = list_devices();
+        } catch (const std::exception& e) {
+            throw CudaError(cudaErrorNoDevice, std::string("no GPUvm device: ") + e.what());
+        }
+        devices_.resize(static_cast<size_t>(listed_->count));
+        for (auto& d : devices_)
+            d = std::make_unique<DeviceState>();
+    }
+    return listed_->count;
+}
+
+int Runtime::device() const { return t_device; }
+
+void Runtime::check_device(int ordinal) {
+    if (ordinal < 0 || ordinal >= device_count())
+        throw CudaError(cudaErrorInvalidDevice, "device " + std::to_string(ordinal) + " of " +
+                                                    std::to_string(device_count()));
+}
+
+void Runtime::set_device(int ordinal) {
+    check_device(ordinal);
+    t_device = ordinal;
+}
+
+DeviceState& Runtime::state(int ordinal) const {
+    // Every caller has listed the devices (device_count) and checked the
+    // ordinal; a thread's device is always one of them.
+    return *devices_.at(static_cast<size_t>(ordinal));
+}
+
+Backend& Runtime::backend() { return backend(device()); }
+
+Backend& Runtime::backend(int ordinal) {
+    check_device(ordinal);
+    DeviceState& d = state(ordinal);
+    if (!d.backend) {
+        try {
+            d.backend = make_backend(*listed_, ordinal);
         } catch (const std::exception& e) {
             throw CudaError(cudaErrorNoDevice, std::string("no GPUvm device: ") + e.what());
         }
     }
-    return *backend_;
+    return *d.backend;
 }
 
-void Runtime::reset() {
-    if (backend_) {
+std::string Runtime::device_name(int ordinal) {
+    std::string name = backend(ordinal).device_name();
+    return device_count() > 1 ? name + " #" + std::to_string(ordinal) : name;
+}
+
+bool Runtime::has_backend() const { return is_open(device()); }
+
+bool Runtime::is_open(int ordinal) const {
+    return listed_ && ordinal >= 0 && ordinal < listed_->count && state(ordinal).backend != nullptr;
+}
+
+int Runtime::sticky() const { return listed_ ? cur().sticky : 0; }
+
+void Runtime::reset() { reset(device()); }
+
+// The device's memory goes with its backend; the modules are placed
+// again when next used there.
+void Runtime::reset(int ordinal) {
+    check_device(ordinal);
+    DeviceState& d = state(ordinal);
+    if (d.backend) {
         try {
-            backend_->synchronize();
+            d.backend->synchronize();
         } catch (const std::exception&) {
         }
-        drain_printf();
-        assert_seen_ = false;
+        drain_printf(ordinal);
     }
-    allocs_.clear();
-    param_buffers_.clear();
-    param_free_.clear();
-    local_buffers_.clear();
-    local_free_.clear();
-    printf_va_ = 0;
-    printf_cpu_ = nullptr;
-    assert_seen_ = false;
     for (auto& m : modules_) {
-        m->loaded = false;
+        m->placed.erase(ordinal);
         m->load_error = 0;
-        m->code_va = m->data_va = 0;
     }
-    for (auto& [k, f] : functions_)
-        f.info = nullptr;
-    backend_.reset();
-    sticky_ = 0;
+    d = DeviceState{};
+}
+
+int Runtime::device_of(uint64_t va, size_t n) const {
+    for (size_t i = 0; i < devices_.size(); i++) {
+        const auto& allocs = devices_[i]->allocs;
+        auto it = allocs.upper_bound(va);
+        if (it == allocs.begin())
+            continue;
+        --it;
+        if (va - it->first < it->second.size && n <= it->second.size - (va - it->first))
+            return static_cast<int>(i);
+    }
+    return -1;
+}
+
+void Runtime::refuse_foreign(uint64_t va, size_t n, const std::string& what) const {
+    int owner = device_of(va, n);
+    if (owner >= 0 && owner != device() && !find(va, n).second)
+        throw CudaError(cudaErrorInvalidValue, what + " is memory of device " + std::to_string(owner) +
+                                                   ", not of the current device " + std::to_string(device()) +
+                                                   " (GPUvm's devices have no peer access)");
+}
+
+// A launch's pointers (its 8-byte parameters) must not be another
+// device's memory; pointers inside structures are not looked at.
+void Runtime::refuse_foreign_params(const Function& f, const std::vector<uint8_t>& buf) const {
+    if (devices_.size() < 2)
+        return;
+    const auto& params = f.info->params;
+    for (size_t i = 0; i < params.size(); i++) {
+        uint64_t v = 0;
+        if (params[i].size != 8)
+            continue;
+        std::memcpy(&v, buf.data() + params[i].offset, 8);
+        int owner = device_of(v, 1);
+        if (owner >= 0 && owner != device())
+            refuse_foreign(v, 1, "launch of '" + f.name + "': parameter " + std::to_string(i));
+    }
+}
+
+void Runtime::copy_peer(uint64_t dst, int dst_dev, uint64_t src, int src_dev, size_t n) {
+    check_device(dst_dev);
+    check_device(src_dev);
+    if (device_of(dst, n) != dst_dev || device_of(src, n) != src_dev)
+        throw CudaError(cudaErrorInvalidValue, "cudaMemcpyPeer: a pointer is not memory of the device named with it");
+    std::vector<uint8_t> staging(n);
+    backend(src_dev).read(src, staging.data(), n);
+    backend(dst_dev).write(dst, staging.data(), n);
 }
 
 Module* Runtime::register_module(const void* wrapper) {
@@ -103,9 +200,9 @@ void Runtime::register_variable(Module* m, const void* host_var, const char* nam
     variables_[host_var] = Variable{m, name, size};
 }
 
-// Compiles the module's PTX and puts its code and data on the GPU.
-void Runtime::load(Module& m) {
-    if (m.loaded)
+// Compiles the module's PTX once.
+void Runtime::compile(Module& m) {
+    if (m.compiled)
         return;
     if (m.load_error)
         throw CudaError(m.load_error, "the module failed to load before");
@@ -145,24 +242,32 @@ void Runtime::load(Module& m) {
     } catch (const ptx::CompileError& err) {
         fail(cudaErrorInvalidPtx, std::string("PTX not supported by GPUvm: ") + err.what());
     }
+    m.compiled = true;
+}
+
+// Compiles the module and puts its code and data on the current device.
+Placement& Runtime::load(Module& m) {
+    if (auto it = m.placed.find(device()); it != m.placed.end())
+        return it->second;
+    compile(m);
     Backend& b = backend();
+    Placement p;
     try {
         if (!m.program.data.empty()) {
-            m.data_va = b.alloc(m.program.data.size(), false, nullptr);
-            b.write(m.data_va, m.program.data.data(), m.program.data.size());
+            p.data_va = b.alloc(m.program.data.size(), false, nullptr);
+            b.write(p.data_va, m.program.data.data(), m.program.data.size());
         }
-        auto code = ptx::link(m.program, m.data_va);
-        m.code_va = b.alloc(code.size() * 8, false, nullptr, true);
-        b.write(m.code_va, code.data(), code.size() * 8);
+        auto code = ptx::link(m.program, p.data_va);
+        p.code_va = b.alloc(code.size() * 8, false, nullptr, true);
+        b.write(p.code_va, code.data(), code.size() * 8);
     } catch (const OutOfMemory& e) {
-        if (m.data_va)  // nothing stays of a load that failed: the next use tries again
-            b.free(m.data_va);
-        m.data_va = 0;
+        if (p.data_va)  // nothing stays of a load that failed: the next use tries again
+            b.free(p.data_va);
         throw CudaError(cudaErrorMemoryAllocation, e.what());
     }
-    if (m.data_va)  // device memory to copies and memset (cudaGetSymbolAddress), not to cudaFree
-        allocs_[m.data_va] = Allocation{m.program.data.size(), false, nullptr, true};
-    m.loaded = true;
+    if (p.data_va)  // device memory to copies and memset (cudaGetSymbolAddress), not to cudaFree
+        cur().allocs[p.data_va] = Allocation{m.program.data.size(), false, nullptr, true};
+    return m.placed[device()] = p;
 }
 
 Function& Runtime::function(const void* host_fn) {
@@ -181,11 +286,11 @@ std::pair<uint64_t, size_t> Runtime::symbol(const void* host_var) {
     if (it == variables_.end())
         throw CudaError(cudaErrorInvalidSymbol, "not a registered __device__ or __constant__ variable");
     Module& m = *it->second.module;
-    load(m);
+    uint64_t data_va = load(m).data_va;
     const ptx::GlobalInfo* g = m.program.global(it->second.name);
     if (!g)
         throw CudaError(cudaErrorInvalidSymbol, "variable '" + it->second.name + "' is not in the module's PTX");
-    return {m.data_va + g->offset, g->size};
+    return {data_va + g->offset, g->size};
 }
 
 Module* Runtime::load_module(std::string ptx, const void* owner) {
@@ -205,7 +310,7 @@ bool Runtime::is_module(const Module* m) const {
 }
 
 const void* Runtime::create_stream() {
-    auto tag = std::make_unique<char>();
+    auto tag = std::make_unique<int>(device());
     const void* s = tag.get();
     streams_.emplace(s, std::move(tag));
     return s;
@@ -216,6 +321,11 @@ Event* Runtime::create_event() {
     Event* e = ev.get();
     events_.emplace(e, std::move(ev));
     return e;
+}
+
+int Runtime::stream_device(const void* s) const {
+    auto it = streams_.find(s);
+    return it == streams_.end() ? device() : *it->second;
 }
 
 void Runtime::check_stream(const void* s) const {
@@ -245,17 +355,19 @@ void Runtime::unload_module(Module* m) {
     for (auto it = modules_.begin(); it != modules_.end(); ++it) {
         if (it->get() != m)
             continue;
-        if (m->loaded && backend_) {
-            if (m->data_va) {
-                allocs_.erase(m->data_va);
-                free_quietly(m->data_va);
+        for (auto& [ordinal, p] : m->placed) {
+            DeviceState& d = state(ordinal);
+            if (p.data_va) {
+                d.allocs.erase(p.data_va);
+                free_quietly(d, p.data_va);
             }
-            if (m->code_va)
-                free_quietly(m->code_va);
+            if (p.code_va)
+                free_quietly(d, p.code_va);
         }
+        m->placed.clear();
         m->program = ptx::Program{};
         m->ptx.clear();
-        m->loaded = false;
+        m->compiled = false;
         for (auto& [name, f] : m->by_name) {
             f->info = nullptr;
             f->module = nullptr;
@@ -266,20 +378,25 @@ void Runtime::unload_module(Module* m) {
     }
 }
 
-// Waits for the queued work without reporting its fault (a teardown).
+// Waits for every open device's queued work without reporting its fault
+// (a teardown).
 void Runtime::quiesce() {
-    if (!backend_)
-        return;
-    try {
-        backend_->synchronize();
-    } catch (const std::exception&) {
+    for (auto& d : devices_) {
+        if (!d->backend)
+            continue;
+        try {
+            d->backend->synchronize();
+        } catch (const std::exception&) {
+        }
     }
 }
 
 // A teardown's free: a backend that lost its device has nothing to free.
-void Runtime::free_quietly(uint64_t va) {
+void Runtime::free_quietly(DeviceState& d, uint64_t va) {
+    if (!d.backend)
+        return;
     try {
-        backend_->free(va);
+        d.backend->free(va);
     } catch (const std::exception&) {
     }
 }
@@ -299,19 +416,21 @@ std::pair<uint64_t, size_t> Runtime::module_global(Module& m, const std::string&
     const ptx::GlobalInfo* g = m.program.global(name);
     if (!g)
         throw CudaError(cudaErrorSymbolNotFound, "no variable '" + name + "' in the module");
-    return {m.data_va + g->offset, g->size};
+    return {load(m).data_va + g->offset, g->size};
 }
 
 void Runtime::release_owner(const void* owner) {
     if (!owner)
         return;
     quiesce();
-    for (auto it = allocs_.begin(); it != allocs_.end();) {
-        if (it->second.owner == owner && !it->second.module && backend_) {
-            free_quietly(it->first);
-            it = allocs_.erase(it);
-        } else {
-            ++it;
+    for (auto& d : devices_) {
+        for (auto it = d->allocs.begin(); it != d->allocs.end();) {
+            if (it->second.owner == owner && !it->second.module) {
+                free_quietly(*d, it->first);
+                it = d->allocs.erase(it);
+            } else {
+                ++it;
+            }
         }
     }
     std::vector<Module*> owned;
@@ -329,7 +448,7 @@ void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::arr
 
 void Runtime::launch(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
                      size_t shared) {
-    load(*f.module);  // a driver module after a reset
+    load(*f.module);  // a driver module after a reset, or on another device
     const ptx::KernelInfo& k = *f.info;
     std::vector<uint8_t> buf(k.param_size);
     if (!k.params.empty() && !args)
@@ -434,6 +553,7 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     }
     if (smem > limit)
         throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
+    refuse_foreign_params(f, buf);
     Backend& b = backend();
     if (smem > b.max_shared())
         throw CudaError(cudaErrorNotSupported, "launch of '" + f.name + "': " + std::to_string(smem) +
@@ -441,20 +561,21 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                                                    "supported by this vGPU, which gives a block " +
                                                    std::to_string(b.max_shared()) +
                                                    " (a dom0 older than GPUvm's 49 KiB blocks)");
+    DeviceState& dev = cur();
     if (k.uses_printf) {
-        if (!printf_va_) {
+        if (!dev.printf_va) {
             void* cpu = nullptr;
             try {
-                printf_va_ = b.alloc(ptx::kPrintfCapacity, true, &cpu);
+                dev.printf_va = b.alloc(ptx::kPrintfCapacity, true, &cpu);
             } catch (const OutOfMemory& e) {
                 throw CudaError(cudaErrorMemoryAllocation, std::string("printf buffer: ") + e.what());
             }
-            printf_cpu_ = static_cast<uint8_t*>(cpu);
+            dev.printf_cpu = static_cast<uint8_t*>(cpu);
         }
-        std::memcpy(buf.data() + k.printf_param_offset, &printf_va_, 8);
+        std::memcpy(buf.data() + k.printf_param_offset, &dev.printf_va, 8);
     }
     LaunchDesc d;
-    d.code = f.module->code_va + (global_local ? k.entry_global : k.entry);
+    d.code = load(*f.module).code_va + (global_local ? k.entry_global : k.entry);
     for (int i = 0; i < 3; i++) {
         d.grid[i] = grid[i];
         d.block[i] = block[i];
@@ -470,28 +591,34 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     b.launch(d);
 }
 
-void Runtime::synchronize() {
+void Runtime::synchronize() { synchronize(device()); }
+
+void Runtime::synchronize(int ordinal) {
+    Backend& b = backend(ordinal);
     try {
-        backend().synchronize();
+        b.synchronize();
     } catch (const DeviceFault&) {
-        drain_printf();  // what the kernels printed before, and an assert's message
+        drain_printf(ordinal);  // what the kernels printed before, and an assert's message
         throw;
     }
-    drain_printf();
+    drain_printf(ordinal);
     // The launches that read them are done: their buffers serve again.
-    param_free_.insert(param_free_.end(), param_buffers_.begin(), param_buffers_.end());
-    param_buffers_.clear();
-    std::sort(param_free_.begin(), param_free_.end(), [](auto& a, auto& b) { return a.second < b.second; });
-    while (param_free_.size() > kParamPool) {  // the largest go
-        backend().free(param_free_.back().first);
-        param_free_.pop_back();
+    DeviceState& d = state(ordinal);
+    d.param_free.insert(d.param_free.end(), d.param_buffers.begin(), d.param_buffers.end());
+    d.param_buffers.clear();
+    std::sort(d.param_free.begin(), d.param_free.end(), [](auto& a, auto& b) { return a.second < b.second; });
+    while (d.param_free.size() > kParamPool) {  // the largest go
+        b.free(d.param_free.back().first);
+        d.param_free.pop_back();
     }
-    recycle_local();
+    recycle_local(d);
 }
 
 // After a synchronize: the local-memory buffers serve again, but for the
 // largest beyond two or kLocalKeep bytes, which go back to the program.
-void Runtime::recycle_local() {
+void Runtime::recycle_local(DeviceState& d) {
+    auto& local_free_ = d.local_free;
+    auto& local_buffers_ = d.local_buffers;
     local_free_.insert(local_free_.end(), local_buffers_.begin(), local_buffers_.end());
     local_buffers_.clear();
     std::sort(local_free_.begin(), local_free_.end(), [](auto& a, auto& b) { return a.second < b.second; });
@@ -500,7 +627,7 @@ void Runtime::recycle_local() {
         kept += l.second;
     while (!local_free_.empty() && (local_free_.size() > 2 || kept > kLocalKeep)) {
         kept -= local_free_.back().second;
-        backend().free(local_free_.back().first);
+        d.backend->free(local_free_.back().first);
         local_free_.pop_back();
     }
 }
@@ -542,6 +669,8 @@ uint64_t Runtime::local_slots(const std::string& kernel, uint64_t blocks, uint64
 // fails, it waits for them first (their errors are this launch's).
 uint64_t Runtime::local_buffer(const std::string& kernel, uint64_t size, bool& fresh) {
     size = (size + 4095) & ~uint64_t{4095};
+    auto& local_free_ = cur().local_free;
+    auto& local_buffers_ = cur().local_buffers;
     uint64_t queued = 0;
     for (auto& l : local_buffers_)
         queued += l.second;
@@ -584,10 +713,11 @@ uint64_t Runtime::local_buffer(const std::string& kernel, uint64_t size, bool& f
 uint64_t Runtime::param_buffer(size_t size) {
     uint64_t pb = 0;
     size_t cap = (size + 4095) & ~size_t{4095};
-    for (auto it = param_free_.begin(); it != param_free_.end(); ++it) {
+    auto& param_free = cur().param_free;
+    for (auto it = param_free.begin(); it != param_free.end(); ++it) {
         if (it->second >= size) {
             std::tie(pb, cap) = *it;
-            param_free_.erase(it);
+            param_free.erase(it);
             break;
         }
     }
@@ -598,42 +728,53 @@ uint64_t Runtime::param_buffer(size_t size) {
             throw CudaError(cudaErrorMemoryAllocation, std::string("a kernel's parameter buffer: ") + e.what());
         }
     }
-    param_buffers_.emplace_back(pb, cap);
+    cur().param_buffers.emplace_back(pb, cap);
     return pb;
 }
 
 uint64_t Runtime::malloc(size_t size, bool host, void** cpu, const void* owner) {
     try {
         uint64_t va = backend().alloc(size, host, cpu);
-        allocs_[va] = Allocation{size, host, cpu ? *cpu : nullptr, false, owner};
+        cur().allocs[va] = Allocation{size, host, cpu ? *cpu : nullptr, false, owner};
         return va;
     } catch (const OutOfMemory& e) {
         throw CudaError(cudaErrorMemoryAllocation, e.what());
     }
 }
 
+// As CUDA's, cudaFree and cudaFreeHost take memory of any device.
 void Runtime::free(uint64_t va) {
-    auto it = allocs_.find(va);
-    if (it == allocs_.end() || it->second.host || it->second.module)
+    int owner = device_of(va, 1);
+    if (owner < 0)
         throw CudaError(cudaErrorInvalidValue, "not a pointer cudaMalloc returned");
-    backend().free(va);
-    allocs_.erase(it);
+    auto& allocs = state(owner).allocs;
+    auto it = allocs.find(va);
+    if (it == allocs.end() || it->second.host || it->second.module)
+        throw CudaError(cudaErrorInvalidValue, "not a pointer cudaMalloc returned");
+    backend(owner).free(va);
+    allocs.erase(it);
 }
 
 void Runtime::free_host(void* cpu) {
-    for (auto it = allocs_.begin(); it != allocs_.end(); ++it) {
-        if (it->second.host && it->second.cpu == cpu) {
-            backend().free(it->first);
-            allocs_.erase(it);
-            return;
+    for (size_t i = 0; i < devices_.size(); i++) {
+        auto& allocs = devices_[i]->allocs;
+        for (auto it = allocs.begin(); it != allocs.end(); ++it) {
+            if (it->second.host && it->second.cpu == cpu) {
+                backend(static_cast<int>(i)).free(it->first);
+                allocs.erase(it);
+                return;
+            }
         }
     }
     throw CudaError(cudaErrorInvalidValue, "not a pointer cudaMallocHost returned");
 }
 
 std::pair<uint64_t, const Allocation*> Runtime::find(uint64_t va, size_t n) const {
-    auto it = allocs_.upper_bound(va);
-    if (it == allocs_.begin())
+    if (!listed_)
+        return {0, nullptr};
+    const auto& allocs = cur().allocs;
+    auto it = allocs.upper_bound(va);
+    if (it == allocs.begin())
         return {0, nullptr};
     --it;
     if (va - it->first > it->second.size || n > it->second.size - (va - it->first))
@@ -643,7 +784,9 @@ std::pair<uint64_t, const Allocation*> Runtime::find(uint64_t va, size_t n) cons
 
 std::optional<uint64_t> Runtime::device_of_host(const void* cpu) const {
     auto p = reinterpret_cast<uintptr_t>(cpu);
-    for (const auto& [va, a] : allocs_) {
+    if (!listed_)
+        return std::nullopt;
+    for (const auto& [va, a] : cur().allocs) {
         auto base = reinterpret_cast<uintptr_t>(a.cpu);
         if (a.host && p >= base && p < base + a.size)
             return va + (p - base);
@@ -673,12 +816,13 @@ namespace gpuvm::cudart {
 // A string of the program's device data (a printf format, %s argument,
 // assert message): from the module's initial data when it lies there
 // (readable even after a fault), else from device memory.
-std::string Runtime::device_string(uint64_t va) const {
+std::string Runtime::device_string(uint64_t va, int ordinal) const {
     for (const auto& m : modules_) {
-        if (!m->loaded || va < m->data_va || va >= m->data_va + m->program.data.size())
+        auto p = m->placed.find(ordinal);
+        if (p == m->placed.end() || va < p->second.data_va || va >= p->second.data_va + m->program.data.size())
             continue;
         const auto& d = m->program.data;
-        size_t i = va - m->data_va, e = i;
+        size_t i = va - p->second.data_va, e = i;
         while (e < d.size() && d[e] && e - i < 4096)
             e++;
         return std::string(reinterpret_cast<const char*>(d.data() + i), e - i);
@@ -712,8 +856,8 @@ private:
 }  // namespace
 
 // The text of one printf record.
-static std::string format_record(const Runtime& rt, const std::string& fmt, const uint8_t* args,
-                                 std::string (Runtime::*str)(uint64_t) const) {
+static std::string format_record(const std::string& fmt, const uint8_t* args,
+                                 const std::function<std::string(uint64_t)>& str) {
     std::string out;
     ArgReader r(args);
     for (size_t i = 0; i < fmt.size(); i++) {
@@ -778,7 +922,7 @@ static std::string format_record(const Runtime& rt, const std::string& fmt, cons
         } else if (conv == 's') {
             if (!r.take(8, v))
                 break;
-            std::string s = (rt.*str)(v);
+            std::string s = str(v);
             std::snprintf(tmp, sizeof(tmp), (spec + "s").c_str(), s.c_str());
         } else if (conv == 'p') {
             if (!r.take(8, v))
@@ -793,32 +937,42 @@ static std::string format_record(const Runtime& rt, const std::string& fmt, cons
 }
 
 void Runtime::drain_at_exit() {
-    if (!backend_ || !printf_cpu_)
-        return;
-    try {
-        backend_->synchronize();  // the kernels still running finish their records
-    } catch (const std::exception&) {
+    for (auto& d : devices_) {
+        if (!d->backend || !d->printf_cpu)
+            continue;
+        try {
+            d->backend->synchronize();  // the kernels still running finish their records
+        } catch (const std::exception&) {
+        }
+        drain_printf(static_cast<int>(&d - devices_.data()));
     }
-    drain_printf();
 }
 
 void Runtime::drain_printf() {
-    if (!printf_cpu_)
+    if (listed_)
+        drain_printf(device());
+}
+
+void Runtime::drain_printf(int ordinal) {
+    DeviceState& dev = state(ordinal);
+    auto device_string = [&](uint64_t va) { return this->device_string(va, ordinal); };
+    uint8_t* cpu = dev.printf_cpu;
+    if (!cpu)
         return;
     uint64_t used;
-    std::memcpy(&used, printf_cpu_, 8);
+    std::memcpy(&used, cpu, 8);
     if (!used)
         return;
     uint64_t room = ptx::kPrintfCapacity - ptx::kPrintfHeader;
     uint64_t n = std::min(used, room - room % ptx::kPrintfRecord) / ptx::kPrintfRecord;
     for (uint64_t i = 0; i < n; i++) {
-        const uint8_t* rec = printf_cpu_ + ptx::kPrintfHeader + i * ptx::kPrintfRecord;
+        const uint8_t* rec = cpu + ptx::kPrintfHeader + i * ptx::kPrintfRecord;
         uint32_t kind;
         uint64_t str;
         std::memcpy(&kind, rec, 4);
         std::memcpy(&str, rec + 8, 8);
         if (kind == 1) {
-            std::fputs(format_record(*this, device_string(str), rec + 16, &Runtime::device_string).c_str(), stdout);
+            std::fputs(format_record(device_string(str), rec + 16, device_string).c_str(), stdout);
         } else if (kind == 2) {
             uint64_t file, line, fn;
             uint32_t id[6];
@@ -830,14 +984,14 @@ void Runtime::drain_printf() {
             std::fprintf(stderr, "%s:%u: %s: block: [%u,%u,%u], thread: [%u,%u,%u] Assertion `%s` failed.\n",
                          device_string(file).c_str(), static_cast<unsigned>(line), device_string(fn).c_str(), id[0],
                          id[1], id[2], id[3], id[4], id[5], device_string(str).c_str());
-            assert_seen_ = true;
+            dev.assert_seen = true;
         }
     }
     std::fflush(stdout);
     if (used > n * ptx::kPrintfRecord)
         std::fprintf(stderr, "GPUvm CUDA runtime: the printf buffer was full: %llu records lost\n",
                      static_cast<unsigned long long>((used - n * ptx::kPrintfRecord) / ptx::kPrintfRecord));
-    std::memset(printf_cpu_, 0, 8);
+    std::memset(cpu, 0, 8);
 }
 
 }  // namespace gpuvm::cudart

@@ -12,6 +12,14 @@
 // api.cpp (the runtime API) and driver/*.cpp (the driver API) turn calls
 // into calls of Runtime; every call runs under one lock (the runtime is
 // thread-safe, not concurrent).
+//
+// Several devices (backend.hpp, list_devices): each has a DeviceState of
+// its own (its backend, opened on first use, its memory, buffers, printf
+// buffer and sticky error) and each module is placed on a device when
+// first used there.  The calling thread's current device (set_device:
+// cudaSetDevice, or the device of the driver's current context) is the
+// one every call acts on.  Registrations, streams and events are the
+// process's.
 #pragma once
 
 #include <array>
@@ -44,14 +52,19 @@ private:
 
 struct Function;
 
+// Where a module lies on one device.
+struct Placement {
+    uint64_t code_va = 0, data_va = 0;
+};
+
 struct Module {
     const void* wrapper = nullptr;    // the program's __fatbinwrap (registered modules)
     std::string ptx;                  // driver modules: the PTX cuModuleLoadData took
     const void* owner = nullptr;      // driver modules: the context that loaded it
-    bool loaded = false;
+    bool compiled = false;            // program holds the compiled PTX
     int load_error = 0;               // cudaError_t of a failed load, sticky
     ptx::Program program;
-    uint64_t code_va = 0, data_va = 0;
+    std::map<int, Placement> placed;  // by device ordinal
     // cuModuleGetFunction's handles, made on first request.
     std::map<std::string, std::unique_ptr<Function>> by_name;
 };
@@ -89,6 +102,21 @@ struct LaunchConfig {
     void* stream = nullptr;
 };
 
+// One device's part of the runtime.
+struct DeviceState {
+    std::unique_ptr<Backend> backend;  // opened on first use
+    std::map<uint64_t, Allocation> allocs;
+    // Kernel parameter buffers (address, bytes): those of the launches
+    // queued since the last synchronize, and the pool of free ones that
+    // launches take again; local memory in global memory likewise.
+    std::vector<std::pair<uint64_t, size_t>> param_buffers, param_free;
+    std::vector<std::pair<uint64_t, size_t>> local_buffers, local_free;
+    int sticky = 0;
+    uint64_t printf_va = 0;  // device printf's buffer (host memory the GPU maps)
+    uint8_t* printf_cpu = nullptr;
+    bool assert_seen = false;
+};
+
 class Runtime {
 public:
     static Runtime& get();
@@ -100,9 +128,30 @@ public:
     void register_function(Module* m, const void* host_fn, const char* name);
     void register_variable(Module* m, const void* host_var, const char* name, size_t size);
 
-    Backend& backend();         // opened on first use
-    bool has_backend() const { return backend_ != nullptr; }
-    void reset();               // cudaDeviceReset
+    // The devices (listed on first call; CudaError(cudaErrorNoDevice)
+    // when listing fails).
+    int device_count();
+    // The calling thread's current device (0 until set_device).
+    int device() const;
+    // CudaError(cudaErrorInvalidDevice) for an ordinal out of range.
+    void set_device(int ordinal);
+    void check_device(int ordinal);
+    Backend& backend();         // the current device's, opened on first use
+    Backend& backend(int ordinal);
+    bool has_backend() const;   // the current device is open
+    bool is_open(int ordinal) const;
+    // The backend's name for it, with its ordinal where there are several.
+    std::string device_name(int ordinal);
+    void reset();               // cudaDeviceReset: the current device
+    void reset(int ordinal);
+    // The opened device whose memory holds [va, va + n), or -1.
+    int device_of(uint64_t va, size_t n) const;
+    // CudaError(cudaErrorInvalidValue) naming @what when [va, va + n) is
+    // another device's memory: GPUvm's devices have no peer access.
+    void refuse_foreign(uint64_t va, size_t n, const std::string& what) const;
+    // cudaMemcpyPeer: @n bytes from device @src_dev's @src to device
+    // @dst_dev's @dst, staged through the host.
+    void copy_peer(uint64_t dst, int dst_dev, uint64_t src, int src_dev, size_t n);
     Function& function(const void* host_fn);
     // Device address and size of a registered variable (loads its module).
     std::pair<uint64_t, size_t> symbol(const void* host_var);
@@ -138,7 +187,8 @@ public:
     // Streams and events of both APIs (a cudaStream_t is a CUstream, as
     // with NVIDIA's libraries).  A stream is a name: everything runs in
     // one ordered queue.  nullptr, CU_STREAM_LEGACY (1) and
-    // CU_STREAM_PER_THREAD (2) are streams too.
+    // CU_STREAM_PER_THREAD (2) are streams too.  A stream is its
+    // device's: synchronizing it waits for that device.
     const void* create_stream();
     bool destroy_stream(const void* s) { return streams_.erase(s) > 0; }
     bool is_stream(const void* s) const {
@@ -150,6 +200,9 @@ public:
         auto it = events_.find(e);
         return it == events_.end() ? nullptr : it->second.get();
     }
+    // The device a stream was created on (the current one for the
+    // default streams).
+    int stream_device(const void* s) const;
     // The same, checked: CudaError(cudaErrorInvalidResourceHandle), which
     // the driver API returns as CUDA_ERROR_INVALID_HANDLE.
     void check_stream(const void* s) const;
@@ -158,8 +211,10 @@ public:
     // The launch configuration stack of <<<...>>>.
     std::vector<LaunchConfig>& configs() { return configs_; }
 
-    // Waits for the queued work; frees the parameter buffers of finished launches.
+    // Waits for the current device's (or @ordinal's) queued work; frees
+    // the parameter buffers of finished launches.
     void synchronize();
+    void synchronize(int ordinal);
     // cudaLimitStackSize: the call stack of a recursive kernel whose local
     // memory is in global memory (runtime.cpp, local_buffer).
     void set_stack_size(size_t bytes) { stack_size_ = bytes; }
@@ -170,14 +225,15 @@ public:
     void drain_printf();
     void drain_at_exit();  // waits for the GPU first
     // Whether the last drain of the printf buffer met a failed assert.
-    bool take_assert() { return std::exchange(assert_seen_, false); }
+    bool take_assert() { return std::exchange(cur().assert_seen, false); }
 
-    int sticky() const { return sticky_; }
-    void set_sticky(int e) { sticky_ = e; }
+    int sticky() const;
+    void set_sticky(int e) { cur().sticky = e; }
 
 private:
     std::mutex mu_;
-    std::unique_ptr<Backend> backend_;
+    std::optional<DeviceList> listed_;
+    std::vector<std::unique_ptr<DeviceState>> devices_;  // by ordinal
     std::vector<std::unique_ptr<Module>> modules_;
     // Unloaded driver modules, emptied but kept: their addresses (and
     // their functions') are never handed out again, so a stale handle
@@ -185,39 +241,36 @@ private:
     std::vector<std::unique_ptr<Module>> dead_modules_;
     std::map<const void*, Function> functions_;
     std::map<const void*, Variable> variables_;
-    std::map<uint64_t, Allocation> allocs_;
-    // Kernel parameter buffers (address, bytes): those of the launches
-    // queued since the last synchronize, and the pool of free ones (at
-    // most kParamPool, smallest first) that launches take again.
+    // The parameter buffers kept free per device, smallest first.
     static constexpr size_t kParamPool = 8;
-    std::vector<std::pair<uint64_t, size_t>> param_buffers_, param_free_;
     // Local memory in global memory (launches whose slices do not fit in
-    // the block's shared memory), the same way: those of the queued
-    // launches, and a few free ones (kLocalKeep bytes at most) to reuse.
+    // the block's shared memory): those of the queued launches, and a
+    // few free ones (kLocalKeep bytes at most) to reuse.
     static constexpr uint64_t kLocalCap = uint64_t{512} << 20;      // a block's
     static constexpr uint64_t kLocalTarget = uint64_t{256} << 20;   // a launch's slots
     static constexpr uint64_t kLocalInFlight = uint64_t{1} << 30;    // queued at once
     static constexpr uint64_t kLocalKeep = uint64_t{64} << 20;
-    std::vector<std::pair<uint64_t, size_t>> local_buffers_, local_free_;
     size_t stack_size_ = 1024;
     std::vector<LaunchConfig> configs_;
-    std::map<const void*, std::unique_ptr<char>> streams_;   // by handle
+    std::map<const void*, std::unique_ptr<int>> streams_;   // by handle: its device
     std::map<const void*, std::unique_ptr<Event>> events_;   // by handle
-    int sticky_ = 0;
-    uint64_t printf_va_ = 0;       // device printf's buffer (host memory the GPU maps)
-    uint8_t* printf_cpu_ = nullptr;
-    bool assert_seen_ = false;
 
-    void load(Module& m);
+    DeviceState& cur() const { return state(device()); }
+    DeviceState& state(int ordinal) const;  // ordinal checked already
+    void drain_printf(int ordinal);
+    // The module compiled and placed on the current device.
+    Placement& load(Module& m);
+    void compile(Module& m);
     void quiesce();
     uint64_t param_buffer(size_t size);
     uint64_t local_buffer(const std::string& kernel, uint64_t size, bool& fresh);
     uint64_t local_slots(const std::string& kernel, uint64_t blocks, uint64_t block_bytes, uint64_t slice);
-    void recycle_local();
-    void free_quietly(uint64_t va);
+    void recycle_local(DeviceState& d);
+    void free_quietly(DeviceState& d, uint64_t va);
+    void refuse_foreign_params(const Function& f, const std::vector<uint8_t>& buf) const;
     void launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
                        std::vector<uint8_t> buf, size_t shared);
-    std::string device_string(uint64_t va) const;
+    std::string device_string(uint64_t va, int ordinal) const;
 };
 
 // "GPUvm CUDA @api: @fn is not supported", once per process and @fn.
@@ -230,8 +283,8 @@ int fault_error(const DeviceFault& f);
 // values: compute capability 7.5, one multiprocessor, 48 KiB of shared
 // memory), for cudaGetDeviceProperties and both APIs' attribute queries
 // (cudaDeviceAttr and CUdevice_attribute share their values).
-void fill_properties(Runtime& rt, cudaDeviceProp& p);
-int attribute(Runtime& rt, int attr);  // CudaError(cudaErrorNotSupported) for others
+void fill_properties(Runtime& rt, cudaDeviceProp& p, int device);
+int attribute(Runtime& rt, int attr, int device);  // CudaError(cudaErrorNotSupported) for others
 // Blocks of @k resident on one multiprocessor with @block threads and
 // @dynamic bytes of dynamic shared memory (the occupancy queries).
 int occupancy(const ptx::KernelInfo& k, int block, size_t dynamic);
@@ -248,4 +301,7 @@ namespace gpuvm::cudriver {
 // current here, the primary one becomes current, as NVIDIA's runtime
 // does.  Runtime::lock() held.
 void runtime_entered();
+// cudaSetDevice(@ordinal) on this thread: a current context becomes that
+// device's primary one.  Runtime::lock() held.
+void runtime_set_device(int ordinal);
 }  // namespace gpuvm::cudriver

@@ -25,12 +25,26 @@ std::vector<Context*>& ctx_stack() {
     return stack;
 }
 
+Context& State::primary(int device) {
+    auto& p = primaries[device];
+    if (!p)
+        p = std::make_unique<Context>(Context{true, 0, device, 0});
+    return *p;
+}
+
 Context* context_of(CUcontext c) {
     auto* ctx = reinterpret_cast<Context*>(c);
     State& s = State::get();
-    if (ctx == &s.primary)
-        return ctx;
+    for (const auto& [device, p] : s.primaries)
+        if (p.get() == ctx)
+            return ctx;
     return s.contexts.count(ctx) ? ctx : nullptr;
+}
+
+void follow_context(Runtime& rt) {
+    auto& st = ctx_stack();
+    if (!st.empty())
+        rt.set_device(st.back()->device);
 }
 
 Context& current() {
@@ -46,7 +60,13 @@ void runtime_entered() {
     State& s = State::get();
     s.initialized = true;
     if (ctx_stack().empty())
-        ctx_stack().push_back(&s.primary);
+        ctx_stack().push_back(&s.primary(Runtime::get().device()));
+}
+
+void runtime_set_device(int ordinal) {
+    auto& st = ctx_stack();
+    if (!st.empty())
+        st.back() = &State::get().primary(ordinal);
 }
 
 CUresult to_cu(int e) {
@@ -79,14 +99,12 @@ namespace gpuvm::cudriver {
 
 namespace {
 
-// Device calls: one device, 0.
-CUresult device_call(const char* fn, CUdevice dev, std::function<void(Runtime&)> f) {
-    if (dev != 0) {
-        Runtime& rt = Runtime::get();
-        std::lock_guard<std::mutex> lk(rt.lock());
-        return State::get().initialized ? CUDA_ERROR_INVALID_DEVICE : CUDA_ERROR_NOT_INITIALIZED;
-    }
-    return guarded(fn, f, 0);
+// Device calls: @dev checked (CUDA_ERROR_INVALID_DEVICE).
+CUresult device_call(const char* fn, CUdevice dev, const std::function<void(Runtime&)>& f) {
+    return guarded(fn, [&](Runtime& rt) {
+        rt.check_device(dev);
+        f(rt);
+    }, 0);
 }
 
 }  // namespace
@@ -127,20 +145,20 @@ CUresult cuDriverGetVersion(int* v) {
 CUresult cuDeviceGetCount(int* count) {
     if (!count)
         return CUDA_ERROR_INVALID_VALUE;
-    return guarded("cuDeviceGetCount", [&](Runtime&) { *count = 1; }, 0);
+    return guarded("cuDeviceGetCount", [&](Runtime& rt) { *count = rt.device_count(); }, 0);
 }
 
 CUresult cuDeviceGet(CUdevice* dev, int ordinal) {
     if (!dev)
         return CUDA_ERROR_INVALID_VALUE;
-    return device_call("cuDeviceGet", ordinal, [&](Runtime&) { *dev = 0; });
+    return device_call("cuDeviceGet", ordinal, [&](Runtime&) { *dev = ordinal; });
 }
 
 CUresult cuDeviceGetName(char* name, int len, CUdevice dev) {
     if (!name || len <= 0)
         return CUDA_ERROR_INVALID_VALUE;
     return device_call("cuDeviceGetName", dev, [&](Runtime& rt) {
-        std::snprintf(name, static_cast<size_t>(len), "%s", rt.backend().device_name().c_str());
+        std::snprintf(name, static_cast<size_t>(len), "%s", rt.device_name(dev).c_str());
     });
 }
 
@@ -154,7 +172,7 @@ CUresult cuDeviceGetUuid_v2(CUuuid* uuid, CUdevice dev) {
 CUresult cuDeviceTotalMem(size_t* bytes, CUdevice dev) {
     if (!bytes)
         return CUDA_ERROR_INVALID_VALUE;
-    return device_call("cuDeviceTotalMem", dev, [&](Runtime& rt) { *bytes = rt.backend().total_memory(); });
+    return device_call("cuDeviceTotalMem", dev, [&](Runtime& rt) { *bytes = rt.backend(dev).total_memory(); });
 }
 
 CUresult cuDeviceGetAttribute(int* value, CUdevice_attribute attr, CUdevice dev) {
@@ -162,7 +180,7 @@ CUresult cuDeviceGetAttribute(int* value, CUdevice_attribute attr, CUdevice dev)
         return CUDA_ERROR_INVALID_VALUE;
     return device_call("cuDeviceGetAttribute", dev, [&](Runtime& rt) {
         try {
-            *value = gpuvm::cudart::attribute(rt, attr);
+            *value = gpuvm::cudart::attribute(rt, attr, dev);
         } catch (const gpuvm::cudart::CudaError&) {
             throw DriverError(CUDA_ERROR_INVALID_VALUE, "attribute " + std::to_string(attr) + " is not known");
         }
@@ -181,18 +199,21 @@ CUresult cuDeviceComputeCapability(int* major, int* minor, CUdevice dev) {
 CUresult cuDeviceCanAccessPeer(int* can, CUdevice dev, CUdevice peer) {
     if (!can)
         return CUDA_ERROR_INVALID_VALUE;
-    if (peer != 0)
-        return CUDA_ERROR_INVALID_DEVICE;
-    return device_call("cuDeviceCanAccessPeer", dev, [&](Runtime&) { *can = 0; });
+    // GPUvm's devices have no peer access (each vGPU maps its own memory).
+    return device_call("cuDeviceCanAccessPeer", dev, [&](Runtime& rt) {
+        rt.check_device(peer);
+        *can = 0;
+    });
 }
 
 // ---- contexts ----------------------------------------------------------------
 
-static void create_context(CUcontext* pctx, unsigned flags) {
-    auto owned = std::make_unique<Context>(Context{false, flags});
+static void create_context(Runtime& rt, CUcontext* pctx, unsigned flags, CUdevice dev) {
+    auto owned = std::make_unique<Context>(Context{false, flags, dev, 0});
     Context* c = owned.get();
     State::get().contexts.emplace(c, std::move(owned));
     ctx_stack().push_back(c);
+    follow_context(rt);
     *pctx = reinterpret_cast<CUcontext>(c);
 }
 
@@ -201,7 +222,7 @@ CUresult cuCtxCreate(CUcontext* pctx, CUctxCreateParams* params, unsigned int fl
         return CUDA_ERROR_INVALID_VALUE;
     if (params && (params->numExecAffinityParams || params->cigParams))
         return unsupported("cuCtxCreate with execution affinity or CIG parameters");
-    return device_call("cuCtxCreate", dev, [&](Runtime&) { create_context(pctx, flags); });
+    return device_call("cuCtxCreate", dev, [&](Runtime& rt) { create_context(rt, pctx, flags, dev); });
 }
 
 // The cuCtxCreate of CUDA 12.x headers.
@@ -216,6 +237,7 @@ CUresult cuCtxDestroy(CUcontext ctx) {
             throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "not a context cuCtxCreate made");
         rt.release_owner(c);
         std::erase(ctx_stack(), c);
+        follow_context(rt);
         // Kept, emptied: its address never names another context.
         State& st = State::get();
         auto node = st.contexts.extract(c);
@@ -233,11 +255,12 @@ CUresult cuCtxGetCurrent(CUcontext* pctx) {
 }
 
 CUresult cuCtxSetCurrent(CUcontext ctx) {
-    return guarded("cuCtxSetCurrent", [&](Runtime&) {
+    return guarded("cuCtxSetCurrent", [&](Runtime& rt) {
         auto& st = ctx_stack();
         if (!ctx) {
             if (!st.empty())
                 st.pop_back();
+            follow_context(rt);
             return;
         }
         Context* c = context_of(ctx);
@@ -247,25 +270,28 @@ CUresult cuCtxSetCurrent(CUcontext ctx) {
             st.push_back(c);
         else
             st.back() = c;
+        follow_context(rt);
     }, 0);
 }
 
 CUresult cuCtxPushCurrent(CUcontext ctx) {
-    return guarded("cuCtxPushCurrent", [&](Runtime&) {
+    return guarded("cuCtxPushCurrent", [&](Runtime& rt) {
         Context* c = context_of(ctx);
         if (!c)
             throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "not a context");
         ctx_stack().push_back(c);
+        follow_context(rt);
     }, 0);
 }
 
 CUresult cuCtxPopCurrent(CUcontext* pctx) {
-    return guarded("cuCtxPopCurrent", [&](Runtime&) {
+    return guarded("cuCtxPopCurrent", [&](Runtime& rt) {
         auto& st = ctx_stack();
         if (st.empty())
             throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "no current context");
         Context* c = st.back();
         st.pop_back();
+        follow_context(rt);
         if (pctx)
             *pctx = reinterpret_cast<CUcontext>(c);
     }, 0);
@@ -274,7 +300,7 @@ CUresult cuCtxPopCurrent(CUcontext* pctx) {
 CUresult cuCtxGetDevice(CUdevice* dev) {
     if (!dev)
         return CUDA_ERROR_INVALID_VALUE;
-    return guarded("cuCtxGetDevice", [&](Runtime&) { *dev = 0; });
+    return guarded("cuCtxGetDevice", [&](Runtime&) { *dev = current().device; });
 }
 
 CUresult cuCtxGetFlags(unsigned int* flags) {
@@ -329,18 +355,18 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext* pctx, CUdevice dev) {
     if (!pctx)
         return CUDA_ERROR_INVALID_VALUE;
     return device_call("cuDevicePrimaryCtxRetain", dev, [&](Runtime&) {
-        State& s = State::get();
-        s.primary_refs++;
-        *pctx = reinterpret_cast<CUcontext>(&s.primary);
+        Context& p = State::get().primary(dev);
+        p.refs++;
+        *pctx = reinterpret_cast<CUcontext>(&p);
     });
 }
 
 CUresult cuDevicePrimaryCtxRelease(CUdevice dev) {
     return device_call("cuDevicePrimaryCtxRelease", dev, [&](Runtime&) {
-        State& s = State::get();
-        if (s.primary_refs == 0)
+        Context& p = State::get().primary(dev);
+        if (p.refs == 0)
             throw DriverError(CUDA_ERROR_INVALID_CONTEXT, "the primary context is not retained");
-        s.primary_refs--;
+        p.refs--;
     });
 }
 
@@ -348,21 +374,21 @@ CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int* flags, int* acti
     if (!flags || !active)
         return CUDA_ERROR_INVALID_VALUE;
     return device_call("cuDevicePrimaryCtxGetState", dev, [&](Runtime&) {
-        State& s = State::get();
-        *flags = s.primary.flags;
-        *active = s.primary_refs > 0;
+        Context& p = State::get().primary(dev);
+        *flags = p.flags;
+        *active = p.refs > 0;
     });
 }
 
 CUresult cuDevicePrimaryCtxSetFlags(CUdevice dev, unsigned int flags) {
-    return device_call("cuDevicePrimaryCtxSetFlags", dev, [&](Runtime&) { State::get().primary.flags = flags; });
+    return device_call("cuDevicePrimaryCtxSetFlags", dev, [&](Runtime&) { State::get().primary(dev).flags = flags; });
 }
 
 // As cudaDeviceReset: the primary context's memory and modules go (and,
-// the vGPU being one client per process, those of every context; the
-// handles stay valid and load again when used).
+// the vGPU being one client per process, those of every context of the
+// device; the handles stay valid and load again when used).
 CUresult cuDevicePrimaryCtxReset(CUdevice dev) {
-    return device_call("cuDevicePrimaryCtxReset", dev, [&](Runtime& rt) { rt.reset(); });
+    return device_call("cuDevicePrimaryCtxReset", dev, [&](Runtime& rt) { rt.reset(dev); });
 }
 
 }  // extern "C"

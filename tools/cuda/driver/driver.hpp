@@ -6,11 +6,13 @@
 // contexts.
 //
 // The driver API sits on the same Runtime (../cudart/runtime.hpp) as
-// GPUvm's libcudart.so.13: one vGPU, one address space and one ordered
-// queue per process.  A context here is what CUDA's is to a program's
+// GPUvm's libcudart.so.13: per device (vGPU) one address space and one
+// ordered queue per process.  A context is of one device, whose
+// ordinal becomes the Runtime's current device on the thread where the
+// context is current; each device has its primary context.  A context here is what CUDA's is to a program's
 // bookkeeping, not to isolation: the memory and modules a context made
 // are freed when it is destroyed, and a handle of a destroyed context
-// fails; but every context of a process sees every device address (the
+// fails; but every context of a process sees every address of its device (the
 // vGPU gives one address space per client, as the primary context is
 // shared with the runtime API).  Streams are ordered with everything else
 // (as in libcudart).  Every call holds the runtime's lock, which also
@@ -48,13 +50,16 @@ private:
 struct Context {
     bool primary = false;
     unsigned flags = 0;
+    int device = 0;
+    int refs = 0;  // the primary one's: cuDevicePrimaryCtxRetain - Release
 };
 
 // The driver's state beside the Runtime's; guarded by Runtime::lock().
 struct State {
     bool initialized = false;      // cuInit succeeded
-    Context primary{true, 0};
-    int primary_refs = 0;          // cuDevicePrimaryCtxRetain - Release
+    // Each device's primary context, made when first asked for.
+    std::map<int, std::unique_ptr<Context>> primaries;
+    Context& primary(int device);
     // Created and not destroyed; CUcontext is the address.
     std::map<const Context*, std::unique_ptr<Context>> contexts;
     std::vector<std::unique_ptr<Context>> destroyed;  // never freed: no address is reused
@@ -69,6 +74,9 @@ std::vector<Context*>& ctx_stack();
 Context* context_of(CUcontext c);
 // The calling thread's current context; DriverError INVALID_CONTEXT if none.
 Context& current();
+// The Runtime's current device on this thread becomes that of the
+// current context (after the context stack changed).
+void follow_context(Runtime& rt);
 // What the Runtime records as the owner of what @c makes (nullptr: the
 // primary context, shared with the runtime API).
 inline const void* owner_of(const Context& c) { return c.primary ? nullptr : &c; }
@@ -89,11 +97,11 @@ CUresult guarded(const char* fn, F&& f, unsigned needs = kAll) {
     std::lock_guard<std::mutex> lk(rt.lock());
     if (!State::get().initialized)
         return CUDA_ERROR_NOT_INITIALIZED;
-    if ((needs & kHealthy) && rt.sticky())
-        return to_cu(rt.sticky());
     try {
         if (needs & kCtx)
-            current();
+            rt.set_device(current().device);
+        if ((needs & kHealthy) && rt.sticky())
+            return to_cu(rt.sticky());
         f(rt);
         return CUDA_SUCCESS;
     } catch (const DriverError& e) {

@@ -19,6 +19,7 @@ namespace {
 // [va, va + n) inside one allocation the GPU maps: device memory or
 // mapped host memory (cuMemHostGetDevicePointer's addresses).
 void check_device(Runtime& rt, CUdeviceptr va, size_t n) {
+    rt.refuse_foreign(va, n, "the address");
     if (!rt.find(va, n).second)
         throw DriverError(CUDA_ERROR_INVALID_VALUE, "not memory of the device");
 }
@@ -254,7 +255,7 @@ CUresult cuStreamDestroy(CUstream s) {
 CUresult cuStreamSynchronize(CUstream s) {
     return guarded("cuStreamSynchronize", [&](Runtime& rt) {
         rt.check_stream(s);
-        rt.synchronize();
+        rt.synchronize(rt.stream_device(s));
     });
 }
 
@@ -306,7 +307,7 @@ CUresult cuEventRecord(CUevent e, CUstream s) {
     return guarded("cuEventRecord", [&](Runtime& rt) {
         rt.check_stream(s);
         auto& ev = rt.event_of(e);
-        rt.synchronize();
+        rt.synchronize(rt.stream_device(s));
         ev.t = std::chrono::steady_clock::now();
         ev.recorded = true;
     });

@@ -88,6 +88,42 @@ Device::Device(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(pa
                        in.max_shared_size};
 }
 
+namespace {
+
+// /dev/dri's render nodes in name order.  Enumerated directly: libdrm's
+// drmGetDevices2() skips devices on buses it does not know, such as a
+// guest's xenbus.
+std::vector<std::string> render_nodes() {
+    std::error_code ec;
+    std::vector<std::string> nodes;
+    for (const auto& e : std::filesystem::directory_iterator(
+             "/dev/dri", std::filesystem::directory_options::skip_permission_denied, ec)) {
+        std::string name = e.path().filename().string();
+        if (name.rfind("renderD", 0) == 0) nodes.push_back(e.path().string());
+    }
+    std::sort(nodes.begin(), nodes.end());
+    return nodes;
+}
+
+// Whether the DRM driver behind @fd is GPUvm's ("vgpu").
+bool is_vgpu(int fd) {
+    drmVersionPtr v = drmGetVersion(fd);
+    bool ours = v && std::string(v->name, v->name_len) == "vgpu";
+    drmFreeVersion(v);
+    return ours;
+}
+
+}  // namespace
+
+std::vector<std::string> Device::list() {
+    std::vector<std::string> ours;
+    for (const auto& node : render_nodes()) {
+        Fd fd(::open(node.c_str(), O_RDWR | O_CLOEXEC));
+        if (fd.get() >= 0 && is_vgpu(fd.get())) ours.push_back(node);
+    }
+    return ours;
+}
+
 std::shared_ptr<Device> Device::open(const std::string& path) {
     // VGPU_DEVICE: the render node of the engine (or vGPU) to use, where
     // a host or a guest has several; by default the first vgpu node.
@@ -97,30 +133,17 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
         if (fd < 0) throw Error(errno, "open " + path);
         return std::make_shared<Device>(Fd(fd), path);
     }
-    std::error_code ec;
-    // Render nodes are enumerated directly: libdrm's drmGetDevices2()
-    // skips devices on buses it does not know, such as a guest's xenbus.
-    std::vector<std::string> nodes;
-    for (const auto& e : std::filesystem::directory_iterator("/dev/dri", std::filesystem::directory_options::skip_permission_denied,
-                                                             ec)) {
-        std::string name = e.path().filename().string();
-        if (name.rfind("renderD", 0) == 0) nodes.push_back(e.path().string());
-    }
-    std::sort(nodes.begin(), nodes.end());
     std::string found, refused;
     int last_err = ENODEV;
     Fd kept;  // the node found, kept open (a second open could be refused)
-    for (const auto& node : nodes) {
+    for (const auto& node : render_nodes()) {
         Fd fd(::open(node.c_str(), O_RDWR | O_CLOEXEC));
         if (fd.get() < 0) {
             last_err = errno;
             refused = node;
             continue;
         }
-        drmVersionPtr v = drmGetVersion(fd.get());
-        bool ours = v && std::string(v->name, v->name_len) == "vgpu";
-        drmFreeVersion(v);
-        if (ours) {
+        if (is_vgpu(fd.get())) {
             found = node;
             kept = std::move(fd);
             break;
@@ -142,13 +165,8 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
 
 std::shared_ptr<Device> Device::open_mode(const std::string& mode) {
     if (mode.empty()) return open();
-    std::vector<std::string> nodes;
-    std::error_code ec;
-    for (const auto& d : std::filesystem::directory_iterator("/dev/dri", ec))
-        if (d.path().filename().string().rfind("renderD", 0) == 0) nodes.push_back(d.path().string());
-    std::sort(nodes.begin(), nodes.end());
     std::optional<Error> refused;
-    for (const auto& n : nodes) {
+    for (const auto& n : render_nodes()) {
         try {
             auto dev = open(n);
             if (mode == mode_name(dev->info().mode)) return dev;

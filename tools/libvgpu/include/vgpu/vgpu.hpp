@@ -81,6 +81,10 @@ public:
     // The first vgpu render node whose connection is in @mode ("native",
     // "naive" or "hp"; empty: open()).
     static std::shared_ptr<Device> open_mode(const std::string& mode);
+    // Every render node whose DRM driver is "vgpu", in /dev/dri name
+    // order (each opened for DRM_IOCTL_VERSION and closed again); nodes
+    // that refuse to open are left out.
+    static std::vector<std::string> list();
     explicit Device(Fd fd, std::string path);
     int fd() const noexcept { return fd_.get(); }
     const std::string& path() const noexcept { return path_; }
