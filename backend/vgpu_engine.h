@@ -133,7 +133,19 @@ struct vgpu_engine_ops {
 	 * takes the client past it is undone and refused with -EDQUOT.
 	 */
 	u64 (*ctx_table_bytes)(struct vgpu_engine *e, struct vgpu_engine_ctx *c);
+	/*
+	 * Optional: the PCI address of the engine's GPU now, written to
+	 * @buf (at most @size bytes, NUL-terminated): "" while it has none
+	 * (an engine whose GPU is named by a process, none registered).
+	 * The core calls it from sysfs, with the device's lock held: it
+	 * must not call into the core.  An engine whose address never
+	 * changes sets @location instead.
+	 */
+	void (*pci_address)(struct vgpu_engine *e, char *buf, size_t size);
 };
+
+/* Bytes of the longest PCI address the core shows, its NUL included. */
+#define VGPU_ENGINE_PCI_LEN	32
 
 /**
  * struct vgpu_engine - an engine, registered by its module
@@ -148,8 +160,9 @@ struct vgpu_engine_ops {
  *	the core counts a hang for each watchdog's worth of engine time of
  *	commands left unfinished by a destroyed context or a closed client
  *	(vgpu_client_abandon())
- * @location: where the engine is, for sysfs: a GPU's PCI address, or
- *	NULL (a software engine)
+ * @location: where the engine is, for sysfs: a GPU's PCI address that
+ *	never changes, or NULL (a software engine, or one whose address
+ *	@ops->pci_address tells)
  * @dev: the core's device of the engine, set by vgpu_engine_register()
  *	(its index numbers the render node and sysfs directory)
  */

@@ -7,6 +7,8 @@
  *   name          its engine ("vgpu-sim", "vgpu-uengine")
  *   index         N: the render node's device, XenStore "engine"
  *   location      the GPU's PCI address, "-" for a software engine
+ *   pci           the GPU's PCI address, empty where there is none (a
+ *                 software engine; vgpu-uengine without its process)
  *   mem_mb        its device memory, MiB
  *   promised_mb   device memory promised to the clients, MiB
  *   clients       clients admitted (render-node files and guests)
@@ -25,6 +27,7 @@
  * (vgpu_xen_sysfs.c).
  */
 #include <linux/device.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "vgpu_core.h"
@@ -52,20 +55,45 @@ static ssize_t index_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(index);
 
+/*
+ * The PCI address of the device's GPU into @buf, "" where it has none
+ * (a software engine, or an engine process not registered).
+ */
+static void vgpu_sysfs_pci(struct vgpu_device *dev, char *buf, size_t size)
+{
+	struct vgpu_engine *e;
+
+	buf[0] = '\0';
+	mutex_lock(&dev->lock);
+	e = dev->engine;
+	if (e && e->location)
+		strscpy(buf, e->location, size);
+	else if (e && e->ops->pci_address)
+		e->ops->pci_address(e, buf, size);
+	mutex_unlock(&dev->lock);
+}
+
 /* A GPU's PCI address, or "-" for a software engine. */
 static ssize_t location_show(struct device *d, struct device_attribute *attr,
 			     char *buf)
 {
-	struct vgpu_device *dev = vgpu_sysfs_dev(d);
-	ssize_t ret;
+	char pci[VGPU_ENGINE_PCI_LEN];
 
-	mutex_lock(&dev->lock);
-	ret = sysfs_emit(buf, "%s\n", dev->engine && dev->engine->location ?
-			 dev->engine->location : "-");
-	mutex_unlock(&dev->lock);
-	return ret;
+	vgpu_sysfs_pci(vgpu_sysfs_dev(d), pci, sizeof(pci));
+	return sysfs_emit(buf, "%s\n", pci[0] ? pci : "-");
 }
 static DEVICE_ATTR_RO(location);
+
+/* A GPU's PCI address, or an empty line where there is none. */
+static ssize_t pci_show(struct device *d, struct device_attribute *attr,
+			char *buf)
+{
+	char pci[VGPU_ENGINE_PCI_LEN];
+
+	vgpu_sysfs_pci(vgpu_sysfs_dev(d), pci, sizeof(pci));
+	return sysfs_emit(buf, "%s\n", pci);
+}
+static DEVICE_ATTR_RO(pci);
 
 /* A field of struct vgpu_engine_info, converted by @expr. */
 #define VGPU_ENGINE_INFO_ATTR(file, expr)				\
@@ -101,6 +129,7 @@ static struct attribute *vgpu_engine_attrs[] = {
 	&dev_attr_name.attr,
 	&dev_attr_index.attr,
 	&dev_attr_location.attr,
+	&dev_attr_pci.attr,
 	&dev_attr_mem_mb.attr,
 	&dev_attr_promised_mb.attr,
 	&dev_attr_clients.attr,

@@ -21,6 +21,7 @@
 #include <cstring>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "bridge.hpp"
@@ -214,6 +215,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const Unavailable&) {
         return 0;  // the back end's own allocations failed
     }
+    // The HELLO this back end registers with passes the module's check
+    // of its PCI address (uengine/vgpu_ue_check.c, vgpu_ue_check_pci()).
+    vgpu_ue_hello h = make_hello(*be);
+    std::string_view pci(h.pci, strnlen(h.pci, sizeof(h.pci)));
+    if (pci.size() == sizeof(h.pci) ||
+        pci.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos ||
+        !std::all_of(h.pci + pci.size(), std::end(h.pci), [](char c) { return c == 0; }))
+        fail("HELLO", "PCI address \"" + std::string(pci) + "\" the module refuses");
     int fd = memfd_create("windows", MFD_CLOEXEC);
     if (fd < 0 || ftruncate(fd, static_cast<off_t>(kWindows << VGPU_UE_WINDOW_SHIFT)) < 0)
         fail("memfd", std::strerror(errno));

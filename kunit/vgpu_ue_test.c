@@ -7,14 +7,18 @@
  * the answer to a RUN) and of
  * its host-memory windows and shadows (uengine/vgpu_ue_shadow.c), on
  * pages standing for a guest's granted object, and of the accounting of
- * its process's page tables (uengine/vgpu_ue_tables.c).
+ * its process's page tables (uengine/vgpu_ue_tables.c), and of its
+ * instances (uengine/vgpu_ue_chan.c, vgpu_ue_engine.c): the PCI address
+ * a process names, and two GPUs' sessions kept apart.
  */
 #include <kunit/test.h>
 #include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
+#include "../backend/vgpu_core.h"
 #include "../backend/vgpu_engine.h"
 #include "../common/vgpu_pt.h"
 #include "../uengine/vgpu_ue.h"
@@ -562,6 +566,205 @@ static void ue_tables_bytes(struct kunit *test)
 	vfree(mem);
 }
 
+struct ue_pci_case {
+	const char *name;
+	char pci[VGPU_UE_PCI_LEN];
+	int ret;
+};
+
+/* A PCI address is a short string of hex digits, ':' and '.', or "". */
+static const struct ue_pci_case ue_pci_cases[] = {
+	{ "none", "", 0 },
+	{ "domain:bus:device.function", "0000:01:00.0", 0 },
+	{ "32-bit domain, upper case", "00000000:3B:00.1", 0 },
+	{ "31 characters", "0123456789abcdefABCDEF:.0123456", 0 },
+	{ "not terminated", "0123456789abcdefABCDEF:.01234567", -EINVAL },
+	{ "a space", "0000:01:00.0 ", -EINVAL },
+	{ "a newline", "0000:01:00.0\n", -EINVAL },
+	{ "a path", "../../0000:01", -EINVAL },
+	{ "a format", "%s%n", -EINVAL },
+	{ "a byte past 0x7f", "0000:\xc3\xa9", -EINVAL },
+	{ "a byte after the NUL", "0000:01:00.0\0x", -EINVAL },
+};
+
+static void ue_pci_check(struct kunit *test)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ue_pci_cases); i++)
+		KUNIT_EXPECT_EQ_MSG(test,
+				    vgpu_ue_check_pci(ue_pci_cases[i].pci),
+				    ue_pci_cases[i].ret, "%s",
+				    ue_pci_cases[i].name);
+}
+
+/* A HELLO of this module's version with enough memory and @pci. */
+static void ue_hello_init(struct vgpu_ue_hello *h, const char *pci)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = VGPU_UE_VERSION;
+	h->mem_size = (u64)vgpu_ue_mem_mb << 20;
+	strscpy(h->name, "test", sizeof(h->name));
+	strscpy(h->pci, pci, sizeof(h->pci));
+}
+
+static const char *ue_pci_of(struct vgpu_ue *ue, char *buf)
+{
+	vgpu_ue_pci_address(&ue->engine, buf, VGPU_UE_PCI_LEN);
+	return buf;
+}
+
+/*
+ * The PCI address a HELLO names is checked (a bad one registers
+ * nothing) and shown while its process is registered only.
+ */
+static void ue_hello_pci(struct kunit *test)
+{
+	struct vgpu_ue *ue = vgpu_ue_create(0);
+	struct vgpu_ue_session *s;
+	struct vgpu_ue_hello h;
+	char pci[VGPU_UE_PCI_LEN];
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ue));
+	KUNIT_EXPECT_STREQ(test, ue->dev_name, "vgpu-uengine");
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+	ue_hello_init(&h, "0000:01:00.0");
+	h.pci[12] = ';';
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), 0ULL);
+	KUNIT_EXPECT_STREQ(test, ue_pci_of(ue, pci), "");
+	memset(h.pci, 'a', sizeof(h.pci));	/* no NUL */
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	ue_hello_init(&h, "0000:01:00.0");
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), h.generation);
+	KUNIT_EXPECT_STREQ(test, ue_pci_of(ue, pci), "0000:01:00.0");
+	vgpu_ue_session_end(s);
+	KUNIT_EXPECT_STREQ(test, ue_pci_of(ue, pci), "");
+	vgpu_ue_destroy(ue);
+}
+
+/* An operation of an engine, run aside while the test plays its process. */
+struct ue_aside {
+	struct work_struct work;
+	struct vgpu_ue *ue;
+	u64 gen;
+	int ret;
+};
+
+static void ue_aside_run(struct work_struct *work)
+{
+	struct ue_aside *a = container_of(work, struct ue_aside, work);
+	struct vgpu_ue_resp resp;
+	struct vgpu_ue_req req = { .op = VGPU_UE_OP_CTX_CREATE };
+
+	req.ctx_create.ctx = 1;
+	a->ret = vgpu_ue_call(a->ue, a->gen, &req, NULL,
+			      5ULL * NSEC_PER_SEC, &resp);
+}
+
+/*
+ * Two instances are two engines, registered in order, each with its own
+ * device, process and generation: a request of one reaches only its own
+ * process (the other's can neither read nor answer it), and one losing
+ * its process or going away leaves the other registered and served.
+ */
+static void ue_instances_independent(struct kunit *test)
+{
+	struct vgpu_ue *a = vgpu_ue_create(0), *b;
+	struct vgpu_ue_session *sa, *sb;
+	struct vgpu_ue_resp r = {};
+	struct vgpu_ue_hello h;
+	struct ue_aside op;
+	char pci[VGPU_UE_PCI_LEN];
+	u64 gen_a, gen_b, seq = 0;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	b = vgpu_ue_create(1);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_STREQ(test, b->dev_name, "vgpu-uengine1");
+	KUNIT_ASSERT_NOT_NULL(test, a->engine.dev);
+	KUNIT_ASSERT_NOT_NULL(test, b->engine.dev);
+	KUNIT_EXPECT_LT(test, a->engine.dev->index, b->engine.dev->index);
+
+	/* Without a process, an instance fails its operations at once. */
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(b), 0ULL);
+	op.ue = b;
+	op.gen = 0;
+	ue_aside_run(&op.work);
+	KUNIT_EXPECT_EQ(test, op.ret, -ENODEV);
+
+	sa = vgpu_ue_session_new(a, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sa));
+	sb = vgpu_ue_session_new(b, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(sb));
+	ue_hello_init(&h, "0000:01:00.0");
+	KUNIT_ASSERT_EQ(test, vgpu_ue_session_hello(sa, &h), 0);
+	gen_a = h.generation;
+	/* A process registered on one does not keep the other busy. */
+	ue_hello_init(&h, "0000:02:00.0");
+	KUNIT_ASSERT_EQ(test, vgpu_ue_session_hello(sb, &h), 0);
+	gen_b = h.generation;
+	KUNIT_EXPECT_NE(test, gen_a, gen_b);
+	KUNIT_EXPECT_STREQ(test, ue_pci_of(a, pci), "0000:01:00.0");
+	KUNIT_EXPECT_STREQ(test, ue_pci_of(b, pci), "0000:02:00.0");
+
+	/* Instance b's process cannot take a's generation's operations. */
+	op.gen = gen_a;
+	ue_aside_run(&op.work);
+	KUNIT_EXPECT_EQ(test, op.ret, -ENODEV);
+
+	/* An operation of a: queued on a's session only. */
+	op.ue = a;
+	INIT_WORK(&op.work, ue_aside_run);
+	queue_work(system_unbound_wq, &op.work);
+	mutex_lock(&sb->read_lock);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_take(sb, true, VGPU_UE_MAX_MSG,
+						   &seq), (ssize_t)-EAGAIN);
+	mutex_unlock(&sb->read_lock);
+	mutex_lock(&sa->read_lock);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_take(sa, false, VGPU_UE_MAX_MSG,
+						   &seq),
+			(ssize_t)sizeof(struct vgpu_ue_req));
+	mutex_unlock(&sa->read_lock);
+	KUNIT_EXPECT_EQ(test, ((struct vgpu_ue_req *)sa->buf)->op,
+			(u32)VGPU_UE_OP_CTX_CREATE);
+	r.seq = seq;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(sb, &r), -ENOENT);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(sa, &r), 0);
+	flush_work(&op.work);
+	KUNIT_EXPECT_EQ(test, op.ret, 0);
+
+	/* a's process ends: a has none, b keeps its own. */
+	vgpu_ue_session_end(sa);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(a), 0ULL);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(b), gen_b);
+	KUNIT_EXPECT_STREQ(test, ue_pci_of(a, pci), "");
+
+	/* a goes away: b stays registered, its process still served. */
+	vgpu_ue_destroy(a);
+	KUNIT_EXPECT_NOT_NULL(test, b->engine.dev);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(b), gen_b);
+	KUNIT_EXPECT_STREQ(test, ue_pci_of(b, pci), "0000:02:00.0");
+	op.ue = b;
+	op.gen = gen_b;
+	INIT_WORK(&op.work, ue_aside_run);
+	queue_work(system_unbound_wq, &op.work);
+	mutex_lock(&sb->read_lock);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_take(sb, false, VGPU_UE_MAX_MSG,
+						   &seq),
+			(ssize_t)sizeof(struct vgpu_ue_req));
+	mutex_unlock(&sb->read_lock);
+	r.seq = seq;
+	r.error = -ENOSPC;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(sb, &r), 0);
+	flush_work(&op.work);
+	KUNIT_EXPECT_EQ(test, op.ret, -ENOSPC);
+	vgpu_ue_session_end(sb);
+	vgpu_ue_destroy(b);
+}
+
 static struct kunit_case ue_cases[] = {
 	KUNIT_CASE(ue_msg_limit),
 	KUNIT_CASE(ue_answer_check),
@@ -575,6 +778,9 @@ static struct kunit_case ue_cases[] = {
 	KUNIT_CASE(ue_shadow_held_is_reused),
 	KUNIT_CASE(ue_window_bad_range),
 	KUNIT_CASE(ue_tables_bytes),
+	KUNIT_CASE(ue_pci_check),
+	KUNIT_CASE(ue_hello_pci),
+	KUNIT_CASE(ue_instances_independent),
 	{}
 };
 

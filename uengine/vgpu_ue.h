@@ -6,6 +6,8 @@
  * run in a dom0 process (include/uapi/drm/vgpu_uengine.h is the
  * protocol, Documentation/engines.rst the design).
  *
+ * The module serves several GPUs (vgpu_ue_main.c: instances=N), each a
+ * struct vgpu_ue with its own device, process and engine.
  * vgpu_ue_chan.c is the channel: the character device, the session of
  * the registered process and vgpu_ue_call().  vgpu_ue_engine.c is the
  * engine: struct vgpu_engine_ops on top of the channel, contexts, device
@@ -18,11 +20,15 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/miscdevice.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include "../backend/vgpu_engine.h"
 #include "../include/uapi/drm/vgpu_uengine.h"
 
 /**
@@ -152,6 +158,7 @@ void vgpu_ue_tables_unmap(struct vgpu_ue_tables *t, u64 va, u64 size);
 int vgpu_ue_read_fits(size_t len, const struct vgpu_ue_req *req);
 int vgpu_ue_check_answer(const struct vgpu_ue_req *req,
 			 const struct vgpu_ue_resp *r);
+int vgpu_ue_check_pci(const char *pci);
 const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
 			      const struct vgpu_ue_resp_run *r, u64 wall_ns);
 
@@ -162,21 +169,107 @@ const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
 #define vgpu_vm_flags_set(vma, flags) ((vma)->vm_flags |= (flags))
 #endif
 
-struct vgpu_ue_window *vgpu_ue_window_get(u64 id);
+/**
+ * struct vgpu_ue_session - one engine process's open device
+ * @ue: the instance whose device it opened; constant
+ * @gen: generation (VGPU_UE_IOC_HELLO's answer)
+ * @dead: the session ended (close, timeout): nothing more is queued
+ * @queue: requests not yet read by the process
+ * @in_flight: requests read, not yet answered
+ * @wq: the process waits here for requests
+ * @next_seq: number of the next request
+ * @read_lock: serialises read() (and so the use of @buf)
+ * @buf: VGPU_UE_MAX_MSG bytes: the request read() copies to the process
+ * @map_lock: serialises the process's page faults with @unmapped
+ * @unmapped: the session ended: its mappings are zapped, no page more
+ * @mapping: the file's address space, where its mappings are
+ * @zap: zaps them (vgpu_ue_kill() runs under @ue->lock)
+ *
+ * @gen, @dead, @queue, @in_flight and @next_seq are protected by
+ * @ue->lock, @buf by @read_lock, @unmapped by @map_lock.
+ */
+struct vgpu_ue_session {
+	struct vgpu_ue *ue;
+	u64 gen;
+	bool dead;
+	struct list_head queue;
+	struct list_head in_flight;
+	wait_queue_head_t wq;
+	u64 next_seq;
+	struct mutex read_lock;		/* read() and @buf */
+	u8 *buf;
+	struct mutex map_lock;		/* faults and @unmapped */
+	bool unmapped;
+	struct address_space *mapping;
+	struct work_struct zap;
+};
+
+/**
+ * struct vgpu_ue - one instance of vgpu-uengine: one GPU, its device
+ *	/dev/vgpu-uengine (instance 0) or /dev/vgpu-uengineN (N >= 1), the
+ *	session of its engine process and the engine it registers
+ * @index: N, the instance's number (vgpu_ue_create()); constant
+ * @dev_name: the misc device's name; constant
+ * @misc: the character device (registered by vgpu_ue_chan_init())
+ * @engine: its engine, a device of vgpu-back; constant once registered
+ * @lock: protects @live, @backend, @pci and the fields of every session
+ *	of this instance (struct vgpu_ue_session says which)
+ * @live: the registered session, or NULL (@lock)
+ * @backend: the live process's back end, as its HELLO named it (@lock)
+ * @pci: the live process's GPU, a PCI address checked by
+ *	vgpu_ue_check_pci(), or "" (@lock)
+ * @windows: live windows of this instance by id, for mmap(); the
+ *	xarray's own lock protects it
+ * @next_id: the last id given to a context, memory object or job
+ *	(atomic; ids are never reused)
+ */
+struct vgpu_ue {
+	unsigned int index;
+	char dev_name[24];
+	struct miscdevice misc;
+	struct vgpu_engine engine;
+	struct mutex lock;	/* @live, @backend, @pci, sessions' fields */
+	struct vgpu_ue_session *live;
+	char backend[VGPU_UE_NAME_LEN];
+	char pci[VGPU_UE_PCI_LEN];
+	struct xarray windows;
+	atomic64_t next_id;
+};
+
+#define VGPU_UE_MAX_INSTANCES	16
+
+struct vgpu_ue_window *vgpu_ue_window_get(struct vgpu_ue *ue, u64 id);
 
 /* Channel (vgpu_ue_chan.c). */
-int vgpu_ue_chan_init(void);
-void vgpu_ue_chan_exit(void);
-u64 vgpu_ue_generation(void);
-void vgpu_ue_chan_kill(u64 gen, const char *why);
-int vgpu_ue_call(u64 gen, struct vgpu_ue_req *req, const void *payload,
-		 u64 timeout_ns, struct vgpu_ue_resp *resp);
+int vgpu_ue_chan_init(struct vgpu_ue *ue);
+void vgpu_ue_chan_exit(struct vgpu_ue *ue);
+u64 vgpu_ue_generation(struct vgpu_ue *ue);
+void vgpu_ue_chan_kill(struct vgpu_ue *ue, u64 gen, const char *why);
+int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
+		 const void *payload, u64 timeout_ns,
+		 struct vgpu_ue_resp *resp);
+void vgpu_ue_pci_address(struct vgpu_engine *e, char *buf, size_t size);
 
-/* Engine (vgpu_ue_engine.c). */
+/*
+ * A session without its file: what open(), VGPU_UE_IOC_HELLO, read(),
+ * write() and close() do once the bytes are in the kernel (the KUnit
+ * tests drive them directly; @mapping may then be NULL).
+ */
+struct vgpu_ue_session *vgpu_ue_session_new(struct vgpu_ue *ue,
+					    struct address_space *mapping);
+void vgpu_ue_session_end(struct vgpu_ue_session *s);
+int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h);
+ssize_t vgpu_ue_session_take(struct vgpu_ue_session *s, bool nonblock,
+			     size_t len, u64 *seq);
+int vgpu_ue_session_answer(struct vgpu_ue_session *s,
+			   const struct vgpu_ue_resp *r);
+u64 vgpu_ue_session_gen(struct vgpu_ue_session *s);
+
+/* Engine (vgpu_ue_engine.c); the parameters are vgpu_ue_main.c's. */
 extern unsigned int vgpu_ue_mem_mb;
 extern unsigned int vgpu_ue_watchdog_ms;
 extern unsigned int vgpu_ue_op_timeout_ms;
-int vgpu_ue_engine_init(void);
-void vgpu_ue_engine_exit(void);
+struct vgpu_ue *vgpu_ue_create(unsigned int index);
+void vgpu_ue_destroy(struct vgpu_ue *ue);
 
 #endif /* VGPU_UE_H */

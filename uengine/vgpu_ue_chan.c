@@ -2,18 +2,21 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_ue_chan.c - the channel of vgpu-uengine: /dev/vgpu-uengine, the
- * session of the registered engine process, and vgpu_ue_call(), which
- * queues a request for the process and waits, bounded, for its answer.
+ * vgpu_ue_chan.c - the channel of an instance of vgpu-uengine: its
+ * device (/dev/vgpu-uengine for instance 0, /dev/vgpu-uengineN for
+ * N >= 1), the session of its registered engine process, and
+ * vgpu_ue_call(), which queues a request for the process and waits,
+ * bounded, for its answer.  Instances share nothing but the counter of
+ * generations: a process, its requests and its windows belong to one.
  *
  * The protocol is include/uapi/drm/vgpu_uengine.h.  Requests live on
  * their caller's stack: the caller removes its request from the session
- * under vgpu_ue_lock before it returns, whether it was answered, timed
- * out or the session died, so neither read() nor write() can touch a
- * request whose caller has gone.  read() copies the request into the
- * session's own buffer under vgpu_ue_lock and to the process without
- * it: no wait for vgpu_ue_lock is ever behind the process's memory (a
- * userfaultfd-registered buffer cannot stall the callers).
+ * under the instance's lock before it returns, whether it was answered,
+ * timed out or the session died, so neither read() nor write() can
+ * touch a request whose caller has gone.  read() copies the request
+ * into the session's own buffer under the lock and to the process
+ * without it: no wait for the lock is ever behind the process's memory
+ * (a userfaultfd-registered buffer cannot stall the callers).
  *
  * The process maps windows page by page on fault.  When its session
  * ends while the file stays open (a timeout, an impossible answer), its
@@ -46,54 +49,39 @@ struct vgpu_ue_msg {
 	struct completion done;
 };
 
-/**
- * struct vgpu_ue_session - one registered engine process
- * @gen: generation (VGPU_UE_IOC_HELLO's answer)
- * @dead: the session ended (close, timeout): nothing more is queued
- * @queue: requests not yet read by the process
- * @in_flight: requests read, not yet answered
- * @wq: the process waits here for requests
- * @next_seq: number of the next request
- * @read_lock: serialises read() (and so the use of @buf)
- * @buf: VGPU_UE_MAX_MSG bytes: the request read() copies to the process
- * @map_lock: serialises the process's page faults with @unmapped
- * @unmapped: the session ended: its mappings are zapped, no page more
- * @mapping: the file's address space, where its mappings are
- * @zap: zaps them (vgpu_ue_kill() runs under vgpu_ue_lock)
- *
- * @gen, @dead, @queue, @in_flight and @next_seq are protected by
- * vgpu_ue_lock, @buf by @read_lock, @unmapped by @map_lock.
+/*
+ * Sessions registered so far, on every instance: a generation names one
+ * process of one instance (the shadows are keyed by it).
  */
-struct vgpu_ue_session {
-	u64 gen;
-	bool dead;
-	struct list_head queue;
-	struct list_head in_flight;
-	wait_queue_head_t wq;
-	u64 next_seq;
-	struct mutex read_lock;		/* read() and @buf */
-	u8 *buf;
-	struct mutex map_lock;		/* faults and @unmapped */
-	bool unmapped;
-	struct address_space *mapping;
-	struct work_struct zap;
-};
+static atomic64_t vgpu_ue_gen = ATOMIC64_INIT(0);
 
-/* Protects vgpu_ue_live, vgpu_ue_gen and every session's fields. */
-static DEFINE_MUTEX(vgpu_ue_lock);
-static struct vgpu_ue_session *vgpu_ue_live;	/* the registered one */
-static u64 vgpu_ue_gen;				/* sessions so far */
-static char vgpu_ue_backend[VGPU_UE_NAME_LEN];	/* the live one's name */
-
-u64 vgpu_ue_generation(void)
+/* The generation of @ue's registered process, 0 if none. */
+u64 vgpu_ue_generation(struct vgpu_ue *ue)
 {
 	u64 gen = 0;
 
-	mutex_lock(&vgpu_ue_lock);
-	if (vgpu_ue_live)
-		gen = vgpu_ue_live->gen;
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_lock(&ue->lock);
+	if (ue->live)
+		gen = ue->live->gen;
+	mutex_unlock(&ue->lock);
 	return gen;
+}
+
+/**
+ * vgpu_ue_pci_address() - the PCI address of an engine's GPU
+ * @e: an engine of vgpu-uengine
+ * @buf: out, the address its registered process named, or ""
+ * @size: bytes of @buf
+ *
+ * vgpu-back's sysfs shows it (struct vgpu_engine_ops.pci_address).
+ */
+void vgpu_ue_pci_address(struct vgpu_engine *e, char *buf, size_t size)
+{
+	struct vgpu_ue *ue = container_of(e, struct vgpu_ue, engine);
+
+	mutex_lock(&ue->lock);
+	strscpy(buf, ue->live ? ue->pci : "", size);
+	mutex_unlock(&ue->lock);
 }
 
 static void vgpu_ue_finish(struct vgpu_ue_msg *m, int error)
@@ -107,42 +95,45 @@ static void vgpu_ue_finish(struct vgpu_ue_msg *m, int error)
 /* Ends @s: its requests fail, its objects are lost. */
 static void vgpu_ue_kill(struct vgpu_ue_session *s, const char *why)
 {
+	struct vgpu_ue *ue = s->ue;
 	struct vgpu_ue_msg *m, *tmp;
 
-	lockdep_assert_held(&vgpu_ue_lock);
+	lockdep_assert_held(&ue->lock);
 	if (s->dead)
 		return;
 	s->dead = true;
-	if (vgpu_ue_live == s)
-		vgpu_ue_live = NULL;
+	if (ue->live == s)
+		ue->live = NULL;
 	list_for_each_entry_safe(m, tmp, &s->queue, node)
 		vgpu_ue_finish(m, -ENODEV);
 	list_for_each_entry_safe(m, tmp, &s->in_flight, node)
 		vgpu_ue_finish(m, -ENODEV);
 	wake_up_interruptible(&s->wq);
 	schedule_work(&s->zap);
-	pr_warn("vgpu-uengine: engine process of generation %llu gone (%s); its contexts are lost\n",
-		s->gen, why);
+	pr_warn_ratelimited("%s: engine process of generation %llu gone (%s); its contexts are lost\n",
+			    ue->dev_name, s->gen, why);
 }
 
 /**
  * vgpu_ue_chan_kill() - end the session of generation @gen
+ * @ue: the instance
  * @gen: the generation whose process answered what cannot be true
  * @why: for the log
  *
  * As a timeout does: every operation in flight fails, the process's
  * read() and write() get -ENODEV, its contexts are lost.
  */
-void vgpu_ue_chan_kill(u64 gen, const char *why)
+void vgpu_ue_chan_kill(struct vgpu_ue *ue, u64 gen, const char *why)
 {
-	mutex_lock(&vgpu_ue_lock);
-	if (vgpu_ue_live && vgpu_ue_live->gen == gen)
-		vgpu_ue_kill(vgpu_ue_live, why);
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_lock(&ue->lock);
+	if (ue->live && ue->live->gen == gen)
+		vgpu_ue_kill(ue->live, why);
+	mutex_unlock(&ue->lock);
 }
 
 /**
- * vgpu_ue_call() - run one operation in the engine process
+ * vgpu_ue_call() - run one operation in an instance's engine process
+ * @ue: the instance
  * @gen: generation the operation's objects belong to
  * @req: the request; @seq is filled in
  * @payload: @req->payload_len bytes sent after it, or NULL
@@ -150,12 +141,13 @@ void vgpu_ue_chan_kill(u64 gen, const char *why)
  * @resp: out, the answer
  *
  * Return: the answer's error (0 or negative), -ENODEV when no process of
- * generation @gen is registered (any more), -ETIMEDOUT when it did not
+ * generation @gen is registered (any more) on @ue, -ETIMEDOUT when it did not
  * answer in time (the session is ended: its state is unknown), or
  * -EINTR never: the wait is not interruptible, it is bounded.
  */
-int vgpu_ue_call(u64 gen, struct vgpu_ue_req *req, const void *payload,
-		 u64 timeout_ns, struct vgpu_ue_resp *resp)
+int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
+		 const void *payload, u64 timeout_ns,
+		 struct vgpu_ue_resp *resp)
 {
 	struct vgpu_ue_session *s;
 	struct vgpu_ue_msg m = { .payload = payload };
@@ -163,30 +155,31 @@ int vgpu_ue_call(u64 gen, struct vgpu_ue_req *req, const void *payload,
 
 	init_completion(&m.done);
 	INIT_LIST_HEAD(&m.node);
-	mutex_lock(&vgpu_ue_lock);
-	s = vgpu_ue_live;
+	mutex_lock(&ue->lock);
+	s = ue->live;
 	if (!s || s->gen != gen) {
-		mutex_unlock(&vgpu_ue_lock);
+		mutex_unlock(&ue->lock);
 		return -ENODEV;
 	}
 	req->seq = s->next_seq++;
 	m.req = *req;
 	list_add_tail(&m.node, &s->queue);
 	wake_up_interruptible(&s->wq);
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_unlock(&ue->lock);
 
 	left = wait_for_completion_timeout(&m.done,
 					   nsecs_to_jiffies(timeout_ns) + 1);
-	mutex_lock(&vgpu_ue_lock);
+	mutex_lock(&ue->lock);
 	if (!m.finished) {
 		/* Not answered in time: the session cannot be trusted. */
 		vgpu_ue_finish(&m, -ETIMEDOUT);
 		vgpu_ue_kill(s, "operation timed out");
 	}
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_unlock(&ue->lock);
 	if (!left && m.error == -ETIMEDOUT)
-		pr_warn_ratelimited("vgpu-uengine: operation %u timed out after %llu ms\n",
-				    req->op, div_u64(timeout_ns, NSEC_PER_MSEC));
+		pr_warn_ratelimited("%s: operation %u timed out after %llu ms\n",
+				    ue->dev_name, req->op,
+				    div_u64(timeout_ns, NSEC_PER_MSEC));
 	if (m.error)
 		return m.error;
 	*resp = m.resp;
@@ -208,23 +201,30 @@ static void vgpu_ue_zap(struct work_struct *work)
 	mutex_lock(&s->map_lock);
 	s->unmapped = true;
 	mutex_unlock(&s->map_lock);
-	unmap_mapping_range(s->mapping, 0, 0, 1);
+	if (s->mapping)
+		unmap_mapping_range(s->mapping, 0, 0, 1);
 }
 
-static int vgpu_ue_open(struct inode *inode, struct file *f)
+/**
+ * vgpu_ue_session_new() - a session of @ue, not yet registered
+ * @ue: the instance whose device is opened
+ * @mapping: the file's address space (its mappings are zapped when the
+ *	session ends), or NULL where nothing can map it (KUnit)
+ *
+ * Return: the session, or an ERR_PTR().
+ */
+struct vgpu_ue_session *vgpu_ue_session_new(struct vgpu_ue *ue,
+					    struct address_space *mapping)
 {
 	struct vgpu_ue_session *s;
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
-		return -ENOMEM;
+		goto err;
 	s->buf = kvmalloc(VGPU_UE_MAX_MSG, GFP_KERNEL);
-	if (!s->buf) {
-		kfree(s);
-		return -ENOMEM;
-	}
+	if (!s->buf)
+		goto err_free;
+	s->ue = ue;
 	s->dead = true;		/* until HELLO */
 	INIT_LIST_HEAD(&s->queue);
 	INIT_LIST_HEAD(&s->in_flight);
@@ -232,66 +232,138 @@ static int vgpu_ue_open(struct inode *inode, struct file *f)
 	s->next_seq = 1;
 	mutex_init(&s->read_lock);
 	mutex_init(&s->map_lock);
-	s->mapping = f->f_mapping;
+	s->mapping = mapping;
 	INIT_WORK(&s->zap, vgpu_ue_zap);
-	f->private_data = s;
-	return 0;
+	return s;
+
+err_free:
+	kfree(s);
+err:
+	return ERR_PTR(-ENOMEM);
 }
 
-static int vgpu_ue_release(struct inode *inode, struct file *f)
+/**
+ * vgpu_ue_session_end() - close a session and free it
+ * @s: a session of vgpu_ue_session_new()
+ *
+ * Its operations in flight fail, its contexts are lost (as a timeout).
+ */
+void vgpu_ue_session_end(struct vgpu_ue_session *s)
 {
-	struct vgpu_ue_session *s = f->private_data;
-
-	mutex_lock(&vgpu_ue_lock);
+	mutex_lock(&s->ue->lock);
 	if (s->gen)
 		vgpu_ue_kill(s, "closed");
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_unlock(&s->ue->lock);
 	/* No mapping is left (each holds the file); the zap may still run. */
 	flush_work(&s->zap);
 	mutex_destroy(&s->map_lock);
 	mutex_destroy(&s->read_lock);
 	kvfree(s->buf);
 	kfree(s);
+}
+
+/* The generation of @s, 0 before its HELLO. */
+u64 vgpu_ue_session_gen(struct vgpu_ue_session *s)
+{
+	u64 gen;
+
+	mutex_lock(&s->ue->lock);
+	gen = s->gen;
+	mutex_unlock(&s->ue->lock);
+	return gen;
+}
+
+static int vgpu_ue_open(struct inode *inode, struct file *f)
+{
+	/* misc_open() left the misc device there. */
+	struct vgpu_ue *ue = container_of(f->private_data, struct vgpu_ue,
+					  misc);
+	struct vgpu_ue_session *s;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	s = vgpu_ue_session_new(ue, f->f_mapping);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	f->private_data = s;
+	return 0;
+}
+
+static int vgpu_ue_release(struct inode *inode, struct file *f)
+{
+	vgpu_ue_session_end(f->private_data);
+	return 0;
+}
+
+/**
+ * vgpu_ue_session_hello() - register @s as its instance's process
+ * @s: a session not yet registered
+ * @h: the process's VGPU_UE_IOC_HELLO, in the kernel; its answer is
+ *	filled in on success
+ *
+ * Everything in @h is the process's: the version, the flags, the memory
+ * and the PCI address are checked, the name is cut at its last byte.
+ *
+ * Return: 0; -EPROTO for another version or flags, -ENOSPC for too
+ * little memory, -EINVAL for a malformed PCI address, -EALREADY when @s
+ * said HELLO already, -EBUSY when another process is registered on the
+ * instance.
+ */
+int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
+{
+	struct vgpu_ue *ue = s->ue;
+	int ret = 0;
+
+	if (h->version != VGPU_UE_VERSION) {
+		pr_warn_ratelimited("%s: engine process %d speaks protocol version %u, this module %u: install the vgpu-engined of this module\n",
+				    ue->dev_name, task_pid_nr(current),
+				    h->version, VGPU_UE_VERSION);
+		return -EPROTO;
+	}
+	if (h->flags)
+		return -EPROTO;
+	if (h->mem_size < ((u64)vgpu_ue_mem_mb << 20))
+		return -ENOSPC;
+	if (vgpu_ue_check_pci(h->pci)) {
+		pr_warn_ratelimited("%s: engine process %d named a malformed PCI address: refused\n",
+				    ue->dev_name, task_pid_nr(current));
+		return -EINVAL;
+	}
+	h->name[VGPU_UE_NAME_LEN - 1] = '\0';
+	mutex_lock(&ue->lock);
+	if (s->gen)
+		ret = -EALREADY;	/* one HELLO per open file */
+	else if (ue->live)
+		ret = -EBUSY;
+	if (!ret) {
+		s->gen = atomic64_inc_return(&vgpu_ue_gen);
+		s->dead = false;
+		ue->live = s;
+		strscpy(ue->backend, h->name, sizeof(ue->backend));
+		strscpy(ue->pci, h->pci, sizeof(ue->pci));
+	}
+	mutex_unlock(&ue->lock);
+	if (ret)
+		return ret;
+	pr_info("%s: engine process %d registered (generation %llu, %s, %llu MiB, PCI %s)\n",
+		ue->dev_name, task_pid_nr(current), s->gen, h->name,
+		h->mem_size >> 20, h->pci[0] ? h->pci : "none");
+	h->generation = s->gen;
+	h->engine_mem = (u64)vgpu_ue_mem_mb << 20;
+	h->watchdog_ns = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
 	return 0;
 }
 
 static long vgpu_ue_hello(struct vgpu_ue_session *s, void __user *arg)
 {
 	struct vgpu_ue_hello h;
-	long ret = 0;
+	int ret;
 
 	if (copy_from_user(&h, arg, sizeof(h)))
 		return -EFAULT;
-	if (h.version != VGPU_UE_VERSION) {
-		pr_warn_ratelimited("vgpu-uengine: engine process %d speaks protocol version %u, this module %u: install the vgpu-engined of this module\n",
-				    task_pid_nr(current), h.version,
-				    VGPU_UE_VERSION);
-		return -EPROTO;
-	}
-	if (h.flags)
-		return -EPROTO;
-	if (h.mem_size < ((u64)vgpu_ue_mem_mb << 20))
-		return -ENOSPC;
-	h.name[VGPU_UE_NAME_LEN - 1] = '\0';
-	mutex_lock(&vgpu_ue_lock);
-	if (s->gen)
-		ret = -EALREADY;	/* one HELLO per open file */
-	else if (vgpu_ue_live)
-		ret = -EBUSY;
-	if (!ret) {
-		s->gen = ++vgpu_ue_gen;
-		s->dead = false;
-		vgpu_ue_live = s;
-		strscpy(vgpu_ue_backend, h.name, sizeof(vgpu_ue_backend));
-	}
-	mutex_unlock(&vgpu_ue_lock);
+	ret = vgpu_ue_session_hello(s, &h);
 	if (ret)
 		return ret;
-	pr_info("vgpu-uengine: engine process %d registered (generation %llu, %s, %llu MiB)\n",
-		task_pid_nr(current), s->gen, h.name, h.mem_size >> 20);
-	h.generation = s->gen;
-	h.engine_mem = (u64)vgpu_ue_mem_mb << 20;
-	h.watchdog_ns = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
 	return copy_to_user(arg, &h, sizeof(h)) ? -EFAULT : 0;
 }
 
@@ -302,26 +374,34 @@ static long vgpu_ue_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 	return -ENOTTY;
 }
 
-/*
- * Takes the first queued request: in flight, copied to @s->buf.  Waits
- * for one unless O_NONBLOCK.  Return: its length, or an error.
+/**
+ * vgpu_ue_session_take() - the first queued request of @s, in flight
+ * @s: the session; the caller holds its @read_lock
+ * @nonblock: -EAGAIN rather than a wait when none is queued
+ * @len: bytes the process's buffer holds
+ * @seq: out, the request's number
+ *
+ * The request is copied to @s->buf.
+ *
+ * Return: its length, or an error (-ENODEV once the session ended).
  */
-static ssize_t vgpu_ue_take(struct vgpu_ue_session *s, struct file *f,
-			    size_t len, u64 *seq)
+ssize_t vgpu_ue_session_take(struct vgpu_ue_session *s, bool nonblock,
+			     size_t len, u64 *seq)
 {
+	struct vgpu_ue *ue = s->ue;
 	struct vgpu_ue_msg *m;
 	ssize_t ret;
 
 	lockdep_assert_held(&s->read_lock);
-	mutex_lock(&vgpu_ue_lock);
+	mutex_lock(&ue->lock);
 	while (!s->dead && list_empty(&s->queue)) {
-		mutex_unlock(&vgpu_ue_lock);
-		if (f->f_flags & O_NONBLOCK)
+		mutex_unlock(&ue->lock);
+		if (nonblock)
 			return -EAGAIN;
 		if (wait_event_interruptible(s->wq, READ_ONCE(s->dead) ||
 					     !list_empty_careful(&s->queue)))
 			return -ERESTARTSYS;
-		mutex_lock(&vgpu_ue_lock);
+		mutex_lock(&ue->lock);
 	}
 	if (s->dead) {
 		ret = -ENODEV;
@@ -340,7 +420,7 @@ static ssize_t vgpu_ue_take(struct vgpu_ue_session *s, struct file *f,
 	list_move_tail(&m->node, &s->in_flight);
 	ret = sizeof(m->req) + m->req.payload_len;
 out:
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_unlock(&ue->lock);
 	return ret;
 }
 
@@ -349,14 +429,14 @@ static void vgpu_ue_untake(struct vgpu_ue_session *s, u64 seq)
 {
 	struct vgpu_ue_msg *m;
 
-	mutex_lock(&vgpu_ue_lock);
+	mutex_lock(&s->ue->lock);
 	list_for_each_entry(m, &s->in_flight, node) {
 		if (m->req.seq == seq) {
 			list_move(&m->node, &s->queue);
 			break;
 		}
 	}
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_unlock(&s->ue->lock);
 }
 
 static ssize_t vgpu_ue_read(struct file *f, char __user *buf, size_t len,
@@ -368,8 +448,8 @@ static ssize_t vgpu_ue_read(struct file *f, char __user *buf, size_t len,
 
 	if (mutex_lock_interruptible(&s->read_lock))
 		return -ERESTARTSYS;
-	ret = vgpu_ue_take(s, f, len, &seq);
-	/* Without vgpu_ue_lock: the buffer may fault, even on userfaultfd. */
+	ret = vgpu_ue_session_take(s, f->f_flags & O_NONBLOCK, len, &seq);
+	/* Without the instance's lock: the buffer may fault, even on userfaultfd. */
 	if (ret > 0 && copy_to_user(buf, s->buf, ret)) {
 		vgpu_ue_untake(s, seq);
 		ret = -EFAULT;
@@ -378,38 +458,57 @@ static ssize_t vgpu_ue_read(struct file *f, char __user *buf, size_t len,
 	return ret;
 }
 
-static ssize_t vgpu_ue_write(struct file *f, const char __user *buf,
-			     size_t len, loff_t *pos)
+/**
+ * vgpu_ue_session_answer() - the process's answer to a request of @s
+ * @s: the session that read the request
+ * @r: the answer, in the kernel
+ *
+ * Only a request in flight on @s itself is answered: the process of one
+ * instance never answers another's.
+ *
+ * Return: 0; -ENODEV once the session ended, -ENOENT when no request of
+ * @s with @r->seq waits, -EINVAL for an answer of the wrong format (the
+ * request still waits).
+ */
+int vgpu_ue_session_answer(struct vgpu_ue_session *s,
+			   const struct vgpu_ue_resp *r)
 {
-	struct vgpu_ue_session *s = f->private_data;
-	struct vgpu_ue_resp r;
 	struct vgpu_ue_msg *m;
-	ssize_t ret = -ENOENT;
+	int ret = -ENOENT;
 
-	if (len != sizeof(r))
-		return -EINVAL;
-	if (copy_from_user(&r, buf, sizeof(r)))
-		return -EFAULT;
-	mutex_lock(&vgpu_ue_lock);
+	mutex_lock(&s->ue->lock);
 	if (s->dead) {
 		ret = -ENODEV;
 		goto out;
 	}
 	list_for_each_entry(m, &s->in_flight, node) {
-		if (m->req.seq != r.seq)
+		if (m->req.seq != r->seq)
 			continue;
 		/* Refused, the request still waits for its answer. */
-		ret = vgpu_ue_check_answer(&m->req, &r);
+		ret = vgpu_ue_check_answer(&m->req, r);
 		if (!ret) {
-			m->resp = r;
+			m->resp = *r;
 			vgpu_ue_finish(m, 0);
-			ret = len;
 		}
 		break;
 	}
 out:
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_unlock(&s->ue->lock);
 	return ret;
+}
+
+static ssize_t vgpu_ue_write(struct file *f, const char __user *buf,
+			     size_t len, loff_t *pos)
+{
+	struct vgpu_ue_resp r;
+	int ret;
+
+	if (len != sizeof(r))
+		return -EINVAL;
+	if (copy_from_user(&r, buf, sizeof(r)))
+		return -EFAULT;
+	ret = vgpu_ue_session_answer(f->private_data, &r);
+	return ret ? ret : len;
 }
 
 static __poll_t vgpu_ue_poll(struct file *f, poll_table *wait)
@@ -418,12 +517,12 @@ static __poll_t vgpu_ue_poll(struct file *f, poll_table *wait)
 	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
 	poll_wait(f, &s->wq, wait);
-	mutex_lock(&vgpu_ue_lock);
+	mutex_lock(&s->ue->lock);
 	if (s->dead)
 		mask |= EPOLLHUP;
 	else if (!list_empty(&s->queue))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_unlock(&s->ue->lock);
 	return mask;
 }
 
@@ -465,7 +564,7 @@ static const struct vm_operations_struct vgpu_ue_vm_ops = {
 /*
  * Maps (part of) a window into the process; its pages come on fault.
  * The window must belong to the registered session's generation (its id
- * is looked up in the engine's table, which holds only live windows).
+ * is looked up in the instance's table, which holds only live windows).
  */
 static int vgpu_ue_mmap(struct file *f, struct vm_area_struct *vma)
 {
@@ -477,13 +576,13 @@ static int vgpu_ue_mmap(struct file *f, struct vm_area_struct *vma)
 
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	mutex_lock(&vgpu_ue_lock);
+	mutex_lock(&s->ue->lock);
 	if (!s->dead)
 		gen = s->gen;
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_unlock(&s->ue->lock);
 	if (!gen)
 		return -EINVAL;
-	w = vgpu_ue_window_get(id);
+	w = vgpu_ue_window_get(s->ue, id);
 	if (!w)
 		return -ENOENT;
 	/* Only the process of the generation whose context it is. */
@@ -511,29 +610,50 @@ static const struct file_operations vgpu_ue_fops = {
 	.llseek = noop_llseek,
 };
 
-/* /sys/class/misc/vgpu-uengine/{backend,generation}: the live process. */
+/* The instance of a misc device's sysfs device. */
+static struct vgpu_ue *vgpu_ue_of(struct device *dev)
+{
+	return container_of(dev_get_drvdata(dev), struct vgpu_ue, misc);
+}
+
+/*
+ * /sys/class/misc/vgpu-uengine[N]/{backend,pci,generation}: the
+ * instance's live process.
+ */
 static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
+	struct vgpu_ue *ue = vgpu_ue_of(dev);
 	ssize_t n;
 
-	mutex_lock(&vgpu_ue_lock);
-	n = sysfs_emit(buf, "%s\n", vgpu_ue_live ? vgpu_ue_backend : "");
-	mutex_unlock(&vgpu_ue_lock);
+	mutex_lock(&ue->lock);
+	n = sysfs_emit(buf, "%s\n", ue->live ? ue->backend : "");
+	mutex_unlock(&ue->lock);
 	return n;
 }
 static DEVICE_ATTR_RO(backend);
 
+static ssize_t pci_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	char pci[VGPU_UE_PCI_LEN];
+
+	vgpu_ue_pci_address(&vgpu_ue_of(dev)->engine, pci, sizeof(pci));
+	return sysfs_emit(buf, "%s\n", pci);
+}
+static DEVICE_ATTR_RO(pci);
+
 static ssize_t generation_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", vgpu_ue_generation());
+	return sysfs_emit(buf, "%llu\n", vgpu_ue_generation(vgpu_ue_of(dev)));
 }
 static DEVICE_ATTR_RO(generation);
 
 /*
  * shadow_bytes: shadow pages of granted objects now; shadow_in_bytes,
- * shadow_out_bytes: bytes copied into and out of shadows so far.
+ * shadow_out_bytes: bytes copied into and out of shadows so far (of
+ * every instance: each device shows the module's totals).
  */
 static ssize_t shadow_bytes_show(struct device *dev,
 				 struct device_attribute *attr, char *buf)
@@ -560,6 +680,7 @@ static DEVICE_ATTR_RO(shadow_out_bytes);
 
 static struct attribute *vgpu_ue_attrs[] = {
 	&dev_attr_backend.attr,
+	&dev_attr_pci.attr,
 	&dev_attr_generation.attr,
 	&dev_attr_shadow_bytes.attr,
 	&dev_attr_shadow_in_bytes.attr,
@@ -568,20 +689,23 @@ static struct attribute *vgpu_ue_attrs[] = {
 };
 ATTRIBUTE_GROUPS(vgpu_ue);
 
-static struct miscdevice vgpu_ue_misc = {
-	.minor = MISC_DYNAMIC_MINOR,
-	.name = "vgpu-uengine",
-	.fops = &vgpu_ue_fops,
-	.mode = 0600,
-	.groups = vgpu_ue_groups,
-};
-
-int vgpu_ue_chan_init(void)
+/**
+ * vgpu_ue_chan_init() - register an instance's device
+ * @ue: the instance, its @index and @dev_name set
+ *
+ * Return: 0, or misc_register()'s error (a name taken).
+ */
+int vgpu_ue_chan_init(struct vgpu_ue *ue)
 {
-	return misc_register(&vgpu_ue_misc);
+	ue->misc.minor = MISC_DYNAMIC_MINOR;
+	ue->misc.name = ue->dev_name;
+	ue->misc.fops = &vgpu_ue_fops;
+	ue->misc.mode = 0600;
+	ue->misc.groups = vgpu_ue_groups;
+	return misc_register(&ue->misc);
 }
 
-void vgpu_ue_chan_exit(void)
+void vgpu_ue_chan_exit(struct vgpu_ue *ue)
 {
-	misc_deregister(&vgpu_ue_misc);
+	misc_deregister(&ue->misc);
 }

@@ -9,6 +9,7 @@
  * before it is checked against what was asked.
  */
 #include <linux/build_bug.h>
+#include <linux/ctype.h>
 #include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/limits.h>
@@ -29,6 +30,8 @@ static_assert(sizeof(struct vgpu_ue_resp) ==
 	      VGPU_UE_RESP_HDR_LEN + VGPU_UE_RESP_BODY_LEN);
 static_assert(offsetof(struct vgpu_ue_resp, raw) == VGPU_UE_RESP_HDR_LEN);
 static_assert(sizeof(struct drm_vgpu_cmd) == 128);
+static_assert(sizeof(struct vgpu_ue_hello) == 104);
+static_assert(VGPU_UE_PCI_LEN == VGPU_ENGINE_PCI_LEN);
 
 /* Each member of a body has its documented size... */
 static_assert(sizeof(struct vgpu_ue_req_ctx_create) == 8);
@@ -160,4 +163,30 @@ const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
 	if (r->cmd_busy_ns > busy_max)
 		return "more command time than the command can have used";
 	return vgpu_ue_check_fault(r);
+}
+
+/**
+ * vgpu_ue_check_pci() - check the PCI address a process says its GPU has
+ * @pci: VGPU_UE_PCI_LEN bytes, as the process wrote them
+ *
+ * The address is shown in sysfs as it is: it must be a string (a NUL
+ * within the VGPU_UE_PCI_LEN bytes, every byte after it zero) of hex
+ * digits, ':' and '.' only ("0000:01:00.0"), or empty (no PCI device).
+ *
+ * Return: 0, or -EINVAL.
+ */
+int vgpu_ue_check_pci(const char *pci)
+{
+	size_t len = strnlen(pci, VGPU_UE_PCI_LEN);
+	size_t i;
+
+	if (len == VGPU_UE_PCI_LEN)
+		return -EINVAL;		/* not terminated */
+	for (i = 0; i < len; i++)
+		if (!isxdigit(pci[i]) && pci[i] != ':' && pci[i] != '.')
+			return -EINVAL;
+	for (i = len; i < VGPU_UE_PCI_LEN; i++)
+		if (pci[i])
+			return -EINVAL;
+	return 0;
 }

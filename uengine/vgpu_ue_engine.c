@@ -2,8 +2,10 @@
 /*
  * Copyright (C) 2026 GPUvm developers
  *
- * vgpu_ue_engine.c - vgpu-uengine.ko's engine: struct vgpu_engine_ops
- * forwarded to the engine process through the channel (vgpu_ue_chan.c).
+ * vgpu_ue_engine.c - the engine of an instance of vgpu-uengine.ko:
+ * struct vgpu_engine_ops forwarded to the instance's engine process
+ * through its channel (vgpu_ue_chan.c), and vgpu_ue_create(), which
+ * makes an instance (vgpu_ue_main.c makes the module's).
  *
  * Every context and device memory object remembers the generation of
  * the process that created it.  Once that process is gone, operations
@@ -12,7 +14,6 @@
  * owner sees a clear error and vgpu-back recovers as from any fault.
  */
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -22,23 +23,15 @@
 #include "../common/vgpu_isa.h"
 #include "vgpu_ue.h"
 
+/* The module's parameters (vgpu_ue_main.c), the same for every instance. */
 unsigned int vgpu_ue_mem_mb = 256;
-module_param_named(mem_mb, vgpu_ue_mem_mb, uint, 0444);
-MODULE_PARM_DESC(mem_mb, "Device memory vgpu-back may promise to clients, MiB; an engine process must have at least this much (default 256)");
-
 unsigned int vgpu_ue_watchdog_ms = 2000;
-module_param_named(watchdog_ms, vgpu_ue_watchdog_ms, uint, 0644);
-MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is ended as hung (copies and fills never are), ms (default 2000)");
-
 unsigned int vgpu_ue_op_timeout_ms = 5000;
-module_param_named(op_timeout_ms, vgpu_ue_op_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(op_timeout_ms, "Time the engine process has to answer an operation (a RUN: on top of its budget and the watchdog), ms (default 5000)");
 
-static struct vgpu_engine vgpu_ue_engine;
-
-/* Live windows by id, for mmap(); the xarray's lock protects lookups. */
-static DEFINE_XARRAY_ALLOC1(vgpu_ue_windows);
-static atomic64_t vgpu_ue_next_id = ATOMIC64_INIT(0);
+static struct vgpu_ue *to_ue(struct vgpu_engine *e)
+{
+	return container_of(e, struct vgpu_ue, engine);
+}
 
 /* Its windows and tables are serialised by the core (per context). */
 struct vgpu_engine_ctx {
@@ -77,22 +70,23 @@ static void ue_req_init(struct vgpu_ue_req *req, u32 op)
 }
 
 /* A request that carries no payload and whose answer has no body. */
-static int vgpu_ue_simple(u64 gen, struct vgpu_ue_req *req)
+static int vgpu_ue_simple(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req)
 {
 	struct vgpu_ue_resp resp;
 
-	return vgpu_ue_call(gen, req, NULL, vgpu_ue_timeout(0), &resp);
+	return vgpu_ue_call(ue, gen, req, NULL, vgpu_ue_timeout(0), &resp);
 }
 
-struct vgpu_ue_window *vgpu_ue_window_get(u64 id)
+/* Window @id of @ue, a reference taken; NULL if none. */
+struct vgpu_ue_window *vgpu_ue_window_get(struct vgpu_ue *ue, u64 id)
 {
 	struct vgpu_ue_window *w;
 
-	xa_lock(&vgpu_ue_windows);
-	w = xa_load(&vgpu_ue_windows, id);
+	xa_lock(&ue->windows);
+	w = xa_load(&ue->windows, id);
 	if (w)
 		kref_get(&w->ref);
-	xa_unlock(&vgpu_ue_windows);
+	xa_unlock(&ue->windows);
 	return w;
 }
 
@@ -100,9 +94,9 @@ struct vgpu_ue_window *vgpu_ue_window_get(u64 id)
  * Leaves the table and the context: no new process mapping, no more
  * synchronisation; the process's mappings keep its pages until unmapped.
  */
-static void vgpu_ue_window_drop(struct vgpu_ue_window *w)
+static void vgpu_ue_window_drop(struct vgpu_ue *ue, struct vgpu_ue_window *w)
 {
-	xa_erase(&vgpu_ue_windows, w->id);
+	xa_erase(&ue->windows, w->id);
 	list_del(&w->node);
 	vgpu_ue_window_unlink(w);
 	vgpu_ue_window_put(w);
@@ -111,6 +105,7 @@ static void vgpu_ue_window_drop(struct vgpu_ue_window *w)
 static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 {
 	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct vgpu_ue *ue = to_ue(e);
 	struct vgpu_ue_req req;
 	int ret;
 
@@ -118,13 +113,13 @@ static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 		return -ENOMEM;
 	INIT_LIST_HEAD(&c->windows);
 	vgpu_ue_tables_init(&c->tables);
-	c->id = atomic64_inc_return(&vgpu_ue_next_id);
-	c->gen = vgpu_ue_generation();
+	c->id = atomic64_inc_return(&ue->next_id);
+	c->gen = vgpu_ue_generation(ue);
 	ue_req_init(&req, VGPU_UE_OP_CTX_CREATE);
 	req.ctx_create.ctx = c->id;
-	ret = vgpu_ue_simple(c->gen, &req);
+	ret = vgpu_ue_simple(ue, c->gen, &req);
 	if (ret) {
-		pr_warn_ratelimited("vgpu-uengine: no context: %s (%d)\n",
+		pr_warn_ratelimited("%s: no context: %s (%d)\n", ue->dev_name,
 				    ret == -ENODEV ? "no engine process" :
 				    "engine process refused", ret);
 		kfree(c);
@@ -141,9 +136,9 @@ static void ue_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 
 	ue_req_init(&req, VGPU_UE_OP_CTX_DESTROY);
 	req.ctx_destroy.ctx = c->id;
-	vgpu_ue_simple(c->gen, &req);
+	vgpu_ue_simple(to_ue(e), c->gen, &req);
 	list_for_each_entry_safe(w, tmp, &c->windows, node)
-		vgpu_ue_window_drop(w);
+		vgpu_ue_window_drop(to_ue(e), w);
 	vgpu_ue_tables_fini(&c->tables);
 	kfree(c);
 }
@@ -152,17 +147,18 @@ static int ue_mem_alloc(struct vgpu_engine *e, u64 size,
 			struct vgpu_engine_mem **out)
 {
 	struct vgpu_engine_mem *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	struct vgpu_ue *ue = to_ue(e);
 	struct vgpu_ue_req req;
 	int ret;
 
 	if (!m)
 		return -ENOMEM;
-	m->id = atomic64_inc_return(&vgpu_ue_next_id);
-	m->gen = vgpu_ue_generation();
+	m->id = atomic64_inc_return(&ue->next_id);
+	m->gen = vgpu_ue_generation(ue);
 	ue_req_init(&req, VGPU_UE_OP_MEM_ALLOC);
 	req.mem_alloc.mem = m->id;
 	req.mem_alloc.size = size;
-	ret = vgpu_ue_simple(m->gen, &req);
+	ret = vgpu_ue_simple(ue, m->gen, &req);
 	if (ret) {
 		kfree(m);
 		return ret;
@@ -177,13 +173,14 @@ static void ue_mem_free(struct vgpu_engine *e, struct vgpu_engine_mem *m)
 
 	ue_req_init(&req, VGPU_UE_OP_MEM_FREE);
 	req.mem_free.mem = m->id;
-	vgpu_ue_simple(m->gen, &req);
+	vgpu_ue_simple(to_ue(e), m->gen, &req);
 	kfree(m);
 }
 
 /* MAP of host memory @b at @offset: a window for the process. */
-static int ue_map_host(struct vgpu_engine_ctx *c, const struct vgpu_backing *b,
-		       u64 offset, struct vgpu_ue_req *req)
+static int ue_map_host(struct vgpu_ue *ue, struct vgpu_engine_ctx *c,
+		       const struct vgpu_backing *b, u64 offset,
+		       struct vgpu_ue_req *req)
 {
 	struct vgpu_ue_req_map *map = &req->map;
 	struct vgpu_ue_window *w;
@@ -197,7 +194,7 @@ static int ue_map_host(struct vgpu_engine_ctx *c, const struct vgpu_backing *b,
 	if (IS_ERR(w))
 		return PTR_ERR(w);
 	/* Its mmap offset, id << VGPU_UE_WINDOW_SHIFT, must fit a signed off_t. */
-	ret = xa_alloc(&vgpu_ue_windows, &id, w,
+	ret = xa_alloc(&ue->windows, &id, w,
 		       XA_LIMIT(1, BIT_ULL(63 - VGPU_UE_WINDOW_SHIFT) - 1), GFP_KERNEL);
 	if (ret) {
 		vgpu_ue_window_unlink(w);
@@ -208,9 +205,9 @@ static int ue_map_host(struct vgpu_engine_ctx *c, const struct vgpu_backing *b,
 	list_add_tail(&w->node, &c->windows);
 	map->kind = VGPU_UE_MAP_HOST;
 	map->window = id;
-	ret = vgpu_ue_simple(c->gen, req);
+	ret = vgpu_ue_simple(ue, c->gen, req);
 	if (ret)
-		vgpu_ue_window_drop(w);
+		vgpu_ue_window_drop(ue, w);
 	return ret;
 }
 
@@ -233,12 +230,12 @@ static int ue_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 	if (ret)
 		return ret;
 	if (!b->dev_mem) {
-		ret = ue_map_host(c, b, offset, &req);
+		ret = ue_map_host(to_ue(e), c, b, offset, &req);
 	} else {
 		req.map.kind = VGPU_UE_MAP_DEVICE;
 		req.map.mem = b->dev_mem->id;
 		req.map.offset = offset;
-		ret = vgpu_ue_simple(c->gen, &req);
+		ret = vgpu_ue_simple(to_ue(e), c->gen, &req);
 	}
 	if (ret)
 		vgpu_ue_tables_unmap(&c->tables, va, size);
@@ -255,12 +252,12 @@ static void ue_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
 	req.unmap.ctx = c->id;
 	req.unmap.va = va;
 	req.unmap.size = size;
-	vgpu_ue_simple(c->gen, &req);
+	vgpu_ue_simple(to_ue(e), c->gen, &req);
 	vgpu_ue_tables_unmap(&c->tables, va, size);
 	/* A window goes when the last of its pages is unmapped. */
 	list_for_each_entry_safe(w, tmp, &c->windows, node)
 		if (vgpu_ue_window_unmap(w, va, size))
-			vgpu_ue_window_drop(w);
+			vgpu_ue_window_drop(to_ue(e), w);
 }
 
 /* The core charges the process's tables of @c to its client. */
@@ -279,7 +276,7 @@ static void ue_job_release(struct vgpu_engine *e, struct vgpu_engine_job *job)
 	if (uj->sent) {
 		ue_req_init(&req, VGPU_UE_OP_JOB_RELEASE);
 		req.job_release.job = uj->id;
-		vgpu_ue_simple(uj->gen, &req);
+		vgpu_ue_simple(to_ue(e), uj->gen, &req);
 	}
 	kfree(uj);
 	job->engine_priv = NULL;
@@ -308,11 +305,11 @@ static enum vgpu_job_status ue_run_result(struct vgpu_engine *e,
 	const char *why = vgpu_ue_check_run(job, r, wall_ns);
 
 	if (why) {
-		pr_warn_ratelimited("vgpu-uengine: impossible RUN answer: %s (status %u, next %llu of %u from %u, done %llu, busy %llu ns in %llu ns, command %llu ns, fault kind %u); ending the session\n",
-				    why, r->status, r->next_cmd, job->num_cmds,
+		pr_warn_ratelimited("%s: impossible RUN answer: %s (status %u, next %llu of %u from %u, done %llu, busy %llu ns in %llu ns, command %llu ns, fault kind %u); ending the session\n",
+				    to_ue(e)->dev_name, why, r->status, r->next_cmd, job->num_cmds,
 				    job->next_cmd, r->cmd_done, r->busy_ns,
 				    wall_ns, r->cmd_busy_ns, r->fault_kind);
-		vgpu_ue_chan_kill(c->gen, "impossible RUN answer");
+		vgpu_ue_chan_kill(to_ue(e), c->gen, "impossible RUN answer");
 		return ue_lost(e, job);
 	}
 	vgpu_ue_sync_out(&c->windows);
@@ -368,6 +365,7 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 {
 	u64 watchdog = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
 	struct vgpu_ue_job *uj = job->engine_priv;
+	struct vgpu_ue *ue = to_ue(e);
 	struct vgpu_ue_resp resp;
 	struct vgpu_ue_req req;
 	const void *payload = NULL;
@@ -378,11 +376,11 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 		uj = kzalloc(sizeof(*uj), GFP_KERNEL);
 		if (!uj)
 			return ue_lost(e, job);
-		uj->id = atomic64_inc_return(&vgpu_ue_next_id);
+		uj->id = atomic64_inc_return(&ue->next_id);
 		uj->gen = c->gen;
 		job->engine_priv = uj;
 	}
-	if (uj->gen != c->gen || c->gen != vgpu_ue_generation())
+	if (uj->gen != c->gen || c->gen != vgpu_ue_generation(ue))
 		return ue_lost(e, job);
 	/* An unlimited budget (an engine run whole) is bounded by the watchdog. */
 	ue_run_req(&req, c, job, min(budget_ns, watchdog), watchdog);
@@ -393,7 +391,7 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 	}
 	vgpu_ue_sync_in(&c->windows);
 	wall = ktime_get_ns();
-	ret = vgpu_ue_call(c->gen, &req, payload,
+	ret = vgpu_ue_call(ue, c->gen, &req, payload,
 			   vgpu_ue_timeout(req.run.budget_ns + watchdog), &resp);
 	wall = ktime_get_ns() - wall;
 	/* No answer (in time): nothing the process wrote is copied out. */
@@ -413,55 +411,76 @@ static const struct vgpu_engine_ops vgpu_ue_ops = {
 	.run = ue_run,
 	.job_release = ue_job_release,
 	.ctx_table_bytes = ue_ctx_table_bytes,
+	.pci_address = vgpu_ue_pci_address,
 };
 
-int vgpu_ue_engine_init(void)
+/**
+ * vgpu_ue_create() - make instance @index: its engine, then its device
+ * @index: 0 for /dev/vgpu-uengine, N for /dev/vgpu-uengineN
+ *
+ * The engine is registered with vgpu-back first (it takes the next
+ * free engine index): until a process says HELLO on the device, its
+ * operations fail with -ENODEV (contexts, memory) or lose the job.
+ *
+ * Return: the instance, or an ERR_PTR().
+ */
+struct vgpu_ue *vgpu_ue_create(unsigned int index)
 {
-	if (!vgpu_ue_mem_mb || vgpu_ue_mem_mb > (1U << 20)) {
-		pr_err("vgpu-uengine: mem_mb must be 1..1048576\n");
-		return -EINVAL;
-	}
-	vgpu_ue_engine.name = "vgpu-uengine";
-	vgpu_ue_engine.owner = THIS_MODULE;
-	vgpu_ue_engine.ops = &vgpu_ue_ops;
-	vgpu_ue_engine.mem_size = (u64)vgpu_ue_mem_mb << 20;
-	vgpu_ue_engine.isa_version = VGPU_ISA_VERSION;
-	vgpu_ue_engine.features = DRM_VGPU_FEATURE_HOST_MEMORY |
-				  DRM_VGPU_FEATURE_PREEMPTION |
-				  DRM_VGPU_FEATURE_ATOMICS;
-	vgpu_ue_engine.flags = VGPU_ENGINE_PREEMPTIBLE;
+	struct vgpu_ue *ue;
+	int ret;
+
+	ue = kzalloc(sizeof(*ue), GFP_KERNEL);
+	if (!ue)
+		return ERR_PTR(-ENOMEM);
+	ue->index = index;
+	if (index)
+		snprintf(ue->dev_name, sizeof(ue->dev_name), "vgpu-uengine%u",
+			 index);
+	else
+		strscpy(ue->dev_name, "vgpu-uengine", sizeof(ue->dev_name));
+	mutex_init(&ue->lock);
+	xa_init_flags(&ue->windows, XA_FLAGS_ALLOC1);
+	atomic64_set(&ue->next_id, 0);
+	ue->engine.name = "vgpu-uengine";
+	ue->engine.owner = THIS_MODULE;
+	ue->engine.ops = &vgpu_ue_ops;
+	ue->engine.mem_size = (u64)vgpu_ue_mem_mb << 20;
+	ue->engine.isa_version = VGPU_ISA_VERSION;
+	ue->engine.features = DRM_VGPU_FEATURE_HOST_MEMORY |
+			      DRM_VGPU_FEATURE_PREEMPTION |
+			      DRM_VGPU_FEATURE_ATOMICS;
+	ue->engine.flags = VGPU_ENGINE_PREEMPTIBLE;
 	/* The core counts commands left unfinished at close against it. */
-	vgpu_ue_engine.watchdog_ms = &vgpu_ue_watchdog_ms;
-	return vgpu_engine_register(&vgpu_ue_engine);
-}
-
-void vgpu_ue_engine_exit(void)
-{
-	vgpu_engine_unregister(&vgpu_ue_engine);
-	WARN_ON(!xa_empty(&vgpu_ue_windows));
-	xa_destroy(&vgpu_ue_windows);
-}
-
-static int __init vgpu_ue_init(void)
-{
-	int ret = vgpu_ue_engine_init();
-
+	ue->engine.watchdog_ms = &vgpu_ue_watchdog_ms;
+	ret = vgpu_engine_register(&ue->engine);
 	if (ret)
-		return ret;
-	ret = vgpu_ue_chan_init();
+		goto err_free;
+	ret = vgpu_ue_chan_init(ue);
 	if (ret)
-		vgpu_ue_engine_exit();
-	return ret;
+		goto err_unregister;
+	return ue;
+
+err_unregister:
+	vgpu_engine_unregister(&ue->engine);
+err_free:
+	xa_destroy(&ue->windows);
+	mutex_destroy(&ue->lock);
+	kfree(ue);
+	return ERR_PTR(ret);
 }
 
-static void __exit vgpu_ue_exit(void)
+/**
+ * vgpu_ue_destroy() - take instance @ue away: its device, then its engine
+ * @ue: an instance of vgpu_ue_create() whose device nobody holds open
+ *	(the module is pinned while a file is open, the engine while the
+ *	core has clients)
+ */
+void vgpu_ue_destroy(struct vgpu_ue *ue)
 {
-	vgpu_ue_chan_exit();
-	vgpu_ue_engine_exit();
+	vgpu_ue_chan_exit(ue);
+	vgpu_engine_unregister(&ue->engine);
+	WARN_ON(!xa_empty(&ue->windows));
+	xa_destroy(&ue->windows);
+	mutex_destroy(&ue->lock);
+	kfree(ue);
 }
-
-module_init(vgpu_ue_init);
-module_exit(vgpu_ue_exit);
-MODULE_DESCRIPTION("GPUvm engine bridge: engine operations run by a dom0 process (vgpu-engined)");
-MODULE_AUTHOR("GPUvm developers");
-MODULE_LICENSE("Dual MIT/GPL");

@@ -11,16 +11,19 @@ stat() { stat_of "$1"; }
 UE=/sys/class/misc/vgpu-uengine
 LOG=/tmp/vgpu-engined.log
 
-# start_engined: starts vgpu-engined and waits for generation $1.
+# start_engined: starts vgpu-engined (options $2...) and waits for
+# generation $1 on $UE.
 start_engined() {
-	vgpu-engined -b interp >>$LOG 2>&1 &
+	gen=$1
+	shift
+	vgpu-engined -b interp "$@" >>$LOG 2>&1 &
 	ENGINED=$!
 	i=0
-	while [ "$(cat $UE/generation)" != "$1" ] && [ $i -lt 100 ]; do
+	while [ "$(cat $UE/generation)" != "$gen" ] && [ $i -lt 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ "$(cat $UE/generation)" = "$1" ] || { cat $LOG; return 1; }
+	[ "$(cat $UE/generation)" = "$gen" ] || { cat $LOG; return 1; }
 	echo "  vgpu-engined $ENGINED registered: generation $(cat $UE/generation), backend $(cat $UE/backend)"
 }
 
@@ -112,6 +115,32 @@ for round in 1 2 3; do
 	rm_engine vgpu-sim || fail "rmmod vgpu-sim (round $round)"
 	echo "  launch latency, round $round: bridge ${b} us, vgpu-sim ${s} us"
 done
+
+# Two GPUs: instances=2 makes two engines, registered in order, with a
+# device and a process each (/dev/vgpu-uengine, /dev/vgpu-uengine1;
+# vgpu-engined -g 1 takes instance 1's).  Instance 0 without its process
+# fails its work as the single-GPU module does; instance 1 serves.
+modprobe vgpu-uengine instances=2 || fail "modprobe vgpu-uengine instances=2"
+[ -c /dev/vgpu-uengine ] && [ -c /dev/vgpu-uengine1 ] || fail "devices: $(ls /dev/vgpu-uengine*)"
+[ "$(cat /sys/devices/platform/vgpu.1/engine/name)" = vgpu-uengine ] || fail "instance 1 is not engine 1"
+UE=/sys/class/misc/vgpu-uengine1
+start_engined 1 -g 1 || fail "vgpu-engined -g 1 did not register on instance 1"
+[ "$(cat /sys/class/misc/vgpu-uengine/generation)" = 0 ] || fail "instance 0 has a process"
+[ -z "$(cat /sys/devices/platform/vgpu.1/engine/pci)" ] || fail "the interpreter has a PCI address"
+[ "$(cat /sys/devices/platform/vgpu.1/engine/location)" = - ] || fail "location of the interpreter"
+node0=/dev/dri/$(ls /sys/devices/platform/vgpu.0/drm | grep renderD)
+node1=/dev/dri/$(ls /sys/devices/platform/vgpu.1/drm | grep renderD)
+VGPU_DEVICE=$node1 vecadd 10000 >/dev/null || fail "vecadd on instance 1"
+if VGPU_DEVICE=$node0 vecadd 1000 >/dev/null 2>&1; then
+	fail "a program ran on instance 0 without its process"
+fi
+vgpuctl engines | sed 's/^/  /'
+kill $ENGINED
+wait $ENGINED
+rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (instances=2)"
+echo "  ok  : two instances, one process: instance 1 served, instance 0 refused"
+UE=/sys/class/misc/vgpu-uengine
+
 echo "  vgpu-engined log:"
 sed 's/^/    /' $LOG
 rm_engine vgpu-back || fail "rmmod vgpu-back"

@@ -56,6 +56,7 @@ CUresult f_attr(int* v, int attr, CUdevice) {
          : attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR ? 0
          : attr == CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT     ? 4
          : attr == CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING       ? 1
+         : attr == CU_DEVICE_ATTRIBUTE_PCI_BUS_ID               ? 0x3b
                                                                 : 0;
     return CUDA_SUCCESS;
 }

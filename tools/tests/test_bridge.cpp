@@ -336,4 +336,52 @@ TEST(Bridge, MapThatThrowsLeavesNoWindow) {
     EXPECT_EQ(br.windows(), 0u);
 }
 
+// The HELLO names the GPU by the PCI address CUDA reports, as the
+// module wants it: NUL-terminated, every byte after it zero.
+TEST(Bridge, HelloCarriesThePciAddress) {
+    FakeCuda fake;
+    auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
+    EXPECT_EQ(be->pci(), "0000:3b:00.0");
+    vgpu_ue_hello h = make_hello(*be);
+    EXPECT_EQ(h.version, VGPU_UE_VERSION);
+    EXPECT_EQ(h.mem_size, 16u << 20);
+    EXPECT_STREQ(h.pci, "0000:3b:00.0");
+    EXPECT_TRUE(std::all_of(h.pci + 12, std::end(h.pci), [](char c) { return c == 0; }));
+    EXPECT_EQ(h.generation, 0u);
+    EXPECT_EQ(h.flags, 0u);
+}
+
+// The interpreter is no PCI device: an empty address, every byte zero.
+TEST(Bridge, HelloOfTheInterpreterHasNoPciAddress) {
+    auto be = make_interp_backend(16 << 20);
+    vgpu_ue_hello h = make_hello(*be);
+    EXPECT_TRUE(std::all_of(std::begin(h.pci), std::end(h.pci), [](char c) { return c == 0; }));
+    EXPECT_STREQ(h.name, "interp");
+}
+
+// An address longer than the field is cut, still terminated.
+TEST(Bridge, HelloCutsALongPciAddress) {
+    struct Long : Backend {
+        std::unique_ptr<Backend> in = make_interp_backend(16 << 20);
+        std::string name() const override { return in->name(); }
+        uint64_t mem_size() const override { return in->mem_size(); }
+        std::string pci() const override { return std::string(40, 'a'); }
+        int ctx_create(uint64_t c) override { return in->ctx_create(c); }
+        void ctx_destroy(uint64_t c) override { in->ctx_destroy(c); }
+        int mem_alloc(uint64_t m, uint64_t s) override { return in->mem_alloc(m, s); }
+        void mem_free(uint64_t m) override { in->mem_free(m); }
+        int map(uint64_t c, uint64_t va, uint64_t s, uint32_t p, const Backing& b) override {
+            return in->map(c, va, s, p, b);
+        }
+        void unmap(uint64_t c, uint64_t va, uint64_t s) override { in->unmap(c, va, s); }
+        RunResult run(uint64_t c, Job& j, uint64_t b, uint64_t w) override { return in->run(c, j, b, w); }
+        int mem_read(uint64_t m, uint64_t o, void* d, uint64_t s) override { return in->mem_read(m, o, d, s); }
+        int mem_write(uint64_t m, uint64_t o, const void* s, uint64_t n) override {
+            return in->mem_write(m, o, s, n);
+        }
+    } be;
+    vgpu_ue_hello h = make_hello(be);
+    EXPECT_EQ(std::string(h.pci), std::string(sizeof(h.pci) - 1, 'a'));
+}
+
 }  // namespace

@@ -12,6 +12,7 @@
 #include "../ptx/vgpu_ptx_args.hpp"
 #include "../vgpu-as/args.hpp"
 #include "../vgpu-bench/args.hpp"
+#include "../vgpu-engined/bridge.hpp"
 #include "../vgpu-engined/engined_args.hpp"
 #include "../selftest/args.hpp"
 
@@ -37,6 +38,16 @@ TEST(ToolArgs, EnginedOptions) {
     EXPECT_TRUE(a.self_test);
     EXPECT_EQ(a.kernels, "dir");
     EXPECT_TRUE(vgpu::engine::parse_engined_args({"--help"}).help);
+}
+
+// One process per GPU: GPU N's default device is instance N's; -d wins.
+TEST(ToolArgs, EnginedDeviceOfEachGpu) {
+    using vgpu::engine::parse_engined_args;
+    EXPECT_EQ(vgpu::engine::device_for_gpu(0), "/dev/vgpu-uengine");
+    EXPECT_EQ(vgpu::engine::device_for_gpu(15), "/dev/vgpu-uengine15");
+    EXPECT_EQ(parse_engined_args({"-g", "1"}).device, "/dev/vgpu-uengine1");
+    EXPECT_EQ(parse_engined_args({"-g", "2", "-b", "interp"}).device, "/dev/vgpu-uengine2");
+    EXPECT_EQ(parse_engined_args({"-g", "1", "-d", "/dev/vgpu-uengine3"}).device, "/dev/vgpu-uengine3");
 }
 
 TEST(ToolArgs, EnginedRefuses) {

@@ -149,6 +149,9 @@ public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;
     virtual uint64_t mem_size() const = 0;
+    // The PCI address of the GPU ("0000:01:00.0"), told to the module at
+    // HELLO; "" for a back end that is no PCI device (the interpreter).
+    virtual std::string pci() const { return ""; }
 
     // Each returns 0 or a positive errno.
     virtual int ctx_create(uint64_t ctx) = 0;

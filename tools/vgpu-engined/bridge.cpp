@@ -35,21 +35,38 @@ static_assert(sizeof(vgpu_ue_req_map) == 48 && sizeof(vgpu_ue_req_unmap) == 24);
 static_assert(sizeof(vgpu_ue_req_run) == 56 && sizeof(vgpu_ue_req_job_release) == 8);
 static_assert(sizeof(vgpu_ue_req_run) <= VGPU_UE_REQ_BODY_LEN && sizeof(vgpu_ue_req_map) <= VGPU_UE_REQ_BODY_LEN);
 static_assert(sizeof(vgpu_ue_resp_run) == VGPU_UE_RESP_BODY_LEN);
+static_assert(sizeof(vgpu_ue_hello) == 104);
 
 Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) {
     fd_ = Fd(open(device.c_str(), O_RDWR | O_CLOEXEC));
     if (!fd_)
         throw std::system_error(errno, std::generic_category(), "open " + device);
-    hello_.version = VGPU_UE_VERSION;
-    hello_.mem_size = backend.mem_size();
-    std::snprintf(hello_.name, sizeof(hello_.name), "%s", backend.name().c_str());
+    hello_ = make_hello(backend);
+    std::string pci = hello_.pci;
     if (ioctl(fd_.get(), VGPU_UE_IOC_HELLO, &hello_) < 0) {
         int e = errno;
         throw std::system_error(e, std::generic_category(),
-                                e == EBUSY    ? "another engine process is registered"
+                                e == EBUSY    ? "another engine process is registered on " + device
                                 : e == ENOSPC ? "less device memory than vgpu-uengine's mem_mb"
+                                : e == EINVAL ? "PCI address \"" + pci + "\" refused"
                                               : "HELLO refused");
     }
+}
+
+vgpu_ue_hello make_hello(const Backend& backend) {
+    vgpu_ue_hello h{};
+    h.version = VGPU_UE_VERSION;
+    h.mem_size = backend.mem_size();
+    std::snprintf(h.name, sizeof(h.name), "%s", backend.name().c_str());
+    // Cut to fit, NUL-terminated, every byte after it zero (as the
+    // module checks; it refuses the address if it is no address).
+    std::string pci = backend.pci();
+    std::memcpy(h.pci, pci.data(), std::min(pci.size(), sizeof(h.pci) - 1));
+    return h;
+}
+
+std::string device_for_gpu(int gpu) {
+    return gpu ? "/dev/vgpu-uengine" + std::to_string(gpu) : "/dev/vgpu-uengine";
 }
 
 Bridge::~Bridge() {

@@ -84,6 +84,15 @@ private:
     BridgeStats stats_;
 };
 
+// The HELLO that registers @backend: this protocol's version, its memory,
+// its name and its GPU's PCI address ("" for none), each cut to fit.
+vgpu_ue_hello make_hello(const Backend& backend);
+
+// The device of vgpu-uengine's instance @gpu, vgpu-engined's default for
+// -g @gpu: /dev/vgpu-uengine for 0, /dev/vgpu-uengineN for N (one
+// process per GPU, instance N serving GPU N).
+std::string device_for_gpu(int gpu);
+
 // How vgpu-engined builds its back ends (tests pass others).
 struct BackendMakers {
     std::function<std::unique_ptr<Backend>()> cuda, interp;

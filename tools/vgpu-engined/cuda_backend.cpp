@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <cstring>
@@ -199,6 +200,7 @@ public:
     CudaBackend(const Api& a, uint64_t size, int gpu);
     ~CudaBackend() override;
     std::string name() const override { return "cuda:" + gpu_name_; }
+    std::string pci() const override { return pci_; }
     uint64_t mem_size() const override { return size_; }
     int ctx_create(uint64_t ctx) override;
     void ctx_destroy(uint64_t ctx) override;
@@ -242,6 +244,7 @@ private:
     std::optional<cu::PrimaryContext> ctx_;
     cu::Stream stream_;
     std::string gpu_name_;
+    std::string pci_;  // domain:bus:device.0, as the kernel names it
     int sm_ = 0, nsm_ = 0;
     uint64_t size_;
     Arena arena_;
@@ -307,6 +310,14 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu)
     a_.DeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev_);
     a_.DeviceGetAttribute(&nsm_, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev_);
     a_.DeviceGetAttribute(&uva, CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING, dev_);
+    int domain = 0, bus = 0, slot = 0;
+    if (a_.DeviceGetAttribute(&domain, CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID, dev_) == CUDA_SUCCESS &&
+        a_.DeviceGetAttribute(&bus, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID, dev_) == CUDA_SUCCESS &&
+        a_.DeviceGetAttribute(&slot, CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID, dev_) == CUDA_SUCCESS) {
+        char pci[32];
+        std::snprintf(pci, sizeof(pci), "%04x:%02x:%02x.0", unsigned(domain), unsigned(bus), unsigned(slot));
+        pci_ = pci;
+    }
     sm_ = major * 10 + minor;
     if (sm_ < 70 || !uva)
         throw Unavailable("GPU " + gpu_name_ + " is older than sm_70 or lacks unified addressing");

@@ -4,6 +4,8 @@
 
 #include <climits>
 
+#include "bridge.hpp"
+
 namespace vgpu::engine {
 
 // Device memory held, MiB: 16 TiB at most, so that MiB << 20 never
@@ -17,10 +19,12 @@ const vgpu::Command& engined_command() {
         {
             text("backend", 'b', "", "the back end (default auto: the GPU when there is one)",
                  {"auto", "cuda", "interp"}),
-            text("device", 'd', "DEVICE", "the bridge's device (default /dev/vgpu-uengine)"),
+            text("device", 'd', "DEVICE",
+                 "the bridge's device (default: GPU's, /dev/vgpu-uengine for 0, /dev/vgpu-uengineN for N)"),
             whole("mem-mb", 'm', "MEM_MB", "device memory to hold, MiB (default: vgpu-uengine's mem_mb)", 0,
                   kMaxMemMb),
-            whole("gpu", 'g', "GPU", "the CUDA device index (default 0)", 0, INT_MAX),
+            whole("gpu", 'g', "GPU", "the CUDA device index (default 0); it picks the default device", 0,
+                  INT_MAX),
             flag("self-test", 0, "run the self-test on the back end (-b cuda|interp) and exit"),
             text("kernels", 'k', "KERNEL_DIR", "self-test: where the samples' .vas sources are"),
             help_option(),
@@ -33,10 +37,11 @@ EnginedArgs parse_engined_args(const std::vector<std::string>& argv) {
     const auto a = vgpu::parse(engined_command(), argv);
     EnginedArgs e;
     e.backend = a.text("backend", e.backend);
-    e.device = a.text("device", e.device);
     e.kernels = a.text("kernels");
     e.mem_mb = a.whole("mem-mb", e.mem_mb);
     e.gpu = static_cast<int>(a.whole("gpu", 0));
+    // One process per GPU: GPU N serves the module's instance N.
+    e.device = a.text("device", device_for_gpu(e.gpu));
     e.self_test = a.flag("self-test");
     e.help = a.flag("help");
     return e;

@@ -62,8 +62,10 @@ int main(int argc, char** argv) {
             int err;
             {
                 vgpu::engine::Bridge bridge(*backend, a.device);
-                std::cerr << "vgpu-engined: registered as generation " << bridge.generation() << " ("
-                          << backend->name() << ", " << mem_mb << " MiB)\n";
+                std::string pci = backend->pci();
+                std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << bridge.generation()
+                          << " (" << backend->name() << ", " << mem_mb << " MiB"
+                          << (pci.empty() ? "" : ", PCI " + pci) << ")\n";
                 err = bridge.serve(&g_stop);
             }  // the session's contexts and windows go with the bridge
             if (g_stop || (err != ENODEV && err != ESTALE))

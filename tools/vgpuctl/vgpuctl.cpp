@@ -149,12 +149,17 @@ int engines(const Options& o) {
     } catch (const std::exception&) {
         // No XenStore (a host without Xen): no vGPU is placed.
     }
-    std::printf("%6s %-14s %8s %11s %7s %6s\n", "Engine", "Name", "Mem_MB", "Promised_MB", "Clients", "vGPUs");
+    std::printf("%6s %-14s %8s %11s %7s %6s %s\n", "Engine", "Name", "Mem_MB", "Promised_MB", "Clients", "vGPUs",
+                "PCI");
     for (const auto& e : list) {
         const std::string dir = "/sys/devices/platform/vgpu." + std::to_string(e.index) + "/engine/";
-        std::printf("%6u %-14s %8llu %11s %7s %6u\n", e.index, e.name.c_str(), e.mem_mb,
+        // The GPU's address; "-" for none (a software engine, an engine
+        // process not registered) or a vgpu-back without the attribute.
+        std::string pci = sysfs_read(dir + "pci").value_or("");
+        std::printf("%6u %-14s %8llu %11s %7s %6u %s\n", e.index, e.name.c_str(), e.mem_mb,
                     sysfs_read(dir + "promised_mb").value_or("-").c_str(),
-                    sysfs_read(dir + "clients").value_or("-").c_str(), placed[e.index]);
+                    sysfs_read(dir + "clients").value_or("-").c_str(), placed[e.index],
+                    pci.empty() ? "-" : pci.c_str());
     }
     if (list.empty()) std::printf("(no engine: load vgpu-back and an engine, e.g. modprobe vgpu-sim)\n");
     return 0;

@@ -7,16 +7,24 @@
  * process in dom0 (vgpu-engined), through the character device
  * /dev/vgpu-uengine.  Documentation/engines.rst explains it in prose.
  *
+ * One device per GPU: the module's parameter instances=N makes N
+ * engines, registered with vgpu-back in order, each with a device of
+ * its own: instance 0 is /dev/vgpu-uengine (as with one GPU), instance
+ * N >= 1 is /dev/vgpu-uengineN.  Each device has its own session and
+ * process; everything below is per device.
+ *
  * Session
  * =======
  *
  *  1. The process opens /dev/vgpu-uengine (root only) and issues
- *     VGPU_UE_IOC_HELLO with VGPU_UE_VERSION and the device memory it
- *     has.  At most one process is registered at a time (-EBUSY); a
+ *     VGPU_UE_IOC_HELLO with VGPU_UE_VERSION, the device memory it
+ *     has and its GPU's PCI address.  At most one process is
+ *     registered at a time per device (-EBUSY); a
  *     version the module does not speak gives -EPROTO (and a line in
  *     the kernel's log); less memory than
  *     the engine announced to vgpu-back (module parameter mem_mb) gives
- *     -ENOSPC.  Each HELLO starts a new *generation*.
+ *     -ENOSPC.  Each HELLO starts a new *generation*
+ *     (numbered across all the devices of the module).
  *  2. The process loops: read() returns exactly one request, a struct
  *     vgpu_ue_req followed by @payload_len bytes; the buffer must hold
  *     VGPU_UE_MAX_MSG bytes, the longest request (else -EINVAL), and
@@ -73,14 +81,18 @@
 #include "vgpu_drm.h"
 
 /*
+ * 7: VGPU_UE_IOC_HELLO carries the GPU's PCI address (@pci); the module
+ *    serves several GPUs, one device and one process each
+ *    (/dev/vgpu-uengine, /dev/vgpu-uengine1, ...).
  * 6: struct vgpu_ue_req and struct vgpu_ue_resp are a header and a union
  *    with one member per operation, every field named for what it means
  *    (version 5 reused fields: a RUN's budget travelled in @va); the
  *    sizes stayed, the places of the fields did not.
  * 5: %clock64 (VGPU_SR_CLOCK64).
  */
-#define VGPU_UE_VERSION		6
+#define VGPU_UE_VERSION		7
 #define VGPU_UE_NAME_LEN	32
+#define VGPU_UE_PCI_LEN		32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
 
 /**
@@ -90,6 +102,11 @@
  * @mem_size: in, device memory the process can allocate, bytes
  * @name: in, what runs the work ("cuda:NVIDIA H200", "interp"), shown
  *	in vgpu-back's sysfs engine/backend
+ * @pci: in, the PCI address of the process's GPU as the driver names it
+ *	("0000:01:00.0"), NUL-terminated, only the characters 0-9, a-f,
+ *	A-F, ':' and '.', every byte after the NUL zero; "" for a back end
+ *	that is no PCI device (the interpreter).  Else -EINVAL.  Shown in
+ *	sysfs as the engine's pci and location
  * @generation: out, number of this session (from 1)
  * @engine_mem: out, device memory vgpu-back may promise to clients
  * @watchdog_ns: out, the watchdog the process applies per command
@@ -99,6 +116,7 @@ struct vgpu_ue_hello {
 	__u32 flags;
 	__u64 mem_size;
 	char name[VGPU_UE_NAME_LEN];
+	char pci[VGPU_UE_PCI_LEN];
 	__u64 generation;
 	__u64 engine_mem;
 	__u64 watchdog_ns;
