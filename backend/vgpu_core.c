@@ -507,6 +507,7 @@ static bool vgpu_core_slice_ended(struct vgpu_ctx *ctx,
 				  enum vgpu_job_status st, bool dead)
 {
 	struct vgpu_client *c = ctx->client;
+	bool ban;
 
 	switch (st) {
 	case VGPU_JOB_FAULTED:
@@ -516,9 +517,10 @@ static bool vgpu_core_slice_ended(struct vgpu_ctx *ctx,
 				ctx->id, job->ej.fault_addr, job->ej.fault_kind);
 		return false;
 	case VGPU_JOB_TIMEDOUT:
+		ban = vgpu_client_hang(c);
 		vgpu_client_msg(c, false, "context %u hung: watchdog expired\n",
 				ctx->id);
-		return vgpu_client_hang(c);
+		return ban;
 	case VGPU_JOB_PREEMPTED:
 		/* Destroyed mid-command: its time counts towards a hang. */
 		return dead && vgpu_client_abandon(c, &job->ej);

@@ -572,12 +572,19 @@ struct ue_pci_case {
 	int ret;
 };
 
-/* A PCI address is a short string of hex digits, ':' and '.', or "". */
+/* A PCI address as Linux writes it, or "". */
 static const struct ue_pci_case ue_pci_cases[] = {
 	{ "none", "", 0 },
 	{ "domain:bus:device.function", "0000:01:00.0", 0 },
-	{ "32-bit domain, upper case", "00000000:3B:00.1", 0 },
-	{ "31 characters", "0123456789abcdefABCDEF:.0123456", 0 },
+	{ "32-bit domain, upper case", "00000000:3B:1f.7", 0 },
+	{ "a 9-digit domain", "000000000:3b:00.0", -EINVAL },
+	{ "device past 1f", "0000:01:20.0", -EINVAL },
+	{ "function past 7", "0000:01:00.8", -EINVAL },
+	{ "a 1-digit bus", "0000:1:00.0", -EINVAL },
+	{ "no function", "0000:01:00", -EINVAL },
+	{ "dots only", "..", -EINVAL },
+	{ "colons only", ":::", -EINVAL },
+	{ "two addresses", "0000:01:00.0:0", -EINVAL },
 	{ "not terminated", "0123456789abcdefABCDEF:.01234567", -EINVAL },
 	{ "a space", "0000:01:00.0 ", -EINVAL },
 	{ "a newline", "0000:01:00.0\n", -EINVAL },

@@ -23,6 +23,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/ratelimit.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -234,9 +235,35 @@ struct vgpu_ue {
 	char pci[VGPU_UE_PCI_LEN];
 	struct xarray windows;
 	atomic64_t next_id;
+	struct ratelimit_state rs;
 };
 
+/*
+ * A message that the instance's process, or a guest through it, can
+ * trigger: rate-limited per instance, so that one GPU's process cannot
+ * silence another's lines.
+ */
+#define vgpu_ue_msg(ue, level, fmt, ...)				\
+	do {								\
+		struct vgpu_ue *__ue = (ue);				\
+									\
+		if (__ratelimit(&__ue->rs))				\
+			level("%s: " fmt, __ue->dev_name, ##__VA_ARGS__); \
+	} while (0)
+#define vgpu_ue_warn(ue, fmt, ...) vgpu_ue_msg(ue, pr_warn, fmt, ##__VA_ARGS__)
+#define vgpu_ue_info(ue, fmt, ...) vgpu_ue_msg(ue, pr_info, fmt, ##__VA_ARGS__)
+
 #define VGPU_UE_MAX_INSTANCES	16
+
+/* @m (THIS_MODULE) has finished loading (built in, as KUnit, always has). */
+static inline bool vgpu_ue_module_live(struct module *m)
+{
+#ifdef CONFIG_MODULES
+	return !m || m->state == MODULE_STATE_LIVE;
+#else
+	return true;
+#endif
+}
 
 struct vgpu_ue_window *vgpu_ue_window_get(struct vgpu_ue *ue, u64 id);
 

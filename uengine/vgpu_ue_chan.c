@@ -24,6 +24,7 @@
  * no access to host memory (nor to the shadows, which are its
  * generation's own anyway, vgpu_ue_shadow.c).
  */
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -110,8 +111,8 @@ static void vgpu_ue_kill(struct vgpu_ue_session *s, const char *why)
 		vgpu_ue_finish(m, -ENODEV);
 	wake_up_interruptible(&s->wq);
 	schedule_work(&s->zap);
-	pr_warn_ratelimited("%s: engine process of generation %llu gone (%s); its contexts are lost\n",
-			    ue->dev_name, s->gen, why);
+	vgpu_ue_warn(ue, "engine process of generation %llu gone (%s); its contexts are lost\n",
+		     s->gen, why);
 }
 
 /**
@@ -177,9 +178,8 @@ int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
 	}
 	mutex_unlock(&ue->lock);
 	if (!left && m.error == -ETIMEDOUT)
-		pr_warn_ratelimited("%s: operation %u timed out after %llu ms\n",
-				    ue->dev_name, req->op,
-				    div_u64(timeout_ns, NSEC_PER_MSEC));
+		vgpu_ue_warn(ue, "operation %u timed out after %llu ms\n",
+			     req->op, div_u64(timeout_ns, NSEC_PER_MSEC));
 	if (m.error)
 		return m.error;
 	*resp = m.resp;
@@ -282,6 +282,12 @@ static int vgpu_ue_open(struct inode *inode, struct file *f)
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
+	/*
+	 * Not before the module is loaded: a module whose init fails at a
+	 * later instance is freed whatever files it has open.
+	 */
+	if (!vgpu_ue_module_live(THIS_MODULE))
+		return -ENODEV;
 	s = vgpu_ue_session_new(ue, f->f_mapping);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
@@ -313,11 +319,11 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 {
 	struct vgpu_ue *ue = s->ue;
 	int ret = 0;
+	size_t i;
 
 	if (h->version != VGPU_UE_VERSION) {
-		pr_warn_ratelimited("%s: engine process %d speaks protocol version %u, this module %u: install the vgpu-engined of this module\n",
-				    ue->dev_name, task_pid_nr(current),
-				    h->version, VGPU_UE_VERSION);
+		vgpu_ue_warn(ue, "engine process %d speaks protocol version %u, this module %u: install the vgpu-engined of this module\n",
+			     task_pid_nr(current), h->version, VGPU_UE_VERSION);
 		return -EPROTO;
 	}
 	if (h->flags)
@@ -325,11 +331,14 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 	if (h->mem_size < ((u64)vgpu_ue_mem_mb << 20))
 		return -ENOSPC;
 	if (vgpu_ue_check_pci(h->pci)) {
-		pr_warn_ratelimited("%s: engine process %d named a malformed PCI address: refused\n",
-				    ue->dev_name, task_pid_nr(current));
+		vgpu_ue_warn(ue, "engine process %d named a malformed PCI address: refused\n",
+			     task_pid_nr(current));
 		return -EINVAL;
 	}
 	h->name[VGPU_UE_NAME_LEN - 1] = '\0';
+	for (i = 0; h->name[i]; i++)	/* shown in sysfs and the log */
+		if (!isprint(h->name[i]))
+			h->name[i] = '?';
 	mutex_lock(&ue->lock);
 	if (s->gen)
 		ret = -EALREADY;	/* one HELLO per open file */
@@ -345,9 +354,9 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 	mutex_unlock(&ue->lock);
 	if (ret)
 		return ret;
-	pr_info("%s: engine process %d registered (generation %llu, %s, %llu MiB, PCI %s)\n",
-		ue->dev_name, task_pid_nr(current), s->gen, h->name,
-		h->mem_size >> 20, h->pci[0] ? h->pci : "none");
+	vgpu_ue_info(ue, "engine process %d registered (generation %llu, %s, %llu MiB, PCI %s)\n",
+		     task_pid_nr(current), s->gen, h->name,
+		     h->mem_size >> 20, h->pci[0] ? h->pci : "none");
 	h->generation = s->gen;
 	h->engine_mem = (u64)vgpu_ue_mem_mb << 20;
 	h->watchdog_ns = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
@@ -367,10 +376,31 @@ static long vgpu_ue_hello(struct vgpu_ue_session *s, void __user *arg)
 	return copy_to_user(arg, &h, sizeof(h)) ? -EFAULT : 0;
 }
 
+/*
+ * A HELLO of another size is another version's (the size is part of the
+ * ioctl's number): say so, as for a HELLO that names another version.
+ */
+static long vgpu_ue_hello_other(struct vgpu_ue_session *s, void __user *arg,
+				unsigned int size)
+{
+	u32 version = 0;
+
+	if (size >= sizeof(version) &&
+	    copy_from_user(&version, arg, sizeof(version)))
+		return -EFAULT;
+	vgpu_ue_warn(s->ue, "engine process %d speaks protocol version %u (a HELLO of %u bytes), this module %u: install the vgpu-engined of this module\n",
+		     task_pid_nr(current), version, size, VGPU_UE_VERSION);
+	return -EPROTO;
+}
+
 static long vgpu_ue_ioctl(struct file *f, unsigned int cmd, unsigned long arg)
 {
 	if (cmd == VGPU_UE_IOC_HELLO)
 		return vgpu_ue_hello(f->private_data, (void __user *)arg);
+	if (_IOC_TYPE(cmd) == _IOC_TYPE(VGPU_UE_IOC_HELLO) &&
+	    _IOC_NR(cmd) == _IOC_NR(VGPU_UE_IOC_HELLO))
+		return vgpu_ue_hello_other(f->private_data, (void __user *)arg,
+					   _IOC_SIZE(cmd));
 	return -ENOTTY;
 }
 

@@ -165,28 +165,50 @@ const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
 	return vgpu_ue_check_fault(r);
 }
 
+/* @n hex digits at *@p, at most @max in value; moves *@p past them. */
+static bool vgpu_ue_pci_field(const char **p, size_t min, size_t max_len,
+			      unsigned long max)
+{
+	unsigned long v = 0;
+	size_t n = 0;
+
+	while (isxdigit(**p) && n < max_len) {
+		v = v * 16 + (isdigit(**p) ? **p - '0' : tolower(**p) - 'a' + 10);
+		(*p)++;
+		n++;
+	}
+	return n >= min && v <= max;
+}
+
 /**
  * vgpu_ue_check_pci() - check the PCI address a process says its GPU has
  * @pci: VGPU_UE_PCI_LEN bytes, as the process wrote them
  *
- * The address is shown in sysfs as it is: it must be a string (a NUL
- * within the VGPU_UE_PCI_LEN bytes, every byte after it zero) of hex
- * digits, ':' and '.' only ("0000:01:00.0"), or empty (no PCI device).
+ * The address is shown in sysfs as it is: it must be empty (no PCI
+ * device) or a PCI address as Linux writes it, domain:bus:device.function
+ * ("0000:01:00.0": a domain of 1 to 8 hex digits, a bus of 2, a device of
+ * 2 up to 1f, a function 0 to 7), NUL-terminated with every byte after
+ * the NUL zero.  Nothing else: no path, no space, no second address.
  *
  * Return: 0, or -EINVAL.
  */
 int vgpu_ue_check_pci(const char *pci)
 {
 	size_t len = strnlen(pci, VGPU_UE_PCI_LEN);
+	const char *p = pci;
 	size_t i;
 
 	if (len == VGPU_UE_PCI_LEN)
 		return -EINVAL;		/* not terminated */
-	for (i = 0; i < len; i++)
-		if (!isxdigit(pci[i]) && pci[i] != ':' && pci[i] != '.')
-			return -EINVAL;
 	for (i = len; i < VGPU_UE_PCI_LEN; i++)
 		if (pci[i])
 			return -EINVAL;
+	if (!len)
+		return 0;
+	if (!vgpu_ue_pci_field(&p, 1, 8, ULONG_MAX) || *p++ != ':' ||
+	    !vgpu_ue_pci_field(&p, 2, 2, 0xff) || *p++ != ':' ||
+	    !vgpu_ue_pci_field(&p, 2, 2, 0x1f) || *p++ != '.' ||
+	    !vgpu_ue_pci_field(&p, 1, 1, 7) || *p)
+		return -EINVAL;
 	return 0;
 }

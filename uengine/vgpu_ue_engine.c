@@ -119,9 +119,9 @@ static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 	req.ctx_create.ctx = c->id;
 	ret = vgpu_ue_simple(ue, c->gen, &req);
 	if (ret) {
-		pr_warn_ratelimited("%s: no context: %s (%d)\n", ue->dev_name,
-				    ret == -ENODEV ? "no engine process" :
-				    "engine process refused", ret);
+		vgpu_ue_warn(ue, "no context: %s (%d)\n",
+			     ret == -ENODEV ? "no engine process" :
+			     "engine process refused", ret);
 		kfree(c);
 		return ret;
 	}
@@ -305,10 +305,10 @@ static enum vgpu_job_status ue_run_result(struct vgpu_engine *e,
 	const char *why = vgpu_ue_check_run(job, r, wall_ns);
 
 	if (why) {
-		pr_warn_ratelimited("%s: impossible RUN answer: %s (status %u, next %llu of %u from %u, done %llu, busy %llu ns in %llu ns, command %llu ns, fault kind %u); ending the session\n",
-				    to_ue(e)->dev_name, why, r->status, r->next_cmd, job->num_cmds,
-				    job->next_cmd, r->cmd_done, r->busy_ns,
-				    wall_ns, r->cmd_busy_ns, r->fault_kind);
+		vgpu_ue_warn(to_ue(e), "impossible RUN answer: %s (status %u, next %llu of %u from %u, done %llu, busy %llu ns in %llu ns, command %llu ns, fault kind %u); ending the session\n",
+			     why, r->status, r->next_cmd, job->num_cmds,
+			     job->next_cmd, r->cmd_done, r->busy_ns,
+			     wall_ns, r->cmd_busy_ns, r->fault_kind);
 		vgpu_ue_chan_kill(to_ue(e), c->gen, "impossible RUN answer");
 		return ue_lost(e, job);
 	}
@@ -441,6 +441,8 @@ struct vgpu_ue *vgpu_ue_create(unsigned int index)
 	mutex_init(&ue->lock);
 	xa_init_flags(&ue->windows, XA_FLAGS_ALLOC1);
 	atomic64_set(&ue->next_id, 0);
+	ratelimit_state_init(&ue->rs, DEFAULT_RATELIMIT_INTERVAL,
+			     DEFAULT_RATELIMIT_BURST);
 	ue->engine.name = "vgpu-uengine";
 	ue->engine.owner = THIS_MODULE;
 	ue->engine.ops = &vgpu_ue_ops;

@@ -71,6 +71,10 @@ Api make_table() {
         return CUDA_SUCCESS;
     };
     a.DeviceGetAttribute = f_attr;
+    a.DeviceGetPCIBusId = [](char* s, int n, CUdevice) {
+        std::snprintf(s, n, "0000:3B:00.1");  // upper case, as CUDA writes it
+        return CUDA_SUCCESS;
+    };
     a.DevicePrimaryCtxRetain = [](CUcontext* c, CUdevice) {
         static int ctx;
         *c = reinterpret_cast<CUcontext>(&ctx);

@@ -341,11 +341,11 @@ TEST(Bridge, MapThatThrowsLeavesNoWindow) {
 TEST(Bridge, HelloCarriesThePciAddress) {
     FakeCuda fake;
     auto be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
-    EXPECT_EQ(be->pci(), "0000:3b:00.0");
+    EXPECT_EQ(be->pci(), "0000:3b:00.1");  // the function kept, lower case
     vgpu_ue_hello h = make_hello(*be);
     EXPECT_EQ(h.version, VGPU_UE_VERSION);
     EXPECT_EQ(h.mem_size, 16u << 20);
-    EXPECT_STREQ(h.pci, "0000:3b:00.0");
+    EXPECT_STREQ(h.pci, "0000:3b:00.1");
     EXPECT_TRUE(std::all_of(h.pci + 12, std::end(h.pci), [](char c) { return c == 0; }));
     EXPECT_EQ(h.generation, 0u);
     EXPECT_EQ(h.flags, 0u);

@@ -49,7 +49,10 @@ Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) 
                                 e == EBUSY    ? "another engine process is registered on " + device
                                 : e == ENOSPC ? "less device memory than vgpu-uengine's mem_mb"
                                 : e == EINVAL ? "PCI address \"" + pci + "\" refused"
-                                              : "HELLO refused");
+                                : e == EPROTO || e == ENOTTY
+                                    ? "vgpu-uengine speaks another protocol version than this vgpu-engined (" +
+                                          std::to_string(VGPU_UE_VERSION) + "): install the pair of one release"
+                                    : "HELLO refused");
     }
 }
 

@@ -96,6 +96,7 @@ Api resolve(void* lib) {
     sym(lib, a.DeviceGetCount, "cuDeviceGetCount");
     sym(lib, a.DeviceGetName, "cuDeviceGetName");
     sym(lib, a.DeviceGetAttribute, "cuDeviceGetAttribute");
+    sym(lib, a.DeviceGetPCIBusId, "cuDeviceGetPCIBusId");
     sym(lib, a.DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
     sym(lib, a.DevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
     sym(lib, a.CtxSetCurrent, "cuCtxSetCurrent");

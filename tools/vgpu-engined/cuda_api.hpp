@@ -56,6 +56,7 @@ struct Api {
     CUresult (*DeviceGetCount)(int*);
     CUresult (*DeviceGetName)(char*, int, CUdevice);
     CUresult (*DeviceGetAttribute)(int*, int, CUdevice);
+    CUresult (*DeviceGetPCIBusId)(char*, int, CUdevice);
     CUresult (*DevicePrimaryCtxRetain)(CUcontext*, CUdevice);
     CUresult (*DevicePrimaryCtxRelease)(CUdevice);
     CUresult (*CtxSetCurrent)(CUcontext);

@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -244,7 +245,7 @@ private:
     std::optional<cu::PrimaryContext> ctx_;
     cu::Stream stream_;
     std::string gpu_name_;
-    std::string pci_;  // domain:bus:device.0, as the kernel names it
+    std::string pci_;  // domain:bus:device.function, lower case, as Linux names it
     int sm_ = 0, nsm_ = 0;
     uint64_t size_;
     Arena arena_;
@@ -310,13 +311,12 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu)
     a_.DeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev_);
     a_.DeviceGetAttribute(&nsm_, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev_);
     a_.DeviceGetAttribute(&uva, CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING, dev_);
-    int domain = 0, bus = 0, slot = 0;
-    if (a_.DeviceGetAttribute(&domain, CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID, dev_) == CUDA_SUCCESS &&
-        a_.DeviceGetAttribute(&bus, CU_DEVICE_ATTRIBUTE_PCI_BUS_ID, dev_) == CUDA_SUCCESS &&
-        a_.DeviceGetAttribute(&slot, CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID, dev_) == CUDA_SUCCESS) {
-        char pci[32];
-        std::snprintf(pci, sizeof(pci), "%04x:%02x:%02x.0", unsigned(domain), unsigned(bus), unsigned(slot));
+    // The driver's "domain:bus:device.function" (the function too: a
+    // virtual function's is not 0), in lower case as Linux writes it.
+    char pci[32] = {};
+    if (a_.DeviceGetPCIBusId(pci, sizeof(pci) - 1, dev_) == CUDA_SUCCESS) {
         pci_ = pci;
+        std::transform(pci_.begin(), pci_.end(), pci_.begin(), [](unsigned char c) { return std::tolower(c); });
     }
     sm_ = major * 10 + minor;
     if (sm_ < 70 || !uva)
