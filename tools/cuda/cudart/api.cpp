@@ -403,7 +403,7 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind kind
         sync_all(rt);
         copy(rt, dst, src, n, kind);
         if (kind == cudaMemcpyDeviceToDevice)
-            sync_all(rt);
+            rt.synchronize_at(va_of(dst));  // the device the copy ran on
     });
 }
 

@@ -614,6 +614,11 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
 
 void Runtime::synchronize() { synchronize(device()); }
 
+void Runtime::synchronize_at(uint64_t va) {
+    int d = device_of(va, 1);
+    synchronize(d >= 0 ? d : device());
+}
+
 void Runtime::synchronize(int ordinal) {
     Backend& b = backend(ordinal);
     on(ordinal, [](Backend& be) { be.synchronize(); });  // a fault: record_fault drains the printf buffer

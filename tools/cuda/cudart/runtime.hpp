@@ -237,6 +237,8 @@ public:
     // the parameter buffers of finished launches.
     void synchronize();
     void synchronize(int ordinal);
+    // Waits for the device whose memory @va is (the current one if none's).
+    void synchronize_at(uint64_t va);
     // cudaLimitStackSize: the call stack of a recursive kernel whose local
     // memory is in global memory (runtime.cpp, local_buffer).
     void set_stack_size(size_t bytes) { stack_size_ = bytes; }

@@ -162,7 +162,7 @@ CUresult cuMemcpyDtoH(void* dst, CUdeviceptr src, size_t n) {
 CUresult cuMemcpyDtoD(CUdeviceptr dst, CUdeviceptr src, size_t n) {
     return guarded("cuMemcpyDtoD", [&](Runtime& rt) {
         dtod(rt, dst, src, n);
-        rt.synchronize();
+        rt.synchronize_at(dst);  // the device the copy ran on
     });
 }
 
