@@ -31,6 +31,12 @@ if [ "$role" = two ]; then
 		echo "$out" | grep -q '^devices: 2$' && echo "$out" | grep -q '^PASS multi_device$' ||
 			r="FAIL multi_device: $(echo "$out" | tail -n 5 | tr '\n' ' ')"
 	fi
+	# CUDA_VISIBLE_DEVICES=1 leaves the second only.
+	if [ "$r" = PASS ] && [ -x $C/programs/multi_device ]; then
+		out=$(cd $C/programs && CUDA_VISIBLE_DEVICES=1 LD_LIBRARY_PATH=$C/lib timeout 300 ./multi_device 2>&1)
+		echo "$out" | grep -q '^devices: 1$' && echo "$out" | grep -q '^PASS multi_device$' ||
+			r="FAIL multi_device (CUDA_VISIBLE_DEVICES=1): $(echo "$out" | tail -n 5 | tr '\n' ' ')"
+	fi
 	echo "GUEST engines two: $r ($n render nodes)"
 	sleep 1200
 fi

@@ -16,7 +16,9 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <new>
 #include <set>
+#include <utility>
 
 #include <cuda_profiler_api.h>
 #include <cuda_runtime_api.h>
@@ -34,22 +36,22 @@ namespace {
 thread_local cudaError_t last_error = cudaSuccess;
 thread_local std::vector<gpuvm::cudart::LaunchConfig> configs;
 
-cudaError_t fault_code(const DeviceFault& f) { return static_cast<cudaError_t>(gpuvm::cudart::fault_error(f)); }
-
 cudaError_t done(cudaError_t e) {
     if (e != cudaSuccess)
         last_error = e;
     return e;
 }
 
-// Runs @f under the runtime's lock; errors become cudaError_t.
+// Runs @f under the runtime's lock; errors become cudaError_t (no
+// exception leaves an entry point).  @healthy: a sticky fault of the
+// current device fails the call first.
 template <typename F>
-cudaError_t guarded(const char* fn, F&& f) {
+cudaError_t run(const char* fn, F&& f, bool healthy) {
     Runtime& rt = Runtime::get();
     std::lock_guard<std::mutex> lk(rt.lock());
-    if (rt.sticky())
-        return done(static_cast<cudaError_t>(rt.sticky()));
     try {
+        if (healthy && rt.sticky())
+            return done(static_cast<cudaError_t>(rt.sticky()));
         f(rt);
         if (rt.has_backend())
             gpuvm::cudriver::runtime_entered();
@@ -60,19 +62,31 @@ cudaError_t guarded(const char* fn, F&& f) {
             std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s\n", fn, e.what());
         return done(static_cast<cudaError_t>(e.code()));
     } catch (const DeviceFault& e) {
-        rt.drain_printf();  // an assert's message, and what was printed before the fault
-        cudaError_t c = rt.take_assert() ? cudaErrorAssert : fault_code(e);
+        auto c = static_cast<cudaError_t>(rt.record_fault(e));
         if (c != cudaErrorAssert)
             std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s (fault %u at 0x%llx)\n", fn, e.what(), e.kind(),
                          static_cast<unsigned long long>(e.addr()));
-        rt.set_sticky(c);
         return done(c);
     } catch (const std::out_of_range&) {
         return done(cudaErrorInvalidValue);
+    } catch (const std::bad_alloc&) {
+        return done(cudaErrorMemoryAllocation);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s\n", fn, e.what());
         return done(cudaErrorUnknown);
     }
+}
+
+template <typename F>
+cudaError_t guarded(const char* fn, F&& f) {
+    return run(fn, std::forward<F>(f), true);
+}
+
+// The same for calls that work on after a fault (cudaDeviceReset,
+// teardowns, bookkeeping).
+template <typename F>
+cudaError_t unchecked(const char* fn, F&& f) {
+    return run(fn, std::forward<F>(f), false);
 }
 
 cudaError_t unsupported(const char* fn) {
@@ -82,16 +96,18 @@ cudaError_t unsupported(const char* fn) {
 
 uint64_t va_of(const void* p) { return reinterpret_cast<uint64_t>(p); }
 
-// Where a pointer of a copy lies: a device allocation, or host memory.
-bool on_device(Runtime& rt, const void* p, size_t n) { return rt.find(va_of(p), n).second != nullptr; }
+// Where a pointer of a copy lies: any device's allocation (mapped host
+// memory included), or host memory.
+bool on_device(Runtime& rt, const void* p, size_t n) { return rt.device_of(va_of(p), n) >= 0; }
 
 void sync_all(Runtime& rt) { rt.synchronize(); }
 
+// The sides the kind names device memory are checked, each the memory of
+// the device its address names (unified addressing: any device's, the
+// current one or not); a host pointer is never looked up.
 void copy(Runtime& rt, void* dst, const void* src, size_t n, cudaMemcpyKind kind) {
     if (!n)
         return;
-    rt.refuse_foreign(va_of(dst), n, "the destination");
-    rt.refuse_foreign(va_of(src), n, "the source");
     bool dd, sd;
     switch (kind) {
     case cudaMemcpyHostToHost: dd = sd = false; break;
@@ -104,18 +120,12 @@ void copy(Runtime& rt, void* dst, const void* src, size_t n, cudaMemcpyKind kind
         break;
     default: throw CudaError(cudaErrorInvalidMemcpyDirection, "copy direction");
     }
-    // Mapped host memory is host memory to the CPU.
-    if (dd && !on_device(rt, dst, n))
-        throw CudaError(cudaErrorInvalidValue, "destination is not device memory");
-    if (sd && !on_device(rt, src, n))
-        throw CudaError(cudaErrorInvalidValue, "source is not device memory");
-    auto& b = rt.backend();
     if (dd && sd)
-        b.copy(va_of(dst), va_of(src), n);
+        rt.copy(va_of(dst), va_of(src), n);
     else if (dd)
-        b.write(va_of(dst), src, n);
+        rt.write(va_of(dst), src, n);
     else if (sd)
-        b.read(va_of(src), dst, n);
+        rt.read(dst, va_of(src), n);
     else
         std::memmove(dst, src, n);
 }
@@ -137,31 +147,33 @@ extern "C" {
 
 // ---- registration (the code nvcc puts in every program) -----------------------
 
+// A registration that fails (out of memory) is said; the kernel is then
+// not registered and its launch fails.
 void** __cudaRegisterFatBinary(void* fatCubin) {
-    Runtime& rt = Runtime::get();
-    std::lock_guard<std::mutex> lk(rt.lock());
-    return reinterpret_cast<void**>(rt.register_module(fatCubin));
+    void** handle = nullptr;
+    unchecked("__cudaRegisterFatBinary",
+              [&](Runtime& rt) { handle = reinterpret_cast<void**>(rt.register_module(fatCubin)); });
+    return handle;
 }
 
 void __cudaRegisterFatBinaryEnd(void**) {}
 
 void __cudaUnregisterFatBinary(void** handle) {
-    Runtime& rt = Runtime::get();
-    std::lock_guard<std::mutex> lk(rt.lock());
-    rt.unregister_module(reinterpret_cast<gpuvm::cudart::Module*>(handle));
+    unchecked("__cudaUnregisterFatBinary",
+              [&](Runtime& rt) { rt.unregister_module(reinterpret_cast<gpuvm::cudart::Module*>(handle)); });
 }
 
 void __cudaRegisterFunction(void** handle, const char* hostFun, char*, const char* deviceName, int, uint3*, uint3*,
                             dim3*, dim3*, int*) {
-    Runtime& rt = Runtime::get();
-    std::lock_guard<std::mutex> lk(rt.lock());
-    rt.register_function(reinterpret_cast<gpuvm::cudart::Module*>(handle), hostFun, deviceName);
+    unchecked("__cudaRegisterFunction", [&](Runtime& rt) {
+        rt.register_function(reinterpret_cast<gpuvm::cudart::Module*>(handle), hostFun, deviceName);
+    });
 }
 
 void __cudaRegisterVar(void** handle, char* hostVar, char*, const char* deviceName, int, size_t size, int, int) {
-    Runtime& rt = Runtime::get();
-    std::lock_guard<std::mutex> lk(rt.lock());
-    rt.register_variable(reinterpret_cast<gpuvm::cudart::Module*>(handle), hostVar, deviceName, size);
+    unchecked("__cudaRegisterVar", [&](Runtime& rt) {
+        rt.register_variable(reinterpret_cast<gpuvm::cudart::Module*>(handle), hostVar, deviceName, size);
+    });
 }
 
 void __cudaRegisterManagedVar(void**, void**, char*, const char* deviceName, int, size_t, int, int) {
@@ -171,7 +183,11 @@ void __cudaRegisterManagedVar(void**, void**, char*, const char* deviceName, int
 char __cudaInitModule(void**) { return 1; }
 
 unsigned __cudaPushCallConfiguration(dim3 gridDim, dim3 blockDim, size_t sharedMem, struct CUstream_st* stream) {
-    configs.push_back({{gridDim.x, gridDim.y, gridDim.z}, {blockDim.x, blockDim.y, blockDim.z}, sharedMem, stream});
+    try {
+        configs.push_back({{gridDim.x, gridDim.y, gridDim.z}, {blockDim.x, blockDim.y, blockDim.z}, sharedMem, stream});
+    } catch (const std::bad_alloc&) {
+        return 1;  // the launch then fails: no configuration
+    }
     return 0;
 }
 
@@ -251,11 +267,12 @@ cudaError_t cudaGetDeviceCount(int* count) {
 }
 
 // The calling thread's device (CUDA's is per thread); opened here.
+// A device that fails to open leaves the thread on its device.
 cudaError_t cudaSetDevice(int device) {
     return guarded("cudaSetDevice", [&](Runtime& rt) {
+        rt.backend(device);
         rt.set_device(device);
         gpuvm::cudriver::runtime_set_device(device);
-        rt.backend();
     });
 }
 
@@ -276,11 +293,9 @@ cudaError_t cudaGetDeviceFlags(unsigned int* flags) {
 
 cudaError_t cudaDeviceSynchronize(void) { return guarded("cudaDeviceSynchronize", sync_all); }
 
+// The calling thread's last error stays, as with NVIDIA's runtime.
 cudaError_t cudaDeviceReset(void) {
-    Runtime& rt = Runtime::get();
-    std::lock_guard<std::mutex> lk(rt.lock());
-    rt.reset();  // the calling thread's last error stays, as with NVIDIA's runtime
-    return cudaSuccess;
+    return unchecked("cudaDeviceReset", [](Runtime& rt) { rt.reset(); });
 }
 
 cudaError_t cudaDriverGetVersion(int* v) {
@@ -349,8 +364,12 @@ cudaError_t cudaHostRegister(void* p, size_t size, unsigned int) {
     if (!p || !size)
         return done(cudaErrorInvalidValue);
     std::lock_guard<std::mutex> lk(registered_mu);
-    if (!registered.emplace(reinterpret_cast<uintptr_t>(p), size).second)
-        return done(cudaErrorHostMemoryAlreadyRegistered);
+    try {
+        if (!registered.emplace(reinterpret_cast<uintptr_t>(p), size).second)
+            return done(cudaErrorHostMemoryAlreadyRegistered);
+    } catch (const std::bad_alloc&) {
+        return done(cudaErrorMemoryAllocation);
+    }
     return cudaSuccess;
 }
 
@@ -384,7 +403,7 @@ cudaError_t cudaMemcpy(void* dst, const void* src, size_t n, cudaMemcpyKind kind
         sync_all(rt);
         copy(rt, dst, src, n, kind);
         if (kind == cudaMemcpyDeviceToDevice)
-            sync_all(rt);
+            rt.synchronize_at(va_of(dst));  // the device the copy ran on
     });
 }
 
@@ -527,10 +546,7 @@ cudaError_t cudaLaunchHostFunc(cudaStream_t s, cudaHostFn_t fn, void* data) {
 cudaError_t cudaEventCreate(cudaEvent_t* e) {
     if (!e)
         return done(cudaErrorInvalidValue);
-    Runtime& rt = Runtime::get();
-    std::lock_guard<std::mutex> lk(rt.lock());
-    *e = reinterpret_cast<cudaEvent_t>(rt.create_event());
-    return cudaSuccess;
+    return unchecked("cudaEventCreate", [&](Runtime& rt) { *e = reinterpret_cast<cudaEvent_t>(rt.create_event()); });
 }
 cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) { return cudaEventCreate(e); }
 cudaError_t cudaEventDestroy(cudaEvent_t e) {
@@ -618,11 +634,11 @@ cudaError_t cudaDeviceSetLimit(cudaLimit limit, size_t value) {
     // A thread's stack lies in its slice of local memory, at most 2 MiB.
     if (limit == cudaLimitStackSize && value > (size_t{1} << 20))
         return done(cudaErrorInvalidValue);
-    std::lock_guard<std::mutex> lk(Runtime::get().lock());
-    limits()[limit] = value;
-    if (limit == cudaLimitStackSize)
-        Runtime::get().set_stack_size(value);
-    return cudaSuccess;
+    return unchecked("cudaDeviceSetLimit", [&](Runtime& rt) {
+        limits()[limit] = value;
+        if (limit == cudaLimitStackSize)
+            rt.set_stack_size(value);
+    });
 }
 
 cudaError_t cudaDeviceGetLimit(size_t* value, cudaLimit limit) {
@@ -666,17 +682,13 @@ cudaError_t cudaDeviceCanAccessPeer(int* can, int device, int peer) {
     });
 }
 
+// As CUDA's where the devices cannot access each other's memory.
 cudaError_t cudaDeviceEnablePeerAccess(int peer, unsigned int) {
     cudaError_t e = guarded("cudaDeviceEnablePeerAccess", [&](Runtime& rt) { rt.check_device(peer); });
-    if (e != cudaSuccess)
-        return e;
-    return unsupported("cudaDeviceEnablePeerAccess (GPUvm's devices have no peer access; cudaMemcpyPeer "
-                       "copies through the host)");
+    return e != cudaSuccess ? e : done(cudaErrorPeerAccessUnsupported);
 }
 
 cudaError_t cudaMemcpyPeer(void* dst, int dst_device, const void* src, int src_device, size_t n) {
-    if (!n)
-        return cudaSuccess;
     return guarded("cudaMemcpyPeer", [&](Runtime& rt) {
         rt.copy_peer(va_of(dst), dst_device, va_of(src), src_device, n);
     });
@@ -686,8 +698,7 @@ cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int 
                                 cudaStream_t s) {
     return guarded("cudaMemcpyPeerAsync", [&](Runtime& rt) {
         rt.check_stream(s);
-        if (n)
-            rt.copy_peer(va_of(dst), dst_device, va_of(src), src_device, n);
+        rt.copy_peer(va_of(dst), dst_device, va_of(src), src_device, n);
     });
 }
 

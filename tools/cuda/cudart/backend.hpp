@@ -52,16 +52,27 @@ inline drm_vgpu_cmd launch_cmd(const LaunchDesc& d) {
 
 // The GPU stopped the work: a fault (kind and address as the ISA reports
 // them), a hang or a ban.  Sticky: every later call fails the same way.
+// A backend does not know its ordinal: the runtime names the device
+// that faulted (set_device) on the way out, so that the fault is
+// recorded on that device, whichever is current.
 class DeviceFault : public std::runtime_error {
 public:
     DeviceFault(const std::string& what, uint32_t kind, uint64_t addr)
         : std::runtime_error(what), kind_(kind), addr_(addr) {}
     uint32_t kind() const { return kind_; }
     uint64_t addr() const { return addr_; }
+    // The ordinal of the device that faulted; -1 until named.
+    int device() const { return device_; }
+    // Names the device (the first name given stays).
+    void set_device(int ordinal) {
+        if (device_ < 0)
+            device_ = ordinal;
+    }
 
 private:
     uint32_t kind_;
     uint64_t addr_;
+    int device_ = -1;
 };
 
 // Out of device (or host-mapped) memory.
@@ -99,15 +110,16 @@ public:
 
 // The devices of a process (backend_select.cpp), numbered from 0 as
 // CUDA's ordinals.  GPUVM_CUDA_BACKEND picks the kind (vgpu by default):
-//   vgpu    a device per render node: the nodes VGPU_DEVICE lists
-//           (comma-separated; one node: one device, as before), else
-//           every render node whose DRM driver is "vgpu", in /dev/dri
-//           order; GPUVM_CUDA_NODE (a node or a mode) picks one, as before;
+//   vgpu    a device per render node: the one node VGPU_DEVICE or
+//           GPUVM_CUDA_NODE (a node or a mode) names, as before; else
+//           every render node of GPUvm's, in /dev/dri order (libvgpu's
+//           Device::list, which opens none);
 //   interp, engine, engine-interp
 //           GPUVM_CUDA_DEVICES emulated devices (1 by default, at most
 //           kMaxDevices), each a back end of its own in the process.
-// Listing opens no device for work: make_backend opens one when the
-// runtime first uses it.
+// CUDA_VISIBLE_DEVICES then selects and orders them (visible_devices).
+// Listing opens no device: make_backend opens one when the runtime
+// first uses it.
 constexpr int kMaxDevices = 16;
 struct DeviceList {
     std::string kind;                // GPUVM_CUDA_BACKEND's value
@@ -118,12 +130,25 @@ struct DeviceList {
 DeviceList list_devices();
 std::unique_ptr<Backend> make_backend(const DeviceList& devices, int index);
 
-// Where device @index of @count starts handing out GPU addresses in
-// [@start, @end): a slice of its own, so that an address names one
-// device (the runtime refuses another device's pointers).
-uint64_t device_va_start(uint64_t start, uint64_t end, int index, int count);
+// CUDA_VISIBLE_DEVICES (@cuda_visible_devices; nullptr: not set) over
+// @enumerated devices: the indexes it lists, comma-separated, in its
+// order, up to the first that is not an index of one (a number out of
+// range, a repeated one, or anything else: CUDA's rule).  Not set: all
+// of them; empty: none.
+std::vector<int> visible_devices(const char* cuda_visible_devices, int enumerated);
+
+// GPU addresses [start, end).
+struct VaRange {
+    uint64_t start = 0, end = 0;
+};
+// The slice of [@start, @end) where device @index of @count hands out
+// GPU addresses: a slice of its own, which its allocator never leaves
+// (out of memory at its end), so that an address names one device.
+VaRange device_va_range(uint64_t start, uint64_t end, int index, int count);
 
 std::unique_ptr<Backend> make_interp_backend(int index = 0, int count = 1);
+// An interpreter handing out the addresses of @range only (tests).
+std::unique_ptr<Backend> make_interp_backend(VaRange range);
 // @node: a render node, or "" for GPUVM_CUDA_NODE's (or libvgpu's) choice.
 std::unique_ptr<Backend> make_vgpu_backend(const std::string& node, int index, int count);
 // @gpu: the engine's cuda back end, else its interpreter.

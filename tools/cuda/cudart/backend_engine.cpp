@@ -124,8 +124,8 @@ struct Unmapper {
 class EngineBackend : public Backend {
 public:
     using Factory = std::function<std::unique_ptr<vgpu::engine::Backend>()>;
-    EngineBackend(const Factory& make, std::string what, uint64_t va_start)
-        : what_(std::move(what)), watchdog_(watchdog_ns()), next_(va_start) {
+    EngineBackend(const Factory& make, std::string what, VaRange range)
+        : what_(std::move(what)), watchdog_(watchdog_ns()), next_(range.start), end_(range.end) {
         engine_.call([&] {
             be_ = make();
             mem_size_ = be_->mem_size();
@@ -196,7 +196,7 @@ public:
 private:
     uint64_t alloc_here(size_t size, bool host, void** cpu, bool exec) {
         uint64_t bytes = (std::max<uint64_t>(size, 1) + kPage - 1) & ~(kPage - 1);
-        if (bytes > VGPU_VA_SIZE - next_)
+        if (next_ > end_ || bytes > end_ - next_)
             throw OutOfMemory(what_ + ": out of GPU addresses");
         std::unique_ptr<void, Unmapper> hostmem(nullptr, Unmapper{bytes});
         uint64_t mem = 0;
@@ -286,7 +286,8 @@ private:
     uint64_t watchdog_;
     uint64_t mem_size_ = 0;
     std::map<uint64_t, Block> blocks_;
-    uint64_t next_, next_id_ = 1, used_ = 0;
+    uint64_t next_, end_;  // addresses are handed out from [next_, end_)
+    uint64_t next_id_ = 1, used_ = 0;
     std::string fault_;  // the first fault or hang: sticky
     uint32_t fault_kind_ = 0;
     uint64_t fault_addr_ = 0;
@@ -358,7 +359,7 @@ private:
 
 std::unique_ptr<Backend> make_engine_backend(bool gpu, int index, int count) {
     uint64_t mem = engine_memory();
-    uint64_t va = device_va_start(kVaStart, VGPU_VA_SIZE, index, count);
+    VaRange va = device_va_range(kVaStart, VGPU_VA_SIZE, index, count);
     if (!gpu)
         return std::make_unique<EngineBackend>([mem] { return vgpu::engine::make_interp_backend(mem); },
                                                "GPUvm engine (vgpu-engined's interpreter, in-process)", va);

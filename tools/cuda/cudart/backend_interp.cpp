@@ -30,7 +30,7 @@ struct FreeDeleter {
 
 class InterpBackend : public Backend {
 public:
-    explicit InterpBackend(uint64_t va_start) : next_(va_start) { vgpu_pt_init(&pt_); }
+    explicit InterpBackend(VaRange range) : next_(range.start), end_(range.end) { vgpu_pt_init(&pt_); }
     ~InterpBackend() override { vgpu_pt_fini(&pt_); }
 
     std::string name() const override { return "interp"; }
@@ -42,6 +42,8 @@ public:
         size_t bytes = (std::max<size_t>(size, 1) + 4095) & ~size_t{4095};
         if (used_ + bytes > kTotal)
             throw OutOfMemory("interp backend: out of memory");
+        if (next_ > end_ || bytes > end_ - next_)
+            throw OutOfMemory("interp backend: out of GPU addresses");
         void* p = std::aligned_alloc(4096, bytes);
         if (!p)
             throw OutOfMemory("interp backend: out of host memory");
@@ -129,7 +131,7 @@ private:
     };
     vgpu_pt pt_{};
     std::map<uint64_t, Block> blocks_;
-    uint64_t next_, used_ = 0;
+    uint64_t next_, end_, used_ = 0;  // addresses are handed out from [next_, end_)
     uint32_t fault_kind_ = 0;
     uint64_t fault_addr_ = 0, fault_pc_ = 0;
 
@@ -156,7 +158,9 @@ private:
 }  // namespace
 
 std::unique_ptr<Backend> make_interp_backend(int index, int count) {
-    return std::make_unique<InterpBackend>(device_va_start(kVaStart, VGPU_VA_SIZE, index, count));
+    return make_interp_backend(device_va_range(kVaStart, VGPU_VA_SIZE, index, count));
 }
+
+std::unique_ptr<Backend> make_interp_backend(VaRange range) { return std::make_unique<InterpBackend>(range); }
 
 }  // namespace gpuvm::cudart

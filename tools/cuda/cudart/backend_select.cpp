@@ -3,6 +3,7 @@
 //
 // backend_select.cpp - which devices a process has and the backend of
 // each (backend.hpp: list_devices, make_backend).
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -18,33 +19,56 @@ std::string env(const char* name) {
     return v ? v : "";
 }
 
-// "a,b,,c" -> {a, b, c}.
-std::vector<std::string> split_commas(const std::string& s) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= s.size()) {
-        size_t end = s.find(',', start);
-        if (end == std::string::npos)
-            end = s.size();
-        if (end > start)
-            out.push_back(s.substr(start, end - start));
+// The render nodes of the vgpu backend, one a device: the node
+// GPUVM_CUDA_NODE or VGPU_DEVICE names (the only device, as before there
+// were several), else GPUvm's render nodes (libvgpu's Device::list:
+// sysfs, no node opened).
+std::vector<std::string> vgpu_nodes() {
+    if (!env("GPUVM_CUDA_NODE").empty())
+        return {""};  // the one node it names (backend_vgpu.cpp, open_node)
+    if (std::string named = env("VGPU_DEVICE"); !named.empty())
+        return {named};
+    auto nodes = vgpu::Device::list();
+    if (nodes.empty())
+        nodes.push_back("");  // none found: opening device 0 says why
+    return nodes;
+}
+
+// One entry of CUDA_VISIBLE_DEVICES: an index of the @enumerated devices
+// not taken before, else -1 (spaces around it allowed).
+int visible_index(std::string s, int enumerated, const std::vector<int>& taken) {
+    s.erase(0, s.find_first_not_of(' '));
+    s.erase(s.find_last_not_of(' ') + 1);
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 4)
+        return -1;
+    int i = std::stoi(s);
+    if (i >= enumerated || std::find(taken.begin(), taken.end(), i) != taken.end())
+        return -1;
+    return i;
+}
+
+}  // namespace
+
+std::vector<int> visible_devices(const char* cuda_visible_devices, int enumerated) {
+    std::vector<int> out;
+    if (!cuda_visible_devices) {
+        for (int i = 0; i < enumerated; i++)
+            out.push_back(i);
+        return out;
+    }
+    std::string v = cuda_visible_devices;
+    for (size_t start = 0; start <= v.size();) {
+        size_t end = std::min(v.find(',', start), v.size());
+        int i = visible_index(v.substr(start, end - start), enumerated, out);
+        if (i < 0)
+            break;  // an invalid entry ends the list, as CUDA's
+        out.push_back(i);
         start = end + 1;
     }
     return out;
 }
 
-// The render nodes of the vgpu backend, one a device.
-std::vector<std::string> vgpu_nodes() {
-    if (!env("GPUVM_CUDA_NODE").empty())
-        return {""};  // the one node it names (backend_vgpu.cpp, open_node)
-    std::string listed = env("VGPU_DEVICE");
-    if (listed.find(',') == std::string::npos)
-        // One node named, or none: the first vgpu node (a device the
-        // program has even where listing finds none, so that opening it
-        // says why it cannot be used).
-        return listed.empty() ? vgpu::Device::list() : std::vector<std::string>{listed};
-    return split_commas(listed);
-}
+namespace {
 
 // GPUVM_CUDA_DEVICES: how many devices an in-process backend emulates.
 int emulated_count() {
@@ -66,19 +90,27 @@ DeviceList list_devices() {
     l.kind = env("GPUVM_CUDA_BACKEND");
     if (l.kind.empty())
         l.kind = "vgpu";
+    std::vector<std::string> nodes;
+    int enumerated;
     if (l.kind == "vgpu") {
-        l.nodes = vgpu_nodes();
-        if (l.nodes.empty())
-            l.nodes.push_back("");  // none found: opening device 0 says why
-        if (l.nodes.size() > static_cast<size_t>(kMaxDevices))
-            l.nodes.resize(kMaxDevices);
-        l.count = static_cast<int>(l.nodes.size());
+        nodes = vgpu_nodes();
+        enumerated = static_cast<int>(nodes.size());
     } else if (l.kind == "interp" || l.kind == "engine" || l.kind == "engine-interp") {
-        l.count = emulated_count();
+        enumerated = emulated_count();
     } else {
         throw std::runtime_error("GPUVM_CUDA_BACKEND=" + l.kind +
                                  ": not a backend (vgpu, interp, engine, engine-interp)");
     }
+    auto visible = visible_devices(std::getenv("CUDA_VISIBLE_DEVICES"), enumerated);
+    if (visible.size() > static_cast<size_t>(kMaxDevices))
+        visible.resize(kMaxDevices);
+    if (visible.empty())
+        throw std::runtime_error("CUDA_VISIBLE_DEVICES=" + env("CUDA_VISIBLE_DEVICES") + " leaves none of the " +
+                                 std::to_string(enumerated) + " devices");
+    for (int i : visible)
+        if (!nodes.empty())
+            l.nodes.push_back(nodes[static_cast<size_t>(i)]);
+    l.count = static_cast<int>(visible.size());
     return l;
 }
 
@@ -90,12 +122,13 @@ std::unique_ptr<Backend> make_backend(const DeviceList& l, int index) {
     return make_engine_backend(l.kind == "engine", index, l.count);
 }
 
-uint64_t device_va_start(uint64_t start, uint64_t end, int index, int count) {
+VaRange device_va_range(uint64_t start, uint64_t end, int index, int count) {
     if (count <= 1 || end <= start)
-        return start;
+        return {start, end};
     constexpr uint64_t kAlign = uint64_t{1} << 30;
     uint64_t slice = (end - start) / static_cast<uint64_t>(count) & ~(kAlign - 1);
-    return start + slice * static_cast<uint64_t>(index);
+    uint64_t first = start + slice * static_cast<uint64_t>(index);
+    return {first, index == count - 1 ? end : first + slice};
 }
 
 }  // namespace gpuvm::cudart

@@ -35,13 +35,16 @@ std::shared_ptr<vgpu::Device> open_node(const std::string& node) {
 class VgpuBackend : public Backend {
 public:
     // Device @index of @count hands out addresses from its own slice of
-    // the context's address space (device_va_start): the addresses
-    // below it are reserved, never mapped.
+    // the context's address space (device_va_range): the addresses
+    // below it are reserved, never mapped; an allocation that would
+    // pass its end is out of memory.
     VgpuBackend(const std::string& node, int index, int count)
         : dev_(open_node(node)), ctx_(std::make_unique<vgpu::Context>(dev_)) {
         const auto& i = dev_->info();
         uint64_t start = std::max<uint64_t>(i.va_start, 0x100000);
-        if (uint64_t skip = device_va_start(start, i.va_end, index, count) - start)
+        VaRange r = device_va_range(start, i.va_end, index, count);
+        end_ = r.end;
+        if (uint64_t skip = r.start - start)
             ctx_->reserve_va(skip);
     }
 
@@ -68,6 +71,8 @@ public:
             throw;
         }
         uint64_t va = b->gpu_addr();
+        if (va > end_ || b->size() > end_ - va)
+            throw OutOfMemory("vGPU: out of the device's GPU addresses");
         if (cpu)
             *cpu = b->data();
         used_ += b->size();
@@ -112,7 +117,7 @@ private:
     std::shared_ptr<vgpu::Device> dev_;
     std::unique_ptr<vgpu::Context> ctx_;
     std::map<uint64_t, std::unique_ptr<vgpu::Buffer>> bufs_;
-    uint64_t used_ = 0;
+    uint64_t used_ = 0, end_ = 0;  // end_: the end of the device's slice
 
     // Submits with @submit; when the client's queue is full (vgpu-back's
     // quota_jobs or quota_cmds: EDQUOT), waits for the work queued and

@@ -147,31 +147,53 @@ void Runtime::refuse_foreign(uint64_t va, size_t n, const std::string& what) con
                                                    " (GPUvm's devices have no peer access)");
 }
 
-// A launch's pointers (its 8-byte parameters) must not be another
-// device's memory; pointers inside structures are not looked at.
-void Runtime::refuse_foreign_params(const Function& f, const std::vector<uint8_t>& buf) const {
-    if (devices_.size() < 2)
-        return;
-    const auto& params = f.info->params;
-    for (size_t i = 0; i < params.size(); i++) {
-        uint64_t v = 0;
-        if (params[i].size != 8)
-            continue;
-        std::memcpy(&v, buf.data() + params[i].offset, 8);
-        int owner = device_of(v, 1);
-        if (owner >= 0 && owner != device())
-            refuse_foreign(v, 1, "launch of '" + f.name + "': parameter " + std::to_string(i));
-    }
+int Runtime::owner(uint64_t va, size_t n, const char* what) const {
+    int d = device_of(va, n);
+    if (d < 0)
+        throw CudaError(cudaErrorInvalidValue, std::string(what) + " is not device memory");
+    return d;
 }
 
+// Staged through the host in bounded chunks.
 void Runtime::copy_peer(uint64_t dst, int dst_dev, uint64_t src, int src_dev, size_t n) {
     check_device(dst_dev);
     check_device(src_dev);
+    if (!n)
+        return;
     if (device_of(dst, n) != dst_dev || device_of(src, n) != src_dev)
         throw CudaError(cudaErrorInvalidValue, "cudaMemcpyPeer: a pointer is not memory of the device named with it");
-    std::vector<uint8_t> staging(n);
-    backend(src_dev).read(src, staging.data(), n);
-    backend(dst_dev).write(dst, staging.data(), n);
+    if (dst_dev == src_dev) {
+        on(src_dev, [&](Backend& b) { b.copy(dst, src, n); });
+        return;
+    }
+    constexpr size_t kChunk = size_t{8} << 20;
+    std::vector<uint8_t> staging(std::min(n, kChunk));
+    for (size_t done = 0; done < n; done += staging.size()) {
+        size_t k = std::min(staging.size(), n - done);
+        on(src_dev, [&](Backend& b) { b.read(src + done, staging.data(), k); });
+        on(dst_dev, [&](Backend& b) { b.write(dst + done, staging.data(), k); });
+    }
+}
+
+void Runtime::write(uint64_t dst, const void* src, size_t n) {
+    on(owner(dst, n, "the destination"), [&](Backend& b) { b.write(dst, src, n); });
+}
+
+void Runtime::read(void* dst, uint64_t src, size_t n) {
+    on(owner(src, n, "the source"), [&](Backend& b) { b.read(src, dst, n); });
+}
+
+void Runtime::copy(uint64_t dst, uint64_t src, size_t n) {
+    int d = owner(dst, n, "the destination"), s = owner(src, n, "the source");
+    copy_peer(dst, d, src, s, n);
+}
+
+int Runtime::record_fault(const DeviceFault& e) {
+    int ordinal = e.device() >= 0 ? e.device() : device();
+    drain_printf(ordinal);  // an assert's message, and what was printed before the fault
+    DeviceState& d = state(ordinal);
+    d.sticky = std::exchange(d.assert_seen, false) ? cudaErrorAssert : fault_error(e);
+    return d.sticky;
 }
 
 Module* Runtime::register_module(const void* wrapper) {
@@ -553,7 +575,6 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     }
     if (smem > limit)
         throw CudaError(cudaErrorInvalidValue, "launch of '" + f.name + "': more than 48 KiB of shared memory");
-    refuse_foreign_params(f, buf);
     Backend& b = backend();
     if (smem > b.max_shared())
         throw CudaError(cudaErrorNotSupported, "launch of '" + f.name + "': " + std::to_string(smem) +
@@ -593,14 +614,14 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
 
 void Runtime::synchronize() { synchronize(device()); }
 
+void Runtime::synchronize_at(uint64_t va) {
+    int d = device_of(va, 1);
+    synchronize(d >= 0 ? d : device());
+}
+
 void Runtime::synchronize(int ordinal) {
     Backend& b = backend(ordinal);
-    try {
-        b.synchronize();
-    } catch (const DeviceFault&) {
-        drain_printf(ordinal);  // what the kernels printed before, and an assert's message
-        throw;
-    }
+    on(ordinal, [](Backend& be) { be.synchronize(); });  // a fault: record_fault drains the printf buffer
     drain_printf(ordinal);
     // The launches that read them are done: their buffers serve again.
     DeviceState& d = state(ordinal);
@@ -751,7 +772,7 @@ void Runtime::free(uint64_t va) {
     auto it = allocs.find(va);
     if (it == allocs.end() || it->second.host || it->second.module)
         throw CudaError(cudaErrorInvalidValue, "not a pointer cudaMalloc returned");
-    backend(owner).free(va);
+    on(owner, [&](Backend& b) { b.free(va); });
     allocs.erase(it);
 }
 
@@ -760,7 +781,7 @@ void Runtime::free_host(void* cpu) {
         auto& allocs = devices_[i]->allocs;
         for (auto it = allocs.begin(); it != allocs.end(); ++it) {
             if (it->second.host && it->second.cpu == cpu) {
-                backend(static_cast<int>(i)).free(it->first);
+                on(static_cast<int>(i), [&](Backend& b) { b.free(it->first); });
                 allocs.erase(it);
                 return;
             }

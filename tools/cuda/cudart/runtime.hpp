@@ -147,11 +147,33 @@ public:
     // The opened device whose memory holds [va, va + n), or -1.
     int device_of(uint64_t va, size_t n) const;
     // CudaError(cudaErrorInvalidValue) naming @what when [va, va + n) is
-    // another device's memory: GPUvm's devices have no peer access.
+    // another device's memory (memset: GPUvm's devices have no peer
+    // access).
     void refuse_foreign(uint64_t va, size_t n, const std::string& what) const;
     // cudaMemcpyPeer: @n bytes from device @src_dev's @src to device
     // @dst_dev's @dst, staged through the host.
     void copy_peer(uint64_t dst, int dst_dev, uint64_t src, int src_dev, size_t n);
+    // Copies of both APIs, as CUDA's unified addressing has them: each
+    // side is the memory of the device its address names, current or
+    // not (CudaError(cudaErrorInvalidValue) naming @what for an address
+    // no device's); between two devices, staged through the host.
+    void write(uint64_t dst, const void* src, size_t n);
+    void read(void* dst, uint64_t src, size_t n);
+    void copy(uint64_t dst, uint64_t src, size_t n);
+    // @f(backend) of device @ordinal; a fault it meets names that device.
+    template <typename F>
+    decltype(auto) on(int ordinal, F&& f) {
+        try {
+            return f(backend(ordinal));
+        } catch (DeviceFault& e) {
+            e.set_device(ordinal);
+            throw;
+        }
+    }
+    // A fault reached an entry point: what the faulted device printed is
+    // drained, and its error (cudaErrorAssert when a kernel's assert
+    // failed) becomes that device's sticky error.  Returns the error.
+    int record_fault(const DeviceFault& e);
     Function& function(const void* host_fn);
     // Device address and size of a registered variable (loads its module).
     std::pair<uint64_t, size_t> symbol(const void* host_var);
@@ -215,6 +237,8 @@ public:
     // the parameter buffers of finished launches.
     void synchronize();
     void synchronize(int ordinal);
+    // Waits for the device whose memory @va is (the current one if none's).
+    void synchronize_at(uint64_t va);
     // cudaLimitStackSize: the call stack of a recursive kernel whose local
     // memory is in global memory (runtime.cpp, local_buffer).
     void set_stack_size(size_t bytes) { stack_size_ = bytes; }
@@ -224,11 +248,7 @@ public:
     // message) since the last time.
     void drain_printf();
     void drain_at_exit();  // waits for the GPU first
-    // Whether the last drain of the printf buffer met a failed assert.
-    bool take_assert() { return std::exchange(cur().assert_seen, false); }
-
-    int sticky() const;
-    void set_sticky(int e) { cur().sticky = e; }
+    int sticky() const;  // the current device's
 
 private:
     std::mutex mu_;
@@ -267,7 +287,9 @@ private:
     uint64_t local_slots(const std::string& kernel, uint64_t blocks, uint64_t block_bytes, uint64_t slice);
     void recycle_local(DeviceState& d);
     void free_quietly(DeviceState& d, uint64_t va);
-    void refuse_foreign_params(const Function& f, const std::vector<uint8_t>& buf) const;
+    // The device whose memory holds [va, va + n), else CudaError
+    // (cudaErrorInvalidValue) naming @what.
+    int owner(uint64_t va, size_t n, const char* what) const;
     void launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block,
                        std::vector<uint8_t> buf, size_t shared);
     std::string device_string(uint64_t va, int ordinal) const;

@@ -130,6 +130,9 @@ CUresult cuInit(unsigned int flags) {
     } catch (const gpuvm::cudart::CudaError& e) {
         std::fprintf(stderr, "GPUvm CUDA driver: cuInit: %s\n", e.what());
         return to_cu(e.code());
+    } catch (const std::exception& e) {  // nothing leaves an entry point
+        std::fprintf(stderr, "GPUvm CUDA driver: cuInit: %s\n", e.what());
+        return CUDA_ERROR_UNKNOWN;
     }
     State::get().initialized = true;
     return CUDA_SUCCESS;

@@ -114,13 +114,13 @@ CUresult guarded(const char* fn, F&& f, unsigned needs = kAll) {
             std::fprintf(stderr, "GPUvm CUDA driver: %s: %s\n", fn, e.what());
         return to_cu(e.code());
     } catch (const cudart::DeviceFault& e) {
-        rt.drain_printf();  // an assert's message, and what was printed before the fault
-        int c = rt.take_assert() ? cudaErrorAssert : cudart::fault_error(e);
+        int c = rt.record_fault(e);  // on the device that faulted
         if (c != cudaErrorAssert)
             std::fprintf(stderr, "GPUvm CUDA driver: %s: %s (fault %u at 0x%llx)\n", fn, e.what(), e.kind(),
                          static_cast<unsigned long long>(e.addr()));
-        rt.set_sticky(c);
         return to_cu(c);
+    } catch (const std::bad_alloc&) {
+        return CUDA_ERROR_OUT_OF_MEMORY;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "GPUvm CUDA driver: %s: %s\n", fn, e.what());
         return CUDA_ERROR_UNKNOWN;

@@ -16,34 +16,29 @@ using namespace gpuvm::cudriver;
 
 namespace {
 
-// [va, va + n) inside one allocation the GPU maps: device memory or
-// mapped host memory (cuMemHostGetDevicePointer's addresses).
+// [va, va + n) inside one allocation the current device maps: device
+// memory or mapped host memory (cuMemHostGetDevicePointer's addresses).
 void check_device(Runtime& rt, CUdeviceptr va, size_t n) {
     rt.refuse_foreign(va, n, "the address");
     if (!rt.find(va, n).second)
         throw DriverError(CUDA_ERROR_INVALID_VALUE, "not memory of the device");
 }
 
+// The copies: each address the memory of the device it names, current
+// or not (unified addressing, Runtime::write/read/copy).
 void htod(Runtime& rt, CUdeviceptr dst, const void* src, size_t n) {
-    if (!n)
-        return;
-    check_device(rt, dst, n);
-    rt.backend().write(dst, src, n);
+    if (n)
+        rt.write(dst, src, n);
 }
 
 void dtoh(Runtime& rt, void* dst, CUdeviceptr src, size_t n) {
-    if (!n)
-        return;
-    check_device(rt, src, n);
-    rt.backend().read(src, dst, n);
+    if (n)
+        rt.read(dst, src, n);
 }
 
 void dtod(Runtime& rt, CUdeviceptr dst, CUdeviceptr src, size_t n) {
-    if (!n)
-        return;
-    check_device(rt, dst, n);
-    check_device(rt, src, n);
-    rt.backend().copy(dst, src, n);
+    if (n)
+        rt.copy(dst, src, n);
 }
 
 // cuMemsetD8/16/32: @n elements of @size bytes of @value.
@@ -167,12 +162,12 @@ CUresult cuMemcpyDtoH(void* dst, CUdeviceptr src, size_t n) {
 CUresult cuMemcpyDtoD(CUdeviceptr dst, CUdeviceptr src, size_t n) {
     return guarded("cuMemcpyDtoD", [&](Runtime& rt) {
         dtod(rt, dst, src, n);
-        rt.synchronize();
+        rt.synchronize_at(dst);  // the device the copy ran on
     });
 }
 
-// Unified addressing: GPUvm's vGPU has none (CU_DEVICE_ATTRIBUTE_UNIFIED_
-// ADDRESSING is 0); cuMemcpy takes device addresses on both sides.
+// cuMemcpy takes device addresses on both sides (GPUvm's vGPU maps no
+// host memory of the program's own), of any device.
 CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t n) { return cuMemcpyDtoD(dst, src, n); }
 
 CUresult cuMemcpyHtoDAsync(CUdeviceptr dst, const void* src, size_t n, CUstream s) {

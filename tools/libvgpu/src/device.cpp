@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/sync_file.h>
 #include <xf86drm.h>
@@ -18,6 +19,8 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
+#include <utility>
 
 extern "C" {
 #include "vgpu_drm.h"
@@ -90,14 +93,14 @@ Device::Device(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(pa
 
 namespace {
 
-// /dev/dri's render nodes in name order.  Enumerated directly: libdrm's
-// drmGetDevices2() skips devices on buses it does not know, such as a
-// guest's xenbus.
-std::vector<std::string> render_nodes() {
+// The render nodes of @dev_dir in name order.  Enumerated directly:
+// libdrm's drmGetDevices2() skips devices on buses it does not know,
+// such as a guest's xenbus.
+std::vector<std::string> render_nodes(const std::string& dev_dir = "/dev/dri") {
     std::error_code ec;
     std::vector<std::string> nodes;
     for (const auto& e : std::filesystem::directory_iterator(
-             "/dev/dri", std::filesystem::directory_options::skip_permission_denied, ec)) {
+             dev_dir, std::filesystem::directory_options::skip_permission_denied, ec)) {
         std::string name = e.path().filename().string();
         if (name.rfind("renderD", 0) == 0) nodes.push_back(e.path().string());
     }
@@ -113,13 +116,36 @@ bool is_vgpu(int fd) {
     return ours;
 }
 
+// Whether render node @name's device is GPUvm's, from sysfs alone
+// (@sys_dir/class/drm/@name/device/uevent): a guest's xenbus device of
+// type "vgpu" (XENBUS_TYPE; vgpu-front's driver is named after the type)
+// or dom0's platform device "vgpu.N" that vgpu-back registers for each
+// engine (MODALIAS=platform:vgpu, no driver bound).
+bool is_vgpu_in_sysfs(const std::string& sys_dir, const std::string& name) {
+    std::ifstream f(sys_dir + "/class/drm/" + name + "/device/uevent");
+    for (std::string line; std::getline(f, line);)
+        if (line == "XENBUS_TYPE=vgpu" || line == "MODALIAS=platform:vgpu" || line == "MODALIAS=xen:vgpu")
+            return true;
+    return false;
+}
+
+// What names one node: its device number (a link or a second name of a
+// node is the same node), else the file's identity.
+std::pair<uint64_t, uint64_t> node_key(const struct stat& st) {
+    if (S_ISCHR(st.st_mode)) return {0, st.st_rdev};
+    return {st.st_dev + 1, st.st_ino};
+}
+
 }  // namespace
 
-std::vector<std::string> Device::list() {
+std::vector<std::string> Device::list(const std::string& dev_dir, const std::string& sys_dir) {
     std::vector<std::string> ours;
-    for (const auto& node : render_nodes()) {
-        Fd fd(::open(node.c_str(), O_RDWR | O_CLOEXEC));
-        if (fd.get() >= 0 && is_vgpu(fd.get())) ours.push_back(node);
+    std::set<std::pair<uint64_t, uint64_t>> seen;
+    for (const auto& node : render_nodes(dev_dir)) {
+        struct stat st {};
+        std::string name = std::filesystem::path(node).filename().string();
+        if (::stat(node.c_str(), &st) || !is_vgpu_in_sysfs(sys_dir, name)) continue;
+        if (seen.insert(node_key(st)).second) ours.push_back(node);
     }
     return ours;
 }
@@ -136,7 +162,10 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
     std::string found, refused;
     int last_err = ENODEV;
     Fd kept;  // the node found, kept open (a second open could be refused)
-    for (const auto& node : render_nodes()) {
+    // The vgpu nodes sysfs names, else (no sysfs) every render node.
+    auto nodes = list();
+    if (nodes.empty()) nodes = render_nodes();
+    for (const auto& node : nodes) {
         Fd fd(::open(node.c_str(), O_RDWR | O_CLOEXEC));
         if (fd.get() < 0) {
             last_err = errno;
@@ -166,7 +195,9 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
 std::shared_ptr<Device> Device::open_mode(const std::string& mode) {
     if (mode.empty()) return open();
     std::optional<Error> refused;
-    for (const auto& n : render_nodes()) {
+    auto nodes = list();
+    if (nodes.empty()) nodes = render_nodes();
+    for (const auto& n : nodes) {
         try {
             auto dev = open(n);
             if (mode == mode_name(dev->info().mode)) return dev;

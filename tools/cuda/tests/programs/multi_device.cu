@@ -3,9 +3,10 @@
 //
 // multi_device.cu - every device of the process: a vector add on each
 // (its own inputs, checked against the CPU), each device's buffers alive
-// at once; with two devices or more, a launch on device 0 with device 1's
-// pointer must fail (never a silent wrong answer), and cudaMemcpyPeer
-// brings device 1's result to device 0.  Prints "devices: N" and PASS.
+// at once; with two devices or more, cudaMemcpyPeer and cudaMemcpy
+// (unified addressing) bring device 1's result to device 0, and a launch
+// on device 0 with device 1's pointer must fault (never a silent wrong
+// answer) on device 0 only.  Prints "devices: N" and PASS.
 // ctest runs it with two emulated devices (GPUVM_CUDA_DEVICES=2); in a
 // guest it uses every vGPU.
 #include <cstdio>
@@ -69,11 +70,35 @@ static bool check(int dev, const OnDevice& d)
     return true;
 }
 
-// Device 1's memory on device 0: refused by the launch or at the latest
-// by the synchronize after it; cudaMemcpyPeer copies it over.
-static bool across(const OnDevice& d0, const OnDevice& d1)
+static bool is_sum_of_device1(const float* dev_c, const char* how)
+{
+    std::vector<float> c(kN);
+    CHECK(cudaMemcpy(c.data(), dev_c, kN * sizeof(float), cudaMemcpyDeviceToHost));
+    for (int i = 0; i < kN; i++) {
+        if (c[i] != input(1, i, 0) + input(1, i, 1)) {
+            printf("FAIL " PROG ": %s: c[%d] = %g\n", how, i, c[i]);
+            return false;
+        }
+    }
+    printf("%s from device 1 to device 0: ok\n", how);
+    return true;
+}
+
+// Device 1's result to device 0 by cudaMemcpyPeer, then by cudaMemcpy
+// (device to device, the devices told by the addresses).  A launch on
+// device 0 with device 1's pointer faults there (device 1's memory is
+// not mapped on device 0: no peer access); cudaDeviceReset clears
+// device 0 (and frees its memory) while device 1 works on.
+static bool across(OnDevice& d0, const OnDevice& d1)
 {
     CHECK(cudaSetDevice(0));
+    CHECK(cudaMemcpyPeer(d0.c, 0, d1.c, 1, kN * sizeof(float)));
+    if (!is_sum_of_device1(d0.c, "cudaMemcpyPeer"))
+        return false;
+    CHECK(cudaMemset(d0.c, 0, kN * sizeof(float)));
+    CHECK(cudaMemcpy(d0.c, d1.c, kN * sizeof(float), cudaMemcpyDeviceToDevice));
+    if (!is_sum_of_device1(d0.c, "cudaMemcpy"))
+        return false;
     vadd<<<(kN + 255) / 256, 256>>>(d0.a, d1.b, d0.c, kN);
     cudaError_t e = cudaGetLastError();
     if (e == cudaSuccess)
@@ -83,16 +108,10 @@ static bool across(const OnDevice& d0, const OnDevice& d1)
         return false;
     }
     printf("device 1's pointer on device 0: %s\n", cudaGetErrorName(e));
-    CHECK(cudaMemcpyPeer(d0.c, 0, d1.c, 1, kN * sizeof(float)));
-    std::vector<float> c(kN);
-    CHECK(cudaMemcpy(c.data(), d0.c, kN * sizeof(float), cudaMemcpyDeviceToHost));
-    for (int i = 0; i < kN; i++) {
-        if (c[i] != input(1, i, 0) + input(1, i, 1)) {
-            printf("FAIL " PROG ": cudaMemcpyPeer: c[%d] = %g\n", i, c[i]);
-            return false;
-        }
-    }
-    printf("cudaMemcpyPeer from device 1 to device 0: ok\n");
+    CHECK(cudaDeviceReset());
+    d0 = OnDevice{};
+    CHECK(cudaSetDevice(1));
+    CHECK(cudaDeviceSynchronize());
     return true;
 }
 

@@ -81,10 +81,14 @@ public:
     // The first vgpu render node whose connection is in @mode ("native",
     // "naive" or "hp"; empty: open()).
     static std::shared_ptr<Device> open_mode(const std::string& mode);
-    // Every render node whose DRM driver is "vgpu", in /dev/dri name
-    // order (each opened for DRM_IOCTL_VERSION and closed again); nodes
-    // that refuse to open are left out.
-    static std::vector<std::string> list();
+    // Every render node of GPUvm's (a guest's vgpu-front, dom0's
+    // vgpu-back), in /dev/dri name order, once each (a node with two
+    // names is listed by its first).  Found through sysfs without
+    // opening any node: an open of a vgpu node makes a client of it, and
+    // another driver's node may wake its GPU.  @dev_dir and @sys_dir:
+    // /dev/dri and /sys elsewhere (tests).
+    static std::vector<std::string> list(const std::string& dev_dir = "/dev/dri",
+                                         const std::string& sys_dir = "/sys");
     explicit Device(Fd fd, std::string path);
     int fd() const noexcept { return fd_.get(); }
     const std::string& path() const noexcept { return path_; }
