@@ -23,21 +23,32 @@ if [ "$role" = two ]; then
 		n=$((n + 1))
 	done
 	[ $n = 2 ] || r="FAIL $n render nodes, expected 2"
-	# GPUvm's CUDA runtime sees both vGPUs as devices 0 and 1 (when the
-	# test bed staged the CUDA programs: tests/testbed/prepare.sh).
+	# GPUvm's CUDA runtime sees both vGPUs as devices 0 and 1 (the test
+	# bed stages the CUDA programs: tests/testbed/prepare.sh).
 	C=/opt/gpuvm/cuda
-	if [ "$r" = PASS ] && [ -x $C/programs/multi_device ]; then
+	cuda=""
+	[ -x $C/programs/multi_device ] || r="FAIL no $C/programs/multi_device staged"
+	if [ "$r" = PASS ]; then
 		out=$(cd $C/programs && LD_LIBRARY_PATH=$C/lib timeout 300 ./multi_device 2>&1)
 		echo "$out" | grep -q '^devices: 2$' && echo "$out" | grep -q '^PASS multi_device$' ||
 			r="FAIL multi_device: $(echo "$out" | tail -n 5 | tr '\n' ' ')"
+		cuda="; CUDA: multi_device on 2 devices"
 	fi
 	# CUDA_VISIBLE_DEVICES=1 leaves the second only.
-	if [ "$r" = PASS ] && [ -x $C/programs/multi_device ]; then
+	if [ "$r" = PASS ]; then
 		out=$(cd $C/programs && CUDA_VISIBLE_DEVICES=1 LD_LIBRARY_PATH=$C/lib timeout 300 ./multi_device 2>&1)
 		echo "$out" | grep -q '^devices: 1$' && echo "$out" | grep -q '^PASS multi_device$' ||
 			r="FAIL multi_device (CUDA_VISIBLE_DEVICES=1): $(echo "$out" | tail -n 5 | tr '\n' ' ')"
+		cuda="$cuda, on 1 with CUDA_VISIBLE_DEVICES=1"
 	fi
-	echo "GUEST engines two: $r ($n render nodes)"
+	# NVIDIA's deviceQuery, unmodified, lists both.
+	if [ "$r" = PASS ] && [ -x $C/samples/deviceQuery ]; then
+		out=$(cd $C/samples && LD_LIBRARY_PATH=$C/lib timeout 300 ./deviceQuery 2>&1)
+		echo "$out" | grep -q 'Detected 2 CUDA Capable device(s)' ||
+			r="FAIL deviceQuery: $(echo "$out" | grep -i 'detected\|error' | head -n 2 | tr '\n' ' ')"
+		cuda="$cuda, deviceQuery detects 2"
+	fi
+	echo "GUEST engines two: $r ($n render nodes$cuda)"
 	sleep 1200
 fi
 vgpu-bench spin --contexts 1 --seconds 1200 > /tmp/spin.log 2>&1 &
