@@ -313,8 +313,14 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu)
     a_.DeviceGetAttribute(&uva, CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING, dev_);
     // The driver's "domain:bus:device.function" (the function too: a
     // virtual function's is not 0), in lower case as Linux writes it.
+    // Anything else than that form (which vgpu-uengine would refuse, and
+    // the process with it) is no address.
     char pci[32] = {};
-    if (a_.DeviceGetPCIBusId(pci, sizeof(pci) - 1, dev_) == CUDA_SUCCESS) {
+    unsigned dom = 0, bus = 0, slot = 0, fn = 0;
+    int end = 0;
+    if (a_.DeviceGetPCIBusId(pci, sizeof(pci) - 1, dev_) == CUDA_SUCCESS &&
+        std::sscanf(pci, "%8x:%2x:%2x.%1x%n", &dom, &bus, &slot, &fn, &end) == 4 && !pci[end] && slot < 32 &&
+        fn < 8) {
         pci_ = pci;
         std::transform(pci_.begin(), pci_.end(), pci_.begin(), [](unsigned char c) { return std::tolower(c); });
     }

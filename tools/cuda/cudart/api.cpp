@@ -252,14 +252,17 @@ const char* cudaGetErrorString(cudaError_t e) { return gpuvm::cudart::error_stri
 
 // ---- device -----------------------------------------------------------------
 
-// The current device is opened, as before there were several: a
-// program with no usable vGPU learns it here.
+// One device is opened, as before there were several: a program with
+// no usable vGPU learns it here.  Several are counted, none opened (one
+// that refuses a client is unavailable where it is used, as a GPU that
+// another process holds in exclusive mode).
 cudaError_t cudaGetDeviceCount(int* count) {
     *count = 0;
     int n = 0;
     cudaError_t e = guarded("cudaGetDeviceCount", [&](Runtime& rt) {
         n = rt.device_count();
-        rt.backend();
+        if (n == 1)
+            rt.backend();
     });
     if (e == cudaSuccess)
         *count = n;
@@ -451,10 +454,12 @@ cudaError_t cudaMemcpyToSymbol(const void* symbol, const void* src, size_t n, si
         if (offset > size || n > size - offset)
             throw CudaError(cudaErrorInvalidValue, "outside the symbol");
         sync_all(rt);
+        // The symbol is the current device's; the other side may be any
+        // device's memory (Runtime::copy goes by the addresses).
         if (kind == cudaMemcpyDeviceToDevice || (kind == cudaMemcpyDefault && on_device(rt, src, n)))
-            rt.backend().copy(va + offset, va_of(src), n);
+            rt.copy(va + offset, va_of(src), n);
         else
-            rt.backend().write(va + offset, src, n);
+            rt.write(va + offset, src, n);
     });
 }
 
@@ -465,9 +470,9 @@ cudaError_t cudaMemcpyFromSymbol(void* dst, const void* symbol, size_t n, size_t
             throw CudaError(cudaErrorInvalidValue, "outside the symbol");
         sync_all(rt);
         if (kind == cudaMemcpyDeviceToDevice || (kind == cudaMemcpyDefault && on_device(rt, dst, n)))
-            rt.backend().copy(va_of(dst), va + offset, n);
+            rt.copy(va_of(dst), va + offset, n);
         else
-            rt.backend().read(va + offset, dst, n);
+            rt.read(dst, va + offset, n);
     });
 }
 

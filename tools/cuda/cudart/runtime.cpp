@@ -86,7 +86,11 @@ Backend& Runtime::backend(int ordinal) {
         try {
             d.backend = make_backend(*listed_, ordinal);
         } catch (const std::exception& e) {
-            throw CudaError(cudaErrorNoDevice, std::string("no GPUvm device: ") + e.what());
+            if (listed_->count == 1)
+                throw CudaError(cudaErrorNoDevice, std::string("no GPUvm device: ") + e.what());
+            // One of several: the others may serve (cudaSetDevice).
+            throw CudaError(cudaErrorDevicesUnavailable,
+                            "device " + std::to_string(ordinal) + " unavailable: " + e.what());
         }
     }
     return *d.backend;

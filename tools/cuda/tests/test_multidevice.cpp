@@ -10,6 +10,7 @@
 // each, peer copies through the host, and a device never opened unused.
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -26,6 +27,9 @@
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/sysmacros.h>
 
 #include "runtime.hpp"
 #include "vgpu/vgpu.hpp"
@@ -565,6 +569,30 @@ TEST(DeviceList, GPUvmsNodesFromSysfs) {
     fs::remove_all(root);
 }
 
+// A device node is looked up by its number (/sys/dev/char), not its name:
+// in a container, renderD128 may be the host's renderD129.
+TEST(DeviceList, ByDeviceNumberNotName) {
+    namespace fs = std::filesystem;
+    fs::path root = fs::temp_directory_path() / ("gpuvm-rdev-" + std::to_string(getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root / "dev/dri");
+    if (::mknod((root / "dev/dri/renderD128").c_str(), S_IFCHR | 0600, makedev(226, 129)) ||
+        ::mknod((root / "dev/dri/renderD130").c_str(), S_IFCHR | 0600, makedev(226, 130))) {
+        fs::remove_all(root);
+        GTEST_SKIP() << "mknod needs root";
+    }
+    auto uevent = [&](const fs::path& dir, const std::string& text) {
+        fs::create_directories(root / "sys" / dir);
+        std::ofstream(root / "sys" / dir / "uevent") << text;
+    };
+    uevent("class/drm/renderD128/device", "MODALIAS=platform:vgpu\n");  // the name's: not this node
+    uevent("dev/char/226:129/device", "DRIVER=amdgpu\n");
+    uevent("dev/char/226:130/device", "MODALIAS=platform:vgpu\n");
+    auto listed = vgpu::Device::list((root / "dev/dri").string(), (root / "sys").string());
+    EXPECT_EQ(listed, std::vector<std::string>{(root / "dev/dri/renderD130").string()});
+    fs::remove_all(root);
+}
+
 // CUDA_VISIBLE_DEVICES as CUDA reads it.
 TEST(DeviceList, CudaVisibleDevices) {
     using gpuvm::cudart::visible_devices;
@@ -613,13 +641,22 @@ TEST(DeviceList, VgpuDeviceNamesOneNode) {
     EXPECT_EQ(l.count, 1);
     ASSERT_EQ(l.nodes.size(), 1u);
     EXPECT_EQ(l.nodes[0], "/dev/dri/renderD128,/dev/dri/renderD129");
+    // A named node is the device: CUDA_VISIBLE_DEVICES does not hide it.
     Env second("CUDA_VISIBLE_DEVICES", "1");
-    EXPECT_THROW(gpuvm::cudart::list_devices(), std::runtime_error);
+    EXPECT_EQ(gpuvm::cudart::list_devices().count, 1);
 }
 
 TEST(DeviceList, EmulatedDevicesSelected) {
     Env backend("GPUVM_CUDA_BACKEND", "interp"), count("GPUVM_CUDA_DEVICES", "3"),
         visible("CUDA_VISIBLE_DEVICES", "2,0");
+    EXPECT_EQ(gpuvm::cudart::list_devices().count, 2);
+}
+
+// The engine backend's NVIDIA driver applies CUDA_VISIBLE_DEVICES to the
+// physical GPUs: GPUvm does not apply it a second time.
+TEST(DeviceList, TheEngineBackendLeavesCudaVisibleDevicesToNvidia) {
+    Env backend("GPUVM_CUDA_BACKEND", "engine"), count("GPUVM_CUDA_DEVICES", "2"),
+        visible("CUDA_VISIBLE_DEVICES", "1");
     EXPECT_EQ(gpuvm::cudart::list_devices().count, 2);
 }
 
@@ -650,7 +687,7 @@ TEST(FailedOpen, TheThreadStaysOnItsDevice) {
     if (!b || std::string(b) != "engine")
         GTEST_SKIP() << "needs GPUVM_CUDA_BACKEND=engine GPUVM_CUDA_DEVICES=2 (ctest sets them)";
     Env gpu("GPUVM_CUDA_DEVICE", "99");
-    EXPECT_EQ(cudaSetDevice(1), cudaErrorNoDevice);
+    EXPECT_EQ(cudaSetDevice(1), cudaErrorDevicesUnavailable);  // one of several
     int dev = -1;
     RT_OK(cudaGetDevice(&dev));
     EXPECT_EQ(dev, 0);

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/sync_file.h>
 #include <xf86drm.h>
@@ -121,8 +122,12 @@ bool is_vgpu(int fd) {
 // type "vgpu" (XENBUS_TYPE; vgpu-front's driver is named after the type)
 // or dom0's platform device "vgpu.N" that vgpu-back registers for each
 // engine (MODALIAS=platform:vgpu, no driver bound).
-bool is_vgpu_in_sysfs(const std::string& sys_dir, const std::string& name) {
-    std::ifstream f(sys_dir + "/class/drm/" + name + "/device/uevent");
+bool is_vgpu_in_sysfs(const std::string& sys_dir, const std::string& name, const struct stat& st) {
+    // A device node by its number, not its name: a container may show a
+    // node under another node's name (docker --device A:B).
+    std::ifstream f(S_ISCHR(st.st_mode) ? sys_dir + "/dev/char/" + std::to_string(major(st.st_rdev)) + ":" +
+                                              std::to_string(minor(st.st_rdev)) + "/device/uevent"
+                                        : sys_dir + "/class/drm/" + name + "/device/uevent");
     for (std::string line; std::getline(f, line);)
         if (line == "XENBUS_TYPE=vgpu" || line == "MODALIAS=platform:vgpu" || line == "MODALIAS=xen:vgpu")
             return true;
@@ -144,7 +149,9 @@ std::vector<std::string> Device::list(const std::string& dev_dir, const std::str
     for (const auto& node : render_nodes(dev_dir)) {
         struct stat st {};
         std::string name = std::filesystem::path(node).filename().string();
-        if (::stat(node.c_str(), &st) || !is_vgpu_in_sysfs(sys_dir, name)) continue;
+        // One this process may not open is no device of its (EACCES).
+        if (::stat(node.c_str(), &st) || !is_vgpu_in_sysfs(sys_dir, name, st) || ::access(node.c_str(), R_OK | W_OK))
+            continue;
         if (seen.insert(node_key(st)).second) ours.push_back(node);
     }
     return ours;
