@@ -17,7 +17,7 @@ namespace vgpu::engine {
 // vgpu-engined's settings (vgpu-engined(8)).
 struct EnginedArgs {
     std::string backend = "auto";  // auto, cuda or interp
-    std::string device = "/dev/vgpu-uengine";  // device_for_gpu(gpu) unless -d
+    std::string device;            // device_for_gpu(gpu) unless -d
     std::string kernels;           // --self-test: the samples' sources
     std::uint64_t mem_mb = 0;      // 0: vgpu-uengine's mem_mb parameter
     int gpu = 0;                   // the CUDA device index

@@ -96,19 +96,18 @@ DeviceList list_devices() {
     // a node named by VGPU_DEVICE or GPUVM_CUDA_NODE (as before there were
     // several), nor the engine backend's, whose NVIDIA driver (in this
     // process) applies it to the physical GPUs.
-    bool selectable = true;
+    bool selectable;
     if (l.kind == "vgpu") {
         nodes = vgpu_nodes();
         enumerated = static_cast<int>(nodes.size());
         selectable = env("GPUVM_CUDA_NODE").empty() && env("VGPU_DEVICE").empty();
     } else if (l.kind == "interp" || l.kind == "engine" || l.kind == "engine-interp") {
         enumerated = emulated_count();
+        selectable = l.kind != "engine";
     } else {
         throw std::runtime_error("GPUVM_CUDA_BACKEND=" + l.kind +
                                  ": not a backend (vgpu, interp, engine, engine-interp)");
     }
-    if (l.kind == "engine")
-        selectable = false;
     auto visible = visible_devices(selectable ? std::getenv("CUDA_VISIBLE_DEVICES") : nullptr, enumerated);
     if (visible.size() > static_cast<size_t>(kMaxDevices))
         visible.resize(kMaxDevices);

@@ -143,6 +143,17 @@ std::pair<uint64_t, uint64_t> node_key(const struct stat& st) {
 
 }  // namespace
 
+namespace {
+
+// The nodes open() tries: the vgpu nodes sysfs names, else (no sysfs)
+// every render node.
+std::vector<std::string> candidate_nodes() {
+    auto nodes = Device::list();
+    return nodes.empty() ? render_nodes() : nodes;
+}
+
+}  // namespace
+
 std::vector<std::string> Device::list(const std::string& dev_dir, const std::string& sys_dir) {
     std::vector<std::string> ours;
     std::set<std::pair<uint64_t, uint64_t>> seen;
@@ -169,10 +180,7 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
     std::string found, refused;
     int last_err = ENODEV;
     Fd kept;  // the node found, kept open (a second open could be refused)
-    // The vgpu nodes sysfs names, else (no sysfs) every render node.
-    auto nodes = list();
-    if (nodes.empty()) nodes = render_nodes();
-    for (const auto& node : nodes) {
+    for (const auto& node : candidate_nodes()) {
         Fd fd(::open(node.c_str(), O_RDWR | O_CLOEXEC));
         if (fd.get() < 0) {
             last_err = errno;
@@ -202,9 +210,7 @@ std::shared_ptr<Device> Device::open(const std::string& path) {
 std::shared_ptr<Device> Device::open_mode(const std::string& mode) {
     if (mode.empty()) return open();
     std::optional<Error> refused;
-    auto nodes = list();
-    if (nodes.empty()) nodes = render_nodes();
-    for (const auto& n : nodes) {
+    for (const auto& n : candidate_nodes()) {
         try {
             auto dev = open(n);
             if (mode == mode_name(dev->info().mode)) return dev;
