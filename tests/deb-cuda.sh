@@ -37,9 +37,12 @@ dpkg-deb -x "$pkg" "$root"
 wrapper=$root/usr/bin/gpuvm-cuda
 [ "$("$wrapper" --print-libdir)" = "/$dir" ] || fail "gpuvm-cuda --print-libdir is not /$dir"
 # libcudart finds libcuda beside it without LD_LIBRARY_PATH (RUNPATH
-# $ORIGIN survived the install).
-ldd "$root/$dir/libcudart.so.13" | grep -q "libcuda.so.1 => $root/$dir/libcuda.so.1" ||
-	fail "libcudart.so.13 does not find libcuda.so.1 beside it"
+# $ORIGIN survived the install). ldd's output is read whole first: under
+# pipefail, "ldd | grep -q" fails when grep exits before ldd has written
+# its last line (SIGPIPE), as it once did in CI.
+deps=$(ldd "$root/$dir/libcudart.so.13") || fail "ldd libcudart.so.13 failed: $deps"
+grep -q "libcuda.so.1 => $root/$dir/libcuda.so.1" <<<"$deps" ||
+	fail "libcudart.so.13 does not find libcuda.so.1 beside it: $deps"
 prog=${BUILD:-$TOP/build}/user/gpuvm-cuda/programs/grid_stride
 if [ ! -x "$prog" ]; then
 	echo "deb-cuda: no $prog (make userspace builds it): not run"
