@@ -664,10 +664,10 @@ void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 	out->mode = mode;
 	strscpy(out->engine, e->name, sizeof(out->engine));
 	out->isa_version = e->isa_version;
-	out->page_size = VGPU_PAGE_SIZE;
+	out->page_size = vgpu_engine_page_size(e);
 	out->features = e->features;
-	out->va_start = VGPU_CTX_VA_START;
-	out->va_end = VGPU_VA_SIZE;
+	out->va_start = e->va_start;
+	out->va_end = e->va_end;
 	out->device_memory_size = e->mem_size;
 	out->device_memory_quota = c->quota.devmem;
 	out->max_contexts = c->quota.contexts;
@@ -691,7 +691,7 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 	mutex_init(&ctx->vm_lock);
 	INIT_LIST_HEAD(&ctx->queue);
 	INIT_LIST_HEAD(&ctx->sched_node);
-	vgpu_vm_init(&ctx->vm, VGPU_CTX_VA_START, VGPU_VA_SIZE,
+	vgpu_vm_init(&ctx->vm, c->engine->va_start, c->engine->va_end,
 		     vgpu_max_mappings);
 	ctx->client = c;
 	ctx->priority = a->priority;
@@ -852,7 +852,8 @@ int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a)
  * vgpu_quota_reserve() - charge a future object to a client's quotas
  * @c: client
  * @domain: DRM_VGPU_DOMAIN_*
- * @size: in, bytes asked for (any value); out, rounded up to pages
+ * @size: in, bytes asked for (any value); out, rounded up to pages (a
+ *	device-memory object's to the engine's GPU page)
  *
  * Called before any memory is allocated, so a client over its quota
  * cannot make the host allocate even for a moment.  The one place where
@@ -865,13 +866,14 @@ int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 *size)
 	bool dev = domain == DRM_VGPU_DOMAIN_DEVICE;
 	u64 *held = dev ? &c->device_bytes : &c->host_bytes;
 	u64 limit = dev ? c->quota.devmem : c->quota.hostmem;
+	u64 align = dev ? vgpu_engine_page_size(c->engine) : PAGE_SIZE;
 	u64 used, want = *size;
 	int ret = 0;
 
 	mutex_lock(&c->lock);
 	used = dev ? c->device_bytes : c->host_bytes + c->host_extra;
 	if (want <= limit)		/* limits are far below U64_MAX */
-		want = PAGE_ALIGN(want);
+		want = round_up(want, align);
 	if (c->num_bos >= c->quota.objects) {
 		vgpu_client_msg(c, false,
 				"object quota (%u) reached\n",
@@ -1109,6 +1111,9 @@ static int vgpu_bind_one(struct vgpu_client *c, struct vgpu_ctx *ctx,
 
 	if (ret)
 		return ret;
+	/* The engine maps whole GPU pages of its own (2 MiB on a GPU). */
+	if ((op->va | op->size | op->bo_offset) & vgpu_engine_page_mask(e))
+		return -EINVAL;
 	if (op->op == DRM_VGPU_BIND_UNMAP) {
 		ret = vgpu_vm_cut(&ctx->vm, op->va, op->size, &m);
 		if (ret < 0)

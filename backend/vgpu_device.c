@@ -22,6 +22,8 @@
 #include <linux/slab.h>
 
 #include "vgpu_core.h"
+#include "../common/vgpu_pt.h"
+#include "../common/vgpu_uapi.h"
 
 /* Protects vgpu_devices[] and vgpu_listener. */
 static DEFINE_MUTEX(vgpu_devices_lock);
@@ -151,20 +153,63 @@ bool vgpu_device_registered(struct vgpu_device *dev)
 }
 
 /**
+ * vgpu_engine_layout_check() - complete and check an engine's layout
+ * @e: an engine about to register
+ *
+ * Fills the defaults of @e->page_shift, @e->va_start and @e->va_end (a
+ * zero field: 4 KiB pages, the whole space a context may map) and checks
+ * what the engine set: a page of 4 KiB to 1 GiB, a non-empty window of
+ * whole pages inside [VGPU_CTX_VA_START, VGPU_VA_SIZE).
+ *
+ * Return: 0, or -EINVAL (with a line saying what is wrong).
+ */
+int vgpu_engine_layout_check(struct vgpu_engine *e)
+{
+	u64 page;
+
+	if (!e->page_shift)
+		e->page_shift = VGPU_PAGE_SHIFT;
+	if (e->page_shift < VGPU_PAGE_SHIFT || e->page_shift > 30) {
+		pr_err("vgpu: engine %s: a GPU page of 2^%u bytes (4 KiB to 1 GiB)\n",
+		       e->name, e->page_shift);
+		return -EINVAL;
+	}
+	page = vgpu_engine_page_size(e);
+	if (!e->va_start)
+		e->va_start = round_up(VGPU_CTX_VA_START, page);
+	if (!e->va_end)
+		e->va_end = VGPU_VA_SIZE;
+	if ((e->va_start | e->va_end) & (page - 1) ||
+	    e->va_start < VGPU_CTX_VA_START || e->va_end > VGPU_VA_SIZE ||
+	    e->va_start >= e->va_end) {
+		pr_err("vgpu: engine %s: GPU addresses [%#llx, %#llx) are not whole %llu KiB pages inside [%#llx, %#llx)\n",
+		       e->name, e->va_start, e->va_end, page >> 10,
+		       VGPU_CTX_VA_START, VGPU_VA_SIZE);
+		return -EINVAL;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vgpu_engine_layout_check);
+
+/**
  * vgpu_engine_register() - make an engine a device of vgpu-back
  * @e: the engine; must stay valid until vgpu_engine_unregister()
  *
- * The device takes the lowest free index.  Sets @e->dev.
+ * The device takes the lowest free index.  Sets @e->dev and the
+ * defaults of @e's layout (vgpu_engine_layout_check()).
  *
- * Return: 0, -ENOSPC when VGPU_MAX_DEVICES engines are registered, or
- * the error of creating the device or its render node.
+ * Return: 0, -EINVAL for a layout the core cannot serve, -ENOSPC when
+ * VGPU_MAX_DEVICES engines are registered, or the error of creating the
+ * device or its render node.
  */
 int vgpu_engine_register(struct vgpu_engine *e)
 {
 	struct vgpu_device *dev;
 	u32 i;
-	int ret = 0;
+	int ret = vgpu_engine_layout_check(e);
 
+	if (ret)
+		return ret;
 	mutex_lock(&vgpu_devices_lock);
 	for (i = 0; i < VGPU_MAX_DEVICES && vgpu_devices[i]; i++)
 		;
@@ -190,8 +235,9 @@ int vgpu_engine_register(struct vgpu_engine *e)
 out:
 	mutex_unlock(&vgpu_devices_lock);
 	if (!ret)
-		pr_info("vgpu: engine %u: %s registered, %llu MiB device memory\n",
-			i, e->name, e->mem_size >> 20);
+		pr_info("vgpu: engine %u: %s registered, %llu MiB device memory, %llu KiB pages\n",
+			i, e->name, e->mem_size >> 20,
+			vgpu_engine_page_size(e) >> 10);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(vgpu_engine_register);

@@ -163,6 +163,17 @@ struct vgpu_engine_ops {
  * @location: where the engine is, for sysfs: a GPU's PCI address that
  *	never changes, or NULL (a software engine, or one whose address
  *	@ops->pci_address tells)
+ * @page_shift: log2 of the engine's GPU page, the granularity at which
+ *	it can map (12 to 30; 0 means 12, 4 KiB): every VM_BIND's address,
+ *	size and object offset is a multiple of it and device-memory
+ *	objects are rounded up to it.  A real GPU's virtual-memory API maps
+ *	2 MiB at a time (21).
+ * @va_start: lowest GPU address a context may map, a multiple of the
+ *	page, at least VGPU_CTX_VA_START (0: that, rounded up to the page)
+ * @va_end: one past the highest, a multiple of the page, at most
+ *	VGPU_VA_SIZE (0: VGPU_VA_SIZE).  An engine whose contexts' GPU
+ *	addresses are a process's own (the GPU running the guest's code)
+ *	announces the window it keeps free for them.
  * @dev: the core's device of the engine, set by vgpu_engine_register()
  *	(its index numbers the render node and sysfs directory)
  */
@@ -176,8 +187,15 @@ struct vgpu_engine {
 	u32 flags;
 	const unsigned int *watchdog_ms;
 	const char *location;
+	u32 page_shift;
+	u64 va_start;
+	u64 va_end;
 	struct vgpu_device *dev;
 };
+
+/* An engine's GPU page in bytes, and its low bits. */
+#define vgpu_engine_page_size(e)	BIT_ULL((e)->page_shift)
+#define vgpu_engine_page_mask(e)	(vgpu_engine_page_size(e) - 1)
 
 /*
  * The engine's run() stops at its budget (and resumes where it stopped):
@@ -189,6 +207,7 @@ struct vgpu_engine {
 
 struct vgpu_device;
 
+int vgpu_engine_layout_check(struct vgpu_engine *e);
 int vgpu_engine_register(struct vgpu_engine *e);
 void vgpu_engine_unregister(struct vgpu_engine *e);
 

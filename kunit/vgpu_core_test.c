@@ -226,6 +226,7 @@ static int submit_fill(struct vgpu_client *c, u32 ctx, u32 value,
 /* A one-thread launch the fake engine runs for ever, short of the watchdog. */
 static int submit_spin(struct vgpu_client *c, u32 ctx, struct dma_fence **f)
 {
+	static const u32 one_each[3] = { 1, 1, 1 };
 	struct drm_vgpu_cmd *cmd = kvzalloc(sizeof(*cmd), GFP_KERNEL);
 	u64 seqno;
 	int ret;
@@ -234,8 +235,8 @@ static int submit_spin(struct vgpu_client *c, u32 ctx, struct dma_fence **f)
 		return -ENOMEM;
 	cmd->op = DRM_VGPU_CMD_LAUNCH;
 	cmd->src = 0x100000;
-	memcpy(cmd->grid, (u32[3]){ 1, 1, 1 }, sizeof(cmd->grid));
-	memcpy(cmd->block, (u32[3]){ 1, 1, 1 }, sizeof(cmd->block));
+	memcpy(cmd->grid, one_each, sizeof(cmd->grid));
+	memcpy(cmd->block, one_each, sizeof(cmd->block));
 	cmd->params[0] = FAKE_SPIN;
 	ret = vgpu_op_submit(c, ctx, cmd, 1, NULL, 0, f, &seqno);
 	if (ret)
@@ -1197,6 +1198,103 @@ static int test_host_alloc(void *arg, u64 size, struct vgpu_host_mem *mem)
 }
 
 /*
+ * An engine's layout (a GPU's 2 MiB pages and the window of GPU
+ * addresses it keeps free): checked at registration, reported by INFO,
+ * honoured by every VM_BIND (address, size, offset, window) and by the
+ * size charged for device memory.
+ */
+static void core_engine_layout(struct kunit *test)
+{
+	const u64 page = 2 << 20, start = 1ULL << 30, end = 64ULL << 30;
+	struct vgpu_engine gpu = fake_engine, bad;
+	struct drm_vgpu_bo_create hb = {
+		.size = 4096, .domain = DRM_VGPU_DOMAIN_HOST,
+	};
+	struct drm_vgpu_info info;
+	struct test_host t = {};
+	struct vgpu_client *c;
+	u32 ctx, bo, small;
+
+	/* Defaults, and what no engine may announce. */
+	bad = (struct vgpu_engine){ .name = "bad", .page_shift = 21 };
+	KUNIT_EXPECT_EQ(test, vgpu_engine_layout_check(&bad), 0);
+	KUNIT_EXPECT_EQ(test, bad.va_start, page);	/* 64 KiB, rounded up */
+	KUNIT_EXPECT_EQ(test, bad.va_end, VGPU_VA_SIZE);
+	bad = (struct vgpu_engine){ .name = "bad" };
+	KUNIT_EXPECT_EQ(test, vgpu_engine_layout_check(&bad), 0);
+	KUNIT_EXPECT_EQ(test, bad.page_shift, 12U);
+	KUNIT_EXPECT_EQ(test, bad.va_start, VGPU_CTX_VA_START);
+#define BAD_LAYOUT(shift, s, e) do {					\
+		bad = (struct vgpu_engine){ .name = "bad", .page_shift = shift, \
+					    .va_start = s, .va_end = e };	\
+		KUNIT_EXPECT_EQ(test, vgpu_engine_layout_check(&bad), -EINVAL); \
+	} while (0)
+	BAD_LAYOUT(11, 0, 0);
+	BAD_LAYOUT(31, 0, 0);
+	BAD_LAYOUT(21, start + 4096, end);		/* not whole pages */
+	BAD_LAYOUT(21, start, end - 4096);
+	BAD_LAYOUT(12, 0x1000, end);			/* below the first */
+	BAD_LAYOUT(12, start, VGPU_VA_SIZE + 4096);	/* past the last */
+	BAD_LAYOUT(21, end, start);			/* empty */
+	BAD_LAYOUT(21, start, start);
+#undef BAD_LAYOUT
+	bad = (struct vgpu_engine){ .name = "bad", .ops = &fake_ops,
+				    .page_shift = 40 };
+	KUNIT_EXPECT_EQ(test, vgpu_engine_register(&bad), -EINVAL);
+	KUNIT_EXPECT_NULL(test, bad.dev);
+
+	gpu.name = "gpu";
+	gpu.dev = NULL;
+	gpu.page_shift = 21;
+	gpu.va_start = start;
+	gpu.va_end = end;
+	KUNIT_ASSERT_EQ(test, vgpu_engine_register(&gpu), 0);
+	c = vgpu_client_create(gpu.dev, "layout", NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	vgpu_op_info(c, 0, &info);
+	KUNIT_EXPECT_EQ(test, info.page_size, (u32)page);
+	KUNIT_EXPECT_EQ(test, info.va_start, start);
+	KUNIT_EXPECT_EQ(test, info.va_end, end);
+
+	/* Device memory is charged in whole GPU pages. */
+	small = new_bo(test, c, 4096);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, page);
+	bo = new_bo(test, c, page + 1);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 3 * page);
+	ctx = new_ctx(test, c);
+	/* Whole pages, inside the window, or nothing. */
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0,
+				   start + 4096, page), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0, start,
+				   4096), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 4096, start,
+				   page), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0,
+				   start - page, page), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0,
+				   end - page, 2 * page), -EINVAL);
+	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, page, start,
+				   page), 0);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, small, 0,
+				   end - page, page), 0);
+	/* Half a page cannot be unmapped; the page can. */
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, start,
+				   4096), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, start,
+				   page), 0);
+	/* Host memory keeps host pages; a mapping of it still takes whole GPU pages. */
+	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &hb, test_host_alloc, &t), 0);
+	KUNIT_EXPECT_EQ(test, c->host_bytes, 4096ULL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, hb.handle, 0,
+				   start, 4096), -EINVAL);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, hb.handle, 0,
+				   start, page), -EINVAL);
+	vgpu_client_destroy(c);
+	vgpu_engine_unregister(&gpu);
+}
+
+/*
  * BO_CREATE is checked once, in the core, before the transport allocates
  * anything: bad arguments and quotas never reach the transport's
  * allocator, and an allocator's failure returns the charge.
@@ -1261,6 +1359,7 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_page_by_page_binds),
 	KUNIT_CASE(core_jobs_faults_hangs),
 	KUNIT_CASE(core_two_devices),
+	KUNIT_CASE(core_engine_layout),
 	KUNIT_CASE(core_dependencies_and_order),
 	KUNIT_CASE(core_destroy_cancels_waiting_jobs),
 	KUNIT_CASE(core_teardown_releases_everything),

@@ -35,6 +35,10 @@ static unsigned int instances = 1;
 module_param(instances, uint, 0444);
 MODULE_PARM_DESC(instances, "Simulated GPUs, each a device of vgpu-back with vram_mb of its own (default 1, at most 16, instances x vram_mb at most 16384)");
 
+static unsigned int page_kb = 4;
+module_param(page_kb, uint, 0444);
+MODULE_PARM_DESC(page_kb, "GPU page, KiB: the granularity at which contexts map (VM_BIND) and device memory is allocated; a power of two, 4 to 1048576 (default 4; 2048 behaves as a real GPU's virtual-memory API)");
+
 static unsigned int watchdog_ms = 2000;
 module_param(watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (default 2000); copies and fills, bounded by their size, never hang");
@@ -309,6 +313,7 @@ static struct vgpu_sim *vgpu_sim_create(void)
 	sim->engine.ops = &sim_ops;
 	sim->engine.mem_size = (u64)vram_mb << 20;
 	sim->engine.isa_version = VGPU_ISA_VERSION;
+	sim->engine.page_shift = ilog2(page_kb) + 10;
 	sim->engine.watchdog_ms = &watchdog_ms;
 	sim->engine.features = DRM_VGPU_FEATURE_HOST_MEMORY |
 			       DRM_VGPU_FEATURE_PREEMPTION |
@@ -355,6 +360,10 @@ static int __init vgpu_sim_init(void)
 	}
 	if (!instances || instances > 16) {
 		pr_err("vgpu-sim: instances must be 1..16\n");
+		return -EINVAL;
+	}
+	if (page_kb < 4 || page_kb > (1U << 20) || !is_power_of_2(page_kb)) {
+		pr_err("vgpu-sim: page_kb must be a power of two, 4..1048576\n");
 		return -EINVAL;
 	}
 	/* Each instance's memory is dom0's (vzalloc): 16 GiB at most. */

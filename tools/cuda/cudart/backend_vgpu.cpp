@@ -3,13 +3,19 @@
 //
 // backend_vgpu.cpp - the "vgpu" backend (backend.hpp): one libvgpu context
 // on the vGPU's render node; each allocation is a buffer object mapped in
-// it (device memory, or host memory the CPU maps too).
+// it (device memory, or host memory the CPU maps too).  Where the engine's
+// GPU page is large (2 MiB: a GPU's virtual-memory API, announced in
+// INFO), allocations of up to half a page share page-sized objects (a
+// first-fit sub-allocator, 256-byte aligned as cudaMalloc's), as NVIDIA's
+// runtime shares its own; on 4 KiB pages each has its object and an
+// unmapped guard page after it (suballoc.hpp).
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 
 #include "backend.hpp"
+#include "suballoc.hpp"
 #include "vgpu/vgpu.hpp"
 
 extern "C" {
@@ -39,7 +45,7 @@ public:
     // below it are reserved, never mapped; an allocation that would
     // pass its end is out of memory.
     VgpuBackend(const std::string& node, int index, int count)
-        : dev_(open_node(node)), ctx_(std::make_unique<vgpu::Context>(dev_)) {
+        : dev_(open_node(node)), ctx_(std::make_unique<vgpu::Context>(dev_)), shared_(dev_->info().page_size) {
         const auto& i = dev_->info();
         uint64_t start = std::max<uint64_t>(i.va_start, 0x100000);
         VaRange r = device_va_range(start, i.va_end, index, count);
@@ -60,33 +66,35 @@ public:
     uint32_t max_shared() const override { return dev_->info().max_shared_size; }
 
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
-        uint32_t perms = DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE | (exec ? DRM_VGPU_BIND_EXEC : 0);
-        std::unique_ptr<vgpu::Buffer> b;
-        try {
-            b = std::make_unique<vgpu::Buffer>(*ctx_, std::max<size_t>(size, 1),
-                                               host ? vgpu::Domain::Host : vgpu::Domain::Device, perms);
-        } catch (const vgpu::Error& e) {
-            if (e.code() == ENOMEM || e.code() == EDQUOT || e.code() == ENOSPC)
-                throw OutOfMemory(e.what());
-            throw;
-        }
+        size = std::max<size_t>(size, 1);
+        const uint64_t page = dev_->info().page_size;
+        if (page > kSharedPageMin && size <= page / 2)
+            return alloc_piece(size, host, exec, cpu);
+        std::unique_ptr<vgpu::Buffer> b = new_buffer(size, host, exec);
         uint64_t va = b->gpu_addr();
-        if (va > end_ || b->size() > end_ - va)
-            throw OutOfMemory("vGPU: out of the device's GPU addresses");
         if (cpu)
             *cpu = b->data();
-        used_ += b->size();
-        bufs_[va] = std::move(b);
+        allocs_[va] = Alloc{b.get(), 0, b->size(), false};
+        whole_[va] = std::move(b);
         return va;
     }
 
     void free(uint64_t va) override {
-        auto it = bufs_.find(va);
-        if (it == bufs_.end())
+        auto it = allocs_.find(va);
+        if (it == allocs_.end())
             return;
         ctx_->synchronize();  // the GPU may still use it
-        used_ -= it->second->size();
-        bufs_.erase(it);
+        Alloc a = it->second;
+        allocs_.erase(it);
+        std::unique_ptr<vgpu::Buffer> gone;
+        if (a.piece) {
+            gone = shared_.give_back({a.buf, a.off, a.size});
+        } else {
+            gone = std::move(whole_[va]);
+            whole_.erase(va);
+        }
+        if (gone)
+            used_ -= gone->size();
     }
 
     void write(uint64_t va, const void* src, size_t n) override {
@@ -114,10 +122,51 @@ public:
     void synchronize() override { sync(); }
 
 private:
+    // GPU pages above this are shared by small allocations.
+    static constexpr uint64_t kSharedPageMin = 64 << 10;
+
+    // An allocation: a whole object, or a piece of a shared one (@piece
+    // set); @size: the bytes it may reach.
+    struct Alloc {
+        vgpu::Buffer* buf;
+        size_t off, size;
+        bool piece;
+    };
+
     std::shared_ptr<vgpu::Device> dev_;
     std::unique_ptr<vgpu::Context> ctx_;
-    std::map<uint64_t, std::unique_ptr<vgpu::Buffer>> bufs_;
+    std::map<uint64_t, Alloc> allocs_;                          // by GPU address
+    std::map<uint64_t, std::unique_ptr<vgpu::Buffer>> whole_;  // objects of one allocation
+    SubAllocator<vgpu::Buffer> shared_;                         // pages small ones share
     uint64_t used_ = 0, end_ = 0;  // end_: the end of the device's slice
+
+    std::unique_ptr<vgpu::Buffer> new_buffer(size_t size, bool host, bool exec) {
+        uint32_t perms = DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE | (exec ? DRM_VGPU_BIND_EXEC : 0);
+        std::unique_ptr<vgpu::Buffer> b;
+        try {
+            b = std::make_unique<vgpu::Buffer>(*ctx_, size, host ? vgpu::Domain::Host : vgpu::Domain::Device,
+                                               perms);
+        } catch (const vgpu::Error& e) {
+            if (e.code() == ENOMEM || e.code() == EDQUOT || e.code() == ENOSPC)
+                throw OutOfMemory(e.what());
+            throw;
+        }
+        uint64_t va = b->gpu_addr();
+        if (va > end_ || b->size() > end_ - va)
+            throw OutOfMemory("vGPU: out of the device's GPU addresses");
+        used_ += b->size();
+        return b;
+    }
+
+    uint64_t alloc_piece(size_t size, bool host, bool exec, void** cpu) {
+        auto p = shared_.take((host ? 1 : 0) | (exec ? 2 : 0), size,
+                              [&] { return new_buffer(dev_->info().page_size, host, exec); });
+        uint64_t va = p.page->gpu_addr() + p.off;
+        if (cpu)
+            *cpu = static_cast<std::byte*>(p.page->data()) + p.off;
+        allocs_[va] = Alloc{p.page, p.off, p.size, true};
+        return va;
+    }
 
     // Submits with @submit; when the client's queue is full (vgpu-back's
     // quota_jobs or quota_cmds: EDQUOT), waits for the work queued and
@@ -143,13 +192,14 @@ private:
     }
 
     std::pair<vgpu::Buffer*, size_t> find(uint64_t va, size_t n) {
-        auto it = bufs_.upper_bound(va);
-        if (it == bufs_.begin())
+        auto it = allocs_.upper_bound(va);
+        if (it == allocs_.begin())
             throw std::out_of_range("not a GPU address");
         --it;
-        if (va - it->first + n > it->second->size())
+        const Alloc& a = it->second;
+        if (va - it->first > a.size || n > a.size - (va - it->first))
             throw std::out_of_range("outside its allocation");
-        return {it->second.get(), va - it->first};
+        return {a.buf, a.off + (va - it->first)};
     }
 };
 

@@ -33,8 +33,13 @@ namespace {
 std::string errtext(int err, const std::string& what) {
     return what + ": " + std::strerror(err) + " (errno " + std::to_string(err) + ")";
 }
-constexpr uint64_t kPage = 4096;
-uint64_t page_align(uint64_t v) { return (v + kPage - 1) & ~(kPage - 1); }
+// @v rounded up to the device's GPU page (INFO's page_size, checked to
+// be a power of two when the device opened).
+uint64_t page_align(const Device& dev, uint64_t v) {
+    uint64_t page = dev.info().page_size;
+    if (v > UINT64_MAX - (page - 1)) throw Error(ENOMEM, "size beyond the GPU address space");
+    return (v + page - 1) & ~(page - 1);
+}
 }  // namespace
 
 Error::Error(int err, const std::string& what) : std::runtime_error(errtext(err, what)), err_(err) {}
@@ -90,6 +95,13 @@ Device::Device(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(pa
                        in.isa_version, in.page_size, in.features, in.va_start, in.va_end, in.device_memory_size,
                        in.device_memory_quota, in.max_contexts, in.max_objects, in.max_block_threads,
                        in.max_shared_size};
+    // The engine's GPU page (4 KiB for vgpu-sim, 2 MiB for a GPU's
+    // virtual-memory API): every size and address below is a multiple.
+    uint64_t page = in.page_size;
+    if (page < 4096 || page > (1u << 30) || (page & (page - 1)) || ((in.va_start | in.va_end) & (page - 1)) ||
+        in.va_start >= in.va_end)
+        throw Error(EPROTO, "kernel reports a GPU page of " + std::to_string(page) + " bytes and addresses [" +
+                                std::to_string(in.va_start) + ", " + std::to_string(in.va_end) + ")");
 }
 
 namespace {
@@ -259,7 +271,7 @@ Context::Context(std::shared_ptr<Device> dev, uint32_t priority) : dev_(std::mov
     a.priority = priority;
     dev_->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &a, "VGPU_CTX_CREATE");
     id_ = a.ctx_id;
-    next_va_ = std::max<uint64_t>(dev_->info().va_start, 0x100000);
+    next_va_ = page_align(*dev_, std::max<uint64_t>(dev_->info().va_start, 0x100000));
 }
 
 Context::~Context() {
@@ -270,8 +282,12 @@ Context::~Context() {
 uint64_t Context::reserve_va(uint64_t size) {
     // Leave an unmapped guard page between allocations, so overruns fault.
     uint64_t va = next_va_;
-    uint64_t end = va + page_align(size) + kPage;
-    if (end > dev_->info().va_end) throw Error(ENOSPC, "GPU virtual address space exhausted");
+    if (va >= dev_->info().va_end) throw Error(ENOSPC, "GPU virtual address space exhausted");
+    uint64_t room = dev_->info().va_end - va;
+    uint64_t want = page_align(*dev_, size);
+    if (want > room || room - want < dev_->info().page_size)
+        throw Error(ENOSPC, "GPU virtual address space exhausted");
+    uint64_t end = va + want + dev_->info().page_size;
     next_va_ = end;
     return va;
 }
@@ -282,12 +298,12 @@ int Context::vm_bind(const drm_vgpu_vm_bind_op& op) noexcept {
 }
 
 void Context::bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms) {
-    if (int err = vm_bind({DRM_VGPU_BIND_MAP, perms, handle, 0, 0, va, page_align(size)}))
+    if (int err = vm_bind({DRM_VGPU_BIND_MAP, perms, handle, 0, 0, va, page_align(*dev_, size)}))
         throw Error(err, "VGPU_VM_BIND map");
 }
 
 void Context::unbind(uint64_t va, uint64_t size) {
-    if (int err = vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va, page_align(size)}))
+    if (int err = vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va, page_align(*dev_, size)}))
         throw Error(err, "VGPU_VM_BIND unmap");
 }
 
@@ -365,14 +381,14 @@ void Context::synchronize(std::chrono::nanoseconds timeout) {
 Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
     : ctx_(&ctx), size_(size), domain_(domain) {
     Device& dev = ctx.device();
-    drm_vgpu_bo_create c{page_align(size), static_cast<uint32_t>(domain), 0, 0, 0};
+    drm_vgpu_bo_create c{page_align(dev, size), static_cast<uint32_t>(domain), 0, 0, 0};
     dev.ioctl(DRM_IOCTL_VGPU_BO_CREATE, &c, "VGPU_BO_CREATE");
     handle_ = c.handle;
     try {
         if (domain == Domain::Host) {
             drm_vgpu_bo_mmap_offset m{handle_, 0, 0};
             dev.ioctl(DRM_IOCTL_VGPU_BO_MMAP_OFFSET, &m, "VGPU_BO_MMAP_OFFSET");
-            void* p = ::mmap(nullptr, page_align(size), PROT_READ | PROT_WRITE, MAP_SHARED, dev.fd(),
+            void* p = ::mmap(nullptr, page_align(dev, size), PROT_READ | PROT_WRITE, MAP_SHARED, dev.fd(),
                              static_cast<off_t>(m.offset));
             if (p == MAP_FAILED) throw Error(errno, "mmap of a host buffer");
             cpu_ = p;
@@ -380,7 +396,7 @@ Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
         va_ = ctx.reserve_va(size);
         ctx.bind(handle_, va_, size, perms);
     } catch (...) {
-        if (cpu_) ::munmap(cpu_, page_align(size_));
+        if (cpu_) ::munmap(cpu_, page_align(dev, size_));
         drm_vgpu_bo_destroy d{handle_, 0};
         drmIoctl(dev.fd(), DRM_IOCTL_VGPU_BO_DESTROY, &d);
         throw;
@@ -393,8 +409,9 @@ Buffer::Buffer(Buffer&& o) noexcept
 
 Buffer::~Buffer() {
     if (!handle_) return;
-    ctx_->vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va_, page_align(size_)});
-    if (cpu_) ::munmap(cpu_, page_align(size_));
+    const Device& dev = ctx_->device();
+    ctx_->vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va_, page_align(dev, size_)});
+    if (cpu_) ::munmap(cpu_, page_align(dev, size_));
     drm_vgpu_bo_destroy d{handle_, 0};
     drmIoctl(ctx_->device().fd(), DRM_IOCTL_VGPU_BO_DESTROY, &d);
 }

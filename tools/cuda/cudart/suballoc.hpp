@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// suballoc.hpp - small allocations sharing page-sized objects.  An engine
+// whose GPU page is large (2 MiB: a GPU's virtual-memory API, announced
+// in INFO's page_size) cannot give each cudaMalloc an object of its own
+// without wasting most of a page on each; NVIDIA's runtime shares its
+// pages the same way.  First fit in address order, pieces aligned to
+// kAlign (cudaMalloc's 256 bytes), holes coalesced, a page given back
+// when its last piece is.  Pieces of different kinds (device, host,
+// executable) never share a page.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+namespace gpuvm::cudart {
+
+template <typename Page>
+class SubAllocator {
+public:
+    static constexpr size_t kAlign = 256;
+
+    struct Piece {
+        Page* page;
+        size_t off;   // in the page
+        size_t size;  // rounded to kAlign: what it may reach
+    };
+
+    explicit SubAllocator(size_t page_size) : page_size_(page_size) {
+        if (page_size < kAlign || page_size & (page_size - 1))
+            throw std::invalid_argument("SubAllocator: page size not a power of two");
+    }
+
+    // A piece of @n bytes (1..page/2) of kind @kind, in a page that
+    // @make_page makes when none has room (its exception passes through,
+    // nothing changed).
+    Piece take(unsigned kind, size_t n, const std::function<std::unique_ptr<Page>()>& make_page) {
+        if (!n || n > page_size_ / 2)
+            throw std::invalid_argument("SubAllocator: piece of 1 byte to half a page");
+        n = (n + kAlign - 1) & ~(kAlign - 1);
+        for (Slab& s : slabs_) {
+            if (s.kind != kind)
+                continue;
+            size_t off = s.carve(n);
+            if (off != SIZE_MAX)
+                return {s.page.get(), off, n};
+        }
+        Slab& s = slabs_.emplace_back(Slab{make_page(), kind, {{0, page_size_}}, 0});
+        return {s.page.get(), s.carve(n), n};
+    }
+
+    // Gives @p back; returns its page when that was its last piece (the
+    // caller releases it), else null.
+    std::unique_ptr<Page> give_back(const Piece& p) {
+        for (auto it = slabs_.begin(); it != slabs_.end(); ++it) {
+            if (it->page.get() != p.page)
+                continue;
+            it->release(p.off, p.size);
+            if (it->live)
+                return nullptr;
+            std::unique_ptr<Page> page = std::move(it->page);
+            slabs_.erase(it);
+            return page;
+        }
+        throw std::logic_error("SubAllocator: a piece of no page");
+    }
+
+    size_t pages() const noexcept { return slabs_.size(); }
+
+private:
+    struct Slab {
+        std::unique_ptr<Page> page;
+        unsigned kind;
+        std::map<size_t, size_t> holes;  // offset -> bytes
+        size_t live;                     // pieces handed out
+
+        size_t carve(size_t n) {
+            for (auto it = holes.begin(); it != holes.end(); ++it) {
+                if (it->second < n)
+                    continue;
+                size_t off = it->first, left = it->second - n;
+                holes.erase(it);
+                if (left)
+                    holes[off + n] = left;
+                live++;
+                return off;
+            }
+            return SIZE_MAX;
+        }
+        void release(size_t off, size_t n) {
+            live--;
+            auto next = holes.lower_bound(off);
+            if (next != holes.end() && off + n == next->first) {
+                n += next->second;
+                next = holes.erase(next);
+            }
+            if (next != holes.begin()) {
+                auto prev = std::prev(next);
+                if (prev->first + prev->second == off) {
+                    prev->second += n;
+                    return;
+                }
+            }
+            holes[off] = n;
+        }
+    };
+
+    size_t page_size_;
+    std::list<Slab> slabs_;
+};
+
+}  // namespace gpuvm::cudart
