@@ -4,7 +4,7 @@
  *
  * vgpu_front_naive.c - naive mode's requests: each operation in
  * fine-grained requests, each answered before the next is sent: one per
- * page of a VM_BIND, one per command of a submission, and one per page of
+ * GPU page of a VM_BIND, one per command of a submission, and one per page of
  * host memory moved.  A host-memory object is a GEM shmem object in the
  * guest backed by an object of the same size in dom0: a submission copies
  * the file's host objects to dom0 first and back afterwards, page by page
@@ -20,6 +20,8 @@
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_syncobj.h>
 #include <linux/dma-fence.h>
+#include <linux/log2.h>
+#include <linux/sizes.h>
 #include <xen/grant_table.h>
 #include <xen/page.h>
 
@@ -110,8 +112,33 @@ static int vgpu_front_naive_bo_create(struct vgpu_front *f,
 }
 
 /*
- * Naive mode: one request per page of every operation; a destroy of the
- * context stops it between two (-ENOENT).
+ * The engine's GPU page, asked of the backend (naive mode asks at each
+ * VM_BIND rather than keep what a reconnection may change): a power of
+ * two from the guest's page to 1 GiB, or -EPROTO.
+ */
+static int vgpu_front_gpu_page(struct vgpu_front *f, u64 gen, u64 *page)
+{
+	struct drm_vgpu_info info;
+	int ret = vgpu_front_req_info(f, gen, &info);
+
+	if (ret)
+		return ret;
+	if (info.page_size < PAGE_SIZE || info.page_size > SZ_1G ||
+	    !is_power_of_2(info.page_size)) {
+		dev_warn_ratelimited(&f->xbdev->dev,
+				     "backend reports a GPU page of %u bytes\n",
+				     info.page_size);
+		return -EPROTO;
+	}
+	*page = info.page_size;
+	return 0;
+}
+
+/*
+ * Naive mode: one request per GPU page of every operation (the engine's:
+ * 4 KiB, or a GPU's 2 MiB); a destroy of the context stops it between two
+ * (-ENOENT).  Operations that are not whole GPU pages are refused before
+ * any is sent.
  */
 static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 				    struct vgpu_front_file *ff,
@@ -121,22 +148,28 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 {
 	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
 	struct vgpuif_response rsp;
-	int ret = 0;
+	u64 page, p;
+	int ret;
 	u32 i;
-	u64 p;
 
+	ret = vgpu_front_gpu_page(f, ff->gen, &page);
+	if (ret)
+		return ret;
+	for (i = 0; i < a->num_ops; i++)
+		if ((ops[i].va | ops[i].size | ops[i].bo_offset) & (page - 1))
+			return -EINVAL;
 	req.u.vm_bind.ctx_id = a->ctx_id;
 	for (i = 0; i < a->num_ops && !ret; i++) {
 		const struct drm_vgpu_vm_bind_op *op = &ops[i];
 
-		for (p = 0; !ret && p < op->size; p += PAGE_SIZE) {
+		for (p = 0; !ret && p < op->size; p += page) {
 			if (READ_ONCE(ctx->destroyed)) {
 				ret = -ENOENT;
 				break;
 			}
 			vgpuif_copy(&req.u.vm_bind.op, op);
 			req.u.vm_bind.op.va = op->va + p;
-			req.u.vm_bind.op.size = PAGE_SIZE;
+			req.u.vm_bind.op.size = page;
 			if (op->op == DRM_VGPU_BIND_MAP)
 				req.u.vm_bind.op.bo_offset += p;
 			ret = vgpu_front_do(f, ff->gen, &req, &rsp);
