@@ -613,6 +613,8 @@ static void ue_hello_init(struct vgpu_ue_hello *h, const char *pci)
 	h->mem_size = (u64)vgpu_ue_mem_mb << 20;
 	strscpy(h->name, "test", sizeof(h->name));
 	strscpy(h->pci, pci, sizeof(h->pci));
+	h->page_shift = 12;		/* the interpreter's offer */
+	h->va_hi = 1ULL << 40;
 }
 
 static const char *ue_pci_of(struct vgpu_ue *ue, char *buf)
@@ -649,6 +651,63 @@ static void ue_hello_pci(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, ue_pci_of(ue, pci), "0000:01:00.0");
 	vgpu_ue_session_end(s);
 	KUNIT_EXPECT_STREQ(test, ue_pci_of(ue, pci), "");
+	vgpu_ue_destroy(ue);
+}
+
+/*
+ * The instance's layout is fixed at load (page_kb, va_start_gb,
+ * va_end_gb); a process whose back end cannot serve it is refused with
+ * -EDOM and told what it is, a malformed offer with -EINVAL; one that
+ * can (a larger page, a wider window) is registered.
+ */
+static void ue_hello_layout(struct kunit *test)
+{
+	unsigned int page_kb = vgpu_ue_page_kb, lo = vgpu_ue_va_start_gb;
+	unsigned int hi = vgpu_ue_va_end_gb;
+	struct vgpu_ue_session *s;
+	struct vgpu_ue_hello h;
+	struct vgpu_ue *ue;
+
+	vgpu_ue_page_kb = 2048;
+	vgpu_ue_va_start_gb = 64;
+	vgpu_ue_va_end_gb = 1008;
+	ue = vgpu_ue_create(0);
+	vgpu_ue_page_kb = page_kb;
+	vgpu_ue_va_start_gb = lo;
+	vgpu_ue_va_end_gb = hi;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ue));
+	KUNIT_EXPECT_EQ(test, ue->engine.page_shift, 21U);
+	KUNIT_EXPECT_EQ(test, ue->engine.va_start, 64ULL << 30);
+	KUNIT_EXPECT_EQ(test, ue->engine.va_end, 1008ULL << 30);
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+
+#define OFFER(shift, l, h_, ret) do {					\
+		ue_hello_init(&h, "");					\
+		h.page_shift = shift;					\
+		h.va_lo = l;						\
+		h.va_hi = h_;						\
+		KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), ret); \
+	} while (0)
+	OFFER(11, 0, 1ULL << 40, -EINVAL);
+	OFFER(31, 0, 1ULL << 40, -EINVAL);
+	OFFER(12, 1ULL << 40, 1ULL << 40, -EINVAL);	/* empty */
+	OFFER(12, 100, 1ULL << 40, -EINVAL);		/* not pages */
+	OFFER(22, 0, 1ULL << 40, -EDOM);		/* pages too large */
+	KUNIT_EXPECT_EQ(test, h.engine_page_shift, 21U);
+	KUNIT_EXPECT_EQ(test, h.engine_va_start, 64ULL << 30);
+	KUNIT_EXPECT_EQ(test, h.engine_va_end, 1008ULL << 30);
+	OFFER(21, 128ULL << 30, 1ULL << 40, -EDOM);	/* window too small */
+	OFFER(21, 0, 512ULL << 30, -EDOM);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), 0ULL);
+	OFFER(21, 64ULL << 30, 1008ULL << 30, 0);	/* exactly */
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), h.generation);
+	vgpu_ue_session_end(s);
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+	OFFER(12, 0, 1ULL << 40, 0);			/* the interpreter */
+#undef OFFER
+	vgpu_ue_session_end(s);
 	vgpu_ue_destroy(ue);
 }
 
@@ -787,6 +846,7 @@ static struct kunit_case ue_cases[] = {
 	KUNIT_CASE(ue_tables_bytes),
 	KUNIT_CASE(ue_pci_check),
 	KUNIT_CASE(ue_hello_pci),
+	KUNIT_CASE(ue_hello_layout),
 	KUNIT_CASE(ue_instances_independent),
 	{}
 };

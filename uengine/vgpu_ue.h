@@ -294,6 +294,9 @@ u64 vgpu_ue_session_gen(struct vgpu_ue_session *s);
 
 /* Engine (vgpu_ue_engine.c); the parameters are vgpu_ue_main.c's. */
 extern unsigned int vgpu_ue_mem_mb;
+extern unsigned int vgpu_ue_page_kb;
+extern unsigned int vgpu_ue_va_start_gb;
+extern unsigned int vgpu_ue_va_end_gb;
 extern unsigned int vgpu_ue_watchdog_ms;
 extern unsigned int vgpu_ue_op_timeout_ms;
 struct vgpu_ue *vgpu_ue_create(unsigned int index);

@@ -32,6 +32,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -301,19 +302,51 @@ static int vgpu_ue_release(struct inode *inode, struct file *f)
 	return 0;
 }
 
+/*
+ * The layout a process's back end can serve (@h's in fields) against its
+ * instance's (fixed at load, told to clients): fills the out fields.
+ * Return: 0, -EINVAL for a malformed offer, -EDOM for one that cannot
+ * serve the instance.
+ */
+static int vgpu_ue_hello_layout(struct vgpu_ue *ue, struct vgpu_ue_hello *h)
+{
+	const struct vgpu_engine *e = &ue->engine;
+
+	h->engine_page_shift = e->page_shift;
+	h->engine_va_start = e->va_start;
+	h->engine_va_end = e->va_end;
+	if (h->page_shift < 12 || h->page_shift > 30 ||
+	    (h->va_lo | h->va_hi) & (SZ_4K - 1) || h->va_lo >= h->va_hi) {
+		vgpu_ue_warn(ue, "engine process %d offered a malformed address layout: refused\n",
+			     task_pid_nr(current));
+		return -EINVAL;
+	}
+	if (h->page_shift > e->page_shift || h->va_lo > e->va_start ||
+	    h->va_hi < e->va_end) {
+		vgpu_ue_warn(ue, "engine process %d maps %llu KiB pages in [%#llx, %#llx), this instance %llu KiB pages in [%#llx, %#llx): load vgpu-uengine with page_kb, va_start_gb and va_end_gb it can serve\n",
+			     task_pid_nr(current), BIT_ULL(h->page_shift) >> 10,
+			     h->va_lo, h->va_hi, vgpu_engine_page_size(e) >> 10,
+			     e->va_start, e->va_end);
+		return -EDOM;
+	}
+	return 0;
+}
+
 /**
  * vgpu_ue_session_hello() - register @s as its instance's process
  * @s: a session not yet registered
  * @h: the process's VGPU_UE_IOC_HELLO, in the kernel; its answer is
  *	filled in on success
  *
- * Everything in @h is the process's: the version, the flags, the memory
- * and the PCI address are checked, the name is cut at its last byte.
+ * Everything in @h is the process's: the version, the flags, the memory,
+ * the PCI address and the address layout are checked, the name is cut at
+ * its last byte.
  *
  * Return: 0; -EPROTO for another version or flags, -ENOSPC for too
- * little memory, -EINVAL for a malformed PCI address, -EALREADY when @s
- * said HELLO already, -EBUSY when another process is registered on the
- * instance.
+ * little memory, -EINVAL for a malformed PCI address or layout, -EDOM
+ * for a layout that cannot serve the instance's (the instance's is in
+ * @h's out fields), -EALREADY when @s said HELLO already, -EBUSY when
+ * another process is registered on the instance.
  */
 int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 {
@@ -335,6 +368,9 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 			     task_pid_nr(current));
 		return -EINVAL;
 	}
+	ret = vgpu_ue_hello_layout(ue, h);
+	if (ret)
+		return ret;
 	h->name[VGPU_UE_NAME_LEN - 1] = '\0';
 	for (i = 0; h->name[i]; i++)	/* shown in sysfs and the log */
 		if (!isprint(h->name[i]))
@@ -371,9 +407,12 @@ static long vgpu_ue_hello(struct vgpu_ue_session *s, void __user *arg)
 	if (copy_from_user(&h, arg, sizeof(h)))
 		return -EFAULT;
 	ret = vgpu_ue_session_hello(s, &h);
-	if (ret)
+	if (ret && ret != -EDOM)
 		return ret;
-	return copy_to_user(arg, &h, sizeof(h)) ? -EFAULT : 0;
+	/* -EDOM: the process learns the layout it would have to serve. */
+	if (copy_to_user(arg, &h, sizeof(h)))
+		return -EFAULT;
+	return ret;
 }
 
 /*

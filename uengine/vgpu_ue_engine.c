@@ -13,6 +13,8 @@
  * run with a fault of kind DRM_VGPU_FAULT_ENGINE_LOST, so the context's
  * owner sees a clear error and vgpu-back recovers as from any fault.
  */
+#include <linux/log2.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -25,6 +27,9 @@
 
 /* The module's parameters (vgpu_ue_main.c), the same for every instance. */
 unsigned int vgpu_ue_mem_mb = 256;
+unsigned int vgpu_ue_page_kb = 4;
+unsigned int vgpu_ue_va_start_gb;	/* 0: the core's default */
+unsigned int vgpu_ue_va_end_gb;		/* 0: the core's default */
 unsigned int vgpu_ue_watchdog_ms = 2000;
 unsigned int vgpu_ue_op_timeout_ms = 5000;
 
@@ -448,6 +453,10 @@ struct vgpu_ue *vgpu_ue_create(unsigned int index)
 	ue->engine.ops = &vgpu_ue_ops;
 	ue->engine.mem_size = (u64)vgpu_ue_mem_mb << 20;
 	ue->engine.isa_version = VGPU_ISA_VERSION;
+	/* Checked by vgpu_engine_register(): a bad value fails the load. */
+	ue->engine.page_shift = ilog2(max(vgpu_ue_page_kb, 1U)) + 10;
+	ue->engine.va_start = (u64)vgpu_ue_va_start_gb << 30;
+	ue->engine.va_end = (u64)vgpu_ue_va_end_gb << 30;
 	ue->engine.features = DRM_VGPU_FEATURE_HOST_MEMORY |
 			      DRM_VGPU_FEATURE_PREEMPTION |
 			      DRM_VGPU_FEATURE_ATOMICS;

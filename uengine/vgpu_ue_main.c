@@ -9,6 +9,7 @@
  * engine loaded before, instance N is vgpu-back's engine N.
  */
 #include <linux/err.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
@@ -17,6 +18,15 @@
 
 module_param_named(mem_mb, vgpu_ue_mem_mb, uint, 0444);
 MODULE_PARM_DESC(mem_mb, "Device memory vgpu-back may promise to clients, MiB, per instance; an engine process must have at least this much (default 256)");
+
+module_param_named(page_kb, vgpu_ue_page_kb, uint, 0444);
+MODULE_PARM_DESC(page_kb, "GPU page, KiB, per instance: the granularity at which contexts map; a power of two, 4 to 1048576 (default 4; 2048 for a back end on a GPU's virtual-memory API)");
+
+module_param_named(va_start_gb, vgpu_ue_va_start_gb, uint, 0444);
+MODULE_PARM_DESC(va_start_gb, "Lowest GPU address a context may map, GiB (default 0: 64 KiB, rounded up to the page)");
+
+module_param_named(va_end_gb, vgpu_ue_va_end_gb, uint, 0444);
+MODULE_PARM_DESC(va_end_gb, "One past the highest GPU address a context may map, GiB (default 0: 1024, the ISA's 2^40)");
 
 module_param_named(watchdog_ms, vgpu_ue_watchdog_ms, uint, 0644);
 MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is ended as hung (copies and fills never are), ms (default 2000)");
@@ -44,6 +54,15 @@ static int __init vgpu_ue_init(void)
 
 	if (!vgpu_ue_mem_mb || vgpu_ue_mem_mb > (1U << 20)) {
 		pr_err("vgpu-uengine: mem_mb must be 1..1048576\n");
+		return -EINVAL;
+	}
+	if (vgpu_ue_page_kb < 4 || vgpu_ue_page_kb > (1U << 20) ||
+	    !is_power_of_2(vgpu_ue_page_kb)) {
+		pr_err("vgpu-uengine: page_kb must be a power of two, 4..1048576\n");
+		return -EINVAL;
+	}
+	if (vgpu_ue_va_start_gb > 1024 || vgpu_ue_va_end_gb > 1024) {
+		pr_err("vgpu-uengine: va_start_gb and va_end_gb must be at most 1024\n");
 		return -EINVAL;
 	}
 	if (!instances || instances > VGPU_UE_MAX_INSTANCES) {

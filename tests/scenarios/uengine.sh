@@ -141,6 +141,22 @@ rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (instances=2)"
 echo "  ok  : two instances, one process: instance 1 served, instance 0 refused"
 UE=/sys/class/misc/vgpu-uengine
 
+# A GPU's layout: 2 MiB pages in a window at 64 GiB (what the GPU back end
+# will map guests' memory in).  The interpreter can serve it (its offer
+# at HELLO: 4 KiB pages anywhere); programs map whole 2 MiB pages there.
+modprobe vgpu-uengine page_kb=2048 va_start_gb=64 va_end_gb=1008 ||
+	fail "modprobe vgpu-uengine page_kb=2048 va_start_gb=64 va_end_gb=1008"
+dmesg | grep -q "vgpu-uengine registered, 256 MiB device memory, 2048 KiB pages" ||
+	fail "vgpu-uengine did not register with 2 MiB pages"
+start_engined 1 || fail "vgpu-engined did not register on an instance of 2 MiB pages"
+vecadd 200000 || fail "vecadd on 2 MiB pages"
+matmul 64 || fail "matmul on 2 MiB pages"
+wait_released 10 "the programs" objects contexts mappings device_bytes host_bytes
+kill $ENGINED
+wait $ENGINED
+rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (page_kb=2048)"
+echo "  ok  : an instance of 2 MiB pages at 64 GiB served by the interpreter"
+
 echo "  vgpu-engined log:"
 sed 's/^/    /' $LOG
 rm_engine vgpu-back || fail "rmmod vgpu-back"

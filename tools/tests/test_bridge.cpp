@@ -351,6 +351,24 @@ TEST(Bridge, HelloCarriesThePciAddress) {
     EXPECT_EQ(h.flags, 0u);
 }
 
+// The HELLO offers the layout the back end can serve (both back ends:
+// 4 KiB pages anywhere in the ISA's 40 bits), and a refusal names what
+// the instance would need.
+TEST(Bridge, HelloOffersTheLayout) {
+    auto be = make_interp_backend(16 << 20);
+    vgpu_ue_hello h = make_hello(*be);
+    EXPECT_EQ(h.page_shift, 12u);
+    EXPECT_EQ(h.va_lo, 0u);
+    EXPECT_EQ(h.va_hi, uint64_t{1} << 40);
+    EXPECT_EQ(h.engine_page_shift, 0u);
+    h.engine_page_shift = 21;
+    h.engine_va_start = 64ull << 30;
+    h.engine_va_end = 1008ull << 30;
+    std::string m = layout_refused(h);
+    EXPECT_NE(m.find("4 KiB pages in [0, 0x10000000000)"), std::string::npos) << m;
+    EXPECT_NE(m.find("2048 KiB pages in [0x1000000000, 0xfc00000000)"), std::string::npos) << m;
+}
+
 // The interpreter is no PCI device: an empty address, every byte zero.
 TEST(Bridge, HelloOfTheInterpreterHasNoPciAddress) {
     auto be = make_interp_backend(16 << 20);

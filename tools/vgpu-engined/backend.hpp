@@ -152,6 +152,16 @@ public:
     // The PCI address of the GPU ("0000:01:00.0"), told to the module at
     // HELLO; "" for a back end that is no PCI device (the interpreter).
     virtual std::string pci() const { return ""; }
+    // The address layout the back end can serve (told to the module at
+    // HELLO, which refuses it if the instance's is not inside it): the
+    // smallest GPU page it maps on its own and its window of GPU
+    // addresses.  Both back ends map 4 KiB pages through their page
+    // tables anywhere in the ISA's 40 bits.
+    struct Layout {
+        uint32_t page_shift = 12;
+        uint64_t va_lo = 0, va_hi = uint64_t{1} << 40;
+    };
+    virtual Layout layout() const { return {}; }
 
     // Each returns 0 or a positive errno.
     virtual int ctx_create(uint64_t ctx) = 0;

@@ -35,7 +35,7 @@ static_assert(sizeof(vgpu_ue_req_map) == 48 && sizeof(vgpu_ue_req_unmap) == 24);
 static_assert(sizeof(vgpu_ue_req_run) == 56 && sizeof(vgpu_ue_req_job_release) == 8);
 static_assert(sizeof(vgpu_ue_req_run) <= VGPU_UE_REQ_BODY_LEN && sizeof(vgpu_ue_req_map) <= VGPU_UE_REQ_BODY_LEN);
 static_assert(sizeof(vgpu_ue_resp_run) == VGPU_UE_RESP_BODY_LEN);
-static_assert(sizeof(vgpu_ue_hello) == 104);
+static_assert(sizeof(vgpu_ue_hello) == 144);
 
 Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) {
     fd_ = Fd(open(device.c_str(), O_RDWR | O_CLOEXEC));
@@ -48,7 +48,8 @@ Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) 
         throw std::system_error(e, std::generic_category(),
                                 e == EBUSY    ? "another engine process is registered on " + device
                                 : e == ENOSPC ? "less device memory than vgpu-uengine's mem_mb"
-                                : e == EINVAL ? "PCI address \"" + pci + "\" refused"
+                                : e == EDOM   ? layout_refused(hello_)
+                                : e == EINVAL ? "PCI address \"" + pci + "\" or address layout refused"
                                 : e == EPROTO || e == ENOTTY
                                     ? "vgpu-uengine speaks another protocol version than this vgpu-engined (" +
                                           std::to_string(VGPU_UE_VERSION) + "): install the pair of one release"
@@ -56,10 +57,27 @@ Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) 
     }
 }
 
+std::string layout_refused(const vgpu_ue_hello& h) {
+    char buf[256];
+    std::snprintf(buf, sizeof(buf),
+                  "this back end maps %llu KiB pages in [%#llx, %#llx), the instance %llu KiB pages in [%#llx, "
+                  "%#llx): load vgpu-uengine with a page_kb, va_start_gb and va_end_gb it can serve",
+                  (1ull << h.page_shift) >> 10, static_cast<unsigned long long>(h.va_lo),
+                  static_cast<unsigned long long>(h.va_hi),
+                  h.engine_page_shift < 64 ? (1ull << h.engine_page_shift) >> 10 : 0ull,
+                  static_cast<unsigned long long>(h.engine_va_start),
+                  static_cast<unsigned long long>(h.engine_va_end));
+    return buf;
+}
+
 vgpu_ue_hello make_hello(const Backend& backend) {
     vgpu_ue_hello h{};
     h.version = VGPU_UE_VERSION;
     h.mem_size = backend.mem_size();
+    const Backend::Layout l = backend.layout();
+    h.page_shift = l.page_shift;
+    h.va_lo = l.va_lo;
+    h.va_hi = l.va_hi;
     std::snprintf(h.name, sizeof(h.name), "%s", backend.name().c_str());
     // Cut to fit, NUL-terminated, every byte after it zero (as the
     // module checks; it refuses the address if it is no address).

@@ -87,6 +87,9 @@ private:
 // The HELLO that registers @backend: this protocol's version, its memory,
 // its name and its GPU's PCI address ("" for none), each cut to fit.
 vgpu_ue_hello make_hello(const Backend& backend);
+// What to tell the host's owner when the module refused @h's layout
+// (-EDOM; the instance's layout is in @h's out fields).
+std::string layout_refused(const vgpu_ue_hello& h);
 
 // The device of vgpu-uengine's instance @gpu, vgpu-engined's default for
 // -g @gpu: /dev/vgpu-uengine for 0, /dev/vgpu-uengineN for N (one

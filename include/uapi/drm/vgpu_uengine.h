@@ -81,6 +81,10 @@
 #include "vgpu_drm.h"
 
 /*
+ * 8: VGPU_UE_IOC_HELLO carries the address layout the back end can serve
+ *    (@page_shift, @va_lo, @va_hi) and answers the instance's (the
+ *    module's page_kb, va_start_gb, va_end_gb); a back end that cannot
+ *    serve it is refused (-EDOM).
  * 7: VGPU_UE_IOC_HELLO carries the GPU's PCI address (@pci); the module
  *    serves several GPUs, one device and one process each
  *    (/dev/vgpu-uengine, /dev/vgpu-uengine1, ...).
@@ -90,7 +94,7 @@
  *    sizes stayed, the places of the fields did not.
  * 5: %clock64 (VGPU_SR_CLOCK64).
  */
-#define VGPU_UE_VERSION		7
+#define VGPU_UE_VERSION		8
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_PCI_LEN		32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
@@ -107,9 +111,23 @@
  *	A-F, ':' and '.', every byte after the NUL zero; "" for a back end
  *	that is no PCI device (the interpreter).  Else -EINVAL.  Shown in
  *	sysfs as the engine's pci and location
+ * @va_lo: in, lowest GPU address the back end can give a context
+ * @va_hi: in, one past the highest (4 KiB multiples, @va_lo < @va_hi)
+ * @page_shift: in, log2 of the smallest GPU page the back end can map
+ *	on its own: 12 (4 KiB) for the interpreter and translated code, 21
+ *	for a GPU's virtual-memory API (12..30, else -EINVAL)
+ * @engine_page_shift: out, the instance's GPU page (what the core maps
+ *	in), at least @page_shift
+ * @engine_va_start: out, the instance's window of GPU addresses, inside
+ *	[@va_lo, @va_hi)
+ * @engine_va_end: out
  * @generation: out, number of this session (from 1)
  * @engine_mem: out, device memory vgpu-back may promise to clients
  * @watchdog_ns: out, the watchdog the process applies per command
+ *
+ * The instance's layout is fixed when the module loads (clients learn it
+ * from GET_INFO): a process that cannot serve it is refused with -EDOM,
+ * the out fields filled so that it can say what it would need.
  */
 struct vgpu_ue_hello {
 	__u32 version;
@@ -117,6 +135,12 @@ struct vgpu_ue_hello {
 	__u64 mem_size;
 	char name[VGPU_UE_NAME_LEN];
 	char pci[VGPU_UE_PCI_LEN];
+	__u64 va_lo;
+	__u64 va_hi;
+	__u32 page_shift;
+	__u32 engine_page_shift;
+	__u64 engine_va_start;
+	__u64 engine_va_end;
 	__u64 generation;
 	__u64 engine_mem;
 	__u64 watchdog_ns;
