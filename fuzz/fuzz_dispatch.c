@@ -73,9 +73,17 @@ static void fuzz_check_status(int ret)
 	}
 }
 
+/*
+ * The second guest's engine: the same fake engine with a layout of its
+ * own (16 KiB GPU pages, a window that is not the default), so that every
+ * input also meets the core's layout checks.
+ */
+static struct vgpu_engine fuzz_engine_16k;
+
 static void fuzz_drain(void)
 {
-	while (vgpu_sched_run_once(fuzz_engine.dev))
+	while (vgpu_sched_run_once(fuzz_engine.dev) ||
+	       vgpu_sched_run_once(fuzz_engine_16k.dev))
 		;
 }
 
@@ -223,7 +231,8 @@ static struct vgpu_client *fuzz_connect(int i)
 	struct vgpu_client *c;
 
 	snprintf(name, sizeof(name), "dom%d", i + 1);
-	c = vgpu_client_create(fuzz_engine.dev, name, NULL);
+	c = vgpu_client_create(i ? fuzz_engine_16k.dev : fuzz_engine.dev,
+			       name, NULL);
 	if (IS_ERR(c))
 		abort();	/* two guests always fit the defaults */
 	return c;
@@ -272,6 +281,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	vgpu_max_mappings = 32;
 	vgpu_hang_limit = 2;
 	if (vgpu_engine_register(&fuzz_engine))
+		abort();
+	fuzz_engine_16k = fuzz_engine;
+	fuzz_engine_16k.name = "fuzz16k";
+	fuzz_engine_16k.dev = NULL;
+	fuzz_engine_16k.page_shift = 14;
+	fuzz_engine_16k.va_start = 1 << 20;
+	fuzz_engine_16k.va_end = (1ULL << 40) - (1ULL << 30);
+	if (vgpu_engine_register(&fuzz_engine_16k))
 		abort();
 	return 0;
 }

@@ -75,6 +75,8 @@ typedef u16 domid_t;
 #define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
 #define array_size(a, b) ((size_t)(a) * (size_t)(b))
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+/* As the kernel's: @y a power of two. */
+#define round_up(x, y) ((((x) - 1) | (__typeof__(x))((y) - 1)) + 1)
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
