@@ -158,8 +158,9 @@ bool vgpu_device_registered(struct vgpu_device *dev)
  *
  * Fills the defaults of @e->page_shift, @e->va_start and @e->va_end (a
  * zero field: 4 KiB pages, the whole space a context may map) and checks
- * what the engine set: a page of 4 KiB to 1 GiB, a non-empty window of
- * whole pages inside [VGPU_CTX_VA_START, VGPU_VA_SIZE).
+ * what the engine set: a page of 4 KiB to 1 GiB and no larger than its
+ * device memory, a non-empty window of whole pages inside
+ * [VGPU_CTX_VA_START, VGPU_VA_SIZE).
  *
  * Return: 0, or -EINVAL (with a line saying what is wrong).
  */
@@ -175,6 +176,11 @@ int vgpu_engine_layout_check(struct vgpu_engine *e)
 		return -EINVAL;
 	}
 	page = vgpu_engine_page_size(e);
+	if (e->mem_size < page) {
+		pr_err("vgpu: engine %s: %llu KiB of device memory hold no %llu KiB page\n",
+		       e->name, e->mem_size >> 10, page >> 10);
+		return -EINVAL;
+	}
 	if (!e->va_start)
 		e->va_start = round_up(VGPU_CTX_VA_START, page);
 	if (!e->va_end)

@@ -408,8 +408,9 @@ int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 					req->operation == VGPUIF_OP_BO_WRITE);
 		break;
 	case VGPUIF_OP_VM_BIND:
-		/* Naive mode: one page per request, as the protocol says. */
-		if (!hp && req->u.vm_bind.op.size != VGPUIF_PAGE_SIZE) {
+		/* Naive mode: one GPU page (the engine's) per request. */
+		if (!hp && req->u.vm_bind.op.size !=
+			   vgpu_engine_page_size(c->engine)) {
 			ret = -EINVAL;
 			break;
 		}

@@ -175,7 +175,8 @@
  * VGPUIF_OP_BO_READ          request: struct vgpuif_bo_io: the same,
  *                            the other way, gref mapped writable
  * VGPUIF_OP_VM_BIND          request: struct vgpuif_vm_bind (one
- *                            vgpuif_bind_op; naive mode: one page)
+ *                            vgpuif_bind_op; naive mode: one GPU page,
+ *                            GET_INFO's page_size)
  * VGPUIF_OP_SUBMIT           request: struct vgpuif_submit (one command);
  *                            response, once the command has run:
  *                            struct vgpuif_submit_rsp; status is the

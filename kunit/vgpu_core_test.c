@@ -1210,22 +1210,27 @@ static void core_engine_layout(struct kunit *test)
 	struct drm_vgpu_bo_create hb = {
 		.size = 4096, .domain = DRM_VGPU_DOMAIN_HOST,
 	};
+	struct ring_test rt = { .ring_gref = 77 };
+	struct vgpuif_response rsp;
+	struct vgpuif_request req;
 	struct drm_vgpu_info info;
 	struct test_host t = {};
 	struct vgpu_client *c;
-	u32 ctx, bo, small;
+	u32 ctx, bo, small, big;
 
 	/* Defaults, and what no engine may announce. */
-	bad = (struct vgpu_engine){ .name = "bad", .page_shift = 21 };
+	bad = (struct vgpu_engine){ .name = "bad", .page_shift = 21,
+				    .mem_size = page };
 	KUNIT_EXPECT_EQ(test, vgpu_engine_layout_check(&bad), 0);
 	KUNIT_EXPECT_EQ(test, bad.va_start, page);	/* 64 KiB, rounded up */
 	KUNIT_EXPECT_EQ(test, bad.va_end, VGPU_VA_SIZE);
-	bad = (struct vgpu_engine){ .name = "bad" };
+	bad = (struct vgpu_engine){ .name = "bad", .mem_size = 4096 };
 	KUNIT_EXPECT_EQ(test, vgpu_engine_layout_check(&bad), 0);
 	KUNIT_EXPECT_EQ(test, bad.page_shift, 12U);
 	KUNIT_EXPECT_EQ(test, bad.va_start, VGPU_CTX_VA_START);
 #define BAD_LAYOUT(shift, s, e) do {					\
 		bad = (struct vgpu_engine){ .name = "bad", .page_shift = shift, \
+					    .mem_size = 1 << 30,		\
 					    .va_start = s, .va_end = e };	\
 		KUNIT_EXPECT_EQ(test, vgpu_engine_layout_check(&bad), -EINVAL); \
 	} while (0)
@@ -1238,6 +1243,9 @@ static void core_engine_layout(struct kunit *test)
 	BAD_LAYOUT(21, end, start);			/* empty */
 	BAD_LAYOUT(21, start, start);
 #undef BAD_LAYOUT
+	bad = (struct vgpu_engine){ .name = "bad", .page_shift = 21,
+				    .mem_size = page - 4096 };	/* no page */
+	KUNIT_EXPECT_EQ(test, vgpu_engine_layout_check(&bad), -EINVAL);
 	bad = (struct vgpu_engine){ .name = "bad", .ops = &fake_ops,
 				    .page_shift = 40 };
 	KUNIT_EXPECT_EQ(test, vgpu_engine_register(&bad), -EINVAL);
@@ -1261,6 +1269,7 @@ static void core_engine_layout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->device_bytes, page);
 	bo = new_bo(test, c, page + 1);
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 3 * page);
+	big = new_bo(test, c, 3 * page);
 	ctx = new_ctx(test, c);
 	/* Whole pages, inside the window, or nothing. */
 	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, bo, 0,
@@ -1283,6 +1292,33 @@ static void core_engine_layout(struct kunit *test)
 				   4096), -EINVAL);
 	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0, start,
 				   page), 0);
+	/* A naive guest maps one GPU page per request: 2 MiB, not 4 KiB. */
+	memset(&req, 0, sizeof(req));
+	req.operation = VGPUIF_OP_VM_BIND;
+	req.u.vm_bind.ctx_id = ctx;
+	req.u.vm_bind.op.op = DRM_VGPU_BIND_MAP;
+	req.u.vm_bind.op.flags = DRM_VGPU_BIND_READ;
+	req.u.vm_bind.op.handle = bo;
+	req.u.vm_bind.op.va = start + 2 * page;
+	req.u.vm_bind.op.size = 4096;
+	KUNIT_EXPECT_EQ(test, vgpuif_back_handle(c, false, &ring_test_ops, &rt,
+						 &req, &rsp), -EINVAL);
+	req.u.vm_bind.op.size = page;
+	KUNIT_EXPECT_EQ(test, vgpuif_back_handle(c, false, &ring_test_ops, &rt,
+						 &req, &rsp), 0);
+	req.u.vm_bind.op.op = DRM_VGPU_BIND_UNMAP;
+	req.u.vm_bind.op.flags = 0;
+	req.u.vm_bind.op.handle = 0;
+	KUNIT_EXPECT_EQ(test, vgpuif_back_handle(c, false, &ring_test_ops, &rt,
+						 &req, &rsp), 0);
+	/* A mapping's middle page goes, its two ends stay. */
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_MAP, big, 0,
+				   start + 4 * page, 3 * page), 0);
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0,
+				   start + 5 * page, page), 0);
+	KUNIT_EXPECT_EQ(test, c->mapped_bytes, 3 * page);	/* + small's */
+	KUNIT_EXPECT_EQ(test, bind(c, ctx, DRM_VGPU_BIND_UNMAP, 0, 0,
+				   start + 4 * page, 4096), -EINVAL);
 	/* Host memory keeps host pages; a mapping of it still takes whole GPU pages. */
 	KUNIT_EXPECT_EQ(test, vgpu_op_bo_create(c, &hb, test_host_alloc, &t), 0);
 	KUNIT_EXPECT_EQ(test, c->host_bytes, 4096ULL);

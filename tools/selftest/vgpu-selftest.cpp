@@ -74,8 +74,9 @@ int fault() {
     vgpu::Context ctx(dev);
     vgpu::Module mod(ctx, vgpu::Module::load_file(sample::kernel_path("selftest")));
     vgpu::Buffer buf(ctx, 4096, vgpu::Domain::Device);
-    // The page after a buffer is an unmapped guard page.
-    const uint64_t bad_addr = buf.gpu_addr() + 4096 + 0x124;
+    // The GPU page after a buffer (4 KiB, or a GPU's 2 MiB) is an
+    // unmapped guard page.
+    const uint64_t bad_addr = buf.gpu_addr() + dev->info().page_size + 0x124;
     ctx.launch(mod.kernel("store_at"), {1}, {1}, {bad_addr});
     try {
         ctx.synchronize();

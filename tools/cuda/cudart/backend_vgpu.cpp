@@ -62,7 +62,14 @@ public:
         const auto& i = dev_->info();
         return i.device_memory_quota ? std::min(i.device_memory_quota, i.device_memory_size) : i.device_memory_size;
     }
-    uint64_t used_memory() const override { return used_; }
+    // What the allocations hold of the device's memory: whole GPU pages.
+    uint64_t used_memory() const override {
+        const uint64_t page = dev_->info().page_size;
+        uint64_t n = shared_.pages() * page;
+        for (const auto& [va, b] : whole_)
+            n += (b->size() + page - 1) & ~(page - 1);
+        return n;
+    }
     uint32_t max_shared() const override { return dev_->info().max_shared_size; }
 
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
@@ -71,11 +78,17 @@ public:
         if (page > kSharedPageMin && size <= page / 2)
             return alloc_piece(size, host, exec, cpu);
         std::unique_ptr<vgpu::Buffer> b = new_buffer(size, host, exec);
-        uint64_t va = b->gpu_addr();
+        vgpu::Buffer* raw = b.get();
+        uint64_t va = raw->gpu_addr();
+        auto w = whole_.emplace(va, std::move(b)).first;
+        try {
+            allocs_[va] = Alloc{raw, 0, raw->size(), false};
+        } catch (...) {
+            whole_.erase(w);
+            throw;
+        }
         if (cpu)
-            *cpu = b->data();
-        allocs_[va] = Alloc{b.get(), 0, b->size(), false};
-        whole_[va] = std::move(b);
+            *cpu = raw->data();
         return va;
     }
 
@@ -86,15 +99,10 @@ public:
         ctx_->synchronize();  // the GPU may still use it
         Alloc a = it->second;
         allocs_.erase(it);
-        std::unique_ptr<vgpu::Buffer> gone;
-        if (a.piece) {
-            gone = shared_.give_back({a.buf, a.off, a.size});
-        } else {
-            gone = std::move(whole_[va]);
+        if (a.piece)
+            shared_.give_back({a.buf, a.off, a.size});  // its page goes with its last piece
+        else
             whole_.erase(va);
-        }
-        if (gone)
-            used_ -= gone->size();
     }
 
     void write(uint64_t va, const void* src, size_t n) override {
@@ -138,7 +146,7 @@ private:
     std::map<uint64_t, Alloc> allocs_;                          // by GPU address
     std::map<uint64_t, std::unique_ptr<vgpu::Buffer>> whole_;  // objects of one allocation
     SubAllocator<vgpu::Buffer> shared_;                         // pages small ones share
-    uint64_t used_ = 0, end_ = 0;  // end_: the end of the device's slice
+    uint64_t end_ = 0;  // the end of the device's slice
 
     std::unique_ptr<vgpu::Buffer> new_buffer(size_t size, bool host, bool exec) {
         uint32_t perms = DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE | (exec ? DRM_VGPU_BIND_EXEC : 0);
@@ -154,7 +162,6 @@ private:
         uint64_t va = b->gpu_addr();
         if (va > end_ || b->size() > end_ - va)
             throw OutOfMemory("vGPU: out of the device's GPU addresses");
-        used_ += b->size();
         return b;
     }
 
@@ -162,9 +169,14 @@ private:
         auto p = shared_.take((host ? 1 : 0) | (exec ? 2 : 0), size,
                               [&] { return new_buffer(dev_->info().page_size, host, exec); });
         uint64_t va = p.page->gpu_addr() + p.off;
+        try {
+            allocs_[va] = Alloc{p.page, p.off, p.size, true};
+        } catch (...) {
+            shared_.give_back(p);
+            throw;
+        }
         if (cpu)
             *cpu = static_cast<std::byte*>(p.page->data()) + p.off;
-        allocs_[va] = Alloc{p.page, p.off, p.size, true};
         return va;
     }
 

@@ -281,6 +281,16 @@ Context::~Context() {
 
 uint64_t Context::reserve_va(uint64_t size) {
     // Leave an unmapped guard page between allocations, so overruns fault.
+    const uint64_t need = page_align(*dev_, size);
+    for (auto it = free_va_.begin(); it != free_va_.end(); ++it) {
+        if (it->second < need || it->second - need < dev_->info().page_size)
+            continue;
+        uint64_t va = it->first, left = it->second - need - dev_->info().page_size;
+        free_va_.erase(it);
+        if (left)
+            free_va_[va + need + dev_->info().page_size] = left;
+        return va;
+    }
     uint64_t va = next_va_;
     if (va >= dev_->info().va_end) throw Error(ENOSPC, "GPU virtual address space exhausted");
     uint64_t room = dev_->info().va_end - va;
@@ -290,6 +300,27 @@ uint64_t Context::reserve_va(uint64_t size) {
     uint64_t end = va + want + dev_->info().page_size;
     next_va_ = end;
     return va;
+}
+
+void Context::release_va(uint64_t va, uint64_t size) noexcept {
+    try {
+        uint64_t n = page_align(*dev_, size) + dev_->info().page_size;
+        auto next = free_va_.lower_bound(va);
+        if (next != free_va_.end() && va + n == next->first) {
+            n += next->second;
+            next = free_va_.erase(next);
+        }
+        if (next != free_va_.begin()) {
+            auto prev = std::prev(next);
+            if (prev->first + prev->second == va) {
+                prev->second += n;
+                return;
+            }
+        }
+        free_va_[va] = n;
+    } catch (...) {
+        // Out of memory for the list: the range stays unused, nothing worse.
+    }
 }
 
 int Context::vm_bind(const drm_vgpu_vm_bind_op& op) noexcept {
@@ -394,7 +425,12 @@ Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
             cpu_ = p;
         }
         va_ = ctx.reserve_va(size);
-        ctx.bind(handle_, va_, size, perms);
+        try {
+            ctx.bind(handle_, va_, size, perms);
+        } catch (...) {
+            ctx.release_va(va_, size);
+            throw;
+        }
     } catch (...) {
         if (cpu_) ::munmap(cpu_, page_align(dev, size_));
         drm_vgpu_bo_destroy d{handle_, 0};
@@ -410,7 +446,9 @@ Buffer::Buffer(Buffer&& o) noexcept
 Buffer::~Buffer() {
     if (!handle_) return;
     const Device& dev = ctx_->device();
-    ctx_->vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va_, page_align(dev, size_)});
+    // The addresses serve again only once nothing is mapped there.
+    if (!ctx_->vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va_, page_align(dev, size_)}))
+        ctx_->release_va(va_, size_);
     if (cpu_) ::munmap(cpu_, page_align(dev, size_));
     drm_vgpu_bo_destroy d{handle_, 0};
     drmIoctl(ctx_->device().fd(), DRM_IOCTL_VGPU_BO_DESTROY, &d);

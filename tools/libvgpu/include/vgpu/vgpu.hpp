@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -214,8 +215,12 @@ public:
     // Throws ContextError unless the context is ok.
     void check() const;
 
-    // GPU virtual address allocation (bump allocator with free list).
+    // GPU virtual address allocation: whole GPU pages and an unmapped
+    // guard page after them, first fit among the ranges given back, else
+    // above every range handed out.
     uint64_t reserve_va(uint64_t size);
+    // Gives back what reserve_va(@size) returned as @va (its mapping gone).
+    void release_va(uint64_t va, uint64_t size) noexcept;
     void bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms);
     void unbind(uint64_t va, uint64_t size);
     // One VM_BIND operation; returns 0 or the errno, never throws.
@@ -225,6 +230,7 @@ private:
     std::shared_ptr<Device> dev_;
     uint32_t id_ = 0;
     uint64_t next_va_;
+    std::map<uint64_t, uint64_t> free_va_;  // start -> bytes, guard pages included, coalesced
     std::shared_ptr<Fence> last_;
 };
 
