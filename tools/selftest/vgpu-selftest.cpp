@@ -26,6 +26,7 @@
 //                            contexts before any wait, and one submission
 //                            of 300 commands: every fence signals and
 //                            every word holds its value
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -182,13 +183,13 @@ unsigned module_param(const char* path) {
 }
 
 // One VM_BIND on a context id (raw: the context may be gone).
-int raw_bind(int fd, uint32_t ctx, uint32_t op, uint32_t handle, uint64_t va) {
+int raw_bind(int fd, uint32_t ctx, uint32_t op, uint32_t handle, uint64_t va, uint64_t size) {
     drm_vgpu_vm_bind_op o{};
     o.op = op;
     o.flags = op == DRM_VGPU_BIND_MAP ? DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE : 0;
     o.handle = op == DRM_VGPU_BIND_MAP ? handle : 0;
     o.va = va;
-    o.size = 4096;
+    o.size = size;
     drm_vgpu_vm_bind b{};
     b.ctx_id = ctx;
     b.num_ops = 1;
@@ -201,7 +202,11 @@ int bind_race() {
     auto dev = vgpu::Device::open();
     const int fd = dev->fd();
     drm_vgpu_bo_create bo{};
-    bo.size = 65536;
+    // One GPU page (4 KiB, or a GPU's 2 MiB), at two addresses of the
+    // window a page apart from each other.
+    const uint64_t page = dev->info().page_size;
+    const uint64_t base = std::max<uint64_t>(dev->info().va_start, 0x100000);
+    bo.size = std::max<uint64_t>(page, 65536);
     bo.domain = DRM_VGPU_DOMAIN_DEVICE;
     dev->ioctl(DRM_IOCTL_VGPU_BO_CREATE, &bo, "BO_CREATE");
     int odd = 0, rounds = 200;
@@ -211,10 +216,10 @@ int bind_race() {
         dev->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &c, "CTX_CREATE");
         std::atomic<int> errs[2] = {0, 0};
         auto binder = [&](int t) {
-            const uint64_t va = 0x100000 + t * 0x100000;
+            const uint64_t va = base + (t + 1) * std::max<uint64_t>(page, 0x100000);
             for (int e = 0; e != ENOENT;) {
-                e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_MAP, bo.handle, va);
-                if (!e) e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_UNMAP, 0, va);
+                e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_MAP, bo.handle, va, page);
+                if (!e) e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_UNMAP, 0, va, page);
                 if (e && e != ENOENT) errs[t]++;
             }
         };

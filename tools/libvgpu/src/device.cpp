@@ -266,12 +266,24 @@ int Fence::status() const {
     return info.status;
 }
 
-Context::Context(std::shared_ptr<Device> dev, uint32_t priority) : dev_(std::move(dev)) {
+namespace {
+
+// Where a context's addresses begin: 1 MiB or the window's start, in
+// whole pages (the window's start if that leaves nothing).
+uint64_t first_va(const Device& dev) {
+    const DeviceInfo& i = dev.info();
+    uint64_t start = page_align(dev, std::max<uint64_t>(i.va_start, 0x100000));
+    return start < i.va_end ? start : i.va_start;
+}
+
+}  // namespace
+
+Context::Context(std::shared_ptr<Device> dev, uint32_t priority)
+    : dev_(std::move(dev)), va_(first_va(*dev_), dev_->info().va_end, dev_->info().page_size) {
     drm_vgpu_ctx_create a{};
     a.priority = priority;
     dev_->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &a, "VGPU_CTX_CREATE");
     id_ = a.ctx_id;
-    next_va_ = page_align(*dev_, std::max<uint64_t>(dev_->info().va_start, 0x100000));
 }
 
 Context::~Context() {
@@ -281,43 +293,33 @@ Context::~Context() {
 
 uint64_t Context::reserve_va(uint64_t size) {
     // Leave an unmapped guard page between allocations, so overruns fault.
-    const uint64_t need = page_align(*dev_, size);
-    for (auto it = free_va_.begin(); it != free_va_.end(); ++it) {
-        if (it->second < need || it->second - need < dev_->info().page_size)
-            continue;
-        uint64_t va = it->first, left = it->second - need - dev_->info().page_size;
-        free_va_.erase(it);
-        if (left)
-            free_va_[va + need + dev_->info().page_size] = left;
-        return va;
+    reclaim_va();
+    if (auto va = va_.take(page_align(*dev_, size) + dev_->info().page_size))
+        return *va;
+    throw Error(ENOSPC, "GPU virtual address space exhausted");
+}
+
+// The ranges given back while work was in flight serve again once the
+// fence that was last then has signalled (a context's jobs run in order).
+void Context::reclaim_va() noexcept {
+    if (pending_va_.empty())
+        return;
+    try {
+        if (pending_fence_ && pending_fence_->status() == 0)
+            return;
+        for (const auto& [va, n] : pending_va_)
+            va_.give_back(va, n);
+        pending_va_.clear();
+        pending_fence_.reset();
+    } catch (...) {
+        // A failed status or an allocation: they wait for the next call.
     }
-    uint64_t va = next_va_;
-    if (va >= dev_->info().va_end) throw Error(ENOSPC, "GPU virtual address space exhausted");
-    uint64_t room = dev_->info().va_end - va;
-    uint64_t want = page_align(*dev_, size);
-    if (want > room || room - want < dev_->info().page_size)
-        throw Error(ENOSPC, "GPU virtual address space exhausted");
-    uint64_t end = va + want + dev_->info().page_size;
-    next_va_ = end;
-    return va;
 }
 
 void Context::release_va(uint64_t va, uint64_t size) noexcept {
     try {
-        uint64_t n = page_align(*dev_, size) + dev_->info().page_size;
-        auto next = free_va_.lower_bound(va);
-        if (next != free_va_.end() && va + n == next->first) {
-            n += next->second;
-            next = free_va_.erase(next);
-        }
-        if (next != free_va_.begin()) {
-            auto prev = std::prev(next);
-            if (prev->first + prev->second == va) {
-                prev->second += n;
-                return;
-            }
-        }
-        free_va_[va] = n;
+        pending_va_.emplace_back(va, page_align(*dev_, size) + dev_->info().page_size);
+        pending_fence_ = last_;
     } catch (...) {
         // Out of memory for the list: the range stays unused, nothing worse.
     }
@@ -425,12 +427,9 @@ Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
             cpu_ = p;
         }
         va_ = ctx.reserve_va(size);
-        try {
-            ctx.bind(handle_, va_, size, perms);
-        } catch (...) {
-            ctx.release_va(va_, size);
-            throw;
-        }
+        // A failed bind may have mapped part of the range (naive mode
+        // maps page by page): its addresses are not given back.
+        ctx.bind(handle_, va_, size, perms);
     } catch (...) {
         if (cpu_) ::munmap(cpu_, page_align(dev, size_));
         drm_vgpu_bo_destroy d{handle_, 0};

@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -21,6 +20,7 @@
 #include <utility>
 
 #include "vgpu/fd.hpp"
+#include "vgpu/va_space.hpp"
 #include <vector>
 
 #include "vgpu/asm.hpp"
@@ -219,7 +219,9 @@ public:
     // guard page after them, first fit among the ranges given back, else
     // above every range handed out.
     uint64_t reserve_va(uint64_t size);
-    // Gives back what reserve_va(@size) returned as @va (its mapping gone).
+    // Gives back what reserve_va(@size) returned as @va, once nothing is
+    // mapped there: it serves again when the work submitted so far has
+    // finished (a job still running may use the old addresses).
     void release_va(uint64_t va, uint64_t size) noexcept;
     void bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms);
     void unbind(uint64_t va, uint64_t size);
@@ -229,9 +231,12 @@ public:
 private:
     std::shared_ptr<Device> dev_;
     uint32_t id_ = 0;
-    uint64_t next_va_;
-    std::map<uint64_t, uint64_t> free_va_;  // start -> bytes, guard pages included, coalesced
+    VaSpace va_;  // guard pages included in its ranges
+    std::vector<std::pair<uint64_t, uint64_t>> pending_va_;  // given back while pending_fence_ runs
+    std::shared_ptr<Fence> pending_fence_;
     std::shared_ptr<Fence> last_;
+
+    void reclaim_va() noexcept;
 };
 
 }  // namespace vgpu
