@@ -6,8 +6,8 @@
 // in INFO's page_size) cannot give each cudaMalloc an object of its own
 // without wasting most of a page on each; NVIDIA's runtime shares its
 // pages the same way.  First fit in address order, pieces aligned to
-// kAlign (cudaMalloc's 256 bytes), holes coalesced, a page given back
-// when its last piece is.  Pieces of different kinds (device, host,
+// kAlign (cudaMalloc's 256 bytes), holes coalesced (a page's holes are a
+// vgpu::VaSpace of its offsets), a page given back when its last piece is.  Pieces of different kinds (device, host,
 // executable) never share a page.
 #pragma once
 
@@ -15,9 +15,11 @@
 #include <cstdint>
 #include <functional>
 #include <list>
-#include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
+
+#include "vgpu/va_space.hpp"
 
 namespace gpuvm::cudart {
 
@@ -51,7 +53,7 @@ public:
             if (off != SIZE_MAX)
                 return {s.page.get(), off, n};
         }
-        Slab& s = slabs_.emplace_back(Slab{make_page(), kind, {{0, page_size_}}, 0});
+        Slab& s = slabs_.emplace_back(Slab{make_page(), kind, vgpu::VaSpace(0, page_size_, kAlign), 0});
         return {s.page.get(), s.carve(n), n};
     }
 
@@ -77,37 +79,19 @@ private:
     struct Slab {
         std::unique_ptr<Page> page;
         unsigned kind;
-        std::map<size_t, size_t> holes;  // offset -> bytes
-        size_t live;                     // pieces handed out
+        vgpu::VaSpace holes;  // offsets in the page, kAlign at a time
+        size_t live;          // pieces handed out
 
         size_t carve(size_t n) {
-            for (auto it = holes.begin(); it != holes.end(); ++it) {
-                if (it->second < n)
-                    continue;
-                size_t off = it->first, left = it->second - n;
-                holes.erase(it);
-                if (left)
-                    holes[off + n] = left;
-                live++;
-                return off;
-            }
-            return SIZE_MAX;
+            std::optional<uint64_t> off = holes.take(n);
+            if (!off)
+                return SIZE_MAX;
+            live++;
+            return static_cast<size_t>(*off);
         }
         void release(size_t off, size_t n) {
             live--;
-            auto next = holes.lower_bound(off);
-            if (next != holes.end() && off + n == next->first) {
-                n += next->second;
-                next = holes.erase(next);
-            }
-            if (next != holes.begin()) {
-                auto prev = std::prev(next);
-                if (prev->first + prev->second == off) {
-                    prev->second += n;
-                    return;
-                }
-            }
-            holes[off] = n;
+            holes.give_back(off, n);
         }
     };
 
