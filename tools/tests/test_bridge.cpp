@@ -18,6 +18,7 @@
 #include "bridge.hpp"
 #include "cuda_api.hpp"
 #include "fake_cuda.hpp"
+#include "ue_requests.hpp"
 
 namespace {
 
@@ -26,97 +27,19 @@ using vgpu::engine::test::audit_tables;
 using vgpu::engine::test::FakeCuda;
 
 constexpr uint64_t P = 4096;
-constexpr uint32_t RW = 3;
 
-int windows_fd() {
-    int fd = memfd_create("windows", MFD_CLOEXEC);
-    if (fd < 0 || ftruncate(fd, 1ull << 44) < 0)
-        throw std::runtime_error("memfd");
-    return fd;
-}
+using vgpu::engine::test::windows_fd;
 
-struct Rig {
+struct Rig : test::Client {
     FakeCuda fake;
     std::unique_ptr<Backend> be = make_cuda_backend(FakeCuda::api(), 16 << 20, 0);
     int fd = windows_fd();
     Bridge br{*be, dup(fd)};
-    uint64_t seq = 0;
+    Rig() {
+        handler = [this](const vgpu_ue_req& q, const uint8_t* p) { return br.handle(q, p); };
+    }
     ~Rig() { close(fd); }
 
-    // Request @r (numbered here), answered; the answer keeps the format.
-    vgpu_ue_resp send(vgpu_ue_req r, const void* payload = nullptr) {
-        r.seq = ++seq;
-        vgpu_ue_resp resp{};
-        EXPECT_NO_THROW(resp = br.handle(r, static_cast<const uint8_t*>(payload))) << "op " << r.op;
-        EXPECT_EQ(resp.seq, r.seq);
-        EXPECT_EQ(resp.reserved, 0u);
-        if (r.op != VGPU_UE_OP_RUN || resp.error) {
-            EXPECT_EQ(body_bytes(resp), 0u) << "op " << r.op << " error " << resp.error;
-        }
-        return resp;
-    }
-    static size_t body_bytes(const vgpu_ue_resp& resp) {
-        return std::count_if(std::begin(resp.raw), std::end(resp.raw), [](uint8_t b) { return b != 0; });
-    }
-    static vgpu_ue_req op(uint32_t o) {
-        vgpu_ue_req r{};
-        r.op = o;
-        return r;
-    }
-    int ctx_create(uint64_t ctx) {
-        vgpu_ue_req r = op(VGPU_UE_OP_CTX_CREATE);
-        r.ctx_create.ctx = ctx;
-        return send(r).error;
-    }
-    void ctx_destroy(uint64_t ctx) {
-        vgpu_ue_req r = op(VGPU_UE_OP_CTX_DESTROY);
-        r.ctx_destroy.ctx = ctx;
-        send(r);
-    }
-    static vgpu_ue_req map_req(uint64_t ctx, uint64_t va, uint64_t size, uint64_t window) {
-        vgpu_ue_req r = op(VGPU_UE_OP_MAP);
-        r.map.ctx = ctx;
-        r.map.va = va;
-        r.map.size = size;
-        r.map.perms = RW;
-        r.map.kind = VGPU_UE_MAP_HOST;
-        r.map.window = window;
-        return r;
-    }
-    int map_host(uint64_t ctx, uint64_t va, uint64_t pages, uint64_t window) {
-        return send(map_req(ctx, va, pages * P, window)).error;
-    }
-    void unmap(uint64_t ctx, uint64_t va, uint64_t pages) {
-        vgpu_ue_req r = op(VGPU_UE_OP_UNMAP);
-        r.unmap.ctx = ctx;
-        r.unmap.va = va;
-        r.unmap.size = pages * P;
-        send(r);
-    }
-    // A RUN of job @job, its commands sent with it when @c is not null.
-    static vgpu_ue_req run_req(uint64_t ctx, uint64_t job, uint32_t num_cmds, const drm_vgpu_cmd* c) {
-        vgpu_ue_req r = op(VGPU_UE_OP_RUN);
-        r.payload_len = c ? num_cmds * sizeof(*c) : 0;
-        r.run.ctx = ctx;
-        r.run.job = job;
-        r.run.budget_ns = 1000000000ull;
-        r.run.watchdog_ns = 1000000000ull;
-        r.run.num_cmds = num_cmds;
-        return r;
-    }
-    static drm_vgpu_cmd fill_cmd(uint64_t va, uint64_t size, uint32_t value) {
-        drm_vgpu_cmd c{};
-        c.op = DRM_VGPU_CMD_FILL;
-        c.dst = va;
-        c.size = size;
-        c.value = value;
-        return c;
-    }
-    // One FILL run to its end (job @job).
-    vgpu_ue_resp fill(uint64_t ctx, uint64_t job, uint64_t va, uint64_t size, uint32_t value) {
-        drm_vgpu_cmd c = fill_cmd(va, size, value);
-        return send(run_req(ctx, job, 1, &c), &c);
-    }
     uint32_t window_word(uint64_t window, uint64_t off) {
         uint32_t w = 0;
         EXPECT_EQ(pread(fd, &w, 4, static_cast<off_t>((window << VGPU_UE_WINDOW_SHIFT) + off)), 4);

@@ -9,6 +9,7 @@
 // kernel return codes.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -168,6 +169,10 @@ public:
     virtual void ctx_destroy(uint64_t ctx) = 0;
     virtual int mem_alloc(uint64_t mem, uint64_t size) = 0;
     virtual void mem_free(uint64_t mem) = 0;
+    // Takes as @mem the first @size bytes of memory another process
+    // shares through @fd (a worker's memory, worker.hpp; @fd is not kept).
+    // Back ends that cannot: EOPNOTSUPP.
+    virtual int mem_import(uint64_t, int, uint64_t) { return EOPNOTSUPP; }
     virtual int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) = 0;
     virtual void unmap(uint64_t ctx, uint64_t va, uint64_t size) = 0;
     // Runs @job's commands from job.next for @budget_ns at most (plus one
@@ -178,6 +183,7 @@ public:
     virtual int mem_write(uint64_t mem, uint64_t offset, const void* src, uint64_t size) = 0;
 };
 
+// @mem_size 0: no memory of its own, only what mem_import() brings.
 std::unique_ptr<Backend> make_interp_backend(uint64_t mem_size);
 // Throws vgpu::engine::Unavailable where there is no libcuda.so.1 or GPU.
 std::unique_ptr<Backend> make_cuda_backend(uint64_t mem_size, int device);

@@ -38,23 +38,28 @@ static_assert(sizeof(vgpu_ue_resp_run) == VGPU_UE_RESP_BODY_LEN);
 static_assert(sizeof(vgpu_ue_hello) == 144);
 
 Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) {
-    fd_ = Fd(open(device.c_str(), O_RDWR | O_CLOEXEC));
-    if (!fd_)
-        throw std::system_error(errno, std::generic_category(), "open " + device);
     hello_ = make_hello(backend);
-    std::string pci = hello_.pci;
-    if (ioctl(fd_.get(), VGPU_UE_IOC_HELLO, &hello_) < 0) {
+    fd_ = register_engine(device, hello_);
+}
+
+Fd register_engine(const std::string& device, vgpu_ue_hello& hello) {
+    Fd fd(open(device.c_str(), O_RDWR | O_CLOEXEC));
+    if (!fd)
+        throw std::system_error(errno, std::generic_category(), "open " + device);
+    std::string pci = hello.pci;
+    if (ioctl(fd.get(), VGPU_UE_IOC_HELLO, &hello) < 0) {
         int e = errno;
         throw std::system_error(e, std::generic_category(),
                                 e == EBUSY    ? "another engine process is registered on " + device
                                 : e == ENOSPC ? "less device memory than vgpu-uengine's mem_mb"
-                                : e == EDOM   ? layout_refused(hello_)
+                                : e == EDOM   ? layout_refused(hello)
                                 : e == EINVAL ? "PCI address \"" + pci + "\" or address layout refused"
                                 : e == EPROTO || e == ENOTTY
                                     ? "vgpu-uengine speaks another protocol version than this vgpu-engined (" +
                                           std::to_string(VGPU_UE_VERSION) + "): install the pair of one release"
                                     : "HELLO refused");
     }
+    return fd;
 }
 
 std::string layout_refused(const vgpu_ue_hello& h) {
@@ -71,17 +76,20 @@ std::string layout_refused(const vgpu_ue_hello& h) {
 }
 
 vgpu_ue_hello make_hello(const Backend& backend) {
+    return make_hello(backend.name(), backend.mem_size(), backend.layout(), backend.pci());
+}
+
+vgpu_ue_hello make_hello(const std::string& name, uint64_t mem_size, const Backend::Layout& l,
+                         const std::string& pci) {
     vgpu_ue_hello h{};
     h.version = VGPU_UE_VERSION;
-    h.mem_size = backend.mem_size();
-    const Backend::Layout l = backend.layout();
+    h.mem_size = mem_size;
     h.page_shift = l.page_shift;
     h.va_lo = l.va_lo;
     h.va_hi = l.va_hi;
-    std::snprintf(h.name, sizeof(h.name), "%s", backend.name().c_str());
+    std::snprintf(h.name, sizeof(h.name), "%s", name.c_str());
     // Cut to fit, NUL-terminated, every byte after it zero (as the
     // module checks; it refuses the address if it is no address).
-    std::string pci = backend.pci();
     std::memcpy(h.pci, pci.data(), std::min(pci.size(), sizeof(h.pci) - 1));
     return h;
 }
@@ -229,12 +237,16 @@ int Bridge::run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp_run
 }
 
 vgpu_ue_resp Bridge::handle(const vgpu_ue_req& req, const uint8_t* payload) {
+    stats_.requests++;
+    return answer(req, [&](vgpu_ue_resp& resp) { return dispatch(req, payload, resp); });
+}
+
+vgpu_ue_resp answer(const vgpu_ue_req& req, const std::function<int(vgpu_ue_resp&)>& dispatch) {
     vgpu_ue_resp resp{};
     int err;
 
-    stats_.requests++;
     try {
-        err = dispatch(req, payload, resp);
+        err = dispatch(resp);
     } catch (const BackendLost&) {
         throw;
     } catch (const std::bad_alloc&) {
@@ -296,10 +308,16 @@ int Bridge::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
 }
 
 int Bridge::serve(const volatile std::sig_atomic_t* stop) {
+    return serve_requests(fd_.get(), stop, [this](const vgpu_ue_req& req, const uint8_t* payload) {
+        return handle(req, payload);
+    });
+}
+
+int serve_requests(int fd, const volatile std::sig_atomic_t* stop, const Handler& handle) {
     std::vector<uint8_t> buf(VGPU_UE_MAX_MSG);
 
     while (!*stop) {
-        pollfd p{fd_.get(), POLLIN, 0};
+        pollfd p{fd, POLLIN, 0};
         int n = poll(&p, 1, 200);
         if (n < 0 && errno != EINTR)
             return errno;
@@ -307,7 +325,7 @@ int Bridge::serve(const volatile std::sig_atomic_t* stop) {
             continue;
         if (p.revents & (POLLHUP | POLLERR))
             return ENODEV;
-        ssize_t len = read(fd_.get(), buf.data(), buf.size());
+        ssize_t len = read(fd, buf.data(), buf.size());
         if (len < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
@@ -326,7 +344,7 @@ int Bridge::serve(const volatile std::sig_atomic_t* stop) {
             std::cerr << "vgpu-engined: " << e.what() << "; ending the session\n";
             return ESTALE;
         }
-        if (write(fd_.get(), &resp, sizeof(resp)) < 0 && errno != ENOENT)
+        if (write(fd, &resp, sizeof(resp)) < 0 && errno != ENOENT)
             return errno;
     }
     return 0;

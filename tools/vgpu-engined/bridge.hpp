@@ -87,6 +87,26 @@ private:
 // The HELLO that registers @backend: this protocol's version, its memory,
 // its name and its GPU's PCI address ("" for none), each cut to fit.
 vgpu_ue_hello make_hello(const Backend& backend);
+vgpu_ue_hello make_hello(const std::string& name, uint64_t mem_size, const Backend::Layout& layout,
+                         const std::string& pci);
+// Opens @device and registers there with @hello (its out fields filled);
+// throws std::system_error saying why the module refused it.
+Fd register_engine(const std::string& device, vgpu_ue_hello& hello);
+
+// The answer to @req from @dispatch, which returns 0 or an errno and may
+// fill the answer's body: an exception is an error (std::bad_alloc
+// ENOMEM, another EIO, logged), BackendLost goes through; only a RUN that
+// succeeded keeps a body.
+vgpu_ue_resp answer(const vgpu_ue_req& req, const std::function<int(vgpu_ue_resp&)>& dispatch);
+
+// Answers one request of the module (Bridge::handle, Router::handle);
+// throws BackendLost when the session must end.
+using Handler = std::function<vgpu_ue_resp(const vgpu_ue_req&, const uint8_t*)>;
+// The request loop over the device @fd: reads each request, answers it
+// with @handle, until the session ends or *@stop becomes true; returns
+// the errno that ended it (0: stopped; ENODEV: the module ended it;
+// ESTALE: BackendLost).
+int serve_requests(int fd, const volatile std::sig_atomic_t* stop, const Handler& handle);
 // What to tell the host's owner when the module refused @h's layout
 // (-EDOM; the instance's layout is in @h's out fields).
 std::string layout_refused(const vgpu_ue_hello& h);

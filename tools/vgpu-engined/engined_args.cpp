@@ -26,6 +26,8 @@ const vgpu::Command& engined_command() {
             whole("gpu", 'g', "GPU", "the CUDA device index (default 0); it picks the default device", 0,
                   INT_MAX),
             flag("self-test", 0, "run the self-test on the back end (-b cuda|interp) and exit"),
+            flag("workers", 'w', "run each context in a worker process of its own (-b interp)"),
+            flag("worker", 0, "internal: be a worker of vgpu-engined --workers (its socket is descriptor 3)"),
             text("kernels", 'k', "KERNEL_DIR", "self-test: where the samples' .vas sources are"),
             help_option(),
         },
@@ -43,6 +45,8 @@ EnginedArgs parse_engined_args(const std::vector<std::string>& argv) {
     // One process per GPU: GPU N serves the module's instance N.
     e.device = a.text("device", device_for_gpu(e.gpu));
     e.self_test = a.flag("self-test");
+    e.workers = a.flag("workers");
+    e.worker = a.flag("worker");
     e.help = a.flag("help");
     return e;
 }

@@ -22,6 +22,8 @@ struct EnginedArgs {
     std::uint64_t mem_mb = 0;      // 0: vgpu-uengine's mem_mb parameter
     int gpu = 0;                   // the CUDA device index
     bool self_test = false;
+    bool workers = false;          // each context in a worker process
+    bool worker = false;           // be one (started by vgpu-engined)
     bool help = false;
 };
 

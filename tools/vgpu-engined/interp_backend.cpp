@@ -4,9 +4,12 @@
 // interp_backend.cpp - the interpreter as an engine process back end:
 // the same code vgpu-sim runs in the kernel (common/vgpu_interp.c,
 // common/vgpu_pt.c), on device memory that is one block of this
-// process's memory.  It lets the test bed, which has no GPU, run the
-// whole path from a guest through vgpu-back and the bridge to a process.
+// process's memory, or (in a worker, worker.hpp) memory the engine
+// process shares with it.  It lets the test bed, which has no GPU, run
+// the whole path from a guest through vgpu-back and the bridge to a
+// process.
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -45,7 +48,11 @@ struct Pt {
 
 class InterpBackend final : public Backend {
 public:
+    // @size 0: no memory of its own (a worker's: it imports the memory
+    // its engine process shares).
     explicit InterpBackend(uint64_t size) : size_(size), arena_(size) {
+        if (!size)
+            return;
         void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED)
             throw std::runtime_error("interp: cannot reserve device memory");
@@ -53,7 +60,11 @@ public:
     }
     ~InterpBackend() override {
         ctxs_.clear();
-        munmap(vram_, size_);
+        for (auto& [id, m] : mems_)
+            if (m.imported)
+                munmap(m.p, m.size);
+        if (vram_)
+            munmap(vram_, size_);
     }
     std::string name() const override { return "interp"; }
     uint64_t mem_size() const override { return size_; }
@@ -68,18 +79,38 @@ public:
     int mem_alloc(uint64_t mem, uint64_t size) override {
         if (mems_.count(mem))
             return EEXIST;
-        auto off = arena_.alloc(size);
+        auto off = size_ ? arena_.alloc(size) : std::nullopt;
         if (!off)
             return ENOSPC;
         std::memset(vram_ + *off, 0, size);   // zeroed for each new owner
-        mems_[mem] = {*off, size};
+        mems_[mem] = {vram_ + *off, size, false};
+        return 0;
+    }
+    int mem_import(uint64_t mem, int fd, uint64_t size) override {
+        struct stat st;
+        if (mems_.count(mem))
+            return EEXIST;
+        if (fstat(fd, &st) < 0 || !size || static_cast<uint64_t>(st.st_size) < size)
+            return EINVAL;
+        void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED)
+            return errno;
+        try {
+            mems_[mem] = {static_cast<uint8_t*>(p), size, true};
+        } catch (...) {
+            munmap(p, size);
+            throw;
+        }
         return 0;
     }
     void mem_free(uint64_t mem) override {
         auto it = mems_.find(mem);
         if (it == mems_.end())
             return;
-        arena_.free(it->second.first);
+        if (it->second.imported)
+            munmap(it->second.p, it->second.size);
+        else
+            arena_.free(static_cast<uint64_t>(it->second.p - vram_));
         mems_.erase(it);
     }
     int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) override {
@@ -89,9 +120,9 @@ public:
         uint8_t* host = b.host;
         if (!host) {
             auto m = mems_.find(b.mem);
-            if (m == mems_.end() || b.offset > m->second.second || size > m->second.second - b.offset)
+            if (m == mems_.end() || b.offset > m->second.size || size > m->second.size - b.offset)
                 return EINVAL;
-            host = vram_ + m->second.first + b.offset;
+            host = m->second.p + b.offset;
         }
         return -vgpu_pt_map(&c->second->pt, va, host, size, perms);
     }
@@ -105,16 +136,16 @@ public:
     RunResult run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) override;
     int mem_read(uint64_t mem, uint64_t off, void* dst, uint64_t size) override {
         auto m = mems_.find(mem);
-        if (m == mems_.end() || off > m->second.second || size > m->second.second - off)
+        if (m == mems_.end() || off > m->second.size || size > m->second.size - off)
             return EINVAL;
-        std::memcpy(dst, vram_ + m->second.first + off, size);
+        std::memcpy(dst, m->second.p + off, size);
         return 0;
     }
     int mem_write(uint64_t mem, uint64_t off, const void* src, uint64_t size) override {
         auto m = mems_.find(mem);
-        if (m == mems_.end() || off > m->second.second || size > m->second.second - off)
+        if (m == mems_.end() || off > m->second.size || size > m->second.size - off)
             return EINVAL;
-        std::memcpy(vram_ + m->second.first + off, src, size);
+        std::memcpy(m->second.p + off, src, size);
         return 0;
     }
 
@@ -125,7 +156,12 @@ private:
     Arena arena_;
     uint8_t* vram_ = nullptr;
     std::map<uint64_t, std::unique_ptr<Pt>> ctxs_;
-    std::map<uint64_t, std::pair<uint64_t, uint64_t>> mems_;  // id -> offset, size
+    struct Mem {
+        uint8_t* p;     // its first byte
+        uint64_t size;
+        bool imported;  // mmap()ed from a descriptor; else in vram_
+    };
+    std::map<uint64_t, Mem> mems_;
     uint64_t units_ = 0;
 };
 

@@ -16,6 +16,7 @@
 
 #include "engined_args.hpp"
 #include "bridge.hpp"
+#include "router.hpp"
 #include "selftest.hpp"
 
 namespace {
@@ -38,6 +39,37 @@ vgpu::engine::BackendMakers makers(uint64_t mem, int gpu) {
     return {[=] { return make_cuda_backend(mem, gpu); }, [=] { return make_interp_backend(mem); }};
 }
 
+// --workers: each context in a worker process (router.hpp), device
+// memory here; sessions as in main()'s loop.
+int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
+    using namespace vgpu::engine;
+    if (a.backend != "interp") {
+        std::cerr << "vgpu-engined: --workers runs the interpreter (-b interp); the GPU back end does not run "
+                     "in workers yet\n";
+        return 2;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::signal(SIGPIPE, SIG_IGN);
+    for (;;) {
+        int err;
+        {
+            vgpu_ue_hello hello = make_hello("interp-workers", mem_mb << 20, Backend::Layout{}, "");
+            vgpu::Fd fd = register_engine(a.device, hello);
+            // The worker is this program, whatever its file has become since.
+            Router router(make_memfd_memory(mem_mb << 20), exec_spawner("/proc/self/exe", a.backend), fd.get());
+            std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation
+                      << " (interpreter, a worker per context, " << mem_mb << " MiB)\n";
+            err = serve_requests(fd.get(), &g_stop, [&](const vgpu_ue_req& req, const uint8_t* payload) {
+                return router.handle(req, payload);
+            });
+        }  // the workers end with the router
+        if (g_stop || err != ENODEV)
+            return err ? (std::cerr << "vgpu-engined: " << std::strerror(err) << "\n", 1) : 0;
+        std::cerr << "vgpu-engined: session ended by the module; registering again\n";
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -50,10 +82,14 @@ int main(int argc, char** argv) {
     const std::string& kind = a.backend;
     uint64_t mem_mb = a.mem_mb;
     try {
+        if (a.worker)
+            return vgpu::engine::worker_main(3, kind);
         if (a.self_test)
             return vgpu::engine::self_test(kind == "auto" ? "cuda" : kind, a.gpu, a.kernels);
         if (!mem_mb)
             mem_mb = module_mem_mb();
+        if (a.workers)
+            return serve_workers(a, mem_mb);
         auto m = makers(mem_mb << 20, a.gpu);
         auto backend = vgpu::engine::choose_backend(kind, "", m, std::cerr);
         std::signal(SIGINT, on_signal);

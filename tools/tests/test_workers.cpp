@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// vgpu-engined with workers (router.hpp): the module's requests answered
+// by a Router whose workers are real `vgpu-engined --worker -b interp`
+// processes; the frames between them (worker_link.hpp).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "backend.hpp"
+#include "router.hpp"
+#include "ue_requests.hpp"
+#include "worker_link.hpp"
+
+namespace {
+
+using namespace vgpu::engine;
+using test::Client;
+
+constexpr uint64_t P = Client::P;
+constexpr uint64_t kMem = 64 << 20;
+
+struct Rig : Client {
+    int fd = test::windows_fd();
+    Router router{make_memfd_memory(kMem), exec_spawner(GPUVM_ENGINED, "interp"), fd};
+    Rig() {
+        handler = [this](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
+    }
+    ~Rig() { close(fd); }
+
+    int mem_alloc(uint64_t mem, uint64_t size) {
+        vgpu_ue_req r = op(VGPU_UE_OP_MEM_ALLOC);
+        r.mem_alloc.mem = mem;
+        r.mem_alloc.size = size;
+        return send(r).error;
+    }
+    void mem_free(uint64_t mem) {
+        vgpu_ue_req r = op(VGPU_UE_OP_MEM_FREE);
+        r.mem_free.mem = mem;
+        send(r);
+    }
+    int map_dev(uint64_t ctx, uint64_t va, uint64_t size, uint64_t mem, uint64_t offset = 0) {
+        vgpu_ue_req r = map_req(ctx, va, size, 0);
+        r.map.kind = VGPU_UE_MAP_DEVICE;
+        r.map.mem = mem;
+        r.map.offset = offset;
+        return send(r).error;
+    }
+    vgpu_ue_resp copy(uint64_t ctx, uint64_t job, uint64_t dst, uint64_t src, uint64_t size) {
+        drm_vgpu_cmd c = test::copy_cmd(dst, src, size);
+        return send(run_req(ctx, job, 1, &c), &c);
+    }
+    uint32_t window_word(uint64_t window, uint64_t off) {
+        uint32_t w = 0;
+        EXPECT_EQ(pread(fd, &w, 4, static_cast<off_t>((window << VGPU_UE_WINDOW_SHIFT) + off)), 4);
+        return w;
+    }
+};
+
+bool gone(pid_t pid) { return kill(pid, 0) < 0 && errno == ESRCH; }
+
+// Lets a worker killed from outside finish dying (its socket closes).
+void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(100)); }
+
+uint32_t status_of(const vgpu_ue_resp& a) { return a.run.status; }
+
+TEST(Workers, EachContextRunsInAProcessOfItsOwn) {
+    Rig r;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.ctx_create(2), 0);
+    pid_t a = r.router.worker_pid(1), b = r.router.worker_pid(2);
+    EXPECT_GT(a, 0);
+    EXPECT_GT(b, 0);
+    EXPECT_NE(a, b);
+    EXPECT_NE(a, getpid());
+    EXPECT_EQ(r.ctx_create(1), -EEXIST);
+    r.ctx_destroy(1);
+    EXPECT_TRUE(gone(a)) << "the worker of a destroyed context is reaped";
+    EXPECT_EQ(r.router.worker_pid(1), 0);
+    EXPECT_FALSE(gone(b));
+    EXPECT_EQ(r.router.stats().started, 2u);
+    EXPECT_EQ(r.router.stats().lost, 0u);
+}
+
+// Device memory lives in the engine process and is shared with the
+// worker; host windows are the session's.  A fill of device memory,
+// copied to a window, reads back; another context cannot reach either.
+TEST(Workers, DeviceMemoryAndWindowsReachTheWorker) {
+    Rig r;
+    const uint64_t dev = 0x100000, host = 0x400000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.ctx_create(2), 0);
+    ASSERT_EQ(r.mem_alloc(10, 4 * P), 0);
+    ASSERT_EQ(r.map_dev(1, dev, 2 * P, 10, 2 * P), 0);  // the second half of it
+    ASSERT_EQ(r.map_host(1, host, 2, 7), 0);
+    auto f = r.fill(1, 1, dev, 2 * P, 0x5eed1234);
+    ASSERT_EQ(f.error, 0);
+    ASSERT_EQ(status_of(f), uint32_t{VGPU_UE_RUN_DONE});
+    auto c = r.copy(1, 2, host + 4, dev + 8, P);
+    ASSERT_EQ(c.error, 0);
+    ASSERT_EQ(status_of(c), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(7, 4), 0x5eed1234u);
+    EXPECT_EQ(r.window_word(7, P), 0x5eed1234u);
+    EXPECT_EQ(r.window_word(7, 0), 0u);
+    // The first half of the memory, mapped in context 2, was not filled.
+    ASSERT_EQ(r.map_dev(2, dev, 2 * P, 10, 0), 0);
+    ASSERT_EQ(r.map_host(2, host + 16 * P, 1, 8), 0);
+    auto c2 = r.copy(2, 3, host + 16 * P, dev, P);
+    ASSERT_EQ(status_of(c2), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(8, 0), 0u);
+    // Context 2 has nothing at context 1's window.
+    auto f2 = r.fill(2, 4, host, P, 1);
+    EXPECT_EQ(status_of(f2), uint32_t{VGPU_UE_RUN_FAULTED});
+    EXPECT_EQ(f2.run.fault_kind, uint32_t{DRM_VGPU_FAULT_UNMAPPED});
+    EXPECT_EQ(f2.run.fault_addr, host);
+    EXPECT_EQ(r.window_word(7, 0), 0u);
+}
+
+// A worker killed between jobs is replaced at the context's next request,
+// its mappings as they were (a partial unmap included) and its device
+// memory intact.
+TEST(Workers, AKilledWorkerIsReplacedWithTheContextIntact) {
+    Rig r;
+    const uint64_t dev = 0x100000, host = 0x800000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.mem_alloc(3, P), 0);
+    ASSERT_EQ(r.map_dev(1, dev, P, 3), 0);
+    ASSERT_EQ(r.map_host(1, host, 3, 5), 0);
+    r.unmap(1, host + P, 1);
+    ASSERT_EQ(status_of(r.fill(1, 1, dev, P, 0xabcdef01)), uint32_t{VGPU_UE_RUN_DONE});
+    pid_t first = r.router.worker_pid(1);
+    ASSERT_EQ(kill(first, SIGKILL), 0);
+    settle();
+    auto c = r.copy(1, 2, host + 2 * P, dev, P);
+    ASSERT_EQ(c.error, 0);
+    EXPECT_EQ(status_of(c), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(5, 2 * P + 8), 0xabcdef01u) << "device memory outlived the worker";
+    pid_t second = r.router.worker_pid(1);
+    EXPECT_NE(second, first);
+    EXPECT_GT(second, 0);
+    // The page unmapped before the kill is still unmapped.
+    auto f = r.fill(1, 3, host + P, P, 9);
+    EXPECT_EQ(status_of(f), uint32_t{VGPU_UE_RUN_FAULTED});
+    EXPECT_EQ(f.run.fault_addr, host + P);
+    EXPECT_EQ(status_of(r.fill(1, 4, host, P, 9)), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(5, 0), 9u);
+    EXPECT_EQ(r.router.stats().started, 2u);
+    EXPECT_EQ(r.router.stats().lost, 1u);
+    EXPECT_EQ(r.router.stats().replayed, 2u);
+    // Unmapped whole, the ranges leave nothing to replay.
+    r.unmap(1, 0, 1ull << 40);
+    ASSERT_EQ(kill(second, SIGKILL), 0);
+    settle();
+    EXPECT_EQ(status_of(r.fill(1, 5, host, P, 1)), uint32_t{VGPU_UE_RUN_FAULTED});
+    EXPECT_EQ(r.router.stats().replayed, 2u);
+}
+
+// A worker that does not answer a RUN by max(budget, watchdog left) +
+// grace is killed: the job times out, the next one runs in a new worker.
+TEST(Workers, AWorkerPastItsDeadlineIsKilled) {
+    Rig r;
+    r.router.set_grace_ns(50'000'000);
+    const uint64_t host = 0x100000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.map_host(1, host, 1, 1), 0);
+    pid_t w = r.router.worker_pid(1);
+    ASSERT_EQ(kill(w, SIGSTOP), 0);
+    drm_vgpu_cmd c = Client::fill_cmd(host, P, 7);
+    vgpu_ue_req q = Client::run_req(1, 1, 1, &c);
+    q.run.budget_ns = 20'000'000;
+    q.run.watchdog_ns = 200'000'000;
+    q.run.cmd_busy_ns = 50'000'000;
+    auto t0 = std::chrono::steady_clock::now();
+    auto a = r.send(q, &c);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_EQ(a.error, 0);
+    EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_TIMEDOUT});
+    EXPECT_EQ(a.run.next_cmd, 0u);
+    EXPECT_EQ(a.run.fault_kind, 0u);
+    EXPECT_GE(a.run.cmd_busy_ns, 50'000'000u + a.run.busy_ns);
+    EXPECT_GE(ms, 190) << "the watchdog's 150 ms left and the 50 ms grace";
+    EXPECT_LT(ms, 2000);
+    EXPECT_TRUE(gone(w));
+    EXPECT_EQ(r.router.stats().killed, 1u);
+    auto f = r.fill(1, 2, host, P, 8);
+    EXPECT_EQ(status_of(f), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(1, 0), 8u);
+}
+
+// A job preempted in a worker that then dies cannot resume: its next RUN
+// faults ENGINE_LOST (its state is gone), the context goes on.
+TEST(Workers, APreemptedJobDiesWithItsWorker) {
+    Rig r;
+    const uint64_t dev = 0x100000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.mem_alloc(1, 16 << 20), 0);
+    ASSERT_EQ(r.map_dev(1, dev, 16 << 20, 1), 0);
+    drm_vgpu_cmd c = Client::fill_cmd(dev, 16 << 20, 3);
+    vgpu_ue_req q = Client::run_req(1, 9, 1, &c);
+    q.run.budget_ns = 1;  // one bounded step
+    auto a = r.send(q, &c);
+    ASSERT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_PREEMPTED});
+    ASSERT_GT(a.run.cmd_done, 0u);
+    ASSERT_EQ(kill(r.router.worker_pid(1), SIGKILL), 0);
+    settle();
+    vgpu_ue_req more = Client::run_req(1, 9, 1, nullptr);
+    more.run.cmd_done = a.run.cmd_done;
+    auto b = r.send(more);
+    ASSERT_EQ(b.error, 0);
+    EXPECT_EQ(status_of(b), uint32_t{VGPU_UE_RUN_FAULTED});
+    EXPECT_EQ(b.run.fault_kind, uint32_t{DRM_VGPU_FAULT_ENGINE_LOST});
+    EXPECT_EQ(b.run.cmd_done, a.run.cmd_done);
+    EXPECT_EQ(r.send(more).error, -ENOENT) << "the job is forgotten";
+    EXPECT_EQ(status_of(r.fill(1, 10, dev, P, 4)), uint32_t{VGPU_UE_RUN_DONE});
+}
+
+// Memory freed is forgotten by the workers that mapped it and given back:
+// all of it can be allocated again, zeroed.
+TEST(Workers, FreedMemoryIsGivenBackZeroed) {
+    Rig r;
+    const uint64_t dev = 0x100000, host = 0x4000000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.mem_alloc(1, kMem), 0);
+    EXPECT_EQ(r.mem_alloc(2, P), -ENOSPC);
+    ASSERT_EQ(r.map_dev(1, dev, P, 1), 0);
+    ASSERT_EQ(status_of(r.fill(1, 1, dev, P, 0xffffffff)), uint32_t{VGPU_UE_RUN_DONE});
+    r.unmap(1, dev, 1);
+    r.mem_free(1);
+    ASSERT_EQ(r.mem_alloc(1, kMem), 0);
+    ASSERT_EQ(r.map_dev(1, dev, P, 1), 0);
+    ASSERT_EQ(r.map_host(1, host, 1, 3), 0);
+    ASSERT_EQ(status_of(r.copy(1, 2, host, dev, P)), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(3, 0), 0u);
+    EXPECT_EQ(r.router.stats().lost, 0u);
+}
+
+TEST(Workers, BadRequestsAnswerErrors) {
+    Rig r;
+    EXPECT_EQ(r.send(Client::op(99)).error, -EOPNOTSUPP);
+    EXPECT_EQ(r.map_host(7, 0x1000, 1, 1), -ENOENT);
+    ASSERT_EQ(r.ctx_create(1), 0);
+    EXPECT_EQ(r.map_dev(1, 0x1000, P, 42), -EINVAL);  // no such memory
+    EXPECT_NE(r.send(Client::map_req(1, 0x1001, P, 1)).error, 0);  // unaligned: the worker's bridge says
+    drm_vgpu_cmd c = Client::fill_cmd(0x1000, P, 1);
+    vgpu_ue_req q = Client::op(VGPU_UE_OP_MEM_FREE);
+    q.payload_len = sizeof(c);
+    EXPECT_EQ(r.send(q, &c).error, -EINVAL);
+    EXPECT_EQ(r.send(Client::run_req(1, 5, 1, nullptr)).error, -ENOENT);
+    auto a = r.send(Client::run_req(9, 5, 1, &c), &c);  // no such context
+    EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_FAULTED});
+    EXPECT_EQ(a.run.fault_kind, uint32_t{DRM_VGPU_FAULT_ENGINE_LOST});
+    EXPECT_EQ(r.router.stats().lost, 0u);
+}
+
+TEST(Workers, AWorkerThatCannotStartFailsItsContext) {
+    int fd = test::windows_fd();
+    Router router(make_memfd_memory(kMem), exec_spawner("/nonexistent/vgpu-engined", "interp"), fd);
+    Client cl;
+    cl.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
+    EXPECT_EQ(cl.ctx_create(1), -EAGAIN);
+    EXPECT_EQ(router.worker_pid(1), 0);
+    EXPECT_EQ(cl.map_host(1, 0x1000, 1, 1), -ENOENT);
+    close(fd);
+}
+
+// Frames: a body of the longest size and a descriptor arrive whole; a
+// frame out of format, a silent peer and a closed one are told apart.
+TEST(WorkerLink, FramesCarryBodiesAndDescriptors) {
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    vgpu::Fd a(sv[0]), b(sv[1]);
+    std::vector<uint8_t> body(link::kMaxBody);
+    for (size_t i = 0; i < body.size(); i++)
+        body[i] = static_cast<uint8_t>(i * 7);
+    int pipefd[2];
+    ASSERT_EQ(pipe(pipefd), 0);
+    vgpu::Fd pr(pipefd[0]), pw(pipefd[1]);
+    link::Header h{};
+    h.kind = 4;
+    h.mem = 77;
+    std::thread t([&] { EXPECT_EQ(link::send_frame(a.get(), h, body.data(), body.size(), pw.get()), 0); });
+    link::Frame f;
+    ASSERT_EQ(link::recv_frame(b.get(), f, now_ns() + 5'000'000'000ull), 0);
+    t.join();
+    EXPECT_EQ(f.h.kind, 4u);
+    EXPECT_EQ(f.h.mem, 77u);
+    EXPECT_EQ(f.body, body);
+    ASSERT_TRUE(f.fd);
+    ASSERT_EQ(write(f.fd.get(), "x", 1), 1) << "the descriptor is the pipe's";
+    char ch = 0;
+    EXPECT_EQ(read(pr.get(), &ch, 1), 1);
+    EXPECT_EQ(ch, 'x');
+    EXPECT_EQ(link::send_frame(a.get(), h, nullptr, link::kMaxBody + 1), EMSGSIZE);
+    EXPECT_EQ(link::recv_frame(b.get(), f, now_ns() + 20'000'000), ETIMEDOUT);
+    link::Header bad{};
+    bad.len = static_cast<uint32_t>(link::kMaxBody + 1);
+    ASSERT_EQ(write(a.get(), &bad, sizeof(bad)), static_cast<ssize_t>(sizeof(bad)));
+    EXPECT_EQ(link::recv_frame(b.get(), f, UINT64_MAX), EPROTO);
+    a.reset();
+    EXPECT_EQ(link::recv_frame(b.get(), f, UINT64_MAX), EPIPE);
+    EXPECT_EQ(link::send_frame(b.get(), h, nullptr, 0), EPIPE) << "no SIGPIPE";
+}
+
+}  // namespace

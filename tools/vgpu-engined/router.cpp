@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// router.cpp - vgpu-engined's engine process with workers (see
+// router.hpp): the module's requests for a context go to that context's
+// worker; device memory stays here.  A worker that dies, breaks the
+// protocol or overruns a RUN's deadline is ended; the job it ran faults
+// (or times out), and a new worker, given the context's mappings again,
+// serves the context's next request.
+#include "router.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iostream>
+#include <system_error>
+
+#include "bridge.hpp"
+#include "worker_link.hpp"
+
+namespace vgpu::engine {
+
+namespace {
+
+constexpr uint64_t kOpNs = 3'000'000'000;  // a worker's start and its non-RUN answers
+constexpr uint64_t kLogWindowNs = 5'000'000'000;
+constexpr unsigned kLogLines = 10;         // log lines per window
+
+uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+}  // namespace
+
+Router::Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
+    : mem_(std::move(mem)), spawn_(std::move(spawn)), windows_fd_(windows_fd) {}
+
+Router::~Router() {
+    for (auto& [id, c] : ctxs_)
+        stop(id, c, false, nullptr);
+}
+
+pid_t Router::worker_pid(uint64_t ctx) const {
+    auto it = ctxs_.find(ctx);
+    return it == ctxs_.end() ? 0 : it->second.w.pid;
+}
+
+vgpu_ue_resp Router::handle(const vgpu_ue_req& req, const uint8_t* payload) {
+    return answer(req, [&](vgpu_ue_resp& resp) { return dispatch(req, payload, resp); });
+}
+
+// A RUN's answer when its worker is gone: the job faults (ENGINE_LOST),
+// or times out when its deadline passed; nothing past where it stood.
+static void lost_run(const vgpu_ue_req_run& q, uint64_t elapsed, bool timedout, vgpu_ue_resp_run& out) {
+    out = {};
+    out.next_cmd = q.next_cmd;
+    out.cmd_done = q.cmd_done;
+    out.cmd_busy_ns = sat_add(q.cmd_busy_ns, elapsed);
+    out.busy_ns = elapsed;
+    if (timedout && q.next_cmd < q.num_cmds) {
+        out.status = VGPU_UE_RUN_TIMEDOUT;
+    } else {
+        out.status = VGPU_UE_RUN_FAULTED;
+        out.fault_kind = DRM_VGPU_FAULT_ENGINE_LOST;
+    }
+}
+
+int Router::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp) {
+    if (req.payload_len && req.op != VGPU_UE_OP_RUN)
+        return EINVAL;
+    uint64_t id;
+    switch (req.op) {
+    case VGPU_UE_OP_CTX_CREATE:
+        return ctx_create(req);
+    case VGPU_UE_OP_CTX_DESTROY:
+        ctx_destroy(req.ctx_destroy.ctx);
+        return 0;
+    case VGPU_UE_OP_MEM_ALLOC:
+        return mem_->alloc(req.mem_alloc.mem, req.mem_alloc.size);
+    case VGPU_UE_OP_MEM_FREE:
+        mem_free(req.mem_free.mem);
+        return 0;
+    case VGPU_UE_OP_JOB_RELEASE: {
+        auto j = jobs_.find(req.job_release.job);
+        if (j == jobs_.end())
+            return 0;
+        auto c = ctxs_.find(j->second.first);
+        if (c != ctxs_.end() && c->second.life == j->second.second && alive(c->second)) {
+            vgpu_ue_resp r;
+            if (call(c->second, req, nullptr, 0, now_ns() + kOpNs, r))
+                stop(c->first, c->second, true, "broke the protocol");
+        }
+        jobs_.erase(req.job_release.job);
+        return 0;
+    }
+    case VGPU_UE_OP_MAP:
+        id = req.map.ctx;
+        break;
+    case VGPU_UE_OP_UNMAP:
+        id = req.unmap.ctx;
+        break;
+    case VGPU_UE_OP_RUN:
+        id = req.run.ctx;
+        break;
+    default:
+        return EOPNOTSUPP;
+    }
+    auto it = ctxs_.find(id);
+    if (it == ctxs_.end()) {
+        if (req.op == VGPU_UE_OP_RUN)
+            lost_run(req.run, 0, false, resp.run);
+        return req.op == VGPU_UE_OP_MAP ? ENOENT : 0;
+    }
+    Ctx& c = it->second;
+    int err = ensure(id, c);
+    if (req.op == VGPU_UE_OP_UNMAP) {
+        unmap(c, req);
+        return 0;
+    }
+    if (err)
+        return err;
+    return req.op == VGPU_UE_OP_MAP ? map(c, req) : run(c, req, payload, resp);
+}
+
+int Router::ctx_create(const vgpu_ue_req& req) {
+    uint64_t id = req.ctx_create.ctx;
+    if (ctxs_.count(id))
+        return EEXIST;
+    Ctx& c = ctxs_[id];
+    if (int e = start(id, c)) {
+        ctxs_.erase(id);
+        return e;
+    }
+    return 0;
+}
+
+void Router::ctx_destroy(uint64_t id) {
+    auto it = ctxs_.find(id);
+    if (it == ctxs_.end())
+        return;
+    // The worker's exit takes the context, its mappings and its jobs.
+    stop(id, it->second, false, nullptr);
+    ctxs_.erase(it);
+    std::erase_if(jobs_, [id](const auto& j) { return j.second.first == id; });
+}
+
+void Router::mem_free(uint64_t mem) {
+    for (auto& [id, c] : ctxs_) {
+        if (!c.imported.erase(mem) || !alive(c))
+            continue;
+        int op_err = 0;
+        if (exchange(c, uint32_t(link::Kind::Forget), mem, 0, nullptr, 0, -1, now_ns() + kOpNs, &op_err, nullptr))
+            stop(id, c, true, "broke the protocol");
+    }
+    mem_->free(mem);
+}
+
+int Router::map(Ctx& c, const vgpu_ue_req& req) {
+    const vgpu_ue_req_map& m = req.map;
+    if (m.kind == VGPU_UE_MAP_DEVICE) {
+        if (int e = import(c, m.mem))
+            return e;
+    }
+    vgpu_ue_resp r;
+    if (call(c, req, nullptr, 0, now_ns() + kOpNs, r)) {
+        stop(req.map.ctx, c, true, "broke the protocol");
+        return EIO;
+    }
+    if (r.error)
+        return -r.error;
+    // Mapped in the worker: recorded for the next one.
+    record_unmap(c, m.va, m.size);
+    uint64_t entry = c.next_entry++;
+    c.maps[entry] = {m, m.size};
+    c.ranges[m.va] = {m.size, entry};
+    return 0;
+}
+
+void Router::unmap(Ctx& c, const vgpu_ue_req& req) {
+    vgpu_ue_resp r;
+    if (c.w.pid && call(c, req, nullptr, 0, now_ns() + kOpNs, r))
+        stop(req.unmap.ctx, c, true, "broke the protocol");
+    record_unmap(c, req.unmap.va, req.unmap.size);
+}
+
+// Drops [va, va + size) from @c's record: ranges cut, a MAP none of
+// whose bytes is mapped any longer forgotten.
+void Router::record_unmap(Ctx& c, uint64_t va, uint64_t size) {
+    uint64_t end = sat_add(va, size);
+    auto it = c.ranges.upper_bound(va);
+    if (it != c.ranges.begin())
+        --it;
+    while (it != c.ranges.end() && it->first < end) {
+        uint64_t lo = it->first, hi = lo + it->second.first, entry = it->second.second;
+        if (hi <= va) {
+            ++it;
+            continue;
+        }
+        uint64_t cut_lo = std::max(lo, va), cut_hi = std::min(hi, end);
+        it = c.ranges.erase(it);
+        if (lo < cut_lo)
+            c.ranges[lo] = {cut_lo - lo, entry};
+        if (cut_hi < hi)
+            it = c.ranges.insert({cut_hi, {hi - cut_hi, entry}}).first;
+        auto e = c.maps.find(entry);
+        if (e != c.maps.end() && !(e->second.bytes -= std::min(e->second.bytes, cut_hi - cut_lo)))
+            c.maps.erase(e);
+    }
+}
+
+int Router::run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp) {
+    const vgpu_ue_req_run& q = req.run;
+    auto j = jobs_.find(q.job);
+    if (!req.payload_len) {
+        if (j == jobs_.end())
+            return ENOENT;  // as the bridge answers a job it never had
+        if (j->second.second != c.life) {
+            // Its state died with the worker that held it.
+            jobs_.erase(j);
+            lost_run(q, 0, false, resp.run);
+            return 0;
+        }
+    }
+    uint64_t start = now_ns();
+    uint64_t wd_left = q.watchdog_ns > q.cmd_busy_ns ? q.watchdog_ns - q.cmd_busy_ns : 0;
+    uint64_t deadline = sat_add(start, sat_add(std::max<uint64_t>(q.budget_ns, wd_left), grace_ns_));
+    vgpu_ue_resp r;
+    int e = call(c, req, payload, req.payload_len, deadline, r);
+    uint64_t elapsed = now_ns() - start;
+    if (!e && !r.error &&
+        (r.run.status > VGPU_UE_RUN_TIMEDOUT || r.run.next_cmd < q.next_cmd || r.run.next_cmd > q.num_cmds))
+        e = EPROTO;
+    if (e) {
+        stop(q.ctx, c, true, e == ETIMEDOUT ? "ran past its RUN's deadline" : "died in a RUN");
+        stats_.killed += e == ETIMEDOUT;
+        jobs_.erase(q.job);
+        lost_run(q, elapsed, e == ETIMEDOUT, resp.run);
+        return 0;
+    }
+    if (r.error)
+        return -r.error;
+    resp.run = r.run;
+    resp.run.busy_ns = std::min<uint64_t>(r.run.busy_ns, elapsed);
+    if (r.run.status == VGPU_UE_RUN_PREEMPTED)
+        jobs_[q.job] = {q.ctx, c.life};
+    else
+        jobs_.erase(q.job);
+    return 0;
+}
+
+bool Router::alive(Ctx& c) {
+    if (!c.w.pid)
+        return false;
+    // A worker writes only answers: anything to read is its end.
+    pollfd p{c.w.sock.get(), POLLIN, 0};
+    return poll(&p, 1, 0) == 0;
+}
+
+int Router::ensure(uint64_t id, Ctx& c) {
+    if (alive(c))
+        return 0;
+    if (c.w.pid)
+        stop(id, c, true, "died");
+    if (int e = start(id, c))
+        return e;
+    if (int e = replay(c)) {
+        stop(id, c, true, "could not map the context again");
+        return e;
+    }
+    return 0;
+}
+
+// A new worker for context @id: started, given the windows, its context
+// created.
+int Router::start(uint64_t id, Ctx& c) {
+    try {
+        c.w = spawn_();
+    } catch (const std::system_error& e) {
+        std::cerr << "vgpu-engined: " << e.what() << "\n";
+        return EAGAIN;
+    }
+    c.life = ++lives_;
+    c.imported.clear();
+    stats_.started++;
+    int op_err = 0;
+    vgpu_ue_req req{};
+    req.op = VGPU_UE_OP_CTX_CREATE;
+    req.ctx_create.ctx = id;
+    vgpu_ue_resp r;
+    if (exchange(c, uint32_t(link::Kind::Start), 0, 0, nullptr, 0, windows_fd_, now_ns() + kOpNs, &op_err,
+                 nullptr) ||
+        op_err || call(c, req, nullptr, 0, now_ns() + kOpNs, r)) {
+        stop(id, c, true, "did not start");
+        return EIO;
+    }
+    if (r.error)
+        stop(id, c, true, nullptr);
+    return -r.error;
+}
+
+// Gives a new worker @c's mappings: each MAP in the order it came, then
+// unmaps of what of it is no longer mapped (ranges unmapped since, or
+// mapped by a later MAP after that).
+int Router::replay(Ctx& c) {
+    vgpu_ue_req req{};
+    vgpu_ue_resp r;
+    auto unmap = [&](uint64_t va, uint64_t size) {
+        vgpu_ue_req u{};
+        u.op = VGPU_UE_OP_UNMAP;
+        u.unmap = {req.map.ctx, va, size};
+        return call(c, u, nullptr, 0, now_ns() + kOpNs, r) ? EIO : 0;
+    };
+    req.op = VGPU_UE_OP_MAP;
+    for (auto& [entry, e] : c.maps) {
+        req.map = e.m;
+        if (e.m.kind == VGPU_UE_MAP_DEVICE) {
+            if (int err = import(c, e.m.mem))
+                return err;
+        }
+        if (call(c, req, nullptr, 0, now_ns() + kOpNs, r))
+            return EIO;
+        if (r.error)
+            return -r.error;
+        stats_.replayed++;
+        uint64_t at = e.m.va, end = e.m.va + e.m.size;
+        for (auto it = c.ranges.lower_bound(at); it != c.ranges.end() && it->first < end; ++it) {
+            if (it->second.second != entry)
+                continue;
+            if (it->first > at) {
+                if (int err = unmap(at, it->first - at))
+                    return err;
+            }
+            at = it->first + it->second.first;
+        }
+        if (at < end) {
+            if (int err = unmap(at, end - at))
+                return err;
+        }
+    }
+    return 0;
+}
+
+int Router::import(Ctx& c, uint64_t mem) {
+    if (c.imported.count(mem))
+        return 0;
+    uint64_t size = 0;
+    int fd = mem_->fd(mem, &size);
+    if (fd < 0)
+        return EINVAL;  // as a back end answers a MAP of memory it has not
+    int op_err = 0;
+    if (exchange(c, uint32_t(link::Kind::Import), mem, size, nullptr, 0, fd, now_ns() + kOpNs, &op_err, nullptr))
+        return EIO;
+    if (!op_err)
+        c.imported.insert(mem);
+    return op_err;
+}
+
+int Router::call(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, size_t len, uint64_t deadline_ns,
+                 vgpu_ue_resp& resp) {
+    std::vector<uint8_t> body(sizeof(req) + len), answer;
+    std::memcpy(body.data(), &req, sizeof(req));
+    if (len)
+        std::memcpy(body.data() + sizeof(req), payload, len);
+    int op_err = 0;
+    if (int e = exchange(c, uint32_t(link::Kind::Request), 0, 0, body.data(), body.size(), -1, deadline_ns, &op_err,
+                         &answer))
+        return e;
+    if (op_err || answer.size() != sizeof(resp))
+        return EPROTO;
+    std::memcpy(&resp, answer.data(), sizeof(resp));
+    return resp.seq == req.seq ? 0 : EPROTO;
+}
+
+int Router::exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const void* body, size_t len, int fd,
+                     uint64_t deadline_ns, int* op_err, std::vector<uint8_t>* answer) {
+    if (!c.w.pid)
+        return EPIPE;
+    link::Header h{};
+    h.kind = kind;
+    h.mem = mem;
+    h.size = size;
+    if (int e = link::send_frame(c.w.sock.get(), h, body, len, fd))
+        return e;
+    link::Frame f;
+    if (int e = link::recv_frame(c.w.sock.get(), f, deadline_ns))
+        return e;
+    if (f.h.kind != kind || f.fd || (!answer && !f.body.empty()))
+        return EPROTO;
+    *op_err = f.h.err;
+    if (answer)
+        *answer = std::move(f.body);
+    return 0;
+}
+
+void Router::stop(uint64_t id, Ctx& c, bool kill, const char* why) {
+    if (!c.w.pid)
+        return;
+    pid_t pid = std::exchange(c.w.pid, 0);
+    c.w.sock.reset();  // a worker ends when its socket does
+    c.imported.clear();
+    int st = 0;
+    pid_t got = 0;
+    if (!kill) {
+        for (int i = 0; i < 200 && !(got = waitpid(pid, &st, WNOHANG)); i++)
+            usleep(1000);
+    }
+    if (!got) {
+        ::kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+    }
+    if (!why)
+        return;
+    stats_.lost++;
+    uint64_t now = now_ns();
+    if (now - log_window_ns_ > kLogWindowNs) {
+        log_window_ns_ = now;
+        log_lines_ = 0;
+    }
+    if (log_lines_++ < kLogLines)
+        std::cerr << "vgpu-engined: the worker of context " << id << " (pid " << pid << ") " << why
+                  << (WIFSIGNALED(st) ? " (signal " + std::to_string(WTERMSIG(st)) + ")" : std::string())
+                  << "; a new one serves the context's next request\n";
+}
+
+}  // namespace vgpu::engine

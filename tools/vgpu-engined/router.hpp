@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// router.hpp - vgpu-engined with workers (`--workers`; Documentation/
+// engines.rst "Workers"): each context of the session runs in a worker
+// process of its own (worker.cpp), with its own back end, so that a
+// fault, a crash or a runaway job ends that process and nothing else.
+// The engine process keeps what must outlive a worker: the device
+// memory (SharedMemory, which workers map) and each context's mappings,
+// replayed into the worker that replaces a dead one.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "vgpu/fd.hpp"
+#include "vgpu_uengine.h"
+
+namespace vgpu::engine {
+
+// Device memory the engine process holds for its workers: one shareable
+// object (a descriptor) per allocation.  Workers map it; their death
+// frees none of it.
+class SharedMemory {
+public:
+    virtual ~SharedMemory() = default;
+    virtual uint64_t size() const = 0;
+    // 0, or ENOSPC (no room), EEXIST (@mem taken) or another errno.
+    virtual int alloc(uint64_t mem, uint64_t size) = 0;
+    virtual void free(uint64_t mem) = 0;
+    // @mem's descriptor and size; -1 if there is no @mem.
+    virtual int fd(uint64_t mem, uint64_t* size) const = 0;
+};
+// Memory the interpreter's workers map: a memfd per allocation, zeroed,
+// @size bytes in all.
+std::unique_ptr<SharedMemory> make_memfd_memory(uint64_t size);
+
+// A worker as the engine process holds it: its process and its end of
+// the socket pair.
+struct WorkerProc {
+    pid_t pid = 0;
+    vgpu::Fd sock;
+};
+// Starts a worker.  Throws std::system_error.
+using Spawn = std::function<WorkerProc()>;
+// Runs `@exe --worker -b @backend`, its socket at descriptor 3.
+Spawn exec_spawner(const std::string& exe, const std::string& backend);
+
+struct RouterStats {
+    uint64_t started = 0;   // workers started (restarts included)
+    uint64_t lost = 0;      // workers that died or broke the protocol
+    uint64_t killed = 0;    // workers killed past their RUN's deadline
+    uint64_t replayed = 0;  // mappings replayed into a new worker
+};
+
+class Router {
+public:
+    // @windows_fd: the session's device (workers mmap() windows from
+    // it; not owned, passed to each worker).
+    Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd);
+    ~Router();
+    Router(const Router&) = delete;
+    Router& operator=(const Router&) = delete;
+
+    // Answers one request of the module (as Bridge::handle does).
+    vgpu_ue_resp handle(const vgpu_ue_req& req, const uint8_t* payload);
+    // A RUN ends by max(budget, watchdog left) + @grace_ns, or its
+    // worker is killed (TIMEDOUT).
+    void set_grace_ns(uint64_t ns) { grace_ns_ = ns; }
+    // The worker serving @ctx (0: none now).  Tests.
+    pid_t worker_pid(uint64_t ctx) const;
+    const RouterStats& stats() const { return stats_; }
+
+private:
+    // The mappings of a context in effect, to replay: each MAP request
+    // (by the order it came in) and the ranges still mapped by it.
+    struct Entry {
+        vgpu_ue_req_map m;
+        uint64_t bytes;  // of it still mapped
+    };
+    struct Ctx {
+        WorkerProc w;                  // pid 0: none running
+        uint64_t life = 0;             // which worker this is (a job's state lives in one)
+        std::set<uint64_t> imported;   // memory the running worker maps
+        std::map<uint64_t, Entry> maps;                             // entry -> its MAP
+        std::map<uint64_t, std::pair<uint64_t, uint64_t>> ranges;  // va -> (bytes, entry)
+        uint64_t next_entry = 0;
+    };
+
+    int dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
+    int ctx_create(const vgpu_ue_req& req);
+    void ctx_destroy(uint64_t ctx);
+    void mem_free(uint64_t mem);
+    int map(Ctx& c, const vgpu_ue_req& req);
+    void unmap(Ctx& c, const vgpu_ue_req& req);
+    int run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
+    void record_unmap(Ctx& c, uint64_t va, uint64_t size);
+
+    // Starts @c's worker if none runs (replaying its mappings).
+    int ensure(uint64_t id, Ctx& c);
+    int start(uint64_t id, Ctx& c);
+    int replay(Ctx& c);
+    int import(Ctx& c, uint64_t mem);
+    // Sends @req to @c's worker and takes its answer by @deadline_ns:
+    // 0, or why there is none (ETIMEDOUT, EPIPE, EPROTO...).
+    int call(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, size_t len, uint64_t deadline_ns,
+             vgpu_ue_resp& resp);
+    // One frame of @kind there and its answer: the answer's errno in
+    // *@op_err, its body in *@answer (none allowed if null).
+    int exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const void* body, size_t len, int fd,
+                 uint64_t deadline_ns, int* op_err, std::vector<uint8_t>* answer);
+    // Ends @c's worker: closes its socket, reaps it (SIGKILL if @kill
+    // or if it does not exit at once).  @why: a line for the log, or null.
+    void stop(uint64_t id, Ctx& c, bool kill, const char* why);
+    bool alive(Ctx& c);
+
+    std::unique_ptr<SharedMemory> mem_;
+    Spawn spawn_;
+    int windows_fd_;
+    uint64_t grace_ns_ = 100'000'000;
+    uint64_t lives_ = 0;
+    std::map<uint64_t, Ctx> ctxs_;
+    // Each job's context and the worker life that holds its state.
+    std::map<uint64_t, std::pair<uint64_t, uint64_t>> jobs_;
+    RouterStats stats_;
+    uint64_t log_window_ns_ = 0;  // rate limit of the log lines
+    unsigned log_lines_ = 0;
+};
+
+// A worker process's main loop on @sock (descriptor 3 of `vgpu-engined
+// --worker`): serves its engine process until it closes the socket.
+// Returns the exit status.
+int worker_main(int sock, const std::string& backend);
+
+}  // namespace vgpu::engine

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// worker.cpp - a worker process of vgpu-engined (`--worker`, started by
+// the Router, router.hpp): one context's back end in a process of its
+// own.  Its requests are the module's, forwarded whole, answered by a
+// Bridge of its own (bridge.cpp) over the session's windows; its device
+// memory is the engine process's (memfd memory here), imported.  Also
+// that memory and how workers are started.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <system_error>
+
+#include "bridge.hpp"
+#include "router.hpp"
+#include "worker_link.hpp"
+
+extern char** environ;
+
+namespace vgpu::engine {
+namespace {
+
+class MemfdMemory final : public SharedMemory {
+public:
+    explicit MemfdMemory(uint64_t size) : size_(size) {}
+    uint64_t size() const override { return size_; }
+    int alloc(uint64_t mem, uint64_t size) override {
+        size = (size + 4095) & ~uint64_t{4095};
+        if (mems_.count(mem))
+            return EEXIST;
+        if (!size || size > size_ - used_)
+            return ENOSPC;
+        vgpu::Fd fd(memfd_create("vgpu-mem", MFD_CLOEXEC));
+        if (!fd)
+            return errno;
+        // Zero-filled, as every new owner's memory must be; its pages
+        // come when first touched.
+        if (ftruncate(fd.get(), static_cast<off_t>(size)) < 0)
+            return errno;
+        mems_.emplace(mem, Mem{std::move(fd), size});
+        used_ += size;
+        return 0;
+    }
+    void free(uint64_t mem) override {
+        auto it = mems_.find(mem);
+        if (it == mems_.end())
+            return;
+        used_ -= it->second.size;
+        mems_.erase(it);
+    }
+    int fd(uint64_t mem, uint64_t* size) const override {
+        auto it = mems_.find(mem);
+        if (it == mems_.end())
+            return -1;
+        *size = it->second.size;
+        return it->second.fd.get();
+    }
+
+private:
+    struct Mem {
+        vgpu::Fd fd;
+        uint64_t size;
+    };
+    uint64_t size_, used_ = 0;
+    std::map<uint64_t, Mem> mems_;
+};
+
+// Answers @f (a frame of the engine process) on @be through @br.
+int serve_frame(Backend& be, Bridge& br, link::Frame& f, int sock) {
+    link::Header h{};
+    h.kind = f.h.kind;
+    vgpu_ue_resp resp{};
+    size_t len = 0;
+    switch (static_cast<link::Kind>(f.h.kind)) {
+    case link::Kind::Import:
+        h.err = f.fd ? be.mem_import(f.h.mem, f.fd.get(), f.h.size) : EINVAL;
+        break;
+    case link::Kind::Forget:
+        be.mem_free(f.h.mem);
+        break;
+    case link::Kind::Request: {
+        vgpu_ue_req req;
+        if (f.body.size() < sizeof(req))
+            return EPROTO;
+        std::memcpy(&req, f.body.data(), sizeof(req));
+        if (req.payload_len != f.body.size() - sizeof(req))
+            return EPROTO;
+        resp = br.handle(req, f.body.data() + sizeof(req));  // BackendLost: the worker ends
+        len = sizeof(resp);
+        break;
+    }
+    default:
+        return EPROTO;
+    }
+    return link::send_frame(sock, h, &resp, len);
+}
+
+}  // namespace
+
+std::unique_ptr<SharedMemory> make_memfd_memory(uint64_t size) { return std::make_unique<MemfdMemory>(size); }
+
+Spawn exec_spawner(const std::string& exe, const std::string& backend) {
+    return [exe, backend] {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+            throw std::system_error(errno, std::generic_category(), "socketpair");
+        WorkerProc w;
+        w.sock = vgpu::Fd(sv[0]);
+        vgpu::Fd child(sv[1]);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        // dup2() onto 3 clears close-on-exec there (and nowhere else).
+        posix_spawn_file_actions_adddup2(&fa, child.get(), 3);
+        const char* argv[] = {exe.c_str(), "--worker", "-b", backend.c_str(), nullptr};
+        int e = posix_spawn(&w.pid, exe.c_str(), &fa, nullptr, const_cast<char**>(argv), environ);
+        posix_spawn_file_actions_destroy(&fa);
+        if (e)
+            throw std::system_error(e, std::generic_category(), "starting a worker (" + exe + ")");
+        return w;
+    };
+}
+
+int worker_main(int sock, const std::string& backend) {
+    // The engine process may die first: its socket closing ends the loop.
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, SIG_IGN);  // a terminal's ^C is the engine process's to act on
+    if (backend != "interp") {
+        std::cerr << "vgpu-engined worker: back end " << backend << " does not run in workers (interp does)\n";
+        return 2;
+    }
+    std::unique_ptr<Backend> be = make_interp_backend(0);
+    link::Frame f;
+    if (link::recv_frame(sock, f, UINT64_MAX) || f.h.kind != uint32_t(link::Kind::Start) || !f.fd)
+        return 2;
+    Bridge br(*be, dup(f.fd.get()));
+    f.fd.reset();
+    link::Header ok{};
+    ok.kind = f.h.kind;
+    if (link::send_frame(sock, ok, nullptr, 0))
+        return 2;
+    for (;;) {
+        int e = link::recv_frame(sock, f, UINT64_MAX);
+        if (e == EPIPE)
+            return 0;  // the engine process let go of this worker
+        if (!e)
+            e = serve_frame(*be, br, f, sock);
+        if (e) {
+            std::cerr << "vgpu-engined worker " << getpid() << ": " << std::strerror(e) << "\n";
+            return 2;
+        }
+    }
+}
+
+}  // namespace vgpu::engine

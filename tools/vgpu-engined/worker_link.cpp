@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// worker_link.cpp - frames between vgpu-engined and its workers (see
+// worker_link.hpp).
+#include "worker_link.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "backend.hpp"
+#include "vgpu_uengine.h"
+
+namespace vgpu::engine::link {
+
+const size_t kMaxBody = VGPU_UE_MAX_MSG;
+
+int send_frame(int sock, Header h, const void* body, size_t len, int fd) {
+    if (len > kMaxBody)
+        return EMSGSIZE;
+    h.len = static_cast<uint32_t>(len);
+    h.reserved = 0;
+    iovec iov[2] = {{&h, sizeof(h)}, {const_cast<void*>(body), len}};
+    alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+    msghdr m{};
+    m.msg_iov = iov;
+    m.msg_iovlen = len ? 2 : 1;
+    if (fd >= 0) {
+        m.msg_control = ctl;
+        m.msg_controllen = sizeof(ctl);
+        cmsghdr* c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    }
+    // The descriptor goes with the first bytes; a short send (a signal)
+    // goes on with the rest, without it.
+    size_t left = sizeof(h) + len;
+    while (left) {
+        ssize_t n = sendmsg(sock, &m, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        left -= static_cast<size_t>(n);
+        m.msg_control = nullptr;
+        m.msg_controllen = 0;
+        while (n > 0 && m.msg_iovlen) {
+            size_t k = std::min<size_t>(static_cast<size_t>(n), m.msg_iov[0].iov_len);
+            m.msg_iov[0].iov_base = static_cast<char*>(m.msg_iov[0].iov_base) + k;
+            m.msg_iov[0].iov_len -= k;
+            n -= static_cast<ssize_t>(k);
+            if (!m.msg_iov[0].iov_len) {
+                m.msg_iov++;
+                m.msg_iovlen--;
+            }
+        }
+    }
+    return 0;
+}
+
+// Waits until @sock has bytes (or its end) by @deadline_ns.
+static int wait_readable(int sock, uint64_t deadline_ns) {
+    for (;;) {
+        int ms = -1;
+        if (deadline_ns != UINT64_MAX) {
+            uint64_t now = now_ns();
+            if (now >= deadline_ns)
+                return ETIMEDOUT;
+            ms = static_cast<int>(std::min<uint64_t>((deadline_ns - now + 999999) / 1000000, INT_MAX));
+        }
+        pollfd p{sock, POLLIN, 0};
+        int n = poll(&p, 1, ms);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return errno;
+    }
+}
+
+// Reads @len bytes into @dst, the first read with room for a descriptor.
+static int recv_all(int sock, void* dst, size_t len, uint64_t deadline_ns, vgpu::Fd* fd) {
+    auto* p = static_cast<uint8_t*>(dst);
+    while (len) {
+        if (int e = wait_readable(sock, deadline_ns))
+            return e;
+        iovec iov{p, len};
+        alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+        msghdr m{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        if (fd) {
+            m.msg_control = ctl;
+            m.msg_controllen = sizeof(ctl);
+        }
+        ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (n < 0)
+            return errno;
+        if (fd) {
+            for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                    continue;
+                int got;
+                std::memcpy(&got, CMSG_DATA(c), sizeof(int));
+                *fd = vgpu::Fd(got);  // one descriptor a frame; room for no more
+            }
+            if (m.msg_flags & MSG_CTRUNC)
+                return EPROTO;
+            fd = nullptr;
+        }
+        if (n == 0)
+            return EPIPE;
+        p += n;
+        len -= static_cast<size_t>(n);
+    }
+    return 0;
+}
+
+int recv_frame(int sock, Frame& f, uint64_t deadline_ns) {
+    f.fd.reset();
+    if (int e = recv_all(sock, &f.h, sizeof(f.h), deadline_ns, &f.fd))
+        return e;
+    if (f.h.len > kMaxBody || f.h.reserved)
+        return EPROTO;
+    f.body.resize(f.h.len);
+    return recv_all(sock, f.body.data(), f.h.len, deadline_ns, nullptr);
+}
+
+}  // namespace vgpu::engine::link
