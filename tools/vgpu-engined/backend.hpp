@@ -36,6 +36,11 @@ struct Backing {
     uint64_t mem = 0;          // device memory id, when host == nullptr
     uint64_t offset = 0;       // bytes into it
     uint8_t* host = nullptr;   // host memory: the first byte of the range
+    // Where that host memory comes from, for a back end in another
+    // process (WorkerBackend): the range is @fd's at @fd_offset (a window
+    // of the bridge's device, or of the self-test's memfd).  -1: unknown.
+    int fd = -1;
+    uint64_t fd_offset = 0;
 };
 
 enum class RunStatus { Done, Preempted, Faulted, TimedOut };

@@ -155,6 +155,8 @@ int Bridge::map_host(const vgpu_ue_req_map& m) {
     std::unique_ptr<void, decltype(unmap_window)> guard(p, unmap_window);
     Backing b;
     b.host = static_cast<uint8_t*>(p);
+    b.fd = fd_.get();
+    b.fd_offset = m.window << VGPU_UE_WINDOW_SHIFT;
     if (int ret = backend_.map(m.ctx, m.va, m.size, m.perms, b))
         return ret;
     // The back end mapped every page, so none of them was mapped before.

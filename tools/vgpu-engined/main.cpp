@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
         if (a.worker)
             return vgpu::engine::worker_main(3, kind);
         if (a.self_test)
-            return vgpu::engine::self_test(kind == "auto" ? "cuda" : kind, a.gpu, a.kernels);
+            return vgpu::engine::self_test(kind == "auto" ? (a.workers ? "interp" : "cuda") : kind, a.gpu,
+                                           a.kernels, a.workers);
         if (!mem_mb)
             mem_mb = module_mem_mb();
         if (a.workers)

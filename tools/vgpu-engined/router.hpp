@@ -38,6 +38,9 @@ public:
     virtual void free(uint64_t mem) = 0;
     // @mem's descriptor and size; -1 if there is no @mem.
     virtual int fd(uint64_t mem, uint64_t* size) const = 0;
+    // Reads or writes @mem here (the self-test): 0 or an errno.
+    virtual int read(uint64_t mem, uint64_t offset, void* dst, uint64_t size) const = 0;
+    virtual int write(uint64_t mem, uint64_t offset, const void* src, uint64_t size) = 0;
 };
 // Memory the interpreter's workers map: a memfd per allocation, zeroed,
 // @size bytes in all.
@@ -78,6 +81,7 @@ public:
     // The worker serving @ctx (0: none now).  Tests.
     pid_t worker_pid(uint64_t ctx) const;
     const RouterStats& stats() const { return stats_; }
+    SharedMemory& memory() { return *mem_; }
 
 private:
     // The mappings of a context in effect, to replay: each MAP request
@@ -134,6 +138,13 @@ private:
     uint64_t log_window_ns_ = 0;  // rate limit of the log lines
     unsigned log_lines_ = 0;
 };
+
+// A Backend whose contexts run in workers, through a Router (the
+// self-test's `--workers`): each operation becomes the module's request.
+// Host memory must come from @windows_fd (Backing::fd), window k at
+// k << VGPU_UE_WINDOW_SHIFT.
+std::unique_ptr<Backend> make_worker_backend(const std::string& name, std::unique_ptr<SharedMemory> mem,
+                                             Spawn spawn, int windows_fd);
 
 // A worker process's main loop on @sock (descriptor 3 of `vgpu-engined
 // --worker`): serves its engine process until it closes the socket.

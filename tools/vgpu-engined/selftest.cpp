@@ -6,6 +6,9 @@
 #include "selftest.hpp"
 #include "selftest_cases.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,7 +16,12 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <set>
 #include <sstream>
+
+#include "router.hpp"
+#include "vgpu/fd.hpp"
+#include "vgpu_uengine.h"
 
 extern "C" {
 #include "vgpu_isa.h"
@@ -29,7 +37,40 @@ namespace vgpu::engine {
 namespace {
 uint64_t g_next_id = 1;
 constexpr uint32_t R = VGPU_PTE_R, W = VGPU_PTE_W, X = VGPU_PTE_X;
+constexpr uint64_t kWindows = 256;  // of 64 GiB each: the memfd's 16 TiB
+std::set<uint64_t> g_windows;       // in use
 }  // namespace
+
+int host_windows() {
+    static const vgpu::Fd fd = [] {
+        vgpu::Fd f(memfd_create("vgpu-selftest-host", MFD_CLOEXEC));
+        if (!f || ftruncate(f.get(), static_cast<off_t>(kWindows << VGPU_UE_WINDOW_SHIFT)) < 0)
+            throw std::runtime_error("no memfd for the self-test's host memory");
+        return f;
+    }();
+    return fd.get();
+}
+
+Session::HostMap::HostMap(uint64_t sz) : size(sz), window(1) {
+    while (g_windows.count(window))
+        window++;
+    if (window >= kWindows || size > (uint64_t{1} << VGPU_UE_WINDOW_SHIFT))
+        throw std::runtime_error("self-test: no window left for host memory");
+    void* m = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, host_windows(),
+                   static_cast<off_t>(window << VGPU_UE_WINDOW_SHIFT));
+    if (m == MAP_FAILED)
+        throw std::bad_alloc();
+    p = static_cast<uint8_t*>(m);
+    g_windows.insert(window);
+}
+
+Session::HostMap::~HostMap() {
+    munmap(p, size);
+    // Its pages given back (zero when the window serves again).
+    fallocate(host_windows(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+              static_cast<off_t>(window << VGPU_UE_WINDOW_SHIFT), static_cast<off_t>(size));
+    g_windows.erase(window);
+}
 
 Session::Session(Backend& b) : b_(b), ctx_(g_next_id++) {
     if (int e = b_.ctx_create(ctx_))
@@ -60,13 +101,12 @@ uint64_t Session::device(uint64_t va, uint64_t size, uint32_t perms) {
 
 uint8_t* Session::host(uint64_t va, uint64_t size, uint32_t perms) {
     size = (size + 4095) & ~uint64_t{4095};
-    auto* p = static_cast<uint8_t*>(std::aligned_alloc(4096, size));
-    if (!p)
-        throw std::bad_alloc();
-    std::memset(p, 0, size);
-    host_.emplace_back(p, std::free);
+    host_.push_back(std::make_unique<HostMap>(size));
+    uint8_t* p = host_.back()->p;
     Backing bk;
     bk.host = p;
+    bk.fd = host_windows();
+    bk.fd_offset = host_.back()->window << VGPU_UE_WINDOW_SHIFT;
     if (int e = b_.map(ctx_, va, size, perms, bk))
         throw std::runtime_error("map host: " + std::string(std::strerror(e)));
     bufs_[va] = {0, p, size};
@@ -302,11 +342,20 @@ int compare(Backend& ref, Backend& dut, const std::vector<Test>& tests, size_t* 
 
 }  // namespace
 
-int self_test(const std::string& backend, int gpu, const std::string& kernel_dir) {
+int self_test(const std::string& backend, int gpu, const std::string& kernel_dir, bool workers) {
     std::string dir = kernel_dir.empty() ? GPUVM_KERNEL_SRC_DIR : kernel_dir;
     auto ref = make_interp_backend(1ull << 30);
-    std::unique_ptr<Backend> dut = backend == "interp" ? make_interp_backend(1ull << 30)
-                                                       : make_cuda_backend(1ull << 30, gpu);
+    std::unique_ptr<Backend> dut;
+    if (workers && backend != "interp")
+        throw std::runtime_error("--workers runs the interpreter (-b interp); the GPU back end does not run in "
+                                 "workers yet");
+    if (workers)
+        dut = make_worker_backend("interp-workers", make_memfd_memory(1ull << 30),
+                                  exec_spawner("/proc/self/exe", backend), host_windows());
+    else if (backend == "interp")
+        dut = make_interp_backend(1ull << 30);
+    else
+        dut = make_cuda_backend(1ull << 30, gpu);
     std::printf("self-test: %s against the interpreter\n", dut->name().c_str());
     std::vector<Test> tests = isa_cases(dir);
     for (auto& t : sample_tests(dir, 4096, 64))

@@ -62,9 +62,24 @@ private:
     };
     Backend& b_;
     uint64_t ctx_;
+    // Host memory: a window of the self-test's memfd (host_windows()),
+    // unmapped and given back with the session.
+    struct HostMap {
+        uint8_t* p;
+        uint64_t size, window;
+        HostMap(uint64_t size);
+        ~HostMap();
+        HostMap(const HostMap&) = delete;
+        HostMap& operator=(const HostMap&) = delete;
+    };
     std::map<uint64_t, Buf> bufs_;  // by GPU address
-    std::vector<std::unique_ptr<uint8_t, void (*)(void*)>> host_;
+    std::vector<std::unique_ptr<HostMap>> host_;
 };
+
+// The self-test's host memory is windows of one memfd (window k at k <<
+// VGPU_UE_WINDOW_SHIFT), as the bridge's is windows of its device, so
+// that a back end in a worker process (--workers) maps it too.
+int host_windows();
 
 drm_vgpu_cmd launch_cmd(const Session::Launch& l);
 // A whole text file (a kernel's source); throws if it cannot be read.
@@ -72,7 +87,8 @@ std::string read_text(const std::string& path);
 // @n float32 bit patterns in [-15, 16), the same for the same @seed.
 std::vector<uint32_t> test_floats(size_t n, uint32_t seed);
 
-// Returns the process exit status: 0 when every test matched.
-int self_test(const std::string& backend, int gpu, const std::string& kernel_dir);
+// Returns the process exit status: 0 when every test matched.  @workers:
+// the back end runs in worker processes (make_worker_backend()).
+int self_test(const std::string& backend, int gpu, const std::string& kernel_dir, bool workers = false);
 
 }  // namespace vgpu::engine

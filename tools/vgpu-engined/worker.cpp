@@ -64,12 +64,26 @@ public:
         *size = it->second.size;
         return it->second.fd.get();
     }
+    int read(uint64_t mem, uint64_t off, void* dst, uint64_t size) const override {
+        return io(mem, off, size, [&](int fd) { return pread(fd, dst, size, static_cast<off_t>(off)); });
+    }
+    int write(uint64_t mem, uint64_t off, const void* src, uint64_t size) override {
+        return io(mem, off, size, [&](int fd) { return pwrite(fd, src, size, static_cast<off_t>(off)); });
+    }
 
 private:
     struct Mem {
         vgpu::Fd fd;
         uint64_t size;
     };
+    template <typename F>
+    int io(uint64_t mem, uint64_t off, uint64_t size, F&& rw) const {
+        auto it = mems_.find(mem);
+        if (it == mems_.end() || off > it->second.size || size > it->second.size - off)
+            return EINVAL;
+        ssize_t n = rw(it->second.fd.get());
+        return n < 0 ? errno : static_cast<uint64_t>(n) == size ? 0 : EIO;
+    }
     uint64_t size_, used_ = 0;
     std::map<uint64_t, Mem> mems_;
 };
