@@ -27,6 +27,13 @@ start_engined() {
 	echo "  vgpu-engined $ENGINED registered: generation $(cat $UE/generation), backend $(cat $UE/backend)"
 }
 
+# children PID: the processes whose parent is PID (busybox has no pgrep).
+children() {
+	for s in /proc/[0-9]*/status; do
+		awk -v pp="$1" '/^Pid:/ { pid = $2 } /^PPid:/ && $2 == pp { print pid }' "$s" 2>/dev/null
+	done
+}
+
 modprobe vgpu-uengine watchdog_ms=2000 mem_mb=256 || fail "modprobe vgpu-uengine"
 echo "  modules: $(lsmod | awk '/^vgpu/ { printf "%s ", $1 }')"
 [ "$(cat /sys/devices/platform/vgpu.0/engine/name)" = vgpu-uengine ] || fail "vgpu-back's engine is not the bridge"
@@ -156,6 +163,46 @@ kill $ENGINED
 wait $ENGINED
 rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (page_kb=2048)"
 echo "  ok  : an instance of 2 MiB pages at 64 GiB served by the interpreter"
+
+# Workers (vgpu-engined --workers): each context in a process of its own,
+# device memory in the engine process.  Two loads, each its own context
+# and worker; one worker killed: the other load never notices, and the
+# killed one's context is served again by a new worker (its job in
+# flight, if any, faults "engine lost").  Every worker ends with its
+# context.
+modprobe vgpu-uengine watchdog_ms=2000 || fail "modprobe vgpu-uengine (workers)"
+start_engined 1 --workers || fail "vgpu-engined --workers did not register"
+[ "$(cat $UE/backend)" = interp-workers ] || fail "backend with workers: $(cat $UE/backend)"
+vecadd 200000 || fail "vecadd in a worker"
+matmul 64 || fail "matmul in a worker"
+vgpu-selftest fault || fail "fault isolation in workers"
+vgpu-selftest watchdog 2000 || fail "watchdog in a worker"
+[ -z "$(children $ENGINED)" ] || fail "workers left after the programs: $(children $ENGINED)"
+vgpu-bench spin --mode native --seconds 20 >/tmp/spin-a.log 2>&1 &
+SPIN_A=$!
+sleep 3
+vgpu-bench spin --mode native --seconds 12 >/tmp/spin-b.log 2>&1 &
+SPIN_B=$!
+sleep 3
+workers=$(children $ENGINED | sort -n)
+[ "$(echo "$workers" | wc -w)" = 2 ] || fail "two loads, workers: $workers"
+kill -9 "$(echo "$workers" | head -n1)"	# the first load's
+wait $SPIN_B || fail "the other load failed when a worker was killed: $(cat /tmp/spin-b.log)"
+if wait $SPIN_A; then
+	echo "  ok  : the killed worker's load went on in a new worker: $(tail -n1 /tmp/spin-a.log)"
+else
+	grep -q "engine lost its state" /tmp/spin-a.log || fail "unclear error in the killed worker's load: $(cat /tmp/spin-a.log)"
+	echo "  ok  : the killed worker's job faulted: $(tail -n1 /tmp/spin-a.log)"
+fi
+echo "  ok  : the other load: $(tail -n1 /tmp/spin-b.log)"
+grep -q "the worker of context .* (signal 9)" $LOG || fail "no log line for the killed worker"
+vecadd 200000 || fail "vecadd after a worker was killed"
+wait_released 10 "the programs" objects contexts mappings device_bytes host_bytes
+[ -z "$(children $ENGINED)" ] || fail "workers left: $(children $ENGINED)"
+kill $ENGINED
+wait $ENGINED
+rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (workers)"
+echo "  ok  : a worker per context: programs, faults, the watchdog and a killed worker"
 
 echo "  vgpu-engined log:"
 sed 's/^/    /' $LOG

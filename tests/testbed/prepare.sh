@@ -118,7 +118,7 @@ stage_root() {
 	cp /bin/busybox "$root/bin/busybox"
 	for t in sh mount umount mkdir cat echo sleep poweroff grep sed awk ls dmesg \
 		 test true false timeout date head tail wc cut tr uname ps kill seq sync \
-		 rm cp ln expr basename reboot tee; do
+		 rm cp ln expr basename reboot tee sort; do
 		ln -sf busybox "$root/bin/$t"
 	done
 	for m in $(modprobe -a -d "$TB/kimage" -S "$KVER" --show-depends "$@" |

@@ -7,11 +7,14 @@
 #include "ptx.hpp"
 
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
+#include <fcntl.h>
 #include <set>
 #include <sstream>
 
@@ -23,6 +26,7 @@ using namespace cu;
 FakeCuda* g_fake = nullptr;  // the one fake the static table serves
 
 constexpr uint64_t kPg = 4096;
+constexpr uint64_t kGranularity = 2 << 20;  // the virtual memory API's, as on an H200
 
 uint64_t u(const void* p) { return reinterpret_cast<uintptr_t>(p); }
 
@@ -148,6 +152,37 @@ Api make_table() {
     a.EventSynchronize = [](CUevent) { return CUDA_SUCCESS; };
     a.EventElapsedTime = [](float* ms, CUevent, CUevent) { return *ms = 0, CUDA_SUCCESS; };
     a.GetErrorString = [](CUresult, const char** s) { return *s = "fake CUDA error", CUDA_SUCCESS; };
+    a.MemCreate = [](CUmemGenericAllocationHandle* h, size_t n, const CUmemAllocationProp* p, unsigned long long) {
+        if (!p || p->requestedHandleTypes != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+            return kErrInvalidValue;
+        return with([&](FakeCuda& k) { return k.vmm_create(h, n); });
+    };
+    a.MemRelease = [](CUmemGenericAllocationHandle h) { return with([&](FakeCuda& k) { return k.vmm_release(h); }); };
+    a.MemExportToShareableHandle = [](void* out, CUmemGenericAllocationHandle h, int type, unsigned long long) {
+        if (type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+            return kErrInvalidValue;
+        return with([&](FakeCuda& k) { return k.vmm_export(static_cast<int*>(out), h); });
+    };
+    a.MemImportFromShareableHandle = [](CUmemGenericAllocationHandle* h, void* os, int type) {
+        if (type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+            return kErrInvalidValue;
+        return with([&](FakeCuda& k) { return k.vmm_import(h, static_cast<int>(reinterpret_cast<intptr_t>(os))); });
+    };
+    a.MemAddressReserve = [](CUdeviceptr* p, size_t n, size_t, CUdeviceptr, unsigned long long) {
+        return with([&](FakeCuda& k) { return k.vmm_reserve(p, n); });
+    };
+    a.MemAddressFree = [](CUdeviceptr p, size_t n) { return with([&](FakeCuda& k) { return k.vmm_free(p, n); }); };
+    a.MemMap = [](CUdeviceptr p, size_t n, size_t off, CUmemGenericAllocationHandle h, unsigned long long) {
+        return with([&](FakeCuda& k) { return k.vmm_map(p, n, off, h); });
+    };
+    a.MemUnmap = [](CUdeviceptr p, size_t n) { return with([&](FakeCuda& k) { return k.vmm_unmap(p, n); }); };
+    a.MemSetAccess = [](CUdeviceptr p, size_t n, const CUmemAccessDesc*, size_t count) {
+        return count == 1 ? with([&](FakeCuda& k) { return k.vmm_access(p, n); }) : kErrInvalidValue;
+    };
+    a.MemGetAllocationGranularity = [](size_t* g, const CUmemAllocationProp*, int) {
+        *g = kGranularity;
+        return CUDA_SUCCESS;
+    };
     return a;
 }
 
@@ -162,6 +197,10 @@ FakeCuda::FakeCuda() {
 FakeCuda::~FakeCuda() {
     for (auto& [p, b] : blocks_)
         munmap(reinterpret_cast<void*>(p), b.mapped);
+    for (auto& [p, n] : reservations_)
+        munmap(reinterpret_cast<void*>(p), n);
+    for (auto& [id, h] : handles_)
+        close(h.fd);
     g_fake = nullptr;
 }
 
@@ -451,6 +490,119 @@ uint64_t gpu_leaf(const FakeCuda& fake, const Backend& backend, uint64_t ctx, ui
         t = e & ~kPtePerms;
     }
     return 0;
+}
+
+}  // namespace vgpu::engine::test
+
+namespace vgpu::engine::test {
+
+CUresult FakeCuda::vmm_create(CUmemGenericAllocationHandle* h, size_t n) {
+    if (!n || n % kGranularity || (limit_ && (n > limit_ || live_bytes_ > limit_ - n)))
+        return !n || n % kGranularity ? kErrInvalidValue : kErrOutOfMemory;
+    int fd = memfd_create("fake-vmm", MFD_CLOEXEC);
+    if (fd < 0 || ftruncate(fd, static_cast<off_t>(n)) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return kErrOutOfMemory;
+    }
+    // Device memory is not zeroed.
+    std::vector<uint8_t> junk(kPg, 0xa5);
+    if (pwrite(fd, junk.data(), junk.size(), 0) < 0) {
+        close(fd);
+        return kErrOutOfMemory;
+    }
+    *h = next_handle_++;
+    handles_[*h] = {fd, n};
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::vmm_release(CUmemGenericAllocationHandle h) {
+    auto it = handles_.find(h);
+    if (it == handles_.end()) {
+        error("cuMemRelease: an unknown handle");
+        return kErrInvalidValue;
+    }
+    close(it->second.fd);  // a mapping keeps the memory
+    handles_.erase(it);
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::vmm_export(int* fd, CUmemGenericAllocationHandle h) {
+    auto it = handles_.find(h);
+    if (it == handles_.end())
+        return kErrInvalidValue;
+    *fd = fcntl(it->second.fd, F_DUPFD_CLOEXEC, 0);
+    return *fd < 0 ? kErrOutOfMemory : CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::vmm_import(CUmemGenericAllocationHandle* h, int fd) {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !st.st_size)
+        return kErrInvalidValue;
+    int mine = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (mine < 0)
+        return kErrOutOfMemory;
+    *h = next_handle_++;
+    handles_[*h] = {mine, static_cast<uint64_t>(st.st_size)};
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::vmm_reserve(CUdeviceptr* p, size_t n) {
+    if (!n || n % kGranularity)
+        return kErrInvalidValue;
+    void* m = mmap(nullptr, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m == MAP_FAILED)
+        return kErrOutOfMemory;
+    *p = u(m);
+    reserved_[*p] = n;
+    reservations_.push_back({*p, n});  // never reused: kept until the end
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::vmm_free(CUdeviceptr p, size_t n) {
+    auto it = reserved_.find(p);
+    if (it == reserved_.end() || it->second != n) {
+        error("cuMemAddressFree: not a reservation");
+        return kErrInvalidValue;
+    }
+    uint64_t base;
+    const Block* b = block_at(p, &base);
+    if (b && b->live && base < p + n) {
+        error("cuMemAddressFree: a range still mapped");
+        return kErrInvalidValue;
+    }
+    reserved_.erase(it);
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::vmm_map(CUdeviceptr p, size_t n, size_t off, CUmemGenericAllocationHandle h) {
+    auto r = reserved_.upper_bound(p);
+    auto it = handles_.find(h);
+    if (r == reserved_.begin() || it == handles_.end() || off || n != it->second.size)
+        return kErrInvalidValue;  // the driver's rule: whole allocations, offset 0
+    --r;
+    if (p + n > r->first + r->second)
+        return kErrInvalidValue;
+    void* m = mmap(reinterpret_cast<void*>(p), n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, it->second.fd, 0);
+    if (m == MAP_FAILED)
+        return kErrOutOfMemory;
+    blocks_[p] = {n, n, true, false};
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::vmm_unmap(CUdeviceptr p, size_t n) {
+    auto it = blocks_.find(p);
+    if (it == blocks_.end() || !it->second.live || it->second.size != n) {
+        error("cuMemUnmap: not a mapping");
+        return kErrInvalidValue;
+    }
+    it->second.live = false;
+    mmap(reinterpret_cast<void*>(p), n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+    return CUDA_SUCCESS;
+}
+
+CUresult FakeCuda::vmm_access(CUdeviceptr p, size_t n) {
+    return device_live(p, n) ? CUDA_SUCCESS : kErrInvalidValue;
 }
 
 }  // namespace vgpu::engine::test

@@ -122,6 +122,21 @@ public:
     cu::CUresult set_attribute(cu::CUfunction f, int attr, int value);
     cu::CUresult unload_module(cu::CUmodule m);
     cu::CUresult launch(const LaunchCall& c);
+    // The virtual memory API: an allocation is a memfd (so that its
+    // descriptor, exported, can be imported and mapped again), mapped
+    // into a reserved range as device memory the checks above accept.
+    cu::CUresult vmm_create(cu::CUmemGenericAllocationHandle* h, size_t n);
+    cu::CUresult vmm_release(cu::CUmemGenericAllocationHandle h);
+    cu::CUresult vmm_export(int* fd, cu::CUmemGenericAllocationHandle h);
+    cu::CUresult vmm_import(cu::CUmemGenericAllocationHandle* h, int fd);
+    cu::CUresult vmm_reserve(cu::CUdeviceptr* p, size_t n);
+    cu::CUresult vmm_free(cu::CUdeviceptr p, size_t n);
+    cu::CUresult vmm_map(cu::CUdeviceptr p, size_t n, size_t off, cu::CUmemGenericAllocationHandle h);
+    cu::CUresult vmm_unmap(cu::CUdeviceptr p, size_t n);
+    cu::CUresult vmm_access(cu::CUdeviceptr p, size_t n);
+    // Allocation handles not released, ranges reserved and not freed.
+    uint64_t vmm_handles() const { return handles_.size(); }
+    uint64_t vmm_reserved() const { return reserved_.size(); }
     void error(const std::string& e) {
         std::lock_guard<std::mutex> g(emu_);
         errors_.push_back(e);
@@ -147,6 +162,14 @@ private:
         uint32_t max_dynamic_shared = 48 * 1024;  // the driver's default
     };
     std::vector<Module> modules_;  // handle = index + 1; functions: the same
+    struct Handle {
+        int fd;  // a memfd of the allocation's size
+        uint64_t size;
+    };
+    std::map<uint64_t, Handle> handles_;
+    uint64_t next_handle_ = 1;
+    std::map<uint64_t, uint64_t> reserved_;  // base -> bytes
+    std::vector<std::pair<uint64_t, uint64_t>> reservations_;  // every one made, unmapped at the end
 };
 
 // Walks every context's page tables in the fake's memory as the GPU

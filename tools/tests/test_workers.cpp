@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "backend.hpp"
+#include "cuda_api.hpp"
+#include "fake_cuda.hpp"
 #include "router.hpp"
 #include "ue_requests.hpp"
 #include "worker_link.hpp"
@@ -268,6 +270,65 @@ TEST(Workers, AWorkerThatCannotStartFailsItsContext) {
     EXPECT_EQ(router.worker_pid(1), 0);
     EXPECT_EQ(cl.map_host(1, 0x1000, 1, 1), -ENOENT);
     close(fd);
+}
+
+// The GPU's memory for workers, over the fake driver: the engine
+// process's allocation (cuMemCreate, 2 MiB pieces, zeroed, exported) is
+// imported by a worker's back end, which has no memory of its own, and
+// serves its page tables; what one side writes the other reads; freeing
+// both sides leaves no handle, reservation or mapping.
+TEST(CudaWorkers, TheEngineProcessesMemoryServesAWorker) {
+    test::FakeCuda fake;
+    auto mem = make_cuda_memory(test::FakeCuda::api(), 8 << 20, 0);
+    EXPECT_EQ(mem->device_name(), "Fake GPU");
+    EXPECT_EQ(mem->pci(), "0000:3b:00.1");
+    ASSERT_EQ(mem->alloc(1, P), 0);
+    uint64_t size = 0;
+    int fd = mem->fd(1, &size);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(size, 2u << 20) << "whole pieces of the driver's granularity";
+    uint32_t word = 1;
+    ASSERT_EQ(mem->read(1, 4096, &word, 4), 0);
+    EXPECT_EQ(word, 0u) << "zeroed for its owner";
+    ASSERT_EQ(mem->alloc(2, 6 << 20), 0);
+    EXPECT_EQ(mem->alloc(3, 1), ENOSPC) << "8 MiB in all";
+    const uint32_t pattern = 0xc0ffee11;
+    ASSERT_EQ(mem->write(1, 64, &pattern, 4), 0);
+
+    auto be = make_cuda_backend(test::FakeCuda::api(), 0, 0);
+    EXPECT_EQ(be->mem_alloc(9, P), ENOSPC) << "a worker has no memory of its own";
+    ASSERT_EQ(be->mem_import(1, fd, size), 0);
+    EXPECT_EQ(be->mem_import(1, fd, size), EEXIST);
+    EXPECT_EQ(be->mem_import(4, -1, size), EINVAL);
+    ASSERT_EQ(be->ctx_create(1), 0);
+    Backing b;
+    b.mem = 1;
+    b.offset = P;
+    const uint64_t va = 0x200000;
+    ASSERT_EQ(be->map(1, va, P, 3, b), 0);
+    uint64_t leaf = test::gpu_leaf(fake, *be, 1, va) & ~uint64_t{4095};
+    ASSERT_NE(leaf, 0u);
+    EXPECT_TRUE(fake.device_live(leaf, P)) << "the leaf is in the imported mapping";
+    uint32_t got = 0;
+    ASSERT_EQ(be->mem_read(1, 64, &got, 4), 0);
+    EXPECT_EQ(got, pattern) << "the worker sees what the engine process wrote";
+    Job job;
+    job.cmds = {test::fill_cmd(va, P, 0x5a5a5a5a)};
+    RunResult r = be->run(1, job, UINT64_MAX, UINT64_MAX);
+    ASSERT_EQ(r.status, RunStatus::Done);
+    ASSERT_EQ(mem->read(1, P + 8, &got, 4), 0);
+    EXPECT_EQ(got, 0x5a5a5a5au) << "the engine process sees what the worker wrote";
+    EXPECT_EQ(test::audit_tables(fake, *be), "");
+    be->unmap(1, va, P);
+    be->ctx_destroy(1);
+    be->mem_free(1);
+    be.reset();
+    EXPECT_EQ(fake.vmm_handles(), 2u) << "the engine process's two";
+    mem->free(1);
+    mem.reset();
+    EXPECT_EQ(fake.vmm_handles(), 0u);
+    EXPECT_EQ(fake.vmm_reserved(), 0u);
+    EXPECT_EQ(fake.errors(), "");
 }
 
 // Frames: a body of the longest size and a descriptor arrive whole; a

@@ -6,7 +6,10 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
@@ -130,6 +133,16 @@ Api resolve(void* lib) {
     sym(lib, a.EventSynchronize, "cuEventSynchronize");
     sym(lib, a.EventElapsedTime, "cuEventElapsedTime");
     sym(lib, a.GetErrorString, "cuGetErrorString");
+    sym(lib, a.MemCreate, "cuMemCreate");
+    sym(lib, a.MemRelease, "cuMemRelease");
+    sym(lib, a.MemExportToShareableHandle, "cuMemExportToShareableHandle");
+    sym(lib, a.MemImportFromShareableHandle, "cuMemImportFromShareableHandle");
+    sym(lib, a.MemAddressReserve, "cuMemAddressReserve");
+    sym(lib, a.MemAddressFree, "cuMemAddressFree");
+    sym(lib, a.MemMap, "cuMemMap");
+    sym(lib, a.MemUnmap, "cuMemUnmap");
+    sym(lib, a.MemSetAccess, "cuMemSetAccess");
+    sym(lib, a.MemGetAllocationGranularity, "cuMemGetAllocationGranularity");
     a.FuncLoad = reinterpret_cast<decltype(a.FuncLoad)>(dlsym(lib, "cuFuncLoad"));
     // Modules load whole in cuModuleLoadDataEx, which runs on the JIT's
     // thread: with lazy loading the JIT of a translation would run
@@ -174,6 +187,60 @@ std::string error(const char* what, CUresult r) {
 void check(const char* what, CUresult r) {
     if (r != CUDA_SUCCESS)
         throw std::runtime_error(error(what, r));
+}
+
+Mapping::Mapping(const Api& a, CUmemGenericAllocationHandle h, size_t size, CUdevice dev) : api_(a), size_(size) {
+    check("cuMemAddressReserve", a.MemAddressReserve(&va_, size, 0, 0, 0));
+    CUresult r = a.MemMap(va_, size, 0, h, 0);
+    if (r == CUDA_SUCCESS) {
+        mapped_ = true;
+        CUmemAccessDesc acc{};
+        acc.location = {CU_MEM_LOCATION_TYPE_DEVICE, dev};
+        acc.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+        r = a.MemSetAccess(va_, size, &acc, 1);
+    }
+    if (r != CUDA_SUCCESS) {
+        const char* what = mapped_ ? "cuMemSetAccess" : "cuMemMap";
+        release();  // no destructor for a constructor that throws
+        check(what, r);
+    }
+}
+
+Mapping::~Mapping() { release(); }
+
+void Mapping::release() {
+    if (mapped_)
+        api_.MemUnmap(va_, size_);
+    if (va_)
+        api_.MemAddressFree(va_, size_);
+    mapped_ = false;
+    va_ = 0;
+}
+
+CUdevice device(const Api& a, int gpu, std::string* name) {
+    int n = 0;
+    check("cuDeviceGetCount", a.DeviceGetCount(&n));
+    if (gpu < 0 || gpu >= n)
+        throw Unavailable("no GPU " + std::to_string(gpu) + " (" + std::to_string(n) + " found)");
+    CUdevice dev = 0;
+    check("cuDeviceGet", a.DeviceGet(&dev, gpu));
+    char buf[128] = {};
+    a.DeviceGetName(buf, sizeof(buf) - 1, dev);
+    *name = buf;
+    return dev;
+}
+
+std::string pci_of(const Api& a, CUdevice dev) {
+    char pci[32] = {};
+    unsigned dom = 0, bus = 0, slot = 0, fn = 0;
+    int end = 0;
+    if (a.DeviceGetPCIBusId(pci, sizeof(pci) - 1, dev) != CUDA_SUCCESS ||
+        std::sscanf(pci, "%8x:%2x:%2x.%1x%n", &dom, &bus, &slot, &fn, &end) != 4 || pci[end] || slot >= 32 ||
+        fn >= 8)
+        return "";
+    std::string s = pci;
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return s;
 }
 
 }  // namespace vgpu::engine::cu

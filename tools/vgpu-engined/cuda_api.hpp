@@ -49,6 +49,37 @@ constexpr int CU_JIT_THREADS_PER_BLOCK = 1;
 constexpr int CU_JIT_ERROR_LOG_BUFFER = 5;
 constexpr int CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES = 6;
 
+// The virtual memory management API (cuMemCreate and its kin): memory
+// whose allocation a process exports as a descriptor and another maps
+// (the engine process and its workers, router.hpp).
+using CUmemGenericAllocationHandle = unsigned long long;
+constexpr int CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR = 1;
+constexpr int CU_MEM_ALLOCATION_TYPE_PINNED = 1;
+constexpr int CU_MEM_LOCATION_TYPE_DEVICE = 1;
+constexpr int CU_MEM_ACCESS_FLAGS_PROT_READWRITE = 3;
+constexpr int CU_MEM_ALLOC_GRANULARITY_MINIMUM = 0;
+struct CUmemLocation {
+    int type;
+    int id;
+};
+struct CUmemAllocationProp {
+    int type;
+    int requestedHandleTypes;
+    CUmemLocation location;
+    void* win32HandleMetaData;
+    struct {
+        unsigned char compressionType;
+        unsigned char gpuDirectRDMACapable;
+        unsigned short usage;
+        unsigned char reserved[4];
+    } allocFlags;
+};
+static_assert(sizeof(CUmemAllocationProp) == 32);
+struct CUmemAccessDesc {
+    CUmemLocation location;
+    int flags;
+};
+
 // Function table; the names are the driver's (versioned where it has _v2).
 struct Api {
     CUresult (*Init)(unsigned);
@@ -96,6 +127,16 @@ struct Api {
     CUresult (*EventSynchronize)(CUevent);
     CUresult (*EventElapsedTime)(float*, CUevent, CUevent);
     CUresult (*GetErrorString)(CUresult, const char**);
+    CUresult (*MemCreate)(CUmemGenericAllocationHandle*, size_t, const CUmemAllocationProp*, unsigned long long);
+    CUresult (*MemRelease)(CUmemGenericAllocationHandle);
+    CUresult (*MemExportToShareableHandle)(void*, CUmemGenericAllocationHandle, int, unsigned long long);
+    CUresult (*MemImportFromShareableHandle)(CUmemGenericAllocationHandle*, void*, int);
+    CUresult (*MemAddressReserve)(CUdeviceptr*, size_t, size_t, CUdeviceptr, unsigned long long);
+    CUresult (*MemAddressFree)(CUdeviceptr, size_t);
+    CUresult (*MemMap)(CUdeviceptr, size_t, size_t, CUmemGenericAllocationHandle, unsigned long long);
+    CUresult (*MemUnmap)(CUdeviceptr, size_t);
+    CUresult (*MemSetAccess)(CUdeviceptr, size_t, const CUmemAccessDesc*, size_t);
+    CUresult (*MemGetAllocationGranularity)(size_t*, const CUmemAllocationProp*, int);
 };
 
 // Loads libcuda.so.1 once; throws vgpu::engine::Unavailable without it.
@@ -177,6 +218,36 @@ private:
     CUcontext ctx_ = nullptr;
     bool retained_ = false;
 };
+
+// An allocation of the virtual memory API (cuMemCreate, or imported
+// from a descriptor) mapped read-write for @dev somewhere in this
+// process's GPU addresses: reserved, mapped, access set, undone in
+// reverse when the owner goes.  The mapping holds the allocation (its
+// handle may be released).  Throws std::runtime_error.
+class Mapping {
+public:
+    Mapping(const Api& a, CUmemGenericAllocationHandle h, size_t size, CUdevice dev);
+    Mapping(const Mapping&) = delete;
+    Mapping& operator=(const Mapping&) = delete;
+    ~Mapping();
+    CUdeviceptr get() const { return va_; }
+    size_t size() const { return size_; }
+
+private:
+    void release();
+    const Api& api_;
+    CUdeviceptr va_ = 0;
+    size_t size_;
+    bool mapped_ = false;
+};
+
+// CUDA device @gpu, its name in *@name.  Throws Unavailable if there is
+// none of that index.
+CUdevice device(const Api& a, int gpu, std::string* name);
+
+// The PCI address of @dev as Linux writes it ("0000:3b:00.1": lower
+// case, the function kept), "" if the driver's is not of that form.
+std::string pci_of(const Api& a, CUdevice dev);
 
 constexpr CUresult CUDA_ERROR_OUT_OF_MEMORY = 2;
 constexpr CUresult CUDA_ERROR_HOST_MEMORY_ALREADY_REGISTERED = 712;

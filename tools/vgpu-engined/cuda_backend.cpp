@@ -150,11 +150,13 @@ struct HostReg {
     uint64_t refs;      // leaves referencing it
 };
 
-// Device memory of the arena; freed by the module while still mapped,
-// it stays allocated until its last page is unmapped.
+// Device memory of the arena, or (a worker's, router.hpp) imported from
+// the engine process and mapped here; freed by the module while still
+// mapped, it stays until its last page is unmapped.
 struct Mem {
-    uint64_t off, size, refs = 0;
+    uint64_t off, size, refs = 0;  // off: into the arena
     bool freed = false;
+    std::shared_ptr<cu::Mapping> imported;  // where it is mapped, if imported
 };
 
 // A context's address space: the authoritative page map here, and its
@@ -206,6 +208,7 @@ public:
     int ctx_create(uint64_t ctx) override;
     void ctx_destroy(uint64_t ctx) override;
     int mem_alloc(uint64_t mem, uint64_t size) override;
+    int mem_import(uint64_t mem, int fd, uint64_t size) override;
     void mem_free(uint64_t mem) override;
     int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) override;
     void unmap(uint64_t ctx, uint64_t va, uint64_t size) override;
@@ -220,6 +223,8 @@ private:
     int back(const Backing& b, uint64_t size, Leaf* first);
     int acquire_host(uint8_t* host, uint64_t size, Leaf* first);
     void unref(const Leaf& l);
+    CUdeviceptr base(const Mem& m) const { return m.imported ? m.imported->get() : vram_.get() + m.off; }
+    void drop(std::map<uint64_t, Mem>::iterator m);
     void release_space(Space& s);
     void sync_staged(Space& s, bool in);
     Program code(Space& s, uint64_t entry);
@@ -298,38 +303,23 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu)
     : a_(a), stream_(a), size_(size), arena_(size), vram_(a), ctl_(a), scratch_(a), stop_mem_(a), pool_(a_),
       abort_stream_(a), reset_event_(a) {
     name_errors_with(&a_);
-    int n = 0;
-    check("cuDeviceGetCount", a_.DeviceGetCount(&n));
-    if (gpu < 0 || gpu >= n)
-        throw Unavailable("no GPU " + std::to_string(gpu) + " (" + std::to_string(n) + " found)");
-    check("cuDeviceGet", a_.DeviceGet(&dev_, gpu));
-    char name[128] = {};
-    a_.DeviceGetName(name, sizeof(name) - 1, dev_);
-    gpu_name_ = name;
+    dev_ = device(a_, gpu, &gpu_name_);
     int major = 0, minor = 0, uva = 0;
     a_.DeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev_);
     a_.DeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev_);
     a_.DeviceGetAttribute(&nsm_, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev_);
     a_.DeviceGetAttribute(&uva, CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING, dev_);
-    // The driver's "domain:bus:device.function" (the function too: a
-    // virtual function's is not 0), in lower case as Linux writes it.
-    // Anything else than that form (which vgpu-uengine would refuse, and
-    // the process with it) is no address.
-    char pci[32] = {};
-    unsigned dom = 0, bus = 0, slot = 0, fn = 0;
-    int end = 0;
-    if (a_.DeviceGetPCIBusId(pci, sizeof(pci) - 1, dev_) == CUDA_SUCCESS &&
-        std::sscanf(pci, "%8x:%2x:%2x.%1x%n", &dom, &bus, &slot, &fn, &end) == 4 && !pci[end] && slot < 32 &&
-        fn < 8) {
-        pci_ = pci;
-        std::transform(pci_.begin(), pci_.end(), pci_.begin(), [](unsigned char c) { return std::tolower(c); });
-    }
+    // The driver's "domain:bus:device.function"; anything else than that
+    // form (which vgpu-uengine would refuse, and the process with it) is
+    // no address.
+    pci_ = pci_of(a_, dev_);
     sm_ = major * 10 + minor;
     if (sm_ < 70 || !uva)
         throw Unavailable("GPU " + gpu_name_ + " is older than sm_70 or lacks unified addressing");
     ctx_.emplace(a_, dev_);
     check("cuStreamCreate", a_.StreamCreate(stream_.out(), CU_STREAM_NON_BLOCKING));
-    check("cuMemAlloc (device memory)", a_.MemAlloc(vram_.out(), size));
+    if (size)  // a worker's has none: it imports the engine process's
+        check("cuMemAlloc (device memory)", a_.MemAlloc(vram_.out(), size));
     check("cuMemAlloc (control)", a_.MemAlloc(ctl_.out(), sizeof(LaunchCtl)));
     check("cuMemAlloc (scratch)", a_.MemAlloc(scratch_.out(), kCopyChunk));
     check("cuMemHostAlloc (stop word)",
@@ -418,7 +408,7 @@ int CudaBackend::mem_alloc(uint64_t mem, uint64_t size) {
         arena_.free(*off);
         return EIO;
     }
-    mems_[mem] = {*off, size};
+    mems_[mem] = {*off, size, 0, false, nullptr};
     return 0;
 }
 
@@ -429,8 +419,33 @@ void CudaBackend::mem_free(uint64_t mem) {
     it->second.freed = true;
     if (it->second.refs)
         return;  // still mapped: freed with its last page
-    arena_.free(it->second.off);
-    mems_.erase(it);
+    drop(it);
+}
+
+void CudaBackend::drop(std::map<uint64_t, Mem>::iterator m) {
+    if (!m->second.imported)
+        arena_.free(m->second.off);
+    mems_.erase(m);  // an import is unmapped with it
+}
+
+// The engine process's memory, its descriptor @fd, mapped here whole.
+int CudaBackend::mem_import(uint64_t mem, int fd, uint64_t size) {
+    if (mems_.count(mem))
+        return EEXIST;
+    CUmemGenericAllocationHandle h = 0;
+    if (a_.MemImportFromShareableHandle(&h, reinterpret_cast<void*>(static_cast<uintptr_t>(fd)),
+                                        CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) != CUDA_SUCCESS)
+        return EINVAL;
+    try {
+        auto m = std::make_shared<cu::Mapping>(a_, h, size, dev_);
+        a_.MemRelease(h);  // the mapping holds it
+        mems_[mem] = {0, size, 0, false, std::move(m)};
+    } catch (const std::runtime_error& e) {
+        a_.MemRelease(h);
+        std::cerr << "vgpu-engined: importing memory " << mem << ": " << e.what() << "\n";
+        return ENOMEM;
+    }
+    return 0;
 }
 
 // Sets the leaf of page @pn to @pte (0: clears it), growing the tables as
@@ -580,7 +595,7 @@ int CudaBackend::back(const Backing& b, uint64_t size, Leaf* first) {
         b.offset & (kPage - 1))
         return EINVAL;
     m->second.refs += size / kPage;
-    *first = {vram_.get() + m->second.off + b.offset, nullptr, 0, false, b.mem};
+    *first = {base(m->second) + b.offset, nullptr, 0, false, b.mem};
     return 0;
 }
 
@@ -591,10 +606,8 @@ int CudaBackend::back(const Backing& b, uint64_t size, Leaf* first) {
 void CudaBackend::unref(const Leaf& l) {
     if (!l.host) {
         auto m = mems_.find(l.owner);
-        if (m != mems_.end() && !--m->second.refs && m->second.freed) {
-            arena_.free(m->second.off);
-            mems_.erase(m);
-        }
+        if (m != mems_.end() && !--m->second.refs && m->second.freed)
+            drop(m);
         return;
     }
     auto it = hregs_.find(l.owner);
@@ -1166,14 +1179,14 @@ int CudaBackend::mem_read(uint64_t mem, uint64_t off, void* dst, uint64_t size) 
     auto m = mems_.find(mem);
     if (m == mems_.end() || m->second.freed || off > m->second.size || size > m->second.size - off)
         return EINVAL;
-    return a_.MemcpyDtoH(dst, vram_.get() + m->second.off + off, size) == CUDA_SUCCESS ? 0 : EIO;
+    return a_.MemcpyDtoH(dst, base(m->second) + off, size) == CUDA_SUCCESS ? 0 : EIO;
 }
 
 int CudaBackend::mem_write(uint64_t mem, uint64_t off, const void* src, uint64_t size) {
     auto m = mems_.find(mem);
     if (m == mems_.end() || m->second.freed || off > m->second.size || size > m->second.size - off)
         return EINVAL;
-    return a_.MemcpyHtoD(vram_.get() + m->second.off + off, src, size) == CUDA_SUCCESS ? 0 : EIO;
+    return a_.MemcpyHtoD(base(m->second) + off, src, size) == CUDA_SUCCESS ? 0 : EIO;
 }
 
 }  // namespace

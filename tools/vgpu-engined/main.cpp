@@ -40,26 +40,33 @@ vgpu::engine::BackendMakers makers(uint64_t mem, int gpu) {
 }
 
 // --workers: each context in a worker process (router.hpp), device
-// memory here; sessions as in main()'s loop.
+// memory here; sessions as in main()'s loop.  The GPU's memory comes in
+// its driver's 2 MiB pieces, so the instance must have pages of that size
+// or more (offered at HELLO).
 int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
     using namespace vgpu::engine;
-    if (a.backend != "interp") {
-        std::cerr << "vgpu-engined: --workers runs the interpreter (-b interp); the GPU back end does not run "
-                     "in workers yet\n";
+    if (a.backend != "interp" && a.backend != "cuda") {
+        std::cerr << "vgpu-engined: --workers needs -b cuda or -b interp\n";
         return 2;
     }
+    const bool gpu = a.backend == "cuda";
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     std::signal(SIGPIPE, SIG_IGN);
     for (;;) {
         int err;
         {
-            vgpu_ue_hello hello = make_hello("interp-workers", mem_mb << 20, Backend::Layout{}, "");
+            auto mem = gpu ? make_cuda_memory(mem_mb << 20, a.gpu) : make_memfd_memory(mem_mb << 20);
+            Backend::Layout layout;
+            if (gpu)
+                layout.page_shift = 21;
+            std::string name = gpu ? "cuda-workers:" + mem->device_name() : "interp-workers";
+            vgpu_ue_hello hello = make_hello(name, mem_mb << 20, layout, mem->pci());
             vgpu::Fd fd = register_engine(a.device, hello);
             // The worker is this program, whatever its file has become since.
-            Router router(make_memfd_memory(mem_mb << 20), exec_spawner("/proc/self/exe", a.backend), fd.get());
-            std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation
-                      << " (interpreter, a worker per context, " << mem_mb << " MiB)\n";
+            Router router(std::move(mem), exec_spawner("/proc/self/exe", a.backend, a.gpu), fd.get());
+            std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
+                      << name << ", a worker per context, " << mem_mb << " MiB)\n";
             err = serve_requests(fd.get(), &g_stop, [&](const vgpu_ue_req& req, const uint8_t* payload) {
                 return router.handle(req, payload);
             });
@@ -83,7 +90,7 @@ int main(int argc, char** argv) {
     uint64_t mem_mb = a.mem_mb;
     try {
         if (a.worker)
-            return vgpu::engine::worker_main(3, kind);
+            return vgpu::engine::worker_main(3, kind, a.gpu);
         if (a.self_test)
             return vgpu::engine::self_test(kind == "auto" ? (a.workers ? "interp" : "cuda") : kind, a.gpu,
                                            a.kernels, a.workers);

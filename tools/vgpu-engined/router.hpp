@@ -38,6 +38,9 @@ public:
     virtual void free(uint64_t mem) = 0;
     // @mem's descriptor and size; -1 if there is no @mem.
     virtual int fd(uint64_t mem, uint64_t* size) const = 0;
+    // The device it is memory of ("" for host memory) and its PCI address.
+    virtual std::string device_name() const { return ""; }
+    virtual std::string pci() const { return ""; }
     // Reads or writes @mem here (the self-test): 0 or an errno.
     virtual int read(uint64_t mem, uint64_t offset, void* dst, uint64_t size) const = 0;
     virtual int write(uint64_t mem, uint64_t offset, const void* src, uint64_t size) = 0;
@@ -45,6 +48,14 @@ public:
 // Memory the interpreter's workers map: a memfd per allocation, zeroed,
 // @size bytes in all.
 std::unique_ptr<SharedMemory> make_memfd_memory(uint64_t size);
+// Memory of GPU @gpu for its workers: cuMemCreate allocations of whole
+// 2 MiB pieces (the driver's granularity), exported as descriptors.
+// Throws Unavailable without the GPU.
+std::unique_ptr<SharedMemory> make_cuda_memory(uint64_t size, int gpu);
+namespace cu {
+struct Api;
+}
+std::unique_ptr<SharedMemory> make_cuda_memory(const cu::Api& api, uint64_t size, int gpu);
 
 // A worker as the engine process holds it: its process and its end of
 // the socket pair.
@@ -54,8 +65,8 @@ struct WorkerProc {
 };
 // Starts a worker.  Throws std::system_error.
 using Spawn = std::function<WorkerProc()>;
-// Runs `@exe --worker -b @backend`, its socket at descriptor 3.
-Spawn exec_spawner(const std::string& exe, const std::string& backend);
+// Runs `@exe --worker -b @backend -g @gpu`, its socket at descriptor 3.
+Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu = 0);
 
 struct RouterStats {
     uint64_t started = 0;   // workers started (restarts included)
@@ -149,6 +160,6 @@ std::unique_ptr<Backend> make_worker_backend(const std::string& name, std::uniqu
 // A worker process's main loop on @sock (descriptor 3 of `vgpu-engined
 // --worker`): serves its engine process until it closes the socket.
 // Returns the exit status.
-int worker_main(int sock, const std::string& backend);
+int worker_main(int sock, const std::string& backend, int gpu);
 
 }  // namespace vgpu::engine

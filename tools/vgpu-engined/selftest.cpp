@@ -346,12 +346,10 @@ int self_test(const std::string& backend, int gpu, const std::string& kernel_dir
     std::string dir = kernel_dir.empty() ? GPUVM_KERNEL_SRC_DIR : kernel_dir;
     auto ref = make_interp_backend(1ull << 30);
     std::unique_ptr<Backend> dut;
-    if (workers && backend != "interp")
-        throw std::runtime_error("--workers runs the interpreter (-b interp); the GPU back end does not run in "
-                                 "workers yet");
     if (workers)
-        dut = make_worker_backend("interp-workers", make_memfd_memory(1ull << 30),
-                                  exec_spawner("/proc/self/exe", backend), host_windows());
+        dut = make_worker_backend(backend + "-workers",
+                                  backend == "interp" ? make_memfd_memory(1ull << 30) : make_cuda_memory(1ull << 30, gpu),
+                                  exec_spawner("/proc/self/exe", backend, gpu), host_windows());
     else if (backend == "interp")
         dut = make_interp_backend(1ull << 30);
     else

@@ -122,8 +122,8 @@ int serve_frame(Backend& be, Bridge& br, link::Frame& f, int sock) {
 
 std::unique_ptr<SharedMemory> make_memfd_memory(uint64_t size) { return std::make_unique<MemfdMemory>(size); }
 
-Spawn exec_spawner(const std::string& exe, const std::string& backend) {
-    return [exe, backend] {
+Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu) {
+    return [exe, backend, gpu] {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
             throw std::system_error(errno, std::generic_category(), "socketpair");
@@ -134,7 +134,8 @@ Spawn exec_spawner(const std::string& exe, const std::string& backend) {
         posix_spawn_file_actions_init(&fa);
         // dup2() onto 3 clears close-on-exec there (and nowhere else).
         posix_spawn_file_actions_adddup2(&fa, child.get(), 3);
-        const char* argv[] = {exe.c_str(), "--worker", "-b", backend.c_str(), nullptr};
+        const std::string g = std::to_string(gpu);
+        const char* argv[] = {exe.c_str(), "--worker", "-b", backend.c_str(), "-g", g.c_str(), nullptr};
         int e = posix_spawn(&w.pid, exe.c_str(), &fa, nullptr, const_cast<char**>(argv), environ);
         posix_spawn_file_actions_destroy(&fa);
         if (e)
@@ -143,15 +144,16 @@ Spawn exec_spawner(const std::string& exe, const std::string& backend) {
     };
 }
 
-int worker_main(int sock, const std::string& backend) {
+int worker_main(int sock, const std::string& backend, int gpu) {
     // The engine process may die first: its socket closing ends the loop.
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, SIG_IGN);  // a terminal's ^C is the engine process's to act on
-    if (backend != "interp") {
-        std::cerr << "vgpu-engined worker: back end " << backend << " does not run in workers (interp does)\n";
+    if (backend != "interp" && backend != "cuda") {
+        std::cerr << "vgpu-engined worker: no back end " << backend << "\n";
         return 2;
     }
-    std::unique_ptr<Backend> be = make_interp_backend(0);
+    // No device memory of its own: it imports the engine process's.
+    std::unique_ptr<Backend> be = backend == "cuda" ? make_cuda_backend(0, gpu) : make_interp_backend(0);
     link::Frame f;
     if (link::recv_frame(sock, f, UINT64_MAX) || f.h.kind != uint32_t(link::Kind::Start) || !f.fd)
         return 2;
