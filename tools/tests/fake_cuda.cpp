@@ -86,6 +86,7 @@ Api make_table() {
     };
     a.DevicePrimaryCtxRelease = [](CUdevice) { return with([](FakeCuda& k) { return k.ctx_retains--, CUDA_SUCCESS; }); };
     a.CtxSetCurrent = [](CUcontext) { return CUDA_SUCCESS; };
+    a.CtxSynchronize = [] { return with([](FakeCuda& k) { return k.ctx_syncs++, CUDA_SUCCESS; }); };
     a.MemAlloc = [](CUdeviceptr* p, size_t n) { return with([&](FakeCuda& k) { return k.mem_alloc(p, n, false); }); };
     a.MemFree = [](CUdeviceptr p) { return with([&](FakeCuda& k) { return k.mem_free(p, false); }); };
     a.MemcpyHtoD = [](CUdeviceptr d, const void* s, size_t n) {

@@ -91,6 +91,7 @@ public:
     // Streams and events not destroyed, primary-context retains not
     // released (the driver's other handles).
     int live_streams = 0, live_events = 0, ctx_retains = 0;
+    uint64_t ctx_syncs = 0;  // cuCtxSynchronize calls
     uint64_t already_registered() const { return overlaps_; }
     // Registrations whose memory the process no longer maps.
     std::string unmapped_registrations() const;

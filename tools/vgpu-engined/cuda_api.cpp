@@ -103,6 +103,7 @@ Api resolve(void* lib) {
     sym(lib, a.DevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain");
     sym(lib, a.DevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2");
     sym(lib, a.CtxSetCurrent, "cuCtxSetCurrent");
+    sym(lib, a.CtxSynchronize, "cuCtxSynchronize");
     sym(lib, a.MemAlloc, "cuMemAlloc_v2");
     sym(lib, a.MemFree, "cuMemFree_v2");
     sym(lib, a.MemcpyHtoD, "cuMemcpyHtoD_v2");

@@ -67,8 +67,11 @@ public:
                   a_.MemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
             m.fd = vgpu::Fd(fd);
             m.map = std::make_shared<Mapping>(a_, h, size, dev_);
-            // Zeroed for each new owner.
+            // Zeroed for each new owner, and done before a worker (another
+            // context, in another process: no order with this one's
+            // work) can reach it.
             check("cuMemsetD8", a_.MemsetD8(m.map->get(), 0, size));
+            check("cuCtxSynchronize", a_.CtxSynchronize());
             mems_.emplace(mem, std::move(m));
         } catch (const std::exception& e) {
             std::cerr << "vgpu-engined: device memory of " << size << " bytes: " << e.what() << "\n";
@@ -105,7 +108,13 @@ public:
         auto it = mems_.find(mem);
         if (it == mems_.end() || off > it->second.size || size > it->second.size - off)
             return EINVAL;
-        return a_.MemcpyHtoD(it->second.map->get() + off, src, size) == CUDA_SUCCESS ? 0 : EIO;
+        // A copy from pageable memory may return before it lands: the
+        // worker that reads it next is ordered after nothing of this
+        // context's.
+        if (a_.MemcpyHtoD(it->second.map->get() + off, src, size) != CUDA_SUCCESS ||
+            a_.CtxSynchronize() != CUDA_SUCCESS)
+            return EIO;
+        return 0;
     }
 
 private:

@@ -28,6 +28,7 @@ namespace {
 
 constexpr uint64_t kOpNs = 3'000'000'000;  // a worker's start and its non-RUN answers
 constexpr uint64_t kLogWindowNs = 5'000'000'000;
+constexpr uint64_t kExitNs = 1'000'000'000;  // for a worker to exit once its socket closed
 constexpr unsigned kLogLines = 10;         // log lines per window
 
 uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
@@ -40,6 +41,12 @@ Router::Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
 Router::~Router() {
     for (auto& [id, c] : ctxs_)
         stop(id, c, false, nullptr);
+    for (Dying& d : dying_) {
+        if (!waitpid(d.pid, nullptr, WNOHANG)) {
+            ::kill(d.pid, SIGKILL);
+            waitpid(d.pid, nullptr, 0);
+        }
+    }
 }
 
 pid_t Router::worker_pid(uint64_t ctx) const {
@@ -48,6 +55,7 @@ pid_t Router::worker_pid(uint64_t ctx) const {
 }
 
 vgpu_ue_resp Router::handle(const vgpu_ue_req& req, const uint8_t* payload) {
+    reap();
     return answer(req, [&](vgpu_ue_resp& resp) { return dispatch(req, payload, resp); });
 }
 
@@ -400,16 +408,14 @@ void Router::stop(uint64_t id, Ctx& c, bool kill, const char* why) {
     pid_t pid = std::exchange(c.w.pid, 0);
     c.w.sock.reset();  // a worker ends when its socket does
     c.imported.clear();
-    int st = 0;
-    pid_t got = 0;
-    if (!kill) {
-        for (int i = 0; i < 200 && !(got = waitpid(pid, &st, WNOHANG)); i++)
-            usleep(1000);
-    }
-    if (!got) {
+    if (kill)
         ::kill(pid, SIGKILL);
-        waitpid(pid, &st, 0);
-    }
+    // Not waited for here: a process with a CUDA context takes a while
+    // to die (the driver stops its kernels), and this answer must not.
+    int st = 0;
+    pid_t got = waitpid(pid, &st, WNOHANG);
+    if (!got)
+        dying_.push_back({pid, now_ns() + kExitNs});
     if (!why)
         return;
     stats_.lost++;
@@ -418,10 +424,25 @@ void Router::stop(uint64_t id, Ctx& c, bool kill, const char* why) {
         log_window_ns_ = now;
         log_lines_ = 0;
     }
+    std::string how = got > 0 && WIFSIGNALED(st) ? " (signal " + std::to_string(WTERMSIG(st)) + ")"
+                      : kill                     ? " (killed)"
+                                                 : "";
     if (log_lines_++ < kLogLines)
-        std::cerr << "vgpu-engined: the worker of context " << id << " (pid " << pid << ") " << why
-                  << (WIFSIGNALED(st) ? " (signal " + std::to_string(WTERMSIG(st)) + ")" : std::string())
+        std::cerr << "vgpu-engined: the worker of context " << id << " (pid " << pid << ") " << why << how
                   << "; a new one serves the context's next request\n";
+}
+
+void Router::reap() {
+    uint64_t now = now_ns();
+    std::erase_if(dying_, [now](Dying& d) {
+        if (waitpid(d.pid, nullptr, WNOHANG))
+            return true;  // reaped (or not ours: ECHILD)
+        if (now >= d.kill_at) {
+            ::kill(d.pid, SIGKILL);  // it did not exit when its socket closed
+            d.kill_at = UINT64_MAX;
+        }
+        return false;
+    });
 }
 
 }  // namespace vgpu::engine

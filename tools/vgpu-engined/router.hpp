@@ -93,6 +93,9 @@ public:
     pid_t worker_pid(uint64_t ctx) const;
     const RouterStats& stats() const { return stats_; }
     SharedMemory& memory() { return *mem_; }
+    // Reaps the workers that were ended (each request does it first);
+    // kills one that has not exited a second after its socket closed.
+    void reap();
 
 private:
     // The mappings of a context in effect, to replay: each MAP request
@@ -132,8 +135,8 @@ private:
     // *@op_err, its body in *@answer (none allowed if null).
     int exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const void* body, size_t len, int fd,
                  uint64_t deadline_ns, int* op_err, std::vector<uint8_t>* answer);
-    // Ends @c's worker: closes its socket, reaps it (SIGKILL if @kill
-    // or if it does not exit at once).  @why: a line for the log, or null.
+    // Ends @c's worker: closes its socket (SIGKILL too if @kill), to be
+    // reaped by reap().  @why: a line for the log, or null.
     void stop(uint64_t id, Ctx& c, bool kill, const char* why);
     bool alive(Ctx& c);
 
@@ -146,6 +149,11 @@ private:
     // Each job's context and the worker life that holds its state.
     std::map<uint64_t, std::pair<uint64_t, uint64_t>> jobs_;
     RouterStats stats_;
+    struct Dying {
+        pid_t pid;
+        uint64_t kill_at;  // now_ns() after which it is killed
+    };
+    std::vector<Dying> dying_;  // ended, not yet reaped
     uint64_t log_window_ns_ = 0;  // rate limit of the log lines
     unsigned log_lines_ = 0;
 };
