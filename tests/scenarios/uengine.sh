@@ -95,8 +95,9 @@ kill $ENGINED
 wait $ENGINED
 
 # Launch latency of an empty kernel from dom0's render node: through the
-# bridge (vgpu-engined's interpreter) and on vgpu-sim, the engines swapped
-# three times in this boot (20 launches each; medians in the report).
+# bridge (vgpu-engined's interpreter, in process and with workers) and on
+# vgpu-sim, the engines swapped three times in this boot (20 launches
+# each; medians in the report).
 rm_engine() {
 	i=0
 	while [ $i -lt 50 ]; do
@@ -116,11 +117,16 @@ for round in 1 2 3; do
 	b=$(lat)
 	kill $ENGINED
 	wait $ENGINED
+	# The same with a worker per context (one more process on the way).
+	start_engined 2 --workers >/dev/null || fail "vgpu-engined --workers (round $round)"
+	w=$(lat)
+	kill $ENGINED
+	wait $ENGINED
 	rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (round $round)"
 	modprobe vgpu-sim || fail "modprobe vgpu-sim (round $round)"
 	s=$(lat)
 	rm_engine vgpu-sim || fail "rmmod vgpu-sim (round $round)"
-	echo "  launch latency, round $round: bridge ${b} us, vgpu-sim ${s} us"
+	echo "  launch latency, round $round: bridge ${b} us, bridge with workers ${w} us, vgpu-sim ${s} us"
 done
 
 # Two GPUs: instances=2 makes two engines, registered in order, with a

@@ -26,7 +26,7 @@ const vgpu::Command& engined_command() {
             whole("gpu", 'g', "GPU", "the CUDA device index (default 0); it picks the default device", 0,
                   INT_MAX),
             flag("self-test", 0, "run the self-test on the back end (-b cuda|interp) and exit"),
-            flag("workers", 'w', "run each context in a worker process of its own (-b interp)"),
+            flag("workers", 'w', "run each context in a worker process of its own (-b cuda: an instance of 2 MiB pages)"),
             flag("worker", 0, "internal: be a worker of vgpu-engined --workers (its socket is descriptor 3)"),
             text("kernels", 'k', "KERNEL_DIR", "self-test: where the samples' .vas sources are"),
             help_option(),
