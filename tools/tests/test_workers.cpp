@@ -12,9 +12,14 @@
 
 #include <chrono>
 #include <cstring>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "backend.hpp"
+#include "bridge.hpp"
 #include "cuda_api.hpp"
 #include "fake_cuda.hpp"
 #include "router.hpp"
@@ -280,6 +285,125 @@ TEST(Workers, AWorkerThatCannotStartFailsItsContext) {
     EXPECT_EQ(router.worker_pid(1), 0);
     EXPECT_EQ(cl.map_host(1, 0x1000, 1, 1), -ENOENT);
     close(fd);
+}
+
+// Random request sequences answered by the bridge in this process and by
+// the Router's workers, each side over windows of its own: the same
+// answers (error; a RUN's status, next command, progress and fault) and
+// the same bytes in every window, while workers are killed now and then
+// between requests (the context's mappings replayed into the next one).
+TEST(Workers, RandomSequencesAnswerAsInProcess) {
+    std::mt19937_64 rng(20261204);
+    auto pick = [&](uint64_t n) { return rng() % n; };
+    auto interp = make_interp_backend(kMem);
+    int wa = test::windows_fd(), wb = test::windows_fd();
+    Bridge br(*interp, dup(wa));
+    Router router(make_memfd_memory(kMem), exec_spawner(GPUVM_ENGINED, "interp"), wb);
+    Client a, b;
+    a.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return br.handle(q, p); };
+    b.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
+    std::map<uint64_t, std::map<uint64_t, uint64_t>> pages;  // ctx -> page -> mem (0: host)
+    std::set<uint64_t> ctxs;
+    uint64_t job = 1, kills = 0, runs = 0, faults = 0;
+    auto va_of = [&](uint64_t k) { return 0x100000 + k * P; };
+    auto mapped_anywhere = [&](uint64_t mem) {
+        for (auto& [c, pg] : pages)
+            for (auto& [p, m] : pg)
+                if (m == mem)
+                    return true;
+        return false;
+    };
+    for (int i = 0; i < 1500; i++) {
+        uint64_t ctx = 1 + pick(3), w = pick(100);
+        vgpu_ue_req q{};
+        drm_vgpu_cmd c{};
+        bool run = false;
+        std::ostringstream what;
+        if (w < 8) {
+            q = Client::op(VGPU_UE_OP_CTX_CREATE);
+            q.ctx_create.ctx = ctx;
+            what << "create " << ctx;
+        } else if (w < 11) {
+            q = Client::op(VGPU_UE_OP_CTX_DESTROY);
+            q.ctx_destroy.ctx = ctx;
+            what << "destroy " << ctx;
+        } else if (w < 21) {
+            q = Client::op(VGPU_UE_OP_MEM_ALLOC);
+            q.mem_alloc = {1 + pick(5), (1 + pick(4)) * P};
+            what << "alloc " << q.mem_alloc.mem;
+        } else if (w < 26) {
+            uint64_t mem = 1 + pick(5);
+            if (mapped_anywhere(mem))
+                continue;  // the core never frees memory still mapped
+            q = Client::op(VGPU_UE_OP_MEM_FREE);
+            q.mem_free.mem = mem;
+            what << "free " << mem;
+        } else if (w < 46) {
+            q = Client::map_req(ctx, va_of(pick(24)), (1 + pick(4)) * P, 0);
+            q.map.kind = VGPU_UE_MAP_DEVICE;
+            q.map.mem = 1 + pick(5);
+            q.map.offset = pick(4) * P;
+            what << "map mem " << q.map.mem;
+        } else if (w < 61) {
+            q = Client::map_req(ctx, va_of(pick(24)), (1 + pick(3)) * P, 1 + pick(8));
+            what << "map window " << q.map.window;
+        } else if (w < 73) {
+            q = Client::op(VGPU_UE_OP_UNMAP);
+            q.unmap = {ctx, va_of(pick(24)), (1 + pick(6)) * P};
+            what << "unmap";
+        } else if (w < 98) {
+            c = w < 88 ? test::fill_cmd(va_of(pick(24)) + 4 * pick(8), 4 * (1 + pick(2 * P / 4)),
+                                        static_cast<uint32_t>(rng()))
+                       : test::copy_cmd(va_of(pick(24)) + pick(P), va_of(pick(24)) + pick(P), 1 + pick(2 * P));
+            q = Client::run_req(ctx, job++, 1, &c);
+            run = true;
+            what << (c.op == DRM_VGPU_CMD_FILL ? "fill" : "copy");
+        } else {
+            if (pid_t p = router.worker_pid(ctx)) {
+                kill(p, SIGKILL);
+                kills++;
+                settle();
+            }
+            continue;
+        }
+        vgpu_ue_resp x = a.send(q, run ? &c : nullptr), y = b.send(q, run ? &c : nullptr);
+        ASSERT_EQ(x.error, y.error) << "request " << i << ": " << what.str();
+        if (run) {
+            runs++;
+            faults += x.run.status == VGPU_UE_RUN_FAULTED;
+            ASSERT_EQ(x.run.status, y.run.status) << "request " << i << ": " << what.str();
+            ASSERT_EQ(x.run.next_cmd, y.run.next_cmd) << "request " << i;
+            ASSERT_EQ(x.run.cmd_done, y.run.cmd_done) << "request " << i;
+            ASSERT_EQ(x.run.fault_kind, y.run.fault_kind) << "request " << i;
+            ASSERT_EQ(x.run.fault_addr, y.run.fault_addr) << "request " << i;
+        }
+        if (x.error)
+            continue;
+        // What the generator knows of the mappings (both sides agreed).
+        if (q.op == VGPU_UE_OP_CTX_DESTROY) {
+            pages.erase(ctx);
+        } else if (q.op == VGPU_UE_OP_MAP) {
+            for (uint64_t o = 0; o < q.map.size; o += P)
+                pages[ctx][q.map.va + o] = q.map.kind == VGPU_UE_MAP_DEVICE ? q.map.mem : 0;
+        } else if (q.op == VGPU_UE_OP_UNMAP) {
+            for (uint64_t o = 0; o < q.unmap.size; o += P)
+                pages[ctx].erase(q.unmap.va + o);
+        }
+    }
+    std::vector<uint8_t> pa(4 * P), pb(4 * P);
+    for (uint64_t win = 1; win <= 8; win++) {
+        off_t at = static_cast<off_t>(win << VGPU_UE_WINDOW_SHIFT);
+        ASSERT_EQ(pread(wa, pa.data(), pa.size(), at), static_cast<ssize_t>(pa.size()));
+        ASSERT_EQ(pread(wb, pb.data(), pb.size(), at), static_cast<ssize_t>(pb.size()));
+        EXPECT_TRUE(pa == pb) << "window " << win << " differs";
+    }
+    EXPECT_GT(kills, 10u);
+    EXPECT_GT(runs, 200u);
+    EXPECT_GT(faults, 10u);
+    EXPECT_LT(faults, runs) << "some runs must reach mapped memory";
+    EXPECT_GT(router.stats().replayed, 0u);
+    close(wa);
+    close(wb);
 }
 
 // The GPU's memory for workers, over the fake driver: the engine

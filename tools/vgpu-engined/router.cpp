@@ -129,7 +129,7 @@ int Router::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
     }
     if (err)
         return err;
-    return req.op == VGPU_UE_OP_MAP ? map(c, req) : run(c, req, payload, resp);
+    return req.op == VGPU_UE_OP_MAP ? map(id, c, req) : run(c, req, payload, resp);
 }
 
 int Router::ctx_create(const vgpu_ue_req& req) {
@@ -165,16 +165,27 @@ void Router::mem_free(uint64_t mem) {
     mem_->free(mem);
 }
 
-int Router::map(Ctx& c, const vgpu_ue_req& req) {
+int Router::map(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
     const vgpu_ue_req_map& m = req.map;
-    if (m.kind == VGPU_UE_MAP_DEVICE) {
-        if (int e = import(c, m.mem))
-            return e;
-    }
     vgpu_ue_resp r;
-    if (call(c, req, nullptr, 0, now_ns() + kOpNs, r)) {
-        stop(req.map.ctx, c, true, "broke the protocol");
-        return EIO;
+    // A worker that died since the last request (its end not seen yet) is
+    // replaced and asked again, once: the MAP took effect nowhere that
+    // lives on.
+    for (int tries = 0;; tries++) {
+        bool lost = false;
+        int e = m.kind == VGPU_UE_MAP_DEVICE ? import(c, m.mem, &lost) : 0;
+        if (!lost && !e)
+            lost = call(c, req, nullptr, 0, now_ns() + kOpNs, r) != 0;
+        if (!lost) {
+            if (e)
+                return e;
+            break;
+        }
+        stop(id, c, true, "died");
+        if (tries)
+            return EIO;
+        if ((e = ensure(id, c)))
+            return e;
     }
     if (r.error)
         return -r.error;
@@ -323,9 +334,10 @@ int Router::replay(Ctx& c) {
     req.op = VGPU_UE_OP_MAP;
     for (auto& [entry, e] : c.maps) {
         req.map = e.m;
+        bool lost = false;
         if (e.m.kind == VGPU_UE_MAP_DEVICE) {
-            if (int err = import(c, e.m.mem))
-                return err;
+            if (int err = import(c, e.m.mem, &lost))
+                return lost ? EIO : err;
         }
         if (call(c, req, nullptr, 0, now_ns() + kOpNs, r))
             return EIO;
@@ -350,7 +362,7 @@ int Router::replay(Ctx& c) {
     return 0;
 }
 
-int Router::import(Ctx& c, uint64_t mem) {
+int Router::import(Ctx& c, uint64_t mem, bool* lost) {
     if (c.imported.count(mem))
         return 0;
     uint64_t size = 0;
@@ -358,8 +370,10 @@ int Router::import(Ctx& c, uint64_t mem) {
     if (fd < 0)
         return EINVAL;  // as a back end answers a MAP of memory it has not
     int op_err = 0;
-    if (exchange(c, uint32_t(link::Kind::Import), mem, size, nullptr, 0, fd, now_ns() + kOpNs, &op_err, nullptr))
+    if (exchange(c, uint32_t(link::Kind::Import), mem, size, nullptr, 0, fd, now_ns() + kOpNs, &op_err, nullptr)) {
+        *lost = true;
         return EIO;
+    }
     if (!op_err)
         c.imported.insert(mem);
     return op_err;

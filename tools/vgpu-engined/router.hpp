@@ -117,7 +117,7 @@ private:
     int ctx_create(const vgpu_ue_req& req);
     void ctx_destroy(uint64_t ctx);
     void mem_free(uint64_t mem);
-    int map(Ctx& c, const vgpu_ue_req& req);
+    int map(uint64_t id, Ctx& c, const vgpu_ue_req& req);
     void unmap(Ctx& c, const vgpu_ue_req& req);
     int run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
     void record_unmap(Ctx& c, uint64_t va, uint64_t size);
@@ -126,7 +126,8 @@ private:
     int ensure(uint64_t id, Ctx& c);
     int start(uint64_t id, Ctx& c);
     int replay(Ctx& c);
-    int import(Ctx& c, uint64_t mem);
+    // Gives @c's worker memory @mem; *@lost when the worker is gone.
+    int import(Ctx& c, uint64_t mem, bool* lost);
     // Sends @req to @c's worker and takes its answer by @deadline_ns:
     // 0, or why there is none (ETIMEDOUT, EPIPE, EPROTO...).
     int call(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, size_t len, uint64_t deadline_ns,
