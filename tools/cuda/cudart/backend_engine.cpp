@@ -221,7 +221,8 @@ private:
         }
         uint64_t va = next_;
         next_ += bytes + kPage;  // a guard page: overruns fault
-        used_ += bytes;
+        if (mem)
+            used_ += bytes;  // device memory only, as NVIDIA's runtime counts
         if (cpu)
             *cpu = hostmem.get();
         blocks_.emplace(va, Block(this, va, bytes, mem, std::move(hostmem)));
@@ -232,7 +233,8 @@ private:
         auto it = blocks_.find(va);
         if (it == blocks_.end())
             return;
-        used_ -= it->second.bytes;
+        if (it->second.mem)
+            used_ -= it->second.bytes;
         blocks_.erase(it);
     }
 

@@ -38,9 +38,11 @@ public:
     uint64_t total_memory() const override { return kTotal; }
     uint64_t used_memory() const override { return used_; }
 
-    uint64_t alloc(size_t size, bool, void** cpu, bool exec) override {
+    // Device memory counts in used_memory(); host memory (pinned,
+    // mapped) is the host's, as NVIDIA's runtime counts it.
+    uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
         size_t bytes = (std::max<size_t>(size, 1) + 4095) & ~size_t{4095};
-        if (used_ + bytes > kTotal)
+        if (!host && used_ + bytes > kTotal)
             throw OutOfMemory("interp backend: out of memory");
         if (next_ > end_ || bytes > end_ - next_)
             throw OutOfMemory("interp backend: out of GPU addresses");
@@ -55,8 +57,9 @@ public:
             std::free(p);
             throw OutOfMemory("interp backend: page tables");
         }
-        blocks_[va] = {std::unique_ptr<void, FreeDeleter>(p), bytes};
-        used_ += bytes;
+        blocks_[va] = {std::unique_ptr<void, FreeDeleter>(p), bytes, host};
+        if (!host)
+            used_ += bytes;
         if (cpu)
             *cpu = p;
         return va;
@@ -67,7 +70,8 @@ public:
         if (it == blocks_.end())
             return;
         vgpu_pt_unmap(&pt_, va, it->second.bytes);
-        used_ -= it->second.bytes;
+        if (!it->second.host)
+            used_ -= it->second.bytes;
         blocks_.erase(it);
     }
 
@@ -128,6 +132,7 @@ private:
     struct Block {
         std::unique_ptr<void, FreeDeleter> mem;
         size_t bytes;
+        bool host;  // not counted as device memory
     };
     vgpu_pt pt_{};
     std::map<uint64_t, Block> blocks_;

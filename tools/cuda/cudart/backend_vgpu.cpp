@@ -62,12 +62,16 @@ public:
         const auto& i = dev_->info();
         return i.device_memory_quota ? std::min(i.device_memory_quota, i.device_memory_size) : i.device_memory_size;
     }
-    // What the allocations hold of the device's memory: whole GPU pages.
+    // What the allocations hold of the device's memory: whole GPU pages
+    // of device objects (host memory, pinned and mapped, is the host's,
+    // as NVIDIA's runtime counts it).
     uint64_t used_memory() const override {
         const uint64_t page = dev_->info().page_size;
-        uint64_t n = shared_.pages() * page;
+        auto device = [](const vgpu::Buffer& b) { return b.domain() == vgpu::Domain::Device; };
+        uint64_t n = shared_.pages_if(device) * page;
         for (const auto& [va, b] : whole_)
-            n += (b->size() + page - 1) & ~(page - 1);
+            if (device(*b))
+                n += (b->size() + page - 1) & ~(page - 1);
         return n;
     }
     uint32_t max_shared() const override { return dev_->info().max_shared_size; }

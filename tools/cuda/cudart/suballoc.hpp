@@ -74,6 +74,14 @@ public:
     }
 
     size_t pages() const noexcept { return slabs_.size(); }
+    // The pages that @keep (a predicate on a Page) says yes to.
+    template <typename F>
+    size_t pages_if(F&& keep) const {
+        size_t n = 0;
+        for (const Slab& s : slabs_)
+            n += keep(*s.page) ? 1 : 0;
+        return n;
+    }
 
 private:
     struct Slab {

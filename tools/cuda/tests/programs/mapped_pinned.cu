@@ -5,7 +5,8 @@
 // cudaHostAllocMapped and cudaHostGetDevicePointer; a kernel reads its
 // input from host memory and writes its output there, which the CPU reads
 // directly after cudaDeviceSynchronize.  The CPU then changes the input
-// in place and a second launch sees the change.
+// in place and a second launch sees the change.  cudaMemGetInfo counts
+// device memory, not pinned host memory.
 #include <cstdio>
 #include <cstdlib>
 #include <cuda_runtime.h>
@@ -30,6 +31,25 @@ int main()
         printf("FAIL " PROG ": the device says it cannot map host memory\n");
         return 1;
     }
+    // Pinned host memory is not device memory: 16 MiB of it leave the
+    // device's free memory as it was (within the driver's own use), while
+    // 16 MiB of device memory take at least that much of it.
+    size_t free0, free1, free2, total;
+    const size_t big = 16u << 20;
+    CHECK(cudaMemGetInfo(&free0, &total));
+    void* h_big;
+    CHECK(cudaHostAlloc(&h_big, big, cudaHostAllocMapped));
+    CHECK(cudaMemGetInfo(&free1, &total));
+    void* d_big;
+    CHECK(cudaMalloc(&d_big, big));
+    CHECK(cudaMemGetInfo(&free2, &total));
+    if (free1 + (8u << 20) < free0 || free2 + big > free1) {
+        printf("FAIL " PROG ": free device memory %zu, after 16 MiB of pinned host memory %zu, after 16 MiB of "
+               "device memory %zu\n", free0, free1, free2);
+        return 1;
+    }
+    CHECK(cudaFree(d_big));
+    CHECK(cudaFreeHost(h_big));
     int* h_in;
     long long* h_out;
     CHECK(cudaHostAlloc(&h_in, n * sizeof(int), cudaHostAllocMapped));
