@@ -86,6 +86,20 @@ static int vgpu_client_admit(struct vgpu_device *dev, u64 devmem)
 	return 0;
 }
 
+/*
+ * A device-memory quota below one GPU page lets the client allocate
+ * nothing (objects are charged in whole pages): said once per setting.
+ */
+static void vgpu_client_quota_check(struct vgpu_client *c)
+{
+	u64 page = vgpu_engine_page_size(c->engine);
+
+	if (c->quota.devmem && c->quota.devmem < page)
+		vgpu_client_msg(c, false,
+				"device memory quota of %llu KiB is less than one GPU page (%llu KiB): no device memory can be allocated\n",
+				c->quota.devmem >> 10, page >> 10);
+}
+
 /**
  * vgpu_client_create() - a new client of a device
  * @dev: the device (the caller holds a reference)
@@ -144,6 +158,7 @@ struct vgpu_client *vgpu_client_create(struct vgpu_device *dev,
 		c->engine = dev->engine;
 		c->promised = c->quota.devmem;
 		c->id = ++dev->next_client_id;
+		vgpu_client_quota_check(c);
 		list_add_tail(&c->node, &dev->clients);
 		vgpu_device_get(dev);
 	}
@@ -195,6 +210,7 @@ int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
 		c->dev->promised -= c->promised;
 		c->promised = promise;
 		c->quota = *q;
+		vgpu_client_quota_check(c);
 	}
 	mutex_unlock(&c->lock);
 	mutex_unlock(&c->dev->lock);
@@ -669,7 +685,9 @@ void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 	out->va_start = e->va_start;
 	out->va_end = e->va_end;
 	out->device_memory_size = e->mem_size;
-	out->device_memory_quota = c->quota.devmem;
+	/* What it can allocate: whole GPU pages. */
+	out->device_memory_quota = round_down(c->quota.devmem,
+					      (u64)out->page_size);
 	out->max_contexts = c->quota.contexts;
 	out->max_objects = c->quota.objects;
 	out->max_block_threads = VGPU_MAX_BLOCK_THREADS;

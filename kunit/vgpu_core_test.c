@@ -1216,6 +1216,7 @@ static void core_engine_layout(struct kunit *test)
 	struct drm_vgpu_info info;
 	struct test_host t = {};
 	struct vgpu_client *c;
+	struct vgpu_quota q;
 	u32 ctx, bo, small, big;
 
 	/* Defaults, and what no engine may announce. */
@@ -1263,6 +1264,18 @@ static void core_engine_layout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.page_size, (u32)page);
 	KUNIT_EXPECT_EQ(test, info.va_start, start);
 	KUNIT_EXPECT_EQ(test, info.va_end, end);
+	/* The quota INFO reports is what can be allocated: whole pages. */
+	q = c->quota;
+	q.devmem = 3 * page + (1 << 20);
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	vgpu_op_info(c, 0, &info);
+	KUNIT_EXPECT_EQ(test, info.device_memory_quota, 3 * page);
+	q.devmem = 1 << 20;	/* less than a page: nothing (and a line) */
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	vgpu_op_info(c, 0, &info);
+	KUNIT_EXPECT_EQ(test, info.device_memory_quota, 0ULL);
+	q.devmem = 16 << 20;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
 
 	/* Device memory is charged in whole GPU pages. */
 	small = new_bo(test, c, 4096);
