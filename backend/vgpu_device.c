@@ -197,6 +197,18 @@ int vgpu_engine_layout_check(struct vgpu_engine *e)
 }
 EXPORT_SYMBOL_GPL(vgpu_engine_layout_check);
 
+static int vgpu_watchdog_param_set(const char *val,
+				   const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, VGPU_WATCHDOG_MAX_MS);
+}
+
+const struct kernel_param_ops vgpu_watchdog_param_ops = {
+	.set = vgpu_watchdog_param_set,
+	.get = param_get_uint,
+};
+EXPORT_SYMBOL_GPL(vgpu_watchdog_param_ops);
+
 /**
  * vgpu_engine_register() - make an engine a device of vgpu-back
  * @e: the engine; must stay valid until vgpu_engine_unregister()

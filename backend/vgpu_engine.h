@@ -193,6 +193,14 @@ struct vgpu_engine {
 	struct vgpu_device *dev;
 };
 
+/*
+ * The watchdog_ms parameter of every engine module: 1 ms to an hour.  0
+ * would end every launch after its first step as hung, and no engine
+ * runs a guest's launch unbounded.
+ */
+#define VGPU_WATCHDOG_MAX_MS	3600000U
+extern const struct kernel_param_ops vgpu_watchdog_param_ops;
+
 /* An engine's GPU page in bytes, and its low bits. */
 #define vgpu_engine_page_size(e)	BIT_ULL((e)->page_shift)
 #define vgpu_engine_page_mask(e)	(vgpu_engine_page_size(e) - 1)

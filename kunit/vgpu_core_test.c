@@ -1203,6 +1203,24 @@ static int test_host_alloc(void *arg, u64 size, struct vgpu_host_mem *mem)
  * honoured by every VM_BIND (address, size, offset, window) and by the
  * size charged for device memory.
  */
+/* Every engine's watchdog_ms: 1 ms to an hour; 0 would hang every launch. */
+static void core_watchdog_param(struct kunit *test)
+{
+	unsigned int v = 2000;
+	const struct kernel_param kp = { .arg = &v };
+
+	KUNIT_EXPECT_EQ(test, vgpu_watchdog_param_ops.set("0", &kp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, v, 2000U);
+	KUNIT_EXPECT_EQ(test, vgpu_watchdog_param_ops.set("3600001", &kp),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vgpu_watchdog_param_ops.set("-1", &kp), -EINVAL);
+	KUNIT_EXPECT_EQ(test, v, 2000U);
+	KUNIT_EXPECT_EQ(test, vgpu_watchdog_param_ops.set("1", &kp), 0);
+	KUNIT_EXPECT_EQ(test, v, 1U);
+	KUNIT_EXPECT_EQ(test, vgpu_watchdog_param_ops.set("3600000", &kp), 0);
+	KUNIT_EXPECT_EQ(test, v, VGPU_WATCHDOG_MAX_MS);
+}
+
 static void core_engine_layout(struct kunit *test)
 {
 	const u64 page = 2 << 20, start = 1ULL << 30, end = 64ULL << 30;
@@ -1409,6 +1427,7 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_jobs_faults_hangs),
 	KUNIT_CASE(core_two_devices),
 	KUNIT_CASE(core_engine_layout),
+	KUNIT_CASE(core_watchdog_param),
 	KUNIT_CASE(core_dependencies_and_order),
 	KUNIT_CASE(core_destroy_cancels_waiting_jobs),
 	KUNIT_CASE(core_teardown_releases_everything),

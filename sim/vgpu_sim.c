@@ -40,8 +40,8 @@ module_param(page_kb, uint, 0444);
 MODULE_PARM_DESC(page_kb, "GPU page, KiB: the granularity at which contexts map (VM_BIND) and device memory is allocated; a power of two, 4 to 1048576 (default 4; 2048 behaves as a real GPU's virtual-memory API)");
 
 static unsigned int watchdog_ms = 2000;
-module_param(watchdog_ms, uint, 0644);
-MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (default 2000); copies and fills, bounded by their size, never hang");
+module_param_cb(watchdog_ms, &vgpu_watchdog_param_ops, &watchdog_ms, 0644);
+MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is stopped as hung, ms (1 to 3600000, default 2000); copies and fills, bounded by their size, never hang");
 
 /*
  * One step of the engine, between two looks at the clock: interpreter

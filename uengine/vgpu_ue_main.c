@@ -28,8 +28,8 @@ MODULE_PARM_DESC(va_start_gb, "Lowest GPU address a context may map, GiB (defaul
 module_param_named(va_end_gb, vgpu_ue_va_end_gb, uint, 0444);
 MODULE_PARM_DESC(va_end_gb, "One past the highest GPU address a context may map, GiB (default 0: 1024, the ISA's 2^40)");
 
-module_param_named(watchdog_ms, vgpu_ue_watchdog_ms, uint, 0644);
-MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is ended as hung (copies and fills never are), ms (default 2000)");
+module_param_cb(watchdog_ms, &vgpu_watchdog_param_ops, &vgpu_ue_watchdog_ms, 0644);
+MODULE_PARM_DESC(watchdog_ms, "Engine time after which a launch is ended as hung (copies and fills never are), ms (1 to 3600000, default 2000)");
 
 module_param_named(op_timeout_ms, vgpu_ue_op_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(op_timeout_ms, "Time the engine process has to answer an operation (a RUN: on top of its budget and the watchdog), ms (default 5000)");

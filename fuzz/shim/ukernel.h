@@ -77,6 +77,7 @@ typedef u16 domid_t;
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
 /* As the kernel's: @y a power of two. */
 #define round_up(x, y) ((((x) - 1) | (__typeof__(x))((y) - 1)) + 1)
+#define round_down(x, y) ((x) & ~(__typeof__(x))((y) - 1))
 
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1UL << PAGE_SHIFT)
@@ -167,6 +168,29 @@ struct module {
 #define EXPORT_SYMBOL_GPL(s)
 #define MODULE_PARM_DESC(n, d)
 #define module_param_named(n, v, t, p)
+/* Module parameters' callbacks (the engines' watchdog_ms): never called here. */
+struct kernel_param {
+	void *arg;
+};
+struct kernel_param_ops {
+	int (*set)(const char *val, const struct kernel_param *kp);
+	int (*get)(char *buf, const struct kernel_param *kp);
+};
+static inline int param_set_uint_minmax(const char *val, const struct kernel_param *kp, unsigned int min,
+					unsigned int max)
+{
+	(void)val;
+	(void)kp;
+	(void)min;
+	(void)max;
+	return -EINVAL;
+}
+static inline int param_get_uint(char *buf, const struct kernel_param *kp)
+{
+	(void)buf;
+	(void)kp;
+	return -EINVAL;
+}
 #define MODULE_LICENSE(l)
 static inline bool try_module_get(struct module *m)
 {
