@@ -13,9 +13,10 @@
  * The render node's pre-flight has refused malformed operations and
  * commands whole (vgpu_front_drv.c); a request the core refuses in the
  * middle of an operation (a mapping already there, a quota) ends it, and
- * what went before it stays done: VM_BIND's num_done counts whole
- * operations, and a submission's host objects are copied back once any
- * of its commands has run.
+ * the operations before it stay done: VM_BIND's num_done counts whole
+ * operations (the pages a refused MAP had mapped are unmapped again), and
+ * a submission's host objects are copied back once any of its commands
+ * has run.
  */
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_syncobj.h>
@@ -135,6 +136,29 @@ static int vgpu_front_gpu_page(struct vgpu_front *f, u64 gen, u64 *page)
 }
 
 /*
+ * Unmaps @size bytes at @va, one GPU page of @page bytes per request:
+ * what a MAP refused part way had mapped.  Best effort: a failure (the
+ * connection gone, the context destroyed) leaves the rest to the
+ * context's end.
+ */
+static void vgpu_front_unmap_pages(struct vgpu_front *f, u64 gen, u32 ctx_id,
+				   u64 va, u64 size, u64 page)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
+	struct vgpuif_response rsp;
+	u64 p;
+
+	req.u.vm_bind.ctx_id = ctx_id;
+	req.u.vm_bind.op.op = DRM_VGPU_BIND_UNMAP;
+	req.u.vm_bind.op.size = page;
+	for (p = 0; p < size; p += page) {
+		req.u.vm_bind.op.va = va + p;
+		if (vgpu_front_do(f, gen, &req, &rsp))
+			break;
+	}
+}
+
+/*
  * Naive mode: one request per GPU page of every operation (the engine's:
  * 4 KiB, or a GPU's 2 MiB); a destroy of the context stops it between two
  * (-ENOENT).  Operations that are not whole GPU pages are refused before
@@ -162,7 +186,7 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 	for (i = 0; i < a->num_ops && !ret; i++) {
 		const struct drm_vgpu_vm_bind_op *op = &ops[i];
 
-		for (p = 0; !ret && p < op->size; p += page) {
+		for (p = 0; p < op->size; p += page) {
 			if (READ_ONCE(ctx->destroyed)) {
 				ret = -ENOENT;
 				break;
@@ -173,7 +197,13 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 			if (op->op == DRM_VGPU_BIND_MAP)
 				req.u.vm_bind.op.bo_offset += p;
 			ret = vgpu_front_do(f, ff->gen, &req, &rsp);
+			if (ret)
+				break;
 		}
+		/* A MAP refused part way leaves nothing of itself mapped. */
+		if (ret && op->op == DRM_VGPU_BIND_MAP && p)
+			vgpu_front_unmap_pages(f, ff->gen, a->ctx_id, op->va, p,
+					       page);
 		if (!ret)
 			a->num_done = i + 1;
 	}

@@ -71,6 +71,7 @@ samples_and_isolation() {
 	done
 	vgpu-selftest fault || r="FAIL fault isolation"
 	vgpu-selftest watchdog 1000 || r="FAIL watchdog"
+	vgpu-selftest bind-partial || r="FAIL a MAP refused part way"
 	vgpu-race || r="FAIL handle reuse across processes"
 	[ "$r" = PASS ]
 }

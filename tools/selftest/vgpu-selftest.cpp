@@ -18,6 +18,9 @@
 //   vgpu-selftest bind-race  threads bind and unbind on a context while it
 //                            is destroyed: binds end with ENOENT, nothing
 //                            stays mapped
+//   vgpu-selftest bind-partial  a MAP of two GPU pages whose second is
+//                            taken fails whole: its first page is left
+//                            unmapped (naive mode maps page by page)
 //   vgpu-selftest job-flood  queues jobs behind an endless kernel until
 //                            the client's job quota refuses (EDQUOT)
 //   vgpu-selftest clients    opens the node until the device's memory is
@@ -243,6 +246,35 @@ int bind_race() {
     return fails;
 }
 
+// A MAP refused part way (its second GPU page is mapped already) leaves
+// nothing of itself mapped: the first page can be mapped afterwards.
+int bind_partial() {
+    auto dev = vgpu::Device::open();
+    const int fd = dev->fd();
+    const uint64_t page = dev->info().page_size;
+    const uint64_t va = std::max<uint64_t>(dev->info().va_start, 0x100000);
+    drm_vgpu_bo_create bo{};
+    bo.size = 2 * page;
+    bo.domain = DRM_VGPU_DOMAIN_DEVICE;
+    dev->ioctl(DRM_IOCTL_VGPU_BO_CREATE, &bo, "BO_CREATE");
+    drm_vgpu_ctx_create c{};
+    c.priority = 1;
+    dev->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &c, "CTX_CREATE");
+    int e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_MAP, bo.handle, va + page, page);
+    expect(e == 0, "the second page mapped alone: " + std::string(std::strerror(e)));
+    e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_MAP, bo.handle, va, 2 * page);
+    expect(e != 0, "a MAP over it refused: " + std::string(std::strerror(e)));
+    e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_MAP, bo.handle, va, page);
+    expect(e == 0, "then its first page is free to map: " + std::string(std::strerror(e)));
+    drm_vgpu_ctx_destroy d{};
+    d.ctx_id = c.ctx_id;
+    dev->ioctl(DRM_IOCTL_VGPU_CTX_DESTROY, &d, "CTX_DESTROY");
+    drm_vgpu_bo_destroy bd{};
+    bd.handle = bo.handle;
+    dev->ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &bd, "BO_DESTROY");
+    return fails;
+}
+
 // Jobs queued behind an endless kernel until the quota refuses.
 int job_flood() {
     auto dev = vgpu::Device::open();
@@ -345,6 +377,7 @@ int main(int argc, char** argv) {
                 : t == "watchdog"  ? watchdog(a->n)
                 : t == "longrun"   ? longrun(a->n)
                 : t == "bind-race" ? bind_race()
+                : t == "bind-partial" ? bind_partial()
                 : t == "job-flood" ? job_flood()
                 : t == "clients"   ? clients()
                 : t == "inflight"  ? inflight(a->n)
