@@ -12,11 +12,14 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <system_error>
 
 #include "backend.hpp"
 #include "bridge.hpp"
@@ -83,8 +86,30 @@ bool reaped(Router& router, pid_t pid) {
     return gone(pid);
 }
 
-// Lets a worker killed from outside finish dying (its socket closes).
-void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(100)); }
+// Waits until worker @pid, killed from outside, is dead (a zombie or
+// gone: its socket closed), 2 s at most.
+void settle(pid_t pid) {
+    for (int i = 0; i < 400; i++) {
+        std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        if (!std::getline(f, line))
+            return;
+        auto paren = line.rfind(')');
+        if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z')
+            return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+// Whether process @pid maps a file whose name holds @what.
+bool maps(pid_t pid, const std::string& what) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/maps");
+    std::string line;
+    while (std::getline(f, line))
+        if (line.find(what) != std::string::npos)
+            return true;
+    return false;
+}
 
 uint32_t status_of(const vgpu_ue_resp& a) { return a.run.status; }
 
@@ -154,7 +179,7 @@ TEST(Workers, AKilledWorkerIsReplacedWithTheContextIntact) {
     ASSERT_EQ(status_of(r.fill(1, 1, dev, P, 0xabcdef01)), uint32_t{VGPU_UE_RUN_DONE});
     pid_t first = r.router.worker_pid(1);
     ASSERT_EQ(kill(first, SIGKILL), 0);
-    settle();
+    settle(first);
     auto c = r.copy(1, 2, host + 2 * P, dev, P);
     ASSERT_EQ(c.error, 0);
     EXPECT_EQ(status_of(c), uint32_t{VGPU_UE_RUN_DONE});
@@ -174,13 +199,13 @@ TEST(Workers, AKilledWorkerIsReplacedWithTheContextIntact) {
     // Unmapped whole, the ranges leave nothing to replay.
     r.unmap(1, 0, 1ull << 40);
     ASSERT_EQ(kill(second, SIGKILL), 0);
-    settle();
+    settle(second);
     EXPECT_EQ(status_of(r.fill(1, 5, host, P, 1)), uint32_t{VGPU_UE_RUN_FAULTED});
     EXPECT_EQ(r.router.stats().replayed, 2u);
 }
 
-// A worker that does not answer a RUN by max(budget, watchdog left) +
-// grace is killed: the job times out, the next one runs in a new worker.
+// A worker that does not answer a RUN by budget + watchdog + grace is
+// killed: the job times out, the next one runs in a new worker.
 TEST(Workers, AWorkerPastItsDeadlineIsKilled) {
     Rig r;
     r.router.set_grace_ns(50'000'000);
@@ -202,13 +227,61 @@ TEST(Workers, AWorkerPastItsDeadlineIsKilled) {
     EXPECT_EQ(a.run.next_cmd, 0u);
     EXPECT_EQ(a.run.fault_kind, 0u);
     EXPECT_GE(a.run.cmd_busy_ns, 50'000'000u + a.run.busy_ns);
-    EXPECT_GE(ms, 190) << "the watchdog's 150 ms left and the 50 ms grace";
+    EXPECT_GE(ms, 260) << "the budget's 20 ms, the watchdog's 200 ms and the 50 ms grace";
     EXPECT_LT(ms, 2000);
     EXPECT_TRUE(reaped(r.router, w));
     EXPECT_EQ(r.router.stats().killed, 1u);
     auto f = r.fill(1, 2, host, P, 8);
     EXPECT_EQ(status_of(f), uint32_t{VGPU_UE_RUN_DONE});
     EXPECT_EQ(r.window_word(1, 0), 8u);
+}
+
+// A RUN may start a command just before its budget ends, and that one may
+// run for a whole watchdog: a worker slower than max(budget, watchdog
+// left) but inside budget + watchdog is not killed.
+TEST(Workers, ALongRunInsideBudgetAndWatchdogLives) {
+    Rig r;
+    r.router.set_grace_ns(50'000'000);
+    const uint64_t host = 0x100000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.map_host(1, host, 1, 1), 0);
+    pid_t w = r.router.worker_pid(1);
+    ASSERT_EQ(kill(w, SIGSTOP), 0);
+    std::thread wake([w] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(350));
+        kill(w, SIGCONT);
+    });
+    drm_vgpu_cmd c = Client::fill_cmd(host, P, 5);
+    vgpu_ue_req q = Client::run_req(1, 1, 1, &c);
+    q.run.budget_ns = 200'000'000;
+    q.run.watchdog_ns = 200'000'000;
+    q.run.cmd_busy_ns = 150'000'000;
+    auto a = r.send(q, &c);
+    wake.join();
+    EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.router.worker_pid(1), w);
+    EXPECT_EQ(r.router.stats().killed, 0u);
+    EXPECT_EQ(r.window_word(1, 0), 5u);
+}
+
+// A worker that reads nothing cannot hold the engine process up with a
+// job longer than the socket's buffer: the send has the RUN's deadline.
+TEST(Workers, AStoppedWorkerCannotBlockALongSend) {
+    Rig r;
+    r.router.set_grace_ns(50'000'000);
+    const uint64_t host = 0x100000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.map_host(1, host, 1, 1), 0);
+    pid_t w = r.router.worker_pid(1);
+    ASSERT_EQ(kill(w, SIGSTOP), 0);
+    std::vector<drm_vgpu_cmd> cmds(DRM_VGPU_MAX_CMDS, Client::fill_cmd(host, 4, 1));
+    vgpu_ue_req q = Client::run_req(1, 1, static_cast<uint32_t>(cmds.size()), cmds.data());
+    q.run.budget_ns = 1'000'000;
+    q.run.watchdog_ns = 100'000'000;
+    auto a = r.send(q, cmds.data());
+    EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_TIMEDOUT});
+    EXPECT_EQ(r.router.stats().killed, 1u);
+    EXPECT_EQ(status_of(r.fill(1, 2, host, 4, 2)), uint32_t{VGPU_UE_RUN_DONE});
 }
 
 // A job preempted in a worker that then dies cannot resume: its next RUN
@@ -225,8 +298,9 @@ TEST(Workers, APreemptedJobDiesWithItsWorker) {
     auto a = r.send(q, &c);
     ASSERT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_PREEMPTED});
     ASSERT_GT(a.run.cmd_done, 0u);
-    ASSERT_EQ(kill(r.router.worker_pid(1), SIGKILL), 0);
-    settle();
+    pid_t w = r.router.worker_pid(1);
+    ASSERT_EQ(kill(w, SIGKILL), 0);
+    settle(w);
     vgpu_ue_req more = Client::run_req(1, 9, 1, nullptr);
     more.run.cmd_done = a.run.cmd_done;
     auto b = r.send(more);
@@ -248,14 +322,75 @@ TEST(Workers, FreedMemoryIsGivenBackZeroed) {
     EXPECT_EQ(r.mem_alloc(2, P), -ENOSPC);
     ASSERT_EQ(r.map_dev(1, dev, P, 1), 0);
     ASSERT_EQ(status_of(r.fill(1, 1, dev, P, 0xffffffff)), uint32_t{VGPU_UE_RUN_DONE});
+    pid_t w = r.router.worker_pid(1);
+    EXPECT_TRUE(maps(w, "vgpu-mem")) << "the worker maps the memory";
     r.unmap(1, dev, 1);
     r.mem_free(1);
+    EXPECT_FALSE(maps(w, "vgpu-mem")) << "and lets go of it when it is freed";
     ASSERT_EQ(r.mem_alloc(1, kMem), 0);
     ASSERT_EQ(r.map_dev(1, dev, P, 1), 0);
     ASSERT_EQ(r.map_host(1, host, 1, 3), 0);
     ASSERT_EQ(status_of(r.copy(1, 2, host, dev, P)), uint32_t{VGPU_UE_RUN_DONE});
     EXPECT_EQ(r.window_word(3, 0), 0u);
     EXPECT_EQ(r.router.stats().lost, 0u);
+}
+
+// A worker of this test that answers its RUN out of format (DONE before
+// the last command), with @err as the answer's errno otherwise.
+Spawn lying_worker() {
+    return [] {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+            throw std::system_error(errno, std::generic_category(), "socketpair");
+        pid_t pid = fork();
+        if (pid < 0)
+            throw std::system_error(errno, std::generic_category(), "fork");
+        if (!pid) {
+            close(sv[0]);
+            link::Frame f;
+            while (!link::recv_frame(sv[1], f, UINT64_MAX)) {
+                link::Header h{};
+                h.kind = f.h.kind;
+                vgpu_ue_resp resp{};
+                size_t len = 0;
+                if (f.h.kind == uint32_t(link::Kind::Request)) {
+                    vgpu_ue_req q;
+                    std::memcpy(&q, f.body.data(), sizeof(q));
+                    resp.seq = q.seq;
+                    if (q.op == VGPU_UE_OP_RUN)
+                        resp.run.status = VGPU_UE_RUN_DONE;  // next_cmd 0 of 1: impossible
+                    len = sizeof(resp);
+                }
+                if (link::send_frame(sv[1], h, &resp, len))
+                    break;
+            }
+            _exit(0);
+        }
+        close(sv[1]);
+        WorkerProc w;
+        w.pid = pid;
+        w.sock = vgpu::Fd(sv[0]);
+        return w;
+    };
+}
+
+// An answer the module would refuse (and end every context's session
+// for) ends that worker only: the job faults ENGINE_LOST.
+TEST(Workers, AnImpossibleAnswerEndsTheWorkerOnly) {
+    int fd = test::windows_fd();
+    Router router(make_memfd_memory(kMem), lying_worker(), fd);
+    Client cl;
+    cl.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
+    ASSERT_EQ(cl.ctx_create(1), 0);
+    pid_t w = router.worker_pid(1);
+    auto a = cl.fill(1, 1, 0x100000, P, 1);
+    ASSERT_EQ(a.error, 0);
+    EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_FAULTED});
+    EXPECT_EQ(a.run.fault_kind, uint32_t{DRM_VGPU_FAULT_ENGINE_LOST});
+    EXPECT_EQ(a.run.next_cmd, 0u);
+    EXPECT_TRUE(reaped(router, w));
+    EXPECT_EQ(router.stats().lost, 1u);
+    close(fd);
 }
 
 TEST(Workers, BadRequestsAnswerErrors) {
@@ -362,7 +497,7 @@ TEST(Workers, RandomSequencesAnswerAsInProcess) {
             if (pid_t p = router.worker_pid(ctx)) {
                 kill(p, SIGKILL);
                 kills++;
-                settle();
+                settle(p);
             }
             continue;
         }

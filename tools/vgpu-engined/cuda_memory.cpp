@@ -8,6 +8,7 @@
 // imports and maps.  The engine process maps each too, to zero it for
 // its new owner and for the self-test's reads and writes.  A worker's
 // death frees none of it (Documentation/engines.rst "Workers").
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -66,6 +67,9 @@ public:
             check("cuMemExportToShareableHandle",
                   a_.MemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
             m.fd = vgpu::Fd(fd);
+            // Never inherited by a worker (the driver makes no promise).
+            if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                throw std::runtime_error("F_SETFD on an exported allocation");
             m.map = std::make_shared<Mapping>(a_, h, size, dev_);
             // Zeroed for each new owner, and done before a worker (another
             // context, in another process: no order with this one's

@@ -5,6 +5,7 @@
 // vgpu-uengine.ko and runs the engine operations of vgpu-back on an
 // NVIDIA GPU (CUDA driver API, loaded at run time) or on the
 // interpreter.  See vgpu-engined(8) and Documentation/engines.rst.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -25,14 +26,15 @@ volatile std::sig_atomic_t g_stop = 0;
 
 void on_signal(int) { g_stop = 1; }
 
-// The device memory the module promises (its mem_mb), the default here.
-uint64_t module_mem_mb() {
-    std::ifstream f("/sys/module/vgpu_uengine/parameters/mem_mb");
-    uint64_t mb = 0;
-    if (!(f >> mb))
-        mb = 256;
-    return mb;
+// A parameter of vgpu-uengine, @dflt if it cannot be read.
+uint64_t module_param(const char* name, uint64_t dflt) {
+    std::ifstream f(std::string("/sys/module/vgpu_uengine/parameters/") + name);
+    uint64_t v = 0;
+    return f >> v ? v : dflt;
 }
+
+// The device memory the module promises (its mem_mb), the default here.
+uint64_t module_mem_mb() { return module_param("mem_mb", 256); }
 
 vgpu::engine::BackendMakers makers(uint64_t mem, int gpu) {
     using namespace vgpu::engine;
@@ -65,6 +67,9 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             vgpu::Fd fd = register_engine(a.device, hello);
             // The worker is this program, whatever its file has become since.
             Router router(std::move(mem), exec_spawner("/proc/self/exe", a.backend, a.gpu), fd.get());
+            // Three fifths of the module's time for an answer: the rest is
+            // margin for this process's own work around the workers'.
+            router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 600000);
             std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
                       << name << ", a worker per context, " << mem_mb << " MiB)\n";
             err = serve_requests(fd.get(), &g_stop, [&](const vgpu_ue_req& req, const uint8_t* payload) {

@@ -26,7 +26,8 @@ namespace vgpu::engine {
 
 namespace {
 
-constexpr uint64_t kOpNs = 3'000'000'000;  // a worker's start and its non-RUN answers
+constexpr uint64_t kRetryNs = 1'000'000'000;  // a context whose worker could not start, before another try
+constexpr uint64_t kDeathNs = 2'000'000'000;  // for a context's killed worker to be gone before the next
 constexpr uint64_t kLogWindowNs = 5'000'000'000;
 constexpr uint64_t kExitNs = 1'000'000'000;  // for a worker to exit once its socket closed
 constexpr unsigned kLogLines = 10;         // log lines per window
@@ -36,16 +37,24 @@ uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MA
 }  // namespace
 
 Router::Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
-    : mem_(std::move(mem)), spawn_(std::move(spawn)), windows_fd_(windows_fd) {}
+    : mem_(std::move(mem)), spawn_(std::move(spawn)), windows_fd_(windows_fd) {
+    // Workers are reaped here: never automatically (an ignored SIGCHLD
+    // inherited from the caller would let a pid be reused under kill()).
+    signal(SIGCHLD, SIG_DFL);
+}
 
+// Every worker killed at once, then reaped, for a few seconds at most (a
+// worker in uninterruptible sleep is left to init).
 Router::~Router() {
     for (auto& [id, c] : ctxs_)
-        stop(id, c, false, nullptr);
-    for (Dying& d : dying_) {
-        if (!waitpid(d.pid, nullptr, WNOHANG)) {
-            ::kill(d.pid, SIGKILL);
-            waitpid(d.pid, nullptr, 0);
-        }
+        stop(id, c, true, nullptr);
+    for (Dying& d : dying_)
+        ::kill(d.pid, SIGKILL);
+    uint64_t until = now_ns() + 5'000'000'000;
+    while (!dying_.empty() && now_ns() < until) {
+        std::erase_if(dying_, [](const Dying& d) { return waitpid(d.pid, nullptr, WNOHANG) != 0; });
+        if (!dying_.empty())
+            usleep(2000);
     }
 }
 
@@ -55,6 +64,9 @@ pid_t Router::worker_pid(uint64_t ctx) const {
 }
 
 vgpu_ue_resp Router::handle(const vgpu_ue_req& req, const uint8_t* payload) {
+    // Every exchange a request needs (a worker's start, a replay, a MAP
+    // asked again) ends by one deadline, well inside the module's.
+    deadline_ = now_ns() + op_ns_;
     reap();
     return answer(req, [&](vgpu_ue_resp& resp) { return dispatch(req, payload, resp); });
 }
@@ -94,10 +106,10 @@ int Router::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
         auto j = jobs_.find(req.job_release.job);
         if (j == jobs_.end())
             return 0;
-        auto c = ctxs_.find(j->second.first);
-        if (c != ctxs_.end() && c->second.life == j->second.second && alive(c->second)) {
+        auto c = ctxs_.find(j->second.ctx);
+        if (c != ctxs_.end() && c->second.life == j->second.life && alive(c->second)) {
             vgpu_ue_resp r;
-            if (call(c->second, req, nullptr, 0, now_ns() + kOpNs, r))
+            if (call(c->second, req, nullptr, 0, deadline_, r))
                 stop(c->first, c->second, true, "broke the protocol");
         }
         jobs_.erase(req.job_release.job);
@@ -151,7 +163,7 @@ void Router::ctx_destroy(uint64_t id) {
     // The worker's exit takes the context, its mappings and its jobs.
     stop(id, it->second, false, nullptr);
     ctxs_.erase(it);
-    std::erase_if(jobs_, [id](const auto& j) { return j.second.first == id; });
+    std::erase_if(jobs_, [id](const auto& j) { return j.second.ctx == id; });
 }
 
 void Router::mem_free(uint64_t mem) {
@@ -159,7 +171,7 @@ void Router::mem_free(uint64_t mem) {
         if (!c.imported.erase(mem) || !alive(c))
             continue;
         int op_err = 0;
-        if (exchange(c, uint32_t(link::Kind::Forget), mem, 0, nullptr, 0, -1, now_ns() + kOpNs, &op_err, nullptr))
+        if (exchange(c, uint32_t(link::Kind::Forget), mem, 0, nullptr, 0, -1, deadline_, &op_err, nullptr))
             stop(id, c, true, "broke the protocol");
     }
     mem_->free(mem);
@@ -172,17 +184,19 @@ int Router::map(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
     // replaced and asked again, once: the MAP took effect nowhere that
     // lives on.
     for (int tries = 0;; tries++) {
-        bool lost = false;
+        int lost = 0;
         int e = m.kind == VGPU_UE_MAP_DEVICE ? import(c, m.mem, &lost) : 0;
         if (!lost && !e)
-            lost = call(c, req, nullptr, 0, now_ns() + kOpNs, r) != 0;
+            lost = call(c, req, nullptr, 0, deadline_, r);
         if (!lost) {
             if (e)
                 return e;
             break;
         }
-        stop(id, c, true, "died");
-        if (tries)
+        // Only a worker that is gone is asked again: one that does not
+        // answer in time or answers out of format is not to be trusted.
+        stop(id, c, true, lost == EPIPE ? "died" : "broke the protocol");
+        if (tries || lost != EPIPE)
             return EIO;
         if ((e = ensure(id, c)))
             return e;
@@ -199,7 +213,7 @@ int Router::map(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
 
 void Router::unmap(Ctx& c, const vgpu_ue_req& req) {
     vgpu_ue_resp r;
-    if (c.w.pid && call(c, req, nullptr, 0, now_ns() + kOpNs, r))
+    if (c.w.pid && call(c, req, nullptr, 0, deadline_, r))
         stop(req.unmap.ctx, c, true, "broke the protocol");
     record_unmap(c, req.unmap.va, req.unmap.size);
 }
@@ -235,38 +249,73 @@ int Router::run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_
     if (!req.payload_len) {
         if (j == jobs_.end())
             return ENOENT;  // as the bridge answers a job it never had
-        if (j->second.second != c.life) {
+        if (j->second.life != c.life) {
             // Its state died with the worker that held it.
             jobs_.erase(j);
             lost_run(q, 0, false, resp.run);
             return 0;
         }
+    } else {
+        // How far each command's progress may go, for the answers' check.
+        Job rec{q.ctx, c.life, q.next_cmd, {}};
+        const auto* cmds = reinterpret_cast<const drm_vgpu_cmd*>(payload);
+        for (size_t i = 0; i < req.payload_len / sizeof(drm_vgpu_cmd); i++)
+            rec.extents.push_back(cmds[i].op == DRM_VGPU_CMD_COPY || cmds[i].op == DRM_VGPU_CMD_FILL ? cmds[i].size
+                                                                                                      : 0);
+        j = jobs_.insert_or_assign(q.job, std::move(rec)).first;
     }
+    // A RUN may start a command just before its budget ends, and that
+    // command may run for a whole watchdog.
     uint64_t start = now_ns();
-    uint64_t wd_left = q.watchdog_ns > q.cmd_busy_ns ? q.watchdog_ns - q.cmd_busy_ns : 0;
-    uint64_t deadline = sat_add(start, sat_add(std::max<uint64_t>(q.budget_ns, wd_left), grace_ns_));
+    uint64_t deadline = sat_add(start, sat_add(sat_add(q.budget_ns, q.watchdog_ns), grace_ns_));
     vgpu_ue_resp r;
     int e = call(c, req, payload, req.payload_len, deadline, r);
     uint64_t elapsed = now_ns() - start;
-    if (!e && !r.error &&
-        (r.run.status > VGPU_UE_RUN_TIMEDOUT || r.run.next_cmd < q.next_cmd || r.run.next_cmd > q.num_cmds))
+    if (!e && !r.error && check_run(q, j->second, r.run, elapsed))
         e = EPROTO;
     if (e) {
-        stop(q.ctx, c, true, e == ETIMEDOUT ? "ran past its RUN's deadline" : "died in a RUN");
+        stop(q.ctx, c, true,
+             e == ETIMEDOUT ? "ran past its RUN's deadline" : e == EPIPE ? "died in a RUN" : "broke the protocol");
         stats_.killed += e == ETIMEDOUT;
         jobs_.erase(q.job);
         lost_run(q, elapsed, e == ETIMEDOUT, resp.run);
         return 0;
     }
-    if (r.error)
+    if (r.error) {
+        jobs_.erase(q.job);
         return -r.error;
+    }
     resp.run = r.run;
-    resp.run.busy_ns = std::min<uint64_t>(r.run.busy_ns, elapsed);
-    if (r.run.status == VGPU_UE_RUN_PREEMPTED)
-        jobs_[q.job] = {q.ctx, c.life};
-    else
+    if (r.run.status != VGPU_UE_RUN_PREEMPTED)
         jobs_.erase(q.job);
     return 0;
+}
+
+// What vgpu-uengine checks of a RUN's answer (uengine/vgpu_ue_check.c,
+// vgpu_ue_check_run()): an answer it would refuse ends every context's
+// session, so a worker's is checked here first and ends that worker only.
+const char* Router::check_run(const vgpu_ue_req_run& q, const Job& job, const vgpu_ue_resp_run& r,
+                              uint64_t elapsed) {
+    uint64_t next = r.next_cmd, busy_max = r.busy_ns;
+    if (r.status > VGPU_UE_RUN_TIMEDOUT)
+        return "undefined status";
+    if (next < q.next_cmd || next > q.num_cmds || next < job.base || next - job.base > job.extents.size())
+        return "next command outside the job";
+    if (r.status == VGPU_UE_RUN_DONE && next != q.num_cmds)
+        return "done before the last command";
+    if ((r.status == VGPU_UE_RUN_PREEMPTED || r.status == VGPU_UE_RUN_TIMEDOUT) && next == q.num_cmds)
+        return "no command left";
+    if (r.cmd_done > (next < q.num_cmds && next - job.base < job.extents.size() ? job.extents[next - job.base] : 0))
+        return "progress beyond the command's size";
+    if (r.busy_ns > elapsed)
+        return "more engine time than the RUN took";
+    if (next == q.next_cmd)
+        busy_max = sat_add(busy_max, q.cmd_busy_ns);
+    if (r.cmd_busy_ns > busy_max)
+        return "more command time than the command can have used";
+    if (r.status != VGPU_UE_RUN_FAULTED ? r.fault_kind || r.fault_addr : r.fault_kind > DRM_VGPU_FAULT_ENGINE_LOST)
+        return "a fault record out of place";
+    return nullptr;
 }
 
 bool Router::alive(Ctx& c) {
@@ -282,13 +331,35 @@ int Router::ensure(uint64_t id, Ctx& c) {
         return 0;
     if (c.w.pid)
         stop(id, c, true, "died");
-    if (int e = start(id, c))
-        return e;
-    if (int e = replay(c)) {
-        stop(id, c, true, "could not map the context again");
-        return e;
+    // A context whose worker could not start or be given its mappings
+    // fails at once for a while, rather than hold every request up.
+    if (now_ns() < c.retry_at)
+        return EIO;
+    // A killed worker's kernels may still write the context's memory
+    // until the process is gone: its successor waits for that.
+    if (!wait_gone(id)) {
+        c.retry_at = now_ns() + kRetryNs;
+        return EIO;
     }
-    return 0;
+    int e = start(id, c);
+    if (!e && (e = replay(c)))
+        stop(id, c, true, "could not map the context again");
+    if (e)
+        c.retry_at = now_ns() + kRetryNs;
+    return e;
+}
+
+bool Router::wait_gone(uint64_t id) {
+    uint64_t until = std::min(deadline_, now_ns() + kDeathNs);
+    for (;;) {
+        reap();
+        bool left = std::any_of(dying_.begin(), dying_.end(), [id](const Dying& d) { return d.ctx == id; });
+        if (!left)
+            return true;
+        if (now_ns() >= until)
+            return false;
+        usleep(2000);
+    }
 }
 
 // A new worker for context @id: started, given the windows, its context
@@ -308,9 +379,9 @@ int Router::start(uint64_t id, Ctx& c) {
     req.op = VGPU_UE_OP_CTX_CREATE;
     req.ctx_create.ctx = id;
     vgpu_ue_resp r;
-    if (exchange(c, uint32_t(link::Kind::Start), 0, 0, nullptr, 0, windows_fd_, now_ns() + kOpNs, &op_err,
+    if (exchange(c, uint32_t(link::Kind::Start), 0, 0, nullptr, 0, windows_fd_, deadline_, &op_err,
                  nullptr) ||
-        op_err || call(c, req, nullptr, 0, now_ns() + kOpNs, r)) {
+        op_err || call(c, req, nullptr, 0, deadline_, r)) {
         stop(id, c, true, "did not start");
         return EIO;
     }
@@ -329,17 +400,17 @@ int Router::replay(Ctx& c) {
         vgpu_ue_req u{};
         u.op = VGPU_UE_OP_UNMAP;
         u.unmap = {req.map.ctx, va, size};
-        return call(c, u, nullptr, 0, now_ns() + kOpNs, r) ? EIO : 0;
+        return call(c, u, nullptr, 0, deadline_, r) ? EIO : 0;
     };
     req.op = VGPU_UE_OP_MAP;
     for (auto& [entry, e] : c.maps) {
         req.map = e.m;
-        bool lost = false;
+        int lost = 0;
         if (e.m.kind == VGPU_UE_MAP_DEVICE) {
             if (int err = import(c, e.m.mem, &lost))
                 return lost ? EIO : err;
         }
-        if (call(c, req, nullptr, 0, now_ns() + kOpNs, r))
+        if (call(c, req, nullptr, 0, deadline_, r))
             return EIO;
         if (r.error)
             return -r.error;
@@ -362,7 +433,7 @@ int Router::replay(Ctx& c) {
     return 0;
 }
 
-int Router::import(Ctx& c, uint64_t mem, bool* lost) {
+int Router::import(Ctx& c, uint64_t mem, int* lost) {
     if (c.imported.count(mem))
         return 0;
     uint64_t size = 0;
@@ -370,8 +441,8 @@ int Router::import(Ctx& c, uint64_t mem, bool* lost) {
     if (fd < 0)
         return EINVAL;  // as a back end answers a MAP of memory it has not
     int op_err = 0;
-    if (exchange(c, uint32_t(link::Kind::Import), mem, size, nullptr, 0, fd, now_ns() + kOpNs, &op_err, nullptr)) {
-        *lost = true;
+    if (int e = exchange(c, uint32_t(link::Kind::Import), mem, size, nullptr, 0, fd, deadline_, &op_err, nullptr)) {
+        *lost = e;
         return EIO;
     }
     if (!op_err)
@@ -403,7 +474,7 @@ int Router::exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const v
     h.kind = kind;
     h.mem = mem;
     h.size = size;
-    if (int e = link::send_frame(c.w.sock.get(), h, body, len, fd))
+    if (int e = link::send_frame(c.w.sock.get(), h, body, len, fd, deadline_ns))
         return e;
     link::Frame f;
     if (int e = link::recv_frame(c.w.sock.get(), f, deadline_ns))
@@ -429,7 +500,7 @@ void Router::stop(uint64_t id, Ctx& c, bool kill, const char* why) {
     int st = 0;
     pid_t got = waitpid(pid, &st, WNOHANG);
     if (!got)
-        dying_.push_back({pid, now_ns() + kExitNs});
+        dying_.push_back({pid, id, kill ? UINT64_MAX : now_ns() + kExitNs});
     if (!why)
         return;
     stats_.lost++;
@@ -447,6 +518,10 @@ void Router::stop(uint64_t id, Ctx& c, bool kill, const char* why) {
 }
 
 void Router::reap() {
+    // Workers that died on their own, whatever context's request comes.
+    for (auto& [id, c] : ctxs_)
+        if (c.w.pid && !alive(c))
+            stop(id, c, true, "died");
     uint64_t now = now_ns();
     std::erase_if(dying_, [now](Dying& d) {
         if (waitpid(d.pid, nullptr, WNOHANG))

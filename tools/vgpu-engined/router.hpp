@@ -86,9 +86,12 @@ public:
 
     // Answers one request of the module (as Bridge::handle does).
     vgpu_ue_resp handle(const vgpu_ue_req& req, const uint8_t* payload);
-    // A RUN ends by max(budget, watchdog left) + @grace_ns, or its
-    // worker is killed (TIMEDOUT).
+    // A RUN ends by budget + watchdog + @grace_ns, or its worker is
+    // killed (TIMEDOUT).
     void set_grace_ns(uint64_t ns) { grace_ns_ = ns; }
+    // Every other request, all its exchanges with workers together, ends
+    // by @ns (keep it inside the module's op_timeout_ms).
+    void set_op_ns(uint64_t ns) { op_ns_ = ns; }
     // The worker serving @ctx (0: none now).  Tests.
     pid_t worker_pid(uint64_t ctx) const;
     const RouterStats& stats() const { return stats_; }
@@ -111,6 +114,13 @@ private:
         std::map<uint64_t, Entry> maps;                             // entry -> its MAP
         std::map<uint64_t, std::pair<uint64_t, uint64_t>> ranges;  // va -> (bytes, entry)
         uint64_t next_entry = 0;
+        uint64_t retry_at = 0;         // no new worker before (now_ns())
+    };
+    // A job whose state a worker holds between RUNs.
+    struct Job {
+        uint64_t ctx, life;            // the context and the worker life holding it
+        uint32_t base;                 // index of extents[0] in the job
+        std::vector<uint64_t> extents;  // how far each command's progress may go
     };
 
     int dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
@@ -120,14 +130,20 @@ private:
     int map(uint64_t id, Ctx& c, const vgpu_ue_req& req);
     void unmap(Ctx& c, const vgpu_ue_req& req);
     int run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
+    static const char* check_run(const vgpu_ue_req_run& q, const Job& job, const vgpu_ue_resp_run& r,
+                                 uint64_t elapsed);
+    // Waits (by the request's deadline) until no killed worker of @id is
+    // left; false if one still is.
+    bool wait_gone(uint64_t id);
     void record_unmap(Ctx& c, uint64_t va, uint64_t size);
 
     // Starts @c's worker if none runs (replaying its mappings).
     int ensure(uint64_t id, Ctx& c);
     int start(uint64_t id, Ctx& c);
     int replay(Ctx& c);
-    // Gives @c's worker memory @mem; *@lost when the worker is gone.
-    int import(Ctx& c, uint64_t mem, bool* lost);
+    // Gives @c's worker memory @mem; *@lost: why the worker gave no
+    // answer (EPIPE: it is gone).
+    int import(Ctx& c, uint64_t mem, int* lost);
     // Sends @req to @c's worker and takes its answer by @deadline_ns:
     // 0, or why there is none (ETIMEDOUT, EPIPE, EPROTO...).
     int call(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, size_t len, uint64_t deadline_ns,
@@ -145,14 +161,16 @@ private:
     Spawn spawn_;
     int windows_fd_;
     uint64_t grace_ns_ = 100'000'000;
+    uint64_t op_ns_ = 3'000'000'000;
+    uint64_t deadline_ = 0;  // of the request being answered
     uint64_t lives_ = 0;
     std::map<uint64_t, Ctx> ctxs_;
-    // Each job's context and the worker life that holds its state.
-    std::map<uint64_t, std::pair<uint64_t, uint64_t>> jobs_;
+    std::map<uint64_t, Job> jobs_;
     RouterStats stats_;
     struct Dying {
         pid_t pid;
-        uint64_t kill_at;  // now_ns() after which it is killed
+        uint64_t ctx;      // whose worker it was
+        uint64_t kill_at;  // now_ns() after which it is killed (UINT64_MAX: it was)
     };
     std::vector<Dying> dying_;  // ended, not yet reaped
     uint64_t log_window_ns_ = 0;  // rate limit of the log lines

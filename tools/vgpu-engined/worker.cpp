@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -145,8 +146,14 @@ Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu) 
 }
 
 int worker_main(int sock, const std::string& backend, int gpu) {
-    // The engine process may die first: its socket closing ends the loop.
+    // The engine process may die first: its socket closing ends the loop,
+    // and its death kills a worker busy in a kernel (had it died before
+    // this, the first read finds the socket closed).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     signal(SIGPIPE, SIG_IGN);
+    // Nothing of the engine process but the socket: no descriptor of
+    // another context's memory or of the driver's.
+    close_range(static_cast<unsigned>(sock) + 1, ~0U, 0);
     signal(SIGINT, SIG_IGN);  // a terminal's ^C is the engine process's to act on
     if (backend != "interp" && backend != "cuda") {
         std::cerr << "vgpu-engined worker: no back end " << backend << "\n";

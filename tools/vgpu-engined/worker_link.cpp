@@ -20,7 +20,27 @@ namespace vgpu::engine::link {
 
 const size_t kMaxBody = VGPU_UE_MAX_MSG;
 
-int send_frame(int sock, Header h, const void* body, size_t len, int fd) {
+// Waits until @sock can take bytes (POLLOUT) or has bytes or its end
+// (POLLIN) by @deadline_ns.
+static int wait_for(int sock, short events, uint64_t deadline_ns) {
+    for (;;) {
+        int ms = -1;
+        if (deadline_ns != UINT64_MAX) {
+            uint64_t now = now_ns();
+            if (now >= deadline_ns)
+                return ETIMEDOUT;
+            ms = static_cast<int>(std::min<uint64_t>((deadline_ns - now + 999999) / 1000000, INT_MAX));
+        }
+        pollfd p{sock, events, 0};
+        int n = poll(&p, 1, ms);
+        if (n > 0)
+            return 0;
+        if (n < 0 && errno != EINTR)
+            return errno;
+    }
+}
+
+int send_frame(int sock, Header h, const void* body, size_t len, int fd, uint64_t deadline_ns) {
     if (len > kMaxBody)
         return EMSGSIZE;
     h.len = static_cast<uint32_t>(len);
@@ -43,10 +63,13 @@ int send_frame(int sock, Header h, const void* body, size_t len, int fd) {
     // goes on with the rest, without it.
     size_t left = sizeof(h) + len;
     while (left) {
-        ssize_t n = sendmsg(sock, &m, MSG_NOSIGNAL);
+        ssize_t n = sendmsg(sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EAGAIN || errno == EINTR) {
+                if (int e = wait_for(sock, POLLOUT, deadline_ns))
+                    return e;
                 continue;
+            }
             return errno;
         }
         left -= static_cast<size_t>(n);
@@ -66,30 +89,11 @@ int send_frame(int sock, Header h, const void* body, size_t len, int fd) {
     return 0;
 }
 
-// Waits until @sock has bytes (or its end) by @deadline_ns.
-static int wait_readable(int sock, uint64_t deadline_ns) {
-    for (;;) {
-        int ms = -1;
-        if (deadline_ns != UINT64_MAX) {
-            uint64_t now = now_ns();
-            if (now >= deadline_ns)
-                return ETIMEDOUT;
-            ms = static_cast<int>(std::min<uint64_t>((deadline_ns - now + 999999) / 1000000, INT_MAX));
-        }
-        pollfd p{sock, POLLIN, 0};
-        int n = poll(&p, 1, ms);
-        if (n > 0)
-            return 0;
-        if (n < 0 && errno != EINTR)
-            return errno;
-    }
-}
-
 // Reads @len bytes into @dst, the first read with room for a descriptor.
 static int recv_all(int sock, void* dst, size_t len, uint64_t deadline_ns, vgpu::Fd* fd) {
     auto* p = static_cast<uint8_t*>(dst);
     while (len) {
-        if (int e = wait_readable(sock, deadline_ns))
+        if (int e = wait_for(sock, POLLIN, deadline_ns))
             return e;
         iovec iov{p, len};
         alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};

@@ -43,9 +43,10 @@ struct Frame {
 };
 
 // Sends @h with @len bytes of @body (h.len is set) and @fd (-1: none),
-// whole.  Returns 0 or an errno (EPIPE: the other end is gone).  Never
-// raises SIGPIPE.
-int send_frame(int sock, Header h, const void* body, size_t len, int fd = -1);
+// whole, by @deadline_ns (now_ns()'s clock; UINT64_MAX: none: a peer
+// that does not read would hold a long frame up).  Returns 0, ETIMEDOUT
+// or another errno (EPIPE: the other end is gone).  Never raises SIGPIPE.
+int send_frame(int sock, Header h, const void* body, size_t len, int fd = -1, uint64_t deadline_ns = UINT64_MAX);
 
 // Receives one frame by @deadline_ns (now_ns()'s clock; UINT64_MAX:
 // none).  Returns 0, ETIMEDOUT, EPIPE (the other end closed), EPROTO (a
