@@ -88,16 +88,27 @@ static int vgpu_client_admit(struct vgpu_device *dev, u64 devmem)
 
 /*
  * A device-memory quota below one GPU page lets the client allocate
- * nothing (objects are charged in whole pages): said once per setting.
+ * nothing (objects are charged in whole pages).  A client's own setting
+ * says so in its rate-limited log; the module's default, which every new
+ * connection gets, once per device (a guest reconnecting cannot repeat
+ * it).
  */
-static void vgpu_client_quota_check(struct vgpu_client *c)
+static void vgpu_client_quota_check(struct vgpu_client *c, bool dflt)
 {
 	u64 page = vgpu_engine_page_size(c->engine);
 
-	if (c->quota.devmem && c->quota.devmem < page)
+	lockdep_assert_held(&c->dev->lock);
+	if (!c->quota.devmem || c->quota.devmem >= page)
+		return;
+	if (!dflt)
 		vgpu_client_msg(c, false,
 				"device memory quota of %llu KiB is less than one GPU page (%llu KiB): no device memory can be allocated\n",
 				c->quota.devmem >> 10, page >> 10);
+	else if (!c->dev->quota_below_page)
+		pr_warn("vgpu: device %u: quota_devmem_mb (%llu KiB) is less than one GPU page (%llu KiB): clients can allocate no device memory\n",
+			c->dev->index, c->quota.devmem >> 10, page >> 10);
+	if (dflt)
+		c->dev->quota_below_page = true;
 }
 
 /**
@@ -158,7 +169,7 @@ struct vgpu_client *vgpu_client_create(struct vgpu_device *dev,
 		c->engine = dev->engine;
 		c->promised = c->quota.devmem;
 		c->id = ++dev->next_client_id;
-		vgpu_client_quota_check(c);
+		vgpu_client_quota_check(c, true);
 		list_add_tail(&c->node, &dev->clients);
 		vgpu_device_get(dev);
 	}
@@ -210,7 +221,7 @@ int vgpu_client_set_quota(struct vgpu_client *c, const struct vgpu_quota *q)
 		c->dev->promised -= c->promised;
 		c->promised = promise;
 		c->quota = *q;
-		vgpu_client_quota_check(c);
+		vgpu_client_quota_check(c, false);
 	}
 	mutex_unlock(&c->lock);
 	mutex_unlock(&c->dev->lock);

@@ -439,6 +439,7 @@ struct vgpu_device {
 	u32 next_client_id;
 	u32 num_clients;
 	u64 promised;
+	bool quota_below_page;	/* said once (under @lock) */
 	struct vgpu_sched sched;
 	struct vgpu_group *native_group;
 	struct vgpu_stats stats;

@@ -136,9 +136,12 @@ static int vgpu_front_gpu_page(struct vgpu_front *f, u64 gen, u64 *page)
 }
 
 /*
- * Unmaps @size bytes at @va, one GPU page of @page bytes per request:
- * what a MAP refused part way had mapped.  Best effort: a failure (the
- * connection gone, the context destroyed) leaves the rest to the
+ * Unmaps @size bytes at @va, one GPU page of @page bytes per request,
+ * last page first: what a MAP refused part way had mapped.  Backwards,
+ * each unmap shortens a mapping at its end (the core may have merged the
+ * first pages into a mapping before them), never cuts one in two, which
+ * could need a slot the context does not have.  Best effort: a failure
+ * (the connection gone, the context destroyed) leaves the rest to the
  * context's end.
  */
 static void vgpu_front_unmap_pages(struct vgpu_front *f, u64 gen, u32 ctx_id,
@@ -151,8 +154,8 @@ static void vgpu_front_unmap_pages(struct vgpu_front *f, u64 gen, u32 ctx_id,
 	req.u.vm_bind.ctx_id = ctx_id;
 	req.u.vm_bind.op.op = DRM_VGPU_BIND_UNMAP;
 	req.u.vm_bind.op.size = page;
-	for (p = 0; p < size; p += page) {
-		req.u.vm_bind.op.va = va + p;
+	for (p = size; p; p -= page) {
+		req.u.vm_bind.op.va = va + p - page;
 		if (vgpu_front_do(f, gen, &req, &rsp))
 			break;
 	}

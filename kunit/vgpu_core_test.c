@@ -1197,12 +1197,6 @@ static int test_host_alloc(void *arg, u64 size, struct vgpu_host_mem *mem)
 	return 0;
 }
 
-/*
- * An engine's layout (a GPU's 2 MiB pages and the window of GPU
- * addresses it keeps free): checked at registration, reported by INFO,
- * honoured by every VM_BIND (address, size, offset, window) and by the
- * size charged for device memory.
- */
 /* Every engine's watchdog_ms: 1 ms to an hour; 0 would hang every launch. */
 static void core_watchdog_param(struct kunit *test)
 {
@@ -1221,6 +1215,12 @@ static void core_watchdog_param(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, v, VGPU_WATCHDOG_MAX_MS);
 }
 
+/*
+ * An engine's layout (a GPU's 2 MiB pages and the window of GPU
+ * addresses it keeps free): checked at registration, reported by INFO,
+ * honoured by every VM_BIND (address, size, offset, window) and by the
+ * size charged for device memory.
+ */
 static void core_engine_layout(struct kunit *test)
 {
 	const u64 page = 2 << 20, start = 1ULL << 30, end = 64ULL << 30;

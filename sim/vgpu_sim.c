@@ -276,7 +276,7 @@ static enum vgpu_job_status sim_run(struct vgpu_engine *e,
 	enum vgpu_job_status st;
 
 	st = vgpu_engine_job_run(job, &sim_run_ops, &r, budget_ns,
-				 (u64)watchdog_ms * NSEC_PER_MSEC);
+				 (u64)READ_ONCE(watchdog_ms) * NSEC_PER_MSEC);
 	job->busy_ns += ktime_get_ns() - start;
 	return st;
 }

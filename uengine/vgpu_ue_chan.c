@@ -395,7 +395,7 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 		     h->mem_size >> 20, h->pci[0] ? h->pci : "none");
 	h->generation = s->gen;
 	h->engine_mem = (u64)vgpu_ue_mem_mb << 20;
-	h->watchdog_ns = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
+	h->watchdog_ns = (u64)READ_ONCE(vgpu_ue_watchdog_ms) * NSEC_PER_MSEC;
 	return 0;
 }
 

@@ -368,7 +368,7 @@ static enum vgpu_job_status ue_run(struct vgpu_engine *e,
 				   struct vgpu_engine_ctx *c,
 				   struct vgpu_engine_job *job, u64 budget_ns)
 {
-	u64 watchdog = (u64)vgpu_ue_watchdog_ms * NSEC_PER_MSEC;
+	u64 watchdog = (u64)READ_ONCE(vgpu_ue_watchdog_ms) * NSEC_PER_MSEC;
 	struct vgpu_ue_job *uj = job->engine_priv;
 	struct vgpu_ue *ue = to_ue(e);
 	struct vgpu_ue_resp resp;

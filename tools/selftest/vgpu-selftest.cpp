@@ -266,6 +266,8 @@ int bind_partial() {
     expect(e != 0, "a MAP over it refused: " + std::string(std::strerror(e)));
     e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_MAP, bo.handle, va, page);
     expect(e == 0, "then its first page is free to map: " + std::string(std::strerror(e)));
+    e = raw_bind(fd, c.ctx_id, DRM_VGPU_BIND_MAP, bo.handle, va + page, page);
+    expect(e != 0, "and the page mapped before it still is: " + std::string(std::strerror(e)));
     drm_vgpu_ctx_destroy d{};
     d.ctx_id = c.ctx_id;
     dev->ioctl(DRM_IOCTL_VGPU_CTX_DESTROY, &d, "CTX_DESTROY");

@@ -248,14 +248,16 @@ TEST(Workers, ALongRunInsideBudgetAndWatchdogLives) {
     pid_t w = r.router.worker_pid(1);
     ASSERT_EQ(kill(w, SIGSTOP), 0);
     std::thread wake([w] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(350));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
         kill(w, SIGCONT);
     });
+    // Killed at 250 ms under max(budget, watchdog left) + grace; alive
+    // until 1250 ms under budget + watchdog + grace.
     drm_vgpu_cmd c = Client::fill_cmd(host, P, 5);
     vgpu_ue_req q = Client::run_req(1, 1, 1, &c);
     q.run.budget_ns = 200'000'000;
-    q.run.watchdog_ns = 200'000'000;
-    q.run.cmd_busy_ns = 150'000'000;
+    q.run.watchdog_ns = 1'000'000'000;
+    q.run.cmd_busy_ns = 950'000'000;
     auto a = r.send(q, &c);
     wake.join();
     EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_DONE});
@@ -336,9 +338,9 @@ TEST(Workers, FreedMemoryIsGivenBackZeroed) {
 }
 
 // A worker of this test that answers its RUN out of format (DONE before
-// the last command), with @err as the answer's errno otherwise.
-Spawn lying_worker() {
-    return [] {
+// the last command) and its MAP with @map_error as the errno.
+Spawn lying_worker(int32_t map_error = 0) {
+    return [map_error] {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
             throw std::system_error(errno, std::generic_category(), "socketpair");
@@ -359,6 +361,8 @@ Spawn lying_worker() {
                     resp.seq = q.seq;
                     if (q.op == VGPU_UE_OP_RUN)
                         resp.run.status = VGPU_UE_RUN_DONE;  // next_cmd 0 of 1: impossible
+                    if (q.op == VGPU_UE_OP_MAP)
+                        resp.error = map_error;
                     len = sizeof(resp);
                 }
                 if (link::send_frame(sv[1], h, &resp, len))
@@ -391,6 +395,45 @@ TEST(Workers, AnImpossibleAnswerEndsTheWorkerOnly) {
     EXPECT_TRUE(reaped(router, w));
     EXPECT_EQ(router.stats().lost, 1u);
     close(fd);
+}
+
+// An errno the module would refuse (positive, or past MAX_ERRNO) ends that
+// worker too; the request answers EIO.
+TEST(Workers, AnErrnoOutOfRangeEndsTheWorkerOnly) {
+    for (int32_t bad : {5, -4096}) {
+        int fd = test::windows_fd();
+        Router router(make_memfd_memory(kMem), lying_worker(bad), fd);
+        Client cl;
+        cl.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
+        ASSERT_EQ(cl.ctx_create(1), 0);
+        EXPECT_EQ(cl.map_host(1, 0x100000, 1, 1), -EIO) << "errno " << bad;
+        EXPECT_EQ(router.stats().lost, 1u);
+        close(fd);
+    }
+}
+
+// Naive mode maps an object a GPU page per request: the record keeps one
+// MAP for them, so a new worker gets it back in one request, holes and all.
+TEST(Workers, PageByPageMapsReplayAsOne) {
+    Rig r;
+    const uint64_t dev = 0x200000, host = 0x4000000;
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.mem_alloc(1, 64 * P), 0);
+    for (uint64_t i = 0; i < 64; i++)
+        ASSERT_EQ(r.map_dev(1, dev + i * P, P, 1, i * P), 0);
+    r.unmap(1, dev + 10 * P, 1);
+    ASSERT_EQ(status_of(r.fill(1, 1, dev, 64 * P, 0)), uint32_t{VGPU_UE_RUN_FAULTED});  // the hole
+    ASSERT_EQ(status_of(r.fill(1, 2, dev + 11 * P, 53 * P, 0x77)), uint32_t{VGPU_UE_RUN_DONE});
+    pid_t w = r.router.worker_pid(1);
+    ASSERT_EQ(kill(w, SIGKILL), 0);
+    settle(w);
+    ASSERT_EQ(r.map_host(1, host, 1, 2), 0);
+    EXPECT_EQ(r.router.stats().replayed, 1u) << "64 page MAPs replayed as one";
+    ASSERT_EQ(status_of(r.copy(1, 3, host, dev + 63 * P, P)), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(2, 0), 0x77u);
+    auto f = r.fill(1, 4, dev + 10 * P, P, 1);
+    EXPECT_EQ(status_of(f), uint32_t{VGPU_UE_RUN_FAULTED}) << "the hole is still one";
+    EXPECT_EQ(f.run.fault_addr, dev + 10 * P);
 }
 
 TEST(Workers, BadRequestsAnswerErrors) {

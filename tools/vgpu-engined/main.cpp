@@ -67,9 +67,11 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             vgpu::Fd fd = register_engine(a.device, hello);
             // The worker is this program, whatever its file has become since.
             Router router(std::move(mem), exec_spawner("/proc/self/exe", a.backend, a.gpu), fd.get());
-            // Three fifths of the module's time for an answer: the rest is
-            // margin for this process's own work around the workers'.
-            router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 600000);
+            // Two fifths of the module's time for an answer: its clock
+            // starts when a request is queued, maybe behind a RUN of up to
+            // a slice + the watchdog + 100 ms (with the defaults, 2.1 s
+            // + 2 s of 5 s).
+            router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 400000);
             std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
                       << name << ", a worker per context, " << mem_mb << " MiB)\n";
             err = serve_requests(fd.get(), &g_stop, [&](const vgpu_ue_req& req, const uint8_t* payload) {

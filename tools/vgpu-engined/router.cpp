@@ -29,6 +29,7 @@ namespace {
 constexpr uint64_t kRetryNs = 1'000'000'000;  // a context whose worker could not start, before another try
 constexpr uint64_t kDeathNs = 2'000'000'000;  // for a context's killed worker to be gone before the next
 constexpr uint64_t kLogWindowNs = 5'000'000'000;
+constexpr int32_t kMaxErrno = 4095;  // the kernel's MAX_ERRNO
 constexpr uint64_t kExitNs = 1'000'000'000;  // for a worker to exit once its socket closed
 constexpr unsigned kLogLines = 10;         // log lines per window
 
@@ -170,11 +171,20 @@ void Router::mem_free(uint64_t mem) {
     for (auto& [id, c] : ctxs_) {
         if (!c.imported.erase(mem) || !alive(c))
             continue;
-        int op_err = 0;
-        if (exchange(c, uint32_t(link::Kind::Forget), mem, 0, nullptr, 0, -1, deadline_, &op_err, nullptr))
-            stop(id, c, true, "broke the protocol");
+        // A worker that a stuck one before it left no time for is told at
+        // its context's next request, not killed.
+        if (now_ns() >= deadline_)
+            c.forget.push_back(mem);
+        else
+            forget(id, c, mem);
     }
     mem_->free(mem);
+}
+
+void Router::forget(uint64_t id, Ctx& c, uint64_t mem) {
+    int op_err = 0;
+    if (int e = exchange(c, uint32_t(link::Kind::Forget), mem, 0, nullptr, 0, -1, deadline_, &op_err, nullptr))
+        stop(id, c, true, e == EPIPE || e == ECONNRESET ? "died" : "broke the protocol");
 }
 
 int Router::map(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
@@ -195,8 +205,9 @@ int Router::map(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
         }
         // Only a worker that is gone is asked again: one that does not
         // answer in time or answers out of format is not to be trusted.
-        stop(id, c, true, lost == EPIPE ? "died" : "broke the protocol");
-        if (tries || lost != EPIPE)
+        bool gone = lost == EPIPE || lost == ECONNRESET;
+        stop(id, c, true, gone ? "died" : "broke the protocol");
+        if (tries || !gone)
             return EIO;
         if ((e = ensure(id, c)))
             return e;
@@ -205,6 +216,8 @@ int Router::map(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
         return -r.error;
     // Mapped in the worker: recorded for the next one.
     record_unmap(c, m.va, m.size);
+    if (extends_latest(c, m))
+        return 0;
     uint64_t entry = c.next_entry++;
     c.maps[entry] = {m, m.size};
     c.ranges[m.va] = {m.size, entry};
@@ -216,6 +229,28 @@ void Router::unmap(Ctx& c, const vgpu_ue_req& req) {
     if (c.w.pid && call(c, req, nullptr, 0, deadline_, r))
         stop(req.unmap.ctx, c, true, "broke the protocol");
     record_unmap(c, req.unmap.va, req.unmap.size);
+}
+
+// A MAP that continues the latest one, whole and unbroken (naive mode
+// maps an object a GPU page per request), is recorded as part of it:
+// the replay then has one MAP to make, not one per page.  Only the
+// latest: an earlier one's replay comes before later MAPs that may have
+// held these addresses since.
+bool Router::extends_latest(Ctx& c, const vgpu_ue_req_map& m) {
+    auto last = c.maps.find(c.next_entry - 1);
+    if (c.maps.empty() || last == c.maps.end())
+        return false;
+    vgpu_ue_req_map& p = last->second.m;
+    uint64_t end = p.va + p.size;
+    auto r = c.ranges.find(p.va);
+    if (m.kind != VGPU_UE_MAP_DEVICE || p.kind != VGPU_UE_MAP_DEVICE || p.mem != m.mem || p.perms != m.perms ||
+        end != m.va || p.offset + p.size != m.offset || last->second.bytes != p.size || r == c.ranges.end() ||
+        r->second.first != p.size)
+        return false;
+    p.size += m.size;
+    last->second.bytes += m.size;
+    r->second.first += m.size;
+    return true;
 }
 
 // Drops [va, va + size) from @c's record: ranges cut, a MAP none of
@@ -271,11 +306,15 @@ int Router::run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_
     vgpu_ue_resp r;
     int e = call(c, req, payload, req.payload_len, deadline, r);
     uint64_t elapsed = now_ns() - start;
-    if (!e && !r.error && check_run(q, j->second, r.run, elapsed))
+    const char* why = !e && !r.error ? check_run(q, j->second, r.run, elapsed) : nullptr;
+    if (why)
         e = EPROTO;
     if (e) {
-        stop(q.ctx, c, true,
-             e == ETIMEDOUT ? "ran past its RUN's deadline" : e == EPIPE ? "died in a RUN" : "broke the protocol");
+        std::string how = e == ETIMEDOUT                     ? "ran past its RUN's deadline"
+                          : e == EPIPE || e == ECONNRESET ? "died in a RUN"
+                          : why                            ? std::string("answered a RUN impossibly: ") + why
+                                                           : "broke the protocol";
+        stop(q.ctx, c, true, how.c_str());
         stats_.killed += e == ETIMEDOUT;
         jobs_.erase(q.job);
         lost_run(q, elapsed, e == ETIMEDOUT, resp.run);
@@ -327,6 +366,12 @@ bool Router::alive(Ctx& c) {
 }
 
 int Router::ensure(uint64_t id, Ctx& c) {
+    while (alive(c) && !c.forget.empty()) {
+        uint64_t mem = c.forget.back();
+        c.forget.pop_back();
+        forget(id, c, mem);
+    }
+    c.forget.clear();  // a new worker imports nothing of the past
     if (alive(c))
         return 0;
     if (c.w.pid)
@@ -463,7 +508,11 @@ int Router::call(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, size_t 
     if (op_err || answer.size() != sizeof(resp))
         return EPROTO;
     std::memcpy(&resp, answer.data(), sizeof(resp));
-    return resp.seq == req.seq ? 0 : EPROTO;
+    // As the module checks an answer (vgpu_ue_check_answer()): one out of
+    // range would end every context's session.
+    if (resp.seq != req.seq || resp.error > 0 || resp.error < -kMaxErrno || resp.reserved)
+        return EPROTO;
+    return 0;
 }
 
 int Router::exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const void* body, size_t len, int fd,
@@ -479,7 +528,7 @@ int Router::exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const v
     link::Frame f;
     if (int e = link::recv_frame(c.w.sock.get(), f, deadline_ns))
         return e;
-    if (f.h.kind != kind || f.fd || (!answer && !f.body.empty()))
+    if (f.h.kind != kind || f.fd || (!answer && !f.body.empty()) || f.h.err < 0 || f.h.err > kMaxErrno)
         return EPROTO;
     *op_err = f.h.err;
     if (answer)

@@ -115,6 +115,7 @@ private:
         std::map<uint64_t, std::pair<uint64_t, uint64_t>> ranges;  // va -> (bytes, entry)
         uint64_t next_entry = 0;
         uint64_t retry_at = 0;         // no new worker before (now_ns())
+        std::vector<uint64_t> forget;  // memory freed, still to tell its worker
     };
     // A job whose state a worker holds between RUNs.
     struct Job {
@@ -136,6 +137,8 @@ private:
     // left; false if one still is.
     bool wait_gone(uint64_t id);
     void record_unmap(Ctx& c, uint64_t va, uint64_t size);
+    bool extends_latest(Ctx& c, const vgpu_ue_req_map& m);
+    void forget(uint64_t id, Ctx& c, uint64_t mem);
 
     // Starts @c's worker if none runs (replaying its mappings).
     int ensure(uint64_t id, Ctx& c);

@@ -25,11 +25,12 @@ const size_t kMaxBody = VGPU_UE_MAX_MSG;
 static int wait_for(int sock, short events, uint64_t deadline_ns) {
     for (;;) {
         int ms = -1;
+        bool last = false;
         if (deadline_ns != UINT64_MAX) {
             uint64_t now = now_ns();
-            if (now >= deadline_ns)
-                return ETIMEDOUT;
-            ms = static_cast<int>(std::min<uint64_t>((deadline_ns - now + 999999) / 1000000, INT_MAX));
+            // Past the deadline, one look still (what is there is taken).
+            last = now >= deadline_ns;
+            ms = last ? 0 : static_cast<int>(std::min<uint64_t>((deadline_ns - now + 999999) / 1000000, INT_MAX));
         }
         pollfd p{sock, events, 0};
         int n = poll(&p, 1, ms);
@@ -37,6 +38,8 @@ static int wait_for(int sock, short events, uint64_t deadline_ns) {
             return 0;
         if (n < 0 && errno != EINTR)
             return errno;
+        if (last)
+            return ETIMEDOUT;
     }
 }
 

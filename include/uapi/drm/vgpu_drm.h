@@ -82,7 +82,8 @@ extern "C" {
  * @va_start: lowest GPU virtual address a context may map
  * @va_end: one past the highest
  * @device_memory_size: device memory of the engine, bytes
- * @device_memory_quota: device memory this client may allocate, bytes
+ * @device_memory_quota: device memory this client may allocate, bytes:
+ *	whole GPU pages (@page_size), 0 when it may allocate none
  * @max_contexts: contexts this client may hold
  * @max_objects: buffer objects this client may hold
  * @max_block_threads: threads per block of a launch

@@ -42,7 +42,7 @@ public:
     // mapped) is the host's, as NVIDIA's runtime counts it.
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
         size_t bytes = (std::max<size_t>(size, 1) + 4095) & ~size_t{4095};
-        if (!host && used_ + bytes > kTotal)
+        if ((host ? host_used_ : used_) + bytes > kTotal)  // host memory bounded alike, apart
             throw OutOfMemory("interp backend: out of memory");
         if (next_ > end_ || bytes > end_ - next_)
             throw OutOfMemory("interp backend: out of GPU addresses");
@@ -58,8 +58,7 @@ public:
             throw OutOfMemory("interp backend: page tables");
         }
         blocks_[va] = {std::unique_ptr<void, FreeDeleter>(p), bytes, host};
-        if (!host)
-            used_ += bytes;
+        (host ? host_used_ : used_) += bytes;
         if (cpu)
             *cpu = p;
         return va;
@@ -70,8 +69,7 @@ public:
         if (it == blocks_.end())
             return;
         vgpu_pt_unmap(&pt_, va, it->second.bytes);
-        if (!it->second.host)
-            used_ -= it->second.bytes;
+        (it->second.host ? host_used_ : used_) -= it->second.bytes;
         blocks_.erase(it);
     }
 
@@ -137,6 +135,7 @@ private:
     vgpu_pt pt_{};
     std::map<uint64_t, Block> blocks_;
     uint64_t next_, end_, used_ = 0;  // addresses are handed out from [next_, end_)
+    uint64_t host_used_ = 0;          // host memory, not counted as the device's
     uint32_t fault_kind_ = 0;
     uint64_t fault_addr_ = 0, fault_pc_ = 0;
 

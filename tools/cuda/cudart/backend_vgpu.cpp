@@ -58,9 +58,11 @@ public:
     std::string device_name() const override {
         return "GPUvm vGPU (" + dev_->info().engine + ", " + vgpu::mode_name(dev_->info().mode) + ")";
     }
+    // What this client may allocate: its quota (whole GPU pages; 0 when
+    // it holds none), at most the device's memory.
     uint64_t total_memory() const override {
         const auto& i = dev_->info();
-        return i.device_memory_quota ? std::min(i.device_memory_quota, i.device_memory_size) : i.device_memory_size;
+        return std::min(i.device_memory_quota, i.device_memory_size);
     }
     // What the allocations hold of the device's memory: whole GPU pages
     // of device objects (host memory, pinned and mapped, is the host's,
