@@ -245,7 +245,7 @@ bool Router::extends_latest(Ctx& c, const vgpu_ue_req_map& m) {
     auto r = c.ranges.find(p.va);
     if (m.kind != VGPU_UE_MAP_DEVICE || p.kind != VGPU_UE_MAP_DEVICE || p.mem != m.mem || p.perms != m.perms ||
         end != m.va || p.offset + p.size != m.offset || last->second.bytes != p.size || r == c.ranges.end() ||
-        r->second.first != p.size)
+        r->second.first != p.size || r->second.second != last->first)
         return false;
     p.size += m.size;
     last->second.bytes += m.size;
