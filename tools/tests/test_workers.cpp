@@ -684,3 +684,31 @@ TEST(WorkerLink, FramesCarryBodiesAndDescriptors) {
 }
 
 }  // namespace
+
+namespace {
+
+// The request loop runs its idle hook when no request comes (vgpu-engined
+// --workers reaps ended workers there), and stops when told.
+TEST(Workers, TheRequestLoopRunsIdleWithoutRequests) {
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    vgpu::Fd a(sv[0]), b(sv[1]);
+    static volatile std::sig_atomic_t stop = 0;
+    stop = 0;
+    int idles = 0, requests = 0;
+    int err = serve_requests(
+        a.get(), &stop,
+        [&](const vgpu_ue_req&, const uint8_t*) {
+            requests++;
+            return vgpu_ue_resp{};
+        },
+        [&] {
+            if (++idles == 2)
+                stop = 1;
+        });
+    EXPECT_EQ(err, 0);
+    EXPECT_EQ(idles, 2);
+    EXPECT_EQ(requests, 0);
+}
+
+}  // namespace

@@ -315,7 +315,8 @@ int Bridge::serve(const volatile std::sig_atomic_t* stop) {
     });
 }
 
-int serve_requests(int fd, const volatile std::sig_atomic_t* stop, const Handler& handle) {
+int serve_requests(int fd, const volatile std::sig_atomic_t* stop, const Handler& handle,
+                   const std::function<void()>& idle) {
     std::vector<uint8_t> buf(VGPU_UE_MAX_MSG);
 
     while (!*stop) {
@@ -323,6 +324,8 @@ int serve_requests(int fd, const volatile std::sig_atomic_t* stop, const Handler
         int n = poll(&p, 1, 200);
         if (n < 0 && errno != EINTR)
             return errno;
+        if (!n && idle)
+            idle();
         if (n <= 0)
             continue;
         if (p.revents & (POLLHUP | POLLERR))

@@ -105,8 +105,10 @@ using Handler = std::function<vgpu_ue_resp(const vgpu_ue_req&, const uint8_t*)>;
 // The request loop over the device @fd: reads each request, answers it
 // with @handle, until the session ends or *@stop becomes true; returns
 // the errno that ended it (0: stopped; ENODEV: the module ended it;
-// ESTALE: BackendLost).
-int serve_requests(int fd, const volatile std::sig_atomic_t* stop, const Handler& handle);
+// ESTALE: BackendLost).  @idle, if set, runs after every 200 ms without
+// a request.
+int serve_requests(int fd, const volatile std::sig_atomic_t* stop, const Handler& handle,
+                   const std::function<void()>& idle = {});
 // What to tell the host's owner when the module refused @h's layout
 // (-EDOM; the instance's layout is in @h's out fields).
 std::string layout_refused(const vgpu_ue_hello& h);

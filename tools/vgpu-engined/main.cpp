@@ -74,9 +74,11 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 400000);
             std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
                       << name << ", a worker per context, " << mem_mb << " MiB)\n";
-            err = serve_requests(fd.get(), &g_stop, [&](const vgpu_ue_req& req, const uint8_t* payload) {
-                return router.handle(req, payload);
-            });
+            // Idle, ended workers are reaped all the same.
+            err = serve_requests(
+                fd.get(), &g_stop,
+                [&](const vgpu_ue_req& req, const uint8_t* payload) { return router.handle(req, payload); },
+                [&] { router.reap(); });
         }  // the workers end with the router
         if (g_stop || err != ENODEV)
             return err ? (std::cerr << "vgpu-engined: " << std::strerror(err) << "\n", 1) : 0;
