@@ -76,6 +76,16 @@ struct Rig : Client {
 
 bool gone(pid_t pid) { return kill(pid, 0) < 0 && errno == ESRCH; }
 
+// Context 1 of @r with window 1 at @host and its worker stopped
+// (SIGSTOP, its pid in *@w), a grace of 50 ms.
+void stopped_worker(Rig& r, uint64_t host, pid_t* w) {
+    r.router.set_grace_ns(50'000'000);
+    ASSERT_EQ(r.ctx_create(1), 0);
+    ASSERT_EQ(r.map_host(1, host, 1, 1), 0);
+    *w = r.router.worker_pid(1);
+    ASSERT_EQ(kill(*w, SIGSTOP), 0);
+}
+
 // Whether @router reaps worker @pid within 2 s.
 bool reaped(Router& router, pid_t pid) {
     for (int i = 0; i < 200 && !gone(pid); i++) {
@@ -208,12 +218,9 @@ TEST(Workers, AKilledWorkerIsReplacedWithTheContextIntact) {
 // killed: the job times out, the next one runs in a new worker.
 TEST(Workers, AWorkerPastItsDeadlineIsKilled) {
     Rig r;
-    r.router.set_grace_ns(50'000'000);
     const uint64_t host = 0x100000;
-    ASSERT_EQ(r.ctx_create(1), 0);
-    ASSERT_EQ(r.map_host(1, host, 1, 1), 0);
-    pid_t w = r.router.worker_pid(1);
-    ASSERT_EQ(kill(w, SIGSTOP), 0);
+    pid_t w = 0;
+    ASSERT_NO_FATAL_FAILURE(stopped_worker(r, host, &w));
     drm_vgpu_cmd c = Client::fill_cmd(host, P, 7);
     vgpu_ue_req q = Client::run_req(1, 1, 1, &c);
     q.run.budget_ns = 20'000'000;
@@ -241,12 +248,9 @@ TEST(Workers, AWorkerPastItsDeadlineIsKilled) {
 // left) but inside budget + watchdog is not killed.
 TEST(Workers, ALongRunInsideBudgetAndWatchdogLives) {
     Rig r;
-    r.router.set_grace_ns(50'000'000);
     const uint64_t host = 0x100000;
-    ASSERT_EQ(r.ctx_create(1), 0);
-    ASSERT_EQ(r.map_host(1, host, 1, 1), 0);
-    pid_t w = r.router.worker_pid(1);
-    ASSERT_EQ(kill(w, SIGSTOP), 0);
+    pid_t w = 0;
+    ASSERT_NO_FATAL_FAILURE(stopped_worker(r, host, &w));
     std::thread wake([w] {
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
         kill(w, SIGCONT);
@@ -270,12 +274,9 @@ TEST(Workers, ALongRunInsideBudgetAndWatchdogLives) {
 // job longer than the socket's buffer: the send has the RUN's deadline.
 TEST(Workers, AStoppedWorkerCannotBlockALongSend) {
     Rig r;
-    r.router.set_grace_ns(50'000'000);
     const uint64_t host = 0x100000;
-    ASSERT_EQ(r.ctx_create(1), 0);
-    ASSERT_EQ(r.map_host(1, host, 1, 1), 0);
-    pid_t w = r.router.worker_pid(1);
-    ASSERT_EQ(kill(w, SIGSTOP), 0);
+    pid_t w = 0;
+    ASSERT_NO_FATAL_FAILURE(stopped_worker(r, host, &w));
     std::vector<drm_vgpu_cmd> cmds(DRM_VGPU_MAX_CMDS, Client::fill_cmd(host, 4, 1));
     vgpu_ue_req q = Client::run_req(1, 1, static_cast<uint32_t>(cmds.size()), cmds.data());
     q.run.budget_ns = 1'000'000;

@@ -95,28 +95,21 @@ public:
         used_ -= it->second.size;
         mems_.erase(it);
     }
-    int fd(uint64_t mem, uint64_t* size) const override {
-        auto it = mems_.find(mem);
-        if (it == mems_.end())
-            return -1;
-        *size = it->second.size;
-        return it->second.fd.get();
-    }
+    int fd(uint64_t mem, uint64_t* size) const override { return table_fd(mems_, mem, size); }
     int read(uint64_t mem, uint64_t off, void* dst, uint64_t size) const override {
-        auto it = mems_.find(mem);
-        if (it == mems_.end() || off > it->second.size || size > it->second.size - off)
+        const Mem* m = table_range(mems_, mem, off, size);
+        if (!m)
             return EINVAL;
-        return a_.MemcpyDtoH(dst, it->second.map->get() + off, size) == CUDA_SUCCESS ? 0 : EIO;
+        return a_.MemcpyDtoH(dst, m->map->get() + off, size) == CUDA_SUCCESS ? 0 : EIO;
     }
     int write(uint64_t mem, uint64_t off, const void* src, uint64_t size) override {
-        auto it = mems_.find(mem);
-        if (it == mems_.end() || off > it->second.size || size > it->second.size - off)
+        const Mem* m = table_range(mems_, mem, off, size);
+        if (!m)
             return EINVAL;
         // A copy from pageable memory may return before it lands: the
         // worker that reads it next is ordered after nothing of this
         // context's.
-        if (a_.MemcpyHtoD(it->second.map->get() + off, src, size) != CUDA_SUCCESS ||
-            a_.CtxSynchronize() != CUDA_SUCCESS)
+        if (a_.MemcpyHtoD(m->map->get() + off, src, size) != CUDA_SUCCESS || a_.CtxSynchronize() != CUDA_SUCCESS)
             return EIO;
         return 0;
     }

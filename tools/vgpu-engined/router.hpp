@@ -45,6 +45,26 @@ public:
     virtual int read(uint64_t mem, uint64_t offset, void* dst, uint64_t size) const = 0;
     virtual int write(uint64_t mem, uint64_t offset, const void* src, uint64_t size) = 0;
 };
+// For SharedMemory's implementations, whose tables map an id to an entry
+// with a descriptor (fd) and a size: @mem's descriptor and size (-1 if
+// none), and @mem's entry if [@off, @off + @size) lies inside it (else
+// null).
+template <typename Map>
+int table_fd(const Map& mems, uint64_t mem, uint64_t* size) {
+    auto it = mems.find(mem);
+    if (it == mems.end())
+        return -1;
+    *size = it->second.size;
+    return it->second.fd.get();
+}
+template <typename Map>
+const typename Map::mapped_type* table_range(const Map& mems, uint64_t mem, uint64_t off, uint64_t size) {
+    auto it = mems.find(mem);
+    if (it == mems.end() || off > it->second.size || size > it->second.size - off)
+        return nullptr;
+    return &it->second;
+}
+
 // Memory the interpreter's workers map: a memfd per allocation, zeroed,
 // @size bytes in all.
 std::unique_ptr<SharedMemory> make_memfd_memory(uint64_t size);

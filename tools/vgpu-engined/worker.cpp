@@ -58,13 +58,7 @@ public:
         used_ -= it->second.size;
         mems_.erase(it);
     }
-    int fd(uint64_t mem, uint64_t* size) const override {
-        auto it = mems_.find(mem);
-        if (it == mems_.end())
-            return -1;
-        *size = it->second.size;
-        return it->second.fd.get();
-    }
+    int fd(uint64_t mem, uint64_t* size) const override { return table_fd(mems_, mem, size); }
     int read(uint64_t mem, uint64_t off, void* dst, uint64_t size) const override {
         return io(mem, off, size, [&](int fd) { return pread(fd, dst, size, static_cast<off_t>(off)); });
     }
@@ -79,10 +73,10 @@ private:
     };
     template <typename F>
     int io(uint64_t mem, uint64_t off, uint64_t size, F&& rw) const {
-        auto it = mems_.find(mem);
-        if (it == mems_.end() || off > it->second.size || size > it->second.size - off)
+        const Mem* m = table_range(mems_, mem, off, size);
+        if (!m)
             return EINVAL;
-        ssize_t n = rw(it->second.fd.get());
+        ssize_t n = rw(m->fd.get());
         return n < 0 ? errno : static_cast<uint64_t>(n) == size ? 0 : EIO;
     }
     uint64_t size_, used_ = 0;
