@@ -692,7 +692,7 @@ void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 	strscpy(out->engine, e->name, sizeof(out->engine));
 	out->isa_version = e->isa_version;
 	out->page_size = vgpu_engine_page_size(e);
-	out->features = e->features;
+	out->features = READ_ONCE(e->features);
 	out->va_start = e->va_start;
 	out->va_end = e->va_end;
 	out->device_memory_size = e->mem_size;

@@ -154,7 +154,9 @@ struct vgpu_engine_ops {
  * @ops: operations
  * @mem_size: device memory in bytes
  * @isa_version: version of the instruction set kernels are written in
- * @features: DRM_VGPU_FEATURE_*
+ * @features: DRM_VGPU_FEATURE_*; the engine may change them while
+ *	registered (vgpu-uengine: DRM_VGPU_FEATURE_PTX with each engine
+ *	process's HELLO), with WRITE_ONCE, read with READ_ONCE
  * @flags: VGPU_ENGINE_*
  * @watchdog_ms: the engine's watchdog (its module parameter), or NULL:
  *	the core counts a hang for each watchdog's worth of engine time of

@@ -102,7 +102,8 @@ static inline int vgpu_check_cmd(const struct drm_vgpu_cmd *c)
 {
 	struct vgpu_launch_desc d;
 
-	if (c->flags)
+	if (c->flags & ~DRM_VGPU_LAUNCH_PTX ||
+	    (c->flags && c->op != DRM_VGPU_CMD_LAUNCH))
 		return -EINVAL;
 	switch (c->op) {
 	case DRM_VGPU_CMD_COPY:
@@ -119,7 +120,12 @@ static inline int vgpu_check_cmd(const struct drm_vgpu_cmd *c)
 			return -EINVAL;
 		return 0;
 	case DRM_VGPU_CMD_LAUNCH:
-		if (c->dst || c->size || c->value)
+		if (c->value)
+			return -EINVAL;
+		if (!(c->flags & DRM_VGPU_LAUNCH_PTX) ? c->dst || c->size :
+		    c->size < sizeof(struct drm_vgpu_ptx_launch) ||
+		    c->size > DRM_VGPU_PTX_MAX_DESC ||
+		    !vgpu_gpu_range_ok(c->dst, c->size))
 			return -EINVAL;
 		vgpu_launch_desc_from_cmd(&d, c);
 		return vgpu_launch_check(&d);

@@ -15,7 +15,8 @@ CFLAGS := -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -fno-strict-aliasing $(SAN) $(INC)
 
 CXXSRC := tools/vgpu-engined/bridge.cpp tools/vgpu-engined/cuda_backend.cpp \
-	tools/vgpu-engined/cuda_api.cpp tools/vgpu-engined/ptx.cpp \
+	tools/vgpu-engined/cuda_api.cpp tools/vgpu-engined/cuda_native.cpp \
+	tools/vgpu-engined/ptx.cpp \
 	tools/vgpu-engined/ptx_alu.cpp \
 	tools/vgpu-engined/interp_backend.cpp tools/tests/fake_cuda.cpp \
 	fuzz/fuzz_engined.cpp

@@ -359,7 +359,7 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 			     task_pid_nr(current), h->version, VGPU_UE_VERSION);
 		return -EPROTO;
 	}
-	if (h->flags)
+	if (h->flags & ~VGPU_UE_HELLO_PTX)
 		return -EPROTO;
 	if (h->mem_size < ((u64)vgpu_ue_mem_mb << 20))
 		return -ENOSPC;
@@ -386,6 +386,11 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 		ue->live = s;
 		strscpy(ue->backend, h->name, sizeof(ue->backend));
 		strscpy(ue->pci, h->pci, sizeof(ue->pci));
+		/* Read by the core's GET_INFO without this lock. */
+		WRITE_ONCE(ue->engine.features,
+			   (ue->engine.features & ~DRM_VGPU_FEATURE_PTX) |
+			   (h->flags & VGPU_UE_HELLO_PTX ?
+			    DRM_VGPU_FEATURE_PTX : 0));
 	}
 	mutex_unlock(&ue->lock);
 	if (ret)

@@ -129,8 +129,8 @@ Api make_table() {
     };
     a.ModuleUnload = [](CUmodule m) { return with([&](FakeCuda& k) { return k.unload_module(m); }); };
     a.LaunchKernel = [](CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
-                        unsigned sh, CUstream, void** args, void**) {
-        return with([&](FakeCuda& k) { return k.launch({f, {gx, gy, gz}, {bx, by, bz}, sh, args}); });
+                        unsigned sh, CUstream, void** args, void** extra) {
+        return with([&](FakeCuda& k) { return k.launch({f, {gx, gy, gz}, {bx, by, bz}, sh, args, extra}); });
     };
     a.StreamCreate = [](CUstream* s, unsigned) {
         static int st;
@@ -269,8 +269,21 @@ std::string FakeCuda::unmapped_registrations() const {
 bool FakeCuda::check_range(const char* what, uint64_t p, uint64_t n) {
     uint64_t base;
     const Block* b = block_at(p, &base);
-    if (registered(p, n) || (b && b->live && n <= b->size && p - base <= b->size - n))
+    if (registered(p, n))
         return true;
+    // Device memory: one allocation, or several mapped side by side (the
+    // virtual memory API's pieces), as the driver allows.
+    for (uint64_t q = p, left = n; b && b->live && !b->host;) {
+        if (q - base >= b->size)
+            break;
+        uint64_t in = std::min(left, b->size - (q - base));
+        left -= in;
+        q += in;
+        if (!left)
+            return true;
+        b = block_at(q, &base);
+    }
+    b = block_at(p, &base);
     std::ostringstream s;
     s << what << ": 0x" << std::hex << p << "+0x" << n
       << (b && !b->live ? " is in freed memory (use after free)" : " is not device memory");
@@ -431,6 +444,7 @@ CUresult FakeCuda::launch(const LaunchCall& c) {
     CUresult r = on_launch ? on_launch(c) : CUDA_SUCCESS;
     launches.push_back(c);
     launches.back().args = nullptr;
+    launches.back().extra = nullptr;
     return r;
 }
 
@@ -602,8 +616,12 @@ CUresult FakeCuda::vmm_unmap(CUdeviceptr p, size_t n) {
     return CUDA_SUCCESS;
 }
 
+// Over one mapping or several side by side (each piece its own).
 CUresult FakeCuda::vmm_access(CUdeviceptr p, size_t n) {
-    return device_live(p, n) ? CUDA_SUCCESS : kErrInvalidValue;
+    for (uint64_t o = 0; o < n; o += kGranularity)
+        if (!device_live(p + o, std::min<uint64_t>(kGranularity, n - o)))
+            return kErrInvalidValue;
+    return CUDA_SUCCESS;
 }
 
 }  // namespace vgpu::engine::test

@@ -58,6 +58,7 @@ struct LaunchCall {
     cu::CUfunction f;
     unsigned grid[3], block[3], shared;
     void** args;  // valid during on_launch only
+    void** extra = nullptr;  // cuLaunchKernel's, valid during on_launch only
 };
 
 class FakeCuda {

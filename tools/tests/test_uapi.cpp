@@ -148,7 +148,8 @@ TEST(UapiCheck, Commands) {
         EXPECT_EQ(vgpu_check_cmd(&base), -EINVAL) << why;
     };
     bad(c, [](auto& o) { o.op = 0; }, "unknown op");
-    bad(c, [](auto& o) { o.flags = 1; }, "flags");
+    bad(c, [](auto& o) { o.flags = 2; }, "unknown flag");
+    bad(c, [](auto& o) { o.flags = DRM_VGPU_LAUNCH_PTX; }, "PTX flag without its descriptor");
     bad(c, [](auto& o) { o.src = 0x100004; }, "misaligned code");
     bad(c, [](auto& o) { o.grid[1] = 0; }, "empty grid");
     bad(c, [](auto& o) { o.grid[0] = 65536; }, "grid too large");
@@ -180,6 +181,33 @@ TEST(UapiCheck, Commands) {
     bad(fill, [](auto& o) { o.dst = 0x200002; }, "fill misaligned");
     bad(fill, [](auto& o) { o.src = 0x1000; }, "fill with a source");
     bad(fill, [](auto& o) { o.grid[2] = 1; }, "fill with a grid");
+    bad(copy, [](auto& o) { o.flags = DRM_VGPU_LAUNCH_PTX; }, "the PTX flag on a copy");
+    bad(fill, [](auto& o) { o.flags = DRM_VGPU_LAUNCH_PTX; }, "the PTX flag on a fill");
+}
+
+// A launch naming its PTX: the descriptor's place and size are checked
+// here, its content by the engine that reads it.
+TEST(UapiCheck, LaunchWithPtx) {
+    static_assert(sizeof(drm_vgpu_ptx_launch) == 64, "the uAPI's 64 bytes");
+    drm_vgpu_cmd c = good_launch();
+    c.flags = DRM_VGPU_LAUNCH_PTX;
+    c.dst = 0x200000;
+    c.size = sizeof(drm_vgpu_ptx_launch) + 6 + 16;
+    EXPECT_EQ(vgpu_check_cmd(&c), 0);
+    c.size = DRM_VGPU_PTX_MAX_DESC;
+    EXPECT_EQ(vgpu_check_cmd(&c), 0);
+    auto bad = [&](std::function<void(drm_vgpu_cmd&)> f, const char* why) {
+        drm_vgpu_cmd o = c;
+        f(o);
+        EXPECT_EQ(vgpu_check_cmd(&o), -EINVAL) << why;
+    };
+    bad([](auto& o) { o.size = sizeof(drm_vgpu_ptx_launch) - 1; }, "shorter than its header");
+    bad([](auto& o) { o.size = DRM_VGPU_PTX_MAX_DESC + 1; }, "longer than the largest");
+    bad([](auto& o) { o.dst = (1ULL << 40) - 8; }, "beyond the address space");
+    bad([](auto& o) { o.dst = ~0ULL - 8; }, "wraps");
+    bad([](auto& o) { o.value = 1; }, "a value");
+    bad([](auto& o) { o.flags |= 4; }, "another flag");
+    bad([](auto& o) { o.src = 0x100004; }, "its ISA is still checked");
 }
 
 }  // namespace

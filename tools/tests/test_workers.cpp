@@ -597,9 +597,11 @@ TEST(CudaWorkers, TheEngineProcessesMemoryServesAWorker) {
     EXPECT_EQ(mem->pci(), "0000:3b:00.1");
     ASSERT_EQ(mem->alloc(1, P), 0);
     uint64_t size = 0;
-    int fd = mem->fd(1, &size);
-    ASSERT_GE(fd, 0);
+    ASSERT_EQ(mem->pieces(1, &size), 1u);
     EXPECT_EQ(size, 2u << 20) << "whole pieces of the driver's granularity";
+    vgpu::Fd fd = mem->export_piece(1, 0);
+    ASSERT_TRUE(fd);
+    EXPECT_FALSE(mem->export_piece(1, 1)) << "one piece only";
     uint32_t word = 1;
     ASSERT_EQ(mem->read(1, 4096, &word, 4), 0);
     EXPECT_EQ(word, 0u) << "zeroed for its owner";
@@ -612,9 +614,10 @@ TEST(CudaWorkers, TheEngineProcessesMemoryServesAWorker) {
 
     auto be = make_cuda_backend(test::FakeCuda::api(), 0, 0);
     EXPECT_EQ(be->mem_alloc(9, P), ENOSPC) << "a worker has no memory of its own";
-    ASSERT_EQ(be->mem_import(1, fd, size), 0);
-    EXPECT_EQ(be->mem_import(1, fd, size), EEXIST);
-    EXPECT_EQ(be->mem_import(4, -1, size), EINVAL);
+    ASSERT_EQ(be->mem_import(1, fd.get(), size, 0), 0);
+    EXPECT_EQ(be->mem_import(1, fd.get(), size, 0), EEXIST);
+    EXPECT_EQ(be->mem_import(4, -1, size, 0), EINVAL);
+    EXPECT_EQ(be->mem_import(5, fd.get(), size, 1), EINVAL) << "a piece beyond its size";
     ASSERT_EQ(be->ctx_create(1), 0);
     Backing b;
     b.mem = 1;
@@ -638,7 +641,7 @@ TEST(CudaWorkers, TheEngineProcessesMemoryServesAWorker) {
     be->ctx_destroy(1);
     be->mem_free(1);
     be.reset();
-    EXPECT_EQ(fake.vmm_handles(), 2u) << "the engine process's two";
+    EXPECT_EQ(fake.vmm_handles(), 4u) << "the engine process's pieces: one of 2 MiB, three of 6 MiB";
     mem->free(1);
     mem.reset();
     EXPECT_EQ(fake.vmm_handles(), 0u);

@@ -174,10 +174,18 @@ public:
     virtual void ctx_destroy(uint64_t ctx) = 0;
     virtual int mem_alloc(uint64_t mem, uint64_t size) = 0;
     virtual void mem_free(uint64_t mem) = 0;
-    // Takes as @mem the first @size bytes of memory another process
-    // shares through @fd (a worker's memory, worker.hpp; @fd is not kept).
-    // Back ends that cannot: EOPNOTSUPP.
-    virtual int mem_import(uint64_t, int, uint64_t) { return EOPNOTSUPP; }
+    // Takes piece @piece of memory @mem (@size bytes in all) that another
+    // process shares through @fd (a worker's memory, router.hpp; @fd is
+    // not kept).  Pieces come in order from 0; @mem can be mapped once
+    // all have come.  Back ends that cannot: EOPNOTSUPP.
+    virtual int mem_import(uint64_t, int, uint64_t, uint64_t) { return EOPNOTSUPP; }
+    // A worker's back end (one context): the instance's GPU addresses
+    // [@start, @end), where a back end that runs a guest's own code
+    // (runs_ptx()) keeps the context's memory at the context's addresses.
+    virtual void use_window(uint64_t, uint64_t) {}
+    // The device's state is lost for good (a guest's own kernel ended
+    // with a GPU exception): a worker ends after answering.
+    virtual bool lost() const { return false; }
     virtual int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) = 0;
     virtual void unmap(uint64_t ctx, uint64_t va, uint64_t size) = 0;
     // Runs @job's commands from job.next for @budget_ns at most (plus one

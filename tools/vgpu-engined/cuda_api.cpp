@@ -190,18 +190,21 @@ void check(const char* what, CUresult r) {
         throw std::runtime_error(error(what, r));
 }
 
-Mapping::Mapping(const Api& a, CUmemGenericAllocationHandle h, size_t size, CUdevice dev) : api_(a), size_(size) {
-    check("cuMemAddressReserve", a.MemAddressReserve(&va_, size, 0, 0, 0));
-    CUresult r = a.MemMap(va_, size, 0, h, 0);
+Mapping::Mapping(const Api& a, const std::vector<CUmemGenericAllocationHandle>& pieces, size_t piece, CUdevice dev)
+    : api_(a), size_(pieces.size() * piece), piece_(piece) {
+    check("cuMemAddressReserve", a.MemAddressReserve(&va_, size_, 0, 0, 0));
+    CUresult r = CUDA_SUCCESS;
+    for (; mapped_ < pieces.size() && r == CUDA_SUCCESS; mapped_++)
+        if ((r = a.MemMap(va_ + mapped_ * piece_, piece_, 0, pieces[mapped_], 0)) != CUDA_SUCCESS)
+            break;
     if (r == CUDA_SUCCESS) {
-        mapped_ = true;
         CUmemAccessDesc acc{};
         acc.location = {CU_MEM_LOCATION_TYPE_DEVICE, dev};
         acc.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
-        r = a.MemSetAccess(va_, size, &acc, 1);
+        r = a.MemSetAccess(va_, size_, &acc, 1);
     }
     if (r != CUDA_SUCCESS) {
-        const char* what = mapped_ ? "cuMemSetAccess" : "cuMemMap";
+        const char* what = mapped_ == pieces.size() ? "cuMemSetAccess" : "cuMemMap";
         release();  // no destructor for a constructor that throws
         check(what, r);
     }
@@ -210,12 +213,28 @@ Mapping::Mapping(const Api& a, CUmemGenericAllocationHandle h, size_t size, CUde
 Mapping::~Mapping() { release(); }
 
 void Mapping::release() {
-    if (mapped_)
-        api_.MemUnmap(va_, size_);
+    while (mapped_)
+        api_.MemUnmap(va_ + --mapped_ * piece_, piece_);
     if (va_)
         api_.MemAddressFree(va_, size_);
-    mapped_ = false;
     va_ = 0;
+}
+
+namespace {
+std::string hex(uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof(b), "0x%llx", static_cast<unsigned long long>(v));
+    return b;
+}
+}  // namespace
+
+Reservation::Reservation(const Api& a, CUdeviceptr start, size_t size) : api_(a), size_(size) {
+    check("cuMemAddressReserve", a.MemAddressReserve(&va_, size, 0, start, 0));
+    if (va_ != start) {
+        a.MemAddressFree(va_, size);
+        throw std::runtime_error("cuMemAddressReserve placed " + std::to_string(size >> 20) + " MiB at " +
+                                 hex(va_) + ", not at " + hex(start));
+    }
 }
 
 CUdevice device(const Api& a, int gpu, std::string* name) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 #include <utility>
 
 namespace vgpu::engine::cu {
@@ -56,7 +57,12 @@ using CUmemGenericAllocationHandle = unsigned long long;
 constexpr int CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR = 1;
 constexpr int CU_MEM_ALLOCATION_TYPE_PINNED = 1;
 constexpr int CU_MEM_LOCATION_TYPE_DEVICE = 1;
+constexpr int CU_MEM_ACCESS_FLAGS_PROT_READ = 1;
 constexpr int CU_MEM_ACCESS_FLAGS_PROT_READWRITE = 3;
+// cuLaunchKernel's @extra: the parameters as one buffer.
+inline void* const CU_LAUNCH_PARAM_END = nullptr;
+inline void* const CU_LAUNCH_PARAM_BUFFER_POINTER = reinterpret_cast<void*>(1);
+inline void* const CU_LAUNCH_PARAM_BUFFER_SIZE = reinterpret_cast<void*>(2);
 constexpr int CU_MEM_ALLOC_GRANULARITY_MINIMUM = 0;
 struct CUmemLocation {
     int type;
@@ -220,14 +226,17 @@ private:
     bool retained_ = false;
 };
 
-// An allocation of the virtual memory API (cuMemCreate, or imported
-// from a descriptor) mapped read-write for @dev somewhere in this
-// process's GPU addresses: reserved, mapped, access set, undone in
-// reverse when the owner goes.  The mapping holds the allocation (its
-// handle may be released).  Throws std::runtime_error.
+// Allocations of the virtual memory API (cuMemCreate, or imported from
+// descriptors), @piece bytes each, mapped read-write for @dev one after
+// the other in this process's GPU addresses: reserved, mapped, access
+// set, undone in reverse when the owner goes.  The mapping holds the
+// allocations (their handles may be released).  Throws
+// std::runtime_error.
 class Mapping {
 public:
-    Mapping(const Api& a, CUmemGenericAllocationHandle h, size_t size, CUdevice dev);
+    Mapping(const Api& a, CUmemGenericAllocationHandle h, size_t size, CUdevice dev)
+        : Mapping(a, std::vector<CUmemGenericAllocationHandle>{h}, size, dev) {}
+    Mapping(const Api& a, const std::vector<CUmemGenericAllocationHandle>& pieces, size_t piece, CUdevice dev);
     Mapping(const Mapping&) = delete;
     Mapping& operator=(const Mapping&) = delete;
     ~Mapping();
@@ -238,8 +247,26 @@ private:
     void release();
     const Api& api_;
     CUdeviceptr va_ = 0;
+    size_t size_, piece_;
+    size_t mapped_ = 0;  // pieces mapped
+};
+
+// GPU addresses [@start, @start + @size) reserved at exactly that place
+// (the driver takes the address as a hint: another place is refused and
+// given back).  Throws std::runtime_error.
+class Reservation {
+public:
+    Reservation(const Api& a, CUdeviceptr start, size_t size);
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
+    ~Reservation() { api_.MemAddressFree(va_, size_); }
+    CUdeviceptr get() const { return va_; }
+    size_t size() const { return size_; }
+
+private:
+    const Api& api_;
+    CUdeviceptr va_ = 0;
     size_t size_;
-    bool mapped_ = false;
 };
 
 // CUDA device @gpu, its name in *@name.  Throws Unavailable if there is

@@ -27,6 +27,7 @@
 #include <deque>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -41,6 +42,7 @@ extern "C" {
 #include "arena.hpp"
 #include "backend.hpp"
 #include "cuda_api.hpp"
+#include "cuda_native.hpp"
 #include "ptx.hpp"
 
 namespace vgpu::engine {
@@ -59,6 +61,9 @@ constexpr uint64_t kJitWaitNs = 2000000000ull;
 // Programs refused without a compile (abandoned by the watchdog, or
 // rejected by the JIT): at most this many bytes of keys, oldest dropped.
 constexpr uint64_t kRefusedBytes = 8ull << 20;
+// Lines a worker says about a guest's PTX (its guest's, rate-limited by
+// the count: a worker serves one context).
+constexpr int kPtxLines = 10;
 
 // The translation cache's limit: kCacheMax, or VGPU_ENGINED_CACHE_MAX
 // (the self-test makes it small to evict under a sliced launch); read
@@ -157,6 +162,10 @@ struct Mem {
     uint64_t off, size, refs = 0;  // off: into the arena
     bool freed = false;
     std::shared_ptr<cu::Mapping> imported;  // where it is mapped, if imported
+    // Imported: its pieces (owned, released by drop()), and whether some
+    // are still to come (then it cannot be mapped).
+    std::vector<CUmemGenericAllocationHandle> pieces;
+    bool importing = false;
 };
 
 // A context's address space: the authoritative page map here, and its
@@ -177,6 +186,9 @@ struct Space {
     // (commit()), or with the context.
     std::vector<CUdeviceptr> limbo_tables;
     std::vector<Leaf> limbo_leaves;
+    // Its device memory is also at its own addresses (the worker's
+    // GuestWindow): the guest's own code can run.
+    bool own = false;
 };
 
 struct Launch {
@@ -208,7 +220,9 @@ public:
     int ctx_create(uint64_t ctx) override;
     void ctx_destroy(uint64_t ctx) override;
     int mem_alloc(uint64_t mem, uint64_t size) override;
-    int mem_import(uint64_t mem, int fd, uint64_t size) override;
+    int mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece) override;
+    void use_window(uint64_t start, uint64_t end) override;
+    bool lost() const override { return lost_; }
     void mem_free(uint64_t mem) override;
     int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) override;
     void unmap(uint64_t ctx, uint64_t va, uint64_t size) override;
@@ -228,10 +242,13 @@ private:
     void release_space(Space& s);
     void sync_staged(Space& s, bool in);
     Program code(Space& s, uint64_t entry);
-    enum class Got { Module, Fault, TimedOut, Wait };
+    enum class Got { Module, Fault, TimedOut, Wait, Rejected };
+    Got compiled(Job& job, const std::string& key, const std::function<bool(std::string*)>& source,
+                 uint32_t nthreads, const std::string& entry, uint64_t start, uint64_t budget, uint64_t watchdog,
+                 std::shared_ptr<Module>* out);
     Got module_for(Space& s, Job& job, Launch& st, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
                    uint64_t watchdog);
-    void start_jit(const std::string& key, std::string ptx, uint32_t nthreads);
+    void start_jit(const std::string& key, std::string ptx, uint32_t nthreads, const std::string& entry);
     void reap_jit();
     void refuse(const std::string& key, bool timedout);
     void evict();
@@ -243,6 +260,10 @@ private:
     StepResult run_chunks(Space& s, Job& job, Launch& st, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
                           uint64_t watchdog, uint64_t* addr, uint32_t* kind);
     const Leaf* leaf(Space& s, uint64_t va, uint32_t need, uint64_t* addr, uint32_t* kind);
+    bool read_va(Space& s, uint64_t va, void* dst, uint64_t n, uint64_t* addr, uint32_t* kind);
+    void mirror(Space& s, uint64_t va, uint64_t size, uint32_t perms, const Backing& b);
+    std::optional<StepResult> launch_ptx(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
+                                         uint64_t watchdog, uint64_t* addr, uint32_t* kind);
 
     const Api& a_;
     CUdevice dev_ = 0;
@@ -295,6 +316,18 @@ private:
     bool stop_cas(uint32_t from, uint32_t to);
     bool tell(uint32_t from, uint32_t to);
     friend Debug cu::debug(const Backend& b);
+
+    // A worker's: its context's device memory at the context's own
+    // addresses too (use_window()), so that a LAUNCH's PTX runs as
+    // itself; ptx_off_ once a mapping could not be mirrored there (its
+    // launches then run the ISA).  Declared last, released first.
+    uint64_t gran_ = 0;  // the driver's allocation granularity (imported pieces)
+    std::optional<GuestWindow> window_;
+    bool ptx_off_ = false;
+    // A guest's kernel ended with a GPU exception: the CUDA context is
+    // lost for good, and the worker with it (worker.cpp ends it).
+    bool lost_ = false;
+    int warned_ptx_ = 0;  // lines said about the guest's PTX (at most kPtxLines)
 };
 
 // Every driver resource is owned by a member (cuda_api.hpp's Owned,
@@ -332,6 +365,15 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu)
     stop_[kTellAbort] = 1;
     stop_[kTellAbort + 1] = kStopAbort;
     check("cuEventCreate (control)", a_.EventCreate(reset_event_.out(), CU_EVENT_DISABLE_TIMING));
+    if (!size) {  // a worker's: the pieces it imports
+        CUmemAllocationProp prop{};
+        prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+        prop.requestedHandleTypes = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
+        prop.location = {CU_MEM_LOCATION_TYPE_DEVICE, dev_};
+        size_t g = 0;
+        check("cuMemGetAllocationGranularity", a_.MemGetAllocationGranularity(&g, &prop, 0));
+        gran_ = g;
+    }
 }
 
 CudaBackend::~CudaBackend() {
@@ -343,9 +385,13 @@ CudaBackend::~CudaBackend() {
         a_.ModuleUnload(jit_->mod);
     a_.StreamSynchronize(stream_.get());
     cache_.clear();  // modules a job still holds go with the job
+    window_.reset();
     for (auto& [id, s] : spaces_)
         release_space(s);
     spaces_.clear();
+    for (auto& [id, m] : mems_)
+        for (CUmemGenericAllocationHandle h : m.pieces)
+            a_.MemRelease(h);
     // The members release the rest: streams, event, memory, the context.
 }
 
@@ -353,6 +399,8 @@ int CudaBackend::ctx_create(uint64_t ctx) {
     if (spaces_.count(ctx))
         return EEXIST;
     Space& s = spaces_[ctx];
+    // The first context of a worker with a window: the guest's own.
+    s.own = window_ && !window_->mapped() && std::none_of(spaces_.begin(), spaces_.end(), [](auto& e) { return e.second.own; });
     s.root.e.assign(1024, 0);  // 8 KiB: its own allocation, not a pool page
     try {
         check("cuMemAlloc (page table root)", a_.MemAlloc(&s.root.dev, 1024 * 8));
@@ -372,6 +420,8 @@ void CudaBackend::ctx_destroy(uint64_t ctx) {
     if (it == spaces_.end())
         return;
     a_.StreamSynchronize(stream_.get());
+    if (it->second.own)
+        window_->clear();
     release_space(it->second);
     spaces_.erase(it);
 }
@@ -408,7 +458,7 @@ int CudaBackend::mem_alloc(uint64_t mem, uint64_t size) {
         arena_.free(*off);
         return EIO;
     }
-    mems_[mem] = {*off, size, 0, false, nullptr};
+    mems_[mem] = {*off, size, 0, false, nullptr, {}, false};
     return 0;
 }
 
@@ -423,29 +473,62 @@ void CudaBackend::mem_free(uint64_t mem) {
 }
 
 void CudaBackend::drop(std::map<uint64_t, Mem>::iterator m) {
-    if (!m->second.imported)
+    if (!m->second.imported && m->second.pieces.empty())
         arena_.free(m->second.off);
+    for (CUmemGenericAllocationHandle h : m->second.pieces)
+        a_.MemRelease(h);  // the mappings hold what they map
     mems_.erase(m);  // an import is unmapped with it
 }
 
-// The engine process's memory, its descriptor @fd, mapped here whole.
-int CudaBackend::mem_import(uint64_t mem, int fd, uint64_t size) {
-    if (mems_.count(mem))
-        return EEXIST;
+// Piece @piece of the engine process's memory @mem, its descriptor @fd
+// (pieces of the driver's granularity, in order); once all have come,
+// mapped here one after the other, as the translated code reaches it.
+// A piece 0 restarts an import left part way.
+int CudaBackend::mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece) {
+    if (!gran_ || !size || size % gran_ || piece >= size / gran_)
+        return EINVAL;
+    auto it = mems_.find(mem);
+    if (it != mems_.end() && !(it->second.importing && (piece == 0 || it->second.pieces.size() == piece)))
+        return it->second.importing ? EINVAL : EEXIST;
+    if (it != mems_.end() && piece == 0) {
+        drop(it);
+        it = mems_.end();
+    }
+    if (it == mems_.end() && piece)
+        return EINVAL;
     CUmemGenericAllocationHandle h = 0;
     if (a_.MemImportFromShareableHandle(&h, reinterpret_cast<void*>(static_cast<uintptr_t>(fd)),
                                         CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) != CUDA_SUCCESS)
         return EINVAL;
+    if (it == mems_.end()) {
+        it = mems_.emplace(mem, Mem{0, size, 0, false, nullptr, {}, true}).first;
+    }
+    Mem& m = it->second;
+    m.pieces.push_back(h);
+    if (m.pieces.size() < size / gran_)
+        return 0;
     try {
-        auto m = std::make_shared<cu::Mapping>(a_, h, size, dev_);
-        a_.MemRelease(h);  // the mapping holds it
-        mems_[mem] = {0, size, 0, false, std::move(m)};
+        m.imported = std::make_shared<cu::Mapping>(a_, m.pieces, gran_, dev_);
+        m.importing = false;
     } catch (const std::runtime_error& e) {
-        a_.MemRelease(h);
         std::cerr << "vgpu-engined: importing memory " << mem << ": " << e.what() << "\n";
+        drop(it);
         return ENOMEM;
     }
     return 0;
+}
+
+// The instance's GPU addresses: reserved here for the worker's context,
+// where its device memory is mapped at its own addresses too.  Where the
+// driver will not reserve them, the guest's PTX is not run (the ISA is).
+void CudaBackend::use_window(uint64_t start, uint64_t end) {
+    if (size_ || !gran_ || start % gran_ || end % gran_ || start >= end)
+        return;  // only a worker's, whose memory comes in pieces
+    try {
+        window_.emplace(a_, dev_, start, end, gran_);
+    } catch (const std::exception& e) {
+        std::cerr << "vgpu-engined worker: no guest PTX runs as itself here: " << e.what() << "\n";
+    }
 }
 
 // Sets the leaf of page @pn to @pte (0: clears it), growing the tables as
@@ -591,7 +674,7 @@ int CudaBackend::back(const Backing& b, uint64_t size, Leaf* first) {
     if (b.host)
         return acquire_host(b.host, size, first);
     auto m = mems_.find(b.mem);
-    if (m == mems_.end() || m->second.freed || b.offset > m->second.size || size > m->second.size - b.offset ||
+    if (m == mems_.end() || m->second.freed || m->second.importing || b.offset > m->second.size || size > m->second.size - b.offset ||
         b.offset & (kPage - 1))
         return EINVAL;
     m->second.refs += size / kPage;
@@ -662,7 +745,31 @@ int CudaBackend::map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, c
         s.staged_pages += n;
     s.limbo_tables.insert(s.limbo_tables.end(), emptied.begin(), emptied.end());
     commit(s);
+    if (s.own && !b.host)
+        mirror(s, va, size, perms, b);
     return 0;
+}
+
+// Device memory mapped by the worker's context: at the context's own
+// address too, where it is whole pieces inside the window (always, with
+// the instance's 2 MiB pages: vgpu-back maps nothing smaller).  Host
+// memory, and anything else, is not there: a guest's kernel that reaches
+// it faults on the GPU.  Where the driver refuses, the guest's PTX goes
+// off for this worker (its launches run the ISA, which reaches every
+// mapping through the tables).
+void CudaBackend::mirror(Space& s, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) {
+    (void)s;
+    const Mem& m = mems_.at(b.mem);
+    if (ptx_off_ || b.offset % gran_ || size % gran_ || m.pieces.size() * gran_ != m.size || va % gran_ ||
+        va < window_->start() || va > window_->end() || size > window_->end() - va)
+        return;
+    std::vector<CUmemGenericAllocationHandle> part(m.pieces.begin() + b.offset / gran_,
+                                                   m.pieces.begin() + (b.offset + size) / gran_);
+    if (!window_->map(va, part, perms & VGPU_PTE_W)) {
+        ptx_off_ = true;
+        std::cerr << "vgpu-engined worker: a mapping at " << std::hex << va << std::dec
+                  << " cannot be at the guest's address: its PTX runs as the ISA from now on\n";
+    }
 }
 
 // Staged host memory: copied in before a RUN (@in), out after it (the
@@ -718,6 +825,10 @@ void CudaBackend::unmap(uint64_t ctx, uint64_t va, uint64_t size) {
         set_leaf(s, pn, 0, s.limbo_tables);
     }
     commit(s);
+    if (s.own && window_->mapped()) {
+        a_.StreamSynchronize(stream_.get());  // nothing of the context runs
+        window_->unmap(va, size);
+    }
 }
 
 const Leaf* CudaBackend::leaf(Space& s, uint64_t va, uint32_t need, uint64_t* addr, uint32_t* kind) {
@@ -829,7 +940,9 @@ Program CudaBackend::code(Space& s, uint64_t entry) {
 
 // Compiles @ptx on the JIT's thread, which makes the primary context
 // current there first.
-void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nthreads) {
+// @nthreads 0: the JIT is not told the block's size (a guest's PTX, run
+// with any).
+void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nthreads, const std::string& entry) {
     if (const char* dir = std::getenv("VGPU_ENGINED_DUMP_PTX"))  // for debugging the translator
         std::ofstream(std::string(dir) + "/kernel-" + std::to_string(cache_clock_) + ".ptx") << ptx;
     if (jit_thread_.joinable())
@@ -837,7 +950,7 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
     auto j = std::make_shared<Jit>();
     j->key = key;
     jit_ = j;
-    jit_thread_ = std::thread([j, &a = a_, ctx = ctx_->get(), ptx = std::move(ptx), nthreads] {
+    jit_thread_ = std::thread([j, &a = a_, ctx = ctx_->get(), ptx = std::move(ptx), nthreads, entry] {
         int opts[] = {CU_JIT_THREADS_PER_BLOCK, CU_JIT_ERROR_LOG_BUFFER, CU_JIT_ERROR_LOG_BUFFER_SIZE_BYTES};
         char log[sizeof(j->log)] = {};
         void* vals[] = {reinterpret_cast<void*>(static_cast<uintptr_t>(nthreads)), log,
@@ -846,8 +959,9 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
         CUfunction f = nullptr;
         CUresult r = a.CtxSetCurrent(ctx);
         if (r == CUDA_SUCCESS)
-            r = a.ModuleLoadDataEx(&m, ptx.c_str(), 3, opts, vals);
-        if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, "vgpu_kernel")) == CUDA_SUCCESS)
+            r = nthreads ? a.ModuleLoadDataEx(&m, ptx.c_str(), 3, opts, vals)
+                         : a.ModuleLoadDataEx(&m, ptx.c_str(), 2, opts + 1, vals + 1);
+        if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, entry.c_str())) == CUDA_SUCCESS)
             r = a.FuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, VGPU_MAX_SHARED);
         if (r == CUDA_SUCCESS && a.FuncLoad)
             r = a.FuncLoad(f);  // here, not in the first launch (a RUN)
@@ -920,13 +1034,32 @@ CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const d
         return key == st.key ? Got::Module : Got::Fault;
     st.key = key;
     st.resumable = p.resumable();
+    auto translation = [&](std::string* ptx) {
+        *ptx = translate(p, sm_);
+        return true;
+    };
+    Got g = compiled(job, key, translation, nthreads, "vgpu_kernel", start, budget, watchdog, &st.mod);
+    return g == Got::Rejected ? Got::Fault : g;
+}
+
+// The module compiled from what @source gives (called on a miss; false:
+// it cannot, a Fault) under @key: cached, or compiled and waited for
+// until the slice ends, kJitWaitNs have passed or, for the job's own
+// compile, the watchdog is used up (that wait is its engine time).  The
+// JIT's thread compiles one program at a time: a launch waiting for
+// another's compile is not charged for it.  Rejected: the driver's JIT
+// refused it (now or before).
+CudaBackend::Got CudaBackend::compiled(Job& job, const std::string& key,
+                                       const std::function<bool(std::string*)>& source, uint32_t nthreads,
+                                       const std::string& entry, uint64_t start, uint64_t budget, uint64_t watchdog,
+                                       std::shared_ptr<Module>* out) {
     for (int pass = 0;; pass++) {
         reap_jit();
         if (auto r = refused_.find(key); r != refused_.end())
-            return r->second ? Got::TimedOut : Got::Fault;
+            return r->second ? Got::TimedOut : Got::Rejected;
         if (auto hit = cache_.find(key); hit != cache_.end()) {
             hit->second.used = ++cache_clock_;
-            st.mod = hit->second.mod;
+            *out = hit->second.mod;
             return Got::Module;
         }
         // Another job's compile ended in the first wait: start this one's
@@ -934,8 +1067,12 @@ CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const d
         // the next RUN).
         if (pass == 2 || (pass == 1 && jit_))
             break;
-        if (!jit_)
-            start_jit(key, translate(p, sm_), nthreads);
+        if (!jit_) {
+            std::string ptx;
+            if (!source(&ptx))
+                return Got::Fault;
+            start_jit(key, std::move(ptx), nthreads, entry);
+        }
         bool mine = jit_->key == key;
         uint64_t t0 = now_ns(), left = std::min(kJitWaitNs, budget - std::min(budget, t0 - start));
         if (mine)
@@ -985,6 +1122,11 @@ bool CudaBackend::stop_cas(uint32_t from, uint32_t to) {
 StepResult CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
                                uint64_t watchdog, uint64_t* addr, uint32_t* kind) {
     auto st = std::static_pointer_cast<Launch>(job.state);
+    // The guest's own PTX, where its memory is at its addresses; not once
+    // the ISA has started the grid (a preempted launch goes on as it began).
+    if (!st && c.flags & DRM_VGPU_LAUNCH_PTX && s.own && !ptx_off_)
+        if (auto r = launch_ptx(s, job, c, start, budget, watchdog, addr, kind))
+            return *r;
     *addr = c.src;
     *kind = VGPU_FAULT_ILLEGAL;
     if (!st) {
@@ -1004,8 +1146,110 @@ StepResult CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64
     case Got::Fault: return StepResult::Fault;
     case Got::TimedOut: return StepResult::TimedOut;
     case Got::Wait: return StepResult::Yield;
+    case Got::Rejected: return StepResult::Fault;  // module_for() answers Fault for it
     }
     return run_chunks(s, job, *st, c, start, budget, watchdog, addr, kind);
+}
+
+// @n bytes of the context's memory at @va, read here (the page's
+// host memory, or a copy from the GPU); false, the fault in *@addr and
+// *@kind, where a page is not mapped readable.
+bool CudaBackend::read_va(Space& s, uint64_t va, void* dst, uint64_t n, uint64_t* addr, uint32_t* kind) {
+    auto* out = static_cast<uint8_t*>(dst);
+    for (uint64_t done = 0; done < n;) {
+        uint64_t v = va + done, off = v & (kPage - 1);
+        const Leaf* l = leaf(s, v, VGPU_PTE_R, addr, kind);
+        if (!l)
+            return false;
+        uint64_t k = std::min(kPage - off, n - done);
+        // Contiguous device pages: one copy.
+        while (!l->host && done + k < n) {
+            uint64_t a2;
+            uint32_t k2;
+            const Leaf* nx = leaf(s, v + k, VGPU_PTE_R, &a2, &k2);
+            if (!nx || nx->host || nx->gpu != l->gpu + off + k - ((v + k) & (kPage - 1)))
+                break;
+            k += std::min(kPage, n - done - k);
+        }
+        if (l->host)
+            std::memcpy(out + done, l->host + off, k);
+        else
+            check("cuMemcpyDtoH (guest memory)", a_.MemcpyDtoH(out + done, l->gpu + off, k));
+        done += k;
+    }
+    return true;
+}
+
+// A LAUNCH's PTX, run as itself (Documentation/engines.rst "The guest's
+// own PTX"): the descriptor read and checked, the entry compiled once per
+// text and entry (the driver's JIT, on its thread), launched with the
+// parameters the descriptor holds and waited for.  The GPU cannot be
+// preempted: the kernel runs to its end in this step, and the engine
+// process kills the worker if it outlasts the RUN's budget + the
+// watchdog.  nullopt: this PTX does not run here (the driver's JIT or
+// launch refused it): the ISA runs, as on any engine.
+std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start,
+                                                  uint64_t budget, uint64_t watchdog, uint64_t* addr,
+                                                  uint32_t* kind) {
+    std::vector<uint8_t> d(c.size);
+    if (!read_va(s, c.dst, d.data(), d.size(), addr, kind))
+        return StepResult::Fault;
+    std::string why;
+    auto pl = parse_ptx_launch(d.data(), d.size(), &why);
+    auto say = [&](const std::string& what) {
+        if (warned_ptx_ < kPtxLines && ++warned_ptx_ > 0)
+            std::cerr << "vgpu-engined worker: " << what << "\n";
+    };
+    if (!pl) {
+        say("a LAUNCH's PTX descriptor: " + why);
+        *addr = c.dst;
+        *kind = VGPU_FAULT_ILLEGAL;
+        return StepResult::Fault;
+    }
+    auto text = [&](std::string* ptx) {
+        ptx->resize(pl->ptx_size);
+        if (!read_va(s, pl->ptx, ptx->data(), pl->ptx_size, addr, kind))
+            return false;
+        if (!ptx_text_ok(ptx->data(), ptx->size()) || ptx_hash(ptx->data(), ptx->size()) != pl->ptx_hash) {
+            say("a LAUNCH's PTX text is not NUL-terminated text of its hash");
+            *addr = pl->ptx;
+            *kind = VGPU_FAULT_ILLEGAL;
+            return false;
+        }
+        ptx->pop_back();  // the driver reads up to the NUL
+        return true;
+    };
+    std::shared_ptr<Module> mod;
+    switch (compiled(job, pl->key(), text, 0, pl->entry, start, budget, watchdog, &mod)) {
+    case Got::Module: break;
+    case Got::Fault: return StepResult::Fault;
+    case Got::TimedOut: return StepResult::TimedOut;
+    case Got::Wait: return StepResult::Yield;
+    case Got::Rejected: return std::nullopt;
+    }
+    size_t psize = pl->params.size();
+    void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, pl->params.data(), CU_LAUNCH_PARAM_BUFFER_SIZE, &psize,
+                     CU_LAUNCH_PARAM_END};
+    uint64_t t0 = now_ns();
+    CUresult r = a_.LaunchKernel(mod->function(), c.grid[0], c.grid[1], c.grid[2], c.block[0], c.block[1],
+                                 c.block[2], pl->shared, stream_.get(), nullptr, psize ? extra : nullptr);
+    if (r != CUDA_SUCCESS) {  // a configuration this kernel cannot have here
+        say("the guest's kernel " + pl->entry + " not launched (" + error("cuLaunchKernel", r) + "): its ISA runs");
+        return std::nullopt;
+    }
+    r = a_.StreamSynchronize(stream_.get());
+    job.cmd_busy_ns += now_ns() - t0;
+    if (r != CUDA_SUCCESS) {
+        // The GPU's exceptions are sticky: this process's CUDA context is
+        // gone, the worker goes (its context's next request starts
+        // another, its mappings given again).  No address is known.
+        say("the guest's kernel " + pl->entry + " ended the worker's GPU context: " + error("cuStreamSynchronize", r));
+        lost_ = true;
+        *addr = 0;
+        *kind = fault_of(r);
+        return StepResult::Fault;
+    }
+    return StepResult::Done;
 }
 
 // Runs the grid of launch @st in chunks of blocks until the slice ends.
@@ -1161,7 +1405,8 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
                 return StepResult::Fault;
             return r == VGPU_RUN_DONE ? StepResult::Done : StepResult::More;
         });
-        sync_staged(it->second, false);
+        if (!lost_)  // else the device can copy nothing more: the worker ends
+            sync_staged(it->second, false);
     } catch (const BackendLost&) {
         throw;
     } catch (const std::exception& e) {

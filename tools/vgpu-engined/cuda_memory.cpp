@@ -2,12 +2,15 @@
 // Copyright (C) 2026 GPUvm developers
 //
 // cuda_memory.cpp - the GPU's device memory as the engine process holds
-// it for its workers (router.hpp's SharedMemory): one allocation of the
-// driver's virtual memory API per allocation of the module (cuMemCreate,
-// whole 2 MiB pieces), exported as a POSIX descriptor that a worker
-// imports and maps.  The engine process maps each too, to zero it for
-// its new owner and for the self-test's reads and writes.  A worker's
-// death frees none of it (Documentation/engines.rst "Workers").
+// it for its workers (router.hpp's SharedMemory): each allocation of the
+// module is pieces of the driver's granularity (2 MiB), each an
+// allocation of the driver's virtual memory API (cuMemCreate) exported
+// as a POSIX descriptor when a worker imports it.  Pieces, because the
+// driver maps whole allocations only and a worker maps each GPU page of
+// a guest at the guest's address.  The engine process maps them too, one
+// after the other, to zero them for their new owner and for the
+// self-test's reads and writes.  A worker's death frees none of it
+// (Documentation/engines.rst "Workers").
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "cuda_api.hpp"
 #include "router.hpp"
@@ -56,21 +60,18 @@ public:
             return EEXIST;
         if (!size || size > size_ - used_)
             return ENOSPC;
-        CUmemGenericAllocationHandle h = 0;
-        if (a_.MemCreate(&h, size, &prop_, 0) != CUDA_SUCCESS)
-            return ENOSPC;
         Mem m;
-        m.h = h;
         m.size = size;
-        int fd = -1;
+        for (uint64_t i = 0; i < size / gran_; i++) {
+            CUmemGenericAllocationHandle h = 0;
+            if (a_.MemCreate(&h, gran_, &prop_, 0) != CUDA_SUCCESS) {
+                release(m);
+                return ENOSPC;
+            }
+            m.pieces.push_back(h);
+        }
         try {
-            check("cuMemExportToShareableHandle",
-                  a_.MemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0));
-            m.fd = vgpu::Fd(fd);
-            // Never inherited by a worker (the driver makes no promise).
-            if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-                throw std::runtime_error("F_SETFD on an exported allocation");
-            m.map = std::make_shared<Mapping>(a_, h, size, dev_);
+            m.map = std::make_shared<Mapping>(a_, m.pieces, gran_, dev_);
             // Zeroed for each new owner, and done before a worker (another
             // context, in another process: no order with this one's
             // work) can reach it.
@@ -79,8 +80,7 @@ public:
             mems_.emplace(mem, std::move(m));
         } catch (const std::exception& e) {
             std::cerr << "vgpu-engined: device memory of " << size << " bytes: " << e.what() << "\n";
-            m.map.reset();
-            a_.MemRelease(h);
+            release(m);
             return EIO;
         }
         used_ += size;
@@ -90,12 +90,30 @@ public:
         auto it = mems_.find(mem);
         if (it == mems_.end())
             return;
-        it->second.map.reset();
-        a_.MemRelease(it->second.h);  // the allocation goes with the last mapping and descriptor
         used_ -= it->second.size;
+        release(it->second);  // each piece goes with its last mapping and descriptor
         mems_.erase(it);
     }
-    int fd(uint64_t mem, uint64_t* size) const override { return table_fd(mems_, mem, size); }
+    uint64_t pieces(uint64_t mem, uint64_t* size) const override {
+        auto it = mems_.find(mem);
+        if (it == mems_.end())
+            return 0;
+        *size = it->second.size;
+        return it->second.pieces.size();
+    }
+    vgpu::Fd export_piece(uint64_t mem, uint64_t i) const override {
+        auto it = mems_.find(mem);
+        int fd = -1;
+        if (it == mems_.end() || i >= it->second.pieces.size() ||
+            a_.MemExportToShareableHandle(&fd, it->second.pieces[i], CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0) !=
+                CUDA_SUCCESS)
+            return vgpu::Fd();
+        vgpu::Fd owned(fd);
+        // Never inherited by a worker (the driver makes no promise).
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+            return vgpu::Fd();
+        return owned;
+    }
     int read(uint64_t mem, uint64_t off, void* dst, uint64_t size) const override {
         const Mem* m = table_range(mems_, mem, off, size);
         if (!m)
@@ -116,11 +134,16 @@ public:
 
 private:
     struct Mem {
-        CUmemGenericAllocationHandle h = 0;
+        std::vector<CUmemGenericAllocationHandle> pieces;  // gran_ bytes each
         uint64_t size = 0;
-        vgpu::Fd fd;                   // exported: what workers import
-        std::shared_ptr<Mapping> map;  // this process's view
+        std::shared_ptr<Mapping> map;  // this process's view, the pieces in order
     };
+    void release(Mem& m) {
+        m.map.reset();
+        for (CUmemGenericAllocationHandle h : m.pieces)
+            a_.MemRelease(h);
+        m.pieces.clear();
+    }
     const Api& a_;
     CUdevice dev_ = 0;
     std::optional<PrimaryContext> ctx_;

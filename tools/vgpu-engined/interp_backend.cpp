@@ -86,11 +86,12 @@ public:
         mems_[mem] = {vram_ + *off, size, false};
         return 0;
     }
-    int mem_import(uint64_t mem, int fd, uint64_t size) override {
+    // One piece: a memfd of the engine process (make_memfd_memory).
+    int mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece) override {
         struct stat st;
         if (mems_.count(mem))
             return EEXIST;
-        if (fstat(fd, &st) < 0 || !size || static_cast<uint64_t>(st.st_size) < size)
+        if (piece || fstat(fd, &st) < 0 || !size || static_cast<uint64_t>(st.st_size) < size)
             return EINVAL;
         void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)

@@ -64,6 +64,8 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
                 layout.page_shift = 21;
             std::string name = gpu ? "cuda-workers:" + mem->device_name() : "interp-workers";
             vgpu_ue_hello hello = make_hello(name, mem_mb << 20, layout, mem->pci());
+            if (gpu)  // a worker per context: a guest's own PTX can run in it
+                hello.flags = VGPU_UE_HELLO_PTX;
             vgpu::Fd fd = register_engine(a.device, hello);
             // The worker is this program, whatever its file has become since.
             Router router(std::move(mem), exec_spawner("/proc/self/exe", a.backend, a.gpu), fd.get());
@@ -71,6 +73,7 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             // starts when a request is queued, maybe behind a RUN of up to
             // a slice + the watchdog + 100 ms (with the defaults, 2.1 s
             // + 2 s of 5 s).
+            router.set_window(hello.engine_va_start, hello.engine_va_end);
             router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 400000);
             std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
                       << name << ", a worker per context, " << mem_mb << " MiB)\n";

@@ -424,8 +424,8 @@ int Router::start(uint64_t id, Ctx& c) {
     req.op = VGPU_UE_OP_CTX_CREATE;
     req.ctx_create.ctx = id;
     vgpu_ue_resp r;
-    if (exchange(c, uint32_t(link::Kind::Start), 0, 0, nullptr, 0, windows_fd_, deadline_, &op_err,
-                 nullptr) ||
+    if (exchange(c, uint32_t(link::Kind::Start), va_start_, va_end_ - va_start_, nullptr, 0, windows_fd_, deadline_,
+                 &op_err, nullptr) ||
         op_err || call(c, req, nullptr, 0, deadline_, r)) {
         stop(id, c, true, "did not start");
         return EIO;
@@ -481,14 +481,19 @@ int Router::replay(Ctx& c) {
 int Router::import(Ctx& c, uint64_t mem, int* lost) {
     if (c.imported.count(mem))
         return 0;
-    uint64_t size = 0;
-    int fd = mem_->fd(mem, &size);
-    if (fd < 0)
+    uint64_t size = 0, n = mem_->pieces(mem, &size);
+    if (!n)
         return EINVAL;  // as a back end answers a MAP of memory it has not
     int op_err = 0;
-    if (int e = exchange(c, uint32_t(link::Kind::Import), mem, size, nullptr, 0, fd, deadline_, &op_err, nullptr)) {
-        *lost = e;
-        return EIO;
+    for (uint64_t i = 0; i < n && !op_err; i++) {
+        vgpu::Fd fd = mem_->export_piece(mem, i);
+        if (!fd)
+            return EIO;
+        if (int e = exchange(c, uint32_t(link::Kind::Import), mem, size, nullptr, 0, fd.get(), deadline_, &op_err,
+                             nullptr, static_cast<uint32_t>(i))) {
+            *lost = e;
+            return EIO;
+        }
     }
     if (!op_err)
         c.imported.insert(mem);
@@ -516,13 +521,14 @@ int Router::call(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, size_t 
 }
 
 int Router::exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const void* body, size_t len, int fd,
-                     uint64_t deadline_ns, int* op_err, std::vector<uint8_t>* answer) {
+                     uint64_t deadline_ns, int* op_err, std::vector<uint8_t>* answer, uint32_t piece) {
     if (!c.w.pid)
         return EPIPE;
     link::Header h{};
     h.kind = kind;
     h.mem = mem;
     h.size = size;
+    h.piece = piece;
     if (int e = link::send_frame(c.w.sock.get(), h, body, len, fd, deadline_ns))
         return e;
     link::Frame f;

@@ -36,8 +36,12 @@ public:
     // 0, or ENOSPC (no room), EEXIST (@mem taken) or another errno.
     virtual int alloc(uint64_t mem, uint64_t size) = 0;
     virtual void free(uint64_t mem) = 0;
-    // @mem's descriptor and size; -1 if there is no @mem.
-    virtual int fd(uint64_t mem, uint64_t* size) const = 0;
+    // How many pieces @mem is shared in (0: there is no @mem), its size
+    // in *@size.  A worker imports every piece, in order.
+    virtual uint64_t pieces(uint64_t mem, uint64_t* size) const = 0;
+    // A descriptor of piece @i of @mem, close-on-exec, the caller's to
+    // close; none if there is no such piece or it cannot be exported.
+    virtual vgpu::Fd export_piece(uint64_t mem, uint64_t i) const = 0;
     // The device it is memory of ("" for host memory) and its PCI address.
     virtual std::string device_name() const { return ""; }
     virtual std::string pci() const { return ""; }
@@ -46,17 +50,8 @@ public:
     virtual int write(uint64_t mem, uint64_t offset, const void* src, uint64_t size) = 0;
 };
 // For SharedMemory's implementations, whose tables map an id to an entry
-// with a descriptor (fd) and a size: @mem's descriptor and size (-1 if
-// none), and @mem's entry if [@off, @off + @size) lies inside it (else
+// with a size: @mem's entry if [@off, @off + @size) lies inside it (else
 // null).
-template <typename Map>
-int table_fd(const Map& mems, uint64_t mem, uint64_t* size) {
-    auto it = mems.find(mem);
-    if (it == mems.end())
-        return -1;
-    *size = it->second.size;
-    return it->second.fd.get();
-}
 template <typename Map>
 const typename Map::mapped_type* table_range(const Map& mems, uint64_t mem, uint64_t off, uint64_t size) {
     auto it = mems.find(mem);
@@ -112,6 +107,13 @@ public:
     // Every other request, all its exchanges with workers together, ends
     // by @ns (keep it inside the module's op_timeout_ms).
     void set_op_ns(uint64_t ns) { op_ns_ = ns; }
+    // The instance's GPU addresses (HELLO's answer), told to each worker
+    // at its start: a worker that runs a guest's own code keeps them for
+    // the context's memory at the context's addresses.
+    void set_window(uint64_t start, uint64_t end) {
+        va_start_ = start;
+        va_end_ = end;
+    }
     // The worker serving @ctx (0: none now).  Tests.
     pid_t worker_pid(uint64_t ctx) const;
     const RouterStats& stats() const { return stats_; }
@@ -174,12 +176,13 @@ private:
     // One frame of @kind there and its answer: the answer's errno in
     // *@op_err, its body in *@answer (none allowed if null).
     int exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const void* body, size_t len, int fd,
-                 uint64_t deadline_ns, int* op_err, std::vector<uint8_t>* answer);
+                 uint64_t deadline_ns, int* op_err, std::vector<uint8_t>* answer, uint32_t piece = 0);
     // Ends @c's worker: closes its socket (SIGKILL too if @kill), to be
     // reaped by reap().  @why: a line for the log, or null.
     void stop(uint64_t id, Ctx& c, bool kill, const char* why);
     bool alive(Ctx& c);
 
+    uint64_t va_start_ = 0, va_end_ = 0;  // set_window()
     std::unique_ptr<SharedMemory> mem_;
     Spawn spawn_;
     int windows_fd_;
@@ -204,6 +207,10 @@ private:
 // self-test's `--workers`): each operation becomes the module's request.
 // Host memory must come from @windows_fd (Backing::fd), window k at
 // k << VGPU_UE_WINDOW_SHIFT.
+// The GPU addresses make_worker_backend()'s workers keep for their
+// context's own code: 64 GiB to 1008 GiB, as vgpu-uengine's va_start_gb
+// and va_end_gb for a GPU.
+constexpr uint64_t kSelfTestVaStart = uint64_t{64} << 30, kSelfTestVaEnd = uint64_t{1008} << 30;
 std::unique_ptr<Backend> make_worker_backend(const std::string& name, std::unique_ptr<SharedMemory> mem,
                                              Spawn spawn, int windows_fd);
 

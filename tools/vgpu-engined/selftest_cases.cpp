@@ -1208,6 +1208,8 @@ std::vector<Test> isa_cases(const std::string& dir) {
         t.push_back(f);
     for (auto& f : {straight_line_case(), cas_case(), warp_watchdog_case(), eviction_case()})
         t.push_back(f);
+    for (auto& f : ptx_cases())
+        t.push_back(f);
     return t;
 }
 

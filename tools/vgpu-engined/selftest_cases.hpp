@@ -38,5 +38,7 @@ struct Test {
 };
 
 std::vector<Test> isa_cases(const std::string& kernel_dir);
+// Launches that name their PTX (selftest_ptx.cpp).
+std::vector<Test> ptx_cases();
 
 }  // namespace vgpu::engine

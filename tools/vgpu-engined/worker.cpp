@@ -58,7 +58,20 @@ public:
         used_ -= it->second.size;
         mems_.erase(it);
     }
-    int fd(uint64_t mem, uint64_t* size) const override { return table_fd(mems_, mem, size); }
+    // One piece: the memfd.
+    uint64_t pieces(uint64_t mem, uint64_t* size) const override {
+        auto it = mems_.find(mem);
+        if (it == mems_.end())
+            return 0;
+        *size = it->second.size;
+        return 1;
+    }
+    vgpu::Fd export_piece(uint64_t mem, uint64_t i) const override {
+        auto it = mems_.find(mem);
+        if (it == mems_.end() || i)
+            return vgpu::Fd();
+        return vgpu::Fd(fcntl(it->second.fd.get(), F_DUPFD_CLOEXEC, 0));
+    }
     int read(uint64_t mem, uint64_t off, void* dst, uint64_t size) const override {
         return io(mem, off, size, [&](int fd) { return pread(fd, dst, size, static_cast<off_t>(off)); });
     }
@@ -91,7 +104,7 @@ int serve_frame(Backend& be, Bridge& br, link::Frame& f, int sock) {
     size_t len = 0;
     switch (static_cast<link::Kind>(f.h.kind)) {
     case link::Kind::Import:
-        h.err = f.fd ? be.mem_import(f.h.mem, f.fd.get(), f.h.size) : EINVAL;
+        h.err = f.fd ? be.mem_import(f.h.mem, f.fd.get(), f.h.size, f.h.piece) : EINVAL;
         break;
     case link::Kind::Forget:
         be.mem_free(f.h.mem);
@@ -158,6 +171,8 @@ int worker_main(int sock, const std::string& backend, int gpu) {
     link::Frame f;
     if (link::recv_frame(sock, f, UINT64_MAX) || f.h.kind != uint32_t(link::Kind::Start) || !f.fd)
         return 2;
+    if (f.h.size)  // the instance's GPU addresses
+        be->use_window(f.h.mem, f.h.mem + f.h.size);
     Bridge br(*be, dup(f.fd.get()));
     f.fd.reset();
     link::Header ok{};
@@ -170,6 +185,12 @@ int worker_main(int sock, const std::string& backend, int gpu) {
             return 0;  // the engine process let go of this worker
         if (!e)
             e = serve_frame(*be, br, f, sock);
+        if (!e && be->lost()) {
+            // Its GPU context is gone (answered as a fault): a new worker
+            // serves the context's next request.
+            std::cerr << "vgpu-engined worker " << getpid() << ": its GPU context is lost, ending\n";
+            return 3;
+        }
         if (e) {
             std::cerr << "vgpu-engined worker " << getpid() << ": " << std::strerror(e) << "\n";
             return 2;

@@ -17,7 +17,11 @@ class WorkerBackend final : public Backend {
 public:
     WorkerBackend(std::string name, std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
         : name_(std::move(name)), size_(mem->size()), windows_fd_(windows_fd),
-          router_(std::move(mem), std::move(spawn), windows_fd) {}
+          router_(std::move(mem), std::move(spawn), windows_fd) {
+        // The window vgpu-uengine's instances for a GPU are given
+        // (Documentation/admin-guide.rst): a worker's guest PTX runs there.
+        router_.set_window(kSelfTestVaStart, kSelfTestVaEnd);
+    }
     std::string name() const override { return name_; }
     uint64_t mem_size() const override { return size_; }
 

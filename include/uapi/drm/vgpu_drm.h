@@ -63,6 +63,8 @@ extern "C" {
 #define DRM_VGPU_FEATURE_HOST_MEMORY	(1ULL << 0)
 #define DRM_VGPU_FEATURE_PREEMPTION	(1ULL << 1)
 #define DRM_VGPU_FEATURE_ATOMICS	(1ULL << 2)
+/* The engine runs a LAUNCH's PTX (DRM_VGPU_LAUNCH_PTX) as itself. */
+#define DRM_VGPU_FEATURE_PTX		(1ULL << 3)
 
 /* Limits. */
 #define DRM_VGPU_MAX_BIND_OPS		256
@@ -266,13 +268,69 @@ struct drm_vgpu_vm_bind {
 #define DRM_VGPU_CMD_FILL		2
 #define DRM_VGPU_CMD_LAUNCH		3
 
+/* Flags of a command (drm_vgpu_cmd.flags). */
+#define DRM_VGPU_LAUNCH_PTX		(1U << 0)	/* LAUNCH only */
+
+/**
+ * struct drm_vgpu_ptx_launch - what a LAUNCH with DRM_VGPU_LAUNCH_PTX
+ *	names at its @dst: the same kernel as the ISA at its @src, as the
+ *	PTX it was compiled from (64 bytes)
+ * @magic: DRM_VGPU_PTX_MAGIC
+ * @version: DRM_VGPU_PTX_VERSION
+ * @ptx: GPU address of the module's PTX text: @ptx_size bytes, the
+ *	last one NUL and no other
+ * @ptx_size: 2..DRM_VGPU_PTX_MAX_TEXT
+ * @ptx_hash: FNV-1a (64 bits) of the @ptx_size bytes.  An engine may
+ *	keep what it compiled by (@ptx, @ptx_size, @ptx_hash) for the
+ *	context's later launches without reading the text again: a context
+ *	that changes its PTX in place under the same hash runs the old code
+ *	(its own; no other context's)
+ * @entry_len: bytes of the entry's name (1..DRM_VGPU_PTX_MAX_ENTRY)
+ * @param_size: bytes of parameters (0..DRM_VGPU_PTX_MAX_PARAMS), laid
+ *	out as the PTX entry declares them (as cuLaunchKernel's
+ *	CU_LAUNCH_PARAM_BUFFER_POINTER)
+ * @shared_size: dynamic shared memory per block, bytes (the PTX's
+ *	.extern .shared), beside what the PTX declares
+ * @reserved: zero
+ *
+ * The command's @dst holds this header, then the entry's name (no NUL),
+ * then the parameters; its @size is the sum (at most
+ * DRM_VGPU_PTX_MAX_DESC).  The grid and block are the command's.
+ * Engines without DRM_VGPU_FEATURE_PTX, and one that cannot run this
+ * PTX, run the ISA at @src: both must compute the same.  The GPU
+ * addresses in the parameters and in memory are the context's.
+ */
+struct drm_vgpu_ptx_launch {
+	__u32 magic;
+	__u32 version;
+	__u64 ptx;
+	__u64 ptx_size;
+	__u64 ptx_hash;
+	__u32 entry_len;
+	__u32 param_size;
+	__u32 shared_size;
+	__u32 reserved[5];
+};
+
+#define DRM_VGPU_PTX_MAGIC		0x58545056	/* "VPTX" */
+#define DRM_VGPU_PTX_VERSION		1
+#define DRM_VGPU_PTX_MAX_TEXT		(64U << 20)
+#define DRM_VGPU_PTX_MAX_ENTRY		1024
+#define DRM_VGPU_PTX_MAX_PARAMS		32764
+#define DRM_VGPU_PTX_MAX_DESC		(sizeof(struct drm_vgpu_ptx_launch) + \
+					 DRM_VGPU_PTX_MAX_ENTRY + \
+					 DRM_VGPU_PTX_MAX_PARAMS)
+
 /**
  * struct drm_vgpu_cmd - one command of a submission (128 bytes)
  * @op: DRM_VGPU_CMD_*
- * @flags: zero
- * @dst: COPY, FILL: destination GPU address (FILL: 4-byte aligned)
+ * @flags: zero, or for a LAUNCH DRM_VGPU_LAUNCH_PTX
+ * @dst: COPY, FILL: destination GPU address (FILL: 4-byte aligned);
+ *	LAUNCH with DRM_VGPU_LAUNCH_PTX: GPU address of its
+ *	struct drm_vgpu_ptx_launch
  * @src: COPY: source GPU address; LAUNCH: GPU address of the code
- * @size: COPY, FILL: bytes, non-zero (FILL: a multiple of 4)
+ * @size: COPY, FILL: bytes, non-zero (FILL: a multiple of 4); LAUNCH
+ *	with DRM_VGPU_LAUNCH_PTX: bytes at @dst
  * @value: FILL: 32-bit pattern
  * @shared_size: LAUNCH: shared memory per block, bytes
  * @grid: LAUNCH: blocks in x, y, z (each >= 1)

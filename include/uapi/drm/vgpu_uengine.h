@@ -81,6 +81,9 @@
 #include "vgpu_drm.h"
 
 /*
+ * 9: VGPU_UE_IOC_HELLO's @flags may say VGPU_UE_HELLO_PTX: the process
+ *    runs a LAUNCH's PTX (DRM_VGPU_LAUNCH_PTX), and the engine reports
+ *    DRM_VGPU_FEATURE_PTX while it is registered.
  * 8: VGPU_UE_IOC_HELLO carries the address layout the back end can serve
  *    (@page_shift, @va_lo, @va_hi) and answers the instance's (the
  *    module's page_kb, va_start_gb, va_end_gb); a back end that cannot
@@ -94,7 +97,7 @@
  *    sizes stayed, the places of the fields did not.
  * 5: %clock64 (VGPU_SR_CLOCK64).
  */
-#define VGPU_UE_VERSION		8
+#define VGPU_UE_VERSION		9
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_PCI_LEN		32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
@@ -102,7 +105,7 @@
 /**
  * struct vgpu_ue_hello - VGPU_UE_IOC_HELLO
  * @version: in, VGPU_UE_VERSION
- * @flags: in, zero
+ * @flags: in, VGPU_UE_HELLO_* (others: -EPROTO)
  * @mem_size: in, device memory the process can allocate, bytes
  * @name: in, what runs the work ("cuda:NVIDIA H200", "interp"), shown
  *	in vgpu-back's sysfs engine/backend
@@ -147,6 +150,9 @@ struct vgpu_ue_hello {
 };
 
 #define VGPU_UE_IOC_HELLO	_IOWR('V', 0x40, struct vgpu_ue_hello)
+
+/* The process runs a LAUNCH's PTX (struct drm_vgpu_ptx_launch). */
+#define VGPU_UE_HELLO_PTX	(1U << 0)
 
 /*
  * Requests

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// cuda_native.cpp - a guest's own code on the GPU: the LAUNCH's PTX
+// descriptor checked, and a worker's window of guest addresses
+// (cuda_native.hpp).
+#include "cuda_native.hpp"
+
+#include <cstring>
+#include <iostream>
+
+#include "vgpu_drm.h"
+
+namespace vgpu::engine {
+
+using namespace cu;
+
+std::string PtxLaunch::key() const {
+    return "ptx:" + std::to_string(ptx) + ":" + std::to_string(ptx_size) + ":" + std::to_string(ptx_hash) + ":" +
+           entry;
+}
+
+uint64_t ptx_hash(const void* p, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ static_cast<const uint8_t*>(p)[i]) * 0x100000001b3ull;
+    return h;
+}
+
+bool ptx_text_ok(const char* p, size_t n) { return n >= 2 && !p[n - 1] && std::strlen(p) == n - 1; }
+
+std::optional<PtxLaunch> parse_ptx_launch(const uint8_t* d, size_t n, std::string* why) {
+    drm_vgpu_ptx_launch h;
+    auto no = [&](const char* w) {
+        *why = w;
+        return std::nullopt;
+    };
+    if (n < sizeof(h))
+        return no("shorter than its header");
+    std::memcpy(&h, d, sizeof(h));
+    if (h.magic != DRM_VGPU_PTX_MAGIC || h.version != DRM_VGPU_PTX_VERSION)
+        return no("not a PTX launch of version 1");
+    for (uint32_t r : h.reserved)
+        if (r)
+            return no("reserved fields not zero");
+    if (h.ptx_size < 2 || h.ptx_size > DRM_VGPU_PTX_MAX_TEXT)
+        return no("a PTX text of no allowed size");
+    if (!h.entry_len || h.entry_len > DRM_VGPU_PTX_MAX_ENTRY || h.param_size > DRM_VGPU_PTX_MAX_PARAMS)
+        return no("an entry name or parameters of no allowed size");
+    if (uint64_t{sizeof(h)} + h.entry_len + h.param_size != n)
+        return no("a size that is not the header, the name and the parameters");
+    if (h.ptx + h.ptx_size < h.ptx || h.ptx + h.ptx_size > (uint64_t{1} << 40))
+        return no("a PTX text beyond the address space");
+    PtxLaunch l;
+    l.ptx = h.ptx;
+    l.ptx_size = h.ptx_size;
+    l.ptx_hash = h.ptx_hash;
+    l.shared = h.shared_size;
+    l.entry.assign(reinterpret_cast<const char*>(d) + sizeof(h), h.entry_len);
+    for (char c : l.entry)  // PTX identifiers: [A-Za-z0-9_$] (and a leading %)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '%'))
+            return no("an entry name that is no PTX identifier");
+    l.params.assign(d + sizeof(h) + h.entry_len, d + n);
+    return l;
+}
+
+uint32_t fault_of(CUresult r) {
+    switch (r) {
+    case 700:  // CUDA_ERROR_ILLEGAL_ADDRESS
+    case 717:  // CUDA_ERROR_INVALID_ADDRESS_SPACE
+        return DRM_VGPU_FAULT_UNMAPPED;
+    case 716:  // CUDA_ERROR_MISALIGNED_ADDRESS
+        return DRM_VGPU_FAULT_MISALIGNED;
+    default:  // an illegal instruction, a trap, a launch failure
+        return DRM_VGPU_FAULT_ILLEGAL;
+    }
+}
+
+GuestWindow::GuestWindow(const Api& a, CUdevice dev, uint64_t start, uint64_t end, uint64_t piece)
+    : a_(a), dev_(dev), start_(start), end_(end), piece_(piece), res_(a, start, end - start) {}
+
+bool GuestWindow::map(uint64_t va, const std::vector<CUmemGenericAllocationHandle>& pieces, bool writable) {
+    const uint64_t size = pieces.size() * piece_;
+    if (pieces.empty() || va % piece_ || va < start_ || va > end_ || size > end_ - va)
+        return false;
+    for (uint64_t o = 0; o < size; o += piece_)
+        if (mapped_.count(va + o))
+            return false;
+    size_t done = 0;
+    CUresult r = CUDA_SUCCESS;
+    for (; done < pieces.size(); done++)
+        if ((r = a_.MemMap(va + done * piece_, piece_, 0, pieces[done], 0)) != CUDA_SUCCESS)
+            break;
+    if (r == CUDA_SUCCESS) {
+        CUmemAccessDesc acc{};
+        acc.location = {CU_MEM_LOCATION_TYPE_DEVICE, dev_};
+        acc.flags = writable ? CU_MEM_ACCESS_FLAGS_PROT_READWRITE : CU_MEM_ACCESS_FLAGS_PROT_READ;
+        r = a_.MemSetAccess(va, size, &acc, 1);
+    }
+    if (r != CUDA_SUCCESS) {
+        while (done)
+            a_.MemUnmap(va + --done * piece_, piece_);
+        std::cerr << "vgpu-engined: mapping at the guest's address " << std::hex << va << std::dec << ": "
+                  << error("cuMemMap", r) << "\n";
+        return false;
+    }
+    for (uint64_t o = 0; o < size; o += piece_)
+        mapped_[va + o] = writable;
+    return true;
+}
+
+void GuestWindow::unmap(uint64_t va, uint64_t size) {
+    if (!size)
+        return;
+    uint64_t first = va - va % piece_, last = va + size - 1;
+    for (auto it = mapped_.lower_bound(first); it != mapped_.end() && it->first <= last;) {
+        a_.MemUnmap(it->first, piece_);
+        it = mapped_.erase(it);
+    }
+}
+
+}  // namespace vgpu::engine

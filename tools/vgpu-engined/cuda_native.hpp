@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// cuda_native.hpp - a guest's own code on the GPU (Documentation/
+// engines.rst "The guest's own PTX"): what a LAUNCH with
+// DRM_VGPU_LAUNCH_PTX names, checked, and the window of a worker's GPU
+// addresses where its context's device memory sits at the context's own
+// addresses, so that the guest's kernels dereference its pointers as
+// they are.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cuda_api.hpp"
+
+namespace vgpu::engine {
+
+// A LAUNCH's struct drm_vgpu_ptx_launch and what follows it, checked.
+struct PtxLaunch {
+    uint64_t ptx = 0, ptx_size = 0, ptx_hash = 0;
+    std::string entry;
+    std::vector<uint8_t> params;
+    uint32_t shared = 0;
+    // What the engine keeps the compiled entry by.
+    std::string key() const;
+};
+
+// Parses the @n bytes a command's dst held; nullopt, the reason in
+// *@why, for anything the uAPI does not allow.
+std::optional<PtxLaunch> parse_ptx_launch(const uint8_t* d, size_t n, std::string* why);
+
+// FNV-1a, 64 bits (drm_vgpu_ptx_launch.ptx_hash).
+uint64_t ptx_hash(const void* p, size_t n);
+
+// Whether @n bytes of PTX text end with their only NUL.
+bool ptx_text_ok(const char* p, size_t n);
+
+// The CUDA error a guest's kernel ended with, as a fault kind
+// (DRM_VGPU_FAULT_*): the GPU tells no address.
+uint32_t fault_of(cu::CUresult r);
+
+// GPU addresses [start, end) of this process reserved for one context
+// (a worker's), where each allocation piece the context maps is mapped
+// at the context's address: read-only or read-write as the context
+// maps it, absent where it maps nothing (a guest's kernel that reaches
+// there faults on the GPU).  Host memory is not mapped here.
+class GuestWindow {
+public:
+    // Throws std::runtime_error where the driver will not reserve there.
+    GuestWindow(const cu::Api& a, cu::CUdevice dev, uint64_t start, uint64_t end, uint64_t piece);
+    GuestWindow(const GuestWindow&) = delete;
+    GuestWindow& operator=(const GuestWindow&) = delete;
+    ~GuestWindow() { clear(); }
+    // Maps @pieces at @va, one after the other: false (nothing of it left
+    // mapped) where they are not whole pieces inside the window, a piece
+    // there is mapped already, or the driver refuses.
+    bool map(uint64_t va, const std::vector<cu::CUmemGenericAllocationHandle>& pieces, bool writable);
+    // Unmaps the pieces [@va, @va + @size) overlaps.  Nothing of the
+    // context's may run meanwhile.
+    void unmap(uint64_t va, uint64_t size);
+    void clear() { unmap(start_, end_ - start_); }
+    uint64_t start() const { return start_; }
+    uint64_t end() const { return end_; }
+    size_t mapped() const { return mapped_.size(); }
+
+private:
+    const cu::Api& a_;
+    cu::CUdevice dev_;
+    uint64_t start_, end_, piece_;
+    cu::Reservation res_;
+    std::map<uint64_t, bool> mapped_;  // piece address -> writable
+};
+
+}  // namespace vgpu::engine

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// selftest_ptx.cpp - the self-test's launches that name their PTX
+// (DRM_VGPU_LAUNCH_PTX): every engine computes what the interpreter
+// computes from the ISA; a worker of the GPU back end runs the PTX
+// itself, at the context's addresses (noted, not compared: the
+// reference runs the ISA).  A kernel that faults on the GPU ends its
+// worker, and the context's next launch runs in a new one.
+#include <cstring>
+
+#include "cuda_native.hpp"
+#include "router.hpp"
+#include "selftest_cases.hpp"
+
+namespace vgpu::engine {
+namespace {
+
+constexpr uint32_t R = VGPU_PTE_R, W = VGPU_PTE_W, X = VGPU_PTE_X;
+constexpr uint64_t kMiB = 1 << 20;
+// Inside the GPU workers' window (kSelfTestVaStart), whole 2 MiB pieces.
+constexpr uint64_t kBase = kSelfTestVaStart, kA = kBase + 2 * kMiB, kB = kBase + 4 * kMiB,
+                   kC = kBase + 6 * kMiB, kMark = kBase + 8 * kMiB, kDesc = kBase + 10 * kMiB,
+                   kText = kBase + 12 * kMiB;
+
+const char* kIsa = R"(
+.kernel k
+    s2r r1, %ctaid.x
+    s2r r2, %ntid.x
+    mul r1, r1, r2
+    s2r r3, %tid.x
+    add r1, r1, r3
+    shli r4, r1, 2
+    ldp r5, 0
+    add r5, r5, r4
+    ld.u32 r6, [r5]
+    ldp r7, 1
+    add r7, r7, r4
+    ld.u32 r8, [r7]
+    fadd r9, r6, r8
+    ldp r10, 2
+    add r10, r10, r4
+    st.u32 [r10], r9
+    exit
+)";
+
+const char* kIsaStore = R"(
+.kernel k
+    ldp r1, 0
+    st.u32 [r1], r1
+    exit
+)";
+
+// The same kernels as the guest's compiler would have written them; vadd
+// also marks that it ran (word 0 of its last parameter).
+const char* kPtx = R"(.version 7.0
+.target sm_70
+.address_size 64
+.visible .entry vadd(.param .u64 a, .param .u64 b, .param .u64 c, .param .u32 n, .param .u64 mark)
+{
+    .reg .pred %p<3>;
+    .reg .b32 %r<8>;
+    .reg .f32 %f<4>;
+    .reg .b64 %rd<12>;
+    ld.param.u64 %rd1, [a];
+    ld.param.u64 %rd2, [b];
+    ld.param.u64 %rd3, [c];
+    ld.param.u32 %r1, [n];
+    ld.param.u64 %rd10, [mark];
+    mov.u32 %r2, %ctaid.x;
+    mov.u32 %r3, %ntid.x;
+    mov.u32 %r4, %tid.x;
+    mad.lo.s32 %r5, %r2, %r3, %r4;
+    setp.ge.u32 %p1, %r5, %r1;
+    @%p1 bra DONE;
+    mul.wide.u32 %rd4, %r5, 4;
+    add.s64 %rd5, %rd1, %rd4;
+    add.s64 %rd6, %rd2, %rd4;
+    add.s64 %rd7, %rd3, %rd4;
+    ld.global.f32 %f1, [%rd5];
+    ld.global.f32 %f2, [%rd6];
+    add.rn.f32 %f3, %f1, %f2;
+    st.global.f32 [%rd7], %f3;
+    setp.ne.u32 %p2, %r5, 0;
+    @%p2 bra DONE;
+    mov.u32 %r6, 1;
+    st.global.u32 [%rd10], %r6;
+DONE:
+    ret;
+}
+.visible .entry store(.param .u64 p)
+{
+    .reg .b64 %rd<2>;
+    ld.param.u64 %rd1, [p];
+    st.global.u32 [%rd1], 7;
+    ret;
+}
+)";
+
+template <typename T>
+void put(std::vector<uint8_t>& v, T x) {
+    const auto* p = reinterpret_cast<const uint8_t*>(&x);
+    v.insert(v.end(), p, p + sizeof(x));
+}
+
+// The launch of @isa naming @entry of kPtx with @params: the text and
+// the descriptor written at kText and kDesc.
+drm_vgpu_cmd with_ptx(Session& s, const Session::Launch& isa, const std::string& entry,
+                      const std::vector<uint8_t>& params) {
+    const size_t text_size = std::strlen(kPtx) + 1;
+    s.write(kText, kPtx, text_size);
+    drm_vgpu_ptx_launch h{};
+    h.magic = DRM_VGPU_PTX_MAGIC;
+    h.version = DRM_VGPU_PTX_VERSION;
+    h.ptx = kText;
+    h.ptx_size = text_size;
+    h.ptx_hash = ptx_hash(kPtx, text_size);
+    h.entry_len = static_cast<uint32_t>(entry.size());
+    h.param_size = static_cast<uint32_t>(params.size());
+    std::vector<uint8_t> d(sizeof(h));
+    std::memcpy(d.data(), &h, sizeof(h));
+    d.insert(d.end(), entry.begin(), entry.end());
+    d.insert(d.end(), params.begin(), params.end());
+    s.write(kDesc, d.data(), d.size());
+    drm_vgpu_cmd c = launch_cmd(isa);
+    c.flags = DRM_VGPU_LAUNCH_PTX;
+    c.dst = kDesc;
+    c.size = d.size();
+    return c;
+}
+
+constexpr uint32_t kN = 256 * 1024;
+
+// vadd over kA, kB into kC: its status and kC in @d, which code ran in
+// its note.
+void vadd(Session& s, Digest& d, const char* name) {
+    std::vector<uint8_t> p;
+    put(p, kA);
+    put(p, kB);
+    put(p, kC);
+    put(p, kN);
+    put(p, uint32_t{0});  // mark: 8-byte aligned
+    put(p, kMark);
+    const uint32_t zero = 0;
+    s.write(kMark, &zero, 4);
+    Session::Launch l{kBase, {kN / 256, 1, 1}, {256, 1, 1}, 0, {kA, kB, kC}};
+    d.status(name, s.submit({with_ptx(s, l, "vadd", p)}));
+    d.data(s.read(kC, kN * 4));
+    uint32_t mark = 0;
+    std::memcpy(&mark, s.read(kMark, 4).data(), 4);
+    d.note += std::string(name) + (mark ? ": its PTX ran; " : ": its ISA ran; ");
+}
+
+Test ptx_vadd_case() {
+    return {"guest PTX: runs as itself, same result", [](Session& s) {
+        s.code(kBase, kIsa);
+        s.device(kA, 2 * kMiB, R);
+        s.device(kB, 2 * kMiB, R);
+        s.device(kC, 2 * kMiB, R | W);
+        s.device(kMark, 2 * kMiB, R | W);
+        s.device(kDesc, 2 * kMiB, R);
+        s.device(kText, 2 * kMiB, R);
+        auto a = test_floats(kN, 11), b = test_floats(kN, 12);
+        s.write(kA, a.data(), kN * 4);
+        s.write(kB, b.data(), kN * 4);
+        Digest d;
+        vadd(s, d, "vadd");
+        vadd(s, d, "vadd again (compiled once)");
+        return d;
+    }};
+}
+
+// A store to an address the context never mapped: the ISA's faults
+// UNMAPPED at it; the PTX's breaks the worker's GPU context (the GPU
+// names no address).  Then the same context computes again.
+Test ptx_fault_case() {
+    return {"guest PTX: a GPU fault ends its worker only", [](Session& s) {
+        s.code(kBase, kIsa);
+        s.code(kBase + 0x1000000, kIsaStore);
+        s.device(kA, 2 * kMiB, R);
+        s.device(kB, 2 * kMiB, R);
+        s.device(kC, 2 * kMiB, R | W);
+        s.device(kMark, 2 * kMiB, R | W);
+        s.device(kDesc, 2 * kMiB, R);
+        s.device(kText, 2 * kMiB, R);
+        auto a = test_floats(kN, 21), b = test_floats(kN, 22);
+        s.write(kA, a.data(), kN * 4);
+        s.write(kB, b.data(), kN * 4);
+        const uint64_t nowhere = kBase + (uint64_t{200} << 30);
+        std::vector<uint8_t> p;
+        put(p, nowhere);
+        Session::Launch l{kBase + 0x1000000, {1, 1, 1}, {1, 1, 1}, 0, {nowhere}};
+        RunResult r = s.submit({with_ptx(s, l, "store", p)});
+        Digest d;
+        // Compared: that it faulted, and how; the address only the ISA knows.
+        d.what += "store: status " + std::to_string(static_cast<int>(r.status)) + " fault " +
+                  std::to_string(r.fault_kind) + "; ";
+        d.bytes += d.what;
+        d.note += r.fault_addr ? "store: faulted at its address; " : "store: faulted, no address (the GPU's); ";
+        vadd(s, d, "vadd after the fault");
+        return d;
+    }};
+}
+
+}  // namespace
+
+std::vector<Test> ptx_cases() { return {ptx_vadd_case(), ptx_fault_case()}; }
+
+}  // namespace vgpu::engine
