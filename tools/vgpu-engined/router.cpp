@@ -327,6 +327,8 @@ int Router::run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_
     resp.run = r.run;
     if (r.run.status != VGPU_UE_RUN_PREEMPTED)
         jobs_.erase(q.job);
+    if (ending_)  // its answer said so: a new worker serves the next request
+        stop(q.ctx, c, false, "lost its GPU context (a kernel of the guest's faulted on the GPU)");
     return 0;
 }
 
@@ -528,7 +530,7 @@ int Router::exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const v
     h.kind = kind;
     h.mem = mem;
     h.size = size;
-    h.piece = piece;
+    h.arg = piece;
     if (int e = link::send_frame(c.w.sock.get(), h, body, len, fd, deadline_ns))
         return e;
     link::Frame f;
@@ -537,6 +539,7 @@ int Router::exchange(Ctx& c, uint32_t kind, uint64_t mem, uint64_t size, const v
     if (f.h.kind != kind || f.fd || (!answer && !f.body.empty()) || f.h.err < 0 || f.h.err > kMaxErrno)
         return EPROTO;
     *op_err = f.h.err;
+    ending_ = kind == uint32_t(link::Kind::Request) && f.h.arg;
     if (answer)
         *answer = std::move(f.body);
     return 0;

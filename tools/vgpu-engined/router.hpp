@@ -183,6 +183,7 @@ private:
     bool alive(Ctx& c);
 
     uint64_t va_start_ = 0, va_end_ = 0;  // set_window()
+    bool ending_ = false;                  // the last answer's worker ends after it
     std::unique_ptr<SharedMemory> mem_;
     Spawn spawn_;
     int windows_fd_;

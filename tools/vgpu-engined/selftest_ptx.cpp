@@ -7,6 +7,7 @@
 // itself, at the context's addresses (noted, not compared: the
 // reference runs the ISA).  A kernel that faults on the GPU ends its
 // worker, and the context's next launch runs in a new one.
+#include <cstdio>
 #include <cstring>
 
 #include "cuda_native.hpp"
@@ -131,9 +132,9 @@ drm_vgpu_cmd with_ptx(Session& s, const Session::Launch& isa, const std::string&
 
 constexpr uint32_t kN = 256 * 1024;
 
-// vadd over kA, kB into kC: its status and kC in @d, which code ran in
-// its note.
-void vadd(Session& s, Digest& d, const char* name) {
+// vadd over kA, kB into kC (naming its PTX if @ptx): its status and kC
+// in @d, which code ran and how long the launch took in its note.
+void vadd(Session& s, Digest& d, const char* name, bool ptx = true) {
     std::vector<uint8_t> p;
     put(p, kA);
     put(p, kB);
@@ -144,11 +145,15 @@ void vadd(Session& s, Digest& d, const char* name) {
     const uint32_t zero = 0;
     s.write(kMark, &zero, 4);
     Session::Launch l{kBase, {kN / 256, 1, 1}, {256, 1, 1}, 0, {kA, kB, kC}};
-    d.status(name, s.submit({with_ptx(s, l, "vadd", p)}));
+    drm_vgpu_cmd c = ptx ? with_ptx(s, l, "vadd", p) : launch_cmd(l);
+    uint64_t t0 = now_ns();
+    d.status(name, s.submit({c}));
+    char b[96];
+    std::snprintf(b, sizeof(b), " (%.0f us)", (now_ns() - t0) / 1e3);
     d.data(s.read(kC, kN * 4));
     uint32_t mark = 0;
     std::memcpy(&mark, s.read(kMark, 4).data(), 4);
-    d.note += std::string(name) + (mark ? ": its PTX ran; " : ": its ISA ran; ");
+    d.note += std::string(name) + (mark ? ": its PTX ran" : ": its ISA ran") + b + "; ";
 }
 
 Test ptx_vadd_case() {
@@ -166,6 +171,7 @@ Test ptx_vadd_case() {
         Digest d;
         vadd(s, d, "vadd");
         vadd(s, d, "vadd again (compiled once)");
+        vadd(s, d, "vadd as the ISA (no PTX named)", false);
         return d;
     }};
 }

@@ -104,7 +104,7 @@ int serve_frame(Backend& be, Bridge& br, link::Frame& f, int sock) {
     size_t len = 0;
     switch (static_cast<link::Kind>(f.h.kind)) {
     case link::Kind::Import:
-        h.err = f.fd ? be.mem_import(f.h.mem, f.fd.get(), f.h.size, f.h.piece) : EINVAL;
+        h.err = f.fd ? be.mem_import(f.h.mem, f.fd.get(), f.h.size, f.h.arg) : EINVAL;
         break;
     case link::Kind::Forget:
         be.mem_free(f.h.mem);
@@ -118,6 +118,7 @@ int serve_frame(Backend& be, Bridge& br, link::Frame& f, int sock) {
             return EPROTO;
         resp = br.handle(req, f.body.data() + sizeof(req));  // BackendLost: the worker ends
         len = sizeof(resp);
+        h.arg = be.lost();  // then it ends after this answer
         break;
     }
     default:

@@ -47,8 +47,8 @@ int send_frame(int sock, Header h, const void* body, size_t len, int fd, uint64_
     if (len > kMaxBody)
         return EMSGSIZE;
     h.len = static_cast<uint32_t>(len);
-    if (h.kind != uint32_t(Kind::Import))
-        h.piece = 0;
+    if (h.kind != uint32_t(Kind::Import) && h.kind != uint32_t(Kind::Request))
+        h.arg = 0;
     iovec iov[2] = {{&h, sizeof(h)}, {const_cast<void*>(body), len}};
     alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
     msghdr m{};
@@ -137,7 +137,7 @@ int recv_frame(int sock, Frame& f, uint64_t deadline_ns) {
     f.fd.reset();
     if (int e = recv_all(sock, &f.h, sizeof(f.h), deadline_ns, &f.fd))
         return e;
-    if (f.h.len > kMaxBody || (f.h.piece && f.h.kind != uint32_t(Kind::Import)))
+    if (f.h.len > kMaxBody || (f.h.arg && f.h.kind != uint32_t(Kind::Import) && f.h.kind != uint32_t(Kind::Request)))
         return EPROTO;
     f.body.resize(f.h.len);
     return recv_all(sock, f.body.data(), f.h.len, deadline_ns, nullptr);

@@ -19,7 +19,7 @@ namespace vgpu::engine::link {
 enum class Kind : uint32_t {
     Start = 1,    // descriptor: the session's windows (the bridge's device);
                   // @mem, @size: the instance's GPU addresses (start, bytes)
-    Import = 2,   // descriptor: piece @piece of memory @mem of @size bytes, to map
+    Import = 2,   // descriptor: piece @arg of memory @mem of @size bytes, to map
     Forget = 3,   // memory @mem is freed: unmap it
     Request = 4,  // body: a vgpu_ue_req and its payload; answer: a vgpu_ue_resp
 };
@@ -28,7 +28,9 @@ struct Header {
     uint32_t kind;      // enum Kind; an answer repeats its request's
     uint32_t len;       // bytes of body after the header
     int32_t err;        // an answer's errno (0: done)
-    uint32_t piece;     // Import: which piece of the memory (from 0); else zero
+    uint32_t arg;       // Import: which piece of the memory (from 0); the answer
+                        // to a Request: 1 if the worker ends after it (its GPU
+                        // context is lost); else zero
     uint64_t mem;       // Import, Forget: the memory's id; Start: the window's start
     uint64_t size;      // Import: its size; Start: the window's
 };
