@@ -77,7 +77,8 @@ static void uapi_cmds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpu_check_cmd(&c), 0);
 #define BAD(stmt) do { t = c; stmt; KUNIT_EXPECT_EQ(test, vgpu_check_cmd(&t), -EINVAL); } while (0)
 	BAD(t.op = 0);
-	BAD(t.flags = 1);
+	BAD(t.flags = 2);
+	BAD(t.flags = DRM_VGPU_LAUNCH_PTX);	/* without its descriptor */
 	BAD(t.src = 0x100004);
 	BAD(t.grid[1] = 0);
 	BAD(t.grid[0] = 65536);
@@ -101,6 +102,20 @@ static void uapi_cmds(struct kunit *test)
 	BAD(t.dst = 0x200002);
 	BAD(t.src = 0x1000);
 	BAD(t.grid[2] = 1);
+	BAD(t.flags = DRM_VGPU_LAUNCH_PTX);
+	/* A launch naming its PTX: the descriptor's place and size. */
+	c = (struct drm_vgpu_cmd){
+		.op = DRM_VGPU_CMD_LAUNCH, .flags = DRM_VGPU_LAUNCH_PTX,
+		.src = 0x100000, .dst = 0x200000,
+		.size = sizeof(struct drm_vgpu_ptx_launch) + 4 + 8,
+		.grid = { 1, 1, 1 }, .block = { 32, 1, 1 },
+	};
+	KUNIT_EXPECT_EQ(test, vgpu_check_cmd(&c), 0);
+	BAD(t.size = sizeof(struct drm_vgpu_ptx_launch) - 1);
+	BAD(t.size = DRM_VGPU_PTX_MAX_DESC + 1);
+	BAD(t.dst = VGPU_VA_SIZE - 8);
+	BAD(t.flags |= 4);
+	BAD(t.src = 0x100004);
 #undef BAD
 }
 

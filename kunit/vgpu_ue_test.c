@@ -655,6 +655,38 @@ static void ue_hello_pci(struct kunit *test)
 }
 
 /*
+ * A process that runs a LAUNCH's PTX says so at HELLO (VGPU_UE_HELLO_PTX):
+ * the engine reports DRM_VGPU_FEATURE_PTX while it is registered, and not
+ * for a later process that does not say it; unknown flags are refused.
+ */
+static void ue_hello_ptx(struct kunit *test)
+{
+	struct vgpu_ue *ue = vgpu_ue_create(0);
+	struct vgpu_ue_session *s;
+	struct vgpu_ue_hello h;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ue));
+	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+	ue_hello_init(&h, "");
+	h.flags = VGPU_UE_HELLO_PTX << 1;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EPROTO);
+	h.flags = VGPU_UE_HELLO_PTX;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
+	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_HOST_MEMORY);
+	vgpu_ue_session_end(s);
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+	ue_hello_init(&h, "");
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
+	vgpu_ue_session_end(s);
+	vgpu_ue_destroy(ue);
+}
+
+/*
  * The instance's layout is fixed at load (page_kb, va_start_gb,
  * va_end_gb); a process whose back end cannot serve it is refused with
  * -EDOM and told what it is, a malformed offer with -EINVAL; one that
@@ -847,6 +879,7 @@ static struct kunit_case ue_cases[] = {
 	KUNIT_CASE(ue_pci_check),
 	KUNIT_CASE(ue_hello_pci),
 	KUNIT_CASE(ue_hello_layout),
+	KUNIT_CASE(ue_hello_ptx),
 	KUNIT_CASE(ue_instances_independent),
 	{}
 };
