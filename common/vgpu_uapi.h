@@ -122,11 +122,14 @@ static inline int vgpu_check_cmd(const struct drm_vgpu_cmd *c)
 	case DRM_VGPU_CMD_LAUNCH:
 		if (c->value)
 			return -EINVAL;
-		if (!(c->flags & DRM_VGPU_LAUNCH_PTX) ? c->dst || c->size :
-		    c->size < sizeof(struct drm_vgpu_ptx_launch) ||
-		    c->size > DRM_VGPU_PTX_MAX_DESC ||
-		    !vgpu_gpu_range_ok(c->dst, c->size))
-			return -EINVAL;
+		if (!(c->flags & DRM_VGPU_LAUNCH_PTX)) {
+			if (c->dst || c->size)
+				return -EINVAL;
+		} else if (c->size < sizeof(struct drm_vgpu_ptx_launch) ||
+			   c->size > DRM_VGPU_PTX_MAX_DESC ||
+			   !vgpu_gpu_range_ok(c->dst, c->size)) {
+			return -EINVAL;	/* the descriptor: its content is the engine's */
+		}
 		vgpu_launch_desc_from_cmd(&d, c);
 		return vgpu_launch_check(&d);
 	default:

@@ -656,8 +656,9 @@ static void ue_hello_pci(struct kunit *test)
 
 /*
  * A process that runs a LAUNCH's PTX says so at HELLO (VGPU_UE_HELLO_PTX):
- * the engine reports DRM_VGPU_FEATURE_PTX while it is registered, and not
- * for a later process that does not say it; unknown flags are refused.
+ * the engine reports DRM_VGPU_FEATURE_PTX while it is registered, not once
+ * it is gone nor for a later process that does not say it; unknown flags
+ * are refused.
  */
 static void ue_hello_ptx(struct kunit *test)
 {
@@ -677,6 +678,8 @@ static void ue_hello_ptx(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_HOST_MEMORY);
 	vgpu_ue_session_end(s);
+	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
+	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_HOST_MEMORY);
 	s = vgpu_ue_session_new(ue, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
 	ue_hello_init(&h, "");

@@ -104,8 +104,12 @@ static void vgpu_ue_kill(struct vgpu_ue_session *s, const char *why)
 	if (s->dead)
 		return;
 	s->dead = true;
-	if (ue->live == s)
+	if (ue->live == s) {
 		ue->live = NULL;
+		/* No process runs PTX now (read without this lock). */
+		WRITE_ONCE(ue->engine.features,
+			   ue->engine.features & ~DRM_VGPU_FEATURE_PTX);
+	}
 	list_for_each_entry_safe(m, tmp, &s->queue, node)
 		vgpu_ue_finish(m, -ENODEV);
 	list_for_each_entry_safe(m, tmp, &s->in_flight, node)

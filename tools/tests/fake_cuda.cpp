@@ -55,12 +55,15 @@ CUresult f_set(const char* what, uint64_t dst, unsigned v, size_t n, size_t unit
     });
 }
 
+int g_pageable_access = 0;  // FakeCuda::pageable_access
+
 CUresult f_attr(int* v, int attr, CUdevice) {
     *v = attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR   ? 9
          : attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR ? 0
          : attr == CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT     ? 4
          : attr == CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING       ? 1
          : attr == CU_DEVICE_ATTRIBUTE_PCI_BUS_ID               ? 0x3b
+         : attr == CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS   ? g_pageable_access
                                                                 : 0;
     return CUDA_SUCCESS;
 }
@@ -124,6 +127,12 @@ Api make_table() {
     a.ModuleGetFunction = [](CUfunction* f, CUmodule m, const char*) {
         return with([&](FakeCuda& k) { return k.get_function(f, m); });
     };
+    a.FuncGetAttribute = [](int* v, int attr, CUfunction) {
+        return with([&](FakeCuda& k) {
+            *v = attr == cu::CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES ? k.local_bytes : 0;
+            return CUDA_SUCCESS;
+        });
+    };
     a.FuncSetAttribute = [](CUfunction f, int attr, int value) {
         return with([&](FakeCuda& k) { return k.set_attribute(f, attr, value); });
     };
@@ -141,7 +150,9 @@ Api make_table() {
     a.StreamQuery = [](CUstream) {
         return with([](FakeCuda& k) { return k.on_query ? k.on_query() : CUDA_SUCCESS; });
     };
-    a.StreamSynchronize = [](CUstream) { return CUDA_SUCCESS; };
+    a.StreamSynchronize = [](CUstream) {
+        return with([](FakeCuda& k) { return k.on_sync ? k.on_sync() : CUDA_SUCCESS; });
+    };
     a.EventCreate = [](CUevent* e, unsigned) {
         static int ev;
         *e = reinterpret_cast<CUevent>(&ev);
@@ -169,8 +180,8 @@ Api make_table() {
             return kErrInvalidValue;
         return with([&](FakeCuda& k) { return k.vmm_import(h, static_cast<int>(reinterpret_cast<intptr_t>(os))); });
     };
-    a.MemAddressReserve = [](CUdeviceptr* p, size_t n, size_t, CUdeviceptr, unsigned long long) {
-        return with([&](FakeCuda& k) { return k.vmm_reserve(p, n); });
+    a.MemAddressReserve = [](CUdeviceptr* p, size_t n, size_t, CUdeviceptr hint, unsigned long long) {
+        return with([&](FakeCuda& k) { return k.vmm_reserve(p, n, hint); });
     };
     a.MemAddressFree = [](CUdeviceptr p, size_t n) { return with([&](FakeCuda& k) { return k.vmm_free(p, n); }); };
     a.MemMap = [](CUdeviceptr p, size_t n, size_t off, CUmemGenericAllocationHandle h, unsigned long long) {
@@ -195,7 +206,10 @@ FakeCuda::FakeCuda() {
     g_fake = this;
 }
 
+void FakeCuda::pageable_access(int v) { g_pageable_access = v; }
+
 FakeCuda::~FakeCuda() {
+    g_pageable_access = 0;
     for (auto& [p, b] : blocks_)
         munmap(reinterpret_cast<void*>(p), b.mapped);
     for (auto& [p, n] : reservations_)
@@ -562,10 +576,11 @@ CUresult FakeCuda::vmm_import(CUmemGenericAllocationHandle* h, int fd) {
     return CUDA_SUCCESS;
 }
 
-CUresult FakeCuda::vmm_reserve(CUdeviceptr* p, size_t n) {
+// @hint: where the caller would like it, taken if free (as the driver).
+CUresult FakeCuda::vmm_reserve(CUdeviceptr* p, size_t n, CUdeviceptr hint) {
     if (!n || n % kGranularity)
         return kErrInvalidValue;
-    void* m = mmap(nullptr, n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* m = mmap(reinterpret_cast<void*>(hint), n, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (m == MAP_FAILED)
         return kErrOutOfMemory;
     *p = u(m);

@@ -101,6 +101,13 @@ public:
     // cuStreamQuery's answer (CUDA_SUCCESS when unset): a launch "runs"
     // until it says so.
     std::function<cu::CUresult()> on_query;
+    // cuStreamSynchronize's answer (CUDA_SUCCESS when unset): a kernel's
+    // GPU exception (700) where a test says so.
+    std::function<cu::CUresult()> on_sync;
+    // cuFuncGetAttribute's local memory per thread of every function.
+    int local_bytes = 0;
+    // Whether the GPU reaches pageable memory (HMM); reset by ~FakeCuda.
+    static void pageable_access(int v);
     std::vector<LaunchCall> launches;      // every launch (args cleared)
     std::string ptx_of(cu::CUfunction f) const;
     std::function<void()> on_load;  // runs on the loading thread, before the load
@@ -131,7 +138,7 @@ public:
     cu::CUresult vmm_release(cu::CUmemGenericAllocationHandle h);
     cu::CUresult vmm_export(int* fd, cu::CUmemGenericAllocationHandle h);
     cu::CUresult vmm_import(cu::CUmemGenericAllocationHandle* h, int fd);
-    cu::CUresult vmm_reserve(cu::CUdeviceptr* p, size_t n);
+    cu::CUresult vmm_reserve(cu::CUdeviceptr* p, size_t n, cu::CUdeviceptr hint);
     cu::CUresult vmm_free(cu::CUdeviceptr p, size_t n);
     cu::CUresult vmm_map(cu::CUdeviceptr p, size_t n, size_t off, cu::CUmemGenericAllocationHandle h);
     cu::CUresult vmm_unmap(cu::CUdeviceptr p, size_t n);

@@ -64,6 +64,11 @@ constexpr uint64_t kRefusedBytes = 8ull << 20;
 // Lines a worker says about a guest's PTX (its guest's, rate-limited by
 // the count: a worker serves one context).
 constexpr int kPtxLines = 10;
+// A guest's own kernels: at most this much local memory a thread (else
+// its ISA runs), and at most kMaxPtxModules compiled at once per worker.
+constexpr uint32_t kMaxPtxLocal = 4096;
+constexpr size_t kMaxPtxModules = 32;
+constexpr CUresult kErrTooMuchLocal = 218;  // CUDA_ERROR_INVALID_PTX
 
 // The translation cache's limit: kCacheMax, or VGPU_ENGINED_CACHE_MAX
 // (the self-test makes it small to evict under a sliced launch); read
@@ -262,6 +267,7 @@ private:
     const Leaf* leaf(Space& s, uint64_t va, uint32_t need, uint64_t* addr, uint32_t* kind);
     bool read_va(Space& s, uint64_t va, void* dst, uint64_t n, uint64_t* addr, uint32_t* kind);
     void mirror(Space& s, uint64_t va, uint64_t size, uint32_t perms, const Backing& b);
+    void make_room_for_ptx();
     std::optional<StepResult> launch_ptx(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
                                          uint64_t watchdog, uint64_t* addr, uint32_t* kind);
 
@@ -498,8 +504,11 @@ int CudaBackend::mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece)
         return EINVAL;
     CUmemGenericAllocationHandle h = 0;
     if (a_.MemImportFromShareableHandle(&h, reinterpret_cast<void*>(static_cast<uintptr_t>(fd)),
-                                        CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) != CUDA_SUCCESS)
+                                        CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) != CUDA_SUCCESS) {
+        if (it != mems_.end())
+            drop(it);  // nothing stays of an import left part way
         return EINVAL;
+    }
     if (it == mems_.end()) {
         it = mems_.emplace(mem, Mem{0, size, 0, false, nullptr, {}, true}).first;
     }
@@ -524,6 +533,18 @@ int CudaBackend::mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece)
 void CudaBackend::use_window(uint64_t start, uint64_t end) {
     if (size_ || !gran_ || start % gran_ || end % gran_ || start >= end)
         return;  // only a worker's, whose memory comes in pieces
+    // A GPU that reaches the process's pageable memory (HMM, ATS) would
+    // let a guest's kernel reach the worker's own memory (its descriptors
+    // among it): the guest's code then runs as the ISA, which checks
+    // every access.
+    int hmm = 0, ats = 0;
+    a_.DeviceGetAttribute(&hmm, CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS, dev_);
+    a_.DeviceGetAttribute(&ats, CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS_USES_HOST_PAGE_TABLES, dev_);
+    if (hmm || ats) {
+        std::cerr << "vgpu-engined worker: no guest PTX runs as itself: the GPU reaches the process's pageable "
+                     "memory (HMM or ATS; load nvidia-uvm with uvm_disable_hmm=1)\n";
+        return;
+    }
     try {
         window_.emplace(a_, dev_, start, end, gran_);
     } catch (const std::exception& e) {
@@ -827,7 +848,10 @@ void CudaBackend::unmap(uint64_t ctx, uint64_t va, uint64_t size) {
     commit(s);
     if (s.own && window_->mapped()) {
         a_.StreamSynchronize(stream_.get());  // nothing of the context runs
-        window_->unmap(va, size);
+        if (!window_->unmap(va, size) && !ptx_off_) {
+            ptx_off_ = true;  // the window may still reach what the tables do not
+            std::cerr << "vgpu-engined worker: cuMemUnmap refused: no guest PTX runs here from now on\n";
+        }
     }
 }
 
@@ -963,6 +987,15 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
                          : a.ModuleLoadDataEx(&m, ptx.c_str(), 2, opts + 1, vals + 1);
         if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, entry.c_str())) == CUDA_SUCCESS)
             r = a.FuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, VGPU_MAX_SHARED);
+        int local = 0;
+        // A guest's own code: the driver sizes the context's local memory
+        // by it for every thread the GPU can hold, charged to no one.
+        if (r == CUDA_SUCCESS && !nthreads &&
+            (a.FuncGetAttribute(&local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, f) != CUDA_SUCCESS ||
+             local > static_cast<int>(kMaxPtxLocal))) {
+            std::snprintf(log, sizeof(log), "%d bytes of local memory a thread (the most: %u)", local, kMaxPtxLocal);
+            r = kErrTooMuchLocal;
+        }
         if (r == CUDA_SUCCESS && a.FuncLoad)
             r = a.FuncLoad(f);  // here, not in the first launch (a RUN)
         if (r != CUDA_SUCCESS && m) {
@@ -991,6 +1024,13 @@ void CudaBackend::reap_jit() {
     }
     jit_thread_.join();
     std::shared_ptr<Jit> j = std::move(jit_);
+    if (j->r != CUDA_SUCCESS && j->key.rfind("ptx:", 0) == 0) {
+        if (warned_ptx_ < kPtxLines && ++warned_ptx_ > 0)  // the guest's own text: not echoed
+            std::cerr << "vgpu-engined worker: a guest's PTX not compiled (" << error("cuModuleLoadDataEx", j->r)
+                      << "): its ISA runs\n";
+        refuse(j->key, false);
+        return;
+    }
     if (j->r != CUDA_SUCCESS) {
         std::cerr << "vgpu-engined: translation rejected by the driver's JIT: "
                   << error("cuModuleLoadDataEx", j->r) << "\n" << j->log << "\n";
@@ -1180,6 +1220,27 @@ bool CudaBackend::read_va(Space& s, uint64_t va, void* dst, uint64_t n, uint64_t
     return true;
 }
 
+// At most kMaxPtxModules of the guest's own modules stay compiled (each
+// holds device memory no one is charged for): the least recently used
+// that no launch holds goes.
+void CudaBackend::make_room_for_ptx() {
+    for (;;) {
+        size_t n = 0;
+        auto lru = cache_.end();
+        for (auto it = cache_.begin(); it != cache_.end(); ++it) {
+            if (it->first.rfind("ptx:", 0))
+                continue;
+            n++;
+            if (it->second.mod.use_count() == 1 && (lru == cache_.end() || it->second.used < lru->second.used))
+                lru = it;
+        }
+        if (n < kMaxPtxModules || lru == cache_.end())
+            return;
+        a_.StreamSynchronize(stream_.get());
+        cache_.erase(lru);
+    }
+}
+
 // A LAUNCH's PTX, run as itself (Documentation/engines.rst "The guest's
 // own PTX"): the descriptor read and checked, the entry compiled once per
 // text and entry (the driver's JIT, on its thread), launched with the
@@ -1206,6 +1267,7 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         *kind = VGPU_FAULT_ILLEGAL;
         return StepResult::Fault;
     }
+    bool isa = false;  // the text is not for this worker to run: the ISA is
     auto text = [&](std::string* ptx) {
         ptx->resize(pl->ptx_size);
         if (!read_va(s, pl->ptx, ptx->data(), pl->ptx_size, addr, kind))
@@ -1217,13 +1279,24 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
             return false;
         }
         ptx->pop_back();  // the driver reads up to the NUL
+        if (const char* why = ptx_not_runnable(*ptx)) {
+            say(std::string("a guest's PTX ") + why + ": its ISA runs");
+            refuse(pl->key(), false);
+            return !(isa = true);
+        }
         return true;
     };
+    make_room_for_ptx();
     std::shared_ptr<Module> mod;
+    const uint64_t busy = job.cmd_busy_ns;
     switch (compiled(job, pl->key(), text, 0, pl->entry, start, budget, watchdog, &mod)) {
     case Got::Module: break;
-    case Got::Fault: return StepResult::Fault;
-    case Got::TimedOut: return StepResult::TimedOut;
+    case Got::Fault: return isa ? std::nullopt : std::optional(StepResult::Fault);
+    case Got::TimedOut:
+        // A compile longer than the watchdog: not the guest's hang (its
+        // ISA would have run); the ISA runs, its watchdog whole.
+        job.cmd_busy_ns = busy;
+        return std::nullopt;
     case Got::Wait: return StepResult::Yield;
     case Got::Rejected: return std::nullopt;
     }

@@ -6,8 +6,10 @@
 // (cuda_native.hpp).
 #include "cuda_native.hpp"
 
+#include <cctype>
 #include <cstring>
 #include <iostream>
+#include <regex>
 
 #include "vgpu_drm.h"
 
@@ -109,14 +111,28 @@ bool GuestWindow::map(uint64_t va, const std::vector<CUmemGenericAllocationHandl
     return true;
 }
 
-void GuestWindow::unmap(uint64_t va, uint64_t size) {
+bool GuestWindow::unmap(uint64_t va, uint64_t size) {
+    bool ok = true;
     if (!size)
-        return;
+        return ok;
     uint64_t first = va - va % piece_, last = va + size - 1;
     for (auto it = mapped_.lower_bound(first); it != mapped_.end() && it->first <= last;) {
-        a_.MemUnmap(it->first, piece_);
+        ok &= a_.MemUnmap(it->first, piece_) == CUDA_SUCCESS;
         it = mapped_.erase(it);
     }
+    return ok;
+}
+
+const char* ptx_not_runnable(const std::string& text) {
+    // Declarations only: an instruction's state space follows its
+    // opcode (ld.global, cvta.to.global), a declaration's does not.
+    static const std::regex vars(R"((^|[^A-Za-z0-9_$%.])\.(global|const)\b)");
+    static const std::regex calls(R"(\.extern\s+\.func\b)");
+    if (std::regex_search(text, vars))
+        return "declares variables of its own (.global or .const)";
+    if (std::regex_search(text, calls))
+        return "calls functions outside it (printf, malloc)";
+    return nullptr;
 }
 
 }  // namespace vgpu::engine

@@ -40,6 +40,13 @@ uint64_t ptx_hash(const void* p, size_t n);
 // Whether @n bytes of PTX text end with their only NUL.
 bool ptx_text_ok(const char* p, size_t n);
 
+// Why a guest's PTX text is not run as itself, or nullptr: it declares
+// variables of its own (the driver would allocate them, charged to no
+// one; the guest's runtime keeps its copies at its own addresses) or
+// calls functions outside it (vprintf, malloc: served by GPUvm's runtime
+// in the ISA).
+const char* ptx_not_runnable(const std::string& text);
+
 // The CUDA error a guest's kernel ended with, as a fault kind
 // (DRM_VGPU_FAULT_*): the GPU tells no address.
 uint32_t fault_of(cu::CUresult r);
@@ -60,9 +67,10 @@ public:
     // mapped) where they are not whole pieces inside the window, a piece
     // there is mapped already, or the driver refuses.
     bool map(uint64_t va, const std::vector<cu::CUmemGenericAllocationHandle>& pieces, bool writable);
-    // Unmaps the pieces [@va, @va + @size) overlaps.  Nothing of the
-    // context's may run meanwhile.
-    void unmap(uint64_t va, uint64_t size);
+    // Unmaps the pieces [@va, @va + @size) overlaps (false: the driver
+    // refused one, forgotten all the same).  Nothing of the context's
+    // may run meanwhile.
+    bool unmap(uint64_t va, uint64_t size);
     void clear() { unmap(start_, end_ - start_); }
     uint64_t start() const { return start_; }
     uint64_t end() const { return end_; }

@@ -320,6 +320,8 @@ int Router::run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_
         lost_run(q, elapsed, e == ETIMEDOUT, resp.run);
         return 0;
     }
+    if (ending_)  // its answer said so: a new worker serves the next request
+        stop(q.ctx, c, false, "lost its GPU context (a kernel of the guest's faulted on the GPU)");
     if (r.error) {
         jobs_.erase(q.job);
         return -r.error;
@@ -327,8 +329,6 @@ int Router::run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_
     resp.run = r.run;
     if (r.run.status != VGPU_UE_RUN_PREEMPTED)
         jobs_.erase(q.job);
-    if (ending_)  // its answer said so: a new worker serves the next request
-        stop(q.ctx, c, false, "lost its GPU context (a kernel of the guest's faulted on the GPU)");
     return 0;
 }
 
@@ -489,16 +489,24 @@ int Router::import(Ctx& c, uint64_t mem, int* lost) {
     int op_err = 0;
     for (uint64_t i = 0; i < n && !op_err; i++) {
         vgpu::Fd fd = mem_->export_piece(mem, i);
-        if (!fd)
-            return EIO;
+        if (!fd) {
+            op_err = EIO;
+            break;
+        }
         if (int e = exchange(c, uint32_t(link::Kind::Import), mem, size, nullptr, 0, fd.get(), deadline_, &op_err,
                              nullptr, static_cast<uint32_t>(i))) {
             *lost = e;
             return EIO;
         }
     }
-    if (!op_err)
+    if (!op_err) {
         c.imported.insert(mem);
+        return 0;
+    }
+    // The pieces the worker took go again (it drops what it failed on).
+    int ignored = 0;
+    if (int e = exchange(c, uint32_t(link::Kind::Forget), mem, 0, nullptr, 0, -1, deadline_, &ignored, nullptr))
+        *lost = e;
     return op_err;
 }
 

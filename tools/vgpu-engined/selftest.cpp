@@ -113,20 +113,32 @@ uint8_t* Session::host(uint64_t va, uint64_t size, uint32_t perms) {
     return p;
 }
 
+// The buffer that holds [@va, @va + @size), @va's offset in it in *@off.
+Session::Buf& Session::holding(uint64_t va, uint64_t size, uint64_t* off) {
+    auto it = bufs_.upper_bound(va);
+    if (it == bufs_.begin() || va - std::prev(it)->first > std::prev(it)->second.size ||
+        size > std::prev(it)->second.size - (va - std::prev(it)->first))
+        throw std::out_of_range("no buffer holds that range");
+    *off = va - std::prev(it)->first;
+    return std::prev(it)->second;
+}
+
 void Session::write(uint64_t va, const void* data, uint64_t size) {
-    auto& buf = bufs_.at(va);
+    uint64_t off;
+    auto& buf = holding(va, size, &off);
     if (buf.host)
-        std::memcpy(buf.host, data, size);
-    else if (b_.mem_write(buf.mem, 0, data, size))
+        std::memcpy(buf.host + off, data, size);
+    else if (b_.mem_write(buf.mem, off, data, size))
         throw std::runtime_error("mem_write failed");
 }
 
 std::vector<uint8_t> Session::read(uint64_t va, uint64_t size) {
-    auto& buf = bufs_.at(va);
+    uint64_t off;
+    auto& buf = holding(va, size, &off);
     std::vector<uint8_t> out(size);
     if (buf.host)
-        std::memcpy(out.data(), buf.host, size);
-    else if (b_.mem_read(buf.mem, 0, out.data(), size))
+        std::memcpy(out.data(), buf.host + off, size);
+    else if (b_.mem_read(buf.mem, off, out.data(), size))
         throw std::runtime_error("mem_read failed");
     return out;
 }

@@ -29,6 +29,7 @@ public:
     uint64_t device(uint64_t va, uint64_t size, uint32_t perms);
     // Host memory (this process's) mapped at @va; returns the bytes.
     uint8_t* host(uint64_t va, uint64_t size, uint32_t perms);
+    // Anywhere inside a buffer.
     void write(uint64_t va, const void* data, uint64_t size);
     std::vector<uint8_t> read(uint64_t va, uint64_t size);
     // Assembles @src into device memory at @va (R+X); returns the image.
@@ -73,6 +74,7 @@ private:
         HostMap& operator=(const HostMap&) = delete;
     };
     std::map<uint64_t, Buf> bufs_;  // by GPU address
+    Buf& holding(uint64_t va, uint64_t size, uint64_t* off);
     std::vector<std::unique_ptr<HostMap>> host_;
 };
 

@@ -52,6 +52,16 @@ const char* kIsaStore = R"(
     exit
 )";
 
+const char* kIsaEnds = R"(
+.kernel k
+    ldp r1, 0
+    ldp r2, 1
+    li r3, 7
+    st.u32 [r1], r3
+    st.u32 [r2], r3
+    exit
+)";
+
 // The same kernels as the guest's compiler would have written them; vadd
 // also marks that it ran (word 0 of its last parameter).
 const char* kPtx = R"(.version 7.0
@@ -94,6 +104,15 @@ DONE:
     .reg .b64 %rd<2>;
     ld.param.u64 %rd1, [p];
     st.global.u32 [%rd1], 7;
+    ret;
+}
+.visible .entry ends(.param .u64 a, .param .u64 b)
+{
+    .reg .b64 %rd<3>;
+    ld.param.u64 %rd1, [a];
+    ld.param.u64 %rd2, [b];
+    st.global.u32 [%rd1], 7;
+    st.global.u32 [%rd2], 7;
     ret;
 }
 )";
@@ -208,8 +227,34 @@ Test ptx_fault_case() {
     }};
 }
 
+// A large object (256 pieces of a GPU's 2 MiB) at the context's
+// addresses: its first and last words written by the guest's kernel.
+// How long its allocation and mapping took is noted.
+Test ptx_large_case() {
+    return {"guest PTX: 512 MiB at its addresses", [](Session& s) {
+        const uint64_t va = kBase + (uint64_t{1} << 30), size = 512 * kMiB;
+        s.code(kBase, kIsaEnds);
+        s.device(kDesc, 2 * kMiB, R);
+        s.device(kText, 2 * kMiB, R);
+        uint64_t t0 = now_ns();
+        s.device(va, size, R | W);
+        char b[96];
+        std::snprintf(b, sizeof(b), "512 MiB allocated and mapped in %.1f ms; ", (now_ns() - t0) / 1e6);
+        Digest d;
+        d.note += b;
+        std::vector<uint8_t> p;
+        put(p, va);
+        put(p, va + size - 4);
+        Session::Launch l{kBase, {1, 1, 1}, {1, 1, 1}, 0, {va, va + size - 4}};
+        d.status("ends", s.submit({with_ptx(s, l, "ends", p)}));
+        d.data(s.read(va, 4));
+        d.data(s.read(va + size - 4, 4));
+        return d;
+    }};
+}
+
 }  // namespace
 
-std::vector<Test> ptx_cases() { return {ptx_vadd_case(), ptx_fault_case()}; }
+std::vector<Test> ptx_cases() { return {ptx_vadd_case(), ptx_fault_case(), ptx_large_case()}; }
 
 }  // namespace vgpu::engine

@@ -19,7 +19,9 @@
 #include <cstring>
 #include <iostream>
 #include <map>
+#include <string>
 #include <system_error>
+#include <vector>
 
 #include "bridge.hpp"
 #include "router.hpp"
@@ -143,9 +145,21 @@ Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu) 
         posix_spawn_file_actions_init(&fa);
         // dup2() onto 3 clears close-on-exec there (and nowhere else).
         posix_spawn_file_actions_adddup2(&fa, child.get(), 3);
+        // A guest's kernel has no printf to a worker's standard output.
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         const std::string g = std::to_string(gpu);
         const char* argv[] = {exe.c_str(), "--worker", "-b", backend.c_str(), "-g", g.c_str(), nullptr};
-        int e = posix_spawn(&w.pid, exe.c_str(), &fa, nullptr, const_cast<char**>(argv), environ);
+        // No compile cache on disk shared by the workers: how long a
+        // guest's compile takes would tell it what other guests ran.
+        std::vector<std::string> env{"CUDA_CACHE_DISABLE=1"};
+        for (char** p = environ; *p; p++)
+            if (std::strncmp(*p, "CUDA_CACHE_DISABLE=", 19))
+                env.emplace_back(*p);
+        std::vector<char*> envp;
+        for (auto& v : env)
+            envp.push_back(v.data());
+        envp.push_back(nullptr);
+        int e = posix_spawn(&w.pid, exe.c_str(), &fa, nullptr, const_cast<char**>(argv), envp.data());
         posix_spawn_file_actions_destroy(&fa);
         if (e)
             throw std::system_error(e, std::generic_category(), "starting a worker (" + exe + ")");

@@ -36,6 +36,10 @@ struct LaunchDesc {
     uint32_t block[3] = {1, 1, 1};
     uint32_t shared = 0;       // bytes per block
     uint64_t params[8] = {};
+    // The same kernel as its PTX (DRM_VGPU_LAUNCH_PTX): the GPU address
+    // and size of its struct drm_vgpu_ptx_launch, 0 when not named.
+    uint64_t ptx_desc = 0;
+    uint32_t ptx_desc_size = 0;
 };
 
 // The engine command of a launch (the vgpu and engine backends).
@@ -47,6 +51,11 @@ inline drm_vgpu_cmd launch_cmd(const LaunchDesc& d) {
     std::memcpy(c.grid, d.grid, sizeof(c.grid));
     std::memcpy(c.block, d.block, sizeof(c.block));
     std::memcpy(c.params, d.params, sizeof(c.params));
+    if (d.ptx_desc) {
+        c.flags = DRM_VGPU_LAUNCH_PTX;
+        c.dst = d.ptx_desc;
+        c.size = d.ptx_desc_size;
+    }
     return c;
 }
 
@@ -106,6 +115,9 @@ public:
     // The most shared memory a block may have (VGPU_MAX_SHARED; a dom0
     // older than 49 KiB says less).
     virtual uint32_t max_shared() const { return VGPU_MAX_SHARED; }
+    // Whether the device runs a launch's PTX itself
+    // (DRM_VGPU_FEATURE_PTX): then the runtime names it beside the ISA.
+    virtual bool runs_ptx() const { return false; }
 };
 
 // The devices of a process (backend_select.cpp), numbered from 0 as

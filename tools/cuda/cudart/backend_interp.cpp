@@ -9,9 +9,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <string>
 #include <map>
 
 #include "backend.hpp"
+#include "../../vgpu-engined/cuda_native.hpp"
 
 extern "C" {
 #include "vgpu_interp.h"
@@ -97,6 +100,11 @@ public:
     void launch(const LaunchDesc& ld) override {
         if (fault_kind_)
             return;  // the context is dead, as on the GPU
+        if (ld.ptx_desc && !ptx_named_well(ld)) {
+            fault_kind_ = VGPU_FAULT_ILLEGAL;
+            fault_addr_ = ld.ptx_desc;
+            return;
+        }
         vgpu_launch_desc d{};
         d.code_va = ld.code;
         for (int i = 0; i < 3; i++) {
@@ -127,6 +135,48 @@ public:
     void synchronize() override { check_sticky(); }
 
 private:
+    // Whether PTX @text declares entry @name (".entry name(").
+    static bool has_entry(const std::string& text, const std::string& name) {
+        for (size_t at = text.find(".entry"); at != std::string::npos; at = text.find(".entry", at + 1)) {
+            size_t p = text.find_first_not_of(" \t\r\n", at + 6);
+            if (p != std::string::npos && text.compare(p, name.size(), name) == 0) {
+                size_t q = text.find_first_not_of(" \t\r\n", p + name.size());
+                if (q != std::string::npos && text[q] == '(')
+                    return true;
+            }
+        }
+        return false;
+    }
+    // A launch that names its PTX (GPUVM_CUDA_NAME_PTX=1 here): the ISA
+    // runs, but the descriptor is checked as the GPU's workers check it
+    // (cuda_native.cpp), and its entry must be in its text.
+    bool ptx_named_well(const LaunchDesc& ld) {
+        std::string why;
+        try {
+            auto* d = static_cast<const uint8_t*>(host(ld.ptx_desc, ld.ptx_desc_size));
+            auto pl = vgpu::engine::parse_ptx_launch(d, ld.ptx_desc_size, &why);
+            if (pl) {
+                const auto* text = static_cast<const char*>(host(pl->ptx, pl->ptx_size));
+                if (!vgpu::engine::ptx_text_ok(text, pl->ptx_size) ||
+                    vgpu::engine::ptx_hash(text, pl->ptx_size) != pl->ptx_hash)
+                    why = "its text is not NUL-terminated text of its hash";
+                else if (!has_entry(text, pl->entry))
+                    why = "its text has no entry " + pl->entry;
+                else {
+                    if (!said_named_++)  // for the tests: the runtime named one
+                        std::fprintf(stderr, "GPUvm CUDA runtime (interp): a launch named its PTX (entry %s), checked\n",
+                                     pl->entry.c_str());
+                    return true;
+                }
+            }
+        } catch (const std::out_of_range& e) {
+            why = e.what();
+        }
+        std::fprintf(stderr, "GPUvm CUDA runtime (interp): a launch's PTX descriptor: %s\n", why.c_str());
+        return false;
+    }
+
+    int said_named_ = 0;
     struct Block {
         std::unique_ptr<void, FreeDeleter> mem;
         size_t bytes;

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <regex>
 #include <functional>
 #include <tuple>
 
@@ -226,6 +227,21 @@ void Runtime::register_variable(Module* m, const void* host_var, const char* nam
     variables_[host_var] = Variable{m, name, size};
 }
 
+namespace {
+
+// Whether the module's own PTX, run by a device that runs PTX itself,
+// computes what the program expects of GPUvm's compile of it: it has no
+// variables of its own (the program reaches its __device__ and
+// __constant__ variables at the runtime's addresses; the driver would
+// make others) and calls nothing outside it (printf's vprintf, malloc,
+// __assertfail: GPUvm's runtime serves those from the program's memory).
+bool runs_as_itself(const std::string& text, const ptx::Program& p) {
+    static const std::regex extern_func(R"(\.extern\s+\.func\b)");
+    return p.globals.empty() && p.data.empty() && !std::regex_search(text, extern_func);
+}
+
+}  // namespace
+
 // Compiles the module's PTX once.
 void Runtime::compile(Module& m) {
     if (m.compiled)
@@ -257,6 +273,7 @@ void Runtime::compile(Module& m) {
         if (!errs.empty())
             fail(cudaErrorInvalidPtx, "PTX: " + errs.front().text());
         m.program = ptx::compile(mod);
+        m.native_ptx = runs_as_itself(ptx_text, m.program) ? ptx_text : std::string();
         // Every handle into the program replaced, before anything below can fail.
         for (auto& [k, f] : functions_)
             if (f.module == &m)
@@ -293,7 +310,35 @@ Placement& Runtime::load(Module& m) {
     }
     if (p.data_va)  // device memory to copies and memset (cudaGetSymbolAddress), not to cudaFree
         cur().allocs[p.data_va] = Allocation{m.program.data.size(), false, nullptr, true};
+    place_ptx(m, p);
     return m.placed[device()] = p;
+}
+
+// Where the device runs PTX itself: the module's text in its memory, for
+// launches to name (launch_buffer()).  Without room the ISA runs alone.
+void Runtime::place_ptx(const Module& m, Placement& p) {
+    Backend& b = backend();
+    // GPUVM_CUDA_NAME_PTX=1: named where the device runs the ISA anyway
+    // (tests: the descriptors reach the engine, which checks them).
+    static const bool always = [] {
+        const char* e = std::getenv("GPUVM_CUDA_NAME_PTX");
+        return e && *e == '1';
+    }();
+    if (m.native_ptx.empty() || !(b.runs_ptx() || always))
+        return;
+    std::string text = m.native_ptx;
+    text.push_back('\0');  // the uAPI's text ends with its NUL
+    try {
+        p.ptx_va = b.alloc(text.size(), false, nullptr);
+        b.write(p.ptx_va, text.data(), text.size());
+    } catch (const OutOfMemory&) {
+        if (p.ptx_va)
+            b.free(p.ptx_va);
+        p.ptx_va = 0;
+        return;
+    }
+    p.ptx_size = text.size();
+    p.ptx_hash = ptx::ptx_hash(text);
 }
 
 Function& Runtime::function(const void* host_fn) {
@@ -389,6 +434,8 @@ void Runtime::unload_module(Module* m) {
             }
             if (p.code_va)
                 free_quietly(d, p.code_va);
+            if (p.ptx_va)
+                free_quietly(d, p.ptx_va);
         }
         m->placed.clear();
         m->program = ptx::Program{};
@@ -453,6 +500,7 @@ void Runtime::release_owner(const void* owner) {
         for (auto it = d->allocs.begin(); it != d->allocs.end();) {
             if (it->second.owner == owner && !it->second.module) {
                 free_quietly(*d, it->first);
+                d->host_allocs -= it->second.host;
                 it = d->allocs.erase(it);
             } else {
                 ++it;
@@ -600,7 +648,8 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
         std::memcpy(buf.data() + k.printf_param_offset, &dev.printf_va, 8);
     }
     LaunchDesc d;
-    d.code = load(*f.module).code_va + (global_local ? k.entry_global : k.entry);
+    const Placement& placed = load(*f.module);
+    d.code = placed.code_va + (global_local ? k.entry_global : k.entry);
     for (int i = 0; i < 3; i++) {
         d.grid[i] = grid[i];
         d.block[i] = block[i];
@@ -613,7 +662,40 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
         b.write(pb, buf.data(), buf.size());
         d.params[0] = pb;
     }
+    // The program's host memory is not at its addresses where the PTX
+    // runs itself (engines.rst): then only the ISA.
+    if (placed.ptx_va && !dev.host_allocs)
+        name_ptx(d, placed, f, buf, shared);
     b.launch(d);
+}
+
+// Names the kernel's PTX in launch @d (struct drm_vgpu_ptx_launch, in a
+// parameter buffer): the text @pl holds, the entry, the parameters as
+// the PTX declares them (the first bytes of @buf) and @shared bytes of
+// dynamic shared memory.
+void Runtime::name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, const std::vector<uint8_t>& buf,
+                       size_t shared) {
+    size_t need = 0;  // the end of the last declared parameter
+    for (const auto& p : f.info->params)
+        need = std::max<size_t>(need, p.offset + p.size);
+    if (need > DRM_VGPU_PTX_MAX_PARAMS || f.name.size() > DRM_VGPU_PTX_MAX_ENTRY || shared > UINT32_MAX)
+        return;
+    drm_vgpu_ptx_launch h{};
+    h.magic = DRM_VGPU_PTX_MAGIC;
+    h.version = DRM_VGPU_PTX_VERSION;
+    h.ptx = pl.ptx_va;
+    h.ptx_size = pl.ptx_size;
+    h.ptx_hash = pl.ptx_hash;
+    h.entry_len = static_cast<uint32_t>(f.name.size());
+    h.param_size = static_cast<uint32_t>(need);
+    h.shared_size = static_cast<uint32_t>(shared);
+    std::vector<uint8_t> desc(sizeof(h) + f.name.size() + need);
+    std::memcpy(desc.data(), &h, sizeof(h));
+    std::memcpy(desc.data() + sizeof(h), f.name.data(), f.name.size());
+    std::memcpy(desc.data() + sizeof(h) + f.name.size(), buf.data(), need);
+    d.ptx_desc = param_buffer(desc.size());
+    d.ptx_desc_size = static_cast<uint32_t>(desc.size());
+    backend().write(d.ptx_desc, desc.data(), desc.size());
 }
 
 void Runtime::synchronize() { synchronize(device()); }
@@ -761,6 +843,7 @@ uint64_t Runtime::malloc(size_t size, bool host, void** cpu, const void* owner) 
     try {
         uint64_t va = backend().alloc(size, host, cpu);
         cur().allocs[va] = Allocation{size, host, cpu ? *cpu : nullptr, false, owner};
+        cur().host_allocs += host;
         return va;
     } catch (const OutOfMemory& e) {
         throw CudaError(cudaErrorMemoryAllocation, e.what());
@@ -787,6 +870,7 @@ void Runtime::free_host(void* cpu) {
             if (it->second.host && it->second.cpu == cpu) {
                 on(static_cast<int>(i), [&](Backend& b) { b.free(it->first); });
                 allocs.erase(it);
+                devices_[i]->host_allocs--;
                 return;
             }
         }

@@ -55,6 +55,9 @@ struct Function;
 // Where a module lies on one device.
 struct Placement {
     uint64_t code_va = 0, data_va = 0;
+    // The module's PTX in the device's memory, NUL-terminated, where the
+    // device runs PTX itself and the module may (Module::native_ptx).
+    uint64_t ptx_va = 0, ptx_size = 0, ptx_hash = 0;
 };
 
 struct Module {
@@ -64,6 +67,10 @@ struct Module {
     bool compiled = false;            // program holds the compiled PTX
     int load_error = 0;               // cudaError_t of a failed load, sticky
     ptx::Program program;
+    // The PTX a device may run itself instead of the ISA compiled from it
+    // (runtime.cpp, runs_as_itself()); empty where only the ISA computes
+    // what the program expects.
+    std::string native_ptx;
     std::map<int, Placement> placed;  // by device ordinal
     // cuModuleGetFunction's handles, made on first request.
     std::map<std::string, std::unique_ptr<Function>> by_name;
@@ -113,6 +120,10 @@ struct DeviceState {
     std::vector<std::pair<uint64_t, size_t>> local_buffers, local_free;
     int sticky = 0;
     uint64_t printf_va = 0;  // device printf's buffer (host memory the GPU maps)
+    // The program's host memory mapped into the GPU (cudaMallocHost,
+    // cudaHostAlloc): a kernel's own PTX would not reach it (the engine
+    // maps device memory only at the program's addresses).
+    uint64_t host_allocs = 0;
     uint8_t* printf_cpu = nullptr;
     bool assert_seen = false;
 };
@@ -283,6 +294,9 @@ private:
     void compile(Module& m);
     void quiesce();
     uint64_t param_buffer(size_t size);
+    void place_ptx(const Module& m, Placement& p);
+    void name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, const std::vector<uint8_t>& buf,
+                  size_t shared);
     uint64_t local_buffer(const std::string& kernel, uint64_t size, bool& fresh);
     uint64_t local_slots(const std::string& kernel, uint64_t blocks, uint64_t block_bytes, uint64_t slice);
     void recycle_local(DeviceState& d);

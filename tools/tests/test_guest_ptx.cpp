@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// A guest's own PTX in a worker of the CUDA back end, over the fake
+// driver (fake_cuda.hpp): the context's device memory at its own
+// addresses in the window, the descriptor checked, the PTX compiled once
+// and launched with its parameters, the ISA where the PTX may not run,
+// a GPU exception that loses the worker.  On the GPU: engines.rst "The
+// guest's own PTX" (vgpu-engined --self-test -b cuda --workers).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "cuda_api.hpp"
+#include "cuda_native.hpp"
+#include "fake_cuda.hpp"
+#include "router.hpp"
+#include "vgpu/asm.hpp"
+
+namespace {
+
+using namespace vgpu::engine;
+using test::FakeCuda;
+using test::LaunchCall;
+
+constexpr uint64_t kMiB = 1 << 20, kWin = uint64_t{64} << 30, kWinEnd = uint64_t{128} << 30;
+constexpr uint64_t kCodeVa = kWin, kDataVa = kWin + 2 * kMiB, kDescVa = kWin + 8 * kMiB, kTextVa = kWin + 10 * kMiB;
+constexpr uint32_t R = VGPU_PTE_R, W = VGPU_PTE_W, X = VGPU_PTE_X;
+
+const std::string kPtx = ".version 7.0\n.target sm_70\n.address_size 64\n"
+                         ".visible .entry k(.param .u64 p)\n{\n    ret;\n}\n";
+
+// The engine process's memory and a worker's back end with one context
+// whose window is [kWin, kWinEnd): ISA at kCodeVa, 4 MiB of data at
+// kDataVa, the descriptor's and the text's objects.
+struct Worker {
+    FakeCuda fake;
+    std::unique_ptr<SharedMemory> mem = make_cuda_memory(FakeCuda::api(), 32 * kMiB, 0);
+    std::unique_ptr<Backend> be = make_cuda_backend(FakeCuda::api(), 0, 0);
+
+    Worker() {
+        be->use_window(kWin, kWinEnd);
+        EXPECT_EQ(be->ctx_create(1), 0);
+        object(1, 2 * kMiB, kCodeVa, R | X);
+        auto img = vgpu::assemble(".kernel k\n    exit\n");
+        EXPECT_EQ(mem->write(1, 0, img.code.data(), img.code.size() * 8), 0);
+        object(2, 4 * kMiB, kDataVa, R | W);
+        object(3, 2 * kMiB, kDescVa, R);
+        object(4, 2 * kMiB, kTextVa, R);
+    }
+    // Memory @id of @size here, imported piece by piece, mapped at @va.
+    void object(uint64_t id, uint64_t size, uint64_t va, uint32_t perms) {
+        ASSERT_EQ(mem->alloc(id, size), 0);
+        uint64_t total = 0, n = mem->pieces(id, &total);
+        for (uint64_t i = 0; i < n; i++) {
+            vgpu::Fd fd = mem->export_piece(id, i);
+            ASSERT_EQ(be->mem_import(id, fd.get(), total, i), 0);
+        }
+        Backing b;
+        b.mem = id;
+        ASSERT_EQ(be->map(1, va, size, perms, b), 0);
+    }
+    // A launch of the ISA at kCodeVa naming entry k of @text with an
+    // 8-byte parameter @p; @edit changes the descriptor first.
+    RunResult launch(const std::string& text, uint64_t p, void (*edit)(drm_vgpu_ptx_launch&) = nullptr) {
+        std::string t = text + '\0';
+        mem->write(4, 0, t.data(), t.size());
+        drm_vgpu_ptx_launch h{};
+        h.magic = DRM_VGPU_PTX_MAGIC;
+        h.version = DRM_VGPU_PTX_VERSION;
+        h.ptx = kTextVa;
+        h.ptx_size = t.size();
+        h.ptx_hash = ptx_hash(t.data(), t.size());
+        h.entry_len = 1;
+        h.param_size = 8;
+        if (edit)
+            edit(h);
+        std::vector<uint8_t> d(sizeof(h) + 1 + 8);
+        std::memcpy(d.data(), &h, sizeof(h));
+        d[sizeof(h)] = 'k';
+        std::memcpy(d.data() + sizeof(h) + 1, &p, 8);
+        mem->write(3, 0, d.data(), d.size());
+        Job job;
+        drm_vgpu_cmd c{};
+        c.op = DRM_VGPU_CMD_LAUNCH;
+        c.flags = DRM_VGPU_LAUNCH_PTX;
+        c.src = kCodeVa;
+        c.dst = kDescVa;
+        c.size = d.size();
+        c.grid[0] = 3;
+        c.grid[1] = c.grid[2] = c.block[1] = c.block[2] = 1;
+        c.block[0] = 64;
+        job.cmds = {c};
+        return be->run(1, job, UINT64_MAX, UINT64_MAX);
+    }
+    // Whether the last launch ran the guest's PTX (else the translation).
+    bool ran_ptx() const { return !fake.launches.empty() && fake.ptx_of(fake.launches.back().f) == kPtx; }
+};
+
+// Each piece of the context's device memory sits at the context's own
+// address (the fake's device addresses are its process's), unmapped
+// there with the mapping and with the context; nothing stays.
+TEST(GuestPtx, DeviceMemoryIsAtTheContextsAddresses) {
+    auto w = std::make_unique<Worker>();
+    const uint32_t a = 0x1234abcd, b = 0x5678ef01;
+    ASSERT_EQ(w->mem->write(2, 16, &a, 4), 0);
+    ASSERT_EQ(w->mem->write(2, 2 * kMiB + 32, &b, 4), 0);
+    ASSERT_TRUE(w->fake.device_live(kDataVa, 2 * kMiB) && w->fake.device_live(kDataVa + 2 * kMiB, 2 * kMiB));
+    EXPECT_EQ(*reinterpret_cast<const uint32_t*>(kDataVa + 16), a);
+    EXPECT_EQ(*reinterpret_cast<const uint32_t*>(kDataVa + 2 * kMiB + 32), b) << "its second piece";
+    w->be->unmap(1, kDataVa + 2 * kMiB, 2 * kMiB);
+    EXPECT_TRUE(w->fake.device_live(kDataVa, 2 * kMiB));
+    EXPECT_FALSE(w->fake.device_live(kDataVa + 2 * kMiB, 4096)) << "unmapped with the mapping";
+    w->be->ctx_destroy(1);
+    EXPECT_FALSE(w->fake.device_live(kDataVa, 4096)) << "unmapped with the context";
+    EXPECT_FALSE(w->fake.device_live(kCodeVa, 4096));
+    for (uint64_t id = 1; id <= 4; id++)
+        w->be->mem_free(id);
+    w->be.reset();
+    for (uint64_t id = 1; id <= 4; id++)
+        w->mem->free(id);
+    w->mem.reset();
+    EXPECT_EQ(w->fake.vmm_handles(), 0u);
+    EXPECT_EQ(w->fake.vmm_reserved(), 0u) << "the window given back";
+    EXPECT_EQ(w->fake.errors(), "");
+}
+
+// The PTX is launched with the descriptor's parameters and the command's
+// grid, and compiled once for both launches.
+TEST(GuestPtx, ThePtxRunsWithItsParametersCompiledOnce) {
+    Worker w;
+    std::vector<uint8_t> seen;
+    w.fake.on_launch = [&](const LaunchCall& c) {
+        if (c.extra && c.extra[0] == cu::CU_LAUNCH_PARAM_BUFFER_POINTER) {
+            auto* p = static_cast<const uint8_t*>(c.extra[1]);
+            seen.assign(p, p + *static_cast<size_t*>(c.extra[3]));
+        }
+        return cu::CUDA_SUCCESS;
+    };
+    EXPECT_EQ(w.launch(kPtx, kDataVa).status, RunStatus::Done);
+    ASSERT_TRUE(w.ran_ptx());
+    EXPECT_EQ(w.fake.launches.back().grid[0], 3u);
+    EXPECT_EQ(w.fake.launches.back().block[0], 64u);
+    ASSERT_EQ(seen.size(), 8u);
+    uint64_t p = 0;
+    std::memcpy(&p, seen.data(), 8);
+    EXPECT_EQ(p, kDataVa);
+    uint64_t loaded = w.fake.modules_loaded();
+    EXPECT_EQ(w.launch(kPtx, kDataVa + 64).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx());
+    EXPECT_EQ(w.fake.modules_loaded(), loaded) << "compiled once";
+    EXPECT_EQ(w.fake.errors(), "");
+}
+
+// What the guest wrote wrong faults ILLEGAL where it lies; PTX that may
+// not run as itself (variables of its own, calls out, too much local
+// memory) runs as the ISA.
+TEST(GuestPtx, BadDescriptorsFaultAndUnrunnablePtxRunsTheIsa) {
+    Worker w;
+    RunResult r = w.launch(kPtx, 0, [](drm_vgpu_ptx_launch& h) { h.magic ^= 1; });
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_EQ(r.fault_kind, uint32_t(VGPU_FAULT_ILLEGAL));
+    EXPECT_EQ(r.fault_addr, kDescVa);
+    r = w.launch(kPtx, 0, [](drm_vgpu_ptx_launch& h) { h.ptx_hash ^= 1; });
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_EQ(r.fault_addr, kTextVa) << "a text that is not of its hash";
+    r = w.launch(kPtx, 0, [](drm_vgpu_ptx_launch& h) { h.ptx = kWin + 40 * kMiB; });
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_EQ(r.fault_kind, uint32_t(VGPU_FAULT_UNMAPPED)) << "a text where nothing is mapped";
+    r = w.launch(kPtx, 0, [](drm_vgpu_ptx_launch& h) { h.param_size = 4; });
+    EXPECT_EQ(r.status, RunStatus::Faulted) << "sizes that do not add up";
+    const std::string vars = ".version 7.0\n.target sm_70\n.address_size 64\n.global .align 4 .b8 g[1073741824];\n"
+                             ".visible .entry k(.param .u64 p)\n{\n    ret;\n}\n";
+    EXPECT_EQ(w.launch(vars, 0).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx()) << "a variable of its own: the ISA ran";
+    const std::string calls = ".version 7.0\n.target sm_70\n.address_size 64\n"
+                              ".extern .func (.param .b32 r) vprintf(.param .b64 f, .param .b64 a);\n"
+                              ".visible .entry k(.param .u64 p)\n{\n    ret;\n}\n";
+    EXPECT_EQ(w.launch(calls, 0).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx()) << "printf: the ISA ran";
+    w.fake.local_bytes = 1 << 20;
+    const std::string local = kPtx + "// another text\n";
+    EXPECT_EQ(w.launch(local, 0).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx()) << "1 MiB of local memory a thread: the ISA ran";
+    EXPECT_FALSE(w.be->lost());
+    EXPECT_EQ(w.fake.errors(), "");
+}
+
+// A GPU exception in the guest's kernel: the launch faults with no
+// address and the worker is lost (worker.cpp ends it).
+TEST(GuestPtx, AGpuExceptionLosesTheWorker) {
+    Worker w;
+    w.fake.on_sync = [] { return cu::CUresult(700); };
+    RunResult r = w.launch(kPtx, 0);
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_EQ(r.fault_kind, uint32_t(VGPU_FAULT_UNMAPPED));
+    EXPECT_EQ(r.fault_addr, 0u) << "the GPU names no address";
+    EXPECT_TRUE(w.be->lost());
+}
+
+// A GPU that reaches pageable memory (HMM) would let the guest's kernel
+// reach the worker's own: no window, the ISA runs.
+TEST(GuestPtx, NoPtxWhereTheGpuReachesPageableMemory) {
+    FakeCuda::pageable_access(1);
+    Worker w;
+    EXPECT_EQ(w.launch(kPtx, 0).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx());
+    EXPECT_FALSE(w.fake.device_live(kDataVa, 4096)) << "nothing at the guest's addresses";
+}
+
+TEST(GuestPtx, DescriptorsAreParsedStrictly) {
+    drm_vgpu_ptx_launch h{};
+    h.magic = DRM_VGPU_PTX_MAGIC;
+    h.version = DRM_VGPU_PTX_VERSION;
+    h.ptx = 0x100000;
+    h.ptx_size = 64;
+    h.entry_len = 3;
+    h.param_size = 4;
+    auto parse = [&](const drm_vgpu_ptx_launch& x, const char* name = "k$1", size_t extra = 0) {
+        std::vector<uint8_t> d(sizeof(x));
+        std::memcpy(d.data(), &x, sizeof(x));
+        d.insert(d.end(), name, name + std::strlen(name));
+        d.resize(d.size() + 4 + extra, 7);
+        std::string why;
+        return parse_ptx_launch(d.data(), d.size(), &why).has_value();
+    };
+    EXPECT_TRUE(parse(h));
+    auto bad = [&](void (*f)(drm_vgpu_ptx_launch&), const char* what) {
+        drm_vgpu_ptx_launch x = h;
+        f(x);
+        EXPECT_FALSE(parse(x)) << what;
+    };
+    bad([](auto& x) { x.version = 2; }, "version");
+    bad([](auto& x) { x.reserved[4] = 1; }, "reserved");
+    bad([](auto& x) { x.ptx_size = 1; }, "a text of one byte");
+    bad([](auto& x) { x.ptx_size = DRM_VGPU_PTX_MAX_TEXT + 1; }, "a text too long");
+    bad([](auto& x) { x.ptx = ~0ull - 8; }, "a text that wraps");
+    bad([](auto& x) { x.ptx = (1ull << 40) - 8; }, "a text beyond 40 bits");
+    bad([](auto& x) { x.entry_len = 0; }, "no name");
+    bad([](auto& x) { x.param_size = DRM_VGPU_PTX_MAX_PARAMS + 1; }, "parameters too long");
+    EXPECT_FALSE(parse(h, "k 1")) << "a name that is no identifier";
+    EXPECT_FALSE(parse(h, "k$1", 1)) << "a byte too many";
+    EXPECT_TRUE(ptx_text_ok("ab", 3));
+    EXPECT_FALSE(ptx_text_ok("a\0b", 4)) << "a NUL inside";
+    EXPECT_EQ(ptx_not_runnable("ld.global.u32 %r1, [%rd1]; cvta.to.global.u64 %rd2, %rd1;"), nullptr);
+    EXPECT_NE(ptx_not_runnable(".visible .global .align 4 .u32 g;"), nullptr);
+    EXPECT_NE(ptx_not_runnable("\n.const .u32 c = 1;"), nullptr);
+    EXPECT_EQ(ptx_not_runnable(".extern .shared .align 16 .b8 smem[];"), nullptr) << "dynamic shared memory";
+}
+
+}  // namespace
