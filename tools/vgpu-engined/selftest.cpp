@@ -89,12 +89,16 @@ Session::~Session() {
 uint64_t Session::device(uint64_t va, uint64_t size, uint32_t perms) {
     size = (size + 4095) & ~uint64_t{4095};
     uint64_t mem = g_next_id++;
+    uint64_t t0 = now_ns();
     if (int e = b_.mem_alloc(mem, size))
         throw std::runtime_error("mem_alloc: " + std::string(std::strerror(e)));
+    uint64_t t1 = now_ns();
     Backing bk;
     bk.mem = mem;
     if (int e = b_.map(ctx_, va, size, perms, bk))
         throw std::runtime_error("map: " + std::string(std::strerror(e)));
+    last_alloc_ns = t1 - t0;
+    last_map_ns = now_ns() - t1;
     bufs_[va] = {mem, nullptr, size};
     return mem;
 }

@@ -27,6 +27,7 @@ public:
 
     // Device memory of @size bytes mapped at @va; returns its memory id.
     uint64_t device(uint64_t va, uint64_t size, uint32_t perms);
+    uint64_t last_alloc_ns = 0, last_map_ns = 0;  // the last device()'s two steps
     // Host memory (this process's) mapped at @va; returns the bytes.
     uint8_t* host(uint64_t va, uint64_t size, uint32_t perms);
     // Anywhere inside a buffer.
