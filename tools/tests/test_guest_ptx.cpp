@@ -101,20 +101,27 @@ struct Worker {
     bool ran_ptx() const { return !fake.launches.empty() && fake.ptx_of(fake.launches.back().f) == kPtx; }
 };
 
-// Each piece of the context's device memory sits at the context's own
-// address (the fake's device addresses are its process's), unmapped
-// there with the mapping and with the context; nothing stays.
+// The context's device memory sits at the context's own address too (the
+// fake's device addresses are its process's), there while any of it is
+// mapped, gone with its last page and with the context; nothing stays.
 TEST(GuestPtx, DeviceMemoryIsAtTheContextsAddresses) {
     auto w = std::make_unique<Worker>();
     const uint32_t a = 0x1234abcd, b = 0x5678ef01;
     ASSERT_EQ(w->mem->write(2, 16, &a, 4), 0);
     ASSERT_EQ(w->mem->write(2, 2 * kMiB + 32, &b, 4), 0);
-    ASSERT_TRUE(w->fake.device_live(kDataVa, 2 * kMiB) && w->fake.device_live(kDataVa + 2 * kMiB, 2 * kMiB));
+    ASSERT_TRUE(w->fake.device_live(kDataVa, 4 * kMiB));
     EXPECT_EQ(*reinterpret_cast<const uint32_t*>(kDataVa + 16), a);
     EXPECT_EQ(*reinterpret_cast<const uint32_t*>(kDataVa + 2 * kMiB + 32), b) << "its second piece";
     w->be->unmap(1, kDataVa + 2 * kMiB, 2 * kMiB);
-    EXPECT_TRUE(w->fake.device_live(kDataVa, 2 * kMiB));
-    EXPECT_FALSE(w->fake.device_live(kDataVa + 2 * kMiB, 4096)) << "unmapped with the mapping";
+    EXPECT_TRUE(w->fake.device_live(kDataVa, 4 * kMiB)) << "half of it still mapped";
+    w->be->unmap(1, kDataVa, 2 * kMiB);
+    EXPECT_FALSE(w->fake.device_live(kDataVa, 4096)) << "unmapped with its last page";
+    Backing back;
+    back.mem = 2;
+    back.offset = 2 * kMiB;
+    ASSERT_EQ(w->be->map(1, kDataVa + 2 * kMiB, 2 * kMiB, R, back), 0);
+    EXPECT_TRUE(w->fake.device_live(kDataVa, 4 * kMiB)) << "mapped again from its second half: whole";
+    EXPECT_EQ(*reinterpret_cast<const uint32_t*>(kDataVa + 16), a);
     w->be->ctx_destroy(1);
     EXPECT_FALSE(w->fake.device_live(kDataVa, 4096)) << "unmapped with the context";
     EXPECT_FALSE(w->fake.device_live(kCodeVa, 4096));

@@ -617,7 +617,7 @@ TEST(CudaWorkers, TheEngineProcessesMemoryServesAWorker) {
     ASSERT_EQ(be->mem_import(1, fd.get(), size, 0), 0);
     EXPECT_EQ(be->mem_import(1, fd.get(), size, 0), EEXIST);
     EXPECT_EQ(be->mem_import(4, -1, size, 0), EINVAL);
-    EXPECT_EQ(be->mem_import(5, fd.get(), size, 1), EINVAL) << "a piece beyond its size";
+    EXPECT_EQ(be->mem_import(5, fd.get(), size, 1), EINVAL) << "one piece: the allocation whole";
     ASSERT_EQ(be->ctx_create(1), 0);
     Backing b;
     b.mem = 1;
@@ -641,7 +641,7 @@ TEST(CudaWorkers, TheEngineProcessesMemoryServesAWorker) {
     be->ctx_destroy(1);
     be->mem_free(1);
     be.reset();
-    EXPECT_EQ(fake.vmm_handles(), 4u) << "the engine process's pieces: one of 2 MiB, three of 6 MiB";
+    EXPECT_EQ(fake.vmm_handles(), 2u) << "the engine process's two";
     mem->free(1);
     mem.reset();
     EXPECT_EQ(fake.vmm_handles(), 0u);

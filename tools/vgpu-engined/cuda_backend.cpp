@@ -167,10 +167,8 @@ struct Mem {
     uint64_t off, size, refs = 0;  // off: into the arena
     bool freed = false;
     std::shared_ptr<cu::Mapping> imported;  // where it is mapped, if imported
-    // Imported: its pieces (owned, released by drop()), and whether some
-    // are still to come (then it cannot be mapped).
-    std::vector<CUmemGenericAllocationHandle> pieces;
-    bool importing = false;
+    // Imported: its allocation (owned, released by drop()).
+    CUmemGenericAllocationHandle handle = 0;
 };
 
 // A context's address space: the authoritative page map here, and its
@@ -266,7 +264,8 @@ private:
                           uint64_t watchdog, uint64_t* addr, uint32_t* kind);
     const Leaf* leaf(Space& s, uint64_t va, uint32_t need, uint64_t* addr, uint32_t* kind);
     bool read_va(Space& s, uint64_t va, void* dst, uint64_t n, uint64_t* addr, uint32_t* kind);
-    void mirror(Space& s, uint64_t va, uint64_t size, uint32_t perms, const Backing& b);
+    void mirror(uint64_t va, uint64_t size, const Backing& b);
+    void unmirror(const std::map<uint64_t, uint64_t>& gone);
     void make_room_for_ptx();
     std::optional<StepResult> launch_ptx(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
                                          uint64_t watchdog, uint64_t* addr, uint32_t* kind);
@@ -329,6 +328,11 @@ private:
     // launches then run the ISA).  Declared last, released first.
     uint64_t gran_ = 0;  // the driver's allocation granularity (imported pieces)
     std::optional<GuestWindow> window_;
+    struct Native {
+        uint64_t base;   // where the allocation is in the window
+        uint64_t bytes;  // of it the context maps
+    };
+    std::map<uint64_t, Native> native_;  // by memory id
     bool ptx_off_ = false;
     // A guest's kernel ended with a GPU exception: the CUDA context is
     // lost for good, and the worker with it (worker.cpp ends it).
@@ -396,8 +400,8 @@ CudaBackend::~CudaBackend() {
         release_space(s);
     spaces_.clear();
     for (auto& [id, m] : mems_)
-        for (CUmemGenericAllocationHandle h : m.pieces)
-            a_.MemRelease(h);
+        if (m.handle)
+            a_.MemRelease(m.handle);
     // The members release the rest: streams, event, memory, the context.
 }
 
@@ -426,8 +430,10 @@ void CudaBackend::ctx_destroy(uint64_t ctx) {
     if (it == spaces_.end())
         return;
     a_.StreamSynchronize(stream_.get());
-    if (it->second.own)
+    if (it->second.own) {
         window_->clear();
+        native_.clear();
+    }
     release_space(it->second);
     spaces_.erase(it);
 }
@@ -464,7 +470,7 @@ int CudaBackend::mem_alloc(uint64_t mem, uint64_t size) {
         arena_.free(*off);
         return EIO;
     }
-    mems_[mem] = {*off, size, 0, false, nullptr, {}, false};
+    mems_[mem] = {*off, size, 0, false, nullptr, 0};
     return 0;
 }
 
@@ -479,49 +485,31 @@ void CudaBackend::mem_free(uint64_t mem) {
 }
 
 void CudaBackend::drop(std::map<uint64_t, Mem>::iterator m) {
-    if (!m->second.imported && m->second.pieces.empty())
+    if (!m->second.imported)
         arena_.free(m->second.off);
-    for (CUmemGenericAllocationHandle h : m->second.pieces)
-        a_.MemRelease(h);  // the mappings hold what they map
+    if (m->second.handle)
+        a_.MemRelease(m->second.handle);  // the mappings hold what they map
     mems_.erase(m);  // an import is unmapped with it
 }
 
-// Piece @piece of the engine process's memory @mem, its descriptor @fd
-// (pieces of the driver's granularity, in order); once all have come,
-// mapped here one after the other, as the translated code reaches it.
-// A piece 0 restarts an import left part way.
+// The engine process's memory @mem, its descriptor @fd: one piece, the
+// allocation whole (cuda_memory.cpp), mapped here as the translated code
+// reaches it.
 int CudaBackend::mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece) {
-    if (!gran_ || !size || size % gran_ || piece >= size / gran_)
+    if (!gran_ || !size || size % gran_ || piece)
         return EINVAL;
-    auto it = mems_.find(mem);
-    if (it != mems_.end() && !(it->second.importing && (piece == 0 || it->second.pieces.size() == piece)))
-        return it->second.importing ? EINVAL : EEXIST;
-    if (it != mems_.end() && piece == 0) {
-        drop(it);
-        it = mems_.end();
-    }
-    if (it == mems_.end() && piece)
-        return EINVAL;
+    if (mems_.count(mem))
+        return EEXIST;
     CUmemGenericAllocationHandle h = 0;
     if (a_.MemImportFromShareableHandle(&h, reinterpret_cast<void*>(static_cast<uintptr_t>(fd)),
-                                        CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) != CUDA_SUCCESS) {
-        if (it != mems_.end())
-            drop(it);  // nothing stays of an import left part way
+                                        CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) != CUDA_SUCCESS)
         return EINVAL;
-    }
-    if (it == mems_.end()) {
-        it = mems_.emplace(mem, Mem{0, size, 0, false, nullptr, {}, true}).first;
-    }
-    Mem& m = it->second;
-    m.pieces.push_back(h);
-    if (m.pieces.size() < size / gran_)
-        return 0;
     try {
-        m.imported = std::make_shared<cu::Mapping>(a_, m.pieces, gran_, dev_);
-        m.importing = false;
+        auto m = std::make_shared<cu::Mapping>(a_, h, size, dev_);
+        mems_[mem] = {0, size, 0, false, std::move(m), h};
     } catch (const std::runtime_error& e) {
+        a_.MemRelease(h);
         std::cerr << "vgpu-engined: importing memory " << mem << ": " << e.what() << "\n";
-        drop(it);
         return ENOMEM;
     }
     return 0;
@@ -546,7 +534,7 @@ void CudaBackend::use_window(uint64_t start, uint64_t end) {
         return;
     }
     try {
-        window_.emplace(a_, dev_, start, end, gran_);
+        window_.emplace(a_, dev_, start, end);
     } catch (const std::exception& e) {
         std::cerr << "vgpu-engined worker: no guest PTX runs as itself here: " << e.what() << "\n";
     }
@@ -695,7 +683,7 @@ int CudaBackend::back(const Backing& b, uint64_t size, Leaf* first) {
     if (b.host)
         return acquire_host(b.host, size, first);
     auto m = mems_.find(b.mem);
-    if (m == mems_.end() || m->second.freed || m->second.importing || b.offset > m->second.size || size > m->second.size - b.offset ||
+    if (m == mems_.end() || m->second.freed || b.offset > m->second.size || size > m->second.size - b.offset ||
         b.offset & (kPage - 1))
         return EINVAL;
     m->second.refs += size / kPage;
@@ -767,30 +755,39 @@ int CudaBackend::map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, c
     s.limbo_tables.insert(s.limbo_tables.end(), emptied.begin(), emptied.end());
     commit(s);
     if (s.own && !b.host)
-        mirror(s, va, size, perms, b);
+        mirror(va, size, b);
     return 0;
 }
 
-// Device memory mapped by the worker's context: at the context's own
-// address too, where it is whole pieces inside the window (always, with
-// the instance's 2 MiB pages: vgpu-back maps nothing smaller).  Host
-// memory, and anything else, is not there: a guest's kernel that reaches
-// it faults on the GPU.  Where the driver refuses, the guest's PTX goes
-// off for this worker (its launches run the ISA, which reaches every
-// mapping through the tables).
-void CudaBackend::mirror(Space& s, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) {
-    (void)s;
+// Device memory mapped by the worker's context: its allocation, whole,
+// at the context's address of its first byte too (one export and one
+// map per allocation, where a map per 2 MiB page costs about 1.4 ms
+// each: engines.rst), while the context maps any of it; read-write (the
+// translated code's mapping of it is, in the same process).  An
+// allocation mapped at two places, or overlapping another there, turns
+// the guest's PTX off for this worker (its launches run the ISA, which
+// reaches every mapping through the tables); one outside the window is
+// not there (vgpu-back maps nothing outside it).  Host memory is not
+// there: a guest's kernel that reaches it faults on the GPU.
+void CudaBackend::mirror(uint64_t va, uint64_t size, const Backing& b) {
     const Mem& m = mems_.at(b.mem);
-    if (ptx_off_ || b.offset % gran_ || size % gran_ || m.pieces.size() * gran_ != m.size || va % gran_ ||
-        va < window_->start() || va > window_->end() || size > window_->end() - va)
+    if (ptx_off_ || !m.handle)
         return;
-    std::vector<CUmemGenericAllocationHandle> part(m.pieces.begin() + b.offset / gran_,
-                                                   m.pieces.begin() + (b.offset + size) / gran_);
-    if (!window_->map(va, part, perms & VGPU_PTE_W)) {
-        ptx_off_ = true;
-        std::cerr << "vgpu-engined worker: a mapping at " << std::hex << va << std::dec
-                  << " cannot be at the guest's address: its PTX runs as the ISA from now on\n";
+    if (auto it = native_.find(b.mem); it != native_.end()) {
+        if (it->second.base == va - b.offset) {
+            it->second.bytes += size;
+            return;
+        }
+    } else if (va < b.offset || va - b.offset < window_->start() || va - b.offset > window_->end() ||
+               m.size > window_->end() - (va - b.offset)) {
+        return;
+    } else if (window_->map(va - b.offset, m.handle, m.size)) {
+        native_[b.mem] = {va - b.offset, size};
+        return;
     }
+    ptx_off_ = true;
+    std::cerr << "vgpu-engined worker: memory mapped at " << std::hex << va << std::dec
+              << " cannot be at the guest's address: its PTX runs as the ISA from now on\n";
 }
 
 // Staged host memory: copied in before a RUN (@in), out after it (the
@@ -835,10 +832,13 @@ void CudaBackend::unmap(uint64_t ctx, uint64_t va, uint64_t size) {
         for (uint64_t pn = first; pn <= last; pn++)
             pns.push_back(pn);
     }
+    std::map<uint64_t, uint64_t> gone;  // device memory -> bytes unmapped
     for (uint64_t pn : pns) {
         auto p = s.pages.find(pn);
         if (p == s.pages.end())
             continue;
+        if (!p->second.host)
+            gone[p->second.owner] += kPage;
         if (p->second.staged)
             s.staged_pages--;
         s.limbo_leaves.push_back(p->second);
@@ -846,12 +846,22 @@ void CudaBackend::unmap(uint64_t ctx, uint64_t va, uint64_t size) {
         set_leaf(s, pn, 0, s.limbo_tables);
     }
     commit(s);
-    if (s.own && window_->mapped()) {
+    if (s.own)
+        unmirror(gone);
+}
+
+// Memory of which the context maps nothing any more leaves the window.
+void CudaBackend::unmirror(const std::map<uint64_t, uint64_t>& gone) {
+    for (auto& [mem, bytes] : gone) {
+        auto it = native_.find(mem);
+        if (it == native_.end() || (it->second.bytes -= std::min(bytes, it->second.bytes)))
+            continue;
         a_.StreamSynchronize(stream_.get());  // nothing of the context runs
-        if (!window_->unmap(va, size) && !ptx_off_) {
+        if (!window_->unmap(it->second.base) && !ptx_off_) {
             ptx_off_ = true;  // the window may still reach what the tables do not
             std::cerr << "vgpu-engined worker: cuMemUnmap refused: no guest PTX runs here from now on\n";
         }
+        native_.erase(it);
     }
 }
 

@@ -3,14 +3,13 @@
 //
 // cuda_memory.cpp - the GPU's device memory as the engine process holds
 // it for its workers (router.hpp's SharedMemory): each allocation of the
-// module is pieces of the driver's granularity (2 MiB), each an
-// allocation of the driver's virtual memory API (cuMemCreate) exported
-// as a POSIX descriptor when a worker imports it.  Pieces, because the
-// driver maps whole allocations only and a worker maps each GPU page of
-// a guest at the guest's address.  The engine process maps them too, one
-// after the other, to zero them for their new owner and for the
-// self-test's reads and writes.  A worker's death frees none of it
-// (Documentation/engines.rst "Workers").
+// module is one allocation of the driver's virtual memory API
+// (cuMemCreate, whole 2 MiB pieces), one piece to share, exported as a
+// POSIX descriptor when a worker imports it (an export costs about as
+// much as a piece's: one per allocation, measured on the H200 in
+// engines.rst).  The engine process maps it too, to zero it for its new
+// owner and for the self-test's reads and writes.  A worker's death
+// frees none of it (Documentation/engines.rst "Workers").
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -62,16 +61,12 @@ public:
             return ENOSPC;
         Mem m;
         m.size = size;
-        for (uint64_t i = 0; i < size / gran_; i++) {
-            CUmemGenericAllocationHandle h = 0;
-            if (a_.MemCreate(&h, gran_, &prop_, 0) != CUDA_SUCCESS) {
-                release(m);
-                return ENOSPC;
-            }
-            m.pieces.push_back(h);
-        }
+        CUmemGenericAllocationHandle h = 0;
+        if (a_.MemCreate(&h, size, &prop_, 0) != CUDA_SUCCESS)
+            return ENOSPC;
+        m.pieces.push_back(h);
         try {
-            m.map = std::make_shared<Mapping>(a_, m.pieces, gran_, dev_);
+            m.map = std::make_shared<Mapping>(a_, m.pieces, size, dev_);
             // Zeroed for each new owner, and done before a worker (another
             // context, in another process: no order with this one's
             // work) can reach it.
@@ -134,7 +129,7 @@ public:
 
 private:
     struct Mem {
-        std::vector<CUmemGenericAllocationHandle> pieces;  // gran_ bytes each
+        std::vector<CUmemGenericAllocationHandle> pieces;  // one, of @size bytes
         uint64_t size = 0;
         std::shared_ptr<Mapping> map;  // this process's view, the pieces in order
     };

@@ -78,49 +78,45 @@ uint32_t fault_of(CUresult r) {
     }
 }
 
-GuestWindow::GuestWindow(const Api& a, CUdevice dev, uint64_t start, uint64_t end, uint64_t piece)
-    : a_(a), dev_(dev), start_(start), end_(end), piece_(piece), res_(a, start, end - start) {}
+GuestWindow::GuestWindow(const Api& a, CUdevice dev, uint64_t start, uint64_t end)
+    : a_(a), dev_(dev), start_(start), end_(end), res_(a, start, end - start) {}
 
-bool GuestWindow::map(uint64_t va, const std::vector<CUmemGenericAllocationHandle>& pieces, bool writable) {
-    const uint64_t size = pieces.size() * piece_;
-    if (pieces.empty() || va % piece_ || va < start_ || va > end_ || size > end_ - va)
+bool GuestWindow::map(uint64_t va, CUmemGenericAllocationHandle h, uint64_t size) {
+    if (!size || va < start_ || va > end_ || size > end_ - va)
         return false;
-    for (uint64_t o = 0; o < size; o += piece_)
-        if (mapped_.count(va + o))
-            return false;
-    size_t done = 0;
-    CUresult r = CUDA_SUCCESS;
-    for (; done < pieces.size(); done++)
-        if ((r = a_.MemMap(va + done * piece_, piece_, 0, pieces[done], 0)) != CUDA_SUCCESS)
-            break;
+    auto next = mapped_.lower_bound(va);
+    if ((next != mapped_.end() && next->first < va + size) ||
+        (next != mapped_.begin() && std::prev(next)->first + std::prev(next)->second > va))
+        return false;
+    CUresult r = a_.MemMap(va, size, 0, h, 0);
     if (r == CUDA_SUCCESS) {
         CUmemAccessDesc acc{};
         acc.location = {CU_MEM_LOCATION_TYPE_DEVICE, dev_};
-        acc.flags = writable ? CU_MEM_ACCESS_FLAGS_PROT_READWRITE : CU_MEM_ACCESS_FLAGS_PROT_READ;
-        r = a_.MemSetAccess(va, size, &acc, 1);
+        acc.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+        if ((r = a_.MemSetAccess(va, size, &acc, 1)) != CUDA_SUCCESS)
+            a_.MemUnmap(va, size);
     }
     if (r != CUDA_SUCCESS) {
-        while (done)
-            a_.MemUnmap(va + --done * piece_, piece_);
         std::cerr << "vgpu-engined: mapping at the guest's address " << std::hex << va << std::dec << ": "
                   << error("cuMemMap", r) << "\n";
         return false;
     }
-    for (uint64_t o = 0; o < size; o += piece_)
-        mapped_[va + o] = writable;
+    mapped_[va] = size;
     return true;
 }
 
-bool GuestWindow::unmap(uint64_t va, uint64_t size) {
-    bool ok = true;
-    if (!size)
-        return ok;
-    uint64_t first = va - va % piece_, last = va + size - 1;
-    for (auto it = mapped_.lower_bound(first); it != mapped_.end() && it->first <= last;) {
-        ok &= a_.MemUnmap(it->first, piece_) == CUDA_SUCCESS;
-        it = mapped_.erase(it);
-    }
+bool GuestWindow::unmap(uint64_t va) {
+    auto it = mapped_.find(va);
+    if (it == mapped_.end())
+        return true;
+    bool ok = a_.MemUnmap(va, it->second) == CUDA_SUCCESS;
+    mapped_.erase(it);
     return ok;
+}
+
+void GuestWindow::clear() {
+    while (!mapped_.empty())
+        unmap(mapped_.begin()->first);
 }
 
 const char* ptx_not_runnable(const std::string& text) {

@@ -52,26 +52,25 @@ const char* ptx_not_runnable(const std::string& text);
 uint32_t fault_of(cu::CUresult r);
 
 // GPU addresses [start, end) of this process reserved for one context
-// (a worker's), where each allocation piece the context maps is mapped
-// at the context's address: read-only or read-write as the context
-// maps it, absent where it maps nothing (a guest's kernel that reaches
-// there faults on the GPU).  Host memory is not mapped here.
+// (a worker's), where each allocation the context maps is mapped whole,
+// read-write, at the context's address of its first byte; absent where
+// the context maps nothing of it (a guest's kernel that reaches there
+// faults on the GPU).  Host memory is not mapped here.
 class GuestWindow {
 public:
     // Throws std::runtime_error where the driver will not reserve there.
-    GuestWindow(const cu::Api& a, cu::CUdevice dev, uint64_t start, uint64_t end, uint64_t piece);
+    GuestWindow(const cu::Api& a, cu::CUdevice dev, uint64_t start, uint64_t end);
     GuestWindow(const GuestWindow&) = delete;
     GuestWindow& operator=(const GuestWindow&) = delete;
     ~GuestWindow() { clear(); }
-    // Maps @pieces at @va, one after the other: false (nothing of it left
-    // mapped) where they are not whole pieces inside the window, a piece
-    // there is mapped already, or the driver refuses.
-    bool map(uint64_t va, const std::vector<cu::CUmemGenericAllocationHandle>& pieces, bool writable);
-    // Unmaps the pieces [@va, @va + @size) overlaps (false: the driver
-    // refused one, forgotten all the same).  Nothing of the context's
-    // may run meanwhile.
-    bool unmap(uint64_t va, uint64_t size);
-    void clear() { unmap(start_, end_ - start_); }
+    // Maps allocation @h of @size bytes at @va: false (nothing mapped)
+    // where it is not inside the window, overlaps a mapping, or the
+    // driver refuses.
+    bool map(uint64_t va, cu::CUmemGenericAllocationHandle h, uint64_t size);
+    // Unmaps what map() put at @va (false: the driver refused; forgotten
+    // all the same).  Nothing of the context's may run meanwhile.
+    bool unmap(uint64_t va);
+    void clear();
     uint64_t start() const { return start_; }
     uint64_t end() const { return end_; }
     size_t mapped() const { return mapped_.size(); }
@@ -79,9 +78,9 @@ public:
 private:
     const cu::Api& a_;
     cu::CUdevice dev_;
-    uint64_t start_, end_, piece_;
+    uint64_t start_, end_;
     cu::Reservation res_;
-    std::map<uint64_t, bool> mapped_;  // piece address -> writable
+    std::map<uint64_t, uint64_t> mapped_;  // address -> bytes
 };
 
 }  // namespace vgpu::engine
