@@ -257,6 +257,10 @@ TEST(GuestPtx, DescriptorsAreParsedStrictly) {
     EXPECT_NE(ptx_not_runnable(".visible .global .align 4 .u32 g;"), nullptr);
     EXPECT_NE(ptx_not_runnable("\n.const .u32 c = 1;"), nullptr);
     EXPECT_EQ(ptx_not_runnable(".extern .shared .align 16 .b8 smem[];"), nullptr) << "dynamic shared memory";
+    EXPECT_EQ(ptx_not_runnable(".entry k(.param .u64 .ptr .global .align 4 p)"), nullptr) << "a pointer's attribute";
+    EXPECT_NE(ptx_not_runnable(".extern\n\t.func (.param .b32 r) vprintf(.param .b64 f);"), nullptr);
+    EXPECT_EQ(ptx_not_runnable(".extern .funcs"), nullptr);
+    EXPECT_NE(ptx_not_runnable(".global"), nullptr) << "at the text's end";
 }
 
 }  // namespace

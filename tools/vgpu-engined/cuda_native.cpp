@@ -9,7 +9,6 @@
 #include <cctype>
 #include <cstring>
 #include <iostream>
-#include <regex>
 
 #include "vgpu_drm.h"
 
@@ -119,15 +118,43 @@ void GuestWindow::clear() {
         unmap(mapped_.begin()->first);
 }
 
+namespace {
+
+bool ident_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '%'; }
+
+// Whether the directive @word (".global") stands at @at of @t as a
+// directive: not part of an instruction (ld.global, cvta.to.global) or
+// a longer name.
+bool directive_at(const std::string& t, size_t at, size_t len) {
+    return (at == 0 || !(ident_char(t[at - 1]) || t[at - 1] == '.')) &&
+           (at + len == t.size() || !ident_char(t[at + len]));
+}
+
+// A declaration's state space: not a parameter's pointer attribute
+// (".param .u64 .ptr .global .align 4 p", as some compilers write).
+bool has_directive(const std::string& t, const char* word) {
+    const size_t len = std::strlen(word);
+    for (size_t at = t.find(word); at != std::string::npos; at = t.find(word, at + 1)) {
+        size_t before = t.find_last_not_of(" \t\r\n", at ? at - 1 : 0);
+        bool attribute = at && before != std::string::npos && before >= 3 && t.compare(before - 3, 4, ".ptr") == 0;
+        if (directive_at(t, at, len) && !attribute)
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+// One pass over the text each (a guest's may be 64 MiB): no regex.
 const char* ptx_not_runnable(const std::string& text) {
-    // Declarations only: an instruction's state space follows its
-    // opcode (ld.global, cvta.to.global), a declaration's does not.
-    static const std::regex vars(R"((^|[^A-Za-z0-9_$%.])\.(global|const)\b)");
-    static const std::regex calls(R"(\.extern\s+\.func\b)");
-    if (std::regex_search(text, vars))
+    if (has_directive(text, ".global") || has_directive(text, ".const"))
         return "declares variables of its own (.global or .const)";
-    if (std::regex_search(text, calls))
-        return "calls functions outside it (printf, malloc)";
+    for (size_t at = text.find(".extern"); at != std::string::npos; at = text.find(".extern", at + 1)) {
+        size_t next = text.find_first_not_of(" \t\r\n", at + 7);
+        if (directive_at(text, at, 7) && next != std::string::npos && text.compare(next, 5, ".func") == 0 &&
+            directive_at(text, next, 5))
+            return "calls functions outside it (printf, malloc)";
+    }
     return nullptr;
 }
 

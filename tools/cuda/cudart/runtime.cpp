@@ -9,13 +9,13 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
-#include <regex>
 #include <functional>
 #include <tuple>
 
 #include <cuda_runtime_api.h>
 
 #include "fatbin.hpp"
+#include "../../vgpu-engined/cuda_native.hpp"
 #include "ptx_check.hpp"
 #include "ptx_parser.hpp"
 
@@ -236,8 +236,8 @@ namespace {
 // make others) and calls nothing outside it (printf's vprintf, malloc,
 // __assertfail: GPUvm's runtime serves those from the program's memory).
 bool runs_as_itself(const std::string& text, const ptx::Program& p) {
-    static const std::regex extern_func(R"(\.extern\s+\.func\b)");
-    return p.globals.empty() && p.data.empty() && !std::regex_search(text, extern_func);
+    // As the GPU's workers judge the text (cuda_native.cpp).
+    return p.globals.empty() && p.data.empty() && !vgpu::engine::ptx_not_runnable(text);
 }
 
 }  // namespace
