@@ -338,6 +338,7 @@ private:
     // lost for good, and the worker with it (worker.cpp ends it).
     bool lost_ = false;
     int warned_ptx_ = 0;  // lines said about the guest's PTX (at most kPtxLines)
+    const bool trace_ = std::getenv("VGPU_ENGINED_TRACE") != nullptr;
 };
 
 // Every driver resource is owned by a member (cuda_api.hpp's Owned,
@@ -1262,9 +1263,11 @@ void CudaBackend::make_room_for_ptx() {
 std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t start,
                                                   uint64_t budget, uint64_t watchdog, uint64_t* addr,
                                                   uint32_t* kind) {
+    const uint64_t t_start = now_ns();
     std::vector<uint8_t> d(c.size);
     if (!read_va(s, c.dst, d.data(), d.size(), addr, kind))
         return StepResult::Fault;
+    const uint64_t t_read = now_ns();
     std::string why;
     auto pl = parse_ptx_launch(d.data(), d.size(), &why);
     auto say = [&](const std::string& what) {
@@ -1320,8 +1323,14 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         say("the guest's kernel " + pl->entry + " not launched (" + error("cuLaunchKernel", r) + "): its ISA runs");
         return std::nullopt;
     }
+    const uint64_t t_launched = now_ns();
     r = a_.StreamSynchronize(stream_.get());
     job.cmd_busy_ns += now_ns() - t0;
+    if (trace_)  // VGPU_ENGINED_TRACE: where a launch's time goes
+        std::fprintf(stderr, "vgpu-engined trace: PTX launch: descriptor %.1f us, compiled %.1f us, launch %.1f us, "
+                             "run %.1f us\n",
+                     (t_read - t_start) / 1e3, (t0 - t_read) / 1e3, (t_launched - t0) / 1e3,
+                     (now_ns() - t_launched) / 1e3);
     if (r != CUDA_SUCCESS) {
         // The GPU's exceptions are sticky: this process's CUDA context is
         // gone, the worker goes (its context's next request starts
@@ -1500,6 +1509,8 @@ RunResult CudaBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t 
         res.fault_kind = DRM_VGPU_FAULT_ENGINE_LOST;
     }
     res.busy_ns = now_ns() - start;
+    if (trace_)
+        std::fprintf(stderr, "vgpu-engined trace: RUN %.1f us\n", res.busy_ns / 1e3);
     return res;
 }
 

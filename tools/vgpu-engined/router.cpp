@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <system_error>
@@ -306,6 +307,8 @@ int Router::run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_
     vgpu_ue_resp r;
     int e = call(c, req, payload, req.payload_len, deadline, r);
     uint64_t elapsed = now_ns() - start;
+    if (trace_)  // VGPU_ENGINED_TRACE
+        std::fprintf(stderr, "vgpu-engined trace: RUN through the worker %.1f us\n", elapsed / 1e3);
     const char* why = !e && !r.error ? check_run(q, j->second, r.run, elapsed) : nullptr;
     if (why)
         e = EPROTO;

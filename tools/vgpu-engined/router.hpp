@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -184,6 +185,7 @@ private:
 
     uint64_t va_start_ = 0, va_end_ = 0;  // set_window()
     bool ending_ = false;                  // the last answer's worker ends after it
+    const bool trace_ = std::getenv("VGPU_ENGINED_TRACE") != nullptr;
     std::unique_ptr<SharedMemory> mem_;
     Spawn spawn_;
     int windows_fd_;

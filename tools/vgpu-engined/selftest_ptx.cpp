@@ -7,6 +7,7 @@
 // itself, at the context's addresses (noted, not compared: the
 // reference runs the ISA).  A kernel that faults on the GPU ends its
 // worker, and the context's next launch runs in a new one.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -175,6 +176,35 @@ void vadd(Session& s, Digest& d, const char* name, bool ptx = true) {
     d.note += std::string(name) + (mark ? ": its PTX ran" : ": its ISA ran") + b + "; ";
 }
 
+// Launch latency: 21 launches of one block, its PTX named and not, in
+// turn; the medians in the note.
+void latency(Session& s, Digest& d) {
+    std::vector<uint8_t> p;
+    put(p, kA);
+    put(p, kB);
+    put(p, kC);
+    put(p, uint32_t{256});
+    put(p, uint32_t{0});
+    put(p, kMark);
+    Session::Launch l{kBase, {1, 1, 1}, {256, 1, 1}, 0, {kA, kB, kC}};
+    const drm_vgpu_cmd named = with_ptx(s, l, "vadd", p), isa = launch_cmd(l);
+    std::vector<uint64_t> t[2];
+    for (int i = 0; i < 21; i++)
+        for (int k = 0; k < 2; k++) {
+            uint64_t t0 = now_ns();
+            RunResult r = s.submit({k ? isa : named});
+            t[k].push_back(now_ns() - t0);
+            if (r.status != RunStatus::Done)
+                d.status("latency", r);
+        }
+    for (auto& v : t)
+        std::sort(v.begin(), v.end());
+    char b[128];
+    std::snprintf(b, sizeof(b), "one block: its PTX named %.0f us, the ISA %.0f us (medians of 21); ", t[0][10] / 1e3,
+                  t[1][10] / 1e3);
+    d.note += b;
+}
+
 Test ptx_vadd_case() {
     return {"guest PTX: runs as itself, same result", [](Session& s) {
         s.code(kBase, kIsa);
@@ -191,6 +221,7 @@ Test ptx_vadd_case() {
         vadd(s, d, "vadd");
         vadd(s, d, "vadd again (compiled once)");
         vadd(s, d, "vadd as the ISA (no PTX named)", false);
+        latency(s, d);
         return d;
     }};
 }
