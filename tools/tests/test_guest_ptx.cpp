@@ -261,6 +261,12 @@ TEST(GuestPtx, DescriptorsAreParsedStrictly) {
     EXPECT_NE(ptx_not_runnable(".extern\n\t.func (.param .b32 r) vprintf(.param .b64 f);"), nullptr);
     EXPECT_EQ(ptx_not_runnable(".extern .funcs"), nullptr);
     EXPECT_NE(ptx_not_runnable(".global"), nullptr) << "at the text's end";
+    EXPECT_NE(ptx_not_runnable("// x.ptr\n.global .align 8 .b8 g[1073741824];"), nullptr)
+        << "a comment is no pointer attribute";
+    EXPECT_NE(ptx_not_runnable(".extern /*c*/ .func vprintf;"), nullptr) << "a comment hides no call";
+    EXPECT_NE(ptx_not_runnable(".extern\n// c\n.func vprintf;"), nullptr);
+    EXPECT_EQ(ptx_not_runnable("// .global\n/* .const */ ret;"), nullptr) << "comments say nothing";
+    EXPECT_NE(ptx_not_runnable("#define G .global\n"), nullptr) << "the preprocessor";
 }
 
 }  // namespace

@@ -83,6 +83,7 @@ size_t cache_limit() {
 // API is thread-safe, a compile cannot be cancelled.
 struct Jit {
     std::string key;
+    uint64_t started = now_ns();
     std::mutex m;  // guards done, r, mod, fn, log
     std::condition_variable cv;
     bool done = false;
@@ -248,7 +249,7 @@ private:
     enum class Got { Module, Fault, TimedOut, Wait, Rejected };
     Got compiled(Job& job, const std::string& key, const std::function<bool(std::string*)>& source,
                  uint32_t nthreads, const std::string& entry, uint64_t start, uint64_t budget, uint64_t watchdog,
-                 std::shared_ptr<Module>* out);
+                 std::shared_ptr<Module>* out, bool charged = true);
     Got module_for(Space& s, Job& job, Launch& st, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
                    uint64_t watchdog);
     void start_jit(const std::string& key, std::string ptx, uint32_t nthreads, const std::string& entry);
@@ -779,10 +780,10 @@ void CudaBackend::mirror(uint64_t va, uint64_t size, const Backing& b) {
             it->second.bytes += size;
             return;
         }
-    } else if (va < b.offset || va - b.offset < window_->start() || va - b.offset > window_->end() ||
-               m.size > window_->end() - (va - b.offset)) {
-        return;
-    } else if (window_->map(va - b.offset, m.handle, m.size)) {
+    } else if (va + size <= window_->start() || va >= window_->end()) {
+        return;  // wholly outside: vgpu-back maps nothing there for a guest
+    } else if (va >= b.offset && va - b.offset >= window_->start() && va - b.offset <= window_->end() &&
+               m.size <= window_->end() - (va - b.offset) && window_->map(va - b.offset, m.handle, m.size)) {
         native_[b.mem] = {va - b.offset, size};
         return;
     }
@@ -1099,11 +1100,13 @@ CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const d
 // compile, the watchdog is used up (that wait is its engine time).  The
 // JIT's thread compiles one program at a time: a launch waiting for
 // another's compile is not charged for it.  Rejected: the driver's JIT
-// refused it (now or before).
+// refused it (now or before).  Not @charged: the wait is not the job's
+// (the guest's PTX, whose ISA can run instead), and a compile that has
+// taken the watchdog's time is Rejected.
 CudaBackend::Got CudaBackend::compiled(Job& job, const std::string& key,
                                        const std::function<bool(std::string*)>& source, uint32_t nthreads,
                                        const std::string& entry, uint64_t start, uint64_t budget, uint64_t watchdog,
-                                       std::shared_ptr<Module>* out) {
+                                       std::shared_ptr<Module>* out, bool charged) {
     for (int pass = 0;; pass++) {
         reap_jit();
         if (auto r = refused_.find(key); r != refused_.end())
@@ -1126,6 +1129,16 @@ CudaBackend::Got CudaBackend::compiled(Job& job, const std::string& key,
         }
         bool mine = jit_->key == key;
         uint64_t t0 = now_ns(), left = std::min(kJitWaitNs, budget - std::min(budget, t0 - start));
+        if (mine && !charged) {
+            // Not the job's time (the ISA can run instead): a compile
+            // that has taken a watchdog's time is given up for the ISA.
+            if (t0 - jit_->started >= watchdog) {
+                refuse(key, false);
+                return Got::Rejected;
+            }
+            left = std::min(left, watchdog - (t0 - jit_->started));
+        }
+        mine = mine && charged;
         if (mine)
             left = std::min(left, watchdog - std::min(watchdog, job.cmd_busy_ns));
         {
@@ -1297,21 +1310,18 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
             refuse(pl->key(), false);
             return !(isa = true);
         }
+        make_room_for_ptx();  // a miss: one more will be compiled
         return true;
     };
-    make_room_for_ptx();
     std::shared_ptr<Module> mod;
-    const uint64_t busy = job.cmd_busy_ns;
-    switch (compiled(job, pl->key(), text, 0, pl->entry, start, budget, watchdog, &mod)) {
+    // The compile's wait is not charged to the launch: one longer than
+    // the watchdog is given up and the ISA runs, its watchdog whole.
+    switch (compiled(job, pl->key(), text, 0, pl->entry, start, budget, watchdog, &mod, false)) {
     case Got::Module: break;
     case Got::Fault: return isa ? std::nullopt : std::optional(StepResult::Fault);
-    case Got::TimedOut:
-        // A compile longer than the watchdog: not the guest's hang (its
-        // ISA would have run); the ISA runs, its watchdog whole.
-        job.cmd_busy_ns = busy;
-        return std::nullopt;
-    case Got::Wait: return StepResult::Yield;
+    case Got::TimedOut:  // never, uncharged: as Rejected
     case Got::Rejected: return std::nullopt;
+    case Got::Wait: return StepResult::Yield;
     }
     size_t psize = pl->params.size();
     void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, pl->params.data(), CU_LAUNCH_PARAM_BUFFER_SIZE, &psize,

@@ -6,6 +6,7 @@
 // (cuda_native.hpp).
 #include "cuda_native.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <iostream>
@@ -143,10 +144,35 @@ bool has_directive(const std::string& t, const char* word) {
     return false;
 }
 
+// @t with its comments blanked out (// to the line's end, /* ... */),
+// so that none can hide or fake what follows.
+std::string without_comments(const std::string& t) {
+    std::string out = t;
+    for (size_t i = 0; i + 1 < out.size();) {
+        if (out[i] == '/' && out[i + 1] == '/') {
+            size_t end = out.find('\n', i);
+            end = end == std::string::npos ? out.size() : end;
+            std::fill(out.begin() + i, out.begin() + end, ' ');
+            i = end;
+        } else if (out[i] == '/' && out[i + 1] == '*') {
+            size_t end = out.find("*/", i + 2);
+            end = end == std::string::npos ? out.size() : end + 2;
+            std::fill(out.begin() + i, out.begin() + end, ' ');
+            i = end;
+        } else {
+            i++;
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
-// One pass over the text each (a guest's may be 64 MiB): no regex.
-const char* ptx_not_runnable(const std::string& text) {
+// A few passes over the text (a guest's may be 64 MiB): no regex.
+const char* ptx_not_runnable(const std::string& raw) {
+    const std::string text = without_comments(raw);
+    if (text.find('#') != std::string::npos)
+        return "has preprocessor directives";
     if (has_directive(text, ".global") || has_directive(text, ".const"))
         return "declares variables of its own (.global or .const)";
     for (size_t at = text.find(".extern"); at != std::string::npos; at = text.find(".extern", at + 1)) {

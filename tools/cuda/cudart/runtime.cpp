@@ -229,6 +229,8 @@ void Runtime::register_variable(Module* m, const void* host_var, const char* nam
 
 namespace {
 
+constexpr size_t kDescChunk = 2u << 20;  // launch descriptors: host memory in chunks of this
+
 // Whether the module's own PTX, run by a device that runs PTX itself,
 // computes what the program expects of GPUvm's compile of it: it has no
 // variables of its own (the program reaches its __device__ and
@@ -324,16 +326,16 @@ void Runtime::place_ptx(const Module& m, Placement& p) {
         const char* e = std::getenv("GPUVM_CUDA_NAME_PTX");
         return e && *e == '1';
     }();
-    if (m.native_ptx.empty() || !(b.runs_ptx() || always))
+    if (m.native_ptx.empty() || !(b.runs_ptx() || always) || m.native_ptx.size() >= DRM_VGPU_PTX_MAX_TEXT)
         return;
     std::string text = m.native_ptx;
     text.push_back('\0');  // the uAPI's text ends with its NUL
     try {
         p.ptx_va = b.alloc(text.size(), false, nullptr);
         b.write(p.ptx_va, text.data(), text.size());
-    } catch (const OutOfMemory&) {
+    } catch (const std::exception&) {  // no room: the ISA alone
         if (p.ptx_va)
-            b.free(p.ptx_va);
+            free_quietly(cur(), p.ptx_va);
         p.ptx_va = 0;
         return;
     }
@@ -439,7 +441,8 @@ void Runtime::unload_module(Module* m) {
         }
         m->placed.clear();
         m->program = ptx::Program{};
-        m->ptx.clear();
+        std::string().swap(m->ptx);
+        std::string().swap(m->native_ptx);
         m->compiled = false;
         for (auto& [name, f] : m->by_name) {
             f->info = nullptr;
@@ -664,15 +667,18 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     }
     // The program's host memory is not at its addresses where the PTX
     // runs itself (engines.rst): then only the ISA.
-    if (placed.ptx_va && !dev.host_allocs)
+    // Nor recursion: its stack is cudaLimitStackSize here, the driver's
+    // default there.
+    if (placed.ptx_va && !dev.host_allocs && !k.call_stack)
         name_ptx(d, placed, f, buf, shared);
     b.launch(d);
 }
 
-// Names the kernel's PTX in launch @d (struct drm_vgpu_ptx_launch, in a
-// parameter buffer): the text @pl holds, the entry, the parameters as
-// the PTX declares them (the first bytes of @buf) and @shared bytes of
-// dynamic shared memory.
+// Names the kernel's PTX in launch @d (struct drm_vgpu_ptx_launch, in
+// host memory the CPU writes in place: no copy, no wait): the text @pl
+// holds, the entry, the parameters as the PTX declares them (the first
+// bytes of @buf) and @shared bytes of dynamic shared memory.  Where there
+// is no room, it is not named (the ISA runs).
 void Runtime::name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, const std::vector<uint8_t>& buf,
                        size_t shared) {
     size_t need = 0;  // the end of the last declared parameter
@@ -689,13 +695,42 @@ void Runtime::name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, co
     h.entry_len = static_cast<uint32_t>(f.name.size());
     h.param_size = static_cast<uint32_t>(need);
     h.shared_size = static_cast<uint32_t>(shared);
-    std::vector<uint8_t> desc(sizeof(h) + f.name.size() + need);
-    std::memcpy(desc.data(), &h, sizeof(h));
-    std::memcpy(desc.data() + sizeof(h), f.name.data(), f.name.size());
-    std::memcpy(desc.data() + sizeof(h) + f.name.size(), buf.data(), need);
-    d.ptx_desc = param_buffer(desc.size());
-    d.ptx_desc_size = static_cast<uint32_t>(desc.size());
-    backend().write(d.ptx_desc, desc.data(), desc.size());
+    const size_t size = sizeof(h) + f.name.size() + need;
+    auto [va, cpu] = desc_buffer(size);
+    if (!va)
+        return;
+    std::memcpy(cpu, &h, sizeof(h));
+    std::memcpy(cpu + sizeof(h), f.name.data(), f.name.size());
+    std::memcpy(cpu + sizeof(h) + f.name.size(), buf.data(), need);
+    d.ptx_desc = va;
+    d.ptx_desc_size = static_cast<uint32_t>(size);
+}
+
+// @size bytes for a launch descriptor, or {0, nullptr} where no host
+// memory is left for one.
+std::pair<uint64_t, uint8_t*> Runtime::desc_buffer(size_t size) {
+    DeviceState& d = cur();
+    size = (size + 15) & ~size_t{15};
+    if (size > kDescChunk)
+        return {0, nullptr};
+    if (d.desc_chunk < d.desc_chunks.size() && d.desc_used + size > kDescChunk) {
+        d.desc_chunk++;
+        d.desc_used = 0;
+    }
+    if (d.desc_chunk == d.desc_chunks.size()) {
+        void* cpu = nullptr;
+        try {
+            uint64_t va = backend().alloc(kDescChunk, true, &cpu);
+            d.desc_chunks.push_back({va, static_cast<uint8_t*>(cpu)});
+        } catch (const std::exception&) {
+            return {0, nullptr};
+        }
+        d.desc_used = 0;
+    }
+    auto& c = d.desc_chunks[d.desc_chunk];
+    std::pair<uint64_t, uint8_t*> r{c.va + d.desc_used, c.cpu + d.desc_used};
+    d.desc_used += size;
+    return r;
 }
 
 void Runtime::synchronize() { synchronize(device()); }
@@ -711,6 +746,11 @@ void Runtime::synchronize(int ordinal) {
     drain_printf(ordinal);
     // The launches that read them are done: their buffers serve again.
     DeviceState& d = state(ordinal);
+    d.desc_chunk = d.desc_used = 0;  // the launches that read them are done
+    while (d.desc_chunks.size() > 2) {  // the rest go back
+        b.free(d.desc_chunks.back().va);
+        d.desc_chunks.pop_back();
+    }
     d.param_free.insert(d.param_free.end(), d.param_buffers.begin(), d.param_buffers.end());
     d.param_buffers.clear();
     std::sort(d.param_free.begin(), d.param_free.end(), [](auto& a, auto& b) { return a.second < b.second; });

@@ -124,6 +124,14 @@ struct DeviceState {
     // cudaHostAlloc): a kernel's own PTX would not reach it (the engine
     // maps device memory only at the program's addresses).
     uint64_t host_allocs = 0;
+    // Launch descriptors (name_ptx()): host memory the CPU writes in
+    // place, chunks handed out in order, all free again at synchronize.
+    struct DescChunk {
+        uint64_t va;
+        uint8_t* cpu;
+    };
+    std::vector<DescChunk> desc_chunks;
+    size_t desc_chunk = 0, desc_used = 0;  // the chunk in use, bytes of it used
     uint8_t* printf_cpu = nullptr;
     bool assert_seen = false;
 };
@@ -295,6 +303,7 @@ private:
     void quiesce();
     uint64_t param_buffer(size_t size);
     void place_ptx(const Module& m, Placement& p);
+    std::pair<uint64_t, uint8_t*> desc_buffer(size_t size);
     void name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, const std::vector<uint8_t>& buf,
                   size_t shared);
     uint64_t local_buffer(const std::string& kernel, uint64_t size, bool& fresh);
