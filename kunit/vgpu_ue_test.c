@@ -12,6 +12,7 @@
  * a process names, and two GPUs' sessions kept apart.
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/err.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -751,6 +752,7 @@ struct ue_aside {
 	struct work_struct work;
 	struct vgpu_ue *ue;
 	u64 gen;
+	u64 timeout_ns;		/* 0: 5 s */
 	int ret;
 };
 
@@ -762,7 +764,70 @@ static void ue_aside_run(struct work_struct *work)
 
 	req.ctx_create.ctx = 1;
 	a->ret = vgpu_ue_call(a->ue, a->gen, &req, NULL,
-			      5ULL * NSEC_PER_SEC, &resp);
+			      a->timeout_ns ?: 5ULL * NSEC_PER_SEC, &resp);
+}
+
+/* The process takes the next request (waiting for it): its seq. */
+static u64 ue_take(struct kunit *test, struct vgpu_ue_session *s)
+{
+	u64 seq = 0;
+
+	mutex_lock(&s->read_lock);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_take(s, false, VGPU_UE_MAX_MSG,
+						   &seq),
+			(ssize_t)sizeof(struct vgpu_ue_req));
+	mutex_unlock(&s->read_lock);
+	return seq;
+}
+
+/*
+ * A request's clock starts again when one ahead of it is answered: one
+ * queued behind a long one (a GPU kernel that cannot be preempted) is not
+ * taken for a hung process.  A process that answers nothing for the
+ * timeout is one: its session ends.
+ */
+static void ue_call_clock(struct kunit *test)
+{
+	struct vgpu_ue *ue = vgpu_ue_create(0);
+	struct ue_aside first = {}, second = {}, lone = {};
+	struct vgpu_ue_session *s;
+	struct vgpu_ue_resp r = {};
+	struct vgpu_ue_hello h;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ue));
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+	ue_hello_init(&h, "");
+	KUNIT_ASSERT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+	first = (struct ue_aside){ .ue = ue, .gen = h.generation,
+				   .timeout_ns = 300 * NSEC_PER_MSEC };
+	second = first;
+	INIT_WORK(&first.work, ue_aside_run);
+	INIT_WORK(&second.work, ue_aside_run);
+	queue_work(system_unbound_wq, &first.work);
+	r.seq = ue_take(test, s);		/* the long one, in flight */
+	queue_work(system_unbound_wq, &second.work);
+	msleep(200);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(s, &r), 0);
+	flush_work(&first.work);
+	KUNIT_EXPECT_EQ(test, first.ret, 0);
+	r.seq = ue_take(test, s);
+	msleep(200);	/* 400 ms after the second was queued */
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(s, &r), 0);
+	flush_work(&second.work);
+	KUNIT_EXPECT_EQ(test, second.ret, 0);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), h.generation);
+
+	lone = (struct ue_aside){ .ue = ue, .gen = h.generation,
+				  .timeout_ns = 100 * NSEC_PER_MSEC };
+	INIT_WORK(&lone.work, ue_aside_run);
+	queue_work(system_unbound_wq, &lone.work);
+	ue_take(test, s);			/* and never answered */
+	flush_work(&lone.work);
+	KUNIT_EXPECT_EQ(test, lone.ret, -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), 0ULL);
+	vgpu_ue_session_end(s);
+	vgpu_ue_destroy(ue);
 }
 
 /*
@@ -883,6 +948,7 @@ static struct kunit_case ue_cases[] = {
 	KUNIT_CASE(ue_hello_pci),
 	KUNIT_CASE(ue_hello_layout),
 	KUNIT_CASE(ue_hello_ptx),
+	KUNIT_CASE(ue_call_clock),
 	KUNIT_CASE(ue_instances_independent),
 	{}
 };

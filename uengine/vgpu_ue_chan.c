@@ -143,13 +143,21 @@ void vgpu_ue_chan_kill(struct vgpu_ue *ue, u64 gen, const char *why)
  * @gen: generation the operation's objects belong to
  * @req: the request; @seq is filled in
  * @payload: @req->payload_len bytes sent after it, or NULL
- * @timeout_ns: how long to wait for the answer
+ * @timeout_ns: how long the process may take to answer it
  * @resp: out, the answer
+ *
+ * The process answers one request after the other: the clock of a
+ * request queued behind others starts again each time one of them is
+ * answered, at most once per request that was ahead of it, so that a
+ * request behind a long one (a RUN of a kernel the GPU cannot preempt,
+ * up to a slice + the watchdog) is not taken for a hung process.  A
+ * process that answers nothing for @timeout_ns is one.
  *
  * Return: the answer's error (0 or negative), -ENODEV when no process of
  * generation @gen is registered (any more) on @ue, -ETIMEDOUT when it did not
  * answer in time (the session is ended: its state is unknown), or
- * -EINTR never: the wait is not interruptible, it is bounded.
+ * -EINTR never: the wait is not interruptible, it is bounded (by
+ * @timeout_ns times one more than the requests ahead of it).
  */
 int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
 		 const void *payload, u64 timeout_ns,
@@ -157,7 +165,10 @@ int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
 {
 	struct vgpu_ue_session *s;
 	struct vgpu_ue_msg m = { .payload = payload };
+	struct vgpu_ue_msg *other;
 	unsigned long left;
+	u64 ahead = 0, answers;
+	bool progress;
 
 	init_completion(&m.done);
 	INIT_LIST_HEAD(&m.node);
@@ -169,12 +180,30 @@ int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
 	}
 	req->seq = s->next_seq++;
 	m.req = *req;
+	list_for_each_entry(other, &s->queue, node)
+		ahead++;
+	list_for_each_entry(other, &s->in_flight, node)
+		ahead++;
+	answers = s->answers;
 	list_add_tail(&m.node, &s->queue);
 	wake_up_interruptible(&s->wq);
 	mutex_unlock(&ue->lock);
 
-	left = wait_for_completion_timeout(&m.done,
-					   nsecs_to_jiffies(timeout_ns) + 1);
+	for (;;) {
+		left = wait_for_completion_timeout(&m.done,
+						   nsecs_to_jiffies(timeout_ns) + 1);
+		if (left || !ahead)
+			break;
+		mutex_lock(&ue->lock);
+		/* Unfinished, @m is still on @s's lists: @s is alive. */
+		progress = !m.finished && s->answers != answers;
+		if (progress)
+			answers = s->answers;
+		mutex_unlock(&ue->lock);
+		if (!progress)
+			break;
+		ahead--;	/* one of those ahead was answered: again */
+	}
 	mutex_lock(&ue->lock);
 	if (!m.finished) {
 		/* Not answered in time: the session cannot be trusted. */
@@ -567,6 +596,7 @@ int vgpu_ue_session_answer(struct vgpu_ue_session *s,
 		if (!ret) {
 			m->resp = *r;
 			vgpu_ue_finish(m, 0);
+			s->answers++;
 		}
 		break;
 	}
