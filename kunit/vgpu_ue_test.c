@@ -780,53 +780,85 @@ static u64 ue_take(struct kunit *test, struct vgpu_ue_session *s)
 	return seq;
 }
 
+/* Waits (up to a second) until @s has handed out request numbers below @seq. */
+static void ue_wait_queued(struct kunit *test, struct vgpu_ue_session *s,
+			   u64 seq)
+{
+	bool queued = false;
+	int i;
+
+	for (i = 0; i < 1000 && !queued; i++) {
+		mutex_lock(&s->ue->lock);
+		queued = s->next_seq >= seq;
+		mutex_unlock(&s->ue->lock);
+		if (!queued)
+			msleep(1);
+	}
+	KUNIT_ASSERT_TRUE(test, queued);
+}
+
 /*
- * A request's clock starts again when one ahead of it is answered: one
- * queued behind a long one (a GPU kernel that cannot be preempted) is not
- * taken for a hung process.  A process that answers nothing for the
- * timeout is one: its session ends.
+ * A request's wait goes on while those queued ahead of it are answered:
+ * one behind a long one (a GPU kernel that cannot be preempted) is not
+ * taken for a hung process.  One whose requests ahead get no answer in
+ * its timeout, or that gets none itself, is: the session ends.
  */
 static void ue_call_clock(struct kunit *test)
 {
 	struct vgpu_ue *ue = vgpu_ue_create(0);
-	struct ue_aside first = {}, second = {}, lone = {};
+	struct ue_aside first = {}, second = {};
 	struct vgpu_ue_session *s;
 	struct vgpu_ue_resp r = {};
 	struct vgpu_ue_hello h;
+	int round;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(ue));
-	s = vgpu_ue_session_new(ue, NULL);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
-	ue_hello_init(&h, "");
-	KUNIT_ASSERT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
-	first = (struct ue_aside){ .ue = ue, .gen = h.generation,
-				   .timeout_ns = 300 * NSEC_PER_MSEC };
-	second = first;
-	INIT_WORK(&first.work, ue_aside_run);
-	INIT_WORK(&second.work, ue_aside_run);
-	queue_work(system_unbound_wq, &first.work);
-	r.seq = ue_take(test, s);		/* the long one, in flight */
-	queue_work(system_unbound_wq, &second.work);
-	msleep(200);
-	KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(s, &r), 0);
-	flush_work(&first.work);
-	KUNIT_EXPECT_EQ(test, first.ret, 0);
-	r.seq = ue_take(test, s);
-	msleep(200);	/* 400 ms after the second was queued */
-	KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(s, &r), 0);
-	flush_work(&second.work);
-	KUNIT_EXPECT_EQ(test, second.ret, 0);
-	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), h.generation);
-
-	lone = (struct ue_aside){ .ue = ue, .gen = h.generation,
-				  .timeout_ns = 100 * NSEC_PER_MSEC };
-	INIT_WORK(&lone.work, ue_aside_run);
-	queue_work(system_unbound_wq, &lone.work);
-	ue_take(test, s);			/* and never answered */
-	flush_work(&lone.work);
-	KUNIT_EXPECT_EQ(test, lone.ret, -ETIMEDOUT);
-	KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), 0ULL);
-	vgpu_ue_session_end(s);
+	for (round = 0; round < 3; round++) {
+		s = vgpu_ue_session_new(ue, NULL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+		ue_hello_init(&h, "");
+		KUNIT_ASSERT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+		/* The long one may take 5 s; the second 300 ms. */
+		first = (struct ue_aside){ .ue = ue, .gen = h.generation };
+		second = first;
+		second.timeout_ns = 300 * NSEC_PER_MSEC;
+		INIT_WORK(&first.work, ue_aside_run);
+		INIT_WORK(&second.work, ue_aside_run);
+		queue_work(system_unbound_wq, &first.work);
+		r.seq = ue_take(test, s);	/* the long one, in flight */
+		queue_work(system_unbound_wq, &second.work);
+		ue_wait_queued(test, s, 3);
+		if (round == 0) {
+			/* Answered ahead of it: the second's wait goes on. */
+			msleep(200);
+			KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(s, &r), 0);
+			r.seq = ue_take(test, s);
+			msleep(200);	/* 400 ms after it was queued */
+			KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(s, &r), 0);
+			flush_work(&first.work);
+			flush_work(&second.work);
+			KUNIT_EXPECT_EQ(test, first.ret, 0);
+			KUNIT_EXPECT_EQ(test, second.ret, 0);
+			KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue),
+					h.generation);
+		} else if (round == 1) {
+			/* Nothing ahead answered in its timeout: hung. */
+			flush_work(&second.work);
+			KUNIT_EXPECT_EQ(test, second.ret, -ETIMEDOUT);
+			flush_work(&first.work);
+			KUNIT_EXPECT_EQ(test, first.ret, -ENODEV);
+			KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), 0ULL);
+		} else {
+			/* Answered ahead, then nothing for it: hung. */
+			KUNIT_EXPECT_EQ(test, vgpu_ue_session_answer(s, &r), 0);
+			ue_take(test, s);
+			flush_work(&second.work);
+			KUNIT_EXPECT_EQ(test, second.ret, -ETIMEDOUT);
+			KUNIT_EXPECT_EQ(test, vgpu_ue_generation(ue), 0ULL);
+			flush_work(&first.work);
+		}
+		vgpu_ue_session_end(s);
+	}
 	vgpu_ue_destroy(ue);
 }
 
@@ -842,7 +874,7 @@ static void ue_instances_independent(struct kunit *test)
 	struct vgpu_ue_session *sa, *sb;
 	struct vgpu_ue_resp r = {};
 	struct vgpu_ue_hello h;
-	struct ue_aside op;
+	struct ue_aside op = {};
 	char pci[VGPU_UE_PCI_LEN];
 	u64 gen_a, gen_b, seq = 0;
 

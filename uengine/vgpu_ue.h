@@ -179,7 +179,6 @@ const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
  * @in_flight: requests read, not yet answered
  * @wq: the process waits here for requests
  * @next_seq: number of the next request
- * @answers: answers the process has given (vgpu_ue_call()'s clock)
  * @read_lock: serialises read() (and so the use of @buf)
  * @buf: VGPU_UE_MAX_MSG bytes: the request read() copies to the process
  * @map_lock: serialises the process's page faults with @unmapped
@@ -187,8 +186,8 @@ const char *vgpu_ue_check_run(const struct vgpu_engine_job *job,
  * @mapping: the file's address space, where its mappings are
  * @zap: zaps them (vgpu_ue_kill() runs under @ue->lock)
  *
- * @gen, @dead, @queue, @in_flight, @next_seq and @answers are protected
- * by @ue->lock, @buf by @read_lock, @unmapped by @map_lock.
+ * @gen, @dead, @queue, @in_flight and @next_seq are protected by
+ * @ue->lock, @buf by @read_lock, @unmapped by @map_lock.
  */
 struct vgpu_ue_session {
 	struct vgpu_ue *ue;
@@ -198,7 +197,6 @@ struct vgpu_ue_session {
 	struct list_head in_flight;
 	wait_queue_head_t wq;
 	u64 next_seq;
-	u64 answers;
 	struct mutex read_lock;		/* read() and @buf */
 	u8 *buf;
 	struct mutex map_lock;		/* faults and @unmapped */

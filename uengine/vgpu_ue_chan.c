@@ -137,6 +137,24 @@ void vgpu_ue_chan_kill(struct vgpu_ue *ue, u64 gen, const char *why)
 	mutex_unlock(&ue->lock);
 }
 
+/* Windows of its timeout a request may wait behind others: a bound. */
+#define VGPU_UE_MAX_RESTARTS	3
+
+/* Requests of @s queued before @m and not answered yet. */
+static unsigned int vgpu_ue_ahead(struct vgpu_ue_session *s,
+				  const struct vgpu_ue_msg *m)
+{
+	const struct vgpu_ue_msg *o;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&s->ue->lock);
+	list_for_each_entry(o, &s->queue, node)
+		n += o->req.seq < m->req.seq;
+	list_for_each_entry(o, &s->in_flight, node)
+		n += o->req.seq < m->req.seq;
+	return n;
+}
+
 /**
  * vgpu_ue_call() - run one operation in an instance's engine process
  * @ue: the instance
@@ -146,18 +164,19 @@ void vgpu_ue_chan_kill(struct vgpu_ue *ue, u64 gen, const char *why)
  * @timeout_ns: how long the process may take to answer it
  * @resp: out, the answer
  *
- * The process answers one request after the other: the clock of a
- * request queued behind others starts again each time one of them is
- * answered, at most once per request that was ahead of it, so that a
- * request behind a long one (a RUN of a kernel the GPU cannot preempt,
- * up to a slice + the watchdog) is not taken for a hung process.  A
- * process that answers nothing for @timeout_ns is one.
+ * The process answers one request after the other.  When @timeout_ns
+ * passes with requests queued before this one still unanswered, the wait
+ * goes on for another @timeout_ns if some of them were answered in the
+ * meantime (at most VGPU_UE_MAX_RESTARTS times): a request behind a long
+ * one (a RUN of a kernel the GPU cannot preempt, up to a slice + the
+ * watchdog) is not taken for a hung process.  Answers to requests queued
+ * after it buy nothing.
  *
  * Return: the answer's error (0 or negative), -ENODEV when no process of
  * generation @gen is registered (any more) on @ue, -ETIMEDOUT when it did not
  * answer in time (the session is ended: its state is unknown), or
  * -EINTR never: the wait is not interruptible, it is bounded (by
- * @timeout_ns times one more than the requests ahead of it).
+ * @timeout_ns times 1 + VGPU_UE_MAX_RESTARTS).
  */
 int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
 		 const void *payload, u64 timeout_ns,
@@ -165,10 +184,9 @@ int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
 {
 	struct vgpu_ue_session *s;
 	struct vgpu_ue_msg m = { .payload = payload };
-	struct vgpu_ue_msg *other;
+	unsigned int ahead, now_ahead, restarts;
+	ktime_t start = ktime_get();
 	unsigned long left;
-	u64 ahead = 0, answers;
-	bool progress;
 
 	init_completion(&m.done);
 	INIT_LIST_HEAD(&m.node);
@@ -180,29 +198,24 @@ int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
 	}
 	req->seq = s->next_seq++;
 	m.req = *req;
-	list_for_each_entry(other, &s->queue, node)
-		ahead++;
-	list_for_each_entry(other, &s->in_flight, node)
-		ahead++;
-	answers = s->answers;
+	ahead = vgpu_ue_ahead(s, &m);
 	list_add_tail(&m.node, &s->queue);
 	wake_up_interruptible(&s->wq);
 	mutex_unlock(&ue->lock);
 
+	restarts = min_t(unsigned int, ahead, VGPU_UE_MAX_RESTARTS);
 	for (;;) {
 		left = wait_for_completion_timeout(&m.done,
 						   nsecs_to_jiffies(timeout_ns) + 1);
-		if (left || !ahead)
+		if (left || !restarts--)
 			break;
 		mutex_lock(&ue->lock);
 		/* Unfinished, @m is still on @s's lists: @s is alive. */
-		progress = !m.finished && s->answers != answers;
-		if (progress)
-			answers = s->answers;
+		now_ahead = m.finished ? ahead : vgpu_ue_ahead(s, &m);
 		mutex_unlock(&ue->lock);
-		if (!progress)
-			break;
-		ahead--;	/* one of those ahead was answered: again */
+		if (now_ahead >= ahead)
+			break;	/* none of those ahead was answered */
+		ahead = now_ahead;
 	}
 	mutex_lock(&ue->lock);
 	if (!m.finished) {
@@ -212,8 +225,8 @@ int vgpu_ue_call(struct vgpu_ue *ue, u64 gen, struct vgpu_ue_req *req,
 	}
 	mutex_unlock(&ue->lock);
 	if (!left && m.error == -ETIMEDOUT)
-		vgpu_ue_warn(ue, "operation %u timed out after %llu ms\n",
-			     req->op, div_u64(timeout_ns, NSEC_PER_MSEC));
+		vgpu_ue_warn(ue, "operation %u timed out after %lld ms\n",
+			     req->op, ktime_ms_delta(ktime_get(), start));
 	if (m.error)
 		return m.error;
 	*resp = m.resp;
@@ -596,7 +609,6 @@ int vgpu_ue_session_answer(struct vgpu_ue_session *s,
 		if (!ret) {
 			m->resp = *r;
 			vgpu_ue_finish(m, 0);
-			s->answers++;
 		}
 		break;
 	}

@@ -69,9 +69,9 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             vgpu::Fd fd = register_engine(a.device, hello);
             // The worker is this program, whatever its file has become since.
             Router router(std::move(mem), exec_spawner("/proc/self/exe", a.backend, a.gpu), fd.get());
-            // Two fifths of the module's time for an answer (its clock
-            // starts again when a request ahead of it is answered: a RUN
-            // of a slice + the watchdog ahead does not count).
+            // Two fifths of the module's time for an answer (its wait goes
+            // on while requests ahead are answered: a RUN of a slice + the
+            // watchdog ahead does not count).
             router.set_window(hello.engine_va_start, hello.engine_va_end);
             router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 400000);
             std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
