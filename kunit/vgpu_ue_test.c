@@ -792,7 +792,7 @@ static void ue_wait_queued(struct kunit *test, struct vgpu_ue_session *s,
 		queued = s->next_seq >= seq;
 		mutex_unlock(&s->ue->lock);
 		if (!queued)
-			msleep(1);
+			usleep_range(1000, 2000);
 	}
 	KUNIT_ASSERT_TRUE(test, queued);
 }
