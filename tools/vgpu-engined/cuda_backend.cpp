@@ -327,7 +327,7 @@ private:
     // addresses too (use_window()), so that a LAUNCH's PTX runs as
     // itself; ptx_off_ once a mapping could not be mirrored there (its
     // launches then run the ISA).  Declared last, released first.
-    uint64_t gran_ = 0;  // the driver's allocation granularity (imported pieces)
+    uint64_t gran_ = 0;  // the driver's allocation granularity (what it imports)
     std::optional<GuestWindow> window_;
     struct Native {
         uint64_t base;   // where the allocation is in the window
@@ -377,7 +377,7 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu)
     stop_[kTellAbort] = 1;
     stop_[kTellAbort + 1] = kStopAbort;
     check("cuEventCreate (control)", a_.EventCreate(reset_event_.out(), CU_EVENT_DISABLE_TIMING));
-    if (!size) {  // a worker's: the pieces it imports
+    if (!size) {  // a worker's: the memory it imports
         CUmemAllocationProp prop{};
         prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
         prop.requestedHandleTypes = CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR;
@@ -522,7 +522,7 @@ int CudaBackend::mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece)
 // driver will not reserve them, the guest's PTX is not run (the ISA is).
 void CudaBackend::use_window(uint64_t start, uint64_t end) {
     if (size_ || !gran_ || start % gran_ || end % gran_ || start >= end)
-        return;  // only a worker's, whose memory comes in pieces
+        return;  // only a worker's, whose memory is imported
     // A GPU that reaches the process's pageable memory (HMM, ATS) would
     // let a guest's kernel reach the worker's own memory (its descriptors
     // among it): the guest's code then runs as the ISA, which checks
@@ -1070,11 +1070,8 @@ void CudaBackend::refuse(const std::string& key, bool timedout) {
 }
 
 // The module of launch @st: the one it has (if the code it reaches is
-// unchanged: the guest may remap code pages between RUNs), a cached one,
-// or a compile, waited for until the slice ends, kJitWaitNs have passed
-// or, for the job's own compile, the watchdog is used up (that wait is
-// its engine time).  The JIT's thread compiles one program at a time: a
-// launch waiting for another's compile is not charged for it.
+// unchanged: the guest may remap code pages between RUNs), or the
+// translation's, cached or compiled (compiled()).
 CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const drm_vgpu_cmd& c, uint64_t start,
                                          uint64_t budget, uint64_t watchdog) {
     uint32_t nthreads = c.block[0] * c.block[1] * c.block[2];
