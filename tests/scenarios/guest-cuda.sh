@@ -43,10 +43,6 @@ echo "GUEST cuda-ratio: $r"
 wait_node absent 120 || { echo "GUEST cuda-naive: FAIL the render node stayed"; exit 1; }
 echo "GUEST cuda-detached: PASS"
 wait_node present 300 || { echo "GUEST cuda-naive: FAIL no render node in naive mode"; exit 1; }
-# Each launch also names its PTX (DRM_VGPU_LAUNCH_PTX) where its module
-# may run as itself: vgpu-front, the ring and vgpu-back take the flag and
-# its descriptor; vgpu-sim runs the ISA.
-export GPUVM_CUDA_NAME_PTX=1
 if sum=$(cuda_run_set naive few | tee /dev/console | tail -n1) && echo "$sum" | grep -q " 0 failed"; then
 	echo "GUEST cuda-naive: PASS $sum"
 else
