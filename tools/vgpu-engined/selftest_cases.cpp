@@ -672,34 +672,6 @@ out:
     }};
 }
 
-constexpr uint64_t kSliceNs = 10000000, kWatchdogNs = 500000000, kBoundNs = 1000000000;
-
-// Runs @l as vgpu-back does (RUNs of 10 ms, a 0.5 s watchdog) until it
-// ends; records its status and whether the watchdog ended it in time: the
-// whole within watchdog + 1 s, every RUN within its slice + 1 s.
-void watched(Session& s, Digest& d, const char* name, const Session::Launch& l) {
-    Job job;
-    job.cmds = {launch_cmd(l)};
-    RunResult r;
-    uint64_t t0 = now_ns(), longest = 0;
-    int runs = 0;
-    do {
-        uint64_t a = now_ns();
-        r = s.run_once(job, kSliceNs, kWatchdogNs);
-        longest = std::max(longest, now_ns() - a);
-        runs++;
-    } while (r.status == RunStatus::Preempted && now_ns() - t0 < 60000000000ull);
-    uint64_t total = now_ns() - t0;
-    d.status(name, r);
-    bool in_time = total <= kWatchdogNs + kBoundNs && longest <= kSliceNs + kBoundNs;
-    d.what += in_time ? "ended in time; " : "LATE; ";
-    d.bytes += in_time ? "in time" : "late";
-    char b[160];
-    std::snprintf(b, sizeof(b), "%s: ended %.3f s after its start (watchdog %.1f s), longest RUN %.1f ms, %d RUNs; ",
-                  name, total / 1e9, kWatchdogNs / 1e9, longest / 1e6, runs);
-    d.note += b;
-}
-
 // Warps whose lanes wait for ever in the interpreter's terms: a quarter
 // of each warp exits, a quarter waits at a barrier the others never
 // reach, the rest shuffle in an endless loop with a membermask naming
@@ -740,8 +712,8 @@ spin:
     bra spin
 )");
         Digest d;
-        watched(s, d, "lanes gone", {kCode, {64, 1, 1}, {256, 1, 1}, 64, {}});
-        watched(s, d, "partner spins", {kCode2, {64, 1, 1}, {256, 1, 1}, 0, {}});
+        watched(s, d, "lanes gone", launch_cmd({kCode, {64, 1, 1}, {256, 1, 1}, 64, {}}));
+        watched(s, d, "partner spins", launch_cmd({kCode2, {64, 1, 1}, {256, 1, 1}, 0, {}}));
         return d;
     }};
 }
@@ -763,7 +735,8 @@ Test straight_line_case() {
         s.words(kCode, w);
         s.device(kOut, 4096, R | W);
         Digest d;
-        watched(s, d, ("straight " + std::to_string(w.size())).c_str(), {kCode, {65535, 1, 1}, {1024, 1, 1}, 0, {kOut}});
+        watched(s, d, ("straight " + std::to_string(w.size())).c_str(),
+                launch_cmd({kCode, {65535, 1, 1}, {1024, 1, 1}, 0, {kOut}}));
         return d;
     }};
 }
@@ -792,7 +765,7 @@ spin:
                     word->store(v, std::memory_order_relaxed);
             });
         Digest d;
-        watched(s, d, "cas", {kCode, {528, 1, 1}, {256, 1, 1}, 0, {kIn}});
+        watched(s, d, "cas", launch_cmd({kCode, {528, 1, 1}, {256, 1, 1}, 0, {kIn}}));
         stop = true;
         for (auto& t : writers)
             t.join();
@@ -1197,6 +1170,29 @@ out:
 }
 
 }  // namespace
+
+void watched(Session& s, Digest& d, const char* name, const drm_vgpu_cmd& c) {
+    Job job;
+    job.cmds = {c};
+    RunResult r;
+    uint64_t t0 = now_ns(), longest = 0;
+    int runs = 0;
+    do {
+        uint64_t a = now_ns();
+        r = s.run_once(job, kSliceNs, kWatchdogNs);
+        longest = std::max(longest, now_ns() - a);
+        runs++;
+    } while (r.status == RunStatus::Preempted && now_ns() - t0 < 60000000000ull);
+    uint64_t total = now_ns() - t0;
+    d.status(name, r);
+    bool in_time = total <= kWatchdogNs + kBoundNs && longest <= kSliceNs + kBoundNs;
+    d.what += in_time ? "ended in time; " : "LATE; ";
+    d.bytes += in_time ? "in time" : "late";
+    char b[160];
+    std::snprintf(b, sizeof(b), "%s: ended %.3f s after its start (watchdog %.1f s), longest RUN %.1f ms, %d RUNs; ",
+                  name, total / 1e9, kWatchdogNs / 1e9, longest / 1e6, runs);
+    d.note += b;
+}
 
 std::vector<Test> isa_cases(const std::string& dir) {
     std::vector<Test> t{alu_case(),    alu2_case(),         atomics2_case(), warp_case(), barrier_case(),

@@ -37,6 +37,13 @@ struct Test {
     std::function<Digest(Session&)> run;
 };
 
+// Runs @c as vgpu-back does (RUNs of kSliceNs, a kWatchdogNs watchdog)
+// until it ends; records its status and whether the watchdog ended it in
+// time: the whole within watchdog + kBoundNs, every RUN within its slice
+// + kBoundNs.
+constexpr uint64_t kSliceNs = 10000000, kWatchdogNs = 500000000, kBoundNs = 1000000000;
+void watched(Session& s, Digest& d, const char* name, const drm_vgpu_cmd& c);
+
 std::vector<Test> isa_cases(const std::string& kernel_dir);
 // Launches that name their PTX (selftest_ptx.cpp).
 std::vector<Test> ptx_cases();

@@ -53,6 +53,16 @@ const char* kIsaStore = R"(
     exit
 )";
 
+// Waits for ever for a word that stays zero.
+const char* kIsaSpin = R"(
+.kernel k
+    ldp r1, 0
+loop:
+    ld.u32 r2, [r1]
+    bz r2, loop
+    exit
+)";
+
 const char* kIsaEnds = R"(
 .kernel k
     ldp r1, 0
@@ -107,6 +117,18 @@ DONE:
     st.global.u32 [%rd1], 7;
     ret;
 }
+.visible .entry spin(.param .u64 p)
+{
+    .reg .pred %p<2>;
+    .reg .b32 %r<2>;
+    .reg .b64 %rd<2>;
+    ld.param.u64 %rd1, [p];
+LOOP:
+    ld.volatile.global.u32 %r1, [%rd1];
+    setp.eq.u32 %p1, %r1, 0;
+    @%p1 bra LOOP;
+    ret;
+}
 .visible .entry ends(.param .u64 a, .param .u64 b)
 {
     .reg .b64 %rd<3>;
@@ -152,16 +174,37 @@ drm_vgpu_cmd with_ptx(Session& s, const Session::Launch& isa, const std::string&
 
 constexpr uint32_t kN = 256 * 1024;
 
-// vadd over kA, kB into kC (naming its PTX if @ptx): its status and kC
-// in @d, which code ran and how long the launch took in its note.
-void vadd(Session& s, Digest& d, const char* name, bool ptx = true) {
+// The ISA at kBase, kA and kB (@seed's floats), kC, kMark, the
+// descriptor's and the text's objects.
+void vadd_setup(Session& s, uint32_t seed) {
+    s.code(kBase, kIsa);
+    s.device(kA, 2 * kMiB, R);
+    s.device(kB, 2 * kMiB, R);
+    s.device(kC, 2 * kMiB, R | W);
+    s.device(kMark, 2 * kMiB, R | W);
+    s.device(kDesc, 2 * kMiB, R);
+    s.device(kText, 2 * kMiB, R);
+    auto a = test_floats(kN, seed), b = test_floats(kN, seed + 1);
+    s.write(kA, a.data(), kN * 4);
+    s.write(kB, b.data(), kN * 4);
+}
+
+// vadd's parameters as its PTX declares them, over @n elements.
+std::vector<uint8_t> vadd_params(uint32_t n) {
     std::vector<uint8_t> p;
     put(p, kA);
     put(p, kB);
     put(p, kC);
-    put(p, kN);
+    put(p, n);
     put(p, uint32_t{0});  // mark: 8-byte aligned
     put(p, kMark);
+    return p;
+}
+
+// vadd over kA, kB into kC (naming its PTX if @ptx): its status and kC
+// in @d, which code ran and how long the launch took in its note.
+void vadd(Session& s, Digest& d, const char* name, bool ptx = true) {
+    const std::vector<uint8_t> p = vadd_params(kN);
     const uint32_t zero = 0;
     s.write(kMark, &zero, 4);
     Session::Launch l{kBase, {kN / 256, 1, 1}, {256, 1, 1}, 0, {kA, kB, kC}};
@@ -179,13 +222,7 @@ void vadd(Session& s, Digest& d, const char* name, bool ptx = true) {
 // Launch latency: 21 launches of one block, its PTX named and not, in
 // turn; the medians in the note.
 void latency(Session& s, Digest& d) {
-    std::vector<uint8_t> p;
-    put(p, kA);
-    put(p, kB);
-    put(p, kC);
-    put(p, uint32_t{256});
-    put(p, uint32_t{0});
-    put(p, kMark);
+    const std::vector<uint8_t> p = vadd_params(256);
     Session::Launch l{kBase, {1, 1, 1}, {256, 1, 1}, 0, {kA, kB, kC}};
     const drm_vgpu_cmd named = with_ptx(s, l, "vadd", p), isa = launch_cmd(l);
     std::vector<uint64_t> t[2];
@@ -207,16 +244,7 @@ void latency(Session& s, Digest& d) {
 
 Test ptx_vadd_case() {
     return {"guest PTX: runs as itself, same result", [](Session& s) {
-        s.code(kBase, kIsa);
-        s.device(kA, 2 * kMiB, R);
-        s.device(kB, 2 * kMiB, R);
-        s.device(kC, 2 * kMiB, R | W);
-        s.device(kMark, 2 * kMiB, R | W);
-        s.device(kDesc, 2 * kMiB, R);
-        s.device(kText, 2 * kMiB, R);
-        auto a = test_floats(kN, 11), b = test_floats(kN, 12);
-        s.write(kA, a.data(), kN * 4);
-        s.write(kB, b.data(), kN * 4);
+        vadd_setup(s, 11);
         Digest d;
         vadd(s, d, "vadd");
         vadd(s, d, "vadd again (compiled once)");
@@ -231,17 +259,8 @@ Test ptx_vadd_case() {
 // names no address).  Then the same context computes again.
 Test ptx_fault_case() {
     return {"guest PTX: a GPU fault ends its worker only", [](Session& s) {
-        s.code(kBase, kIsa);
+        vadd_setup(s, 21);
         s.code(kBase + 0x1000000, kIsaStore);
-        s.device(kA, 2 * kMiB, R);
-        s.device(kB, 2 * kMiB, R);
-        s.device(kC, 2 * kMiB, R | W);
-        s.device(kMark, 2 * kMiB, R | W);
-        s.device(kDesc, 2 * kMiB, R);
-        s.device(kText, 2 * kMiB, R);
-        auto a = test_floats(kN, 21), b = test_floats(kN, 22);
-        s.write(kA, a.data(), kN * 4);
-        s.write(kB, b.data(), kN * 4);
         const uint64_t nowhere = kBase + (uint64_t{200} << 30);
         std::vector<uint8_t> p;
         put(p, nowhere);
@@ -254,6 +273,26 @@ Test ptx_fault_case() {
         d.bytes += d.what;
         d.note += r.fault_addr ? "store: faulted at its address; " : "store: faulted, no address (the GPU's); ";
         vadd(s, d, "vadd after the fault");
+        return d;
+    }};
+}
+
+// A guest's kernel that never ends, in RUNs as vgpu-back gives them: the
+// ISA's is ended by the watchdog; its PTX, which the GPU cannot preempt,
+// by the engine process killing its worker at the RUN's budget + the
+// watchdog + 100 ms; both in time.  Then the context computes again.
+Test ptx_spin_case() {
+    return {"guest PTX: a kernel that never ends", [](Session& s) {
+        vadd_setup(s, 31);
+        s.code(kBase + 0x1000000, kIsaSpin);
+        const uint32_t zero = 0;
+        s.write(kMark, &zero, 4);
+        std::vector<uint8_t> p;
+        put(p, kMark);
+        Session::Launch l{kBase + 0x1000000, {1, 1, 1}, {1, 1, 1}, 0, {kMark}};
+        Digest d;
+        watched(s, d, "spin", with_ptx(s, l, "spin", p));
+        vadd(s, d, "vadd after the spin");
         return d;
     }};
 }
@@ -286,6 +325,6 @@ Test ptx_large_case() {
 
 }  // namespace
 
-std::vector<Test> ptx_cases() { return {ptx_vadd_case(), ptx_fault_case(), ptx_large_case()}; }
+std::vector<Test> ptx_cases() { return {ptx_vadd_case(), ptx_fault_case(), ptx_spin_case(), ptx_large_case()}; }
 
 }  // namespace vgpu::engine
