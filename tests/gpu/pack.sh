@@ -6,7 +6,8 @@
 # (make userspace: build/user/gpuvm-cuda), GPUvm's libcudart.so.13 and
 # libcuda.so.1 with
 # the libraries it loads that a bare machine may lack, the d2h_hash.so
-# shim and the manifest of the programs (tests/testbed/cuda-list.sh).
+# shim, the manifest of the programs (tests/testbed/cuda-list.sh),
+# vgpu-engined and tests/gpu/bench_kernels.cu built.
 # Never NVIDIA's libraries: the GPU machine has its own.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -30,5 +31,13 @@ while IFS='|' read -r suite name _; do
 	cp "$G/$suite/$name" "$D/$suite/"
 done < "$D/list"
 cp "$G"/samples/*.fatbin "$D/samples/" 2>/dev/null || true  # the driver-API samples' kernels
-cp "$top/tests/gpu/cuda-compare.sh" "$top/tests/scenarios/cuda-judge.sh" "$D/"
+cp "$top/tests/gpu/cuda-compare.sh" "$top/tests/gpu/bench-kernels.sh" "$top/tests/scenarios/cuda-judge.sh" "$D/"
+# vgpu-engined for the engine-workers backend (its workers run the
+# programs' own PTX), and the benchmark of issue 19's targets, built as
+# a program for the H200 would be: sm_90 code for NVIDIA's runtime, the
+# compute_75 PTX beside it for GPUvm's (which compiles PTX itself).
+cp "${BUILD:-$top/build}/user/vgpu-engined" "$D/"
+strip --strip-debug "$D/vgpu-engined"
+nvcc -O2 -cudart shared -gencode arch=compute_75,code=compute_75 -gencode arch=compute_90,code=sm_90 \
+	-o "$D/bench_kernels" "$top/tests/gpu/bench_kernels.cu"
 echo "pack.sh: $(wc -l < "$D/list") programs in $D ($(du -sh "$D" | cut -f1))"

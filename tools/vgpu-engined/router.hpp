@@ -83,8 +83,11 @@ struct WorkerProc {
 };
 // Starts a worker.  Throws std::system_error.
 using Spawn = std::function<WorkerProc()>;
-// Runs `@exe --worker -b @backend -g @gpu`, its socket at descriptor 3.
-Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu = 0);
+// Runs `@exe --worker -b @backend -g @gpu`, its socket at descriptor 3,
+// with this process's environment less the variables named in @unset,
+// and CUDA_CACHE_DISABLE=1.
+Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu = 0,
+                   std::vector<std::string> unset = {});
 
 struct RouterStats {
     uint64_t started = 0;   // workers started (restarts included)

@@ -15,11 +15,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -133,8 +135,9 @@ int serve_frame(Backend& be, Bridge& br, link::Frame& f, int sock) {
 
 std::unique_ptr<SharedMemory> make_memfd_memory(uint64_t size) { return std::make_unique<MemfdMemory>(size); }
 
-Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu) {
-    return [exe, backend, gpu] {
+Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu, std::vector<std::string> unset) {
+    unset.emplace_back("CUDA_CACHE_DISABLE");
+    return [exe, backend, gpu, unset] {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
             throw std::system_error(errno, std::generic_category(), "socketpair");
@@ -152,9 +155,13 @@ Spawn exec_spawner(const std::string& exe, const std::string& backend, int gpu) 
         // No compile cache on disk shared by the workers: how long a
         // guest's compile takes would tell it what other guests ran.
         std::vector<std::string> env{"CUDA_CACHE_DISABLE=1"};
-        for (char** p = environ; *p; p++)
-            if (std::strncmp(*p, "CUDA_CACHE_DISABLE=", 19))
+        for (char** p = environ; *p; p++) {
+            std::string_view v(*p);
+            if (std::none_of(unset.begin(), unset.end(), [v](const std::string& u) {
+                    return v.size() > u.size() && v[u.size()] == '=' && v.substr(0, u.size()) == u;
+                }))
                 env.emplace_back(*p);
+        }
         std::vector<char*> envp;
         for (auto& v : env)
             envp.push_back(v.data());

@@ -126,7 +126,7 @@ public:
 //           GPUVM_CUDA_NODE (a node or a mode) names, as before; else
 //           every render node of GPUvm's, in /dev/dri order (libvgpu's
 //           Device::list, which opens none);
-//   interp, engine, engine-interp
+//   interp, engine, engine-interp, engine-workers, engine-interp-workers
 //           GPUVM_CUDA_DEVICES emulated devices (1 by default, at most
 //           kMaxDevices), each a back end of its own in the process.
 // CUDA_VISIBLE_DEVICES then selects and orders them (visible_devices).
@@ -163,7 +163,8 @@ std::unique_ptr<Backend> make_interp_backend(int index = 0, int count = 1);
 std::unique_ptr<Backend> make_interp_backend(VaRange range);
 // @node: a render node, or "" for GPUVM_CUDA_NODE's (or libvgpu's) choice.
 std::unique_ptr<Backend> make_vgpu_backend(const std::string& node, int index, int count);
-// @gpu: the engine's cuda back end, else its interpreter.
-std::unique_ptr<Backend> make_engine_backend(bool gpu, int index, int count);
+// @kind: engine, engine-interp, engine-workers or engine-interp-workers
+// (backend_engine.cpp).
+std::unique_ptr<Backend> make_engine_backend(const std::string& kind, int index, int count);
 
 }  // namespace gpuvm::cudart

@@ -2,22 +2,36 @@
 // Copyright (C) 2026 GPUvm developers
 //
 // backend_engine.cpp - the "engine" backends (backend.hpp): one of
-// vgpu-engined's back ends (tools/vgpu-engined/backend.hpp) in this
-// process, with no kernel module and no Xen:
+// vgpu-engined's back ends (tools/vgpu-engined/backend.hpp) with no
+// kernel module and no Xen:
 //   engine         an NVIDIA GPU through libcuda.so.1 (the engine's cuda
 //                  back end: ISA translated to PTX, run by NVIDIA's
-//                  driver); GPUVM_CUDA_DEVICE picks the GPU (default 0);
-//   engine-interp  the engine's interpreter back end.
-// They exist to compare GPUvm's whole compile path (PTX -> ISA -> the
-// engine) with NVIDIA's on a GPU machine, where there is no vGPU; the
-// render node (vgpu) is how programs reach a GPU in a guest or dom0.
+//                  driver), in this process; GPUVM_CUDA_DEVICE picks the
+//                  GPU (default 0);
+//   engine-interp  the engine's interpreter back end, in this process;
+//   engine-workers, engine-interp-workers
+//                  the same back ends in worker processes of vgpu-engined
+//                  (GPUVM_CUDA_ENGINED names it, else PATH), driven by
+//                  its Router as vgpu-uengine.ko drives it: the context's
+//                  device memory at its own addresses in the worker's GPU
+//                  address space, so that a launch's PTX runs as itself
+//                  there (engines.rst "The guest's own PTX"); this process
+//                  holds the device memory, as the engine process does.
+// They exist to compare GPUvm's whole compile and engine path with
+// NVIDIA's on a GPU machine, where there is no vGPU; the render node
+// (vgpu) is how programs reach a GPU in a guest or dom0.  vgpu-back's
+// core is not on this path (Documentation/engines.rst says what that
+// leaves out).
 //
 // One context; each allocation is device memory of the engine, or host
 // memory of this process mapped into the context (the engine registers or
-// stages it).  Work runs when it is queued: each copy, fill or launch is a
-// job run in slices until it ends; a fault or hang is kept and reported
-// by the next synchronize(), as the vgpu backend does.
+// stages it; with workers, a window of a memfd they map).  Work runs when
+// it is queued: each copy, fill or launch is a job run in slices until it
+// ends; a fault or hang is kept and reported by the next synchronize(),
+// as the vgpu backend does.
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -29,12 +43,15 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 
 #include "backend.hpp"  // the runtime's (this directory)
-// vgpu-engined's back-end interface (namespace vgpu::engine).
+// vgpu-engined's back-end interface (namespace vgpu::engine) and its
+// Router with workers.
 #include "../../vgpu-engined/backend.hpp"
+#include "../../vgpu-engined/router.hpp"
 
 extern "C" {
 #include "vgpu_pt.h"
@@ -47,6 +64,12 @@ constexpr uint64_t kCtx = 1;
 constexpr uint64_t kVaStart = 0x10000000;
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kSliceNs = 50'000'000;  // one RUN of the job
+// With workers, allocations are whole pieces of the GPU's mapping
+// granularity at addresses aligned to it (2 MiB on NVIDIA's GPUs; what
+// vgpu-uengine announces for a GPU), so that a worker maps each at the
+// context's address of its first byte (CudaBackend::mirror).
+constexpr uint64_t kWorkerGranule = uint64_t{2} << 20;
+constexpr uint64_t kWindows = 1024;  // of 64 GiB each: the memfd's 64 TiB, sparse
 
 // The engine's memory: what GPUVM_CUDA_ENGINE_MB asks, 2 GiB by default.
 uint64_t engine_memory() {
@@ -116,18 +139,71 @@ private:
     }
 };
 
+// Host memory a worker can map: WorkerBackend passes host memory to its
+// workers only as whole windows of one descriptor (router.hpp), as
+// vgpu-uengine passes a guest's pages as windows of the bridge's device.
+// A window of a memfd per allocation; used on the engine's thread only.
+class HostWindows {
+public:
+    HostWindows() : fd_(memfd_create("gpuvm-cuda-host", MFD_CLOEXEC)) {
+        if (!fd_ || ftruncate(fd_.get(), static_cast<off_t>(kWindows << VGPU_UE_WINDOW_SHIFT)) < 0)
+            throw std::runtime_error(std::string("no memfd for host memory: ") + std::strerror(errno));
+    }
+    int fd() const { return fd_.get(); }
+    // @bytes of a free window mapped here (null if none is left or it is
+    // larger than a window); its offset in the memfd in *@off.
+    void* take(uint64_t bytes, uint64_t* off) {
+        uint64_t w = 1;
+        while (used_.count(w))
+            w++;
+        if (w >= kWindows || bytes > (uint64_t{1} << VGPU_UE_WINDOW_SHIFT))
+            return nullptr;
+        *off = w << VGPU_UE_WINDOW_SHIFT;
+        void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), static_cast<off_t>(*off));
+        if (p == MAP_FAILED)
+            return nullptr;
+        used_.insert(w);
+        return p;
+    }
+    // Its pages freed, so that the window is zero when it serves again.
+    void give_back(void* p, uint64_t bytes, uint64_t off) {
+        munmap(p, bytes);
+        fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
+                  static_cast<off_t>(bytes));
+        used_.erase(off >> VGPU_UE_WINDOW_SHIFT);
+    }
+
+private:
+    vgpu::Fd fd_;
+    std::set<uint64_t> used_;  // window ids taken
+};
+
 struct Unmapper {
     size_t bytes;
-    void operator()(void* p) const { munmap(p, bytes); }
+    HostWindows* windows = nullptr;  // the window's, if it is one
+    uint64_t off = 0;
+    void operator()(void* p) const {
+        if (windows)
+            windows->give_back(p, bytes, off);
+        else
+            munmap(p, bytes);
+    }
 };
 
 class EngineBackend : public Backend {
 public:
-    using Factory = std::function<std::unique_ptr<vgpu::engine::Backend>()>;
-    EngineBackend(const Factory& make, std::string what, VaRange range)
-        : what_(std::move(what)), watchdog_(watchdog_ns()), next_(range.start), end_(range.end) {
+    // Makes the back end; with workers, @windows_fd is the descriptor
+    // their host memory comes from (-1 without).
+    using Factory = std::function<std::unique_ptr<vgpu::engine::Backend>(int windows_fd)>;
+    // @workers: host memory in windows, allocations in 2 MiB granules;
+    // @ptx: the back end runs a launch's PTX (runs_ptx()).
+    EngineBackend(const Factory& make, std::string what, VaRange range, bool workers, bool ptx)
+        : what_(std::move(what)), watchdog_(watchdog_ns()), next_(range.start), end_(range.end),
+          granule_(workers ? kWorkerGranule : kPage), ptx_(ptx) {
         engine_.call([&] {
-            be_ = make();
+            if (workers)
+                windows_ = std::make_unique<HostWindows>();
+            be_ = make(windows_ ? windows_->fd() : -1);
             mem_size_ = be_->mem_size();
             if (int e = be_->ctx_create(kCtx)) {
                 be_.reset();  // here, on the thread its CUDA context belongs to
@@ -152,6 +228,7 @@ public:
     std::string device_name() const override { return what_; }
     uint64_t total_memory() const override { return mem_size_; }
     uint64_t used_memory() const override { return used_; }
+    bool runs_ptx() const override { return ptx_; }
 
     // Each runs on the engine's thread.
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
@@ -195,13 +272,24 @@ public:
 
 private:
     uint64_t alloc_here(size_t size, bool host, void** cpu, bool exec) {
-        uint64_t bytes = (std::max<uint64_t>(size, 1) + kPage - 1) & ~(kPage - 1);
-        if (next_ > end_ || bytes > end_ - next_)
+        if (next_ > end_ || size > end_ - next_)
+            throw OutOfMemory(what_ + ": out of GPU addresses");
+        uint64_t bytes = (std::max<uint64_t>(size, 1) + granule_ - 1) & ~(granule_ - 1);
+        if (bytes > end_ - next_)
             throw OutOfMemory(what_ + ": out of GPU addresses");
         std::unique_ptr<void, Unmapper> hostmem(nullptr, Unmapper{bytes});
         uint64_t mem = 0;
         vgpu::engine::Backing back;
-        if (host) {
+        if (host && windows_) {
+            uint64_t off = 0;
+            void* p = windows_->take(bytes, &off);
+            if (!p)
+                throw OutOfMemory(what_ + ": out of host memory windows");
+            hostmem = std::unique_ptr<void, Unmapper>(p, Unmapper{bytes, windows_.get(), off});
+            back.host = static_cast<uint8_t*>(p);
+            back.fd = windows_->fd();
+            back.fd_offset = off;
+        } else if (host) {
             void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (p == MAP_FAILED)
                 throw OutOfMemory(what_ + ": out of host memory");
@@ -220,7 +308,7 @@ private:
             throw OutOfMemory(what_ + ": cannot map: " + std::strerror(e));
         }
         uint64_t va = next_;
-        next_ += bytes + kPage;  // a guard page: overruns fault
+        next_ += std::min(bytes + granule_, end_ - next_);  // a guard granule: overruns fault
         if (mem)
             used_ += bytes;  // device memory only, as NVIDIA's runtime counts
         if (cpu)
@@ -243,6 +331,8 @@ private:
         auto [b, off] = find(va, n);
         if (b->host)
             std::memcpy(static_cast<uint8_t*>(b->host.get()) + off, src, n);
+        else if (windows_)
+            staged(va, src, nullptr, n);
         else if (int e = be_->mem_write(b->mem, off, src, n))
             throw std::runtime_error(what_ + ": write: " + std::strerror(e));
     }
@@ -251,8 +341,36 @@ private:
         auto [b, off] = find(va, n);
         if (b->host)
             std::memcpy(dst, static_cast<uint8_t*>(b->host.get()) + off, n);
+        else if (windows_)
+            staged(va, nullptr, dst, n);
         else if (int e = be_->mem_read(b->mem, off, dst, n))
             throw std::runtime_error(what_ + ": read: " + std::strerror(e));
+    }
+
+    // With workers, device memory is written and read as a guest's
+    // runtime does it (libvgpu's Buffer::write and read): through host
+    // memory of its own, which the engine copies from or to (a COPY run
+    // by the worker).  vgpu-uengine's engine process has no other way in.
+    // @src: the bytes to write at @va; else @dst: where to read @n bytes.
+    void staged(uint64_t va, const void* src, void* dst, size_t n) {
+        void* cpu = nullptr;
+        uint64_t host = alloc_here(n, true, &cpu, false);
+        struct Free {
+            EngineBackend* be;
+            uint64_t va;
+            ~Free() { be->free_here(va); }
+        } gone{this, host};
+        if (src)
+            std::memcpy(cpu, src, n);
+        drm_vgpu_cmd c{};
+        c.op = DRM_VGPU_CMD_COPY;
+        c.dst = src ? va : host;
+        c.src = src ? host : va;
+        c.size = n;
+        run(c);
+        check_sticky();
+        if (dst)
+            std::memcpy(dst, cpu, n);
     }
 
     // An allocation, mapped at va until it is destroyed.
@@ -283,12 +401,15 @@ private:
     };
 
     EngineThread engine_;  // first: outlives everything below
+    std::unique_ptr<HostWindows> windows_;       // with workers; outlives blocks_
     std::unique_ptr<vgpu::engine::Backend> be_;  // used on engine_'s thread only
     std::string what_;
     uint64_t watchdog_;
     uint64_t mem_size_ = 0;
     std::map<uint64_t, Block> blocks_;
     uint64_t next_, end_;  // addresses are handed out from [next_, end_)
+    const uint64_t granule_;  // of every allocation's size and address
+    const bool ptx_;
     uint64_t next_id_ = 1, used_ = 0;
     std::string fault_;  // the first fault or hang: sticky
     uint32_t fault_kind_ = 0;
@@ -357,21 +478,63 @@ private:
     }
 };
 
+// vgpu-engined for the workers: GPUVM_CUDA_ENGINED, else the first in
+// PATH, else where the package installs it.
+std::string engined_path() {
+    if (const char* e = std::getenv("GPUVM_CUDA_ENGINED"); e && *e)
+        return e;
+    std::string dirs = std::getenv("PATH") ? std::getenv("PATH") : "";
+    dirs += ":/usr/sbin:/usr/local/sbin";
+    for (size_t a = 0; a <= dirs.size();) {
+        size_t b = std::min(dirs.find(':', a), dirs.size());
+        std::string path = dirs.substr(a, b - a) + "/vgpu-engined";
+        if (b > a && access(path.c_str(), X_OK) == 0)
+            return path;
+        a = b + 1;
+    }
+    throw std::runtime_error("the engine's workers need vgpu-engined: none in PATH (GPUVM_CUDA_ENGINED names it)");
+}
+
 }  // namespace
 
-std::unique_ptr<Backend> make_engine_backend(bool gpu, int index, int count) {
+std::unique_ptr<Backend> make_engine_backend(const std::string& kind, int index, int count) {
+    using vgpu::engine::kSelfTestVaEnd;
+    using vgpu::engine::kSelfTestVaStart;
     uint64_t mem = engine_memory();
+    bool gpu = kind == "engine" || kind == "engine-workers";
+    bool workers = kind == "engine-workers" || kind == "engine-interp-workers";
+    const char* d = std::getenv("GPUVM_CUDA_DEVICE");
+    int dev = d && gpu ? std::atoi(d) : 0;
+    if (workers) {
+        // Each context in a worker of vgpu-engined, at the addresses
+        // vgpu-uengine gives a GPU's instance (64 GiB .. 1008 GiB).
+        VaRange va = device_va_range(kSelfTestVaStart, kSelfTestVaEnd, index, count);
+        std::string exe = engined_path();
+        std::string what = gpu ? "GPUvm engine (vgpu-engined's cuda workers, GPU " + std::to_string(dev) + ")"
+                               : "GPUvm engine (vgpu-engined's interpreter workers)";
+        auto make = [=](int windows_fd) {
+            auto memory = gpu ? vgpu::engine::make_cuda_memory(mem, dev) : vgpu::engine::make_memfd_memory(mem);
+            // Nothing preloaded into a worker (the program's LD_PRELOAD).
+            return vgpu::engine::make_worker_backend(
+                kind, std::move(memory), vgpu::engine::exec_spawner(exe, gpu ? "cuda" : "interp", dev, {"LD_PRELOAD"}),
+                windows_fd);
+        };
+        try {
+            return std::make_unique<EngineBackend>(make, what, va, true, gpu);
+        } catch (const vgpu::engine::Unavailable& e) {
+            throw std::runtime_error(std::string("the engine's cuda back end is unavailable: ") + e.what());
+        }
+    }
     VaRange va = device_va_range(kVaStart, VGPU_VA_SIZE, index, count);
     if (!gpu)
-        return std::make_unique<EngineBackend>([mem] { return vgpu::engine::make_interp_backend(mem); },
-                                               "GPUvm engine (vgpu-engined's interpreter, in-process)", va);
-    const char* d = std::getenv("GPUVM_CUDA_DEVICE");
-    int dev = d ? std::atoi(d) : 0;
+        return std::make_unique<EngineBackend>([mem](int) { return vgpu::engine::make_interp_backend(mem); },
+                                               "GPUvm engine (vgpu-engined's interpreter, in-process)", va, false,
+                                               false);
     try {
-        return std::make_unique<EngineBackend>([mem, dev] { return vgpu::engine::make_cuda_backend(mem, dev); },
+        return std::make_unique<EngineBackend>([mem, dev](int) { return vgpu::engine::make_cuda_backend(mem, dev); },
                                                "GPUvm engine (vgpu-engined's cuda back end, GPU " +
                                                    std::to_string(dev) + ")",
-                                               va);
+                                               va, false, false);
     } catch (const vgpu::engine::Unavailable& e) {
         throw std::runtime_error(std::string("the engine's cuda back end is unavailable: ") + e.what());
     }

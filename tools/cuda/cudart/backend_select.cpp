@@ -94,19 +94,21 @@ DeviceList list_devices() {
     int enumerated;
     // CUDA_VISIBLE_DEVICES selects among the devices GPUvm enumerates; not
     // a node named by VGPU_DEVICE or GPUVM_CUDA_NODE (as before there were
-    // several), nor the engine backend's, whose NVIDIA driver (in this
-    // process) applies it to the physical GPUs.
+    // several), nor the engine backends' on a GPU, whose NVIDIA driver (in this
+    // process and its workers) applies it to the physical GPUs.
     bool selectable;
     if (l.kind == "vgpu") {
         nodes = vgpu_nodes();
         enumerated = static_cast<int>(nodes.size());
         selectable = env("GPUVM_CUDA_NODE").empty() && env("VGPU_DEVICE").empty();
-    } else if (l.kind == "interp" || l.kind == "engine" || l.kind == "engine-interp") {
+    } else if (l.kind == "interp" || l.kind == "engine" || l.kind == "engine-interp" ||
+               l.kind == "engine-workers" || l.kind == "engine-interp-workers") {
         enumerated = emulated_count();
-        selectable = l.kind != "engine";
+        selectable = l.kind != "engine" && l.kind != "engine-workers";
     } else {
         throw std::runtime_error("GPUVM_CUDA_BACKEND=" + l.kind +
-                                 ": not a backend (vgpu, interp, engine, engine-interp)");
+                                 ": not a backend (vgpu, interp, engine, engine-interp, engine-workers, "
+                                 "engine-interp-workers)");
     }
     auto visible = visible_devices(selectable ? std::getenv("CUDA_VISIBLE_DEVICES") : nullptr, enumerated);
     if (visible.size() > static_cast<size_t>(kMaxDevices))
@@ -126,7 +128,7 @@ std::unique_ptr<Backend> make_backend(const DeviceList& l, int index) {
         return make_vgpu_backend(l.nodes.at(index), index, l.count);
     if (l.kind == "interp")
         return make_interp_backend(index, l.count);
-    return make_engine_backend(l.kind == "engine", index, l.count);
+    return make_engine_backend(l.kind, index, l.count);
 }
 
 VaRange device_va_range(uint64_t start, uint64_t end, int index, int count) {
