@@ -58,12 +58,22 @@ struct task_struct *ukernel_kthread_run(int (*fn)(void *), void *arg)
 	return &ukernel_task;
 }
 
-/* Each look at the clock moves it 50 us: budgets run out, deterministically. */
+bool ukernel_real_clock;
+
+/*
+ * Each look at the clock moves it 50 us: budgets run out,
+ * deterministically.  The core in a process (tools/ucore) sets
+ * ukernel_real_clock and gets CLOCK_MONOTONIC.
+ */
 u64 ktime_get_ns(void)
 {
 	static u64 now;
+	struct timespec ts;
 
-	return now += 50000;
+	if (!ukernel_real_clock)
+		return now += 50000;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * NSEC_PER_SEC + (u64)ts.tv_nsec;
 }
 
 int ukernel_xa_grow(struct xarray *xa, unsigned long need)

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/types.h>
 
 typedef __u8 u8;
@@ -293,7 +294,13 @@ typedef struct { int unused; } wait_queue_head_t;
 #define ns_to_ktime(n) ((s64)(n))
 struct task_struct *ukernel_kthread_run(int (*fn)(void *), void *arg);
 #define kthread_run(fn, arg, name, ...) ukernel_kthread_run((fn), (arg))
-#define kthread_stop(t) ((void)(t), 0)
+static inline int kthread_stop(struct task_struct *t)
+{
+	(void)t;
+	return 0;
+}
+/* The fuzzer's deterministic clock, or the real one (ukernel_real_clock). */
+extern bool ukernel_real_clock;
 u64 ktime_get_ns(void);
 
 struct seq_file;

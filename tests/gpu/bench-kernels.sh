@@ -4,7 +4,8 @@
 # bench-kernels.sh DIR: on the GPU machine, runs DIR/bench_kernels
 # (tests/gpu/bench_kernels.cu, built by pack.sh) in each of its modes
 # over NVIDIA's libcudart.so.13 and over GPUvm's with each backend SIDES
-# names (default "engine engine-workers"), REPEAT rounds (default 5),
+# names (default "engine core": cuda-compare.sh says what they are),
+# REPEAT rounds (default 5),
 # the runtimes interleaved within each round.  Prints one row per
 # measurement: for each runtime the median of the rounds' medians, with
 # the rounds' min and max, and for GPUvm's the ratio NVIDIA/GPUvm of the
@@ -15,7 +16,7 @@ set -uo pipefail
 C=$(cd "${1:?usage: bench-kernels.sh DIR}" && pwd)
 O=${OUT:-$C/out}
 mkdir -p "$O"
-SIDES=${SIDES:-engine engine-workers}
+SIDES=${SIDES:-engine core}
 REPEAT=${REPEAT:-5}
 MODES=${MODES:-kernels launch copy pinned}
 export GPUVM_CUDA_ENGINED=${GPUVM_CUDA_ENGINED:-$C/vgpu-engined}

@@ -5,11 +5,13 @@
 # toolkit, runs every CUDA program of DIR (made by tests/gpu/pack.sh on a
 # development machine: the same binaries as the test bed's cuda
 # scenario) over NVIDIA's libcudart.so.13 and over GPUvm's with each of
-# the backends SIDES names (default "engine": PTX -> GPUvm's ISA ->
-# vgpu-engined's cuda back end -> the GPU, in the process;
-# "engine-workers": vgpu-engined's Router and a GPU worker per context,
-# which runs the program's own PTX: Documentation/engines.rst), REPEAT
-# times interleaved (default 1), and compares the bytes of every
+# the backends SIDES names (default "engine core"; "engine": PTX ->
+# GPUvm's ISA -> vgpu-engined's cuda back end -> the GPU, in the
+# process; "core": libvgpu -> vgpu-back's core built in the process ->
+# vgpu-engined's Router and a GPU worker per context, which runs the
+# program's own PTX; "engine-workers": the same without the core:
+# Documentation/engines.rst), REPEAT times interleaved (default 1), and
+# compares the bytes of every
 # device-to-host copy (d2h_hash.so, preloaded into all) with NVIDIA's
 # run.  Prints one row per program:
 #   NAME SUITE  NVIDIA-RESULT SECONDS  then per side: RESULT SECONDS RATIO MATCH
@@ -42,7 +44,7 @@ judge() {
 	cuda_judge "$1" "$2" "$3" "$4" any
 }
 
-SIDES=${SIDES:-${CMP_BACKEND:-engine}}
+SIDES=${SIDES:-${CMP_BACKEND:-engine core}}
 REPEAT=${REPEAT:-1}
 export GPUVM_CUDA_ENGINED=${GPUVM_CUDA_ENGINED:-$C/vgpu-engined}
 

@@ -323,8 +323,61 @@ Test ptx_large_case() {
     }};
 }
 
+// Issue 19's isolation, on one engine (one Router: the workers of two
+// contexts): a hostile context's own kernels store to and load from the
+// victim's addresses (mapped in the victim's context only), spin, and
+// fault 8 times in a row, each act followed by the victim's vadd, whose
+// result must be what it is alone.  Each hostile act is reported to the
+// hostile context (compared: its status and fault kind); the victim's
+// launches all end DONE with the same bytes.  The victim's launch times
+// alone and after each act are noted.
+Test ptx_isolation_case() {
+    return {"guest PTX: a hostile context beside", [](Session& victim) {
+        vadd_setup(victim, 41);
+        Digest d;
+        vadd(victim, d, "victim alone");
+        Session hostile(victim.backend());
+        const uint64_t code = kBase + 0x1000000;
+        hostile.code(code, kIsaStore);
+        hostile.device(kDesc, 2 * kMiB, R);
+        hostile.device(kText, 2 * kMiB, R);
+        hostile.code(code + 0x200000, kIsaSpin);
+        hostile.device(kMark, 2 * kMiB, R | W);
+        // A store (kIsaStore's) at @va of the hostile context's.
+        auto act = [&](const char* name, uint64_t va) {
+            std::vector<uint8_t> p;
+            put(p, va);
+            Session::Launch l{code, {1, 1, 1}, {1, 1, 1}, 0, {va}};
+            RunResult r = hostile.submit({with_ptx(hostile, l, "store", p)});
+            const std::string line = std::string(name) + ": status " + std::to_string(static_cast<int>(r.status)) +
+                                     " fault " + std::to_string(r.fault_kind) + "; ";
+            d.what += line;
+            d.bytes += line;
+            // The victim's words the stores aimed at, before it computes again.
+            d.data(victim.read(kA, 64));
+            d.data(victim.read(kC, 64));
+            vadd(victim, d, (std::string("victim after ") + name).c_str());
+        };
+        act("hostile store at the victim's result", kC);
+        act("hostile store at the victim's input", kA);
+        act("hostile store where nothing is mapped", kBase + (uint64_t{300} << 30));
+        const uint32_t zero = 0;
+        hostile.write(kMark, &zero, 4);
+        std::vector<uint8_t> p;
+        put(p, kMark);
+        Session::Launch spin{code + 0x200000, {1, 1, 1}, {1, 1, 1}, 0, {kMark}};
+        watched(hostile, d, "hostile spin", with_ptx(hostile, spin, "spin", p));
+        vadd(victim, d, "victim after the spin");
+        for (int i = 0; i < 8; i++)
+            act("hostile fault storm", kC + 4 * static_cast<uint64_t>(i));
+        return d;
+    }};
+}
+
 }  // namespace
 
-std::vector<Test> ptx_cases() { return {ptx_vadd_case(), ptx_fault_case(), ptx_spin_case(), ptx_large_case()}; }
+std::vector<Test> ptx_cases() {
+    return {ptx_vadd_case(), ptx_fault_case(), ptx_spin_case(), ptx_large_case(), ptx_isolation_case()};
+}
 
 }  // namespace vgpu::engine

@@ -28,6 +28,10 @@
 #include "vgpu_drm.h"
 #include "vgpu_isa.h"
 
+namespace vgpu {
+class Device;
+}
+
 namespace gpuvm::cudart {
 
 struct LaunchDesc {
@@ -126,7 +130,8 @@ public:
 //           GPUVM_CUDA_NODE (a node or a mode) names, as before; else
 //           every render node of GPUvm's, in /dev/dri order (libvgpu's
 //           Device::list, which opens none);
-//   interp, engine, engine-interp, engine-workers, engine-interp-workers
+//   interp, engine, engine-interp, engine-workers, engine-interp-workers,
+//   core, core-interp
 //           GPUVM_CUDA_DEVICES emulated devices (1 by default, at most
 //           kMaxDevices), each a back end of its own in the process.
 // CUDA_VISIBLE_DEVICES then selects and orders them (visible_devices).
@@ -163,6 +168,12 @@ std::unique_ptr<Backend> make_interp_backend(int index = 0, int count = 1);
 std::unique_ptr<Backend> make_interp_backend(VaRange range);
 // @node: a render node, or "" for GPUVM_CUDA_NODE's (or libvgpu's) choice.
 std::unique_ptr<Backend> make_vgpu_backend(const std::string& node, int index, int count);
+// The vgpu backend over @dev, a device reached another way than a render
+// node (make_core_backend's).
+std::unique_ptr<Backend> make_vgpu_backend(std::shared_ptr<vgpu::Device> dev, int index, int count);
+// @gpu: vgpu-back's core in this process (tools/ucore) over vgpu-engined's
+// cuda workers, else its interpreter workers (backend_core.cpp).
+std::unique_ptr<Backend> make_core_backend(bool gpu, int index, int count);
 // @kind: engine, engine-interp, engine-workers or engine-interp-workers
 // (backend_engine.cpp).
 std::unique_ptr<Backend> make_engine_backend(const std::string& kind, int index, int count);

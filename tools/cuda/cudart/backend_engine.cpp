@@ -29,25 +29,20 @@
 // it is queued: each copy, fill or launch is a job run in slices until it
 // ends; a fault or hang is kept and reported by the next synchronize(),
 // as the vgpu backend does.
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <future>
-#include <chrono>
 #include <map>
-#include <mutex>
-#include <set>
 #include <thread>
 #include <utility>
 
 #include "backend.hpp"  // the runtime's (this directory)
+#include "engine_host.hpp"
 // vgpu-engined's back-end interface (namespace vgpu::engine) and its
 // Router with workers.
 #include "../../vgpu-engined/backend.hpp"
@@ -69,14 +64,6 @@ constexpr uint64_t kSliceNs = 50'000'000;  // one RUN of the job
 // vgpu-uengine announces for a GPU), so that a worker maps each at the
 // context's address of its first byte (CudaBackend::mirror).
 constexpr uint64_t kWorkerGranule = uint64_t{2} << 20;
-constexpr uint64_t kWindows = 1024;  // of 64 GiB each: the memfd's 64 TiB, sparse
-
-// The engine's memory: what GPUVM_CUDA_ENGINE_MB asks, 2 GiB by default.
-uint64_t engine_memory() {
-    const char* s = std::getenv("GPUVM_CUDA_ENGINE_MB");
-    uint64_t mb = s ? std::strtoull(s, nullptr, 10) : 0;
-    return (mb ? mb : 2048) << 20;
-}
 
 // A launch longer than this is stopped as hung (GPUVM_CUDA_WATCHDOG_MS,
 // 60 s by default): the engine's watchdog, as vgpu-sim's watchdog_ms.
@@ -85,98 +72,6 @@ uint64_t watchdog_ns() {
     uint64_t ms = s ? std::strtoull(s, nullptr, 10) : 0;
     return (ms ? ms : 60000) * 1000000ull;
 }
-
-// One thread that makes every call into the engine's back end: a CUDA
-// driver context is current on the thread that made it, and programs call
-// the runtime from any thread (simpleCallback: eight).  vgpu-engined runs
-// its back end on one thread too.  call() runs @f there and returns its
-// result or rethrows its exception; the runtime's lock already makes
-// calls one at a time.
-class EngineThread {
-public:
-    EngineThread() : t_([this] { loop(); }) {}
-    ~EngineThread() {
-        {
-            std::lock_guard<std::mutex> g(m_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        t_.join();
-    }
-    template <typename F>
-    auto call(F&& f) -> decltype(f()) {
-        // Shared: the engine thread may still be inside the task when
-        // the caller's get() returns.
-        auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::forward<F>(f));
-        auto fut = task->get_future();
-        {
-            std::lock_guard<std::mutex> g(m_);
-            jobs_.emplace_back([task] { (*task)(); });
-        }
-        cv_.notify_all();
-        return fut.get();
-    }
-
-private:
-    std::mutex m_;  // protects jobs_, stop_
-    std::condition_variable cv_;
-    std::deque<std::function<void()>> jobs_;
-    bool stop_ = false;
-    std::thread t_;  // last: starts once the rest is built
-
-    void loop() {
-        std::unique_lock<std::mutex> g(m_);
-        for (;;) {
-            cv_.wait(g, [this] { return stop_ || !jobs_.empty(); });
-            if (jobs_.empty())
-                return;
-            auto job = std::move(jobs_.front());
-            jobs_.pop_front();
-            g.unlock();
-            job();
-            g.lock();
-        }
-    }
-};
-
-// Host memory a worker can map: WorkerBackend passes host memory to its
-// workers only as whole windows of one descriptor (router.hpp), as
-// vgpu-uengine passes a guest's pages as windows of the bridge's device.
-// A window of a memfd per allocation; used on the engine's thread only.
-class HostWindows {
-public:
-    HostWindows() : fd_(memfd_create("gpuvm-cuda-host", MFD_CLOEXEC)) {
-        if (!fd_ || ftruncate(fd_.get(), static_cast<off_t>(kWindows << VGPU_UE_WINDOW_SHIFT)) < 0)
-            throw std::runtime_error(std::string("no memfd for host memory: ") + std::strerror(errno));
-    }
-    int fd() const { return fd_.get(); }
-    // @bytes of a free window mapped here (null if none is left or it is
-    // larger than a window); its offset in the memfd in *@off.
-    void* take(uint64_t bytes, uint64_t* off) {
-        uint64_t w = 1;
-        while (used_.count(w))
-            w++;
-        if (w >= kWindows || bytes > (uint64_t{1} << VGPU_UE_WINDOW_SHIFT))
-            return nullptr;
-        *off = w << VGPU_UE_WINDOW_SHIFT;
-        void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), static_cast<off_t>(*off));
-        if (p == MAP_FAILED)
-            return nullptr;
-        used_.insert(w);
-        return p;
-    }
-    // Its pages freed, so that the window is zero when it serves again.
-    void give_back(void* p, uint64_t bytes, uint64_t off) {
-        munmap(p, bytes);
-        fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
-                  static_cast<off_t>(bytes));
-        used_.erase(off >> VGPU_UE_WINDOW_SHIFT);
-    }
-
-private:
-    vgpu::Fd fd_;
-    std::set<uint64_t> used_;  // window ids taken
-};
 
 struct Unmapper {
     size_t bytes;
@@ -478,8 +373,14 @@ private:
     }
 };
 
-// vgpu-engined for the workers: GPUVM_CUDA_ENGINED, else the first in
-// PATH, else where the package installs it.
+}  // namespace
+
+uint64_t engine_memory() {
+    const char* s = std::getenv("GPUVM_CUDA_ENGINE_MB");
+    uint64_t mb = s ? std::strtoull(s, nullptr, 10) : 0;
+    return (mb ? mb : 2048) << 20;
+}
+
 std::string engined_path() {
     if (const char* e = std::getenv("GPUVM_CUDA_ENGINED"); e && *e)
         return e;
@@ -495,7 +396,20 @@ std::string engined_path() {
     throw std::runtime_error("the engine's workers need vgpu-engined: none in PATH (GPUVM_CUDA_ENGINED names it)");
 }
 
-}  // namespace
+std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
+                                                          const std::string& exe) {
+    auto memory = gpu ? vgpu::engine::make_cuda_memory(mem, dev) : vgpu::engine::make_memfd_memory(mem);
+    // Nothing preloaded into a worker (the program's LD_PRELOAD).
+    return vgpu::engine::make_worker_backend(gpu ? "cuda-workers" : "interp-workers", std::move(memory),
+                                             vgpu::engine::exec_spawner(exe, gpu ? "cuda" : "interp", dev,
+                                                                        {"LD_PRELOAD"}),
+                                             windows_fd);
+}
+
+int engine_gpu() {
+    const char* d = std::getenv("GPUVM_CUDA_DEVICE");
+    return d ? std::atoi(d) : 0;
+}
 
 std::unique_ptr<Backend> make_engine_backend(const std::string& kind, int index, int count) {
     using vgpu::engine::kSelfTestVaEnd;
@@ -503,8 +417,7 @@ std::unique_ptr<Backend> make_engine_backend(const std::string& kind, int index,
     uint64_t mem = engine_memory();
     bool gpu = kind == "engine" || kind == "engine-workers";
     bool workers = kind == "engine-workers" || kind == "engine-interp-workers";
-    const char* d = std::getenv("GPUVM_CUDA_DEVICE");
-    int dev = d && gpu ? std::atoi(d) : 0;
+    int dev = gpu ? engine_gpu() : 0;
     if (workers) {
         // Each context in a worker of vgpu-engined, at the addresses
         // vgpu-uengine gives a GPU's instance (64 GiB .. 1008 GiB).
@@ -512,13 +425,7 @@ std::unique_ptr<Backend> make_engine_backend(const std::string& kind, int index,
         std::string exe = engined_path();
         std::string what = gpu ? "GPUvm engine (vgpu-engined's cuda workers, GPU " + std::to_string(dev) + ")"
                                : "GPUvm engine (vgpu-engined's interpreter workers)";
-        auto make = [=](int windows_fd) {
-            auto memory = gpu ? vgpu::engine::make_cuda_memory(mem, dev) : vgpu::engine::make_memfd_memory(mem);
-            // Nothing preloaded into a worker (the program's LD_PRELOAD).
-            return vgpu::engine::make_worker_backend(
-                kind, std::move(memory), vgpu::engine::exec_spawner(exe, gpu ? "cuda" : "interp", dev, {"LD_PRELOAD"}),
-                windows_fd);
-        };
+        auto make = [=](int windows_fd) { return make_worker_engine(gpu, dev, mem, windows_fd, exe); };
         try {
             return std::make_unique<EngineBackend>(make, what, va, true, gpu);
         } catch (const vgpu::engine::Unavailable& e) {

@@ -102,13 +102,14 @@ DeviceList list_devices() {
         enumerated = static_cast<int>(nodes.size());
         selectable = env("GPUVM_CUDA_NODE").empty() && env("VGPU_DEVICE").empty();
     } else if (l.kind == "interp" || l.kind == "engine" || l.kind == "engine-interp" ||
-               l.kind == "engine-workers" || l.kind == "engine-interp-workers") {
+               l.kind == "engine-workers" || l.kind == "engine-interp-workers" || l.kind == "core" ||
+               l.kind == "core-interp") {
         enumerated = emulated_count();
-        selectable = l.kind != "engine" && l.kind != "engine-workers";
+        selectable = l.kind != "engine" && l.kind != "engine-workers" && l.kind != "core";
     } else {
         throw std::runtime_error("GPUVM_CUDA_BACKEND=" + l.kind +
                                  ": not a backend (vgpu, interp, engine, engine-interp, engine-workers, "
-                                 "engine-interp-workers)");
+                                 "engine-interp-workers, core, core-interp)");
     }
     auto visible = visible_devices(selectable ? std::getenv("CUDA_VISIBLE_DEVICES") : nullptr, enumerated);
     if (visible.size() > static_cast<size_t>(kMaxDevices))
@@ -128,6 +129,8 @@ std::unique_ptr<Backend> make_backend(const DeviceList& l, int index) {
         return make_vgpu_backend(l.nodes.at(index), index, l.count);
     if (l.kind == "interp")
         return make_interp_backend(index, l.count);
+    if (l.kind == "core" || l.kind == "core-interp")
+        return make_core_backend(l.kind == "core", index, l.count);
     return make_engine_backend(l.kind, index, l.count);
 }
 

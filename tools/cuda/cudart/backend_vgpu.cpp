@@ -44,8 +44,8 @@ public:
     // the context's address space (device_va_range): the addresses
     // below it are reserved, never mapped; an allocation that would
     // pass its end is out of memory.
-    VgpuBackend(const std::string& node, int index, int count)
-        : dev_(open_node(node)), ctx_(std::make_unique<vgpu::Context>(dev_)), shared_(dev_->info().page_size) {
+    VgpuBackend(std::shared_ptr<vgpu::Device> dev, int index, int count)
+        : dev_(std::move(dev)), ctx_(std::make_unique<vgpu::Context>(dev_)), shared_(dev_->info().page_size) {
         const auto& i = dev_->info();
         uint64_t start = std::max<uint64_t>(i.va_start, 0x100000);
         VaRange r = device_va_range(start, i.va_end, index, count);
@@ -225,7 +225,11 @@ private:
 }  // namespace
 
 std::unique_ptr<Backend> make_vgpu_backend(const std::string& node, int index, int count) {
-    return std::make_unique<VgpuBackend>(node, index, count);
+    return std::make_unique<VgpuBackend>(open_node(node), index, count);
+}
+
+std::unique_ptr<Backend> make_vgpu_backend(std::shared_ptr<vgpu::Device> dev, int index, int count) {
+    return std::make_unique<VgpuBackend>(std::move(dev), index, count);
 }
 
 }  // namespace gpuvm::cudart

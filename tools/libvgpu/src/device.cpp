@@ -81,11 +81,55 @@ ContextError::ContextError(const ContextStatus& st)
             status_text(st)),
       st_(st) {}
 
+namespace {
+
+// The render node: DRM ioctls (libdrm's, which retry on EINTR and
+// EAGAIN), mmap of the node, DRM syncobjs.
+class DrmTransport final : public Transport {
+public:
+    explicit DrmTransport(Fd fd) : fd_(std::move(fd)) {}
+    int ioctl(unsigned long req, void* arg) override { return drmIoctl(fd_.get(), req, arg) ? errno : 0; }
+    int map(uint64_t offset, size_t size, void** cpu) override {
+        void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), static_cast<off_t>(offset));
+        if (p == MAP_FAILED) return errno;
+        *cpu = p;
+        return 0;
+    }
+    void unmap(void* cpu, size_t size) override { ::munmap(cpu, size); }
+    int syncobj_create(uint32_t* handle) override { return drmSyncobjCreate(fd_.get(), 0, handle) ? errno : 0; }
+    void syncobj_destroy(uint32_t handle) override { drmSyncobjDestroy(fd_.get(), handle); }
+    int syncobj_wait(uint32_t handle, int64_t abs_ns) override {
+        int ret = drmSyncobjWait(fd_.get(), &handle, 1, abs_ns, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, nullptr);
+        return ret ? (errno == ETIMEDOUT ? ETIME : errno) : 0;
+    }
+    int syncobj_status(uint32_t handle, int* status) override {
+        int sfd = -1;
+        if (drmSyncobjExportSyncFile(fd_.get(), handle, &sfd) != 0) return errno;
+        Fd f(sfd);
+        sync_file_info info{};
+        if (::ioctl(f.get(), SYNC_IOC_FILE_INFO, &info) != 0) return errno;
+        *status = info.status;
+        return 0;
+    }
+    int fd() const noexcept override { return fd_.get(); }
+
+private:
+    Fd fd_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> drm_transport(Fd fd) { return std::make_unique<DrmTransport>(std::move(fd)); }
+
 void Device::ioctl(unsigned long req, void* arg, const char* what) const {
-    if (drmIoctl(fd_.get(), req, arg) != 0) throw Error(errno, what);
+    if (int err = t_->ioctl(req, arg)) throw Error(err, what);
 }
 
-Device::Device(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {
+int Device::try_ioctl(unsigned long req, void* arg) const noexcept { return t_->ioctl(req, arg); }
+
+Device::Device(Fd fd, std::string path) : Device(drm_transport(std::move(fd)), std::move(path)) {}
+
+Device::Device(std::unique_ptr<Transport> t, std::string path) : t_(std::move(t)), path_(std::move(path)) {
     drm_vgpu_info in{};
     ioctl(DRM_IOCTL_VGPU_GET_INFO, &in, "VGPU_GET_INFO");
     if (in.uapi_version != DRM_VGPU_UAPI_VERSION)
@@ -237,33 +281,29 @@ std::shared_ptr<Device> Device::open_mode(const std::string& mode) {
 }
 
 Fence::Fence(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {
-    if (drmSyncobjCreate(dev_->fd(), 0, &handle_) != 0) throw Error(errno, "drmSyncobjCreate");
+    if (int err = dev_->transport().syncobj_create(&handle_)) throw Error(err, "drmSyncobjCreate");
 }
 
 Fence::Fence(Fence&& o) noexcept : dev_(std::move(o.dev_)), handle_(std::exchange(o.handle_, 0)) {}
 
 Fence::~Fence() {
-    if (handle_) drmSyncobjDestroy(dev_->fd(), handle_);
+    if (handle_) dev_->transport().syncobj_destroy(handle_);
 }
 
 bool Fence::wait(std::chrono::nanoseconds timeout) const {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     int64_t abs = now.tv_sec * 1000000000LL + now.tv_nsec + timeout.count();
-    uint32_t h = handle_;
-    int ret = drmSyncobjWait(dev_->fd(), &h, 1, abs, DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT, nullptr);
-    if (ret == 0) return true;
-    if (errno == ETIME || errno == ETIMEDOUT) return false;
-    throw Error(errno, "drmSyncobjWait");
+    int err = dev_->transport().syncobj_wait(handle_, abs);
+    if (err == 0) return true;
+    if (err == ETIME) return false;
+    throw Error(err, "drmSyncobjWait");
 }
 
 int Fence::status() const {
-    int sfd = -1;
-    if (drmSyncobjExportSyncFile(dev_->fd(), handle_, &sfd) != 0) throw Error(errno, "drmSyncobjExportSyncFile");
-    Fd f(sfd);
-    sync_file_info info{};
-    if (::ioctl(f.get(), SYNC_IOC_FILE_INFO, &info) != 0) throw Error(errno, "SYNC_IOC_FILE_INFO");
-    return info.status;
+    int st = 0;
+    if (int err = dev_->transport().syncobj_status(handle_, &st)) throw Error(err, "the fence's status");
+    return st;
 }
 
 namespace {
@@ -288,7 +328,7 @@ Context::Context(std::shared_ptr<Device> dev, uint32_t priority)
 
 Context::~Context() {
     drm_vgpu_ctx_destroy a{id_, 0};
-    drmIoctl(dev_->fd(), DRM_IOCTL_VGPU_CTX_DESTROY, &a);
+    dev_->try_ioctl(DRM_IOCTL_VGPU_CTX_DESTROY, &a);
 }
 
 uint64_t Context::reserve_va(uint64_t size) {
@@ -327,7 +367,7 @@ void Context::release_va(uint64_t va, uint64_t size) noexcept {
 
 int Context::vm_bind(const drm_vgpu_vm_bind_op& op) noexcept {
     drm_vgpu_vm_bind b{id_, 1, reinterpret_cast<uintptr_t>(&op), 0, 0};
-    return drmIoctl(dev_->fd(), DRM_IOCTL_VGPU_VM_BIND, &b) ? errno : 0;
+    return dev_->try_ioctl(DRM_IOCTL_VGPU_VM_BIND, &b);
 }
 
 void Context::bind(uint32_t handle, uint64_t va, uint64_t size, uint32_t perms) {
@@ -421,9 +461,9 @@ Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
         if (domain == Domain::Host) {
             drm_vgpu_bo_mmap_offset m{handle_, 0, 0};
             dev.ioctl(DRM_IOCTL_VGPU_BO_MMAP_OFFSET, &m, "VGPU_BO_MMAP_OFFSET");
-            void* p = ::mmap(nullptr, page_align(dev, size), PROT_READ | PROT_WRITE, MAP_SHARED, dev.fd(),
-                             static_cast<off_t>(m.offset));
-            if (p == MAP_FAILED) throw Error(errno, "mmap of a host buffer");
+            void* p = nullptr;
+            if (int err = dev.transport().map(m.offset, page_align(dev, size), &p))
+                throw Error(err, "mmap of a host buffer");
             cpu_ = p;
         }
         va_ = ctx.reserve_va(size);
@@ -431,9 +471,9 @@ Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
         // maps page by page): its addresses are not given back.
         ctx.bind(handle_, va_, size, perms);
     } catch (...) {
-        if (cpu_) ::munmap(cpu_, page_align(dev, size_));
+        if (cpu_) dev.transport().unmap(cpu_, page_align(dev, size_));
         drm_vgpu_bo_destroy d{handle_, 0};
-        drmIoctl(dev.fd(), DRM_IOCTL_VGPU_BO_DESTROY, &d);
+        dev.try_ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &d);
         throw;
     }
 }
@@ -448,9 +488,9 @@ Buffer::~Buffer() {
     // The addresses serve again only once nothing is mapped there.
     if (!ctx_->vm_bind({DRM_VGPU_BIND_UNMAP, 0, 0, 0, 0, va_, page_align(dev, size_)}))
         ctx_->release_va(va_, size_);
-    if (cpu_) ::munmap(cpu_, page_align(dev, size_));
+    if (cpu_) dev.transport().unmap(cpu_, page_align(dev, size_));
     drm_vgpu_bo_destroy d{handle_, 0};
-    drmIoctl(ctx_->device().fd(), DRM_IOCTL_VGPU_BO_DESTROY, &d);
+    dev.try_ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &d);
 }
 
 void Buffer::write(std::span<const std::byte> src, size_t offset) {

@@ -75,6 +75,33 @@ struct DeviceInfo {
 };
 const char* mode_name(uint32_t mode);
 
+// How a Device reaches its driver: the render node's ioctls, mmap and
+// DRM syncobjs (the default), or another implementation of the same
+// uAPI (vgpu-back's core in a process: tools/ucore, GPUvm's CUDA
+// runtime's core backends).  Every call returns 0 or an errno.
+class Transport {
+public:
+    virtual ~Transport() = default;
+    // DRM_IOCTL_VGPU_*: @arg as the uAPI defines it.
+    virtual int ioctl(unsigned long req, void* arg) = 0;
+    // A host object's memory at the offset BO_MMAP_OFFSET gave, @size
+    // bytes, in *@cpu; unmapped with unmap().
+    virtual int map(uint64_t offset, size_t size, void** cpu) = 0;
+    virtual void unmap(void* cpu, size_t size) = 0;
+    virtual int syncobj_create(uint32_t* handle) = 0;
+    virtual void syncobj_destroy(uint32_t handle) = 0;
+    // Waits until @handle's fence signals or CLOCK_MONOTONIC passes
+    // @abs_ns: 0, ETIME, or another errno.
+    virtual int syncobj_wait(uint32_t handle, int64_t abs_ns) = 0;
+    // Its fence's status in *@status: 1 signalled, 0 pending, < 0
+    // signalled with that error.
+    virtual int syncobj_status(uint32_t handle, int* status) = 0;
+    // The render node's descriptor (-1: none).
+    virtual int fd() const noexcept { return -1; }
+};
+// The render node open as @fd.
+std::unique_ptr<Transport> drm_transport(Fd fd);
+
 class Device {
 public:
     // The first render node whose DRM driver is "vgpu" (or @path).
@@ -91,14 +118,20 @@ public:
     static std::vector<std::string> list(const std::string& dev_dir = "/dev/dri",
                                          const std::string& sys_dir = "/sys");
     explicit Device(Fd fd, std::string path);
-    int fd() const noexcept { return fd_.get(); }
+    // Over another transport; @path names it in messages.
+    Device(std::unique_ptr<Transport> t, std::string path);
+    // The render node's descriptor, -1 over another transport.
+    int fd() const noexcept { return t_->fd(); }
     const std::string& path() const noexcept { return path_; }
     const DeviceInfo& info() const noexcept { return info_; }
     // ioctl with EINTR/EAGAIN retry; throws Error on failure.
     void ioctl(unsigned long req, void* arg, const char* what) const;
+    // The same, 0 or an errno (destructors).
+    int try_ioctl(unsigned long req, void* arg) const noexcept;
+    Transport& transport() const noexcept { return *t_; }
 
 private:
-    Fd fd_;
+    std::unique_ptr<Transport> t_;
     std::string path_;
     DeviceInfo info_{};
 };

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// engine_host.hpp - what the runtime's backends over vgpu-engined's back
+// ends in this process share (backend_engine.cpp, backend_core.cpp): the
+// thread every call into a back end is made on, and host memory that
+// the back end's workers can map.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <set>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "vgpu/fd.hpp"
+#include "vgpu_uengine.h"
+
+namespace vgpu::engine {
+class Backend;
+}
+
+namespace gpuvm::cudart {
+
+// The engine's memory: what GPUVM_CUDA_ENGINE_MB asks, 2 GiB by default.
+uint64_t engine_memory();
+// The GPU of the engine's cuda back end: GPUVM_CUDA_DEVICE (default 0).
+int engine_gpu();
+// vgpu-engined for the workers: GPUVM_CUDA_ENGINED, else the first in
+// PATH, else where the package installs it.  Throws std::runtime_error.
+std::string engined_path();
+// vgpu-engined's back end @gpu (cuda on GPU @dev, else the interpreter)
+// in workers of @exe through a Router in this process, with @mem bytes
+// of device memory that this process holds; host memory from
+// @windows_fd's windows.  Throws vgpu::engine::Unavailable.
+std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
+                                                          const std::string& exe);
+
+// One thread that makes every call into the engine's back end: a CUDA
+// driver context is current on the thread that made it, and programs call
+// the runtime from any thread (simpleCallback: eight).  vgpu-engined runs
+// its back end on one thread too.  call() runs @f there and returns its
+// result or rethrows its exception; the runtime's lock already makes
+// calls one at a time.
+class EngineThread {
+public:
+    EngineThread() : t_([this] { loop(); }) {}
+    ~EngineThread() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        t_.join();
+    }
+    template <typename F>
+    auto call(F&& f) -> decltype(f()) {
+        // Shared: the engine thread may still be inside the task when
+        // the caller's get() returns.
+        auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::forward<F>(f));
+        auto fut = task->get_future();
+        {
+            std::lock_guard<std::mutex> g(m_);
+            jobs_.emplace_back([task] { (*task)(); });
+        }
+        cv_.notify_all();
+        return fut.get();
+    }
+
+private:
+    std::mutex m_;  // protects jobs_, stop_
+    std::condition_variable cv_;
+    std::deque<std::function<void()>> jobs_;
+    bool stop_ = false;
+    std::thread t_;  // last: starts once the rest is built
+
+    void loop() {
+        std::unique_lock<std::mutex> g(m_);
+        for (;;) {
+            cv_.wait(g, [this] { return stop_ || !jobs_.empty(); });
+            if (jobs_.empty())
+                return;
+            auto job = std::move(jobs_.front());
+            jobs_.pop_front();
+            g.unlock();
+            job();
+            g.lock();
+        }
+    }
+};
+
+// Host memory a worker can map: WorkerBackend passes host memory to its
+// workers only as whole windows of one descriptor (router.hpp), as
+// vgpu-uengine passes a guest's pages as windows of the bridge's device.
+// A window of a memfd per allocation; used on the engine's thread only.
+class HostWindows {
+public:
+    static constexpr uint64_t kWindows = 1024;  // of 64 GiB each: the memfd's 64 TiB, sparse
+    HostWindows() : fd_(memfd_create("gpuvm-cuda-host", MFD_CLOEXEC)) {
+        if (!fd_ || ftruncate(fd_.get(), static_cast<off_t>(kWindows << VGPU_UE_WINDOW_SHIFT)) < 0)
+            throw std::runtime_error(std::string("no memfd for host memory: ") + std::strerror(errno));
+    }
+    int fd() const { return fd_.get(); }
+    // @bytes of a free window mapped here (null if none is left or it is
+    // larger than a window); its offset in the memfd in *@off.
+    void* take(uint64_t bytes, uint64_t* off) {
+        uint64_t w = 1;
+        while (used_.count(w))
+            w++;
+        if (w >= kWindows || bytes > (uint64_t{1} << VGPU_UE_WINDOW_SHIFT))
+            return nullptr;
+        *off = w << VGPU_UE_WINDOW_SHIFT;
+        void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), static_cast<off_t>(*off));
+        if (p == MAP_FAILED)
+            return nullptr;
+        used_.insert(w);
+        maps_[static_cast<uint8_t*>(p)] = {bytes, *off};
+        return p;
+    }
+    // The window holding [@p, @p + @n): its memfd offset of @p, or false.
+    bool find(const uint8_t* p, uint64_t n, uint64_t* off) const {
+        auto it = maps_.upper_bound(p);
+        if (it == maps_.begin())
+            return false;
+        --it;
+        uint64_t at = static_cast<uint64_t>(p - it->first);
+        if (at > it->second.first || n > it->second.first - at)
+            return false;
+        *off = it->second.second + at;
+        return true;
+    }
+    // Its pages freed, so that the window is zero when it serves again.
+    void give_back(void* p, uint64_t bytes, uint64_t off) {
+        munmap(p, bytes);
+        fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
+                  static_cast<off_t>(bytes));
+        used_.erase(off >> VGPU_UE_WINDOW_SHIFT);
+        maps_.erase(static_cast<uint8_t*>(p));
+    }
+
+private:
+    vgpu::Fd fd_;
+    std::set<uint64_t> used_;  // window ids taken
+    std::map<const uint8_t*, std::pair<uint64_t, uint64_t>> maps_;  // mapping -> (bytes, memfd offset)
+};
+
+}  // namespace gpuvm::cudart

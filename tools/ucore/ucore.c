@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * ucore.c - vgpu-back's core in a process (ucore.h): an engine whose ops
+ * are the caller's callbacks, registered with the core as an engine
+ * module registers, and one client of it, as a dom0 program's render
+ * node.  Built as kernel code against the fuzzer's shim (fuzz/shim), as
+ * backend/vgpu_core.c is, on one thread.
+ */
+#include <linux/dma-fence.h>
+#include <linux/slab.h>
+
+#include "../../backend/vgpu_core.h"
+#include "../../backend/vgpu_engine.h"
+#include "../../common/vgpu_isa.h"
+#include "../../common/vgpu_uapi.h"
+#include "ucore.h"
+
+struct vgpu_engine_ctx {
+	u64 id;
+};
+
+struct vgpu_engine_mem {
+	u64 id;
+};
+
+struct ucore {
+	struct vgpu_engine engine;
+	struct module module;
+	unsigned int watchdog_ms;
+	struct ucore_engine_ops ops;
+	struct vgpu_client *client;
+};
+
+static struct ucore *to_u(struct vgpu_engine *e)
+{
+	return container_of(e, struct ucore, engine);
+}
+
+static int uc_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
+{
+	struct ucore *u = to_u(e);
+	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	uint64_t id = 0;
+	int ret;
+
+	if (!c)
+		return -ENOMEM;
+	ret = u->ops.ctx_create(u->ops.arg, &id);
+	c->id = id;
+	if (ret) {
+		kfree(c);
+		return -ret;
+	}
+	*out = c;
+	return 0;
+}
+
+static void uc_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
+{
+	struct ucore *u = to_u(e);
+
+	u->ops.ctx_destroy(u->ops.arg, c->id);
+	kfree(c);
+}
+
+static int uc_mem_alloc(struct vgpu_engine *e, u64 size,
+			struct vgpu_engine_mem **out)
+{
+	struct ucore *u = to_u(e);
+	struct vgpu_engine_mem *m = kzalloc(sizeof(*m), GFP_KERNEL);
+	uint64_t id = 0;
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	ret = u->ops.mem_alloc(u->ops.arg, size, &id);
+	m->id = id;
+	if (ret) {
+		kfree(m);
+		return -ret;
+	}
+	*out = m;
+	return 0;
+}
+
+static void uc_mem_free(struct vgpu_engine *e, struct vgpu_engine_mem *m)
+{
+	struct ucore *u = to_u(e);
+
+	u->ops.mem_free(u->ops.arg, m->id);
+	kfree(m);
+}
+
+/* Host memory here is always one mapping (ucore_host_alloc()). */
+static int uc_map(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
+		  const struct vgpu_backing *b, u64 offset, u64 size,
+		  u32 perms)
+{
+	struct ucore *u = to_u(e);
+
+	if (!b->dev_mem && !b->vaddr)
+		return -EINVAL;
+	return -u->ops.map(u->ops.arg, c->id, va,
+			   b->dev_mem ? b->dev_mem->id : 0, b->vaddr, offset,
+			   size, perms);
+}
+
+static void uc_unmap(struct vgpu_engine *e, struct vgpu_engine_ctx *c, u64 va,
+		     u64 size)
+{
+	struct ucore *u = to_u(e);
+
+	u->ops.unmap(u->ops.arg, c->id, va, size);
+}
+
+static enum vgpu_job_status uc_run(struct vgpu_engine *e,
+				   struct vgpu_engine_ctx *c,
+				   struct vgpu_engine_job *job, u64 budget_ns)
+{
+	static const enum vgpu_job_status status[] = {
+		[UCORE_DONE] = VGPU_JOB_DONE,
+		[UCORE_PREEMPTED] = VGPU_JOB_PREEMPTED,
+		[UCORE_FAULTED] = VGPU_JOB_FAULTED,
+		[UCORE_TIMEDOUT] = VGPU_JOB_TIMEDOUT,
+	};
+	struct ucore *u = to_u(e);
+	struct ucore_job *uj = job->engine_priv;
+	enum ucore_status st;
+
+	if (!uj) {
+		uj = kzalloc(sizeof(*uj), GFP_KERNEL);
+		if (!uj) {
+			job->fault_kind = DRM_VGPU_FAULT_ENGINE_LOST;
+			job->fault_addr = 0;
+			return VGPU_JOB_FAULTED;
+		}
+		job->engine_priv = uj;
+	}
+	uj->cmds = job->cmds;
+	uj->num_cmds = job->num_cmds;
+	uj->next_cmd = job->next_cmd;
+	uj->cmd_done = job->cmd_done;
+	uj->cmd_busy_ns = job->cmd_busy_ns;
+	uj->busy_ns = job->busy_ns;
+	st = u->ops.run(u->ops.arg, c->id, uj, budget_ns);
+	job->next_cmd = uj->next_cmd;
+	job->cmd_done = uj->cmd_done;
+	job->cmd_busy_ns = uj->cmd_busy_ns;
+	job->busy_ns = uj->busy_ns;
+	if (st > UCORE_TIMEDOUT)
+		st = UCORE_FAULTED;
+	if (st == UCORE_FAULTED) {
+		job->fault_kind = uj->fault_kind;
+		job->fault_addr = uj->fault_addr;
+	}
+	return status[st];
+}
+
+static void uc_job_release(struct vgpu_engine *e,
+			   struct vgpu_engine_job *job)
+{
+	struct ucore *u = to_u(e);
+	struct ucore_job *uj = job->engine_priv;
+
+	if (!uj)
+		return;
+	u->ops.job_release(u->ops.arg, uj);
+	kfree(uj);
+	job->engine_priv = NULL;
+}
+
+static const struct vgpu_engine_ops ucore_engine_ops = {
+	.ctx_create = uc_ctx_create,
+	.ctx_destroy = uc_ctx_destroy,
+	.mem_alloc = uc_mem_alloc,
+	.mem_free = uc_mem_free,
+	.map = uc_map,
+	.unmap = uc_unmap,
+	.run = uc_run,
+	.job_release = uc_job_release,
+};
+
+/* A host-domain object's memory: the caller's allocator's. */
+struct ucore_host {
+	struct ucore *u;
+	void *p;
+	u64 size;
+};
+
+static void ucore_host_release(void *priv)
+{
+	struct ucore_host *h = priv;
+
+	h->u->ops.host_free(h->u->ops.arg, h->p, h->size);
+	kfree(h);
+}
+
+static const struct vgpu_host_mem_ops ucore_host_ops = {
+	.release = ucore_host_release,
+};
+
+static int ucore_host_alloc(void *arg, u64 size, struct vgpu_host_mem *mem)
+{
+	struct ucore *u = arg;
+	struct ucore_host *h = kzalloc(sizeof(*h), GFP_KERNEL);
+
+	if (!h)
+		return -ENOMEM;
+	h->u = u;
+	h->size = size;
+	h->p = u->ops.host_alloc(u->ops.arg, size);
+	if (!h->p) {
+		kfree(h);
+		return -ENOMEM;
+	}
+	mem->vaddr = h->p;
+	mem->pages = NULL;
+	mem->ops = &ucore_host_ops;
+	mem->priv = h;
+	return 0;
+}
+
+/* The client's quotas: the core's defaults, less what @cfg sets. */
+static int ucore_quota(struct ucore *u, const struct ucore_config *cfg)
+{
+	struct vgpu_quota q = {
+		.devmem = cfg->quota_devmem ?: (u64)vgpu_quota_devmem_mb << 20,
+		.hostmem = cfg->quota_hostmem ?: (u64)vgpu_quota_hostmem_mb << 20,
+		.contexts = vgpu_quota_contexts,
+		.objects = cfg->quota_objects ?: vgpu_quota_objects,
+		.mapped = cfg->quota_mapped ?: (u64)vgpu_quota_mapped_mb << 20,
+		.jobs = cfg->quota_jobs ?: vgpu_quota_jobs,
+		.cmds = vgpu_quota_cmds,
+	};
+
+	return vgpu_client_set_quota(u->client, &q);
+}
+
+struct ucore *ucore_create(const struct ucore_engine_ops *ops,
+			   const struct ucore_config *cfg, char *err,
+			   size_t errlen)
+{
+	struct ucore *u = kzalloc(sizeof(*u), GFP_KERNEL);
+	int ret;
+
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ukernel_real_clock = true;
+	if (cfg->timeslice_ms)
+		vgpu_timeslice_ms = cfg->timeslice_ms;
+	u->ops = *ops;
+	u->watchdog_ms = cfg->watchdog_ms;
+	u->engine.name = cfg->name;
+	u->engine.owner = &u->module;
+	u->engine.ops = &ucore_engine_ops;
+	u->engine.mem_size = cfg->mem_size;
+	u->engine.isa_version = VGPU_ISA_VERSION;
+	u->engine.features = cfg->features;
+	u->engine.flags = VGPU_ENGINE_PREEMPTIBLE;
+	u->engine.watchdog_ms = &u->watchdog_ms;
+	u->engine.page_shift = cfg->page_shift;
+	u->engine.va_start = cfg->va_start;
+	u->engine.va_end = cfg->va_end;
+	ret = vgpu_engine_register(&u->engine);
+	if (ret) {
+		snprintf(err, errlen, "the core refused the engine: %s", strerror(-ret));
+		kfree(u);
+		return NULL;
+	}
+	u->client = vgpu_client_create(u->engine.dev, "ucore",
+				       u->engine.dev->native_group);
+	if (IS_ERR(u->client)) {
+		snprintf(err, errlen, "the core refused a client: %s",
+			 strerror((int)-PTR_ERR(u->client)));
+		vgpu_engine_unregister(&u->engine);
+		kfree(u);
+		return NULL;
+	}
+	ret = ucore_quota(u, cfg);
+	if (ret) {
+		snprintf(err, errlen, "the core refused the quotas: %s", strerror(-ret));
+		ucore_destroy(u);
+		return NULL;
+	}
+	return u;
+}
+
+/* Runs the scheduler until nothing is runnable (a destroyed client's jobs). */
+static void ucore_drain(struct ucore *u)
+{
+	while (vgpu_sched_run_once(u->engine.dev))
+		;
+}
+
+void ucore_destroy(struct ucore *u)
+{
+	vgpu_client_destroy(u->client);
+	ucore_drain(u);
+	vgpu_engine_unregister(&u->engine);
+	kfree(u);
+}
+
+void ucore_info(struct ucore *u, struct drm_vgpu_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	vgpu_op_info(u->client, DRM_VGPU_MODE_NATIVE, out);
+}
+
+int ucore_ctx_create(struct ucore *u, struct drm_vgpu_ctx_create *a)
+{
+	return vgpu_op_ctx_create(u->client, a);
+}
+
+int ucore_ctx_destroy(struct ucore *u, struct drm_vgpu_ctx_destroy *a)
+{
+	return vgpu_op_ctx_destroy(u->client, a);
+}
+
+int ucore_ctx_status(struct ucore *u, struct drm_vgpu_ctx_status *a)
+{
+	return vgpu_op_ctx_status(u->client, a);
+}
+
+int ucore_bo_create(struct ucore *u, struct drm_vgpu_bo_create *a, void **cpu)
+{
+	int ret = vgpu_op_bo_create(u->client, a, ucore_host_alloc, u);
+	struct drm_vgpu_bo_mmap_offset m = { .handle = a->handle };
+
+	*cpu = NULL;
+	if (!ret && a->domain == DRM_VGPU_DOMAIN_HOST)
+		ret = ucore_bo_host(u, &m, cpu);
+	return ret;
+}
+
+int ucore_bo_destroy(struct ucore *u, struct drm_vgpu_bo_destroy *a)
+{
+	return vgpu_op_bo_destroy(u->client, a);
+}
+
+int ucore_bo_host(struct ucore *u, struct drm_vgpu_bo_mmap_offset *a, void **cpu)
+{
+	struct vgpu_bo *bo;
+	int ret = vgpu_check_bo_mmap_offset(a);
+
+	if (ret)
+		return ret;
+	bo = vgpu_bo_lookup(u->client, a->handle);
+	if (!bo)
+		return -ENOENT;
+	if (bo->domain != DRM_VGPU_DOMAIN_HOST)
+		ret = -EINVAL;	/* device memory is not CPU-mappable */
+	else
+		*cpu = bo->backing.vaddr;
+	vgpu_bo_put(bo);
+	return ret;
+}
+
+int ucore_vm_bind(struct ucore *u, struct drm_vgpu_vm_bind *a)
+{
+	struct drm_vgpu_vm_bind_op *ops;
+	u32 done = 0;
+	int ret = vgpu_check_vm_bind(a);
+
+	if (ret)
+		return ret;
+	ops = kmalloc(array_size(a->num_ops, sizeof(*ops)), GFP_KERNEL);
+	if (!ops)
+		return -ENOMEM;
+	memcpy(ops, (const void *)(uintptr_t)a->ops, array_size(a->num_ops, sizeof(*ops)));
+	ret = vgpu_op_vm_bind(u->client, a->ctx_id, ops, a->num_ops, &done);
+	a->num_done = done;
+	kfree(ops);
+	return ret;
+}
+
+int ucore_submit(struct ucore *u, struct drm_vgpu_submit *a, struct ucore_fence **done)
+{
+	struct dma_fence *fence = NULL;
+	struct drm_vgpu_cmd *cmds;
+	u64 seq = 0;
+	int ret = vgpu_check_submit(a);
+
+	if (ret)
+		return ret;
+	if (a->num_in_syncs)
+		return -EOPNOTSUPP;
+	cmds = kvmalloc_array(a->num_cmds, sizeof(*cmds), GFP_KERNEL);
+	if (!cmds)
+		return -ENOMEM;
+	memcpy(cmds, (const void *)(uintptr_t)a->cmds, array_size(a->num_cmds, sizeof(*cmds)));
+	ret = vgpu_op_submit(u->client, a->ctx_id, cmds, a->num_cmds, NULL, 0, &fence, &seq);
+	if (ret) {
+		kvfree(cmds);
+		return ret;
+	}
+	a->seqno = seq;
+	*done = (struct ucore_fence *)fence;
+	return 0;
+}
+
+int ucore_fence_wait(struct ucore *u, struct ucore_fence *f, int64_t abs_ns)
+{
+	struct dma_fence *fence = (struct dma_fence *)f;
+	struct timespec pause = { .tv_nsec = 200000 };
+
+	while (!dma_fence_is_signaled(fence)) {
+		if (vgpu_sched_run_once(u->engine.dev))
+			continue;
+		/* Nothing runnable: a capped group waits for its time. */
+		if ((s64)ktime_get_ns() >= abs_ns)
+			return -ETIME;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
+int ucore_fence_status(struct ucore_fence *f)
+{
+	return dma_fence_get_status((struct dma_fence *)f);
+}
+
+void ucore_fence_put(struct ucore_fence *f)
+{
+	dma_fence_put((struct dma_fence *)f);
+}
+
+unsigned long ucore_log_lines(void)
+{
+	return ukernel_log_lines;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * ucore.h - vgpu-back's core (backend/vgpu_core.c, vgpu_device.c,
+ * vgpu_sched.c) in a process: the same code as the module, built against
+ * the fuzzer's kernel shim (fuzz/shim) as the fuzzer builds it, behind a
+ * small C interface, with an engine given as callbacks.  It lets a
+ * program on a machine without Xen or kernel modules (the GPU machine)
+ * reach an engine the way a dom0 program reaches it through the render
+ * node: every request checked by the core's vgpu_op_*, its objects,
+ * quotas and mappings kept there, its jobs run by the core's scheduler in
+ * slices (Documentation/engines.rst "The core in a process").
+ *
+ * What differs from a dom0: no DRM file (the ioctls' decoding, which is
+ * vgpu_uapi's checks, is called here as vgpu_drv.c calls it); one
+ * thread: every call below is made on the same thread, and the scheduler
+ * runs on it too, inside ucore_fence_wait() (as the fuzzer runs it), where the
+ * module has a scheduler thread per device; and host memory comes from
+ * the caller's allocator.
+ */
+#ifndef GPUVM_UCORE_H
+#define GPUVM_UCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vgpu_drm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ucore;
+
+/* A job as the engine sees it (struct vgpu_engine_job's fields). */
+struct ucore_job {
+	const struct drm_vgpu_cmd *cmds;
+	uint32_t num_cmds;
+	uint32_t next_cmd;	/* progress, the engine's to update */
+	uint64_t cmd_done;
+	uint64_t cmd_busy_ns;
+	uint64_t busy_ns;
+	uint32_t fault_kind;	/* when run() says UCORE_FAULTED */
+	uint64_t fault_addr;
+	void *priv;		/* the engine's, freed by job_release() */
+};
+
+enum ucore_status { UCORE_DONE, UCORE_PREEMPTED, UCORE_FAULTED, UCORE_TIMEDOUT };
+
+/*
+ * The engine (struct vgpu_engine_ops, in ids): each returns 0 or a
+ * positive errno.  map(): device memory @mem at @offset, or (@mem 0)
+ * host memory at @host + @offset, which host_alloc() made.  The core
+ * serialises calls per context, as the module's engines are promised.
+ */
+struct ucore_engine_ops {
+	void *arg;
+	int (*ctx_create)(void *arg, uint64_t *ctx);
+	void (*ctx_destroy)(void *arg, uint64_t ctx);
+	int (*mem_alloc)(void *arg, uint64_t size, uint64_t *mem);
+	void (*mem_free)(void *arg, uint64_t mem);
+	int (*map)(void *arg, uint64_t ctx, uint64_t va, uint64_t mem, uint8_t *host, uint64_t offset,
+		   uint64_t size, uint32_t perms);
+	void (*unmap)(void *arg, uint64_t ctx, uint64_t va, uint64_t size);
+	enum ucore_status (*run)(void *arg, uint64_t ctx, struct ucore_job *job, uint64_t budget_ns);
+	void (*job_release)(void *arg, struct ucore_job *job);
+	/* Host memory of host-domain objects: page-aligned, zeroed, or NULL. */
+	void *(*host_alloc)(void *arg, uint64_t size);
+	void (*host_free)(void *arg, void *p, uint64_t size);
+};
+
+/*
+ * The engine's layout (struct vgpu_engine's) and the client's quotas
+ * (0: the core's defaults, the module parameters' defaults).
+ */
+struct ucore_config {
+	const char *name;
+	uint64_t mem_size;
+	uint64_t features;	/* DRM_VGPU_FEATURE_* */
+	uint32_t page_shift;
+	uint64_t va_start, va_end;
+	unsigned int watchdog_ms;
+	unsigned int timeslice_ms;	/* 0: the core's default */
+	uint64_t quota_devmem, quota_hostmem, quota_mapped;
+	uint32_t quota_objects, quota_jobs;
+};
+
+/*
+ * The engine registered (a device of the core) and one client of it, as
+ * a dom0 program's open render node.  NULL on error, @why said in @err.
+ */
+struct ucore *ucore_create(const struct ucore_engine_ops *ops, const struct ucore_config *cfg, char *err,
+			   size_t errlen);
+/* Closes the client (its contexts, objects and jobs), then the device. */
+void ucore_destroy(struct ucore *u);
+
+/*
+ * The ioctls of vgpu_drv.c, each decoded as there and answered by the
+ * core's vgpu_op_*: 0 or a negative errno, as the ioctl would return.
+ */
+void ucore_info(struct ucore *u, struct drm_vgpu_info *out);
+int ucore_ctx_create(struct ucore *u, struct drm_vgpu_ctx_create *a);
+int ucore_ctx_destroy(struct ucore *u, struct drm_vgpu_ctx_destroy *a);
+int ucore_ctx_status(struct ucore *u, struct drm_vgpu_ctx_status *a);
+/* A host-domain object's memory in *@cpu (NULL for device memory). */
+int ucore_bo_create(struct ucore *u, struct drm_vgpu_bo_create *a, void **cpu);
+int ucore_bo_destroy(struct ucore *u, struct drm_vgpu_bo_destroy *a);
+/* BO_MMAP_OFFSET's checks; the host memory in *@cpu (no offset: one process). */
+int ucore_bo_host(struct ucore *u, struct drm_vgpu_bo_mmap_offset *a, void **cpu);
+int ucore_vm_bind(struct ucore *u, struct drm_vgpu_vm_bind *a);
+/* A job's completion (a dma_fence of the core's), counted. */
+struct ucore_fence;
+/*
+ * SUBMIT: the job's sequence number in @a->seqno, its fence in *@done
+ * (the caller's syncobjs hold fences: @a->out_sync is theirs).  In
+ * fences (@a->num_in_syncs) are not taken here: -EOPNOTSUPP.
+ */
+int ucore_submit(struct ucore *u, struct drm_vgpu_submit *a, struct ucore_fence **done);
+/*
+ * Runs the scheduler until @f signals (0) or CLOCK_MONOTONIC passes
+ * @abs_ns (-ETIME), as a wait on the job's syncobj.
+ */
+int ucore_fence_wait(struct ucore *u, struct ucore_fence *f, int64_t abs_ns);
+/* 1 signalled, 0 pending, < 0 signalled with that error. */
+int ucore_fence_status(struct ucore_fence *f);
+void ucore_fence_put(struct ucore_fence *f);
+/* Log lines the core printed (the shim counts them; UKERNEL_LOG=1 shows them). */
+unsigned long ucore_log_lines(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GPUVM_UCORE_H */
