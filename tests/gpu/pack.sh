@@ -7,7 +7,7 @@
 # libcuda.so.1 with
 # the libraries it loads that a bare machine may lack, the d2h_hash.so
 # shim, the manifest of the programs (tests/testbed/cuda-list.sh),
-# vgpu-engined and tests/gpu/bench_kernels.cu built.
+# vgpu-engined, vgpu-bench and tests/gpu/bench_kernels.cu built.
 # Never NVIDIA's libraries: the GPU machine has its own.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -36,8 +36,12 @@ cp "$top/tests/gpu/cuda-compare.sh" "$top/tests/gpu/bench-kernels.sh" "$top/test
 # programs' own PTX), and the benchmark of issue 19's targets, built as
 # a program for the H200 would be: sm_90 code for NVIDIA's runtime, the
 # compute_75 PTX beside it for GPUvm's (which compiles PTX itself).
-cp "${BUILD:-$top/build}/user/vgpu-engined" "$D/"
-strip --strip-debug "$D/vgpu-engined"
+# vgpu-bench for fairness-core --gpu (the core's scheduler sharing the
+# GPU; it finds vgpu-engined beside it).
+for t in vgpu-engined vgpu-bench; do
+	cp "${BUILD:-$top/build}/user/$t" "$D/"
+	strip --strip-debug "$D/$t"
+done
 nvcc -O2 -cudart shared -gencode arch=compute_75,code=compute_75 -gencode arch=compute_90,code=sm_90 \
 	-o "$D/bench_kernels" "$top/tests/gpu/bench_kernels.cu"
 echo "pack.sh: $(wc -l < "$D/list") programs in $D ($(du -sh "$D" | cut -f1))"

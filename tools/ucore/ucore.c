@@ -30,7 +30,12 @@ struct ucore {
 	struct module module;
 	unsigned int watchdog_ms;
 	struct ucore_engine_ops ops;
+};
+
+struct ucore_client {
+	struct ucore *u;
 	struct vgpu_client *client;
+	struct vgpu_group *group;	/* its own, or NULL: the native group */
 };
 
 static struct ucore *to_u(struct vgpu_engine *e)
@@ -222,8 +227,8 @@ static int ucore_host_alloc(void *arg, u64 size, struct vgpu_host_mem *mem)
 	return 0;
 }
 
-/* The client's quotas: the core's defaults, less what @cfg sets. */
-static int ucore_quota(struct ucore *u, const struct ucore_config *cfg)
+/* A client's quotas: the core's defaults, less what @cfg sets. */
+static int ucore_quota(struct vgpu_client *c, const struct ucore_config *cfg)
 {
 	struct vgpu_quota q = {
 		.devmem = cfg->quota_devmem ?: (u64)vgpu_quota_devmem_mb << 20,
@@ -235,7 +240,7 @@ static int ucore_quota(struct ucore *u, const struct ucore_config *cfg)
 		.cmds = vgpu_quota_cmds,
 	};
 
-	return vgpu_client_set_quota(u->client, &q);
+	return vgpu_client_set_quota(c, &q);
 }
 
 struct ucore *ucore_create(const struct ucore_engine_ops *ops,
@@ -267,88 +272,136 @@ struct ucore *ucore_create(const struct ucore_engine_ops *ops,
 	u->engine.va_end = cfg->va_end;
 	ret = vgpu_engine_register(&u->engine);
 	if (ret) {
-		snprintf(err, errlen, "the core refused the engine: %s", strerror(-ret));
+		snprintf(err, errlen, "the core refused the engine: %s",
+			 strerror(-ret));
 		kfree(u);
-		return NULL;
-	}
-	u->client = vgpu_client_create(u->engine.dev, "ucore",
-				       u->engine.dev->native_group);
-	if (IS_ERR(u->client)) {
-		snprintf(err, errlen, "the core refused a client: %s",
-			 strerror((int)-PTR_ERR(u->client)));
-		vgpu_engine_unregister(&u->engine);
-		kfree(u);
-		return NULL;
-	}
-	ret = ucore_quota(u, cfg);
-	if (ret) {
-		snprintf(err, errlen, "the core refused the quotas: %s", strerror(-ret));
-		ucore_destroy(u);
 		return NULL;
 	}
 	return u;
 }
 
-/* Runs the scheduler until nothing is runnable (a destroyed client's jobs). */
-static void ucore_drain(struct ucore *u)
-{
-	while (vgpu_sched_run_once(u->engine.dev))
-		;
-}
-
 void ucore_destroy(struct ucore *u)
 {
-	vgpu_client_destroy(u->client);
-	ucore_drain(u);
 	vgpu_engine_unregister(&u->engine);
 	kfree(u);
 }
 
-void ucore_info(struct ucore *u, struct drm_vgpu_info *out)
+struct ucore_client *ucore_client_open(struct ucore *u, const char *name,
+				       uint32_t weight, uint32_t cap,
+				       const struct ucore_config *cfg,
+				       char *err, size_t errlen)
+{
+	struct ucore_client *c = kzalloc(sizeof(*c), GFP_KERNEL);
+	struct vgpu_group *group = u->engine.dev->native_group;
+	int ret;
+
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->u = u;
+	if (weight) {
+		c->group = vgpu_group_create(u->engine.dev, name);
+		ret = c->group ? vgpu_group_set(c->group, &weight, &cap) :
+				 -ENOMEM;
+		if (ret) {
+			snprintf(err, errlen, "the core refused the group: %s",
+				 strerror(-ret));
+			goto err_group;
+		}
+		group = c->group;
+	}
+	c->client = vgpu_client_create(u->engine.dev, name, group);
+	if (IS_ERR(c->client)) {
+		ret = (int)PTR_ERR(c->client);
+		snprintf(err, errlen, "the core refused a client: %s",
+			 strerror(-ret));
+		goto err_group;
+	}
+	ret = ucore_quota(c->client, cfg);
+	if (ret) {
+		snprintf(err, errlen, "the core refused the quotas: %s",
+			 strerror(-ret));
+		vgpu_client_destroy(c->client);
+		goto err_group;
+	}
+	return c;
+
+err_group:
+	vgpu_group_put(c->group);
+	kfree(c);
+	return NULL;
+}
+
+void ucore_client_close(struct ucore_client *c)
+{
+	vgpu_client_destroy(c->client);
+	/* What the client left queued is cancelled by the scheduler. */
+	while (ucore_run_once(c->u))
+		;
+	vgpu_group_put(c->group);
+	kfree(c);
+}
+
+int ucore_client_set(struct ucore_client *c, uint32_t weight, uint32_t cap)
+{
+	if (!c->group)
+		return -EINVAL;	/* the native group is the device's */
+	return vgpu_group_set(c->group, &weight, &cap);
+}
+
+uint64_t ucore_client_busy_ns(struct ucore_client *c)
+{
+	return atomic64_read(&c->client->stats.busy_ns);
+}
+
+void ucore_info(struct ucore_client *c, struct drm_vgpu_info *out)
 {
 	memset(out, 0, sizeof(*out));
-	vgpu_op_info(u->client, DRM_VGPU_MODE_NATIVE, out);
+	vgpu_op_info(c->client, DRM_VGPU_MODE_NATIVE, out);
 }
 
-int ucore_ctx_create(struct ucore *u, struct drm_vgpu_ctx_create *a)
+int ucore_ctx_create(struct ucore_client *c, struct drm_vgpu_ctx_create *a)
 {
-	return vgpu_op_ctx_create(u->client, a);
+	return vgpu_op_ctx_create(c->client, a);
 }
 
-int ucore_ctx_destroy(struct ucore *u, struct drm_vgpu_ctx_destroy *a)
+int ucore_ctx_destroy(struct ucore_client *c, struct drm_vgpu_ctx_destroy *a)
 {
-	return vgpu_op_ctx_destroy(u->client, a);
+	return vgpu_op_ctx_destroy(c->client, a);
 }
 
-int ucore_ctx_status(struct ucore *u, struct drm_vgpu_ctx_status *a)
+int ucore_ctx_status(struct ucore_client *c, struct drm_vgpu_ctx_status *a)
 {
-	return vgpu_op_ctx_status(u->client, a);
+	return vgpu_op_ctx_status(c->client, a);
 }
 
-int ucore_bo_create(struct ucore *u, struct drm_vgpu_bo_create *a, void **cpu)
+int ucore_bo_create(struct ucore_client *c, struct drm_vgpu_bo_create *a,
+		    void **cpu)
 {
-	int ret = vgpu_op_bo_create(u->client, a, ucore_host_alloc, u);
+	int ret = vgpu_op_bo_create(c->client, a, ucore_host_alloc, c->u);
 	struct drm_vgpu_bo_mmap_offset m = { .handle = a->handle };
 
 	*cpu = NULL;
 	if (!ret && a->domain == DRM_VGPU_DOMAIN_HOST)
-		ret = ucore_bo_host(u, &m, cpu);
+		ret = ucore_bo_host(c, &m, cpu);
 	return ret;
 }
 
-int ucore_bo_destroy(struct ucore *u, struct drm_vgpu_bo_destroy *a)
+int ucore_bo_destroy(struct ucore_client *c, struct drm_vgpu_bo_destroy *a)
 {
-	return vgpu_op_bo_destroy(u->client, a);
+	return vgpu_op_bo_destroy(c->client, a);
 }
 
-int ucore_bo_host(struct ucore *u, struct drm_vgpu_bo_mmap_offset *a, void **cpu)
+int ucore_bo_host(struct ucore_client *c, struct drm_vgpu_bo_mmap_offset *a,
+		  void **cpu)
 {
 	struct vgpu_bo *bo;
 	int ret = vgpu_check_bo_mmap_offset(a);
 
 	if (ret)
 		return ret;
-	bo = vgpu_bo_lookup(u->client, a->handle);
+	bo = vgpu_bo_lookup(c->client, a->handle);
 	if (!bo)
 		return -ENOENT;
 	if (bo->domain != DRM_VGPU_DOMAIN_HOST)
@@ -359,7 +412,7 @@ int ucore_bo_host(struct ucore *u, struct drm_vgpu_bo_mmap_offset *a, void **cpu
 	return ret;
 }
 
-int ucore_vm_bind(struct ucore *u, struct drm_vgpu_vm_bind *a)
+int ucore_vm_bind(struct ucore_client *c, struct drm_vgpu_vm_bind *a)
 {
 	struct drm_vgpu_vm_bind_op *ops;
 	u32 done = 0;
@@ -370,14 +423,16 @@ int ucore_vm_bind(struct ucore *u, struct drm_vgpu_vm_bind *a)
 	ops = kmalloc(array_size(a->num_ops, sizeof(*ops)), GFP_KERNEL);
 	if (!ops)
 		return -ENOMEM;
-	memcpy(ops, (const void *)(uintptr_t)a->ops, array_size(a->num_ops, sizeof(*ops)));
-	ret = vgpu_op_vm_bind(u->client, a->ctx_id, ops, a->num_ops, &done);
+	memcpy(ops, (const void *)(uintptr_t)a->ops,
+	       array_size(a->num_ops, sizeof(*ops)));
+	ret = vgpu_op_vm_bind(c->client, a->ctx_id, ops, a->num_ops, &done);
 	a->num_done = done;
 	kfree(ops);
 	return ret;
 }
 
-int ucore_submit(struct ucore *u, struct drm_vgpu_submit *a, struct ucore_fence **done)
+int ucore_submit(struct ucore_client *c, struct drm_vgpu_submit *a,
+		 struct ucore_fence **done)
 {
 	struct dma_fence *fence = NULL;
 	struct drm_vgpu_cmd *cmds;
@@ -391,8 +446,10 @@ int ucore_submit(struct ucore *u, struct drm_vgpu_submit *a, struct ucore_fence 
 	cmds = kvmalloc_array(a->num_cmds, sizeof(*cmds), GFP_KERNEL);
 	if (!cmds)
 		return -ENOMEM;
-	memcpy(cmds, (const void *)(uintptr_t)a->cmds, array_size(a->num_cmds, sizeof(*cmds)));
-	ret = vgpu_op_submit(u->client, a->ctx_id, cmds, a->num_cmds, NULL, 0, &fence, &seq);
+	memcpy(cmds, (const void *)(uintptr_t)a->cmds,
+	       array_size(a->num_cmds, sizeof(*cmds)));
+	ret = vgpu_op_submit(c->client, a->ctx_id, cmds, a->num_cmds, NULL, 0,
+			     &fence, &seq);
 	if (ret) {
 		kvfree(cmds);
 		return ret;
@@ -402,20 +459,9 @@ int ucore_submit(struct ucore *u, struct drm_vgpu_submit *a, struct ucore_fence 
 	return 0;
 }
 
-int ucore_fence_wait(struct ucore *u, struct ucore_fence *f, int64_t abs_ns)
+bool ucore_run_once(struct ucore *u)
 {
-	struct dma_fence *fence = (struct dma_fence *)f;
-	struct timespec pause = { .tv_nsec = 200000 };
-
-	while (!dma_fence_is_signaled(fence)) {
-		if (vgpu_sched_run_once(u->engine.dev))
-			continue;
-		/* Nothing runnable: a capped group waits for its time. */
-		if ((s64)ktime_get_ns() >= abs_ns)
-			return -ETIME;
-		nanosleep(&pause, NULL);
-	}
-	return 0;
+	return vgpu_sched_run_once(u->engine.dev);
 }
 
 int ucore_fence_status(struct ucore_fence *f)

@@ -15,13 +15,14 @@
  * What differs from a dom0: no DRM file (the ioctls' decoding, which is
  * vgpu_uapi's checks, is called here as vgpu_drv.c calls it); one
  * thread: every call below is made on the same thread, and the scheduler
- * runs on it too, inside ucore_fence_wait() (as the fuzzer runs it), where the
- * module has a scheduler thread per device; and host memory comes from
- * the caller's allocator.
+ * runs on it too, a slice per ucore_run_once() (as the fuzzer runs it),
+ * where the module has a scheduler thread per device; and host memory
+ * comes from the caller's allocator.
  */
 #ifndef GPUVM_UCORE_H
 #define GPUVM_UCORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,8 +72,8 @@ struct ucore_engine_ops {
 };
 
 /*
- * The engine's layout (struct vgpu_engine's) and the client's quotas
- * (0: the core's defaults, the module parameters' defaults).
+ * The engine's layout (struct vgpu_engine's) and a client's quotas (0:
+ * the core's defaults, the module parameters' defaults).
  */
 struct ucore_config {
 	const char *name;
@@ -86,29 +87,48 @@ struct ucore_config {
 	uint32_t quota_objects, quota_jobs;
 };
 
-/*
- * The engine registered (a device of the core) and one client of it, as
- * a dom0 program's open render node.  NULL on error, @why said in @err.
- */
-struct ucore *ucore_create(const struct ucore_engine_ops *ops, const struct ucore_config *cfg, char *err,
+/* The engine registered: a device of the core.  NULL on error, said in @err. */
+struct ucore *ucore_create(const struct ucore_engine_ops *ops,
+			   const struct ucore_config *cfg, char *err,
 			   size_t errlen);
-/* Closes the client (its contexts, objects and jobs), then the device. */
+/* Unregisters the engine: every client closed first. */
 void ucore_destroy(struct ucore *u);
+
+/*
+ * A client of the device, as an open render node: in the device's native
+ * group (dom0's programs) when @weight is 0, else in a group of its own
+ * (a guest domain) with @weight (1-10000) and @cap (0: none, else a
+ * percentage of the engine), with @cfg's quotas.  NULL on error, said in
+ * @err.
+ */
+struct ucore_client;
+struct ucore_client *ucore_client_open(struct ucore *u, const char *name,
+				       uint32_t weight, uint32_t cap,
+				       const struct ucore_config *cfg,
+				       char *err, size_t errlen);
+/* Closes it (its contexts, objects and jobs) and runs what that leaves. */
+void ucore_client_close(struct ucore_client *c);
+/* A group's new @weight and @cap (a client in a group of its own). */
+int ucore_client_set(struct ucore_client *c, uint32_t weight, uint32_t cap);
+/* Engine time its jobs used, ns (its busy_ns in sysfs). */
+uint64_t ucore_client_busy_ns(struct ucore_client *c);
 
 /*
  * The ioctls of vgpu_drv.c, each decoded as there and answered by the
  * core's vgpu_op_*: 0 or a negative errno, as the ioctl would return.
  */
-void ucore_info(struct ucore *u, struct drm_vgpu_info *out);
-int ucore_ctx_create(struct ucore *u, struct drm_vgpu_ctx_create *a);
-int ucore_ctx_destroy(struct ucore *u, struct drm_vgpu_ctx_destroy *a);
-int ucore_ctx_status(struct ucore *u, struct drm_vgpu_ctx_status *a);
+void ucore_info(struct ucore_client *c, struct drm_vgpu_info *out);
+int ucore_ctx_create(struct ucore_client *c, struct drm_vgpu_ctx_create *a);
+int ucore_ctx_destroy(struct ucore_client *c, struct drm_vgpu_ctx_destroy *a);
+int ucore_ctx_status(struct ucore_client *c, struct drm_vgpu_ctx_status *a);
 /* A host-domain object's memory in *@cpu (NULL for device memory). */
-int ucore_bo_create(struct ucore *u, struct drm_vgpu_bo_create *a, void **cpu);
-int ucore_bo_destroy(struct ucore *u, struct drm_vgpu_bo_destroy *a);
+int ucore_bo_create(struct ucore_client *c, struct drm_vgpu_bo_create *a,
+		    void **cpu);
+int ucore_bo_destroy(struct ucore_client *c, struct drm_vgpu_bo_destroy *a);
 /* BO_MMAP_OFFSET's checks; the host memory in *@cpu (no offset: one process). */
-int ucore_bo_host(struct ucore *u, struct drm_vgpu_bo_mmap_offset *a, void **cpu);
-int ucore_vm_bind(struct ucore *u, struct drm_vgpu_vm_bind *a);
+int ucore_bo_host(struct ucore_client *c, struct drm_vgpu_bo_mmap_offset *a,
+		  void **cpu);
+int ucore_vm_bind(struct ucore_client *c, struct drm_vgpu_vm_bind *a);
 /* A job's completion (a dma_fence of the core's), counted. */
 struct ucore_fence;
 /*
@@ -116,12 +136,15 @@ struct ucore_fence;
  * (the caller's syncobjs hold fences: @a->out_sync is theirs).  In
  * fences (@a->num_in_syncs) are not taken here: -EOPNOTSUPP.
  */
-int ucore_submit(struct ucore *u, struct drm_vgpu_submit *a, struct ucore_fence **done);
+int ucore_submit(struct ucore_client *c, struct drm_vgpu_submit *a,
+		 struct ucore_fence **done);
 /*
- * Runs the scheduler until @f signals (0) or CLOCK_MONOTONIC passes
- * @abs_ns (-ETIME), as a wait on the job's syncobj.
+ * One slice of the next runnable job of the device, on the caller's
+ * thread (the module's scheduler thread's loop body): false if none was
+ * runnable (nothing queued, or only capped groups waiting for their
+ * time).
  */
-int ucore_fence_wait(struct ucore *u, struct ucore_fence *f, int64_t abs_ns);
+bool ucore_run_once(struct ucore *u);
 /* 1 signalled, 0 pending, < 0 signalled with that error. */
 int ucore_fence_status(struct ucore_fence *f);
 void ucore_fence_put(struct ucore_fence *f);

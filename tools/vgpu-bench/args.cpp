@@ -69,6 +69,19 @@ std::vector<vgpu::Command> make_commands() {
           real("stop-after", 0, "S", "stop: when to run it, seconds in", 0, kForever),
           whole("stopped", 0, "DOMID", "stop: the domain it stops", 0, kU32)},
          0, 0},
+        {"vgpu-bench fairness-core", "",
+         "the fairness checks on vgpu-back's core built in this process over vgpu-engined's workers "
+         "(no Xen: the GPU machine)",
+         {flag("gpu", 0, "the cuda back end's workers on GPU 0 (default: the interpreter's)"),
+          text("engined", 0, "PATH", "vgpu-engined (default: beside vgpu-bench, else PATH)"),
+          whole("windows", 0, "W", "1-second windows that count, per phase (default 8)", 1, 100000),
+          real("warmup", 0, "S", "seconds before the first window (default 2)", 0, kForever),
+          whole("iterations", 0, "I", "of spin's kernel loop per thread (default 3000)", 0, kU32),
+          whole("depth", 0, "D", "launches in flight per context (default 4)", 1, 4096),
+          whole("timeslice-ms", 0, "MS", "the core's slice (default 5, as the scenario's)", 1, 1000),
+          whole("memory-mb", 0, "MB", "the engine's device memory (default 1024)", 16, 1 << 20),
+          text("phases", 0, "P,...", "of equal, weights, cap (default all)")},
+         0, 0},
     };
 }
 
@@ -149,6 +162,26 @@ FairnessArgs parse_fairness(const std::vector<std::string>& argv) {
     r.warmup_s = a.real("warmup", r.warmup_s);
     r.stop_after_s = a.real("stop-after", r.stop_after_s);
     if (r.stop_after_s >= 0 && r.stop_cmd.empty()) throw UsageError("--stop-after needs --stop-cmd");
+    return r;
+}
+
+FairnessCoreArgs parse_fairness_core(const std::vector<std::string>& argv) {
+    const auto a = parse("fairness-core", argv);
+    FairnessCoreArgs r;
+    r.gpu = a.flag("gpu");
+    r.engined = a.text("engined");
+    r.windows = static_cast<unsigned int>(a.whole("windows", r.windows));
+    r.warmup_s = a.real("warmup", r.warmup_s);
+    r.iterations = static_cast<uint32_t>(a.whole("iterations", r.iterations));
+    r.depth = static_cast<unsigned int>(a.whole("depth", r.depth));
+    r.timeslice_ms = static_cast<unsigned int>(a.whole("timeslice-ms", r.timeslice_ms));
+    r.memory_mb = static_cast<unsigned int>(a.whole("memory-mb", r.memory_mb));
+    if (auto p = split(a.text("phases")); !p.empty()) {
+        for (const auto& w : p)
+            if (w != "equal" && w != "weights" && w != "cap")
+                throw UsageError("bad phase " + w + " (expected equal, weights or cap)");
+        r.phases = p;
+    }
     return r;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fairness_core.hpp"
 #include "load.hpp"
 #include "vgpu/options.hpp"
 #include "workloads.hpp"
@@ -63,5 +64,6 @@ struct FairnessArgs {
     double warmup_s = 2, stop_after_s = -1;  // -1: no stop
 };
 FairnessArgs parse_fairness(const std::vector<std::string>& argv);
+FairnessCoreArgs parse_fairness_core(const std::vector<std::string>& argv);
 
 }  // namespace bench

@@ -39,7 +39,7 @@ SpinResult spin(const std::shared_ptr<vgpu::Device>& dev, const SpinOptions& o) 
     auto t0 = Clock::now();
     auto end = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
     SpinResult r;
-    while (Clock::now() < end) {
+    while (Clock::now() < end && !(o.stop && o.stop->load())) {
         for (auto& l : lanes) {
             while (l->inflight.size() < o.depth) {
                 l->inflight.push_back(l->ctx.launch(l->k, {4}, {64}, {o.iterations, l->out}));

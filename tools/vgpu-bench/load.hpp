@@ -6,6 +6,7 @@
 // until its quota refuses more.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@ struct SpinOptions {
     unsigned int depth = 2;       // launches in flight per context
     uint32_t iterations = 300;    // of the ALU kernel's loop, per thread
     double seconds = 10;
+    const std::atomic<bool>* stop = nullptr;  // ends it sooner once true
 };
 
 struct SpinResult {

@@ -23,6 +23,8 @@
 //   vgpu-bench hog [--mode M] [--hold S]
 //                       takes device memory until the quota refuses it
 //   vgpu-bench fairness --name NAME --expect equal|weights|cap|stop
+//   vgpu-bench fairness-core [--gpu] [--windows W] ...
+//                       the same checks on the core built in this process
 //                   [--clients N] [--windows W] [--warmup S]
 //                   [--stop-cmd CMD --stop-after S --stopped DOMID]
 //                       in dom0: every client's share of the engine over
@@ -200,6 +202,7 @@ int run(const std::string& cmd, const std::vector<std::string>& w) {
     if (cmd == "spin") return spin(bench::parse_spin(w));
     if (cmd == "hog") return hog(bench::parse_hog(w));
     if (cmd == "fairness") return fairness(bench::parse_fairness(w));
+    if (cmd == "fairness-core") return bench::fairness_core(bench::parse_fairness_core(w));
     const auto a = bench::parse_wait_key(w);
     return bench::xs_wait(a.key, a.value, static_cast<int>(a.seconds)) ? 0 : 1;
 }

@@ -42,7 +42,8 @@
 #include <utility>
 
 #include "backend.hpp"  // the runtime's (this directory)
-#include "engine_host.hpp"
+#include "engine_env.hpp"
+#include "host.hpp"  // tools/ucore
 // vgpu-engined's back-end interface (namespace vgpu::engine) and its
 // Router with workers.
 #include "../../vgpu-engined/backend.hpp"
@@ -54,6 +55,10 @@ extern "C" {
 
 namespace gpuvm::cudart {
 namespace {
+
+using ucore::EngineThread;
+using ucore::HostWindows;
+using ucore::make_worker_engine;
 
 constexpr uint64_t kCtx = 1;
 constexpr uint64_t kVaStart = 0x10000000;
@@ -394,16 +399,6 @@ std::string engined_path() {
         a = b + 1;
     }
     throw std::runtime_error("the engine's workers need vgpu-engined: none in PATH (GPUVM_CUDA_ENGINED names it)");
-}
-
-std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
-                                                          const std::string& exe) {
-    auto memory = gpu ? vgpu::engine::make_cuda_memory(mem, dev) : vgpu::engine::make_memfd_memory(mem);
-    // Nothing preloaded into a worker (the program's LD_PRELOAD).
-    return vgpu::engine::make_worker_backend(gpu ? "cuda-workers" : "interp-workers", std::move(memory),
-                                             vgpu::engine::exec_spawner(exe, gpu ? "cuda" : "interp", dev,
-                                                                        {"LD_PRELOAD"}),
-                                             windows_fd);
 }
 
 int engine_gpu() {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Copyright (C) 2026 GPUvm developers
 //
-// engine_host.hpp - what the runtime's backends over vgpu-engined's back
-// ends in this process share (backend_engine.cpp, backend_core.cpp): the
-// thread every call into a back end is made on, and host memory that
-// the back end's workers can map.
+// host.hpp - what code driving vgpu-engined's back ends in its own
+// process shares (libcudart's engine backends, the core in a process:
+// core_transport.hpp): the thread every call into a back end is made
+// on, and host memory that the back end's workers can map.
 #pragma once
 
 #include <fcntl.h>
@@ -33,19 +33,13 @@ namespace vgpu::engine {
 class Backend;
 }
 
-namespace gpuvm::cudart {
+namespace gpuvm::ucore {
 
-// The engine's memory: what GPUVM_CUDA_ENGINE_MB asks, 2 GiB by default.
-uint64_t engine_memory();
-// The GPU of the engine's cuda back end: GPUVM_CUDA_DEVICE (default 0).
-int engine_gpu();
-// vgpu-engined for the workers: GPUVM_CUDA_ENGINED, else the first in
-// PATH, else where the package installs it.  Throws std::runtime_error.
-std::string engined_path();
-// vgpu-engined's back end @gpu (cuda on GPU @dev, else the interpreter)
-// in workers of @exe through a Router in this process, with @mem bytes
-// of device memory that this process holds; host memory from
-// @windows_fd's windows.  Throws vgpu::engine::Unavailable.
+// vgpu-engined's back end in workers of @exe (`-b cuda` on GPU @dev
+// when @gpu, else `-b interp`) through a Router in this process, with
+// @mem bytes of device memory this process holds, host memory from
+// @windows_fd's windows; the program's LD_PRELOAD not passed on.
+// Throws vgpu::engine::Unavailable (no GPU) or std::system_error.
 std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
                                                           const std::string& exe);
 
@@ -157,4 +151,4 @@ private:
     std::map<const uint8_t*, std::pair<uint64_t, uint64_t>> maps_;  // mapping -> (bytes, memfd offset)
 };
 
-}  // namespace gpuvm::cudart
+}  // namespace gpuvm::ucore

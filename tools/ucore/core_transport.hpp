@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// core_transport.hpp - vgpu-back's core in this process (ucore.h) with
+// vgpu-engined's Router and workers as its engine, reached through
+// libvgpu: each client a vgpu::Transport that answers the render node's
+// ioctls (Documentation/engines.rst "The core in a process").
+//
+// Every call into the core and the engine is made on one thread (the
+// host's EngineThread): the core runs as the fuzzer runs it, and the
+// engine's device memory belongs to a CUDA context current there.  A
+// scheduler thread of the host runs the core's slices
+// (ucore_run_once()), as vgpu_sched.c's thread does in the module.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "vgpu/vgpu.hpp"
+
+namespace gpuvm::ucore {
+
+struct CoreOptions {
+    bool gpu = false;       // cuda workers on GPU @dev, else interpreter workers
+    int dev = 0;
+    uint64_t mem = 0;       // the engine's device memory, bytes
+    std::string exe;        // vgpu-engined, for its workers
+    unsigned int watchdog_ms = 2000;  // vgpu-uengine's default
+    unsigned int timeslice_ms = 0;    // 0: the core's (10 ms)
+};
+
+class CoreHost;
+
+// One client of the host's core (as an open render node): its
+// transport.  Its Device may outlive the host's other users; the host
+// lives as long as its clients.
+class CoreClient : public vgpu::Transport {
+public:
+    ~CoreClient() override;
+    int ioctl(unsigned long req, void* arg) override;
+    int map(uint64_t offset, size_t size, void** cpu) override;
+    void unmap(void*, size_t) override {}
+    int syncobj_create(uint32_t* handle) override;
+    void syncobj_destroy(uint32_t handle) override;
+    int syncobj_wait(uint32_t handle, int64_t abs_ns) override;
+    int syncobj_status(uint32_t handle, int* status) override;
+    // Engine time the core charged this client, ns (sysfs busy_ns).
+    uint64_t busy_ns();
+    // Its group's weight and cap (a client in a group of its own): 0 or
+    // an errno (EINVAL: out of range, or dom0's group).
+    int set(uint32_t weight, uint32_t cap);
+
+private:
+    friend class CoreHost;
+    struct State;
+    CoreClient(std::shared_ptr<CoreHost> host, std::unique_ptr<State> s);
+    std::shared_ptr<CoreHost> host_;
+    std::unique_ptr<State> s_;
+};
+
+class CoreHost : public std::enable_shared_from_this<CoreHost> {
+public:
+    // Throws std::runtime_error (vgpu::engine::Unavailable without the GPU).
+    static std::shared_ptr<CoreHost> create(const CoreOptions& o);
+    ~CoreHost();
+    CoreHost(const CoreHost&) = delete;
+    CoreHost& operator=(const CoreHost&) = delete;
+    // A new client: in dom0's native group when @weight is 0, else in a
+    // group of its own with @weight and @cap (percent, 0: none); @devmem
+    // of device memory promised to it (0: the engine's).  Throws.
+    std::unique_ptr<CoreClient> client(const std::string& name, uint32_t weight = 0, uint32_t cap = 0,
+                                       uint64_t devmem = 0);
+    const std::string& name() const;
+
+private:
+    friend class CoreClient;
+    struct Impl;
+    explicit CoreHost(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace gpuvm::ucore

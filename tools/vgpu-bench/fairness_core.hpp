@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// vgpu-bench fairness-core: the fairness scenario's checks (fairness.hpp)
+// on vgpu-back's core built in this process (tools/ucore), with
+// vgpu-engined's workers as its engine: on the GPU machine, which has no
+// Xen, the module's scheduler sharing a real GPU.  Three clients, each
+// in a group of its own as a guest is (g1 from 8 contexts, g2 and g3
+// from one), each saturating the engine with `spin`'s kernel; phases:
+//   equal    equal weights: Jain's index and every share (check_equal)
+//   weights  1:2:4 (check_weights)
+//   cap      g2 alone, capped at 25% (check_cap)
+// One FAIRJSON record and one verdict line per phase, as `fairness`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+struct FairnessCoreArgs {
+    bool gpu = false;             // the cuda back end's workers (GPU 0), else the interpreter's
+    std::string engined;          // vgpu-engined ("": beside this program, else PATH)
+    unsigned int windows = 8;     // 1-second windows that count, per phase
+    double warmup_s = 2;
+    // Each client kept backlogged: its launches are queued deeper and
+    // longer than the scenario's, whose guests resubmit from CPUs of
+    // their own (here every client's calls share the core's thread).
+    uint32_t iterations = 3000;   // of spin's kernel loop
+    unsigned int depth = 4;       // launches in flight per context
+    unsigned int timeslice_ms = 5;
+    unsigned int memory_mb = 1024;
+    std::vector<std::string> phases{"equal", "weights", "cap"};
+};
+
+// Returns the exit status: 0 when every phase's check held.
+int fairness_core(const FairnessCoreArgs& a);
+
+}  // namespace bench
