@@ -47,7 +47,12 @@ struct ucore_job {
 	void *priv;		/* the engine's, freed by job_release() */
 };
 
-enum ucore_status { UCORE_DONE, UCORE_PREEMPTED, UCORE_FAULTED, UCORE_TIMEDOUT };
+enum ucore_status {
+	UCORE_DONE,
+	UCORE_PREEMPTED,
+	UCORE_FAULTED,
+	UCORE_TIMEDOUT,
+};
 
 /*
  * The engine (struct vgpu_engine_ops, in ids): each returns 0 or a
@@ -61,10 +66,12 @@ struct ucore_engine_ops {
 	void (*ctx_destroy)(void *arg, uint64_t ctx);
 	int (*mem_alloc)(void *arg, uint64_t size, uint64_t *mem);
 	void (*mem_free)(void *arg, uint64_t mem);
-	int (*map)(void *arg, uint64_t ctx, uint64_t va, uint64_t mem, uint8_t *host, uint64_t offset,
-		   uint64_t size, uint32_t perms);
+	int (*map)(void *arg, uint64_t ctx, uint64_t va, uint64_t mem,
+		   uint8_t *host, uint64_t offset, uint64_t size,
+		   uint32_t perms);
 	void (*unmap)(void *arg, uint64_t ctx, uint64_t va, uint64_t size);
-	enum ucore_status (*run)(void *arg, uint64_t ctx, struct ucore_job *job, uint64_t budget_ns);
+	enum ucore_status (*run)(void *arg, uint64_t ctx, struct ucore_job *job,
+				 uint64_t budget_ns);
 	void (*job_release)(void *arg, struct ucore_job *job);
 	/* Host memory of host-domain objects: page-aligned, zeroed, or NULL. */
 	void *(*host_alloc)(void *arg, uint64_t size);
