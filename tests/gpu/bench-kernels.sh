@@ -10,8 +10,8 @@
 # measurement: for each runtime the median of the rounds' medians, with
 # the rounds' min and max, and for GPUvm's the ratio NVIDIA/GPUvm of the
 # time (1.00: as fast; for copies the same ratio is that of bandwidth).
-# A run whose checks fail makes the script fail.  Raw lines: $OUT (or
-# DIR/out)/bench.SIDE.MODE.ROUND.
+# A run whose checks fail makes the script fail and counts in no median.
+# Raw lines: $OUT (or DIR/out)/bench.SIDE.MODE.ROUND (.failed: failed).
 set -uo pipefail
 C=$(cd "${1:?usage: bench-kernels.sh DIR}" && pwd)
 O=${OUT:-$C/out}
@@ -26,13 +26,15 @@ nv=${NVIDIA_LIBDIR:-}
 done
 [ -n "$nv" ] || { echo "bench-kernels: no NVIDIA libcudart.so.13 found" >&2; exit 1; }
 
+rm -f "$O"/bench.*  # an earlier run's lines count for nothing
 failed=0
 for ((r = 0; r < REPEAT; r++)); do
 	for mode in $MODES; do
 		for side in nvidia $SIDES; do
 			f=$O/bench.$side.$mode.$r
 			if [ "$side" = nvidia ]; then
-				LD_LIBRARY_PATH=$nv timeout 600 "$C/bench_kernels" "$mode" >"$f" 2>&1
+				# GPUVM_CUDA_BACKEND: a dry run with GPUvm's library in NVIDIA_LIBDIR.
+				LD_LIBRARY_PATH=$nv GPUVM_CUDA_BACKEND=interp timeout 600 "$C/bench_kernels" "$mode" >"$f" 2>&1
 			else
 				LD_LIBRARY_PATH=$C/lib GPUVM_CUDA_BACKEND=$side timeout 600 "$C/bench_kernels" "$mode" >"$f" 2>&1
 			fi
@@ -40,6 +42,7 @@ for ((r = 0; r < REPEAT; r++)); do
 			if [ $rc != 0 ] || ! grep -q "^PASS bench_kernels" "$f"; then
 				echo "bench-kernels: $side $mode round $r failed (exit $rc):" >&2
 				tail -n 5 "$f" >&2
+				mv "$f" "$f.failed"  # not in the medians
 				failed=1
 			fi
 		done
@@ -53,10 +56,10 @@ done
 printf "\n"
 # stat SIDE NAME: "MEDIAN MIN MAX" of the rounds' medians
 stat() {
-	cat "$O"/bench."$1".*.* 2>/dev/null | awk -v n="$2" '$1 == "BENCH" && $2 == n { print $4 }' | sort -g |
+	cat "$O"/bench."$1".*.[0-9]* 2>/dev/null | awk -v n="$2" '$1 == "BENCH" && $2 == n { print $4 }' | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR) printf "%s %s %s", v[int((NR + 1) / 2)], v[1], v[NR]; else print "- - -" }'
 }
-for name in $(cat "$O"/bench.nvidia.*.* 2>/dev/null | awk '$1 == "BENCH" { print $2 }' | awk '!seen[$0]++'); do
+for name in $(cat "$O"/bench.nvidia.*.[0-9]* 2>/dev/null | awk '$1 == "BENCH" { print $2 }' | awk '!seen[$0]++'); do
 	read -r nm nlo nhi <<<"$(stat nvidia "$name")"
 	printf "%-16s %-34s" "$name" "$nm ($nlo-$nhi)"
 	for side in $SIDES; do

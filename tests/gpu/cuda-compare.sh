@@ -48,25 +48,28 @@ SIDES=${SIDES:-${CMP_BACKEND:-engine core}}
 REPEAT=${REPEAT:-1}
 export GPUVM_CUDA_ENGINED=${GPUVM_CUDA_ENGINED:-$C/vgpu-engined}
 
-# run SIDE SUITE NAME ARGS...: prints "RESULT SECONDS" (SIDE: nvidia or
-# a GPUvm backend)
+# run SIDE ROUND SUITE NAME ARGS...: prints "RESULT SECONDS" (SIDE:
+# nvidia or a GPUvm backend); the first round's files are NAME.SIDE.*,
+# a later one's NAME.SIDE.rROUND.*
 run() {
-	local side=$1 suite=$2 name=$3 t0 t1 rc
-	shift 3
-	rm -f "$O/$name.$side".*  # nothing of an earlier run compares
+	local side=$1 round=$2 suite=$3 name=$4 t0 t1 rc side_files
+	shift 4
+	[ "$round" = 0 ] || side_files="$side.r$round"
+	[ "$round" = 0 ] && side_files=$side
+	rm -f "$O/$name.$side_files".*  # nothing of an earlier run compares
 	t0=$(date +%s.%N)
 	# In the program's directory: a driver-API sample finds its fatbinary
 	# there.  NVIDIA's side gets the system's libcuda.so.1 (never GPUvm's).
 	if [ "$side" = nvidia ]; then
-		(cd "$C/$suite" && LD_LIBRARY_PATH=$nv LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side.d2h \
-			GPUVM_D2H_DUMP=${DUMP:+$O/$name.$side.bin} GPUVM_CUDA_BACKEND=interp timeout 300 "./$name" "$@") </dev/null >"$O/$name.$side.out" 2>&1
+		(cd "$C/$suite" && LD_LIBRARY_PATH=$nv LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side_files.d2h \
+			GPUVM_D2H_DUMP=${DUMP:+$O/$name.$side_files.bin} GPUVM_CUDA_BACKEND=interp timeout 300 "./$name" "$@") </dev/null >"$O/$name.$side_files.out" 2>&1
 	else
-		(cd "$C/$suite" && LD_LIBRARY_PATH=$C/lib LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side.d2h \
-			GPUVM_D2H_DUMP=${DUMP:+$O/$name.$side.bin} GPUVM_CUDA_BACKEND=$side timeout 300 "./$name" "$@") </dev/null >"$O/$name.$side.out" 2>&1
+		(cd "$C/$suite" && LD_LIBRARY_PATH=$C/lib LD_PRELOAD=$C/d2h_hash.so GPUVM_D2H_LOG=$O/$name.$side_files.d2h \
+			GPUVM_D2H_DUMP=${DUMP:+$O/$name.$side_files.bin} GPUVM_CUDA_BACKEND=$side timeout 300 "./$name" "$@") </dev/null >"$O/$name.$side_files.out" 2>&1
 	fi
 	rc=$?
 	t1=$(date +%s.%N)
-	echo "$(judge "$O/$name.$side.out" $rc "$suite" "$name") $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+	echo "$(judge "$O/$name.$side_files.out" $rc "$suite" "$name") $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
 }
 
 # match A B: how the copies of log B compare with those of log A
@@ -104,7 +107,7 @@ while IFS='|' read -r suite name expect reason set args; do
 	for ((r = 0; r < REPEAT; r++)); do
 		for side in nvidia $SIDES; do
 			# shellcheck disable=SC2086
-			read -r x t <<<"$(run "$side" "$suite" "$name" $args)"
+			read -r x t <<<"$(run "$side" "$r" "$suite" "$name" $args)"
 			[ "$r" = 0 ] && res[$side]=$x
 			[ "$x" = pass ] || res[$side]=$x  # a failure in any run shows
 			times[$side]="${times[$side]:-} $t"

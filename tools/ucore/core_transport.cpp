@@ -4,6 +4,7 @@
 // core_transport.cpp - see core_transport.hpp.
 #include "core_transport.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -29,6 +30,11 @@ constexpr uint32_t kPageShift = 21;
 // A host object's mmap offset: its handle, shifted.
 constexpr unsigned kOffsetShift = 12;
 
+// Every call into any ucore of the process, under this (ucore.h): the
+// shim's state is the process's, and hosts of several devices each have
+// an engine thread of their own.
+std::mutex g_core;
+
 }  // namespace
 
 std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
@@ -47,7 +53,7 @@ struct CoreHost::Impl {
     ucore_config cfg{};
     std::unique_ptr<HostWindows> windows;
     std::unique_ptr<vgpu::engine::Backend> be;
-    ::ucore* core = nullptr;
+    ::ucore* ucore_ = nullptr;
     std::map<ucore_job*, std::unique_ptr<vgpu::engine::Job>> jobs;  // the engine's state of each job
     uint64_t next_id = 1;                                            // the engine's context and memory ids
 
@@ -61,6 +67,14 @@ struct CoreHost::Impl {
     std::thread sched;
 
     void sched_loop();
+    // @f (calls into the core) on the engine's thread, under g_core.
+    template <typename F>
+    auto core(F&& f) -> decltype(f()) {
+        return engine.call([&] {
+            std::lock_guard<std::mutex> g(g_core);
+            return f();
+        });
+    }
     void wake() {
         {
             std::lock_guard<std::mutex> g(m);
@@ -89,7 +103,7 @@ void CoreHost::Impl::sched_loop() {
     std::unique_lock<std::mutex> g(m);
     while (!stop) {
         g.unlock();
-        bool ran = engine.call([this] { return ucore_run_once(core); });
+        bool ran = core([this] { return ucore_run_once(ucore_); });
         g.lock();
         epoch++;
         progress.notify_all();
@@ -192,27 +206,39 @@ std::shared_ptr<CoreHost> CoreHost::create(const CoreOptions& o) {
     p->name = o.gpu ? "vgpu-back's core in this process, vgpu-engined's cuda workers on GPU " + std::to_string(o.dev)
                     : "vgpu-back's core in this process, vgpu-engined's interpreter workers";
     p->engine.call([&] {
-        p->windows = std::make_unique<HostWindows>();
-        p->be = make_worker_engine(o.gpu, o.dev, o.mem, p->windows->fd(), o.exe);
-        ucore_config& c = p->cfg;
-        c.name = o.gpu ? "cuda-workers" : "interp-workers";
-        c.mem_size = o.mem;
-        // What the engine process says at HELLO (main.cpp): the PTX
-        // feature with the cuda back end's workers.
-        c.features = o.gpu ? DRM_VGPU_FEATURE_PTX : 0;
-        c.page_shift = kPageShift;
-        c.va_start = vgpu::engine::kSelfTestVaStart;
-        c.va_end = vgpu::engine::kSelfTestVaEnd;
-        c.watchdog_ms = o.watchdog_ms;
-        c.timeslice_ms = o.timeslice_ms;
-        c.quota_hostmem = uint64_t{16} << 30;
-        c.quota_mapped = uint64_t{64} << 30;
-        c.quota_objects = 65536;
-        char err[160] = "";
-        ucore_engine_ops ops = Impl::ops(p);
-        p->core = ucore_create(&ops, &c, err, sizeof(err));
-        if (!p->core)
-            throw std::runtime_error(std::string("vgpu-back's core in this process: ") + err);
+        try {
+            p->windows = std::make_unique<HostWindows>();
+            p->be = make_worker_engine(o.gpu, o.dev, o.mem, p->windows->fd(), o.exe);
+            ucore_config& c = p->cfg;
+            c.name = o.gpu ? "cuda-workers" : "interp-workers";
+            c.mem_size = o.mem;
+            // What vgpu-uengine reports, with the PTX feature its engine
+            // process says at HELLO with the cuda back end's workers.
+            c.features = DRM_VGPU_FEATURE_HOST_MEMORY | DRM_VGPU_FEATURE_PREEMPTION | DRM_VGPU_FEATURE_ATOMICS |
+                         (o.gpu ? DRM_VGPU_FEATURE_PTX : 0);
+            c.page_shift = kPageShift;
+            c.va_start = vgpu::engine::kSelfTestVaStart;
+            c.va_end = vgpu::engine::kSelfTestVaEnd;
+            c.watchdog_ms = o.watchdog_ms;
+            c.timeslice_ms = o.timeslice_ms;
+            // A program's host objects and mappings in proportion to the
+            // engine (its mappings may cover every byte several times).
+            c.quota_hostmem = std::max(uint64_t{16} << 30, o.mem);
+            c.quota_mapped = std::max(uint64_t{64} << 30, 4 * o.mem);
+            c.quota_objects = 65536;
+            char err[160] = "";
+            ucore_engine_ops ops = Impl::ops(p);
+            {
+                std::lock_guard<std::mutex> g(g_core);
+                p->ucore_ = ucore_create(&ops, &c, err, sizeof(err));
+            }
+            if (!p->ucore_)
+                throw std::runtime_error(std::string("vgpu-back's core in this process: ") + err);
+        } catch (...) {
+            p->be.reset();  // here, on the thread its CUDA context belongs to
+            p->windows.reset();
+            throw;
+        }
     });
     std::shared_ptr<CoreHost> host(new CoreHost(std::move(impl)));
     p->sched = std::thread([p] { p->sched_loop(); });
@@ -232,8 +258,11 @@ CoreHost::~CoreHost() {
         p->sched.join();
     }
     p->engine.call([p] {
-        if (p->core)
-            ucore_destroy(p->core);
+        {
+            std::lock_guard<std::mutex> g(g_core);
+            if (p->ucore_)
+                ucore_destroy(p->ucore_);
+        }
         p->jobs.clear();
         p->be.reset();
         p->windows.reset();
@@ -244,19 +273,19 @@ const std::string& CoreHost::name() const { return impl_->name; }
 
 struct CoreClient::State {
     ucore_client* c = nullptr;
-    std::map<uint32_t, void*> host;             // host object -> its memory
-    std::map<uint32_t, ucore_fence*> syncobjs;  // syncobj -> its fence (or none yet)
+    std::map<uint32_t, std::pair<void*, uint64_t>> host;  // host object -> its memory, bytes
+    std::map<uint32_t, ucore_fence*> syncobjs;            // syncobj -> its fence (or none yet)
     uint32_t next_sync = 1;
 };
 
 std::unique_ptr<CoreClient> CoreHost::client(const std::string& name, uint32_t weight, uint32_t cap,
                                              uint64_t devmem) {
     auto s = std::make_unique<CoreClient::State>();
-    impl_->engine.call([&] {
+    impl_->core([&] {
         ucore_config c = impl_->cfg;
         c.quota_devmem = devmem ? devmem : impl_->cfg.mem_size;
         char err[160] = "";
-        s->c = ucore_client_open(impl_->core, name.c_str(), weight, cap, &c, err, sizeof(err));
+        s->c = ucore_client_open(impl_->ucore_, name.c_str(), weight, cap, &c, err, sizeof(err));
         if (!s->c)
             throw std::runtime_error("vgpu-back's core in this process: " + std::string(err));
     });
@@ -267,149 +296,206 @@ CoreClient::CoreClient(std::shared_ptr<CoreHost> host, std::unique_ptr<State> s)
     : host_(std::move(host)), s_(std::move(s)) {}
 
 CoreClient::~CoreClient() {
-    host_->impl_->engine.call([this] {
-        for (auto& [h, f] : s_->syncobjs)
-            if (f)
-                ucore_fence_put(f);
-        ucore_client_close(s_->c);
-    });
+    try {
+        host_->impl_->core([this] {
+            for (auto& [h, f] : s_->syncobjs)
+                if (f)
+                    ucore_fence_put(f);
+            ucore_client_close(s_->c);
+        });
+    } catch (const std::exception&) {
+        // Out of memory for the engine thread's call: the client stays
+        // open until the host goes.
+    }
 }
 
 uint64_t CoreClient::busy_ns() {
-    return host_->impl_->engine.call([this] { return ucore_client_busy_ns(s_->c); });
+    return host_->impl_->core([this] { return ucore_client_busy_ns(s_->c); });
 }
 
 int CoreClient::set(uint32_t weight, uint32_t cap) {
-    return host_->impl_->engine.call([&] { return -ucore_client_set(s_->c, weight, cap); });
+    return host_->impl_->core([&] { return -ucore_client_set(s_->c, weight, cap); });
 }
 
-// One ioctl, as vgpu_drv.c's table dispatches it.
+// One ioctl, as vgpu_drv.c's table dispatches it: 0 or an errno.
 int CoreClient::ioctl(unsigned long req, void* arg) {
     CoreHost::Impl& h = *host_->impl_;
-    int ret = h.engine.call([&] {
-        State& s = *s_;
-        switch (req) {
-        case DRM_IOCTL_VGPU_GET_INFO:
-            ucore_info(s.c, static_cast<drm_vgpu_info*>(arg));
-            return 0;
-        case DRM_IOCTL_VGPU_CTX_CREATE: return -ucore_ctx_create(s.c, static_cast<drm_vgpu_ctx_create*>(arg));
-        case DRM_IOCTL_VGPU_CTX_DESTROY: return -ucore_ctx_destroy(s.c, static_cast<drm_vgpu_ctx_destroy*>(arg));
-        case DRM_IOCTL_VGPU_CTX_STATUS: return -ucore_ctx_status(s.c, static_cast<drm_vgpu_ctx_status*>(arg));
-        case DRM_IOCTL_VGPU_BO_CREATE: {
-            auto* a = static_cast<drm_vgpu_bo_create*>(arg);
-            void* cpu = nullptr;
-            int err = ucore_bo_create(s.c, a, &cpu);
-            if (!err && cpu)
-                s.host[a->handle] = cpu;
-            return -err;
-        }
-        case DRM_IOCTL_VGPU_BO_DESTROY: {
-            auto* a = static_cast<drm_vgpu_bo_destroy*>(arg);
-            int err = ucore_bo_destroy(s.c, a);
-            if (!err)
-                s.host.erase(a->handle);
-            return -err;
-        }
-        case DRM_IOCTL_VGPU_BO_MMAP_OFFSET: {
-            auto* a = static_cast<drm_vgpu_bo_mmap_offset*>(arg);
-            void* cpu = nullptr;
-            int err = ucore_bo_host(s.c, a, &cpu);
-            if (!err)
-                a->offset = uint64_t{a->handle} << kOffsetShift;
-            return -err;
-        }
-        case DRM_IOCTL_VGPU_VM_BIND: return -ucore_vm_bind(s.c, static_cast<drm_vgpu_vm_bind*>(arg));
-        case DRM_IOCTL_VGPU_SUBMIT: {
-            // The out syncobj, looked up before the job is queued (as
-            // drm_syncobj_find() in vgpu_drv.c), takes the job's fence.
-            auto* a = static_cast<drm_vgpu_submit*>(arg);
-            auto sync = a->out_sync ? s.syncobjs.find(a->out_sync) : s.syncobjs.end();
-            if (a->out_sync && sync == s.syncobjs.end())
-                return ENOENT;
-            ucore_fence* done = nullptr;
-            if (int err = ucore_submit(s.c, a, &done))
-                return -err;
-            if (sync == s.syncobjs.end()) {
-                ucore_fence_put(done);
-            } else {
-                if (sync->second)
-                    ucore_fence_put(sync->second);
-                sync->second = done;
-            }
-            return 0;
-        }
-        }
-        return ENOTTY;
-    });
+    int ret;
+    try {
+        ret = h.core([&] { return dispatch(req, arg); });
+    } catch (const std::bad_alloc&) {
+        return ENOMEM;
+    } catch (const std::exception&) {
+        return EIO;
+    }
     if (req == DRM_IOCTL_VGPU_SUBMIT && !ret)
         h.wake();
     return ret;
 }
 
-// The offset BO_MMAP_OFFSET gave names the object: its host memory,
-// already mapped in this process.
-int CoreClient::map(uint64_t offset, size_t, void** cpu) {
-    return host_->impl_->engine.call([&] {
-        auto it = s_->host.find(static_cast<uint32_t>(offset >> kOffsetShift));
-        if (it == s_->host.end())
-            return EINVAL;
-        *cpu = it->second;
+int CoreClient::dispatch(unsigned long req, void* arg) {
+    State& s = *s_;
+    switch (req) {
+    case DRM_IOCTL_VGPU_GET_INFO:
+        ucore_info(s.c, static_cast<drm_vgpu_info*>(arg));
         return 0;
-    });
+    case DRM_IOCTL_VGPU_CTX_CREATE: return -ucore_ctx_create(s.c, static_cast<drm_vgpu_ctx_create*>(arg));
+    case DRM_IOCTL_VGPU_CTX_DESTROY: return -ucore_ctx_destroy(s.c, static_cast<drm_vgpu_ctx_destroy*>(arg));
+    case DRM_IOCTL_VGPU_CTX_STATUS: return -ucore_ctx_status(s.c, static_cast<drm_vgpu_ctx_status*>(arg));
+    case DRM_IOCTL_VGPU_BO_CREATE: {
+        auto* a = static_cast<drm_vgpu_bo_create*>(arg);
+        void* cpu = nullptr;
+        if (int err = ucore_bo_create(s.c, a, &cpu))
+            return -err;
+        if (!cpu)
+            return 0;
+        try {
+            s.host[a->handle] = {cpu, a->size};
+        } catch (const std::bad_alloc&) {
+            drm_vgpu_bo_destroy d{a->handle, 0};
+            ucore_bo_destroy(s.c, &d);  // nothing left behind
+            return ENOMEM;
+        }
+        return 0;
+    }
+    case DRM_IOCTL_VGPU_BO_DESTROY: {
+        auto* a = static_cast<drm_vgpu_bo_destroy*>(arg);
+        int err = ucore_bo_destroy(s.c, a);
+        if (!err)
+            s.host.erase(a->handle);
+        return -err;
+    }
+    case DRM_IOCTL_VGPU_BO_MMAP_OFFSET: {
+        auto* a = static_cast<drm_vgpu_bo_mmap_offset*>(arg);
+        void* cpu = nullptr;
+        int err = ucore_bo_host(s.c, a, &cpu);
+        if (!err)
+            a->offset = uint64_t{a->handle} << kOffsetShift;
+        return -err;
+    }
+    case DRM_IOCTL_VGPU_VM_BIND: return -ucore_vm_bind(s.c, static_cast<drm_vgpu_vm_bind*>(arg));
+    case DRM_IOCTL_VGPU_SUBMIT: {
+        // The decode's checks, then the out syncobj looked up before the
+        // job is queued (drm_syncobj_find() in vgpu_drv.c), which takes
+        // the job's fence.
+        auto* a = static_cast<drm_vgpu_submit*>(arg);
+        if (int err = ucore_check_submit(a))
+            return -err;
+        auto sync = a->out_sync ? s.syncobjs.find(a->out_sync) : s.syncobjs.end();
+        if (a->out_sync && sync == s.syncobjs.end())
+            return ENOENT;
+        ucore_fence* done = nullptr;
+        if (int err = ucore_submit(s.c, a, &done))
+            return -err;
+        if (sync == s.syncobjs.end()) {
+            ucore_fence_put(done);
+        } else {
+            if (sync->second)
+                ucore_fence_put(sync->second);
+            sync->second = done;
+        }
+        return 0;
+    }
+    }
+    return ENOTTY;
+}
+
+// The offset BO_MMAP_OFFSET gave names the object: its host memory,
+// already mapped in this process; no more than the object.
+int CoreClient::map(uint64_t offset, size_t size, void** cpu) {
+    try {
+        return host_->impl_->core([&] {
+            auto it = s_->host.find(static_cast<uint32_t>(offset >> kOffsetShift));
+            if (it == s_->host.end() || offset & ((uint64_t{1} << kOffsetShift) - 1) || size > it->second.second)
+                return EINVAL;
+            *cpu = it->second.first;
+            return 0;
+        });
+    } catch (const std::exception&) {
+        return ENOMEM;
+    }
 }
 
 int CoreClient::syncobj_create(uint32_t* handle) {
-    return host_->impl_->engine.call([&] {
-        *handle = s_->next_sync++;
-        s_->syncobjs[*handle] = nullptr;
-        return 0;
-    });
+    try {
+        return host_->impl_->core([&] {
+            s_->syncobjs[s_->next_sync] = nullptr;
+            *handle = s_->next_sync++;
+            return 0;
+        });
+    } catch (const std::exception&) {
+        return ENOMEM;
+    }
 }
 
 void CoreClient::syncobj_destroy(uint32_t handle) {
-    host_->impl_->engine.call([&] {
+    try {
+        host_->impl_->core([&] {
+            auto it = s_->syncobjs.find(handle);
+            if (it == s_->syncobjs.end())
+                return;
+            if (it->second)
+                ucore_fence_put(it->second);
+            s_->syncobjs.erase(it);
+        });
+    } catch (const std::exception&) {
+        // Out of memory for the call: the syncobj goes with the client.
+    }
+}
+
+// @handle's fence: ENOENT (no such syncobj), or 0 with *@st its status,
+// or pending (0) while it has none.
+int CoreClient::fence_state(uint32_t handle, int* st, bool* none) {
+    return host_->impl_->core([&] {
         auto it = s_->syncobjs.find(handle);
         if (it == s_->syncobjs.end())
-            return;
-        if (it->second)
-            ucore_fence_put(it->second);
-        s_->syncobjs.erase(it);
+            return ENOENT;
+        *none = !it->second;
+        *st = it->second ? ucore_fence_status(it->second) : 0;
+        return 0;
     });
 }
 
 // Waits as drmSyncobjWait(WAIT_FOR_SUBMIT) on a fence the scheduler
-// thread signals: woken after each slice, or each 1 ms.
+// thread signals: woken after each slice, or each 1 ms; ETIME at the
+// deadline (a syncobj never submitted waits for it).
 int CoreClient::syncobj_wait(uint32_t handle, int64_t abs_ns) {
     CoreHost::Impl& h = *host_->impl_;
-    for (;;) {
-        uint64_t epoch;
-        {
-            std::lock_guard<std::mutex> g(h.m);
-            epoch = h.epoch;
+    try {
+        for (;;) {
+            uint64_t epoch;
+            {
+                std::lock_guard<std::mutex> g(h.m);
+                epoch = h.epoch;
+            }
+            int st = 0;
+            bool none = false;
+            if (int err = fence_state(handle, &st, &none))
+                return err;
+            if (st != 0)
+                return 0;
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec * 1000000000LL + now.tv_nsec >= abs_ns)
+                return ETIME;
+            std::unique_lock<std::mutex> g(h.m);
+            h.progress.wait_for(g, std::chrono::milliseconds(1), [&] { return h.epoch != epoch; });
         }
-        int st = 0;
-        if (int err = syncobj_status(handle, &st))
-            return err;
-        if (st != 0)
-            return 0;
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec * 1000000000LL + now.tv_nsec >= abs_ns)
-            return ETIME;
-        std::unique_lock<std::mutex> g(h.m);
-        h.progress.wait_for(g, std::chrono::milliseconds(1), [&] { return h.epoch != epoch; });
+    } catch (const std::exception&) {
+        return ENOMEM;
     }
 }
 
+// As the sync file DRM exports: EINVAL while the syncobj has no fence.
 int CoreClient::syncobj_status(uint32_t handle, int* status) {
-    return host_->impl_->engine.call([&] {
-        auto it = s_->syncobjs.find(handle);
-        if (it == s_->syncobjs.end())
-            return ENOENT;
-        // No fence yet: pending, as a syncobj waited for its submission.
-        *status = it->second ? ucore_fence_status(it->second) : 0;
-        return 0;
-    });
+    try {
+        bool none = false;
+        if (int err = fence_state(handle, status, &none))
+            return err;
+        return none ? EINVAL : 0;
+    } catch (const std::exception&) {
+        return ENOMEM;
+    }
 }
 
 }  // namespace gpuvm::ucore

@@ -55,6 +55,8 @@ private:
     friend class CoreHost;
     struct State;
     CoreClient(std::shared_ptr<CoreHost> host, std::unique_ptr<State> s);
+    int dispatch(unsigned long req, void* arg);
+    int fence_state(uint32_t handle, int* st, bool* none);
     std::shared_ptr<CoreHost> host_;
     std::unique_ptr<State> s_;
 };

@@ -102,26 +102,35 @@ private:
 // A window of a memfd per allocation; used on the engine's thread only.
 class HostWindows {
 public:
-    static constexpr uint64_t kWindows = 1024;  // of 64 GiB each: the memfd's 64 TiB, sparse
+    // Of 64 GiB each: the memfd's 2^52 bytes, sparse (vgpu-uengine's
+    // window ids go to 2^27).
+    static constexpr uint64_t kWindows = uint64_t{1} << 16;
     HostWindows() : fd_(memfd_create("gpuvm-cuda-host", MFD_CLOEXEC)) {
         if (!fd_ || ftruncate(fd_.get(), static_cast<off_t>(kWindows << VGPU_UE_WINDOW_SHIFT)) < 0)
             throw std::runtime_error(std::string("no memfd for host memory: ") + std::strerror(errno));
     }
     int fd() const { return fd_.get(); }
-    // @bytes of a free window mapped here (null if none is left or it is
-    // larger than a window); its offset in the memfd in *@off.
-    void* take(uint64_t bytes, uint64_t* off) {
-        uint64_t w = 1;
-        while (used_.count(w))
-            w++;
-        if (w >= kWindows || bytes > (uint64_t{1} << VGPU_UE_WINDOW_SHIFT))
+    // @bytes of a free window mapped here (null if none is left, it is
+    // larger than a window, or memory runs out); its offset in the memfd
+    // in *@off.
+    void* take(uint64_t bytes, uint64_t* off) noexcept {
+        uint64_t w = free_.empty() ? next_ : *free_.begin();
+        if (w >= kWindows || !bytes || bytes > (uint64_t{1} << VGPU_UE_WINDOW_SHIFT))
             return nullptr;
         *off = w << VGPU_UE_WINDOW_SHIFT;
         void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_.get(), static_cast<off_t>(*off));
         if (p == MAP_FAILED)
             return nullptr;
-        used_.insert(w);
-        maps_[static_cast<uint8_t*>(p)] = {bytes, *off};
+        try {
+            maps_[static_cast<uint8_t*>(p)] = {bytes, *off};
+        } catch (const std::bad_alloc&) {
+            munmap(p, bytes);
+            return nullptr;
+        }
+        if (free_.empty())
+            next_++;
+        else
+            free_.erase(free_.begin());
         return p;
     }
     // The window holding [@p, @p + @n): its memfd offset of @p, or false.
@@ -136,18 +145,25 @@ public:
         *off = it->second.second + at;
         return true;
     }
-    // Its pages freed, so that the window is zero when it serves again.
-    void give_back(void* p, uint64_t bytes, uint64_t off) {
+    // Its pages freed, so that the window is zero when it serves again
+    // (zeroed here where they cannot be).
+    void give_back(void* p, uint64_t bytes, uint64_t off) noexcept {
+        if (fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
+                      static_cast<off_t>(bytes)) != 0)
+            std::memset(p, 0, bytes);
         munmap(p, bytes);
-        fallocate(fd_.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(off),
-                  static_cast<off_t>(bytes));
-        used_.erase(off >> VGPU_UE_WINDOW_SHIFT);
         maps_.erase(static_cast<uint8_t*>(p));
+        try {
+            free_.insert(off >> VGPU_UE_WINDOW_SHIFT);
+        } catch (const std::bad_alloc&) {
+            // The window is not used again: nothing worse.
+        }
     }
 
 private:
     vgpu::Fd fd_;
-    std::set<uint64_t> used_;  // window ids taken
+    uint64_t next_ = 1;          // the lowest window id never taken
+    std::set<uint64_t> free_;    // window ids given back
     std::map<const uint8_t*, std::pair<uint64_t, uint64_t>> maps_;  // mapping -> (bytes, memfd offset)
 };
 

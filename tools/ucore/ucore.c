@@ -293,6 +293,7 @@ struct ucore_client *ucore_client_open(struct ucore *u, const char *name,
 {
 	struct ucore_client *c = kzalloc(sizeof(*c), GFP_KERNEL);
 	struct vgpu_group *group = u->engine.dev->native_group;
+	unsigned int saved;
 	int ret;
 
 	if (!c) {
@@ -311,7 +312,14 @@ struct ucore_client *ucore_client_open(struct ucore *u, const char *name,
 		}
 		group = c->group;
 	}
+	/*
+	 * Created with no device memory promised (the module's default, 16
+	 * MiB, may be more than a small engine has), then @cfg's quotas.
+	 */
+	saved = vgpu_quota_devmem_mb;
+	vgpu_quota_devmem_mb = 0;
 	c->client = vgpu_client_create(u->engine.dev, name, group);
+	vgpu_quota_devmem_mb = saved;
 	if (IS_ERR(c->client)) {
 		ret = (int)PTR_ERR(c->client);
 		snprintf(err, errlen, "the core refused a client: %s",
@@ -429,6 +437,11 @@ int ucore_vm_bind(struct ucore_client *c, struct drm_vgpu_vm_bind *a)
 	a->num_done = done;
 	kfree(ops);
 	return ret;
+}
+
+int ucore_check_submit(const struct drm_vgpu_submit *a)
+{
+	return vgpu_check_submit(a);
 }
 
 int ucore_submit(struct ucore_client *c, struct drm_vgpu_submit *a,

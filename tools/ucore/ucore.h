@@ -14,10 +14,12 @@
  *
  * What differs from a dom0: no DRM file (the ioctls' decoding, which is
  * vgpu_uapi's checks, is called here as vgpu_drv.c calls it); one
- * thread: every call below is made on the same thread, and the scheduler
- * runs on it too, a slice per ucore_run_once() (as the fuzzer runs it),
- * where the module has a scheduler thread per device; and host memory
- * comes from the caller's allocator.
+ * thread at a time: every call below, for every ucore of the process,
+ * is made under one lock of the caller's (the shim's locks only count,
+ * and its state is the process's), the scheduler's slices too, one per
+ * ucore_run_once() (as the fuzzer runs them), where the module has a
+ * scheduler thread per device; and host memory comes from the caller's
+ * allocator.
  */
 #ifndef GPUVM_UCORE_H
 #define GPUVM_UCORE_H
@@ -145,6 +147,8 @@ struct ucore_fence;
  */
 int ucore_submit(struct ucore_client *c, struct drm_vgpu_submit *a,
 		 struct ucore_fence **done);
+/* SUBMIT's decode checks alone (vgpu_check_submit), which come first. */
+int ucore_check_submit(const struct drm_vgpu_submit *a);
 /*
  * One slice of the next runnable job of the device, on the caller's
  * thread (the module's scheduler thread's loop body): false if none was

@@ -99,6 +99,11 @@ int main(int argc, char** argv) {
     const auto& a = *args;
     const std::string& kind = a.backend;
     uint64_t mem_mb = a.mem_mb;
+    // Workers are reaped by their Router: never automatically (an ignored
+    // SIGCHLD inherited from the caller would let a pid be reused under
+    // kill()).  A Router in another program (libcudart's engine backends)
+    // leaves that program's choice alone.
+    std::signal(SIGCHLD, SIG_DFL);
     try {
         if (a.worker)
             return vgpu::engine::worker_main(3, kind, a.gpu);

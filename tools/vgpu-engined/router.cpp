@@ -39,11 +39,7 @@ uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MA
 }  // namespace
 
 Router::Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
-    : mem_(std::move(mem)), spawn_(std::move(spawn)), windows_fd_(windows_fd) {
-    // Workers are reaped here: never automatically (an ignored SIGCHLD
-    // inherited from the caller would let a pid be reused under kill()).
-    signal(SIGCHLD, SIG_DFL);
-}
+    : mem_(std::move(mem)), spawn_(std::move(spawn)), windows_fd_(windows_fd) {}
 
 // Every worker killed at once, then reaped, for a few seconds at most (a
 // worker in uninterruptible sleep is left to init).

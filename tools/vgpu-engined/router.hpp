@@ -99,7 +99,11 @@ struct RouterStats {
 class Router {
 public:
     // @windows_fd: the session's device (workers mmap() windows from
-    // it; not owned, passed to each worker).
+    // it; not owned, passed to each worker).  The Router reaps its
+    // workers with waitpid(): SIGCHLD must not be ignored (vgpu-engined's
+    // main() sees to it; a program that ignores it has its workers
+    // reaped by the kernel, and one that reaps every child itself may
+    // take theirs).
     Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd);
     ~Router();
     Router(const Router&) = delete;

@@ -41,7 +41,10 @@
 #include <thread>
 #include <utility>
 
+#include <optional>
+
 #include "backend.hpp"  // the runtime's (this directory)
+#include "vgpu/va_space.hpp"
 #include "engine_env.hpp"
 #include "host.hpp"  // tools/ucore
 // vgpu-engined's back-end interface (namespace vgpu::engine) and its
@@ -98,8 +101,8 @@ public:
     // @workers: host memory in windows, allocations in 2 MiB granules;
     // @ptx: the back end runs a launch's PTX (runs_ptx()).
     EngineBackend(const Factory& make, std::string what, VaRange range, bool workers, bool ptx)
-        : what_(std::move(what)), watchdog_(watchdog_ns()), next_(range.start), end_(range.end),
-          granule_(workers ? kWorkerGranule : kPage), ptx_(ptx) {
+        : what_(std::move(what)), watchdog_(watchdog_ns()),
+          granule_(workers ? kWorkerGranule : kPage), va_(range.start, range.end, granule_), ptx_(ptx) {
         engine_.call([&] {
             if (workers)
                 windows_ = std::make_unique<HostWindows>();
@@ -172,11 +175,21 @@ public:
 
 private:
     uint64_t alloc_here(size_t size, bool host, void** cpu, bool exec) {
-        if (next_ > end_ || size > end_ - next_)
+        if (size > VGPU_VA_SIZE)
             throw OutOfMemory(what_ + ": out of GPU addresses");
         uint64_t bytes = (std::max<uint64_t>(size, 1) + granule_ - 1) & ~(granule_ - 1);
-        if (bytes > end_ - next_)
+        // A guard granule after it: overruns fault.  Given back with it.
+        std::optional<uint64_t> at = va_.take(bytes + granule_);
+        if (!at)
             throw OutOfMemory(what_ + ": out of GPU addresses");
+        struct Addresses {
+            vgpu::VaSpace* va;
+            uint64_t at, n;
+            ~Addresses() {
+                if (va)
+                    va->give_back(at, n);
+            }
+        } addresses{&va_, *at, bytes + granule_};
         std::unique_ptr<void, Unmapper> hostmem(nullptr, Unmapper{bytes});
         uint64_t mem = 0;
         vgpu::engine::Backing back;
@@ -202,18 +215,18 @@ private:
             back.mem = mem;
         }
         uint32_t perms = VGPU_PTE_R | VGPU_PTE_W | (exec ? VGPU_PTE_X : 0);
-        if (int e = be_->map(kCtx, next_, bytes, perms, back)) {
+        if (int e = be_->map(kCtx, *at, bytes, perms, back)) {
             if (mem)
                 be_->mem_free(mem);
             throw OutOfMemory(what_ + ": cannot map: " + std::strerror(e));
         }
-        uint64_t va = next_;
-        next_ += std::min(bytes + granule_, end_ - next_);  // a guard granule: overruns fault
+        uint64_t va = *at;
         if (mem)
             used_ += bytes;  // device memory only, as NVIDIA's runtime counts
         if (cpu)
             *cpu = hostmem.get();
         blocks_.emplace(va, Block(this, va, bytes, mem, std::move(hostmem)));
+        addresses.va = nullptr;  // the block's now
         return va;
     }
 
@@ -223,7 +236,9 @@ private:
             return;
         if (it->second.mem)
             used_ -= it->second.bytes;
-        blocks_.erase(it);
+        uint64_t bytes = it->second.bytes;
+        blocks_.erase(it);  // unmapped: every job has run (run() waits)
+        va_.give_back(va, bytes + granule_);
     }
 
     void write_here(uint64_t va, const void* src, size_t n) {
@@ -307,8 +322,8 @@ private:
     uint64_t watchdog_;
     uint64_t mem_size_ = 0;
     std::map<uint64_t, Block> blocks_;
-    uint64_t next_, end_;  // addresses are handed out from [next_, end_)
     const uint64_t granule_;  // of every allocation's size and address
+    vgpu::VaSpace va_;        // the GPU addresses handed out
     const bool ptx_;
     uint64_t next_id_ = 1, used_ = 0;
     std::string fault_;  // the first fault or hang: sticky

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// The core in a process (tools/ucore): vgpu-back's core behind libvgpu's
+// Transport, vgpu-engined's interpreter workers as its engine.  What a
+// render node promises holds here too: the watchdog ends a runaway
+// kernel, a wait ends at its deadline, fences report as DRM's, and the
+// groups' weights and caps are the core's to check.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "core_transport.hpp"
+#include "vgpu/asm.hpp"
+#include "vgpu/vgpu.hpp"
+
+extern "C" {
+#include "vgpu_drm.h"
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Waits for ever for a word that stays zero.
+const char* kSpin = R"(
+.kernel spin
+    ldp r1, 0
+loop:
+    ld.u32 r2, [r1]
+    bz r2, loop
+    exit
+)";
+
+std::shared_ptr<gpuvm::ucore::CoreHost> host(unsigned int watchdog_ms = 2000, uint64_t mem = 64 << 20) {
+    gpuvm::ucore::CoreOptions o;
+    o.mem = mem;
+    o.exe = GPUVM_ENGINED;
+    o.watchdog_ms = watchdog_ms;
+    return gpuvm::ucore::CoreHost::create(o);
+}
+
+std::shared_ptr<vgpu::Device> device(const std::shared_ptr<gpuvm::ucore::CoreHost>& h) {
+    return std::make_shared<vgpu::Device>(h->client("test"), h->name());
+}
+
+TEST(CoreTransport, TheDeviceIsTheEnginesAsVgpuUengineAnnouncesIt) {
+    auto dev = device(host());
+    const auto& i = dev->info();
+    EXPECT_EQ(i.page_size, 2u << 20);
+    EXPECT_EQ(i.va_start, uint64_t{64} << 30);
+    EXPECT_EQ(i.va_end, uint64_t{1008} << 30);
+    EXPECT_EQ(i.device_memory_quota, uint64_t{64} << 20);
+    EXPECT_TRUE(i.features & DRM_VGPU_FEATURE_HOST_MEMORY);
+    EXPECT_FALSE(i.features & DRM_VGPU_FEATURE_PTX);  // the interpreter runs the ISA
+    // A buffer written and read back through the engine (libvgpu stages
+    // it through host memory and a COPY run by the worker).
+    vgpu::Context ctx(dev);
+    vgpu::Buffer b(ctx, 12345, vgpu::Domain::Device);
+    std::vector<std::byte> in(12345), out(12345);
+    for (size_t k = 0; k < in.size(); k++)
+        in[k] = std::byte(k * 7);
+    b.write(in);
+    b.read(out);
+    EXPECT_EQ(in, out);
+}
+
+// The module's default device-memory promise (16 MiB) is not asked of
+// an engine that has less.
+TEST(CoreTransport, AnEngineSmallerThanTheDefaultQuotaServes) {
+    auto dev = device(host(2000, 8 << 20));
+    EXPECT_EQ(dev->info().device_memory_quota, uint64_t{8} << 20);
+    vgpu::Context ctx(dev);
+    vgpu::Buffer b(ctx, 4 << 20, vgpu::Domain::Device);
+    EXPECT_THROW(vgpu::Buffer(ctx, 6 << 20, vgpu::Domain::Device), vgpu::Error);
+}
+
+TEST(CoreTransport, TheWatchdogEndsARunawayKernelAndTheClientGoesOn) {
+    auto dev = device(host(200));
+    vgpu::Context ctx(dev);
+    vgpu::Module m(ctx, vgpu::assemble(kSpin, "spin"));
+    vgpu::Buffer flag(ctx, 4096, vgpu::Domain::Device);
+    auto t0 = Clock::now();
+    ctx.launch(m.kernel("spin"), {1}, {1}, {flag});
+    try {
+        ctx.synchronize(std::chrono::seconds(30));
+        FAIL() << "a kernel that never ends ended";
+    } catch (const vgpu::ContextError& e) {
+        EXPECT_EQ(e.status().state, vgpu::ContextState::Hung) << e.what();
+    }
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(10));
+    vgpu::Context again(dev);  // a new context of the same client computes
+    vgpu::Buffer b(again, 4096, vgpu::Domain::Device);
+    again.fill(b.gpu_addr(), 4096, 0x5a5a5a5a);
+    again.synchronize();
+    std::vector<std::byte> out(4);
+    b.read(out);
+    EXPECT_EQ(out[0], std::byte{0x5a});
+}
+
+TEST(CoreTransport, AWaitEndsAtItsDeadline) {
+    auto dev = device(host(3000));
+    vgpu::Context ctx(dev);
+    vgpu::Module m(ctx, vgpu::assemble(kSpin, "spin"));
+    vgpu::Buffer flag(ctx, 4096, vgpu::Domain::Device);
+    auto f = ctx.launch(m.kernel("spin"), {1}, {1}, {flag});
+    auto t0 = Clock::now();
+    EXPECT_FALSE(f->wait(std::chrono::milliseconds(20)));
+    EXPECT_LT(Clock::now() - t0, std::chrono::seconds(1));
+    EXPECT_EQ(f->status(), 0);  // still running
+}
+
+// As DRM's: a syncobj never submitted waits until its deadline, and has
+// no status to give (its sync file cannot be exported).
+TEST(CoreTransport, ASyncobjNeverSubmittedIsAsDrms) {
+    auto dev = device(host());
+    vgpu::Fence f(dev);
+    EXPECT_FALSE(f.wait(std::chrono::milliseconds(5)));
+    try {
+        f.status();
+        FAIL() << "a status without a fence";
+    } catch (const vgpu::Error& e) {
+        EXPECT_EQ(e.code(), EINVAL);
+    }
+}
+
+TEST(CoreTransport, WeightsAndCapsAreTheGroups) {
+    auto h = host();
+    auto dom0 = h->client("dom0's", 0, 0, 16 << 20);
+    EXPECT_EQ(dom0->set(200, 0), EINVAL);  // the device's native group
+    auto guest = h->client("guest", 100, 0, 16 << 20);
+    EXPECT_EQ(guest->set(200, 25), 0);
+    EXPECT_EQ(guest->set(0, 0), EINVAL);     // no weight 0
+    EXPECT_EQ(guest->set(100, 101), EINVAL);  // no cap above the engine
+    EXPECT_EQ(guest->busy_ns(), 0u);
+}
+
+TEST(CoreTransport, TheEnginesMemoryIsPromisedNoMoreThanOnce) {
+    auto h = host(2000, 32 << 20);
+    auto a = h->client("a", 100, 0, 24 << 20);
+    EXPECT_THROW(h->client("b", 100, 0, 16 << 20), std::runtime_error);
+    auto b = h->client("b", 100, 0, 8 << 20);
+}
+
+// An ioctl the core does not know, and a SUBMIT's decode before its
+// syncobj: the render node's answers.
+TEST(CoreTransport, IoctlsAnswerAsTheRenderNode) {
+    auto t = host()->client("raw");
+    EXPECT_EQ(t->ioctl(0x12345678, nullptr), ENOTTY);
+    drm_vgpu_submit s{};
+    s.out_sync = 999;  // no such syncobj, but the submit is malformed first
+    EXPECT_EQ(t->ioctl(DRM_IOCTL_VGPU_SUBMIT, &s), EINVAL);
+    void* p = nullptr;
+    EXPECT_EQ(t->map(uint64_t{77} << 12, 4096, &p), EINVAL);
+}
+
+}  // namespace
