@@ -327,8 +327,30 @@ Context::Context(std::shared_ptr<Device> dev, uint32_t priority)
 }
 
 Context::~Context() {
+    staging_fence_[0].reset();
+    staging_fence_[1].reset();
+    staging_[0].reset();  // unmapped while the context is there
+    staging_[1].reset();
     drm_vgpu_ctx_destroy a{id_, 0};
     dev_->try_ioctl(DRM_IOCTL_VGPU_CTX_DESTROY, &a);
+}
+
+Buffer& Context::staging(int i, size_t n) {
+    if (auto& f = staging_fence_[i]) {
+        if (!f->wait(std::chrono::seconds(60))) throw Error(ETIME, "timed out waiting for the GPU");
+        if (int st = f->status(); st < 0) {
+            check();
+            throw Error(-st, "a staging copy failed");
+        }
+        f.reset();
+    }
+    if (!staging_[i] || staging_[i]->size() < n) {
+        size_t size = std::max(page_align(*dev_, n), staging_[i] ? staging_[i]->size() : 0);
+        staging_[i].reset();  // the smaller one goes first (the client's host-memory quota)
+        staging_[i] = std::make_unique<Buffer>(*this, std::min(size, kStagingChunk), Domain::Host,
+                                               DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE);
+    }
+    return *staging_[i];
 }
 
 uint64_t Context::reserve_va(uint64_t size) {
@@ -499,9 +521,15 @@ void Buffer::write(std::span<const std::byte> src, size_t offset) {
         std::memcpy(static_cast<std::byte*>(cpu_) + offset, src.data(), src.size());
         return;
     }
-    Buffer staging(*ctx_, src.size(), Domain::Host, DRM_VGPU_BIND_READ);
-    std::memcpy(staging.data(), src.data(), src.size());
-    ctx_->copy(va_ + offset, staging.gpu_addr(), src.size());
+    // Chunk by chunk, the two staging objects in turn: one is filled
+    // while the engine copies from the other.
+    const size_t chunk = Context::kStagingChunk;
+    for (size_t done = 0, k = 0; done < src.size(); done += chunk, k++) {
+        size_t n = std::min(chunk, src.size() - done);
+        Buffer& st = ctx_->staging(static_cast<int>(k & 1), n);
+        std::memcpy(st.data(), src.data() + done, n);
+        ctx_->staging_busy(static_cast<int>(k & 1), ctx_->copy(va_ + offset + done, st.gpu_addr(), n));
+    }
     ctx_->synchronize();
 }
 
@@ -512,10 +540,21 @@ void Buffer::read(std::span<std::byte> dst, size_t offset) const {
         std::memcpy(dst.data(), static_cast<const std::byte*>(cpu_) + offset, dst.size());
         return;
     }
-    Buffer staging(*ctx_, dst.size(), Domain::Host, DRM_VGPU_BIND_WRITE);
-    ctx_->copy(staging.gpu_addr(), va_ + offset, dst.size());
-    ctx_->synchronize();
-    std::memcpy(dst.data(), staging.data(), dst.size());
+    // Two chunks in flight: the CPU copies one out while the engine
+    // copies the next into the other staging object.
+    const size_t chunk = Context::kStagingChunk, chunks = (dst.size() + chunk - 1) / chunk;
+    auto start = [&](size_t k) {
+        size_t n = std::min(chunk, dst.size() - k * chunk);
+        Buffer& st = ctx_->staging(static_cast<int>(k & 1), n);
+        ctx_->staging_busy(static_cast<int>(k & 1), ctx_->copy(st.gpu_addr(), va_ + offset + k * chunk, n));
+    };
+    for (size_t k = 0; k < chunks && k < 2; k++) start(k);
+    for (size_t k = 0; k < chunks; k++) {
+        size_t n = std::min(chunk, dst.size() - k * chunk);
+        Buffer& st = ctx_->staging(static_cast<int>(k & 1), n);  // its COPY done
+        std::memcpy(dst.data() + k * chunk, st.data(), n);
+        if (k + 2 < chunks) start(k + 2);
+    }
 }
 
 void Buffer::protect(uint32_t perms) {

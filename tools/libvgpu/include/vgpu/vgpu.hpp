@@ -171,7 +171,8 @@ public:
     Domain domain() const noexcept { return domain_; }
     // CPU view of a host-memory buffer (nullptr for device memory).
     void* data() const noexcept { return cpu_; }
-    // Copy in or out through a host staging buffer and the GPU's copy engine.
+    // Copy in or out through the context's host staging buffers and the
+    // GPU's copy engine (Context::staging).
     void write(std::span<const std::byte> src, size_t offset = 0);
     void read(std::span<std::byte> dst, size_t offset = 0) const;
     // Change the GPU permissions (DRM_VGPU_BIND_*) of the mapping.
@@ -261,10 +262,24 @@ public:
     // One VM_BIND operation; returns 0 or the errno, never throws.
     int vm_bind(const drm_vgpu_vm_bind_op& op) noexcept;
 
+    // Host memory Buffer::write and read of device memory go through:
+    // two objects, kept, each as large as the largest chunk copied through
+    // it (at most kStagingChunk bytes, a larger copy goes in chunks), so
+    // that a copy neither makes an object nor touches fresh pages, and the
+    // CPU's part of one chunk overlaps the engine's COPY of the other.
+    static constexpr size_t kStagingChunk = 8 << 20;
+    // Staging object @i (0 or 1) of at least @n bytes (<= kStagingChunk),
+    // once the COPY that last used it is done.
+    Buffer& staging(int i, size_t n);
+    // Records that @f is the COPY now using staging object @i.
+    void staging_busy(int i, std::shared_ptr<Fence> f) { staging_fence_[i] = std::move(f); }
+
 private:
     std::shared_ptr<Device> dev_;
     uint32_t id_ = 0;
     VaSpace va_;  // guard pages included in its ranges
+    std::unique_ptr<Buffer> staging_[2];
+    std::shared_ptr<Fence> staging_fence_[2];
     std::vector<std::pair<uint64_t, uint64_t>> pending_va_;  // given back while pending_fence_ runs
     std::shared_ptr<Fence> pending_fence_;
     std::shared_ptr<Fence> last_;
