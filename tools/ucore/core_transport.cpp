@@ -279,11 +279,13 @@ struct CoreClient::State {
 };
 
 std::unique_ptr<CoreClient> CoreHost::client(const std::string& name, uint32_t weight, uint32_t cap,
-                                             uint64_t devmem) {
+                                             uint64_t devmem, uint64_t hostmem) {
     auto s = std::make_unique<CoreClient::State>();
     impl_->core([&] {
         ucore_config c = impl_->cfg;
         c.quota_devmem = devmem ? devmem : impl_->cfg.mem_size;
+        if (hostmem)
+            c.quota_hostmem = hostmem;
         char err[160] = "";
         s->c = ucore_client_open(impl_->ucore_, name.c_str(), weight, cap, &c, err, sizeof(err));
         if (!s->c)
@@ -419,6 +421,9 @@ int CoreClient::map(uint64_t offset, size_t size, void** cpu) {
 int CoreClient::syncobj_create(uint32_t* handle) {
     try {
         return host_->impl_->core([&] {
+            // The next free handle, never 0 ("no syncobj" in a SUBMIT).
+            while (!s_->next_sync || s_->syncobjs.count(s_->next_sync))
+                s_->next_sync++;
             s_->syncobjs[s_->next_sync] = nullptr;
             *handle = s_->next_sync++;
             return 0;

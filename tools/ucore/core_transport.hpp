@@ -70,9 +70,10 @@ public:
     CoreHost& operator=(const CoreHost&) = delete;
     // A new client: in dom0's native group when @weight is 0, else in a
     // group of its own with @weight and @cap (percent, 0: none); @devmem
-    // of device memory promised to it (0: the engine's).  Throws.
+    // of device memory promised to it (0: the engine's), @hostmem its
+    // host-memory quota (0: the host's).  Throws.
     std::unique_ptr<CoreClient> client(const std::string& name, uint32_t weight = 0, uint32_t cap = 0,
-                                       uint64_t devmem = 0);
+                                       uint64_t devmem = 0, uint64_t hostmem = 0);
     const std::string& name() const;
 
 private:

@@ -343,10 +343,7 @@ err_group:
 
 void ucore_client_close(struct ucore_client *c)
 {
-	vgpu_client_destroy(c->client);
-	/* What the client left queued is cancelled by the scheduler. */
-	while (ucore_run_once(c->u))
-		;
+	vgpu_client_destroy(c->client);	/* its jobs cancelled there */
 	vgpu_group_put(c->group);
 	kfree(c);
 }

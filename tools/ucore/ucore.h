@@ -115,7 +115,7 @@ struct ucore_client *ucore_client_open(struct ucore *u, const char *name,
 				       uint32_t weight, uint32_t cap,
 				       const struct ucore_config *cfg,
 				       char *err, size_t errlen);
-/* Closes it (its contexts, objects and jobs) and runs what that leaves. */
+/* Closes it: its contexts, objects and jobs (cancelled). */
 void ucore_client_close(struct ucore_client *c);
 /* A group's new @weight and @cap (a client in a group of its own). */
 int ucore_client_set(struct ucore_client *c, uint32_t weight, uint32_t cap);

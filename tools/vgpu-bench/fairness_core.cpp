@@ -125,6 +125,15 @@ int fairness_core(const FairnessCoreArgs& a) {
                 }
             });
         }
+        struct Join {  // the loads stop and are joined however the phase ends
+            std::atomic<bool>& stop;
+            std::vector<std::thread>& load;
+            ~Join() {
+                stop = true;
+                for (auto& t : load)
+                    if (t.joinable()) t.join();
+            }
+        } join{stop, load};
         std::this_thread::sleep_for(std::chrono::duration<double>(a.warmup_s));
         FairRun run = sample(p.name, cs, p, a.windows);
         stop = true;

@@ -336,21 +336,63 @@ Context::~Context() {
 }
 
 Buffer& Context::staging(int i, size_t n) {
-    if (auto& f = staging_fence_[i]) {
-        if (!f->wait(std::chrono::seconds(60))) throw Error(ETIME, "timed out waiting for the GPU");
+    if (staging_fence_[i]) {
+        if (!staging_fence_[i]->wait(std::chrono::seconds(60))) throw Error(ETIME, "timed out waiting for the GPU");
+        // Done: the object is free again, whatever the COPY's outcome.
+        std::shared_ptr<Fence> f = std::move(staging_fence_[i]);
         if (int st = f->status(); st < 0) {
             check();
             throw Error(-st, "a staging copy failed");
         }
-        f.reset();
     }
     if (!staging_[i] || staging_[i]->size() < n) {
         size_t size = std::max(page_align(*dev_, n), staging_[i] ? staging_[i]->size() : 0);
         staging_[i].reset();  // the smaller one goes first (the client's host-memory quota)
-        staging_[i] = std::make_unique<Buffer>(*this, std::min(size, kStagingChunk), Domain::Host,
-                                               DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE);
+        making_staging_ = true;   // the other one is not given way for it
+        try {
+            staging_[i] =
+                std::make_unique<Buffer>(*this, size, Domain::Host, DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE);
+        } catch (...) {
+            making_staging_ = false;
+            throw;
+        }
+        making_staging_ = false;
     }
     return *staging_[i];
+}
+
+size_t Context::staging_chunk(size_t n) const {
+    return dev_->info().mode == DRM_VGPU_MODE_NAIVE ? std::max<size_t>(n, 1) : kStagingChunk;
+}
+
+void Context::staging_done() {
+    for (int i = 0; i < 2; i++) {
+        if (staging_fence_[i]) staging(i, 0);  // waits, and throws if its COPY failed
+        if (dev_->info().mode == DRM_VGPU_MODE_NAIVE) staging_[i].reset();
+    }
+}
+
+size_t Context::staging_slots(size_t n) {
+    if (!n) return 1;
+    staging(0, n);
+    try {
+        staging(1, n);
+    } catch (const Error& e) {
+        if (e.code() != EDQUOT) throw;
+        return 1;  // the client's host-memory quota has room for one
+    }
+    return 2;
+}
+
+bool Context::drop_idle_staging() noexcept {
+    bool any = false;
+    for (int i = 0; i < 2; i++) {
+        if (staging_[i] && !staging_fence_[i]) {
+            staging_[i].reset();
+            any = true;
+        }
+    }
+    return any;
 }
 
 uint64_t Context::reserve_va(uint64_t size) {
@@ -477,7 +519,12 @@ Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
     : ctx_(&ctx), size_(size), domain_(domain) {
     Device& dev = ctx.device();
     drm_vgpu_bo_create c{page_align(dev, size), static_cast<uint32_t>(domain), 0, 0, 0};
-    dev.ioctl(DRM_IOCTL_VGPU_BO_CREATE, &c, "VGPU_BO_CREATE");
+    int err = dev.try_ioctl(DRM_IOCTL_VGPU_BO_CREATE, &c);
+    // The client's host-memory quota: the context's idle staging objects
+    // give way (Context::kStagingChunk).
+    if (err == EDQUOT && domain == Domain::Host && !ctx.making_staging_ && ctx.drop_idle_staging())
+        err = dev.try_ioctl(DRM_IOCTL_VGPU_BO_CREATE, &c);
+    if (err) throw Error(err, "VGPU_BO_CREATE");
     handle_ = c.handle;
     try {
         if (domain == Domain::Host) {
@@ -521,15 +568,19 @@ void Buffer::write(std::span<const std::byte> src, size_t offset) {
         std::memcpy(static_cast<std::byte*>(cpu_) + offset, src.data(), src.size());
         return;
     }
-    // Chunk by chunk, the two staging objects in turn: one is filled
-    // while the engine copies from the other.
-    const size_t chunk = Context::kStagingChunk;
+    // Chunk by chunk, the staging objects in turn: one is filled while
+    // the engine copies from the other (one alone where the quota allows
+    // no second).
+    const size_t chunk = ctx_->staging_chunk(src.size());
+    const size_t slots = ctx_->staging_slots(std::min(chunk, src.size()));
     for (size_t done = 0, k = 0; done < src.size(); done += chunk, k++) {
         size_t n = std::min(chunk, src.size() - done);
-        Buffer& st = ctx_->staging(static_cast<int>(k & 1), n);
+        int i = static_cast<int>(k % slots);
+        Buffer& st = ctx_->staging(i, n);
         std::memcpy(st.data(), src.data() + done, n);
-        ctx_->staging_busy(static_cast<int>(k & 1), ctx_->copy(va_ + offset + done, st.gpu_addr(), n));
+        ctx_->staging_busy(i, ctx_->copy(va_ + offset + done, st.gpu_addr(), n));
     }
+    ctx_->staging_done();  // every chunk's COPY checked
     ctx_->synchronize();
 }
 
@@ -540,21 +591,25 @@ void Buffer::read(std::span<std::byte> dst, size_t offset) const {
         std::memcpy(dst.data(), static_cast<const std::byte*>(cpu_) + offset, dst.size());
         return;
     }
-    // Two chunks in flight: the CPU copies one out while the engine
-    // copies the next into the other staging object.
-    const size_t chunk = Context::kStagingChunk, chunks = (dst.size() + chunk - 1) / chunk;
+    // Two chunks in flight (where the quota allows two staging objects):
+    // the CPU copies one out while the engine copies the next into the
+    // other.
+    const size_t chunk = ctx_->staging_chunk(dst.size()), chunks = (dst.size() + chunk - 1) / chunk;
+    const size_t slots = ctx_->staging_slots(std::min(chunk, dst.size()));
     auto start = [&](size_t k) {
         size_t n = std::min(chunk, dst.size() - k * chunk);
-        Buffer& st = ctx_->staging(static_cast<int>(k & 1), n);
-        ctx_->staging_busy(static_cast<int>(k & 1), ctx_->copy(st.gpu_addr(), va_ + offset + k * chunk, n));
+        int i = static_cast<int>(k % slots);
+        Buffer& st = ctx_->staging(i, n);
+        ctx_->staging_busy(i, ctx_->copy(st.gpu_addr(), va_ + offset + k * chunk, n));
     };
-    for (size_t k = 0; k < chunks && k < 2; k++) start(k);
+    for (size_t k = 0; k < chunks && k < slots; k++) start(k);
     for (size_t k = 0; k < chunks; k++) {
         size_t n = std::min(chunk, dst.size() - k * chunk);
-        Buffer& st = ctx_->staging(static_cast<int>(k & 1), n);  // its COPY done
+        Buffer& st = ctx_->staging(static_cast<int>(k % slots), n);  // its COPY done
         std::memcpy(dst.data() + k * chunk, st.data(), n);
-        if (k + 2 < chunks) start(k + 2);
+        if (k + slots < chunks) start(k + slots);
     }
+    ctx_->staging_done();
 }
 
 void Buffer::protect(uint32_t perms) {

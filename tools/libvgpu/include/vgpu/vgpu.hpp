@@ -262,24 +262,41 @@ public:
     // One VM_BIND operation; returns 0 or the errno, never throws.
     int vm_bind(const drm_vgpu_vm_bind_op& op) noexcept;
 
-    // Host memory Buffer::write and read of device memory go through:
-    // two objects, kept, each as large as the largest chunk copied through
-    // it (at most kStagingChunk bytes, a larger copy goes in chunks), so
-    // that a copy neither makes an object nor touches fresh pages, and the
-    // CPU's part of one chunk overlaps the engine's COPY of the other.
+    // Host memory Buffer::write and read of device memory go through
+    // (Documentation/design.rst): two objects, each as large as the
+    // largest chunk copied through it (kStagingChunk bytes: a larger copy
+    // goes in chunks, the CPU's part of one overlapping the engine's COPY
+    // of the other), kept between calls; a host object that the client's
+    // host-memory quota refuses is asked again once the context's idle
+    // ones are given back.  In naive mode, whose frontend copies every
+    // host object of the file around each submission, one object of the
+    // whole copy (as many bytes moved as the copy itself), not kept.
     static constexpr size_t kStagingChunk = 8 << 20;
-    // Staging object @i (0 or 1) of at least @n bytes (<= kStagingChunk),
-    // once the COPY that last used it is done.
+
+private:
+    friend class Buffer;
+    // The chunk a copy of @n bytes goes in.
+    size_t staging_chunk(size_t n) const;
+    // Staging object @i (0 or 1) of at least @n bytes (a chunk), once
+    // the COPY that last used it is done (throws if it failed).
     Buffer& staging(int i, size_t n);
     // Records that @f is the COPY now using staging object @i.
     void staging_busy(int i, std::shared_ptr<Fence> f) { staging_fence_[i] = std::move(f); }
+    // After a call: waits for both objects' COPYs (throws if one
+    // failed); in naive mode, frees them.
+    void staging_done();
+    // Makes both staging objects of @n bytes where the quota allows, else
+    // the first: how many there are for the call.
+    size_t staging_slots(size_t n);
+    // Frees the staging objects no COPY uses: whether there was one.
+    bool drop_idle_staging() noexcept;
 
-private:
     std::shared_ptr<Device> dev_;
     uint32_t id_ = 0;
     VaSpace va_;  // guard pages included in its ranges
     std::unique_ptr<Buffer> staging_[2];
     std::shared_ptr<Fence> staging_fence_[2];
+    bool making_staging_ = false;  // staging() is making one
     std::vector<std::pair<uint64_t, uint64_t>> pending_va_;  // given back while pending_fence_ runs
     std::shared_ptr<Fence> pending_fence_;
     std::shared_ptr<Fence> last_;
