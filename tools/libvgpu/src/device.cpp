@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cerrno>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -327,6 +328,9 @@ Context::Context(std::shared_ptr<Device> dev, uint32_t priority)
 }
 
 Context::~Context() {
+    // The staging objects go first, explicitly: declared before
+    // pending_va_ and last_, they would otherwise be destroyed after
+    // them, and ~Buffer gives its addresses back through them.
     staging_fence_[0].reset();
     staging_fence_[1].reset();
     staging_[0].reset();  // unmapped while the context is there
@@ -348,35 +352,39 @@ Buffer& Context::staging(int i, size_t n) {
     if (!staging_[i] || staging_[i]->size() < n) {
         size_t size = std::max(page_align(*dev_, n), staging_[i] ? staging_[i]->size() : 0);
         staging_[i].reset();  // the smaller one goes first (the client's host-memory quota)
-        making_staging_ = true;   // the other one is not given way for it
-        try {
-            staging_[i] =
-                std::make_unique<Buffer>(*this, size, Domain::Host, DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE);
-        } catch (...) {
-            making_staging_ = false;
-            throw;
-        }
-        making_staging_ = false;
+        staging_[i] = std::make_unique<Buffer>(*this, size, Domain::Host, DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE);
     }
     return *staging_[i];
 }
+
+// Kept between calls only by a dom0 client (native mode): a guest's
+// host objects cost per submission in naive mode (the frontend copies
+// every one around each submission), and in hp mode they hold the
+// guest's grants and persistent-grant quota, past which an object is
+// kept by copies, which makes every submission of the file wait.
+bool Context::staging_kept() const { return dev_->info().mode == DRM_VGPU_MODE_NATIVE; }
 
 size_t Context::staging_chunk(size_t n) const {
     return dev_->info().mode == DRM_VGPU_MODE_NAIVE ? std::max<size_t>(n, 1) : kStagingChunk;
 }
 
-void Context::staging_done() {
-    for (int i = 0; i < 2; i++) {
-        if (staging_fence_[i]) staging(i, 0);  // waits, and throws if its COPY failed
-        if (dev_->info().mode == DRM_VGPU_MODE_NAIVE) staging_[i].reset();
+size_t Context::staging_slots(size_t total, size_t chunk) {
+    in_staging_call_ = true;
+    if (!total) return 1;
+    size_t need = std::min(total, chunk);
+    bool two = total > chunk;
+    // An object that must grow: both go first, so that neither holds the
+    // quota the other needs.
+    if ((staging_[0] && staging_[0]->size() < need) || (two && staging_[1] && staging_[1]->size() < need)) {
+        for (int i = 0; i < 2; i++) {
+            if (staging_fence_[i]) staging(i, 0);
+            staging_[i].reset();
+        }
     }
-}
-
-size_t Context::staging_slots(size_t n) {
-    if (!n) return 1;
-    staging(0, n);
+    staging(0, need);
+    if (!two) return 1;
     try {
-        staging(1, n);
+        staging(1, need);
     } catch (const Error& e) {
         if (e.code() != EDQUOT) throw;
         return 1;  // the client's host-memory quota has room for one
@@ -384,7 +392,38 @@ size_t Context::staging_slots(size_t n) {
     return 2;
 }
 
+void Context::staging_done() {
+    std::exception_ptr first;
+    for (int i = 0; i < 2; i++) {
+        if (!staging_fence_[i]) continue;
+        try {
+            staging(i, 0);  // waits, and throws if its COPY failed
+        } catch (...) {
+            if (!first) first = std::current_exception();
+        }
+    }
+    staging_release();
+    if (first) std::rethrow_exception(first);
+}
+
+void Context::staging_release() noexcept {
+    in_staging_call_ = false;
+    if (staging_kept()) return;
+    for (int i = 0; i < 2; i++) {
+        if (staging_fence_[i]) {
+            try {
+                staging_fence_[i]->wait(std::chrono::seconds(60));  // its COPY done first
+            } catch (...) {
+                // Freed all the same, as an object whose COPY timed out.
+            }
+            staging_fence_[i].reset();
+        }
+        staging_[i].reset();
+    }
+}
+
 bool Context::drop_idle_staging() noexcept {
+    if (in_staging_call_) return false;  // a call holds them (their memory between its COPYs)
     bool any = false;
     for (int i = 0; i < 2; i++) {
         if (staging_[i] && !staging_fence_[i]) {
@@ -522,7 +561,7 @@ Buffer::Buffer(Context& ctx, size_t size, Domain domain, uint32_t perms)
     int err = dev.try_ioctl(DRM_IOCTL_VGPU_BO_CREATE, &c);
     // The client's host-memory quota: the context's idle staging objects
     // give way (Context::kStagingChunk).
-    if (err == EDQUOT && domain == Domain::Host && !ctx.making_staging_ && ctx.drop_idle_staging())
+    if (err == EDQUOT && domain == Domain::Host && ctx.drop_idle_staging())
         err = dev.try_ioctl(DRM_IOCTL_VGPU_BO_CREATE, &c);
     if (err) throw Error(err, "VGPU_BO_CREATE");
     handle_ = c.handle;
@@ -571,8 +610,12 @@ void Buffer::write(std::span<const std::byte> src, size_t offset) {
     // Chunk by chunk, the staging objects in turn: one is filled while
     // the engine copies from the other (one alone where the quota allows
     // no second).
+    struct Call {  // the objects released however the call ends
+        Context* c;
+        ~Call() { c->staging_release(); }
+    } call{ctx_};
     const size_t chunk = ctx_->staging_chunk(src.size());
-    const size_t slots = ctx_->staging_slots(std::min(chunk, src.size()));
+    const size_t slots = ctx_->staging_slots(src.size(), chunk);
     for (size_t done = 0, k = 0; done < src.size(); done += chunk, k++) {
         size_t n = std::min(chunk, src.size() - done);
         int i = static_cast<int>(k % slots);
@@ -594,8 +637,12 @@ void Buffer::read(std::span<std::byte> dst, size_t offset) const {
     // Two chunks in flight (where the quota allows two staging objects):
     // the CPU copies one out while the engine copies the next into the
     // other.
+    struct Call {  // the objects released however the call ends
+        Context* c;
+        ~Call() { c->staging_release(); }
+    } call{ctx_};
     const size_t chunk = ctx_->staging_chunk(dst.size()), chunks = (dst.size() + chunk - 1) / chunk;
-    const size_t slots = ctx_->staging_slots(std::min(chunk, dst.size()));
+    const size_t slots = ctx_->staging_slots(dst.size(), chunk);
     auto start = [&](size_t k) {
         size_t n = std::min(chunk, dst.size() - k * chunk);
         int i = static_cast<int>(k % slots);

@@ -266,29 +266,37 @@ public:
     // (Documentation/design.rst): two objects, each as large as the
     // largest chunk copied through it (kStagingChunk bytes: a larger copy
     // goes in chunks, the CPU's part of one overlapping the engine's COPY
-    // of the other), kept between calls; a host object that the client's
-    // host-memory quota refuses is asked again once the context's idle
-    // ones are given back.  In naive mode, whose frontend copies every
-    // host object of the file around each submission, one object of the
-    // whole copy (as many bytes moved as the copy itself), not kept.
+    // of the other; one object where the copy is one chunk, or where the
+    // client's quota has room for no second).  A dom0 client keeps them
+    // between calls, and a host object its quota refuses is asked again
+    // once the idle ones are given back; a guest frees them at the end
+    // of each call (see Context::staging_kept).  In naive mode, whose
+    // frontend copies every host object of the file around each
+    // submission, one object of the whole copy.
     static constexpr size_t kStagingChunk = 8 << 20;
 
 private:
     friend class Buffer;
     // The chunk a copy of @n bytes goes in.
     size_t staging_chunk(size_t n) const;
+    // Whether the staging objects stay between calls.
+    bool staging_kept() const;
     // Staging object @i (0 or 1) of at least @n bytes (a chunk), once
     // the COPY that last used it is done (throws if it failed).
     Buffer& staging(int i, size_t n);
     // Records that @f is the COPY now using staging object @i.
     void staging_busy(int i, std::shared_ptr<Fence> f) { staging_fence_[i] = std::move(f); }
-    // After a call: waits for both objects' COPYs (throws if one
-    // failed); in naive mode, frees them.
+    // A call of @total bytes in chunks of @chunk begins: makes the
+    // objects it uses (two where there are two chunks or more and the
+    // quota has room); how many.
+    size_t staging_slots(size_t total, size_t chunk);
+    // After a call: waits for both objects' COPYs, releases them, and
+    // throws the first COPY's failure.
     void staging_done();
-    // Makes both staging objects of @n bytes where the quota allows, else
-    // the first: how many there are for the call.
-    size_t staging_slots(size_t n);
-    // Frees the staging objects no COPY uses: whether there was one.
+    // The call's end, however it ends: where the objects are not kept,
+    // each is freed once its COPY is done.
+    void staging_release() noexcept;
+    // Frees the staging objects no call uses: whether there was one.
     bool drop_idle_staging() noexcept;
 
     std::shared_ptr<Device> dev_;
@@ -296,7 +304,7 @@ private:
     VaSpace va_;  // guard pages included in its ranges
     std::unique_ptr<Buffer> staging_[2];
     std::shared_ptr<Fence> staging_fence_[2];
-    bool making_staging_ = false;  // staging() is making one
+    bool in_staging_call_ = false;  // a write or read is using the staging objects
     std::vector<std::pair<uint64_t, uint64_t>> pending_va_;  // given back while pending_fence_ runs
     std::shared_ptr<Fence> pending_fence_;
     std::shared_ptr<Fence> last_;
