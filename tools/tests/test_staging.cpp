@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: MIT
+// Copyright (C) 2026 GPUvm developers
+//
+// libvgpu's staging objects (Context::kStagingChunk, design.rst) per mode,
+// over a Transport that is a small driver of its own: it runs each
+// SUBMIT's COPYs at once and records how many host objects exist while a
+// COPY is submitted (what naive mode's frontend copies around each
+// submission) and after each call.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "vgpu/vgpu.hpp"
+
+extern "C" {
+#include "vgpu_drm.h"
+}
+
+namespace {
+
+class MiniDriver final : public vgpu::Transport {
+public:
+    explicit MiniDriver(uint32_t mode) : mode_(mode) {}
+    size_t host_objects() const {
+        size_t n = 0;
+        for (auto& [h, o] : objs_) n += o.host;
+        return n;
+    }
+    size_t most_host_at_submit = 0;  // host objects when a SUBMIT came
+    size_t submits = 0;
+
+    int ioctl(unsigned long req, void* arg) override {
+        switch (req) {
+        case DRM_IOCTL_VGPU_GET_INFO: {
+            auto* i = static_cast<drm_vgpu_info*>(arg);
+            *i = {};
+            i->uapi_version = DRM_VGPU_UAPI_VERSION;
+            i->mode = mode_;
+            i->page_size = 4096;
+            i->va_start = 1 << 20;
+            i->va_end = uint64_t{1} << 36;
+            i->device_memory_size = i->device_memory_quota = uint64_t{1} << 30;
+            return 0;
+        }
+        case DRM_IOCTL_VGPU_CTX_CREATE: static_cast<drm_vgpu_ctx_create*>(arg)->ctx_id = 1; return 0;
+        case DRM_IOCTL_VGPU_CTX_DESTROY: return 0;
+        case DRM_IOCTL_VGPU_CTX_STATUS: static_cast<drm_vgpu_ctx_status*>(arg)->status = 0; return 0;
+        case DRM_IOCTL_VGPU_BO_CREATE: {
+            auto* a = static_cast<drm_vgpu_bo_create*>(arg);
+            a->handle = next_++;
+            objs_[a->handle] = {std::vector<uint8_t>(a->size), a->domain == DRM_VGPU_DOMAIN_HOST, 0};
+            return 0;
+        }
+        case DRM_IOCTL_VGPU_BO_DESTROY: objs_.erase(static_cast<drm_vgpu_bo_destroy*>(arg)->handle); return 0;
+        case DRM_IOCTL_VGPU_BO_MMAP_OFFSET: {
+            auto* a = static_cast<drm_vgpu_bo_mmap_offset*>(arg);
+            a->offset = uint64_t{a->handle} << 12;
+            return 0;
+        }
+        case DRM_IOCTL_VGPU_VM_BIND: {
+            auto* b = static_cast<drm_vgpu_vm_bind*>(arg);
+            auto* op = reinterpret_cast<const drm_vgpu_vm_bind_op*>(static_cast<uintptr_t>(b->ops));
+            for (uint32_t k = 0; k < b->num_ops; k++) {
+                if (op[k].op == DRM_VGPU_BIND_MAP) objs_[op[k].handle].va = op[k].va;
+                b->num_done = k + 1;
+            }
+            return 0;
+        }
+        case DRM_IOCTL_VGPU_SUBMIT: {
+            auto* s = static_cast<drm_vgpu_submit*>(arg);
+            submits++;
+            most_host_at_submit = std::max(most_host_at_submit, host_objects());
+            auto* c = reinterpret_cast<const drm_vgpu_cmd*>(static_cast<uintptr_t>(s->cmds));
+            for (uint32_t k = 0; k < s->num_cmds; k++)
+                if (c[k].op == DRM_VGPU_CMD_COPY) std::memcpy(at(c[k].dst), at(c[k].src), c[k].size);
+            if (s->out_sync) signalled_[s->out_sync] = true;
+            return 0;
+        }
+        }
+        return ENOTTY;
+    }
+    int map(uint64_t offset, size_t, void** cpu) override {
+        *cpu = objs_.at(static_cast<uint32_t>(offset >> 12)).mem.data();
+        return 0;
+    }
+    void unmap(void*, size_t) override {}
+    int syncobj_create(uint32_t* h) override {
+        *h = next_sync_++;
+        return 0;
+    }
+    void syncobj_destroy(uint32_t h) override { signalled_.erase(h); }
+    int syncobj_wait(uint32_t h, int64_t) override { return signalled_[h] ? 0 : ETIME; }
+    int syncobj_status(uint32_t h, int* st) override {
+        *st = signalled_[h] ? 1 : 0;
+        return 0;
+    }
+
+private:
+    struct Obj {
+        std::vector<uint8_t> mem;
+        bool host;
+        uint64_t va;
+    };
+    uint8_t* at(uint64_t va) {
+        for (auto& [h, o] : objs_)
+            if (va >= o.va && va < o.va + o.mem.size()) return o.mem.data() + (va - o.va);
+        throw std::runtime_error("MiniDriver: nothing mapped at a COPY's address");
+    }
+    uint32_t mode_, next_ = 1, next_sync_ = 1;
+    std::map<uint32_t, Obj> objs_;
+    std::map<uint32_t, bool> signalled_;
+};
+
+struct Mini {
+    MiniDriver* drv;
+    std::shared_ptr<vgpu::Device> dev;
+    explicit Mini(uint32_t mode) {
+        auto d = std::make_unique<MiniDriver>(mode);
+        drv = d.get();
+        dev = std::make_shared<vgpu::Device>(std::move(d), "mini");
+    }
+};
+
+std::vector<std::byte> pattern(size_t n) {
+    std::vector<std::byte> v(n);
+    for (size_t k = 0; k < n; k++) v[k] = std::byte((k * 29) >> 2);
+    return v;
+}
+
+// Naive mode: one staging object of the whole copy, as many bytes moved
+// around each submission as the copy itself, none kept after the call.
+TEST(Staging, NaiveModeUsesOneObjectAndKeepsNone) {
+    Mini s(DRM_VGPU_MODE_NAIVE);
+    vgpu::Context ctx(s.dev);
+    const size_t n = 3 * vgpu::Context::kStagingChunk + 5;
+    vgpu::Buffer b(ctx, n, vgpu::Domain::Device);
+    auto in = pattern(n);
+    std::vector<std::byte> out(n);
+    b.write(in);
+    EXPECT_EQ(s.drv->host_objects(), 0u);
+    b.read(out);
+    EXPECT_EQ(in, out);
+    EXPECT_EQ(s.drv->host_objects(), 0u);
+    EXPECT_EQ(s.drv->most_host_at_submit, 1u);  // the copy's own object alone
+    EXPECT_EQ(s.drv->submits, 2u);              // one COPY each way
+}
+
+// hp mode: chunks through two objects, none kept after the call.
+TEST(Staging, HpModeGoesInChunksAndKeepsNone) {
+    Mini s(DRM_VGPU_MODE_HP);
+    vgpu::Context ctx(s.dev);
+    const size_t n = 3 * vgpu::Context::kStagingChunk + 5;
+    vgpu::Buffer b(ctx, n, vgpu::Domain::Device);
+    auto in = pattern(n);
+    std::vector<std::byte> out(n);
+    b.write(in);
+    EXPECT_EQ(s.drv->host_objects(), 0u);
+    b.read(out, 0);
+    EXPECT_EQ(in, out);
+    EXPECT_EQ(s.drv->host_objects(), 0u);
+    EXPECT_EQ(s.drv->most_host_at_submit, 2u);
+    EXPECT_EQ(s.drv->submits, 8u);  // four chunks each way
+}
+
+// dom0 (native): the objects stay for the next call; a one-chunk copy
+// makes one.
+TEST(Staging, NativeModeKeepsThem) {
+    Mini s(DRM_VGPU_MODE_NATIVE);
+    vgpu::Context ctx(s.dev);
+    vgpu::Buffer small(ctx, 4096, vgpu::Domain::Device);
+    small.write(pattern(100));
+    EXPECT_EQ(s.drv->host_objects(), 1u);
+    const size_t n = 2 * vgpu::Context::kStagingChunk + 1;
+    vgpu::Buffer b(ctx, n, vgpu::Domain::Device);
+    auto in = pattern(n);
+    std::vector<std::byte> out(n);
+    b.write(in);
+    b.read(out);
+    EXPECT_EQ(in, out);
+    EXPECT_EQ(s.drv->host_objects(), 2u);
+}
+
+}  // namespace
