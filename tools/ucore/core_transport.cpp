@@ -240,12 +240,12 @@ std::shared_ptr<CoreHost> CoreHost::create(const CoreOptions& o) {
             throw;
         }
     });
-    std::shared_ptr<CoreHost> host(new CoreHost(std::move(impl)));
+    auto host = std::make_shared<CoreHost>(Key{}, std::move(impl));
     p->sched = std::thread([p] { p->sched_loop(); });
     return host;
 }
 
-CoreHost::CoreHost(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CoreHost::CoreHost(Key, std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 CoreHost::~CoreHost() {
     Impl* p = impl_.get();
@@ -291,10 +291,10 @@ std::unique_ptr<CoreClient> CoreHost::client(const std::string& name, uint32_t w
         if (!s->c)
             throw std::runtime_error("vgpu-back's core in this process: " + std::string(err));
     });
-    return std::unique_ptr<CoreClient>(new CoreClient(shared_from_this(), std::move(s)));
+    return std::make_unique<CoreClient>(CoreClient::Key{}, shared_from_this(), std::move(s));
 }
 
-CoreClient::CoreClient(std::shared_ptr<CoreHost> host, std::unique_ptr<State> s)
+CoreClient::CoreClient(Key, std::shared_ptr<CoreHost> host, std::unique_ptr<State> s)
     : host_(std::move(host)), s_(std::move(s)) {}
 
 CoreClient::~CoreClient() {

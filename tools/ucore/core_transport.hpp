@@ -36,7 +36,13 @@ class CoreHost;
 // transport.  Its Device may outlive the host's other users; the host
 // lives as long as its clients.
 class CoreClient : public vgpu::Transport {
+    struct Key {  // only CoreHost makes one (CoreHost::client)
+        explicit Key() = default;
+    };
+    struct State;
+
 public:
+    CoreClient(Key, std::shared_ptr<CoreHost> host, std::unique_ptr<State> s);
     ~CoreClient() override;
     int ioctl(unsigned long req, void* arg) override;
     int map(uint64_t offset, size_t size, void** cpu) override;
@@ -53,8 +59,6 @@ public:
 
 private:
     friend class CoreHost;
-    struct State;
-    CoreClient(std::shared_ptr<CoreHost> host, std::unique_ptr<State> s);
     int dispatch(unsigned long req, void* arg);
     int fence_state(uint32_t handle, int* st, bool* none);
     std::shared_ptr<CoreHost> host_;
@@ -62,7 +66,13 @@ private:
 };
 
 class CoreHost : public std::enable_shared_from_this<CoreHost> {
+    struct Key {  // only create() makes one
+        explicit Key() = default;
+    };
+    struct Impl;
+
 public:
+    CoreHost(Key, std::unique_ptr<Impl> impl);
     // Throws std::runtime_error (vgpu::engine::Unavailable without the GPU).
     static std::shared_ptr<CoreHost> create(const CoreOptions& o);
     ~CoreHost();
@@ -78,8 +88,6 @@ public:
 
 private:
     friend class CoreClient;
-    struct Impl;
-    explicit CoreHost(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 
