@@ -103,7 +103,12 @@ void CoreHost::Impl::sched_loop() {
     std::unique_lock<std::mutex> g(m);
     while (!stop) {
         g.unlock();
-        bool ran = core([this] { return ucore_run_once(ucore_); });
+        bool ran = false;
+        try {
+            ran = core([this] { return ucore_run_once(ucore_); });
+        } catch (const std::exception&) {
+            // Out of memory for the engine thread's call: a later turn.
+        }
         g.lock();
         epoch++;
         progress.notify_all();
