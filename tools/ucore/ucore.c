@@ -4,9 +4,10 @@
  *
  * ucore.c - vgpu-back's core in a process (ucore.h): an engine whose ops
  * are the caller's callbacks, registered with the core as an engine
- * module registers, and one client of it, as a dom0 program's render
- * node.  Built as kernel code against the fuzzer's shim (fuzz/shim), as
- * backend/vgpu_core.c is, on one thread.
+ * module registers, and its clients, each as a render node's (dom0's) or
+ * a guest's connection.  Built as kernel code against the fuzzer's shim
+ * (fuzz/shim), as backend/vgpu_core.c is; called one thread at a time
+ * (ucore.h).
  */
 #include <linux/dma-fence.h>
 #include <linux/slab.h>

@@ -16,6 +16,7 @@
 // Xen or kernel modules: the GPU machine (Documentation/engines.rst "The
 // core in a process" says what differs).  One core per device of the
 // program; the program is its only client.
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -33,9 +34,8 @@ std::unique_ptr<Backend> make_core_backend(bool gpu, int index, int count) {
     o.dev = gpu ? engine_gpu() : 0;
     o.mem = engine_memory();
     o.exe = engined_path();
-    // vgpu-uengine's watchdog by default (GPUVM_CUDA_WATCHDOG_MS).
-    if (const char* s = std::getenv("GPUVM_CUDA_WATCHDOG_MS"); s && std::strtoul(s, nullptr, 10))
-        o.watchdog_ms = static_cast<unsigned int>(std::min<unsigned long>(std::strtoul(s, nullptr, 10), 3600000));
+    // vgpu-uengine's 2 s by default; at most its hour.
+    o.watchdog_ms = static_cast<unsigned int>(std::min<uint64_t>(engine_watchdog_ms(o.watchdog_ms), 3600000));
     std::shared_ptr<ucore::CoreHost> host;
     try {
         host = ucore::CoreHost::create(o);

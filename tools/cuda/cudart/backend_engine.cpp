@@ -75,11 +75,7 @@ constexpr uint64_t kWorkerGranule = uint64_t{2} << 20;
 
 // A launch longer than this is stopped as hung (GPUVM_CUDA_WATCHDOG_MS,
 // 60 s by default): the engine's watchdog, as vgpu-sim's watchdog_ms.
-uint64_t watchdog_ns() {
-    const char* s = std::getenv("GPUVM_CUDA_WATCHDOG_MS");
-    uint64_t ms = s ? std::strtoull(s, nullptr, 10) : 0;
-    return (ms ? ms : 60000) * 1000000ull;
-}
+uint64_t watchdog_ns() { return engine_watchdog_ms(60000) * 1000000ull; }
 
 struct Unmapper {
     size_t bytes;
@@ -414,6 +410,12 @@ std::string engined_path() {
         a = b + 1;
     }
     throw std::runtime_error("the engine's workers need vgpu-engined: none in PATH (GPUVM_CUDA_ENGINED names it)");
+}
+
+uint64_t engine_watchdog_ms(uint64_t dflt) {
+    const char* s = std::getenv("GPUVM_CUDA_WATCHDOG_MS");
+    uint64_t ms = s ? std::strtoull(s, nullptr, 10) : 0;
+    return ms ? ms : dflt;
 }
 
 int engine_gpu() {

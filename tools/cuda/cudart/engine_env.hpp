@@ -12,6 +12,8 @@ namespace gpuvm::cudart {
 
 // The engine's memory: what GPUVM_CUDA_ENGINE_MB asks, 2 GiB by default.
 uint64_t engine_memory();
+// The engine's watchdog, ms: GPUVM_CUDA_WATCHDOG_MS, else @dflt.
+uint64_t engine_watchdog_ms(uint64_t dflt);
 // The GPU of the engine's cuda back end: GPUVM_CUDA_DEVICE (default 0).
 int engine_gpu();
 // vgpu-engined for the workers: GPUVM_CUDA_ENGINED, else the first in
