@@ -17,6 +17,8 @@
  *   vgpu_front_hp.c      hp mode: whole operations, persistent grants,
  *                        asynchronous submissions
  *   vgpu_front_fence.c   fences of submissions
+ *   vgpu_front_pm.c      save and restore: the guest's state carried
+ *                        across xl save/restore and migration
  *   vgpu_front_drv.c     the render node: ioctls and per-file handles
  *   vgpu_front_debugfs.c counters
  *
@@ -34,11 +36,13 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <xen/grant_table.h>
 #include <xen/xenbus.h>
 
 #include "../common/vgpuif_uapi.h"
+#include "../common/vgpu_vm.h"
 
 struct drm_device;
 struct drm_file;
@@ -96,6 +100,26 @@ struct vgpu_front_stats {
  * @gen: generation of the connection, bumped by each new ring: a file
  *	opened on an earlier connection may not touch the current one
  * @backend_id: backend domain
+ * @evtchn: the ring's event channel (this side's port)
+ * @remote_port: the backend's port of it, once connected (0: unknown)
+ * @paused: a save has begun: ioctls and closes wait until the state is
+ *	restored, the save is cancelled, or the vGPU is given up (ring_lock
+ *	to write, READ_ONCE to wait on)
+ * @resuming: the guest was restored: the next connection restores the
+ *	files' state instead of making a render node (written under
+ *	@pm_lock or by the restore work; READ_ONCE elsewhere)
+ * @needs_resume: a save ended in a restore and the device has not
+ *	resumed yet (WRITE_ONCE/READ_ONCE)
+ * @pm_lock: serialises the resumes (the PM core's and resume_work's) and
+ *	the give-up
+ * @files_lock: protects @files
+ * @files: open files of the render node (struct vgpu_front_file.node)
+ * @restore_work: replays the files' state on the new connection
+ * @resume_work: resumes the device once its nodes exist again
+ * @giveup_work: after a restore, ends the wait for a vGPU
+ * @node_watch: on the device's XenStore node: a restore that found no
+ *	node resumes when the toolstack writes it
+ * @list: in the module's list of vGPUs (vgpu_front_pm.c)
  * @stats: counters
  * @debugfs: counters file
  */
@@ -123,6 +147,19 @@ struct vgpu_front {
 	bool stalled;
 	u64 gen;
 	domid_t backend_id;
+	evtchn_port_t evtchn;
+	evtchn_port_t remote_port;
+	bool paused;
+	bool resuming;
+	bool needs_resume;
+	struct mutex pm_lock;		/* see @pm_lock above */
+	struct mutex files_lock;	/* see @files_lock above */
+	struct list_head files;
+	struct work_struct restore_work;
+	struct work_struct resume_work;
+	struct delayed_work giveup_work;
+	struct xenbus_watch node_watch;
+	struct list_head list;
 	struct vgpu_front_stats stats;
 	struct dentry *debugfs;
 };
@@ -158,7 +195,9 @@ struct vgpu_front_grants {
  * struct vgpu_front_ctx - a context of a file, as the guest keeps it
  * @ref: references to the memory: the file's table, each submission in
  *	flight
- * @id: the backend's id of the context
+ * @id: the file's id of the context (what the program names)
+ * @be: the backend's id of it on the current connection
+ * @priority: as created (a restore creates it again so)
  * @users: ioctls of the file using @id now (the file's lock): while there
  *	are any, the backend's context is not destroyed, so its id cannot
  *	be handed to another process (vgpu_front_drv.c)
@@ -170,15 +209,21 @@ struct vgpu_front_grants {
  * @dead: a response reported a GPU error (fault, hang, cancellation):
  *	the backend refuses every later submission with -EIO, and in hp
  *	mode the guest refuses it at once (READ_ONCE/WRITE_ONCE)
+ * @vm: the mappings the backend accepted, as its core keeps them
+ *	(common/vgpu_vm.c; each names its struct vgpu_front_bo), for a
+ *	restore to map again (the file's lock)
  */
 struct vgpu_front_ctx {
 	struct kref ref;
 	u32 id;
+	u32 be;
+	u32 priority;
 	unsigned int users;
 	bool destroyed;
 	u64 fence_ctx;
 	u64 seqno;
 	bool dead;
+	struct vgpu_vm vm;
 };
 
 void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
@@ -191,7 +236,8 @@ void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
 
 /**
  * struct vgpu_front_bo - an object of a file, as the guest keeps it
- * @handle: the backend's handle
+ * @handle: the file's handle (what the program names)
+ * @be: the backend's handle on the current connection
  * @domain: DRM_VGPU_DOMAIN_*
  * @size: bytes, page aligned
  * @users: as struct vgpu_front_ctx's (the file's lock)
@@ -201,9 +247,18 @@ void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
  * @mmap_file: the file granted mmap access to it, or NULL
  * @grants: hp: its pages, granted to the backend for the object's life
  *	(none: the object is kept by copies)
+ * @maps: mappings of the file's contexts that name it (the file's lock)
+ * @zombie: destroyed by the program while mapped: out of the file's
+ *	table, on its zombies list until the last mapping goes, when the
+ *	backend's object is destroyed (the file's lock)
+ * @zombie_node: in the file's zombies list
+ * @saved: device memory: its contents, saved in guest pages for a
+ *	restore (vgpu_front_pm.c), or NULL
+ * @saved_size: bytes in @saved (the object rounded up to the GPU page)
  */
 struct vgpu_front_bo {
 	u32 handle;
+	u32 be;
 	u32 domain;
 	u64 size;
 	unsigned int users;
@@ -212,19 +267,28 @@ struct vgpu_front_bo {
 	struct iosys_map map;
 	struct drm_file *mmap_file;
 	struct vgpu_front_grants grants;
+	u32 maps;
+	bool zombie;
+	struct list_head zombie_node;
+	struct page **saved;
+	u64 saved_size;
 };
 
 /**
  * struct vgpu_front_file - what one open file of the render node made
- * @gen: connection the file was opened on
- * @lock: protects @bos, @ctxs, @copied, and the seqno, users and
- *	destroyed fields of their entries.  An entry stays in its table
+ * @gen: connection the file's backend ids belong to: the one it was
+ *	opened on, or the one a restore made them again on (written by the
+ *	restore while the device is paused); 0 once they are lost
+ * @lock: protects @bos, @ctxs, @copied, @zombies, and the seqno, users,
+ *	destroyed, vm, maps and zombie fields of their entries.  An entry stays in its table
  *	while it has users, even once destroyed (vgpu_front_drv.c,
  *	"Handles are held"): taken from the table, with no user left, it
  *	is the caller's to destroy in the backend and free.
- * @bos: handle -> struct vgpu_front_bo
- * @ctxs: context id -> struct vgpu_front_ctx
+ * @bos: handle -> struct vgpu_front_bo (handles the file allocates)
+ * @ctxs: context id -> struct vgpu_front_ctx (ids the file allocates)
  * @copied: host objects kept by copies (naive, or hp past the grant quota)
+ * @zombies: objects destroyed while mapped (struct vgpu_front_bo)
+ * @node: in the device's files (its files_lock)
  */
 struct vgpu_front_file {
 	u64 gen;
@@ -232,6 +296,8 @@ struct vgpu_front_file {
 	struct xarray bos;
 	struct xarray ctxs;
 	u32 copied;
+	struct list_head zombies;
+	struct list_head node;
 };
 
 /**
@@ -265,6 +331,8 @@ extern const struct vgpu_front_proto vgpu_front_hp_proto;
 void vgpu_front_put(struct vgpu_front *f);
 
 /* vgpu_front_ring.c */
+extern unsigned int vgpu_front_timeout_ms;
+bool vgpu_front_async_idle(struct vgpu_front *f);
 int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
 		    struct vgpuif_request *req, struct vgpuif_response *rsp);
 int vgpu_front_do(struct vgpu_front *f, u64 gen, struct vgpuif_request *req,
@@ -304,6 +372,9 @@ int vgpu_front_req_bo_destroy(struct vgpu_front *f, u64 gen, u32 handle,
 /* vgpu_front_naive.c: also hp's objects kept by copies */
 int vgpu_front_sync_host(struct vgpu_front *f, struct vgpu_front_file *ff,
 			 bool to_backend);
+int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle,
+		       u64 offset, struct page *page, bool to_backend);
+int vgpu_front_gpu_page(struct vgpu_front *f, u64 gen, u64 *page);
 
 /* vgpu_front_fence.c */
 void vgpu_front_fences_init(void);
@@ -317,6 +388,18 @@ void vgpu_front_ctx_unuse(struct vgpu_front *f, struct vgpu_front_file *ff,
 			  struct vgpu_front_ctx *ctx);
 int vgpu_front_drm_create(struct vgpu_front *f);
 void vgpu_front_drm_unplug(struct vgpu_front *f);
+
+/* vgpu_front_pm.c */
+int vgpu_front_enter(struct vgpu_front *f, enum vgpu_front_wait how);
+void vgpu_front_bo_unsave(struct vgpu_front_bo *bo);
+int vgpu_front_pm_suspend(struct xenbus_device *dev);
+int vgpu_front_pm_resume(struct xenbus_device *dev);
+void vgpu_front_pm_add(struct vgpu_front *f);
+void vgpu_front_pm_remove(struct vgpu_front *f);
+bool vgpu_front_pm_connected(struct vgpu_front *f);
+void vgpu_front_pm_lost(struct vgpu_front *f);
+int vgpu_front_pm_init(void);
+void vgpu_front_pm_exit(void);
 
 /* vgpu_front_debugfs.c */
 void vgpu_front_debugfs_init(void);

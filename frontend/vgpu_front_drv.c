@@ -31,6 +31,17 @@
  * user sends the backend's destroy.  Until then the backend keeps the
  * id, so no other file can be given it.  Users stop early when they see
  * the mark: naive loops between two requests.
+ *
+ * The ids a program sees are the file's own (allocated here, as GEM
+ * handles are); each entry keeps the backend's id on the current
+ * connection beside it, so that a restore on another connection (which
+ * hands out other ids) changes nothing the program holds
+ * (vgpu_front_pm.c).  For the same reason each context records the
+ * mappings the backend accepted, as the backend's core keeps them
+ * (common/vgpu_vm.c), and an object the program destroys while a
+ * context still maps it (its memory lives on, as the uAPI says) stays
+ * here as a zombie until its last mapping goes, when the backend's
+ * object is destroyed.
  */
 #include <linux/dma-fence.h>
 #include <linux/iosys-map.h>
@@ -50,9 +61,15 @@
 #include "../common/vgpu_gem_compat.h"
 #include "../common/vgpu_uapi.h"
 
+/* The highest end of a recorded mapping: the backend checks the bounds. */
+#define VGPU_FRONT_VA_END	(U64_MAX - PAGE_SIZE + 1)
+
 static void vgpu_front_ctx_release(struct kref *ref)
 {
-	kfree(container_of(ref, struct vgpu_front_ctx, ref));
+	struct vgpu_front_ctx *ctx = container_of(ref, struct vgpu_front_ctx, ref);
+
+	vgpu_vm_fini(&ctx->vm);
+	kfree(ctx);
 }
 
 void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx)
@@ -62,6 +79,7 @@ void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx)
 
 static void vgpu_front_bo_free(struct vgpu_front *f, struct vgpu_front_bo *bo)
 {
+	vgpu_front_bo_unsave(bo);
 	if (bo->grants.n)
 		atomic64_add(bo->grants.n, &f->stats.grant_unmaps);
 	/* The backend may still map them: the grants keep their pages. */
@@ -99,13 +117,53 @@ static struct vgpu_front_ctx *vgpu_front_ctx_use(struct vgpu_front_file *ff,
 	return ctx;
 }
 
-/* Destroys a context taken from the file's table in the backend. */
+static void vgpu_front_bo_end_zombies(struct vgpu_front *f,
+				      struct vgpu_front_file *ff,
+				      struct list_head *ended);
+
+/*
+ * One mapping naming @bo went: a zombie whose last mapping it was goes
+ * on @ended, for the caller to destroy once it drops the file's lock.
+ */
+static void vgpu_front_bo_unmapped(struct vgpu_front_file *ff,
+				   struct vgpu_front_bo *bo,
+				   struct list_head *ended)
+{
+	lockdep_assert_held(&ff->lock);
+	if (WARN_ON(!bo->maps))
+		return;
+	if (!--bo->maps && bo->zombie)
+		list_move_tail(&bo->zombie_node, ended);
+}
+
+/* Forgets a context's mappings (the backend's context is gone). */
+static void vgpu_front_ctx_forget_maps(struct vgpu_front_file *ff,
+				       struct vgpu_front_ctx *ctx,
+				       struct list_head *ended)
+{
+	u32 i;
+
+	lockdep_assert_held(&ff->lock);
+	for (i = 0; i < ctx->vm.count; i++)
+		vgpu_front_bo_unmapped(ff, ctx->vm.maps[i].bo, ended);
+	vgpu_vm_fini(&ctx->vm);
+}
+
+/*
+ * Destroys a context taken from the file's table in the backend; the
+ * zombies only it mapped go too.
+ */
 static int vgpu_front_ctx_end(struct vgpu_front *f, struct vgpu_front_file *ff,
 			      struct vgpu_front_ctx *ctx,
 			      enum vgpu_front_wait how)
 {
-	int ret = vgpu_front_req_ctx_destroy(f, ff->gen, ctx->id, how);
+	int ret = vgpu_front_req_ctx_destroy(f, ff->gen, ctx->be, how);
+	LIST_HEAD(ended);
 
+	mutex_lock(&ff->lock);
+	vgpu_front_ctx_forget_maps(ff, ctx, &ended);
+	mutex_unlock(&ff->lock);
+	vgpu_front_bo_end_zombies(f, ff, &ended);
 	vgpu_front_ctx_put(ctx);
 	return ret;
 }
@@ -129,24 +187,51 @@ void vgpu_front_ctx_unuse(struct vgpu_front *f, struct vgpu_front_file *ff,
 		vgpu_front_ctx_end(f, ff, ctx, VGPU_FRONT_UNKILLABLE);
 }
 
-/* Takes @bo from the file's table, for its destruction. */
-static void vgpu_front_bo_erase(struct vgpu_front_file *ff,
+/*
+ * Takes @bo from the file's table, for its destruction.  Return: true
+ * when the caller destroys it now; false when a context still maps it:
+ * it became a zombie, destroyed with its last mapping.
+ */
+static bool vgpu_front_bo_erase(struct vgpu_front_file *ff,
 				struct vgpu_front_bo *bo)
 {
 	lockdep_assert_held(&ff->lock);
 	xa_erase(&ff->bos, bo->handle);
+	if (bo->maps) {
+		bo->zombie = true;
+		list_add_tail(&bo->zombie_node, &ff->zombies);
+		return false;
+	}
 	if (bo->shmem && !bo->grants.n)
 		ff->copied--;
+	return true;
 }
 
 /* Destroys an object taken from the file's table, in the backend too. */
 static int vgpu_front_bo_end(struct vgpu_front *f, struct vgpu_front_file *ff,
 			     struct vgpu_front_bo *bo, enum vgpu_front_wait how)
 {
-	int ret = vgpu_front_req_bo_destroy(f, ff->gen, bo->handle, how);
+	int ret = vgpu_front_req_bo_destroy(f, ff->gen, bo->be, how);
 
 	vgpu_front_bo_free(f, bo);
 	return ret;
+}
+
+/* Destroys the zombies of @ended (not killable, as any end). */
+static void vgpu_front_bo_end_zombies(struct vgpu_front *f,
+				      struct vgpu_front_file *ff,
+				      struct list_head *ended)
+{
+	struct vgpu_front_bo *bo, *tmp;
+
+	list_for_each_entry_safe(bo, tmp, ended, zombie_node) {
+		list_del(&bo->zombie_node);
+		mutex_lock(&ff->lock);
+		if (bo->shmem && !bo->grants.n)
+			ff->copied--;
+		mutex_unlock(&ff->lock);
+		vgpu_front_bo_end(f, ff, bo, VGPU_FRONT_UNKILLABLE);
+	}
 }
 
 /*
@@ -174,9 +259,7 @@ static void vgpu_front_bo_unuse(struct vgpu_front *f,
 	bool last;
 
 	mutex_lock(&ff->lock);
-	last = !--bo->users && bo->destroyed;
-	if (last)
-		vgpu_front_bo_erase(ff, bo);
+	last = !--bo->users && bo->destroyed && vgpu_front_bo_erase(ff, bo);
 	mutex_unlock(&ff->lock);
 	if (last)
 		vgpu_front_bo_end(f, ff, bo, VGPU_FRONT_UNKILLABLE);
@@ -200,21 +283,25 @@ static int vgpu_front_ctx_create(struct vgpu_front *f,
 		return -ENOMEM;
 	kref_init(&ctx->ref);
 	ctx->fence_ctx = dma_fence_context_alloc(1);
+	ctx->priority = a->priority;
+	vgpu_vm_init(&ctx->vm, 0, VGPU_FRONT_VA_END, U32_MAX);
 	ret = vgpu_front_req_ctx_create(f, ff->gen, a);
 	if (ret) {
 		kfree(ctx);
 		return ret;
 	}
-	ctx->id = a->ctx_id;
+	ctx->be = a->ctx_id;
 	mutex_lock(&ff->lock);
-	ret = xa_err(xa_store(&ff->ctxs, a->ctx_id, ctx, GFP_KERNEL));
+	ret = xa_alloc(&ff->ctxs, &ctx->id, ctx, xa_limit_32b, GFP_KERNEL);
 	mutex_unlock(&ff->lock);
 	if (ret) {
 		kfree(ctx);
 		vgpu_front_req_ctx_destroy(f, ff->gen, a->ctx_id,
 					   VGPU_FRONT_UNKILLABLE);
+		return ret;
 	}
-	return ret;
+	a->ctx_id = ctx->id;
+	return 0;
 }
 
 /*
@@ -260,7 +347,9 @@ static int vgpu_front_ctx_status(struct vgpu_front *f,
 	ctx = vgpu_front_ctx_use(ff, a->ctx_id);
 	if (!ctx)
 		return -ENOENT;
+	a->ctx_id = ctx->be;
 	ret = vgpu_front_req_ctx_status(f, ff->gen, a);
+	a->ctx_id = ctx->id;
 	vgpu_front_ctx_unuse(f, ff, ctx);
 	return ret;
 }
@@ -311,7 +400,7 @@ static int vgpu_front_bo_create(struct vgpu_front *f,
 	if (ret)
 		goto err_free;
 	mutex_lock(&ff->lock);
-	ret = xa_err(xa_store(&ff->bos, bo->handle, bo, GFP_KERNEL));
+	ret = xa_alloc(&ff->bos, &bo->handle, bo, xa_limit_32b, GFP_KERNEL);
 	if (!ret && bo->shmem && !bo->grants.n)
 		ff->copied++;
 	mutex_unlock(&ff->lock);
@@ -321,7 +410,7 @@ static int vgpu_front_bo_create(struct vgpu_front *f,
 	return 0;
 
 err_backend:
-	vgpu_front_req_bo_destroy(f, ff->gen, bo->handle, VGPU_FRONT_UNKILLABLE);
+	vgpu_front_req_bo_destroy(f, ff->gen, bo->be, VGPU_FRONT_UNKILLABLE);
 err_free:
 	vgpu_front_bo_free(f, bo);
 	return ret;
@@ -343,10 +432,8 @@ static int vgpu_front_bo_destroy(struct vgpu_front *f,
 		ret = -ENOENT;
 	} else {
 		bo->destroyed = true;
-		if (bo->users)
-			bo = NULL;	/* its last user destroys it */
-		else
-			vgpu_front_bo_erase(ff, bo);
+		if (bo->users || !vgpu_front_bo_erase(ff, bo))
+			bo = NULL;	/* its last user or mapping ends it */
 	}
 	mutex_unlock(&ff->lock);
 	if (ret || !bo)
@@ -384,9 +471,59 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
 	return ret;
 }
 
+/**
+ * vgpu_front_record_op() - record one bind operation the backend applied
+ * @ff: the file; its lock held
+ * @ctx: the context
+ * @op: the operation (a MAP names the backend's handle)
+ * @bo: a MAP's object
+ * @ended: zombies whose last mapping an UNMAP removed
+ *
+ * Follows the backend core's rules (vgpu_bind_one(): a MAP continuing
+ * its left neighbour extends it, an UNMAP cuts inside one mapping), so
+ * that the record lists what the backend maps.  A record that cannot
+ * follow (no memory) is reported: a restore would miss that mapping.
+ */
+static void vgpu_front_record_op(struct vgpu_front_file *ff,
+				 struct vgpu_front_ctx *ctx,
+				 const struct drm_vgpu_vm_bind_op *op,
+				 struct vgpu_front_bo *bo,
+				 struct list_head *ended)
+{
+	struct vgpu_mapping m = {
+		.va = op->va, .size = op->size, .bo_offset = op->bo_offset,
+		.bo = bo, .perms = op->flags,
+	};
+	int merge, ret;
+
+	lockdep_assert_held(&ff->lock);
+	if (op->op == DRM_VGPU_BIND_UNMAP) {
+		ret = vgpu_vm_cut(&ctx->vm, op->va, op->size, &m);
+		if (ret == VGPU_VM_CUT_REMOVED)
+			vgpu_front_bo_unmapped(ff, m.bo, ended);
+		else if (ret == VGPU_VM_CUT_SPLIT)
+			((struct vgpu_front_bo *)m.bo)->maps++;
+	} else {
+		merge = vgpu_vm_mergeable(&ctx->vm, &m);
+		ret = vgpu_vm_check_map(&ctx->vm, m.va, m.size);
+		if (merge >= 0 && (!ret || ret == -ENOSPC)) {
+			vgpu_vm_extend(&ctx->vm, merge, m.size);
+			ret = 0;
+		} else if (!ret) {
+			ret = vgpu_vm_insert(&ctx->vm, &m);
+			if (!ret)
+				bo->maps++;
+		}
+	}
+	if (ret < 0)
+		pr_warn_ratelimited("vgpu-front: a mapping of context %u is not recorded (%d): a restore would lose it\n",
+				    ctx->id, ret);
+}
+
 /*
  * Holds the context and every object it maps until the last request has
- * been answered (see "Handles are held" above).
+ * been answered (see "Handles are held" above).  A MAP names the file's
+ * handle; the backend is sent its own.
  */
 static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 			      void *data)
@@ -395,7 +532,8 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 	struct drm_vgpu_vm_bind_op *ops;
 	struct vgpu_front_ctx *ctx;
 	struct vgpu_front_bo **bos;
-	u32 i, n = 0;
+	LIST_HEAD(ended);
+	u32 i;
 	int ret = vgpu_check_vm_bind(a);
 
 	if (ret)
@@ -426,9 +564,9 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 	for (i = 0; i < a->num_ops && !ret; i++) {
 		if (ops[i].op != DRM_VGPU_BIND_MAP)
 			continue;
-		bos[n] = vgpu_front_bo_use(ff, ops[i].handle);
-		if (bos[n])
-			n++;
+		bos[i] = vgpu_front_bo_use(ff, ops[i].handle);
+		if (bos[i])
+			ops[i].handle = bos[i]->be;
 		else
 			ret = -ENOENT;
 	}
@@ -436,8 +574,14 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 	a->num_done = 0;
 	if (!ret)
 		ret = f->proto->vm_bind(f, ff, a, ops, ctx);
-	while (n--)
-		vgpu_front_bo_unuse(f, ff, bos[n]);
+	mutex_lock(&ff->lock);
+	for (i = 0; i < a->num_done; i++)
+		vgpu_front_record_op(ff, ctx, &ops[i], bos[i], &ended);
+	mutex_unlock(&ff->lock);
+	vgpu_front_bo_end_zombies(f, ff, &ended);
+	for (i = 0; i < a->num_ops; i++)
+		if (bos[i])
+			vgpu_front_bo_unuse(f, ff, bos[i]);
 	kfree(bos);
 out_ops:
 	kfree(ops);
@@ -515,7 +659,9 @@ static int vgpu_front_ioctl_##name(struct drm_device *dev, void *data,	\
 									\
 	if (!drm_dev_enter(dev, &idx))					\
 		return -ENODEV;						\
-	ret = call;							\
+	ret = vgpu_front_enter(f, VGPU_FRONT_KILLABLE);			\
+	if (!ret)							\
+		ret = call;						\
 	drm_dev_exit(idx);						\
 	return ret;							\
 }
@@ -545,13 +691,19 @@ static const struct drm_ioctl_desc vgpu_front_ioctls[] = {
 static int vgpu_front_open(struct drm_device *dev, struct drm_file *file)
 {
 	struct vgpu_front_file *ff = kzalloc(sizeof(*ff), GFP_KERNEL);
+	struct vgpu_front *f = dev->dev_private;
 
 	if (!ff)
 		return -ENOMEM;
-	ff->gen = vgpu_front_gen(dev->dev_private);
 	mutex_init(&ff->lock);
-	xa_init(&ff->bos);
-	xa_init(&ff->ctxs);
+	xa_init_flags(&ff->bos, XA_FLAGS_ALLOC1);
+	xa_init_flags(&ff->ctxs, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&ff->zombies);
+	/* Under files_lock: a restore either updates it or came before. */
+	mutex_lock(&f->files_lock);
+	ff->gen = vgpu_front_gen(f);
+	list_add_tail(&ff->node, &f->files);
+	mutex_unlock(&f->files_lock);
 	file->driver_priv = ff;
 	return 0;
 }
@@ -559,7 +711,9 @@ static int vgpu_front_open(struct drm_device *dev, struct drm_file *file)
 /*
  * Frees what the file created, in dom0 too while its connection lasts:
  * a file of an earlier connection sends nothing (its handles would name
- * the new connection's objects).  Not killable: the process is exiting.
+ * the new connection's objects).  Not killable: the process is exiting;
+ * during a save or a restore it waits for the state to be back (a
+ * restore needs the file's entries whole).
  */
 static void vgpu_front_postclose(struct drm_device *dev, struct drm_file *file)
 {
@@ -569,8 +723,14 @@ static void vgpu_front_postclose(struct drm_device *dev, struct drm_file *file)
 	struct vgpu_front_bo *bo;
 	unsigned long id;
 
+	vgpu_front_enter(f, VGPU_FRONT_UNKILLABLE);
+	mutex_lock(&f->files_lock);
+	list_del(&ff->node);
+	mutex_unlock(&f->files_lock);
+	/* Contexts first: their ends destroy the zombies they mapped. */
 	xa_for_each(&ff->ctxs, id, ctx)
 		vgpu_front_ctx_end(f, ff, ctx, VGPU_FRONT_UNKILLABLE);
+	WARN_ON(!list_empty(&ff->zombies));
 	xa_for_each(&ff->bos, id, bo)
 		vgpu_front_bo_end(f, ff, bo, VGPU_FRONT_UNKILLABLE);
 	xa_destroy(&ff->ctxs);

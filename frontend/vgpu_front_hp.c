@@ -44,7 +44,7 @@ static int vgpu_front_bo_create_granted(struct vgpu_front *f,
 		vgpu_front_ungrant(&bo->grants);
 		return ret;
 	}
-	bo->handle = rsp.u.bo_granted.handle;
+	bo->be = rsp.u.bo_granted.handle;
 	atomic64_add(bo->grants.n, &f->stats.grant_maps);
 	return 0;
 }
@@ -65,7 +65,7 @@ static int vgpu_front_hp_bo_create(struct vgpu_front *f,
 		if (ret != -EDQUOT && ret != -ENOSPC)
 			return ret;
 	}
-	return vgpu_front_req_bo_create(f, ff->gen, a, &bo->handle);
+	return vgpu_front_req_bo_create(f, ff->gen, a, &bo->be);
 }
 
 /* hp mode: every operation in one request, more than one in granted pages. */
@@ -82,7 +82,7 @@ static int vgpu_front_vm_bind_hp(struct vgpu_front *f,
 
 	if (READ_ONCE(ctx->destroyed))
 		return -ENOENT;
-	req.u.vm_bind_batch.ctx_id = a->ctx_id;
+	req.u.vm_bind_batch.ctx_id = ctx->be;
 	req.u.vm_bind_batch.num_ops = a->num_ops;
 	if (a->num_ops == 1) {
 		vgpuif_copy(&req.u.vm_bind_batch.op, &ops[0]);
@@ -127,7 +127,7 @@ static int vgpu_front_submit_hp(struct vgpu_front *f,
 	if (IS_ERR(fence))
 		return PTR_ERR(fence);
 	ret = READ_ONCE(ctx->dead) ? -EIO : 0;
-	req.u.submit_async.ctx_id = a->ctx_id;
+	req.u.submit_async.ctx_id = ctx->be;
 	req.u.submit_async.num_cmds = a->num_cmds;
 	if (!ret && a->num_cmds == 1) {
 		vgpuif_copy(&req.u.submit_async.cmd, &cmds[0]);

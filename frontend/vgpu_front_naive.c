@@ -33,7 +33,7 @@
  *	host-memory object (naive mode: granted for this request only)
  * @f: the vGPU
  * @gen: generation of the caller's connection
- * @handle: backend object
+ * @handle: the backend's handle of the object
  * @offset: page-aligned offset in the object
  * @page: guest page
  * @to_backend: true: BO_WRITE (granted read-only); false: BO_READ
@@ -44,8 +44,8 @@
  *
  * Return: 0 or a negative errno.
  */
-static int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle,
-			      u64 offset, struct page *page, bool to_backend)
+int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle,
+		       u64 offset, struct page *page, bool to_backend)
 {
 	struct vgpuif_request req = {};
 	struct vgpuif_response rsp;
@@ -93,7 +93,7 @@ int vgpu_front_sync_host(struct vgpu_front *f, struct vgpu_front_file *ff,
 		if (!bo->shmem || bo->grants.n)	/* granted: nothing to copy */
 			continue;
 		for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
-			ret = vgpu_front_page_io(f, ff->gen, bo->handle, p,
+			ret = vgpu_front_page_io(f, ff->gen, bo->be, p,
 						 bo->shmem->pages[p >> PAGE_SHIFT],
 						 to_backend);
 		if (ret)
@@ -109,7 +109,7 @@ static int vgpu_front_naive_bo_create(struct vgpu_front *f,
 				      const struct drm_vgpu_bo_create *a,
 				      struct vgpu_front_bo *bo)
 {
-	return vgpu_front_req_bo_create(f, ff->gen, a, &bo->handle);
+	return vgpu_front_req_bo_create(f, ff->gen, a, &bo->be);
 }
 
 /*
@@ -117,7 +117,7 @@ static int vgpu_front_naive_bo_create(struct vgpu_front *f,
  * VM_BIND rather than keep what a reconnection may change): a power of
  * two from the guest's page to 1 GiB, or -EPROTO.
  */
-static int vgpu_front_gpu_page(struct vgpu_front *f, u64 gen, u64 *page)
+int vgpu_front_gpu_page(struct vgpu_front *f, u64 gen, u64 *page)
 {
 	struct drm_vgpu_info info;
 	int ret = vgpu_front_req_info(f, gen, &info);
@@ -185,7 +185,7 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 	for (i = 0; i < a->num_ops; i++)
 		if ((ops[i].va | ops[i].size | ops[i].bo_offset) & (page - 1))
 			return -EINVAL;
-	req.u.vm_bind.ctx_id = a->ctx_id;
+	req.u.vm_bind.ctx_id = ctx->be;
 	for (i = 0; i < a->num_ops && !ret; i++) {
 		const struct drm_vgpu_vm_bind_op *op = &ops[i];
 
@@ -205,7 +205,7 @@ static int vgpu_front_vm_bind_naive(struct vgpu_front *f,
 		}
 		/* A MAP refused part way leaves nothing of itself mapped. */
 		if (ret && op->op == DRM_VGPU_BIND_MAP && p)
-			vgpu_front_unmap_pages(f, ff->gen, a->ctx_id, op->va, p,
+			vgpu_front_unmap_pages(f, ff->gen, ctx->be, op->va, p,
 					       page);
 		if (!ret)
 			a->num_done = i + 1;
@@ -236,7 +236,7 @@ static int vgpu_front_submit_naive(struct vgpu_front *f,
 	u32 i;
 
 	ret = vgpu_front_sync_host(f, ff, true);
-	req.u.submit.ctx_id = a->ctx_id;
+	req.u.submit.ctx_id = ctx->be;
 	for (i = 0; !ret && i < a->num_cmds; i++) {
 		if (READ_ONCE(ctx->destroyed)) {
 			if (i)

@@ -16,7 +16,7 @@
 
 #include "vgpu_front.h"
 
-static unsigned int vgpu_front_timeout_ms = 30000;
+unsigned int vgpu_front_timeout_ms = 30000;
 module_param_named(timeout_ms, vgpu_front_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(timeout_ms, "How long a request waits for its response, ms (default 30000)");
 
@@ -53,6 +53,22 @@ u64 vgpu_front_gen(struct vgpu_front *f)
 	gen = f->gen;
 	spin_unlock_irq(&f->ring_lock);
 	return gen;
+}
+
+/**
+ * vgpu_front_async_idle() - is no hp submission waiting for its response?
+ * @f: the vGPU
+ *
+ * Return: true when none is.
+ */
+bool vgpu_front_async_idle(struct vgpu_front *f)
+{
+	bool idle;
+
+	spin_lock_irq(&f->ring_lock);
+	idle = list_empty(&f->async);
+	spin_unlock_irq(&f->ring_lock);
+	return idle;
 }
 
 /**
@@ -457,6 +473,7 @@ int vgpu_front_ring_alloc(struct vgpu_front *f, evtchn_port_t *evtchn)
 		goto err;
 	}
 	f->irq = ret;
+	f->evtchn = *evtchn;
 	return 0;
 
 err:

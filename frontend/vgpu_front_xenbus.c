@@ -157,6 +157,7 @@ static void vgpu_front_backend_gone(struct vgpu_front *f)
 {
 	vgpu_front_ring_gone(f);
 	vgpu_front_drm_unplug(f);
+	vgpu_front_pm_lost(f);
 	mutex_lock(&f->call_lock);	/* no caller left on the ring */
 	vgpu_front_ring_free(f);
 	mutex_unlock(&f->call_lock);
@@ -180,6 +181,10 @@ static void vgpu_front_backend_changed(struct xenbus_device *dev,
 	case XenbusStateConnected:
 		if (dev->state != XenbusStateInitialised)
 			break;
+		if (vgpu_front_pm_connected(f)) {	/* after a restore */
+			xenbus_switch_state(dev, XenbusStateConnected);
+			break;
+		}
 		if (vgpu_front_drm_create(f)) {
 			xenbus_dev_fatal(dev, -ENOMEM, "creating the render node");
 			break;
@@ -214,10 +219,13 @@ static int vgpu_front_probe(struct xenbus_device *dev,
 	f->xbdev = dev;
 	f->backend_id = dev->otherend_id;
 	mutex_init(&f->call_lock);
+	mutex_init(&f->files_lock);
+	INIT_LIST_HEAD(&f->files);
 	spin_lock_init(&f->ring_lock);
 	INIT_LIST_HEAD(&f->async);
 	init_waitqueue_head(&f->wq);
 	dev_set_drvdata(&dev->dev, f);
+	vgpu_front_pm_add(f);
 	vgpu_front_debugfs_add(f);
 	return 0;
 }
@@ -226,6 +234,7 @@ static void vgpu_front_remove(struct xenbus_device *dev)
 {
 	struct vgpu_front *f = dev_get_drvdata(&dev->dev);
 
+	vgpu_front_pm_remove(f);
 	vgpu_front_debugfs_remove(f);
 	vgpu_front_backend_gone(f);
 	f->xbdev = NULL;
@@ -243,6 +252,8 @@ static struct xenbus_driver vgpu_front_driver = {
 	.probe = vgpu_front_probe,
 	.otherend_changed = vgpu_front_backend_changed,
 	.remove = vgpu_front_remove,
+	.suspend = vgpu_front_pm_suspend,
+	.resume = vgpu_front_pm_resume,
 	.not_essential = true,
 };
 
@@ -254,15 +265,19 @@ static int __init vgpu_front_init(void)
 		return -ENODEV;
 	vgpu_front_fences_init();
 	vgpu_front_debugfs_init();
+	vgpu_front_pm_init();
 	ret = xenbus_register_frontend(&vgpu_front_driver);
-	if (ret)
+	if (ret) {
+		vgpu_front_pm_exit();
 		vgpu_front_debugfs_exit();
+	}
 	return ret;
 }
 
 static void __exit vgpu_front_exit(void)
 {
 	xenbus_unregister_driver(&vgpu_front_driver);
+	vgpu_front_pm_exit();
 	vgpu_front_debugfs_exit();
 }
 

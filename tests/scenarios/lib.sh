@@ -23,7 +23,8 @@ start_xen() {
 XL=/usr/lib/xen-4.17/bin/xl
 
 # start_named_guest NAME SCENARIO [ROLE]: starts guest NAME running the
-# guest half of SCENARIO (ROLE: gpuvm.role= on its command line).
+# guest half of SCENARIO (ROLE: gpuvm.role= on its command line), with
+# $GUEST_MEMORY MiB (default 320).
 start_named_guest() {
 	cat > /etc/xen/$1.cfg <<CFG
 name = "$1"
@@ -31,7 +32,7 @@ type = "pv"
 kernel = "/boot/vmlinuz"
 ramdisk = "/boot/domu-initrd.gz"
 extra = "console=hvc0 quiet gpuvm.scenario=$2 gpuvm.role=${3:-none}"
-memory = 320
+memory = ${GUEST_MEMORY:-320}
 vcpus = 1
 on_poweroff = "destroy"
 on_crash = "destroy"

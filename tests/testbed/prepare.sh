@@ -191,7 +191,7 @@ ROOT=$TB/dom0-root
 stage_root "$ROOT" vgpu-sim vgpu-uengine vgpu-back xen-evtchn xen-gntdev xen-gntalloc \
 	xen-privcmd xenfs
 XB=/usr/lib/xen-4.17/bin
-for t in xenstored xenconsoled xen-init-dom0 xl xenstore-control; do
+for t in xenstored xenconsoled xen-init-dom0 xl xenstore-control libxl-save-helper; do
 	copy_bin "$ROOT" "$XB/$t" "$XB/$t"
 done
 copy_bin "$ROOT" "$U/vgpuctl" opt/gpuvm/bin/vgpuctl

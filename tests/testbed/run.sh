@@ -15,8 +15,12 @@ name=${1:?usage: run.sh SCENARIO}
 # cuda scenario runs 50 programs on the emulated machine.
 case "$name" in
 hostile|cuda) timeout_s=${E2E_TIMEOUT:-1500} ;;
+migrate) timeout_s=${E2E_TIMEOUT:-1200} ;;
 *) timeout_s=${E2E_TIMEOUT:-600} ;;
 esac
+# migrate keeps a saved guest (and the device memory it saves) in dom0.
+dom0_mem=1024M
+[ "$name" = migrate ] && dom0_mem=1792M
 [ -f "$TB/xen.elf" ] && [ -f "$TB/dom0-initrd.gz" ] || die "run prepare.sh first"
 out=$TB/console-$name.log
 
@@ -26,7 +30,7 @@ timeout --foreground -k 10 "$timeout_s" \
 	qemu-system-x86_64 -accel tcg -cpu qemu64 -m 3072 -smp 2 -nographic \
 	-no-reboot -monitor none -serial stdio \
 	-kernel "$TB/xen.elf" \
-	-append "console=com1 com1=115200,8n1 dom0_mem=1024M loglvl=warning" \
+	-append "console=com1 com1=115200,8n1 dom0_mem=$dom0_mem loglvl=warning" \
 	-initrd "$TB/vmlinuz console=hvc0 panic=-1 quiet gpuvm.scenario=$name gpuvm.deadline=$((timeout_s - 120)) ${E2E_APPEND:-},$TB/dom0-initrd.gz" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' |
 	sed -u 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b][^\x07]*\x07//g; s/\x1b[()][A-Z0-9]//g; s/\x1bc//g' |

@@ -12,8 +12,8 @@
 namespace vgpu::selftest {
 
 struct Args {
-    std::string test;  // fault, watchdog, longrun, hold, bind-race, job-flood, clients, inflight
-    unsigned n = 0;    // watchdog: LIMIT_MS (0: none); longrun: SECONDS; inflight: N
+    std::string test;  // fault, watchdog, longrun, hold, bind-race, job-flood, clients, inflight, keep
+    unsigned n = 0;    // watchdog: LIMIT_MS (0: none); longrun: SECONDS; inflight: N; keep: MIB
     bool help = false;
 };
 

@@ -29,6 +29,12 @@
 //                            contexts before any wait, and one submission
 //                            of 300 commands: every fence signals and
 //                            every word holds its value
+//   vgpu-selftest keep [MIB] a device buffer of MIB MiB with a pattern:
+//                            rounds of fills and launches, each checked,
+//                            and the whole buffer read back every 20 s,
+//                            until /tmp/keep.stop exists; for a save,
+//                            restore or migration meanwhile, which the
+//                            program must see as a pause only
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -37,6 +43,7 @@
 #include <thread>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -366,6 +373,86 @@ int inflight(unsigned n) {
     return fails;
 }
 
+// keep's pattern: word @w of the buffer, unless a round filled its page.
+uint32_t keep_word(uint64_t w) { return static_cast<uint32_t>(w * 2654435761u) ^ 0x5a5a1234u; }
+
+// Reads the whole buffer back: the words that differ from the pattern and
+// the rounds' fills.
+size_t keep_verify(const vgpu::Buffer& d, const std::map<uint64_t, uint32_t>& filled) {
+    constexpr size_t kChunk = 4 << 20;
+    std::vector<uint32_t> buf(kChunk / 4);
+    size_t bad = 0;
+    for (size_t off = 0; off < d.size(); off += kChunk) {
+        const size_t n = std::min(kChunk, d.size() - off);
+        d.read(std::as_writable_bytes(std::span(buf.data(), n / 4)), off);
+        for (size_t i = 0; i < n / 4; i++) {
+            const uint64_t w = off / 4 + i;
+            auto f = filled.find(w / 1024);
+            bad += buf[i] != (f == filled.end() ? keep_word(w) : f->second);
+        }
+    }
+    return bad;
+}
+
+int keep(unsigned mib) {
+    auto dev = vgpu::Device::open();
+    vgpu::Context ctx(dev);
+    vgpu::Module mod(ctx, vgpu::Module::load_file(sample::kernel_path("selftest")));
+    const size_t size = size_t(mib) << 20;
+    vgpu::Buffer d(ctx, size, vgpu::Domain::Device);
+    constexpr uint32_t n = 1024;
+    vgpu::Buffer out(ctx, n * 4, vgpu::Domain::Host);
+    {
+        std::vector<uint32_t> buf(size_t(1) << 20);
+        for (size_t off = 0; off < size; off += buf.size() * 4) {
+            const size_t words = std::min(buf.size(), (size - off) / 4);
+            for (size_t i = 0; i < words; i++) buf[i] = keep_word(off / 4 + i);
+            d.write(std::as_bytes(std::span(buf.data(), words)), off);
+        }
+    }
+    std::map<uint64_t, uint32_t> filled;  // 4 KiB page -> its fill
+    const uint64_t pages = size / 4096;
+    unsigned long rounds = 0, checks = 0, wrong_launches = 0;
+    size_t wrong = 0;
+    auto t0 = std::chrono::steady_clock::now(), last_check = t0, last_beat = t0;
+    std::printf("keep: started, %u MiB of device memory\n", mib);
+    std::fflush(stdout);
+    while (access("/tmp/keep.stop", F_OK) != 0) {
+        const uint64_t page = (rounds * 7919) % pages;
+        const uint32_t value = 0x80000000u | static_cast<uint32_t>(rounds);
+        ctx.fill(d.gpu_addr() + page * 4096, 4096, value);
+        filled[page] = value;
+        std::memset(out.data(), 0, n * 4);
+        ctx.launch(mod.kernel("iota"), {n / 128}, {128}, {out, n});
+        ctx.synchronize();
+        const auto* v = static_cast<const uint32_t*>(out.data());
+        for (uint32_t i = 0; i < n; i++)
+            if (v[i] != 3 * i + 1) {
+                wrong_launches++;
+                break;
+            }
+        rounds++;
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_check > std::chrono::seconds(20)) {
+            wrong += keep_verify(d, filled);
+            checks++;
+            last_check = now;
+        }
+        if (now - last_beat > std::chrono::seconds(5)) {
+            std::printf("keep: round %lu, %.0f s\n", rounds, sample::ms_since(t0) / 1000);
+            std::fflush(stdout);
+            last_beat = now;
+        }
+    }
+    wrong += keep_verify(d, filled);
+    checks++;
+    std::printf("keep: %lu rounds, %lu full checks of %u MiB\n", rounds, checks, mib);
+    expect(wrong_launches == 0, "every launch computed right (" + std::to_string(wrong_launches) + " wrong)");
+    expect(wrong == 0, "every word of device memory held its value (" + std::to_string(wrong) + " wrong)");
+    expect(rounds > 0, "rounds ran");
+    return fails;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -383,6 +470,7 @@ int main(int argc, char** argv) {
                 : t == "job-flood" ? job_flood()
                 : t == "clients"   ? clients()
                 : t == "inflight"  ? inflight(a->n)
+                : t == "keep"      ? keep(a->n)
                                    : hold();
         std::printf("selftest %s: %s\n", t.c_str(), f ? "FAIL" : "PASS");
         return f ? 1 : 0;
