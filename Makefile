@@ -86,7 +86,8 @@ fuzz:
 		grep -E "^(stat::|==|SUMMARY|Done)|ERROR|WARNING|fuzz-ptx"; \
 		exit $${PIPESTATUS[0]}
 
-SCENARIOS ?= native naive hp hostile@default fairness@default engines@default uengine@default cuda@default
+SCENARIOS ?= native naive hp hostile@default fairness@default engines@default uengine@default cuda@default \
+	migrate@default
 SCENARIO ?=
 # Kernel series the scenarios run on: Debian 12's default (6.1) and 6.12;
 # SCENARIO@SERIES runs on that one only.

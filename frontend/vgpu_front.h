@@ -101,17 +101,18 @@ struct vgpu_front_stats {
  *	opened on an earlier connection may not touch the current one
  * @backend_id: backend domain
  * @evtchn: the ring's event channel (this side's port)
- * @remote_port: the backend's port of it, once connected (0: unknown)
- * @paused: a save has begun: ioctls and closes wait until the state is
- *	restored, the save is cancelled, or the vGPU is given up (ring_lock
- *	to write, READ_ONCE to wait on)
- * @resuming: the guest was restored: the next connection restores the
- *	files' state instead of making a render node (written under
- *	@pm_lock or by the restore work; READ_ONCE elsewhere)
- * @needs_resume: a save ended in a restore and the device has not
- *	resumed yet (WRITE_ONCE/READ_ONCE)
- * @pm_lock: serialises the resumes (the PM core's and resume_work's) and
- *	the give-up
+ * @paused: the guest was restored and its state is not back yet: ioctls
+ *	and closes wait (ring_lock to write, READ_ONCE to wait on)
+ * @needs_resume: the guest was restored and the device has not resumed
+ *	yet (@pm_lock to write; READ_ONCE)
+ * @resuming: resumed: the next connection restores the files' state
+ *	instead of making a render node (@pm_lock to write; READ_ONCE)
+ * @restoring: the restore work is replaying the state (@pm_lock)
+ * @removing: the device is being removed: no resume starts (WRITE_ONCE)
+ * @saved_gen: the connection whose files a save copied; 0: none
+ *	(@pm_lock)
+ * @pm_lock: protects the save and restore state above and the render
+ *	node's creation and removal; taken before files_lock
  * @files_lock: protects @files
  * @files: open files of the render node (struct vgpu_front_file.node)
  * @restore_work: replays the files' state on the new connection
@@ -148,15 +149,17 @@ struct vgpu_front {
 	u64 gen;
 	domid_t backend_id;
 	evtchn_port_t evtchn;
-	evtchn_port_t remote_port;
 	bool paused;
-	bool resuming;
 	bool needs_resume;
+	bool resuming;
+	bool restoring;
+	bool removing;
+	u64 saved_gen;
 	struct mutex pm_lock;		/* see @pm_lock above */
 	struct mutex files_lock;	/* see @files_lock above */
 	struct list_head files;
 	struct work_struct restore_work;
-	struct work_struct resume_work;
+	struct delayed_work resume_work;
 	struct delayed_work giveup_work;
 	struct xenbus_watch node_watch;
 	struct list_head list;
@@ -212,6 +215,8 @@ struct vgpu_front_grants {
  * @vm: the mappings the backend accepted, as its core keeps them
  *	(common/vgpu_vm.c; each names its struct vgpu_front_bo), for a
  *	restore to map again (the file's lock)
+ * @bind_lock: serialises the context's VM_BINDs, so that the backend
+ *	and @vm see them in one order
  */
 struct vgpu_front_ctx {
 	struct kref ref;
@@ -224,6 +229,7 @@ struct vgpu_front_ctx {
 	u64 seqno;
 	bool dead;
 	struct vgpu_vm vm;
+	struct mutex bind_lock;		/* see @bind_lock above */
 };
 
 void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
@@ -288,6 +294,8 @@ struct vgpu_front_bo {
  * @ctxs: context id -> struct vgpu_front_ctx (ids the file allocates)
  * @copied: host objects kept by copies (naive, or hp past the grant quota)
  * @zombies: objects destroyed while mapped (struct vgpu_front_bo)
+ * @unsaved: the last save could not copy all of its device memory: it is
+ *	not restored (the device's files_lock)
  * @node: in the device's files (its files_lock)
  */
 struct vgpu_front_file {
@@ -297,6 +305,7 @@ struct vgpu_front_file {
 	struct xarray ctxs;
 	u32 copied;
 	struct list_head zombies;
+	bool unsaved;
 	struct list_head node;
 };
 
@@ -396,7 +405,7 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev);
 int vgpu_front_pm_resume(struct xenbus_device *dev);
 void vgpu_front_pm_add(struct vgpu_front *f);
 void vgpu_front_pm_remove(struct vgpu_front *f);
-bool vgpu_front_pm_connected(struct vgpu_front *f);
+int vgpu_front_pm_connected(struct vgpu_front *f);
 void vgpu_front_pm_lost(struct vgpu_front *f);
 int vgpu_front_pm_init(void);
 void vgpu_front_pm_exit(void);

@@ -282,6 +282,7 @@ static int vgpu_front_ctx_create(struct vgpu_front *f,
 	if (!ctx)
 		return -ENOMEM;
 	kref_init(&ctx->ref);
+	mutex_init(&ctx->bind_lock);
 	ctx->fence_ctx = dma_fence_context_alloc(1);
 	ctx->priority = a->priority;
 	vgpu_vm_init(&ctx->vm, 0, VGPU_FRONT_VA_END, U32_MAX);
@@ -520,6 +521,75 @@ static void vgpu_front_record_op(struct vgpu_front_file *ff,
 				    ctx->id, ret);
 }
 
+/* Would the backend's core take this UNMAP (one mapping holds it)? */
+static bool vgpu_front_unmap_ok(struct vgpu_front_file *ff,
+				struct vgpu_front_ctx *ctx,
+				const struct drm_vgpu_vm_bind_op *op)
+{
+	const struct vgpu_mapping *m;
+	bool ok;
+	int i;
+
+	mutex_lock(&ff->lock);
+	i = vgpu_vm_find_addr(&ctx->vm, op->va);
+	m = i < 0 ? NULL : &ctx->vm.maps[i];
+	ok = m && op->size <= m->va + m->size - op->va;
+	mutex_unlock(&ff->lock);
+	return ok;
+}
+
+/**
+ * vgpu_front_vm_bind_recorded() - send bind operations and record them
+ * @f: the vGPU
+ * @ff: the file
+ * @a: the call; @a->num_done set
+ * @ops: its operations, MAPs naming the backend's handles
+ * @bos: each MAP's object
+ * @ctx: the context; caller holds its bind_lock
+ * @ended: zombies whose last mapping went
+ *
+ * hp sends them whole and the backend applies them as its core does.
+ * Naive sends an UNMAP page by page, which the backend would take across
+ * two mappings: each operation goes alone, and an UNMAP the core would
+ * refuse (-ENOENT: not inside one mapping) is refused here, so that the
+ * record and the backend agree.
+ *
+ * Return: 0 or the first failing operation's error.
+ */
+static int vgpu_front_vm_bind_recorded(struct vgpu_front *f,
+				       struct vgpu_front_file *ff,
+				       struct drm_vgpu_vm_bind *a,
+				       const struct drm_vgpu_vm_bind_op *ops,
+				       struct vgpu_front_bo **bos,
+				       struct vgpu_front_ctx *ctx,
+				       struct list_head *ended)
+{
+	struct drm_vgpu_vm_bind one = *a;
+	int ret = 0;
+	u32 i;
+
+	if (f->hp) {
+		ret = f->proto->vm_bind(f, ff, a, ops, ctx);
+	} else {
+		one.num_ops = 1;
+		for (i = 0; !ret && i < a->num_ops; i++) {
+			if (ops[i].op == DRM_VGPU_BIND_UNMAP &&
+			    !vgpu_front_unmap_ok(ff, ctx, &ops[i])) {
+				ret = -ENOENT;
+				break;
+			}
+			one.num_done = 0;
+			ret = f->proto->vm_bind(f, ff, &one, &ops[i], ctx);
+			a->num_done = i + one.num_done;
+		}
+	}
+	mutex_lock(&ff->lock);
+	for (i = 0; i < a->num_done; i++)
+		vgpu_front_record_op(ff, ctx, &ops[i], bos[i], ended);
+	mutex_unlock(&ff->lock);
+	return ret;
+}
+
 /*
  * Holds the context and every object it maps until the last request has
  * been answered (see "Handles are held" above).  A MAP names the file's
@@ -572,12 +642,12 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 	}
 	mutex_unlock(&ff->lock);
 	a->num_done = 0;
-	if (!ret)
-		ret = f->proto->vm_bind(f, ff, a, ops, ctx);
-	mutex_lock(&ff->lock);
-	for (i = 0; i < a->num_done; i++)
-		vgpu_front_record_op(ff, ctx, &ops[i], bos[i], &ended);
-	mutex_unlock(&ff->lock);
+	if (!ret) {
+		mutex_lock(&ctx->bind_lock);
+		ret = vgpu_front_vm_bind_recorded(f, ff, a, ops, bos, ctx,
+						  &ended);
+		mutex_unlock(&ctx->bind_lock);
+	}
 	vgpu_front_bo_end_zombies(f, ff, &ended);
 	for (i = 0; i < a->num_ops; i++)
 		if (bos[i])
@@ -657,11 +727,12 @@ static int vgpu_front_ioctl_##name(struct drm_device *dev, void *data,	\
 	struct vgpu_front_file *ff = file->driver_priv;			\
 	int idx, ret;							\
 									\
+	ret = vgpu_front_enter(f, VGPU_FRONT_KILLABLE);			\
+	if (ret)							\
+		return ret;						\
 	if (!drm_dev_enter(dev, &idx))					\
 		return -ENODEV;						\
-	ret = vgpu_front_enter(f, VGPU_FRONT_KILLABLE);			\
-	if (!ret)							\
-		ret = call;						\
+	ret = call;							\
 	drm_dev_exit(idx);						\
 	return ret;							\
 }

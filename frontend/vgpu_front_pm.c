@@ -10,20 +10,21 @@
  * but the contents (every context, object and mapping went through this
  * driver, which records them: vgpu_front_drv.c), so:
  *
- *  suspend (xenbus .suspend, processes frozen): the device pauses (every
- *	ioctl and close waits), the submissions in flight are waited for,
- *	and every device-memory object's contents are copied into guest
- *	pages: a context of this driver's own maps the object and a staging
- *	object and COPYs chunk by chunk (hp: the staging object is the
- *	guest pages themselves, granted; naive: a dom0 object read page by
- *	page).
- *  cancelled (xl save -c, a failed save): the event channel is still
- *	bound to the backend; the resume notifier unpauses and frees the
- *	copies.
- *  restored (xenbus .resume, or the device's nodes written later by the
- *	toolstack): the old ring is dropped (its grants, and hp's persistent
+ *  suspend (xenbus .suspend, the guest's processes frozen, so no ioctl
+ *	runs): the submissions in flight are waited for, and every
+ *	device-memory object's contents are copied into guest pages: a
+ *	context of this driver's own maps a chunk of the object and a
+ *	staging window and COPYs (hp: the staging object is the guest pages
+ *	themselves, granted; naive: a dom0 object read page by page).
+ *  cancelled (xl save -c, a failed save): the ring's event channel is
+ *	still bound (Xen's restore zaps every binding: xen_irq_resume()):
+ *	the resume notifier frees the copies.
+ *  restored: the resume notifier, which runs before the processes thaw,
+ *	pauses the device (every ioctl and close waits).  Then the resume
+ *	(xenbus .resume, or a watch once the toolstack writes the device's
+ *	nodes again) drops the old ring (its grants, and hp's persistent
  *	grants of host objects, name nothing on the new host) and a new
- *	connection made, in the mode the new backend offers; then every
+ *	connection is made, in the mode the new backend offers; then every
  *	file's contexts and objects are created again, device memory is
  *	filled from the copies, and every recorded mapping is made again at
  *	the same GPU address.  The program's ids do not change (the backend's
@@ -34,15 +35,13 @@
  * then on; with no vGPU at all within resume_timeout_s the render node
  * goes.  Both are logged.
  */
+#include <drm/drm_gem_shmem_helper.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <xen/events.h>
-#include <xen/interface/event_channel.h>
 #include <xen/xen-ops.h>
-#include <asm/xen/hypercall.h>
 
 #include "vgpu_front.h"
 
@@ -66,15 +65,20 @@ static DEFINE_MUTEX(vgpu_front_devices_lock);	/* protects vgpu_front_devices */
  * @f: the vGPU
  * @how: killable (an ioctl) or not (a close)
  *
+ * Called outside drm_dev_enter(): a removal of the render node never waits
+ * for a paused caller.  The wait is freezable: a save may come meanwhile.
+ *
  * Return: 0, or -EINTR when killed.
  */
 int vgpu_front_enter(struct vgpu_front *f, enum vgpu_front_wait how)
 {
 	if (how == VGPU_FRONT_UNKILLABLE) {
-		wait_event(f->wq, !READ_ONCE(f->paused));
+		wait_event_state(f->wq, !READ_ONCE(f->paused),
+				 (TASK_UNINTERRUPTIBLE | TASK_FREEZABLE));
 		return 0;
 	}
-	return wait_event_killable(f->wq, !READ_ONCE(f->paused)) ? -EINTR : 0;
+	return wait_event_state(f->wq, !READ_ONCE(f->paused),
+				(TASK_KILLABLE | TASK_FREEZABLE)) ? -EINTR : 0;
 }
 
 static void vgpu_front_set_paused(struct vgpu_front *f, bool paused)
@@ -104,21 +108,29 @@ void vgpu_front_bo_unsave(struct vgpu_front_bo *bo)
 	bo->saved_size = 0;
 }
 
-static int vgpu_front_bo_alloc_saved(struct vgpu_front_bo *bo, u64 size)
+/*
+ * Makes @bo->saved @size bytes long (page aligned): new pages are
+ * zeroed, those already there are kept.
+ */
+static int vgpu_front_bo_size_saved(struct vgpu_front_bo *bo, u64 size)
 {
-	u64 i, n = size >> PAGE_SHIFT;
+	u64 i, n = size >> PAGE_SHIFT, had = bo->saved_size >> PAGE_SHIFT;
+	struct page **pages;
 
-	vgpu_front_bo_unsave(bo);	/* a cancelled save's */
-	bo->saved = kvcalloc(n, sizeof(*bo->saved), GFP_KERNEL);
-	if (!bo->saved)
+	if (n <= had)
+		return 0;
+	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
 		return -ENOMEM;
+	if (bo->saved)
+		memcpy(pages, bo->saved, had * sizeof(*pages));
+	kvfree(bo->saved);
+	bo->saved = pages;
 	bo->saved_size = size;
-	for (i = 0; i < n; i++) {
-		bo->saved[i] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
-		if (!bo->saved[i]) {
-			vgpu_front_bo_unsave(bo);
-			return -ENOMEM;
-		}
+	for (i = had; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+		if (!pages[i])
+			return -ENOMEM;	/* the caller unsaves */
 	}
 	return 0;
 }
@@ -129,12 +141,15 @@ static int vgpu_front_bo_alloc_saved(struct vgpu_front_bo *bo, u64 size)
  * @gen: the connection
  * @ctx: the backend's id of the mover's own context
  * @page: the engine's GPU page
- * @va: the staging window's GPU address; the object is mapped right
- *	after it
+ * @va: the staging window's GPU address; a chunk of the object is mapped
+ *	right after it
  * @chunk: bytes per COPY, a multiple of @page
- * @stage: a dom0 host object of @chunk bytes (naive, or hp past the
- *	grant quota), or 0
+ * @stage: a dom0 host object of @chunk bytes mapped at @va (naive, or
+ *	hp past the grant quota), or 0
  * @bytes: bytes moved
+ *
+ * It holds one context, at most one object of @chunk bytes and two
+ * windows of @chunk bytes of the guest's quotas at a time.
  */
 struct vgpu_front_mover {
 	struct vgpu_front *f;
@@ -149,7 +164,7 @@ struct vgpu_front_mover {
 
 /* One bind operation on the mover's context: hp whole, naive by pages. */
 static int vgpu_front_mover_bind(struct vgpu_front_mover *m, u32 op,
-				 u32 handle, u64 va, u64 size)
+				 u32 handle, u64 offset, u64 va, u64 size)
 {
 	struct vgpuif_request req = { .operation = VGPUIF_OP_VM_BIND };
 	struct vgpuif_response rsp;
@@ -163,12 +178,16 @@ static int vgpu_front_mover_bind(struct vgpu_front_mover *m, u32 op,
 			req.u.vm_bind.op.flags = DRM_VGPU_BIND_READ |
 						 DRM_VGPU_BIND_WRITE;
 			req.u.vm_bind.op.handle = handle;
-			req.u.vm_bind.op.bo_offset = p;
+			req.u.vm_bind.op.bo_offset = offset + p;
 		}
 		req.u.vm_bind.op.va = va + p;
 		req.u.vm_bind.op.size = step;
 		ret = vgpu_front_do(m->f, m->gen, &req, &rsp);
 	}
+	/* A MAP refused part way leaves nothing of itself mapped. */
+	if (ret && op == DRM_VGPU_BIND_MAP && p > step)
+		vgpu_front_mover_bind(m, DRM_VGPU_BIND_UNMAP, 0, 0, va,
+				      p - step);
 	return ret;
 }
 
@@ -224,8 +243,8 @@ static void vgpu_front_mover_end(struct vgpu_front_mover *m)
 
 /*
  * hp: the chunk's guest pages granted as a host object, mapped at the
- * staging window, one COPY.  -EDQUOT/-ENOSPC: no grant room, the caller
- * goes through a dom0 object instead.
+ * staging window, one COPY.  -EDQUOT/-ENOSPC: no room to grant them, the
+ * caller goes through a dom0 object instead.
  */
 static int vgpu_front_move_granted(struct vgpu_front_mover *m,
 				   struct page **pages, u64 n, u64 obj_va,
@@ -248,12 +267,14 @@ static int vgpu_front_move_granted(struct vgpu_front_mover *m,
 	if (ret)
 		goto out;
 	handle = rsp.u.bo_granted.handle;
-	ret = vgpu_front_mover_bind(m, DRM_VGPU_BIND_MAP, handle, m->va, n);
-	if (!ret)
+	ret = vgpu_front_mover_bind(m, DRM_VGPU_BIND_MAP, handle, 0, m->va, n);
+	if (!ret) {
 		ret = save ? vgpu_front_mover_copy(m, m->va, obj_va, n) :
 			     vgpu_front_mover_copy(m, obj_va, m->va, n);
-	if (!ret)
-		ret = vgpu_front_mover_bind(m, DRM_VGPU_BIND_UNMAP, 0, m->va, n);
+		vgpu_front_mover_bind(m, DRM_VGPU_BIND_UNMAP, 0, 0, m->va, n);
+		if (ret == -EDQUOT)
+			ret = -EIO;	/* a job quota: no fallback helps */
+	}
 	vgpu_front_req_bo_destroy(m->f, m->gen, handle, VGPU_FRONT_UNKILLABLE);
 out:
 	vgpu_front_ungrant(&g);
@@ -266,15 +287,23 @@ static int vgpu_front_mover_stage(struct vgpu_front_mover *m)
 	struct drm_vgpu_bo_create a = {
 		.size = m->chunk, .domain = DRM_VGPU_DOMAIN_HOST,
 	};
+	u32 stage;
 	int ret;
 
 	if (m->stage)
 		return 0;
-	ret = vgpu_front_req_bo_create(m->f, m->gen, &a, &m->stage);
-	if (!ret)
-		ret = vgpu_front_mover_bind(m, DRM_VGPU_BIND_MAP, m->stage,
-					    m->va, m->chunk);
-	return ret;
+	ret = vgpu_front_req_bo_create(m->f, m->gen, &a, &stage);
+	if (ret)
+		return ret;
+	ret = vgpu_front_mover_bind(m, DRM_VGPU_BIND_MAP, stage, 0, m->va,
+				    m->chunk);
+	if (ret) {
+		vgpu_front_req_bo_destroy(m->f, m->gen, stage,
+					  VGPU_FRONT_UNKILLABLE);
+		return ret;
+	}
+	m->stage = stage;
+	return 0;
 }
 
 /* Naive (or past hp's quota): through the dom0 object, page by page. */
@@ -298,9 +327,12 @@ static int vgpu_front_move_staged(struct vgpu_front_mover *m,
 /**
  * vgpu_front_move() - copy a device object's contents out or in
  * @m: the mover
- * @bo: the object, with @bo->saved of @size bytes
- * @size: bytes, a multiple of the GPU page
+ * @bo: the object, with @bo->saved of at least @size bytes
+ * @size: bytes, a multiple of the GPU page, at most the object's size
  * @save: out of device memory (true) or back into it
+ *
+ * Chunk by chunk: a chunk of the object is mapped, copied and unmapped,
+ * so the mover never maps more than two chunks.
  *
  * Return: 0 or a negative errno.
  */
@@ -309,25 +341,24 @@ static int vgpu_front_move(struct vgpu_front_mover *m,
 {
 	u64 obj_va = m->va + m->chunk, off, n;
 	struct page **pages;
-	int ret;
+	int ret = 0;
 
-	ret = vgpu_front_mover_bind(m, DRM_VGPU_BIND_MAP, bo->be, obj_va, size);
-	if (ret)
-		return ret;
 	for (off = 0; !ret && off < size; off += n) {
 		n = min(m->chunk, size - off);
+		ret = vgpu_front_mover_bind(m, DRM_VGPU_BIND_MAP, bo->be, off,
+					    obj_va, n);
+		if (ret)
+			break;
 		pages = bo->saved + (off >> PAGE_SHIFT);
 		ret = -EDQUOT;
 		if (m->f->hp && !m->stage)
-			ret = vgpu_front_move_granted(m, pages, n, obj_va + off,
-						      save);
+			ret = vgpu_front_move_granted(m, pages, n, obj_va, save);
 		if (ret == -EDQUOT || ret == -ENOSPC)
-			ret = vgpu_front_move_staged(m, pages, n, obj_va + off,
-						     save);
+			ret = vgpu_front_move_staged(m, pages, n, obj_va, save);
+		vgpu_front_mover_bind(m, DRM_VGPU_BIND_UNMAP, 0, 0, obj_va, n);
 	}
 	if (!ret)
 		m->bytes += size;
-	vgpu_front_mover_bind(m, DRM_VGPU_BIND_UNMAP, 0, obj_va, size);
 	return ret;
 }
 
@@ -341,6 +372,22 @@ static void vgpu_front_drain(struct vgpu_front *f)
 			 vgpu_front_timeout_ms);
 }
 
+/* Saves one device object; on failure it has no copy. */
+static int vgpu_front_save_bo(struct vgpu_front_mover *m,
+			      struct vgpu_front_bo *bo)
+{
+	u64 size = round_up(bo->size, m->page);
+	int ret;
+
+	vgpu_front_bo_unsave(bo);	/* a cancelled save's */
+	ret = vgpu_front_bo_size_saved(bo, size);
+	if (!ret)
+		ret = vgpu_front_move(m, bo, size, true);
+	if (ret)
+		vgpu_front_bo_unsave(bo);
+	return ret;
+}
+
 /* Saves the device memory of one file's objects, zombies too. */
 static int vgpu_front_save_file(struct vgpu_front_mover *m,
 				struct vgpu_front_file *ff, u32 *count)
@@ -348,42 +395,37 @@ static int vgpu_front_save_file(struct vgpu_front_mover *m,
 	struct vgpu_front_bo *bo;
 	unsigned long handle;
 	int ret = 0;
-	u64 size;
 
 	mutex_lock(&ff->lock);
 	xa_for_each(&ff->bos, handle, bo) {
 		if (bo->shmem)
 			continue;
-		size = round_up(bo->size, m->page);
-		ret = vgpu_front_bo_alloc_saved(bo, size);
-		if (!ret)
-			ret = vgpu_front_move(m, bo, size, true);
+		ret = vgpu_front_save_bo(m, bo);
 		if (ret)
-			break;
+			goto out;
 		(*count)++;
 	}
 	list_for_each_entry(bo, &ff->zombies, zombie_node) {
-		if (ret || bo->shmem)
+		if (bo->shmem)
 			continue;
-		size = round_up(bo->size, m->page);
-		ret = vgpu_front_bo_alloc_saved(bo, size);
-		if (!ret)
-			ret = vgpu_front_move(m, bo, size, true);
-		if (!ret)
-			(*count)++;
+		ret = vgpu_front_save_bo(m, bo);
+		if (ret)
+			goto out;
+		(*count)++;
 	}
+out:
 	mutex_unlock(&ff->lock);
 	return ret;
 }
 
-/* Frees every saved copy (a cancelled save, or a restore done). */
+/* Frees every saved copy (a cancelled save, a restore done or lost). */
 static void vgpu_front_unsave_all(struct vgpu_front *f)
 {
 	struct vgpu_front_file *ff;
 	struct vgpu_front_bo *bo;
 	unsigned long handle;
 
-	lockdep_assert_held(&f->files_lock);
+	mutex_lock(&f->files_lock);
 	list_for_each_entry(ff, &f->files, node) {
 		mutex_lock(&ff->lock);
 		xa_for_each(&ff->bos, handle, bo)
@@ -392,50 +434,67 @@ static void vgpu_front_unsave_all(struct vgpu_front *f)
 			vgpu_front_bo_unsave(bo);
 		mutex_unlock(&ff->lock);
 	}
+	mutex_unlock(&f->files_lock);
+}
+
+/* Copies the device memory of every file of connection @gen. */
+static void vgpu_front_save(struct vgpu_front *f, u64 gen)
+{
+	struct vgpu_front_mover m = {};
+	struct vgpu_front_file *ff;
+	ktime_t t0 = ktime_get();
+	u32 count = 0, lost = 0;
+	int ret = -EAGAIN;
+
+	mutex_lock(&f->files_lock);
+	list_for_each_entry(ff, &f->files, node) {
+		if (ff->gen != gen)
+			continue;	/* a dead connection's */
+		if (ret == -EAGAIN)
+			ret = vgpu_front_mover_begin(&m, f, gen);
+		ff->unsaved = ret && ret != -EAGAIN;
+		if (!ff->unsaved)
+			ff->unsaved = vgpu_front_save_file(&m, ff, &count) != 0;
+		lost += ff->unsaved;
+	}
+	vgpu_front_mover_end(&m);
+	mutex_unlock(&f->files_lock);
+	if (lost)
+		dev_err(&f->xbdev->dev, "suspend: the device memory of %u open files could not be saved: they will not be restored\n",
+			lost);
+	dev_info(&f->xbdev->dev, "suspend: saved %u device objects, %llu KiB, in %lld ms\n",
+		 count, m.bytes >> 10, ktime_ms_delta(ktime_get(), t0));
 }
 
 /**
- * vgpu_front_pm_suspend() - xenbus .suspend: pause, drain, save
+ * vgpu_front_pm_suspend() - xenbus .suspend: drain, save
  * @dev: the xenbus device
  *
- * Runs with the guest's processes frozen.  A file whose objects could
- * not all be saved is not restored (its calls fail with -ENODEV then).
+ * Runs with the guest's processes frozen, so no ioctl runs.  A save that
+ * comes while an earlier restore has not finished keeps that restore's
+ * copies: they are the state.
  *
  * Return: 0 (xenbus ignores a suspend's error: the save goes on).
  */
 int vgpu_front_pm_suspend(struct xenbus_device *dev)
 {
 	struct vgpu_front *f = dev_get_drvdata(&dev->dev);
-	struct vgpu_front_mover m;
-	struct vgpu_front_file *ff;
-	u32 count = 0;
-	ktime_t t0 = ktime_get();
+	bool pending;
 	u64 gen;
-	int ret;
 
-	if (!f->drm)
-		return 0;	/* nothing to keep */
-	vgpu_front_set_paused(f, true);
-	vgpu_front_drain(f);
+	cancel_delayed_work_sync(&f->giveup_work);
+	flush_work(&f->restore_work);
+	mutex_lock(&f->pm_lock);
+	pending = f->needs_resume || f->resuming;
 	gen = vgpu_front_gen(f);
-	mutex_lock(&f->files_lock);
-	ret = list_empty(&f->files) ? 0 : vgpu_front_mover_begin(&m, f, gen);
-	if (ret) {
-		dev_err(&dev->dev, "suspend: no context to save device memory with (%d): the open files will not be restored\n",
-			ret);
-	} else if (!list_empty(&f->files)) {
-		list_for_each_entry(ff, &f->files, node) {
-			ret = vgpu_front_save_file(&m, ff, &count);
-			if (ret)
-				dev_err(&dev->dev, "suspend: saving a file's device memory failed (%d): it will not be restored\n",
-					ret);
-		}
-		vgpu_front_mover_end(&m);
-		dev_info(&dev->dev, "suspend: saved %u device objects, %llu KiB, in %lld ms\n",
-			 count, m.bytes >> 10,
-			 ktime_ms_delta(ktime_get(), t0));
+	if (!pending && f->drm && READ_ONCE(f->connected)) {
+		vgpu_front_drain(f);
+		vgpu_front_save(f, gen);
+		f->saved_gen = gen;
 	}
-	mutex_unlock(&f->files_lock);
+	mutex_unlock(&f->pm_lock);
+	if (pending)
+		dev_info(&dev->dev, "suspend: the restore before this save has not ended: its saved state is kept\n");
 	return 0;
 }
 
@@ -475,11 +534,9 @@ int vgpu_front_pm_resume(struct xenbus_device *dev)
 	struct vgpu_front *f = dev_get_drvdata(&dev->dev);
 
 	mutex_lock(&f->pm_lock);
-	WRITE_ONCE(f->needs_resume, false);
-	vgpu_front_set_paused(f, true);
+	f->needs_resume = false;
 	vgpu_front_drop_old(f);
 	f->backend_id = dev->otherend_id;
-	f->remote_port = 0;
 	WRITE_ONCE(f->resuming, !!f->drm);
 	if (f->drm)
 		dev_info(&dev->dev, "resume: connecting to domain %u to restore the vGPU's state\n",
@@ -490,77 +547,103 @@ int vgpu_front_pm_resume(struct xenbus_device *dev)
 	return 0;
 }
 
+/* Removes the render node; the caller holds pm_lock and unpaused it. */
+static void vgpu_front_pm_unplug(struct vgpu_front *f)
+{
+	lockdep_assert_held(&f->pm_lock);
+	WRITE_ONCE(f->resuming, false);
+	f->saved_gen = 0;
+	vgpu_front_set_paused(f, false);
+	vgpu_front_unsave_all(f);
+	vgpu_front_drm_unplug(f);
+}
+
 /**
  * vgpu_front_pm_lost() - the backend left: nothing will be restored
- * @f: the vGPU, its ring gone and its render node removed
+ * @f: the vGPU, its ring gone
  *
- * A restore under way ends on its own (its calls fail): the files it did
- * not reach are lost.  Nobody waits at the pause any more.
+ * Unpauses (the waiters find the ring gone: -ENODEV), then removes the
+ * render node.  A restore under way ends on its own (its calls fail).
  */
 void vgpu_front_pm_lost(struct vgpu_front *f)
 {
-	WRITE_ONCE(f->resuming, false);
-	vgpu_front_set_paused(f, false);
+	mutex_lock(&f->pm_lock);
+	vgpu_front_pm_unplug(f);
+	mutex_unlock(&f->pm_lock);
 }
 
-/* Creates a file's object again; device memory gets its contents back. */
+/* Ends every entry of a file a failed restore made on connection @gen. */
+static void vgpu_front_restore_undo(struct vgpu_front *f,
+				    struct vgpu_front_file *ff, u64 gen)
+{
+	struct vgpu_front_ctx *ctx;
+	struct vgpu_front_bo *bo;
+	unsigned long id;
+
+	lockdep_assert_held(&ff->lock);
+	xa_for_each(&ff->ctxs, id, ctx)
+		if (ctx->be)
+			vgpu_front_req_ctx_destroy(f, gen, ctx->be,
+						   VGPU_FRONT_UNKILLABLE);
+	xa_for_each(&ff->bos, id, bo)
+		if (bo->be)
+			vgpu_front_req_bo_destroy(f, gen, bo->be,
+						  VGPU_FRONT_UNKILLABLE);
+	list_for_each_entry(bo, &ff->zombies, zombie_node)
+		if (bo->be)
+			vgpu_front_req_bo_destroy(f, gen, bo->be,
+						  VGPU_FRONT_UNKILLABLE);
+}
+
+/*
+ * Creates a file's object again.  Device memory gets its contents back;
+ * a zombie kept by copies its pages (nothing else copies them).
+ */
 static int vgpu_front_restore_bo(struct vgpu_front *f,
 				 struct vgpu_front_mover *m,
 				 struct vgpu_front_file *ff,
 				 struct vgpu_front_bo *bo)
 {
 	struct drm_vgpu_bo_create a = { .size = bo->size, .domain = bo->domain };
+	u64 size, p;
 	int ret;
 
 	if (!bo->shmem && !bo->saved)
 		return -ENODATA;	/* its contents were not saved */
 	ret = f->proto->bo_create(f, ff, &a, bo);
-	if (ret)
+	if (ret) {
+		bo->be = 0;
 		return ret;
+	}
 	if (bo->shmem) {
-		if (!bo->grants.n)
-			ff->copied++;
-		return 0;
+		if (bo->grants.n)
+			return 0;
+		ff->copied++;
+		for (p = 0; bo->zombie && !ret && p < bo->size; p += PAGE_SIZE)
+			ret = vgpu_front_page_io(f, ff->gen, bo->be, p,
+						 bo->shmem->pages[p >> PAGE_SHIFT],
+						 true);
+		return ret;
 	}
 	if (!m->ctx) {
 		ret = vgpu_front_mover_begin(m, f, ff->gen);
 		if (ret)
 			return ret;
 	}
-	ret = vgpu_front_move(m, bo, min(bo->saved_size,
-					 round_up(bo->size, m->page)), false);
+	/* Another GPU page here: the copy is padded with zeroes. */
+	size = round_up(bo->saved_size, m->page);
+	ret = vgpu_front_bo_size_saved(bo, size);
+	if (!ret)
+		ret = vgpu_front_move(m, bo, min(size, round_up(bo->size, m->page)),
+				      false);
 	vgpu_front_bo_unsave(bo);
 	return ret;
 }
 
-/* Maps a context's recorded mappings again, each where it was. */
-static int vgpu_front_restore_maps(struct vgpu_front *f,
-				   struct vgpu_front_file *ff,
-				   struct vgpu_front_ctx *ctx)
-{
-	struct drm_vgpu_vm_bind a = { .num_ops = 1 };
-	struct drm_vgpu_vm_bind_op op = { .op = DRM_VGPU_BIND_MAP };
-	struct vgpu_front_bo *bo;
-	int ret = 0;
-	u32 i;
-
-	for (i = 0; !ret && i < ctx->vm.count; i++) {
-		bo = ctx->vm.maps[i].bo;
-		op.flags = ctx->vm.maps[i].perms;
-		op.handle = bo->be;
-		op.bo_offset = ctx->vm.maps[i].bo_offset;
-		op.va = ctx->vm.maps[i].va;
-		op.size = ctx->vm.maps[i].size;
-		a.num_done = 0;
-		ret = f->proto->vm_bind(f, ff, &a, &op, ctx);
-	}
-	return ret;
-}
-
-/* One file: its contexts, objects and mappings, on connection @gen. */
-static int vgpu_front_restore_file(struct vgpu_front *f,
-				   struct vgpu_front_mover *m,
-				   struct vgpu_front_file *ff, u64 gen)
+/* A file's contexts and objects (with contents), on connection @gen. */
+static int vgpu_front_restore_objects(struct vgpu_front *f,
+				      struct vgpu_front_mover *m,
+				      struct vgpu_front_file *ff, u64 gen)
 {
 	struct drm_vgpu_ctx_create c = {};
 	struct vgpu_front_ctx *ctx;
@@ -568,37 +651,119 @@ static int vgpu_front_restore_file(struct vgpu_front *f,
 	unsigned long id;
 	int ret = 0;
 
-	if (!ff->gen)
-		return -ENODEV;	/* lost at an earlier restore */
-	mutex_lock(&ff->lock);
+	lockdep_assert_held(&ff->lock);
 	ff->gen = gen;
 	ff->copied = 0;
+	xa_for_each(&ff->ctxs, id, ctx)
+		ctx->be = 0;
+	xa_for_each(&ff->bos, id, bo)
+		bo->be = 0;
+	list_for_each_entry(bo, &ff->zombies, zombie_node)
+		bo->be = 0;
 	xa_for_each(&ff->ctxs, id, ctx) {
 		c.priority = ctx->priority;
 		c.ctx_id = 0;
 		ret = vgpu_front_req_ctx_create(f, gen, &c);
 		if (ret)
-			goto out;
+			return ret;
 		ctx->be = c.ctx_id;
 	}
 	xa_for_each(&ff->bos, id, bo) {
 		ret = vgpu_front_restore_bo(f, m, ff, bo);
 		if (ret)
-			goto out;
+			return ret;
 	}
 	list_for_each_entry(bo, &ff->zombies, zombie_node) {
 		ret = vgpu_front_restore_bo(f, m, ff, bo);
 		if (ret)
-			goto out;
+			return ret;
 	}
+	return 0;
+}
+
+/* Maps a file's recorded mappings again, each where it was. */
+static int vgpu_front_restore_maps(struct vgpu_front *f,
+				   struct vgpu_front_file *ff)
+{
+	struct drm_vgpu_vm_bind_op op = { .op = DRM_VGPU_BIND_MAP };
+	struct drm_vgpu_vm_bind a = { .num_ops = 1 };
+	struct vgpu_front_ctx *ctx;
+	struct vgpu_mapping *map;
+	unsigned long id;
+	int ret = 0;
+	u32 i;
+
+	lockdep_assert_held(&ff->lock);
 	xa_for_each(&ff->ctxs, id, ctx) {
-		ret = vgpu_front_restore_maps(f, ff, ctx);
-		if (ret)
-			goto out;
+		for (i = 0; !ret && i < ctx->vm.count; i++) {
+			map = &ctx->vm.maps[i];
+			op.flags = map->perms;
+			op.handle = ((struct vgpu_front_bo *)map->bo)->be;
+			op.bo_offset = map->bo_offset;
+			op.va = map->va;
+			op.size = map->size;
+			a.num_done = 0;
+			ret = f->proto->vm_bind(f, ff, &a, &op, ctx);
+		}
 	}
-out:
-	mutex_unlock(&ff->lock);
 	return ret;
+}
+
+/* A file that cannot be restored: what was made of it goes, it is lost. */
+static void vgpu_front_restore_failed(struct vgpu_front *f,
+				      struct vgpu_front_file *ff, u64 gen,
+				      const char *what, int err)
+{
+	lockdep_assert_held(&ff->lock);
+	vgpu_front_restore_undo(f, ff, gen);
+	ff->gen = 0;
+	dev_err(&f->xbdev->dev,
+		"resume: a file's vGPU state could not be restored on domain %u (%s: %d): its calls fail with ENODEV\n",
+		f->backend_id, what, err);
+}
+
+/*
+ * Every file of the saved connection, in two passes: contexts and objects
+ * (the mover holds quota meanwhile), then, the mover gone, the mappings.
+ */
+static void vgpu_front_restore_files(struct vgpu_front *f, u64 saved, u64 gen,
+				     u32 *files, u32 *lost, u64 *bytes)
+{
+	struct vgpu_front_mover m = {};
+	struct vgpu_front_file *ff;
+	int ret;
+
+	lockdep_assert_held(&f->files_lock);
+	list_for_each_entry(ff, &f->files, node) {
+		if (ff->gen == gen)
+			continue;	/* opened meanwhile */
+		(*files)++;
+		mutex_lock(&ff->lock);
+		if (ff->gen != saved || ff->unsaved) {
+			ff->gen = 0;	/* a dead connection's, or unsaved */
+			(*lost)++;
+		} else {
+			ret = vgpu_front_restore_objects(f, &m, ff, gen);
+			if (ret) {
+				vgpu_front_restore_failed(f, ff, gen, "objects", ret);
+				(*lost)++;
+			}
+		}
+		mutex_unlock(&ff->lock);
+	}
+	vgpu_front_mover_end(&m);
+	*bytes = m.bytes;
+	list_for_each_entry(ff, &f->files, node) {
+		mutex_lock(&ff->lock);
+		if (ff->gen == gen) {
+			ret = vgpu_front_restore_maps(f, ff);
+			if (ret) {
+				vgpu_front_restore_failed(f, ff, gen, "mappings", ret);
+				(*lost)++;
+			}
+		}
+		mutex_unlock(&ff->lock);
+	}
 }
 
 /*
@@ -609,104 +774,99 @@ out:
 static void vgpu_front_restore_work(struct work_struct *w)
 {
 	struct vgpu_front *f = container_of(w, struct vgpu_front, restore_work);
-	struct vgpu_front_mover m = {};
-	struct vgpu_front_file *ff;
+	u64 gen = vgpu_front_gen(f), bytes = 0, saved;
 	ktime_t t0 = ktime_get();
 	u32 files = 0, lost = 0;
-	u64 gen = vgpu_front_gen(f);
-	int ret;
+
+	mutex_lock(&f->pm_lock);
+	if (!f->resuming) {
+		mutex_unlock(&f->pm_lock);
+		return;
+	}
+	f->restoring = true;
+	saved = f->saved_gen;
+	mutex_unlock(&f->pm_lock);
+	cancel_delayed_work_sync(&f->giveup_work);
 
 	mutex_lock(&f->files_lock);
-	list_for_each_entry(ff, &f->files, node) {
-		files++;
-		ret = vgpu_front_restore_file(f, &m, ff, gen);
-		if (ret) {
-			ff->gen = 0;
-			lost++;
-			dev_err(&f->xbdev->dev,
-				"resume: a file's vGPU state could not be restored on domain %u (%d): its calls fail with ENODEV\n",
-				f->backend_id, ret);
-		}
-	}
-	vgpu_front_mover_end(&m);
-	vgpu_front_unsave_all(f);
+	vgpu_front_restore_files(f, saved, gen, &files, &lost, &bytes);
 	mutex_unlock(&f->files_lock);
+	vgpu_front_unsave_all(f);
+
+	mutex_lock(&f->pm_lock);
+	f->restoring = false;
+	f->saved_gen = 0;
 	WRITE_ONCE(f->resuming, false);
+	vgpu_front_set_paused(f, false);
+	mutex_unlock(&f->pm_lock);
 	dev_info(&f->xbdev->dev,
 		 "resume: restored %u of %u open files, %llu KiB of device memory, in %lld ms (%s mode)\n",
-		 files - lost, files, m.bytes >> 10,
+		 files - lost, files, bytes >> 10,
 		 ktime_ms_delta(ktime_get(), t0),
 		 f->hp ? VGPUIF_MODE_HP : VGPUIF_MODE_NAIVE);
-	vgpu_front_set_paused(f, false);
-}
-
-/* Reads the backend's end of the ring's event channel. */
-static int vgpu_front_evtchn_peer(struct vgpu_front *f, domid_t *dom,
-				  evtchn_port_t *port)
-{
-	struct evtchn_status st = { .dom = DOMID_SELF, .port = f->evtchn };
-	int ret = HYPERVISOR_event_channel_op(EVTCHNOP_status, &st);
-
-	if (ret)
-		return ret;
-	if (st.status != EVTCHNSTAT_interdomain)
-		return -ENOTCONN;
-	*dom = st.u.interdomain.dom;
-	*port = st.u.interdomain.port;
-	return 0;
 }
 
 /**
  * vgpu_front_pm_connected() - the backend connected
  * @f: the vGPU
  *
- * Notes the backend's port (a cancelled save is told apart by it) and,
- * after a restore, starts restoring the state.
+ * After a restore, starts restoring the state; else makes the render
+ * node.
  *
- * Return: true when the state is being restored (the render node stays).
+ * Return: 0 or a negative errno.
  */
-bool vgpu_front_pm_connected(struct vgpu_front *f)
+int vgpu_front_pm_connected(struct vgpu_front *f)
 {
-	domid_t dom;
+	int ret = 0;
 
-	if (vgpu_front_evtchn_peer(f, &dom, &f->remote_port))
-		f->remote_port = 0;
-	if (!READ_ONCE(f->resuming))
-		return false;
-	schedule_work(&f->restore_work);
-	return true;
+	mutex_lock(&f->pm_lock);
+	if (f->resuming)
+		schedule_work(&f->restore_work);
+	else
+		ret = vgpu_front_drm_create(f);
+	mutex_unlock(&f->pm_lock);
+	return ret;
 }
 
 /*
- * The xenwatch thread saw the device's nodes change: a restored guest
- * whose nodes were missing at resume resumes now (xenbus_dev_resume()
- * reads them again and calls vgpu_front_pm_resume()).
+ * A restored guest whose device's nodes were missing at resume resumes
+ * once they are back (xenbus_dev_resume() reads them again and calls
+ * vgpu_front_pm_resume()), under the device's lock as the PM core's
+ * resume and the removal run: retried while either holds it.
  */
 static void vgpu_front_resume_work(struct work_struct *w)
 {
-	struct vgpu_front *f = container_of(w, struct vgpu_front, resume_work);
-	struct xenbus_device *dev = f->xbdev;
+	struct vgpu_front *f = container_of(to_delayed_work(w),
+					    struct vgpu_front, resume_work);
+	struct device *dev = &f->xbdev->dev;
 
-	if (!READ_ONCE(f->needs_resume) || READ_ONCE(f->resuming))
+	if (READ_ONCE(f->removing) || !READ_ONCE(f->needs_resume))
 		return;
-	if (!xenbus_dev_resume(&dev->dev))
-		dev_info(&dev->dev, "resume: the device's nodes are back\n");
+	if (!device_trylock(dev)) {
+		schedule_delayed_work(&f->resume_work, HZ / 10);
+		return;
+	}
+	if (dev->driver && !READ_ONCE(f->removing) &&
+	    READ_ONCE(f->needs_resume) && !xenbus_dev_resume(dev))
+		dev_info(dev, "resume: the device's nodes are back\n");
+	device_unlock(dev);
 }
 
+/* On the device's node (the xenwatch thread: no wait here). */
 static void vgpu_front_node_changed(struct xenbus_watch *watch,
 				    const char *path, const char *token)
 {
 	struct vgpu_front *f = container_of(watch, struct vgpu_front,
 					    node_watch);
 
-	if (READ_ONCE(f->needs_resume) && !READ_ONCE(f->resuming))
-		schedule_work(&f->resume_work);
+	if (READ_ONCE(f->needs_resume) && !READ_ONCE(f->removing))
+		mod_delayed_work(system_wq, &f->resume_work, 0);
 }
 
 /*
- * After a restore that did not get a vGPU in time: the render node goes
- * (programs get -ENODEV) and the device unpauses.  A vGPU attached later
- * makes a new render node.
+ * After a restore that did not get its state back in time: the render
+ * node goes (programs get -ENODEV).  A vGPU attached later makes a new
+ * one.
  */
 static void vgpu_front_giveup_work(struct work_struct *w)
 {
@@ -714,49 +874,48 @@ static void vgpu_front_giveup_work(struct work_struct *w)
 					    struct vgpu_front, giveup_work);
 
 	mutex_lock(&f->pm_lock);
-	if (!READ_ONCE(f->paused) || READ_ONCE(f->resuming)) {
-		mutex_unlock(&f->pm_lock);
-		return;
+	if (READ_ONCE(f->paused) && !f->restoring) {
+		dev_err(&f->xbdev->dev,
+			"resume: no vGPU within %u s of the restore: the render node is removed, the open files get ENODEV\n",
+			vgpu_front_resume_timeout_s);
+		vgpu_front_ring_gone(f);
+		vgpu_front_pm_unplug(f);
 	}
-	dev_err(&f->xbdev->dev,
-		"resume: no vGPU within %u s of the restore: the render node is removed, the open files get ENODEV\n",
-		vgpu_front_resume_timeout_s);
-	vgpu_front_ring_gone(f);
-	vgpu_front_drm_unplug(f);
-	vgpu_front_set_paused(f, false);
 	mutex_unlock(&f->pm_lock);
 }
 
 /*
- * Called once a save ends, cancelled or not, before the devices resume.
- * Cancelled: the ring's event channel is still bound to the backend's
- * port; the device unpauses and the copies go.  Restored: the device
- * needs a resume (the PM core's, or resume_work's once its nodes are
- * back) and stays paused until then; with no vGPU in time, giveup_work.
+ * Called once a save ends, cancelled or not, before the devices resume
+ * and before the processes thaw.  Xen's restore zaps every event-channel
+ * binding (xen_irq_resume()): a ring whose channel is still bound to its
+ * irq was not restored (cancelled: the copies go).  A restored vGPU
+ * pauses until its state is back, or giveup_work.  A vGPU without a ring
+ * has nothing to restore and resumes as the PM core resumes it.
  */
 static int vgpu_front_pm_resumed(struct notifier_block *nb,
 				 unsigned long action, void *data)
 {
-	evtchn_port_t port;
 	struct vgpu_front *f;
-	domid_t dom;
+	bool cancelled;
 
 	mutex_lock(&vgpu_front_devices_lock);
 	list_for_each_entry(f, &vgpu_front_devices, list) {
-		if (f->connected && !vgpu_front_evtchn_peer(f, &dom, &port) &&
-		    dom == f->backend_id && port == f->remote_port) {
-			if (!READ_ONCE(f->paused))
-				continue;
-			mutex_lock(&f->files_lock);
-			vgpu_front_unsave_all(f);
-			mutex_unlock(&f->files_lock);
-			vgpu_front_set_paused(f, false);
+		mutex_lock(&f->pm_lock);
+		if (!f->irq) {
+			mutex_unlock(&f->pm_lock);
 			continue;
 		}
-		WRITE_ONCE(f->needs_resume, true);
-		if (READ_ONCE(f->paused))
-			schedule_delayed_work(&f->giveup_work,
-					      vgpu_front_resume_timeout_s * HZ);
+		cancelled = irq_from_evtchn(f->evtchn) == f->irq;
+		if (!cancelled) {
+			f->needs_resume = true;
+			vgpu_front_set_paused(f, true);
+			mod_delayed_work(system_wq, &f->giveup_work,
+					 vgpu_front_resume_timeout_s * HZ);
+		} else if (f->saved_gen && !f->resuming) {
+			f->saved_gen = 0;
+			vgpu_front_unsave_all(f);
+		}
+		mutex_unlock(&f->pm_lock);
 	}
 	mutex_unlock(&vgpu_front_devices_lock);
 	return NOTIFY_OK;
@@ -774,7 +933,7 @@ void vgpu_front_pm_add(struct vgpu_front *f)
 {
 	mutex_init(&f->pm_lock);
 	INIT_WORK(&f->restore_work, vgpu_front_restore_work);
-	INIT_WORK(&f->resume_work, vgpu_front_resume_work);
+	INIT_DELAYED_WORK(&f->resume_work, vgpu_front_resume_work);
 	INIT_DELAYED_WORK(&f->giveup_work, vgpu_front_giveup_work);
 	f->node_watch.node = kstrdup(f->xbdev->nodename, GFP_KERNEL);
 	f->node_watch.callback = vgpu_front_node_changed;
@@ -794,6 +953,7 @@ void vgpu_front_pm_add(struct vgpu_front *f)
  */
 void vgpu_front_pm_remove(struct vgpu_front *f)
 {
+	WRITE_ONCE(f->removing, true);
 	mutex_lock(&vgpu_front_devices_lock);
 	list_del(&f->list);
 	mutex_unlock(&vgpu_front_devices_lock);
@@ -802,10 +962,9 @@ void vgpu_front_pm_remove(struct vgpu_front *f)
 		kfree(f->node_watch.node);
 		f->node_watch.node = NULL;
 	}
-	cancel_work_sync(&f->resume_work);
+	cancel_delayed_work_sync(&f->resume_work);
 	cancel_delayed_work_sync(&f->giveup_work);
 	cancel_work_sync(&f->restore_work);
-	vgpu_front_set_paused(f, false);
 }
 
 int vgpu_front_pm_init(void)

@@ -156,8 +156,7 @@ err:
 static void vgpu_front_backend_gone(struct vgpu_front *f)
 {
 	vgpu_front_ring_gone(f);
-	vgpu_front_drm_unplug(f);
-	vgpu_front_pm_lost(f);
+	vgpu_front_pm_lost(f);	/* unpauses, then removes the render node */
 	mutex_lock(&f->call_lock);	/* no caller left on the ring */
 	vgpu_front_ring_free(f);
 	mutex_unlock(&f->call_lock);
@@ -181,11 +180,8 @@ static void vgpu_front_backend_changed(struct xenbus_device *dev,
 	case XenbusStateConnected:
 		if (dev->state != XenbusStateInitialised)
 			break;
-		if (vgpu_front_pm_connected(f)) {	/* after a restore */
-			xenbus_switch_state(dev, XenbusStateConnected);
-			break;
-		}
-		if (vgpu_front_drm_create(f)) {
+		/* A render node, or after a restore the state restored. */
+		if (vgpu_front_pm_connected(f)) {
 			xenbus_dev_fatal(dev, -ENOMEM, "creating the render node");
 			break;
 		}

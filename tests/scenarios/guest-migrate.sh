@@ -12,8 +12,8 @@ vgpu-selftest keep ${mib:-4} > /tmp/keep.log 2>&1 &
 pid=$!
 tail -f /tmp/keep.log &
 tailer=$!
-vgpu-bench wait-key data/stop yes 3000
-touch /tmp/keep.stop
+# Until dom0 says stop, or the program ends on its own (an error).
+( vgpu-bench wait-key data/stop yes 3000; touch /tmp/keep.stop ) &
 wait $pid
 rc=$?
 sleep 1

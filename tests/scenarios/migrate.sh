@@ -10,8 +10,11 @@
 # see pauses only: its final check reads every word back.  Then a restore
 # onto a backend whose quota cannot hold the guest's device memory: the
 # guest's program gets a clear ENODEV and dom0 keeps nothing of it.
-# Downtime (xl save + xl restore) and the vGPU's part of it (the guest's
-# own times) are printed as "MIGRATE" lines.
+# "MIGRATE" lines give each cycle's xl save and xl restore as dom0 sees
+# them, then the guest's own times: the vGPU's part of the save, and of
+# the restore (after xl restore returns, while the programs wait), and
+# the pauses the program saw on its own clock (which stops while the
+# domain is saved).
 #
 # xl migrate is not run: it needs log-dirty paging, which Xen offers a PV
 # guest only with shadow paging, and Debian's Xen is built without it
@@ -71,11 +74,12 @@ cycles() {
 		rm -f $SAVE
 		wait_rounds 300 || { show_guest_log; fail "the program made no progress after restore $((c + 1)) ($mode, $mib MiB)"; }
 		c=$((c + 1))
-		echo "MIGRATE $mode ${mib}MiB cycle $c: save $((t1 - t0)) ms, restore $((t2 - t1)) ms, downtime $((t2 - t0)) ms"
+		echo "MIGRATE $mode ${mib}MiB cycle $c: xl save $((t1 - t0)) ms, xl restore $((t2 - t1)) ms"
 	done
 	xenstore-write /local/domain/$($XL domid guest)/data/stop yes || fail "xenstore-write"
 	guest_pass "GUEST keep: " 600
 	grep -a "^GUEST pm:" $GUEST_LOG | tr -d '\r' | sed "s/^GUEST pm: /MIGRATE $mode ${mib}MiB guest: /"
+	grep -a "^keep: paused" $GUEST_LOG | tr -d '\r' | sed "s/^/MIGRATE $mode ${mib}MiB program: /"
 	$XL destroy guest
 	wait_released 20 "destroying the guest ($mode, $mib MiB)" objects contexts mappings device_bytes host_bytes grants_mapped
 }
@@ -88,10 +92,36 @@ watch_config hp 16
 vgpuctl watch > /tmp/watch.log 2>&1 &
 watcher=$!
 
+# refused MIB: the guest is saved with MIB MiB of device memory and
+# restored where its quota is 16 MiB: its program gets ENODEV, the guest's
+# log says why, and dom0 keeps nothing of it.
+refused() {
+	mib=$1
+	watch_config hp $((mib + 16))
+	: > $GUEST_LOG
+	GUEST_MEMORY=$((mib + 320)) start_named_guest guest migrate "$mib" || fail "xl create (refused)"
+	r=$(wait_guest "keep: started" 600) || { show_guest_log; fail "$r"; }
+	wait_rounds 300 || { show_guest_log; fail "no round before the save (refused)"; }
+	timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 || { cat /tmp/xl-save.log; fail "xl save (refused)"; }
+	watch_config hp 16
+	sleep 3	# vgpuctl watch reads the file again once a second
+	timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 || { cat /tmp/xl-restore.log; fail "xl restore (refused)"; }
+	rm -f $SAVE
+	r=$(wait_guest "GUEST keep: " 300) || { show_guest_log; fail "$r"; }
+	case "$r" in *FAIL*) ;; *) show_guest_log; fail "the program passed on a vGPU too small for it" ;; esac
+	grep -aq "No such device" $GUEST_LOG && grep -aq "could not be restored on domain 0" $GUEST_LOG ||
+		{ show_guest_log; fail "no clear ENODEV and message for the refused restore"; }
+	grep -a "could not be restored" $GUEST_LOG | tr -d '\r' | sed 's/^/  refused: /'
+	$XL destroy guest
+	wait_released 20 "destroying the refused guest" objects contexts mappings device_bytes host_bytes grants_mapped
+	echo "  a restore onto a 16 MiB quota of a guest holding $mib MiB: refused with ENODEV, nothing left in dom0"
+}
+
 cycles hp 4 3
 cycles naive 4 2
 cycles hp 256 2
 cycles naive 32 1
+refused 64
 
 kill $watcher
 sed 's/^/  /' /tmp/watch.log

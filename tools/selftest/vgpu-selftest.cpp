@@ -414,7 +414,7 @@ int keep(unsigned mib) {
     const uint64_t pages = size / 4096;
     unsigned long rounds = 0, checks = 0, wrong_launches = 0;
     size_t wrong = 0;
-    auto t0 = std::chrono::steady_clock::now(), last_check = t0, last_beat = t0;
+    auto t0 = std::chrono::steady_clock::now(), last_check = t0, last_beat = t0, last_round = t0;
     std::printf("keep: started, %u MiB of device memory\n", mib);
     std::fflush(stdout);
     while (access("/tmp/keep.stop", F_OK) != 0) {
@@ -433,10 +433,18 @@ int keep(unsigned mib) {
             }
         rounds++;
         const auto now = std::chrono::steady_clock::now();
+        // A round that took over 100 ms: a pause (a save and restore; the
+        // clock does not count the time the domain was saved).
+        if (now - last_round > std::chrono::milliseconds(100)) {
+            std::printf("keep: paused %.0f ms at round %lu\n",
+                        std::chrono::duration<double, std::milli>(now - last_round).count(), rounds);
+            std::fflush(stdout);
+        }
+        last_round = now;
         if (now - last_check > std::chrono::seconds(20)) {
             wrong += keep_verify(d, filled);
             checks++;
-            last_check = now;
+            last_check = last_round = std::chrono::steady_clock::now();
         }
         if (now - last_beat > std::chrono::seconds(5)) {
             std::printf("keep: round %lu, %.0f s\n", rounds, sample::ms_since(t0) / 1000);
