@@ -72,6 +72,7 @@ samples_and_isolation() {
 	vgpu-selftest fault || r="FAIL fault isolation"
 	vgpu-selftest watchdog 1000 || r="FAIL watchdog"
 	vgpu-selftest bind-partial || r="FAIL a MAP refused part way"
+	vgpu-selftest bind-rules || r="FAIL an UNMAP across mappings, or an object destroyed while mapped"
 	vgpu-race || r="FAIL handle reuse across processes"
 	[ "$r" = PASS ]
 }

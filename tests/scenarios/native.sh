@@ -32,6 +32,7 @@ vgpu-selftest watchdog 3000 || fail "watchdog"
 # The render node's own hostile cases.
 vgpu-selftest bind-race || fail "VM_BIND racing context destruction"
 vgpu-selftest bind-partial || fail "a MAP refused part way"
+vgpu-selftest bind-rules || fail "an UNMAP across mappings, or an object destroyed while mapped"
 vgpu-selftest job-flood || fail "a flood of queued jobs"
 vgpu-selftest clients || fail "clients beyond the device's memory"
 

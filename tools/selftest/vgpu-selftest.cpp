@@ -21,6 +21,11 @@
 //   vgpu-selftest bind-partial  a MAP of two GPU pages whose second is
 //                            taken fails whole: its first page is left
 //                            unmapped (naive mode maps page by page)
+//   vgpu-selftest bind-rules an UNMAP across two mappings is refused
+//                            whole (ENOENT: the uAPI's rule, which naive
+//                            mode's page-by-page requests must keep); an
+//                            object destroyed while mapped keeps its
+//                            memory until its mapping goes
 //   vgpu-selftest job-flood  queues jobs behind an endless kernel until
 //                            the client's job quota refuses (EDQUOT)
 //   vgpu-selftest clients    opens the node until the device's memory is
@@ -285,6 +290,50 @@ int bind_partial() {
 }
 
 // Jobs queued behind an endless kernel until the quota refuses.
+int bind_rules() {
+    auto dev = vgpu::Device::open();
+    const int fd = dev->fd();
+    const uint64_t page = dev->info().page_size;
+    vgpu::Context ctx(dev);
+    vgpu::Buffer host(ctx, 4096, vgpu::Domain::Host);
+    const uint64_t va = std::max<uint64_t>(dev->info().va_start, 0x100000) + 64 * page;
+    uint32_t h[2];
+    for (auto& x : h) {
+        drm_vgpu_bo_create bo{};
+        bo.size = page;
+        bo.domain = DRM_VGPU_DOMAIN_DEVICE;
+        dev->ioctl(DRM_IOCTL_VGPU_BO_CREATE, &bo, "BO_CREATE");
+        x = bo.handle;
+    }
+    // Two objects side by side: two mappings, never merged.
+    int e = raw_bind(fd, ctx.id(), DRM_VGPU_BIND_MAP, h[0], va, page);
+    if (!e) e = raw_bind(fd, ctx.id(), DRM_VGPU_BIND_MAP, h[1], va + page, page);
+    expect(e == 0, "two objects mapped side by side: " + std::string(std::strerror(e)));
+    e = raw_bind(fd, ctx.id(), DRM_VGPU_BIND_UNMAP, 0, va, 2 * page);
+    expect(e == ENOENT, "an UNMAP across both refused with ENOENT: " + std::string(std::strerror(e)));
+    ctx.fill(va, page, 0x1234abcd);
+    ctx.fill(va + page, page, 0x5678ef01);
+    // Destroyed while mapped: the handle goes, the memory stays mapped.
+    drm_vgpu_bo_destroy bd{};
+    bd.handle = h[0];
+    dev->ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &bd, "BO_DESTROY");
+    expect(drmIoctl(fd, DRM_IOCTL_VGPU_BO_DESTROY, &bd) != 0 && errno == ENOENT,
+           "the destroyed handle is gone (ENOENT)");
+    ctx.copy(host.gpu_addr(), va, 4);
+    ctx.copy(host.gpu_addr() + 4, va + page, 4);
+    ctx.synchronize();
+    const auto* w = static_cast<const uint32_t*>(host.data());
+    expect(w[0] == 0x1234abcd && w[1] == 0x5678ef01,
+           "both still mapped, the destroyed object's memory too");
+    e = raw_bind(fd, ctx.id(), DRM_VGPU_BIND_UNMAP, 0, va, page);
+    expect(e == 0, "its mapping unmapped: " + std::string(std::strerror(e)));
+    e = raw_bind(fd, ctx.id(), DRM_VGPU_BIND_UNMAP, 0, va + page, page);
+    expect(e == 0, "the other unmapped: " + std::string(std::strerror(e)));
+    bd.handle = h[1];
+    dev->ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &bd, "BO_DESTROY");
+    return fails;
+}
+
 int job_flood() {
     auto dev = vgpu::Device::open();
     const unsigned quota = module_param("/sys/module/vgpu_back/parameters/quota_jobs");
@@ -475,6 +524,7 @@ int main(int argc, char** argv) {
                 : t == "longrun"   ? longrun(a->n)
                 : t == "bind-race" ? bind_race()
                 : t == "bind-partial" ? bind_partial()
+                : t == "bind-rules" ? bind_rules()
                 : t == "job-flood" ? job_flood()
                 : t == "clients"   ? clients()
                 : t == "inflight"  ? inflight(a->n)

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR MIT
+#
+# migrate-plot.sh [CONSOLE] [OUT]: the downtime of the migrate scenario's
+# saves and restores against the device memory the guest held, from the
+# "MIGRATE" lines of its console (default build/testbed/console-migrate.log):
+# OUT/migrate.dat (one line per cycle), OUT/migrate.md (the table) and
+# OUT/migrate.png (gnuplot; installed if missing, as make bench does).
+#
+# Per cycle: xl save and xl restore as dom0 timed them; the vGPU's part of
+# the save (the guest copying device memory out, inside xl save) and of
+# the restore (after xl restore returned, while the programs wait); the
+# downtime the programs saw in wall time: xl save + xl restore + the
+# vGPU's restore.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+log=${1:-$here/build/testbed/console-migrate.log}
+out=${2:-$here/build/migrate}
+mkdir -p "$out"
+[ -f "$log" ] || { echo "migrate-plot: no $log (run: make e2e SCENARIO=migrate KERNELS=default)" >&2; exit 1; }
+tr -d '\r' < "$log" | awk '
+/^MIGRATE [a-z]+ [0-9]+MiB cycle/ {
+	k = $2 " " $3; n = ++cyc[k]
+	save[k, n] = $8; restore[k, n] = $12; keys[k] = 1
+}
+/^MIGRATE [a-z]+ [0-9]+MiB guest: .*suspend: saved/ {
+	k = $2 " " $3; n = ++gs[k]; gsave[k, n] = $(NF - 1)
+}
+/^MIGRATE [a-z]+ [0-9]+MiB guest: .*resume: restored/ {
+	k = $2 " " $3; n = ++gr[k]
+	for (i = 1; i <= NF; i++) if ($i == "in") grest[k, n] = $(i + 1)
+}
+END {
+	print "# mode MiB cycle xl_save_ms xl_restore_ms vgpu_save_ms vgpu_restore_ms downtime_ms"
+	for (k in keys) {
+		split(k, a, " "); mib = a[2]; sub("MiB", "", mib)
+		for (n = 1; n <= cyc[k]; n++)
+			printf "%s %d %d %d %d %d %d %d\n", a[1], mib, n, save[k, n], restore[k, n],
+			       gsave[k, n], grest[k, n], save[k, n] + restore[k, n] + grest[k, n]
+	}
+}' | sort -k1,1 -k2,2n -k3,3n > "$out/migrate.dat"
+[ "$(grep -vc '^#' "$out/migrate.dat")" -gt 0 ] || { echo "migrate-plot: no MIGRATE cycle in $log" >&2; exit 1; }
+{
+	echo "| mode | device memory | cycle | xl save | xl restore | vGPU save | vGPU restore | downtime |"
+	echo "|---|---|---|---|---|---|---|---|"
+	grep -v '^#' "$out/migrate.dat" | awk '{ printf "| %s | %d MiB | %d | %d ms | %d ms | %d ms | %d ms | %d ms |\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+} > "$out/migrate.md"
+cat "$out/migrate.md"
+command -v gnuplot >/dev/null ||
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null ||
+	{ echo "migrate-plot: installing gnuplot-nox failed" >&2; exit 1; }
+(cd "$out" && gnuplot <<'GP'
+set terminal pngcairo size 800,500 noenhanced
+set output "migrate.png"
+set title "Save + restore of a guest with a vGPU (QEMU TCG test bed)"
+set xlabel "device memory held by the guest (MiB)"
+set ylabel "ms"
+set logscale x 2
+set xrange [3:320]
+set yrange [0:*]
+set key top left
+plot "< grep '^hp' migrate.dat" using 2:8 with points pt 7 title "hp: downtime", \
+     "< grep '^naive' migrate.dat" using 2:8 with points pt 5 title "naive: downtime", \
+     "< grep '^hp' migrate.dat" using 2:($6 + $7) with points pt 6 title "hp: the vGPU's part", \
+     "< grep '^naive' migrate.dat" using 2:($6 + $7) with points pt 4 title "naive: the vGPU's part"
+GP
+) || { echo "migrate-plot: gnuplot failed" >&2; exit 1; }
+echo "migrate-plot: $out/migrate.dat, $out/migrate.md, $out/migrate.png"
