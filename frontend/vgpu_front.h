@@ -110,7 +110,7 @@ struct vgpu_front_stats {
  * @restoring: the restore work is replaying the state (@pm_lock)
  * @removing: the device is being removed: no resume starts (WRITE_ONCE)
  * @saved_gen: the connection whose files a save copied; 0: none
- *	(@pm_lock)
+ *	(@pm_lock; READ_ONCE for a first look)
  * @pm_lock: protects the save and restore state above and the render
  *	node's creation and removal; taken before files_lock
  * @files_lock: protects @files
@@ -120,7 +120,6 @@ struct vgpu_front_stats {
  * @giveup_work: after a restore, ends the wait for a vGPU
  * @node_watch: on the device's XenStore node: a restore that found no
  *	node resumes when the toolstack writes it
- * @list: in the module's list of vGPUs (vgpu_front_pm.c)
  * @stats: counters
  * @debugfs: counters file
  */
@@ -162,7 +161,6 @@ struct vgpu_front {
 	struct delayed_work resume_work;
 	struct delayed_work giveup_work;
 	struct xenbus_watch node_watch;
-	struct list_head list;
 	struct vgpu_front_stats stats;
 	struct dentry *debugfs;
 };
@@ -398,6 +396,24 @@ void vgpu_front_ctx_unuse(struct vgpu_front *f, struct vgpu_front_file *ff,
 int vgpu_front_drm_create(struct vgpu_front *f);
 void vgpu_front_drm_unplug(struct vgpu_front *f);
 
+void vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
+			  const struct drm_vgpu_vm_bind_op *op,
+			  struct vgpu_front_bo *bo, struct list_head *ended);
+
+/*
+ * Exported by xenbus (drivers/xen/xenbus/xenbus_probe.c) for its frontend
+ * bus's deferred resume, declared in its private header only: a device
+ * whose nodes were missing when the guest resumed resumes with it later.
+ * Named xenbus_dev_restore() since the bus's freeze/thaw/restore split.
+ */
+#ifdef VGPU_HAVE_XENBUS_DEV_RESTORE
+int xenbus_dev_restore(struct device *dev);
+#define vgpu_xenbus_resume(dev) xenbus_dev_restore(dev)
+#else
+int xenbus_dev_resume(struct device *dev);
+#define vgpu_xenbus_resume(dev) xenbus_dev_resume(dev)
+#endif
+
 /* vgpu_front_pm.c */
 int vgpu_front_enter(struct vgpu_front *f, enum vgpu_front_wait how);
 void vgpu_front_bo_unsave(struct vgpu_front_bo *bo);
@@ -407,8 +423,6 @@ void vgpu_front_pm_add(struct vgpu_front *f);
 void vgpu_front_pm_remove(struct vgpu_front *f);
 int vgpu_front_pm_connected(struct vgpu_front *f);
 void vgpu_front_pm_lost(struct vgpu_front *f);
-int vgpu_front_pm_init(void);
-void vgpu_front_pm_exit(void);
 
 /* vgpu_front_debugfs.c */
 void vgpu_front_debugfs_init(void);

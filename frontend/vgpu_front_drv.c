@@ -200,6 +200,11 @@ static bool vgpu_front_bo_erase(struct vgpu_front_file *ff,
 	if (bo->maps) {
 		bo->zombie = true;
 		list_add_tail(&bo->zombie_node, &ff->zombies);
+		if (bo->mmap_file) {	/* the handle is gone: its mmap too */
+			drm_vma_node_revoke(&bo->shmem->base.vma_node,
+					    bo->mmap_file);
+			bo->mmap_file = NULL;
+		}
 		return false;
 	}
 	if (bo->shmem && !bo->grants.n)
@@ -475,7 +480,7 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
 /**
  * vgpu_front_record_op() - record one bind operation the backend applied
  * @ff: the file; its lock held
- * @ctx: the context
+ * @vm: the context's record
  * @op: the operation (a MAP names the backend's handle)
  * @bo: a MAP's object
  * @ended: zombies whose last mapping an UNMAP removed
@@ -485,11 +490,9 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
  * that the record lists what the backend maps.  A record that cannot
  * follow (no memory) is reported: a restore would miss that mapping.
  */
-static void vgpu_front_record_op(struct vgpu_front_file *ff,
-				 struct vgpu_front_ctx *ctx,
-				 const struct drm_vgpu_vm_bind_op *op,
-				 struct vgpu_front_bo *bo,
-				 struct list_head *ended)
+void vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
+			  const struct drm_vgpu_vm_bind_op *op,
+			  struct vgpu_front_bo *bo, struct list_head *ended)
 {
 	struct vgpu_mapping m = {
 		.va = op->va, .size = op->size, .bo_offset = op->bo_offset,
@@ -499,26 +502,26 @@ static void vgpu_front_record_op(struct vgpu_front_file *ff,
 
 	lockdep_assert_held(&ff->lock);
 	if (op->op == DRM_VGPU_BIND_UNMAP) {
-		ret = vgpu_vm_cut(&ctx->vm, op->va, op->size, &m);
+		ret = vgpu_vm_cut(vm, op->va, op->size, &m);
 		if (ret == VGPU_VM_CUT_REMOVED)
 			vgpu_front_bo_unmapped(ff, m.bo, ended);
 		else if (ret == VGPU_VM_CUT_SPLIT)
 			((struct vgpu_front_bo *)m.bo)->maps++;
 	} else {
-		merge = vgpu_vm_mergeable(&ctx->vm, &m);
-		ret = vgpu_vm_check_map(&ctx->vm, m.va, m.size);
+		merge = vgpu_vm_mergeable(vm, &m);
+		ret = vgpu_vm_check_map(vm, m.va, m.size);
 		if (merge >= 0 && (!ret || ret == -ENOSPC)) {
-			vgpu_vm_extend(&ctx->vm, merge, m.size);
+			vgpu_vm_extend(vm, merge, m.size);
 			ret = 0;
 		} else if (!ret) {
-			ret = vgpu_vm_insert(&ctx->vm, &m);
+			ret = vgpu_vm_insert(vm, &m);
 			if (!ret)
 				bo->maps++;
 		}
 	}
 	if (ret < 0)
-		pr_warn_ratelimited("vgpu-front: a mapping of context %u is not recorded (%d): a restore would lose it\n",
-				    ctx->id, ret);
+		pr_warn_ratelimited("vgpu-front: a bind operation at 0x%llx is not recorded (%d): a restore would not follow it\n",
+				    op->va, ret);
 }
 
 /* Would the backend's core take this UNMAP (one mapping holds it)? */
@@ -570,23 +573,28 @@ static int vgpu_front_vm_bind_recorded(struct vgpu_front *f,
 
 	if (f->hp) {
 		ret = f->proto->vm_bind(f, ff, a, ops, ctx);
-	} else {
-		one.num_ops = 1;
-		for (i = 0; !ret && i < a->num_ops; i++) {
-			if (ops[i].op == DRM_VGPU_BIND_UNMAP &&
-			    !vgpu_front_unmap_ok(ff, ctx, &ops[i])) {
-				ret = -ENOENT;
-				break;
-			}
-			one.num_done = 0;
-			ret = f->proto->vm_bind(f, ff, &one, &ops[i], ctx);
-			a->num_done = i + one.num_done;
-		}
+		mutex_lock(&ff->lock);
+		for (i = 0; i < a->num_done; i++)
+			vgpu_front_record_op(ff, &ctx->vm, &ops[i], bos[i],
+					     ended);
+		mutex_unlock(&ff->lock);
+		return ret;
 	}
-	mutex_lock(&ff->lock);
-	for (i = 0; i < a->num_done; i++)
-		vgpu_front_record_op(ff, ctx, &ops[i], bos[i], ended);
-	mutex_unlock(&ff->lock);
+	/* Each recorded as it is applied: the next UNMAP checks it. */
+	one.num_ops = 1;
+	for (i = 0; !ret && i < a->num_ops; i++) {
+		if (ops[i].op == DRM_VGPU_BIND_UNMAP &&
+		    !vgpu_front_unmap_ok(ff, ctx, &ops[i]))
+			return -ENOENT;
+		one.num_done = 0;
+		ret = f->proto->vm_bind(f, ff, &one, &ops[i], ctx);
+		if (!one.num_done)
+			break;
+		mutex_lock(&ff->lock);
+		vgpu_front_record_op(ff, &ctx->vm, &ops[i], bos[i], ended);
+		mutex_unlock(&ff->lock);
+		a->num_done = i + 1;
+	}
 	return ret;
 }
 
@@ -642,8 +650,9 @@ static int vgpu_front_vm_bind(struct vgpu_front *f, struct vgpu_front_file *ff,
 	}
 	mutex_unlock(&ff->lock);
 	a->num_done = 0;
+	if (!ret)
+		ret = mutex_lock_killable(&ctx->bind_lock) ? -EINTR : 0;
 	if (!ret) {
-		mutex_lock(&ctx->bind_lock);
 		ret = vgpu_front_vm_bind_recorded(f, ff, a, ops, bos, ctx,
 						  &ended);
 		mutex_unlock(&ctx->bind_lock);

@@ -120,7 +120,6 @@ static int vgpu_front_submit_hp(struct vgpu_front *f,
 	struct vgpu_front_grants g = {};
 	struct dma_fence *fence;
 	bool copies;
-	long left;
 	int ret;
 
 	fence = vgpu_front_ctx_fence(ff, ctx, &a->seqno);
@@ -154,10 +153,14 @@ static int vgpu_front_submit_hp(struct vgpu_front *f,
 	vgpu_front_ctx_unuse(f, ff, ctx);
 	if (out)
 		drm_syncobj_replace_fence(out, fence);
+	/*
+	 * Posted: not interruptible from here (a restarted call would post
+	 * the commands again), so the freezer waits for the job, which
+	 * the watchdog bounds, and the copies back.
+	 */
 	if (copies) {
-		left = dma_fence_wait_timeout(fence, true, MAX_SCHEDULE_TIMEOUT);
-		ret = left < 0 ? left : 0;
-		if (!ret && !fence->error)
+		dma_fence_wait(fence, false);
+		if (!fence->error)
 			ret = vgpu_front_sync_host(f, ff, false);
 	}
 out:

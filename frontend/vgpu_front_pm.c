@@ -18,17 +18,20 @@
  *	themselves, granted; naive: a dom0 object read page by page).
  *  cancelled (xl save -c, a failed save): the ring's event channel is
  *	still bound (Xen's restore zaps every binding: xen_irq_resume()):
- *	the resume notifier frees the copies.
- *  restored: the resume notifier, which runs before the processes thaw,
- *	pauses the device (every ioctl and close waits).  Then the resume
- *	(xenbus .resume, or a watch once the toolstack writes the device's
- *	nodes again) drops the old ring (its grants, and hp's persistent
- *	grants of host objects, name nothing on the new host) and a new
- *	connection is made, in the mode the new backend offers; then every
- *	file's contexts and objects are created again, device memory is
- *	filled from the copies, and every recorded mapping is made again at
- *	the same GPU address.  The program's ids do not change (the backend's
- *	may: the files translate).  Then the device unpauses.
+ *	the first ioctl after it frees the copies (vgpu_front_pm_check()).
+ *  restored: the resume (xenbus .resume, before the processes thaw)
+ *	pauses the device (every ioctl and close waits), drops the old ring
+ *	(its grants, and hp's persistent grants of host objects, name
+ *	nothing on the new host) and a new connection is made, in the mode
+ *	the new backend offers; then every file's contexts and objects are
+ *	created again, device memory is filled from the copies, and every
+ *	recorded mapping is made again at the same GPU address.  The
+ *	program's ids do not change (the backend's may: the files
+ *	translate).  Then the device unpauses.
+ *  restored without the device's nodes (the toolstack writes them after
+ *	the domain runs): no resume came; the first ioctl, or the nodes'
+ *	watch, finds the ring's binding zapped, pauses the device, and it
+ *	resumes once the nodes are back.
  *
  * What cannot be restored is refused clearly: a file whose state does not
  * fit the new backend (a quota, a copy that failed) gets -ENODEV from
@@ -41,24 +44,14 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <xen/events.h>
-#include <xen/xen-ops.h>
 
 #include "vgpu_front.h"
-
-/*
- * Exported by xenbus (drivers/xen/xenbus/xenbus_probe.c) for its frontend
- * bus's deferred resume, declared in its private header only: a device
- * whose nodes were missing when the guest resumed resumes with it later.
- */
-int xenbus_dev_resume(struct device *dev);
 
 static unsigned int vgpu_front_resume_timeout_s = 120;
 module_param_named(resume_timeout_s, vgpu_front_resume_timeout_s, uint, 0644);
 MODULE_PARM_DESC(resume_timeout_s, "After a restore, how long programs wait for a vGPU before its render node goes, s (default 120)");
 
-/* The vGPUs of this guest, for the resume notifier. */
-static LIST_HEAD(vgpu_front_devices);
-static DEFINE_MUTEX(vgpu_front_devices_lock);	/* protects vgpu_front_devices */
+static void vgpu_front_pm_check(struct vgpu_front *f);
 
 /**
  * vgpu_front_enter() - wait while the device is paused
@@ -72,6 +65,8 @@ static DEFINE_MUTEX(vgpu_front_devices_lock);	/* protects vgpu_front_devices */
  */
 int vgpu_front_enter(struct vgpu_front *f, enum vgpu_front_wait how)
 {
+	if (unlikely(READ_ONCE(f->saved_gen)))
+		vgpu_front_pm_check(f);
 	if (how == VGPU_FRONT_UNKILLABLE) {
 		wait_event_state(f->wq, !READ_ONCE(f->paused),
 				 (TASK_UNINTERRUPTIBLE | TASK_FREEZABLE));
@@ -88,6 +83,41 @@ static void vgpu_front_set_paused(struct vgpu_front *f, bool paused)
 	spin_unlock_irq(&f->ring_lock);
 	if (!paused)
 		wake_up_all(&f->wq);
+}
+
+static void vgpu_front_unsave_all(struct vgpu_front *f);
+
+/**
+ * vgpu_front_pm_check() - how did the last save end?
+ * @f: the vGPU, saved (saved_gen) and neither paused nor resuming
+ *
+ * Asked by the first ioctl or close after a save, and when the device's
+ * nodes change.  Xen's restore zaps every event-channel binding
+ * (xen_irq_resume()); a cancelled save (xl save -c, a failed save) keeps
+ * them.  Cancelled: the copies go.  Restored without a resume (the
+ * device's nodes were missing then): the device pauses until it resumes
+ * (resume_work, once the nodes are back) and its state is back, or until
+ * giveup_work.  A restore with the nodes there paused it already.
+ */
+static void vgpu_front_pm_check(struct vgpu_front *f)
+{
+	mutex_lock(&f->pm_lock);
+	if (!f->saved_gen || f->paused || f->resuming || f->needs_resume) {
+		mutex_unlock(&f->pm_lock);
+		return;
+	}
+	if (f->irq && irq_from_evtchn(f->evtchn) == f->irq) {
+		f->saved_gen = 0;
+		vgpu_front_unsave_all(f);
+	} else {
+		dev_info(&f->xbdev->dev, "resume: restored without its vGPU's nodes: waiting for them\n");
+		f->needs_resume = true;
+		vgpu_front_set_paused(f, true);
+		mod_delayed_work(system_wq, &f->giveup_work,
+				 vgpu_front_resume_timeout_s * HZ);
+		mod_delayed_work(system_wq, &f->resume_work, 0);
+	}
+	mutex_unlock(&f->pm_lock);
 }
 
 /**
@@ -388,8 +418,47 @@ static int vgpu_front_save_bo(struct vgpu_front_mover *m,
 	return ret;
 }
 
+/*
+ * A zombie kept by copies: nothing copies its dom0 object back any more
+ * (the program cannot name it), so the GPU's writes since its destroy
+ * are read back now.
+ */
+static int vgpu_front_save_zombie_copy(struct vgpu_front *f, u64 gen,
+				       struct vgpu_front_bo *bo)
+{
+	u64 p;
+	int ret = 0;
+
+	for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
+		ret = vgpu_front_page_io(f, gen, bo->be, p,
+					 bo->shmem->pages[p >> PAGE_SHIFT], false);
+	return ret;
+}
+
+/* Saves one object of a file; the mover starts at the first that needs it. */
+static int vgpu_front_save_one(struct vgpu_front_mover *m,
+			       struct vgpu_front *f, u64 gen,
+			       struct vgpu_front_bo *bo, u32 *count)
+{
+	int ret;
+
+	if (bo->shmem)
+		return bo->zombie && !bo->grants.n ?
+		       vgpu_front_save_zombie_copy(f, gen, bo) : 0;
+	if (!m->ctx) {
+		ret = vgpu_front_mover_begin(m, f, gen);
+		if (ret)
+			return ret;
+	}
+	ret = vgpu_front_save_bo(m, bo);
+	if (!ret)
+		(*count)++;
+	return ret;
+}
+
 /* Saves the device memory of one file's objects, zombies too. */
 static int vgpu_front_save_file(struct vgpu_front_mover *m,
+				struct vgpu_front *f, u64 gen,
 				struct vgpu_front_file *ff, u32 *count)
 {
 	struct vgpu_front_bo *bo;
@@ -398,20 +467,14 @@ static int vgpu_front_save_file(struct vgpu_front_mover *m,
 
 	mutex_lock(&ff->lock);
 	xa_for_each(&ff->bos, handle, bo) {
-		if (bo->shmem)
-			continue;
-		ret = vgpu_front_save_bo(m, bo);
+		ret = vgpu_front_save_one(m, f, gen, bo, count);
 		if (ret)
 			goto out;
-		(*count)++;
 	}
 	list_for_each_entry(bo, &ff->zombies, zombie_node) {
-		if (bo->shmem)
-			continue;
-		ret = vgpu_front_save_bo(m, bo);
+		ret = vgpu_front_save_one(m, f, gen, bo, count);
 		if (ret)
 			goto out;
-		(*count)++;
 	}
 out:
 	mutex_unlock(&ff->lock);
@@ -444,17 +507,12 @@ static void vgpu_front_save(struct vgpu_front *f, u64 gen)
 	struct vgpu_front_file *ff;
 	ktime_t t0 = ktime_get();
 	u32 count = 0, lost = 0;
-	int ret = -EAGAIN;
 
 	mutex_lock(&f->files_lock);
 	list_for_each_entry(ff, &f->files, node) {
 		if (ff->gen != gen)
 			continue;	/* a dead connection's */
-		if (ret == -EAGAIN)
-			ret = vgpu_front_mover_begin(&m, f, gen);
-		ff->unsaved = ret && ret != -EAGAIN;
-		if (!ff->unsaved)
-			ff->unsaved = vgpu_front_save_file(&m, ff, &count) != 0;
+		ff->unsaved = vgpu_front_save_file(&m, f, gen, ff, &count) != 0;
 		lost += ff->unsaved;
 	}
 	vgpu_front_mover_end(&m);
@@ -482,7 +540,7 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 	bool pending;
 	u64 gen;
 
-	cancel_delayed_work_sync(&f->giveup_work);
+	cancel_delayed_work_sync(&f->resume_work);	/* decided after it */
 	flush_work(&f->restore_work);
 	mutex_lock(&f->pm_lock);
 	pending = f->needs_resume || f->resuming;
@@ -535,14 +593,30 @@ int vgpu_front_pm_resume(struct xenbus_device *dev)
 
 	mutex_lock(&f->pm_lock);
 	f->needs_resume = false;
+	if (f->irq && irq_from_evtchn(f->evtchn) == f->irq) {
+		/*
+		 * A suspend that failed late comes back as a restore, but Xen
+		 * kept the domain and its ring: nothing to restore.
+		 */
+		dev->state = XenbusStateConnected;
+		f->saved_gen = 0;
+		vgpu_front_unsave_all(f);
+		mutex_unlock(&f->pm_lock);
+		return 0;
+	}
 	vgpu_front_drop_old(f);
 	f->backend_id = dev->otherend_id;
 	WRITE_ONCE(f->resuming, !!f->drm);
-	if (f->drm)
+	if (f->drm) {
+		/* Before the processes thaw: no ioctl runs on the old state. */
+		vgpu_front_set_paused(f, true);
+		mod_delayed_work(system_wq, &f->giveup_work,
+				 vgpu_front_resume_timeout_s * HZ);
 		dev_info(&dev->dev, "resume: connecting to domain %u to restore the vGPU's state\n",
 			 f->backend_id);
-	else
+	} else {
 		vgpu_front_set_paused(f, false);
+	}
 	mutex_unlock(&f->pm_lock);
 	return 0;
 }
@@ -593,6 +667,10 @@ static void vgpu_front_restore_undo(struct vgpu_front *f,
 		if (bo->be)
 			vgpu_front_req_bo_destroy(f, gen, bo->be,
 						  VGPU_FRONT_UNKILLABLE);
+	xa_for_each(&ff->bos, id, bo)
+		vgpu_front_ungrant(&bo->grants);
+	list_for_each_entry(bo, &ff->zombies, zombie_node)
+		vgpu_front_ungrant(&bo->grants);
 }
 
 /*
@@ -610,6 +688,9 @@ static int vgpu_front_restore_bo(struct vgpu_front *f,
 
 	if (!bo->shmem && !bo->saved)
 		return -ENODATA;	/* its contents were not saved */
+	/* As large as the old backend made it: it may have been mapped so. */
+	if (!bo->shmem)
+		a.size = max(bo->size, bo->saved_size);
 	ret = f->proto->bo_create(f, ff, &a, bo);
 	if (ret) {
 		bo->be = 0;
@@ -634,8 +715,7 @@ static int vgpu_front_restore_bo(struct vgpu_front *f,
 	size = round_up(bo->saved_size, m->page);
 	ret = vgpu_front_bo_size_saved(bo, size);
 	if (!ret)
-		ret = vgpu_front_move(m, bo, min(size, round_up(bo->size, m->page)),
-				      false);
+		ret = vgpu_front_move(m, bo, size, false);
 	vgpu_front_bo_unsave(bo);
 	return ret;
 }
@@ -681,32 +761,61 @@ static int vgpu_front_restore_objects(struct vgpu_front *f,
 	return 0;
 }
 
-/* Maps a file's recorded mappings again, each where it was. */
-static int vgpu_front_restore_maps(struct vgpu_front *f,
-				   struct vgpu_front_file *ff)
+/*
+ * Maps a context's recorded mappings again, each where it was, and
+ * records them anew as the new backend applies them: it merges
+ * neighbours the old record kept apart (mapped apart, once).
+ */
+static int vgpu_front_restore_ctx_maps(struct vgpu_front *f,
+				       struct vgpu_front_file *ff,
+				       struct vgpu_front_ctx *ctx)
 {
 	struct drm_vgpu_vm_bind_op op = { .op = DRM_VGPU_BIND_MAP };
 	struct drm_vgpu_vm_bind a = { .num_ops = 1 };
-	struct vgpu_front_ctx *ctx;
 	struct vgpu_mapping *map;
-	unsigned long id;
+	struct vgpu_front_bo *bo;
+	struct vgpu_vm old = ctx->vm;
+	LIST_HEAD(none);
 	int ret = 0;
 	u32 i;
 
 	lockdep_assert_held(&ff->lock);
-	xa_for_each(&ff->ctxs, id, ctx) {
-		for (i = 0; !ret && i < ctx->vm.count; i++) {
-			map = &ctx->vm.maps[i];
-			op.flags = map->perms;
-			op.handle = ((struct vgpu_front_bo *)map->bo)->be;
-			op.bo_offset = map->bo_offset;
-			op.va = map->va;
-			op.size = map->size;
-			a.num_done = 0;
+	vgpu_vm_init(&ctx->vm, old.va_start, old.va_end, old.max_mappings);
+	for (i = 0; i < old.count; i++)
+		((struct vgpu_front_bo *)old.maps[i].bo)->maps--;
+	for (i = 0; i < old.count; i++) {
+		map = &old.maps[i];
+		bo = map->bo;
+		op.flags = map->perms;
+		op.handle = bo->be;
+		op.bo_offset = map->bo_offset;
+		op.va = map->va;
+		op.size = map->size;
+		a.num_done = 0;
+		if (!ret)
 			ret = f->proto->vm_bind(f, ff, &a, &op, ctx);
-		}
+		/* Failed: kept in the record, for the file's end. */
+		vgpu_front_record_op(ff, &ctx->vm, &op, bo, &none);
 	}
+	vgpu_vm_fini(&old);
 	return ret;
+}
+
+/* Maps a file's recorded mappings again. */
+static int vgpu_front_restore_maps(struct vgpu_front *f,
+				   struct vgpu_front_file *ff)
+{
+	struct vgpu_front_ctx *ctx;
+	unsigned long id;
+	int ret = 0;
+
+	lockdep_assert_held(&ff->lock);
+	xa_for_each(&ff->ctxs, id, ctx) {
+		ret = vgpu_front_restore_ctx_maps(f, ff, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
 }
 
 /* A file that cannot be restored: what was made of it goes, it is lost. */
@@ -734,6 +843,9 @@ static void vgpu_front_restore_files(struct vgpu_front *f, u64 saved, u64 gen,
 	int ret;
 
 	lockdep_assert_held(&f->files_lock);
+	/* The mover first: the files' objects must not take its quota. */
+	if (vgpu_front_mover_begin(&m, f, gen))
+		m.ctx = 0;	/* its first user tries again, and fails */
 	list_for_each_entry(ff, &f->files, node) {
 		if (ff->gen == gen)
 			continue;	/* opened meanwhile */
@@ -780,6 +892,9 @@ static void vgpu_front_restore_work(struct work_struct *w)
 
 	mutex_lock(&f->pm_lock);
 	if (!f->resuming) {
+		/* Given up before it started: the connection gets a node. */
+		if (!f->drm && vgpu_front_drm_create(f))
+			dev_err(&f->xbdev->dev, "creating the render node failed\n");
 		mutex_unlock(&f->pm_lock);
 		return;
 	}
@@ -840,14 +955,18 @@ static void vgpu_front_resume_work(struct work_struct *w)
 					    struct vgpu_front, resume_work);
 	struct device *dev = &f->xbdev->dev;
 
-	if (READ_ONCE(f->removing) || !READ_ONCE(f->needs_resume))
+	if (READ_ONCE(f->removing))
+		return;
+	if (READ_ONCE(f->saved_gen))
+		vgpu_front_pm_check(f);
+	if (!READ_ONCE(f->needs_resume))
 		return;
 	if (!device_trylock(dev)) {
 		schedule_delayed_work(&f->resume_work, HZ / 10);
 		return;
 	}
 	if (dev->driver && !READ_ONCE(f->removing) &&
-	    READ_ONCE(f->needs_resume) && !xenbus_dev_resume(dev))
+	    READ_ONCE(f->needs_resume) && !vgpu_xenbus_resume(dev))
 		dev_info(dev, "resume: the device's nodes are back\n");
 	device_unlock(dev);
 }
@@ -859,7 +978,8 @@ static void vgpu_front_node_changed(struct xenbus_watch *watch,
 	struct vgpu_front *f = container_of(watch, struct vgpu_front,
 					    node_watch);
 
-	if (READ_ONCE(f->needs_resume) && !READ_ONCE(f->removing))
+	if ((READ_ONCE(f->needs_resume) || READ_ONCE(f->saved_gen)) &&
+	    !READ_ONCE(f->removing) && !READ_ONCE(f->resuming))
 		mod_delayed_work(system_wq, &f->resume_work, 0);
 }
 
@@ -878,52 +998,10 @@ static void vgpu_front_giveup_work(struct work_struct *w)
 		dev_err(&f->xbdev->dev,
 			"resume: no vGPU within %u s of the restore: the render node is removed, the open files get ENODEV\n",
 			vgpu_front_resume_timeout_s);
-		vgpu_front_ring_gone(f);
 		vgpu_front_pm_unplug(f);
 	}
 	mutex_unlock(&f->pm_lock);
 }
-
-/*
- * Called once a save ends, cancelled or not, before the devices resume
- * and before the processes thaw.  Xen's restore zaps every event-channel
- * binding (xen_irq_resume()): a ring whose channel is still bound to its
- * irq was not restored (cancelled: the copies go).  A restored vGPU
- * pauses until its state is back, or giveup_work.  A vGPU without a ring
- * has nothing to restore and resumes as the PM core resumes it.
- */
-static int vgpu_front_pm_resumed(struct notifier_block *nb,
-				 unsigned long action, void *data)
-{
-	struct vgpu_front *f;
-	bool cancelled;
-
-	mutex_lock(&vgpu_front_devices_lock);
-	list_for_each_entry(f, &vgpu_front_devices, list) {
-		mutex_lock(&f->pm_lock);
-		if (!f->irq) {
-			mutex_unlock(&f->pm_lock);
-			continue;
-		}
-		cancelled = irq_from_evtchn(f->evtchn) == f->irq;
-		if (!cancelled) {
-			f->needs_resume = true;
-			vgpu_front_set_paused(f, true);
-			mod_delayed_work(system_wq, &f->giveup_work,
-					 vgpu_front_resume_timeout_s * HZ);
-		} else if (f->saved_gen && !f->resuming) {
-			f->saved_gen = 0;
-			vgpu_front_unsave_all(f);
-		}
-		mutex_unlock(&f->pm_lock);
-	}
-	mutex_unlock(&vgpu_front_devices_lock);
-	return NOTIFY_OK;
-}
-
-static struct notifier_block vgpu_front_pm_nb = {
-	.notifier_call = vgpu_front_pm_resumed,
-};
 
 /**
  * vgpu_front_pm_add() - a probed vGPU takes part in saves and restores
@@ -942,9 +1020,6 @@ void vgpu_front_pm_add(struct vgpu_front *f)
 		f->node_watch.node = NULL;
 		dev_warn(&f->xbdev->dev, "no watch on the device's node: a restore before the toolstack writes it again will not resume\n");
 	}
-	mutex_lock(&vgpu_front_devices_lock);
-	list_add_tail(&f->list, &vgpu_front_devices);
-	mutex_unlock(&vgpu_front_devices_lock);
 }
 
 /**
@@ -954,9 +1029,6 @@ void vgpu_front_pm_add(struct vgpu_front *f)
 void vgpu_front_pm_remove(struct vgpu_front *f)
 {
 	WRITE_ONCE(f->removing, true);
-	mutex_lock(&vgpu_front_devices_lock);
-	list_del(&f->list);
-	mutex_unlock(&vgpu_front_devices_lock);
 	if (f->node_watch.node) {
 		unregister_xenbus_watch(&f->node_watch);
 		kfree(f->node_watch.node);
@@ -965,15 +1037,4 @@ void vgpu_front_pm_remove(struct vgpu_front *f)
 	cancel_delayed_work_sync(&f->resume_work);
 	cancel_delayed_work_sync(&f->giveup_work);
 	cancel_work_sync(&f->restore_work);
-}
-
-int vgpu_front_pm_init(void)
-{
-	xen_resume_notifier_register(&vgpu_front_pm_nb);
-	return 0;
-}
-
-void vgpu_front_pm_exit(void)
-{
-	xen_resume_notifier_unregister(&vgpu_front_pm_nb);
 }

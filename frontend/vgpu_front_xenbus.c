@@ -230,6 +230,7 @@ static void vgpu_front_remove(struct xenbus_device *dev)
 {
 	struct vgpu_front *f = dev_get_drvdata(&dev->dev);
 
+	vgpu_front_ring_gone(f);	/* a restore under way ends at once */
 	vgpu_front_pm_remove(f);
 	vgpu_front_debugfs_remove(f);
 	vgpu_front_backend_gone(f);
@@ -261,19 +262,15 @@ static int __init vgpu_front_init(void)
 		return -ENODEV;
 	vgpu_front_fences_init();
 	vgpu_front_debugfs_init();
-	vgpu_front_pm_init();
 	ret = xenbus_register_frontend(&vgpu_front_driver);
-	if (ret) {
-		vgpu_front_pm_exit();
+	if (ret)
 		vgpu_front_debugfs_exit();
-	}
 	return ret;
 }
 
 static void __exit vgpu_front_exit(void)
 {
 	xenbus_unregister_driver(&vgpu_front_driver);
-	vgpu_front_pm_exit();
 	vgpu_front_debugfs_exit();
 }
 

@@ -24,14 +24,14 @@ XL=/usr/lib/xen-4.17/bin/xl
 
 # start_named_guest NAME SCENARIO [ROLE]: starts guest NAME running the
 # guest half of SCENARIO (ROLE: gpuvm.role= on its command line), with
-# $GUEST_MEMORY MiB (default 320).
+# $GUEST_MEMORY MiB (default 320) and $GUEST_EXTRA on its command line.
 start_named_guest() {
 	cat > /etc/xen/$1.cfg <<CFG
 name = "$1"
 type = "pv"
 kernel = "/boot/vmlinuz"
 ramdisk = "/boot/domu-initrd.gz"
-extra = "console=hvc0 quiet gpuvm.scenario=$2 gpuvm.role=${3:-none}"
+extra = "console=hvc0 quiet gpuvm.scenario=$2 gpuvm.role=${3:-none} ${GUEST_EXTRA:-}"
 memory = ${GUEST_MEMORY:-320}
 vcpus = 1
 on_poweroff = "destroy"

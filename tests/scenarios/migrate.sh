@@ -117,7 +117,42 @@ refused() {
 	echo "  a restore onto a 16 MiB quota of a guest holding $mib MiB: refused with ENODEV, nothing left in dom0"
 }
 
+# late: the restored domain gets its vGPU only seconds later (no
+# watcher: by hand); the program waits meanwhile and goes on.  Then a
+# restore that gets no vGPU at all: after the guest's resume_timeout_s
+# the program gets ENODEV and the guest's log says why.
+late() {
+	kill $watcher
+	watch_config hp 20
+	: > $GUEST_LOG
+	GUEST_EXTRA="vgpu_front.resume_timeout_s=30" start_named_guest guest migrate 4 || fail "xl create (late)"
+	vgpuctl attach guest --quota-devmem-mb 20 >/dev/null || fail "vgpuctl attach (late)"
+	r=$(wait_guest "keep: started" 600) || { show_guest_log; fail "$r"; }
+	wait_rounds 300 || { show_guest_log; fail "no round before the save (late)"; }
+	timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 || { cat /tmp/xl-save.log; fail "xl save (late)"; }
+	timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 || { cat /tmp/xl-restore.log; fail "xl restore (late)"; }
+	r0=$(keep_rounds)
+	sleep 8
+	[ "$(keep_rounds)" = "$r0" ] || { show_guest_log; fail "the program ran on with no vGPU (late)"; }
+	vgpuctl attach guest --quota-devmem-mb 20 >/dev/null || fail "vgpuctl attach after the restore (late)"
+	wait_rounds 300 || { show_guest_log; fail "the program made no progress once the vGPU came (late)"; }
+	echo "  late: the program waited for the vGPU attached 8 s after the restore, then went on"
+	timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 || { cat /tmp/xl-save.log; fail "xl save (give up)"; }
+	timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 || { cat /tmp/xl-restore.log; fail "xl restore (give up)"; }
+	rm -f $SAVE
+	r=$(wait_guest "GUEST keep: " 300) || { show_guest_log; fail "$r"; }
+	case "$r" in *FAIL*) ;; *) show_guest_log; fail "the program passed with no vGPU" ;; esac
+	grep -aq "No such device" $GUEST_LOG && grep -aq "no vGPU within 30 s of the restore" $GUEST_LOG ||
+		{ show_guest_log; fail "no clear ENODEV and message when no vGPU came"; }
+	echo "  given up: no vGPU within 30 s of the restore, the program got ENODEV"
+	$XL destroy guest
+	wait_released 20 "destroying the guest (late)" objects contexts mappings device_bytes host_bytes grants_mapped
+	vgpuctl watch > /tmp/watch.log 2>&1 &
+	watcher=$!
+}
+
 cycles hp 4 3
+late
 cycles naive 4 2
 cycles hp 256 2
 cycles naive 32 1
