@@ -108,7 +108,9 @@ struct vgpu_front_stats {
  * @resuming: resumed: the next connection restores the files' state
  *	instead of making a render node (@pm_lock to write; READ_ONCE)
  * @restoring: the restore work is replaying the state (@pm_lock)
- * @removing: the device is being removed: no resume starts (WRITE_ONCE)
+ * @removing: the device is being removed: no resume or restore starts
+ *	(@pm_lock to write; READ_ONCE)
+ * @suspend_state: the device's xenbus state at the last save (@pm_lock)
  * @saved_gen: the connection whose files a save copied; 0: none
  *	(@pm_lock; READ_ONCE for a first look)
  * @pm_lock: protects the save and restore state above and the render
@@ -153,6 +155,7 @@ struct vgpu_front {
 	bool resuming;
 	bool restoring;
 	bool removing;
+	enum xenbus_state suspend_state;
 	u64 saved_gen;
 	struct mutex pm_lock;		/* see @pm_lock above */
 	struct mutex files_lock;	/* see @files_lock above */

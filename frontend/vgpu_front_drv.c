@@ -851,6 +851,8 @@ int vgpu_front_drm_create(struct vgpu_front *f)
 	struct drm_device *drm;
 	int ret;
 
+	if (WARN_ON(f->drm))
+		return -EBUSY;
 	drm = drm_dev_alloc(&vgpu_front_drm_driver, &f->xbdev->dev);
 	if (IS_ERR(drm))
 		return PTR_ERR(drm);

@@ -13,6 +13,7 @@
  */
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_syncobj.h>
+#include <linux/completion.h>
 #include <linux/dma-fence.h>
 
 #include "vgpu_front.h"
@@ -100,6 +101,37 @@ static int vgpu_front_vm_bind_hp(struct vgpu_front *f,
 	return rsp.status;
 }
 
+/* A killable wait on a fence: a callback completes it. */
+struct vgpu_front_fence_wait {
+	struct dma_fence_cb cb;
+	struct completion done;
+};
+
+static void vgpu_front_fence_woken(struct dma_fence *fence,
+				   struct dma_fence_cb *cb)
+{
+	complete(&container_of(cb, struct vgpu_front_fence_wait, cb)->done);
+}
+
+/*
+ * Waits for @fence; only a fatal signal ends the wait early (-EINTR),
+ * never another signal, whose restarted call would post the commands
+ * again.  Not freezable: a save waits for the job and the copies back.
+ */
+static int vgpu_front_fence_wait_killable(struct dma_fence *fence)
+{
+	struct vgpu_front_fence_wait w;
+
+	init_completion(&w.done);
+	if (dma_fence_add_callback(fence, &w.cb, vgpu_front_fence_woken))
+		return 0;	/* signalled already */
+	if (!wait_for_completion_killable(&w.done))
+		return 0;
+	/* Removed, or it ran under the fence's lock: @w is unused now. */
+	dma_fence_remove_callback(fence, &w.cb);
+	return -EINTR;
+}
+
 /*
  * hp mode: the whole submission in one request, answered when it has run;
  * the call returns once it is posted.  A file with objects kept by copies
@@ -153,14 +185,9 @@ static int vgpu_front_submit_hp(struct vgpu_front *f,
 	vgpu_front_ctx_unuse(f, ff, ctx);
 	if (out)
 		drm_syncobj_replace_fence(out, fence);
-	/*
-	 * Posted: not interruptible from here (a restarted call would post
-	 * the commands again), so the freezer waits for the job, which
-	 * the watchdog bounds, and the copies back.
-	 */
 	if (copies) {
-		dma_fence_wait(fence, false);
-		if (!fence->error)
+		ret = vgpu_front_fence_wait_killable(fence);
+		if (!ret && !fence->error)
 			ret = vgpu_front_sync_host(f, ff, false);
 	}
 out:

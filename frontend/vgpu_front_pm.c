@@ -102,7 +102,12 @@ static void vgpu_front_unsave_all(struct vgpu_front *f);
 static void vgpu_front_pm_check(struct vgpu_front *f)
 {
 	mutex_lock(&f->pm_lock);
-	if (!f->saved_gen || f->paused || f->resuming || f->needs_resume) {
+	/*
+	 * Not between the save's .suspend and its end (a close from a
+	 * workqueue may come then): the PM core says so.
+	 */
+	if (!f->saved_gen || f->paused || f->resuming || f->needs_resume ||
+	    f->removing || f->xbdev->dev.power.is_suspended) {
 		mutex_unlock(&f->pm_lock);
 		return;
 	}
@@ -111,6 +116,7 @@ static void vgpu_front_pm_check(struct vgpu_front *f)
 		vgpu_front_unsave_all(f);
 	} else {
 		dev_info(&f->xbdev->dev, "resume: restored without its vGPU's nodes: waiting for them\n");
+		vgpu_front_ring_gone(f);	/* nothing answers on it */
 		f->needs_resume = true;
 		vgpu_front_set_paused(f, true);
 		mod_delayed_work(system_wq, &f->giveup_work,
@@ -543,7 +549,11 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 	cancel_delayed_work_sync(&f->resume_work);	/* decided after it */
 	flush_work(&f->restore_work);
 	mutex_lock(&f->pm_lock);
+	/* A restore nobody caught yet (its ring's binding is gone) too. */
+	if (f->saved_gen && !(f->irq && irq_from_evtchn(f->evtchn) == f->irq))
+		f->needs_resume = true;
 	pending = f->needs_resume || f->resuming;
+	f->suspend_state = dev->state;
 	gen = vgpu_front_gen(f);
 	if (!pending && f->drm && READ_ONCE(f->connected)) {
 		vgpu_front_drain(f);
@@ -598,9 +608,11 @@ int vgpu_front_pm_resume(struct xenbus_device *dev)
 		 * A suspend that failed late comes back as a restore, but Xen
 		 * kept the domain and its ring: nothing to restore.
 		 */
-		dev->state = XenbusStateConnected;
-		f->saved_gen = 0;
-		vgpu_front_unsave_all(f);
+		dev->state = f->suspend_state;
+		if (!f->resuming && !f->needs_resume) {
+			f->saved_gen = 0;
+			vgpu_front_unsave_all(f);
+		}
 		mutex_unlock(&f->pm_lock);
 		return 0;
 	}
@@ -892,8 +904,9 @@ static void vgpu_front_restore_work(struct work_struct *w)
 
 	mutex_lock(&f->pm_lock);
 	if (!f->resuming) {
-		/* Given up before it started: the connection gets a node. */
-		if (!f->drm && vgpu_front_drm_create(f))
+		/* Given up before it started: a live connection gets a node. */
+		if (!f->drm && READ_ONCE(f->connected) && !READ_ONCE(f->gone) &&
+		    !f->removing && vgpu_front_drm_create(f))
 			dev_err(&f->xbdev->dev, "creating the render node failed\n");
 		mutex_unlock(&f->pm_lock);
 		return;
@@ -935,7 +948,9 @@ int vgpu_front_pm_connected(struct vgpu_front *f)
 	int ret = 0;
 
 	mutex_lock(&f->pm_lock);
-	if (f->resuming)
+	if (f->removing)
+		ret = -ENODEV;
+	else if (f->resuming)
 		schedule_work(&f->restore_work);
 	else
 		ret = vgpu_front_drm_create(f);
@@ -1028,7 +1043,9 @@ void vgpu_front_pm_add(struct vgpu_front *f)
  */
 void vgpu_front_pm_remove(struct vgpu_front *f)
 {
+	mutex_lock(&f->pm_lock);
 	WRITE_ONCE(f->removing, true);
+	mutex_unlock(&f->pm_lock);
 	if (f->node_watch.node) {
 		unregister_xenbus_watch(&f->node_watch);
 		kfree(f->node_watch.node);
