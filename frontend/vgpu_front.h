@@ -384,6 +384,8 @@ int vgpu_front_sync_host(struct vgpu_front *f, struct vgpu_front_file *ff,
 			 bool to_backend);
 int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle,
 		       u64 offset, struct page *page, bool to_backend);
+int vgpu_front_bo_io(struct vgpu_front *f, u64 gen, struct vgpu_front_bo *bo,
+		     bool to_backend);
 int vgpu_front_gpu_page(struct vgpu_front *f, u64 gen, u64 *page);
 
 /* vgpu_front_fence.c */

@@ -73,6 +73,28 @@ int vgpu_front_page_io(struct vgpu_front *f, u64 gen, u32 handle,
 }
 
 /**
+ * vgpu_front_bo_io() - copy a host object kept by copies, page by page
+ * @f: the vGPU
+ * @gen: generation of the caller's connection
+ * @bo: the object (its guest pages, its backend object)
+ * @to_backend: to dom0, or back
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_front_bo_io(struct vgpu_front *f, u64 gen, struct vgpu_front_bo *bo,
+		     bool to_backend)
+{
+	u64 p;
+	int ret = 0;
+
+	for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
+		ret = vgpu_front_page_io(f, gen, bo->be, p,
+					 bo->shmem->pages[p >> PAGE_SHIFT],
+					 to_backend);
+	return ret;
+}
+
+/**
  * vgpu_front_sync_host() - copy the file's host objects kept by copies
  * @f: the vGPU
  * @ff: the file
@@ -85,17 +107,13 @@ int vgpu_front_sync_host(struct vgpu_front *f, struct vgpu_front_file *ff,
 {
 	struct vgpu_front_bo *bo;
 	unsigned long handle;
-	u64 p;
 	int ret = 0;
 
 	mutex_lock(&ff->lock);
 	xa_for_each(&ff->bos, handle, bo) {
 		if (!bo->shmem || bo->grants.n)	/* granted: nothing to copy */
 			continue;
-		for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
-			ret = vgpu_front_page_io(f, ff->gen, bo->be, p,
-						 bo->shmem->pages[p >> PAGE_SHIFT],
-						 to_backend);
+		ret = vgpu_front_bo_io(f, ff->gen, bo, to_backend);
 		if (ret)
 			break;
 	}

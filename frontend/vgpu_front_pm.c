@@ -424,23 +424,6 @@ static int vgpu_front_save_bo(struct vgpu_front_mover *m,
 	return ret;
 }
 
-/*
- * A zombie kept by copies: nothing copies its dom0 object back any more
- * (the program cannot name it), so the GPU's writes since its destroy
- * are read back now.
- */
-static int vgpu_front_save_zombie_copy(struct vgpu_front *f, u64 gen,
-				       struct vgpu_front_bo *bo)
-{
-	u64 p;
-	int ret = 0;
-
-	for (p = 0; !ret && p < bo->size; p += PAGE_SIZE)
-		ret = vgpu_front_page_io(f, gen, bo->be, p,
-					 bo->shmem->pages[p >> PAGE_SHIFT], false);
-	return ret;
-}
-
 /* Saves one object of a file; the mover starts at the first that needs it. */
 static int vgpu_front_save_one(struct vgpu_front_mover *m,
 			       struct vgpu_front *f, u64 gen,
@@ -448,9 +431,14 @@ static int vgpu_front_save_one(struct vgpu_front_mover *m,
 {
 	int ret;
 
+	/*
+	 * A zombie kept by copies: nothing copies its dom0 object back any
+	 * more (the program cannot name it), so the GPU's writes since its
+	 * destroy are read back now.
+	 */
 	if (bo->shmem)
 		return bo->zombie && !bo->grants.n ?
-		       vgpu_front_save_zombie_copy(f, gen, bo) : 0;
+		       vgpu_front_bo_io(f, gen, bo, false) : 0;
 	if (!m->ctx) {
 		ret = vgpu_front_mover_begin(m, f, gen);
 		if (ret)
@@ -658,6 +646,15 @@ void vgpu_front_pm_lost(struct vgpu_front *f)
 	mutex_unlock(&f->pm_lock);
 }
 
+/* Destroys an object a failed restore made, then ends its grants. */
+static void vgpu_front_restore_undo_bo(struct vgpu_front *f,
+				       struct vgpu_front_bo *bo, u64 gen)
+{
+	if (bo->be)
+		vgpu_front_req_bo_destroy(f, gen, bo->be, VGPU_FRONT_UNKILLABLE);
+	vgpu_front_ungrant(&bo->grants);
+}
+
 /* Ends every entry of a file a failed restore made on connection @gen. */
 static void vgpu_front_restore_undo(struct vgpu_front *f,
 				    struct vgpu_front_file *ff, u64 gen)
@@ -672,17 +669,9 @@ static void vgpu_front_restore_undo(struct vgpu_front *f,
 			vgpu_front_req_ctx_destroy(f, gen, ctx->be,
 						   VGPU_FRONT_UNKILLABLE);
 	xa_for_each(&ff->bos, id, bo)
-		if (bo->be)
-			vgpu_front_req_bo_destroy(f, gen, bo->be,
-						  VGPU_FRONT_UNKILLABLE);
+		vgpu_front_restore_undo_bo(f, bo, gen);
 	list_for_each_entry(bo, &ff->zombies, zombie_node)
-		if (bo->be)
-			vgpu_front_req_bo_destroy(f, gen, bo->be,
-						  VGPU_FRONT_UNKILLABLE);
-	xa_for_each(&ff->bos, id, bo)
-		vgpu_front_ungrant(&bo->grants);
-	list_for_each_entry(bo, &ff->zombies, zombie_node)
-		vgpu_front_ungrant(&bo->grants);
+		vgpu_front_restore_undo_bo(f, bo, gen);
 }
 
 /*
@@ -695,7 +684,7 @@ static int vgpu_front_restore_bo(struct vgpu_front *f,
 				 struct vgpu_front_bo *bo)
 {
 	struct drm_vgpu_bo_create a = { .size = bo->size, .domain = bo->domain };
-	u64 size, p;
+	u64 size;
 	int ret;
 
 	if (!bo->shmem && !bo->saved)
@@ -712,11 +701,7 @@ static int vgpu_front_restore_bo(struct vgpu_front *f,
 		if (bo->grants.n)
 			return 0;
 		ff->copied++;
-		for (p = 0; bo->zombie && !ret && p < bo->size; p += PAGE_SIZE)
-			ret = vgpu_front_page_io(f, ff->gen, bo->be, p,
-						 bo->shmem->pages[p >> PAGE_SHIFT],
-						 true);
-		return ret;
+		return bo->zombie ? vgpu_front_bo_io(f, ff->gen, bo, true) : 0;
 	}
 	if (!m->ctx) {
 		ret = vgpu_front_mover_begin(m, f, ff->gen);

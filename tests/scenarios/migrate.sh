@@ -50,6 +50,23 @@ wait_rounds() {
 	return 1
 }
 
+# save_restore WHAT [SECONDS]: xl save, then xl restore SECONDS later
+# (default at once); fails the scenario with xl's output.
+save_restore() {
+	timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 || { cat /tmp/xl-save.log; fail "xl save ($1)"; }
+	[ -z "${2:-}" ] || sleep "$2"
+	timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 || { cat /tmp/xl-restore.log; fail "xl restore ($1)"; }
+}
+
+# program_lost MESSAGE WHAT: the guest's program must end with ENODEV and
+# the guest's log say MESSAGE.
+program_lost() {
+	r=$(wait_guest "GUEST keep: " 300) || { show_guest_log; fail "$r"; }
+	case "$r" in *FAIL*) ;; *) show_guest_log; fail "the program passed ($2)" ;; esac
+	grep -aq "No such device" $GUEST_LOG && grep -aq "$1" $GUEST_LOG ||
+		{ show_guest_log; fail "no clear ENODEV and message ($2)"; }
+}
+
 now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
 # cycles MODE MIB COUNT: a guest keeps MIB MiB while it is saved and
@@ -102,15 +119,12 @@ refused() {
 	GUEST_MEMORY=$((mib + 320)) start_named_guest guest migrate "$mib" || fail "xl create (refused)"
 	r=$(wait_guest "keep: started" 600) || { show_guest_log; fail "$r"; }
 	wait_rounds 300 || { show_guest_log; fail "no round before the save (refused)"; }
-	timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 || { cat /tmp/xl-save.log; fail "xl save (refused)"; }
+	# The new quota before the restore: vgpuctl watch reads the file
+	# again once a second.
 	watch_config hp 16
-	sleep 3	# vgpuctl watch reads the file again once a second
-	timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 || { cat /tmp/xl-restore.log; fail "xl restore (refused)"; }
+	save_restore refused 3
 	rm -f $SAVE
-	r=$(wait_guest "GUEST keep: " 300) || { show_guest_log; fail "$r"; }
-	case "$r" in *FAIL*) ;; *) show_guest_log; fail "the program passed on a vGPU too small for it" ;; esac
-	grep -aq "No such device" $GUEST_LOG && grep -aq "could not be restored on domain 0" $GUEST_LOG ||
-		{ show_guest_log; fail "no clear ENODEV and message for the refused restore"; }
+	program_lost "could not be restored on domain 0" "a vGPU too small for it"
 	grep -a "could not be restored" $GUEST_LOG | tr -d '\r' | sed 's/^/  refused: /'
 	$XL destroy guest
 	wait_released 20 "destroying the refused guest" objects contexts mappings device_bytes host_bytes grants_mapped
@@ -129,21 +143,16 @@ late() {
 	vgpuctl attach guest --quota-devmem-mb 20 >/dev/null || fail "vgpuctl attach (late)"
 	r=$(wait_guest "keep: started" 600) || { show_guest_log; fail "$r"; }
 	wait_rounds 300 || { show_guest_log; fail "no round before the save (late)"; }
-	timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 || { cat /tmp/xl-save.log; fail "xl save (late)"; }
-	timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 || { cat /tmp/xl-restore.log; fail "xl restore (late)"; }
+	save_restore late
 	r0=$(keep_rounds)
 	sleep 8
 	[ "$(keep_rounds)" = "$r0" ] || { show_guest_log; fail "the program ran on with no vGPU (late)"; }
 	vgpuctl attach guest --quota-devmem-mb 20 >/dev/null || fail "vgpuctl attach after the restore (late)"
 	wait_rounds 300 || { show_guest_log; fail "the program made no progress once the vGPU came (late)"; }
 	echo "  late: the program waited for the vGPU attached 8 s after the restore, then went on"
-	timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 || { cat /tmp/xl-save.log; fail "xl save (give up)"; }
-	timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 || { cat /tmp/xl-restore.log; fail "xl restore (give up)"; }
+	save_restore "give up"
 	rm -f $SAVE
-	r=$(wait_guest "GUEST keep: " 300) || { show_guest_log; fail "$r"; }
-	case "$r" in *FAIL*) ;; *) show_guest_log; fail "the program passed with no vGPU" ;; esac
-	grep -aq "No such device" $GUEST_LOG && grep -aq "no vGPU within 30 s of the restore" $GUEST_LOG ||
-		{ show_guest_log; fail "no clear ENODEV and message when no vGPU came"; }
+	program_lost "no vGPU within 30 s of the restore" "no vGPU came"
 	echo "  given up: no vGPU within 30 s of the restore, the program got ENODEV"
 	$XL destroy guest
 	wait_released 20 "destroying the guest (late)" objects contexts mappings device_bytes host_bytes grants_mapped
