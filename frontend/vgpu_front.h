@@ -113,13 +113,21 @@ struct vgpu_front_stats {
  * @suspend_state: the device's xenbus state at the last save (@pm_lock)
  * @saved_gen: the connection whose files a save copied; 0: none
  *	(@pm_lock; READ_ONCE for a first look)
- * @pm_lock: protects the save and restore state above and the render
- *	node's creation and removal; taken before files_lock
+ * @precopy: pre-copy is on: submissions mark what they may write
+ *	(vgpu_front_precopy.c; @pm_lock to write, READ_ONCE under a
+ *	file's lock)
+ * @precopy_stop: a save waits for @pm_lock: a pre-copy pass stops
+ *	(READ_ONCE/WRITE_ONCE)
+ * @precopy_serial: the last pre-copy request handled (@pm_lock)
+ * @precopy_pass: number of the last pre-copy pass (@pm_lock)
+ * @pm_lock: protects the save, restore and pre-copy state above and the
+ *	render node's creation and removal; taken before files_lock
  * @files_lock: protects @files
  * @files: open files of the render node (struct vgpu_front_file.node)
  * @restore_work: replays the files' state on the new connection
  * @resume_work: resumes the device once its nodes exist again
  * @giveup_work: after a restore, ends the wait for a vGPU
+ * @precopy_work: handles the toolstack's pre-copy requests
  * @node_watch: on the device's XenStore node: a restore that found no
  *	node resumes when the toolstack writes it
  * @stats: counters
@@ -157,12 +165,17 @@ struct vgpu_front {
 	bool removing;
 	enum xenbus_state suspend_state;
 	u64 saved_gen;
+	bool precopy;
+	bool precopy_stop;
+	u64 precopy_serial;
+	u32 precopy_pass;
 	struct mutex pm_lock;		/* see @pm_lock above */
 	struct mutex files_lock;	/* see @files_lock above */
 	struct list_head files;
 	struct work_struct restore_work;
 	struct delayed_work resume_work;
 	struct delayed_work giveup_work;
+	struct work_struct precopy_work;
 	struct xenbus_watch node_watch;
 	struct vgpu_front_stats stats;
 	struct dentry *debugfs;
@@ -218,6 +231,9 @@ struct vgpu_front_grants {
  *	restore to map again (the file's lock)
  * @bind_lock: serialises the context's VM_BINDs, so that the backend
  *	and @vm see them in one order
+ * @submitting: submissions being sent (naive: until answered; hp: until
+ *	posted; incremented under the file's lock: vgpu_front_precopy.c)
+ * @last: hp: the fence of its last submission, or NULL (the file's lock)
  */
 struct vgpu_front_ctx {
 	struct kref ref;
@@ -231,6 +247,8 @@ struct vgpu_front_ctx {
 	bool dead;
 	struct vgpu_vm vm;
 	struct mutex bind_lock;		/* see @bind_lock above */
+	atomic_t submitting;
+	struct dma_fence *last;
 };
 
 void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
@@ -262,6 +280,13 @@ void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
  * @saved: device memory: its contents, saved in guest pages for a
  *	restore (vgpu_front_pm.c), or NULL
  * @saved_size: bytes in @saved (the object rounded up to the GPU page)
+ * @pre: what @saved holds of device memory (enum vgpu_front_pre; the
+ *	file's lock)
+ * @pre_pass: the last pre-copy pass that finished with it (the file's
+ *	lock)
+ * @pre_began: the last pre-copy pass that began copying it (the file's
+ *	lock)
+ * @pre_off: VGPU_FRONT_PRE_COPYING: bytes copied so far (the file's lock)
  */
 struct vgpu_front_bo {
 	u32 handle;
@@ -279,6 +304,22 @@ struct vgpu_front_bo {
 	struct list_head zombie_node;
 	struct page **saved;
 	u64 saved_size;
+	u8 pre;
+	u32 pre_pass;
+	u32 pre_began;
+	u64 pre_off;
+};
+
+/*
+ * What a device object's saved copy holds (vgpu_front_precopy.c):
+ * nothing sure (no copy, or a write may have changed the object since);
+ * a pre-copy is copying it and nothing wrote it since it began; the
+ * object's contents.
+ */
+enum vgpu_front_pre {
+	VGPU_FRONT_PRE_NONE,
+	VGPU_FRONT_PRE_COPYING,
+	VGPU_FRONT_PRE_CLEAN,
 };
 
 /**
@@ -428,6 +469,16 @@ void vgpu_front_pm_add(struct vgpu_front *f);
 void vgpu_front_pm_remove(struct vgpu_front *f);
 int vgpu_front_pm_connected(struct vgpu_front *f);
 void vgpu_front_pm_lost(struct vgpu_front *f);
+
+/* vgpu_front_precopy.c */
+void vgpu_front_precopy_submitting(struct vgpu_front *f,
+				   struct vgpu_front_file *ff,
+				   struct vgpu_front_ctx *ctx,
+				   const struct drm_vgpu_cmd *cmds, u32 n);
+void vgpu_front_precopy_unmapped(const struct vgpu_mapping *m);
+void vgpu_front_precopy_request(struct vgpu_front *f);
+void vgpu_front_precopy_stop(struct vgpu_front *f);
+void vgpu_front_precopy_init(struct vgpu_front *f);
 
 /* vgpu_front_debugfs.c */
 void vgpu_front_debugfs_init(void);

@@ -69,6 +69,8 @@ static void vgpu_front_ctx_release(struct kref *ref)
 	struct vgpu_front_ctx *ctx = container_of(ref, struct vgpu_front_ctx, ref);
 
 	vgpu_vm_fini(&ctx->vm);
+	if (ctx->last)
+		dma_fence_put(ctx->last);
 	kfree(ctx);
 }
 
@@ -144,8 +146,10 @@ static void vgpu_front_ctx_forget_maps(struct vgpu_front_file *ff,
 	u32 i;
 
 	lockdep_assert_held(&ff->lock);
-	for (i = 0; i < ctx->vm.count; i++)
+	for (i = 0; i < ctx->vm.count; i++) {
+		vgpu_front_precopy_unmapped(&ctx->vm.maps[i]);
 		vgpu_front_bo_unmapped(ff, ctx->vm.maps[i].bo, ended);
+	}
 	vgpu_vm_fini(&ctx->vm);
 }
 
@@ -503,6 +507,8 @@ void vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
 	lockdep_assert_held(&ff->lock);
 	if (op->op == DRM_VGPU_BIND_UNMAP) {
 		ret = vgpu_vm_cut(vm, op->va, op->size, &m);
+		if (ret >= 0)
+			vgpu_front_precopy_unmapped(&m);
 		if (ret == VGPU_VM_CUT_REMOVED)
 			vgpu_front_bo_unmapped(ff, m.bo, ended);
 		else if (ret == VGPU_VM_CUT_SPLIT)
@@ -674,7 +680,7 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 {
 	struct drm_vgpu_submit *a = data;
 	struct drm_syncobj *out = NULL;
-	struct vgpu_front_ctx *ctx;
+	struct vgpu_front_ctx *ctx, *held;
 	struct drm_vgpu_cmd *cmds;
 	struct dma_fence *fence;
 	u32 handles[DRM_VGPU_MAX_IN_SYNCS];
@@ -717,8 +723,15 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 		if (!out)
 			ret = -ENOENT;
 	}
-	if (!ret)
+	if (!ret) {
+		/* Counted while it is sent, for a pre-copy (hp drops ctx). */
+		held = ctx;
+		kref_get(&held->ref);
+		vgpu_front_precopy_submitting(f, ff, held, cmds, a->num_cmds);
 		ret = f->proto->submit(f, ff, a, cmds, out, &ctx);
+		atomic_dec(&held->submitting);
+		vgpu_front_ctx_put(held);
+	}
 	if (out)
 		drm_syncobj_put(out);
 	kvfree(cmds);

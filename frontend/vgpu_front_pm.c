@@ -46,6 +46,7 @@
 #include <xen/events.h>
 
 #include "vgpu_front.h"
+#include "vgpu_front_pm.h"
 
 static unsigned int vgpu_front_resume_timeout_s = 120;
 module_param_named(resume_timeout_s, vgpu_front_resume_timeout_s, uint, 0644);
@@ -85,7 +86,6 @@ static void vgpu_front_set_paused(struct vgpu_front *f, bool paused)
 		wake_up_all(&f->wq);
 }
 
-static void vgpu_front_unsave_all(struct vgpu_front *f);
 
 /**
  * vgpu_front_pm_check() - how did the last save end?
@@ -142,13 +142,14 @@ void vgpu_front_bo_unsave(struct vgpu_front_bo *bo)
 	kvfree(bo->saved);
 	bo->saved = NULL;
 	bo->saved_size = 0;
+	bo->pre = VGPU_FRONT_PRE_NONE;
 }
 
 /*
  * Makes @bo->saved @size bytes long (page aligned): new pages are
  * zeroed, those already there are kept.
  */
-static int vgpu_front_bo_size_saved(struct vgpu_front_bo *bo, u64 size)
+int vgpu_front_bo_size_saved(struct vgpu_front_bo *bo, u64 size)
 {
 	u64 i, n = size >> PAGE_SHIFT, had = bo->saved_size >> PAGE_SHIFT;
 	struct page **pages;
@@ -170,33 +171,6 @@ static int vgpu_front_bo_size_saved(struct vgpu_front_bo *bo, u64 size)
 	}
 	return 0;
 }
-
-/**
- * struct vgpu_front_mover - copies device memory to and from guest pages
- * @f: the vGPU
- * @gen: the connection
- * @ctx: the backend's id of the mover's own context
- * @page: the engine's GPU page
- * @va: the staging window's GPU address; a chunk of the object is mapped
- *	right after it
- * @chunk: bytes per COPY, a multiple of @page
- * @stage: a dom0 host object of @chunk bytes mapped at @va (naive, or
- *	hp past the grant quota), or 0
- * @bytes: bytes moved
- *
- * It holds one context, at most one object of @chunk bytes and two
- * windows of @chunk bytes of the guest's quotas at a time.
- */
-struct vgpu_front_mover {
-	struct vgpu_front *f;
-	u64 gen;
-	u32 ctx;
-	u64 page;
-	u64 va;
-	u64 chunk;
-	u32 stage;
-	u64 bytes;
-};
 
 /* One bind operation on the mover's context: hp whole, naive by pages. */
 static int vgpu_front_mover_bind(struct vgpu_front_mover *m, u32 op,
@@ -242,14 +216,16 @@ static int vgpu_front_mover_copy(struct vgpu_front_mover *m, u64 dst, u64 src,
 	return vgpu_front_do(m->f, m->gen, &req, &rsp);
 }
 
-static int vgpu_front_mover_begin(struct vgpu_front_mover *m,
-				  struct vgpu_front *f, u64 gen)
+int vgpu_front_mover_begin(struct vgpu_front_mover *m, struct vgpu_front *f,
+			   u64 gen)
 {
 	struct drm_vgpu_ctx_create c = { .priority = DRM_VGPU_PRIO_NORMAL };
 	struct drm_vgpu_info info;
+	u64 kept = m->kept;	/* the save counts on */
 	int ret;
 
 	memset(m, 0, sizeof(*m));
+	m->kept = kept;
 	m->f = f;
 	m->gen = gen;
 	ret = vgpu_front_gpu_page(f, gen, &m->page);
@@ -265,7 +241,7 @@ static int vgpu_front_mover_begin(struct vgpu_front_mover *m,
 	return ret;
 }
 
-static void vgpu_front_mover_end(struct vgpu_front_mover *m)
+void vgpu_front_mover_end(struct vgpu_front_mover *m)
 {
 	if (m->ctx)
 		vgpu_front_req_ctx_destroy(m->f, m->gen, m->ctx,
@@ -361,10 +337,11 @@ static int vgpu_front_move_staged(struct vgpu_front_mover *m,
 }
 
 /**
- * vgpu_front_move() - copy a device object's contents out or in
+ * vgpu_front_move_range() - copy part of a device object out or in
  * @m: the mover
- * @bo: the object, with @bo->saved of at least @size bytes
- * @size: bytes, a multiple of the GPU page, at most the object's size
+ * @bo: the object, with @bo->saved covering @off + @size
+ * @off: where, a multiple of the GPU page
+ * @size: bytes, a multiple of the GPU page, within the object
  * @save: out of device memory (true) or back into it
  *
  * Chunk by chunk: a chunk of the object is mapped, copied and unmapped,
@@ -372,15 +349,15 @@ static int vgpu_front_move_staged(struct vgpu_front_mover *m,
  *
  * Return: 0 or a negative errno.
  */
-static int vgpu_front_move(struct vgpu_front_mover *m,
-			   struct vgpu_front_bo *bo, u64 size, bool save)
+int vgpu_front_move_range(struct vgpu_front_mover *m, struct vgpu_front_bo *bo,
+			  u64 off, u64 size, bool save)
 {
-	u64 obj_va = m->va + m->chunk, off, n;
+	u64 obj_va = m->va + m->chunk, end = off + size, n;
 	struct page **pages;
 	int ret = 0;
 
-	for (off = 0; !ret && off < size; off += n) {
-		n = min(m->chunk, size - off);
+	for (; !ret && off < end; off += n) {
+		n = min(m->chunk, end - off);
 		ret = vgpu_front_mover_bind(m, DRM_VGPU_BIND_MAP, bo->be, off,
 					    obj_va, n);
 		if (ret)
@@ -415,10 +392,11 @@ static int vgpu_front_save_bo(struct vgpu_front_mover *m,
 	u64 size = round_up(bo->size, m->page);
 	int ret;
 
-	vgpu_front_bo_unsave(bo);	/* a cancelled save's */
+	if (bo->saved_size != size)
+		vgpu_front_bo_unsave(bo);	/* a cancelled save's */
 	ret = vgpu_front_bo_size_saved(bo, size);
 	if (!ret)
-		ret = vgpu_front_move(m, bo, size, true);
+		ret = vgpu_front_move_range(m, bo, 0, size, true);
 	if (ret)
 		vgpu_front_bo_unsave(bo);
 	return ret;
@@ -439,6 +417,12 @@ static int vgpu_front_save_one(struct vgpu_front_mover *m,
 	if (bo->shmem)
 		return bo->zombie && !bo->grants.n ?
 		       vgpu_front_bo_io(f, gen, bo, false) : 0;
+	/* Copied by a pre-copy, and not written since. */
+	if (bo->pre == VGPU_FRONT_PRE_CLEAN && bo->saved) {
+		m->kept += bo->saved_size;
+		(*count)++;
+		return 0;
+	}
 	if (!m->ctx) {
 		ret = vgpu_front_mover_begin(m, f, gen);
 		if (ret)
@@ -475,13 +459,20 @@ out:
 	return ret;
 }
 
-/* Frees every saved copy (a cancelled save, a restore done or lost). */
-static void vgpu_front_unsave_all(struct vgpu_front *f)
+/**
+ * vgpu_front_unsave_all() - free every saved copy, pre-copy off
+ * @f: the vGPU; pm_lock held
+ *
+ * A cancelled save, a restore done or lost, a dropped pre-copy.
+ */
+void vgpu_front_unsave_all(struct vgpu_front *f)
 {
 	struct vgpu_front_file *ff;
 	struct vgpu_front_bo *bo;
 	unsigned long handle;
 
+	lockdep_assert_held(&f->pm_lock);
+	WRITE_ONCE(f->precopy, false);
 	mutex_lock(&f->files_lock);
 	list_for_each_entry(ff, &f->files, node) {
 		mutex_lock(&ff->lock);
@@ -514,8 +505,9 @@ static void vgpu_front_save(struct vgpu_front *f, u64 gen)
 	if (lost)
 		dev_err(&f->xbdev->dev, "suspend: the device memory of %u open files could not be saved: they will not be restored\n",
 			lost);
-	dev_info(&f->xbdev->dev, "suspend: saved %u device objects, %llu KiB, in %lld ms\n",
-		 count, m.bytes >> 10, ktime_ms_delta(ktime_get(), t0));
+	dev_info(&f->xbdev->dev, "suspend: saved %u device objects, %llu KiB, in %lld ms (%llu KiB of them copied before, by pre-copy)\n",
+		 count, (m.bytes + m.kept) >> 10,
+		 ktime_ms_delta(ktime_get(), t0), m.kept >> 10);
 }
 
 /**
@@ -536,7 +528,7 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 
 	cancel_delayed_work_sync(&f->resume_work);	/* decided after it */
 	flush_work(&f->restore_work);
-	mutex_lock(&f->pm_lock);
+	vgpu_front_precopy_stop(f);	/* takes pm_lock */
 	/* A restore nobody caught yet (its ring's binding is gone) too. */
 	if (f->saved_gen && !(f->irq && irq_from_evtchn(f->evtchn) == f->irq))
 		f->needs_resume = true;
@@ -606,6 +598,7 @@ int vgpu_front_pm_resume(struct xenbus_device *dev)
 	}
 	vgpu_front_drop_old(f);
 	f->backend_id = dev->otherend_id;
+	f->precopy_serial = 0;	/* the new host's toolstack counts from 1 */
 	WRITE_ONCE(f->resuming, !!f->drm);
 	if (f->drm) {
 		/* Before the processes thaw: no ioctl runs on the old state. */
@@ -712,7 +705,7 @@ static int vgpu_front_restore_bo(struct vgpu_front *f,
 	size = round_up(bo->saved_size, m->page);
 	ret = vgpu_front_bo_size_saved(bo, size);
 	if (!ret)
-		ret = vgpu_front_move(m, bo, size, false);
+		ret = vgpu_front_move_range(m, bo, 0, size, false);
 	vgpu_front_bo_unsave(bo);
 	return ret;
 }
@@ -904,9 +897,9 @@ static void vgpu_front_restore_work(struct work_struct *w)
 	mutex_lock(&f->files_lock);
 	vgpu_front_restore_files(f, saved, gen, &files, &lost, &bytes);
 	mutex_unlock(&f->files_lock);
-	vgpu_front_unsave_all(f);
 
 	mutex_lock(&f->pm_lock);
+	vgpu_front_unsave_all(f);
 	f->restoring = false;
 	f->saved_gen = 0;
 	WRITE_ONCE(f->resuming, false);
@@ -978,6 +971,10 @@ static void vgpu_front_node_changed(struct xenbus_watch *watch,
 	struct vgpu_front *f = container_of(watch, struct vgpu_front,
 					    node_watch);
 
+	const char *leaf = strrchr(path, '/');
+
+	if (leaf && !strcmp(leaf + 1, "precopy"))
+		vgpu_front_precopy_request(f);
 	if ((READ_ONCE(f->needs_resume) || READ_ONCE(f->saved_gen)) &&
 	    !READ_ONCE(f->removing) && !READ_ONCE(f->resuming))
 		mod_delayed_work(system_wq, &f->resume_work, 0);
@@ -1013,6 +1010,7 @@ void vgpu_front_pm_add(struct vgpu_front *f)
 	INIT_WORK(&f->restore_work, vgpu_front_restore_work);
 	INIT_DELAYED_WORK(&f->resume_work, vgpu_front_resume_work);
 	INIT_DELAYED_WORK(&f->giveup_work, vgpu_front_giveup_work);
+	vgpu_front_precopy_init(f);
 	f->node_watch.node = kstrdup(f->xbdev->nodename, GFP_KERNEL);
 	f->node_watch.callback = vgpu_front_node_changed;
 	if (!f->node_watch.node || register_xenbus_watch(&f->node_watch)) {
@@ -1039,4 +1037,5 @@ void vgpu_front_pm_remove(struct vgpu_front *f)
 	cancel_delayed_work_sync(&f->resume_work);
 	cancel_delayed_work_sync(&f->giveup_work);
 	cancel_work_sync(&f->restore_work);
+	cancel_work_sync(&f->precopy_work);
 }

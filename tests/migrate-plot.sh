@@ -11,7 +11,8 @@
 # the save (the guest copying device memory out, inside xl save) and of
 # the restore (after xl restore returned, while the programs wait); the
 # downtime the programs saw in wall time: xl save + xl restore + the
-# vGPU's restore.
+# vGPU's restore; and what a pre-copy (vgpuctl precopy) had copied before
+# the save, which the save did not copy again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 log=${1:-$here/build/testbed/console-migrate.log}
@@ -20,30 +21,37 @@ mkdir -p "$out"
 [ -f "$log" ] || { echo "migrate-plot: no $log (run: make e2e SCENARIO=migrate KERNELS=default)" >&2; exit 1; }
 tr -d '\r' < "$log" | awk '
 /^MIGRATE [a-z]+ [0-9]+MiB cycle/ {
-	k = $2 " " $3; n = ++cyc[k]
-	save[k, n] = $8; restore[k, n] = $12; keys[k] = 1
+	k = $2 " " $3; n = ++cyc[k]; keys[k] = 1
+	for (i = 1; i < NF; i++) {
+		if ($i == "save") save[k, n] = $(i + 1)
+		if ($i == "restore") restore[k, n] = $(i + 1)
+	}
 }
 /^MIGRATE [a-z]+ [0-9]+MiB guest: .*suspend: saved/ {
-	k = $2 " " $3; n = ++gs[k]; gsave[k, n] = $(NF - 1)
+	k = $2 " " $3; n = ++gs[k]; kept[k, n] = 0
+	for (i = 1; i < NF; i++) {
+		if ($i == "in" && $(i + 2) ~ /^ms/) gsave[k, n] = $(i + 1)
+		if ($i ~ /^\([0-9]+$/ && $(i + 1) == "KiB") kept[k, n] = substr($i, 2)
+	}
 }
 /^MIGRATE [a-z]+ [0-9]+MiB guest: .*resume: restored/ {
 	k = $2 " " $3; n = ++gr[k]
 	for (i = 1; i <= NF; i++) if ($i == "in") grest[k, n] = $(i + 1)
 }
 END {
-	print "# mode MiB cycle xl_save_ms xl_restore_ms vgpu_save_ms vgpu_restore_ms downtime_ms"
+	print "# mode MiB cycle xl_save_ms xl_restore_ms vgpu_save_ms vgpu_restore_ms downtime_ms precopied_kib"
 	for (k in keys) {
 		split(k, a, " "); mib = a[2]; sub("MiB", "", mib)
 		for (n = 1; n <= cyc[k]; n++)
-			printf "%s %d %d %d %d %d %d %d\n", a[1], mib, n, save[k, n], restore[k, n],
-			       gsave[k, n], grest[k, n], save[k, n] + restore[k, n] + grest[k, n]
+			printf "%s %d %d %d %d %d %d %d %d\n", a[1], mib, n, save[k, n], restore[k, n],
+			       gsave[k, n], grest[k, n], save[k, n] + restore[k, n] + grest[k, n], kept[k, n]
 	}
 }' | sort -k1,1 -k2,2n -k3,3n > "$out/migrate.dat"
 [ "$(grep -vc '^#' "$out/migrate.dat")" -gt 0 ] || { echo "migrate-plot: no MIGRATE cycle in $log" >&2; exit 1; }
 {
-	echo "| mode | device memory | cycle | xl save | xl restore | vGPU save | vGPU restore | downtime |"
-	echo "|---|---|---|---|---|---|---|---|"
-	grep -v '^#' "$out/migrate.dat" | awk '{ printf "| %s | %d MiB | %d | %d ms | %d ms | %d ms | %d ms | %d ms |\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+	echo "| mode | device memory | cycle | xl save | xl restore | vGPU save | vGPU restore | downtime | pre-copied |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	grep -v '^#' "$out/migrate.dat" | awk '{ printf "| %s | %d MiB | %d | %d ms | %d ms | %d ms | %d ms | %d ms | %d KiB |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
 } > "$out/migrate.md"
 cat "$out/migrate.md"
 command -v gnuplot >/dev/null ||
@@ -59,8 +67,10 @@ set logscale x 2
 set xrange [3:320]
 set yrange [0:*]
 set key top left
-plot "< grep '^hp' migrate.dat" using 2:8 with points pt 7 title "hp: downtime", \
-     "< grep '^naive' migrate.dat" using 2:8 with points pt 5 title "naive: downtime", \
+plot "< grep '^hp' migrate.dat | awk '$9 == 0'" using 2:8 with points pt 7 title "hp: downtime", \
+     "< grep '^hp' migrate.dat | awk '$9 > 0'" using 2:8 with points pt 9 title "hp, pre-copied: downtime", \
+     "< grep '^naive' migrate.dat | awk '$9 > 0'" using 2:8 with points pt 11 title "naive, pre-copied: downtime", \
+     "< grep '^naive' migrate.dat | awk '$9 == 0'" using 2:8 with points pt 5 title "naive: downtime", \
      "< grep '^hp' migrate.dat" using 2:($6 + $7) with points pt 6 title "hp: the vGPU's part", \
      "< grep '^naive' migrate.dat" using 2:($6 + $7) with points pt 4 title "naive: the vGPU's part"
 GP

@@ -69,18 +69,64 @@ program_lost() {
 
 now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
+# precopy_first MODE MIB: vgpuctl precopy before a save; its first round
+# must find the whole read-only buffer quiet and copy it.
+precopy_first() {
+	timeout 900 vgpuctl precopy guest --timeout 600 >/tmp/precopy.log 2>&1 ||
+		{ cat /tmp/precopy.log; show_guest_log; fail "vgpuctl precopy ($1, $2 MiB)"; }
+	sed "s/^/MIGRATE $1 ${2}MiB /" /tmp/precopy.log
+	clean=$(sed -n 's/.*round 1: .* \([0-9]*\) KiB clean.*/\1/p' /tmp/precopy.log)
+	[ "${clean:-0}" -ge $(($2 * 1024)) ] ||
+		{ cat /tmp/precopy.log; fail "the first pre-copy round left the read-only buffer unclean ($1, $2 MiB)"; }
+}
+
+# check_kept MODE MIB EXPECT: the guest's "suspend: saved" lines, one per
+# save, in order: EXPECT is a word per save, "pre" (the read-only buffer
+# was not copied again) or "all" (nothing was copied before).
+check_kept() {
+	n=0
+	grep -a "^GUEST pm: .*suspend: saved" $GUEST_LOG | tr -d '\r' |
+		sed 's/.*(\([0-9]*\) KiB of them copied before.*/\1/' > /tmp/kept
+	for want in $3; do
+		n=$((n + 1))
+		kept=$(sed -n "${n}p" /tmp/kept)
+		case "$want" in
+		pre) [ "${kept:-0}" -ge $(($2 * 1024)) ] ||
+			fail "save $n copied the pre-copied buffer again ($1, $2 MiB: ${kept:-?} KiB kept)" ;;
+		all) [ "${kept:-x}" = 0 ] || fail "save $n used copies it should not have ($1, $2 MiB: ${kept:-?} KiB kept)" ;;
+		esac
+	done
+}
+
 # cycles MODE MIB COUNT: a guest keeps MIB MiB while it is saved and
-# restored COUNT times; then its program checks every word.
+# restored COUNT times; then its program checks every word.  MIB ending
+# in "c": keep-cold, and with PRECOPY=K every K-th save comes after a
+# vgpuctl precopy (the one before the first save is dropped again, and
+# that save must copy everything).
 cycles() {
-	mode=$1 mib=$2 count=$3
+	mode=$1 mib=${2%c} count=$3 expect=
 	watch_config "$mode" $((mib + 16))
 	: > $GUEST_LOG
-	GUEST_MEMORY=$((mib + 320)) start_named_guest guest migrate "$mib" || fail "xl create ($mode, $mib MiB)"
+	GUEST_MEMORY=$((mib + 320)) start_named_guest guest migrate "$2" || fail "xl create ($mode, $mib MiB)"
 	r=$(wait_guest "keep: started" 600) || { show_guest_log; fail "$r"; }
-	echo "  $mode, $mib MiB: the program started in domain $($XL domid guest)"
+	echo "  $mode, $2 MiB: the program started in domain $($XL domid guest)"
 	c=0
 	while [ $c -lt "$count" ]; do
 		wait_rounds 300 || { show_guest_log; fail "no round before save $((c + 1)) ($mode, $mib MiB)"; }
+		pre=
+		if [ -n "${PRECOPY:-}" ] && [ $(((c + 1) % PRECOPY)) = 0 ]; then
+			precopy_first "$mode" "$mib"
+			pre=" (pre-copied)"
+			expect="$expect pre"
+		elif [ -n "${PRECOPY:-}" ] && [ $c = 0 ]; then
+			precopy_first "$mode" "$mib"
+			vgpuctl precopy guest --drop >/tmp/precopy.log 2>&1 ||
+				{ cat /tmp/precopy.log; fail "vgpuctl precopy --drop ($mode, $mib MiB)"; }
+			grep -q "pre-copy dropped" /tmp/precopy.log || { cat /tmp/precopy.log; fail "no drop"; }
+			expect="$expect all"
+		else
+			expect="$expect -"
+		fi
 		t0=$(now_ms)
 		timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 ||
 			{ cat /tmp/xl-save.log; dump_tasks "xl save"; fail "xl save ($mode, $mib MiB)"; }
@@ -91,12 +137,13 @@ cycles() {
 		rm -f $SAVE
 		wait_rounds 300 || { show_guest_log; fail "the program made no progress after restore $((c + 1)) ($mode, $mib MiB)"; }
 		c=$((c + 1))
-		echo "MIGRATE $mode ${mib}MiB cycle $c: xl save $((t1 - t0)) ms, xl restore $((t2 - t1)) ms"
+		echo "MIGRATE $mode ${mib}MiB cycle $c$pre: xl save $((t1 - t0)) ms, xl restore $((t2 - t1)) ms"
 	done
 	xenstore-write /local/domain/$($XL domid guest)/data/stop yes || fail "xenstore-write"
 	guest_pass "GUEST keep: " 600
 	grep -a "^GUEST pm:" $GUEST_LOG | tr -d '\r' | sed "s/^GUEST pm: /MIGRATE $mode ${mib}MiB guest: /"
 	grep -a "^keep: paused" $GUEST_LOG | tr -d '\r' | sed "s/^/MIGRATE $mode ${mib}MiB program: /"
+	check_kept "$mode" "$mib" "$expect"
 	$XL destroy guest
 	wait_released 20 "destroying the guest ($mode, $mib MiB)" objects contexts mappings device_bytes host_bytes grants_mapped
 }
@@ -162,8 +209,8 @@ late() {
 
 cycles hp 4 3
 late
-cycles naive 4 2
-cycles hp 256 2
+PRECOPY=2 cycles naive 4c 2
+PRECOPY=2 cycles hp 256c 4
 cycles naive 32 1
 refused 64
 

@@ -18,10 +18,11 @@ struct Test {
     unsigned dflt;  // N when not given
 };
 
-constexpr std::array<Test, 11> kTests{{
+constexpr std::array<Test, 12> kTests{{
     {"fault", false, 0}, {"watchdog", true, 0}, {"longrun", true, 60}, {"hold", false, 0},
     {"bind-race", false, 0}, {"bind-partial", false, 0}, {"bind-rules", false, 0}, {"job-flood", false, 0},
     {"clients", false, 0}, {"inflight", true, 64}, {"keep", true, 4},
+    {"keep-cold", true, 4},
 }};
 
 }  // namespace
@@ -31,7 +32,8 @@ const vgpu::Command& command() {
     static const Command c{
         "vgpu-selftest", "TEST [N]",
         "Runs one test of a vGPU render node: fault | watchdog [LIMIT_MS] | longrun [SECONDS] | hold |\n"
-        "bind-race | bind-partial | bind-rules | job-flood | clients | inflight [N] | keep [MIB]; prints \"selftest TEST: PASS\" or FAIL.",
+        "bind-race | bind-partial | bind-rules | job-flood | clients | inflight [N] | keep [MIB] |\n"
+        "keep-cold [MIB]; prints \"selftest TEST: PASS\" or FAIL.",
         {help_option()},
         1, 2};
     return c;

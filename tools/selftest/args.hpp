@@ -12,8 +12,8 @@
 namespace vgpu::selftest {
 
 struct Args {
-    std::string test;  // fault, watchdog, longrun, hold, bind-race, job-flood, clients, inflight, keep
-    unsigned n = 0;    // watchdog: LIMIT_MS (0: none); longrun: SECONDS; inflight: N; keep: MIB
+    std::string test;  // fault, watchdog, longrun, hold, bind-race, job-flood, clients, inflight, keep, keep-cold
+    unsigned n = 0;    // watchdog: LIMIT_MS (0: none); longrun: SECONDS; inflight: N; keep(-cold): MIB
     bool help = false;
 };
 

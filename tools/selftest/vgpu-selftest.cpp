@@ -40,6 +40,10 @@
 //                            until /tmp/keep.stop exists; for a save,
 //                            restore or migration meanwhile, which the
 //                            program must see as a pause only
+//   vgpu-selftest keep-cold [MIB]  the same, the buffer mapped read-only
+//                            once written and the fills in a 64 KiB
+//                            buffer of their own: what a pre-copy finds
+//                            unwritten (vgpuctl precopy)
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -443,24 +447,33 @@ size_t keep_verify(const vgpu::Buffer& d, const std::map<uint64_t, uint32_t>& fi
     return bad;
 }
 
-int keep(unsigned mib) {
+// Writes keep's pattern into all of @d.
+void keep_write(vgpu::Buffer& d) {
+    std::vector<uint32_t> buf(size_t(1) << 20);
+    for (size_t off = 0; off < d.size(); off += buf.size() * 4) {
+        const size_t words = std::min(buf.size(), (d.size() - off) / 4);
+        for (size_t i = 0; i < words; i++) buf[i] = keep_word(off / 4 + i);
+        d.write(std::as_bytes(std::span(buf.data(), words)), off);
+    }
+}
+
+int keep(unsigned mib, bool cold) {
     auto dev = vgpu::Device::open();
     vgpu::Context ctx(dev);
     vgpu::Module mod(ctx, vgpu::Module::load_file(sample::kernel_path("selftest")));
     const size_t size = size_t(mib) << 20;
     vgpu::Buffer d(ctx, size, vgpu::Domain::Device);
+    // keep-cold: the rounds fill a buffer of their own; d is read-only.
+    vgpu::Buffer hot(ctx, cold ? 64 << 10 : 4096, vgpu::Domain::Device);
     constexpr uint32_t n = 1024;
     vgpu::Buffer out(ctx, n * 4, vgpu::Domain::Host);
-    {
-        std::vector<uint32_t> buf(size_t(1) << 20);
-        for (size_t off = 0; off < size; off += buf.size() * 4) {
-            const size_t words = std::min(buf.size(), (size - off) / 4);
-            for (size_t i = 0; i < words; i++) buf[i] = keep_word(off / 4 + i);
-            d.write(std::as_bytes(std::span(buf.data(), words)), off);
-        }
-    }
-    std::map<uint64_t, uint32_t> filled;  // 4 KiB page -> its fill
-    const uint64_t pages = size / 4096;
+    keep_write(d);
+    keep_write(hot);
+    if (cold) d.protect(DRM_VGPU_BIND_READ);
+    vgpu::Buffer& target = cold ? hot : d;
+    const std::map<uint64_t, uint32_t> none;
+    std::map<uint64_t, uint32_t> filled;  // 4 KiB page of target -> its fill
+    const uint64_t pages = target.size() / 4096;
     unsigned long rounds = 0, checks = 0, wrong_launches = 0;
     size_t wrong = 0;
     auto t0 = std::chrono::steady_clock::now(), last_check = t0, last_beat = t0, last_round = t0;
@@ -469,7 +482,7 @@ int keep(unsigned mib) {
     while (access("/tmp/keep.stop", F_OK) != 0) {
         const uint64_t page = (rounds * 7919) % pages;
         const uint32_t value = 0x80000000u | static_cast<uint32_t>(rounds);
-        ctx.fill(d.gpu_addr() + page * 4096, 4096, value);
+        ctx.fill(target.gpu_addr() + page * 4096, 4096, value);
         filled[page] = value;
         std::memset(out.data(), 0, n * 4);
         ctx.launch(mod.kernel("iota"), {n / 128}, {128}, {out, n});
@@ -491,7 +504,7 @@ int keep(unsigned mib) {
         }
         last_round = now;
         if (now - last_check > std::chrono::seconds(20)) {
-            wrong += keep_verify(d, filled);
+            wrong += keep_verify(target, filled) + (cold ? keep_verify(d, none) : 0);
             checks++;
             last_check = last_round = std::chrono::steady_clock::now();
         }
@@ -501,9 +514,10 @@ int keep(unsigned mib) {
             last_beat = now;
         }
     }
-    wrong += keep_verify(d, filled);
+    wrong += keep_verify(target, filled) + (cold ? keep_verify(d, none) : 0);
     checks++;
-    std::printf("keep: %lu rounds, %lu full checks of %u MiB\n", rounds, checks, mib);
+    std::printf("keep: %lu rounds, %lu full checks of %u MiB%s\n", rounds, checks, mib,
+                cold ? " (read-only) and 64 KiB filled" : "");
     expect(wrong_launches == 0, "every launch computed right (" + std::to_string(wrong_launches) + " wrong)");
     expect(wrong == 0, "every word of device memory held its value (" + std::to_string(wrong) + " wrong)");
     expect(rounds > 0, "rounds ran");
@@ -528,7 +542,8 @@ int main(int argc, char** argv) {
                 : t == "job-flood" ? job_flood()
                 : t == "clients"   ? clients()
                 : t == "inflight"  ? inflight(a->n)
-                : t == "keep"      ? keep(a->n)
+                : t == "keep"      ? keep(a->n, false)
+                : t == "keep-cold" ? keep(a->n, true)
                                    : hold();
         std::printf("selftest %s: %s\n", t.c_str(), f ? "FAIL" : "PASS");
         return f ? 1 : 0;

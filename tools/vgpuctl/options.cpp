@@ -39,7 +39,11 @@ const vgpu::Command& command() {
             whole("quota-objects", 0, "N", "memory objects", 0, kU32),
             whole("quota-grant-pages", 0, "N", "pages granted to dom0 at once", 0, kU32),
             whole("quota-jobs", 0, "N", "jobs in flight", 0, kU32),
-            whole("timeout", 0, "SECONDS", "detach: how long to wait for the frontend (default 10)", 0, kU32),
+            whole("timeout", 0, "SECONDS",
+                  "detach: how long to wait for the frontend (default 10); precopy: for each round (default 600)",
+                  0, kU32),
+            whole("rounds", 0, "N", "precopy: passes at most, while each leaves less to copy (default 3)", 1, 100),
+            flag("drop", 0, "precopy: drop the guest's copies instead (no save followed)"),
             text("config", 0, "FILE", "watch: the configuration (default /etc/gpuvm/vgpu.conf)"),
             flag("json", 0, "stats, top: JSON for scripts"),
             flag("batch", 'b', "top: lines, no screen control"),
@@ -59,7 +63,9 @@ Options parse_args(const std::vector<std::string>& argv) {
     o.devid = static_cast<unsigned int>(a.whole("devid", o.devid));
     if (a.has("engine")) o.engine = static_cast<unsigned int>(a.whole("engine", 0));
     o.policy = a.text("policy");
-    o.timeout_s = static_cast<unsigned int>(a.whole("timeout", o.timeout_s));
+    if (a.has("timeout")) o.timeout_s = static_cast<unsigned int>(a.whole("timeout", 0));
+    o.rounds = static_cast<unsigned int>(a.whole("rounds", o.rounds));
+    o.drop = a.flag("drop");
     o.config = a.text("config", o.config);
     for (const char* k : kSettings)
         if (a.has(k)) o.settings[k] = std::to_string(a.whole(k, 0));

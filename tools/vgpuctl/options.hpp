@@ -22,7 +22,9 @@ using UsageError = vgpu::UsageError;
 struct Options {
     std::string mode = "hp";
     unsigned int devid = 0;
-    unsigned int timeout_s = 10;
+    std::optional<unsigned int> timeout_s;  // detach, precopy: their defaults
+    unsigned int rounds = 3;                // precopy: passes at most
+    bool drop = false;                      // precopy: drop the copies
     std::string config = "/etc/gpuvm/vgpu.conf";
     // The backend's settings: XenStore key -> value (quota-*, weight, cap).
     std::map<std::string, std::string> settings;

@@ -30,6 +30,7 @@
 #include "nodes.hpp"
 #include "options.hpp"
 #include "placement.hpp"
+#include "precopy.hpp"
 
 extern "C" {
 #include "vgpuif.h"  // the XenStore key names (VGPUIF_KEY_*)
@@ -82,7 +83,7 @@ int detach(const Options& o) {
         xs.write(t, be + "/online", "0");
         xs.remove(t, be);
     });
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s.value_or(10));
     bool closed = false;
     while (std::chrono::steady_clock::now() < deadline) {
         auto st = xs.read(fe + "/state");
@@ -95,6 +96,72 @@ int detach(const Options& o) {
     xs.transaction([&](xs_transaction_t t) { xs.remove(t, fe); });
     std::printf("vgpu %u detached from domain %u%s\n", o.devid, domid,
                 closed ? "" : " (the frontend did not close in time; removed anyway)");
+    return 0;
+}
+
+// Waits for the guest's report of request @serial (its "precopy-done"),
+// at most @timeout_s seconds.
+vgpuctl::PrecopyReport precopy_wait(XenStore& xs, const std::string& fe, std::uint64_t serial,
+                                    unsigned int timeout_s) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    std::optional<std::string> last;
+    while (std::chrono::steady_clock::now() < deadline) {
+        last = xs.read(fe + "/precopy-done");
+        if (last)
+            if (auto r = vgpuctl::parse_precopy_report(*last); r && r->serial == serial) return *r;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    throw std::runtime_error("the guest did not answer pre-copy request " + std::to_string(serial) + " within " +
+                             std::to_string(timeout_s) + " s" +
+                             (last ? " (its last report: '" + last->substr(0, 80) + "')" : ""));
+}
+
+// Copies a guest's device memory into its own memory while it runs, in
+// rounds (each copies what the last left), before xl save or xl migrate;
+// or, with --drop, drops those copies.  Prints each round's numbers.
+int precopy(const Options& o) {
+    if (o.args.size() != 1) throw UsageError("precopy takes one domain");
+    XenStore xs;
+    unsigned int domid = domid_of(xs, o.args[0]);
+    if (domid == 0) throw UsageError("dom0 is not saved: precopy a guest");
+    const std::string fe = frontend_path(domid, o.devid);
+    if (!xs.read(fe + "/state"))
+        throw std::runtime_error("domain " + o.args[0] + " has no vgpu " + std::to_string(o.devid));
+    // The guest's own key: the last request number, if it is one.
+    std::uint64_t serial = 0;
+    if (auto v = xs.read(fe + "/precopy"); v && !v->empty() && v->size() < 20 &&
+                                           v->find_first_not_of("0123456789") == std::string::npos)
+        serial = std::stoull(*v);
+    const unsigned int timeout_s = o.timeout_s.value_or(600);
+    if (o.drop) {
+        if (serial == 0) {
+            std::printf("domain %u: no pre-copy to drop\n", domid);
+            return 0;
+        }
+        xs.transaction([&](xs_transaction_t t) { xs.write(t, fe + "/precopy", "0"); });
+        auto r = precopy_wait(xs, fe, 0, timeout_s);
+        if (r.kind == vgpuctl::PrecopyReport::Kind::Error)
+            throw std::runtime_error("the guest refused to drop its copies: " + std::string(std::strerror(-r.error)));
+        std::printf("domain %u: pre-copy dropped\n", domid);
+        return 0;
+    }
+    std::optional<vgpuctl::PrecopyReport> prev;
+    for (unsigned int round = 1; round <= o.rounds; round++) {
+        serial++;
+        xs.transaction([&](xs_transaction_t t) { xs.write(t, fe + "/precopy", std::to_string(serial)); });
+        auto r = precopy_wait(xs, fe, serial, timeout_s);
+        if (r.kind != vgpuctl::PrecopyReport::Kind::Pass)
+            throw std::runtime_error("pre-copy round " + std::to_string(round) + " failed in the guest: " +
+                                     (r.kind == vgpuctl::PrecopyReport::Kind::Error ? std::strerror(-r.error)
+                                                                                   : "dropped"));
+        std::printf("domain %u: pre-copy round %u: copied %llu KiB in %llu ms; %llu KiB clean, %llu KiB left\n",
+                    domid, round, static_cast<unsigned long long>(r.copied_kib),
+                    static_cast<unsigned long long>(r.ms), static_cast<unsigned long long>(r.clean_kib),
+                    static_cast<unsigned long long>(r.dirty_kib));
+        std::fflush(stdout);
+        if (!vgpuctl::precopy_another_round(r, prev)) break;
+        prev = r;
+    }
     return 0;
 }
 
@@ -330,6 +397,8 @@ constexpr Subcommand kSubcommands[] = {
     {"top", "", "each client's share of the GPU, memory, jobs, faults and hangs,\n"
                 "refreshed every -d SECONDS (-b, --json, -n)"},
     {"watch", "", "keep --config FILE's vGPUs attached to their domains as they start"},
+    {"precopy", "<Domain>", "copy its device memory into its own while it runs, before xl save or\n"
+                            "xl migrate (--rounds, --timeout); --drop: drop those copies"},
     {"help", "", "this text"},
 };
 
@@ -369,6 +438,7 @@ int main(int argc, char** argv) {
         if (cmd == "set") return set(o);
         if (cmd == "top") return top(o);
         if (cmd == "watch") return vgpuctl::watch(o);
+        if (cmd == "precopy") return precopy(o);
         throw UsageError("unknown subcommand '" + cmd + "'");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "vgpuctl: %s\n\n", e.what());

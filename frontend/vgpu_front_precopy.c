@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Copyright (C) 2026 GPUvm developers
+ *
+ * vgpu_front_precopy.c - device memory copied into guest pages while the
+ * guest runs, so that the save (xl save, or the last stop of xl migrate)
+ * copies only what changed since.
+ *
+ * The toolstack asks (vgpuctl precopy, before xl save or xl migrate) by
+ * writing a request number into the device's XenStore directory:
+ *
+ *  precopy        N (1, 2, ...): run one pass; "0": drop the copies
+ *  precopy-done   the report of the last request, written here:
+ *		   "N copied_kib clean_kib dirty_kib ms", or "N error ERRNO"
+ *
+ * Each device object's copy (bo->saved) is in one of three states
+ * (bo->pre, under the file's lock):
+ *
+ *  NONE     no copy, or one that a write may have changed
+ *  COPYING  a pass is copying it, chunk by chunk (bo->pre_off bytes so
+ *	     far), and nothing wrote it since the pass began it
+ *  CLEAN    the copy is the object's contents
+ *
+ * Writes are known from the submissions that can make them, marked
+ * before they are sent: a launch may write every object its context maps
+ * writable; a COPY or FILL the objects mapped writable under its
+ * destination.  An UNMAP, and a context's end, mark what they unmapped
+ * once the backend applied them (a job still running had it mapped until
+ * then).  A pass begins an object only when it is quiet: no context that
+ * maps it writable is sending a submission or has one whose fence has not
+ * signalled.  Each of these is decided under the file's lock, so a write
+ * and a pass see each other in one order: a write marked after the pass
+ * began the object sends it back to NONE, for a later pass or the save.
+ *
+ * A pass holds pm_lock (a save waits for it: precopy_stop ends it within
+ * one chunk), files_lock and the file's lock for one chunk at a time (a
+ * close and the file's ioctls wait for at most one chunk).  The copies
+ * cost guest memory as the save's do; they are dropped by "0", by a
+ * cancelled save and once a restore used them.
+ */
+#include <linux/dma-fence.h>
+#include <linux/kernel.h>
+#include <linux/overflow.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <xen/xenbus.h>
+
+#include "vgpu_front.h"
+#include "vgpu_front_pm.h"
+
+#define VGPU_FRONT_PRECOPY_KEY		"precopy"
+#define VGPU_FRONT_PRECOPY_DONE_KEY	"precopy-done"
+
+/*
+ * Marks the objects @vm maps writable over [@va, @va + @size) (every
+ * one when @size is 0): their copies are no longer sure.
+ */
+static void vgpu_front_precopy_mark(struct vgpu_vm *vm, u64 va, u64 size)
+{
+	struct vgpu_mapping *m;
+	u64 end;
+	u32 i;
+
+	if (check_add_overflow(va, size, &end))
+		end = U64_MAX;
+	for (i = 0; i < vm->count; i++) {
+		m = &vm->maps[i];
+		if (!(m->perms & DRM_VGPU_BIND_WRITE))
+			continue;
+		if (size && (m->va >= end || m->va + m->size <= va))
+			continue;
+		((struct vgpu_front_bo *)m->bo)->pre = VGPU_FRONT_PRE_NONE;
+	}
+}
+
+/**
+ * vgpu_front_precopy_submitting() - a submission of @ctx is being sent
+ * @f: the vGPU
+ * @ff: the file
+ * @ctx: the context, used by the caller
+ * @cmds: its commands, checked
+ * @n: how many
+ *
+ * Counts it in @ctx->submitting (the caller decrements once it is sent)
+ * and, while pre-copy is on, marks what it may write.
+ */
+void vgpu_front_precopy_submitting(struct vgpu_front *f,
+				   struct vgpu_front_file *ff,
+				   struct vgpu_front_ctx *ctx,
+				   const struct drm_vgpu_cmd *cmds, u32 n)
+{
+	u32 i;
+
+	mutex_lock(&ff->lock);
+	atomic_inc(&ctx->submitting);
+	for (i = 0; READ_ONCE(f->precopy) && i < n; i++) {
+		if (cmds[i].op == DRM_VGPU_CMD_COPY ||
+		    cmds[i].op == DRM_VGPU_CMD_FILL)
+			vgpu_front_precopy_mark(&ctx->vm, cmds[i].dst,
+						cmds[i].size ?: 1);
+		else
+			vgpu_front_precopy_mark(&ctx->vm, 0, 0);
+	}
+	mutex_unlock(&ff->lock);
+}
+
+/**
+ * vgpu_front_precopy_unmapped() - the backend unmapped @m (or part of it)
+ * @m: the mapping as it was; the file's lock held
+ */
+void vgpu_front_precopy_unmapped(const struct vgpu_mapping *m)
+{
+	if (m->perms & DRM_VGPU_BIND_WRITE)
+		((struct vgpu_front_bo *)m->bo)->pre = VGPU_FRONT_PRE_NONE;
+}
+
+/* No context that maps @bo writable is writing it, or may be. */
+static bool vgpu_front_bo_quiet(struct vgpu_front_file *ff,
+				struct vgpu_front_bo *bo)
+{
+	struct vgpu_front_ctx *ctx;
+	unsigned long id;
+	u32 i;
+
+	lockdep_assert_held(&ff->lock);
+	xa_for_each(&ff->ctxs, id, ctx) {
+		for (i = 0; i < ctx->vm.count; i++)
+			if (ctx->vm.maps[i].bo == bo &&
+			    ctx->vm.maps[i].perms & DRM_VGPU_BIND_WRITE)
+				break;
+		if (i == ctx->vm.count)
+			continue;
+		if (atomic_read(&ctx->submitting) ||
+		    (ctx->last && !dma_fence_is_signaled(ctx->last)))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * struct vgpu_front_precopy - one pass
+ * @m: its mover
+ * @pass: its number (struct vgpu_front_bo.pre_pass)
+ * @busy: bytes of objects skipped because they were being written
+ */
+struct vgpu_front_precopy {
+	struct vgpu_front_mover m;
+	u32 pass;
+	u64 busy;
+};
+
+/* The next device object of @ff this pass has not finished, or NULL. */
+static struct vgpu_front_bo *vgpu_front_precopy_next(struct vgpu_front_file *ff,
+						     u32 pass)
+{
+	struct vgpu_front_bo *bo;
+	unsigned long handle;
+
+	lockdep_assert_held(&ff->lock);
+	xa_for_each(&ff->bos, handle, bo)
+		if (!bo->shmem && bo->pre_pass != pass)
+			return bo;
+	list_for_each_entry(bo, &ff->zombies, zombie_node)
+		if (!bo->shmem && bo->pre_pass != pass)
+			return bo;
+	return NULL;
+}
+
+/*
+ * One step of a pass on @bo: begin it (if quiet) or copy its next chunk.
+ * The caller holds the file's lock.
+ */
+static int vgpu_front_precopy_bo(struct vgpu_front_precopy *p,
+				 struct vgpu_front_file *ff,
+				 struct vgpu_front_bo *bo)
+{
+	u64 size = round_up(bo->size, p->m.page), n;
+	int ret;
+
+	lockdep_assert_held(&ff->lock);
+	if (bo->pre == VGPU_FRONT_PRE_NONE) {
+		/* Written while this pass copied it: a later pass's. */
+		if (bo->pre_began == p->pass || !vgpu_front_bo_quiet(ff, bo)) {
+			p->busy += size;
+			bo->pre_pass = p->pass;
+			return 0;
+		}
+		if (bo->saved_size != size)
+			vgpu_front_bo_unsave(bo);
+		ret = vgpu_front_bo_size_saved(bo, size);
+		if (ret) {
+			vgpu_front_bo_unsave(bo);
+			return ret;
+		}
+		bo->pre = VGPU_FRONT_PRE_COPYING;
+		bo->pre_off = 0;
+		bo->pre_began = p->pass;
+	}
+	if (bo->pre == VGPU_FRONT_PRE_COPYING) {
+		n = min(p->m.chunk, size - bo->pre_off);
+		ret = vgpu_front_move_range(&p->m, bo, bo->pre_off, n, true);
+		if (ret) {
+			bo->pre = VGPU_FRONT_PRE_NONE;
+			return ret;
+		}
+		/* The file's lock was held: nothing marked it meanwhile. */
+		bo->pre_off += n;
+		if (bo->pre_off < size)
+			return 0;
+		bo->pre = VGPU_FRONT_PRE_CLEAN;
+	}
+	bo->pre_pass = p->pass;
+	return 0;
+}
+
+/*
+ * One step of a pass: one chunk of the first object not finished.
+ * Return: 0 (more to do), 1 (the pass is done) or a negative errno.
+ */
+static int vgpu_front_precopy_step(struct vgpu_front *f,
+				   struct vgpu_front_precopy *p, u64 gen)
+{
+	struct vgpu_front_file *ff;
+	struct vgpu_front_bo *bo;
+	int ret = 1;
+
+	mutex_lock(&f->files_lock);
+	list_for_each_entry(ff, &f->files, node) {
+		if (ff->gen != gen)
+			continue;
+		mutex_lock(&ff->lock);
+		bo = vgpu_front_precopy_next(ff, p->pass);
+		if (bo)
+			ret = vgpu_front_precopy_bo(p, ff, bo);
+		mutex_unlock(&ff->lock);
+		if (bo)
+			break;
+	}
+	mutex_unlock(&f->files_lock);
+	return ret;
+}
+
+/* Bytes of device objects whose copies are CLEAN (*@clean) and not. */
+static void vgpu_front_precopy_count(struct vgpu_front *f, u64 gen, u64 page,
+				     u64 *clean, u64 *dirty)
+{
+	struct vgpu_front_file *ff;
+	struct vgpu_front_bo *bo;
+	unsigned long handle;
+
+	*clean = 0;
+	*dirty = 0;
+	mutex_lock(&f->files_lock);
+	list_for_each_entry(ff, &f->files, node) {
+		if (ff->gen != gen)
+			continue;
+		mutex_lock(&ff->lock);
+		xa_for_each(&ff->bos, handle, bo)
+			if (!bo->shmem)
+				*(bo->pre == VGPU_FRONT_PRE_CLEAN ? clean : dirty) +=
+					round_up(bo->size, page);
+		list_for_each_entry(bo, &ff->zombies, zombie_node)
+			if (!bo->shmem)
+				*(bo->pre == VGPU_FRONT_PRE_CLEAN ? clean : dirty) +=
+					round_up(bo->size, page);
+		mutex_unlock(&ff->lock);
+	}
+	mutex_unlock(&f->files_lock);
+}
+
+static __printf(3, 4)
+void vgpu_front_precopy_report(struct vgpu_front *f, u64 serial,
+			       const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = kvasprintf(GFP_KERNEL, fmt, ap);
+	va_end(ap);
+	if (!text)
+		return;
+	if (xenbus_printf(XBT_NIL, f->xbdev->nodename,
+			  VGPU_FRONT_PRECOPY_DONE_KEY, "%llu %s", serial, text))
+		dev_warn(&f->xbdev->dev, "pre-copy: could not write its report\n");
+	kfree(text);
+}
+
+/* One pass, for request @serial; the caller holds pm_lock. */
+static void vgpu_front_precopy_pass(struct vgpu_front *f, u64 serial)
+{
+	struct vgpu_front_precopy p = {};
+	u64 gen = vgpu_front_gen(f), clean, dirty;
+	ktime_t t0 = ktime_get();
+	int ret;
+
+	lockdep_assert_held(&f->pm_lock);
+	if (f->saved_gen || f->resuming || f->needs_resume || !f->drm ||
+	    !READ_ONCE(f->connected)) {
+		vgpu_front_precopy_report(f, serial, "error %d", -EBUSY);
+		return;
+	}
+	/* Before any file's lock is taken: see the submitters' marks. */
+	WRITE_ONCE(f->precopy, true);
+	p.pass = ++f->precopy_pass;
+	ret = vgpu_front_mover_begin(&p.m, f, gen);
+	while (!ret) {
+		if (READ_ONCE(f->precopy_stop) || READ_ONCE(f->removing)) {
+			ret = -EINTR;
+			break;
+		}
+		ret = vgpu_front_precopy_step(f, &p, gen);
+		cond_resched();
+	}
+	vgpu_front_mover_end(&p.m);
+	if (ret < 0) {
+		dev_warn(&f->xbdev->dev, "pre-copy: pass %u stopped (%d) after %llu KiB\n",
+			 p.pass, ret, p.m.bytes >> 10);
+		vgpu_front_precopy_report(f, serial, "error %d", ret);
+		return;
+	}
+	vgpu_front_precopy_count(f, gen, p.m.page, &clean, &dirty);
+	dev_info(&f->xbdev->dev, "pre-copy: pass %u copied %llu KiB in %lld ms; %llu KiB clean, %llu KiB to copy again (%llu KiB being written)\n",
+		 p.pass, p.m.bytes >> 10, ktime_ms_delta(ktime_get(), t0),
+		 clean >> 10, dirty >> 10, p.busy >> 10);
+	vgpu_front_precopy_report(f, serial, "%llu %llu %llu %lld",
+				  p.m.bytes >> 10, clean >> 10, dirty >> 10,
+				  ktime_ms_delta(ktime_get(), t0));
+}
+
+/* Drops every copy, if no save holds them; the caller holds pm_lock. */
+static void vgpu_front_precopy_drop(struct vgpu_front *f, u64 serial)
+{
+	lockdep_assert_held(&f->pm_lock);
+	if (f->saved_gen || f->resuming || f->needs_resume) {
+		vgpu_front_precopy_report(f, serial, "error %d", -EBUSY);
+		return;
+	}
+	vgpu_front_unsave_all(f);
+	vgpu_front_precopy_report(f, serial, "dropped");
+}
+
+static void vgpu_front_precopy_work(struct work_struct *w)
+{
+	struct vgpu_front *f = container_of(w, struct vgpu_front, precopy_work);
+	unsigned long long serial;
+	int n;
+
+	/* The guest's own key: any value is read with care. */
+	n = xenbus_scanf(XBT_NIL, f->xbdev->nodename, VGPU_FRONT_PRECOPY_KEY,
+			 "%llu", &serial);
+	if (n != 1)
+		return;
+	mutex_lock(&f->pm_lock);
+	if (serial != f->precopy_serial && !f->removing) {
+		f->precopy_serial = serial;
+		if (serial)
+			vgpu_front_precopy_pass(f, serial);
+		else
+			vgpu_front_precopy_drop(f, serial);
+	}
+	mutex_unlock(&f->pm_lock);
+}
+
+/**
+ * vgpu_front_precopy_request() - the device's XenStore directory changed
+ * @f: the vGPU
+ *
+ * From the xenwatch thread: only queues the work, which reads the request.
+ */
+void vgpu_front_precopy_request(struct vgpu_front *f)
+{
+	if (!READ_ONCE(f->removing))
+		queue_work(system_unbound_wq, &f->precopy_work);
+}
+
+/**
+ * vgpu_front_precopy_stop() - a save comes: end a pass under way
+ * @f: the vGPU
+ *
+ * Return with pm_lock held, taken once no pass runs.
+ */
+void vgpu_front_precopy_stop(struct vgpu_front *f)
+{
+	WRITE_ONCE(f->precopy_stop, true);
+	mutex_lock(&f->pm_lock);
+	WRITE_ONCE(f->precopy_stop, false);
+}
+
+/**
+ * vgpu_front_precopy_init() - set up a vGPU's pre-copy
+ * @f: the vGPU
+ */
+void vgpu_front_precopy_init(struct vgpu_front *f)
+{
+	INIT_WORK(&f->precopy_work, vgpu_front_precopy_work);
+}
