@@ -116,8 +116,8 @@ struct vgpu_front_stats {
  * @precopy: pre-copy is on: submissions mark what they may write
  *	(vgpu_front_precopy.c; @pm_lock to write, READ_ONCE under a
  *	file's lock)
- * @precopy_stop: a save waits for @pm_lock: a pre-copy pass stops
- *	(READ_ONCE/WRITE_ONCE)
+ * @pm_waiters: callers waiting for @pm_lock (vgpu_front_pm_lock()): a
+ *	pre-copy pass, which holds it, stops for them
  * @precopy_serial: the last pre-copy request handled (@pm_lock)
  * @precopy_pass: number of the last pre-copy pass (@pm_lock)
  * @pm_lock: protects the save, restore and pre-copy state above and the
@@ -166,7 +166,7 @@ struct vgpu_front {
 	enum xenbus_state suspend_state;
 	u64 saved_gen;
 	bool precopy;
-	bool precopy_stop;
+	atomic_t pm_waiters;
 	u64 precopy_serial;
 	u32 precopy_pass;
 	struct mutex pm_lock;		/* see @pm_lock above */
@@ -233,7 +233,10 @@ struct vgpu_front_grants {
  *	and @vm see them in one order
  * @submitting: submissions being sent (naive: until answered; hp: until
  *	posted; incremented under the file's lock: vgpu_front_precopy.c)
- * @last: hp: the fence of its last submission, or NULL (the file's lock)
+ * @inflight: hp: submissions posted and not answered yet
+ * @unsure: a bind's outcome is unknown (a call that timed out or was
+ *	killed, a record that failed): @vm may miss a mapping, so a
+ *	pre-copy takes the context to write every object (the file's lock)
  */
 struct vgpu_front_ctx {
 	struct kref ref;
@@ -248,7 +251,8 @@ struct vgpu_front_ctx {
 	struct vgpu_vm vm;
 	struct mutex bind_lock;		/* see @bind_lock above */
 	atomic_t submitting;
-	struct dma_fence *last;
+	atomic_t inflight;
+	bool unsure;
 };
 
 void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
@@ -442,9 +446,9 @@ void vgpu_front_ctx_unuse(struct vgpu_front *f, struct vgpu_front_file *ff,
 int vgpu_front_drm_create(struct vgpu_front *f);
 void vgpu_front_drm_unplug(struct vgpu_front *f);
 
-void vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
-			  const struct drm_vgpu_vm_bind_op *op,
-			  struct vgpu_front_bo *bo, struct list_head *ended);
+int vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
+			 const struct drm_vgpu_vm_bind_op *op,
+			 struct vgpu_front_bo *bo, struct list_head *ended);
 
 /*
  * Exported by xenbus (drivers/xen/xenbus/xenbus_probe.c) for its frontend
@@ -461,6 +465,7 @@ int xenbus_dev_resume(struct device *dev);
 #endif
 
 /* vgpu_front_pm.c */
+void vgpu_front_pm_lock(struct vgpu_front *f);
 int vgpu_front_enter(struct vgpu_front *f, enum vgpu_front_wait how);
 void vgpu_front_bo_unsave(struct vgpu_front_bo *bo);
 int vgpu_front_pm_suspend(struct xenbus_device *dev);
@@ -477,7 +482,6 @@ void vgpu_front_precopy_submitting(struct vgpu_front *f,
 				   const struct drm_vgpu_cmd *cmds, u32 n);
 void vgpu_front_precopy_unmapped(const struct vgpu_mapping *m);
 void vgpu_front_precopy_request(struct vgpu_front *f);
-void vgpu_front_precopy_stop(struct vgpu_front *f);
 void vgpu_front_precopy_init(struct vgpu_front *f);
 
 /* vgpu_front_debugfs.c */

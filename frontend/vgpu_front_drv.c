@@ -69,8 +69,6 @@ static void vgpu_front_ctx_release(struct kref *ref)
 	struct vgpu_front_ctx *ctx = container_of(ref, struct vgpu_front_ctx, ref);
 
 	vgpu_vm_fini(&ctx->vm);
-	if (ctx->last)
-		dma_fence_put(ctx->last);
 	kfree(ctx);
 }
 
@@ -493,10 +491,14 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
  * its left neighbour extends it, an UNMAP cuts inside one mapping), so
  * that the record lists what the backend maps.  A record that cannot
  * follow (no memory) is reported: a restore would miss that mapping.
+ * A writable MAP or an UNMAP makes a pre-copy's copy of the object
+ * unsure: a job in flight may reach it.
+ *
+ * Return: 0, or a negative errno when the record could not follow.
  */
-void vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
-			  const struct drm_vgpu_vm_bind_op *op,
-			  struct vgpu_front_bo *bo, struct list_head *ended)
+int vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
+			 const struct drm_vgpu_vm_bind_op *op,
+			 struct vgpu_front_bo *bo, struct list_head *ended)
 {
 	struct vgpu_mapping m = {
 		.va = op->va, .size = op->size, .bo_offset = op->bo_offset,
@@ -514,6 +516,8 @@ void vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
 		else if (ret == VGPU_VM_CUT_SPLIT)
 			((struct vgpu_front_bo *)m.bo)->maps++;
 	} else {
+		if (op->flags & DRM_VGPU_BIND_WRITE)
+			bo->pre = VGPU_FRONT_PRE_NONE;
 		merge = vgpu_vm_mergeable(vm, &m);
 		ret = vgpu_vm_check_map(vm, m.va, m.size);
 		if (merge >= 0 && (!ret || ret == -ENOSPC)) {
@@ -528,6 +532,7 @@ void vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
 	if (ret < 0)
 		pr_warn_ratelimited("vgpu-front: a bind operation at 0x%llx is not recorded (%d): a restore would not follow it\n",
 				    op->va, ret);
+	return ret < 0 ? ret : 0;
 }
 
 /* Would the backend's core take this UNMAP (one mapping holds it)? */
@@ -545,6 +550,13 @@ static bool vgpu_front_unmap_ok(struct vgpu_front_file *ff,
 	ok = m && op->size <= m->va + m->size - op->va;
 	mutex_unlock(&ff->lock);
 	return ok;
+}
+
+/* A call that may or may not have reached the backend. */
+static bool vgpu_front_bind_unknown(int ret)
+{
+	return ret == -ETIMEDOUT || ret == -EINTR || ret == -ERESTARTSYS ||
+	       ret == -ENOMEM;
 }
 
 /**
@@ -581,8 +593,11 @@ static int vgpu_front_vm_bind_recorded(struct vgpu_front *f,
 		ret = f->proto->vm_bind(f, ff, a, ops, ctx);
 		mutex_lock(&ff->lock);
 		for (i = 0; i < a->num_done; i++)
-			vgpu_front_record_op(ff, &ctx->vm, &ops[i], bos[i],
-					     ended);
+			if (vgpu_front_record_op(ff, &ctx->vm, &ops[i], bos[i],
+						 ended))
+				ctx->unsure = true;
+		if (vgpu_front_bind_unknown(ret))
+			ctx->unsure = true;
 		mutex_unlock(&ff->lock);
 		return ret;
 	}
@@ -594,10 +609,19 @@ static int vgpu_front_vm_bind_recorded(struct vgpu_front *f,
 			return -ENOENT;
 		one.num_done = 0;
 		ret = f->proto->vm_bind(f, ff, &one, &ops[i], ctx);
-		if (!one.num_done)
+		if (!one.num_done) {
+			/* A MAP refused part way unmaps what it made: maybe. */
+			if (vgpu_front_bind_unknown(ret) ||
+			    (ret && ops[i].op == DRM_VGPU_BIND_MAP)) {
+				mutex_lock(&ff->lock);
+				ctx->unsure = true;
+				mutex_unlock(&ff->lock);
+			}
 			break;
+		}
 		mutex_lock(&ff->lock);
-		vgpu_front_record_op(ff, &ctx->vm, &ops[i], bos[i], ended);
+		if (vgpu_front_record_op(ff, &ctx->vm, &ops[i], bos[i], ended))
+			ctx->unsure = true;
 		mutex_unlock(&ff->lock);
 		a->num_done = i + 1;
 	}
@@ -729,7 +753,8 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 		kref_get(&held->ref);
 		vgpu_front_precopy_submitting(f, ff, held, cmds, a->num_cmds);
 		ret = f->proto->submit(f, ff, a, cmds, out, &ctx);
-		atomic_dec(&held->submitting);
+		/* hp: counted in inflight first, if posted (release). */
+		atomic_dec_return_release(&held->submitting);
 		vgpu_front_ctx_put(held);
 	}
 	if (out)

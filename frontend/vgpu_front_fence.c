@@ -72,10 +72,6 @@ struct dma_fence *vgpu_front_ctx_fence(struct vgpu_front_file *ff,
 	*seqno = ++ctx->seqno;
 	dma_fence_init(fence, &vgpu_front_fence_ops, &vgpu_front_fence_lock,
 		       ctx->fence_ctx, *seqno);
-	/* A pre-copy waits for it before it copies what ctx writes. */
-	if (ctx->last)
-		dma_fence_put(ctx->last);
-	ctx->last = dma_fence_get(fence);
 	mutex_unlock(&ff->lock);
 	return fence;
 }

@@ -52,7 +52,20 @@ static unsigned int vgpu_front_resume_timeout_s = 120;
 module_param_named(resume_timeout_s, vgpu_front_resume_timeout_s, uint, 0644);
 MODULE_PARM_DESC(resume_timeout_s, "After a restore, how long programs wait for a vGPU before its render node goes, s (default 120)");
 
-static void vgpu_front_pm_check(struct vgpu_front *f);
+/**
+ * vgpu_front_pm_lock() - take pm_lock, ending a pre-copy pass that holds it
+ * @f: the vGPU
+ *
+ * A pass holds pm_lock for its whole length and stops within one chunk
+ * when someone waits here (vgpu_front_precopy.c).
+ */
+void vgpu_front_pm_lock(struct vgpu_front *f)
+	__acquires(&f->pm_lock)
+{
+	atomic_inc(&f->pm_waiters);
+	mutex_lock(&f->pm_lock);
+	atomic_dec(&f->pm_waiters);
+}
 
 /**
  * vgpu_front_enter() - wait while the device is paused
@@ -86,7 +99,6 @@ static void vgpu_front_set_paused(struct vgpu_front *f, bool paused)
 		wake_up_all(&f->wq);
 }
 
-
 /**
  * vgpu_front_pm_check() - how did the last save end?
  * @f: the vGPU, saved (saved_gen) and neither paused nor resuming
@@ -99,7 +111,7 @@ static void vgpu_front_set_paused(struct vgpu_front *f, bool paused)
  * (resume_work, once the nodes are back) and its state is back, or until
  * giveup_work.  A restore with the nodes there paused it already.
  */
-static void vgpu_front_pm_check(struct vgpu_front *f)
+void vgpu_front_pm_check(struct vgpu_front *f)
 {
 	mutex_lock(&f->pm_lock);
 	/*
@@ -146,12 +158,12 @@ void vgpu_front_bo_unsave(struct vgpu_front_bo *bo)
 }
 
 /*
- * Makes @bo->saved @size bytes long (page aligned): new pages are
- * zeroed, those already there are kept.
+ * Makes @bo->saved @size bytes long (page aligned): the pages already
+ * there are kept, the new entries are empty (vgpu_front_bo_fill_saved()).
  */
 int vgpu_front_bo_size_saved(struct vgpu_front_bo *bo, u64 size)
 {
-	u64 i, n = size >> PAGE_SHIFT, had = bo->saved_size >> PAGE_SHIFT;
+	u64 n = size >> PAGE_SHIFT, had = bo->saved_size >> PAGE_SHIFT;
 	struct page **pages;
 
 	if (n <= had)
@@ -164,10 +176,24 @@ int vgpu_front_bo_size_saved(struct vgpu_front_bo *bo, u64 size)
 	kvfree(bo->saved);
 	bo->saved = pages;
 	bo->saved_size = size;
-	for (i = had; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
-		if (!pages[i])
-			return -ENOMEM;	/* the caller unsaves */
+	return 0;
+}
+
+/*
+ * Allocates the empty pages of @bo->saved in [@off, @off + @n), zeroed
+ * (@gfp besides).  On failure the caller unsaves.
+ */
+int vgpu_front_bo_fill_saved(struct vgpu_front_bo *bo, u64 off, u64 n,
+			     gfp_t gfp)
+{
+	u64 i;
+
+	for (i = off >> PAGE_SHIFT; i < (off + n) >> PAGE_SHIFT; i++) {
+		if (bo->saved[i])
+			continue;
+		bo->saved[i] = alloc_page(gfp | __GFP_ZERO | __GFP_NOWARN);
+		if (!bo->saved[i])
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -396,6 +422,8 @@ static int vgpu_front_save_bo(struct vgpu_front_mover *m,
 		vgpu_front_bo_unsave(bo);	/* a cancelled save's */
 	ret = vgpu_front_bo_size_saved(bo, size);
 	if (!ret)
+		ret = vgpu_front_bo_fill_saved(bo, 0, size, GFP_KERNEL);
+	if (!ret)
 		ret = vgpu_front_move_range(m, bo, 0, size, true);
 	if (ret)
 		vgpu_front_bo_unsave(bo);
@@ -528,7 +556,7 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 
 	cancel_delayed_work_sync(&f->resume_work);	/* decided after it */
 	flush_work(&f->restore_work);
-	vgpu_front_precopy_stop(f);	/* takes pm_lock */
+	vgpu_front_pm_lock(f);
 	/* A restore nobody caught yet (its ring's binding is gone) too. */
 	if (f->saved_gen && !(f->irq && irq_from_evtchn(f->evtchn) == f->irq))
 		f->needs_resume = true;
@@ -634,7 +662,7 @@ static void vgpu_front_pm_unplug(struct vgpu_front *f)
  */
 void vgpu_front_pm_lost(struct vgpu_front *f)
 {
-	mutex_lock(&f->pm_lock);
+	vgpu_front_pm_lock(f);
 	vgpu_front_pm_unplug(f);
 	mutex_unlock(&f->pm_lock);
 }
@@ -704,6 +732,8 @@ static int vgpu_front_restore_bo(struct vgpu_front *f,
 	/* Another GPU page here: the copy is padded with zeroes. */
 	size = round_up(bo->saved_size, m->page);
 	ret = vgpu_front_bo_size_saved(bo, size);
+	if (!ret)
+		ret = vgpu_front_bo_fill_saved(bo, 0, size, GFP_KERNEL);
 	if (!ret)
 		ret = vgpu_front_move_range(m, bo, 0, size, false);
 	vgpu_front_bo_unsave(bo);
@@ -973,7 +1003,7 @@ static void vgpu_front_node_changed(struct xenbus_watch *watch,
 
 	const char *leaf = strrchr(path, '/');
 
-	if (leaf && !strcmp(leaf + 1, "precopy"))
+	if (leaf && !strcmp(leaf + 1, VGPU_FRONT_PRECOPY_KEY))
 		vgpu_front_precopy_request(f);
 	if ((READ_ONCE(f->needs_resume) || READ_ONCE(f->saved_gen)) &&
 	    !READ_ONCE(f->removing) && !READ_ONCE(f->resuming))
@@ -1026,7 +1056,7 @@ void vgpu_front_pm_add(struct vgpu_front *f)
  */
 void vgpu_front_pm_remove(struct vgpu_front *f)
 {
-	mutex_lock(&f->pm_lock);
+	vgpu_front_pm_lock(f);
 	WRITE_ONCE(f->removing, true);
 	mutex_unlock(&f->pm_lock);
 	if (f->node_watch.node) {

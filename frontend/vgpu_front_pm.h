@@ -11,6 +11,10 @@
 
 #include "vgpu_front.h"
 
+/* The device's XenStore keys of a pre-copy (vgpu_front_precopy.c). */
+#define VGPU_FRONT_PRECOPY_KEY		"precopy"
+#define VGPU_FRONT_PRECOPY_DONE_KEY	"precopy-done"
+
 /**
  * struct vgpu_front_mover - copies device memory to and from guest pages
  * @f: the vGPU
@@ -46,6 +50,9 @@ void vgpu_front_mover_end(struct vgpu_front_mover *m);
 int vgpu_front_move_range(struct vgpu_front_mover *m, struct vgpu_front_bo *bo,
 			  u64 off, u64 size, bool save);
 int vgpu_front_bo_size_saved(struct vgpu_front_bo *bo, u64 size);
+int vgpu_front_bo_fill_saved(struct vgpu_front_bo *bo, u64 off, u64 n,
+			     gfp_t gfp);
+void vgpu_front_pm_check(struct vgpu_front *f);
 void vgpu_front_unsave_all(struct vgpu_front *f);
 
 #endif /* VGPU_FRONT_PM_H */

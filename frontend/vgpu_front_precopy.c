@@ -24,17 +24,22 @@
  * Writes are known from the submissions that can make them, marked
  * before they are sent: a launch may write every object its context maps
  * writable; a COPY or FILL the objects mapped writable under its
- * destination.  An UNMAP, and a context's end, mark what they unmapped
- * once the backend applied them (a job still running had it mapped until
- * then).  A pass begins an object only when it is quiet: no context that
- * maps it writable is sending a submission or has one whose fence has not
- * signalled.  Each of these is decided under the file's lock, so a write
- * and a pass see each other in one order: a write marked after the pass
- * began the object sends it back to NONE, for a later pass or the save.
+ * destination.  A writable MAP, an UNMAP, and a context's end mark
+ * what they mapped or unmapped once the backend applied them (a job in
+ * flight may write through a mapping made after it was sent, and had an
+ * unmapped one until then).  A pass begins an object only when it is
+ * quiet: no context that maps it writable is sending a submission
+ * (submitting) or has one posted and not answered (hp: inflight).  Each
+ * of these is decided under the file's lock, so a write and a pass see
+ * each other in one order: a write marked after the pass began the
+ * object sends it back to NONE, for a later pass or the save.
  *
- * A pass holds pm_lock (a save waits for it: precopy_stop ends it within
- * one chunk), files_lock and the file's lock for one chunk at a time (a
- * close and the file's ioctls wait for at most one chunk).  The copies
+ * A pass holds pm_lock (whoever waits for it, a save or a removal, ends
+ * the pass within one chunk: vgpu_front_pm_lock()), and files_lock and
+ * the file's lock for one chunk at a time (a close and the file's ioctls
+ * wait for at most one chunk).  A context whose bind had an unknown
+ * outcome (struct vgpu_front_ctx.unsure) counts as writing every object
+ * of its file.  The copies
  * cost guest memory as the save's do; they are dropped by "0", by a
  * cancelled save and once a restore used them.
  */
@@ -48,9 +53,6 @@
 
 #include "vgpu_front.h"
 #include "vgpu_front_pm.h"
-
-#define VGPU_FRONT_PRECOPY_KEY		"precopy"
-#define VGPU_FRONT_PRECOPY_DONE_KEY	"precopy-done"
 
 /*
  * Marks the objects @vm maps writable over [@va, @va + @size) (every
@@ -74,6 +76,18 @@ static void vgpu_front_precopy_mark(struct vgpu_vm *vm, u64 va, u64 size)
 	}
 }
 
+/* Marks every device object of the file (a context whose record is unsure). */
+static void vgpu_front_precopy_mark_file(struct vgpu_front_file *ff)
+{
+	struct vgpu_front_bo *bo;
+	unsigned long handle;
+
+	xa_for_each(&ff->bos, handle, bo)
+		bo->pre = VGPU_FRONT_PRE_NONE;
+	list_for_each_entry(bo, &ff->zombies, zombie_node)
+		bo->pre = VGPU_FRONT_PRE_NONE;
+}
+
 /**
  * vgpu_front_precopy_submitting() - a submission of @ctx is being sent
  * @f: the vGPU
@@ -82,8 +96,9 @@ static void vgpu_front_precopy_mark(struct vgpu_vm *vm, u64 va, u64 size)
  * @cmds: its commands, checked
  * @n: how many
  *
- * Counts it in @ctx->submitting (the caller decrements once it is sent)
- * and, while pre-copy is on, marks what it may write.
+ * Counts it in @ctx->submitting (the caller decrements once it is sent;
+ * hp counts it in @ctx->inflight before) and, while pre-copy is on,
+ * marks what it may write.
  */
 void vgpu_front_precopy_submitting(struct vgpu_front *f,
 				   struct vgpu_front_file *ff,
@@ -94,13 +109,17 @@ void vgpu_front_precopy_submitting(struct vgpu_front *f,
 
 	mutex_lock(&ff->lock);
 	atomic_inc(&ctx->submitting);
-	for (i = 0; READ_ONCE(f->precopy) && i < n; i++) {
-		if (cmds[i].op == DRM_VGPU_CMD_COPY ||
-		    cmds[i].op == DRM_VGPU_CMD_FILL)
-			vgpu_front_precopy_mark(&ctx->vm, cmds[i].dst,
-						cmds[i].size ?: 1);
-		else
+	if (READ_ONCE(f->precopy) && ctx->unsure)
+		vgpu_front_precopy_mark_file(ff);
+	for (i = 0; READ_ONCE(f->precopy) && !ctx->unsure && i < n; i++) {
+		if (cmds[i].op != DRM_VGPU_CMD_COPY &&
+		    cmds[i].op != DRM_VGPU_CMD_FILL) {
+			/* A launch: all it maps writable, once is enough. */
 			vgpu_front_precopy_mark(&ctx->vm, 0, 0);
+			break;
+		}
+		vgpu_front_precopy_mark(&ctx->vm, cmds[i].dst,
+					cmds[i].size ?: 1);
 	}
 	mutex_unlock(&ff->lock);
 }
@@ -115,7 +134,7 @@ void vgpu_front_precopy_unmapped(const struct vgpu_mapping *m)
 		((struct vgpu_front_bo *)m->bo)->pre = VGPU_FRONT_PRE_NONE;
 }
 
-/* No context that maps @bo writable is writing it, or may be. */
+/* No context that maps @bo writable (or may) is writing it, or may be. */
 static bool vgpu_front_bo_quiet(struct vgpu_front_file *ff,
 				struct vgpu_front_bo *bo)
 {
@@ -125,14 +144,15 @@ static bool vgpu_front_bo_quiet(struct vgpu_front_file *ff,
 
 	lockdep_assert_held(&ff->lock);
 	xa_for_each(&ff->ctxs, id, ctx) {
-		for (i = 0; i < ctx->vm.count; i++)
+		for (i = 0; !ctx->unsure && i < ctx->vm.count; i++)
 			if (ctx->vm.maps[i].bo == bo &&
 			    ctx->vm.maps[i].perms & DRM_VGPU_BIND_WRITE)
 				break;
-		if (i == ctx->vm.count)
+		if (!ctx->unsure && i == ctx->vm.count)
 			continue;
-		if (atomic_read(&ctx->submitting) ||
-		    (ctx->last && !dma_fence_is_signaled(ctx->last)))
+		/* Acquire: a submission posted is counted in inflight. */
+		if (atomic_read_acquire(&ctx->submitting) ||
+		    atomic_read(&ctx->inflight))
 			return false;
 	}
 	return true;
@@ -188,7 +208,7 @@ static int vgpu_front_precopy_bo(struct vgpu_front_precopy *p,
 		}
 		if (bo->saved_size != size)
 			vgpu_front_bo_unsave(bo);
-		ret = vgpu_front_bo_size_saved(bo, size);
+		ret = vgpu_front_bo_size_saved(bo, size);	/* no page yet */
 		if (ret) {
 			vgpu_front_bo_unsave(bo);
 			return ret;
@@ -199,7 +219,12 @@ static int vgpu_front_precopy_bo(struct vgpu_front_precopy *p,
 	}
 	if (bo->pre == VGPU_FRONT_PRE_COPYING) {
 		n = min(p->m.chunk, size - bo->pre_off);
-		ret = vgpu_front_move_range(&p->m, bo, bo->pre_off, n, true);
+		/* Page by page as it goes; no reclaim storm in a running guest. */
+		ret = vgpu_front_bo_fill_saved(bo, bo->pre_off, n,
+					       GFP_KERNEL | __GFP_NORETRY);
+		if (!ret)
+			ret = vgpu_front_move_range(&p->m, bo, bo->pre_off, n,
+						    true);
 		if (ret) {
 			bo->pre = VGPU_FRONT_PRE_NONE;
 			return ret;
@@ -306,7 +331,7 @@ static void vgpu_front_precopy_pass(struct vgpu_front *f, u64 serial)
 	p.pass = ++f->precopy_pass;
 	ret = vgpu_front_mover_begin(&p.m, f, gen);
 	while (!ret) {
-		if (READ_ONCE(f->precopy_stop) || READ_ONCE(f->removing)) {
+		if (atomic_read(&f->pm_waiters)) {	/* a save, a removal */
 			ret = -EINTR;
 			break;
 		}
@@ -344,21 +369,27 @@ static void vgpu_front_precopy_drop(struct vgpu_front *f, u64 serial)
 static void vgpu_front_precopy_work(struct work_struct *w)
 {
 	struct vgpu_front *f = container_of(w, struct vgpu_front, precopy_work);
-	unsigned long long serial;
-	int n;
+	u64 serial;
 
 	/* The guest's own key: any value is read with care. */
-	n = xenbus_scanf(XBT_NIL, f->xbdev->nodename, VGPU_FRONT_PRECOPY_KEY,
-			 "%llu", &serial);
-	if (n != 1)
+	if (xenbus_scanf(XBT_NIL, f->xbdev->nodename, VGPU_FRONT_PRECOPY_KEY,
+			 "%llu", &serial) != 1)
 		return;
+	/* A cancelled save's copies go first (the first ioctl's check). */
+	if (READ_ONCE(f->saved_gen))
+		vgpu_front_pm_check(f);
 	mutex_lock(&f->pm_lock);
-	if (serial != f->precopy_serial && !f->removing) {
+	if (f->removing) {
+		mutex_unlock(&f->pm_lock);
+		return;
+	}
+	/* A drop is answered each time; a pass once per number. */
+	if (!serial) {
+		f->precopy_serial = 0;
+		vgpu_front_precopy_drop(f, serial);
+	} else if (serial != f->precopy_serial) {
 		f->precopy_serial = serial;
-		if (serial)
-			vgpu_front_precopy_pass(f, serial);
-		else
-			vgpu_front_precopy_drop(f, serial);
+		vgpu_front_precopy_pass(f, serial);
 	}
 	mutex_unlock(&f->pm_lock);
 }
@@ -373,19 +404,6 @@ void vgpu_front_precopy_request(struct vgpu_front *f)
 {
 	if (!READ_ONCE(f->removing))
 		queue_work(system_unbound_wq, &f->precopy_work);
-}
-
-/**
- * vgpu_front_precopy_stop() - a save comes: end a pass under way
- * @f: the vGPU
- *
- * Return with pm_lock held, taken once no pass runs.
- */
-void vgpu_front_precopy_stop(struct vgpu_front *f)
-{
-	WRITE_ONCE(f->precopy_stop, true);
-	mutex_lock(&f->pm_lock);
-	WRITE_ONCE(f->precopy_stop, false);
 }
 
 /**

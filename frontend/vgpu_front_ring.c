@@ -298,6 +298,7 @@ int vgpu_front_submit_async(struct vgpu_front *f, u64 gen,
 	a->fence = dma_fence_get(fence);
 	kref_get(&ctx->ref);
 	a->ctx = ctx;
+	atomic_inc(&ctx->inflight);	/* before it is posted: a pre-copy */
 	a->cmds = *cmds;
 	for (;;) {
 		ret = vgpu_front_post_async(f, gen, req, a, &notify);
@@ -310,6 +311,7 @@ int vgpu_front_submit_async(struct vgpu_front *f, u64 gen,
 		}
 	}
 	if (ret) {
+		atomic_dec(&ctx->inflight);
 		dma_fence_put(a->fence);
 		vgpu_front_ctx_put(ctx);
 		kfree(a);
@@ -351,6 +353,7 @@ static void vgpu_front_async_complete(struct vgpu_front *f,
 			WRITE_ONCE(a->ctx->dead, true);
 		dma_fence_signal(a->fence);
 		dma_fence_put(a->fence);
+		atomic_dec(&a->ctx->inflight);
 		vgpu_front_ctx_put(a->ctx);
 		vgpu_front_ungrant(&a->cmds);
 		kfree(a);

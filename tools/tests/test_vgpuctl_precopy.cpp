@@ -36,9 +36,15 @@ TEST(PrecopyReport, DroppedAndErrors) {
 TEST(PrecopyReport, AnythingElseIsRefused) {
     for (const char* s : {"", " ", "3", "3 1 2 3", "3 1 2 3 4 5", "3  1 2 3 4", "3 1 2 3 4 ", "x 1 2 3 4",
                           "3 1 2 -3 4", "3 1 2 3 4\n", "3\t1 2 3 4", "3 error 16", "3 error", "3 error -x",
-                          "3 dropped 1", "18446744073709551616 1 2 3 4", "3 0x10 2 3 4", "-1 dropped"})
+                          "3 dropped 1", "18446744073709551616 1 2 3 4", "3 0x10 2 3 4", "-1 dropped",
+                          "3 error -2147483648", "3 error -4096"})
         EXPECT_FALSE(parse_precopy_report(s)) << "'" << s << "'";
     EXPECT_FALSE(parse_precopy_report(std::string(300, '1')));
+}
+
+TEST(PrecopyReport, WhatIsShownIsPrintable) {
+    EXPECT_EQ(vgpuctl::printable("ok \x1b[2J\n\xff", 80), "ok ?[2J??");
+    EXPECT_EQ(vgpuctl::printable(std::string(100, 'a'), 80), std::string(80, 'a'));
 }
 
 TEST(PrecopyReport, RoundsGoOnWhileTheyLeaveLess) {

@@ -28,6 +28,10 @@ struct PrecopyReport {
 // for anything else (a guest may write what it likes there).
 std::optional<PrecopyReport> parse_precopy_report(const std::string& s);
 
+// At most @max characters of @s, each not printable as '?' (what a guest
+// wrote, shown on dom0's terminal).
+std::string printable(const std::string& s, size_t max);
+
 // Whether another round is worth it after @cur (the one before: @prev):
 // something is left to copy and the last round made progress.
 bool precopy_another_round(const PrecopyReport& cur, const std::optional<PrecopyReport>& prev);

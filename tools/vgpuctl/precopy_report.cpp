@@ -48,7 +48,7 @@ std::optional<PrecopyReport> parse_precopy_report(const std::string& s) {
     }
     if (f->size() == 3 && (*f)[1] == "error") {
         auto e = number<int>((*f)[2]);
-        if (!e || *e >= 0) return std::nullopt;
+        if (!e || *e >= 0 || *e < -4095) return std::nullopt;  // an errno
         r.kind = PrecopyReport::Kind::Error;
         r.error = *e;
         return r;
@@ -61,6 +61,12 @@ std::optional<PrecopyReport> parse_precopy_report(const std::string& s) {
         *out[i] = *v;
     }
     return r;
+}
+
+std::string printable(const std::string& s, size_t max) {
+    std::string out;
+    for (char c : s.substr(0, max)) out += c >= 0x20 && c < 0x7f ? c : '?';
+    return out;
 }
 
 bool precopy_another_round(const PrecopyReport& cur, const std::optional<PrecopyReport>& prev) {

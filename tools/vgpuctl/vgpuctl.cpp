@@ -113,7 +113,7 @@ vgpuctl::PrecopyReport precopy_wait(XenStore& xs, const std::string& fe, std::ui
     }
     throw std::runtime_error("the guest did not answer pre-copy request " + std::to_string(serial) + " within " +
                              std::to_string(timeout_s) + " s" +
-                             (last ? " (its last report: '" + last->substr(0, 80) + "')" : ""));
+                             (last ? " (its last report: '" + vgpuctl::printable(*last, 80) + "')" : ""));
 }
 
 // Copies a guest's device memory into its own memory while it runs, in
