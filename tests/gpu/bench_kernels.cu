@@ -94,7 +94,9 @@ void measure(const char* name, int reps, double bytes, bool ok_after, const std:
 }
 
 void kernels() {
-    const int n = 1 << 24;
+    // 65535 blocks of 256: the largest grid GPUvm's engines take in x
+    // (VGPU_MAX_GRID_DIM; cudaDeviceProp.maxGridSize says so), 16.8M.
+    const int n = 65535 * 256;
     std::vector<float> a(n), b(n), c(n);
     for (int i = 0; i < n; i++) {
         a[i] = static_cast<float>(i % 1000) * 0.5f;

@@ -76,7 +76,7 @@ std::vector<vgpu::Command> make_commands() {
           text("engined", 0, "PATH", "vgpu-engined (default: beside vgpu-bench, else PATH)"),
           whole("windows", 0, "W", "1-second windows that count, per phase (default 8)", 1, 100000),
           real("warmup", 0, "S", "seconds before the first window (default 2)", 0, kForever),
-          whole("iterations", 0, "I", "of spin's kernel loop per thread (default 3000)", 0, kU32),
+          whole("iterations", 0, "I", "of spin's kernel loop per thread (default 3000; --gpu: 300000)", 0, kU32),
           whole("depth", 0, "D", "launches in flight per context (default 4)", 1, 4096),
           whole("timeslice-ms", 0, "MS", "the core's slice (default 5, as the scenario's)", 1, 1000),
           whole("memory-mb", 0, "MB", "the engine's device memory (default 1024)", 16, 1 << 20),
@@ -172,7 +172,10 @@ FairnessCoreArgs parse_fairness_core(const std::vector<std::string>& argv) {
     r.engined = a.text("engined");
     r.windows = static_cast<unsigned int>(a.whole("windows", r.windows));
     r.warmup_s = a.real("warmup", r.warmup_s);
-    r.iterations = static_cast<uint32_t>(a.whole("iterations", r.iterations));
+    // On the GPU, 3000 iterations take less than a launch's round trip
+    // through a worker: the engine would idle between them and each
+    // client get what it submits, not its weight (2026-12-05, H200).
+    r.iterations = static_cast<uint32_t>(a.whole("iterations", r.gpu ? kGpuSpinIterations : r.iterations));
     r.depth = static_cast<unsigned int>(a.whole("depth", r.depth));
     r.timeslice_ms = static_cast<unsigned int>(a.whole("timeslice-ms", r.timeslice_ms));
     r.memory_mb = static_cast<unsigned int>(a.whole("memory-mb", r.memory_mb));

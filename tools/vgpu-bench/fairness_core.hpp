@@ -19,6 +19,10 @@
 
 namespace bench {
 
+// fairness-core --gpu's default: jobs long enough to keep the GPU's
+// queue full (3000 iterations finish before the next launch arrives).
+inline constexpr uint32_t kGpuSpinIterations = 300000;
+
 struct FairnessCoreArgs {
     bool gpu = false;             // the cuda back end's workers (GPU 0), else the interpreter's
     std::string engined;          // vgpu-engined ("": beside this program, else PATH)
@@ -27,7 +31,7 @@ struct FairnessCoreArgs {
     // Each client kept backlogged: its launches are queued deeper and
     // longer than the scenario's, whose guests resubmit from CPUs of
     // their own (here every client's calls share the core's thread).
-    uint32_t iterations = 3000;   // of spin's kernel loop
+    uint32_t iterations = 3000;   // of spin's kernel loop (the interpreter's)
     unsigned int depth = 4;       // launches in flight per context
     unsigned int timeslice_ms = 5;
     unsigned int memory_mb = 1024;
