@@ -320,6 +320,14 @@
 #define VGPUIF_KEY_RING_PAGE_ORDER	"ring-page-order"	/* F: hp, optional */
 #define VGPUIF_KEY_RING_REF		"ring-ref"	/* F: or "ring-ref%u" per page */
 #define VGPUIF_KEY_EVENT_CHANNEL	"event-channel"		/* F */
+/*
+ * Pre-copy before a save or migration (Documentation/design.rst): the
+ * frontend says it takes requests; the toolstack writes a request in the
+ * frontend's directory (TF); the frontend answers there.
+ */
+#define VGPUIF_KEY_FEATURE_PRECOPY	"feature-precopy"	/* F: 1 */
+#define VGPUIF_KEY_PRECOPY		"precopy"	/* TF: N: a pass; 0: drop */
+#define VGPUIF_KEY_PRECOPY_DONE		"precopy-done"		/* F: its report */
 
 #define VGPUIF_PAYLOAD_SIZE		176
 #define VGPUIF_PAGE_SIZE		4096

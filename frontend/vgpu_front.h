@@ -465,7 +465,7 @@ int xenbus_dev_resume(struct device *dev);
 #endif
 
 /* vgpu_front_pm.c */
-void vgpu_front_pm_lock(struct vgpu_front *f);
+void vgpu_front_pm_lock(struct vgpu_front *f) __acquires(&f->pm_lock);
 int vgpu_front_enter(struct vgpu_front *f, enum vgpu_front_wait how);
 void vgpu_front_bo_unsave(struct vgpu_front_bo *bo);
 int vgpu_front_pm_suspend(struct xenbus_device *dev);
@@ -481,6 +481,8 @@ void vgpu_front_precopy_submitting(struct vgpu_front *f,
 				   struct vgpu_front_ctx *ctx,
 				   const struct drm_vgpu_cmd *cmds, u32 n);
 void vgpu_front_precopy_unmapped(const struct vgpu_mapping *m);
+void vgpu_front_precopy_unsure(struct vgpu_front_file *ff,
+			       struct vgpu_front_ctx *ctx);
 void vgpu_front_precopy_request(struct vgpu_front *f);
 void vgpu_front_precopy_init(struct vgpu_front *f);
 

@@ -144,6 +144,8 @@ static void vgpu_front_ctx_forget_maps(struct vgpu_front_file *ff,
 	u32 i;
 
 	lockdep_assert_held(&ff->lock);
+	if (ctx->unsure)	/* it may have mapped more than recorded */
+		vgpu_front_precopy_unsure(ff, ctx);
 	for (i = 0; i < ctx->vm.count; i++) {
 		vgpu_front_precopy_unmapped(&ctx->vm.maps[i]);
 		vgpu_front_bo_unmapped(ff, ctx->vm.maps[i].bo, ended);
@@ -595,9 +597,9 @@ static int vgpu_front_vm_bind_recorded(struct vgpu_front *f,
 		for (i = 0; i < a->num_done; i++)
 			if (vgpu_front_record_op(ff, &ctx->vm, &ops[i], bos[i],
 						 ended))
-				ctx->unsure = true;
+				vgpu_front_precopy_unsure(ff, ctx);
 		if (vgpu_front_bind_unknown(ret))
-			ctx->unsure = true;
+			vgpu_front_precopy_unsure(ff, ctx);
 		mutex_unlock(&ff->lock);
 		return ret;
 	}
@@ -614,14 +616,14 @@ static int vgpu_front_vm_bind_recorded(struct vgpu_front *f,
 			if (vgpu_front_bind_unknown(ret) ||
 			    (ret && ops[i].op == DRM_VGPU_BIND_MAP)) {
 				mutex_lock(&ff->lock);
-				ctx->unsure = true;
+				vgpu_front_precopy_unsure(ff, ctx);
 				mutex_unlock(&ff->lock);
 			}
 			break;
 		}
 		mutex_lock(&ff->lock);
 		if (vgpu_front_record_op(ff, &ctx->vm, &ops[i], bos[i], ended))
-			ctx->unsure = true;
+			vgpu_front_precopy_unsure(ff, ctx);
 		mutex_unlock(&ff->lock);
 		a->num_done = i + 1;
 	}

@@ -115,11 +115,13 @@ void vgpu_front_pm_check(struct vgpu_front *f)
 {
 	mutex_lock(&f->pm_lock);
 	/*
-	 * Not between the save's .suspend and its end (a close from a
-	 * workqueue may come then): the PM core says so.
+	 * Not between the save's prepare and its end (a close from a
+	 * workqueue may come then; is_suspended is set only once .suspend
+	 * returned): the PM core says so.
 	 */
 	if (!f->saved_gen || f->paused || f->resuming || f->needs_resume ||
-	    f->removing || f->xbdev->dev.power.is_suspended) {
+	    f->removing || f->xbdev->dev.power.is_prepared ||
+	    f->xbdev->dev.power.is_suspended) {
 		mutex_unlock(&f->pm_lock);
 		return;
 	}
@@ -767,6 +769,7 @@ static int vgpu_front_restore_objects(struct vgpu_front *f,
 		if (ret)
 			return ret;
 		ctx->be = c.ctx_id;
+		ctx->unsure = false;	/* it will map what is recorded */
 	}
 	xa_for_each(&ff->bos, id, bo) {
 		ret = vgpu_front_restore_bo(f, m, ff, bo);
@@ -815,7 +818,8 @@ static int vgpu_front_restore_ctx_maps(struct vgpu_front *f,
 		if (!ret)
 			ret = f->proto->vm_bind(f, ff, &a, &op, ctx);
 		/* Failed: kept in the record, for the file's end. */
-		vgpu_front_record_op(ff, &ctx->vm, &op, bo, &none);
+		if (vgpu_front_record_op(ff, &ctx->vm, &op, bo, &none))
+			ctx->unsure = true;
 	}
 	vgpu_vm_fini(&old);
 	return ret;
@@ -1003,7 +1007,7 @@ static void vgpu_front_node_changed(struct xenbus_watch *watch,
 
 	const char *leaf = strrchr(path, '/');
 
-	if (leaf && !strcmp(leaf + 1, VGPU_FRONT_PRECOPY_KEY))
+	if (leaf && !strcmp(leaf + 1, VGPUIF_KEY_PRECOPY))
 		vgpu_front_precopy_request(f);
 	if ((READ_ONCE(f->needs_resume) || READ_ONCE(f->saved_gen)) &&
 	    !READ_ONCE(f->removing) && !READ_ONCE(f->resuming))

@@ -11,10 +11,6 @@
 
 #include "vgpu_front.h"
 
-/* The device's XenStore keys of a pre-copy (vgpu_front_precopy.c). */
-#define VGPU_FRONT_PRECOPY_KEY		"precopy"
-#define VGPU_FRONT_PRECOPY_DONE_KEY	"precopy-done"
-
 /**
  * struct vgpu_front_mover - copies device memory to and from guest pages
  * @f: the vGPU

@@ -82,10 +82,28 @@ static void vgpu_front_precopy_mark_file(struct vgpu_front_file *ff)
 	struct vgpu_front_bo *bo;
 	unsigned long handle;
 
+	lockdep_assert_held(&ff->lock);
 	xa_for_each(&ff->bos, handle, bo)
 		bo->pre = VGPU_FRONT_PRE_NONE;
 	list_for_each_entry(bo, &ff->zombies, zombie_node)
 		bo->pre = VGPU_FRONT_PRE_NONE;
+}
+
+/**
+ * vgpu_front_precopy_unsure() - @ctx may map what its record lacks
+ * @ff: the file; its lock held
+ * @ctx: the context, whose bind had an unknown outcome (or whose end
+ *	came once unsure)
+ *
+ * Every object of the file may have been written: its copy is not sure
+ * any more, and from now on the context counts as writing every object.
+ */
+void vgpu_front_precopy_unsure(struct vgpu_front_file *ff,
+			       struct vgpu_front_ctx *ctx)
+{
+	lockdep_assert_held(&ff->lock);
+	ctx->unsure = true;
+	vgpu_front_precopy_mark_file(ff);
 }
 
 /**
@@ -307,7 +325,7 @@ void vgpu_front_precopy_report(struct vgpu_front *f, u64 serial,
 	if (!text)
 		return;
 	if (xenbus_printf(XBT_NIL, f->xbdev->nodename,
-			  VGPU_FRONT_PRECOPY_DONE_KEY, "%llu %s", serial, text))
+			  VGPUIF_KEY_PRECOPY_DONE, "%llu %s", serial, text))
 		dev_warn(&f->xbdev->dev, "pre-copy: could not write its report\n");
 	kfree(text);
 }
@@ -372,7 +390,7 @@ static void vgpu_front_precopy_work(struct work_struct *w)
 	u64 serial;
 
 	/* The guest's own key: any value is read with care. */
-	if (xenbus_scanf(XBT_NIL, f->xbdev->nodename, VGPU_FRONT_PRECOPY_KEY,
+	if (xenbus_scanf(XBT_NIL, f->xbdev->nodename, VGPUIF_KEY_PRECOPY,
 			 "%llu", &serial) != 1)
 		return;
 	/* A cancelled save's copies go first (the first ioctl's check). */

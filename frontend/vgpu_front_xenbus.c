@@ -129,6 +129,9 @@ again:
 		ret = xenbus_printf(xbt, dev->nodename, VGPUIF_KEY_EVENT_CHANNEL, "%u",
 				    evtchn);
 	if (!ret)
+		ret = xenbus_printf(xbt, dev->nodename,
+				    VGPUIF_KEY_FEATURE_PRECOPY, "1");
+	if (!ret)
 		ret = xenbus_printf(xbt, dev->nodename, VGPUIF_KEY_PROTOCOL_VERSION,
 				    "%u", VGPUIF_PROTOCOL_VERSION);
 	if (!ret)

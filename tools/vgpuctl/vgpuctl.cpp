@@ -106,7 +106,7 @@ vgpuctl::PrecopyReport precopy_wait(XenStore& xs, const std::string& fe, std::ui
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     std::optional<std::string> last;
     while (std::chrono::steady_clock::now() < deadline) {
-        last = xs.read(fe + "/precopy-done");
+        last = xs.read(fe + "/" VGPUIF_KEY_PRECOPY_DONE);
         if (last)
             if (auto r = vgpuctl::parse_precopy_report(*last); r && r->serial == serial) return *r;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -127,18 +127,28 @@ int precopy(const Options& o) {
     const std::string fe = frontend_path(domid, o.devid);
     if (!xs.read(fe + "/state"))
         throw std::runtime_error("domain " + o.args[0] + " has no vgpu " + std::to_string(o.devid));
+    if (xs.read(fe + "/" VGPUIF_KEY_FEATURE_PRECOPY).value_or("") != "1")
+        throw std::runtime_error("domain " + o.args[0] + "'s vgpu-front takes no pre-copy request (no " +
+                                 VGPUIF_KEY_FEATURE_PRECOPY + ")");
     // The guest's own key: the last request number, if it is one.
     std::uint64_t serial = 0;
-    if (auto v = xs.read(fe + "/precopy"); v && !v->empty() && v->size() < 20 &&
-                                           v->find_first_not_of("0123456789") == std::string::npos)
+    if (auto v = xs.read(fe + "/" VGPUIF_KEY_PRECOPY); v && !v->empty() && v->size() < 20 &&
+                                                       v->find_first_not_of("0123456789") == std::string::npos)
         serial = std::stoull(*v);
+    // A request, and no report but its own: the last one goes with it.
+    auto request = [&](std::uint64_t n) {
+        xs.transaction([&](xs_transaction_t t) {
+            xs.remove(t, fe + "/" VGPUIF_KEY_PRECOPY_DONE);
+            xs.write(t, fe + "/" VGPUIF_KEY_PRECOPY, std::to_string(n));
+        });
+    };
     const unsigned int timeout_s = o.timeout_s.value_or(600);
     if (o.drop) {
         if (serial == 0) {
             std::printf("domain %u: no pre-copy to drop\n", domid);
             return 0;
         }
-        xs.transaction([&](xs_transaction_t t) { xs.write(t, fe + "/precopy", "0"); });
+        request(0);
         auto r = precopy_wait(xs, fe, 0, timeout_s);
         if (r.kind == vgpuctl::PrecopyReport::Kind::Error)
             throw std::runtime_error("the guest refused to drop its copies: " + std::string(std::strerror(-r.error)));
@@ -148,7 +158,7 @@ int precopy(const Options& o) {
     std::optional<vgpuctl::PrecopyReport> prev;
     for (unsigned int round = 1; round <= o.rounds; round++) {
         serial++;
-        xs.transaction([&](xs_transaction_t t) { xs.write(t, fe + "/precopy", std::to_string(serial)); });
+        request(serial);
         auto r = precopy_wait(xs, fe, serial, timeout_s);
         if (r.kind != vgpuctl::PrecopyReport::Kind::Pass)
             throw std::runtime_error("pre-copy round " + std::to_string(round) + " failed in the guest: " +
