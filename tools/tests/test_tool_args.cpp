@@ -169,8 +169,18 @@ TEST(ToolArgs, BenchCommands) {
     EXPECT_EQ(bench::command("nope"), nullptr);
 }
 
+// On the GPU, the interpreter's 3000 iterations end before the next
+// launch comes through a worker: --gpu takes longer launches by default.
+TEST(ToolArgs, FairnessCoreIterationsFollowTheEngine) {
+    EXPECT_EQ(bench::parse_fairness_core({}).iterations, 3000u);
+    EXPECT_EQ(bench::parse_fairness_core({"--gpu"}).iterations, bench::kGpuSpinIterations);
+    EXPECT_EQ(bench::parse_fairness_core({"--gpu", "--iterations", "50"}).iterations, 50u);
+}
+
 TEST(ToolArgs, SelftestTestsAndTheirNumbers) {
     using vgpu::selftest::parse_args;
+    EXPECT_EQ(parse_args({"keep-cold"}).n, 4u);
+    EXPECT_EQ(parse_args({"keep-cold", "256"}).test, "keep-cold");
     EXPECT_EQ(parse_args({"fault"}).test, "fault");
     EXPECT_EQ(parse_args({"watchdog"}).n, 0u);  // no limit
     EXPECT_EQ(parse_args({"watchdog", "2000"}).n, 2000u);
