@@ -343,6 +343,9 @@ enum vgpu_front_pre {
  * @unsaved: the last save could not copy all of its device memory: it is
  *	not restored (the device's files_lock)
  * @node: in the device's files (its files_lock)
+ * @pre_pass: the pre-copy pass @pre_next belongs to (@lock)
+ * @pre_next: that pass's cursor in @bos: the objects below it are done
+ *	(@lock)
  */
 struct vgpu_front_file {
 	u64 gen;
@@ -353,6 +356,8 @@ struct vgpu_front_file {
 	struct list_head zombies;
 	bool unsaved;
 	struct list_head node;
+	u32 pre_pass;
+	unsigned long pre_next;
 };
 
 /**

@@ -188,17 +188,28 @@ struct vgpu_front_precopy {
 	u64 busy;
 };
 
-/* The next device object of @ff this pass has not finished, or NULL. */
+/*
+ * The next device object of @ff this pass has not finished, or NULL.
+ * The file's cursor keeps each step from walking the objects done: an
+ * object made behind it during the pass waits for the next one.
+ */
 static struct vgpu_front_bo *vgpu_front_precopy_next(struct vgpu_front_file *ff,
 						     u32 pass)
 {
 	struct vgpu_front_bo *bo;
-	unsigned long handle;
 
 	lockdep_assert_held(&ff->lock);
-	xa_for_each(&ff->bos, handle, bo)
+	if (ff->pre_pass != pass) {
+		ff->pre_pass = pass;
+		ff->pre_next = 0;
+	}
+	for (bo = xa_find(&ff->bos, &ff->pre_next, ULONG_MAX, XA_PRESENT); bo;
+	     bo = xa_find_after(&ff->bos, &ff->pre_next, ULONG_MAX,
+				XA_PRESENT))
 		if (!bo->shmem && bo->pre_pass != pass)
 			return bo;
+	/* Past the last handle: the cursor stays there for this pass. */
+	ff->pre_next = ULONG_MAX;
 	list_for_each_entry(bo, &ff->zombies, zombie_node)
 		if (!bo->shmem && bo->pre_pass != pass)
 			return bo;
