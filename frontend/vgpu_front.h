@@ -114,8 +114,8 @@ struct vgpu_front_stats {
  * @saved_gen: the connection whose files a save copied; 0: none
  *	(@pm_lock; READ_ONCE for a first look)
  * @precopy: pre-copy is on: submissions mark what they may write
- *	(vgpu_front_precopy.c; @pm_lock to write, READ_ONCE under a
- *	file's lock)
+ *	(@pm_lock to write; submitters READ_ONCE it behind a full barrier:
+ *	vgpu_front_precopy.c)
  * @pm_waiters: callers waiting for @pm_lock (vgpu_front_pm_lock()): a
  *	pre-copy pass, which holds it, stops for them
  * @precopy_serial: the last pre-copy request handled (@pm_lock)
@@ -232,7 +232,8 @@ struct vgpu_front_grants {
  * @bind_lock: serialises the context's VM_BINDs, so that the backend
  *	and @vm see them in one order
  * @submitting: submissions being sent (naive: until answered; hp: until
- *	posted; incremented under the file's lock: vgpu_front_precopy.c)
+ *	posted; incremented before pre-copy is looked at:
+ *	vgpu_front_precopy.c)
  * @inflight: hp: submissions posted and not answered yet
  * @unsure: a bind's outcome is unknown (a call that timed out or was
  *	killed, a record that failed): @vm may miss a mapping, so a

@@ -249,11 +249,9 @@ int vgpu_front_mover_begin(struct vgpu_front_mover *m, struct vgpu_front *f,
 {
 	struct drm_vgpu_ctx_create c = { .priority = DRM_VGPU_PRIO_NORMAL };
 	struct drm_vgpu_info info;
-	u64 kept = m->kept;	/* the save counts on */
 	int ret;
 
 	memset(m, 0, sizeof(*m));
-	m->kept = kept;
 	m->f = f;
 	m->gen = gen;
 	ret = vgpu_front_gpu_page(f, gen, &m->page);
@@ -432,10 +430,20 @@ static int vgpu_front_save_bo(struct vgpu_front_mover *m,
 	return ret;
 }
 
+/*
+ * What a save did: device objects saved, and bytes of them a pre-copy
+ * had copied already.
+ */
+struct vgpu_front_save_tally {
+	u32 objects;
+	u64 kept;
+};
+
 /* Saves one object of a file; the mover starts at the first that needs it. */
 static int vgpu_front_save_one(struct vgpu_front_mover *m,
 			       struct vgpu_front *f, u64 gen,
-			       struct vgpu_front_bo *bo, u32 *count)
+			       struct vgpu_front_bo *bo,
+			       struct vgpu_front_save_tally *t)
 {
 	int ret;
 
@@ -449,8 +457,8 @@ static int vgpu_front_save_one(struct vgpu_front_mover *m,
 		       vgpu_front_bo_io(f, gen, bo, false) : 0;
 	/* Copied by a pre-copy, and not written since. */
 	if (bo->pre == VGPU_FRONT_PRE_CLEAN && bo->saved) {
-		m->kept += bo->saved_size;
-		(*count)++;
+		t->kept += bo->saved_size;
+		t->objects++;
 		return 0;
 	}
 	if (!m->ctx) {
@@ -460,14 +468,15 @@ static int vgpu_front_save_one(struct vgpu_front_mover *m,
 	}
 	ret = vgpu_front_save_bo(m, bo);
 	if (!ret)
-		(*count)++;
+		t->objects++;
 	return ret;
 }
 
 /* Saves the device memory of one file's objects, zombies too. */
 static int vgpu_front_save_file(struct vgpu_front_mover *m,
 				struct vgpu_front *f, u64 gen,
-				struct vgpu_front_file *ff, u32 *count)
+				struct vgpu_front_file *ff,
+				struct vgpu_front_save_tally *t)
 {
 	struct vgpu_front_bo *bo;
 	unsigned long handle;
@@ -475,12 +484,12 @@ static int vgpu_front_save_file(struct vgpu_front_mover *m,
 
 	mutex_lock(&ff->lock);
 	xa_for_each(&ff->bos, handle, bo) {
-		ret = vgpu_front_save_one(m, f, gen, bo, count);
+		ret = vgpu_front_save_one(m, f, gen, bo, t);
 		if (ret)
 			goto out;
 	}
 	list_for_each_entry(bo, &ff->zombies, zombie_node) {
-		ret = vgpu_front_save_one(m, f, gen, bo, count);
+		ret = vgpu_front_save_one(m, f, gen, bo, t);
 		if (ret)
 			goto out;
 	}
@@ -521,13 +530,14 @@ static void vgpu_front_save(struct vgpu_front *f, u64 gen)
 	struct vgpu_front_mover m = {};
 	struct vgpu_front_file *ff;
 	ktime_t t0 = ktime_get();
-	u32 count = 0, lost = 0;
+	struct vgpu_front_save_tally t = {};
+	u32 lost = 0;
 
 	mutex_lock(&f->files_lock);
 	list_for_each_entry(ff, &f->files, node) {
 		if (ff->gen != gen)
 			continue;	/* a dead connection's */
-		ff->unsaved = vgpu_front_save_file(&m, f, gen, ff, &count) != 0;
+		ff->unsaved = vgpu_front_save_file(&m, f, gen, ff, &t) != 0;
 		lost += ff->unsaved;
 	}
 	vgpu_front_mover_end(&m);
@@ -536,8 +546,8 @@ static void vgpu_front_save(struct vgpu_front *f, u64 gen)
 		dev_err(&f->xbdev->dev, "suspend: the device memory of %u open files could not be saved: they will not be restored\n",
 			lost);
 	dev_info(&f->xbdev->dev, "suspend: saved %u device objects, %llu KiB, in %lld ms (%llu KiB of them copied before, by pre-copy)\n",
-		 count, (m.bytes + m.kept) >> 10,
-		 ktime_ms_delta(ktime_get(), t0), m.kept >> 10);
+		 t.objects, (m.bytes + t.kept) >> 10,
+		 ktime_ms_delta(ktime_get(), t0), t.kept >> 10);
 }
 
 /**

@@ -23,7 +23,6 @@
  * @stage: a dom0 host object of @chunk bytes mapped at @va (naive, or
  *	hp past the grant quota), or 0
  * @bytes: bytes moved
- * @kept: bytes a save found copied already by a pre-copy
  *
  * It holds one context, at most one object of @chunk bytes and two
  * windows of @chunk bytes of the guest's quotas at a time.
@@ -37,7 +36,6 @@ struct vgpu_front_mover {
 	u64 chunk;
 	u32 stage;
 	u64 bytes;
-	u64 kept;
 };
 
 int vgpu_front_mover_begin(struct vgpu_front_mover *m, struct vgpu_front *f,

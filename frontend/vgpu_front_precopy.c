@@ -29,10 +29,13 @@
  * flight may write through a mapping made after it was sent, and had an
  * unmapped one until then).  A pass begins an object only when it is
  * quiet: no context that maps it writable is sending a submission
- * (submitting) or has one posted and not answered (hp: inflight).  Each
- * of these is decided under the file's lock, so a write and a pass see
+ * (submitting) or has one posted and not answered (hp: inflight).  Marks
+ * and a pass's decisions are made under the file's lock, so they see
  * each other in one order: a write marked after the pass began the
- * object sends it back to NONE, for a later pass or the save.
+ * object sends it back to NONE, for a later pass or the save.  While
+ * pre-copy is off nothing is marked (nothing is CLEAN): a submission
+ * counts itself, then looks, and a pass turns it on, then looks at the
+ * counts, each behind a full barrier.
  *
  * A pass holds pm_lock (whoever waits for it, a save or a removal, ends
  * the pass within one chunk: vgpu_front_pm_lock()), and files_lock and
@@ -125,11 +128,20 @@ void vgpu_front_precopy_submitting(struct vgpu_front *f,
 {
 	u32 i;
 
-	mutex_lock(&ff->lock);
 	atomic_inc(&ctx->submitting);
-	if (READ_ONCE(f->precopy) && ctx->unsure)
+	/*
+	 * Pairs with the barrier of vgpu_front_precopy_pass(): either this
+	 * sees pre-copy on, or the pass sees this submission counted (and
+	 * leaves what the context writes).  Pre-copy off, nothing is CLEAN
+	 * and nothing needs marking: no lock on this path.
+	 */
+	smp_mb__after_atomic();
+	if (!READ_ONCE(f->precopy))
+		return;
+	mutex_lock(&ff->lock);
+	if (ctx->unsure)
 		vgpu_front_precopy_mark_file(ff);
-	for (i = 0; READ_ONCE(f->precopy) && !ctx->unsure && i < n; i++) {
+	for (i = 0; !ctx->unsure && i < n; i++) {
 		if (cmds[i].op != DRM_VGPU_CMD_COPY &&
 		    cmds[i].op != DRM_VGPU_CMD_FILL) {
 			/* A launch: all it maps writable, once is enough. */
@@ -295,6 +307,15 @@ static int vgpu_front_precopy_step(struct vgpu_front *f,
 	return ret;
 }
 
+/* Adds @bo, if a device object, to the bytes CLEAN (*@clean) or not. */
+static void vgpu_front_precopy_tally(const struct vgpu_front_bo *bo, u64 page,
+				     u64 *clean, u64 *dirty)
+{
+	if (!bo->shmem)
+		*(bo->pre == VGPU_FRONT_PRE_CLEAN ? clean : dirty) +=
+			round_up(bo->size, page);
+}
+
 /* Bytes of device objects whose copies are CLEAN (*@clean) and not. */
 static void vgpu_front_precopy_count(struct vgpu_front *f, u64 gen, u64 page,
 				     u64 *clean, u64 *dirty)
@@ -311,13 +332,9 @@ static void vgpu_front_precopy_count(struct vgpu_front *f, u64 gen, u64 page,
 			continue;
 		mutex_lock(&ff->lock);
 		xa_for_each(&ff->bos, handle, bo)
-			if (!bo->shmem)
-				*(bo->pre == VGPU_FRONT_PRE_CLEAN ? clean : dirty) +=
-					round_up(bo->size, page);
+			vgpu_front_precopy_tally(bo, page, clean, dirty);
 		list_for_each_entry(bo, &ff->zombies, zombie_node)
-			if (!bo->shmem)
-				*(bo->pre == VGPU_FRONT_PRE_CLEAN ? clean : dirty) +=
-					round_up(bo->size, page);
+			vgpu_front_precopy_tally(bo, page, clean, dirty);
 		mutex_unlock(&ff->lock);
 	}
 	mutex_unlock(&f->files_lock);
@@ -355,8 +372,9 @@ static void vgpu_front_precopy_pass(struct vgpu_front *f, u64 serial)
 		vgpu_front_precopy_report(f, serial, "error %d", -EBUSY);
 		return;
 	}
-	/* Before any file's lock is taken: see the submitters' marks. */
 	WRITE_ONCE(f->precopy, true);
+	/* Pairs with vgpu_front_precopy_submitting()'s: on, then counts. */
+	smp_mb();
 	p.pass = ++f->precopy_pass;
 	ret = vgpu_front_mover_begin(&p.m, f, gen);
 	while (!ret) {
