@@ -7,12 +7,14 @@
 # OUT/migrate.dat (one line per cycle), OUT/migrate.md (the table) and
 # OUT/migrate.png (gnuplot; installed if missing, as make bench does).
 #
-# Per cycle: xl save and xl restore as dom0 timed them; the vGPU's part of
-# the save (the guest copying device memory out, inside xl save) and of
-# the restore (after xl restore returned, while the programs wait); the
-# downtime the programs saw in wall time: xl save + xl restore + the
-# vGPU's restore; and what a pre-copy (vgpuctl precopy) had copied before
-# the save, which the save did not copy again.
+# Per cycle: xl save and xl restore (or xl migrate, or xl save -c, whole)
+# as dom0 timed them; the vGPU's part of the save (the guest copying device memory out,
+# inside xl save) and of the restore (after xl restore returned, while the
+# programs wait); the downtime: for a save, xl save + xl restore + the
+# vGPU's restore, for a migration or a checkpoint the program's pause (what the domain
+# being stopped cost it, on CLOCK_BOOTTIME); what a pre-copy (vgpuctl
+# precopy) had copied before, which the save did not copy again; and the
+# longest pause the program saw in that cycle.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 log=${1:-$here/build/testbed/console-migrate.log}
@@ -20,38 +22,56 @@ out=${2:-$here/build/migrate}
 mkdir -p "$out"
 [ -f "$log" ] || { echo "migrate-plot: no $log (run: make e2e SCENARIO=migrate KERNELS=default)" >&2; exit 1; }
 tr -d '\r' < "$log" | awk '
-/^MIGRATE [a-z]+ [0-9]+MiB cycle/ {
+function max_pause(k, lo, hi,    e, m) {
+	m = 0
+	for (e = 1; e <= ep[k]; e++)
+		if (efirst[k, e] > lo && efirst[k, e] <= hi && eboot[k, e] > m) m = eboot[k, e]
+	return m
+}
+/^MIGRATE [a-z-]+ [0-9]+MiB cycle/ {
 	k = $2 " " $3; n = ++cyc[k]; keys[k] = 1
 	for (i = 1; i < NF; i++) {
-		if ($i == "save") save[k, n] = $(i + 1)
+		if ($i == "save" || $i == "migrate") save[k, n] = $(i + 1)
+		if ($i == "save" && $(i + 1) == "-c") save[k, n] = $(i + 2)
 		if ($i == "restore") restore[k, n] = $(i + 1)
+		if ($i == "round") after[k, n] = $(i + 1) + 0
 	}
 }
-/^MIGRATE [a-z]+ [0-9]+MiB guest: .*suspend: saved/ {
+/^MIGRATE [a-z-]+ [0-9]+MiB guest: .*suspend: saved/ {
 	k = $2 " " $3; n = ++gs[k]; kept[k, n] = 0
 	for (i = 1; i < NF; i++) {
 		if ($i == "in" && $(i + 2) ~ /^ms/) gsave[k, n] = $(i + 1)
 		if ($i ~ /^\([0-9]+$/ && $(i + 1) == "KiB") kept[k, n] = substr($i, 2)
 	}
 }
-/^MIGRATE [a-z]+ [0-9]+MiB guest: .*resume: restored/ {
+/^MIGRATE [a-z-]+ [0-9]+MiB guest: .*resume: restored/ {
 	k = $2 " " $3; n = ++gr[k]
 	for (i = 1; i <= NF; i++) if ($i == "in") grest[k, n] = $(i + 1)
 }
+# "keep: paused X ms, the domain stopped for Y ms of it, at rounds A-B"
+/^MIGRATE [a-z-]+ [0-9]+MiB program: keep: paused [0-9]+ ms, .* at rounds / {
+	k = $2 " " $3; e = ++ep[k]
+	eboot[k, e] = $7 + 0
+	split($NF, r, "-"); efirst[k, e] = r[1] + 0
+}
 END {
-	print "# mode MiB cycle xl_save_ms xl_restore_ms vgpu_save_ms vgpu_restore_ms downtime_ms precopied_kib"
+	print "# mode MiB cycle xl_save_or_migrate_ms xl_restore_ms vgpu_save_ms vgpu_restore_ms downtime_ms precopied_kib program_paused_ms"
 	for (k in keys) {
 		split(k, a, " "); mib = a[2]; sub("MiB", "", mib)
-		for (n = 1; n <= cyc[k]; n++)
-			printf "%s %d %d %d %d %d %d %d %d\n", a[1], mib, n, save[k, n], restore[k, n],
-			       gsave[k, n], grest[k, n], save[k, n] + restore[k, n] + grest[k, n], kept[k, n]
+		for (n = 1; n <= cyc[k]; n++) {
+			# The program pause after this cycle began and before the next.
+			p = max_pause(k, after[k, n], n < cyc[k] ? after[k, n + 1] : 1e18)
+			down = a[1] ~ /-(live|checkpoint)$/ ? p : save[k, n] + restore[k, n] + grest[k, n]
+			printf "%s %d %d %d %d %d %d %d %d %d\n", a[1], mib, n, save[k, n], restore[k, n],
+			       gsave[k, n], grest[k, n], down, kept[k, n], p
+		}
 	}
 }' | sort -k1,1 -k2,2n -k3,3n > "$out/migrate.dat"
 [ "$(grep -vc '^#' "$out/migrate.dat")" -gt 0 ] || { echo "migrate-plot: no MIGRATE cycle in $log" >&2; exit 1; }
 {
-	echo "| mode | device memory | cycle | xl save | xl restore | vGPU save | vGPU restore | downtime | pre-copied |"
-	echo "|---|---|---|---|---|---|---|---|---|"
-	grep -v '^#' "$out/migrate.dat" | awk '{ printf "| %s | %d MiB | %d | %d ms | %d ms | %d ms | %d ms | %d ms | %d KiB |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+	echo "| mode | device memory | cycle | xl save (or migrate) | xl restore | vGPU save | vGPU restore | downtime | pre-copied | program paused |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	grep -v '^#' "$out/migrate.dat" | awk '{ printf "| %s | %d MiB | %d | %d ms | %d ms | %d ms | %d ms | %d ms | %d KiB | %d ms |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 } > "$out/migrate.md"
 cat "$out/migrate.md"
 command -v gnuplot >/dev/null ||
@@ -60,19 +80,20 @@ command -v gnuplot >/dev/null ||
 (cd "$out" && gnuplot <<'GP'
 set terminal pngcairo size 800,500 noenhanced
 set output "migrate.png"
-set title "Save + restore of a guest with a vGPU (QEMU TCG test bed)"
+set title "Downtime of a guest with a vGPU: xl save + restore, xl migrate (QEMU TCG test bed)"
 set xlabel "device memory held by the guest (MiB)"
 set ylabel "ms"
 set logscale x 2
 set xrange [3:320]
 set yrange [0:*]
 set key top left
-plot "< grep '^hp' migrate.dat | awk '$9 == 0'" using 2:8 with points pt 7 title "hp: downtime", \
-     "< grep '^hp' migrate.dat | awk '$9 > 0'" using 2:8 with points pt 9 title "hp, pre-copied: downtime", \
-     "< grep '^naive' migrate.dat | awk '$9 > 0'" using 2:8 with points pt 11 title "naive, pre-copied: downtime", \
-     "< grep '^naive' migrate.dat | awk '$9 == 0'" using 2:8 with points pt 5 title "naive: downtime", \
-     "< grep '^hp' migrate.dat" using 2:($6 + $7) with points pt 6 title "hp: the vGPU's part", \
-     "< grep '^naive' migrate.dat" using 2:($6 + $7) with points pt 4 title "naive: the vGPU's part"
+plot "< grep '^hp ' migrate.dat | awk '$9 == 0'" using 2:8 with points pt 7 title "hp, save+restore", \
+     "< grep '^hp ' migrate.dat | awk '$9 > 0'" using 2:8 with points pt 9 title "hp, save+restore, pre-copied", \
+     "< grep '^naive ' migrate.dat | awk '$9 == 0'" using 2:8 with points pt 5 title "naive, save+restore", \
+     "< grep '^naive ' migrate.dat | awk '$9 > 0'" using 2:8 with points pt 11 title "naive, save+restore, pre-copied", \
+     "< grep '^hp-live ' migrate.dat | awk '$9 == 0'" using 2:8 with points pt 6 title "hp, xl migrate", \
+     "< grep '^hp-live ' migrate.dat | awk '$9 > 0'" using 2:8 with points pt 8 title "hp, xl migrate, pre-copied", \
+     "< grep '^naive-live ' migrate.dat" using 2:8 with points pt 4 title "naive, xl migrate"
 GP
 ) || { echo "migrate-plot: gnuplot failed" >&2; exit 1; }
 echo "migrate-plot: $out/migrate.dat, $out/migrate.md, $out/migrate.png"

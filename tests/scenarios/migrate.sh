@@ -4,9 +4,10 @@
 # Scenario "migrate", dom0's half: a guest whose program keeps device
 # memory (vgpu-selftest keep: a pattern, fills and launches, each
 # checked, the whole buffer read back every 20 s) is saved and restored
-# (xl save / xl restore) several times while it runs, in hp and naive
-# mode, with a few MiB and with 256 MiB of device memory; `vgpuctl watch`
-# gives the restored domain (a new id) its vGPU again.  The program must
+# (xl save / xl restore) and live-migrated (xl migrate) several times
+# while it runs, in hp and naive mode, with a few MiB and with 256 MiB of
+# device memory; `vgpuctl watch` gives the restored domain (a new id) its
+# vGPU again.  The program must
 # see pauses only: its final check reads every word back.  Then a restore
 # onto a backend whose quota cannot hold the guest's device memory: the
 # guest's program gets a clear ENODEV and dom0 keeps nothing of it.
@@ -16,11 +17,16 @@
 # the pauses the program saw on its own clock (which stops while the
 # domain is saved).
 #
-# xl migrate is not run: it needs log-dirty paging, which Xen offers a PV
-# guest only with shadow paging, and Debian's Xen is built without it
-# (CONFIG_SHADOW_PAGING unset: "Failed to enable logdirty: 95"); the test
-# bed cannot run HVM guests.  A migration is a save on one host and a
-# restore on another: the same paths.
+# A checkpoint (xl save -c) leaves the guest running where it was: its
+# program goes on, on the same vGPU.
+#
+# Then the guests are live-migrated to this host (xl migrate GUEST
+# "xl migrate-receive", the receiver run here): hp and naive with 4 MiB,
+# hp with 256 MiB, once pre-copied.  That needs log-dirty paging, which
+# Xen offers a PV guest only with shadow paging: the test bed boots a
+# Debian Xen with it for this scenario (testbed/xen-shadow.sh).
+# While the new domain restores, the old one may still hold its device
+# memory: vgpu-sim gets room for both.
 N=migrate
 . /opt/gpuvm/lib.sh
 
@@ -106,6 +112,21 @@ check_kept() {
 	done
 }
 
+# live_migrate MODE MIB: xl migrate to this host: the receiving xl runs
+# here (-s ""), the domain is copied while it runs, then suspended, and
+# resumes as a new domain; the old one is destroyed.
+# xenconsoled names a domain's log after the domain's name when the
+# domain comes: the new one is "guest--incoming" until the migration
+# ends.  Its log is made a link to $GUEST_LOG (xenconsoled appends,
+# following it), so that the guest's whole console stays in one file.
+live_migrate() {
+	ln -sf guest-guest.log /var/log/xen/console/guest-guest--incoming.log || fail "ln"
+	timeout 600 $XL migrate -s "" guest "$XL migrate-receive" >/tmp/xl-migrate.log 2>&1 ||
+		{ cat /tmp/xl-migrate.log; dump_tasks "xl migrate"; fail "xl migrate ($1, $2 MiB)"; }
+	grep -q "^Migration successful" /tmp/xl-migrate.log ||
+		{ cat /tmp/xl-migrate.log; fail "xl migrate said no success ($1, $2 MiB)"; }
+}
+
 # cycles MODE MIB COUNT: a guest keeps MIB MiB while it is saved and
 # restored COUNT times; then its program checks every word.  MIB ending
 # in "c": keep-cold, and with PRECOPY=K every K-th save comes after a
@@ -113,6 +134,7 @@ check_kept() {
 # that save must copy everything).
 cycles() {
 	mode=$1 mib=${2%c} count=$3 expect=
+	tag=$mode${LIVE:+-live}${CKPT:+-checkpoint}	# MIGRATE lines: hp, hp-live, ...
 	watch_config "$mode" $((mib + 16))
 	: > $GUEST_LOG
 	GUEST_MEMORY=$((mib + 320)) start_named_guest guest migrate "$2" || fail "xl create ($mode, $mib MiB)"
@@ -123,11 +145,11 @@ cycles() {
 		wait_rounds 300 || { show_guest_log; fail "no round before save $((c + 1)) ($mode, $mib MiB)"; }
 		pre=
 		if [ -n "${PRECOPY:-}" ] && [ $(((c + 1) % PRECOPY)) = 0 ]; then
-			precopy_first "$mode" "$mib"
+			precopy_first "$tag" "$mib"
 			pre=" (pre-copied)"
 			expect="$expect pre"
 		elif [ -n "${PRECOPY:-}" ] && [ $c = 0 ]; then
-			precopy_first "$mode" "$mib"
+			precopy_first "$tag" "$mib"
 			vgpuctl precopy guest --drop >/tmp/precopy.log 2>&1 ||
 				{ cat /tmp/precopy.log; fail "vgpuctl precopy --drop ($mode, $mib MiB)"; }
 			grep -q "pre-copy dropped" /tmp/precopy.log || { cat /tmp/precopy.log; fail "no drop"; }
@@ -137,29 +159,48 @@ cycles() {
 		else
 			expect="$expect -"
 		fi
+		before=$(keep_rounds)	# the program's pause comes after this round
 		t0=$(now_ms)
-		timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 ||
-			{ cat /tmp/xl-save.log; dump_tasks "xl save"; fail "xl save ($mode, $mib MiB)"; }
-		t1=$(now_ms)
-		timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 ||
-			{ cat /tmp/xl-restore.log; dump_tasks "xl restore"; fail "xl restore ($mode, $mib MiB)"; }
-		t2=$(now_ms)
-		rm -f $SAVE
-		wait_rounds 300 || { show_guest_log; fail "the program made no progress after restore $((c + 1)) ($mode, $mib MiB)"; }
+		if [ -n "${LIVE:-}" ]; then
+			live_migrate "$mode" "$mib"
+			t1=$(now_ms)
+			t2=$t1
+		elif [ -n "${CKPT:-}" ]; then	# the guest goes on where it was
+			timeout 300 $XL save -c guest $SAVE >/tmp/xl-save.log 2>&1 ||
+				{ cat /tmp/xl-save.log; dump_tasks "xl save -c"; fail "xl save -c ($mode, $mib MiB)"; }
+			t1=$(now_ms)
+			t2=$t1
+			rm -f $SAVE
+		else
+			timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 ||
+				{ cat /tmp/xl-save.log; dump_tasks "xl save"; fail "xl save ($mode, $mib MiB)"; }
+			t1=$(now_ms)
+			timeout 300 $XL restore $SAVE >/tmp/xl-restore.log 2>&1 ||
+				{ cat /tmp/xl-restore.log; dump_tasks "xl restore"; fail "xl restore ($mode, $mib MiB)"; }
+			t2=$(now_ms)
+			rm -f $SAVE
+		fi
+		wait_rounds 300 || { show_guest_log; fail "the program made no progress after cycle $((c + 1)) ($mode, $mib MiB)"; }
 		c=$((c + 1))
-		echo "MIGRATE $mode ${mib}MiB cycle $c$pre: xl save $((t1 - t0)) ms, xl restore $((t2 - t1)) ms"
+		if [ -n "${LIVE:-}" ]; then
+			echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl migrate $((t1 - t0)) ms, after round $before"
+		elif [ -n "${CKPT:-}" ]; then
+			echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl save -c $((t1 - t0)) ms, after round $before"
+		else
+			echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl save $((t1 - t0)) ms, xl restore $((t2 - t1)) ms, after round $before"
+		fi
 	done
 	xenstore-write /local/domain/$($XL domid guest)/data/stop yes || fail "xenstore-write"
 	guest_pass "GUEST keep: " 600
-	grep -a "^GUEST pm:" $GUEST_LOG | tr -d '\r' | sed "s/^GUEST pm: /MIGRATE $mode ${mib}MiB guest: /"
-	grep -a "^keep: paused" $GUEST_LOG | tr -d '\r' | sed "s/^/MIGRATE $mode ${mib}MiB program: /"
-	check_kept "$mode" "$mib" "$expect"
+	grep -a "^GUEST pm:" $GUEST_LOG | tr -d '\r' | sed "s/^GUEST pm: /MIGRATE $tag ${mib}MiB guest: /"
+	grep -a "^keep: paused" $GUEST_LOG | tr -d '\r' | sed "s/^/MIGRATE $tag ${mib}MiB program: /"
+	check_kept "$tag" "$mib" "$expect"
 	$XL destroy guest
 	wait_released 20 "destroying the guest ($mode, $mib MiB)" objects contexts mappings device_bytes host_bytes grants_mapped
 }
 
 start_xen || fail "starting xenstored, xenconsoled"
-modprobe vgpu-sim watchdog_ms=1000 vram_mb=320 || fail "modprobe vgpu-sim"
+modprobe vgpu-sim watchdog_ms=1000 vram_mb=600 || fail "modprobe vgpu-sim"
 mkdir -p /save /etc/gpuvm
 mount -t tmpfs -o size=1g tmpfs /save || fail "tmpfs for the saved guest"
 watch_config hp 16
@@ -218,11 +259,14 @@ late() {
 }
 
 cycles hp 4 3
+CKPT=1 cycles hp 4 2
 late
 PRECOPY=2 cycles naive 4c 2
-PRECOPY=2 cycles hp 256c 4
-cycles naive 32 1
+PRECOPY=2 cycles hp 256c 2
 refused 64
+LIVE=1 cycles hp 4 2
+LIVE=1 cycles naive 4 2
+PRECOPY=2 LIVE=1 cycles hp 256c 2
 
 kill $watcher
 sed 's/^/  /' /tmp/watch.log

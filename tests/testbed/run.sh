@@ -18,18 +18,27 @@ hostile|cuda) timeout_s=${E2E_TIMEOUT:-1500} ;;
 migrate) timeout_s=${E2E_TIMEOUT:-1200} ;;
 *) timeout_s=${E2E_TIMEOUT:-600} ;;
 esac
-# migrate keeps a saved guest (and the device memory it saves) in dom0.
+# migrate keeps a saved guest (and the device memory it saves) in dom0,
+# and migrates guests to this host (two copies of the guest for a while).
 dom0_mem=1024M
-[ "$name" = migrate ] && dom0_mem=1792M
+mem=3072
+[ "$name" = migrate ] && dom0_mem=1792M && mem=4096
 [ -f "$TB/xen.elf" ] && [ -f "$TB/dom0-initrd.gz" ] || die "run prepare.sh first"
 out=$TB/console-$name.log
+rm -f "$out"	# no earlier run's console read as this one's
+# migrate runs xl migrate: a Debian Xen with shadow paging.
+xen=$TB/xen.elf
+if [ "$name" = migrate ]; then
+	bash "$(dirname "$0")/xen-shadow.sh" "$TB/xen/boot/xen-4.17-amd64.config" || exit 1
+	xen=$BUILD/xen-shadow/xen.elf
+fi
 
 log "booting Xen + dom0 for scenario '$name' (timeout ${timeout_s}s)"
 start=$(date +%s)
 timeout --foreground -k 10 "$timeout_s" \
-	qemu-system-x86_64 -accel tcg -cpu qemu64 -m 3072 -smp 2 -nographic \
+	qemu-system-x86_64 -accel tcg -cpu qemu64 -m $mem -smp 2 -nographic \
 	-no-reboot -monitor none -serial stdio \
-	-kernel "$TB/xen.elf" \
+	-kernel "$xen" \
 	-append "console=com1 com1=115200,8n1 dom0_mem=$dom0_mem loglvl=warning" \
 	-initrd "$TB/vmlinuz console=hvc0 panic=-1 quiet gpuvm.scenario=$name gpuvm.deadline=$((timeout_s - 120)) ${E2E_APPEND:-},$TB/dom0-initrd.gz" \
 	</dev/null 2>&1 | stdbuf -oL tr -d '\r' |

@@ -39,7 +39,9 @@
 //                            and the whole buffer read back every 20 s,
 //                            until /tmp/keep.stop exists; for a save,
 //                            restore or migration meanwhile, which the
-//                            program must see as a pause only
+//                            program must see as a pause only ("keep:
+//                            paused": its length on CLOCK_BOOTTIME, which
+//                            counts the time the domain was stopped)
 //   vgpu-selftest keep-cold [MIB]  the same, the buffer mapped read-only
 //                            once written and the fills in a 64 KiB
 //                            buffer of their own: what a pre-copy finds
@@ -52,11 +54,13 @@
 #include <thread>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
 
 #include <fcntl.h>
+#include <time.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <xf86drm.h>
@@ -430,8 +434,9 @@ int inflight(unsigned n) {
 uint32_t keep_word(uint64_t w) { return static_cast<uint32_t>(w * 2654435761u) ^ 0x5a5a1234u; }
 
 // Reads the whole buffer back: the words that differ from the pattern and
-// the rounds' fills.
-size_t keep_verify(const vgpu::Buffer& d, const std::map<uint64_t, uint32_t>& filled) {
+// the rounds' fills.  @step runs after each 4 MiB.
+size_t keep_verify(const vgpu::Buffer& d, const std::map<uint64_t, uint32_t>& filled,
+                   const std::function<void()>& step = [] {}) {
     constexpr size_t kChunk = 4 << 20;
     std::vector<uint32_t> buf(kChunk / 4);
     size_t bad = 0;
@@ -443,6 +448,7 @@ size_t keep_verify(const vgpu::Buffer& d, const std::map<uint64_t, uint32_t>& fi
             auto f = filled.find(w / 1024);
             bad += buf[i] != (f == filled.end() ? keep_word(w) : f->second);
         }
+        step();
     }
     return bad;
 }
@@ -456,6 +462,56 @@ void keep_write(vgpu::Buffer& d) {
         d.write(std::as_bytes(std::span(buf.data(), words)), off);
     }
 }
+
+// CLOCK_BOOTTIME in ms: it goes on while the domain is saved or moved.
+double boottime_ms() {
+    struct timespec ts {};
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// keep's pauses: the steps (rounds, and 4 MiB pieces of a full check)
+// during which the domain was stopped (a save and restore, a checkpoint,
+// a migration's last phase), with the slow steps right after them (the
+// program waiting for its vGPU to come back), reported as one.
+// steady_clock stops while the domain is stopped; CLOCK_BOOTTIME counts
+// that time too (the kernel adds it at resume), so their difference is
+// the time the domain was stopped.  Slow steps with no stop (a migration's
+// live phase, a pre-copy) are not pauses of this kind: not reported.
+class PauseMeter {
+public:
+    void step(unsigned long round) {
+        const auto now = std::chrono::steady_clock::now();
+        const double boot = boottime_ms();
+        const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
+        const double stopped = std::max(0.0, boot - last_boot_ - ms);
+        if (stopped > 50 || (steps_ && ms > 100)) {
+            if (!steps_) first_ = round;
+            steps_++;
+            last_round_ = round;
+            ms_ += ms + stopped;
+            stopped_ms_ += stopped;
+        } else {
+            flush();
+        }
+        last_ = now;
+        last_boot_ = boot;
+    }
+    void flush() {
+        if (!steps_) return;
+        std::printf("keep: paused %.0f ms, the domain stopped for %.0f ms of it, at rounds %lu-%lu\n", ms_,
+                    stopped_ms_, first_, last_round_);
+        std::fflush(stdout);
+        steps_ = 0;
+        ms_ = stopped_ms_ = 0;
+    }
+
+private:
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+    double last_boot_ = boottime_ms();
+    unsigned long first_ = 0, last_round_ = 0, steps_ = 0;
+    double ms_ = 0, stopped_ms_ = 0;
+};
 
 int keep(unsigned mib, bool cold) {
     auto dev = vgpu::Device::open();
@@ -476,7 +532,8 @@ int keep(unsigned mib, bool cold) {
     const uint64_t pages = target.size() / 4096;
     unsigned long rounds = 0, checks = 0, wrong_launches = 0;
     size_t wrong = 0;
-    auto t0 = std::chrono::steady_clock::now(), last_check = t0, last_beat = t0, last_round = t0;
+    auto t0 = std::chrono::steady_clock::now(), last_check = t0, last_beat = t0;
+    PauseMeter pauses;
     std::printf("keep: started, %u MiB of device memory\n", mib);
     std::fflush(stdout);
     while (access("/tmp/keep.stop", F_OK) != 0) {
@@ -494,19 +551,13 @@ int keep(unsigned mib, bool cold) {
                 break;
             }
         rounds++;
+        pauses.step(rounds);
         const auto now = std::chrono::steady_clock::now();
-        // A round that took over 100 ms: a pause (a save and restore; the
-        // clock does not count the time the domain was saved).
-        if (now - last_round > std::chrono::milliseconds(100)) {
-            std::printf("keep: paused %.0f ms at round %lu\n",
-                        std::chrono::duration<double, std::milli>(now - last_round).count(), rounds);
-            std::fflush(stdout);
-        }
-        last_round = now;
         if (now - last_check > std::chrono::seconds(20)) {
-            wrong += keep_verify(target, filled) + (cold ? keep_verify(d, none) : 0);
+            const auto step = [&] { pauses.step(rounds); };
+            wrong += keep_verify(target, filled, step) + (cold ? keep_verify(d, none, step) : 0);
             checks++;
-            last_check = last_round = std::chrono::steady_clock::now();
+            last_check = std::chrono::steady_clock::now();
         }
         if (now - last_beat > std::chrono::seconds(5)) {
             std::printf("keep: round %lu, %.0f s\n", rounds, sample::ms_since(t0) / 1000);
@@ -514,6 +565,7 @@ int keep(unsigned mib, bool cold) {
             last_beat = now;
         }
     }
+    pauses.flush();
     wrong += keep_verify(target, filled) + (cold ? keep_verify(d, none) : 0);
     checks++;
     std::printf("keep: %lu rounds, %lu full checks of %u MiB%s\n", rounds, checks, mib,
