@@ -131,7 +131,8 @@ static inline int vgpu_launch_check(const struct vgpu_launch_desc *d)
 	if (d->code_va & (VGPU_INSN_SIZE - 1) || d->code_va >= VGPU_VA_SIZE)
 		return -EINVAL;
 	for (i = 0; i < 3; i++) {
-		if (!d->grid[i] || d->grid[i] > VGPU_MAX_GRID_DIM)
+		if (!d->grid[i] ||
+		    d->grid[i] > (i ? VGPU_MAX_GRID_DIM : VGPU_MAX_GRID_DIM_X))
 			return -EINVAL;
 		if (!d->block[i] || d->block[i] > VGPU_MAX_BLOCK_THREADS)
 			return -EINVAL;

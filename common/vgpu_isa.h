@@ -33,6 +33,8 @@
 #define VGPU_NUM_REGS		32
 #define VGPU_NUM_PARAMS		8
 #define VGPU_MAX_BLOCK_THREADS	1024
+/* Blocks in a grid, as CUDA allows them: 2^31 - 1 in x, 65535 in y and z. */
+#define VGPU_MAX_GRID_DIM_X	0x7fffffff
 #define VGPU_MAX_GRID_DIM	65535
 /*
  * Shared memory per block: 49 KiB, the 48 KiB a CUDA block may use

@@ -536,6 +536,44 @@ static void interp_block_start_is_charged(struct kunit *test)
 	vgpu_launch_fini(&e->l);
 }
 
+/*
+ * Grids as CUDA allows them: up to 2^31 - 1 blocks in x, 65535 in y and
+ * z.  70000 blocks in x run once each, with their own ctaid.x.
+ */
+static void interp_grid_x_beyond_65535(struct kunit *test)
+{
+	struct interp_env *e = test->priv;
+	const u64 prog[] = {
+		I(LDP, 10, 0, 0, 0), I(S2R, 1, 0, 0, VGPU_SR_CTAID_X),
+		I(S2R, 2, 0, 0, VGPU_SR_NCTAID_X), I(ST_U32, 0, 10, 1, 0),
+		I(ST_U32, 0, 10, 2, 4), I(LI, 3, 0, 0, 1), I(ADDI, 4, 10, 0, 8),
+		I(ATOM_ADD, 5, 4, 3, 0), I(EXIT, 0, 0, 0, 0),
+	};
+	struct vgpu_launch_desc d = {
+		.code_va = CODE_VA, .grid = { VGPU_MAX_GRID_DIM_X, 1, 1 },
+		.block = { 1, 1, 1 },
+	};
+	u32 *o = (u32 *)e->data;
+
+	KUNIT_EXPECT_EQ(test, vgpu_launch_check(&d), 0);
+	d.grid[0] = VGPU_MAX_GRID_DIM_X + 1U;
+	KUNIT_EXPECT_EQ(test, vgpu_launch_check(&d), -EINVAL);
+	d.grid[0] = 1;
+	d.grid[1] = VGPU_MAX_GRID_DIM + 1;
+	KUNIT_EXPECT_EQ(test, vgpu_launch_check(&d), -EINVAL);
+	d.grid[1] = 1;
+	d.grid[2] = VGPU_MAX_GRID_DIM + 1;
+	KUNIT_EXPECT_EQ(test, vgpu_launch_check(&d), -EINVAL);
+	d.grid[2] = VGPU_MAX_GRID_DIM;
+	KUNIT_EXPECT_EQ(test, vgpu_launch_check(&d), 0);
+
+	KUNIT_ASSERT_EQ(test, run(test, prog, ARRAY_SIZE(prog), 70000, 1, 0,
+				  ~0ULL, ~0ULL), VGPU_RUN_DONE);
+	KUNIT_EXPECT_EQ(test, o[0], 69999u);	/* the last block's ctaid.x */
+	KUNIT_EXPECT_EQ(test, o[1], 70000u);	/* nctaid.x */
+	KUNIT_EXPECT_EQ(test, o[2], 70000u);	/* every block once */
+}
+
 /* Barrier rounds cost budget too: 1024 threads, 64 barriers each. */
 static void interp_barrier_is_charged(struct kunit *test)
 {
@@ -609,6 +647,7 @@ static struct kunit_case interp_cases[] = {
 	KUNIT_CASE(interp_copy_fill),
 	KUNIT_CASE(interp_copy_fill_chunks),
 	KUNIT_CASE(interp_block_start_is_charged),
+	KUNIT_CASE(interp_grid_x_beyond_65535),
 	KUNIT_CASE(interp_barrier_is_charged),
 	KUNIT_CASE(interp_code_changed_between_slices),
 	{}

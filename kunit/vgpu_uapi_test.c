@@ -75,13 +75,18 @@ static void uapi_cmds(struct kunit *test)
 	struct drm_vgpu_cmd t;
 
 	KUNIT_EXPECT_EQ(test, vgpu_check_cmd(&c), 0);
+	t = c;
+	t.grid[0] = VGPU_MAX_GRID_DIM_X;	/* CUDA's limit in x */
+	KUNIT_EXPECT_EQ(test, vgpu_check_cmd(&t), 0);
 #define BAD(stmt) do { t = c; stmt; KUNIT_EXPECT_EQ(test, vgpu_check_cmd(&t), -EINVAL); } while (0)
 	BAD(t.op = 0);
 	BAD(t.flags = 2);
 	BAD(t.flags = DRM_VGPU_LAUNCH_PTX);	/* without its descriptor */
 	BAD(t.src = 0x100004);
 	BAD(t.grid[1] = 0);
-	BAD(t.grid[0] = 65536);
+	BAD(t.grid[0] = VGPU_MAX_GRID_DIM_X + 1U);
+	BAD(t.grid[1] = 65536);
+	BAD(t.grid[2] = 65536);
 	BAD(t.block[0] = 1025);
 	BAD({ t.block[0] = 64; t.block[1] = 32; });
 	BAD(t.shared_size = VGPU_MAX_SHARED + 4);

@@ -36,7 +36,7 @@ void fill_properties(Runtime& rt, cudaDeviceProp& p, int device) {
     p.maxThreadsPerBlock = 1024;
     p.maxThreadsDim[0] = p.maxThreadsDim[1] = 1024;
     p.maxThreadsDim[2] = 64;
-    p.maxGridSize[0] = p.maxGridSize[1] = p.maxGridSize[2] = 65535;
+    for (int i = 0; i < 3; i++) p.maxGridSize[i] = static_cast<int>(kMaxGridSize[i]);
     p.totalConstMem = 64 * 1024;
     p.major = 7;
     p.minor = 5;

@@ -559,15 +559,14 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     const ptx::KernelInfo& k = *f.info;
     uint64_t threads = uint64_t{block[0]} * block[1] * block[2];
     for (int i = 0; i < 3; i++)
-        if (!grid[i] || !block[i] || grid[i] > 65535 || block[i] > (i == 2 ? 64u : 1024u))
+        if (!grid[i] || !block[i] || grid[i] > kMaxGridSize[i] || block[i] > (i == 2 ? 64u : 1024u))
             throw CudaError(cudaErrorInvalidConfiguration,
                             "launch of '" + f.name + "': grid " + std::to_string(grid[0]) + "x" +
                                 std::to_string(grid[1]) + "x" + std::to_string(grid[2]) + ", block " +
                                 std::to_string(block[0]) + "x" + std::to_string(block[1]) + "x" +
                                 std::to_string(block[2]) +
-                                (grid[i] > 65535 ? " (grids beyond 65535 blocks in a dimension are not supported "
-                                                   "by GPUvm's engines)"
-                                                 : ""));
+                                (grid[i] > kMaxGridSize[i] ? " (beyond maxGridSize: 2147483647 x 65535 x 65535)"
+                                                           : ""));
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;

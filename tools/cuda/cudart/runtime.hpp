@@ -40,6 +40,10 @@ struct cudaDeviceProp;  // cuda_runtime_api.h
 
 namespace gpuvm::cudart {
 
+// Blocks in a grid, per dimension, as CUDA allows them and the engines
+// run them (VGPU_MAX_GRID_DIM_X, VGPU_MAX_GRID_DIM): maxGridSize.
+inline constexpr std::array<uint32_t, 3> kMaxGridSize = {0x7fffffff, 65535, 65535};
+
 // A CUDA error, as cudaError_t's value, with the reason logged once.
 class CudaError : public std::runtime_error {
 public:
