@@ -152,7 +152,12 @@ TEST(UapiCheck, Commands) {
     bad(c, [](auto& o) { o.flags = DRM_VGPU_LAUNCH_PTX; }, "PTX flag without its descriptor");
     bad(c, [](auto& o) { o.src = 0x100004; }, "misaligned code");
     bad(c, [](auto& o) { o.grid[1] = 0; }, "empty grid");
-    bad(c, [](auto& o) { o.grid[0] = 65536; }, "grid too large");
+    bad(c, [](auto& o) { o.grid[0] = VGPU_MAX_GRID_DIM_X + 1u; }, "grid too large in x");
+    bad(c, [](auto& o) { o.grid[1] = 65536; }, "grid too large in y");
+    bad(c, [](auto& o) { o.grid[2] = 65536; }, "grid too large in z");
+    drm_vgpu_cmd wide = c;
+    wide.grid[0] = VGPU_MAX_GRID_DIM_X;  // CUDA's limit in x
+    EXPECT_EQ(vgpu_check_cmd(&wide), 0);
     bad(c, [](auto& o) { o.block[0] = 1025; }, "block too large");
     bad(c, [](auto& o) { o.block[0] = 64; o.block[1] = 32; }, "block threads > 1024");
     bad(c, [](auto& o) { o.shared_size = VGPU_MAX_SHARED + 4; }, "too much shared memory");
