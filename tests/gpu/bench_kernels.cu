@@ -94,8 +94,8 @@ void measure(const char* name, int reps, double bytes, bool ok_after, const std:
 }
 
 void kernels() {
-    // 65535 blocks of 256: the largest grid GPUvm's engines take in x
-    // (VGPU_MAX_GRID_DIM; cudaDeviceProp.maxGridSize says so), 16.8M.
+    // 65535 blocks of 256 (16.8M), as measured when that was the
+    // largest grid GPUvm's engines took in x; now CUDA's 2^31-1.
     const int n = 65535 * 256;
     std::vector<float> a(n), b(n), c(n);
     for (int i = 0; i < n; i++) {
