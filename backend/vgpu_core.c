@@ -703,6 +703,7 @@ void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 	out->max_objects = c->quota.objects;
 	out->max_block_threads = VGPU_MAX_BLOCK_THREADS;
 	out->max_shared_size = VGPU_MAX_SHARED;
+	out->max_grid_x = VGPU_MAX_GRID_DIM_X;
 }
 
 int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)

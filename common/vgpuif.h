@@ -370,7 +370,9 @@ struct vgpuif_info {
 	uint32_t max_objects;
 	uint32_t max_block_threads;
 	uint32_t max_shared_size;
-	uint64_t reserved[4];
+	uint32_t max_grid_x;		/* blocks in x; 0: an older dom0, 65535 */
+	uint32_t pad;
+	uint64_t reserved[3];
 };
 
 /* VGPUIF_OP_CTX_CREATE */

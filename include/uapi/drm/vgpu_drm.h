@@ -90,6 +90,9 @@ extern "C" {
  * @max_objects: buffer objects this client may hold
  * @max_block_threads: threads per block of a launch
  * @max_shared_size: shared memory per block of a launch, bytes
+ * @max_grid_x: blocks in x of a launch's grid (65535 in y and z); 0 from
+ *	a dom0 older than it, which takes 65535 in x too
+ * @pad: zero
  * @reserved: zero
  */
 struct drm_vgpu_info {
@@ -107,7 +110,9 @@ struct drm_vgpu_info {
 	__u32 max_objects;
 	__u32 max_block_threads;
 	__u32 max_shared_size;
-	__u64 reserved[4];
+	__u32 max_grid_x;
+	__u32 pad;
+	__u64 reserved[3];
 };
 
 #define DRM_VGPU_PRIO_LOW		0

@@ -119,6 +119,8 @@ public:
     // The most shared memory a block may have (VGPU_MAX_SHARED; a dom0
     // older than 49 KiB says less).
     virtual uint32_t max_shared() const { return VGPU_MAX_SHARED; }
+    // Blocks in x of a grid the engine takes (y and z: 65535).
+    virtual uint32_t max_grid_x() const { return VGPU_MAX_GRID_DIM_X; }
     // Whether the device runs a launch's PTX itself
     // (DRM_VGPU_FEATURE_PTX): then the runtime names it beside the ISA.
     virtual bool runs_ptx() const { return false; }

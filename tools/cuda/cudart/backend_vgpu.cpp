@@ -77,6 +77,7 @@ public:
         return n;
     }
     uint32_t max_shared() const override { return dev_->info().max_shared_size; }
+    uint32_t max_grid_x() const override { return dev_->info().max_grid_x; }
     bool runs_ptx() const override { return dev_->info().features & DRM_VGPU_FEATURE_PTX; }
 
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {

@@ -36,7 +36,8 @@ void fill_properties(Runtime& rt, cudaDeviceProp& p, int device) {
     p.maxThreadsPerBlock = 1024;
     p.maxThreadsDim[0] = p.maxThreadsDim[1] = 1024;
     p.maxThreadsDim[2] = 64;
-    for (int i = 0; i < 3; i++) p.maxGridSize[i] = static_cast<int>(kMaxGridSize[i]);
+    const auto grid = max_grid_size(b.max_grid_x());
+    for (int i = 0; i < 3; i++) p.maxGridSize[i] = static_cast<int>(grid[i]);
     p.totalConstMem = 64 * 1024;
     p.major = 7;
     p.minor = 5;

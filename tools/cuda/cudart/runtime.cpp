@@ -558,15 +558,17 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                             std::vector<uint8_t> buf, size_t shared) {
     const ptx::KernelInfo& k = *f.info;
     uint64_t threads = uint64_t{block[0]} * block[1] * block[2];
+    const auto max_grid = max_grid_size(backend().max_grid_x());
     for (int i = 0; i < 3; i++)
-        if (!grid[i] || !block[i] || grid[i] > kMaxGridSize[i] || block[i] > (i == 2 ? 64u : 1024u))
+        if (!grid[i] || !block[i] || grid[i] > max_grid[i] || block[i] > (i == 2 ? 64u : 1024u))
             throw CudaError(cudaErrorInvalidConfiguration,
                             "launch of '" + f.name + "': grid " + std::to_string(grid[0]) + "x" +
                                 std::to_string(grid[1]) + "x" + std::to_string(grid[2]) + ", block " +
                                 std::to_string(block[0]) + "x" + std::to_string(block[1]) + "x" +
                                 std::to_string(block[2]) +
-                                (grid[i] > kMaxGridSize[i] ? " (beyond maxGridSize: 2147483647 x 65535 x 65535)"
-                                                           : ""));
+                                (grid[i] > max_grid[i] ? " (beyond this device's maxGridSize: " +
+                                                             std::to_string(max_grid[0]) + " x 65535 x 65535)"
+                                                       : std::string()));
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
@@ -784,6 +786,12 @@ void Runtime::recycle_local(DeviceState& d) {
 // blocks) within kLocalTarget and 2^kLocalSlotsMaxLog2, fewer where
 // memory is short (one is enough: the blocks then take turns); every
 // slot free when the launch starts.
+std::array<uint32_t, 3> max_grid_size(uint32_t engine_x) {
+    auto g = kMaxGridSize;
+    g[0] = std::clamp(engine_x, 65535u, g[0]);
+    return g;
+}
+
 uint64_t Runtime::local_slots(const std::string& kernel, uint64_t blocks, uint64_t block_bytes, uint64_t slice) {
     unsigned log2 = 0;
     while (log2 < ptx::kLocalSlotsMaxLog2 && (uint64_t{1} << log2) < blocks &&

@@ -593,6 +593,19 @@ TEST(DeviceList, ByDeviceNumberNotName) {
     fs::remove_all(root);
 }
 
+// maxGridSize and the launch check follow the vGPU's GET_INFO: CUDA's
+// 2^31-1 blocks in x, 65535 where dom0 predates it (it says 0).
+TEST(GridLimits, FollowTheEngine) {
+    using gpuvm::cudart::max_grid_size;
+    EXPECT_EQ(max_grid_size(0x7fffffff)[0], 0x7fffffffu);
+    EXPECT_EQ(max_grid_size(0)[0], 65535u);
+    EXPECT_EQ(max_grid_size(1000)[0], 65535u);
+    EXPECT_EQ(max_grid_size(100000)[0], 100000u);
+    EXPECT_EQ(max_grid_size(0xffffffff)[0], 0x7fffffffu);
+    EXPECT_EQ(max_grid_size(0)[1], 65535u);
+    EXPECT_EQ(max_grid_size(0x7fffffff)[2], 65535u);
+}
+
 // CUDA_VISIBLE_DEVICES as CUDA reads it.
 TEST(DeviceList, CudaVisibleDevices) {
     using gpuvm::cudart::visible_devices;

@@ -72,6 +72,9 @@ struct DeviceInfo {
     uint64_t va_start, va_end;
     uint64_t device_memory_size, device_memory_quota;
     uint32_t max_contexts, max_objects, max_block_threads, max_shared_size;
+    // Blocks in x of a launch's grid (65535 in y and z): 65535 where dom0
+    // predates CUDA's 2^31-1 (its GET_INFO says 0).
+    uint32_t max_grid_x;
 };
 const char* mode_name(uint32_t mode);
 
