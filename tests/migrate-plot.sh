@@ -44,7 +44,7 @@ function max_pause(k, lo, hi,    e, m) {
 		if ($i ~ /^\([0-9]+$/ && $(i + 1) == "KiB") kept[k, n] = substr($i, 2)
 	}
 }
-/^MIGRATE [a-z-]+ [0-9]+MiB guest: .*resume: restored/ {
+/^MIGRATE [a-z-]+ [0-9]+MiB guest: .*resume: restored [0-9]+ of / {
 	k = $2 " " $3; n = ++gr[k]
 	for (i = 1; i <= NF; i++) if ($i == "in") grest[k, n] = $(i + 1)
 }
