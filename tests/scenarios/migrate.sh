@@ -14,8 +14,8 @@
 # "MIGRATE" lines give each cycle's xl save and xl restore as dom0 sees
 # them, then the guest's own times: the vGPU's part of the save, and of
 # the restore (after xl restore returns, while the programs wait), and
-# the pauses the program saw on its own clock (which stops while the
-# domain is saved).
+# the pauses the program saw, on CLOCK_BOOTTIME (which counts the time
+# the domain was stopped).
 #
 # A checkpoint (xl save -c) leaves the guest running where it was: its
 # program goes on, on the same vGPU.
@@ -121,7 +121,7 @@ check_kept() {
 # following it), so that the guest's whole console stays in one file.
 live_migrate() {
 	ln -sf guest-guest.log /var/log/xen/console/guest-guest--incoming.log || fail "ln"
-	timeout 600 $XL migrate -s "" guest "$XL migrate-receive" >/tmp/xl-migrate.log 2>&1 ||
+	timeout 300 $XL migrate -s "" guest "$XL migrate-receive" >/tmp/xl-migrate.log 2>&1 ||
 		{ cat /tmp/xl-migrate.log; dump_tasks "xl migrate"; fail "xl migrate ($1, $2 MiB)"; }
 	grep -q "^Migration successful" /tmp/xl-migrate.log ||
 		{ cat /tmp/xl-migrate.log; fail "xl migrate said no success ($1, $2 MiB)"; }

@@ -485,7 +485,7 @@ public:
         const double boot = boottime_ms();
         const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
         const double stopped = std::max(0.0, boot - last_boot_ - ms);
-        if (stopped > 50 || (steps_ && ms > 100)) {
+        if (stopped > 5 || (steps_ && ms > 100)) {
             if (!steps_) first_ = round;
             steps_++;
             last_round_ = round;

@@ -780,18 +780,18 @@ void Runtime::recycle_local(DeviceState& d) {
     }
 }
 
+std::array<uint32_t, 3> max_grid_size(uint32_t engine_x) {
+    auto g = kMaxGridSize;
+    g[0] = engine_x ? std::min(engine_x, g[0]) : 65535u;
+    return g;
+}
+
 // The hidden parameter of a launch of the global variant of @kernel
 // (ptx_compile.hpp, local_slots_param): a buffer of slots of @block_bytes
 // each, a slot for every one of its @blocks (a power of two at least the
 // blocks) within kLocalTarget and 2^kLocalSlotsMaxLog2, fewer where
 // memory is short (one is enough: the blocks then take turns); every
 // slot free when the launch starts.
-std::array<uint32_t, 3> max_grid_size(uint32_t engine_x) {
-    auto g = kMaxGridSize;
-    g[0] = std::clamp(engine_x, 65535u, g[0]);
-    return g;
-}
-
 uint64_t Runtime::local_slots(const std::string& kernel, uint64_t blocks, uint64_t block_bytes, uint64_t slice) {
     unsigned log2 = 0;
     while (log2 < ptx::kLocalSlotsMaxLog2 && (uint64_t{1} << log2) < blocks &&

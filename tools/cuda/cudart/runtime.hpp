@@ -45,7 +45,7 @@ namespace gpuvm::cudart {
 // maxGridSize in x is the smaller of this and its back end's
 // (Backend::max_grid_x: a dom0 older than 2^31-1 takes 65535).
 inline constexpr std::array<uint32_t, 3> kMaxGridSize = {0x7fffffff, 65535, 65535};
-// @engine_x: Backend::max_grid_x (0 or below 65535: 65535).
+// @engine_x: Backend::max_grid_x (0: a dom0 older than it, 65535).
 std::array<uint32_t, 3> max_grid_size(uint32_t engine_x);
 
 // A CUDA error, as cudaError_t's value, with the reason logged once.

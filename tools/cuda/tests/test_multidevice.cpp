@@ -599,7 +599,7 @@ TEST(GridLimits, FollowTheEngine) {
     using gpuvm::cudart::max_grid_size;
     EXPECT_EQ(max_grid_size(0x7fffffff)[0], 0x7fffffffu);
     EXPECT_EQ(max_grid_size(0)[0], 65535u);
-    EXPECT_EQ(max_grid_size(1000)[0], 65535u);
+    EXPECT_EQ(max_grid_size(1000)[0], 1000u);
     EXPECT_EQ(max_grid_size(100000)[0], 100000u);
     EXPECT_EQ(max_grid_size(0xffffffff)[0], 0x7fffffffu);
     EXPECT_EQ(max_grid_size(0)[1], 65535u);
