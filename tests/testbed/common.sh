@@ -11,6 +11,20 @@ TB=$BUILD/testbed${KSERIES:+-$KSERIES}
 log() { echo "testbed: $*" >&2; }
 die() { echo "testbed: error: $*" >&2; exit 1; }
 
+# install_missing LOG PACKAGE...: apt-get installs the packages that are
+# not installed (its output in LOG, shown if it fails).
+install_missing() {
+	local out=$1 p need=()
+	shift
+	for p in "$@"; do
+		dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+	done
+	[ ${#need[@]} -gt 0 ] || return 0
+	log "installing ${need[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >"$out" 2>&1 ||
+		{ cat "$out"; die "apt-get install ${need[*]} failed"; }
+}
+
 # The ABI of the kernel to test (e.g. 6.1.0-56 or 6.12.115+deb12), resolved
 # from the archive at run time: the archive moves on.
 kernel_abi() {

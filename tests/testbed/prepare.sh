@@ -14,15 +14,7 @@ log "kernel ABI $ABI"
 mkdir -p "$TB/debs"
 
 # Packages the test bed needs on this machine.
-need=()
-for p in qemu-system-x86 busybox-static cpio kmod xen-utils-4.17 "linux-headers-$ABI-amd64"; do
-	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	log "installing ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >"$TB/apt.log" 2>&1 ||
-		{ cat "$TB/apt.log"; die "apt-get install failed"; }
-fi
+install_missing "$TB/apt.log" qemu-system-x86 busybox-static cpio kmod xen-utils-4.17 "linux-headers-$ABI-amd64"
 
 # Kernel image and hypervisor: downloaded and unpacked, never installed.
 cd "$TB/debs"

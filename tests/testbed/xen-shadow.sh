@@ -47,15 +47,7 @@ for v in $(apt-cache madison "$pkg" 2>/dev/null | awk '{ print $3 }'); do
 done
 log "no $pkg in the archive has shadow paging: building Xen from Debian's source with it"
 
-need=()
-for p in dpkg-dev build-essential bison flex python3; do
-	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	log "installing ${need[*]}"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >"$XS/apt.log" 2>&1 ||
-		{ cat "$XS/apt.log"; die "apt-get install ${need[*]} failed"; }
-fi
+install_missing "$XS/apt.log" dpkg-dev build-essential bison flex python3
 
 mkdir -p "$XS/apt/lists/partial" "$XS/apt/cache/archives/partial"
 # The Debian archive and release apt fetches Debian's binaries from.
