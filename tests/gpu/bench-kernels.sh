@@ -5,7 +5,7 @@
 # (tests/gpu/bench_kernels.cu, built by pack.sh) in each of its modes
 # over NVIDIA's libcudart.so.13 and over GPUvm's with each backend SIDES
 # names (default "engine core": cuda-compare.sh says what they are),
-# REPEAT rounds (default 5),
+# REPEAT rounds (default 5), of DIR/$BIN (default bench_kernels),
 # the runtimes interleaved within each round.  Prints one row per
 # measurement: for each runtime the median of the rounds' medians, with
 # the rounds' min and max, and for GPUvm's the ratio NVIDIA/GPUvm of the
@@ -19,6 +19,7 @@ mkdir -p "$O"
 SIDES=${SIDES:-engine core}
 REPEAT=${REPEAT:-5}
 MODES=${MODES:-kernels launch copy pinned}
+BIN=${BIN:-bench_kernels}  # another build of bench_kernels.cu in DIR
 export GPUVM_CUDA_ENGINED=${GPUVM_CUDA_ENGINED:-$C/vgpu-engined}
 nv=${NVIDIA_LIBDIR:-}
 [ -n "$nv" ] || for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/local/cuda-*/lib64; do
@@ -34,9 +35,9 @@ for ((r = 0; r < REPEAT; r++)); do
 			f=$O/bench.$side.$mode.$r
 			if [ "$side" = nvidia ]; then
 				# GPUVM_CUDA_BACKEND: a dry run with GPUvm's library in NVIDIA_LIBDIR.
-				LD_LIBRARY_PATH=$nv GPUVM_CUDA_BACKEND=interp timeout 600 "$C/bench_kernels" "$mode" >"$f" 2>&1
+				LD_LIBRARY_PATH=$nv GPUVM_CUDA_BACKEND=interp timeout 600 "$C/$BIN" "$mode" >"$f" 2>&1
 			else
-				LD_LIBRARY_PATH=$C/lib GPUVM_CUDA_BACKEND=$side timeout 600 "$C/bench_kernels" "$mode" >"$f" 2>&1
+				LD_LIBRARY_PATH=$C/lib GPUVM_CUDA_BACKEND=$side timeout 600 "$C/$BIN" "$mode" >"$f" 2>&1
 			fi
 			rc=$?
 			if [ $rc != 0 ] || ! grep -q "^PASS bench_kernels" "$f"; then

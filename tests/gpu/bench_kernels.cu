@@ -94,9 +94,9 @@ void measure(const char* name, int reps, double bytes, bool ok_after, const std:
 }
 
 void kernels() {
-    // 65535 blocks of 256 (16.8M), as measured when that was the
-    // largest grid GPUvm's engines took in x; now CUDA's 2^31-1.
-    const int n = 65535 * 256;
+    // 65536 blocks of 256 (2^24 = 16.8M): past the 65535 blocks in x
+    // GPUvm's engines took before CUDA's 2^31-1 (2026-12-05).
+    const int n = 1 << 24;
     std::vector<float> a(n), b(n), c(n);
     for (int i = 0; i < n; i++) {
         a[i] = static_cast<float>(i % 1000) * 0.5f;

@@ -323,6 +323,36 @@ Test ptx_large_case() {
     }};
 }
 
+// Grids at CUDA's limits (VGPU_MAX_GRID_DIM_X blocks in x, 65535 in y
+// and z, 1024 threads each), as a guest may launch them: every engine
+// ends them by its watchdog in time (the ISA's, run by the engine; the
+// PTX's, which the GPU runs whole, by killing its worker), and the
+// context computes again after each.
+Test ptx_grid_limit_case() {
+    return {"guest PTX: grids at CUDA's limits", [](Session& s) {
+        vadd_setup(s, 51);
+        const uint64_t code = kBase + 0x1000000;
+        s.code(code, kIsaEnds);
+        const uint32_t zero = 0;
+        s.write(kMark, &zero, 4);
+        s.write(kMark + 4, &zero, 4);
+        std::vector<uint8_t> p;
+        put(p, kMark);
+        put(p, kMark + 4);
+        const uint32_t x = VGPU_MAX_GRID_DIM_X, yz = VGPU_MAX_GRID_DIM;
+        Session::Launch wide{code, {x, 1, 1}, {1024, 1, 1}, 0, {kMark, kMark + 4}};
+        Session::Launch all{code, {x, yz, yz}, {1024, 1, 1}, 0, {kMark, kMark + 4}};
+        Digest d;
+        watched(s, d, "ISA, 2^31-1 blocks", launch_cmd(wide));
+        vadd(s, d, "vadd after it");
+        watched(s, d, "ISA, 2^31-1 x 65535 x 65535 blocks", launch_cmd(all));
+        vadd(s, d, "vadd after it");
+        watched(s, d, "PTX, 2^31-1 x 65535 x 65535 blocks", with_ptx(s, all, "ends", p));
+        vadd(s, d, "vadd after it");
+        return d;
+    }};
+}
+
 // Issue 19's isolation, on one engine (one Router: the workers of two
 // contexts): a hostile context's own kernels store to and load from the
 // victim's addresses (mapped in the victim's context only), spin, and
@@ -377,7 +407,8 @@ Test ptx_isolation_case() {
 }  // namespace
 
 std::vector<Test> ptx_cases() {
-    return {ptx_vadd_case(), ptx_fault_case(), ptx_spin_case(), ptx_large_case(), ptx_isolation_case()};
+    return {ptx_vadd_case(), ptx_fault_case(), ptx_spin_case(), ptx_large_case(), ptx_isolation_case(),
+            ptx_grid_limit_case()};
 }
 
 }  // namespace vgpu::engine
