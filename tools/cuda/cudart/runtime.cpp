@@ -180,12 +180,33 @@ void Runtime::copy_peer(uint64_t dst, int dst_dev, uint64_t src, int src_dev, si
     }
 }
 
+// From and to pinned memory (cudaMallocHost, cudaHostAlloc: a host
+// object the GPU maps), the engine copies: one COPY between the two GPU
+// addresses, where pageable memory goes through libvgpu's staging
+// objects (a CPU copy, then the engine's).  Synchronous, as the staged
+// path is.
 void Runtime::write(uint64_t dst, const void* src, size_t n) {
-    on(owner(dst, n, "the destination"), [&](Backend& b) { b.write(dst, src, n); });
+    int d = owner(dst, n, "the destination");
+    if (auto va = pinned_va(d, src, n)) {
+        on(d, [&](Backend& b) {
+            b.copy(dst, *va, n);
+            b.synchronize();
+        });
+        return;
+    }
+    on(d, [&](Backend& b) { b.write(dst, src, n); });
 }
 
 void Runtime::read(void* dst, uint64_t src, size_t n) {
-    on(owner(src, n, "the source"), [&](Backend& b) { b.read(src, dst, n); });
+    int d = owner(src, n, "the source");
+    if (auto va = pinned_va(d, dst, n)) {
+        on(d, [&](Backend& b) {
+            b.copy(*va, src, n);
+            b.synchronize();
+        });
+        return;
+    }
+    on(d, [&](Backend& b) { b.read(src, dst, n); });
 }
 
 void Runtime::copy(uint64_t dst, uint64_t src, size_t n) {
@@ -504,6 +525,8 @@ void Runtime::release_owner(const void* owner) {
             if (it->second.owner == owner && !it->second.module) {
                 free_quietly(*d, it->first);
                 d->host_allocs -= it->second.host;
+                if (it->second.host)
+                    d->pinned.erase(reinterpret_cast<uintptr_t>(it->second.cpu));
                 it = d->allocs.erase(it);
             } else {
                 ++it;
@@ -891,6 +914,8 @@ uint64_t Runtime::malloc(size_t size, bool host, void** cpu, const void* owner) 
         uint64_t va = backend().alloc(size, host, cpu);
         cur().allocs[va] = Allocation{size, host, cpu ? *cpu : nullptr, false, owner};
         cur().host_allocs += host;
+        if (host && cpu)
+            cur().pinned[reinterpret_cast<uintptr_t>(*cpu)] = va;
         return va;
     } catch (const OutOfMemory& e) {
         throw CudaError(cudaErrorMemoryAllocation, e.what());
@@ -916,6 +941,7 @@ void Runtime::free_host(void* cpu) {
         for (auto it = allocs.begin(); it != allocs.end(); ++it) {
             if (it->second.host && it->second.cpu == cpu) {
                 on(static_cast<int>(i), [&](Backend& b) { b.free(it->first); });
+                devices_[i]->pinned.erase(reinterpret_cast<uintptr_t>(cpu));
                 allocs.erase(it);
                 devices_[i]->host_allocs--;
                 return;
@@ -936,6 +962,19 @@ std::pair<uint64_t, const Allocation*> Runtime::find(uint64_t va, size_t n) cons
     if (va - it->first > it->second.size || n > it->second.size - (va - it->first))
         return {0, nullptr};
     return {it->first, &it->second};
+}
+
+std::optional<uint64_t> Runtime::pinned_va(int dev, const void* cpu, size_t n) const {
+    const DeviceState& d = state(dev);
+    auto p = reinterpret_cast<uintptr_t>(cpu);
+    auto it = d.pinned.upper_bound(p);
+    if (!n || it == d.pinned.begin())
+        return std::nullopt;
+    --it;
+    auto a = d.allocs.find(it->second);
+    if (a == d.allocs.end() || p - it->first > a->second.size || n > a->second.size - (p - it->first))
+        return std::nullopt;
+    return it->second + (p - it->first);
 }
 
 std::optional<uint64_t> Runtime::device_of_host(const void* cpu) const {

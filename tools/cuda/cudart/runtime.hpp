@@ -132,6 +132,10 @@ struct DeviceState {
     // cudaHostAlloc): a kernel's own PTX would not reach it (the engine
     // maps device memory only at the program's addresses).
     uint64_t host_allocs = 0;
+    // Those allocations by their CPU address (the key) and GPU address:
+    // a copy between one of them and device memory is the engine's
+    // (Runtime::pinned_va), not staged by the CPU.
+    std::map<uintptr_t, uint64_t> pinned;
     // Launch descriptors (name_ptx()): host memory the CPU writes in
     // place, chunks handed out in order, all free again at synchronize.
     struct DescChunk {
@@ -231,6 +235,9 @@ public:
     // The allocation that contains [va, va + n), or nullptr.
     std::pair<uint64_t, const Allocation*> find(uint64_t va, size_t n) const;
     std::optional<uint64_t> device_of_host(const void* cpu) const;
+    // The GPU address of @n bytes at @cpu when they lie within one
+    // cudaMallocHost / cudaHostAlloc allocation of device @dev.
+    std::optional<uint64_t> pinned_va(int dev, const void* cpu, size_t n) const;
     void memset(uint64_t va, int value, size_t n);
 
     // Streams and events of both APIs (a cudaStream_t is a CUstream, as

@@ -6,9 +6,13 @@
 // input from host memory and writes its output there, which the CPU reads
 // directly after cudaDeviceSynchronize.  The CPU then changes the input
 // in place and a second launch sees the change.  cudaMemGetInfo counts
-// device memory, not pinned host memory.
+// device memory, not pinned host memory.  Copies between pinned and
+// device memory (GPUvm's engine makes them, not the CPU) at odd offsets
+// and sizes across GPU pages, into small pinned allocations side by side,
+// reach exactly the bytes they name.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <cuda_runtime.h>
 
 #define PROG "mapped_pinned"
@@ -19,6 +23,81 @@ __global__ void square_plus(const int* in, long long* out, int n, int k)
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n)
         out[i] = static_cast<long long>(in[i]) * in[i] + k;
+}
+
+static unsigned char pattern(size_t i, int seed)
+{
+    return static_cast<unsigned char>((i * 131 + seed * 17 + (i >> 12)) & 0xff);
+}
+
+// Whether @n bytes at @p hold pattern(@first + i, @seed); says where not.
+static bool holds(const unsigned char* p, size_t n, size_t first, int seed, const char* what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != pattern(first + i, seed)) {
+            printf("FAIL " PROG ": %s: byte %zu is %u, expected %u\n", what, i, p[i], pattern(first + i, seed));
+            return false;
+        }
+    return true;
+}
+
+// Pinned -> device -> pinned at odd offsets, 2 MiB + 77 bytes (across
+// GPU pages of either size), both copy calls and cudaMemcpyDefault; then
+// small pinned allocations side by side (pieces of one GPU page where
+// pages are large): a copy into one leaves its neighbours as they were.
+static int pinned_copies()
+{
+    const size_t size = (3u << 20) + 123, n = (2u << 20) + 77, in_off = 5, dev_off = 3, out_off = 1001;
+    unsigned char *h_in, *h_out, *d;
+    CHECK(cudaMallocHost(&h_in, size));
+    CHECK(cudaHostAlloc(&h_out, size, cudaHostAllocDefault));
+    CHECK(cudaMalloc(&d, size));
+    for (size_t i = 0; i < size; i++) {
+        h_in[i] = pattern(i, 1);
+        h_out[i] = pattern(i, 2);
+    }
+    CHECK(cudaMemcpy(d + dev_off, h_in + in_off, n, cudaMemcpyHostToDevice));
+    CHECK(cudaMemcpy(h_out + out_off, d + dev_off, n, cudaMemcpyDeviceToHost));
+    if (!holds(h_out, out_off, 0, 2, "before the copied bytes") ||
+        !holds(h_out + out_off, n, in_off, 1, "the bytes copied in and out") ||
+        !holds(h_out + out_off + n, size - out_off - n, out_off + n, 2, "after the copied bytes"))
+        return 1;
+    // The other way round, asynchronously and with the kind left to the
+    // runtime: device -> pinned over what is there.
+    CHECK(cudaMemset(d, 0x5a, size));
+    CHECK(cudaMemcpyAsync(h_in + 7, d, 4096 + 9, cudaMemcpyDefault, 0));
+    CHECK(cudaStreamSynchronize(0));
+    for (size_t i = 0; i < size; i++) {
+        unsigned char want = i >= 7 && i < 7 + 4096 + 9 ? 0x5a : pattern(i, 1);
+        if (h_in[i] != want) {
+            printf("FAIL " PROG ": after a device-to-pinned copy, byte %zu is %u, expected %u\n", i, h_in[i], want);
+            return 1;
+        }
+    }
+    const int kSmall = 4;
+    const size_t small = 1000;
+    unsigned char* s[kSmall];
+    for (int k = 0; k < kSmall; k++) {
+        CHECK(cudaMallocHost(&s[k], small));
+        memset(s[k], 0x11 * (k + 1), small);
+    }
+    CHECK(cudaMemcpy(s[1], d, small, cudaMemcpyDeviceToHost));
+    CHECK(cudaMemcpy(d + 100, s[2], small, cudaMemcpyHostToDevice));
+    CHECK(cudaMemcpy(s[3], d + 100, small, cudaMemcpyDeviceToHost));
+    for (int k = 0; k < kSmall; k++)
+        for (size_t i = 0; i < small; i++) {
+            unsigned char want = k == 1 ? 0x5a : k == 3 ? 0x33 : 0x11 * (k + 1);
+            if (s[k][i] != want) {
+                printf("FAIL " PROG ": small pinned allocation %d, byte %zu is %u, expected %u\n", k, i, s[k][i], want);
+                return 1;
+            }
+        }
+    for (int k = 0; k < kSmall; k++)
+        CHECK(cudaFreeHost(s[k]));
+    CHECK(cudaFree(d));
+    CHECK(cudaFreeHost(h_in));
+    CHECK(cudaFreeHost(h_out));
+    return 0;
 }
 
 int main()
@@ -76,6 +155,8 @@ int main()
     }
     CHECK(cudaFreeHost(h_in));
     CHECK(cudaFreeHost(h_out));
+    if (pinned_copies())
+        return 1;
     printf("PASS " PROG "\n");
     return 0;
 }
