@@ -52,6 +52,7 @@ using namespace cu;
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kCopyChunk = 64ull << 20;  // bytes per copy/fill step
+constexpr uint64_t kWholeBlocksPerSm = 16384;   // the first chunk of a job run whole, per SM
 constexpr size_t kCacheMax = 512;             // translated kernels kept (unless in use)
 // The longest a RUN waits for the JIT (it compiles on a thread of its
 // own): well under the module's op_timeout_ms (5 s), which would end the
@@ -1198,8 +1199,12 @@ StepResult CudaBackend::launch(Space& s, Job& job, const drm_vgpu_cmd& c, uint64
         st = std::make_shared<Launch>();
         st->nblocks = uint64_t{c.grid[0]} * c.grid[1] * c.grid[2];
         // A slice of a few ms starts with a few blocks per SM and adapts;
-        // a job run whole (no slicing) launches the grid at once.
-        st->chunk = budget >= 100000000ull ? st->nblocks : uint64_t(nsm_) * 16;
+        // a job run whole (no slicing) launches up to kWholeBlocksPerSm
+        // per SM at once: the watchdog's abort makes a chunk's blocks
+        // yet to start leave, but each must still start, so a chunk of
+        // 2^31 blocks would take seconds to drain.
+        st->chunk = budget >= 100000000ull ? std::min(st->nblocks, uint64_t(nsm_) * kWholeBlocksPerSm)
+                                           : uint64_t(nsm_) * 16;
         job.state = st;
     }
     switch (module_for(s, job, *st, c, start, budget, watchdog)) {
@@ -1419,9 +1424,12 @@ StepResult CudaBackend::run_chunks(Space& s, Job& job, Launch& lst, const drm_vg
         }
         st->resume = false;
         st->next_block += n;
-        if ((t1 - t0) * 8 < budget && st->chunk < (1ull << 30))
-            st->chunk *= 2;  // chunks that fit the slice well
-        else if ((t1 - t0) > budget && st->chunk > 1)
+        // Chunks that fit the slice well, and a quarter of the watchdog
+        // (what an abort may have to drain).
+        const uint64_t fit = watchdog ? std::min(budget, watchdog / 4) : budget;
+        if ((t1 - t0) * 8 < fit && st->chunk < (1ull << 30))
+            st->chunk *= 2;
+        else if ((t1 - t0) > fit && st->chunk > 1)
             st->chunk /= 2;
         if (save)
             st->chunk = std::min(st->chunk, st->save_blocks);

@@ -343,6 +343,17 @@ Test ptx_grid_limit_case() {
         Session::Launch wide{code, {x, 1, 1}, {1024, 1, 1}, 0, {kMark, kMark + 4}};
         Session::Launch all{code, {x, yz, yz}, {1024, 1, 1}, 0, {kMark, kMark + 4}};
         Digest d;
+        // Run whole (no slices, as a back end in the program's process
+        // runs a job): the watchdog alone ends it.
+        uint64_t t0 = now_ns();
+        d.status("ISA, 2^31-1 blocks, run whole", s.submit({launch_cmd(wide)}, ~0ull, kWatchdogNs));
+        const uint64_t whole = now_ns() - t0;
+        d.what += whole <= kWatchdogNs + kBoundNs ? "ended in time; " : "LATE; ";
+        d.bytes += whole <= kWatchdogNs + kBoundNs ? "in time" : "late";
+        char b[96];
+        std::snprintf(b, sizeof(b), "run whole: ended %.3f s after its start; ", whole / 1e9);
+        d.note += b;
+        vadd(s, d, "vadd after it");
         watched(s, d, "ISA, 2^31-1 blocks", launch_cmd(wide));
         vadd(s, d, "vadd after it");
         watched(s, d, "ISA, 2^31-1 x 65535 x 65535 blocks", launch_cmd(all));
