@@ -94,11 +94,17 @@ int send_frame(int sock, Header h, const void* body, size_t len, int fd, uint64_
 }
 
 // Reads @len bytes into @dst, the first read with room for a descriptor.
-static int recv_all(int sock, void* dst, size_t len, uint64_t deadline_ns, vgpu::Fd* fd) {
+// Waits first where @wait (a frame's header: the other side may not have
+// sent it yet), else reads first (its body, which came with it: one
+// system call, not two).
+static int recv_all(int sock, void* dst, size_t len, uint64_t deadline_ns, vgpu::Fd* fd, bool wait) {
     auto* p = static_cast<uint8_t*>(dst);
     while (len) {
-        if (int e = wait_for(sock, POLLIN, deadline_ns))
-            return e;
+        if (wait) {
+            if (int e = wait_for(sock, POLLIN, deadline_ns))
+                return e;
+            wait = false;
+        }
         iovec iov{p, len};
         alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
         msghdr m{};
@@ -109,7 +115,12 @@ static int recv_all(int sock, void* dst, size_t len, uint64_t deadline_ns, vgpu:
             m.msg_controllen = sizeof(ctl);
         }
         ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        if (n < 0 && errno == EAGAIN) {
+            // Past the deadline, wait_for() still looks once (0 ms).
+            wait = true;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
             return errno;
@@ -135,12 +146,12 @@ static int recv_all(int sock, void* dst, size_t len, uint64_t deadline_ns, vgpu:
 
 int recv_frame(int sock, Frame& f, uint64_t deadline_ns) {
     f.fd.reset();
-    if (int e = recv_all(sock, &f.h, sizeof(f.h), deadline_ns, &f.fd))
+    if (int e = recv_all(sock, &f.h, sizeof(f.h), deadline_ns, &f.fd, true))
         return e;
     if (f.h.len > kMaxBody || (f.h.arg && f.h.kind != uint32_t(Kind::Import) && f.h.kind != uint32_t(Kind::Request)))
         return EPROTO;
     f.body.resize(f.h.len);
-    return recv_all(sock, f.body.data(), f.h.len, deadline_ns, nullptr);
+    return recv_all(sock, f.body.data(), f.h.len, deadline_ns, nullptr, false);
 }
 
 }  // namespace vgpu::engine::link
