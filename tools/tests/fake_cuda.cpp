@@ -124,8 +124,8 @@ Api make_table() {
     a.ModuleLoadDataEx = [](CUmodule* m, const void* ptx, unsigned, int*, void**) {
         return with([&](FakeCuda& k) { return k.load_module(m, ptx); });
     };
-    a.ModuleGetFunction = [](CUfunction* f, CUmodule m, const char*) {
-        return with([&](FakeCuda& k) { return k.get_function(f, m); });
+    a.ModuleGetFunction = [](CUfunction* f, CUmodule m, const char* name) {
+        return with([&](FakeCuda& k) { return k.get_function(f, m, name); });
     };
     a.FuncGetAttribute = [](int* v, int attr, CUfunction) {
         return with([&](FakeCuda& k) {
@@ -392,13 +392,15 @@ CUresult FakeCuda::load_module(CUmodule* m, const void* ptx) {
     return CUDA_SUCCESS;
 }
 
-CUresult FakeCuda::get_function(CUfunction* f, CUmodule m) {
+CUresult FakeCuda::get_function(CUfunction* f, CUmodule m, const char* name) {
     std::lock_guard<std::mutex> g(mu_);
     uint64_t i = u(m);
     if (!i || i > modules_.size() || !modules_[i - 1].live) {
         error("cuModuleGetFunction: not a loaded module");
         return kErrInvalidHandle;
     }
+    if (modules_[i - 1].ptx.find(".entry " + std::string(name) + "(") == std::string::npos)
+        return kErrNotFound;
     *f = reinterpret_cast<CUfunction>(m);
     return CUDA_SUCCESS;
 }

@@ -29,7 +29,8 @@
 // device bytes (a GPU of that size).  Launches complete at once; set
 // on_launch to look at (or write through) a launch's arguments, whose
 // layout is the translated kernel's (ptx.hpp), and to choose its result.
-// Modules record their PTX (ptx_of()).  cuModuleLoadDataEx may be
+// Modules record their PTX (ptx_of()); cuModuleGetFunction finds only
+// the entries their text declares (".entry NAME(").  cuModuleLoadDataEx may be
 // called on another thread (the back end's JIT thread): on_load runs
 // there first (a test can block it, as a slow JIT), and the modules are
 // guarded by a mutex.  fail_htod(n) makes the n-th cuMemcpyHtoD fail.
@@ -51,6 +52,7 @@ namespace vgpu::engine::test {
 constexpr cu::CUresult kErrInvalidValue = 1;
 constexpr cu::CUresult kErrOutOfMemory = 2;
 constexpr cu::CUresult kErrInvalidHandle = 400;
+constexpr cu::CUresult kErrNotFound = 500;
 constexpr cu::CUresult kErrAlreadyRegistered = 712;
 constexpr cu::CUresult kErrNotRegistered = 713;
 
@@ -127,7 +129,7 @@ public:
     // @what as an error otherwise.
     bool check_range(const char* what, uint64_t p, uint64_t n);
     cu::CUresult load_module(cu::CUmodule* m, const void* ptx);
-    cu::CUresult get_function(cu::CUfunction* f, cu::CUmodule m);
+    cu::CUresult get_function(cu::CUfunction* f, cu::CUmodule m, const char* name);
     cu::CUresult set_attribute(cu::CUfunction f, int attr, int value);
     cu::CUresult unload_module(cu::CUmodule m);
     cu::CUresult launch(const LaunchCall& c);

@@ -64,9 +64,10 @@ struct Worker {
         b.mem = id;
         ASSERT_EQ(be->map(1, va, size, perms, b), 0);
     }
-    // A launch of the ISA at kCodeVa naming entry k of @text with an
+    // A launch of the ISA at kCodeVa naming entry @entry of @text with an
     // 8-byte parameter @p; @edit changes the descriptor first.
-    RunResult launch(const std::string& text, uint64_t p, void (*edit)(drm_vgpu_ptx_launch&) = nullptr) {
+    RunResult launch(const std::string& text, uint64_t p, void (*edit)(drm_vgpu_ptx_launch&) = nullptr,
+                     const std::string& entry = "k") {
         std::string t = text + '\0';
         mem->write(4, 0, t.data(), t.size());
         drm_vgpu_ptx_launch h{};
@@ -75,14 +76,14 @@ struct Worker {
         h.ptx = kTextVa;
         h.ptx_size = t.size();
         h.ptx_hash = ptx_hash(t.data(), t.size());
-        h.entry_len = 1;
+        h.entry_len = static_cast<uint32_t>(entry.size());
         h.param_size = 8;
         if (edit)
             edit(h);
-        std::vector<uint8_t> d(sizeof(h) + 1 + 8);
+        std::vector<uint8_t> d(sizeof(h) + entry.size() + 8);
         std::memcpy(d.data(), &h, sizeof(h));
-        d[sizeof(h)] = 'k';
-        std::memcpy(d.data() + sizeof(h) + 1, &p, 8);
+        std::memcpy(d.data() + sizeof(h), entry.data(), entry.size());
+        std::memcpy(d.data() + sizeof(h) + entry.size(), &p, 8);
         mem->write(3, 0, d.data(), d.size());
         Job job;
         drm_vgpu_cmd c{};
@@ -97,8 +98,10 @@ struct Worker {
         job.cmds = {c};
         return be->run(1, job, UINT64_MAX, UINT64_MAX);
     }
-    // Whether the last launch ran the guest's PTX (else the translation).
-    bool ran_ptx() const { return !fake.launches.empty() && fake.ptx_of(fake.launches.back().f) == kPtx; }
+    // Whether the last launch ran the guest's PTX @text (else the translation).
+    bool ran_ptx(const std::string& text = kPtx) const {
+        return !fake.launches.empty() && fake.ptx_of(fake.launches.back().f) == text;
+    }
 };
 
 // The context's device memory sits at the context's own address too (the
@@ -160,6 +163,27 @@ TEST(GuestPtx, ThePtxRunsWithItsParametersCompiledOnce) {
     EXPECT_EQ(w.launch(kPtx, kDataVa + 64).status, RunStatus::Done);
     EXPECT_TRUE(w.ran_ptx());
     EXPECT_EQ(w.fake.modules_loaded(), loaded) << "compiled once";
+    EXPECT_EQ(w.fake.errors(), "");
+}
+
+// A module's entries are compiled together: launching a second entry of
+// the same text loads nothing more.  An entry the text lacks runs the ISA
+// and leaves the module's others running as themselves.
+TEST(GuestPtx, EveryEntryOfAModuleFromOneCompile) {
+    Worker w;
+    const std::string two = kPtx + ".visible .entry k2(.param .u64 p)\n{\n    ret;\n}\n";
+    EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k").status, RunStatus::Done);
+    ASSERT_TRUE(w.ran_ptx(two));
+    const uint64_t loaded = w.fake.modules_loaded();
+    EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k2").status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx(two)) << "its second entry";
+    EXPECT_EQ(w.fake.modules_loaded(), loaded) << "the module compiled once for both entries";
+    EXPECT_EQ(w.launch(two, kDataVa, nullptr, "nope").status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx(two)) << "an entry the module lacks: the ISA ran";
+    EXPECT_EQ(w.fake.modules_loaded(), loaded + 1) << "the ISA's translation";
+    EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k2").status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx(two)) << "the module's entries still run as themselves";
+    EXPECT_EQ(w.fake.modules_loaded(), loaded + 1) << "nothing compiled again";
     EXPECT_EQ(w.fake.errors(), "");
 }
 

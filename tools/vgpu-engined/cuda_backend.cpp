@@ -96,6 +96,8 @@ struct Jit {
 
 // A loaded module: unloaded when the last holder (the cache, a launch in
 // progress) lets go of it, never while a preempted launch still needs it.
+// A translation's has its one kernel; a guest's own PTX module its
+// entries, each found when first launched.
 class Module {
 public:
     Module(const Api& a, CUmodule m, CUfunction f) : a_(a), m_(m), f_(f) {}
@@ -103,11 +105,18 @@ public:
     Module(const Module&) = delete;
     Module& operator=(const Module&) = delete;
     CUfunction function() const { return f_; }
+    // The guest's entry @name, ready to launch: found, its dynamic shared
+    // memory opened to VGPU_MAX_SHARED, its local memory checked, loaded.
+    // Null where it cannot run here, the reason in *@r and *@why.
+    CUfunction entry(const std::string& name, CUresult* r, std::string* why);
 
 private:
     const Api& a_;
     CUmodule m_;
     CUfunction f_;
+    // The entries asked for that the module has (a name it lacks is not
+    // kept: the guest chooses names), and their outcome.
+    std::map<std::string, std::pair<CUfunction, CUresult>> entries_;
 };
 
 // 4 KiB page-table pages carved out of 2 MiB device allocations.
@@ -998,19 +1007,13 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
         if (r == CUDA_SUCCESS)
             r = nthreads ? a.ModuleLoadDataEx(&m, ptx.c_str(), 3, opts, vals)
                          : a.ModuleLoadDataEx(&m, ptx.c_str(), 2, opts + 1, vals + 1);
-        if (r == CUDA_SUCCESS && (r = a.ModuleGetFunction(&f, m, entry.c_str())) == CUDA_SUCCESS)
+        // A translation: its one kernel, loaded here, not in the first
+        // launch (a RUN).  A guest's module: its entries, as launched
+        // (Module::entry()).
+        if (r == CUDA_SUCCESS && nthreads && (r = a.ModuleGetFunction(&f, m, entry.c_str())) == CUDA_SUCCESS)
             r = a.FuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, VGPU_MAX_SHARED);
-        int local = 0;
-        // A guest's own code: the driver sizes the context's local memory
-        // by it for every thread the GPU can hold, charged to no one.
-        if (r == CUDA_SUCCESS && !nthreads &&
-            (a.FuncGetAttribute(&local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, f) != CUDA_SUCCESS ||
-             local > static_cast<int>(kMaxPtxLocal))) {
-            std::snprintf(log, sizeof(log), "%d bytes of local memory a thread (the most: %u)", local, kMaxPtxLocal);
-            r = kErrTooMuchLocal;
-        }
-        if (r == CUDA_SUCCESS && a.FuncLoad)
-            r = a.FuncLoad(f);  // here, not in the first launch (a RUN)
+        if (r == CUDA_SUCCESS && nthreads && a.FuncLoad)
+            r = a.FuncLoad(f);
         if (r != CUDA_SUCCESS && m) {
             a.ModuleUnload(m);
             m = nullptr;
@@ -1023,6 +1026,38 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
         j->done = true;
         j->cv.notify_all();
     });
+}
+
+CUfunction Module::entry(const std::string& name, CUresult* r, std::string* why) {
+    if (auto it = entries_.find(name); it != entries_.end()) {
+        *r = it->second.second;
+        if (*r != CUDA_SUCCESS)
+            *why = error("cuModuleGetFunction", *r);
+        return it->second.first;
+    }
+    CUfunction f = nullptr;
+    if ((*r = a_.ModuleGetFunction(&f, m_, name.c_str())) != CUDA_SUCCESS) {
+        *why = error("cuModuleGetFunction", *r);
+        return nullptr;
+    }
+    // A guest's own code: the driver sizes the context's local memory by
+    // it for every thread the GPU can hold, charged to no one.
+    int local = 0;
+    if ((*r = a_.FuncSetAttribute(f, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, VGPU_MAX_SHARED)) !=
+        CUDA_SUCCESS) {
+        *why = error("cuFuncSetAttribute", *r);
+    } else if (a_.FuncGetAttribute(&local, CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, f) != CUDA_SUCCESS ||
+               local > static_cast<int>(kMaxPtxLocal)) {
+        *r = kErrTooMuchLocal;
+        *why = std::to_string(local) + " bytes of local memory a thread (the most: " + std::to_string(kMaxPtxLocal) +
+               ")";
+    } else if (a_.FuncLoad && (*r = a_.FuncLoad(f)) != CUDA_SUCCESS) {
+        *why = error("cuFuncLoad", *r);
+    }
+    if (*r != CUDA_SUCCESS)
+        f = nullptr;
+    entries_.emplace(name, std::make_pair(f, *r));
+    return f;
 }
 
 // A finished compile: into the cache, or unloaded if its key was refused
@@ -1268,8 +1303,8 @@ void CudaBackend::make_room_for_ptx() {
 }
 
 // A LAUNCH's PTX, run as itself (Documentation/engines.rst "The guest's
-// own PTX"): the descriptor read and checked, the entry compiled once per
-// text and entry (the driver's JIT, on its thread), launched with the
+// own PTX"): the descriptor read and checked, the module compiled once
+// per text (the driver's JIT, on its thread), the entry launched with the
 // parameters the descriptor holds and waited for.  The GPU cannot be
 // preempted: the kernel runs to its end in this step, and the engine
 // process kills the worker if it outlasts the RUN's budget + the
@@ -1325,11 +1360,18 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     case Got::Rejected: return std::nullopt;
     case Got::Wait: return StepResult::Yield;
     }
+    CUresult r;
+    std::string fwhy;
+    CUfunction fn = mod->entry(pl->entry, &r, &fwhy);
+    if (!fn) {
+        say("the guest's kernel " + pl->entry + ": " + fwhy + ": its ISA runs");
+        return std::nullopt;
+    }
     size_t psize = pl->params.size();
     void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, pl->params.data(), CU_LAUNCH_PARAM_BUFFER_SIZE, &psize,
                      CU_LAUNCH_PARAM_END};
     uint64_t t0 = now_ns();
-    CUresult r = a_.LaunchKernel(mod->function(), c.grid[0], c.grid[1], c.grid[2], c.block[0], c.block[1],
+    r = a_.LaunchKernel(fn, c.grid[0], c.grid[1], c.grid[2], c.block[0], c.block[1],
                                  c.block[2], pl->shared, stream_.get(), nullptr, psize ? extra : nullptr);
     if (r != CUDA_SUCCESS) {  // a configuration this kernel cannot have here
         say("the guest's kernel " + pl->entry + " not launched (" + error("cuLaunchKernel", r) + "): its ISA runs");

@@ -18,8 +18,7 @@ namespace vgpu::engine {
 using namespace cu;
 
 std::string PtxLaunch::key() const {
-    return "ptx:" + std::to_string(ptx) + ":" + std::to_string(ptx_size) + ":" + std::to_string(ptx_hash) + ":" +
-           entry;
+    return "ptx:" + std::to_string(ptx) + ":" + std::to_string(ptx_size) + ":" + std::to_string(ptx_hash);
 }
 
 uint64_t ptx_hash(const void* p, size_t n) {

@@ -26,7 +26,8 @@ struct PtxLaunch {
     std::string entry;
     std::vector<uint8_t> params;
     uint32_t shared = 0;
-    // What the engine keeps the compiled entry by.
+    // What the engine keeps the compiled module by: its text (every
+    // entry of a module is compiled at once, by one load).
     std::string key() const;
 };
 
