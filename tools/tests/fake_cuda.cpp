@@ -139,7 +139,7 @@ Api make_table() {
     a.ModuleUnload = [](CUmodule m) { return with([&](FakeCuda& k) { return k.unload_module(m); }); };
     a.LaunchKernel = [](CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned sh, CUstream, void** args, void** extra) {
-        return with([&](FakeCuda& k) { return k.launch({f, {gx, gy, gz}, {bx, by, bz}, sh, args, extra}); });
+        return with([&](FakeCuda& k) { return k.launch({f, {gx, gy, gz}, {bx, by, bz}, sh, args, extra, {}}); });
     };
     a.StreamCreate = [](CUstream* s, unsigned) {
         static int st;
@@ -401,8 +401,22 @@ CUresult FakeCuda::get_function(CUfunction* f, CUmodule m, const char* name) {
     }
     if (modules_[i - 1].ptx.find(".entry " + std::string(name) + "(") == std::string::npos)
         return kErrNotFound;
-    *f = reinterpret_cast<CUfunction>(m);
+    for (size_t k = 0; k < functions_.size(); k++)
+        if (functions_[k].module == i && functions_[k].name == name) {
+            *f = reinterpret_cast<CUfunction>(kFunctionBase + k + 1);
+            return CUDA_SUCCESS;
+        }
+    functions_.push_back({i, name});
+    *f = reinterpret_cast<CUfunction>(kFunctionBase + functions_.size());
     return CUDA_SUCCESS;
+}
+
+FakeCuda::Function* FakeCuda::function_of(CUfunction f) {
+    uint64_t k = u(f);
+    if (k <= kFunctionBase || k - kFunctionBase > functions_.size())
+        return nullptr;
+    Function* fn = &functions_[k - kFunctionBase - 1];
+    return modules_[fn->module - 1].live ? fn : nullptr;
 }
 
 CUresult FakeCuda::unload_module(CUmodule m) {
@@ -418,16 +432,18 @@ CUresult FakeCuda::unload_module(CUmodule m) {
 
 std::string FakeCuda::ptx_of(CUfunction f) const {
     std::lock_guard<std::mutex> g(mu_);
-    uint64_t i = u(f);
-    return i && i <= modules_.size() ? modules_[i - 1].ptx : "";
+    uint64_t k = u(f);
+    if (k <= kFunctionBase || k - kFunctionBase > functions_.size())
+        return "";
+    return modules_[functions_[k - kFunctionBase - 1].module - 1].ptx;
 }
 
 // As NVIDIA's driver: dynamic shared memory beyond 48 KiB only up to
 // what cuFuncSetAttribute allowed (the GPU's opt-in limit: 227 KiB).
 CUresult FakeCuda::set_attribute(CUfunction f, int attr, int value) {
     std::lock_guard<std::mutex> g(mu_);
-    uint64_t i = u(f);
-    if (!i || i > modules_.size() || !modules_[i - 1].live) {
+    Function* fn = function_of(f);
+    if (!fn) {
         error("cuFuncSetAttribute: not a function");
         return kErrInvalidHandle;
     }
@@ -435,19 +451,22 @@ CUresult FakeCuda::set_attribute(CUfunction f, int attr, int value) {
         error("cuFuncSetAttribute: attribute " + std::to_string(attr) + " value " + std::to_string(value));
         return 1;  // CUDA_ERROR_INVALID_VALUE
     }
-    modules_[i - 1].max_dynamic_shared = static_cast<uint32_t>(value);
+    fn->max_dynamic_shared = static_cast<uint32_t>(value);
     return CUDA_SUCCESS;
 }
 
-CUresult FakeCuda::launch(const LaunchCall& c) {
-    uint64_t i = u(c.f);
+CUresult FakeCuda::launch(const LaunchCall& call) {
+    LaunchCall c = call;
     bool live;
     uint32_t max_shared = 0;
     {
         std::lock_guard<std::mutex> g(mu_);
-        live = i && i <= modules_.size() && modules_[i - 1].live;
-        if (live)
-            max_shared = modules_[i - 1].max_dynamic_shared;
+        const Function* fn = function_of(c.f);
+        live = fn != nullptr;
+        if (live) {
+            max_shared = fn->max_dynamic_shared;
+            c.entry = fn->name;
+        }
     }
     if (!live) {
         error("cuLaunchKernel: a function of an unloaded module");

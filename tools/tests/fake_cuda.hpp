@@ -61,6 +61,7 @@ struct LaunchCall {
     unsigned grid[3], block[3], shared;
     void** args;  // valid during on_launch only
     void** extra = nullptr;  // cuLaunchKernel's, valid during on_launch only
+    std::string entry;       // the function's name (filled in by the fake)
 };
 
 class FakeCuda {
@@ -165,14 +166,24 @@ private:
     std::vector<std::string> errors_;
     uint64_t allocs_ = 0, fail_at_ = 0, limit_ = 0, live_bytes_ = 0, overlaps_ = 0;
     uint64_t htods_ = 0, fail_htod_at_ = 0;
-    mutable std::mutex mu_;   // guards modules_ (loads come from the JIT's thread)
+    mutable std::mutex mu_;   // guards modules_, functions_ (loads come from the JIT's thread)
     mutable std::mutex emu_;  // guards errors_
     struct Module {
         std::string ptx;
         bool live;
+    };
+    std::vector<Module> modules_;  // handle = index + 1
+    // A function: its module (a handle) and name.  Handle: kFunctionBase
+    // + index + 1, one per (module, name).
+    struct Function {
+        uint64_t module;
+        std::string name;
         uint32_t max_dynamic_shared = 48 * 1024;  // the driver's default
     };
-    std::vector<Module> modules_;  // handle = index + 1; functions: the same
+    static constexpr uint64_t kFunctionBase = uint64_t{1} << 40;
+    std::vector<Function> functions_;
+    // The function of handle @f, null if none (mu_ held).
+    Function* function_of(cu::CUfunction f);
     struct Handle {
         int fd;  // a memfd of the allocation's size
         uint64_t size;

@@ -174,16 +174,40 @@ TEST(GuestPtx, EveryEntryOfAModuleFromOneCompile) {
     const std::string two = kPtx + ".visible .entry k2(.param .u64 p)\n{\n    ret;\n}\n";
     EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k").status, RunStatus::Done);
     ASSERT_TRUE(w.ran_ptx(two));
+    EXPECT_EQ(w.fake.launches.back().entry, "k");
     const uint64_t loaded = w.fake.modules_loaded();
     EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k2").status, RunStatus::Done);
     EXPECT_TRUE(w.ran_ptx(two)) << "its second entry";
+    EXPECT_EQ(w.fake.launches.back().entry, "k2");
     EXPECT_EQ(w.fake.modules_loaded(), loaded) << "the module compiled once for both entries";
     EXPECT_EQ(w.launch(two, kDataVa, nullptr, "nope").status, RunStatus::Done);
     EXPECT_FALSE(w.ran_ptx(two)) << "an entry the module lacks: the ISA ran";
     EXPECT_EQ(w.fake.modules_loaded(), loaded + 1) << "the ISA's translation";
     EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k2").status, RunStatus::Done);
     EXPECT_TRUE(w.ran_ptx(two)) << "the module's entries still run as themselves";
+    EXPECT_EQ(w.fake.launches.back().entry, "k2");
     EXPECT_EQ(w.fake.modules_loaded(), loaded + 1) << "nothing compiled again";
+    EXPECT_EQ(w.fake.errors(), "");
+}
+
+// An entry that needs too much local memory runs the ISA, each time; the
+// module's other entries, found before and after, still run as themselves.
+TEST(GuestPtx, AnEntryRefusedLeavesTheModulesOthers) {
+    Worker w;
+    const std::string two = kPtx + ".visible .entry k2(.param .u64 p)\n{\n    ret;\n}\n";
+    EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k").status, RunStatus::Done);
+    ASSERT_TRUE(w.ran_ptx(two));
+    w.fake.local_bytes = 1 << 20;
+    for (int i = 0; i < 2; i++) {
+        EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k2").status, RunStatus::Done);
+        EXPECT_FALSE(w.ran_ptx(two)) << "1 MiB of local memory a thread: the ISA ran, launch " << i;
+    }
+    w.fake.local_bytes = 0;
+    EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k").status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx(two)) << "the entry found before";
+    EXPECT_EQ(w.fake.launches.back().entry, "k");
+    EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k2").status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx(two)) << "the refusal is kept for the module's life";
     EXPECT_EQ(w.fake.errors(), "");
 }
 

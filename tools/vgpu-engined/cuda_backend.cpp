@@ -116,7 +116,12 @@ private:
     CUfunction f_;
     // The entries asked for that the module has (a name it lacks is not
     // kept: the guest chooses names), and their outcome.
-    std::map<std::string, std::pair<CUfunction, CUresult>> entries_;
+    struct Entry {
+        CUfunction f;
+        CUresult r;
+        std::string why;
+    };
+    std::map<std::string, Entry> entries_;
 };
 
 // 4 KiB page-table pages carved out of 2 MiB device allocations.
@@ -362,7 +367,8 @@ CudaBackend::CudaBackend(const Api& a, uint64_t size, int gpu)
     int major = 0, minor = 0, uva = 0;
     a_.DeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev_);
     a_.DeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev_);
-    a_.DeviceGetAttribute(&nsm_, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev_);
+    if (a_.DeviceGetAttribute(&nsm_, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev_) != CUDA_SUCCESS || nsm_ < 1)
+        nsm_ = 1;  // chunks of blocks are sized by it: never 0
     a_.DeviceGetAttribute(&uva, CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING, dev_);
     // The driver's "domain:bus:device.function"; anything else than that
     // form (which vgpu-uengine would refuse, and the process with it) is
@@ -1030,10 +1036,9 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
 
 CUfunction Module::entry(const std::string& name, CUresult* r, std::string* why) {
     if (auto it = entries_.find(name); it != entries_.end()) {
-        *r = it->second.second;
-        if (*r != CUDA_SUCCESS)
-            *why = error("cuModuleGetFunction", *r);
-        return it->second.first;
+        *r = it->second.r;
+        *why = it->second.why;
+        return it->second.f;
     }
     CUfunction f = nullptr;
     if ((*r = a_.ModuleGetFunction(&f, m_, name.c_str())) != CUDA_SUCCESS) {
@@ -1056,7 +1061,7 @@ CUfunction Module::entry(const std::string& name, CUresult* r, std::string* why)
     }
     if (*r != CUDA_SUCCESS)
         f = nullptr;
-    entries_.emplace(name, std::make_pair(f, *r));
+    entries_.emplace(name, Entry{f, *r, *why});
     return f;
 }
 

@@ -1187,6 +1187,7 @@ void watched(Session& s, Digest& d, const char* name, const drm_vgpu_cmd& c) {
     d.status(name, r);
     bool in_time = total <= kWatchdogNs + kBoundNs && longest <= kSliceNs + kBoundNs;
     d.what += in_time ? "ended in time; " : "LATE; ";
+    d.late = d.late || !in_time;
     d.bytes += in_time ? "in time" : "late";
     char b[160];
     std::snprintf(b, sizeof(b), "%s: ended %.3f s after its start (watchdog %.1f s), longest RUN %.1f ms, %d RUNs; ",

@@ -22,6 +22,7 @@ struct Digest {
     std::string bytes;
     std::string what;  // the statuses, readable
     std::string note;  // printed, not compared (slices differ between back ends)
+    bool late = false; // a watchdog's end came late: a failure whatever the reference did
     void status(const char* name, const RunResult& r) {
         char b[160];
         std::snprintf(b, sizeof(b), "%s: status %d fault %u at 0x%llx; ", name, static_cast<int>(r.status),

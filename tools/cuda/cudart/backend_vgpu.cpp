@@ -191,11 +191,15 @@ private:
     // Submits with @submit; when the client's queue is full (vgpu-back's
     // quota_jobs or quota_cmds: EDQUOT), waits for the work queued and
     // submits again: a full queue makes CUDA's launches wait, never fail.
+    // A context that faulted refuses work (EIO): the fault is what the
+    // program is told (DeviceFault: sticky, as CUDA's), not the refusal.
     template <typename F>
     void queue(F&& submit) {
         try {
             submit();
         } catch (const vgpu::Error& e) {
+            if (e.code() == EIO)
+                sync();  // throws the context's fault, if that is why
             if (e.code() != EDQUOT)
                 throw;
             sync();

@@ -184,11 +184,12 @@ void Runtime::copy_peer(uint64_t dst, int dst_dev, uint64_t src, int src_dev, si
 // object the GPU maps), the engine copies: one COPY between the two GPU
 // addresses, where pageable memory goes through libvgpu's staging
 // objects (a CPU copy, then the engine's).  Synchronous, as the staged
-// path is.
+// path is, and after the work before it (whose fault it reports).
 void Runtime::write(uint64_t dst, const void* src, size_t n) {
     int d = owner(dst, n, "the destination");
     if (auto va = pinned_va(d, src, n)) {
         on(d, [&](Backend& b) {
+            b.synchronize();
             b.copy(dst, *va, n);
             b.synchronize();
         });
@@ -201,6 +202,7 @@ void Runtime::read(void* dst, uint64_t src, size_t n) {
     int d = owner(src, n, "the source");
     if (auto va = pinned_va(d, dst, n)) {
         on(d, [&](Backend& b) {
+            b.synchronize();
             b.copy(*va, src, n);
             b.synchronize();
         });
@@ -972,7 +974,8 @@ std::optional<uint64_t> Runtime::pinned_va(int dev, const void* cpu, size_t n) c
         return std::nullopt;
     --it;
     auto a = d.allocs.find(it->second);
-    if (a == d.allocs.end() || p - it->first > a->second.size || n > a->second.size - (p - it->first))
+    if (a == d.allocs.end() || !a->second.host || reinterpret_cast<uintptr_t>(a->second.cpu) != it->first ||
+        p - it->first > a->second.size || n > a->second.size - (p - it->first))
         return std::nullopt;
     return it->second + (p - it->first);
 }

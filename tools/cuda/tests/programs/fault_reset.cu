@@ -5,7 +5,9 @@
 // its allocation, far outside any memory; cudaDeviceSynchronize must
 // return cudaErrorIllegalAddress, and the error is sticky (a later
 // cudaMemcpy returns it too).  cudaDeviceReset then gives a fresh
-// context, in which a correct kernel runs and its result is checked.
+// context, in which a correct kernel runs and its result is checked;
+// then a copy to pinned memory right after a faulting launch reports
+// the fault.
 // That recovery is GPUvm's promise, not NVIDIA's: CUDA documents that
 // after cudaErrorIllegalAddress the process must be relaunched, and on an
 // H200 (driver 580) every call after the reset returned
@@ -73,7 +75,20 @@ int main()
     CHECK(cudaMalloc(&d, n * sizeof(int)));
     if (run_correct(d, n))
         return 1;
-    CHECK(cudaFree(d));
+    // A copy into pinned memory right after a faulting launch, nothing
+    // synchronised between: GPUvm's copies wait for the work before them
+    // and report its fault (CUDA's asynchronous copy may report it later).
+    int* pinned;
+    CHECK(cudaMallocHost(&pinned, n * sizeof(int)));
+    store<<<1, 32>>>(d, (64ull << 30) / sizeof(int), 1);
+    e = cudaMemcpyAsync(pinned, d, n * sizeof(int), cudaMemcpyDeviceToHost, 0);
+    if (e != cudaErrorIllegalAddress) {
+        printf("FAIL " PROG ": a copy to pinned memory after the fault returned %s, expected "
+               "cudaErrorIllegalAddress\n", cudaGetErrorName(e));
+        return 1;
+    }
+    CHECK(cudaDeviceReset());
+    cudaGetLastError();
     printf("PASS " PROG "\n");
     return 0;
 }

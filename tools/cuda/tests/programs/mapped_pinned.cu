@@ -62,6 +62,12 @@ static int pinned_copies()
         !holds(h_out + out_off, n, in_off, 1, "the bytes copied in and out") ||
         !holds(h_out + out_off + n, size - out_off - n, out_off + n, 2, "after the copied bytes"))
         return 1;
+    // Up to the allocations' last byte.
+    const size_t tail = 777;
+    CHECK(cudaMemcpy(d + size - tail, h_in + size - tail, tail, cudaMemcpyHostToDevice));
+    CHECK(cudaMemcpy(h_out + size - tail, d + size - tail, tail, cudaMemcpyDeviceToHost));
+    if (!holds(h_out + size - tail, tail, size - tail, 1, "a copy that ends at the allocations' end"))
+        return 1;
     // The other way round, asynchronously and with the kind left to the
     // runtime: device -> pinned over what is there.
     CHECK(cudaMemset(d, 0x5a, size));
@@ -91,6 +97,28 @@ static int pinned_copies()
                 printf("FAIL " PROG ": small pinned allocation %d, byte %zu is %u, expected %u\n", k, i, s[k][i], want);
                 return 1;
             }
+        }
+    // A copy across two of them (where they lie side by side: pieces of a
+    // page) is host memory the copy reads as a whole.
+    if (s[2] == s[1] + 1024) {
+        CHECK(cudaMemcpy(d, s[1], 2 * 1024, cudaMemcpyHostToDevice));
+        unsigned char back[2 * 1024];
+        CHECK(cudaMemcpy(back, d, sizeof(back), cudaMemcpyDeviceToHost));
+        if (memcmp(back, s[1], sizeof(back))) {
+            printf("FAIL " PROG ": a copy across two pinned allocations\n");
+            return 1;
+        }
+    }
+    // Freed and allocated again (perhaps at the same address): copies
+    // reach the new allocation.
+    CHECK(cudaFreeHost(s[0]));
+    CHECK(cudaMallocHost(&s[0], small));
+    CHECK(cudaMemset(d, 0x77, small));
+    CHECK(cudaMemcpy(s[0], d, small, cudaMemcpyDeviceToHost));
+    for (size_t i = 0; i < small; i++)
+        if (s[0][i] != 0x77) {
+            printf("FAIL " PROG ": a pinned allocation made again, byte %zu is %u\n", i, s[0][i]);
+            return 1;
         }
     for (int k = 0; k < kSmall; k++)
         CHECK(cudaFreeHost(s[k]));
