@@ -171,11 +171,12 @@ rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (page_kb=2048)"
 echo "  ok  : an instance of 2 MiB pages at 64 GiB served by the interpreter"
 
 # Workers (vgpu-engined --workers): each context in a process of its own,
-# device memory in the engine process.  Two loads, each its own context
+# device memory in the engine process, one spare worker started ahead
+# (the default --spare-workers 1).  Two loads, each its own context
 # and worker; one worker killed: the other load never notices, and the
 # killed one's context is served again by a new worker (its job in
 # flight, if any, faults "engine lost").  Every worker ends with its
-# context.
+# context; the spare stays.
 modprobe vgpu-uengine watchdog_ms=2000 || fail "modprobe vgpu-uengine (workers)"
 start_engined 1 --workers || fail "vgpu-engined --workers did not register"
 [ "$(cat $UE/backend)" = interp-workers ] || fail "backend with workers: $(cat $UE/backend)"
@@ -184,15 +185,15 @@ matmul 64 || fail "matmul in a worker"
 vgpu-selftest fault || fail "fault isolation in workers"
 vgpu-selftest watchdog 2000 || fail "watchdog in a worker"
 # no_workers: every worker of $ENGINED gone (reaped, zombies too) within
-# 3 s: a worker ends with its context, and vgpu-engined reaps it within
-# 200 ms, requests or not.
+# 3 s but the spare: a worker ends with its context, and vgpu-engined
+# reaps it within 200 ms, requests or not.
 no_workers() {
 	i=0
-	while [ -n "$(children $ENGINED)" ] && [ $i -lt 30 ]; do
+	while [ "$(children $ENGINED | wc -w)" != 1 ] && [ $i -lt 30 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ -z "$(children $ENGINED)" ]
+	[ "$(children $ENGINED | wc -w)" = 1 ]
 }
 no_workers || fail "workers left after the programs: $(children $ENGINED)"
 vgpu-bench spin --mode native --seconds 20 >/tmp/spin-a.log 2>&1 &
@@ -202,7 +203,9 @@ vgpu-bench spin --mode native --seconds 12 >/tmp/spin-b.log 2>&1 &
 SPIN_B=$!
 sleep 3
 workers=$(children $ENGINED | sort -n)
-[ "$(echo "$workers" | wc -w)" = 2 ] || fail "two loads, workers: $workers"
+# Each load took the spare of its time, started after the one before:
+# the lowest pid is the first load's, the highest the new spare.
+[ "$(echo "$workers" | wc -w)" = 3 ] || fail "two loads and a spare, workers: $workers"
 kill -9 "$(echo "$workers" | head -n1)"	# the first load's
 wait $SPIN_B || fail "the other load failed when a worker was killed: $(cat /tmp/spin-b.log)"
 if wait $SPIN_A; then
@@ -216,6 +219,7 @@ grep -q "the worker of context .* died" $LOG || fail "no log line for the killed
 vecadd 200000 || fail "vecadd after a worker was killed"
 wait_released 10 "the programs" objects contexts mappings device_bytes host_bytes
 no_workers || fail "workers left: $(children $ENGINED)"
+grep -q "a spare worker" $LOG && fail "a spare worker could not start: $(grep "a spare worker" $LOG)"
 kill $ENGINED
 wait $ENGINED
 rm_engine vgpu-uengine || fail "rmmod vgpu-uengine (workers)"

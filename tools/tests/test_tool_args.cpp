@@ -37,6 +37,9 @@ TEST(ToolArgs, EnginedOptions) {
     EXPECT_EQ(a.gpu, 3);
     EXPECT_TRUE(a.self_test);
     EXPECT_EQ(a.kernels, "dir");
+    EXPECT_EQ(a.spares, 1u) << "one spare worker by default";
+    EXPECT_EQ(vgpu::engine::parse_engined_args({"-w", "--spare-workers", "0"}).spares, 0u);
+    EXPECT_EQ(vgpu::engine::parse_engined_args({"-w", "--spare-workers=4"}).spares, 4u);
     EXPECT_TRUE(vgpu::engine::parse_engined_args({"--help"}).help);
 }
 
@@ -54,6 +57,7 @@ TEST(ToolArgs, EnginedRefuses) {
     using vgpu::engine::parse_engined_args;
     EXPECT_THROW(parse_engined_args({"-b", "opencl"}), UsageError);
     EXPECT_THROW(parse_engined_args({"-m", "12x"}), UsageError);
+    EXPECT_THROW(parse_engined_args({"--spare-workers", "17"}), UsageError);
     EXPECT_THROW(parse_engined_args({"-m", "-1"}), UsageError);
     EXPECT_THROW(parse_engined_args({"-m", "17592186044416"}), UsageError);  // MiB << 20 overflows
     EXPECT_THROW(parse_engined_args({"-g", "-1"}), UsageError);

@@ -455,6 +455,54 @@ TEST(Workers, BadRequestsAnswerErrors) {
     EXPECT_EQ(r.router.stats().lost, 0u);
 }
 
+// A spare worker, started between requests, serves the next context
+// created and a lost worker's successor; one that died waiting is not
+// given to anyone (a new worker is), and none is started again for a
+// while.  Every context computes.
+TEST(Workers, SpareWorkersServeNewContextsAndSuccessors) {
+    Rig r;
+    r.router.set_spares(1);
+    r.router.reap();
+    ASSERT_EQ(r.router.spare_pids().size(), 1u);
+    const pid_t spare = r.router.spare_pids()[0];
+    EXPECT_EQ(r.router.stats().started, 1u);
+    ASSERT_EQ(r.ctx_create(1), 0);
+    EXPECT_EQ(r.router.worker_pid(1), spare) << "the spare serves the new context";
+    EXPECT_EQ(r.router.stats().spares_taken, 1u);
+    ASSERT_EQ(r.mem_alloc(1, 2 * P), 0);
+    ASSERT_EQ(r.map_dev(1, 0x100000, 2 * P, 1), 0);
+    drm_vgpu_cmd fill = test::fill_cmd(0x100000, 2 * P, 0x5a5a5a5a);
+    EXPECT_EQ(status_of(r.send(r.run_req(1, 1, 1, &fill), &fill)), uint32_t(VGPU_UE_RUN_DONE));
+    r.router.reap();  // between requests: a new spare
+    ASSERT_EQ(r.router.spare_pids().size(), 1u);
+    const pid_t next = r.router.spare_pids()[0];
+    EXPECT_NE(next, spare);
+    // The context's worker dies: its successor is the spare, mappings
+    // and memory as they were.
+    ASSERT_EQ(kill(spare, SIGKILL), 0);
+    settle(spare);
+    drm_vgpu_cmd copy = test::copy_cmd(0x100000 + P, 0x100000, 64);
+    EXPECT_EQ(status_of(r.send(r.run_req(1, 2, 1, &copy), &copy)), uint32_t(VGPU_UE_RUN_DONE));
+    EXPECT_EQ(r.router.worker_pid(1), next);
+    EXPECT_EQ(r.router.stats().spares_taken, 2u);
+    // A spare that died waiting: the next context gets a new worker, and
+    // no spare is started again at once.
+    r.router.reap();
+    ASSERT_EQ(r.router.spare_pids().size(), 1u);
+    const pid_t dead = r.router.spare_pids()[0];
+    ASSERT_EQ(kill(dead, SIGKILL), 0);
+    settle(dead);
+    ASSERT_EQ(r.ctx_create(2), 0);
+    EXPECT_NE(r.router.worker_pid(2), dead);
+    EXPECT_GT(r.router.worker_pid(2), 0);
+    EXPECT_EQ(r.router.stats().spares_taken, 2u);
+    r.router.reap();
+    EXPECT_TRUE(r.router.spare_pids().empty()) << "not again at once after one died";
+    EXPECT_TRUE(reaped(r.router, dead));
+    ASSERT_EQ(r.map_dev(2, 0x100000, 2 * P, 1), 0);
+    EXPECT_EQ(status_of(r.send(r.run_req(2, 3, 1, &copy), &copy)), uint32_t(VGPU_UE_RUN_DONE));
+}
+
 TEST(Workers, AWorkerThatCannotStartFailsItsContext) {
     int fd = test::windows_fd();
     Router router(make_memfd_memory(kMem), exec_spawner("/nonexistent/vgpu-engined", "interp"), fd);

@@ -27,6 +27,9 @@ const vgpu::Command& engined_command() {
                   INT_MAX),
             flag("self-test", 0, "run the self-test on the back end (-b cuda|interp) and exit"),
             flag("workers", 'w', "run each context in a worker process of its own (-b cuda: an instance of 2 MiB pages)"),
+            whole("spare-workers", 0, "N",
+                  "with --workers: workers started ahead, for new contexts and lost workers' successors (default 1)",
+                  0, 16),
             flag("worker", 0, "internal: be a worker of vgpu-engined --workers (its socket is descriptor 3)"),
             text("kernels", 'k', "KERNEL_DIR", "self-test: where the samples' .vas sources are"),
             help_option(),
@@ -46,6 +49,7 @@ EnginedArgs parse_engined_args(const std::vector<std::string>& argv) {
     e.device = a.text("device", device_for_gpu(e.gpu));
     e.self_test = a.flag("self-test");
     e.workers = a.flag("workers");
+    e.spares = static_cast<unsigned>(a.whole("spare-workers", e.spares));
     e.worker = a.flag("worker");
     e.help = a.flag("help");
     return e;

@@ -23,6 +23,7 @@ struct EnginedArgs {
     int gpu = 0;                   // the CUDA device index
     bool self_test = false;
     bool workers = false;          // each context in a worker process
+    unsigned spares = 1;           // --workers: workers started ahead (Router::set_spares)
     bool worker = false;           // be one (started by vgpu-engined)
     bool help = false;
 };

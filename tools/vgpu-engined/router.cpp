@@ -28,6 +28,7 @@ namespace vgpu::engine {
 namespace {
 
 constexpr uint64_t kRetryNs = 1'000'000'000;  // a context whose worker could not start, before another try
+constexpr uint64_t kSpareCtx = UINT64_MAX;  // the context a spare's Dying entry names: none
 constexpr uint64_t kDeathNs = 2'000'000'000;  // for a context's killed worker to be gone before the next
 constexpr uint64_t kLogWindowNs = 5'000'000'000;
 constexpr int32_t kMaxErrno = 4095;  // the kernel's MAX_ERRNO
@@ -46,6 +47,8 @@ Router::Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
 Router::~Router() {
     for (auto& [id, c] : ctxs_)
         stop(id, c, true, nullptr);
+    for (WorkerProc& w : spares_)
+        retire(w, kSpareCtx);
     for (Dying& d : dying_)
         ::kill(d.pid, SIGKILL);
     uint64_t until = now_ns() + 5'000'000'000;
@@ -53,6 +56,66 @@ Router::~Router() {
         std::erase_if(dying_, [](const Dying& d) { return waitpid(d.pid, nullptr, WNOHANG) != 0; });
         if (!dying_.empty())
             usleep(2000);
+    }
+}
+
+std::vector<pid_t> Router::spare_pids() const {
+    std::vector<pid_t> p;
+    for (const WorkerProc& w : spares_)
+        p.push_back(w.pid);
+    return p;
+}
+
+// A spare writes nothing before it is taken: anything to read is its end.
+static bool idle_alive(const WorkerProc& w) {
+    pollfd p{w.sock.get(), POLLIN, 0};
+    return w.pid && poll(&p, 1, 0) == 0;
+}
+
+void Router::retire(WorkerProc& w, uint64_t ctx) {
+    if (!w.pid)
+        return;
+    pid_t pid = std::exchange(w.pid, 0);
+    w.sock.reset();
+    ::kill(pid, SIGKILL);
+    if (!waitpid(pid, nullptr, WNOHANG))
+        dying_.push_back({pid, ctx, UINT64_MAX});
+}
+
+WorkerProc Router::take_worker() {
+    while (!spares_.empty()) {
+        WorkerProc w = std::move(spares_.front());
+        spares_.erase(spares_.begin());
+        if (idle_alive(w)) {
+            stats_.spares_taken++;
+            return w;
+        }
+        retire(w, kSpareCtx);
+        spare_retry_at_ = now_ns() + kRetryNs;  // it could not start: not again at once
+    }
+    WorkerProc w = spawn_();
+    stats_.started++;
+    return w;
+}
+
+void Router::refill_spares() {
+    for (auto it = spares_.begin(); it != spares_.end();) {
+        if (idle_alive(*it)) {
+            ++it;
+            continue;
+        }
+        retire(*it, kSpareCtx);
+        it = spares_.erase(it);
+        spare_retry_at_ = now_ns() + kRetryNs;
+    }
+    while (spares_.size() < spares_wanted_ && now_ns() >= spare_retry_at_) {
+        try {
+            spares_.push_back(spawn_());
+            stats_.started++;
+        } catch (const std::system_error& e) {
+            std::cerr << "vgpu-engined: a spare worker: " << e.what() << "\n";
+            spare_retry_at_ = now_ns() + kRetryNs;
+        }
     }
 }
 
@@ -412,14 +475,13 @@ bool Router::wait_gone(uint64_t id) {
 // created.
 int Router::start(uint64_t id, Ctx& c) {
     try {
-        c.w = spawn_();
+        c.w = take_worker();
     } catch (const std::system_error& e) {
         std::cerr << "vgpu-engined: " << e.what() << "\n";
         return EAGAIN;
     }
     c.life = ++lives_;
     c.imported.clear();
-    stats_.started++;
     int op_err = 0;
     vgpu_ue_req req{};
     req.op = VGPU_UE_OP_CTX_CREATE;
@@ -587,6 +649,7 @@ void Router::reap() {
     for (auto& [id, c] : ctxs_)
         if (c.w.pid && !alive(c))
             stop(id, c, true, "died");
+    refill_spares();
     uint64_t now = now_ns();
     std::erase_if(dying_, [now](Dying& d) {
         if (waitpid(d.pid, nullptr, WNOHANG))

@@ -94,6 +94,7 @@ struct RouterStats {
     uint64_t lost = 0;      // workers that died or broke the protocol
     uint64_t killed = 0;    // workers killed past their RUN's deadline
     uint64_t replayed = 0;  // mappings replayed into a new worker
+    uint64_t spares_taken = 0;  // workers that were a spare (set_spares())
 };
 
 class Router {
@@ -124,6 +125,16 @@ public:
         va_start_ = start;
         va_end_ = end;
     }
+    // Keeps @n workers started ahead, for a new context or a lost
+    // worker's successor to take at once: a worker's start (a process
+    // and, on the GPU, a CUDA context: 180-194 ms on an H200) is then
+    // not on the request path.  Each holds what an idle worker holds (a
+    // CUDA context's device memory), serves no one until taken, and is
+    // started by reap() (between requests, or at the next one).  0 (the
+    // default): none.
+    void set_spares(unsigned n) { spares_wanted_ = n; }
+    // The spare workers' processes, oldest first.  Tests.
+    std::vector<pid_t> spare_pids() const;
     // The worker serving @ctx (0: none now).  Tests.
     pid_t worker_pid(uint64_t ctx) const;
     const RouterStats& stats() const { return stats_; }
@@ -172,6 +183,14 @@ private:
     bool extends_latest(Ctx& c, const vgpu_ue_req_map& m);
     void forget(uint64_t id, Ctx& c, uint64_t mem);
 
+    // A worker for a context: a live spare, else a new one.  Throws
+    // std::system_error (spawn_'s).
+    WorkerProc take_worker();
+    // Starts spares up to spares_wanted_ (none for a while after one
+    // died before it was taken: a worker that cannot start).
+    void refill_spares();
+    // Ends @w, to be reaped as a worker of context @ctx.
+    void retire(WorkerProc& w, uint64_t ctx);
     // Starts @c's worker if none runs (replaying its mappings).
     int ensure(uint64_t id, Ctx& c);
     int start(uint64_t id, Ctx& c);
@@ -211,6 +230,9 @@ private:
         uint64_t kill_at;  // now_ns() after which it is killed (UINT64_MAX: it was)
     };
     std::vector<Dying> dying_;  // ended, not yet reaped
+    std::vector<WorkerProc> spares_;  // started ahead, serving no one (oldest first)
+    unsigned spares_wanted_ = 0;
+    uint64_t spare_retry_at_ = 0;     // no spare started before (now_ns())
     uint64_t log_window_ns_ = 0;  // rate limit of the log lines
     unsigned log_lines_ = 0;
 };
