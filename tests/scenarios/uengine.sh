@@ -185,28 +185,29 @@ matmul 64 || fail "matmul in a worker"
 vgpu-selftest fault || fail "fault isolation in workers"
 vgpu-selftest watchdog 2000 || fail "watchdog in a worker"
 # no_workers: every worker of $ENGINED gone (reaped, zombies too) within
-# 3 s but the spare: a worker ends with its context, and vgpu-engined
-# reaps it within 200 ms, requests or not.
+# 3 s but the spare, a live process: a worker ends with its context, and
+# vgpu-engined reaps it within 200 ms, requests or not.
 no_workers() {
 	i=0
 	while [ "$(children $ENGINED | wc -w)" != 1 ] && [ $i -lt 30 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
-	[ "$(children $ENGINED | wc -w)" = 1 ]
+	[ "$(children $ENGINED | wc -w)" = 1 ] &&
+		! grep -q '^State:.*Z' "/proc/$(children $ENGINED)/status"
 }
 no_workers || fail "workers left after the programs: $(children $ENGINED)"
+spare=$(children $ENGINED)	# the next context's: the first load's
 vgpu-bench spin --mode native --seconds 20 >/tmp/spin-a.log 2>&1 &
 SPIN_A=$!
 sleep 3
 vgpu-bench spin --mode native --seconds 12 >/tmp/spin-b.log 2>&1 &
 SPIN_B=$!
 sleep 3
-workers=$(children $ENGINED | sort -n)
-# Each load took the spare of its time, started after the one before:
-# the lowest pid is the first load's, the highest the new spare.
-[ "$(echo "$workers" | wc -w)" = 3 ] || fail "two loads and a spare, workers: $workers"
-kill -9 "$(echo "$workers" | head -n1)"	# the first load's
+workers=$(children $ENGINED)
+[ "$(echo $workers | wc -w)" = 3 ] || fail "two loads and a spare, workers: $workers"
+echo " $workers " | tr '\n' ' ' | grep -q " $spare " || fail "the spare ($spare) does not serve the first load: $workers"
+kill -9 "$spare"	# the first load's worker
 wait $SPIN_B || fail "the other load failed when a worker was killed: $(cat /tmp/spin-b.log)"
 if wait $SPIN_A; then
 	echo "  ok  : the killed worker's load went on in a new worker: $(tail -n1 /tmp/spin-a.log)"
@@ -219,6 +220,7 @@ grep -q "the worker of context .* died" $LOG || fail "no log line for the killed
 vecadd 200000 || fail "vecadd after a worker was killed"
 wait_released 10 "the programs" objects contexts mappings device_bytes host_bytes
 no_workers || fail "workers left: $(children $ENGINED)"
+echo " $workers " | tr '\n' ' ' | grep -q " $(children $ENGINED) " && fail "a worker of the loads is left: $(children $ENGINED)"
 grep -q "a spare worker" $LOG && fail "a spare worker could not start: $(grep "a spare worker" $LOG)"
 kill $ENGINED
 wait $ENGINED

@@ -29,6 +29,7 @@ namespace {
 
 constexpr uint64_t kRetryNs = 1'000'000'000;  // a context whose worker could not start, before another try
 constexpr uint64_t kSpareCtx = UINT64_MAX;  // the context a spare's Dying entry names: none
+constexpr uint64_t kSpareBackoffMaxNs = 64'000'000'000;  // the longest pause after a spare that could not start
 constexpr uint64_t kDeathNs = 2'000'000'000;  // for a context's killed worker to be gone before the next
 constexpr uint64_t kLogWindowNs = 5'000'000'000;
 constexpr int32_t kMaxErrno = 4095;  // the kernel's MAX_ERRNO
@@ -82,6 +83,20 @@ void Router::retire(WorkerProc& w, uint64_t ctx) {
         dying_.push_back({pid, ctx, UINT64_MAX});
 }
 
+// A spare that ended before it was taken (it could not start: no GPU,
+// GPU memory full): said (rate-limited), and no spare is started again
+// for a while, 1 s doubling to 64 s until a worker starts.
+void Router::spare_lost(WorkerProc& w, const char* why) {
+    const pid_t pid = w.pid;
+    retire(w, kSpareCtx);
+    stats_.spares_lost++;
+    spare_backoff_ns_ = std::min(spare_backoff_ns_ ? spare_backoff_ns_ * 2 : kRetryNs, kSpareBackoffMaxNs);
+    spare_retry_at_ = now_ns() + spare_backoff_ns_;
+    if (log_line())
+        std::cerr << "vgpu-engined: a spare worker (pid " << pid << ") " << why << "; none started for "
+                  << spare_backoff_ns_ / 1'000'000'000 << " s\n";
+}
+
 WorkerProc Router::take_worker() {
     while (!spares_.empty()) {
         WorkerProc w = std::move(spares_.front());
@@ -90,32 +105,32 @@ WorkerProc Router::take_worker() {
             stats_.spares_taken++;
             return w;
         }
-        retire(w, kSpareCtx);
-        spare_retry_at_ = now_ns() + kRetryNs;  // it could not start: not again at once
+        spare_lost(w, "ended before it was taken");
     }
     WorkerProc w = spawn_();
     stats_.started++;
     return w;
 }
 
+// One spare at most a call (each posix_spawn() holds this process up
+// until the child has exec'ed; a request may be waiting).
 void Router::refill_spares() {
     for (auto it = spares_.begin(); it != spares_.end();) {
         if (idle_alive(*it)) {
             ++it;
             continue;
         }
-        retire(*it, kSpareCtx);
+        spare_lost(*it, "ended before it was taken");
         it = spares_.erase(it);
-        spare_retry_at_ = now_ns() + kRetryNs;
     }
-    while (spares_.size() < spares_wanted_ && now_ns() >= spare_retry_at_) {
-        try {
-            spares_.push_back(spawn_());
-            stats_.started++;
-        } catch (const std::system_error& e) {
-            std::cerr << "vgpu-engined: a spare worker: " << e.what() << "\n";
-            spare_retry_at_ = now_ns() + kRetryNs;
-        }
+    if (spares_.size() >= spares_wanted_ || now_ns() < spare_retry_at_)
+        return;
+    try {
+        spares_.push_back(spawn_());
+        stats_.started++;
+    } catch (const std::system_error& e) {
+        WorkerProc none;
+        spare_lost(none, e.what());
     }
 }
 
@@ -495,6 +510,8 @@ int Router::start(uint64_t id, Ctx& c) {
     }
     if (r.error)
         stop(id, c, true, nullptr);
+    else
+        spare_backoff_ns_ = 0;  // workers start: a spare that ends again is news
     return -r.error;
 }
 
@@ -631,17 +648,21 @@ void Router::stop(uint64_t id, Ctx& c, bool kill, const char* why) {
     if (!why)
         return;
     stats_.lost++;
+    std::string how = got > 0 && WIFSIGNALED(st) ? " (signal " + std::to_string(WTERMSIG(st)) + ")"
+                      : kill                     ? " (killed)"
+                                                 : "";
+    if (log_line())
+        std::cerr << "vgpu-engined: the worker of context " << id << " (pid " << pid << ") " << why << how
+                  << "; a new one serves the context's next request\n";
+}
+
+bool Router::log_line() {
     uint64_t now = now_ns();
     if (now - log_window_ns_ > kLogWindowNs) {
         log_window_ns_ = now;
         log_lines_ = 0;
     }
-    std::string how = got > 0 && WIFSIGNALED(st) ? " (signal " + std::to_string(WTERMSIG(st)) + ")"
-                      : kill                     ? " (killed)"
-                                                 : "";
-    if (log_lines_++ < kLogLines)
-        std::cerr << "vgpu-engined: the worker of context " << id << " (pid " << pid << ") " << why << how
-                  << "; a new one serves the context's next request\n";
+    return log_lines_++ < kLogLines;
 }
 
 void Router::reap() {

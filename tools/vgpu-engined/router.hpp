@@ -95,6 +95,7 @@ struct RouterStats {
     uint64_t killed = 0;    // workers killed past their RUN's deadline
     uint64_t replayed = 0;  // mappings replayed into a new worker
     uint64_t spares_taken = 0;  // workers that were a spare (set_spares())
+    uint64_t spares_lost = 0;   // spares that ended before they were taken (or could not be started)
 };
 
 class Router {
@@ -191,6 +192,10 @@ private:
     void refill_spares();
     // Ends @w, to be reaped as a worker of context @ctx.
     void retire(WorkerProc& w, uint64_t ctx);
+    // Ends spare @w (none: its start failed), @why said; backs off.
+    void spare_lost(WorkerProc& w, const char* why);
+    // Whether a log line may go out now (kLogLines per kLogWindowNs).
+    bool log_line();
     // Starts @c's worker if none runs (replaying its mappings).
     int ensure(uint64_t id, Ctx& c);
     int start(uint64_t id, Ctx& c);
@@ -233,6 +238,7 @@ private:
     std::vector<WorkerProc> spares_;  // started ahead, serving no one (oldest first)
     unsigned spares_wanted_ = 0;
     uint64_t spare_retry_at_ = 0;     // no spare started before (now_ns())
+    uint64_t spare_backoff_ns_ = 0;   // the pause after the last spare lost (0: none lost since a start)
     uint64_t log_window_ns_ = 0;  // rate limit of the log lines
     unsigned log_lines_ = 0;
 };
