@@ -1376,8 +1376,8 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, pl->params.data(), CU_LAUNCH_PARAM_BUFFER_SIZE, &psize,
                      CU_LAUNCH_PARAM_END};
     uint64_t t0 = now_ns();
-    r = a_.LaunchKernel(fn, c.grid[0], c.grid[1], c.grid[2], c.block[0], c.block[1],
-                                 c.block[2], pl->shared, stream_.get(), nullptr, psize ? extra : nullptr);
+    r = a_.LaunchKernel(fn, c.grid[0], c.grid[1], c.grid[2], c.block[0], c.block[1], c.block[2], pl->shared,
+                        stream_.get(), nullptr, psize ? extra : nullptr);
     if (r != CUDA_SUCCESS) {  // a configuration this kernel cannot have here
         say("the guest's kernel " + pl->entry + " not launched (" + error("cuLaunchKernel", r) + "): its ISA runs");
         return std::nullopt;
