@@ -34,6 +34,9 @@ constexpr uint32_t R = VGPU_PTE_R, W = VGPU_PTE_W, X = VGPU_PTE_X;
 const std::string kPtx = ".version 7.0\n.target sm_70\n.address_size 64\n"
                          ".visible .entry k(.param .u64 p)\n{\n    ret;\n}\n";
 
+// kPtx with a second entry, k2.
+const std::string kPtxTwo = kPtx + ".visible .entry k2(.param .u64 p)\n{\n    ret;\n}\n";
+
 // The engine process's memory and a worker's back end with one context
 // whose window is [kWin, kWinEnd): ISA at kCodeVa, 4 MiB of data at
 // kDataVa, the descriptor's and the text's objects.
@@ -171,7 +174,7 @@ TEST(GuestPtx, ThePtxRunsWithItsParametersCompiledOnce) {
 // and leaves the module's others running as themselves.
 TEST(GuestPtx, EveryEntryOfAModuleFromOneCompile) {
     Worker w;
-    const std::string two = kPtx + ".visible .entry k2(.param .u64 p)\n{\n    ret;\n}\n";
+    const std::string& two = kPtxTwo;
     EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k").status, RunStatus::Done);
     ASSERT_TRUE(w.ran_ptx(two));
     EXPECT_EQ(w.fake.launches.back().entry, "k");
@@ -194,7 +197,7 @@ TEST(GuestPtx, EveryEntryOfAModuleFromOneCompile) {
 // module's other entries, found before and after, still run as themselves.
 TEST(GuestPtx, AnEntryRefusedLeavesTheModulesOthers) {
     Worker w;
-    const std::string two = kPtx + ".visible .entry k2(.param .u64 p)\n{\n    ret;\n}\n";
+    const std::string& two = kPtxTwo;
     EXPECT_EQ(w.launch(two, kDataVa, nullptr, "k").status, RunStatus::Done);
     ASSERT_TRUE(w.ran_ptx(two));
     w.fake.local_bytes = 1 << 20;

@@ -1185,10 +1185,7 @@ void watched(Session& s, Digest& d, const char* name, const drm_vgpu_cmd& c) {
     } while (r.status == RunStatus::Preempted && now_ns() - t0 < 60000000000ull);
     uint64_t total = now_ns() - t0;
     d.status(name, r);
-    bool in_time = total <= kWatchdogNs + kBoundNs && longest <= kSliceNs + kBoundNs;
-    d.what += in_time ? "ended in time; " : "LATE; ";
-    d.late = d.late || !in_time;
-    d.bytes += in_time ? "in time" : "late";
+    d.timing(total <= kWatchdogNs + kBoundNs && longest <= kSliceNs + kBoundNs);
     char b[160];
     std::snprintf(b, sizeof(b), "%s: ended %.3f s after its start (watchdog %.1f s), longest RUN %.1f ms, %d RUNs; ",
                   name, total / 1e9, kWatchdogNs / 1e9, longest / 1e6, runs);

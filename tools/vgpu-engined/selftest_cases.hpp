@@ -31,6 +31,12 @@ struct Digest {
         bytes += b;
     }
     void data(const std::vector<uint8_t>& v) { bytes.append(v.begin(), v.end()); }
+    // Whether a watchdog's end came in time (compared, and a failure alone).
+    void timing(bool in_time) {
+        what += in_time ? "ended in time; " : "LATE; ";
+        bytes += in_time ? "in time" : "late";
+        late = late || !in_time;
+    }
 };
 
 struct Test {

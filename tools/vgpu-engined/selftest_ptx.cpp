@@ -348,9 +348,7 @@ Test ptx_grid_limit_case() {
         uint64_t t0 = now_ns();
         d.status("ISA, 2^31-1 blocks, run whole", s.submit({launch_cmd(wide)}, ~0ull, kWatchdogNs));
         const uint64_t whole = now_ns() - t0;
-        d.what += whole <= kWatchdogNs + kBoundNs ? "ended in time; " : "LATE; ";
-        d.late = d.late || whole > kWatchdogNs + kBoundNs;
-        d.bytes += whole <= kWatchdogNs + kBoundNs ? "in time" : "late";
+        d.timing(whole <= kWatchdogNs + kBoundNs);
         char b[96];
         std::snprintf(b, sizeof(b), "run whole: ended %.3f s after its start; ", whole / 1e9);
         d.note += b;

@@ -185,30 +185,28 @@ void Runtime::copy_peer(uint64_t dst, int dst_dev, uint64_t src, int src_dev, si
 // addresses, where pageable memory goes through libvgpu's staging
 // objects (a CPU copy, then the engine's).  Synchronous, as the staged
 // path is, and after the work before it (whose fault it reports).
+void Runtime::engine_copy(int dev, uint64_t dst, uint64_t src, size_t n) {
+    on(dev, [&](Backend& b) {
+        b.synchronize();
+        b.copy(dst, src, n);
+        b.synchronize();
+    });
+}
+
 void Runtime::write(uint64_t dst, const void* src, size_t n) {
     int d = owner(dst, n, "the destination");
-    if (auto va = pinned_va(d, src, n)) {
-        on(d, [&](Backend& b) {
-            b.synchronize();
-            b.copy(dst, *va, n);
-            b.synchronize();
-        });
-        return;
-    }
-    on(d, [&](Backend& b) { b.write(dst, src, n); });
+    if (auto va = pinned_va(d, src, n))
+        engine_copy(d, dst, *va, n);
+    else
+        on(d, [&](Backend& b) { b.write(dst, src, n); });
 }
 
 void Runtime::read(void* dst, uint64_t src, size_t n) {
     int d = owner(src, n, "the source");
-    if (auto va = pinned_va(d, dst, n)) {
-        on(d, [&](Backend& b) {
-            b.synchronize();
-            b.copy(*va, src, n);
-            b.synchronize();
-        });
-        return;
-    }
-    on(d, [&](Backend& b) { b.read(src, dst, n); });
+    if (auto va = pinned_va(d, dst, n))
+        engine_copy(d, *va, src, n);
+    else
+        on(d, [&](Backend& b) { b.read(src, dst, n); });
 }
 
 void Runtime::copy(uint64_t dst, uint64_t src, size_t n) {
@@ -981,15 +979,9 @@ std::optional<uint64_t> Runtime::pinned_va(int dev, const void* cpu, size_t n) c
 }
 
 std::optional<uint64_t> Runtime::device_of_host(const void* cpu) const {
-    auto p = reinterpret_cast<uintptr_t>(cpu);
     if (!listed_)
         return std::nullopt;
-    for (const auto& [va, a] : cur().allocs) {
-        auto base = reinterpret_cast<uintptr_t>(a.cpu);
-        if (a.host && p >= base && p < base + a.size)
-            return va + (p - base);
-    }
-    return std::nullopt;
+    return pinned_va(device(), cpu, 1);
 }
 
 void Runtime::memset(uint64_t va, int value, size_t n) {

@@ -285,6 +285,10 @@ public:
     int sticky() const;  // the current device's
 
 private:
+    // @n bytes from @src to @dst, both GPU addresses of device @dev: one
+    // engine COPY after the work before it, waited for.
+    void engine_copy(int dev, uint64_t dst, uint64_t src, size_t n);
+
     std::mutex mu_;
     std::optional<DeviceList> listed_;
     std::vector<std::unique_ptr<DeviceState>> devices_;  // by ordinal
