@@ -18,6 +18,7 @@
 #include "../../vgpu-engined/cuda_native.hpp"
 #include "ptx_check.hpp"
 #include "ptx_parser.hpp"
+#include "ptx_place.hpp"
 
 namespace gpuvm::cudart {
 
@@ -253,14 +254,17 @@ namespace {
 constexpr size_t kDescChunk = 2u << 20;  // launch descriptors: host memory in chunks of this
 
 // Whether the module's own PTX, run by a device that runs PTX itself,
-// computes what the program expects of GPUvm's compile of it: it has no
-// variables of its own (the program reaches its __device__ and
-// __constant__ variables at the runtime's addresses; the driver would
-// make others) and calls nothing outside it (printf's vprintf, malloc,
-// __assertfail: GPUvm's runtime serves those from the program's memory).
-bool runs_as_itself(const std::string& text, const ptx::Program& p) {
-    // As the GPU's workers judge the text (cuda_native.cpp).
-    return p.globals.empty() && p.data.empty() && !vgpu::engine::ptx_not_runnable(text);
+// may compute what the program expects of GPUvm's compile of it: it
+// calls nothing outside it (printf's vprintf, malloc, __assertfail:
+// GPUvm's runtime serves those from the program's memory), as the GPU's
+// workers judge the text (cuda_native.cpp).  A module with variables is
+// judged once they are placed (place_ptx()): the program reaches its
+// __device__ and __constant__ variables at the runtime's addresses,
+// where the driver would make others.
+bool may_run_as_itself(const std::string& text, const ptx::Program& p) {
+    if (!p.globals.empty())
+        return true;
+    return p.data.empty() && !vgpu::engine::ptx_not_runnable(text);
 }
 
 }  // namespace
@@ -296,7 +300,7 @@ void Runtime::compile(Module& m) {
         if (!errs.empty())
             fail(cudaErrorInvalidPtx, "PTX: " + errs.front().text());
         m.program = ptx::compile(mod);
-        m.native_ptx = runs_as_itself(ptx_text, m.program) ? ptx_text : std::string();
+        m.native_ptx = may_run_as_itself(ptx_text, m.program) ? ptx_text : std::string();
         // Every handle into the program replaced, before anything below can fail.
         for (auto& [k, f] : functions_)
             if (f.module == &m)
@@ -347,9 +351,21 @@ void Runtime::place_ptx(const Module& m, Placement& p) {
         const char* e = std::getenv("GPUVM_CUDA_NAME_PTX");
         return e && *e == '1';
     }();
-    if (m.native_ptx.empty() || !(b.runs_ptx() || always) || m.native_ptx.size() >= DRM_VGPU_PTX_MAX_TEXT)
+    if (m.native_ptx.empty() || !(b.runs_ptx() || always))
         return;
     std::string text = m.native_ptx;
+    if (!m.program.globals.empty()) {
+        // Its variables at the addresses this device's copy of them has;
+        // what the placement refuses, or the text still needs (printf),
+        // leaves the ISA alone.
+        std::string why;
+        auto placed = p.data_va ? ptx::place_variables(text, m.program.globals, p.data_va, &why) : std::nullopt;
+        if (!placed || vgpu::engine::ptx_not_runnable(*placed))
+            return;
+        text = std::move(*placed);
+    }
+    if (text.size() >= DRM_VGPU_PTX_MAX_TEXT)
+        return;
     text.push_back('\0');  // the uAPI's text ends with its NUL
     try {
         p.ptx_va = b.alloc(text.size(), false, nullptr);

@@ -76,8 +76,9 @@ struct Module {
     int load_error = 0;               // cudaError_t of a failed load, sticky
     ptx::Program program;
     // The PTX a device may run itself instead of the ISA compiled from it
-    // (runtime.cpp, runs_as_itself()); empty where only the ISA computes
-    // what the program expects.
+    // (runtime.cpp, may_run_as_itself(); its variables placed at each
+    // device's addresses by place_ptx()); empty where only the ISA
+    // computes what the program expects.
     std::string native_ptx;
     std::map<int, Placement> placed;  // by device ordinal
     // cuModuleGetFunction's handles, made on first request.

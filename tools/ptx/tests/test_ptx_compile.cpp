@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "gpu_harness.hpp"
+#include "ptx_place.hpp"
 #include "ptx_test_util.hpp"
 
 namespace {
@@ -36,10 +37,12 @@ using gpuvm::ptx::test::compile_text;
 // A compiled module loaded into a userspace GPU, with buffers.
 class Module {
 public:
-    explicit Module(const Program& p) : p_(p) {
-        if (!p.data.empty()) {
-            data_host_ = gpu_.map(kDataVa, p.data.size(), VGPU_PTE_R | VGPU_PTE_W);
-            std::memcpy(data_host_, p.data.data(), p.data.size());
+    // @p's code, and the variables of @vars (@p's own by default: a
+    // program whose PTX had its variables placed at kDataVa has none).
+    explicit Module(const Program& p, const Program* vars = nullptr) : p_(p), vars_(vars ? *vars : p) {
+        if (!vars_.data.empty()) {
+            data_host_ = gpu_.map(kDataVa, vars_.data.size(), VGPU_PTE_R | VGPU_PTE_W);
+            std::memcpy(data_host_, vars_.data.data(), vars_.data.size());
         }
         auto code = gpuvm::ptx::link(p, kDataVa);
         uint8_t* c = gpu_.map(kCodeVa, code.size() * 8, VGPU_PTE_R | VGPU_PTE_X);
@@ -109,12 +112,14 @@ public:
     }
     template <typename T>
     T* data(const std::string& global) {
-        return reinterpret_cast<T*>(data_host_ + p_.global(global)->offset);
+        return reinterpret_cast<T*>(data_host_ + vars_.global(global)->offset);
     }
 
-private:
     static constexpr uint64_t kCodeVa = 0x100000, kDataVa = 0x4000000;
+
+private:
     const Program& p_;
+    const Program& vars_;
     vgpu::test::Gpu gpu_;
     uint8_t* data_host_ = nullptr;
     uint64_t next_ = 0x10000000;
@@ -465,18 +470,20 @@ TEST_F(Cases, FloatArithmetic) {
     }
 }
 
-TEST_F(Cases, ConstantAndInitialisedGlobals) {
+// use_globals run in @m, whose variables hold what compile_cases.cu
+// initialised them with.
+void use_globals(Module& m) {
     const float c[4] = {1.5f, -2.0f, 0.25f, 3.0f};
-    std::memcpy(m().data<float>("coeffs"), c, sizeof(c));  // cudaMemcpyToSymbol
-    EXPECT_EQ(*m().data<int>("bias"), 5);
+    std::memcpy(m.data<float>("coeffs"), c, sizeof(c));  // cudaMemcpyToSymbol
+    EXPECT_EQ(*m.data<int>("bias"), 5);
     const int n = 10;
     std::vector<float> in(n);
     for (int i = 0; i < n; i++)
         in[i] = i * 0.5f - 2.0f;
-    auto I = m().upload(in);
-    auto O = m().alloc<float>(n);
-    auto IO = m().alloc<int>(n);
-    ASSERT_EQ(m().launch("use_globals", d1(1), d1(16), Module::Args(m().kernel("use_globals")) << I.first << O.first
+    auto I = m.upload(in);
+    auto O = m.alloc<float>(n);
+    auto IO = m.alloc<int>(n);
+    ASSERT_EQ(m.launch("use_globals", d1(1), d1(16), Module::Args(m.kernel("use_globals")) << I.first << O.first
                                                                                               << IO.first << n)
                   .status,
               VGPU_RUN_DONE);
@@ -489,7 +496,27 @@ TEST_F(Cases, ConstantAndInitialisedGlobals) {
         // one after the other, thread 0 first; the others read 7.
         EXPECT_EQ(IO.second[i], (i == 0 ? 5 : 7) + static_cast<int>(table[i % 3] >> 32)) << i;
     }
-    EXPECT_EQ(*m().data<int>("bias"), 7);
+    EXPECT_EQ(*m.data<int>("bias"), 7);
+}
+
+TEST_F(Cases, ConstantAndInitialisedGlobals) { use_globals(m()); }
+
+// The module's own PTX with its variables placed at the data segment's
+// address, as a GPU that runs the program's PTX gets it: compiled again
+// it declares no variable and computes the same, reading and writing
+// the variables where the runtime keeps them (__constant__ ones too:
+// their loads read the global space).
+TEST_F(Cases, PtxWithItsVariablesPlacedComputesTheSame) {
+    std::string why;
+    auto placed = gpuvm::ptx::place_variables(read_data("compile_cases.ptx"), prog().globals, Module::kDataVa, &why);
+    ASSERT_TRUE(placed) << why;
+    EXPECT_EQ(placed->find(".const"), std::string::npos);
+    EXPECT_NE(placed->find("mov.u64 coeffs, 0x4000000;"), std::string::npos);
+    Program again = compile_text(*placed);
+    EXPECT_TRUE(again.globals.empty());
+    EXPECT_TRUE(again.data.empty());
+    Module m(again, &prog());
+    use_globals(m);
 }
 
 TEST_F(Cases, ThreeDimensionalGrid) {
