@@ -124,6 +124,10 @@ public:
     // Whether the device runs a launch's PTX itself
     // (DRM_VGPU_FEATURE_PTX): then the runtime names it beside the ISA.
     virtual bool runs_ptx() const { return false; }
+    // Whether a launch may reach host memory the device maps at no cost
+    // beyond its own bytes: not in a vGPU's naive mode, whose frontend
+    // copies all the host memory a launch may reach, each time.
+    virtual bool host_memory_cheap() const { return true; }
 };
 
 // The devices of a process (backend_select.cpp), numbered from 0 as

@@ -700,7 +700,13 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     d.shared = static_cast<uint32_t>(smem);
     if (k.param_mode == ptx::ParamMode::Slots) {
         std::memcpy(d.params, buf.data(), buf.size());
-    } else {
+    } else if (auto [hva, cpu] = b.host_memory_cheap() ? desc_buffer(buf.size()) : std::pair<uint64_t, uint8_t*>{};
+               hva) {
+        // Host memory the CPU writes in place, as a PTX descriptor: no
+        // copy, no wait for the work before.
+        std::memcpy(cpu, buf.data(), buf.size());
+        d.params[0] = hva;
+    } else {  // a device buffer, written after the work before
         uint64_t pb = param_buffer(buf.size());
         b.write(pb, buf.data(), buf.size());
         d.params[0] = pb;
