@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -32,10 +34,63 @@ constexpr unsigned kOffsetShift = 12;
 
 // Every call into any ucore of the process, under this (ucore.h): the
 // shim's state is the process's, and hosts of several devices each have
-// an engine thread of their own.
-std::mutex g_core;
+// an engine thread of their own.  It protects the cores, every client's
+// State and each host's jobs; a slice holds it across its engine RUN (up
+// to the watchdog), as the core's callers are one at a time.  Timed: a
+// syncobj wait gives up at its deadline rather than wait out a slice.
+std::timed_mutex g_core;
+using CoreLock = std::lock_guard<std::timed_mutex>;
+
+// A syncobj wait's deadline, CLOCK_MONOTONIC ns (steady_clock's clock
+// here), no further than a year away: the waits' own arithmetic does not
+// overflow.
+std::chrono::steady_clock::time_point deadline(int64_t abs_ns) {
+    using namespace std::chrono;
+    auto far = steady_clock::now() + hours(24 * 365);
+    return std::min(steady_clock::time_point(nanoseconds(abs_ns)), far);
+}
+
+// Whether an ioctl can reach the engine's ops (vgpu_core.c), and so must
+// run on the engine's thread: GET_INFO reads the engine's constants;
+// CTX_STATUS and SUBMIT take and drop a context reference while its
+// handle holds another (never the last, which destroys it), and SUBMIT
+// queues the job (vgpu_sched_submit() never runs it).  The object,
+// context and VM_BIND ioctls allocate, map or free on the engine.
+bool reaches_engine(unsigned long req) {
+    switch (req) {
+    case DRM_IOCTL_VGPU_GET_INFO:
+    case DRM_IOCTL_VGPU_CTX_STATUS:
+    case DRM_IOCTL_VGPU_SUBMIT: return false;
+    default: return true;
+    }
+}
 
 }  // namespace
+
+// A syncobj_wait()'s, told by its fence's callback (ucore_fence_notify())
+// when the fence signals: the waiter waits on it without g_core.  Shared:
+// a waiter past its deadline leaves the callback armed.
+struct FenceWaiter {
+    std::mutex m;  // protects done
+    std::condition_variable cv;
+    bool done = false;
+
+    // The callback, on the signalling thread under g_core; @arg a
+    // std::shared_ptr<FenceWaiter>, its own and freed here.
+    static void signalled(void* arg) noexcept {
+        std::unique_ptr<std::shared_ptr<FenceWaiter>> w(static_cast<std::shared_ptr<FenceWaiter>*>(arg));
+        {
+            std::lock_guard<std::mutex> g((*w)->m);
+            (*w)->done = true;
+        }
+        (*w)->cv.notify_all();
+    }
+    // Whether the fence signalled by @until.
+    bool wait(std::chrono::steady_clock::time_point until) {
+        std::unique_lock<std::mutex> g(m);
+        return cv.wait_until(g, until, [this] { return done; });
+    }
+};
 
 std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
                                                           const std::string& exe) {
@@ -57,30 +112,49 @@ struct CoreHost::Impl {
     std::map<ucore_job*, std::unique_ptr<vgpu::engine::Job>> jobs;  // the engine's state of each job
     uint64_t next_id = 1;                                            // the engine's context and memory ids
 
-    // The scheduler thread (vgpu_sched.c's): a slice at a time on the
-    // engine's thread while jobs are runnable; else it sleeps until a
-    // submission kicks it, or 1 ms (a capped group's time comes back).
-    std::mutex m;                        // protects kicked, stop, epoch
-    std::condition_variable kick, progress;
-    bool kicked = false, stop = false;
-    uint64_t epoch = 0;                  // slices run (waiters wake on it)
-    std::thread sched;
+    // The scheduler (vgpu_sched.c's thread's loop): slices, one
+    // ucore_run_once() each, posted to the engine's thread (its RUN goes
+    // to the engine there) by a SUBMIT, again by each slice that ran
+    // while jobs are runnable, and by the tick thread each 1 ms (a capped
+    // group's time comes back with no SUBMIT to post for it).  One slice
+    // at a time: one thread runs them, under g_core.
+    std::mutex m;  // protects slice_queued, stop, submits
+    std::condition_variable tick_stop;  // the tick thread's sleep
+    std::condition_variable submitted;  // submits grew
+    bool slice_queued = false;          // one posted and not yet started
+    bool stop = false;                  // no more slices: the host goes
+    uint64_t submits = 0;  // SUBMITs done (a wait for a syncobj's first fence)
+    std::thread ticker;
 
-    void sched_loop();
-    // @f (calls into the core) on the engine's thread, under g_core.
+    void tick_loop();
+    void post_slice_locked();
+    void slice() noexcept;
+    void submitted_one();
+    // @f (calls into the core) on the engine's thread, under g_core:
+    // what may reach the engine's ops.
     template <typename F>
     auto core(F&& f) -> decltype(f()) {
         return engine.call([&] {
-            std::lock_guard<std::mutex> g(g_core);
+            CoreLock g(g_core);
             return f();
         });
     }
-    void wake() {
-        {
-            std::lock_guard<std::mutex> g(m);
-            kicked = true;
-        }
-        kick.notify_one();
+    // @f (calls into the core that never reach the engine's ops) on the
+    // caller's thread, under g_core, as the module's ioctls run on the
+    // caller's: no round trip to the engine's thread.
+    template <typename F>
+    static auto direct(F&& f) -> decltype(f()) {
+        CoreLock g(g_core);
+        return f();
+    }
+    // Every engine op checks it runs on the engine's thread, whose CUDA
+    // context and Router it uses: an ioctl run by direct() that reaches
+    // one after a change of the core stops here, in the tests.
+    void on_engine(const char* op) const noexcept {
+        if (engine.here())
+            return;
+        std::fprintf(stderr, "gpuvm ucore: the engine's %s called off the engine's thread\n", op);
+        std::abort();
     }
 
     // The engine's calls from inside the core: no exception crosses the
@@ -99,24 +173,57 @@ struct CoreHost::Impl {
     static ucore_engine_ops ops(Impl* impl);
 };
 
-void CoreHost::Impl::sched_loop() {
-    std::unique_lock<std::mutex> g(m);
-    while (!stop) {
-        g.unlock();
-        bool ran = false;
-        try {
-            ran = core([this] { return ucore_run_once(ucore_); });
-        } catch (const std::exception&) {
-            // Out of memory for the engine thread's call: a later turn.
-        }
-        g.lock();
-        epoch++;
-        progress.notify_all();
-        if (!ran) {
-            kick.wait_for(g, std::chrono::milliseconds(1), [this] { return stop || kicked; });
-            kicked = false;
-        }
+// A slice posted to the engine's thread unless one is already queued
+// (which will see whatever made this one wanted); none once stopping, so
+// that none is queued behind the host's teardown.  Under m.
+void CoreHost::Impl::post_slice_locked() {
+    if (slice_queued || stop)
+        return;
+    try {
+        engine.post([this] { slice(); });
+        slice_queued = true;
+    } catch (const std::exception&) {
+        // Out of memory for the post: the tick posts one within 1 ms.
     }
+}
+
+// On the engine's thread: one slice, and another while one ran.
+void CoreHost::Impl::slice() noexcept {
+    {
+        // Cleared first: a SUBMIT from here on posts a slice of its own
+        // rather than rely on this one having seen its job.
+        std::lock_guard<std::mutex> g(m);
+        slice_queued = false;
+    }
+    bool ran;
+    {
+        CoreLock g(g_core);
+        ran = ucore_run_once(ucore_);
+    }
+    if (ran) {
+        std::lock_guard<std::mutex> g(m);
+        post_slice_locked();
+    }
+}
+
+// A SUBMIT queued a job: a slice for it, and syncobj waits for a first
+// fence look again.
+void CoreHost::Impl::submitted_one() {
+    {
+        std::lock_guard<std::mutex> g(m);
+        submits++;
+        post_slice_locked();
+    }
+    submitted.notify_all();
+}
+
+// Each 1 ms, a slice (vgpu_sched_thread()'s wait for a capped group's
+// time, which ucore_run_once() does not say): whatever the core can run
+// without a SUBMIT posting for it runs within 1 ms, as before.
+void CoreHost::Impl::tick_loop() {
+    std::unique_lock<std::mutex> g(m);
+    while (!tick_stop.wait_for(g, std::chrono::milliseconds(1), [this] { return stop; }))
+        post_slice_locked();
 }
 
 // Host memory is a window of the memfd the workers map.
@@ -172,31 +279,51 @@ ucore_engine_ops CoreHost::Impl::ops(Impl* impl) {
     ucore_engine_ops o{};
     o.arg = impl;
     o.ctx_create = [](void* a, uint64_t* ctx) {
+        self(a)->on_engine("ctx_create");
         return guard([&] {
             *ctx = self(a)->next_id++;
             return self(a)->be->ctx_create(*ctx);
         });
     };
-    o.ctx_destroy = [](void* a, uint64_t ctx) { guard([&] { return self(a)->be->ctx_destroy(ctx), 0; }); };
+    o.ctx_destroy = [](void* a, uint64_t ctx) {
+        self(a)->on_engine("ctx_destroy");
+        guard([&] { return self(a)->be->ctx_destroy(ctx), 0; });
+    };
     o.mem_alloc = [](void* a, uint64_t size, uint64_t* mem) {
+        self(a)->on_engine("mem_alloc");
         return guard([&] {
             *mem = self(a)->next_id++;
             return self(a)->be->mem_alloc(*mem, size);
         });
     };
-    o.mem_free = [](void* a, uint64_t mem) { guard([&] { return self(a)->be->mem_free(mem), 0; }); };
+    o.mem_free = [](void* a, uint64_t mem) {
+        self(a)->on_engine("mem_free");
+        guard([&] { return self(a)->be->mem_free(mem), 0; });
+    };
     o.map = [](void* a, uint64_t ctx, uint64_t va, uint64_t mem, uint8_t* host, uint64_t off, uint64_t size,
-               uint32_t perms) { return guard([&] { return self(a)->map(ctx, va, mem, host, off, size, perms); }); };
+               uint32_t perms) {
+        self(a)->on_engine("map");
+        return guard([&] { return self(a)->map(ctx, va, mem, host, off, size, perms); });
+    };
     o.unmap = [](void* a, uint64_t ctx, uint64_t va, uint64_t size) {
+        self(a)->on_engine("unmap");
         guard([&] { return self(a)->be->unmap(ctx, va, size), 0; });
     };
-    o.run = [](void* a, uint64_t ctx, ucore_job* job, uint64_t budget) { return self(a)->run(ctx, job, budget); };
-    o.job_release = [](void* a, ucore_job* job) { self(a)->jobs.erase(job); };
+    o.run = [](void* a, uint64_t ctx, ucore_job* job, uint64_t budget) {
+        self(a)->on_engine("run");
+        return self(a)->run(ctx, job, budget);
+    };
+    o.job_release = [](void* a, ucore_job* job) {
+        self(a)->on_engine("job_release");
+        self(a)->jobs.erase(job);
+    };
     o.host_alloc = [](void* a, uint64_t size) {
+        self(a)->on_engine("host_alloc");
         uint64_t off = 0;
         return self(a)->windows->take(size, &off);
     };
     o.host_free = [](void* a, void* p, uint64_t size) {
+        self(a)->on_engine("host_free");
         uint64_t off = 0;
         if (self(a)->windows->find(static_cast<uint8_t*>(p), size, &off))
             self(a)->windows->give_back(p, size, off);
@@ -234,7 +361,7 @@ std::shared_ptr<CoreHost> CoreHost::create(const CoreOptions& o) {
             char err[160] = "";
             ucore_engine_ops ops = Impl::ops(p);
             {
-                std::lock_guard<std::mutex> g(g_core);
+                CoreLock g(g_core);
                 p->ucore_ = ucore_create(&ops, &c, err, sizeof(err));
             }
             if (!p->ucore_)
@@ -246,7 +373,7 @@ std::shared_ptr<CoreHost> CoreHost::create(const CoreOptions& o) {
         }
     });
     auto host = std::make_shared<CoreHost>(Key{}, std::move(impl));
-    p->sched = std::thread([p] { p->sched_loop(); });
+    p->ticker = std::thread([p] { p->tick_loop(); });
     return host;
 }
 
@@ -254,17 +381,19 @@ CoreHost::CoreHost(Key, std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 CoreHost::~CoreHost() {
     Impl* p = impl_.get();
-    if (p->sched.joinable()) {
+    if (p->ticker.joinable()) {
         {
+            // No slice is posted from here on: the one queued, if any,
+            // runs before the teardown queued below.
             std::lock_guard<std::mutex> g(p->m);
             p->stop = true;
         }
-        p->kick.notify_one();
-        p->sched.join();
+        p->tick_stop.notify_one();
+        p->ticker.join();
     }
     p->engine.call([p] {
         {
-            std::lock_guard<std::mutex> g(g_core);
+            CoreLock g(g_core);
             if (p->ucore_)
                 ucore_destroy(p->ucore_);
         }
@@ -316,27 +445,36 @@ CoreClient::~CoreClient() {
     }
 }
 
+// Neither reaches the engine: a counter, a group's settings.
 uint64_t CoreClient::busy_ns() {
-    return host_->impl_->core([this] { return ucore_client_busy_ns(s_->c); });
+    return CoreHost::Impl::direct([this] { return ucore_client_busy_ns(s_->c); });
 }
 
 int CoreClient::set(uint32_t weight, uint32_t cap) {
-    return host_->impl_->core([&] { return -ucore_client_set(s_->c, weight, cap); });
+    int err = CoreHost::Impl::direct([&] { return -ucore_client_set(s_->c, weight, cap); });
+    if (!err) {
+        // A group's new cap may let it run now: a slice looks.
+        std::lock_guard<std::mutex> g(host_->impl_->m);
+        host_->impl_->post_slice_locked();
+    }
+    return err;
 }
 
-// One ioctl, as vgpu_drv.c's table dispatches it: 0 or an errno.
+// One ioctl, as vgpu_drv.c's table dispatches it: 0 or an errno.  On the
+// caller's thread unless it may reach the engine (reaches_engine()).
 int CoreClient::ioctl(unsigned long req, void* arg) {
     CoreHost::Impl& h = *host_->impl_;
     int ret;
     try {
-        ret = h.core([&] { return dispatch(req, arg); });
+        auto f = [&] { return dispatch(req, arg); };
+        ret = reaches_engine(req) ? h.core(f) : CoreHost::Impl::direct(f);
     } catch (const std::bad_alloc&) {
         return ENOMEM;
     } catch (const std::exception&) {
         return EIO;
     }
     if (req == DRM_IOCTL_VGPU_SUBMIT && !ret)
-        h.wake();
+        h.submitted_one();
     return ret;
 }
 
@@ -411,7 +549,7 @@ int CoreClient::dispatch(unsigned long req, void* arg) {
 // already mapped in this process; no more than the object.
 int CoreClient::map(uint64_t offset, size_t size, void** cpu) {
     try {
-        return host_->impl_->core([&] {
+        return CoreHost::Impl::direct([&] {
             auto it = s_->host.find(static_cast<uint32_t>(offset >> kOffsetShift));
             if (it == s_->host.end() || offset & ((uint64_t{1} << kOffsetShift) - 1) || size > it->second.second)
                 return EINVAL;
@@ -423,9 +561,12 @@ int CoreClient::map(uint64_t offset, size_t size, void** cpu) {
     }
 }
 
+// The syncobjs are this file's (the client's State) and their fences'
+// references are dropped without the engine (a job holds its fence until
+// it ends): on the caller's thread.
 int CoreClient::syncobj_create(uint32_t* handle) {
     try {
-        return host_->impl_->core([&] {
+        return CoreHost::Impl::direct([&] {
             // The next free handle, never 0 ("no syncobj" in a SUBMIT).
             while (!s_->next_sync || s_->syncobjs.count(s_->next_sync))
                 s_->next_sync++;
@@ -439,57 +580,74 @@ int CoreClient::syncobj_create(uint32_t* handle) {
 }
 
 void CoreClient::syncobj_destroy(uint32_t handle) {
-    try {
-        host_->impl_->core([&] {
-            auto it = s_->syncobjs.find(handle);
-            if (it == s_->syncobjs.end())
-                return;
-            if (it->second)
-                ucore_fence_put(it->second);
-            s_->syncobjs.erase(it);
-        });
-    } catch (const std::exception&) {
-        // Out of memory for the call: the syncobj goes with the client.
-    }
-}
-
-// @handle's fence: ENOENT (no such syncobj), or 0 with *@st its status,
-// or pending (0) while it has none.
-int CoreClient::fence_state(uint32_t handle, int* st, bool* none) {
-    return host_->impl_->core([&] {
+    CoreHost::Impl::direct([&] {
         auto it = s_->syncobjs.find(handle);
         if (it == s_->syncobjs.end())
-            return ENOENT;
-        *none = !it->second;
-        *st = it->second ? ucore_fence_status(it->second) : 0;
-        return 0;
+            return;
+        if (it->second)
+            ucore_fence_put(it->second);
+        s_->syncobjs.erase(it);
     });
 }
 
-// Waits as drmSyncobjWait(WAIT_FOR_SUBMIT) on a fence the scheduler
-// thread signals: woken after each slice, or each 1 ms; ETIME at the
-// deadline (a syncobj never submitted waits for it).
+// @handle's fence: ENOENT (no such syncobj), or 0 with *@st its status,
+// or pending (0) with *@none while it has none.  Under g_core.
+int CoreClient::fence_state(uint32_t handle, int* st, bool* none) {
+    auto it = s_->syncobjs.find(handle);
+    if (it == s_->syncobjs.end())
+        return ENOENT;
+    *none = !it->second;
+    *st = it->second ? ucore_fence_status(it->second) : 0;
+    return 0;
+}
+
+// fence_state(), under g_core taken by @until (else ETIME: a slice holds
+// it); a pending fence tells @w when it signals.
+int CoreClient::watch(uint32_t handle, std::chrono::steady_clock::time_point until,
+                      const std::shared_ptr<FenceWaiter>& w, int* st, bool* none) {
+    std::unique_lock<std::timed_mutex> g(g_core, until);
+    if (!g.owns_lock())
+        return ETIME;
+    if (int err = fence_state(handle, st, none))
+        return err;
+    if (*none || *st)
+        return 0;
+    ucore_fence* f = s_->syncobjs.find(handle)->second;
+    auto arg = std::make_unique<std::shared_ptr<FenceWaiter>>(w);
+    int err = ucore_fence_notify(f, FenceWaiter::signalled, arg.get());
+    if (!err)
+        arg.release();  // the callback's now
+    else if (err == -ENOENT)
+        *st = ucore_fence_status(f);  // signalled since: not pending
+    return err == -ENOMEM ? ENOMEM : 0;
+}
+
+// Waits as drmSyncobjWait(WAIT_FOR_SUBMIT), without g_core: a pending
+// fence's callback wakes it; a syncobj with no fence yet waits for a
+// SUBMIT.  ETIME at @abs_ns, also when a slice holds g_core until then.
 int CoreClient::syncobj_wait(uint32_t handle, int64_t abs_ns) {
     CoreHost::Impl& h = *host_->impl_;
+    auto until = deadline(abs_ns);
     try {
         for (;;) {
-            uint64_t epoch;
+            uint64_t submits;
             {
+                // Read before the look: a SUBMIT after it counts.
                 std::lock_guard<std::mutex> g(h.m);
-                epoch = h.epoch;
+                submits = h.submits;
             }
+            auto w = std::make_shared<FenceWaiter>();
             int st = 0;
             bool none = false;
-            if (int err = fence_state(handle, &st, &none))
+            if (int err = watch(handle, until, w, &st, &none))
                 return err;
-            if (st != 0)
+            if (st)
                 return 0;
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (now.tv_sec * 1000000000LL + now.tv_nsec >= abs_ns)
-                return ETIME;
+            if (!none)
+                return w->wait(until) ? 0 : ETIME;
             std::unique_lock<std::mutex> g(h.m);
-            h.progress.wait_for(g, std::chrono::milliseconds(1), [&] { return h.epoch != epoch; });
+            if (!h.submitted.wait_until(g, until, [&] { return h.submits != submits; }))
+                return ETIME;
         }
     } catch (const std::exception&) {
         return ENOMEM;
@@ -498,14 +656,10 @@ int CoreClient::syncobj_wait(uint32_t handle, int64_t abs_ns) {
 
 // As the sync file DRM exports: EINVAL while the syncobj has no fence.
 int CoreClient::syncobj_status(uint32_t handle, int* status) {
-    try {
-        bool none = false;
-        if (int err = fence_state(handle, status, &none))
-            return err;
-        return none ? EINVAL : 0;
-    } catch (const std::exception&) {
-        return ENOMEM;
-    }
+    bool none = false;
+    if (int err = CoreHost::Impl::direct([&] { return fence_state(handle, status, &none); }))
+        return err;
+    return none ? EINVAL : 0;
 }
 
 }  // namespace gpuvm::ucore

@@ -6,13 +6,17 @@
 // libvgpu: each client a vgpu::Transport that answers the render node's
 // ioctls (Documentation/engines.rst "The core in a process").
 //
-// Every call into the core and the engine is made on one thread (the
-// host's EngineThread): the core runs as the fuzzer runs it, and the
-// engine's device memory belongs to a CUDA context current there.  A
-// scheduler thread of the host runs the core's slices
-// (ucore_run_once()), as vgpu_sched.c's thread does in the module.
+// Every call into the core is made under one lock (core_transport.cpp's
+// g_core), as the fuzzer runs it.  Every call that may reach the engine
+// is made on one thread (the host's EngineThread), where the engine's
+// device memory belongs to a CUDA context: the core's slices
+// (ucore_run_once(), vgpu_sched.c's thread's loop in the module) and the
+// object, context and VM_BIND ioctls.  The ioctls that never reach it
+// (SUBMIT, CTX_STATUS, GET_INFO) and the syncobjs run on the caller's
+// thread, as a render node's ioctls do.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -31,6 +35,7 @@ struct CoreOptions {
 };
 
 class CoreHost;
+struct FenceWaiter;
 
 // One client of the host's core (as an open render node): its
 // transport.  Its Device may outlive the host's other users; the host
@@ -61,6 +66,8 @@ private:
     friend class CoreHost;
     int dispatch(unsigned long req, void* arg);
     int fence_state(uint32_t handle, int* st, bool* none);
+    int watch(uint32_t handle, std::chrono::steady_clock::time_point until, const std::shared_ptr<FenceWaiter>& w,
+              int* st, bool* none);
     std::shared_ptr<CoreHost> host_;
     std::unique_ptr<State> s_;
 };

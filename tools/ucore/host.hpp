@@ -48,7 +48,7 @@ std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uin
 // the runtime from any thread (simpleCallback: eight).  vgpu-engined runs
 // its back end on one thread too.  call() runs @f there and returns its
 // result or rethrows its exception; the runtime's lock already makes
-// calls one at a time.
+// calls one at a time.  post() queues @f there without waiting for it.
 class EngineThread {
 public:
     EngineThread() : t_([this] { loop(); }) {}
@@ -73,6 +73,17 @@ public:
         cv_.notify_all();
         return fut.get();
     }
+    // Queues @f to run there, in order with call()s; not waited for.
+    // @f must not throw (nobody would see it).
+    void post(std::function<void()> f) {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            jobs_.emplace_back(std::move(f));
+        }
+        cv_.notify_all();
+    }
+    // Whether the caller is the engine's thread.
+    bool here() const noexcept { return std::this_thread::get_id() == t_.get_id(); }
 
 private:
     std::mutex m_;  // protects jobs_, stop_

@@ -480,6 +480,38 @@ int ucore_fence_status(struct ucore_fence *f)
 	return dma_fence_get_status((struct dma_fence *)f);
 }
 
+/* A waiter's callback on a fence (ucore_fence_notify()). */
+struct ucore_notify {
+	struct dma_fence_cb cb;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static void ucore_notify_cb(struct dma_fence *f, struct dma_fence_cb *cb)
+{
+	struct ucore_notify *n = container_of(cb, struct ucore_notify, cb);
+
+	n->fn(n->arg);
+	kfree(n);
+}
+
+int ucore_fence_notify(struct ucore_fence *f, void (*fn)(void *arg),
+		       void *arg)
+{
+	struct ucore_notify *n = kzalloc(sizeof(*n), GFP_KERNEL);
+	int ret;
+
+	if (!n)
+		return -ENOMEM;
+	n->fn = fn;
+	n->arg = arg;
+	ret = dma_fence_add_callback((struct dma_fence *)f, &n->cb,
+				     ucore_notify_cb);
+	if (ret)
+		kfree(n);
+	return ret;
+}
+
 void ucore_fence_put(struct ucore_fence *f)
 {
 	dma_fence_put((struct dma_fence *)f);

@@ -445,13 +445,17 @@ bool Router::alive(Ctx& c) {
 }
 
 int Router::ensure(uint64_t id, Ctx& c) {
-    while (alive(c) && !c.forget.empty()) {
+    // One poll per look: each after a forget() (which may end the
+    // worker), none again before the answer it just gave.
+    bool up = alive(c);
+    while (up && !c.forget.empty()) {
         uint64_t mem = c.forget.back();
         c.forget.pop_back();
         forget(id, c, mem);
+        up = alive(c);
     }
     c.forget.clear();  // a new worker imports nothing of the past
-    if (alive(c))
+    if (up)
         return 0;
     if (c.w.pid)
         stop(id, c, true, "died");

@@ -73,15 +73,22 @@ public:
     }
 
 private:
-    // A job the workers hold: released there when the Job lets go of it.
+    // A job the workers hold: released there when the Job lets go of it,
+    // unless a RUN's answer other than PREEMPTED already ended it there
+    // (vgpu_uengine.h: the process keeps a job until JOB_RELEASE or such
+    // an answer; the Router forgets it then), which spares each job's
+    // end a request through the Router (its reap() polls every worker).
     struct JobRef {
         WorkerBackend* be;
         uint64_t id;
         bool sent = false;
+        bool ended = false;  // a RUN answered other than PREEMPTED
         JobRef(WorkerBackend* b, uint64_t i) : be(b), id(i) {}
         JobRef(const JobRef&) = delete;
         JobRef& operator=(const JobRef&) = delete;
         ~JobRef() {
+            if (ended)
+                return;
             vgpu_ue_req r = be->req(VGPU_UE_OP_JOB_RELEASE);
             r.job_release.job = id;
             be->router_.handle(r, nullptr);
@@ -147,8 +154,10 @@ RunResult WorkerBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_
                                                          : RunStatus::TimedOut;
     res.fault_kind = a.run.fault_kind;
     res.fault_addr = a.run.fault_addr;
-    if (res.status != RunStatus::Preempted)
+    if (res.status != RunStatus::Preempted) {
+        ref->ended = true;
         job.state.reset();  // ended there too
+    }
     return res;
 }
 
