@@ -100,16 +100,41 @@ TEST(CoreTransport, TheWatchdogEndsARunawayKernelAndTheClientGoesOn) {
     EXPECT_EQ(out[0], std::byte{0x5a});
 }
 
+// A kernel that never ends, launched on a core whose watchdog is
+// @watchdog_ms; f its fence.
+struct Spinning {
+    explicit Spinning(int watchdog_ms)
+        : dev(device(host(watchdog_ms))), ctx(dev), m(ctx, vgpu::assemble(kSpin, "spin")),
+          flag(ctx, 4096, vgpu::Domain::Device), f(ctx.launch(m.kernel("spin"), {1}, {1}, {flag})) {}
+    std::shared_ptr<vgpu::Device> dev;
+    vgpu::Context ctx;
+    vgpu::Module m;
+    vgpu::Buffer flag;
+    std::shared_ptr<vgpu::Fence> f;
+};
+
 TEST(CoreTransport, AWaitEndsAtItsDeadline) {
-    auto dev = device(host(3000));
-    vgpu::Context ctx(dev);
-    vgpu::Module m(ctx, vgpu::assemble(kSpin, "spin"));
-    vgpu::Buffer flag(ctx, 4096, vgpu::Domain::Device);
-    auto f = ctx.launch(m.kernel("spin"), {1}, {1}, {flag});
+    Spinning s(3000);
+    auto& f = s.f;
     auto t0 = Clock::now();
     EXPECT_FALSE(f->wait(std::chrono::milliseconds(20)));
     EXPECT_LT(Clock::now() - t0, std::chrono::seconds(1));
     EXPECT_EQ(f->status(), 0);  // still running
+}
+
+// Waits that time out again and again on one fence (a program polling a
+// runaway kernel) share its one waiter; each ends at its deadline, and
+// the next wait sees the fence signal when the watchdog ends the kernel.
+TEST(CoreTransport, WaitsThatTimeOutThenOneThatSeesTheEnd) {
+    Spinning s(300);
+    auto& f = s.f;
+    for (int i = 0; i < 20; i++) {
+        auto t0 = Clock::now();
+        EXPECT_FALSE(f->wait(std::chrono::milliseconds(2))) << i;
+        EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(500)) << i;
+    }
+    EXPECT_TRUE(f->wait(std::chrono::seconds(30)));
+    EXPECT_NE(f->status(), 0);  // signalled, with the hang's error
 }
 
 // As DRM's: a syncobj never submitted waits until its deadline, and has

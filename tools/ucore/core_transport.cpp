@@ -68,8 +68,9 @@ bool reaches_engine(unsigned long req) {
 }  // namespace
 
 // A syncobj_wait()'s, told by its fence's callback (ucore_fence_notify())
-// when the fence signals: the waiter waits on it without g_core.  Shared:
-// a waiter past its deadline leaves the callback armed.
+// when the fence signals: waiters wait on it without g_core.  One a fence
+// (State::armed), shared by every wait on that fence; the callback holds
+// its own reference, so a wait past its deadline just leaves.
 struct FenceWaiter {
     std::mutex m;  // protects done
     std::condition_variable cv;
@@ -410,6 +411,16 @@ struct CoreClient::State {
     std::map<uint32_t, std::pair<void*, uint64_t>> host;  // host object -> its memory, bytes
     std::map<uint32_t, ucore_fence*> syncobjs;            // syncobj -> its fence (or none yet)
     uint32_t next_sync = 1;
+    // syncobj -> the waiter armed on its current fence: one callback a
+    // fence however many waits time out, and a wait on a fence already
+    // watched needs no g_core.  Changed under g_core and armed_m (taken
+    // inside g_core, around no other lock); read under armed_m alone.
+    std::mutex armed_m;
+    std::map<uint32_t, std::shared_ptr<FenceWaiter>> armed;
+    void disarm(uint32_t handle) {
+        std::lock_guard<std::mutex> g(armed_m);
+        armed.erase(handle);
+    }
 };
 
 std::unique_ptr<CoreClient> CoreHost::client(const std::string& name, uint32_t weight, uint32_t cap,
@@ -538,6 +549,7 @@ int CoreClient::dispatch(unsigned long req, void* arg) {
             if (sync->second)
                 ucore_fence_put(sync->second);
             sync->second = done;
+            s.disarm(a->out_sync);  // a waiter armed on the old fence keeps its own
         }
         return 0;
     }
@@ -587,6 +599,7 @@ void CoreClient::syncobj_destroy(uint32_t handle) {
         if (it->second)
             ucore_fence_put(it->second);
         s_->syncobjs.erase(it);
+        s_->disarm(handle);
     });
 }
 
@@ -602,9 +615,10 @@ int CoreClient::fence_state(uint32_t handle, int* st, bool* none) {
 }
 
 // fence_state(), under g_core taken by @until (else ETIME: a slice holds
-// it); a pending fence tells @w when it signals.
+// it); a pending fence gets its waiter in *@w (armed once a fence; none
+// where memory for one ran out: the caller polls).
 int CoreClient::watch(uint32_t handle, std::chrono::steady_clock::time_point until,
-                      const std::shared_ptr<FenceWaiter>& w, int* st, bool* none) {
+                      std::shared_ptr<FenceWaiter>* w, int* st, bool* none) {
     std::unique_lock<std::timed_mutex> g(g_core, until);
     if (!g.owns_lock())
         return ETIME;
@@ -612,39 +626,63 @@ int CoreClient::watch(uint32_t handle, std::chrono::steady_clock::time_point unt
         return err;
     if (*none || *st)
         return 0;
-    ucore_fence* f = s_->syncobjs.find(handle)->second;
-    auto arg = std::make_unique<std::shared_ptr<FenceWaiter>>(w);
-    int err = ucore_fence_notify(f, FenceWaiter::signalled, arg.get());
-    if (!err)
+    std::lock_guard<std::mutex> a(s_->armed_m);
+    if (auto it = s_->armed.find(handle); it != s_->armed.end()) {
+        *w = it->second;
+        return 0;
+    }
+    auto fresh = std::make_shared<FenceWaiter>();
+    auto arg = std::make_unique<std::shared_ptr<FenceWaiter>>(fresh);
+    s_->armed[handle] = fresh;
+    int err = ucore_fence_notify(s_->syncobjs.find(handle)->second, FenceWaiter::signalled, arg.get());
+    if (!err) {
         arg.release();  // the callback's now
-    else if (err == -ENOENT)
-        *st = ucore_fence_status(f);  // signalled since: not pending
-    return err == -ENOMEM ? ENOMEM : 0;
+        *w = std::move(fresh);
+        return 0;
+    }
+    s_->armed.erase(handle);
+    if (err == -ENOENT)  // signalled since: not pending
+        *st = ucore_fence_status(s_->syncobjs.find(handle)->second);
+    return 0;  // -ENOMEM: no waiter, the caller polls
 }
 
 // Waits as drmSyncobjWait(WAIT_FOR_SUBMIT), without g_core: a pending
-// fence's callback wakes it; a syncobj with no fence yet waits for a
-// SUBMIT.  ETIME at @abs_ns, also when a slice holds g_core until then.
+// fence's waiter wakes it (a fence already watched needs no g_core at
+// all); a syncobj with no fence yet waits for a SUBMIT.  ETIME at
+// @abs_ns, also when a slice holds g_core until then.
 int CoreClient::syncobj_wait(uint32_t handle, int64_t abs_ns) {
     CoreHost::Impl& h = *host_->impl_;
     auto until = deadline(abs_ns);
     try {
         for (;;) {
+            std::shared_ptr<FenceWaiter> w;
+            {
+                std::lock_guard<std::mutex> a(s_->armed_m);
+                if (auto it = s_->armed.find(handle); it != s_->armed.end())
+                    w = it->second;
+            }
+            if (w)
+                return w->wait(until) ? 0 : ETIME;
             uint64_t submits;
             {
                 // Read before the look: a SUBMIT after it counts.
                 std::lock_guard<std::mutex> g(h.m);
                 submits = h.submits;
             }
-            auto w = std::make_shared<FenceWaiter>();
             int st = 0;
             bool none = false;
-            if (int err = watch(handle, until, w, &st, &none))
+            if (int err = watch(handle, until, &w, &st, &none))
                 return err;
             if (st)
                 return 0;
-            if (!none)
+            if (w)
                 return w->wait(until) ? 0 : ETIME;
+            if (!none) {  // no memory for a waiter: poll
+                if (std::chrono::steady_clock::now() >= until)
+                    return ETIME;
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                continue;
+            }
             std::unique_lock<std::mutex> g(h.m);
             if (!h.submitted.wait_until(g, until, [&] { return h.submits != submits; }))
                 return ETIME;

@@ -66,7 +66,7 @@ private:
     friend class CoreHost;
     int dispatch(unsigned long req, void* arg);
     int fence_state(uint32_t handle, int* st, bool* none);
-    int watch(uint32_t handle, std::chrono::steady_clock::time_point until, const std::shared_ptr<FenceWaiter>& w,
+    int watch(uint32_t handle, std::chrono::steady_clock::time_point until, std::shared_ptr<FenceWaiter>* w,
               int* st, bool* none);
     std::shared_ptr<CoreHost> host_;
     std::unique_ptr<State> s_;
