@@ -99,8 +99,11 @@ public:
     virtual ~Backend() = default;
     virtual std::string name() const = 0;
     // Device memory, or host memory the GPU maps (@cpu gets its CPU
-    // address); zero-filled; @exec maps it executable (code).
-    virtual uint64_t alloc(size_t size, bool host, void** cpu, bool exec = false) = 0;
+    // address); zero-filled; @exec maps it executable (code); without
+    // @gpu_writes the GPU may only read it (launch descriptors and
+    // parameters the CPU writes while earlier work runs: an engine that
+    // stages host memory copies back only what the GPU may write).
+    virtual uint64_t alloc(size_t size, bool host, void** cpu, bool exec = false, bool gpu_writes = true) = 0;
     virtual void free(uint64_t va) = 0;
     // Synchronous with respect to earlier work: write() and read() wait
     // for what is queued.

@@ -130,8 +130,8 @@ public:
     bool runs_ptx() const override { return ptx_; }
 
     // Each runs on the engine's thread.
-    uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
-        return engine_.call([&] { return alloc_here(size, host, cpu, exec); });
+    uint64_t alloc(size_t size, bool host, void** cpu, bool exec, bool gpu_writes) override {
+        return engine_.call([&] { return alloc_here(size, host, cpu, exec, gpu_writes); });
     }
     void free(uint64_t va) override {
         engine_.call([&] { free_here(va); });
@@ -170,7 +170,7 @@ public:
     void synchronize() override { check_sticky(); }
 
 private:
-    uint64_t alloc_here(size_t size, bool host, void** cpu, bool exec) {
+    uint64_t alloc_here(size_t size, bool host, void** cpu, bool exec, bool gpu_writes) {
         if (size > VGPU_VA_SIZE)
             throw OutOfMemory(what_ + ": out of GPU addresses");
         uint64_t bytes = (std::max<uint64_t>(size, 1) + granule_ - 1) & ~(granule_ - 1);
@@ -210,7 +210,7 @@ private:
                 throw OutOfMemory(what_ + ": out of device memory");
             back.mem = mem;
         }
-        uint32_t perms = VGPU_PTE_R | VGPU_PTE_W | (exec ? VGPU_PTE_X : 0);
+        uint32_t perms = VGPU_PTE_R | (gpu_writes ? VGPU_PTE_W : 0) | (exec ? VGPU_PTE_X : 0);
         if (int e = be_->map(kCtx, *at, bytes, perms, back)) {
             if (mem)
                 be_->mem_free(mem);
@@ -265,7 +265,7 @@ private:
     // @src: the bytes to write at @va; else @dst: where to read @n bytes.
     void staged(uint64_t va, const void* src, void* dst, size_t n) {
         void* cpu = nullptr;
-        uint64_t host = alloc_here(n, true, &cpu, false);
+        uint64_t host = alloc_here(n, true, &cpu, false, true);
         struct Free {
             EngineBackend* be;
             uint64_t va;

@@ -43,7 +43,7 @@ public:
 
     // Device memory counts in used_memory(); host memory (pinned,
     // mapped) is the host's, as NVIDIA's runtime counts it.
-    uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
+    uint64_t alloc(size_t size, bool host, void** cpu, bool exec, bool gpu_writes) override {
         size_t bytes = (std::max<size_t>(size, 1) + 4095) & ~size_t{4095};
         if ((host ? host_used_ : used_) + bytes > kTotal)  // host memory bounded alike, apart
             throw OutOfMemory("interp backend: out of memory");
@@ -55,7 +55,7 @@ public:
         std::memset(p, 0, bytes);
         uint64_t va = next_;
         next_ += bytes + 4096;  // a guard page: overruns fault
-        uint32_t perms = VGPU_PTE_R | VGPU_PTE_W | (exec ? VGPU_PTE_X : 0);
+        uint32_t perms = VGPU_PTE_R | (gpu_writes ? VGPU_PTE_W : 0) | (exec ? VGPU_PTE_X : 0);
         if (vgpu_pt_map(&pt_, va, static_cast<uint8_t*>(p), bytes, perms)) {
             std::free(p);
             throw OutOfMemory("interp backend: page tables");

@@ -81,12 +81,13 @@ public:
     bool runs_ptx() const override { return dev_->info().features & DRM_VGPU_FEATURE_PTX; }
     bool host_memory_cheap() const override { return dev_->info().mode != DRM_VGPU_MODE_NAIVE; }
 
-    uint64_t alloc(size_t size, bool host, void** cpu, bool exec) override {
+    uint64_t alloc(size_t size, bool host, void** cpu, bool exec, bool gpu_writes) override {
         size = std::max<size_t>(size, 1);
         const uint64_t page = dev_->info().page_size;
+        const Access acc{host, exec, gpu_writes};
         if (page > kSharedPageMin && size <= page / 2)
-            return alloc_piece(size, host, exec, cpu);
-        std::unique_ptr<vgpu::Buffer> b = new_buffer(size, host, exec);
+            return alloc_piece(size, acc, cpu);
+        std::unique_ptr<vgpu::Buffer> b = new_buffer(size, acc);
         vgpu::Buffer* raw = b.get();
         uint64_t va = raw->gpu_addr();
         auto w = whole_.emplace(va, std::move(b)).first;
@@ -157,11 +158,18 @@ private:
     SubAllocator<vgpu::Buffer> shared_;                         // pages small ones share
     uint64_t end_ = 0;  // the end of the device's slice
 
-    std::unique_ptr<vgpu::Buffer> new_buffer(size_t size, bool host, bool exec) {
-        uint32_t perms = DRM_VGPU_BIND_READ | DRM_VGPU_BIND_WRITE | (exec ? DRM_VGPU_BIND_EXEC : 0);
+    // What an allocation is and how the GPU may reach it.
+    struct Access {
+        bool host, exec, gpu_writes;
+        int key() const { return (host ? 1 : 0) | (exec ? 2 : 0) | (gpu_writes ? 0 : 4); }  // pages shared alike
+    };
+
+    std::unique_ptr<vgpu::Buffer> new_buffer(size_t size, Access acc) {
+        uint32_t perms = DRM_VGPU_BIND_READ | (acc.gpu_writes ? DRM_VGPU_BIND_WRITE : 0) |
+                         (acc.exec ? DRM_VGPU_BIND_EXEC : 0);
         std::unique_ptr<vgpu::Buffer> b;
         try {
-            b = std::make_unique<vgpu::Buffer>(*ctx_, size, host ? vgpu::Domain::Host : vgpu::Domain::Device,
+            b = std::make_unique<vgpu::Buffer>(*ctx_, size, acc.host ? vgpu::Domain::Host : vgpu::Domain::Device,
                                                perms);
         } catch (const vgpu::Error& e) {
             if (e.code() == ENOMEM || e.code() == EDQUOT || e.code() == ENOSPC)
@@ -174,9 +182,8 @@ private:
         return b;
     }
 
-    uint64_t alloc_piece(size_t size, bool host, bool exec, void** cpu) {
-        auto p = shared_.take((host ? 1 : 0) | (exec ? 2 : 0), size,
-                              [&] { return new_buffer(dev_->info().page_size, host, exec); });
+    uint64_t alloc_piece(size_t size, Access acc, void** cpu) {
+        auto p = shared_.take(acc.key(), size, [&] { return new_buffer(dev_->info().page_size, acc); });
         uint64_t va = p.page->gpu_addr() + p.off;
         try {
             allocs_[va] = Alloc{p.page, p.off, p.size, true};

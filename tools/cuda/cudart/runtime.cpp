@@ -766,7 +766,8 @@ std::pair<uint64_t, uint8_t*> Runtime::desc_buffer(size_t size) {
     if (d.desc_chunk == d.desc_chunks.size()) {
         void* cpu = nullptr;
         try {
-            uint64_t va = backend().alloc(kDescChunk, true, &cpu);
+            // The GPU reads them; the CPU writes the next while it runs.
+            uint64_t va = backend().alloc(kDescChunk, true, &cpu, false, false);
             d.desc_chunks.push_back({va, static_cast<uint8_t*>(cpu)});
         } catch (const std::exception&) {
             return {0, nullptr};
