@@ -44,4 +44,6 @@ for t in vgpu-engined vgpu-bench; do
 done
 nvcc -O2 -cudart shared -gencode arch=compute_75,code=compute_75 -gencode arch=compute_90,code=sm_90 \
 	-o "$D/bench_kernels" "$top/tests/gpu/bench_kernels.cu"
+nvcc -O2 -cudart shared -gencode arch=compute_75,code=compute_75 -gencode arch=compute_90,code=sm_90 \
+	-o "$D/launch_params" "$top/tests/gpu/launch_params.cu"
 echo "pack.sh: $(wc -l < "$D/list") programs in $D ($(du -sh "$D" | cut -f1))"

@@ -598,9 +598,12 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     const ptx::KernelInfo& k = *f.info;
     uint64_t threads = uint64_t{block[0]} * block[1] * block[2];
     const auto max_grid = max_grid_size(backend().max_grid_x());
+    // A grid past maxGridSize is cudaErrorInvalidValue, as NVIDIA's
+    // runtime says it (65536 blocks in y: H100, driver 580); an empty
+    // grid or a block past its limits cudaErrorInvalidConfiguration.
     for (int i = 0; i < 3; i++)
         if (!grid[i] || !block[i] || grid[i] > max_grid[i] || block[i] > (i == 2 ? 64u : 1024u))
-            throw CudaError(cudaErrorInvalidConfiguration,
+            throw CudaError(grid[i] > max_grid[i] ? cudaErrorInvalidValue : cudaErrorInvalidConfiguration,
                             "launch of '" + f.name + "': grid " + std::to_string(grid[0]) + "x" +
                                 std::to_string(grid[1]) + "x" + std::to_string(grid[2]) + ", block " +
                                 std::to_string(block[0]) + "x" + std::to_string(block[1]) + "x" +
@@ -996,8 +999,14 @@ std::optional<uint64_t> Runtime::pinned_va(int dev, const void* cpu, size_t n) c
     --it;
     auto a = d.allocs.find(it->second);
     if (a == d.allocs.end() || !a->second.host || reinterpret_cast<uintptr_t>(a->second.cpu) != it->first ||
-        p - it->first > a->second.size || n > a->second.size - (p - it->first))
+        p - it->first >= a->second.size)
         return std::nullopt;
+    // Host memory that starts in a pinned allocation is that allocation's:
+    // past its end is cudaErrorInvalidValue, as NVIDIA's runtime says of
+    // a copy across two pinned allocations side by side (H100, driver 580).
+    if (n > a->second.size - (p - it->first))
+        throw CudaError(cudaErrorInvalidValue, std::to_string(n) + " bytes of host memory that run past the end of "
+                                                                   "the pinned allocation they start in");
     return it->second + (p - it->first);
 }
 
