@@ -126,7 +126,7 @@ TEST(CoreTransport, AWaitEndsAtItsDeadline) {
 // runaway kernel) share its one waiter; each ends at its deadline, and
 // the next wait sees the fence signal when the watchdog ends the kernel.
 TEST(CoreTransport, WaitsThatTimeOutThenOneThatSeesTheEnd) {
-    Spinning s(300);
+    Spinning s(2000);
     auto& f = s.f;
     for (int i = 0; i < 20; i++) {
         auto t0 = Clock::now();

@@ -58,7 +58,7 @@ cudaError_t run(const char* fn, F&& f, bool healthy) {
         return cudaSuccess;
     } catch (const CudaError& e) {
         if (e.code() == cudaErrorNotSupported || e.code() == cudaErrorNoDevice ||
-            e.code() == cudaErrorInvalidConfiguration)
+            e.code() == cudaErrorInvalidConfiguration || e.said())
             std::fprintf(stderr, "GPUvm CUDA runtime: %s: %s\n", fn, e.what());
         return done(static_cast<cudaError_t>(e.code()));
     } catch (const DeviceFault& e) {

@@ -610,7 +610,7 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                                 std::to_string(block[2]) +
                                 (grid[i] > max_grid[i] ? " (beyond this device's maxGridSize: " +
                                                              std::to_string(max_grid[0]) + " x 65535 x 65535)"
-                                                       : std::string()));
+                                                       : std::string()), true);
     if (threads > 1024)
         throw CudaError(cudaErrorInvalidConfiguration, "launch of '" + f.name + "': more than 1024 threads per block");
     uint64_t smem = shared ? uint64_t{k.dynamic_shared_offset} + shared : k.static_shared;
@@ -1001,13 +1001,16 @@ std::optional<uint64_t> Runtime::pinned_va(int dev, const void* cpu, size_t n) c
     if (a == d.allocs.end() || !a->second.host || reinterpret_cast<uintptr_t>(a->second.cpu) != it->first ||
         p - it->first >= a->second.size)
         return std::nullopt;
-    // Host memory that starts in a pinned allocation is that allocation's:
-    // past its end is cudaErrorInvalidValue, as NVIDIA's runtime says of
-    // a copy across two pinned allocations side by side (H100, driver 580).
-    if (n > a->second.size - (p - it->first))
-        throw CudaError(cudaErrorInvalidValue, std::to_string(n) + " bytes of host memory that run past the end of "
-                                                                   "the pinned allocation they start in");
-    return it->second + (p - it->first);
+    if (n <= a->second.size - (p - it->first))
+        return it->second + (p - it->first);
+    // Past its end into the next pinned allocation: cudaErrorInvalidValue,
+    // as NVIDIA's runtime says of a copy across two pinned allocations
+    // side by side (H100, driver 580).  Into other memory: the CPU's copy.
+    auto next = std::next(it);
+    if (next != d.pinned.end() && next->first - p < n)
+        throw CudaError(cudaErrorInvalidValue, std::to_string(n) + " bytes of host memory from one pinned allocation "
+                                                                   "into the next");
+    return std::nullopt;
 }
 
 std::optional<uint64_t> Runtime::device_of_host(const void* cpu) const {

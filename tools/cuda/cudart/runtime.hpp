@@ -51,11 +51,16 @@ std::array<uint32_t, 3> max_grid_size(uint32_t engine_x);
 // A CUDA error, as cudaError_t's value, with the reason logged once.
 class CudaError : public std::runtime_error {
 public:
-    CudaError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+    // @said: the front ends print @what (a limit of GPUvm's the program
+    // could not know of), as they do for every cudaErrorNotSupported.
+    CudaError(int code, const std::string& what, bool said = false)
+        : std::runtime_error(what), code_(code), said_(said) {}
     int code() const { return code_; }
+    bool said() const { return said_; }
 
 private:
     int code_;
+    bool said_;
 };
 
 struct Function;
@@ -237,7 +242,9 @@ public:
     std::pair<uint64_t, const Allocation*> find(uint64_t va, size_t n) const;
     std::optional<uint64_t> device_of_host(const void* cpu) const;
     // The GPU address of @n bytes at @cpu when they lie within one
-    // cudaMallocHost / cudaHostAlloc allocation of device @dev.
+    // cudaMallocHost / cudaHostAlloc allocation of device @dev; throws
+    // CudaError (cudaErrorInvalidValue) when they run from one into the
+    // next, as NVIDIA's runtime refuses them.
     std::optional<uint64_t> pinned_va(int dev, const void* cpu, size_t n) const;
     void memset(uint64_t va, int value, size_t n);
 
