@@ -4,7 +4,9 @@
 # bench-kernels.sh DIR: on the GPU machine, runs DIR/bench_kernels
 # (tests/gpu/bench_kernels.cu, built by pack.sh) in each of its modes
 # over NVIDIA's libcudart.so.13 and over GPUvm's with each backend SIDES
-# names (default "engine core": cuda-compare.sh says what they are),
+# names (default "engine core": cuda-compare.sh says what they are;
+# SIDE@VAR=VALUE,VAR=VALUE runs backend SIDE with those variables set,
+# "core@VGPU_SPIN_US=0" the core without polling waits),
 # REPEAT rounds (default 5), of DIR/$BIN (default bench_kernels),
 # the runtimes interleaved within each round.  Prints one row per
 # measurement: for each runtime the median of the rounds' medians, with
@@ -37,7 +39,10 @@ for ((r = 0; r < REPEAT; r++)); do
 				# GPUVM_CUDA_BACKEND: a dry run with GPUvm's library in NVIDIA_LIBDIR.
 				LD_LIBRARY_PATH=$nv GPUVM_CUDA_BACKEND=interp timeout 600 "$C/$BIN" "$mode" >"$f" 2>&1
 			else
-				LD_LIBRARY_PATH=$C/lib GPUVM_CUDA_BACKEND=$side timeout 600 "$C/$BIN" "$mode" >"$f" 2>&1
+				vars=()
+				[[ $side == *@* ]] && IFS=, read -r -a vars <<<"${side#*@}"
+				env "${vars[@]}" LD_LIBRARY_PATH="$C/lib" GPUVM_CUDA_BACKEND="${side%%@*}" \
+					timeout 600 "$C/$BIN" "$mode" >"$f" 2>&1
 			fi
 			rc=$?
 			if [ $rc != 0 ] || ! grep -q "^PASS bench_kernels" "$f"; then

@@ -339,9 +339,10 @@ TEST(Workers, FreedMemoryIsGivenBackZeroed) {
 }
 
 // A worker of this test that answers its RUN out of format (DONE before
-// the last command) and its MAP with @map_error as the errno.
-Spawn lying_worker(int32_t map_error = 0) {
-    return [map_error] {
+// the last command) and its MAP with @map_error as the errno, through
+// the mailbox it is given where @mailbox, else through its socket.
+Spawn lying_worker(int32_t map_error = 0, bool mailbox = false) {
+    return [map_error, mailbox] {
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
             throw std::system_error(errno, std::generic_category(), "socketpair");
@@ -350,20 +351,41 @@ Spawn lying_worker(int32_t map_error = 0) {
             throw std::system_error(errno, std::generic_category(), "fork");
         if (!pid) {
             close(sv[0]);
+            auto lie = [map_error](const uint8_t* body) {
+                vgpu_ue_req q;
+                std::memcpy(&q, body, sizeof(q));
+                vgpu_ue_resp resp{};
+                resp.seq = q.seq;
+                if (q.op == VGPU_UE_OP_RUN)
+                    resp.run.status = VGPU_UE_RUN_DONE;  // next_cmd 0 of 1: impossible
+                if (q.op == VGPU_UE_OP_MAP)
+                    resp.error = map_error;
+                return resp;
+            };
+            std::unique_ptr<link::Mailbox> mb;
+            std::vector<uint8_t> req;
             link::Frame f;
-            while (!link::recv_frame(sv[1], f, UINT64_MAX)) {
+            for (;;) {
+                if (mb && mb->next(sv[1], &req)) {
+                    vgpu_ue_resp resp = lie(req.data());
+                    mb->answer(&resp, sizeof(resp), 0, false);
+                    continue;
+                }
+                if (link::recv_frame(sv[1], f, UINT64_MAX))
+                    break;
+                if (f.h.kind == uint32_t(link::Kind::Ring))
+                    continue;
                 link::Header h{};
                 h.kind = f.h.kind;
                 vgpu_ue_resp resp{};
                 size_t len = 0;
+                if (f.h.kind == uint32_t(link::Kind::Mailbox)) {
+                    if (mailbox)
+                        mb = link::Mailbox::attach(f.fd.get());
+                    h.err = mb ? 0 : EINVAL;  // none: its requests stay on the socket
+                }
                 if (f.h.kind == uint32_t(link::Kind::Request)) {
-                    vgpu_ue_req q;
-                    std::memcpy(&q, f.body.data(), sizeof(q));
-                    resp.seq = q.seq;
-                    if (q.op == VGPU_UE_OP_RUN)
-                        resp.run.status = VGPU_UE_RUN_DONE;  // next_cmd 0 of 1: impossible
-                    if (q.op == VGPU_UE_OP_MAP)
-                        resp.error = map_error;
+                    resp = lie(f.body.data());
                     len = sizeof(resp);
                 }
                 if (link::send_frame(sv[1], h, &resp, len))
@@ -382,28 +404,31 @@ Spawn lying_worker(int32_t map_error = 0) {
 // An answer the module would refuse (and end every context's session
 // for) ends that worker only: the job faults ENGINE_LOST.
 TEST(Workers, AnImpossibleAnswerEndsTheWorkerOnly) {
-    int fd = test::windows_fd();
-    Router router(make_memfd_memory(kMem), lying_worker(), fd);
-    Client cl;
-    cl.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
-    ASSERT_EQ(cl.ctx_create(1), 0);
-    pid_t w = router.worker_pid(1);
-    auto a = cl.fill(1, 1, 0x100000, P, 1);
-    ASSERT_EQ(a.error, 0);
-    EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_FAULTED});
-    EXPECT_EQ(a.run.fault_kind, uint32_t{DRM_VGPU_FAULT_ENGINE_LOST});
-    EXPECT_EQ(a.run.next_cmd, 0u);
-    EXPECT_TRUE(reaped(router, w));
-    EXPECT_EQ(router.stats().lost, 1u);
-    close(fd);
+    for (bool mailbox : {false, true}) {
+        int fd = test::windows_fd();
+        Router router(make_memfd_memory(kMem), lying_worker(0, mailbox), fd);
+        Client cl;
+        cl.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
+        ASSERT_EQ(cl.ctx_create(1), 0);
+        pid_t w = router.worker_pid(1);
+        auto a = cl.fill(1, 1, 0x100000, P, 1);
+        ASSERT_EQ(a.error, 0);
+        EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_FAULTED}) << "mailbox " << mailbox;
+        EXPECT_EQ(a.run.fault_kind, uint32_t{DRM_VGPU_FAULT_ENGINE_LOST});
+        EXPECT_EQ(a.run.next_cmd, 0u);
+        EXPECT_TRUE(reaped(router, w));
+        EXPECT_EQ(router.stats().lost, 1u);
+        close(fd);
+    }
 }
 
 // An errno the module would refuse (positive, or past MAX_ERRNO) ends that
 // worker too; the request answers EIO.
 TEST(Workers, AnErrnoOutOfRangeEndsTheWorkerOnly) {
-    for (int32_t bad : {5, -4096}) {
+    for (int32_t bad : {5, -4096, -4096 - 1}) {
+        const bool mailbox = bad != -4096;
         int fd = test::windows_fd();
-        Router router(make_memfd_memory(kMem), lying_worker(bad), fd);
+        Router router(make_memfd_memory(kMem), lying_worker(bad, mailbox), fd);
         Client cl;
         cl.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
         ASSERT_EQ(cl.ctx_create(1), 0);

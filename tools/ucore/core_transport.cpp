@@ -5,6 +5,7 @@
 #include "core_transport.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "host.hpp"
+#include "vgpu/spin.hpp"
 #include "../vgpu-engined/backend.hpp"
 #include "../vgpu-engined/router.hpp"
 
@@ -39,7 +41,82 @@ constexpr unsigned kOffsetShift = 12;
 // to the watchdog), as the core's callers are one at a time.  Timed: a
 // syncobj wait gives up at its deadline rather than wait out a slice.
 std::timed_mutex g_core;
-using CoreLock = std::lock_guard<std::timed_mutex>;
+
+}  // namespace
+
+// A syncobj_wait()'s, told by its fence's callback (ucore_fence_notify())
+// when the fence signals: waiters wait on it without g_core.  One a fence
+// (State::armed), shared by every wait on that fence; the callback holds
+// its own reference, so a wait past its deadline just leaves.
+struct FenceWaiter {
+    std::mutex m;  // orders done's store with cv's sleep
+    std::condition_variable cv;
+    std::atomic<bool> done{false};  // set under m; read without it too
+
+    // The callback, on the signalling thread under g_core; @arg a
+    // std::shared_ptr<FenceWaiter>, its own and freed here.  The wait
+    // ends once that thread lets go of g_core (CoreLock): woken earlier,
+    // the program's next ioctl would find the lock still held and sleep
+    // again.
+    static void signalled(void* arg) noexcept;
+    void wake() noexcept {
+        {
+            std::lock_guard<std::mutex> g(m);
+            done.store(true, std::memory_order_release);
+        }
+        cv.notify_all();
+    }
+    // Whether the fence signalled by @until: polled for a while first
+    // (vgpu/spin.hpp), a short job's end being microseconds away.
+    bool wait(std::chrono::steady_clock::time_point until) {
+        auto budget = std::chrono::duration_cast<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now());
+        if (vgpu::spin_until([this] { return done.load(std::memory_order_acquire); },
+                             std::min<uint64_t>(vgpu::spin_budget_ns(), std::max<int64_t>(budget.count(), 0))))
+            return true;
+        std::unique_lock<std::mutex> g(m);
+        return cv.wait_until(g, until, [this] { return done.load(std::memory_order_relaxed); });
+    }
+};
+
+namespace {
+
+// The waiters whose fences signalled while this thread held g_core, to
+// wake once it lets go.
+thread_local std::vector<std::shared_ptr<FenceWaiter>> t_signalled;
+
+// g_core held: polled for a while (vgpu/spin.hpp; the core's ioctls are
+// short, a slice's RUN is not), then slept for, by @until where one is
+// given (owns() says whether it was taken).  Letting go wakes the waiters
+// whose fences signalled meanwhile (FenceWaiter::signalled()).
+class CoreLock {
+public:
+    CoreLock() {
+        if (!spin())
+            g_core.lock();
+        owns_ = true;
+    }
+    explicit CoreLock(std::chrono::steady_clock::time_point until) {
+        owns_ = spin() || g_core.try_lock_until(until);
+    }
+    ~CoreLock() {
+        if (!owns_)
+            return;
+        g_core.unlock();
+        auto woken = std::move(t_signalled);
+        t_signalled.clear();
+        for (auto& w : woken)
+            w->wake();
+    }
+    CoreLock(const CoreLock&) = delete;
+    CoreLock& operator=(const CoreLock&) = delete;
+    bool owns() const { return owns_; }
+
+private:
+    bool owns_ = false;
+    static bool spin() {
+        return g_core.try_lock() || vgpu::spin_until([] { return g_core.try_lock(); }, vgpu::spin_budget_ns());
+    }
+};
 
 // A syncobj wait's deadline, CLOCK_MONOTONIC ns (steady_clock's clock
 // here), no further than a year away: the waits' own arithmetic does not
@@ -67,31 +144,14 @@ bool reaches_engine(unsigned long req) {
 
 }  // namespace
 
-// A syncobj_wait()'s, told by its fence's callback (ucore_fence_notify())
-// when the fence signals: waiters wait on it without g_core.  One a fence
-// (State::armed), shared by every wait on that fence; the callback holds
-// its own reference, so a wait past its deadline just leaves.
-struct FenceWaiter {
-    std::mutex m;  // protects done
-    std::condition_variable cv;
-    bool done = false;
-
-    // The callback, on the signalling thread under g_core; @arg a
-    // std::shared_ptr<FenceWaiter>, its own and freed here.
-    static void signalled(void* arg) noexcept {
-        std::unique_ptr<std::shared_ptr<FenceWaiter>> w(static_cast<std::shared_ptr<FenceWaiter>*>(arg));
-        {
-            std::lock_guard<std::mutex> g((*w)->m);
-            (*w)->done = true;
-        }
-        (*w)->cv.notify_all();
+void FenceWaiter::signalled(void* arg) noexcept {
+    std::unique_ptr<std::shared_ptr<FenceWaiter>> w(static_cast<std::shared_ptr<FenceWaiter>*>(arg));
+    try {
+        t_signalled.push_back(std::move(*w));
+    } catch (const std::bad_alloc&) {
+        (*w)->wake();  // no room to defer it: now
     }
-    // Whether the fence signalled by @until.
-    bool wait(std::chrono::steady_clock::time_point until) {
-        std::unique_lock<std::mutex> g(m);
-        return cv.wait_until(g, until, [this] { return done; });
-    }
-};
+}
 
 std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
                                                           const std::string& exe) {
@@ -136,7 +196,7 @@ struct CoreHost::Impl {
     template <typename F>
     auto core(F&& f) -> decltype(f()) {
         return engine.call([&] {
-            CoreLock g(g_core);
+            CoreLock g;
             return f();
         });
     }
@@ -145,7 +205,7 @@ struct CoreHost::Impl {
     // caller's: no round trip to the engine's thread.
     template <typename F>
     static auto direct(F&& f) -> decltype(f()) {
-        CoreLock g(g_core);
+        CoreLock g;
         return f();
     }
     // Every engine op checks it runs on the engine's thread, whose CUDA
@@ -198,7 +258,7 @@ void CoreHost::Impl::slice() noexcept {
     }
     bool ran;
     {
-        CoreLock g(g_core);
+        CoreLock g;
         ran = ucore_run_once(ucore_);
     }
     if (ran) {
@@ -362,7 +422,7 @@ std::shared_ptr<CoreHost> CoreHost::create(const CoreOptions& o) {
             char err[160] = "";
             ucore_engine_ops ops = Impl::ops(p);
             {
-                CoreLock g(g_core);
+                CoreLock g;
                 p->ucore_ = ucore_create(&ops, &c, err, sizeof(err));
             }
             if (!p->ucore_)
@@ -394,7 +454,7 @@ CoreHost::~CoreHost() {
     }
     p->engine.call([p] {
         {
-            CoreLock g(g_core);
+            CoreLock g;
             if (p->ucore_)
                 ucore_destroy(p->ucore_);
         }
@@ -550,6 +610,11 @@ int CoreClient::dispatch(unsigned long req, void* arg) {
                 ucore_fence_put(sync->second);
             sync->second = done;
             s.disarm(a->out_sync);  // a waiter armed on the old fence keeps its own
+            // Armed now, under the lock this SUBMIT holds anyway: the
+            // program's wait, soon after, needs no g_core, which the
+            // slice running this job will hold.
+            int st = 0;
+            arm(a->out_sync, done, &st);
         }
         return 0;
     }
@@ -614,36 +679,45 @@ int CoreClient::fence_state(uint32_t handle, int* st, bool* none) {
     return 0;
 }
 
+// The waiter on @handle's pending fence @f, armed now if none is: one
+// callback a fence however many waits time out.  Null where memory for
+// one ran out (the caller polls) or where @f signalled meanwhile (*@st
+// then its status).  Under g_core.
+std::shared_ptr<FenceWaiter> CoreClient::arm(uint32_t handle, ucore_fence* f, int* st) {
+    try {
+        std::lock_guard<std::mutex> a(s_->armed_m);
+        if (auto it = s_->armed.find(handle); it != s_->armed.end())
+            return it->second;
+        auto fresh = std::make_shared<FenceWaiter>();
+        auto arg = std::make_unique<std::shared_ptr<FenceWaiter>>(fresh);
+        s_->armed[handle] = fresh;
+        int err = ucore_fence_notify(f, FenceWaiter::signalled, arg.get());
+        if (!err) {
+            arg.release();  // the callback's now
+            return fresh;
+        }
+        s_->armed.erase(handle);
+        if (err == -ENOENT)  // signalled since: not pending
+            *st = ucore_fence_status(f);
+    } catch (const std::bad_alloc&) {
+    }
+    return nullptr;
+}
+
 // fence_state(), under g_core taken by @until (else ETIME: a slice holds
-// it); a pending fence gets its waiter in *@w (armed once a fence; none
-// where memory for one ran out: the caller polls).
+// it); a pending fence gets its waiter in *@w (none where memory for one
+// ran out: the caller polls).
 int CoreClient::watch(uint32_t handle, std::chrono::steady_clock::time_point until,
                       std::shared_ptr<FenceWaiter>* w, int* st, bool* none) {
-    std::unique_lock<std::timed_mutex> g(g_core, until);
-    if (!g.owns_lock())
+    CoreLock g(until);
+    if (!g.owns())
         return ETIME;
     if (int err = fence_state(handle, st, none))
         return err;
     if (*none || *st)
         return 0;
-    std::lock_guard<std::mutex> a(s_->armed_m);
-    if (auto it = s_->armed.find(handle); it != s_->armed.end()) {
-        *w = it->second;
-        return 0;
-    }
-    auto fresh = std::make_shared<FenceWaiter>();
-    auto arg = std::make_unique<std::shared_ptr<FenceWaiter>>(fresh);
-    s_->armed[handle] = fresh;
-    int err = ucore_fence_notify(s_->syncobjs.find(handle)->second, FenceWaiter::signalled, arg.get());
-    if (!err) {
-        arg.release();  // the callback's now
-        *w = std::move(fresh);
-        return 0;
-    }
-    s_->armed.erase(handle);
-    if (err == -ENOENT)  // signalled since: not pending
-        *st = ucore_fence_status(s_->syncobjs.find(handle)->second);
-    return 0;  // -ENOMEM: no waiter, the caller polls
+    *w = arm(handle, s_->syncobjs.find(handle)->second, st);
+    return 0;
 }
 
 // Waits as drmSyncobjWait(WAIT_FOR_SUBMIT), without g_core: a pending

@@ -23,6 +23,8 @@
 
 #include "vgpu/vgpu.hpp"
 
+struct ucore_fence;  // ucore.h
+
 namespace gpuvm::ucore {
 
 struct CoreOptions {
@@ -66,6 +68,7 @@ private:
     friend class CoreHost;
     int dispatch(unsigned long req, void* arg);
     int fence_state(uint32_t handle, int* st, bool* none);
+    std::shared_ptr<FenceWaiter> arm(uint32_t handle, ::ucore_fence* f, int* st);
     int watch(uint32_t handle, std::chrono::steady_clock::time_point until, std::shared_ptr<FenceWaiter>* w,
               int* st, bool* none);
     std::shared_ptr<CoreHost> host_;

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdint>
@@ -27,6 +28,7 @@
 #include <thread>
 
 #include "vgpu/fd.hpp"
+#include "vgpu/spin.hpp"
 #include "vgpu_uengine.h"
 
 namespace vgpu::engine {
@@ -69,6 +71,7 @@ public:
         {
             std::lock_guard<std::mutex> g(m_);
             jobs_.emplace_back([task] { (*task)(); });
+            queued_.fetch_add(1, std::memory_order_release);
         }
         cv_.notify_all();
         return fut.get();
@@ -79,6 +82,7 @@ public:
         {
             std::lock_guard<std::mutex> g(m_);
             jobs_.emplace_back(std::move(f));
+            queued_.fetch_add(1, std::memory_order_release);
         }
         cv_.notify_all();
     }
@@ -89,17 +93,27 @@ private:
     std::mutex m_;  // protects jobs_, stop_
     std::condition_variable cv_;
     std::deque<std::function<void()>> jobs_;
+    // jobs_.size(), also read without m_: the idle thread polls it for a
+    // while (vgpu/spin.hpp) before it sleeps on cv_.
+    std::atomic<size_t> queued_{0};
     bool stop_ = false;
     std::thread t_;  // last: starts once the rest is built
 
     void loop() {
         std::unique_lock<std::mutex> g(m_);
         for (;;) {
+            if (jobs_.empty() && !stop_) {
+                g.unlock();
+                vgpu::spin_until([this] { return queued_.load(std::memory_order_acquire) != 0; },
+                                 vgpu::spin_budget_ns());
+                g.lock();
+            }
             cv_.wait(g, [this] { return stop_ || !jobs_.empty(); });
             if (jobs_.empty())
                 return;
             auto job = std::move(jobs_.front());
             jobs_.pop_front();
+            queued_.fetch_sub(1, std::memory_order_relaxed);
             g.unlock();
             job();
             g.lock();

@@ -78,6 +78,7 @@ void Router::retire(WorkerProc& w, uint64_t ctx) {
         return;
     pid_t pid = std::exchange(w.pid, 0);
     w.sock.reset();
+    w.mbox.reset();
     ::kill(pid, SIGKILL);
     if (!waitpid(pid, nullptr, WNOHANG))
         dying_.push_back({pid, ctx, UINT64_MAX});
@@ -508,7 +509,7 @@ int Router::start(uint64_t id, Ctx& c) {
     vgpu_ue_resp r;
     if (exchange(c, uint32_t(link::Kind::Start), va_start_, va_end_ - va_start_, nullptr, 0, windows_fd_, deadline_,
                  &op_err, nullptr) ||
-        op_err || call(c, req, nullptr, 0, deadline_, r)) {
+        op_err || give_mailbox(c) || call(c, req, nullptr, 0, deadline_, r)) {
         stop(id, c, true, "did not start");
         return EIO;
     }
@@ -517,6 +518,27 @@ int Router::start(uint64_t id, Ctx& c) {
     else
         spare_backoff_ns_ = 0;  // workers start: a spare that ends again is news
     return -r.error;
+}
+
+// Gives a new worker its mailbox (mailbox.hpp), through which its
+// requests go from now on; a mailbox this process cannot make, or the
+// worker cannot map, leaves them on the socket.  An errno where the
+// exchange failed (the worker is stopped).
+int Router::give_mailbox(Ctx& c) {
+    std::unique_ptr<link::Mailbox> mb;
+    try {
+        mb = link::Mailbox::create();
+    } catch (const std::system_error& e) {
+        if (log_line())
+            std::cerr << "vgpu-engined: " << e.what() << ": a worker's requests go through its socket\n";
+        return 0;
+    }
+    int op_err = 0;
+    if (int e = exchange(c, uint32_t(link::Kind::Mailbox), 0, 0, nullptr, 0, mb->fd(), deadline_, &op_err, nullptr))
+        return e;
+    if (!op_err)
+        c.w.mbox = std::move(mb);
+    return 0;
 }
 
 // Gives a new worker @c's mappings: each MAP in the order it came, then
@@ -594,14 +616,25 @@ int Router::import(Ctx& c, uint64_t mem, int* lost) {
 
 int Router::call(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, size_t len, uint64_t deadline_ns,
                  vgpu_ue_resp& resp) {
-    std::vector<uint8_t> body(sizeof(req) + len), answer;
-    std::memcpy(body.data(), &req, sizeof(req));
-    if (len)
-        std::memcpy(body.data() + sizeof(req), payload, len);
+    std::vector<uint8_t> answer;
     int op_err = 0;
-    if (int e = exchange(c, uint32_t(link::Kind::Request), 0, 0, body.data(), body.size(), -1, deadline_ns, &op_err,
-                         &answer))
-        return e;
+    if (c.w.mbox) {
+        if (!c.w.pid)
+            return EPIPE;
+        bool ending = false;
+        if (int e = c.w.mbox->call(c.w.sock.get(), &req, sizeof(req), payload, len, deadline_ns, &op_err, &ending,
+                                   &answer))
+            return e;
+        ending_ = ending;
+    } else {
+        std::vector<uint8_t> body(sizeof(req) + len);
+        std::memcpy(body.data(), &req, sizeof(req));
+        if (len)
+            std::memcpy(body.data() + sizeof(req), payload, len);
+        if (int e = exchange(c, uint32_t(link::Kind::Request), 0, 0, body.data(), body.size(), -1, deadline_ns,
+                             &op_err, &answer))
+            return e;
+    }
     if (op_err || answer.size() != sizeof(resp))
         return EPROTO;
     std::memcpy(&resp, answer.data(), sizeof(resp));
@@ -640,6 +673,7 @@ void Router::stop(uint64_t id, Ctx& c, bool kill, const char* why) {
         return;
     pid_t pid = std::exchange(c.w.pid, 0);
     c.w.sock.reset();  // a worker ends when its socket does
+    c.w.mbox.reset();
     c.imported.clear();
     if (kill)
         ::kill(pid, SIGKILL);

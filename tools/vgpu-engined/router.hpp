@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "mailbox.hpp"
 #include "vgpu/fd.hpp"
 #include "vgpu_uengine.h"
 
@@ -80,6 +81,7 @@ std::unique_ptr<SharedMemory> make_cuda_memory(const cu::Api& api, uint64_t size
 struct WorkerProc {
     pid_t pid = 0;
     vgpu::Fd sock;
+    std::unique_ptr<link::Mailbox> mbox;  // its requests' way, once given (Router::start())
 };
 // Starts a worker.  Throws std::system_error.
 using Spawn = std::function<WorkerProc()>;
@@ -196,6 +198,7 @@ private:
     void spare_lost(WorkerProc& w, const char* why);
     // Whether a log line may go out now (kLogLines per kLogWindowNs).
     bool log_line();
+    int give_mailbox(Ctx& c);
     // Starts @c's worker if none runs (replaying its mappings).
     int ensure(uint64_t id, Ctx& c);
     int start(uint64_t id, Ctx& c);

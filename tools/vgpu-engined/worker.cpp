@@ -131,6 +131,20 @@ int serve_frame(Backend& be, Bridge& br, link::Frame& f, int sock) {
     return link::send_frame(sock, h, &resp, len);
 }
 
+// Answers request @req (a vgpu_ue_req and its payload) from @mb's
+// mailbox on @be through @br.
+int serve_mailbox(Backend& be, Bridge& br, link::Mailbox& mb, const std::vector<uint8_t>& req) {
+    vgpu_ue_req r;
+    if (req.size() < sizeof(r))
+        return EPROTO;
+    std::memcpy(&r, req.data(), sizeof(r));
+    if (r.payload_len != req.size() - sizeof(r))
+        return EPROTO;
+    vgpu_ue_resp resp = br.handle(r, req.data() + sizeof(r));  // BackendLost: the worker ends
+    mb.answer(&resp, sizeof(resp), 0, be.lost());
+    return 0;
+}
+
 }  // namespace
 
 std::unique_ptr<SharedMemory> make_memfd_memory(uint64_t size) { return std::make_unique<MemfdMemory>(size); }
@@ -201,12 +215,28 @@ int worker_main(int sock, const std::string& backend, int gpu) {
     ok.kind = f.h.kind;
     if (link::send_frame(sock, ok, nullptr, 0))
         return 2;
+    std::unique_ptr<link::Mailbox> mbox;
+    std::vector<uint8_t> req;
     for (;;) {
-        int e = link::recv_frame(sock, f, UINT64_MAX);
-        if (e == EPIPE)
-            return 0;  // the engine process let go of this worker
-        if (!e)
-            e = serve_frame(*be, br, f, sock);
+        int e = 0;
+        if (mbox && mbox->next(sock, &req)) {
+            e = serve_mailbox(*be, br, *mbox, req);
+        } else {
+            e = link::recv_frame(sock, f, UINT64_MAX);
+            if (e == EPIPE)
+                return 0;  // the engine process let go of this worker
+            if (!e && f.h.kind == uint32_t(link::Kind::Ring))
+                continue;  // next() looks at the mailbox
+            if (!e && f.h.kind == uint32_t(link::Kind::Mailbox)) {
+                mbox = f.fd ? link::Mailbox::attach(f.fd.get()) : nullptr;
+                link::Header h{};
+                h.kind = f.h.kind;
+                h.err = mbox ? 0 : EINVAL;
+                e = link::send_frame(sock, h, nullptr, 0);
+            } else if (!e) {
+                e = serve_frame(*be, br, f, sock);
+            }
+        }
         if (!e && be->lost()) {
             // Its GPU context is gone (answered as a fault): a new worker
             // serves the context's next request.

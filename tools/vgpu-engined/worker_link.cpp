@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "backend.hpp"
+#include "vgpu/spin.hpp"
 #include "vgpu_uengine.h"
 
 namespace vgpu::engine::link {
@@ -144,8 +145,29 @@ static int recv_all(int sock, void* dst, size_t len, uint64_t deadline_ns, vgpu:
     return 0;
 }
 
+// Polls @sock for a frame for a while before recv_all() sleeps in
+// poll() (vgpu/spin.hpp): an answer to a short request, or a program's
+// next request, is usually microseconds away.  No further than
+// @deadline_ns.
+static void spin_for_frame(int sock, uint64_t deadline_ns) {
+    uint64_t budget = vgpu::spin_budget_ns();
+    if (!budget)
+        return;
+    if (deadline_ns != UINT64_MAX) {
+        uint64_t now = now_ns();
+        budget = now >= deadline_ns ? 0 : std::min(budget, deadline_ns - now);
+    }
+    vgpu::spin_until(
+        [sock] {
+            pollfd p{sock, POLLIN, 0};
+            return poll(&p, 1, 0) != 0;  // bytes, its end, or an error for recvmsg() to say
+        },
+        budget);
+}
+
 int recv_frame(int sock, Frame& f, uint64_t deadline_ns) {
     f.fd.reset();
+    spin_for_frame(sock, deadline_ns);
     if (int e = recv_all(sock, &f.h, sizeof(f.h), deadline_ns, &f.fd, true))
         return e;
     if (f.h.len > kMaxBody || (f.h.arg && f.h.kind != uint32_t(Kind::Import) && f.h.kind != uint32_t(Kind::Request)))

@@ -5,7 +5,7 @@
 // processes (router.cpp, worker.cpp; Documentation/engines.rst
 // "Workers"): frames over a Unix stream socket, each a fixed header and
 // a body, a descriptor passed beside the header where the kind has one.
-// Every frame is answered by one frame of the same kind.
+// Every frame but Ring is answered by one frame of the same kind.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +22,8 @@ enum class Kind : uint32_t {
     Import = 2,   // descriptor: piece @arg of memory @mem of @size bytes, to map
     Forget = 3,   // memory @mem is freed: unmap it
     Request = 4,  // body: a vgpu_ue_req and its payload; answer: a vgpu_ue_resp
+    Mailbox = 5,  // descriptor: a mailbox (mailbox.hpp) for the requests from now on
+    Ring = 6,     // a request waits in the mailbox; never answered
 };
 
 struct Header {
