@@ -101,7 +101,7 @@ e2e:
 # package build skips it.
 check: deps
 	$(MAKE) test-user kunit fuzz kbuild-newest
-	$(MAKE) deb DEB_BUILD_OPTIONS=nocheck
+	$(MAKE) deb DEB_BUILD_OPTIONS="nocheck parallel=$$(nproc)"
 	bash tests/deb-install.sh
 	$(MAKE) e2e GPUVM_MODULES=dkms
 

@@ -41,7 +41,7 @@ for ((r = 0; r < REPEAT; r++)); do
 			else
 				vars=()
 				[[ $side == *@* ]] && IFS=, read -r -a vars <<<"${side#*@}"
-				env "${vars[@]}" LD_LIBRARY_PATH="$C/lib" GPUVM_CUDA_BACKEND="${side%%@*}" \
+				env ${vars[@]+"${vars[@]}"} LD_LIBRARY_PATH="$C/lib" GPUVM_CUDA_BACKEND="${side%%@*}" \
 					timeout 600 "$C/$BIN" "$mode" >"$f" 2>&1
 			fi
 			rc=$?

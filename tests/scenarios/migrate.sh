@@ -237,35 +237,35 @@ late() {
 	kill $watcher
 	watch_config hp 20
 	: > $GUEST_LOG
-	GUEST_EXTRA="vgpu_front.resume_timeout_s=30" start_named_guest guest migrate 4 || fail "xl create (late)"
+	GUEST_EXTRA="vgpu_front.resume_timeout_s=15" start_named_guest guest migrate 4 || fail "xl create (late)"
 	vgpuctl attach guest --quota-devmem-mb 20 >/dev/null || fail "vgpuctl attach (late)"
 	r=$(wait_guest "keep: started" 600) || { show_guest_log; fail "$r"; }
 	wait_rounds 300 || { show_guest_log; fail "no round before the save (late)"; }
 	save_restore late
 	r0=$(keep_rounds)
-	sleep 8
+	sleep 5
 	[ "$(keep_rounds)" = "$r0" ] || { show_guest_log; fail "the program ran on with no vGPU (late)"; }
 	vgpuctl attach guest --quota-devmem-mb 20 >/dev/null || fail "vgpuctl attach after the restore (late)"
 	wait_rounds 300 || { show_guest_log; fail "the program made no progress once the vGPU came (late)"; }
-	echo "  late: the program waited for the vGPU attached 8 s after the restore, then went on"
+	echo "  late: the program waited for the vGPU attached 5 s after the restore, then went on"
 	save_restore "give up"
 	rm -f $SAVE
-	program_lost "no vGPU within 30 s of the restore" "no vGPU came"
-	echo "  given up: no vGPU within 30 s of the restore, the program got ENODEV"
+	program_lost "no vGPU within 15 s of the restore" "no vGPU came"
+	echo "  given up: no vGPU within 15 s of the restore, the program got ENODEV"
 	$XL destroy guest
 	wait_released 20 "destroying the guest (late)" objects contexts mappings device_bytes host_bytes grants_mapped
 	vgpuctl watch > /tmp/watch.log 2>&1 &
 	watcher=$!
 }
 
-cycles hp 4 3
+cycles hp 4 2
 CKPT=1 cycles hp 4 2
 late
 PRECOPY=2 cycles naive 4c 2
 PRECOPY=2 cycles hp 256c 2
 refused 64
 LIVE=1 cycles hp 4 2
-LIVE=1 cycles naive 4 2
+LIVE=1 cycles naive 4 1
 PRECOPY=2 LIVE=1 cycles hp 256c 2
 
 kill $watcher

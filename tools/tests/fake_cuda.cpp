@@ -286,7 +286,9 @@ bool FakeCuda::check_range(const char* what, uint64_t p, uint64_t n) {
     if (registered(p, n))
         return true;
     // Device memory: one allocation, or several mapped side by side (the
-    // virtual memory API's pieces), as the driver allows.
+    // virtual memory API's pieces), as the driver allows; a range past
+    // the end of a cuMemAlloc allocation is an error even where another
+    // follows it.
     for (uint64_t q = p, left = n; b && b->live && !b->host;) {
         if (q - base >= b->size)
             break;
@@ -295,7 +297,10 @@ bool FakeCuda::check_range(const char* what, uint64_t p, uint64_t n) {
         q += in;
         if (!left)
             return true;
-        b = block_at(q, &base);
+        const Block* next = block_at(q, &base);
+        if (!b->piece || !next || !next->piece)
+            break;
+        b = next;
     }
     b = block_at(p, &base);
     std::ostringstream s;
@@ -637,7 +642,7 @@ CUresult FakeCuda::vmm_map(CUdeviceptr p, size_t n, size_t off, CUmemGenericAllo
     void* m = mmap(reinterpret_cast<void*>(p), n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, it->second.fd, 0);
     if (m == MAP_FAILED)
         return kErrOutOfMemory;
-    blocks_[p] = {n, n, true, false};
+    blocks_[p] = {n, n, true, false, true};
     return CUDA_SUCCESS;
 }
 

@@ -158,6 +158,7 @@ private:
     struct Block {
         uint64_t size, mapped;  // bytes asked for, bytes reserved
         bool live, host;        // host: cuMemHostAlloc
+        bool piece = false;     // mapped by cuMemMap: a range may run on into the next piece
     };
     const Block* block_at(uint64_t p, uint64_t* base) const;
 

@@ -303,3 +303,106 @@ TEST(CudaBackend, RandomMapsKeepTheTablesExact) {
 }
 
 }  // namespace
+
+namespace {
+
+RunResult copy(Backend& be, uint64_t ctx, uint64_t dst, uint64_t src, uint64_t size) {
+    Job j;
+    drm_vgpu_cmd c{};
+    c.op = DRM_VGPU_CMD_COPY;
+    c.dst = dst;
+    c.src = src;
+    c.size = size;
+    j.cmds.push_back(c);
+    RunResult r;
+    do  // 64 MiB a RUN at most
+        r = be.run(ctx, j, 1000000000ull, 1000000000ull);
+    while (r.status == RunStatus::Preempted);
+    return r;
+}
+
+// Copies and fills take the 2 MiB blocks one map() covered whole in one
+// look each (Space::blocks), page by page elsewhere; the bytes and the
+// faults are the page walk's: a fault at the first byte that has no
+// mapping (a page unmapped inside a block) or not the access (a block
+// mapped read-only), every byte before it copied.
+TEST(CudaBackend, CopiesAndFillsOverBlocksAndPagesAsThePageWalk) {
+    FakeCuda fake;
+    auto be = make(false);
+    constexpr uint64_t M = 1 << 20;
+    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->mem_alloc(10, 6 * M), 0);  // blocks
+    ASSERT_EQ(be->mem_alloc(11, 4 * M), 0);  // page by page
+    ASSERT_EQ(be->mem_alloc(12, 2 * M), 0);  // a read-only block
+    Backing m;
+    m.mem = 10;
+    ASSERT_EQ(be->map(1, 0x400000, 6 * M, RW, m), 0);
+    m.mem = 11;
+    for (uint64_t o = 0; o < 4 * M; o += P) {
+        m.offset = o;
+        ASSERT_EQ(be->map(1, 0x1000000 + o, P, RW, m), 0);
+    }
+    m.mem = 12;
+    m.offset = 0;
+    ASSERT_EQ(be->map(1, 0x1400000, 2 * M, VGPU_PTE_R, m), 0);
+    ASSERT_EQ(fill(*be, 1, 0x400000, 6 * M, 0x01010101).status, RunStatus::Done);
+    uint32_t w = 0;
+    ASSERT_EQ(be->mem_read(10, 6 * M - 4, &w, 4), 0);
+    EXPECT_EQ(w, 0x01010101u);
+    std::vector<uint8_t> src(6 * M);
+    for (size_t i = 0; i < src.size(); i++)
+        src[i] = static_cast<uint8_t>(i * 13 + 5);
+    ASSERT_EQ(be->mem_write(10, 0, src.data(), src.size()), 0);
+    // Blocks to pages, unaligned, across block and page boundaries.
+    ASSERT_EQ(copy(*be, 1, 0x1000000 + 7, 0x400000 + 101, 3 * M + 5).status, RunStatus::Done);
+    std::vector<uint8_t> got(4 * M);
+    ASSERT_EQ(be->mem_read(11, 0, got.data(), got.size()), 0);
+    EXPECT_EQ(0, std::memcmp(got.data() + 7, src.data() + 101, 3 * M + 5));
+    EXPECT_EQ(got[6], 0);
+    EXPECT_EQ(got[7 + 3 * M + 5], 0);
+    // Into the read-only block, from the last writable page before it:
+    // one page copied, then PERM at the block's first byte.
+    RunResult r = copy(*be, 1, 0x1400000 - P, 0x400000, 2 * P);
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_EQ(r.fault_kind, uint32_t{VGPU_FAULT_PERM});
+    EXPECT_EQ(r.fault_addr, 0x1400000u);
+    ASSERT_EQ(be->mem_read(11, 4 * M - P, got.data(), P), 0);
+    EXPECT_EQ(0, std::memcmp(got.data(), src.data(), P));
+    // A page unmapped inside a block: the block is walked page by page.
+    be->unmap(1, 0x600000 + 5 * P, P);
+    r = copy(*be, 1, 0x1000000, 0x600000, 2 * M);
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_EQ(r.fault_kind, uint32_t{VGPU_FAULT_UNMAPPED});
+    EXPECT_EQ(r.fault_addr, 0x600000u + 5 * P);
+    r = fill(*be, 1, 0x600000, 2 * M, 7);
+    EXPECT_EQ(r.status, RunStatus::Faulted);
+    EXPECT_EQ(r.fault_addr, 0x600000u + 5 * P);
+    ASSERT_EQ(be->mem_read(10, 2 * M + 5 * P - 4, &w, 4), 0);
+    EXPECT_EQ(w, 7u) << "filled up to the hole";
+    ASSERT_EQ(be->mem_read(10, 2 * M + 6 * P, &w, 4), 0);
+    EXPECT_EQ(0, std::memcmp(&w, src.data() + 2 * M + 6 * P, 4)) << "nothing after it";
+    be->ctx_destroy(1);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+// An overlapping copy (here to a lower address: a memmove) goes through
+// the back end's scratch in pieces no larger than it, however its start
+// is aligned (an unaligned one used to run up to 4095 bytes past it).
+TEST(CudaBackend, AnOverlappingCopyStaysInsideItsScratch) {
+    FakeCuda fake;
+    auto be = make(false);
+    HostMem a((66 << 20) / P + 2);
+    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->map(1, 0x10000000, a.n, RW, host(a.p)), 0);
+    for (size_t i = 0; i < a.n; i++)
+        a.p[i] = static_cast<uint8_t>(i * 7);
+    std::vector<uint8_t> want(a.p + 3, a.p + 3 + (65 << 20));
+    RunResult r = copy(*be, 1, 0x10000000 + 1, 0x10000000 + 3, 65 << 20);
+    EXPECT_EQ(r.status, RunStatus::Done);
+    EXPECT_EQ(0, std::memcmp(a.p + 1, want.data(), want.size()));
+    be->unmap(1, 0x10000000, a.n);
+    be->ctx_destroy(1);
+    EXPECT_EQ(fake.errors(), "");
+}
+
+}  // namespace

@@ -46,7 +46,9 @@ struct Pair {
 // the request's count.
 void echo_worker(int sock, int mfd, int requests) {
     auto mb = link::Mailbox::attach(mfd);
-    ASSERT_TRUE(mb);
+    EXPECT_TRUE(mb);
+    if (!mb)
+        return;
     std::vector<uint8_t> req;
     link::Frame f;
     for (int served = 0; served < requests;) {
@@ -59,16 +61,31 @@ void echo_worker(int sock, int mfd, int requests) {
             served++;
             continue;
         }
-        ASSERT_EQ(link::recv_frame(sock, f, UINT64_MAX), 0);
-        ASSERT_EQ(f.h.kind, uint32_t(link::Kind::Ring));
+        int e = link::recv_frame(sock, f, UINT64_MAX);
+        EXPECT_EQ(e, 0);
+        EXPECT_EQ(f.h.kind, uint32_t(link::Kind::Ring));
+        if (e || f.h.kind != uint32_t(link::Kind::Ring))
+            return;
     }
+}
+
+// Spins (yielding) until @ready or 10 s passed.
+template <typename F>
+bool await(F&& ready) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!ready()) {
+        if (std::chrono::steady_clock::now() > end)
+            return false;
+        std::this_thread::yield();
+    }
+    return true;
 }
 
 TEST(Mailbox, RequestsOfEverySizeRoundTrip) {
     Pair p;
     auto mb = link::Mailbox::create();
     const int n = 300;
-    std::thread w(echo_worker, p.worker.get(), mb->fd(), n);
+    std::jthread w(echo_worker, p.worker.get(), mb->fd(), n);
     std::vector<uint8_t> head(sizeof(vgpu_ue_req)), body(VGPU_UE_MAX_MSG - sizeof(vgpu_ue_req)), answer;
     for (int i = 0; i < n; i++) {
         size_t len = i == n - 1 ? body.size() : static_cast<size_t>(i) * 97 % 4096;
@@ -102,9 +119,14 @@ TEST(Mailbox, ItCannotBeResized) {
     EXPECT_NE(ftruncate(mb->fd(), 0), 0);
     EXPECT_EQ(errno, EPERM);
     EXPECT_NE(ftruncate(mb->fd(), 1 << 30), 0);
-    vgpu::Fd plain(memfd_create("not a mailbox", MFD_CLOEXEC));
-    ASSERT_EQ(ftruncate(plain.get(), sizeof(link::MailboxLayout)), 0);
-    EXPECT_FALSE(link::Mailbox::attach(plain.get()));
+    vgpu::Fd plain(memfd_create("not a mailbox", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+    ASSERT_EQ(ftruncate(plain.get(), link::Mailbox::bytes()), 0);
+    EXPECT_FALSE(link::Mailbox::attach(plain.get())) << "of the size, unsealed";
+    FILE* f = tmpfile();  // a file that cannot be sealed at all
+    ASSERT_TRUE(f);
+    ASSERT_EQ(ftruncate(fileno(f), link::Mailbox::bytes()), 0);
+    EXPECT_FALSE(link::Mailbox::attach(fileno(f)));
+    fclose(f);
     EXPECT_TRUE(link::Mailbox::attach(mb->fd()));
 }
 
@@ -117,9 +139,9 @@ TEST(Mailbox, AnAnswerOutOfFormatIsRefused) {
         auto* box = static_cast<link::MailboxLayout*>(
             mmap(nullptr, sizeof(link::MailboxLayout), PROT_READ | PROT_WRITE, MAP_SHARED, mb->fd(), 0));
         ASSERT_NE(box, MAP_FAILED);
-        std::thread w([&] {
-            while (box->req_seq.load() != 1)
-                std::this_thread::yield();
+        std::jthread w([&] {
+            if (!await([&] { return box->req_seq.load() == 1; }))
+                return;
             box->ans_len = bad ? 8 : sizeof(vgpu_ue_resp) + 1;
             box->ans_ending = bad ? 2 : 0;
             box->ans_seq.store(1);
@@ -150,7 +172,7 @@ TEST(Mailbox, SilenceTimesOutAndAnEndIsSeenAtOnce) {
     uint64_t t0 = now_ns();
     EXPECT_EQ(mb->call(p.engine.get(), &q, sizeof(q), nullptr, 0, t0 + 30'000'000, &err, &ending, &answer), ETIMEDOUT);
     EXPECT_GE(now_ns() - t0, 30'000'000u);
-    std::thread w([&] {
+    std::jthread w([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         p.worker.reset();  // it died
     });
@@ -159,6 +181,43 @@ TEST(Mailbox, SilenceTimesOutAndAnEndIsSeenAtOnce) {
               EPIPE);
     EXPECT_LT(now_ns() - t0, 2'000'000'000u) << "seen within a look or two, not at the deadline";
     w.join();
+}
+
+// An answer to another request number is no answer (the call waits on
+// to its deadline); bytes a live worker writes on the socket unasked are
+// a broken protocol (EPROTO), not its end.
+TEST(Mailbox, AnotherNumberOrBytesUnaskedAreNoAnswer) {
+    Pair p;
+    auto mb = link::Mailbox::create();
+    auto* box = static_cast<link::MailboxLayout*>(
+        mmap(nullptr, sizeof(link::MailboxLayout), PROT_READ | PROT_WRITE, MAP_SHARED, mb->fd(), 0));
+    ASSERT_NE(box, MAP_FAILED);
+    vgpu_ue_req q{};
+    std::vector<uint8_t> answer;
+    int err;
+    bool ending;
+    {
+        std::jthread w([&] {
+            if (!await([&] { return box->req_seq.load() == 1; }))
+                return;
+            box->ans_len = sizeof(vgpu_ue_resp);
+            box->ans_seq.store(7);
+            syscall(SYS_futex, &box->ans_seq, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+        });
+        EXPECT_EQ(mb->call(p.engine.get(), &q, sizeof(q), nullptr, 0, now_ns() + 50'000'000, &err, &ending, &answer),
+                  ETIMEDOUT);
+    }
+    {
+        std::jthread w([&] {
+            if (await([&] { return box->req_seq.load() == 2; })) {
+                EXPECT_EQ(write(p.worker.get(), "x", 1), 1);
+            }
+        });
+        EXPECT_EQ(mb->call(p.engine.get(), &q, sizeof(q), nullptr, 0, now_ns() + 10'000'000'000ull, &err, &ending,
+                           &answer),
+                  EPROTO);
+    }
+    munmap(box, sizeof(link::MailboxLayout));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 
 #include "vgpu/spin.hpp"
@@ -26,6 +27,15 @@ TEST(Spin, AnUnreadableBudgetIsRefusedForTheDefault) {
     for (const char* bad : {"", "-1", "10001", "5us", " 5", "0x10", "99999999999999999999"})
         EXPECT_EQ(vgpu::parse_spin_ns(bad, 16), 100000u) << bad;
     EXPECT_EQ(vgpu::parse_spin_ns("x", 2), 0u);
+}
+
+// Where VGPU_SPIN_US is set (gpuvm-tests.spinning), the process's budget
+// is that: the waits there are tested polling.
+TEST(Spin, TheVariableIsTheProcesssBudget) {
+    const char* e = std::getenv("VGPU_SPIN_US");
+    if (!e)
+        GTEST_SKIP() << "VGPU_SPIN_US not set";
+    EXPECT_EQ(vgpu::spin_budget_ns(), std::strtoull(e, nullptr, 10) * 1000);
 }
 
 TEST(Spin, ItEndsWhenReadyOrAtItsBudget) {

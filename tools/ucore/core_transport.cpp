@@ -34,7 +34,9 @@ constexpr uint32_t kPageShift = 21;
 // A host object's mmap offset: its handle, shifted.
 constexpr unsigned kOffsetShift = 12;
 
-// Every call into any ucore of the process, under this (ucore.h): the
+// Every call into any ucore of the process, under this (ucore.h), taken
+// only through a CoreLock (below), which wakes the fence waiters
+// signalled meanwhile once it lets go: the
 // shim's state is the process's, and hosts of several devices each have
 // an engine thread of their own.  It protects the cores, every client's
 // State and each host's jobs; a slice holds it across its engine RUN (up
@@ -80,9 +82,10 @@ struct FenceWaiter {
 
 namespace {
 
-// The waiters whose fences signalled while this thread held g_core, to
-// wake once it lets go.
+// The waiters whose fences signalled while this thread held g_core
+// (through a CoreLock, t_held), to wake once it lets go.
 thread_local std::vector<std::shared_ptr<FenceWaiter>> t_signalled;
+thread_local bool t_held = false;
 
 // g_core held: polled for a while (vgpu/spin.hpp; the core's ioctls are
 // short, a slice's RUN is not), then slept for, by @until where one is
@@ -91,16 +94,20 @@ thread_local std::vector<std::shared_ptr<FenceWaiter>> t_signalled;
 class CoreLock {
 public:
     CoreLock() {
-        if (!spin())
+        if (!spin(vgpu::spin_budget_ns()))
             g_core.lock();
-        owns_ = true;
+        owns_ = t_held = true;
     }
     explicit CoreLock(std::chrono::steady_clock::time_point until) {
-        owns_ = spin() || g_core.try_lock_until(until);
+        auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now());
+        owns_ = spin(std::min<uint64_t>(vgpu::spin_budget_ns(), std::max<int64_t>(left.count(), 0))) ||
+                g_core.try_lock_until(until);
+        t_held = owns_;
     }
     ~CoreLock() {
         if (!owns_)
             return;
+        t_held = false;
         g_core.unlock();
         auto woken = std::move(t_signalled);
         t_signalled.clear();
@@ -113,10 +120,39 @@ public:
 
 private:
     bool owns_ = false;
-    static bool spin() {
-        return g_core.try_lock() || vgpu::spin_until([] { return g_core.try_lock(); }, vgpu::spin_budget_ns());
+    static bool spin(uint64_t budget_ns) {
+        return g_core.try_lock() || vgpu::spin_until([] { return g_core.try_lock(); }, budget_ns);
     }
 };
+
+// GPUVM_UCORE_TRACE=1: where an empty launch's time goes in the core,
+// one line per wait that a fence's signal ended, on stderr (the stamps
+// are the latest job's: meaningful with one job at a time, as in
+// bench_kernels launch).  Off: one relaxed load per stamp.
+struct Trace {
+    const bool on = std::getenv("GPUVM_UCORE_TRACE") != nullptr;
+    enum Stamp { SubmitIn, SubmitOut, SliceIn, RunIn, RunOut, SliceDone, Woken, kStamps };
+    std::atomic<uint64_t> t[kStamps] = {};
+    void stamp(Stamp s) {
+        if (on)
+            t[s].store(vgpu::engine::now_ns(), std::memory_order_relaxed);
+    }
+    void print() {
+        if (!on)
+            return;
+        stamp(Woken);
+        uint64_t v[kStamps];
+        for (int i = 0; i < kStamps; i++)
+            v[i] = t[i].load(std::memory_order_relaxed);
+        auto us = [&](int a, int b) { return (static_cast<double>(v[b]) - static_cast<double>(v[a])) / 1e3; };
+        std::fprintf(stderr,
+                     "gpuvm ucore trace: submit %.1f us, to the slice %.1f, to the RUN %.1f, RUN %.1f, "
+                     "the core after it %.1f, to the waiter %.1f\n",
+                     us(SubmitIn, SubmitOut), us(SubmitOut, SliceIn), us(SliceIn, RunIn), us(RunIn, RunOut),
+                     us(RunOut, SliceDone), us(SliceDone, Woken));
+    }
+};
+Trace g_trace;
 
 // A syncobj wait's deadline, CLOCK_MONOTONIC ns (steady_clock's clock
 // here), no further than a year away: the waits' own arithmetic does not
@@ -146,6 +182,10 @@ bool reaches_engine(unsigned long req) {
 
 void FenceWaiter::signalled(void* arg) noexcept {
     std::unique_ptr<std::shared_ptr<FenceWaiter>> w(static_cast<std::shared_ptr<FenceWaiter>*>(arg));
+    if (!t_held) {  // g_core not taken through a CoreLock: nothing would wake it later
+        (*w)->wake();
+        return;
+    }
     try {
         t_signalled.push_back(std::move(*w));
     } catch (const std::bad_alloc&) {
@@ -188,7 +228,7 @@ struct CoreHost::Impl {
     std::thread ticker;
 
     void tick_loop();
-    void post_slice_locked();
+    void post_slice_locked(bool hot = true);
     void slice() noexcept;
     void submitted_one();
     // @f (calls into the core) on the engine's thread, under g_core:
@@ -237,11 +277,11 @@ struct CoreHost::Impl {
 // A slice posted to the engine's thread unless one is already queued
 // (which will see whatever made this one wanted); none once stopping, so
 // that none is queued behind the host's teardown.  Under m.
-void CoreHost::Impl::post_slice_locked() {
+void CoreHost::Impl::post_slice_locked(bool hot) {
     if (slice_queued || stop)
         return;
     try {
-        engine.post([this] { slice(); });
+        engine.post([this] { slice(); }, hot);
         slice_queued = true;
     } catch (const std::exception&) {
         // Out of memory for the post: the tick posts one within 1 ms.
@@ -259,7 +299,10 @@ void CoreHost::Impl::slice() noexcept {
     bool ran;
     {
         CoreLock g;
+        g_trace.stamp(Trace::SliceIn);
         ran = ucore_run_once(ucore_);
+        if (ran)
+            g_trace.stamp(Trace::SliceDone);  // the waiters are woken as g_core goes
     }
     if (ran) {
         std::lock_guard<std::mutex> g(m);
@@ -284,7 +327,7 @@ void CoreHost::Impl::submitted_one() {
 void CoreHost::Impl::tick_loop() {
     std::unique_lock<std::mutex> g(m);
     while (!tick_stop.wait_for(g, std::chrono::milliseconds(1), [this] { return stop; }))
-        post_slice_locked();
+        post_slice_locked(false);  // no polling after it: an idle core costs no CPU
 }
 
 // Host memory is a window of the memfd the workers map.
@@ -316,7 +359,9 @@ ucore_status CoreHost::Impl::run(uint64_t ctx, ucore_job* uj, uint64_t budget) n
         job->next = uj->next_cmd;
         job->cmd_done = uj->cmd_done;
         job->cmd_busy_ns = uj->cmd_busy_ns;
+        g_trace.stamp(Trace::RunIn);
         vgpu::engine::RunResult r = be->run(ctx, *job, budget, uint64_t{watchdog_ms} * 1000000);
+        g_trace.stamp(Trace::RunOut);
         uj->next_cmd = job->next;
         uj->cmd_done = job->cmd_done;
         uj->cmd_busy_ns = job->cmd_busy_ns;
@@ -536,6 +581,8 @@ int CoreClient::set(uint32_t weight, uint32_t cap) {
 int CoreClient::ioctl(unsigned long req, void* arg) {
     CoreHost::Impl& h = *host_->impl_;
     int ret;
+    if (req == DRM_IOCTL_VGPU_SUBMIT)
+        g_trace.stamp(Trace::SubmitIn);
     try {
         auto f = [&] { return dispatch(req, arg); };
         ret = reaches_engine(req) ? h.core(f) : CoreHost::Impl::direct(f);
@@ -544,8 +591,10 @@ int CoreClient::ioctl(unsigned long req, void* arg) {
     } catch (const std::exception&) {
         return EIO;
     }
-    if (req == DRM_IOCTL_VGPU_SUBMIT && !ret)
+    if (req == DRM_IOCTL_VGPU_SUBMIT && !ret) {
         h.submitted_one();
+        g_trace.stamp(Trace::SubmitOut);
+    }
     return ret;
 }
 
@@ -735,8 +784,12 @@ int CoreClient::syncobj_wait(uint32_t handle, int64_t abs_ns) {
                 if (auto it = s_->armed.find(handle); it != s_->armed.end())
                     w = it->second;
             }
-            if (w)
-                return w->wait(until) ? 0 : ETIME;
+            if (w) {
+                if (!w->wait(until))
+                    return ETIME;
+                g_trace.print();
+                return 0;
+            }
             uint64_t submits;
             {
                 // Read before the look: a SUBMIT after it counts.

@@ -70,18 +70,20 @@ public:
         auto fut = task->get_future();
         {
             std::lock_guard<std::mutex> g(m_);
-            jobs_.emplace_back([task] { (*task)(); });
+            jobs_.push_back({[task] { (*task)(); }, true});
             queued_.fetch_add(1, std::memory_order_release);
         }
         cv_.notify_all();
         return fut.get();
     }
     // Queues @f to run there, in order with call()s; not waited for.
-    // @f must not throw (nobody would see it).
-    void post(std::function<void()> f) {
+    // @f must not throw (nobody would see it).  @hot: more is likely to
+    // follow at once (a SUBMIT's slice), so the thread polls for it
+    // before it sleeps; a tick's slice is not.
+    void post(std::function<void()> f, bool hot = true) {
         {
             std::lock_guard<std::mutex> g(m_);
-            jobs_.emplace_back(std::move(f));
+            jobs_.push_back({std::move(f), hot});
             queued_.fetch_add(1, std::memory_order_release);
         }
         cv_.notify_all();
@@ -92,7 +94,11 @@ public:
 private:
     std::mutex m_;  // protects jobs_, stop_
     std::condition_variable cv_;
-    std::deque<std::function<void()>> jobs_;
+    struct Task {
+        std::function<void()> f;
+        bool hot;  // poll for the next one after it
+    };
+    std::deque<Task> jobs_;
     // jobs_.size(), also read without m_: the idle thread polls it for a
     // while (vgpu/spin.hpp) before it sleeps on cv_.
     std::atomic<size_t> queued_{0};
@@ -101,8 +107,9 @@ private:
 
     void loop() {
         std::unique_lock<std::mutex> g(m_);
+        bool hot = false;  // the last task's
         for (;;) {
-            if (jobs_.empty() && !stop_) {
+            if (hot && jobs_.empty() && !stop_) {
                 g.unlock();
                 vgpu::spin_until([this] { return queued_.load(std::memory_order_acquire) != 0; },
                                  vgpu::spin_budget_ns());
@@ -111,11 +118,12 @@ private:
             cv_.wait(g, [this] { return stop_ || !jobs_.empty(); });
             if (jobs_.empty())
                 return;
-            auto job = std::move(jobs_.front());
+            Task job = std::move(jobs_.front());
             jobs_.pop_front();
             queued_.fetch_sub(1, std::memory_order_relaxed);
             g.unlock();
-            job();
+            job.f();
+            hot = job.hot;
             g.lock();
         }
     }

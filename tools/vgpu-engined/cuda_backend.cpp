@@ -52,6 +52,8 @@ using namespace cu;
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t kCopyChunk = 64ull << 20;  // bytes per copy/fill step
+constexpr unsigned kBlockShift = 21;           // Space::blocks
+constexpr uint64_t kBlock = uint64_t{1} << kBlockShift;
 constexpr uint64_t kWholeBlocksPerSm = 16384;   // the first chunk of a job run whole, per SM
 constexpr size_t kCacheMax = 512;             // translated kernels kept (unless in use)
 // The longest a RUN waits for the JIT (it compiles on a thread of its
@@ -200,6 +202,15 @@ struct Space {
     std::map<uint64_t, Table> l1;  // by level-0 index
     std::map<uint64_t, Table> l2;  // by (level-0 << 9 | level-1) index
     std::unordered_map<uint64_t, Leaf> pages;  // by page number
+    // The 2 MiB blocks one map() covered whole (the engine's mapping
+    // granularity on the GPU: every block of those): GPU addresses
+    // contiguous from @gpu, one @perms.  Copies and fills take a block in
+    // one look instead of 512; any page of it unmapped drops it.
+    struct Block {
+        uint64_t gpu;
+        uint32_t perms;
+    };
+    std::unordered_map<uint64_t, Block> blocks;  // by va >> kBlockShift
     uint64_t staged_pages = 0;
     // Unmapped, released once the GPU's tables no longer reach them
     // (commit()), or with the context.
@@ -279,6 +290,7 @@ private:
     StepResult run_chunks(Space& s, Job& job, Launch& st, const drm_vgpu_cmd& c, uint64_t start, uint64_t budget,
                           uint64_t watchdog, uint64_t* addr, uint32_t* kind);
     const Leaf* leaf(Space& s, uint64_t va, uint32_t need, uint64_t* addr, uint32_t* kind);
+    uint64_t span(Space& s, uint64_t va, uint32_t need, uint64_t* gpu, uint64_t* addr, uint32_t* kind);
     bool read_va(Space& s, uint64_t va, void* dst, uint64_t n, uint64_t* addr, uint32_t* kind);
     void mirror(uint64_t va, uint64_t size, const Backing& b);
     void unmirror(const std::map<uint64_t, uint64_t>& gone);
@@ -474,6 +486,7 @@ void CudaBackend::release_space(Space& s) {
     s.l1.clear();
     s.l2.clear();
     s.pages.clear();
+    s.blocks.clear();
     s.limbo_tables.clear();
     s.limbo_leaves.clear();
 }
@@ -770,6 +783,8 @@ int CudaBackend::map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, c
     }
     if (l.staged)
         s.staged_pages += n;
+    for (uint64_t bv = (va + kBlock - 1) & ~(kBlock - 1); bv + kBlock <= va + size; bv += kBlock)
+        s.blocks[bv >> kBlockShift] = {l.gpu + (bv - va), perms};  // ENOMEM: thrown, as the pages' map
     s.limbo_tables.insert(s.limbo_tables.end(), emptied.begin(), emptied.end());
     commit(s);
     if (s.own && !b.host)
@@ -861,6 +876,7 @@ void CudaBackend::unmap(uint64_t ctx, uint64_t va, uint64_t size) {
             s.staged_pages--;
         s.limbo_leaves.push_back(p->second);
         s.pages.erase(p);
+        s.blocks.erase(pn >> (kBlockShift - 12));
         set_leaf(s, pn, 0, s.limbo_tables);
     }
     commit(s);
@@ -893,7 +909,26 @@ const Leaf* CudaBackend::leaf(Space& s, uint64_t va, uint32_t need, uint64_t* ad
     return &p->second;
 }
 
-// Page by page as vgpu_mem_copy(), contiguous pieces merged into one DMA.
+// The bytes from @va on that one look finds mapped with @need, GPU
+// addresses contiguous from *@gpu: the rest of its block (Space::blocks)
+// or of its page.  0 where @va faults (*@addr, *@kind say how).
+uint64_t CudaBackend::span(Space& s, uint64_t va, uint32_t need, uint64_t* gpu, uint64_t* addr, uint32_t* kind) {
+    if (va < VGPU_VA_SIZE) {
+        auto b = s.blocks.find(va >> kBlockShift);
+        if (b != s.blocks.end() && (b->second.perms & need) == need) {
+            *gpu = b->second.gpu + (va & (kBlock - 1));
+            return kBlock - (va & (kBlock - 1));
+        }
+    }
+    const Leaf* l = leaf(s, va, need, addr, kind);
+    if (!l)
+        return 0;
+    *gpu = l->gpu + (va & (kPage - 1));
+    return kPage - (va & (kPage - 1));
+}
+
+// Page by page as vgpu_mem_copy() (a block at a time where one map()
+// covered it), contiguous pieces merged into one DMA.
 vgpu_run_result CudaBackend::copy(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind) {
     uint64_t moved = 0;
     while (job.cmd_done < c.size) {
@@ -904,22 +939,22 @@ vgpu_run_result CudaBackend::copy(Space& s, Job& job, const drm_vgpu_cmd& c, uin
         vgpu_run_result r = VGPU_RUN_DONE;
         // Extend the piece while both sides stay contiguous in GPU addresses.
         while (job.cmd_done + n < c.size && moved + n < kCopyChunk) {
-            uint64_t sv = sva + n, dv = dva + n;
-            const Leaf* ls = leaf(s, sv, VGPU_PTE_R, addr, kind);
-            const Leaf* ld = ls ? leaf(s, dv, VGPU_PTE_W, addr, kind) : nullptr;
-            if (!ld) {
+            uint64_t sv = sva + n, dv = dva + n, sg = 0, dg = 0;
+            uint64_t ss = span(s, sv, VGPU_PTE_R, &sg, addr, kind);
+            uint64_t ds = ss ? span(s, dv, VGPU_PTE_W, &dg, addr, kind) : 0;
+            if (!ds) {
                 r = VGPU_RUN_FAULT;
                 break;
             }
-            uint64_t sg = ls->gpu + (sv & (kPage - 1)), dg = ld->gpu + (dv & (kPage - 1));
             if (n && (sg != sgpu + n || dg != dgpu + n))
                 break;
             if (!n) {
                 sgpu = sg;
                 dgpu = dg;
             }
-            uint64_t step = std::min(kPage - (sv & (kPage - 1)), kPage - (dv & (kPage - 1)));
-            n += std::min<uint64_t>(step, c.size - job.cmd_done - n);
+            // No piece past kCopyChunk: the scratch an overlapping one
+            // goes through holds no more.
+            n += std::min<uint64_t>({ss, ds, c.size - job.cmd_done - n, kCopyChunk - moved - n});
         }
         if (n) {
             bool overlap = sgpu < dgpu + n && dgpu < sgpu + n;
@@ -951,14 +986,14 @@ vgpu_run_result CudaBackend::fill(Space& s, Job& job, const drm_vgpu_cmd& c, uin
     while (job.cmd_done < c.size) {
         if (moved >= kCopyChunk)
             break;
-        uint64_t va = c.dst + job.cmd_done;
-        const Leaf* l = leaf(s, va, VGPU_PTE_W, addr, kind);
-        if (!l) {
+        uint64_t va = c.dst + job.cmd_done, g = 0;
+        uint64_t n = span(s, va, VGPU_PTE_W, &g, addr, kind);
+        if (!n) {
             check("cuStreamSynchronize", a_.StreamSynchronize(stream_.get()));
             return VGPU_RUN_FAULT;
         }
-        uint64_t n = std::min<uint64_t>(kPage - (va & (kPage - 1)), c.size - job.cmd_done);
-        check("cuMemsetD32Async", a_.MemsetD32Async(l->gpu + (va & (kPage - 1)), c.value, n / 4, stream_.get()));
+        n = std::min<uint64_t>(n, c.size - job.cmd_done);
+        check("cuMemsetD32Async", a_.MemsetD32Async(g, c.value, n / 4, stream_.get()));
         job.cmd_done += n;
         moved += n;
     }

@@ -72,16 +72,19 @@ public:
     ~Mailbox();
     Mailbox(const Mailbox&) = delete;
     Mailbox& operator=(const Mailbox&) = delete;
-    // The memfd, to pass to the worker (the engine process's; -1 in the
-    // worker's).
+    // The memfd, to pass to the worker (the engine process's until
+    // close_fd(); -1 in the worker's).
     int fd() const { return fd_.get(); }
+    void close_fd() { fd_.reset(); }
+    // The memfd's size.
+    static size_t bytes();
 
     // The engine process: posts request @head (@hlen bytes) followed by
     // @body (@len bytes; at most VGPU_UE_MAX_MSG in all) and waits for its answer by @deadline_ns (now_ns()'s
     // clock), polling first (vgpu/spin.hpp).  0 with *@err, *@ending and
     // *@answer (at most a vgpu_ue_resp) as the worker gave them; EPIPE
-    // once @sock is readable (the worker ended, or broke the protocol);
-    // ETIMEDOUT; EPROTO (an answer out of format); EMSGSIZE.
+    // once @sock says the worker ended; EPROTO where the worker wrote
+    // there unasked or answered out of format; ETIMEDOUT; EMSGSIZE.
     int call(int sock, const void* head, size_t hlen, const void* body, size_t len, uint64_t deadline_ns, int* err,
              bool* ending, std::vector<uint8_t>* answer);
 

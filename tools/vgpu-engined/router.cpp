@@ -536,8 +536,10 @@ int Router::give_mailbox(Ctx& c) {
     int op_err = 0;
     if (int e = exchange(c, uint32_t(link::Kind::Mailbox), 0, 0, nullptr, 0, mb->fd(), deadline_, &op_err, nullptr))
         return e;
-    if (!op_err)
+    if (!op_err) {
+        mb->close_fd();  // the worker has its own
         c.w.mbox = std::move(mb);
+    }
     return 0;
 }
 
