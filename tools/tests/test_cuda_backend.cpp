@@ -62,16 +62,26 @@ Backing host(uint8_t* p) {
     return b;
 }
 
+// A job of command @c, run until it ends (64 MiB of a copy or fill a
+// RUN at most).
+RunResult run_cmd(Backend& be, uint64_t ctx, const drm_vgpu_cmd& c) {
+    Job j;
+    j.cmds.push_back(c);
+    RunResult r;
+    do
+        r = be.run(ctx, j, 1000000000ull, 1000000000ull);
+    while (r.status == RunStatus::Preempted);
+    return r;
+}
+
 // One FILL of @size bytes at @va with @value, run to its end.
 RunResult fill(Backend& be, uint64_t ctx, uint64_t va, uint64_t size, uint32_t value) {
-    Job j;
     drm_vgpu_cmd c{};
     c.op = DRM_VGPU_CMD_FILL;
     c.dst = va;
     c.size = size;
     c.value = value;
-    j.cmds.push_back(c);
-    return be.run(ctx, j, 1000000000ull, 1000000000ull);
+    return run_cmd(be, ctx, c);
 }
 
 uint32_t word(const uint8_t* p) {
@@ -307,18 +317,12 @@ TEST(CudaBackend, RandomMapsKeepTheTablesExact) {
 namespace {
 
 RunResult copy(Backend& be, uint64_t ctx, uint64_t dst, uint64_t src, uint64_t size) {
-    Job j;
     drm_vgpu_cmd c{};
     c.op = DRM_VGPU_CMD_COPY;
     c.dst = dst;
     c.src = src;
     c.size = size;
-    j.cmds.push_back(c);
-    RunResult r;
-    do  // 64 MiB a RUN at most
-        r = be.run(ctx, j, 1000000000ull, 1000000000ull);
-    while (r.status == RunStatus::Preempted);
-    return r;
+    return run_cmd(be, ctx, c);
 }
 
 // Copies and fills take the 2 MiB blocks one map() covered whole in one
