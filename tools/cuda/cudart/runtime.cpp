@@ -858,8 +858,8 @@ uint64_t Runtime::local_slots(const std::string& kernel, uint64_t blocks, uint64
                 throw;
         }
     }
-    if (va >> 47 || (va & 4095))
-        throw CudaError(cudaErrorMemoryAllocation, "launch of '" + kernel + "': local memory out of range");
+    if (va >> 47 || (va & 4095))  // said: a limit of GPUvm's, not the program's
+        throw CudaError(cudaErrorMemoryAllocation, "launch of '" + kernel + "': local memory out of range", true);
     if (!fresh)  // a launch that faulted may have left some taken
         backend().fill(va, header, 0);
     return ptx::local_slots_param(va, log2, slice);
@@ -869,9 +869,15 @@ uint64_t Runtime::local_slots(const std::string& kernel, uint64_t blocks, uint64
 // until the next synchronize: a free one that fits or a new one (device
 // memory, charged to the program like its own allocations).  When the
 // queued launches' buffers would pass kLocalInFlight, or the allocation
-// fails, it waits for them first (their errors are this launch's).
+// fails, it waits for them first (their errors are this launch's).  Its
+// address is a 4 KiB page's (local_slots_param() keeps the slot count
+// in the low bits): an allocation may be only 256-byte aligned (a piece
+// of a 2 MiB page, suballoc.hpp), so each has a page more than it needs
+// and the buffer starts at its first whole page.
 uint64_t Runtime::local_buffer(const std::string& kernel, uint64_t size, bool& fresh) {
-    size = (size + 4095) & ~uint64_t{4095};
+    constexpr uint64_t kPage = 4096;
+    auto aligned = [](uint64_t va) { return (va + kPage - 1) & ~(kPage - 1); };
+    size = ((size + kPage - 1) & ~(kPage - 1)) + kPage;
     auto& local_free_ = cur().local_free;
     auto& local_buffers_ = cur().local_buffers;
     uint64_t queued = 0;
@@ -886,14 +892,14 @@ uint64_t Runtime::local_buffer(const std::string& kernel, uint64_t size, bool& f
                 local_free_.erase(it);
                 local_buffers_.push_back(l);
                 fresh = false;
-                return l.first;
+                return aligned(l.first);
             }
         }
         try {
             uint64_t va = backend().alloc(size, false, nullptr);
             local_buffers_.emplace_back(va, size);
             fresh = true;  // zero-filled
-            return va;
+            return aligned(va);
         } catch (const OutOfMemory& e) {
             if (attempt || (local_buffers_.empty() && local_free_.empty()))
                 throw CudaError(cudaErrorMemoryAllocation,

@@ -5,7 +5,9 @@
 // memory: 2 KiB of local array per thread in blocks of 256 threads (512
 // KiB a block; GPUvm keeps it in global memory then), the same kernel in
 // blocks of 16 (8 KiB a block: shared memory), and recursion whose stack
-// (CUDA's 1 KiB per thread) needs 128 KiB for a block of 128 threads.
+// (CUDA's 1 KiB per thread) needs 128 KiB for a block of 128 threads,
+// launched first (a local buffer that is a piece of a shared page must
+// still start on a page of its own: radixSortThrust failed there).
 #include <cstdio>
 #include <cstdlib>
 #include <cuda_runtime.h>
@@ -63,6 +65,24 @@ int main()
     unsigned* d_out;
     CHECK(cudaMalloc(&d_in, sizeof(in)));
     CHECK(cudaMemcpy(d_in, in, sizeof(in), cudaMemcpyHostToDevice));
+    // Recursion 8 deep, 128 threads a block: beyond what a block's 48 KiB
+    // give each thread (384 bytes), within CUDA's 1 KiB stack.  First:
+    // its local memory (256 KiB) is the program's first in global
+    // memory, a piece of the page d_in is in where pages are 2 MiB.
+    const int depth = 8, threads = 128, blocks = 2;
+    int* d_r;
+    CHECK(cudaMalloc(&d_r, blocks * threads * sizeof(int)));
+    recurse<<<blocks, threads>>>(d_r, depth);
+    CHECK(cudaGetLastError());
+    CHECK(cudaDeviceSynchronize());
+    static int r[blocks * threads];
+    CHECK(cudaMemcpy(r, d_r, sizeof(r), cudaMemcpyDeviceToHost));
+    for (int t = 0; t < blocks * threads; t++)
+        if (r[t] != walk(t, depth, nullptr)) {
+            printf("FAIL " PROG ": recurse, thread %d: %d, expected %d\n", t, r[t], walk(t, depth, nullptr));
+            return 1;
+        }
+    CHECK(cudaFree(d_r));
     struct { int blocks, threads; } cfg[] = {{4, 256}, {8, 16}, {2, 256}};
     for (auto c : cfg) {
         int total = c.blocks * c.threads;
@@ -81,22 +101,6 @@ int main()
         delete[] out;
         CHECK(cudaFree(d_out));
     }
-    // Recursion 8 deep, 128 threads a block: beyond what a block's 48 KiB
-    // give each thread (384 bytes), within CUDA's 1 KiB stack.
-    const int depth = 8, threads = 128, blocks = 2;
-    int* d_r;
-    CHECK(cudaMalloc(&d_r, blocks * threads * sizeof(int)));
-    recurse<<<blocks, threads>>>(d_r, depth);
-    CHECK(cudaGetLastError());
-    CHECK(cudaDeviceSynchronize());
-    static int r[blocks * threads];
-    CHECK(cudaMemcpy(r, d_r, sizeof(r), cudaMemcpyDeviceToHost));
-    for (int t = 0; t < blocks * threads; t++)
-        if (r[t] != walk(t, depth, nullptr)) {
-            printf("FAIL " PROG ": recurse, thread %d: %d, expected %d\n", t, r[t], walk(t, depth, nullptr));
-            return 1;
-        }
-    CHECK(cudaFree(d_r));
     CHECK(cudaFree(d_in));
     printf("PASS " PROG "\n");
     return 0;
