@@ -933,7 +933,7 @@ vgpu_run_result CudaBackend::copy(Space& s, Job& job, const drm_vgpu_cmd& c, uin
     uint64_t moved = 0;
     while (job.cmd_done < c.size) {
         if (moved >= kCopyChunk)
-            return VGPU_RUN_BUDGET;
+            break;  // a step's bytes done: they end before the step does (its time is theirs)
         uint64_t sva = c.src + job.cmd_done, dva = c.dst + job.cmd_done;
         uint64_t sgpu = 0, dgpu = 0, n = 0;
         vgpu_run_result r = VGPU_RUN_DONE;

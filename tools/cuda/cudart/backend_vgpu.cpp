@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <vector>
 
 #include "backend.hpp"
 #include "suballoc.hpp"
@@ -110,7 +111,7 @@ public:
         Alloc a = it->second;
         allocs_.erase(it);
         if (a.piece)
-            shared_.give_back({a.buf, a.off, a.size});  // its page goes with its last piece
+            shared_.give_back({a.buf, a.off, a.size, false});  // its page goes with its last piece
         else
             whole_.erase(va);
     }
@@ -186,6 +187,8 @@ private:
         auto p = shared_.take(acc.key(), size, [&] { return new_buffer(dev_->info().page_size, acc); });
         uint64_t va = p.page->gpu_addr() + p.off;
         try {
+            if (p.reused)
+                clear_piece(p, va, acc);
             allocs_[va] = Alloc{p.page, p.off, p.size, true};
         } catch (...) {
             shared_.give_back(p);
@@ -194,6 +197,22 @@ private:
         if (cpu)
             *cpu = static_cast<std::byte*>(p.page->data()) + p.off;
         return va;
+    }
+
+    // Zero-fills a piece that was another's (alloc() promises zeros; a
+    // launch's local memory counts on them): host memory by the CPU (a
+    // free() waited for the GPU), device memory the GPU writes by a FILL
+    // queued before anything that uses it, other device memory (code,
+    // read-only to the GPU) by a write.
+    void clear_piece(const SubAllocator<vgpu::Buffer>::Piece& p, uint64_t va, Access acc) {
+        if (acc.host) {
+            std::memset(static_cast<std::byte*>(p.page->data()) + p.off, 0, p.size);
+        } else if (acc.gpu_writes && !acc.exec) {
+            fill(va, p.size, 0);
+        } else {
+            std::vector<std::byte> zeros(p.size);
+            write(va, zeros.data(), zeros.size());
+        }
     }
 
     // Submits with @submit; when the client's queue is full (vgpu-back's

@@ -7,10 +7,13 @@
 // without wasting most of a page on each; NVIDIA's runtime shares its
 // pages the same way.  First fit in address order, pieces aligned to
 // kAlign (cudaMalloc's 256 bytes), holes coalesced (a page's holes are a
-// vgpu::VaSpace of its offsets), a page given back when its last piece is.  Pieces of different kinds (device, host,
+// vgpu::VaSpace of its offsets), a page given back when its last piece is;
+// a piece says whether any of it was handed out before (Piece::reused),
+// for the caller to clear (a new page is zero-filled, a hole is not).  Pieces of different kinds (device, host,
 // executable) never share a page.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -32,6 +35,7 @@ public:
         Page* page;
         size_t off;   // in the page
         size_t size;  // rounded to kAlign: what it may reach
+        bool reused;  // some of it was another piece's (not as the page was made: clear it)
     };
 
     explicit SubAllocator(size_t page_size) : page_size_(page_size) {
@@ -51,10 +55,11 @@ public:
                 continue;
             size_t off = s.carve(n);
             if (off != SIZE_MAX)
-                return {s.page.get(), off, n};
+                return {s.page.get(), off, n, s.touched(off, n)};
         }
-        Slab& s = slabs_.emplace_back(Slab{make_page(), kind, vgpu::VaSpace(0, page_size_, kAlign), 0});
-        return {s.page.get(), s.carve(n), n};
+        Slab& s = slabs_.emplace_back(Slab{make_page(), kind, vgpu::VaSpace(0, page_size_, kAlign), 0, 0});
+        size_t off = s.carve(n);
+        return {s.page.get(), off, n, s.touched(off, n)};
     }
 
     // Gives @p back; returns its page when that was its last piece (the
@@ -89,6 +94,15 @@ private:
         unsigned kind;
         vgpu::VaSpace holes;  // offsets in the page, kAlign at a time
         size_t live;          // pieces handed out
+        size_t top;           // the end of the highest piece ever handed out
+
+        // Whether [@off, @off + @n) reaches below top (then some of it
+        // was a piece before); top moves past it.
+        bool touched(size_t off, size_t n) {
+            bool was = off < top;
+            top = std::max(top, off + n);
+            return was;
+        }
 
         size_t carve(size_t n) {
             std::optional<uint64_t> off = holes.take(n);

@@ -40,6 +40,28 @@ TEST(SubAllocator, PiecesAreAlignedAndApart) {
     EXPECT_EQ(p3.off, 768u);
 }
 
+// A piece says whether any of it was handed out before: a new page is
+// zero-filled, a hole is what its last piece left (the caller clears it).
+TEST(SubAllocator, APieceSaysWhetherItWasAnothers) {
+    SubAllocator<Page> a(kPage);
+    Pages make;
+    auto p1 = a.take(0, 1024, std::ref(make));
+    auto p2 = a.take(0, 1024, std::ref(make));
+    EXPECT_FALSE(p1.reused);
+    EXPECT_FALSE(p2.reused);
+    a.give_back(p1);
+    auto again = a.take(0, 512, std::ref(make));
+    EXPECT_EQ(again.off, 0u);
+    EXPECT_TRUE(again.reused);
+    auto beyond = a.take(0, 4096, std::ref(make));
+    EXPECT_EQ(beyond.off, 2048u);
+    EXPECT_FALSE(beyond.reused) << "past every piece so far";
+    a.give_back(p2);
+    auto straddle = a.take(0, 1280, std::ref(make));  // the hole 512..2048 is 1536 bytes
+    EXPECT_EQ(straddle.off, 512u);
+    EXPECT_TRUE(straddle.reused);
+}
+
 TEST(SubAllocator, KindsNeverSharePages) {
     SubAllocator<Page> a(kPage);
     Pages make;

@@ -6,8 +6,9 @@
 // KiB a block; GPUvm keeps it in global memory then), the same kernel in
 // blocks of 16 (8 KiB a block: shared memory), and recursion whose stack
 // (CUDA's 1 KiB per thread) needs 128 KiB for a block of 128 threads,
-// launched first (a local buffer that is a piece of a shared page must
-// still start on a page of its own: radixSortThrust failed there).
+// launched first, after memory written and freed (a local buffer that is
+// a piece of a shared page must still start on a page of its own, and
+// start cleared: radixSortThrust failed there).
 #include <cstdio>
 #include <cstdlib>
 #include <cuda_runtime.h>
@@ -65,6 +66,13 @@ int main()
     unsigned* d_out;
     CHECK(cudaMalloc(&d_in, sizeof(in)));
     CHECK(cudaMemcpy(d_in, in, sizeof(in), cudaMemcpyHostToDevice));
+    // Memory written and freed first: a piece of a shared page handed out
+    // again is cleared (the local buffer's slot words must start free).
+    void* scratch;
+    CHECK(cudaMalloc(&scratch, 300 << 10));
+    CHECK(cudaMemset(scratch, 0xff, 300 << 10));
+    CHECK(cudaDeviceSynchronize());
+    CHECK(cudaFree(scratch));
     // Recursion 8 deep, 128 threads a block: beyond what a block's 48 KiB
     // give each thread (384 bytes), within CUDA's 1 KiB stack.  First:
     // its local memory (256 KiB) is the program's first in global
