@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "fair_lock.hpp"
 #include "host.hpp"
 #include "vgpu/spin.hpp"
 #include "../vgpu-engined/backend.hpp"
@@ -36,13 +37,15 @@ constexpr unsigned kOffsetShift = 12;
 
 // Every call into any ucore of the process, under this (ucore.h), taken
 // only through a CoreLock (below), which wakes the fence waiters
-// signalled meanwhile once it lets go: the
-// shim's state is the process's, and hosts of several devices each have
-// an engine thread of their own.  It protects the cores, every client's
-// State and each host's jobs; a slice holds it across its engine RUN (up
-// to the watchdog), as the core's callers are one at a time.  Timed: a
-// syncobj wait gives up at its deadline rather than wait out a slice.
-std::timed_mutex g_core;
+// signalled meanwhile once it lets go: the shim's state is the
+// process's, and hosts of several devices each have an engine thread of
+// their own.  It protects the cores, every client's State and each
+// host's jobs; a slice holds it across its engine RUN (up to the
+// watchdog), as the core's callers are one at a time.  Fair
+// (fair_lock.hpp): a program's SUBMIT waits for the slice that holds it,
+// never for the next ones.  Timed: a syncobj wait gives up at its
+// deadline rather than wait out a slice.
+FairLock g_core;
 
 }  // namespace
 
@@ -87,21 +90,18 @@ namespace {
 thread_local std::vector<std::shared_ptr<FenceWaiter>> t_signalled;
 thread_local bool t_held = false;
 
-// g_core held: polled for a while (vgpu/spin.hpp; the core's ioctls are
-// short, a slice's RUN is not), then slept for, by @until where one is
-// given (owns() says whether it was taken).  Letting go wakes the waiters
-// whose fences signalled meanwhile (FenceWaiter::signalled()).
+// g_core held, in turn (polled for a while, then slept for: FairLock),
+// by @until where one is given (owns() says whether it was taken).
+// Letting go wakes the waiters whose fences signalled meanwhile
+// (FenceWaiter::signalled()).
 class CoreLock {
 public:
     CoreLock() {
-        if (!spin(vgpu::spin_budget_ns()))
-            g_core.lock();
+        g_core.lock();
         owns_ = t_held = true;
     }
     explicit CoreLock(std::chrono::steady_clock::time_point until) {
-        auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now());
-        owns_ = spin(std::min<uint64_t>(vgpu::spin_budget_ns(), std::max<int64_t>(left.count(), 0))) ||
-                g_core.try_lock_until(until);
+        owns_ = g_core.lock_until(until);
         t_held = owns_;
     }
     ~CoreLock() {
@@ -120,9 +120,6 @@ public:
 
 private:
     bool owns_ = false;
-    static bool spin(uint64_t budget_ns) {
-        return g_core.try_lock() || vgpu::spin_until([] { return g_core.try_lock(); }, budget_ns);
-    }
 };
 
 // GPUVM_UCORE_TRACE=1: where an empty launch's time goes in the core,
