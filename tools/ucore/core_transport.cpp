@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -44,8 +45,10 @@ constexpr unsigned kOffsetShift = 12;
 // watchdog), as the core's callers are one at a time.  Fair
 // (fair_lock.hpp): a program's SUBMIT waits for the slice that holds it,
 // never for the next ones.  Timed: a syncobj wait gives up at its
-// deadline rather than wait out a slice.
-FairLock g_core;
+// deadline rather than wait out a slice.  Never destroyed: the engine
+// and tick threads of a program's core may still take it while the
+// program's static objects go at its exit.
+FairLock& g_core = *new FairLock;
 
 }  // namespace
 
@@ -97,10 +100,12 @@ thread_local bool t_held = false;
 class CoreLock {
 public:
     CoreLock() {
+        assert(!t_held && "g_core is not recursive");
         g_core.lock();
         owns_ = t_held = true;
     }
     explicit CoreLock(std::chrono::steady_clock::time_point until) {
+        assert(!t_held && "g_core is not recursive");
         owns_ = g_core.lock_until(until);
         t_held = owns_;
     }

@@ -20,7 +20,6 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 
 #include "vgpu/spin.hpp"
@@ -34,21 +33,24 @@ public:
     // Taken now if it is free and nobody waits.
     bool try_lock() {
         std::lock_guard<std::mutex> g(m_);
-        if (held_ || !queue_.empty())
+        if (held_ || head_)
             return false;
         held_ = true;
         return true;
     }
     void lock() { lock_until(Clock::time_point::max()); }
-    // Taken in turn by @until, or false (out of the queue again).
+    // Taken in turn by @until, or false (out of the queue again).  Never
+    // throws: the queue is the waiters' own nodes.
     bool lock_until(Clock::time_point until) {
         std::unique_lock<std::mutex> g(m_);
-        if (!held_ && queue_.empty()) {
+        if (!held_ && !head_) {
             held_ = true;
             return true;
         }
         Waiter w;
-        queue_.push_back(&w);
+        (tail_ ? tail_->next : head_) = &w;
+        tail_ = &w;
+        waiting_++;
         g.unlock();
         auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(until - Clock::now()).count();
         vgpu::spin_until([&w] { return w.granted.load(std::memory_order_acquire); },
@@ -59,37 +61,52 @@ public:
         else
             w.cv.wait_until(g, until, [&w] { return w.granted.load(std::memory_order_relaxed); });
         if (w.granted.load(std::memory_order_relaxed))
-            return true;  // handed over
-        queue_.erase(std::find(queue_.begin(), queue_.end(), &w));
+            return true;  // handed over (unlock() took it off the queue)
+        Waiter** at = &head_;
+        Waiter* prev = nullptr;
+        while (*at != &w) {
+            prev = *at;
+            at = &(*at)->next;
+        }
+        *at = w.next;
+        if (tail_ == &w)
+            tail_ = prev;
+        waiting_--;
         return false;
     }
     // To the first waiter, if any (it stays held: nobody can take it
     // between), else free.
     void unlock() {
         std::lock_guard<std::mutex> g(m_);
-        if (queue_.empty()) {
+        Waiter* w = head_;
+        if (!w) {
             held_ = false;
             return;
         }
-        Waiter* w = queue_.front();
-        queue_.pop_front();
+        head_ = w->next;
+        if (!head_)
+            tail_ = nullptr;
+        waiting_--;
         w->granted.store(true, std::memory_order_release);
         w->cv.notify_one();  // under m_: the waiter leaves only once it has seen this under m_
     }
     // Threads waiting for it (tests).
     size_t waiting() {
         std::lock_guard<std::mutex> g(m_);
-        return queue_.size();
+        return waiting_;
     }
 
 private:
     struct Waiter {
         std::condition_variable cv;
         std::atomic<bool> granted{false};  // set under m_; polled without it
+        Waiter* next = nullptr;            // under m_
     };
-    std::mutex m_;  // protects held_ and queue_
+    std::mutex m_;  // protects held_, head_, tail_, waiting_ and each Waiter's next
     bool held_ = false;
-    std::deque<Waiter*> queue_;  // oldest first; each on its waiter's stack
+    Waiter* head_ = nullptr;  // the oldest waiter; each on its thread's stack
+    Waiter* tail_ = nullptr;
+    size_t waiting_ = 0;
 };
 
 }  // namespace gpuvm::ucore
