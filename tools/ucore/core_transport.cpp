@@ -77,9 +77,7 @@ struct FenceWaiter {
     // Whether the fence signalled by @until: polled for a while first
     // (vgpu/spin.hpp), a short job's end being microseconds away.
     bool wait(std::chrono::steady_clock::time_point until) {
-        auto budget = std::chrono::duration_cast<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now());
-        if (vgpu::spin_until([this] { return done.load(std::memory_order_acquire); },
-                             std::min<uint64_t>(vgpu::spin_budget_ns(), std::max<int64_t>(budget.count(), 0))))
+        if (vgpu::spin_until([this] { return done.load(std::memory_order_acquire); }, vgpu::spin_budget_ns(until)))
             return true;
         std::unique_lock<std::mutex> g(m);
         return cv.wait_until(g, until, [this] { return done.load(std::memory_order_relaxed); });

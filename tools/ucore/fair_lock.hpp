@@ -52,9 +52,7 @@ public:
         tail_ = &w;
         waiting_++;
         g.unlock();
-        auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(until - Clock::now()).count();
-        vgpu::spin_until([&w] { return w.granted.load(std::memory_order_acquire); },
-                         std::min<uint64_t>(vgpu::spin_budget_ns(), std::max<int64_t>(left, 0)));
+        vgpu::spin_until([&w] { return w.granted.load(std::memory_order_acquire); }, vgpu::spin_budget_ns(until));
         g.lock();
         if (until == Clock::time_point::max())
             w.cv.wait(g, [&w] { return w.granted.load(std::memory_order_relaxed); });

@@ -19,6 +19,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -60,6 +61,12 @@ inline uint64_t spin_budget_ns() {
         return parse_spin_ns(std::getenv("VGPU_SPIN_US"), cpus);
     }();
     return ns;
+}
+
+// This process's budget, no further than @until.
+inline uint64_t spin_budget_ns(std::chrono::steady_clock::time_point until) {
+    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(until - std::chrono::steady_clock::now()).count();
+    return left > 0 ? std::min(spin_budget_ns(), static_cast<uint64_t>(left)) : 0;
 }
 
 // Polls @ready() until it is true or @budget_ns have passed; whether it
