@@ -9,8 +9,11 @@
 // guest's own PTX" (vgpu-engined --self-test -b cuda --workers).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -71,6 +74,13 @@ struct Worker {
     // 8-byte parameter @p; @edit changes the descriptor first.
     RunResult launch(const std::string& text, uint64_t p, void (*edit)(drm_vgpu_ptx_launch&) = nullptr,
                      const std::string& entry = "k") {
+        Job job;
+        job.cmds = {command(text, p, edit, entry)};
+        return be->run(1, job, UINT64_MAX, UINT64_MAX);
+    }
+    // The LAUNCH launch() runs, its descriptor and text written.
+    drm_vgpu_cmd command(const std::string& text, uint64_t p, void (*edit)(drm_vgpu_ptx_launch&) = nullptr,
+                         const std::string& entry = "k") {
         std::string t = text + '\0';
         mem->write(4, 0, t.data(), t.size());
         drm_vgpu_ptx_launch h{};
@@ -88,7 +98,6 @@ struct Worker {
         std::memcpy(d.data() + sizeof(h), entry.data(), entry.size());
         std::memcpy(d.data() + sizeof(h) + entry.size(), &p, 8);
         mem->write(3, 0, d.data(), d.size());
-        Job job;
         drm_vgpu_cmd c{};
         c.op = DRM_VGPU_CMD_LAUNCH;
         c.flags = DRM_VGPU_LAUNCH_PTX;
@@ -98,8 +107,7 @@ struct Worker {
         c.grid[0] = 3;
         c.grid[1] = c.grid[2] = c.block[1] = c.block[2] = 1;
         c.block[0] = 64;
-        job.cmds = {c};
-        return be->run(1, job, UINT64_MAX, UINT64_MAX);
+        return c;
     }
     // Whether the last launch ran the guest's PTX @text (else the translation).
     bool ran_ptx(const std::string& text = kPtx) const {
@@ -245,6 +253,49 @@ TEST(GuestPtx, BadDescriptorsFaultAndUnrunnablePtxRunsTheIsa) {
     EXPECT_EQ(w.launch(local, 0).status, RunStatus::Done);
     EXPECT_FALSE(w.ran_ptx()) << "1 MiB of local memory a thread: the ISA ran";
     EXPECT_FALSE(w.be->lost());
+    EXPECT_EQ(w.fake.errors(), "");
+}
+
+// The driver's JIT of a guest's module may outlast the watchdog (cub's
+// sorts take ptxas seconds): the launch yields its slices meanwhile,
+// uncharged, and then runs the PTX, not the ISA (whose translation of
+// such kernels is past its bounds).
+TEST(GuestPtx, ACompileLongerThanTheWatchdogStillRunsThePtx) {
+    using clock = std::chrono::steady_clock;
+    Worker w;
+    std::mutex m;
+    std::condition_variable cv;
+    bool open = false;
+    int loads = 0;
+    w.fake.on_load = [&] {
+        std::unique_lock<std::mutex> g(m);
+        loads++;
+        cv.wait_for(g, std::chrono::seconds(60), [&] { return open; });
+    };
+    Job job;
+    job.cmds = {w.command(kPtx, kDataVa)};
+    const uint64_t slice = 10000000, watchdog = 200000000;  // 10 ms, 200 ms
+    const auto t0 = clock::now();
+    RunResult r;
+    int runs = 0;
+    do {
+        r = w.be->run(1, job, slice, watchdog);
+        runs++;
+    } while (r.status == RunStatus::Preempted && clock::now() - t0 < std::chrono::milliseconds(800));
+    EXPECT_EQ(r.status, RunStatus::Preempted) << "still waiting for the compile after 4 watchdogs";
+    EXPECT_EQ(job.cmd_busy_ns, 0u) << "the wait is not the job's";
+    EXPECT_TRUE(w.fake.launches.empty());
+    {
+        std::lock_guard<std::mutex> g(m);
+        EXPECT_EQ(loads, 1) << "one compile";
+        open = true;
+    }
+    cv.notify_all();
+    for (int i = 0; i < 1000 && r.status == RunStatus::Preempted; i++)
+        r = w.be->run(1, job, slice, watchdog);
+    EXPECT_EQ(r.status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx()) << "the PTX ran, not the ISA";
+    w.fake.on_load = nullptr;
     EXPECT_EQ(w.fake.errors(), "");
 }
 

@@ -61,6 +61,14 @@ constexpr size_t kCacheMax = 512;             // translated kernels kept (unless
 // session.  The wait for the job's own compile counts against its
 // watchdog; a compile the watchdog abandons goes on in the background.
 constexpr uint64_t kJitWaitNs = 2000000000ull;
+// How long a guest's own module may take the driver's JIT before its
+// launches give it up for the ISA (wall time from the compile's start;
+// at least the watchdog).  Not the job's time: its RUNs yield their
+// slices meanwhile, as a program's first launch of a PTX-only binary
+// waits for NVIDIA's JIT.  Only a worker compiles guest PTX, and a
+// worker serves one context: the wait holds up that context's compiles
+// alone.  cub's radix sort (1.6 MB of PTX) takes ptxas 9 s here.
+constexpr uint64_t kGuestJitNs = 30000000000ull;
 // Programs refused without a compile (abandoned by the watchdog, or
 // rejected by the JIT): at most this many bytes of keys, oldest dropped.
 constexpr uint64_t kRefusedBytes = 8ull << 20;
@@ -1175,7 +1183,7 @@ CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const d
 // another's compile is not charged for it.  Rejected: the driver's JIT
 // refused it (now or before).  Not @charged: the wait is not the job's
 // (the guest's PTX, whose ISA can run instead), and a compile that has
-// taken the watchdog's time is Rejected.
+// taken kGuestJitNs (or the watchdog, if longer) is Rejected.
 CudaBackend::Got CudaBackend::compiled(Job& job, const std::string& key,
                                        const std::function<bool(std::string*)>& source, uint32_t nthreads,
                                        const std::string& entry, uint64_t start, uint64_t budget, uint64_t watchdog,
@@ -1204,12 +1212,14 @@ CudaBackend::Got CudaBackend::compiled(Job& job, const std::string& key,
         uint64_t t0 = now_ns(), left = std::min(kJitWaitNs, budget - std::min(budget, t0 - start));
         if (mine && !charged) {
             // Not the job's time (the ISA can run instead): a compile
-            // that has taken a watchdog's time is given up for the ISA.
-            if (t0 - jit_->started >= watchdog) {
+            // that has taken kGuestJitNs (or a longer watchdog) is
+            // given up for the ISA.
+            const uint64_t limit = std::max(watchdog, kGuestJitNs);
+            if (t0 - jit_->started >= limit) {
                 refuse(key, false);
                 return Got::Rejected;
             }
-            left = std::min(left, watchdog - (t0 - jit_->started));
+            left = std::min(left, limit - (t0 - jit_->started));
         }
         mine = mine && charged;
         if (mine)
@@ -1391,8 +1401,9 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         return true;
     };
     std::shared_ptr<Module> mod;
-    // The compile's wait is not charged to the launch: one longer than
-    // the watchdog is given up and the ISA runs, its watchdog whole.
+    // The compile's wait is not charged to the launch (it yields its
+    // slices): one longer than kGuestJitNs is given up and the ISA runs,
+    // its watchdog whole.
     switch (compiled(job, pl->key(), text, 0, pl->entry, start, budget, watchdog, &mod, false)) {
     case Got::Module: break;
     case Got::Fault: return isa ? std::nullopt : std::optional(StepResult::Fault);
