@@ -20,9 +20,11 @@
 # A checkpoint (xl save -c) leaves the guest running where it was: its
 # program goes on, on the same vGPU.
 #
-# Then the guests are live-migrated to this host (xl migrate GUEST
+# The same guests are also live-migrated to this host (xl migrate GUEST
 # "xl migrate-receive", the receiver run here): hp and naive with 4 MiB,
-# hp with 256 MiB, once pre-copied.  That needs log-dirty paging, which
+# hp with 256 MiB, once pre-copied.  Each guest goes through its cycles
+# of every kind in turn (a guest's start is a third of the scenario's
+# time).  That needs log-dirty paging, which
 # Xen offers a PV guest only with shadow paging: the test bed boots a
 # Debian Xen with it for this scenario (testbed/xen-shadow.sh).
 # While the new domain restores, the old one may still hold its device
@@ -127,22 +129,32 @@ live_migrate() {
 		{ cat /tmp/xl-migrate.log; fail "xl migrate said no success ($1, $2 MiB)"; }
 }
 
-# cycles MODE MIB COUNT: a guest keeps MIB MiB while it is saved and
-# restored COUNT times; then its program checks every word.  MIB ending
-# in "c": keep-cold, and with PRECOPY=K every K-th save comes after a
-# vgpuctl precopy (the one before the first save is dropped again, and
-# that save must copy everything).
+# cycles MODE MIB KIND...: a guest keeps MIB MiB while, once per KIND in
+# order, it is saved and restored (save), checkpointed (ckpt: xl save -c,
+# the guest goes on where it was) or live-migrated (live); then its
+# program checks every word.  One guest for all of them: each KIND is a
+# cycle of the same program, as a host's owner would do them in turn.
+# MIB ending in "c": keep-cold, and with PRECOPY=K every K-th cycle comes
+# after a vgpuctl precopy (the one before the first cycle is dropped
+# again, and that cycle must copy everything; a cycle after a restore
+# must too: the restore dropped the copies).
 cycles() {
-	mode=$1 mib=${2%c} count=$3 expect=
-	tag=$mode${LIVE:+-live}${CKPT:+-checkpoint}	# MIGRATE lines: hp, hp-live, ...
+	mode=$1 mib=${2%c} label=$2 expect=
+	shift 2
 	watch_config "$mode" $((mib + 16))
 	: > $GUEST_LOG
-	GUEST_MEMORY=$((mib + 320)) start_named_guest guest migrate "$2" || fail "xl create ($mode, $mib MiB)"
+	GUEST_MEMORY=$((mib + 320)) start_named_guest guest migrate "$label" || fail "xl create ($mode, $mib MiB)"
 	r=$(wait_guest "keep: started" 600) || { show_guest_log; fail "$r"; }
-	echo "  $mode, $2 MiB: the program started in domain $($XL domid guest)"
+	echo "  $mode, $label MiB: the program started in domain $($XL domid guest)"
 	c=0
-	while [ $c -lt "$count" ]; do
-		wait_rounds 300 || { show_guest_log; fail "no round before save $((c + 1)) ($mode, $mib MiB)"; }
+	for kind; do
+		case "$kind" in
+		save) tag=$mode ;;
+		ckpt) tag=$mode-checkpoint ;;
+		live) tag=$mode-live ;;
+		*) fail "cycles: no cycle kind '$kind'" ;;
+		esac
+		wait_rounds 300 || { show_guest_log; fail "no round before cycle $((c + 1)) ($tag, $mib MiB)"; }
 		pre=
 		if [ -n "${PRECOPY:-}" ] && [ $(((c + 1) % PRECOPY)) = 0 ]; then
 			precopy_first "$tag" "$mib"
@@ -151,7 +163,7 @@ cycles() {
 		elif [ -n "${PRECOPY:-}" ] && [ $c = 0 ]; then
 			precopy_first "$tag" "$mib"
 			vgpuctl precopy guest --drop >/tmp/precopy.log 2>&1 ||
-				{ cat /tmp/precopy.log; fail "vgpuctl precopy --drop ($mode, $mib MiB)"; }
+				{ cat /tmp/precopy.log; fail "vgpuctl precopy --drop ($tag, $mib MiB)"; }
 			grep -q "pre-copy dropped" /tmp/precopy.log || { cat /tmp/precopy.log; fail "no drop"; }
 			expect="$expect all"
 		elif [ -n "${PRECOPY:-}" ]; then
@@ -161,17 +173,18 @@ cycles() {
 		fi
 		before=$(keep_rounds)	# the program's pause comes after this round
 		t0=$(now_ms)
-		if [ -n "${LIVE:-}" ]; then
+		case "$kind" in
+		live)
 			live_migrate "$mode" "$mib"
 			t1=$(now_ms)
-			t2=$t1
-		elif [ -n "${CKPT:-}" ]; then	# the guest goes on where it was
+			;;
+		ckpt)
 			timeout 300 $XL save -c guest $SAVE >/tmp/xl-save.log 2>&1 ||
 				{ cat /tmp/xl-save.log; dump_tasks "xl save -c"; fail "xl save -c ($mode, $mib MiB)"; }
 			t1=$(now_ms)
-			t2=$t1
 			rm -f $SAVE
-		else
+			;;
+		save)
 			timeout 300 $XL save guest $SAVE >/tmp/xl-save.log 2>&1 ||
 				{ cat /tmp/xl-save.log; dump_tasks "xl save"; fail "xl save ($mode, $mib MiB)"; }
 			t1=$(now_ms)
@@ -179,22 +192,21 @@ cycles() {
 				{ cat /tmp/xl-restore.log; dump_tasks "xl restore"; fail "xl restore ($mode, $mib MiB)"; }
 			t2=$(now_ms)
 			rm -f $SAVE
-		fi
-		wait_rounds 300 || { show_guest_log; fail "the program made no progress after cycle $((c + 1)) ($mode, $mib MiB)"; }
+			;;
+		esac
+		wait_rounds 300 || { show_guest_log; fail "the program made no progress after cycle $((c + 1)) ($tag, $mib MiB)"; }
 		c=$((c + 1))
-		if [ -n "${LIVE:-}" ]; then
-			echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl migrate $((t1 - t0)) ms, after round $before"
-		elif [ -n "${CKPT:-}" ]; then
-			echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl save -c $((t1 - t0)) ms, after round $before"
-		else
-			echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl save $((t1 - t0)) ms, xl restore $((t2 - t1)) ms, after round $before"
-		fi
+		case "$kind" in
+		live) echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl migrate $((t1 - t0)) ms, after round $before" ;;
+		ckpt) echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl save -c $((t1 - t0)) ms, after round $before" ;;
+		save) echo "MIGRATE $tag ${mib}MiB cycle $c$pre: xl save $((t1 - t0)) ms, xl restore $((t2 - t1)) ms, after round $before" ;;
+		esac
 	done
 	xenstore-write /local/domain/$($XL domid guest)/data/stop yes || fail "xenstore-write"
 	guest_pass "GUEST keep: " 600
-	grep -a "^GUEST pm:" $GUEST_LOG | tr -d '\r' | sed "s/^GUEST pm: /MIGRATE $tag ${mib}MiB guest: /"
-	grep -a "^keep: paused" $GUEST_LOG | tr -d '\r' | sed "s/^/MIGRATE $tag ${mib}MiB program: /"
-	check_kept "$tag" "$mib" "$expect"
+	grep -a "^GUEST pm:" $GUEST_LOG | tr -d '\r' | sed "s/^GUEST pm: /MIGRATE $mode ${mib}MiB guest: /"
+	grep -a "^keep: paused" $GUEST_LOG | tr -d '\r' | sed "s/^/MIGRATE $mode ${mib}MiB program: /"
+	check_kept "$mode" "$mib" "$expect"
 	$XL destroy guest
 	wait_released 20 "destroying the guest ($mode, $mib MiB)" objects contexts mappings device_bytes host_bytes grants_mapped
 }
@@ -258,15 +270,11 @@ late() {
 	watcher=$!
 }
 
-cycles hp 4 2
-CKPT=1 cycles hp 4 2
+cycles hp 4 save save ckpt ckpt live live
 late
-PRECOPY=2 cycles naive 4c 2
-PRECOPY=2 cycles hp 256c 2
+PRECOPY=2 cycles naive 4c save save live
+PRECOPY=2 cycles hp 256c save save live live
 refused 64
-LIVE=1 cycles hp 4 2
-LIVE=1 cycles naive 4 1
-PRECOPY=2 LIVE=1 cycles hp 256c 2
 
 kill $watcher
 sed 's/^/  /' /tmp/watch.log
