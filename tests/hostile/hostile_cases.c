@@ -501,7 +501,7 @@ void hostile_cycles(struct hostile *h)
 	pr_info("HOSTILE marker cycles-done\n");
 	snprintf(d, sizeof(d), "%u cycles in %lld ms, last %d", n,
 		 ktime_ms_delta(ktime_get(), t0), ret);
-	hostile_result(h, "500 connect/disconnect cycles",
+	hostile_result(h, "250 connect/disconnect cycles",
 		       !ret && n == HOSTILE_CYCLES, d);
 	msleep(3000);	/* dom0 counts what is left meanwhile */
 	ret = hostile_open(h, NULL, NULL);

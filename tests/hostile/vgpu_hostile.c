@@ -16,7 +16,7 @@
  *      aliased mappings;
  *   E. closing with a long job running (dom0 meanwhile attaches a second
  *      device: xenwatch must not be held up by the teardown);
- *   D. 500 connect/disconnect cycles, some with jobs and object I/O
+ *   D. 250 connect/disconnect cycles, some with jobs and object I/O
  *      queued at close;
  *   B. hangs up to a ban, and the ban surviving a reconnection;
  *   C. protocol violations (producer index going backwards, one past the

@@ -17,7 +17,7 @@
 #define CODE_VA		0x100000ULL
 #define DATA_VA		0x200000ULL
 #define ALIAS_VA	0x1000000ULL
-#define HOSTILE_CYCLES	500	/* phase D; hostile.sh names the count too */
+#define HOSTILE_CYCLES	250	/* phase D; hostile.sh names the count too */
 #define I(op, rd, ra, rb, imm)						\
 	((u64)(op) | (u64)(rd) << 8 | (u64)(ra) << 16 | (u64)(rb) << 24 |	\
 	 (u64)(u32)(imm) << 32)

@@ -6,7 +6,7 @@
 # the documented answer.  Meanwhile dom0 checks that it stays in charge:
 # its honest client keeps computing correct results within a latency
 # bound, xenwatch keeps serving other devices while the guest's long job
-# is torn down, 500 connection cycles leave nothing behind, the guest's
+# is torn down, 250 connection cycles leave nothing behind, the guest's
 # messages stay few, and the ban and the lock-out hold.
 N=hostile
 . /opt/gpuvm/lib.sh
@@ -20,7 +20,7 @@ PROBE_MAX_MS=${PROBE_MAX_MS:-3000}	# measured 220-1520 ms
 # cores): 31-63 ms in most runs, 112 and 136 ms, once 204 ms.  An
 # unchunked command of the long job would take seconds.
 SLICE_MAX_MS=${SLICE_MAX_MS:-300}
-SLAB_MAX_KB=${SLAB_MAX_KB:-2048}	# 4 KiB a cycle
+SLAB_MAX_KB=${SLAB_MAX_KB:-1024}	# 4 KiB a cycle
 
 start_xen || fail "starting Xen's toolstack"
 modprobe vgpu-sim || fail "modprobe vgpu-sim"
@@ -38,7 +38,7 @@ honest=$!
 
 guest_t0=$(now_ms)
 start_guest hostile || fail "xl create"
-# No case and no phase runs 300 s without a line (the 500 cycles print
+# No case and no phase runs 300 s without a line (the 250 cycles print
 # one every 25): a guest silent that long is stuck.  Its tasks' stacks
 # and dom0's are dumped and the scenario fails then, not at its deadline.
 watch_guest "^GUEST HOSTILE" ${STALL_S:-300}
@@ -63,7 +63,7 @@ done
 probe_ms=$(( $(now_ms) - t0 ))
 echo "  xenwatch during the teardown: device 1 probed in $probe_ms ms (bound $PROBE_MAX_MS)"
 
-# Phase D: 500 connection cycles must leave the slab where it was.
+# Phase D: 250 connection cycles must leave the slab where it was.
 r=$(wait_guest "GUEST HOSTILE marker cycles-start" 900) || { show_guest_log; fail "no cycles: $r"; }
 slab0=$(awk '/^Slab:/ { print $2 }' /proc/meminfo)
 # What xenstored holds for the guest, every 30 s of the cycles (a guest
@@ -81,7 +81,7 @@ kill $xsmon
 cyc_objects=$(xen_col objects 0)
 cyc_maps=$(xen_col grant_maps 0)
 cyc_unmaps=$(xen_col grant_unmaps 0)
-echo "  after 500 cycles: slab $slab0 -> $slab1 kB, objects $cyc_objects, grant maps $cyc_maps unmaps $cyc_unmaps"
+echo "  after 250 cycles: slab $slab0 -> $slab1 kB, objects $cyc_objects, grant maps $cyc_maps unmaps $cyc_unmaps"
 
 r=$(wait_guest "GUEST HOSTILE summary" 1800) || { show_guest_log; fail "$r"; }
 kill $watcher
