@@ -89,7 +89,8 @@ precopy_first() {
 }
 
 # check_kept MODE MIB EXPECT: the guest's "suspend: saved" lines, one per
-# save, in order: EXPECT is a word per save, "pre" (the read-only buffer
+# cycle (a save, a checkpoint and a migration each suspend once), in
+# order: EXPECT is a word per cycle, "pre" (the read-only buffer
 # was not copied again) or "all" (nothing was copied before: a restore or
 # a drop dropped the copies).  Whether the fills made after a pre-copy
 # were copied at the stop is the program's own check (every word at the
@@ -107,9 +108,9 @@ check_kept() {
 		total=${line% *} kept=${line#* }
 		case "$want" in
 		pre) [ "${kept:-0}" -ge $(($2 * 1024)) ] ||
-			fail "save $n copied the pre-copied buffer again ($1, $2 MiB: ${kept:-?} KiB kept)"
-		     echo "  save $n ($1, $2 MiB, pre-copied): $((total - kept)) KiB copied at the stop" ;;
-		all) [ "${kept:-x}" = 0 ] || fail "save $n used copies it should not have ($1, $2 MiB: ${kept:-?} KiB kept)" ;;
+			fail "cycle $n copied the pre-copied buffer again ($1, $2 MiB: ${kept:-?} KiB kept)"
+		     echo "  cycle $n ($1, $2 MiB, pre-copied): $((total - kept)) KiB copied at the stop" ;;
+		all) [ "${kept:-x}" = 0 ] || fail "cycle $n used copies it should not have ($1, $2 MiB: ${kept:-?} KiB kept)" ;;
 		esac
 	done
 }

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -256,22 +257,41 @@ TEST(GuestPtx, BadDescriptorsFaultAndUnrunnablePtxRunsTheIsa) {
     EXPECT_EQ(w.fake.errors(), "");
 }
 
-// The driver's JIT of a guest's module may outlast the watchdog (cub's
-// sorts take ptxas seconds): the launch yields its slices meanwhile,
-// uncharged, and then runs the PTX, not the ISA (whose translation of
-// such kernels is past its bounds).
-TEST(GuestPtx, ACompileLongerThanTheWatchdogStillRunsThePtx) {
-    using clock = std::chrono::steady_clock;
-    Worker w;
+// A driver JIT that waits until opened (or 60 s): a slow compile.  Made
+// before the Worker whose fake it blocks, so that it outlives the
+// back end's JIT thread.
+struct Gate {
     std::mutex m;
     std::condition_variable cv;
     bool open = false;
     int loads = 0;
-    w.fake.on_load = [&] {
+    void block() {
         std::unique_lock<std::mutex> g(m);
         loads++;
         cv.wait_for(g, std::chrono::seconds(60), [&] { return open; });
-    };
+    }
+    void release() {
+        {
+            std::lock_guard<std::mutex> g(m);
+            open = true;
+        }
+        cv.notify_all();
+    }
+    int calls() {
+        std::lock_guard<std::mutex> g(m);
+        return loads;
+    }
+};
+
+// The driver's JIT of a guest's module may outlast the watchdog (cub's
+// sorts take ptxas seconds): the launch spends its slices waiting,
+// uncharged, and then runs the PTX, not the ISA (whose translation of
+// such kernels is past its bounds).
+TEST(GuestPtx, ACompileLongerThanTheWatchdogStillRunsThePtx) {
+    using clock = std::chrono::steady_clock;
+    Gate gate;
+    Worker w;
+    w.fake.on_load = [&] { gate.block(); };
     Job job;
     job.cmds = {w.command(kPtx, kDataVa)};
     const uint64_t slice = 10000000, watchdog = 200000000;  // 10 ms, 200 ms
@@ -283,19 +303,63 @@ TEST(GuestPtx, ACompileLongerThanTheWatchdogStillRunsThePtx) {
         runs++;
     } while (r.status == RunStatus::Preempted && clock::now() - t0 < std::chrono::milliseconds(800));
     EXPECT_EQ(r.status, RunStatus::Preempted) << "still waiting for the compile after 4 watchdogs";
+    EXPECT_GE(runs, 2) << "each RUN ends with its slice";
     EXPECT_EQ(job.cmd_busy_ns, 0u) << "the wait is not the job's";
     EXPECT_TRUE(w.fake.launches.empty());
-    {
-        std::lock_guard<std::mutex> g(m);
-        EXPECT_EQ(loads, 1) << "one compile";
-        open = true;
-    }
-    cv.notify_all();
+    EXPECT_EQ(gate.calls(), 1) << "one compile";
+    gate.release();
     for (int i = 0; i < 1000 && r.status == RunStatus::Preempted; i++)
         r = w.be->run(1, job, slice, watchdog);
     EXPECT_EQ(r.status, RunStatus::Done);
     EXPECT_TRUE(w.ran_ptx()) << "the PTX ran, not the ISA";
-    w.fake.on_load = nullptr;
+    w.be.reset();
+    EXPECT_EQ(w.fake.errors(), "");
+}
+
+// Sets an environment variable for its life.
+struct Env {
+    const char* name;
+    Env(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
+    ~Env() { unsetenv(name); }
+};
+
+// A guest's compile past its bound (VGPU_ENGINED_GUEST_JIT_MS here, 20 s
+// by default) is given up for the ISA, but goes on holding the JIT (none
+// can be cancelled): the ISA's translation waits behind it charged, so a
+// compile that does not end costs the job its watchdog (TIMEDOUT), not
+// preemption for good; the same text is not compiled again.
+TEST(GuestPtx, ACompileThatDoesNotEndCostsAWatchdog) {
+    using clock = std::chrono::steady_clock;
+    Gate gate;
+    Env bound("VGPU_ENGINED_GUEST_JIT_MS", "300");
+    Worker w;
+    w.fake.on_load = [&] { gate.block(); };
+    Job job;
+    job.cmds = {w.command(kPtx, kDataVa)};
+    const uint64_t slice = 10000000, watchdog = 200000000;  // 10 ms, 200 ms
+    const auto t0 = clock::now();
+    RunResult r;
+    do
+        r = w.be->run(1, job, slice, watchdog);
+    while (r.status == RunStatus::Preempted && clock::now() - t0 < std::chrono::seconds(5));
+    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    EXPECT_EQ(r.status, RunStatus::TimedOut);
+    EXPECT_GE(s, 0.45) << "300 ms for the PTX, then a 200 ms watchdog";
+    EXPECT_LT(s, 4.0);
+    EXPECT_GE(job.cmd_busy_ns, watchdog);
+    EXPECT_TRUE(w.fake.launches.empty());
+    EXPECT_EQ(gate.calls(), 1) << "the ISA's translation never started";
+    gate.release();
+    // The same text again, once the JIT is free: the ISA, no compile of it.
+    Job again;
+    again.cmds = {w.command(kPtx, kDataVa)};
+    for (int i = 0; i < 1000; i++)
+        if ((r = w.be->run(1, again, slice, watchdog)).status != RunStatus::Preempted)
+            break;
+    EXPECT_EQ(r.status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx()) << "the PTX given up stays given up";
+    EXPECT_EQ(gate.calls(), 2) << "the ISA's translation only";
+    w.be.reset();
     EXPECT_EQ(w.fake.errors(), "");
 }
 

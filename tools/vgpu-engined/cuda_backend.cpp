@@ -63,12 +63,14 @@ constexpr size_t kCacheMax = 512;             // translated kernels kept (unless
 constexpr uint64_t kJitWaitNs = 2000000000ull;
 // How long a guest's own module may take the driver's JIT before its
 // launches give it up for the ISA (wall time from the compile's start;
-// at least the watchdog).  Not the job's time: its RUNs yield their
-// slices meanwhile, as a program's first launch of a PTX-only binary
-// waits for NVIDIA's JIT.  Only a worker compiles guest PTX, and a
-// worker serves one context: the wait holds up that context's compiles
-// alone.  cub's radix sort (1.6 MB of PTX) takes ptxas 9 s here.
-constexpr uint64_t kGuestJitNs = 30000000000ull;
+// at least the watchdog): guest_jit_ns(), this or VGPU_ENGINED_GUEST_JIT_MS.
+// Not the job's time: its RUNs spend their slices waiting meanwhile, as
+// a program's first launch of a PTX-only binary waits for NVIDIA's JIT.
+// Only a worker compiles guest PTX, and a worker serves one context: the
+// wait holds up that context's compiles alone.  cub's radix sort (1.6 MB
+// of PTX) takes ptxas 9 s here.  Under the guest's 30 s request timeout
+// (vgpu-front's timeout_ms), which a naive-mode SUBMIT waits within.
+constexpr uint64_t kGuestJitNs = 20000000000ull;
 // Programs refused without a compile (abandoned by the watchdog, or
 // rejected by the JIT): at most this many bytes of keys, oldest dropped.
 constexpr uint64_t kRefusedBytes = 8ull << 20;
@@ -88,6 +90,14 @@ size_t cache_limit() {
     const char* e = std::getenv("VGPU_ENGINED_CACHE_MAX");
     size_t n = e ? std::strtoull(e, nullptr, 0) : 0;
     return n ? n : kCacheMax;
+}
+
+// kGuestJitNs, or VGPU_ENGINED_GUEST_JIT_MS milliseconds (1..kGuestJitNs:
+// tests make it short); read when the back end is built.
+uint64_t guest_jit_ns() {
+    const char* e = std::getenv("VGPU_ENGINED_GUEST_JIT_MS");
+    uint64_t ms = e ? std::strtoull(e, nullptr, 0) : 0;
+    return ms && ms <= kGuestJitNs / 1000000 ? ms * 1000000 : kGuestJitNs;
 }
 
 // One compile by the driver's JIT, on a thread of its own: the driver
@@ -339,6 +349,7 @@ private:
     std::map<std::string, Cached> cache_;
     uint64_t cache_clock_ = 0;
     size_t cache_limit_ = cache_limit();
+    const uint64_t guest_jit_ns_ = guest_jit_ns();
     // The JIT: one compile at a time (jit_, its thread jit_thread_),
     // reaped into the cache by the thread that serves RUNs.
     std::shared_ptr<Jit> jit_;
@@ -1183,7 +1194,9 @@ CudaBackend::Got CudaBackend::module_for(Space& s, Job& job, Launch& st, const d
 // another's compile is not charged for it.  Rejected: the driver's JIT
 // refused it (now or before).  Not @charged: the wait is not the job's
 // (the guest's PTX, whose ISA can run instead), and a compile that has
-// taken kGuestJitNs (or the watchdog, if longer) is Rejected.
+// taken guest_jit_ns_ (or the watchdog, if longer) is Rejected.  A
+// guest's compile given up so still holds the JIT (none can be
+// cancelled): waits behind it are charged, as the job's own.
 CudaBackend::Got CudaBackend::compiled(Job& job, const std::string& key,
                                        const std::function<bool(std::string*)>& source, uint32_t nthreads,
                                        const std::string& entry, uint64_t start, uint64_t budget, uint64_t watchdog,
@@ -1208,33 +1221,39 @@ CudaBackend::Got CudaBackend::compiled(Job& job, const std::string& key,
                 return Got::Fault;
             start_jit(key, std::move(ptx), nthreads, entry);
         }
-        bool mine = jit_->key == key;
+        const bool own = jit_->key == key;
         uint64_t t0 = now_ns(), left = std::min(kJitWaitNs, budget - std::min(budget, t0 - start));
-        if (mine && !charged) {
+        if (own && !charged) {
             // Not the job's time (the ISA can run instead): a compile
-            // that has taken kGuestJitNs (or a longer watchdog) is
+            // that has taken guest_jit_ns_ (or a longer watchdog) is
             // given up for the ISA.
-            const uint64_t limit = std::max(watchdog, kGuestJitNs);
+            const uint64_t limit = std::max(watchdog, guest_jit_ns_);
             if (t0 - jit_->started >= limit) {
                 refuse(key, false);
                 return Got::Rejected;
             }
             left = std::min(left, limit - (t0 - jit_->started));
         }
-        mine = mine && charged;
-        if (mine)
+        // A guest's compile given up for its time goes on and holds the
+        // JIT: what the worker's one context compiles next waits for it,
+        // charged, so that a compile that never ends costs the job a
+        // watchdog (TIMEDOUT), not preemption for good.
+        const bool abandoned = !own && !jit_->key.rfind("ptx:", 0) && refused_.count(jit_->key);
+        const bool charge = (own && charged) || abandoned;
+        if (charge)
             left = std::min(left, watchdog - std::min(watchdog, job.cmd_busy_ns));
         {
             std::unique_lock<std::mutex> g(jit_->m);
             jit_->cv.wait_for(g, std::chrono::nanoseconds(left), [&] { return jit_->done; });
         }
-        if (mine)
+        if (charge)
             job.cmd_busy_ns += now_ns() - t0;
-        if (mine && job.cmd_busy_ns >= watchdog) {
+        if (charge && job.cmd_busy_ns >= watchdog) {
             reap_jit();
             if (cache_.count(key))
                 continue;
-            refuse(key, true);  // a hang: a resubmission is not compiled again
+            if (own)
+                refuse(key, true);  // a hang: a resubmission is not compiled again
             return Got::TimedOut;
         }
     }
@@ -1401,13 +1420,13 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         return true;
     };
     std::shared_ptr<Module> mod;
-    // The compile's wait is not charged to the launch (it yields its
-    // slices): one longer than kGuestJitNs is given up and the ISA runs,
-    // its watchdog whole.
+    // The compile's wait is not charged to the launch (its RUNs spend
+    // their slices waiting): one longer than guest_jit_ns_ is given up
+    // and the ISA runs once the JIT is free (that wait charged).
     switch (compiled(job, pl->key(), text, 0, pl->entry, start, budget, watchdog, &mod, false)) {
     case Got::Module: break;
     case Got::Fault: return isa ? std::nullopt : std::optional(StepResult::Fault);
-    case Got::TimedOut:  // never, uncharged: as Rejected
+    case Got::TimedOut:  // waited behind a compile given up: as Rejected (the ISA times out)
     case Got::Rejected: return std::nullopt;
     case Got::Wait: return StepResult::Yield;
     }
