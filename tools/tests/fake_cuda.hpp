@@ -36,6 +36,8 @@
 // guarded by a mutex.  fail_htod(n) makes the n-th cuMemcpyHtoD fail.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -203,5 +205,45 @@ std::string audit_tables(const FakeCuda& fake, const Backend& backend);
 // The leaf entry (GPU address | R/W/X) the GPU sees for @va in context
 // @ctx, 0 where there is none (or the walk leaves live device memory).
 uint64_t gpu_leaf(const FakeCuda& fake, const Backend& backend, uint64_t ctx, uint64_t va);
+
+// A driver JIT that takes as long as the test says: closed, a compile
+// waits until opened again (or 60 s, so that a RUN waiting for it
+// synchronously shows as a minute rather than a hang of the test).
+class SlowJit {
+public:
+    explicit SlowJit(FakeCuda& f) : f_(f) {
+        f.on_load = [this] {
+            std::unique_lock<std::mutex> g(m_);
+            calls_++;
+            cv_.wait_for(g, std::chrono::seconds(60), [&] { return open_; });
+        };
+    }
+    ~SlowJit() {
+        open();
+        f_.on_load = nullptr;
+    }
+    void close() {
+        std::lock_guard<std::mutex> g(m_);
+        open_ = false;
+    }
+    void open() {
+        {
+            std::lock_guard<std::mutex> g(m_);
+            open_ = true;
+        }
+        cv_.notify_all();
+    }
+    int calls() {
+        std::lock_guard<std::mutex> g(m_);
+        return calls_;
+    }
+
+private:
+    FakeCuda& f_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool open_ = true;
+    int calls_ = 0;
+};
 
 }  // namespace vgpu::engine::test

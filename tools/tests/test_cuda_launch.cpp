@@ -30,6 +30,7 @@ namespace {
 using namespace vgpu::engine;
 using vgpu::engine::test::FakeCuda;
 using vgpu::engine::test::LaunchCall;
+using vgpu::engine::test::SlowJit;
 
 constexpr uint64_t kCode = 0x100000;
 
@@ -252,46 +253,6 @@ TEST(CudaLaunch, OnlyResumableKernelsSaveThemselves) {
         EXPECT_EQ(fake.errors(), "");
     }
 }
-
-// A driver JIT that takes as long as the test says: closed, a compile
-// waits until opened again (or 60 s, so that a RUN waiting for it
-// synchronously shows as a minute rather than a hang of the test).
-class SlowJit {
-public:
-    explicit SlowJit(FakeCuda& f) : f_(f) {
-        f.on_load = [this] {
-            std::unique_lock<std::mutex> g(m_);
-            calls_++;
-            cv_.wait_for(g, std::chrono::seconds(60), [&] { return open_; });
-        };
-    }
-    ~SlowJit() {
-        open();
-        f_.on_load = nullptr;
-    }
-    void close() {
-        std::lock_guard<std::mutex> g(m_);
-        open_ = false;
-    }
-    void open() {
-        {
-            std::lock_guard<std::mutex> g(m_);
-            open_ = true;
-        }
-        cv_.notify_all();
-    }
-    int calls() {
-        std::lock_guard<std::mutex> g(m_);
-        return calls_;
-    }
-
-private:
-    FakeCuda& f_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool open_ = true;
-    int calls_ = 0;
-};
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -10,11 +10,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,10 +28,12 @@ namespace {
 using namespace vgpu::engine;
 using test::FakeCuda;
 using test::LaunchCall;
+using test::SlowJit;
 
 constexpr uint64_t kMiB = 1 << 20, kWin = uint64_t{64} << 30, kWinEnd = uint64_t{128} << 30;
 constexpr uint64_t kCodeVa = kWin, kDataVa = kWin + 2 * kMiB, kDescVa = kWin + 8 * kMiB, kTextVa = kWin + 10 * kMiB;
 constexpr uint32_t R = VGPU_PTE_R, W = VGPU_PTE_W, X = VGPU_PTE_X;
+constexpr uint64_t kSlice = 10000000, kWatchdog = 200000000;  // run_sliced(): 10 ms, 200 ms
 
 const std::string kPtx = ".version 7.0\n.target sm_70\n.address_size 64\n"
                          ".visible .entry k(.param .u64 p)\n{\n    ret;\n}\n";
@@ -257,62 +257,41 @@ TEST(GuestPtx, BadDescriptorsFaultAndUnrunnablePtxRunsTheIsa) {
     EXPECT_EQ(w.fake.errors(), "");
 }
 
-// A driver JIT that waits until opened (or 60 s): a slow compile.  Made
-// before the Worker whose fake it blocks, so that it outlives the
-// back end's JIT thread.
-struct Gate {
-    std::mutex m;
-    std::condition_variable cv;
-    bool open = false;
-    int loads = 0;
-    void block() {
-        std::unique_lock<std::mutex> g(m);
-        loads++;
-        cv.wait_for(g, std::chrono::seconds(60), [&] { return open; });
-    }
-    void release() {
-        {
-            std::lock_guard<std::mutex> g(m);
-            open = true;
-        }
-        cv.notify_all();
-    }
-    int calls() {
-        std::lock_guard<std::mutex> g(m);
-        return loads;
-    }
-};
+// Runs @job in slices of 10 ms under a 200 ms watchdog while it is
+// preempted, for @limit at most; *@runs counts the RUNs.
+RunResult run_sliced(Worker& w, Job& job, std::chrono::milliseconds limit, int* runs = nullptr) {
+    const auto t0 = std::chrono::steady_clock::now();
+    RunResult r;
+    do {
+        r = w.be->run(1, job, kSlice, kWatchdog);
+        if (runs)
+            ++*runs;
+    } while (r.status == RunStatus::Preempted && std::chrono::steady_clock::now() - t0 < limit);
+    return r;
+}
 
 // The driver's JIT of a guest's module may outlast the watchdog (cub's
 // sorts take ptxas seconds): the launch spends its slices waiting,
 // uncharged, and then runs the PTX, not the ISA (whose translation of
 // such kernels is past its bounds).
 TEST(GuestPtx, ACompileLongerThanTheWatchdogStillRunsThePtx) {
-    using clock = std::chrono::steady_clock;
-    Gate gate;
     Worker w;
-    w.fake.on_load = [&] { gate.block(); };
+    SlowJit slow(w.fake);
+    slow.close();
     Job job;
     job.cmds = {w.command(kPtx, kDataVa)};
-    const uint64_t slice = 10000000, watchdog = 200000000;  // 10 ms, 200 ms
-    const auto t0 = clock::now();
-    RunResult r;
     int runs = 0;
-    do {
-        r = w.be->run(1, job, slice, watchdog);
-        runs++;
-    } while (r.status == RunStatus::Preempted && clock::now() - t0 < std::chrono::milliseconds(800));
+    RunResult r = run_sliced(w, job, std::chrono::milliseconds(800), &runs);
     EXPECT_EQ(r.status, RunStatus::Preempted) << "still waiting for the compile after 4 watchdogs";
     EXPECT_GE(runs, 2) << "each RUN ends with its slice";
     EXPECT_EQ(job.cmd_busy_ns, 0u) << "the wait is not the job's";
     EXPECT_TRUE(w.fake.launches.empty());
-    EXPECT_EQ(gate.calls(), 1) << "one compile";
-    gate.release();
-    for (int i = 0; i < 1000 && r.status == RunStatus::Preempted; i++)
-        r = w.be->run(1, job, slice, watchdog);
+    EXPECT_EQ(slow.calls(), 1) << "one compile";
+    slow.open();
+    r = run_sliced(w, job, std::chrono::seconds(10));
     EXPECT_EQ(r.status, RunStatus::Done);
     EXPECT_TRUE(w.ran_ptx()) << "the PTX ran, not the ISA";
-    w.be.reset();
+    w.be.reset();  // its JIT thread done before the SlowJit goes
     EXPECT_EQ(w.fake.errors(), "");
 }
 
@@ -329,36 +308,29 @@ struct Env {
 // compile that does not end costs the job its watchdog (TIMEDOUT), not
 // preemption for good; the same text is not compiled again.
 TEST(GuestPtx, ACompileThatDoesNotEndCostsAWatchdog) {
-    using clock = std::chrono::steady_clock;
-    Gate gate;
     Env bound("VGPU_ENGINED_GUEST_JIT_MS", "300");
     Worker w;
-    w.fake.on_load = [&] { gate.block(); };
+    SlowJit slow(w.fake);
+    slow.close();
     Job job;
     job.cmds = {w.command(kPtx, kDataVa)};
-    const uint64_t slice = 10000000, watchdog = 200000000;  // 10 ms, 200 ms
-    const auto t0 = clock::now();
-    RunResult r;
-    do
-        r = w.be->run(1, job, slice, watchdog);
-    while (r.status == RunStatus::Preempted && clock::now() - t0 < std::chrono::seconds(5));
-    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    const auto t0 = std::chrono::steady_clock::now();
+    RunResult r = run_sliced(w, job, std::chrono::seconds(5));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_EQ(r.status, RunStatus::TimedOut);
     EXPECT_GE(s, 0.45) << "300 ms for the PTX, then a 200 ms watchdog";
     EXPECT_LT(s, 4.0);
-    EXPECT_GE(job.cmd_busy_ns, watchdog);
+    EXPECT_GE(job.cmd_busy_ns, kWatchdog);
     EXPECT_TRUE(w.fake.launches.empty());
-    EXPECT_EQ(gate.calls(), 1) << "the ISA's translation never started";
-    gate.release();
+    EXPECT_EQ(slow.calls(), 1) << "the ISA's translation never started";
+    slow.open();
     // The same text again, once the JIT is free: the ISA, no compile of it.
     Job again;
     again.cmds = {w.command(kPtx, kDataVa)};
-    for (int i = 0; i < 1000; i++)
-        if ((r = w.be->run(1, again, slice, watchdog)).status != RunStatus::Preempted)
-            break;
+    r = run_sliced(w, again, std::chrono::seconds(10));
     EXPECT_EQ(r.status, RunStatus::Done);
     EXPECT_FALSE(w.ran_ptx()) << "the PTX given up stays given up";
-    EXPECT_EQ(gate.calls(), 2) << "the ISA's translation only";
+    EXPECT_EQ(slow.calls(), 2) << "the ISA's translation only";
     w.be.reset();
     EXPECT_EQ(w.fake.errors(), "");
 }
