@@ -66,25 +66,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_ENGINED_SECONDS ?= 30
 FUZZ_PTX_SECONDS ?= 30
 fuzz:
-	$(MAKE) -f fuzz/Makefile OUT=$(BUILD)/fuzz
-	rm -rf $(BUILD)/fuzz/corpus && cp -r fuzz/corpus $(BUILD)/fuzz/corpus
-	$(BUILD)/fuzz/fuzz-dispatch -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-		-print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 | \
-		grep -E "^(stat::|==|SUMMARY|INFO: Seed|Done)|ERROR|WARNING"; \
-		exit $${PIPESTATUS[0]}
-	$(MAKE) -f fuzz/engined.mk OUT=$(BUILD)/fuzz
-	rm -rf $(BUILD)/fuzz/corpus-engined && mkdir -p $(BUILD)/fuzz/corpus-engined
-	$(BUILD)/fuzz/fuzz-engined -max_total_time=$(FUZZ_ENGINED_SECONDS) -timeout=10 \
-		-max_len=2048 -print_final_stats=1 $(BUILD)/fuzz/corpus-engined 2>&1 | \
-		grep -E "^(stat::|==|SUMMARY|Done)|ERROR|WARNING|fuzz-engined"; \
-		exit $${PIPESTATUS[0]}
-	$(MAKE) -f fuzz/ptx.mk OUT=$(BUILD)/fuzz
-	rm -rf $(BUILD)/fuzz/corpus-ptx && mkdir -p $(BUILD)/fuzz/corpus-ptx
-	cp fuzz/corpus-ptx/* $(BUILD)/fuzz/corpus-ptx/
-	$(BUILD)/fuzz/fuzz-ptx -max_total_time=$(FUZZ_PTX_SECONDS) -timeout=10 \
-		-max_len=8192 -print_final_stats=1 $(BUILD)/fuzz/corpus-ptx 2>&1 | \
-		grep -E "^(stat::|==|SUMMARY|Done)|ERROR|WARNING|fuzz-ptx"; \
-		exit $${PIPESTATUS[0]}
+	$(MAKE) -j $(JOBS) -f fuzz/Makefile OUT=$(BUILD)/fuzz
+	$(MAKE) -j $(JOBS) -f fuzz/engined.mk OUT=$(BUILD)/fuzz
+	$(MAKE) -j $(JOBS) -f fuzz/ptx.mk OUT=$(BUILD)/fuzz
+	bash fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_ENGINED_SECONDS) $(FUZZ_PTX_SECONDS)
 
 SCENARIOS ?= native naive hp hostile@default fairness@default engines@default uengine@default cuda@default \
 	migrate@default

@@ -9,7 +9,12 @@ SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 CXXFLAGS := -std=c++20 -g -O1 -Wall -Wextra -Werror $(SAN) -I$(TOP)/tools/ptx -I$(TOP)/common \
 	-Wno-c99-designator
 SRC := $(wildcard $(TOP)/tools/ptx/ptx_*.cpp) $(TOP)/fuzz/fuzz_ptx.cpp
+# One object a source (make -j compiles them side by side).
+POBJS := $(patsubst $(TOP)/%.cpp,$(OUT)/p/%.o,$(SRC))
 
-$(OUT)/fuzz-ptx: $(SRC) $(wildcard $(TOP)/tools/ptx/*.hpp)
-	@mkdir -p $(OUT)
-	$(CXX) $(CXXFLAGS) -o $@ $(SRC)
+$(OUT)/fuzz-ptx: $(POBJS)
+	$(CXX) $(CXXFLAGS) -o $@ $^
+
+$(OUT)/p/%.o: $(TOP)/%.cpp $(wildcard $(TOP)/tools/ptx/*.hpp)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c -o $@ $<
