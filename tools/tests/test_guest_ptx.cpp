@@ -258,8 +258,10 @@ TEST(GuestPtx, BadDescriptorsFaultAndUnrunnablePtxRunsTheIsa) {
 }
 
 // Runs @job in slices of 10 ms under a 200 ms watchdog while it is
-// preempted, for @limit at most; *@runs counts the RUNs.
-RunResult run_sliced(Worker& w, Job& job, std::chrono::milliseconds limit, int* runs = nullptr) {
+// preempted, for @limit at most; *@runs counts the RUNs, *@secs gets the
+// time they took.
+RunResult run_sliced(Worker& w, Job& job, std::chrono::milliseconds limit, int* runs = nullptr,
+                     double* secs = nullptr) {
     const auto t0 = std::chrono::steady_clock::now();
     RunResult r;
     do {
@@ -267,6 +269,8 @@ RunResult run_sliced(Worker& w, Job& job, std::chrono::milliseconds limit, int* 
         if (runs)
             ++*runs;
     } while (r.status == RunStatus::Preempted && std::chrono::steady_clock::now() - t0 < limit);
+    if (secs)
+        *secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
 }
 
@@ -302,24 +306,40 @@ struct Env {
     ~Env() { unsetenv(name); }
 };
 
+// @job, run sliced, must end TIMEDOUT after @at_least seconds (@why), in
+// well under the 5 s it is given.
+void expect_timed_out(Worker& w, Job& job, double at_least, const char* why) {
+    double s = 0;
+    EXPECT_EQ(run_sliced(w, job, std::chrono::seconds(5), nullptr, &s).status, RunStatus::TimedOut);
+    EXPECT_GE(s, at_least) << why;
+    EXPECT_LT(s, 4.0);
+}
+
+// A worker whose guest compiles are given up after 300 ms, its JIT held
+// closed; the back end goes before the JIT it holds.
+struct HeldJit {
+    Env bound{"VGPU_ENGINED_GUEST_JIT_MS", "300"};
+    Worker w;
+    SlowJit slow{w.fake};
+    HeldJit() { slow.close(); }
+    ~HeldJit() {
+        slow.open();
+        w.be.reset();
+    }
+};
+
 // A guest's compile past its bound (VGPU_ENGINED_GUEST_JIT_MS here, 20 s
 // by default) is given up for the ISA, but goes on holding the JIT (none
 // can be cancelled): the ISA's translation waits behind it charged, so a
 // compile that does not end costs the job its watchdog (TIMEDOUT), not
 // preemption for good; the same text is not compiled again.
 TEST(GuestPtx, ACompileThatDoesNotEndCostsAWatchdog) {
-    Env bound("VGPU_ENGINED_GUEST_JIT_MS", "300");
-    Worker w;
-    SlowJit slow(w.fake);
-    slow.close();
+    HeldJit h;
+    Worker& w = h.w;
+    SlowJit& slow = h.slow;
     Job job;
     job.cmds = {w.command(kPtx, kDataVa)};
-    const auto t0 = std::chrono::steady_clock::now();
-    RunResult r = run_sliced(w, job, std::chrono::seconds(5));
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    EXPECT_EQ(r.status, RunStatus::TimedOut);
-    EXPECT_GE(s, 0.45) << "300 ms for the PTX, then a 200 ms watchdog";
-    EXPECT_LT(s, 4.0);
+    expect_timed_out(w, job, 0.45, "300 ms for the PTX, then a 200 ms watchdog");
     EXPECT_GE(job.cmd_busy_ns, kWatchdog);
     EXPECT_TRUE(w.fake.launches.empty());
     EXPECT_EQ(slow.calls(), 1) << "the ISA's translation never started";
@@ -327,11 +347,26 @@ TEST(GuestPtx, ACompileThatDoesNotEndCostsAWatchdog) {
     // The same text again, once the JIT is free: the ISA, no compile of it.
     Job again;
     again.cmds = {w.command(kPtx, kDataVa)};
-    r = run_sliced(w, again, std::chrono::seconds(10));
+    RunResult r = run_sliced(w, again, std::chrono::seconds(10));
     EXPECT_EQ(r.status, RunStatus::Done);
     EXPECT_FALSE(w.ran_ptx()) << "the PTX given up stays given up";
     EXPECT_EQ(slow.calls(), 2) << "the ISA's translation only";
-    w.be.reset();
+    EXPECT_EQ(w.fake.errors(), "");
+}
+
+// A guest's compile whose launch went away (cancelled after one RUN)
+// is given up past its bound by the next job that waits for the JIT,
+// which then pays its watchdog (TIMEDOUT) rather than wait for good.
+TEST(GuestPtx, ACompileIsGivenUpWhoeverWaitsForIt) {
+    HeldJit h;
+    Worker& w = h.w;
+    Job first;
+    first.cmds = {w.command(kPtx, kDataVa)};
+    EXPECT_EQ(w.be->run(1, first, kSlice, kWatchdog).status, RunStatus::Preempted);  // then gone
+    Job next;
+    next.cmds = {w.command(kPtxTwo, kDataVa)};
+    expect_timed_out(w, next, 0.25, "the first compile's 300 ms, then a 200 ms watchdog");
+    EXPECT_EQ(h.slow.calls(), 1) << "nothing else compiled meanwhile";
     EXPECT_EQ(w.fake.errors(), "");
 }
 

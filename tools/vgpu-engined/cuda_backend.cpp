@@ -105,6 +105,7 @@ uint64_t guest_jit_ns() {
 struct Jit {
     std::string key;
     uint64_t started = now_ns();
+    bool guest = false;  // a guest's own PTX (its launches may run the ISA instead)
     std::mutex m;  // guards done, r, mod, fn, log
     std::condition_variable cv;
     bool done = false;
@@ -1216,29 +1217,32 @@ CudaBackend::Got CudaBackend::compiled(Job& job, const std::string& key,
         if (pass == 2 || (pass == 1 && jit_))
             break;
         if (!jit_) {
+            if (charged && job.cmd_busy_ns >= watchdog)
+                return Got::TimedOut;  // no compile for a job out of time
             std::string ptx;
             if (!source(&ptx))
                 return Got::Fault;
             start_jit(key, std::move(ptx), nthreads, entry);
+            jit_->guest = !charged;
         }
         const bool own = jit_->key == key;
         uint64_t t0 = now_ns(), left = std::min(kJitWaitNs, budget - std::min(budget, t0 - start));
+        // Not the job's time (the ISA can run instead): a guest's compile
+        // that has taken guest_jit_ns_ (or a longer watchdog) is given up
+        // for the ISA, by whichever job looks (its own may be gone).
+        const uint64_t limit = std::max(watchdog, guest_jit_ns_);
+        if (jit_->guest && t0 - jit_->started >= limit && !refused_.count(jit_->key))
+            refuse(jit_->key, false);
         if (own && !charged) {
-            // Not the job's time (the ISA can run instead): a compile
-            // that has taken guest_jit_ns_ (or a longer watchdog) is
-            // given up for the ISA.
-            const uint64_t limit = std::max(watchdog, guest_jit_ns_);
-            if (t0 - jit_->started >= limit) {
-                refuse(key, false);
+            if (refused_.count(key))
                 return Got::Rejected;
-            }
             left = std::min(left, limit - (t0 - jit_->started));
         }
         // A guest's compile given up for its time goes on and holds the
         // JIT: what the worker's one context compiles next waits for it,
         // charged, so that a compile that never ends costs the job a
         // watchdog (TIMEDOUT), not preemption for good.
-        const bool abandoned = !own && !jit_->key.rfind("ptx:", 0) && refused_.count(jit_->key);
+        const bool abandoned = !own && jit_->guest && refused_.count(jit_->key);
         const bool charge = (own && charged) || abandoned;
         if (charge)
             left = std::min(left, watchdog - std::min(watchdog, job.cmd_busy_ns));
@@ -1426,7 +1430,7 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     switch (compiled(job, pl->key(), text, 0, pl->entry, start, budget, watchdog, &mod, false)) {
     case Got::Module: break;
     case Got::Fault: return isa ? std::nullopt : std::optional(StepResult::Fault);
-    case Got::TimedOut:  // waited behind a compile given up: as Rejected (the ISA times out)
+    case Got::TimedOut: return StepResult::TimedOut;  // its watchdog spent behind a compile given up
     case Got::Rejected: return std::nullopt;
     case Got::Wait: return StepResult::Yield;
     }
