@@ -105,7 +105,9 @@ uint64_t guest_jit_ns() {
 struct Jit {
     std::string key;
     uint64_t started = now_ns();
-    bool guest = false;  // a guest's own PTX (its launches may run the ISA instead)
+    // A guest's own PTX (its launches may run the ISA instead).  Set and
+    // read by the thread that serves RUNs only, as key and started.
+    bool guest = false;
     std::mutex m;  // guards done, r, mod, fn, log
     std::condition_variable cv;
     bool done = false;
