@@ -238,6 +238,10 @@ struct vgpu_front_grants {
  * @unsure: a bind's outcome is unknown (a call that timed out or was
  *	killed, a record that failed): @vm may miss a mapping, so a
  *	pre-copy takes the context to write every object (the file's lock)
+ * @gpu_wrote: a submission was sent since the last save: the GPU may
+ *	have written the host objects @vm maps writable (set before it is
+ *	sent, WRITE_ONCE; read and cleared by the save under the file's
+ *	lock, kept while submissions are in flight: vgpu_front_dirty.c)
  */
 struct vgpu_front_ctx {
 	struct kref ref;
@@ -254,6 +258,7 @@ struct vgpu_front_ctx {
 	atomic_t submitting;
 	atomic_t inflight;
 	bool unsure;
+	bool gpu_wrote;
 };
 
 void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
@@ -292,6 +297,10 @@ void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
  * @pre_began: the last pre-copy pass that began copying it (the file's
  *	lock)
  * @pre_off: VGPU_FRONT_PRE_COPYING: bytes copied so far (the file's lock)
+ * @gpu_wrote: host memory, persistently granted: the GPU may have
+ *	written its pages since the last save, through a mapping the
+ *	record lost since or one the save found (the file's lock;
+ *	vgpu_front_dirty.c)
  */
 struct vgpu_front_bo {
 	u32 handle;
@@ -313,6 +322,7 @@ struct vgpu_front_bo {
 	u32 pre_pass;
 	u32 pre_began;
 	u64 pre_off;
+	bool gpu_wrote;
 };
 
 /*
@@ -333,7 +343,8 @@ enum vgpu_front_pre {
  *	opened on, or the one a restore made them again on (written by the
  *	restore while the device is paused); 0 once they are lost
  * @lock: protects @bos, @ctxs, @copied, @zombies, and the seqno, users,
- *	destroyed, vm, maps and zombie fields of their entries.  An entry stays in its table
+ *	destroyed, vm, unsure, maps, zombie, pre* and gpu_wrote fields of
+ *	their entries.  An entry stays in its table
  *	while it has users, even once destroyed (vgpu_front_drv.c,
  *	"Handles are held"): taken from the table, with no user left, it
  *	is the caller's to destroy in the backend and free.
@@ -394,6 +405,7 @@ void vgpu_front_put(struct vgpu_front *f);
 /* vgpu_front_ring.c */
 extern unsigned int vgpu_front_timeout_ms;
 bool vgpu_front_async_idle(struct vgpu_front *f);
+void vgpu_front_async_late(struct vgpu_front *f);
 int vgpu_front_call(struct vgpu_front *f, u64 gen, enum vgpu_front_wait how,
 		    struct vgpuif_request *req, struct vgpuif_response *rsp);
 int vgpu_front_do(struct vgpu_front *f, u64 gen, struct vgpuif_request *req,
@@ -491,6 +503,11 @@ void vgpu_front_precopy_unsure(struct vgpu_front_file *ff,
 			       struct vgpu_front_ctx *ctx);
 void vgpu_front_precopy_request(struct vgpu_front *f);
 void vgpu_front_precopy_init(struct vgpu_front *f);
+
+/* vgpu_front_dirty.c */
+void vgpu_front_dirty_unmapped(const struct vgpu_mapping *m);
+void vgpu_front_dirty_file(struct vgpu_front_file *ff);
+u64 vgpu_front_dirty_all(struct vgpu_front *f, u64 gen);
 
 /* vgpu_front_debugfs.c */
 void vgpu_front_debugfs_init(void);

@@ -144,10 +144,13 @@ static void vgpu_front_ctx_forget_maps(struct vgpu_front_file *ff,
 	u32 i;
 
 	lockdep_assert_held(&ff->lock);
-	if (ctx->unsure)	/* it may have mapped more than recorded */
+	if (ctx->unsure) {	/* it may have mapped more than recorded */
 		vgpu_front_precopy_unsure(ff, ctx);
+		vgpu_front_dirty_file(ff);
+	}
 	for (i = 0; i < ctx->vm.count; i++) {
 		vgpu_front_precopy_unmapped(&ctx->vm.maps[i]);
+		vgpu_front_dirty_unmapped(&ctx->vm.maps[i]);
 		vgpu_front_bo_unmapped(ff, ctx->vm.maps[i].bo, ended);
 	}
 	vgpu_vm_fini(&ctx->vm);
@@ -494,7 +497,8 @@ static int vgpu_front_bo_mmap_offset(struct vgpu_front *f,
  * that the record lists what the backend maps.  A record that cannot
  * follow (no memory) is reported: a restore would miss that mapping.
  * A writable MAP or an UNMAP makes a pre-copy's copy of the object
- * unsure: a job in flight may reach it.
+ * unsure: a job in flight may reach it.  A writable mapping of host
+ * memory that goes is remembered for the next save (vgpu_front_dirty.c).
  *
  * Return: 0, or a negative errno when the record could not follow.
  */
@@ -511,8 +515,10 @@ int vgpu_front_record_op(struct vgpu_front_file *ff, struct vgpu_vm *vm,
 	lockdep_assert_held(&ff->lock);
 	if (op->op == DRM_VGPU_BIND_UNMAP) {
 		ret = vgpu_vm_cut(vm, op->va, op->size, &m);
-		if (ret >= 0)
+		if (ret >= 0) {
 			vgpu_front_precopy_unmapped(&m);
+			vgpu_front_dirty_unmapped(&m);
+		}
 		if (ret == VGPU_VM_CUT_REMOVED)
 			vgpu_front_bo_unmapped(ff, m.bo, ended);
 		else if (ret == VGPU_VM_CUT_SPLIT)
@@ -753,6 +759,8 @@ static int vgpu_front_submit(struct vgpu_front *f, struct vgpu_front_file *ff,
 		/* Counted while it is sent, for a pre-copy (hp drops ctx). */
 		held = ctx;
 		kref_get(&held->ref);
+		/* What it writes in host memory: vgpu_front_dirty.c. */
+		WRITE_ONCE(held->gpu_wrote, true);
 		vgpu_front_precopy_submitting(f, ff, held, cmds, a->num_cmds);
 		ret = f->proto->submit(f, ff, a, cmds, out, &ctx);
 		/* hp: counted in inflight first, if posted (release). */

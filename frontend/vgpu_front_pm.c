@@ -16,6 +16,9 @@
  *	context of this driver's own maps a chunk of the object and a
  *	staging window and COPYs (hp: the staging object is the guest pages
  *	themselves, granted; naive: a dom0 object read page by page).
+ *	The host pages the GPU wrote through persistent grants are written
+ *	once by the guest, for a live migration's last round to copy them
+ *	(vgpu_front_dirty.c).
  *  cancelled (xl save -c, a failed save): the ring's event channel is
  *	still bound (Xen's restore zaps every binding: xen_irq_resume()):
  *	the first ioctl after it frees the copies (vgpu_front_pm_check()).
@@ -401,14 +404,20 @@ int vgpu_front_move_range(struct vgpu_front_mover *m, struct vgpu_front_bo *bo,
 	return ret;
 }
 
-/* Waits (at most timeout_ms) for the hp submissions in flight. */
+/*
+ * Waits (at most timeout_ms) for the hp submissions in flight.  Those
+ * that outlast it end with -ENODEV, even if they succeed later: the
+ * saved state may miss what they wrote.
+ */
 static void vgpu_front_drain(struct vgpu_front *f)
 {
-	if (!wait_event_timeout(f->wq, vgpu_front_async_idle(f),
-				msecs_to_jiffies(vgpu_front_timeout_ms)))
-		dev_warn(&f->xbdev->dev,
-			 "suspend: submissions still in flight after %u ms: they end with -ENODEV\n",
-			 vgpu_front_timeout_ms);
+	if (wait_event_timeout(f->wq, vgpu_front_async_idle(f),
+			       msecs_to_jiffies(vgpu_front_timeout_ms)))
+		return;
+	vgpu_front_async_late(f);
+	dev_warn(&f->xbdev->dev,
+		 "suspend: submissions still in flight after %u ms: they end with -ENODEV\n",
+		 vgpu_front_timeout_ms);
 }
 
 /* Saves one device object; on failure it has no copy. */
@@ -551,7 +560,7 @@ static void vgpu_front_save(struct vgpu_front *f, u64 gen)
 }
 
 /**
- * vgpu_front_pm_suspend() - xenbus .suspend: drain, save
+ * vgpu_front_pm_suspend() - xenbus .suspend: drain, mark dirty, save
  * @dev: the xenbus device
  *
  * Runs with the guest's processes frozen, so no ioctl runs.  A save that
@@ -563,8 +572,8 @@ static void vgpu_front_save(struct vgpu_front *f, u64 gen)
 int vgpu_front_pm_suspend(struct xenbus_device *dev)
 {
 	struct vgpu_front *f = dev_get_drvdata(&dev->dev);
+	u64 gen, dirty = 0;
 	bool pending;
-	u64 gen;
 
 	cancel_delayed_work_sync(&f->resume_work);	/* decided after it */
 	flush_work(&f->restore_work);
@@ -577,12 +586,17 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 	gen = vgpu_front_gen(f);
 	if (!pending && f->drm && READ_ONCE(f->connected)) {
 		vgpu_front_drain(f);
+		/* Before the stop: a live migration's last round copies it. */
+		dirty = vgpu_front_dirty_all(f, gen);
 		vgpu_front_save(f, gen);
 		f->saved_gen = gen;
 	}
 	mutex_unlock(&f->pm_lock);
 	if (pending)
 		dev_info(&dev->dev, "suspend: the restore before this save has not ended: its saved state is kept\n");
+	else if (dirty)
+		dev_info(&dev->dev, "suspend: %llu KiB of host memory the GPU may have written since the last save made dirty, for a live migration's last copy\n",
+			 dirty >> 10);
 	return 0;
 }
 

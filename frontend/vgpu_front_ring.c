@@ -28,11 +28,15 @@ MODULE_PARM_DESC(timeout_ms, "How long a request waits for its response, ms (def
  * @fence: signalled with the response (a reference)
  * @ctx: its context (a reference), marked dead by a GPU error
  * @cmds: the pages of its commands, ended with the response
+ * @late: still waiting when a suspend's drain gave up (f->ring_lock): it
+ *	ends with -ENODEV whatever its response says, since what it wrote
+ *	may be missing from the saved state
  */
 struct vgpu_front_async {
 	struct list_head node;
 	u64 id;
 	int status;
+	bool late;
 	struct dma_fence *fence;
 	struct vgpu_front_ctx *ctx;
 	struct vgpu_front_grants cmds;
@@ -69,6 +73,23 @@ bool vgpu_front_async_idle(struct vgpu_front *f)
 	idle = list_empty(&f->async);
 	spin_unlock_irq(&f->ring_lock);
 	return idle;
+}
+
+/**
+ * vgpu_front_async_late() - a suspend gave up waiting for the submissions
+ * @f: the vGPU
+ *
+ * Those still waiting end with -ENODEV when answered: the save may miss
+ * what they wrote (vgpu_front_drain()).
+ */
+void vgpu_front_async_late(struct vgpu_front *f)
+{
+	struct vgpu_front_async *a;
+
+	spin_lock_irq(&f->ring_lock);
+	list_for_each_entry(a, &f->async, node)
+		a->late = true;
+	spin_unlock_irq(&f->ring_lock);
 }
 
 /**
@@ -344,6 +365,8 @@ static void vgpu_front_async_complete(struct vgpu_front *f,
 		/* The status becomes an errno: only a real one may pass. */
 		if (a->status > 0 || a->status < -MAX_ERRNO)
 			a->status = -EIO;
+		if (a->late && !a->status)
+			a->status = -ENODEV;
 		if (a->status) {
 			dma_fence_set_error(a->fence, a->status);
 			atomic64_inc(&f->stats.errors);

@@ -28,8 +28,11 @@ function max_pause(k, lo, hi,    e, m) {
 		if (efirst[k, e] > lo && efirst[k, e] <= hi && eboot[k, e] > m) m = eboot[k, e]
 	return m
 }
+# A guest goes through cycles of several kinds (migrate.sh cycles()): its
+# lines are keyed by its mode and memory, each cycle keeps its kind.
 /^MIGRATE [a-z-]+ [0-9]+MiB cycle/ {
-	k = $2 " " $3; n = ++cyc[k]; keys[k] = 1
+	g = $2; sub(/-(live|checkpoint)$/, "", g)
+	k = g " " $3; n = ++cyc[k]; keys[k] = 1; kind[k, n] = $2
 	for (i = 1; i < NF; i++) {
 		if ($i == "save" || $i == "migrate") save[k, n] = $(i + 1)
 		if ($i == "save" && $(i + 1) == "-c") save[k, n] = $(i + 2)
@@ -61,9 +64,13 @@ END {
 		for (n = 1; n <= cyc[k]; n++) {
 			# The program pause after this cycle began and before the next.
 			p = max_pause(k, after[k, n], n < cyc[k] ? after[k, n + 1] : 1e18)
-			down = a[1] ~ /-(live|checkpoint)$/ ? p : save[k, n] + restore[k, n] + grest[k, n]
-			printf "%s %d %d %d %d %d %d %d %d %d\n", a[1], mib, n, save[k, n], restore[k, n],
-			       gsave[k, n], grest[k, n], down, kept[k, n], p
+			live = kind[k, n] ~ /-(live|checkpoint)$/
+			# The guest says "resume: restored" for a restore and a
+			# migration, not for a checkpoint (it goes on where it was).
+			vr = kind[k, n] ~ /-checkpoint$/ ? 0 : grest[k, ++nr[k]]
+			down = live ? p : save[k, n] + restore[k, n] + vr
+			printf "%s %d %d %d %d %d %d %d %d %d\n", kind[k, n], mib, n, save[k, n], restore[k, n],
+			       gsave[k, n], vr, down, kept[k, n], p
 		}
 	}
 }' | sort -k1,1 -k2,2n -k3,3n > "$out/migrate.dat"

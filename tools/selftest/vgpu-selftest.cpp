@@ -35,7 +35,8 @@
 //                            of 300 commands: every fence signals and
 //                            every word holds its value
 //   vgpu-selftest keep [MIB] a device buffer of MIB MiB with a pattern:
-//                            rounds of fills and launches, each checked,
+//                            rounds of fills (of it, and of a host page
+//                            the CPU only reads) and launches, each checked,
 //                            and the whole buffer read back every 20 s,
 //                            until /tmp/keep.stop exists; for a save,
 //                            restore or migration meanwhile, which the
@@ -446,7 +447,10 @@ size_t keep_verify(const vgpu::Buffer& d, const std::map<uint64_t, uint32_t>& fi
         for (size_t i = 0; i < n / 4; i++) {
             const uint64_t w = off / 4 + i;
             auto f = filled.find(w / 1024);
-            bad += buf[i] != (f == filled.end() ? keep_word(w) : f->second);
+            const uint32_t want = f == filled.end() ? keep_word(w) : f->second;
+            if (buf[i] != want && !bad++)
+                std::printf("keep: word %lu of the %zu KiB buffer reads 0x%08x, not 0x%08x\n",
+                            static_cast<unsigned long>(w), d.size() >> 10, buf[i], want);
         }
         step();
     }
@@ -523,6 +527,9 @@ int keep(unsigned mib, bool cold) {
     vgpu::Buffer hot(ctx, cold ? 64 << 10 : 4096, vgpu::Domain::Device);
     constexpr uint32_t n = 1024;
     vgpu::Buffer out(ctx, n * 4, vgpu::Domain::Host);
+    // Host memory only the GPU writes (a FILL a round), the CPU only
+    // reads: a live migration must carry what the GPU wrote there.
+    vgpu::Buffer seen(ctx, n * 4, vgpu::Domain::Host);
     keep_write(d);
     keep_write(hot);
     if (cold) d.protect(DRM_VGPU_BIND_READ);
@@ -530,7 +537,7 @@ int keep(unsigned mib, bool cold) {
     const std::map<uint64_t, uint32_t> none;
     std::map<uint64_t, uint32_t> filled;  // 4 KiB page of target -> its fill
     const uint64_t pages = target.size() / 4096;
-    unsigned long rounds = 0, checks = 0, wrong_launches = 0;
+    unsigned long rounds = 0, checks = 0, wrong_launches = 0, wrong_host = 0;
     size_t wrong = 0;
     auto t0 = std::chrono::steady_clock::now(), last_check = t0, last_beat = t0;
     PauseMeter pauses;
@@ -541,6 +548,7 @@ int keep(unsigned mib, bool cold) {
         const uint32_t value = 0x80000000u | static_cast<uint32_t>(rounds);
         ctx.fill(target.gpu_addr() + page * 4096, 4096, value);
         filled[page] = value;
+        ctx.fill(seen.gpu_addr(), n * 4, value);
         std::memset(out.data(), 0, n * 4);
         ctx.launch(mod.kernel("iota"), {n / 128}, {128}, {out, n});
         ctx.synchronize();
@@ -550,12 +558,24 @@ int keep(unsigned mib, bool cold) {
                 wrong_launches++;
                 break;
             }
+        const auto* h = static_cast<const uint32_t*>(seen.data());
+        for (uint32_t i = 0; i < n; i++)
+            if (h[i] != value) {
+                if (!wrong_host++)
+                    std::printf("keep: round %lu: host memory the GPU filled with 0x%08x reads 0x%08x at word %u\n",
+                                rounds, value, h[i], i);
+                break;
+            }
         rounds++;
         pauses.step(rounds);
         const auto now = std::chrono::steady_clock::now();
         if (now - last_check > std::chrono::seconds(20)) {
             const auto step = [&] { pauses.step(rounds); };
-            wrong += keep_verify(target, filled, step) + (cold ? keep_verify(d, none, step) : 0);
+            // Each read-back on its own: a wrong one is named.
+            const size_t bad = keep_verify(target, filled, step) + (cold ? keep_verify(d, none, step) : 0);
+            if (bad) std::printf("keep: read-back %lu at round %lu: %zu words wrong\n", checks + 1, rounds, bad);
+            std::fflush(stdout);
+            wrong += bad;
             checks++;
             last_check = std::chrono::steady_clock::now();
         }
@@ -571,6 +591,8 @@ int keep(unsigned mib, bool cold) {
     std::printf("keep: %lu rounds, %lu full checks of %u MiB%s\n", rounds, checks, mib,
                 cold ? " (read-only) and 64 KiB filled" : "");
     expect(wrong_launches == 0, "every launch computed right (" + std::to_string(wrong_launches) + " wrong)");
+    expect(wrong_host == 0,
+           "host memory read what the GPU wrote in every round (" + std::to_string(wrong_host) + " rounds wrong)");
     expect(wrong == 0, "every word of device memory held its value (" + std::to_string(wrong) + " wrong)");
     expect(rounds > 0, "rounds ran");
     return fails;
