@@ -124,8 +124,11 @@ struct vgpu_front_stats {
  *	render node's creation and removal; taken before files_lock
  * @files_lock: protects @files
  * @files: open files of the render node (struct vgpu_front_file.node)
- * @restore_work: replays the files' state on the new connection
- * @resume_work: resumes the device once its nodes exist again
+ * @restore_work: replays the files' state on the new connection (put off
+ *	while a save is under way)
+ * @resume_work: after a save, finds how it ended (vgpu_front_pm_check(),
+ *	asked again while the save is under way); resumes the device once
+ *	its nodes exist again
  * @giveup_work: after a restore, ends the wait for a vGPU
  * @precopy_work: handles the toolstack's pre-copy requests
  * @node_watch: on the device's XenStore node: a restore that found no
@@ -172,7 +175,7 @@ struct vgpu_front {
 	struct mutex pm_lock;		/* see @pm_lock above */
 	struct mutex files_lock;	/* see @files_lock above */
 	struct list_head files;
-	struct work_struct restore_work;
+	struct delayed_work restore_work;
 	struct delayed_work resume_work;
 	struct delayed_work giveup_work;
 	struct work_struct precopy_work;

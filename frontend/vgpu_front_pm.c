@@ -102,6 +102,16 @@ static void vgpu_front_set_paused(struct vgpu_front *f, bool paused)
 		wake_up_all(&f->wq);
 }
 
+/*
+ * The PM core is between a save's prepare and its end (or the restore's
+ * resume of this device): what the save did is not known yet.
+ */
+static bool vgpu_front_pm_saving(struct vgpu_front *f)
+{
+	return f->xbdev->dev.power.is_prepared ||
+	       f->xbdev->dev.power.is_suspended;
+}
+
 /**
  * vgpu_front_pm_check() - how did the last save end?
  * @f: the vGPU, saved (saved_gen) and neither paused nor resuming
@@ -113,22 +123,31 @@ static void vgpu_front_set_paused(struct vgpu_front *f, bool paused)
  * device's nodes were missing then): the device pauses until it resumes
  * (resume_work, once the nodes are back) and its state is back, or until
  * giveup_work.  A restore with the nodes there paused it already.
+ *
+ * Return: true when a save is under way, so that nothing was decided.
  */
-void vgpu_front_pm_check(struct vgpu_front *f)
+bool vgpu_front_pm_check(struct vgpu_front *f)
 {
+	bool saving;
+
 	mutex_lock(&f->pm_lock);
 	/*
 	 * Not between the save's prepare and its end (a close from a
 	 * workqueue may come then; is_suspended is set only once .suspend
 	 * returned): the PM core says so.
 	 */
-	if (!f->saved_gen || f->paused || f->resuming || f->needs_resume ||
-	    f->removing || f->xbdev->dev.power.is_prepared ||
-	    f->xbdev->dev.power.is_suspended) {
+	saving = vgpu_front_pm_saving(f);
+	/*
+	 * needs_resume without a pause: a save found a restore nobody had
+	 * caught (its nodes never came) and was cancelled; caught now.
+	 */
+	if (!f->saved_gen || f->paused || f->resuming || f->removing ||
+	    saving) {
 		mutex_unlock(&f->pm_lock);
-		return;
+		return saving;
 	}
-	if (f->irq && irq_from_evtchn(f->evtchn) == f->irq) {
+	if (!f->needs_resume && f->irq &&
+	    irq_from_evtchn(f->evtchn) == f->irq) {
 		f->saved_gen = 0;
 		vgpu_front_unsave_all(f);
 	} else {
@@ -141,6 +160,7 @@ void vgpu_front_pm_check(struct vgpu_front *f)
 		mod_delayed_work(system_wq, &f->resume_work, 0);
 	}
 	mutex_unlock(&f->pm_lock);
+	return false;
 }
 
 /**
@@ -573,10 +593,10 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 {
 	struct vgpu_front *f = dev_get_drvdata(&dev->dev);
 	u64 gen, dirty = 0;
-	bool pending;
+	bool pending, ask;
 
 	cancel_delayed_work_sync(&f->resume_work);	/* decided after it */
-	flush_work(&f->restore_work);
+	flush_delayed_work(&f->restore_work);
 	vgpu_front_pm_lock(f);
 	/* A restore nobody caught yet (its ring's binding is gone) too. */
 	if (f->saved_gen && !(f->irq && irq_from_evtchn(f->evtchn) == f->irq))
@@ -591,7 +611,15 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 		vgpu_front_save(f, gen);
 		f->saved_gen = gen;
 	}
+	ask = f->saved_gen;
 	mutex_unlock(&f->pm_lock);
+	/*
+	 * How the save ended is asked once it did, rather than at the next
+	 * ioctl: a cancelled save's copies go, a restore without the
+	 * device's nodes pauses and starts its wait for them.
+	 */
+	if (ask)
+		mod_delayed_work(system_wq, &f->resume_work, HZ / 10);
 	if (pending)
 		dev_info(&dev->dev, "suspend: the restore before this save has not ended: its saved state is kept\n");
 	else if (dirty)
@@ -933,12 +961,23 @@ static void vgpu_front_restore_files(struct vgpu_front *f, u64 saved, u64 gen,
  */
 static void vgpu_front_restore_work(struct work_struct *w)
 {
-	struct vgpu_front *f = container_of(w, struct vgpu_front, restore_work);
+	struct vgpu_front *f = container_of(to_delayed_work(w),
+					    struct vgpu_front, restore_work);
 	u64 gen = vgpu_front_gen(f), bytes = 0, saved;
 	ktime_t t0 = ktime_get();
 	u32 files = 0, lost = 0;
 
 	mutex_lock(&f->pm_lock);
+	/*
+	 * A save began after the connection came: restoring now could be
+	 * cut by the domain's stop half way.  Once the save ends (cancelled:
+	 * on this connection; restored: on the next one) it goes on.
+	 */
+	if (f->resuming && !f->removing && vgpu_front_pm_saving(f)) {
+		mod_delayed_work(system_wq, &f->restore_work, HZ / 10);
+		mutex_unlock(&f->pm_lock);
+		return;
+	}
 	if (!f->resuming) {
 		/* Given up before it started: a live connection gets a node. */
 		if (!f->drm && READ_ONCE(f->connected) && !READ_ONCE(f->gone) &&
@@ -987,7 +1026,7 @@ int vgpu_front_pm_connected(struct vgpu_front *f)
 	if (f->removing)
 		ret = -ENODEV;
 	else if (f->resuming)
-		schedule_work(&f->restore_work);
+		mod_delayed_work(system_wq, &f->restore_work, 0);
 	else
 		ret = vgpu_front_drm_create(f);
 	mutex_unlock(&f->pm_lock);
@@ -1008,8 +1047,11 @@ static void vgpu_front_resume_work(struct work_struct *w)
 
 	if (READ_ONCE(f->removing))
 		return;
-	if (READ_ONCE(f->saved_gen))
-		vgpu_front_pm_check(f);
+	/* Asked during a save (a watch fires at the restore): ask again. */
+	if (READ_ONCE(f->saved_gen) && vgpu_front_pm_check(f)) {
+		schedule_delayed_work(&f->resume_work, HZ / 10);
+		return;
+	}
 	if (!READ_ONCE(f->needs_resume))
 		return;
 	if (!device_trylock(dev)) {
@@ -1065,7 +1107,7 @@ static void vgpu_front_giveup_work(struct work_struct *w)
 void vgpu_front_pm_add(struct vgpu_front *f)
 {
 	mutex_init(&f->pm_lock);
-	INIT_WORK(&f->restore_work, vgpu_front_restore_work);
+	INIT_DELAYED_WORK(&f->restore_work, vgpu_front_restore_work);
 	INIT_DELAYED_WORK(&f->resume_work, vgpu_front_resume_work);
 	INIT_DELAYED_WORK(&f->giveup_work, vgpu_front_giveup_work);
 	vgpu_front_precopy_init(f);
@@ -1094,6 +1136,6 @@ void vgpu_front_pm_remove(struct vgpu_front *f)
 	}
 	cancel_delayed_work_sync(&f->resume_work);
 	cancel_delayed_work_sync(&f->giveup_work);
-	cancel_work_sync(&f->restore_work);
+	cancel_delayed_work_sync(&f->restore_work);
 	cancel_work_sync(&f->precopy_work);
 }

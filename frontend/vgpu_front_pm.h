@@ -46,7 +46,7 @@ int vgpu_front_move_range(struct vgpu_front_mover *m, struct vgpu_front_bo *bo,
 int vgpu_front_bo_size_saved(struct vgpu_front_bo *bo, u64 size);
 int vgpu_front_bo_fill_saved(struct vgpu_front_bo *bo, u64 off, u64 n,
 			     gfp_t gfp);
-void vgpu_front_pm_check(struct vgpu_front *f);
+bool vgpu_front_pm_check(struct vgpu_front *f);
 void vgpu_front_unsave_all(struct vgpu_front *f);
 
 #endif /* VGPU_FRONT_PM_H */
