@@ -21,7 +21,8 @@
  *	(vgpu_front_dirty.c).
  *  cancelled (xl save -c, a failed save): the ring's event channel is
  *	still bound (Xen's restore zaps every binding: xen_irq_resume()):
- *	the first ioctl after it frees the copies (vgpu_front_pm_check()).
+ *	once the save ended (resume_work, armed by the suspend), or at the
+ *	first ioctl, the copies go (vgpu_front_pm_check()).
  *  restored: the resume (xenbus .resume, before the processes thaw)
  *	pauses the device (every ioctl and close waits), drops the old ring
  *	(its grants, and hp's persistent grants of host objects, name
@@ -32,9 +33,9 @@
  *	program's ids do not change (the backend's may: the files
  *	translate).  Then the device unpauses.
  *  restored without the device's nodes (the toolstack writes them after
- *	the domain runs): no resume came; the first ioctl, or the nodes'
- *	watch, finds the ring's binding zapped, pauses the device, and it
- *	resumes once the nodes are back.
+ *	the domain runs): no resume came; resume_work once the save ended,
+ *	the first ioctl, or the nodes' watch, finds the ring's binding
+ *	zapped, pauses the device, and it resumes once the nodes are back.
  *
  * What cannot be restored is refused clearly: a file whose state does not
  * fit the new backend (a quota, a copy that failed) gets -ENODEV from
@@ -112,12 +113,26 @@ static bool vgpu_front_pm_saving(struct vgpu_front *f)
 	       f->xbdev->dev.power.is_suspended;
 }
 
+/* Xen's restore zapped the ring's event channel (xen_irq_resume()). */
+static bool vgpu_front_pm_zapped(struct vgpu_front *f)
+{
+	return f->irq && irq_from_evtchn(f->evtchn) != f->irq;
+}
+
+/* The ring is up and still bound: a connection calls can use. */
+static bool vgpu_front_pm_live(struct vgpu_front *f)
+{
+	return READ_ONCE(f->connected) && !READ_ONCE(f->gone) && f->irq &&
+	       !vgpu_front_pm_zapped(f);
+}
+
 /**
  * vgpu_front_pm_check() - how did the last save end?
- * @f: the vGPU, saved (saved_gen) and neither paused nor resuming
+ * @f: the vGPU
  *
- * Asked by the first ioctl or close after a save, and when the device's
- * nodes change.  Xen's restore zaps every event-channel binding
+ * Asked once the save ended (resume_work, which the suspend arms), by
+ * each ioctl or close while a save's state is kept (saved_gen), and when
+ * the device's nodes change.  Xen's restore zaps every event-channel binding
  * (xen_irq_resume()); a cancelled save (xl save -c, a failed save) keeps
  * them.  Cancelled: the copies go.  Restored without a resume (the
  * device's nodes were missing then): the device pauses until it resumes
@@ -137,17 +152,34 @@ bool vgpu_front_pm_check(struct vgpu_front *f)
 	 * returned): the PM core says so.
 	 */
 	saving = vgpu_front_pm_saving(f);
+	if (!f->saved_gen || f->removing || saving) {
+		mutex_unlock(&f->pm_lock);
+		return saving;
+	}
+	/*
+	 * A restore that waited for its connection was saved, and restored
+	 * again without the device's nodes: wait for them as below.
+	 */
+	if (f->resuming && !f->restoring && !f->needs_resume &&
+	    vgpu_front_pm_zapped(f)) {
+		dev_info(&f->xbdev->dev, "resume: restored again without its vGPU's nodes: waiting for them\n");
+		vgpu_front_ring_gone(f);
+		f->needs_resume = true;
+		mod_delayed_work(system_wq, &f->giveup_work,
+				 vgpu_front_resume_timeout_s * HZ);
+		mod_delayed_work(system_wq, &f->resume_work, 0);
+		mutex_unlock(&f->pm_lock);
+		return false;
+	}
 	/*
 	 * needs_resume without a pause: a save found a restore nobody had
 	 * caught (its nodes never came) and was cancelled; caught now.
 	 */
-	if (!f->saved_gen || f->paused || f->resuming || f->removing ||
-	    saving) {
+	if (f->paused || f->resuming) {
 		mutex_unlock(&f->pm_lock);
-		return saving;
+		return false;
 	}
-	if (!f->needs_resume && f->irq &&
-	    irq_from_evtchn(f->evtchn) == f->irq) {
+	if (!f->needs_resume && f->irq && !vgpu_front_pm_zapped(f)) {
 		f->saved_gen = 0;
 		vgpu_front_unsave_all(f);
 	} else {
@@ -978,6 +1010,14 @@ static void vgpu_front_restore_work(struct work_struct *w)
 		mutex_unlock(&f->pm_lock);
 		return;
 	}
+	/*
+	 * That save restored: its connection is gone (dropped by the
+	 * resume, or its binding zapped).  The next one queues this again.
+	 */
+	if (f->resuming && !vgpu_front_pm_live(f)) {
+		mutex_unlock(&f->pm_lock);
+		return;
+	}
 	if (!f->resuming) {
 		/* Given up before it started: a live connection gets a node. */
 		if (!f->drm && READ_ONCE(f->connected) && !READ_ONCE(f->gone) &&
@@ -1047,14 +1087,17 @@ static void vgpu_front_resume_work(struct work_struct *w)
 
 	if (READ_ONCE(f->removing))
 		return;
-	/* Asked during a save (a watch fires at the restore): ask again. */
-	if (READ_ONCE(f->saved_gen) && vgpu_front_pm_check(f)) {
+	/*
+	 * Under the device's lock, which the PM core holds from the end of
+	 * a save through this device's resume: nothing is decided inside.
+	 */
+	if (!device_trylock(dev)) {
 		schedule_delayed_work(&f->resume_work, HZ / 10);
 		return;
 	}
-	if (!READ_ONCE(f->needs_resume))
-		return;
-	if (!device_trylock(dev)) {
+	/* Asked during a save (a watch fires at the restore): ask again. */
+	if (READ_ONCE(f->saved_gen) && vgpu_front_pm_check(f)) {
+		device_unlock(dev);
 		schedule_delayed_work(&f->resume_work, HZ / 10);
 		return;
 	}
@@ -1075,8 +1118,9 @@ static void vgpu_front_node_changed(struct xenbus_watch *watch,
 
 	if (leaf && !strcmp(leaf + 1, VGPUIF_KEY_PRECOPY))
 		vgpu_front_precopy_request(f);
-	if ((READ_ONCE(f->needs_resume) || READ_ONCE(f->saved_gen)) &&
-	    !READ_ONCE(f->removing) && !READ_ONCE(f->resuming))
+	if ((READ_ONCE(f->needs_resume) ||
+	     (READ_ONCE(f->saved_gen) && !READ_ONCE(f->resuming))) &&
+	    !READ_ONCE(f->removing))
 		mod_delayed_work(system_wq, &f->resume_work, 0);
 }
 
@@ -1091,7 +1135,9 @@ static void vgpu_front_giveup_work(struct work_struct *w)
 					    struct vgpu_front, giveup_work);
 
 	mutex_lock(&f->pm_lock);
-	if (READ_ONCE(f->paused) && !f->restoring) {
+	/* A restore put off by a save runs once the save ends. */
+	if (READ_ONCE(f->paused) && !f->restoring &&
+	    !(f->resuming && delayed_work_pending(&f->restore_work))) {
 		dev_err(&f->xbdev->dev,
 			"resume: no vGPU within %u s of the restore: the render node is removed, the open files get ENODEV\n",
 			vgpu_front_resume_timeout_s);
