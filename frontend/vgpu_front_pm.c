@@ -119,6 +119,20 @@ static bool vgpu_front_pm_zapped(struct vgpu_front *f)
 	return f->irq && irq_from_evtchn(f->evtchn) != f->irq;
 }
 
+/*
+ * The ring was up (both its irq and event channel stored: ring_up()
+ * takes ring_lock after them), not one being set up right now.
+ */
+static bool vgpu_front_pm_ring_was_up(struct vgpu_front *f)
+{
+	bool up;
+
+	spin_lock_irq(&f->ring_lock);
+	up = f->connected;
+	spin_unlock_irq(&f->ring_lock);
+	return up;
+}
+
 /* The ring is up and still bound: a connection calls can use. */
 static bool vgpu_front_pm_live(struct vgpu_front *f)
 {
@@ -161,7 +175,7 @@ bool vgpu_front_pm_check(struct vgpu_front *f)
 	 * again without the device's nodes: wait for them as below.
 	 */
 	if (f->resuming && !f->restoring && !f->needs_resume &&
-	    vgpu_front_pm_zapped(f)) {
+	    vgpu_front_pm_ring_was_up(f) && vgpu_front_pm_zapped(f)) {
 		dev_info(&f->xbdev->dev, "resume: restored again without its vGPU's nodes: waiting for them\n");
 		vgpu_front_ring_gone(f);
 		f->needs_resume = true;
@@ -630,8 +644,13 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 	cancel_delayed_work_sync(&f->resume_work);	/* decided after it */
 	flush_delayed_work(&f->restore_work);
 	vgpu_front_pm_lock(f);
-	/* A restore nobody caught yet (its ring's binding is gone) too. */
-	if (f->saved_gen && !(f->irq && irq_from_evtchn(f->evtchn) == f->irq))
+	/*
+	 * A restore nobody caught yet (its ring's binding is gone) too.  A
+	 * resume waiting for its connection is pending as it is (and if
+	 * this save restores, pm_check() finds its ring zapped).
+	 */
+	if (f->saved_gen && !f->resuming &&
+	    !(f->irq && !vgpu_front_pm_zapped(f)))
 		f->needs_resume = true;
 	pending = f->needs_resume || f->resuming;
 	f->suspend_state = dev->state;
@@ -1088,8 +1107,9 @@ static void vgpu_front_resume_work(struct work_struct *w)
 	if (READ_ONCE(f->removing))
 		return;
 	/*
-	 * Under the device's lock, which the PM core holds from the end of
-	 * a save through this device's resume: nothing is decided inside.
+	 * Under the device's lock, as the PM core's callbacks and the
+	 * xenbus resume run (what a save did is known from its end on:
+	 * vgpu_front_pm_saving()).
 	 */
 	if (!device_trylock(dev)) {
 		schedule_delayed_work(&f->resume_work, HZ / 10);
@@ -1135,9 +1155,10 @@ static void vgpu_front_giveup_work(struct work_struct *w)
 					    struct vgpu_front, giveup_work);
 
 	mutex_lock(&f->pm_lock);
-	/* A restore put off by a save runs once the save ends. */
-	if (READ_ONCE(f->paused) && !f->restoring &&
-	    !(f->resuming && delayed_work_pending(&f->restore_work))) {
+	/* Not during a save: a restore it put off runs once it ends. */
+	if (f->resuming && vgpu_front_pm_saving(f)) {
+		mod_delayed_work(system_wq, &f->giveup_work, HZ);
+	} else if (READ_ONCE(f->paused) && !f->restoring) {
 		dev_err(&f->xbdev->dev,
 			"resume: no vGPU within %u s of the restore: the render node is removed, the open files get ENODEV\n",
 			vgpu_front_resume_timeout_s);
