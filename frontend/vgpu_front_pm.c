@@ -185,14 +185,14 @@ bool vgpu_front_pm_check(struct vgpu_front *f)
 		mutex_unlock(&f->pm_lock);
 		return false;
 	}
-	/*
-	 * needs_resume without a pause: a save found a restore nobody had
-	 * caught (its nodes never came) and was cancelled; caught now.
-	 */
 	if (f->paused || f->resuming) {
 		mutex_unlock(&f->pm_lock);
 		return false;
 	}
+	/*
+	 * needs_resume without a pause: a save found a restore nobody had
+	 * caught (its nodes never came) and was cancelled; caught here too.
+	 */
 	if (!f->needs_resume && f->irq && !vgpu_front_pm_zapped(f)) {
 		f->saved_gen = 0;
 		vgpu_front_unsave_all(f);
