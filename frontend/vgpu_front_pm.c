@@ -119,6 +119,12 @@ static bool vgpu_front_pm_zapped(struct vgpu_front *f)
 	return f->irq && irq_from_evtchn(f->evtchn) != f->irq;
 }
 
+/* The ring has its event channel bound as it was: no restore came. */
+static bool vgpu_front_pm_bound(struct vgpu_front *f)
+{
+	return f->irq && !vgpu_front_pm_zapped(f);
+}
+
 /*
  * The ring was up (both its irq and event channel stored: ring_up()
  * takes ring_lock after them), not one being set up right now.
@@ -136,8 +142,26 @@ static bool vgpu_front_pm_ring_was_up(struct vgpu_front *f)
 /* The ring is up and still bound: a connection calls can use. */
 static bool vgpu_front_pm_live(struct vgpu_front *f)
 {
-	return READ_ONCE(f->connected) && !READ_ONCE(f->gone) && f->irq &&
-	       !vgpu_front_pm_zapped(f);
+	return READ_ONCE(f->connected) && !READ_ONCE(f->gone) &&
+	       vgpu_front_pm_bound(f);
+}
+
+/*
+ * Restored without the device's nodes: nothing answers on the ring; the
+ * device pauses until resume_work resumes it once they are back, or
+ * giveup_work ends the wait.  The caller holds pm_lock.
+ */
+static void vgpu_front_pm_wait_nodes(struct vgpu_front *f, const char *again)
+{
+	lockdep_assert_held(&f->pm_lock);
+	dev_info(&f->xbdev->dev, "resume: restored %swithout its vGPU's nodes: waiting for them\n",
+		 again);
+	vgpu_front_ring_gone(f);
+	f->needs_resume = true;
+	vgpu_front_set_paused(f, true);
+	mod_delayed_work(system_wq, &f->giveup_work,
+			 vgpu_front_resume_timeout_s * HZ);
+	mod_delayed_work(system_wq, &f->resume_work, 0);
 }
 
 /**
@@ -176,12 +200,7 @@ bool vgpu_front_pm_check(struct vgpu_front *f)
 	 */
 	if (f->resuming && !f->restoring && !f->needs_resume &&
 	    vgpu_front_pm_ring_was_up(f) && vgpu_front_pm_zapped(f)) {
-		dev_info(&f->xbdev->dev, "resume: restored again without its vGPU's nodes: waiting for them\n");
-		vgpu_front_ring_gone(f);
-		f->needs_resume = true;
-		mod_delayed_work(system_wq, &f->giveup_work,
-				 vgpu_front_resume_timeout_s * HZ);
-		mod_delayed_work(system_wq, &f->resume_work, 0);
+		vgpu_front_pm_wait_nodes(f, "again ");	/* paused already */
 		mutex_unlock(&f->pm_lock);
 		return false;
 	}
@@ -193,17 +212,11 @@ bool vgpu_front_pm_check(struct vgpu_front *f)
 	 * needs_resume without a pause: a save found a restore nobody had
 	 * caught (its nodes never came) and was cancelled; caught here too.
 	 */
-	if (!f->needs_resume && f->irq && !vgpu_front_pm_zapped(f)) {
+	if (!f->needs_resume && vgpu_front_pm_bound(f)) {
 		f->saved_gen = 0;
 		vgpu_front_unsave_all(f);
 	} else {
-		dev_info(&f->xbdev->dev, "resume: restored without its vGPU's nodes: waiting for them\n");
-		vgpu_front_ring_gone(f);	/* nothing answers on it */
-		f->needs_resume = true;
-		vgpu_front_set_paused(f, true);
-		mod_delayed_work(system_wq, &f->giveup_work,
-				 vgpu_front_resume_timeout_s * HZ);
-		mod_delayed_work(system_wq, &f->resume_work, 0);
+		vgpu_front_pm_wait_nodes(f, "");
 	}
 	mutex_unlock(&f->pm_lock);
 	return false;
@@ -649,8 +662,7 @@ int vgpu_front_pm_suspend(struct xenbus_device *dev)
 	 * resume waiting for its connection is pending as it is (and if
 	 * this save restores, pm_check() finds its ring zapped).
 	 */
-	if (f->saved_gen && !f->resuming &&
-	    !(f->irq && !vgpu_front_pm_zapped(f)))
+	if (f->saved_gen && !f->resuming && !vgpu_front_pm_bound(f))
 		f->needs_resume = true;
 	pending = f->needs_resume || f->resuming;
 	f->suspend_state = dev->state;
@@ -716,7 +728,7 @@ int vgpu_front_pm_resume(struct xenbus_device *dev)
 
 	mutex_lock(&f->pm_lock);
 	f->needs_resume = false;
-	if (f->irq && irq_from_evtchn(f->evtchn) == f->irq) {
+	if (vgpu_front_pm_bound(f)) {
 		/*
 		 * A suspend that failed late comes back as a restore, but Xen
 		 * kept the domain and its ring: nothing to restore.
