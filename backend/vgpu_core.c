@@ -727,7 +727,10 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 	ctx->priority = a->priority;
 	vgpu_fair_ent_init(&ctx->fair, vgpu_prio_weight(a->priority));
 	ctx->fence_ctx = dma_fence_context_alloc(1);
-	ret = c->engine->ops->ctx_create(c->engine, &ctx->ectx);
+	ret = c->engine->ops->ctx_create(c->engine, c->group->id, &ctx->ectx);
+	if (ret == -EBUSY)
+		vgpu_client_msg(c, false,
+				"the engine paces new contexts of this client's group: try again later\n");
 	if (ret)
 		goto err_free;
 

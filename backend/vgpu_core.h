@@ -140,6 +140,8 @@ struct vgpu_quota {
  *	between: a guest domain (every connection and vGPU of it on that
  *	device), or dom0's render-node clients of the device together
  * @ref: references: its owner (the transport), each client in it
+ * @id: its number, unique for the module's life (never reused): what
+ *	the engine is told a context's group is (vgpu_engine_ops.ctx_create)
  * @dev: the device whose scheduler it is in (a reference, unless @owned)
  * @owned: the device's own group (its dom0 clients): freed with the
  *	device, so it holds no reference to it
@@ -153,6 +155,7 @@ struct vgpu_quota {
  */
 struct vgpu_group {
 	struct kref ref;
+	u64 id;
 	struct vgpu_device *dev;
 	bool owned;
 	char name[32];

@@ -109,8 +109,19 @@ vgpu_engine_job_run(struct vgpu_engine_job *job, const struct vgpu_run_ops *ops,
 	return st;
 }
 
+/*
+ * ctx_create()'s @group: the number of the scheduling group the new
+ * context's client is in (struct vgpu_group.id): the same for every
+ * context a guest makes on the device, over all its connections, and for
+ * all of dom0's clients of the device.  An engine may bound what one
+ * group makes it do: vgpu-uengine's engine process paces the worker
+ * processes one group's contexts make it start, and refuses a context
+ * past that with -EBUSY (try again later; the core says so to the
+ * client).  vgpu-sim ignores it.
+ */
 struct vgpu_engine_ops {
-	int (*ctx_create)(struct vgpu_engine *e, struct vgpu_engine_ctx **out);
+	int (*ctx_create)(struct vgpu_engine *e, u64 group,
+			  struct vgpu_engine_ctx **out);
 	void (*ctx_destroy)(struct vgpu_engine *e, struct vgpu_engine_ctx *c);
 	int (*mem_alloc)(struct vgpu_engine *e, u64 size,
 			 struct vgpu_engine_mem **out);

@@ -59,6 +59,9 @@ u32 vgpu_prio_weight(u32 priority)
 	return 1U << min_t(u32, priority, DRM_VGPU_PRIO_HIGH);
 }
 
+/* The groups' numbers (struct vgpu_group.id), never reused. */
+static atomic64_t vgpu_group_ids = ATOMIC64_INIT(0);
+
 /**
  * vgpu_group_create() - a scheduling group of a device, with the default
  *	weight
@@ -75,6 +78,7 @@ struct vgpu_group *vgpu_group_create(struct vgpu_device *dev,
 	if (!g)
 		return NULL;
 	kref_init(&g->ref);
+	g->id = atomic64_inc_return(&vgpu_group_ids);
 	vgpu_device_get(dev);
 	g->dev = dev;
 	strscpy(g->name, name, sizeof(g->name));

@@ -286,6 +286,7 @@
 #define VGPUIF_EIO			(-5)
 #define VGPUIF_ENOMEM			(-12)
 #define VGPUIF_EFAULT			(-14)
+#define VGPUIF_EBUSY			(-16)	/* CTX_CREATE: paced, try later */
 #define VGPUIF_EEXIST			(-17)
 #define VGPUIF_EINVAL			(-22)
 #define VGPUIF_ENOSPC			(-28)

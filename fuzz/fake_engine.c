@@ -22,7 +22,8 @@ struct vgpu_engine_ctx {
 	struct vgpu_pt pt;
 };
 
-static int fe_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
+static int fe_ctx_create(struct vgpu_engine *e, u64 group,
+			 struct vgpu_engine_ctx **out)
 {
 	*out = kzalloc(sizeof(**out), GFP_KERNEL);
 	if (!*out)

@@ -139,6 +139,7 @@ vgpu_ue_req request(Input& in, std::vector<drm_vgpu_cmd>& cmds) {
     switch (r.op) {
     case VGPU_UE_OP_CTX_CREATE:
         r.ctx_create.ctx = d.ctx;
+        r.ctx_create.group = d.sel >> 4 & 1;  // two groups
         break;
     case VGPU_UE_OP_CTX_DESTROY:
         r.ctx_destroy.ctx = d.ctx;

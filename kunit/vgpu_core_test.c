@@ -28,18 +28,26 @@ static unsigned int fake_watchdog_ms = 100;
 
 struct vgpu_engine_ctx {
 	int mappings;
+	u64 group;		/* ctx_create()'s */
 	struct vgpu_pt pt;	/* real page tables, at fake host addresses */
 };
+
+/* The group whose next context the fake engine refuses as paced (0: none). */
+static u64 fake_paced_group;
 
 struct vgpu_engine_mem {
 	u64 size;
 };
 
-static int fake_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
+static int fake_ctx_create(struct vgpu_engine *e, u64 group,
+			   struct vgpu_engine_ctx **out)
 {
+	if (group && group == fake_paced_group)
+		return -EBUSY;
 	*out = kzalloc(sizeof(**out), GFP_KERNEL);
 	if (!*out)
 		return -ENOMEM;
+	(*out)->group = group;
 	vgpu_pt_init(&(*out)->pt);
 	return 0;
 }
@@ -844,6 +852,54 @@ static void core_group_settings(struct kunit *test)
 	vgpu_client_destroy(b);
 }
 
+/* The engine state of @c's context @id (NULL: none). */
+static struct vgpu_engine_ctx *engine_ctx(struct vgpu_client *c, u32 id)
+{
+	struct vgpu_ctx *ctx = xa_load(&c->ctxs, id);
+
+	return ctx ? ctx->ectx : NULL;
+}
+
+/*
+ * The engine is told each context's group: the same number for two
+ * clients of one group (a guest's connections), another for a client of
+ * its own group, never 0.  A group the engine paces gets -EBUSY and
+ * holds nothing; another group's contexts are still made.
+ */
+static void core_ctx_create_names_the_group(struct kunit *test)
+{
+	struct vgpu_group *g = vgpu_group_create(fake_engine.dev, "g");
+	struct drm_vgpu_ctx_create a = {};
+	struct vgpu_client *c1, *c2, *other;
+	u64 g1, g2, go;
+
+	KUNIT_ASSERT_NOT_NULL(test, g);
+	c1 = vgpu_client_create(fake_engine.dev, "g-1", g);
+	c2 = vgpu_client_create(fake_engine.dev, "g-2", g);
+	other = vgpu_client_create(fake_engine.dev, "other", NULL);
+	vgpu_group_put(g);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c1) || IS_ERR(c2) || IS_ERR(other));
+	g1 = engine_ctx(c1, new_ctx(test, c1))->group;
+	g2 = engine_ctx(c2, new_ctx(test, c2))->group;
+	go = engine_ctx(other, new_ctx(test, other))->group;
+	KUNIT_EXPECT_NE(test, g1, 0ULL);
+	KUNIT_EXPECT_EQ(test, g1, g2);
+	KUNIT_EXPECT_EQ(test, g1, c1->group->id);
+	KUNIT_EXPECT_NE(test, go, g1);
+
+	fake_paced_group = g1;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c2, &a), -EBUSY);
+	KUNIT_EXPECT_EQ(test, c2->num_ctxs, 1U);
+	KUNIT_EXPECT_NE(test, engine_ctx(other, new_ctx(test, other))->group,
+			0ULL);
+	fake_paced_group = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c2, &a), 0);
+	KUNIT_EXPECT_EQ(test, c2->num_ctxs, 2U);
+	vgpu_client_destroy(c1);
+	vgpu_client_destroy(c2);
+	vgpu_client_destroy(other);
+}
+
 /*
  * Page tables are charged to the client that makes the engine allocate
  * them: 8 KiB mappings that each straddle a 1 GiB boundary take an l1
@@ -1437,6 +1493,7 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_devmem_promise),
 	KUNIT_CASE(core_quota_lowered_at_run_time),
 	KUNIT_CASE(core_group_settings),
+	KUNIT_CASE(core_ctx_create_names_the_group),
 	KUNIT_CASE(core_page_tables_charged),
 	KUNIT_CASE(core_spin_close_reconnect_banned),
 	KUNIT_CASE(core_spin_destroy_counts),

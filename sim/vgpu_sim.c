@@ -81,7 +81,9 @@ static struct vgpu_sim *to_sim(struct vgpu_engine *e)
 	return container_of(e, struct vgpu_sim, engine);
 }
 
-static int sim_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
+/* vgpu-sim paces nothing per group: a context costs it a page table. */
+static int sim_ctx_create(struct vgpu_engine *e, u64 group,
+			  struct vgpu_engine_ctx **out)
 {
 	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), VGPU_GFP_CLIENT);
 

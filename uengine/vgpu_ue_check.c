@@ -34,7 +34,7 @@ static_assert(sizeof(struct vgpu_ue_hello) == 144);
 static_assert(VGPU_UE_PCI_LEN == VGPU_ENGINE_PCI_LEN);
 
 /* Each member of a body has its documented size... */
-static_assert(sizeof(struct vgpu_ue_req_ctx_create) == 8);
+static_assert(sizeof(struct vgpu_ue_req_ctx_create) == 16);
 static_assert(sizeof(struct vgpu_ue_req_ctx_destroy) == 8);
 static_assert(sizeof(struct vgpu_ue_req_mem_alloc) == 16);
 static_assert(sizeof(struct vgpu_ue_req_mem_free) == 8);

@@ -107,7 +107,8 @@ static void vgpu_ue_window_drop(struct vgpu_ue *ue, struct vgpu_ue_window *w)
 	vgpu_ue_window_put(w);
 }
 
-static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
+static int ue_ctx_create(struct vgpu_engine *e, u64 group,
+			 struct vgpu_engine_ctx **out)
 {
 	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), GFP_KERNEL);
 	struct vgpu_ue *ue = to_ue(e);
@@ -122,7 +123,13 @@ static int ue_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 	c->gen = vgpu_ue_generation(ue);
 	ue_req_init(&req, VGPU_UE_OP_CTX_CREATE);
 	req.ctx_create.ctx = c->id;
+	req.ctx_create.group = group;
 	ret = vgpu_ue_simple(ue, c->gen, &req);
+	if (ret == -EBUSY) {
+		/* Paced: the core tells the client, per client. */
+		kfree(c);
+		return ret;
+	}
 	if (ret) {
 		vgpu_ue_warn(ue, "no context: %s (%d)\n",
 			     ret == -ENODEV ? "no engine process" :

@@ -217,6 +217,8 @@ typedef struct { s64 counter; } atomic64_t;
 #define atomic64_add(v, a) ((a)->counter += (v))
 #define atomic64_inc(a) ((a)->counter++)
 #define atomic64_set(a, v) ((a)->counter = (v))
+#define atomic64_inc_return(a) (++(a)->counter)
+#define ATOMIC64_INIT(v) { (v) }
 static inline s64 atomic64_cmpxchg(atomic64_t *a, s64 old, s64 new)
 {
 	s64 seen = a->counter;

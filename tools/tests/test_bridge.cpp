@@ -236,7 +236,7 @@ TEST(Bridge, MapThatThrowsLeavesNoWindow) {
     struct Throwing final : Backend {
         std::string name() const override { return "throwing"; }
         uint64_t mem_size() const override { return 1 << 20; }
-        int ctx_create(uint64_t) override { return 0; }
+        int ctx_create(uint64_t, uint64_t) override { return 0; }
         void ctx_destroy(uint64_t) override {}
         int mem_alloc(uint64_t, uint64_t) override { return 0; }
         void mem_free(uint64_t) override {}
@@ -307,7 +307,7 @@ TEST(Bridge, HelloCutsALongPciAddress) {
         std::string name() const override { return in->name(); }
         uint64_t mem_size() const override { return in->mem_size(); }
         std::string pci() const override { return std::string(40, 'a'); }
-        int ctx_create(uint64_t c) override { return in->ctx_create(c); }
+        int ctx_create(uint64_t c, uint64_t g) override { return in->ctx_create(c, g); }
         void ctx_destroy(uint64_t c) override { in->ctx_destroy(c); }
         int mem_alloc(uint64_t m, uint64_t s) override { return in->mem_alloc(m, s); }
         void mem_free(uint64_t m) override { in->mem_free(m); }

@@ -102,12 +102,12 @@ TEST_P(CudaHost, Item1HoleSequenceFreesNothingMapped) {
     auto be = make(GetParam());
     HostMem a(3);
     const uint64_t va = 0x100000, vb = 0x200000;
-    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->ctx_create(1, 0), 0);
     ASSERT_EQ(be->map(1, va, 3 * P, RW, host(a.p)), 0);
     be->unmap(1, va + P, P);
     ASSERT_EQ(be->map(1, vb, P, RW, host(a.p + P)), 0);  // B in A's hole
     be->unmap(1, va + 2 * P, P);
-    ASSERT_EQ(be->ctx_create(2), 0);
+    ASSERT_EQ(be->ctx_create(2, 0), 0);
     EXPECT_EQ(audit_tables(fake, *be), "");
     EXPECT_NE(gpu_leaf(fake, *be, 1, vb), 0u);
     EXPECT_EQ(gpu_leaf(fake, *be, 1, va + 2 * P), 0u);
@@ -134,7 +134,7 @@ TEST_P(CudaHost, PartialUnmapRemapUnmapKeepsTheRest) {
     auto be = make(GetParam());
     HostMem a(3), b(1);
     const uint64_t va = 0x400000;
-    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->ctx_create(1, 0), 0);
     ASSERT_EQ(be->map(1, va, 3 * P, RW, host(a.p)), 0);
     be->unmap(1, va, P);
     ASSERT_EQ(be->map(1, va, P, RW, host(b.p)), 0);
@@ -158,7 +158,7 @@ TEST_P(CudaHost, AllocFailureInMapLeavesNothing) {
     auto be = make(GetParam());
     HostMem a(4);
     const uint64_t va = 0x40000000ull - 2 * P;  // crosses a 1 GiB boundary: two tables
-    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->ctx_create(1, 0), 0);
     uint64_t base = fake.live_allocs();
     for (uint64_t nth = 1; nth <= 3; nth++) {
         fake.fail_mem_alloc(nth);
@@ -204,7 +204,7 @@ TEST(CudaBackend, AFailedConstructionReleasesWhatItMade) {
         auto be = make(false);
         EXPECT_EQ(fake.ctx_retains, 1);
         EXPECT_GE(fake.live_streams, 1);
-        ASSERT_EQ(be->ctx_create(1), 0);
+        ASSERT_EQ(be->ctx_create(1, 0), 0);
         be->ctx_destroy(1);
     }
     EXPECT_EQ(fake.live_allocs(), 0u);
@@ -221,7 +221,7 @@ TEST(CudaBackend, MapOverMappedPagesIsRefused) {
     FakeCuda fake;
     auto be = make(false);
     HostMem a(2), b(2);
-    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->ctx_create(1, 0), 0);
     ASSERT_EQ(be->map(1, 0x10000, 2 * P, RW, host(a.p)), 0);
     EXPECT_EQ(be->map(1, 0x11000, 2 * P, RW, host(b.p)), EEXIST);
     EXPECT_EQ(gpu_leaf(fake, *be, 1, 0x11000) & ~uint64_t{7}, reinterpret_cast<uintptr_t>(a.p + P));
@@ -236,8 +236,8 @@ TEST(CudaBackend, MapOverMappedPagesIsRefused) {
 TEST(CudaBackend, MemFreedWhileMappedIsNotReused) {
     FakeCuda fake;
     auto be = make(false);
-    ASSERT_EQ(be->ctx_create(1), 0);
-    ASSERT_EQ(be->ctx_create(2), 0);
+    ASSERT_EQ(be->ctx_create(1, 0), 0);
+    ASSERT_EQ(be->ctx_create(2, 0), 0);
     ASSERT_EQ(be->mem_alloc(10, P), 0);
     Backing m;
     m.mem = 10;
@@ -267,7 +267,7 @@ TEST(CudaBackend, RandomMapsKeepTheTablesExact) {
         uint64_t allocs0 = fake.live_allocs();
         ASSERT_EQ(be->mem_alloc(1, 64 * P), 0);
         for (uint64_t c = 1; c <= 3; c++)
-            ASSERT_EQ(be->ctx_create(c), 0);
+            ASSERT_EQ(be->ctx_create(c, 0), 0);
         for (int step = 0; step < 3000; step++) {
             uint64_t ctx = 1 + rng() % 3, pg = rng() % 300, n = 1 + rng() % 4;
             uint64_t va = base + pg * P;
@@ -334,7 +334,7 @@ TEST(CudaBackend, CopiesAndFillsOverBlocksAndPagesAsThePageWalk) {
     FakeCuda fake;
     auto be = make(false);
     constexpr uint64_t M = 1 << 20;
-    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->ctx_create(1, 0), 0);
     ASSERT_EQ(be->mem_alloc(10, 6 * M), 0);  // blocks
     ASSERT_EQ(be->mem_alloc(11, 4 * M), 0);  // page by page
     ASSERT_EQ(be->mem_alloc(12, 2 * M), 0);  // a read-only block
@@ -396,7 +396,7 @@ TEST(CudaBackend, AnOverlappingCopyStaysInsideItsScratch) {
     FakeCuda fake;
     auto be = make(false);
     HostMem a((66 << 20) / P + 2);
-    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->ctx_create(1, 0), 0);
     ASSERT_EQ(be->map(1, 0x10000000, a.n, RW, host(a.p)), 0);
     for (size_t i = 0; i < a.n; i++)
         a.p[i] = static_cast<uint8_t>(i * 7);

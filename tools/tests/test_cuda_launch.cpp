@@ -48,7 +48,7 @@ void preempted_part_way(const LaunchCall& c) {
 // A context with @src assembled at kCode (device memory, R+X).
 void context(Backend& be, uint64_t ctx, uint64_t mem, const std::string& src) {
     auto img = vgpu::assemble(src);
-    ASSERT_EQ(be.ctx_create(ctx), 0);
+    ASSERT_EQ(be.ctx_create(ctx, 0), 0);
     ASSERT_EQ(be.mem_alloc(mem, 4096), 0);
     ASSERT_EQ(be.mem_write(mem, 0, img.code.data(), img.code.size() * 8), 0);
     Backing b;

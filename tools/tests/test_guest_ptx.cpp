@@ -51,7 +51,7 @@ struct Worker {
 
     Worker() {
         be->use_window(kWin, kWinEnd);
-        EXPECT_EQ(be->ctx_create(1), 0);
+        EXPECT_EQ(be->ctx_create(1, 0), 0);
         object(1, 2 * kMiB, kCodeVa, R | X);
         auto img = vgpu::assemble(".kernel k\n    exit\n");
         EXPECT_EQ(mem->write(1, 0, img.code.data(), img.code.size() * 8), 0);

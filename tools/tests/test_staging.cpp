@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
 #include <map>
@@ -33,6 +34,8 @@ public:
     }
     size_t most_host_at_submit = 0;  // host objects when a SUBMIT came
     size_t submits = 0;
+    unsigned busy_creates = 0;  // CTX_CREATEs to refuse with EBUSY (the engine paces them)
+    unsigned ctx_creates = 0;
 
     int ioctl(unsigned long req, void* arg) override {
         switch (req) {
@@ -47,7 +50,11 @@ public:
             i->device_memory_size = i->device_memory_quota = uint64_t{1} << 30;
             return 0;
         }
-        case DRM_IOCTL_VGPU_CTX_CREATE: static_cast<drm_vgpu_ctx_create*>(arg)->ctx_id = 1; return 0;
+        case DRM_IOCTL_VGPU_CTX_CREATE:
+            ctx_creates++;
+            if (busy_creates && busy_creates--) return EBUSY;
+            static_cast<drm_vgpu_ctx_create*>(arg)->ctx_id = 1;
+            return 0;
         case DRM_IOCTL_VGPU_CTX_DESTROY: return 0;
         case DRM_IOCTL_VGPU_CTX_STATUS: static_cast<drm_vgpu_ctx_status*>(arg)->status = 0; return 0;
         case DRM_IOCTL_VGPU_BO_CREATE: {
@@ -188,6 +195,18 @@ TEST(Staging, NativeModeKeepsThem) {
     b.read(out);
     EXPECT_EQ(in, out);
     EXPECT_EQ(s.drv->host_objects(), 2u);
+}
+
+// An engine that paces new contexts (EBUSY) is asked again: the
+// context comes at the third try, 20 + 40 ms later.
+TEST(Staging, APacedContextIsAskedAgain) {
+    Mini s(DRM_VGPU_MODE_HP);
+    s.drv->busy_creates = 2;
+    auto t0 = std::chrono::steady_clock::now();
+    vgpu::Context ctx(s.dev);
+    EXPECT_EQ(s.drv->ctx_creates, 3u);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
+    EXPECT_EQ(ctx.id(), 1u);
 }
 
 }  // namespace

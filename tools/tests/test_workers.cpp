@@ -532,6 +532,60 @@ TEST(Workers, SpareWorkersServeNewContextsAndSuccessors) {
     EXPECT_EQ(status_of(r.send(r.run_req(2, 3, 1, &copy), &copy)), uint32_t(VGPU_UE_RUN_DONE));
 }
 
+// Worker starts are paced per group (start_budget.hpp): a group past its
+// share gets EBUSY for a new context and its lost worker's successor
+// waits (its requests fail EIO), while another group's contexts and
+// group 0's are served; once the share has refilled, both go on.
+TEST(Workers, AGroupPastItsShareOfStartsIsPaced) {
+    Rig r;
+    // Each start costs at least 400 ms, refilled at half the wall clock:
+    // one start, then none for about 800 ms.
+    r.router.set_start_limits({.burst_ns = 1'000'000, .per_mille = 500, .floor_ns = 400'000'000});
+    ASSERT_EQ(r.ctx_create(1, 5), 0);
+    EXPECT_EQ(r.ctx_create(2, 5), -EBUSY);
+    EXPECT_EQ(r.router.worker_pid(2), 0);
+    EXPECT_EQ(r.map_host(2, 0x1000, 1, 1), -ENOENT) << "a paced context is not made";
+    ASSERT_EQ(r.ctx_create(3, 6), 0) << "another group is not paced by group 5";
+    ASSERT_EQ(r.ctx_create(4, 0), 0) << "group 0 (none) is not paced";
+    ASSERT_EQ(r.ctx_create(7, 0), 0);
+    EXPECT_EQ(r.router.stats().paced, 1u);
+
+    // Context 1's worker dies: its successor waits for the group's share.
+    const uint64_t host = 0x400000;
+    ASSERT_EQ(r.map_host(1, host, 1, 3), 0);
+    pid_t first = r.router.worker_pid(1);
+    ASSERT_EQ(kill(first, SIGKILL), 0);
+    settle(first);
+    auto lost = r.fill(1, 1, host, P, 0x600d);
+    EXPECT_EQ(lost.error, -EIO);
+    EXPECT_EQ(r.router.worker_pid(1), 0) << "no successor started past the share";
+    EXPECT_EQ(r.router.stats().paced, 2u);
+
+    // Once refilled (about 800 ms from the last start), both go on.
+    auto t0 = std::chrono::steady_clock::now();
+    int made = -1;
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if ((made = r.ctx_create(2, 5)) != -EBUSY)
+            break;
+    }
+    ASSERT_EQ(made, 0);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(300));
+    // Context 2's start took the share again: context 1 waits on.
+    EXPECT_EQ(r.fill(1, 2, host, P, 0x600d).error, -EIO);
+    t0 = std::chrono::steady_clock::now();
+    vgpu_ue_resp f{};
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if ((f = r.fill(1, 3, host, P, 0x600d)).error != -EIO)
+            break;
+    }
+    ASSERT_EQ(f.error, 0);
+    EXPECT_EQ(status_of(f), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(3, 0), 0x600du) << "the successor has the context's mappings";
+    EXPECT_NE(r.router.worker_pid(1), first);
+}
+
 TEST(Workers, AWorkerThatCannotStartFailsItsContext) {
     int fd = test::windows_fd();
     Router router(make_memfd_memory(kMem), exec_spawner("/nonexistent/vgpu-engined", "interp"), fd);
@@ -695,7 +749,7 @@ TEST(CudaWorkers, TheEngineProcessesMemoryServesAWorker) {
     EXPECT_EQ(be->mem_import(1, fd.get(), size, 0), EEXIST);
     EXPECT_EQ(be->mem_import(4, -1, size, 0), EINVAL);
     EXPECT_EQ(be->mem_import(5, fd.get(), size, 1), EINVAL) << "one piece: the allocation whole";
-    ASSERT_EQ(be->ctx_create(1), 0);
+    ASSERT_EQ(be->ctx_create(1, 0), 0);
     Backing b;
     b.mem = 1;
     b.offset = P;

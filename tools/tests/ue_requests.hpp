@@ -106,9 +106,10 @@ struct Client {
     static drm_vgpu_cmd fill_cmd(uint64_t va, uint64_t size, uint32_t value) {
         return test::fill_cmd(va, size, value);
     }
-    int ctx_create(uint64_t ctx) {
+    int ctx_create(uint64_t ctx, uint64_t group = 1) {
         vgpu_ue_req r = op(VGPU_UE_OP_CTX_CREATE);
         r.ctx_create.ctx = ctx;
+        r.ctx_create.group = group;
         return send(r).error;
     }
     void ctx_destroy(uint64_t ctx) {

@@ -384,11 +384,11 @@ ucore_status CoreHost::Impl::run(uint64_t ctx, ucore_job* uj, uint64_t budget) n
 ucore_engine_ops CoreHost::Impl::ops(Impl* impl) {
     ucore_engine_ops o{};
     o.arg = impl;
-    o.ctx_create = [](void* a, uint64_t* ctx) {
+    o.ctx_create = [](void* a, uint64_t group, uint64_t* ctx) {
         self(a)->on_engine("ctx_create");
         return guard([&] {
             *ctx = self(a)->next_id++;
-            return self(a)->be->ctx_create(*ctx);
+            return self(a)->be->ctx_create(*ctx, group);
         });
     };
     o.ctx_destroy = [](void* a, uint64_t ctx) {

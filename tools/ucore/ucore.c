@@ -44,7 +44,8 @@ static struct ucore *to_u(struct vgpu_engine *e)
 	return container_of(e, struct ucore, engine);
 }
 
-static int uc_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
+static int uc_ctx_create(struct vgpu_engine *e, u64 group,
+			 struct vgpu_engine_ctx **out)
 {
 	struct ucore *u = to_u(e);
 	struct vgpu_engine_ctx *c = kzalloc(sizeof(*c), GFP_KERNEL);
@@ -53,7 +54,7 @@ static int uc_ctx_create(struct vgpu_engine *e, struct vgpu_engine_ctx **out)
 
 	if (!c)
 		return -ENOMEM;
-	ret = u->ops.ctx_create(u->ops.arg, &id);
+	ret = u->ops.ctx_create(u->ops.arg, group, &id);
 	c->id = id;
 	if (ret) {
 		kfree(c);

@@ -64,7 +64,7 @@ enum ucore_status {
  */
 struct ucore_engine_ops {
 	void *arg;
-	int (*ctx_create)(void *arg, uint64_t *ctx);
+	int (*ctx_create)(void *arg, uint64_t group, uint64_t *ctx);
 	void (*ctx_destroy)(void *arg, uint64_t ctx);
 	int (*mem_alloc)(void *arg, uint64_t size, uint64_t *mem);
 	void (*mem_free)(void *arg, uint64_t mem);

@@ -169,8 +169,10 @@ public:
     };
     virtual Layout layout() const { return {}; }
 
-    // Each returns 0 or a positive errno.
-    virtual int ctx_create(uint64_t ctx) = 0;
+    // Each returns 0 or a positive errno.  ctx_create()'s @group: the
+    // context's scheduling group (CTX_CREATE's; 0 where none is known):
+    // the worker back end paces each group's worker starts (EBUSY).
+    virtual int ctx_create(uint64_t ctx, uint64_t group) = 0;
     virtual void ctx_destroy(uint64_t ctx) = 0;
     virtual int mem_alloc(uint64_t mem, uint64_t size) = 0;
     virtual void mem_free(uint64_t mem) = 0;

@@ -29,7 +29,7 @@ static_assert(offsetof(vgpu_ue_req, raw) == VGPU_UE_REQ_HDR_LEN);
 static_assert(sizeof(vgpu_ue_resp) == 64);
 static_assert(sizeof(vgpu_ue_resp) == VGPU_UE_RESP_HDR_LEN + VGPU_UE_RESP_BODY_LEN);
 static_assert(offsetof(vgpu_ue_resp, raw) == VGPU_UE_RESP_HDR_LEN);
-static_assert(sizeof(vgpu_ue_req_ctx_create) == 8 && sizeof(vgpu_ue_req_ctx_destroy) == 8);
+static_assert(sizeof(vgpu_ue_req_ctx_create) == 16 && sizeof(vgpu_ue_req_ctx_destroy) == 8);
 static_assert(sizeof(vgpu_ue_req_mem_alloc) == 16 && sizeof(vgpu_ue_req_mem_free) == 8);
 static_assert(sizeof(vgpu_ue_req_map) == 48 && sizeof(vgpu_ue_req_unmap) == 24);
 static_assert(sizeof(vgpu_ue_req_run) == 56 && sizeof(vgpu_ue_req_job_release) == 8);
@@ -274,7 +274,7 @@ int Bridge::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
         return EINVAL;
     switch (req.op) {
     case VGPU_UE_OP_CTX_CREATE:
-        err = backend_.ctx_create(req.ctx_create.ctx);
+        err = backend_.ctx_create(req.ctx_create.ctx, req.ctx_create.group);
         break;
     case VGPU_UE_OP_CTX_DESTROY:
         backend_.ctx_destroy(req.ctx_destroy.ctx);

@@ -268,7 +268,7 @@ public:
     std::string name() const override { return "cuda:" + gpu_name_; }
     std::string pci() const override { return pci_; }
     uint64_t mem_size() const override { return size_; }
-    int ctx_create(uint64_t ctx) override;
+    int ctx_create(uint64_t ctx, uint64_t group) override;
     void ctx_destroy(uint64_t ctx) override;
     int mem_alloc(uint64_t mem, uint64_t size) override;
     int mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece) override;
@@ -457,7 +457,7 @@ CudaBackend::~CudaBackend() {
     // The members release the rest: streams, event, memory, the context.
 }
 
-int CudaBackend::ctx_create(uint64_t ctx) {
+int CudaBackend::ctx_create(uint64_t ctx, uint64_t) {
     if (spaces_.count(ctx))
         return EEXIST;
     Space& s = spaces_[ctx];

@@ -69,7 +69,7 @@ public:
     std::string name() const override { return "interp"; }
     uint64_t mem_size() const override { return size_; }
 
-    int ctx_create(uint64_t ctx) override {
+    int ctx_create(uint64_t ctx, uint64_t) override {
         if (ctxs_.count(ctx))
             return EEXIST;
         ctxs_.emplace(ctx, std::make_unique<Pt>());

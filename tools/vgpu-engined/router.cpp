@@ -226,11 +226,23 @@ int Router::ctx_create(const vgpu_ue_req& req) {
     if (ctxs_.count(id))
         return EEXIST;
     Ctx& c = ctxs_[id];
-    if (int e = start(id, c)) {
+    c.group = req.ctx_create.group;
+    int e = may_start(id, c) ? start(id, c) : EBUSY;
+    if (e)
         ctxs_.erase(id);
-        return e;
-    }
-    return 0;
+    return e;
+}
+
+bool Router::may_start(uint64_t id, Ctx& c) {
+    uint64_t at = 0;
+    if (budget_.allows(c.group, now_ns(), &at))
+        return true;
+    stats_.paced++;
+    c.retry_at = at;
+    if (log_line())
+        std::cerr << "vgpu-engined: group " << c.group << " has used its share of worker starts: context " << id
+                  << "'s worker waits " << (at - now_ns()) / 1'000'000 << " ms\n";
+    return false;
 }
 
 void Router::ctx_destroy(uint64_t id) {
@@ -470,6 +482,8 @@ int Router::ensure(uint64_t id, Ctx& c) {
         c.retry_at = now_ns() + kRetryNs;
         return EIO;
     }
+    if (!may_start(id, c))
+        return EIO;
     int e = start(id, c);
     if (!e && (e = replay(c)))
         stop(id, c, true, "could not map the context again");
@@ -494,6 +508,16 @@ bool Router::wait_gone(uint64_t id) {
 // A new worker for context @id: started, given the windows, its context
 // created.
 int Router::start(uint64_t id, Ctx& c) {
+    // What the start holds this process up for, charged to the group
+    // however it ends.
+    struct Charge {
+        StartBudget& b;
+        uint64_t group, t0 = now_ns();
+        ~Charge() {
+            uint64_t t = now_ns();
+            b.charge(group, t - t0, t);
+        }
+    } charge{budget_, c.group};
     try {
         c.w = take_worker();
     } catch (const std::system_error& e) {
@@ -712,6 +736,7 @@ void Router::reap() {
             stop(id, c, true, "died");
     refill_spares();
     uint64_t now = now_ns();
+    budget_.prune(now);
     std::erase_if(dying_, [now](Dying& d) {
         if (waitpid(d.pid, nullptr, WNOHANG))
             return true;  // reaped (or not ours: ECHILD)

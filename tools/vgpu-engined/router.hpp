@@ -23,6 +23,7 @@
 
 #include "backend.hpp"
 #include "mailbox.hpp"
+#include "start_budget.hpp"
 #include "vgpu/fd.hpp"
 #include "vgpu_uengine.h"
 
@@ -98,6 +99,7 @@ struct RouterStats {
     uint64_t replayed = 0;  // mappings replayed into a new worker
     uint64_t spares_taken = 0;  // workers that were a spare (set_spares())
     uint64_t spares_lost = 0;   // spares that ended before they were taken (or could not be started)
+    uint64_t paced = 0;         // starts put off: a group past its share (StartBudget)
 };
 
 class Router {
@@ -136,6 +138,9 @@ public:
     // started by reap() (between requests, or at the next one).  0 (the
     // default): none.
     void set_spares(unsigned n) { spares_wanted_ = n; }
+    // How much of this process's time each group's worker starts may
+    // take (start_budget.hpp); the defaults otherwise.  Tests.
+    void set_start_limits(StartBudget::Limits l) { budget_.set_limits(l); }
     // The spare workers' processes, oldest first.  Tests.
     std::vector<pid_t> spare_pids() const;
     // The worker serving @ctx (0: none now).  Tests.
@@ -155,6 +160,7 @@ private:
     };
     struct Ctx {
         WorkerProc w;                  // pid 0: none running
+        uint64_t group = 0;            // CTX_CREATE's: whose budget its starts take
         uint64_t life = 0;             // which worker this is (a job's state lives in one)
         std::set<uint64_t> imported;   // memory the running worker maps
         std::map<uint64_t, Entry> maps;                             // entry -> its MAP
@@ -202,6 +208,9 @@ private:
     // Starts @c's worker if none runs (replaying its mappings).
     int ensure(uint64_t id, Ctx& c);
     int start(uint64_t id, Ctx& c);
+    // Whether @c's group may start a worker now; if not, says so
+    // (rate-limited) and puts @c's next try off until it may.
+    bool may_start(uint64_t id, Ctx& c);
     int replay(Ctx& c);
     // Gives @c's worker memory @mem; *@lost: why the worker gave no
     // answer (EPIPE: it is gone).
@@ -242,6 +251,7 @@ private:
     unsigned spares_wanted_ = 0;
     uint64_t spare_retry_at_ = 0;     // no spare started before (now_ns())
     uint64_t spare_backoff_ns_ = 0;   // the pause after the last spare lost (0: none lost since a start)
+    StartBudget budget_;              // each group's worker starts
     uint64_t log_window_ns_ = 0;  // rate limit of the log lines
     unsigned log_lines_ = 0;
 };

@@ -73,7 +73,7 @@ Session::HostMap::~HostMap() {
 }
 
 Session::Session(Backend& b) : b_(b), ctx_(g_next_id++) {
-    if (int e = b_.ctx_create(ctx_))
+    if (int e = b_.ctx_create(ctx_, 0))
         throw std::runtime_error("ctx_create: " + std::string(std::strerror(e)));
 }
 

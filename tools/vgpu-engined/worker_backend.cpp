@@ -25,9 +25,10 @@ public:
     std::string name() const override { return name_; }
     uint64_t mem_size() const override { return size_; }
 
-    int ctx_create(uint64_t ctx) override {
+    int ctx_create(uint64_t ctx, uint64_t group) override {
         vgpu_ue_req r = req(VGPU_UE_OP_CTX_CREATE);
         r.ctx_create.ctx = ctx;
+        r.ctx_create.group = group;
         return call(r);
     }
     void ctx_destroy(uint64_t ctx) override {

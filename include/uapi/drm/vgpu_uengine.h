@@ -84,6 +84,10 @@
  * 9: VGPU_UE_IOC_HELLO's @flags may say VGPU_UE_HELLO_PTX: the process
  *    runs a LAUNCH's PTX (DRM_VGPU_LAUNCH_PTX), and the engine reports
  *    DRM_VGPU_FEATURE_PTX while it is registered.
+ * 10: CTX_CREATE names the context's scheduling group
+ *    (struct vgpu_ue_req_ctx_create.group), and the process may refuse a
+ *    context with EBUSY: it paces the worker processes one group makes
+ *    it start.
  * 8: VGPU_UE_IOC_HELLO carries the address layout the back end can serve
  *    (@page_shift, @va_lo, @va_hi) and answers the instance's (the
  *    module's page_kb, va_start_gb, va_end_gb); a back end that cannot
@@ -97,7 +101,7 @@
  *    sizes stayed, the places of the fields did not.
  * 5: %clock64 (VGPU_SR_CLOCK64).
  */
-#define VGPU_UE_VERSION		9
+#define VGPU_UE_VERSION		10
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_PCI_LEN		32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
@@ -177,11 +181,18 @@ struct vgpu_ue_hello {
 #define VGPU_UE_REQ_BODY_LEN	56	/* bytes of the union */
 
 /**
- * struct vgpu_ue_req_ctx_create - CTX_CREATE: a new address space (8 bytes)
+ * struct vgpu_ue_req_ctx_create - CTX_CREATE: a new address space (16 bytes)
  * @ctx: id of the new context
+ * @group: the scheduling group of the context's client, never 0: one
+ *	number for every context of a guest on this device (all its
+ *	connections), one for dom0's clients.  The process may bound
+ *	per group what contexts make it do: vgpu-engined --workers answers
+ *	EBUSY (try again later) to a group that has used up its share of
+ *	worker starts (Documentation/engines.rst, "Workers").
  */
 struct vgpu_ue_req_ctx_create {
 	__u64 ctx;
+	__u64 group;
 };
 
 /**

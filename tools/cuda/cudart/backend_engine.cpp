@@ -104,7 +104,7 @@ public:
                 windows_ = std::make_unique<HostWindows>();
             be_ = make(windows_ ? windows_->fd() : -1);
             mem_size_ = be_->mem_size();
-            if (int e = be_->ctx_create(kCtx)) {
+            if (int e = be_->ctx_create(kCtx, 0)) {
                 be_.reset();  // here, on the thread its CUDA context belongs to
                 throw std::runtime_error(what_ + ": cannot create a context: " + std::strerror(e));
             }

@@ -14,6 +14,7 @@
 #include <xf86drm.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cerrno>
 #include <exception>
@@ -22,6 +23,7 @@
 #include <iterator>
 #include <optional>
 #include <set>
+#include <thread>
 #include <utility>
 
 extern "C" {
@@ -321,10 +323,24 @@ uint64_t first_va(const Device& dev) {
 
 Context::Context(std::shared_ptr<Device> dev, uint32_t priority)
     : dev_(std::move(dev)), va_(first_va(*dev_), dev_->info().va_end, dev_->info().page_size) {
-    drm_vgpu_ctx_create a{};
-    a.priority = priority;
-    dev_->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &a, "VGPU_CTX_CREATE");
-    id_ = a.ctx_id;
+    // An engine that paces this client's new contexts (EBUSY: it started
+    // its share of workers for the guest lately, Documentation/engines.rst
+    // "Paced starts") is asked again, for a minute at most.
+    auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    auto pause = std::chrono::milliseconds(20);
+    for (;;) {
+        drm_vgpu_ctx_create a{};
+        a.priority = priority;
+        int err = dev_->try_ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &a);
+        if (!err) {
+            id_ = a.ctx_id;
+            return;
+        }
+        if (err != EBUSY || std::chrono::steady_clock::now() >= give_up)
+            throw Error(err, "VGPU_CTX_CREATE");
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(500));
+    }
 }
 
 Context::~Context() {
