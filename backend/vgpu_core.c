@@ -727,13 +727,12 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 	ctx->priority = a->priority;
 	vgpu_fair_ent_init(&ctx->fair, vgpu_prio_weight(a->priority));
 	ctx->fence_ctx = dma_fence_context_alloc(1);
-	ret = c->engine->ops->ctx_create(c->engine, c->group->id, &ctx->ectx);
-	if (ret == -EBUSY)
-		vgpu_client_msg(c, false,
-				"the engine paces new contexts of this client's group: try again later\n");
-	if (ret)
-		goto err_free;
 
+	/*
+	 * The quota and the ban first: a context the client may not have
+	 * costs the engine nothing (vgpu-engined: a worker's start).  Its
+	 * slot is held while the engine makes the context.
+	 */
 	mutex_lock(&c->lock);
 	if (c->banned || c->closing) {
 		ret = -EIO;
@@ -743,13 +742,28 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 				c->quota.contexts);
 		ret = -EDQUOT;
 	} else {
-		ret = xa_alloc(&c->ctxs, &id, ctx, xa_limit_31b, VGPU_GFP_CLIENT);
+		c->num_ctxs++;
 	}
+	mutex_unlock(&c->lock);
+	if (ret)
+		goto err_free;
+
+	ret = c->engine->ops->ctx_create(c->engine, c->group->id, &ctx->ectx);
+	if (ret == -EBUSY)
+		vgpu_client_msg(c, false,
+				"the engine paces new contexts of this client's group: try again later\n");
+	if (ret)
+		goto err_slot;
+
+	mutex_lock(&c->lock);
+	if (c->banned || c->closing)
+		ret = -EIO;
+	else
+		ret = xa_alloc(&c->ctxs, &id, ctx, xa_limit_31b, VGPU_GFP_CLIENT);
 	if (ret) {
 		mutex_unlock(&c->lock);
 		goto err_engine;
 	}
-	c->num_ctxs++;
 	ctx->id = id;
 	kref_get(&c->ref);
 	mutex_unlock(&c->lock);
@@ -759,6 +773,10 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 
 err_engine:
 	c->engine->ops->ctx_destroy(c->engine, ctx->ectx);
+err_slot:
+	mutex_lock(&c->lock);
+	c->num_ctxs--;
+	mutex_unlock(&c->lock);
 err_free:
 	vgpu_vm_fini(&ctx->vm);
 	mutex_destroy(&ctx->vm_lock);

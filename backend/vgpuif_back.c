@@ -32,6 +32,7 @@ static int vgpuif_back_status(int err)
 	case -EIO:
 	case -ENOMEM:
 	case -EFAULT:
+	case -EBUSY:
 	case -EEXIST:
 	case -EINVAL:
 	case -ENOSPC:

@@ -343,7 +343,7 @@ int vgpu_front_mover_begin(struct vgpu_front_mover *m, struct vgpu_front *f,
 		return ret;
 	m->chunk = max_t(u64, m->page, SZ_1M);
 	m->va = round_up(info.va_start, m->page);
-	ret = vgpu_front_req_ctx_create(f, gen, &c);
+	ret = vgpu_front_req_ctx_create_paced(f, gen, &c);
 	if (!ret)
 		m->ctx = c.ctx_id;
 	return ret;
@@ -879,8 +879,7 @@ static int vgpu_front_restore_objects(struct vgpu_front *f,
 		bo->be = 0;
 	xa_for_each(&ff->ctxs, id, ctx) {
 		c.priority = ctx->priority;
-		c.ctx_id = 0;
-		ret = vgpu_front_req_ctx_create(f, gen, &c);
+		ret = vgpu_front_req_ctx_create_paced(f, gen, &c);
 		if (ret)
 			return ret;
 		ctx->be = c.ctx_id;

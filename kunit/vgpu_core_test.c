@@ -34,6 +34,8 @@ struct vgpu_engine_ctx {
 
 /* The group whose next context the fake engine refuses as paced (0: none). */
 static u64 fake_paced_group;
+/* The contexts the fake engine was asked for. */
+static unsigned int fake_ctx_creates;
 
 struct vgpu_engine_mem {
 	u64 size;
@@ -42,6 +44,7 @@ struct vgpu_engine_mem {
 static int fake_ctx_create(struct vgpu_engine *e, u64 group,
 			   struct vgpu_engine_ctx **out)
 {
+	fake_ctx_creates++;
 	if (group && group == fake_paced_group)
 		return -EBUSY;
 	*out = kzalloc(sizeof(**out), GFP_KERNEL);
@@ -871,6 +874,8 @@ static void core_ctx_create_names_the_group(struct kunit *test)
 	struct vgpu_group *g = vgpu_group_create(fake_engine.dev, "g");
 	struct drm_vgpu_ctx_create a = {};
 	struct vgpu_client *c1, *c2, *other;
+	struct vgpu_quota q;
+	unsigned int calls;
 	u64 g1, g2, go;
 
 	KUNIT_ASSERT_NOT_NULL(test, g);
@@ -894,6 +899,16 @@ static void core_ctx_create_names_the_group(struct kunit *test)
 			0ULL);
 	fake_paced_group = 0;
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c2, &a), 0);
+	KUNIT_EXPECT_EQ(test, c2->num_ctxs, 2U);
+
+	/* Past its quota, a client's context costs the engine nothing. */
+	q = c2->quota;
+	q.contexts = 2;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c2, &q), 0);
+	calls = fake_ctx_creates;
+	a.ctx_id = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c2, &a), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, fake_ctx_creates, calls);
 	KUNIT_EXPECT_EQ(test, c2->num_ctxs, 2U);
 	vgpu_client_destroy(c1);
 	vgpu_client_destroy(c2);
@@ -1131,6 +1146,37 @@ static void core_bo_read_into_ring_refused(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpuif_back_handle(c, false, &ring_test_ops, &t,
 						 &req, &rsp), 0);
 	KUNIT_EXPECT_EQ(test, t.reads, 1);
+	vgpu_client_destroy(c);
+}
+
+/* One request through the ring's decoder, naive mode, as a guest's. */
+static int ring_handle(struct vgpu_client *c, const struct vgpuif_request *req,
+		       struct vgpuif_response *rsp)
+{
+	struct ring_test t = { .ring_gref = 77 };
+
+	return vgpuif_back_handle(c, false, &ring_test_ops, &t, req, rsp);
+}
+
+/*
+ * A guest's CTX_CREATE that the engine paces answers VGPUIF_EBUSY on the
+ * ring (not EIO: the guest's runtime asks again), and holds nothing.
+ */
+static void core_paced_ctx_create_crosses_the_ring(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "paced", NULL);
+	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_CREATE };
+	struct vgpuif_response rsp;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	fake_paced_group = c->group->id;
+	KUNIT_EXPECT_EQ(test, ring_handle(c, &req, &rsp), -EBUSY);
+	KUNIT_EXPECT_EQ(test, rsp.status, VGPUIF_EBUSY);
+	KUNIT_EXPECT_EQ(test, c->num_ctxs, 0U);
+	fake_paced_group = 0;
+	KUNIT_EXPECT_EQ(test, ring_handle(c, &req, &rsp), 0);
+	KUNIT_EXPECT_EQ(test, rsp.status, VGPUIF_OK);
+	KUNIT_EXPECT_EQ(test, c->num_ctxs, 1U);
 	vgpu_client_destroy(c);
 }
 
@@ -1477,6 +1523,7 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_quotas),
 	KUNIT_CASE(core_bo_create_checks_before_alloc),
 	KUNIT_CASE(core_decoder_leaves_payloads_to_the_core),
+	KUNIT_CASE(core_paced_ctx_create_crosses_the_ring),
 	KUNIT_CASE(core_handles_are_per_client),
 	KUNIT_CASE(core_vm_bind),
 	KUNIT_CASE(core_page_by_page_binds),

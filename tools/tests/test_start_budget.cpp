@@ -84,4 +84,19 @@ TEST(StartBudget, PruneForgetsOnlyTheRefilled) {
     EXPECT_TRUE(b.allows(2, 1'000 * ms, &at));
 }
 
+// However often the bucket is looked at (the Router prunes at every
+// request), no refill is lost to rounding: a start is allowed at the
+// time allows() named.
+TEST(StartBudget, LookingOftenLosesNoRefill) {
+    StartBudget b({.burst_ns = 100 * ms, .per_mille = 300, .floor_ns = 150 * ms});
+    uint64_t at = 0, later = 0;
+    b.charge(1, 150 * ms, 0);
+    ASSERT_FALSE(b.allows(1, 0, &at));
+    for (uint64_t t = 997; t < at; t += 997) {
+        b.prune(t);
+        ASSERT_FALSE(b.allows(1, t, &later)) << t;
+    }
+    EXPECT_TRUE(b.allows(1, at, &later));
+}
+
 }  // namespace

@@ -535,12 +535,15 @@ TEST(Workers, SpareWorkersServeNewContextsAndSuccessors) {
 // Worker starts are paced per group (start_budget.hpp): a group past its
 // share gets EBUSY for a new context and its lost worker's successor
 // waits (its requests fail EIO), while another group's contexts and
-// group 0's are served; once the share has refilled, both go on.
+// group 0's are served; once the share has refilled, both go on.  The
+// pacing reads the test's clock, on which starts take no time.
 TEST(Workers, AGroupPastItsShareOfStartsIsPaced) {
     Rig r;
-    // Each start costs at least 400 ms, refilled at half the wall clock:
-    // one start, then none for about 800 ms.
-    r.router.set_start_limits({.burst_ns = 1'000'000, .per_mille = 500, .floor_ns = 400'000'000});
+    uint64_t clock = 1'000'000'000;
+    r.router.set_budget_clock([&] { return clock; });
+    // Each start costs 100 ms, refilled at 10% of the clock: one start,
+    // then none for a second.
+    r.router.set_start_limits({.burst_ns = 1'000'000, .per_mille = 100, .floor_ns = 100'000'000});
     ASSERT_EQ(r.ctx_create(1, 5), 0);
     EXPECT_EQ(r.ctx_create(2, 5), -EBUSY);
     EXPECT_EQ(r.router.worker_pid(2), 0);
@@ -556,30 +559,19 @@ TEST(Workers, AGroupPastItsShareOfStartsIsPaced) {
     pid_t first = r.router.worker_pid(1);
     ASSERT_EQ(kill(first, SIGKILL), 0);
     settle(first);
-    auto lost = r.fill(1, 1, host, P, 0x600d);
-    EXPECT_EQ(lost.error, -EIO);
+    EXPECT_EQ(r.fill(1, 1, host, P, 0x600d).error, -EIO);
     EXPECT_EQ(r.router.worker_pid(1), 0) << "no successor started past the share";
     EXPECT_EQ(r.router.stats().paced, 2u);
 
-    // Once refilled (about 800 ms from the last start), both go on.
-    auto t0 = std::chrono::steady_clock::now();
-    int made = -1;
-    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        if ((made = r.ctx_create(2, 5)) != -EBUSY)
-            break;
-    }
-    ASSERT_EQ(made, 0);
-    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(300));
+    clock += 500'000'000;  // half refilled
+    EXPECT_EQ(r.ctx_create(2, 5), -EBUSY);
+    clock += 500'000'000 + 1'000'000;
+    ASSERT_EQ(r.ctx_create(2, 5), 0);
     // Context 2's start took the share again: context 1 waits on.
     EXPECT_EQ(r.fill(1, 2, host, P, 0x600d).error, -EIO);
-    t0 = std::chrono::steady_clock::now();
-    vgpu_ue_resp f{};
-    while (std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        if ((f = r.fill(1, 3, host, P, 0x600d)).error != -EIO)
-            break;
-    }
+    EXPECT_EQ(r.router.stats().paced, 4u);
+    clock += 1'001'000'000;
+    auto f = r.fill(1, 3, host, P, 0x600d);
     ASSERT_EQ(f.error, 0);
     EXPECT_EQ(status_of(f), uint32_t{VGPU_UE_RUN_DONE});
     EXPECT_EQ(r.window_word(3, 0), 0x600du) << "the successor has the context's mappings";

@@ -199,7 +199,7 @@ std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uin
     return vgpu::engine::make_worker_backend(gpu ? "cuda-workers" : "interp-workers", std::move(memory),
                                              vgpu::engine::exec_spawner(exe, gpu ? "cuda" : "interp", dev,
                                                                         {"LD_PRELOAD"}),
-                                             windows_fd);
+                                             windows_fd, vgpu::engine::start_limits_for(gpu));
 }
 
 struct CoreHost::Impl {

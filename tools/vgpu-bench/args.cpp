@@ -80,7 +80,7 @@ std::vector<vgpu::Command> make_commands() {
           whole("depth", 0, "D", "launches in flight per context (default 4)", 1, 4096),
           whole("timeslice-ms", 0, "MS", "the core's slice (default 5, as the scenario's)", 1, 1000),
           whole("memory-mb", 0, "MB", "the engine's device memory (default 1024)", 16, 1 << 20),
-          text("phases", 0, "P,...", "of equal, weights, cap (default all)")},
+          text("phases", 0, "P,...", "of equal, weights, cap, storm (default all)")},
          0, 0},
     };
 }
@@ -181,8 +181,8 @@ FairnessCoreArgs parse_fairness_core(const std::vector<std::string>& argv) {
     r.memory_mb = static_cast<unsigned int>(a.whole("memory-mb", r.memory_mb));
     if (auto p = split(a.text("phases")); !p.empty()) {
         for (const auto& w : p)
-            if (w != "equal" && w != "weights" && w != "cap")
-                throw UsageError("bad phase " + w + " (expected equal, weights or cap)");
+            if (w != "equal" && w != "weights" && w != "cap" && w != "storm")
+                throw UsageError("bad phase " + w + " (expected equal, weights, cap or storm)");
         r.phases = p;
     }
     return r;

@@ -10,7 +10,11 @@
 //   equal    equal weights: Jain's index and every share (check_equal)
 //   weights  1:2:4 (check_weights)
 //   cap      g2 alone, capped at 25% (check_cap)
-// One FAIRJSON record and one verdict line per phase, as `fairness`.
+//   storm    g2 alone, then beside g3 whose contexts fault in a loop
+//            (each a worker's start): g2's launches per second beside
+//            the storm within 10% of alone (median of three rounds)
+// One FAIRJSON record and one verdict line per phase, as `fairness`
+// (storm: its rounds and a verdict line).
 #pragma once
 
 #include <cstdint>
@@ -35,7 +39,7 @@ struct FairnessCoreArgs {
     unsigned int depth = 4;       // launches in flight per context
     unsigned int timeslice_ms = 5;
     unsigned int memory_mb = 1024;
-    std::vector<std::string> phases{"equal", "weights", "cap"};
+    std::vector<std::string> phases{"equal", "weights", "cap", "storm"};
 };
 
 // Returns the exit status: 0 when every phase's check held.

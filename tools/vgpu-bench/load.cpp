@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels.hpp"
+#include "vgpu_drm.h"
 #include "vgpu/asm.hpp"
 
 namespace bench {
@@ -60,6 +61,42 @@ SpinResult spin(const std::shared_ptr<vgpu::Device>& dev, const SpinOptions& o) 
     }
     for (auto& l : lanes) l->ctx.synchronize();
     r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return r;
+}
+
+StormResult storm(const std::shared_ptr<vgpu::Device>& dev, const std::atomic<bool>& stop) {
+    const vgpu::DeviceInfo& in = dev->info();
+    StormResult r;
+    while (!stop.load()) {
+        drm_vgpu_ctx_create c{};
+        if (int e = dev->try_ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &c)) {
+            if (e != EBUSY) throw vgpu::Error(e, "storm: VGPU_CTX_CREATE");
+            r.refused++;
+            continue;
+        }
+        r.contexts++;
+        drm_vgpu_cmd fill{};
+        fill.op = DRM_VGPU_CMD_FILL;
+        fill.dst = in.va_end - in.page_size;  // nothing is mapped there
+        fill.size = 4096;
+        fill.value = 0xbad;
+        drm_vgpu_submit s{};
+        s.ctx_id = c.ctx_id;
+        s.num_cmds = 1;
+        s.cmds = reinterpret_cast<uintptr_t>(&fill);
+        if (!dev->try_ioctl(DRM_IOCTL_VGPU_SUBMIT, &s)) {
+            // Its fault, within a second.
+            drm_vgpu_ctx_status st{};
+            st.ctx_id = c.ctx_id;
+            for (int k = 0; k < 1000 && !stop.load(); k++) {
+                if (dev->try_ioctl(DRM_IOCTL_VGPU_CTX_STATUS, &st) || st.status != DRM_VGPU_CTX_OK) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            r.faults += st.status == DRM_VGPU_CTX_FAULTED;
+        }
+        drm_vgpu_ctx_destroy d{c.ctx_id, 0};
+        dev->try_ioctl(DRM_IOCTL_VGPU_CTX_DESTROY, &d);
+    }
     return r;
 }
 

@@ -34,6 +34,19 @@ struct SpinResult {
 // vgpu::ContextError if the GPU stops a context.
 SpinResult spin(const std::shared_ptr<vgpu::Device>& dev, const SpinOptions& o);
 
+struct StormResult {
+    uint64_t contexts = 0;  // made
+    uint64_t faults = 0;    // of them, faulted as the storm meant
+    uint64_t refused = 0;   // CTX_CREATEs refused EBUSY (the engine paces the group)
+};
+
+// A hostile client's fault storm, until *@stop: makes a context, FILLs
+// a GPU page it never mapped (the job faults), destroys the context,
+// again; a paced CTX_CREATE (EBUSY) is asked again at once, as a
+// hostile guest would.  On vgpu-engined's workers each context costs a
+// worker's start.  Throws vgpu::Error on another error.
+StormResult storm(const std::shared_ptr<vgpu::Device>& dev, const std::atomic<bool>& stop);
+
 // Allocates 1 MiB device buffers until the driver says EDQUOT; returns
 // how many MiB it got, and keeps them for @hold_s seconds.  Throws on
 // any other error, or if the quota never refuses (@limit_mib reached).

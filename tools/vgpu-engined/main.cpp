@@ -74,6 +74,7 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             // watchdog ahead does not count).
             router.set_window(hello.engine_va_start, hello.engine_va_end);
             router.set_spares(a.spares);
+            router.set_start_limits(start_limits_for(gpu));
             router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 400000);
             std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
                       << name << ", a worker per context, " << mem_mb << " MiB)\n";

@@ -41,7 +41,25 @@ uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MA
 }  // namespace
 
 Router::Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
-    : mem_(std::move(mem)), spawn_(std::move(spawn)), windows_fd_(windows_fd) {}
+    : mem_(std::move(mem)), spawn_(std::move(spawn)), windows_fd_(windows_fd), budget_clock_(now_ns) {}
+
+class Router::Charge {
+public:
+    Charge(Router& r, uint64_t group) : r_(r), group_(group), t0_(r.budget_clock_()) {}
+    Charge(const Charge&) = delete;
+    Charge& operator=(const Charge&) = delete;
+    ~Charge() {
+        try {
+            uint64_t t = r_.budget_clock_();
+            r_.budget_.charge(group_, t - t0_, t);
+        } catch (...) {  // no room to record it: the group goes uncharged once
+        }
+    }
+
+private:
+    Router& r_;
+    uint64_t group_, t0_;
+};
 
 // Every worker killed at once, then reaped, for a few seconds at most (a
 // worker in uninterruptible sleep is left to init).
@@ -227,21 +245,28 @@ int Router::ctx_create(const vgpu_ue_req& req) {
         return EEXIST;
     Ctx& c = ctxs_[id];
     c.group = req.ctx_create.group;
-    int e = may_start(id, c) ? start(id, c) : EBUSY;
+    int e = EBUSY;
+    if (may_start(id, c, true)) {
+        Charge charge(*this, c.group);
+        e = start(id, c);
+    }
     if (e)
         ctxs_.erase(id);
     return e;
 }
 
-bool Router::may_start(uint64_t id, Ctx& c) {
-    uint64_t at = 0;
-    if (budget_.allows(c.group, now_ns(), &at))
+bool Router::may_start(uint64_t id, Ctx& c, bool creating) {
+    uint64_t now = budget_clock_(), at = 0;
+    if (budget_.allows(c.group, now, &at))
         return true;
     stats_.paced++;
-    c.retry_at = at;
-    if (log_line())
-        std::cerr << "vgpu-engined: group " << c.group << " has used its share of worker starts: context " << id
-                  << "'s worker waits " << (at - now_ns()) / 1'000'000 << " ms\n";
+    if (log_line()) {
+        std::cerr << "vgpu-engined: group " << c.group << " has used its share of worker starts: ";
+        if (creating)
+            std::cerr << "new contexts refused (EBUSY) for " << (at - now) / 1'000'000 << " ms\n";
+        else
+            std::cerr << "context " << id << "'s new worker waits " << (at - now) / 1'000'000 << " ms\n";
+    }
     return false;
 }
 
@@ -476,14 +501,16 @@ int Router::ensure(uint64_t id, Ctx& c) {
     // fails at once for a while, rather than hold every request up.
     if (now_ns() < c.retry_at)
         return EIO;
+    if (!may_start(id, c, false))
+        return EIO;
+    // All of it is the group's: the wait, the start, the replay.
+    Charge charge(*this, c.group);
     // A killed worker's kernels may still write the context's memory
     // until the process is gone: its successor waits for that.
     if (!wait_gone(id)) {
         c.retry_at = now_ns() + kRetryNs;
         return EIO;
     }
-    if (!may_start(id, c))
-        return EIO;
     int e = start(id, c);
     if (!e && (e = replay(c)))
         stop(id, c, true, "could not map the context again");
@@ -508,16 +535,6 @@ bool Router::wait_gone(uint64_t id) {
 // A new worker for context @id: started, given the windows, its context
 // created.
 int Router::start(uint64_t id, Ctx& c) {
-    // What the start holds this process up for, charged to the group
-    // however it ends.
-    struct Charge {
-        StartBudget& b;
-        uint64_t group, t0 = now_ns();
-        ~Charge() {
-            uint64_t t = now_ns();
-            b.charge(group, t - t0, t);
-        }
-    } charge{budget_, c.group};
     try {
         c.w = take_worker();
     } catch (const std::system_error& e) {
@@ -736,7 +753,7 @@ void Router::reap() {
             stop(id, c, true, "died");
     refill_spares();
     uint64_t now = now_ns();
-    budget_.prune(now);
+    budget_.prune(budget_clock_());
     std::erase_if(dying_, [now](Dying& d) {
         if (waitpid(d.pid, nullptr, WNOHANG))
             return true;  // reaped (or not ours: ECHILD)

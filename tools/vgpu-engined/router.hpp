@@ -139,8 +139,10 @@ public:
     // default): none.
     void set_spares(unsigned n) { spares_wanted_ = n; }
     // How much of this process's time each group's worker starts may
-    // take (start_budget.hpp); the defaults otherwise.  Tests.
+    // take (start_budget.hpp; default: start_limits_for(false)).
     void set_start_limits(StartBudget::Limits l) { budget_.set_limits(l); }
+    // The clock the pacing reads (default now_ns()).  Tests.
+    void set_budget_clock(std::function<uint64_t()> clock) { budget_clock_ = std::move(clock); }
     // The spare workers' processes, oldest first.  Tests.
     std::vector<pid_t> spare_pids() const;
     // The worker serving @ctx (0: none now).  Tests.
@@ -208,9 +210,9 @@ private:
     // Starts @c's worker if none runs (replaying its mappings).
     int ensure(uint64_t id, Ctx& c);
     int start(uint64_t id, Ctx& c);
-    // Whether @c's group may start a worker now; if not, says so
-    // (rate-limited) and puts @c's next try off until it may.
-    bool may_start(uint64_t id, Ctx& c);
+    // Whether @c's group may start a worker now (for a new context if
+    // @creating); if not, says so (rate-limited).
+    bool may_start(uint64_t id, Ctx& c, bool creating);
     int replay(Ctx& c);
     // Gives @c's worker memory @mem; *@lost: why the worker gave no
     // answer (EPIPE: it is gone).
@@ -252,6 +254,10 @@ private:
     uint64_t spare_retry_at_ = 0;     // no spare started before (now_ns())
     uint64_t spare_backoff_ns_ = 0;   // the pause after the last spare lost (0: none lost since a start)
     StartBudget budget_;              // each group's worker starts
+    std::function<uint64_t()> budget_clock_;  // set_budget_clock()
+    // Charges @group what its scope held this process up for (a worker's
+    // start, with the wait before it and the replay after it).
+    class Charge;
     uint64_t log_window_ns_ = 0;  // rate limit of the log lines
     unsigned log_lines_ = 0;
 };
@@ -265,7 +271,7 @@ private:
 // and va_end_gb for a GPU.
 constexpr uint64_t kSelfTestVaStart = uint64_t{64} << 30, kSelfTestVaEnd = uint64_t{1008} << 30;
 std::unique_ptr<Backend> make_worker_backend(const std::string& name, std::unique_ptr<SharedMemory> mem,
-                                             Spawn spawn, int windows_fd);
+                                             Spawn spawn, int windows_fd, StartLimits limits = {});
 
 // A worker process's main loop on @sock (descriptor 3 of `vgpu-engined
 // --worker`): serves its engine process until it closes the socket.

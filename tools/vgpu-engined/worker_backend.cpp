@@ -15,9 +15,11 @@ namespace {
 
 class WorkerBackend final : public Backend {
 public:
-    WorkerBackend(std::string name, std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
+    WorkerBackend(std::string name, std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd,
+                  StartLimits limits)
         : name_(std::move(name)), size_(mem->size()), windows_fd_(windows_fd),
           router_(std::move(mem), std::move(spawn), windows_fd) {
+        router_.set_start_limits(limits);
         // The window vgpu-uengine's instances for a GPU are given
         // (Documentation/admin-guide.rst): a worker's guest PTX runs there.
         router_.set_window(kSelfTestVaStart, kSelfTestVaEnd);
@@ -165,8 +167,8 @@ RunResult WorkerBackend::run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_
 }  // namespace
 
 std::unique_ptr<Backend> make_worker_backend(const std::string& name, std::unique_ptr<SharedMemory> mem,
-                                             Spawn spawn, int windows_fd) {
-    return std::make_unique<WorkerBackend>(name, std::move(mem), std::move(spawn), windows_fd);
+                                             Spawn spawn, int windows_fd, StartLimits limits) {
+    return std::make_unique<WorkerBackend>(name, std::move(mem), std::move(spawn), windows_fd, limits);
 }
 
 }  // namespace vgpu::engine

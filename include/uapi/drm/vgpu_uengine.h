@@ -81,13 +81,13 @@
 #include "vgpu_drm.h"
 
 /*
- * 9: VGPU_UE_IOC_HELLO's @flags may say VGPU_UE_HELLO_PTX: the process
- *    runs a LAUNCH's PTX (DRM_VGPU_LAUNCH_PTX), and the engine reports
- *    DRM_VGPU_FEATURE_PTX while it is registered.
  * 10: CTX_CREATE names the context's scheduling group
  *    (struct vgpu_ue_req_ctx_create.group), and the process may refuse a
  *    context with EBUSY: it paces the worker processes one group makes
  *    it start.
+ * 9: VGPU_UE_IOC_HELLO's @flags may say VGPU_UE_HELLO_PTX: the process
+ *    runs a LAUNCH's PTX (DRM_VGPU_LAUNCH_PTX), and the engine reports
+ *    DRM_VGPU_FEATURE_PTX while it is registered.
  * 8: VGPU_UE_IOC_HELLO carries the address layout the back end can serve
  *    (@page_shift, @va_lo, @va_hi) and answers the instance's (the
  *    module's page_kb, va_start_gb, va_end_gb); a back end that cannot
