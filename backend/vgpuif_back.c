@@ -23,16 +23,20 @@ static const struct vgpu_host_mem_ops vgpuif_back_host_ops = {
 	.release = vgpuif_back_host_release,
 };
 
-/* Only codes the protocol defines cross the ring. */
-static int vgpuif_back_status(int err)
+/*
+ * Only codes the protocol defines cross the ring (EBUSY only for
+ * CTX_CREATE: the engine paces the guest's new contexts).
+ */
+static int vgpuif_back_status(int err, bool ctx_create)
 {
+	if (err == -EBUSY)
+		return ctx_create ? err : -EIO;
 	switch (err) {
 	case 0:
 	case -ENOENT:
 	case -EIO:
 	case -ENOMEM:
 	case -EFAULT:
-	case -EBUSY:
 	case -EEXIST:
 	case -EINVAL:
 	case -ENOSPC:
@@ -333,7 +337,7 @@ void vgpuif_back_async_response(u64 id, int err, u64 seqno,
 	rsp->id = id;
 	rsp->operation = VGPUIF_OP_SUBMIT_ASYNC;
 	rsp->u.submit.seqno = seqno;
-	rsp->status = vgpuif_back_status(err < 0 ? err : 0);
+	rsp->status = vgpuif_back_status(err < 0 ? err : 0, false);
 }
 
 /**
@@ -431,6 +435,7 @@ int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 		break;
 	}
 out:
-	rsp->status = vgpuif_back_status(ret);
+	rsp->status = vgpuif_back_status(ret,
+					 req->operation == VGPUIF_OP_CTX_CREATE);
 	return ret;
 }

@@ -434,8 +434,6 @@ void vgpu_front_ungrant(struct vgpu_front_grants *g);
 /* vgpu_front_req.c */
 int vgpu_front_req_info(struct vgpu_front *f, u64 gen,
 			struct drm_vgpu_info *out);
-int vgpu_front_req_ctx_create_paced(struct vgpu_front *f, u64 gen,
-				    struct drm_vgpu_ctx_create *a);
 int vgpu_front_req_ctx_create(struct vgpu_front *f, u64 gen,
 			      struct drm_vgpu_ctx_create *a);
 int vgpu_front_req_ctx_destroy(struct vgpu_front *f, u64 gen, u32 id,

@@ -43,6 +43,7 @@
  * goes.  Both are logged.
  */
 #include <drm/drm_gem_shmem_helper.h>
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -326,8 +327,54 @@ static int vgpu_front_mover_copy(struct vgpu_front_mover *m, u64 dst, u64 src,
 	return vgpu_front_do(m->f, m->gen, &req, &rsp);
 }
 
+/*
+ * How long a restore, and a save, wait for the engine's pacing in all: a
+ * save runs inside the toolstack's wait for the domain to suspend (libxl:
+ * 60 s, the drain included).
+ */
+#define VGPU_FRONT_PACED_WAIT		(60 * HZ)
+#define VGPU_FRONT_SAVE_PACED_WAIT	(10 * HZ)
+
+/**
+ * vgpu_front_paced_ctx_create() - a restore's CTX_CREATE, asked again
+ *	while the backend's engine paces the guest's new contexts
+ * @f: the vGPU
+ * @gen: generation of the new connection
+ * @a: as for vgpu_front_req_ctx_create()
+ * @until: the restore's deadline (jiffies); 0: not asked again
+ *
+ * A program's CTX_CREATE gets -EBUSY and its runtime asks again; a
+ * restore re-making a whole guest's contexts has no one to ask again,
+ * and may outlast the engine's burst (Documentation/engines.rst, "Paced
+ * starts"); a save's mover, refused, would lose the guest's device
+ * memory.  Asks again, sleeping 20 ms doubling to 500 ms, until @until
+ * (one deadline for the whole restore or save), and not while the
+ * device's removal or another caller of vgpu_front_pm_lock() waits, nor,
+ * for a restore, while a later save is under way.
+ *
+ * Return: 0 or a negative errno (-EBUSY once it stops asking).
+ */
+static int vgpu_front_paced_ctx_create(struct vgpu_front *f, u64 gen,
+				       struct drm_vgpu_ctx_create *a,
+				       unsigned long until)
+{
+	unsigned int ms = 20;
+	int ret;
+
+	for (;;) {
+		a->ctx_id = 0;
+		ret = vgpu_front_req_ctx_create(f, gen, a);
+		if (ret != -EBUSY || !until || time_after(jiffies, until) ||
+		    atomic_read(&f->pm_waiters) || READ_ONCE(f->removing) ||
+		    (f->restoring && vgpu_front_pm_saving(f)))
+			return ret;
+		msleep(ms);
+		ms = min(ms * 2, 500U);
+	}
+}
+
 int vgpu_front_mover_begin(struct vgpu_front_mover *m, struct vgpu_front *f,
-			   u64 gen)
+			   u64 gen, unsigned long paced_until)
 {
 	struct drm_vgpu_ctx_create c = { .priority = DRM_VGPU_PRIO_NORMAL };
 	struct drm_vgpu_info info;
@@ -336,6 +383,7 @@ int vgpu_front_mover_begin(struct vgpu_front_mover *m, struct vgpu_front *f,
 	memset(m, 0, sizeof(*m));
 	m->f = f;
 	m->gen = gen;
+	m->paced_until = paced_until;
 	ret = vgpu_front_gpu_page(f, gen, &m->page);
 	if (!ret)
 		ret = vgpu_front_req_info(f, gen, &info);
@@ -343,7 +391,7 @@ int vgpu_front_mover_begin(struct vgpu_front_mover *m, struct vgpu_front *f,
 		return ret;
 	m->chunk = max_t(u64, m->page, SZ_1M);
 	m->va = round_up(info.va_start, m->page);
-	ret = vgpu_front_req_ctx_create_paced(f, gen, &c);
+	ret = vgpu_front_paced_ctx_create(f, gen, &c, paced_until);
 	if (!ret)
 		m->ctx = c.ctx_id;
 	return ret;
@@ -550,7 +598,7 @@ static int vgpu_front_save_one(struct vgpu_front_mover *m,
 		return 0;
 	}
 	if (!m->ctx) {
-		ret = vgpu_front_mover_begin(m, f, gen);
+		ret = vgpu_front_mover_begin(m, f, gen, m->paced_until);
 		if (ret)
 			return ret;
 	}
@@ -621,6 +669,7 @@ static void vgpu_front_save(struct vgpu_front *f, u64 gen)
 	struct vgpu_front_save_tally t = {};
 	u32 lost = 0;
 
+	m.paced_until = jiffies + VGPU_FRONT_SAVE_PACED_WAIT;
 	mutex_lock(&f->files_lock);
 	list_for_each_entry(ff, &f->files, node) {
 		if (ff->gen != gen)
@@ -842,7 +891,7 @@ static int vgpu_front_restore_bo(struct vgpu_front *f,
 		return bo->zombie ? vgpu_front_bo_io(f, ff->gen, bo, true) : 0;
 	}
 	if (!m->ctx) {
-		ret = vgpu_front_mover_begin(m, f, ff->gen);
+		ret = vgpu_front_mover_begin(m, f, ff->gen, m->paced_until);
 		if (ret)
 			return ret;
 	}
@@ -879,7 +928,7 @@ static int vgpu_front_restore_objects(struct vgpu_front *f,
 		bo->be = 0;
 	xa_for_each(&ff->ctxs, id, ctx) {
 		c.priority = ctx->priority;
-		ret = vgpu_front_req_ctx_create_paced(f, gen, &c);
+		ret = vgpu_front_paced_ctx_create(f, gen, &c, m->paced_until);
 		if (ret)
 			return ret;
 		ctx->be = c.ctx_id;
@@ -981,8 +1030,11 @@ static void vgpu_front_restore_files(struct vgpu_front *f, u64 saved, u64 gen,
 	int ret;
 
 	lockdep_assert_held(&f->files_lock);
-	/* The mover first: the files' objects must not take its quota. */
-	if (vgpu_front_mover_begin(&m, f, gen))
+	/*
+	 * The mover first: the files' objects must not take its quota.  One
+	 * deadline for the engine's pacing, for the whole restore.
+	 */
+	if (vgpu_front_mover_begin(&m, f, gen, jiffies + VGPU_FRONT_PACED_WAIT))
 		m.ctx = 0;	/* its first user tries again, and fails */
 	list_for_each_entry(ff, &f->files, node) {
 		if (ff->gen == gen)

@@ -23,6 +23,9 @@
  * @stage: a dom0 host object of @chunk bytes mapped at @va (naive, or
  *	hp past the grant quota), or 0
  * @bytes: bytes moved
+ * @paced_until: until when (jiffies) a CTX_CREATE the engine paces is
+ *	asked again: a restore's and a save's deadline (0: not asked
+ *	again: a pre-copy pass fails, and the toolstack may ask again)
  *
  * It holds one context, at most one object of @chunk bytes and two
  * windows of @chunk bytes of the guest's quotas at a time.
@@ -36,10 +39,11 @@ struct vgpu_front_mover {
 	u64 chunk;
 	u32 stage;
 	u64 bytes;
+	unsigned long paced_until;
 };
 
 int vgpu_front_mover_begin(struct vgpu_front_mover *m, struct vgpu_front *f,
-			   u64 gen);
+			   u64 gen, unsigned long paced_until);
 void vgpu_front_mover_end(struct vgpu_front_mover *m);
 int vgpu_front_move_range(struct vgpu_front_mover *m, struct vgpu_front_bo *bo,
 			  u64 off, u64 size, bool save);

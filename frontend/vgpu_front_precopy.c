@@ -376,7 +376,7 @@ static void vgpu_front_precopy_pass(struct vgpu_front *f, u64 serial)
 	/* Pairs with vgpu_front_precopy_submitting()'s: on, then counts. */
 	smp_mb();
 	p.pass = ++f->precopy_pass;
-	ret = vgpu_front_mover_begin(&p.m, f, gen);
+	ret = vgpu_front_mover_begin(&p.m, f, gen, 0);
 	while (!ret) {
 		if (atomic_read(&f->pm_waiters)) {	/* a save, a removal */
 			ret = -EINTR;

@@ -6,9 +6,6 @@
  * structure goes whole to the backend, whose core checks it; the answer
  * comes back into it.
  */
-#include <linux/delay.h>
-#include <linux/jiffies.h>
-
 #include "vgpu_front.h"
 
 /**
@@ -53,39 +50,6 @@ int vgpu_front_req_ctx_create(struct vgpu_front *f, u64 gen,
 	if (!ret)
 		a->ctx_id = rsp.u.ctx_create.ctx_id;
 	return ret;
-}
-
-/**
- * vgpu_front_req_ctx_create_paced() - CTX_CREATE for the driver's own
- *	needs (a restore re-making its files' contexts), asked again while
- *	the backend's engine paces the guest's new contexts
- * @f: the vGPU
- * @gen: generation of the caller's connection
- * @a: as for vgpu_front_req_ctx_create()
- *
- * A program's CTX_CREATE gets -EBUSY and its runtime asks again; a
- * restore has no one to ask again, and a whole guest's contexts at once
- * can outlast the engine's burst (Documentation/engines.rst, "Paced
- * starts").  Asks again for a minute at most, sleeping 20 ms doubling
- * to 500 ms between tries.
- *
- * Return: 0 or a negative errno (-EBUSY after the minute).
- */
-int vgpu_front_req_ctx_create_paced(struct vgpu_front *f, u64 gen,
-				    struct drm_vgpu_ctx_create *a)
-{
-	unsigned long until = jiffies + 60 * HZ;
-	unsigned int ms = 20;
-	int ret;
-
-	for (;;) {
-		a->ctx_id = 0;
-		ret = vgpu_front_req_ctx_create(f, gen, a);
-		if (ret != -EBUSY || time_after(jiffies, until))
-			return ret;
-		msleep(ms);
-		ms = min(ms * 2, 500U);
-	}
 }
 
 /**

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <iostream>
 #include <system_error>
+#include <utility>
 
 #include "bridge.hpp"
 #include "worker_link.hpp"
@@ -257,8 +258,13 @@ int Router::ctx_create(const vgpu_ue_req& req) {
 
 bool Router::may_start(uint64_t id, Ctx& c, bool creating) {
     uint64_t now = budget_clock_(), at = 0;
-    if (budget_.allows(c.group, now, &at))
+    if (budget_.allows(c.group, now, &at)) {
+        c.paced = false;
         return true;
+    }
+    // Once per context and wait: its requests meanwhile fail quietly.
+    if (std::exchange(c.paced, true))
+        return false;
     stats_.paced++;
     if (log_line()) {
         std::cerr << "vgpu-engined: group " << c.group << " has used its share of worker starts: ";

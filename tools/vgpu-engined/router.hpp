@@ -99,7 +99,7 @@ struct RouterStats {
     uint64_t replayed = 0;  // mappings replayed into a new worker
     uint64_t spares_taken = 0;  // workers that were a spare (set_spares())
     uint64_t spares_lost = 0;   // spares that ended before they were taken (or could not be started)
-    uint64_t paced = 0;         // starts put off: a group past its share (StartBudget)
+    uint64_t paced = 0;         // starts put off, once per context and wait: a group past its share (StartBudget)
 };
 
 class Router {
@@ -163,6 +163,7 @@ private:
     struct Ctx {
         WorkerProc w;                  // pid 0: none running
         uint64_t group = 0;            // CTX_CREATE's: whose budget its starts take
+        bool paced = false;            // its worker's start is put off (said once)
         uint64_t life = 0;             // which worker this is (a job's state lives in one)
         std::set<uint64_t> imported;   // memory the running worker maps
         std::map<uint64_t, Entry> maps;                             // entry -> its MAP

@@ -104,7 +104,8 @@ private:
     // @e refilled up to @now; its debt after.
     uint64_t refill(Debt& e, uint64_t now) {
         if (now > e.at) {
-            // 2^50 ns (13 days) refill any debt; 2^50 * 1000 < 2^64.
+            // 2^50 * 1000 < 2^64; 2^50 ns (13 days) refill any debt of
+            // the default limits (at per_mille 1, up to 2^47 ns of it).
             uint64_t back = std::min<uint64_t>(now - e.at, uint64_t{1} << 50) * l_.per_mille;
             e.m -= std::min(e.m, back);
             e.at = now;
