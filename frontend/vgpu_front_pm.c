@@ -333,7 +333,7 @@ static int vgpu_front_mover_copy(struct vgpu_front_mover *m, u64 dst, u64 src,
  * 60 s, the drain included).
  */
 #define VGPU_FRONT_PACED_WAIT		(60 * HZ)
-#define VGPU_FRONT_SAVE_PACED_WAIT	(10 * HZ)
+#define VGPU_FRONT_SAVE_PACED_WAIT	(5 * HZ)	/* after the drain */
 
 /**
  * vgpu_front_paced_ctx_create() - a restore's CTX_CREATE, asked again
@@ -352,7 +352,8 @@ static int vgpu_front_mover_copy(struct vgpu_front_mover *m, u64 dst, u64 src,
  * device's removal or another caller of vgpu_front_pm_lock() waits, nor,
  * for a restore, while a later save is under way.
  *
- * Return: 0 or a negative errno (-EBUSY once it stops asking).
+ * Return: 0 or a negative errno: -EBUSY past @until, -EINTR when it
+ * stopped for a save, the removal or a waiter.
  */
 static int vgpu_front_paced_ctx_create(struct vgpu_front *f, u64 gen,
 				       struct drm_vgpu_ctx_create *a,
@@ -364,10 +365,11 @@ static int vgpu_front_paced_ctx_create(struct vgpu_front *f, u64 gen,
 	for (;;) {
 		a->ctx_id = 0;
 		ret = vgpu_front_req_ctx_create(f, gen, a);
-		if (ret != -EBUSY || !until || time_after(jiffies, until) ||
-		    atomic_read(&f->pm_waiters) || READ_ONCE(f->removing) ||
-		    (f->restoring && vgpu_front_pm_saving(f)))
+		if (ret != -EBUSY || !until || time_after(jiffies, until))
 			return ret;
+		if (atomic_read(&f->pm_waiters) || READ_ONCE(f->removing) ||
+		    (f->restoring && vgpu_front_pm_saving(f)))
+			return -EINTR;
 		msleep(ms);
 		ms = min(ms * 2, 500U);
 	}
@@ -669,7 +671,7 @@ static void vgpu_front_save(struct vgpu_front *f, u64 gen)
 	struct vgpu_front_save_tally t = {};
 	u32 lost = 0;
 
-	m.paced_until = jiffies + VGPU_FRONT_SAVE_PACED_WAIT;
+	m.paced_until = (jiffies + VGPU_FRONT_SAVE_PACED_WAIT) ?: 1;
 	mutex_lock(&f->files_lock);
 	list_for_each_entry(ff, &f->files, node) {
 		if (ff->gen != gen)
@@ -1034,7 +1036,8 @@ static void vgpu_front_restore_files(struct vgpu_front *f, u64 saved, u64 gen,
 	 * The mover first: the files' objects must not take its quota.  One
 	 * deadline for the engine's pacing, for the whole restore.
 	 */
-	if (vgpu_front_mover_begin(&m, f, gen, jiffies + VGPU_FRONT_PACED_WAIT))
+	if (vgpu_front_mover_begin(&m, f, gen,
+				   (jiffies + VGPU_FRONT_PACED_WAIT) ?: 1))
 		m.ctx = 0;	/* its first user tries again, and fails */
 	list_for_each_entry(ff, &f->files, node) {
 		if (ff->gen == gen)

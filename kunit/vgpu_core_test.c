@@ -1177,6 +1177,9 @@ static void core_paced_ctx_create_crosses_the_ring(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ring_handle(c, &req, &rsp), 0);
 	KUNIT_EXPECT_EQ(test, rsp.status, VGPUIF_OK);
 	KUNIT_EXPECT_EQ(test, c->num_ctxs, 1U);
+	/* EBUSY crosses the ring for CTX_CREATE only. */
+	vgpuif_back_async_response(4, -EBUSY, 1, &rsp);
+	KUNIT_EXPECT_EQ(test, rsp.status, VGPUIF_EIO);
 	vgpu_client_destroy(c);
 }
 
