@@ -336,12 +336,13 @@ static int vgpu_front_mover_copy(struct vgpu_front_mover *m, u64 dst, u64 src,
 #define VGPU_FRONT_SAVE_PACED_WAIT	(5 * HZ)	/* after the drain */
 
 /**
- * vgpu_front_paced_ctx_create() - a restore's CTX_CREATE, asked again
- *	while the backend's engine paces the guest's new contexts
+ * vgpu_front_paced_ctx_create() - a restore's or a save's CTX_CREATE,
+ *	asked again while the backend's engine paces the guest's new contexts
  * @f: the vGPU
- * @gen: generation of the new connection
+ * @gen: generation of the connection
  * @a: as for vgpu_front_req_ctx_create()
- * @until: the restore's deadline (jiffies); 0: not asked again
+ * @until: the restore's or the save's deadline (jiffies); 0: not asked
+ *	again
  *
  * A program's CTX_CREATE gets -EBUSY and its runtime asks again; a
  * restore re-making a whole guest's contexts has no one to ask again,

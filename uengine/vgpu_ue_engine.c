@@ -125,15 +125,12 @@ static int ue_ctx_create(struct vgpu_engine *e, u64 group,
 	req.ctx_create.ctx = c->id;
 	req.ctx_create.group = group;
 	ret = vgpu_ue_simple(ue, c->gen, &req);
-	if (ret == -EBUSY) {
-		/* Paced: the core tells the client, per client. */
-		kfree(c);
-		return ret;
-	}
 	if (ret) {
-		vgpu_ue_warn(ue, "no context: %s (%d)\n",
-			     ret == -ENODEV ? "no engine process" :
-			     "engine process refused", ret);
+		/* Paced (-EBUSY): the core tells the client, per client. */
+		if (ret != -EBUSY)
+			vgpu_ue_warn(ue, "no context: %s (%d)\n",
+				     ret == -ENODEV ? "no engine process" :
+				     "engine process refused", ret);
 		kfree(c);
 		return ret;
 	}

@@ -99,7 +99,9 @@ struct RouterStats {
     uint64_t replayed = 0;  // mappings replayed into a new worker
     uint64_t spares_taken = 0;  // workers that were a spare (set_spares())
     uint64_t spares_lost = 0;   // spares that ended before they were taken (or could not be started)
-    uint64_t paced = 0;         // starts put off, a group past its share (StartBudget): each CTX_CREATE refused, a lost worker's successor once per wait
+    // Starts put off, a group past its share (StartBudget): each
+    // CTX_CREATE refused, a lost worker's successor once per wait.
+    uint64_t paced = 0;
 };
 
 class Router {

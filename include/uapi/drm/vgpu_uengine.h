@@ -188,7 +188,7 @@ struct vgpu_ue_hello {
  *	connections), one for dom0's clients.  The process may bound
  *	per group what contexts make it do: vgpu-engined --workers answers
  *	EBUSY (try again later) to a group that has used up its share of
- *	worker starts (Documentation/engines.rst, "Workers").
+ *	worker starts (Documentation/engines.rst, "Paced starts").
  */
 struct vgpu_ue_req_ctx_create {
 	__u64 ctx;
