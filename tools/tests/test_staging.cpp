@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "vgpu/vgpu.hpp"
+#include "../libvgpu/src/copy.hpp"
 
 extern "C" {
 #include "vgpu_drm.h"
@@ -32,6 +33,8 @@ public:
         for (auto& [h, o] : objs_) n += o.host;
         return n;
     }
+    size_t objects() const { return objs_.size(); }
+    uint32_t objects_made() const { return next_ - 1; }
     size_t most_host_at_submit = 0;  // host objects when a SUBMIT came
     size_t submits = 0;
     unsigned busy_creates = 0;  // CTX_CREATEs to refuse with EBUSY (the engine paces them)
@@ -179,6 +182,31 @@ TEST(Staging, HpModeGoesInChunksAndKeepsNone) {
     EXPECT_EQ(r.submits, 8u);  // four chunks each way
 }
 
+// hp mode: a small copy's object (kStagingKeptInGuest bytes or less)
+// stays for the next one, which makes none; a large copy's objects go,
+// the small one with them.
+TEST(Staging, HpModeKeepsASmallObject) {
+    Mini s(DRM_VGPU_MODE_HP);
+    vgpu::Context ctx(s.dev);
+    vgpu::Buffer b(ctx, vgpu::Context::kStagingKeptInGuest, vgpu::Domain::Device);
+    auto in = pattern(vgpu::Context::kStagingKeptInGuest);
+    std::vector<std::byte> out(in.size());
+    const size_t device_objects = s.drv->objects();
+    b.write(in);
+    EXPECT_EQ(s.drv->host_objects(), 1u);
+    const uint32_t made = s.drv->objects_made();
+    b.read(out);
+    b.write(pattern(100));
+    EXPECT_EQ(in, out);
+    EXPECT_EQ(s.drv->host_objects(), 1u);
+    EXPECT_EQ(s.drv->objects_made(), made);  // the kept one served both
+    const size_t n = vgpu::Context::kStagingKeptInGuest + 1;
+    vgpu::Buffer big(ctx, n, vgpu::Domain::Device);
+    big.write(pattern(n));
+    EXPECT_EQ(s.drv->host_objects(), 0u);
+    EXPECT_EQ(s.drv->objects(), device_objects + 1);
+}
+
 // dom0 (native): the objects stay for the next call; a one-chunk copy
 // makes one.
 TEST(Staging, NativeModeKeepsThem) {
@@ -207,6 +235,26 @@ TEST(Staging, APacedContextIsAskedAgain) {
     EXPECT_EQ(s.drv->ctx_creates, 3u);
     EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
     EXPECT_EQ(ctx.id(), 1u);
+}
+
+// The staged copy's CPU part with streamed stores: every byte at every
+// alignment of either side, the head and tail included, and nothing
+// around the destination touched (sizes each side of the streaming
+// threshold, 64 KiB).
+TEST(Staging, StreamCopyCopiesEveryByteAndNoMore) {
+    const size_t sizes[] = {0, 1, 15, 63, 64, 4095, (64 << 10) - 1, 64 << 10, (64 << 10) + 17, (1 << 20) + 5};
+    const size_t guard = 64;
+    for (size_t n : sizes)
+        for (size_t doff : {0, 1, 7, 15, 16})
+            for (size_t soff : {0, 3}) {
+                std::vector<unsigned char> src(n + soff), dst(n + doff + 2 * guard, 0xa5);
+                for (size_t i = 0; i < src.size(); i++) src[i] = static_cast<unsigned char>(i * 131 + i / 251 + 1);
+                vgpu::detail::stream_copy(dst.data() + guard + doff, src.data() + soff, n);
+                ASSERT_EQ(std::memcmp(dst.data() + guard + doff, src.data() + soff, n), 0)
+                    << n << " bytes, destination +" << doff << ", source +" << soff;
+                for (size_t i = 0; i < guard + doff; i++) ASSERT_EQ(dst[i], 0xa5) << "before, " << n << " bytes";
+                for (size_t i = guard + doff + n; i < dst.size(); i++) ASSERT_EQ(dst[i], 0xa5) << "after, " << n << " bytes";
+            }
 }
 
 }  // namespace

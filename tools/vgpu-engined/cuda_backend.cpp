@@ -952,7 +952,7 @@ uint64_t CudaBackend::span(Space& s, uint64_t va, uint32_t need, uint64_t* gpu, 
 // Page by page as vgpu_mem_copy() (a block at a time where one map()
 // covered it), contiguous pieces merged into one DMA.
 vgpu_run_result CudaBackend::copy(Space& s, Job& job, const drm_vgpu_cmd& c, uint64_t* addr, uint32_t* kind) {
-    uint64_t moved = 0;
+    uint64_t moved = 0, pieces = 0, t0 = trace_ ? now_ns() : 0;
     while (job.cmd_done < c.size) {
         if (moved >= kCopyChunk)
             break;  // a step's bytes done: they end before the step does (its time is theirs)
@@ -988,13 +988,19 @@ vgpu_run_result CudaBackend::copy(Space& s, Job& job, const drm_vgpu_cmd& c, uin
             }
             job.cmd_done += n;
             moved += n;
+            pieces++;
         }
         if (r == VGPU_RUN_FAULT) {
             check("cuStreamSynchronize", a_.StreamSynchronize(stream_.get()));
             return r;
         }
     }
+    uint64_t t1 = trace_ ? now_ns() : 0;
     check("cuStreamSynchronize", a_.StreamSynchronize(stream_.get()));
+    if (trace_)  // VGPU_ENGINED_TRACE: where a copy's time goes
+        std::fprintf(stderr, "vgpu-engined trace: COPY %llu bytes in %llu pieces: queued in %.1f us, done %.1f us later\n",
+                     static_cast<unsigned long long>(moved), static_cast<unsigned long long>(pieces), (t1 - t0) / 1e3,
+                     (now_ns() - t1) / 1e3);
     return job.cmd_done < c.size ? VGPU_RUN_BUDGET : VGPU_RUN_DONE;
 }
 

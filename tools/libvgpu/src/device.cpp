@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <cerrno>
 #include <exception>
 #include <filesystem>
@@ -29,6 +30,7 @@
 extern "C" {
 #include "vgpu_drm.h"
 }
+#include "copy.hpp"
 
 namespace vgpu {
 
@@ -378,10 +380,16 @@ Buffer& Context::staging(int i, size_t n) {
 // every one around each submission), and in hp mode they hold the
 // guest's grants and persistent-grant quota, past which an object is
 // kept by copies, which makes every submission of the file wait.
-bool Context::staging_kept() const { return dev_->info().mode == DRM_VGPU_MODE_NATIVE; }
+bool Context::staging_kept(const Buffer& b) const {
+    switch (dev_->info().mode) {
+    case DRM_VGPU_MODE_NATIVE: return true;
+    case DRM_VGPU_MODE_HP: return b.size() <= kStagingKeptInGuest;
+    default: return false;
+    }
+}
 
 size_t Context::staging_chunk(size_t n) const {
-    return dev_->info().mode == DRM_VGPU_MODE_NAIVE ? std::max<size_t>(n, 1) : kStagingChunk;
+    return dev_->info().mode == DRM_VGPU_MODE_NAIVE ? std::max<size_t>(n, 1) : detail::staging_chunk_bytes(kStagingChunk);
 }
 
 size_t Context::staging_slots(size_t total, size_t chunk) {
@@ -424,8 +432,8 @@ void Context::staging_done() {
 
 void Context::staging_release() noexcept {
     in_staging_call_ = false;
-    if (staging_kept()) return;
     for (int i = 0; i < 2; i++) {
+        if (!staging_[i] || staging_kept(*staging_[i])) continue;
         if (staging_fence_[i]) {
             try {
                 staging_fence_[i]->wait(std::chrono::seconds(60));  // its COPY done first
@@ -617,6 +625,17 @@ Buffer::~Buffer() {
     dev.try_ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &d);
 }
 
+namespace {
+// The CPU's part of a staged copy: streamed where the environment says
+// (copy.hpp).
+void cpu_copy(void* dst, const void* src, size_t n) {
+    if (detail::staging_stream())
+        detail::stream_copy(dst, src, n);
+    else
+        std::memcpy(dst, src, n);
+}
+}  // namespace
+
 void Buffer::write(std::span<const std::byte> src, size_t offset) {
     if (offset > size_ || src.size() > size_ - offset) throw Error(EINVAL, "Buffer::write out of range");
     if (cpu_) {
@@ -636,7 +655,7 @@ void Buffer::write(std::span<const std::byte> src, size_t offset) {
         size_t n = std::min(chunk, src.size() - done);
         int i = static_cast<int>(k % slots);
         Buffer& st = ctx_->staging(i, n);
-        std::memcpy(st.data(), src.data() + done, n);
+        cpu_copy(st.data(), src.data() + done, n);
         ctx_->staging_busy(i, ctx_->copy(va_ + offset + done, st.gpu_addr(), n));
     }
     ctx_->staging_done();  // every chunk's COPY checked
@@ -669,7 +688,7 @@ void Buffer::read(std::span<std::byte> dst, size_t offset) const {
     for (size_t k = 0; k < chunks; k++) {
         size_t n = std::min(chunk, dst.size() - k * chunk);
         Buffer& st = ctx_->staging(static_cast<int>(k % slots), n);  // its COPY done
-        std::memcpy(dst.data() + k * chunk, st.data(), n);
+        cpu_copy(dst.data() + k * chunk, st.data(), n);
         if (k + slots < chunks) start(k + slots);
     }
     ctx_->staging_done();

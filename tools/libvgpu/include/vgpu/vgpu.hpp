@@ -273,17 +273,24 @@ public:
     // client's quota has room for no second).  A dom0 client keeps them
     // between calls, and a host object its quota refuses is asked again
     // once the idle ones are given back; a guest frees them at the end
-    // of each call (see Context::staging_kept).  In naive mode, whose
+    // of each call, but for an object of kStagingKeptInGuest bytes or
+    // less in hp mode (see Context::staging_kept).  In naive mode, whose
     // frontend copies every host object of the file around each
     // submission, one object of the whole copy.
     static constexpr size_t kStagingChunk = 8 << 20;
+    static constexpr size_t kStagingKeptInGuest = 64 << 10;
 
 private:
     friend class Buffer;
     // The chunk a copy of @n bytes goes in.
     size_t staging_chunk(size_t n) const;
-    // Whether the staging objects stay between calls.
-    bool staging_kept() const;
+    // Whether staging object @b stays between calls: a dom0 client's
+    // always; in hp mode a small one (kStagingKeptInGuest: a few pages of
+    // the guest's grants and persistent-grant quota, where making and
+    // freeing one costs each small copy five requests more); in naive
+    // mode none (the frontend copies every host object of the file
+    // around each submission).
+    bool staging_kept(const Buffer& b) const;
     // Staging object @i (0 or 1) of at least @n bytes (a chunk), once
     // the COPY that last used it is done (throws if it failed).
     Buffer& staging(int i, size_t n);
