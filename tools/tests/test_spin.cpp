@@ -16,8 +16,8 @@
 TEST(Spin, TheBudgetIsNvidiasAutoPolicyBounded) {
     EXPECT_EQ(vgpu::parse_spin_ns(nullptr, 2), 0u);  // the test bed: a spinner takes its peer's CPU
     EXPECT_EQ(vgpu::parse_spin_ns(nullptr, 7), 0u);
-    EXPECT_EQ(vgpu::parse_spin_ns(nullptr, 8), 100000u);
-    EXPECT_EQ(vgpu::parse_spin_ns(nullptr, 16), 100000u);
+    EXPECT_EQ(vgpu::parse_spin_ns(nullptr, 8), 500000u);
+    EXPECT_EQ(vgpu::parse_spin_ns(nullptr, 16), 500000u);
     EXPECT_EQ(vgpu::parse_spin_ns("0", 16), 0u);
     EXPECT_EQ(vgpu::parse_spin_ns("250", 2), 250000u);
     EXPECT_EQ(vgpu::parse_spin_ns("10000", 2), 10000000u);
@@ -25,7 +25,7 @@ TEST(Spin, TheBudgetIsNvidiasAutoPolicyBounded) {
 
 TEST(Spin, AnUnreadableBudgetIsRefusedForTheDefault) {
     for (const char* bad : {"", "-1", "10001", "5us", " 5", "0x10", "99999999999999999999"})
-        EXPECT_EQ(vgpu::parse_spin_ns(bad, 16), 100000u) << bad;
+        EXPECT_EQ(vgpu::parse_spin_ns(bad, 16), 500000u) << bad;
     EXPECT_EQ(vgpu::parse_spin_ns("x", 2), 0u);
 }
 

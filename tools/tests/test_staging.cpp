@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <map>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "vgpu/vgpu.hpp"
@@ -255,6 +256,37 @@ TEST(Staging, StreamCopyCopiesEveryByteAndNoMore) {
                 for (size_t i = 0; i < guard + doff; i++) ASSERT_EQ(dst[i], 0xa5) << "before, " << n << " bytes";
                 for (size_t i = guard + doff + n; i < dst.size(); i++) ASSERT_EQ(dst[i], 0xa5) << "after, " << n << " bytes";
             }
+}
+
+// Helper threads copy parts of a large copy: every byte of copies each
+// side of kMinBytes and of sizes no multiple of the parts, streamed or
+// not, call after call (each call's parts reach the helpers once), and
+// from two threads at once (one has the helpers, the other copies
+// alone).
+TEST(Staging, CopyHelpersCopyEveryByte) {
+    vgpu::detail::CopyHelpers h(3);
+    ASSERT_EQ(h.helpers(), 3u);
+    auto check = [&h](size_t n, bool stream, unsigned seed) {
+        const size_t guard = 64;
+        std::vector<unsigned char> src(n), dst(n + 2 * guard, 0x5a);
+        for (size_t i = 0; i < n; i++) src[i] = static_cast<unsigned char>(i * 193 + i / 4099 + seed);
+        h.copy(dst.data() + guard, src.data(), n, stream);
+        EXPECT_EQ(std::memcmp(dst.data() + guard, src.data(), n), 0) << n << " bytes";
+        for (size_t i = 0; i < guard; i++) {
+            EXPECT_EQ(dst[i], 0x5a);
+            EXPECT_EQ(dst[guard + n + i], 0x5a);
+        }
+    };
+    unsigned seed = 0;
+    for (size_t n : {size_t{1000}, vgpu::detail::CopyHelpers::kMinBytes - 1, vgpu::detail::CopyHelpers::kMinBytes,
+                     (size_t{3} << 20) + 77, size_t{5} << 20})
+        for (bool stream : {false, true})
+            for (int rep = 0; rep < 10; rep++) check(n, stream, seed++);
+    std::thread other([&] {
+        for (unsigned k = 0; k < 30; k++) check((size_t{2} << 20) + k, true, 100 + k);
+    });
+    for (unsigned k = 0; k < 30; k++) check((size_t{2} << 20) + 3 * k, false, 200 + k);
+    other.join();
 }
 
 }  // namespace

@@ -4,9 +4,16 @@
 // copy.cpp - the CPU's part of a staged copy (copy.hpp).
 #include "copy.hpp"
 
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
+
+#include "vgpu/spin.hpp"
 
 #if defined(__x86_64__)
 #include <emmintrin.h>
@@ -70,8 +77,95 @@ size_t staging_chunk_bytes(size_t dflt) noexcept {
 }
 
 bool staging_stream() noexcept {
-    static const bool on = env_size("VGPU_STAGING_STREAM", 0, 0, 1) == 1;
+    static const bool on = env_size("VGPU_STAGING_STREAM", 1, 0, 1) == 1;
     return on;
+}
+
+// Three beside the caller where the process may use 4 CPUs or more,
+// one fewer than it may use below that (none on one CPU).
+unsigned copy_helpers_wanted() noexcept {
+    static const unsigned n = [] {
+        cpu_set_t set;
+        int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+        size_t dflt = static_cast<size_t>(std::clamp(cpus - 1, 0, 3));
+        return static_cast<unsigned>(env_size("VGPU_COPY_THREADS", dflt, 0, 15));
+    }();
+    return n;
+}
+
+CopyHelpers::CopyHelpers(unsigned n) : parts_(n), pid_(getpid()) {
+    threads_.reserve(n);
+    for (unsigned i = 0; i < n; i++) {
+        try {
+            threads_.emplace_back([this, i] { run(i); });
+        } catch (const std::system_error&) {
+            break;  // the system has no more: fewer helpers
+        }
+    }
+}
+
+CopyHelpers::~CopyHelpers() {
+    {
+        std::lock_guard l(m_);
+        stop_ = true;
+    }
+    go_.notify_all();
+    for (auto& t : threads_)
+        t.join();
+}
+
+void CopyHelpers::run(unsigned i) {
+    unsigned long seen = 0;
+    for (;;) {
+        spin_until([&] { return gen_.load(std::memory_order_acquire) != seen; }, spin_budget_ns());
+        Part p;
+        {
+            std::unique_lock l(m_);
+            go_.wait(l, [&] { return stop_ || gen_.load(std::memory_order_relaxed) != seen; });
+            if (stop_)
+                return;
+            seen = gen_.load(std::memory_order_relaxed);
+            p = parts_[i];
+        }
+        if (p.stream)
+            stream_copy(p.dst, p.src, p.n);
+        else
+            std::memcpy(p.dst, p.src, p.n);
+        if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            std::lock_guard l(m_);  // the caller waits under it
+            done_.notify_one();
+        }
+    }
+}
+
+void CopyHelpers::copy(void* dst, const void* src, size_t n, bool stream) {
+    auto* d = static_cast<unsigned char*>(dst);
+    const auto* s = static_cast<const unsigned char*>(src);
+    auto alone = [&](unsigned char* to, const unsigned char* from, size_t k) {
+        if (stream)
+            stream_copy(to, from, k);
+        else
+            std::memcpy(to, from, k);
+    };
+    std::unique_lock call(busy_, std::try_to_lock);
+    const size_t h = threads_.size();
+    if (!call || !h || n < kMinBytes || getpid() != pid_)
+        return alone(d, s, n);
+    // Helper i copies part i, the caller the last (with the rest).
+    const size_t part = (n / (h + 1)) & ~size_t{63};
+    {
+        std::lock_guard l(m_);
+        for (size_t i = 0; i < h; i++)
+            parts_[i] = {d + i * part, s + i * part, part, stream};
+        left_.store(static_cast<unsigned>(h), std::memory_order_relaxed);
+        gen_.fetch_add(1, std::memory_order_release);
+    }
+    go_.notify_all();
+    alone(d + h * part, s + h * part, n - h * part);
+    if (!spin_until([&] { return left_.load(std::memory_order_acquire) == 0; }, spin_budget_ns())) {
+        std::unique_lock l(m_);
+        done_.wait(l, [&] { return left_.load(std::memory_order_acquire) == 0; });
+    }
 }
 
 }  // namespace vgpu::detail

@@ -134,6 +134,23 @@ int Device::try_ioctl(unsigned long req, void* arg) const noexcept { return t_->
 
 Device::Device(Fd fd, std::string path) : Device(drm_transport(std::move(fd)), std::move(path)) {}
 
+Device::~Device() = default;
+
+void Device::cpu_copy(void* dst, const void* src, size_t n) const {
+    const bool stream = detail::staging_stream();
+    if (n >= detail::CopyHelpers::kMinBytes && detail::copy_helpers_wanted()) {
+        // Threads the first large copy starts (none where none start).
+        std::call_once(copy_once_, [&] {
+            copy_ = std::make_unique<detail::CopyHelpers>(detail::copy_helpers_wanted());
+        });
+        return copy_->copy(dst, src, n, stream);
+    }
+    if (stream)
+        detail::stream_copy(dst, src, n);
+    else
+        std::memcpy(dst, src, n);
+}
+
 Device::Device(std::unique_ptr<Transport> t, std::string path) : t_(std::move(t)), path_(std::move(path)) {
     drm_vgpu_info in{};
     ioctl(DRM_IOCTL_VGPU_GET_INFO, &in, "VGPU_GET_INFO");
@@ -625,17 +642,6 @@ Buffer::~Buffer() {
     dev.try_ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &d);
 }
 
-namespace {
-// The CPU's part of a staged copy: streamed where the environment says
-// (copy.hpp).
-void cpu_copy(void* dst, const void* src, size_t n) {
-    if (detail::staging_stream())
-        detail::stream_copy(dst, src, n);
-    else
-        std::memcpy(dst, src, n);
-}
-}  // namespace
-
 void Buffer::write(std::span<const std::byte> src, size_t offset) {
     if (offset > size_ || src.size() > size_ - offset) throw Error(EINVAL, "Buffer::write out of range");
     if (cpu_) {
@@ -655,7 +661,7 @@ void Buffer::write(std::span<const std::byte> src, size_t offset) {
         size_t n = std::min(chunk, src.size() - done);
         int i = static_cast<int>(k % slots);
         Buffer& st = ctx_->staging(i, n);
-        cpu_copy(st.data(), src.data() + done, n);
+        ctx_->device().cpu_copy(st.data(), src.data() + done, n);
         ctx_->staging_busy(i, ctx_->copy(va_ + offset + done, st.gpu_addr(), n));
     }
     ctx_->staging_done();  // every chunk's COPY checked
@@ -688,7 +694,7 @@ void Buffer::read(std::span<std::byte> dst, size_t offset) const {
     for (size_t k = 0; k < chunks; k++) {
         size_t n = std::min(chunk, dst.size() - k * chunk);
         Buffer& st = ctx_->staging(static_cast<int>(k % slots), n);  // its COPY done
-        cpu_copy(dst.data() + k * chunk, st.data(), n);
+        ctx_->device().cpu_copy(dst.data() + k * chunk, st.data(), n);
         if (k + slots < chunks) start(k + slots);
     }
     ctx_->staging_done();

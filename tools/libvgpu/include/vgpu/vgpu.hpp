@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -105,6 +106,10 @@ public:
 // The render node open as @fd.
 std::unique_ptr<Transport> drm_transport(Fd fd);
 
+namespace detail {
+class CopyHelpers;
+}
+
 class Device {
 public:
     // The first render node whose DRM driver is "vgpu" (or @path).
@@ -132,11 +137,19 @@ public:
     // The same, 0 or an errno (destructors).
     int try_ioctl(unsigned long req, void* arg) const noexcept;
     Transport& transport() const noexcept { return *t_; }
+    ~Device();
 
 private:
+    friend class Buffer;
+    // The CPU's part of a staged copy (Buffer::write, read): @n bytes, a
+    // large copy split among helper threads (copy.hpp).
+    void cpu_copy(void* dst, const void* src, size_t n) const;
+
     std::unique_ptr<Transport> t_;
     std::string path_;
     DeviceInfo info_{};
+    mutable std::once_flag copy_once_;                      // starts copy_
+    mutable std::unique_ptr<detail::CopyHelpers> copy_;     // made at the first large copy
 };
 
 // A drm_syncobj, signalled when a submission completes.
