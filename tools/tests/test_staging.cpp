@@ -8,6 +8,10 @@
 // submission) and after each call.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -278,15 +282,53 @@ TEST(Staging, CopyHelpersCopyEveryByte) {
         }
     };
     unsigned seed = 0;
-    for (size_t n : {size_t{1000}, vgpu::detail::CopyHelpers::kMinBytes - 1, vgpu::detail::CopyHelpers::kMinBytes,
-                     (size_t{3} << 20) + 77, size_t{5} << 20})
+    for (size_t n : {size_t{1000}, vgpu::detail::CopyHelpers::kMinBytes - 1})
+        for (bool stream : {false, true}) check(n, stream, seed++);
+    EXPECT_EQ(h.parts_copied(), 0u);  // below kMinBytes the caller copies alone
+    for (size_t n : {vgpu::detail::CopyHelpers::kMinBytes, (size_t{3} << 20) + 77, size_t{5} << 20})
         for (bool stream : {false, true})
             for (int rep = 0; rep < 10; rep++) check(n, stream, seed++);
+    EXPECT_EQ(h.parts_copied(), 3u * 3 * 2 * 10);  // each helper a part of each
     std::thread other([&] {
         for (unsigned k = 0; k < 30; k++) check((size_t{2} << 20) + k, true, 100 + k);
     });
     for (unsigned k = 0; k < 30; k++) check((size_t{2} << 20) + 3 * k, false, 200 + k);
     other.join();
+}
+
+// A child forked after the helpers started copies alone, and ends its
+// Device without touching the parent's threads (joining them, or
+// waiting on their locks, would hang it).
+TEST(Staging, AForkedChildCopiesAloneAndEndsItsDevice) {
+    if (!vgpu::detail::copy_helpers_wanted()) GTEST_SKIP() << "no helpers on one CPU";
+    auto s = std::make_unique<Mini>(DRM_VGPU_MODE_NATIVE);
+    auto ctx = std::make_unique<vgpu::Context>(s->dev);
+    const size_t n = 3 << 20;
+    auto b = std::make_unique<vgpu::Buffer>(*ctx, n, vgpu::Domain::Device);
+    auto in = pattern(n);
+    b->write(in);  // the helpers start
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        std::vector<std::byte> out(n);
+        b->read(out);
+        bool ok = out == in;
+        b.reset();
+        ctx.reset();
+        s.reset();  // ~Device in the child
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    pid_t got = 0;
+    for (int i = 0; i < 400 && !(got = waitpid(pid, &status, WNOHANG)); i++)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!got) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        FAIL() << "the child hung for 20 s";
+    }
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the child read wrong bytes";
 }
 
 }  // namespace

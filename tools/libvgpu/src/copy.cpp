@@ -4,14 +4,15 @@
 // copy.cpp - the CPU's part of a staged copy (copy.hpp).
 #include "copy.hpp"
 
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <system_error>
 
 #include "vgpu/spin.hpp"
 
@@ -93,13 +94,37 @@ unsigned copy_helpers_wanted() noexcept {
     return n;
 }
 
+namespace {
+// While it lives, this thread blocks the signals sent to the process
+// (threads it starts inherit the mask), not those a fault raises: a
+// program's SIGSEGV handler (guard pages, a garbage collector's write
+// barrier) still runs for a fault in a helper's part of its copy.
+class AsyncSignalsBlocked {
+public:
+    AsyncSignalsBlocked() {
+        sigset_t set;
+        sigfillset(&set);
+        for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS})
+            sigdelset(&set, sig);
+        pthread_sigmask(SIG_BLOCK, &set, &old_);
+    }
+    ~AsyncSignalsBlocked() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+    AsyncSignalsBlocked(const AsyncSignalsBlocked&) = delete;
+    AsyncSignalsBlocked& operator=(const AsyncSignalsBlocked&) = delete;
+
+private:
+    sigset_t old_;
+};
+}  // namespace
+
 CopyHelpers::CopyHelpers(unsigned n) : parts_(n), pid_(getpid()) {
     threads_.reserve(n);
+    AsyncSignalsBlocked blocked;  // a signal for the process goes to the program's threads
     for (unsigned i = 0; i < n; i++) {
         try {
             threads_.emplace_back([this, i] { run(i); });
-        } catch (const std::system_error&) {
-            break;  // the system has no more: fewer helpers
+        } catch (...) {
+            break;  // the system has no more threads or memory: fewer helpers
         }
     }
 }
@@ -131,12 +156,15 @@ void CopyHelpers::run(unsigned i) {
             stream_copy(p.dst, p.src, p.n);
         else
             std::memcpy(p.dst, p.src, p.n);
+        parts_copied_.fetch_add(1, std::memory_order_relaxed);
         if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
             std::lock_guard l(m_);  // the caller waits under it
             done_.notify_one();
         }
     }
 }
+
+bool CopyHelpers::started_here() const noexcept { return getpid() == pid_; }
 
 void CopyHelpers::copy(void* dst, const void* src, size_t n, bool stream) {
     auto* d = static_cast<unsigned char*>(dst);
@@ -149,7 +177,7 @@ void CopyHelpers::copy(void* dst, const void* src, size_t n, bool stream) {
     };
     std::unique_lock call(busy_, std::try_to_lock);
     const size_t h = threads_.size();
-    if (!call || !h || n < kMinBytes || getpid() != pid_)
+    if (!call || !h || n < kMinBytes || !started_here())
         return alone(d, s, n);
     // Helper i copies part i, the caller the last (with the rest).
     const size_t part = (n / (h + 1)) & ~size_t{63};

@@ -56,6 +56,12 @@ public:
     // part); returns once every byte is copied.
     void copy(void* dst, const void* src, size_t n, bool stream);
     unsigned helpers() const noexcept { return static_cast<unsigned>(threads_.size()); }
+    // Parts the helpers have copied (tests).
+    unsigned long parts_copied() const noexcept { return parts_copied_.load(std::memory_order_relaxed); }
+    // Whether this process started the helpers: a child forked since
+    // has none of their threads, and must neither use nor end them
+    // (Device::~Device leaves them be there).
+    bool started_here() const noexcept;
 
 private:
     struct Part {
@@ -73,6 +79,7 @@ private:
     std::vector<Part> parts_;      // helper i's part of the current call
     std::atomic<unsigned long> gen_{0};  // one more per call
     std::atomic<unsigned> left_{0};      // parts of the call not yet copied
+    std::atomic<unsigned long> parts_copied_{0};
     bool stop_ = false;
     const pid_t pid_;
     std::vector<std::thread> threads_;   // last: they start once the rest is made

@@ -134,7 +134,13 @@ int Device::try_ioctl(unsigned long req, void* arg) const noexcept { return t_->
 
 Device::Device(Fd fd, std::string path) : Device(drm_transport(std::move(fd)), std::move(path)) {}
 
-Device::~Device() = default;
+Device::~Device() {
+    // In a child forked since the helpers started, their threads, locks
+    // and condition variables are the parent's: left as they are (the
+    // object's memory with them), never joined or signalled.
+    if (copy_ && !copy_->started_here())
+        static_cast<void>(copy_.release());
+}
 
 void Device::cpu_copy(void* dst, const void* src, size_t n) const {
     const bool stream = detail::staging_stream();
@@ -398,9 +404,10 @@ Buffer& Context::staging(int i, size_t n) {
 // guest's grants and persistent-grant quota, past which an object is
 // kept by copies, which makes every submission of the file wait.
 bool Context::staging_kept(const Buffer& b) const {
-    switch (dev_->info().mode) {
+    const DeviceInfo& i = dev_->info();
+    switch (i.mode) {
     case DRM_VGPU_MODE_NATIVE: return true;
-    case DRM_VGPU_MODE_HP: return b.size() <= kStagingKeptInGuest;
+    case DRM_VGPU_MODE_HP: return b.size() <= std::max<uint64_t>(kStagingKeptInGuest, i.page_size);
     default: return false;
     }
 }
