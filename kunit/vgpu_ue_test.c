@@ -656,10 +656,12 @@ static void ue_hello_pci(struct kunit *test)
 }
 
 /*
- * A process that runs a LAUNCH's PTX says so at HELLO (VGPU_UE_HELLO_PTX):
- * the engine reports DRM_VGPU_FEATURE_PTX while it is registered, not once
- * it is gone nor for a later process that does not say it; unknown flags
- * are refused.
+ * A process that runs a LAUNCH's PTX says so at HELLO (VGPU_UE_HELLO_PTX),
+ * and that it gives a launch its descriptor's stack
+ * (VGPU_UE_HELLO_PTX_STACK, only with the first): the engine reports
+ * DRM_VGPU_FEATURE_PTX and _PTX_STACK while it is registered, not once
+ * it is gone nor for a later process that does not say it; unknown flags,
+ * and the stack without PTX, are refused.
  */
 static void ue_hello_ptx(struct kunit *test)
 {
@@ -672,15 +674,27 @@ static void ue_hello_ptx(struct kunit *test)
 	s = vgpu_ue_session_new(ue, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
 	ue_hello_init(&h, "");
-	h.flags = VGPU_UE_HELLO_PTX << 1;
+	h.flags = VGPU_UE_HELLO_PTX_STACK << 1;
 	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EPROTO);
-	h.flags = VGPU_UE_HELLO_PTX;
+	h.flags = VGPU_UE_HELLO_PTX_STACK;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EPROTO);
+	h.flags = VGPU_UE_HELLO_PTX | VGPU_UE_HELLO_PTX_STACK;
 	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
+	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX_STACK);
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_HOST_MEMORY);
 	vgpu_ue_session_end(s);
 	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
+	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX_STACK);
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_HOST_MEMORY);
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+	ue_hello_init(&h, "");
+	h.flags = VGPU_UE_HELLO_PTX;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
+	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX_STACK);
+	vgpu_ue_session_end(s);
 	s = vgpu_ue_session_new(ue, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
 	ue_hello_init(&h, "");

@@ -51,6 +51,9 @@ struct vgpu_ue_msg {
 	struct completion done;
 };
 
+/* What the engine reports only while a process that runs PTX is registered. */
+#define VGPU_UE_PTX_FEATURES	(DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK)
+
 /*
  * Sessions registered so far, on every instance: a generation names one
  * process of one instance (the shadows are keyed by it).
@@ -108,7 +111,7 @@ static void vgpu_ue_kill(struct vgpu_ue_session *s, const char *why)
 		ue->live = NULL;
 		/* No process runs PTX now (read without this lock). */
 		WRITE_ONCE(ue->engine.features,
-			   ue->engine.features & ~DRM_VGPU_FEATURE_PTX);
+			   ue->engine.features & ~VGPU_UE_PTX_FEATURES);
 	}
 	list_for_each_entry_safe(m, tmp, &s->queue, node)
 		vgpu_ue_finish(m, -ENODEV);
@@ -405,7 +408,9 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 			     task_pid_nr(current), h->version, VGPU_UE_VERSION);
 		return -EPROTO;
 	}
-	if (h->flags & ~VGPU_UE_HELLO_PTX)
+	if ((h->flags & ~(VGPU_UE_HELLO_PTX | VGPU_UE_HELLO_PTX_STACK)) ||
+	    (h->flags & VGPU_UE_HELLO_PTX_STACK &&
+	     !(h->flags & VGPU_UE_HELLO_PTX)))
 		return -EPROTO;
 	if (h->mem_size < ((u64)vgpu_ue_mem_mb << 20))
 		return -ENOSPC;
@@ -434,9 +439,11 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 		strscpy(ue->pci, h->pci, sizeof(ue->pci));
 		/* Read by the core's GET_INFO without this lock. */
 		WRITE_ONCE(ue->engine.features,
-			   (ue->engine.features & ~DRM_VGPU_FEATURE_PTX) |
+			   (ue->engine.features & ~VGPU_UE_PTX_FEATURES) |
 			   (h->flags & VGPU_UE_HELLO_PTX ?
-			    DRM_VGPU_FEATURE_PTX : 0));
+			    DRM_VGPU_FEATURE_PTX : 0) |
+			   (h->flags & VGPU_UE_HELLO_PTX_STACK ?
+			    DRM_VGPU_FEATURE_PTX_STACK : 0));
 	}
 	mutex_unlock(&ue->lock);
 	if (ret)

@@ -133,6 +133,12 @@ Api make_table() {
             return CUDA_SUCCESS;
         });
     };
+    a.CtxSetLimit = [](int limit, size_t value) {
+        return with([&](FakeCuda& k) {
+            k.limits.emplace_back(limit, value);
+            return k.on_set_limit ? k.on_set_limit() : CUDA_SUCCESS;
+        });
+    };
     a.FuncSetAttribute = [](CUfunction f, int attr, int value) {
         return with([&](FakeCuda& k) { return k.set_attribute(f, attr, value); });
     };

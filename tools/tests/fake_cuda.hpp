@@ -111,6 +111,10 @@ public:
     std::function<cu::CUresult()> on_sync;
     // cuFuncGetAttribute's local memory per thread of every function.
     int local_bytes = 0;
+    // cuCtxSetLimit's calls (limit, value), and its answer (CUDA_SUCCESS
+    // when unset).
+    std::vector<std::pair<int, size_t>> limits;
+    std::function<cu::CUresult()> on_set_limit;
     // Whether the GPU reaches pageable memory (HMM); reset by ~FakeCuda.
     static void pageable_access(int v);
     std::vector<LaunchCall> launches;      // every launch (args cleared)

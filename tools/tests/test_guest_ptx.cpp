@@ -178,6 +178,61 @@ TEST(GuestPtx, ThePtxRunsWithItsParametersCompiledOnce) {
     EXPECT_EQ(w.fake.errors(), "");
 }
 
+// VGPU_PTX_STACK_KB for one test.
+struct StackBound {
+    explicit StackBound(const char* kb) { setenv("VGPU_PTX_STACK_KB", kb, 1); }
+    ~StackBound() { unsetenv("VGPU_PTX_STACK_KB"); }
+};
+
+// Where the host allows a call stack (VGPU_PTX_STACK_KB=16), a launch
+// that names one has the context's limit raised to it (a power of two
+// from 1 KiB) once; a smaller one or none changes nothing; more than the
+// host allows, or what the driver refused once, runs the ISA without
+// asking the driver again.
+TEST(GuestPtx, AStackIsSetOnceAndARefusedOneRunsTheIsa) {
+    StackBound bound("16");
+    ASSERT_EQ(ptx_stack_bound(), 16384u);
+    Worker w;
+    EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 5000; }).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx());
+    ASSERT_EQ(w.fake.limits.size(), 1u);
+    EXPECT_EQ(w.fake.limits[0], std::make_pair(cu::kLimitStackSize, size_t{8192}));
+    EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 8192; }).status, RunStatus::Done);
+    EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 4096; }).status, RunStatus::Done);
+    EXPECT_EQ(w.launch(kPtx, kDataVa).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx());
+    EXPECT_EQ(w.fake.limits.size(), 1u) << "no smaller limit asked for";
+    EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 16385; }).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx()) << "more than the host allows: the ISA";
+    w.fake.on_set_limit = [] { return cu::CUresult{2}; };  // CUDA_ERROR_OUT_OF_MEMORY
+    EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 16384; }).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx()) << "refused: the ISA";
+    EXPECT_EQ(w.fake.limits.size(), 2u);
+    w.fake.on_set_limit = nullptr;
+    EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 16384; }).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx());
+    EXPECT_EQ(w.fake.limits.size(), 2u) << "a refused size is not asked again";
+    EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 8192; }).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx()) << "8192 still set";
+    EXPECT_EQ(w.fake.limits.size(), 2u);
+}
+
+// By default (VGPU_PTX_STACK_KB unset) the host gives no stack: a launch
+// naming one runs the ISA and the driver reserves nothing for it.
+TEST(GuestPtx, NoStackUnlessTheHostAllowsOne) {
+    EXPECT_EQ(ptx_stack_bound(), 0u);
+    {
+        StackBound bad("17");
+        EXPECT_EQ(ptx_stack_bound(), 0u) << "past DRM_VGPU_PTX_MAX_STACK";
+    }
+    Worker w;
+    EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 1024; }).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx());
+    EXPECT_EQ(w.launch(kPtx, kDataVa).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx());
+    EXPECT_TRUE(w.fake.limits.empty());
+}
+
 // A module's entries are compiled together: launching a second entry of
 // the same text loads nothing more.  An entry the text lacks runs the ISA
 // and leaves the module's others running as themselves.
@@ -415,7 +470,12 @@ TEST(GuestPtx, DescriptorsAreParsedStrictly) {
         EXPECT_FALSE(parse(x)) << what;
     };
     bad([](auto& x) { x.version = 2; }, "version");
-    bad([](auto& x) { x.reserved[4] = 1; }, "reserved");
+    bad([](auto& x) { x.reserved[3] = 1; }, "reserved");
+    {
+        drm_vgpu_ptx_launch x = h;
+        x.stack_size = ~0u;
+        EXPECT_TRUE(parse(x)) << "a stack is the engine's to give or not (the ISA runs)";
+    }
     bad([](auto& x) { x.ptx_size = 1; }, "a text of one byte");
     bad([](auto& x) { x.ptx_size = DRM_VGPU_PTX_MAX_TEXT + 1; }, "a text too long");
     bad([](auto& x) { x.ptx = ~0ull - 8; }, "a text that wraps");

@@ -20,6 +20,7 @@
 #include "host.hpp"
 #include "vgpu/spin.hpp"
 #include "../vgpu-engined/backend.hpp"
+#include "../vgpu-engined/cuda_native.hpp"
 #include "../vgpu-engined/router.hpp"
 
 extern "C" {
@@ -453,7 +454,8 @@ std::shared_ptr<CoreHost> CoreHost::create(const CoreOptions& o) {
             // What vgpu-uengine reports, with the PTX feature its engine
             // process says at HELLO with the cuda back end's workers.
             c.features = DRM_VGPU_FEATURE_HOST_MEMORY | DRM_VGPU_FEATURE_PREEMPTION | DRM_VGPU_FEATURE_ATOMICS |
-                         (o.gpu ? DRM_VGPU_FEATURE_PTX : 0);
+                         (o.gpu ? DRM_VGPU_FEATURE_PTX : 0) |
+                         (o.gpu && vgpu::engine::ptx_stack_bound() ? DRM_VGPU_FEATURE_PTX_STACK : 0);
             c.page_shift = kPageShift;
             c.va_start = vgpu::engine::kSelfTestVaStart;
             c.va_end = vgpu::engine::kSelfTestVaEnd;

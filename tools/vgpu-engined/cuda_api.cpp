@@ -122,6 +122,7 @@ Api resolve(void* lib) {
     sym(lib, a.ModuleGetFunction, "cuModuleGetFunction");
     sym(lib, a.FuncSetAttribute, "cuFuncSetAttribute");
     sym(lib, a.FuncGetAttribute, "cuFuncGetAttribute");
+    sym(lib, a.CtxSetLimit, "cuCtxSetLimit");
     sym(lib, a.ModuleUnload, "cuModuleUnload");
     sym(lib, a.LaunchKernel, "cuLaunchKernel");
     sym(lib, a.StreamCreate, "cuStreamCreate");

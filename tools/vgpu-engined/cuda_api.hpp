@@ -35,6 +35,7 @@ using CUevent = CUevent_st*;
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUresult CUDA_ERROR_NOT_READY = 600;
 constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+constexpr int kLimitStackSize = 0;  // CU_LIMIT_STACK_SIZE
 constexpr int CU_DEVICE_ATTRIBUTE_PCI_BUS_ID = 33;
 constexpr int CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID = 34;
 constexpr int CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING = 41;
@@ -125,6 +126,8 @@ struct Api {
     // A block's shared memory beyond 48 KiB (VGPU_MAX_SHARED) must be asked for.
     CUresult (*FuncSetAttribute)(CUfunction, int, int);
     CUresult (*FuncGetAttribute)(int*, int, CUfunction);
+    // kLimitStackSize: a thread's call stack, bytes.
+    CUresult (*CtxSetLimit)(int, size_t);
     CUresult (*ModuleUnload)(CUmodule);
     CUresult (*LaunchKernel)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                              CUstream, void**, void**);

@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -388,6 +389,10 @@ private:
     // lost for good, and the worker with it (worker.cpp ends it).
     bool lost_ = false;
     int warned_ptx_ = 0;  // lines said about the guest's PTX (at most kPtxLines)
+    // A guest's call stack (cuCtxSetLimit): the most the host allows, the
+    // largest set, the smallest the driver refused (never asked again).
+    const uint64_t stack_bound_ = ptx_stack_bound();
+    uint64_t stack_set_ = 0, stack_refused_ = UINT64_MAX;
     const bool trace_ = std::getenv("VGPU_ENGINED_TRACE") != nullptr;
 };
 
@@ -1448,6 +1453,29 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     if (!fn) {
         say("the guest's kernel " + pl->entry + ": " + fwhy + ": its ISA runs");
         return std::nullopt;
+    }
+    if (pl->stack > stack_set_) {
+        // A power of two from 1 KiB: at most five raises in a context's
+        // life.  The driver reserves it for every thread the GPU holds at
+        // once (8 KiB a thread: 2.1 GiB on an H100) until the context
+        // ends; what the host allows no more than (ptx_stack_bound()),
+        // or the driver refused, runs the ISA.
+        const uint64_t want = std::bit_ceil(std::max<uint64_t>(pl->stack, 1024));
+        if (want > stack_bound_ || want >= stack_refused_) {
+            say("a stack of " + std::to_string(pl->stack) + " bytes for the guest's kernel " + pl->entry +
+                ": more than this engine gives (VGPU_PTX_STACK_KB): its ISA runs");
+            return std::nullopt;
+        }
+        const uint64_t t_limit = now_ns();
+        r = a_.CtxSetLimit(kLimitStackSize, want);
+        job.cmd_busy_ns += now_ns() - t_limit;  // the context's time
+        if (r != CUDA_SUCCESS) {
+            stack_refused_ = want;
+            say("a stack of " + std::to_string(want) + " bytes for the guest's kernel " + pl->entry + " (" +
+                error("cuCtxSetLimit", r) + "): its ISA runs");
+            return std::nullopt;
+        }
+        stack_set_ = want;
     }
     size_t psize = pl->params.size();
     void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, pl->params.data(), CU_LAUNCH_PARAM_BUFFER_SIZE, &psize,

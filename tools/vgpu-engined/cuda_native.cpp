@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <utility>
+#include <cstdlib>
 #include <iostream>
 
 #include "vgpu_drm.h"
@@ -57,12 +59,29 @@ std::optional<PtxLaunch> parse_ptx_launch(const uint8_t* d, size_t n, std::strin
     l.ptx_size = h.ptx_size;
     l.ptx_hash = h.ptx_hash;
     l.shared = h.shared_size;
+    l.stack = h.stack_size;
     l.entry.assign(reinterpret_cast<const char*>(d) + sizeof(h), h.entry_len);
     for (char c : l.entry)  // PTX identifiers: [A-Za-z0-9_$] (and a leading %)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || c == '%'))
             return no("an entry name that is no PTX identifier");
     l.params.assign(d + sizeof(h) + h.entry_len, d + n);
     return l;
+}
+
+uint32_t ptx_stack_bound() {
+    const char* e = std::getenv("VGPU_PTX_STACK_KB");
+    if (!e || !*e)
+        return 0;
+    char* end = nullptr;
+    unsigned long kb = std::strtoul(e, &end, 10);
+    if (*e < '0' || *e > '9' || *end || kb > DRM_VGPU_PTX_MAX_STACK / 1024) {
+        static bool said;
+        if (!std::exchange(said, true))
+            std::cerr << "vgpu-engined: VGPU_PTX_STACK_KB=" << e << " is not 0 to "
+                      << DRM_VGPU_PTX_MAX_STACK / 1024 << ": no call stack for a guest's PTX\n";
+        return 0;
+    }
+    return static_cast<uint32_t>(kb * 1024);
 }
 
 uint32_t fault_of(CUresult r) {

@@ -26,6 +26,7 @@ struct PtxLaunch {
     std::string entry;
     std::vector<uint8_t> params;
     uint32_t shared = 0;
+    uint32_t stack = 0;  // a thread's call stack, bytes (0: the driver's default)
     // What the engine keeps the compiled module by: its text (every
     // entry of a module is compiled at once, by one load).
     std::string key() const;
@@ -47,6 +48,14 @@ bool ptx_text_ok(const char* p, size_t n);
 // calls functions outside it (vprintf, malloc: served by GPUvm's runtime
 // in the ISA).
 const char* ptx_not_runnable(const std::string& text);
+
+// The call stack a guest's PTX may have, bytes: VGPU_PTX_STACK_KB (0 to
+// DRM_VGPU_PTX_MAX_STACK / 1024) in the engine's environment, which its
+// workers inherit; 0 (the default, and for a value out of range, said
+// on stderr): none beyond the driver's, the feature not announced.  The
+// driver reserves it for every thread the GPU holds, memory no guest's
+// quota counts (Documentation/admin-guide.rst).
+uint32_t ptx_stack_bound();
 
 // The CUDA error a guest's kernel ended with, as a fault kind
 // (DRM_VGPU_FAULT_*): the GPU tells no address.

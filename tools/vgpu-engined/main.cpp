@@ -17,6 +17,7 @@
 
 #include "engined_args.hpp"
 #include "bridge.hpp"
+#include "cuda_native.hpp"
 #include "router.hpp"
 #include "selftest.hpp"
 
@@ -64,8 +65,8 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
                 layout.page_shift = 21;
             std::string name = gpu ? "cuda-workers:" + mem->device_name() : "interp-workers";
             vgpu_ue_hello hello = make_hello(name, mem_mb << 20, layout, mem->pci());
-            if (gpu)  // a worker per context: a guest's own PTX can run in it
-                hello.flags = VGPU_UE_HELLO_PTX;
+            if (gpu)  // a worker per context: a guest's own PTX can run in it (with its stack where allowed)
+                hello.flags = VGPU_UE_HELLO_PTX | (ptx_stack_bound() ? VGPU_UE_HELLO_PTX_STACK : 0);
             vgpu::Fd fd = register_engine(a.device, hello);
             // The worker is this program, whatever its file has become since.
             Router router(std::move(mem), exec_spawner("/proc/self/exe", a.backend, a.gpu), fd.get());

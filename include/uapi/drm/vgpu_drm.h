@@ -65,6 +65,8 @@ extern "C" {
 #define DRM_VGPU_FEATURE_ATOMICS	(1ULL << 2)
 /* The engine runs a LAUNCH's PTX (DRM_VGPU_LAUNCH_PTX) as itself. */
 #define DRM_VGPU_FEATURE_PTX		(1ULL << 3)
+/* ... with the call stack its descriptor names (ptx_launch.stack_size). */
+#define DRM_VGPU_FEATURE_PTX_STACK	(1ULL << 4)
 
 /* Limits. */
 #define DRM_VGPU_MAX_BIND_OPS		256
@@ -296,6 +298,14 @@ struct drm_vgpu_vm_bind {
  *	CU_LAUNCH_PARAM_BUFFER_POINTER)
  * @shared_size: dynamic shared memory per block, bytes (the PTX's
  *	.extern .shared), beside what the PTX declares
+ * @stack_size: bytes of call stack each thread may use (CUDA's
+ *	cudaLimitStackSize, for a kernel that recurses), at most
+ *	DRM_VGPU_PTX_MAX_STACK; 0: the engine's default.  Non-zero only
+ *	where the engine has DRM_VGPU_FEATURE_PTX_STACK: an engine that runs
+ *	PTX without it (VGPU_UE_VERSION 10) faults such a launch ILLEGAL;
+ *	one with it runs the ISA for a stack larger than its host allows.
+ *	An engine keeps the largest stack a context's launches named for
+ *	the context's life
  * @reserved: zero
  *
  * The command's @dst holds this header, then the entry's name (no NUL),
@@ -314,7 +324,8 @@ struct drm_vgpu_ptx_launch {
 	__u32 entry_len;
 	__u32 param_size;
 	__u32 shared_size;
-	__u32 reserved[5];
+	__u32 stack_size;
+	__u32 reserved[4];
 };
 
 #define DRM_VGPU_PTX_MAGIC		0x58545056	/* "VPTX" */
@@ -322,6 +333,7 @@ struct drm_vgpu_ptx_launch {
 #define DRM_VGPU_PTX_MAX_TEXT		(64U << 20)
 #define DRM_VGPU_PTX_MAX_ENTRY		1024
 #define DRM_VGPU_PTX_MAX_PARAMS		32764
+#define DRM_VGPU_PTX_MAX_STACK		(16U << 10)
 #define DRM_VGPU_PTX_MAX_DESC		(sizeof(struct drm_vgpu_ptx_launch) + \
 					 DRM_VGPU_PTX_MAX_ENTRY + \
 					 DRM_VGPU_PTX_MAX_PARAMS)

@@ -81,6 +81,10 @@
 #include "vgpu_drm.h"
 
 /*
+ * 11: VGPU_UE_IOC_HELLO's @flags may say VGPU_UE_HELLO_PTX_STACK (with
+ *    VGPU_UE_HELLO_PTX): the process gives a PTX launch the call stack
+ *    its descriptor names, and the engine reports
+ *    DRM_VGPU_FEATURE_PTX_STACK while it is registered.
  * 10: CTX_CREATE names the context's scheduling group
  *    (struct vgpu_ue_req_ctx_create.group), and the process may refuse a
  *    context with EBUSY: it paces the worker processes one group makes
@@ -101,7 +105,7 @@
  *    sizes stayed, the places of the fields did not.
  * 5: %clock64 (VGPU_SR_CLOCK64).
  */
-#define VGPU_UE_VERSION		10
+#define VGPU_UE_VERSION		11
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_PCI_LEN		32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
@@ -157,6 +161,7 @@ struct vgpu_ue_hello {
 
 /* The process runs a LAUNCH's PTX (struct drm_vgpu_ptx_launch). */
 #define VGPU_UE_HELLO_PTX	(1U << 0)
+#define VGPU_UE_HELLO_PTX_STACK	(1U << 1)	/* only with VGPU_UE_HELLO_PTX */
 
 /*
  * Requests

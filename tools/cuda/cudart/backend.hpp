@@ -127,6 +127,10 @@ public:
     // Whether the device runs a launch's PTX itself
     // (DRM_VGPU_FEATURE_PTX): then the runtime names it beside the ISA.
     virtual bool runs_ptx() const { return false; }
+    // Whether it runs it with the stack the launch names
+    // (DRM_VGPU_FEATURE_PTX_STACK): then a kernel that recurses runs its
+    // PTX too, with cudaLimitStackSize.
+    virtual bool runs_ptx_stack() const { return false; }
     // Whether a launch may reach host memory the device maps at no cost
     // beyond its own bytes: not in a vGPU's naive mode, whose frontend
     // copies all the host memory a launch may reach, each time.

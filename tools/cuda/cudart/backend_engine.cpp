@@ -50,6 +50,7 @@
 // vgpu-engined's back-end interface (namespace vgpu::engine) and its
 // Router with workers.
 #include "../../vgpu-engined/backend.hpp"
+#include "../../vgpu-engined/cuda_native.hpp"
 #include "../../vgpu-engined/router.hpp"
 
 extern "C" {
@@ -128,6 +129,8 @@ public:
     uint64_t total_memory() const override { return mem_size_; }
     uint64_t used_memory() const override { return used_; }
     bool runs_ptx() const override { return ptx_; }
+    // As vgpu-engined would say (VGPU_PTX_STACK_KB in this environment).
+    bool runs_ptx_stack() const override { return ptx_ && vgpu::engine::ptx_stack_bound(); }
 
     // Each runs on the engine's thread.
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec, bool gpu_writes) override {

@@ -80,6 +80,10 @@ public:
     uint32_t max_shared() const override { return dev_->info().max_shared_size; }
     uint32_t max_grid_x() const override { return dev_->info().max_grid_x; }
     bool runs_ptx() const override { return dev_->info().features & DRM_VGPU_FEATURE_PTX; }
+    bool runs_ptx_stack() const override {
+        return (dev_->info().features & (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK)) ==
+               (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK);
+    }
     bool host_memory_cheap() const override { return dev_->info().mode != DRM_VGPU_MODE_NAIVE; }
 
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec, bool gpu_writes) override {

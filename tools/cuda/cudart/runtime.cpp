@@ -715,11 +715,14 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
         d.params[0] = pb;
     }
     // The program's host memory is not at its addresses where the PTX
-    // runs itself (engines.rst): then only the ISA.
-    // Nor recursion: its stack is cudaLimitStackSize here, the driver's
-    // default there.
-    if (placed.ptx_va && !dev.host_allocs && !k.call_stack)
-        name_ptx(d, placed, f, buf, shared);
+    // runs itself (engines.rst): then only the ISA.  Nor recursion,
+    // unless the engine gives the PTX cudaLimitStackSize
+    // (DRM_VGPU_FEATURE_PTX_STACK) and it is within the uAPI's bound (a
+    // larger one is in the context's own memory, which the ISA's stack
+    // slots are: charged to it).
+    const bool stack_ok = !k.call_stack || (b.runs_ptx_stack() && stack_size_ <= DRM_VGPU_PTX_MAX_STACK);
+    if (placed.ptx_va && !dev.host_allocs && stack_ok)
+        name_ptx(d, placed, f, buf, shared, k.call_stack ? static_cast<uint32_t>(stack_size_) : 0);
     b.launch(d);
 }
 
@@ -727,9 +730,10 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
 // host memory the CPU writes in place: no copy, no wait): the text @pl
 // holds, the entry, the parameters as the PTX declares them (the first
 // bytes of @buf) and @shared bytes of dynamic shared memory.  Where there
-// is no room, it is not named (the ISA runs).
+// is no room, it is not named (the ISA runs).  @stack: each thread's
+// call stack, bytes (0: the engine's default).
 void Runtime::name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, const std::vector<uint8_t>& buf,
-                       size_t shared) {
+                       size_t shared, uint32_t stack) {
     size_t need = 0;  // the end of the last declared parameter
     for (const auto& p : f.info->params)
         need = std::max<size_t>(need, p.offset + p.size);
@@ -744,6 +748,7 @@ void Runtime::name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, co
     h.entry_len = static_cast<uint32_t>(f.name.size());
     h.param_size = static_cast<uint32_t>(need);
     h.shared_size = static_cast<uint32_t>(shared);
+    h.stack_size = stack;
     const size_t size = sizeof(h) + f.name.size() + need;
     auto [va, cpu] = desc_buffer(size);
     if (!va)

@@ -332,7 +332,7 @@ private:
     void place_ptx(const Module& m, Placement& p);
     std::pair<uint64_t, uint8_t*> desc_buffer(size_t size);
     void name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, const std::vector<uint8_t>& buf,
-                  size_t shared);
+                  size_t shared, uint32_t stack);
     uint64_t local_buffer(const std::string& kernel, uint64_t size, bool& fresh);
     uint64_t local_slots(const std::string& kernel, uint64_t blocks, uint64_t block_bytes, uint64_t slice);
     void recycle_local(DeviceState& d);
