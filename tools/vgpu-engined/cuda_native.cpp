@@ -7,9 +7,9 @@
 #include "cuda_native.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
-#include <utility>
 #include <cstdlib>
 #include <iostream>
 
@@ -75,8 +75,8 @@ uint32_t ptx_stack_bound() {
     char* end = nullptr;
     unsigned long kb = std::strtoul(e, &end, 10);
     if (*e < '0' || *e > '9' || *end || kb > DRM_VGPU_PTX_MAX_STACK / 1024) {
-        static bool said;
-        if (!std::exchange(said, true))
+        static std::atomic<bool> said;  // the line once, whichever thread asks
+        if (!said.exchange(true))
             std::cerr << "vgpu-engined: VGPU_PTX_STACK_KB=" << e << " is not 0 to "
                       << DRM_VGPU_PTX_MAX_STACK / 1024 << ": no call stack for a guest's PTX\n";
         return 0;
