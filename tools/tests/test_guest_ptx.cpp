@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -178,10 +179,27 @@ TEST(GuestPtx, ThePtxRunsWithItsParametersCompiledOnce) {
     EXPECT_EQ(w.fake.errors(), "");
 }
 
-// VGPU_PTX_STACK_KB for one test.
-struct StackBound {
-    explicit StackBound(const char* kb) { setenv("VGPU_PTX_STACK_KB", kb, 1); }
-    ~StackBound() { unsetenv("VGPU_PTX_STACK_KB"); }
+// VGPU_PTX_STACK_KB for one test (null: unset), as it was after it.
+class StackBound {
+public:
+    explicit StackBound(const char* kb) {
+        if (const char* e = std::getenv("VGPU_PTX_STACK_KB")) old_ = e;
+        if (kb)
+            setenv("VGPU_PTX_STACK_KB", kb, 1);
+        else
+            unsetenv("VGPU_PTX_STACK_KB");
+    }
+    ~StackBound() {
+        if (old_)
+            setenv("VGPU_PTX_STACK_KB", old_->c_str(), 1);
+        else
+            unsetenv("VGPU_PTX_STACK_KB");
+    }
+    StackBound(const StackBound&) = delete;
+    StackBound& operator=(const StackBound&) = delete;
+
+private:
+    std::optional<std::string> old_;
 };
 
 // Where the host allows a call stack (VGPU_PTX_STACK_KB=16), a launch
@@ -220,10 +238,15 @@ TEST(GuestPtx, AStackIsSetOnceAndARefusedOneRunsTheIsa) {
 // By default (VGPU_PTX_STACK_KB unset) the host gives no stack: a launch
 // naming one runs the ISA and the driver reserves nothing for it.
 TEST(GuestPtx, NoStackUnlessTheHostAllowsOne) {
+    StackBound unset(nullptr);
     EXPECT_EQ(ptx_stack_bound(), 0u);
     {
         StackBound bad("17");
         EXPECT_EQ(ptx_stack_bound(), 0u) << "past DRM_VGPU_PTX_MAX_STACK";
+    }
+    {
+        StackBound twelve("12");
+        EXPECT_EQ(ptx_stack_bound(), 8192u) << "rounded down to a power of two";
     }
     Worker w;
     EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 1024; }).status, RunStatus::Done);

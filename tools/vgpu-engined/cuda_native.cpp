@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cctype>
 #include <cstring>
 #include <cstdlib>
@@ -81,7 +82,8 @@ uint32_t ptx_stack_bound() {
                       << DRM_VGPU_PTX_MAX_STACK / 1024 << ": no call stack for a guest's PTX\n";
         return 0;
     }
-    return static_cast<uint32_t>(kb * 1024);
+    // What a stack is rounded up to is a power of two (launch_ptx()).
+    return static_cast<uint32_t>(std::bit_floor(kb) * 1024);
 }
 
 uint32_t fault_of(CUresult r) {

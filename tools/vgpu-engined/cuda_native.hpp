@@ -50,7 +50,8 @@ bool ptx_text_ok(const char* p, size_t n);
 const char* ptx_not_runnable(const std::string& text);
 
 // The call stack a guest's PTX may have, bytes: VGPU_PTX_STACK_KB (0 to
-// DRM_VGPU_PTX_MAX_STACK / 1024) in the engine's environment, which its
+// DRM_VGPU_PTX_MAX_STACK / 1024, rounded down to a power of two) in the
+// engine's environment, which its
 // workers inherit; 0 (the default, and for a value out of range, said
 // on stderr): none beyond the driver's, the feature not announced.  The
 // driver reserves it for every thread the GPU holds, memory no guest's

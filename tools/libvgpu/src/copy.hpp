@@ -4,9 +4,9 @@
 // copy.hpp - the CPU's part of a staged copy (Buffer::write and read):
 // the one copy of every byte that a pageable cudaMemcpy makes on the
 // CPU, into or out of a staging object (Documentation/design.rst).  One
-// thread copies at 4-7 GB/s on the H100 machine, where NVIDIA's runtime
-// moves pageable memory at 9-14 GB/s; split among four threads it
-// copies at 13-16 GB/s.
+// thread copied at 4-7 GB/s on the H100 machine, where NVIDIA's runtime
+// moved pageable memory at 5-11 GB/s; split among four threads it
+// copied at 13-16 GB/s.
 #pragma once
 
 #include <sys/types.h>

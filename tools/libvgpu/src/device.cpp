@@ -398,11 +398,12 @@ Buffer& Context::staging(int i, size_t n) {
     return *staging_[i];
 }
 
-// Kept between calls only by a dom0 client (native mode): a guest's
-// host objects cost per submission in naive mode (the frontend copies
-// every one around each submission), and in hp mode they hold the
-// guest's grants and persistent-grant quota, past which an object is
-// kept by copies, which makes every submission of the file wait.
+// Kept between calls by a dom0 client (native mode), and in hp mode an
+// object of kStagingKeptInGuest bytes or one GPU page: a guest's host
+// objects cost per submission in naive mode (the frontend copies every
+// one around each submission), and in hp mode they hold the guest's
+// grants and persistent-grant quota, past which an object is kept by
+// copies, which makes every submission of the file wait.
 bool Context::staging_kept(const Buffer& b) const {
     const DeviceInfo& i = dev_->info();
     switch (i.mode) {

@@ -287,7 +287,7 @@ public:
     // between calls, and a host object its quota refuses is asked again
     // once the idle ones are given back; a guest frees them at the end
     // of each call, but for an object of kStagingKeptInGuest bytes or
-    // less in hp mode (see Context::staging_kept).  In naive mode, whose
+    // less, or of one GPU page, in hp mode (see Context::staging_kept).  In naive mode, whose
     // frontend copies every host object of the file around each
     // submission, one object of the whole copy.
     static constexpr size_t kStagingChunk = 8 << 20;
