@@ -72,6 +72,13 @@ void stream_copy(void* dst, const void* src, size_t n) noexcept {
     std::memcpy(dst, src, n);
 }
 
+void copy_bytes(void* dst, const void* src, size_t n, bool stream) noexcept {
+    if (stream)
+        stream_copy(dst, src, n);
+    else
+        std::memcpy(dst, src, n);
+}
+
 size_t staging_chunk_bytes(size_t dflt) noexcept {
     static const size_t kb = env_size("VGPU_STAGING_CHUNK_KB", dflt >> 10, 64, 64 << 10);
     return kb << 10;
@@ -152,10 +159,7 @@ void CopyHelpers::run(unsigned i) {
             seen = gen_.load(std::memory_order_relaxed);
             p = parts_[i];
         }
-        if (p.stream)
-            stream_copy(p.dst, p.src, p.n);
-        else
-            std::memcpy(p.dst, p.src, p.n);
+        copy_bytes(p.dst, p.src, p.n, p.stream);
         parts_copied_.fetch_add(1, std::memory_order_relaxed);
         if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
             std::lock_guard l(m_);  // the caller waits under it
@@ -169,16 +173,10 @@ bool CopyHelpers::started_here() const noexcept { return getpid() == pid_; }
 void CopyHelpers::copy(void* dst, const void* src, size_t n, bool stream) {
     auto* d = static_cast<unsigned char*>(dst);
     const auto* s = static_cast<const unsigned char*>(src);
-    auto alone = [&](unsigned char* to, const unsigned char* from, size_t k) {
-        if (stream)
-            stream_copy(to, from, k);
-        else
-            std::memcpy(to, from, k);
-    };
     std::unique_lock call(busy_, std::try_to_lock);
     const size_t h = threads_.size();
     if (!call || !h || n < kMinBytes || !started_here())
-        return alone(d, s, n);
+        return copy_bytes(d, s, n, stream);
     // Helper i copies part i, the caller the last (with the rest).
     const size_t part = (n / (h + 1)) & ~size_t{63};
     {
@@ -189,7 +187,7 @@ void CopyHelpers::copy(void* dst, const void* src, size_t n, bool stream) {
         gen_.fetch_add(1, std::memory_order_release);
     }
     go_.notify_all();
-    alone(d + h * part, s + h * part, n - h * part);
+    copy_bytes(d + h * part, s + h * part, n - h * part, stream);
     if (!spin_until([&] { return left_.load(std::memory_order_acquire) == 0; }, spin_budget_ns())) {
         std::unique_lock l(m_);
         done_.wait(l, [&] { return left_.load(std::memory_order_acquire) == 0; });

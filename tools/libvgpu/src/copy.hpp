@@ -28,6 +28,9 @@ namespace vgpu::detail {
 // program holds in the cache.
 void stream_copy(void* dst, const void* src, size_t n) noexcept;
 
+// stream_copy() where @stream, else memcpy().
+void copy_bytes(void* dst, const void* src, size_t n, bool stream) noexcept;
+
 // The staging chunk, whether copies stream, and how many helper threads
 // copy beside the caller, as the environment says (VGPU_STAGING_CHUNK_KB,
 // VGPU_STAGING_STREAM, VGPU_COPY_THREADS; Documentation/design.rst),

@@ -151,10 +151,7 @@ void Device::cpu_copy(void* dst, const void* src, size_t n) const {
         });
         return copy_->copy(dst, src, n, stream);
     }
-    if (stream)
-        detail::stream_copy(dst, src, n);
-    else
-        std::memcpy(dst, src, n);
+    detail::copy_bytes(dst, src, n, stream);
 }
 
 Device::Device(std::unique_ptr<Transport> t, std::string path) : t_(std::move(t)), path_(std::move(path)) {
