@@ -247,6 +247,33 @@ static void vgpu_client_shrink_promise(struct vgpu_client *c)
 	mutex_unlock(&c->dev->lock);
 }
 
+/*
+ * Returns @size bytes of device memory @c held (an object's or a
+ * context's).  Return: whether its promise may shrink now
+ * (vgpu_client_shrink_promise(), called without @c's lock).
+ */
+static bool vgpu_client_devmem_put(struct vgpu_client *c, u64 size)
+{
+	lockdep_assert_held(&c->lock);
+	c->device_bytes -= size;
+	return c->device_bytes + size > c->quota.devmem;
+}
+
+/* Returns the device memory a context of @c held (struct vgpu_ctx.mem). */
+static void vgpu_client_ctx_mem_return(struct vgpu_client *c, u64 mem)
+{
+	bool shrink;
+
+	if (!mem)
+		return;
+	mutex_lock(&c->lock);
+	shrink = vgpu_client_devmem_put(c, mem);
+	mutex_unlock(&c->lock);
+	VGPU_STAT(c, device_bytes, -(s64)mem);
+	if (shrink)
+		vgpu_client_shrink_promise(c);
+}
+
 static void vgpu_client_release(struct kref *ref)
 {
 	struct vgpu_client *c = container_of(ref, struct vgpu_client, ref);
@@ -651,6 +678,7 @@ static void vgpu_ctx_release(struct kref *ref)
 	/* Tables the engine kept without mappings went with its context. */
 	if (ctx->table_bytes)
 		vgpu_client_hostmem_charge(c, -(s64)ctx->table_bytes);
+	vgpu_client_ctx_mem_return(c, ctx->mem);
 	vgpu_vm_fini(&ctx->vm);
 	mutex_destroy(&ctx->vm_lock);
 	VGPU_STAT(c, contexts, -1);
@@ -704,6 +732,48 @@ void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 	out->max_block_threads = VGPU_MAX_BLOCK_THREADS;
 	out->max_shared_size = VGPU_MAX_SHARED;
 	out->max_grid_x = VGPU_MAX_GRID_DIM_X;
+	out->context_memory = round_up(min(READ_ONCE(e->ctx_mem),
+					   e->mem_size), (u64)out->page_size);
+}
+
+/*
+ * Takes a context's slot of @c's context quota and the device memory
+ * the engine holds for a context (struct vgpu_engine.ctx_mem, at most
+ * the engine's memory, in whole GPU pages: @mem) from its device-memory
+ * quota.  A context that holds none needs no room: a client over a
+ * lowered quota may still make one.
+ * Return: 0, -EIO for a banned or closing client, -EDQUOT.
+ */
+static int vgpu_client_ctx_reserve(struct vgpu_client *c, u64 *mem)
+{
+	struct vgpu_engine *e = c->engine;
+	u64 want = round_up(min(READ_ONCE(e->ctx_mem), e->mem_size),
+			    vgpu_engine_page_size(e));
+	int ret = 0;
+
+	mutex_lock(&c->lock);
+	if (c->banned || c->closing) {
+		ret = -EIO;
+	} else if (c->num_ctxs >= c->quota.contexts) {
+		vgpu_client_msg(c, false,
+				"context quota (%u) reached\n",
+				c->quota.contexts);
+		ret = -EDQUOT;
+	} else if (want && (want > c->quota.devmem ||
+			    c->device_bytes > c->quota.devmem - want)) {
+		vgpu_client_msg(c, false,
+				"device memory quota (%llu MiB) reached: a context holds %llu MiB on this engine\n",
+				c->quota.devmem >> 20, want >> 20);
+		ret = -EDQUOT;
+	} else {
+		c->num_ctxs++;
+		c->device_bytes += want;
+		*mem = want;
+	}
+	mutex_unlock(&c->lock);
+	if (!ret)
+		VGPU_STAT(c, device_bytes, want);
+	return ret;
 }
 
 int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
@@ -729,22 +799,11 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 	ctx->fence_ctx = dma_fence_context_alloc(1);
 
 	/*
-	 * The quota and the ban first: a context the client may not have
+	 * The quotas and the ban first: a context the client may not have
 	 * costs the engine nothing (vgpu-engined: a worker's start).  Its
-	 * slot is held while the engine makes the context.
+	 * slot and its device memory are held while the engine makes it.
 	 */
-	mutex_lock(&c->lock);
-	if (c->banned || c->closing) {
-		ret = -EIO;
-	} else if (c->num_ctxs >= c->quota.contexts) {
-		vgpu_client_msg(c, false,
-				"context quota (%u) reached\n",
-				c->quota.contexts);
-		ret = -EDQUOT;
-	} else {
-		c->num_ctxs++;
-	}
-	mutex_unlock(&c->lock);
+	ret = vgpu_client_ctx_reserve(c, &ctx->mem);
 	if (ret)
 		goto err_free;
 
@@ -777,6 +836,7 @@ err_slot:
 	mutex_lock(&c->lock);
 	c->num_ctxs--;
 	mutex_unlock(&c->lock);
+	vgpu_client_ctx_mem_return(c, ctx->mem);
 err_free:
 	vgpu_vm_fini(&ctx->vm);
 	mutex_destroy(&ctx->vm_lock);
@@ -952,16 +1012,14 @@ int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 *size)
  */
 void vgpu_quota_unreserve(struct vgpu_client *c, u32 domain, u64 size)
 {
-	bool shrink;
+	bool shrink = false;
 
 	mutex_lock(&c->lock);
 	if (domain == DRM_VGPU_DOMAIN_DEVICE)
-		c->device_bytes -= size;
+		shrink = vgpu_client_devmem_put(c, size);
 	else
 		c->host_bytes -= size;
 	c->num_bos--;
-	shrink = domain == DRM_VGPU_DOMAIN_DEVICE &&
-		 c->device_bytes + size > c->quota.devmem;
 	mutex_unlock(&c->lock);
 	if (shrink)
 		vgpu_client_shrink_promise(c);

@@ -183,7 +183,8 @@ struct vgpu_group {
  *	counts below; taken inside a context's vm_lock, never around it
  * @bos: handle -> struct vgpu_bo
  * @ctxs: id -> struct vgpu_ctx
- * @device_bytes: device memory held, bytes
+ * @device_bytes: device memory held, bytes: its objects and what the
+ *	engine holds for its contexts (struct vgpu_ctx.mem)
  * @host_bytes: host memory held, bytes
  * @host_extra: dom0 memory it causes beyond its objects, bytes: the
  *	engine's page tables of its contexts, an engine's shadow copies
@@ -269,6 +270,9 @@ struct vgpu_hang_record {
  *	VM_BIND is refused
  * @table_bytes: the engine's page tables of @ectx charged to the client
  *	(vgpu_engine_ops.ctx_table_bytes; protected by @vm_lock)
+ * @mem: device memory the engine holds for @ectx, charged to the
+ *	client's device memory (struct vgpu_engine.ctx_mem; set once
+ *	when the context is made)
  * @ectx: engine state
  * @fence_ctx: dma_fence context of the jobs
  *
@@ -293,6 +297,7 @@ struct vgpu_ctx {
 	struct vgpu_vm vm;
 	bool unbound;
 	u64 table_bytes;
+	u64 mem;
 	struct vgpu_engine_ctx *ectx;
 	u64 fence_ctx;
 	struct list_head queue;

@@ -164,6 +164,12 @@ struct vgpu_engine_ops {
  * @owner: THIS_MODULE
  * @ops: operations
  * @mem_size: device memory in bytes
+ * @ctx_mem: device memory each context holds on the engine beyond its
+ *	objects, bytes (vgpu-uengine's GPU workers: a CUDA context each);
+ *	at most @mem_size.  The core charges it, in whole GPU pages, to
+ *	the client's device-memory quota while the context lives.  The
+ *	engine may change it while registered (WRITE_ONCE; the core reads
+ *	it once per context, READ_ONCE, and returns what it charged)
  * @isa_version: version of the instruction set kernels are written in
  * @features: DRM_VGPU_FEATURE_*; the engine may change them while
  *	registered (vgpu-uengine: DRM_VGPU_FEATURE_PTX with each engine
@@ -195,6 +201,7 @@ struct vgpu_engine {
 	struct module *owner;
 	const struct vgpu_engine_ops *ops;
 	u64 mem_size;
+	u64 ctx_mem;
 	u32 isa_version;
 	u64 features;
 	u32 flags;

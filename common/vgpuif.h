@@ -373,7 +373,9 @@ struct vgpuif_info {
 	uint32_t max_shared_size;
 	uint32_t max_grid_x;		/* blocks in x; 0: an older dom0, 65535 */
 	uint32_t pad;
-	uint64_t reserved[3];
+	/* Held per context, taken from the quota (0: none; an older dom0) */
+	uint64_t context_memory;
+	uint64_t reserved[2];
 };
 
 /* VGPUIF_OP_CTX_CREATE */

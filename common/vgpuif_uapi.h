@@ -39,6 +39,7 @@ VGPUIF_SAME(vgpuif_info, drm_vgpu_info, max_block_threads);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, max_shared_size);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, max_grid_x);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, pad);
+VGPUIF_SAME(vgpuif_info, drm_vgpu_info, context_memory);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, reserved);
 
 VGPUIF_SAME_SIZE(vgpuif_ctx_create, drm_vgpu_ctx_create);

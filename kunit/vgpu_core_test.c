@@ -165,6 +165,13 @@ static void core_suite_exit(struct kunit_suite *suite)
 	vgpu_engine_unregister(&fake_engine);
 }
 
+/* What a test set on the fake engine goes, passed or failed. */
+static void core_test_exit(struct kunit *test)
+{
+	WRITE_ONCE(fake_engine.ctx_mem, 0);
+	fake_paced_group = 0;
+}
+
 static u32 new_ctx(struct kunit *test, struct vgpu_client *c)
 {
 	struct drm_vgpu_ctx_create a = {};
@@ -916,6 +923,70 @@ static void core_ctx_create_names_the_group(struct kunit *test)
 }
 
 /*
+ * The device memory an engine holds for each context (a GPU worker's
+ * CUDA context) is the client's: GET_INFO tells it in whole pages, each
+ * context takes it from the device-memory quota (past it: -EDQUOT, and
+ * the engine is not asked; refused by the engine: given back), and a
+ * context gives back what it took, even after the engine's figure
+ * changed.  A context that holds nothing is made under a quota lowered
+ * below what the client holds, and the promise shrinks as it frees.
+ */
+static void core_context_memory_charged(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "ctxmem", NULL);
+	struct drm_vgpu_ctx_destroy d = {};
+	struct drm_vgpu_ctx_create a = {};
+	const u64 charge = SZ_1M + SZ_4K;
+	struct drm_vgpu_info info;
+	struct vgpu_quota q;
+	unsigned int calls;
+	u32 ctx1, ctx2;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	q = c->quota;
+	q.devmem = 4 << 20;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	WRITE_ONCE(fake_engine.ctx_mem, SZ_1M + 1);
+	vgpu_op_info(c, 0, &info);
+	KUNIT_EXPECT_EQ(test, info.context_memory, charge);
+
+	fake_paced_group = c->group->id;	/* the engine refuses it */
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c, &a), -EBUSY);
+	fake_paced_group = 0;
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, c->num_ctxs, 0U);
+
+	ctx1 = new_ctx(test, c);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, charge);
+	new_bo(test, c, 2 << 20);
+	calls = fake_ctx_creates;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c, &a), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, fake_ctx_creates, calls);
+	KUNIT_EXPECT_EQ(test, c->num_ctxs, 1U);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, (2 << 20) + charge);
+
+	/*
+	 * Below what it holds: the promise stays.  The engine's figure
+	 * changes to none: a context is made all the same, and ctx1 still
+	 * returns its own.
+	 */
+	q.devmem = 1 << 20;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	KUNIT_EXPECT_EQ(test, c->promised, (2 << 20) + charge);
+	WRITE_ONCE(fake_engine.ctx_mem, 0);
+	ctx2 = new_ctx(test, c);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, (2 << 20) + charge);
+	d.ctx_id = ctx1;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 2ULL << 20);
+	KUNIT_EXPECT_EQ(test, c->promised, 2ULL << 20);
+	d.ctx_id = ctx2;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 2ULL << 20);
+	vgpu_client_destroy(c);
+}
+
+/*
  * Page tables are charged to the client that makes the engine allocate
  * them: 8 KiB mappings that each straddle a 1 GiB boundary take an l1
  * and two l2 tables apiece (16 KiB per context), far more than the
@@ -1544,6 +1615,7 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_quota_lowered_at_run_time),
 	KUNIT_CASE(core_group_settings),
 	KUNIT_CASE(core_ctx_create_names_the_group),
+	KUNIT_CASE(core_context_memory_charged),
 	KUNIT_CASE(core_page_tables_charged),
 	KUNIT_CASE(core_spin_close_reconnect_banned),
 	KUNIT_CASE(core_spin_destroy_counts),
@@ -1557,6 +1629,7 @@ static struct kunit_suite core_suite = {
 	.name = "vgpu-core",
 	.suite_init = core_suite_init,
 	.suite_exit = core_suite_exit,
+	.exit = core_test_exit,
 	.test_cases = core_cases,
 };
 

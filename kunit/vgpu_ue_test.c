@@ -705,6 +705,40 @@ static void ue_hello_ptx(struct kunit *test)
 }
 
 /*
+ * A process tells at HELLO the device memory each context holds in it
+ * (ctx_mem); the engine carries it for the core to charge.  More than
+ * the instance promises (mem_mb) is refused with -ENOSPC and changes
+ * nothing; the next process's figure replaces the last one's.
+ */
+static void ue_hello_ctx_mem(struct kunit *test)
+{
+	struct vgpu_ue *ue = vgpu_ue_create(0);
+	struct vgpu_ue_session *s;
+	struct vgpu_ue_hello h;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ue));
+	KUNIT_EXPECT_EQ(test, ue->engine.ctx_mem, 0ULL);
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+	ue_hello_init(&h, "");
+	h.ctx_mem = ((u64)vgpu_ue_mem_mb << 20) + 1;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, ue->engine.ctx_mem, 0ULL);
+	h.ctx_mem = (u64)vgpu_ue_mem_mb << 20;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+	KUNIT_EXPECT_EQ(test, ue->engine.ctx_mem, (u64)vgpu_ue_mem_mb << 20);
+	vgpu_ue_session_end(s);
+	s = vgpu_ue_session_new(ue, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
+	ue_hello_init(&h, "");
+	h.ctx_mem = 3 << 20;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+	KUNIT_EXPECT_EQ(test, ue->engine.ctx_mem, 3ULL << 20);
+	vgpu_ue_session_end(s);
+	vgpu_ue_destroy(ue);
+}
+
+/*
  * The instance's layout is fixed at load (page_kb, va_start_gb,
  * va_end_gb); a process whose back end cannot serve it is refused with
  * -EDOM and told what it is, a malformed offer with -EINVAL; one that
@@ -994,6 +1028,7 @@ static struct kunit_case ue_cases[] = {
 	KUNIT_CASE(ue_hello_pci),
 	KUNIT_CASE(ue_hello_layout),
 	KUNIT_CASE(ue_hello_ptx),
+	KUNIT_CASE(ue_hello_ctx_mem),
 	KUNIT_CASE(ue_call_clock),
 	KUNIT_CASE(ue_instances_independent),
 	{}

@@ -392,7 +392,8 @@ static int vgpu_ue_hello_layout(struct vgpu_ue *ue, struct vgpu_ue_hello *h)
  * its last byte.
  *
  * Return: 0; -EPROTO for another version or flags, -ENOSPC for too
- * little memory, -EINVAL for a malformed PCI address or layout, -EDOM
+ * little memory or more for each context than the instance promises,
+ * -EINVAL for a malformed PCI address or layout, -EDOM
  * for a layout that cannot serve the instance's (the instance's is in
  * @h's out fields), -EALREADY when @s said HELLO already, -EBUSY when
  * another process is registered on the instance.
@@ -414,6 +415,12 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 		return -EPROTO;
 	if (h->mem_size < ((u64)vgpu_ue_mem_mb << 20))
 		return -ENOSPC;
+	if (h->ctx_mem > ((u64)vgpu_ue_mem_mb << 20)) {
+		vgpu_ue_warn(ue, "engine process %d holds %llu MiB for each context, more than the %u MiB of mem_mb: refused\n",
+			     task_pid_nr(current), h->ctx_mem >> 20,
+			     vgpu_ue_mem_mb);
+		return -ENOSPC;
+	}
 	if (vgpu_ue_check_pci(h->pci)) {
 		vgpu_ue_warn(ue, "engine process %d named a malformed PCI address: refused\n",
 			     task_pid_nr(current));
@@ -444,13 +451,16 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 			    DRM_VGPU_FEATURE_PTX : 0) |
 			   (h->flags & VGPU_UE_HELLO_PTX_STACK ?
 			    DRM_VGPU_FEATURE_PTX_STACK : 0));
+		/* Read once per new context by the core, without this lock. */
+		WRITE_ONCE(ue->engine.ctx_mem, h->ctx_mem);
 	}
 	mutex_unlock(&ue->lock);
 	if (ret)
 		return ret;
-	vgpu_ue_info(ue, "engine process %d registered (generation %llu, %s, %llu MiB, PCI %s)\n",
+	vgpu_ue_info(ue, "engine process %d registered (generation %llu, %s, %llu MiB, %llu MiB a context, PCI %s)\n",
 		     task_pid_nr(current), s->gen, h->name,
-		     h->mem_size >> 20, h->pci[0] ? h->pci : "none");
+		     h->mem_size >> 20, h->ctx_mem >> 20,
+		     h->pci[0] ? h->pci : "none");
 	h->generation = s->gen;
 	h->engine_mem = (u64)vgpu_ue_mem_mb << 20;
 	h->watchdog_ns = (u64)READ_ONCE(vgpu_ue_watchdog_ms) * NSEC_PER_MSEC;

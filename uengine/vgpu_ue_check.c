@@ -30,7 +30,7 @@ static_assert(sizeof(struct vgpu_ue_resp) ==
 	      VGPU_UE_RESP_HDR_LEN + VGPU_UE_RESP_BODY_LEN);
 static_assert(offsetof(struct vgpu_ue_resp, raw) == VGPU_UE_RESP_HDR_LEN);
 static_assert(sizeof(struct drm_vgpu_cmd) == 128);
-static_assert(sizeof(struct vgpu_ue_hello) == 144);
+static_assert(sizeof(struct vgpu_ue_hello) == 152);
 static_assert(VGPU_UE_PCI_LEN == VGPU_ENGINE_PCI_LEN);
 
 /* Each member of a body has its documented size... */

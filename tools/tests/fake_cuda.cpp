@@ -61,6 +61,7 @@ CUresult f_attr(int* v, int attr, CUdevice) {
     *v = attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR   ? 9
          : attr == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR ? 0
          : attr == CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT     ? 4
+         : attr == CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR ? 2048
          : attr == CU_DEVICE_ATTRIBUTE_UNIFIED_ADDRESSING       ? 1
          : attr == CU_DEVICE_ATTRIBUTE_PCI_BUS_ID               ? 0x3b
          : attr == CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS   ? g_pageable_access

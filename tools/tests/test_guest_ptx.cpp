@@ -179,27 +179,34 @@ TEST(GuestPtx, ThePtxRunsWithItsParametersCompiledOnce) {
     EXPECT_EQ(w.fake.errors(), "");
 }
 
-// VGPU_PTX_STACK_KB for one test (null: unset), as it was after it.
-class StackBound {
+// Environment variable @name set to @v (null: unset) for one scope, as
+// it was after it.
+class EnvVar {
 public:
-    explicit StackBound(const char* kb) {
-        if (const char* e = std::getenv("VGPU_PTX_STACK_KB")) old_ = e;
-        if (kb)
-            setenv("VGPU_PTX_STACK_KB", kb, 1);
+    EnvVar(const char* name, const char* v) : name_(name) {
+        if (const char* e = std::getenv(name)) old_ = e;
+        if (v)
+            setenv(name, v, 1);
         else
-            unsetenv("VGPU_PTX_STACK_KB");
+            unsetenv(name);
     }
-    ~StackBound() {
+    ~EnvVar() {
         if (old_)
-            setenv("VGPU_PTX_STACK_KB", old_->c_str(), 1);
+            setenv(name_, old_->c_str(), 1);
         else
-            unsetenv("VGPU_PTX_STACK_KB");
+            unsetenv(name_);
     }
-    StackBound(const StackBound&) = delete;
-    StackBound& operator=(const StackBound&) = delete;
+    EnvVar(const EnvVar&) = delete;
+    EnvVar& operator=(const EnvVar&) = delete;
 
 private:
+    const char* name_;
     std::optional<std::string> old_;
+};
+
+// VGPU_PTX_STACK_KB for one test (null: unset).
+struct StackBound : EnvVar {
+    explicit StackBound(const char* kb) : EnvVar("VGPU_PTX_STACK_KB", kb) {}
 };
 
 // Where the host allows a call stack (VGPU_PTX_STACK_KB=16), a launch
@@ -236,7 +243,8 @@ TEST(GuestPtx, AStackIsSetOnceAndARefusedOneRunsTheIsa) {
 }
 
 // By default (VGPU_PTX_STACK_KB unset) the host gives no stack: a launch
-// naming one runs the ISA and the driver reserves nothing for it.
+// naming one runs the ISA, its PTX not compiled, and the driver
+// reserves nothing for it.
 TEST(GuestPtx, NoStackUnlessTheHostAllowsOne) {
     StackBound unset(nullptr);
     EXPECT_EQ(ptx_stack_bound(), 0u);
@@ -251,9 +259,44 @@ TEST(GuestPtx, NoStackUnlessTheHostAllowsOne) {
     Worker w;
     EXPECT_EQ(w.launch(kPtx, kDataVa, [](drm_vgpu_ptx_launch& h) { h.stack_size = 1024; }).status, RunStatus::Done);
     EXPECT_FALSE(w.ran_ptx());
+    EXPECT_EQ(w.fake.modules_loaded(), 1u) << "the ISA's translation only: the guest's PTX is not compiled in vain";
     EXPECT_EQ(w.launch(kPtx, kDataVa).status, RunStatus::Done);
     EXPECT_TRUE(w.ran_ptx());
     EXPECT_TRUE(w.fake.limits.empty());
+}
+
+// The device memory a GPU worker holds for its context, told at HELLO
+// for vgpu-back to charge to the context's client: VGPU_CTX_MEM_MB where
+// the host's owner sets it; else kWorkerCtxMemMb and, where
+// VGPU_PTX_STACK_KB lets a context raise its stack, that stack beyond
+// the driver's 1 KiB for each thread the GPU holds (the fake: 4
+// multiprocessors of 2048).  A bad value is not used; the interpreter's
+// workers hold no device memory.
+TEST(GuestPtx, AWorkersContextMemoryIsToldForTheCoreToCharge) {
+    EnvVar unset("VGPU_CTX_MEM_MB", nullptr);
+    FakeCuda fake;
+    {
+        StackBound none(nullptr);
+        EXPECT_EQ(make_cuda_memory(FakeCuda::api(), 32 * kMiB, 0)->context_memory(), kWorkerCtxMemMb * kMiB);
+    }
+    {
+        StackBound eight("8");
+        EXPECT_EQ(make_cuda_memory(FakeCuda::api(), 32 * kMiB, 0)->context_memory(),
+                  kWorkerCtxMemMb * kMiB + uint64_t{7 * 1024} * 4 * 2048);
+        EXPECT_EQ(worker_ctx_mem(0), kWorkerCtxMemMb * kMiB);
+        EnvVar set("VGPU_CTX_MEM_MB", "900");
+        EXPECT_EQ(worker_ctx_mem(4 * 2048), 900 * kMiB) << "the owner's figure is the whole";
+    }
+    {
+        EnvVar zero("VGPU_CTX_MEM_MB", "0");
+        EXPECT_EQ(worker_ctx_mem(4 * 2048), 0u);
+    }
+    StackBound none(nullptr);
+    for (const char* bad : {"-1", " 5", "5x", "0x10", "1048577"}) {
+        EnvVar set("VGPU_CTX_MEM_MB", bad);
+        EXPECT_EQ(worker_ctx_mem(4 * 2048), kWorkerCtxMemMb * kMiB) << bad;
+    }
+    EXPECT_EQ(make_memfd_memory(8 * kMiB)->context_memory(), 0u);
 }
 
 // A module's entries are compiled together: launching a second entry of

@@ -33,7 +33,7 @@ namespace {
 
 class MiniDriver final : public vgpu::Transport {
 public:
-    explicit MiniDriver(uint32_t mode) : mode_(mode) {}
+    explicit MiniDriver(uint32_t mode, uint64_t context_memory = 0) : mode_(mode), context_memory_(context_memory) {}
     size_t host_objects() const {
         size_t n = 0;
         for (auto& [h, o] : objs_) n += o.host;
@@ -57,6 +57,7 @@ public:
             i->va_start = 1 << 20;
             i->va_end = uint64_t{1} << 36;
             i->device_memory_size = i->device_memory_quota = uint64_t{1} << 30;
+            i->context_memory = context_memory_;
             return 0;
         }
         case DRM_IOCTL_VGPU_CTX_CREATE:
@@ -128,6 +129,7 @@ private:
         throw std::runtime_error("MiniDriver: nothing mapped at a COPY's address");
     }
     uint32_t mode_, next_ = 1, next_sync_ = 1;
+    uint64_t context_memory_;
     std::map<uint32_t, Obj> objs_;
     std::map<uint32_t, bool> signalled_;
 };
@@ -240,6 +242,15 @@ TEST(Staging, NativeModeKeepsThem) {
     b.read(out);
     EXPECT_EQ(in, out);
     EXPECT_EQ(s.drv->host_objects(), 2u);
+}
+
+// GET_INFO's context_memory (what the engine holds for each context,
+// from the quota) reaches DeviceInfo; a dom0 that predates it says 0.
+TEST(Staging, TheDeviceTellsWhatEachContextHolds) {
+    auto with = std::make_shared<vgpu::Device>(std::make_unique<MiniDriver>(DRM_VGPU_MODE_HP, 642u << 20), "mini");
+    EXPECT_EQ(with->info().context_memory, uint64_t{642} << 20);
+    Mini older(DRM_VGPU_MODE_HP);
+    EXPECT_EQ(older.dev->info().context_memory, 0u);
 }
 
 // An engine that paces new contexts (EBUSY) is asked again: the

@@ -195,8 +195,10 @@ void FenceWaiter::signalled(void* arg) noexcept {
 }
 
 std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
-                                                          const std::string& exe) {
+                                                          const std::string& exe, uint64_t* ctx_mem) {
     auto memory = gpu ? vgpu::engine::make_cuda_memory(mem, dev) : vgpu::engine::make_memfd_memory(mem);
+    if (ctx_mem)
+        *ctx_mem = memory->context_memory();
     return vgpu::engine::make_worker_backend(gpu ? "cuda-workers" : "interp-workers", std::move(memory),
                                              vgpu::engine::exec_spawner(exe, gpu ? "cuda" : "interp", dev,
                                                                         {"LD_PRELOAD"}),
@@ -447,10 +449,17 @@ std::shared_ptr<CoreHost> CoreHost::create(const CoreOptions& o) {
     p->engine.call([&] {
         try {
             p->windows = std::make_unique<HostWindows>();
-            p->be = make_worker_engine(o.gpu, o.dev, o.mem, p->windows->fd(), o.exe);
+            uint64_t ctx_mem = 0;
+            p->be = make_worker_engine(o.gpu, o.dev, o.mem, p->windows->fd(), o.exe, &ctx_mem);
             ucore_config& c = p->cfg;
             c.name = o.gpu ? "cuda-workers" : "interp-workers";
-            c.mem_size = o.mem;
+            // Objects get @o.mem; each context's worker holds its own
+            // beside them, charged to its client (as vgpu-uengine's
+            // HELLO tells vgpu-back): room for @o.contexts of them.
+            // In whole GPU pages, as the core charges it.
+            ctx_mem = (ctx_mem + (uint64_t{1} << kPageShift) - 1) & ~((uint64_t{1} << kPageShift) - 1);
+            c.ctx_mem = ctx_mem;
+            c.mem_size = o.mem + uint64_t{o.contexts} * ctx_mem;
             // What vgpu-uengine reports, with the PTX feature its engine
             // process says at HELLO with the cuda back end's workers.
             c.features = DRM_VGPU_FEATURE_HOST_MEMORY | DRM_VGPU_FEATURE_PREEMPTION | DRM_VGPU_FEATURE_ATOMICS |
@@ -512,6 +521,7 @@ CoreHost::~CoreHost() {
 }
 
 const std::string& CoreHost::name() const { return impl_->name; }
+uint64_t CoreHost::context_memory() const { return impl_->cfg.ctx_mem; }
 
 struct CoreClient::State {
     ucore_client* c = nullptr;

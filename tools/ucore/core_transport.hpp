@@ -34,6 +34,10 @@ struct CoreOptions {
     std::string exe;        // vgpu-engined, for its workers
     unsigned int watchdog_ms = 2000;  // vgpu-uengine's default
     unsigned int timeslice_ms = 0;    // 0: the core's (10 ms)
+    // Contexts the engine has room for beside @mem: each worker holds
+    // device memory of its own (CoreHost::context_memory()), charged to
+    // its client's device memory as vgpu-back charges it.
+    unsigned int contexts = 1;
 };
 
 class CoreHost;
@@ -95,6 +99,9 @@ public:
     std::unique_ptr<CoreClient> client(const std::string& name, uint32_t weight = 0, uint32_t cap = 0,
                                        uint64_t devmem = 0, uint64_t hostmem = 0);
     const std::string& name() const;
+    // The device memory each context's worker holds, bytes (0 for the
+    // interpreter's workers), taken from its client's quota.
+    uint64_t context_memory() const;
 
 private:
     friend class CoreClient;

@@ -41,9 +41,11 @@ namespace gpuvm::ucore {
 // when @gpu, else `-b interp`) through a Router in this process, with
 // @mem bytes of device memory this process holds, host memory from
 // @windows_fd's windows; the program's LD_PRELOAD not passed on.
+// *@ctx_mem (where given): the device memory each worker holds for its
+// context (SharedMemory::context_memory()).
 // Throws vgpu::engine::Unavailable (no GPU) or std::system_error.
 std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
-                                                          const std::string& exe);
+                                                          const std::string& exe, uint64_t* ctx_mem = nullptr);
 
 // One thread that makes every call into the engine's back end: a CUDA
 // driver context is current on the thread that made it, and programs call

@@ -265,6 +265,7 @@ struct ucore *ucore_create(const struct ucore_engine_ops *ops,
 	u->engine.owner = &u->module;
 	u->engine.ops = &ucore_engine_ops;
 	u->engine.mem_size = cfg->mem_size;
+	u->engine.ctx_mem = cfg->ctx_mem;
 	u->engine.isa_version = VGPU_ISA_VERSION;
 	u->engine.features = cfg->features;
 	u->engine.flags = VGPU_ENGINE_PREEMPTIBLE;

@@ -87,6 +87,7 @@ struct ucore_engine_ops {
 struct ucore_config {
 	const char *name;
 	uint64_t mem_size;
+	uint64_t ctx_mem;	/* struct vgpu_engine.ctx_mem */
 	uint64_t features;	/* DRM_VGPU_FEATURE_* */
 	uint32_t page_shift;
 	uint64_t va_start, va_end;

@@ -151,11 +151,13 @@ int fairness_core(const FairnessCoreArgs& a) {
     o.exe = engined_path(a.engined);
     o.timeslice_ms = a.timeslice_ms;
     o.watchdog_ms = 20000;  // spin's launches are long on the interpreter (the scenario's vgpu-sim: 20 s)
+    o.contexts = 13;        // g1's 8, g2's and g3's, and one each while its last one goes
     auto host = gpuvm::ucore::CoreHost::create(o);
     std::printf("fairness-core: %s, %u ms slices\n", host->name().c_str(), a.timeslice_ms);
     std::vector<Client> cs;
     for (auto [name, contexts] : {std::pair{"g1", 8u}, {"g2", 1u}, {"g3", 1u}}) {
-        auto t = host->client(name, 100, 0, o.mem / 4);
+        // A quarter of the objects' memory, and what its contexts' workers hold.
+        auto t = host->client(name, 100, 0, o.mem / 4 + (contexts + 1) * host->context_memory());
         Client c{name, contexts, t.get(), nullptr};
         c.dev = std::make_shared<vgpu::Device>(std::move(t), name);
         cs.push_back(std::move(c));

@@ -35,7 +35,7 @@ static_assert(sizeof(vgpu_ue_req_map) == 48 && sizeof(vgpu_ue_req_unmap) == 24);
 static_assert(sizeof(vgpu_ue_req_run) == 56 && sizeof(vgpu_ue_req_job_release) == 8);
 static_assert(sizeof(vgpu_ue_req_run) <= VGPU_UE_REQ_BODY_LEN && sizeof(vgpu_ue_req_map) <= VGPU_UE_REQ_BODY_LEN);
 static_assert(sizeof(vgpu_ue_resp_run) == VGPU_UE_RESP_BODY_LEN);
-static_assert(sizeof(vgpu_ue_hello) == 144);
+static_assert(sizeof(vgpu_ue_hello) == 152);
 
 Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) {
     hello_ = make_hello(backend);

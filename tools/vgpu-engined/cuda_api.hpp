@@ -35,6 +35,7 @@ using CUevent = CUevent_st*;
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUresult CUDA_ERROR_NOT_READY = 600;
 constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+constexpr int CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR = 39;
 constexpr int kLimitStackSize = 0;  // CU_LIMIT_STACK_SIZE
 constexpr int CU_DEVICE_ATTRIBUTE_PCI_BUS_ID = 33;
 constexpr int CU_DEVICE_ATTRIBUTE_PCI_DEVICE_ID = 34;

@@ -45,6 +45,7 @@ extern "C" {
 #include "cuda_api.hpp"
 #include "cuda_native.hpp"
 #include "ptx.hpp"
+#include "vgpu/env.hpp"
 
 namespace vgpu::engine {
 namespace {
@@ -88,17 +89,13 @@ constexpr CUresult kErrTooMuchLocal = 218;  // CUDA_ERROR_INVALID_PTX
 // (the self-test makes it small to evict under a sliced launch); read
 // when the back end is built.
 size_t cache_limit() {
-    const char* e = std::getenv("VGPU_ENGINED_CACHE_MAX");
-    size_t n = e ? std::strtoull(e, nullptr, 0) : 0;
-    return n ? n : kCacheMax;
+    return vgpu::env_number_or("VGPU_ENGINED_CACHE_MAX", kCacheMax, 1, SIZE_MAX);
 }
 
 // kGuestJitNs, or VGPU_ENGINED_GUEST_JIT_MS milliseconds (1..kGuestJitNs:
 // tests make it short); read when the back end is built.
 uint64_t guest_jit_ns() {
-    const char* e = std::getenv("VGPU_ENGINED_GUEST_JIT_MS");
-    uint64_t ms = e ? std::strtoull(e, nullptr, 0) : 0;
-    return ms && ms <= kGuestJitNs / 1000000 ? ms * 1000000 : kGuestJitNs;
+    return vgpu::env_number_or("VGPU_ENGINED_GUEST_JIT_MS", kGuestJitNs / 1000000, 1, kGuestJitNs / 1000000) * 1000000;
 }
 
 // One compile by the driver's JIT, on a thread of its own: the driver
@@ -1416,6 +1413,18 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         *kind = VGPU_FAULT_ILLEGAL;
         return StepResult::Fault;
     }
+    // The call stack it names, a power of two from 1 KiB: at most five
+    // raises in a context's life.  The driver reserves it for every
+    // thread the GPU holds at once (8 KiB a thread: 2.1 GiB on an H100)
+    // until the context ends; more than the host allows
+    // (ptx_stack_bound()), or what the driver refused, runs the ISA,
+    // decided before anything is compiled for it.
+    const uint64_t want_stack = pl->stack > stack_set_ ? std::bit_ceil(std::max<uint64_t>(pl->stack, 1024)) : 0;
+    if (want_stack > stack_bound_ || (want_stack && want_stack >= stack_refused_)) {
+        say("a stack of " + std::to_string(pl->stack) + " bytes for the guest's kernel " + pl->entry +
+            ": more than this engine gives (VGPU_PTX_STACK_KB): its ISA runs");
+        return std::nullopt;
+    }
     bool isa = false;  // the text is not for this worker to run: the ISA is
     auto text = [&](std::string* ptx) {
         ptx->resize(pl->ptx_size);
@@ -1454,28 +1463,17 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         say("the guest's kernel " + pl->entry + ": " + fwhy + ": its ISA runs");
         return std::nullopt;
     }
-    if (pl->stack > stack_set_) {
-        // A power of two from 1 KiB: at most five raises in a context's
-        // life.  The driver reserves it for every thread the GPU holds at
-        // once (8 KiB a thread: 2.1 GiB on an H100) until the context
-        // ends; what the host allows no more than (ptx_stack_bound()),
-        // or the driver refused, runs the ISA.
-        const uint64_t want = std::bit_ceil(std::max<uint64_t>(pl->stack, 1024));
-        if (want > stack_bound_ || want >= stack_refused_) {
-            say("a stack of " + std::to_string(pl->stack) + " bytes for the guest's kernel " + pl->entry +
-                ": more than this engine gives (VGPU_PTX_STACK_KB): its ISA runs");
-            return std::nullopt;
-        }
+    if (want_stack) {
         const uint64_t t_limit = now_ns();
-        r = a_.CtxSetLimit(kLimitStackSize, want);
+        r = a_.CtxSetLimit(kLimitStackSize, want_stack);
         job.cmd_busy_ns += now_ns() - t_limit;  // the context's time
         if (r != CUDA_SUCCESS) {
-            stack_refused_ = want;
-            say("a stack of " + std::to_string(want) + " bytes for the guest's kernel " + pl->entry + " (" +
+            stack_refused_ = want_stack;
+            say("a stack of " + std::to_string(want_stack) + " bytes for the guest's kernel " + pl->entry + " (" +
                 error("cuCtxSetLimit", r) + "): its ISA runs");
             return std::nullopt;
         }
-        stack_set_ = want;
+        stack_set_ = want_stack;
     }
     size_t psize = pl->params.size();
     void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, pl->params.data(), CU_LAUNCH_PARAM_BUFFER_SIZE, &psize,

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <iostream>
 #include <map>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "cuda_api.hpp"
+#include "cuda_native.hpp"
 #include "router.hpp"
 #include "vgpu/fd.hpp"
 
@@ -43,12 +45,18 @@ public:
         if (!g || g & (g - 1))
             throw std::runtime_error("the driver's allocation granularity is no power of two");
         gran_ = g;
+        int sms = 0, per_sm = 0;
+        check("cuDeviceGetAttribute", a_.DeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev_));
+        check("cuDeviceGetAttribute",
+              a_.DeviceGetAttribute(&per_sm, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR, dev_));
+        ctx_mem_ = worker_ctx_mem(static_cast<uint64_t>(std::max(sms, 0)) * static_cast<uint64_t>(std::max(per_sm, 0)));
     }
     ~CudaMemory() override {
         while (!mems_.empty())
             free(mems_.begin()->first);
     }
     uint64_t size() const override { return size_; }
+    uint64_t context_memory() const override { return ctx_mem_; }
     std::string device_name() const override { return name_; }
     std::string pci() const override { return pci_; }
     uint64_t granularity() const { return gran_; }
@@ -144,7 +152,7 @@ private:
     std::optional<PrimaryContext> ctx_;
     std::string name_, pci_;
     CUmemAllocationProp prop_{};
-    uint64_t size_, used_ = 0, gran_ = 0;
+    uint64_t size_, used_ = 0, gran_ = 0, ctx_mem_ = 0;
     std::map<uint64_t, Mem> mems_;
 };
 

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "vgpu/env.hpp"
 #include "vgpu_drm.h"
 
 namespace vgpu::engine {
@@ -70,20 +71,29 @@ std::optional<PtxLaunch> parse_ptx_launch(const uint8_t* d, size_t n, std::strin
 }
 
 uint32_t ptx_stack_bound() {
-    const char* e = std::getenv("VGPU_PTX_STACK_KB");
-    if (!e || !*e)
-        return 0;
-    char* end = nullptr;
-    unsigned long kb = std::strtoul(e, &end, 10);
-    if (*e < '0' || *e > '9' || *end || kb > DRM_VGPU_PTX_MAX_STACK / 1024) {
+    const vgpu::EnvNumber kb = vgpu::env_number("VGPU_PTX_STACK_KB", 0, DRM_VGPU_PTX_MAX_STACK / 1024);
+    if (kb.set && !kb.ok) {
         static std::atomic<bool> said;  // the line once, whichever thread asks
         if (!said.exchange(true))
-            std::cerr << "vgpu-engined: VGPU_PTX_STACK_KB=" << e << " is not 0 to "
+            std::cerr << "vgpu-engined: VGPU_PTX_STACK_KB=" << std::getenv("VGPU_PTX_STACK_KB") << " is not 0 to "
                       << DRM_VGPU_PTX_MAX_STACK / 1024 << ": no call stack for a guest's PTX\n";
-        return 0;
     }
     // What a stack is rounded up to is a power of two (launch_ptx()).
-    return static_cast<uint32_t>(std::bit_floor(kb) * 1024);
+    return kb.ok ? static_cast<uint32_t>(std::bit_floor(kb.value) * 1024) : 0;
+}
+
+uint64_t worker_ctx_mem(uint64_t threads) {
+    const vgpu::EnvNumber mb = vgpu::env_number("VGPU_CTX_MEM_MB", 0, kCtxMemMaxMb);
+    if (mb.ok)
+        return mb.value << 20;
+    if (mb.set) {
+        static std::atomic<bool> said;
+        if (!said.exchange(true))
+            std::cerr << "vgpu-engined: VGPU_CTX_MEM_MB=" << std::getenv("VGPU_CTX_MEM_MB") << " is not 0 to "
+                      << kCtxMemMaxMb << ": " << kWorkerCtxMemMb << " MiB a context and its stack\n";
+    }
+    const uint64_t stack = ptx_stack_bound();
+    return (kWorkerCtxMemMb << 20) + (stack > 1024 ? (stack - 1024) * std::min<uint64_t>(threads, 1u << 24) : 0);
 }
 
 uint32_t fault_of(CUresult r) {

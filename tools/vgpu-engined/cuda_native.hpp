@@ -54,9 +54,21 @@ const char* ptx_not_runnable(const std::string& text);
 // engine's environment, which its
 // workers inherit; 0 (the default, and for a value out of range, said
 // on stderr): none beyond the driver's, the feature not announced.  The
-// driver reserves it for every thread the GPU holds, memory no guest's
-// quota counts (Documentation/admin-guide.rst).
+// driver reserves it for every thread the GPU holds, memory each
+// context's guest is charged (worker_ctx_mem(); admin-guide.rst).
 uint32_t ptx_stack_bound();
+
+// The device memory a GPU worker holds for its context beyond the
+// objects it maps, bytes, told to the module at HELLO (vgpu-back takes
+// it from the quota of the context's client): VGPU_CTX_MEM_MB where set
+// (0 to kCtxMemMaxMb; a bad value is said once and not used), else
+// kWorkerCtxMemMb (an H100's worker, engines.rst) plus the call stack
+// VGPU_PTX_STACK_KB lets a context raise to, beyond the driver's 1 KiB
+// that figure holds, for each of the @threads threads the GPU holds at
+// once (its multiprocessors times the threads of each).
+constexpr uint64_t kWorkerCtxMemMb = 640;
+constexpr uint64_t kCtxMemMaxMb = uint64_t{1} << 20;
+uint64_t worker_ctx_mem(uint64_t threads);
 
 // The CUDA error a guest's kernel ended with, as a fault kind
 // (DRM_VGPU_FAULT_*): the GPU tells no address.

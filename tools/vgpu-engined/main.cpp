@@ -67,6 +67,14 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             vgpu_ue_hello hello = make_hello(name, mem_mb << 20, layout, mem->pci());
             if (gpu)  // a worker per context: a guest's own PTX can run in it (with its stack where allowed)
                 hello.flags = VGPU_UE_HELLO_PTX | (ptx_stack_bound() ? VGPU_UE_HELLO_PTX_STACK : 0);
+            // Each worker's own device memory, charged to its context's client.
+            hello.ctx_mem = mem->context_memory();
+            if (hello.ctx_mem > mem_mb << 20) {
+                std::cerr << "vgpu-engined: a worker holds " << (hello.ctx_mem >> 20) << " MiB of the GPU for its context, "
+                          << "more than the instance's " << mem_mb << " MiB: load vgpu-uengine with a larger mem_mb "
+                          << "(or set VGPU_CTX_MEM_MB, vgpu-engined(8))\n";
+                return 1;
+            }
             vgpu::Fd fd = register_engine(a.device, hello);
             // The worker is this program, whatever its file has become since.
             Router router(std::move(mem), exec_spawner("/proc/self/exe", a.backend, a.gpu), fd.get());
@@ -78,7 +86,7 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             router.set_start_limits(start_limits_for(gpu));
             router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 400000);
             std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
-                      << name << ", a worker per context, " << mem_mb << " MiB)\n";
+                      << name << ", a worker per context, " << mem_mb << " MiB, " << (hello.ctx_mem >> 20) << " MiB a context)\n";
             // Idle, ended workers are reaped all the same.
             err = serve_requests(
                 fd.get(), &g_stop,

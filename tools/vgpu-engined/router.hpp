@@ -47,6 +47,9 @@ public:
     // A descriptor of piece @i of @mem, close-on-exec, the caller's to
     // close; none if there is no such piece or it cannot be exported.
     virtual vgpu::Fd export_piece(uint64_t mem, uint64_t i) const = 0;
+    // The device memory each worker holds for its context beyond what
+    // it maps of this memory, bytes (worker_ctx_mem(); 0 for host memory).
+    virtual uint64_t context_memory() const { return 0; }
     // The device it is memory of ("" for host memory) and its PCI address.
     virtual std::string device_name() const { return ""; }
     virtual std::string pci() const { return ""; }

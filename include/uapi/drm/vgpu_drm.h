@@ -95,6 +95,10 @@ extern "C" {
  * @max_grid_x: blocks in x of a launch's grid (65535 in y and z); 0 from
  *	a dom0 older than it, which takes 65535 in x too
  * @pad: zero
+ * @context_memory: device memory the engine holds for each context of
+ *	the client beyond its objects, bytes (whole GPU pages): taken from
+ *	@device_memory_quota while the context lives.  0 for an engine
+ *	whose contexts hold none (vgpu-sim) and from an older dom0
  * @reserved: zero
  */
 struct drm_vgpu_info {
@@ -114,7 +118,8 @@ struct drm_vgpu_info {
 	__u32 max_shared_size;
 	__u32 max_grid_x;
 	__u32 pad;
-	__u64 reserved[3];
+	__u64 context_memory;
+	__u64 reserved[2];
 };
 
 #define DRM_VGPU_PRIO_LOW		0

@@ -81,6 +81,9 @@
 #include "vgpu_drm.h"
 
 /*
+ * 12: VGPU_UE_IOC_HELLO carries @ctx_mem, the device memory each context
+ *    holds in the process beyond its objects (a GPU worker's CUDA
+ *    context): vgpu-back charges it to the context's client.
  * 11: VGPU_UE_IOC_HELLO's @flags may say VGPU_UE_HELLO_PTX_STACK (with
  *    VGPU_UE_HELLO_PTX): the process gives a PTX launch the call stack
  *    its descriptor names, and the engine reports
@@ -105,7 +108,7 @@
  *    sizes stayed, the places of the fields did not.
  * 5: %clock64 (VGPU_SR_CLOCK64).
  */
-#define VGPU_UE_VERSION		11
+#define VGPU_UE_VERSION		12
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_PCI_LEN		32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
@@ -135,6 +138,11 @@
  * @generation: out, number of this session (from 1)
  * @engine_mem: out, device memory vgpu-back may promise to clients
  * @watchdog_ns: out, the watchdog the process applies per command
+ * @ctx_mem: in, device memory each context holds beyond its objects,
+ *	bytes (a worker's CUDA context and the call stack it may be given);
+ *	at most the memory the module promises (mem_mb), else -ENOSPC.
+ *	vgpu-back takes it from the device-memory quota of the context's
+ *	client while the context lives
  *
  * The instance's layout is fixed when the module loads (clients learn it
  * from GET_INFO): a process that cannot serve it is refused with -EDOM,
@@ -155,6 +163,7 @@ struct vgpu_ue_hello {
 	__u64 generation;
 	__u64 engine_mem;
 	__u64 watchdog_ns;
+	__u64 ctx_mem;
 };
 
 #define VGPU_UE_IOC_HELLO	_IOWR('V', 0x40, struct vgpu_ue_hello)

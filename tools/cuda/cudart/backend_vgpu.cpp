@@ -67,11 +67,12 @@ public:
     }
     // What the allocations hold of the device's memory: whole GPU pages
     // of device objects (host memory, pinned and mapped, is the host's,
-    // as NVIDIA's runtime counts it).
+    // as NVIDIA's runtime counts it), and what the engine holds for the
+    // runtime's context (a GPU worker's own), which the quota counts too.
     uint64_t used_memory() const override {
         const uint64_t page = dev_->info().page_size;
         auto device = [](const vgpu::Buffer& b) { return b.domain() == vgpu::Domain::Device; };
-        uint64_t n = shared_.pages_if(device) * page;
+        uint64_t n = dev_->info().context_memory + shared_.pages_if(device) * page;
         for (const auto& [va, b] : whole_)
             if (device(*b))
                 n += (b->size() + page - 1) & ~(page - 1);

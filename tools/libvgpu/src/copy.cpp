@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "vgpu/env.hpp"
 #include "vgpu/spin.hpp"
 
 #if defined(__x86_64__)
@@ -30,14 +31,7 @@ constexpr size_t kStreamMin = 64 << 10;
 
 // @name as a number in [@lo, @hi], or @dflt where unset or not one.
 size_t env_size(const char* name, size_t dflt, size_t lo, size_t hi) noexcept {
-    const char* s = std::getenv(name);
-    if (!s || !*s)
-        return dflt;
-    char* end = nullptr;
-    unsigned long long v = std::strtoull(s, &end, 10);
-    if (*end || v < lo || v > hi)
-        return dflt;
-    return static_cast<size_t>(v);
+    return static_cast<size_t>(vgpu::env_number_or(name, dflt, lo, hi));
 }
 
 }  // namespace

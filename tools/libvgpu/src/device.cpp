@@ -163,7 +163,7 @@ Device::Device(std::unique_ptr<Transport> t, std::string path) : t_(std::move(t)
     info_ = DeviceInfo{in.uapi_version, in.mode, std::string(in.engine, strnlen(in.engine, sizeof(in.engine))),
                        in.isa_version, in.page_size, in.features, in.va_start, in.va_end, in.device_memory_size,
                        in.device_memory_quota, in.max_contexts, in.max_objects, in.max_block_threads,
-                       in.max_shared_size, in.max_grid_x ? in.max_grid_x : 65535u};
+                       in.max_shared_size, in.max_grid_x ? in.max_grid_x : 65535u, in.context_memory};
     // The engine's GPU page (4 KiB for vgpu-sim, 2 MiB for a GPU's
     // virtual-memory API): every size and address below is a multiple.
     uint64_t page = in.page_size;

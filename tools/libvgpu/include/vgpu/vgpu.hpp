@@ -76,6 +76,9 @@ struct DeviceInfo {
     // Blocks in x of a launch's grid (65535 in y and z): 65535 where dom0
     // predates CUDA's 2^31-1 (its GET_INFO says 0).
     uint32_t max_grid_x;
+    // Device memory the engine holds for each context, taken from
+    // @device_memory_quota while it lives (0: none, or an older dom0).
+    uint64_t context_memory;
 };
 const char* mode_name(uint32_t mode);
 
