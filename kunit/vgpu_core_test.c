@@ -954,10 +954,12 @@ static void core_context_memory_charged(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c, &a), -EBUSY);
 	fake_paced_group = 0;
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->stats.device_bytes), 0LL);
 	KUNIT_EXPECT_EQ(test, c->num_ctxs, 0U);
 
 	ctx1 = new_ctx(test, c);
 	KUNIT_EXPECT_EQ(test, c->device_bytes, charge);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->stats.device_bytes), (s64)charge);
 	new_bo(test, c, 2 << 20);
 	calls = fake_ctx_creates;
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_create(c, &a), -EDQUOT);
@@ -980,6 +982,8 @@ static void core_context_memory_charged(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 2ULL << 20);
 	KUNIT_EXPECT_EQ(test, c->promised, 2ULL << 20);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->stats.device_bytes),
+			(s64)(2 << 20));
 	d.ctx_id = ctx2;
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 2ULL << 20);

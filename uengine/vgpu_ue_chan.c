@@ -401,6 +401,7 @@ static int vgpu_ue_hello_layout(struct vgpu_ue *ue, struct vgpu_ue_hello *h)
 int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 {
 	struct vgpu_ue *ue = s->ue;
+	u64 page = vgpu_engine_page_size(&ue->engine), room;
 	int ret = 0;
 	size_t i;
 
@@ -415,7 +416,9 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 		return -EPROTO;
 	if (h->mem_size < ((u64)vgpu_ue_mem_mb << 20))
 		return -ENOSPC;
-	if (h->ctx_mem > ((u64)vgpu_ue_mem_mb << 20)) {
+	/* The core charges it in whole pages, out of whole pages. */
+	room = round_down((u64)vgpu_ue_mem_mb << 20, page);
+	if (h->ctx_mem > room || round_up(h->ctx_mem, page) > room) {
 		vgpu_ue_warn(ue, "engine process %d holds %llu MiB for each context, more than the %u MiB of mem_mb: refused\n",
 			     task_pid_nr(current), h->ctx_mem >> 20,
 			     vgpu_ue_mem_mb);

@@ -420,13 +420,6 @@ TEST(GuestPtx, ACompileLongerThanTheWatchdogStillRunsThePtx) {
     EXPECT_EQ(w.fake.errors(), "");
 }
 
-// Sets an environment variable for its life.
-struct Env {
-    const char* name;
-    Env(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
-    ~Env() { unsetenv(name); }
-};
-
 // @job, run sliced, must end TIMEDOUT after @at_least seconds (@why), in
 // well under the 5 s it is given.
 void expect_timed_out(Worker& w, Job& job, double at_least, const char* why) {
@@ -439,7 +432,7 @@ void expect_timed_out(Worker& w, Job& job, double at_least, const char* why) {
 // A worker whose guest compiles are given up after 300 ms, its JIT held
 // closed; the back end goes before the JIT it holds.
 struct HeldJit {
-    Env bound{"VGPU_ENGINED_GUEST_JIT_MS", "300"};
+    EnvVar bound{"VGPU_ENGINED_GUEST_JIT_MS", "300"};
     Worker w;
     SlowJit slow{w.fake};
     HeldJit() { slow.close(); }

@@ -69,9 +69,10 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
                 hello.flags = VGPU_UE_HELLO_PTX | (ptx_stack_bound() ? VGPU_UE_HELLO_PTX_STACK : 0);
             // Each worker's own device memory, charged to its context's client.
             hello.ctx_mem = mem->context_memory();
-            if (hello.ctx_mem > mem_mb << 20) {
+            const uint64_t instance_mb = std::min(mem_mb, module_param("mem_mb", mem_mb));
+            if (hello.ctx_mem > instance_mb << 20) {
                 std::cerr << "vgpu-engined: a worker holds " << (hello.ctx_mem >> 20) << " MiB of the GPU for its context, "
-                          << "more than the instance's " << mem_mb << " MiB: load vgpu-uengine with a larger mem_mb "
+                          << "more than the instance's " << instance_mb << " MiB: load vgpu-uengine with a larger mem_mb "
                           << "(or set VGPU_CTX_MEM_MB, vgpu-engined(8))\n";
                 return 1;
             }
