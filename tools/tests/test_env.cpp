@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "scoped_env.hpp"
 #include "vgpu/env.hpp"
 
 namespace {
@@ -15,11 +16,8 @@ namespace {
 constexpr const char* kName = "GPUVM_TEST_ENV_NUMBER";
 
 // @kName set to @v (null: unset) for one scope.
-struct Set {
-    explicit Set(const char* v) { v ? setenv(kName, v, 1) : unsetenv(kName); }
-    ~Set() { unsetenv(kName); }
-    Set(const Set&) = delete;
-    Set& operator=(const Set&) = delete;
+struct Set : vgpu::test::ScopedEnv {
+    explicit Set(const char* v) : ScopedEnv(kName, v) {}
 };
 
 }  // namespace

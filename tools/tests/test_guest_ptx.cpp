@@ -22,6 +22,7 @@
 #include "cuda_native.hpp"
 #include "fake_cuda.hpp"
 #include "router.hpp"
+#include "scoped_env.hpp"
 #include "vgpu/asm.hpp"
 
 namespace {
@@ -179,34 +180,9 @@ TEST(GuestPtx, ThePtxRunsWithItsParametersCompiledOnce) {
     EXPECT_EQ(w.fake.errors(), "");
 }
 
-// Environment variable @name set to @v (null: unset) for one scope, as
-// it was after it.
-class EnvVar {
-public:
-    EnvVar(const char* name, const char* v) : name_(name) {
-        if (const char* e = std::getenv(name)) old_ = e;
-        if (v)
-            setenv(name, v, 1);
-        else
-            unsetenv(name);
-    }
-    ~EnvVar() {
-        if (old_)
-            setenv(name_, old_->c_str(), 1);
-        else
-            unsetenv(name_);
-    }
-    EnvVar(const EnvVar&) = delete;
-    EnvVar& operator=(const EnvVar&) = delete;
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
-
 // VGPU_PTX_STACK_KB for one test (null: unset).
-struct StackBound : EnvVar {
-    explicit StackBound(const char* kb) : EnvVar("VGPU_PTX_STACK_KB", kb) {}
+struct StackBound : vgpu::test::ScopedEnv {
+    explicit StackBound(const char* kb) : ScopedEnv("VGPU_PTX_STACK_KB", kb) {}
 };
 
 // Where the host allows a call stack (VGPU_PTX_STACK_KB=16), a launch
@@ -273,7 +249,7 @@ TEST(GuestPtx, NoStackUnlessTheHostAllowsOne) {
 // multiprocessors of 2048).  A bad value is not used; the interpreter's
 // workers hold no device memory.
 TEST(GuestPtx, AWorkersContextMemoryIsToldForTheCoreToCharge) {
-    EnvVar unset("VGPU_CTX_MEM_MB", nullptr);
+    vgpu::test::ScopedEnv unset("VGPU_CTX_MEM_MB", nullptr);
     FakeCuda fake;
     {
         StackBound none(nullptr);
@@ -284,16 +260,16 @@ TEST(GuestPtx, AWorkersContextMemoryIsToldForTheCoreToCharge) {
         EXPECT_EQ(make_cuda_memory(FakeCuda::api(), 32 * kMiB, 0)->context_memory(),
                   kWorkerCtxMemMb * kMiB + uint64_t{7 * 1024} * 4 * 2048);
         EXPECT_EQ(worker_ctx_mem(0), kWorkerCtxMemMb * kMiB);
-        EnvVar set("VGPU_CTX_MEM_MB", "900");
+        vgpu::test::ScopedEnv set("VGPU_CTX_MEM_MB", "900");
         EXPECT_EQ(worker_ctx_mem(4 * 2048), 900 * kMiB) << "the owner's figure is the whole";
     }
     {
-        EnvVar zero("VGPU_CTX_MEM_MB", "0");
+        vgpu::test::ScopedEnv zero("VGPU_CTX_MEM_MB", "0");
         EXPECT_EQ(worker_ctx_mem(4 * 2048), 0u);
     }
     StackBound none(nullptr);
     for (const char* bad : {"-1", " 5", "5x", "0x10", "1048577"}) {
-        EnvVar set("VGPU_CTX_MEM_MB", bad);
+        vgpu::test::ScopedEnv set("VGPU_CTX_MEM_MB", bad);
         EXPECT_EQ(worker_ctx_mem(4 * 2048), kWorkerCtxMemMb * kMiB) << bad;
     }
     EXPECT_EQ(make_memfd_memory(8 * kMiB)->context_memory(), 0u);
@@ -432,7 +408,7 @@ void expect_timed_out(Worker& w, Job& job, double at_least, const char* why) {
 // A worker whose guest compiles are given up after 300 ms, its JIT held
 // closed; the back end goes before the JIT it holds.
 struct HeldJit {
-    EnvVar bound{"VGPU_ENGINED_GUEST_JIT_MS", "300"};
+    vgpu::test::ScopedEnv bound{"VGPU_ENGINED_GUEST_JIT_MS", "300"};
     Worker w;
     SlowJit slow{w.fake};
     HeldJit() { slow.close(); }

@@ -32,6 +32,7 @@
 #include <sys/sysmacros.h>
 
 #include "runtime.hpp"
+#include "scoped_env.hpp"
 #include "vgpu/vgpu.hpp"
 
 namespace {
@@ -622,28 +623,7 @@ TEST(DeviceList, CudaVisibleDevices) {
     EXPECT_EQ(visible_devices("GPU-8e1c", 3), V{});
 }
 
-// An environment variable for the length of a test.
-class Env {
-public:
-    Env(const char* name, const char* value) : name_(name) {
-        if (const char* v = std::getenv(name))
-            old_ = v;
-        if (value)
-            setenv(name, value, 1);
-        else
-            unsetenv(name);
-    }
-    ~Env() {
-        if (old_)
-            setenv(name_, old_->c_str(), 1);
-        else
-            unsetenv(name_);
-    }
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
+using Env = vgpu::test::ScopedEnv;  // an environment variable for the length of a test
 
 // VGPU_DEVICE names one node, whatever it holds (libvgpu's other users
 // open it as it is); CUDA_VISIBLE_DEVICES selects among the devices.
