@@ -31,7 +31,7 @@ while IFS='|' read -r suite name _; do
 	cp "$G/$suite/$name" "$D/$suite/"
 done < "$D/list"
 cp "$G"/samples/*.fatbin "$D/samples/" 2>/dev/null || true  # the driver-API samples' kernels
-cp "$top/tests/gpu/cuda-compare.sh" "$top/tests/gpu/bench-kernels.sh" "$top/tests/scenarios/cuda-judge.sh" "$D/"
+cp "$top/tests/gpu/cuda-compare.sh" "$top/tests/gpu/bench-kernels.sh" "$top/tests/gpu/latency-trace.sh" "$top/tests/scenarios/cuda-judge.sh" "$D/"
 # vgpu-engined for the engine-workers backend (its workers run the
 # programs' own PTX), and the benchmark of issue 19's targets, built as
 # a program for the H200 would be: sm_90 code for NVIDIA's runtime, the

@@ -18,6 +18,7 @@
 
 #include "fair_lock.hpp"
 #include "host.hpp"
+#include "vgpu/latency.hpp"
 #include "vgpu/spin.hpp"
 #include "../vgpu-engined/backend.hpp"
 #include "../vgpu-engined/cuda_native.hpp"
@@ -135,13 +136,16 @@ struct Trace {
     enum Stamp { SubmitIn, SubmitOut, SliceIn, RunIn, RunOut, SliceDone, Woken, kStamps };
     std::atomic<uint64_t> t[kStamps] = {};
     void stamp(Stamp s) {
+        static constexpr const char* kNames[kStamps] = {
+            "core: SUBMIT in",       "core: SUBMIT out",  "core: slice", "core: RUN", "core: RUN out",
+            "core: slice done",      "core: woken"};
+        vgpu::latency::stamp(kNames[s]);
         if (on)
             t[s].store(vgpu::engine::now_ns(), std::memory_order_relaxed);
     }
     void print() {
         if (!on)
             return;
-        stamp(Woken);
         uint64_t v[kStamps];
         for (int i = 0; i < kStamps; i++)
             v[i] = t[i].load(std::memory_order_relaxed);
@@ -799,6 +803,7 @@ int CoreClient::syncobj_wait(uint32_t handle, int64_t abs_ns) {
             if (w) {
                 if (!w->wait(until))
                     return ETIME;
+                g_trace.stamp(Trace::Woken);
                 g_trace.print();
                 return 0;
             }

@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "vgpu/fd.hpp"
+#include "vgpu/latency.hpp"
 #include "vgpu/spin.hpp"
 #include "vgpu_uengine.h"
 
@@ -124,6 +125,7 @@ private:
             jobs_.pop_front();
             queued_.fetch_sub(1, std::memory_order_relaxed);
             g.unlock();
+            vgpu::latency::stamp("engine thread: task");
             job.f();
             hot = job.hot;
             g.lock();

@@ -46,6 +46,7 @@ extern "C" {
 #include "cuda_native.hpp"
 #include "ptx.hpp"
 #include "vgpu/env.hpp"
+#include "vgpu/latency.hpp"
 
 namespace vgpu::engine {
 namespace {
@@ -1401,6 +1402,7 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     if (!read_va(s, c.dst, d.data(), d.size(), addr, kind))
         return StepResult::Fault;
     const uint64_t t_read = now_ns();
+    vgpu::latency::stamp("worker: descriptor read");
     std::string why;
     auto pl = parse_ptx_launch(d.data(), d.size(), &why);
     auto say = [&](const std::string& what) {
@@ -1479,6 +1481,7 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     void* extra[] = {CU_LAUNCH_PARAM_BUFFER_POINTER, pl->params.data(), CU_LAUNCH_PARAM_BUFFER_SIZE, &psize,
                      CU_LAUNCH_PARAM_END};
     uint64_t t0 = now_ns();
+    vgpu::latency::stamp("worker: cuLaunchKernel");
     r = a_.LaunchKernel(fn, c.grid[0], c.grid[1], c.grid[2], c.block[0], c.block[1], c.block[2], pl->shared,
                         stream_.get(), nullptr, psize ? extra : nullptr);
     if (r != CUDA_SUCCESS) {  // a configuration this kernel cannot have here
@@ -1486,7 +1489,9 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         return std::nullopt;
     }
     const uint64_t t_launched = now_ns();
+    vgpu::latency::stamp("worker: cuStreamSynchronize");
     r = a_.StreamSynchronize(stream_.get());
+    vgpu::latency::stamp("worker: synchronized");
     job.cmd_busy_ns += now_ns() - t0;
     if (trace_)  // VGPU_ENGINED_TRACE: where a launch's time goes
         std::fprintf(stderr, "vgpu-engined trace: PTX launch: descriptor %.1f us, compiled %.1f us, launch %.1f us, "

@@ -20,6 +20,7 @@
 #include <system_error>
 
 #include "backend.hpp"
+#include "vgpu/latency.hpp"
 #include "vgpu/spin.hpp"
 #include "worker_link.hpp"
 
@@ -197,6 +198,7 @@ bool Mailbox::next(int sock, std::vector<uint8_t>* req) {
         b.worker_asleep.store(0, std::memory_order_relaxed);
     }
     seq_ = b.req_seq.load(std::memory_order_acquire);
+    vgpu::latency::stamp("worker: request");
     uint32_t len = std::min<uint32_t>(b.req_len, sizeof(b.req));
     req->assign(b.req, b.req + len);
     return true;
@@ -209,6 +211,7 @@ void Mailbox::answer(const void* ans, size_t len, int err, bool ending) {
     b.ans_err = err;
     b.ans_ending = ending;
     b.ans_seq.store(seq_, std::memory_order_seq_cst);
+    vgpu::latency::stamp("worker: answered");
     if (b.engine_asleep.load(std::memory_order_seq_cst))
         futex_wake(b.ans_seq);
 }

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "bridge.hpp"
+#include "vgpu/latency.hpp"
 #include "worker_link.hpp"
 
 namespace vgpu::engine {
@@ -423,7 +424,9 @@ int Router::run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_
     uint64_t start = now_ns();
     uint64_t deadline = sat_add(start, sat_add(sat_add(q.budget_ns, q.watchdog_ns), grace_ns_));
     vgpu_ue_resp r;
+    vgpu::latency::stamp("router: to the worker");
     int e = call(c, req, payload, req.payload_len, deadline, r);
+    vgpu::latency::stamp("router: answered");
     uint64_t elapsed = now_ns() - start;
     if (trace_)  // VGPU_ENGINED_TRACE
         std::fprintf(stderr, "vgpu-engined trace: RUN through the worker %.1f us\n", elapsed / 1e3);

@@ -15,6 +15,7 @@
 #include <cuda_runtime_api.h>
 
 #include "fatbin.hpp"
+#include "vgpu/latency.hpp"
 #include "../../vgpu-engined/cuda_native.hpp"
 #include "ptx_check.hpp"
 #include "ptx_parser.hpp"
@@ -559,7 +560,9 @@ void Runtime::release_owner(const void* owner) {
 
 void Runtime::launch(const void* host_fn, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
                      size_t shared) {
+    vgpu::latency::stamp("program: launch");
     launch(function(host_fn), grid, block, args, shared);
+    vgpu::latency::stamp("program: launched");
 }
 
 void Runtime::launch(Function& f, std::array<uint32_t, 3> grid, std::array<uint32_t, 3> block, void** args,
@@ -796,8 +799,10 @@ void Runtime::synchronize_at(uint64_t va) {
 }
 
 void Runtime::synchronize(int ordinal) {
+    vgpu::latency::stamp("program: synchronize");
     Backend& b = backend(ordinal);
     on(ordinal, [](Backend& be) { be.synchronize(); });  // a fault: record_fault drains the printf buffer
+    vgpu::latency::stamp("program: synchronized");
     drain_printf(ordinal);
     // The launches that read them are done: their buffers serve again.
     DeviceState& d = state(ordinal);

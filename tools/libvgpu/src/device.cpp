@@ -31,6 +31,7 @@ extern "C" {
 #include "vgpu_drm.h"
 }
 #include "copy.hpp"
+#include "vgpu/latency.hpp"
 
 namespace vgpu {
 
@@ -536,7 +537,9 @@ std::shared_ptr<Fence> Context::submit(std::span<const drm_vgpu_cmd> cmds) {
     s.num_cmds = static_cast<uint32_t>(cmds.size());
     s.cmds = reinterpret_cast<uintptr_t>(cmds.data());
     s.out_sync = f->handle();
+    latency::stamp("libvgpu: SUBMIT");
     dev_->ioctl(DRM_IOCTL_VGPU_SUBMIT, &s, "VGPU_SUBMIT");
+    latency::stamp("libvgpu: SUBMIT done");
     last_ = f;
     return f;
 }
@@ -591,6 +594,7 @@ void Context::check() const {
 void Context::synchronize(std::chrono::nanoseconds timeout) {
     if (!last_) return check();
     if (!last_->wait(timeout)) throw Error(ETIME, "timed out waiting for the GPU");
+    latency::stamp("libvgpu: fence waited");
     // A context's jobs run in order and an error cancels the ones after
     // it: the last fence tells whether anything failed, and the status
     // (a round trip to dom0 in a guest) is asked only then.
