@@ -18,6 +18,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <map>
+#include <set>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -108,9 +109,18 @@ public:
     void unmap(void*, size_t) override {}
     int syncobj_create(uint32_t* h) override {
         *h = next_sync_++;
+        syncs->created++;
         return 0;
     }
-    void syncobj_destroy(uint32_t h) override { signalled_.erase(h); }
+    void syncobj_destroy(uint32_t h) override {
+        signalled_.erase(h);
+        syncs->destroyed++;
+    }
+    // Syncobjs made and destroyed, also after the device is gone.
+    struct Syncs {
+        unsigned created = 0, destroyed = 0;
+    };
+    std::shared_ptr<Syncs> syncs = std::make_shared<Syncs>();
     int syncobj_wait(uint32_t h, int64_t) override { return signalled_[h] ? 0 : ETIME; }
     int syncobj_status(uint32_t h, int* st) override {
         *st = signalled_[h] ? 1 : 0;
@@ -352,6 +362,36 @@ TEST(Staging, AForkedChildCopiesAloneAndEndsItsDevice) {
     }
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0) << "the child read wrong bytes";
+}
+
+// A submission's fence takes the syncobj an earlier one let go of (a
+// create and a destroy less a launch), which the SUBMIT's out_sync gives
+// the new fence; the device keeps 16 spares at most and destroys them
+// with itself.
+TEST(Fence, ASubmissionsSyncobjServesAgain) {
+    auto s = std::make_unique<Mini>(DRM_VGPU_MODE_HP);
+    auto syncs = s->drv->syncs;
+    {
+        vgpu::Context ctx(s->dev);
+        vgpu::Buffer b(ctx, 4096, vgpu::Domain::Device);
+        std::set<uint32_t> handles;
+        for (int i = 0; i < 100; i++) {
+            auto f = ctx.fill(b.gpu_addr(), 4096, i);
+            handles.insert(f->handle());
+            ctx.synchronize();
+        }
+        // The context holds its last fence while the next is made: two.
+        EXPECT_EQ(handles.size(), 2u);
+        EXPECT_EQ(syncs->created, 2u);
+        EXPECT_EQ(syncs->destroyed, 0u);
+        std::vector<std::shared_ptr<vgpu::Fence>> held;
+        for (int i = 0; i < 20; i++) held.push_back(ctx.fill(b.gpu_addr(), 4096, i));
+        EXPECT_EQ(syncs->created, 20u);  // each pending fence its own
+        held.clear();                    // 16 kept, the rest destroyed
+        EXPECT_EQ(syncs->destroyed, 20u - 16u - 1u);  // the context still holds the last one
+    }
+    s.reset();
+    EXPECT_EQ(syncs->destroyed, syncs->created);
 }
 
 }  // namespace

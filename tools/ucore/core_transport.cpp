@@ -62,13 +62,16 @@ struct FenceWaiter {
     std::mutex m;  // orders done's store with cv's sleep
     std::condition_variable cv;
     std::atomic<bool> done{false};  // set under m; read without it too
+    // The fence's status when it signalled (1, or an error), stored
+    // before done: a syncobj_status() after the wait needs no g_core.
+    std::atomic<int> status{0};
 
     // The callback, on the signalling thread under g_core; @arg a
-    // std::shared_ptr<FenceWaiter>, its own and freed here.  The wait
-    // ends once that thread lets go of g_core (CoreLock): woken earlier,
-    // the program's next ioctl would find the lock still held and sleep
-    // again.
-    static void signalled(void* arg) noexcept;
+    // std::shared_ptr<FenceWaiter>, its own and freed here; @st the
+    // fence's status.  The wait ends once that thread lets go of g_core
+    // (CoreLock): woken earlier, the program's next ioctl would find the
+    // lock still held and sleep again.
+    static void signalled(void* arg, int st) noexcept;
     void wake() noexcept {
         {
             std::lock_guard<std::mutex> g(m);
@@ -185,8 +188,9 @@ bool reaches_engine(unsigned long req) {
 
 }  // namespace
 
-void FenceWaiter::signalled(void* arg) noexcept {
+void FenceWaiter::signalled(void* arg, int st) noexcept {
     std::unique_ptr<std::shared_ptr<FenceWaiter>> w(static_cast<std::shared_ptr<FenceWaiter>*>(arg));
+    (*w)->status.store(st, std::memory_order_relaxed);  // published by done's release
     if (!t_held) {  // g_core not taken through a CoreLock: nothing would wake it later
         (*w)->wake();
         return;
@@ -838,6 +842,17 @@ int CoreClient::syncobj_wait(uint32_t handle, int64_t abs_ns) {
 
 // As the sync file DRM exports: EINVAL while the syncobj has no fence.
 int CoreClient::syncobj_status(uint32_t handle, int* status) {
+    {
+        // A fence a wait saw signal (the waiter armed on the syncobj's
+        // current fence, SUBMIT disarms it): no g_core, which the next
+        // slice may hold.
+        std::lock_guard<std::mutex> a(s_->armed_m);
+        if (auto it = s_->armed.find(handle);
+            it != s_->armed.end() && it->second->done.load(std::memory_order_acquire)) {
+            *status = it->second->status.load(std::memory_order_relaxed);
+            return 0;
+        }
+    }
     bool none = false;
     if (int err = CoreHost::Impl::direct([&] { return fence_state(handle, status, &none); }))
         return err;

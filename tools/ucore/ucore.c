@@ -485,7 +485,7 @@ int ucore_fence_status(struct ucore_fence *f)
 /* A waiter's callback on a fence (ucore_fence_notify()). */
 struct ucore_notify {
 	struct dma_fence_cb cb;
-	void (*fn)(void *arg);
+	void (*fn)(void *arg, int status);
 	void *arg;
 };
 
@@ -493,11 +493,11 @@ static void ucore_notify_cb(struct dma_fence *f, struct dma_fence_cb *cb)
 {
 	struct ucore_notify *n = container_of(cb, struct ucore_notify, cb);
 
-	n->fn(n->arg);
+	n->fn(n->arg, dma_fence_get_status(f));
 	kfree(n);
 }
 
-int ucore_fence_notify(struct ucore_fence *f, void (*fn)(void *arg),
+int ucore_fence_notify(struct ucore_fence *f, void (*fn)(void *arg, int status),
 		       void *arg)
 {
 	struct ucore_notify *n = kzalloc(sizeof(*n), GFP_KERNEL);

@@ -160,13 +160,14 @@ bool ucore_run_once(struct ucore *u);
 /* 1 signalled, 0 pending, < 0 signalled with that error. */
 int ucore_fence_status(struct ucore_fence *f);
 /*
- * Calls @fn(@arg) once when @f signals (dma_fence_add_callback()): on the
- * thread that signals it, under the caller's lock, so @fn must be short
- * and must not call into the core.  0 if armed; -ENOENT if @f has
- * already signalled, -ENOMEM: then @fn is never called.  A fence is
- * only freed signalled, so an armed @fn always runs.
+ * Calls @fn(@arg, status) once when @f signals (dma_fence_add_callback()),
+ * with the fence's status then (ucore_fence_status()): on the thread that
+ * signals it, under the caller's lock, so @fn must be short and must not
+ * call into the core.  0 if armed; -ENOENT if @f has already signalled,
+ * -ENOMEM: then @fn is never called.  A fence is only freed signalled,
+ * so an armed @fn always runs.
  */
-int ucore_fence_notify(struct ucore_fence *f, void (*fn)(void *arg),
+int ucore_fence_notify(struct ucore_fence *f, void (*fn)(void *arg, int status),
 		       void *arg);
 void ucore_fence_put(struct ucore_fence *f);
 /* Log lines the core printed (the shim counts them; UKERNEL_LOG=1 shows them). */

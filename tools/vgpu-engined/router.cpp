@@ -134,16 +134,9 @@ WorkerProc Router::take_worker() {
 }
 
 // One spare at most a call (each posix_spawn() holds this process up
-// until the child has exec'ed; a request may be waiting).
+// until the child has exec'ed; a request may be waiting).  The spares
+// that ended were taken out by reap(), which calls it.
 void Router::refill_spares() {
-    for (auto it = spares_.begin(); it != spares_.end();) {
-        if (idle_alive(*it)) {
-            ++it;
-            continue;
-        }
-        spare_lost(*it, "ended before it was taken");
-        it = spares_.erase(it);
-    }
     if (spares_.size() >= spares_wanted_ || now_ns() < spare_retry_at_)
         return;
     try {
@@ -492,9 +485,11 @@ bool Router::alive(Ctx& c) {
 }
 
 int Router::ensure(uint64_t id, Ctx& c) {
-    // One poll per look: each after a forget() (which may end the
-    // worker), none again before the answer it just gave.
-    bool up = alive(c);
+    // One poll per look: none where this request's reap() found it
+    // running (nothing was sent to it since), one after each forget()
+    // (which may end the worker), none again before the answer it just
+    // gave.
+    bool up = (c.w.pid && c.seen_up == looks_) || alive(c);
     while (up && !c.forget.empty()) {
         uint64_t mem = c.forget.back();
         c.forget.pop_back();
@@ -546,6 +541,7 @@ bool Router::wait_gone(uint64_t id) {
 int Router::start(uint64_t id, Ctx& c) {
     try {
         c.w = take_worker();
+        c.seen_up = 0;  // not looked at yet
     } catch (const std::system_error& e) {
         std::cerr << "vgpu-engined: " << e.what() << "\n";
         return EAGAIN;
@@ -756,10 +752,35 @@ bool Router::log_line() {
 }
 
 void Router::reap() {
-    // Workers that died on their own, whatever context's request comes.
+    // Workers that died on their own, whatever context's request comes,
+    // and spares that ended: one poll() for all (neither writes unasked,
+    // so anything to read is its end).
+    polls_.clear();
     for (auto& [id, c] : ctxs_)
-        if (c.w.pid && !alive(c))
+        if (c.w.pid)
+            polls_.push_back({c.w.sock.get(), POLLIN, 0});
+    for (const WorkerProc& w : spares_)
+        polls_.push_back({w.pid ? w.sock.get() : -1, POLLIN, 0});
+    const bool all_up = polls_.empty() || poll(polls_.data(), polls_.size(), 0) == 0;
+    looks_++;
+    size_t i = 0;
+    for (auto& [id, c] : ctxs_) {
+        if (!c.w.pid)
+            continue;
+        if (!all_up && polls_[i].revents)
             stop(id, c, true, "died");
+        else
+            c.seen_up = looks_;
+        i++;
+    }
+    for (auto it = spares_.begin(); it != spares_.end(); i++) {
+        if (it->pid && (all_up || !polls_[i].revents)) {
+            ++it;
+            continue;
+        }
+        spare_lost(*it, "ended before it was taken");
+        it = spares_.erase(it);
+    }
     refill_spares();
     uint64_t now = now_ns();
     budget_.prune(budget_clock_());

@@ -141,6 +141,9 @@ Device::~Device() {
     // object's memory with them), never joined or signalled.
     if (copy_ && !copy_->started_here())
         static_cast<void>(copy_.release());
+    // A fork's child shares the node's handles with its parent.
+    if (getpid() == pid_)
+        for (uint32_t h : spare_syncobjs_) t_->syncobj_destroy(h);
 }
 
 void Device::cpu_copy(void* dst, const void* src, size_t n) const {
@@ -155,7 +158,9 @@ void Device::cpu_copy(void* dst, const void* src, size_t n) const {
     detail::copy_bytes(dst, src, n, stream);
 }
 
-Device::Device(std::unique_ptr<Transport> t, std::string path) : t_(std::move(t)), path_(std::move(path)) {
+Device::Device(std::unique_ptr<Transport> t, std::string path)
+    : t_(std::move(t)), path_(std::move(path)), pid_(getpid()) {
+    spare_syncobjs_.reserve(kSpareSyncobjs);
     drm_vgpu_info in{};
     ioctl(DRM_IOCTL_VGPU_GET_INFO, &in, "VGPU_GET_INFO");
     if (in.uapi_version != DRM_VGPU_UAPI_VERSION)
@@ -310,10 +315,43 @@ Fence::Fence(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {
     if (int err = dev_->transport().syncobj_create(&handle_)) throw Error(err, "drmSyncobjCreate");
 }
 
-Fence::Fence(Fence&& o) noexcept : dev_(std::move(o.dev_)), handle_(std::exchange(o.handle_, 0)) {}
+Fence::Fence(ForSubmit, std::shared_ptr<Device> dev)
+    : dev_(std::move(dev)), handle_(dev_->take_syncobj()), spare_(true) {}
+
+Fence::Fence(Fence&& o) noexcept
+    : dev_(std::move(o.dev_)), handle_(std::exchange(o.handle_, 0)), spare_(o.spare_) {}
 
 Fence::~Fence() {
-    if (handle_) dev_->transport().syncobj_destroy(handle_);
+    if (!handle_) return;
+    if (spare_)
+        dev_->give_syncobj(handle_);
+    else
+        dev_->transport().syncobj_destroy(handle_);
+}
+
+uint32_t Device::take_syncobj() {
+    {
+        std::lock_guard<std::mutex> g(spare_m_);
+        if (!spare_syncobjs_.empty()) {
+            uint32_t h = spare_syncobjs_.back();
+            spare_syncobjs_.pop_back();
+            return h;
+        }
+    }
+    uint32_t h = 0;
+    if (int err = t_->syncobj_create(&h)) throw Error(err, "drmSyncobjCreate");
+    return h;
+}
+
+void Device::give_syncobj(uint32_t handle) noexcept {
+    {
+        std::lock_guard<std::mutex> g(spare_m_);
+        if (spare_syncobjs_.size() < kSpareSyncobjs) {
+            spare_syncobjs_.push_back(handle);  // reserved: no allocation
+            return;
+        }
+    }
+    t_->syncobj_destroy(handle);
 }
 
 bool Fence::wait(std::chrono::nanoseconds timeout) const {
@@ -531,7 +569,7 @@ void Context::unbind(uint64_t va, uint64_t size) {
 }
 
 std::shared_ptr<Fence> Context::submit(std::span<const drm_vgpu_cmd> cmds) {
-    auto f = std::make_shared<Fence>(dev_);
+    auto f = std::make_shared<Fence>(Fence::ForSubmit{}, dev_);
     drm_vgpu_submit s{};
     s.ctx_id = id_;
     s.num_cmds = static_cast<uint32_t>(cmds.size());

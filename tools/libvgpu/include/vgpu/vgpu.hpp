@@ -144,6 +144,15 @@ public:
 
 private:
     friend class Buffer;
+    friend class Fence;
+    // A syncobj for a submission's fence: one a Fence of this device let
+    // go of (still holding its last fence, which the submission
+    // replaces), else a new one.  Each launch would otherwise cost a
+    // syncobj's create and destroy (two ioctls).  Throws Error.
+    uint32_t take_syncobj();
+    // Back to the spares (kSpareSyncobjs at most), else destroyed.
+    void give_syncobj(uint32_t handle) noexcept;
+    static constexpr size_t kSpareSyncobjs = 16;
     // The CPU's part of a staged copy (Buffer::write, read): @n bytes, a
     // large copy split among helper threads (copy.hpp).
     void cpu_copy(void* dst, const void* src, size_t n) const;
@@ -153,12 +162,21 @@ private:
     DeviceInfo info_{};
     mutable std::once_flag copy_once_;                      // starts copy_
     mutable std::unique_ptr<detail::CopyHelpers> copy_;     // made at the first large copy
+    std::mutex spare_m_;                   // protects spare_syncobjs_
+    std::vector<uint32_t> spare_syncobjs_;  // take_syncobj()'s
+    const int pid_;                         // the process that opened it (a fork's child destroys none)
 };
 
 // A drm_syncobj, signalled when a submission completes.
 class Fence {
 public:
     explicit Fence(std::shared_ptr<Device> dev);
+    // A submission's (Context::submit): its syncobj may be one an earlier
+    // submission's Fence held, which a SUBMIT's out_sync replaces (wait()
+    // before that SUBMIT sees the old fence), and goes back to @dev's
+    // spares at the end.
+    struct ForSubmit {};
+    Fence(ForSubmit, std::shared_ptr<Device> dev);
     Fence(Fence&& o) noexcept;
     Fence& operator=(Fence&&) = delete;
     ~Fence();
@@ -171,6 +189,7 @@ public:
 private:
     std::shared_ptr<Device> dev_;
     uint32_t handle_ = 0;
+    bool spare_ = false;  // its syncobj goes back to dev_'s spares
 };
 
 enum class Domain : uint32_t { Device = 1, Host = 2 };
