@@ -68,9 +68,12 @@ struct FenceWaiter {
 
     // The callback, on the signalling thread under g_core; @arg a
     // std::shared_ptr<FenceWaiter>, its own and freed here; @st the
-    // fence's status.  The wait ends once that thread lets go of g_core
-    // (CoreLock): woken earlier, the program's next ioctl would find the
-    // lock still held and sleep again.
+    // fence's status.  Where waits poll (vgpu/spin.hpp), the wait ends
+    // now, as dma_fence_signal() wakes its waiters: the program returns
+    // while the slice ends, and its next ioctl polls for g_core.  Where
+    // they sleep, it ends once that thread lets go of g_core (CoreLock):
+    // woken earlier, the program's next ioctl would find the lock still
+    // held and sleep again.
     static void signalled(void* arg, int st) noexcept;
     void wake() noexcept {
         {
@@ -191,7 +194,9 @@ bool reaches_engine(unsigned long req) {
 void FenceWaiter::signalled(void* arg, int st) noexcept {
     std::unique_ptr<std::shared_ptr<FenceWaiter>> w(static_cast<std::shared_ptr<FenceWaiter>*>(arg));
     (*w)->status.store(st, std::memory_order_relaxed);  // published by done's release
-    if (!t_held) {  // g_core not taken through a CoreLock: nothing would wake it later
+    // g_core not taken through a CoreLock (nothing would wake it later),
+    // or the waiter polls.
+    if (!t_held || vgpu::spin_budget_ns()) {
         (*w)->wake();
         return;
     }
