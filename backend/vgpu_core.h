@@ -547,6 +547,7 @@ int vgpu_sched_init(struct vgpu_device *dev,
 		    const struct vgpu_sched_ops *ops);
 void vgpu_sched_fini(struct vgpu_device *dev);
 bool vgpu_sched_run_once(struct vgpu_device *dev);
+bool vgpu_sched_queued(struct vgpu_device *dev);
 struct vgpu_job *vgpu_job_alloc(struct vgpu_ctx *ctx, struct drm_vgpu_cmd *cmds,
 				u32 num_cmds, struct dma_fence **in, u32 num_in);
 void vgpu_job_abort(struct vgpu_job *job);

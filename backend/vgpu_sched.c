@@ -594,6 +594,28 @@ bool vgpu_sched_run_once(struct vgpu_device *dev)
 	return true;
 }
 
+/**
+ * vgpu_sched_queued() - whether any context of the device has a job queued
+ * @dev: the device
+ *
+ * For a caller that runs the slices itself (vgpu_sched_run_once(), the
+ * userspace core): after a slice that ran, another is worth running only
+ * if this says so (a job throttled by its group's cap, or waiting for
+ * its dependencies, counts: that slice then finds nothing to run).
+ *
+ * Return: true if a job is queued.
+ */
+bool vgpu_sched_queued(struct vgpu_device *dev)
+{
+	struct vgpu_sched *s = &dev->sched;
+	bool queued;
+
+	spin_lock(&s->lock);
+	queued = !list_empty(&s->groups);
+	spin_unlock(&s->lock);
+	return queued;
+}
+
 static int vgpu_sched_thread(void *arg)
 {
 	struct vgpu_sched *s = arg;

@@ -304,7 +304,9 @@ void CoreHost::Impl::post_slice_locked(bool hot) {
     }
 }
 
-// On the engine's thread: one slice, and another while one ran.
+// On the engine's thread: one slice, and another while one ran and a job
+// is still queued (a SUBMIT posts its own; none taking g_core for nothing
+// as the program's next SUBMIT comes, vgpu_sched_queued()).
 void CoreHost::Impl::slice() noexcept {
     {
         // Cleared first: a SUBMIT from here on posts a slice of its own
@@ -319,6 +321,7 @@ void CoreHost::Impl::slice() noexcept {
         ran = ucore_run_once(ucore_);
         if (ran)
             g_trace.stamp(Trace::SliceDone);  // the waiters are woken as g_core goes
+        ran = ran && ucore_queued(ucore_);
     }
     if (ran) {
         std::lock_guard<std::mutex> g(m);

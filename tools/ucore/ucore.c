@@ -477,6 +477,11 @@ bool ucore_run_once(struct ucore *u)
 	return vgpu_sched_run_once(u->engine.dev);
 }
 
+bool ucore_queued(struct ucore *u)
+{
+	return vgpu_sched_queued(u->engine.dev);
+}
+
 int ucore_fence_status(struct ucore_fence *f)
 {
 	return dma_fence_get_status((struct dma_fence *)f);

@@ -157,6 +157,8 @@ int ucore_check_submit(const struct drm_vgpu_submit *a);
  * time).
  */
 bool ucore_run_once(struct ucore *u);
+/* Whether a job is queued on the device (another slice may run one). */
+bool ucore_queued(struct ucore *u);
 /* 1 signalled, 0 pending, < 0 signalled with that error. */
 int ucore_fence_status(struct ucore_fence *f);
 /*

@@ -387,6 +387,12 @@ private:
     // lost for good, and the worker with it (worker.cpp ends it).
     bool lost_ = false;
     int warned_ptx_ = 0;  // lines said about the guest's PTX (at most kPtxLines)
+    // launch_ptx()'s, kept between launches (no allocation on a launch's
+    // path): the descriptor's bytes, and the cache key of the latest text
+    // with what it was made of.
+    std::vector<uint8_t> desc_;
+    std::string ptx_key_;
+    uint64_t ptx_key_of_[3] = {};
     // A guest's call stack (cuCtxSetLimit): the most the host allows, the
     // largest set, the smallest the driver refused (never asked again).
     const uint64_t stack_bound_ = ptx_stack_bound();
@@ -1398,7 +1404,13 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
                                                   uint64_t budget, uint64_t watchdog, uint64_t* addr,
                                                   uint32_t* kind) {
     const uint64_t t_start = now_ns();
-    std::vector<uint8_t> d(c.size);
+    std::vector<uint8_t>& d = desc_;
+    if (c.size > DRM_VGPU_PTX_MAX_DESC) {  // the core's bound (vgpu_uapi.h), the buffer's too
+        *addr = c.dst;
+        *kind = VGPU_FAULT_ILLEGAL;
+        return StepResult::Fault;
+    }
+    d.resize(c.size);
     if (!read_va(s, c.dst, d.data(), d.size(), addr, kind))
         return StepResult::Fault;
     const uint64_t t_read = now_ns();
@@ -1427,6 +1439,14 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
             ": more than this engine gives (VGPU_PTX_STACK_KB): its ISA runs");
         return std::nullopt;
     }
+    if (ptx_key_.empty() || ptx_key_of_[0] != pl->ptx || ptx_key_of_[1] != pl->ptx_size ||
+        ptx_key_of_[2] != pl->ptx_hash) {
+        ptx_key_ = pl->key();
+        ptx_key_of_[0] = pl->ptx;
+        ptx_key_of_[1] = pl->ptx_size;
+        ptx_key_of_[2] = pl->ptx_hash;
+    }
+    const std::string& key = ptx_key_;
     bool isa = false;  // the text is not for this worker to run: the ISA is
     auto text = [&](std::string* ptx) {
         ptx->resize(pl->ptx_size);
@@ -1441,7 +1461,7 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         ptx->pop_back();  // the driver reads up to the NUL
         if (const char* why = ptx_not_runnable(*ptx)) {
             say(std::string("a guest's PTX ") + why + ": its ISA runs");
-            refuse(pl->key(), false);
+            refuse(key, false);
             return !(isa = true);
         }
         make_room_for_ptx();  // a miss: one more will be compiled
@@ -1451,7 +1471,7 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     // The compile's wait is not charged to the launch (its RUNs spend
     // their slices waiting): one longer than guest_jit_ns_ is given up
     // and the ISA runs once the JIT is free (that wait charged).
-    switch (compiled(job, pl->key(), text, 0, pl->entry, start, budget, watchdog, &mod, false)) {
+    switch (compiled(job, key, text, 0, pl->entry, start, budget, watchdog, &mod, false)) {
     case Got::Module: break;
     case Got::Fault: return isa ? std::nullopt : std::optional(StepResult::Fault);
     case Got::TimedOut: return StepResult::TimedOut;  // its watchdog spent behind a compile given up
