@@ -1,17 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR MIT
 #
-# latency-trace.sh DIR [ARGS...]: where an empty launch's time goes
-# through GPUvm's core on the GPU machine.  Runs DIR/launch_params (made
-# by pack.sh; ARGS: another program of DIR and its arguments) over
-# GPUvm's runtime with GPUVM_CUDA_BACKEND=core and GPUVM_LATENCY_TRACE=1
-# (BACKEND=core-interp: the interpreter's workers; vgpu/latency.hpp: each process of the program, its core's engine
-# thread, the Router and the worker, stamps named steps on one clock),
-# merges every process's stamps in time order and prints, for each step
-# from one stamp to the next that happened at least MIN (default 200)
-# times, the number of times and its median, 10th and 90th percentile in
-# microseconds, in the order a launch takes them.  The stamps cost about
-# 30 ns each.
+# latency-trace.sh DIR [PROGRAM ARGS...]: where an empty launch's time
+# goes through GPUvm's core on the GPU machine.  Runs DIR/launch_params
+# (made by pack.sh; or DIR/PROGRAM with ARGS) over GPUvm's runtime with
+# GPUVM_CUDA_BACKEND=core (BACKEND=core-interp: the interpreter's
+# workers, where there is no GPU) and GPUVM_LATENCY_TRACE=$OUT/latency
+# (vgpu/latency.hpp: each process, the program with its core's engine
+# thread and the Router, and the worker, stamps named steps on one
+# clock into a file of that directory), merges every process's stamps
+# in time order and prints, for each step from one stamp to the next
+# that happened at least MIN (default 200) times, the number of times
+# and its median, 10th and 90th percentile in microseconds, in the order
+# a launch first takes them.  The stamps cost about 30 ns each.
 set -euo pipefail
 C=$(cd "${1:?usage: latency-trace.sh DIR [PROGRAM ARGS...]}" && pwd)
 shift
@@ -25,6 +26,7 @@ rm -rf "$O/latency"
 mkdir "$O/latency"
 LD_LIBRARY_PATH="$C/lib" GPUVM_CUDA_BACKEND="${BACKEND:-core}" GPUVM_CUDA_ENGINED="$C/vgpu-engined" \
 	GPUVM_LATENCY_TRACE="$O/latency" "$C/$prog" "$@"
+ls "$O"/latency/latency.* > /dev/null 2>&1 || { echo "latency-trace.sh: no stamps in $O/latency" >&2; exit 1; }
 # One line per step taken: its first appearance, the step, microseconds;
 # then each step's values in order (POSIX awk and sort: mawk has no asort).
 cat "$O"/latency/latency.* | tr -d '\000' | grep -aE '^[0-9]{20} ' | sort -s -k1,1n | awk '

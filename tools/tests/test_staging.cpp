@@ -394,4 +394,41 @@ TEST(Fence, ASubmissionsSyncobjServesAgain) {
     EXPECT_EQ(syncs->destroyed, syncs->created);
 }
 
+// A child forked with the device open shares its file's syncobjs with
+// the parent: it takes none of the parent's spares (both would submit
+// into one syncobj) and destroys none of them, making its own.  (The
+// fences it inherited are its to drop, as before.)
+TEST(Fence, AForkedChildMakesItsOwnSyncobjs) {
+    auto s = std::make_unique<Mini>(DRM_VGPU_MODE_HP);
+    auto syncs = s->drv->syncs;
+    auto ctx = std::make_unique<vgpu::Context>(s->dev);
+    auto b = std::make_unique<vgpu::Buffer>(*ctx, 4096, vgpu::Domain::Device);
+    std::set<uint32_t> parents;
+    for (int i = 0; i < 3; i++) {
+        parents.insert(ctx->fill(b->gpu_addr(), 4096, i)->handle());
+        ctx->synchronize();
+    }
+    ASSERT_EQ(parents.size(), 2u);  // one spare, one the context holds
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        const unsigned made = syncs->created, gone = syncs->destroyed;
+        uint32_t h = ctx->fill(b->gpu_addr(), 4096, 7)->handle();
+        ctx->synchronize();
+        int bad = parents.count(h) || syncs->created != made + 1;
+        b.reset();
+        ctx.reset();
+        s.reset();  // ~Device in the child
+        // Its own fence's and the last one it inherited (a Fence it holds,
+        // destroyed as before), not the parent's spare.
+        bad |= (syncs->destroyed - gone != 2) << 1;
+        _exit(bad);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status) & 1, 0) << "the child took a syncobj of its parent's";
+    EXPECT_EQ(WEXITSTATUS(status) & 2, 0) << "the child destroyed a syncobj of its parent's";
+}
+
 }  // namespace

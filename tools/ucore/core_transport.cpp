@@ -142,10 +142,13 @@ struct Trace {
     enum Stamp { SubmitIn, SubmitOut, SliceIn, RunIn, RunOut, SliceDone, Woken, kStamps };
     std::atomic<uint64_t> t[kStamps] = {};
     void stamp(Stamp s) {
+        // (A slice's start is stamped by slice() once it ran something:
+        // the tick's empty ones would fill the stamps.)
         static constexpr const char* kNames[kStamps] = {
-            "core: SUBMIT in",       "core: SUBMIT out",  "core: slice", "core: RUN", "core: RUN out",
-            "core: slice done",      "core: woken"};
-        vgpu::latency::stamp(kNames[s]);
+            "core: SUBMIT in", "core: SUBMIT out", nullptr, "core: RUN", "core: RUN out", "core: slice done",
+            "core: woken"};
+        if (kNames[s])
+            vgpu::latency::stamp(kNames[s]);
         if (on)
             t[s].store(vgpu::engine::now_ns(), std::memory_order_relaxed);
     }
@@ -316,9 +319,12 @@ void CoreHost::Impl::slice() noexcept {
     }
     bool ran;
     {
+        const uint64_t t = vgpu::latency::on() ? vgpu::latency::Recorder::now() : 0;
         CoreLock g;
         g_trace.stamp(Trace::SliceIn);
         ran = ucore_run_once(ucore_);
+        if (ran && t)
+            vgpu::latency::stamp_at("core: slice", t);
         if (ran)
             g_trace.stamp(Trace::SliceDone);  // the waiters are woken as g_core goes
         ran = ran && ucore_queued(ucore_);

@@ -125,7 +125,8 @@ private:
             jobs_.pop_front();
             queued_.fetch_sub(1, std::memory_order_relaxed);
             g.unlock();
-            vgpu::latency::stamp("engine thread: task");
+            if (job.hot)  // not the tick's slices (an idle core's, each 1 ms)
+                vgpu::latency::stamp("engine thread: task");
             job.f();
             hot = job.hot;
             g.lock();

@@ -498,7 +498,9 @@ static void ucore_notify_cb(struct dma_fence *f, struct dma_fence_cb *cb)
 {
 	struct ucore_notify *n = container_of(cb, struct ucore_notify, cb);
 
-	n->fn(n->arg, dma_fence_get_status(f));
+	/* Signalled: its status is its error, else 1 (no lock taken, as a
+	 * callback under the fence's lock in the kernel could not). */
+	n->fn(n->arg, f->error ?: 1);
 	kfree(n);
 }
 

@@ -387,9 +387,9 @@ private:
     // lost for good, and the worker with it (worker.cpp ends it).
     bool lost_ = false;
     int warned_ptx_ = 0;  // lines said about the guest's PTX (at most kPtxLines)
-    // launch_ptx()'s, kept between launches (no allocation on a launch's
-    // path): the descriptor's bytes, and the cache key of the latest text
-    // with what it was made of.
+    // launch_ptx()'s, kept between launches (fewer allocations on a
+    // launch's path): the descriptor's bytes, and the cache key of the
+    // latest text with what it was made of.
     std::vector<uint8_t> desc_;
     std::string ptx_key_;
     uint64_t ptx_key_of_[3] = {};

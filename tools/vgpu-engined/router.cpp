@@ -134,11 +134,12 @@ WorkerProc Router::take_worker() {
 }
 
 // One spare at most a call (each posix_spawn() holds this process up
-// until the child has exec'ed; a request may be waiting).  The spares
-// that ended were taken out by reap(), which calls it.
-void Router::refill_spares() {
+// until the child has exec'ed; a request may be waiting); true if it
+// tried one.  The spares that ended were taken out by reap(), which
+// calls it.
+bool Router::refill_spares() {
     if (spares_.size() >= spares_wanted_ || now_ns() < spare_retry_at_)
-        return;
+        return false;
     try {
         spares_.push_back(spawn_());
         stats_.started++;
@@ -146,6 +147,7 @@ void Router::refill_spares() {
         WorkerProc none;
         spare_lost(none, e.what());
     }
+    return true;
 }
 
 pid_t Router::worker_pid(uint64_t ctx) const {
@@ -754,34 +756,44 @@ bool Router::log_line() {
 void Router::reap() {
     // Workers that died on their own, whatever context's request comes,
     // and spares that ended: one poll() for all (neither writes unasked,
-    // so anything to read is its end).
-    polls_.clear();
-    for (auto& [id, c] : ctxs_)
-        if (c.w.pid)
-            polls_.push_back({c.w.sock.get(), POLLIN, 0});
-    for (const WorkerProc& w : spares_)
-        polls_.push_back({w.pid ? w.sock.get() : -1, POLLIN, 0});
-    const bool all_up = polls_.empty() || poll(polls_.data(), polls_.size(), 0) == 0;
+    // so anything to read is its end).  A context found running is not
+    // looked at again by this request's ensure() (seen_up), unless a
+    // spare's start came between (posix_spawn() holds this process up).
+    int n = -1;
+    try {
+        polls_.clear();
+        for (auto& [id, c] : ctxs_)
+            if (c.w.pid)
+                polls_.push_back({c.w.sock.get(), POLLIN, 0});
+        for (const WorkerProc& w : spares_)
+            polls_.push_back({w.pid ? w.sock.get() : -1, POLLIN, 0});
+        n = polls_.empty() ? 0 : poll(polls_.data(), polls_.size(), 0);
+    } catch (const std::bad_alloc&) {
+        // No look this time: each context's ensure() looks at its own.
+    }
     looks_++;
-    size_t i = 0;
-    for (auto& [id, c] : ctxs_) {
-        if (!c.w.pid)
-            continue;
-        if (!all_up && polls_[i].revents)
-            stop(id, c, true, "died");
-        else
-            c.seen_up = looks_;
-        i++;
-    }
-    for (auto it = spares_.begin(); it != spares_.end(); i++) {
-        if (it->pid && (all_up || !polls_[i].revents)) {
-            ++it;
-            continue;
+    if (n >= 0) {  // else nothing was looked at: nothing is marked
+        size_t i = 0;
+        for (auto& [id, c] : ctxs_) {
+            if (!c.w.pid)
+                continue;
+            if (n && polls_[i].revents)
+                stop(id, c, true, "died");
+            else
+                c.seen_up = looks_;
+            i++;
         }
-        spare_lost(*it, "ended before it was taken");
-        it = spares_.erase(it);
+        for (auto it = spares_.begin(); it != spares_.end(); i++) {
+            if (it->pid && !(n && polls_[i].revents)) {
+                ++it;
+                continue;
+            }
+            spare_lost(*it, "ended before it was taken");
+            it = spares_.erase(it);
+        }
     }
-    refill_spares();
+    if (refill_spares())
+        looks_++;  // the looks above are too old for ensure() to trust
     uint64_t now = now_ns();
     budget_.prune(budget_clock_());
     std::erase_if(dying_, [now](Dying& d) {

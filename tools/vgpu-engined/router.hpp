@@ -207,7 +207,8 @@ private:
     WorkerProc take_worker();
     // Starts spares up to spares_wanted_ (none for a while after one
     // died before it was taken: a worker that cannot start).
-    void refill_spares();
+    // true if it tried to start one.
+    bool refill_spares();
     // Ends @w, to be reaped as a worker of context @ctx.
     void retire(WorkerProc& w, uint64_t ctx);
     // Ends spare @w (none: its start failed), @why said; backs off.

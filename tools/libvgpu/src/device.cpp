@@ -5,6 +5,7 @@
 #include "vgpu/vgpu.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <xf86drm.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +47,16 @@ uint64_t page_align(const Device& dev, uint64_t v) {
     uint64_t page = dev.info().page_size;
     if (v > UINT64_MAX - (page - 1)) throw Error(ENOMEM, "size beyond the GPU address space");
     return (v + page - 1) & ~(page - 1);
+}
+
+// The process's forks so far, counted in each child (pthread_atfork):
+// a Device opened before a fork is not the child's to pool syncobjs of.
+std::atomic<unsigned> g_forks{0};
+
+unsigned fork_generation() {
+    static std::once_flag once;
+    std::call_once(once, [] { pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); }); });
+    return g_forks.load(std::memory_order_relaxed);
 }
 }  // namespace
 
@@ -142,7 +154,7 @@ Device::~Device() {
     if (copy_ && !copy_->started_here())
         static_cast<void>(copy_.release());
     // A fork's child shares the node's handles with its parent.
-    if (getpid() == pid_)
+    if (!forked())
         for (uint32_t h : spare_syncobjs_) t_->syncobj_destroy(h);
 }
 
@@ -159,7 +171,7 @@ void Device::cpu_copy(void* dst, const void* src, size_t n) const {
 }
 
 Device::Device(std::unique_ptr<Transport> t, std::string path)
-    : t_(std::move(t)), path_(std::move(path)), pid_(getpid()) {
+    : t_(std::move(t)), path_(std::move(path)), fork_gen_(fork_generation()) {
     spare_syncobjs_.reserve(kSpareSyncobjs);
     drm_vgpu_info in{};
     ioctl(DRM_IOCTL_VGPU_GET_INFO, &in, "VGPU_GET_INFO");
@@ -329,8 +341,10 @@ Fence::~Fence() {
         dev_->transport().syncobj_destroy(handle_);
 }
 
+bool Device::forked() const noexcept { return g_forks.load(std::memory_order_relaxed) != fork_gen_; }
+
 uint32_t Device::take_syncobj() {
-    {
+    if (!forked()) {
         std::lock_guard<std::mutex> g(spare_m_);
         if (!spare_syncobjs_.empty()) {
             uint32_t h = spare_syncobjs_.back();
@@ -344,7 +358,7 @@ uint32_t Device::take_syncobj() {
 }
 
 void Device::give_syncobj(uint32_t handle) noexcept {
-    {
+    if (!forked()) {
         std::lock_guard<std::mutex> g(spare_m_);
         if (spare_syncobjs_.size() < kSpareSyncobjs) {
             spare_syncobjs_.push_back(handle);  // reserved: no allocation

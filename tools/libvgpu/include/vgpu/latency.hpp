@@ -10,12 +10,14 @@
 // the process is killed (a worker dies with its engine process).
 // tests/gpu/latency-trace.sh merges the files and prints the median of
 // each step (a stamp to the next, whichever process stamped it).  Unset:
-// one load of a constant per stamp.  Header-only: vgpu-engined,
+// one load of a constant per stamp.  A child forked without exec stamps
+// nothing (its parent's file is not its own).  Header-only: vgpu-engined,
 // libcudart and libvgpu stamp without linking each other (each shared
 // object keeps a file of its own).
 #pragma once
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <time.h>
@@ -25,6 +27,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 
 namespace vgpu::latency {
@@ -38,38 +42,53 @@ public:
     // of a dozen stamps each.
     static constexpr size_t kMax = size_t{1} << 16;
 
-    static Recorder& get() noexcept {
+    // Null where there is no memory for it (then nothing is stamped).
+    static Recorder* get() noexcept {
         // Never destroyed: threads may stamp while the process exits.
-        static Recorder* r = new Recorder;
-        return *r;
+        static Recorder* r = new (std::nothrow) Recorder;
+        return r;
     }
-    bool on() const noexcept { return lines_ != nullptr; }
-    // @name: at most kName characters are kept.
-    void stamp(const char* name) noexcept {
-        timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+    bool on() const noexcept { return lines_ && !forked_.load(std::memory_order_relaxed); }
+    // @name at @ns (CLOCK_MONOTONIC); at most kName characters of it.
+    void stamp_at(const char* name, uint64_t ns) noexcept {
         size_t i = next_.fetch_add(1, std::memory_order_relaxed);
         if (i >= kMax)
             return;
+        // The name first, the time last: a line a kill cut short has no
+        // 20 digits and is not read.
         char* l = lines_ + i * kLine;
-        uint64_t ns = uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-        for (int d = 19; d >= 0; d--, ns /= 10)
-            l[d] = char('0' + ns % 10);
-        l[20] = ' ';
         size_t n = strnlen(name, kName);
         std::memcpy(l + 21, name, n);
         std::memset(l + 21 + n, ' ', kName - n);
         l[kLine - 1] = '\n';
+        l[20] = ' ';
+        for (int d = 19; d >= 0; d--, ns /= 10)
+            l[d] = char('0' + ns % 10);
+    }
+    static uint64_t now() noexcept {
+        timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
     }
 
 private:
     std::atomic<size_t> next_{0};
     char* lines_ = nullptr;
+    std::atomic<bool> forked_{false};  // in a child forked since (pthread_atfork)
 
-    Recorder() {
+    Recorder() noexcept {
         const char* dir = std::getenv("GPUVM_LATENCY_TRACE");
         if (!dir || !*dir)
             return;
+        try {
+            open_in(dir);
+        } catch (const std::exception&) {
+            lines_ = nullptr;  // no memory for the path: nothing stamped
+        }
+        if (lines_)
+            pthread_atfork(nullptr, nullptr, [] { get()->forked_.store(true, std::memory_order_relaxed); });
+    }
+    void open_in(const char* dir) {
         for (int n = 0; n < 16; n++) {
             std::string path = std::string(dir) + "/latency." + std::to_string(getpid()) + "." + std::to_string(n);
             int fd = open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -91,9 +110,23 @@ private:
 
 // Records @name now where GPUVM_LATENCY_TRACE is set.
 inline void stamp(const char* name) noexcept {
-    static Recorder& r = Recorder::get();
-    if (r.on())
-        r.stamp(name);
+    static Recorder* r = Recorder::get();
+    if (r && r->on())
+        r->stamp_at(name, Recorder::now());
+}
+
+// Whether stamps are recorded (to take a time for stamp_at()).
+inline bool on() noexcept {
+    static Recorder* r = Recorder::get();
+    return r && r->on();
+}
+
+// Records @name at @ns, taken earlier with Recorder::now() (a step known
+// to matter only once it is over).
+inline void stamp_at(const char* name, uint64_t ns) noexcept {
+    static Recorder* r = Recorder::get();
+    if (r && r->on())
+        r->stamp_at(name, ns);
 }
 
 }  // namespace vgpu::latency

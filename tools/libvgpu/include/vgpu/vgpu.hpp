@@ -148,10 +148,16 @@ private:
     // A syncobj for a submission's fence: one a Fence of this device let
     // go of (still holding its last fence, which the submission
     // replaces), else a new one.  Each launch would otherwise cost a
-    // syncobj's create and destroy (two ioctls).  Throws Error.
+    // syncobj's create and destroy (two ioctls).  In a child forked
+    // since the device opened, always a new one: the spares are handles
+    // of the file the parent shares.  Throws Error.
     uint32_t take_syncobj();
-    // Back to the spares (kSpareSyncobjs at most), else destroyed.
+    // Back to the spares (kSpareSyncobjs at most), else destroyed (in a
+    // forked child, destroyed).
     void give_syncobj(uint32_t handle) noexcept;
+    // Whether this process forked since the device opened (its spares
+    // are not this process's to use).
+    bool forked() const noexcept;
     static constexpr size_t kSpareSyncobjs = 16;
     // The CPU's part of a staged copy (Buffer::write, read): @n bytes, a
     // large copy split among helper threads (copy.hpp).
@@ -162,9 +168,9 @@ private:
     DeviceInfo info_{};
     mutable std::once_flag copy_once_;                      // starts copy_
     mutable std::unique_ptr<detail::CopyHelpers> copy_;     // made at the first large copy
-    std::mutex spare_m_;                   // protects spare_syncobjs_
+    std::mutex spare_m_;                   // protects spare_syncobjs_ (never taken in a forked child)
     std::vector<uint32_t> spare_syncobjs_;  // take_syncobj()'s
-    const int pid_;                         // the process that opened it (a fork's child destroys none)
+    const unsigned fork_gen_;               // the process's forks when it opened (forked())
 };
 
 // A drm_syncobj, signalled when a submission completes.
