@@ -396,8 +396,8 @@ TEST(Fence, ASubmissionsSyncobjServesAgain) {
 
 // A child forked with the device open shares its file's syncobjs with
 // the parent: it takes none of the parent's spares (both would submit
-// into one syncobj) and destroys none of them, making its own.  (The
-// fences it inherited are its to drop, as before.)
+// into one syncobj) and destroys none of them, nor the syncobjs of the
+// submissions' fences it inherited: it makes its own.
 TEST(Fence, AForkedChildMakesItsOwnSyncobjs) {
     auto s = std::make_unique<Mini>(DRM_VGPU_MODE_HP);
     auto syncs = s->drv->syncs;
@@ -412,16 +412,20 @@ TEST(Fence, AForkedChildMakesItsOwnSyncobjs) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-        const unsigned made = syncs->created, gone = syncs->destroyed;
-        uint32_t h = ctx->fill(b->gpu_addr(), 4096, 7)->handle();
-        ctx->synchronize();
-        int bad = parents.count(h) || syncs->created != made + 1;
-        b.reset();
-        ctx.reset();
-        s.reset();  // ~Device in the child
-        // Its own fence's and the last one it inherited (a Fence it holds,
-        // destroyed as before), not the parent's spare.
-        bad |= (syncs->destroyed - gone != 2) << 1;
+        int bad = 4;
+        try {
+            const unsigned made = syncs->created, gone = syncs->destroyed;
+            uint32_t h = ctx->fill(b->gpu_addr(), 4096, 7)->handle();
+            ctx->synchronize();
+            bad = parents.count(h) || syncs->created != made + 1;
+            b.reset();
+            ctx.reset();
+            s.reset();  // ~Device in the child
+            // Its own fence's alone: neither the parent's spare nor the
+            // parent's last fence, which the child's context held.
+            bad |= (syncs->destroyed - gone != 1) << 1;
+        } catch (...) {
+        }
         _exit(bad);
     }
     int status = 0;
@@ -429,6 +433,7 @@ TEST(Fence, AForkedChildMakesItsOwnSyncobjs) {
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status) & 1, 0) << "the child took a syncobj of its parent's";
     EXPECT_EQ(WEXITSTATUS(status) & 2, 0) << "the child destroyed a syncobj of its parent's";
+    EXPECT_EQ(WEXITSTATUS(status) & 4, 0) << "the child threw";
 }
 
 }  // namespace

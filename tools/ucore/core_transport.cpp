@@ -319,8 +319,8 @@ void CoreHost::Impl::slice() noexcept {
     }
     bool ran;
     {
-        const uint64_t t = vgpu::latency::on() ? vgpu::latency::Recorder::now() : 0;
         CoreLock g;
+        const uint64_t t = vgpu::latency::on() ? vgpu::latency::Recorder::now() : 0;
         g_trace.stamp(Trace::SliceIn);
         ran = ucore_run_once(ucore_);
         if (ran && t)

@@ -51,11 +51,16 @@ uint64_t page_align(const Device& dev, uint64_t v) {
 
 // The process's forks so far, counted in each child (pthread_atfork):
 // a Device opened before a fork is not the child's to pool syncobjs of.
+// Where the handler could not be registered, forks cannot be told and
+// no Device pools any.
 std::atomic<unsigned> g_forks{0};
+std::atomic<bool> g_forks_known{false};
 
 unsigned fork_generation() {
     static std::once_flag once;
-    std::call_once(once, [] { pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); }); });
+    std::call_once(once, [] {
+        g_forks_known = pthread_atfork(nullptr, nullptr, [] { g_forks.fetch_add(1, std::memory_order_relaxed); }) == 0;
+    });
     return g_forks.load(std::memory_order_relaxed);
 }
 }  // namespace
@@ -328,20 +333,27 @@ Fence::Fence(std::shared_ptr<Device> dev) : dev_(std::move(dev)) {
 }
 
 Fence::Fence(ForSubmit, std::shared_ptr<Device> dev)
-    : dev_(std::move(dev)), handle_(dev_->take_syncobj()), spare_(true) {}
+    : dev_(std::move(dev)), handle_(dev_->take_syncobj()), spare_(true), forks_(Device::forks()) {}
 
 Fence::Fence(Fence&& o) noexcept
-    : dev_(std::move(o.dev_)), handle_(std::exchange(o.handle_, 0)), spare_(o.spare_) {}
+    : dev_(std::move(o.dev_)), handle_(std::exchange(o.handle_, 0)), spare_(o.spare_), forks_(o.forks_) {}
 
 Fence::~Fence() {
     if (!handle_) return;
-    if (spare_)
-        dev_->give_syncobj(handle_);
-    else
+    if (!spare_) {
         dev_->transport().syncobj_destroy(handle_);
+    } else if (Device::forks() == forks_) {
+        dev_->give_syncobj(handle_);
+    }
+    // Else a submission's fence a forked child inherited: its syncobj is
+    // the parent's too (which may pool it again), left as it is.
 }
 
-bool Device::forked() const noexcept { return g_forks.load(std::memory_order_relaxed) != fork_gen_; }
+unsigned Device::forks() noexcept { return g_forks.load(std::memory_order_relaxed); }
+
+bool Device::forked() const noexcept {
+    return !g_forks_known.load(std::memory_order_relaxed) || g_forks.load(std::memory_order_relaxed) != fork_gen_;
+}
 
 uint32_t Device::take_syncobj() {
     if (!forked()) {
@@ -590,7 +602,12 @@ std::shared_ptr<Fence> Context::submit(std::span<const drm_vgpu_cmd> cmds) {
     s.cmds = reinterpret_cast<uintptr_t>(cmds.data());
     s.out_sync = f->handle();
     latency::stamp("libvgpu: SUBMIT");
-    dev_->ioctl(DRM_IOCTL_VGPU_SUBMIT, &s, "VGPU_SUBMIT");
+    try {
+        dev_->ioctl(DRM_IOCTL_VGPU_SUBMIT, &s, "VGPU_SUBMIT");
+    } catch (...) {
+        f->spare_ = false;  // a syncobj the SUBMIT refused (gone?) is not pooled: destroyed
+        throw;
+    }
     latency::stamp("libvgpu: SUBMIT done");
     last_ = f;
     return f;

@@ -33,6 +33,11 @@
 
 namespace vgpu::latency {
 
+// Set in a child forked since a Recorder opened its file (pthread_atfork;
+// not through Recorder::get(), which a fork during its first call would
+// leave locked in the child).
+inline std::atomic<bool> g_forked{false};
+
 class Recorder {
 public:
     // A line: 20 digits of nanoseconds, a space, the name (cut or padded
@@ -48,7 +53,7 @@ public:
         static Recorder* r = new (std::nothrow) Recorder;
         return r;
     }
-    bool on() const noexcept { return lines_ && !forked_.load(std::memory_order_relaxed); }
+    bool on() const noexcept { return lines_ && !g_forked.load(std::memory_order_relaxed); }
     // @name at @ns (CLOCK_MONOTONIC); at most kName characters of it.
     void stamp_at(const char* name, uint64_t ns) noexcept {
         size_t i = next_.fetch_add(1, std::memory_order_relaxed);
@@ -62,6 +67,7 @@ public:
         std::memset(l + 21 + n, ' ', kName - n);
         l[kLine - 1] = '\n';
         l[20] = ' ';
+        std::atomic_signal_fence(std::memory_order_release);  // the compiler keeps the digits last
         for (int d = 19; d >= 0; d--, ns /= 10)
             l[d] = char('0' + ns % 10);
     }
@@ -74,7 +80,6 @@ public:
 private:
     std::atomic<size_t> next_{0};
     char* lines_ = nullptr;
-    std::atomic<bool> forked_{false};  // in a child forked since (pthread_atfork)
 
     Recorder() noexcept {
         const char* dir = std::getenv("GPUVM_LATENCY_TRACE");
@@ -85,8 +90,8 @@ private:
         } catch (const std::exception&) {
             lines_ = nullptr;  // no memory for the path: nothing stamped
         }
-        if (lines_)
-            pthread_atfork(nullptr, nullptr, [] { get()->forked_.store(true, std::memory_order_relaxed); });
+        if (lines_ && pthread_atfork(nullptr, nullptr, [] { g_forked.store(true, std::memory_order_relaxed); }))
+            lines_ = nullptr;  // a forked child could not be told: nothing stamped
     }
     void open_in(const char* dir) {
         for (int n = 0; n < 16; n++) {

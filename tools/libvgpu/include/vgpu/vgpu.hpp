@@ -156,8 +156,10 @@ private:
     // forked child, destroyed).
     void give_syncobj(uint32_t handle) noexcept;
     // Whether this process forked since the device opened (its spares
-    // are not this process's to use).
+    // are not this process's to use), or forks cannot be told.
     bool forked() const noexcept;
+    // The forks of this process's line so far (counted in each child).
+    static unsigned forks() noexcept;
     static constexpr size_t kSpareSyncobjs = 16;
     // The CPU's part of a staged copy (Buffer::write, read): @n bytes, a
     // large copy split among helper threads (copy.hpp).
@@ -193,9 +195,11 @@ public:
     int status() const;
 
 private:
+    friend class Context;
     std::shared_ptr<Device> dev_;
     uint32_t handle_ = 0;
     bool spare_ = false;  // its syncobj goes back to dev_'s spares
+    unsigned forks_ = 0;  // Device::forks() when it was made (a spare's)
 };
 
 enum class Domain : uint32_t { Device = 1, Host = 2 };
