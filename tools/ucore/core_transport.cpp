@@ -133,40 +133,6 @@ private:
     bool owns_ = false;
 };
 
-// GPUVM_UCORE_TRACE=1: where an empty launch's time goes in the core,
-// one line per wait that a fence's signal ended, on stderr (the stamps
-// are the latest job's: meaningful with one job at a time, as in
-// bench_kernels launch).  Off: one relaxed load per stamp.
-struct Trace {
-    const bool on = std::getenv("GPUVM_UCORE_TRACE") != nullptr;
-    enum Stamp { SubmitIn, SubmitOut, SliceIn, RunIn, RunOut, SliceDone, Woken, kStamps };
-    std::atomic<uint64_t> t[kStamps] = {};
-    void stamp(Stamp s) {
-        // (A slice's start is stamped by slice() once it ran something:
-        // the tick's empty ones would fill the stamps.)
-        static constexpr const char* kNames[kStamps] = {
-            "core: SUBMIT in", "core: SUBMIT out", nullptr, "core: RUN", "core: RUN out", "core: slice done",
-            "core: woken"};
-        if (kNames[s])
-            vgpu::latency::stamp(kNames[s]);
-        if (on)
-            t[s].store(vgpu::engine::now_ns(), std::memory_order_relaxed);
-    }
-    void print() {
-        if (!on)
-            return;
-        uint64_t v[kStamps];
-        for (int i = 0; i < kStamps; i++)
-            v[i] = t[i].load(std::memory_order_relaxed);
-        auto us = [&](int a, int b) { return (static_cast<double>(v[b]) - static_cast<double>(v[a])) / 1e3; };
-        std::fprintf(stderr,
-                     "gpuvm ucore trace: submit %.1f us, to the slice %.1f, to the RUN %.1f, RUN %.1f, "
-                     "the core after it %.1f, to the waiter %.1f\n",
-                     us(SubmitIn, SubmitOut), us(SubmitOut, SliceIn), us(SliceIn, RunIn), us(RunIn, RunOut),
-                     us(RunOut, SliceDone), us(SliceDone, Woken));
-    }
-};
-Trace g_trace;
 
 // A syncobj wait's deadline, CLOCK_MONOTONIC ns (steady_clock's clock
 // here), no further than a year away: the waits' own arithmetic does not
@@ -320,13 +286,14 @@ void CoreHost::Impl::slice() noexcept {
     bool ran;
     {
         CoreLock g;
+        // A slice's start stamped once it ran something (GPUVM_LATENCY_TRACE:
+        // the tick's empty ones would fill the stamps).
         const uint64_t t = vgpu::latency::on() ? vgpu::latency::Recorder::now() : 0;
-        g_trace.stamp(Trace::SliceIn);
         ran = ucore_run_once(ucore_);
-        if (ran && t)
+        if (ran && t) {
             vgpu::latency::stamp_at("core: slice", t);
-        if (ran)
-            g_trace.stamp(Trace::SliceDone);  // the waiters are woken as g_core goes
+            vgpu::latency::stamp("core: slice done");
+        }
         ran = ran && ucore_queued(ucore_);
     }
     if (ran) {
@@ -384,9 +351,9 @@ ucore_status CoreHost::Impl::run(uint64_t ctx, ucore_job* uj, uint64_t budget) n
         job->next = uj->next_cmd;
         job->cmd_done = uj->cmd_done;
         job->cmd_busy_ns = uj->cmd_busy_ns;
-        g_trace.stamp(Trace::RunIn);
+        vgpu::latency::stamp("core: RUN");
         vgpu::engine::RunResult r = be->run(ctx, *job, budget, uint64_t{watchdog_ms} * 1000000);
-        g_trace.stamp(Trace::RunOut);
+        vgpu::latency::stamp("core: RUN out");
         uj->next_cmd = job->next;
         uj->cmd_done = job->cmd_done;
         uj->cmd_busy_ns = job->cmd_busy_ns;
@@ -616,7 +583,7 @@ int CoreClient::ioctl(unsigned long req, void* arg) {
     CoreHost::Impl& h = *host_->impl_;
     int ret;
     if (req == DRM_IOCTL_VGPU_SUBMIT)
-        g_trace.stamp(Trace::SubmitIn);
+        vgpu::latency::stamp("core: SUBMIT in");
     try {
         auto f = [&] { return dispatch(req, arg); };
         ret = reaches_engine(req) ? h.core(f) : CoreHost::Impl::direct(f);
@@ -627,7 +594,7 @@ int CoreClient::ioctl(unsigned long req, void* arg) {
     }
     if (req == DRM_IOCTL_VGPU_SUBMIT && !ret) {
         h.submitted_one();
-        g_trace.stamp(Trace::SubmitOut);
+        vgpu::latency::stamp("core: SUBMIT out");
     }
     return ret;
 }
@@ -821,8 +788,7 @@ int CoreClient::syncobj_wait(uint32_t handle, int64_t abs_ns) {
             if (w) {
                 if (!w->wait(until))
                     return ETIME;
-                g_trace.stamp(Trace::Woken);
-                g_trace.print();
+                vgpu::latency::stamp("core: woken");
                 return 0;
             }
             uint64_t submits;

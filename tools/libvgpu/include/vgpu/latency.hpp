@@ -113,25 +113,23 @@ private:
     }
 };
 
-// Records @name now where GPUVM_LATENCY_TRACE is set.
-inline void stamp(const char* name) noexcept {
-    static Recorder* r = Recorder::get();
-    if (r && r->on())
-        r->stamp_at(name, Recorder::now());
-}
-
 // Whether stamps are recorded (to take a time for stamp_at()).
 inline bool on() noexcept {
-    static Recorder* r = Recorder::get();
+    Recorder* r = Recorder::get();
     return r && r->on();
 }
 
 // Records @name at @ns, taken earlier with Recorder::now() (a step known
 // to matter only once it is over).
 inline void stamp_at(const char* name, uint64_t ns) noexcept {
-    static Recorder* r = Recorder::get();
-    if (r && r->on())
-        r->stamp_at(name, ns);
+    if (on())
+        Recorder::get()->stamp_at(name, ns);
+}
+
+// Records @name now where GPUVM_LATENCY_TRACE is set.
+inline void stamp(const char* name) noexcept {
+    if (on())
+        Recorder::get()->stamp_at(name, Recorder::now());
 }
 
 }  // namespace vgpu::latency
