@@ -177,6 +177,15 @@ TEST(GuestPtx, ThePtxRunsWithItsParametersCompiledOnce) {
     EXPECT_EQ(w.launch(kPtx, kDataVa + 64).status, RunStatus::Done);
     EXPECT_TRUE(w.ran_ptx());
     EXPECT_EQ(w.fake.modules_loaded(), loaded) << "compiled once";
+    // Another text, then the first again: each runs its own module (the
+    // worker keeps the latest text's cache key), the first still cached.
+    const std::string other = kPtx + "// another text\n";
+    EXPECT_EQ(w.launch(other, kDataVa).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx(other));
+    EXPECT_EQ(w.fake.modules_loaded(), loaded + 1);
+    EXPECT_EQ(w.launch(kPtx, kDataVa).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx(kPtx));
+    EXPECT_EQ(w.fake.modules_loaded(), loaded + 1) << "the first text's module, cached";
     EXPECT_EQ(w.fake.errors(), "");
 }
 
