@@ -361,6 +361,21 @@ const std::vector<std::tuple<std::string, size_t, size_t>> kClasses = {
     {"d2i8", 1535, 1600},   {"shfl", 1215, 1240},
 };
 
+// What the translation refuses, said for a person (the CUDA runtime
+// prints it where a kernel's ISA runs on the GPU): the bound it passes.
+TEST(Ptx, ARefusedProgramSaysWhichBound) {
+    EXPECT_EQ(vgpu::engine::too_large_why(worst("div", 341)), "");
+    EXPECT_EQ(vgpu::engine::too_large_why(worst("div", 360)).rfind("JIT cost ", 0), 0u);
+    EXPECT_EQ(vgpu::engine::too_large_why(worst("fwd", 4096)), "more than 4096 instructions");
+    std::string loads = ".kernel k\n ldp r1, 0\n";
+    for (int i = 0; i < 300; i++)
+        loads += " ld.u32 r2, [r1+" + std::to_string(4 * i) + "]\n";
+    Program p = assembled(loads + " exit\n");
+    EXPECT_TRUE(p.too_large);
+    EXPECT_EQ(vgpu::engine::too_large_why(p), "more than 256 global accesses and atomics");
+    EXPECT_EQ(vgpu::engine::too_large_why(assembled(".kernel k\n ldp r1, 0\n ld.u32 r2, [r1]\n exit\n")), "");
+}
+
 TEST(Ptx, JitCostBoundsEveryClass) {
     for (auto& [cls, ok, over] : kClasses) {
         Program a = worst(cls, ok), b = worst(cls, over);

@@ -1310,6 +1310,19 @@ Program discover(uint64_t entry, const Fetcher& fetch) {
     return p;
 }
 
+std::string too_large_why(const Program& p) {
+    if (!p.too_large)
+        return {};
+    if (p.insns.size() >= kMaxInsns)
+        return "more than " + std::to_string(kMaxInsns) + " instructions";
+    size_t mem = 0;
+    for (auto& [pc, f] : p.insns)
+        mem += !f.fault && insn_weight(f.word) > 1;
+    if (mem > kMaxMemInsns)
+        return "more than " + std::to_string(kMaxMemInsns) + " global accesses and atomics";
+    return "JIT cost " + std::to_string(p.jit_cost) + ", more than " + std::to_string(kMaxJitCost);
+}
+
 std::string translate(const Program& p, int sm) {
     return Emitter(p, sm).run();
 }

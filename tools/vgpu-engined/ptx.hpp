@@ -82,6 +82,9 @@ constexpr uint32_t kWarpBlockCost = 64;
 constexpr uint32_t kStopEvery = 4096, kWindowInsns = 64, kWeightGlobal = 32, kWeightAtomic = 512;
 
 Program discover(uint64_t entry, const Fetcher& fetch);
+// Why the translation refuses @p (Program::too_large), for a person to
+// read ("JIT cost 13454, more than 12288"); empty where it does not.
+std::string too_large_why(const Program& p);
 
 // Kernel parameters of a translated launch, in this order (PTX .param).
 //   u64 p0..p7     the launch's parameters (ldp)

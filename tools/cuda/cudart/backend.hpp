@@ -131,6 +131,10 @@ public:
     // (DRM_VGPU_FEATURE_PTX_STACK): then a kernel that recurses runs its
     // PTX too, with cudaLimitStackSize.
     virtual bool runs_ptx_stack() const { return false; }
+    // Whether the device runs the ISA translated to PTX for a GPU
+    // (vgpu-engined's cuda back end), which refuses code past the
+    // translation's bounds (vgpu::engine::discover()).
+    virtual bool translates_isa() const { return false; }
     // Whether a launch may reach host memory the device maps at no cost
     // beyond its own bytes: not in a vGPU's naive mode, whose frontend
     // copies all the host memory a launch may reach, each time.

@@ -96,10 +96,11 @@ public:
     // their host memory comes from (-1 without).
     using Factory = std::function<std::unique_ptr<vgpu::engine::Backend>(int windows_fd)>;
     // @workers: host memory in windows, allocations in 2 MiB granules;
-    // @ptx: the back end runs a launch's PTX (runs_ptx()).
-    EngineBackend(const Factory& make, std::string what, VaRange range, bool workers, bool ptx)
+    // @ptx: the back end runs a launch's PTX (runs_ptx()); @gpu: its ISA
+    // is translated for the GPU (translates_isa()).
+    EngineBackend(const Factory& make, std::string what, VaRange range, bool workers, bool ptx, bool gpu)
         : what_(std::move(what)), watchdog_(watchdog_ns()),
-          granule_(workers ? kWorkerGranule : kPage), va_(range.start, range.end, granule_), ptx_(ptx) {
+          granule_(workers ? kWorkerGranule : kPage), va_(range.start, range.end, granule_), ptx_(ptx), gpu_(gpu) {
         engine_.call([&] {
             if (workers)
                 windows_ = std::make_unique<HostWindows>();
@@ -131,6 +132,7 @@ public:
     bool runs_ptx() const override { return ptx_; }
     // As vgpu-engined would say (VGPU_PTX_STACK_KB in this environment).
     bool runs_ptx_stack() const override { return ptx_ && vgpu::engine::ptx_stack_bound(); }
+    bool translates_isa() const override { return gpu_; }
 
     // Each runs on the engine's thread.
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec, bool gpu_writes) override {
@@ -323,7 +325,7 @@ private:
     std::map<uint64_t, Block> blocks_;
     const uint64_t granule_;  // of every allocation's size and address
     vgpu::VaSpace va_;        // the GPU addresses handed out
-    const bool ptx_;
+    const bool ptx_, gpu_;
     uint64_t next_id_ = 1, used_ = 0;
     std::string fault_;  // the first fault or hang: sticky
     uint32_t fault_kind_ = 0;
@@ -442,7 +444,7 @@ std::unique_ptr<Backend> make_engine_backend(const std::string& kind, int index,
                                : "GPUvm engine (vgpu-engined's interpreter workers)";
         auto make = [=](int windows_fd) { return make_worker_engine(gpu, dev, mem, windows_fd, exe); };
         try {
-            return std::make_unique<EngineBackend>(make, what, va, true, gpu);
+            return std::make_unique<EngineBackend>(make, what, va, true, gpu, gpu);
         } catch (const vgpu::engine::Unavailable& e) {
             throw std::runtime_error(std::string("the engine's cuda back end is unavailable: ") + e.what());
         }
@@ -451,12 +453,12 @@ std::unique_ptr<Backend> make_engine_backend(const std::string& kind, int index,
     if (!gpu)
         return std::make_unique<EngineBackend>([mem](int) { return vgpu::engine::make_interp_backend(mem); },
                                                "GPUvm engine (vgpu-engined's interpreter, in-process)", va, false,
-                                               false);
+                                               false, false);
     try {
         return std::make_unique<EngineBackend>([mem, dev](int) { return vgpu::engine::make_cuda_backend(mem, dev); },
                                                "GPUvm engine (vgpu-engined's cuda back end, GPU " +
                                                    std::to_string(dev) + ")",
-                                               va, false, false);
+                                               va, false, false, true);
     } catch (const vgpu::engine::Unavailable& e) {
         throw std::runtime_error(std::string("the engine's cuda back end is unavailable: ") + e.what());
     }

@@ -85,6 +85,8 @@ public:
         return (dev_->info().features & (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK)) ==
                (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK);
     }
+    // Only vgpu-engined's GPU workers say DRM_VGPU_FEATURE_PTX.
+    bool translates_isa() const override { return runs_ptx(); }
     bool host_memory_cheap() const override { return dev_->info().mode != DRM_VGPU_MODE_NAIVE; }
 
     uint64_t alloc(size_t size, bool host, void** cpu, bool exec, bool gpu_writes) override {

@@ -17,6 +17,7 @@
 #include "fatbin.hpp"
 #include "vgpu/latency.hpp"
 #include "../../vgpu-engined/cuda_native.hpp"
+#include "../../vgpu-engined/ptx.hpp"
 #include "ptx_check.hpp"
 #include "ptx_parser.hpp"
 #include "ptx_place.hpp"
@@ -726,7 +727,40 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     const bool stack_ok = !k.call_stack || (b.runs_ptx_stack() && stack_size_ <= DRM_VGPU_PTX_MAX_STACK);
     if (placed.ptx_va && !dev.host_allocs && stack_ok)
         name_ptx(d, placed, f, buf, shared, k.call_stack ? static_cast<uint32_t>(stack_size_) : 0);
+    if (!d.ptx_desc && b.translates_isa())
+        say_if_isa_refused(f, placed, d.code,
+                           !b.runs_ptx()          ? "this engine runs the program's kernels as vgpu ISA only"
+                           : !placed.ptx_va       ? "its module's PTX cannot run as itself on GPUvm: it calls printf "
+                                                    "or assert, or holds data the runtime lays out (cuda.rst)"
+                           : dev.host_allocs      ? "the program maps host memory into the GPU"
+                           : !stack_ok            ? "it recurses, and the host gives GPU code no call stack "
+                                                    "(VGPU_PTX_STACK_KB in vgpu-engined's environment)"
+                                                  : "its parameters or name do not fit a PTX launch descriptor");
     b.launch(d);
+}
+
+// Where the GPU engine runs kernel @f's ISA (at @code) translated, which
+// it does only within the translation's bounds (vgpu::engine::discover(),
+// ILLEGAL at the entry past them): says once per kernel and variant,
+// naming why its PTX does not run instead (@why), when this ISA is past
+// them, since the fault its launches report does not say.  The engine
+// decides; this only explains.
+void Runtime::say_if_isa_refused(const Function& f, const Placement& pl, uint64_t code, const std::string& why) {
+    if (!isa_judged_.emplace(f.info, code - pl.code_va).second)
+        return;
+    const std::vector<uint64_t>& words = f.module->program.code;
+    auto fetch = [&](uint64_t va) -> vgpu::engine::Fetch {
+        const uint64_t i = (va - pl.code_va) / 8;
+        if (va < pl.code_va || (va - pl.code_va) % 8 || i >= words.size())
+            return {0, VGPU_FAULT_UNMAPPED};
+        return {words[i], 0};
+    };
+    const std::string past = vgpu::engine::too_large_why(vgpu::engine::discover(code, fetch));
+    if (!past.empty())
+        std::fprintf(stderr,
+                     "GPUvm CUDA runtime: kernel '%s' runs as vgpu ISA translated for the GPU (%s), and that ISA is "
+                     "past what the translation takes (%s): its launches fault (cudaErrorIllegalInstruction)\n",
+                     f.name.c_str(), why.c_str(), past.c_str());
 }
 
 // Names the kernel's PTX in launch @d (struct drm_vgpu_ptx_launch, in

@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -317,6 +318,8 @@ private:
     static constexpr uint64_t kLocalInFlight = uint64_t{1} << 30;    // queued at once
     static constexpr uint64_t kLocalKeep = uint64_t{64} << 20;
     size_t stack_size_ = 1024;
+    // The kernels (and their variant's entry) say_if_isa_refused() judged.
+    std::set<std::pair<const ptx::KernelInfo*, uint64_t>> isa_judged_;
     std::vector<LaunchConfig> configs_;
     std::map<const void*, std::unique_ptr<int>> streams_;   // by handle: its device
     std::map<const void*, std::unique_ptr<Event>> events_;   // by handle
@@ -331,6 +334,7 @@ private:
     uint64_t param_buffer(size_t size);
     void place_ptx(const Module& m, Placement& p);
     std::pair<uint64_t, uint8_t*> desc_buffer(size_t size);
+    void say_if_isa_refused(const Function& f, const Placement& pl, uint64_t code, const std::string& why);
     void name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, const std::vector<uint8_t>& buf,
                   size_t shared, uint32_t stack);
     uint64_t local_buffer(const std::string& kernel, uint64_t size, bool& fresh);
