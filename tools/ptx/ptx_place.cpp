@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "ptx_edit.hpp"
 #include "ptx_lexer.hpp"
 #include "ptx_parser.hpp"
 
@@ -27,13 +28,10 @@ struct Refused {
 
 class Placer {
 public:
-    Placer(std::string_view text, const std::vector<GlobalInfo>& globals, uint64_t data_va) : text_(text) {
+    Placer(std::string_view text, const std::vector<GlobalInfo>& globals, uint64_t data_va)
+        : text_(text), edits_(text) {
         for (const auto& g : globals)
             addr_[g.name] = data_va + g.offset;
-        line_start_.push_back(0);
-        for (size_t i = 0; i < text.size(); i++)
-            if (text[i] == '\n')
-                line_start_.push_back(i + 1);
     }
 
     std::string run() {
@@ -43,33 +41,17 @@ public:
         for (const auto& [name, va] : addr_)
             if (!declared_.count(name))
                 throw Refused{"the variable " + name + " is not declared at module scope"};
-        std::sort(edits_.begin(), edits_.end(), [](const Edit& a, const Edit& b) { return a.at < b.at; });
-        std::string out;
-        out.reserve(text_.size() + edits_.size() * 48);
-        size_t at = 0;
-        for (const Edit& e : edits_) {
-            out.append(text_.substr(at, e.at - at));
-            out.append(e.with);
-            at = e.at + e.len;
-        }
-        out.append(text_.substr(at));
-        return out;
+        return edits_.apply();
     }
 
 private:
-    struct Edit {
-        size_t at, len;
-        std::string with;
-    };
-
     std::string_view text_;
     std::vector<Token> t_;
     std::map<std::string, uint64_t> addr_;  // variable -> its address
     std::set<std::string> declared_;        // the variables whose declaration went
-    std::vector<size_t> line_start_;
-    std::vector<Edit> edits_;
+    TextEdits edits_;
 
-    size_t at(const Token& t) const { return line_start_.at(t.pos.line - 1) + t.pos.col - 1; }
+    size_t at(const Token& t) const { return edits_.at(t); }
     bool punct(size_t i, const char* p) const { return t_[i].kind == K::Punct && t_[i].text == p; }
     bool is_var(const Token& t) const { return t.kind == K::Ident && addr_.count(t.text); }
 
@@ -144,7 +126,7 @@ private:
                 declared_.insert(t_[n].text);
             }
             size_t from = at(t_[i]);
-            edits_.push_back({from, at(t_[j]) + 1 - from, ""});
+            edits_.replace(from, at(t_[j]) + 1 - from, "");
             return j + 1;
         }
         return punct(j, "{") ? closing(j) + 1 : j + 1;  // .section's braces, a .pragma
@@ -183,7 +165,7 @@ private:
                 std::snprintf(va, sizeof(va), "0x%llx", static_cast<unsigned long long>(addr_.at(n)));
                 add += "\tmov.u64 " + n + ", " + va + ";\n";
             }
-            edits_.push_back({at(t_[open]) + 1, 0, add});
+            edits_.replace(at(t_[open]) + 1, 0, add);
         }
         return close;
     }
@@ -202,7 +184,7 @@ private:
                 continue;
             if (base != "ld" && base != "ldu" && base != "cvta")
                 throw Refused{"the instruction " + x.text + " (the constant space)"};
-            edits_.push_back({at(x) + s + 1, 5, "global"});
+            edits_.replace(at(x) + s + 1, 5, "global");
         }
     }
 };

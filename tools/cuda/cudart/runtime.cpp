@@ -21,6 +21,7 @@
 #include "ptx_check.hpp"
 #include "ptx_parser.hpp"
 #include "ptx_place.hpp"
+#include "ptx_printf.hpp"
 
 namespace gpuvm::cudart {
 
@@ -362,7 +363,7 @@ void Runtime::place_ptx(const Module& m, Placement& p) {
         // leaves the ISA alone.
         std::string why;
         auto placed = p.data_va ? ptx::place_variables(text, m.program.globals, p.data_va, &why) : std::nullopt;
-        if (!placed || vgpu::engine::ptx_not_runnable(*placed))
+        if (!placed || !define_printf(m, p, *placed) || vgpu::engine::ptx_not_runnable(*placed))
             return;
         text = std::move(*placed);
     }
@@ -380,6 +381,42 @@ void Runtime::place_ptx(const Module& m, Placement& p) {
     }
     p.ptx_size = text.size();
     p.ptx_hash = ptx::ptx_hash(text);
+}
+
+bool Runtime::define_printf(const Module& m, const Placement& p, std::string& text) {
+    if (std::none_of(m.program.kernels.begin(), m.program.kernels.end(),
+                     [](const ptx::KernelInfo& k) { return k.uses_printf; }))
+        return true;
+    DeviceState& dev = cur();
+    Backend& b = backend();
+    if (!dev.printf_dev_va) {
+        const uint64_t zero = 0;
+        try {
+            dev.printf_dev_va = b.alloc(ptx::kPrintfCapacity, false, nullptr);
+            b.write(dev.printf_dev_va, &zero, 8);
+        } catch (const std::exception&) {  // no room: the ISA, with the host buffer
+            if (dev.printf_dev_va)
+                free_quietly(dev, dev.printf_dev_va);
+            dev.printf_dev_va = 0;
+            return false;
+        }
+    }
+    // The bytes each of the module's strings reads as a format.
+    std::vector<ptx::PrintfFormat> formats;
+    for (const auto& g : m.program.globals) {
+        if (g.offset + g.size > m.program.data.size() || !g.size)
+            continue;
+        const char* c = reinterpret_cast<const char*>(m.program.data.data() + g.offset);
+        const std::string_view str(c, ::strnlen(c, g.size));
+        if (str.size() < g.size && str.find('%') != std::string_view::npos)
+            formats.push_back({p.data_va + g.offset, printf_arg_bytes(str)});
+    }
+    std::string why;
+    auto defined = ptx::define_printf(text, dev.printf_dev_va, formats, &why);
+    if (!defined)
+        return false;
+    text = std::move(*defined);
+    return true;
 }
 
 Function& Runtime::function(const void* host_fn) {
@@ -727,6 +764,8 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     const bool stack_ok = !k.call_stack || (b.runs_ptx_stack() && stack_size_ <= DRM_VGPU_PTX_MAX_STACK);
     if (placed.ptx_va && !dev.host_allocs && stack_ok)
         name_ptx(d, placed, f, buf, shared, k.call_stack ? static_cast<uint32_t>(stack_size_) : 0);
+    if (d.ptx_desc && k.uses_printf)
+        dev.printf_dev_pending = true;  // its records may be in either buffer
     if (!d.ptx_desc && b.translates_isa())
         say_if_isa_refused(f, placed, d.code,
                            !b.runs_ptx()          ? "this engine runs the program's kernels as vgpu ISA only"
@@ -838,6 +877,11 @@ void Runtime::synchronize(int ordinal) {
     on(ordinal, [](Backend& be) { be.synchronize(); });  // a fault: record_fault drains the printf buffer
     vgpu::latency::stamp("program: synchronized");
     drain_printf(ordinal);
+    if (state(ordinal).assert_seen) {  // a kernel's own PTX recorded it and went on: sticky now
+        DeviceFault f("a kernel's assertion failed", 0, 0);
+        f.set_device(ordinal);
+        throw f;
+    }
     // The launches that read them are done: their buffers serve again.
     DeviceState& d = state(ordinal);
     d.desc_chunk = d.desc_used = 0;  // the launches that read them are done
@@ -1123,6 +1167,8 @@ public:
         return true;
     }
 
+    size_t used() const { return off_; }
+
 private:
     const uint8_t* p_;
     size_t off_ = 0;
@@ -1131,8 +1177,9 @@ private:
 }  // namespace
 
 // The text of one printf record.
+// @used: the argument bytes the format read.
 static std::string format_record(const std::string& fmt, const uint8_t* args,
-                                 const std::function<std::string(uint64_t)>& str) {
+                                 const std::function<std::string(uint64_t)>& str, size_t* used = nullptr) {
     std::string out;
     ArgReader r(args);
     for (size_t i = 0; i < fmt.size(); i++) {
@@ -1208,7 +1255,16 @@ static std::string format_record(const std::string& fmt, const uint8_t* args,
         }
         out += tmp;
     }
+    if (used)
+        *used = r.used();
     return out;
+}
+
+uint32_t printf_arg_bytes(std::string_view fmt) {
+    const uint8_t none[ptx::kPrintfArgBytes] = {};
+    size_t used = 0;
+    format_record(std::string(fmt), none, [](uint64_t) { return std::string(); }, &used);
+    return static_cast<uint32_t>(used);
 }
 
 void Runtime::drain_at_exit() {
@@ -1230,18 +1286,47 @@ void Runtime::drain_printf() {
 
 void Runtime::drain_printf(int ordinal) {
     DeviceState& dev = state(ordinal);
-    auto device_string = [&](uint64_t va) { return this->device_string(va, ordinal); };
-    uint8_t* cpu = dev.printf_cpu;
-    if (!cpu)
-        return;
-    uint64_t used;
-    std::memcpy(&used, cpu, 8);
+    if (uint8_t* cpu = dev.printf_cpu) {
+        uint64_t used;
+        std::memcpy(&used, cpu, 8);
+        print_records(dev, cpu, used, ordinal);
+        std::memset(cpu, 0, 8);
+    }
+    if (std::exchange(dev.printf_dev_pending, false))
+        drain_device_printf(dev, ordinal);
+}
+
+// The records of kernels that ran their own PTX, read back from device
+// memory.  A context that faulted has none to give (what its kernels
+// recorded is lost, and said so).
+void Runtime::drain_device_printf(DeviceState& dev, int ordinal) {
+    Backend& b = *dev.backend;
+    try {
+        uint64_t used = 0;
+        b.read(dev.printf_dev_va, &used, 8);
+        if (!used)
+            return;
+        const uint64_t room = ptx::kPrintfCapacity - ptx::kPrintfHeader;
+        const uint64_t n = std::min(used, room - room % ptx::kPrintfRecord) / ptx::kPrintfRecord;
+        std::vector<uint8_t> buf(ptx::kPrintfHeader + n * ptx::kPrintfRecord);
+        b.read(dev.printf_dev_va + ptx::kPrintfHeader, buf.data() + ptx::kPrintfHeader, n * ptx::kPrintfRecord);
+        const uint64_t zero = 0;
+        b.write(dev.printf_dev_va, &zero, 8);
+        print_records(dev, buf.data(), used, ordinal);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "GPUvm CUDA runtime: what kernels printed in their own PTX is lost: %s\n", e.what());
+    }
+}
+
+// Prints the records of a printf buffer at @buf whose count is @used.
+void Runtime::print_records(DeviceState& dev, const uint8_t* buf, uint64_t used, int ordinal) {
     if (!used)
         return;
+    auto device_string = [&](uint64_t va) { return this->device_string(va, ordinal); };
     uint64_t room = ptx::kPrintfCapacity - ptx::kPrintfHeader;
     uint64_t n = std::min(used, room - room % ptx::kPrintfRecord) / ptx::kPrintfRecord;
     for (uint64_t i = 0; i < n; i++) {
-        const uint8_t* rec = cpu + ptx::kPrintfHeader + i * ptx::kPrintfRecord;
+        const uint8_t* rec = buf + ptx::kPrintfHeader + i * ptx::kPrintfRecord;
         uint32_t kind;
         uint64_t str;
         std::memcpy(&kind, rec, 4);
@@ -1266,7 +1351,6 @@ void Runtime::drain_printf(int ordinal) {
     if (used > n * ptx::kPrintfRecord)
         std::fprintf(stderr, "GPUvm CUDA runtime: the printf buffer was full: %llu records lost\n",
                      static_cast<unsigned long long>((used - n * ptx::kPrintfRecord) / ptx::kPrintfRecord));
-    std::memset(cpu, 0, 8);
 }
 
 }  // namespace gpuvm::cudart

@@ -31,6 +31,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,6 +41,11 @@
 struct cudaDeviceProp;  // cuda_runtime_api.h
 
 namespace gpuvm::cudart {
+
+// The bytes of arguments printf's format @fmt reads from its argument
+// buffer (CUDA's layout: each argument aligned to its size), at most
+// ptx::kPrintfArgBytes: as the runtime prints a record.
+uint32_t printf_arg_bytes(std::string_view fmt);
 
 // Blocks in a grid, per dimension, as CUDA allows them and the engines
 // run them (VGPU_MAX_GRID_DIM_X, VGPU_MAX_GRID_DIM); a device's
@@ -152,6 +158,12 @@ struct DeviceState {
     std::vector<DescChunk> desc_chunks;
     size_t desc_chunk = 0, desc_used = 0;  // the chunk in use, bytes of it used
     uint8_t* printf_cpu = nullptr;
+    // The buffer of kernels that run their own PTX (device memory, which
+    // that PTX reaches at its address: ptx_printf.hpp), made when a
+    // module calling printf or assert is placed; pending: a launch that
+    // named such PTX since it was last read back.
+    uint64_t printf_dev_va = 0;
+    bool printf_dev_pending = false;
     bool assert_seen = false;
 };
 
@@ -334,6 +346,12 @@ private:
     uint64_t param_buffer(size_t size);
     void place_ptx(const Module& m, Placement& p);
     std::pair<uint64_t, uint8_t*> desc_buffer(size_t size);
+    // The PTX of module @m defined to append printf's and assert's
+    // records to this device's buffer for it (made on first use); false
+    // where it cannot be (the ISA runs).
+    bool define_printf(const Module& m, const Placement& p, std::string& text);
+    void drain_device_printf(DeviceState& dev, int ordinal);
+    void print_records(DeviceState& dev, const uint8_t* buf, uint64_t used, int ordinal);
     void say_if_isa_refused(const Function& f, const Placement& pl, uint64_t code, const std::string& why);
     void name_ptx(LaunchDesc& d, const Placement& pl, const Function& f, const std::vector<uint8_t>& buf,
                   size_t shared, uint32_t stack);

@@ -16,6 +16,7 @@
 
 #include "gpu_harness.hpp"
 #include "ptx_place.hpp"
+#include "ptx_printf.hpp"
 #include "ptx_test_util.hpp"
 
 namespace {
@@ -101,7 +102,12 @@ public:
             d.block[i] = block[i];
         }
         d.shared_size = dyn_shared ? k.dynamic_shared_offset + dyn_shared : k.static_shared;
-        const auto& b = args.bytes();
+        std::vector<uint8_t> b = args.bytes();
+        if (k.local_per_thread && !k.call_stack) {  // local memory after the shared, as the runtime puts it
+            uint32_t start = (d.shared_size + 15) & ~15u;
+            std::memcpy(b.data() + k.local_param_offset, &start, 4);
+            d.shared_size = start + k.local_per_thread * block[0] * block[1] * block[2];
+        }
         if (k.param_mode == ParamMode::Slots) {
             std::memcpy(d.params, b.data(), b.size());
         } else {
@@ -517,6 +523,134 @@ TEST_F(Cases, PtxWithItsVariablesPlacedComputesTheSame) {
     EXPECT_TRUE(again.data.empty());
     Module m(again, &prog());
     use_globals(m);
+}
+
+// printf and assert defined in the module's own PTX (ptx_printf.hpp),
+// as a GPU running that PTX gets it, compiled by GPUvm and run in the
+// interpreter: each call's record in the buffer as the ISA's
+// device_printf() writes it, the argument bytes the format reads and no
+// more, none for a call without arguments; a failed assertion's record,
+// that thread gone and the others done.
+class PrintfDefined : public ::testing::Test {
+protected:
+    static constexpr uint64_t kBuffer = 0x10000000;  // Module's first allocation
+    void SetUp() override { build(36); }
+    // The module, its first format said to read @bytes of arguments.
+    void build(uint32_t bytes) {
+        text_ = read_data("printf_cases.ptx");
+        if (text_.empty())
+            GTEST_SKIP() << "no nvcc PTX data";
+        vars_ = compile_text(text_);
+        std::string why;
+        auto placed = gpuvm::ptx::place_variables(text_, vars_.globals, Module::kDataVa, &why);
+        ASSERT_TRUE(placed) << why;
+        fmt_ = Module::kDataVa + vars_.global("$str")->offset;
+        auto defined = gpuvm::ptx::define_printf(*placed, kBuffer, {{fmt_, bytes}}, &why);
+        ASSERT_TRUE(defined) << why;
+        EXPECT_EQ(defined->find(".extern"), std::string::npos) << *defined;
+        prog_ = compile_text(*defined);
+        m_ = std::make_unique<Module>(prog_, &vars_);
+        buf_ = m_->alloc<uint8_t>(gpuvm::ptx::kPrintfCapacity);
+        ASSERT_EQ(buf_.first, kBuffer);
+    }
+    uint64_t count() const {
+        uint64_t n;
+        std::memcpy(&n, buf_.second, 8);
+        return n;
+    }
+    const uint8_t* record(uint64_t i) const {
+        return buf_.second + gpuvm::ptx::kPrintfHeader + i * gpuvm::ptx::kPrintfRecord;
+    }
+    template <typename T>
+    static T at(const uint8_t* p, size_t off) {
+        T v;
+        std::memcpy(&v, p + off, sizeof(T));
+        return v;
+    }
+    std::string text_;
+    Program vars_, prog_;
+    std::unique_ptr<Module> m_;
+    std::pair<uint64_t, uint8_t*> buf_;
+    uint64_t fmt_ = 0;
+};
+
+TEST_F(PrintfDefined, EachCallAppendsItsRecord) {
+    auto S = m_->upload(std::vector<char>{'h', 'i', 0});
+    auto O = m_->alloc<int>(2);
+    const long long b = -5000000000LL;
+    const double c = 2.5;
+    auto run = m_->launch("_Z3sayixdPKcPi", d1(1), d1(2),
+                          Module::Args(m_->kernel("_Z3sayixdPKcPi")) << 7 << b << c << S.first << O.first);
+    ASSERT_EQ(run.status, VGPU_RUN_DONE) << run.fault_kind << " at " << std::hex << run.fault_addr;
+    EXPECT_EQ(O.second[0], 1);
+    EXPECT_EQ(O.second[1], 2);
+    ASSERT_EQ(count(), 4 * uint64_t{gpuvm::ptx::kPrintfRecord});
+    int seen[2] = {0, 0}, plain = 0;
+    for (uint64_t i = 0; i < 4; i++) {
+        const uint8_t* r = record(i);
+        EXPECT_EQ(at<uint32_t>(r, 0), 1u);
+        EXPECT_EQ(at<uint32_t>(r, 4), gpuvm::ptx::kPrintfArgBytes);
+        if (at<uint64_t>(r, 8) != fmt_) {
+            EXPECT_EQ(at<uint64_t>(r, 8), Module::kDataVa + vars_.global("$str$1")->offset);
+            EXPECT_EQ(at<uint64_t>(r, 16), 0u) << "no arguments: none copied";
+            plain++;
+            continue;
+        }
+        uint32_t t = at<uint32_t>(r, 16);
+        ASSERT_LT(t, 2u);
+        seen[t]++;
+        EXPECT_EQ(at<int32_t>(r, 20), 7);
+        EXPECT_EQ(at<int64_t>(r, 24), b);
+        EXPECT_EQ(at<double>(r, 32), c);
+        EXPECT_EQ(at<uint64_t>(r, 40), S.first);
+        EXPECT_EQ(at<int32_t>(r, 48), 'x' + static_cast<int>(t));
+        for (size_t k = 52; k < 16 + gpuvm::ptx::kPrintfArgBytes; k++)
+            EXPECT_EQ(r[k], 0) << "beyond the format's 36 bytes, at " << k;
+    }
+    EXPECT_EQ(seen[0], 1);
+    EXPECT_EQ(seen[1], 1);
+    EXPECT_EQ(plain, 2);
+}
+
+// The format's bytes bound the copy: told 8, the record has the first
+// two arguments alone.
+TEST_F(PrintfDefined, TheFormatsBytesBoundTheCopy) {
+    m_.reset();
+    build(8);
+    auto O = m_->alloc<int>(1);
+    ASSERT_EQ(m_->launch("_Z3sayixdPKcPi", d1(1), d1(1),
+                         Module::Args(m_->kernel("_Z3sayixdPKcPi")) << 7 << -1LL << 2.5 << uint64_t{0} << O.first)
+                  .status,
+              VGPU_RUN_DONE);
+    ASSERT_EQ(count(), 2 * uint64_t{gpuvm::ptx::kPrintfRecord});
+    const uint8_t* r = at<uint64_t>(record(0), 8) == fmt_ ? record(0) : record(1);
+    EXPECT_EQ(at<int32_t>(r, 20), 7);
+    EXPECT_EQ(at<uint64_t>(r, 24), 0u) << "b, past the 8 bytes, not copied";
+}
+
+TEST_F(PrintfDefined, AFailedAssertionRecordsAndEndsItsThread) {
+    std::vector<int> v(64);
+    for (int i = 0; i < 64; i++)
+        v[i] = i;
+    auto V = m_->upload(v);
+    auto O = m_->alloc<int>(64);
+    ASSERT_EQ(m_->launch("_Z11check_belowPKiiPi", d1(1), d1(64),
+                         Module::Args(m_->kernel("_Z11check_belowPKiiPi")) << V.first << 63 << O.first)
+                  .status,
+              VGPU_RUN_DONE);
+    for (int i = 0; i < 63; i++)
+        ASSERT_EQ(O.second[i], 2 * i) << i;
+    EXPECT_EQ(O.second[63], 0) << "the thread whose assertion failed went no further";
+    ASSERT_EQ(count(), uint64_t{gpuvm::ptx::kPrintfRecord});
+    const uint8_t* r = record(0);
+    EXPECT_EQ(at<uint32_t>(r, 0), 2u);
+    EXPECT_EQ(at<uint64_t>(r, 8), Module::kDataVa + vars_.global("$str$2")->offset);  // "v[i] < limit"
+    EXPECT_EQ(at<uint64_t>(r, 16), Module::kDataVa + vars_.global("$str$3")->offset);  // the file
+    EXPECT_EQ(at<uint64_t>(r, 24), 21u);                                              // its line
+    EXPECT_EQ(at<uint64_t>(r, 32), Module::kDataVa + vars_.global("__unnamed_1")->offset);
+    const uint32_t ids[6] = {0, 0, 0, 63, 0, 0};
+    for (int k = 0; k < 6; k++)
+        EXPECT_EQ(at<uint32_t>(r, 40 + 4 * k), ids[k]) << k;
 }
 
 TEST_F(Cases, ThreeDimensionalGrid) {
