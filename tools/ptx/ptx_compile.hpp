@@ -181,6 +181,10 @@ constexpr uint32_t kPrintfCapacity = 1u << 20;
 constexpr uint32_t kPrintfHeader = 64;
 constexpr uint32_t kPrintfRecord = 80;
 constexpr uint32_t kPrintfArgBytes = 64;
+// The buffer of a module's own PTX (ptx_printf.hpp) has a u32 here:
+// nonzero once one of its assertions failed, even where the record did
+// not fit.
+constexpr uint32_t kPrintfAssertFlag = 8;
 
 // Limits that bound the compiler's work on hostile text.
 constexpr uint64_t kMaxCodeWords = 1u << 20;     // per program (8 MiB of code)

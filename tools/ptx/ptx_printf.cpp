@@ -100,7 +100,9 @@ std::string define_assertfail(uint64_t buffer) {
     for (int i = 0; i < 6; i++)
         s += std::string("\tmov.u32 %gw1, ") + ids[i] + ";\n\tst.global.u32 [%gv4+" +
              std::to_string(p + 24 + 4 * i) + "], %gw1;\n";
-    s += done + ":\n\tmembar.gl;\n\texit;\n}\n";
+    // The buffer's word at 8 says an assertion failed, even where its
+    // record did not fit.
+    s += done + ":\n\tst.global.u32 [%gv2+" + std::to_string(kPrintfAssertFlag) + "], 1;\n\tmembar.gl;\n\texit;\n}\n";
     return s;
 }
 

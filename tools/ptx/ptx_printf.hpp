@@ -37,8 +37,9 @@ constexpr size_t kMaxPrintfFormats = 1024;
 // (the count still grows).  A printf record holds as many argument
 // bytes as its format (@formats, by the format's address) reads, or
 // kPrintfArgBytes for a format not among them, copied 4 bytes at a time
-// from the argument buffer; an assert's record is followed by the
-// thread's exit (the runtime reports cudaErrorAssert once it reads the
+// from the argument buffer; an assert's record (and the buffer's
+// kPrintfAssertFlag word, set even where the record does not fit) is
+// followed by the thread's exit (the runtime reports cudaErrorAssert once it reads the
 // record: the context stays usable to read it back).
 //
 // std::nullopt, with the reason in @why, where the rewrite would not be

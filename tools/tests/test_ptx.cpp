@@ -367,6 +367,9 @@ TEST(Ptx, ARefusedProgramSaysWhichBound) {
     EXPECT_EQ(vgpu::engine::too_large_why(worst("div", 341)), "");
     EXPECT_EQ(vgpu::engine::too_large_why(worst("div", 360)).rfind("JIT cost ", 0), 0u);
     EXPECT_EQ(vgpu::engine::too_large_why(worst("fwd", 4096)), "more than 4096 instructions");
+    Program whole = worst("div", 4095);  // kMaxInsns exactly, all discovered: its cost is what is past
+    EXPECT_EQ(whole.insns.size(), vgpu::engine::kMaxInsns);
+    EXPECT_EQ(vgpu::engine::too_large_why(whole).rfind("JIT cost ", 0), 0u);
     std::string loads = ".kernel k\n ldp r1, 0\n";
     for (int i = 0; i < 300; i++)
         loads += " ld.u32 r2, [r1+" + std::to_string(4 * i) + "]\n";

@@ -1278,6 +1278,7 @@ Program discover(uint64_t entry, const Fetcher& fetch) {
             continue;
         if (p.insns.size() >= kMaxInsns) {
             p.too_large = true;
+            p.bound = Program::Bound::Insns;
             break;
         }
         Fetch f = pc >= VGPU_VA_SIZE ? Fetch{0, VGPU_FAULT_UNMAPPED} : fetch(pc);
@@ -1287,6 +1288,7 @@ Program discover(uint64_t entry, const Fetcher& fetch) {
         uint32_t op = vgpu_insn_op(f.word);
         if (insn_weight(f.word) > 1 && ++mem > kMaxMemInsns) {
             p.too_large = true;
+            p.bound = Program::Bound::MemInsns;
             break;
         }
         if (op == VGPU_OP_EXIT)
@@ -1305,22 +1307,23 @@ Program discover(uint64_t entry, const Fetcher& fetch) {
     for (auto& [pc, f] : p.insns)
         cost += f.fault ? 1 : jit_cost(pc, f.word, p.resumable());
     p.jit_cost = static_cast<uint32_t>(std::min<uint64_t>(cost, UINT32_MAX));
-    if (cost > kMaxJitCost)
+    if (cost > kMaxJitCost && !p.too_large) {
         p.too_large = true;
+        p.bound = Program::Bound::JitCost;
+    }
     return p;
 }
 
 std::string too_large_why(const Program& p) {
-    if (!p.too_large)
-        return {};
-    if (p.insns.size() >= kMaxInsns)
-        return "more than " + std::to_string(kMaxInsns) + " instructions";
-    size_t mem = 0;
-    for (auto& [pc, f] : p.insns)
-        mem += !f.fault && insn_weight(f.word) > 1;
-    if (mem > kMaxMemInsns)
+    switch (p.bound) {
+    case Program::Bound::Insns: return "more than " + std::to_string(kMaxInsns) + " instructions";
+    case Program::Bound::MemInsns:
         return "more than " + std::to_string(kMaxMemInsns) + " global accesses and atomics";
-    return "JIT cost " + std::to_string(p.jit_cost) + ", more than " + std::to_string(kMaxJitCost);
+    case Program::Bound::JitCost:
+        return "JIT cost " + std::to_string(p.jit_cost) + ", more than " + std::to_string(kMaxJitCost);
+    case Program::Bound::None: break;
+    }
+    return {};
 }
 
 std::string translate(const Program& p, int sm) {

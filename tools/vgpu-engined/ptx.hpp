@@ -43,6 +43,7 @@ struct Program {
     bool has_barrier = false;
     bool has_warp = false;   // warp-collective instructions (VGPU_OPF_WARP)
     bool too_large = false;  // more than kMaxInsns, kMaxMemInsns or kMaxJitCost
+    enum class Bound : uint8_t { None, Insns, MemInsns, JitCost } bound = Bound::None;  // the one passed
     uint32_t jit_cost = 0;   // jit_cost() of the code reached (as far as discovered)
     // Threads save themselves at backward branches when preempted and
     // resume there: in kernels without barriers and warp-collective

@@ -383,10 +383,13 @@ void Runtime::place_ptx(const Module& m, Placement& p) {
     p.ptx_hash = ptx::ptx_hash(text);
 }
 
-bool Runtime::define_printf(const Module& m, const Placement& p, std::string& text) {
-    if (std::none_of(m.program.kernels.begin(), m.program.kernels.end(),
-                     [](const ptx::KernelInfo& k) { return k.uses_printf; }))
-        return true;
+bool Runtime::define_printf(const Module& m, Placement& p, std::string& text) {
+    std::string why;
+    auto trial = ptx::define_printf(text, 0, {}, &why);  // the text runnable once they are defined?
+    if (!trial || vgpu::engine::ptx_not_runnable(*trial))
+        return false;
+    if (*trial == text)
+        return true;  // it calls neither
     DeviceState& dev = cur();
     Backend& b = backend();
     if (!dev.printf_dev_va) {
@@ -411,11 +414,11 @@ bool Runtime::define_printf(const Module& m, const Placement& p, std::string& te
         if (str.size() < g.size && str.find('%') != std::string_view::npos)
             formats.push_back({p.data_va + g.offset, printf_arg_bytes(str)});
     }
-    std::string why;
     auto defined = ptx::define_printf(text, dev.printf_dev_va, formats, &why);
     if (!defined)
         return false;
     text = std::move(*defined);
+    p.printf_defined = true;
     return true;
 }
 
@@ -764,13 +767,14 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     const bool stack_ok = !k.call_stack || (b.runs_ptx_stack() && stack_size_ <= DRM_VGPU_PTX_MAX_STACK);
     if (placed.ptx_va && !dev.host_allocs && stack_ok)
         name_ptx(d, placed, f, buf, shared, k.call_stack ? static_cast<uint32_t>(stack_size_) : 0);
-    if (d.ptx_desc && k.uses_printf)
-        dev.printf_dev_pending = true;  // its records may be in either buffer
+    if (d.ptx_desc && placed.printf_defined)
+        dev.printf_dev_pending = true;  // its records may be in either buffer (or none calls printf directly)
     if (!d.ptx_desc && b.translates_isa())
         say_if_isa_refused(f, placed, d.code,
                            !b.runs_ptx()          ? "this engine runs the program's kernels as vgpu ISA only"
-                           : !placed.ptx_va       ? "its module's PTX cannot run as itself on GPUvm: it calls printf "
-                                                    "or assert, or holds data the runtime lays out (cuda.rst)"
+                           : !placed.ptx_va       ? "its module's PTX cannot run as itself on GPUvm: it calls "
+                                                    "functions outside it, or holds data the runtime cannot place "
+                                                    "(cuda.rst)"
                            : dev.host_allocs      ? "the program maps host memory into the GPU"
                            : !stack_ok            ? "it recurses, and the host gives GPU code no call stack "
                                                     "(VGPU_PTX_STACK_KB in vgpu-engined's environment)"
@@ -1302,17 +1306,22 @@ void Runtime::drain_printf(int ordinal) {
 void Runtime::drain_device_printf(DeviceState& dev, int ordinal) {
     Backend& b = *dev.backend;
     try {
-        uint64_t used = 0;
-        b.read(dev.printf_dev_va, &used, 8);
-        if (!used)
+        uint64_t head[2] = {0, 0};  // the count, the assertion's flag word
+        b.read(dev.printf_dev_va, head, sizeof(head));
+        uint32_t asserted;
+        std::memcpy(&asserted, reinterpret_cast<const uint8_t*>(head) + ptx::kPrintfAssertFlag, 4);
+        const uint64_t used = head[0];
+        if (!used && !asserted)
             return;
         const uint64_t room = ptx::kPrintfCapacity - ptx::kPrintfHeader;
         const uint64_t n = std::min(used, room - room % ptx::kPrintfRecord) / ptx::kPrintfRecord;
         std::vector<uint8_t> buf(ptx::kPrintfHeader + n * ptx::kPrintfRecord);
-        b.read(dev.printf_dev_va + ptx::kPrintfHeader, buf.data() + ptx::kPrintfHeader, n * ptx::kPrintfRecord);
-        const uint64_t zero = 0;
-        b.write(dev.printf_dev_va, &zero, 8);
+        if (n)
+            b.read(dev.printf_dev_va + ptx::kPrintfHeader, buf.data() + ptx::kPrintfHeader, n * ptx::kPrintfRecord);
+        const uint64_t zero[2] = {0, 0};
+        b.write(dev.printf_dev_va, zero, sizeof(zero));
         print_records(dev, buf.data(), used, ordinal);
+        dev.assert_seen = dev.assert_seen || asserted;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "GPUvm CUDA runtime: what kernels printed in their own PTX is lost: %s\n", e.what());
     }

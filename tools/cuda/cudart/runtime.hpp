@@ -78,6 +78,9 @@ struct Placement {
     // The module's PTX in the device's memory, NUL-terminated, where the
     // device runs PTX itself and the module may (Module::native_ptx).
     uint64_t ptx_va = 0, ptx_size = 0, ptx_hash = 0;
+    // That text has printf and assert defined to write the device's
+    // printf_dev_va buffer (Runtime::define_printf()).
+    bool printf_defined = false;
 };
 
 struct Module {
@@ -304,6 +307,9 @@ public:
     void drain_printf();
     void drain_at_exit();  // waits for the GPU first
     int sticky() const;  // the current device's
+    // The current device's buffer of printf and assert for kernels that
+    // run their own PTX (0: none yet): for tests and diagnostics.
+    uint64_t printf_device_buffer() const { return listed_ ? cur().printf_dev_va : 0; }
 
 private:
     // @n bytes from @src to @dst, both GPU addresses of device @dev: one
@@ -349,7 +355,7 @@ private:
     // The PTX of module @m defined to append printf's and assert's
     // records to this device's buffer for it (made on first use); false
     // where it cannot be (the ISA runs).
-    bool define_printf(const Module& m, const Placement& p, std::string& text);
+    bool define_printf(const Module& m, Placement& p, std::string& text);
     void drain_device_printf(DeviceState& dev, int ordinal);
     void print_records(DeviceState& dev, const uint8_t* buf, uint64_t used, int ordinal);
     void say_if_isa_refused(const Function& f, const Placement& pl, uint64_t code, const std::string& why);

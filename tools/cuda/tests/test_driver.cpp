@@ -10,6 +10,7 @@
 //
 // ctest runs each test in a process of its own.
 #include <cstring>
+#include <mutex>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -18,6 +19,9 @@
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
+
+#include "ptx_compile.hpp"
+#include "runtime.hpp"
 
 namespace {
 
@@ -355,6 +359,124 @@ $Lend:
     CU_OK(cuMemFree(out));
     CU_OK(cuModuleUnload(m));
 }
+
+// printf and assert in a module's own PTX (ptx_printf.hpp) write a
+// buffer of device memory that the runtime reads back at the
+// synchronize, after the host buffer the ISA writes; a failed assertion
+// there is cudaErrorAssert, sticky.  The interpreter runs the ISA, so
+// the test writes what a GPU running the PTX would have (a printf's
+// record, an assert's, its flag) into that buffer itself.
+// A module whose kernel k(v) prints "host %d\n" with v, and the strings
+// an assertion's record names.
+const char* const kPrintfPtx = R"(
+.version 8.0
+.target sm_75
+.address_size 64
+.extern .func (.param .b32 func_retval0) vprintf
+(
+	.param .b64 vprintf_param_0,
+	.param .b64 vprintf_param_1
+)
+;
+.global .align 1 .b8 fmt[9] = {104, 111, 115, 116, 32, 37, 100, 10, 0};
+.global .align 1 .b8 msg[6] = {118, 32, 60, 32, 51, 0};
+.global .align 1 .b8 file_s[5] = {102, 46, 99, 117, 0};
+.global .align 1 .b8 fn_s[2] = {107, 0};
+.visible .entry k(.param .u32 v)
+{
+	.local .align 8 .b8 __local_depot0[8];
+	.reg .b64 %SP;
+	.reg .b64 %SPL;
+	.reg .b32 %r<3>;
+	.reg .b64 %rd<3>;
+	mov.u64 %SPL, __local_depot0;
+	cvta.local.u64 %SP, %SPL;
+	ld.param.u32 %r1, [v];
+	st.local.u32 [%SPL], %r1;
+	mov.u64 %rd1, fmt;
+	cvta.global.u64 %rd2, %rd1;
+	{
+	.param .b64 param0;
+	st.param.b64 [param0+0], %rd2;
+	.param .b64 param1;
+	st.param.b64 [param1+0], %SP;
+	.param .b32 retval0;
+	call.uni (retval0), vprintf, (param0, param1);
+	ld.param.b32 %r2, [retval0+0];
+	}
+	ret;
+}
+)";
+
+// printf and assert in a module's own PTX (ptx_printf.hpp) write a
+// buffer of device memory that the runtime reads back at the
+// synchronize, after the host buffer the ISA writes; a failed assertion
+// there is cudaErrorAssert, sticky.  The interpreter runs the ISA, so
+// the test writes what a GPU running the PTX would have (a printf's
+// record, an assert's, the flag) into that buffer itself, or the flag
+// alone (the assertion's record did not fit).
+class DriverPrintf : public ::testing::TestWithParam<bool> {};
+
+TEST_P(DriverPrintf, TheDeviceBufferOfAModulesOwnPtxIsReadBack) {
+    const bool records = GetParam();
+    setenv("GPUVM_CUDA_NAME_PTX", "1", 1);  // before the first module is placed (read once)
+    CU_OK(cuInit(0));
+    CUcontext ctx;
+    CU_OK(cuCtxCreate(&ctx, nullptr, 0, 0));
+    CUmodule m;
+    CU_OK(cuModuleLoadData(&m, kPrintfPtx));
+    CUfunction f;
+    CU_OK(cuModuleGetFunction(&f, m, "k"));
+    int v = 5;
+    void* args[] = {&v};
+    testing::internal::CaptureStdout();
+    CU_OK(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, nullptr, args, nullptr));
+    CU_OK(cuCtxSynchronize());
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), "host 5\n");
+    const uint64_t buf = gpuvm::cudart::Runtime::get().printf_device_buffer();
+    ASSERT_NE(buf, 0u) << "the module's PTX had printf defined";
+    CUdeviceptr fmt, msg, file, fn;
+    size_t n;
+    CU_OK(cuModuleGetGlobal(&fmt, &n, m, "fmt"));
+    CU_OK(cuModuleGetGlobal(&msg, &n, m, "msg"));
+    CU_OK(cuModuleGetGlobal(&file, &n, m, "file_s"));
+    CU_OK(cuModuleGetGlobal(&fn, &n, m, "fn_s"));
+    namespace P = gpuvm::ptx;
+    std::vector<uint8_t> dev(P::kPrintfHeader + 2 * P::kPrintfRecord);
+    auto put = [&](size_t at, uint64_t x, size_t bytes) { std::memcpy(dev.data() + at, &x, bytes); };
+    put(P::kPrintfAssertFlag, 1, 4);
+    if (records) {
+        put(0, 2 * P::kPrintfRecord, 8);
+        const size_t r0 = P::kPrintfHeader, r1 = r0 + P::kPrintfRecord;
+        put(r0, 1, 4), put(r0 + 4, 64, 4), put(r0 + 8, fmt, 8), put(r0 + 16, 7, 4);
+        put(r1, 2, 4), put(r1 + 4, 64, 4), put(r1 + 8, msg, 8), put(r1 + 16, file, 8), put(r1 + 24, 12, 8);
+        put(r1 + 32, fn, 8), put(r1 + 40, 1, 4), put(r1 + 52, 2, 4);
+    }
+    {  // not the program's memory: written as the runtime writes its own
+        auto& rt = gpuvm::cudart::Runtime::get();
+        std::lock_guard<std::mutex> lk(rt.lock());
+        rt.backend().write(buf, dev.data(), dev.size());
+    }
+    testing::internal::CaptureStdout();
+    testing::internal::CaptureStderr();
+    CU_OK(cuLaunchKernel(f, 1, 1, 1, 1, 1, 1, 0, nullptr, args, nullptr));
+    CUresult r = cuCtxSynchronize();
+    std::string out = testing::internal::GetCapturedStdout(), err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(r, CUDA_ERROR_ASSERT) << err;
+    if (records) {
+        EXPECT_EQ(out, "host 5\nhost 7\n") << "the host buffer's record, then the device's";
+        EXPECT_NE(err.find("f.cu:12: k: block: [1,0,0], thread: [2,0,0] Assertion `v < 3` failed."),
+                  std::string::npos)
+            << err;
+    } else {
+        EXPECT_EQ(out, "host 5\n");
+    }
+    CUdeviceptr p;
+    EXPECT_EQ(cuMemAlloc(&p, 16), CUDA_ERROR_ASSERT) << "sticky";
+    cuCtxDestroy(ctx);
+}
+
+INSTANTIATE_TEST_SUITE_P(RecordsOrFlag, DriverPrintf, ::testing::Bool());
 
 TEST_F(Driver, ProcAddressAndErrorNames) {
     void* fn = nullptr;
