@@ -40,7 +40,7 @@ constexpr size_t kMaxPrintfFormats = 1024;
 // from the argument buffer; an assert's record (and the buffer's
 // kPrintfAssertFlag word, set even where the record does not fit) is
 // followed by the thread's exit (the runtime reports cudaErrorAssert once it reads the
-// record: the context stays usable to read it back).
+// buffer: the context stays usable to read it back).
 //
 // std::nullopt, with the reason in @why, where the rewrite would not be
 // faithful: a declaration of either name that is not the extern one

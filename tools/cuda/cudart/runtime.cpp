@@ -384,6 +384,8 @@ void Runtime::place_ptx(const Module& m, Placement& p) {
 }
 
 bool Runtime::define_printf(const Module& m, Placement& p, std::string& text) {
+    if (text.find("vprintf") == std::string::npos && text.find("__assertfail") == std::string::npos)
+        return true;  // it calls neither
     std::string why;
     auto trial = ptx::define_printf(text, 0, {}, &why);  // the text runnable once they are defined?
     if (!trial || vgpu::engine::ptx_not_runnable(*trial))
@@ -767,8 +769,8 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     const bool stack_ok = !k.call_stack || (b.runs_ptx_stack() && stack_size_ <= DRM_VGPU_PTX_MAX_STACK);
     if (placed.ptx_va && !dev.host_allocs && stack_ok)
         name_ptx(d, placed, f, buf, shared, k.call_stack ? static_cast<uint32_t>(stack_size_) : 0);
-    if (d.ptx_desc && placed.printf_defined)
-        dev.printf_dev_pending = true;  // its records may be in either buffer (or none calls printf directly)
+    if (d.ptx_desc && placed.printf_defined && k.uses_printf)  // (GPUvm compiles no indirect call)
+        dev.printf_dev_pending = true;  // its records may be in either buffer
     if (!d.ptx_desc && b.translates_isa())
         say_if_isa_refused(f, placed, d.code,
                            !b.runs_ptx()          ? "this engine runs the program's kernels as vgpu ISA only"
@@ -1273,7 +1275,7 @@ uint32_t printf_arg_bytes(std::string_view fmt) {
 
 void Runtime::drain_at_exit() {
     for (auto& d : devices_) {
-        if (!d->backend || !d->printf_cpu)
+        if (!d->backend || (!d->printf_cpu && !d->printf_dev_pending))
             continue;
         try {
             d->backend->synchronize();  // the kernels still running finish their records
@@ -1307,9 +1309,11 @@ void Runtime::drain_device_printf(DeviceState& dev, int ordinal) {
     Backend& b = *dev.backend;
     try {
         uint64_t head[2] = {0, 0};  // the count, the assertion's flag word
+        static_assert(ptx::kPrintfAssertFlag + 4 <= sizeof(head));
         b.read(dev.printf_dev_va, head, sizeof(head));
         uint32_t asserted;
         std::memcpy(&asserted, reinterpret_cast<const uint8_t*>(head) + ptx::kPrintfAssertFlag, 4);
+        dev.assert_seen = dev.assert_seen || asserted;  // kept, whatever fails below
         const uint64_t used = head[0];
         if (!used && !asserted)
             return;
@@ -1321,7 +1325,6 @@ void Runtime::drain_device_printf(DeviceState& dev, int ordinal) {
         const uint64_t zero[2] = {0, 0};
         b.write(dev.printf_dev_va, zero, sizeof(zero));
         print_records(dev, buf.data(), used, ordinal);
-        dev.assert_seen = dev.assert_seen || asserted;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "GPUvm CUDA runtime: what kernels printed in their own PTX is lost: %s\n", e.what());
     }

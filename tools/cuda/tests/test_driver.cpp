@@ -360,12 +360,6 @@ $Lend:
     CU_OK(cuModuleUnload(m));
 }
 
-// printf and assert in a module's own PTX (ptx_printf.hpp) write a
-// buffer of device memory that the runtime reads back at the
-// synchronize, after the host buffer the ISA writes; a failed assertion
-// there is cudaErrorAssert, sticky.  The interpreter runs the ISA, so
-// the test writes what a GPU running the PTX would have (a printf's
-// record, an assert's, its flag) into that buffer itself.
 // A module whose kernel k(v) prints "host %d\n" with v, and the strings
 // an assertion's record names.
 const char* const kPrintfPtx = R"(
@@ -412,9 +406,9 @@ const char* const kPrintfPtx = R"(
 // buffer of device memory that the runtime reads back at the
 // synchronize, after the host buffer the ISA writes; a failed assertion
 // there is cudaErrorAssert, sticky.  The interpreter runs the ISA, so
-// the test writes what a GPU running the PTX would have (a printf's
-// record, an assert's, the flag) into that buffer itself, or the flag
-// alone (the assertion's record did not fit).
+// the test writes what a GPU running the PTX would have into that
+// buffer itself: a printf's record and an assert's, or the assertion's
+// flag alone (its record did not fit).
 class DriverPrintf : public ::testing::TestWithParam<bool> {};
 
 TEST_P(DriverPrintf, TheDeviceBufferOfAModulesOwnPtxIsReadBack) {
@@ -444,7 +438,8 @@ TEST_P(DriverPrintf, TheDeviceBufferOfAModulesOwnPtxIsReadBack) {
     namespace P = gpuvm::ptx;
     std::vector<uint8_t> dev(P::kPrintfHeader + 2 * P::kPrintfRecord);
     auto put = [&](size_t at, uint64_t x, size_t bytes) { std::memcpy(dev.data() + at, &x, bytes); };
-    put(P::kPrintfAssertFlag, 1, 4);
+    if (!records)
+        put(P::kPrintfAssertFlag, 1, 4);  // the flag alone; else the assertion's record alone
     if (records) {
         put(0, 2 * P::kPrintfRecord, 8);
         const size_t r0 = P::kPrintfHeader, r1 = r0 + P::kPrintfRecord;
