@@ -170,12 +170,9 @@ private:
                 name = x.text;
         }
         const bool ends = t_[i].kind == K::Punct && t_[i].text == ";";
-        if (!ends)
-            if (!kSignatures.count(name))
-                return i - 1;  // the caller's loop goes on from the '{' (or the end)
         auto sig = kSignatures.find(name);
         if (sig == kSignatures.end())
-            return i;
+            return ends ? i : i - 1;  // else the caller's loop goes on from the '{' (or the end)
         if (!is_extern || !ends)
             throw Refused{"a definition of " + name};
         if (types != sig->second)
