@@ -678,7 +678,7 @@ static void vgpu_ctx_release(struct kref *ref)
 	/* Tables the engine kept without mappings went with its context. */
 	if (ctx->table_bytes)
 		vgpu_client_hostmem_charge(c, -(s64)ctx->table_bytes);
-	vgpu_client_ctx_mem_return(c, ctx->mem);
+	vgpu_client_ctx_mem_return(c, ctx->mem + ctx->stack_mem);
 	vgpu_vm_fini(&ctx->vm);
 	mutex_destroy(&ctx->vm_lock);
 	VGPU_STAT(c, contexts, -1);
@@ -710,6 +710,25 @@ struct vgpu_ctx *vgpu_ctx_lookup(struct vgpu_client *c, u32 id)
 	return ctx;
 }
 
+/*
+ * Whether engine @e gives contexts a call stack: DRM_VGPU_FEATURE_PTX_STACK,
+ * a ctx_stack op and bounds the uAPI allows (one read of each field): the
+ * largest stack in *@max and the threads it is held for in *@threads,
+ * else both 0.
+ */
+static bool vgpu_engine_stack(struct vgpu_engine *e, u32 *max, u64 *threads)
+{
+	*max = READ_ONCE(e->max_stack);
+	*threads = READ_ONCE(e->stack_threads);
+	if ((READ_ONCE(e->features) & DRM_VGPU_FEATURE_PTX_STACK) &&
+	    e->ops->ctx_stack && vgpu_stack_bound_ok(*max) && *threads &&
+	    *threads <= VGPU_MAX_STACK_THREADS)
+		return true;
+	*max = 0;
+	*threads = 0;
+	return false;
+}
+
 void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 {
 	struct vgpu_engine *e = c->engine;
@@ -732,6 +751,8 @@ void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 	out->max_block_threads = VGPU_MAX_BLOCK_THREADS;
 	out->max_shared_size = VGPU_MAX_SHARED;
 	out->max_grid_x = VGPU_MAX_GRID_DIM_X;
+	if (!vgpu_engine_stack(e, &out->max_stack_size, &out->stack_threads))
+		out->features &= ~DRM_VGPU_FEATURE_PTX_STACK;
 	out->context_memory = round_up(min(READ_ONCE(e->ctx_mem),
 					   e->mem_size), (u64)out->page_size);
 }
@@ -795,6 +816,7 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a)
 		     vgpu_max_mappings);
 	ctx->client = c;
 	ctx->priority = a->priority;
+	ctx->stack = DRM_VGPU_PTX_BASE_STACK;
 	vgpu_fair_ent_init(&ctx->fair, vgpu_prio_weight(a->priority));
 	ctx->fence_ctx = dma_fence_context_alloc(1);
 
@@ -841,6 +863,33 @@ err_free:
 	vgpu_vm_fini(&ctx->vm);
 	mutex_destroy(&ctx->vm_lock);
 	kfree(ctx);
+	return ret;
+}
+
+/*
+ * Takes @size more bytes of @c's device-memory quota for a context's call
+ * stack (@stack bytes a thread).  Return: 0, -EIO for a banned or closing
+ * client, -EDQUOT.
+ */
+static int vgpu_client_stack_take(struct vgpu_client *c, u64 size, u32 stack)
+{
+	int ret = 0;
+
+	mutex_lock(&c->lock);
+	if (c->banned || c->closing) {
+		ret = -EIO;
+	} else if (size > c->quota.devmem ||
+		   c->device_bytes > c->quota.devmem - size) {
+		vgpu_client_msg(c, false,
+				"device memory quota (%llu MiB) reached: a call stack of %u bytes a thread holds %llu MiB more\n",
+				c->quota.devmem >> 20, stack, size >> 20);
+		ret = -EDQUOT;
+	} else {
+		c->device_bytes += size;
+	}
+	mutex_unlock(&c->lock);
+	if (!ret)
+		VGPU_STAT(c, device_bytes, size);
 	return ret;
 }
 
@@ -942,6 +991,81 @@ int vgpu_op_ctx_destroy(struct vgpu_client *c,
 		return -ENOENT;
 	vgpu_ctx_teardown(ctx);
 	return 0;
+}
+
+/*
+ * The device memory a call stack of @stack bytes a thread holds beyond a
+ * context's ctx_mem on engine @e, in whole GPU pages (@threads at most
+ * VGPU_MAX_STACK_THREADS and @stack at most DRM_VGPU_PTX_MAX_STACK: no
+ * overflow).
+ */
+static u64 vgpu_stack_bytes(struct vgpu_engine *e, u64 threads, u32 stack)
+{
+	return round_up((u64)(stack - DRM_VGPU_PTX_BASE_STACK) * threads,
+			vgpu_engine_page_size(e));
+}
+
+/**
+ * vgpu_op_ctx_stack() - DRM_IOCTL_VGPU_CTX_STACK: raise a context's stack
+ * @c: client
+ * @a: the context and the stack asked for; out, the stack it has and
+ *	what that holds
+ *
+ * The stack is rounded up to a power of two (what the engine's driver
+ * reserves at most five times in a context's life), never lowered, and
+ * the device memory the engine reserves for it on every thread its GPU
+ * holds is charged to @c before the engine is told: a raise past the
+ * quota changes nothing.  Serialised with the context's binds and runs by
+ * its vm_lock.
+ *
+ * Return: 0, -EINVAL, -ENOENT, -EOPNOTSUPP (the engine gives no stack),
+ * -EDQUOT, -EIO, or the engine's error (nothing charged then).
+ */
+int vgpu_op_ctx_stack(struct vgpu_client *c, struct drm_vgpu_ctx_stack *a)
+{
+	struct vgpu_engine *e = c->engine;
+	struct vgpu_ctx *ctx;
+	u64 threads, need, more;
+	u32 max, want;
+	int ret = vgpu_check_ctx_stack(a);
+
+	if (ret)
+		return ret;
+	if (!vgpu_engine_stack(e, &max, &threads))
+		return -EOPNOTSUPP;
+	if (a->stack_size > max)
+		return -EINVAL;
+	/* A power of two from the base: at most five doublings. */
+	for (want = DRM_VGPU_PTX_BASE_STACK; want < a->stack_size; want <<= 1)
+		;
+	ctx = vgpu_ctx_lookup(c, a->ctx_id);
+	if (!ctx)
+		return -ENOENT;
+	mutex_lock(&ctx->vm_lock);
+	if (ctx->unbound) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (want > ctx->stack) {
+		need = vgpu_stack_bytes(e, threads, want);
+		more = need > ctx->stack_mem ? need - ctx->stack_mem : 0;
+		ret = more ? vgpu_client_stack_take(c, more, want) : 0;
+		if (ret)
+			goto out;
+		ret = e->ops->ctx_stack(e, ctx->ectx, want);
+		if (ret) {
+			vgpu_client_ctx_mem_return(c, more);
+			goto out;
+		}
+		ctx->stack = want;
+		ctx->stack_mem += more;
+	}
+	a->stack_size = ctx->stack;
+	a->charged = ctx->stack_mem;
+out:
+	mutex_unlock(&ctx->vm_lock);
+	vgpu_ctx_put(ctx);
+	return ret;
 }
 
 int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a)

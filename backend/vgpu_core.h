@@ -273,6 +273,10 @@ struct vgpu_hang_record {
  * @mem: device memory the engine holds for @ectx, charged to the
  *	client's device memory (struct vgpu_engine.ctx_mem; set once
  *	when the context is made)
+ * @stack: the call stack @ectx may give its PTX, bytes a thread
+ *	(DRM_IOCTL_VGPU_CTX_STACK; protected by @vm_lock)
+ * @stack_mem: device memory that stack holds beyond @mem, charged to the
+ *	client's device memory (protected by @vm_lock)
  * @ectx: engine state
  * @fence_ctx: dma_fence context of the jobs
  *
@@ -298,6 +302,8 @@ struct vgpu_ctx {
 	bool unbound;
 	u64 table_bytes;
 	u64 mem;
+	u32 stack;
+	u64 stack_mem;
 	struct vgpu_engine_ctx *ectx;
 	u64 fence_ctx;
 	struct list_head queue;
@@ -522,6 +528,7 @@ int vgpu_op_ctx_create(struct vgpu_client *c, struct drm_vgpu_ctx_create *a);
 int vgpu_op_ctx_destroy(struct vgpu_client *c,
 			const struct drm_vgpu_ctx_destroy *a);
 int vgpu_op_ctx_status(struct vgpu_client *c, struct drm_vgpu_ctx_status *a);
+int vgpu_op_ctx_stack(struct vgpu_client *c, struct drm_vgpu_ctx_stack *a);
 int vgpu_quota_reserve(struct vgpu_client *c, u32 domain, u64 *size);
 void vgpu_quota_unreserve(struct vgpu_client *c, u32 domain, u64 size);
 int vgpu_op_bo_create(struct vgpu_client *c, struct drm_vgpu_bo_create *a,

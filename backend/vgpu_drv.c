@@ -93,6 +93,12 @@ static int vgpu_ioctl_ctx_destroy(struct drm_device *dev, void *data,
 	return vgpu_op_ctx_destroy(vgpu_file_client(file), data);
 }
 
+static int vgpu_ioctl_ctx_stack(struct drm_device *dev, void *data,
+				struct drm_file *file)
+{
+	return vgpu_op_ctx_stack(vgpu_file_client(file), data);
+}
+
 static int vgpu_ioctl_ctx_status(struct drm_device *dev, void *data,
 				 struct drm_file *file)
 {
@@ -290,6 +296,7 @@ static const struct drm_ioctl_desc vgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VGPU_BO_MMAP_OFFSET, vgpu_ioctl_bo_mmap_offset, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPU_VM_BIND, vgpu_ioctl_vm_bind, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPU_SUBMIT, vgpu_ioctl_submit, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_CTX_STACK, vgpu_ioctl_ctx_stack, DRM_RENDER_ALLOW),
 };
 
 DEFINE_DRM_GEM_FOPS(vgpu_fops);

@@ -153,7 +153,34 @@ struct vgpu_engine_ops {
 	 * changes sets @location instead.
 	 */
 	void (*pci_address)(struct vgpu_engine *e, char *buf, size_t size);
+	/*
+	 * Optional, with DRM_VGPU_FEATURE_PTX_STACK: @c's PTX may now be
+	 * given a call stack of @stack_size bytes a thread (a power of
+	 * two, above any it was told before, at most @max_stack), which
+	 * the core has charged to the client.  0 or a negative errno (the
+	 * core then returns the charge).  Serialised with the context's
+	 * other calls by the core (DRM_IOCTL_VGPU_CTX_STACK).
+	 */
+	int (*ctx_stack)(struct vgpu_engine *e, struct vgpu_engine_ctx *c,
+			 u32 stack_size);
 };
+
+/*
+ * The threads an engine may say a context's stack is held for
+ * (struct vgpu_engine.stack_threads): 2^24, far above a GPU's.
+ */
+#define VGPU_MAX_STACK_THREADS	BIT_ULL(24)
+
+/*
+ * Whether @max is a largest call stack an engine may give a context
+ * (struct vgpu_engine.max_stack): a power of two above the base stack,
+ * at most DRM_VGPU_PTX_MAX_STACK.
+ */
+static inline bool vgpu_stack_bound_ok(u32 max)
+{
+	return max >= 2 * DRM_VGPU_PTX_BASE_STACK &&
+	       max <= DRM_VGPU_PTX_MAX_STACK && !(max & (max - 1));
+}
 
 /* Bytes of the longest PCI address the core shows, its NUL included. */
 #define VGPU_ENGINE_PCI_LEN	32
@@ -170,6 +197,14 @@ struct vgpu_engine_ops {
  *	the client's device-memory quota while the context lives.  The
  *	engine may change it while registered (WRITE_ONCE; the core reads
  *	it once per context, READ_ONCE, and returns what it charged)
+ * @max_stack: with DRM_VGPU_FEATURE_PTX_STACK, the largest call stack a
+ *	context may be given (@ops->ctx_stack), bytes a thread: a power of
+ *	two from 2 * DRM_VGPU_PTX_BASE_STACK to DRM_VGPU_PTX_MAX_STACK;
+ *	else 0.  Changed with @features (WRITE_ONCE, read with READ_ONCE)
+ * @stack_threads: the threads a context's stack is held for: a stack of
+ *	S bytes a thread holds (S - DRM_VGPU_PTX_BASE_STACK) *
+ *	@stack_threads bytes of device memory beyond @ctx_mem, at most
+ *	2^24 (WRITE_ONCE, read with READ_ONCE)
  * @isa_version: version of the instruction set kernels are written in
  * @features: DRM_VGPU_FEATURE_*; the engine may change them while
  *	registered (vgpu-uengine: DRM_VGPU_FEATURE_PTX with each engine
@@ -202,6 +237,8 @@ struct vgpu_engine {
 	const struct vgpu_engine_ops *ops;
 	u64 mem_size;
 	u64 ctx_mem;
+	u32 max_stack;
+	u64 stack_threads;
 	u32 isa_version;
 	u64 features;
 	u32 flags;

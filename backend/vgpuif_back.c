@@ -363,6 +363,7 @@ int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 		struct drm_vgpu_ctx_create ctx_create;
 		struct drm_vgpu_ctx_destroy ctx_destroy;
 		struct drm_vgpu_ctx_status ctx_status;
+		struct drm_vgpu_ctx_stack ctx_stack;
 		struct drm_vgpu_bo_create bo_create;
 		struct drm_vgpu_bo_destroy bo_destroy;
 		struct drm_vgpu_vm_bind_op op;
@@ -396,6 +397,12 @@ int vgpuif_back_handle(struct vgpu_client *c, bool hp,
 		vgpuif_copy(&a.ctx_status, &req->u.ctx_status);
 		ret = vgpu_op_ctx_status(c, &a.ctx_status);
 		vgpuif_copy(&rsp->u.ctx_status, &a.ctx_status);
+		break;
+	case VGPUIF_OP_CTX_STACK:
+		vgpuif_copy(&a.ctx_stack, &req->u.ctx_stack);
+		ret = vgpu_op_ctx_stack(c, &a.ctx_stack);
+		if (!ret)
+			vgpuif_copy(&rsp->u.ctx_stack, &a.ctx_stack);
 		break;
 	case VGPUIF_OP_BO_CREATE:
 		vgpuif_copy(&a.bo_create, &req->u.bo_create);

@@ -33,6 +33,7 @@
 /* The core's checks of what only it is given (vgpu_uapi.c). */
 int vgpu_check_ctx_create(const struct drm_vgpu_ctx_create *a);
 int vgpu_check_ctx_status(const struct drm_vgpu_ctx_status *a);
+
 int vgpu_check_bo_create(const struct drm_vgpu_bo_create *a, u64 max_size);
 
 /*
@@ -141,6 +142,12 @@ static inline int vgpu_check_cmd(const struct drm_vgpu_cmd *c)
 static inline int vgpu_check_ctx_destroy(const struct drm_vgpu_ctx_destroy *a)
 {
 	return (!a->ctx_id || a->pad) ? -EINVAL : 0;
+}
+
+/* The stack's bound is the engine's: the core checks it. */
+static inline int vgpu_check_ctx_stack(const struct drm_vgpu_ctx_stack *a)
+{
+	return (!a->ctx_id || !a->stack_size || a->charged) ? -EINVAL : 0;
 }
 
 static inline int vgpu_check_bo_destroy(const struct drm_vgpu_bo_destroy *a)

@@ -144,6 +144,9 @@ int vgpuif_check_request(const struct vgpuif_request *req)
 		ret = vgpuif_check_submit_async(&req->u.submit_async);
 		used = sizeof(req->u.submit_async);
 		break;
+	case VGPUIF_OP_CTX_STACK:
+		used = sizeof(req->u.ctx_stack);
+		break;
 	default:
 		return -EOPNOTSUPP;
 	}
@@ -176,6 +179,7 @@ const char *vgpuif_op_name(unsigned int op)
 		[VGPUIF_OP_BO_CREATE_GRANTED] = "bo-create-granted",
 		[VGPUIF_OP_VM_BIND_BATCH] = "vm-bind-batch",
 		[VGPUIF_OP_SUBMIT_ASYNC] = "submit-async",
+		[VGPUIF_OP_CTX_STACK] = "ctx-stack",
 	};
 
 	return op <= VGPUIF_OP_MAX && names[op] ? names[op] : "unknown";

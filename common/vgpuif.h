@@ -182,6 +182,12 @@
  *                            struct vgpuif_submit_rsp; status is the
  *                            job's error (VGPUIF_EFAULT after a fault,
  *                            VGPUIF_ETIMEDOUT after a hang)
+ * VGPUIF_OP_CTX_STACK        request and response: vgpuif_ctx_stack (a
+ *                            context's call stack, charged to the
+ *                            guest's device-memory quota; both modes;
+ *                            VGPUIF_EOPNOTSUPP from an engine without
+ *                            the feature, VGPUIF_EINVAL from a backend
+ *                            older than the operation)
  *
  * Host-domain objects in naive mode live in dom0; the guest's pages are
  * copied in with BO_WRITE and out with BO_READ, one page per request.
@@ -278,7 +284,8 @@
 #define VGPUIF_OP_BO_CREATE_GRANTED	11	/* hp */
 #define VGPUIF_OP_VM_BIND_BATCH		12	/* hp */
 #define VGPUIF_OP_SUBMIT_ASYNC		13	/* hp */
-#define VGPUIF_OP_MAX			VGPUIF_OP_SUBMIT_ASYNC
+#define VGPUIF_OP_CTX_STACK		14
+#define VGPUIF_OP_MAX			VGPUIF_OP_CTX_STACK
 
 /* Status codes: negative Linux errno values, fixed here for other OSes. */
 #define VGPUIF_OK			0
@@ -372,10 +379,11 @@ struct vgpuif_info {
 	uint32_t max_block_threads;
 	uint32_t max_shared_size;
 	uint32_t max_grid_x;		/* blocks in x; 0: an older dom0, 65535 */
-	uint32_t pad;
+	uint32_t max_stack_size;	/* CTX_STACK's largest; 0: none */
 	/* Held per context, taken from the quota (0: none; an older dom0) */
 	uint64_t context_memory;
-	uint64_t reserved[2];
+	uint64_t stack_threads;		/* a stack's bytes are held for each */
+	uint64_t reserved;
 };
 
 /* VGPUIF_OP_CTX_CREATE */
@@ -402,6 +410,13 @@ struct vgpuif_ctx_status {
 	uint64_t submitted;
 	uint64_t completed;
 	uint64_t reserved[2];
+};
+
+/* VGPUIF_OP_CTX_STACK: the response fills stack_size and charged */
+struct vgpuif_ctx_stack {
+	uint32_t ctx_id;
+	uint32_t stack_size;
+	uint64_t charged;
 };
 
 /* VGPUIF_OP_BO_CREATE */
@@ -505,6 +520,7 @@ struct vgpuif_request {
 		struct vgpuif_bo_granted bo_granted;
 		struct vgpuif_vm_bind_batch vm_bind_batch;
 		struct vgpuif_submit_async submit_async;
+		struct vgpuif_ctx_stack ctx_stack;
 	} u;
 };
 
@@ -522,6 +538,7 @@ struct vgpuif_response {
 		struct vgpuif_submit_rsp submit;
 		struct vgpuif_bo_granted bo_granted;
 		struct vgpuif_vm_bind_batch vm_bind_batch;
+		struct vgpuif_ctx_stack ctx_stack;
 	} u;
 };
 

@@ -38,8 +38,9 @@ VGPUIF_SAME(vgpuif_info, drm_vgpu_info, max_objects);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, max_block_threads);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, max_shared_size);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, max_grid_x);
-VGPUIF_SAME(vgpuif_info, drm_vgpu_info, pad);
+VGPUIF_SAME(vgpuif_info, drm_vgpu_info, max_stack_size);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, context_memory);
+VGPUIF_SAME(vgpuif_info, drm_vgpu_info, stack_threads);
 VGPUIF_SAME(vgpuif_info, drm_vgpu_info, reserved);
 
 VGPUIF_SAME_SIZE(vgpuif_ctx_create, drm_vgpu_ctx_create);
@@ -52,6 +53,10 @@ VGPUIF_SAME_SIZE(vgpuif_ctx_destroy, drm_vgpu_ctx_destroy);
 VGPUIF_SAME(vgpuif_ctx_destroy, drm_vgpu_ctx_destroy, ctx_id);
 VGPUIF_SAME(vgpuif_ctx_destroy, drm_vgpu_ctx_destroy, pad);
 
+VGPUIF_SAME_SIZE(vgpuif_ctx_stack, drm_vgpu_ctx_stack);
+VGPUIF_SAME(vgpuif_ctx_stack, drm_vgpu_ctx_stack, ctx_id);
+VGPUIF_SAME(vgpuif_ctx_stack, drm_vgpu_ctx_stack, stack_size);
+VGPUIF_SAME(vgpuif_ctx_stack, drm_vgpu_ctx_stack, charged);
 VGPUIF_SAME_SIZE(vgpuif_ctx_status, drm_vgpu_ctx_status);
 VGPUIF_SAME(vgpuif_ctx_status, drm_vgpu_ctx_status, ctx_id);
 VGPUIF_SAME(vgpuif_ctx_status, drm_vgpu_ctx_status, status);

@@ -245,6 +245,9 @@ struct vgpu_front_grants {
  *	have written the host objects @vm maps writable (set before it is
  *	sent, WRITE_ONCE; read and cleared by the save under the file's
  *	lock, kept while submissions are in flight: vgpu_front_dirty.c)
+ * @stack: the call stack the backend gave it (CTX_STACK), bytes a
+ *	thread, 0 for none asked: a restore asks the new backend again
+ *	(the file's lock)
  */
 struct vgpu_front_ctx {
 	struct kref ref;
@@ -262,6 +265,7 @@ struct vgpu_front_ctx {
 	atomic_t inflight;
 	bool unsure;
 	bool gpu_wrote;
+	u32 stack;
 };
 
 void vgpu_front_ctx_put(struct vgpu_front_ctx *ctx);
@@ -440,6 +444,8 @@ int vgpu_front_req_ctx_destroy(struct vgpu_front *f, u64 gen, u32 id,
 			       enum vgpu_front_wait how);
 int vgpu_front_req_ctx_status(struct vgpu_front *f, u64 gen,
 			      struct drm_vgpu_ctx_status *a);
+int vgpu_front_req_ctx_stack(struct vgpu_front *f, u64 gen,
+			     struct drm_vgpu_ctx_stack *a);
 int vgpu_front_req_bo_create(struct vgpu_front *f, u64 gen,
 			     const struct drm_vgpu_bo_create *a, u32 *handle);
 int vgpu_front_req_bo_destroy(struct vgpu_front *f, u64 gen, u32 handle,

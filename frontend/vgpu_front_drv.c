@@ -367,6 +367,34 @@ static int vgpu_front_ctx_status(struct vgpu_front *f,
 	return ret;
 }
 
+/*
+ * CTX_STACK: the backend charges and decides; the stack it gave is kept
+ * for a restore to ask again (vgpu_front_pm.c).
+ */
+static int vgpu_front_ctx_stack(struct vgpu_front *f,
+				struct vgpu_front_file *ff, void *data)
+{
+	struct drm_vgpu_ctx_stack *a = data;
+	struct vgpu_front_ctx *ctx;
+	int ret = vgpu_check_ctx_stack(a);
+
+	if (ret)
+		return ret;
+	ctx = vgpu_front_ctx_use(ff, a->ctx_id);
+	if (!ctx)
+		return -ENOENT;
+	a->ctx_id = ctx->be;
+	ret = vgpu_front_req_ctx_stack(f, ff->gen, a);
+	a->ctx_id = ctx->id;
+	if (!ret) {
+		mutex_lock(&ff->lock);
+		ctx->stack = max(ctx->stack, a->stack_size);
+		mutex_unlock(&ff->lock);
+	}
+	vgpu_front_ctx_unuse(f, ff, ctx);
+	return ret;
+}
+
 /* The guest-side pages of a host-memory object, mapped in the guest. */
 static int vgpu_front_bo_shmem(struct vgpu_front *f, struct vgpu_front_bo *bo)
 {
@@ -803,6 +831,7 @@ VGPU_FRONT_IOCTL(bo_destroy, vgpu_front_bo_destroy(f, ff, data))
 VGPU_FRONT_IOCTL(bo_mmap_offset, vgpu_front_bo_mmap_offset(f, ff, data, file))
 VGPU_FRONT_IOCTL(vm_bind, vgpu_front_vm_bind(f, ff, data))
 VGPU_FRONT_IOCTL(submit, vgpu_front_submit(f, ff, data, file))
+VGPU_FRONT_IOCTL(ctx_stack, vgpu_front_ctx_stack(f, ff, data))
 
 static const struct drm_ioctl_desc vgpu_front_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VGPU_GET_INFO, vgpu_front_ioctl_info, DRM_RENDER_ALLOW),
@@ -814,6 +843,7 @@ static const struct drm_ioctl_desc vgpu_front_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VGPU_BO_MMAP_OFFSET, vgpu_front_ioctl_bo_mmap_offset, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPU_VM_BIND, vgpu_front_ioctl_vm_bind, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(VGPU_SUBMIT, vgpu_front_ioctl_submit, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VGPU_CTX_STACK, vgpu_front_ioctl_ctx_stack, DRM_RENDER_ALLOW),
 };
 
 static int vgpu_front_open(struct drm_device *dev, struct drm_file *file)

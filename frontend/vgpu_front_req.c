@@ -96,6 +96,29 @@ int vgpu_front_req_ctx_status(struct vgpu_front *f, u64 gen,
 }
 
 /**
+ * vgpu_front_req_ctx_stack() - CTX_STACK
+ * @f: the vGPU
+ * @gen: generation of the caller's connection
+ * @a: the user's arguments (the backend's context id); the backend's
+ *	answer on success
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_front_req_ctx_stack(struct vgpu_front *f, u64 gen,
+			     struct drm_vgpu_ctx_stack *a)
+{
+	struct vgpuif_request req = { .operation = VGPUIF_OP_CTX_STACK };
+	struct vgpuif_response rsp;
+	int ret;
+
+	vgpuif_copy(&req.u.ctx_stack, a);
+	ret = vgpu_front_do(f, gen, &req, &rsp);
+	if (!ret)
+		vgpuif_copy(a, &rsp.u.ctx_stack);
+	return ret;
+}
+
+/**
  * vgpu_front_req_bo_create() - BO_CREATE: an object in dom0's memory
  *	(device memory, or host memory kept by copies)
  * @f: the vGPU

@@ -179,6 +179,17 @@ static u64 fe_ctx_table_bytes(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 	return vgpu_pt_bytes(&c->pt);
 }
 
+/* A stack the core charged: the fuzzer's engine gives it (nothing held). */
+static int fe_ctx_stack(struct vgpu_engine *e, struct vgpu_engine_ctx *c,
+			u32 stack_size)
+{
+	if (stack_size < 2 * DRM_VGPU_PTX_BASE_STACK ||
+	    stack_size > DRM_VGPU_PTX_MAX_STACK ||
+	    (stack_size & (stack_size - 1)))
+		abort();	/* the core let an unchecked stack through */
+	return 0;
+}
+
 static const struct vgpu_engine_ops fe_ops = {
 	.ctx_create = fe_ctx_create,
 	.ctx_destroy = fe_ctx_destroy,
@@ -189,6 +200,7 @@ static const struct vgpu_engine_ops fe_ops = {
 	.run = fe_run,
 	.job_release = fe_job_release,
 	.ctx_table_bytes = fe_ctx_table_bytes,
+	.ctx_stack = fe_ctx_stack,
 };
 
 struct vgpu_engine fuzz_engine = {
@@ -196,6 +208,10 @@ struct vgpu_engine fuzz_engine = {
 	.ops = &fe_ops,
 	.mem_size = 64 << 20,
 	.isa_version = VGPU_ISA_VERSION,
-	.features = DRM_VGPU_FEATURE_HOST_MEMORY | DRM_VGPU_FEATURE_PREEMPTION,
+	.features = DRM_VGPU_FEATURE_HOST_MEMORY | DRM_VGPU_FEATURE_PREEMPTION |
+		    DRM_VGPU_FEATURE_PTX_STACK,
+	/* 15 KiB more a thread over 1024 threads: 15 MiB of the quota. */
+	.max_stack = DRM_VGPU_PTX_MAX_STACK,
+	.stack_threads = 1024,
 	.flags = VGPU_ENGINE_PREEMPTIBLE,
 };

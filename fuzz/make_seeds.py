@@ -10,7 +10,7 @@ import sys
 
 OP = dict(GET_INFO=1, CTX_CREATE=2, CTX_DESTROY=3, CTX_STATUS=4, BO_CREATE=5,
           BO_DESTROY=6, BO_WRITE=7, BO_READ=8, VM_BIND=9, SUBMIT=10,
-          BO_CREATE_GRANTED=11, VM_BIND_BATCH=12, SUBMIT_ASYNC=13)
+          BO_CREATE_GRANTED=11, VM_BIND_BATCH=12, SUBMIT_ASYNC=13, CTX_STACK=14)
 DEV, HOST = 1, 2
 R, W, X = 1, 2, 4
 
@@ -26,6 +26,7 @@ def rec(op, payload=b"", sel=2, page=None):
 def ctx_create(prio=1): return rec("CTX_CREATE", struct.pack("<IIII", 0, prio, 0, 0))
 def ctx_destroy(c): return rec("CTX_DESTROY", struct.pack("<II", c, 0))
 def ctx_status(c): return rec("CTX_STATUS", struct.pack("<II", c, 0) + bytes(40))
+def ctx_stack(c, n): return rec("CTX_STACK", struct.pack("<IIQ", c, n, 0))
 def bo_create(size, dom): return rec("BO_CREATE", struct.pack("<QIIII", size, dom, 0, 0, 0))
 def bo_destroy(h): return rec("BO_DESTROY", struct.pack("<II", h, 0))
 def bo_io(op, h, off, n, page=None, gref=8):
@@ -82,6 +83,9 @@ seeds = {
     "queued-then-gone": ctx_create() + bo_create(65536, DEV) + bind(1, 1, 1, DATA) +
     submit(1, cmd(2, dst=DATA, size=4096), sel=0) + submit(1, cmd(2, dst=DATA, size=4096), sel=0) +
     rec("GET_INFO", sel=8),
+    "stack": ctx_create() + ctx_stack(1, 5000) + ctx_stack(1, 2048) + ctx_stack(1, 16384) +
+    ctx_stack(1, 16385) + ctx_create() + ctx_stack(2, 16384) + bo_create(1 << 20, DEV) +
+    hp(ctx_create()) + hp(ctx_stack(1, 8192)) + ctx_destroy(1),
     "hp-granted": hp(ctx_create()) + granted(8192) +
     bind_batch(1, 1, op=struct.pack("<IIIIQQQ", 1, R | W, 1, 0, 0, DATA, 8192)) +
     submit_async(1, 1, body=cmd(2, dst=DATA, size=8192, value=5)) + hp(ctx_status(1)) +

@@ -29,6 +29,7 @@ static unsigned int fake_watchdog_ms = 100;
 struct vgpu_engine_ctx {
 	int mappings;
 	u64 group;		/* ctx_create()'s */
+	u32 stack;		/* ctx_stack()'s last */
 	struct vgpu_pt pt;	/* real page tables, at fake host addresses */
 };
 
@@ -36,6 +37,9 @@ struct vgpu_engine_ctx {
 static u64 fake_paced_group;
 /* The contexts the fake engine was asked for. */
 static unsigned int fake_ctx_creates;
+/* ctx_stack() calls, and the error the next one returns (0: none). */
+static unsigned int fake_ctx_stacks;
+static int fake_ctx_stack_err;
 
 struct vgpu_engine_mem {
 	u64 size;
@@ -61,6 +65,16 @@ static void fake_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 	WARN_ON(c->pt.tables);
 	vgpu_pt_fini(&c->pt);
 	kfree(c);
+}
+
+static int fake_ctx_stack(struct vgpu_engine *e, struct vgpu_engine_ctx *c,
+			  u32 stack_size)
+{
+	fake_ctx_stacks++;
+	if (fake_ctx_stack_err)
+		return fake_ctx_stack_err;
+	c->stack = stack_size;
+	return 0;
 }
 
 static int fake_mem_alloc(struct vgpu_engine *e, u64 size,
@@ -144,6 +158,7 @@ static const struct vgpu_engine_ops fake_ops = {
 	.run = fake_run,
 	.job_release = fake_job_release,
 	.ctx_table_bytes = fake_ctx_table_bytes,
+	.ctx_stack = fake_ctx_stack,
 };
 
 static struct vgpu_engine fake_engine = {
@@ -169,6 +184,10 @@ static void core_suite_exit(struct kunit_suite *suite)
 static void core_test_exit(struct kunit *test)
 {
 	WRITE_ONCE(fake_engine.ctx_mem, 0);
+	WRITE_ONCE(fake_engine.features, 0);
+	WRITE_ONCE(fake_engine.max_stack, 0);
+	WRITE_ONCE(fake_engine.stack_threads, 0);
+	fake_ctx_stack_err = 0;
 	fake_paced_group = 0;
 }
 
@@ -991,6 +1010,108 @@ static void core_context_memory_charged(struct kunit *test)
 }
 
 /*
+ * DRM_IOCTL_VGPU_CTX_STACK: refused where the engine gives no stack (no
+ * feature, bounds out of the uAPI's), for bad arguments and for another
+ * client's context; a stack is rounded up to a power of two, charged
+ * (S - 1 KiB) x the engine's threads in whole GPU pages before the engine
+ * is told, never lowered, refused past the quota with nothing changed,
+ * returned when the engine refuses, and given back with the context.
+ */
+static void core_context_stack_charged(struct kunit *test)
+{
+	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "stack", NULL);
+	struct vgpu_client *other = vgpu_client_create(fake_engine.dev, "other", NULL);
+	const u64 threads = 1000, kib8 = round_up(7168 * threads, SZ_4K);
+	struct drm_vgpu_ctx_destroy d = {};
+	struct drm_vgpu_ctx_stack a = {};
+	struct drm_vgpu_info info;
+	struct vgpu_ctx *ctx;
+	struct vgpu_quota q;
+	unsigned int calls;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	a.ctx_id = new_ctx(test, c);
+	a.stack_size = 8192;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EOPNOTSUPP);
+	WRITE_ONCE(fake_engine.features, DRM_VGPU_FEATURE_PTX_STACK);
+	WRITE_ONCE(fake_engine.max_stack, 12288);	/* no power of two */
+	WRITE_ONCE(fake_engine.stack_threads, threads);
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EOPNOTSUPP);
+	vgpu_op_info(c, 0, &info);
+	KUNIT_EXPECT_FALSE(test, info.features & DRM_VGPU_FEATURE_PTX_STACK);
+	KUNIT_EXPECT_EQ(test, info.max_stack_size, 0U);
+	WRITE_ONCE(fake_engine.max_stack, 16384);
+	vgpu_op_info(c, 0, &info);
+	KUNIT_EXPECT_TRUE(test, info.features & DRM_VGPU_FEATURE_PTX_STACK);
+	KUNIT_EXPECT_EQ(test, info.max_stack_size, 16384U);
+	KUNIT_EXPECT_EQ(test, info.stack_threads, threads);
+
+	calls = fake_ctx_stacks;
+	a.stack_size = 16385;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EINVAL);
+	a.stack_size = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EINVAL);
+	a.stack_size = 8192;
+	a.charged = 1;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EINVAL);
+	a.charged = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(other, &a), -ENOENT);
+	KUNIT_EXPECT_EQ(test, fake_ctx_stacks, calls);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 0ULL);
+
+	/* Past the quota: nothing charged, the engine not asked. */
+	q = c->quota;
+	q.devmem = kib8 - SZ_4K;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, fake_ctx_stacks, calls);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 0ULL);
+	q.devmem = 64 << 20;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+
+	/* The engine refuses: the charge comes back. */
+	fake_ctx_stack_err = -EIO;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EIO);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 0ULL);
+	fake_ctx_stack_err = 0;
+
+	a.stack_size = 5000;		/* rounded up to 8 KiB */
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), 0);
+	KUNIT_EXPECT_EQ(test, a.stack_size, 8192U);
+	KUNIT_EXPECT_EQ(test, a.charged, kib8);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, kib8);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->stats.device_bytes), (s64)kib8);
+	ctx = vgpu_ctx_lookup(c, a.ctx_id);
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->ectx->stack, 8192U);
+	vgpu_ctx_put(ctx);
+
+	/* Smaller: nothing changes, the engine not asked. */
+	calls = fake_ctx_stacks;
+	a.stack_size = 2048;
+	a.charged = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), 0);
+	KUNIT_EXPECT_EQ(test, a.stack_size, 8192U);
+	KUNIT_EXPECT_EQ(test, a.charged, kib8);
+	KUNIT_EXPECT_EQ(test, fake_ctx_stacks, calls);
+
+	/* Larger: only the difference is taken. */
+	a.stack_size = 16384;
+	a.charged = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), 0);
+	KUNIT_EXPECT_EQ(test, a.charged, round_up(15360 * threads, SZ_4K));
+	KUNIT_EXPECT_EQ(test, c->device_bytes, a.charged);
+
+	d.ctx_id = a.ctx_id;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&c->stats.device_bytes), 0LL);
+	vgpu_client_destroy(other);
+	vgpu_client_destroy(c);
+}
+
+/*
  * Page tables are charged to the client that makes the engine allocate
  * them: 8 KiB mappings that each straddle a 1 GiB boundary take an l1
  * and two l2 tables apiece (16 KiB per context), far more than the
@@ -1288,6 +1409,10 @@ static void core_decoder_leaves_payloads_to_the_core(struct kunit *test)
 	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_CTX_STATUS,
 			       req.u.ctx_status.ctx_id = ctx,
 			       req.u.ctx_status.reserved[1] = 1));
+	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_CTX_STACK,
+			       req.u.ctx_stack.ctx_id = ctx,
+			       req.u.ctx_stack.stack_size = 8192,
+			       req.u.ctx_stack.charged = 1));
 	DECODE_REFUSED(false, (req.operation = VGPUIF_OP_BO_CREATE,
 			       req.u.bo_create.size = 4096,
 			       req.u.bo_create.domain = 9));
@@ -1620,6 +1745,7 @@ static struct kunit_case core_cases[] = {
 	KUNIT_CASE(core_group_settings),
 	KUNIT_CASE(core_ctx_create_names_the_group),
 	KUNIT_CASE(core_context_memory_charged),
+	KUNIT_CASE(core_context_stack_charged),
 	KUNIT_CASE(core_page_tables_charged),
 	KUNIT_CASE(core_spin_close_reconnect_banned),
 	KUNIT_CASE(core_spin_destroy_counts),

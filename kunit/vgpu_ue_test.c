@@ -657,8 +657,9 @@ static void ue_hello_pci(struct kunit *test)
 
 /*
  * A process that runs a LAUNCH's PTX says so at HELLO (VGPU_UE_HELLO_PTX),
- * and that it gives a launch its descriptor's stack
- * (VGPU_UE_HELLO_PTX_STACK, only with the first): the engine reports
+ * and that it gives a launch its descriptor's stack up to what CTX_STACK
+ * gave its context (VGPU_UE_HELLO_PTX_STACK, only with the first, with
+ * the largest stack and the threads it is held for): the engine reports
  * DRM_VGPU_FEATURE_PTX and _PTX_STACK while it is registered, not once
  * it is gone nor for a later process that does not say it; unknown flags,
  * and the stack without PTX, are refused.
@@ -679,9 +680,29 @@ static void ue_hello_ptx(struct kunit *test)
 	h.flags = VGPU_UE_HELLO_PTX_STACK;
 	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EPROTO);
 	h.flags = VGPU_UE_HELLO_PTX | VGPU_UE_HELLO_PTX_STACK;
+	/* The stack's bounds: a power of two in [2 KiB, 16 KiB], 1..2^24 threads. */
+	h.max_stack = 8192;
+	h.stack_threads = 0;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	h.stack_threads = VGPU_MAX_STACK_THREADS + 1;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	h.stack_threads = 270336;
+	h.max_stack = 12288;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	h.max_stack = DRM_VGPU_PTX_BASE_STACK;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	h.max_stack = 2 * DRM_VGPU_PTX_MAX_STACK;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	h.max_stack = DRM_VGPU_PTX_MAX_STACK;
+	h.pad = 1;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	h.pad = 0;
+	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX_STACK);
 	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX_STACK);
+	KUNIT_EXPECT_EQ(test, ue->engine.max_stack, DRM_VGPU_PTX_MAX_STACK);
+	KUNIT_EXPECT_EQ(test, ue->engine.stack_threads, 270336ULL);
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_HOST_MEMORY);
 	vgpu_ue_session_end(s);
 	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
@@ -691,7 +712,15 @@ static void ue_hello_ptx(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(s));
 	ue_hello_init(&h, "");
 	h.flags = VGPU_UE_HELLO_PTX;
+	h.max_stack = 8192;	/* a stack without the flag */
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	h.max_stack = 0;
+	h.stack_threads = 1;
+	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), -EINVAL);
+	h.stack_threads = 0;
 	KUNIT_EXPECT_EQ(test, vgpu_ue_session_hello(s, &h), 0);
+	KUNIT_EXPECT_EQ(test, ue->engine.max_stack, 0U);
+	KUNIT_EXPECT_EQ(test, ue->engine.stack_threads, 0ULL);
 	KUNIT_EXPECT_TRUE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX);
 	KUNIT_EXPECT_FALSE(test, ue->engine.features & DRM_VGPU_FEATURE_PTX_STACK);
 	vgpu_ue_session_end(s);

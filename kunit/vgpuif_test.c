@@ -22,6 +22,10 @@ static void vgpuif_good(struct vgpuif_request *r, u8 op)
 	case VGPUIF_OP_CTX_STATUS:
 		r->u.ctx_status.ctx_id = 1;
 		break;
+	case VGPUIF_OP_CTX_STACK:
+		r->u.ctx_stack.ctx_id = 1;
+		r->u.ctx_stack.stack_size = 8192;
+		break;
 	case VGPUIF_OP_BO_CREATE:
 		r->u.bo_create.size = 4096;
 		r->u.bo_create.domain = DRM_VGPU_DOMAIN_DEVICE;

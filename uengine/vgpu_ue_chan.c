@@ -424,6 +424,14 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 			     vgpu_ue_mem_mb);
 		return -ENOSPC;
 	}
+	if (h->pad || (h->flags & VGPU_UE_HELLO_PTX_STACK ?
+		       !vgpu_stack_bound_ok(h->max_stack) || !h->stack_threads ||
+		       h->stack_threads > VGPU_MAX_STACK_THREADS :
+		       h->max_stack || h->stack_threads)) {
+		vgpu_ue_warn(ue, "engine process %d named a call stack outside the protocol's bounds: refused\n",
+			     task_pid_nr(current));
+		return -EINVAL;
+	}
 	if (vgpu_ue_check_pci(h->pci)) {
 		vgpu_ue_warn(ue, "engine process %d named a malformed PCI address: refused\n",
 			     task_pid_nr(current));
@@ -456,6 +464,9 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 			    DRM_VGPU_FEATURE_PTX_STACK : 0));
 		/* Read once per new context by the core, without this lock. */
 		WRITE_ONCE(ue->engine.ctx_mem, h->ctx_mem);
+		/* Read by CTX_STACK and GET_INFO, without this lock. */
+		WRITE_ONCE(ue->engine.max_stack, h->max_stack);
+		WRITE_ONCE(ue->engine.stack_threads, h->stack_threads);
 	}
 	mutex_unlock(&ue->lock);
 	if (ret)

@@ -30,7 +30,7 @@ static_assert(sizeof(struct vgpu_ue_resp) ==
 	      VGPU_UE_RESP_HDR_LEN + VGPU_UE_RESP_BODY_LEN);
 static_assert(offsetof(struct vgpu_ue_resp, raw) == VGPU_UE_RESP_HDR_LEN);
 static_assert(sizeof(struct drm_vgpu_cmd) == 128);
-static_assert(sizeof(struct vgpu_ue_hello) == 152);
+static_assert(sizeof(struct vgpu_ue_hello) == 168);
 static_assert(VGPU_UE_PCI_LEN == VGPU_ENGINE_PCI_LEN);
 
 /* Each member of a body has its documented size... */
@@ -42,6 +42,7 @@ static_assert(sizeof(struct vgpu_ue_req_map) == 48);
 static_assert(sizeof(struct vgpu_ue_req_unmap) == 24);
 static_assert(sizeof(struct vgpu_ue_req_run) == 56);
 static_assert(sizeof(struct vgpu_ue_req_job_release) == 8);
+static_assert(sizeof(struct vgpu_ue_req_ctx_stack) == 16);
 static_assert(sizeof(struct vgpu_ue_resp_run) == 48);
 
 /* ...and fits the body. */
@@ -55,6 +56,7 @@ VGPU_UE_REQ_FITS(map);
 VGPU_UE_REQ_FITS(unmap);
 VGPU_UE_REQ_FITS(run);
 VGPU_UE_REQ_FITS(job_release);
+VGPU_UE_REQ_FITS(ctx_stack);
 static_assert(sizeof_field(struct vgpu_ue_resp, run) <= VGPU_UE_RESP_BODY_LEN);
 
 /**

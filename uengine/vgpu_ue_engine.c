@@ -152,6 +152,17 @@ static void ue_ctx_destroy(struct vgpu_engine *e, struct vgpu_engine_ctx *c)
 	kfree(c);
 }
 
+static int ue_ctx_stack(struct vgpu_engine *e, struct vgpu_engine_ctx *c,
+			u32 stack_size)
+{
+	struct vgpu_ue_req req;
+
+	ue_req_init(&req, VGPU_UE_OP_CTX_STACK);
+	req.ctx_stack.ctx = c->id;
+	req.ctx_stack.stack_size = stack_size;
+	return vgpu_ue_simple(to_ue(e), c->gen, &req);
+}
+
 static int ue_mem_alloc(struct vgpu_engine *e, u64 size,
 			struct vgpu_engine_mem **out)
 {
@@ -421,6 +432,7 @@ static const struct vgpu_engine_ops vgpu_ue_ops = {
 	.job_release = ue_job_release,
 	.ctx_table_bytes = ue_ctx_table_bytes,
 	.pci_address = vgpu_ue_pci_address,
+	.ctx_stack = ue_ctx_stack,
 };
 
 /**

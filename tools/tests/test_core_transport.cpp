@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -17,6 +18,7 @@
 #include "vgpu/vgpu.hpp"
 
 extern "C" {
+#include "ucore.h"
 #include "vgpu_drm.h"
 }
 
@@ -253,6 +255,235 @@ TEST(CoreTransport, KeptStagingGivesWayToTheQuota) {
     std::vector<std::byte> out(b.size());
     b.read(out);  // staging made again, as far as the quota goes
     EXPECT_EQ(in, out);
+}
+
+// The interpreter's workers give no call stack: the device says none,
+// and CTX_STACK through the transport is refused before anything is
+// charged or asked of the engine.
+TEST(CoreTransport, AnEngineWithoutAStackRefusesOne) {
+    auto h = host();
+    auto t = h->client("raw");
+    drm_vgpu_info i{};
+    ASSERT_EQ(t->ioctl(DRM_IOCTL_VGPU_GET_INFO, &i), 0);
+    EXPECT_FALSE(i.features & DRM_VGPU_FEATURE_PTX_STACK);
+    EXPECT_EQ(i.max_stack_size, 0u);
+    EXPECT_EQ(i.stack_threads, 0u);
+    drm_vgpu_ctx_create c{};
+    ASSERT_EQ(t->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &c), 0);
+    drm_vgpu_ctx_stack s{c.ctx_id, 8192, 0};
+    EXPECT_EQ(t->ioctl(DRM_IOCTL_VGPU_CTX_STACK, &s), EOPNOTSUPP);
+    EXPECT_EQ(s.charged, 0u);
+}
+
+// On a GPU (skipped without one): the cuda workers' call stack through
+// the transport's CTX_STACK, as a guest's runtime asks for it: the device
+// tells the bound and the GPU's threads, the engine's memory has room for
+// the largest stack, and a raise is charged to the client's quota
+// ((S - 1 KiB) x threads, whole GPU pages) and given to the context's
+// worker; one past the quota is refused.
+TEST(CoreTransport, OnTheGpuAContextsStackIsChargedToItsClient) {
+    gpuvm::ucore::CoreOptions o;
+    o.gpu = true;
+    o.mem = 64 << 20;
+    o.exe = GPUVM_ENGINED;
+    std::shared_ptr<gpuvm::ucore::CoreHost> h;
+    try {
+        h = gpuvm::ucore::CoreHost::create(o);
+    } catch (const std::exception& e) {
+        GTEST_SKIP() << "no GPU: " << e.what();
+    }
+    drm_vgpu_info i{};
+    {
+        auto whole = h->client("probe");
+        ASSERT_EQ(whole->ioctl(DRM_IOCTL_VGPU_GET_INFO, &i), 0);
+    }
+    if (std::getenv("VGPU_PTX_STACK_KB"))
+        GTEST_SKIP() << "VGPU_PTX_STACK_KB is set";
+    ASSERT_TRUE(i.features & DRM_VGPU_FEATURE_PTX_STACK);
+    EXPECT_EQ(i.max_stack_size, uint32_t{DRM_VGPU_PTX_MAX_STACK});
+    ASSERT_GT(i.stack_threads, 0u);
+    const uint64_t page = i.page_size;
+    auto held = [&](uint32_t stack) {
+        return ((stack - uint64_t{DRM_VGPU_PTX_BASE_STACK}) * i.stack_threads + page - 1) / page * page;
+    };
+    EXPECT_GE(i.device_memory_quota, o.mem + i.context_memory + held(DRM_VGPU_PTX_MAX_STACK))
+        << "room for a context with the largest stack";
+
+    auto t = h->client("guest", 100, 0, i.context_memory + held(8192) + (4 << 20));
+    drm_vgpu_ctx_create c{};
+    ASSERT_EQ(t->ioctl(DRM_IOCTL_VGPU_CTX_CREATE, &c), 0);
+    drm_vgpu_ctx_stack s{c.ctx_id, 8192, 0};
+    ASSERT_EQ(t->ioctl(DRM_IOCTL_VGPU_CTX_STACK, &s), 0);
+    EXPECT_EQ(s.stack_size, 8192u);
+    EXPECT_EQ(s.charged, held(8192));
+    auto fits = [&](uint64_t bytes) {
+        drm_vgpu_bo_create b{bytes, DRM_VGPU_DOMAIN_DEVICE, 0, 0, 0};
+        int err = t->ioctl(DRM_IOCTL_VGPU_BO_CREATE, &b);
+        EXPECT_TRUE(!err || err == EDQUOT) << err;
+        drm_vgpu_bo_destroy d{b.handle, 0};
+        if (!err) {
+            EXPECT_EQ(t->ioctl(DRM_IOCTL_VGPU_BO_DESTROY, &d), 0);
+        }
+        return !err;
+    };
+    EXPECT_TRUE(fits(4 << 20));
+    EXPECT_FALSE(fits(6 << 20)) << "the stack is the client's";
+    s = {c.ctx_id, 16384, 0};
+    EXPECT_EQ(t->ioctl(DRM_IOCTL_VGPU_CTX_STACK, &s), EDQUOT);
+    drm_vgpu_ctx_destroy d{c.ctx_id, 0};
+    ASSERT_EQ(t->ioctl(DRM_IOCTL_VGPU_CTX_DESTROY, &d), 0);
+}
+
+// An engine of callbacks for the core in this process (ucore.h) with the
+// stack feature: ids handed out, every op done, each ctx_stack recorded
+// and answered @stack_error.
+struct StackEngine {
+    uint64_t next = 1;
+    std::vector<std::pair<uint64_t, uint32_t>> stacks;  // (context, bytes) told
+    int stack_error = 0;
+
+    static StackEngine* self(void* a) { return static_cast<StackEngine*>(a); }
+    ucore_engine_ops ops(bool with_stack) {
+        ucore_engine_ops o{};
+        o.arg = this;
+        o.ctx_create = [](void* a, uint64_t, uint64_t* ctx) { return *ctx = self(a)->next++, 0; };
+        o.ctx_destroy = [](void*, uint64_t) {};
+        o.mem_alloc = [](void* a, uint64_t, uint64_t* mem) { return *mem = self(a)->next++, 0; };
+        o.mem_free = [](void*, uint64_t) {};
+        o.map = [](void*, uint64_t, uint64_t, uint64_t, uint8_t*, uint64_t, uint64_t, uint32_t) { return 0; };
+        o.unmap = [](void*, uint64_t, uint64_t, uint64_t) {};
+        o.run = [](void*, uint64_t, ucore_job*, uint64_t) { return UCORE_DONE; };
+        o.job_release = [](void*, ucore_job*) {};
+        o.host_alloc = [](void*, uint64_t) -> void* { return nullptr; };
+        o.host_free = [](void*, void*, uint64_t) {};
+        if (with_stack)
+            o.ctx_stack = [](void* a, uint64_t ctx, uint32_t bytes) {
+                self(a)->stacks.emplace_back(ctx, bytes);
+                return self(a)->stack_error;
+            };
+        return o;
+    }
+};
+
+// A core in this process over @e: 2 MiB pages, 2 MiB a context, stacks
+// up to 16 KiB held for 1024 threads (a stack of S bytes: (S - 1 KiB)
+// MiB), one client of @quota bytes.  Calls made on this thread alone
+// (no CoreHost runs meanwhile).
+struct StackCore {
+    static constexpr uint64_t kMiB = 1 << 20;
+    ucore* u = nullptr;
+    ucore_client* c = nullptr;
+    StackCore(StackEngine& e, bool with_stack, uint64_t quota) {
+        ucore_config cfg{};
+        cfg.name = "stack-test";
+        cfg.mem_size = 1024 * kMiB;
+        cfg.ctx_mem = 2 * kMiB;
+        cfg.max_stack = 16384;
+        cfg.stack_threads = 1024;
+        cfg.features = DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK;
+        cfg.page_shift = 21;
+        cfg.va_start = uint64_t{64} << 30;
+        cfg.va_end = uint64_t{1008} << 30;
+        cfg.watchdog_ms = 2000;
+        cfg.quota_devmem = quota;
+        char err[160] = "";
+        ucore_engine_ops ops = e.ops(with_stack);
+        u = ucore_create(&ops, &cfg, err, sizeof(err));
+        EXPECT_NE(u, nullptr) << err;
+        c = u ? ucore_client_open(u, "guest", 100, 0, &cfg, err, sizeof(err)) : nullptr;
+        EXPECT_NE(c, nullptr) << err;
+    }
+    ~StackCore() {
+        if (c)
+            ucore_client_close(c);
+        if (u)
+            ucore_destroy(u);
+    }
+    uint32_t ctx() {
+        drm_vgpu_ctx_create a{};
+        EXPECT_EQ(ucore_ctx_create(c, &a), 0);
+        return a.ctx_id;
+    }
+    // Whether a device object of @bytes fits the client's quota now.
+    bool fits(uint64_t bytes) {
+        drm_vgpu_bo_create b{};
+        b.size = bytes;
+        b.domain = DRM_VGPU_DOMAIN_DEVICE;
+        void* cpu = nullptr;
+        int err = ucore_bo_create(c, &b, &cpu);
+        EXPECT_TRUE(!err || err == -EDQUOT) << err;
+        if (err)
+            return false;
+        drm_vgpu_bo_destroy d{b.handle, 0};
+        EXPECT_EQ(ucore_bo_destroy(c, &d), 0);
+        return true;
+    }
+};
+
+// CTX_STACK through the core in this process (ucore_ctx_stack(), what
+// the transport's DRM_IOCTL_VGPU_CTX_STACK calls): the stack's memory,
+// (S - 1 KiB) x the engine's threads in whole GPU pages, is taken from
+// the client's device-memory quota before the engine is told (a raise
+// past it changes nothing), given back where the engine refuses and
+// with the context.  GET_INFO tells the bound and the threads.
+TEST(UCore, AContextsStackIsChargedToItsClient) {
+    constexpr uint64_t kMiB = StackCore::kMiB;
+    StackEngine e;
+    StackCore k(e, true, 32 * kMiB);
+    drm_vgpu_info i{};
+    ucore_info(k.c, &i);
+    EXPECT_TRUE(i.features & DRM_VGPU_FEATURE_PTX_STACK);
+    EXPECT_EQ(i.max_stack_size, 16384u);
+    EXPECT_EQ(i.stack_threads, 1024u);
+    EXPECT_EQ(i.context_memory, 2 * kMiB);
+    const uint32_t ctx = k.ctx();
+    EXPECT_TRUE(k.fits(30 * kMiB)) << "32 MiB less the context's 2";
+
+    drm_vgpu_ctx_stack s{ctx, 5000, 0};
+    ASSERT_EQ(ucore_ctx_stack(k.c, &s), 0);
+    EXPECT_EQ(s.stack_size, 8192u) << "a power of two";
+    EXPECT_EQ(s.charged, 8 * kMiB) << "7 KiB x 1024 threads, in 2 MiB pages";
+    ASSERT_EQ(e.stacks.size(), 1u);
+    EXPECT_EQ(e.stacks[0].second, 8192u);
+    EXPECT_FALSE(k.fits(30 * kMiB)) << "the stack is charged";
+    EXPECT_TRUE(k.fits(22 * kMiB));
+
+    drm_vgpu_bo_create big{};
+    big.size = 20 * kMiB;
+    big.domain = DRM_VGPU_DOMAIN_DEVICE;
+    void* cpu = nullptr;
+    ASSERT_EQ(ucore_bo_create(k.c, &big, &cpu), 0);
+    s = {ctx, 16384, 0};
+    EXPECT_EQ(ucore_ctx_stack(k.c, &s), -EDQUOT) << "16 MiB more, 2 left";
+    EXPECT_EQ(e.stacks.size(), 1u) << "the engine is not told";
+    drm_vgpu_bo_destroy d{big.handle, 0};
+    ASSERT_EQ(ucore_bo_destroy(k.c, &d), 0);
+    EXPECT_TRUE(k.fits(22 * kMiB)) << "nothing charged by the refusal";
+
+    e.stack_error = ENOMEM;
+    s = {ctx, 16384, 0};
+    EXPECT_EQ(ucore_ctx_stack(k.c, &s), -ENOMEM);
+    EXPECT_EQ(e.stacks.size(), 2u);
+    EXPECT_TRUE(k.fits(22 * kMiB)) << "the engine's refusal gives the charge back";
+    e.stack_error = 0;
+
+    drm_vgpu_ctx_destroy gone{ctx, 0};
+    ASSERT_EQ(ucore_ctx_destroy(k.c, &gone), 0);
+    EXPECT_TRUE(k.fits(32 * kMiB)) << "the context gave back its memory and its stack's";
+}
+
+// An engine without the callback gives no stack, whatever its features
+// say: GET_INFO tells none and CTX_STACK is refused.
+TEST(UCore, NoStackWithoutTheEnginesCallback) {
+    StackEngine e;
+    StackCore k(e, false, 32 * StackCore::kMiB);
+    drm_vgpu_info i{};
+    ucore_info(k.c, &i);
+    EXPECT_FALSE(i.features & DRM_VGPU_FEATURE_PTX_STACK);
+    EXPECT_EQ(i.max_stack_size, 0u);
+    EXPECT_EQ(i.stack_threads, 0u);
+    drm_vgpu_ctx_stack s{k.ctx(), 8192, 0};
+    EXPECT_EQ(ucore_ctx_stack(k.c, &s), -EOPNOTSUPP);
 }
 
 }  // namespace

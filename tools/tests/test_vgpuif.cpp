@@ -34,6 +34,7 @@ vgpuif_request good(uint8_t op) {
     switch (op) {
     case VGPUIF_OP_CTX_DESTROY: r.u.ctx_destroy.ctx_id = 1; break;
     case VGPUIF_OP_CTX_STATUS: r.u.ctx_status.ctx_id = 1; break;
+    case VGPUIF_OP_CTX_STACK: r.u.ctx_stack = {1, 8192, 0}; break;
     case VGPUIF_OP_BO_CREATE: r.u.bo_create = {4096, DRM_VGPU_DOMAIN_HOST, 0, 0, 0}; break;
     case VGPUIF_OP_BO_DESTROY: r.u.bo_destroy.handle = 1; break;
     case VGPUIF_OP_BO_WRITE:

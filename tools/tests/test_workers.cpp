@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -478,6 +479,164 @@ TEST(Workers, BadRequestsAnswerErrors) {
     EXPECT_EQ(status_of(a), uint32_t{VGPU_UE_RUN_FAULTED});
     EXPECT_EQ(a.run.fault_kind, uint32_t{DRM_VGPU_FAULT_ENGINE_LOST});
     EXPECT_EQ(r.router.stats().lost, 0u);
+}
+
+// What the workers of recording_worker() were asked: in memory shared
+// with them (mmap()ed before their fork).
+struct StackLog {
+    struct Entry {
+        pid_t pid;
+        uint32_t op;
+        uint64_t ctx;
+        uint32_t stack_size;
+    };
+    std::atomic<int> n{0};
+    std::atomic<int> stack_error{0};  // CTX_STACK's answer (a negative errno or 0)
+    Entry e[64];
+    // The CTX_STACK sizes worker @pid was given, in order.
+    std::vector<uint32_t> stacks(pid_t pid) const {
+        std::vector<uint32_t> v;
+        for (int i = 0; i < std::min(n.load(), 64); i++)
+            if (e[i].pid == pid && e[i].op == VGPU_UE_OP_CTX_STACK)
+                v.push_back(e[i].stack_size);
+        return v;
+    }
+    int stack_requests() const {
+        int k = 0;
+        for (int i = 0; i < std::min(n.load(), 64); i++)
+            k += e[i].op == VGPU_UE_OP_CTX_STACK;
+        return k;
+    }
+};
+
+// A StackLog in shared memory, unmapped with the last reference.
+std::shared_ptr<StackLog> shared_log() {
+    void* p = mmap(nullptr, sizeof(StackLog), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        throw std::system_error(errno, std::generic_category(), "mmap");
+    return std::shared_ptr<StackLog>(new (p) StackLog, [](StackLog* l) {
+        l->~StackLog();
+        munmap(l, sizeof(StackLog));
+    });
+}
+
+// A worker of this test (through its socket, no mailbox) that answers
+// every request 0 but CTX_STACK (@log's stack_error) and records each
+// CTX_CREATE and CTX_STACK in @log.
+Spawn recording_worker(std::shared_ptr<StackLog> log) {
+    return [log] {
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+            throw std::system_error(errno, std::generic_category(), "socketpair");
+        pid_t pid = fork();
+        if (pid < 0)
+            throw std::system_error(errno, std::generic_category(), "fork");
+        if (!pid) {
+            close(sv[0]);
+            link::Frame f;
+            while (!link::recv_frame(sv[1], f, UINT64_MAX)) {
+                link::Header h{};
+                h.kind = f.h.kind;
+                vgpu_ue_resp resp{};
+                size_t len = 0;
+                if (f.h.kind == uint32_t(link::Kind::Mailbox))
+                    h.err = EINVAL;  // its requests stay on the socket
+                if (f.h.kind == uint32_t(link::Kind::Request) && f.body.size() >= sizeof(vgpu_ue_req)) {
+                    vgpu_ue_req q;
+                    std::memcpy(&q, f.body.data(), sizeof(q));
+                    resp.seq = q.seq;
+                    len = sizeof(resp);
+                    if (q.op == VGPU_UE_OP_CTX_CREATE || q.op == VGPU_UE_OP_CTX_STACK) {
+                        int i = log->n++;
+                        if (i < 64)
+                            log->e[i] = {getpid(), q.op,
+                                         q.op == VGPU_UE_OP_CTX_STACK ? q.ctx_stack.ctx : q.ctx_create.ctx,
+                                         q.op == VGPU_UE_OP_CTX_STACK ? q.ctx_stack.stack_size : 0};
+                    }
+                    if (q.op == VGPU_UE_OP_CTX_STACK)
+                        resp.error = log->stack_error.load();
+                }
+                if (link::send_frame(sv[1], h, &resp, len))
+                    break;
+            }
+            _exit(0);
+        }
+        close(sv[1]);
+        WorkerProc w;
+        w.pid = pid;
+        w.sock = vgpu::Fd(sv[0]);
+        return w;
+    };
+}
+
+// A context's call stack (CTX_STACK) is the engine process's to keep: a
+// worker that replaces a lost one is given it before anything else, and
+// one the worker refused is not kept.  The Router checks each request
+// first (nothing bad reaches a worker: EINVAL), and refuses every one
+// where it announced no stack (EOPNOTSUPP).
+TEST(Workers, AContextsStackIsGivenAgainToItsNextWorker) {
+    auto log = shared_log();
+    int fd = test::windows_fd();
+    Router router(make_memfd_memory(kMem), recording_worker(log), fd);
+    Client cl;
+    cl.handler = [&](const vgpu_ue_req& q, const uint8_t* p) { return router.handle(q, p); };
+    ASSERT_EQ(cl.ctx_create(1), 0);
+    EXPECT_EQ(cl.ctx_stack(1, 8192), -EOPNOTSUPP) << "no stack announced";
+    router.set_max_stack(16384);
+    EXPECT_EQ(cl.ctx_stack(2, 8192), -EINVAL) << "no such context";
+    EXPECT_EQ(cl.send(test::ctx_stack_req(1, 8192, 1)).error, -EINVAL) << "pad";
+    for (uint32_t bad : {0u, 1024u, 3072u, 32768u, UINT32_MAX})
+        EXPECT_EQ(cl.ctx_stack(1, bad), -EINVAL) << bad;
+    EXPECT_EQ(log->stack_requests(), 0) << "none of them reached the worker";
+
+    const pid_t first = router.worker_pid(1);
+    ASSERT_EQ(cl.ctx_stack(1, 8192), 0);
+    EXPECT_EQ(log->stacks(first), std::vector<uint32_t>{8192});
+    ASSERT_EQ(kill(first, SIGKILL), 0);
+    settle(first);
+    ASSERT_EQ(cl.map_host(1, 0x100000, 1, 1), 0);
+    const pid_t second = router.worker_pid(1);
+    ASSERT_NE(second, first);
+    EXPECT_EQ(log->stacks(second), std::vector<uint32_t>{8192}) << "given again";
+    // In the worker's order: its context first, then its stack.
+    int created = -1, stacked = -1;
+    for (int i = 0; i < log->n.load(); i++) {
+        if (log->e[i].pid != second)
+            continue;
+        (log->e[i].op == VGPU_UE_OP_CTX_CREATE ? created : stacked) = i;
+        EXPECT_EQ(log->e[i].ctx, 1u);
+    }
+    EXPECT_LT(created, stacked);
+
+    // A stack the worker refuses is not kept (vgpu-back returns its charge).
+    log->stack_error = -ENOMEM;
+    EXPECT_EQ(cl.ctx_stack(1, 16384), -ENOMEM);
+    log->stack_error = 0;
+    ASSERT_EQ(kill(second, SIGKILL), 0);
+    settle(second);
+    // The request itself finds the worker gone: a new one, given 8192,
+    // then asked for 16384.
+    ASSERT_EQ(cl.ctx_stack(1, 16384), 0);
+    const pid_t third = router.worker_pid(1);
+    ASSERT_NE(third, second);
+    EXPECT_EQ(log->stacks(third), (std::vector<uint32_t>{8192, 16384}));
+    close(fd);
+}
+
+// Interpreter workers give no stack: the worker refuses it, the Router
+// keeps none, and the worker that replaces a lost one starts as before.
+TEST(Workers, AStackTheWorkerRefusesIsNotGivenAgain) {
+    Rig r;
+    r.router.set_max_stack(16384);
+    ASSERT_EQ(r.ctx_create(1), 0);
+    EXPECT_EQ(r.ctx_stack(1, 8192), -EOPNOTSUPP);
+    pid_t w = r.router.worker_pid(1);
+    ASSERT_EQ(kill(w, SIGKILL), 0);
+    settle(w);
+    EXPECT_EQ(r.map_host(1, 0x100000, 1, 1), 0) << "its replay asks for no stack";
+    EXPECT_NE(r.router.worker_pid(1), w);
+    EXPECT_EQ(status_of(r.fill(1, 1, 0x100000, P, 3)), uint32_t{VGPU_UE_RUN_DONE});
+    EXPECT_EQ(r.window_word(1, 0), 3u);
 }
 
 // A spare worker, started between requests, serves the next context

@@ -57,6 +57,15 @@ inline vgpu_ue_req run_req(uint64_t ctx, uint64_t job, uint32_t num_cmds, const 
     return r;
 }
 
+// CTX_STACK: context @ctx's PTX may have @bytes of call stack a thread.
+inline vgpu_ue_req ctx_stack_req(uint64_t ctx, uint32_t bytes, uint32_t pad = 0) {
+    vgpu_ue_req r = op(VGPU_UE_OP_CTX_STACK);
+    r.ctx_stack.ctx = ctx;
+    r.ctx_stack.stack_size = bytes;
+    r.ctx_stack.pad = pad;
+    return r;
+}
+
 inline drm_vgpu_cmd fill_cmd(uint64_t va, uint64_t size, uint32_t value) {
     drm_vgpu_cmd c{};
     c.op = DRM_VGPU_CMD_FILL;
@@ -117,6 +126,7 @@ struct Client {
         r.ctx_destroy.ctx = ctx;
         send(r);
     }
+    int ctx_stack(uint64_t ctx, uint32_t bytes) { return send(ctx_stack_req(ctx, bytes)).error; }
     int map_host(uint64_t ctx, uint64_t va, uint64_t pages, uint64_t window) {
         return send(map_req(ctx, va, pages * P, window)).error;
     }

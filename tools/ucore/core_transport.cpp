@@ -21,7 +21,6 @@
 #include "vgpu/latency.hpp"
 #include "vgpu/spin.hpp"
 #include "../vgpu-engined/backend.hpp"
-#include "../vgpu-engined/cuda_native.hpp"
 #include "../vgpu-engined/router.hpp"
 
 extern "C" {
@@ -37,6 +36,11 @@ namespace {
 constexpr uint32_t kPageShift = 21;
 // A host object's mmap offset: its handle, shifted.
 constexpr unsigned kOffsetShift = 12;
+
+// @bytes in whole GPU pages.
+constexpr uint64_t page_up(uint64_t bytes) {
+    return (bytes + (uint64_t{1} << kPageShift) - 1) & ~((uint64_t{1} << kPageShift) - 1);
+}
 
 // Every call into any ucore of the process, under this (ucore.h), taken
 // only through a CoreLock (below), which wakes the fence waiters
@@ -148,7 +152,9 @@ std::chrono::steady_clock::time_point deadline(int64_t abs_ns) {
 // CTX_STATUS and SUBMIT take and drop a context reference while its
 // handle holds another (never the last, which destroys it), and SUBMIT
 // queues the job (vgpu_sched_submit() never runs it).  The object,
-// context and VM_BIND ioctls allocate, map or free on the engine.
+// context and VM_BIND ioctls allocate, map or free on the engine, and
+// CTX_STACK tells the context's worker its stack (the engine's
+// ctx_stack op).
 bool reaches_engine(unsigned long req) {
     switch (req) {
     case DRM_IOCTL_VGPU_GET_INFO:
@@ -177,10 +183,18 @@ void FenceWaiter::signalled(void* arg, int st) noexcept {
 }
 
 std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
-                                                          const std::string& exe, uint64_t* ctx_mem) {
+                                                          const std::string& exe, uint64_t* ctx_mem,
+                                                          uint32_t* max_stack, uint64_t* stack_threads) {
     auto memory = gpu ? vgpu::engine::make_cuda_memory(mem, dev) : vgpu::engine::make_memfd_memory(mem);
     if (ctx_mem)
         *ctx_mem = memory->context_memory();
+    // What vgpu-engined's HELLO would announce over this memory.
+    vgpu_ue_hello hello{};
+    vgpu::engine::hello_ptx(hello, *memory, gpu);
+    if (max_stack)
+        *max_stack = hello.max_stack;
+    if (stack_threads)
+        *stack_threads = hello.stack_threads;
     return vgpu::engine::make_worker_backend(gpu ? "cuda-workers" : "interp-workers", std::move(memory),
                                              vgpu::engine::exec_spawner(exe, gpu ? "cuda" : "interp", dev,
                                                                         {"LD_PRELOAD"}),
@@ -426,6 +440,13 @@ ucore_engine_ops CoreHost::Impl::ops(Impl* impl) {
         if (self(a)->windows->find(static_cast<uint8_t*>(p), size, &off))
             self(a)->windows->give_back(p, size, off);
     };
+    // Only where the workers give a stack: else the core answers
+    // CTX_STACK EOPNOTSUPP itself.
+    if (impl->cfg.max_stack)
+        o.ctx_stack = [](void* a, uint64_t ctx, uint32_t stack_size) {
+            self(a)->on_engine("ctx_stack");
+            return guard([&] { return self(a)->be->ctx_stack(ctx, stack_size); });
+        };
     return o;
 }
 
@@ -438,22 +459,30 @@ std::shared_ptr<CoreHost> CoreHost::create(const CoreOptions& o) {
     p->engine.call([&] {
         try {
             p->windows = std::make_unique<HostWindows>();
-            uint64_t ctx_mem = 0;
-            p->be = make_worker_engine(o.gpu, o.dev, o.mem, p->windows->fd(), o.exe, &ctx_mem);
+            uint64_t ctx_mem = 0, stack_threads = 0;
+            uint32_t max_stack = 0;
+            p->be = make_worker_engine(o.gpu, o.dev, o.mem, p->windows->fd(), o.exe, &ctx_mem, &max_stack,
+                                       &stack_threads);
             ucore_config& c = p->cfg;
             c.name = o.gpu ? "cuda-workers" : "interp-workers";
             // Objects get @o.mem; each context's worker holds its own
             // beside them, charged to its client (as vgpu-uengine's
-            // HELLO tells vgpu-back): room for @o.contexts of them.
-            // In whole GPU pages, as the core charges it.
-            ctx_mem = (ctx_mem + (uint64_t{1} << kPageShift) - 1) & ~((uint64_t{1} << kPageShift) - 1);
-            c.ctx_mem = ctx_mem;
-            c.mem_size = o.mem + uint64_t{o.contexts} * ctx_mem;
+            // HELLO tells vgpu-back), and the call stack its client may
+            // raise it to (CTX_STACK: (S - DRM_VGPU_PTX_BASE_STACK) x
+            // the GPU's threads, charged when asked; 15 KiB x 270336
+            // threads, 3.9 GiB, for the largest on an H100).  Room for
+            // @o.contexts of them, each with the largest stack, so that
+            // a client given the engine's memory can raise every one.
+            // In whole GPU pages, as the core charges them.
+            c.ctx_mem = page_up(ctx_mem);
+            c.max_stack = max_stack;
+            c.stack_threads = stack_threads;
+            const uint64_t stack_mem = max_stack ? page_up((max_stack - DRM_VGPU_PTX_BASE_STACK) * stack_threads) : 0;
+            c.mem_size = o.mem + uint64_t{o.contexts} * (c.ctx_mem + stack_mem);
             // What vgpu-uengine reports, with the PTX feature its engine
             // process says at HELLO with the cuda back end's workers.
             c.features = DRM_VGPU_FEATURE_HOST_MEMORY | DRM_VGPU_FEATURE_PREEMPTION | DRM_VGPU_FEATURE_ATOMICS |
-                         (o.gpu ? DRM_VGPU_FEATURE_PTX : 0) |
-                         (o.gpu && vgpu::engine::ptx_stack_bound() ? DRM_VGPU_FEATURE_PTX_STACK : 0);
+                         (o.gpu ? DRM_VGPU_FEATURE_PTX : 0) | (max_stack ? DRM_VGPU_FEATURE_PTX_STACK : 0);
             c.page_shift = kPageShift;
             c.va_start = vgpu::engine::kSelfTestVaStart;
             c.va_end = vgpu::engine::kSelfTestVaEnd;
@@ -608,6 +637,7 @@ int CoreClient::dispatch(unsigned long req, void* arg) {
     case DRM_IOCTL_VGPU_CTX_CREATE: return -ucore_ctx_create(s.c, static_cast<drm_vgpu_ctx_create*>(arg));
     case DRM_IOCTL_VGPU_CTX_DESTROY: return -ucore_ctx_destroy(s.c, static_cast<drm_vgpu_ctx_destroy*>(arg));
     case DRM_IOCTL_VGPU_CTX_STATUS: return -ucore_ctx_status(s.c, static_cast<drm_vgpu_ctx_status*>(arg));
+    case DRM_IOCTL_VGPU_CTX_STACK: return -ucore_ctx_stack(s.c, static_cast<drm_vgpu_ctx_stack*>(arg));
     case DRM_IOCTL_VGPU_BO_CREATE: {
         auto* a = static_cast<drm_vgpu_bo_create*>(arg);
         void* cpu = nullptr;

@@ -43,10 +43,15 @@ namespace gpuvm::ucore {
 // @mem bytes of device memory this process holds, host memory from
 // @windows_fd's windows; the program's LD_PRELOAD not passed on.
 // *@ctx_mem (where given): the device memory each worker holds for its
-// context (SharedMemory::context_memory()).
+// context (SharedMemory::context_memory()); *@max_stack and
+// *@stack_threads (where given): the largest call stack a context may be
+// given and the threads it is held for (SharedMemory::max_stack(),
+// stack_threads(); 0 where none is, as vgpu-engined's HELLO says).
 // Throws vgpu::engine::Unavailable (no GPU) or std::system_error.
 std::unique_ptr<vgpu::engine::Backend> make_worker_engine(bool gpu, int dev, uint64_t mem, int windows_fd,
-                                                          const std::string& exe, uint64_t* ctx_mem = nullptr);
+                                                          const std::string& exe, uint64_t* ctx_mem = nullptr,
+                                                          uint32_t* max_stack = nullptr,
+                                                          uint64_t* stack_threads = nullptr);
 
 // One thread that makes every call into the engine's back end: a CUDA
 // driver context is current on the thread that made it, and programs call

@@ -28,6 +28,7 @@ struct vgpu_engine_mem {
 
 struct ucore {
 	struct vgpu_engine engine;
+	struct vgpu_engine_ops eops;	/* the engine's: ucore_engine_ops, less what @ops lacks */
 	struct module module;
 	unsigned int watchdog_ms;
 	struct ucore_engine_ops ops;
@@ -178,6 +179,14 @@ static void uc_job_release(struct vgpu_engine *e,
 	job->engine_priv = NULL;
 }
 
+static int uc_ctx_stack(struct vgpu_engine *e, struct vgpu_engine_ctx *c,
+			u32 stack_size)
+{
+	struct ucore *u = to_u(e);
+
+	return -u->ops.ctx_stack(u->ops.arg, c->id, stack_size);
+}
+
 static const struct vgpu_engine_ops ucore_engine_ops = {
 	.ctx_create = uc_ctx_create,
 	.ctx_destroy = uc_ctx_destroy,
@@ -187,6 +196,7 @@ static const struct vgpu_engine_ops ucore_engine_ops = {
 	.unmap = uc_unmap,
 	.run = uc_run,
 	.job_release = uc_job_release,
+	.ctx_stack = uc_ctx_stack,
 };
 
 /* A host-domain object's memory: the caller's allocator's. */
@@ -261,11 +271,17 @@ struct ucore *ucore_create(const struct ucore_engine_ops *ops,
 		vgpu_timeslice_ms = cfg->timeslice_ms;
 	u->ops = *ops;
 	u->watchdog_ms = cfg->watchdog_ms;
+	u->eops = ucore_engine_ops;
+	/* An engine without the callback has no op: the core refuses then. */
+	if (!ops->ctx_stack)
+		u->eops.ctx_stack = NULL;
 	u->engine.name = cfg->name;
 	u->engine.owner = &u->module;
-	u->engine.ops = &ucore_engine_ops;
+	u->engine.ops = &u->eops;
 	u->engine.mem_size = cfg->mem_size;
 	u->engine.ctx_mem = cfg->ctx_mem;
+	u->engine.max_stack = cfg->max_stack;
+	u->engine.stack_threads = cfg->stack_threads;
 	u->engine.isa_version = VGPU_ISA_VERSION;
 	u->engine.features = cfg->features;
 	u->engine.flags = VGPU_ENGINE_PREEMPTIBLE;
@@ -382,6 +398,11 @@ int ucore_ctx_destroy(struct ucore_client *c, struct drm_vgpu_ctx_destroy *a)
 int ucore_ctx_status(struct ucore_client *c, struct drm_vgpu_ctx_status *a)
 {
 	return vgpu_op_ctx_status(c->client, a);
+}
+
+int ucore_ctx_stack(struct ucore_client *c, struct drm_vgpu_ctx_stack *a)
+{
+	return vgpu_op_ctx_stack(c->client, a);
 }
 
 int ucore_bo_create(struct ucore_client *c, struct drm_vgpu_bo_create *a,

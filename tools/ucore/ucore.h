@@ -78,6 +78,13 @@ struct ucore_engine_ops {
 	/* Host memory of host-domain objects: page-aligned, zeroed, or NULL. */
 	void *(*host_alloc)(void *arg, uint64_t size);
 	void (*host_free)(void *arg, void *p, uint64_t size);
+	/*
+	 * Optional (NULL: the engine gives no call stack, CTX_STACK
+	 * answers -EOPNOTSUPP): @ctx's PTX may now have a call stack of
+	 * @stack_size bytes a thread, which the core has charged to its
+	 * client (struct vgpu_engine_ops.ctx_stack).
+	 */
+	int (*ctx_stack)(void *arg, uint64_t ctx, uint32_t stack_size);
 };
 
 /*
@@ -88,6 +95,8 @@ struct ucore_config {
 	const char *name;
 	uint64_t mem_size;
 	uint64_t ctx_mem;	/* struct vgpu_engine.ctx_mem */
+	uint32_t max_stack;	/* struct vgpu_engine.max_stack */
+	uint64_t stack_threads;	/* struct vgpu_engine.stack_threads */
 	uint64_t features;	/* DRM_VGPU_FEATURE_* */
 	uint32_t page_shift;
 	uint64_t va_start, va_end;
@@ -131,6 +140,7 @@ void ucore_info(struct ucore_client *c, struct drm_vgpu_info *out);
 int ucore_ctx_create(struct ucore_client *c, struct drm_vgpu_ctx_create *a);
 int ucore_ctx_destroy(struct ucore_client *c, struct drm_vgpu_ctx_destroy *a);
 int ucore_ctx_status(struct ucore_client *c, struct drm_vgpu_ctx_status *a);
+int ucore_ctx_stack(struct ucore_client *c, struct drm_vgpu_ctx_stack *a);
 /* A host-domain object's memory in *@cpu (NULL for device memory). */
 int ucore_bo_create(struct ucore_client *c, struct drm_vgpu_bo_create *a,
 		    void **cpu);

@@ -190,6 +190,18 @@ public:
     virtual bool lost() const { return false; }
     virtual int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) = 0;
     virtual void unmap(uint64_t ctx, uint64_t va, uint64_t size) = 0;
+    // The largest call stack ctx_stack() may give a context, bytes a
+    // thread; 0 (the default): the back end gives none (it runs no
+    // guest's PTX with a stack of its own: the interpreter, whose ISA
+    // keeps its stack in the context's memory, and the GPU's back end in
+    // one process, whose contexts share one CUDA context).
+    virtual uint32_t max_stack() const { return 0; }
+    // CTX_STACK: context @ctx's PTX may now have a call stack of @bytes
+    // a thread (vgpu-back charged it), a power of two from
+    // 2 * DRM_VGPU_PTX_BASE_STACK to max_stack(); a smaller one than the
+    // context has leaves it.  EINVAL for an unknown context or a size
+    // out of bounds, EOPNOTSUPP where none is given.
+    virtual int ctx_stack(uint64_t, uint32_t) { return EOPNOTSUPP; }
     // Runs @job's commands from job.next for @budget_ns at most (plus one
     // bounded step), ending a command that has used @watchdog_ns.
     virtual RunResult run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) = 0;

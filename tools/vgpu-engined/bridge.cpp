@@ -34,8 +34,9 @@ static_assert(sizeof(vgpu_ue_req_mem_alloc) == 16 && sizeof(vgpu_ue_req_mem_free
 static_assert(sizeof(vgpu_ue_req_map) == 48 && sizeof(vgpu_ue_req_unmap) == 24);
 static_assert(sizeof(vgpu_ue_req_run) == 56 && sizeof(vgpu_ue_req_job_release) == 8);
 static_assert(sizeof(vgpu_ue_req_run) <= VGPU_UE_REQ_BODY_LEN && sizeof(vgpu_ue_req_map) <= VGPU_UE_REQ_BODY_LEN);
+static_assert(sizeof(vgpu_ue_req_ctx_stack) == 16);
 static_assert(sizeof(vgpu_ue_resp_run) == VGPU_UE_RESP_BODY_LEN);
-static_assert(sizeof(vgpu_ue_hello) == 152);
+static_assert(sizeof(vgpu_ue_hello) == 168);
 
 Bridge::Bridge(Backend& backend, const std::string& device) : backend_(backend) {
     hello_ = make_hello(backend);
@@ -238,6 +239,13 @@ int Bridge::run(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp_run
     return 0;
 }
 
+int check_ctx_stack(const vgpu_ue_req_ctx_stack& s, uint32_t max) {
+    if (!max)
+        return EOPNOTSUPP;
+    const uint32_t n = s.stack_size;
+    return s.pad || n < 2 * DRM_VGPU_PTX_BASE_STACK || n > max || (n & (n - 1)) ? EINVAL : 0;
+}
+
 vgpu_ue_resp Bridge::handle(const vgpu_ue_req& req, const uint8_t* payload) {
     stats_.requests++;
     return answer(req, [&](vgpu_ue_resp& resp) { return dispatch(req, payload, resp); });
@@ -302,6 +310,12 @@ int Bridge::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
         break;
     case VGPU_UE_OP_JOB_RELEASE:
         jobs_.erase(req.job_release.job);
+        break;
+    case VGPU_UE_OP_CTX_STACK:
+        // The back end looks the context up (EINVAL for none).
+        err = check_ctx_stack(req.ctx_stack, backend_.max_stack());
+        if (!err)
+            err = backend_.ctx_stack(req.ctx_stack.ctx, req.ctx_stack.stack_size);
         break;
     default:
         err = EOPNOTSUPP;

@@ -93,6 +93,20 @@ vgpu_ue_hello make_hello(const std::string& name, uint64_t mem_size, const Backe
 // throws std::system_error saying why the module refused it.
 Fd register_engine(const std::string& device, vgpu_ue_hello& hello);
 
+// Whether @max may be announced as the largest call stack a context may
+// be given (HELLO's max_stack): a power of two from
+// 2 * DRM_VGPU_PTX_BASE_STACK to DRM_VGPU_PTX_MAX_STACK.
+inline bool stack_bound_ok(uint32_t max) {
+    return max >= 2 * DRM_VGPU_PTX_BASE_STACK && max <= DRM_VGPU_PTX_MAX_STACK && !(max & (max - 1));
+}
+
+// Whether CTX_STACK's @s may be asked of an engine whose contexts may
+// be given @max bytes a thread at most: 0, EOPNOTSUPP where @max is 0
+// (no stack announced), else EINVAL for a non-zero pad or a size that
+// is no power of two from 2 * DRM_VGPU_PTX_BASE_STACK to @max.  The
+// context is the caller's to look up.
+int check_ctx_stack(const vgpu_ue_req_ctx_stack& s, uint32_t max);
+
 // The answer to @req from @dispatch, which returns 0 or an errno and may
 // fill the answer's body: an exception is an error (std::bad_alloc
 // ENOMEM, another EIO, logged), BackendLost goes through; only a RUN that

@@ -239,6 +239,9 @@ struct Space {
     // Its device memory is also at its own addresses (the worker's
     // GuestWindow): the guest's own code can run.
     bool own = false;
+    // The call stack its PTX may have, bytes a thread: the driver's
+    // default until CTX_STACK gives more (vgpu-back charged it).
+    uint32_t stack_given = DRM_VGPU_PTX_BASE_STACK;
 };
 
 struct Launch {
@@ -273,6 +276,8 @@ public:
     int mem_import(uint64_t mem, int fd, uint64_t size, uint64_t piece) override;
     void use_window(uint64_t start, uint64_t end) override;
     bool lost() const override { return lost_; }
+    uint32_t max_stack() const override;
+    int ctx_stack(uint64_t ctx, uint32_t bytes) override;
     void mem_free(uint64_t mem) override;
     int map(uint64_t ctx, uint64_t va, uint64_t size, uint32_t perms, const Backing& b) override;
     void unmap(uint64_t ctx, uint64_t va, uint64_t size) override;
@@ -393,10 +398,11 @@ private:
     std::vector<uint8_t> desc_;
     std::string ptx_key_;
     uint64_t ptx_key_of_[3] = {};
-    // A guest's call stack (cuCtxSetLimit): the most the host allows, the
-    // largest set, the smallest the driver refused (never asked again).
-    const uint64_t stack_bound_ = ptx_stack_bound();
-    uint64_t stack_set_ = 0, stack_refused_ = UINT64_MAX;
+    // A guest's call stack (cuCtxSetLimit): the most a context may be
+    // given (CTX_STACK), the largest set (the driver's default at first),
+    // the smallest the driver refused (never asked again).
+    const uint32_t stack_bound_ = ptx_stack_bound();
+    uint64_t stack_set_ = DRM_VGPU_PTX_BASE_STACK, stack_refused_ = UINT64_MAX;
     const bool trace_ = std::getenv("VGPU_ENGINED_TRACE") != nullptr;
 };
 
@@ -497,6 +503,26 @@ void CudaBackend::ctx_destroy(uint64_t ctx) {
     }
     release_space(it->second);
     spaces_.erase(it);
+}
+
+// Only a worker's contexts (its memory imported) run a guest's PTX: in
+// one process the contexts share one CUDA context, whose stack would be
+// every context's.
+uint32_t CudaBackend::max_stack() const { return !size_ && gran_ ? stack_bound_ : 0; }
+
+// Kept for launch_ptx() to honour: the driver's limit is raised by the
+// first launch that names more than it has (a context that never needs
+// it reserves nothing).  A worker whose window could not be reserved
+// keeps it too: its launches run the ISA whatever they name.
+int CudaBackend::ctx_stack(uint64_t ctx, uint32_t bytes) {
+    const uint32_t max = max_stack();
+    if (!max)
+        return EOPNOTSUPP;
+    auto it = spaces_.find(ctx);
+    if (it == spaces_.end() || bytes < 2 * DRM_VGPU_PTX_BASE_STACK || bytes > max || (bytes & (bytes - 1)))
+        return EINVAL;
+    it->second.stack_given = std::max(it->second.stack_given, bytes);
+    return 0;
 }
 
 // Top down: the root first (no launch can walk the tables after it), then
@@ -1427,16 +1453,19 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
         *kind = VGPU_FAULT_ILLEGAL;
         return StepResult::Fault;
     }
-    // The call stack it names, a power of two from 1 KiB: at most five
+    // The call stack it names, a power of two from 1 KiB: at most four
     // raises in a context's life.  The driver reserves it for every
     // thread the GPU holds at once (8 KiB a thread: 2.1 GiB on an H100)
-    // until the context ends; more than the host allows
-    // (ptx_stack_bound()), or what the driver refused, runs the ISA,
-    // decided before anything is compiled for it.
-    const uint64_t want_stack = pl->stack > stack_set_ ? std::bit_ceil(std::max<uint64_t>(pl->stack, 1024)) : 0;
-    if (want_stack > stack_bound_ || (want_stack && want_stack >= stack_refused_)) {
+    // until the context ends, memory the context's client paid for when
+    // it asked (CTX_STACK; cudaDeviceSetLimit in GPUvm's runtime).  More
+    // than the context was given, or what the driver refused, runs the
+    // ISA, decided before anything is compiled for it.
+    const uint64_t want_stack = pl->stack > stack_set_ ? std::bit_ceil(uint64_t{pl->stack}) : 0;
+    if (want_stack > s.stack_given || (want_stack && want_stack >= stack_refused_)) {
         say("a stack of " + std::to_string(pl->stack) + " bytes for the guest's kernel " + pl->entry +
-            ": more than this engine gives (VGPU_PTX_STACK_KB): its ISA runs");
+            (want_stack > s.stack_given ? ": more than its context was given (CTX_STACK, cudaDeviceSetLimit)"
+                                        : ": the driver refused it before") +
+            ": its ISA runs");
         return std::nullopt;
     }
     if (ptx_key_.empty() || ptx_key_of_[0] != pl->ptx || ptx_key_of_[1] != pl->ptx_size ||

@@ -45,11 +45,13 @@ public:
         if (!g || g & (g - 1))
             throw std::runtime_error("the driver's allocation granularity is no power of two");
         gran_ = g;
-        int sms = 0, per_sm = 0;
-        check("cuDeviceGetAttribute", a_.DeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev_));
-        check("cuDeviceGetAttribute",
-              a_.DeviceGetAttribute(&per_sm, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR, dev_));
-        ctx_mem_ = worker_ctx_mem(static_cast<uint64_t>(std::max(sms, 0)) * static_cast<uint64_t>(std::max(per_sm, 0)));
+        ctx_mem_ = worker_ctx_mem();
+        // A stack is held for every thread the GPU holds: none where the
+        // driver does not say how many.
+        if ((stack_threads_ = gpu_threads(a_, dev_)))
+            max_stack_ = ptx_stack_bound();
+        if (!max_stack_)
+            stack_threads_ = 0;
     }
     ~CudaMemory() override {
         while (!mems_.empty())
@@ -57,6 +59,8 @@ public:
     }
     uint64_t size() const override { return size_; }
     uint64_t context_memory() const override { return ctx_mem_; }
+    uint32_t max_stack() const override { return max_stack_; }
+    uint64_t stack_threads() const override { return stack_threads_; }
     std::string device_name() const override { return name_; }
     std::string pci() const override { return pci_; }
     uint64_t granularity() const { return gran_; }
@@ -152,7 +156,8 @@ private:
     std::optional<PrimaryContext> ctx_;
     std::string name_, pci_;
     CUmemAllocationProp prop_{};
-    uint64_t size_, used_ = 0, gran_ = 0, ctx_mem_ = 0;
+    uint64_t size_, used_ = 0, gran_ = 0, ctx_mem_ = 0, stack_threads_ = 0;
+    uint32_t max_stack_ = 0;
     std::map<uint64_t, Mem> mems_;
 };
 

@@ -72,17 +72,31 @@ std::optional<PtxLaunch> parse_ptx_launch(const uint8_t* d, size_t n, std::strin
 
 uint32_t ptx_stack_bound() {
     const vgpu::EnvNumber kb = vgpu::env_number("VGPU_PTX_STACK_KB", 0, DRM_VGPU_PTX_MAX_STACK / 1024);
-    if (kb.set && !kb.ok) {
+    if (!kb.set)
+        return DRM_VGPU_PTX_MAX_STACK;
+    if (!kb.ok) {
         static std::atomic<bool> said;  // the line once, whichever thread asks
         if (!said.exchange(true))
             std::cerr << "vgpu-engined: VGPU_PTX_STACK_KB=" << std::getenv("VGPU_PTX_STACK_KB") << " is not 0 to "
                       << DRM_VGPU_PTX_MAX_STACK / 1024 << ": no call stack for a guest's PTX\n";
+        return 0;
     }
-    // What a stack is rounded up to is a power of two (launch_ptx()).
-    return kb.ok ? static_cast<uint32_t>(std::bit_floor(kb.value) * 1024) : 0;
+    // A stack is a power of two (what the core rounds CTX_STACK up to);
+    // the base one every context has already is no stack to give.
+    const uint64_t bytes = std::bit_floor(kb.value) * 1024;
+    return bytes > DRM_VGPU_PTX_BASE_STACK ? static_cast<uint32_t>(bytes) : 0;
 }
 
-uint64_t worker_ctx_mem(uint64_t threads) {
+uint64_t gpu_threads(const Api& a, CUdevice dev) {
+    int sms = 0, per_sm = 0;
+    if (a.DeviceGetAttribute(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev) != CUDA_SUCCESS ||
+        a.DeviceGetAttribute(&per_sm, CU_DEVICE_ATTRIBUTE_MAX_THREADS_PER_MULTIPROCESSOR, dev) != CUDA_SUCCESS ||
+        sms <= 0 || per_sm <= 0)
+        return 0;
+    return std::min(static_cast<uint64_t>(sms) * static_cast<uint64_t>(per_sm), uint64_t{1} << 24);
+}
+
+uint64_t worker_ctx_mem() {
     const vgpu::EnvNumber mb = vgpu::env_number("VGPU_CTX_MEM_MB", 0, kCtxMemMaxMb);
     if (mb.ok)
         return mb.value << 20;
@@ -90,10 +104,9 @@ uint64_t worker_ctx_mem(uint64_t threads) {
         static std::atomic<bool> said;
         if (!said.exchange(true))
             std::cerr << "vgpu-engined: VGPU_CTX_MEM_MB=" << std::getenv("VGPU_CTX_MEM_MB") << " is not 0 to "
-                      << kCtxMemMaxMb << ": " << kWorkerCtxMemMb << " MiB a context and its stack\n";
+                      << kCtxMemMaxMb << ": " << kWorkerCtxMemMb << " MiB a context\n";
     }
-    const uint64_t stack = ptx_stack_bound();
-    return (kWorkerCtxMemMb << 20) + (stack > 1024 ? (stack - 1024) * std::min<uint64_t>(threads, 1u << 24) : 0);
+    return kWorkerCtxMemMb << 20;
 }
 
 uint32_t fault_of(CUresult r) {

@@ -49,26 +49,32 @@ bool ptx_text_ok(const char* p, size_t n);
 // in the ISA).
 const char* ptx_not_runnable(const std::string& text);
 
-// The call stack a guest's PTX may have, bytes: VGPU_PTX_STACK_KB (0 to
+// The largest call stack a context's PTX may be given, bytes a thread
+// (DRM_IOCTL_VGPU_CTX_STACK, which vgpu-back charges to the context's
+// client: the driver reserves it for every thread the GPU holds):
+// DRM_VGPU_PTX_MAX_STACK by default; VGPU_PTX_STACK_KB (0 to
 // DRM_VGPU_PTX_MAX_STACK / 1024, rounded down to a power of two) in the
-// engine's environment, which its
-// workers inherit; 0 (the default, and for a value out of range, said
-// on stderr): none beyond the driver's, the feature not announced.  The
-// driver reserves it for every thread the GPU holds, memory each
-// context's guest is charged (worker_ctx_mem(); admin-guide.rst).
+// engine's environment, which its workers inherit, lowers it.  0 (for 1
+// KiB or less, and for a value out of range, said on stderr): none
+// beyond the driver's DRM_VGPU_PTX_BASE_STACK, the feature not announced.
 uint32_t ptx_stack_bound();
+
+// The threads GPU @dev holds at once (its multiprocessors times the
+// threads of each), for each of which the driver reserves a context's
+// call stack: at most 2^24 (vgpu_uengine.h's bound); 0 where the driver
+// does not say.
+uint64_t gpu_threads(const cu::Api& a, cu::CUdevice dev);
 
 // The device memory a GPU worker holds for its context beyond the
 // objects it maps, bytes, told to the module at HELLO (vgpu-back takes
 // it from the quota of the context's client): VGPU_CTX_MEM_MB where set
 // (0 to kCtxMemMaxMb; a bad value is said once and not used), else
-// kWorkerCtxMemMb (an H100's worker, engines.rst) plus the call stack
-// VGPU_PTX_STACK_KB lets a context raise to, beyond the driver's 1 KiB
-// that figure holds, for each of the @threads threads the GPU holds at
-// once (its multiprocessors times the threads of each).
+// kWorkerCtxMemMb (an H100's worker, engines.rst), which holds the
+// driver's call stack of DRM_VGPU_PTX_BASE_STACK.  A larger stack is
+// the client's to ask for (CTX_STACK) and is charged then, apart.
 constexpr uint64_t kWorkerCtxMemMb = 640;
 constexpr uint64_t kCtxMemMaxMb = uint64_t{1} << 20;
-uint64_t worker_ctx_mem(uint64_t threads);
+uint64_t worker_ctx_mem();
 
 // The CUDA error a guest's kernel ended with, as a fault kind
 // (DRM_VGPU_FAULT_*): the GPU tells no address.

@@ -17,7 +17,6 @@
 
 #include "engined_args.hpp"
 #include "bridge.hpp"
-#include "cuda_native.hpp"
 #include "router.hpp"
 #include "selftest.hpp"
 
@@ -65,8 +64,10 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
                 layout.page_shift = 21;
             std::string name = gpu ? "cuda-workers:" + mem->device_name() : "interp-workers";
             vgpu_ue_hello hello = make_hello(name, mem_mb << 20, layout, mem->pci());
-            if (gpu)  // a worker per context: a guest's own PTX can run in it (with its stack where allowed)
-                hello.flags = VGPU_UE_HELLO_PTX | (ptx_stack_bound() ? VGPU_UE_HELLO_PTX_STACK : 0);
+            // A worker per context: a guest's own PTX can run in it, with
+            // the call stack its client asks for and is charged (CTX_STACK)
+            // where the host allows one.
+            hello_ptx(hello, *mem, gpu);
             // Each worker's own device memory, charged to its context's client.
             hello.ctx_mem = mem->context_memory();
             const uint64_t instance_mb = std::min(mem_mb, module_param("mem_mb", mem_mb));
@@ -83,11 +84,14 @@ int serve_workers(const vgpu::engine::EnginedArgs& a, uint64_t mem_mb) {
             // on while requests ahead are answered: a RUN of a slice + the
             // watchdog ahead does not count).
             router.set_window(hello.engine_va_start, hello.engine_va_end);
+            router.set_max_stack(hello.max_stack);
             router.set_spares(a.spares);
             router.set_start_limits(start_limits_for(gpu));
             router.set_op_ns(std::max<uint64_t>(module_param("op_timeout_ms", 5000), 10) * 400000);
             std::cerr << "vgpu-engined: registered on " << a.device << " as generation " << hello.generation << " ("
-                      << name << ", a worker per context, " << mem_mb << " MiB, " << (hello.ctx_mem >> 20) << " MiB a context)\n";
+                      << name << ", a worker per context, " << mem_mb << " MiB, " << (hello.ctx_mem >> 20) << " MiB a context"
+                      << (hello.max_stack ? ", call stacks up to " + std::to_string(hello.max_stack) + " bytes" : "")
+                      << ")\n";
             // Idle, ended workers are reaped all the same.
             err = serve_requests(
                 fd.get(), &g_stop,

@@ -42,6 +42,23 @@ uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MA
 
 }  // namespace
 
+void hello_ptx(vgpu_ue_hello& hello, const SharedMemory& mem, bool gpu) {
+    hello.flags &= ~uint32_t{VGPU_UE_HELLO_PTX | VGPU_UE_HELLO_PTX_STACK};
+    hello.max_stack = 0;
+    hello.stack_threads = 0;
+    if (!gpu)  // the interpreter's workers run the ISA
+        return;
+    hello.flags |= VGPU_UE_HELLO_PTX;
+    // A stack the module would refuse (vgpu_uengine.h) is none.
+    const uint32_t max = mem.max_stack();
+    const uint64_t threads = mem.stack_threads();
+    if (!stack_bound_ok(max) || !threads || threads > uint64_t{1} << 24)
+        return;
+    hello.flags |= VGPU_UE_HELLO_PTX_STACK;
+    hello.max_stack = max;
+    hello.stack_threads = threads;
+}
+
 Router::Router(std::unique_ptr<SharedMemory> mem, Spawn spawn, int windows_fd)
     : mem_(std::move(mem)), spawn_(std::move(spawn)), windows_fd_(windows_fd), budget_clock_(now_ns) {}
 
@@ -216,6 +233,12 @@ int Router::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
     case VGPU_UE_OP_RUN:
         id = req.run.ctx;
         break;
+    case VGPU_UE_OP_CTX_STACK:
+        // Checked here: what the worker is given again must be sound.
+        if (int e = check_ctx_stack(req.ctx_stack, max_stack_))
+            return e;
+        id = req.ctx_stack.ctx;
+        break;
     default:
         return EOPNOTSUPP;
     }
@@ -223,7 +246,7 @@ int Router::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
     if (it == ctxs_.end()) {
         if (req.op == VGPU_UE_OP_RUN)
             lost_run(req.run, 0, false, resp.run);
-        return req.op == VGPU_UE_OP_MAP ? ENOENT : 0;
+        return req.op == VGPU_UE_OP_MAP ? ENOENT : req.op == VGPU_UE_OP_CTX_STACK ? EINVAL : 0;
     }
     Ctx& c = it->second;
     int err = ensure(id, c);
@@ -233,7 +256,11 @@ int Router::dispatch(const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_res
     }
     if (err)
         return err;
-    return req.op == VGPU_UE_OP_MAP ? map(id, c, req) : run(c, req, payload, resp);
+    switch (req.op) {
+    case VGPU_UE_OP_MAP: return map(id, c, req);
+    case VGPU_UE_OP_CTX_STACK: return ctx_stack(id, c, req);
+    default: return run(c, req, payload, resp);
+    }
 }
 
 int Router::ctx_create(const vgpu_ue_req& req) {
@@ -337,6 +364,29 @@ int Router::map(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
     c.maps[entry] = {m, m.size};
     c.ranges[m.va] = {m.size, entry};
     return 0;
+}
+
+// The stack is the context's: kept here first, so that a worker found
+// gone gets it from replay() with the rest; taken back where the worker
+// refuses it or no worker can take it (vgpu-back then returns the
+// charge: the context must not keep what it does not pay for).
+int Router::ctx_stack(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
+    const uint32_t was = c.stack;
+    c.stack = std::max(c.stack, req.ctx_stack.stack_size);
+    vgpu_ue_resp r;
+    int e = 0;
+    if (int lost = call(c, req, nullptr, 0, deadline_, r)) {
+        // As map(): only a worker that is gone is replaced (and given
+        // the stack by the replay); one out of format is not trusted.
+        const bool gone = lost == EPIPE || lost == ECONNRESET;
+        stop(id, c, true, gone ? "died" : "broke the protocol");
+        e = gone ? ensure(id, c) : EIO;
+    } else {
+        e = -r.error;
+    }
+    if (e)
+        c.stack = was;
+    return e;
 }
 
 void Router::unmap(Ctx& c, const vgpu_ue_req& req) {
@@ -518,8 +568,8 @@ int Router::ensure(uint64_t id, Ctx& c) {
         return EIO;
     }
     int e = start(id, c);
-    if (!e && (e = replay(c)))
-        stop(id, c, true, "could not map the context again");
+    if (!e && (e = replay(id, c)))
+        stop(id, c, true, "could not be given the context's stack and mappings again");
     if (e)
         c.retry_at = now_ns() + kRetryNs;
     return e;
@@ -591,12 +641,23 @@ int Router::give_mailbox(Ctx& c) {
     return 0;
 }
 
-// Gives a new worker @c's mappings: each MAP in the order it came, then
-// unmaps of what of it is no longer mapped (ranges unmapped since, or
-// mapped by a later MAP after that).
-int Router::replay(Ctx& c) {
+// Gives a new worker @c's call stack (before any launch can name it),
+// then its mappings: each MAP in the order it came, then unmaps of what
+// of it is no longer mapped (ranges unmapped since, or mapped by a later
+// MAP after that).
+int Router::replay(uint64_t id, Ctx& c) {
     vgpu_ue_req req{};
     vgpu_ue_resp r;
+    if (c.stack) {
+        req.op = VGPU_UE_OP_CTX_STACK;
+        req.ctx_stack.ctx = id;
+        req.ctx_stack.stack_size = c.stack;
+        if (call(c, req, nullptr, 0, deadline_, r))
+            return EIO;
+        if (r.error)
+            return -r.error;
+        req = {};
+    }
     auto unmap = [&](uint64_t va, uint64_t size) {
         vgpu_ue_req u{};
         u.op = VGPU_UE_OP_UNMAP;

@@ -6,8 +6,8 @@
 // process of its own (worker.cpp), with its own back end, so that a
 // fault, a crash or a runaway job ends that process and nothing else.
 // The engine process keeps what must outlive a worker: the device
-// memory (SharedMemory, which workers map) and each context's mappings,
-// replayed into the worker that replaces a dead one.
+// memory (SharedMemory, which workers map) and each context's mappings
+// and call stack, replayed into the worker that replaces a dead one.
 #pragma once
 
 #include <poll.h>
@@ -51,6 +51,12 @@ public:
     // The device memory each worker holds for its context beyond what
     // it maps of this memory, bytes (worker_ctx_mem(); 0 for host memory).
     virtual uint64_t context_memory() const { return 0; }
+    // The call stack a worker's context may be given (CTX_STACK): the
+    // largest, bytes a thread (0: none: host memory, whose workers run no
+    // PTX, or a host that allows none, ptx_stack_bound()), and the
+    // threads the GPU reserves it for (gpu_threads(); 0 with no stack).
+    virtual uint32_t max_stack() const { return 0; }
+    virtual uint64_t stack_threads() const { return 0; }
     // The device it is memory of ("" for host memory) and its PCI address.
     virtual std::string device_name() const { return ""; }
     virtual std::string pci() const { return ""; }
@@ -80,6 +86,12 @@ namespace cu {
 struct Api;
 }
 std::unique_ptr<SharedMemory> make_cuda_memory(const cu::Api& api, uint64_t size, int gpu);
+
+// What a HELLO of workers over @mem says of a guest's PTX: where @gpu
+// (the cuda back end's workers), that a LAUNCH's PTX runs, and with a
+// call stack a context may be given (max_stack(), stack_threads()) where
+// @mem has one; nothing for the interpreter's.
+void hello_ptx(vgpu_ue_hello& hello, const SharedMemory& mem, bool gpu);
 
 // A worker as the engine process holds it: its process and its end of
 // the socket pair.
@@ -136,6 +148,12 @@ public:
         va_start_ = start;
         va_end_ = end;
     }
+    // The largest call stack a context may be given (HELLO's max_stack;
+    // 0, the default: none, CTX_STACK refused with EOPNOTSUPP).  A
+    // context's stack is kept here and given again to the worker that
+    // replaces a lost one.
+    void set_max_stack(uint32_t bytes) { max_stack_ = bytes; }
+    uint32_t max_stack() const { return max_stack_; }
     // Keeps @n workers started ahead, for a new context or a lost
     // worker's successor to take at once: a worker's start (a process
     // and, on the GPU, a CUDA context: 180-194 ms on an H200) is then
@@ -178,6 +196,7 @@ private:
         uint64_t retry_at = 0;         // no new worker before (now_ns())
         std::vector<uint64_t> forget;  // memory freed, still to tell its worker
         uint64_t seen_up = 0;          // the reap() (looks_) that last found its worker running
+        uint32_t stack = 0;            // the call stack CTX_STACK gave it (0: the base one)
     };
     // A job whose state a worker holds between RUNs.
     struct Job {
@@ -193,6 +212,7 @@ private:
     int map(uint64_t id, Ctx& c, const vgpu_ue_req& req);
     void unmap(Ctx& c, const vgpu_ue_req& req);
     int run(Ctx& c, const vgpu_ue_req& req, const uint8_t* payload, vgpu_ue_resp& resp);
+    int ctx_stack(uint64_t id, Ctx& c, const vgpu_ue_req& req);
     static const char* check_run(const vgpu_ue_req_run& q, const Job& job, const vgpu_ue_resp_run& r,
                                  uint64_t elapsed);
     // Waits (by the request's deadline) until no killed worker of @id is
@@ -216,13 +236,14 @@ private:
     // Whether a log line may go out now (kLogLines per kLogWindowNs).
     bool log_line();
     int give_mailbox(Ctx& c);
-    // Starts @c's worker if none runs (replaying its mappings).
+    // Starts @c's worker if none runs (replaying its stack and mappings).
     int ensure(uint64_t id, Ctx& c);
     int start(uint64_t id, Ctx& c);
     // Whether @c's group may start a worker now (for a new context if
     // @creating); if not, says so (rate-limited).
     bool may_start(uint64_t id, Ctx& c, bool creating);
-    int replay(Ctx& c);
+    // Gives a new worker of context @id its call stack, then its mappings.
+    int replay(uint64_t id, Ctx& c);
     // Gives @c's worker memory @mem; *@lost: why the worker gave no
     // answer (EPIPE: it is gone).
     int import(Ctx& c, uint64_t mem, int* lost);
@@ -240,6 +261,7 @@ private:
     bool alive(Ctx& c);
 
     uint64_t va_start_ = 0, va_end_ = 0;  // set_window()
+    uint32_t max_stack_ = 0;               // set_max_stack()
     bool ending_ = false;                  // the last answer's worker ends after it
     const bool trace_ = std::getenv("VGPU_ENGINED_TRACE") != nullptr;
     std::unique_ptr<SharedMemory> mem_;

@@ -55,6 +55,7 @@ public:
         return b_.run(ctx_, job, budget_ns, watchdog_ns);
     }
     Backend& backend() { return b_; }
+    uint64_t ctx() const { return ctx_; }
 
 private:
     struct Buf {

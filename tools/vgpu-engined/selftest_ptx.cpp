@@ -146,10 +146,11 @@ void put(std::vector<uint8_t>& v, T x) {
     v.insert(v.end(), p, p + sizeof(x));
 }
 
-// The launch of @isa naming @entry of kPtx with @params: the text and
-// the descriptor written at kText and kDesc.
+// The launch of @isa naming @entry of kPtx with @params (and a call
+// stack of @stack bytes a thread): the text and the descriptor written
+// at kText and kDesc.
 drm_vgpu_cmd with_ptx(Session& s, const Session::Launch& isa, const std::string& entry,
-                      const std::vector<uint8_t>& params) {
+                      const std::vector<uint8_t>& params, uint32_t stack = 0) {
     const size_t text_size = std::strlen(kPtx) + 1;
     s.write(kText, kPtx, text_size);
     drm_vgpu_ptx_launch h{};
@@ -160,6 +161,7 @@ drm_vgpu_cmd with_ptx(Session& s, const Session::Launch& isa, const std::string&
     h.ptx_hash = ptx_hash(kPtx, text_size);
     h.entry_len = static_cast<uint32_t>(entry.size());
     h.param_size = static_cast<uint32_t>(params.size());
+    h.stack_size = stack;
     std::vector<uint8_t> d(sizeof(h));
     std::memcpy(d.data(), &h, sizeof(h));
     d.insert(d.end(), entry.begin(), entry.end());
@@ -201,14 +203,15 @@ std::vector<uint8_t> vadd_params(uint32_t n) {
     return p;
 }
 
-// vadd over kA, kB into kC (naming its PTX if @ptx): its status and kC
-// in @d, which code ran and how long the launch took in its note.
-void vadd(Session& s, Digest& d, const char* name, bool ptx = true) {
+// vadd over kA, kB into kC (naming its PTX if @ptx, with a call stack
+// of @stack bytes): its status and kC in @d, which code ran and how long
+// the launch took in its note.
+void vadd(Session& s, Digest& d, const char* name, bool ptx = true, uint32_t stack = 0) {
     const std::vector<uint8_t> p = vadd_params(kN);
     const uint32_t zero = 0;
     s.write(kMark, &zero, 4);
     Session::Launch l{kBase, {kN / 256, 1, 1}, {256, 1, 1}, 0, {kA, kB, kC}};
-    drm_vgpu_cmd c = ptx ? with_ptx(s, l, "vadd", p) : launch_cmd(l);
+    drm_vgpu_cmd c = ptx ? with_ptx(s, l, "vadd", p, stack) : launch_cmd(l);
     uint64_t t0 = now_ns();
     d.status(name, s.submit({c}));
     char b[96];
@@ -250,6 +253,23 @@ Test ptx_vadd_case() {
         vadd(s, d, "vadd again (compiled once)");
         vadd(s, d, "vadd as the ISA (no PTX named)", false);
         latency(s, d);
+        return d;
+    }};
+}
+
+// A launch naming a call stack of 8 KiB: its ISA runs until the context
+// is given one (CTX_STACK, which vgpu-back charges to its client), its
+// PTX after, with the stack the driver reserves (a worker of the GPU back
+// end; the others give no stack and run the ISA).  Same result each time.
+Test ptx_stack_case() {
+    return {"guest PTX: the call stack its context was given", [](Session& s) {
+        vadd_setup(s, 61);
+        Digest d;
+        vadd(s, d, "vadd naming 8 KiB of stack, none given", true, 8192);
+        const int e = s.backend().ctx_stack(s.ctx(), 8192);
+        d.note += e ? std::string("CTX_STACK 8192: ") + std::strerror(e) + "; " : "CTX_STACK 8192 given; ";
+        vadd(s, d, "vadd naming 8 KiB, given", true, 8192);
+        vadd(s, d, "vadd naming 16 KiB, more than given", true, 16384);
         return d;
     }};
 }
@@ -417,8 +437,8 @@ Test ptx_isolation_case() {
 }  // namespace
 
 std::vector<Test> ptx_cases() {
-    return {ptx_vadd_case(), ptx_fault_case(), ptx_spin_case(), ptx_large_case(), ptx_isolation_case(),
-            ptx_grid_limit_case()};
+    return {ptx_vadd_case(),     ptx_fault_case(),      ptx_spin_case(),  ptx_large_case(),
+            ptx_isolation_case(), ptx_grid_limit_case(), ptx_stack_case()};
 }
 
 }  // namespace vgpu::engine

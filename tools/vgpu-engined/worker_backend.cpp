@@ -23,6 +23,11 @@ public:
         // The window vgpu-uengine's instances for a GPU are given
         // (Documentation/admin-guide.rst): a worker's guest PTX runs there.
         router_.set_window(kSelfTestVaStart, kSelfTestVaEnd);
+        // The call stack the memory's GPU lets a context be given, as
+        // vgpu-engined --workers announces it at HELLO (hello_ptx()).
+        vgpu_ue_hello h{};
+        hello_ptx(h, router_.memory(), true);
+        router_.set_max_stack(h.max_stack);
     }
     std::string name() const override { return name_; }
     uint64_t mem_size() const override { return size_; }
@@ -66,6 +71,12 @@ public:
         vgpu_ue_req r = req(VGPU_UE_OP_UNMAP);
         r.unmap = {ctx, va, size};
         call(r);
+    }
+    uint32_t max_stack() const override { return router_.max_stack(); }
+    int ctx_stack(uint64_t ctx, uint32_t bytes) override {
+        vgpu_ue_req r = req(VGPU_UE_OP_CTX_STACK);
+        r.ctx_stack = {ctx, bytes, 0};
+        return call(r);
     }
     RunResult run(uint64_t ctx, Job& job, uint64_t budget_ns, uint64_t watchdog_ns) override;
     int mem_read(uint64_t mem, uint64_t off, void* dst, uint64_t size) override {

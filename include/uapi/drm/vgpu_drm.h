@@ -53,6 +53,7 @@ extern "C" {
 #define DRM_VGPU_BO_MMAP_OFFSET		0x06
 #define DRM_VGPU_VM_BIND		0x07
 #define DRM_VGPU_SUBMIT			0x08
+#define DRM_VGPU_CTX_STACK		0x09
 
 /* How the node reaches the engine. */
 #define DRM_VGPU_MODE_NATIVE		0	/* dom0, local node      */
@@ -65,7 +66,10 @@ extern "C" {
 #define DRM_VGPU_FEATURE_ATOMICS	(1ULL << 2)
 /* The engine runs a LAUNCH's PTX (DRM_VGPU_LAUNCH_PTX) as itself. */
 #define DRM_VGPU_FEATURE_PTX		(1ULL << 3)
-/* ... with the call stack its descriptor names (ptx_launch.stack_size). */
+/*
+ * ... with the call stack its descriptor names (ptx_launch.stack_size),
+ * up to what DRM_IOCTL_VGPU_CTX_STACK gave its context.
+ */
 #define DRM_VGPU_FEATURE_PTX_STACK	(1ULL << 4)
 
 /* Limits. */
@@ -94,11 +98,19 @@ extern "C" {
  * @max_shared_size: shared memory per block of a launch, bytes
  * @max_grid_x: blocks in x of a launch's grid (65535 in y and z); 0 from
  *	a dom0 older than it, which takes 65535 in x too
- * @pad: zero
+ * @max_stack_size: the largest call stack a thread of a context's PTX
+ *	may be given (DRM_IOCTL_VGPU_CTX_STACK), bytes, a power of two at
+ *	most DRM_VGPU_PTX_MAX_STACK; 0 without DRM_VGPU_FEATURE_PTX_STACK
  * @context_memory: device memory the engine holds for each context of
  *	the client beyond its objects, bytes (whole GPU pages): taken from
  *	@device_memory_quota while the context lives.  0 for an engine
- *	whose contexts hold none (vgpu-sim) and from an older dom0
+ *	whose contexts hold none (vgpu-sim) and from an older dom0.  It
+ *	covers a call stack of DRM_VGPU_PTX_BASE_STACK bytes a thread
+ * @stack_threads: the threads the engine holds a context's call stack
+ *	for (its GPU's resident threads): a stack of S bytes a thread
+ *	(DRM_IOCTL_VGPU_CTX_STACK) holds (S - DRM_VGPU_PTX_BASE_STACK) *
+ *	@stack_threads bytes beyond @context_memory.  0 without
+ *	DRM_VGPU_FEATURE_PTX_STACK
  * @reserved: zero
  */
 struct drm_vgpu_info {
@@ -117,9 +129,10 @@ struct drm_vgpu_info {
 	__u32 max_block_threads;
 	__u32 max_shared_size;
 	__u32 max_grid_x;
-	__u32 pad;
+	__u32 max_stack_size;
 	__u64 context_memory;
-	__u64 reserved[2];
+	__u64 stack_threads;
+	__u64 reserved;
 };
 
 #define DRM_VGPU_PRIO_LOW		0
@@ -187,6 +200,35 @@ struct drm_vgpu_ctx_status {
 	__u64 completed;
 	__u64 reserved[2];
 };
+
+/**
+ * struct drm_vgpu_ctx_stack - DRM_IOCTL_VGPU_CTX_STACK: the call stack
+ *	a context's PTX may use (CUDA's cudaLimitStackSize), charged to
+ *	the client as device memory
+ * @ctx_id: in, the context
+ * @stack_size: in, bytes a thread, 1..drm_vgpu_info.max_stack_size; out,
+ *	what the context now has: a power of two, at least
+ *	DRM_VGPU_PTX_BASE_STACK and what was asked.  A stack is never
+ *	lowered (a smaller one asked leaves it as it is)
+ * @charged: out, device memory the context holds for its stack beyond
+ *	drm_vgpu_info.context_memory, bytes (whole GPU pages): taken from
+ *	the client's device-memory quota until the context is destroyed
+ *
+ * Only where the engine has DRM_VGPU_FEATURE_PTX_STACK (-EOPNOTSUPP
+ * otherwise).  The charge is (stack_size - DRM_VGPU_PTX_BASE_STACK) *
+ * drm_vgpu_info.stack_threads, what the GPU's driver reserves for the
+ * context; a raise past the quota is refused with -EDQUOT and changes
+ * nothing.  A LAUNCH with DRM_VGPU_LAUNCH_PTX naming a larger stack
+ * (drm_vgpu_ptx_launch.stack_size) than its context has runs its ISA.
+ */
+struct drm_vgpu_ctx_stack {
+	__u32 ctx_id;
+	__u32 stack_size;
+	__u64 charged;
+};
+
+/* The call stack a context has before any CTX_STACK, bytes a thread. */
+#define DRM_VGPU_PTX_BASE_STACK		1024U
 
 #define DRM_VGPU_DOMAIN_DEVICE		1	/* device memory, no CPU map */
 #define DRM_VGPU_DOMAIN_HOST		2	/* host pages, mmap-able     */
@@ -308,9 +350,9 @@ struct drm_vgpu_vm_bind {
  *	DRM_VGPU_PTX_MAX_STACK; 0: the engine's default.  Non-zero only
  *	where the engine has DRM_VGPU_FEATURE_PTX_STACK: an engine that runs
  *	PTX without it (VGPU_UE_VERSION 10) faults such a launch ILLEGAL;
- *	one with it runs the ISA for a stack larger than its host allows.
- *	An engine keeps the largest stack a context's launches named for
- *	the context's life
+ *	one with it runs the ISA for a stack larger than its context was
+ *	given (DRM_IOCTL_VGPU_CTX_STACK).  An engine keeps the largest
+ *	stack a context's launches named for the context's life
  * @reserved: zero
  *
  * The command's @dst holds this header, then the entry's name (no NUL),
@@ -420,6 +462,8 @@ struct drm_vgpu_submit {
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_VM_BIND, struct drm_vgpu_vm_bind)
 #define DRM_IOCTL_VGPU_SUBMIT \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_SUBMIT, struct drm_vgpu_submit)
+#define DRM_IOCTL_VGPU_CTX_STACK \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VGPU_CTX_STACK, struct drm_vgpu_ctx_stack)
 
 #if defined(__cplusplus)
 }

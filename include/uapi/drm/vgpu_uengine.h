@@ -81,6 +81,14 @@
 #include "vgpu_drm.h"
 
 /*
+ * 13: a context's call stack is its client's to ask and pay for:
+ *    VGPU_UE_IOC_HELLO carries @max_stack and @stack_threads (a stack of
+ *    S bytes a thread holds (S - DRM_VGPU_PTX_BASE_STACK) *
+ *    @stack_threads bytes, which vgpu-back charges to the context's
+ *    client; @ctx_mem covers DRM_VGPU_PTX_BASE_STACK), and CTX_STACK
+ *    tells the process the stack a context may now give its PTX.
+ *    VGPU_UE_HELLO_PTX_STACK: the process gives a PTX launch the stack
+ *    its descriptor names up to what CTX_STACK gave its context.
  * 12: VGPU_UE_IOC_HELLO carries @ctx_mem, the device memory each context
  *    holds in the process beyond its objects (a GPU worker's CUDA
  *    context): vgpu-back charges it to the context's client.
@@ -108,7 +116,7 @@
  *    sizes stayed, the places of the fields did not.
  * 5: %clock64 (VGPU_SR_CLOCK64).
  */
-#define VGPU_UE_VERSION		12
+#define VGPU_UE_VERSION		13
 #define VGPU_UE_NAME_LEN	32
 #define VGPU_UE_PCI_LEN		32
 #define VGPU_UE_WINDOW_SHIFT	36	/* 64 GiB of offset per window; ids < 2^27 */
@@ -139,10 +147,19 @@
  * @engine_mem: out, device memory vgpu-back may promise to clients
  * @watchdog_ns: out, the watchdog the process applies per command
  * @ctx_mem: in, device memory each context holds beyond its objects,
- *	bytes (a worker's CUDA context and the call stack it may be given);
- *	at most the memory the module promises (mem_mb), else -ENOSPC.
- *	vgpu-back takes it from the device-memory quota of the context's
- *	client while the context lives
+ *	bytes (a worker's CUDA context with a call stack of
+ *	DRM_VGPU_PTX_BASE_STACK bytes a thread); at most the memory the
+ *	module promises (mem_mb), else -ENOSPC.  vgpu-back takes it from
+ *	the device-memory quota of the context's client while the context
+ *	lives
+ * @max_stack: in, with VGPU_UE_HELLO_PTX_STACK: the largest call stack
+ *	a context may be given (CTX_STACK), bytes a thread, a power of two
+ *	from 2 * DRM_VGPU_PTX_BASE_STACK to DRM_VGPU_PTX_MAX_STACK; else 0
+ *	(-EINVAL otherwise)
+ * @pad: zero
+ * @stack_threads: in, with VGPU_UE_HELLO_PTX_STACK: the threads the GPU
+ *	holds at once, for each of which a context's stack is reserved
+ *	(1 to 2^24); else 0 (-EINVAL otherwise)
  *
  * The instance's layout is fixed when the module loads (clients learn it
  * from GET_INFO): a process that cannot serve it is refused with -EDOM,
@@ -164,6 +181,9 @@ struct vgpu_ue_hello {
 	__u64 engine_mem;
 	__u64 watchdog_ns;
 	__u64 ctx_mem;
+	__u32 max_stack;
+	__u32 pad;
+	__u64 stack_threads;
 };
 
 #define VGPU_UE_IOC_HELLO	_IOWR('V', 0x40, struct vgpu_ue_hello)
@@ -190,6 +210,7 @@ struct vgpu_ue_hello {
 #define VGPU_UE_OP_UNMAP	6	/* unmap       */
 #define VGPU_UE_OP_RUN		7	/* run         */
 #define VGPU_UE_OP_JOB_RELEASE	8	/* job_release */
+#define VGPU_UE_OP_CTX_STACK	9	/* ctx_stack   */
 
 #define VGPU_UE_REQ_HDR_LEN	16	/* bytes before the union */
 #define VGPU_UE_REQ_BODY_LEN	56	/* bytes of the union */
@@ -216,6 +237,27 @@ struct vgpu_ue_req_ctx_create {
  */
 struct vgpu_ue_req_ctx_destroy {
 	__u64 ctx;
+};
+
+/**
+ * struct vgpu_ue_req_ctx_stack - CTX_STACK: the call stack a context's
+ *	PTX may now be given (16 bytes)
+ * @ctx: the context's id
+ * @stack_size: bytes a thread: a power of two from
+ *	2 * DRM_VGPU_PTX_BASE_STACK to the HELLO's @max_stack (vgpu-back
+ *	has charged it, and sends only a larger one than the context was
+ *	told before; the process keeps the larger of the two).  A PTX
+ *	launch naming more runs its ISA
+ * @pad: zero
+ *
+ * The answer: 0, -EINVAL for an unknown context or a field out of these
+ * bounds, -EOPNOTSUPP from a process that announced no stack, or the
+ * worker's error (the context keeps the stack it had).
+ */
+struct vgpu_ue_req_ctx_stack {
+	__u64 ctx;
+	__u32 stack_size;
+	__u32 pad;
 };
 
 /**
@@ -332,6 +374,7 @@ struct vgpu_ue_req_job_release {
  * @unmap: UNMAP
  * @run: RUN
  * @job_release: JOB_RELEASE
+ * @ctx_stack: CTX_STACK
  * @raw: the body as bytes: fixes its size (VGPU_UE_REQ_BODY_LEN); those
  *	past @op's member are zero
  */
@@ -348,6 +391,7 @@ struct vgpu_ue_req {
 		struct vgpu_ue_req_unmap unmap;
 		struct vgpu_ue_req_run run;
 		struct vgpu_ue_req_job_release job_release;
+		struct vgpu_ue_req_ctx_stack ctx_stack;
 		__u8 raw[VGPU_UE_REQ_BODY_LEN];
 	};
 };

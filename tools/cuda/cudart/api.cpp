@@ -640,9 +640,9 @@ cudaError_t cudaDeviceSetLimit(cudaLimit limit, size_t value) {
     if (limit == cudaLimitStackSize && value > (size_t{1} << 20))
         return done(cudaErrorInvalidValue);
     return unchecked("cudaDeviceSetLimit", [&](Runtime& rt) {
-        limits()[limit] = value;
         if (limit == cudaLimitStackSize)
-            rt.set_stack_size(value);
+            rt.set_stack_size(value);  // may refuse: the limit stays
+        limits()[limit] = value;
     });
 }
 

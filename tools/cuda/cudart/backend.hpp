@@ -127,10 +127,18 @@ public:
     // Whether the device runs a launch's PTX itself
     // (DRM_VGPU_FEATURE_PTX): then the runtime names it beside the ISA.
     virtual bool runs_ptx() const { return false; }
-    // Whether it runs it with the stack the launch names
-    // (DRM_VGPU_FEATURE_PTX_STACK): then a kernel that recurses runs its
-    // PTX too, with cudaLimitStackSize.
-    virtual bool runs_ptx_stack() const { return false; }
+    // The call stack the device's context gives a launch's PTX, bytes a
+    // thread (DRM_VGPU_FEATURE_PTX_STACK: DRM_VGPU_PTX_BASE_STACK until
+    // raise_stack()); 0 where the PTX of a kernel that recurses does not
+    // run (its ISA does).  A launch whose cudaLimitStackSize is more runs
+    // its ISA.
+    virtual uint32_t ptx_stack() const { return 0; }
+    // The largest stack raise_stack() gives (0: none).
+    virtual uint32_t max_ptx_stack() const { return 0; }
+    // Raises that stack to at least @bytes (at most max_ptx_stack()),
+    // its device memory charged to the client: 0 or an errno (EDQUOT:
+    // past the quota; nothing changed).
+    virtual int raise_stack(uint32_t) { return EOPNOTSUPP; }
     // Whether the device runs the ISA translated to PTX for a GPU
     // (vgpu-engined's cuda back end), which refuses code past the
     // translation's bounds (vgpu::engine::discover()).

@@ -32,6 +32,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <bit>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -106,6 +107,7 @@ public:
                 windows_ = std::make_unique<HostWindows>();
             be_ = make(windows_ ? windows_->fd() : -1);
             mem_size_ = be_->mem_size();
+            max_stack_ = be_->max_stack();
             if (int e = be_->ctx_create(kCtx, 0)) {
                 be_.reset();  // here, on the thread its CUDA context belongs to
                 throw std::runtime_error(what_ + ": cannot create a context: " + std::strerror(e));
@@ -130,8 +132,22 @@ public:
     uint64_t total_memory() const override { return mem_size_; }
     uint64_t used_memory() const override { return used_; }
     bool runs_ptx() const override { return ptx_; }
-    // As vgpu-engined would say (VGPU_PTX_STACK_KB in this environment).
-    bool runs_ptx_stack() const override { return ptx_ && vgpu::engine::ptx_stack_bound(); }
+    // As vgpu-engined would give it: the back end's largest
+    // (VGPU_PTX_STACK_KB in this environment lowers it), charged to no
+    // quota in this process.
+    uint32_t ptx_stack() const override { return ptx_ && max_stack_ ? stack_ : 0; }
+    uint32_t max_ptx_stack() const override { return ptx_ ? max_stack_ : 0; }
+    int raise_stack(uint32_t bytes) override {
+        if (!ptx_stack() || bytes > max_stack_)
+            return ptx_stack() ? EINVAL : EOPNOTSUPP;
+        const uint32_t want = std::bit_ceil(std::max(bytes, DRM_VGPU_PTX_BASE_STACK));
+        if (want <= stack_)
+            return 0;
+        const int e = engine_.call([&] { return be_->ctx_stack(kCtx, want); });
+        if (!e)
+            stack_ = want;
+        return e;
+    }
     bool translates_isa() const override { return gpu_; }
 
     // Each runs on the engine's thread.
@@ -322,6 +338,10 @@ private:
     std::string what_;
     uint64_t watchdog_;
     uint64_t mem_size_ = 0;
+    // The back end's largest call stack, and the one its context has
+    // (ptx_stack()), raised on the engine's thread only by raise_stack().
+    uint32_t max_stack_ = 0;
+    uint32_t stack_ = DRM_VGPU_PTX_BASE_STACK;
     std::map<uint64_t, Block> blocks_;
     const uint64_t granule_;  // of every allocation's size and address
     vgpu::VaSpace va_;        // the GPU addresses handed out

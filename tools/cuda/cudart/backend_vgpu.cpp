@@ -81,11 +81,18 @@ public:
     uint32_t max_shared() const override { return dev_->info().max_shared_size; }
     uint32_t max_grid_x() const override { return dev_->info().max_grid_x; }
     bool runs_ptx() const override { return dev_->info().features & DRM_VGPU_FEATURE_PTX; }
-    bool runs_ptx_stack() const override {
-        return (dev_->info().features & (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK)) ==
-               (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK);
-    }
-    // Only vgpu-engined's GPU workers say DRM_VGPU_FEATURE_PTX.
+    uint32_t ptx_stack() const override { return ptx_stack_; }
+    uint32_t max_ptx_stack() const override { return ptx_stack_ ? dev_->info().max_stack_size : 0; }
+    int raise_stack(uint32_t bytes) override {
+        if (!ptx_stack_)
+            return EOPNOTSUPP;
+        try {
+            ptx_stack_ = std::max(ptx_stack_, ctx_->raise_stack(bytes).bytes);
+            return 0;
+        } catch (const vgpu::Error& e) {
+            return e.code() ? e.code() : EIO;
+        }
+    }    // Only vgpu-engined's GPU workers say DRM_VGPU_FEATURE_PTX.
     bool translates_isa() const override { return runs_ptx(); }
     bool host_memory_cheap() const override { return dev_->info().mode != DRM_VGPU_MODE_NAIVE; }
 
@@ -161,6 +168,12 @@ private:
 
     std::shared_ptr<vgpu::Device> dev_;
     std::unique_ptr<vgpu::Context> ctx_;
+    // The call stack the context gives PTX (ptx_stack()): the base one
+    // where the device runs PTX with a stack, raised by raise_stack().
+    uint32_t ptx_stack_ = (dev_->info().features & (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK)) ==
+                                  (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK)
+                              ? DRM_VGPU_PTX_BASE_STACK
+                              : 0;
     std::map<uint64_t, Alloc> allocs_;                          // by GPU address
     std::map<uint64_t, std::unique_ptr<vgpu::Buffer>> whole_;  // objects of one allocation
     SubAllocator<vgpu::Buffer> shared_;                         // pages small ones share

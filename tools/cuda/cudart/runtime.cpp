@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
@@ -762,11 +763,11 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     }
     // The program's host memory is not at its addresses where the PTX
     // runs itself (engines.rst): then only the ISA.  Nor recursion,
-    // unless the engine gives the PTX cudaLimitStackSize
-    // (DRM_VGPU_FEATURE_PTX_STACK) and it is within the uAPI's bound (a
-    // larger one is in the context's own memory, which the ISA's stack
-    // slots are: charged to it).
-    const bool stack_ok = !k.call_stack || (b.runs_ptx_stack() && stack_size_ <= DRM_VGPU_PTX_MAX_STACK);
+    // unless the device's context gives the PTX cudaLimitStackSize
+    // (DRM_VGPU_FEATURE_PTX_STACK, stack_given()); a larger one than
+    // the host gives is in the context's own memory, which the ISA's
+    // stack slots are: charged to it.
+    const bool stack_ok = !k.call_stack || stack_given(dev, b);
     if (placed.ptx_va && !dev.host_allocs && stack_ok)
         name_ptx(d, placed, f, buf, shared, k.call_stack ? static_cast<uint32_t>(stack_size_) : 0);
     if (d.ptx_desc && placed.printf_defined && k.uses_printf)  // (GPUvm compiles no indirect call)
@@ -778,10 +779,39 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                                                     "functions outside it, or holds data the runtime cannot place "
                                                     "(cuda.rst)"
                            : dev.host_allocs      ? "the program maps host memory into the GPU"
-                           : !stack_ok            ? "it recurses, and the host gives GPU code no call stack "
-                                                    "(VGPU_PTX_STACK_KB in vgpu-engined's environment)"
+                           : !stack_ok            ? "it recurses, and the device gives its PTX no call stack of "
+                                                    "cudaLimitStackSize (" + std::to_string(stack_size_) +
+                                                        " bytes; at most " + std::to_string(b.max_ptx_stack()) +
+                                                        ", within the client's device-memory quota)"
                                                   : "its parameters or name do not fit a PTX launch descriptor");
     b.launch(d);
+}
+
+void Runtime::set_stack_size(size_t bytes) {
+    Backend& b = backend();
+    if (b.ptx_stack() && bytes > b.ptx_stack() && bytes <= b.max_ptx_stack()) {
+        const int e = b.raise_stack(static_cast<uint32_t>(bytes));
+        if (e == EDQUOT || e == ENOMEM || e == ENOSPC)
+            throw CudaError(cudaErrorMemoryAllocation,
+                            "cudaDeviceSetLimit(cudaLimitStackSize, " + std::to_string(bytes) +
+                                "): the device memory that stack holds on every thread of the GPU is past "
+                                "this client's quota (" + std::strerror(e) + ")");
+        // Another error (the engine gone): recursion runs the ISA.
+    }
+    stack_size_ = bytes;
+}
+
+bool Runtime::stack_given(DeviceState& d, Backend& b) {
+    if (!b.ptx_stack())
+        return false;
+    if (stack_size_ <= b.ptx_stack())
+        return true;
+    if (stack_size_ > b.max_ptx_stack() || (d.stack_refused && stack_size_ >= d.stack_refused))
+        return false;
+    if (b.raise_stack(static_cast<uint32_t>(stack_size_)) == 0)
+        return true;
+    d.stack_refused = static_cast<uint32_t>(stack_size_);
+    return false;
 }
 
 // Where the GPU engine runs kernel @f's ISA (at @code) translated, which

@@ -168,6 +168,9 @@ struct DeviceState {
     uint64_t printf_dev_va = 0;
     bool printf_dev_pending = false;
     bool assert_seen = false;
+    // The smallest call stack this device's context was refused
+    // (Backend::raise_stack(); 0: none): not asked again at launches.
+    uint32_t stack_refused = 0;
 };
 
 class Runtime {
@@ -297,9 +300,13 @@ public:
     void synchronize(int ordinal);
     // Waits for the device whose memory @va is (the current one if none's).
     void synchronize_at(uint64_t va);
-    // cudaLimitStackSize: the call stack of a recursive kernel whose local
-    // memory is in global memory (runtime.cpp, local_buffer).
-    void set_stack_size(size_t bytes) { stack_size_ = bytes; }
+    // cudaLimitStackSize: the call stack of a recursive kernel, in its
+    // slice of local memory (runtime.cpp, local_buffer) where its ISA
+    // runs, given by the device's context where its PTX runs: raised on
+    // the current device's context at once, as NVIDIA's driver reserves
+    // it, its memory charged to the client (CudaError
+    // cudaErrorMemoryAllocation past the quota, the limit unchanged).
+    void set_stack_size(size_t bytes);
     size_t stack_size() const { return stack_size_; }
 
     // Prints what the kernels printed (device printf, a failed assert's
@@ -344,6 +351,9 @@ private:
 
     DeviceState& cur() const { return state(device()); }
     DeviceState& state(int ordinal) const;  // ordinal checked already
+    // Whether the context of device @d (backend @b) gives a launch's PTX
+    // stack_size_, raising it on first need.
+    bool stack_given(DeviceState& d, Backend& b);
     void drain_printf(int ordinal);
     // The module compiled and placed on the current device.
     Placement& load(Module& m);

@@ -187,6 +187,10 @@ Device::Device(std::unique_ptr<Transport> t, std::string path)
                        in.isa_version, in.page_size, in.features, in.va_start, in.va_end, in.device_memory_size,
                        in.device_memory_quota, in.max_contexts, in.max_objects, in.max_block_threads,
                        in.max_shared_size, in.max_grid_x ? in.max_grid_x : 65535u, in.context_memory};
+    if (in.features & DRM_VGPU_FEATURE_PTX_STACK) {
+        info_.max_stack_size = in.max_stack_size;
+        info_.stack_threads = in.stack_threads;
+    }
     // The engine's GPU page (4 KiB for vgpu-sim, 2 MiB for a GPU's
     // virtual-memory API): every size and address below is a multiple.
     uint64_t page = in.page_size;
@@ -653,6 +657,14 @@ ContextStatus Context::status() const {
     a.ctx_id = id_;
     dev_->ioctl(DRM_IOCTL_VGPU_CTX_STATUS, &a, "VGPU_CTX_STATUS");
     return ContextStatus{static_cast<ContextState>(a.status), a.fault_addr, a.fault_kind, a.submitted, a.completed};
+}
+
+Context::Stack Context::raise_stack(uint32_t bytes) {
+    drm_vgpu_ctx_stack a{};
+    a.ctx_id = id_;
+    a.stack_size = bytes;
+    dev_->ioctl(DRM_IOCTL_VGPU_CTX_STACK, &a, "VGPU_CTX_STACK");
+    return Stack{a.stack_size, a.charged};
 }
 
 void Context::check() const {

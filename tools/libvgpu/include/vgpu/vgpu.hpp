@@ -79,6 +79,11 @@ struct DeviceInfo {
     // Device memory the engine holds for each context, taken from
     // @device_memory_quota while it lives (0: none, or an older dom0).
     uint64_t context_memory;
+    // With DRM_VGPU_FEATURE_PTX_STACK: the largest call stack a context
+    // may be given (Context::raise_stack()), bytes a thread, and the
+    // threads each byte of it is held for (0 and 0 without).
+    uint32_t max_stack_size = 0;
+    uint64_t stack_threads = 0;
 };
 const char* mode_name(uint32_t mode);
 
@@ -296,6 +301,16 @@ public:
     ContextStatus status() const;
     // Throws ContextError unless the context is ok.
     void check() const;
+    // DRM_IOCTL_VGPU_CTX_STACK: the call stack the context's PTX may be
+    // given, at least @bytes a thread (never lowered), charged to the
+    // client's device-memory quota.  Returns the stack it now has and the
+    // memory it holds beyond DeviceInfo::context_memory; throws Error
+    // (EOPNOTSUPP, EINVAL past max_stack_size, EDQUOT).
+    struct Stack {
+        uint32_t bytes;
+        uint64_t charged;
+    };
+    Stack raise_stack(uint32_t bytes);
 
     // GPU virtual address allocation: whole GPU pages and an unmapped
     // guard page after them, first fit among the ranges given back, else
