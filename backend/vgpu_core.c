@@ -711,17 +711,23 @@ struct vgpu_ctx *vgpu_ctx_lookup(struct vgpu_client *c, u32 id)
 }
 
 /*
- * Whether engine @e gives contexts a call stack: DRM_VGPU_FEATURE_PTX_STACK,
- * a ctx_stack op and bounds the uAPI allows (one read of each field): the
- * largest stack in *@max and the threads it is held for in *@threads,
+ * Whether engine @e, whose features were read as @features, gives
+ * contexts a call stack: DRM_VGPU_FEATURE_PTX and _PTX_STACK, a ctx_stack
+ * op and bounds the uAPI allows (one read of each field, after
+ * @features: an engine writes the bounds first, vgpu_ue_session_hello()):
+ * the largest stack in *@max and the threads it is held for in *@threads,
  * else both 0.
  */
-static bool vgpu_engine_stack(struct vgpu_engine *e, u32 *max, u64 *threads)
+static bool vgpu_engine_stack(struct vgpu_engine *e, u64 features, u32 *max,
+			      u64 *threads)
 {
+	const u64 need = DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK;
+
+	smp_rmb();	/* the bounds no older than @features */
 	*max = READ_ONCE(e->max_stack);
 	*threads = READ_ONCE(e->stack_threads);
-	if ((READ_ONCE(e->features) & DRM_VGPU_FEATURE_PTX_STACK) &&
-	    e->ops->ctx_stack && vgpu_stack_bound_ok(*max) && *threads &&
+	if ((features & need) == need && e->ops->ctx_stack &&
+	    vgpu_stack_bound_ok(*max) && *threads &&
 	    *threads <= VGPU_MAX_STACK_THREADS)
 		return true;
 	*max = 0;
@@ -751,7 +757,8 @@ void vgpu_op_info(struct vgpu_client *c, u32 mode, struct drm_vgpu_info *out)
 	out->max_block_threads = VGPU_MAX_BLOCK_THREADS;
 	out->max_shared_size = VGPU_MAX_SHARED;
 	out->max_grid_x = VGPU_MAX_GRID_DIM_X;
-	if (!vgpu_engine_stack(e, &out->max_stack_size, &out->stack_threads))
+	if (!vgpu_engine_stack(e, out->features, &out->max_stack_size,
+			       &out->stack_threads))
 		out->features &= ~DRM_VGPU_FEATURE_PTX_STACK;
 	out->context_memory = round_up(min(READ_ONCE(e->ctx_mem),
 					   e->mem_size), (u64)out->page_size);
@@ -1012,7 +1019,7 @@ static u64 vgpu_stack_bytes(struct vgpu_engine *e, u64 threads, u32 stack)
  *	what that holds
  *
  * The stack is rounded up to a power of two (what the engine's driver
- * reserves at most five times in a context's life), never lowered, and
+ * raises at most four times in a context's life), never lowered, and
  * the device memory the engine reserves for it on every thread its GPU
  * holds is charged to @c before the engine is told: a raise past the
  * quota changes nothing.  Serialised with the context's binds and runs by
@@ -1031,11 +1038,11 @@ int vgpu_op_ctx_stack(struct vgpu_client *c, struct drm_vgpu_ctx_stack *a)
 
 	if (ret)
 		return ret;
-	if (!vgpu_engine_stack(e, &max, &threads))
+	if (!vgpu_engine_stack(e, READ_ONCE(e->features), &max, &threads))
 		return -EOPNOTSUPP;
 	if (a->stack_size > max)
 		return -EINVAL;
-	/* A power of two from the base: at most five doublings. */
+	/* A power of two from the base: at most four doublings. */
 	for (want = DRM_VGPU_PTX_BASE_STACK; want < a->stack_size; want <<= 1)
 		;
 	ctx = vgpu_ctx_lookup(c, a->ctx_id);

@@ -33,7 +33,6 @@
 /* The core's checks of what only it is given (vgpu_uapi.c). */
 int vgpu_check_ctx_create(const struct drm_vgpu_ctx_create *a);
 int vgpu_check_ctx_status(const struct drm_vgpu_ctx_status *a);
-
 int vgpu_check_bo_create(const struct drm_vgpu_bo_create *a, u64 max_size);
 
 /*

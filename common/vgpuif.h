@@ -186,8 +186,8 @@
  *                            context's call stack, charged to the
  *                            guest's device-memory quota; both modes;
  *                            VGPUIF_EOPNOTSUPP from an engine without
- *                            the feature, VGPUIF_EINVAL from a backend
- *                            older than the operation)
+ *                            the feature, as from a backend older
+ *                            than the operation)
  *
  * Host-domain objects in naive mode live in dom0; the guest's pages are
  * copied in with BO_WRITE and out with BO_READ, one page per request.

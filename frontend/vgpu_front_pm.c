@@ -909,28 +909,6 @@ static int vgpu_front_restore_bo(struct vgpu_front *f,
 	return ret;
 }
 
-/*
- * Asks the new backend for the call stack the context had.  Not fatal:
- * refused (another engine, a smaller quota), its launches that name a
- * larger stack run their ISA, as on any engine without one.
- */
-static void vgpu_front_restore_ctx_stack(struct vgpu_front *f, u64 gen,
-					 struct vgpu_front_ctx *ctx)
-{
-	struct drm_vgpu_ctx_stack a = {
-		.ctx_id = ctx->be, .stack_size = ctx->stack,
-	};
-	int ret;
-
-	if (!ctx->stack)
-		return;
-	ret = vgpu_front_req_ctx_stack(f, gen, &a);
-	if (ret)
-		dev_warn_ratelimited(&f->xbdev->dev,
-				     "context %u: its call stack (%u bytes a thread) not given again: %d\n",
-				     ctx->id, ctx->stack, ret);
-}
-
 /* A file's contexts and objects (with contents), on connection @gen. */
 static int vgpu_front_restore_objects(struct vgpu_front *f,
 				      struct vgpu_front_mover *m,
@@ -958,7 +936,6 @@ static int vgpu_front_restore_objects(struct vgpu_front *f,
 			return ret;
 		ctx->be = c.ctx_id;
 		ctx->unsure = false;	/* it will map what is recorded */
-		vgpu_front_restore_ctx_stack(f, gen, ctx);
 	}
 	xa_for_each(&ff->bos, id, bo) {
 		ret = vgpu_front_restore_bo(f, m, ff, bo);
@@ -1014,7 +991,33 @@ static int vgpu_front_restore_ctx_maps(struct vgpu_front *f,
 	return ret;
 }
 
-/* Maps a file's recorded mappings again. */
+/*
+ * Asks the new backend for the call stack the context had, once the
+ * file's objects and mappings are back (a stack must not take the quota
+ * they need).  Not fatal: refused (another engine, a smaller quota), the
+ * context has none from then on, and its launches that name a larger
+ * stack run their ISA, as on any engine without one.
+ */
+static void vgpu_front_restore_ctx_stack(struct vgpu_front *f, u64 gen,
+					 struct vgpu_front_ctx *ctx)
+{
+	struct drm_vgpu_ctx_stack a = {
+		.ctx_id = ctx->be, .stack_size = ctx->stack,
+	};
+	int ret;
+
+	if (!ctx->stack)
+		return;
+	ret = vgpu_front_req_ctx_stack(f, gen, &a);
+	if (ret) {
+		dev_warn_ratelimited(&f->xbdev->dev,
+				     "context %u: its call stack (%u bytes a thread) not given again: %d\n",
+				     ctx->id, ctx->stack, ret);
+		ctx->stack = 0;
+	}
+}
+
+/* Maps a file's recorded mappings again, then asks for its stacks. */
 static int vgpu_front_restore_maps(struct vgpu_front *f,
 				   struct vgpu_front_file *ff)
 {
@@ -1028,6 +1031,8 @@ static int vgpu_front_restore_maps(struct vgpu_front *f,
 		if (ret)
 			return ret;
 	}
+	xa_for_each(&ff->ctxs, id, ctx)
+		vgpu_front_restore_ctx_stack(f, ff->gen, ctx);
 	return 0;
 }
 

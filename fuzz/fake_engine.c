@@ -209,7 +209,7 @@ struct vgpu_engine fuzz_engine = {
 	.mem_size = 64 << 20,
 	.isa_version = VGPU_ISA_VERSION,
 	.features = DRM_VGPU_FEATURE_HOST_MEMORY | DRM_VGPU_FEATURE_PREEMPTION |
-		    DRM_VGPU_FEATURE_PTX_STACK,
+		    DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK,
 	/* 15 KiB more a thread over 1024 threads: 15 MiB of the quota. */
 	.max_stack = DRM_VGPU_PTX_MAX_STACK,
 	.stack_threads = 1024,

@@ -1013,15 +1013,19 @@ static void core_context_memory_charged(struct kunit *test)
  * DRM_IOCTL_VGPU_CTX_STACK: refused where the engine gives no stack (no
  * feature, bounds out of the uAPI's), for bad arguments and for another
  * client's context; a stack is rounded up to a power of two, charged
- * (S - 1 KiB) x the engine's threads in whole GPU pages before the engine
- * is told, never lowered, refused past the quota with nothing changed,
- * returned when the engine refuses, and given back with the context.
+ * (S - 1 KiB) x the engine's threads rounded up to whole GPU pages before
+ * the engine is told, never lowered, refused past the quota counting what
+ * the client holds with nothing changed, returned exactly when the engine
+ * refuses, and given back with the context as charged, whatever the
+ * engine's figures say by then.
  */
 static void core_context_stack_charged(struct kunit *test)
 {
 	struct vgpu_client *c = vgpu_client_create(fake_engine.dev, "stack", NULL);
 	struct vgpu_client *other = vgpu_client_create(fake_engine.dev, "other", NULL);
-	const u64 threads = 1000, kib8 = round_up(7168 * threads, SZ_4K);
+	const u64 threads = 1001;	/* no whole page: rounded up */
+	const u64 kib8 = round_up(7168 * threads, SZ_4K);
+	const u64 kib16 = round_up(15360 * threads, SZ_4K);
 	struct drm_vgpu_ctx_destroy d = {};
 	struct drm_vgpu_ctx_stack a = {};
 	struct drm_vgpu_info info;
@@ -1031,16 +1035,22 @@ static void core_context_stack_charged(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
 	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	KUNIT_ASSERT_NE(test, kib8, 7168 * threads);
 	a.ctx_id = new_ctx(test, c);
 	a.stack_size = 8192;
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EOPNOTSUPP);
-	WRITE_ONCE(fake_engine.features, DRM_VGPU_FEATURE_PTX_STACK);
-	WRITE_ONCE(fake_engine.max_stack, 12288);	/* no power of two */
+	WRITE_ONCE(fake_engine.max_stack, 16384);
 	WRITE_ONCE(fake_engine.stack_threads, threads);
+	WRITE_ONCE(fake_engine.features, DRM_VGPU_FEATURE_PTX_STACK);
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EOPNOTSUPP);
+	WRITE_ONCE(fake_engine.features,
+		   DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK);
+	WRITE_ONCE(fake_engine.max_stack, 12288);	/* no power of two */
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EOPNOTSUPP);
 	vgpu_op_info(c, 0, &info);
 	KUNIT_EXPECT_FALSE(test, info.features & DRM_VGPU_FEATURE_PTX_STACK);
 	KUNIT_EXPECT_EQ(test, info.max_stack_size, 0U);
+	KUNIT_EXPECT_EQ(test, info.stack_threads, 0ULL);
 	WRITE_ONCE(fake_engine.max_stack, 16384);
 	vgpu_op_info(c, 0, &info);
 	KUNIT_EXPECT_TRUE(test, info.features & DRM_VGPU_FEATURE_PTX_STACK);
@@ -1060,7 +1070,7 @@ static void core_context_stack_charged(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake_ctx_stacks, calls);
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 0ULL);
 
-	/* Past the quota: nothing charged, the engine not asked. */
+	/* Past the quota by a page: nothing charged, the engine not asked. */
 	q = c->quota;
 	q.devmem = kib8 - SZ_4K;
 	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
@@ -1096,17 +1106,35 @@ static void core_context_stack_charged(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, a.charged, kib8);
 	KUNIT_EXPECT_EQ(test, fake_ctx_stacks, calls);
 
-	/* Larger: only the difference is taken. */
+	/*
+	 * Larger, a page short of the quota with what the client holds:
+	 * refused; the engine refusing it: what it held stays exactly.
+	 */
 	a.stack_size = 16384;
 	a.charged = 0;
-	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), 0);
-	KUNIT_EXPECT_EQ(test, a.charged, round_up(15360 * threads, SZ_4K));
-	KUNIT_EXPECT_EQ(test, c->device_bytes, a.charged);
+	q.devmem = kib16 - SZ_4K;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, kib8);
+	q.devmem = 64 << 20;
+	KUNIT_ASSERT_EQ(test, vgpu_client_set_quota(c, &q), 0);
+	fake_ctx_stack_err = -EIO;
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), -EIO);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, kib8);
+	fake_ctx_stack_err = 0;
 
+	/* Larger: only the difference is taken. */
+	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_stack(c, &a), 0);
+	KUNIT_EXPECT_EQ(test, a.charged, kib16);
+	KUNIT_EXPECT_EQ(test, c->device_bytes, kib16);
+
+	/* The engine's figures change: what was charged comes back. */
+	WRITE_ONCE(fake_engine.stack_threads, 3 * threads);
 	d.ctx_id = a.ctx_id;
 	KUNIT_EXPECT_EQ(test, vgpu_op_ctx_destroy(c, &d), 0);
 	KUNIT_EXPECT_EQ(test, c->device_bytes, 0ULL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&c->stats.device_bytes), 0LL);
+	KUNIT_EXPECT_EQ(test, c->promised, c->quota.devmem);
 	vgpu_client_destroy(other);
 	vgpu_client_destroy(c);
 }

@@ -393,7 +393,8 @@ static int vgpu_ue_hello_layout(struct vgpu_ue *ue, struct vgpu_ue_hello *h)
  *
  * Return: 0; -EPROTO for another version or flags, -ENOSPC for too
  * little memory or more for each context than the instance promises,
- * -EINVAL for a malformed PCI address or layout, -EDOM
+ * -EINVAL for a malformed PCI address or layout, a call stack's bounds
+ * outside the protocol's or a non-zero @pad, -EDOM
  * for a layout that cannot serve the instance's (the instance's is in
  * @h's out fields), -EALREADY when @s said HELLO already, -EBUSY when
  * another process is registered on the instance.
@@ -455,6 +456,13 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 		ue->live = s;
 		strscpy(ue->backend, h->name, sizeof(ue->backend));
 		strscpy(ue->pci, h->pci, sizeof(ue->pci));
+		/*
+		 * Read by CTX_STACK and GET_INFO without this lock, after the
+		 * features (vgpu_engine_stack()): written before them.
+		 */
+		WRITE_ONCE(ue->engine.max_stack, h->max_stack);
+		WRITE_ONCE(ue->engine.stack_threads, h->stack_threads);
+		smp_wmb();	/* pairs with vgpu_engine_stack()'s smp_rmb() */
 		/* Read by the core's GET_INFO without this lock. */
 		WRITE_ONCE(ue->engine.features,
 			   (ue->engine.features & ~VGPU_UE_PTX_FEATURES) |
@@ -464,9 +472,6 @@ int vgpu_ue_session_hello(struct vgpu_ue_session *s, struct vgpu_ue_hello *h)
 			    DRM_VGPU_FEATURE_PTX_STACK : 0));
 		/* Read once per new context by the core, without this lock. */
 		WRITE_ONCE(ue->engine.ctx_mem, h->ctx_mem);
-		/* Read by CTX_STACK and GET_INFO, without this lock. */
-		WRITE_ONCE(ue->engine.max_stack, h->max_stack);
-		WRITE_ONCE(ue->engine.stack_threads, h->stack_threads);
 	}
 	mutex_unlock(&ue->lock);
 	if (ret)

@@ -49,6 +49,10 @@ typedef u16 domid_t;
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define fallthrough __attribute__((__fallthrough__))
 #define READ_ONCE(x) (*(volatile __typeof__(x) *)&(x))
+/* The kernel's read barrier, as a C11 fence (one thread here). */
+#define smp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+/* The kernel's write barrier, as a C11 fence. */
+#define smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 #define BIT(n) (1UL << (n))

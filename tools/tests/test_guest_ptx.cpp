@@ -202,37 +202,56 @@ void stack_of(drm_vgpu_ptx_launch& h) {
     h.stack_size = Bytes;
 }
 
-// A context given the largest stack (CTX_STACK, 16 KiB): a launch that
-// names one has the context's limit raised to it (a power of two from
-// 1 KiB) once; a smaller one or none changes nothing; more than the
-// context was given, or what the driver refused once, runs the ISA
-// without asking the driver again.
+// A stack is reserved when the context is given it (CTX_STACK, as
+// NVIDIA's driver reserves at cudaDeviceSetLimit): the context's limit
+// raised once to it; launches naming it, less or none change nothing;
+// more than the context was given runs the ISA; one the driver refuses
+// is refused (ENOMEM: vgpu-back gives the charge back) and not asked of
+// the driver again, the stack given before still serving.
 TEST(GuestPtx, AStackIsSetOnceAndARefusedOneRunsTheIsa) {
     StackBound bound(nullptr);
     Worker w;
-    ASSERT_EQ(w.be->ctx_stack(1, 16384), 0);
-    EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<5000>).status, RunStatus::Done);
-    EXPECT_TRUE(w.ran_ptx());
+    ASSERT_EQ(w.be->ctx_stack(1, 8192), 0);
     ASSERT_EQ(w.fake.limits.size(), 1u);
     EXPECT_EQ(w.fake.limits[0], std::make_pair(cu::kLimitStackSize, size_t{8192}));
+    EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<5000>).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx());
     EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<8192>).status, RunStatus::Done);
     EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<4096>).status, RunStatus::Done);
     EXPECT_EQ(w.launch(kPtx, kDataVa).status, RunStatus::Done);
     EXPECT_TRUE(w.ran_ptx());
-    EXPECT_EQ(w.fake.limits.size(), 1u) << "no smaller limit asked for";
-    EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<16385>).status, RunStatus::Done);
+    EXPECT_EQ(w.fake.limits.size(), 1u) << "no limit asked for at the launches";
+    EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<8193>).status, RunStatus::Done);
     EXPECT_FALSE(w.ran_ptx()) << "more than the context was given: the ISA";
     w.fake.on_set_limit = [] { return cu::CUresult{2}; };  // CUDA_ERROR_OUT_OF_MEMORY
-    EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<16384>).status, RunStatus::Done);
-    EXPECT_FALSE(w.ran_ptx()) << "refused: the ISA";
+    EXPECT_EQ(w.be->ctx_stack(1, 16384), ENOMEM);
     EXPECT_EQ(w.fake.limits.size(), 2u);
     w.fake.on_set_limit = nullptr;
     EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<16384>).status, RunStatus::Done);
-    EXPECT_FALSE(w.ran_ptx());
+    EXPECT_FALSE(w.ran_ptx()) << "refused: not given, the ISA";
+    EXPECT_EQ(w.be->ctx_stack(1, 16384), ENOMEM);
     EXPECT_EQ(w.fake.limits.size(), 2u) << "a refused size is not asked again";
     EXPECT_EQ(w.launch(kPtx, kDataVa, stack_of<8192>).status, RunStatus::Done);
-    EXPECT_TRUE(w.ran_ptx()) << "8192 still set";
+    EXPECT_TRUE(w.ran_ptx()) << "8192 still given";
     EXPECT_EQ(w.fake.limits.size(), 2u);
+}
+
+// The driver raises a context's stack by itself at a launch to the
+// entry's local memory a thread (large .local arrays, callees' frames):
+// a kernel taking more than its context was given runs the ISA (the
+// driver reserves nothing for it), and within a stack given, its PTX.
+TEST(GuestPtx, AKernelsLocalMemoryIsBoundByItsContextsStack) {
+    StackBound bound(nullptr);
+    Worker w;
+    w.fake.local_bytes = 3000;
+    EXPECT_EQ(w.launch(kPtx, kDataVa).status, RunStatus::Done);
+    EXPECT_FALSE(w.ran_ptx()) << "3000 bytes a thread with 1 KiB given: the ISA";
+    EXPECT_TRUE(w.fake.limits.empty());
+    ASSERT_EQ(w.be->ctx_stack(1, 4096), 0);
+    EXPECT_EQ(w.launch(kPtx, kDataVa).status, RunStatus::Done);
+    EXPECT_TRUE(w.ran_ptx()) << "within the 4 KiB given";
+    EXPECT_EQ(w.fake.limits.size(), 1u) << "reserved when given, not again";
+    EXPECT_EQ(w.fake.errors(), "");
 }
 
 // A context's stack is its client's to ask for (CTX_STACK), not the

@@ -42,6 +42,7 @@ extern "C" {
 }
 #include "arena.hpp"
 #include "backend.hpp"
+#include "bridge.hpp"
 #include "cuda_api.hpp"
 #include "cuda_native.hpp"
 #include "ptx.hpp"
@@ -130,7 +131,10 @@ public:
     // The guest's entry @name, ready to launch: found, its dynamic shared
     // memory opened to VGPU_MAX_SHARED, its local memory checked, loaded.
     // Null where it cannot run here, the reason in *@r and *@why.
-    CUfunction entry(const std::string& name, CUresult* r, std::string* why);
+    // *@local: the bytes of local memory a thread of it takes (the
+    // driver's CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES, its callees' frames
+    // included), at most kMaxPtxLocal.
+    CUfunction entry(const std::string& name, CUresult* r, std::string* why, uint32_t* local);
 
 private:
     const Api& a_;
@@ -142,6 +146,7 @@ private:
         CUfunction f;
         CUresult r;
         std::string why;
+        uint32_t local;
     };
     std::map<std::string, Entry> entries_;
 };
@@ -510,17 +515,26 @@ void CudaBackend::ctx_destroy(uint64_t ctx) {
 // every context's.
 uint32_t CudaBackend::max_stack() const { return !size_ && gran_ ? stack_bound_ : 0; }
 
-// Kept for launch_ptx() to honour: the driver's limit is raised by the
-// first launch that names more than it has (a context that never needs
-// it reserves nothing).  A worker whose window could not be reserved
+// Kept for launch_ptx() to honour, and reserved at once, as NVIDIA's
+// driver does at cudaDeviceSetLimit: a stack the driver refuses is
+// refused here (ENOMEM: vgpu-back gives the charge back, GPUvm's runtime
+// answers cudaErrorMemoryAllocation) rather than at a later launch,
+// which would run the ISA.  A worker whose window could not be reserved
 // keeps it too: its launches run the ISA whatever they name.
 int CudaBackend::ctx_stack(uint64_t ctx, uint32_t bytes) {
     const uint32_t max = max_stack();
     if (!max)
         return EOPNOTSUPP;
     auto it = spaces_.find(ctx);
-    if (it == spaces_.end() || bytes < 2 * DRM_VGPU_PTX_BASE_STACK || bytes > max || (bytes & (bytes - 1)))
+    if (it == spaces_.end() || check_ctx_stack(vgpu_ue_req_ctx_stack{ctx, bytes, 0}, max))
         return EINVAL;
+    if (bytes > stack_set_) {
+        if (bytes >= stack_refused_ || a_.CtxSetLimit(kLimitStackSize, bytes) != CUDA_SUCCESS) {
+            stack_refused_ = std::min<uint64_t>(stack_refused_, bytes);
+            return ENOMEM;
+        }
+        stack_set_ = bytes;
+    }
     it->second.stack_given = std::max(it->second.stack_given, bytes);
     return 0;
 }
@@ -1132,10 +1146,11 @@ void CudaBackend::start_jit(const std::string& key, std::string ptx, uint32_t nt
     });
 }
 
-CUfunction Module::entry(const std::string& name, CUresult* r, std::string* why) {
+CUfunction Module::entry(const std::string& name, CUresult* r, std::string* why, uint32_t* local_out) {
     if (auto it = entries_.find(name); it != entries_.end()) {
         *r = it->second.r;
         *why = it->second.why;
+        *local_out = it->second.local;
         return it->second.f;
     }
     CUfunction f = nullptr;
@@ -1159,7 +1174,8 @@ CUfunction Module::entry(const std::string& name, CUresult* r, std::string* why)
     }
     if (*r != CUDA_SUCCESS)
         f = nullptr;
-    entries_.emplace(name, Entry{f, *r, *why});
+    *local_out = f ? static_cast<uint32_t>(std::max(local, 0)) : 0;
+    entries_.emplace(name, Entry{f, *r, *why, *local_out});
     return f;
 }
 
@@ -1459,8 +1475,9 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     // until the context ends, memory the context's client paid for when
     // it asked (CTX_STACK; cudaDeviceSetLimit in GPUvm's runtime).  More
     // than the context was given, or what the driver refused, runs the
-    // ISA, decided before anything is compiled for it.
-    const uint64_t want_stack = pl->stack > stack_set_ ? std::bit_ceil(uint64_t{pl->stack}) : 0;
+    // ISA, decided before anything is compiled for it (and again once
+    // the entry's own local memory is known, below).
+    uint64_t want_stack = pl->stack > stack_set_ ? std::bit_ceil(uint64_t{pl->stack}) : 0;
     if (want_stack > s.stack_given || (want_stack && want_stack >= stack_refused_)) {
         say("a stack of " + std::to_string(pl->stack) + " bytes for the guest's kernel " + pl->entry +
             (want_stack > s.stack_given ? ": more than its context was given (CTX_STACK, cudaDeviceSetLimit)"
@@ -1509,10 +1526,26 @@ std::optional<StepResult> CudaBackend::launch_ptx(Space& s, Job& job, const drm_
     }
     CUresult r;
     std::string fwhy;
-    CUfunction fn = mod->entry(pl->entry, &r, &fwhy);
+    uint32_t local = 0;
+    CUfunction fn = mod->entry(pl->entry, &r, &fwhy, &local);
     if (!fn) {
         say("the guest's kernel " + pl->entry + ": " + fwhy + ": its ISA runs");
         return std::nullopt;
+    }
+    // The driver raises the context's stack by itself, at the launch, to
+    // the entry's local memory a thread (a large .local array, deep
+    // calls): as much device memory as a stack asked for, so no more than
+    // the context was given either.  The limit is raised here, where the
+    // worker sees it, rather than by the driver.
+    if (local > stack_set_) {
+        const uint64_t need = std::bit_ceil(uint64_t{local});
+        if (need > s.stack_given || need >= stack_refused_) {
+            say("the guest's kernel " + pl->entry + " takes " + std::to_string(local) +
+                " bytes of local memory a thread, more than its context's stack (" +
+                std::to_string(s.stack_given) + ": CTX_STACK, cudaDeviceSetLimit): its ISA runs");
+            return std::nullopt;
+        }
+        want_stack = std::max(want_stack, need);
     }
     if (want_stack) {
         const uint64_t t_limit = now_ns();

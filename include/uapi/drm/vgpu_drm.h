@@ -101,6 +101,8 @@ extern "C" {
  * @max_stack_size: the largest call stack a thread of a context's PTX
  *	may be given (DRM_IOCTL_VGPU_CTX_STACK), bytes, a power of two at
  *	most DRM_VGPU_PTX_MAX_STACK; 0 without DRM_VGPU_FEATURE_PTX_STACK
+ *	and from a dom0 older than CTX_STACK (whose PTX_STACK meant a
+ *	stack its owner gave every context)
  * @context_memory: device memory the engine holds for each context of
  *	the client beyond its objects, bytes (whole GPU pages): taken from
  *	@device_memory_quota while the context lives.  0 for an engine
@@ -110,7 +112,7 @@ extern "C" {
  *	for (its GPU's resident threads): a stack of S bytes a thread
  *	(DRM_IOCTL_VGPU_CTX_STACK) holds (S - DRM_VGPU_PTX_BASE_STACK) *
  *	@stack_threads bytes beyond @context_memory.  0 without
- *	DRM_VGPU_FEATURE_PTX_STACK
+ *	DRM_VGPU_FEATURE_PTX_STACK and from an older dom0
  * @reserved: zero
  */
 struct drm_vgpu_info {
@@ -210,9 +212,10 @@ struct drm_vgpu_ctx_status {
  *	what the context now has: a power of two, at least
  *	DRM_VGPU_PTX_BASE_STACK and what was asked.  A stack is never
  *	lowered (a smaller one asked leaves it as it is)
- * @charged: out, device memory the context holds for its stack beyond
- *	drm_vgpu_info.context_memory, bytes (whole GPU pages): taken from
- *	the client's device-memory quota until the context is destroyed
+ * @charged: in, zero; out, device memory the context holds for its
+ *	stack beyond drm_vgpu_info.context_memory, bytes (whole GPU pages):
+ *	taken from the client's device-memory quota until the context is
+ *	destroyed
  *
  * Only where the engine has DRM_VGPU_FEATURE_PTX_STACK (-EOPNOTSUPP
  * otherwise).  The charge is (stack_size - DRM_VGPU_PTX_BASE_STACK) *

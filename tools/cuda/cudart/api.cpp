@@ -649,9 +649,14 @@ cudaError_t cudaDeviceSetLimit(cudaLimit limit, size_t value) {
 cudaError_t cudaDeviceGetLimit(size_t* value, cudaLimit limit) {
     if (limit > cudaLimitPersistingL2CacheSize)
         return done(cudaErrorUnsupportedLimit);
-    std::lock_guard<std::mutex> lk(Runtime::get().lock());
+    Runtime& rt = Runtime::get();
+    std::lock_guard<std::mutex> lk(rt.lock());
+    if (limit == cudaLimitStackSize) {  // the current device's (cuCtxSetLimit's too)
+        *value = rt.stack_size();
+        return cudaSuccess;
+    }
     auto it = limits().find(limit);
-    *value = it != limits().end() ? it->second : limit == cudaLimitStackSize ? 1024 : limit == cudaLimitPrintfFifoSize ? 1 << 20 : 0;
+    *value = it != limits().end() ? it->second : limit == cudaLimitPrintfFifoSize ? 1 << 20 : 0;
     return cudaSuccess;
 }
 

@@ -169,9 +169,12 @@ private:
     std::shared_ptr<vgpu::Device> dev_;
     std::unique_ptr<vgpu::Context> ctx_;
     // The call stack the context gives PTX (ptx_stack()): the base one
-    // where the device runs PTX with a stack, raised by raise_stack().
+    // where the device runs PTX with a stack a context asks for (a dom0
+    // older than CTX_STACK says PTX_STACK with no max_stack_size: none),
+    // raised by raise_stack().
     uint32_t ptx_stack_ = (dev_->info().features & (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK)) ==
-                                  (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK)
+                                          (DRM_VGPU_FEATURE_PTX | DRM_VGPU_FEATURE_PTX_STACK) &&
+                                      dev_->info().max_stack_size
                               ? DRM_VGPU_PTX_BASE_STACK
                               : 0;
     std::map<uint64_t, Alloc> allocs_;                          // by GPU address

@@ -680,7 +680,7 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
         bool fits = start + slice * threads <= limit;
         // A call stack in shared memory smaller than CUDA's (cudaLimitStackSize)
         // would overflow where CUDA's does not: global memory gives that.
-        if (fits && k.call_stack && k.has_global_local && slice < k.local_per_thread + stack_size_)
+        if (fits && k.call_stack && k.has_global_local && slice < k.local_per_thread + cur().stack_size)
             fits = false;
         if (fits) {
             smem = start + slice * threads;
@@ -701,13 +701,13 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
             global_local = true;
             slice = k.local_per_thread_global;
             if (k.call_stack)
-                slice = (slice + std::max<uint64_t>(stack_size_, k.call_stack) + 15) & ~uint64_t{15};
+                slice = (slice + std::max<uint64_t>(cur().stack_size, k.call_stack) + 15) & ~uint64_t{15};
             uint64_t blocks = uint64_t{grid[0]} * grid[1] * grid[2];
             uint64_t block_bytes = slice * threads;
             if (slice >= (uint64_t{1} << 21) || block_bytes > kLocalCap)
                 throw CudaError(cudaErrorInvalidConfiguration,
                                 "launch of '" + f.name + "': " + std::to_string(slice) +
-                                    " bytes of local memory per thread (" + std::to_string(stack_size_) +
+                                    " bytes of local memory per thread (" + std::to_string(cur().stack_size) +
                                     " of stack) for a block of " + std::to_string(threads) +
                                     " threads: " +
                                     (block_bytes > kLocalCap
@@ -767,9 +767,11 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
     // (DRM_VGPU_FEATURE_PTX_STACK, stack_given()); a larger one than
     // the host gives is in the context's own memory, which the ISA's
     // stack slots are: charged to it.
-    const bool stack_ok = !k.call_stack || stack_given(dev, b);
+    // (A stack is asked for only where the PTX would otherwise run: its
+    // memory is the guest's.)
+    const bool stack_ok = !k.call_stack || (placed.ptx_va && !dev.host_allocs && stack_given(dev, b));
     if (placed.ptx_va && !dev.host_allocs && stack_ok)
-        name_ptx(d, placed, f, buf, shared, k.call_stack ? static_cast<uint32_t>(stack_size_) : 0);
+        name_ptx(d, placed, f, buf, shared, k.call_stack ? static_cast<uint32_t>(dev.stack_size) : 0);
     if (d.ptx_desc && placed.printf_defined && k.uses_printf)  // (GPUvm compiles no indirect call)
         dev.printf_dev_pending = true;  // its records may be in either buffer
     if (!d.ptx_desc && b.translates_isa())
@@ -779,38 +781,44 @@ void Runtime::launch_buffer(Function& f, std::array<uint32_t, 3> grid, std::arra
                                                     "functions outside it, or holds data the runtime cannot place "
                                                     "(cuda.rst)"
                            : dev.host_allocs      ? "the program maps host memory into the GPU"
-                           : !stack_ok            ? "it recurses, and the device gives its PTX no call stack of "
-                                                    "cudaLimitStackSize (" + std::to_string(stack_size_) +
-                                                        " bytes; at most " + std::to_string(b.max_ptx_stack()) +
-                                                        ", within the client's device-memory quota)"
+                           : !stack_ok && !b.ptx_stack()
+                               ? "it recurses, and the device gives its PTX no call stack (dom0's GPUvm older "
+                                 "than CTX_STACK, or VGPU_PTX_STACK_KB 0 or 1 in vgpu-engined's environment)"
+                           : !stack_ok ? "it recurses, and its context was not given cudaLimitStackSize (" +
+                                             std::to_string(dev.stack_size) + " bytes: more than the device's " +
+                                             std::to_string(b.max_ptx_stack()) +
+                                             ", or refused: the client's device-memory quota)"
                                                   : "its parameters or name do not fit a PTX launch descriptor");
     b.launch(d);
 }
 
 void Runtime::set_stack_size(size_t bytes) {
     Backend& b = backend();
+    DeviceState& d = cur();
     if (b.ptx_stack() && bytes > b.ptx_stack() && bytes <= b.max_ptx_stack()) {
         const int e = b.raise_stack(static_cast<uint32_t>(bytes));
         if (e == EDQUOT || e == ENOMEM || e == ENOSPC)
             throw CudaError(cudaErrorMemoryAllocation,
                             "cudaDeviceSetLimit(cudaLimitStackSize, " + std::to_string(bytes) +
                                 "): the device memory that stack holds on every thread of the GPU is past "
-                                "this client's quota (" + std::strerror(e) + ")");
+                                "this client's quota, or the GPU's (" + std::strerror(e) + ")");
         // Another error (the engine gone): recursion runs the ISA.
+        if (!e)
+            d.stack_refused = 0;
     }
-    stack_size_ = bytes;
+    d.stack_size = bytes;
 }
 
 bool Runtime::stack_given(DeviceState& d, Backend& b) {
     if (!b.ptx_stack())
         return false;
-    if (stack_size_ <= b.ptx_stack())
+    if (d.stack_size <= b.ptx_stack())
         return true;
-    if (stack_size_ > b.max_ptx_stack() || (d.stack_refused && stack_size_ >= d.stack_refused))
+    if (d.stack_size > b.max_ptx_stack() || (d.stack_refused && d.stack_size >= d.stack_refused))
         return false;
-    if (b.raise_stack(static_cast<uint32_t>(stack_size_)) == 0)
+    if (b.raise_stack(static_cast<uint32_t>(d.stack_size)) == 0)
         return true;
-    d.stack_refused = static_cast<uint32_t>(stack_size_);
+    d.stack_refused = static_cast<uint32_t>(d.stack_size);
     return false;
 }
 

@@ -168,6 +168,8 @@ struct DeviceState {
     uint64_t printf_dev_va = 0;
     bool printf_dev_pending = false;
     bool assert_seen = false;
+    // cudaLimitStackSize of this device's context (Runtime::set_stack_size).
+    size_t stack_size = 1024;
     // The smallest call stack this device's context was refused
     // (Backend::raise_stack(); 0: none): not asked again at launches.
     uint32_t stack_refused = 0;
@@ -307,7 +309,7 @@ public:
     // it, its memory charged to the client (CudaError
     // cudaErrorMemoryAllocation past the quota, the limit unchanged).
     void set_stack_size(size_t bytes);
-    size_t stack_size() const { return stack_size_; }
+    size_t stack_size() const { return listed_ ? cur().stack_size : 1024; }
 
     // Prints what the kernels printed (device printf, a failed assert's
     // message) since the last time.
@@ -342,7 +344,6 @@ private:
     static constexpr uint64_t kLocalTarget = uint64_t{256} << 20;   // a launch's slots
     static constexpr uint64_t kLocalInFlight = uint64_t{1} << 30;    // queued at once
     static constexpr uint64_t kLocalKeep = uint64_t{64} << 20;
-    size_t stack_size_ = 1024;
     // The kernels (and their variant's entry) say_if_isa_refused() judged.
     std::set<std::pair<const ptx::KernelInfo*, uint64_t>> isa_judged_;
     std::vector<LaunchConfig> configs_;
@@ -352,7 +353,7 @@ private:
     DeviceState& cur() const { return state(device()); }
     DeviceState& state(int ordinal) const;  // ordinal checked already
     // Whether the context of device @d (backend @b) gives a launch's PTX
-    // stack_size_, raising it on first need.
+    // its cudaLimitStackSize (DeviceState::stack_size).
     bool stack_given(DeviceState& d, Backend& b);
     void drain_printf(int ordinal);
     // The module compiled and placed on the current device.
