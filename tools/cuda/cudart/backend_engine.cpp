@@ -339,7 +339,8 @@ private:
     uint64_t watchdog_;
     uint64_t mem_size_ = 0;
     // The back end's largest call stack, and the one its context has
-    // (ptx_stack()), raised on the engine's thread only by raise_stack().
+    // (ptx_stack()), raised only by raise_stack() (under the runtime's
+    // lock, like every call of a backend).
     uint32_t max_stack_ = 0;
     uint32_t stack_ = DRM_VGPU_PTX_BASE_STACK;
     std::map<uint64_t, Block> blocks_;

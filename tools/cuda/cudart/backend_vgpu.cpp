@@ -92,7 +92,8 @@ public:
         } catch (const vgpu::Error& e) {
             return e.code() ? e.code() : EIO;
         }
-    }    // Only vgpu-engined's GPU workers say DRM_VGPU_FEATURE_PTX.
+    }
+    // Only vgpu-engined's GPU workers say DRM_VGPU_FEATURE_PTX.
     bool translates_isa() const override { return runs_ptx(); }
     bool host_memory_cheap() const override { return dev_->info().mode != DRM_VGPU_MODE_NAIVE; }
 
