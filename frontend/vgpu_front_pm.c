@@ -1013,7 +1013,10 @@ static void vgpu_front_restore_ctx_stack(struct vgpu_front *f, u64 gen,
 		dev_warn_ratelimited(&f->xbdev->dev,
 				     "context %u: its call stack (%u bytes a thread) not given again: %d\n",
 				     ctx->id, ctx->stack, ret);
-		ctx->stack = 0;
+		/* Refused by this backend (a lost connection: asked again). */
+		if (ret == -EDQUOT || ret == -EOPNOTSUPP || ret == -EINVAL ||
+		    ret == -ENOMEM)
+			ctx->stack = 0;
 	}
 }
 

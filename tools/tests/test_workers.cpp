@@ -620,6 +620,18 @@ TEST(Workers, AContextsStackIsGivenAgainToItsNextWorker) {
     const pid_t third = router.worker_pid(1);
     ASSERT_NE(third, second);
     EXPECT_EQ(log->stacks(third), (std::vector<uint32_t>{8192, 16384}));
+
+    // A successor whose driver refuses the stack (the GPU's memory taken
+    // meanwhile) still serves the context: its launches naming the
+    // stack run their ISA; the request that started it succeeds.
+    log->stack_error = -ENOMEM;
+    ASSERT_EQ(kill(third, SIGKILL), 0);
+    settle(third);
+    EXPECT_EQ(cl.map_host(1, 0x200000, 1, 1), 0) << "a refused stack in the replay is not fatal";
+    const pid_t fourth = router.worker_pid(1);
+    ASSERT_NE(fourth, third);
+    EXPECT_EQ(log->stacks(fourth), std::vector<uint32_t>{16384});
+    log->stack_error = 0;
     close(fd);
 }
 

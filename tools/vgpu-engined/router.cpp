@@ -376,11 +376,23 @@ int Router::ctx_stack(uint64_t id, Ctx& c, const vgpu_ue_req& req) {
     vgpu_ue_resp r;
     int e = 0;
     if (int lost = call(c, req, nullptr, 0, deadline_, r)) {
-        // As map(): only a worker that is gone is replaced (and given
-        // the stack by the replay); one out of format is not trusted.
+        // As map(): only a worker that is gone is replaced (given the
+        // stack it had by the replay), then asked again, so that its
+        // refusal reaches the core (which gives the charge back); one
+        // out of format is not trusted.
         const bool gone = lost == EPIPE || lost == ECONNRESET;
         stop(id, c, true, gone ? "died" : "broke the protocol");
+        c.stack = was;
         e = gone ? ensure(id, c) : EIO;
+        if (!e) {
+            c.stack = std::max(was, req.ctx_stack.stack_size);
+            if (call(c, req, nullptr, 0, deadline_, r)) {
+                stop(id, c, true, "broke the protocol");
+                e = EIO;
+            } else {
+                e = -r.error;
+            }
+        }
     } else {
         e = -r.error;
     }
@@ -644,7 +656,9 @@ int Router::give_mailbox(Ctx& c) {
 // Gives a new worker @c's call stack (before any launch can name it),
 // then its mappings: each MAP in the order it came, then unmaps of what
 // of it is no longer mapped (ranges unmapped since, or mapped by a later
-// MAP after that).
+// MAP after that).  A stack the new worker's driver refuses (the GPU's
+// memory taken meanwhile) is not fatal: the worker keeps the base one
+// and launches naming more run their ISA, as on any engine without it.
 int Router::replay(uint64_t id, Ctx& c) {
     vgpu_ue_req req{};
     vgpu_ue_resp r;
@@ -654,8 +668,10 @@ int Router::replay(uint64_t id, Ctx& c) {
         req.ctx_stack.stack_size = c.stack;
         if (call(c, req, nullptr, 0, deadline_, r))
             return EIO;
-        if (r.error)
-            return -r.error;
+        if (r.error && log_line())
+            std::cerr << "vgpu-engined: context " << id << "'s call stack (" << c.stack
+                      << " bytes a thread) refused by its new worker (" << std::strerror(-r.error)
+                      << "): its launches naming it run their ISA\n";
         req = {};
     }
     auto unmap = [&](uint64_t va, uint64_t size) {
